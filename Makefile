@@ -1,0 +1,86 @@
+# dropbench: one build. CPU always; CUDA objects when nvcc and cuDNN are found.
+# `make` builds libdropbench.a and ./dropbench; `make check` runs the tests;
+# `make reproduce` runs the default study; `make bench` the throughput benchmark.
+
+CC      ?= gcc
+NATIVE  ?= 1
+OPT     ?= -O3
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -fopenmp -I. -MMD -MP
+ifeq ($(NATIVE),1)
+CFLAGS  += -march=native
+endif
+LDLIBS  += -lopenblas -lz -lm -fopenmp
+
+# ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
+NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
+ifneq ($(NVCC),)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(realpath $(NVCC)))
+CUDNN_INC := $(firstword $(dir $(wildcard $(CUDNN_HOME)/include/cudnn.h $(CUDA_HOME)/include/cudnn.h \
+               /usr/local/include/cudnn.h /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h)))
+endif
+ifneq ($(and $(NVCC),$(CUDNN_INC)),)
+WITH_CUDA := 1
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_90,code=compute_90
+NVFLAGS += -std=c++17 -O3 -I. -I$(CUDNN_INC) $(CUDA_ARCH) -Werror all-warnings \
+           -Xcompiler -Wall,-Wextra,-Werror -DDB_HAVE_CUDA
+CFLAGS  += -DDB_HAVE_CUDA -I$(CUDA_HOME)/include
+LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
+CU_SRC  := $(wildcard core/*.cu nets/*.cu dropouts/*.cu)
+else
+CU_SRC  :=
+endif
+
+LIB_SRC := $(wildcard core/*.c nets/*.c dropouts/*.c datasets/*.c results/*.c report/*.c) \
+           $(filter-out bench/main.c,$(wildcard bench/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
+
+.PHONY: all check reproduce bench deps clean build-note
+all: build-note dropbench
+
+build-note:
+ifeq ($(WITH_CUDA),1)
+	@echo "dropbench: building with CUDA ($(NVCC), cuDNN headers in $(CUDNN_INC))"
+else
+	@echo "dropbench: CPU-only build (nvcc or cuDNN headers not found; set CUDA_HOME/CUDNN_HOME to enable CUDA)"
+endif
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+build/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+build/libdropbench.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+dropbench: build/bench/main.o build/libdropbench.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+build/tests/unit: $(TEST_OBJ) build/libdropbench.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+deps:
+	@scripts/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all build/tests/unit
+	@tests/run
+
+reproduce: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/reproduce
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+clean:
+	rm -rf build dropbench
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) build/bench/main.d

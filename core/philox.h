@@ -1,0 +1,65 @@
+/* Philox4x32-10 (Salmon et al., SC'11), a counter-based generator: the draw for a given
+ * (seed, stream, step, index) never depends on thread layout or on what was drawn before, so
+ * CPU, GPU and a resumed run all draw the same numbers (design principle 2). */
+#ifndef DB_PHILOX_H
+#define DB_PHILOX_H
+
+#include <stdint.h>
+
+#include "core/hd.h"
+
+typedef struct { uint32_t v[4]; } db_u32x4;
+
+DB_HD void db_philox_mulhilo(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo) {
+    uint64_t p = (uint64_t)a * (uint64_t)b;
+    *hi = (uint32_t)(p >> 32);
+    *lo = (uint32_t)p;
+}
+
+/* The raw block function: 10 rounds over a 128-bit counter with a 64-bit key. */
+DB_HD db_u32x4 db_philox4x32_10(db_u32x4 ctr, uint32_t k0, uint32_t k1) {
+    for (int r = 0; r < 10; r++) {
+        uint32_t hi0, lo0, hi1, lo1;
+        db_philox_mulhilo(0xD2511F53u, ctr.v[0], &hi0, &lo0);
+        db_philox_mulhilo(0xCD9E8D57u, ctr.v[2], &hi1, &lo1);
+        db_u32x4 n;
+        n.v[0] = hi1 ^ ctr.v[1] ^ k0;
+        n.v[1] = lo1;
+        n.v[2] = hi0 ^ ctr.v[3] ^ k1;
+        n.v[3] = lo0;
+        ctr = n;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    return ctr;
+}
+
+/* Four 32-bit draws for (seed, stream, step, index). stream names the consumer (a parameter
+ * tensor, a regularizer site, the data order, ...), step the training step or epoch. */
+DB_HD db_u32x4 db_rand4(uint64_t seed, uint32_t stream, uint32_t step, uint64_t index) {
+    db_u32x4 c;
+    c.v[0] = (uint32_t)index;
+    c.v[1] = (uint32_t)(index >> 32);
+    c.v[2] = stream;
+    c.v[3] = step;
+    return db_philox4x32_10(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+}
+
+/* A uniform float in [0, 1) with 24 random bits. */
+DB_HD float db_u01(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+
+/* A uniform double in [0, 1) from two draws (53 bits). */
+DB_HD double db_u01d(uint32_t a, uint32_t b) {
+    uint64_t x = ((uint64_t)a << 21) ^ (uint64_t)(b >> 11);
+    return (double)(x & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
+}
+
+/* Streams used by the engine; regularizer sites take streams from DB_STREAM_SITE upwards. */
+enum {
+    DB_STREAM_INIT = 1,      /* + parameter index: weight initialisation */
+    DB_STREAM_ORDER = 0x1000, /* data order per epoch */
+    DB_STREAM_AUGMENT = 0x1001, /* augmentation draws per sample */
+    DB_STREAM_SITE = 0x10000 /* + site id: regularizer masks */
+};
+
+#endif

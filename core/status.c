@@ -1,0 +1,31 @@
+#include "core/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char last_error[1024];
+
+db_status db_fail(db_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *db_last_error(void) { return last_error; }
+void db_clear_error(void) { last_error[0] = '\0'; }
+
+const char *db_status_name(db_status s) {
+    switch (s) {
+    case DB_OK: return "ok";
+    case DB_ERR_ARG: return "invalid argument";
+    case DB_ERR_IO: return "i/o error";
+    case DB_ERR_FORMAT: return "bad file format";
+    case DB_ERR_NOMEM: return "out of memory";
+    case DB_ERR_DIVERGED: return "diverged";
+    case DB_ERR_INTERNAL: return "internal error";
+    case DB_ERR_UNSUPPORTED: return "unsupported";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,28 @@
+/* Errors are values: every library function returns a db_status and, on failure, leaves a
+ * message in a thread-local buffer that the CLI prints. Nothing inside the library exits. */
+#ifndef DB_STATUS_H
+#define DB_STATUS_H
+
+typedef enum {
+    DB_OK = 0,
+    DB_ERR_ARG,       /* a wrong parameter or configuration value */
+    DB_ERR_IO,        /* a file could not be opened, read or written */
+    DB_ERR_FORMAT,    /* a file was read but its content is wrong */
+    DB_ERR_NOMEM,     /* an allocation failed */
+    DB_ERR_DIVERGED,  /* the loss became NaN or Inf */
+    DB_ERR_INTERNAL,  /* a broken invariant or a failing library call */
+    DB_ERR_UNSUPPORTED
+} db_status;
+
+/* Record a message (printf-style) for the current thread and return code. */
+db_status db_fail(db_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of the last failure on this thread ("" when none). */
+const char *db_last_error(void);
+void db_clear_error(void);
+/* A short name for the code, e.g. "io error". */
+const char *db_status_name(db_status s);
+
+/* Propagate a failing status unchanged. */
+#define DB_TRY(expr) do { db_status db_try_s_ = (expr); if (db_try_s_ != DB_OK) return db_try_s_; } while (0)
+
+#endif

@@ -1,0 +1,109 @@
+#include "datasets/batch.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#include "core/philox.h"
+
+/* A uniform integer in [0, range) by multiply-shift: no division, and a bias of at most
+ * range/2^32, far below anything training can see. */
+static inline uint32_t uniform_below(uint32_t x, uint32_t range) {
+    return (uint32_t)(((uint64_t)x * range) >> 32);
+}
+
+db_status db_norm_compute(const db_dataset *d, db_norm *out) {
+    if (!d || !out) return db_fail(DB_ERR_ARG, "db_norm_compute: NULL argument");
+    if (d->c < 1 || d->c > 4)
+        return db_fail(DB_ERR_ARG, "%s: %d channels; normalisation handles 1 to 4", d->name,
+                       d->c);
+    if (d->n < 1 || d->h < 1 || d->w < 1 || !d->images)
+        return db_fail(DB_ERR_ARG, "%s: empty data set, nothing to normalise by", d->name);
+    for (int c = 0; c < 4; c++) {
+        out->mean[c] = 0.0f;
+        out->std[c] = 1.0f;
+    }
+    size_t plane = (size_t)d->h * (size_t)d->w;
+    for (int c = 0; c < d->c; c++) {
+        /* Integer sums are exact (255^2 * 1e8 < 2^63), hence independent of summation order. */
+        uint64_t s1 = 0, s2 = 0;
+        for (int i = 0; i < d->n; i++) {
+            const uint8_t *p = d->images + ((size_t)i * (size_t)d->c + (size_t)c) * plane;
+            for (size_t k = 0; k < plane; k++) {
+                s1 += p[k];
+                s2 += (uint64_t)p[k] * p[k];
+            }
+        }
+        double count = (double)d->n * (double)plane;
+        double mean = (double)s1 / count;
+        double var = (double)s2 / count - mean * mean;
+        if (var <= 0.0)
+            return db_fail(DB_ERR_ARG, "%s: channel %d is constant; its std is zero", d->name,
+                           c);
+        out->mean[c] = (float)(mean / 255.0);
+        out->std[c] = (float)(sqrt(var) / 255.0);
+    }
+    return DB_OK;
+}
+
+void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order) {
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        db_u32x4 r = db_rand4(seed, DB_STREAM_ORDER, epoch, (uint64_t)i);
+        int j = (int)uniform_below(r.v[0], (uint32_t)i + 1u);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+void db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
+                   const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
+                   int *labels) {
+    const int C = d->c, H = d->h, W = d->w;
+    const int pad = aug && aug->pad > 0 ? aug->pad : 0;
+    const int flip = aug && aug->flip;
+    /* (p/255 - mean)/std as one multiply-add per pixel. */
+    float scale[4], bias[4];
+    for (int c = 0; c < C && c < 4; c++) {
+        float mean = norm ? norm->mean[c] : 0.0f, std = norm ? norm->std[c] : 1.0f;
+        scale[c] = 1.0f / (255.0f * std);
+        bias[c] = -mean / std;
+    }
+    const size_t plane = (size_t)H * (size_t)W;
+
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < count; i++) {
+        const int s = order[i];
+        labels[i] = d->labels[s];
+        int dy = 0, dx = 0, mirror = 0;
+        if (pad > 0 || flip) {
+            /* Keyed by the sample's index in the data set, so the draw survives any batching. */
+            db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)s);
+            if (pad > 0) {
+                dy = (int)uniform_below(r.v[0], 2u * (uint32_t)pad + 1u);
+                dx = (int)uniform_below(r.v[1], 2u * (uint32_t)pad + 1u);
+            }
+            mirror = flip && (r.v[2] >> 31);
+        }
+        for (int c = 0; c < C; c++) {
+            const uint8_t *src = d->images + ((size_t)s * (size_t)C + (size_t)c) * plane;
+            float *dst = out + ((size_t)c * (size_t)count + (size_t)i) * plane;
+            for (int y = 0; y < H; y++) {
+                /* Crop first, then mirror the cropped image: output column x reads cropped
+                 * column xc = mirror ? W-1-x : x, i.e. source column xc + dx - pad. */
+                const int sy = y + dy - pad;
+                float *row = dst + (size_t)y * (size_t)W;
+                if (sy < 0 || sy >= H) {
+                    for (int x = 0; x < W; x++) row[x] = bias[c];
+                    continue;
+                }
+                const uint8_t *srow = src + (size_t)sy * (size_t)W;
+                for (int x = 0; x < W; x++) {
+                    const int sx = (mirror ? W - 1 - x : x) + dx - pad;
+                    const float p = (sx >= 0 && sx < W) ? (float)srow[sx] : 0.0f;
+                    row[x] = p * scale[c] + bias[c];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/* ReLU, residual add, pass-through gradients and the option-A shortcut. */
+#include <string.h>
+
+#include "nets/ops.h"
+
+void db_relu_forward(float *out, const float *in, size_t len) {
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < len; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void db_relu_backward(float *din, const float *dout, const float *out, size_t len, int accum) {
+    if (accum) {
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < len; i++) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+    } else {
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < len; i++) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+    }
+}
+
+void db_add_forward(float *out, const float *a, const float *b, size_t len) {
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < len; i++) out[i] = a[i] + b[i];
+}
+
+void db_pass_backward(float *din, const float *dout, size_t len, int accum) {
+    if (!accum) { memcpy(din, dout, len * sizeof(float)); return; }
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < len; i++) din[i] += dout[i];
+}
+
+void db_shortcut_a_forward(float *out, const float *in, int cin, int cout, int n, int h, int w,
+                           int stride, int oh, int ow) {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < cout; c++) {
+        float *o = out + (size_t)c * n * oh * ow;
+        if (c >= cin) { memset(o, 0, sizeof(float) * (size_t)n * oh * ow); continue; }
+        for (int j = 0; j < n; j++) {
+            const float *src = in + ((size_t)c * n + j) * h * w;
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                    o[((size_t)j * oh + y) * ow + x] = src[(size_t)y * stride * w + x * stride];
+        }
+    }
+}
+
+void db_shortcut_a_backward(float *din, const float *dout, int cin, int n, int h, int w,
+                            int stride, int oh, int ow, int accum) {
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < cin; c++) {
+        const float *g = dout + (size_t)c * n * oh * ow;
+        float *dc = din + (size_t)c * n * h * w;
+        if (!accum) memset(dc, 0, sizeof(float) * (size_t)n * h * w);
+        for (int j = 0; j < n; j++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                    dc[((size_t)j * h + y * stride) * w + x * stride] += g[((size_t)j * oh + y) * ow + x];
+    }
+}

@@ -1,0 +1,281 @@
+/* Building and laying out a graph. Build errors are sticky in g->status and reported once by
+ * db_graph_finalize, so model files can chain builder calls without checking each one. */
+#include "nets/graph.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/philox.h"
+
+#define GROW(arr, count)                                                            \
+    do {                                                                            \
+        if (((count) & ((count) - 1)) == 0) { /* at 0, 1, 2, 4, ...: double */     \
+            void *p_ = realloc((arr), sizeof(*(arr)) * ((count) ? 2 * (count) : 8)); \
+            if (!p_) { g->status = db_fail(DB_ERR_NOMEM, "graph: out of memory"); return -1; } \
+            (arr) = p_;                                                             \
+        }                                                                           \
+    } while (0)
+
+void db_graph_begin(db_graph *g, int n_max) {
+    memset(g, 0, sizeof *g);
+    g->n_max = g->n = n_max;
+    g->training = 1;
+    if (n_max < 1) g->status = db_fail(DB_ERR_ARG, "batch size must be at least 1, got %d", n_max);
+}
+
+static int bad(db_graph *g, int x) {
+    if (g->status != DB_OK) return 1;
+    if (x < 0 || x >= g->n_tensors) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: tensor %d does not exist", x);
+        return 1;
+    }
+    return 0;
+}
+
+static int new_tensor(db_graph *g, int c, int h, int w) {
+    if (c < 1 || h < 1 || w < 1) {
+        g->status = db_fail(DB_ERR_ARG, "graph: a layer would produce an empty map (%dx%dx%d); "
+                            "the input is too small for this network", c, h, w);
+        return -1;
+    }
+    GROW(g->tensors, g->n_tensors);
+    g->tensors[g->n_tensors] = (db_tensor){.c = c, .h = h, .w = w};
+    return g->n_tensors++;
+}
+
+static int new_param(db_graph *g, const char *name, const char *suffix, size_t size,
+                     db_init_kind init, int fan, int no_decay) {
+    GROW(g->params, g->n_params);
+    db_param *p = &g->params[g->n_params];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s.%s", name, suffix);
+    p->size = size; p->init = init; p->fan = fan; p->no_decay = no_decay;
+    return g->n_params++;
+}
+
+static int new_op(db_graph *g, db_op_kind kind, int a, int b, int out) {
+    GROW(g->ops, g->n_ops);
+    db_op *op = &g->ops[g->n_ops];
+    memset(op, 0, sizeof *op);
+    op->kind = kind; op->in[0] = a; op->in[1] = b; op->out = out;
+    op->param[0] = op->param[1] = -1;
+    g->n_ops++;
+    return out;
+}
+
+int db_g_input(db_graph *g, int c, int h, int w) {
+    if (g->status != DB_OK) return -1;
+    if (g->n_tensors != 0) { g->status = db_fail(DB_ERR_INTERNAL, "graph: input must come first"); return -1; }
+    return new_tensor(g, c, h, w);
+}
+
+int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    db_conv_dims d;
+    db_conv_dims_init(&d, t.c, cout, k, stride, pad, t.h, t.w);
+    int y = new_tensor(g, cout, d.oh, d.ow);
+    if (y < 0) return -1;
+    int wp = new_param(g, name, "weight", (size_t)cout * t.c * k * k, DB_INIT_KAIMING_OUT, cout * k * k, 0);
+    if (wp < 0 || new_op(g, DB_OP_CONV, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.conv = d;
+    op->param[0] = wp;
+    return y;
+}
+
+int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, t.c, t.h, t.w);
+    if (y < 0) return -1;
+    int gp = new_param(g, name, "gamma", t.c, zero_gamma ? DB_INIT_ZERO : DB_INIT_ONE, 0, 1);
+    int bp = new_param(g, name, "beta", t.c, DB_INIT_ZERO, 0, 1);
+    if (gp < 0 || bp < 0 || new_op(g, DB_OP_BN, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->param[0] = gp; op->param[1] = bp;
+    op->u.bn.momentum = momentum; op->u.bn.eps = eps;
+    g->n_run += 2 * (size_t)t.c;
+    return y;
+}
+
+static int same_shape_op(db_graph *g, db_op_kind kind, int x) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, t.c, t.h, t.w);
+    return y < 0 ? -1 : new_op(g, kind, x, -1, y);
+}
+
+int db_g_relu(db_graph *g, int x) { return same_shape_op(g, DB_OP_RELU, x); }
+
+int db_g_add(db_graph *g, int a, int b) {
+    if (bad(g, a) || bad(g, b)) return -1;
+    db_tensor ta = g->tensors[a], tb = g->tensors[b];
+    if (ta.c != tb.c || ta.h != tb.h || ta.w != tb.w) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: add of %dx%dx%d and %dx%dx%d", ta.c, ta.h,
+                            ta.w, tb.c, tb.h, tb.w);
+        return -1;
+    }
+    int y = new_tensor(g, ta.c, ta.h, ta.w);
+    return y < 0 ? -1 : new_op(g, DB_OP_ADD, a, b, y);
+}
+
+int db_g_shortcut_a(db_graph *g, int x, int cout, int stride) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, cout, (t.h - 1) / stride + 1, (t.w - 1) / stride + 1);
+    if (y < 0 || new_op(g, DB_OP_SHORTCUT_A, x, -1, y) < 0) return -1;
+    g->ops[g->n_ops - 1].u.sc.stride = stride;
+    return y;
+}
+
+static int pool(db_graph *g, db_op_kind kind, int x, int k, int stride, int pad) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, t.c, (t.h + 2 * pad - k) / stride + 1, (t.w + 2 * pad - k) / stride + 1);
+    if (y < 0 || new_op(g, kind, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.pool.k = k; op->u.pool.stride = stride; op->u.pool.pad = pad;
+    return y;
+}
+
+int db_g_maxpool(db_graph *g, int x, int k, int stride, int pad) { return pool(g, DB_OP_MAXPOOL, x, k, stride, pad); }
+int db_g_avgpool(db_graph *g, int x, int k, int stride, int pad) { return pool(g, DB_OP_AVGPOOL, x, k, stride, pad); }
+
+int db_g_gap(db_graph *g, int x) {
+    if (bad(g, x)) return -1;
+    int y = new_tensor(g, g->tensors[x].c, 1, 1);
+    return y < 0 ? -1 : new_op(g, DB_OP_GAP, x, -1, y);
+}
+
+int db_g_linear(db_graph *g, int x, int out_features, const char *name) {
+    if (bad(g, x)) return -1;
+    db_tensor t = g->tensors[x];
+    if (t.h != 1 || t.w != 1) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: linear needs a pooled (c,1,1) input");
+        return -1;
+    }
+    int y = new_tensor(g, out_features, 1, 1);
+    if (y < 0) return -1;
+    int wp = new_param(g, name, "weight", (size_t)out_features * t.c, DB_INIT_UNIFORM_FANIN, t.c, 0);
+    int bp = new_param(g, name, "bias", out_features, DB_INIT_UNIFORM_FANIN, t.c, 1);
+    if (wp < 0 || bp < 0 || new_op(g, DB_OP_LINEAR, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->param[0] = wp; op->param[1] = bp;
+    return y;
+}
+
+int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const char *name) {
+    if (bad(g, x)) return -1;
+    GROW(g->sites, g->n_sites);
+    db_site *s = &g->sites[g->n_sites++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->group = group; s->block = block; s->kind = kind; s->tensor = x;
+    s->c = g->tensors[x].c; s->h = g->tensors[x].h; s->w = g->tensors[x].w;
+    return x;
+}
+
+/* Two passes over the same takes: count, allocate, then hand out pointers. */
+static void layout(db_graph *g) {
+    for (int p = 0; p < g->n_params; p++) {
+        g->params[p].data = db_arena_take(&g->param_arena, g->params[p].size);
+        g->params[p].grad = db_arena_take(&g->grad_arena, g->params[p].size);
+    }
+    size_t col = 0;
+    for (int t = 0; t < g->n_tensors; t++) {
+        size_t len = (size_t)g->tensors[t].c * g->n_max * g->tensors[t].h * g->tensors[t].w;
+        g->tensors[t].data = db_arena_take(&g->act_arena, len);
+        g->tensors[t].grad = t == 0 ? NULL : db_arena_take(&g->act_arena, len);
+    }
+    for (int i = 0; i < g->n_ops; i++) {
+        db_op *op = &g->ops[i];
+        if (op->kind == DB_OP_BN) {
+            int c = g->tensors[op->out].c;
+            op->run = db_arena_take(&g->state_arena, 2 * (size_t)c);
+            op->save = db_arena_take(&g->act_arena, 2 * (size_t)c);
+        }
+        if (op->kind == DB_OP_CONV) {
+            size_t need = db_conv_workspace(&op->u.conv, g->n_max);
+            if (need > col) col = need;
+        }
+    }
+    g->col = db_arena_take(&g->work_arena, col);
+}
+
+db_status db_graph_finalize(db_graph *g) {
+    if (g->status != DB_OK) return g->status;
+    if (g->n_ops == 0) return db_fail(DB_ERR_INTERNAL, "graph: no ops");
+    /* Reverse order is backward order: the first op there to write a gradient overwrites it. */
+    char *written = calloc(g->n_tensors, 1);
+    if (!written) return db_fail(DB_ERR_NOMEM, "graph: out of memory");
+    for (int i = g->n_ops - 1; i >= 0; i--)
+        for (int j = 0; j < 2; j++) {
+            int t = g->ops[i].in[j];
+            if (t < 0) continue;
+            g->ops[i].accum[j] = written[t];
+            written[t] = 1;
+        }
+    free(written);
+    layout(g); /* counting pass */
+    DB_TRY(db_arena_alloc(&g->param_arena));
+    DB_TRY(db_arena_alloc(&g->grad_arena));
+    DB_TRY(db_arena_alloc(&g->state_arena));
+    DB_TRY(db_arena_alloc(&g->act_arena));
+    DB_TRY(db_arena_alloc(&g->work_arena));
+    layout(g);
+    return DB_OK;
+}
+
+void db_graph_free(db_graph *g) {
+    db_arena_free(&g->param_arena);
+    db_arena_free(&g->grad_arena);
+    db_arena_free(&g->state_arena);
+    db_arena_free(&g->act_arena);
+    db_arena_free(&g->work_arena);
+    free(g->tensors); free(g->ops); free(g->params); free(g->sites);
+    memset(g, 0, sizeof *g);
+}
+
+/* Standard normals by Box-Muller, two per pair of 32-bit draws. */
+static void fill_normal(float *x, size_t n, float std, uint64_t seed, uint32_t stream) {
+    for (size_t i = 0; i < n; i += 2) {
+        db_u32x4 r = db_rand4(seed, stream, 0, i / 2);
+        double u1 = ((double)r.v[0] + 1.0) / 4294967296.0, u2 = (double)r.v[1] / 4294967296.0;
+        double rad = sqrt(-2.0 * log(u1));
+        x[i] = (float)(std * rad * cos(2.0 * M_PI * u2));
+        if (i + 1 < n) x[i + 1] = (float)(std * rad * sin(2.0 * M_PI * u2));
+    }
+}
+
+void db_graph_init_params(db_graph *g, uint64_t seed) {
+    for (int p = 0; p < g->n_params; p++) {
+        db_param *pr = &g->params[p];
+        uint32_t stream = DB_STREAM_INIT + (uint32_t)p;
+        switch (pr->init) {
+        case DB_INIT_KAIMING_OUT: fill_normal(pr->data, pr->size, sqrtf(2.0f / pr->fan), seed, stream); break;
+        case DB_INIT_UNIFORM_FANIN: {
+            float bound = 1.0f / sqrtf((float)pr->fan);
+            for (size_t i = 0; i < pr->size; i++)
+                pr->data[i] = bound * (2.0f * db_u01(db_rand4(seed, stream, 0, i).v[0]) - 1.0f);
+            break;
+        }
+        case DB_INIT_ZERO: memset(pr->data, 0, pr->size * sizeof(float)); break;
+        case DB_INIT_ONE: for (size_t i = 0; i < pr->size; i++) pr->data[i] = 1.0f; break;
+        }
+        memset(pr->grad, 0, pr->size * sizeof(float));
+    }
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_BN) {
+            int c = g->tensors[g->ops[i].out].c;
+            for (int j = 0; j < c; j++) { g->ops[i].run[j] = 0.0f; g->ops[i].run[c + j] = 1.0f; }
+        }
+}
+
+size_t db_graph_param_count(const db_graph *g) {
+    size_t s = 0;
+    for (int p = 0; p < g->n_params; p++) s += g->params[p].size;
+    return s;
+}

@@ -1,0 +1,103 @@
+/* A network is a fixed list of ops over numbered tensors, built once by a model file
+ * (nets/resnet.c) and run forward in order and backward in reverse. All memory — parameters,
+ * their gradients, batch-norm running statistics, activations and their gradients, workspace —
+ * is laid out in arenas when the graph is finalized; running a step allocates nothing. */
+#ifndef DB_NETS_GRAPH_H
+#define DB_NETS_GRAPH_H
+
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/status.h"
+#include "nets/ops.h"
+
+typedef enum {
+    DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
+    DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR
+} db_op_kind;
+
+typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE } db_init_kind;
+
+typedef struct {
+    char name[48];
+    size_t size;
+    float *data, *grad;
+    int no_decay;      /* batch-norm gamma/beta and biases: weight decay may exclude them */
+    db_init_kind init;
+    int fan;           /* fan-out (Kaiming) or fan-in (uniform) */
+} db_param;
+
+typedef struct {
+    int c, h, w;       /* per sample; the tensor holds c*n*h*w floats, CNHW, for the current n */
+    float *data, *grad;
+} db_tensor;
+
+typedef struct {
+    db_op_kind kind;
+    int in[2], out;    /* tensor ids, in[1] = -1 when unused */
+    int accum[2];      /* backward adds to in[i]'s gradient (another op wrote it first) */
+    int param[2];      /* weight and bias/beta, -1 when unused */
+    float *run;        /* BN: running mean then running var (2c floats, state arena) */
+    float *save;       /* BN: batch mean then inverse std (2c floats) */
+    union {
+        db_conv_dims conv;
+        struct { int k, stride, pad; } pool;
+        struct { float momentum, eps; } bn;
+        struct { int stride; } sc;
+    } u;
+} db_op;
+
+/* Where a regularizer may act: after a BN(+ReLU) of a residual branch, or on a shortcut. */
+typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT } db_site_kind;
+
+typedef struct {
+    char name[40];     /* e.g. "g2.b0.conv1" */
+    int group, block;  /* group counts from 1, as the paper's "groups 3 and 4" */
+    db_site_kind kind;
+    int tensor;        /* the tensor a regularizer would transform */
+    int c, h, w;
+} db_site;
+
+typedef struct {
+    int n_max, n;      /* batch capacity and current batch */
+    int training;
+    db_status status;  /* the first build error, sticky */
+    db_tensor *tensors; int n_tensors;
+    db_op *ops; int n_ops;
+    db_param *params; int n_params;
+    db_site *sites; int n_sites;
+    size_t n_run;      /* floats of running statistics */
+    db_arena param_arena, grad_arena, state_arena, act_arena, work_arena;
+    float *col;
+} db_graph;
+
+void db_graph_begin(db_graph *g, int n_max);
+int db_g_input(db_graph *g, int c, int h, int w);
+int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name);
+int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps);
+int db_g_relu(db_graph *g, int x);
+int db_g_add(db_graph *g, int a, int b);
+int db_g_shortcut_a(db_graph *g, int x, int cout, int stride);
+int db_g_maxpool(db_graph *g, int x, int k, int stride, int pad);
+int db_g_avgpool(db_graph *g, int x, int k, int stride, int pad);
+int db_g_gap(db_graph *g, int x);
+int db_g_linear(db_graph *g, int x, int out_features, const char *name);
+/* Record a regularizer site on tensor x and return the tensor the network continues with
+ * (x itself until a regularizer is placed there). */
+int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const char *name);
+/* Lay out the arenas. Returns the first build error, if any. */
+db_status db_graph_finalize(db_graph *g);
+void db_graph_free(db_graph *g);
+
+/* Initialise parameters (and reset running statistics) from the seed. */
+void db_graph_init_params(db_graph *g, uint64_t seed);
+/* Set the batch for the next forward; n <= n_max. */
+void db_graph_set_batch(db_graph *g, int n);
+float *db_graph_input(db_graph *g);
+const db_tensor *db_graph_output(const db_graph *g);
+void db_graph_forward(db_graph *g);
+/* Needs the output gradient in db_graph_output(g)->grad. */
+void db_graph_backward(db_graph *g);
+size_t db_graph_param_count(const db_graph *g);
+
+#endif

@@ -1,0 +1,88 @@
+/* Running a finalized graph: forward in op order, backward in reverse. */
+#include "nets/graph.h"
+
+void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
+float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
+const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
+
+static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
+static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h * t->w; }
+
+void db_graph_forward(db_graph *g) {
+    const int n = g->n;
+    for (int i = 0; i < g->n_ops; i++) {
+        db_op *op = &g->ops[i];
+        db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+        float *w = op->param[0] >= 0 ? g->params[op->param[0]].data : NULL;
+        float *b = op->param[1] >= 0 ? g->params[op->param[1]].data : NULL;
+        switch (op->kind) {
+        case DB_OP_CONV: db_conv_forward(y->data, x->data, w, g->col, &op->u.conv, n); break;
+        case DB_OP_BN:
+            if (g->training)
+                db_bn_forward_train(y->data, op->save, op->save + y->c, op->run, op->run + y->c,
+                                    x->data, w, b, op->u.bn.momentum, op->u.bn.eps, y->c,
+                                    (size_t)n * plane(y));
+            else
+                db_bn_forward_infer(y->data, x->data, w, b, op->run, op->run + y->c,
+                                    op->u.bn.eps, y->c, (size_t)n * plane(y));
+            break;
+        case DB_OP_RELU: db_relu_forward(y->data, x->data, numel(y, n)); break;
+        case DB_OP_ADD: db_add_forward(y->data, x->data, g->tensors[op->in[1]].data, numel(y, n)); break;
+        case DB_OP_SHORTCUT_A:
+            db_shortcut_a_forward(y->data, x->data, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w);
+            break;
+        case DB_OP_MAXPOOL:
+            db_maxpool_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.pool.k,
+                               op->u.pool.stride, op->u.pool.pad, y->h, y->w);
+            break;
+        case DB_OP_AVGPOOL:
+            db_avgpool_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.pool.k,
+                               op->u.pool.stride, op->u.pool.pad, y->h, y->w);
+            break;
+        case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
+        case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
+        }
+    }
+}
+
+void db_graph_backward(db_graph *g) {
+    const int n = g->n;
+    for (int i = g->n_ops - 1; i >= 0; i--) {
+        db_op *op = &g->ops[i];
+        db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+        float *w = op->param[0] >= 0 ? g->params[op->param[0]].data : NULL;
+        float *dw = op->param[0] >= 0 ? g->params[op->param[0]].grad : NULL;
+        float *db = op->param[1] >= 0 ? g->params[op->param[1]].grad : NULL;
+        float *dx = x->grad; /* NULL for the network input */
+        int acc = op->accum[0];
+        switch (op->kind) {
+        case DB_OP_CONV:
+            db_conv_backward(dx, dw, y->grad, x->data, w, g->col, &op->u.conv, n, acc);
+            break;
+        case DB_OP_BN:
+            db_bn_backward(dx, dw, db, y->grad, x->data, w, op->save, op->save + y->c, y->c,
+                           (size_t)n * plane(y), acc);
+            break;
+        case DB_OP_RELU: if (dx) db_relu_backward(dx, y->grad, y->data, numel(y, n), acc); break;
+        case DB_OP_ADD: {
+            db_tensor *x2 = &g->tensors[op->in[1]];
+            if (dx) db_pass_backward(dx, y->grad, numel(y, n), acc);
+            if (x2->grad) db_pass_backward(x2->grad, y->grad, numel(y, n), op->accum[1]);
+            break;
+        }
+        case DB_OP_SHORTCUT_A:
+            if (dx) db_shortcut_a_backward(dx, y->grad, x->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc);
+            break;
+        case DB_OP_MAXPOOL:
+            if (dx) db_maxpool_backward(dx, y->grad, x->data, x->c * n, x->h, x->w, op->u.pool.k,
+                                        op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc);
+            break;
+        case DB_OP_AVGPOOL:
+            if (dx) db_avgpool_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.pool.k,
+                                        op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc);
+            break;
+        case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
+        case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/* Model descriptions: which network to build on a graph. */
+#ifndef DB_NETS_MODEL_H
+#define DB_NETS_MODEL_H
+
+#include "nets/graph.h"
+
+typedef struct {
+    char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50 */
+    int in_c, in_h, in_w;  /* input channels and size */
+    int classes;
+    int width;             /* channels of the first group: 16 for CIFAR ResNets, 64 for ImageNet */
+    char shortcut;         /* CIFAR ResNets: 'A' zero-padded identity (He et al.), 'B' 1x1 conv + BN */
+    int zero_init_last_bn; /* gamma of each block's last BN starts at 0 */
+    float bn_momentum, bn_eps;
+} db_model_config;
+
+/* Defaults for an architecture name (width, shortcut, BN constants); input and classes are
+ * left for the caller. */
+db_status db_model_defaults(db_model_config *cfg, const char *arch);
+/* Build (and finalize) the model on g for batches of up to n_max. */
+db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max);
+
+#endif

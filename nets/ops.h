@@ -1,0 +1,83 @@
+/* CPU reference ops. Activations are stored CNHW (channel, sample, row, column): a channel's
+ * values for the whole batch are contiguous, so a convolution over the batch is one GEMM whose
+ * output lands in place, and batch norm reduces over contiguous spans.
+ * Argument order follows llm.c: outputs, inputs, parameters, workspace, sizes.
+ * Every backward takes `accum`: 0 overwrites the input gradient, 1 adds to it (a tensor read
+ * by two ops, as on a residual fork, receives the sum). Parameter gradients are overwritten. */
+#ifndef DB_NETS_OPS_H
+#define DB_NETS_OPS_H
+
+#include <stddef.h>
+
+typedef struct {
+    int cin, cout, k, stride, pad; /* square kernel */
+    int h, w, oh, ow;              /* input and output map sizes */
+} db_conv_dims;
+
+void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w);
+/* Bound on the im2col buffer (floats); the batch is processed in chunks that fit. Applies to
+ * graphs finalized afterwards. */
+void db_conv_set_col_cap(size_t floats);
+/* Floats of im2col workspace the conv needs for a batch of n (0 for 1x1/stride 1/pad 0). */
+size_t db_conv_workspace(const db_conv_dims *d, int n);
+/* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,k,k)) */
+void db_conv_forward(float *out, const float *in, const float *weight, float *col,
+                     const db_conv_dims *d, int n);
+/* din may be NULL (the network input needs no gradient). */
+void db_conv_backward(float *din, float *dweight, const float *dout, const float *in,
+                      const float *weight, float *col, const db_conv_dims *d, int n, int accum);
+
+/* Batch norm over m = n*h*w values per channel. Training uses the batch's statistics (biased
+ * variance) and updates the running ones: running = (1-momentum)*running + momentum*batch, with
+ * the unbiased variance, as PyTorch does (TensorFlow's decay 0.9 is momentum 0.1 here).
+ * save_mean and save_invstd (c floats each) keep what backward needs. */
+void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
+                         float *run_var, const float *in, const float *gamma, const float *beta,
+                         float momentum, float eps, int c, size_t m);
+void db_bn_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
+                         const float *run_mean, const float *run_var, float eps, int c, size_t m);
+void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                    const float *gamma, const float *save_mean, const float *save_invstd, int c,
+                    size_t m, int accum);
+
+void db_relu_forward(float *out, const float *in, size_t len);
+void db_relu_backward(float *din, const float *dout, const float *out, size_t len, int accum);
+void db_add_forward(float *out, const float *a, const float *b, size_t len);
+/* d(in) of a pass-through: din = dout or din += dout */
+void db_pass_backward(float *din, const float *dout, size_t len, int accum);
+
+/* Pools over planes of h*w; planes = c*n. Padding counts in the average (PyTorch's default). */
+void db_maxpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
+                        int pad, int oh, int ow);
+/* Backward recomputes the arg-max from the input (first maximum wins), so nothing is stored. */
+void db_maxpool_backward(float *din, const float *dout, const float *in, int planes, int h, int w,
+                         int k, int stride, int pad, int oh, int ow, int accum);
+void db_avgpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
+                        int pad, int oh, int ow);
+void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w, int k,
+                         int stride, int pad, int oh, int ow, int accum);
+/* Global average pool: (c,n,h,w) -> (c,n) */
+void db_gap_forward(float *out, const float *in, int planes, int hw);
+void db_gap_backward(float *din, const float *dout, int planes, int hw, int accum);
+
+/* He et al.'s option-A shortcut: subsample by `stride`, append zero channels up to cout. */
+void db_shortcut_a_forward(float *out, const float *in, int cin, int cout, int n, int h, int w,
+                           int stride, int oh, int ow);
+void db_shortcut_a_backward(float *din, const float *dout, int cin, int n, int h, int w,
+                            int stride, int oh, int ow, int accum);
+
+/* Linear, feature-major: out (o,n) = weight (o,f) * in (f,n) + bias (o) */
+void db_linear_forward(float *out, const float *in, const float *weight, const float *bias, int f,
+                       int o, int n);
+void db_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
+                        const float *in, const float *weight, int f, int o, int n, int accum);
+
+/* Softmax cross-entropy with label smoothing eps (target (1-eps) on the label + eps/k on every
+ * class) over logits (k,n). Returns the mean loss over the n samples; dlogits (k,n) receives
+ * the gradient of that mean (may be NULL). */
+double db_softmax_xent(float *dlogits, const float *logits, const int *labels, int k, int n,
+                       float smoothing);
+/* Counts samples whose label is the arg-max (top1) or among the 5 largest logits (top5). */
+void db_topk_correct(const float *logits, const int *labels, int k, int n, int *top1, int *top5);
+
+#endif

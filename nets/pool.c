@@ -1,0 +1,120 @@
+/* Max, average and global average pooling over planes of h*w (planes = c*n in CNHW). */
+#include <float.h>
+#include <string.h>
+
+#include "nets/ops.h"
+
+void db_maxpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
+                        int pad, int oh, int ow) {
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * h * w;
+        float *y = out + (size_t)p * oh * ow;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float best = -FLT_MAX;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w && x[iy * w + ix] > best) best = x[iy * w + ix];
+                    }
+                }
+                y[oy * ow + ox] = best;
+            }
+    }
+}
+
+void db_maxpool_backward(float *din, const float *dout, const float *in, int planes, int h, int w,
+                         int k, int stride, int pad, int oh, int ow, int accum) {
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * h * w;
+        const float *g = dout + (size_t)p * oh * ow;
+        float *dx = din + (size_t)p * h * w;
+        if (!accum) memset(dx, 0, sizeof(float) * (size_t)h * w);
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float best = -FLT_MAX;
+                int arg = -1;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w && x[iy * w + ix] > best) {
+                            best = x[iy * w + ix];
+                            arg = iy * w + ix;
+                        }
+                    }
+                }
+                if (arg >= 0) dx[arg] += g[oy * ow + ox];
+            }
+    }
+}
+
+void db_avgpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
+                        int pad, int oh, int ow) {
+    const float inv = 1.0f / (float)(k * k);
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * h * w;
+        float *y = out + (size_t)p * oh * ow;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float s = 0.0f;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w) s += x[iy * w + ix];
+                    }
+                }
+                y[oy * ow + ox] = s * inv;
+            }
+    }
+}
+
+void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w, int k,
+                         int stride, int pad, int oh, int ow, int accum) {
+    const float inv = 1.0f / (float)(k * k);
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *g = dout + (size_t)p * oh * ow;
+        float *dx = din + (size_t)p * h * w;
+        if (!accum) memset(dx, 0, sizeof(float) * (size_t)h * w);
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float v = g[oy * ow + ox] * inv;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w) dx[iy * w + ix] += v;
+                    }
+                }
+            }
+    }
+}
+
+void db_gap_forward(float *out, const float *in, int planes, int hw) {
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * hw;
+        double s = 0.0;
+        for (int i = 0; i < hw; i++) s += x[i];
+        out[p] = (float)(s / hw);
+    }
+}
+
+void db_gap_backward(float *din, const float *dout, int planes, int hw, int accum) {
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        float v = dout[p] / (float)hw;
+        float *dx = din + (size_t)p * hw;
+        for (int i = 0; i < hw; i++) dx[i] = (accum ? dx[i] : 0.0f) + v;
+    }
+}

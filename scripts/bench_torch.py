@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""PyTorch peer for the dropbench training-throughput benchmark.
+
+Times training steps (forward, softmax cross-entropy, backward, SGD lr 0.1,
+momentum 0.9, wd 5e-4) on a fixed synthetic batch; reports images/s as the
+median of 3 timed windows of --steps steps each.
+Exit codes: 0 success, 2 bad arguments, 3 torch not importable.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:
+    print("bench_torch: torch is not importable (%s); skipping PyTorch peer" % e,
+          file=sys.stderr)
+    sys.exit(3)
+
+
+def conv3x3(cin, cout, stride=1):
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+
+
+# ---------------------------------------------------------------- ResNet-20
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride, shortcut):
+        super().__init__()
+        self.conv1, self.bn1 = conv3x3(cin, cout, stride), nn.BatchNorm2d(cout)
+        self.conv2, self.bn2 = conv3x3(cout, cout), nn.BatchNorm2d(cout)
+        self.reshape = stride != 1 or cin != cout
+        self.stride, self.extra = stride, cout - cin
+        self.proj = None
+        if self.reshape and shortcut == "B":
+            self.proj = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(cout))
+
+    def shortcut(self, x):
+        if not self.reshape:
+            return x
+        if self.proj is not None:
+            return self.proj(x)
+        # Option A: subsample spatially, append zero channels after existing ones.
+        x = x[:, :, ::self.stride, ::self.stride]
+        return F.pad(x, (0, 0, 0, 0, 0, self.extra))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet20(nn.Module):
+    def __init__(self, in_ch, num_classes=10, shortcut="A", n=3):
+        super().__init__()
+        self.conv1, self.bn1 = conv3x3(in_ch, 16), nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for gi, cout in enumerate((16, 32, 64)):
+            for bi in range(n):
+                stride = 2 if (gi > 0 and bi == 0) else 1
+                layers.append(BasicBlock(cin, cout, stride, shortcut))
+                cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# ---------------------------------------------------------------- ResNet-50
+class Bottleneck(nn.Module):
+    """torchvision-style v1 bottleneck (stride on the 3x3 conv)."""
+
+    def __init__(self, cin, width, stride):
+        super().__init__()
+        cout = width * 4
+        self.conv1, self.bn1 = nn.Conv2d(cin, width, 1, bias=False), nn.BatchNorm2d(width)
+        self.conv2, self.bn2 = conv3x3(width, width, stride), nn.BatchNorm2d(width)
+        self.conv3, self.bn3 = nn.Conv2d(width, cout, 1, bias=False), nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        idt = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + idt)
+
+
+class ResNet50(nn.Module):
+    def __init__(self, in_ch=3, num_classes=1000):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        layers, cin = [], 64
+        for gi, (width, blocks) in enumerate(((64, 3), (128, 4), (256, 6), (512, 3))):
+            for bi in range(blocks):
+                layers.append(Bottleneck(cin, width, 2 if (gi > 0 and bi == 0) else 1))
+                cin = width * 4
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(2048, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.layers(x)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+# ---------------------------------------------------------------- driver
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=("resnet20", "resnet50"), default="resnet20")
+    p.add_argument("--input", default=None, help="C,H,W (default 1,28,28; "
+                   "3,224,224 for resnet50)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--shortcut", choices=("A", "B"), default="A",
+                   help="resnet20 shortcut option (default A)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args(argv)
+    if a.input is None:
+        a.input = "3,224,224" if a.model == "resnet50" else "1,28,28"
+    try:
+        a.input = [int(v) for v in a.input.split(",")]
+        assert len(a.input) == 3 and min(a.input) > 0
+    except (ValueError, AssertionError):
+        p.error("--input must be C,H,W with positive integers")
+    if min(a.batch, a.threads, a.steps) < 1 or a.warmup < 0:
+        p.error("--batch/--threads/--steps must be >= 1, --warmup >= 0")
+    return a
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    torch.set_num_threads(a.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set / parallel work started
+        pass
+    torch.manual_seed(a.seed)
+    c, h, w = a.input
+    if a.model == "resnet20":
+        model, ncls = ResNet20(c, 10, a.shortcut), 10
+    else:
+        model, ncls = ResNet50(c, 1000), 1000
+    model.train()  # BN uses batch statistics, as in training
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
+                          weight_decay=5e-4)
+    x, y = torch.randn(a.batch, c, h, w), torch.randint(0, ncls, (a.batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    for _ in range(a.warmup):
+        step()
+    windows = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(a.steps):
+            step()
+        windows.append(time.perf_counter() - t0)
+    sec = statistics.median(windows)
+    ips, ms = a.batch * a.steps / sec, 1000.0 * sec / a.steps
+    res = {"peer": "pytorch", "torch_version": torch.__version__,
+           "model": a.model, "input": a.input, "batch": a.batch,
+           "threads": a.threads, "images_per_s": round(ips, 2),
+           "ms_per_step": round(ms, 3),
+           "mkldnn": bool(torch.backends.mkldnn.is_available()),
+           "params": params}
+    if a.model == "resnet20": res["shortcut"] = a.shortcut
+    if a.json:
+        print(json.dumps(res))
+    else:
+        print("pytorch %s %s input %s batch %d threads %d: %.1f images/s "
+              "(%.2f ms/step, %d params, mkldnn=%s)"
+              % (torch.__version__, a.model, "x".join(map(str, a.input)),
+                 a.batch, a.threads, ips, ms, params, res["mkldnn"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

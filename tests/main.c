@@ -1,0 +1,31 @@
+/* The unit-test runner: runs every registered test (or those whose name contains argv[1]),
+ * prints one line per test and ends with "N passed, N failed". */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tests/check.h"
+
+int db_test_failures;
+
+extern const db_test db_tests_ops[], db_tests_net[], db_tests_datasets[], db_tests_train[];
+static const db_test *suites[] = {db_tests_ops, db_tests_net, db_tests_datasets, db_tests_train};
+
+int main(int argc, char **argv) {
+    int passed = 0, failed = 0;
+    for (size_t s = 0; s < sizeof suites / sizeof *suites; s++)
+        for (const db_test *t = suites[s]; t->name; t++) {
+            if (argc > 1 && !strstr(t->name, argv[1])) continue;
+            struct timespec a, b;
+            clock_gettime(CLOCK_MONOTONIC, &a);
+            db_test_failures = 0;
+            t->fn();
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            double sec = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) * 1e-9;
+            printf("%s %s (%.2fs)\n", db_test_failures ? "FAIL" : "ok  ", t->name, sec);
+            fflush(stdout);
+            if (db_test_failures) failed++; else passed++;
+        }
+    printf("unit: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,2 @@
+#include "tests/check.h"
+const db_test db_tests_net[] = {{NULL, NULL}};

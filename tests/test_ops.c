@@ -1,0 +1,277 @@
+/* Finite-difference checks of every op's backward, plus known values of the forward. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nets/ops.h"
+#include "tests/check.h"
+#include "tests/gradcheck.h"
+
+/* One op under test: forward writes out from the inputs; the loss is sum(out * r). */
+typedef struct {
+    void (*fwd)(void *t);
+    float *out, *r;
+    size_t nout;
+} probe;
+
+static double probe_loss(void *ctx) {
+    probe *p = ctx;
+    p->fwd(p);
+    double s = 0.0;
+    for (size_t i = 0; i < p->nout; i++) s += (double)p->out[i] * p->r[i];
+    return s;
+}
+
+static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+/* ---- convolution ---- */
+typedef struct {
+    probe p;
+    db_conv_dims d;
+    int n;
+    float *in, *w, *col;
+} conv_t;
+
+static void conv_fwd(void *t) {
+    conv_t *c = t;
+    db_conv_forward(c->p.out, c->in, c->w, c->col, &c->d, c->n);
+}
+
+static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int w, int n,
+                       size_t cap) {
+    conv_t c = {0};
+    db_conv_set_col_cap(cap);
+    db_conv_dims_init(&c.d, cin, cout, k, stride, pad, h, w);
+    c.n = n;
+    size_t nin = (size_t)cin * n * h * w, nw = (size_t)cout * cin * k * k;
+    c.p.nout = (size_t)cout * n * c.d.oh * c.d.ow;
+    c.in = falloc(nin); c.w = falloc(nw); c.col = falloc(db_conv_workspace(&c.d, n));
+    c.p.out = falloc(c.p.nout); c.p.r = falloc(c.p.nout); c.p.fwd = conv_fwd;
+    float *din = falloc(nin), *dw = falloc(nw);
+    tc_fill(c.in, nin, 1, -1, 1); tc_fill(c.w, nw, 2, -1, 1); tc_fill(c.p.r, c.p.nout, 3, -1, 1);
+    db_conv_backward(din, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 0);
+    char what[64];
+    snprintf(what, sizeof what, "conv k%d s%d p%d %dx%d din", k, stride, pad, h, w);
+    tc_gradcheck(what, probe_loss, &c, c.in, din, nin, 60, 1e-2f, 2e-3, 1e-2);
+    snprintf(what, sizeof what, "conv k%d s%d p%d %dx%d dw", k, stride, pad, h, w);
+    tc_gradcheck(what, probe_loss, &c, c.w, dw, nw, 60, 1e-2f, 2e-3, 1e-2);
+    /* accum=1 adds to what is there */
+    float *din2 = falloc(nin);
+    for (size_t i = 0; i < nin; i++) din2[i] = 1.0f;
+    db_conv_backward(din2, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 1);
+    int ok = 1;
+    for (size_t i = 0; i < nin; i++) ok &= fabsf(din2[i] - 1.0f - din[i]) < 1e-5f;
+    CHECK(ok, "conv backward with accum must add to the existing gradient");
+    free(c.in); free(c.w); free(c.col); free(c.p.out); free(c.p.r); free(din); free(dw); free(din2);
+    db_conv_set_col_cap((size_t)1 << 24);
+}
+
+static void test_conv_grad(void) {
+    check_conv(2, 3, 3, 1, 1, 5, 5, 2, 1 << 24);
+    check_conv(2, 3, 3, 2, 1, 7, 6, 2, 1 << 24);
+    check_conv(3, 2, 1, 1, 0, 4, 4, 2, 1 << 24);  /* pointwise: direct GEMM path */
+    check_conv(3, 4, 1, 2, 0, 5, 5, 2, 1 << 24);  /* strided projection */
+    check_conv(2, 2, 5, 2, 2, 7, 5, 3, 1 << 24);  /* non-square map, large kernel */
+    check_conv(2, 2, 2, 1, 0, 5, 4, 2, 1 << 24);  /* even kernel */
+    check_conv(2, 3, 3, 1, 1, 5, 5, 5, 100);      /* batch cut into chunks */
+}
+
+static void test_conv_known(void) {
+    /* 1 channel 3x3 input, 3x3 kernel of ones, pad 1: each output is the sum of its window. */
+    float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9], out[9], col[81];
+    for (int i = 0; i < 9; i++) w[i] = 1.0f;
+    db_conv_dims d;
+    db_conv_dims_init(&d, 1, 1, 3, 1, 1, 3, 3);
+    CHECK(d.oh == 3 && d.ow == 3, "output size %dx%d", d.oh, d.ow);
+    db_conv_forward(out, in, w, col, &d, 1);
+    float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+    for (int i = 0; i < 9; i++) CHECK_CLOSE(out[i], want[i], 1e-5, 0);
+}
+
+/* ---- batch norm ---- */
+typedef struct {
+    probe p;
+    int c;
+    size_t m;
+    float *in, *gamma, *beta, *save, *run;
+} bn_t;
+
+static void bn_fwd(void *t) {
+    bn_t *b = t;
+    db_bn_forward_train(b->p.out, b->save, b->save + b->c, b->run, b->run + b->c, b->in, b->gamma,
+                        b->beta, 0.1f, 1e-5f, b->c, b->m);
+}
+
+static void test_bn_grad(void) {
+    bn_t b = {0};
+    b.c = 3; b.m = 2 * 4 * 5;
+    size_t n = b.c * b.m;
+    b.in = falloc(n); b.gamma = falloc(b.c); b.beta = falloc(b.c); b.save = falloc(2 * b.c);
+    b.run = falloc(2 * b.c);
+    b.p.out = falloc(n); b.p.r = falloc(n); b.p.nout = n; b.p.fwd = bn_fwd;
+    tc_fill(b.in, n, 4, -2, 3); tc_fill(b.gamma, b.c, 5, 0.5f, 1.5f); tc_fill(b.beta, b.c, 6, -1, 1);
+    tc_fill(b.p.r, n, 7, -1, 1);
+    float *din = falloc(n), *dg = falloc(b.c), *dbeta = falloc(b.c);
+    bn_fwd(&b);
+    /* normalised output: per channel mean beta and sd gamma */
+    for (int ch = 0; ch < b.c; ch++) {
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < b.m; i++) s += b.p.out[ch * b.m + i];
+        double mean = s / b.m;
+        for (size_t i = 0; i < b.m; i++) ss += pow(b.p.out[ch * b.m + i] - mean, 2);
+        CHECK_CLOSE(mean, b.beta[ch], 1e-5, 0);
+        CHECK_CLOSE(sqrt(ss / b.m), b.gamma[ch], 1e-3, 1e-3);
+    }
+    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.save, b.save + b.c, b.c, b.m, 0);
+    tc_gradcheck("bn din", probe_loss, &b, b.in, din, n, 60, 1e-2f, 2e-3, 1e-2);
+    tc_gradcheck("bn dgamma", probe_loss, &b, b.gamma, dg, b.c, 10, 1e-2f, 2e-3, 1e-2);
+    tc_gradcheck("bn dbeta", probe_loss, &b, b.beta, dbeta, b.c, 10, 1e-2f, 2e-3, 1e-2);
+    free(b.in); free(b.gamma); free(b.beta); free(b.save); free(b.run); free(b.p.out);
+    free(b.p.r); free(din); free(dg); free(dbeta);
+}
+
+static void test_bn_running_and_inference(void) {
+    /* one channel, values 1..4: batch mean 2.5, biased var 1.25, unbiased 5/3 */
+    float in[4] = {1, 2, 3, 4}, out[4], save[2], run[2] = {0.0f, 1.0f}, g = 2.0f, be = 0.5f;
+    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 1, 4);
+    CHECK_CLOSE(run[0], 0.25, 1e-6, 0);
+    CHECK_CLOSE(run[1], 0.9 + 0.1 * 5.0 / 3.0, 1e-6, 0);
+    CHECK_CLOSE(out[0], 2.0 * (1 - 2.5) / sqrt(1.25) + 0.5, 1e-5, 0);
+    /* inference uses the running statistics, not the batch's */
+    float rm = 1.0f, rv = 4.0f;
+    float run2[2] = {rm, rv};
+    db_bn_forward_infer(out, in, &g, &be, run2, run2 + 1, 0.0f, 1, 4);
+    for (int i = 0; i < 4; i++) CHECK_CLOSE(out[i], 2.0 * (in[i] - 1.0) / 2.0 + 0.5, 1e-6, 0);
+}
+
+/* ---- element-wise, pools, linear ---- */
+typedef struct {
+    probe p;
+    int kind, planes, h, w, k, s, pad, oh, ow, c, n, f, o;
+    float *in, *in2, *wt, *bias;
+} misc_t;
+
+enum { K_RELU, K_MAX, K_AVG, K_GAP, K_SCA, K_LIN, K_ADD };
+
+static void misc_fwd(void *t) {
+    misc_t *m = t;
+    switch (m->kind) {
+    case K_RELU: db_relu_forward(m->p.out, m->in, m->p.nout); break;
+    case K_MAX: db_maxpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow); break;
+    case K_AVG: db_avgpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow); break;
+    case K_GAP: db_gap_forward(m->p.out, m->in, m->planes, m->h * m->w); break;
+    case K_SCA: db_shortcut_a_forward(m->p.out, m->in, m->c, 2 * m->c, m->n, m->h, m->w, 2, m->oh, m->ow); break;
+    case K_LIN: db_linear_forward(m->p.out, m->in, m->wt, m->bias, m->f, m->o, m->n); break;
+    case K_ADD: db_add_forward(m->p.out, m->in, m->in2, m->p.nout); break;
+    }
+}
+
+static void check_misc(misc_t *m, size_t nin, const char *what) {
+    m->in = falloc(nin); m->in2 = falloc(nin);
+    m->p.out = falloc(m->p.nout); m->p.r = falloc(m->p.nout); m->p.fwd = misc_fwd;
+    /* values spaced apart so max and ReLU have no ties or kinks within +-h */
+    for (size_t i = 0; i < nin; i++) m->in[i] = (float)((i * 37) % nin) * 0.1f - 0.05f * nin + 0.025f;
+    tc_fill(m->in2, nin, 9, -1, 1);
+    tc_fill(m->p.r, m->p.nout, 8, -1, 1);
+    float *din = falloc(nin), *dw = falloc(m->kind == K_LIN ? (size_t)m->f * m->o : 1);
+    float *dbias = falloc(m->o);
+    switch (m->kind) {
+    case K_RELU: misc_fwd(m); db_relu_backward(din, m->p.r, m->p.out, nin, 0); break;
+    case K_MAX: db_maxpool_backward(din, m->p.r, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0); break;
+    case K_AVG: db_avgpool_backward(din, m->p.r, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0); break;
+    case K_GAP: db_gap_backward(din, m->p.r, m->planes, m->h * m->w, 0); break;
+    case K_SCA: db_shortcut_a_backward(din, m->p.r, m->c, m->n, m->h, m->w, 2, m->oh, m->ow, 0); break;
+    case K_LIN: db_linear_backward(din, dw, dbias, m->p.r, m->in, m->wt, m->f, m->o, m->n, 0); break;
+    case K_ADD: db_pass_backward(din, m->p.r, nin, 0); break;
+    }
+    tc_gradcheck(what, probe_loss, m, m->in, din, nin, 80, 1e-2f, 2e-3, 1e-2);
+    if (m->kind == K_LIN) {
+        tc_gradcheck("linear dw", probe_loss, m, m->wt, dw, (size_t)m->f * m->o, 40, 1e-2f, 2e-3, 1e-2);
+        tc_gradcheck("linear dbias", probe_loss, m, m->bias, dbias, m->o, 10, 1e-2f, 2e-3, 1e-2);
+    }
+    free(m->in); free(m->in2); free(m->p.out); free(m->p.r); free(din); free(dw); free(dbias);
+}
+
+static void test_elementwise_and_pool_grads(void) {
+    misc_t m = {.kind = K_RELU};
+    m.p.nout = 60;
+    check_misc(&m, 60, "relu");
+    m = (misc_t){.kind = K_ADD};
+    m.p.nout = 30;
+    check_misc(&m, 30, "add");
+    int cases[][4] = {{3, 2, 1, 0}, {2, 2, 0, 0}, {3, 1, 1, 0}}; /* k, stride, pad */
+    for (int kind = K_MAX; kind <= K_AVG; kind++)
+        for (int i = 0; i < 3; i++) {
+            m = (misc_t){.kind = kind, .planes = 4, .h = 7, .w = 6, .k = cases[i][0],
+                         .s = cases[i][1], .pad = cases[i][2]};
+            m.oh = (m.h + 2 * m.pad - m.k) / m.s + 1;
+            m.ow = (m.w + 2 * m.pad - m.k) / m.s + 1;
+            m.p.nout = (size_t)m.planes * m.oh * m.ow;
+            check_misc(&m, (size_t)m.planes * m.h * m.w, kind == K_MAX ? "maxpool" : "avgpool");
+        }
+    m = (misc_t){.kind = K_GAP, .planes = 6, .h = 3, .w = 5};
+    m.p.nout = 6;
+    check_misc(&m, 6 * 15, "gap");
+    m = (misc_t){.kind = K_SCA, .c = 2, .n = 3, .h = 5, .w = 4, .oh = 3, .ow = 2};
+    m.p.nout = (size_t)4 * 3 * 3 * 2;
+    check_misc(&m, (size_t)2 * 3 * 5 * 4, "shortcut A");
+    m = (misc_t){.kind = K_LIN, .f = 7, .o = 4, .n = 5};
+    m.wt = falloc(28); m.bias = falloc(4);
+    tc_fill(m.wt, 28, 11, -1, 1); tc_fill(m.bias, 4, 12, -1, 1);
+    m.p.nout = 20;
+    check_misc(&m, 35, "linear din");
+    free(m.wt); free(m.bias);
+}
+
+/* ---- loss ---- */
+typedef struct { float *logits; int *labels; int k, n; float eps; } xent_t;
+static double xent_loss(void *t) {
+    xent_t *x = t;
+    return db_softmax_xent(NULL, x->logits, x->labels, x->k, x->n, x->eps);
+}
+
+static void test_softmax_xent(void) {
+    float logits[4 * 3];
+    int labels[3] = {0, 3, 2};
+    tc_fill(logits, 12, 13, -2, 2);
+    for (int s = 0; s < 2; s++) {
+        xent_t x = {logits, labels, 4, 3, s ? 0.1f : 0.0f};
+        float d[12];
+        db_softmax_xent(d, logits, labels, 4, 3, x.eps);
+        tc_gradcheck(s ? "xent smoothed" : "xent", xent_loss, &x, logits, d, 12, 12, 1e-2f, 1e-4, 1e-2);
+    }
+    /* uniform logits: loss = log k whatever the smoothing */
+    float flat[5 * 2] = {0};
+    int lab[2] = {1, 4};
+    CHECK_CLOSE(db_softmax_xent(NULL, flat, lab, 5, 2, 0.0f), log(5.0), 1e-9, 0);
+    CHECK_CLOSE(db_softmax_xent(NULL, flat, lab, 5, 2, 0.3f), log(5.0), 1e-9, 0);
+    /* huge logits stay finite */
+    float big[2] = {1000.0f, -1000.0f};
+    int l0 = 1;
+    double loss = db_softmax_xent(NULL, big, &l0, 2, 1, 0.0f);
+    CHECK(isfinite(loss) && fabs(loss - 2000.0) < 1e-3, "loss %g", loss);
+}
+
+static void test_topk(void) {
+    /* 6 classes, 2 samples (feature-major) */
+    float l[6 * 2] = {0.1f, 0.9f, 0.5f, 0.2f, 0.3f, 0.1f, 0.4f, 0.8f, 0.2f, 0.7f, 0.0f, 0.6f};
+    int labels[2] = {0, 4};
+    /* sample 0 logits: l[i*2]: .1 .5 .3 .4 .2 .0 -> label 0 ranks 5th (top5 yes, top1 no)
+       sample 1: .9 .2 .1 .8 .7 .6 -> label 4 (.7) ranks 3rd */
+    int t1, t5;
+    db_topk_correct(l, labels, 6, 2, &t1, &t5);
+    CHECK(t1 == 0 && t5 == 2, "top1 %d top5 %d", t1, t5);
+    labels[1] = 0;
+    db_topk_correct(l, labels, 6, 2, &t1, &t5);
+    CHECK(t1 == 1 && t5 == 2, "top1 %d top5 %d", t1, t5);
+}
+
+const db_test db_tests_ops[] = {
+    {"conv_known_values", test_conv_known},
+    {"conv_gradients", test_conv_grad},
+    {"bn_gradients", test_bn_grad},
+    {"bn_running_stats_and_inference", test_bn_running_and_inference},
+    {"elementwise_pool_linear_gradients", test_elementwise_and_pool_grads},
+    {"softmax_xent_label_smoothing", test_softmax_xent},
+    {"topk_accuracy", test_topk},
+    {NULL, NULL},
+};
