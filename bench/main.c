@@ -1,2 +1,51 @@
 #include <stdio.h>
-int main(void) { puts("dropbench"); return 0; }
+#include <string.h>
+
+#include "bench/cli.h"
+#include "core/cuda.h"
+#include "core/gemm.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: dropbench COMMAND [options]\n"
+            "\n"
+            "commands:\n"
+            "  train    train a network and evaluate it every epoch (dropbench train --help)\n"
+            "  bench    training throughput on synthetic data (dropbench bench --help)\n"
+            "  model    describe a network: layers, parameters, regularizer sites\n"
+            "  version  build information\n");
+}
+
+int db_cli_error(db_status s) {
+    fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
+    if (s == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
+    return s == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
+}
+
+int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {
+    char tail;
+    return sscanf(s, "%d,%d,%d%c", c, h, w, &tail) == 3 && *c > 0 && *h > 0 && *w > 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return db_cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(cmd, "model")) return db_cmd_model(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version")) {
+        db_cuda_info ci;
+        db_cuda_query(&ci);
+        printf("dropbench 0.1\nblas: %s\ncuda: %s", db_blas_name(), db_cuda_built() ? "built" : "not built");
+        if (db_cuda_built()) printf(", runtime %d, %d device(s)%s%s", ci.runtime_version, ci.device_count,
+                                    ci.device_count ? ": " : "", ci.name);
+        printf("\n");
+        return DB_EXIT_OK;
+    }
+    fprintf(stderr, "dropbench: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return DB_EXIT_USAGE;
+}

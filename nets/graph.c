@@ -3,6 +3,7 @@
 #include "nets/graph.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,7 @@ static void layout(db_graph *g) {
         g->params[p].data = db_arena_take(&g->param_arena, g->params[p].size);
         g->params[p].grad = db_arena_take(&g->grad_arena, g->params[p].size);
     }
-    size_t col = 0;
+    size_t ws = 0;
     for (int t = 0; t < g->n_tensors; t++) {
         size_t len = (size_t)g->tensors[t].c * g->n_max * g->tensors[t].h * g->tensors[t].w;
         g->tensors[t].data = db_arena_take(&g->act_arena, len);
@@ -198,11 +199,11 @@ static void layout(db_graph *g) {
             op->save = db_arena_take(&g->act_arena, 2 * (size_t)c);
         }
         if (op->kind == DB_OP_CONV) {
-            size_t need = db_conv_workspace(&op->u.conv, g->n_max);
-            if (need > col) col = need;
+            size_t need = db_conv_workspace(&op->u.conv, g->n_max, g->threads);
+            if (need > ws) ws = need;
         }
     }
-    g->col = db_arena_take(&g->work_arena, col);
+    g->conv_ws = db_arena_take(&g->work_arena, ws);
 }
 
 db_status db_graph_finalize(db_graph *g) {
@@ -219,6 +220,7 @@ db_status db_graph_finalize(db_graph *g) {
             written[t] = 1;
         }
     free(written);
+    g->threads = omp_get_max_threads();
     layout(g); /* counting pass */
     DB_TRY(db_arena_alloc(&g->param_arena));
     DB_TRY(db_arena_alloc(&g->grad_arena));

@@ -68,7 +68,9 @@ typedef struct {
     db_site *sites; int n_sites;
     size_t n_run;      /* floats of running statistics */
     db_arena param_arena, grad_arena, state_arena, act_arena, work_arena;
-    float *col;
+    int threads;       /* OpenMP threads the workspace was sized for */
+    float *conv_ws;
+    double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops) */
 } db_graph;
 
 void db_graph_begin(db_graph *g, int n_max);

@@ -1,6 +1,8 @@
 /* Running a finalized graph: forward in op order, backward in reverse. */
 #include "nets/graph.h"
 
+#include <omp.h>
+
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
 float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
 const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
@@ -11,12 +13,13 @@ static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h 
 void db_graph_forward(db_graph *g) {
     const int n = g->n;
     for (int i = 0; i < g->n_ops; i++) {
+        double t0 = g->op_seconds ? omp_get_wtime() : 0.0;
         db_op *op = &g->ops[i];
         db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
         float *w = op->param[0] >= 0 ? g->params[op->param[0]].data : NULL;
         float *b = op->param[1] >= 0 ? g->params[op->param[1]].data : NULL;
         switch (op->kind) {
-        case DB_OP_CONV: db_conv_forward(y->data, x->data, w, g->col, &op->u.conv, n); break;
+        case DB_OP_CONV: db_conv_forward(y->data, x->data, w, g->conv_ws, &op->u.conv, n, g->threads); break;
         case DB_OP_BN:
             if (g->training)
                 db_bn_forward_train(y->data, op->save, op->save + y->c, op->run, op->run + y->c,
@@ -42,12 +45,14 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
         }
+        if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0;
     }
 }
 
 void db_graph_backward(db_graph *g) {
     const int n = g->n;
     for (int i = g->n_ops - 1; i >= 0; i--) {
+        double t0 = g->op_seconds ? omp_get_wtime() : 0.0;
         db_op *op = &g->ops[i];
         db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
         float *w = op->param[0] >= 0 ? g->params[op->param[0]].data : NULL;
@@ -57,7 +62,7 @@ void db_graph_backward(db_graph *g) {
         int acc = op->accum[0];
         switch (op->kind) {
         case DB_OP_CONV:
-            db_conv_backward(dx, dw, y->grad, x->data, w, g->col, &op->u.conv, n, acc);
+            db_conv_backward(dx, dw, y->grad, x->data, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
             break;
         case DB_OP_BN:
             db_bn_backward(dx, dw, db, y->grad, x->data, w, op->save, op->save + y->c, y->c,
@@ -84,5 +89,6 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
         case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;
         }
+        if (g->op_seconds) g->op_seconds[2 * i + 1] += omp_get_wtime() - t0;
     }
 }

@@ -15,17 +15,18 @@ typedef struct {
 } db_conv_dims;
 
 void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w);
-/* Bound on the im2col buffer (floats); the batch is processed in chunks that fit. Applies to
- * graphs finalized afterwards. */
+/* Bound on the im2col buffer of each thread (floats); the batch is processed in chunks that
+ * fit. Applies to graphs finalized afterwards. */
 void db_conv_set_col_cap(size_t floats);
-/* Floats of im2col workspace the conv needs for a batch of n (0 for 1x1/stride 1/pad 0). */
-size_t db_conv_workspace(const db_conv_dims *d, int n);
+/* Floats of workspace a conv needs for a batch of n on `threads` threads. */
+size_t db_conv_workspace(const db_conv_dims *d, int n, int threads);
 /* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,k,k)) */
-void db_conv_forward(float *out, const float *in, const float *weight, float *col,
-                     const db_conv_dims *d, int n);
+void db_conv_forward(float *out, const float *in, const float *weight, float *ws,
+                     const db_conv_dims *d, int n, int threads);
 /* din may be NULL (the network input needs no gradient). */
 void db_conv_backward(float *din, float *dweight, const float *dout, const float *in,
-                      const float *weight, float *col, const db_conv_dims *d, int n, int accum);
+                      const float *weight, float *ws, const db_conv_dims *d, int n, int accum,
+                      int threads);
 
 /* Batch norm over m = n*h*w values per channel. Training uses the batch's statistics (biased
  * variance) and updates the running ones: running = (1-momentum)*running + momentum*batch, with

@@ -27,28 +27,29 @@ static float *falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
 typedef struct {
     probe p;
     db_conv_dims d;
-    int n;
+    int n, threads;
     float *in, *w, *col;
 } conv_t;
 
 static void conv_fwd(void *t) {
     conv_t *c = t;
-    db_conv_forward(c->p.out, c->in, c->w, c->col, &c->d, c->n);
+    db_conv_forward(c->p.out, c->in, c->w, c->col, &c->d, c->n, c->threads);
 }
 
 static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int w, int n,
-                       size_t cap) {
+                       size_t cap, int threads) {
     conv_t c = {0};
+    c.threads = threads;
     db_conv_set_col_cap(cap);
     db_conv_dims_init(&c.d, cin, cout, k, stride, pad, h, w);
     c.n = n;
     size_t nin = (size_t)cin * n * h * w, nw = (size_t)cout * cin * k * k;
     c.p.nout = (size_t)cout * n * c.d.oh * c.d.ow;
-    c.in = falloc(nin); c.w = falloc(nw); c.col = falloc(db_conv_workspace(&c.d, n));
+    c.in = falloc(nin); c.w = falloc(nw); c.col = falloc(db_conv_workspace(&c.d, n, c.threads));
     c.p.out = falloc(c.p.nout); c.p.r = falloc(c.p.nout); c.p.fwd = conv_fwd;
     float *din = falloc(nin), *dw = falloc(nw);
     tc_fill(c.in, nin, 1, -1, 1); tc_fill(c.w, nw, 2, -1, 1); tc_fill(c.p.r, c.p.nout, 3, -1, 1);
-    db_conv_backward(din, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 0);
+    db_conv_backward(din, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 0, c.threads);
     char what[64];
     snprintf(what, sizeof what, "conv k%d s%d p%d %dx%d din", k, stride, pad, h, w);
     tc_gradcheck(what, probe_loss, &c, c.in, din, nin, 60, 1e-2f, 2e-3, 1e-2);
@@ -57,32 +58,36 @@ static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int
     /* accum=1 adds to what is there */
     float *din2 = falloc(nin);
     for (size_t i = 0; i < nin; i++) din2[i] = 1.0f;
-    db_conv_backward(din2, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 1);
+    db_conv_backward(din2, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 1, c.threads);
     int ok = 1;
     for (size_t i = 0; i < nin; i++) ok &= fabsf(din2[i] - 1.0f - din[i]) < 1e-5f;
     CHECK(ok, "conv backward with accum must add to the existing gradient");
     free(c.in); free(c.w); free(c.col); free(c.p.out); free(c.p.r); free(din); free(dw); free(din2);
-    db_conv_set_col_cap((size_t)1 << 24);
+    db_conv_set_col_cap((size_t)1 << 18);
 }
 
 static void test_conv_grad(void) {
-    check_conv(2, 3, 3, 1, 1, 5, 5, 2, 1 << 24);
-    check_conv(2, 3, 3, 2, 1, 7, 6, 2, 1 << 24);
-    check_conv(3, 2, 1, 1, 0, 4, 4, 2, 1 << 24);  /* pointwise: direct GEMM path */
-    check_conv(3, 4, 1, 2, 0, 5, 5, 2, 1 << 24);  /* strided projection */
-    check_conv(2, 2, 5, 2, 2, 7, 5, 3, 1 << 24);  /* non-square map, large kernel */
-    check_conv(2, 2, 2, 1, 0, 5, 4, 2, 1 << 24);  /* even kernel */
-    check_conv(2, 3, 3, 1, 1, 5, 5, 5, 100);      /* batch cut into chunks */
+    for (int t = 1; t <= 3; t++) { /* one thread, two, and more threads than chunks */
+        check_conv(2, 3, 3, 1, 1, 5, 5, 2, 1 << 24, t);
+        check_conv(2, 3, 3, 2, 1, 7, 6, 2, 1 << 24, t);
+        check_conv(3, 2, 1, 1, 0, 4, 4, 2, 1 << 24, t);  /* pointwise: direct GEMM path */
+        check_conv(3, 4, 1, 2, 0, 5, 5, 2, 1 << 24, t);  /* strided projection */
+        check_conv(2, 2, 5, 2, 2, 7, 5, 3, 1 << 24, t);  /* non-square map, large kernel */
+        check_conv(2, 2, 2, 1, 0, 5, 4, 2, 1 << 24, t);  /* even kernel */
+        check_conv(2, 3, 3, 1, 1, 5, 5, 5, 100, t);      /* one sample per chunk */
+        check_conv(2, 3, 3, 1, 1, 5, 5, 5, 500, t);      /* two samples per chunk, 5 = 2+2+1 */
+        check_conv(3, 2, 3, 2, 1, 6, 6, 7, 300, t);      /* strided, chunked: col2im path */
+    }
 }
 
 static void test_conv_known(void) {
     /* 1 channel 3x3 input, 3x3 kernel of ones, pad 1: each output is the sum of its window. */
-    float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9], out[9], col[81];
+    float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9], out[9], col[256];
     for (int i = 0; i < 9; i++) w[i] = 1.0f;
     db_conv_dims d;
     db_conv_dims_init(&d, 1, 1, 3, 1, 1, 3, 3);
     CHECK(d.oh == 3 && d.ow == 3, "output size %dx%d", d.oh, d.ow);
-    db_conv_forward(out, in, w, col, &d, 1);
+    db_conv_forward(out, in, w, col, &d, 1, 1);
     float want[9] = {12, 21, 16, 27, 45, 33, 24, 39, 28};
     for (int i = 0; i < 9; i++) CHECK_CLOSE(out[i], want[i], 1e-5, 0);
 }

@@ -1,0 +1,198 @@
+#include "bench/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define CKPT_MAGIC "DBCKPT\r\n"
+#define CKPT_VERSION 1u
+#define CKPT_NAME "checkpoint.dbck"
+#define HIST_FIELDS 9
+
+void db_ckpt_path(const char *dir, char *out, size_t size) { snprintf(out, size, "%s/%s", dir, CKPT_NAME); }
+
+int db_ckpt_exists(const char *dir) {
+    char p[1100];
+    db_ckpt_path(dir, p, sizeof p);
+    return access(p, F_OK) == 0;
+}
+
+db_status db_ckpt_prepare_dir(const char *dir) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot create it: %s", dir, strerror(errno));
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/.write-test-%d", dir, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) return db_fail(DB_ERR_IO, "checkpoint folder %s is not writable: %s", dir, strerror(errno));
+    close(fd);
+    unlink(probe);
+    return DB_OK;
+}
+
+typedef struct { FILE *f; uLong crc; int ok; } writer;
+
+static void put(writer *w, const void *p, size_t n) {
+    if (!w->ok) return;
+    if (n && fwrite(p, 1, n, w->f) != n) { w->ok = 0; return; }
+    const Bytef *b = p;
+    while (n) { /* crc32 takes a uInt length */
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        w->crc = crc32(w->crc, b, chunk);
+        b += chunk; n -= chunk;
+    }
+}
+
+static void history_row(const db_epoch_result *r, double v[HIST_FIELDS]) {
+    v[0] = r->epoch; v[1] = r->lr; v[2] = r->train_loss; v[3] = r->train_top1; v[4] = r->test_loss;
+    v[5] = r->test_top1; v[6] = r->test_top5; v[7] = r->seconds; v[8] = r->images_per_s;
+}
+
+db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, const db_ckpt_meta *meta) {
+    char path[1100], tmp[1120];
+    db_ckpt_path(dir, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write checkpoint: %s", tmp, strerror(errno));
+    writer w = {f, crc32(0L, Z_NULL, 0), 1};
+    uint32_t version = CKPT_VERSION;
+    int32_t epoch = meta->epoch, nh = meta->n_history;
+    uint64_t sizes[3] = {g->param_arena.size, g->state_arena.size, opt->velocity.size};
+    put(&w, CKPT_MAGIC, 8);
+    put(&w, &version, 4);
+    put(&w, &meta->fingerprint, 8);
+    put(&w, &meta->seed, 8);
+    put(&w, &epoch, 4);
+    put(&w, &meta->step, 8);
+    put(&w, &nh, 4);
+    put(&w, sizes, sizeof sizes);
+    for (int i = 0; i < nh; i++) {
+        double v[HIST_FIELDS];
+        history_row(&meta->history[i], v);
+        put(&w, v, sizeof v);
+    }
+    put(&w, g->param_arena.base, sizes[0] * sizeof(float));
+    put(&w, g->state_arena.base, sizes[1] * sizeof(float));
+    put(&w, opt->velocity.base, sizes[2] * sizeof(float));
+    uint32_t crc = (uint32_t)w.crc;
+    if (w.ok && fwrite(&crc, 4, 1, f) != 1) w.ok = 0;
+    if (w.ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) w.ok = 0;
+    int err = errno;
+    if (fclose(f) != 0 && w.ok) { w.ok = 0; err = errno; }
+    if (!w.ok) {
+        unlink(tmp);
+        return db_fail(DB_ERR_IO, "%s: writing the checkpoint failed: %s (the previous checkpoint, if any, is kept)",
+                       tmp, strerror(err));
+    }
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        unlink(tmp);
+        return db_fail(DB_ERR_IO, "%s: cannot move the checkpoint into place: %s", path, strerror(err));
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    return DB_OK;
+}
+
+typedef struct { FILE *f; uLong crc; const char *path; } reader;
+
+static db_status get(reader *r, void *p, size_t n, const char *what) {
+    if (n && fread(p, 1, n, r->f) != n)
+        return db_fail(DB_ERR_FORMAT, "%s: checkpoint truncated while reading %s", r->path, what);
+    const Bytef *b = p;
+    while (n) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        r->crc = crc32(r->crc, b, chunk);
+        b += chunk; n -= chunk;
+    }
+    return DB_OK;
+}
+
+/* Reads the header and history; leaves the file positioned at the tensors. */
+static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db_ckpt_meta **out) {
+    char magic[8];
+    uint32_t version;
+    uint64_t fp, seed, sizes[3];
+    int32_t epoch, nh;
+    int64_t step;
+    DB_TRY(get(r, magic, 8, "the magic"));
+    if (memcmp(magic, CKPT_MAGIC, 8) != 0)
+        return db_fail(DB_ERR_FORMAT, "%s: not a dropbench checkpoint (bad magic)", r->path);
+    DB_TRY(get(r, &version, 4, "the version"));
+    if (version != CKPT_VERSION)
+        return db_fail(DB_ERR_FORMAT, "%s: checkpoint version %u, this build reads %u", r->path, version, CKPT_VERSION);
+    DB_TRY(get(r, &fp, 8, "the header"));
+    DB_TRY(get(r, &seed, 8, "the header"));
+    DB_TRY(get(r, &epoch, 4, "the header"));
+    DB_TRY(get(r, &step, 8, "the header"));
+    DB_TRY(get(r, &nh, 4, "the header"));
+    DB_TRY(get(r, sizes, sizeof sizes, "the header"));
+    if (nh < 0 || nh > 1000000 || epoch < 0)
+        return db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
+    if (sizes[0] != g->param_arena.size || sizes[1] != g->state_arena.size || sizes[2] != opt->velocity.size)
+        return db_fail(DB_ERR_FORMAT, "%s: checkpoint holds a different network (%llu parameters, this one has %zu)",
+                       r->path, (unsigned long long)sizes[0], g->param_arena.size);
+    db_ckpt_meta *m = calloc(1, sizeof *m + (size_t)nh * sizeof(db_epoch_result));
+    if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
+    m->fingerprint = fp; m->seed = seed; m->epoch = epoch; m->step = step; m->n_history = nh;
+    for (int i = 0; i < nh; i++) {
+        double v[HIST_FIELDS];
+        db_status s = get(r, v, sizeof v, "the history");
+        if (s != DB_OK) { free(m); return s; }
+        m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]};
+    }
+    *out = m;
+    return DB_OK;
+}
+
+static db_status read_tensors(reader *r, float *dst[3], const size_t sizes[3]) {
+    static const char *what[3] = {"the parameters", "the batch-norm statistics", "the optimizer state"};
+    float buf[4096];
+    for (int t = 0; t < 3; t++)
+        for (size_t off = 0; off < sizes[t];) {
+            size_t n = sizes[t] - off < 4096 ? sizes[t] - off : 4096;
+            DB_TRY(get(r, dst[t] ? dst[t] + off : buf, n * sizeof(float), what[t]));
+            off += n;
+        }
+    return DB_OK;
+}
+
+static db_status check_crc(reader *r) {
+    uint32_t want, have = (uint32_t)r->crc;
+    if (fread(&want, 4, 1, r->f) != 1)
+        return db_fail(DB_ERR_FORMAT, "%s: checkpoint truncated (no checksum)", r->path);
+    if (want != have) return db_fail(DB_ERR_FORMAT, "%s: checkpoint checksum mismatch (corrupt file)", r->path);
+    if (fgetc(r->f) != EOF) return db_fail(DB_ERR_FORMAT, "%s: trailing bytes after the checkpoint", r->path);
+    return DB_OK;
+}
+
+/* One pass over the file; with load == 0 nothing is written to the graph. */
+static db_status pass(const char *path, db_graph *g, db_sgd *opt, int load, db_ckpt_meta **meta) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    reader r = {f, crc32(0L, Z_NULL, 0), path};
+    db_ckpt_meta *m = NULL;
+    db_status s = read_header(&r, g, opt, &m);
+    if (s == DB_OK) {
+        float *dst[3] = {load ? g->param_arena.base : NULL, load ? g->state_arena.base : NULL,
+                         load ? opt->velocity.base : NULL};
+        size_t sizes[3] = {g->param_arena.size, g->state_arena.size, opt->velocity.size};
+        s = read_tensors(&r, dst, sizes);
+    }
+    if (s == DB_OK) s = check_crc(&r);
+    fclose(f);
+    if (s == DB_OK && meta) *meta = m;
+    else free(m);
+    return s;
+}
+
+db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta) {
+    char path[1100];
+    db_ckpt_path(dir, path, sizeof path);
+    DB_TRY(pass(path, g, opt, 0, NULL)); /* verify everything before touching the model */
+    return pass(path, g, opt, 1, meta);
+}

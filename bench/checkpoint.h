@@ -1,0 +1,35 @@
+/* Checkpoints: everything a run needs to continue bit-for-bit — parameters, batch-norm running
+ * statistics, optimizer velocity, the epoch and step reached (with the seed, that is the whole
+ * state of the counter-based RNG) and the per-epoch history — written atomically (temporary
+ * file, fsync, rename, fsync of the folder) and guarded by a CRC-32. */
+#ifndef DB_BENCH_CHECKPOINT_H
+#define DB_BENCH_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "bench/train.h"
+#include "nets/graph.h"
+#include "nets/optim.h"
+
+typedef struct {
+    uint64_t fingerprint;      /* db_config_fingerprint of the run */
+    uint64_t seed;
+    int epoch;                 /* epochs completed */
+    int64_t step;              /* optimizer steps taken */
+    int n_history;
+    db_epoch_result history[]; /* flexible: n_history entries */
+} db_ckpt_meta;
+
+/* Make the folder if needed and check that a file can be written there. */
+db_status db_ckpt_prepare_dir(const char *dir);
+db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,
+                       const db_ckpt_meta *meta);
+/* Loads into g and opt (already built with the same shapes). *meta is malloc'd. Returns
+ * DB_ERR_IO with errno ENOENT-style message when there is no checkpoint (check with
+ * db_ckpt_exists first). */
+db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta);
+int db_ckpt_exists(const char *dir);
+/* The checkpoint's file name inside dir. */
+void db_ckpt_path(const char *dir, char *out, size_t size);
+
+#endif

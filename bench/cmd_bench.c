@@ -1,0 +1,121 @@
+/* dropbench bench: training images/s of a network on synthetic data (forward, loss, backward,
+ * SGD step), the median of three timed windows after a warm-up. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench/cli.h"
+#include "core/gemm.h"
+#include "core/philox.h"
+#include "nets/model.h"
+#include "nets/optim.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Milliseconds per step by op kind, forward and backward. */
+static void print_profile(db_graph *g, double nsteps) {
+    static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear"};
+    double f[9] = {0}, b[9] = {0}, total = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        f[g->ops[i].kind] += g->op_seconds[2 * i];
+        b[g->ops[i].kind] += g->op_seconds[2 * i + 1];
+    }
+    for (int k = 0; k < 9; k++) total += f[k] + b[k];
+    printf("%-10s %10s %10s %7s\n", "op", "fwd ms", "bwd ms", "share");
+    for (int k = 0; k < 9; k++)
+        if (f[k] + b[k] > 0)
+            printf("%-10s %10.2f %10.2f %6.1f%%\n", names[k], 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
+                   100 * (f[k] + b[k]) / total);
+    free(g->op_seconds);
+    g->op_seconds = NULL;
+}
+
+int db_cmd_bench(int argc, char **argv) {
+    const char *model = "resnet20";
+    int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 10, profile = 0;
+    char shortcut = 0;
+    for (int i = 1; i < argc; i++) {
+        int more = i + 1 < argc;
+        if (!strcmp(argv[i], "--model") && more) model = argv[++i];
+        else if (!strcmp(argv[i], "--input") && more) {
+            if (!db_cli_parse_shape(argv[++i], &c, &h, &w)) {
+                fprintf(stderr, "dropbench bench: --input wants C,H,W, got '%s'\n", argv[i]);
+                return DB_EXIT_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--batch") && more) batch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && more) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--steps") && more) steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--classes") && more) classes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--shortcut") && more) shortcut = argv[++i][0];
+        else if (!strcmp(argv[i], "--col-cap") && more) db_conv_set_col_cap(strtoul(argv[++i], NULL, 10));
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--help")) {
+            printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
+                   "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B] [--col-cap FLOATS] [--profile] [--json]\n");
+            return DB_EXIT_OK;
+        } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", argv[i]); return DB_EXIT_USAGE; }
+    }
+    if (batch < 1 || threads < 1 || steps < 1 || warmup < 0 || classes < 2) {
+        fprintf(stderr, "dropbench bench: batch, threads, steps and classes must be positive\n");
+        return DB_EXIT_USAGE;
+    }
+    omp_set_num_threads(threads);
+    db_blas_set_threads(threads);
+    db_model_config mc;
+    db_status s = db_model_defaults(&mc, model);
+    if (s != DB_OK) return db_cli_error(s);
+    mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
+    if (shortcut) mc.shortcut = shortcut;
+    db_graph g;
+    if ((s = db_model_build(&g, &mc, batch)) != DB_OK) return db_cli_error(s);
+    db_graph_init_params(&g, 1);
+    db_sgd opt;
+    db_sgd_config sc = {0.9f, 0, 5e-4f, 0};
+    if ((s = db_sgd_init(&opt, &g, &sc)) != DB_OK) { db_graph_free(&g); return db_cli_error(s); }
+    float *x = db_graph_input(&g);
+    size_t nx = (size_t)c * batch * h * w;
+    for (size_t i = 0; i < nx; i++) x[i] = 2.0f * db_u01(db_rand4(1, 99, 0, i).v[0]) - 1.0f;
+    int *labels = malloc(sizeof(int) * batch);
+    for (int i = 0; i < batch; i++) labels[i] = (int)(db_rand4(1, 98, 0, i).v[0] % (uint32_t)classes);
+    double windows[3];
+    for (int r = -1; r < 3; r++) {
+        int n = r < 0 ? warmup : steps;
+        if (r == 0 && profile) g.op_seconds = calloc(2 * (size_t)g.n_ops, sizeof(double));
+        double t0 = now();
+        for (int i = 0; i < n; i++) {
+            db_graph_forward(&g);
+            const db_tensor *o = db_graph_output(&g);
+            db_softmax_xent(o->grad, o->data, labels, o->c, batch, 0.0f);
+            db_graph_backward(&g);
+            db_sgd_step(&opt, &g, 0.1f);
+        }
+        if (r >= 0) windows[r] = (now() - t0) / n;
+    }
+    qsort(windows, 3, sizeof *windows, cmp_double);
+    double ms = windows[1] * 1e3, ips = batch / windows[1];
+    if (json)
+        printf("{\"engine\":\"dropbench\",\"model\":\"%s\",\"input\":[%d,%d,%d],\"batch\":%d,\"threads\":%d,"
+               "\"params\":%zu,\"images_per_s\":%.2f,\"ms_per_step\":%.3f}\n",
+               model, c, h, w, batch, threads, db_graph_param_count(&g), ips, ms);
+    else
+        printf("dropbench %s %dx%dx%d batch %d, %d threads: %.1f images/s (%.1f ms/step, median of 3 windows of %d steps)\n",
+               model, c, h, w, batch, threads, ips, ms, steps);
+    if (g.op_seconds) print_profile(&g, 3.0 * steps);
+    free(labels);
+    db_sgd_free(&opt);
+    db_graph_free(&g);
+    return DB_EXIT_OK;
+}

@@ -1,0 +1,188 @@
+#include "bench/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_INT, K_U64, K_FLOAT, K_BOOL, K_STR } key_type;
+
+typedef struct {
+    const char *key;
+    key_type type;
+    size_t offset, size;
+    double min, max;
+    int affects_result;  /* part of the fingerprint */
+    const char *help;
+} key_def;
+
+#define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
+static const key_def keys[] = {
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50"},
+    {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)"},
+    {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0"},
+    {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)"},
+    {"bn_eps", K_FLOAT, F(bn_eps), 0, 1, 1, "batch-norm epsilon"},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files)"},
+    {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)"},
+    {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)"},
+    {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)"},
+    {"augment_pad", K_INT, F(augment_pad), 0, 64, 1, "random-crop padding in pixels (0: no crop)"},
+    {"augment_flip", K_BOOL, F(augment_flip), 0, 1, 1, "random horizontal flip"},
+    {"epochs", K_INT, F(epochs), 1, 100000, 1, "training epochs"},
+    {"batch", K_INT, F(batch), 1, 65536, 1, "batch size"},
+    {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate"},
+    {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step or cosine"},
+    {"milestones", K_STR, F(milestones), 0, 0, 1, "step schedule: epochs where lr *= lr_gamma, e.g. 125,200,250"},
+    {"lr_gamma", K_FLOAT, F(lr_gamma), 0, 1, 1, "step schedule factor"},
+    {"lr_final", K_FLOAT, F(lr_final), 0, 100, 1, "cosine schedule: final learning rate"},
+    {"warmup_epochs", K_FLOAT, F(warmup_epochs), 0, 1e5, 1, "linear warm-up length in epochs"},
+    {"warmup_start", K_FLOAT, F(warmup_start), 0, 1, 1, "warm-up starts at lr*warmup_start"},
+    {"momentum", K_FLOAT, F(momentum), 0, 1, 1, "SGD momentum"},
+    {"nesterov", K_BOOL, F(nesterov), 0, 1, 1, "Nesterov momentum"},
+    {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay"},
+    {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases"},
+    {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon"},
+    {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation"},
+    {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)"},
+    {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch"},
+    {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file"},
+};
+#define NKEYS (sizeof keys / sizeof *keys)
+
+void db_config_defaults(db_config *c) {
+    memset(c, 0, sizeof *c);
+    strcpy(c->model, "resnet20");
+    strcpy(c->shortcut, "A");
+    c->bn_momentum = 0.1f;
+    c->bn_eps = 1e-5f;
+    strcpy(c->dataset, "fashion-mnist");
+    c->augment_pad = 2;
+    c->augment_flip = 1;
+    c->epochs = 15;
+    c->batch = 128;
+    c->lr = 0.1f;
+    strcpy(c->lr_schedule, "cosine");
+    c->lr_gamma = 0.1f;
+    c->warmup_start = 0.1f;
+    c->momentum = 0.9f;
+    c->weight_decay = 5e-4f;
+    c->seed = 1;
+    c->threads = 2;
+}
+
+static const key_def *find(const char *key) {
+    char k[64];
+    size_t n = strlen(key);
+    if (n >= sizeof k) return NULL;
+    for (size_t i = 0; i <= n; i++) k[i] = key[i] == '-' ? '_' : key[i];
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].key, k) == 0) return &keys[i];
+    return NULL;
+}
+
+db_status db_config_set(db_config *c, const char *key, const char *value) {
+    const key_def *k = find(key);
+    if (!k) return db_fail(DB_ERR_ARG, "unknown key '%s'", key);
+    char *p = (char *)c + k->offset, *end = NULL;
+    errno = 0;
+    switch (k->type) {
+    case K_INT: case K_BOOL: {
+        long v = strtol(value, &end, 10);
+        if (*value == '\0' || *end != '\0' || errno || v < k->min || v > k->max)
+            return db_fail(DB_ERR_ARG, "%s: '%s' is not an integer in [%g, %g]", k->key, value, k->min, k->max);
+        *(int *)p = (int)v;
+        return DB_OK;
+    }
+    case K_U64: {
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*value == '\0' || *value == '-' || *end != '\0' || errno)
+            return db_fail(DB_ERR_ARG, "%s: '%s' is not a non-negative integer", k->key, value);
+        *(uint64_t *)p = v;
+        return DB_OK;
+    }
+    case K_FLOAT: {
+        double v = strtod(value, &end);
+        if (*value == '\0' || *end != '\0' || errno || !isfinite(v) || v < k->min || v > k->max)
+            return db_fail(DB_ERR_ARG, "%s: '%s' is not a number in [%g, %g]", k->key, value, k->min, k->max);
+        *(float *)p = (float)v;
+        return DB_OK;
+    }
+    case K_STR:
+        if (strlen(value) >= k->size)
+            return db_fail(DB_ERR_ARG, "%s: value longer than %zu characters", k->key, k->size - 1);
+        strcpy(p, value);
+        return DB_OK;
+    }
+    return db_fail(DB_ERR_INTERNAL, "config: bad key type");
+}
+
+db_status db_config_validate(const db_config *c) {
+    if (strcmp(c->shortcut, "A") && strcmp(c->shortcut, "B"))
+        return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
+    if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
+        return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
+    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
+        return db_fail(DB_ERR_ARG, "dataset: '%s' is not available (fashion-mnist, mnist)", c->dataset);
+    const char *s = c->milestones;
+    int count = 0;
+    while (*s) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || v < 0 || (*end != ',' && *end != '\0') || ++count > 8)
+            return db_fail(DB_ERR_ARG, "milestones: '%s' must be up to 8 comma-separated epochs", c->milestones);
+        s = *end ? end + 1 : end;
+    }
+    if (!strcmp(c->lr_schedule, "step") && count == 0)
+        return db_fail(DB_ERR_ARG, "lr_schedule step needs milestones (e.g. --milestones 125,200,250)");
+    return DB_OK;
+}
+
+static void write_value(const db_config *c, const key_def *k, FILE *f) {
+    const char *p = (const char *)c + k->offset;
+    switch (k->type) {
+    case K_INT: case K_BOOL: fprintf(f, "%d", *(const int *)p); break;
+    case K_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case K_FLOAT: fprintf(f, "%.9g", *(const float *)p); break;
+    case K_STR: fputs(p, f); break;
+    }
+}
+
+void db_config_write(const db_config *c, FILE *f) {
+    for (size_t i = 0; i < NKEYS; i++) {
+        fprintf(f, "%s=", keys[i].key);
+        write_value(c, &keys[i], f);
+        fputc('\n', f);
+    }
+}
+
+void db_config_usage(FILE *f) {
+    db_config d;
+    db_config_defaults(&d);
+    for (size_t i = 0; i < NKEYS; i++) {
+        char def[64] = "";
+        FILE *m = fmemopen(def, sizeof def - 1, "w");
+        if (m) { write_value(&d, &keys[i], m); fclose(m); }
+        char opt[40];
+        snprintf(opt, sizeof opt, "--%s", keys[i].key);
+        for (char *q = opt + 2; *q; q++) if (*q == '_') *q = '-';
+        fprintf(f, "  %-22s %s%s%s%s\n", opt, keys[i].help, *def ? " [" : "", def, *def ? "]" : "");
+    }
+}
+
+uint64_t db_config_fingerprint(const db_config *c) {
+    char buf[256];
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (!keys[i].affects_result) continue;
+        FILE *m = fmemopen(buf, sizeof buf, "w");
+        if (!m) continue;
+        fprintf(m, "%s=", keys[i].key);
+        write_value(c, &keys[i], m);
+        long len = ftell(m);
+        fclose(m);
+        for (long j = 0; j < len && j < (long)sizeof buf; j++) { h ^= (unsigned char)buf[j]; h *= 1099511628211ull; }
+    }
+    return h;
+}

@@ -1,0 +1,55 @@
+/* The resolved configuration of a training run. Every key lives in one table (config.c) that
+ * the command line and recipe files both go through: an unknown key or a bad value is an
+ * error naming the key (and, for files, the line), and the whole resolved configuration can
+ * be printed back, which is what a run records as its provenance. */
+#ifndef DB_BENCH_CONFIG_H
+#define DB_BENCH_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/status.h"
+
+typedef struct {
+    /* model */
+    char model[24];
+    char shortcut[2];
+    int zero_init_last_bn;
+    float bn_momentum, bn_eps;
+    /* data */
+    char dataset[32];
+    char data_dir[512];
+    int train_limit, test_limit;  /* use only the first N samples (0: all) */
+    int augment_pad, augment_flip;
+    /* optimisation */
+    int epochs, batch;
+    float lr;
+    char lr_schedule[16];         /* constant, step, cosine */
+    char milestones[64];          /* step: comma-separated epochs */
+    float lr_gamma, lr_final, warmup_epochs, warmup_start;
+    float momentum;
+    int nesterov;
+    float weight_decay;
+    int decay_bn_bias;
+    float label_smoothing;
+    /* run */
+    uint64_t seed;
+    int threads;
+    char checkpoint_dir[512];
+    char metrics[512];            /* CSV of per-epoch results ("" for none) */
+} db_config;
+
+void db_config_defaults(db_config *c);
+/* Set one key from text; the key may use '-' for '_'. */
+db_status db_config_set(db_config *c, const char *key, const char *value);
+/* Cross-key checks (e.g. milestones parse, schedule name known). */
+db_status db_config_validate(const db_config *c);
+/* "key=value" lines of every key, in table order. */
+void db_config_write(const db_config *c, FILE *f);
+/* Lines of "  --key VALUE   help" for usage messages. */
+void db_config_usage(FILE *f);
+/* A 64-bit FNV-1a hash of the keys that change what a run computes (not threads or paths):
+ * a checkpoint only resumes a run with the same fingerprint. */
+uint64_t db_config_fingerprint(const db_config *c);
+
+#endif

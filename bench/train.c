@@ -1,0 +1,241 @@
+#include "bench/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/checkpoint.h"
+#include "core/gemm.h"
+#include "datasets/batch.h"
+#include "nets/model.h"
+#include "nets/optim.h"
+
+#define DEFAULT_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+#define DEFAULT_MNIST_DIR "/usr/share/datasets/mnist"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+const char *db_train_data_dir(const db_config *cfg) {
+    if (cfg->data_dir[0]) return cfg->data_dir;
+    return strcmp(cfg->dataset, "mnist") == 0 ? DEFAULT_MNIST_DIR : DEFAULT_FASHION_DIR;
+}
+
+static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
+    memset(s, 0, sizeof *s);
+    s->kind = !strcmp(c->lr_schedule, "step") ? DB_LR_STEP : !strcmp(c->lr_schedule, "cosine") ? DB_LR_COSINE : DB_LR_CONSTANT;
+    s->base = c->lr; s->gamma = c->lr_gamma; s->final = c->lr_final;
+    s->warmup_epochs = c->warmup_epochs; s->warmup_start = c->warmup_start;
+    const char *p = c->milestones;
+    while (*p && s->n_milestones < DB_LR_MAX_MILESTONES) {
+        char *end;
+        s->milestones[s->n_milestones++] = strtof(p, &end);
+        p = *end ? end + 1 : end;
+    }
+    return DB_OK;
+}
+
+/* Mean loss, top-1 and top-5 (fractions) of the model in inference mode over a data set. */
+static void evaluate(db_graph *g, const db_dataset *d, const db_norm *norm, int *order, int *labels,
+                     double *loss, double *top1, double *top5) {
+    double sum = 0.0;
+    long c1 = 0, c5 = 0;
+    g->training = 0;
+    for (int i = 0; i < d->n; i++) order[i] = i;
+    for (int i = 0; i < d->n; i += g->n_max) {
+        int n = d->n - i < g->n_max ? d->n - i : g->n_max;
+        db_graph_set_batch(g, n);
+        db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_graph_input(g), labels);
+        db_graph_forward(g);
+        const db_tensor *out = db_graph_output(g);
+        sum += db_softmax_xent(NULL, out->data, labels, out->c, n, 0.0f) * n;
+        int a, b;
+        db_topk_correct(out->data, labels, out->c, n, &a, &b);
+        c1 += a; c5 += b;
+    }
+    g->training = 1;
+    db_graph_set_batch(g, g->n_max);
+    *loss = sum / d->n; *top1 = (double)c1 / d->n; *top5 = (double)c5 / d->n;
+}
+
+static db_status write_metrics(const char *path, const db_epoch_result *h, int n) {
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
+    fprintf(f, "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,seconds,images_per_s\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", h[i].epoch, h[i].lr, h[i].train_loss,
+                h[i].train_top1, h[i].test_loss, h[i].test_top1, h[i].test_top5, h[i].seconds, h[i].images_per_s);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", path, strerror(errno));
+    }
+    return DB_OK;
+}
+
+typedef struct {
+    db_graph g;
+    db_sgd opt;
+    int *order, *labels;
+    db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
+} run_state;
+
+static void run_free(run_state *r) {
+    db_graph_free(&r->g);
+    db_sgd_free(&r->opt);
+    free(r->order); free(r->labels); free(r->meta);
+}
+
+static db_status setup(const db_config *cfg, const db_dataset *train, const db_dataset *test,
+                       const db_train_hooks *hooks, run_state *r) {
+    db_model_config mc;
+    DB_TRY(db_model_defaults(&mc, cfg->model));
+    mc.in_c = train->c; mc.in_h = train->h; mc.in_w = train->w;
+    mc.classes = train->num_classes;
+    mc.shortcut = cfg->shortcut[0];
+    mc.zero_init_last_bn = cfg->zero_init_last_bn;
+    mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
+    if (test->c != train->c || test->h != train->h || test->w != train->w)
+        return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
+                       test->c, test->h, test->w, train->c, train->h, train->w);
+    if (train->n < cfg->batch)
+        return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
+    DB_TRY(db_model_build(&r->g, &mc, cfg->batch));
+    db_graph_init_params(&r->g, cfg->seed);
+    db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
+    DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
+    int maxn = train->n > test->n ? train->n : test->n;
+    r->order = malloc(sizeof(int) * maxn);
+    r->labels = malloc(sizeof(int) * cfg->batch);
+    r->meta = calloc(1, sizeof *r->meta + sizeof(db_epoch_result) * cfg->epochs);
+    if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
+    r->meta->fingerprint = db_config_fingerprint(cfg);
+    r->meta->seed = cfg->seed;
+    if (!cfg->checkpoint_dir[0]) return DB_OK;
+    DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
+    if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
+    db_ckpt_meta *m = NULL;
+    DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
+    if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs) {
+        free(m);
+        return db_fail(DB_ERR_ARG, "%s: the checkpoint belongs to a run with another configuration; "
+                       "resume with the same settings or use another --checkpoint-dir", cfg->checkpoint_dir);
+    }
+    r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
+    memcpy(r->meta->history, m->history, sizeof(db_epoch_result) * m->n_history);
+    free(m);
+    return DB_OK;
+}
+
+static void summarise(const run_state *r, int resumed_from, db_train_summary *out) {
+    const db_ckpt_meta *m = r->meta;
+    out->epochs_done = m->epoch;
+    out->resumed_from = resumed_from;
+    for (int i = 0; i < m->n_history; i++) {
+        const db_epoch_result *h = &m->history[i];
+        if (h->test_top1 > out->best_top1) out->best_top1 = h->test_top1;
+        out->train_seconds += h->seconds;
+        out->final_top1 = h->test_top1; out->final_top5 = h->test_top5; out->final_loss = h->test_loss;
+    }
+}
+
+static db_status train_epochs(const db_config *cfg, const db_dataset *train, const db_dataset *test,
+                              const db_train_hooks *hooks, run_state *r, db_train_summary *out) {
+    db_norm norm;
+    DB_TRY(db_norm_compute(train, &norm));
+    db_lr_schedule sched;
+    make_schedule(cfg, &sched);
+    db_augment aug = {cfg->augment_pad, cfg->augment_flip};
+    const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
+    db_graph *g = &r->g;
+    int resumed_from = r->meta->epoch, ran = 0;
+    for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
+        if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
+        db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
+        double t0 = now(), loss_sum = 0.0, lr = 0.0;
+        long correct = 0;
+        for (int s = 0; s < steps; s++) {
+            db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
+                          db_graph_input(g), r->labels);
+            db_graph_forward(g);
+            const db_tensor *o = db_graph_output(g);
+            double loss = db_softmax_xent(o->grad, o->data, r->labels, o->c, B, cfg->label_smoothing);
+            if (!isfinite(loss)) {
+                out->status = DB_ERR_DIVERGED;
+                out->diverged_epoch = epoch + 1; out->diverged_step = s;
+                summarise(r, resumed_from, out);
+                out->status = DB_ERR_DIVERGED;
+                return db_fail(DB_ERR_DIVERGED, "training diverged: the loss became %s at epoch %d, step %d "
+                               "(learning rate %g); lower --lr or add warm-up", isnan(loss) ? "NaN" : "Inf",
+                               epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
+            }
+            int c1, c5;
+            db_topk_correct(o->data, r->labels, o->c, B, &c1, &c5);
+            correct += c1;
+            loss_sum += loss;
+            db_graph_backward(g);
+            lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
+            db_sgd_step(&r->opt, g, (float)lr);
+            r->meta->step++;
+            if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
+                hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
+        }
+        double secs = now() - t0;
+        db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
+                               .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
+                               .images_per_s = (double)steps * B / secs};
+        evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
+        r->meta->history[r->meta->n_history++] = res;
+        r->meta->epoch = epoch + 1;
+        ran++;
+        if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
+        if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->meta->history, r->meta->n_history));
+        if (hooks->on_epoch) hooks->on_epoch(&res, hooks->user);
+    }
+    summarise(r, resumed_from, out);
+    return DB_OK;
+}
+
+db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
+                   const db_train_hooks *hooks, db_train_summary *out) {
+    static const db_train_hooks none = {0};
+    if (!hooks) hooks = &none;
+    memset(out, 0, sizeof *out);
+    DB_TRY(db_config_validate(cfg));
+    omp_set_num_threads(cfg->threads);
+    db_blas_set_threads(cfg->threads);
+    run_state r = {0};
+    db_status s = setup(cfg, train, test, hooks, &r);
+    if (s == DB_OK) s = train_epochs(cfg, train, test, hooks, &r, out);
+    out->status = s;
+    run_free(&r);
+    return s;
+}
+
+static void apply_limit(db_dataset *d, int limit) {
+    if (limit > 0 && limit < d->n) d->n = limit;
+}
+
+db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
+    db_dataset train, test;
+    const char *dir = db_train_data_dir(cfg);
+    DB_TRY(db_config_validate(cfg));
+    DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));
+    db_status s = db_mnist_like_load(dir, "test", cfg->dataset, &test);
+    if (s != DB_OK) { db_dataset_free(&train); return s; }
+    apply_limit(&train, cfg->train_limit);
+    apply_limit(&test, cfg->test_limit);
+    s = db_train(cfg, &train, &test, hooks, out);
+    db_dataset_free(&train);
+    db_dataset_free(&test);
+    return s;
+}

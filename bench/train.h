@@ -1,0 +1,45 @@
+/* The training loop: data -> batches -> forward -> loss -> backward -> SGD, evaluation each
+ * epoch, atomic checkpoints, resume, divergence detection. */
+#ifndef DB_BENCH_TRAIN_H
+#define DB_BENCH_TRAIN_H
+
+#include "bench/config.h"
+#include "datasets/dataset.h"
+
+typedef struct {
+    int epoch;                 /* 1-based */
+    double lr;                 /* at the end of the epoch */
+    double train_loss, train_top1;
+    double test_loss, test_top1, test_top5;
+    double seconds, images_per_s; /* training time of the epoch, evaluation excluded */
+} db_epoch_result;
+
+typedef struct {
+    int epochs_done;
+    int resumed_from;          /* epoch the run resumed after (0: fresh start) */
+    double final_top1, best_top1, final_top5, final_loss;
+    double train_seconds;
+    db_status status;          /* DB_ERR_DIVERGED when the loss became NaN/Inf */
+    int diverged_epoch, diverged_step;
+} db_train_summary;
+
+typedef struct {
+    /* called after every epoch; may be NULL */
+    void (*on_epoch)(const db_epoch_result *r, void *user);
+    /* called every few steps while training; may be NULL */
+    void (*on_step)(int epoch, int step, int steps, double loss, double images_per_s, void *user);
+    void *user;
+    int resume;                /* continue from checkpoint_dir's checkpoint if there is one */
+    int max_epochs_this_call;  /* stop after this many epochs in this call (0: no limit) */
+} db_train_hooks;
+
+/* Train on already loaded data. */
+db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
+                   const db_train_hooks *hooks, db_train_summary *out);
+/* Load the configured data set, then train. */
+db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks,
+                               db_train_summary *out);
+/* The data set folder the config points at (its data_dir, else the system default). */
+const char *db_train_data_dir(const db_config *cfg);
+
+#endif
