@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# Command-line and fault tests of ./dropbench: exit codes and messages for usage errors, broken
+# data files, unwritable and corrupt checkpoints, divergence; a short real training run on
+# Fashion-MNIST, resume, determinism, bench and model.
+#
+# Run from anywhere (it changes to the repository root); `make` first. Each test prints
+# "ok   NAME (SECONDS s)", "FAIL NAME: WHY" or "skip NAME: WHY"; the last line is
+# "cli: N passed, N failed" and the exit status is 1 when any test failed.
+# Tests that need /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) are skipped
+# when it is absent. About a minute on 2 idle cores; training uses the default 2 threads.
+# CLI_TESTS="name1 name2" runs only those tests (the resume family shares one checkpoint, so
+# select resume_completed with checkpoint_corrupt and checkpoint_truncated).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+DB=./dropbench
+FMNIST=/usr/share/datasets/fashion-mnist
+LIMIT=${CLI_TIMEOUT:-240}   # seconds any one dropbench call may take
+
+passed=0 failed=0 skipped=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dropbench-cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+if [ ! -x "$DB" ]; then
+    echo "FAIL setup: $DB is missing; run make first"
+    echo "cli: 0 passed, 1 failed"
+    exit 1
+fi
+
+# ---- helpers (used inside tests; a test's output is its failure or skip reason) ----
+
+# db ARGS...: runs dropbench under a time limit; sets rc and secs, output in $out and $err.
+db() {
+    local t0=$EPOCHREALTIME
+    rc=0
+    timeout "$LIMIT" "$DB" "$@" >"$out" 2>"$err" || rc=$?
+    secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    if [ "$rc" -eq 124 ]; then echo "timed out after ${LIMIT}s: dropbench $*"; return 1; fi
+    return 0
+}
+snippet() { tr '\n' ' ' <"$1" | head -c 400; }
+expect_rc() {
+    [ "$rc" -eq "$1" ] && return 0
+    echo "exit $rc, expected $1; stderr: $(snippet "$err")"
+    return 1
+}
+# expect_in FILE TEXT: FILE contains TEXT (fixed string, case-insensitive)
+expect_in() {
+    grep -qiF -- "$2" "$1" && return 0
+    echo "$(basename "$1") lacks '$2'; stderr: $(snippet "$err") stdout: $(snippet "$out")"
+    return 1
+}
+expect_err() { expect_in "$err" "$1"; }
+expect_out() { expect_in "$out" "$1"; }
+need_fmnist() {
+    compgen -G "$FMNIST/train-images-idx3-ubyte*" >/dev/null && return 0
+    echo "no Fashion-MNIST at $FMNIST (scripts/deps installs dataset-fashion-mnist)"
+    return 77
+}
+# be32 N: four big-endian bytes
+be32() {
+    local n=$1
+    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((n >> 24 & 255)) $((n >> 16 & 255)) \
+        $((n >> 8 & 255)) $((n & 255)))"
+}
+# idx_images FILE COUNT [MAGIC]: COUNT random 28x28 images, uncompressed
+idx_images() {
+    { be32 "${3:-2051}"; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } >"$1"
+}
+# idx_labels FILE COUNT: COUNT labels cycling 0..9, uncompressed
+idx_labels() {
+    { be32 2049; be32 "$2"; for ((i = 0; i < $2; i++)); do printf "\\x0$((i % 10))"; done; } >"$1"
+}
+# small_dataset DIR: a valid synthetic data set (128 training, 32 test images)
+small_dataset() {
+    mkdir -p "$1"
+    idx_images "$1/train-images-idx3-ubyte" 128 && idx_labels "$1/train-labels-idx1-ubyte" 128 &&
+        idx_images "$1/t10k-images-idx3-ubyte" 32 && idx_labels "$1/t10k-labels-idx1-ubyte" 32
+}
+# result_line: the "result:" line of $out
+result_line() { grep '^result:' "$out"; }
+test_top1() { sed -n 's/^result: test top1 \([0-9.]*\)%.*/\1/p' "$out"; }
+
+# ---- usage errors ----
+
+t_usage_no_args() {
+    db || return
+    expect_rc 2 && expect_err "usage: dropbench" || return
+    [ ! -s "$out" ] || { echo "usage went to stdout, expected stderr"; return 1; }
+}
+t_unknown_command() { db frobnicate && expect_rc 2 && expect_err "frobnicate"; }
+t_train_unknown_key() { db train --no-such-key 1 && expect_rc 2 && expect_err "no-such-key"; }
+t_train_epochs_zero() { db train --epochs 0 && expect_rc 2 && expect_err "epochs"; }
+t_train_lr_not_number() { db train --lr abc && expect_rc 2 && expect_err "lr" && expect_err "abc"; }
+t_train_step_needs_milestones() {
+    db train --lr-schedule step && expect_rc 2 && expect_err "milestones"
+}
+t_train_resume_needs_dir() { db train --resume && expect_rc 2 && expect_err "checkpoint-dir"; }
+t_print_config() {
+    db train --print-config --epochs 3 && expect_rc 0 || return
+    grep -qx 'epochs=3' "$out" || { echo "no line epochs=3: $(snippet "$out")"; return 1; }
+    local bad n
+    bad=$(grep -cvE '^[a-z0-9_]+=' "$out")
+    n=$(wc -l <"$out")
+    [ "$bad" -eq 0 ] || { echo "$bad lines are not key=value"; return 1; }
+    [ "$n" -ge 20 ] || { echo "only $n keys printed"; return 1; }
+    grep -qx 'model=resnet20' "$out" || { echo "default model=resnet20 missing"; return 1; }
+}
+
+# ---- data errors: exit 1 and the message names the file ----
+
+t_data_missing_files() {
+    mkdir -p "$T/empty"
+    db train --data-dir "$T/empty" --epochs 1 && expect_rc 1 &&
+        expect_err "$T/empty/train-images-idx3-ubyte" && expect_err "missing"
+}
+t_data_truncated_gzip() {
+    need_fmnist || return
+    local d=$T/data
+    mkdir -p "$d"
+    head -c 300000 "$FMNIST/train-images-idx3-ubyte.gz" >"$d/train-images-idx3-ubyte.gz" &&
+        cp "$FMNIST/train-labels-idx1-ubyte.gz" "$d/" || { echo "cannot copy the data set"; return 1; }
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte.gz" && expect_err "truncated"
+}
+t_data_garbled_gzip() {
+    local d=$T/data
+    mkdir -p "$d"
+    # gzip header, then a deflate block of the reserved type 3 and junk: not inflatable
+    { printf '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x07'; head -c 4000 /dev/zero | tr '\0' 'x'; } \
+        >"$d/train-images-idx3-ubyte.gz"
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte.gz" && expect_err "corrupt gzip"
+}
+t_data_wrong_magic() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10 2049   # the labels' magic on an images file
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "magic"
+}
+t_data_count_mismatch() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10
+    idx_labels "$d/train-labels-idx1-ubyte" 9
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 && expect_err "mismatch" &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "$d/train-labels-idx1-ubyte"
+}
+t_data_trailing_bytes() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10
+    printf 'extra' >>"$d/train-images-idx3-ubyte"
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "trailing"
+}
+
+# ---- checkpoint folder, divergence ----
+
+t_checkpoint_dir_unwritable() {
+    # root can write anywhere, so use a path below a regular file. 100000 epochs: if the
+    # folder were checked only after training, this would run into the time limit.
+    small_dataset "$T/data" || { echo "cannot write the synthetic data set"; return 1; }
+    : >"$T/afile"
+    db train --data-dir "$T/data" --batch 32 --epochs 100000 --checkpoint-dir "$T/afile/ckpt" || return
+    expect_rc 1 && expect_err "$T/afile/ckpt" || return
+    ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
+    awk -v s="$secs" 'BEGIN { exit !(s < 30) }' || { echo "took ${secs}s to fail"; return 1; }
+}
+t_diverged() {
+    need_fmnist || return
+    # lr 100 with weight decay 1 multiplies the weights by about -99 per step: NaN in ~10 steps
+    db train --lr 100 --weight-decay 1 --lr-schedule constant --train-limit 160 --test-limit 16 \
+        --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
+    ! grep -q '^result:' "$out" || { echo "printed a result after diverging"; return 1; }
+}
+
+# ---- real training on Fashion-MNIST ----
+
+t_train_short() {
+    need_fmnist || return
+    db train --train-limit 4000 --test-limit 1000 --epochs 2 --seed 1 --metrics "$T/m.csv" \
+        --checkpoint-dir "$T/ck" && expect_rc 0 || return
+    local acc rows
+    acc=$(test_top1)
+    [ -n "$acc" ] || { echo "no result line: $(snippet "$out")"; return 1; }
+    awk -v a="$acc" 'BEGIN { exit !(a >= 65) }' || { echo "test top1 $acc% < 65%"; return 1; }
+    [ -f "$T/m.csv" ] || { echo "no metrics file"; return 1; }
+    head -1 "$T/m.csv" | grep -q '^epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,' ||
+        { echo "bad metrics header: $(head -1 "$T/m.csv")"; return 1; }
+    rows=$(tail -n +2 "$T/m.csv" | cut -d, -f1 | tr '\n' ' ')
+    [ "$rows" = "1 2 " ] || { echo "metrics rows for epochs '$rows', expected '1 2 '"; return 1; }
+    [ -s "$T/ck/checkpoint.dbck" ] || { echo "no checkpoint in $T/ck"; return 1; }
+    [ "$(ls -A "$T/ck")" = "checkpoint.dbck" ] || { echo "stray files in the checkpoint folder: $(ls -A "$T/ck")"; return 1; }
+    echo "top1 $acc%" >"$T/note"
+}
+
+CK2=$tmp/ck2   # shared by the resume and checkpoint-corruption tests
+RESUME_ARGS=(train --train-limit 1024 --test-limit 512 --batch 64 --epochs 2 --seed 3)
+t_resume_completed() {
+    need_fmnist || return
+    db "${RESUME_ARGS[@]}" --checkpoint-dir "$CK2" && expect_rc 0 || return
+    result_line >"$T/first" || { echo "first run printed no result"; return 1; }
+    db "${RESUME_ARGS[@]}" --checkpoint-dir "$CK2" --resume && expect_rc 0 &&
+        expect_out "(resumed after epoch 2)" || return
+    result_line >"$T/second" || { echo "resumed run printed no result"; return 1; }
+    diff -q "$T/first" "$T/second" >/dev/null ||
+        { echo "result differs after resume: '$(cat "$T/first")' vs '$(cat "$T/second")'"; return 1; }
+    ! grep -q '^epoch' "$out" || { echo "the resumed run trained again: $(snippet "$out")"; return 1; }
+}
+t_resume_other_config() {
+    need_fmnist || return
+    [ -s "$CK2/checkpoint.dbck" ] || { echo "no checkpoint from resume_completed"; return 1; }
+    db train --train-limit 1024 --test-limit 512 --batch 64 --epochs 2 --seed 4 \
+        --checkpoint-dir "$CK2" --resume && expect_rc 2 && expect_err "another configuration" &&
+        expect_err "$CK2"
+}
+# damaged_checkpoint HOW: copies ck2's checkpoint, damages it, resumes from it
+damaged_checkpoint() {
+    [ -s "$CK2/checkpoint.dbck" ] || { echo "no checkpoint from resume_completed"; return 1; }
+    mkdir -p "$T/ck"
+    local f=$T/ck/checkpoint.dbck size
+    cp "$CK2/checkpoint.dbck" "$f"
+    size=$(stat -c %s "$f")
+    case $1 in
+        flip) # invert one byte in the middle (the parameters)
+            local b
+            b=$(od -An -tu1 -j $((size / 2)) -N1 "$f" | tr -d ' ')
+            printf "$(printf '\\x%02x' $((b ^ 255)))" |
+                dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc status=none ;;
+        cut) truncate -s $((size / 2)) "$f" ;;
+    esac
+    db "${RESUME_ARGS[@]}" --checkpoint-dir "$T/ck" --resume
+}
+t_checkpoint_corrupt() {
+    need_fmnist || return
+    damaged_checkpoint flip && expect_rc 1 && expect_err "checksum" && expect_err "$T/ck/checkpoint.dbck"
+}
+t_checkpoint_truncated() {
+    need_fmnist || return
+    damaged_checkpoint cut && expect_rc 1 && expect_err "truncated" && expect_err "$T/ck/checkpoint.dbck"
+}
+t_deterministic() {
+    need_fmnist || return
+    local a=(train --train-limit 1024 --test-limit 512 --epochs 1 --batch 64 --seed 7 --quiet)
+    db "${a[@]}" --metrics "$T/a.csv" && expect_rc 0 || return
+    db "${a[@]}" --metrics "$T/b.csv" && expect_rc 0 || return
+    [ "$(wc -l <"$T/a.csv")" -eq 2 ] || { echo "metrics: expected a header and 1 row"; return 1; }
+    cmp -s <(cut -d, -f1-7 "$T/a.csv") <(cut -d, -f1-7 "$T/b.csv") ||
+        { echo "runs differ: $(tail -1 "$T/a.csv") vs $(tail -1 "$T/b.csv")"; return 1; }
+}
+
+# ---- bench and model ----
+
+t_bench_json() {
+    db bench --steps 1 --warmup 0 --batch 16 --json && expect_rc 0 || return
+    [ "$(wc -l <"$out")" -eq 1 ] || { echo "expected one line: $(snippet "$out")"; return 1; }
+    command -v python3 >/dev/null || { echo "python3 not found to check the JSON"; return 77; }
+    python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); sys.exit(not d["images_per_s"] > 0)' \
+        <"$out" >/dev/null 2>&1 || { echo "not JSON with images_per_s > 0: $(snippet "$out")"; return 1; }
+}
+t_bench_bad_input() { db bench --input 1,2 && expect_rc 2 && expect_err "--input"; }
+t_model_resnet20() {
+    db model resnet20 --input 3,32,32 && expect_rc 0 && expect_out "269722 parameters" &&
+        expect_out "regularizer sites (27)"
+}
+t_model_resnet50() { db model resnet50 && expect_rc 0 && expect_out "25557032 parameters"; }
+t_model_resnet18() { db model resnet18 && expect_rc 0 && expect_out "11689512 parameters"; }
+t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
+
+# ---- runner ----
+
+run_test() {
+    local name=$1 why code t0=$EPOCHREALTIME dt
+    if [ -n "${CLI_TESTS:-}" ] && [[ " $CLI_TESTS " != *" $name "* ]]; then return; fi
+    T=$tmp/$name out=$tmp/$name/out err=$tmp/$name/err
+    mkdir -p "$T"
+    why=$("t_$name" 2>&1)
+    code=$?
+    dt=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    if [ "$code" -eq 0 ]; then
+        local note=""
+        [ -f "$T/note" ] && note=", $(cat "$T/note")"
+        echo "ok   $name (${dt}s$note)"
+        passed=$((passed + 1))
+    elif [ "$code" -eq 77 ]; then
+        echo "skip $name: $why"
+        skipped=$((skipped + 1))
+    else
+        echo "FAIL $name: ${why:-exit status $code}"
+        failed=$((failed + 1))
+    fi
+}
+
+tests=(
+    usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
+    train_step_needs_milestones train_resume_needs_dir print_config
+    data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
+    data_trailing_bytes checkpoint_dir_unwritable diverged
+    train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
+    deterministic
+    bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
+)
+for t in "${tests[@]}"; do run_test "$t"; done
+
+[ "$skipped" -eq 0 ] || echo "cli: $skipped skipped (not counted)"
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
