@@ -87,7 +87,7 @@ int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const ch
     return y;
 }
 
-int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps) {
+static int bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps, int relu) {
     if (bad(g, x)) return -1;
     db_tensor t = g->tensors[x];
     int y = new_tensor(g, t.c, t.h, t.w);
@@ -97,9 +97,17 @@ int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum
     if (gp < 0 || bp < 0 || new_op(g, DB_OP_BN, x, -1, y) < 0) return -1;
     db_op *op = &g->ops[g->n_ops - 1];
     op->param[0] = gp; op->param[1] = bp;
-    op->u.bn.momentum = momentum; op->u.bn.eps = eps;
+    op->u.bn.momentum = momentum; op->u.bn.eps = eps; op->u.bn.relu = relu;
     g->n_run += 2 * (size_t)t.c;
     return y;
+}
+
+int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps) {
+    return bn(g, x, name, zero_gamma, momentum, eps, 0);
+}
+
+int db_g_bn_relu(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps) {
+    return bn(g, x, name, zero_gamma, momentum, eps, 1);
 }
 
 static int same_shape_op(db_graph *g, db_op_kind kind, int x) {
@@ -228,6 +236,16 @@ db_status db_graph_finalize(db_graph *g) {
     DB_TRY(db_arena_alloc(&g->act_arena));
     DB_TRY(db_arena_alloc(&g->work_arena));
     layout(g);
+    /* An add passes its gradient through unchanged: where it is the first to write in[0]'s
+     * gradient, in[0] can use the add's gradient buffer itself. Later writers of in[0]'s
+     * gradient add into it, and nothing reads the add's own gradient after its backward. */
+    for (int i = g->n_ops - 1; i >= 0; i--) {
+        db_op *op = &g->ops[i];
+        if (op->kind == DB_OP_ADD && !op->accum[0] && op->in[0] > 0 && op->in[0] != op->in[1]) {
+            g->tensors[op->in[0]].grad = g->tensors[op->out].grad;
+            op->alias0 = 1;
+        }
+    }
     return DB_OK;
 }
 

@@ -36,13 +36,14 @@ typedef struct {
     db_op_kind kind;
     int in[2], out;    /* tensor ids, in[1] = -1 when unused */
     int accum[2];      /* backward adds to in[i]'s gradient (another op wrote it first) */
+    int alias0;        /* add: in[0]'s gradient shares out's buffer, nothing to copy */
     int param[2];      /* weight and bias/beta, -1 when unused */
     float *run;        /* BN: running mean then running var (2c floats, state arena) */
     float *save;       /* BN: batch mean then inverse std (2c floats) */
     union {
         db_conv_dims conv;
         struct { int k, stride, pad; } pool;
-        struct { float momentum, eps; } bn;
+        struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
     } u;
 } db_op;
@@ -77,6 +78,8 @@ void db_graph_begin(db_graph *g, int n_max);
 int db_g_input(db_graph *g, int c, int h, int w);
 int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name);
 int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps);
+/* Batch norm followed by ReLU, as one op. */
+int db_g_bn_relu(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps);
 int db_g_relu(db_graph *g, int x);
 int db_g_add(db_graph *g, int a, int b);
 int db_g_shortcut_a(db_graph *g, int x, int cout, int stride);

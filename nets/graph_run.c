@@ -23,11 +23,11 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_BN:
             if (g->training)
                 db_bn_forward_train(y->data, op->save, op->save + y->c, op->run, op->run + y->c,
-                                    x->data, w, b, op->u.bn.momentum, op->u.bn.eps, y->c,
+                                    x->data, w, b, op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c,
                                     (size_t)n * plane(y));
             else
                 db_bn_forward_infer(y->data, x->data, w, b, op->run, op->run + y->c,
-                                    op->u.bn.eps, y->c, (size_t)n * plane(y));
+                                    op->u.bn.eps, op->u.bn.relu, y->c, (size_t)n * plane(y));
             break;
         case DB_OP_RELU: db_relu_forward(y->data, x->data, numel(y, n)); break;
         case DB_OP_ADD: db_add_forward(y->data, x->data, g->tensors[op->in[1]].data, numel(y, n)); break;
@@ -65,13 +65,13 @@ void db_graph_backward(db_graph *g) {
             db_conv_backward(dx, dw, y->grad, x->data, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
             break;
         case DB_OP_BN:
-            db_bn_backward(dx, dw, db, y->grad, x->data, w, op->save, op->save + y->c, y->c,
-                           (size_t)n * plane(y), acc);
+            db_bn_backward(dx, dw, db, y->grad, x->data, w, g->params[op->param[1]].data, op->save,
+                           op->save + y->c, op->u.bn.relu, y->c, (size_t)n * plane(y), acc);
             break;
         case DB_OP_RELU: if (dx) db_relu_backward(dx, y->grad, y->data, numel(y, n), acc); break;
         case DB_OP_ADD: {
             db_tensor *x2 = &g->tensors[op->in[1]];
-            if (dx) db_pass_backward(dx, y->grad, numel(y, n), acc);
+            if (dx && !op->alias0) db_pass_backward(dx, y->grad, numel(y, n), acc);
             if (x2->grad) db_pass_backward(x2->grad, y->grad, numel(y, n), op->accum[1]);
             break;
         }

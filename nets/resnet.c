@@ -49,12 +49,16 @@ typedef struct {
     char prefix[24];
 } builder;
 
-static int conv_bn(builder *b, int x, int cout, int k, int stride, const char *name, int zero_gamma) {
+/* conv, BN and (when relu) a ReLU fused into the BN */
+static int conv_bn(builder *b, int x, int cout, int k, int stride, const char *name, int zero_gamma,
+                   int relu) {
     char cn[48], bn[48];
     snprintf(cn, sizeof cn, "%s.%s", b->prefix, name);
     snprintf(bn, sizeof bn, "%s.%s.bn", b->prefix, name);
     x = db_g_conv(b->g, x, cout, k, stride, k / 2, cn);
-    return db_g_bn(b->g, x, bn, zero_gamma && b->cfg->zero_init_last_bn, b->cfg->bn_momentum, b->cfg->bn_eps);
+    int zero = zero_gamma && b->cfg->zero_init_last_bn;
+    return relu ? db_g_bn_relu(b->g, x, bn, zero, b->cfg->bn_momentum, b->cfg->bn_eps)
+                : db_g_bn(b->g, x, bn, zero, b->cfg->bn_momentum, b->cfg->bn_eps);
 }
 
 static int site(builder *b, int x, db_site_kind kind, const char *name) {
@@ -67,22 +71,22 @@ static int site(builder *b, int x, db_site_kind kind, const char *name) {
 static int shortcut(builder *b, int x, int cin, int cout, int stride, char kind) {
     if (cin == cout && stride == 1) return site(b, x, DB_SITE_SHORTCUT, "shortcut");
     if (kind == 'A') x = db_g_shortcut_a(b->g, x, cout, stride);
-    else x = conv_bn(b, x, cout, 1, stride, "proj", 0);
+    else x = conv_bn(b, x, cout, 1, stride, "proj", 0, 0);
     return site(b, x, DB_SITE_SHORTCUT, "shortcut");
 }
 
 static int basic_block(builder *b, int x, int cin, int cout, int stride, char sc_kind) {
-    int h = db_g_relu(b->g, conv_bn(b, x, cout, 3, stride, "conv1", 0));
+    int h = conv_bn(b, x, cout, 3, stride, "conv1", 0, 1);
     h = site(b, h, DB_SITE_CONV, "conv1");
-    h = site(b, conv_bn(b, h, cout, 3, 1, "conv2", 1), DB_SITE_CONV, "conv2");
+    h = site(b, conv_bn(b, h, cout, 3, 1, "conv2", 1, 0), DB_SITE_CONV, "conv2");
     int s = shortcut(b, x, cin, cout, stride, sc_kind);
     return db_g_relu(b->g, db_g_add(b->g, h, s));
 }
 
 static int bottleneck(builder *b, int x, int cin, int mid, int stride) {
-    int h = site(b, db_g_relu(b->g, conv_bn(b, x, mid, 1, 1, "conv1", 0)), DB_SITE_CONV, "conv1");
-    h = site(b, db_g_relu(b->g, conv_bn(b, h, mid, 3, stride, "conv2", 0)), DB_SITE_CONV, "conv2");
-    h = site(b, conv_bn(b, h, 4 * mid, 1, 1, "conv3", 1), DB_SITE_CONV, "conv3");
+    int h = site(b, conv_bn(b, x, mid, 1, 1, "conv1", 0, 1), DB_SITE_CONV, "conv1");
+    h = site(b, conv_bn(b, h, mid, 3, stride, "conv2", 0, 1), DB_SITE_CONV, "conv2");
+    h = site(b, conv_bn(b, h, 4 * mid, 1, 1, "conv3", 1, 0), DB_SITE_CONV, "conv3");
     int s = shortcut(b, x, cin, 4 * mid, stride, 'B');
     return db_g_relu(b->g, db_g_add(b->g, h, s));
 }
@@ -105,7 +109,7 @@ db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
     snprintf(b.prefix, sizeof b.prefix, "stem");
     if (is_cifar_depth(cfg->arch, &depth)) {
         int per = (depth - 2) / 6, cin = cfg->width;
-        x = db_g_relu(g, conv_bn(&b, x, cfg->width, 3, 1, "conv", 0));
+        x = conv_bn(&b, x, cfg->width, 3, 1, "conv", 0, 1);
         for (int gi = 1; gi <= 3; gi++) {
             int cout = cfg->width << (gi - 1);
             for (int bi = 0; bi < per; bi++) {
@@ -118,7 +122,7 @@ db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
         static const int blocks18[4] = {2, 2, 2, 2}, blocks50[4] = {3, 4, 6, 3};
         int deep = strcmp(cfg->arch, "resnet50") == 0, cin = cfg->width;
         const int *blocks = deep ? blocks50 : blocks18;
-        x = db_g_relu(g, conv_bn(&b, x, cfg->width, 7, 2, "conv", 0));
+        x = conv_bn(&b, x, cfg->width, 7, 2, "conv", 0, 1);
         x = db_g_maxpool(g, x, 3, 2, 1);
         for (int gi = 1; gi <= 4; gi++) {
             int mid = cfg->width << (gi - 1);

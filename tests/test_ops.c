@@ -95,7 +95,7 @@ static void test_conv_known(void) {
 /* ---- batch norm ---- */
 typedef struct {
     probe p;
-    int c;
+    int c, relu;
     size_t m;
     float *in, *gamma, *beta, *save, *run;
 } bn_t;
@@ -103,12 +103,12 @@ typedef struct {
 static void bn_fwd(void *t) {
     bn_t *b = t;
     db_bn_forward_train(b->p.out, b->save, b->save + b->c, b->run, b->run + b->c, b->in, b->gamma,
-                        b->beta, 0.1f, 1e-5f, b->c, b->m);
+                        b->beta, 0.1f, 1e-5f, b->relu, b->c, b->m);
 }
 
-static void test_bn_grad(void) {
+static void check_bn_grad(int relu) {
     bn_t b = {0};
-    b.c = 3; b.m = 2 * 4 * 5;
+    b.c = 3; b.m = 2 * 4 * 5; b.relu = relu;
     size_t n = b.c * b.m;
     b.in = falloc(n); b.gamma = falloc(b.c); b.beta = falloc(b.c); b.save = falloc(2 * b.c);
     b.run = falloc(2 * b.c);
@@ -118,7 +118,7 @@ static void test_bn_grad(void) {
     float *din = falloc(n), *dg = falloc(b.c), *dbeta = falloc(b.c);
     bn_fwd(&b);
     /* normalised output: per channel mean beta and sd gamma */
-    for (int ch = 0; ch < b.c; ch++) {
+    for (int ch = 0; ch < b.c && !relu; ch++) {
         double s = 0, ss = 0;
         for (size_t i = 0; i < b.m; i++) s += b.p.out[ch * b.m + i];
         double mean = s / b.m;
@@ -126,25 +126,35 @@ static void test_bn_grad(void) {
         CHECK_CLOSE(mean, b.beta[ch], 1e-5, 0);
         CHECK_CLOSE(sqrt(ss / b.m), b.gamma[ch], 1e-3, 1e-3);
     }
-    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.save, b.save + b.c, b.c, b.m, 0);
-    tc_gradcheck("bn din", probe_loss, &b, b.in, din, n, 60, 1e-2f, 2e-3, 1e-2);
-    tc_gradcheck("bn dgamma", probe_loss, &b, b.gamma, dg, b.c, 10, 1e-2f, 2e-3, 1e-2);
-    tc_gradcheck("bn dbeta", probe_loss, &b, b.beta, dbeta, b.c, 10, 1e-2f, 2e-3, 1e-2);
+    if (relu) { /* ReLU applied: no negatives, and some zeros (beta spans [-1, 1]) */
+        int neg = 0, zero = 0;
+        for (size_t i = 0; i < n; i++) { neg += b.p.out[i] < 0; zero += b.p.out[i] == 0; }
+        CHECK(neg == 0 && zero > 0, "fused relu: %d negative, %d zero outputs", neg, zero);
+    }
+    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.beta, b.save, b.save + b.c, relu, b.c, b.m, 0);
+    tc_gradcheck(relu ? "bn+relu din" : "bn din", probe_loss, &b, b.in, din, n, 60, 1e-3f, 2e-3, 1e-2);
+    tc_gradcheck("bn dgamma", probe_loss, &b, b.gamma, dg, b.c, 10, 1e-3f, 2e-3, 1e-2);
+    tc_gradcheck("bn dbeta", probe_loss, &b, b.beta, dbeta, b.c, 10, 1e-3f, 2e-3, 1e-2);
     free(b.in); free(b.gamma); free(b.beta); free(b.save); free(b.run); free(b.p.out);
     free(b.p.r); free(din); free(dg); free(dbeta);
+}
+
+static void test_bn_grad(void) {
+    check_bn_grad(0);
+    check_bn_grad(1);
 }
 
 static void test_bn_running_and_inference(void) {
     /* one channel, values 1..4: batch mean 2.5, biased var 1.25, unbiased 5/3 */
     float in[4] = {1, 2, 3, 4}, out[4], save[2], run[2] = {0.0f, 1.0f}, g = 2.0f, be = 0.5f;
-    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 1, 4);
+    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 0, 1, 4);
     CHECK_CLOSE(run[0], 0.25, 1e-6, 0);
     CHECK_CLOSE(run[1], 0.9 + 0.1 * 5.0 / 3.0, 1e-6, 0);
     CHECK_CLOSE(out[0], 2.0 * (1 - 2.5) / sqrt(1.25) + 0.5, 1e-5, 0);
     /* inference uses the running statistics, not the batch's */
     float rm = 1.0f, rv = 4.0f;
     float run2[2] = {rm, rv};
-    db_bn_forward_infer(out, in, &g, &be, run2, run2 + 1, 0.0f, 1, 4);
+    db_bn_forward_infer(out, in, &g, &be, run2, run2 + 1, 0.0f, 0, 1, 4);
     for (int i = 0; i < 4; i++) CHECK_CLOSE(out[i], 2.0 * (in[i] - 1.0) / 2.0 + 0.5, 1e-6, 0);
 }
 
