@@ -84,7 +84,8 @@ reproduce: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/reproduce
 
-bench: deps
+bench:
+	@scripts/deps --peer
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 

@@ -1,5 +1,7 @@
 #include "bench/config.h"
 
+#include "nets/model.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -119,6 +121,8 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
 }
 
 db_status db_config_validate(const db_config *c) {
+    db_model_config mc;
+    DB_TRY(db_model_defaults(&mc, c->model));
     if (strcmp(c->shortcut, "A") && strcmp(c->shortcut, "B"))
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))

@@ -169,13 +169,15 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_graph_forward(g);
             const db_tensor *o = db_graph_output(g);
             double loss = db_softmax_xent(o->grad, o->data, r->labels, o->c, B, cfg->label_smoothing);
-            if (!isfinite(loss)) {
-                out->status = DB_ERR_DIVERGED;
-                out->diverged_epoch = epoch + 1; out->diverged_step = s;
+            int finite = isfinite(loss) && db_graph_finite(g);
+            if (!finite) {
                 summarise(r, resumed_from, out);
                 out->status = DB_ERR_DIVERGED;
-                return db_fail(DB_ERR_DIVERGED, "training diverged: the loss became %s at epoch %d, step %d "
-                               "(learning rate %g); lower --lr or add warm-up", isnan(loss) ? "NaN" : "Inf",
+                out->diverged_epoch = epoch + 1; out->diverged_step = s;
+                return db_fail(DB_ERR_DIVERGED, "training diverged: %s at epoch %d, step %d "
+                               "(learning rate %g); lower --lr or add warm-up",
+                               !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
+                                               : "the weights or batch-norm statistics became NaN or Inf",
                                epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
             }
             int c1, c5;

@@ -294,6 +294,15 @@ void db_graph_init_params(db_graph *g, uint64_t seed) {
         }
 }
 
+int db_graph_finite(const db_graph *g) {
+    int ok = 1;
+    const float *p = g->param_arena.base, *r = g->state_arena.base;
+    #pragma omp parallel for reduction(&& : ok) schedule(static)
+    for (size_t i = 0; i < g->param_arena.size; i++) ok = ok && isfinite(p[i]);
+    for (size_t i = 0; i < g->state_arena.size; i++) ok = ok && isfinite(r[i]);
+    return ok;
+}
+
 size_t db_graph_param_count(const db_graph *g) {
     size_t s = 0;
     for (int p = 0; p < g->n_params; p++) s += g->params[p].size;

@@ -104,5 +104,8 @@ void db_graph_forward(db_graph *g);
 /* Needs the output gradient in db_graph_output(g)->grad. */
 void db_graph_backward(db_graph *g);
 size_t db_graph_param_count(const db_graph *g);
+/* 1 when every parameter and running statistic is finite. A ReLU maps NaN to 0, so a network
+ * whose weights overflowed can still produce a finite loss; this is the check that catches it. */
+int db_graph_finite(const db_graph *g);
 
 #endif

@@ -48,10 +48,11 @@ void db_topk_correct(const float *logits, const int *labels, int k, int n, int *
     int c1 = 0, c5 = 0;
     for (int j = 0; j < n; j++) {
         float v = logits[(size_t)labels[j] * n + j];
+        if (isnan(v)) continue; /* a NaN logit is never a correct answer */
         int above = 0; /* classes ranked strictly before the label; ties go to the lower index */
         for (int i = 0; i < k; i++) {
             float u = logits[(size_t)i * n + j];
-            if (u > v || (u == v && i < labels[j])) above++;
+            if (u > v || isnan(u) || (u == v && i < labels[j])) above++;
         }
         c1 += above == 0;
         c5 += above < 5;

@@ -174,9 +174,19 @@ t_checkpoint_dir_unwritable() {
 }
 t_diverged() {
     need_fmnist || return
-    # lr 100 with weight decay 1 multiplies the weights by about -99 per step: NaN in ~10 steps
-    db train --lr 100 --weight-decay 1 --lr-schedule constant --train-limit 160 --test-limit 16 \
-        --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
+    # lr 100 with weight decay 1 multiplies the weights by -99 per step: they overflow within
+    # about 20 steps (the run stops there); 256 steps leave a wide margin should the engine's
+    # arithmetic change when it happens.
+    db train --lr 100 --weight-decay 1 --momentum 0 --lr-schedule constant --train-limit 2048 \
+        --test-limit 16 --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
+    ! grep -q '^result:' "$out" || { echo "printed a result after diverging"; return 1; }
+}
+t_diverged_weights_hidden_by_relu() {
+    need_fmnist || return
+    # Overflowed weights become NaN, which a ReLU turns into 0: the loss can stay finite while
+    # the network is broken. This once exited 0 reporting 100% accuracy; it must diverge.
+    db train --lr 100 --weight-decay 1 --momentum 0 --lr-schedule constant --train-limit 160 \
+        --test-limit 16 --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
     ! grep -q '^result:' "$out" || { echo "printed a result after diverging"; return 1; }
 }
 
@@ -301,7 +311,7 @@ tests=(
     usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
-    data_trailing_bytes checkpoint_dir_unwritable diverged
+    data_trailing_bytes checkpoint_dir_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown

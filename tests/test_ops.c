@@ -278,6 +278,11 @@ static void test_topk(void) {
     labels[1] = 0;
     db_topk_correct(l, labels, 6, 2, &t1, &t5);
     CHECK(t1 == 1 && t5 == 2, "top1 %d top5 %d", t1, t5);
+    /* NaN logits are never right: a NaN label logit misses, and a NaN rival ranks above */
+    l[0] = NAN; /* class 0 of sample 0, its label */
+    l[3] = NAN; /* class 1 of sample 1, a rival of its label 0 (0.9) */
+    db_topk_correct(l, labels, 6, 2, &t1, &t5);
+    CHECK(t1 == 0 && t5 == 1, "NaN logits: top1 %d (want 0) top5 %d (want 1)", t1, t5);
 }
 
 const db_test db_tests_ops[] = {
