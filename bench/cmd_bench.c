@@ -37,6 +37,14 @@ static void print_profile(db_graph *g, double nsteps) {
         if (f[k] + b[k] > 0)
             printf("%-10s %10.2f %10.2f %6.1f%%\n", names[k], 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
                    100 * (f[k] + b[k]) / total);
+    printf("convolutions:\n");
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_CONV) continue;
+        const db_conv_dims *d = &op->u.conv;
+        printf("  %-22s %3d->%-3d k%d s%d %3dx%-3d %8.2f %8.2f ms\n", g->params[op->param[0]].name, d->cin, d->cout,
+               d->k, d->stride, d->oh, d->ow, 1e3 * g->op_seconds[2 * i] / nsteps, 1e3 * g->op_seconds[2 * i + 1] / nsteps);
+    }
     free(g->op_seconds);
     g->op_seconds = NULL;
 }
