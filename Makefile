@@ -55,23 +55,30 @@ else
 	@echo "dropbench: CPU-only build (nvcc or cuDNN headers not found; set CUDA_HOME/CUDNN_HOME to enable CUDA)"
 endif
 
+# `make V=1` shows the full commands
+Q := $(if $(V),,@)
+
 build/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 build/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  NVCC  $<")
+	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
 
 build/libdropbench.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 dropbench: $(CLI_OBJ) build/libdropbench.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 build/tests/unit: $(TEST_OBJ) build/libdropbench.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 deps:
 	@scripts/deps

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "include/dropbench.h" /* the public header must stay self-contained */
 #include "tests/check.h"
 
 int db_test_failures;
