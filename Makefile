@@ -45,7 +45,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench deps clean build-note
+.PHONY: all check reproduce bench deps clean build-note gpu-check
 all: build-note dropbench
 
 build-note:
@@ -95,6 +95,19 @@ bench:
 	@scripts/deps --peer
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
+
+# For a GPU machine with nvcc and no other development packages: builds only the CUDA code and
+# its checks against the CPU reference (no OpenBLAS, SQLite or zlib needed) and runs them.
+GPU_ARCH ?= $(CUDA_ARCH)
+build/gpu-check: tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu core/philox.h nets/sgd.h core/cuda.h
+	@mkdir -p build
+	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
+	$(NVCC) -std=c++17 -O3 -I. -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \
+	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
+	  tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu -o $@
+
+gpu-check: build/gpu-check
+	build/gpu-check
 
 clean:
 	rm -rf build dropbench
