@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "DBCKPT\r\n"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 #define CKPT_NAME "checkpoint.dbck"
 #define HIST_FIELDS 9
 
@@ -60,7 +60,7 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write checkpoint: %s", tmp, strerror(errno));
     writer w = {f, crc32(0L, Z_NULL, 0), 1};
     uint32_t version = CKPT_VERSION;
-    int32_t epoch = meta->epoch, nh = meta->n_history;
+    int32_t epoch = meta->epoch, nh = meta->n_history, threads = meta->threads;
     uint64_t sizes[3] = {g->param_arena.size, g->state_arena.size, opt->velocity.size};
     put(&w, CKPT_MAGIC, 8);
     put(&w, &version, 4);
@@ -69,6 +69,7 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     put(&w, &epoch, 4);
     put(&w, &meta->step, 8);
     put(&w, &nh, 4);
+    put(&w, &threads, 4);
     put(&w, sizes, sizeof sizes);
     for (int i = 0; i < nh; i++) {
         double v[HIST_FIELDS];
@@ -117,7 +118,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     char magic[8];
     uint32_t version;
     uint64_t fp, seed, sizes[3];
-    int32_t epoch, nh;
+    int32_t epoch, nh, threads;
     int64_t step;
     DB_TRY(get(r, magic, 8, "the magic"));
     if (memcmp(magic, CKPT_MAGIC, 8) != 0)
@@ -130,6 +131,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     DB_TRY(get(r, &epoch, 4, "the header"));
     DB_TRY(get(r, &step, 8, "the header"));
     DB_TRY(get(r, &nh, 4, "the header"));
+    DB_TRY(get(r, &threads, 4, "the header"));
     DB_TRY(get(r, sizes, sizeof sizes, "the header"));
     if (nh < 0 || nh > 1000000 || epoch < 0)
         return db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
@@ -139,6 +141,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     db_ckpt_meta *m = calloc(1, sizeof *m + (size_t)nh * sizeof(db_epoch_result));
     if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
     m->fingerprint = fp; m->seed = seed; m->epoch = epoch; m->step = step; m->n_history = nh;
+    m->threads = threads;
     for (int i = 0; i < nh; i++) {
         double v[HIST_FIELDS];
         db_status s = get(r, v, sizeof v, "the history");

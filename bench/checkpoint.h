@@ -16,6 +16,7 @@ typedef struct {
     uint64_t seed;
     int epoch;                 /* epochs completed */
     int64_t step;              /* optimizer steps taken */
+    int threads;               /* bit-identical continuation needs the same thread count */
     int n_history;
     db_epoch_result history[]; /* flexible: n_history entries */
 } db_ckpt_meta;

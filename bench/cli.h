@@ -13,6 +13,8 @@ int db_cmd_model(int argc, char **argv);
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);
+/* Parse a whole decimal integer >= min; 0 on anything else. */
+int db_cli_parse_long(const char *s, long min, long *out);
 /* Parse "C,H,W" */
 int db_cli_parse_shape(const char *s, int *c, int *h, int *w);
 

@@ -54,32 +54,43 @@ int db_cmd_bench(int argc, char **argv) {
     int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 10, profile = 0;
     char shortcut = 0;
     for (int i = 1; i < argc; i++) {
-        int more = i + 1 < argc;
-        if (!strcmp(argv[i], "--model") && more) model = argv[++i];
-        else if (!strcmp(argv[i], "--input") && more) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long num = 0;
+        int *target = !strcmp(a, "--batch") ? &batch : !strcmp(a, "--threads") ? &threads
+                    : !strcmp(a, "--warmup") ? &warmup : !strcmp(a, "--steps") ? &steps
+                    : !strcmp(a, "--classes") ? &classes : NULL;
+        if (target) {
+            long min = target == &warmup ? 0 : target == &classes ? 2 : 1;
+            if (!v || !db_cli_parse_long(v, min, &num) || num > 1000000) {
+                fprintf(stderr, "dropbench bench: %s wants an integer >= %ld, got '%s'\n", a, min, v ? v : "");
+                return DB_EXIT_USAGE;
+            }
+            *target = (int)num;
+            i++;
+        } else if (!strcmp(a, "--model") && v) { model = v; i++; }
+        else if (!strcmp(a, "--input") && v) {
             if (!db_cli_parse_shape(argv[++i], &c, &h, &w)) {
                 fprintf(stderr, "dropbench bench: --input wants C,H,W, got '%s'\n", argv[i]);
                 return DB_EXIT_USAGE;
             }
-        } else if (!strcmp(argv[i], "--batch") && more) batch = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--threads") && more) threads = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--warmup") && more) warmup = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--steps") && more) steps = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--classes") && more) classes = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--shortcut") && more) shortcut = argv[++i][0];
-        else if (!strcmp(argv[i], "--col-cap") && more) db_conv_set_col_cap(strtoul(argv[++i], NULL, 10));
-        else if (!strcmp(argv[i], "--profile")) profile = 1;
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--help")) {
+        } else if (!strcmp(a, "--shortcut") && v) { shortcut = v[0]; i++; }
+        else if (!strcmp(a, "--col-cap") && v) {
+            if (!db_cli_parse_long(v, 1, &num)) {
+                fprintf(stderr, "dropbench bench: --col-cap wants a positive number of floats, got '%s'\n", v);
+                return DB_EXIT_USAGE;
+            }
+            db_conv_set_col_cap((size_t)num);
+            i++;
+        } else if (!strcmp(a, "--profile")) profile = 1;
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--help")) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
-                   "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B] [--col-cap FLOATS] [--profile] [--json]\n");
+                   "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B]\n"
+                   "                       [--col-cap FLOATS] [--profile] [--json]\n");
             return DB_EXIT_OK;
-        } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", argv[i]); return DB_EXIT_USAGE; }
+        } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
-    if (batch < 1 || threads < 1 || steps < 1 || warmup < 0 || classes < 2) {
-        fprintf(stderr, "dropbench bench: batch, threads, steps and classes must be positive\n");
-        return DB_EXIT_USAGE;
-    }
+    omp_set_dynamic(0);
     omp_set_num_threads(threads);
     db_blas_set_threads(threads);
     db_model_config mc;
@@ -97,11 +108,17 @@ int db_cmd_bench(int argc, char **argv) {
     size_t nx = (size_t)c * batch * h * w;
     for (size_t i = 0; i < nx; i++) x[i] = 2.0f * db_u01(db_rand4(1, 99, 0, i).v[0]) - 1.0f;
     int *labels = malloc(sizeof(int) * batch);
+    if (!labels) {
+        db_sgd_free(&opt);
+        db_graph_free(&g);
+        return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
+    }
     for (int i = 0; i < batch; i++) labels[i] = (int)(db_rand4(1, 98, 0, i).v[0] % (uint32_t)classes);
     double windows[3];
     for (int r = -1; r < 3; r++) {
         int n = r < 0 ? warmup : steps;
-        if (r == 0 && profile) g.op_seconds = calloc(2 * (size_t)g.n_ops, sizeof(double));
+        if (r == 0 && profile && !(g.op_seconds = calloc(2 * (size_t)g.n_ops, sizeof(double))))
+            fprintf(stderr, "dropbench bench: no memory for --profile; timing without it\n");
         double t0 = now();
         for (int i = 0; i < n; i++) {
             db_graph_forward(&g);

@@ -29,7 +29,14 @@ int db_cmd_model(int argc, char **argv) {
                 fprintf(stderr, "dropbench model: --input wants C,H,W, got '%s'\n", argv[i]);
                 return DB_EXIT_USAGE;
             }
-        } else if (!strcmp(argv[i], "--classes") && more) mc.classes = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--classes") && more) {
+            long k;
+            if (!db_cli_parse_long(argv[++i], 2, &k) || k > 1000000) {
+                fprintf(stderr, "dropbench model: --classes wants an integer >= 2, got '%s'\n", argv[i]);
+                return DB_EXIT_USAGE;
+            }
+            mc.classes = (int)k;
+        }
         else if (!strcmp(argv[i], "--shortcut") && more) mc.shortcut = argv[++i][0];
         else { fprintf(stderr, "dropbench model: unknown option '%s'\n", argv[i]); return DB_EXIT_USAGE; }
     }

@@ -25,7 +25,7 @@ static const key_def keys[] = {
     {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)"},
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0"},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)"},
-    {"bn_eps", K_FLOAT, F(bn_eps), 0, 1, 1, "batch-norm epsilon"},
+    {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon"},
     {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files)"},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)"},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)"},
@@ -134,7 +134,7 @@ db_status db_config_validate(const db_config *c) {
     while (*s) {
         char *end;
         double v = strtod(s, &end);
-        if (end == s || v < 0 || (*end != ',' && *end != '\0') || ++count > 8)
+        if (end == s || !isfinite(v) || v < 0 || (*end != ',' && *end != '\0') || ++count > 8)
             return db_fail(DB_ERR_ARG, "milestones: '%s' must be up to 8 comma-separated epochs", c->milestones);
         s = *end ? end + 1 : end;
     }

@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/cli.h"
@@ -20,6 +22,15 @@ int db_cli_error(db_status s) {
     fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
     if (s == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
     return s == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
+}
+
+int db_cli_parse_long(const char *s, long min, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno || v < min) return 0;
+    *out = v;
+    return 1;
 }
 
 int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {

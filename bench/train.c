@@ -82,6 +82,17 @@ static db_status write_metrics(const char *path, const db_epoch_result *h, int n
     return DB_OK;
 }
 
+/* Fail before training, not after the first epoch, when a results file cannot be written. */
+static db_status probe_writable(const char *path) {
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
+    fclose(f);
+    unlink(tmp);
+    return DB_OK;
+}
+
 typedef struct {
     db_graph g;
     db_sgd opt;
@@ -120,6 +131,8 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
     r->meta->fingerprint = db_config_fingerprint(cfg);
     r->meta->seed = cfg->seed;
+    r->meta->threads = cfg->threads;
+    if (cfg->metrics[0]) DB_TRY(probe_writable(cfg->metrics));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
     DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
@@ -129,6 +142,12 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
         free(m);
         return db_fail(DB_ERR_ARG, "%s: the checkpoint belongs to a run with another configuration; "
                        "resume with the same settings or use another --checkpoint-dir", cfg->checkpoint_dir);
+    }
+    if (m->threads != cfg->threads) {
+        int t = m->threads;
+        free(m);
+        return db_fail(DB_ERR_ARG, "%s: the checkpoint was written with --threads %d; resume with --threads %d "
+                       "(results are bit-identical only for the same thread count)", cfg->checkpoint_dir, t, t);
     }
     r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
     memcpy(r->meta->history, m->history, sizeof(db_epoch_result) * m->n_history);
@@ -192,10 +211,24 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
         }
         double secs = now() - t0;
+        if (!db_graph_finite(g)) { /* the epoch's last update overflowed */
+            summarise(r, resumed_from, out);
+            out->status = DB_ERR_DIVERGED;
+            out->diverged_epoch = epoch + 1; out->diverged_step = steps;
+            return db_fail(DB_ERR_DIVERGED, "training diverged: the weights or batch-norm statistics became "
+                           "NaN or Inf at the end of epoch %d; lower --lr or add warm-up", epoch + 1);
+        }
         db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
                                .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
                                .images_per_s = (double)steps * B / secs};
         evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
+        if (!isfinite(res.test_loss)) {
+            summarise(r, resumed_from, out);
+            out->status = DB_ERR_DIVERGED;
+            out->diverged_epoch = epoch + 1; out->diverged_step = steps;
+            return db_fail(DB_ERR_DIVERGED, "training diverged: the test loss is %s after epoch %d; lower --lr "
+                           "or add warm-up", isnan(res.test_loss) ? "NaN" : "Inf", epoch + 1);
+        }
         r->meta->history[r->meta->n_history++] = res;
         r->meta->epoch = epoch + 1;
         ran++;
@@ -213,6 +246,7 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     if (!hooks) hooks = &none;
     memset(out, 0, sizeof *out);
     DB_TRY(db_config_validate(cfg));
+    omp_set_dynamic(0); /* a team that shrinks under load would regroup the reductions */
     omp_set_num_threads(cfg->threads);
     db_blas_set_threads(cfg->threads);
     run_state r = {0};
@@ -229,6 +263,7 @@ static void apply_limit(db_dataset *d, int limit) {
 
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
     db_dataset train, test;
+    memset(out, 0, sizeof *out);
     const char *dir = db_train_data_dir(cfg);
     DB_TRY(db_config_validate(cfg));
     DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));

@@ -21,6 +21,7 @@ void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, in
                        int w) {
     d->cin = cin; d->cout = cout; d->k = k; d->stride = stride; d->pad = pad;
     d->h = h; d->w = w;
+    d->chunk = 0;
     d->oh = (h + 2 * pad - k) / stride + 1;
     d->ow = (w + 2 * pad - k) / stride + 1;
 }
@@ -48,8 +49,14 @@ static int chunk_samples(const db_conv_dims *d, int n, int threads) {
     size_t nb = per ? col_cap / per : (size_t)n;
     size_t share = ((size_t)n + threads - 1) / threads;
     if (nb > share) nb = share;
+    if (d->chunk > 0 && nb > (size_t)d->chunk) nb = (size_t)d->chunk;
     if (nb < 1) nb = 1;
     return (int)nb;
+}
+
+void db_conv_plan(db_conv_dims *d, int n_max, int threads) {
+    d->chunk = 0;
+    d->chunk = chunk_samples(d, n_max, threads);
 }
 
 typedef struct { float *wflip, *dw_part, *col; size_t col_stride; } conv_ws;
@@ -73,6 +80,11 @@ size_t db_conv_workspace(const db_conv_dims *d, int n, int threads) {
  * "same" convolutions of a ResNet): the plane shifted by (dy, dx), one block copy plus zeroed
  * borders, instead of a copy per output row. */
 static void shift_plane(float *dst, const float *src, int h, int w, int oh, int dy, int dx) {
+    int adx = dx < 0 ? -dx : dx;
+    if (adx >= w) { /* the shift moves the whole plane out of view */
+        memset(dst, 0, sizeof(float) * (size_t)oh * w);
+        return;
+    }
     int y0 = dy < 0 ? -dy : 0, y1 = h - dy < oh ? h - dy : oh;
     if (y1 < y0) y1 = y0;
     memset(dst, 0, sizeof(float) * (size_t)y0 * w);

@@ -229,6 +229,8 @@ db_status db_graph_finalize(db_graph *g) {
         }
     free(written);
     g->threads = omp_get_max_threads();
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_CONV) db_conv_plan(&g->ops[i].u.conv, g->n_max, g->threads);
     layout(g); /* counting pass */
     DB_TRY(db_arena_alloc(&g->param_arena));
     DB_TRY(db_arena_alloc(&g->grad_arena));

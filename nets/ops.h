@@ -12,12 +12,16 @@
 typedef struct {
     int cin, cout, k, stride, pad; /* square kernel */
     int h, w, oh, ow;              /* input and output map sizes */
+    int chunk;                     /* samples per chunk fixed by db_conv_plan (0: not planned) */
 } db_conv_dims;
 
 void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w);
 /* Bound on the im2col buffer of each thread (floats); the batch is processed in chunks that
  * fit. Applies to graphs finalized afterwards. */
 void db_conv_set_col_cap(size_t floats);
+/* Fix the chunk size for batches up to n_max on `threads` threads under the current cap, so a
+ * later change of the cap cannot outgrow a workspace sized now. */
+void db_conv_plan(db_conv_dims *d, int n_max, int threads);
 /* Floats of workspace a conv needs for a batch of n on `threads` threads. */
 size_t db_conv_workspace(const db_conv_dims *d, int n, int threads);
 /* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,k,k)) */

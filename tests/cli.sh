@@ -172,6 +172,12 @@ t_checkpoint_dir_unwritable() {
     ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
     awk -v s="$secs" 'BEGIN { exit !(s < 30) }' || { echo "took ${secs}s to fail"; return 1; }
 }
+t_metrics_unwritable() {
+    small_dataset "$T/data" || return
+    db train --data-dir "$T/data" --batch 32 --epochs 100000 --metrics "$T/no/such/dir/m.csv" || return
+    expect_rc 1 && expect_err "$T/no/such/dir/m.csv" || return
+    ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
+}
 t_diverged() {
     need_fmnist || return
     # lr 100 with weight decay 1 multiplies the weights by -99 per step: they overflow within
@@ -311,7 +317,7 @@ tests=(
     usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
-    data_trailing_bytes checkpoint_dir_unwritable diverged diverged_weights_hidden_by_relu
+    data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown

@@ -107,6 +107,31 @@ static void test_architecture_sizes(void) {
     db_graph_free(&g);
 }
 
+/* The column-buffer cap is fixed per graph when it is finalized: raising it afterwards must not
+ * let a convolution take chunks larger than its workspace (this once overran the heap). */
+static void test_col_cap_fixed_at_finalize(void) {
+    db_model_config mc;
+    db_model_defaults(&mc, "resnet8");
+    mc.in_c = 1; mc.in_h = mc.in_w = 16; mc.width = 8;
+    db_conv_set_col_cap(64);
+    db_graph g;
+    CHECK_OK(db_model_build(&g, &mc, 16));
+    db_conv_set_col_cap((size_t)1 << 18);
+    int chunked = 0;
+    for (int i = 0; i < g.n_ops; i++)
+        if (g.ops[i].kind == DB_OP_CONV) chunked += g.ops[i].u.conv.chunk == 1;
+    CHECK(chunked > 0, "the small cap did not give one-sample chunks");
+    db_graph_init_params(&g, 1);
+    tc_fill(db_graph_input(&g), 16 * 256, 4, -1, 1);
+    db_graph_forward(&g);
+    const db_tensor *o = db_graph_output(&g);
+    int labels[16] = {0};
+    db_softmax_xent(o->grad, o->data, labels, o->c, 16, 0.0f);
+    db_graph_backward(&g);
+    CHECK(db_graph_finite(&g), "non-finite values after a step");
+    db_graph_free(&g);
+}
+
 static void test_zero_init_last_bn(void) {
     db_model_config mc;
     db_model_defaults(&mc, "resnet50");
@@ -237,6 +262,7 @@ const db_test db_tests_net[] = {
     {"philox_known_answers", test_philox_known_answers},
     {"architecture_sizes_and_sites", test_architecture_sizes},
     {"zero_init_last_bn", test_zero_init_last_bn},
+    {"col_cap_fixed_at_finalize", test_col_cap_fixed_at_finalize},
     {"bn_modes_in_network", test_bn_modes_in_network},
     {"sgd_update_and_weight_decay", test_sgd_update},
     {"lr_schedules", test_lr_schedules},

@@ -77,6 +77,7 @@ static void test_conv_grad(void) {
         check_conv(2, 3, 3, 1, 1, 5, 5, 5, 100, t);      /* one sample per chunk */
         check_conv(2, 3, 3, 1, 1, 5, 5, 5, 500, t);      /* two samples per chunk, 5 = 2+2+1 */
         check_conv(3, 2, 3, 2, 1, 6, 6, 7, 300, t);      /* strided, chunked: col2im path */
+        check_conv(2, 2, 5, 1, 2, 5, 1, 2, 1 << 24, t);  /* a 1-pixel-wide map: shifts beyond it */
     }
 }
 

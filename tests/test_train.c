@@ -139,6 +139,11 @@ static void test_checkpoint_resume(void) {
     CHECK_OK(db_train(&c, &tr, &te, &hk, &s));
     CHECK(s.resumed_from == 1 && s.epochs_done == 3, "resumed from %d, done %d", s.resumed_from, s.epochs_done);
     CHECK(same_results(&straight, &split), "a resumed run differs from an uninterrupted one");
+    /* another thread count would not continue bit for bit: refused, naming the count */
+    c.threads = 1;
+    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_ARG, "resume with another thread count accepted");
+    CHECK(strstr(db_last_error(), "--threads 2") != NULL, "message: %s", db_last_error());
+    c.threads = 2;
     /* another configuration must not resume from it */
     c.seed = 9;
     CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_ARG, "resume with another seed accepted");
