@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,23 @@ static void summarise(const run_state *r, int resumed_from, db_train_summary *ou
     }
 }
 
+/* Record a divergence in the summary and return DB_ERR_DIVERGED with the reason. */
+static db_status diverged(const run_state *r, int resumed_from, db_train_summary *out, int epoch, int step,
+                          const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static db_status diverged(const run_state *r, int resumed_from, db_train_summary *out, int epoch, int step,
+                          const char *fmt, ...) {
+    char why[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    summarise(r, resumed_from, out);
+    out->status = DB_ERR_DIVERGED;
+    out->diverged_epoch = epoch;
+    out->diverged_step = step;
+    return db_fail(DB_ERR_DIVERGED, "training diverged: %s; lower --lr or add warm-up", why);
+}
+
 static db_status train_epochs(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                               const db_train_hooks *hooks, run_state *r, db_train_summary *out) {
     db_norm norm;
@@ -188,17 +206,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_graph_forward(g);
             const db_tensor *o = db_graph_output(g);
             double loss = db_softmax_xent(o->grad, o->data, r->labels, o->c, B, cfg->label_smoothing);
-            int finite = isfinite(loss) && db_graph_finite(g);
-            if (!finite) {
-                summarise(r, resumed_from, out);
-                out->status = DB_ERR_DIVERGED;
-                out->diverged_epoch = epoch + 1; out->diverged_step = s;
-                return db_fail(DB_ERR_DIVERGED, "training diverged: %s at epoch %d, step %d "
-                               "(learning rate %g); lower --lr or add warm-up",
-                               !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
-                                               : "the weights or batch-norm statistics became NaN or Inf",
-                               epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
-            }
+            if (!isfinite(loss) || !db_graph_finite(g))
+                return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
+                                !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
+                                                : "the weights or batch-norm statistics became NaN or Inf",
+                                epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
             int c1, c5;
             db_topk_correct(o->data, r->labels, o->c, B, &c1, &c5);
             correct += c1;
@@ -211,24 +223,16 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
         }
         double secs = now() - t0;
-        if (!db_graph_finite(g)) { /* the epoch's last update overflowed */
-            summarise(r, resumed_from, out);
-            out->status = DB_ERR_DIVERGED;
-            out->diverged_epoch = epoch + 1; out->diverged_step = steps;
-            return db_fail(DB_ERR_DIVERGED, "training diverged: the weights or batch-norm statistics became "
-                           "NaN or Inf at the end of epoch %d; lower --lr or add warm-up", epoch + 1);
-        }
+        if (!db_graph_finite(g)) /* the epoch's last update overflowed */
+            return diverged(r, resumed_from, out, epoch + 1, steps,
+                            "the weights or batch-norm statistics became NaN or Inf at the end of epoch %d", epoch + 1);
         db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
                                .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
                                .images_per_s = (double)steps * B / secs};
         evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
-        if (!isfinite(res.test_loss)) {
-            summarise(r, resumed_from, out);
-            out->status = DB_ERR_DIVERGED;
-            out->diverged_epoch = epoch + 1; out->diverged_step = steps;
-            return db_fail(DB_ERR_DIVERGED, "training diverged: the test loss is %s after epoch %d; lower --lr "
-                           "or add warm-up", isnan(res.test_loss) ? "NaN" : "Inf", epoch + 1);
-        }
+        if (!isfinite(res.test_loss))
+            return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",
+                            isnan(res.test_loss) ? "NaN" : "Inf", epoch + 1);
         r->meta->history[r->meta->n_history++] = res;
         r->meta->epoch = epoch + 1;
         ran++;
