@@ -83,6 +83,7 @@ int db_cmd_train(int argc, char **argv) {
         printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device cpu\n",
                cfg.model, cfg.dataset, db_train_data_dir(&cfg), cfg.epochs, cfg.batch,
                (unsigned long long)cfg.seed, cfg.threads);
+    fflush(stdout); /* shown before the first epoch even when stdout is a pipe */
     db_train_summary sum = {0};
     s = db_train_from_config(&cfg, &hooks, &sum);
     if (sum.resumed_from && !prog.quiet) printf("(resumed after epoch %d)\n", sum.resumed_from);
