@@ -46,7 +46,7 @@ typedef struct {
     db_graph *g;
     const db_model_config *cfg;
     int group, block;
-    char prefix[24];
+    char prefix[32];
 } builder;
 
 /* conv, BN and (when relu) a ReLU fused into the BN */
