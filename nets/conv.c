@@ -87,8 +87,9 @@ static void shift_plane(float *dst, const float *src, int h, int w, int oh, int 
     }
     int y0 = dy < 0 ? -dy : 0, y1 = h - dy < oh ? h - dy : oh;
     if (y1 < y0) y1 = y0;
-    memset(dst, 0, sizeof(float) * (size_t)y0 * w);
-    memset(dst + (size_t)y1 * w, 0, sizeof(float) * (size_t)(oh - y1) * w);
+    /* border rows: a row or two, where a libc call costs more than the stores */
+    for (size_t i = 0; i < (size_t)y0 * w; i++) dst[i] = 0.0f;
+    for (size_t i = (size_t)y1 * w; i < (size_t)oh * w; i++) dst[i] = 0.0f;
     if (y1 == y0) return;
     /* dst[y*w + x] = src[(y+dy)*w + x+dx]; the first/last |dx| elements would read outside the
      * plane and are border columns anyway, so they are skipped and zeroed below. */
