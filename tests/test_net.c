@@ -56,6 +56,7 @@ static void check_model_grads(const char *arch, int c, int hw, int width, char s
                               grads + (g.params[p].grad - g.grad_arena.base), g.params[p].size, samples,
                               2e-3f, 2e-3, 5e-2, max_bad_pct == 0, &checked);
     }
+    fprintf(stderr, "    %s: %d of %d sampled gradients miss\n", arch, bad, checked);
     CHECK(bad <= checked * max_bad_pct / 100, "%s: %d of %d sampled gradients mismatch", arch, bad, checked);
     CHECK(checked >= g.n_params * (samples < 2 ? samples : 2), "%s: only %d gradients checked", arch, checked);
     free(grads);
