@@ -10,6 +10,7 @@ enum { DB_EXIT_OK = 0, DB_EXIT_FAIL = 1, DB_EXIT_USAGE = 2, DB_EXIT_DIVERGED = 3
 int db_cmd_train(int argc, char **argv);
 int db_cmd_bench(int argc, char **argv);
 int db_cmd_model(int argc, char **argv);
+int db_cmd_kernel(int argc, char **argv);
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);

@@ -15,6 +15,7 @@ static void usage(FILE *f) {
             "  train    train a network and evaluate it every epoch (dropbench train --help)\n"
             "  bench    training throughput on synthetic data (dropbench bench --help)\n"
             "  model    describe a network: layers, parameters, regularizer sites\n"
+            "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
             "  version  build information\n");
 }
 
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return db_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "model")) return db_cmd_model(argc - 1, argv + 1);
+    if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {
         db_cuda_info ci;
         db_cuda_query(&ci);

@@ -1,0 +1,45 @@
+/* Element-wise dropout and SpatialDropout: per-element bodies shared by the CPU loops
+ * (dropouts/dropout.c) and the CUDA launchers (dropouts/dropout_cuda.cu).
+ *
+ * Every keep/drop decision is a Philox draw keyed by (seed, site, step, unit), where the unit
+ * is counted in logical NCHW order (sample, channel, row, column) whatever the memory layout,
+ * so CPU and GPU, and a resumed run, draw the same mask. Unit u uses word u % 4 of the Philox
+ * block u / 4. The backward recomputes the mask from the same key instead of storing it: the
+ * mask it applies is bit for bit the forward's. Inverted scaling: kept units are divided by
+ * keep_prob in training; at inference the layer is the identity. */
+#ifndef DB_DROPOUTS_DROPOUT_H
+#define DB_DROPOUTS_DROPOUT_H
+
+#include <stdint.h>
+
+#include "core/hd.h"
+#include "core/philox.h"
+#include "core/status.h"
+
+typedef struct {
+    uint64_t seed;
+    uint32_t site;   /* which regularizer site (stream DB_STREAM_SITE + site) */
+    uint32_t step;   /* training step: a new mask every step */
+    float keep_prob; /* in (0, 1] */
+} db_drop_key;
+
+/* 1 when logical unit u is kept */
+DB_HD int db_drop_keep(const db_drop_key *k, uint64_t u) {
+    db_u32x4 r = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
+    return db_u01(r.v[u & 3]) < k->keep_prob;
+}
+
+/* The key checks shared by every regularizer entry point. */
+db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w);
+
+/* Dropout over a CNHW tensor (c, n, h, w). Returns the number of dropped units. */
+uint64_t db_dropout_forward(float *out, const float *in, const db_drop_key *k, int c, int n, int h, int w);
+void db_dropout_backward(float *din, const float *dout, const db_drop_key *k, int c, int n, int h, int w,
+                         int accum);
+/* SpatialDropout: whole channels per sample; unit = (sample, channel). */
+uint64_t db_spatial_dropout_forward(float *out, const float *in, const db_drop_key *k, int c, int n, int h,
+                                    int w);
+void db_spatial_dropout_backward(float *din, const float *dout, const db_drop_key *k, int c, int n, int h,
+                                 int w, int accum);
+
+#endif
