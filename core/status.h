@@ -3,6 +3,10 @@
 #ifndef DB_STATUS_H
 #define DB_STATUS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     DB_OK = 0,
     DB_ERR_ARG,       /* a wrong parameter or configuration value */
@@ -21,6 +25,10 @@ const char *db_last_error(void);
 void db_clear_error(void);
 /* A short name for the code, e.g. "io error". */
 const char *db_status_name(db_status s);
+
+#ifdef __cplusplus
+}
+#endif
 
 /* Propagate a failing status unchanged. */
 #define DB_TRY(expr) do { db_status db_try_s_ = (expr); if (db_try_s_ != DB_OK) return db_try_s_; } while (0)

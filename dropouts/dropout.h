@@ -16,6 +16,10 @@
 #include "core/philox.h"
 #include "core/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     uint64_t seed;
     uint32_t site;   /* which regularizer site (stream DB_STREAM_SITE + site) */
@@ -42,4 +46,7 @@ uint64_t db_spatial_dropout_forward(float *out, const float *in, const db_drop_k
 void db_spatial_dropout_backward(float *din, const float *dout, const db_drop_key *k, int c, int n, int h,
                                  int w, int accum);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

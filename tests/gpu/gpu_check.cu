@@ -9,8 +9,11 @@
 
 #include "core/cuda.h"
 #include "core/philox.h"
+#include "dropouts/dropout.h"
 #include "nets/sgd.h"
 
+extern "C" int db_dropout_cuda(float *y, const float *x, const db_drop_key *k, int c, int n, int h, int w,
+                               int spatial, int accum, cudaStream_t stream);
 extern "C" int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu,
                                 float wd, int nesterov, cudaStream_t stream);
 
@@ -95,6 +98,38 @@ int main(void) {
         report(exact == n, nesterov ? "sgd_nesterov_bit_identical" : "sgd_bit_identical", detail);
         CK(cudaFree(dp)); CK(cudaFree(dv)); CK(cudaFree(dg));
         free(p); free(v); free(g); free(pg);
+    }
+    /* Dropout and SpatialDropout: the GPU's outputs and gradients equal the CPU's bit for bit */
+    for (int spatial = 0; spatial < 2; spatial++) {
+        const int c = 64, nn = 32, hh = 14, ww = 13;
+        const long len = (long)c * nn * hh * ww;
+        float *x = (float *)malloc(4 * len), *y = (float *)malloc(4 * len), *yg = (float *)malloc(4 * len);
+        float *dx = (float *)malloc(4 * len), *dxg = (float *)malloc(4 * len), *dev_x, *dev_y, *dev_dx;
+        for (long i = 0; i < len; i++) x[i] = db_u01(db_rand4(3, 9, 0, (uint64_t)i).v[0]) - 0.5f;
+        db_drop_key k = {12345, 6, 77, 0.9f};
+        CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_y, 4 * len)); CK(cudaMalloc(&dev_dx, 4 * len));
+        CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
+        int bad_launch = db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, spatial, 0, 0) ||
+                         db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, spatial, 0, 0);
+        CK(cudaMemcpy(yg, dev_y, 4 * len, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(dxg, dev_dx, 4 * len, cudaMemcpyDeviceToHost));
+        if (spatial) {
+            db_spatial_dropout_forward(y, x, &k, c, nn, hh, ww);
+            db_spatial_dropout_backward(dx, x, &k, c, nn, hh, ww, 0);
+        } else {
+            db_dropout_forward(y, x, &k, c, nn, hh, ww);
+            db_dropout_backward(dx, x, &k, c, nn, hh, ww, 0);
+        }
+        long differ = 0, zeros = 0;
+        for (long i = 0; i < len; i++) {
+            differ += yg[i] != y[i] || dxg[i] != dx[i];
+            zeros += y[i] == 0.0f;
+        }
+        snprintf(detail, sizeof detail, "%ld of %ld outputs or gradients differ from the CPU (%.4f dropped)",
+                 differ, len, (double)zeros / len);
+        report(!bad_launch && differ == 0, spatial ? "spatial_dropout_bit_identical" : "dropout_bit_identical", detail);
+        CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx));
+        free(x); free(y); free(yg); free(dx); free(dxg);
     }
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -1,0 +1,29 @@
+// Dropout and SpatialDropout on the GPU: launchers around the per-unit body of
+// dropouts/dropout.h, the same decisions the CPU draws. Tensors are CNHW like the CPU path;
+// each thread handles one element and finds its logical NCHW unit.
+#include <cuda_runtime.h>
+
+#include "dropouts/dropout.h"
+
+static __global__ void dropout_kernel(float *y, const float *x, db_drop_key k, int c, int n, int hw,
+                                      int spatial, int accum) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    long len = (long)c * n * hw;
+    if (i >= len) return;
+    long plane = i / hw, s = i % hw;
+    uint64_t ch = (uint64_t)(plane / n), j = (uint64_t)(plane % n);
+    uint64_t unit = spatial ? j * (uint64_t)c + ch : (j * (uint64_t)c + ch) * (uint64_t)hw + (uint64_t)s;
+    float v = db_drop_keep(&k, unit) ? x[i] * (1.0f / k.keep_prob) : 0.0f;
+    y[i] = accum ? y[i] + v : v;
+}
+
+// One launcher for forward (accum 0) and backward (x = dout, y = din); returns 0 or -1.
+extern "C" int db_dropout_cuda(float *y, const float *x, const db_drop_key *k, int c, int n, int h, int w,
+                               int spatial, int accum, cudaStream_t stream) {
+    long len = (long)c * n * h * w;
+    if (len <= 0) return 0;
+    int threads = 256;
+    dropout_kernel<<<(unsigned)((len + threads - 1) / threads), threads, 0, stream>>>(y, x, *k, c, n, h * w,
+                                                                                       spatial, accum);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
