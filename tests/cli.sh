@@ -287,6 +287,23 @@ t_model_resnet20() {
 }
 t_model_resnet50() { db model resnet50 && expect_rc 0 && expect_out "25557032 parameters"; }
 t_model_resnet18() { db model resnet18 && expect_rc 0 && expect_out "11689512 parameters"; }
+t_kernel_dropout_json() {
+    db kernel dropout --shape 32,16,14,14 --keep-prob 0.8 --reps 3 --json && expect_rc 0 || return
+    python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert abs(d["drop_fraction"]-0.2) < 0.003, d; assert d["ms_per_call"] > 0 and d["gb_per_s"] > 0, d' <"$out" ||
+        { echo "bad JSON or fraction: $(snippet "$out")"; return 1; }
+}
+t_kernel_spatial_dropout() {
+    db kernel spatial-dropout --shape 256,64,4,4 --keep-prob 0.5 --reps 4 && expect_rc 0 && expect_out "spatial-dropout" || return
+    frac=$(sed -n 's/.*dropped \([0-9.]*\) .*/\1/p' "$out")
+    awk -v f="$frac" 'BEGIN { exit !(f > 0.48 && f < 0.52) }' || { echo "dropped fraction $frac"; return 1; }
+}
+t_kernel_bad_args() {
+    db kernel dropout --shape 2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "N,C,H,W" || return
+    db kernel dropout --shape 2,2,2,2 --keep-prob 1.5 && expect_rc 2 && expect_err "keep-prob" || return
+    db kernel dropout --shape 2,2,2,2 --keep-prob 0.9 --device cuda && expect_rc 2 && expect_err "cuda" || return
+    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "not available yet" || return
+    db kernel frob --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "frob"
+}
 t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
 
 # ---- runner ----
@@ -321,6 +338,7 @@ tests=(
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
+    kernel_dropout_json kernel_spatial_dropout kernel_bad_args
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
