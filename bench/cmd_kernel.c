@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "dropouts/dropblock.h"
 #include "dropouts/dropout.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench kernel dropout|spatial-dropout --shape N,C,H,W --keep-prob P\n"
+    fprintf(f, "usage: dropbench kernel dropout|spatial-dropout|dropblock --shape N,C,H,W --keep-prob P\n"
+               "                        [--block-size K] [--semantics paper] [--per-sample]\n"
                "                        [--seed S] [--reps R] [--threads T] [--device cpu] [--json]\n"
                "Runs forward and backward R times (a new mask each time) and prints the realised\n"
                "dropped fraction, the milliseconds per forward+backward and the effective GB/s\n"
@@ -19,20 +21,19 @@ static void usage(FILE *f) {
 int db_cmd_kernel(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) { usage(argc < 2 ? stderr : stdout); return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK; }
     const char *kind = argv[1], *device = "cpu";
-    int spatial = !strcmp(kind, "spatial-dropout");
-    if (!spatial && strcmp(kind, "dropout") != 0) {
-        if (!strcmp(kind, "dropblock"))
-            fprintf(stderr, "dropbench kernel: dropblock is not available yet (dropout and spatial-dropout are)\n");
-        else
-            fprintf(stderr, "dropbench kernel: unknown kernel '%s' (dropout, spatial-dropout)\n", kind);
+    int spatial = !strcmp(kind, "spatial-dropout"), dropblock = !strcmp(kind, "dropblock");
+    if (!spatial && !dropblock && strcmp(kind, "dropout") != 0) {
+        fprintf(stderr, "dropbench kernel: unknown kernel '%s' (dropout, spatial-dropout, dropblock)\n", kind);
         return DB_EXIT_USAGE;
     }
+    db_dropblock_cfg bcfg = {0, 0};
     long shape[4] = {0}, reps = 10, threads = 2, seed = 1;
     double keep = -1;
     int json = 0, have_shape = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!strcmp(a, "--per-sample")) { bcfg.per_sample = 1; continue; }
         if (!v) { fprintf(stderr, "dropbench kernel: %s needs a value\n", a); return DB_EXIT_USAGE; }
         i++;
         char tail;
@@ -53,6 +54,18 @@ int db_cmd_kernel(int argc, char **argv) {
                 fprintf(stderr, "dropbench kernel: %s wants a whole number, got '%s'\n", a, v);
                 return DB_EXIT_USAGE;
             }
+        } else if (!strcmp(a, "--block-size")) {
+            long kb;
+            if (!db_cli_parse_long(v, 1, &kb) || kb > 100000) {
+                fprintf(stderr, "dropbench kernel: --block-size wants a whole number >= 1, got '%s'\n", v);
+                return DB_EXIT_USAGE;
+            }
+            bcfg.block = (int)kb;
+        } else if (!strcmp(a, "--semantics")) {
+            if (strcmp(v, "paper") != 0) {
+                fprintf(stderr, "dropbench kernel: semantics '%s' is not available yet (paper)\n", v);
+                return DB_EXIT_USAGE;
+            }
         } else if (!strcmp(a, "--device")) {
             device = v;
             if (strcmp(v, "cpu") != 0) {
@@ -62,6 +75,7 @@ int db_cmd_kernel(int argc, char **argv) {
         } else { fprintf(stderr, "dropbench kernel: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
     if (!have_shape || keep < 0) { usage(stderr); return DB_EXIT_USAGE; }
+    if (dropblock && bcfg.block < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K\n"); return DB_EXIT_USAGE; }
     size_t len = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (len > ((size_t)1 << 31)) { fprintf(stderr, "dropbench kernel: the tensor is too large\n"); return DB_EXIT_USAGE; }
     omp_set_dynamic(0);
@@ -69,8 +83,10 @@ int db_cmd_kernel(int argc, char **argv) {
     int n = (int)shape[0], c = (int)shape[1], h = (int)shape[2], w = (int)shape[3];
     float *x = malloc(len * sizeof(float)), *y = malloc(len * sizeof(float));
     float *dy = malloc(len * sizeof(float)), *dx = malloc(len * sizeof(float));
-    if (!x || !y || !dy || !dx) {
-        free(x); free(y); free(dy); free(dx);
+    uint8_t *mask = dropblock ? malloc(len) : NULL;
+    float *scales = dropblock ? malloc((size_t)n * sizeof(float)) : NULL;
+    if (!x || !y || !dy || !dx || (dropblock && (!mask || !scales))) {
+        free(x); free(y); free(dy); free(dx); free(mask); free(scales);
         return db_cli_error(db_fail(DB_ERR_NOMEM, "cannot allocate 4 tensors of %zu floats", len));
     }
     for (size_t i = 0; i < len; i++) {
@@ -80,12 +96,16 @@ int db_cmd_kernel(int argc, char **argv) {
     }
     db_drop_key key = {(uint64_t)seed, 0, 0, (float)keep};
     db_status s = db_drop_check(&key, c, n, h, w);
-    if (s != DB_OK) { free(x); free(y); free(dy); free(dx); return db_cli_error(s); }
+    if (s == DB_OK && dropblock) s = db_dropblock_check(&key, &bcfg, c, n, h, w);
+    if (s != DB_OK) { free(x); free(y); free(dy); free(dx); free(mask); free(scales); return db_cli_error(s); }
     uint64_t dropped = 0;
     double t0 = omp_get_wtime();
     for (long r = 0; r < reps; r++) {
         key.step = (uint32_t)r;
-        if (spatial) {
+        if (dropblock) {
+            dropped += db_dropblock_forward(y, mask, scales, x, &key, &bcfg, c, n, h, w);
+            db_dropblock_backward(dx, dy, mask, scales, c, n, h, w, 0);
+        } else if (spatial) {
             dropped += db_spatial_dropout_forward(y, x, &key, c, n, h, w);
             db_spatial_dropout_backward(dx, dy, &key, c, n, h, w, 0);
         } else {
@@ -95,14 +115,15 @@ int db_cmd_kernel(int argc, char **argv) {
     }
     double sec = (omp_get_wtime() - t0) / reps;
     double frac = (double)dropped / ((double)len * reps), gbs = 16.0 * len / sec / 1e9;
+    double expect = dropblock ? db_dropblock_expected_fraction((float)keep, bcfg.block, h, w) : 1.0 - keep;
     if (json)
         printf("{\"kernel\":\"%s\",\"shape\":[%d,%d,%d,%d],\"keep_prob\":%g,\"seed\":%ld,\"reps\":%ld,\"threads\":%ld,"
                "\"device\":\"%s\",\"drop_fraction\":%.6f,\"expected_fraction\":%.6f,\"ms_per_call\":%.4f,\"gb_per_s\":%.3f}\n",
-               kind, n, c, h, w, keep, seed, reps, threads, device, frac, 1.0 - keep, sec * 1e3, gbs);
+               kind, n, c, h, w, keep, seed, reps, threads, device, frac, expect, sec * 1e3, gbs);
     else
         printf("%s %dx%dx%dx%d keep_prob %g: dropped %.4f (expected %.4f), %.3f ms per forward+backward, %.2f GB/s "
                "(%ld reps, %ld threads, %s)\n",
-               kind, n, c, h, w, keep, frac, 1.0 - keep, sec * 1e3, gbs, reps, threads, device);
-    free(x); free(y); free(dy); free(dx);
+               kind, n, c, h, w, keep, frac, expect, sec * 1e3, gbs, reps, threads, device);
+    free(x); free(y); free(dy); free(dx); free(mask); free(scales);
     return DB_EXIT_OK;
 }

@@ -297,11 +297,19 @@ t_kernel_spatial_dropout() {
     frac=$(sed -n 's/.*dropped \([0-9.]*\) .*/\1/p' "$out")
     awk -v f="$frac" 'BEGIN { exit !(f > 0.48 && f < 0.52) }' || { echo "dropped fraction $frac"; return 1; }
 }
+t_kernel_dropblock_json() {
+    # the realised fraction against the exact expectation (dropblock.md's table: 14x14, k 7 -> 0.0929)
+    db kernel dropblock --shape 256,64,14,14 --keep-prob 0.9 --block-size 7 --reps 2 --json && expect_rc 0 || return
+    python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert abs(d["expected_fraction"]-0.0929) < 5e-5, d; assert abs(d["drop_fraction"]-d["expected_fraction"]) < 0.003, d' <"$out" ||
+        { echo "bad JSON or fraction: $(snippet "$out")"; return 1; }
+}
 t_kernel_bad_args() {
     db kernel dropout --shape 2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "N,C,H,W" || return
     db kernel dropout --shape 2,2,2,2 --keep-prob 1.5 && expect_rc 2 && expect_err "keep-prob" || return
     db kernel dropout --shape 2,2,2,2 --keep-prob 0.9 --device cuda && expect_rc 2 && expect_err "cuda" || return
-    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "not available yet" || return
+    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "block-size" || return
+    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 0 && expect_rc 2 && expect_err "block-size" || return
+    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 3 --semantics nosuch && expect_rc 2 && expect_err "nosuch" || return
     db kernel frob --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "frob"
 }
 t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
@@ -338,7 +346,7 @@ tests=(
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
-    kernel_dropout_json kernel_spatial_dropout kernel_bad_args
+    kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_bad_args
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

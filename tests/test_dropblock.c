@@ -1,0 +1,146 @@
+/* DropBlock, paper semantics: the expected-fraction formula against dropblock.md's table, the
+ * realised fraction against the formula on many shapes, block geometry, channel drop when the
+ * block covers the map, normalisation (batch and per sample), nothing kept, the backward. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dropouts/dropblock.h"
+#include "tests/check.h"
+#include "tests/gradcheck.h"
+
+static void test_expected_fraction_table(void) {
+    struct { int map, k; double want; } t[] = {{56, 7, 0.0946}, {28, 7, 0.0939}, {14, 7, 0.0929},
+                                               {14, 5, 0.0938}, {7, 7, 0.1000}, {7, 3, 0.0947}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        double e = db_dropblock_expected_fraction(0.9f, t[i].k, t[i].map, t[i].map);
+        CHECK(fabs(e - t[i].want) <= 5e-5 + 1e-9, "%dx%d k%d: %.5f, table %.4f", t[i].map, t[i].map, t[i].k, e, t[i].want);
+    }
+    /* eq. 1 for square maps */
+    CHECK_CLOSE(db_dropblock_gamma(0.9f, 7, 14, 14), 0.1 / 49 * 196 / 64, 1e-7, 1e-6);
+}
+
+typedef struct { int n, c, h, w; float *x, *y; uint8_t *m; float *s; } buf;
+static buf alloc_buf(int n, int c, int h, int w) {
+    buf b = {n, c, h, w, NULL, NULL, NULL, NULL};
+    size_t len = (size_t)n * c * h * w;
+    b.x = malloc(len * sizeof(float)); b.y = malloc(len * sizeof(float));
+    b.m = malloc(len); b.s = malloc((size_t)n * sizeof(float));
+    for (size_t i = 0; i < len; i++) b.x[i] = 1.0f;
+    return b;
+}
+static void free_buf(buf *b) { free(b->x); free(b->y); free(b->m); free(b->s); }
+
+static void test_realised_fraction(void) {
+    struct { int h, w, k; float kp; } t[] = {{14, 14, 7, 0.9f}, {13, 9, 4, 0.9f}, {7, 7, 7, 0.9f},
+                                            {5, 6, 9, 0.8f}, {28, 28, 1, 0.9f}, {10, 16, 3, 0.7f}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        /* enough planes that the sd of the fraction is about 0.001 even when one block covers
+         * the map (then every plane is a single Bernoulli draw) */
+        int kh = t[i].k < t[i].h ? t[i].k : t[i].h, kw = t[i].k < t[i].w ? t[i].k : t[i].w;
+        long planes = 200000L * kh * kw / (t[i].h * t[i].w);
+        if (planes < 4096) planes = 4096;
+        buf b = alloc_buf((int)(planes / 64), 64, t[i].h, t[i].w);
+        db_drop_key k = {7, 1, 3, t[i].kp};
+        db_dropblock_cfg cfg = {t[i].k, 0};
+        CHECK_OK(db_dropblock_check(&k, &cfg, b.c, b.n, b.h, b.w));
+        uint64_t dropped = db_dropblock_forward(b.y, b.m, b.s, b.x, &k, &cfg, b.c, b.n, b.h, b.w);
+        double units = (double)b.n * b.c * b.h * b.w, frac = dropped / units;
+        double want = db_dropblock_expected_fraction(t[i].kp, t[i].k, t[i].h, t[i].w);
+        CHECK(fabs(frac - want) <= 0.003, "%dx%d k%d keep %g: realised %.4f, expected %.4f", t[i].h, t[i].w,
+              t[i].k, t[i].kp, frac, want);
+        /* batch normalisation: the output sums to the input's sum (all ones) */
+        double sum = 0;
+        for (size_t j = 0; j < (size_t)units; j++) sum += b.y[j];
+        CHECK(fabs(sum - units) <= 1e-3 * units, "sum of outputs %.1f, of inputs %.0f", sum, units);
+        free_buf(&b);
+    }
+}
+
+/* Every dropped unit lies in a kh x kw square of dropped units centred on a valid seed. */
+static void test_block_geometry(void) {
+    int h = 11, w = 8, k = 4, kh = 4, kw = 4;
+    buf b = alloc_buf(8, 16, h, w);
+    db_drop_key key = {3, 0, 0, 0.8f};
+    db_dropblock_cfg cfg = {k, 0};
+    db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, h, w);
+    long bad = 0, blocks = 0;
+    for (int p = 0; p < b.c * b.n; p++) {
+        const uint8_t *m = b.m + (size_t)p * h * w;
+        uint8_t cover[11 * 8] = {0};
+        for (int sy = kh / 2; sy < h - (kh - 1) / 2; sy++)
+            for (int sx = kw / 2; sx < w - (kw - 1) / 2; sx++) {
+                int full = 1;
+                for (int y = sy - kh / 2; y < sy - kh / 2 + kh; y++)
+                    for (int x = sx - kw / 2; x < sx - kw / 2 + kw; x++) full &= m[y * w + x];
+                if (!full) continue;
+                blocks++;
+                for (int y = sy - kh / 2; y < sy - kh / 2 + kh; y++)
+                    for (int x = sx - kw / 2; x < sx - kw / 2 + kw; x++) cover[y * w + x] = 1;
+            }
+        for (int i = 0; i < h * w; i++) bad += m[i] != cover[i];
+    }
+    CHECK(blocks > 0, "no blocks dropped");
+    CHECK(bad == 0, "%ld dropped units outside any whole valid block", bad);
+    free_buf(&b);
+}
+
+static void test_channel_drop_and_edges(void) {
+    buf b = alloc_buf(32, 32, 5, 4);
+    db_drop_key key = {1, 0, 0, 0.75f};
+    db_dropblock_cfg cfg = {9, 0}; /* larger than the map: whole channels */
+    uint64_t dropped = db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 5, 4);
+    long mixed = 0;
+    for (int p = 0; p < 32 * 32; p++) {
+        int z = 0;
+        for (int i = 0; i < 20; i++) z += b.m[p * 20 + i];
+        mixed += z != 0 && z != 20;
+    }
+    CHECK(mixed == 0, "%ld planes partly dropped with a block over the whole map", mixed);
+    double frac = dropped / (32.0 * 32 * 20);
+    CHECK(fabs(frac - 0.25) <= 4 * sqrt(0.25 * 0.75 / 1024), "channel drop fraction %.4f", frac);
+    /* nothing kept: zeros, not NaN */
+    key.keep_prob = 1e-6f;
+    db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 5, 4);
+    long nonzero = 0;
+    for (int i = 0; i < 32 * 32 * 20; i++) nonzero += b.y[i] != 0.0f;
+    CHECK(nonzero == 0 && b.s[0] == 0.0f, "all dropped: %ld non-zero outputs, scale %g", nonzero, b.s[0]);
+    /* keep_prob 1: identity */
+    key.keep_prob = 1.0f;
+    CHECK(db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 5, 4) == 0, "keep_prob 1 dropped units");
+    cfg.block = 0;
+    CHECK(db_dropblock_check(&key, &cfg, 1, 1, 1, 1) == DB_ERR_ARG, "block size 0 accepted");
+    free_buf(&b);
+}
+
+static void test_per_sample_and_backward(void) {
+    buf b = alloc_buf(16, 8, 9, 9);
+    db_drop_key key = {5, 2, 9, 0.8f};
+    db_dropblock_cfg cfg = {3, 1};
+    db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 9, 9);
+    int bad_sum = 0;
+    for (int j = 0; j < b.n; j++) { /* each sample's outputs sum to its unit count */
+        double s = 0;
+        for (int ch = 0; ch < b.c; ch++)
+            for (int i = 0; i < 81; i++) s += b.y[((size_t)ch * b.n + j) * 81 + i];
+        bad_sum += fabs(s - 8 * 81) > 1e-2;
+    }
+    CHECK(bad_sum == 0, "%d samples not normalised to their own count", bad_sum);
+    size_t len = (size_t)b.n * b.c * 81;
+    float *dy = malloc(len * sizeof(float)), *dx = malloc(len * sizeof(float));
+    tc_fill(dy, len, 6, -1, 1);
+    db_dropblock_backward(dx, dy, b.m, b.s, b.c, b.n, 9, 9, 0);
+    long bad = 0;
+    for (size_t i = 0; i < len; i++) bad += dx[i] != (b.m[i] ? 0.0f : dy[i] * b.s[(i / 81) % b.n]);
+    CHECK(bad == 0, "%ld gradients pass where the mask dropped or are scaled wrongly", bad);
+    free(dy); free(dx);
+    free_buf(&b);
+}
+
+const db_test db_tests_dropblock[] = {
+    {"dropblock_expected_fraction_table", test_expected_fraction_table},
+    {"dropblock_realised_fraction", test_realised_fraction},
+    {"dropblock_block_geometry", test_block_geometry},
+    {"dropblock_channel_drop_and_edges", test_channel_drop_and_edges},
+    {"dropblock_per_sample_and_backward", test_per_sample_and_backward},
+    {NULL, NULL},
+};
