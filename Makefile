@@ -99,13 +99,15 @@ bench:
 # For a GPU machine with nvcc and no other development packages: builds only the CUDA code and
 # its checks against the CPU reference (no OpenBLAS, SQLite or zlib needed) and runs them.
 GPU_ARCH ?= $(CUDA_ARCH)
-GPU_CHECK_SRC := tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu dropouts/dropout_cuda.cu
-GPU_CHECK_C   := dropouts/dropout.c core/status.c
+GPU_CHECK_SRC := tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu dropouts/dropout_cuda.cu \
+                 dropouts/dropblock_cuda.cu
+GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c core/status.c
 build/gpu/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fopenmp -I. -c $< -o $@
 
-build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h
+build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
+                  dropouts/dropblock.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(NVCC) -std=c++17 -O3 -I. -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \

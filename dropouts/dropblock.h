@@ -22,6 +22,25 @@ typedef struct {
     int per_sample;   /* normalise per sample instead of over the batch */
 } db_dropblock_cfg;
 
+/* Is unit (y, x) of the plane whose first logical unit is `base` dropped? The gather form of
+ * the mask, one unit at a time (the GPU's body): any valid seed whose kh x kw block covers
+ * (y, x) fires. The CPU scatters blocks from the seeds instead; both read the same draws. */
+DB_HD int db_dropblock_dropped(const db_drop_key *k, float gamma, uint64_t base, int y, int x, int kh,
+                               int kw, int h, int w) {
+    int y0 = y - (kh - 1 - kh / 2), y1 = y + kh / 2, x0 = x - (kw - 1 - kw / 2), x1 = x + kw / 2;
+    if (y0 < kh / 2) y0 = kh / 2;
+    if (y1 > h - (kh - 1) / 2 - 1) y1 = h - (kh - 1) / 2 - 1;
+    if (x0 < kw / 2) x0 = kw / 2;
+    if (x1 > w - (kw - 1) / 2 - 1) x1 = w - (kw - 1) / 2 - 1;
+    for (int sy = y0; sy <= y1; sy++)
+        for (int sx = x0; sx <= x1; sx++) {
+            uint64_t u = base + (uint64_t)sy * w + sx;
+            db_u32x4 r = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
+            if (db_u01(r.v[u & 3]) < gamma) return 1;
+        }
+    return 0;
+}
+
 /* gamma for an h x w map */
 double db_dropblock_gamma(float keep_prob, int block, int h, int w);
 /* The exact expected dropped fraction: the mean over positions of 1 - (1-gamma)^n(y,x), n the

@@ -136,7 +136,35 @@ static void test_per_sample_and_backward(void) {
     free_buf(&b);
 }
 
+/* The CPU's scatter of blocks from seeds and the per-unit gather the GPU runs give the same
+ * mask, bit for bit, including odd and even blocks and blocks clipped to the map. */
+static void test_scatter_equals_gather(void) {
+    struct { int h, w, k; } t[] = {{9, 7, 3}, {8, 8, 4}, {5, 6, 9}, {12, 5, 2}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        int h = t[i].h, w = t[i].w, kh = t[i].k < h ? t[i].k : h, kw = t[i].k < w ? t[i].k : w;
+        buf b = alloc_buf(6, 5, h, w);
+        db_drop_key key = {11, 4, 2, 0.7f};
+        db_dropblock_cfg cfg = {t[i].k, 0};
+        db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, h, w);
+        float gamma = (float)db_dropblock_gamma(key.keep_prob, t[i].k, h, w);
+        long differ = 0, drops = 0;
+        for (int ch = 0; ch < b.c; ch++)
+            for (int j = 0; j < b.n; j++) {
+                uint64_t base = ((uint64_t)j * b.c + ch) * h * w;
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        int g = db_dropblock_dropped(&key, gamma, base, y, x, kh, kw, h, w);
+                        differ += g != b.m[((size_t)ch * b.n + j) * h * w + y * w + x];
+                        drops += g;
+                    }
+            }
+        CHECK(drops > 0 && differ == 0, "%dx%d k%d: %ld of the units differ (%ld dropped)", h, w, t[i].k, differ, drops);
+        free_buf(&b);
+    }
+}
+
 const db_test db_tests_dropblock[] = {
+    {"dropblock_scatter_equals_gather", test_scatter_equals_gather},
     {"dropblock_expected_fraction_table", test_expected_fraction_table},
     {"dropblock_realised_fraction", test_realised_fraction},
     {"dropblock_block_geometry", test_block_geometry},
