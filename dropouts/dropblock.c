@@ -81,17 +81,12 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
         }
         scales[j] = drop < units ? (float)((double)units / (double)(units - drop)) : 0.0f;
     }
-    #pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)c * n; p++) {
-        const float s = scales[p % n];
-        const uint8_t *m = mask + (size_t)p * hw;
-        const float *x = in + (size_t)p * hw;
-        float *y = out + (size_t)p * hw;
-        for (int i = 0; i < hw; i++) y[i] = m[i] ? 0.0f : x[i] * s;
-    }
+    db_dropblock_backward(out, in, mask, scales, c, n, h, w, 0); /* the same masked scaling */
     return dropped;
 }
 
+/* din (+)= dout where the mask kept the unit, times its sample's scale; the forward's output
+ * is this map applied to its input. */
 void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, const float *scales,
                            int c, int n, int h, int w, int accum) {
     const int hw = h * w;
