@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dropouts/dropblock.h"
+#include "dropouts/schedule.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
@@ -163,7 +164,22 @@ static void test_scatter_equals_gather(void) {
     }
 }
 
+static void test_keep_prob_schedules(void) {
+    /* linear from 1 to 0.9 over steps 0..1000 */
+    CHECK(db_keep_prob_at(0.9f, 0, 1000, 1) == 1.0f, "step 0");
+    CHECK_CLOSE(db_keep_prob_at(0.9f, 500, 1000, 1), 0.95, 1e-7, 0);
+    CHECK_CLOSE(db_keep_prob_at(0.9f, 1000, 1000, 1), 0.9, 1e-7, 0);
+    CHECK_CLOSE(db_keep_prob_at(0.9f, 5000, 1000, 1), 0.9, 1e-7, 0);
+    CHECK_CLOSE(db_keep_prob_at(0.9f, 250, 1000, 0), 0.9, 1e-7, 0); /* fixed */
+    /* ResNet-50, groups 3 and 4 of 4: group 4 at p, group 3 at p/4 */
+    CHECK_CLOSE(db_group_keep_prob(0.9f, 4, 4, 1), 0.9, 1e-7, 0);
+    CHECK_CLOSE(db_group_keep_prob(0.9f, 3, 4, 1), 0.975, 1e-7, 0);
+    CHECK_CLOSE(db_group_keep_prob(0.9f, 1, 3, 1), 1.0 - 0.1 / 16, 1e-7, 0);
+    CHECK_CLOSE(db_group_keep_prob(0.9f, 3, 4, 0), 0.9, 1e-7, 0);
+}
+
 const db_test db_tests_dropblock[] = {
+    {"keep_prob_schedules", test_keep_prob_schedules},
     {"dropblock_scatter_equals_gather", test_scatter_equals_gather},
     {"dropblock_expected_fraction_table", test_expected_fraction_table},
     {"dropblock_realised_fraction", test_realised_fraction},
