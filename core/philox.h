@@ -59,6 +59,7 @@ enum {
     DB_STREAM_INIT = 1,      /* + parameter index: weight initialisation */
     DB_STREAM_ORDER = 0x1000, /* data order per epoch */
     DB_STREAM_AUGMENT = 0x1001, /* augmentation draws per sample */
+    DB_STREAM_CUTOUT = 0x1002, /* Cutout's patch centres per sample */
     DB_STREAM_SITE = 0x10000 /* + site id: regularizer masks */
 };
 

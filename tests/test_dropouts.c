@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dropouts/dropout.h"
+#include "dropouts/droppath.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
@@ -122,7 +123,71 @@ static void test_bad_keys(void) {
     CHECK(db_drop_check(&k, 0, 1, 1, 1) == DB_ERR_ARG, "empty shape accepted");
 }
 
+static void test_droppath(void) {
+    CHECK_CLOSE(db_droppath_rate(0.2f, 0, 9), 0.0, 1e-9, 0);
+    CHECK_CLOSE(db_droppath_rate(0.2f, 4, 9), 0.1, 1e-7, 0);
+    CHECK_CLOSE(db_droppath_rate(0.2f, 8, 9), 0.2, 1e-7, 0);
+    enum { DN = 4000, DC = 3, DHW = 4 };
+    float *x = malloc(sizeof(float) * DN * DC * DHW), *y = malloc(sizeof(float) * DN * DC * DHW);
+    float *dx = malloc(sizeof(float) * DN * DC * DHW);
+    tc_fill(x, DN * DC * DHW, 8, 1.0f, 2.0f);
+    db_drop_key k = {4, 9, 1, 0.8f};
+    int dropped = db_droppath_forward(y, x, &k, DC, DN, 2, 2);
+    db_droppath_backward(dx, x, &k, DC, DN, 2, 2, 0);
+    long mixed = 0, zero_samples = 0, bad = 0;
+    for (int j = 0; j < DN; j++) {
+        int z = 0;
+        for (int ch = 0; ch < DC; ch++)
+            for (int i = 0; i < DHW; i++) {
+                size_t e = ((size_t)ch * DN + j) * DHW + i;
+                z += y[e] == 0.0f;
+                bad += y[e] != (y[e] == 0.0f ? 0.0f : x[e] * 1.25f) || dx[e] != y[e];
+            }
+        mixed += z != 0 && z != DC * DHW;
+        zero_samples += z == DC * DHW;
+    }
+    CHECK(mixed == 0, "%ld samples partly dropped", mixed);
+    CHECK(zero_samples == dropped, "dropped %d, zero samples %ld", dropped, zero_samples);
+    CHECK(fabs(dropped / (double)DN - 0.2) <= 4 * sqrt(0.16 / DN), "dropped fraction %.4f", dropped / (double)DN);
+    CHECK(bad == 0, "%ld outputs or gradients not scaled by 1/keep_prob or masked", bad);
+    free(x); free(y); free(dx);
+}
+
+static void test_cutout(void) {
+    enum { CN = 200, CC = 2, CH = 12, CW = 10 };
+    float *x = malloc(sizeof(float) * CN * CC * CH * CW);
+    int ids[CN];
+    for (int j = 0; j < CN; j++) ids[j] = 1000 + j;
+    for (long i = 0; i < CN * CC * CH * CW; i++) x[i] = 1.0f;
+    db_cutout(x, ids, 4, 3, 0, CC, CN, CH, CW);
+    long bad_square = 0, clipped = 0, differ_channels = 0;
+    for (int j = 0; j < CN; j++) {
+        const float *p0 = x + (size_t)j * CH * CW, *p1 = x + ((size_t)CN + j) * CH * CW;
+        int zeros = 0, ymin = CH, ymax = -1, xmin = CW, xmax = -1;
+        for (int i = 0; i < CH * CW; i++) {
+            differ_channels += p0[i] != p1[i];
+            if (p0[i] != 0.0f) continue;
+            zeros++;
+            int yy = i / CW, xx = i % CW;
+            ymin = yy < ymin ? yy : ymin;
+            ymax = yy > ymax ? yy : ymax;
+            xmin = xx < xmin ? xx : xmin;
+            xmax = xx > xmax ? xx : xmax;
+        }
+        /* the zeros form one filled rectangle of at most 4x4, 4x4 unless the border clips it */
+        int area = (ymax - ymin + 1) * (xmax - xmin + 1);
+        bad_square += zeros == 0 || zeros != area || ymax - ymin > 3 || xmax - xmin > 3;
+        clipped += zeros < 16;
+    }
+    CHECK(bad_square == 0, "%ld images without one filled square patch", bad_square);
+    CHECK(differ_channels == 0, "channels cut at different places");
+    CHECK(clipped > 0 && clipped < CN, "clipped patches: %ld of %d", clipped, CN);
+    free(x);
+}
+
 const db_test db_tests_dropouts[] = {
+    {"droppath_samples_and_rates", test_droppath},
+    {"cutout_patches", test_cutout},
     {"dropout_fraction_scale_mean", test_dropout_fraction_scale_mean},
     {"dropout_backward_uses_forward_mask", test_dropout_backward_uses_forward_mask},
     {"dropout_key_and_layout", test_dropout_key_and_layout},

@@ -1,0 +1,47 @@
+#include "dropouts/droppath.h"
+
+#include <stddef.h>
+
+float db_droppath_rate(float p, int index, int blocks) {
+    if (blocks <= 1) return p;
+    return (float)((double)p * index / (blocks - 1));
+}
+
+/* y (+)= x * (kept ? 1/keep_prob : 0) per sample; the forward and the backward alike */
+static int apply(float *y, const float *x, const db_drop_key *k, int c, int n, int hw, int accum) {
+    const float scale = 1.0f / k->keep_prob;
+    int dropped = 0;
+    for (int j = 0; j < n; j++) dropped += !db_drop_keep(k, (uint64_t)j);
+    #pragma omp parallel for schedule(static)
+    for (long p = 0; p < (long)c * n; p++) {
+        float f = db_drop_keep(k, (uint64_t)(p % n)) ? scale : 0.0f;
+        const float *a = x + (size_t)p * hw;
+        float *b = y + (size_t)p * hw;
+        for (int i = 0; i < hw; i++) b[i] = (accum ? b[i] : 0.0f) + a[i] * f;
+    }
+    return dropped;
+}
+
+int db_droppath_forward(float *out, const float *in, const db_drop_key *k, int c, int n, int h, int w) {
+    return apply(out, in, k, c, n, h * w, 0);
+}
+
+void db_droppath_backward(float *din, const float *dout, const db_drop_key *k, int c, int n, int h, int w,
+                          int accum) {
+    apply(din, dout, k, c, n, h * w, accum);
+}
+
+void db_cutout(float *x, const int *ids, int size, uint64_t seed, uint32_t step, int c, int n, int h, int w) {
+    if (size < 1) return;
+    #pragma omp parallel for schedule(static)
+    for (int j = 0; j < n; j++) {
+        db_u32x4 r = db_rand4(seed, DB_STREAM_CUTOUT, step, (uint64_t)ids[j]);
+        int cy = (int)(((uint64_t)r.v[0] * (uint64_t)h) >> 32), cx = (int)(((uint64_t)r.v[1] * (uint64_t)w) >> 32);
+        int y0 = cy - size / 2, x0 = cx - size / 2;
+        for (int ch = 0; ch < c; ch++) {
+            float *plane = x + ((size_t)ch * n + j) * h * w;
+            for (int y = y0 < 0 ? 0 : y0; y < y0 + size && y < h; y++)
+                for (int xx = x0 < 0 ? 0 : x0; xx < x0 + size && xx < w; xx++) plane[(size_t)y * w + xx] = 0.0f;
+        }
+    }
+}
