@@ -7,7 +7,7 @@
 #include "nets/model.h"
 
 static const char *op_name(db_op_kind k) {
-    static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear"};
+    static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear", "regularizer"};
     return names[k];
 }
 

@@ -29,9 +29,11 @@ static void on_epoch(const db_epoch_result *r, void *user) {
     progress *p = user;
     if (p->tty && !p->quiet) fprintf(stderr, "\r%80s\r", "");
     if (p->quiet) return;
-    printf("epoch %3d/%d  lr %.4g  train loss %.4f top1 %.2f%%  |  test loss %.4f top1 %.2f%% top5 %.2f%%  |  %.1fs %.0f img/s\n",
+    char drop[32] = "";
+    if (r->drop_fraction >= 0) snprintf(drop, sizeof drop, "  dropped %.4f", r->drop_fraction);
+    printf("epoch %3d/%d  lr %.4g  train loss %.4f top1 %.2f%%  |  test loss %.4f top1 %.2f%% top5 %.2f%%  |  %.1fs %.0f img/s%s\n",
            r->epoch, p->epochs, r->lr, r->train_loss, 100 * r->train_top1, r->test_loss, 100 * r->test_top1,
-           100 * r->test_top5, r->seconds, r->images_per_s);
+           100 * r->test_top5, r->seconds, r->images_per_s, drop);
     fflush(stdout);
 }
 

@@ -46,6 +46,14 @@ static const key_def keys[] = {
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay"},
     {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases"},
     {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon"},
+    {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout or dropblock, at the model's sites"},
+    {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability"},
+    {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size"},
+    {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)"},
+    {"reg_skip", K_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts (the paper's conv+skip)"},
+    {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed"},
+    {"group_scaling", K_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g), as the official code"},
+    {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch"},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation"},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)"},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch"},
@@ -70,6 +78,12 @@ void db_config_defaults(db_config *c) {
     c->warmup_start = 0.1f;
     c->momentum = 0.9f;
     c->weight_decay = 5e-4f;
+    strcpy(c->regularizer, "none");
+    c->keep_prob = 0.9f;
+    c->block_size = 3;
+    strcpy(c->reg_groups, "3");
+    c->reg_skip = 1;
+    strcpy(c->keep_prob_schedule, "linear");
     c->seed = 1;
     c->threads = 2;
 }
@@ -129,6 +143,13 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
     if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
         return db_fail(DB_ERR_ARG, "dataset: '%s' is not available (fashion-mnist, mnist)", c->dataset);
+    if (strcmp(c->regularizer, "none") && strcmp(c->regularizer, "dropout") &&
+        strcmp(c->regularizer, "spatial_dropout") && strcmp(c->regularizer, "dropblock"))
+        return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout or dropblock", c->regularizer);
+    if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed"))
+        return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear or fixed", c->keep_prob_schedule);
+    unsigned groups;
+    DB_TRY(db_config_groups(c, &groups));
     const char *s = c->milestones;
     int count = 0;
     while (*s) {
@@ -140,6 +161,24 @@ db_status db_config_validate(const db_config *c) {
     }
     if (!strcmp(c->lr_schedule, "step") && count == 0)
         return db_fail(DB_ERR_ARG, "lr_schedule step needs milestones (e.g. --milestones 125,200,250)");
+    return DB_OK;
+}
+
+db_status db_config_groups(const db_config *c, unsigned *mask) {
+    int max_group = strcmp(c->model, "resnet18") == 0 || strcmp(c->model, "resnet50") == 0 ? 4 : 3;
+    const char *s = c->reg_groups;
+    *mask = 0;
+    while (*s) {
+        char *end;
+        long g = strtol(s, &end, 10);
+        if (end == s || g < 1 || g > max_group || (*end != ',' && *end != '\0'))
+            return db_fail(DB_ERR_ARG, "reg_groups: '%s' must be groups between 1 and %d of %s, comma-separated",
+                           c->reg_groups, max_group, c->model);
+        *mask |= 1u << g;
+        s = *end ? end + 1 : end;
+    }
+    if (strcmp(c->regularizer, "none") && !*mask)
+        return db_fail(DB_ERR_ARG, "reg_groups: the regularizer needs at least one group");
     return DB_OK;
 }
 

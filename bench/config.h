@@ -32,6 +32,15 @@ typedef struct {
     float weight_decay;
     int decay_bn_bias;
     float label_smoothing;
+    /* regularizer at the model's sites */
+    char regularizer[24];         /* none, dropout, spatial_dropout, dropblock */
+    float keep_prob;
+    int block_size;
+    char reg_groups[32];          /* comma-separated groups, counted from 1 */
+    int reg_skip;                 /* also on the shortcuts */
+    char keep_prob_schedule[8];   /* linear or fixed */
+    int group_scaling;            /* group g of G at p / 4^(G-g) */
+    int reg_per_sample;           /* DropBlock: normalise per sample */
     /* run */
     uint64_t seed;
     int threads;
@@ -44,6 +53,8 @@ void db_config_defaults(db_config *c);
 db_status db_config_set(db_config *c, const char *key, const char *value);
 /* Cross-key checks (e.g. milestones parse, schedule name known). */
 db_status db_config_validate(const db_config *c);
+/* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
+db_status db_config_groups(const db_config *c, unsigned *mask);
 /* "key=value" lines of every key, in table order. */
 void db_config_write(const db_config *c, FILE *f);
 /* Lines of "  --key VALUE   help" for usage messages. */

@@ -72,10 +72,11 @@ static db_status write_metrics(const char *path, const db_epoch_result *h, int n
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
-    fprintf(f, "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,seconds,images_per_s\n");
+    fprintf(f, "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,seconds,images_per_s,drop_fraction\n");
     for (int i = 0; i < n; i++)
-        fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f\n", h[i].epoch, h[i].lr, h[i].train_loss,
-                h[i].train_top1, h[i].test_loss, h[i].test_top1, h[i].test_top5, h[i].seconds, h[i].images_per_s);
+        fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.6f\n", h[i].epoch, h[i].lr, h[i].train_loss,
+                h[i].train_top1, h[i].test_loss, h[i].test_top1, h[i].test_top5, h[i].seconds, h[i].images_per_s,
+                h[i].drop_fraction);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);
         return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", path, strerror(errno));
@@ -116,6 +117,17 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     mc.shortcut = cfg->shortcut[0];
     mc.zero_init_last_bn = cfg->zero_init_last_bn;
     mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
+    db_reg_kind kinds[] = {DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
+    const char *names[] = {"none", "dropout", "spatial_dropout", "dropblock"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(cfg->regularizer, names[i])) mc.reg.kind = kinds[i];
+    mc.reg.keep_prob = cfg->keep_prob;
+    mc.reg.block = cfg->block_size;
+    DB_TRY(db_config_groups(cfg, &mc.reg.groups));
+    mc.reg.on_skip = cfg->reg_skip;
+    mc.reg.scheduled = !strcmp(cfg->keep_prob_schedule, "linear");
+    mc.reg.group_scaling = cfg->group_scaling;
+    mc.reg.per_sample = cfg->reg_per_sample;
     if (test->c != train->c || test->h != train->h || test->w != train->w)
         return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
                        test->c, test->h, test->w, train->c, train->h, train->w);
@@ -123,6 +135,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
         return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
     DB_TRY(db_model_build(&r->g, &mc, cfg->batch));
     db_graph_init_params(&r->g, cfg->seed);
+    r->g.seed = cfg->seed;
     db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
     DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
     int maxn = train->n > test->n ? train->n : test->n;
@@ -195,6 +208,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
+    g->last_step = (long)steps * cfg->epochs - 1;
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
@@ -203,6 +217,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         for (int s = 0; s < steps; s++) {
             db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
                           db_graph_input(g), r->labels);
+            g->step = (long)r->meta->step; /* keys this step's masks and keep_prob */
             db_graph_forward(g);
             const db_tensor *o = db_graph_output(g);
             double loss = db_softmax_xent(o->grad, o->data, r->labels, o->c, B, cfg->label_smoothing);
@@ -228,7 +243,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                             "the weights or batch-norm statistics became NaN or Inf at the end of epoch %d", epoch + 1);
         db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
                                .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
-                               .images_per_s = (double)steps * B / secs};
+                               .images_per_s = (double)steps * B / secs,
+                               .drop_fraction = db_graph_take_drop_fraction(g)};
         evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
         if (!isfinite(res.test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",

@@ -12,6 +12,7 @@ typedef struct {
     double train_loss, train_top1;
     double test_loss, test_top1, test_top5;
     double seconds, images_per_s; /* training time of the epoch, evaluation excluded */
+    double drop_fraction;      /* realised, over every regularizer site (-1: no regularizer) */
 } db_epoch_result;
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/philox.h"
+#include "dropouts/schedule.h"
 
 #define GROW(arr, count)                                                            \
     do {                                                                            \
@@ -179,12 +180,36 @@ int db_g_linear(db_graph *g, int x, int out_features, const char *name) {
 int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const char *name) {
     if (bad(g, x)) return -1;
     GROW(g->sites, g->n_sites);
+    int id = g->n_sites;
     db_site *s = &g->sites[g->n_sites++];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->group = group; s->block = block; s->kind = kind; s->tensor = x;
     s->c = g->tensors[x].c; s->h = g->tensors[x].h; s->w = g->tensors[x].w;
-    return x;
+    const db_reg_plan *r = &g->reg;
+    if (r->kind == DB_REG_NONE || group < 1 || group > 31 || !(r->groups & (1u << group)) ||
+        (kind == DB_SITE_SHORTCUT && !r->on_skip))
+        return x;
+    int y = same_shape_op(g, DB_OP_REG, x);
+    if (y < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.reg.kind = r->kind;
+    op->u.reg.site = id;
+    op->u.reg.block = r->block;
+    op->u.reg.per_sample = r->per_sample;
+    op->u.reg.scheduled = r->scheduled;
+    op->u.reg.keep = db_group_keep_prob(r->keep_prob, group, r->n_groups, r->group_scaling);
+    return y;
+}
+
+double db_graph_take_drop_fraction(db_graph *g) {
+    double d = 0, u = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_REG) {
+            d += g->ops[i].dropped; u += g->ops[i].units;
+            g->ops[i].dropped = g->ops[i].units = 0;
+        }
+    return u > 0 ? d / u : -1.0;
 }
 
 /* Two passes over the same takes: count, allocate, then hand out pointers. */
@@ -193,7 +218,7 @@ static void layout(db_graph *g) {
         g->params[p].data = db_arena_take(&g->param_arena, g->params[p].size);
         g->params[p].grad = db_arena_take(&g->grad_arena, g->params[p].size);
     }
-    size_t ws = 0;
+    size_t ws = 0, mask_bytes = 0;
     for (int t = 0; t < g->n_tensors; t++) {
         size_t len = (size_t)g->tensors[t].c * g->n_max * g->tensors[t].h * g->tensors[t].w;
         g->tensors[t].data = db_arena_take(&g->act_arena, len);
@@ -206,12 +231,28 @@ static void layout(db_graph *g) {
             op->run = db_arena_take(&g->state_arena, 2 * (size_t)c);
             op->save = db_arena_take(&g->act_arena, 2 * (size_t)c);
         }
+        if (op->kind == DB_OP_REG && op->u.reg.kind == DB_REG_DROPBLOCK) {
+            const db_tensor *t = &g->tensors[op->out];
+            op->scales = db_arena_take(&g->act_arena, (size_t)g->n_max);
+            mask_bytes += (size_t)t->c * g->n_max * t->h * t->w;
+        }
         if (op->kind == DB_OP_CONV) {
             size_t need = db_conv_workspace(&op->u.conv, g->n_max, g->threads);
             if (need > ws) ws = need;
         }
     }
     g->conv_ws = db_arena_take(&g->work_arena, ws);
+    if (g->act_arena.base && mask_bytes) { /* second pass: hand out the masks */
+        if (!g->mask_bytes) g->mask_bytes = calloc(mask_bytes, 1);
+        size_t off = 0;
+        for (int i = 0; i < g->n_ops && g->mask_bytes; i++) {
+            db_op *op = &g->ops[i];
+            if (op->kind != DB_OP_REG || op->u.reg.kind != DB_REG_DROPBLOCK) continue;
+            const db_tensor *t = &g->tensors[op->out];
+            op->mask = g->mask_bytes + off;
+            off += (size_t)t->c * g->n_max * t->h * t->w;
+        }
+    }
 }
 
 db_status db_graph_finalize(db_graph *g) {
@@ -238,6 +279,9 @@ db_status db_graph_finalize(db_graph *g) {
     DB_TRY(db_arena_alloc(&g->act_arena));
     DB_TRY(db_arena_alloc(&g->work_arena));
     layout(g);
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_REG && g->ops[i].u.reg.kind == DB_REG_DROPBLOCK && !g->ops[i].mask)
+            return db_fail(DB_ERR_NOMEM, "graph: cannot allocate the DropBlock masks");
     /* An add passes its gradient through unchanged: where it is the first to write in[0]'s
      * gradient, in[0] can use the add's gradient buffer itself. Later writers of in[0]'s
      * gradient add into it, and nothing reads the add's own gradient after its backward. */
@@ -257,7 +301,7 @@ void db_graph_free(db_graph *g) {
     db_arena_free(&g->state_arena);
     db_arena_free(&g->act_arena);
     db_arena_free(&g->work_arena);
-    free(g->tensors); free(g->ops); free(g->params); free(g->sites);
+    free(g->tensors); free(g->ops); free(g->params); free(g->sites); free(g->mask_bytes);
     memset(g, 0, sizeof *g);
 }
 

@@ -13,8 +13,23 @@
 
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
-    DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR
+    DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG
 } db_op_kind;
+
+/* A regularizer placed at sites: which kind, where, how strong. */
+typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK } db_reg_kind;
+
+typedef struct {
+    db_reg_kind kind;
+    float keep_prob;   /* the target */
+    int block;         /* DropBlock's block size */
+    unsigned groups;   /* bit g set: group g (from 1) gets the regularizer */
+    int on_skip;       /* also on the shortcuts */
+    int scheduled;     /* keep_prob linear from 1 over the training steps */
+    int group_scaling; /* group g of G at rate p / 4^(G-g) */
+    int n_groups;      /* G, set by the model */
+    int per_sample;    /* DropBlock: normalise per sample */
+} db_reg_plan;
 
 typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE } db_init_kind;
 
@@ -45,7 +60,11 @@ typedef struct {
         struct { int k, stride, pad; } pool;
         struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
+        struct { db_reg_kind kind; int site, block, per_sample, scheduled; float keep; } reg;
     } u;
+    unsigned char *mask; /* DropBlock: the forward's mask for the backward */
+    float *scales;       /* DropBlock: per-sample scales */
+    double dropped, units; /* regularizer: realised drops since the last reset */
 } db_op;
 
 /* Where a regularizer may act: after a BN(+ReLU) of a residual branch, or on a shortcut. */
@@ -72,6 +91,10 @@ typedef struct {
     int threads;       /* OpenMP threads the workspace was sized for */
     float *conv_ws;
     double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops) */
+    db_reg_plan reg;   /* set before building: where db_g_site places regularizers */
+    uint64_t seed;     /* the run's seed, keys the masks */
+    long step, last_step; /* the training step now and the last one (keep_prob schedule) */
+    unsigned char *mask_bytes; /* one allocation for every DropBlock mask */
 } db_graph;
 
 void db_graph_begin(db_graph *g, int n_max);
@@ -104,6 +127,9 @@ void db_graph_forward(db_graph *g);
 /* Needs the output gradient in db_graph_output(g)->grad. */
 void db_graph_backward(db_graph *g);
 size_t db_graph_param_count(const db_graph *g);
+/* The realised dropped fraction over all regularizer sites since the last call (-1 when the
+ * graph has none), and the counters reset. */
+double db_graph_take_drop_fraction(db_graph *g);
 /* 1 when every parameter and running statistic is finite. A ReLU maps NaN to 0, so a network
  * whose weights overflowed can still produce a finite loss; this is the check that catches it. */
 int db_graph_finite(const db_graph *g);

@@ -2,12 +2,56 @@
 #include "nets/graph.h"
 
 #include <omp.h>
+#include <string.h>
+
+#include "dropouts/dropblock.h"
+#include "dropouts/dropout.h"
+#include "dropouts/schedule.h"
 
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
 float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
 const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
 
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
+
+/* The mask key of a regularizer op at the current step. */
+static db_drop_key reg_key(const db_graph *g, const db_op *op) {
+    db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
+                     db_keep_prob_at(op->u.reg.keep, g->step, g->last_step, op->u.reg.scheduled)};
+    return k;
+}
+
+/* Training: drop and rescale, counting what was dropped; inference: the identity. */
+static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y, int n) {
+    size_t len = (size_t)y->c * n * plane(y);
+    if (!g->training) { memcpy(y->data, x->data, len * sizeof(float)); return; }
+    db_drop_key k = reg_key(g, op);
+    uint64_t dropped = 0;
+    switch (op->u.reg.kind) {
+    case DB_REG_DROPOUT: dropped = db_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
+    case DB_REG_SPATIAL: dropped = db_spatial_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
+    case DB_REG_DROPBLOCK: {
+        db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample};
+        dropped = db_dropblock_forward(y->data, op->mask, op->scales, x->data, &k, &b, y->c, n, y->h, y->w);
+        break;
+    }
+    case DB_REG_NONE: memcpy(y->data, x->data, len * sizeof(float)); break;
+    }
+    op->dropped += (double)dropped;
+    op->units += (double)len;
+}
+
+static void reg_backward(db_graph *g, db_op *op, db_tensor *x, const db_tensor *y, int n, int acc) {
+    db_drop_key k = reg_key(g, op);
+    switch (op->u.reg.kind) {
+    case DB_REG_DROPOUT: db_dropout_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;
+    case DB_REG_SPATIAL: db_spatial_dropout_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;
+    case DB_REG_DROPBLOCK:
+        db_dropblock_backward(x->grad, y->grad, op->mask, op->scales, y->c, n, y->h, y->w, acc);
+        break;
+    case DB_REG_NONE: db_pass_backward(x->grad, y->grad, (size_t)y->c * n * plane(y), acc); break;
+    }
+}
 static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h * t->w; }
 
 void db_graph_forward(db_graph *g) {
@@ -44,6 +88,7 @@ void db_graph_forward(db_graph *g) {
             break;
         case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
+        case DB_OP_REG: reg_forward(g, op, x, y, n); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0;
     }
@@ -88,6 +133,7 @@ void db_graph_backward(db_graph *g) {
             break;
         case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
         case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;
+        case DB_OP_REG: if (dx) reg_backward(g, op, x, y, n, acc); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i + 1] += omp_get_wtime() - t0;
     }

@@ -12,6 +12,7 @@ typedef struct {
     char shortcut;         /* CIFAR ResNets: 'A' zero-padded identity (He et al.), 'B' 1x1 conv + BN */
     int zero_init_last_bn; /* gamma of each block's last BN starts at 0 */
     float bn_momentum, bn_eps;
+    db_reg_plan reg;       /* regularizers at the sites (kind DB_REG_NONE: none) */
 } db_model_config;
 
 /* Defaults for an architecture name (width, shortcut, BN constants); input and classes are

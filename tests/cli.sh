@@ -303,6 +303,18 @@ t_kernel_dropblock_json() {
     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert abs(d["expected_fraction"]-0.0929) < 5e-5, d; assert abs(d["drop_fraction"]-d["expected_fraction"]) < 0.003, d' <"$out" ||
         { echo "bad JSON or fraction: $(snippet "$out")"; return 1; }
 }
+t_train_dropblock() {
+    need_fmnist || return
+    db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
+        --test-limit 256 --epochs 1 --batch 64 --metrics "$T/reg.csv" && expect_rc 0 && expect_out "dropped" || return
+    awk -F, 'NR == 2 { exit !($10 > 0.01 && $10 < 0.2) }' "$T/reg.csv" || { echo "drop_fraction column: $(snippet "$T/reg.csv")"; return 1; }
+}
+t_train_regularizer_bad_args() {
+    db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
+    db train --regularizer dropblock --reg-groups 5 && expect_rc 2 && expect_err "reg_groups" || return
+    db train --keep-prob 0 && expect_rc 2 && expect_err "keep_prob" || return
+    db train --keep-prob-schedule cubic && expect_rc 2 && expect_err "cubic"
+}
 t_kernel_bad_args() {
     db kernel dropout --shape 2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "N,C,H,W" || return
     db kernel dropout --shape 2,2,2,2 --keep-prob 1.5 && expect_rc 2 && expect_err "keep-prob" || return
@@ -347,6 +359,7 @@ tests=(
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_bad_args
+    train_dropblock train_regularizer_bad_args
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

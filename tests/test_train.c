@@ -69,9 +69,13 @@ static void test_learns_pattern(void) {
     make_data(&te, 256, 2, 0);
     db_config c;
     small_config(&c);
-    db_train_summary s;
-    CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
-    CHECK(s.final_top1 > 0.9, "held-out top1 %g", s.final_top1);
+    const char *regs[4] = {"none", "dropout", "spatial_dropout", "dropblock"};
+    for (int i = 0; i < 4; i++) { /* every regularizer at its default placement still learns */
+        strcpy(c.regularizer, regs[i]);
+        db_train_summary s;
+        CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
+        CHECK(s.final_top1 > 0.9, "%s: held-out top1 %g", regs[i], s.final_top1);
+    }
     db_dataset_free(&tr);
     db_dataset_free(&te);
 }
@@ -118,6 +122,10 @@ static void test_checkpoint_resume(void) {
     make_data(&te, 128, 2, 0);
     db_config c;
     small_config(&c);
+    /* with DropBlock on: its masks are keyed by the step, so a resume must draw the same ones */
+    strcpy(c.regularizer, "dropblock");
+    c.block_size = 2;
+    strcpy(c.reg_groups, "2,3");
     char *dir = temp_dir();
     CHECK(dir != NULL, "mkdtemp");
     snprintf(c.checkpoint_dir, sizeof c.checkpoint_dir, "%s/ck", dir);
@@ -139,6 +147,9 @@ static void test_checkpoint_resume(void) {
     CHECK_OK(db_train(&c, &tr, &te, &hk, &s));
     CHECK(s.resumed_from == 1 && s.epochs_done == 3, "resumed from %d, done %d", s.resumed_from, s.epochs_done);
     CHECK(same_results(&straight, &split), "a resumed run differs from an uninterrupted one");
+    CHECK(straight.r[2].drop_fraction > 0.0 && straight.r[2].drop_fraction < 0.2 &&
+          straight.r[2].drop_fraction == split.r[2].drop_fraction,
+          "realised drop fractions %.4f and %.4f", straight.r[2].drop_fraction, split.r[2].drop_fraction);
     /* another thread count would not continue bit for bit: refused, naming the count */
     c.threads = 1;
     CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_ARG, "resume with another thread count accepted");
