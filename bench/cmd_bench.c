@@ -52,6 +52,7 @@ static void print_profile(db_graph *g, double nsteps) {
 int db_cmd_bench(int argc, char **argv) {
     const char *model = "resnet20";
     int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 10, profile = 0;
+    int dropblock = 0;
     char shortcut = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -81,12 +82,20 @@ int db_cmd_bench(int argc, char **argv) {
             }
             db_conv_set_col_cap((size_t)num);
             i++;
+        } else if (!strcmp(a, "--dropblock") && v) { /* DropBlock of this block size at every site */
+            if (!db_cli_parse_long(v, 1, &num) || num > 1000) {
+                fprintf(stderr, "dropbench bench: --dropblock wants a block size >= 1, got '%s'\n", v);
+                return DB_EXIT_USAGE;
+            }
+            dropblock = (int)num;
+            i++;
         } else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--help")) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
                    "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B]\n"
-                   "                       [--col-cap FLOATS] [--profile] [--json]\n");
+                   "                       [--col-cap FLOATS] [--dropblock K] [--profile] [--json]\n"
+                   "--dropblock K puts DropBlock (block K, keep_prob 0.9) at every regularizer site.\n");
             return DB_EXIT_OK;
         } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
@@ -98,6 +107,8 @@ int db_cmd_bench(int argc, char **argv) {
     if (s != DB_OK) return db_cli_error(s);
     mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
     if (shortcut) mc.shortcut = shortcut;
+    if (dropblock) /* every group, conv branch and shortcut, keep_prob 0.9, no schedule */
+        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, dropblock, 0x1E, 1, 0, 0, 0, 0};
     db_graph g;
     if ((s = db_model_build(&g, &mc, batch)) != DB_OK) return db_cli_error(s);
     db_graph_init_params(&g, 1);
@@ -121,6 +132,7 @@ int db_cmd_bench(int argc, char **argv) {
             fprintf(stderr, "dropbench bench: no memory for --profile; timing without it\n");
         double t0 = now();
         for (int i = 0; i < n; i++) {
+            g.step++; /* a new mask every step */
             db_graph_forward(&g);
             const db_tensor *o = db_graph_output(&g);
             db_softmax_xent(o->grad, o->data, labels, o->c, batch, 0.0f);
@@ -133,8 +145,8 @@ int db_cmd_bench(int argc, char **argv) {
     double ms = windows[1] * 1e3, ips = batch / windows[1];
     if (json)
         printf("{\"engine\":\"dropbench\",\"model\":\"%s\",\"input\":[%d,%d,%d],\"batch\":%d,\"threads\":%d,"
-               "\"params\":%zu,\"images_per_s\":%.2f,\"ms_per_step\":%.3f}\n",
-               model, c, h, w, batch, threads, db_graph_param_count(&g), ips, ms);
+               "\"params\":%zu,\"dropblock\":%d,\"images_per_s\":%.2f,\"ms_per_step\":%.3f}\n",
+               model, c, h, w, batch, threads, db_graph_param_count(&g), dropblock, ips, ms);
     else
         printf("dropbench %s %dx%dx%d batch %d, %d threads: %.1f images/s (%.1f ms/step, median of 3 windows of %d steps)\n",
                model, c, h, w, batch, threads, ips, ms, steps);
