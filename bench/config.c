@@ -143,13 +143,8 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
     if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
         return db_fail(DB_ERR_ARG, "dataset: '%s' is not available (fashion-mnist, mnist)", c->dataset);
-    if (strcmp(c->regularizer, "none") && strcmp(c->regularizer, "dropout") &&
-        strcmp(c->regularizer, "spatial_dropout") && strcmp(c->regularizer, "dropblock"))
-        return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout or dropblock", c->regularizer);
-    if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed"))
-        return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear or fixed", c->keep_prob_schedule);
-    unsigned groups;
-    DB_TRY(db_config_groups(c, &groups));
+    db_reg_plan plan;
+    DB_TRY(db_config_reg_plan(c, &plan));
     const char *s = c->milestones;
     int count = 0;
     while (*s) {
@@ -164,7 +159,8 @@ db_status db_config_validate(const db_config *c) {
     return DB_OK;
 }
 
-db_status db_config_groups(const db_config *c, unsigned *mask) {
+/* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
+static db_status parse_groups(const db_config *c, unsigned *mask) {
     int max_group = strcmp(c->model, "resnet18") == 0 || strcmp(c->model, "resnet50") == 0 ? 4 : 3;
     const char *s = c->reg_groups;
     *mask = 0;
@@ -177,9 +173,30 @@ db_status db_config_groups(const db_config *c, unsigned *mask) {
         *mask |= 1u << g;
         s = *end ? end + 1 : end;
     }
-    if (strcmp(c->regularizer, "none") && !*mask)
-        return db_fail(DB_ERR_ARG, "reg_groups: the regularizer needs at least one group");
     return DB_OK;
+}
+
+db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
+    static const char *names[] = {"none", "dropout", "spatial_dropout", "dropblock"};
+    static const db_reg_kind kinds[] = {DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
+    memset(plan, 0, sizeof *plan);
+    int known = 0;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(c->regularizer, names[i])) { plan->kind = kinds[i]; known = 1; }
+    if (!known)
+        return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout or dropblock", c->regularizer);
+    if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed"))
+        return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear or fixed", c->keep_prob_schedule);
+    DB_TRY(parse_groups(c, &plan->groups));
+    if (plan->kind != DB_REG_NONE && !plan->groups)
+        return db_fail(DB_ERR_ARG, "reg_groups: the regularizer needs at least one group");
+    plan->keep_prob = c->keep_prob;
+    plan->block = c->block_size;
+    plan->on_skip = c->reg_skip;
+    plan->scheduled = !strcmp(c->keep_prob_schedule, "linear");
+    plan->group_scaling = c->group_scaling;
+    plan->per_sample = c->reg_per_sample;
+    return DB_OK; /* n_groups is the model's to set */
 }
 
 static void write_value(const db_config *c, const key_def *k, FILE *f) {

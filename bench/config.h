@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "nets/graph.h"
 
 typedef struct {
     /* model */
@@ -53,8 +54,9 @@ void db_config_defaults(db_config *c);
 db_status db_config_set(db_config *c, const char *key, const char *value);
 /* Cross-key checks (e.g. milestones parse, schedule name known). */
 db_status db_config_validate(const db_config *c);
-/* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
-db_status db_config_groups(const db_config *c, unsigned *mask);
+/* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
+ * checked; the one place that turns those keys into a plan. */
+db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan);
 /* "key=value" lines of every key, in table order. */
 void db_config_write(const db_config *c, FILE *f);
 /* Lines of "  --key VALUE   help" for usage messages. */

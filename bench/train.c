@@ -117,17 +117,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     mc.shortcut = cfg->shortcut[0];
     mc.zero_init_last_bn = cfg->zero_init_last_bn;
     mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
-    db_reg_kind kinds[] = {DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
-    const char *names[] = {"none", "dropout", "spatial_dropout", "dropblock"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(cfg->regularizer, names[i])) mc.reg.kind = kinds[i];
-    mc.reg.keep_prob = cfg->keep_prob;
-    mc.reg.block = cfg->block_size;
-    DB_TRY(db_config_groups(cfg, &mc.reg.groups));
-    mc.reg.on_skip = cfg->reg_skip;
-    mc.reg.scheduled = !strcmp(cfg->keep_prob_schedule, "linear");
-    mc.reg.group_scaling = cfg->group_scaling;
-    mc.reg.per_sample = cfg->reg_per_sample;
+    DB_TRY(db_config_reg_plan(cfg, &mc.reg));
     if (test->c != train->c || test->h != train->h || test->w != train->w)
         return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
                        test->c, test->h, test->w, train->c, train->h, train->w);

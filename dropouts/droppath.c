@@ -11,10 +11,10 @@ float db_droppath_rate(float p, int index, int blocks) {
 static int apply(float *y, const float *x, const db_drop_key *k, int c, int n, int hw, int accum) {
     const float scale = 1.0f / k->keep_prob;
     int dropped = 0;
-    for (int j = 0; j < n; j++) dropped += !db_drop_keep(k, (uint64_t)j);
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for reduction(+ : dropped) schedule(static)
     for (long p = 0; p < (long)c * n; p++) {
         float f = db_drop_keep(k, (uint64_t)(p % n)) ? scale : 0.0f;
+        dropped += p < n && f == 0.0f; /* count each sample once, on its first channel */
         const float *a = x + (size_t)p * hw;
         float *b = y + (size_t)p * hw;
         for (int i = 0; i < hw; i++) b[i] = (accum ? b[i] : 0.0f) + a[i] * f;
