@@ -4,6 +4,7 @@
 #ifndef DB_PHILOX_H
 #define DB_PHILOX_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "core/hd.h"
@@ -47,6 +48,15 @@ DB_HD db_u32x4 db_rand4(uint64_t seed, uint32_t stream, uint32_t step, uint64_t 
 
 /* A uniform float in [0, 1) with 24 random bits. */
 DB_HD float db_u01(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+
+/* T with db_u01(x) < p exactly when (x >> 8) < T: db_u01 is (x >> 8) * 2^-24 without rounding,
+ * so the comparison moves to integers (what the CPU loops vectorise) without changing one
+ * decision. */
+DB_HD uint32_t db_u01_threshold(float p) {
+    if (!(p > 0.0f)) return 0;
+    if (p >= 1.0f) return 1u << 24;
+    return (uint32_t)ceilf(p * 16777216.0f);
+}
 
 /* A uniform double in [0, 1) from two draws (53 bits). */
 DB_HD double db_u01d(uint32_t a, uint32_t b) {

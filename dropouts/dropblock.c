@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "core/rand_bulk.h"
+
 static int clip(int k, int m) { return k < m ? k : m; }
 
 double db_dropblock_gamma(float keep_prob, int block, int h, int w) {
@@ -35,24 +37,32 @@ db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, in
     return DB_OK;
 }
 
-/* Seeds and blocks of one channel plane into m (h*w bytes); returns the dropped count. */
+/* Seeds and blocks of one channel plane into m (h*w bytes); returns the dropped count. The
+ * seeds are the hits of the bulk generator over the span from the first to the last valid seed
+ * position (the words between two rows' valid stretches are drawn and ignored): the same words
+ * and threshold the gather body (db_dropblock_dropped) uses. */
 static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, float gamma, uint64_t base, int kh, int kw,
                            int h, int w) {
-    const uint32_t stream = DB_STREAM_SITE + k->site;
+    const int xlo = kw / 2, xhi = w - (kw - 1) / 2, end = (h - (kh - 1) / 2 - 1) * w + xhi;
+    const uint32_t t = db_u01_threshold(gamma);
+    int hits[1024];
+    uint64_t dropped = 0;
     memset(m, 0, (size_t)h * w);
-    for (int y = kh / 2; y < h - (kh - 1) / 2; y++) {
-        int x0 = kw / 2, x1 = w - (kw - 1) / 2;
-        uint64_t u = base + (uint64_t)y * w + x0;
-        db_u32x4 r = db_rand4(k->seed, stream, k->step, u >> 2);
-        for (int x = x0; x < x1; x++, u++) {
-            if ((u & 3) == 0) r = db_rand4(k->seed, stream, k->step, u >> 2);
-            if (!(db_u01(r.v[u & 3]) < gamma)) continue;
-            for (int by = y - kh / 2; by < y - kh / 2 + kh; by++)
-                memset(m + (size_t)by * w + (x - kw / 2), 1, (size_t)kw);
+    for (int o0 = (kh / 2) * w + xlo; o0 < end; o0 += 1024) {
+        int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
+                                end - o0 < 1024 ? end - o0 : 1024, t);
+        for (int i = 0; i < nhit; i++) {
+            int y = (o0 + hits[i]) / w, x = (o0 + hits[i]) % w;
+            if (x < xlo || x >= xhi) continue;
+            for (int by = y - kh / 2; by < y - kh / 2 + kh; by++) {
+                uint8_t *row = m + (size_t)by * w + (x - kw / 2);
+                for (int bx = 0; bx < kw; bx++) { /* blocks are short: no memset call */
+                    dropped += !row[bx];
+                    row[bx] = 1;
+                }
+            }
         }
     }
-    uint64_t dropped = 0;
-    for (size_t i = 0; i < (size_t)h * w; i++) dropped += m[i];
     return dropped;
 }
 
@@ -85,20 +95,22 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
     return dropped;
 }
 
+/* One plane: d (+)= g * s where the mask kept the unit (m[i] == 0). restrict, the hoisted accum
+ * and the bit-mask select let the compiler vectorise it. */
+static void apply_mask(float *restrict d, const float *restrict g, const uint8_t *restrict m, float s,
+                       int hw, int accum) {
+    if (accum)
+        for (int i = 0; i < hw; i++) d[i] += db_masked(g[i] * s, (uint32_t)m[i] - 1u);
+    else
+        for (int i = 0; i < hw; i++) d[i] = db_masked(g[i] * s, (uint32_t)m[i] - 1u);
+}
+
 /* din (+)= dout where the mask kept the unit, times its sample's scale; the forward's output
  * is this map applied to its input. */
 void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, const float *scales,
                            int c, int n, int h, int w, int accum) {
     const int hw = h * w;
     #pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)c * n; p++) {
-        const float s = scales[p % n];
-        const uint8_t *m = mask + (size_t)p * hw;
-        const float *g = dout + (size_t)p * hw;
-        float *d = din + (size_t)p * hw;
-        for (int i = 0; i < hw; i++) {
-            float v = m[i] ? 0.0f : g[i] * s;
-            d[i] = accum ? d[i] + v : v;
-        }
-    }
+    for (long p = 0; p < (long)c * n; p++)
+        apply_mask(din + (size_t)p * hw, dout + (size_t)p * hw, mask + (size_t)p * hw, scales[p % n], hw, accum);
 }

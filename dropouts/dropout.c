@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 
+#include "core/rand_bulk.h"
+
 db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w) {
     if (!(k->keep_prob > 0.0f && k->keep_prob <= 1.0f))
         return db_fail(DB_ERR_ARG, "keep_prob %g is outside (0, 1]", k->keep_prob);
@@ -10,22 +12,38 @@ db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w) {
     return DB_OK;
 }
 
-/* y (+)= mask * scale * x over one channel plane whose first unit is `base`. The Philox block
- * that serves four consecutive units is drawn once for them (db_drop_keep would draw it per
- * unit); the decisions are the same function of the unit, so they match db_drop_keep exactly.
- * Returns the number of dropped units. */
+/* y (+)= x * scale where the unit's word keeps it; returns the dropped count (restrict and the
+ * hoisted accum let the compiler vectorise it) */
+static int apply_words(float *restrict y, const float *restrict x, const uint32_t *restrict words,
+                       uint32_t keep, float scale, int len, int accum) {
+    int dropped = 0;
+    if (accum)
+        for (int s = 0; s < len; s++) {
+            int kept = (words[s] >> 8) < keep;
+            y[s] += db_masked(x[s] * scale, 0u - (uint32_t)kept);
+            dropped += !kept;
+        }
+    else
+        for (int s = 0; s < len; s++) {
+            int kept = (words[s] >> 8) < keep;
+            y[s] = db_masked(x[s] * scale, 0u - (uint32_t)kept);
+            dropped += !kept;
+        }
+    return dropped;
+}
+
+/* y (+)= mask * scale * x over one channel plane whose first unit is `base`. The words come
+ * from the bulk generator, a chunk at a time; they are db_drop_keep's words, so the decisions
+ * match it exactly. Returns the number of dropped units. */
 static uint64_t apply_plane(float *y, const float *x, const db_drop_key *k, uint64_t base, int hw,
                             int accum) {
     const float scale = 1.0f / k->keep_prob;
-    const uint32_t stream = DB_STREAM_SITE + k->site;
-    uint64_t dropped = 0, u = base;
-    db_u32x4 r = db_rand4(k->seed, stream, k->step, u >> 2);
-    for (int s = 0; s < hw; s++, u++) {
-        if ((u & 3) == 0) r = db_rand4(k->seed, stream, k->step, u >> 2);
-        int keep = db_u01(r.v[u & 3]) < k->keep_prob;
-        float v = keep ? x[s] * scale : 0.0f;
-        y[s] = accum ? y[s] + v : v;
-        dropped += !keep;
+    uint32_t words[256];
+    uint64_t dropped = 0;
+    for (int s0 = 0; s0 < hw; s0 += 256) {
+        int len = hw - s0 < 256 ? hw - s0 : 256;
+        db_rand_words(words, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)s0, len);
+        dropped += apply_words(y + s0, x + s0, words, db_u01_threshold(k->keep_prob), scale, len, accum);
     }
     return dropped;
 }

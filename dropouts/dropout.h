@@ -11,6 +11,7 @@
 #define DB_DROPOUTS_DROPOUT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "core/hd.h"
 #include "core/philox.h"
@@ -26,6 +27,16 @@ typedef struct {
     uint32_t step;   /* training step: a new mask every step */
     float keep_prob; /* in (0, 1] */
 } db_drop_key;
+
+/* v where keep_bits is all ones, +0 where it is zero: a select the CPU compilers vectorise (a
+ * float ?: in the loop stops GCC's vectoriser) and that zeroes a dropped NaN too. */
+DB_HD float db_masked(float v, uint32_t keep_bits) {
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    u &= keep_bits;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
 
 /* 1 when logical unit u is kept */
 DB_HD int db_drop_keep(const db_drop_key *k, uint64_t u) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/philox.h"
+#include "core/rand_bulk.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 #include "nets/sgd.h"
@@ -314,8 +315,29 @@ static void test_philox_known_answers(void) {
     CHECK(fabs(s / 100000 - 0.5) < 0.005, "mean of uniforms %g", s / 100000);
 }
 
+/* The bulk (vectorised) generator returns exactly db_rand4's words, for any start and length,
+ * across a carry into the index's high word. */
+static void test_rand_words_match_scalar(void) {
+    static const uint64_t starts[] = {0, 1, 3, 5, 31, 4095, (1ull << 34) - 13, 0x7fffffffull * 4 - 6};
+    static const int counts[] = {0, 1, 3, 4, 7, 32, 33, 100, 257};
+    uint32_t out[300];
+    int bad = 0;
+    for (size_t a = 0; a < sizeof starts / sizeof *starts; a++)
+        for (size_t b = 0; b < sizeof counts / sizeof *counts; b++) {
+            out[counts[b]] = 0xdeadbeefu;
+            db_rand_words(out, 0x123456789abcdefull, 77, 9, starts[a], counts[b]);
+            for (int i = 0; i < counts[b]; i++) {
+                uint64_t u = starts[a] + (uint64_t)i;
+                bad += out[i] != db_rand4(0x123456789abcdefull, 77, 9, u >> 2).v[u & 3];
+            }
+            bad += out[counts[b]] != 0xdeadbeefu; /* nothing written past count */
+        }
+    CHECK(bad == 0, "%d bulk words differ from db_rand4 (or overran)", bad);
+}
+
 const db_test db_tests_net[] = {
     {"philox_known_answers", test_philox_known_answers},
+    {"rand_words_match_scalar", test_rand_words_match_scalar},
     {"architecture_sizes_and_sites", test_architecture_sizes},
     {"zero_init_last_bn", test_zero_init_last_bn},
     {"col_cap_fixed_at_finalize", test_col_cap_fixed_at_finalize},

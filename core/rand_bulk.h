@@ -1,0 +1,21 @@
+/* Many Philox words at once on the CPU: the same numbers as db_rand4 (core/philox.h), eight
+ * counters per AVX2 pass where the machine has it. The regularizers' CPU loops draw a word per
+ * unit; one block at a time, the draws alone cost more than a training step's worth of
+ * element-wise work (measured: DropBlock at every ResNet-20 site was 25% of the step). */
+#ifndef DB_CORE_RAND_BULK_H
+#define DB_CORE_RAND_BULK_H
+
+#include <stdint.h>
+
+/* out[i] = word (u % 4) of db_rand4(seed, stream, step, u / 4) for u = unit0 + i, i < count:
+ * the word a per-unit body would read for logical unit u. */
+void db_rand_words(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0,
+                   int count);
+
+/* The offsets i (ascending) among unit0 .. unit0+count-1 whose word w has (w >> 8) < t, i.e.
+ * db_u01(w) < p for t = db_u01_threshold(p): the rare events (DropBlock seeds) without storing
+ * every word. hits holds up to count entries; returns how many. */
+int db_rand_hits(int *hits, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
+                 uint32_t t);
+
+#endif
