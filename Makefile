@@ -101,13 +101,13 @@ bench:
 GPU_ARCH ?= $(CUDA_ARCH)
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu dropouts/dropout_cuda.cu \
                  dropouts/dropblock_cuda.cu
-GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c core/status.c
+GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c core/status.c core/rand_bulk.c
 build/gpu/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fopenmp -I. -c $< -o $@
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -I. -c $< -o $@
 
 build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
-                  dropouts/dropblock.h
+                  dropouts/dropblock.h dropouts/dropouts_cuda.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(NVCC) -std=c++17 -O3 -I. -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \

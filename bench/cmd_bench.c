@@ -9,6 +9,7 @@
 #include "bench/cli.h"
 #include "core/gemm.h"
 #include "core/philox.h"
+#include "dropouts/dropblock.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 
@@ -53,6 +54,7 @@ int db_cmd_bench(int argc, char **argv) {
     const char *model = "resnet20";
     int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 10, profile = 0;
     int dropblock = 0;
+    db_semantics sem = DB_SEM_PAPER;
     char shortcut = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -89,13 +91,19 @@ int db_cmd_bench(int argc, char **argv) {
             }
             dropblock = (int)num;
             i++;
+        } else if (!strcmp(a, "--semantics") && v) {
+            db_status st = db_semantics_parse(v, &sem);
+            if (st != DB_OK) return db_cli_error(st);
+            i++;
         } else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--help")) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
                    "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B]\n"
-                   "                       [--col-cap FLOATS] [--dropblock K] [--profile] [--json]\n"
-                   "--dropblock K puts DropBlock (block K, keep_prob 0.9) at every regularizer site.\n");
+                   "                       [--col-cap FLOATS] [--dropblock K] [--semantics NAME]\n"
+                   "                       [--profile] [--json]\n"
+                   "--dropblock K puts DropBlock (block K, keep_prob 0.9, the mask rules of --semantics,\n"
+                   "default paper) at every regularizer site.\n");
             return DB_EXIT_OK;
         } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
@@ -108,7 +116,7 @@ int db_cmd_bench(int argc, char **argv) {
     mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
     if (shortcut) mc.shortcut = shortcut;
     if (dropblock) /* every group, conv branch and shortcut, keep_prob 0.9, no schedule */
-        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, dropblock, 0x1E, 1, 0, 0, 0, 0};
+        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, dropblock, 0x1E, 1, 0, 0, 0, 0, (int)sem};
     db_graph g;
     if ((s = db_model_build(&g, &mc, batch)) != DB_OK) return db_cli_error(s);
     db_graph_init_params(&g, 1);

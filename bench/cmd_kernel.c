@@ -11,11 +11,14 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench kernel dropout|spatial-dropout|dropblock --shape N,C,H,W --keep-prob P\n"
-               "                        [--block-size K] [--semantics paper] [--per-sample]\n"
+               "                        [--block-size K] [--semantics NAME] [--per-sample]\n"
                "                        [--seed S] [--reps R] [--threads T] [--device cpu] [--json]\n"
                "Runs forward and backward R times (a new mask each time) and prints the realised\n"
                "dropped fraction, the milliseconds per forward+backward and the effective GB/s\n"
-               "(16 bytes per element: the forward reads and writes one float, the backward too).\n");
+               "(16 bytes per element: the forward reads and writes one float, the backward too), and\n"
+               "the same against a plain copy of those tensors timed in the same run.\n"
+               "DropBlock semantics: paper (default), timm, torchvision, miguelvr, darknet\n"
+               "(shared/reference/dropblock.md, section 3).\n");
 }
 
 /* The peer every kernel is held to: a plain copy of the same tensors (forward: x to y,
@@ -45,7 +48,7 @@ int db_cmd_kernel(int argc, char **argv) {
         fprintf(stderr, "dropbench kernel: unknown kernel '%s' (dropout, spatial-dropout, dropblock)\n", kind);
         return DB_EXIT_USAGE;
     }
-    db_dropblock_cfg bcfg = {0, 0};
+    db_dropblock_cfg bcfg = {0, 0, DB_SEM_PAPER};
     long shape[4] = {0}, reps = 10, threads = 2, seed = 1;
     double keep = -1;
     int json = 0, have_shape = 0;
@@ -81,10 +84,8 @@ int db_cmd_kernel(int argc, char **argv) {
             }
             bcfg.block = (int)kb;
         } else if (!strcmp(a, "--semantics")) {
-            if (strcmp(v, "paper") != 0) {
-                fprintf(stderr, "dropbench kernel: semantics '%s' is not available yet (paper)\n", v);
-                return DB_EXIT_USAGE;
-            }
+            db_status st = db_semantics_parse(v, &bcfg.sem);
+            if (st != DB_OK) return db_cli_error(st);
         } else if (!strcmp(a, "--device")) {
             device = v;
             if (strcmp(v, "cpu") != 0) {
@@ -135,12 +136,12 @@ int db_cmd_kernel(int argc, char **argv) {
     }
     double sec = (omp_get_wtime() - t0) / reps, copy = copy_seconds(y, x, dx, dy, len, reps);
     double frac = (double)dropped / ((double)len * reps), gbs = 16.0 * len / sec / 1e9;
-    double expect = dropblock ? db_dropblock_expected_fraction((float)keep, bcfg.block, h, w) : 1.0 - keep;
+    double expect = dropblock ? db_dropblock_expected_fraction(&bcfg, (float)keep, h, w) : 1.0 - keep;
     if (json)
         printf("{\"kernel\":\"%s\",\"shape\":[%d,%d,%d,%d],\"keep_prob\":%g,\"seed\":%ld,\"reps\":%ld,\"threads\":%ld,"
-               "\"device\":\"%s\",\"drop_fraction\":%.6f,\"expected_fraction\":%.6f,\"ms_per_call\":%.4f,\"gb_per_s\":%.3f,"
+               "\"device\":\"%s\",\"semantics\":\"%s\",\"block_size\":%d,\"drop_fraction\":%.6f,\"expected_fraction\":%.6f,\"ms_per_call\":%.4f,\"gb_per_s\":%.3f,"
                "\"copy_ms_per_call\":%.4f,\"vs_copy\":%.3f}\n",
-               kind, n, c, h, w, keep, seed, reps, threads, device, frac, expect, sec * 1e3, gbs, copy * 1e3,
+               kind, n, c, h, w, keep, seed, reps, threads, device, dropblock ? db_semantics_name(bcfg.sem) : "", bcfg.block, frac, expect, sec * 1e3, gbs, copy * 1e3,
                sec / copy);
     else
         printf("%s %dx%dx%dx%d keep_prob %g: dropped %.4f (expected %.4f), %.3f ms per forward+backward, %.2f GB/s, "

@@ -1,5 +1,6 @@
 #include "bench/config.h"
 
+#include "dropouts/dropblock.h"
 #include "nets/model.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ static const key_def keys[] = {
     {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed"},
     {"group_scaling", K_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g), as the official code"},
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch"},
+    {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet"},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation"},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)"},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch"},
@@ -74,6 +76,7 @@ void db_config_defaults(db_config *c) {
     c->batch = 128;
     c->lr = 0.1f;
     strcpy(c->lr_schedule, "cosine");
+    strcpy(c->semantics, "paper");
     c->lr_gamma = 0.1f;
     c->warmup_start = 0.1f;
     c->momentum = 0.9f;
@@ -196,6 +199,12 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
     plan->scheduled = !strcmp(c->keep_prob_schedule, "linear");
     plan->group_scaling = c->group_scaling;
     plan->per_sample = c->reg_per_sample;
+    db_semantics sem;
+    if (db_semantics_parse(c->semantics, &sem) != DB_OK)
+        return db_fail(DB_ERR_ARG, "semantics: '%s' must be paper, timm, torchvision, miguelvr or darknet", c->semantics);
+    if (plan->kind == DB_REG_DROPBLOCK && sem == DB_SEM_TORCHVISION && c->block_size % 2 == 0)
+        return db_fail(DB_ERR_ARG, "semantics torchvision takes odd block sizes only, block_size is %d", c->block_size);
+    plan->semantics = (int)sem;
     return DB_OK; /* n_groups is the model's to set */
 }
 

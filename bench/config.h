@@ -42,6 +42,7 @@ typedef struct {
     char keep_prob_schedule[8];   /* linear or fixed */
     int group_scaling;            /* group g of G at p / 4^(G-g) */
     int reg_per_sample;           /* DropBlock: normalise per sample */
+    char semantics[16];           /* DropBlock's mask rules: paper or another implementation's */
     /* run */
     uint64_t seed;
     int threads;

@@ -13,74 +13,168 @@ double db_dropblock_gamma(float keep_prob, int block, int h, int w) {
     return (1.0 - keep_prob) * h * w / ((double)kh * kw) / ((double)(h - kh + 1) * (w - kw + 1));
 }
 
-/* valid seed rows for a block of size k in a map of m: [k/2, m - (k-1)/2) */
-static int covering(int pos, int k, int m) {
-    int lo = pos - (k - 1 - k / 2), hi = pos + k / 2;     /* seeds whose block covers pos */
-    int vlo = k / 2, vhi = m - (k - 1) / 2 - 1;           /* the valid seed range */
-    if (lo < vlo) lo = vlo;
-    if (hi > vhi) hi = vhi;
-    return hi >= lo ? hi - lo + 1 : 0;
+db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_prob, int h, int w) {
+    db_dropblock_rules r;
+    memset(&r, 0, sizeof r);
+    r.kh = clip(b->block, h);
+    r.kw = clip(b->block, w);
+    r.ah = r.kh / 2; /* TF's SAME padding: an even block reaches one cell further up/left */
+    r.aw = r.kw / 2;
+    r.gamma = (float)db_dropblock_gamma(keep_prob, b->block, h, w);
+    r.ylo = 0, r.yhi = h - 1, r.xlo = 0, r.xhi = w - 1;
+    int valid = 0;
+    switch (b->sem) {
+    case DB_SEM_PAPER: valid = 1; break;
+    case DB_SEM_TORCHVISION: valid = 1; r.eps = 1e-6f; break;
+    case DB_SEM_TIMM: r.shared = 1; r.eps = 1e-7f; break;
+    case DB_SEM_MIGUELVR:
+        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block * b->block));
+        r.ah = (r.kh - 1) / 2; /* its max-pool crop puts the extra cell down/right */
+        r.aw = (r.kw - 1) / 2;
+        r.shared = 1;
+        break;
+    case DB_SEM_DARKNET:
+        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block * b->block));
+        r.ah = r.aw = 0;
+        r.one_seed = 1;
+        r.per_sample = 1;
+        break;
+    }
+    if (valid) { /* seeds only where the whole block fits */
+        r.ylo = r.ah, r.yhi = h - 1 - (r.kh - 1 - r.ah);
+        r.xlo = r.aw, r.xhi = w - 1 - (r.kw - 1 - r.aw);
+    }
+    r.per_sample |= b->per_sample;
+    return r;
 }
 
-double db_dropblock_expected_fraction(float keep_prob, int block, int h, int w) {
-    int kh = clip(block, h), kw = clip(block, w);
-    double g = db_dropblock_gamma(keep_prob, block, h, w), s = 0.0;
-    if (g > 1.0) g = 1.0;
+/* seed positions in [lo, hi] whose block (a before, k - 1 - a after) covers pos */
+static int covering(int pos, int k, int a, int lo, int hi) {
+    int s0 = pos + a - k + 1, s1 = pos + a;
+    if (s0 < lo) s0 = lo;
+    if (s1 > hi) s1 = hi;
+    return s1 >= s0 ? s1 - s0 + 1 : 0;
+}
+
+double db_dropblock_expected_fraction(const db_dropblock_cfg *b, float keep_prob, int h, int w) {
+    db_dropblock_rules r = db_dropblock_rules_for(b, keep_prob, h, w);
+    double g = r.gamma > 1.0f ? 1.0 : r.gamma, s = 0.0;
+    if (r.one_seed) {
+        double positions = (double)(r.yhi - r.ylo + 1) * (r.xhi - r.xlo + 1);
+        return (1.0 - pow(1.0 - g, positions)) * r.kh * r.kw / ((double)h * w);
+    }
     for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) s += 1.0 - pow(1.0 - g, covering(y, kh, h) * covering(x, kw, w));
+        for (int x = 0; x < w; x++)
+            s += 1.0 - pow(1.0 - g, covering(y, r.kh, r.ah, r.ylo, r.yhi) * covering(x, r.kw, r.aw, r.xlo, r.xhi));
     return s / ((double)h * w);
+}
+
+static const char *const sem_names[] = {"paper", "timm", "torchvision", "miguelvr", "darknet"};
+
+db_status db_semantics_parse(const char *name, db_semantics *out) {
+    for (int i = 0; i < (int)(sizeof sem_names / sizeof *sem_names); i++)
+        if (!strcmp(name, sem_names[i])) { *out = (db_semantics)i; return DB_OK; }
+    return db_fail(DB_ERR_ARG, "unknown DropBlock semantics '%s' (paper, timm, torchvision, miguelvr, darknet)", name);
+}
+
+const char *db_semantics_name(db_semantics s) {
+    return (unsigned)s < sizeof sem_names / sizeof *sem_names ? sem_names[s] : "?";
 }
 
 db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h, int w) {
     DB_TRY(db_drop_check(k, c, n, h, w));
     if (b->block < 1) return db_fail(DB_ERR_ARG, "block size %d must be at least 1", b->block);
+    if ((unsigned)b->sem > DB_SEM_DARKNET) return db_fail(DB_ERR_ARG, "unknown DropBlock semantics %d", (int)b->sem);
+    if (b->sem == DB_SEM_TORCHVISION && b->block % 2 == 0)
+        return db_fail(DB_ERR_ARG, "semantics torchvision takes odd block sizes only (its drop_block2d "
+                                   "mis-sizes even ones), got %d", b->block);
     return DB_OK;
 }
 
-/* Seeds and blocks of one channel plane into m (h*w bytes); returns the dropped count. The
- * seeds are the hits of the bulk generator over the span from the first to the last valid seed
- * position (the words between two rows' valid stretches are drawn and ignored): the same words
- * and threshold the gather body (db_dropblock_dropped) uses. */
-static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, float gamma, uint64_t base, int kh, int kw,
-                           int h, int w) {
-    const int xlo = kw / 2, xhi = w - (kw - 1) / 2, end = (h - (kh - 1) / 2 - 1) * w + xhi;
-    const uint32_t t = db_u01_threshold(gamma);
+/* Zero the block of a seed at (sy, sx) in plane m, clipped to the map; returns the units it
+ * newly dropped. Blocks are short: byte stores, no memset call. */
+static uint64_t paint(uint8_t *m, const db_dropblock_rules *r, int sy, int sx, int h, int w) {
+    int y0 = sy - r->ah, x0 = sx - r->aw, y1 = y0 + r->kh, x1 = x0 + r->kw;
+    if (y0 < 0) y0 = 0;
+    if (x0 < 0) x0 = 0;
+    if (y1 > h) y1 = h;
+    if (x1 > w) x1 = w;
+    uint64_t fresh = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            fresh += !m[(size_t)y * w + x];
+            m[(size_t)y * w + x] = 1;
+        }
+    return fresh;
+}
+
+/* Seeds and blocks of one plane into m (h*w bytes); returns the dropped count. The seeds are
+ * the hits of the bulk generator over the span from the first to the last seed position (the
+ * words between two rows' stretches are drawn and ignored): the same words and threshold the
+ * gather body (db_dropblock_dropped) uses. */
+static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base, int h,
+                           int w) {
+    const int end = r->yhi * w + r->xhi + 1;
+    const uint32_t t = db_u01_threshold(r->gamma);
     int hits[1024];
     uint64_t dropped = 0;
     memset(m, 0, (size_t)h * w);
-    for (int o0 = (kh / 2) * w + xlo; o0 < end; o0 += 1024) {
+    for (int o0 = r->ylo * w + r->xlo; o0 < end; o0 += 1024) {
         int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
                                 end - o0 < 1024 ? end - o0 : 1024, t);
         for (int i = 0; i < nhit; i++) {
             int y = (o0 + hits[i]) / w, x = (o0 + hits[i]) % w;
-            if (x < xlo || x >= xhi) continue;
-            for (int by = y - kh / 2; by < y - kh / 2 + kh; by++) {
-                uint8_t *row = m + (size_t)by * w + (x - kw / 2);
-                for (int bx = 0; bx < kw; bx++) { /* blocks are short: no memset call */
-                    dropped += !row[bx];
-                    row[bx] = 1;
-                }
-            }
+            if (x >= r->xlo && x <= r->xhi) dropped += paint(m, r, y, x, h, w);
         }
     }
     return dropped;
 }
 
+/* darknet: the position with the smallest word below gamma (the first on a tie) is the block's
+ * top-left corner, shifted back inside the map. */
+static uint64_t plane_one_seed(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base,
+                               int h, int w) {
+    const uint32_t t = db_u01_threshold(r->gamma);
+    uint32_t words[1024], best = 0;
+    int at = -1;
+    memset(m, 0, (size_t)h * w);
+    for (int o0 = 0; o0 < h * w; o0 += 1024) {
+        int len = h * w - o0 < 1024 ? h * w - o0 : 1024;
+        db_rand_words(words, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0, len);
+        for (int i = 0; i < len; i++)
+            if ((words[i] >> 8) < t && (at < 0 || words[i] < best)) best = words[i], at = o0 + i;
+    }
+    if (at < 0) return 0;
+    int y = at / w, x = at % w;
+    return paint(m, r, y < h - r->kh ? y : h - r->kh, x < w - r->kw ? x : w - r->kw, h, w);
+}
+
 uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const float *in,
                               const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h,
                               int w) {
-    const int kh = clip(b->block, h), kw = clip(b->block, w), hw = h * w;
-    const float gamma = (float)db_dropblock_gamma(k->keep_prob, b->block, h, w);
+    const int hw = h * w;
+    const db_dropblock_rules r = db_dropblock_rules_for(b, k->keep_prob, h, w);
     uint64_t dropped = 0;
-    #pragma omp parallel for reduction(+ : dropped) schedule(static)
-    for (long p = 0; p < (long)c * n; p++) {
-        uint64_t base = ((uint64_t)(p % n) * c + (uint64_t)(p / n)) * hw;
-        dropped += plane_mask(mask + (size_t)p * hw, k, gamma, base, kh, kw, h, w);
+    if (r.shared) { /* one plane per sample (channel 0's), copied to its other channels */
+        #pragma omp parallel for reduction(+ : dropped) schedule(static)
+        for (int j = 0; j < n; j++) {
+            uint8_t *m0 = mask + (size_t)j * hw;
+            uint64_t d = plane_mask(m0, k, &r, db_dropblock_base(&r, j, 0, c, hw), h, w);
+            for (int ch = 1; ch < c; ch++) memcpy(mask + ((size_t)ch * n + j) * hw, m0, (size_t)hw);
+            dropped += d * (uint64_t)c;
+        }
+    } else {
+        #pragma omp parallel for reduction(+ : dropped) schedule(static)
+        for (long p = 0; p < (long)c * n; p++) {
+            uint64_t base = db_dropblock_base(&r, (int)(p % n), (int)(p / n), c, hw);
+            uint8_t *m = mask + (size_t)p * hw;
+            dropped += r.one_seed ? plane_one_seed(m, k, &r, base, h, w) : plane_mask(m, k, &r, base, h, w);
+        }
     }
     /* kept counts: over the batch, or per sample (planes p with p % n == j) */
     for (int j = 0; j < n; j++) {
         uint64_t units = (uint64_t)c * hw, drop = 0;
-        if (b->per_sample) {
+        if (r.per_sample) {
             for (int ch = 0; ch < c; ch++) {
                 const uint8_t *m = mask + ((size_t)ch * n + j) * hw;
                 for (int i = 0; i < hw; i++) drop += m[i];
@@ -89,20 +183,20 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
             units *= (uint64_t)n;
             drop = dropped;
         }
-        scales[j] = drop < units ? (float)((double)units / (double)(units - drop)) : 0.0f;
+        scales[j] = drop < units ? (float)((double)units / ((double)(units - drop) + r.eps)) : 0.0f;
     }
     db_dropblock_backward(out, in, mask, scales, c, n, h, w, 0); /* the same masked scaling */
     return dropped;
 }
 
-/* One plane: d (+)= g * s where the mask kept the unit (m[i] == 0). restrict, the hoisted accum
- * and the bit-mask select let the compiler vectorise it. */
-static void apply_mask(float *restrict d, const float *restrict g, const uint8_t *restrict m, float s,
-                       int hw, int accum) {
+/* One plane: d (+)= g * s where the mask kept the unit. restrict and the hoisted accum let the
+ * compiler vectorise it (the apply body is a bit-mask select for that reason). */
+static void apply_plane(float *restrict d, const float *restrict g, const uint8_t *restrict m, float s, int hw,
+                        int accum) {
     if (accum)
-        for (int i = 0; i < hw; i++) d[i] += db_masked(g[i] * s, (uint32_t)m[i] - 1u);
+        for (int i = 0; i < hw; i++) d[i] += db_dropblock_apply1(g[i], m[i], s);
     else
-        for (int i = 0; i < hw; i++) d[i] = db_masked(g[i] * s, (uint32_t)m[i] - 1u);
+        for (int i = 0; i < hw; i++) d[i] = db_dropblock_apply1(g[i], m[i], s);
 }
 
 /* din (+)= dout where the mask kept the unit, times its sample's scale; the forward's output
@@ -112,5 +206,5 @@ void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, c
     const int hw = h * w;
     #pragma omp parallel for schedule(static)
     for (long p = 0; p < (long)c * n; p++)
-        apply_mask(din + (size_t)p * hw, dout + (size_t)p * hw, mask + (size_t)p * hw, scales[p % n], hw, accum);
+        apply_plane(din + (size_t)p * hw, dout + (size_t)p * hw, mask + (size_t)p * hw, scales[p % n], hw, accum);
 }

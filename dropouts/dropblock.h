@@ -1,11 +1,17 @@
-/* DropBlock with the paper's semantics (shared/reference/dropblock.md, section 1):
- * kh = min(k, H), kw = min(k, W); seeds only where a whole block fits, each with probability
- * gamma = p*H*W / (kh*kw) / ((H-kh+1)*(W-kw+1)), independently per sample and channel; each
- * seed zeroes the kh x kw block around it (even sizes reach one cell further up/left);
- * the output is rescaled by (units / kept units) over the whole batch, or per sample, with no
- * division by zero when nothing is kept; inference is the identity.
- * Seed decisions are Philox of (seed, site, step, logical NCHW index of the seed position), so
- * they do not depend on layout or threads. */
+/* DropBlock with the paper's semantics (shared/reference/dropblock.md, section 1), and the
+ * documented mask rules of four other implementations as presets (section 3), so the harness
+ * can measure what the differences cost.
+ *
+ * Paper: kh = min(k, H), kw = min(k, W); seeds only where a whole block fits, each with
+ * probability gamma = p*H*W / (kh*kw) / ((H-kh+1)*(W-kw+1)), independently per sample and
+ * channel; each seed zeroes the kh x kw block around it (even sizes reach one cell further
+ * up/left); the output is rescaled by (units / kept units) over the whole batch, or per sample,
+ * with no division by zero when nothing is kept; inference is the identity.
+ *
+ * Every seed decision is the Philox word of (seed, site, step, logical index of the seed
+ * position): NCHW for per-channel masks, N1HW for masks shared across channels. So masks do not
+ * depend on memory layout or threads, and the CPU (which scatters blocks from the seeds) and the
+ * GPU (which gathers, per unit, the seeds that could cover it) draw the same mask. */
 #ifndef DB_DROPOUTS_DROPBLOCK_H
 #define DB_DROPOUTS_DROPBLOCK_H
 
@@ -17,35 +23,71 @@
 extern "C" {
 #endif
 
+typedef enum {
+    DB_SEM_PAPER,       /* section 1: the paper and the official TF code */
+    DB_SEM_TIMM,        /* seeds anywhere (edge blocks partial), one mask for all channels, eps 1e-7 */
+    DB_SEM_TORCHVISION, /* as the paper, odd block sizes only, eps 1e-6 */
+    DB_SEM_MIGUELVR,    /* gamma p/k^2, seeds anywhere, shared mask, even blocks offset down/right */
+    DB_SEM_DARKNET      /* gamma p/k^2, at most one block per channel from its corner, per sample */
+} db_semantics;
+
 typedef struct {
     int block;        /* k */
-    int per_sample;   /* normalise per sample instead of over the batch */
+    int per_sample;   /* normalise per sample instead of as the semantics says */
+    db_semantics sem; /* DB_SEM_PAPER when zero-initialised */
 } db_dropblock_cfg;
 
-/* Is unit (y, x) of the plane whose first logical unit is `base` dropped? The gather form of
- * the mask, one unit at a time (the GPU's body): any valid seed whose kh x kw block covers
- * (y, x) fires. The CPU scatters blocks from the seeds instead; both read the same draws. */
-DB_HD int db_dropblock_dropped(const db_drop_key *k, float gamma, uint64_t base, int y, int x, int kh,
-                               int kw, int h, int w) {
-    int y0 = y - (kh - 1 - kh / 2), y1 = y + kh / 2, x0 = x - (kw - 1 - kw / 2), x1 = x + kw / 2;
-    if (y0 < kh / 2) y0 = kh / 2;
-    if (y1 > h - (kh - 1) / 2 - 1) y1 = h - (kh - 1) / 2 - 1;
-    if (x0 < kw / 2) x0 = kw / 2;
-    if (x1 > w - (kw - 1) / 2 - 1) x1 = w - (kw - 1) / 2 - 1;
+/* What a configuration means on one h x w map at one keep_prob: every mask rule in numbers. */
+typedef struct {
+    float gamma;               /* seed probability per position */
+    int kh, kw;                /* the block, clipped to the map */
+    int ah, aw;                /* a seed at (y, x) drops rows y-ah .. y-ah+kh-1 (clipped), columns alike */
+    int ylo, yhi, xlo, xhi;    /* seed positions: rows ylo..yhi, columns xlo..xhi */
+    int shared;                /* one mask per sample, shared by its channels */
+    int one_seed;              /* at most one block per plane: the smallest word below gamma wins, as a
+                                * top-left corner shifted back inside the map (darknet) */
+    int per_sample;            /* normalise per sample instead of over the batch */
+    float eps;                 /* added to the kept count when normalising */
+} db_dropblock_rules;
+
+db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_prob, int h, int w);
+
+/* The logical index of the first seed position of sample j, channel ch's plane */
+DB_HD uint64_t db_dropblock_base(const db_dropblock_rules *r, int j, int ch, int c, int hw) {
+    return r->shared ? (uint64_t)j * hw : ((uint64_t)j * c + ch) * hw;
+}
+
+/* Is unit (y, x) of the plane whose first seed position is `base` dropped? The gather form of
+ * the mask, one unit at a time (the GPU's body): any seed whose block covers (y, x) fires. Not
+ * for one_seed rules, whose seed depends on the whole plane. */
+DB_HD int db_dropblock_dropped(const db_drop_key *k, const db_dropblock_rules *r, uint64_t base, int y, int x,
+                               int w) {
+    int y0 = y + r->ah - r->kh + 1, y1 = y + r->ah, x0 = x + r->aw - r->kw + 1, x1 = x + r->aw;
+    if (y0 < r->ylo) y0 = r->ylo;
+    if (y1 > r->yhi) y1 = r->yhi;
+    if (x0 < r->xlo) x0 = r->xlo;
+    if (x1 > r->xhi) x1 = r->xhi;
     for (int sy = y0; sy <= y1; sy++)
         for (int sx = x0; sx <= x1; sx++) {
             uint64_t u = base + (uint64_t)sy * w + sx;
-            db_u32x4 r = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
-            if (db_u01(r.v[u & 3]) < gamma) return 1;
+            db_u32x4 rnd = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
+            if (db_u01(rnd.v[u & 3]) < r->gamma) return 1;
         }
     return 0;
 }
 
-/* gamma for an h x w map */
+/* One unit of the forward (x = input) or backward (x = output gradient): x * s where the mask
+ * byte m kept it, +0 where it dropped it. */
+DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_masked(x * s, (uint32_t)m - 1u); }
+
+/* The paper's gamma for an h x w map (eq. 1 with the block clipped per axis) */
 double db_dropblock_gamma(float keep_prob, int block, int h, int w);
-/* The exact expected dropped fraction: the mean over positions of 1 - (1-gamma)^n(y,x), n the
- * number of valid seeds whose block covers (y,x). */
-double db_dropblock_expected_fraction(float keep_prob, int block, int h, int w);
+/* The exact expected dropped fraction: for seed-per-position rules the mean over positions of
+ * 1 - (1-gamma)^n(y,x), n the number of seed positions whose block covers (y,x); for one_seed
+ * rules P(some word is below gamma) * kh*kw / (h*w). */
+double db_dropblock_expected_fraction(const db_dropblock_cfg *b, float keep_prob, int h, int w);
+db_status db_semantics_parse(const char *name, db_semantics *out);
+const char *db_semantics_name(db_semantics s);
 db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h, int w);
 /* CNHW tensors (c, n, h, w). mask (c*n*h*w bytes) receives 1 where a unit is dropped and
  * scales (n floats) the factor applied to each sample's kept units; both feed the backward.

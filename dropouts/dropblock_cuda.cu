@@ -1,19 +1,16 @@
 // DropBlock on the GPU: one thread per unit gathers the seeds that could cover it through the
 // body the CPU's tests check against its own scatter (db_dropblock_dropped), so both devices
 // draw the same mask. Dropped units are counted per sample for the normalisation.
-#include <cuda_runtime.h>
-
-#include "dropouts/dropblock.h"
+#include "dropouts/dropouts_cuda.h"
 
 static __global__ void mask_kernel(uint8_t *mask, unsigned long long *dropped_per_sample, db_drop_key k,
-                                   float gamma, int c, int n, int h, int w, int kh, int kw) {
+                                   db_dropblock_rules r, int c, int n, int h, int w) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     long len = (long)c * n * h * w;
     if (i >= len) return;
     long plane = i / ((long)h * w), s = i % ((long)h * w);
     int ch = (int)(plane / n), j = (int)(plane % n), y = (int)(s / w), x = (int)(s % w);
-    uint64_t base = ((uint64_t)j * c + ch) * (uint64_t)h * w;
-    int d = db_dropblock_dropped(&k, gamma, base, y, x, kh, kw, h, w);
+    int d = db_dropblock_dropped(&k, &r, db_dropblock_base(&r, j, ch, c, h * w), y, x, w);
     mask[i] = (uint8_t)d;
     if (d) atomicAdd(&dropped_per_sample[j], 1ull);
 }
@@ -22,21 +19,21 @@ static __global__ void apply_kernel(float *y, const float *x, const uint8_t *mas
                                     int hw, long len, int accum) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= len) return;
-    float v = mask[i] ? 0.0f : x[i] * scales[(i / hw) % n];
+    float v = db_dropblock_apply1(x[i], mask[i], scales[(i / hw) % n]);
     y[i] = accum ? y[i] + v : v;
 }
 
 // The mask and the per-sample dropped counts (device arrays: mask of c*n*h*w bytes, counts of
-// n zero-initialised by this call). Returns 0 or -1.
+// n zero-initialised by this call). Returns 0, or -1 on a launch error or for rules whose seed
+// depends on a whole plane (darknet), which have no per-unit body.
 extern "C" int db_dropblock_mask_cuda(uint8_t *mask, unsigned long long *dropped_per_sample, const db_drop_key *k,
-                                      int block, int c, int n, int h, int w, cudaStream_t stream) {
+                                      const db_dropblock_cfg *b, int c, int n, int h, int w, cudaStream_t stream) {
     long len = (long)c * n * h * w;
     if (len <= 0) return 0;
-    int kh = block < h ? block : h, kw = block < w ? block : w;
-    float gamma = (float)db_dropblock_gamma(k->keep_prob, block, h, w);
+    db_dropblock_rules r = db_dropblock_rules_for(b, k->keep_prob, h, w);
+    if (r.one_seed) return -1;
     if (cudaMemsetAsync(dropped_per_sample, 0, sizeof(unsigned long long) * n, stream) != cudaSuccess) return -1;
-    mask_kernel<<<(unsigned)((len + 255) / 256), 256, 0, stream>>>(mask, dropped_per_sample, *k, gamma, c, n, h, w,
-                                                                     kh, kw);
+    mask_kernel<<<(unsigned)((len + 255) / 256), 256, 0, stream>>>(mask, dropped_per_sample, *k, r, c, n, h, w);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 

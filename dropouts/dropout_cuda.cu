@@ -1,9 +1,7 @@
 // Dropout and SpatialDropout on the GPU: launchers around the per-unit body of
 // dropouts/dropout.h, the same decisions the CPU draws. Tensors are CNHW like the CPU path;
 // each thread handles one element and finds its logical NCHW unit.
-#include <cuda_runtime.h>
-
-#include "dropouts/dropout.h"
+#include "dropouts/dropouts_cuda.h"
 
 static __global__ void dropout_kernel(float *y, const float *x, db_drop_key k, int c, int n, int hw,
                                       int spatial, int accum) {

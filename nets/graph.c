@@ -197,6 +197,7 @@ int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const
     op->u.reg.site = id;
     op->u.reg.block = r->block;
     op->u.reg.per_sample = r->per_sample;
+    op->u.reg.semantics = r->semantics;
     op->u.reg.scheduled = r->scheduled;
     op->u.reg.keep = db_group_keep_prob(r->keep_prob, group, r->n_groups, r->group_scaling);
     return y;

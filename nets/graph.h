@@ -29,6 +29,7 @@ typedef struct {
     int group_scaling; /* group g of G at rate p / 4^(G-g) */
     int n_groups;      /* G, set by the model */
     int per_sample;    /* DropBlock: normalise per sample */
+    int semantics;     /* DropBlock: a db_semantics (dropouts/dropblock.h), the mask rules */
 } db_reg_plan;
 
 typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE } db_init_kind;
@@ -60,7 +61,7 @@ typedef struct {
         struct { int k, stride, pad; } pool;
         struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
-        struct { db_reg_kind kind; int site, block, per_sample, scheduled; float keep; } reg;
+        struct { db_reg_kind kind; int site, block, per_sample, semantics, scheduled; float keep; } reg;
     } u;
     unsigned char *mask; /* DropBlock: the forward's mask for the backward */
     float *scales;       /* DropBlock: per-sample scales */

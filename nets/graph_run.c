@@ -31,7 +31,7 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
     case DB_REG_DROPOUT: dropped = db_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
     case DB_REG_SPATIAL: dropped = db_spatial_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
     case DB_REG_DROPBLOCK: {
-        db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample};
+        db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
         dropped = db_dropblock_forward(y->data, op->mask, op->scales, x->data, &k, &b, y->c, n, y->h, y->w);
         break;
     }

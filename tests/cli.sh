@@ -303,6 +303,16 @@ t_kernel_dropblock_json() {
     python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert abs(d["expected_fraction"]-0.0929) < 5e-5, d; assert abs(d["drop_fraction"]-d["expected_fraction"]) < 0.003, d' <"$out" ||
         { echo "bad JSON or fraction: $(snippet "$out")"; return 1; }
 }
+t_kernel_dropblock_semantics() {
+    # each preset's realised fraction against its own exact expectation, and dropblock.md's
+    # Monte-Carlo estimate for timm at 14x14, k 7 (0.205)
+    for sem in timm torchvision miguelvr darknet; do
+        db kernel dropblock --shape 512,16,14,14 --keep-prob 0.9 --block-size 7 --semantics $sem --reps 2 --json &&
+            expect_rc 0 || return
+        python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["semantics"] == sys.argv[1], d; assert abs(d["drop_fraction"]-d["expected_fraction"]) < 0.006, d; assert sys.argv[1] != "timm" or abs(d["expected_fraction"]-0.205) < 0.005, d' "$sem" <"$out" ||
+            { echo "$sem: $(snippet "$out")"; return 1; }
+    done
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -313,7 +323,9 @@ t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
     db train --regularizer dropblock --reg-groups 5 && expect_rc 2 && expect_err "reg_groups" || return
     db train --keep-prob 0 && expect_rc 2 && expect_err "keep_prob" || return
-    db train --keep-prob-schedule cubic && expect_rc 2 && expect_err "cubic"
+    db train --keep-prob-schedule cubic && expect_rc 2 && expect_err "cubic" || return
+    db train --regularizer dropblock --semantics keras && expect_rc 2 && expect_err "keras" || return
+    db train --regularizer dropblock --semantics torchvision --block-size 4 && expect_rc 2 && expect_err "odd"
 }
 t_kernel_bad_args() {
     db kernel dropout --shape 2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "N,C,H,W" || return
@@ -322,6 +334,7 @@ t_kernel_bad_args() {
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "block-size" || return
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 0 && expect_rc 2 && expect_err "block-size" || return
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 3 --semantics nosuch && expect_rc 2 && expect_err "nosuch" || return
+    db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 2 --semantics torchvision && expect_rc 2 && expect_err "odd" || return
     db kernel frob --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "frob"
 }
 t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
@@ -358,7 +371,7 @@ tests=(
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
-    kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_bad_args
+    kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_bad_args
     train_dropblock train_regularizer_bad_args
 )
 for t in "${tests[@]}"; do run_test "$t"; done

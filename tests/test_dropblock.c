@@ -13,7 +13,8 @@ static void test_expected_fraction_table(void) {
     struct { int map, k; double want; } t[] = {{56, 7, 0.0946}, {28, 7, 0.0939}, {14, 7, 0.0929},
                                                {14, 5, 0.0938}, {7, 7, 0.1000}, {7, 3, 0.0947}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-        double e = db_dropblock_expected_fraction(0.9f, t[i].k, t[i].map, t[i].map);
+        db_dropblock_cfg cfg = {t[i].k, 0, DB_SEM_PAPER};
+        double e = db_dropblock_expected_fraction(&cfg, 0.9f, t[i].map, t[i].map);
         CHECK(fabs(e - t[i].want) <= 5e-5 + 1e-9, "%dx%d k%d: %.5f, table %.4f", t[i].map, t[i].map, t[i].k, e, t[i].want);
     }
     /* eq. 1 for square maps */
@@ -42,11 +43,11 @@ static void test_realised_fraction(void) {
         if (planes < 4096) planes = 4096;
         buf b = alloc_buf((int)(planes / 64), 64, t[i].h, t[i].w);
         db_drop_key k = {7, 1, 3, t[i].kp};
-        db_dropblock_cfg cfg = {t[i].k, 0};
+        db_dropblock_cfg cfg = {t[i].k, 0, DB_SEM_PAPER};
         CHECK_OK(db_dropblock_check(&k, &cfg, b.c, b.n, b.h, b.w));
         uint64_t dropped = db_dropblock_forward(b.y, b.m, b.s, b.x, &k, &cfg, b.c, b.n, b.h, b.w);
         double units = (double)b.n * b.c * b.h * b.w, frac = dropped / units;
-        double want = db_dropblock_expected_fraction(t[i].kp, t[i].k, t[i].h, t[i].w);
+        double want = db_dropblock_expected_fraction(&cfg, t[i].kp, t[i].h, t[i].w);
         CHECK(fabs(frac - want) <= 0.003, "%dx%d k%d keep %g: realised %.4f, expected %.4f", t[i].h, t[i].w,
               t[i].k, t[i].kp, frac, want);
         /* batch normalisation: the output sums to the input's sum (all ones) */
@@ -62,7 +63,7 @@ static void test_block_geometry(void) {
     int h = 11, w = 8, k = 4, kh = 4, kw = 4;
     buf b = alloc_buf(8, 16, h, w);
     db_drop_key key = {3, 0, 0, 0.8f};
-    db_dropblock_cfg cfg = {k, 0};
+    db_dropblock_cfg cfg = {k, 0, DB_SEM_PAPER};
     db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, h, w);
     long bad = 0, blocks = 0;
     for (int p = 0; p < b.c * b.n; p++) {
@@ -88,7 +89,7 @@ static void test_block_geometry(void) {
 static void test_channel_drop_and_edges(void) {
     buf b = alloc_buf(32, 32, 5, 4);
     db_drop_key key = {1, 0, 0, 0.75f};
-    db_dropblock_cfg cfg = {9, 0}; /* larger than the map: whole channels */
+    db_dropblock_cfg cfg = {9, 0, DB_SEM_PAPER}; /* larger than the map: whole channels */
     uint64_t dropped = db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 5, 4);
     long mixed = 0;
     for (int p = 0; p < 32 * 32; p++) {
@@ -116,7 +117,7 @@ static void test_channel_drop_and_edges(void) {
 static void test_per_sample_and_backward(void) {
     buf b = alloc_buf(16, 8, 9, 9);
     db_drop_key key = {5, 2, 9, 0.8f};
-    db_dropblock_cfg cfg = {3, 1};
+    db_dropblock_cfg cfg = {3, 1, DB_SEM_PAPER};
     db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 9, 9);
     int bad_sum = 0;
     for (int j = 0; j < b.n; j++) { /* each sample's outputs sum to its unit count */
@@ -140,28 +141,125 @@ static void test_per_sample_and_backward(void) {
 /* The CPU's scatter of blocks from seeds and the per-unit gather the GPU runs give the same
  * mask, bit for bit, including odd and even blocks and blocks clipped to the map. */
 static void test_scatter_equals_gather(void) {
-    struct { int h, w, k; } t[] = {{9, 7, 3}, {8, 8, 4}, {5, 6, 9}, {12, 5, 2}};
+    struct { int h, w, k; db_semantics sem; } t[] = {
+        {9, 7, 3, DB_SEM_PAPER},     {8, 8, 4, DB_SEM_PAPER},    {5, 6, 9, DB_SEM_PAPER},
+        {12, 5, 2, DB_SEM_PAPER},    {9, 7, 4, DB_SEM_TIMM},     {8, 8, 3, DB_SEM_TORCHVISION},
+        {10, 7, 4, DB_SEM_MIGUELVR}, {5, 6, 9, DB_SEM_MIGUELVR}, {6, 9, 3, DB_SEM_TIMM}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-        int h = t[i].h, w = t[i].w, kh = t[i].k < h ? t[i].k : h, kw = t[i].k < w ? t[i].k : w;
+        int h = t[i].h, w = t[i].w;
         buf b = alloc_buf(6, 5, h, w);
         db_drop_key key = {11, 4, 2, 0.7f};
-        db_dropblock_cfg cfg = {t[i].k, 0};
+        db_dropblock_cfg cfg = {t[i].k, 0, t[i].sem};
         db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, h, w);
-        float gamma = (float)db_dropblock_gamma(key.keep_prob, t[i].k, h, w);
+        db_dropblock_rules r = db_dropblock_rules_for(&cfg, key.keep_prob, h, w);
         long differ = 0, drops = 0;
         for (int ch = 0; ch < b.c; ch++)
             for (int j = 0; j < b.n; j++) {
-                uint64_t base = ((uint64_t)j * b.c + ch) * h * w;
+                uint64_t base = db_dropblock_base(&r, j, ch, b.c, h * w);
                 for (int y = 0; y < h; y++)
                     for (int x = 0; x < w; x++) {
-                        int g = db_dropblock_dropped(&key, gamma, base, y, x, kh, kw, h, w);
+                        int g = db_dropblock_dropped(&key, &r, base, y, x, w);
                         differ += g != b.m[((size_t)ch * b.n + j) * h * w + y * w + x];
                         drops += g;
                     }
             }
-        CHECK(drops > 0 && differ == 0, "%dx%d k%d: %ld of the units differ (%ld dropped)", h, w, t[i].k, differ, drops);
+        CHECK(drops > 0 && differ == 0, "%s %dx%d k%d: %ld of the units differ (%ld dropped)",
+              db_semantics_name(t[i].sem), h, w, t[i].k, differ, drops);
         free_buf(&b);
     }
+}
+
+/* Every preset: the realised fraction against its exact expectation on square and rectangular
+ * maps, odd and even blocks, blocks larger than the map; the expectations against the
+ * Monte-Carlo table of dropblock.md section 3 (+-0.005 there); normalisation keeps the mean. */
+static void test_semantics_fractions(void) {
+    struct { db_semantics sem; int h, w, k; float kp; } t[] = {
+        {DB_SEM_TIMM, 14, 14, 7, 0.9f},     {DB_SEM_TIMM, 13, 9, 4, 0.9f},      {DB_SEM_TIMM, 5, 6, 9, 0.8f},
+        {DB_SEM_TORCHVISION, 14, 14, 7, 0.9f}, {DB_SEM_TORCHVISION, 10, 16, 3, 0.7f},
+        {DB_SEM_MIGUELVR, 14, 14, 7, 0.9f}, {DB_SEM_MIGUELVR, 13, 9, 4, 0.9f},  {DB_SEM_MIGUELVR, 5, 6, 9, 0.8f},
+        {DB_SEM_DARKNET, 14, 14, 7, 0.9f},  {DB_SEM_DARKNET, 13, 9, 4, 0.8f},   {DB_SEM_DARKNET, 5, 6, 9, 0.8f}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        db_dropblock_cfg cfg = {t[i].k, 0, t[i].sem};
+        /* enough independent planes for an sd of the fraction near 0.001 (as in
+         * test_realised_fraction); a shared mask makes each sample one plane */
+        int kh = t[i].k < t[i].h ? t[i].k : t[i].h, kw = t[i].k < t[i].w ? t[i].k : t[i].w;
+        long planes = 200000L * kh * kw / (t[i].h * t[i].w);
+        if (planes < 4096) planes = 4096;
+        int shared = t[i].sem == DB_SEM_TIMM || t[i].sem == DB_SEM_MIGUELVR;
+        buf b = alloc_buf((int)(shared ? planes : planes / 4), 4, t[i].h, t[i].w);
+        db_drop_key k = {21, 2, 5, t[i].kp};
+        CHECK_OK(db_dropblock_check(&k, &cfg, b.c, b.n, b.h, b.w));
+        uint64_t dropped = db_dropblock_forward(b.y, b.m, b.s, b.x, &k, &cfg, b.c, b.n, b.h, b.w);
+        double units = (double)b.n * b.c * b.h * b.w, frac = dropped / units, sum = 0;
+        double want = db_dropblock_expected_fraction(&cfg, t[i].kp, t[i].h, t[i].w);
+        CHECK(fabs(frac - want) <= 0.003, "%s %dx%d k%d keep %g: realised %.4f, expected %.4f",
+              db_semantics_name(t[i].sem), t[i].h, t[i].w, t[i].k, t[i].kp, frac, want);
+        for (size_t j = 0; j < (size_t)units; j++) sum += b.y[j];
+        CHECK(fabs(sum - units) <= 1e-3 * units, "%s: sum of outputs %.1f, of inputs %.0f",
+              db_semantics_name(t[i].sem), sum, units);
+        free_buf(&b);
+    }
+    struct { db_semantics sem; int map; double mc; } mc[] = {
+        {DB_SEM_PAPER, 56, 0.094},   {DB_SEM_PAPER, 14, 0.091},   {DB_SEM_PAPER, 7, 0.101},
+        {DB_SEM_TIMM, 56, 0.111},    {DB_SEM_TIMM, 14, 0.205},    {DB_SEM_TIMM, 7, 0.933},
+        {DB_SEM_MIGUELVR, 56, 0.090}, {DB_SEM_MIGUELVR, 14, 0.072}, {DB_SEM_MIGUELVR, 7, 0.056},
+        {DB_SEM_DARKNET, 56, 0.016}, {DB_SEM_DARKNET, 14, 0.082}, {DB_SEM_DARKNET, 7, 0.100}};
+    for (size_t i = 0; i < sizeof mc / sizeof *mc; i++) {
+        db_dropblock_cfg cfg = {7, 0, mc[i].sem};
+        double e = db_dropblock_expected_fraction(&cfg, 0.9f, mc[i].map, mc[i].map);
+        CHECK(fabs(e - mc[i].mc) <= 0.0055, "%s %dx%d k7: expected %.4f, dropblock.md's estimate %.3f",
+              db_semantics_name(mc[i].sem), mc[i].map, mc[i].map, e, mc[i].mc);
+    }
+}
+
+/* What distinguishes the presets: shared masks, darknet's single corner block and per-sample
+ * normalisation, the even-block offsets, torchvision's odd-only sizes, names. */
+static void test_semantics_rules(void) {
+    buf b = alloc_buf(24, 6, 9, 8);
+    db_drop_key key = {8, 1, 4, 0.7f};
+    for (int sem = DB_SEM_TIMM; sem <= DB_SEM_MIGUELVR; sem += DB_SEM_MIGUELVR - DB_SEM_TIMM) {
+        db_dropblock_cfg cfg = {3, 0, (db_semantics)sem};
+        db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 9, 8);
+        long differ = 0;
+        for (int ch = 1; ch < b.c; ch++) differ += memcmp(b.m + (size_t)ch * b.n * 72, b.m, (size_t)b.n * 72) != 0;
+        CHECK(differ == 0, "%s: %ld channels' masks differ from channel 0's", db_semantics_name((db_semantics)sem), differ);
+    }
+    db_dropblock_cfg dk = {4, 0, DB_SEM_DARKNET};
+    db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &dk, b.c, b.n, 9, 8);
+    long bad = 0, blocks = 0;
+    for (int p = 0; p < b.c * b.n; p++) { /* nothing, or one whole 4x4 block */
+        const uint8_t *m = b.m + (size_t)p * 72;
+        int cnt = 0, y0 = 9, x0 = 8;
+        for (int i = 0; i < 72; i++)
+            if (m[i]) { cnt++; if (i / 8 < y0) y0 = i / 8; if (i % 8 < x0) x0 = i % 8; }
+        if (!cnt) continue;
+        blocks++;
+        int whole = cnt == 16 && y0 + 4 <= 9 && x0 + 4 <= 8;
+        for (int y = y0; whole && y < y0 + 4; y++)
+            for (int x = x0; x < x0 + 4; x++) whole &= m[y * 8 + x];
+        bad += !whole;
+    }
+    CHECK(blocks > 0 && bad == 0, "darknet: %ld of %ld planes hold something else than one 4x4 block", bad, blocks);
+    int bad_sum = 0;
+    for (int j = 0; j < b.n; j++) { /* per-sample normalisation */
+        double s = 0;
+        for (int ch = 0; ch < b.c; ch++)
+            for (int i = 0; i < 72; i++) s += b.y[((size_t)ch * b.n + j) * 72 + i];
+        bad_sum += fabs(s - 6 * 72) > 1e-2;
+    }
+    CHECK(bad_sum == 0, "darknet: %d samples not normalised to their own count", bad_sum);
+    /* even blocks: the paper reaches up/left, miguelvr down/right */
+    db_dropblock_cfg pk = {4, 0, DB_SEM_PAPER}, mk = {4, 0, DB_SEM_MIGUELVR};
+    db_dropblock_rules pr = db_dropblock_rules_for(&pk, 0.9f, 9, 8), mr = db_dropblock_rules_for(&mk, 0.9f, 9, 8);
+    CHECK(pr.ah == 2 && pr.ylo == 2 && pr.yhi == 7 && mr.ah == 1 && mr.ylo == 0 && mr.yhi == 8,
+          "offsets: paper a=%d rows %d..%d, miguelvr a=%d rows %d..%d", pr.ah, pr.ylo, pr.yhi, mr.ah, mr.ylo, mr.yhi);
+    CHECK_CLOSE(mr.gamma, 0.1 / 16, 1e-7, 1e-6);
+    db_dropblock_cfg tv = {4, 0, DB_SEM_TORCHVISION};
+    CHECK(db_dropblock_check(&key, &tv, 1, 1, 9, 8) == DB_ERR_ARG, "torchvision accepted an even block");
+    db_semantics s;
+    CHECK(db_semantics_parse("miguelvr", &s) == DB_OK && s == DB_SEM_MIGUELVR, "miguelvr not parsed");
+    CHECK(db_semantics_parse("keras", &s) == DB_ERR_ARG, "unknown semantics accepted");
+    free_buf(&b);
 }
 
 static void test_keep_prob_schedules(void) {
@@ -186,5 +284,7 @@ const db_test db_tests_dropblock[] = {
     {"dropblock_block_geometry", test_block_geometry},
     {"dropblock_channel_drop_and_edges", test_channel_drop_and_edges},
     {"dropblock_per_sample_and_backward", test_per_sample_and_backward},
+    {"dropblock_semantics_fractions", test_semantics_fractions},
+    {"dropblock_semantics_rules", test_semantics_rules},
     {NULL, NULL},
 };

@@ -5,6 +5,7 @@
 
 #include "core/philox.h"
 #include "core/rand_bulk.h"
+#include "dropouts/dropblock.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 #include "nets/sgd.h"
@@ -75,7 +76,7 @@ static void check_model_grads(const char *arch, int c, int hw, int width, char s
 static void test_resnet_regularized_gradients(void) {
     db_reg_kind kinds[3] = {DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
     for (int i = 0; i < 3; i++) {
-        db_reg_plan r = {kinds[i], 0.7f, 3, 0xE, 1, 1, 1, 0, i == 2};
+        db_reg_plan r = {kinds[i], 0.7f, 3, 0xE, 1, 1, 1, 0, i == 2, DB_SEM_PAPER};
         check_model_grads_reg("resnet8", 2, 8, 4, 'A', 4, 6, 0, &r);
     }
 }
@@ -87,7 +88,7 @@ static void test_regularizer_placement_and_eval(void) {
     mc.in_c = 1; mc.in_h = mc.in_w = 12;
     int counts[2];
     for (int skip = 0; skip < 2; skip++) {
-        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, 3, 1u << 3, skip, 1, 0, 0, 0};
+        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, 3, 1u << 3, skip, 1, 0, 0, 0, DB_SEM_PAPER};
         db_graph g;
         CHECK_OK(db_model_build(&g, &mc, 4));
         counts[skip] = 0;
@@ -96,7 +97,7 @@ static void test_regularizer_placement_and_eval(void) {
     }
     CHECK(counts[0] == 6 && counts[1] == 9, "group 3: %d sites without skip (want 6), %d with (want 9)", counts[0], counts[1]);
     db_graph a, b;
-    mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.5f, 3, 0xE, 1, 0, 0, 0, 0};
+    mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.5f, 3, 0xE, 1, 0, 0, 0, 0, DB_SEM_PAPER};
     CHECK_OK(db_model_build(&a, &mc, 4));
     mc.reg.kind = DB_REG_NONE;
     CHECK_OK(db_model_build(&b, &mc, 4));

@@ -9,14 +9,9 @@
 
 #include "core/cuda.h"
 #include "core/philox.h"
-#include "dropouts/dropblock.h"
-#include "dropouts/dropout.h"
+#include "dropouts/dropouts_cuda.h"
 #include "nets/sgd.h"
 
-extern "C" int db_dropout_cuda(float *y, const float *x, const db_drop_key *k, int c, int n, int h, int w,
-                               int spatial, int accum, cudaStream_t stream);
-extern "C" int db_dropblock_mask_cuda(uint8_t *mask, unsigned long long *dropped_per_sample, const db_drop_key *k,
-                                      int block, int c, int n, int h, int w, cudaStream_t stream);
 extern "C" int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu,
                                 float wd, int nesterov, cudaStream_t stream);
 
@@ -134,28 +129,31 @@ int main(void) {
         CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx));
         free(x); free(y); free(yg); free(dx); free(dxg);
     }
-    /* DropBlock: the GPU's gathered mask equals the CPU's scattered one, and so do the counts */
-    {
-        const int c = 64, nn = 16, hh = 14, ww = 14, block = 7;
+    /* DropBlock: the GPU's gathered mask equals the CPU's scattered one, and so do the counts,
+     * for every semantics with a per-unit body (darknet's seed needs a whole plane) */
+    for (int sem = DB_SEM_PAPER; sem <= DB_SEM_MIGUELVR; sem++) {
+        const int c = 64, nn = 16, hh = 14, ww = 13, block = sem == DB_SEM_TORCHVISION ? 7 : 6;
         const long len = (long)c * nn * hh * ww;
         float *x = (float *)malloc(4 * len), *y = (float *)malloc(4 * len), scales[16];
         uint8_t *m = (uint8_t *)malloc(len), *mg = (uint8_t *)malloc(len), *dev_m;
         unsigned long long counts[16], *dev_counts;
         for (long i = 0; i < len; i++) x[i] = 1.0f;
         db_drop_key k = {99, 3, 12, 0.9f};
-        db_dropblock_cfg cfg = {block, 0};
+        db_dropblock_cfg cfg = {block, 0, (db_semantics)sem};
         uint64_t dropped = db_dropblock_forward(y, m, scales, x, &k, &cfg, c, nn, hh, ww);
         CK(cudaMalloc(&dev_m, len)); CK(cudaMalloc(&dev_counts, sizeof counts));
-        int bad_launch = db_dropblock_mask_cuda(dev_m, dev_counts, &k, block, c, nn, hh, ww, 0);
+        int bad_launch = db_dropblock_mask_cuda(dev_m, dev_counts, &k, &cfg, c, nn, hh, ww, 0);
         CK(cudaMemcpy(mg, dev_m, len, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(counts, dev_counts, sizeof counts, cudaMemcpyDeviceToHost));
         long differ = 0;
         unsigned long long total = 0;
         for (long i = 0; i < len; i++) differ += m[i] != mg[i];
         for (int j = 0; j < nn; j++) total += counts[j];
+        char name[64];
+        snprintf(name, sizeof name, "dropblock_%s_mask_bit_identical", db_semantics_name((db_semantics)sem));
         snprintf(detail, sizeof detail, "%ld of %ld mask bytes differ; dropped %llu on the GPU, %llu on the CPU",
                  differ, len, total, (unsigned long long)dropped);
-        report(!bad_launch && differ == 0 && total == dropped, "dropblock_mask_bit_identical", detail);
+        report(!bad_launch && differ == 0 && total == dropped, name, detail);
         CK(cudaFree(dev_m)); CK(cudaFree(dev_counts));
         free(x); free(y); free(m); free(mg);
     }
