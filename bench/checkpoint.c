@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "DBCKPT\r\n"
-#define CKPT_VERSION 3u
+#define CKPT_VERSION 4u
 #define CKPT_NAME "checkpoint.dbck"
 #define HIST_FIELDS 10
 
@@ -53,6 +53,16 @@ static void history_row(const db_epoch_result *r, double v[HIST_FIELDS]) {
     v[9] = r->drop_fraction;
 }
 
+db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites) {
+    size_t head = sizeof(db_ckpt_meta) + (size_t)epochs * sizeof(db_epoch_result);
+    head = (head + 15) & ~(size_t)15;
+    db_ckpt_meta *m = calloc(1, head + (size_t)epochs * (size_t)n_sites * sizeof(db_site_stat));
+    if (!m) return NULL;
+    m->n_sites = n_sites;
+    m->sites = (db_site_stat *)((char *)m + head);
+    return m;
+}
+
 db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, const db_ckpt_meta *meta) {
     char path[1100], tmp[1120];
     db_ckpt_path(dir, path, sizeof path);
@@ -61,7 +71,7 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write checkpoint: %s", tmp, strerror(errno));
     writer w = {f, crc32(0L, Z_NULL, 0), 1};
     uint32_t version = CKPT_VERSION;
-    int32_t epoch = meta->epoch, nh = meta->n_history, threads = meta->threads;
+    int32_t epoch = meta->epoch, nh = meta->n_history, threads = meta->threads, ns = meta->n_sites;
     uint64_t sizes[3] = {g->param_arena.size, g->state_arena.size, opt->velocity.size};
     put(&w, CKPT_MAGIC, 8);
     put(&w, &version, 4);
@@ -71,12 +81,14 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     put(&w, &meta->step, 8);
     put(&w, &nh, 4);
     put(&w, &threads, 4);
+    put(&w, &ns, 4);
     put(&w, sizes, sizeof sizes);
     for (int i = 0; i < nh; i++) {
         double v[HIST_FIELDS];
         history_row(&meta->history[i], v);
         put(&w, v, sizeof v);
     }
+    put(&w, meta->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat));
     put(&w, g->param_arena.base, sizes[0] * sizeof(float));
     put(&w, g->state_arena.base, sizes[1] * sizeof(float));
     put(&w, opt->velocity.base, sizes[2] * sizeof(float));
@@ -119,7 +131,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     char magic[8];
     uint32_t version;
     uint64_t fp, seed, sizes[3];
-    int32_t epoch, nh, threads;
+    int32_t epoch, nh, threads, ns;
     int64_t step;
     DB_TRY(get(r, magic, 8, "the magic"));
     if (memcmp(magic, CKPT_MAGIC, 8) != 0)
@@ -133,13 +145,14 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     DB_TRY(get(r, &step, 8, "the header"));
     DB_TRY(get(r, &nh, 4, "the header"));
     DB_TRY(get(r, &threads, 4, "the header"));
+    DB_TRY(get(r, &ns, 4, "the header"));
     DB_TRY(get(r, sizes, sizeof sizes, "the header"));
-    if (nh < 0 || nh > 1000000 || epoch < 0)
+    if (nh < 0 || nh > 1000000 || epoch < 0 || ns < 0 || ns > 100000)
         return db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
     if (sizes[0] != g->param_arena.size || sizes[1] != g->state_arena.size || sizes[2] != opt->velocity.size)
         return db_fail(DB_ERR_FORMAT, "%s: checkpoint holds a different network (%llu parameters, this one has %zu)",
                        r->path, (unsigned long long)sizes[0], g->param_arena.size);
-    db_ckpt_meta *m = calloc(1, sizeof *m + (size_t)nh * sizeof(db_epoch_result));
+    db_ckpt_meta *m = db_ckpt_meta_alloc(nh, ns);
     if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
     m->fingerprint = fp; m->seed = seed; m->epoch = epoch; m->step = step; m->n_history = nh;
     m->threads = threads;
@@ -149,6 +162,8 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
         if (s != DB_OK) { free(m); return s; }
         m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
     }
+    db_status s = get(r, m->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat), "the site history");
+    if (s != DB_OK) { free(m); return s; }
     *out = m;
     return DB_OK;
 }

@@ -1,6 +1,6 @@
 /* Checkpoints: everything a run needs to continue bit-for-bit — parameters, batch-norm running
  * statistics, optimizer velocity, the epoch and step reached (with the seed, that is the whole
- * state of the counter-based RNG) and the per-epoch history — written atomically (temporary
+ * state of the counter-based RNG) and the per-epoch history, per regularizer site too — written atomically (temporary
  * file, fsync, rename, fsync of the folder) and guarded by a CRC-32. */
 #ifndef DB_BENCH_CHECKPOINT_H
 #define DB_BENCH_CHECKPOINT_H
@@ -18,8 +18,13 @@ typedef struct {
     int64_t step;              /* optimizer steps taken */
     int threads;               /* bit-identical continuation needs the same thread count */
     int n_history;
+    int n_sites;               /* regularizer ops: each epoch's per-site record has this many */
+    db_site_stat *sites;       /* n_history x n_sites, in the same allocation as the struct */
     db_epoch_result history[]; /* flexible: n_history entries */
 } db_ckpt_meta;
+
+/* One allocation for a meta with room for `epochs` history entries and their site records. */
+db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites);
 
 /* Make the folder if needed and check that a file can be written there. */
 db_status db_ckpt_prepare_dir(const char *dir);

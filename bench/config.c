@@ -60,6 +60,7 @@ static const key_def keys[] = {
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)"},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch"},
     {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file"},
+    {"site_metrics", K_STR, F(site_metrics), 0, 0, 0, "write each regularizer site's realised and expected drop fraction per epoch to this CSV"},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 

@@ -48,6 +48,7 @@ typedef struct {
     int threads;
     char checkpoint_dir[512];
     char metrics[512];            /* CSV of per-epoch results ("" for none) */
+    char site_metrics[512];       /* CSV of per-epoch, per-regularizer-site drop fractions */
 } db_config;
 
 void db_config_defaults(db_config *c);

@@ -67,21 +67,52 @@ static void evaluate(db_graph *g, const db_dataset *d, const db_norm *norm, int 
     *loss = sum / d->n; *top1 = (double)c1 / d->n; *top5 = (double)c5 / d->n;
 }
 
+/* A results file is rewritten whole after every epoch: to path.tmp, then renamed over path, so
+ * a reader (or a crash) sees the previous complete file or the new one. */
+static FILE *csv_open(const char *path, char *tmp, size_t size) {
+    snprintf(tmp, size, "%s.tmp", path);
+    return fopen(tmp, "w");
+}
+
+static db_status csv_close(FILE *f, const char *path, const char *tmp) {
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        int err = bad ? EIO : errno;
+        unlink(tmp);
+        return db_fail(DB_ERR_IO, "%s: cannot write results: %s", path, strerror(err));
+    }
+    return DB_OK;
+}
+
 static db_status write_metrics(const char *path, const db_epoch_result *h, int n) {
     char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = csv_open(path, tmp, sizeof tmp);
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
     fprintf(f, "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,seconds,images_per_s,drop_fraction\n");
     for (int i = 0; i < n; i++)
         fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.6f\n", h[i].epoch, h[i].lr, h[i].train_loss,
                 h[i].train_top1, h[i].test_loss, h[i].test_top1, h[i].test_top5, h[i].seconds, h[i].images_per_s,
                 h[i].drop_fraction);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", path, strerror(errno));
-    }
-    return DB_OK;
+    return csv_close(f, path, tmp);
+}
+
+/* Every epoch's record of every regularizer site, one row each. */
+static db_status write_site_metrics(const char *path, const db_graph *g, const db_ckpt_meta *m) {
+    static const char *where[] = {"conv", "shortcut"};
+    char tmp[600];
+    FILE *f = csv_open(path, tmp, sizeof tmp);
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write site metrics: %s", tmp, strerror(errno));
+    fprintf(f, "epoch,site,name,group,where,channels,height,width,keep_prob,drop_fraction,expected_fraction\n");
+    for (int e = 0; e < m->n_history; e++)
+        for (int i = 0; i < m->n_sites; i++) {
+            float keep = 0;
+            const db_site *st = db_graph_reg_site(g, i, &keep);
+            const db_site_stat *v = &m->sites[(size_t)e * m->n_sites + i];
+            fprintf(f, "%d,%d,%s,%d,%s,%d,%d,%d,%.6g,%.6f,%.6f\n", m->history[e].epoch, (int)(st - g->sites),
+                    st->name, st->group, where[st->kind == DB_SITE_SHORTCUT], st->c, st->h, st->w, keep,
+                    v->drop_fraction, v->expected_fraction);
+        }
+    return csv_close(f, path, tmp);
 }
 
 /* Fail before training, not after the first epoch, when a results file cannot be written. */
@@ -131,18 +162,20 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     int maxn = train->n > test->n ? train->n : test->n;
     r->order = malloc(sizeof(int) * maxn);
     r->labels = malloc(sizeof(int) * cfg->batch);
-    r->meta = calloc(1, sizeof *r->meta + sizeof(db_epoch_result) * cfg->epochs);
+    r->meta = db_ckpt_meta_alloc(cfg->epochs, db_graph_n_reg(&r->g));
     if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
     r->meta->fingerprint = db_config_fingerprint(cfg);
     r->meta->seed = cfg->seed;
     r->meta->threads = cfg->threads;
     if (cfg->metrics[0]) DB_TRY(probe_writable(cfg->metrics));
+    if (cfg->site_metrics[0]) DB_TRY(probe_writable(cfg->site_metrics));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
     DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
     db_ckpt_meta *m = NULL;
     DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
-    if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs) {
+    if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs ||
+        m->n_sites != r->meta->n_sites) {
         free(m);
         return db_fail(DB_ERR_ARG, "%s: the checkpoint belongs to a run with another configuration; "
                        "resume with the same settings or use another --checkpoint-dir", cfg->checkpoint_dir);
@@ -155,6 +188,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     }
     r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
     memcpy(r->meta->history, m->history, sizeof(db_epoch_result) * m->n_history);
+    memcpy(r->meta->sites, m->sites, sizeof(db_site_stat) * (size_t)m->n_history * (size_t)m->n_sites);
     free(m);
     return DB_OK;
 }
@@ -234,7 +268,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
                                .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
                                .images_per_s = (double)steps * B / secs,
-                               .drop_fraction = db_graph_take_drop_fraction(g)};
+                               .drop_fraction = db_graph_take_drop_fraction(
+                                   g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites)};
         evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
         if (!isfinite(res.test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",
@@ -244,6 +279,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         ran++;
         if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
         if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->meta->history, r->meta->n_history));
+        if (cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) hooks->on_epoch(&res, hooks->user);
     }
     summarise(r, resumed_from, out);

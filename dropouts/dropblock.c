@@ -8,6 +8,8 @@
 
 static int clip(int k, int m) { return k < m ? k : m; }
 
+enum { DB_EXPECT_MAXK = 64 }; /* blocks up to this size take the fast path of the expectation */
+
 double db_dropblock_gamma(float keep_prob, int block, int h, int w) {
     int kh = clip(block, h), kw = clip(block, w);
     return (1.0 - keep_prob) * h * w / ((double)kh * kw) / ((double)(h - kh + 1) * (w - kw + 1));
@@ -63,9 +65,20 @@ double db_dropblock_expected_fraction(const db_dropblock_cfg *b, float keep_prob
         double positions = (double)(r.yhi - r.ylo + 1) * (r.xhi - r.xlo + 1);
         return (1.0 - pow(1.0 - g, positions)) * r.kh * r.kw / ((double)h * w);
     }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            s += 1.0 - pow(1.0 - g, covering(y, r.kh, r.ah, r.ylo, r.yhi) * covering(x, r.kw, r.aw, r.xlo, r.xhi));
+    /* n(y, x) = rows(y) * cols(x) and both take at most k + 1 values: sum over value pairs
+     * (training calls this for every site and step) */
+    double ny[DB_EXPECT_MAXK + 1] = {0}, nx[DB_EXPECT_MAXK + 1] = {0};
+    if (r.kh > DB_EXPECT_MAXK || r.kw > DB_EXPECT_MAXK) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                s += 1.0 - pow(1.0 - g, covering(y, r.kh, r.ah, r.ylo, r.yhi) * covering(x, r.kw, r.aw, r.xlo, r.xhi));
+        return s / ((double)h * w);
+    }
+    for (int y = 0; y < h; y++) ny[covering(y, r.kh, r.ah, r.ylo, r.yhi)] += 1.0;
+    for (int x = 0; x < w; x++) nx[covering(x, r.kw, r.aw, r.xlo, r.xhi)] += 1.0;
+    for (int a = 1; a <= r.kh; a++)
+        for (int b2 = 1; ny[a] > 0 && b2 <= r.kw; b2++)
+            if (nx[b2] > 0) s += ny[a] * nx[b2] * (1.0 - pow(1.0 - g, (double)a * b2));
     return s / ((double)h * w);
 }
 

@@ -203,13 +203,38 @@ int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const
     return y;
 }
 
-double db_graph_take_drop_fraction(db_graph *g) {
-    double d = 0, u = 0;
+int db_graph_n_reg(const db_graph *g) {
+    int r = 0;
+    for (int i = 0; i < g->n_ops; i++) r += g->ops[i].kind == DB_OP_REG;
+    return r;
+}
+
+static const db_op *reg_op(const db_graph *g, int r) {
     for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i].kind == DB_OP_REG) {
-            d += g->ops[i].dropped; u += g->ops[i].units;
-            g->ops[i].dropped = g->ops[i].units = 0;
+        if (g->ops[i].kind == DB_OP_REG && r-- == 0) return &g->ops[i];
+    return NULL;
+}
+
+const db_site *db_graph_reg_site(const db_graph *g, int r, float *keep_prob) {
+    const db_op *op = reg_op(g, r);
+    if (!op) return NULL;
+    if (keep_prob) *keep_prob = op->u.reg.keep;
+    return &g->sites[op->u.reg.site];
+}
+
+double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites) {
+    double d = 0, u = 0;
+    for (int i = 0, r = 0; i < g->n_ops; i++) {
+        db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_REG) continue;
+        if (sites) {
+            sites[r].drop_fraction = op->units > 0 ? op->dropped / op->units : 0.0;
+            sites[r].expected_fraction = op->units > 0 ? op->expected / op->units : 0.0;
         }
+        r++;
+        d += op->dropped; u += op->units;
+        op->dropped = op->units = op->expected = 0;
+    }
     return u > 0 ? d / u : -1.0;
 }
 

@@ -66,6 +66,7 @@ typedef struct {
     unsigned char *mask; /* DropBlock: the forward's mask for the backward */
     float *scales;       /* DropBlock: per-sample scales */
     double dropped, units; /* regularizer: realised drops since the last reset */
+    double expected;       /* regularizer: the expected drops of the same steps */
 } db_op;
 
 /* Where a regularizer may act: after a BN(+ReLU) of a residual branch, or on a shortcut. */
@@ -128,9 +129,17 @@ void db_graph_forward(db_graph *g);
 /* Needs the output gradient in db_graph_output(g)->grad. */
 void db_graph_backward(db_graph *g);
 size_t db_graph_param_count(const db_graph *g);
+/* One regularizer op's record over the training steps since the last take: the realised
+ * dropped fraction and the exact expectation of the same steps (keep_prob as scheduled). */
+typedef struct { double drop_fraction, expected_fraction; } db_site_stat;
+
+/* The number of regularizer ops, and the r-th one's site (r in op order) and target keep_prob. */
+int db_graph_n_reg(const db_graph *g);
+const db_site *db_graph_reg_site(const db_graph *g, int r, float *keep_prob);
 /* The realised dropped fraction over all regularizer sites since the last call (-1 when the
- * graph has none), and the counters reset. */
-double db_graph_take_drop_fraction(db_graph *g);
+ * graph has none); sites (db_graph_n_reg entries, or NULL) gets each op's record; the counters
+ * reset. */
+double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites);
 /* 1 when every parameter and running statistic is finite. A ReLU maps NaN to 0, so a network
  * whose weights overflowed can still produce a finite loss; this is the check that catches it. */
 int db_graph_finite(const db_graph *g);

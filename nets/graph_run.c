@@ -27,18 +27,21 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
     if (!g->training) { memcpy(y->data, x->data, len * sizeof(float)); return; }
     db_drop_key k = reg_key(g, op);
     uint64_t dropped = 0;
+    double expected = 1.0 - k.keep_prob;
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT: dropped = db_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
     case DB_REG_SPATIAL: dropped = db_spatial_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
     case DB_REG_DROPBLOCK: {
         db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
         dropped = db_dropblock_forward(y->data, op->mask, op->scales, x->data, &k, &b, y->c, n, y->h, y->w);
+        expected = db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w);
         break;
     }
-    case DB_REG_NONE: memcpy(y->data, x->data, len * sizeof(float)); break;
+    case DB_REG_NONE: memcpy(y->data, x->data, len * sizeof(float)); expected = 0.0; break;
     }
     op->dropped += (double)dropped;
     op->units += (double)len;
+    op->expected += expected * (double)len;
 }
 
 static void reg_backward(db_graph *g, db_op *op, db_tensor *x, const db_tensor *y, int n, int acc) {

@@ -316,8 +316,12 @@ t_kernel_dropblock_semantics() {
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
-        --test-limit 256 --epochs 1 --batch 64 --metrics "$T/reg.csv" && expect_rc 0 && expect_out "dropped" || return
+        --test-limit 256 --epochs 1 --batch 64 --metrics "$T/reg.csv" --site-metrics "$T/sites.csv" &&
+        expect_rc 0 && expect_out "dropped" || return
     awk -F, 'NR == 2 { exit !($10 > 0.01 && $10 < 0.2) }' "$T/reg.csv" || { echo "drop_fraction column: $(snippet "$T/reg.csv")"; return 1; }
+    # 18 sites (groups 2 and 3: 3 blocks x conv1, conv2, shortcut), each realised near its expectation
+    awk -F, 'NR > 1 { n++; d = $10 - $11; if (d < 0) d = -d; if (d > 0.01 || $11 <= 0) bad++ }
+             END { exit !(n == 18 && !bad) }' "$T/sites.csv" || { echo "site metrics: $(snippet "$T/sites.csv")"; return 1; }
 }
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return

@@ -111,11 +111,32 @@ static void test_regularizer_placement_and_eval(void) {
     int same = 1;
     for (int i = 0; i < 40; i++) same &= db_graph_output(&a)->data[i] == db_graph_output(&b)->data[i];
     CHECK(same, "a regularized network in inference mode differs from the plain one");
-    CHECK(db_graph_take_drop_fraction(&a) == 0.0 || db_graph_take_drop_fraction(&a) < 0, "inference counted drops");
+    CHECK(db_graph_take_drop_fraction(&a, NULL) == 0.0 || db_graph_take_drop_fraction(&a, NULL) < 0,
+          "inference counted drops");
     a.training = 1;
     db_graph_forward(&a);
-    double f = db_graph_take_drop_fraction(&a);
+    double f = db_graph_take_drop_fraction(&a, NULL);
     CHECK(f > 0.2 && f < 0.6, "training at keep_prob 0.5: realised %.3f", f);
+    /* per site: realised against the exact expectation of the same steps, over 30 steps */
+    int nreg = db_graph_n_reg(&a);
+    db_site_stat st[32];
+    CHECK(nreg == 27, "%d regularizer ops, want 27", nreg);
+    for (int step = 0; step < 30; step++) {
+        a.step = step;
+        db_graph_forward(&a);
+    }
+    db_graph_take_drop_fraction(&a, st);
+    int off = 0;
+    for (int r = 0; r < nreg && r < 32; r++) {
+        float keep;
+        const db_site *site = db_graph_reg_site(&a, r, &keep);
+        db_dropblock_cfg bc = {3, 0, DB_SEM_PAPER};
+        double want = db_dropblock_expected_fraction(&bc, keep, site->h, site->w);
+        /* 4 samples x c channels x 30 steps: a few thousand planes; 6 sd is about 0.04 */
+        off += fabs(st[r].expected_fraction - want) > 1e-9 || fabs(st[r].drop_fraction - want) > 0.05;
+    }
+    CHECK(off == 0, "%d sites' realised or expected fractions are off", off);
+    CHECK(db_graph_take_drop_fraction(&a, st) < 0 || st[0].drop_fraction == 0.0, "the take did not reset");
     db_graph_free(&a);
     db_graph_free(&b);
 }
