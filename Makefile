@@ -1,6 +1,7 @@
 # dropbench: one build. CPU always; CUDA objects when nvcc and cuDNN are found.
 # `make` builds libdropbench.a and ./dropbench; `make check` runs the tests;
-# `make reproduce` runs the default study; `make bench` the throughput benchmark.
+# `make reproduce` runs the default study; `make bench` the throughput benchmark,
+# `make bench-kernel` the DropBlock kernel against a copy and the max-pool formulation.
 
 CC      ?= gcc
 NATIVE  ?= 1
@@ -45,7 +46,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench deps clean build-note gpu-check
+.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check
 all: build-note dropbench
 
 build-note:
@@ -96,18 +97,23 @@ bench:
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
+bench-kernel:
+	@scripts/deps --peer
+	@$(MAKE) --no-print-directory all
+	@scripts/bench_kernel
+
 # For a GPU machine with nvcc and no other development packages: builds only the CUDA code and
 # its checks against the CPU reference (no OpenBLAS, SQLite or zlib needed) and runs them.
 GPU_ARCH ?= $(CUDA_ARCH)
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu core/cuda_info.cu nets/sgd_cuda.cu dropouts/dropout_cuda.cu \
-                 dropouts/dropblock_cuda.cu
-GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c core/status.c core/rand_bulk.c
+                 dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu
+GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c
 build/gpu/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -I. -c $< -o $@
 
 build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
-                  dropouts/dropblock.h dropouts/dropouts_cuda.h
+                  dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(NVCC) -std=c++17 -O3 -I. -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \

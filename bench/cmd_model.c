@@ -55,7 +55,7 @@ int db_cmd_model(int argc, char **argv) {
     for (int i = 0; i < g.n_sites; i++) {
         const db_site *st = &g.sites[i];
         printf("  group %d block %d  %-8s %-20s %4dx%dx%d\n", st->group, st->block,
-               st->kind == DB_SITE_CONV ? "conv" : "shortcut", st->name, st->c, st->h, st->w);
+               st->kind == DB_SITE_SHORTCUT ? "shortcut" : "conv", st->name, st->c, st->h, st->w);
     }
     db_graph_free(&g);
     return DB_EXIT_OK;

@@ -46,8 +46,9 @@ static const key_def keys[] = {
     {"nesterov", K_BOOL, F(nesterov), 0, 1, 1, "Nesterov momentum"},
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay"},
     {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases"},
+    {"cutout", K_INT, F(cutout), 0, 4096, 1, "Cutout: zero one square of this side per training image (0: off)"},
     {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon"},
-    {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout or dropblock, at the model's sites"},
+    {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout, dropblock (at the model's sites) or droppath (whole residual branches, rate growing with depth)"},
     {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability"},
     {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size"},
     {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)"},
@@ -181,14 +182,15 @@ static db_status parse_groups(const db_config *c, unsigned *mask) {
 }
 
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
-    static const char *names[] = {"none", "dropout", "spatial_dropout", "dropblock"};
-    static const db_reg_kind kinds[] = {DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
+    static const char *names[] = {"none", "dropout", "spatial_dropout", "dropblock", "droppath"};
+    static const db_reg_kind kinds[] = {DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH};
     memset(plan, 0, sizeof *plan);
     int known = 0;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (!strcmp(c->regularizer, names[i])) { plan->kind = kinds[i]; known = 1; }
     if (!known)
-        return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout or dropblock", c->regularizer);
+        return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout, dropblock or droppath",
+                       c->regularizer);
     if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed"))
         return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear or fixed", c->keep_prob_schedule);
     DB_TRY(parse_groups(c, &plan->groups));

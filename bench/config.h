@@ -33,8 +33,9 @@ typedef struct {
     float weight_decay;
     int decay_bn_bias;
     float label_smoothing;
+    int cutout;                   /* Cutout's square side in pixels (0: off) */
     /* regularizer at the model's sites */
-    char regularizer[24];         /* none, dropout, spatial_dropout, dropblock */
+    char regularizer[24];         /* none, dropout, spatial_dropout, dropblock, droppath */
     float keep_prob;
     int block_size;
     char reg_groups[32];          /* comma-separated groups, counted from 1 */

@@ -13,6 +13,7 @@
 #include "bench/checkpoint.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
+#include "dropouts/droppath.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 
@@ -241,6 +242,9 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         for (int s = 0; s < steps; s++) {
             db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
                           db_graph_input(g), r->labels);
+            if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
+                db_cutout(db_graph_input(g), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
+                          train->c, B, train->h, train->w);
             g->step = (long)r->meta->step; /* keys this step's masks and keep_prob */
             db_graph_forward(g);
             const db_tensor *o = db_graph_output(g);

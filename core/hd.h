@@ -7,4 +7,15 @@
 #else
 #define DB_HD static inline
 #endif
+
+/* a * b rounded on its own: nvcc would otherwise fuse it with a following add into an FMA that
+ * the CPU code (C11, no contraction) does not make, and the devices would differ in the last
+ * bit wherever a body accumulates. */
+DB_HD float db_mul_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+    return __fmul_rn(a, b);
+#else
+    return a * b;
+#endif
+}
 #endif

@@ -78,7 +78,7 @@ DB_HD int db_dropblock_dropped(const db_drop_key *k, const db_dropblock_rules *r
 
 /* One unit of the forward (x = input) or backward (x = output gradient): x * s where the mask
  * byte m kept it, +0 where it dropped it. */
-DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_masked(x * s, (uint32_t)m - 1u); }
+DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_masked(db_mul_rn(x, s), (uint32_t)m - 1u); }
 
 /* The paper's gamma for an h x w map (eq. 1 with the block clipped per axis) */
 double db_dropblock_gamma(float keep_prob, int block, int h, int w);

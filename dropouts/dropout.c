@@ -20,13 +20,13 @@ static int apply_words(float *restrict y, const float *restrict x, const uint32_
     if (accum)
         for (int s = 0; s < len; s++) {
             int kept = (words[s] >> 8) < keep;
-            y[s] += db_masked(x[s] * scale, 0u - (uint32_t)kept);
+            y[s] += db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept);
             dropped += !kept;
         }
     else
         for (int s = 0; s < len; s++) {
             int kept = (words[s] >> 8) < keep;
-            y[s] = db_masked(x[s] * scale, 0u - (uint32_t)kept);
+            y[s] = db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept);
             dropped += !kept;
         }
     return dropped;
@@ -71,33 +71,32 @@ void db_dropout_backward(float *din, const float *dout, const db_drop_key *k, in
     }
 }
 
-uint64_t db_spatial_dropout_forward(float *out, const float *in, const db_drop_key *k, int c, int n, int h,
-                                    int w) {
-    const int hw = h * w;
+void db_scale_plane(float *restrict y, const float *restrict x, uint32_t keep_bits, float scale, int hw, int accum) {
+    if (accum)
+        for (int s = 0; s < hw; s++) y[s] += db_masked(db_mul_rn(x[s], scale), keep_bits);
+    else
+        for (int s = 0; s < hw; s++) y[s] = db_masked(db_mul_rn(x[s], scale), keep_bits);
+}
+
+/* SpatialDropout: one decision per (sample, channel) plane; forward and backward alike */
+static uint64_t spatial(float *y, const float *x, const db_drop_key *k, int c, int n, int hw, int accum) {
     const float scale = 1.0f / k->keep_prob;
     uint64_t dropped = 0;
     #pragma omp parallel for reduction(+ : dropped) schedule(static)
     for (long p = 0; p < (long)c * n; p++) {
-        int ch = (int)(p / n), j = (int)(p % n);
-        float f = db_drop_keep(k, (uint64_t)j * c + ch) ? scale : 0.0f;
-        const float *x = in + (size_t)p * hw;
-        float *y = out + (size_t)p * hw;
-        for (int s = 0; s < hw; s++) y[s] = x[s] * f;
-        dropped += f == 0.0f ? (uint64_t)hw : 0;
+        int ch = (int)(p / n), j = (int)(p % n), kept = db_drop_keep(k, (uint64_t)j * c + ch);
+        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, 0u - (uint32_t)kept, scale, hw, accum);
+        dropped += kept ? 0 : (uint64_t)hw;
     }
     return dropped;
 }
 
+uint64_t db_spatial_dropout_forward(float *out, const float *in, const db_drop_key *k, int c, int n, int h,
+                                    int w) {
+    return spatial(out, in, k, c, n, h * w, 0);
+}
+
 void db_spatial_dropout_backward(float *din, const float *dout, const db_drop_key *k, int c, int n, int h,
                                  int w, int accum) {
-    const int hw = h * w;
-    const float scale = 1.0f / k->keep_prob;
-    #pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)c * n; p++) {
-        int ch = (int)(p / n), j = (int)(p % n);
-        float f = db_drop_keep(k, (uint64_t)j * c + ch) ? scale : 0.0f;
-        const float *g = dout + (size_t)p * hw;
-        float *d = din + (size_t)p * hw;
-        for (int s = 0; s < hw; s++) d[s] = (accum ? d[s] : 0.0f) + g[s] * f;
-    }
+    spatial(din, dout, k, c, n, h * w, accum);
 }

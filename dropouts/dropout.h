@@ -44,6 +44,9 @@ DB_HD int db_drop_keep(const db_drop_key *k, uint64_t u) {
     return db_u01(r.v[u & 3]) < k->keep_prob;
 }
 
+/* y (+)= x * scale where keep_bits is all ones, +0 where it is zero, over hw floats (CPU) */
+void db_scale_plane(float *y, const float *x, uint32_t keep_bits, float scale, int hw, int accum);
+
 /* The key checks shared by every regularizer entry point. */
 db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w);
 

@@ -13,11 +13,9 @@ static int apply(float *y, const float *x, const db_drop_key *k, int c, int n, i
     int dropped = 0;
     #pragma omp parallel for reduction(+ : dropped) schedule(static)
     for (long p = 0; p < (long)c * n; p++) {
-        float f = db_drop_keep(k, (uint64_t)(p % n)) ? scale : 0.0f;
-        dropped += p < n && f == 0.0f; /* count each sample once, on its first channel */
-        const float *a = x + (size_t)p * hw;
-        float *b = y + (size_t)p * hw;
-        for (int i = 0; i < hw; i++) b[i] = (accum ? b[i] : 0.0f) + a[i] * f;
+        int kept = db_droppath_keep(k, (int)(p % n));
+        dropped += p < n && !kept; /* count each sample once, on its first channel */
+        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, 0u - (uint32_t)kept, scale, hw, accum);
     }
     return dropped;
 }
@@ -35,9 +33,8 @@ void db_cutout(float *x, const int *ids, int size, uint64_t seed, uint32_t step,
     if (size < 1) return;
     #pragma omp parallel for schedule(static)
     for (int j = 0; j < n; j++) {
-        db_u32x4 r = db_rand4(seed, DB_STREAM_CUTOUT, step, (uint64_t)ids[j]);
-        int cy = (int)(((uint64_t)r.v[0] * (uint64_t)h) >> 32), cx = (int)(((uint64_t)r.v[1] * (uint64_t)w) >> 32);
-        int y0 = cy - size / 2, x0 = cx - size / 2;
+        int y0, x0;
+        db_cutout_corner(seed, step, ids[j], size, h, w, &y0, &x0);
         for (int ch = 0; ch < c; ch++) {
             float *plane = x + ((size_t)ch * n + j) * h * w;
             for (int y = y0 < 0 ? 0 : y0; y < y0 + size && y < h; y++)

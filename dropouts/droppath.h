@@ -14,6 +14,17 @@
 extern "C" {
 #endif
 
+/* 1 when sample j keeps its branch (the per-unit body of both devices) */
+DB_HD int db_droppath_keep(const db_drop_key *k, int j) { return db_drop_keep(k, (uint64_t)j); }
+
+/* Cutout's square for data-set sample `id` at `step`: its top-left corner (may lie outside the
+ * image; the square is clipped there). Centred uniformly over the image. */
+DB_HD void db_cutout_corner(uint64_t seed, uint32_t step, int id, int size, int h, int w, int *y0, int *x0) {
+    db_u32x4 r = db_rand4(seed, DB_STREAM_CUTOUT, step, (uint64_t)id);
+    *y0 = (int)(((uint64_t)r.v[0] * (uint64_t)h) >> 32) - size / 2;
+    *x0 = (int)(((uint64_t)r.v[1] * (uint64_t)w) >> 32) - size / 2;
+}
+
 /* The drop rate of block `index` (0-based) of `blocks` under a final rate p. */
 float db_droppath_rate(float p, int index, int blocks);
 /* CNHW (c, n, h, w); returns the number of samples dropped. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/philox.h"
+#include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 
 #define GROW(arr, count)                                                            \
@@ -187,8 +188,9 @@ int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const
     s->group = group; s->block = block; s->kind = kind; s->tensor = x;
     s->c = g->tensors[x].c; s->h = g->tensors[x].h; s->w = g->tensors[x].w;
     const db_reg_plan *r = &g->reg;
+    int droppath = r->kind == DB_REG_DROPPATH; /* whole branches: only at their outputs */
     if (r->kind == DB_REG_NONE || group < 1 || group > 31 || !(r->groups & (1u << group)) ||
-        (kind == DB_SITE_SHORTCUT && !r->on_skip))
+        (kind == DB_SITE_SHORTCUT && !r->on_skip) || (droppath && kind != DB_SITE_CONV_OUT))
         return x;
     int y = same_shape_op(g, DB_OP_REG, x);
     if (y < 0) return -1;
@@ -281,9 +283,20 @@ static void layout(db_graph *g) {
     }
 }
 
+/* DropPath's rate grows linearly with depth: the i-th of its L branches drops at p*i/(L-1),
+ * which needs L, known once the network is built. */
+static void droppath_rates(db_graph *g) {
+    int L = 0, i = 0;
+    for (int o = 0; o < g->n_ops; o++) L += g->ops[o].kind == DB_OP_REG && g->ops[o].u.reg.kind == DB_REG_DROPPATH;
+    for (int o = 0; o < g->n_ops; o++)
+        if (g->ops[o].kind == DB_OP_REG && g->ops[o].u.reg.kind == DB_REG_DROPPATH)
+            g->ops[o].u.reg.keep = 1.0f - db_droppath_rate(1.0f - g->reg.keep_prob, i++, L);
+}
+
 db_status db_graph_finalize(db_graph *g) {
     if (g->status != DB_OK) return g->status;
     if (g->n_ops == 0) return db_fail(DB_ERR_INTERNAL, "graph: no ops");
+    droppath_rates(g);
     /* Reverse order is backward order: the first op there to write a gradient overwrites it. */
     char *written = calloc(g->n_tensors, 1);
     if (!written) return db_fail(DB_ERR_NOMEM, "graph: out of memory");

@@ -17,7 +17,7 @@ typedef enum {
 } db_op_kind;
 
 /* A regularizer placed at sites: which kind, where, how strong. */
-typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK } db_reg_kind;
+typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH } db_reg_kind;
 
 typedef struct {
     db_reg_kind kind;
@@ -69,8 +69,9 @@ typedef struct {
     double expected;       /* regularizer: the expected drops of the same steps */
 } db_op;
 
-/* Where a regularizer may act: after a BN(+ReLU) of a residual branch, or on a shortcut. */
-typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT } db_site_kind;
+/* Where a regularizer may act: after a BN(+ReLU) of a residual branch (the branch's last one,
+ * whose output goes to the addition, is CONV_OUT: where DropPath acts), or on a shortcut. */
+typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT, DB_SITE_CONV_OUT } db_site_kind;
 
 typedef struct {
     char name[40];     /* e.g. "g2.b0.conv1" */

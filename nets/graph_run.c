@@ -6,6 +6,7 @@
 
 #include "dropouts/dropblock.h"
 #include "dropouts/dropout.h"
+#include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
@@ -37,6 +38,9 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
         expected = db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w);
         break;
     }
+    case DB_REG_DROPPATH:
+        dropped = (uint64_t)db_droppath_forward(y->data, x->data, &k, y->c, n, y->h, y->w) * (len / (size_t)n);
+        break;
     case DB_REG_NONE: memcpy(y->data, x->data, len * sizeof(float)); expected = 0.0; break;
     }
     op->dropped += (double)dropped;
@@ -52,6 +56,7 @@ static void reg_backward(db_graph *g, db_op *op, db_tensor *x, const db_tensor *
     case DB_REG_DROPBLOCK:
         db_dropblock_backward(x->grad, y->grad, op->mask, op->scales, y->c, n, y->h, y->w, acc);
         break;
+    case DB_REG_DROPPATH: db_droppath_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;
     case DB_REG_NONE: db_pass_backward(x->grad, y->grad, (size_t)y->c * n * plane(y), acc); break;
     }
 }

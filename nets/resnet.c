@@ -78,7 +78,7 @@ static int shortcut(builder *b, int x, int cin, int cout, int stride, char kind)
 static int basic_block(builder *b, int x, int cin, int cout, int stride, char sc_kind) {
     int h = conv_bn(b, x, cout, 3, stride, "conv1", 0, 1);
     h = site(b, h, DB_SITE_CONV, "conv1");
-    h = site(b, conv_bn(b, h, cout, 3, 1, "conv2", 1, 0), DB_SITE_CONV, "conv2");
+    h = site(b, conv_bn(b, h, cout, 3, 1, "conv2", 1, 0), DB_SITE_CONV_OUT, "conv2");
     int s = shortcut(b, x, cin, cout, stride, sc_kind);
     return db_g_relu(b->g, db_g_add(b->g, h, s));
 }
@@ -86,7 +86,7 @@ static int basic_block(builder *b, int x, int cin, int cout, int stride, char sc
 static int bottleneck(builder *b, int x, int cin, int mid, int stride) {
     int h = site(b, conv_bn(b, x, mid, 1, 1, "conv1", 0, 1), DB_SITE_CONV, "conv1");
     h = site(b, conv_bn(b, h, mid, 3, stride, "conv2", 0, 1), DB_SITE_CONV, "conv2");
-    h = site(b, conv_bn(b, h, 4 * mid, 1, 1, "conv3", 1, 0), DB_SITE_CONV, "conv3");
+    h = site(b, conv_bn(b, h, 4 * mid, 1, 1, "conv3", 1, 0), DB_SITE_CONV_OUT, "conv3");
     int s = shortcut(b, x, cin, 4 * mid, stride, 'B');
     return db_g_relu(b->g, db_g_add(b->g, h, s));
 }

@@ -74,11 +74,47 @@ static void check_model_grads(const char *arch, int c, int hw, int width, char s
 
 /* Regularizers at every site of every group: the gradients through their masks. */
 static void test_resnet_regularized_gradients(void) {
-    db_reg_kind kinds[3] = {DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK};
-    for (int i = 0; i < 3; i++) {
+    db_reg_kind kinds[4] = {DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH};
+    for (int i = 0; i < 4; i++) {
         db_reg_plan r = {kinds[i], 0.7f, 3, 0xE, 1, 1, 1, 0, i == 2, DB_SEM_PAPER};
         check_model_grads_reg("resnet8", 2, 8, 4, 'A', 4, 6, 0, &r);
     }
+}
+
+/* DropPath: only at the branches' outputs, the rate growing linearly from 0 at the first block
+ * to p at the last; whole samples dropped; identity at inference. */
+static void test_droppath_in_network(void) {
+    db_model_config mc;
+    db_model_defaults(&mc, "resnet20");
+    mc.in_c = 1; mc.in_h = mc.in_w = 8;
+    mc.reg = (db_reg_plan){DB_REG_DROPPATH, 0.6f, 0, 0xE, 1, 0, 0, 0, 0, DB_SEM_PAPER};
+    db_graph g;
+    CHECK_OK(db_model_build(&g, &mc, 64));
+    int nreg = db_graph_n_reg(&g), bad = 0;
+    for (int r = 0; r < nreg; r++) {
+        float keep;
+        const db_site *st = db_graph_reg_site(&g, r, &keep);
+        bad += st->kind != DB_SITE_CONV_OUT || fabsf(keep - (1.0f - 0.4f * (float)r / (float)(nreg - 1))) > 1e-6f;
+    }
+    CHECK(nreg == 9 && bad == 0, "%d DropPath ops (want 9, one per block), %d misplaced or at the wrong rate", nreg, bad);
+    db_graph_init_params(&g, 3);
+    tc_fill(db_graph_input(&g), 64 * 64, 4, -1, 1);
+    g.training = 1;
+    for (int step = 0; step < 20; step++) {
+        g.step = step;
+        db_graph_forward(&g);
+    }
+    db_site_stat st[9];
+    db_graph_take_drop_fraction(&g, st);
+    bad = 0;
+    for (int r = 0; r < 9; r++) { /* 20 steps x 64 samples per block: sd at most 0.014 */
+        double rate = 0.4 * r / 8;
+        bad += fabs(st[r].drop_fraction - rate) > 0.06 || fabs(st[r].expected_fraction - rate) > 1e-6;
+        if (r == 0) bad += st[r].drop_fraction != 0.0;
+    }
+    CHECK(bad == 0, "%d blocks' realised DropPath rates are off (first %.4f, last %.4f)", bad, st[0].drop_fraction,
+          st[8].drop_fraction);
+    db_graph_free(&g);
 }
 
 /* Sites chosen by group and skip; inference is the identity (the same outputs as no regularizer). */
@@ -369,6 +405,7 @@ const db_test db_tests_net[] = {
     {"resnet_cifar_gradients", test_resnet_cifar_gradients},
     {"resnet_regularized_gradients", test_resnet_regularized_gradients},
     {"regularizer_placement_and_eval", test_regularizer_placement_and_eval},
+    {"droppath_in_network", test_droppath_in_network},
     {"resnet_imagenet_gradients", test_resnet_imagenet_gradients},
     {NULL, NULL},
 };

@@ -79,13 +79,22 @@ static void test_learns_pattern(void) {
     make_data(&te, 256, 2, 0);
     db_config c;
     small_config(&c);
-    const char *regs[4] = {"none", "dropout", "spatial_dropout", "dropblock"};
-    for (int i = 0; i < 4; i++) { /* every regularizer at its default placement still learns */
+    const char *regs[5] = {"none", "dropout", "spatial_dropout", "dropblock", "droppath"};
+    db_train_summary s;
+    for (int i = 0; i < 5; i++) { /* every regularizer at its default placement still learns */
         strcpy(c.regularizer, regs[i]);
-        db_train_summary s;
         CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
         CHECK(s.final_top1 > 0.9, "%s: held-out top1 %g", regs[i], s.final_top1);
     }
+    /* Cutout acts on the training images only: a 3x3 patch leaves the pattern learnable, a
+     * patch wider than the image leaves nothing to learn (held-out images stay whole) */
+    strcpy(c.regularizer, "none");
+    c.cutout = 3;
+    CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
+    CHECK(s.final_top1 > 0.9, "cutout 3: held-out top1 %g", s.final_top1);
+    c.cutout = 16;
+    CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
+    CHECK(s.final_top1 < 0.5, "cutout over the whole image, yet held-out top1 %g", s.final_top1);
     db_dataset_free(&tr);
     db_dataset_free(&te);
 }

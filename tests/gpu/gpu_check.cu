@@ -1,15 +1,18 @@
 // GPU checks of the CUDA code that exists so far, against the CPU reference of the same body:
-// the Philox generator and the SGD update must be bit-identical on both devices (the SGD body
-// spells out its FMAs so that neither compiler contracts differently).
+// the Philox generator, the SGD update and every regularizer (masks, outputs, accumulated
+// gradients) must be bit-identical on both devices (the bodies spell out their FMAs and
+// roundings so that neither compiler contracts differently).
 // Built and run by `make gpu-check`; needs nvcc and a GPU, nothing else.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/cuda.h"
 #include "core/philox.h"
 #include "dropouts/dropouts_cuda.h"
+#include "dropouts/droppath.h"
 #include "nets/sgd.h"
 
 extern "C" int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu,
@@ -97,37 +100,68 @@ int main(void) {
         CK(cudaFree(dp)); CK(cudaFree(dv)); CK(cudaFree(dg));
         free(p); free(v); free(g); free(pg);
     }
-    /* Dropout and SpatialDropout: the GPU's outputs and gradients equal the CPU's bit for bit */
-    for (int spatial = 0; spatial < 2; spatial++) {
+    /* Dropout, SpatialDropout and DropPath: the GPU's outputs and accumulated gradients equal
+     * the CPU's bit for bit */
+    for (int kind = 0; kind < 3; kind++) {
+        static const char *names[3] = {"dropout_bit_identical", "spatial_dropout_bit_identical",
+                                       "droppath_bit_identical"};
         const int c = 64, nn = 32, hh = 14, ww = 13;
         const long len = (long)c * nn * hh * ww;
         float *x = (float *)malloc(4 * len), *y = (float *)malloc(4 * len), *yg = (float *)malloc(4 * len);
         float *dx = (float *)malloc(4 * len), *dxg = (float *)malloc(4 * len), *dev_x, *dev_y, *dev_dx;
         for (long i = 0; i < len; i++) x[i] = db_u01(db_rand4(3, 9, 0, (uint64_t)i).v[0]) - 0.5f;
-        db_drop_key k = {12345, 6, 77, 0.9f};
+        db_drop_key k = {12345, 6, 77, kind == 2 ? 0.7f : 0.9f};
         CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_y, 4 * len)); CK(cudaMalloc(&dev_dx, 4 * len));
         CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
-        int bad_launch = db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, spatial, 0, 0) ||
-                         db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, spatial, 0, 0);
+        CK(cudaMemcpy(dev_dx, x, 4 * len, cudaMemcpyHostToDevice)); /* the backward accumulates onto x */
+        memcpy(dx, x, 4 * len);
+        int bad_launch = kind == 2 ? db_droppath_cuda(dev_y, dev_x, &k, c, nn, hh, ww, 0, 0) ||
+                                         db_droppath_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, 1, 0)
+                                   : db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, kind, 0, 0) ||
+                                         db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, kind, 1, 0);
         CK(cudaMemcpy(yg, dev_y, 4 * len, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(dxg, dev_dx, 4 * len, cudaMemcpyDeviceToHost));
-        if (spatial) {
+        if (kind == 2) {
+            db_droppath_forward(y, x, &k, c, nn, hh, ww);
+            db_droppath_backward(dx, x, &k, c, nn, hh, ww, 1);
+        } else if (kind == 1) {
             db_spatial_dropout_forward(y, x, &k, c, nn, hh, ww);
-            db_spatial_dropout_backward(dx, x, &k, c, nn, hh, ww, 0);
+            db_spatial_dropout_backward(dx, x, &k, c, nn, hh, ww, 1);
         } else {
             db_dropout_forward(y, x, &k, c, nn, hh, ww);
-            db_dropout_backward(dx, x, &k, c, nn, hh, ww, 0);
+            db_dropout_backward(dx, x, &k, c, nn, hh, ww, 1);
         }
         long differ = 0, zeros = 0;
         for (long i = 0; i < len; i++) {
-            differ += yg[i] != y[i] || dxg[i] != dx[i];
+            differ += memcmp(&yg[i], &y[i], 4) != 0 || memcmp(&dxg[i], &dx[i], 4) != 0;
             zeros += y[i] == 0.0f;
         }
         snprintf(detail, sizeof detail, "%ld of %ld outputs or gradients differ from the CPU (%.4f dropped)",
                  differ, len, (double)zeros / len);
-        report(!bad_launch && differ == 0, spatial ? "spatial_dropout_bit_identical" : "dropout_bit_identical", detail);
+        report(!bad_launch && differ == 0, names[kind], detail);
         CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx));
         free(x); free(y); free(yg); free(dx); free(dxg);
+    }
+    /* Cutout: the same squares, keyed by data-set sample id */
+    {
+        const int c = 3, nn = 64, hh = 32, ww = 30, size = 12;
+        const long len = (long)c * nn * hh * ww;
+        float *x = (float *)malloc(4 * len), *xg = (float *)malloc(4 * len), *dev_x;
+        int ids[64], *dev_ids;
+        for (int j = 0; j < nn; j++) ids[j] = 1000 + 7 * j;
+        for (long i = 0; i < len; i++) x[i] = 1.0f;
+        CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_ids, sizeof ids));
+        CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(dev_ids, ids, sizeof ids, cudaMemcpyHostToDevice));
+        int bad_launch = db_cutout_cuda(dev_x, dev_ids, size, 5, 3, c, nn, hh, ww, 0);
+        CK(cudaMemcpy(xg, dev_x, 4 * len, cudaMemcpyDeviceToHost));
+        db_cutout(x, ids, size, 5, 3, c, nn, hh, ww);
+        long differ = 0, zeros = 0;
+        for (long i = 0; i < len; i++) { differ += x[i] != xg[i]; zeros += x[i] == 0.0f; }
+        snprintf(detail, sizeof detail, "%ld of %ld pixels differ (%.3f cut)", differ, len, (double)zeros / len);
+        report(!bad_launch && differ == 0 && zeros > 0, "cutout_bit_identical", detail);
+        CK(cudaFree(dev_x)); CK(cudaFree(dev_ids));
+        free(x); free(xg);
     }
     /* DropBlock: the GPU's gathered mask equals the CPU's scattered one, and so do the counts,
      * for every semantics with a per-unit body (darknet's seed needs a whole plane) */
