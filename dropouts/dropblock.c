@@ -196,7 +196,7 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
             units *= (uint64_t)n;
             drop = dropped;
         }
-        scales[j] = drop < units ? (float)((double)units / ((double)(units - drop) + r.eps)) : 0.0f;
+        scales[j] = db_dropblock_scale(units, drop, r.eps);
     }
     db_dropblock_backward(out, in, mask, scales, c, n, h, w, 0); /* the same masked scaling */
     return dropped;
@@ -217,6 +217,15 @@ static void apply_plane(float *restrict d, const float *restrict g, const uint8_
 void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, const float *scales,
                            int c, int n, int h, int w, int accum) {
     const int hw = h * w;
+    int uniform = 1;
+    for (int j = 1; j < n; j++) uniform &= scales[j] == scales[0];
+    if (uniform) { /* batch-global normalisation: one long loop, not c*n short ones */
+        const size_t len = (size_t)c * n * hw, chunk = 16384;
+        #pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < len; i += chunk)
+            apply_plane(din + i, dout + i, mask + i, scales[0], (int)(len - i < chunk ? len - i : chunk), accum);
+        return;
+    }
     #pragma omp parallel for schedule(static)
     for (long p = 0; p < (long)c * n; p++)
         apply_plane(din + (size_t)p * hw, dout + (size_t)p * hw, mask + (size_t)p * hw, scales[p % n], hw, accum);

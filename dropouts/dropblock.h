@@ -80,6 +80,12 @@ DB_HD int db_dropblock_dropped(const db_drop_key *k, const db_dropblock_rules *r
  * byte m kept it, +0 where it dropped it. */
 DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_masked(db_mul_rn(x, s), (uint32_t)m - 1u); }
 
+/* The factor for the kept units of `units` of which `dropped` were dropped: units / kept
+ * (+eps), 0 when nothing is kept (no division by zero). Both devices' normalisation. */
+DB_HD float db_dropblock_scale(uint64_t units, uint64_t dropped, float eps) {
+    return dropped < units ? (float)((double)units / ((double)(units - dropped) + eps)) : 0.0f;
+}
+
 /* The paper's gamma for an h x w map (eq. 1 with the block clipped per axis) */
 double db_dropblock_gamma(float keep_prob, int block, int h, int w);
 /* The exact expected dropped fraction: for seed-per-position rules the mean over positions of

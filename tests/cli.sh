@@ -313,6 +313,19 @@ t_kernel_dropblock_semantics() {
             { echo "$sem: $(snippet "$out")"; return 1; }
     done
 }
+t_kernel_device_cuda() {
+    # on a GPU: the same JSON, the device named; without one (or without CUDA in the build): a
+    # clear message and exit 1
+    db kernel dropblock --shape 16,8,14,14 --keep-prob 0.9 --block-size 7 --device cuda --reps 2 --json
+    if [ "$rc" -eq 0 ]; then
+        python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); assert d["device"].startswith("cuda"), d; assert abs(d["drop_fraction"]-d["expected_fraction"]) < 0.03, d' <"$out" ||
+            { echo "bad JSON: $(snippet "$out")"; return 1; }
+        echo "ran on $(sed -n 's/.*"device":"\([^"]*\)".*/\1/p' "$out")" >"$T/note"
+    else
+        expect_rc 1 && expect_err "CUDA" || return
+        echo "no GPU: $(head -c 80 "$err")" >"$T/note"
+    fi
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -334,7 +347,7 @@ t_train_regularizer_bad_args() {
 t_kernel_bad_args() {
     db kernel dropout --shape 2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "N,C,H,W" || return
     db kernel dropout --shape 2,2,2,2 --keep-prob 1.5 && expect_rc 2 && expect_err "keep-prob" || return
-    db kernel dropout --shape 2,2,2,2 --keep-prob 0.9 --device cuda && expect_rc 2 && expect_err "cuda" || return
+    db kernel dropout --shape 2,2,2,2 --keep-prob 0.9 --device tpu && expect_rc 2 && expect_err "tpu" || return
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "block-size" || return
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 0 && expect_rc 2 && expect_err "block-size" || return
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 3 --semantics nosuch && expect_rc 2 && expect_err "nosuch" || return
@@ -375,7 +388,7 @@ tests=(
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
-    kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_bad_args
+    kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
 )
 for t in "${tests[@]}"; do run_test "$t"; done

@@ -1,0 +1,119 @@
+// dropbench kernel --device cuda: the regularizer launchers timed on device buffers. DropBlock's
+// per-sample drop counts come back to the host each call to set the scales, as a training step
+// would need them before the apply.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dropouts/dropouts_cuda.h"
+#include "dropouts/kernel_time.h"
+
+#define CU_TRY(call)                                                                                  \
+    do {                                                                                              \
+        cudaError_t e_ = (call);                                                                      \
+        if (e_ != cudaSuccess) {                                                                      \
+            s = db_fail(DB_ERR_INTERNAL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
+            goto done;                                                                                \
+        }                                                                                             \
+    } while (0)
+#define LAUNCH_TRY(call)                                                                              \
+    do {                                                                                              \
+        if ((call) != 0) {                                                                            \
+            s = db_fail(DB_ERR_INTERNAL, "%s:%d: %s failed: %s", __FILE__, __LINE__, #call,          \
+                        cudaGetErrorString(cudaGetLastError()));                                      \
+            goto done;                                                                                \
+        }                                                                                             \
+    } while (0)
+
+extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock_cfg *b, const db_drop_key *key,
+                                         const float *x, const float *dy, int c, int n, int h, int w, long reps,
+                                         db_kernel_timing *out) {
+    db_status s = DB_OK;
+    const size_t len = (size_t)c * n * h * w;
+    float *dx_ = NULL, *dy_ = NULL, *x_ = NULL, *y_ = NULL, *scales_ = NULL;
+    uint8_t *mask_ = NULL;
+    unsigned long long *counts_ = NULL, *counts = NULL;
+    float *scales = NULL;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    float ms = 0.0f;
+    int devices = 0;
+    memset(out, 0, sizeof *out);
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices < 1) {
+        cudaGetLastError();
+        return db_fail(DB_ERR_UNSUPPORTED, "no CUDA device: --device cuda needs a GPU and its driver");
+    }
+    if (kind == DB_KERNEL_DROPBLOCK && db_dropblock_rules_for(b, key->keep_prob, h, w).one_seed)
+        return db_fail(DB_ERR_UNSUPPORTED, "semantics %s has no GPU kernel (its seed depends on a whole plane); "
+                                           "use --device cpu", db_semantics_name(b->sem));
+    {
+        cudaDeviceProp p;
+        CU_TRY(cudaGetDeviceProperties(&p, 0));
+        snprintf(out->device, sizeof out->device, "%s", p.name);
+    }
+    counts = (unsigned long long *)malloc(sizeof *counts * (size_t)n);
+    scales = (float *)malloc(sizeof *scales * (size_t)n);
+    if (!counts || !scales) { s = db_fail(DB_ERR_NOMEM, "out of memory"); goto done; }
+    CU_TRY(cudaMalloc(&x_, len * sizeof(float)));
+    CU_TRY(cudaMalloc(&y_, len * sizeof(float)));
+    CU_TRY(cudaMalloc(&dy_, len * sizeof(float)));
+    CU_TRY(cudaMalloc(&dx_, len * sizeof(float)));
+    CU_TRY(cudaMalloc(&mask_, len));
+    CU_TRY(cudaMalloc(&counts_, sizeof *counts * (size_t)n));
+    CU_TRY(cudaMalloc(&scales_, sizeof *scales * (size_t)n));
+    CU_TRY(cudaMemcpy(x_, x, len * sizeof(float), cudaMemcpyHostToDevice));
+    CU_TRY(cudaMemcpy(dy_, dy, len * sizeof(float), cudaMemcpyHostToDevice));
+    CU_TRY(cudaEventCreate(&e0));
+    CU_TRY(cudaEventCreate(&e1));
+    for (long r = -1; r < reps; r++) { // r = -1: an untimed warm-up
+        if (r == 0) CU_TRY(cudaEventRecord(e0, 0));
+        db_drop_key k = *key;
+        k.step = (uint32_t)(r + 1);
+        if (kind == DB_KERNEL_DROPBLOCK) {
+            db_dropblock_rules rules = db_dropblock_rules_for(b, k.keep_prob, h, w);
+            LAUNCH_TRY(db_dropblock_mask_cuda(mask_, counts_, &k, b, c, n, h, w, 0));
+            CU_TRY(cudaMemcpy(counts, counts_, sizeof *counts * (size_t)n, cudaMemcpyDeviceToHost));
+            unsigned long long all = 0;
+            for (int j = 0; j < n; j++) all += counts[j];
+            for (int j = 0; j < n; j++)
+                scales[j] = rules.per_sample ? db_dropblock_scale((uint64_t)c * h * w, counts[j], rules.eps)
+                                             : db_dropblock_scale((uint64_t)len, all, rules.eps);
+            if (r >= 0) out->dropped += all;
+            CU_TRY(cudaMemcpy(scales_, scales, sizeof *scales * (size_t)n, cudaMemcpyHostToDevice));
+            LAUNCH_TRY(db_dropblock_apply_cuda(y_, x_, mask_, scales_, c, n, h, w, 0, 0));
+            LAUNCH_TRY(db_dropblock_apply_cuda(dx_, dy_, mask_, scales_, c, n, h, w, 0, 0));
+        } else {
+            int spatial = kind == DB_KERNEL_SPATIAL;
+            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, 0));
+            LAUNCH_TRY(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, 0));
+        }
+    }
+    CU_TRY(cudaEventRecord(e1, 0));
+    CU_TRY(cudaEventSynchronize(e1));
+    CU_TRY(cudaEventElapsedTime(&ms, e0, e1));
+    out->ms_per_call = ms / (double)reps;
+    if (kind != DB_KERNEL_DROPBLOCK) { // the last call's dropped units, scaled to all calls
+        float *yh = (float *)malloc(len * sizeof(float));
+        if (!yh) { s = db_fail(DB_ERR_NOMEM, "out of memory"); goto done; }
+        cudaError_t e = cudaMemcpy(yh, y_, len * sizeof(float), cudaMemcpyDeviceToHost);
+        uint64_t z = 0;
+        for (size_t i = 0; i < len && e == cudaSuccess; i++) z += yh[i] == 0.0f && x[i] != 0.0f;
+        free(yh);
+        CU_TRY(e);
+        out->dropped = z * (uint64_t)reps;
+    }
+    CU_TRY(cudaEventRecord(e0, 0));
+    for (long r = 0; r < reps; r++) {
+        CU_TRY(cudaMemcpyAsync(y_, x_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
+        CU_TRY(cudaMemcpyAsync(dx_, dy_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
+    }
+    CU_TRY(cudaEventRecord(e1, 0));
+    CU_TRY(cudaEventSynchronize(e1));
+    CU_TRY(cudaEventElapsedTime(&ms, e0, e1));
+    out->copy_ms = ms / (double)reps;
+done:
+    if (e0) cudaEventDestroy(e0);
+    if (e1) cudaEventDestroy(e1);
+    cudaFree(x_); cudaFree(y_); cudaFree(dy_); cudaFree(dx_); cudaFree(mask_); cudaFree(counts_); cudaFree(scales_);
+    free(counts); free(scales);
+    return s;
+}
