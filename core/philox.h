@@ -58,6 +58,18 @@ DB_HD uint32_t db_u01_threshold(float p) {
     return (uint32_t)ceilf(p * 16777216.0f);
 }
 
+/* Is unit u's 24-bit uniform below t (a db_u01_threshold)? Its top 8 bits are byte u % 4 of
+ * word (u / 4) % 4 of the block at index u / 16, so one block serves sixteen units; only when
+ * that byte ties with t's top byte (1 unit in 256) are its low 16 bits drawn, from the block at
+ * index u | 2^63, which no unit's first draw uses. Exactly the decision db_u01(w) < p of a
+ * whole word per unit, at a quarter of the Philox work: what the regularizers' masks use. */
+DB_HD int db_rare_below(uint64_t seed, uint32_t stream, uint32_t step, uint64_t u, uint32_t t) {
+    db_u32x4 r = db_rand4(seed, stream, step, u >> 4);
+    uint32_t b = (r.v[(u >> 2) & 3] >> (8 * (u & 3))) & 0xffu, tb = t >> 16;
+    if (b != tb) return b < tb;
+    return (db_rand4(seed, stream, step, u | (1ull << 63)).v[0] & 0xffffu) < (t & 0xffffu);
+}
+
 /* A uniform double in [0, 1) from two draws (53 bits). */
 DB_HD double db_u01d(uint32_t a, uint32_t b) {
     uint64_t x = ((uint64_t)a << 21) ^ (uint64_t)(b >> 11);

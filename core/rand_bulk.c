@@ -92,28 +92,68 @@ void db_rand_words(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step,
     }
 }
 
+/* The low 16 bits of a tied unit's uniform decide (the rare second draw of db_rare_below) */
+static int tie_below(uint64_t seed, uint32_t stream, uint32_t step, uint64_t u, uint32_t t) {
+    return (db_rand4(seed, stream, step, u | (1ull << 63)).v[0] & 0xffffu) < (t & 0xffffu);
+}
+
 int db_rand_hits(int *hits, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
                  uint32_t t) {
-    enum { WORDS = 32 * DB_GROUPS };
-    uint32_t buf[WORDS];
+    enum { BYTES = 4 * 32 * DB_GROUPS };
+    uint32_t buf[BYTES / 4];
+    const uint32_t tb = t >> 16;
     int nhit = 0;
-    for (int o0 = 0; o0 < count; o0 += WORDS) {
-        int len = count - o0 < WORDS ? count - o0 : WORDS;
-        db_rand_words(buf, seed, stream, step, unit0 + (uint64_t)o0, len);
-        int i = 0;
+    for (int o0 = 0; o0 < count; o0 += BYTES - 4) {
+        uint64_t u0 = unit0 + (uint64_t)o0;
+        int skip = (int)(u0 & 3), len = count - o0 < BYTES - 4 ? count - o0 : BYTES - 4, j = 0;
+        db_rand_words(buf, seed, stream, step, u0 >> 2, (skip + len + 3) / 4);
+        const uint8_t *b = (const uint8_t *)buf + skip;
+        if (tb >= 256) { /* every unit is below */
+            for (; j < len; j++) hits[nhit++] = o0 + j;
+            continue;
+        }
 #ifdef __AVX2__
-        const __m256i vt = _mm256_set1_epi32((int)t); /* t <= 2^24: signed compares are exact */
-        for (; i + 8 <= len; i += 8) {
-            __m256i v = _mm256_srli_epi32(_mm256_loadu_si256((const __m256i *)(buf + i)), 8);
-            unsigned bits = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vt, v)));
+        const __m256i vt = _mm256_set1_epi8((char)tb);
+        for (; j + 32 <= len; j += 32) { /* candidates: bytes at or under t's top byte */
+            __m256i v = _mm256_loadu_si256((const __m256i *)(b + j));
+            unsigned bits = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, vt), v));
             while (bits) {
-                hits[nhit++] = o0 + i + __builtin_ctz(bits);
+                int i = j + __builtin_ctz(bits);
                 bits &= bits - 1;
+                if (b[i] < tb || tie_below(seed, stream, step, u0 + (uint64_t)i, t)) hits[nhit++] = o0 + i;
             }
         }
 #endif
-        for (; i < len; i++)
-            if ((buf[i] >> 8) < t) hits[nhit++] = o0 + i;
+        for (; j < len; j++)
+            if (b[j] < tb || (b[j] == tb && tie_below(seed, stream, step, u0 + (uint64_t)j, t))) hits[nhit++] = o0 + j;
     }
     return nhit;
+}
+
+void db_rand_below(uint8_t *flags, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
+                   uint32_t t) {
+    enum { BYTES = 4 * 32 * DB_GROUPS };
+    uint32_t buf[BYTES / 4];
+    const uint32_t tb = t >> 16;
+    for (int o0 = 0; o0 < count; o0 += BYTES - 4) {
+        uint64_t u0 = unit0 + (uint64_t)o0;
+        int skip = (int)(u0 & 3), len = count - o0 < BYTES - 4 ? count - o0 : BYTES - 4;
+        db_rand_words(buf, seed, stream, step, u0 >> 2, (skip + len + 3) / 4);
+        const uint8_t *b = (const uint8_t *)buf + skip;
+        uint8_t *f = flags + o0;
+        if (tb >= 256) { /* every unit is below */
+            memset(f, 1, (size_t)len);
+            continue;
+        }
+        const uint8_t t8 = (uint8_t)tb;
+        int ties = 0;
+        for (int j = 0; j < len; j++) { /* vectorised on bytes: the byte decides all but the ties */
+            f[j] = b[j] < t8;
+            ties += b[j] == t8;
+        }
+        for (const uint8_t *q = b; ties-- > 0; q++) { /* about two per chunk: memchr finds them */
+            q = memchr(q, (int)tb, (size_t)(b + len - q));
+            f[q - b] = (uint8_t)tie_below(seed, stream, step, u0 + (uint64_t)(q - b), t);
+        }
+    }
 }

@@ -12,10 +12,15 @@
 void db_rand_words(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0,
                    int count);
 
-/* The offsets i (ascending) among unit0 .. unit0+count-1 whose word w has (w >> 8) < t, i.e.
- * db_u01(w) < p for t = db_u01_threshold(p): the rare events (DropBlock seeds) without storing
- * every word. hits holds up to count entries; returns how many. */
+/* The offsets i (ascending) among units unit0 .. unit0+count-1 for which
+ * db_rare_below(seed, stream, step, unit, t) holds, drawn in bulk: the rare events (DropBlock
+ * seeds) found by a vector compare of the units' bytes. hits holds up to count entries; returns
+ * how many. */
 int db_rand_hits(int *hits, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
                  uint32_t t);
+
+/* The same decision for every unit: flags[i] = db_rare_below(..., unit0 + i, t). */
+void db_rand_below(uint8_t *flags, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
+                   uint32_t t);
 
 #endif

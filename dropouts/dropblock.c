@@ -47,6 +47,7 @@ db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_
         r.xlo = r.aw, r.xhi = w - 1 - (r.kw - 1 - r.aw);
     }
     r.per_sample |= b->per_sample;
+    r.t = db_u01_threshold(r.gamma);
     return r;
 }
 
@@ -123,18 +124,17 @@ static uint64_t paint(uint8_t *m, const db_dropblock_rules *r, int sy, int sx, i
 
 /* Seeds and blocks of one plane into m (h*w bytes); returns the dropped count. The seeds are
  * the hits of the bulk generator over the span from the first to the last seed position (the
- * words between two rows' stretches are drawn and ignored): the same words and threshold the
+ * units between two rows' stretches are drawn and ignored): the same decisions (db_rare_below) the
  * gather body (db_dropblock_dropped) uses. */
 static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base, int h,
                            int w) {
     const int end = r->yhi * w + r->xhi + 1;
-    const uint32_t t = db_u01_threshold(r->gamma);
     int hits[1024];
     uint64_t dropped = 0;
     memset(m, 0, (size_t)h * w);
     for (int o0 = r->ylo * w + r->xlo; o0 < end; o0 += 1024) {
         int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
-                                end - o0 < 1024 ? end - o0 : 1024, t);
+                                end - o0 < 1024 ? end - o0 : 1024, r->t);
         for (int i = 0; i < nhit; i++) {
             int y = (o0 + hits[i]) / w, x = (o0 + hits[i]) % w;
             if (x >= r->xlo && x <= r->xhi) dropped += paint(m, r, y, x, h, w);

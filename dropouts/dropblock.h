@@ -8,7 +8,7 @@
  * up/left); the output is rescaled by (units / kept units) over the whole batch, or per sample,
  * with no division by zero when nothing is kept; inference is the identity.
  *
- * Every seed decision is the Philox word of (seed, site, step, logical index of the seed
+ * Every seed decision is db_rare_below of (seed, site, step, logical index of the seed
  * position): NCHW for per-channel masks, N1HW for masks shared across channels. So masks do not
  * depend on memory layout or threads, and the CPU (which scatters blocks from the seeds) and the
  * GPU (which gathers, per unit, the seeds that could cover it) draw the same mask. */
@@ -40,6 +40,7 @@ typedef struct {
 /* What a configuration means on one h x w map at one keep_prob: every mask rule in numbers. */
 typedef struct {
     float gamma;               /* seed probability per position */
+    uint32_t t;                /* db_u01_threshold(gamma): a position seeds when db_rare_below */
     int kh, kw;                /* the block, clipped to the map */
     int ah, aw;                /* a seed at (y, x) drops rows y-ah .. y-ah+kh-1 (clipped), columns alike */
     int ylo, yhi, xlo, xhi;    /* seed positions: rows ylo..yhi, columns xlo..xhi */
@@ -69,9 +70,8 @@ DB_HD int db_dropblock_dropped(const db_drop_key *k, const db_dropblock_rules *r
     if (x1 > r->xhi) x1 = r->xhi;
     for (int sy = y0; sy <= y1; sy++)
         for (int sx = x0; sx <= x1; sx++) {
-            uint64_t u = base + (uint64_t)sy * w + sx;
-            db_u32x4 rnd = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
-            if (db_u01(rnd.v[u & 3]) < r->gamma) return 1;
+            if (db_rare_below(k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)sy * w + sx, r->t))
+                return 1;
         }
     return 0;
 }

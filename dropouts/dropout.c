@@ -12,38 +12,37 @@ db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w) {
     return DB_OK;
 }
 
-/* y (+)= x * scale where the unit's word keeps it; returns the dropped count (restrict and the
+/* y (+)= x * scale where the unit's flag keeps it; returns the dropped count (restrict and the
  * hoisted accum let the compiler vectorise it) */
-static int apply_words(float *restrict y, const float *restrict x, const uint32_t *restrict words,
-                       uint32_t keep, float scale, int len, int accum) {
+static int apply_flags(float *restrict y, const float *restrict x, const uint8_t *restrict kept, float scale,
+                       int len, int accum) {
     int dropped = 0;
     if (accum)
         for (int s = 0; s < len; s++) {
-            int kept = (words[s] >> 8) < keep;
-            y[s] += db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept);
-            dropped += !kept;
+            y[s] += db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept[s]);
+            dropped += !kept[s];
         }
     else
         for (int s = 0; s < len; s++) {
-            int kept = (words[s] >> 8) < keep;
-            y[s] = db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept);
-            dropped += !kept;
+            y[s] = db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept[s]);
+            dropped += !kept[s];
         }
     return dropped;
 }
 
-/* y (+)= mask * scale * x over one channel plane whose first unit is `base`. The words come
- * from the bulk generator, a chunk at a time; they are db_drop_keep's words, so the decisions
- * match it exactly. Returns the number of dropped units. */
+/* y (+)= mask * scale * x over one channel plane whose first unit is `base`. The decisions come
+ * from the bulk generator a chunk at a time: db_drop_keep's, exactly. Returns the number of
+ * dropped units. */
 static uint64_t apply_plane(float *y, const float *x, const db_drop_key *k, uint64_t base, int hw,
                             int accum) {
     const float scale = 1.0f / k->keep_prob;
-    uint32_t words[256];
+    uint8_t kept[512];
     uint64_t dropped = 0;
-    for (int s0 = 0; s0 < hw; s0 += 256) {
-        int len = hw - s0 < 256 ? hw - s0 : 256;
-        db_rand_words(words, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)s0, len);
-        dropped += apply_words(y + s0, x + s0, words, db_u01_threshold(k->keep_prob), scale, len, accum);
+    for (int s0 = 0; s0 < hw; s0 += 512) {
+        int len = hw - s0 < 512 ? hw - s0 : 512;
+        db_rand_below(kept, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)s0, len,
+                      db_u01_threshold(k->keep_prob));
+        dropped += apply_flags(y + s0, x + s0, kept, scale, len, accum);
     }
     return dropped;
 }

@@ -3,8 +3,8 @@
  *
  * Every keep/drop decision is a Philox draw keyed by (seed, site, step, unit), where the unit
  * is counted in logical NCHW order (sample, channel, row, column) whatever the memory layout,
- * so CPU and GPU, and a resumed run, draw the same mask. Unit u uses word u % 4 of the Philox
- * block u / 4. The backward recomputes the mask from the same key instead of storing it: the
+ * so CPU and GPU, and a resumed run, draw the same mask (db_rare_below: a byte of the Philox
+ * stream per unit, 16 more bits on a tie). The backward recomputes the mask from the same key instead of storing it: the
  * mask it applies is bit for bit the forward's. Inverted scaling: kept units are divided by
  * keep_prob in training; at inference the layer is the identity. */
 #ifndef DB_DROPOUTS_DROPOUT_H
@@ -38,10 +38,9 @@ DB_HD float db_masked(float v, uint32_t keep_bits) {
     return v;
 }
 
-/* 1 when logical unit u is kept */
+/* 1 when logical unit u is kept: its uniform is below keep_prob (db_rare_below's draw) */
 DB_HD int db_drop_keep(const db_drop_key *k, uint64_t u) {
-    db_u32x4 r = db_rand4(k->seed, DB_STREAM_SITE + k->site, k->step, u >> 2);
-    return db_u01(r.v[u & 3]) < k->keep_prob;
+    return db_rare_below(k->seed, DB_STREAM_SITE + k->site, k->step, u, db_u01_threshold(k->keep_prob));
 }
 
 /* y (+)= x * scale where keep_bits is all ones, +0 where it is zero, over hw floats (CPU) */

@@ -144,7 +144,7 @@ static void test_scatter_equals_gather(void) {
     struct { int h, w, k; db_semantics sem; } t[] = {
         {9, 7, 3, DB_SEM_PAPER},     {8, 8, 4, DB_SEM_PAPER},    {5, 6, 9, DB_SEM_PAPER},
         {12, 5, 2, DB_SEM_PAPER},    {9, 7, 4, DB_SEM_TIMM},     {8, 8, 3, DB_SEM_TORCHVISION},
-        {10, 7, 4, DB_SEM_MIGUELVR}, {5, 6, 9, DB_SEM_MIGUELVR}, {6, 9, 3, DB_SEM_TIMM}};
+        {10, 7, 4, DB_SEM_MIGUELVR}, {7, 5, 6, DB_SEM_MIGUELVR}, {6, 9, 3, DB_SEM_TIMM}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         int h = t[i].h, w = t[i].w;
         buf b = alloc_buf(6, 5, h, w);
