@@ -143,6 +143,31 @@ static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_
     return dropped;
 }
 
+/* Every channel plane of sample j. Its planes' units are consecutive in the logical NCHW
+ * order (channel after channel), so one run of bulk draws covers them all: long runs waste
+ * nothing of the generator's 128-word passes, which a small map's seed span alone would (a 7x7
+ * map's span is 9 words). Positions outside the seed region are drawn and ignored. */
+static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropblock_rules *r, int j, int c, int n,
+                             int h, int w) {
+    const int hw = h * w;
+    const long units = (long)c * hw;
+    const uint64_t base = db_dropblock_base(r, j, 0, c, hw);
+    int hits[1024];
+    uint64_t dropped = 0;
+    for (int ch = 0; ch < c; ch++) memset(mask + ((size_t)ch * n + j) * hw, 0, (size_t)hw);
+    for (long o0 = 0; o0 < units; o0 += 1024) {
+        int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
+                                units - o0 < 1024 ? (int)(units - o0) : 1024, r->t);
+        for (int i = 0; i < nhit; i++) {
+            long u = o0 + hits[i];
+            int ch = (int)(u / hw), pos = (int)(u % hw), y = pos / w, x = pos % w;
+            if (y >= r->ylo && y <= r->yhi && x >= r->xlo && x <= r->xhi)
+                dropped += paint(mask + ((size_t)ch * n + j) * hw, r, y, x, h, w);
+        }
+    }
+    return dropped;
+}
+
 /* darknet: the position with the smallest word below gamma (the first on a tie) is the block's
  * top-left corner, shifted back inside the map. */
 static uint64_t plane_one_seed(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base,
@@ -165,6 +190,13 @@ static uint64_t plane_one_seed(uint8_t *m, const db_drop_key *k, const db_dropbl
 uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const float *in,
                               const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h,
                               int w) {
+    uint64_t dropped = db_dropblock_mask(mask, scales, k, b, c, n, h, w);
+    db_dropblock_backward(out, in, mask, scales, c, n, h, w, 0); /* the same masked scaling */
+    return dropped;
+}
+
+uint64_t db_dropblock_mask(uint8_t *mask, float *scales, const db_drop_key *k, const db_dropblock_cfg *b, int c,
+                           int n, int h, int w) {
     const int hw = h * w;
     const db_dropblock_rules r = db_dropblock_rules_for(b, k->keep_prob, h, w);
     uint64_t dropped = 0;
@@ -176,13 +208,15 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
             for (int ch = 1; ch < c; ch++) memcpy(mask + ((size_t)ch * n + j) * hw, m0, (size_t)hw);
             dropped += d * (uint64_t)c;
         }
-    } else {
+    } else if (r.one_seed) {
         #pragma omp parallel for reduction(+ : dropped) schedule(static)
         for (long p = 0; p < (long)c * n; p++) {
             uint64_t base = db_dropblock_base(&r, (int)(p % n), (int)(p / n), c, hw);
-            uint8_t *m = mask + (size_t)p * hw;
-            dropped += r.one_seed ? plane_one_seed(m, k, &r, base, h, w) : plane_mask(m, k, &r, base, h, w);
+            dropped += plane_one_seed(mask + (size_t)p * hw, k, &r, base, h, w);
         }
+    } else {
+        #pragma omp parallel for reduction(+ : dropped) schedule(static)
+        for (int j = 0; j < n; j++) dropped += sample_masks(mask, k, &r, j, c, n, h, w);
     }
     /* kept counts: over the batch, or per sample (planes p with p % n == j) */
     for (int j = 0; j < n; j++) {
@@ -198,7 +232,6 @@ uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const fl
         }
         scales[j] = db_dropblock_scale(units, drop, r.eps);
     }
-    db_dropblock_backward(out, in, mask, scales, c, n, h, w, 0); /* the same masked scaling */
     return dropped;
 }
 
@@ -229,4 +262,17 @@ void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, c
     #pragma omp parallel for schedule(static)
     for (long p = 0; p < (long)c * n; p++)
         apply_plane(din + (size_t)p * hw, dout + (size_t)p * hw, mask + (size_t)p * hw, scales[p % n], hw, accum);
+}
+
+void db_dropblock_add(float *y, const float *a, const float *b, const uint8_t *mask, const float *scales, int c,
+                      int n, int h, int w) {
+    const int hw = h * w;
+    #pragma omp parallel for schedule(static)
+    for (long p = 0; p < (long)c * n; p++) {
+        float *restrict yp = y + (size_t)p * hw;
+        const float *restrict ap = a + (size_t)p * hw, *restrict bp = b + (size_t)p * hw;
+        const uint8_t *restrict m = mask + (size_t)p * hw;
+        const float s = scales[p % n];
+        for (int i = 0; i < hw; i++) yp[i] = ap[i] + db_dropblock_apply1(bp[i], m[i], s);
+    }
 }

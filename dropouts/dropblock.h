@@ -95,14 +95,21 @@ double db_dropblock_expected_fraction(const db_dropblock_cfg *b, float keep_prob
 db_status db_semantics_parse(const char *name, db_semantics *out);
 const char *db_semantics_name(db_semantics s);
 db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h, int w);
-/* CNHW tensors (c, n, h, w). mask (c*n*h*w bytes) receives 1 where a unit is dropped and
- * scales (n floats) the factor applied to each sample's kept units; both feed the backward.
- * Returns the number of dropped units. */
+/* The mask alone: mask (c*n*h*w bytes, CNHW) receives 1 where a unit is dropped and scales
+ * (n floats) the factor for each sample's kept units. Returns the number of dropped units. The
+ * mask does not depend on the data, so a caller can draw it before the tensor it applies to
+ * exists (batch norm fuses the apply into its output loop). */
+uint64_t db_dropblock_mask(uint8_t *mask, float *scales, const db_drop_key *k, const db_dropblock_cfg *b, int c,
+                           int n, int h, int w);
+/* CNHW tensors (c, n, h, w): the mask, then out = in through it (db_dropblock_apply1). */
 uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const float *in,
                               const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h,
                               int w);
 void db_dropblock_backward(float *din, const float *dout, const uint8_t *mask, const float *scales,
                            int c, int n, int h, int w, int accum);
+/* y = a + b through the mask: a residual add whose shortcut b carries DropBlock, in one pass */
+void db_dropblock_add(float *y, const float *a, const float *b, const uint8_t *mask, const float *scales, int c,
+                      int n, int h, int w);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,10 @@
 
 #include "nets/ops.h"
 
+#include <stdint.h>
+
+#include "dropouts/dropblock.h"
+
 #define LANES 16
 #define BLOCK 2048
 
@@ -28,9 +32,28 @@ static void moments(const float *x, size_t m, float shift, double *s1, double *s
     *s1 = a; *s2 = b;
 }
 
+/* y = post(relu?(x * sc + sh)) over one channel whose first unit is `at` in the mask: a run of
+ * units sharing one scale at a time (the whole channel when the scale is uniform) */
+static void normalise_post(float *restrict y, const float *restrict x, float sc, float sh, int relu, size_t m,
+                           const db_bn_post *post, size_t at) {
+    const unsigned char *restrict mk = post->mask + at;
+    size_t run = post->uniform ? m : (size_t)post->hw;
+    for (size_t i0 = 0; i0 < m; i0 += run) {
+        const float s = post->scales[(i0 / (size_t)post->hw) % (m / (size_t)post->hw)];
+        size_t end = i0 + run < m ? i0 + run : m;
+        if (relu)
+            for (size_t i = i0; i < end; i++) {
+                float v = x[i] * sc + sh;
+                y[i] = db_dropblock_apply1(v > 0.0f ? v : 0.0f, mk[i], s);
+            }
+        else
+            for (size_t i = i0; i < end; i++) y[i] = db_dropblock_apply1(x[i] * sc + sh, mk[i], s);
+    }
+}
+
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
-                         float momentum, float eps, int relu, int c, size_t m) {
+                         float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post) {
     #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
         const float *x = in + (size_t)ch * m;
@@ -43,7 +66,9 @@ void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float
         double mean = mt + x[0];
         float inv = (float)(1.0 / sqrt(var + eps));
         float sc = gamma[ch] * inv, sh = beta[ch] - (float)mean * sc;
-        if (relu)
+        if (post)
+            normalise_post(y, x, sc, sh, relu, m, post, (size_t)ch * m);
+        else if (relu)
             for (size_t i = 0; i < m; i++) { float v = x[i] * sc + sh; y[i] = v > 0.0f ? v : 0.0f; }
         else
             for (size_t i = 0; i < m; i++) y[i] = x[i] * sc + sh;
@@ -70,39 +95,78 @@ void db_bn_forward_infer(float *out, const float *in, const float *gamma, const 
     }
 }
 
-void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
-                    const float *gamma, const float *beta, const float *save_mean,
-                    const float *save_invstd, int relu, int c, size_t m, int accum) {
-    #pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        const float *x = in + (size_t)ch * m, *dy = dout + (size_t)ch * m;
-        const float mean = save_mean[ch], inv = save_invstd[ch];
-        /* the forward's exact scale and shift, so the ReLU mask matches it bit for bit */
-        const float sc = gamma[ch] * inv, sh = beta[ch] - mean * sc;
-        double sdy = 0.0, sdyx = 0.0;
-        for (size_t i0 = 0; i0 < m; i0 += BLOCK) {
-            size_t n = m - i0 < BLOCK ? m - i0 : BLOCK;
-            float la = 0.0f, lb = 0.0f;
-            for (size_t i = i0; i < i0 + n; i++) {
-                float g = (!relu || x[i] * sc + sh > 0.0f) ? dy[i] : 0.0f;
-                la += g;
-                lb += g * (x[i] - mean);
+/* The output gradient the BN's own backward sees at a unit: dy through the fused post map (dy
+ * itself without one), zero where the fused ReLU clipped. */
+static inline float out_grad(float dy, float v, int relu, unsigned char m, float s, int has_post) {
+    float d = has_post ? db_dropblock_apply1(dy, m, s) : dy;
+    return relu ? db_masked(d, 0u - (uint32_t)(v > 0.0f)) : d; /* a select GCC vectorises */
+}
+
+/* One channel of the backward. has_post is a constant at both call sites, so the compiler
+ * makes the plain loop and the fused one separately. Runs of units share one post scale: the
+ * whole channel, or one sample's h*w units. */
+static inline __attribute__((always_inline)) void backward_channel(
+    float *dx, float *dgamma, float *dbeta, const float *restrict dy, const float *restrict x,
+    const unsigned char *restrict mk, const db_bn_post *post, float gamma, float beta, float mean, float inv,
+    int relu, size_t m, int accum, const int has_post) {
+    const size_t run = !has_post || post->uniform ? m : (size_t)post->hw;
+    const size_t samples = has_post ? m / (size_t)post->hw : 1;
+    /* the forward's exact scale and shift, so the ReLU mask matches it bit for bit */
+    const float sc = gamma * inv, sh = beta - mean * sc;
+    double sdy = 0.0, sdyx = 0.0;
+    for (size_t r0 = 0; r0 < m; r0 += run) {
+        const float ps = has_post ? post->scales[(r0 / (size_t)post->hw) % samples] : 1.0f;
+        const size_t rend = r0 + run < m ? r0 + run : m;
+        for (size_t i0 = r0; i0 < rend; i0 += BLOCK) { /* float lanes per block, gathered in double */
+            size_t n = (i0 + BLOCK < rend ? i0 + BLOCK : rend) - i0, i = 0;
+            float la[LANES] = {0}, lb[LANES] = {0};
+            for (; i + LANES <= n; i += LANES)
+                for (int l = 0; l < LANES; l++) {
+                    size_t k = i0 + i + (size_t)l;
+                    float g = out_grad(dy[k], x[k] * sc + sh, relu, has_post ? mk[k] : 0, ps, has_post);
+                    la[l] += g;
+                    lb[l] += g * (x[k] - mean);
+                }
+            for (; i < n; i++) {
+                size_t k = i0 + i;
+                float g = out_grad(dy[k], x[k] * sc + sh, relu, has_post ? mk[k] : 0, ps, has_post);
+                la[0] += g;
+                lb[0] += g * (x[k] - mean);
             }
-            sdy += la; sdyx += lb;
+            for (int l = 0; l < LANES; l++) { sdy += la[l]; sdyx += lb[l]; }
         }
-        double sdyxhat = sdyx * inv;
-        dgamma[ch] = (float)sdyxhat;
-        dbeta[ch] = (float)sdy;
-        if (!din) continue;
-        /* dx = gamma*inv/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) */
-        float a = gamma[ch] * inv;
-        float b = (float)(sdy / (double)m);
-        float cc = (float)(sdyxhat / (double)m) * inv;
-        float *dx = din + (size_t)ch * m;
-        for (size_t i = 0; i < m; i++) {
-            float g = (!relu || x[i] * sc + sh > 0.0f) ? dy[i] : 0.0f;
+    }
+    double sdyxhat = sdyx * inv;
+    *dgamma = (float)sdyxhat;
+    *dbeta = (float)sdy;
+    if (!dx) return;
+    /* dx = gamma*inv/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) */
+    float a = gamma * inv;
+    float b = (float)(sdy / (double)m);
+    float cc = (float)(sdyxhat / (double)m) * inv;
+    for (size_t r0 = 0; r0 < m; r0 += run) {
+        const float ps = has_post ? post->scales[(r0 / (size_t)post->hw) % samples] : 1.0f;
+        const size_t rend = r0 + run < m ? r0 + run : m;
+        for (size_t i = r0; i < rend; i++) {
+            float g = out_grad(dy[i], x[i] * sc + sh, relu, has_post ? mk[i] : 0, ps, has_post);
             float v = a * (g - b - (x[i] - mean) * cc);
             dx[i] = accum ? dx[i] + v : v;
         }
+    }
+}
+
+void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                    const float *gamma, const float *beta, const float *save_mean,
+                    const float *save_invstd, int relu, int c, size_t m, int accum, const db_bn_post *post) {
+    #pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const size_t o = (size_t)ch * m;
+        float *dx = din ? din + o : NULL;
+        if (post)
+            backward_channel(dx, &dgamma[ch], &dbeta[ch], dout + o, in + o, post->mask + o, post, gamma[ch],
+                             beta[ch], save_mean[ch], save_invstd[ch], relu, m, accum, 1);
+        else
+            backward_channel(dx, &dgamma[ch], &dbeta[ch], dout + o, in + o, NULL, NULL, gamma[ch], beta[ch],
+                             save_mean[ch], save_invstd[ch], relu, m, accum, 0);
     }
 }

@@ -293,17 +293,50 @@ static void droppath_rates(db_graph *g) {
             g->ops[o].u.reg.keep = 1.0f - db_droppath_rate(1.0f - g->reg.keep_prob, i++, L);
 }
 
+static int uses(const db_graph *g, int t) {
+    int u = 0;
+    for (int j = 0; j < g->n_ops; j++) u += (g->ops[j].in[0] == t) + (g->ops[j].in[1] == t);
+    return u;
+}
+
+/* In training a DropBlock op runs inside a neighbour where it can, saving its two passes over
+ * memory: after a batch norm whose output only it reads, the BN writes the masked output and
+ * reads the gradient through the mask; on a shortcut that only a residual add reads, the add
+ * reads the shortcut through the mask and writes the shortcut's gradient through it. The REG
+ * op then only draws the mask (in its host op's forward). */
+static void fuse_dropblock(db_graph *g) {
+    for (int i = 0; !g->unfused && i < g->n_ops; i++) {
+        db_op *reg = &g->ops[i];
+        if (reg->kind != DB_OP_REG || reg->u.reg.kind != DB_REG_DROPBLOCK || uses(g, reg->out) != 1) continue;
+        db_op *before = i > 0 ? &g->ops[i - 1] : NULL;
+        if (before && before->kind == DB_OP_BN && reg->in[0] == before->out && uses(g, before->out) == 1) {
+            before->fused = i + 1;
+            reg->fused = 1;
+            continue;
+        }
+        for (int j = i + 1; j < g->n_ops; j++) {
+            db_op *add = &g->ops[j];
+            if (add->kind != DB_OP_ADD || add->in[1] != reg->out || add->in[0] == reg->out || add->fused) continue;
+            add->in[1] = reg->in[0]; /* the add reads the shortcut itself, through the mask */
+            add->fused = i + 1;
+            reg->fused = 2;
+            break;
+        }
+    }
+}
+
 db_status db_graph_finalize(db_graph *g) {
     if (g->status != DB_OK) return g->status;
     if (g->n_ops == 0) return db_fail(DB_ERR_INTERNAL, "graph: no ops");
     droppath_rates(g);
+    fuse_dropblock(g);
     /* Reverse order is backward order: the first op there to write a gradient overwrites it. */
     char *written = calloc(g->n_tensors, 1);
     if (!written) return db_fail(DB_ERR_NOMEM, "graph: out of memory");
     for (int i = g->n_ops - 1; i >= 0; i--)
         for (int j = 0; j < 2; j++) {
             int t = g->ops[i].in[j];
-            if (t < 0) continue;
+            if (t < 0 || (g->ops[i].kind == DB_OP_REG && g->ops[i].fused)) continue; /* fused: no backward */
             g->ops[i].accum[j] = written[t];
             written[t] = 1;
         }

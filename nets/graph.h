@@ -63,6 +63,9 @@ typedef struct {
         struct { int stride; } sc;
         struct { db_reg_kind kind; int site, block, per_sample, semantics, scheduled; float keep; } reg;
     } u;
+    int fused;           /* BN, ADD: 1 + the index of the DropBlock op fused into it (0: none);
+                          * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
+                          * in training; a fused ADD reads the REG's input as its in[1]) */
     unsigned char *mask; /* DropBlock: the forward's mask for the backward */
     float *scales;       /* DropBlock: per-sample scales */
     double dropped, units; /* regularizer: realised drops since the last reset */
@@ -95,6 +98,7 @@ typedef struct {
     float *conv_ws;
     double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops) */
     db_reg_plan reg;   /* set before building: where db_g_site places regularizers */
+    int unfused;       /* set before finalizing: no DropBlock fused into batch norm */
     uint64_t seed;     /* the run's seed, keys the masks */
     long step, last_step; /* the training step now and the last one (keep_prob schedule) */
     unsigned char *mask_bytes; /* one allocation for every DropBlock mask */

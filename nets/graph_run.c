@@ -22,22 +22,40 @@ static db_drop_key reg_key(const db_graph *g, const db_op *op) {
     return k;
 }
 
+/* A DropBlock op's mask and scales for this step, counted in its records. */
+static void dropblock_mask(db_graph *g, db_op *op, const db_tensor *y, int n) {
+    db_drop_key k = reg_key(g, op);
+    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
+    size_t len = (size_t)y->c * n * plane(y);
+    op->dropped += (double)db_dropblock_mask(op->mask, op->scales, &k, &b, y->c, n, y->h, y->w);
+    op->units += (double)len;
+    op->expected += db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w) * (double)len;
+}
+
+/* The post map of a BN with a fused DropBlock (the REG op right after it) */
+static db_bn_post fused_post(const db_graph *g, const db_op *reg, int n) {
+    const db_tensor *y = &g->tensors[reg->out];
+    db_bn_post p = {reg->mask, reg->scales, y->h * y->w, 1};
+    for (int j = 1; j < n; j++) p.uniform &= reg->scales[j] == reg->scales[0];
+    return p;
+}
+
 /* Training: drop and rescale, counting what was dropped; inference: the identity. */
 static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y, int n) {
     size_t len = (size_t)y->c * n * plane(y);
+    if (op->fused == 2) return; /* inside the add that reads its input directly */
     if (!g->training) { memcpy(y->data, x->data, len * sizeof(float)); return; }
+    if (op->fused) return; /* done inside the batch norm before it */
     db_drop_key k = reg_key(g, op);
     uint64_t dropped = 0;
     double expected = 1.0 - k.keep_prob;
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT: dropped = db_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
     case DB_REG_SPATIAL: dropped = db_spatial_dropout_forward(y->data, x->data, &k, y->c, n, y->h, y->w); break;
-    case DB_REG_DROPBLOCK: {
-        db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
-        dropped = db_dropblock_forward(y->data, op->mask, op->scales, x->data, &k, &b, y->c, n, y->h, y->w);
-        expected = db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w);
-        break;
-    }
+    case DB_REG_DROPBLOCK:
+        dropblock_mask(g, op, y, n);
+        db_dropblock_backward(y->data, x->data, op->mask, op->scales, y->c, n, y->h, y->w, 0);
+        return;
     case DB_REG_DROPPATH:
         dropped = (uint64_t)db_droppath_forward(y->data, x->data, &k, y->c, n, y->h, y->w) * (len / (size_t)n);
         break;
@@ -49,6 +67,7 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
 }
 
 static void reg_backward(db_graph *g, db_op *op, db_tensor *x, const db_tensor *y, int n, int acc) {
+    if (op->fused) return; /* the batch norm before it reads y's gradient through the mask */
     db_drop_key k = reg_key(g, op);
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT: db_dropout_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;
@@ -73,16 +92,33 @@ void db_graph_forward(db_graph *g) {
         switch (op->kind) {
         case DB_OP_CONV: db_conv_forward(y->data, x->data, w, g->conv_ws, &op->u.conv, n, g->threads); break;
         case DB_OP_BN:
-            if (g->training)
+            if (g->training && op->fused) { /* the DropBlock after it: mask first, then one pass */
+                db_op *reg = &g->ops[op->fused - 1];
+                db_tensor *z = &g->tensors[reg->out];
+                dropblock_mask(g, reg, z, n);
+                db_bn_post post = fused_post(g, reg, n);
+                db_bn_forward_train(z->data, op->save, op->save + y->c, op->run, op->run + y->c, x->data, w, b,
+                                    op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c, (size_t)n * plane(y),
+                                    &post);
+            } else if (g->training)
                 db_bn_forward_train(y->data, op->save, op->save + y->c, op->run, op->run + y->c,
                                     x->data, w, b, op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c,
-                                    (size_t)n * plane(y));
+                                    (size_t)n * plane(y), NULL);
             else
                 db_bn_forward_infer(y->data, x->data, w, b, op->run, op->run + y->c,
                                     op->u.bn.eps, op->u.bn.relu, y->c, (size_t)n * plane(y));
             break;
         case DB_OP_RELU: db_relu_forward(y->data, x->data, numel(y, n)); break;
-        case DB_OP_ADD: db_add_forward(y->data, x->data, g->tensors[op->in[1]].data, numel(y, n)); break;
+        case DB_OP_ADD:
+            if (g->training && op->fused) { /* the shortcut's DropBlock: mask first, then one pass */
+                db_op *reg = &g->ops[op->fused - 1];
+                dropblock_mask(g, reg, y, n);
+                db_dropblock_add(y->data, x->data, g->tensors[op->in[1]].data, reg->mask, reg->scales, y->c, n,
+                                 y->h, y->w);
+            } else { /* (in inference a fused shortcut's regularizer is the identity) */
+                db_add_forward(y->data, x->data, g->tensors[op->in[1]].data, numel(y, n));
+            }
+            break;
         case DB_OP_SHORTCUT_A:
             db_shortcut_a_forward(y->data, x->data, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w);
             break;
@@ -117,15 +153,24 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_CONV:
             db_conv_backward(dx, dw, y->grad, x->data, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
             break;
-        case DB_OP_BN:
-            db_bn_backward(dx, dw, db, y->grad, x->data, w, g->params[op->param[1]].data, op->save,
-                           op->save + y->c, op->u.bn.relu, y->c, (size_t)n * plane(y), acc);
+        case DB_OP_BN: {
+            const db_op *reg = op->fused ? &g->ops[op->fused - 1] : NULL;
+            db_bn_post post = reg ? fused_post(g, reg, n) : (db_bn_post){0};
+            db_bn_backward(dx, dw, db, reg ? g->tensors[reg->out].grad : y->grad, x->data, w,
+                           g->params[op->param[1]].data, op->save, op->save + y->c, op->u.bn.relu, y->c,
+                           (size_t)n * plane(y), acc, reg ? &post : NULL);
             break;
+        }
         case DB_OP_RELU: if (dx) db_relu_backward(dx, y->grad, y->data, numel(y, n), acc); break;
         case DB_OP_ADD: {
             db_tensor *x2 = &g->tensors[op->in[1]];
             if (dx && !op->alias0) db_pass_backward(dx, y->grad, numel(y, n), acc);
-            if (x2->grad) db_pass_backward(x2->grad, y->grad, numel(y, n), op->accum[1]);
+            if (x2->grad && op->fused) {
+                const db_op *reg = &g->ops[op->fused - 1];
+                db_dropblock_backward(x2->grad, y->grad, reg->mask, reg->scales, y->c, n, y->h, y->w, op->accum[1]);
+            } else if (x2->grad) {
+                db_pass_backward(x2->grad, y->grad, numel(y, n), op->accum[1]);
+            }
             break;
         }
         case DB_OP_SHORTCUT_A:

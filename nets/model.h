@@ -13,6 +13,8 @@ typedef struct {
     int zero_init_last_bn; /* gamma of each block's last BN starts at 0 */
     float bn_momentum, bn_eps;
     db_reg_plan reg;       /* regularizers at the sites (kind DB_REG_NONE: none) */
+    int unfused;           /* keep DropBlock as an op of its own, not inside the BN before it
+                            * (the same results; for tests and benchmarks) */
 } db_model_config;
 
 /* Defaults for an architecture name (width, shortcut, BN constants); input and classes are

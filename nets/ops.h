@@ -36,16 +36,26 @@ void db_conv_backward(float *din, float *dweight, const float *dout, const float
  * variance) and updates the running ones: running = (1-momentum)*running + momentum*batch, with
  * the unbiased variance, as PyTorch does (TensorFlow's decay 0.9 is momentum 0.1 here).
  * save_mean and save_invstd (c floats each) keep what backward needs. relu = 1 fuses a ReLU
- * after the normalisation (out = max(0, bn(in))). */
+ * after the normalisation (out = max(0, bn(in))); post (or NULL) a masked rescale after that. */
+/* A masked rescale fused into batch norm's training passes (DropBlock right after the BN):
+ * the forward writes db_dropblock_apply1(bn(x), mask, scale of the sample) and the backward
+ * reads its output gradient through the same map, so the regularizer costs no pass of its own.
+ * mask is CNHW like the data; scales has one entry per sample of hw units (uniform: all equal). */
+typedef struct {
+    const unsigned char *mask;
+    const float *scales;
+    int hw, uniform;
+} db_bn_post;
+
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
-                         float momentum, float eps, int relu, int c, size_t m);
+                         float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post);
 void db_bn_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
                          const float *run_mean, const float *run_var, float eps, int relu, int c,
                          size_t m);
 void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                     const float *gamma, const float *beta, const float *save_mean,
-                    const float *save_invstd, int relu, int c, size_t m, int accum);
+                    const float *save_invstd, int relu, int c, size_t m, int accum, const db_bn_post *post);
 
 void db_relu_forward(float *out, const float *in, size_t len);
 void db_relu_backward(float *din, const float *dout, const float *out, size_t len, int accum);

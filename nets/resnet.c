@@ -106,6 +106,7 @@ db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
         return db_fail(DB_ERR_ARG, "shortcut must be A or B, got '%c'", cfg->shortcut);
     db_graph_begin(g, n_max);
     g->reg = cfg->reg;
+    g->unfused = cfg->unfused;
     g->reg.n_groups = is_cifar_depth(cfg->arch, &depth) ? 3 : 4;
     int x = db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w);
     snprintf(b.prefix, sizeof b.prefix, "stem");

@@ -81,6 +81,52 @@ static void test_resnet_regularized_gradients(void) {
     }
 }
 
+/* DropBlock fused into its neighbour: into the batch norm before it at the 18 sites after a BN
+ * of ResNet-20, into the residual add after it at the 9 shortcuts, with the same outputs, parameter gradients and records as the separate op,
+ * bit for bit under batch normalisation, within float rounding per sample (its sums run per
+ * sample). */
+static void test_dropblock_fused_into_bn(void) {
+    for (int per_sample = 0; per_sample < 2; per_sample++) {
+        db_model_config mc;
+        db_model_defaults(&mc, "resnet20");
+        mc.in_c = 1; mc.in_h = mc.in_w = 12;
+        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.8f, 3, 0xE, 1, 0, 0, 0, per_sample, DB_SEM_PAPER};
+        db_graph a, b;
+        CHECK_OK(db_model_build(&a, &mc, 8));
+        mc.unfused = 1;
+        CHECK_OK(db_model_build(&b, &mc, 8));
+        int fused = 0;
+        for (int i = 0; i < a.n_ops; i++) fused += a.ops[i].kind == DB_OP_REG && a.ops[i].fused;
+        for (int i = 0; i < b.n_ops; i++) fused += 100 * (b.ops[i].fused != 0);
+        CHECK(fused == 27, "%d DropBlock ops fused (want 27 in the fused graph, none in the other)", fused);
+        int labels[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+        db_graph *gs[2] = {&a, &b};
+        for (int k = 0; k < 2; k++) {
+            db_graph_init_params(gs[k], 4);
+            gs[k]->seed = 5; gs[k]->step = 3;
+            tc_fill(db_graph_input(gs[k]), 8 * 144, 8, -1, 1);
+            db_graph_forward(gs[k]);
+            const db_tensor *o = db_graph_output(gs[k]);
+            db_softmax_xent(o->grad, o->data, labels, o->c, 8, 0.0f);
+            db_graph_backward(gs[k]);
+        }
+        double worst = 0;
+        for (size_t i = 0; i < a.grad_arena.size; i++) {
+            double d = fabs(a.grad_arena.base[i] - b.grad_arena.base[i]) / (fabs(b.grad_arena.base[i]) + 1e-3);
+            if (d > worst) worst = d;
+        }
+        int same_out = !memcmp(db_graph_output(&a)->data, db_graph_output(&b)->data, 8 * 10 * sizeof(float));
+        db_site_stat sa[27], sb[27];
+        db_graph_take_drop_fraction(&a, sa);
+        db_graph_take_drop_fraction(&b, sb);
+        CHECK(same_out && !memcmp(sa, sb, sizeof sa) && (per_sample ? worst < 1e-4 : worst == 0.0),
+              "per_sample %d: outputs %s, records %s, worst gradient difference %.3g", per_sample,
+              same_out ? "equal" : "differ", memcmp(sa, sb, sizeof sa) ? "differ" : "equal", worst);
+        db_graph_free(&a);
+        db_graph_free(&b);
+    }
+}
+
 /* DropPath: only at the branches' outputs, the rate growing linearly from 0 at the first block
  * to p at the last; whole samples dropped; identity at inference. */
 static void test_droppath_in_network(void) {
@@ -431,6 +477,7 @@ const db_test db_tests_net[] = {
     {"resnet_regularized_gradients", test_resnet_regularized_gradients},
     {"regularizer_placement_and_eval", test_regularizer_placement_and_eval},
     {"droppath_in_network", test_droppath_in_network},
+    {"dropblock_fused_into_bn", test_dropblock_fused_into_bn},
     {"resnet_imagenet_gradients", test_resnet_imagenet_gradients},
     {NULL, NULL},
 };

@@ -104,7 +104,7 @@ typedef struct {
 static void bn_fwd(void *t) {
     bn_t *b = t;
     db_bn_forward_train(b->p.out, b->save, b->save + b->c, b->run, b->run + b->c, b->in, b->gamma,
-                        b->beta, 0.1f, 1e-5f, b->relu, b->c, b->m);
+                        b->beta, 0.1f, 1e-5f, b->relu, b->c, b->m, NULL);
 }
 
 static void check_bn_grad(int relu) {
@@ -132,7 +132,7 @@ static void check_bn_grad(int relu) {
         for (size_t i = 0; i < n; i++) { neg += b.p.out[i] < 0; zero += b.p.out[i] == 0; }
         CHECK(neg == 0 && zero > 0, "fused relu: %d negative, %d zero outputs", neg, zero);
     }
-    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.beta, b.save, b.save + b.c, relu, b.c, b.m, 0);
+    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.beta, b.save, b.save + b.c, relu, b.c, b.m, 0, NULL);
     tc_gradcheck(relu ? "bn+relu din" : "bn din", probe_loss, &b, b.in, din, n, 60, 1e-3f, 2e-3, 1e-2);
     tc_gradcheck("bn dgamma", probe_loss, &b, b.gamma, dg, b.c, 10, 1e-3f, 2e-3, 1e-2);
     tc_gradcheck("bn dbeta", probe_loss, &b, b.beta, dbeta, b.c, 10, 1e-3f, 2e-3, 1e-2);
@@ -148,7 +148,7 @@ static void test_bn_grad(void) {
 static void test_bn_running_and_inference(void) {
     /* one channel, values 1..4: batch mean 2.5, biased var 1.25, unbiased 5/3 */
     float in[4] = {1, 2, 3, 4}, out[4], save[2], run[2] = {0.0f, 1.0f}, g = 2.0f, be = 0.5f;
-    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 0, 1, 4);
+    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 0, 1, 4, NULL);
     CHECK_CLOSE(run[0], 0.25, 1e-6, 0);
     CHECK_CLOSE(run[1], 0.9 + 0.1 * 5.0 / 3.0, 1e-6, 0);
     CHECK_CLOSE(out[0], 2.0 * (1 - 2.5) / sqrt(1.25) + 0.5, 1e-5, 0);
