@@ -326,6 +326,18 @@ t_kernel_device_cuda() {
         echo "no GPU: $(head -c 80 "$err")" >"$T/note"
     fi
 }
+t_gpu_check() {
+    # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
+    # where this build has CUDA and a device exists, skipped with the reason elsewhere
+    db version && expect_rc 0 || return
+    grep -q "^cuda: built" "$out" || { echo "this build has no CUDA (no nvcc or cuDNN headers)"; return 77; }
+    ! grep -q " 0 device(s)" "$out" || { echo "no CUDA device here: make gpu-check not run"; return 77; }
+    make --no-print-directory build/gpu-check >"$T/build.txt" 2>&1 ||
+        { echo "build/gpu-check did not build: $(tail -3 "$T/build.txt")"; return 1; }
+    ./build/gpu-check >"$T/gpu.txt" 2>&1 || { echo "gpu-check failed: $(grep -v '^ok' "$T/gpu.txt" | head -5)"; return 1; }
+    grep -q ", 0 failed$" "$T/gpu.txt" || { echo "gpu-check: $(tail -2 "$T/gpu.txt")"; return 1; }
+    echo "$(grep -c '^ok' "$T/gpu.txt") GPU checks bit-identical" >"$T/note"
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -389,7 +401,7 @@ tests=(
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_regularizer_bad_args
+    train_dropblock train_regularizer_bad_args gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
