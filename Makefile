@@ -16,7 +16,7 @@ BLAS_DIR ?= $(patsubst %/libopenblas.so,%,$(firstword $(wildcard /usr/lib/*/open
 ifneq ($(BLAS_DIR),)
 LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
-LDLIBS  += -lopenblas -lz -lm -fopenmp
+LDLIBS  += -lopenblas -lsqlite3 -lz -lm -fopenmp
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
@@ -46,7 +46,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check
+.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check FORCE
 all: build-note dropbench
 
 build-note:
@@ -68,6 +68,19 @@ build/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NVCC  $<")
 	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
+
+# Provenance compiled in: the commit, dirty flag, tree and diff hashes, the flags. Regenerated
+# every build, rewritten (and results/provenance.c recompiled) only when it changes.
+build/gen/version.h: FORCE
+	@mkdir -p build/gen
+	@{ echo '#define DB_GIT_COMMIT "'"$$(git rev-parse HEAD 2>/dev/null || echo unknown)"'"'; \
+	   echo '#define DB_GIT_DIRTY "'"$$(if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then echo yes; elif git rev-parse HEAD >/dev/null 2>&1; then echo no; else echo unknown; fi)"'"'; \
+	   echo '#define DB_GIT_TREE "'"$$(git rev-parse 'HEAD^{tree}' 2>/dev/null || echo unknown)"'"'; \
+	   echo '#define DB_GIT_DIFF "'"$$(git diff HEAD 2>/dev/null | sha1sum | cut -c1-40)"'"'; \
+	   echo '#define DB_CFLAGS "$(strip $(CFLAGS))"'; } >$@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+build/results/provenance.o: build/gen/version.h
+FORCE:
 
 build/libdropbench.a: $(LIB_OBJ)
 	@rm -f $@

@@ -1,20 +1,32 @@
 /* dropbench train: one training run from command-line keys. */
+#include <glob.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bench/cli.h"
 #include "bench/train.h"
+#include "results/provenance.h"
+#include "results/store.h"
 
 static void train_usage(FILE *f) {
-    fprintf(f, "usage: dropbench train [--KEY VALUE ...] [--resume] [--quiet] [--print-config]\n\n"
+    fprintf(f, "usage: dropbench train [--KEY VALUE ...] [--resume] [--quiet] [--print-config]\n"
+               "                       [--db PATH | --no-db]\n\n"
                "Trains a network on an IDX data set and evaluates it after every epoch.\n"
-               "--resume continues from the checkpoint in --checkpoint-dir when there is one.\n\n"
+               "--resume continues from the checkpoint in --checkpoint-dir when there is one.\n"
+               "The run, its provenance and every epoch's metrics go to the results database\n"
+               "(--db, default $DROPBENCH_DB or " DB_STORE_DEFAULT "); --no-db records nothing.\n\n"
                "keys:\n");
     db_config_usage(f);
 }
 
-typedef struct { int tty, quiet, epochs, batch; } progress;
+typedef struct {
+    int tty, quiet, epochs, batch;
+    db_store *store; /* NULL with --no-db */
+    int64_t run;
+} progress;
 
 static void on_step(int epoch, int step, int steps, double loss, double ips, void *user) {
     progress *p = user;
@@ -25,30 +37,90 @@ static void on_step(int epoch, int step, int steps, double loss, double ips, voi
             p->epochs, step, steps, loss, ips, (int)left / 60, (int)left % 60);
 }
 
-static void on_epoch(const db_epoch_result *r, void *user) {
+/* One epoch's metrics, the per-site drop records included, in one transaction */
+static db_status record_epoch(progress *p, const db_epoch_result *r, const db_epoch_sites *es) {
+    enum { FIXED = 9, MAXM = FIXED + 2 * 256 };
+    static db_metric m[MAXM];
+    static char names[2 * 256][64];
+    const db_metric fixed[FIXED] = {
+        {"train", "loss", r->train_loss}, {"train", "top1", r->train_top1}, {"train", "lr", r->lr},
+        {"train", "images_per_s", r->images_per_s}, {"train", "seconds", r->seconds},
+        {"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN},
+        {"test", "loss", r->test_loss}, {"test", "top1", r->test_top1}, {"test", "top5", r->test_top5}};
+    int n = 0;
+    for (; n < FIXED; n++) m[n] = fixed[n];
+    for (int i = 0; i < es->n && i < 256; i++) {
+        snprintf(names[2 * i], sizeof names[0], "drop_fraction/%s", es->names[i]);
+        snprintf(names[2 * i + 1], sizeof names[0], "expected_fraction/%s", es->names[i]);
+        m[n++] = (db_metric){"train", names[2 * i], es->sites[i].drop_fraction};
+        m[n++] = (db_metric){"train", names[2 * i + 1], es->sites[i].expected_fraction};
+    }
+    return db_store_epoch(p->store, p->run, r->epoch, 0, m, n); /* step 0: values of the whole epoch */
+}
+
+static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
     progress *p = user;
     if (p->tty && !p->quiet) fprintf(stderr, "\r%80s\r", "");
-    if (p->quiet) return;
+    if (p->store) DB_TRY(record_epoch(p, r, es));
+    if (p->quiet) return DB_OK;
     char drop[32] = "";
     if (r->drop_fraction >= 0) snprintf(drop, sizeof drop, "  dropped %.4f", r->drop_fraction);
     printf("epoch %3d/%d  lr %.4g  train loss %.4f top1 %.2f%%  |  test loss %.4f top1 %.2f%% top5 %.2f%%  |  %.1fs %.0f img/s%s\n",
            r->epoch, p->epochs, r->lr, r->train_loss, 100 * r->train_top1, r->test_loss, 100 * r->test_top1,
            100 * r->test_top5, r->seconds, r->images_per_s, drop);
     fflush(stdout);
+    return DB_OK;
+}
+
+/* Opens the store and records the run as running (or takes an interrupted one up again). */
+static db_status start_record(const char *path, const db_config *cfg, progress *p) {
+    DB_TRY(db_store_open(&p->store, path));
+    char *config = NULL, fp[32];
+    size_t len = 0;
+    FILE *m = open_memstream(&config, &len);
+    if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_config_write(cfg, m);
+    fclose(m);
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
+    char pattern[1100];
+    snprintf(pattern, sizeof pattern, "%s/*-ubyte*", db_train_data_dir(cfg));
+    glob_t gl = {0};
+    int globbed = glob(pattern, 0, NULL, &gl) == 0;
+    const char *files[16] = {NULL};
+    for (size_t i = 0; globbed && i < gl.gl_pathc && i < 15; i++) files[i] = gl.gl_pathv[i];
+    db_provenance prov;
+    db_provenance_collect(&prov, files, cfg->threads);
+    if (globbed) globfree(&gl);
+    db_run_info info = {config, fp, cfg->model, cfg->dataset, cfg->regularizer,
+                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir, "",
+                        "", cfg->keep_prob, cfg->block_size, cfg->seed, cfg->epochs};
+    int resumed = 0;
+    db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
+    free(config);
+    if (s == DB_OK && !p->quiet)
+        printf("%s run %lld in %s\n", resumed ? "continuing" : "recording", (long long)p->run, path);
+    return s;
 }
 
 int db_cmd_train(int argc, char **argv) {
     db_config cfg;
     db_config_defaults(&cfg);
     db_train_hooks hooks = {0};
-    progress prog = {isatty(2), 0, 0, 0};
+    progress prog = {isatty(2), 0, 0, 0, NULL, 0};
     int print_config = 0;
+    const char *db_path = db_store_default_path();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(a, "--resume")) { hooks.resume = 1; continue; }
         if (!strcmp(a, "--quiet")) { prog.quiet = 1; continue; }
         if (!strcmp(a, "--print-config")) { print_config = 1; continue; }
+        if (!strcmp(a, "--no-db")) { db_path = NULL; continue; }
+        if (!strcmp(a, "--db")) {
+            if (i + 1 >= argc || !argv[i + 1][0]) { fprintf(stderr, "dropbench train: --db needs a path\n"); return DB_EXIT_USAGE; }
+            db_path = argv[++i];
+            continue;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "dropbench train: unexpected argument '%s' (options are --KEY VALUE)\n", a);
             return DB_EXIT_USAGE;
@@ -85,10 +157,24 @@ int db_cmd_train(int argc, char **argv) {
         printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device cpu\n",
                cfg.model, cfg.dataset, db_train_data_dir(&cfg), cfg.epochs, cfg.batch,
                (unsigned long long)cfg.seed, cfg.threads);
+    if (db_path && (s = start_record(db_path, &cfg, &prog)) != DB_OK) {
+        db_store_close(prog.store);
+        return db_cli_error(s);
+    }
     fflush(stdout); /* shown before the first epoch even when stdout is a pipe */
     db_train_summary sum = {0};
     s = db_train_from_config(&cfg, &hooks, &sum);
     if (sum.resumed_from && !prog.quiet) printf("(resumed after epoch %d)\n", sum.resumed_from);
+    if (prog.store) { /* the run's end; its own failure is reported after the run's */
+        char reason[600];
+        snprintf(reason, sizeof reason, "%s", s == DB_OK ? "" : db_last_error());
+        db_status e = db_store_end_run(prog.store, prog.run,
+                                       s == DB_OK ? "done" : s == DB_ERR_DIVERGED ? "diverged" : "failed", reason);
+        db_store_close(prog.store);
+        if (s == DB_OK && e != DB_OK) return db_cli_error(e);
+        if (e != DB_OK) fprintf(stderr, "dropbench: could not record the run's end: %s\n", db_last_error());
+        if (s != DB_OK) db_fail(s, "%s", reason);
+    }
     if (s != DB_OK) return db_cli_error(s);
     printf("result: test top1 %.2f%% (best %.2f%%), top5 %.2f%%, loss %.4f after %d epochs, %.1f s of training\n",
            100 * sum.final_top1, 100 * sum.best_top1, 100 * sum.final_top5, sum.final_loss, sum.epochs_done,

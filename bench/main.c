@@ -16,6 +16,8 @@ static void usage(FILE *f) {
             "  bench    training throughput on synthetic data (dropbench bench --help)\n"
             "  model    describe a network: layers, parameters, regularizer sites\n"
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
+            "  list     the runs in the results database (--db PATH)\n"
+            "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  version  build information\n");
 }
 
@@ -49,6 +51,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "model")) return db_cmd_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "show")) return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {
         db_cuda_info ci;
         db_cuda_query(&ci);

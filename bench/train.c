@@ -284,7 +284,13 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
         if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->meta->history, r->meta->n_history));
         if (cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
-        if (hooks->on_epoch) hooks->on_epoch(&res, hooks->user);
+        if (hooks->on_epoch) {
+            const char *names[256];
+            int ns = r->meta->n_sites < 256 ? r->meta->n_sites : 256;
+            for (int i = 0; i < ns; i++) names[i] = db_graph_reg_site(g, i, NULL)->name;
+            db_epoch_sites es = {ns, names, r->meta->sites + (size_t)(r->meta->n_history - 1) * r->meta->n_sites};
+            DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
+        }
     }
     summarise(r, resumed_from, out);
     return DB_OK;

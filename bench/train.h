@@ -5,6 +5,7 @@
 
 #include "bench/config.h"
 #include "datasets/dataset.h"
+#include "nets/graph.h"
 
 typedef struct {
     int epoch;                 /* 1-based */
@@ -24,9 +25,17 @@ typedef struct {
     int diverged_epoch, diverged_step;
 } db_train_summary;
 
+/* An epoch's record of every regularizer op: names[i] is the site of sites[i] */
 typedef struct {
-    /* called after every epoch; may be NULL */
-    void (*on_epoch)(const db_epoch_result *r, void *user);
+    int n;
+    const char *const *names;
+    const db_site_stat *sites;
+} db_epoch_sites;
+
+typedef struct {
+    /* called after every epoch (after its checkpoint); may be NULL. A status other than DB_OK
+     * stops the run with it (the checkpoint of that epoch is already written). */
+    db_status (*on_epoch)(const db_epoch_result *r, const db_epoch_sites *sites, void *user);
     /* called every few steps while training; may be NULL */
     void (*on_step)(int epoch, int step, int steps, double loss, double images_per_s, void *user);
     void *user;

@@ -19,6 +19,7 @@ LIMIT=${CLI_TIMEOUT:-240}   # seconds any one dropbench call may take
 
 passed=0 failed=0 skipped=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dropbench-cli.XXXXXX") || exit 1
+export DROPBENCH_DB=$tmp/cli.db   # runs the tests make stay out of the user's results database
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
@@ -326,6 +327,75 @@ t_kernel_device_cuda() {
         echo "no GPU: $(head -c 80 "$err")" >"$T/note"
     fi
 }
+STORE_ARGS=(train --train-limit 512 --test-limit 256 --batch 64 --seed 2)
+t_store_records_run() {
+    need_fmnist || return
+    db "${STORE_ARGS[@]}" --epochs 2 --regularizer dropblock --block-size 3 --reg-groups 3 --db "$T/r.db" &&
+        expect_rc 0 && expect_out "recording run 1" || return
+    db list --db "$T/r.db" && expect_rc 0 && expect_out "done" || return
+    db show 1 --db "$T/r.db" && expect_rc 0 && expect_out "git_commit" && expect_out "test  top1" || return
+    # the sqlite3 tool and Python's sqlite3 read every table
+    local n
+    n=$(sqlite3 "$T/r.db" "SELECT count(*) FROM metrics WHERE run_id = 1 AND name LIKE 'drop_fraction/%'") || return
+    [ "$n" = 18 ] || { echo "per-site drop rows: $n, want 18 (9 sites x 2 epochs)"; return 1; }
+    python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [c.execute("SELECT * FROM "+t).fetchall() for t in ("studies","runs","metrics","provenance","paper_values")]; assert c.execute("SELECT status FROM runs").fetchone()[0]=="done"' "$T/r.db" ||
+        { echo "python's sqlite3 could not read the store"; return 1; }
+}
+t_store_concurrent() {
+    # four processes recording into one database at once lose nothing
+    need_fmnist || return
+    local pids=() i
+    for i in 1 2 3 4; do
+        "$DB" "${STORE_ARGS[@]}" --epochs 2 --seed "$i" --threads 1 --db "$T/c.db" --quiet >"$T/c$i.out" 2>&1 & pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || { echo "a writer failed: $(cat "$T"/c*.out | tail -3)"; return 1; }; done
+    local got
+    got=$(sqlite3 "$T/c.db" "SELECT (SELECT count(*) FROM runs WHERE status = 'done') || ' ' || (SELECT count(*) FROM metrics) || ' ' || (SELECT integrity_check FROM pragma_integrity_check)")
+    [ "$got" = "4 72 ok" ] || { echo "runs done, metric rows, integrity: '$got', want '4 72 ok'"; return 1; }
+}
+# kill_at EPOCHS_RECORDED EXTRA_SLEEP: starts a 3-epoch run, SIGKILLs it once the store holds that
+# many epochs (and EXTRA_SLEEP more seconds), checks it shows as interrupted, then resumes it
+kill_and_resume() {
+    local k=$1 extra=$2 ck=$T/ck$1-$2 pid n=0
+    "$DB" "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/k.db" --quiet >/dev/null 2>&1 & pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        n=$(sqlite3 "$T/k.db" "SELECT count(DISTINCT epoch) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.checkpoint_dir = '$ck'" 2>/dev/null || echo 0)
+        [ "${n:-0}" -ge "$k" ] && break
+        sleep 0.1
+    done
+    sleep "$extra"
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    db list --db "$T/k.db" && expect_rc 0 || return
+    grep -q "interrupted" "$out" || { echo "after SIGKILL at epoch $k+${extra}s: $(snippet "$out")"; return 1; }
+    [ "$(sqlite3 "$T/k.db" "PRAGMA integrity_check")" = ok ] || { echo "integrity check failed after the kill"; return 1; }
+    db "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/k.db" --resume && expect_rc 0 &&
+        expect_out "continuing run" || return
+}
+t_store_kill_resume() {
+    # killed at several points, resumed: the same final metrics as an uninterrupted run
+    need_fmnist || return
+    command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; return 77; }
+    db "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$T/ref" --db "$T/k.db" && expect_rc 0 || return
+    kill_and_resume 1 0 || return
+    kill_and_resume 1 0.7 || return
+    kill_and_resume 2 0.3 || return
+    local differ
+    differ=$(sqlite3 "$T/k.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id > 1 AND a.split = 'test' AND a.value IS NOT b.value")
+    local done
+    done=$(sqlite3 "$T/k.db" "SELECT count(*) FROM runs WHERE status = 'done' AND epochs_done = 3")
+    [ "$differ" = 0 ] && [ "$done" = 4 ] || { echo "$differ test metrics differ from the uninterrupted run; $done of 4 runs done: $(sqlite3 "$T/k.db" "SELECT id, status, epochs_done, exit_reason FROM runs" | tr "\n" " ")"; return 1; }
+}
+t_store_bad_input() {
+    printf 'this is not a database at all, just text padding it out .....' >"$T/bad.db"
+    db list --db "$T/bad.db" && expect_rc 1 && expect_err "bad.db" || return
+    sqlite3 "$T/newer.db" "CREATE TABLE runs(x); PRAGMA user_version = 7;" || return
+    db list --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
+    db train --train-limit 64 --epochs 1 --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
+    db show 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
+    db list --bogus && expect_rc 2 && expect_err "usage" || return
+    db train --db && expect_rc 2 && expect_err "--db needs a path"
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -401,7 +471,8 @@ tests=(
     deterministic
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_regularizer_bad_args gpu_check
+    train_dropblock train_regularizer_bad_args
+    store_records_run store_concurrent store_kill_resume store_bad_input gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

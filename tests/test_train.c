@@ -100,9 +100,11 @@ static void test_learns_pattern(void) {
 }
 
 typedef struct { db_epoch_result r[8]; int n; } history;
-static void keep(const db_epoch_result *r, void *user) {
+static db_status keep(const db_epoch_result *r, const db_epoch_sites *sites, void *user) {
     history *h = user;
+    (void)sites;
     if (h->n < 8) h->r[h->n++] = *r;
+    return DB_OK;
 }
 
 static int same_results(const history *a, const history *b) {

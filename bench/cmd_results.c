@@ -1,0 +1,45 @@
+/* dropbench list / show: what the results database holds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "results/store.h"
+
+/* --db PATH among args (removed from the count); the default otherwise */
+static const char *db_arg(int *argc, char **argv, int *bad) {
+    const char *path = db_store_default_path();
+    for (int i = 1; i < *argc; i++)
+        if (!strcmp(argv[i], "--db")) {
+            if (i + 1 >= *argc) { *bad = 1; return NULL; }
+            path = argv[i + 1];
+            memmove(&argv[i], &argv[i + 2], sizeof *argv * (size_t)(*argc - i - 2));
+            *argc -= 2;
+            i--;
+        }
+    return path;
+}
+
+int db_cmd_results(int argc, char **argv) {
+    const char *cmd = argv[0];
+    int bad = 0, show = !strcmp(cmd, "show");
+    const char *path = db_arg(&argc, argv, &bad);
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: dropbench list [--db PATH]\n       dropbench show RUN [--db PATH]\n"
+               "The runs in the results database (default $DROPBENCH_DB or " DB_STORE_DEFAULT "), or one\n"
+               "run with its "
+               "configuration, provenance and metrics.\n");
+        return DB_EXIT_OK;
+    }
+    long run = 0;
+    if (bad || (show && (argc != 2 || !db_cli_parse_long(argv[1], 1, &run))) || (!show && argc != 1)) {
+        fprintf(stderr, "usage: dropbench list [--db PATH] | dropbench show RUN [--db PATH]\n");
+        return DB_EXIT_USAGE;
+    }
+    db_store *s;
+    db_status st = db_store_open(&s, path);
+    if (st != DB_OK) return db_cli_error(st);
+    st = show ? db_store_show(s, run, stdout) : db_store_list(s, stdout);
+    db_store_close(s);
+    return st == DB_OK ? DB_EXIT_OK : db_cli_error(st);
+}

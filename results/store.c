@@ -1,0 +1,401 @@
+#include "results/store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct db_store {
+    sqlite3 *db;
+    char path[1024];
+    char host[256];
+};
+
+/* Every SQLite call's result goes through here: a message with the file and what failed. */
+#define SQL_TRY(s, call, what)                                                                       \
+    do {                                                                                             \
+        int rc_ = (call);                                                                            \
+        if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                             \
+            return store_fail((s), rc_, (what), __LINE__);                                           \
+    } while (0)
+
+static db_status store_fail(db_store *s, int rc, const char *what, int line) {
+    const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    int base = rc & 0xff;
+    db_status st = base == SQLITE_NOMEM ? DB_ERR_NOMEM
+                   : base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? DB_ERR_FORMAT
+                                                                     : DB_ERR_IO;
+    const char *hint = base == SQLITE_BUSY || base == SQLITE_LOCKED ? " (another process holds the database locked)"
+                       : base == SQLITE_READONLY ? " (the file or its folder is read-only)"
+                       : base == SQLITE_FULL ? " (the disk is full; the run's checkpoint is intact)"
+                       : base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (not a dropbench database, or corrupt)"
+                                                                          : "";
+    return db_fail(st, "%s: %s: %s%s [results/store.c:%d]", s->path, what, msg, hint, line);
+}
+
+static db_status exec(db_store *s, const char *sql, const char *what) {
+    SQL_TRY(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL), what);
+    return DB_OK;
+}
+
+/* Schema version 1. STRICT tables (SQLite >= 3.37); times are ISO-8601 UTC text. */
+static const char *const schema_v1 =
+    "CREATE TABLE studies(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, recipe TEXT, created TEXT NOT NULL)"
+    " STRICT;"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, study_id INTEGER REFERENCES studies(id), recipe TEXT,"
+    " config TEXT NOT NULL, fingerprint TEXT NOT NULL, model TEXT, dataset TEXT, regularizer TEXT NOT NULL,"
+    " keep_prob REAL, block_size INTEGER, semantics TEXT, seed INTEGER NOT NULL, epochs INTEGER,"
+    " device TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN"
+    " ('planned','running','done','failed','diverged','interrupted')),"
+    " started TEXT, heartbeat TEXT, ended TEXT, exit_reason TEXT, host TEXT, pid INTEGER,"
+    " checkpoint_dir TEXT, epochs_done INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE INDEX runs_resume ON runs(checkpoint_dir, fingerprint);"
+    "CREATE TABLE metrics(run_id INTEGER NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL,"
+    " step INTEGER NOT NULL, split TEXT NOT NULL, name TEXT NOT NULL, value REAL,"
+    " PRIMARY KEY (run_id, epoch, step, split, name)) STRICT;"
+    "CREATE TABLE provenance(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value TEXT,"
+    " PRIMARY KEY (run_id, key)) STRICT;"
+    "CREATE TABLE paper_values(source TEXT NOT NULL, model TEXT NOT NULL, dataset TEXT NOT NULL,"
+    " regularizer TEXT NOT NULL, params TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,"
+    " plusminus REAL, status TEXT NOT NULL, PRIMARY KEY (source, model, dataset, regularizer, params, metric))"
+    " STRICT;";
+
+/* Migrations from version v-1 to v, in order; the file is upgraded in place in one transaction. */
+static const char *const migrations[DB_STORE_SCHEMA + 1] = {NULL, NULL /* v1 is the first: created whole */};
+
+/* One integer from a one-row query */
+static db_status query_int(db_store *s, const char *sql, const char *what, int *v) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), what);
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, what);
+    return DB_OK;
+}
+
+static db_status migrate(db_store *s) {
+    int v, tables;
+    DB_TRY(exec(s, "BEGIN IMMEDIATE", "locking the database to check its schema"));
+    db_status st = query_int(s, "PRAGMA user_version", "reading the schema version", &v);
+    if (st == DB_OK) st = query_int(s, "SELECT count(*) FROM sqlite_schema", "reading the schema", &tables);
+    if (st == DB_OK && v > DB_STORE_SCHEMA)
+        st = db_fail(DB_ERR_FORMAT, "%s: schema version %d is newer than this dropbench's (%d): use a newer dropbench",
+                     s->path, v, DB_STORE_SCHEMA);
+    if (st == DB_OK && v == 0 && tables > 0)
+        st = db_fail(DB_ERR_FORMAT, "%s: an SQLite file that is not a dropbench database (it has tables and no "
+                     "schema version)", s->path);
+    if (st == DB_OK && v == 0) st = exec(s, schema_v1, "creating the schema");
+    for (int to = v + 1; st == DB_OK && v > 0 && to <= DB_STORE_SCHEMA; to++)
+        if (migrations[to]) st = exec(s, migrations[to], "upgrading the schema");
+    if (st == DB_OK && v != DB_STORE_SCHEMA) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_STORE_SCHEMA);
+        st = exec(s, sql, "writing the schema version");
+    }
+    if (st == DB_OK) return exec(s, "COMMIT", "committing the schema");
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+/* Runs of this host still marked running whose process no longer exists were killed. */
+static db_status mark_interrupted(db_store *s) {
+    sqlite3_stmt *q;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", -1, &q,
+                                  NULL), "finding unfinished runs");
+    sqlite3_bind_text(q, 1, s->host, -1, SQLITE_STATIC);
+    int64_t dead[256];
+    int ndead = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && ndead < 256) {
+        pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
+        if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) dead[ndead++] = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    SQL_TRY(s, rc, "finding unfinished runs");
+    for (int i = 0; i < ndead; i++) {
+        sqlite3_stmt *u;
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', exit_reason = 'the process "
+                                             "ended without finishing (killed?)' WHERE id = ? AND status = 'running'",
+                                      -1, &u, NULL), "marking an interrupted run");
+        sqlite3_bind_int64(u, 1, dead[i]);
+        rc = sqlite3_step(u);
+        sqlite3_finalize(u);
+        SQL_TRY(s, rc, "marking an interrupted run");
+    }
+    return DB_OK;
+}
+
+const char *db_store_default_path(void) {
+    const char *e = getenv("DROPBENCH_DB");
+    return e && e[0] ? e : DB_STORE_DEFAULT;
+}
+
+static void mkdir_parent(const char *path) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return;
+    *slash = '\0';
+    mkdir(dir, 0777); /* one level, as results/ of the default path; errors surface at open */
+}
+
+db_status db_store_open(db_store **out, const char *path) {
+    *out = NULL;
+    db_store *s = calloc(1, sizeof *s);
+    if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (gethostname(s->host, sizeof s->host - 1) != 0) strcpy(s->host, "unknown");
+    mkdir_parent(path);
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    db_status st = DB_OK;
+    if (rc != SQLITE_OK) st = store_fail(s, rc, "cannot open the database", __LINE__);
+    if (st == DB_OK && sqlite3_db_readonly(s->db, "main") == 1)
+        st = db_fail(DB_ERR_IO, "%s: the database is read-only (check the file's and its folder's permissions)", path);
+    if (st == DB_OK) {
+        sqlite3_busy_timeout(s->db, 10000);
+        st = exec(s, "PRAGMA journal_mode = WAL", "switching to WAL");
+    }
+    if (st == DB_OK) st = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+    if (st == DB_OK) st = migrate(s);
+    if (st == DB_OK) st = mark_interrupted(s);
+    if (st != DB_OK) { db_store_close(s); return st; }
+    *out = s;
+    return DB_OK;
+}
+
+void db_store_close(db_store *s) {
+    if (!s) return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static void now_iso(char *buf, size_t n) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static db_status step_done(db_store *s, sqlite3_stmt *st, const char *what) {
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, what);
+    return DB_OK;
+}
+
+/* BEGIN IMMEDIATE ... COMMIT around fn; a failure rolls back and keeps the first message. */
+static db_status in_transaction(db_store *s, db_status (*fn)(db_store *, void *), void *ctx, const char *what) {
+    DB_TRY(exec(s, "BEGIN IMMEDIATE", what));
+    db_status st = fn(s, ctx);
+    if (st == DB_OK) st = exec(s, "COMMIT", what);
+    if (st != DB_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+typedef struct {
+    const db_run_info *info;
+    const db_kv *prov;
+    int nprov;
+    int64_t run;
+    int resumed;
+} begin_ctx;
+
+static db_status begin_tx(db_store *s, void *p) {
+    begin_ctx *c = p;
+    const db_run_info *in = c->info;
+    char now[32];
+    now_iso(now, sizeof now);
+    sqlite3_stmt *st;
+    c->run = 0;
+    if (in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE checkpoint_dir = ? AND fingerprint = ? AND"
+                                             " status IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1",
+                                      -1, &st, NULL), "finding the run to resume");
+        sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) c->run = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
+    }
+    c->resumed = c->run != 0;
+    if (c->resumed) {
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
+                                             " exit_reason = NULL, host = ?, pid = ? WHERE id = ?", -1, &st, NULL),
+                "taking the run up again");
+        sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
+        sqlite3_bind_int64(st, 4, c->run);
+        return step_done(s, st, "taking the run up again");
+    }
+    SQL_TRY(s, sqlite3_prepare_v2(s->db,
+                                  "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
+                                  " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
+                                  " checkpoint_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?)",
+                                  -1, &st, NULL), "recording the run");
+    const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
+    for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 7, in->keep_prob);
+    sqlite3_bind_int(st, 8, in->block_size);
+    sqlite3_bind_text(st, 9, in->semantics, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)in->seed);
+    sqlite3_bind_int(st, 11, in->epochs);
+    sqlite3_bind_text(st, 12, in->device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 14, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, s->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 16, (sqlite3_int64)getpid());
+    sqlite3_bind_text(st, 17, in->checkpoint_dir, -1, SQLITE_STATIC);
+    DB_TRY(step_done(s, st, "recording the run"));
+    c->run = sqlite3_last_insert_rowid(s->db);
+    for (int i = 0; i < c->nprov; i++) {
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?,?,?)", -1, &st,
+                                      NULL), "recording provenance");
+        sqlite3_bind_int64(st, 1, c->run);
+        sqlite3_bind_text(st, 2, c->prov[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, c->prov[i].value, -1, SQLITE_STATIC);
+        DB_TRY(step_done(s, st, "recording provenance"));
+    }
+    return DB_OK;
+}
+
+db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
+                             int *resumed) {
+    begin_ctx c = {info, prov, nprov, 0, 0};
+    DB_TRY(in_transaction(s, begin_tx, &c, "recording the run"));
+    *run = c.run;
+    if (resumed) *resumed = c.resumed;
+    return DB_OK;
+}
+
+typedef struct { int64_t run, step; int epoch, n; const db_metric *m; } epoch_ctx;
+
+static db_status epoch_tx(db_store *s, void *p) {
+    epoch_ctx *c = p;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO metrics(run_id, epoch, step, split, name, value)"
+                                         " VALUES (?,?,?,?,?,?)", -1, &st, NULL), "recording metrics");
+    for (int i = 0; i < c->n; i++) {
+        sqlite3_bind_int64(st, 1, c->run);
+        sqlite3_bind_int(st, 2, c->epoch);
+        sqlite3_bind_int64(st, 3, c->step);
+        sqlite3_bind_text(st, 4, c->m[i].split, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, c->m[i].name, -1, SQLITE_STATIC);
+        if (isfinite(c->m[i].value)) sqlite3_bind_double(st, 6, c->m[i].value);
+        else sqlite3_bind_null(st, 6);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) { sqlite3_finalize(st); SQL_TRY(s, rc, "recording metrics"); }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    char now[32];
+    now_iso(now, sizeof now);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET heartbeat = ?, epochs_done = max(epochs_done, ?) WHERE id = ?",
+                                  -1, &st, NULL), "recording the heartbeat");
+    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, c->epoch);
+    sqlite3_bind_int64(st, 3, c->run);
+    return step_done(s, st, "recording the heartbeat");
+}
+
+db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n) {
+    epoch_ctx c = {run, step, epoch, n, m};
+    return in_transaction(s, epoch_tx, &c, "recording an epoch");
+}
+
+typedef struct { int64_t run; const char *status, *reason; } end_ctx;
+
+static db_status end_tx(db_store *s, void *p) {
+    end_ctx *c = p;
+    char now[32];
+    now_iso(now, sizeof now);
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = ?, exit_reason = ?, ended = ?, heartbeat = ?"
+                                         " WHERE id = ?", -1, &st, NULL), "recording the run's end");
+    sqlite3_bind_text(st, 1, c->status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, c->run);
+    return step_done(s, st, "recording the run's end");
+}
+
+db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason) {
+    end_ctx c = {run, status, reason ? reason : ""};
+    return in_transaction(s, end_tx, &c, "recording the run's end");
+}
+
+db_status db_store_list(db_store *s, FILE *out) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db,
+                                  "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.seed,"
+                                  " r.epochs_done, r.epochs, (SELECT value FROM metrics m WHERE m.run_id = r.id AND"
+                                  " m.split = 'test' AND m.name = 'top1' ORDER BY epoch DESC LIMIT 1), r.started"
+                                  " FROM runs r ORDER BY r.id", -1, &st, NULL), "listing runs");
+    fprintf(out, "%5s  %-11s  %-10s  %-14s  %-15s  %5s  %6s  %7s  %8s  %s\n", "run", "status", "model", "dataset",
+            "regularizer", "keep", "seed", "epochs", "top1", "started");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char top1[16] = "-";
+        if (sqlite3_column_type(st, 9) != SQLITE_NULL) snprintf(top1, sizeof top1, "%.2f%%", 100 * sqlite3_column_double(st, 9));
+        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5.3g  %6lld  %3d/%-3d  %8s  %s\n",
+                (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                sqlite3_column_text(st, 3), sqlite3_column_text(st, 4), sqlite3_column_double(st, 5),
+                (long long)sqlite3_column_int64(st, 6), sqlite3_column_int(st, 7), sqlite3_column_int(st, 8), top1,
+                sqlite3_column_text(st, 10));
+    }
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, "listing runs");
+    return DB_OK;
+}
+
+db_status db_store_show(db_store *s, int64_t run, FILE *out) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT status, started, heartbeat, ended, exit_reason, host, pid,"
+                                         " checkpoint_dir, config FROM runs WHERE id = ?", -1, &st, NULL), "reading the run");
+    sqlite3_bind_int64(st, 1, run);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
+        SQL_TRY(s, rc, "reading the run");
+    }
+    fprintf(out, "run %lld: %s\nstarted %s, last heartbeat %s, ended %s\n", (long long)run, sqlite3_column_text(st, 0),
+            sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+            sqlite3_column_type(st, 3) == SQLITE_NULL ? "-" : (const char *)sqlite3_column_text(st, 3));
+    if (sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_bytes(st, 4) > 0)
+        fprintf(out, "exit reason: %s\n", sqlite3_column_text(st, 4));
+    fprintf(out, "host %s, pid %lld, checkpoint %s\n\nconfiguration:\n%s", sqlite3_column_text(st, 5),
+            (long long)sqlite3_column_int64(st, 6), sqlite3_column_text(st, 7), sqlite3_column_text(st, 8));
+    sqlite3_finalize(st);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT key, value FROM provenance WHERE run_id = ? ORDER BY key", -1, &st, NULL),
+            "reading provenance");
+    sqlite3_bind_int64(st, 1, run);
+    fprintf(out, "\nprovenance:\n");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fprintf(out, "  %-20s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, "reading provenance");
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT epoch, split, name, value FROM metrics WHERE run_id = ? AND"
+                                         " name NOT LIKE '%/%' ORDER BY epoch, split, name", -1, &st, NULL),
+            "reading metrics");
+    sqlite3_bind_int64(st, 1, run);
+    fprintf(out, "\nmetrics (per-site ones, named drop_fraction/SITE and expected_fraction/SITE, are in the metrics table):\n");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+            fprintf(out, "  epoch %3d  %-5s %-16s NaN\n", sqlite3_column_int(st, 0), sqlite3_column_text(st, 1),
+                    sqlite3_column_text(st, 2));
+        else
+            fprintf(out, "  epoch %3d  %-5s %-16s %.6g\n", sqlite3_column_int(st, 0), sqlite3_column_text(st, 1),
+                    sqlite3_column_text(st, 2), sqlite3_column_double(st, 3));
+    }
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, "reading metrics");
+    return DB_OK;
+}

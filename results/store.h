@@ -1,0 +1,52 @@
+/* The results store: every run dropbench makes, in one SQLite file (default
+ * results/dropbench.db), with its fully resolved configuration, provenance and full metric
+ * history. Versioned schema (PRAGMA user_version) upgraded in place; WAL, a busy timeout and one
+ * transaction per logical write, so several processes can record into one file at once. */
+#ifndef DB_RESULTS_STORE_H
+#define DB_RESULTS_STORE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/status.h"
+
+#define DB_STORE_DEFAULT "results/dropbench.db"
+#define DB_STORE_SCHEMA 1 /* the user_version this build writes */
+
+typedef struct db_store db_store;
+
+/* $DROPBENCH_DB when set and not empty, else DB_STORE_DEFAULT */
+const char *db_store_default_path(void);
+
+/* A run as it starts: what identifies and describes it. Strings may be empty, not NULL. */
+typedef struct {
+    const char *config;        /* the fully resolved configuration, key=value lines */
+    const char *fingerprint;   /* of the keys that change results: resume finds the run by it */
+    const char *model, *dataset, *regularizer, *semantics, *device, *checkpoint_dir, *recipe, *study;
+    double keep_prob;
+    int block_size;
+    uint64_t seed;
+    int epochs;
+} db_run_info;
+
+typedef struct { const char *key; const char *value; } db_kv;
+typedef struct { const char *split, *name; double value; } db_metric;
+
+/* Opens (creating the file and its folder, or upgrading an older schema) and marks runs of this
+ * host whose process is gone as interrupted. Refuses a file from a newer schema, a corrupt or
+ * non-SQLite file, and a read-only one, each with a message naming the file. */
+db_status db_store_open(db_store **out, const char *path);
+void db_store_close(db_store *s);
+/* Records a run as running (with its provenance), or, when a run with the same checkpoint
+ * folder and fingerprint was interrupted or failed, takes that one up again (*resumed = 1). */
+db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
+                             int *resumed);
+/* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */
+db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n);
+/* status: done, failed, diverged or interrupted; reason may be empty */
+db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason);
+/* Human-readable listings */
+db_status db_store_list(db_store *s, FILE *out);
+db_status db_store_show(db_store *s, int64_t run, FILE *out);
+
+#endif

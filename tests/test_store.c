@@ -1,0 +1,185 @@
+/* The results store on real SQLite files: schema and version, refusal of newer, foreign and
+ * garbage files, a run's life (begin, epochs, end, resume of an interrupted one), detection of
+ * runs whose process died, and a full disk (a file-size limit) failing cleanly. */
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "results/store.h"
+#include "tests/check.h"
+
+static char dir[64];
+
+static const char *tmp_path(const char *name) {
+    static char p[4][128];
+    static int k;
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/dropbench-store-XXXXXX");
+        if (!mkdtemp(dir)) return "/nonexistent/x.db";
+    }
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+/* one integer from a query on the file, through SQLite itself (-1 on error) */
+static long query_long(const char *path, const char *sql) {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) v = (long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+static int exec_on(const char *path, const char *sql) {
+    sqlite3 *db;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static db_run_info info_for(const char *ckpt, const char *fp) {
+    db_run_info in = {"model=resnet20\n", fp, "resnet20", "fashion-mnist", "dropblock", "paper", "cpu", ckpt, "", "",
+                      0.9, 3, 1, 2};
+    return in;
+}
+
+static void test_store_schema_and_refusals(void) {
+    const char *p = tmp_path("a.db");
+    db_store *s;
+    CHECK_OK(db_store_open(&s, p));
+    db_store_close(s);
+    CHECK(query_long(p, "PRAGMA user_version") == DB_STORE_SCHEMA, "schema version %ld", query_long(p, "PRAGMA user_version"));
+    CHECK(query_long(p, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('studies','runs','metrics',"
+                        "'provenance','paper_values')") == 5, "tables missing");
+    CHECK(query_long(p, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1, "not in WAL mode");
+    CHECK_OK(db_store_open(&s, p)); /* reopening an existing store */
+    db_store_close(s);
+    /* a newer schema */
+    const char *q = tmp_path("newer.db");
+    CHECK(exec_on(q, "CREATE TABLE runs(x); PRAGMA user_version = 99") == SQLITE_OK, "setup");
+    CHECK(db_store_open(&s, q) == DB_ERR_FORMAT && strstr(db_last_error(), "newer"), "newer schema: %s", db_last_error());
+    /* somebody else's SQLite file */
+    const char *f = tmp_path("foreign.db");
+    CHECK(exec_on(f, "CREATE TABLE t(x)") == SQLITE_OK, "setup");
+    CHECK(db_store_open(&s, f) == DB_ERR_FORMAT && strstr(db_last_error(), "not a dropbench database"),
+          "foreign file: %s", db_last_error());
+    CHECK(query_long(f, "SELECT count(*) FROM t") == 0, "the foreign file was changed");
+    /* not SQLite at all */
+    const char *g = tmp_path("garbage.db");
+    FILE *fp = fopen(g, "wb");
+    if (fp) { for (int i = 0; i < 4096; i++) fputc(i * 7 & 0xff, fp); fclose(fp); }
+    CHECK(db_store_open(&s, g) == DB_ERR_FORMAT && strstr(db_last_error(), g), "garbage file: %s", db_last_error());
+    /* an unusable place */
+    CHECK(db_store_open(&s, "/proc/no/such/dir/x.db") != DB_OK && strstr(db_last_error(), "/proc/no/such"),
+          "bad path: %s", db_last_error());
+}
+
+static void test_store_run_life(void) {
+    const char *p = tmp_path("life.db");
+    db_store *s;
+    CHECK_OK(db_store_open(&s, p));
+    db_kv prov[2] = {{"git_commit", "abc"}, {"host", "h"}};
+    db_run_info in = info_for("/ck/1", "fp1");
+    int64_t run = 0;
+    int resumed = -1;
+    CHECK_OK(db_store_begin_run(s, &in, prov, 2, &run, &resumed));
+    CHECK(run == 1 && resumed == 0, "run %lld resumed %d", (long long)run, resumed);
+    db_metric m[3] = {{"train", "loss", 1.5}, {"test", "top1", 0.8}, {"train", "drop_fraction/g2.b0.conv1", 0.0 / 0.0}};
+    CHECK_OK(db_store_epoch(s, run, 1, 0, m, 3));
+    CHECK_OK(db_store_epoch(s, run, 1, 0, m, 3)); /* idempotent per (epoch, step, split, name) */
+    CHECK(query_long(p, "SELECT count(*) FROM metrics") == 3, "metrics rows %ld", query_long(p, "SELECT count(*) FROM metrics"));
+    CHECK(query_long(p, "SELECT count(*) FROM metrics WHERE value IS NULL") == 1, "NaN not stored as NULL");
+    CHECK(query_long(p, "SELECT epochs_done FROM runs WHERE id = 1") == 1, "epochs_done");
+    /* the process "dies": a run still marked running whose pid is gone */
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    waitpid(child, NULL, 0);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE runs SET pid = %d WHERE id = 1", (int)child);
+    CHECK(exec_on(p, sql) == SQLITE_OK, "setup");
+    db_store_close(s);
+    CHECK_OK(db_store_open(&s, p));
+    CHECK(query_long(p, "SELECT status = 'interrupted' FROM runs WHERE id = 1") == 1, "a dead run is not interrupted");
+    /* the same checkpoint and settings take it up again; other settings make a new run */
+    CHECK_OK(db_store_begin_run(s, &in, prov, 2, &run, &resumed));
+    CHECK(run == 1 && resumed == 1, "resume: run %lld resumed %d", (long long)run, resumed);
+    db_run_info other = info_for("/ck/1", "fp2");
+    int64_t run2;
+    CHECK_OK(db_store_begin_run(s, &other, prov, 2, &run2, &resumed));
+    CHECK(run2 == 2 && resumed == 0, "other settings: run %lld resumed %d", (long long)run2, resumed);
+    CHECK_OK(db_store_end_run(s, run, "done", ""));
+    CHECK_OK(db_store_end_run(s, run2, "diverged", "the loss became NaN"));
+    db_store_close(s);
+    CHECK(query_long(p, "SELECT count(*) FROM runs WHERE status = 'done' AND ended IS NOT NULL") == 1, "done run");
+    CHECK(query_long(p, "SELECT count(*) FROM provenance") == 4, "provenance rows");
+    CHECK(query_long(p, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1, "integrity");
+}
+
+/* A full disk, simulated by a file-size limit in a child process: the write fails with a clear
+ * message, and the file stays a consistent database holding everything written before. */
+static void test_store_full_disk(void) {
+    const char *p = tmp_path("full.db");
+    db_store *s;
+    CHECK_OK(db_store_open(&s, p));
+    db_run_info in = info_for("", "fp");
+    int64_t run;
+    CHECK_OK(db_store_begin_run(s, &in, NULL, 0, &run, NULL));
+    db_store_close(s);
+    int fds[2];
+    CHECK(pipe(fds) == 0, "pipe");
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {256 * 1024, 256 * 1024};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        db_store *c;
+        int rc = 0;
+        if (db_store_open(&c, p) != DB_OK) _exit(3);
+        static db_metric m[2000];
+        static char names[2000][32];
+        for (int e = 1; e <= 200 && rc == 0; e++) {
+            for (int i = 0; i < 2000; i++) {
+                snprintf(names[i], sizeof names[i], "metric/%d", i);
+                m[i] = (db_metric){"train", names[i], e + i * 1e-3};
+            }
+            if (db_store_epoch(c, run, e, 0, m, 2000) != DB_OK) rc = 1;
+        }
+        ssize_t w = write(fds[1], db_last_error(), strlen(db_last_error()) + 1);
+        (void)w;
+        db_store_close(c);
+        _exit(rc ? 0 : 2);
+    }
+    close(fds[1]);
+    char msg[1024] = "";
+    ssize_t got = read(fds[0], msg, sizeof msg - 1);
+    close(fds[0]);
+    if (got > 0) msg[got] = '\0';
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writes did not fail under the size limit (status %d)", status);
+    CHECK(strstr(msg, p) != NULL, "message does not name the file: %s", msg);
+    long epochs = query_long(p, "SELECT count(DISTINCT epoch) FROM metrics");
+    long ok = query_long(p, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'");
+    CHECK(ok == 1 && epochs > 0 && query_long(p, "SELECT count(*) FROM metrics") == epochs * 2000,
+          "after the failure: integrity %ld, %ld whole epochs (%ld rows)", ok, epochs,
+          query_long(p, "SELECT count(*) FROM metrics"));
+}
+
+const db_test db_tests_store[] = {
+    {"store_schema_and_refusals", test_store_schema_and_refusals},
+    {"store_run_life", test_store_run_life},
+    {"store_full_disk", test_store_full_disk},
+    {NULL, NULL},
+};
