@@ -8,6 +8,7 @@
 
 #include "bench/cli.h"
 #include "bench/train.h"
+#include "results/mllog.h"
 #include "results/provenance.h"
 #include "results/store.h"
 
@@ -26,6 +27,7 @@ typedef struct {
     int tty, quiet, epochs, batch;
     db_store *store; /* NULL with --no-db */
     int64_t run;
+    db_mllog log;    /* the run's MLLOG event log beside the database */
 } progress;
 
 static void on_step(int epoch, int step, int steps, double loss, double ips, void *user) {
@@ -61,7 +63,16 @@ static db_status record_epoch(progress *p, const db_epoch_result *r, const db_ep
 static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
     progress *p = user;
     if (p->tty && !p->quiet) fprintf(stderr, "\r%80s\r", "");
-    if (p->store) DB_TRY(record_epoch(p, r, es));
+    if (p->store) {
+        DB_TRY(record_epoch(p, r, es));
+        char meta[64], acc[32];
+        snprintf(meta, sizeof meta, "{\"epoch_num\": %d}", r->epoch);
+        snprintf(acc, sizeof acc, "%.6f", r->test_top1);
+        int64_t now = db_mllog_now_ms();
+        db_mllog_event(&p->log, "INTERVAL_START", "epoch_start", NULL, meta, now - (int64_t)(r->seconds * 1000));
+        db_mllog_event(&p->log, "INTERVAL_END", "epoch_stop", NULL, meta, now);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "eval_accuracy", acc, meta, 0);
+    }
     if (p->quiet) return DB_OK;
     char drop[32] = "";
     if (r->drop_fraction >= 0) snprintf(drop, sizeof drop, "  dropped %.4f", r->drop_fraction);
@@ -97,8 +108,23 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     int resumed = 0;
     db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
     free(config);
+    if (s == DB_OK) s = db_mllog_open(&p->log, path, p->run);
+    if (s == DB_OK && !resumed) { /* what MLPerf's tools expect at the start of a training run */
+        char v[64];
+        db_mllog_event(&p->log, "INTERVAL_START", "run_start", NULL, NULL, 0);
+        snprintf(v, sizeof v, "%llu", (unsigned long long)cfg->seed);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "seed", v, NULL, 0);
+        snprintf(v, sizeof v, "%d", cfg->batch);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "global_batch_size", v, NULL, 0);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "opt_name", "\"sgd\"", NULL, 0);
+        snprintf(v, sizeof v, "%g", cfg->lr);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "opt_base_learning_rate", v, NULL, 0);
+        snprintf(v, sizeof v, "%g", cfg->weight_decay);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "opt_weight_decay", v, NULL, 0);
+    }
     if (s == DB_OK && !p->quiet)
-        printf("%s run %lld in %s\n", resumed ? "continuing" : "recording", (long long)p->run, path);
+        printf("%s run %lld in %s (events: %s)\n", resumed ? "continuing" : "recording", (long long)p->run, path,
+               p->log.path);
     return s;
 }
 
@@ -106,7 +132,7 @@ int db_cmd_train(int argc, char **argv) {
     db_config cfg;
     db_config_defaults(&cfg);
     db_train_hooks hooks = {0};
-    progress prog = {isatty(2), 0, 0, 0, NULL, 0};
+    progress prog = {isatty(2), 0, 0, 0, NULL, 0, {NULL, ""}};
     int print_config = 0;
     const char *db_path = db_store_default_path();
     for (int i = 1; i < argc; i++) {
@@ -159,6 +185,7 @@ int db_cmd_train(int argc, char **argv) {
                (unsigned long long)cfg.seed, cfg.threads);
     if (db_path && (s = start_record(db_path, &cfg, &prog)) != DB_OK) {
         db_store_close(prog.store);
+        db_mllog_close(&prog.log);
         return db_cli_error(s);
     }
     fflush(stdout); /* shown before the first epoch even when stdout is a pipe */
@@ -171,6 +198,10 @@ int db_cmd_train(int argc, char **argv) {
         db_status e = db_store_end_run(prog.store, prog.run,
                                        s == DB_OK ? "done" : s == DB_ERR_DIVERGED ? "diverged" : "failed", reason);
         db_store_close(prog.store);
+        db_mllog_event(&prog.log, "INTERVAL_END", "run_stop", NULL,
+                       s == DB_OK ? "{\"status\": \"success\"}" : "{\"status\": \"aborted\"}", 0);
+        db_status le = db_mllog_close(&prog.log);
+        if (e == DB_OK) e = le;
         if (s == DB_OK && e != DB_OK) return db_cli_error(e);
         if (e != DB_OK) fprintf(stderr, "dropbench: could not record the run's end: %s\n", db_last_error());
         if (s != DB_OK) db_fail(s, "%s", reason);

@@ -340,6 +340,17 @@ t_store_records_run() {
     [ "$n" = 18 ] || { echo "per-site drop rows: $n, want 18 (9 sites x 2 epochs)"; return 1; }
     python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [c.execute("SELECT * FROM "+t).fetchall() for t in ("studies","runs","metrics","provenance","paper_values")]; assert c.execute("SELECT status FROM runs").fetchone()[0]=="done"' "$T/r.db" ||
         { echo "python's sqlite3 could not read the store"; return 1; }
+    # the MLLOG event log beside it: every line ":::MLLOG " + JSON, the run's keys in order
+    python3 -c '
+import json, sys
+ev = [json.loads(l[len(":::MLLOG "):]) for l in open(sys.argv[1]) if l.startswith(":::MLLOG ")]
+keys = [e["key"] for e in ev]
+assert keys[0] == "run_start" and keys[-1] == "run_stop", keys
+assert ev[-1]["metadata"]["status"] == "success", ev[-1]
+acc = [e for e in ev if e["key"] == "eval_accuracy"]
+assert [e["metadata"]["epoch_num"] for e in acc] == [1, 2], acc
+assert all(set(e) == {"namespace", "time_ms", "event_type", "key", "value", "metadata"} for e in ev)
+' "$T/r.mllog/run-000001.log" || { echo "bad MLLOG: $(head -c 300 "$T/r.mllog/run-000001.log")"; return 1; }
 }
 t_store_concurrent() {
     # four processes recording into one database at once lose nothing
