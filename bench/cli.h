@@ -11,7 +11,7 @@ int db_cmd_train(int argc, char **argv);
 int db_cmd_bench(int argc, char **argv);
 int db_cmd_model(int argc, char **argv);
 int db_cmd_kernel(int argc, char **argv);
-int db_cmd_results(int argc, char **argv); /* list, show */
+int db_cmd_results(int argc, char **argv); /* list, show, export */
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);

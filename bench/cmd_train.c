@@ -105,6 +105,9 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     db_run_info info = {config, fp, cfg->model, cfg->dataset, cfg->regularizer,
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir, "",
                         "", cfg->keep_prob, cfg->block_size, cfg->seed, cfg->epochs};
+    char kp[32];
+    snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
+    info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
     int resumed = 0;
     db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
     free(config);

@@ -18,6 +18,7 @@ static void usage(FILE *f) {
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
             "  list     the runs in the results database (--db PATH)\n"
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
+            "  export   every metric of every run as CSV or JSON (--format, --run)\n"
             "  version  build information\n");
 }
 
@@ -51,7 +52,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "model")) return db_cmd_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);
-    if (!strcmp(cmd, "list") || !strcmp(cmd, "show")) return db_cmd_results(argc - 1, argv + 1);
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export"))
+        return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {
         db_cuda_info ci;
         db_cuda_query(&ci);

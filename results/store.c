@@ -399,3 +399,52 @@ db_status db_store_show(db_store *s, int64_t run, FILE *out) {
     SQL_TRY(s, rc, "reading metrics");
     return DB_OK;
 }
+
+static void csv_field(FILE *out, const unsigned char *v, int last) {
+    const char *t = v ? (const char *)v : "";
+    if (strpbrk(t, ",\"\n\r")) {
+        fputc('"', out);
+        for (; *t; t++) {
+            if (*t == '"') fputc('"', out);
+            fputc(*t, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(t, out);
+    }
+    fputc(last ? '\n' : ',', out);
+}
+
+db_status db_store_export(db_store *s, int64_t run, int json, FILE *out) {
+    static const char *const csv_sql =
+        "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.block_size, r.semantics, r.seed,"
+        " r.fingerprint, m.epoch, m.step, m.split, m.name, m.value FROM runs r JOIN metrics m ON m.run_id = r.id"
+        " WHERE ?1 = 0 OR r.id = ?1 ORDER BY r.id, m.epoch, m.step, m.split, m.name";
+    static const char *const json_sql =
+        "SELECT json_group_array(json(j)) FROM (SELECT json_object('id', r.id, 'status', r.status, 'model', r.model,"
+        " 'dataset', r.dataset, 'regularizer', r.regularizer, 'keep_prob', r.keep_prob, 'block_size', r.block_size,"
+        " 'semantics', r.semantics, 'seed', r.seed, 'epochs', r.epochs, 'epochs_done', r.epochs_done,"
+        " 'device', r.device, 'started', r.started, 'ended', r.ended, 'exit_reason', r.exit_reason,"
+        " 'config', r.config, 'fingerprint', r.fingerprint,"
+        " 'provenance', (SELECT json_group_object(key, value) FROM provenance p WHERE p.run_id = r.id),"
+        " 'metrics', (SELECT json_group_array(json_object('epoch', epoch, 'step', step, 'split', split,"
+        " 'name', name, 'value', value)) FROM (SELECT * FROM metrics m WHERE m.run_id = r.id"
+        " ORDER BY epoch, step, split, name))) AS j FROM runs r WHERE ?1 = 0 OR r.id = ?1 ORDER BY r.id)";
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, json ? json_sql : csv_sql, -1, &st, NULL), "exporting");
+    sqlite3_bind_int64(st, 1, run);
+    int rc;
+    if (!json)
+        fprintf(out, "run,status,model,dataset,regularizer,keep_prob,block_size,semantics,seed,fingerprint,"
+                     "epoch,step,split,name,value\n");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (json) {
+            fprintf(out, "%s\n", sqlite3_column_text(st, 0));
+            continue;
+        }
+        for (int c = 0; c < 15; c++) csv_field(out, sqlite3_column_text(st, c), c == 14);
+    }
+    sqlite3_finalize(st);
+    SQL_TRY(s, rc, "exporting");
+    return ferror(out) ? db_fail(DB_ERR_IO, "writing the export failed") : DB_OK;
+}

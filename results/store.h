@@ -48,5 +48,9 @@ db_status db_store_end_run(db_store *s, int64_t run, const char *status, const c
 /* Human-readable listings */
 db_status db_store_list(db_store *s, FILE *out);
 db_status db_store_show(db_store *s, int64_t run, FILE *out);
+/* Every metric of every run (or of one run when run > 0), one row each with its run's
+ * identifying columns: CSV (RFC 4180 quoting) or JSON (an array of runs, each with its
+ * configuration, provenance and metrics). */
+db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
 
 #endif

@@ -340,6 +340,16 @@ t_store_records_run() {
     [ "$n" = 18 ] || { echo "per-site drop rows: $n, want 18 (9 sites x 2 epochs)"; return 1; }
     python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [c.execute("SELECT * FROM "+t).fetchall() for t in ("studies","runs","metrics","provenance","paper_values")]; assert c.execute("SELECT status FROM runs").fetchone()[0]=="done"' "$T/r.db" ||
         { echo "python's sqlite3 could not read the store"; return 1; }
+    # export: CSV with one row per metric, JSON with runs, their provenance and metrics
+    db export --db "$T/r.db" && expect_rc 0 || return
+    local rows
+    rows=$(python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert all(x["run"]=="1" and x["keep_prob"]=="0.9" for x in r); print(len(r))' "$out") ||
+        { echo "export CSV unreadable: $(snippet "$out")"; return 1; }
+    [ "$rows" = "$(sqlite3 "$T/r.db" "SELECT count(*) FROM metrics")" ] || { echo "export CSV has $rows rows"; return 1; }
+    db export --format json --run 1 --db "$T/r.db" && expect_rc 0 || return
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==1 and d[0]["status"]=="done" and "git_commit" in d[0]["provenance"] and len(d[0]["metrics"])==int(sys.argv[2]), d[0].keys()' "$out" "$rows" ||
+        { echo "export JSON: $(snippet "$out")"; return 1; }
+    db export --format xml --db "$T/r.db" && expect_rc 2 || return
     # the MLLOG event log beside it: every line ":::MLLOG " + JSON, the run's keys in order
     python3 -c '
 import json, sys
