@@ -25,6 +25,7 @@ static void train_usage(FILE *f) {
 
 typedef struct {
     int tty, quiet, epochs, batch;
+    const db_run_labels *labels; /* study, recipe, cell */
     db_store *store; /* NULL with --no-db */
     int64_t run;
     db_mllog log;    /* the run's MLLOG event log beside the database */
@@ -103,8 +104,8 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     db_provenance_collect(&prov, files, cfg->threads);
     if (globbed) globfree(&gl);
     db_run_info info = {config, fp, cfg->model, cfg->dataset, cfg->regularizer,
-                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir, "",
-                        "", cfg->keep_prob, cfg->block_size, cfg->seed, cfg->epochs};
+                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir,
+                        p->labels->recipe, p->labels->study, cfg->keep_prob, cfg->block_size, cfg->seed, cfg->epochs};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
@@ -134,15 +135,13 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
 int db_cmd_train(int argc, char **argv) {
     db_config cfg;
     db_config_defaults(&cfg);
-    db_train_hooks hooks = {0};
-    progress prog = {isatty(2), 0, 0, 0, NULL, 0, {NULL, ""}};
-    int print_config = 0;
+    int print_config = 0, quiet = 0, resume = 0;
     const char *db_path = db_store_default_path();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { train_usage(stdout); return DB_EXIT_OK; }
-        if (!strcmp(a, "--resume")) { hooks.resume = 1; continue; }
-        if (!strcmp(a, "--quiet")) { prog.quiet = 1; continue; }
+        if (!strcmp(a, "--resume")) { resume = 1; continue; }
+        if (!strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (!strcmp(a, "--print-config")) { print_config = 1; continue; }
         if (!strcmp(a, "--no-db")) { db_path = NULL; continue; }
         if (!strcmp(a, "--db")) {
@@ -173,10 +172,22 @@ int db_cmd_train(int argc, char **argv) {
     db_status s = db_config_validate(&cfg);
     if (s != DB_OK) return db_cli_error(s);
     if (print_config) { db_config_write(&cfg, stdout); return DB_EXIT_OK; }
-    if (hooks.resume && !cfg.checkpoint_dir[0]) {
+    if (resume && !cfg.checkpoint_dir[0]) {
         fprintf(stderr, "dropbench train: --resume needs --checkpoint-dir\n");
         return DB_EXIT_USAGE;
     }
+    db_run_labels labels = {"", "", ""};
+    return db_cli_run_training(&cfg, db_path, quiet, resume, &labels);
+}
+
+int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet, int resume,
+                        const db_run_labels *labels) {
+    db_config cfg = *cfg_in;
+    db_train_hooks hooks = {0};
+    progress prog = {isatty(2), quiet, 0, 0, NULL, NULL, 0, {NULL, ""}};
+    hooks.resume = resume;
+    prog.labels = labels;
+    db_status s;
     prog.epochs = cfg.epochs;
     prog.batch = cfg.batch;
     hooks.on_step = on_step;

@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "nets/graph.h"
 
-typedef struct {
+typedef struct db_config {
     /* model */
     char model[24];
     char shortcut[2];
