@@ -23,6 +23,15 @@ int db_ckpt_exists(const char *dir) {
 }
 
 db_status db_ckpt_prepare_dir(const char *dir) {
+    char part[1024];
+    snprintf(part, sizeof part, "%s", dir);
+    for (char *p = part + 1; *p; p++) /* its parents first (a study's runs/STUDY/CELL) */
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(part, 0777) != 0 && errno != EEXIST)
+                return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot create %s: %s", dir, part, strerror(errno));
+            *p = '/';
+        }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot create it: %s", dir, strerror(errno));
     char probe[1100];

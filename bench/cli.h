@@ -12,11 +12,12 @@ int db_cmd_bench(int argc, char **argv);
 int db_cmd_model(int argc, char **argv);
 int db_cmd_kernel(int argc, char **argv);
 int db_cmd_results(int argc, char **argv); /* list, show, export */
+int db_cmd_study(int argc, char **argv);
 
 /* One training run with its record in the results database (db_path NULL: none), progress on
  * the terminal and the epoch lines; returns the exit code. labels name the study, the recipe
- * file and the cell a run belongs to ("" for a plain `train`). */
-typedef struct { const char *study, *recipe, *cell; } db_run_labels;
+ * file and the cell a run belongs to ("" for a plain `train`), and carry the recipe's text. */
+typedef struct { const char *study, *recipe, *cell, *recipe_text; } db_run_labels;
 struct db_config;
 int db_cli_run_training(const struct db_config *cfg, const char *db_path, int quiet, int resume,
                         const db_run_labels *labels);

@@ -23,10 +23,11 @@ static const char *db_arg(int *argc, char **argv, int *bad) {
 int db_cmd_results(int argc, char **argv) {
     const char *cmd = argv[0];
     int bad = 0, show = !strcmp(cmd, "show"), export = !strcmp(cmd, "export"), json = 0;
+    const char *study = NULL;
     long run = 0;
     const char *path = db_arg(&argc, argv, &bad);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: dropbench list [--db PATH]\n"
+        printf("usage: dropbench list [--study NAME] [--db PATH]\n"
                "       dropbench show RUN [--db PATH]\n"
                "       dropbench export [--format csv|json] [--run RUN] [--db PATH]\n"
                "The runs in the results database (default $DROPBENCH_DB or " DB_STORE_DEFAULT "); one run\n"
@@ -34,6 +35,7 @@ int db_cmd_results(int argc, char **argv) {
                "as CSV (one row per metric) or JSON (runs with their config, provenance, metrics).\n");
         return DB_EXIT_OK;
     }
+    if (!show && !export && argc == 3 && !strcmp(argv[1], "--study")) { study = argv[2]; argc = 1; }
     for (int i = 1; export && i < argc; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc && (!strcmp(argv[i + 1], "csv") || !strcmp(argv[i + 1], "json"))) {
             json = !strcmp(argv[++i], "json");
@@ -44,13 +46,14 @@ int db_cmd_results(int argc, char **argv) {
         }
     }
     if (bad || (show && (argc != 2 || !db_cli_parse_long(argv[1], 1, &run))) || (!show && !export && argc != 1)) {
-        fprintf(stderr, "usage: dropbench list | show RUN | export [--format csv|json] [--run RUN], each [--db PATH]\n");
+        fprintf(stderr, "usage: dropbench list [--study NAME] | show RUN | export [--format csv|json] [--run RUN], "
+                        "each [--db PATH]\n");
         return DB_EXIT_USAGE;
     }
     db_store *s;
     db_status st = db_store_open(&s, path);
     if (st != DB_OK) return db_cli_error(st);
-    st = show ? db_store_show(s, run, stdout) : export ? db_store_export(s, run, json, stdout) : db_store_list(s, stdout);
+    st = show ? db_store_show(s, run, stdout) : export ? db_store_export(s, run, json, stdout) : db_store_list(s, study, stdout);
     db_store_close(s);
     return st == DB_OK ? DB_EXIT_OK : db_cli_error(st);
 }

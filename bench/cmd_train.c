@@ -105,7 +105,8 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     if (globbed) globfree(&gl);
     db_run_info info = {config, fp, cfg->model, cfg->dataset, cfg->regularizer,
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir,
-                        p->labels->recipe, p->labels->study, cfg->keep_prob, cfg->block_size, cfg->seed, cfg->epochs};
+                        p->labels->recipe, p->labels->study, p->labels->recipe_text, cfg->keep_prob, cfg->block_size,
+                        cfg->seed, cfg->epochs};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
@@ -176,7 +177,7 @@ int db_cmd_train(int argc, char **argv) {
         fprintf(stderr, "dropbench train: --resume needs --checkpoint-dir\n");
         return DB_EXIT_USAGE;
     }
-    db_run_labels labels = {"", "", ""};
+    db_run_labels labels = {"", "", "", NULL};
     return db_cli_run_training(&cfg, db_path, quiet, resume, &labels);
 }
 

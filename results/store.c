@@ -203,6 +203,7 @@ typedef struct {
     int nprov;
     int64_t run;
     int resumed;
+    const char *recipe_text;
 } begin_ctx;
 
 static db_status begin_tx(db_store *s, void *p) {
@@ -234,10 +235,23 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_int64(st, 4, c->run);
         return step_done(s, st, "taking the run up again");
     }
+    sqlite3_int64 study = 0;
+    if (in->study[0]) { /* the study, created on its first run */
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO studies(name, recipe, created) VALUES (?,?,?)", -1,
+                                      &st, NULL), "recording the study");
+        sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->recipe_text ? c->recipe_text : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+        DB_TRY(step_done(s, st, "recording the study"));
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM studies WHERE name = ?", -1, &st, NULL), "recording the study");
+        sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) study = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?)",
+                                  " checkpoint_dir, study_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?)",
                                   -1, &st, NULL), "recording the run");
     const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
     for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -252,6 +266,8 @@ static db_status begin_tx(db_store *s, void *p) {
     sqlite3_bind_text(st, 15, s->host, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 16, (sqlite3_int64)getpid());
     sqlite3_bind_text(st, 17, in->checkpoint_dir, -1, SQLITE_STATIC);
+    if (study) sqlite3_bind_int64(st, 18, study);
+    else sqlite3_bind_null(st, 18);
     DB_TRY(step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) {
@@ -267,10 +283,23 @@ static db_status begin_tx(db_store *s, void *p) {
 
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed) {
-    begin_ctx c = {info, prov, nprov, 0, 0};
+    begin_ctx c = {info, prov, nprov, 0, 0, info->recipe_text};
     DB_TRY(in_transaction(s, begin_tx, &c, "recording the run"));
     *run = c.run;
     if (resumed) *resumed = c.resumed;
+    return DB_OK;
+}
+
+db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run) {
+    sqlite3_stmt *st;
+    *run = 0;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE fingerprint = ? AND status = 'done' ORDER BY id"
+                                         " LIMIT 1", -1, &st, NULL), "looking for a finished run");
+    sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *run = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "looking for a finished run");
     return DB_OK;
 }
 
@@ -331,22 +360,28 @@ db_status db_store_end_run(db_store *s, int64_t run, const char *status, const c
     return in_transaction(s, end_tx, &c, "recording the run's end");
 }
 
-db_status db_store_list(db_store *s, FILE *out) {
+db_status db_store_list(db_store *s, const char *study, FILE *out) {
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.seed,"
                                   " r.epochs_done, r.epochs, (SELECT value FROM metrics m WHERE m.run_id = r.id AND"
                                   " m.split = 'test' AND m.name = 'top1' ORDER BY epoch DESC LIMIT 1), r.started"
-                                  " FROM runs r ORDER BY r.id", -1, &st, NULL), "listing runs");
+                                  " FROM runs r WHERE ?1 = '' OR r.study_id = (SELECT id FROM studies WHERE name = ?1)"
+                                  " ORDER BY r.id", -1, &st, NULL), "listing runs");
+    sqlite3_bind_text(st, 1, study ? study : "", -1, SQLITE_STATIC);
     fprintf(out, "%5s  %-11s  %-10s  %-14s  %-15s  %5s  %6s  %7s  %8s  %s\n", "run", "status", "model", "dataset",
             "regularizer", "keep", "seed", "epochs", "top1", "started");
+    /* keep_prob means nothing without a regularizer: shown as "-" */
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char top1[16] = "-";
         if (sqlite3_column_type(st, 9) != SQLITE_NULL) snprintf(top1, sizeof top1, "%.2f%%", 100 * sqlite3_column_double(st, 9));
-        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5.3g  %6lld  %3d/%-3d  %8s  %s\n",
+        char keep[16] = "-";
+        if (strcmp((const char *)sqlite3_column_text(st, 4), "none") != 0)
+            snprintf(keep, sizeof keep, "%.3g", sqlite3_column_double(st, 5));
+        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5s  %6lld  %3d/%-3d  %8s  %s\n",
                 (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-                sqlite3_column_text(st, 3), sqlite3_column_text(st, 4), sqlite3_column_double(st, 5),
+                sqlite3_column_text(st, 3), sqlite3_column_text(st, 4), keep,
                 (long long)sqlite3_column_int64(st, 6), sqlite3_column_int(st, 7), sqlite3_column_int(st, 8), top1,
                 sqlite3_column_text(st, 10));
     }

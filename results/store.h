@@ -23,6 +23,7 @@ typedef struct {
     const char *config;        /* the fully resolved configuration, key=value lines */
     const char *fingerprint;   /* of the keys that change results: resume finds the run by it */
     const char *model, *dataset, *regularizer, *semantics, *device, *checkpoint_dir, *recipe, *study;
+    const char *recipe_text;   /* the study's recipe file, recorded with the study (may be NULL) */
     double keep_prob;
     int block_size;
     uint64_t seed;
@@ -38,15 +39,18 @@ typedef struct { const char *split, *name; double value; } db_metric;
 db_status db_store_open(db_store **out, const char *path);
 void db_store_close(db_store *s);
 /* Records a run as running (with its provenance), or, when a run with the same checkpoint
- * folder and fingerprint was interrupted or failed, takes that one up again (*resumed = 1). */
+ * folder and fingerprint was interrupted or failed, takes that one up again (*resumed = 1).
+ * A run with a study name joins that study (created with the recipe text on first use). */
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed);
+/* The id of a finished (done) run with this fingerprint, or 0 */
+db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */
 db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n);
 /* status: done, failed, diverged or interrupted; reason may be empty */
 db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason);
-/* Human-readable listings */
-db_status db_store_list(db_store *s, FILE *out);
+/* Human-readable listings; study NULL or "" lists every run */
+db_status db_store_list(db_store *s, const char *study, FILE *out);
 db_status db_store_show(db_store *s, int64_t run, FILE *out);
 /* Every metric of every run (or of one run when run > 0), one row each with its run's
  * identifying columns: CSV (RFC 4180 quoting) or JSON (an array of runs, each with its

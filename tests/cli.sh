@@ -417,6 +417,41 @@ t_store_bad_input() {
     db list --bogus && expect_rc 2 && expect_err "usage" || return
     db train --db && expect_rc 2 && expect_err "--db needs a path"
 }
+t_study() {
+    # a 2x2 matrix with paired seeds, recorded as one study; a second run skips every cell
+    need_fmnist || return
+    cat >"$T/r.txt" <<EOR
+# a tiny study
+study = tiny
+train_limit = 256
+test_limit = 128
+batch = 64
+epochs = 1
+checkpoint_dir = $T/runs
+vary.seed = 3, 4
+vary.regularizer = none, dropblock   # block_size 3 at the default sites
+block_size = 3
+EOR
+    db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "4 cells, 4 ran now" || return
+    local got
+    got=$(sqlite3 "$T/s.db" "SELECT count(*) || ' ' || count(DISTINCT seed) || ' ' || count(DISTINCT regularizer) || ' ' || min(s.name) FROM runs r JOIN studies s ON s.id = r.study_id WHERE r.status = 'done'")
+    [ "$got" = "4 2 2 tiny" ] || { echo "study runs (done, seeds, regularizers, study): '$got'"; return 1; }
+    [ -s "$T/runs/tiny/seed=3,regularizer=dropblock/checkpoint.dbck" ] || { echo "no checkpoint in the cell's folder"; return 1; }
+    db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "0 ran now, 4 done before" || return
+}
+t_study_bad_recipes() {
+    printf 'study = x\nepochs = 1\nlearning_rate = 0.1\n' >"$T/a.txt"
+    db study "$T/a.txt" --db "$T/s.db" && expect_rc 2 && expect_err "a.txt:3" && expect_err "learning_rate" || return
+    printf 'study = x\nvary.keep_prob = 0.9, 1.5\n' >"$T/b.txt"
+    db study "$T/b.txt" --db "$T/s.db" && expect_rc 2 && expect_err "b.txt:2" && expect_err "1.5" || return
+    printf 'epochs = 1\n' >"$T/c.txt"
+    db study "$T/c.txt" --db "$T/s.db" && expect_rc 2 && expect_err "study = NAME" || return
+    printf 'study = x\nthis line has no equals sign\n' >"$T/d.txt"
+    db study "$T/d.txt" --db "$T/s.db" && expect_rc 2 && expect_err "d.txt:2" || return
+    db study "$T/missing.txt" --db "$T/s.db" && expect_rc 1 && expect_err "missing.txt" || return
+    db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "8 cells" &&
+        expect_out "seed=2,regularizer=dropblock: would run"
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -493,7 +528,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

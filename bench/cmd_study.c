@@ -1,0 +1,72 @@
+/* dropbench study RECIPE: every cell of a recipe's matrix, one training run each, recorded in
+ * the results database; cells already done (same settings) are skipped, interrupted ones
+ * continue from their checkpoints. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "bench/recipe.h"
+#include "results/store.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--dry-run] [--quiet]\n"
+               "Runs every cell of the recipe's matrix (bench/recipes/*.txt): the combinations of its\n"
+               "vary.KEY lists, with paired seeds. Finished cells (the same settings done before) are\n"
+               "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
+               "lists the cells and what would happen to each.\n");
+}
+
+int db_cmd_study(int argc, char **argv) {
+    const char *recipe = NULL, *db_path = db_store_default_path();
+    int dry = 0, quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (!strcmp(argv[i], "--dry-run")) dry = 1;
+        else if (!strcmp(argv[i], "--quiet")) quiet = 1;
+        else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
+        else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
+        else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+    }
+    if (!recipe) { usage(stderr); return DB_EXIT_USAGE; }
+    db_recipe *r = malloc(sizeof *r);
+    if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
+    db_status s = db_recipe_load(recipe, r);
+    if (s != DB_OK) { free(r); return db_cli_error(s); }
+    db_store *store;
+    s = db_store_open(&store, db_path);
+    if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
+    int cells = db_recipe_cells(r), done = 0, ran = 0, failed = 0;
+    printf("study %s (%s): %d cells, results in %s\n", r->study, recipe, cells, db_path);
+    for (int i = 0; i < cells; i++) {
+        db_config c;
+        char label[256], fp[32];
+        int64_t prior = 0;
+        s = db_recipe_cell(r, i, &c, label, sizeof label);
+        snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(&c));
+        if (s == DB_OK) s = db_store_find_done(store, fp, &prior);
+        if (s != DB_OK) break;
+        if (prior) {
+            printf("[%d/%d] %s: done before (run %lld), skipped\n", i + 1, cells, label, (long long)prior);
+            done++;
+            continue;
+        }
+        printf("[%d/%d] %s: %s\n", i + 1, cells, label, dry ? "would run" : "running");
+        fflush(stdout);
+        if (dry) continue;
+        db_run_labels labels = {r->study, recipe, label, r->text};
+        int rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
+        if (rc == DB_EXIT_OK) ran++;
+        else failed++;
+    }
+    if (s == DB_OK && !dry) {
+        printf("\n");
+        s = db_store_list(store, r->study, stdout);
+    }
+    db_store_close(store);
+    db_recipe_free(r);
+    free(r);
+    if (s != DB_OK) return db_cli_error(s);
+    printf("study: %d cells, %d ran now, %d done before, %d failed\n", cells, ran, done, failed);
+    return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
+}

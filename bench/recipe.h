@@ -1,0 +1,34 @@
+/* Recipes (the text files in bench/recipes/): one experiment as plain text. Lines are `key = value` with any
+ * train key (dropbench train --help), `study = NAME`, `description = TEXT`, and `vary.KEY = A, B,
+ * C` for the keys the study sweeps; `#` starts a comment. The study is the matrix of every
+ * combination of the varied values; seeds are varied like any key, so every regularizer sees the
+ * same seeds (paired). Errors name the file and line. */
+#ifndef DB_BENCH_RECIPE_H
+#define DB_BENCH_RECIPE_H
+
+#include <stddef.h>
+
+#include "bench/config.h"
+
+enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32 };
+
+typedef struct {
+    char path[512];
+    char study[64];
+    char description[256];
+    db_config base;
+    int nvary;
+    char vary_key[DB_RECIPE_MAX_VARY][40];
+    int nvalues[DB_RECIPE_MAX_VARY];
+    char value[DB_RECIPE_MAX_VARY][DB_RECIPE_MAX_VALUES][64];
+    char *text; /* the whole file, as recorded with the study */
+} db_recipe;
+
+db_status db_recipe_load(const char *path, db_recipe *r);
+void db_recipe_free(db_recipe *r);
+int db_recipe_cells(const db_recipe *r);
+/* Cell i's configuration (validated) and its label, e.g. "regularizer=dropblock,seed=2"; its
+ * checkpoint folder is runs/STUDY/LABEL unless the recipe sets checkpoint_dir (then below it). */
+db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label, size_t n);
+
+#endif
