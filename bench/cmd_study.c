@@ -4,10 +4,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/cli.h"
 #include "bench/recipe.h"
 #include "results/store.h"
+
+/* Did the run fail because its checkpoint (in dir) is from an older build, other settings, or
+ * broken? Then the cell can only start afresh. */
+static int cannot_resume(const char *dir) {
+    static const char *const why[] = {"checkpoint version", "not a dropbench checkpoint", "checkpoint truncated",
+                                      "checksum mismatch", "another configuration", "different network"};
+    const char *e = db_last_error();
+    if (!strstr(e, dir)) return 0;
+    for (size_t i = 0; i < sizeof why / sizeof *why; i++)
+        if (strstr(e, why[i])) return 1;
+    return 0;
+}
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--dry-run] [--quiet]\n"
@@ -56,6 +69,15 @@ int db_cmd_study(int argc, char **argv) {
         if (dry) continue;
         db_run_labels labels = {r->study, recipe, label, r->text};
         int rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
+        if (rc != DB_EXIT_OK && cannot_resume(c.checkpoint_dir)) { /* an old or broken checkpoint */
+            char stale[1100];
+            snprintf(stale, sizeof stale, "%s.stale-%ld", c.checkpoint_dir, (long)time(NULL));
+            if (rename(c.checkpoint_dir, stale) == 0) {
+                printf("[%d/%d] %s: its checkpoint cannot be resumed; kept it in %s, running afresh\n", i + 1, cells,
+                       label, stale);
+                rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
+            }
+        }
         if (rc == DB_EXIT_OK) ran++;
         else failed++;
     }

@@ -438,6 +438,14 @@ EOR
     [ "$got" = "4 2 2 tiny" ] || { echo "study runs (done, seeds, regularizers, study): '$got'"; return 1; }
     [ -s "$T/runs/tiny/seed=3,regularizer=dropblock/checkpoint.dbck" ] || { echo "no checkpoint in the cell's folder"; return 1; }
     db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "0 ran now, 4 done before" || return
+    # a cell whose checkpoint is broken (or from an older build) is kept aside and run afresh
+    sed -i 's/^epochs = 1/epochs = 2/' "$T/r.txt"
+    mkdir -p "$T/runs/tiny/seed=3,regularizer=none"
+    printf 'DBCKPT' >"$T/runs/tiny/seed=3,regularizer=none/checkpoint.dbck"
+    db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "4 ran now" &&
+        expect_out "cannot be resumed" || return
+    compgen -G "$T/runs/tiny/seed=3,regularizer=none.stale-*/checkpoint.dbck" >/dev/null ||
+        { echo "the broken checkpoint was not kept aside"; return 1; }
 }
 t_study_bad_recipes() {
     printf 'study = x\nepochs = 1\nlearning_rate = 0.1\n' >"$T/a.txt"
