@@ -1,4 +1,4 @@
-#include "results/store.h"
+#include "results/store_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,21 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct db_store {
-    sqlite3 *db;
-    char path[1024];
-    char host[256];
-};
-
-/* Every SQLite call's result goes through here: a message with the file and what failed. */
-#define SQL_TRY(s, call, what)                                                                       \
-    do {                                                                                             \
-        int rc_ = (call);                                                                            \
-        if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                             \
-            return store_fail((s), rc_, (what), __LINE__);                                           \
-    } while (0)
-
-static db_status store_fail(db_store *s, int rc, const char *what, int line) {
+db_status db_store_fail(db_store *s, int rc, const char *what, int line) {
     const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     int base = rc & 0xff;
     db_status st = base == SQLITE_NOMEM ? DB_ERR_NOMEM
@@ -69,7 +55,7 @@ static const char *const schema_v1 =
 static const char *const migrations[DB_STORE_SCHEMA + 1] = {NULL, NULL /* v1 is the first: created whole */};
 
 /* One integer from a one-row query */
-static db_status query_int(db_store *s, const char *sql, const char *what, int *v) {
+db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v) {
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), what);
     int rc = sqlite3_step(st);
@@ -82,8 +68,8 @@ static db_status query_int(db_store *s, const char *sql, const char *what, int *
 static db_status migrate(db_store *s) {
     int v, tables;
     DB_TRY(exec(s, "BEGIN IMMEDIATE", "locking the database to check its schema"));
-    db_status st = query_int(s, "PRAGMA user_version", "reading the schema version", &v);
-    if (st == DB_OK) st = query_int(s, "SELECT count(*) FROM sqlite_schema", "reading the schema", &tables);
+    db_status st = db_store_query_int(s, "PRAGMA user_version", "reading the schema version", &v);
+    if (st == DB_OK) st = db_store_query_int(s, "SELECT count(*) FROM sqlite_schema", "reading the schema", &tables);
     if (st == DB_OK && v > DB_STORE_SCHEMA)
         st = db_fail(DB_ERR_FORMAT, "%s: schema version %d is newer than this dropbench's (%d): use a newer dropbench",
                      s->path, v, DB_STORE_SCHEMA);
@@ -153,7 +139,7 @@ db_status db_store_open(db_store **out, const char *path) {
     mkdir_parent(path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     db_status st = DB_OK;
-    if (rc != SQLITE_OK) st = store_fail(s, rc, "cannot open the database", __LINE__);
+    if (rc != SQLITE_OK) st = db_store_fail(s, rc, "cannot open the database", __LINE__);
     if (st == DB_OK && sqlite3_db_readonly(s->db, "main") == 1)
         st = db_fail(DB_ERR_IO, "%s: the database is read-only (check the file's and its folder's permissions)", path);
     if (st == DB_OK) {
@@ -181,7 +167,7 @@ static void now_iso(char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static db_status step_done(db_store *s, sqlite3_stmt *st, const char *what) {
+db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what) {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     SQL_TRY(s, rc, what);
@@ -233,7 +219,7 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
         sqlite3_bind_int64(st, 4, c->run);
-        return step_done(s, st, "taking the run up again");
+        return db_store_step_done(s, st, "taking the run up again");
     }
     sqlite3_int64 study = 0;
     if (in->study[0]) { /* the study, created on its first run */
@@ -242,7 +228,7 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, c->recipe_text ? c->recipe_text : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-        DB_TRY(step_done(s, st, "recording the study"));
+        DB_TRY(db_store_step_done(s, st, "recording the study"));
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM studies WHERE name = ?", -1, &st, NULL), "recording the study");
         sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) study = sqlite3_column_int64(st, 0);
@@ -268,7 +254,7 @@ static db_status begin_tx(db_store *s, void *p) {
     sqlite3_bind_text(st, 17, in->checkpoint_dir, -1, SQLITE_STATIC);
     if (study) sqlite3_bind_int64(st, 18, study);
     else sqlite3_bind_null(st, 18);
-    DB_TRY(step_done(s, st, "recording the run"));
+    DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) {
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?,?,?)", -1, &st,
@@ -276,7 +262,7 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_int64(st, 1, c->run);
         sqlite3_bind_text(st, 2, c->prov[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, c->prov[i].value, -1, SQLITE_STATIC);
-        DB_TRY(step_done(s, st, "recording provenance"));
+        DB_TRY(db_store_step_done(s, st, "recording provenance"));
     }
     return DB_OK;
 }
@@ -330,7 +316,7 @@ static db_status epoch_tx(db_store *s, void *p) {
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, c->epoch);
     sqlite3_bind_int64(st, 3, c->run);
-    return step_done(s, st, "recording the heartbeat");
+    return db_store_step_done(s, st, "recording the heartbeat");
 }
 
 db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n) {
@@ -352,7 +338,7 @@ static db_status end_tx(db_store *s, void *p) {
     sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, c->run);
-    return step_done(s, st, "recording the run's end");
+    return db_store_step_done(s, st, "recording the run's end");
 }
 
 db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason) {
@@ -483,3 +469,4 @@ db_status db_store_export(db_store *s, int64_t run, int json, FILE *out) {
     SQL_TRY(s, rc, "exporting");
     return ferror(out) ? db_fail(DB_ERR_IO, "writing the export failed") : DB_OK;
 }
+

@@ -57,4 +57,13 @@ db_status db_store_show(db_store *s, int64_t run, FILE *out);
  * configuration, provenance and metrics). */
 db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
 
+/* Nightly regression against a baseline database: every finished run here that has a finished
+ * twin (same settings fingerprint) in the baseline is compared. Deterministic canary: its final
+ * test metrics must equal the twin's exactly (the same seed and thread count give the same bits
+ * on the same build flags). Throughput: on the same CPU model (provenance), mean training
+ * images/s must not fall below the twin's / max_slowdown. Writes one line per check to out and,
+ * with junit non-NULL, a JUnit XML file; *failures counts failed checks, *checks all of them. */
+db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, FILE *out, const char *junit,
+                           int *checks, int *failures);
+
 #endif

@@ -460,6 +460,26 @@ t_study_bad_recipes() {
     db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "8 cells" &&
         expect_out "seed=2,regularizer=dropblock: would run"
 }
+t_regress() {
+    # an unchanged rerun passes; a planted change of a final metric, or a planted slowdown, fails
+    need_fmnist || return
+    local args=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --seed 5 --quiet)
+    db "${args[@]}" --db "$T/base.db" && expect_rc 0 || return
+    db "${args[@]}" --db "$T/new.db" && expect_rc 0 || return
+    db regress --baseline "$T/base.db" --db "$T/new.db" --max-slowdown 100 --junit "$T/ok.xml" && expect_rc 0 &&
+        expect_out "0 failed" || return
+    grep -q 'failures="0"' "$T/ok.xml" || { echo "JUnit: $(head -c 200 "$T/ok.xml")"; return 1; }
+    cp "$T/new.db" "$T/planted.db"
+    sqlite3 "$T/planted.db" "UPDATE metrics SET value = value + 1e-9 WHERE split = 'test' AND name = 'loss'" || return
+    db regress --baseline "$T/base.db" --db "$T/planted.db" --max-slowdown 100 --junit "$T/bad.xml" && expect_rc 1 &&
+        expect_out "FAIL" && expect_out "test loss" || return
+    python3 -c 'import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); assert r.get("failures")=="1" and len(r.findall("testcase/failure"))==1, E.tostring(r)' "$T/bad.xml" ||
+        { echo "JUnit after a planted change: $(head -c 300 "$T/bad.xml")"; return 1; }
+    sqlite3 "$T/new.db" "UPDATE metrics SET value = value / 10 WHERE name = 'images_per_s'" || return
+    db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" || return
+    db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
+    db regress --db "$T/new.db" && expect_rc 2
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -536,7 +556,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

@@ -1,0 +1,45 @@
+/* dropbench regress --baseline BASE.db: this database's finished runs against their twins in a
+ * baseline database (see db_store_regress); exit 0 when every check passes, 1 otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/cli.h"
+#include "results/store.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: dropbench regress --baseline BASE.db [--db PATH] [--max-slowdown 1.1] [--junit FILE]\n"
+               "Compares every finished run in the database (default $DROPBENCH_DB or " DB_STORE_DEFAULT ")\n"
+               "with its twin (same settings) in BASE.db: final test metrics must be identical (the\n"
+               "deterministic canary), training images/s within the slowdown factor on the same CPU\n"
+               "model. Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML.\n");
+}
+
+int db_cmd_regress(int argc, char **argv) {
+    const char *base = NULL, *db_path = db_store_default_path(), *junit = NULL;
+    double slow = 1.1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (!v) { fprintf(stderr, "dropbench regress: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        i++;
+        if (!strcmp(a, "--baseline")) base = v;
+        else if (!strcmp(a, "--db")) db_path = v;
+        else if (!strcmp(a, "--junit")) junit = v;
+        else if (!strcmp(a, "--max-slowdown")) {
+            char *end;
+            slow = strtod(v, &end);
+            if (*end || !(slow >= 1.0)) { fprintf(stderr, "dropbench regress: --max-slowdown wants a number >= 1\n"); return DB_EXIT_USAGE; }
+        } else { fprintf(stderr, "dropbench regress: unknown option '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+    }
+    if (!base) { usage(stderr); return DB_EXIT_USAGE; }
+    db_store *s;
+    db_status st = db_store_open(&s, db_path);
+    if (st != DB_OK) return db_cli_error(st);
+    int checks = 0, failures = 0;
+    st = db_store_regress(s, base, slow, stdout, junit, &checks, &failures);
+    db_store_close(s);
+    if (st != DB_OK) return db_cli_error(st);
+    printf("regress: %d checks, %d failed%s\n", checks, failures, checks ? "" : " (no run has a twin in the baseline)");
+    return failures || !checks ? DB_EXIT_FAIL : DB_EXIT_OK;
+}

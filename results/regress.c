@@ -1,0 +1,122 @@
+/* Nightly regression: a database's finished runs against their twins in a baseline database
+ * (db_store_regress in results/store.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results/store_internal.h"
+
+typedef struct {
+    FILE *xml; /* the test cases, in memory until the counts are known */
+    char *buf;
+    size_t len;
+    int checks, failures;
+} regress_out;
+
+static void xml_text(FILE *f, const char *t) {
+    for (; *t; t++) {
+        if (*t == '<') fputs("&lt;", f);
+        else if (*t == '>') fputs("&gt;", f);
+        else if (*t == '&') fputs("&amp;", f);
+        else if (*t == '"') fputs("&quot;", f);
+        else fputc(*t, f);
+    }
+}
+
+static void regress_check(regress_out *ro, FILE *out, const char *name, int ok, const char *detail) {
+    ro->checks++;
+    ro->failures += !ok;
+    fprintf(out, "%s %s: %s\n", ok ? "ok  " : "FAIL", name, detail);
+    if (!ro->xml) return;
+    fputs("  <testcase classname=\"dropbench.regress\" name=\"", ro->xml);
+    xml_text(ro->xml, name);
+    fputs("\">", ro->xml);
+    if (!ok) {
+        fputs("<failure message=\"", ro->xml);
+        xml_text(ro->xml, detail);
+        fputs("\"/>", ro->xml);
+    }
+    fputs("</testcase>\n", ro->xml);
+}
+
+db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, FILE *out, const char *junit,
+                           int *checks, int *failures) {
+    regress_out ro = {NULL, NULL, 0, 0, 0};
+    *checks = *failures = 0;
+    if (access(baseline, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the baseline database: %s", baseline, strerror(errno));
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "ATTACH DATABASE ? AS base", -1, &st, NULL), "attaching the baseline");
+    sqlite3_bind_text(st, 1, baseline, -1, SQLITE_STATIC);
+    DB_TRY(db_store_step_done(s, st, "attaching the baseline"));
+    int v = 0;
+    db_status bad = db_store_query_int(s, "PRAGMA base.user_version", "reading the baseline's schema version", &v);
+    if (bad == DB_OK && v != DB_STORE_SCHEMA)
+        bad = db_fail(DB_ERR_FORMAT, "%s: baseline schema version %d, this dropbench reads %d", baseline, v, DB_STORE_SCHEMA);
+    if (bad != DB_OK) { sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL); return bad; }
+    if (junit && !(ro.xml = open_memstream(&ro.buf, &ro.len))) {
+        sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
+        return db_fail(DB_ERR_NOMEM, "out of memory");
+    }
+    /* the canary: final test metrics of each twin pair, compared exactly */
+    static const char *const canary =
+        "SELECT n.id, b.id, n.regularizer, n.seed, mn.name, mn.value, mb.value,"
+        " (SELECT value FROM provenance WHERE run_id = n.id AND key = 'cpu'),"
+        " (SELECT value FROM base.provenance WHERE run_id = b.id AND key = 'cpu'),"
+        " (SELECT avg(value) FROM metrics WHERE run_id = n.id AND split = 'train' AND name = 'images_per_s'),"
+        " (SELECT avg(value) FROM base.metrics WHERE run_id = b.id AND split = 'train' AND name = 'images_per_s')"
+        " FROM runs n JOIN base.runs b ON b.id = (SELECT id FROM base.runs WHERE fingerprint = n.fingerprint AND"
+        " status = 'done' ORDER BY id LIMIT 1)"
+        " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
+        " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
+        " mb.step = 0 AND mb.name = mn.name"
+        " WHERE n.status = 'done' ORDER BY n.id, mn.name";
+    int rc = sqlite3_prepare_v2(s->db, canary, -1, &st, NULL);
+    int64_t last_run = 0;
+    if (rc != SQLITE_OK) st = NULL;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char name[160], detail[300];
+        int64_t run = sqlite3_column_int64(st, 0), twin = sqlite3_column_int64(st, 1);
+        int same = sqlite3_column_type(st, 6) != SQLITE_NULL &&
+                   (sqlite3_column_type(st, 5) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 5) == sqlite3_column_double(st, 6));
+        snprintf(name, sizeof name, "run %lld (%s, seed %lld) vs baseline run %lld: test %s", (long long)run,
+                 sqlite3_column_text(st, 2), (long long)sqlite3_column_int64(st, 3), (long long)twin,
+                 sqlite3_column_text(st, 4));
+        snprintf(detail, sizeof detail, "%.17g, baseline %.17g%s", sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
+                 same ? "" : " (the deterministic canary changed)");
+        regress_check(&ro, out, name, same, detail);
+        if (run != last_run) { /* throughput, once per pair, only on the same CPU model */
+            last_run = run;
+            const unsigned char *cpu = sqlite3_column_text(st, 7), *bcpu = sqlite3_column_text(st, 8);
+            double ips = sqlite3_column_double(st, 9), bips = sqlite3_column_double(st, 10);
+            snprintf(name, sizeof name, "run %lld vs baseline run %lld: training throughput", (long long)run, (long long)twin);
+            if (cpu && bcpu && !strcmp((const char *)cpu, (const char *)bcpu) && bips > 0) {
+                snprintf(detail, sizeof detail, "%.1f img/s, baseline %.1f (x%.3f; fails below x%.3f)", ips, bips, ips / bips,
+                         1.0 / max_slowdown);
+                regress_check(&ro, out, name, ips * max_slowdown >= bips, detail);
+            } else {
+                fprintf(out, "skip %s: another CPU model than the baseline's, not compared\n", name);
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    db_status xs = DB_OK;
+    if (ro.xml) {
+        fclose(ro.xml);
+        FILE *f = fopen(junit, "w");
+        if (f) {
+            fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"dropbench-regress\" tests=\"%d\" "
+                       "failures=\"%d\">\n%s</testsuite>\n", ro.checks, ro.failures, ro.buf ? ro.buf : "");
+            if (ferror(f) | fclose(f)) f = NULL;
+        }
+        if (!f) xs = db_fail(DB_ERR_IO, "%s: cannot write the JUnit file: %s", junit, strerror(errno));
+        free(ro.buf);
+    }
+    sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "comparing with the baseline", __LINE__);
+    if (xs != DB_OK) return xs;
+    *checks = ro.checks;
+    *failures = ro.failures;
+    return DB_OK;
+}

@@ -1,0 +1,31 @@
+/* What the results store's own files share (store.c, regress.c): the handle and the checked
+ * SQLite helpers. Not for the rest of dropbench, which uses results/store.h. */
+#ifndef DB_RESULTS_STORE_INTERNAL_H
+#define DB_RESULTS_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "results/store.h"
+
+struct db_store {
+    sqlite3 *db;
+    char path[1024];
+    char host[256];
+};
+
+/* Every SQLite call's result goes through here: a message with the file and what failed. */
+#define SQL_TRY(s, call, what)                                                                       \
+    do {                                                                                             \
+        int rc_ = (call);                                                                            \
+        if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                             \
+            return db_store_fail((s), rc_, (what), __LINE__);                                        \
+    } while (0)
+
+/* The status and message for a failed SQLite call (the file, what, SQLite's words, a hint) */
+db_status db_store_fail(db_store *s, int rc, const char *what, int line);
+/* Step a statement once and finalize it */
+db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what);
+/* One integer from a one-row query */
+db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
+
+#endif
