@@ -80,6 +80,12 @@ build/gen/version.h: FORCE
 	   echo '#define DB_CFLAGS "$(strip $(CFLAGS))"'; } >$@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 build/results/provenance.o: build/gen/version.h
+# The paper's reported numbers, compiled into the store (loaded into paper_values).
+build/gen/paper_tables.h: results/paper/paper-tables.csv
+	@mkdir -p build/gen
+	@{ echo 'static const char db_paper_tables_csv[] ='; \
+	   sed -e 's/\r$$//' -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; echo ';'; } >$@
+build/results/store.o: build/gen/paper_tables.h
 FORCE:
 
 build/libdropbench.a: $(LIB_OBJ)

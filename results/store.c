@@ -1,5 +1,7 @@
 #include "results/store_internal.h"
 
+#include "build/gen/paper_tables.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -47,7 +49,7 @@ static const char *const schema_v1 =
     "CREATE TABLE provenance(run_id INTEGER NOT NULL REFERENCES runs(id), key TEXT NOT NULL, value TEXT,"
     " PRIMARY KEY (run_id, key)) STRICT;"
     "CREATE TABLE paper_values(source TEXT NOT NULL, model TEXT NOT NULL, dataset TEXT NOT NULL,"
-    " regularizer TEXT NOT NULL, params TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL,"
+    " regularizer TEXT NOT NULL, params TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
     " plusminus REAL, status TEXT NOT NULL, PRIMARY KEY (source, model, dataset, regularizer, params, metric))"
     " STRICT;";
 
@@ -65,6 +67,51 @@ db_status db_store_query_int(db_store *s, const char *sql, const char *what, int
     return DB_OK;
 }
 
+/* The next CSV field of *p (RFC 4180: quotes, "" for a quote) into out; 1 while the line goes on */
+static int csv_next(const char **p, char *out, size_t n) {
+    const char *c = *p;
+    size_t k = 0;
+    int quoted = *c == '"';
+    if (quoted) c++;
+    for (; *c && (quoted || (*c != ',' && *c != '\n')); c++) {
+        if (quoted && *c == '"') {
+            if (c[1] == '"') c++;
+            else { quoted = 0; continue; }
+        }
+        if (k + 1 < n) out[k++] = *c;
+    }
+    out[k] = '\0';
+    int more = *c == ',';
+    *p = *c ? c + 1 : c;
+    return more;
+}
+
+/* The paper's reported numbers (results/paper/paper-tables.csv, compiled in), into an empty
+ * paper_values table; the caller holds the transaction. */
+static db_status load_paper(db_store *s) {
+    int have = 0;
+    DB_TRY(db_store_query_int(s, "SELECT count(*) FROM paper_values", "reading the paper's values", &have));
+    if (have) return DB_OK;
+    const char *p = strchr(db_paper_tables_csv, '\n'); /* past the header */
+    while (p && *++p) {
+        char f[9][256];
+        int i = 0, more = 1;
+        for (; i < 9 && more; i++) more = csv_next(&p, f[i], sizeof f[i]);
+        if (i != 9) return db_fail(DB_ERR_INTERNAL, "paper-tables.csv: a line with %d fields, not 9", i);
+        sqlite3_stmt *st;
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO paper_values VALUES (?,?,?,?,?,?,?,?,?)", -1, &st,
+                                      NULL), "loading the paper's values");
+        for (int k = 0; k < 9; k++) {
+            if ((k == 6 || k == 7) && !f[k][0]) sqlite3_bind_null(st, k + 1);
+            else if (k == 6 || k == 7) sqlite3_bind_double(st, k + 1, atof(f[k]));
+            else sqlite3_bind_text(st, k + 1, f[k], -1, SQLITE_TRANSIENT);
+        }
+        DB_TRY(db_store_step_done(s, st, "loading the paper's values"));
+        p = strchr(p - 1, '\n');
+    }
+    return DB_OK;
+}
+
 static db_status migrate(db_store *s) {
     int v, tables;
     DB_TRY(exec(s, "BEGIN IMMEDIATE", "locking the database to check its schema"));
@@ -77,6 +124,7 @@ static db_status migrate(db_store *s) {
         st = db_fail(DB_ERR_FORMAT, "%s: an SQLite file that is not a dropbench database (it has tables and no "
                      "schema version)", s->path);
     if (st == DB_OK && v == 0) st = exec(s, schema_v1, "creating the schema");
+    if (st == DB_OK) st = load_paper(s);
     for (int to = v + 1; st == DB_OK && v > 0 && to <= DB_STORE_SCHEMA; to++)
         if (migrations[to]) st = exec(s, migrations[to], "upgrading the schema");
     if (st == DB_OK && v != DB_STORE_SCHEMA) {

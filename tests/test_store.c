@@ -66,6 +66,15 @@ static void test_store_schema_and_refusals(void) {
     CHECK(query_long(p, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1, "not in WAL mode");
     CHECK_OK(db_store_open(&s, p)); /* reopening an existing store */
     db_store_close(s);
+    /* the paper's values: every line of results/paper/paper-tables.csv, a known one exactly */
+    FILE *csv = fopen("results/paper/paper-tables.csv", "r");
+    long lines = -1;
+    for (int ch; csv && (ch = fgetc(csv)) != EOF;) lines += ch == '\n';
+    if (csv) fclose(csv);
+    CHECK(lines > 30 && query_long(p, "SELECT count(*) FROM paper_values") == lines, "paper_values rows %ld, CSV lines %ld",
+          query_long(p, "SELECT count(*) FROM paper_values"), lines);
+    CHECK(query_long(p, "SELECT round(value * 100) FROM paper_values WHERE source = 'Table1' AND regularizer = 'none' AND"
+                        " metric = 'top1'") == 7651, "Table 1 baseline top-1 is not 76.51");
     /* a newer schema */
     const char *q = tmp_path("newer.db");
     CHECK(exec_on(q, "CREATE TABLE runs(x); PRAGMA user_version = 99") == SQLITE_OK, "setup");
