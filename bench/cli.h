@@ -11,7 +11,7 @@ int db_cmd_train(int argc, char **argv);
 int db_cmd_bench(int argc, char **argv);
 int db_cmd_model(int argc, char **argv);
 int db_cmd_kernel(int argc, char **argv);
-int db_cmd_results(int argc, char **argv); /* list, show, export */
+int db_cmd_results(int argc, char **argv); /* list, show, export, merge */
 int db_cmd_study(int argc, char **argv);
 int db_cmd_regress(int argc, char **argv);
 

@@ -20,19 +20,37 @@ static const char *db_arg(int *argc, char **argv, int *bad) {
     return path;
 }
 
+/* dropbench merge SHARD.db... [--db PATH] */
+static int merge_cmd(int argc, char **argv, const char *path) {
+    if (argc < 2) { fprintf(stderr, "usage: dropbench merge SHARD.db... [--db PATH]\n"); return DB_EXIT_USAGE; }
+    db_store *s;
+    db_status st = db_store_open(&s, path);
+    if (st != DB_OK) return db_cli_error(st);
+    for (int i = 1; i < argc && st == DB_OK; i++) {
+        int added = 0, updated = 0;
+        st = db_store_merge(s, argv[i], &added, &updated);
+        if (st == DB_OK) printf("%s: %d new runs, %d already here (brought up to date)\n", argv[i], added, updated);
+    }
+    db_store_close(s);
+    return st == DB_OK ? DB_EXIT_OK : db_cli_error(st);
+}
+
 int db_cmd_results(int argc, char **argv) {
     const char *cmd = argv[0];
     int bad = 0, show = !strcmp(cmd, "show"), export = !strcmp(cmd, "export"), json = 0;
     const char *study = NULL;
     long run = 0;
     const char *path = db_arg(&argc, argv, &bad);
+    if (!strcmp(cmd, "merge") && !bad && !(argc > 1 && argv[1][0] == '-')) return merge_cmd(argc, argv, path);
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: dropbench list [--study NAME] [--db PATH]\n"
                "       dropbench show RUN [--db PATH]\n"
                "       dropbench export [--format csv|json] [--run RUN] [--db PATH]\n"
+               "       dropbench merge SHARD.db... [--db PATH]\n"
                "The runs in the results database (default $DROPBENCH_DB or " DB_STORE_DEFAULT "); one run\n"
                "with its configuration, provenance and metrics; or every metric of every run (one),\n"
-               "as CSV (one row per metric) or JSON (runs with their config, provenance, metrics).\n");
+               "as CSV (one row per metric) or JSON (runs with their config, provenance, metrics); or\n"
+               "fold shard databases in (runs matched by uuid: merging twice adds nothing).\n");
         return DB_EXIT_OK;
     }
     if (!show && !export && argc == 3 && !strcmp(argv[1], "--study")) { study = argv[2]; argc = 1; }

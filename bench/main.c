@@ -21,6 +21,7 @@ static void usage(FILE *f) {
             "  list     the runs in the results database (--db PATH)\n"
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  export   every metric of every run as CSV or JSON (--format, --run)\n"
+            "  merge    fold shard databases into one (idempotent)\n"
             "  version  build information\n");
 }
 
@@ -56,7 +57,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);
     if (!strcmp(cmd, "study")) return db_cmd_study(argc - 1, argv + 1);
     if (!strcmp(cmd, "regress")) return db_cmd_regress(argc - 1, argv + 1);
-    if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export"))
+    if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "merge"))
         return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {
         db_cuda_info ci;

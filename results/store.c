@@ -35,7 +35,8 @@ static db_status exec(db_store *s, const char *sql, const char *what) {
 static const char *const schema_v1 =
     "CREATE TABLE studies(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, recipe TEXT, created TEXT NOT NULL)"
     " STRICT;"
-    "CREATE TABLE runs(id INTEGER PRIMARY KEY, study_id INTEGER REFERENCES studies(id), recipe TEXT,"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE, study_id INTEGER REFERENCES studies(id),"
+    " recipe TEXT,"
     " config TEXT NOT NULL, fingerprint TEXT NOT NULL, model TEXT, dataset TEXT, regularizer TEXT NOT NULL,"
     " keep_prob REAL, block_size INTEGER, semantics TEXT, seed INTEGER NOT NULL, epochs INTEGER,"
     " device TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN"
@@ -285,7 +286,8 @@ static db_status begin_tx(db_store *s, void *p) {
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir, study_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?)",
+                                  " checkpoint_dir, study_id, uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,"
+                                  " lower(hex(randomblob(16))))",
                                   -1, &st, NULL), "recording the run");
     const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
     for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);

@@ -57,6 +57,11 @@ db_status db_store_show(db_store *s, int64_t run, FILE *out);
  * configuration, provenance and metrics). */
 db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
 
+/* Folds a shard database (e.g. one cluster task's) into this one in one transaction: runs are
+ * matched by uuid, so merging twice adds nothing; a run that went further in the shard is
+ * brought up to date. *added counts new runs, *updated runs already here. */
+db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated);
+
 /* Nightly regression against a baseline database: every finished run here that has a finished
  * twin (same settings fingerprint) in the baseline is compared. Deterministic canary: its final
  * test metrics must equal the twin's exactly (the same seed and thread count give the same bits

@@ -480,6 +480,26 @@ t_regress() {
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
     db regress --db "$T/new.db" && expect_rc 2
 }
+t_merge() {
+    # two shards (one with a study) folded into one database; merging again adds nothing
+    need_fmnist || return
+    local args=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --quiet)
+    db "${args[@]}" --seed 1 --db "$T/a.db" && expect_rc 0 || return
+    db "${args[@]}" --seed 2 --db "$T/a.db" && expect_rc 0 || return
+    printf 'study = sharded\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\ncheckpoint_dir = %s\nvary.seed = 7\n' \
+        "$T/runs" >"$T/r.txt"
+    db study "$T/r.txt" --db "$T/b.db" --quiet && expect_rc 0 || return
+    db merge "$T/a.db" "$T/b.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 2 new runs" &&
+        expect_out "b.db: 1 new runs" || return
+    local want got
+    want=$(( $(sqlite3 "$T/a.db" "SELECT count(*) FROM metrics") + $(sqlite3 "$T/b.db" "SELECT count(*) FROM metrics") ))
+    got=$(sqlite3 "$T/m.db" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM metrics) || ' ' || (SELECT count(*) FROM runs r JOIN studies s ON s.id = r.study_id WHERE s.name = 'sharded') || ' ' || (SELECT count(*) FROM provenance WHERE key = 'git_commit')")
+    [ "$got" = "3 $want 1 3" ] || { echo "merged (runs, metrics, study runs, provenance): '$got', want '3 $want 1 3'"; return 1; }
+    db merge "$T/a.db" "$T/b.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 0 new runs, 2 already here" || return
+    got=$(sqlite3 "$T/m.db" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM metrics)")
+    [ "$got" = "3 $want" ] || { echo "after merging twice: '$got'"; return 1; }
+    db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db"
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -556,7 +576,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress merge gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

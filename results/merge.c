@@ -1,0 +1,93 @@
+/* Folding shard databases (one per cluster task) into one: runs are identified by their uuid,
+ * so merging the same shard again changes nothing, and a shard whose run went further since
+ * the last merge brings its progress. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results/store_internal.h"
+
+static const char *const run_columns =
+    "recipe, config, fingerprint, model, dataset, regularizer, keep_prob, block_size, semantics, seed, epochs,"
+    " device, status, started, heartbeat, ended, exit_reason, host, pid, checkpoint_dir, epochs_done";
+
+/* sql with ?1 = a and, where it has one, ?2 = b */
+static db_status exec_one(db_store *s, const char *sql, int64_t a, int64_t b, const char *what) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), what);
+    sqlite3_bind_int64(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) > 1) sqlite3_bind_int64(st, 2, b);
+    return db_store_step_done(s, st, what);
+}
+
+/* one shard run into main (new, or brought up to date); *fresh = 1 when it was new */
+static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fresh) {
+    sqlite3_stmt *st;
+    int64_t mid = 0;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM main.runs WHERE uuid = ?", -1, &st, NULL), "merging");
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) mid = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    *fresh = mid == 0;
+    char sql[1024];
+    if (!mid) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO main.runs(uuid, study_id, %s) SELECT uuid, (SELECT m.id FROM main.studies m JOIN"
+                 " shard.studies t ON t.name = m.name WHERE t.id = r.study_id), %s FROM shard.runs r WHERE r.id = ?1",
+                 run_columns, run_columns);
+        DB_TRY(exec_one(s, sql, sid, 0, "merging a run"));
+        mid = sqlite3_last_insert_rowid(s->db);
+        DB_TRY(exec_one(s, "INSERT INTO main.provenance SELECT ?2, key, value FROM shard.provenance WHERE run_id = ?1",
+                        sid, mid, "merging provenance"));
+    } else { /* the shard's copy may have gone further */
+        DB_TRY(exec_one(s, "UPDATE main.runs SET (status, heartbeat, ended, exit_reason, epochs_done) = (SELECT status,"
+                           " heartbeat, ended, exit_reason, epochs_done FROM shard.runs WHERE id = ?1) WHERE id = ?2 AND"
+                           " epochs_done <= (SELECT epochs_done FROM shard.runs WHERE id = ?1)",
+                        sid, mid, "merging a run's progress"));
+    }
+    return exec_one(s, "INSERT OR REPLACE INTO main.metrics SELECT ?2, epoch, step, split, name, value FROM"
+                       " shard.metrics WHERE run_id = ?1", sid, mid, "merging metrics");
+}
+
+static db_status merge_all(db_store *s, int *added, int *updated) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_exec(s->db, "INSERT OR IGNORE INTO main.studies(name, recipe, created) SELECT name, recipe,"
+                                   " created FROM shard.studies", NULL, NULL, NULL), "merging studies");
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, uuid FROM shard.runs ORDER BY id", -1, &st, NULL), "merging");
+    int rc;
+    db_status r = DB_OK;
+    while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char uuid[64];
+        int fresh = 0;
+        snprintf(uuid, sizeof uuid, "%s", (const char *)sqlite3_column_text(st, 1));
+        r = merge_run(s, sqlite3_column_int64(st, 0), uuid, &fresh);
+        *added += fresh;
+        *updated += !fresh;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated) {
+    *added = *updated = 0;
+    if (access(shard, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the shard: %s", shard, strerror(errno));
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "ATTACH DATABASE ? AS shard", -1, &st, NULL), "attaching the shard");
+    sqlite3_bind_text(st, 1, shard, -1, SQLITE_STATIC);
+    DB_TRY(db_store_step_done(s, st, "attaching the shard"));
+    int v = 0;
+    db_status r = db_store_query_int(s, "PRAGMA shard.user_version", "reading the shard's schema version", &v);
+    if (r == DB_OK && v != DB_STORE_SCHEMA)
+        r = db_fail(DB_ERR_FORMAT, "%s: schema version %d, this dropbench merges %d", shard, v, DB_STORE_SCHEMA);
+    if (r == DB_OK && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        r = db_store_fail(s, sqlite3_errcode(s->db), "locking the database to merge", __LINE__);
+    else if (r == DB_OK) {
+        r = merge_all(s, added, updated);
+        if (r == DB_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            r = db_store_fail(s, sqlite3_errcode(s->db), "committing the merge", __LINE__);
+        if (r != DB_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_exec(s->db, "DETACH DATABASE shard", NULL, NULL, NULL);
+    if (r != DB_OK) *added = *updated = 0;
+    return r;
+}
