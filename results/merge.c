@@ -70,15 +70,8 @@ static db_status merge_all(db_store *s, int *added, int *updated) {
 
 db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated) {
     *added = *updated = 0;
-    if (access(shard, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the shard: %s", shard, strerror(errno));
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "ATTACH DATABASE ? AS shard", -1, &st, NULL), "attaching the shard");
-    sqlite3_bind_text(st, 1, shard, -1, SQLITE_STATIC);
-    DB_TRY(db_store_step_done(s, st, "attaching the shard"));
-    int v = 0;
-    db_status r = db_store_query_int(s, "PRAGMA shard.user_version", "reading the shard's schema version", &v);
-    if (r == DB_OK && v != DB_STORE_SCHEMA)
-        r = db_fail(DB_ERR_FORMAT, "%s: schema version %d, this dropbench merges %d", shard, v, DB_STORE_SCHEMA);
+    db_status r = db_store_attach(s, shard, "shard", "the shard");
+    if (r != DB_OK) return r;
     if (r == DB_OK && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         r = db_store_fail(s, sqlite3_errcode(s->db), "locking the database to merge", __LINE__);
     else if (r == DB_OK) {

@@ -45,16 +45,8 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
                            int *checks, int *failures) {
     regress_out ro = {NULL, NULL, 0, 0, 0};
     *checks = *failures = 0;
-    if (access(baseline, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the baseline database: %s", baseline, strerror(errno));
+    DB_TRY(db_store_attach(s, baseline, "base", "the baseline database"));
     sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "ATTACH DATABASE ? AS base", -1, &st, NULL), "attaching the baseline");
-    sqlite3_bind_text(st, 1, baseline, -1, SQLITE_STATIC);
-    DB_TRY(db_store_step_done(s, st, "attaching the baseline"));
-    int v = 0;
-    db_status bad = db_store_query_int(s, "PRAGMA base.user_version", "reading the baseline's schema version", &v);
-    if (bad == DB_OK && v != DB_STORE_SCHEMA)
-        bad = db_fail(DB_ERR_FORMAT, "%s: baseline schema version %d, this dropbench reads %d", baseline, v, DB_STORE_SCHEMA);
-    if (bad != DB_OK) { sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL); return bad; }
     if (junit && !(ro.xml = open_memstream(&ro.buf, &ro.len))) {
         sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
         return db_fail(DB_ERR_NOMEM, "out of memory");

@@ -216,6 +216,26 @@ static void now_iso(char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what) {
+    if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read %s: %s", path, what, strerror(errno));
+    char sql[96];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "ATTACH DATABASE ? AS %s", alias);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "attaching a database");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    DB_TRY(db_store_step_done(s, st, "attaching a database"));
+    int v = 0;
+    snprintf(sql, sizeof sql, "PRAGMA %s.user_version", alias);
+    db_status r = db_store_query_int(s, sql, "reading a schema version", &v);
+    if (r == DB_OK && v != DB_STORE_SCHEMA)
+        r = db_fail(DB_ERR_FORMAT, "%s (%s): schema version %d, this dropbench reads %d", path, what, v, DB_STORE_SCHEMA);
+    if (r != DB_OK) {
+        snprintf(sql, sizeof sql, "DETACH DATABASE %s", alias);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    }
+    return r;
+}
+
 db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what) {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);

@@ -25,6 +25,9 @@ struct db_store {
 db_status db_store_fail(db_store *s, int rc, const char *what, int line);
 /* Step a statement once and finalize it */
 db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what);
+/* ATTACH another dropbench database of this schema version as `alias` ("base", "shard"); on
+ * failure nothing stays attached. what names its role in messages ("the baseline"). */
+db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what);
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
 
