@@ -23,21 +23,24 @@ static int cannot_resume(const char *dir) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--dry-run] [--quiet]\n"
+    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--cell N] [--dry-run] [--quiet]\n"
                "Runs every cell of the recipe's matrix (bench/recipes/*.txt): the combinations of its\n"
                "vary.KEY lists, with paired seeds. Finished cells (the same settings done before) are\n"
                "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
-               "lists the cells and what would happen to each.\n");
+               "lists the cells and what would happen to each; --cell N runs cell N alone (from 0, as a\n"
+               "cluster array task does: see dropbench slurm).\n");
 }
 
 int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
     int dry = 0, quiet = 0;
+    long only = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--dry-run")) dry = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
+        else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &only)) i++;
         else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
         else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
@@ -50,8 +53,15 @@ int db_cmd_study(int argc, char **argv) {
     s = db_store_open(&store, db_path);
     if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
     int cells = db_recipe_cells(r), done = 0, ran = 0, failed = 0;
+    if (only >= cells) {
+        fprintf(stderr, "dropbench study: --cell %ld, but %s has cells 0 to %d\n", only, recipe, cells - 1);
+        db_store_close(store);
+        db_recipe_free(r);
+        free(r);
+        return DB_EXIT_USAGE;
+    }
     printf("study %s (%s): %d cells, results in %s\n", r->study, recipe, cells, db_path);
-    for (int i = 0; i < cells; i++) {
+    for (int i = only >= 0 ? (int)only : 0; i < (only >= 0 ? (int)only + 1 : cells); i++) {
         db_config c;
         char label[256], fp[32];
         int64_t prior = 0;
@@ -81,7 +91,7 @@ int db_cmd_study(int argc, char **argv) {
         if (rc == DB_EXIT_OK) ran++;
         else failed++;
     }
-    if (s == DB_OK && !dry) {
+    if (s == DB_OK && !dry && only < 0) {
         printf("\n");
         s = db_store_list(store, r->study, stdout);
     }

@@ -17,6 +17,7 @@ static void usage(FILE *f) {
             "  model    describe a network: layers, parameters, regularizer sites\n"
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
             "  study    every cell of a recipe's matrix, recorded (dropbench study RECIPE)\n"
+            "  slurm    an sbatch job-array script for a recipe's study, one shard database per cell\n"
             "  regress  this database's runs against a baseline database's (canary, throughput)\n"
             "  list     the runs in the results database (--db PATH)\n"
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);
     if (!strcmp(cmd, "study")) return db_cmd_study(argc - 1, argv + 1);
     if (!strcmp(cmd, "regress")) return db_cmd_regress(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slurm")) return db_cmd_slurm(argc - 1, argv + 1);
     if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "merge"))
         return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {

@@ -500,6 +500,24 @@ t_merge() {
     [ "$got" = "3 $want" ] || { echo "after merging twice: '$got'"; return 1; }
     db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db"
 }
+t_slurm() {
+    # the job-array script, run as Slurm would run each task (SLURM_ARRAY_TASK_ID set), then the
+    # shards merged: the same study as a local run
+    need_fmnist || return
+    printf 'study = arrayed\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\ncheckpoint_dir = %s\nvary.seed = 1, 2\n' \
+        "$T/runs" >"$T/r.txt"
+    db slurm "$T/r.txt" --out "$T/job.sbatch" --shards "$T/shards" --max-parallel 2 --db "$T/m.db" && expect_rc 0 &&
+        expect_out "2 array tasks" || return
+    grep -q '^#SBATCH --array=0-1%2$' "$T/job.sbatch" && bash -n "$T/job.sbatch" ||
+        { echo "script: $(cat "$T/job.sbatch")"; return 1; }
+    local i
+    for i in 0 1; do SLURM_ARRAY_TASK_ID=$i bash "$T/job.sbatch" >"$T/task$i.out" 2>&1 || { echo "task $i: $(tail -3 "$T/task$i.out")"; return 1; }; done
+    db merge "$T"/shards/shard-*.db --db "$T/m.db" && expect_rc 0 || return
+    local got
+    got=$(sqlite3 "$T/m.db" "SELECT count(*) || ' ' || count(DISTINCT r.seed) FROM runs r JOIN studies s ON s.id = r.study_id WHERE s.name = 'arrayed' AND r.status = 'done'")
+    [ "$got" = "2 2" ] || { echo "merged study runs (done, seeds): '$got'"; return 1; }
+    db study "$T/r.txt" --cell 2 --db "$T/m.db" && expect_rc 2 && expect_err "cells 0 to 1"
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -576,7 +594,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress merge gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress merge slurm gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

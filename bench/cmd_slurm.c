@@ -1,0 +1,88 @@
+/* dropbench slurm RECIPE: an sbatch script running a study's cells as a Slurm job array, one
+ * cell and one shard database per task (SLURM_ARRAY_TASK_ID picks the cell); `dropbench merge`
+ * then folds the shards into one database. A requeued task resumes its cell from the last
+ * epoch's checkpoint. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "bench/checkpoint.h"
+#include "bench/recipe.h"
+#include "results/store.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: dropbench slurm RECIPE [--out FILE] [--shards DIR] [--max-parallel K] [--time HH:MM:SS]\n"
+               "                      [--partition NAME] [--db PATH]\n"
+               "Writes an sbatch script (default runs/STUDY/study.sbatch) that runs the recipe's cells as a\n"
+               "job array, each into its own shard database under DIR (default runs/STUDY/shards), and\n"
+               "prints the commands to submit it and to merge the shards into --db afterwards.\n");
+}
+
+int db_cmd_slurm(int argc, char **argv) {
+    const char *recipe = NULL, *out = NULL, *shards = NULL, *time_limit = "24:00:00", *partition = NULL;
+    const char *db_path = db_store_default_path();
+    long parallel = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (a[0] != '-' && !recipe) { recipe = a; continue; }
+        if (!v) { fprintf(stderr, "dropbench slurm: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        i++;
+        if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--shards")) shards = v;
+        else if (!strcmp(a, "--time")) time_limit = v;
+        else if (!strcmp(a, "--partition")) partition = v;
+        else if (!strcmp(a, "--db")) db_path = v;
+        else if (!strcmp(a, "--max-parallel") && db_cli_parse_long(v, 1, &parallel)) {}
+        else { fprintf(stderr, "dropbench slurm: bad option '%s %s'\n", a, v); usage(stderr); return DB_EXIT_USAGE; }
+    }
+    if (!recipe) { usage(stderr); return DB_EXIT_USAGE; }
+    db_recipe *r = malloc(sizeof *r);
+    if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
+    db_status s = db_recipe_load(recipe, r);
+    if (s != DB_OK) { free(r); return db_cli_error(s); }
+    char cwd[1024], outbuf[1200], shardbuf[1200], recipe_abs[1200];
+    if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
+    snprintf(outbuf, sizeof outbuf, "runs/%s/study.sbatch", r->study);
+    snprintf(shardbuf, sizeof shardbuf, "runs/%s/shards", r->study);
+    snprintf(recipe_abs, sizeof recipe_abs, "%s%s%s", recipe[0] == '/' ? "" : cwd, recipe[0] == '/' ? "" : "/", recipe);
+    if (!out) out = outbuf;
+    if (!shards) shards = shardbuf;
+    db_config cell0;
+    char label[256];
+    s = db_recipe_cell(r, 0, &cell0, label, sizeof label);
+    if (s == DB_OK) {
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s", shards);
+        s = db_ckpt_prepare_dir(dir); /* the shard folder and the script's, with their parents */
+        snprintf(dir, sizeof dir, "%s", out);
+        char *slash = strrchr(dir, '/');
+        if (s == DB_OK && slash) { *slash = '\0'; s = db_ckpt_prepare_dir(dir); }
+    }
+    if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(shards, '"')))
+        s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s)", cwd, recipe_abs);
+    FILE *f = s == DB_OK ? fopen(out, "w") : NULL;
+    if (s == DB_OK && !f) s = db_fail(DB_ERR_IO, "%s: cannot write the script", out);
+    if (s == DB_OK) {
+        int cells = db_recipe_cells(r);
+        fprintf(f, "#!/bin/bash\n# dropbench study %s (%s): %d cells, one per array task\n", r->study, recipe, cells);
+        fprintf(f, "#SBATCH --job-name=dropbench-%s\n", r->study);
+        if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
+        else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
+        fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cell0.threads, time_limit);
+        if (partition) fprintf(f, "#SBATCH --partition=%s\n", partition);
+        fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", shards);
+        fprintf(f, "set -euo pipefail\ncd '%s'\n", cwd);
+        fprintf(f, "exec ./dropbench study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\"\n",
+                recipe_abs, shards);
+        if (fclose(f) != 0) s = db_fail(DB_ERR_IO, "%s: writing the script failed", out);
+    }
+    if (s == DB_OK)
+        printf("wrote %s (%d array tasks)\nsubmit: sbatch %s\nthen:   ./dropbench merge %s/shard-*.db --db %s\n", out,
+               db_recipe_cells(r), out, shards, db_path);
+    db_recipe_free(r);
+    free(r);
+    return s == DB_OK ? DB_EXIT_OK : db_cli_error(s);
+}
