@@ -78,7 +78,7 @@ DB_HD int db_dropblock_dropped(const db_drop_key *k, const db_dropblock_rules *r
 
 /* One unit of the forward (x = input) or backward (x = output gradient): x * s where the mask
  * byte m kept it, +0 where it dropped it. */
-DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_masked(db_mul_rn(x, s), (uint32_t)m - 1u); }
+DB_HD float db_dropblock_apply1(float x, uint8_t m, float s) { return db_drop_apply1(x, m == 0, s); }
 
 /* The factor for the kept units of `units` of which `dropped` were dropped: units / kept
  * (+eps), 0 when nothing is kept (no division by zero). Both devices' normalisation. */

@@ -19,12 +19,12 @@ static int apply_flags(float *restrict y, const float *restrict x, const uint8_t
     int dropped = 0;
     if (accum)
         for (int s = 0; s < len; s++) {
-            y[s] += db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept[s]);
+            y[s] += db_drop_apply1(x[s], kept[s], scale);
             dropped += !kept[s];
         }
     else
         for (int s = 0; s < len; s++) {
-            y[s] = db_masked(db_mul_rn(x[s], scale), 0u - (uint32_t)kept[s]);
+            y[s] = db_drop_apply1(x[s], kept[s], scale);
             dropped += !kept[s];
         }
     return dropped;
@@ -70,11 +70,11 @@ void db_dropout_backward(float *din, const float *dout, const db_drop_key *k, in
     }
 }
 
-void db_scale_plane(float *restrict y, const float *restrict x, uint32_t keep_bits, float scale, int hw, int accum) {
+void db_scale_plane(float *restrict y, const float *restrict x, int kept, float scale, int hw, int accum) {
     if (accum)
-        for (int s = 0; s < hw; s++) y[s] += db_masked(db_mul_rn(x[s], scale), keep_bits);
+        for (int s = 0; s < hw; s++) y[s] += db_drop_apply1(x[s], kept, scale);
     else
-        for (int s = 0; s < hw; s++) y[s] = db_masked(db_mul_rn(x[s], scale), keep_bits);
+        for (int s = 0; s < hw; s++) y[s] = db_drop_apply1(x[s], kept, scale);
 }
 
 /* SpatialDropout: one decision per (sample, channel) plane; forward and backward alike */
@@ -84,7 +84,7 @@ static uint64_t spatial(float *y, const float *x, const db_drop_key *k, int c, i
     #pragma omp parallel for reduction(+ : dropped) schedule(static)
     for (long p = 0; p < (long)c * n; p++) {
         int ch = (int)(p / n), j = (int)(p % n), kept = db_drop_keep(k, (uint64_t)j * c + ch);
-        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, 0u - (uint32_t)kept, scale, hw, accum);
+        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, kept, scale, hw, accum);
         dropped += kept ? 0 : (uint64_t)hw;
     }
     return dropped;

@@ -38,13 +38,19 @@ DB_HD float db_masked(float v, uint32_t keep_bits) {
     return v;
 }
 
+/* One unit of every keep/drop regularizer, forward (x = input) or backward (x = output
+ * gradient), on both devices: x * scale when kept, +0 when dropped. */
+DB_HD float db_drop_apply1(float x, int kept, float scale) {
+    return db_masked(db_mul_rn(x, scale), 0u - (uint32_t)kept);
+}
+
 /* 1 when logical unit u is kept: its uniform is below keep_prob (db_rare_below's draw) */
 DB_HD int db_drop_keep(const db_drop_key *k, uint64_t u) {
     return db_rare_below(k->seed, DB_STREAM_SITE + k->site, k->step, u, db_u01_threshold(k->keep_prob));
 }
 
-/* y (+)= x * scale where keep_bits is all ones, +0 where it is zero, over hw floats (CPU) */
-void db_scale_plane(float *y, const float *x, uint32_t keep_bits, float scale, int hw, int accum);
+/* y (+)= db_drop_apply1(x, kept, scale) over hw floats (CPU) */
+void db_scale_plane(float *y, const float *x, int kept, float scale, int hw, int accum);
 
 /* The key checks shared by every regularizer entry point. */
 db_status db_drop_check(const db_drop_key *k, int c, int n, int h, int w);

@@ -11,7 +11,7 @@ static __global__ void dropout_kernel(float *y, const float *x, db_drop_key k, i
     long plane = i / hw, s = i % hw;
     uint64_t ch = (uint64_t)(plane / n), j = (uint64_t)(plane % n);
     uint64_t unit = spatial ? j * (uint64_t)c + ch : (j * (uint64_t)c + ch) * (uint64_t)hw + (uint64_t)s;
-    float v = db_masked(db_mul_rn(x[i], 1.0f / k.keep_prob), 0u - (uint32_t)db_drop_keep(&k, unit));
+    float v = db_drop_apply1(x[i], db_drop_keep(&k, unit), 1.0f / k.keep_prob);
     y[i] = accum ? y[i] + v : v;
 }
 

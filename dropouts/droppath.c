@@ -15,7 +15,7 @@ static int apply(float *y, const float *x, const db_drop_key *k, int c, int n, i
     for (long p = 0; p < (long)c * n; p++) {
         int kept = db_droppath_keep(k, (int)(p % n));
         dropped += p < n && !kept; /* count each sample once, on its first channel */
-        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, 0u - (uint32_t)kept, scale, hw, accum);
+        db_scale_plane(y + (size_t)p * hw, x + (size_t)p * hw, kept, scale, hw, accum);
     }
     return dropped;
 }

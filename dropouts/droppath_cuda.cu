@@ -7,7 +7,7 @@ static __global__ void droppath_kernel(float *y, const float *x, db_drop_key k, 
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= len) return;
     int j = (int)((i / hw) % n);
-    float v = db_masked(db_mul_rn(x[i], 1.0f / k.keep_prob), 0u - (uint32_t)db_droppath_keep(&k, j));
+    float v = db_drop_apply1(x[i], db_droppath_keep(&k, j), 1.0f / k.keep_prob);
     y[i] = accum ? y[i] + v : v;
 }
 

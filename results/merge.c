@@ -1,9 +1,7 @@
 /* Folding shard databases (one per cluster task) into one: runs are identified by their uuid,
  * so merging the same shard again changes nothing, and a shard whose run went further since
  * the last merge brings its progress. */
-#include <errno.h>
-#include <string.h>
-#include <unistd.h>
+#include <stdio.h>
 
 #include "results/store_internal.h"
 
