@@ -23,32 +23,45 @@ static int cannot_resume(const char *dir) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--cell N] [--dry-run] [--quiet]\n"
+    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--cell N] [--dry-run [--show-config]] [--quiet]\n"
                "Runs every cell of the recipe's matrix (bench/recipes/*.txt): the combinations of its\n"
                "vary.KEY lists, with paired seeds. Finished cells (the same settings done before) are\n"
                "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
-               "lists the cells and what would happen to each; --cell N runs cell N alone (from 0, as a\n"
-               "cluster array task does: see dropbench slurm).\n");
+               "lists the cells and what would happen to each (--show-config: with every key's value);\n"
+               "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm).\n"
+               "A study whose data set, augmentation or network this version lacks is refused before\n"
+               "anything is recorded; --dry-run still lists it.\n");
 }
 
 int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
-    int dry = 0, quiet = 0;
+    int dry = 0, quiet = 0, show = 0;
     long only = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--dry-run")) dry = 1;
+        else if (!strcmp(argv[i], "--show-config")) show = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &only)) i++;
         else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
         else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
-    if (!recipe) { usage(stderr); return DB_EXIT_USAGE; }
+    if (!recipe || (show && !dry)) { usage(stderr); return DB_EXIT_USAGE; }
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
     db_status s = db_recipe_load(recipe, r);
     if (s != DB_OK) { free(r); return db_cli_error(s); }
+    for (int i = 0; !dry && s == DB_OK && i < db_recipe_cells(r); i++) { /* refuse before recording anything */
+        db_config c;
+        char label[256];
+        if ((s = db_recipe_cell(r, i, &c, label, sizeof label)) == DB_OK && (s = db_config_runnable(&c)) != DB_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            db_fail(s, "%s: cell %s cannot run: %s (--dry-run lists the study)", recipe, label, why);
+        }
+    }
+    if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
     db_store *store;
     s = db_store_open(&store, db_path);
     if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
@@ -74,9 +87,14 @@ int db_cmd_study(int argc, char **argv) {
             done++;
             continue;
         }
-        printf("[%d/%d] %s: %s\n", i + 1, cells, label, dry ? "would run" : "running");
+        if (dry) {
+            if (db_config_runnable(&c) != DB_OK) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, cells, label, db_last_error());
+            else printf("[%d/%d] %s: would run\n", i + 1, cells, label);
+            if (show) db_config_write(&c, stdout);
+            continue;
+        }
+        printf("[%d/%d] %s: running\n", i + 1, cells, label);
         fflush(stdout);
-        if (dry) continue;
         db_run_labels labels = {r->study, recipe, label, r->text};
         int rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
         if (rc != DB_EXIT_OK && cannot_resume(c.checkpoint_dir)) { /* an old or broken checkpoint */

@@ -188,7 +188,8 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
     progress prog = {isatty(2), quiet, 0, 0, NULL, NULL, 0, {NULL, ""}};
     hooks.resume = resume;
     prog.labels = labels;
-    db_status s;
+    db_status s = db_config_runnable(&cfg);
+    if (s != DB_OK) return db_cli_error(s); /* nothing recorded for what cannot run */
     prog.epochs = cfg.epochs;
     prog.batch = cfg.batch;
     hooks.on_step = on_step;

@@ -16,7 +16,7 @@ typedef struct {
     key_type type;
     size_t offset, size;
     double min, max;
-    int affects_result;  /* part of the fingerprint */
+    int affects_result;  /* part of the fingerprint; 2: only when away from its default (a later key) */
     const char *help;
 } key_def;
 
@@ -27,12 +27,15 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0"},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)"},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon"},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files)"},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files); cifar10, cifar100, imagenet, coco2017, voc2012 not yet"},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)"},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)"},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)"},
     {"augment_pad", K_INT, F(augment_pad), 0, 64, 1, "random-crop padding in pixels (0: no crop)"},
     {"augment_flip", K_BOOL, F(augment_flip), 0, 1, 1, "random horizontal flip"},
+    {"augment", K_STR, F(augment), 0, 0, 2, "crop-flip (pad, random crop, flip), inception (random resized crop, flip) or autoaugment"},
+    {"crop_area_min", K_FLOAT, F(crop_area_min), 0.001, 1, 2, "inception: the smallest crop, as a fraction of the image's area"},
+    {"eval_crop_fraction", K_FLOAT, F(eval_crop_fraction), 0.1, 1, 2, "inception: evaluation centre crop over the short side (224/256)"},
     {"epochs", K_INT, F(epochs), 1, 100000, 1, "training epochs"},
     {"batch", K_INT, F(batch), 1, 65536, 1, "batch size"},
     {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate"},
@@ -74,6 +77,9 @@ void db_config_defaults(db_config *c) {
     strcpy(c->dataset, "fashion-mnist");
     c->augment_pad = 2;
     c->augment_flip = 1;
+    strcpy(c->augment, "crop-flip");
+    c->crop_area_min = 0.08f;
+    c->eval_crop_fraction = 0.875f;
     c->epochs = 15;
     c->batch = 128;
     c->lr = 0.1f;
@@ -146,8 +152,15 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
-    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
-        return db_fail(DB_ERR_ARG, "dataset: '%s' is not available (fashion-mnist, mnist)", c->dataset);
+    static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "coco2017",
+                                           "voc2012"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof datasets / sizeof *datasets; i++) known |= !strcmp(c->dataset, datasets[i]);
+    if (!known)
+        return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, imagenet, coco2017 or "
+                       "voc2012", c->dataset);
+    if (strcmp(c->augment, "crop-flip") && strcmp(c->augment, "inception") && strcmp(c->augment, "autoaugment"))
+        return db_fail(DB_ERR_ARG, "augment: '%s' must be crop-flip, inception or autoaugment", c->augment);
     db_reg_plan plan;
     DB_TRY(db_config_reg_plan(c, &plan));
     const char *s = c->milestones;
@@ -161,6 +174,17 @@ db_status db_config_validate(const db_config *c) {
     }
     if (!strcmp(c->lr_schedule, "step") && count == 0)
         return db_fail(DB_ERR_ARG, "lr_schedule step needs milestones (e.g. --milestones 125,200,250)");
+    return DB_OK;
+}
+
+db_status db_config_runnable(const db_config *c) {
+    DB_TRY(db_config_validate(c));
+    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
+        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist and "
+                       "mnist (IDX files)", c->dataset);
+    if (strcmp(c->augment, "crop-flip"))
+        return db_fail(DB_ERR_UNSUPPORTED, "augment '%s' is not available yet: this version does crop-flip only",
+                       c->augment);
     return DB_OK;
 }
 
@@ -211,12 +235,23 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
     return DB_OK; /* n_groups is the model's to set */
 }
 
-static void write_value(const db_config *c, const key_def *k, FILE *f) {
+/* exact: floats with 9 digits (the fingerprint's form, kept since the first release); else the
+ * shortest form that reads back as the same float (0.1, not 0.100000001) */
+static void write_value(const db_config *c, const key_def *k, FILE *f, int exact) {
     const char *p = (const char *)c + k->offset;
     switch (k->type) {
     case K_INT: case K_BOOL: fprintf(f, "%d", *(const int *)p); break;
     case K_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)p); break;
-    case K_FLOAT: fprintf(f, "%.9g", *(const float *)p); break;
+    case K_FLOAT: {
+        float v = *(const float *)p;
+        char b[32];
+        for (int digits = exact ? 9 : 6; digits <= 9; digits++) {
+            snprintf(b, sizeof b, "%.*g", digits, v);
+            if (strtof(b, NULL) == v) break;
+        }
+        fputs(b, f);
+        break;
+    }
     case K_STR: fputs(p, f); break;
     }
 }
@@ -224,18 +259,28 @@ static void write_value(const db_config *c, const key_def *k, FILE *f) {
 void db_config_write(const db_config *c, FILE *f) {
     for (size_t i = 0; i < NKEYS; i++) {
         fprintf(f, "%s=", keys[i].key);
-        write_value(c, &keys[i], f);
+        write_value(c, &keys[i], f, 0);
         fputc('\n', f);
     }
+}
+
+/* A key's value as text (what db_config_write prints) */
+static void key_text(const db_config *c, const key_def *k, char *buf, size_t n, int exact) {
+    buf[0] = '\0';
+    FILE *m = fmemopen(buf, n - 1, "w");
+    if (!m) return;
+    write_value(c, k, m, exact);
+    long len = ftell(m);
+    fclose(m);
+    buf[len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1] = '\0';
 }
 
 void db_config_usage(FILE *f) {
     db_config d;
     db_config_defaults(&d);
     for (size_t i = 0; i < NKEYS; i++) {
-        char def[64] = "";
-        FILE *m = fmemopen(def, sizeof def - 1, "w");
-        if (m) { write_value(&d, &keys[i], m); fclose(m); }
+        char def[64];
+        key_text(&d, &keys[i], def, sizeof def, 0);
         char opt[40];
         snprintf(opt, sizeof opt, "--%s", keys[i].key);
         for (char *q = opt + 2; *q; q++) if (*q == '_') *q = '-';
@@ -244,17 +289,20 @@ void db_config_usage(FILE *f) {
 }
 
 uint64_t db_config_fingerprint(const db_config *c) {
-    char buf[256];
+    db_config defaults;
+    db_config_defaults(&defaults);
+    char value[600], def[600];
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < NKEYS; i++) {
         if (!keys[i].affects_result) continue;
-        FILE *m = fmemopen(buf, sizeof buf, "w");
-        if (!m) continue;
-        fprintf(m, "%s=", keys[i].key);
-        write_value(c, &keys[i], m);
-        long len = ftell(m);
-        fclose(m);
-        for (long j = 0; j < len && j < (long)sizeof buf; j++) { h ^= (unsigned char)buf[j]; h *= 1099511628211ull; }
+        key_text(c, &keys[i], value, sizeof value, 1);
+        if (keys[i].affects_result == 2) { /* a later key: only when set */
+            key_text(&defaults, &keys[i], def, sizeof def, 1);
+            if (!strcmp(value, def)) continue;
+        }
+        for (const char *q = keys[i].key; *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }
+        h ^= '='; h *= 1099511628211ull;
+        for (const char *q = value; *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }
     }
     return h;
 }

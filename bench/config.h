@@ -22,6 +22,9 @@ typedef struct db_config {
     char data_dir[512];
     int train_limit, test_limit;  /* use only the first N samples (0: all) */
     int augment_pad, augment_flip;
+    char augment[16];             /* crop-flip, inception or autoaugment */
+    float crop_area_min;          /* inception: smallest crop area, a fraction of the image */
+    float eval_crop_fraction;     /* inception: the evaluation centre crop over the short side */
     /* optimisation */
     int epochs, batch;
     float lr;
@@ -57,6 +60,10 @@ void db_config_defaults(db_config *c);
 db_status db_config_set(db_config *c, const char *key, const char *value);
 /* Cross-key checks (e.g. milestones parse, schedule name known). */
 db_status db_config_validate(const db_config *c);
+/* Can this build run the configuration (its data set and augmentation implemented)? A valid
+ * configuration may still be one that only a later version can run, e.g. a paper recipe on
+ * ImageNet: the message says what is missing. Checked before a run is recorded. */
+db_status db_config_runnable(const db_config *c);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
  * checked; the one place that turns those keys into a plan. */
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan);
@@ -65,7 +72,9 @@ void db_config_write(const db_config *c, FILE *f);
 /* Lines of "  --key VALUE   help" for usage messages. */
 void db_config_usage(FILE *f);
 /* A 64-bit FNV-1a hash of the keys that change what a run computes (not threads or paths):
- * a checkpoint only resumes a run with the same fingerprint. */
+ * a checkpoint only resumes a run with the same fingerprint. Keys added after the first
+ * release count only when set away from their default, so earlier runs keep their
+ * fingerprints. */
 uint64_t db_config_fingerprint(const db_config *c);
 
 #endif

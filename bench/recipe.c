@@ -13,8 +13,100 @@ static char *trim(char *s) {
     return s;
 }
 
+/* The next comma-separated value of a vary list; "double quotes" keep commas inside a value.
+ * Returns NULL at the end; *bad is set on an unterminated quote. */
+static char *next_value(char **cursor, int *bad) {
+    char *p = *cursor;
+    if (!p) return NULL;
+    while (isspace((unsigned char)*p)) p++;
+    char *val = p, *end;
+    if (*p == '"') {
+        val = ++p;
+        while (*p && *p != '"') p++;
+        if (!*p) { *bad = 1; return NULL; }
+        *p++ = '\0';
+        while (isspace((unsigned char)*p)) p++;
+        if (*p && *p != ',') { *bad = 1; return NULL; }
+        *cursor = *p ? p + 1 : NULL;
+        return val;
+    }
+    end = strchr(p, ',');
+    if (end) *end = '\0';
+    *cursor = end ? end + 1 : NULL;
+    return trim(val);
+}
+
+static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, size_t n) {
+    const char *k = key + 5;
+    db_config probe = r->base;
+    if (r->nvary >= DB_RECIPE_MAX_VARY) { snprintf(msg, n, "at most %d vary keys", DB_RECIPE_MAX_VARY); return -1; }
+    for (int i = 0; i < r->nvary; i++)
+        if (!strcmp(r->vary_key[i], k)) { snprintf(msg, n, "%s is varied twice", key); return -1; }
+    int v = r->nvary, count = 0, bad = 0;
+    snprintf(r->vary_key[v], sizeof r->vary_key[v], "%s", k);
+    char *cursor = value;
+    for (char *val; (val = next_value(&cursor, &bad));) {
+        if (count >= DB_RECIPE_MAX_VALUES) { snprintf(msg, n, "%s: at most %d values", key, DB_RECIPE_MAX_VALUES); return -1; }
+        if (!*val) { snprintf(msg, n, "%s: an empty value", key); return -1; }
+        if (db_config_set(&probe, k, val) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
+        snprintf(r->value[v][count++], sizeof r->value[v][0], "%s", val);
+    }
+    if (bad) { snprintf(msg, n, "%s: a quoted value without its closing quote", key); return -1; }
+    if (!count) { snprintf(msg, n, "%s: no values", key); return -1; }
+    r->nvalues[v] = count;
+    r->nvary++;
+    return 0;
+}
+
+/* row.NAME.KEY = VALUE: one setting of one named row */
+static int parse_row(db_recipe *r, const char *key, const char *value, char *msg, size_t n) {
+    const char *name = key + 4, *dot = strchr(name, '.');
+    if (!dot || dot == name || !dot[1]) { snprintf(msg, n, "expected 'row.NAME.KEY = VALUE', got '%s'", key); return -1; }
+    size_t nl = (size_t)(dot - name);
+    if (nl >= sizeof r->row[0].name || strcspn(name, "/ \t,=") < nl) {
+        snprintf(msg, n, "row names are up to %zu characters without spaces, '/', ',' or '='", sizeof r->row[0].name - 1);
+        return -1;
+    }
+    int i = 0;
+    while (i < r->nrows && (strlen(r->row[i].name) != nl || strncmp(r->row[i].name, name, nl))) i++;
+    if (i == r->nrows) {
+        if (r->nrows >= DB_RECIPE_MAX_ROWS) { snprintf(msg, n, "at most %d rows", DB_RECIPE_MAX_ROWS); return -1; }
+        memset(&r->row[i], 0, sizeof r->row[i]);
+        memcpy(r->row[i].name, name, nl);
+        r->nrows++;
+    }
+    db_recipe_row *row = &r->row[i];
+    const char *k = dot + 1;
+    db_config probe = r->base;
+    if (db_config_set(&probe, k, value) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
+    for (int j = 0; j < row->nkeys; j++)
+        if (!strcmp(row->key[j], k)) { snprintf(msg, n, "row %s sets %s twice", row->name, k); return -1; }
+    if (row->nkeys >= DB_RECIPE_MAX_ROW_KEYS) { snprintf(msg, n, "row %s: at most %d keys", row->name, DB_RECIPE_MAX_ROW_KEYS); return -1; }
+    if (strlen(k) >= sizeof row->key[0] || strlen(value) >= sizeof row->value[0]) {
+        snprintf(msg, n, "row %s: key or value too long", row->name);
+        return -1;
+    }
+    strcpy(row->key[row->nkeys], k);
+    strcpy(row->value[row->nkeys++], value);
+    return 0;
+}
+
+static db_status load_file(db_recipe *r, const char *path, int depth);
+
+/* include = FILE: another recipe file's lines read here, FILE relative to this file's folder */
+static int parse_include(db_recipe *r, const char *from, const char *value, int depth, char *msg, size_t n) {
+    char path[1024];
+    const char *slash = strrchr(from, '/');
+    if (!*value) { snprintf(msg, n, "include: needs a file name"); return -1; }
+    if (depth >= 4) { snprintf(msg, n, "include: nested more than 4 deep"); return -1; }
+    if (value[0] == '/' || !slash) snprintf(path, sizeof path, "%s", value);
+    else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - from), from, value);
+    if (load_file(r, path, depth + 1) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
+    return 0;
+}
+
 /* one `key = value` line; msg receives what is wrong */
-static int parse_line(db_recipe *r, char *line, char *msg, size_t n) {
+static int parse_line(db_recipe *r, const char *path, int depth, char *line, char *msg, size_t n) {
     char *hash = strchr(line, '#');
     if (hash) *hash = '\0';
     char *t = trim(line);
@@ -23,6 +115,7 @@ static int parse_line(db_recipe *r, char *line, char *msg, size_t n) {
     if (!eq) { snprintf(msg, n, "expected 'key = value', got '%s'", t); return -1; }
     *eq = '\0';
     char *key = trim(t), *value = trim(eq + 1);
+    if (!strcmp(key, "include")) return parse_include(r, path, value, depth, msg, n);
     if (!strcmp(key, "study")) {
         if (!*value || strlen(value) >= sizeof r->study || strpbrk(value, "/ \t")) {
             snprintf(msg, n, "study: a name without spaces or '/', up to %zu characters", sizeof r->study - 1);
@@ -32,56 +125,55 @@ static int parse_line(db_recipe *r, char *line, char *msg, size_t n) {
         return 0;
     }
     if (!strcmp(key, "description")) { snprintf(r->description, sizeof r->description, "%s", value); return 0; }
-    if (!strncmp(key, "vary.", 5)) {
-        const char *k = key + 5;
-        db_config probe = r->base;
-        if (r->nvary >= DB_RECIPE_MAX_VARY) { snprintf(msg, n, "at most %d vary keys", DB_RECIPE_MAX_VARY); return -1; }
-        for (int i = 0; i < r->nvary; i++)
-            if (!strcmp(r->vary_key[i], k)) { snprintf(msg, n, "%s is varied twice", key); return -1; }
-        int v = r->nvary, count = 0;
-        snprintf(r->vary_key[v], sizeof r->vary_key[v], "%s", k);
-        for (char *tok = strtok(value, ","); tok; tok = strtok(NULL, ",")) {
-            char *val = trim(tok);
-            if (count >= DB_RECIPE_MAX_VALUES) { snprintf(msg, n, "%s: at most %d values", key, DB_RECIPE_MAX_VALUES); return -1; }
-            if (db_config_set(&probe, k, val) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
-            snprintf(r->value[v][count++], sizeof r->value[v][0], "%s", val);
-        }
-        if (!count) { snprintf(msg, n, "%s: no values", key); return -1; }
-        r->nvalues[v] = count;
-        r->nvary++;
-        return 0;
-    }
+    if (!strncmp(key, "vary.", 5)) return parse_vary(r, key, value, msg, n);
+    if (!strncmp(key, "row.", 4)) return parse_row(r, key, value, msg, n);
     if (db_config_set(&r->base, key, value) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
     return 0;
+}
+
+/* Appends to the recorded text (an included file's lines follow its include line) */
+static db_status append_text(db_recipe *r, const char *s) {
+    size_t len = r->text ? strlen(r->text) : 0, l = strlen(s);
+    char *t = realloc(r->text, len + l + 1);
+    if (!t) return db_fail(DB_ERR_NOMEM, "out of memory");
+    memcpy(t + len, s, l + 1);
+    r->text = t;
+    return DB_OK;
+}
+
+static db_status load_file(db_recipe *r, const char *path, int depth) {
+    FILE *f = fopen(path, "r");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the recipe: %s", path, strerror(errno));
+    char line[2048], msg[600];
+    int lineno = 0;
+    db_status st = DB_OK;
+    if (depth) {
+        snprintf(line, sizeof line, "# ---- %s ----\n", path);
+        st = append_text(r, line);
+    }
+    while (st == DB_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t l = strlen(line);
+        if ((st = append_text(r, line)) != DB_OK) break;
+        if (l == sizeof line - 1 && line[l - 1] != '\n')
+            st = db_fail(DB_ERR_FORMAT, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
+        else if (parse_line(r, path, depth, line, msg, sizeof msg) != 0)
+            st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
+    }
+    if (st == DB_OK && ferror(f)) st = db_fail(DB_ERR_IO, "%s: read error", path);
+    fclose(f);
+    if (st == DB_OK && depth) {
+        snprintf(line, sizeof line, "# ---- end of %s ----\n", path);
+        st = append_text(r, line);
+    }
+    return st;
 }
 
 db_status db_recipe_load(const char *path, db_recipe *r) {
     memset(r, 0, sizeof *r);
     snprintf(r->path, sizeof r->path, "%s", path);
     db_config_defaults(&r->base);
-    FILE *f = fopen(path, "r");
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the recipe: %s", path, strerror(errno));
-    size_t cap = 0, len = 0;
-    char line[2048], msg[600];
-    int lineno = 0;
-    db_status st = DB_OK;
-    while (st == DB_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t l = strlen(line);
-        if (len + l + 1 > cap) {
-            char *t = realloc(r->text, cap = (len + l + 1) * 2);
-            if (!t) { st = db_fail(DB_ERR_NOMEM, "out of memory"); break; }
-            r->text = t;
-        }
-        memcpy(r->text + len, line, l + 1);
-        len += l;
-        if (l == sizeof line - 1 && line[l - 1] != '\n')
-            st = db_fail(DB_ERR_FORMAT, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
-        else if (parse_line(r, line, msg, sizeof msg) != 0)
-            st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
-    }
-    if (st == DB_OK && ferror(f)) st = db_fail(DB_ERR_IO, "%s: read error", path);
-    fclose(f);
+    db_status st = load_file(r, path, 0);
     if (st == DB_OK && !r->study[0]) st = db_fail(DB_ERR_ARG, "%s: no 'study = NAME' line", path);
     for (int i = 0; st == DB_OK && i < db_recipe_cells(r); i++) { /* every cell must be a valid run */
         db_config c;
@@ -98,7 +190,7 @@ void db_recipe_free(db_recipe *r) {
 }
 
 int db_recipe_cells(const db_recipe *r) {
-    int n = 1;
+    int n = r->nrows ? r->nrows : 1;
     for (int i = 0; i < r->nvary; i++) n *= r->nvalues[i];
     return n;
 }
@@ -106,17 +198,30 @@ int db_recipe_cells(const db_recipe *r) {
 db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label, size_t n) {
     int idx[DB_RECIPE_MAX_VARY];
     *out = r->base;
-    for (int v = r->nvary - 1; v >= 0; v--) { /* the last vary key changes fastest */
+    for (int v = r->nvary - 1; v >= 0; v--) { /* the last vary key changes fastest, rows slowest */
         idx[v] = i % r->nvalues[v];
         i /= r->nvalues[v];
-        if (db_config_set(out, r->vary_key[v], r->value[v][idx[v]]) != DB_OK)
-            return db_fail(DB_ERR_ARG, "%s: %s", r->path, db_last_error());
     }
     size_t used = 0;
     label[0] = '\0';
-    for (int v = 0; v < r->nvary; v++)
-        used += (size_t)snprintf(label + used, used < n ? n - used : 0, "%s%s=%s", v ? "," : "", r->vary_key[v],
+    if (r->nrows) {
+        const db_recipe_row *row = &r->row[i];
+        for (int j = 0; j < row->nkeys; j++) {
+            for (int v = 0; v < r->nvary; v++)
+                if (!strcmp(r->vary_key[v], row->key[j]))
+                    return db_fail(DB_ERR_ARG, "%s: row %s sets %s, which the study also varies", r->path, row->name,
+                                   row->key[j]);
+            if (db_config_set(out, row->key[j], row->value[j]) != DB_OK)
+                return db_fail(DB_ERR_ARG, "%s: row %s: %s", r->path, row->name, db_last_error());
+        }
+        used += (size_t)snprintf(label, n, "row=%s", row->name);
+    }
+    for (int v = 0; v < r->nvary; v++) {
+        if (db_config_set(out, r->vary_key[v], r->value[v][idx[v]]) != DB_OK)
+            return db_fail(DB_ERR_ARG, "%s: %s", r->path, db_last_error());
+        used += (size_t)snprintf(label + used, used < n ? n - used : 0, "%s%s=%s", used ? "," : "", r->vary_key[v],
                                  r->value[v][idx[v]]);
+    }
     if (used >= n) return db_fail(DB_ERR_ARG, "%s: the cell label is too long", r->path);
     char dir[1024];
     int dl = snprintf(dir, sizeof dir, "%s/%s/%s", r->base.checkpoint_dir[0] ? r->base.checkpoint_dir : "runs",

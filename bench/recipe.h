@@ -1,8 +1,12 @@
 /* Recipes (the text files in bench/recipes/): one experiment as plain text. Lines are `key = value` with any
- * train key (dropbench train --help), `study = NAME`, `description = TEXT`, and `vary.KEY = A, B,
- * C` for the keys the study sweeps; `#` starts a comment. The study is the matrix of every
- * combination of the varied values; seeds are varied like any key, so every regularizer sees the
- * same seeds (paired). Errors name the file and line. */
+ * train key (dropbench train --help), `study = NAME`, `description = TEXT`, `vary.KEY = A, B,
+ * C` for the keys the study sweeps (a value holding a comma is written in double quotes: "3,4"),
+ * `row.NAME.KEY = VALUE` for a table's rows that differ in several keys at once (the rows of
+ * the paper's Table 1), and `include = FILE` (relative to the recipe's folder) for settings
+ * several recipes share; `#` starts a comment. The study is the matrix of every row (or the base
+ * settings alone when there are no rows) times every combination of the varied values; seeds
+ * are varied like any key, so every regularizer sees the same seeds (paired). Errors name the
+ * file and line. */
 #ifndef DB_BENCH_RECIPE_H
 #define DB_BENCH_RECIPE_H
 
@@ -10,7 +14,14 @@
 
 #include "bench/config.h"
 
-enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32 };
+enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32, DB_RECIPE_MAX_ROWS = 16, DB_RECIPE_MAX_ROW_KEYS = 16 };
+
+typedef struct {
+    char name[32];
+    int nkeys;
+    char key[DB_RECIPE_MAX_ROW_KEYS][40];
+    char value[DB_RECIPE_MAX_ROW_KEYS][64];
+} db_recipe_row;
 
 typedef struct {
     char path[512];
@@ -21,13 +32,16 @@ typedef struct {
     char vary_key[DB_RECIPE_MAX_VARY][40];
     int nvalues[DB_RECIPE_MAX_VARY];
     char value[DB_RECIPE_MAX_VARY][DB_RECIPE_MAX_VALUES][64];
-    char *text; /* the whole file, as recorded with the study */
+    int nrows;
+    db_recipe_row row[DB_RECIPE_MAX_ROWS];
+    char *text; /* the whole file, included files inlined, as recorded with the study */
 } db_recipe;
 
 db_status db_recipe_load(const char *path, db_recipe *r);
 void db_recipe_free(db_recipe *r);
 int db_recipe_cells(const db_recipe *r);
-/* Cell i's configuration (validated) and its label, e.g. "regularizer=dropblock,seed=2"; its
+/* Cell i's configuration (validated) and its label, e.g. "regularizer=dropblock,seed=2" (with
+ * rows: "row=dropout,seed=2"); its
  * checkpoint folder is runs/STUDY/LABEL unless the recipe sets checkpoint_dir (then below it). */
 db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label, size_t n);
 

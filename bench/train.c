@@ -321,7 +321,7 @@ db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks
     db_dataset train, test;
     memset(out, 0, sizeof *out);
     const char *dir = db_train_data_dir(cfg);
-    DB_TRY(db_config_validate(cfg));
+    DB_TRY(db_config_runnable(cfg));
     DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));
     db_status s = db_mnist_like_load(dir, "test", cfg->dataset, &test);
     if (s != DB_OK) { db_dataset_free(&train); return s; }

@@ -38,6 +38,12 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
         cfg->classes = 1000;
         return DB_OK;
     }
+    /* the paper's other networks: recipes name them, and are refused until they exist */
+    static const char *const planned[] = {"amoebanet-b", "retinanet-resnet50-fpn", "fcn-resnet50-fpn"};
+    for (size_t i = 0; i < sizeof planned / sizeof *planned; i++)
+        if (strcmp(arch, planned[i]) == 0)
+            return db_fail(DB_ERR_UNSUPPORTED, "model '%s': network not available yet (this version builds resnet20, "
+                           "resnet32, resnet56, any resnet<6n+2>, resnet18 and resnet50)", arch);
     return db_fail(DB_ERR_ARG, "unknown model '%s' (resnet20, resnet32, resnet56, any resnet<6n+2>, "
                    "resnet18, resnet50)", arch);
 }

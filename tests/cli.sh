@@ -460,6 +460,77 @@ t_study_bad_recipes() {
     db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "8 cells" &&
         expect_out "seed=2,regularizer=dropblock: would run"
 }
+t_paper_recipes() {
+    # every recipe loads; the paper's rows resolve to the paper's settings; what this version
+    # cannot run is refused with the reason, before anything is recorded
+    local f
+    for f in bench/recipes/*.txt; do
+        case $f in
+        *amoebanet*|*retinanet*|*segmentation*)
+            db study "$f" --dry-run --db "$T/p.db" && expect_rc 1 && expect_err "network not available yet" || return ;;
+        *) db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "cells" || return ;;
+        esac
+    done
+    local t1=bench/recipes/resnet50-imagenet-table1.txt
+    db study $t1 --dry-run --db "$T/p.db" && expect_out "24 cells" && expect_out "[4/24] row=dropout,seed=1" &&
+        expect_out "[24/24] row=dropblock_ls,seed=3: cannot run here: dataset 'imagenet' is not available yet" || return
+    db study $t1 --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 || return
+    local k
+    for k in model=resnet50 shortcut=B epochs=270 batch=1024 lr=0.4 lr_schedule=step milestones=125,200,250 \
+        warmup_epochs=5 nesterov=1 weight_decay=0.0001 zero_init_last_bn=1 augment=inception regularizer=none; do
+        grep -qx "$k" "$out" || { echo "Table 1 baseline lacks $k"; return 1; }
+    done
+    db study $t1 --dry-run --show-config --cell 21 --db "$T/p.db" && expect_rc 0 || return
+    for k in regularizer=dropblock keep_prob=0.9 block_size=7 reg_groups=3,4 reg_skip=1 group_scaling=1 \
+        keep_prob_schedule=linear label_smoothing=0.1 epochs=290 seed=1; do
+        grep -qx "$k" "$out" || { echo "Table 1 DropBlock + label smoothing lacks $k"; return 1; }
+    done
+    db study bench/recipes/resnet50-imagenet-fig4-block-size.txt --dry-run --db "$T/p.db" && expect_out "20 cells" &&
+        expect_out "reg_groups=3,4,reg_skip=1,block_size=7,seed=1" || return
+    db study bench/recipes/resnet50-imagenet-autoaugment.txt --dry-run --show-config --db "$T/p.db" &&
+        expect_out "augment=autoaugment" || return
+    db study $t1 --db "$T/p.db" && expect_rc 1 && expect_err "cell row=none,seed=1 cannot run" &&
+        expect_err "not available yet" || return
+    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
+        { echo "a refused study recorded runs"; return 1; }
+    db train --dataset cifar10 --epochs 1 --db "$T/p.db" && expect_rc 1 && expect_err "'cifar10' is not available yet" ||
+        return
+    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
+        { echo "a refused run was recorded"; return 1; }
+}
+t_recipe_rows_include() {
+    # rows, quoted vary values and includes, and their errors with file:line
+    mkdir -p "$T/rc"
+    printf 'epochs = 1\nblock_size = 5\n' >"$T/rc/base.inc"
+    cat >"$T/rc/r.txt" <<'EOR'
+study = rows
+include = base.inc
+row.a.regularizer = none
+row.b.regularizer = dropblock
+row.b.block_size = 3        # overrides the included 5
+vary.reg_groups = "3", "2,3"
+vary.seed = 1, 2
+EOR
+    db study "$T/rc/r.txt" --dry-run --show-config --db "$T/rc.db" && expect_rc 0 && expect_out "8 cells" &&
+        expect_out "[1/8] row=a,reg_groups=3,seed=1" && expect_out "[8/8] row=b,reg_groups=2,3,seed=2" || return
+    [ "$(grep -c '^block_size=3$' "$out")" = 4 ] && [ "$(grep -c '^block_size=5$' "$out")" = 4 ] &&
+        [ "$(grep -c '^reg_groups=2,3$' "$out")" = 4 ] || { echo "row or include settings not applied"; return 1; }
+    printf 'study = x\nrow.a.learning_rate = 1\n' >"$T/rc/e1.txt"
+    db study "$T/rc/e1.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e1.txt:2" && expect_err "learning_rate" || return
+    printf 'study = x\nvary.reg_groups = "2,3, 3\n' >"$T/rc/e2.txt"
+    db study "$T/rc/e2.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e2.txt:2" && expect_err "closing quote" || return
+    printf 'study = x\n\ninclude = nowhere.inc\n' >"$T/rc/e3.txt"
+    db study "$T/rc/e3.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e3.txt:3" && expect_err "nowhere.inc" || return
+    printf 'epochs = 1\nepochs = zero\n' >"$T/rc/bad.inc"
+    printf 'study = x\ninclude = bad.inc\n' >"$T/rc/e4.txt"
+    db study "$T/rc/e4.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "bad.inc:2" && expect_err "e4.txt:2" || return
+    printf 'study = x\ninclude = e5.txt\n' >"$T/rc/e5.txt"
+    db study "$T/rc/e5.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "nested more than 4" || return
+    printf 'study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n' >"$T/rc/e6.txt"
+    db study "$T/rc/e6.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "also varies" || return
+    printf 'study = x\nrow.a.epochs = 1\nrow.a.epochs = 2\n' >"$T/rc/e7.txt"
+    db study "$T/rc/e7.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e7.txt:3" && expect_err "twice"
+}
 t_regress() {
     # an unchanged rerun passes; a planted change of a final metric, or a planted slowdown, fails
     need_fmnist || return
@@ -594,7 +665,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes regress merge slurm gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes paper_recipes recipe_rows_include regress merge slurm gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
