@@ -8,16 +8,20 @@
 #include "results/store.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench regress --baseline BASE.db [--db PATH] [--max-slowdown 1.1] [--junit FILE]\n"
+    fprintf(f, "usage: dropbench regress --baseline BASE.db [--db PATH] [--max-slowdown 1.1] [--alpha 0.05]\n"
+               "                        [--junit FILE]\n"
                "Compares every finished run in the database (default $DROPBENCH_DB or " DB_STORE_DEFAULT ")\n"
                "with its twin (same settings) in BASE.db: final test metrics must be identical (the\n"
                "deterministic canary), training images/s within the slowdown factor on the same CPU\n"
-               "model. Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML.\n");
+               "model. Runs that differ only in their seed are also compared as a group (3 or more here,\n"
+               "4 or more in the baseline): the olympic mean of their final test top-1 must not be\n"
+               "lower than the baseline's at level alpha (MLPerf's reference-convergence test).\n"
+               "Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML.\n");
 }
 
 int db_cmd_regress(int argc, char **argv) {
     const char *base = NULL, *db_path = db_store_default_path(), *junit = NULL;
-    double slow = 1.1;
+    double slow = 1.1, alpha = 0.05;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
@@ -30,6 +34,10 @@ int db_cmd_regress(int argc, char **argv) {
             char *end;
             slow = strtod(v, &end);
             if (*end || !(slow >= 1.0)) { fprintf(stderr, "dropbench regress: --max-slowdown wants a number >= 1\n"); return DB_EXIT_USAGE; }
+        } else if (!strcmp(a, "--alpha")) {
+            char *end;
+            alpha = strtod(v, &end);
+            if (*end || !(alpha > 0 && alpha < 0.5)) { fprintf(stderr, "dropbench regress: --alpha wants a level in (0, 0.5)\n"); return DB_EXIT_USAGE; }
         } else { fprintf(stderr, "dropbench regress: unknown option '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!base) { usage(stderr); return DB_EXIT_USAGE; }
@@ -37,7 +45,7 @@ int db_cmd_regress(int argc, char **argv) {
     db_status st = db_store_open(&s, db_path);
     if (st != DB_OK) return db_cli_error(st);
     int checks = 0, failures = 0;
-    st = db_store_regress(s, base, slow, stdout, junit, &checks, &failures);
+    st = db_store_regress(s, base, slow, alpha, stdout, junit, &checks, &failures);
     db_store_close(s);
     if (st != DB_OK) return db_cli_error(st);
     printf("regress: %d checks, %d failed%s\n", checks, failures, checks ? "" : " (no run has a twin in the baseline)");

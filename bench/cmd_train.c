@@ -87,13 +87,14 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
 /* Opens the store and records the run as running (or takes an interrupted one up again). */
 static db_status start_record(const char *path, const db_config *cfg, progress *p) {
     DB_TRY(db_store_open(&p->store, path));
-    char *config = NULL, fp[32];
+    char *config = NULL, fp[32], family[32];
     size_t len = 0;
     FILE *m = open_memstream(&config, &len);
     if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
     db_config_write(cfg, m);
     fclose(m);
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
+    snprintf(family, sizeof family, "%016llx", (unsigned long long)db_config_family(cfg));
     char pattern[1100];
     snprintf(pattern, sizeof pattern, "%s/*-ubyte*", db_train_data_dir(cfg));
     glob_t gl = {0};
@@ -103,7 +104,7 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     db_provenance prov;
     db_provenance_collect(&prov, files, cfg->threads);
     if (globbed) globfree(&gl);
-    db_run_info info = {config, fp, cfg->model, cfg->dataset, cfg->regularizer,
+    db_run_info info = {config, fp, family, cfg->model, cfg->dataset, cfg->regularizer,
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir,
                         p->labels->recipe, p->labels->study, p->labels->recipe_text, cfg->keep_prob, cfg->block_size,
                         cfg->seed, cfg->epochs};

@@ -306,3 +306,9 @@ uint64_t db_config_fingerprint(const db_config *c) {
     }
     return h;
 }
+
+uint64_t db_config_family(const db_config *c) {
+    db_config d = *c;
+    d.seed = 0;
+    return db_config_fingerprint(&d);
+}

@@ -76,5 +76,7 @@ void db_config_usage(FILE *f);
  * release count only when set away from their default, so earlier runs keep their
  * fingerprints. */
 uint64_t db_config_fingerprint(const db_config *c);
+/* The fingerprint with the seed left out: the same for runs that differ only in their seed */
+uint64_t db_config_family(const db_config *c);
 
 #endif

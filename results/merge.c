@@ -7,7 +7,7 @@
 
 static const char *const run_columns =
     "recipe, config, fingerprint, model, dataset, regularizer, keep_prob, block_size, semantics, seed, epochs,"
-    " device, status, started, heartbeat, ended, exit_reason, host, pid, checkpoint_dir, epochs_done";
+    " device, status, started, heartbeat, ended, exit_reason, host, pid, checkpoint_dir, epochs_done, family";
 
 /* sql with ?1 = a and, where it has one, ?2 = b */
 static db_status exec_one(db_store *s, const char *sql, int64_t a, int64_t b, const char *what) {
@@ -71,11 +71,11 @@ db_status db_store_merge(db_store *s, const char *shard, int *added, int *update
     db_status r = db_store_attach(s, shard, "shard", "the shard");
     if (r != DB_OK) return r;
     if (r == DB_OK && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        r = db_store_fail(s, sqlite3_errcode(s->db), "locking the database to merge", __LINE__);
+        r = db_store_fail(s, sqlite3_errcode(s->db), "locking the database to merge", __FILE__, __LINE__);
     else if (r == DB_OK) {
         r = merge_all(s, added, updated);
         if (r == DB_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-            r = db_store_fail(s, sqlite3_errcode(s->db), "committing the merge", __LINE__);
+            r = db_store_fail(s, sqlite3_errcode(s->db), "committing the merge", __FILE__, __LINE__);
         if (r != DB_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     }
     sqlite3_exec(s->db, "DETACH DATABASE shard", NULL, NULL, NULL);

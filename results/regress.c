@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stats.h"
 #include "results/store_internal.h"
 
 typedef struct {
@@ -40,8 +41,72 @@ static void regress_check(regress_out *ro, FILE *out, const char *name, int ok, 
     fputs("</testcase>\n", ro->xml);
 }
 
-db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, FILE *out, const char *junit,
-                           int *checks, int *failures) {
+/* The final test top-1 of every finished run of a family, in db ("main" or "base") */
+static db_status family_values(db_store *s, const char *db, const char *family, double *v, int cap, int *n) {
+    char sql[400];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "SELECT m.value FROM %s.runs r JOIN %s.metrics m ON m.run_id = r.id AND m.split = 'test'"
+             " AND m.name = 'top1' AND m.epoch = r.epochs_done AND m.step = 0 WHERE r.family = ? AND r.status = 'done'"
+             " AND m.value IS NOT NULL ORDER BY r.seed", db, db);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading a family's runs");
+    sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) v[(*n)++] = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_store_fail(s, rc, "reading a family's runs", __FILE__, __LINE__);
+    return DB_OK;
+}
+
+/* The statistical check: for every family (runs differing only in their seed) finished both
+ * here and in the baseline, the olympic mean of the final test top-1 here must reach the
+ * reference-convergence bound of the baseline's runs (core/stats.h). */
+static db_status statistical_checks(db_store *s, regress_out *ro, FILE *out, double alpha) {
+    enum { CAP = 1024 };
+    static double here[CAP], base[CAP], trimmed[CAP];
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db,
+                                  "SELECT r.family, min(r.regularizer), min(r.keep_prob), min(r.block_size), min(r.dataset),"
+                                  " min(t.name) FROM runs r LEFT JOIN studies t ON t.id = r.study_id WHERE r.status = 'done'"
+                                  " AND r.family IN (SELECT family FROM base.runs WHERE status = 'done') GROUP BY r.family"
+                                  " ORDER BY min(r.id)", -1, &st, NULL), "grouping runs by family");
+    int rc;
+    db_status r = DB_OK;
+    while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char family[64], name[300], detail[300];
+        snprintf(family, sizeof family, "%s", (const char *)sqlite3_column_text(st, 0));
+        const unsigned char *study = sqlite3_column_text(st, 5);
+        const char *reg = (const char *)sqlite3_column_text(st, 1);
+        char params[64] = "";
+        if (reg && strcmp(reg, "none"))
+            snprintf(params, sizeof params, " keep_prob %.3g", sqlite3_column_double(st, 2));
+        if (reg && !strcmp(reg, "dropblock"))
+            snprintf(params + strlen(params), sizeof params - strlen(params), " block %d", sqlite3_column_int(st, 3));
+        snprintf(name, sizeof name, "statistical: %s%s on %s%s%s (family %s): test top1 over seeds", reg ? reg : "?",
+                 params, sqlite3_column_text(st, 4), study ? ", study " : "", study ? (const char *)study : "", family);
+        int nh = 0, nb = 0;
+        if ((r = family_values(s, "main", family, here, CAP, &nh)) != DB_OK ||
+            (r = family_values(s, "base", family, base, CAP, &nb)) != DB_OK)
+            break;
+        db_rcp b;
+        if (!db_rcp_bound(base, nb, nh, alpha, 1, &b)) {
+            fprintf(out, "skip %s: %d runs here and %d in the baseline; the check needs at least 3 and 4 "
+                         "(underpowered, not compared)\n", name, nh, nb);
+            continue;
+        }
+        int k = db_olympic(here, nh, trimmed);
+        double mean = db_mean(trimmed, k);
+        snprintf(detail, sizeof detail, "olympic mean %.4f over %d runs; baseline %.4f over %d (sd %.4f), smallest "
+                 "acceptable %.4f (one-sided t, alpha %g)", mean, nh, b.ref_mean, nb, b.ref_sd, b.min_mean, alpha);
+        regress_check(ro, out, name, mean >= b.min_mean, detail);
+    }
+    sqlite3_finalize(st);
+    if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "grouping runs by family", __FILE__, __LINE__);
+    return r;
+}
+
+db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
+                           const char *junit, int *checks, int *failures) {
     regress_out ro = {NULL, NULL, 0, 0, 0};
     *checks = *failures = 0;
     DB_TRY(db_store_attach(s, baseline, "base", "the baseline database"));
@@ -92,7 +157,7 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         }
     }
     sqlite3_finalize(st);
-    db_status xs = DB_OK;
+    db_status xs = rc == SQLITE_DONE ? statistical_checks(s, &ro, out, alpha) : DB_OK;
     if (ro.xml) {
         fclose(ro.xml);
         FILE *f = fopen(junit, "w");
@@ -101,11 +166,11 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
                        "failures=\"%d\">\n%s</testsuite>\n", ro.checks, ro.failures, ro.buf ? ro.buf : "");
             if (ferror(f) | fclose(f)) f = NULL;
         }
-        if (!f) xs = db_fail(DB_ERR_IO, "%s: cannot write the JUnit file: %s", junit, strerror(errno));
+        if (!f && xs == DB_OK) xs = db_fail(DB_ERR_IO, "%s: cannot write the JUnit file: %s", junit, strerror(errno));
         free(ro.buf);
     }
     sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
-    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "comparing with the baseline", __LINE__);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
     if (xs != DB_OK) return xs;
     *checks = ro.checks;
     *failures = ro.failures;

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-db_status db_store_fail(db_store *s, int rc, const char *what, int line) {
+db_status db_store_fail(db_store *s, int rc, const char *what, const char *file, int line) {
     const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
     int base = rc & 0xff;
     db_status st = base == SQLITE_NOMEM ? DB_ERR_NOMEM
@@ -23,7 +23,7 @@ db_status db_store_fail(db_store *s, int rc, const char *what, int line) {
                        : base == SQLITE_FULL ? " (the disk is full; the run's checkpoint is intact)"
                        : base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (not a dropbench database, or corrupt)"
                                                                           : "";
-    return db_fail(st, "%s: %s: %s%s [results/store.c:%d]", s->path, what, msg, hint, line);
+    return db_fail(st, "%s: %s: %s%s [%s:%d]", s->path, what, msg, hint, file, line);
 }
 
 static db_status exec(db_store *s, const char *sql, const char *what) {
@@ -54,8 +54,14 @@ static const char *const schema_v1 =
     " plusminus REAL, status TEXT NOT NULL, PRIMARY KEY (source, model, dataset, regularizer, params, metric))"
     " STRICT;";
 
-/* Migrations from version v-1 to v, in order; the file is upgraded in place in one transaction. */
-static const char *const migrations[DB_STORE_SCHEMA + 1] = {NULL, NULL /* v1 is the first: created whole */};
+/* Migrations from version v-1 to v, in order; the file is upgraded in place in one transaction.
+ * A new file is created as v1 and brought up through all of them. */
+static const char *const migrations[DB_STORE_SCHEMA + 1] = {
+    NULL, NULL, /* v1 is the first: created whole */
+    /* v2: a run's family, the fingerprint of its settings without the seed (the runs that differ
+     * only in their seed), for statistics over seeds; NULL for runs recorded before v2 */
+    "ALTER TABLE runs ADD COLUMN family TEXT; CREATE INDEX runs_family ON runs(family, status);",
+};
 
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v) {
@@ -124,10 +130,11 @@ static db_status migrate(db_store *s) {
     if (st == DB_OK && v == 0 && tables > 0)
         st = db_fail(DB_ERR_FORMAT, "%s: an SQLite file that is not a dropbench database (it has tables and no "
                      "schema version)", s->path);
-    if (st == DB_OK && v == 0) st = exec(s, schema_v1, "creating the schema");
-    if (st == DB_OK) st = load_paper(s);
-    for (int to = v + 1; st == DB_OK && v > 0 && to <= DB_STORE_SCHEMA; to++)
+    int from = v;
+    if (st == DB_OK && v == 0 && (st = exec(s, schema_v1, "creating the schema")) == DB_OK) from = 1;
+    for (int to = from + 1; st == DB_OK && to <= DB_STORE_SCHEMA; to++)
         if (migrations[to]) st = exec(s, migrations[to], "upgrading the schema");
+    if (st == DB_OK) st = load_paper(s);
     if (st == DB_OK && v != DB_STORE_SCHEMA) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_STORE_SCHEMA);
@@ -188,7 +195,7 @@ db_status db_store_open(db_store **out, const char *path) {
     mkdir_parent(path);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     db_status st = DB_OK;
-    if (rc != SQLITE_OK) st = db_store_fail(s, rc, "cannot open the database", __LINE__);
+    if (rc != SQLITE_OK) st = db_store_fail(s, rc, "cannot open the database", __FILE__, __LINE__);
     if (st == DB_OK && sqlite3_db_readonly(s->db, "main") == 1)
         st = db_fail(DB_ERR_IO, "%s: the database is read-only (check the file's and its folder's permissions)", path);
     if (st == DB_OK) {
@@ -227,6 +234,14 @@ db_status db_store_attach(db_store *s, const char *path, const char *alias, cons
     int v = 0;
     snprintf(sql, sizeof sql, "PRAGMA %s.user_version", alias);
     db_status r = db_store_query_int(s, sql, "reading a schema version", &v);
+    if (r == DB_OK && v > 0 && v < DB_STORE_SCHEMA) { /* an older dropbench's file: upgrade it in place first */
+        db_store *old;
+        snprintf(sql, sizeof sql, "DETACH DATABASE %s", alias);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        DB_TRY(db_store_open(&old, path));
+        db_store_close(old);
+        return db_store_attach(s, path, alias, what);
+    }
     if (r == DB_OK && v != DB_STORE_SCHEMA)
         r = db_fail(DB_ERR_FORMAT, "%s (%s): schema version %d, this dropbench reads %d", path, what, v, DB_STORE_SCHEMA);
     if (r != DB_OK) {
@@ -306,8 +321,8 @@ static db_status begin_tx(db_store *s, void *p) {
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir, study_id, uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,"
-                                  " lower(hex(randomblob(16))))",
+                                  " checkpoint_dir, study_id, family, uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,"
+                                  " ?,?,?, lower(hex(randomblob(16))))",
                                   -1, &st, NULL), "recording the run");
     const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
     for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -324,6 +339,8 @@ static db_status begin_tx(db_store *s, void *p) {
     sqlite3_bind_text(st, 17, in->checkpoint_dir, -1, SQLITE_STATIC);
     if (study) sqlite3_bind_int64(st, 18, study);
     else sqlite3_bind_null(st, 18);
+    if (in->family && in->family[0]) sqlite3_bind_text(st, 19, in->family, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 19);
     DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) {

@@ -11,7 +11,7 @@
 #include "core/status.h"
 
 #define DB_STORE_DEFAULT "results/dropbench.db"
-#define DB_STORE_SCHEMA 1 /* the user_version this build writes */
+#define DB_STORE_SCHEMA 2 /* the user_version this build writes */
 
 typedef struct db_store db_store;
 
@@ -22,6 +22,7 @@ const char *db_store_default_path(void);
 typedef struct {
     const char *config;        /* the fully resolved configuration, key=value lines */
     const char *fingerprint;   /* of the keys that change results: resume finds the run by it */
+    const char *family;        /* the fingerprint without the seed: runs that differ only in it */
     const char *model, *dataset, *regularizer, *semantics, *device, *checkpoint_dir, *recipe, *study;
     const char *recipe_text;   /* the study's recipe file, recorded with the study (may be NULL) */
     double keep_prob;
@@ -66,9 +67,13 @@ db_status db_store_merge(db_store *s, const char *shard, int *added, int *update
  * twin (same settings fingerprint) in the baseline is compared. Deterministic canary: its final
  * test metrics must equal the twin's exactly (the same seed and thread count give the same bits
  * on the same build flags). Throughput: on the same CPU model (provenance), mean training
- * images/s must not fall below the twin's / max_slowdown. Writes one line per check to out and,
- * with junit non-NULL, a JUnit XML file; *failures counts failed checks, *checks all of them. */
-db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, FILE *out, const char *junit,
-                           int *checks, int *failures);
+ * images/s must not fall below the twin's / max_slowdown. Statistical: for every family (runs
+ * that differ only in their seed) with at least 3 finished runs here and 4 in the baseline, the
+ * olympic mean of the final test top-1 must reach the baseline's reference-convergence bound at
+ * level alpha (db_rcp_bound in core/stats.h, trimmed sd); families with fewer runs are listed as
+ * skipped. Writes one line per check to out and, with junit non-NULL, a JUnit XML file;
+ * *failures counts failed checks, *checks all of them. */
+db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
+                           const char *junit, int *checks, int *failures);
 
 #endif

@@ -18,11 +18,11 @@ struct db_store {
     do {                                                                                             \
         int rc_ = (call);                                                                            \
         if (rc_ != SQLITE_OK && rc_ != SQLITE_DONE && rc_ != SQLITE_ROW)                             \
-            return db_store_fail((s), rc_, (what), __LINE__);                                        \
+            return db_store_fail((s), rc_, (what), __FILE__, __LINE__);                                        \
     } while (0)
 
 /* The status and message for a failed SQLite call (the file, what, SQLite's words, a hint) */
-db_status db_store_fail(db_store *s, int rc, const char *what, int line);
+db_status db_store_fail(db_store *s, int rc, const char *what, const char *file, int line);
 /* Step a statement once and finalize it */
 db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what);
 /* ATTACH another dropbench database of this schema version as `alias` ("base", "shard"); on

@@ -551,6 +551,29 @@ t_regress() {
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
     db regress --db "$T/new.db" && expect_rc 2
 }
+t_regress_statistical() {
+    # runs that differ only in their seed are compared as a group (MLPerf's RCP test): an
+    # unchanged rerun passes, a planted drop in accuracy fails, too few seeds are skipped
+    need_fmnist || return
+    local seed
+    for seed in 1 2 3 4; do
+        db train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --seed $seed --quiet --db "$T/sb.db" &&
+            expect_rc 0 || return
+    done
+    db train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --seed 1 --lr 0.05 --quiet --db "$T/sb.db" &&
+        expect_rc 0 || return
+    [ "$(sqlite3 "$T/sb.db" 'SELECT count(DISTINCT family) || " " || count(DISTINCT fingerprint) FROM runs')" = "2 5" ] ||
+        { echo "families: $(sqlite3 "$T/sb.db" 'SELECT family, fingerprint FROM runs')"; return 1; }
+    cp "$T/sb.db" "$T/sn.db"
+    db regress --baseline "$T/sb.db" --db "$T/sn.db" --max-slowdown 100 && expect_rc 0 &&
+        expect_out "ok   statistical: none" && expect_out "over 4 runs" && expect_out "skip statistical" &&
+        expect_out "underpowered" || return
+    sqlite3 "$T/sn.db" "UPDATE metrics SET value = value - 0.2 WHERE split = 'test' AND name = 'top1'" || return
+    db regress --baseline "$T/sb.db" --db "$T/sn.db" --max-slowdown 100 --junit "$T/st.xml" && expect_rc 1 &&
+        expect_out "FAIL statistical: none" || return
+    grep -q 'name="statistical: none' "$T/st.xml" || { echo "JUnit lacks the statistical case"; return 1; }
+    db regress --baseline "$T/sb.db" --db "$T/sn.db" --alpha 2 && expect_rc 2 && expect_err "--alpha"
+}
 t_merge() {
     # two shards (one with a study) folded into one database; merging again adds nothing
     need_fmnist || return
@@ -665,7 +688,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes paper_recipes recipe_rows_include regress merge slurm gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

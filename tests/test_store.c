@@ -50,7 +50,7 @@ static int exec_on(const char *path, const char *sql) {
 }
 
 static db_run_info info_for(const char *ckpt, const char *fp) {
-    db_run_info in = {"model=resnet20\n", fp, "resnet20", "fashion-mnist", "dropblock", "paper", "cpu", ckpt, "", "",
+    db_run_info in = {"model=resnet20\n", fp, "fam", "resnet20", "fashion-mnist", "dropblock", "paper", "cpu", ckpt, "", "",
                       NULL, 0.9, 3, 1, 2};
     return in;
 }
@@ -186,9 +186,49 @@ static void test_store_full_disk(void) {
           query_long(p, "SELECT count(*) FROM metrics"));
 }
 
+/* A file written by the first schema (tests/fixtures/store-v1.sql, made by that dropbench) is
+ * upgraded in place on open: the new column appears, every row is kept, and new runs record it. */
+static void test_store_migrates_v1(void) {
+    FILE *f = fopen("tests/fixtures/store-v1.sql", "r");
+    CHECK(f != NULL, "tests/fixtures/store-v1.sql is missing");
+    if (!f) return;
+    static char sql[1 << 16];
+    size_t n = fread(sql, 1, sizeof sql - 1, f);
+    fclose(f);
+    sql[n] = '\0';
+    const char *p = tmp_path("v1.db");
+    CHECK(exec_on(p, sql) == SQLITE_OK && query_long(p, "PRAGMA user_version") == 1, "fixture did not load");
+    long runs = query_long(p, "SELECT count(*) FROM runs"), metrics = query_long(p, "SELECT count(*) FROM metrics"),
+         prov = query_long(p, "SELECT count(*) FROM provenance");
+    CHECK(runs == 2 && metrics > 0 && prov > 0, "fixture: %ld runs, %ld metrics, %ld provenance", runs, metrics, prov);
+    CHECK(query_long(p, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'family'") == 0, "v1 has no family");
+    db_store *s;
+    CHECK_OK(db_store_open(&s, p));
+    CHECK(query_long(p, "PRAGMA user_version") == DB_STORE_SCHEMA, "not upgraded: version %ld",
+          query_long(p, "PRAGMA user_version"));
+    CHECK(query_long(p, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'family'") == 1, "no family column");
+    CHECK(query_long(p, "SELECT count(*) FROM runs WHERE family IS NULL") == 2 &&
+          query_long(p, "SELECT count(*) FROM metrics") == metrics && query_long(p, "SELECT count(*) FROM provenance") == prov,
+          "rows changed by the upgrade");
+    CHECK(query_long(p, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1, "integrity");
+    db_run_info in = info_for("/ck/new", "fpnew");
+    int64_t run = 0;
+    int resumed = 1;
+    CHECK_OK(db_store_begin_run(s, &in, NULL, 0, &run, &resumed));
+    db_store_close(s);
+    CHECK(run == 3 && !resumed && query_long(p, "SELECT count(*) FROM runs WHERE family = 'fam'") == 1,
+          "a new run after the upgrade: id %lld, family rows %ld", (long long)run,
+          query_long(p, "SELECT count(*) FROM runs WHERE family = 'fam'"));
+    /* opening again changes nothing more */
+    CHECK_OK(db_store_open(&s, p));
+    db_store_close(s);
+    CHECK(query_long(p, "SELECT count(*) FROM runs") == 3, "reopen");
+}
+
 const db_test db_tests_store[] = {
     {"store_schema_and_refusals", test_store_schema_and_refusals},
     {"store_run_life", test_store_run_life},
     {"store_full_disk", test_store_full_disk},
+    {"store_migrates_v1", test_store_migrates_v1},
     {NULL, NULL},
 };
