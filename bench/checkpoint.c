@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "DBCKPT\r\n"
-#define CKPT_VERSION 4u
+#define CKPT_VERSION 5u
 #define CKPT_NAME "checkpoint.dbck"
 #define HIST_FIELDS 10
 
@@ -65,10 +65,13 @@ static void history_row(const db_epoch_result *r, double v[HIST_FIELDS]) {
 db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites) {
     size_t head = sizeof(db_ckpt_meta) + (size_t)epochs * sizeof(db_epoch_result);
     head = (head + 15) & ~(size_t)15;
-    db_ckpt_meta *m = calloc(1, head + (size_t)epochs * (size_t)n_sites * sizeof(db_site_stat));
+    size_t sites = (size_t)epochs * (size_t)n_sites * sizeof(db_site_stat);
+    sites = (sites + 15) & ~(size_t)15;
+    db_ckpt_meta *m = calloc(1, head + sites + (size_t)n_sites * 3 * sizeof(double));
     if (!m) return NULL;
     m->n_sites = n_sites;
     m->sites = (db_site_stat *)((char *)m + head);
+    m->part_sites = (double *)((char *)m + head + sites);
     return m;
 }
 
@@ -98,6 +101,12 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
         put(&w, v, sizeof v);
     }
     put(&w, meta->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat));
+    int32_t partial = meta->partial;
+    double part[3] = {meta->part_loss_sum, meta->part_seconds, meta->part_lr};
+    put(&w, &partial, 4);
+    put(&w, part, sizeof part);
+    put(&w, &meta->part_correct, 8);
+    put(&w, meta->part_sites, (size_t)ns * 3 * sizeof(double));
     put(&w, g->param_arena.base, sizes[0] * sizeof(float));
     put(&w, g->state_arena.base, sizes[1] * sizeof(float));
     put(&w, opt->velocity.base, sizes[2] * sizeof(float));
@@ -172,7 +181,16 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
         m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
     }
     db_status s = get(r, m->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat), "the site history");
+    int32_t partial = 0;
+    double part[3];
+    if (s == DB_OK) s = get(r, &partial, 4, "the epoch in progress");
+    if (s == DB_OK) s = get(r, part, sizeof part, "the epoch in progress");
+    if (s == DB_OK) s = get(r, &m->part_correct, 8, "the epoch in progress");
+    if (s == DB_OK) s = get(r, m->part_sites, (size_t)ns * 3 * sizeof(double), "the epoch in progress");
+    if (s == DB_OK && (partial < 0 || partial > 1)) s = db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
     if (s != DB_OK) { free(m); return s; }
+    m->partial = partial;
+    m->part_loss_sum = part[0]; m->part_seconds = part[1]; m->part_lr = part[2];
     *out = m;
     return DB_OK;
 }

@@ -1,7 +1,9 @@
 /* Checkpoints: everything a run needs to continue bit-for-bit — parameters, batch-norm running
  * statistics, optimizer velocity, the epoch and step reached (with the seed, that is the whole
  * state of the counter-based RNG) and the per-epoch history, per regularizer site too — written atomically (temporary
- * file, fsync, rename, fsync of the folder) and guarded by a CRC-32. */
+ * file, fsync, rename, fsync of the folder) and guarded by a CRC-32. Normally written after an
+ * epoch; when a stop is requested (a cluster's pre-timeout signal) also inside one, with the
+ * epoch's running sums, so the continuation is still bit-identical. */
 #ifndef DB_BENCH_CHECKPOINT_H
 #define DB_BENCH_CHECKPOINT_H
 
@@ -20,6 +22,12 @@ typedef struct {
     int n_history;
     int n_sites;               /* regularizer ops: each epoch's per-site record has this many */
     db_site_stat *sites;       /* n_history x n_sites, in the same allocation as the struct */
+    /* A checkpoint taken inside an epoch (when a stop was requested): step lies inside epoch
+     * `epoch` (0-based, not completed), and these are that epoch's running sums so far */
+    int partial;
+    double part_loss_sum, part_seconds, part_lr;
+    int64_t part_correct;
+    double *part_sites;        /* n_sites x 3 (dropped, units, expected); same allocation */
     db_epoch_result history[]; /* flexible: n_history entries */
 } db_ckpt_meta;
 

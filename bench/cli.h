@@ -5,7 +5,8 @@
 #include "core/status.h"
 
 /* Exit codes */
-enum { DB_EXIT_OK = 0, DB_EXIT_FAIL = 1, DB_EXIT_USAGE = 2, DB_EXIT_DIVERGED = 3 };
+enum { DB_EXIT_OK = 0, DB_EXIT_FAIL = 1, DB_EXIT_USAGE = 2, DB_EXIT_DIVERGED = 3,
+       DB_EXIT_INTERRUPTED = 4 /* stopped by a signal after writing a checkpoint: resume continues it */ };
 
 int db_cmd_train(int argc, char **argv);
 int db_cmd_bench(int argc, char **argv);
@@ -15,6 +16,7 @@ int db_cmd_results(int argc, char **argv); /* list, show, export, merge */
 int db_cmd_study(int argc, char **argv);
 int db_cmd_regress(int argc, char **argv);
 int db_cmd_slurm(int argc, char **argv);
+int db_cmd_resume(int argc, char **argv);
 
 /* One training run with its record in the results database (db_path NULL: none), progress on
  * the terminal and the epoch lines; returns the exit code. labels name the study, the recipe
@@ -23,6 +25,13 @@ typedef struct { const char *study, *recipe, *cell, *recipe_text; } db_run_label
 struct db_config;
 int db_cli_run_training(const struct db_config *cfg, const char *db_path, int quiet, int resume,
                         const db_run_labels *labels);
+
+/* Every cell of a study (or cell `only` when >= 0): finished ones skipped, interrupted ones
+ * resumed from their checkpoints; refuses a study this version cannot run before recording
+ * anything. dry lists the cells (show: with their resolved configurations). */
+typedef struct { int dry, show, quiet; long only; } db_study_opts;
+struct db_recipe;
+int db_cli_run_study(const struct db_recipe *r, const char *db_path, const db_study_opts *o);
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);

@@ -72,11 +72,19 @@ int db_cmd_slurm(int argc, char **argv) {
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
         else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
         fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cell0.threads, time_limit);
+        fprintf(f, "#SBATCH --signal=B:USR1@180\n"); /* warn the script 3 minutes before the time limit */
         if (partition) fprintf(f, "#SBATCH --partition=%s\n", partition);
         fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", shards);
-        fprintf(f, "set -euo pipefail\ncd '%s'\n", cwd);
-        fprintf(f, "exec ./dropbench study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\"\n",
+        fprintf(f, "set -uo pipefail\ncd '%s'\n", cwd);
+        fprintf(f, "# dropbench checkpoints and exits 4 on USR1; the task then goes back in the queue and\n"
+                   "# continues from that checkpoint (a task killed outright loses the work since its last one)\n");
+        fprintf(f, "./dropbench study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\" &\n",
                 recipe_abs, shards);
+        fprintf(f, "child=$!\ntrap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"
+                   "rc=0\nwait \"$child\" || rc=$?\n"
+                   "while kill -0 \"$child\" 2>/dev/null; do wait \"$child\" && rc=0 || rc=$?; done\n"
+                   "if [ \"$rc\" -eq 4 ] && [ -n \"${SLURM_ARRAY_JOB_ID:-}\" ]; then\n"
+                   "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\nfi\nexit \"$rc\"\n");
         if (fclose(f) != 0) s = db_fail(DB_ERR_IO, "%s: writing the script failed", out);
     }
     if (s == DB_OK)

@@ -33,44 +33,27 @@ static void usage(FILE *f) {
                "anything is recorded; --dry-run still lists it.\n");
 }
 
-int db_cmd_study(int argc, char **argv) {
-    const char *recipe = NULL, *db_path = db_store_default_path();
-    int dry = 0, quiet = 0, show = 0;
-    long only = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
-        if (!strcmp(argv[i], "--dry-run")) dry = 1;
-        else if (!strcmp(argv[i], "--show-config")) show = 1;
-        else if (!strcmp(argv[i], "--quiet")) quiet = 1;
-        else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
-        else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &only)) i++;
-        else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
-        else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
-    }
-    if (!recipe || (show && !dry)) { usage(stderr); return DB_EXIT_USAGE; }
-    db_recipe *r = malloc(sizeof *r);
-    if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
-    db_status s = db_recipe_load(recipe, r);
-    if (s != DB_OK) { free(r); return db_cli_error(s); }
-    for (int i = 0; !dry && s == DB_OK && i < db_recipe_cells(r); i++) { /* refuse before recording anything */
+int db_cli_run_study(const db_recipe *r, const char *db_path, const db_study_opts *o) {
+    db_status s = DB_OK;
+    long only = o->only;
+    const char *recipe = r->path;
+    for (int i = 0; !o->dry && s == DB_OK && i < db_recipe_cells(r); i++) { /* refuse before recording anything */
         db_config c;
         char label[256];
         if ((s = db_recipe_cell(r, i, &c, label, sizeof label)) == DB_OK && (s = db_config_runnable(&c)) != DB_OK) {
             char why[1024];
             snprintf(why, sizeof why, "%s", db_last_error());
-            db_fail(s, "%s: cell %s cannot run: %s (--dry-run lists the study)", recipe, label, why);
+            db_fail(s, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, label, why);
         }
     }
-    if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
+    if (s != DB_OK) return db_cli_error(s);
     db_store *store;
     s = db_store_open(&store, db_path);
-    if (s != DB_OK) { db_recipe_free(r); free(r); return db_cli_error(s); }
+    if (s != DB_OK) return db_cli_error(s);
     int cells = db_recipe_cells(r), done = 0, ran = 0, failed = 0;
     if (only >= cells) {
-        fprintf(stderr, "dropbench study: --cell %ld, but %s has cells 0 to %d\n", only, recipe, cells - 1);
+        fprintf(stderr, "dropbench study: --cell %ld, but %s has cells 0 to %d\n", only, r->path, cells - 1);
         db_store_close(store);
-        db_recipe_free(r);
-        free(r);
         return DB_EXIT_USAGE;
     }
     printf("study %s (%s): %d cells, results in %s\n", r->study, recipe, cells, db_path);
@@ -87,36 +70,63 @@ int db_cmd_study(int argc, char **argv) {
             done++;
             continue;
         }
-        if (dry) {
+        if (o->dry) {
             if (db_config_runnable(&c) != DB_OK) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, cells, label, db_last_error());
             else printf("[%d/%d] %s: would run\n", i + 1, cells, label);
-            if (show) db_config_write(&c, stdout);
+            if (o->show) db_config_write(&c, stdout);
             continue;
         }
         printf("[%d/%d] %s: running\n", i + 1, cells, label);
         fflush(stdout);
         db_run_labels labels = {r->study, recipe, label, r->text};
-        int rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
+        int rc = db_cli_run_training(&c, db_path, o->quiet, 1, &labels);
         if (rc != DB_EXIT_OK && cannot_resume(c.checkpoint_dir)) { /* an old or broken checkpoint */
             char stale[1100];
             snprintf(stale, sizeof stale, "%s.stale-%ld", c.checkpoint_dir, (long)time(NULL));
             if (rename(c.checkpoint_dir, stale) == 0) {
                 printf("[%d/%d] %s: its checkpoint cannot be resumed; kept it in %s, running afresh\n", i + 1, cells,
                        label, stale);
-                rc = db_cli_run_training(&c, db_path, quiet, 1, &labels);
+                rc = db_cli_run_training(&c, db_path, o->quiet, 1, &labels);
             }
         }
         if (rc == DB_EXIT_OK) ran++;
         else failed++;
+        if (rc == DB_EXIT_INTERRUPTED) { /* asked to stop: the rest waits for the next start */
+            printf("study: stopped in cell %s; starting the study again continues it\n", label);
+            db_store_close(store);
+            return rc;
+        }
     }
-    if (s == DB_OK && !dry && only < 0) {
+    if (s == DB_OK && !o->dry && only < 0) {
         printf("\n");
         s = db_store_list(store, r->study, stdout);
     }
     db_store_close(store);
-    db_recipe_free(r);
-    free(r);
     if (s != DB_OK) return db_cli_error(s);
     printf("study: %d cells, %d ran now, %d done before, %d failed\n", cells, ran, done, failed);
     return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
+}
+
+int db_cmd_study(int argc, char **argv) {
+    const char *recipe = NULL, *db_path = db_store_default_path();
+    db_study_opts o = {0, 0, 0, -1};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (!strcmp(argv[i], "--dry-run")) o.dry = 1;
+        else if (!strcmp(argv[i], "--show-config")) o.show = 1;
+        else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
+        else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
+        else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &o.only)) i++;
+        else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
+        else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+    }
+    if (!recipe || (o.show && !o.dry)) { usage(stderr); return DB_EXIT_USAGE; }
+    db_recipe *r = malloc(sizeof *r);
+    if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
+    db_status s = db_recipe_load(recipe, r);
+    if (s != DB_OK) { free(r); return db_cli_error(s); }
+    int rc = db_cli_run_study(r, db_path, &o);
+    db_recipe_free(r);
+    free(r);
+    return rc;
 }

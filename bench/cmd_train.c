@@ -17,6 +17,8 @@ static void train_usage(FILE *f) {
                "                       [--db PATH | --no-db]\n\n"
                "Trains a network on an IDX data set and evaluates it after every epoch.\n"
                "--resume continues from the checkpoint in --checkpoint-dir when there is one.\n"
+               "SIGUSR1, SIGTERM or SIGINT stop it after the step in progress, with a checkpoint (also\n"
+               "inside an epoch) that --resume continues bit for bit; the exit status is then 4.\n"
                "The run, its provenance and every epoch's metrics go to the results database\n"
                "(--db, default $DROPBENCH_DB or " DB_STORE_DEFAULT "); --no-db records nothing.\n\n"
                "keys:\n");
@@ -206,6 +208,7 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
         return db_cli_error(s);
     }
     fflush(stdout); /* shown before the first epoch even when stdout is a pipe */
+    db_train_stop_on_signals(); /* USR1, TERM, INT: checkpoint and stop, recorded as interrupted */
     db_train_summary sum = {0};
     s = db_train_from_config(&cfg, &hooks, &sum);
     if (sum.resumed_from && !prog.quiet) printf("(resumed after epoch %d)\n", sum.resumed_from);
@@ -213,7 +216,8 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
         char reason[600];
         snprintf(reason, sizeof reason, "%s", s == DB_OK ? "" : db_last_error());
         db_status e = db_store_end_run(prog.store, prog.run,
-                                       s == DB_OK ? "done" : s == DB_ERR_DIVERGED ? "diverged" : "failed", reason);
+                                       s == DB_OK ? "done" : s == DB_ERR_DIVERGED ? "diverged"
+                                                   : s == DB_ERR_INTERRUPTED ? "interrupted" : "failed", reason);
         db_store_close(prog.store);
         db_mllog_event(&prog.log, "INTERVAL_END", "run_stop", NULL,
                        s == DB_OK ? "{\"status\": \"success\"}" : "{\"status\": \"aborted\"}", 0);

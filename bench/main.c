@@ -17,8 +17,9 @@ static void usage(FILE *f) {
             "  model    describe a network: layers, parameters, regularizer sites\n"
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
             "  study    every cell of a recipe's matrix, recorded (dropbench study RECIPE)\n"
+            "  resume   continue an interrupted run or study from the database (dropbench resume RUN)\n"
             "  slurm    an sbatch job-array script for a recipe's study, one shard database per cell\n"
-            "  regress  this database's runs against a baseline database's (canary, throughput)\n"
+            "  regress  this database's runs against a baseline database's (canary, seeds, throughput)\n"
             "  list     the runs in the results database (--db PATH)\n"
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  export   every metric of every run as CSV or JSON (--format, --run)\n"
@@ -29,6 +30,7 @@ static void usage(FILE *f) {
 int db_cli_error(db_status s) {
     fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
     if (s == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
+    if (s == DB_ERR_INTERRUPTED) return DB_EXIT_INTERRUPTED;
     return s == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
 }
 
@@ -59,6 +61,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "study")) return db_cmd_study(argc - 1, argv + 1);
     if (!strcmp(cmd, "regress")) return db_cmd_regress(argc - 1, argv + 1);
     if (!strcmp(cmd, "slurm")) return db_cmd_slurm(argc - 1, argv + 1);
+    if (!strcmp(cmd, "resume")) return db_cmd_resume(argc - 1, argv + 1);
     if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "merge"))
         return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {

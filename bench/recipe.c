@@ -141,9 +141,16 @@ static db_status append_text(db_recipe *r, const char *s) {
     return DB_OK;
 }
 
-static db_status load_file(db_recipe *r, const char *path, int depth) {
-    FILE *f = fopen(path, "r");
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the recipe: %s", path, strerror(errno));
+/* Is this line an include (recorded commented out: the included lines follow it) */
+static int is_include(const char *line) {
+    while (isspace((unsigned char)*line)) line++;
+    if (strncmp(line, "include", 7)) return 0;
+    line += 7;
+    while (isspace((unsigned char)*line)) line++;
+    return *line == '=';
+}
+
+static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth) {
     char line[2048], msg[600];
     int lineno = 0;
     db_status st = DB_OK;
@@ -154,14 +161,15 @@ static db_status load_file(db_recipe *r, const char *path, int depth) {
     while (st == DB_OK && fgets(line, sizeof line, f)) {
         lineno++;
         size_t l = strlen(line);
+        if (is_include(line) && (st = append_text(r, "# ")) != DB_OK) break;
         if ((st = append_text(r, line)) != DB_OK) break;
+        if (l && line[l - 1] != '\n' && (st = append_text(r, "\n")) != DB_OK) break;
         if (l == sizeof line - 1 && line[l - 1] != '\n')
             st = db_fail(DB_ERR_FORMAT, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
         else if (parse_line(r, path, depth, line, msg, sizeof msg) != 0)
             st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
     }
     if (st == DB_OK && ferror(f)) st = db_fail(DB_ERR_IO, "%s: read error", path);
-    fclose(f);
     if (st == DB_OK && depth) {
         snprintf(line, sizeof line, "# ---- end of %s ----\n", path);
         st = append_text(r, line);
@@ -169,19 +177,42 @@ static db_status load_file(db_recipe *r, const char *path, int depth) {
     return st;
 }
 
-db_status db_recipe_load(const char *path, db_recipe *r) {
-    memset(r, 0, sizeof *r);
-    snprintf(r->path, sizeof r->path, "%s", path);
-    db_config_defaults(&r->base);
-    db_status st = load_file(r, path, 0);
-    if (st == DB_OK && !r->study[0]) st = db_fail(DB_ERR_ARG, "%s: no 'study = NAME' line", path);
-    for (int i = 0; st == DB_OK && i < db_recipe_cells(r); i++) { /* every cell must be a valid run */
+static db_status load_file(db_recipe *r, const char *path, int depth) {
+    FILE *f = fopen(path, "r");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the recipe: %s", path, strerror(errno));
+    db_status st = load_stream(r, f, path, depth);
+    fclose(f);
+    return st;
+}
+
+/* After the lines are read: the study name, and every cell a valid run */
+static db_status finish(db_recipe *r, db_status st) {
+    if (st == DB_OK && !r->study[0]) st = db_fail(DB_ERR_ARG, "%s: no 'study = NAME' line", r->path);
+    for (int i = 0; st == DB_OK && i < db_recipe_cells(r); i++) {
         db_config c;
         char label[256];
         st = db_recipe_cell(r, i, &c, label, sizeof label);
     }
     if (st != DB_OK) db_recipe_free(r);
     return st;
+}
+
+db_status db_recipe_load_text(const char *name, const char *text, db_recipe *r) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s", name);
+    db_config_defaults(&r->base);
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status st = load_stream(r, f, name, 0);
+    fclose(f);
+    return finish(r, st);
+}
+
+db_status db_recipe_load(const char *path, db_recipe *r) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    db_config_defaults(&r->base);
+    return finish(r, load_file(r, path, 0));
 }
 
 void db_recipe_free(db_recipe *r) {

@@ -23,7 +23,7 @@ typedef struct {
     char value[DB_RECIPE_MAX_ROW_KEYS][64];
 } db_recipe_row;
 
-typedef struct {
+typedef struct db_recipe {
     char path[512];
     char study[64];
     char description[256];
@@ -38,6 +38,9 @@ typedef struct {
 } db_recipe;
 
 db_status db_recipe_load(const char *path, db_recipe *r);
+/* The same from a recipe's recorded text (includes already inlined); name stands for the file
+ * in messages and labels */
+db_status db_recipe_load_text(const char *name, const char *text, db_recipe *r);
 void db_recipe_free(db_recipe *r);
 int db_recipe_cells(const db_recipe *r);
 /* Cell i's configuration (validated) and its label, e.g. "regularizer=dropblock,seed=2" (with

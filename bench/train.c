@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,23 @@
 
 #define DEFAULT_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define DEFAULT_MNIST_DIR "/usr/share/datasets/mnist"
+
+static volatile sig_atomic_t stop_signal; /* the signal that asked for a stop, 0: none */
+
+void db_train_request_stop(int signo) { stop_signal = signo ? signo : -1; }
+
+void db_train_stop_on_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = db_train_request_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_flags = SA_RESETHAND; /* the second one is not caught */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
 
 static double now(void) {
     struct timespec t;
@@ -190,6 +208,10 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
     memcpy(r->meta->history, m->history, sizeof(db_epoch_result) * m->n_history);
     memcpy(r->meta->sites, m->sites, sizeof(db_site_stat) * (size_t)m->n_history * (size_t)m->n_sites);
+    r->meta->partial = m->partial;
+    r->meta->part_loss_sum = m->part_loss_sum; r->meta->part_seconds = m->part_seconds; r->meta->part_lr = m->part_lr;
+    r->meta->part_correct = m->part_correct;
+    memcpy(r->meta->part_sites, m->part_sites, sizeof(double) * 3 * (size_t)m->n_sites);
     free(m);
     return DB_OK;
 }
@@ -239,7 +261,20 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
         double t0 = now(), loss_sum = 0.0, lr = 0.0;
         long correct = 0;
-        for (int s = 0; s < steps; s++) {
+        int s0 = 0;
+        if (r->meta->partial) { /* continue inside the epoch a stop interrupted */
+            db_ckpt_meta *m = r->meta;
+            int64_t at = m->step - (int64_t)epoch * steps;
+            if (at <= 0 || at >= steps)
+                return db_fail(DB_ERR_FORMAT, "%s: the checkpoint's step %lld is not inside epoch %d", cfg->checkpoint_dir,
+                               (long long)m->step, epoch + 1);
+            s0 = (int)at;
+            loss_sum = m->part_loss_sum; correct = (long)m->part_correct; lr = m->part_lr;
+            t0 -= m->part_seconds;
+            db_graph_set_reg_sums(g, m->part_sites);
+            m->partial = 0;
+        }
+        for (int s = s0; s < steps; s++) {
             db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
                           db_graph_input(g), r->labels);
             if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
@@ -264,6 +299,15 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             r->meta->step++;
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
+            if (stop_signal && s < steps - 1) { /* keep the epoch's sums so far with the checkpoint */
+                db_ckpt_meta *m = r->meta;
+                m->partial = 1;
+                m->part_loss_sum = loss_sum; m->part_correct = correct; m->part_lr = lr; m->part_seconds = now() - t0;
+                db_graph_get_reg_sums(g, m->part_sites);
+                if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
+                m->partial = 0;
+                return stopped(cfg, epoch, s + 1, steps);
+            }
         }
         double secs = now() - t0;
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
@@ -291,9 +335,27 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_epoch_sites es = {ns, names, r->meta->sites + (size_t)(r->meta->n_history - 1) * r->meta->n_sites};
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
         }
+        if (stop_signal && epoch + 1 < cfg->epochs) {
+            summarise(r, resumed_from, out);
+            return stopped(cfg, epoch + 1, 0, steps);
+        }
     }
     summarise(r, resumed_from, out);
     return DB_OK;
+}
+
+/* The message of a requested stop after `step` steps of epoch `epoch` (0-based) */
+static db_status stopped(const db_config *cfg, int epoch, int step, int steps) {
+    char where[96];
+    if (step) snprintf(where, sizeof where, "in epoch %d at step %d of %d", epoch + 1, step, steps);
+    else snprintf(where, sizeof where, "after epoch %d", epoch);
+    int sig = stop_signal;
+    stop_signal = 0;
+    if (!cfg->checkpoint_dir[0])
+        return db_fail(DB_ERR_INTERRUPTED, "stopped by signal %d %s; without --checkpoint-dir the run cannot continue",
+                       sig, where);
+    return db_fail(DB_ERR_INTERRUPTED, "stopped by signal %d %s; the checkpoint in %s continues it (dropbench resume "
+                   "or --resume)", sig, where, cfg->checkpoint_dir);
 }
 
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,

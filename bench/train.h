@@ -43,6 +43,13 @@ typedef struct {
     int max_epochs_this_call;  /* stop after this many epochs in this call (0: no limit) */
 } db_train_hooks;
 
+/* Ask the training loop to stop: it finishes the step in progress, writes a checkpoint (inside
+ * the epoch if need be) and returns DB_ERR_INTERRUPTED. Async-signal-safe. */
+void db_train_request_stop(int signo);
+/* SIGUSR1 (a cluster's warning before its time limit), SIGTERM and SIGINT request a stop; a
+ * second SIGINT or SIGTERM ends the process at once. */
+void db_train_stop_on_signals(void);
+
 /* Train on already loaded data. */
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                    const db_train_hooks *hooks, db_train_summary *out);

@@ -26,6 +26,7 @@ const char *db_status_name(db_status s) {
     case DB_ERR_DIVERGED: return "diverged";
     case DB_ERR_INTERNAL: return "internal error";
     case DB_ERR_UNSUPPORTED: return "unsupported";
+    case DB_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown error";
 }

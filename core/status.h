@@ -15,7 +15,8 @@ typedef enum {
     DB_ERR_NOMEM,     /* an allocation failed */
     DB_ERR_DIVERGED,  /* the loss became NaN or Inf */
     DB_ERR_INTERNAL,  /* a broken invariant or a failing library call */
-    DB_ERR_UNSUPPORTED
+    DB_ERR_UNSUPPORTED,
+    DB_ERR_INTERRUPTED /* stopped on request (a signal); the checkpoint continues it */
 } db_status;
 
 /* Record a message (printf-style) for the current thread and return code. */

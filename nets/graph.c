@@ -240,6 +240,22 @@ double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites) {
     return u > 0 ? d / u : -1.0;
 }
 
+void db_graph_get_reg_sums(const db_graph *g, double *sums) {
+    for (int i = 0, r = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_REG) {
+            sums[3 * r] = g->ops[i].dropped; sums[3 * r + 1] = g->ops[i].units; sums[3 * r + 2] = g->ops[i].expected;
+            r++;
+        }
+}
+
+void db_graph_set_reg_sums(db_graph *g, const double *sums) {
+    for (int i = 0, r = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_REG) {
+            g->ops[i].dropped = sums[3 * r]; g->ops[i].units = sums[3 * r + 1]; g->ops[i].expected = sums[3 * r + 2];
+            r++;
+        }
+}
+
 /* Two passes over the same takes: count, allocate, then hand out pointers. */
 static void layout(db_graph *g) {
     for (int p = 0; p < g->n_params; p++) {

@@ -145,6 +145,10 @@ const db_site *db_graph_reg_site(const db_graph *g, int r, float *keep_prob);
  * graph has none); sites (db_graph_n_reg entries, or NULL) gets each op's record; the counters
  * reset. */
 double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites);
+/* The regularizer ops' running sums of this epoch (dropped, units, expected per op, in order):
+ * read to checkpoint inside an epoch, written back when it continues. */
+void db_graph_get_reg_sums(const db_graph *g, double *sums);
+void db_graph_set_reg_sums(db_graph *g, const double *sums);
 /* 1 when every parameter and running statistic is finite. A ReLU maps NaN to 0, so a network
  * whose weights overflowed can still produce a finite loss; this is the check that catches it. */
 int db_graph_finite(const db_graph *g);

@@ -50,6 +50,15 @@ db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run)
 db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n);
 /* status: done, failed, diverged or interrupted; reason may be empty */
 db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason);
+/* One run's record as stored (strings never NULL; free with db_run_record_free) */
+typedef struct {
+    char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host;
+    int64_t pid;
+} db_run_record;
+db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out);
+void db_run_record_free(db_run_record *r);
+/* A study's recorded recipe text and the recipe file its runs named (malloc'd) */
+db_status db_store_get_study(db_store *s, const char *name, char **recipe_path, char **recipe_text);
 /* Human-readable listings; study NULL or "" lists every run */
 db_status db_store_list(db_store *s, const char *study, FILE *out);
 db_status db_store_show(db_store *s, int64_t run, FILE *out);

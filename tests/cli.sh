@@ -417,6 +417,63 @@ t_store_bad_input() {
     db list --bogus && expect_rc 2 && expect_err "usage" || return
     db train --db && expect_rc 2 && expect_err "--db needs a path"
 }
+STOP_ARGS=(train --train-limit 1024 --test-limit 256 --batch 64 --seed 4 --epochs 2 --quiet)
+t_stop_signal_resume() {
+    # SIGUSR1 (a cluster's warning before its time limit) stops a run with a checkpoint, inside
+    # the epoch too; `resume RUN` finishes it from the database alone, bit for bit
+    need_fmnist || return
+    db "${STOP_ARGS[@]}" --checkpoint-dir "$T/ref" --db "$T/g.db" && expect_rc 0 || return
+    local pid rc=0
+    "$DB" "${STOP_ARGS[@]}" --checkpoint-dir "$T/int" --db "$T/g.db" >"$out" 2>"$err" & pid=$!
+    sleep 1.5
+    kill -USR1 "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" && grep -q "dropbench resume" "$err" ||
+        { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    [ "$(sqlite3 "$T/g.db" 'SELECT status FROM runs WHERE id = 2')" = interrupted ] || { echo "run 2 not interrupted"; return 1; }
+    db resume 2 --db "$T/g.db" --quiet && expect_rc 0 || return
+    local differ
+    differ=$(sqlite3 "$T/g.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
+    [ "$differ" = 0 ] && [ "$(sqlite3 "$T/g.db" 'SELECT count(*) FROM metrics WHERE run_id = 2')" = \
+        "$(sqlite3 "$T/g.db" 'SELECT count(*) FROM metrics WHERE run_id = 1')" ] &&
+        [ "$(sqlite3 "$T/g.db" "SELECT status FROM runs WHERE id = 2")" = done ] ||
+        { echo "$differ metrics differ from the uninterrupted run ($(grep -o 'in epoch.*of [0-9]*\|after epoch [0-9]*' "$err"))"; return 1; }
+    db resume 2 --db "$T/g.db" && expect_rc 0 && expect_out "nothing to resume" || return
+    db resume 99 --db "$T/g.db" && expect_rc 2 && expect_err "no run 99" || return
+    db resume --db "$T/g.db" && expect_rc 2 && expect_err "usage" || return
+    # without a checkpoint folder a stopped run cannot continue, and says so
+    rc=0
+    "$DB" "${STOP_ARGS[@]}" --db "$T/g.db" >"$out" 2>"$err" & pid=$!
+    sleep 1.5
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 4 ] && grep -q "cannot continue" "$err" || { echo "after SIGTERM: exit $rc, $(snippet "$err")"; return 1; }
+    db resume 3 --db "$T/g.db" && expect_rc 1 && expect_err "without a checkpoint folder"
+}
+t_study_stop_resume() {
+    # a study stopped by a signal resumes from its recorded recipe alone
+    need_fmnist || return
+    cat >"$T/r.txt" <<EOR
+study = stoppable
+train_limit = 1024
+test_limit = 128
+batch = 64
+epochs = 2
+checkpoint_dir = $T/runs
+vary.seed = 1, 2
+EOR
+    local pid rc=0
+    "$DB" study "$T/r.txt" --db "$T/s.db" --quiet >"$out" 2>"$err" & pid=$!
+    sleep 1.5
+    kill -USR1 "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 4 ] && grep -q "stopped in cell seed=1" "$out" || { echo "after SIGUSR1: exit $rc, $(snippet "$out")"; return 1; }
+    rm "$T/r.txt" # the database alone must do
+    db resume --study stoppable --db "$T/s.db" --quiet && expect_rc 0 && expect_out "2 cells" || return
+    [ "$(sqlite3 "$T/s.db" "SELECT group_concat(status) FROM runs")" = "done,done" ] ||
+        { echo "runs: $(sqlite3 "$T/s.db" 'SELECT id, status FROM runs' | tr '\n' ' ')"; return 1; }
+    db resume --study nosuch --db "$T/s.db" && expect_rc 2 && expect_err "no study 'nosuch'"
+}
 t_study() {
     # a 2x2 matrix with paired seeds, recorded as one study; a second run skips every cell
     need_fmnist || return
@@ -598,13 +655,20 @@ t_slurm() {
     # the job-array script, run as Slurm would run each task (SLURM_ARRAY_TASK_ID set), then the
     # shards merged: the same study as a local run
     need_fmnist || return
-    printf 'study = arrayed\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\ncheckpoint_dir = %s\nvary.seed = 1, 2\n' \
+    printf 'study = arrayed\ntrain_limit = 1024\ntest_limit = 128\nbatch = 64\nepochs = 2\ncheckpoint_dir = %s\nvary.seed = 1, 2\n' \
         "$T/runs" >"$T/r.txt"
     db slurm "$T/r.txt" --out "$T/job.sbatch" --shards "$T/shards" --max-parallel 2 --db "$T/m.db" && expect_rc 0 &&
         expect_out "2 array tasks" || return
-    grep -q '^#SBATCH --array=0-1%2$' "$T/job.sbatch" && bash -n "$T/job.sbatch" ||
-        { echo "script: $(cat "$T/job.sbatch")"; return 1; }
-    local i
+    grep -q '^#SBATCH --array=0-1%2$' "$T/job.sbatch" && grep -q '^#SBATCH --signal=B:USR1@' "$T/job.sbatch" &&
+        bash -n "$T/job.sbatch" || { echo "script: $(cat "$T/job.sbatch")"; return 1; }
+    # Slurm's warning before the time limit reaches the script: it passes it on, the task
+    # checkpoints and exits 4 (Slurm would requeue it); the next start finishes the cell
+    local i pid rc=0
+    SLURM_ARRAY_TASK_ID=0 bash "$T/job.sbatch" >"$T/task0.out" 2>&1 & pid=$!
+    sleep 1.5
+    kill -USR1 "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$T/task0.out" || { echo "task 0 after USR1: exit $rc, $(tail -3 "$T/task0.out")"; return 1; }
     for i in 0 1; do SLURM_ARRAY_TASK_ID=$i bash "$T/job.sbatch" >"$T/task$i.out" 2>&1 || { echo "task $i: $(tail -3 "$T/task$i.out")"; return 1; }; done
     db merge "$T"/shards/shard-*.db --db "$T/m.db" && expect_rc 0 || return
     local got
@@ -688,7 +752,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

@@ -1,0 +1,68 @@
+/* Reading one run's or one study's record back (for `dropbench resume`). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/store_internal.h"
+
+static char *dup_col(sqlite3_stmt *st, int i) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+void db_run_record_free(db_run_record *r) {
+    free(r->config); free(r->status); free(r->checkpoint_dir); free(r->recipe); free(r->study); free(r->recipe_text);
+    free(r->host);
+    memset(r, 0, sizeof *r);
+}
+
+db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.config, r.status, r.checkpoint_dir, r.recipe, t.name, t.recipe, r.host,"
+                                         " r.pid FROM runs r LEFT JOIN studies t ON t.id = r.study_id WHERE r.id = ?",
+                                  -1, &st, NULL), "reading the run");
+    sqlite3_bind_int64(st, 1, run);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->config = dup_col(st, 0); out->status = dup_col(st, 1); out->checkpoint_dir = dup_col(st, 2);
+        out->recipe = dup_col(st, 3); out->study = dup_col(st, 4); out->recipe_text = dup_col(st, 5);
+        out->host = dup_col(st, 6);
+        out->pid = sqlite3_column_int64(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
+    if (rc != SQLITE_ROW) return db_store_fail(s, rc, "reading the run", __FILE__, __LINE__);
+    if (!out->config || !out->status || !out->checkpoint_dir || !out->recipe || !out->study || !out->recipe_text ||
+        !out->host) {
+        db_run_record_free(out);
+        return db_fail(DB_ERR_NOMEM, "out of memory");
+    }
+    return DB_OK;
+}
+
+db_status db_store_get_study(db_store *s, const char *name, char **recipe_path, char **recipe_text) {
+    *recipe_path = *recipe_text = NULL;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT t.recipe, (SELECT recipe FROM runs WHERE study_id = t.id ORDER BY id"
+                                         " LIMIT 1) FROM studies t WHERE t.name = ?", -1, &st, NULL), "reading the study");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *recipe_text = dup_col(st, 0);
+        *recipe_path = dup_col(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no study '%s' (dropbench list shows the runs)", s->path, name);
+    if (rc != SQLITE_ROW) return db_store_fail(s, rc, "reading the study", __FILE__, __LINE__);
+    if (!*recipe_text || !*recipe_path) {
+        free(*recipe_text); free(*recipe_path);
+        *recipe_path = *recipe_text = NULL;
+        return db_fail(DB_ERR_NOMEM, "out of memory");
+    }
+    if (!**recipe_text) {
+        free(*recipe_text); free(*recipe_path);
+        *recipe_path = *recipe_text = NULL;
+        return db_fail(DB_ERR_ARG, "%s: study '%s' has no recorded recipe", s->path, name);
+    }
+    return DB_OK;
+}
