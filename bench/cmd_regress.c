@@ -1,5 +1,6 @@
-/* dropbench regress --baseline BASE.db: this database's finished runs against their twins in a
- * baseline database (see db_store_regress); exit 0 when every check passes, 1 otherwise. */
+/* dropbench regress --baseline BASE.db|TAG: this database's finished runs against their twins in
+ * a baseline database (see db_store_regress); exit 0 when every check passes, 1 otherwise.
+ * dropbench tag NAME: keep a copy of the database as the baseline called NAME. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 #include "results/store.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench regress --baseline BASE.db [--db PATH] [--max-slowdown 1.1] [--alpha 0.05]\n"
+    fprintf(f, "usage: dropbench regress --baseline BASE.db|TAG [--db PATH] [--max-slowdown 1.1] [--alpha 0.05]\n"
                "                        [--junit FILE]\n"
                "Compares every finished run in the database (default $DROPBENCH_DB or " DB_STORE_DEFAULT ")\n"
                "with its twin (same settings) in BASE.db: final test metrics must be identical (the\n"
@@ -16,7 +17,8 @@ static void usage(FILE *f) {
                "model. Runs that differ only in their seed are also compared as a group (3 or more here,\n"
                "4 or more in the baseline): the olympic mean of their final test top-1 must not be\n"
                "lower than the baseline's at level alpha (MLPerf's reference-convergence test).\n"
-               "Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML.\n");
+               "Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML. A TAG (a\n"
+               "name without '/' or '.db') is a baseline kept by `dropbench tag TAG`.\n");
 }
 
 int db_cmd_regress(int argc, char **argv) {
@@ -41,6 +43,20 @@ int db_cmd_regress(int argc, char **argv) {
         } else { fprintf(stderr, "dropbench regress: unknown option '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!base) { usage(stderr); return DB_EXIT_USAGE; }
+    char tagged[1100];
+    size_t bl = strlen(base);
+    if (!strchr(base, '/') && !(bl > 3 && !strcmp(base + bl - 3, ".db"))) { /* a tag */
+        db_status t = db_store_tag_path(db_path, base, tagged, sizeof tagged);
+        if (t != DB_OK) return db_cli_error(t);
+        FILE *probe = fopen(tagged, "rb");
+        if (!probe) {
+            fprintf(stderr, "dropbench: no baseline tagged '%s' (%s; dropbench tag %s --db %s keeps one)\n", base, tagged,
+                    base, db_path);
+            return DB_EXIT_FAIL;
+        }
+        fclose(probe);
+        base = tagged;
+    }
     db_store *s;
     db_status st = db_store_open(&s, db_path);
     if (st != DB_OK) return db_cli_error(st);
@@ -50,4 +66,29 @@ int db_cmd_regress(int argc, char **argv) {
     if (st != DB_OK) return db_cli_error(st);
     printf("regress: %d checks, %d failed%s\n", checks, failures, checks ? "" : " (no run has a twin in the baseline)");
     return failures || !checks ? DB_EXIT_FAIL : DB_EXIT_OK;
+}
+
+int db_cmd_tag(int argc, char **argv) {
+    const char *db_path = db_store_default_path(), *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dropbench tag NAME [--db PATH]\n"
+                   "Keeps a consistent copy of the results database as the baseline NAME (baselines/NAME.db\n"
+                   "beside it), for `dropbench regress --baseline NAME`.\n");
+            return DB_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
+        else if (argv[i][0] != '-' && !name) name = argv[i];
+        else { fprintf(stderr, "dropbench tag: unexpected argument '%s'\n", argv[i]); return DB_EXIT_USAGE; }
+    }
+    if (!name) { fprintf(stderr, "usage: dropbench tag NAME [--db PATH]\n"); return DB_EXIT_USAGE; }
+    db_store *s;
+    db_status st = db_store_open(&s, db_path);
+    if (st != DB_OK) return db_cli_error(st);
+    char path[1100];
+    st = db_store_tag(s, name, path, sizeof path);
+    db_store_close(s);
+    if (st != DB_OK) return db_cli_error(st);
+    printf("tagged %s as baseline '%s': %s\n", db_path, name, path);
+    return DB_EXIT_OK;
 }

@@ -63,6 +63,13 @@ static db_status record_epoch(progress *p, const db_epoch_result *r, const db_ep
     return db_store_epoch(p->store, p->run, r->epoch, 0, m, n); /* step 0: values of the whole epoch */
 }
 
+/* An epoch the checkpoint already holds: into the store again (idempotent), for a database that
+ * did not see it (a study continued into a fresh database) */
+static db_status on_restored(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
+    progress *p = user;
+    return p->store ? record_epoch(p, r, es) : DB_OK;
+}
+
 static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
     progress *p = user;
     if (p->tty && !p->quiet) fprintf(stderr, "\r%80s\r", "");
@@ -197,6 +204,7 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
     prog.batch = cfg.batch;
     hooks.on_step = on_step;
     hooks.on_epoch = on_epoch;
+    hooks.on_restored = on_restored;
     hooks.user = &prog;
     if (!prog.quiet)
         printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device cpu\n",

@@ -216,6 +216,14 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     return DB_OK;
 }
 
+/* History entry i's per-site record, names filled into names[256] */
+static db_epoch_sites epoch_sites(const run_state *r, int i, const char *names[256]) {
+    int ns = r->meta->n_sites < 256 ? r->meta->n_sites : 256;
+    for (int k = 0; k < ns; k++) names[k] = db_graph_reg_site(&r->g, k, NULL)->name;
+    db_epoch_sites es = {ns, names, r->meta->sites + (size_t)i * r->meta->n_sites};
+    return es;
+}
+
 static void summarise(const run_state *r, int resumed_from, db_train_summary *out) {
     const db_ckpt_meta *m = r->meta;
     out->epochs_done = m->epoch;
@@ -255,6 +263,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
+    for (int i = 0; hooks->on_restored && i < r->meta->n_history; i++) {
+        const char *names[256];
+        db_epoch_sites es = epoch_sites(r, i, names);
+        DB_TRY(hooks->on_restored(&r->meta->history[i], &es, hooks->user));
+    }
     g->last_step = (long)steps * cfg->epochs - 1;
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
@@ -330,9 +343,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         if (cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) {
             const char *names[256];
-            int ns = r->meta->n_sites < 256 ? r->meta->n_sites : 256;
-            for (int i = 0; i < ns; i++) names[i] = db_graph_reg_site(g, i, NULL)->name;
-            db_epoch_sites es = {ns, names, r->meta->sites + (size_t)(r->meta->n_history - 1) * r->meta->n_sites};
+            db_epoch_sites es = epoch_sites(r, r->meta->n_history - 1, names);
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
         }
         if (stop_signal && epoch + 1 < cfg->epochs) {

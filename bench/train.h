@@ -36,6 +36,9 @@ typedef struct {
     /* called after every epoch (after its checkpoint); may be NULL. A status other than DB_OK
      * stops the run with it (the checkpoint of that epoch is already written). */
     db_status (*on_epoch)(const db_epoch_result *r, const db_epoch_sites *sites, void *user);
+    /* called when a run continues from a checkpoint, for every epoch the checkpoint already
+     * holds, so that a record kept elsewhere (a fresh results database) gets them; may be NULL */
+    db_status (*on_restored)(const db_epoch_result *r, const db_epoch_sites *sites, void *user);
     /* called every few steps while training; may be NULL */
     void (*on_step)(int epoch, int step, int steps, double loss, double images_per_s, void *user);
     void *user;

@@ -1,6 +1,9 @@
-/* Reading one run's or one study's record back (for `dropbench resume`). */
+/* Reading one run's or one study's record back (for `dropbench resume`), and named baselines. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "results/store_internal.h"
 
@@ -65,4 +68,35 @@ db_status db_store_get_study(db_store *s, const char *name, char **recipe_path, 
         return db_fail(DB_ERR_ARG, "%s: study '%s' has no recorded recipe", s->path, name);
     }
     return DB_OK;
+}
+
+db_status db_store_tag_path(const char *db_path, const char *name, char *out, size_t n) {
+    if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name) ||
+        name[0] == '.')
+        return db_fail(DB_ERR_ARG, "tag '%s': use letters, digits, '.', '_' and '-' (not first '.')", name);
+    const char *slash = strrchr(db_path, '/');
+    int len = slash ? snprintf(out, n, "%.*s/baselines/%s.db", (int)(slash - db_path), db_path, name)
+                    : snprintf(out, n, "baselines/%s.db", name);
+    if (len < 0 || (size_t)len >= n) return db_fail(DB_ERR_ARG, "tag '%s': the path is too long", name);
+    return DB_OK;
+}
+
+db_status db_store_tag(db_store *s, const char *name, char *path, size_t n) {
+    DB_TRY(db_store_tag_path(s->path, name, path, n));
+    if (access(path, F_OK) == 0)
+        return db_fail(DB_ERR_ARG, "%s: tag '%s' exists already (choose another name, or delete the file)", path, name);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return db_fail(DB_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
+    }
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "VACUUM INTO ?", -1, &st, NULL), "copying the database for the tag");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    db_status r = db_store_step_done(s, st, "copying the database for the tag");
+    if (r != DB_OK) unlink(path); /* no half-written baseline */
+    return r;
 }

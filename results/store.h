@@ -72,6 +72,13 @@ db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
  * brought up to date. *added counts new runs, *updated runs already here. */
 db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated);
 
+/* Baselines by name ("tags"): a consistent copy of the whole database at this moment (VACUUM
+ * INTO), kept as baselines/NAME.db beside the database; regress takes a tag or a path. */
+db_status db_store_tag(db_store *s, const char *name, char *path_out, size_t n);
+/* The file of tag `name` for the database at db_path (whether or not it exists); an invalid
+ * name (anything but letters, digits, '.', '_', '-') is an error */
+db_status db_store_tag_path(const char *db_path, const char *name, char *out, size_t n);
+
 /* Nightly regression against a baseline database: every finished run here that has a finished
  * twin (same settings fingerprint) in the baseline is compared. Deterministic canary: its final
  * test metrics must equal the twin's exactly (the same seed and thread count give the same bits

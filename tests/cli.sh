@@ -474,6 +474,32 @@ EOR
         { echo "runs: $(sqlite3 "$T/s.db" 'SELECT id, status FROM runs' | tr '\n' ' ')"; return 1; }
     db resume --study nosuch --db "$T/s.db" && expect_rc 2 && expect_err "no study 'nosuch'"
 }
+t_store_readonly() {
+    # a read-only database (file and folder) is refused with a clear message and left as it was;
+    # as root, where permissions do not bite, the commands run as nobody through setpriv
+    need_fmnist || return
+    command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; return 77; }
+    mkdir -p "$T/ro"
+    db "${STORE_ARGS[@]}" --epochs 1 --db "$T/ro/r.db" --quiet && expect_rc 0 || return
+    local as=() before
+    before=$(sqlite3 "$T/ro/r.db" "SELECT count(*) FROM runs; SELECT count(*) FROM metrics" | tr '\n' ' ')
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || { echo "running as root without setpriv (util-linux)"; return 77; }
+        cp "$DB" "$T/ro/dropbench" && chmod 755 "$tmp" "$T" "$T/ro" && chmod 644 "$T/ro"/r.db* || return
+        as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    else
+        cp "$DB" "$T/ro/dropbench" && chmod 444 "$T/ro"/r.db* && chmod 555 "$T/ro" || return
+    fi
+    local rc=0
+    "${as[@]}" "$T/ro/dropbench" list --db "$T/ro/r.db" >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 1 ] && expect_err "read-only" && expect_err "r.db" || { echo "list: exit $rc; $(snippet "$err")"; chmod 755 "$T/ro"; return 1; }
+    rc=0
+    "${as[@]}" "$T/ro/dropbench" "${STORE_ARGS[@]}" --epochs 1 --db "$T/ro/r.db" >"$out" 2>"$err" || rc=$?
+    chmod 755 "$T/ro"
+    [ "$rc" = 1 ] && expect_err "read-only" || { echo "train: exit $rc; $(snippet "$err")"; return 1; }
+    [ "$(sqlite3 "$T/ro/r.db" "SELECT count(*) FROM runs; SELECT count(*) FROM metrics" | tr '\n' ' ')" = "$before" ] &&
+        [ "$(sqlite3 "$T/ro/r.db" "PRAGMA integrity_check")" = ok ] || { echo "the read-only database changed"; return 1; }
+}
 t_study() {
     # a 2x2 matrix with paired seeds, recorded as one study; a second run skips every cell
     need_fmnist || return
@@ -495,6 +521,13 @@ EOR
     [ "$got" = "4 2 2 tiny" ] || { echo "study runs (done, seeds, regularizers, study): '$got'"; return 1; }
     [ -s "$T/runs/tiny/seed=3,regularizer=dropblock/checkpoint.dbck" ] || { echo "no checkpoint in the cell's folder"; return 1; }
     db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "0 ran now, 4 done before" || return
+    # into a fresh database the finished checkpoints bring their epochs along: nothing retrained,
+    # nothing missing
+    db study "$T/r.txt" --db "$T/fresh.db" --quiet && expect_rc 0 && expect_out "4 ran now" || return
+    local a b
+    a=$(sqlite3 "$T/s.db" "SELECT group_concat(value) FROM (SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE m.split = 'test' ORDER BY r.seed, r.regularizer, m.name)")
+    b=$(sqlite3 "$T/fresh.db" "SELECT group_concat(value) FROM (SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE m.split = 'test' ORDER BY r.seed, r.regularizer, m.name)")
+    [ -n "$a" ] && [ "$a" = "$b" ] || { echo "fresh database's test metrics: '$b', want '$a'"; return 1; }
     # a cell whose checkpoint is broken (or from an older build) is kept aside and run afresh
     sed -i 's/^epochs = 1/epochs = 2/' "$T/r.txt"
     mkdir -p "$T/runs/tiny/seed=3,regularizer=none"
@@ -606,7 +639,13 @@ t_regress() {
     sqlite3 "$T/new.db" "UPDATE metrics SET value = value / 10 WHERE name = 'images_per_s'" || return
     db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" || return
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
-    db regress --db "$T/new.db" && expect_rc 2
+    db regress --db "$T/new.db" && expect_rc 2 || return
+    # a named baseline: a copy of the database, found by its tag beside the compared database
+    db tag nightly-1 --db "$T/base.db" && expect_rc 0 && expect_out "baselines/nightly-1.db" || return
+    db regress --baseline nightly-1 --db "$T/new.db" --max-slowdown 100 && expect_rc 0 && expect_out "0 failed" || return
+    db tag nightly-1 --db "$T/base.db" && expect_rc 2 && expect_err "exists already" || return
+    db tag ../x --db "$T/base.db" && expect_rc 2 && expect_err "letters, digits" || return
+    db regress --baseline nightly-2 --db "$T/new.db" && expect_rc 1 && expect_err "no baseline tagged 'nightly-2'"
 }
 t_regress_statistical() {
     # runs that differ only in their seed are compared as a group (MLPerf's RCP test): an
@@ -752,7 +791,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
