@@ -12,7 +12,7 @@
 #define CKPT_MAGIC "DBCKPT\r\n"
 #define CKPT_VERSION 5u
 #define CKPT_NAME "checkpoint.dbck"
-#define HIST_FIELDS 10
+#define HIST_FIELDS 11
 
 void db_ckpt_path(const char *dir, char *out, size_t size) { snprintf(out, size, "%s/%s", dir, CKPT_NAME); }
 
@@ -59,7 +59,7 @@ static void put(writer *w, const void *p, size_t n) {
 static void history_row(const db_epoch_result *r, double v[HIST_FIELDS]) {
     v[0] = r->epoch; v[1] = r->lr; v[2] = r->train_loss; v[3] = r->train_top1; v[4] = r->test_loss;
     v[5] = r->test_top1; v[6] = r->test_top5; v[7] = r->seconds; v[8] = r->images_per_s;
-    v[9] = r->drop_fraction;
+    v[9] = r->drop_fraction; v[10] = r->keep_prob;
 }
 
 db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites) {
@@ -178,7 +178,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
         double v[HIST_FIELDS];
         db_status s = get(r, v, sizeof v, "the history");
         if (s != DB_OK) { free(m); return s; }
-        m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};
+        m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
     }
     db_status s = get(r, m->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat), "the site history");
     int32_t partial = 0;

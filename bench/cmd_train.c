@@ -44,13 +44,14 @@ static void on_step(int epoch, int step, int steps, double loss, double ips, voi
 
 /* One epoch's metrics, the per-site drop records included, in one transaction */
 static db_status record_epoch(progress *p, const db_epoch_result *r, const db_epoch_sites *es) {
-    enum { FIXED = 9, MAXM = FIXED + 2 * 256 };
+    enum { FIXED = 10, MAXM = FIXED + 2 * 256 };
     static db_metric m[MAXM];
     static char names[2 * 256][64];
     const db_metric fixed[FIXED] = {
         {"train", "loss", r->train_loss}, {"train", "top1", r->train_top1}, {"train", "lr", r->lr},
         {"train", "images_per_s", r->images_per_s}, {"train", "seconds", r->seconds},
         {"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN},
+        {"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN},
         {"test", "loss", r->test_loss}, {"test", "top1", r->test_top1}, {"test", "top5", r->test_top5}};
     int n = 0;
     for (; n < FIXED; n++) m[n] = fixed[n];

@@ -12,7 +12,7 @@ static void usage(FILE *f) {
             "usage: dropbench COMMAND [options]\n"
             "\n"
             "commands:\n"
-            "  train    train a network and evaluate it every epoch (dropbench train --help)\n"
+            "  train    train a network and evaluate it every epoch (dropbench train --help); also: run\n"
             "  bench    training throughput on synthetic data (dropbench bench --help)\n"
             "  model    describe a network: layers, parameters, regularizer sites\n"
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "train")) return db_cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train") || !strcmp(cmd, "run")) return db_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "model")) return db_cmd_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "kernel")) return db_cmd_kernel(argc - 1, argv + 1);

@@ -15,6 +15,7 @@
 #include "core/gemm.h"
 #include "datasets/batch.h"
 #include "dropouts/droppath.h"
+#include "dropouts/schedule.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 
@@ -330,7 +331,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
                                .images_per_s = (double)steps * B / secs,
                                .drop_fraction = db_graph_take_drop_fraction(
-                                   g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites)};
+                                   g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites),
+                               .keep_prob = strcmp(cfg->regularizer, "none")
+                                                ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, g->last_step,
+                                                                  !strcmp(cfg->keep_prob_schedule, "linear"))
+                                                : -1.0};
         evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
         if (!isfinite(res.test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",

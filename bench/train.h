@@ -14,6 +14,8 @@ typedef struct {
     double test_loss, test_top1, test_top5;
     double seconds, images_per_s; /* training time of the epoch, evaluation excluded */
     double drop_fraction;      /* realised, over every regularizer site (-1: no regularizer) */
+    double keep_prob;          /* the scheduled keep_prob at the epoch's last step, before any
+                                  per-group scaling (-1: no regularizer) */
 } db_epoch_result;
 
 typedef struct {

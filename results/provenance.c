@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
@@ -76,6 +77,10 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     if (ci.device_count > 0) add(p, "gpu", "%s, %.1f GiB, %d SMs", ci.name, ci.memory_gib, ci.sm_count);
     add(p, "determinism", "counter-based (Philox) draws; fixed-order reductions; bit-identical for %d threads",
         threads);
+    const char *job = getenv("SLURM_JOB_ID"), *array = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
+    if (job && *job)
+        add(p, "slurm", "job %s%s%s%s%s", job, array && *array ? ", array " : "", array && *array ? array : "",
+            task && *task ? ", task " : "", task && *task ? task : "");
     char sums[DB_PROV_LEN] = "";
     for (int i = 0; data_files && data_files[i]; i++) {
         long crc = file_crc(data_files[i]);

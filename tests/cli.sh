@@ -338,6 +338,8 @@ t_store_records_run() {
     local n
     n=$(sqlite3 "$T/r.db" "SELECT count(*) FROM metrics WHERE run_id = 1 AND name LIKE 'drop_fraction/%'") || return
     [ "$n" = 18 ] || { echo "per-site drop rows: $n, want 18 (9 sites x 2 epochs)"; return 1; }
+    n=$(sqlite3 "$T/r.db" "SELECT group_concat(round(value, 4)) FROM (SELECT value FROM metrics WHERE run_id = 1 AND name = 'keep_prob' ORDER BY epoch)")
+    [ "$n" = "0.9533,0.9" ] || { echo "scheduled keep_prob per epoch: '$n', want 0.9533,0.9 (1 - 0.1 * step / 15 at steps 7 and 15)"; return 1; }
     python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [c.execute("SELECT * FROM "+t).fetchall() for t in ("studies","runs","metrics","provenance","paper_values")]; assert c.execute("SELECT status FROM runs").fetchone()[0]=="done"' "$T/r.db" ||
         { echo "python's sqlite3 could not read the store"; return 1; }
     # export: CSV with one row per metric, JSON with runs, their provenance and metrics
