@@ -21,6 +21,7 @@ static void usage(FILE *f) {
             "  slurm    an sbatch job-array script for a recipe's study, one shard database per cell\n"
             "  regress  this database's runs against a baseline database's (canary, seeds, throughput)\n"
             "  tag      keep a copy of the database as a named baseline for regress\n"
+            "  report   the paper's tables and figures beside ours (REPORT.md, index.html)\n"
             "  list     the runs in the results database (--db PATH)\n"
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  export   every metric of every run as CSV or JSON (--format, --run)\n"
@@ -64,6 +65,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "slurm")) return db_cmd_slurm(argc - 1, argv + 1);
     if (!strcmp(cmd, "resume")) return db_cmd_resume(argc - 1, argv + 1);
     if (!strcmp(cmd, "tag")) return db_cmd_tag(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report")) return db_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "merge"))
         return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {

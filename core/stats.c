@@ -105,3 +105,78 @@ int db_rcp_bound(const double *ref, int n_ref, int n_sub, double alpha, int trim
     out->min_mean = out->ref_mean - out->margin;
     return 1;
 }
+
+double db_median(const double *x, int n) {
+    if (n < 1) return NAN;
+    double *s = malloc((size_t)n * sizeof *s);
+    if (!s) return NAN;
+    memcpy(s, x, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    return m;
+}
+
+void db_t_interval(const double *x, int n, double level, double *lo, double *hi) {
+    if (n < 2) { *lo = *hi = NAN; return; }
+    double m = db_mean(x, n), h = db_t_quantile(0.5 + level / 2, n - 1) * db_sd(x, n, 1) / sqrt((double)n);
+    *lo = m - h;
+    *hi = m + h;
+}
+
+void db_welch(const double *x, int nx, const double *y, int ny, double *t, double *df, double *p) {
+    *t = *df = *p = NAN;
+    if (nx < 2 || ny < 2) return;
+    double vx = db_sd(x, nx, 1), vy = db_sd(y, ny, 1);
+    vx = vx * vx / nx;
+    vy = vy * vy / ny;
+    if (vx + vy <= 0) return;
+    *t = (db_mean(x, nx) - db_mean(y, ny)) / sqrt(vx + vy);
+    *df = (vx + vy) * (vx + vy) / (vx * vx / (nx - 1) + vy * vy / (ny - 1));
+    *p = 2 * db_t_cdf(-fabs(*t), *df);
+}
+
+double db_signflip_p(const double *d, int n, int two_sided) {
+    if (n < 1 || n > 24) return NAN;
+    double obs = 0, scale = 0;
+    for (int i = 0; i < n; i++) { obs += d[i]; scale += fabs(d[i]); }
+    const double tol = 1e-12 * (scale > 0 ? scale : 1); /* sums equal up to rounding count as ties */
+    long hits = 0, total = 1L << n;
+    for (long mask = 0; mask < total; mask++) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += mask >> i & 1 ? -d[i] : d[i];
+        hits += two_sided ? fabs(s) >= fabs(obs) - tol : s >= obs - tol;
+    }
+    return (double)hits / (double)total;
+}
+
+double db_signflip_min_p(int n, int two_sided) {
+    return n < 1 ? 1.0 : (two_sided ? 2.0 : 1.0) / ldexp(1.0, n);
+}
+
+void db_holm(const double *p, int m, double *adj) {
+    int *order = malloc((size_t)(m > 0 ? m : 1) * sizeof *order);
+    double *v = malloc((size_t)(m > 0 ? m : 1) * sizeof *v);
+    if (!order || !v) {
+        for (int i = 0; i < m; i++) adj[i] = NAN;
+        free(order); free(v);
+        return;
+    }
+    int k = 0;
+    for (int i = 0; i < m; i++) {
+        v[i] = p[i];
+        if (!isnan(p[i])) order[k++] = i;
+    }
+    for (int i = 1; i < k; i++) /* insertion sort by p: m is small */
+        for (int j = i; j > 0 && v[order[j]] < v[order[j - 1]]; j--) { int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t; }
+    double run = 0;
+    for (int i = 0; i < m; i++) adj[i] = NAN;
+    for (int r = 0; r < k; r++) {
+        double a = (k - r) * v[order[r]];
+        if (a > 1) a = 1;
+        if (a > run) run = a;
+        adj[order[r]] = run;
+    }
+    free(order);
+    free(v);
+}

@@ -72,6 +72,31 @@ db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
  * brought up to date. *added counts new runs, *updated runs already here. */
 db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated);
 
+/* A study's runs read back as plain values (for the report) */
+typedef struct { char name[64]; double drop_fraction, expected_fraction; } db_site_row;
+typedef struct {
+    int64_t id;
+    char fingerprint[24], family[24], status[16], regularizer[24];
+    uint64_t seed;
+    int epochs, epochs_done;
+    char exit_reason[300];
+    double final_top1, final_top5, best_top1, images_per_s, drop_fraction; /* NaN where missing */
+    int ncurve;
+    double *curve;                /* test top-1 after epochs 1..epochs_done (NaN where missing) */
+    int nsites;
+    db_site_row *sites;           /* the last epoch's realised and expected fraction per site */
+} db_run_row;
+db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows, int *n);
+void db_run_rows_free(db_run_row *rows, int n);
+/* Every study's name, in the order they were created (malloc'd array) */
+db_status db_store_studies(db_store *s, char (**names)[64], int *n);
+/* The provenance of the study's newest run as "key=value" lines */
+db_status db_store_latest_provenance(db_store *s, const char *study, char *out, size_t n);
+
+/* The paper's reported values (paper_values) */
+typedef struct { char source[16], model[48], regularizer[48], params[128], metric[32], status[24]; double value; } db_paper_value;
+db_status db_store_paper_values(db_store *s, db_paper_value **out, int *n);
+
 /* Baselines by name ("tags"): a consistent copy of the whole database at this moment (VACUUM
  * INTO), kept as baselines/NAME.db beside the database; regress takes a tag or a path. */
 db_status db_store_tag(db_store *s, const char *name, char *path_out, size_t n);

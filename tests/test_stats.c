@@ -61,9 +61,48 @@ static void test_stats_rcp_worked_example(void) {
     CHECK(db_rcp_bound(same, 4, 3, 0.05, 1, &r) == 1 && r.min_mean == 0.9 && r.margin == 0, "sd 0: margin %g", r.margin);
 }
 
+static void test_stats_tests(void) {
+    /* known answers from scipy 1.x (ttest_ind equal_var=False; t.ppf) and by enumeration */
+    const double x[] = {0.912, 0.905, 0.921, 0.899, 0.915}, y[] = {0.925, 0.931, 0.918, 0.940, 0.927, 0.933};
+    double t, df, p;
+    db_welch(x, 5, y, 6, &t, &df, &p);
+    CHECK_CLOSE(t, -3.7841163333, 1e-8, 0);
+    CHECK_CLOSE(df, 8.0916929594, 1e-8, 0);
+    CHECK_CLOSE(p, 0.0052457381, 1e-9, 0);
+    double same[] = {1, 1, 1};
+    db_welch(same, 3, same, 3, &t, &df, &p);
+    CHECK(isnan(p), "no spread: p must be NaN, is %g", p);
+    double lo, hi;
+    db_t_interval(x, 5, 0.95, &lo, &hi);
+    CHECK_CLOSE(lo, 0.8997332462, 1e-9, 0);
+    CHECK_CLOSE(hi, 0.9210667538, 1e-9, 0);
+    const double m6[] = {3, 1, 4, 1, 5, 9}, m5[] = {3, 1, 4, 1, 5};
+    CHECK(db_median(m6, 6) == 3.5 && db_median(m5, 5) == 3, "medians %g %g", db_median(m6, 6), db_median(m5, 5));
+    /* sign flips of [0.3 0.5 -0.1 0.4 0.6 0.2]: 4 of 64 patterns as extreme (two-sided), 2 one-sided */
+    const double d[] = {0.3, 0.5, -0.1, 0.4, 0.6, 0.2};
+    CHECK_CLOSE(db_signflip_p(d, 6, 1), 4.0 / 64, 1e-15, 0);
+    CHECK_CLOSE(db_signflip_p(d, 6, 0), 2.0 / 64, 1e-15, 0);
+    const double all_up[] = {0.1, 0.2, 0.3, 0.4, 0.5};
+    CHECK_CLOSE(db_signflip_p(all_up, 5, 1), db_signflip_min_p(5, 1), 1e-15, 0);
+    /* harness.md: two-sided needs n >= 6, one-sided n >= 5 to get below 0.05 */
+    CHECK(db_signflip_min_p(5, 1) > 0.05 && db_signflip_min_p(6, 1) < 0.05 && db_signflip_min_p(4, 0) > 0.05 &&
+          db_signflip_min_p(5, 0) < 0.05, "power thresholds");
+    CHECK(isnan(db_signflip_p(d, 0, 1)) && isnan(db_signflip_p(d, 25, 1)), "out of range n");
+    /* Holm on [0.01 0.04 0.03 0.005] -> [0.03 0.06 0.06 0.02]; NaN entries left out */
+    const double ps[] = {0.01, 0.04, 0.03, 0.005, NAN};
+    double adj[5];
+    db_holm(ps, 5, adj);
+    CHECK_CLOSE(adj[0], 0.03, 1e-15, 0);
+    CHECK_CLOSE(adj[1], 0.06, 1e-15, 0);
+    CHECK_CLOSE(adj[2], 0.06, 1e-15, 0);
+    CHECK_CLOSE(adj[3], 0.02, 1e-15, 0);
+    CHECK(isnan(adj[4]), "NaN stays NaN");
+}
+
 const db_test db_tests_stats[] = {
     {"stats_summaries", test_stats_summaries},
     {"stats_t_distribution", test_stats_t_distribution},
     {"stats_rcp_worked_example", test_stats_rcp_worked_example},
+    {"stats_tests", test_stats_tests},
     {NULL, NULL},
 };

@@ -1,0 +1,512 @@
+/* The report's content: per study its matrix, results with statistics, the paper comparison
+ * and figures; then one verdict per research question of the paper. Values are final test
+ * top-1 in percent; comparisons pair runs by seed. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/stats.h"
+#include "report/doc.h"
+#include "report/plots.h"
+#include "report/report.h"
+
+#define ALPHA 0.05
+enum { MAXC = 128, MAXS = 64 }; /* conditions per study, seeds per condition */
+
+typedef struct {
+    const char *name;
+    int cell0;                 /* its first cell: the settings every cell of it shares */
+    int n;                     /* done runs */
+    double v[MAXS];            /* their final test top-1, % */
+    uint64_t seed[MAXS];
+    int state[6];              /* cells done, failed, diverged, interrupted, running, missing */
+    int ncells;
+    double ips, drop, expected; /* means over done runs (NaN when none) */
+} cond;
+
+static const char *const state_names[6] = {"done", "failed", "diverged", "interrupted", "running", "missing"};
+
+/* The run filling a cell: the newest with its fingerprint */
+static const db_run_row *cell_run(const db_rep_study *s, const db_rep_cell *c) {
+    const db_run_row *r = NULL;
+    for (int i = 0; i < s->nruns; i++)
+        if (!strcmp(s->runs[i].fingerprint, c->fingerprint) && (!r || s->runs[i].id > r->id)) r = &s->runs[i];
+    return r;
+}
+
+static int state_of(const db_run_row *r) {
+    if (!r) return 5;
+    for (int k = 0; k < 5; k++)
+        if (!strcmp(r->status, state_names[k])) return k;
+    return 4; /* planned */
+}
+
+static int conditions(const db_rep_study *s, cond *c) {
+    int n = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        const db_rep_cell *cell = &s->cells[i];
+        int k = 0;
+        while (k < n && strcmp(c[k].name, cell->condition)) k++;
+        if (k == n) {
+            if (n == MAXC) continue;
+            memset(&c[n], 0, sizeof c[n]);
+            c[n].name = cell->condition;
+            c[n].cell0 = i;
+            c[n].ips = c[n].drop = c[n].expected = 0;
+            n++;
+        }
+        cond *x = &c[k];
+        const db_run_row *r = cell_run(s, cell);
+        int st = state_of(r);
+        x->state[st]++;
+        x->ncells++;
+        if (st == 0 && x->n < MAXS && !isnan(r->final_top1)) {
+            x->v[x->n] = 100 * r->final_top1;
+            x->seed[x->n] = cell->seed;
+            x->n++;
+            x->ips += r->images_per_s;
+            double e = 0;
+            for (int j = 0; j < r->nsites; j++) e += r->sites[j].expected_fraction;
+            x->drop += isnan(r->drop_fraction) ? 0 : r->drop_fraction;
+            x->expected += r->nsites ? e / r->nsites : 0;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (c[k].n) { c[k].ips /= c[k].n; c[k].drop /= c[k].n; c[k].expected /= c[k].n; }
+        else c[k].ips = c[k].drop = c[k].expected = NAN;
+    }
+    return n;
+}
+
+/* b - a per seed done in both */
+static int paired(const cond *a, const cond *b, double *d) {
+    int n = 0;
+    for (int i = 0; i < b->n; i++)
+        for (int j = 0; j < a->n; j++)
+            if (b->seed[i] == a->seed[j]) d[n++] = b->v[i] - a->v[j];
+    return n;
+}
+
+static const char *verdict(int n, double p_adj, double mean) {
+    if (n == 0) return "not run";
+    if (db_signflip_min_p(n, 1) > ALPHA) return "underpowered";
+    if (p_adj < ALPHA) return mean > 0 ? "better" : "worse";
+    return "no detectable difference";
+}
+
+static void fmt_ci(char *out, size_t n, const double *x, int k) {
+    double lo, hi;
+    db_t_interval(x, k, 0.95, &lo, &hi);
+    if (k < 2) snprintf(out, n, "-");
+    else snprintf(out, n, "[%.2f, %.2f]", lo, hi);
+}
+
+static const db_paper_value *paper_top1(const db_rep_input *in, const char *row) {
+    for (int i = 0; i < in->npaper; i++)
+        if (!strcmp(in->paper[i].source, "Table1") && !strcmp(in->paper[i].metric, "top1") &&
+            !strcmp(in->paper[i].regularizer, row))
+            return &in->paper[i];
+    return NULL;
+}
+
+/* ---- one study ---- */
+
+typedef struct { int n; double d[MAXS]; double p, p_adj, mean; } comparison;
+
+static void matrix(db_doc *doc, const db_rep_study *s, const cond *c, int nc) {
+    db_doc_heading(doc, 2, "Matrix");
+    db_doc_table(doc, "condition\tcells\tdone\tfailed\tdiverged\tinterrupted\trunning\tmissing");
+    for (int k = 0; k < nc; k++)
+        db_doc_row(doc, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d", c[k].name, c[k].ncells, c[k].state[0], c[k].state[1],
+                   c[k].state[2], c[k].state[3], c[k].state[4], c[k].state[5]);
+    int problems = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        const db_run_row *r = cell_run(s, &s->cells[i]);
+        int st = state_of(r);
+        if (st == 0) continue;
+        if (!problems++) db_doc_para(doc, "Cells without a result (counted above, left out of every statistic below):");
+        if (st == 5) db_doc_item(doc, "%s: missing (never run); %s", s->cells[i].label, s->cells[i].command);
+        else db_doc_item(doc, "%s: %s (run %lld)%s%s", s->cells[i].label, r->status, (long long)r->id,
+                         r->exit_reason[0] ? ": " : "", r->exit_reason);
+    }
+}
+
+static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cmp) {
+    double p[MAXC], adj[MAXC];
+    for (int k = 0; k < nc; k++) {
+        cmp[k].n = base >= 0 && k != base ? paired(&c[base], &c[k], cmp[k].d) : 0;
+        cmp[k].mean = cmp[k].n ? db_mean(cmp[k].d, cmp[k].n) : NAN;
+        cmp[k].p = p[k] = cmp[k].n ? db_signflip_p(cmp[k].d, cmp[k].n, 1) : NAN;
+    }
+    db_holm(p, nc, adj);
+    for (int k = 0; k < nc; k++) cmp[k].p_adj = adj[k];
+    db_doc_heading(doc, 2, "Results: final test top-1 (%%)");
+    if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
+                                   "conditions are shown without deltas.");
+    else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
+                          "test, Holm-adjusted over the %d comparisons. With fewer than 6 paired seeds no difference can "
+                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, nc - 1);
+    db_doc_table(doc, "condition\tn\tmean ± sd\t95% CI\tmedian\tdelta vs baseline (n)\t95% CI of delta\tp (adjusted)\tverdict");
+    for (int k = 0; k < nc; k++) {
+        char ci[64], dci[64] = "-", delta[64] = "-", pv[64] = "-", msd[64] = "-", med[32] = "-";
+        fmt_ci(ci, sizeof ci, c[k].v, c[k].n);
+        if (c[k].n) {
+            snprintf(msd, sizeof msd, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n), db_sd(c[k].v, c[k].n, 1));
+            snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
+        }
+        const char *v = k == base ? "baseline" : base < 0 ? "-" : verdict(cmp[k].n, cmp[k].p_adj, cmp[k].mean);
+        if (cmp[k].n) {
+            snprintf(delta, sizeof delta, "%+.2f (%d)", cmp[k].mean, cmp[k].n);
+            fmt_ci(dci, sizeof dci, cmp[k].d, cmp[k].n);
+            snprintf(pv, sizeof pv, "%.3g (%.3g)", cmp[k].p, cmp[k].p_adj);
+        }
+        db_doc_row(doc, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", c[k].name, c[k].n, msd, ci, med, delta, dci, pv, v);
+    }
+}
+
+static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc,
+                             int base, const comparison *cmp, double *ours, double *lo, double *hi, double *ref,
+                             const char **labels, int *npairs) {
+    const db_paper_value *pb = paper_top1(in, "none");
+    *npairs = 0;
+    db_doc_heading(doc, 2, "Beside the paper (ResNet-50 on ImageNet, Table 1)");
+    db_doc_para(doc, "Absolute accuracies are not comparable across scales; gains over the baseline are. The paper's "
+                     "numbers carry their confirmation status (paper-tables.csv).");
+    db_doc_table(doc, "condition\tpaper row\tpaper top-1 (status)\tpaper gain\tour gain (95% CI)\tdifference\tverdict");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        const db_paper_value *pv = cell->paper_row[0] ? paper_top1(in, cell->paper_row) : NULL;
+        if (!pv || k == base) continue;
+        double gain = pb ? pv->value - pb->value : NAN;
+        char our[96] = "-", diff[32] = "-";
+        const char *v;
+        if (base < 0 || !cmp[k].n) v = "not run";
+        else {
+            char ci[64];
+            fmt_ci(ci, sizeof ci, cmp[k].d, cmp[k].n);
+            snprintf(our, sizeof our, "%+.2f %s", cmp[k].mean, ci);
+            snprintf(diff, sizeof diff, "%+.2f", cmp[k].mean - gain);
+            v = db_signflip_min_p(cmp[k].n, 1) > ALPHA ? "underpowered"
+                : cmp[k].p_adj < ALPHA && (cmp[k].mean > 0) == (gain > 0) ? "reproduced" : "not reproduced";
+        }
+        db_doc_row(doc, "%s\t%s\t%.2f (%s)\t%+.2f\t%s\t%s\t%s", c[k].name, pv->regularizer, pv->value, pv->status, gain,
+                   our, diff, v);
+        if (cmp[k].n) {
+            double l, h;
+            db_t_interval(cmp[k].d, cmp[k].n, 0.95, &l, &h);
+            labels[*npairs] = c[k].name;
+            ours[*npairs] = cmp[k].mean; lo[*npairs] = l; hi[*npairs] = h; ref[*npairs] = gain;
+            (*npairs)++;
+        }
+    }
+}
+
+/* Mean test top-1 per epoch with its 95% CI band, per condition */
+static void curves(const db_rep_study *s, const cond *c, int nc, int *epochs, double **x, double **m, double **lo,
+                   double **hi) {
+    int E = 0;
+    for (int i = 0; i < s->nruns; i++) if (s->runs[i].ncurve > E) E = s->runs[i].ncurve;
+    *epochs = E;
+    *x = calloc((size_t)(E ? E : 1), sizeof **x);
+    *m = calloc((size_t)nc * (E ? E : 1), sizeof **m);
+    *lo = calloc((size_t)nc * (E ? E : 1), sizeof **lo);
+    *hi = calloc((size_t)nc * (E ? E : 1), sizeof **hi);
+    if (!*x || !*m || !*lo || !*hi) { *epochs = 0; return; }
+    for (int e = 0; e < E; e++) (*x)[e] = e + 1;
+    for (int k = 0; k < nc; k++)
+        for (int e = 0; e < E; e++) {
+            double v[MAXS];
+            int n = 0;
+            for (int i = 0; i < s->ncells && n < MAXS; i++) {
+                if (strcmp(s->cells[i].condition, c[k].name)) continue;
+                const db_run_row *r = cell_run(s, &s->cells[i]);
+                if (r && !strcmp(r->status, "done") && e < r->ncurve && !isnan(r->curve[e])) v[n++] = 100 * r->curve[e];
+            }
+            size_t at = (size_t)k * E + e;
+            (*m)[at] = n ? db_mean(v, n) : NAN;
+            if (n > 1) db_t_interval(v, n, 0.95, &(*lo)[at], &(*hi)[at]);
+            else (*lo)[at] = (*hi)[at] = (*m)[at];
+        }
+}
+
+static void figure(db_doc *doc, const db_plot *p, const char *out, const db_rep_options *opt, FILE *log, int *skipped) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", out);
+    int rendered = 0;
+    if (db_plot_write(p, dir, opt->plots ? opt->gnuplot : NULL, &rendered) != DB_OK) {
+        fprintf(log, "report: figure %s not written: %s\n", p->name, db_last_error());
+        (*skipped)++;
+        return;
+    }
+    if (!rendered) { (*skipped)++; return; }
+    db_doc_figure(doc, out, p->name, p->title);
+}
+
+/* Figure 3 or 4 at this study's scale: mean top-1 against keep_prob (series: regularizer and
+ * schedule) or against DropBlock's block size (series: groups and skip), when the study sweeps it */
+static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int by_block, const char *out,
+                  const db_rep_options *opt, FILE *log, int *skipped) {
+    enum { MAXX = 32, MAXSER = 16 };
+    double xs[MAXX];
+    char series[MAXSER][80];
+    const char *labels[MAXSER];
+    int nx = 0, ns = 0;
+    static double m[MAXSER * MAXX], lo[MAXSER * MAXX], hi[MAXSER * MAXX];
+    for (int k = 0; k < nc; k++) { /* the x values */
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) continue;
+        double x = by_block ? cell->block_size : cell->keep_prob;
+        int j = 0;
+        while (j < nx && xs[j] != x) j++;
+        if (j == nx && nx < MAXX) xs[nx++] = x;
+    }
+    if (nx < 2) return;
+    for (int i = 1; i < nx; i++) /* ascending */
+        for (int j = i; j > 0 && xs[j] < xs[j - 1]; j--) { double t = xs[j]; xs[j] = xs[j - 1]; xs[j - 1] = t; }
+    for (int i = 0; i < MAXSER * MAXX; i++) m[i] = lo[i] = hi[i] = NAN;
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if ((by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) || !c[k].n) continue;
+        char name[80];
+        if (by_block) snprintf(name, sizeof name, "groups %s, %s", cell->groups, cell->skip ? "conv+skip" : "conv only");
+        else snprintf(name, sizeof name, "%s, %s keep_prob", cell->regularizer, cell->schedule);
+        int j = 0;
+        while (j < ns && strcmp(series[j], name)) j++;
+        if (j == ns) {
+            if (ns == MAXSER) continue;
+            snprintf(series[ns], sizeof series[ns], "%s", name);
+            labels[ns] = series[ns];
+            ns++;
+        }
+        double x = by_block ? cell->block_size : cell->keep_prob;
+        int xi = 0;
+        while (xi < nx && xs[xi] != x) xi++;
+        if (xi == nx) continue;
+        size_t at = (size_t)j * nx + xi;
+        m[at] = db_mean(c[k].v, c[k].n);
+        if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[at], &hi[at]);
+        else lo[at] = hi[at] = m[at];
+    }
+    if (!ns) return;
+    char name[200], title[300];
+    snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
+    snprintf(title, sizeof title, by_block ? "%s: final test top-1 against DropBlock's block size (Figure 4 analogue)"
+                                           : "%s: final test top-1 against keep_prob (Figure 3 analogue)", s->name);
+    db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
+    db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", "test top-1 (%)", NULL, ns, labels, nx,
+                 xs, m, lo, hi, NULL};
+    figure(doc, &p, out, opt, log, skipped);
+}
+
+static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const char *out,
+                          const db_rep_options *opt, FILE *log, int *skipped) {
+    static cond c[MAXC];
+    static comparison cmp[MAXC];
+    int nc = conditions(s, c), base = -1;
+    for (int k = 0; k < nc && base < 0; k++) if (s->cells[c[k].cell0].is_baseline) base = k;
+    db_doc_heading(doc, 1, "Study %s", s->name);
+    if (s->description[0]) db_doc_para(doc, "%s", s->description);
+    db_doc_para(doc, "Recipe %s; %d cells in %d conditions; %d runs recorded.", s->recipe, s->ncells, nc, s->nruns);
+    if (s->problem[0]) db_doc_para(doc, "Its matrix cannot be shown: %s. Its %d runs are in the database (dropbench list "
+                                        "--study %s).", s->problem, s->nruns, s->name);
+    matrix(doc, s, c, nc);
+    results(doc, c, nc, base, cmp);
+    const char *labels[MAXC];
+    double mean[MAXC], lo[MAXC], hi[MAXC], ref[MAXC];
+    int nb = 0;
+    for (int k = 0; k < nc; k++) {
+        if (!c[k].n) continue;
+        labels[nb] = c[k].name;
+        mean[nb] = db_mean(c[k].v, c[k].n);
+        if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[nb], &hi[nb]);
+        else lo[nb] = hi[nb] = mean[nb];
+        nb++;
+    }
+    char name[200], title[300];
+    if (nb) {
+        snprintf(name, sizeof name, "%s-top1", s->name);
+        snprintf(title, sizeof title, "%s: final test top-1 per condition (mean, 95%% CI)", s->name);
+        db_plot p = {DB_PLOT_BARS, name, title, "", "test top-1 (%)", NULL, nb, labels, 0, NULL, mean, lo, hi, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    int np = 0;
+    paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np);
+    if (np) {
+        snprintf(name, sizeof name, "%s-gains", s->name);
+        snprintf(title, sizeof title, "%s: gain over the baseline, ours (95%% CI) beside the paper's", s->name);
+        db_plot p = {DB_PLOT_PAIRS, name, title, "", "top-1 gain (points)", "paper (ResNet-50, ImageNet)", np, labels,
+                     0, NULL, mean, lo, hi, ref};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    int E;
+    double *x, *m, *l, *h;
+    curves(s, c, nc, &E, &x, &m, &l, &h);
+    const char *all[MAXC];
+    for (int k = 0; k < nc; k++) all[k] = c[k].name;
+    if (E > 0) {
+        snprintf(name, sizeof name, "%s-curves", s->name);
+        snprintf(title, sizeof title, "%s: test top-1 per epoch (mean over seeds, 95%% CI band)", s->name);
+        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, nc, all, E, x, m, l, h, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    free(x); free(m); free(l); free(h);
+    sweep(doc, s, c, nc, 0, out, opt, log, skipped);
+    sweep(doc, s, c, nc, 1, out, opt, log, skipped);
+    db_doc_heading(doc, 2, "Drop fractions and throughput");
+    db_doc_table(doc, "condition\tregularizer\tkeep_prob\tblock\texpected drop (last epoch)\trealised drop\ttraining images/s");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        db_doc_row(doc, "%s\t%s\t%.3g\t%d\t%.4f\t%.4f\t%.0f", c[k].name, cell->regularizer, cell->keep_prob,
+                   cell->block_size, c[k].expected, c[k].drop, c[k].ips);
+    }
+    db_doc_heading(doc, 2, "Reproduce");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "./dropbench study %s --db %s\n# one cell alone, e.g.:\n%s", s->recipe, in->db_path,
+             s->ncells ? s->cells[0].command : "");
+    db_doc_code(doc, cmd);
+}
+
+/* ---- research questions, over every study ---- */
+
+typedef struct { int n; double d[1024]; } pool;
+
+static void pool_add(pool *p, const cond *a, const cond *b) {
+    double d[MAXS];
+    int n = paired(a, b, d);
+    for (int i = 0; i < n && p->n < 1024; i++) p->d[p->n++] = d[i];
+}
+
+static const char *rq_verdict(const pool *p, char *why, size_t n) {
+    if (!p->n) { snprintf(why, n, "no study has these conditions"); return "not run"; }
+    double mean = db_mean(p->d, p->n), lo, hi, pv;
+    if (p->n <= 24) pv = db_signflip_p(p->d, p->n, 1); /* exact */
+    else pv = 2 * db_t_cdf(-fabs(mean / (db_sd(p->d, p->n, 1) / sqrt((double)p->n))), p->n - 1); /* paired t */
+    db_t_interval(p->d, p->n, 0.95, &lo, &hi);
+    snprintf(why, n, "mean paired difference %+.2f points over %d seed pairs, 95%% CI [%.2f, %.2f], p = %.3g", mean,
+             p->n, lo, hi, pv);
+    if (p->n <= 24 && db_signflip_min_p(p->n, 1) > ALPHA) return "underpowered";
+    if (pv < ALPHA) return mean > 0 ? "supported" : "contradicted";
+    return "not supported at this scale";
+}
+
+/* Do conditions a and b of one study differ only in the given setting? */
+static int differ_only(const db_rep_cell *a, const db_rep_cell *b, const char *what) {
+    int same_reg = !strcmp(a->regularizer, b->regularizer), same_kp = a->keep_prob == b->keep_prob,
+        same_bs = a->block_size == b->block_size, same_sched = !strcmp(a->schedule, b->schedule),
+        same_groups = !strcmp(a->groups, b->groups), same_skip = a->skip == b->skip;
+    if (!strcmp(what, "schedule")) return !same_sched && same_reg && same_kp && same_bs && same_groups && same_skip;
+    if (!strcmp(what, "skip")) return !same_skip && same_reg && same_kp && same_bs && same_groups && same_sched;
+    if (!strcmp(what, "groups")) return !same_groups && same_reg && same_kp && same_bs && same_skip && same_sched;
+    return 0;
+}
+
+static void research_questions(db_doc *doc, const db_rep_input *in) {
+    static cond c[MAXC];
+    pool vs_dropout = {0}, vs_spatial = {0}, sched = {0}, skip = {0}, groups = {0};
+    char best_block[512] = "";
+    for (int si = 0; si < in->nstudies; si++) {
+        const db_rep_study *s = &in->studies[si];
+        int nc = conditions(s, c);
+        const cond *db = NULL, *dr = NULL, *sp = NULL;
+        for (int k = 0; k < nc; k++) {
+            const db_rep_cell *cell = &s->cells[c[k].cell0];
+            if (!strcmp(cell->paper_row, "DropBlock") && !db) db = &c[k];
+            if (!strcmp(cell->paper_row, "dropout") && !dr) dr = &c[k];
+            if (!strcmp(cell->paper_row, "SpatialDropout") && !sp) sp = &c[k];
+            for (int j = 0; j < nc; j++) {
+                const db_rep_cell *o = &s->cells[c[j].cell0];
+                if (!strcmp(cell->schedule, "linear") && differ_only(cell, o, "schedule")) pool_add(&sched, &c[j], &c[k]);
+                if (cell->skip && differ_only(cell, o, "skip")) pool_add(&skip, &c[j], &c[k]);
+                if (strlen(cell->groups) > strlen(o->groups) && differ_only(cell, o, "groups")) pool_add(&groups, &c[j], &c[k]);
+            }
+        }
+        if (db && dr) pool_add(&vs_dropout, dr, db);
+        if (db && sp) pool_add(&vs_spatial, sp, db);
+        /* the block-size sweep: the best mean among DropBlock conditions of differing block size */
+        double best = -1;
+        int bk = 0, sizes = 0, seen[64] = {0};
+        for (int k = 0; k < nc; k++) {
+            const db_rep_cell *cell = &s->cells[c[k].cell0];
+            if (strcmp(cell->regularizer, "dropblock") || !c[k].n) continue;
+            if (cell->block_size < 64 && !seen[cell->block_size]++) sizes++;
+            double m = db_mean(c[k].v, c[k].n);
+            if (m > best) { best = m; bk = cell->block_size; }
+        }
+        if (sizes > 1) {
+            size_t l = strlen(best_block);
+            snprintf(best_block + l, sizeof best_block - l, "%sstudy %s: best mean top-1 at block size %d (%.2f%%) of %d sizes",
+                     l ? "; " : "", s->name, bk, best, sizes);
+        }
+    }
+    char why[300], why2[300];
+    db_doc_heading(doc, 1, "Research questions");
+    db_doc_para(doc, "Verdicts pool the paired per-seed differences of every study that has the conditions; small-scale "
+                     "studies test the claims, they do not reproduce ImageNet numbers.");
+    const char *v1 = rq_verdict(&vs_dropout, why, sizeof why), *v2 = rq_verdict(&vs_spatial, why2, sizeof why2);
+    db_doc_table(doc, "question\tverdict\tevidence");
+    db_doc_row(doc, "RQ1: DropBlock beats dropout\t%s\t%s", v1, why);
+    db_doc_row(doc, "RQ1: DropBlock beats SpatialDropout\t%s\t%s", v2, why2);
+    const char *v3 = rq_verdict(&sched, why, sizeof why);
+    db_doc_row(doc, "RQ2: a linear keep_prob schedule beats a fixed one\t%s\t%s", v3, why);
+    db_doc_row(doc, "RQ2: block size matters (paper: 7 best on ImageNet)\t%s\t%s", best_block[0] ? "see evidence" : "not run",
+               best_block[0] ? best_block : "no study sweeps DropBlock's block size");
+    const char *v4 = rq_verdict(&skip, why, sizeof why);
+    db_doc_row(doc, "RQ3: DropBlock on the skip connections too helps\t%s\t%s", v4, why);
+    const char *v5 = rq_verdict(&groups, why, sizeof why);
+    db_doc_row(doc, "RQ3: more groups (3+4 vs 4) help\t%s\t%s", v5, why);
+    db_doc_row(doc, "RQ4: DropBlock helps detection (RetinaNet, COCO) and segmentation (VOC)\tnot run\tthe detection and "
+                    "segmentation networks are not available yet");
+}
+
+static void header(db_doc *doc, const db_rep_input *in) {
+    char when[64];
+    time_t t = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+    db_doc_para(doc, "Written %s by dropbench %s from %s: %d stud%s.", when, in->dropbench_version, in->db_path,
+                in->nstudies, in->nstudies == 1 ? "y" : "ies");
+    db_doc_heading(doc, 1, "Provenance");
+    db_doc_table(doc, "study\tkey\tvalue (its newest run)");
+    static const char *const keys[] = {"git_commit", "git_dirty", "compiler", "cflags", "host", "cpu", "ram_gib", "blas",
+                                       "cuda", "gpu", "determinism", "dataset_files", "slurm"};
+    for (int si = 0; si < in->nstudies; si++)
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            const char *p = in->studies[si].provenance;
+            size_t kl = strlen(keys[k]);
+            while (p && *p) {
+                if (!strncmp(p, keys[k], kl) && p[kl] == '=') {
+                    const char *v = p + kl + 1;
+                    int len = (int)strcspn(v, "\n");
+                    db_doc_row(doc, "%s\t%s\t%.*s", in->studies[si].name, keys[k], len, v);
+                    break;
+                }
+                p = strchr(p, '\n');
+                if (p) p++;
+            }
+        }
+}
+
+db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_options *opt, FILE *log) {
+    char path[1100];
+    if (mkdir(out, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", out, strerror(errno));
+    snprintf(path, sizeof path, "%s/plots", out);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    db_doc *doc = db_doc_new("dropbench report: DropBlock (Ghiasi, Lin, Le, NeurIPS 2018) reproduced");
+    if (!doc) return db_fail(DB_ERR_NOMEM, "out of memory");
+    int skipped = 0;
+    header(doc, in);
+    for (int si = 0; si < in->nstudies; si++) study_section(doc, in, &in->studies[si], out, opt, log, &skipped);
+    research_questions(doc, in);
+    if (skipped)
+        db_doc_para(doc, "%d figure%s not rendered (%s); their data and gnuplot scripts are in plots/.", skipped,
+                    skipped == 1 ? "" : "s", opt->plots ? "gnuplot failed or is not installed" : "plots were turned off");
+    snprintf(path, sizeof path, "%s/REPORT.md", out);
+    db_status st = db_doc_write_markdown(doc, path);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    if (st == DB_OK) st = db_doc_write_html(doc, path);
+    db_doc_free(doc);
+    if (st == DB_OK && skipped) fprintf(log, "report: %d figure(s) skipped (gnuplot missing or failed)\n", skipped);
+    return st;
+}

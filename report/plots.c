@@ -1,0 +1,139 @@
+#include "report/plots.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* a gnuplot single-quoted string: ' doubled */
+static void quoted(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void num(FILE *f, double v) {
+    if (isnan(v)) fputs(" NaN", f);
+    else fprintf(f, " %.9g", v);
+}
+
+db_status db_plot_data(const db_plot *p, const char *dir) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.dat", dir, p->name);
+    FILE *f = fopen(path, "w");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    fprintf(f, "# %s\n", p->title);
+    if (p->kind == DB_PLOT_BARS || p->kind == DB_PLOT_PAIRS) {
+        fputs("# index label value lo hi ref\n", f);
+        for (int i = 0; i < p->n; i++) {
+            fprintf(f, "%d \"", i);
+            for (const char *c = p->labels[i]; *c; c++) fputc(*c == '"' ? '\'' : *c, f);
+            fputc('"', f);
+            num(f, p->value[i]); num(f, p->lo[i]); num(f, p->hi[i]);
+            num(f, p->ref ? p->ref[i] : NAN);
+            fputc('\n', f);
+        }
+    } else {
+        for (int s = 0; s < p->n; s++) { /* one block per series, two blank lines apart (gnuplot's index) */
+            fprintf(f, "%s# series %d: %s\n# x value lo hi\n", s ? "\n\n" : "", s, p->labels[s]);
+            for (int k = 0; k < p->npoints; k++) {
+                size_t i = (size_t)s * p->npoints + k;
+                num(f, p->x[k]); num(f, p->value[i]); num(f, p->lo[i]); num(f, p->hi[i]);
+                fputc('\n', f);
+            }
+        }
+    }
+    if (ferror(f) | fclose(f)) return db_fail(DB_ERR_IO, "%s: writing failed", path);
+    return DB_OK;
+}
+
+static void body(const db_plot *p, FILE *f) {
+    char dat[300];
+    snprintf(dat, sizeof dat, "%s.dat", p->name);
+    fputs("set title ", f); quoted(f, p->title); fputc('\n', f);
+    fputs("set xlabel ", f); quoted(f, p->xlabel ? p->xlabel : ""); fputc('\n', f);
+    fputs("set ylabel ", f); quoted(f, p->ylabel ? p->ylabel : ""); fputc('\n', f);
+    fputs("set grid ytics\nset key top left\n", f);
+    switch (p->kind) {
+    case DB_PLOT_BARS:
+        fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
+                   "plot '%s' using 1:3:xticlabels(2) with boxes lc rgb '#4477aa' title 'mean', \\\n"
+                   "     '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 title '95%% CI'\n", p->n - 1, dat);
+        break;
+    case DB_PLOT_PAIRS:
+        fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.35\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
+                   "plot '%s' using ($1-0.18):3:xticlabels(2) with boxes lc rgb '#4477aa' title 'ours', \\\n"
+                   "     '' using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: 95%% CI', \\\n"
+                   "     '' using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", p->n - 1, dat);
+        quoted(f, p->ref_label ? p->ref_label : "reference");
+        fputc('\n', f);
+        break;
+    case DB_PLOT_CURVES:
+    case DB_PLOT_XY: {
+        /* the y range of the means, padded: CI bands wider than that are clipped, not rescaled */
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < (size_t)p->n * p->npoints; i++)
+            if (!isnan(p->value[i])) { lo = fmin(lo, p->value[i]); hi = fmax(hi, p->value[i]); }
+        if (lo <= hi) {
+            double pad = 0.5 * (hi - lo) + 1;
+            fprintf(f, "set yrange [%.6g:%.6g]\n", lo - pad, hi + pad);
+        }
+        if (p->kind == DB_PLOT_CURVES && p->npoints <= 20) fputs("set xtics 1\n", f);
+        if (p->kind == DB_PLOT_XY) fputs("set offsets graph 0.05, graph 0.05, 0, 0\n", f);
+        fputs("set key bottom right\nset style fill transparent solid 0.2 noborder\nplot ", f);
+        for (int s = 0; s < p->n; s++) {
+            fprintf(f, "%s'%s' index %d using 1:3:4 with %s lc %d notitle, \\\n     '' index %d using 1:2%s with %s lc %d title ",
+                    s ? ", \\\n     " : "", dat, s, p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", s + 1, s,
+                    "", p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints", s + 1);
+            quoted(f, p->labels[s]);
+        }
+        fputc('\n', f);
+        break;
+    }
+    }
+}
+
+void db_plot_script(const db_plot *p, FILE *f, const char *terminal) {
+    fprintf(f, "# dropbench report figure: %s (data: %s.dat)\n%s", p->title, p->name, terminal);
+    body(p, f);
+}
+
+int db_plot_run(const char *gnuplot, const char *dir, const char *script) {
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) { dup2(null, 1); dup2(null, 2); }
+        if (chdir(dir) != 0) _exit(127);
+        execlp(gnuplot, gnuplot, script, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+db_status db_plot_write(const db_plot *p, const char *dir, const char *gnuplot, int *rendered) {
+    *rendered = 0;
+    DB_TRY(db_plot_data(p, dir));
+    char path[1200], term[600];
+    snprintf(path, sizeof path, "%s/%s.gp", dir, p->name);
+    FILE *f = fopen(path, "w");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    snprintf(term, sizeof term, "set terminal pngcairo noenhanced size 960,600 font 'sans,11'\nset output '%s.png'\n",
+             p->name);
+    db_plot_script(p, f, term);
+    fprintf(f, "set terminal svg noenhanced size 960,600 font 'sans,11'\nset output '%s.svg'\nreplot\nset output\n",
+            p->name);
+    if (ferror(f) | fclose(f)) return db_fail(DB_ERR_IO, "%s: writing failed", path);
+    if (!gnuplot) return DB_OK;
+    snprintf(path, sizeof path, "%s.gp", p->name);
+    *rendered = db_plot_run(gnuplot, dir, path);
+    return DB_OK;
+}

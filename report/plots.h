@@ -1,0 +1,39 @@
+/* Figures through gnuplot: each is a data file and a script beside it (plots/NAME.dat,
+ * plots/NAME.gp) that renders NAME.png (pngcairo) and NAME.svg, so a figure can be rendered
+ * again by hand (cd plots && gnuplot NAME.gp). db_plot_script writes the script for any
+ * terminal, which is how the tests render them as text (gnuplot's dumb terminal). */
+#ifndef DB_REPORT_PLOTS_H
+#define DB_REPORT_PLOTS_H
+
+#include <stdio.h>
+
+#include "core/status.h"
+
+typedef enum { DB_PLOT_BARS, DB_PLOT_PAIRS, DB_PLOT_CURVES, DB_PLOT_XY } db_plot_kind;
+
+/* A figure's series. BARS: one bar per label, value with [lo, hi] error bars. PAIRS: per
+ * label ours (value, lo, hi) beside a reference value (ref; NaN for none), e.g. our gain
+ * beside the paper's. CURVES: per series a line over x with a [lo, hi] band. XY: per series
+ * points over x joined by lines, with [lo, hi] error bars. */
+typedef struct {
+    db_plot_kind kind;
+    const char *name, *title, *xlabel, *ylabel, *ref_label;
+    int n;                      /* labels (BARS, PAIRS) or series (CURVES, XY) */
+    const char *const *labels;
+    int npoints;                /* CURVES, XY: points per series */
+    const double *x;            /* CURVES, XY: npoints x values (shared) */
+    const double *value, *lo, *hi; /* BARS, PAIRS: n; CURVES, XY: n x npoints (NaN: no point) */
+    const double *ref;          /* PAIRS: n */
+} db_plot;
+
+/* The data file for p (dir/NAME.dat) */
+db_status db_plot_data(const db_plot *p, const char *dir);
+/* The script rendering p with the given terminal lines (e.g. "set terminal dumb 80 24\n") */
+void db_plot_script(const db_plot *p, FILE *f, const char *terminal);
+/* Data, script (PNG and SVG) and, with gnuplot non-NULL, the images; *rendered says whether
+ * gnuplot made both */
+db_status db_plot_write(const db_plot *p, const char *dir, const char *gnuplot, int *rendered);
+/* Runs `gnuplot SCRIPT` in dir; 1 when it exited 0 */
+int db_plot_run(const char *gnuplot, const char *dir, const char *script);
+
+#endif

@@ -1,0 +1,56 @@
+/* The report: the results store turned into the paper's tables and figures beside ours, with
+ * honest statistics. The command (bench/cmd_report.c) reads the database and the recipes and
+ * hands this module plain values; it analyses them (analyse.c), plots them through gnuplot
+ * (plots.c) and writes one document twice, Markdown and self-contained HTML (doc.c). */
+#ifndef DB_REPORT_REPORT_H
+#define DB_REPORT_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/status.h"
+#include "results/store.h"
+
+/* One cell of a study's matrix, as its recipe defines it */
+typedef struct {
+    char label[256];       /* e.g. "seed=2,regularizer=dropblock" */
+    char condition[256];   /* the label without its seed: the cells of one condition differ in seed only */
+    char fingerprint[24];  /* the run that fills the cell has this fingerprint */
+    uint64_t seed;
+    int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
+    char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
+    char regularizer[24], schedule[8], groups[32];
+    double keep_prob;
+    int block_size, skip;
+    char command[600];     /* how to run this cell alone */
+} db_rep_cell;
+
+typedef struct {
+    char name[64], description[256], recipe[512];
+    int ncells;
+    db_rep_cell *cells;
+    int nruns;
+    db_run_row *runs;      /* every run recorded for the study (several may fill one cell) */
+    char provenance[4096]; /* key=value lines of its newest run */
+    char problem[600];     /* why its cells are unknown (a recipe this version cannot read), or "" */
+} db_rep_study;
+
+typedef struct {
+    const char *db_path;
+    int nstudies;
+    db_rep_study *studies;
+    int npaper;
+    const db_paper_value *paper;
+    const char *dropbench_version; /* "git commit (dirty)" of the build writing the report */
+} db_rep_input;
+
+typedef struct {
+    int plots;             /* run gnuplot (when installed) */
+    const char *gnuplot;   /* its command ("gnuplot") */
+} db_rep_options;
+
+/* Writes out_dir/REPORT.md, out_dir/index.html and out_dir/plots/ (gnuplot scripts, data, PNG
+ * and SVG images). Says on log what it wrote and what it skipped. */
+db_status db_report_write(const db_rep_input *in, const char *out_dir, const db_rep_options *opt, FILE *log);
+
+#endif

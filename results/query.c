@@ -1,0 +1,158 @@
+/* Reading a study's runs back as plain values, for the report: no SQLite beyond this file. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/store_internal.h"
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+void db_run_rows_free(db_run_row *rows, int n) {
+    for (int i = 0; rows && i < n; i++) {
+        free(rows[i].curve);
+        free(rows[i].sites);
+    }
+    free(rows);
+}
+
+/* Per-epoch test top-1 and the last epoch's per-site fractions of one run */
+static db_status load_series(db_store *s, db_run_row *r) {
+    sqlite3_stmt *st;
+    r->ncurve = r->epochs_done;
+    r->curve = calloc((size_t)(r->ncurve > 0 ? r->ncurve : 1), sizeof *r->curve);
+    if (!r->curve) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int e = 0; e < r->ncurve; e++) r->curve[e] = NAN;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT epoch, value FROM metrics WHERE run_id = ? AND split = 'test' AND"
+                                         " name = 'top1' AND step = 0 ORDER BY epoch", -1, &st, NULL), "reading a curve");
+    sqlite3_bind_int64(st, 1, r->id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int e = sqlite3_column_int(st, 0);
+        if (e >= 1 && e <= r->ncurve && sqlite3_column_type(st, 1) != SQLITE_NULL) r->curve[e - 1] = sqlite3_column_double(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "reading a curve", __FILE__, __LINE__);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT substr(d.name, 15), d.value, x.value FROM metrics d JOIN metrics x ON"
+                                         " x.run_id = d.run_id AND x.epoch = d.epoch AND x.step = d.step AND x.split ="
+                                         " d.split AND x.name = 'expected_fraction/' || substr(d.name, 15) WHERE d.run_id = ?"
+                                         " AND d.epoch = ? AND d.name LIKE 'drop_fraction/%' ORDER BY d.rowid", -1, &st, NULL),
+            "reading per-site fractions");
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int(st, 2, r->epochs_done);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        db_site_row *g = realloc(r->sites, (size_t)(r->nsites + 1) * sizeof *g);
+        if (!g) { sqlite3_finalize(st); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+        r->sites = g;
+        db_site_row *x = &r->sites[r->nsites++];
+        copy_col(st, 0, x->name, sizeof x->name);
+        x->drop_fraction = sqlite3_column_double(st, 1);
+        x->expected_fraction = sqlite3_column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "reading per-site fractions", __FILE__, __LINE__);
+    return DB_OK;
+}
+
+db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows, int *n) {
+    *rows = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db,
+        "SELECT r.id, r.fingerprint, ifnull(r.family, r.fingerprint), r.status, r.regularizer, r.seed, r.epochs,"
+        " r.epochs_done, ifnull(r.exit_reason, ''),"
+        " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1' AND epoch = r.epochs_done),"
+        " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top5' AND epoch = r.epochs_done),"
+        " (SELECT max(value) FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1'),"
+        " (SELECT avg(value) FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'images_per_s'),"
+        " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'drop_fraction' AND"
+        "  epoch = r.epochs_done)"
+        " FROM runs r JOIN studies t ON t.id = r.study_id WHERE t.name = ? ORDER BY r.id", -1, &st, NULL),
+        "reading the study's runs");
+    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+    int rc;
+    db_status r = DB_OK;
+    while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        db_run_row *g = realloc(*rows, (size_t)(*n + 1) * sizeof *g);
+        if (!g) { r = db_fail(DB_ERR_NOMEM, "out of memory"); break; }
+        *rows = g;
+        db_run_row *x = &g[(*n)++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, x->fingerprint, sizeof x->fingerprint);
+        copy_col(st, 2, x->family, sizeof x->family);
+        copy_col(st, 3, x->status, sizeof x->status);
+        copy_col(st, 4, x->regularizer, sizeof x->regularizer);
+        x->seed = (uint64_t)sqlite3_column_int64(st, 5);
+        x->epochs = sqlite3_column_int(st, 6);
+        x->epochs_done = sqlite3_column_int(st, 7);
+        copy_col(st, 8, x->exit_reason, sizeof x->exit_reason);
+        double *v[5] = {&x->final_top1, &x->final_top5, &x->best_top1, &x->images_per_s, &x->drop_fraction};
+        for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 9 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9 + k);
+    }
+    sqlite3_finalize(st);
+    if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading the study's runs", __FILE__, __LINE__);
+    for (int i = 0; r == DB_OK && i < *n; i++) r = load_series(s, &(*rows)[i]);
+    if (r != DB_OK) { db_run_rows_free(*rows, *n); *rows = NULL; *n = 0; }
+    return r;
+}
+
+db_status db_store_studies(db_store *s, char (**names)[64], int *n) {
+    *names = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT name FROM studies ORDER BY id", -1, &st, NULL), "listing studies");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char (*g)[64] = realloc(*names, (size_t)(*n + 1) * sizeof *g);
+        if (!g) { sqlite3_finalize(st); free(*names); *names = NULL; *n = 0; return db_fail(DB_ERR_NOMEM, "out of memory"); }
+        *names = g;
+        copy_col(st, 0, g[(*n)++], 64);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "listing studies", __FILE__, __LINE__);
+    return DB_OK;
+}
+
+db_status db_store_latest_provenance(db_store *s, const char *study, char *out, size_t n) {
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT p.key, p.value FROM provenance p WHERE p.run_id = (SELECT max(r.id) FROM"
+                                         " runs r JOIN studies t ON t.id = r.study_id WHERE t.name = ?) ORDER BY p.key",
+                                  -1, &st, NULL), "reading provenance");
+    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+    int rc;
+    size_t used = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && used < n)
+        used += (size_t)snprintf(out + used, n - used, "%s=%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_store_fail(s, rc, "reading provenance", __FILE__, __LINE__);
+    return DB_OK;
+}
+
+db_status db_store_paper_values(db_store *s, db_paper_value **out, int *n) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT source, model, regularizer, params, metric, status, value FROM paper_values"
+                                         " WHERE value IS NOT NULL", -1, &st, NULL), "reading the paper's values");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        db_paper_value *g = realloc(*out, (size_t)(*n + 1) * sizeof *g);
+        if (!g) { sqlite3_finalize(st); free(*out); *out = NULL; *n = 0; return db_fail(DB_ERR_NOMEM, "out of memory"); }
+        *out = g;
+        db_paper_value *v = &g[(*n)++];
+        copy_col(st, 0, v->source, sizeof v->source);
+        copy_col(st, 1, v->model, sizeof v->model);
+        copy_col(st, 2, v->regularizer, sizeof v->regularizer);
+        copy_col(st, 3, v->params, sizeof v->params);
+        copy_col(st, 4, v->metric, sizeof v->metric);
+        copy_col(st, 5, v->status, sizeof v->status);
+        v->value = sqlite3_column_double(st, 6);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "reading the paper's values", __FILE__, __LINE__);
+    return DB_OK;
+}

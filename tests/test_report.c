@@ -1,0 +1,108 @@
+/* The report's writers: the Markdown and HTML renderings of one document (escaping, tables,
+ * lists), and the gnuplot figures rendered as text by gnuplot's dumb terminal against golden
+ * files (tests/fixtures/golden/; regenerate with DB_GOLDEN_UPDATE=1 build/tests/unit plot). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/doc.h"
+#include "report/plots.h"
+#include "tests/check.h"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static void test_report_doc_writers(void) {
+    char dir[] = "/tmp/dropbench-doc-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    db_doc *d = db_doc_new("A <title> & more");
+    db_doc_heading(d, 1, "Section %d", 1);
+    db_doc_para(d, "x < y and a|b");
+    db_doc_item(d, "first");
+    db_doc_item(d, "second");
+    db_doc_table(d, "name\tvalue");
+    db_doc_row(d, "a|b\t%d", 3);
+    db_doc_row(d, "<c>\t4");
+    db_doc_code(d, "./dropbench study x.txt");
+    char md[128], html[128];
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(html, sizeof html, "%s/r.html", dir);
+    CHECK_OK(db_doc_write_markdown(d, md));
+    CHECK_OK(db_doc_write_html(d, html));
+    db_doc_free(d);
+    char *m = slurp(md), *h = slurp(html);
+    CHECK(m && strstr(m, "# A <title> & more\n") && strstr(m, "\n## Section 1\n") && strstr(m, "\n- first\n- second\n") &&
+          strstr(m, "| name | value |\n| --- | --- |\n| a\\|b | 3 |\n| <c> | 4 |\n") && strstr(m, "```\n./dropbench study x.txt\n```"),
+          "markdown:\n%s", m ? m : "(none)");
+    CHECK(h && strstr(h, "<title>A &lt;title&gt; &amp; more</title>") && strstr(h, "<p>x &lt; y and a|b</p>") &&
+          strstr(h, "<ul>\n<li>first</li>\n<li>second</li>\n</ul>") &&
+          strstr(h, "<table>\n<tr><th>name</th><th>value</th></tr>\n<tr><td>a|b</td><td>3</td></tr>\n"
+                    "<tr><td>&lt;c&gt;</td><td>4</td></tr>\n</table>"),
+          "html:\n%s", h ? h : "(none)");
+    free(m);
+    free(h);
+    unlink(md);
+    unlink(html);
+    rmdir(dir);
+}
+
+/* renders p with the dumb terminal and compares with the golden file */
+static void golden(const db_plot *p, const char *golden_path) {
+    char dir[] = "/tmp/dropbench-plot-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    CHECK_OK(db_plot_data(p, dir));
+    char script[160], out[160];
+    snprintf(script, sizeof script, "%s/t.gp", dir);
+    snprintf(out, sizeof out, "%s/t.txt", dir);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL, "script");
+    if (!f) return;
+    db_plot_script(p, f, "set terminal dumb noenhanced size 79,24\nset output 't.txt'\n");
+    fclose(f);
+    CHECK(db_plot_run("gnuplot", dir, "t.gp"), "gnuplot did not run (scripts/deps installs gnuplot-nox)");
+    char *got = slurp(out);
+    if (getenv("DB_GOLDEN_UPDATE") && got) {
+        FILE *g = fopen(golden_path, "w");
+        if (g) { fputs(got, g); fclose(g); }
+    }
+    char *want = slurp(golden_path);
+    CHECK(got && want && !strcmp(got, want), "%s differs from the rendering:\n%s", golden_path, got ? got : "(none)");
+    free(got);
+    free(want);
+    char path[200];
+    snprintf(path, sizeof path, "%s/%s.dat", dir, p->name);
+    unlink(path);
+    unlink(script);
+    unlink(out);
+    rmdir(dir);
+}
+
+static void test_report_plot_golden(void) {
+    const char *labels[] = {"none", "dropout", "dropblock"};
+    const double v[] = {91.2, 91.5, 92.1}, lo[] = {90.8, 91.0, 91.6}, hi[] = {91.6, 92.0, 92.6}, ref[] = {0, 0.29, 1.62};
+    db_plot bars = {DB_PLOT_BARS, "bars", "top-1 per condition", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL};
+    golden(&bars, "tests/fixtures/golden/plot-bars.txt");
+    const double g[] = {0.3, 0.9}, glo[] = {-0.1, 0.4}, ghi[] = {0.7, 1.4};
+    db_plot pairs = {DB_PLOT_PAIRS, "pairs", "gains", "", "points", "paper", 2, labels + 1, 0, NULL, g, glo, ghi, ref + 1};
+    golden(&pairs, "tests/fixtures/golden/plot-pairs.txt");
+    const char *series[] = {"none", "dropblock"};
+    const double x[] = {1, 2, 3};
+    const double m[] = {80, 86, 89, 79, 86, NAN}, mlo[] = {79, 85, 88, 78, 85, NAN}, mhi[] = {81, 87, 90, 80, 87, NAN};
+    db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL};
+    golden(&curves, "tests/fixtures/golden/plot-curves.txt");
+}
+
+const db_test db_tests_report[] = {
+    {"report_doc_writers", test_report_doc_writers},
+    {"report_plot_golden", test_report_plot_golden},
+    {NULL, NULL},
+};
