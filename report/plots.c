@@ -62,9 +62,10 @@ static void body(const db_plot *p, FILE *f) {
     fputs("set grid ytics\nset key top left\n", f);
     switch (p->kind) {
     case DB_PLOT_BARS:
-        fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.6\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
-                   "plot '%s' using 1:3:xticlabels(2) with boxes lc rgb '#4477aa' title 'mean', \\\n"
-                   "     '' using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 title '95%% CI'\n", p->n - 1, dat);
+        /* absolute accuracies: points with their intervals (bars from zero would hide the differences) */
+        fprintf(f, "set xrange [-0.7:%d.7]\nset offsets 0, 0, graph 0.05, graph 0.05\nset xtics rotate by -30\n"
+                   "plot '%s' using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 "
+                   "title 'mean and 95%% CI'\n", p->n - 1, dat);
         break;
     case DB_PLOT_PAIRS:
         fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.35\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"

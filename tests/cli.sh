@@ -717,6 +717,72 @@ t_slurm() {
     [ "$got" = "2 2" ] || { echo "merged study runs (done, seeds): '$got'"; return 1; }
     db study "$T/r.txt" --cell 2 --db "$T/m.db" && expect_rc 2 && expect_err "cells 0 to 1"
 }
+REPORT_RECIPE='study = fixture
+description = a report fixture: a baseline and two DropBlock block sizes, three seeds
+train_limit = 256
+test_limit = 128
+batch = 64
+epochs = 2
+row.none.regularizer = none
+row.k1.regularizer = dropblock
+row.k1.block_size = 1
+row.k3.regularizer = dropblock
+row.k3.block_size = 3
+vary.seed = 1, 2, 3'
+t_report() {
+    # from a database with done, failed, diverged and missing cells: every cell accounted for,
+    # the statistics, the paper beside ours, figures through gnuplot inlined in the HTML
+    need_fmnist || return
+    command -v gnuplot >/dev/null || { echo "gnuplot not installed (scripts/deps installs gnuplot-nox)"; return 1; }
+    printf '%s\ncheckpoint_dir = %s\n' "$REPORT_RECIPE" "$T/runs" >"$T/r.txt"
+    local i
+    for i in 0 1 2 3 4 5 6; do
+        db study "$T/r.txt" --cell $i --db "$T/f.db" --quiet && expect_rc 0 || return
+    done
+    sqlite3 "$T/f.db" "UPDATE runs SET status = 'failed', exit_reason = 'planted failure' WHERE id = 2;
+                       UPDATE runs SET status = 'diverged', exit_reason = 'planted divergence' WHERE id = 5" || return
+    db report --db "$T/f.db" --out "$T/rep" && expect_rc 0 && expect_out "$T/rep/index.html" || return
+    local md=$T/rep/REPORT.md
+    for want in "| row=none | 3 | 2 | 1 | 0 | 0 | 0 | 0 |" "| row=k1 | 3 | 2 | 0 | 1 | 0 | 0 | 0 |" \
+        "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "row=none,seed=2: failed (run 2): planted failure" \
+        "row=k1,seed=2: diverged (run 5): planted divergence" "row=k3,seed=3: missing (never run)" \
+        "| row=k1 | 2 |" "underpowered" "| row=k1 | DropBlock | 78.13 (confirmed-value) | +1.62 |" \
+        "RQ1: DropBlock beats dropout | not run" "git_commit" "Block-size sweep"; do
+        grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
+    done
+    local svgs
+    svgs=$(grep -c "<svg" "$T/rep/index.html")
+    [ "$svgs" = 4 ] && ! grep -q "image missing" "$T/rep/index.html" && [ -s "$T/rep/plots/fixture-curves.png" ] &&
+        [ -s "$T/rep/plots/fixture-top1.gp" ] || { echo "figures: $svgs inline SVGs; $(ls "$T/rep/plots" | tr '\n' ' ')"; return 1; }
+    # the same numbers when the figures cannot be drawn: without gnuplot on PATH
+    local rc=0
+    PATH=/nonexistent "$DB" report --db "$T/f.db" --out "$T/nognuplot" >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 0 ] && grep -q "figure(s) skipped" "$err" && grep -q "not rendered" "$T/nognuplot/REPORT.md" &&
+        grep -qF "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "$T/nognuplot/REPORT.md" &&
+        [ -s "$T/nognuplot/plots/fixture-top1.gp" ] || { echo "without gnuplot: exit $rc, $(snippet "$err")"; return 1; }
+    # nothing to report on: a clear message, and no database made up for it
+    db report --db "$T/none.db" --out "$T/o2" && expect_rc 1 && expect_err "no results database" || return
+    [ ! -e "$T/none.db" ] || { echo "report created a database"; return 1; }
+    db list --db "$T/empty.db" && db report --db "$T/empty.db" --out "$T/o3" && expect_rc 2 && expect_err "no studies yet" || return
+    db report --db "$T/f.db" --study nosuch --out "$T/o4" && expect_rc 2 && expect_err "no study 'nosuch'" || return
+    db report --bogus && expect_rc 2 && expect_err "usage"
+}
+t_report_browser() {
+    # the HTML opens in a real browser with every figure drawn (headless Chromium, when installed)
+    local chrome
+    chrome=$(command -v chromium || command -v chromium-browser || true)
+    [ -n "$chrome" ] || { echo "no Chromium here (Debian: apt-get install chromium); the HTML was not opened in a browser"; return 77; }
+    need_fmnist || return
+    printf '%s\ncheckpoint_dir = %s\n' "$REPORT_RECIPE" "$T/runs" >"$T/r.txt"
+    db study "$T/r.txt" --cell 0 --db "$T/f.db" --quiet && db study "$T/r.txt" --cell 3 --db "$T/f.db" --quiet &&
+        db report --db "$T/f.db" --out "$T/rep" && expect_rc 0 || return
+    timeout 60 "$chrome" --headless --no-sandbox --disable-gpu --dump-dom "file://$T/rep/index.html" >"$T/dom.html" 2>/dev/null ||
+        { echo "chromium could not open the report"; return 1; }
+    local want have
+    want=$(grep -c "<figure>" "$T/rep/index.html")
+    have=$(grep -o "<svg" "$T/dom.html" | wc -l)
+    [ "$want" -gt 0 ] && [ "$have" -ge "$want" ] || { echo "$have SVG figures in the browser's DOM, $want in the file"; return 1; }
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -793,7 +859,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
