@@ -374,7 +374,7 @@ t_store_concurrent() {
     for i in "${pids[@]}"; do wait "$i" || { echo "a writer failed: $(cat "$T"/c*.out | tail -3)"; return 1; }; done
     local got
     got=$(sqlite3 "$T/c.db" "SELECT (SELECT count(*) FROM runs WHERE status = 'done') || ' ' || (SELECT count(*) FROM metrics) || ' ' || (SELECT integrity_check FROM pragma_integrity_check)")
-    [ "$got" = "4 72 ok" ] || { echo "runs done, metric rows, integrity: '$got', want '4 72 ok'"; return 1; }
+    [ "$got" = "4 80 ok" ] || { echo "runs done, metric rows, integrity: '$got', want '4 80 ok'"; return 1; }
 }
 # kill_at EPOCHS_RECORDED EXTRA_SLEEP: starts a 3-epoch run, SIGKILLs it once the store holds that
 # many epochs (and EXTRA_SLEEP more seconds), checks it shows as interrupted, then resumes it
