@@ -79,7 +79,7 @@ build/gen/version.h: FORCE
 	   echo '#define DB_GIT_DIFF "'"$$(git diff HEAD 2>/dev/null | sha1sum | cut -c1-40)"'"'; \
 	   echo '#define DB_CFLAGS "$(strip $(CFLAGS))"'; } >$@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
-build/results/provenance.o: build/gen/version.h
+build/results/provenance.o build/bench/cmd_report.o: build/gen/version.h
 # The paper's reported numbers, compiled into the store (loaded into paper_values).
 build/gen/paper_tables.h: results/paper/paper-tables.csv
 	@mkdir -p build/gen

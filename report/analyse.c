@@ -114,7 +114,7 @@ static const db_paper_value *paper_top1(const db_rep_input *in, const char *row)
 
 /* ---- one study ---- */
 
-typedef struct { int n; double d[MAXS]; double p, p_adj, mean; } comparison;
+typedef struct { int n, unpaired; double d[MAXS]; double p, p_adj, mean; } comparison;
 
 static void matrix(db_doc *doc, const db_rep_study *s, const cond *c, int nc) {
     db_doc_heading(doc, 2, "Matrix");
@@ -140,6 +140,14 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
         cmp[k].n = base >= 0 && k != base ? paired(&c[base], &c[k], cmp[k].d) : 0;
         cmp[k].mean = cmp[k].n ? db_mean(cmp[k].d, cmp[k].n) : NAN;
         cmp[k].p = p[k] = cmp[k].n ? db_signflip_p(cmp[k].d, cmp[k].n, 1) : NAN;
+        cmp[k].unpaired = 0;
+        if (base >= 0 && k != base && !cmp[k].n && c[k].n > 1 && c[base].n > 1) { /* no common seeds: Welch */
+            double t, df;
+            db_welch(c[k].v, c[k].n, c[base].v, c[base].n, &t, &df, &cmp[k].p);
+            p[k] = cmp[k].p;
+            cmp[k].mean = db_mean(c[k].v, c[k].n) - db_mean(c[base].v, c[base].n);
+            cmp[k].unpaired = 1;
+        }
     }
     db_holm(p, nc, adj);
     for (int k = 0; k < nc; k++) cmp[k].p_adj = adj[k];
@@ -147,8 +155,9 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
     if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
                                    "conditions are shown without deltas.");
     else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
-                          "test, Holm-adjusted over the %d comparisons. With fewer than 6 paired seeds no difference can "
-                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, nc - 1);
+                          "test, Holm-adjusted over the %d comparisons (Welch's t where a condition shares no seed with the "
+                          "baseline). With fewer than 6 paired seeds no difference can reach p < 0.05: those are "
+                          "\"underpowered\", not \"no difference\".", c[base].name, nc - 1);
     db_doc_table(doc, "condition\tn\tmean ± sd\t95% CI\tmedian\tdelta vs baseline (n)\t95% CI of delta\tp (adjusted)\tverdict");
     for (int k = 0; k < nc; k++) {
         char ci[64], dci[64] = "-", delta[64] = "-", pv[64] = "-", msd[64] = "-", med[32] = "-";
@@ -158,6 +167,11 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
             snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
         }
         const char *v = k == base ? "baseline" : base < 0 ? "-" : verdict(cmp[k].n, cmp[k].p_adj, cmp[k].mean);
+        if (cmp[k].unpaired) {
+            v = cmp[k].p_adj < ALPHA ? (cmp[k].mean > 0 ? "better" : "worse") : "no detectable difference";
+            snprintf(delta, sizeof delta, "%+.2f (unpaired)", cmp[k].mean);
+            snprintf(pv, sizeof pv, "%.3g (%.3g) Welch", cmp[k].p, cmp[k].p_adj);
+        }
         if (cmp[k].n) {
             snprintf(delta, sizeof delta, "%+.2f (%d)", cmp[k].mean, cmp[k].n);
             fmt_ci(dci, sizeof dci, cmp[k].d, cmp[k].n);
@@ -297,7 +311,71 @@ static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int
                                            : "%s: final test top-1 against keep_prob (Figure 3 analogue)", s->name);
     db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
     db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", "test top-1 (%)", NULL, ns, labels, nx,
-                 xs, m, lo, hi, NULL};
+                 xs, m, lo, hi, NULL, NULL, 0, NULL, NULL};
+    figure(doc, &p, out, opt, log, skipped);
+}
+
+/* Realised against expected drop fraction per site (every done run's last epoch), and training
+ * throughput per condition */
+static void drop_and_speed(db_doc *doc, const db_rep_study *s, const cond *c, int nc, const char *out,
+                           const db_rep_options *opt, FILE *log, int *skipped) {
+    enum { MAXSER = 16, MAXP = 4096 };
+    static double xs[MAXSER * MAXP], ys[MAXSER * MAXP];
+    const char *labels[MAXC];
+    int ns = 0, np = 0;
+    for (int k = 0; k < nc && ns < MAXSER; k++) { /* how many points the widest series has */
+        int pts = 0;
+        for (int i = 0; i < s->ncells; i++) {
+            const db_run_row *r = cell_run(s, &s->cells[i]);
+            if (!strcmp(s->cells[i].condition, c[k].name) && r && !strcmp(r->status, "done")) pts += r->nsites;
+        }
+        if (pts) { labels[ns++] = c[k].name; if (pts > np) np = pts; }
+    }
+    if (np > MAXP) np = MAXP;
+    if (ns && np) {
+        for (int i = 0; i < ns * np; i++) xs[i] = ys[i] = NAN;
+        for (int j = 0; j < ns; j++) {
+            int at = 0;
+            for (int i = 0; i < s->ncells; i++) {
+                const db_run_row *r = cell_run(s, &s->cells[i]);
+                if (strcmp(s->cells[i].condition, labels[j]) || !r || strcmp(r->status, "done")) continue;
+                for (int q = 0; q < r->nsites && at < np; q++, at++) {
+                    xs[(size_t)j * np + at] = r->sites[q].expected_fraction;
+                    ys[(size_t)j * np + at] = r->sites[q].drop_fraction;
+                }
+            }
+        }
+        char name[200], title[300];
+        snprintf(name, sizeof name, "%s-drop", s->name);
+        snprintf(title, sizeof title, "%s: realised against expected drop fraction, per site (last epoch of each run)", s->name);
+        db_plot p = {DB_PLOT_SCATTER, name, title, "expected drop fraction", "realised drop fraction", NULL, ns, labels,
+                     np, NULL, ys, NULL, NULL, NULL, xs, 0, NULL, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    double m[MAXC], lo[MAXC], hi[MAXC];
+    int nb = 0;
+    const char *device = "cpu";
+    for (int k = 0; k < nc; k++) {
+        double v[MAXS];
+        int n = 0;
+        for (int i = 0; i < s->ncells && n < MAXS; i++) {
+            const db_run_row *r = cell_run(s, &s->cells[i]);
+            if (strcmp(s->cells[i].condition, c[k].name) || !r || strcmp(r->status, "done") || isnan(r->images_per_s)) continue;
+            v[n++] = r->images_per_s;
+            device = r->device;
+        }
+        if (!n) continue;
+        labels[nb] = c[k].name;
+        m[nb] = db_mean(v, n);
+        if (n > 1) db_t_interval(v, n, 0.95, &lo[nb], &hi[nb]);
+        else lo[nb] = hi[nb] = m[nb];
+        nb++;
+    }
+    if (!nb) return;
+    char name[200], title[300];
+    snprintf(name, sizeof name, "%s-throughput", s->name);
+    snprintf(title, sizeof title, "%s: training images/s per condition (device %s; mean, 95%% CI)", s->name, device);
+    db_plot p = {DB_PLOT_BARS, name, title, "", "images/s", NULL, nb, labels, 0, NULL, m, lo, hi, NULL, NULL, 0, NULL, NULL};
     figure(doc, &p, out, opt, log, skipped);
 }
 
@@ -316,9 +394,11 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     results(doc, c, nc, base, cmp);
     const char *labels[MAXC];
     double mean[MAXC], lo[MAXC], hi[MAXC], ref[MAXC];
-    int nb = 0;
+    int nb = 0, npts = 0;
+    static double px[MAXC * MAXS], py[MAXC * MAXS];
     for (int k = 0; k < nc; k++) {
         if (!c[k].n) continue;
+        for (int i = 0; i < c[k].n; i++) { px[npts] = nb; py[npts++] = c[k].v[i]; }
         labels[nb] = c[k].name;
         mean[nb] = db_mean(c[k].v, c[k].n);
         if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[nb], &hi[nb]);
@@ -329,7 +409,8 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     if (nb) {
         snprintf(name, sizeof name, "%s-top1", s->name);
         snprintf(title, sizeof title, "%s: final test top-1 per condition (mean, 95%% CI)", s->name);
-        db_plot p = {DB_PLOT_BARS, name, title, "", "test top-1 (%)", NULL, nb, labels, 0, NULL, mean, lo, hi, NULL};
+        db_plot p = {DB_PLOT_BARS, name, title, "", "test top-1 (%)", NULL, nb, labels, 0, NULL, mean, lo, hi, NULL,
+                     NULL, npts, px, py};
         figure(doc, &p, out, opt, log, skipped);
     }
     int np = 0;
@@ -338,7 +419,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
         snprintf(name, sizeof name, "%s-gains", s->name);
         snprintf(title, sizeof title, "%s: gain over the baseline, ours (95%% CI) beside the paper's", s->name);
         db_plot p = {DB_PLOT_PAIRS, name, title, "", "top-1 gain (points)", "paper (ResNet-50, ImageNet)", np, labels,
-                     0, NULL, mean, lo, hi, ref};
+                     0, NULL, mean, lo, hi, ref, NULL, 0, NULL, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
     int E;
@@ -349,7 +430,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     if (E > 0) {
         snprintf(name, sizeof name, "%s-curves", s->name);
         snprintf(title, sizeof title, "%s: test top-1 per epoch (mean over seeds, 95%% CI band)", s->name);
-        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, nc, all, E, x, m, l, h, NULL};
+        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, nc, all, E, x, m, l, h, NULL, NULL, 0, NULL, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
     free(x); free(m); free(l); free(h);
@@ -362,6 +443,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
         db_doc_row(doc, "%s\t%s\t%.3g\t%d\t%.4f\t%.4f\t%.0f", c[k].name, cell->regularizer, cell->keep_prob,
                    cell->block_size, c[k].expected, c[k].drop, c[k].ips);
     }
+    drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
     db_doc_heading(doc, 2, "Reproduce");
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "./dropbench study %s --db %s\n# one cell alone, e.g.:\n%s", s->recipe, in->db_path,

@@ -39,12 +39,18 @@ db_status db_plot_data(const db_plot *p, const char *dir) {
             num(f, p->ref ? p->ref[i] : NAN);
             fputc('\n', f);
         }
+        if (p->npts) fputs("\n\n# x value: single observations\n", f);
+        for (int i = 0; i < p->npts; i++) {
+            num(f, p->pts_x[i]); num(f, p->pts_y[i]);
+            fputc('\n', f);
+        }
     } else {
         for (int s = 0; s < p->n; s++) { /* one block per series, two blank lines apart (gnuplot's index) */
             fprintf(f, "%s# series %d: %s\n# x value lo hi\n", s ? "\n\n" : "", s, p->labels[s]);
             for (int k = 0; k < p->npoints; k++) {
                 size_t i = (size_t)s * p->npoints + k;
-                num(f, p->x[k]); num(f, p->value[i]); num(f, p->lo[i]); num(f, p->hi[i]);
+                num(f, p->kind == DB_PLOT_SCATTER ? p->xs[i] : p->x[k]); num(f, p->value[i]);
+                num(f, p->lo ? p->lo[i] : NAN); num(f, p->hi ? p->hi[i] : NAN);
                 fputc('\n', f);
             }
         }
@@ -64,8 +70,10 @@ static void body(const db_plot *p, FILE *f) {
     case DB_PLOT_BARS:
         /* absolute accuracies: points with their intervals (bars from zero would hide the differences) */
         fprintf(f, "set xrange [-0.7:%d.7]\nset offsets 0, 0, graph 0.05, graph 0.05\nset xtics rotate by -30\n"
-                   "plot '%s' using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 "
-                   "title 'mean and 95%% CI'\n", p->n - 1, dat);
+                   "plot '%s' index 0 using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 "
+                   "title 'mean and 95%% CI'", p->n - 1, dat);
+        if (p->npts) fputs(", \\\n     '' index 1 using ($1+0.15):2 with points lc rgb '#222222' pt 6 title 'each seed'", f);
+        fputc('\n', f);
         break;
     case DB_PLOT_PAIRS:
         fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.35\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
@@ -73,6 +81,15 @@ static void body(const db_plot *p, FILE *f) {
                    "     '' using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: 95%% CI', \\\n"
                    "     '' using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", p->n - 1, dat);
         quoted(f, p->ref_label ? p->ref_label : "reference");
+        fputc('\n', f);
+        break;
+    case DB_PLOT_SCATTER:
+        fputs("set key bottom right\nset size ratio -1\nset xrange [0:*]\nset yrange [0:*]\nplot x with lines dt 2 lc rgb 'gray' "
+              "title 'realised = expected'", f);
+        for (int s = 0; s < p->n; s++) {
+            fprintf(f, ", \\\n     '%s' index %d using 1:2 with points pt %d lc %d title ", dat, s, 5 + s % 4, s + 1);
+            quoted(f, p->labels[s]);
+        }
         fputc('\n', f);
         break;
     case DB_PLOT_CURVES:

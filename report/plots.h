@@ -9,12 +9,13 @@
 
 #include "core/status.h"
 
-typedef enum { DB_PLOT_BARS, DB_PLOT_PAIRS, DB_PLOT_CURVES, DB_PLOT_XY } db_plot_kind;
+typedef enum { DB_PLOT_BARS, DB_PLOT_PAIRS, DB_PLOT_CURVES, DB_PLOT_XY, DB_PLOT_SCATTER } db_plot_kind;
 
 /* A figure's series. BARS: one bar per label, value with [lo, hi] error bars. PAIRS: per
  * label ours (value, lo, hi) beside a reference value (ref; NaN for none), e.g. our gain
  * beside the paper's. CURVES: per series a line over x with a [lo, hi] band. XY: per series
- * points over x joined by lines, with [lo, hi] error bars. */
+ * points over x joined by lines, with [lo, hi] error bars. SCATTER: per series points (xs,
+ * value) beside the line y = x (e.g. realised against expected drop fraction). */
 typedef struct {
     db_plot_kind kind;
     const char *name, *title, *xlabel, *ylabel, *ref_label;
@@ -24,6 +25,9 @@ typedef struct {
     const double *x;            /* CURVES, XY: npoints x values (shared) */
     const double *value, *lo, *hi; /* BARS, PAIRS: n; CURVES, XY: n x npoints (NaN: no point) */
     const double *ref;          /* PAIRS: n */
+    const double *xs;           /* SCATTER: n x npoints x values (NaN: no point) */
+    int npts;                   /* BARS: single observations drawn over the bars (e.g. each seed) */
+    const double *pts_x, *pts_y;
 } db_plot;
 
 /* The data file for p (dir/NAME.dat) */

@@ -62,7 +62,7 @@ db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows,
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
         "SELECT r.id, r.fingerprint, ifnull(r.family, r.fingerprint), r.status, r.regularizer, r.seed, r.epochs,"
-        " r.epochs_done, ifnull(r.exit_reason, ''),"
+        " r.epochs_done, ifnull(r.exit_reason, ''), r.device,"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1' AND epoch = r.epochs_done),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top5' AND epoch = r.epochs_done),"
         " (SELECT max(value) FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1'),"
@@ -89,8 +89,9 @@ db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows,
         x->epochs = sqlite3_column_int(st, 6);
         x->epochs_done = sqlite3_column_int(st, 7);
         copy_col(st, 8, x->exit_reason, sizeof x->exit_reason);
+        copy_col(st, 9, x->device, sizeof x->device);
         double *v[5] = {&x->final_top1, &x->final_top5, &x->best_top1, &x->images_per_s, &x->drop_fraction};
-        for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 9 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9 + k);
+        for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 10 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10 + k);
     }
     sqlite3_finalize(st);
     if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading the study's runs", __FILE__, __LINE__);

@@ -76,7 +76,7 @@ db_status db_store_merge(db_store *s, const char *shard, int *added, int *update
 typedef struct { char name[64]; double drop_fraction, expected_fraction; } db_site_row;
 typedef struct {
     int64_t id;
-    char fingerprint[24], family[24], status[16], regularizer[24];
+    char fingerprint[24], family[24], status[16], regularizer[24], device[16];
     uint64_t seed;
     int epochs, epochs_done;
     char exit_reason[300];

@@ -89,15 +89,15 @@ static void golden(const db_plot *p, const char *golden_path) {
 static void test_report_plot_golden(void) {
     const char *labels[] = {"none", "dropout", "dropblock"};
     const double v[] = {91.2, 91.5, 92.1}, lo[] = {90.8, 91.0, 91.6}, hi[] = {91.6, 92.0, 92.6}, ref[] = {0, 0.29, 1.62};
-    db_plot bars = {DB_PLOT_BARS, "bars", "top-1 per condition", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL};
+    db_plot bars = {DB_PLOT_BARS, "bars", "top-1 per condition", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL, NULL, 0, NULL, NULL};
     golden(&bars, "tests/fixtures/golden/plot-bars.txt");
     const double g[] = {0.3, 0.9}, glo[] = {-0.1, 0.4}, ghi[] = {0.7, 1.4};
-    db_plot pairs = {DB_PLOT_PAIRS, "pairs", "gains", "", "points", "paper", 2, labels + 1, 0, NULL, g, glo, ghi, ref + 1};
+    db_plot pairs = {DB_PLOT_PAIRS, "pairs", "gains", "", "points", "paper", 2, labels + 1, 0, NULL, g, glo, ghi, ref + 1, NULL, 0, NULL, NULL};
     golden(&pairs, "tests/fixtures/golden/plot-pairs.txt");
     const char *series[] = {"none", "dropblock"};
     const double x[] = {1, 2, 3};
     const double m[] = {80, 86, 89, 79, 86, NAN}, mlo[] = {79, 85, 88, 78, 85, NAN}, mhi[] = {81, 87, 90, 80, 87, NAN};
-    db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL};
+    db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL, NULL, 0, NULL, NULL};
     golden(&curves, "tests/fixtures/golden/plot-curves.txt");
 }
 
