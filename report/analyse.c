@@ -304,7 +304,13 @@ static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int
         if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[at], &hi[at]);
         else lo[at] = hi[at] = m[at];
     }
-    if (!ns) return;
+    int swept = 0; /* a sweep needs a series with two points at least (Table 1's rows are not one) */
+    for (int j = 0; j < ns; j++) {
+        int pts = 0;
+        for (int xi = 0; xi < nx; xi++) pts += !isnan(m[(size_t)j * nx + xi]);
+        swept |= pts >= 2;
+    }
+    if (!swept) return;
     char name[200], title[300];
     snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
     snprintf(title, sizeof title, by_block ? "%s: final test top-1 against DropBlock's block size (Figure 4 analogue)"

@@ -752,7 +752,7 @@ t_report() {
     done
     local svgs
     svgs=$(grep -c "<svg" "$T/rep/index.html")
-    [ "$svgs" = 4 ] && ! grep -q "image missing" "$T/rep/index.html" && [ -s "$T/rep/plots/fixture-curves.png" ] &&
+    [ "$svgs" = 6 ] && ! grep -q "image missing" "$T/rep/index.html" && [ -s "$T/rep/plots/fixture-curves.png" ] &&
         [ -s "$T/rep/plots/fixture-top1.gp" ] || { echo "figures: $svgs inline SVGs; $(ls "$T/rep/plots" | tr '\n' ' ')"; return 1; }
     # the same numbers when the figures cannot be drawn: without gnuplot on PATH
     local rc=0

@@ -99,6 +99,20 @@ static void test_report_plot_golden(void) {
     const double m[] = {80, 86, 89, 79, 86, NAN}, mlo[] = {79, 85, 88, 78, 85, NAN}, mhi[] = {81, 87, 90, 80, 87, NAN};
     db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL, NULL, 0, NULL, NULL};
     golden(&curves, "tests/fixtures/golden/plot-curves.txt");
+    const char *sweeps[] = {"dropout, fixed", "dropblock, linear"};
+    const double kp[] = {0.7, 0.8, 0.9};
+    const double sm[] = {88, 89, 89.5, 88.5, 90, 90.5}, slo[] = {87, 88, 89, 88, 89, 90}, shi[] = {89, 90, 90, 89, 91, 91};
+    db_plot xy = {DB_PLOT_XY, "sweep", "keep_prob sweep", "keep_prob", "top-1 (%)", NULL, 2, sweeps, 3, kp, sm, slo, shi,
+                  NULL, NULL, 0, NULL, NULL};
+    golden(&xy, "tests/fixtures/golden/plot-sweep.txt");
+    const double ex[] = {0.05, 0.075, 0.1, 0.02, 0.04, NAN}, re[] = {0.051, 0.074, 0.1, 0.021, 0.04, NAN};
+    db_plot sc = {DB_PLOT_SCATTER, "scatter", "drop fractions", "expected", "realised", NULL, 2, sweeps, 3, NULL, re, NULL,
+                  NULL, NULL, ex, 0, NULL, NULL};
+    golden(&sc, "tests/fixtures/golden/plot-scatter.txt");
+    const double dots_x[] = {0, 0, 1, 2}, dots_y[] = {91.0, 91.4, 91.5, 92.3};
+    db_plot dots = {DB_PLOT_BARS, "dots", "top-1 with seeds", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL,
+                    NULL, 4, dots_x, dots_y};
+    golden(&dots, "tests/fixtures/golden/plot-seeds.txt");
 }
 
 const db_test db_tests_report[] = {
