@@ -40,7 +40,8 @@ int db_cli_run_study(const db_recipe *r, const char *db_path, const db_study_opt
     for (int i = 0; !o->dry && s == DB_OK && i < db_recipe_cells(r); i++) { /* refuse before recording anything */
         db_config c;
         char label[256];
-        if ((s = db_recipe_cell(r, i, &c, label, sizeof label)) == DB_OK && (s = db_config_runnable(&c)) != DB_OK) {
+        if ((s = db_recipe_cell(r, i, &c, label, sizeof label)) == DB_OK && (s = db_config_resolve_device(&c)) == DB_OK &&
+            (s = db_config_runnable(&c)) != DB_OK) {
             char why[1024];
             snprintf(why, sizeof why, "%s", db_last_error());
             db_fail(s, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, label, why);
@@ -62,6 +63,11 @@ int db_cli_run_study(const db_recipe *r, const char *db_path, const db_study_opt
         char label[256], fp[32];
         int64_t prior = 0;
         s = db_recipe_cell(r, i, &c, label, sizeof label);
+        if (s == DB_OK && (s = db_config_resolve_device(&c)) != DB_OK && o->dry) { /* listed, not fatal */
+            printf("[%d/%d] %s: cannot run here: %s\n", i + 1, cells, label, db_last_error());
+            s = DB_OK;
+            continue;
+        }
         snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(&c));
         if (s == DB_OK) s = db_store_find_done(store, fp, &prior);
         if (s != DB_OK) break;

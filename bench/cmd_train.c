@@ -115,7 +115,7 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     db_provenance_collect(&prov, files, cfg->threads);
     if (globbed) globfree(&gl);
     db_run_info info = {config, fp, family, cfg->model, cfg->dataset, cfg->regularizer,
-                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", "cpu", cfg->checkpoint_dir,
+                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", cfg->device, cfg->checkpoint_dir,
                         p->labels->recipe, p->labels->study, p->labels->recipe_text, cfg->keep_prob, cfg->block_size,
                         cfg->seed, cfg->epochs};
     char kp[32];
@@ -199,7 +199,8 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
     progress prog = {isatty(2), quiet, 0, 0, NULL, NULL, 0, {NULL, ""}};
     hooks.resume = resume;
     prog.labels = labels;
-    db_status s = db_config_runnable(&cfg);
+    db_status s = db_config_resolve_device(&cfg);
+    if (s == DB_OK) s = db_config_runnable(&cfg);
     if (s != DB_OK) return db_cli_error(s); /* nothing recorded for what cannot run */
     prog.epochs = cfg.epochs;
     prog.batch = cfg.batch;
@@ -208,9 +209,9 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
     hooks.on_restored = on_restored;
     hooks.user = &prog;
     if (!prog.quiet)
-        printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device cpu\n",
+        printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device %s\n",
                cfg.model, cfg.dataset, db_train_data_dir(&cfg), cfg.epochs, cfg.batch,
-               (unsigned long long)cfg.seed, cfg.threads);
+               (unsigned long long)cfg.seed, cfg.threads, cfg.device);
     if (db_path && (s = start_record(db_path, &cfg, &prog)) != DB_OK) {
         db_store_close(prog.store);
         db_mllog_close(&prog.log);

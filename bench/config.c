@@ -1,5 +1,6 @@
 #include "bench/config.h"
 
+#include "core/cuda.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
 
@@ -16,55 +17,57 @@ typedef struct {
     key_type type;
     size_t offset, size;
     double min, max;
-    int affects_result;  /* part of the fingerprint; 2: only when away from its default (a later key) */
+    int affects_result;  /* part of the fingerprint; 2: only when away from its neutral value (a later key) */
     const char *help;
+    const char *neutral; /* affects_result 2: the value left out of the fingerprint (NULL: the default) */
 } key_def;
 
 #define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
 static const key_def keys[] = {
-    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50"},
-    {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)"},
-    {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0"},
-    {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)"},
-    {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon"},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files); cifar10, cifar100, imagenet, coco2017, voc2012 not yet"},
-    {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)"},
-    {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)"},
-    {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)"},
-    {"augment_pad", K_INT, F(augment_pad), 0, 64, 1, "random-crop padding in pixels (0: no crop)"},
-    {"augment_flip", K_BOOL, F(augment_flip), 0, 1, 1, "random horizontal flip"},
-    {"augment", K_STR, F(augment), 0, 0, 2, "crop-flip (pad, random crop, flip), inception (random resized crop, flip) or autoaugment"},
-    {"crop_area_min", K_FLOAT, F(crop_area_min), 0.001, 1, 2, "inception: the smallest crop, as a fraction of the image's area"},
-    {"eval_crop_fraction", K_FLOAT, F(eval_crop_fraction), 0.1, 1, 2, "inception: evaluation centre crop over the short side (224/256)"},
-    {"epochs", K_INT, F(epochs), 1, 100000, 1, "training epochs"},
-    {"batch", K_INT, F(batch), 1, 65536, 1, "batch size"},
-    {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate"},
-    {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step or cosine"},
-    {"milestones", K_STR, F(milestones), 0, 0, 1, "step schedule: epochs where lr *= lr_gamma, e.g. 125,200,250"},
-    {"lr_gamma", K_FLOAT, F(lr_gamma), 0, 1, 1, "step schedule factor"},
-    {"lr_final", K_FLOAT, F(lr_final), 0, 100, 1, "cosine schedule: final learning rate"},
-    {"warmup_epochs", K_FLOAT, F(warmup_epochs), 0, 1e5, 1, "linear warm-up length in epochs"},
-    {"warmup_start", K_FLOAT, F(warmup_start), 0, 1, 1, "warm-up starts at lr*warmup_start"},
-    {"momentum", K_FLOAT, F(momentum), 0, 1, 1, "SGD momentum"},
-    {"nesterov", K_BOOL, F(nesterov), 0, 1, 1, "Nesterov momentum"},
-    {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay"},
-    {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases"},
-    {"cutout", K_INT, F(cutout), 0, 4096, 1, "Cutout: zero one square of this side per training image (0: off)"},
-    {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon"},
-    {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout, dropblock (at the model's sites) or droppath (whole residual branches, rate growing with depth)"},
-    {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability"},
-    {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size"},
-    {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)"},
-    {"reg_skip", K_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts (the paper's conv+skip)"},
-    {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed"},
-    {"group_scaling", K_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g), as the official code"},
-    {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch"},
-    {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet"},
-    {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation"},
-    {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)"},
-    {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch"},
-    {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file"},
-    {"site_metrics", K_STR, F(site_metrics), 0, 0, 0, "write each regularizer site's realised and expected drop fraction per epoch to this CSV"},
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50", NULL},
+    {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)", NULL},
+    {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
+    {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
+    {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files); cifar10, cifar100, imagenet, coco2017, voc2012 not yet", NULL},
+    {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)", NULL},
+    {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
+    {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
+    {"augment_pad", K_INT, F(augment_pad), 0, 64, 1, "random-crop padding in pixels (0: no crop)", NULL},
+    {"augment_flip", K_BOOL, F(augment_flip), 0, 1, 1, "random horizontal flip", NULL},
+    {"augment", K_STR, F(augment), 0, 0, 2, "crop-flip (pad, random crop, flip), inception (random resized crop, flip) or autoaugment", NULL},
+    {"crop_area_min", K_FLOAT, F(crop_area_min), 0.001, 1, 2, "inception: the smallest crop, as a fraction of the image's area", NULL},
+    {"eval_crop_fraction", K_FLOAT, F(eval_crop_fraction), 0.1, 1, 2, "inception: evaluation centre crop over the short side (224/256)", NULL},
+    {"epochs", K_INT, F(epochs), 1, 100000, 1, "training epochs", NULL},
+    {"batch", K_INT, F(batch), 1, 65536, 1, "batch size", NULL},
+    {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate", NULL},
+    {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step or cosine", NULL},
+    {"milestones", K_STR, F(milestones), 0, 0, 1, "step schedule: epochs where lr *= lr_gamma, e.g. 125,200,250", NULL},
+    {"lr_gamma", K_FLOAT, F(lr_gamma), 0, 1, 1, "step schedule factor", NULL},
+    {"lr_final", K_FLOAT, F(lr_final), 0, 100, 1, "cosine schedule: final learning rate", NULL},
+    {"warmup_epochs", K_FLOAT, F(warmup_epochs), 0, 1e5, 1, "linear warm-up length in epochs", NULL},
+    {"warmup_start", K_FLOAT, F(warmup_start), 0, 1, 1, "warm-up starts at lr*warmup_start", NULL},
+    {"momentum", K_FLOAT, F(momentum), 0, 1, 1, "SGD momentum", NULL},
+    {"nesterov", K_BOOL, F(nesterov), 0, 1, 1, "Nesterov momentum", NULL},
+    {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay", NULL},
+    {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases", NULL},
+    {"cutout", K_INT, F(cutout), 0, 4096, 1, "Cutout: zero one square of this side per training image (0: off)", NULL},
+    {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon", NULL},
+    {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout, dropblock (at the model's sites) or droppath (whole residual branches, rate growing with depth)", NULL},
+    {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability", NULL},
+    {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size", NULL},
+    {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)", NULL},
+    {"reg_skip", K_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts (the paper's conv+skip)", NULL},
+    {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed", NULL},
+    {"group_scaling", K_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g), as the official code", NULL},
+    {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
+    {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
+    {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
+    {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
+    {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
+    {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
+    {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file", NULL},
+    {"site_metrics", K_STR, F(site_metrics), 0, 0, 0, "write each regularizer site's realised and expected drop fraction per epoch to this CSV", NULL},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
 
@@ -95,6 +98,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->reg_groups, "3");
     c->reg_skip = 1;
     strcpy(c->keep_prob_schedule, "linear");
+    strcpy(c->device, "auto");
     c->seed = 1;
     c->threads = 2;
 }
@@ -159,6 +163,8 @@ db_status db_config_validate(const db_config *c) {
     if (!known)
         return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, imagenet, coco2017 or "
                        "voc2012", c->dataset);
+    if (strcmp(c->device, "auto") && strcmp(c->device, "cpu") && strcmp(c->device, "cuda"))
+        return db_fail(DB_ERR_ARG, "device: '%s' must be auto, cpu or cuda", c->device);
     if (strcmp(c->augment, "crop-flip") && strcmp(c->augment, "inception") && strcmp(c->augment, "autoaugment"))
         return db_fail(DB_ERR_ARG, "augment: '%s' must be crop-flip, inception or autoaugment", c->augment);
     db_reg_plan plan;
@@ -174,6 +180,27 @@ db_status db_config_validate(const db_config *c) {
     }
     if (!strcmp(c->lr_schedule, "step") && count == 0)
         return db_fail(DB_ERR_ARG, "lr_schedule step needs milestones (e.g. --milestones 125,200,250)");
+    return DB_OK;
+}
+
+db_status db_config_resolve_device(db_config *c) {
+    static int said;
+    db_cuda_info ci;
+    if (!strcmp(c->device, "cpu")) return DB_OK;
+    db_cuda_query(&ci);
+    if (!strcmp(c->device, "cuda")) {
+        if (!db_cuda_built()) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: this dropbench was built without CUDA "
+                                             "(nvcc and cuDNN were not found at build time)");
+        if (!ci.device_count) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: no CUDA device on this machine");
+        return db_fail(DB_ERR_UNSUPPORTED, "device cuda: training on the GPU (%s) is not in this version yet; use "
+                       "--device cpu", ci.name);
+    }
+    strcpy(c->device, "cpu"); /* auto */
+    if (!said++ && db_cuda_built()) {
+        if (!ci.device_count) fprintf(stderr, "dropbench: no CUDA device, using CPU\n");
+        else fprintf(stderr, "dropbench: CUDA device %s found, but training on the GPU is not in this version yet; "
+                             "using CPU\n", ci.name);
+    }
     return DB_OK;
 }
 
@@ -296,8 +323,9 @@ uint64_t db_config_fingerprint(const db_config *c) {
     for (size_t i = 0; i < NKEYS; i++) {
         if (!keys[i].affects_result) continue;
         key_text(c, &keys[i], value, sizeof value, 1);
-        if (keys[i].affects_result == 2) { /* a later key: only when set */
-            key_text(&defaults, &keys[i], def, sizeof def, 1);
+        if (keys[i].affects_result == 2) { /* a later key: only when away from its neutral value */
+            if (keys[i].neutral) snprintf(def, sizeof def, "%s", keys[i].neutral);
+            else key_text(&defaults, &keys[i], def, sizeof def, 1);
             if (!strcmp(value, def)) continue;
         }
         for (const char *q = keys[i].key; *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }

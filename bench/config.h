@@ -48,6 +48,7 @@ typedef struct db_config {
     int reg_per_sample;           /* DropBlock: normalise per sample */
     char semantics[16];           /* DropBlock's mask rules: paper or another implementation's */
     /* run */
+    char device[8];               /* auto, cpu or cuda (db_config_resolve_device turns auto into one) */
     uint64_t seed;
     int threads;
     char checkpoint_dir[512];
@@ -60,6 +61,9 @@ void db_config_defaults(db_config *c);
 db_status db_config_set(db_config *c, const char *key, const char *value);
 /* Cross-key checks (e.g. milestones parse, schedule name known). */
 db_status db_config_validate(const db_config *c);
+/* Turns device auto into cpu or cuda for this machine (saying once on stderr why it is the CPU
+ * when a GPU was possible) and checks an explicit choice; before fingerprinting a run. */
+db_status db_config_resolve_device(db_config *c);
 /* Can this build run the configuration (its data set and augmentation implemented)? A valid
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */

@@ -74,6 +74,10 @@ int main(int argc, char **argv) {
         printf("dropbench 0.1\nblas: %s\ncuda: %s", db_blas_name(), db_cuda_built() ? "built" : "not built");
         if (db_cuda_built()) printf(", runtime %d, %d device(s)%s%s", ci.runtime_version, ci.device_count,
                                     ci.device_count ? ": " : "", ci.name);
+        int cudnn, cublas;
+        db_cuda_lib_versions(&cudnn, &cublas);
+        if (cudnn) printf("\ncudnn: %d", cudnn); else printf("\ncudnn: not found");
+        if (cublas) printf("\ncublas: %d", cublas); else printf("\ncublas: not found");
         printf("\n");
         return DB_EXIT_OK;
     }

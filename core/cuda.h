@@ -19,6 +19,9 @@ typedef struct {
 void db_cuda_query(db_cuda_info *info);
 /* 1 when this binary was built with CUDA objects. */
 int db_cuda_built(void);
+/* The cuDNN (e.g. 91900 for 9.19.0) and cuBLAS (major*10000 + minor*100 + patch) libraries the
+ * dynamic loader finds on this machine; 0 for one that is not there. */
+void db_cuda_lib_versions(int *cudnn, int *cublas);
 
 #ifdef __cplusplus
 }

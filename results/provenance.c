@@ -75,6 +75,9 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     add(p, "cuda", "%s; runtime %d, driver %d, %d device(s)", db_cuda_built() ? "built" : "not built",
         ci.runtime_version, ci.driver_version, ci.device_count);
     if (ci.device_count > 0) add(p, "gpu", "%s, %.1f GiB, %d SMs", ci.name, ci.memory_gib, ci.sm_count);
+    int cudnn, cublas;
+    db_cuda_lib_versions(&cudnn, &cublas);
+    if (cudnn || cublas) add(p, "cuda_libs", "cuDNN %d, cuBLAS %d", cudnn, cublas);
     add(p, "determinism", "counter-based (Philox) draws; fixed-order reductions; bit-identical for %d threads",
         threads);
     const char *job = getenv("SLURM_JOB_ID"), *array = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");

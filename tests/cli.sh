@@ -783,6 +783,27 @@ t_report_browser() {
     have=$(grep -o "<svg" "$T/dom.html" | wc -l)
     [ "$want" -gt 0 ] && [ "$have" -ge "$want" ] || { echo "$have SVG figures in the browser's DOM, $want in the file"; return 1; }
 }
+t_device() {
+    # --device auto falls back to the CPU and says so once; an explicit cuda that cannot be
+    # honoured is a clear error, never a silent CPU run; the run records its device
+    need_fmnist || return
+    db version && expect_rc 0 && expect_out "cudnn:" && expect_out "cublas:" || return
+    local built=0 devices=0
+    grep -q "^cuda: built" "$out" && built=1
+    grep -q " 0 device(s)" "$out" || devices=1
+    db train --device cuda --epochs 1 --train-limit 256 --db "$T/d.db" && expect_rc 1 || return
+    if [ $built = 0 ]; then expect_err "built without CUDA" || return
+    elif [ $devices = 0 ]; then expect_err "no CUDA device on this machine" || return
+    else expect_err "not in this version yet" || return
+    fi
+    [ ! -e "$T/d.db" ] || [ "$(sqlite3 "$T/d.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a refused run was recorded"; return 1; }
+    db train --device auto --epochs 1 --train-limit 256 --test-limit 128 --batch 64 --db "$T/d.db" && expect_rc 0 || return
+    if [ $built = 1 ] && [ $devices = 0 ]; then
+        [ "$(grep -c "no CUDA device, using CPU" "$err")" = 1 ] || { echo "the fallback was not said once: $(snippet "$err")"; return 1; }
+    fi
+    [ "$(sqlite3 "$T/d.db" 'SELECT device FROM runs')" = cpu ] || { echo "recorded device: $(sqlite3 "$T/d.db" 'SELECT device FROM runs')"; return 1; }
+    db train --device gpu --epochs 1 && expect_rc 2 && expect_err "must be auto, cpu or cuda"
+}
 t_gpu_check() {
     # CPU vs GPU bit-identity of every shared kernel body (Philox, SGD, the regularizers): run
     # where this build has CUDA and a device exists, skipped with the reason elsewhere
@@ -859,7 +880,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
