@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu compares the GPU's ops with these */
+#endif
+
 typedef struct {
     int cin, cout, k, stride, pad; /* square kernel */
     int h, w, oh, ow;              /* input and output map sizes */
@@ -97,4 +101,7 @@ double db_softmax_xent(float *dlogits, const float *logits, const int *labels, i
 /* Counts samples whose label is the arg-max (top1) or among the 5 largest logits (top5). */
 void db_topk_correct(const float *logits, const int *labels, int k, int n, int *top1, int *top5);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nets/ops.h"
+#include "core/gemm.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
@@ -286,7 +287,37 @@ static void test_topk(void) {
     CHECK(t1 == 0 && t5 == 1, "NaN logits: top1 %d (want 0) top5 %d (want 1)", t1, t5);
 }
 
+/* The portable GEMM (used where OpenBLAS is absent) against OpenBLAS: every transpose, odd
+ * sizes across its blocking, alpha and beta */
+static void test_gemm_ref_matches_blas(void) {
+    const int shapes[][3] = {{1, 1, 1}, {7, 5, 3}, {65, 257, 129}, {130, 40, 300}};
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+                float *a = malloc(sizeof(float) * (size_t)(ta ? k : m) * lda), *b = malloc(sizeof(float) * (size_t)(tb ? n : k) * ldb);
+                float *c1 = malloc(sizeof(float) * (size_t)m * ldc), *c2 = malloc(sizeof(float) * (size_t)m * ldc);
+                uint32_t r = 12345;
+                for (long i = 0; i < (long)(ta ? k : m) * lda; i++) a[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+                for (long i = 0; i < (long)(tb ? n : k) * ldb; i++) b[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+                for (long i = 0; i < (long)m * ldc; i++) c1[i] = c2[i] = (float)(i % 7) - 3;
+                db_sgemm(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c1, ldc);
+                db_sgemm_ref(ta, tb, m, n, k, 0.75f, a, lda, b, ldb, 0.5f, c2, ldc);
+                double worst = 0;
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) {
+                        double d = fabs((double)c1[(size_t)i * ldc + j] - c2[(size_t)i * ldc + j]);
+                        if (d > worst) worst = d;
+                    }
+                CHECK(worst <= 1e-5 * (1 + k), "m %d n %d k %d trans %d%d: max difference %g", m, n, k, ta, tb, worst);
+                free(a); free(b); free(c1); free(c2);
+            }
+    }
+}
+
 const db_test db_tests_ops[] = {
+    {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
     {"conv_known_values", test_conv_known},
     {"conv_gradients", test_conv_grad},
     {"bn_gradients", test_bn_grad},

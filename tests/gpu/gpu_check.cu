@@ -2,7 +2,8 @@
 // the Philox generator, the SGD update and every regularizer (masks, outputs, accumulated
 // gradients) must be bit-identical on both devices (the bodies spell out their FMAs and
 // roundings so that neither compiler contracts differently).
-// Built and run by `make gpu-check`; needs nvcc and a GPU, nothing else.
+// cuDNN's convolutions against the CPU's (tests/gpu/gpu_conv.cu).
+// Built and run by `make gpu-check`; needs nvcc, cuDNN and a GPU, nothing else.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "dropouts/dropouts_cuda.h"
 #include "dropouts/droppath.h"
 #include "nets/sgd.h"
+#include "tests/gpu/gpu_check.h"
 
 extern "C" int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu,
                                 float wd, int nesterov, cudaStream_t stream);
@@ -191,6 +193,7 @@ int main(void) {
         CK(cudaFree(dev_m)); CK(cudaFree(dev_counts));
         free(x); free(y); free(m); free(mg);
     }
+    db_gpu_check_conv(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

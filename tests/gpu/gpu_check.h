@@ -1,0 +1,14 @@
+/* The parts of `make gpu-check`: each reports its checks through the runner's report(). */
+#ifndef DB_TESTS_GPU_CHECK_H
+#define DB_TESTS_GPU_CHECK_H
+
+typedef void (*db_gpu_report)(int ok, const char *name, const char *detail);
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+void db_gpu_check_conv(db_gpu_report report); /* tests/gpu/gpu_conv.cu */
+#ifdef __cplusplus
+}
+#endif
+#endif

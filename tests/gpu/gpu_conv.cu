@@ -1,0 +1,95 @@
+// gpu-check: cuDNN's convolutions (nets/conv_cudnn.cu) against the CPU reference (nets/conv.c)
+// on the engine's CNHW layout, forward, backward-data and backward-filter, in plain fp32 (no
+// TF32), both with cuDNN's heuristic choice and in deterministic mode. Summation orders
+// differ, so the comparison is within a tolerance: max |gpu - cpu| <= 1e-4 * max |cpu| + 1e-6.
+// The deterministic mode must also give the same bits twice.
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nets/conv_cudnn.h"
+#include "nets/ops.h"
+#include "tests/gpu/gpu_check.h"
+
+static void fill(float *x, long n, unsigned s) {
+    for (long i = 0; i < n; i++) x[i] = (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+}
+
+/* max |a - b| over max |b| */
+static double rel_err(const float *a, const float *b, long n) {
+    double worst = 0, scale = 0;
+    for (long i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > worst) worst = d;
+        if (fabs((double)b[i]) > scale) scale = fabs((double)b[i]);
+    }
+    return worst / (scale + 1e-6);
+}
+
+static float *to_device(const float *h, long n) {
+    float *d = NULL;
+    if (cudaMalloc(&d, sizeof(float) * n) != cudaSuccess) return NULL;
+    cudaMemcpy(d, h, sizeof(float) * n, cudaMemcpyHostToDevice);
+    return d;
+}
+
+static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost); }
+
+extern "C" void db_gpu_check_conv(db_gpu_report report) {
+    static const int shapes[][8] = {/* n, cin, h, w, cout, k, stride, pad */
+                                    {8, 3, 28, 28, 16, 3, 1, 1}, {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
+                                    {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3}};
+    db_cudnn *h = NULL;
+    char detail[300];
+    if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        const int *s = shapes[si];
+        db_conv_dims d;
+        db_conv_dims_init(&d, s[1], s[4], s[5], s[6], s[7], s[2], s[3]);
+        db_conv_plan(&d, s[0], 1);
+        long nx = (long)s[1] * s[0] * s[2] * s[3], ny = (long)s[4] * s[0] * d.oh * d.ow, nw = (long)s[4] * s[1] * s[5] * s[5];
+        float *x = (float *)malloc(sizeof(float) * nx), *w = (float *)malloc(sizeof(float) * nw), *dy = (float *)malloc(sizeof(float) * ny);
+        float *y = (float *)malloc(sizeof(float) * ny), *dx = (float *)malloc(sizeof(float) * nx), *dw = (float *)malloc(sizeof(float) * nw);
+        float *gy = (float *)malloc(sizeof(float) * ny), *gdx = (float *)malloc(sizeof(float) * nx), *gdw = (float *)malloc(sizeof(float) * nw);
+        float *ws = (float *)malloc(sizeof(float) * db_conv_workspace(&d, s[0], 1));
+        fill(x, nx, 1 + (unsigned)si); fill(w, nw, 100 + (unsigned)si); fill(dy, ny, 200 + (unsigned)si);
+        db_conv_forward(y, x, w, ws, &d, s[0], 1);
+        db_conv_backward(dx, dw, dy, x, w, ws, &d, s[0], 0, 1);
+        float *ex = to_device(x, nx), *ew = to_device(w, nw), *edy = to_device(dy, ny);
+        float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
+        for (int det = 0; det < 2; det++) {
+            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], det, 0};
+            db_cudnn_conv *c = NULL;
+            size_t bytes = 0;
+            void *dws = NULL;
+            char name[96], algos[96] = "";
+            snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d%s", s[0], s[1], s[2], s[3], s[5], s[6], det ? "_deterministic" : "");
+            if (db_cudnn_conv_create(&c, h, &cd, &bytes) != DB_OK) { report(0, name, db_last_error()); db_cudnn_conv_destroy(c); continue; }
+            db_cudnn_conv_describe(c, algos, sizeof algos);
+            if (bytes && cudaMalloc(&dws, bytes) != cudaSuccess) { report(0, name, "no memory for the workspace"); db_cudnn_conv_destroy(c); continue; }
+            int ok = db_cudnn_conv_forward(c, ex, ew, ey, dws, bytes) == DB_OK &&
+                     db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, dws, bytes) == DB_OK &&
+                     cudaDeviceSynchronize() == cudaSuccess;
+            from_device(gy, ey, ny); from_device(gdx, edx, nx); from_device(gdw, edw, nw);
+            double e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
+            long same = 1;
+            if (det && ok) { /* the same bits twice */
+                float *again = (float *)malloc(sizeof(float) * nw);
+                ok = db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, dws, bytes) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
+                from_device(again, edw, nw);
+                same = !memcmp(again, gdw, sizeof(float) * nw);
+                free(again);
+            }
+            snprintf(detail, sizeof detail, "%s; relative error forward %.2g, backward-data %.2g, backward-filter %.2g%s", ok ? algos : db_last_error(),
+                     e1, e2, e3, det ? (same ? "; repeatable" : "; NOT repeatable") : "");
+            report(ok && e1 <= 1e-4 && e2 <= 1e-4 && e3 <= 1e-4 && same, name, detail);
+            cudaFree(dws);
+            db_cudnn_conv_destroy(c);
+        }
+        cudaFree(ex); cudaFree(ew); cudaFree(edy); cudaFree(ey); cudaFree(edx); cudaFree(edw);
+        free(x); free(w); free(dy); free(y); free(dx); free(dw); free(gy); free(gdx); free(gdw); free(ws);
+    }
+    db_cudnn_destroy(h);
+}
