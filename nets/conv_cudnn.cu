@@ -1,13 +1,8 @@
 // cuDNN convolutions (nets/conv_cudnn.h).
-#include <cudnn.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "nets/conv_cudnn.h"
-
-struct db_cudnn {
-    cudnnHandle_t h;
-};
+#include "nets/cudnn_internal.h"
 
 struct db_cudnn_conv {
     db_cudnn *h;
@@ -19,12 +14,6 @@ struct db_cudnn_conv {
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
 };
 
-#define CUDNN_TRY(call, what)                                                                           \
-    do {                                                                                                \
-        cudnnStatus_t st_ = (call);                                                                     \
-        if (st_ != CUDNN_STATUS_SUCCESS)                                                                \
-            return db_fail(DB_ERR_INTERNAL, "cuDNN: %s: %s", what, cudnnGetErrorString(st_));          \
-    } while (0)
 
 extern "C" size_t db_cudnn_version(void) { return cudnnGetVersion(); }
 

@@ -1,4 +1,4 @@
-/* Convolutions on the GPU through cuDNN, on the engine's own layouts: activations CNHW
+/* Convolutions, batch norm and pooling on the GPU through cuDNN, on the engine's own layouts: activations CNHW
  * (described to cuDNN with strides), weights (cout, cin, k, k). Descriptors, algorithms and the
  * workspace size are fixed when the op is created, never per step. Algorithms come from
  * cuDNN's heuristics; in deterministic mode only those it flags deterministic are taken. fp32
@@ -38,6 +38,27 @@ db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *
                                  int accumulate_dw, void *ws, size_t ws_bytes);
 /* The algorithms chosen, for logs: "fwd N, bwd-data N, bwd-filter N" */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
+
+/* Batch norm over the m = n*h*w values of each of c channels (CNHW: a channel's values are
+ * contiguous), with the CPU op's semantics (nets/ops.h): batch statistics in training, running
+ * ones updated with momentum (PyTorch's sense), save_invstd = 1/sqrt(var + eps). relu fuses a
+ * ReLU after it (out = max(0, bn(x))); the backward then reads out. eps >= 1e-5 (cuDNN's
+ * floor). accum: 0 overwrites din, 1 adds to it; dgamma and dbeta are overwritten. */
+db_status db_cudnn_bn_forward_train(db_cudnn *h, float *out, float *save_mean, float *save_invstd, float *run_mean,
+                                    float *run_var, const float *in, const float *gamma, const float *beta, float momentum,
+                                    float eps, int relu, int c, size_t m);
+db_status db_cudnn_bn_forward_infer(db_cudnn *h, float *out, const float *in, const float *gamma, const float *beta,
+                                    const float *run_mean, const float *run_var, float eps, int relu, int c, size_t m);
+db_status db_cudnn_bn_backward(db_cudnn *h, float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
+                               const float *out, const float *gamma, const float *save_mean, const float *save_invstd,
+                               float eps, int relu, int c, size_t m, int accum, float *scratch);
+
+/* Pools over planes of h*w (planes = c*n), the CPU's semantics: max (first maximum wins, its
+ * deterministic backward) or average counting the padding; k, stride, pad square */
+db_status db_cudnn_pool_forward(db_cudnn *h, int max, float *out, const float *in, int planes, int hh, int ww, int k,
+                                int stride, int pad);
+db_status db_cudnn_pool_backward(db_cudnn *h, int max, float *din, const float *dout, const float *out, const float *in,
+                                 int planes, int hh, int ww, int k, int stride, int pad, int accum);
 
 #ifdef __cplusplus
 }

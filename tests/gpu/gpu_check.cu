@@ -2,7 +2,7 @@
 // the Philox generator, the SGD update and every regularizer (masks, outputs, accumulated
 // gradients) must be bit-identical on both devices (the bodies spell out their FMAs and
 // roundings so that neither compiler contracts differently).
-// cuDNN's convolutions against the CPU's (tests/gpu/gpu_conv.cu).
+// cuDNN's convolutions, batch norm and pooling against the CPU's (tests/gpu/gpu_conv.cu, gpu_ops.cu).
 // Built and run by `make gpu-check`; needs nvcc, cuDNN and a GPU, nothing else.
 #include <cuda_runtime.h>
 #include <math.h>
@@ -194,6 +194,7 @@ int main(void) {
         free(x); free(y); free(m); free(mg);
     }
     db_gpu_check_conv(report);
+    db_gpu_check_bn_pool(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

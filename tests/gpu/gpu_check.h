@@ -7,7 +7,8 @@ typedef void (*db_gpu_report)(int ok, const char *name, const char *detail);
 #ifdef __cplusplus
 extern "C" {
 #endif
-void db_gpu_check_conv(db_gpu_report report); /* tests/gpu/gpu_conv.cu */
+void db_gpu_check_conv(db_gpu_report report);    /* tests/gpu/gpu_conv.cu */
+void db_gpu_check_bn_pool(db_gpu_report report); /* tests/gpu/gpu_ops.cu */
 #ifdef __cplusplus
 }
 #endif

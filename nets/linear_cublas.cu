@@ -1,0 +1,90 @@
+// The linear layer through cuBLAS (nets/linear_cublas.h). cuBLAS is column-major: a row-major
+// (r, c) array is its (c, r) transpose, so each product below is written for the transposes.
+#include <cublas_v2.h>
+#include <stdlib.h>
+
+#include "nets/linear_cublas.h"
+
+struct db_cublas {
+    cublasHandle_t h;
+};
+
+#define CUBLAS_TRY(call, what)                                                                       \
+    do {                                                                                             \
+        cublasStatus_t st_ = (call);                                                                 \
+        if (st_ != CUBLAS_STATUS_SUCCESS)                                                            \
+            return db_fail(DB_ERR_INTERNAL, "cuBLAS: %s: %s", what, cublasGetStatusString(st_));     \
+    } while (0)
+
+extern "C" db_status db_cublas_create(db_cublas **out, int tf32) {
+    *out = (db_cublas *)calloc(1, sizeof(db_cublas));
+    if (!*out) return db_fail(DB_ERR_NOMEM, "out of memory");
+    cublasStatus_t st = cublasCreate(&(*out)->h);
+    if (st == CUBLAS_STATUS_SUCCESS)
+        st = cublasSetMathMode((*out)->h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH);
+    if (st != CUBLAS_STATUS_SUCCESS) {
+        if ((*out)->h) cublasDestroy((*out)->h);
+        free(*out);
+        *out = NULL;
+        return db_fail(DB_ERR_INTERNAL, "cuBLAS: creating a handle: %s", cublasGetStatusString(st));
+    }
+    return DB_OK;
+}
+
+extern "C" void db_cublas_destroy(db_cublas *h) {
+    if (!h) return;
+    cublasDestroy(h->h);
+    free(h);
+}
+
+/* out (o, n) += bias (o) broadcast along each row */
+static __global__ void add_bias(float *out, const float *bias, int o, int n) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < (long)o * n) out[i] += bias[i / n];
+}
+
+/* dbias[r] = sum of row r of dout (o, n), in a fixed order: one block per row, a tree over its
+ * threads' strided partial sums */
+static __global__ void row_sums(float *dbias, const float *dout, int n) {
+    __shared__ float part[256];
+    const float *row = dout + (long)blockIdx.x * n;
+    float s = 0;
+    for (int j = threadIdx.x; j < n; j += blockDim.x) s += row[j];
+    part[threadIdx.x] = s;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w /= 2) {
+        if ((int)threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) dbias[blockIdx.x] = part[0];
+}
+
+extern "C" db_status db_cublas_linear_forward(db_cublas *h, float *out, const float *in, const float *weight,
+                                              const float *bias, int f, int o, int n) {
+    const float one = 1, zero = 0;
+    /* out^T (n x o) = in^T (n x f) * weight^T (f x o) */
+    CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_N, CUBLAS_OP_N, n, o, f, &one, in, n, weight, f, &zero, out, n), "linear forward");
+    if (bias) {
+        long len = (long)o * n;
+        add_bias<<<(unsigned)((len + 255) / 256), 256>>>(out, bias, o, n);
+        if (cudaGetLastError() != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: the bias kernel did not launch");
+    }
+    return DB_OK;
+}
+
+extern "C" db_status db_cublas_linear_backward(db_cublas *h, float *din, float *dweight, float *dbias, const float *dout,
+                                               const float *in, const float *weight, int f, int o, int n, int accum) {
+    const float one = 1, zero = 0;
+    /* dweight^T (f x o) = in (f x n) * dout^T (n x o) */
+    CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_T, CUBLAS_OP_N, f, o, n, &one, in, n, dout, n, &zero, dweight, f),
+               "linear backward (weights)");
+    /* din^T (n x f) = dout^T (n x o) * weight (o x f) */
+    if (din)
+        CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_N, CUBLAS_OP_T, n, f, o, &one, dout, n, weight, f, accum ? &one : &zero, din, n),
+                   "linear backward (input)");
+    if (dbias) {
+        row_sums<<<(unsigned)o, 256>>>(dbias, dout, n);
+        if (cudaGetLastError() != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: the bias-gradient kernel did not launch");
+    }
+    return DB_OK;
+}

@@ -1,0 +1,143 @@
+// gpu-check: cuDNN's batch norm (training with running statistics, inference, backward, with
+// and without the fused ReLU), pooling (max, average counting padding) and cuBLAS's linear layer
+// against the CPU ops, on the engine's layouts. Within 1e-4 of the largest value: summation
+// orders differ.
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nets/conv_cudnn.h"
+#include "nets/linear_cublas.h"
+#include "nets/ops.h"
+#include "tests/gpu/gpu_check.h"
+
+static void fill(float *x, long n, unsigned s, float lo, float hi) {
+    for (long i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f;
+}
+
+static double rel_err(const float *a, const float *b, long n) {
+    double worst = 0, scale = 0;
+    for (long i = 0; i < n; i++) {
+        worst = fmax(worst, fabs((double)a[i] - b[i]));
+        scale = fmax(scale, fabs((double)b[i]));
+    }
+    return worst / (scale + 1e-6);
+}
+
+/* n floats onto the device (from h, or zeros when h is NULL) */
+static float *dev(const float *h, long n) {
+    float *d = NULL;
+    if (cudaMalloc(&d, sizeof(float) * n) != cudaSuccess) { fprintf(stderr, "gpu-check: out of device memory\n"); exit(1); }
+    if (h) cudaMemcpy(d, h, sizeof(float) * n, cudaMemcpyHostToDevice);
+    else cudaMemset(d, 0, sizeof(float) * n);
+    return d;
+}
+
+static double err_vs(const float *d, const float *ref, long n) {
+    float *h = (float *)malloc(sizeof(float) * n);
+    cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost);
+    double e = rel_err(h, ref, n);
+    free(h);
+    return e;
+}
+
+static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
+    const int c = 16;
+    const size_t m = 8 * 14 * 14;
+    const long n = (long)c * (long)m;
+    const float momentum = 0.1f, eps = 1e-5f;
+    float *x = (float *)malloc(sizeof(float) * n), *dy = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n);
+    float *dx = (float *)malloc(sizeof(float) * n), *yi = (float *)malloc(sizeof(float) * n);
+    float g[16], b[16], sm[16], si[16], rm[16], rv[16], dg[16], db[16];
+    fill(x, n, 7, -2, 3); fill(dy, n, 8, -1, 1); fill(g, c, 9, 0.5f, 1.5f); fill(b, c, 10, -0.2f, 0.2f);
+    for (int i = 0; i < c; i++) { rm[i] = 0.1f * i; rv[i] = 1 + 0.05f * i; }
+    float *ex = dev(x, n), *edy = dev(dy, n), *ey = dev(NULL, n), *edx = dev(NULL, n), *eyi = dev(NULL, n), *scratch = dev(NULL, n);
+    float *eg = dev(g, c), *eb = dev(b, c), *erm = dev(rm, c), *erv = dev(rv, c), *esm = dev(NULL, c), *esi = dev(NULL, c);
+    float *edg = dev(NULL, c), *edb = dev(NULL, c);
+    db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, NULL);
+    db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 0, NULL);
+    db_bn_forward_infer(yi, x, g, b, rm, rv, eps, relu, c, m);
+    int ok = db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, m) == DB_OK &&
+             db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, m, 0, scratch) == DB_OK &&
+             db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, m) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
+    double e[8] = {err_vs(ey, y, n), err_vs(esm, sm, c), err_vs(esi, si, c), err_vs(erm, rm, c), err_vs(erv, rv, c),
+                   err_vs(edx, dx, n), err_vs(edg, dg, c), err_vs(eyi, yi, n)};
+    double worst = 0;
+    for (int i = 0; i < 8; i++) worst = fmax(worst, e[i]);
+    char detail[400];
+    snprintf(detail, sizeof detail, "%srelative error out %.2g, mean %.2g, invstd %.2g, running mean %.2g, running var %.2g, "
+             "din %.2g, dgamma %.2g, inference %.2g", ok ? "" : db_last_error(), e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
+    report(ok && worst <= 1e-4 && err_vs(edb, db, c) <= 1e-4, relu ? "batchnorm_relu" : "batchnorm", detail);
+    float *all[] = {ex, edy, ey, edx, eyi, scratch, eg, eb, erm, erv, esm, esi, edg, edb};
+    for (float *p : all) cudaFree(p);
+    free(x); free(dy); free(y); free(dx); free(yi);
+}
+
+static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int stride, int pad) {
+    const int planes = 32 * 8, hh = 15, ww = 15;
+    int oh = (hh + 2 * pad - k) / stride + 1, ow = (ww + 2 * pad - k) / stride + 1;
+    long nx = (long)planes * hh * ww, ny = (long)planes * oh * ow;
+    float *x = (float *)malloc(sizeof(float) * nx), *y = (float *)malloc(sizeof(float) * ny);
+    float *dy = (float *)malloc(sizeof(float) * ny), *dx = (float *)malloc(sizeof(float) * nx);
+    fill(x, nx, 11, -1, 1); fill(dy, ny, 12, -1, 1);
+    if (max) {
+        db_maxpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow);
+        db_maxpool_backward(dx, dy, x, planes, hh, ww, k, stride, pad, oh, ow, 0);
+    } else {
+        db_avgpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow);
+        db_avgpool_backward(dx, dy, planes, hh, ww, k, stride, pad, oh, ow, 0);
+    }
+    float *ex = dev(x, nx), *edy = dev(dy, ny), *ey = dev(NULL, ny), *edx = dev(NULL, nx);
+    int ok = db_cudnn_pool_forward(h, max, ey, ex, planes, hh, ww, k, stride, pad) == DB_OK &&
+             db_cudnn_pool_backward(h, max, edx, edy, ey, ex, planes, hh, ww, k, stride, pad, 0) == DB_OK &&
+             cudaDeviceSynchronize() == cudaSuccess;
+    double e1 = err_vs(ey, y, ny), e2 = err_vs(edx, dx, nx);
+    char name[64], detail[300];
+    snprintf(name, sizeof name, "%spool_k%d_s%d_p%d", max ? "max" : "avg", k, stride, pad);
+    snprintf(detail, sizeof detail, "%srelative error forward %.2g, backward %.2g", ok ? "" : db_last_error(), e1, e2);
+    report(ok && e1 <= 1e-4 && e2 <= 1e-4, name, detail);
+    cudaFree(ex); cudaFree(edy); cudaFree(ey); cudaFree(edx);
+    free(x); free(y); free(dy); free(dx);
+}
+
+static void check_linear(db_cublas *h, db_gpu_report report, int f, int o, int n) {
+    long ni = (long)f * n, no = (long)o * n, nw = (long)o * f;
+    float *x = (float *)malloc(sizeof(float) * ni), *w = (float *)malloc(sizeof(float) * nw), *b = (float *)malloc(sizeof(float) * o);
+    float *y = (float *)malloc(sizeof(float) * no), *dy = (float *)malloc(sizeof(float) * no);
+    float *dx = (float *)malloc(sizeof(float) * ni), *dw = (float *)malloc(sizeof(float) * nw), *dbias = (float *)malloc(sizeof(float) * o);
+    fill(x, ni, 21, -1, 1); fill(w, nw, 22, -0.1f, 0.1f); fill(b, o, 23, -0.5f, 0.5f); fill(dy, no, 24, -1, 1);
+    db_linear_forward(y, x, w, b, f, o, n);
+    db_linear_backward(dx, dw, dbias, dy, x, w, f, o, n, 0);
+    float *ex = dev(x, ni), *ew = dev(w, nw), *eb = dev(b, o), *ey = dev(NULL, no), *edy = dev(dy, no);
+    float *edx = dev(NULL, ni), *edw = dev(NULL, nw), *edb = dev(NULL, o);
+    int ok = db_cublas_linear_forward(h, ey, ex, ew, eb, f, o, n) == DB_OK &&
+             db_cublas_linear_backward(h, edx, edw, edb, edy, ex, ew, f, o, n, 0) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
+    double e[4] = {err_vs(ey, y, no), err_vs(edx, dx, ni), err_vs(edw, dw, nw), err_vs(edb, dbias, o)};
+    char name[64], detail[300];
+    snprintf(name, sizeof name, "linear_f%d_o%d_n%d", f, o, n);
+    snprintf(detail, sizeof detail, "%srelative error out %.2g, din %.2g, dweight %.2g, dbias %.2g", ok ? "" : db_last_error(),
+             e[0], e[1], e[2], e[3]);
+    report(ok && fmax(fmax(e[0], e[1]), fmax(e[2], e[3])) <= 1e-4, name, detail);
+    float *all[] = {ex, ew, eb, ey, edy, edx, edw, edb};
+    for (float *p : all) cudaFree(p);
+    free(x); free(w); free(b); free(y); free(dy); free(dx); free(dw); free(dbias);
+}
+
+extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
+    db_cudnn *h = NULL;
+    if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
+    check_bn(h, report, 0);
+    check_bn(h, report, 1);
+    check_pool(h, report, 1, 3, 2, 1); /* ResNet's stem pool */
+    check_pool(h, report, 1, 2, 2, 0);
+    check_pool(h, report, 0, 3, 1, 1);
+    check_pool(h, report, 0, 2, 2, 0);
+    db_cudnn_destroy(h);
+    db_cublas *b = NULL;
+    if (db_cublas_create(&b, 0) != DB_OK) { report(0, "cublas_handle", db_last_error()); return; }
+    check_linear(b, report, 64, 10, 128);   /* ResNet-20's classifier */
+    check_linear(b, report, 2048, 1000, 32); /* ResNet-50's */
+    db_cublas_destroy(b);
+}
