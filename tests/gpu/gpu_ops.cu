@@ -1,7 +1,8 @@
 // gpu-check: cuDNN's batch norm (training with running statistics, inference, backward, with
 // and without the fused ReLU), pooling (max, average counting padding) and cuBLAS's linear layer
-// against the CPU ops, on the engine's layouts. Within 1e-4 of the largest value: summation
-// orders differ.
+// against the CPU ops, on the engine's layouts, within 1e-4 of the largest value (summation
+// orders differ); the element-wise twins, the global average pool, the option-A shortcut and the
+// accuracy count bit for bit, the loss within 1e-6 (CUDA's exp and log).
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "nets/conv_cudnn.h"
 #include "nets/linear_cublas.h"
 #include "nets/ops.h"
+#include "nets/ops_cuda.h"
 #include "tests/gpu/gpu_check.h"
 
 static void fill(float *x, long n, unsigned s, float lo, float hi) {
@@ -125,7 +127,86 @@ static void check_linear(db_cublas *h, db_gpu_report report, int f, int o, int n
     free(x); free(w); free(b); free(y); free(dy); free(dx); free(dw); free(dbias);
 }
 
+/* bytes that differ between a device array and a host one */
+static long differ(const float *d, const float *h, long n) {
+    float *g = (float *)malloc(sizeof(float) * n);
+    cudaMemcpy(g, d, sizeof(float) * n, cudaMemcpyDeviceToHost);
+    long k = 0;
+    for (long i = 0; i < n; i++) k += memcmp(&g[i], &h[i], sizeof(float)) != 0;
+    free(g);
+    return k;
+}
+
+static void check_elementwise(db_gpu_report report) {
+    const int c = 16, cout = 32, n = 8, h = 16, w = 16, stride = 2, oh = 8, ow = 8;
+    const long len = (long)c * n * h * w, olen = (long)cout * n * oh * ow;
+    float *a = (float *)malloc(sizeof(float) * len), *b = (float *)malloc(sizeof(float) * len);
+    float *r = (float *)malloc(sizeof(float) * len), *acc = (float *)malloc(sizeof(float) * len);
+    float *so = (float *)malloc(sizeof(float) * olen), *sg = (float *)malloc(sizeof(float) * olen);
+    fill(a, len, 31, -1, 1); fill(b, len, 32, -1, 1); fill(sg, olen, 33, -1, 1);
+    float *ea = dev(a, len), *eb = dev(b, len), *er = dev(NULL, len), *eacc = dev(b, len), *eso = dev(NULL, olen), *esg = dev(sg, olen);
+    char detail[200];
+    long bad;
+    /* relu forward, and its backward accumulating into b */
+    db_relu_forward(r, a, len);
+    memcpy(acc, b, sizeof(float) * len);
+    db_relu_backward(acc, a, r, len, 1);
+    bad = db_relu_forward_cuda(er, ea, len, 0) || db_relu_backward_cuda(eacc, ea, er, len, 1, 0) || cudaDeviceSynchronize();
+    snprintf(detail, sizeof detail, "%ld + %ld of %ld values differ", differ(er, r, len), differ(eacc, acc, len), len);
+    report(!bad && differ(er, r, len) == 0 && differ(eacc, acc, len) == 0, "relu_bit_identical", detail);
+    /* add, and a pass-through gradient accumulating */
+    db_add_forward(r, a, b, len);
+    memcpy(acc, b, sizeof(float) * len);
+    db_pass_backward(acc, a, len, 1);
+    cudaMemcpy(eacc, b, sizeof(float) * len, cudaMemcpyHostToDevice);
+    bad = db_add_forward_cuda(er, ea, eb, len, 0) || db_pass_backward_cuda(eacc, ea, len, 1, 0) || cudaDeviceSynchronize();
+    snprintf(detail, sizeof detail, "%ld + %ld of %ld values differ", differ(er, r, len), differ(eacc, acc, len), len);
+    report(!bad && differ(er, r, len) == 0 && differ(eacc, acc, len) == 0, "add_and_pass_bit_identical", detail);
+    /* option-A shortcut, forward and backward */
+    db_shortcut_a_forward(so, a, c, cout, n, h, w, stride, oh, ow);
+    db_shortcut_a_backward(r, sg, c, n, h, w, stride, oh, ow, 0);
+    bad = db_shortcut_a_forward_cuda(eso, ea, c, cout, n, h, w, stride, oh, ow, 0) ||
+          db_shortcut_a_backward_cuda(er, esg, c, n, h, w, stride, oh, ow, 0, 0) || cudaDeviceSynchronize();
+    snprintf(detail, sizeof detail, "%ld + %ld values differ", differ(eso, so, olen), differ(er, r, len));
+    report(!bad && differ(eso, so, olen) == 0 && differ(er, r, len) == 0, "shortcut_a_bit_identical", detail);
+    /* global average pool over c*n planes of h*w */
+    db_gap_forward(so, a, c * n, h * w);
+    db_gap_backward(r, sg, c * n, h * w, 0);
+    bad = db_gap_forward_cuda(eso, ea, c * n, h * w, 0) || db_gap_backward_cuda(er, esg, c * n, h * w, 0, 0) || cudaDeviceSynchronize();
+    snprintf(detail, sizeof detail, "%ld + %ld values differ", differ(eso, so, c * n), differ(er, r, len));
+    report(!bad && differ(eso, so, c * n) == 0 && differ(er, r, len) == 0, "global_avgpool_bit_identical", detail);
+    /* loss with label smoothing over 10 classes x 128 samples, and the accuracy counts */
+    const int k = 10, m = 128;
+    float logits[10 * 128], dl[10 * 128];
+    int labels[128], top1, top5, counts[2];
+    fill(logits, k * m, 34, -4, 4);
+    for (int j = 0; j < m; j++) labels[j] = (j * 7) % k;
+    logits[3 * m + 5] = logits[labels[5] * m + 5]; /* a tie, ranked by class index */
+    double loss = db_softmax_xent(dl, logits, labels, k, m, 0.1f), gloss = 0;
+    db_topk_correct(logits, labels, k, m, &top1, &top5);
+    float *el = dev(logits, k * m), *edl = dev(NULL, k * m);
+    int *elab = NULL, *ecounts = NULL;
+    double *eloss = NULL, *escr = NULL;
+    cudaMalloc(&elab, sizeof labels); cudaMalloc(&ecounts, sizeof counts); cudaMalloc(&eloss, sizeof(double));
+    cudaMalloc(&escr, sizeof(double) * m);
+    cudaMemcpy(elab, labels, sizeof labels, cudaMemcpyHostToDevice);
+    bad = db_softmax_xent_cuda(eloss, edl, el, elab, k, m, 0.1f, escr, 0) || db_topk_correct_cuda(ecounts, el, elab, k, m, 0) ||
+          cudaDeviceSynchronize();
+    cudaMemcpy(&gloss, eloss, sizeof gloss, cudaMemcpyDeviceToHost);
+    cudaMemcpy(counts, ecounts, sizeof counts, cudaMemcpyDeviceToHost);
+    double e = err_vs(edl, dl, k * m);
+    snprintf(detail, sizeof detail, "loss %.9g vs %.9g, dlogits relative error %.2g; top-1 %d vs %d, top-5 %d vs %d", gloss, loss, e,
+             counts[0], top1, counts[1], top5);
+    report(!bad && fabs(gloss - loss) <= 1e-6 * fabs(loss) && e <= 1e-6 && counts[0] == top1 && counts[1] == top5,
+           "softmax_xent_and_topk", detail);
+    float *all[] = {ea, eb, er, eacc, eso, esg, el, edl};
+    for (float *p : all) cudaFree(p);
+    cudaFree(elab); cudaFree(ecounts); cudaFree(eloss); cudaFree(escr);
+    free(a); free(b); free(r); free(acc); free(so); free(sg);
+}
+
 extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
+    check_elementwise(report);
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
     check_bn(h, report, 0);

@@ -1,0 +1,29 @@
+/* The CPU ops of nets/ops.h that cuDNN and cuBLAS do not cover, as CUDA launchers on the same
+ * layouts (elementwise_cuda.cu), for CUDA code only. Device pointers; each returns 0, or -1
+ * when the launch failed. Results are bit-identical to the CPU's except the loss, whose
+ * exp/log come from CUDA's math library (within 1e-6). */
+#ifndef DB_NETS_OPS_CUDA_H
+#define DB_NETS_OPS_CUDA_H
+
+#include <cuda_runtime.h>
+#include <stddef.h>
+
+extern "C" {
+int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s);
+int db_relu_backward_cuda(float *din, const float *dout, const float *out, size_t len, int accum, cudaStream_t s);
+int db_add_forward_cuda(float *out, const float *a, const float *b, size_t len, cudaStream_t s);
+int db_pass_backward_cuda(float *din, const float *dout, size_t len, int accum, cudaStream_t s);
+int db_shortcut_a_forward_cuda(float *out, const float *in, int cin, int cout, int n, int h, int w, int stride, int oh,
+                               int ow, cudaStream_t s);
+int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int n, int h, int w, int stride, int oh, int ow,
+                                int accum, cudaStream_t s);
+int db_gap_forward_cuda(float *out, const float *in, int planes, int hw, cudaStream_t s);
+int db_gap_backward_cuda(float *din, const float *dout, int planes, int hw, int accum, cudaStream_t s);
+/* loss: one double on the device, the mean over the n samples; dlogits may be NULL; scratch: n doubles */
+int db_softmax_xent_cuda(double *loss, float *dlogits, const float *logits, const int *labels, int k, int n,
+                         float smoothing, double *scratch, cudaStream_t s);
+/* counts[0] top-1, counts[1] top-5 correct (device ints, overwritten) */
+int db_topk_correct_cuda(int *counts, const float *logits, const int *labels, int k, int n, cudaStream_t s);
+}
+
+#endif
