@@ -72,6 +72,11 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         db_rep_cell *x = &st->cells[i];
         if ((s = db_recipe_cell(r, i, &c, x->label, sizeof x->label)) != DB_OK) break;
         condition_of(x->label, x->condition, sizeof x->condition);
+        if (!strcmp(c.device, "auto")) { /* filled by a run on either device, whichever its machine had */
+            strcpy(c.device, "cuda");
+            snprintf(x->fingerprint2, sizeof x->fingerprint2, "%016llx", (unsigned long long)db_config_fingerprint(&c));
+            strcpy(c.device, "cpu");
+        }
         snprintf(x->fingerprint, sizeof x->fingerprint, "%016llx", (unsigned long long)db_config_fingerprint(&c));
         x->seed = c.seed;
         x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;

@@ -33,7 +33,9 @@ static const char *const state_names[6] = {"done", "failed", "diverged", "interr
 static const db_run_row *cell_run(const db_rep_study *s, const db_rep_cell *c) {
     const db_run_row *r = NULL;
     for (int i = 0; i < s->nruns; i++)
-        if (!strcmp(s->runs[i].fingerprint, c->fingerprint) && (!r || s->runs[i].id > r->id)) r = &s->runs[i];
+        if ((!strcmp(s->runs[i].fingerprint, c->fingerprint) ||
+             (c->fingerprint2[0] && !strcmp(s->runs[i].fingerprint, c->fingerprint2))) && (!r || s->runs[i].id > r->id))
+            r = &s->runs[i];
     return r;
 }
 

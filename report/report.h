@@ -16,6 +16,7 @@ typedef struct {
     char label[256];       /* e.g. "seed=2,regularizer=dropblock" */
     char condition[256];   /* the label without its seed: the cells of one condition differ in seed only */
     char fingerprint[24];  /* the run that fills the cell has this fingerprint */
+    char fingerprint2[24]; /* or this one ("" for none): device auto runs on the CPU or on CUDA */
     uint64_t seed;
     int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
     char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
