@@ -12,11 +12,12 @@
 #include "report/report.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench report [--db PATH] [--out DIR] [--study NAME] [--no-plots]\n"
+    fprintf(f, "usage: dropbench report [--db PATH] [--out DIR] [--study NAME] [--score final|best] [--no-plots]\n"
                "Writes DIR/REPORT.md and DIR/index.html (default report/out): every study in the database\n"
                "(or one) with its matrix, results (mean, sd, CI, paired deltas with sign-flip p, Holm),\n"
                "the paper's numbers beside ours and a verdict per research question; figures through\n"
-               "gnuplot in DIR/plots (skipped, and said so, where gnuplot is missing).\n");
+               "gnuplot in DIR/plots (skipped, and said so, where gnuplot is missing). Runs are scored by\n"
+               "their final test top-1, or with --score best by the best over the epochs (the paper's way).\n");
 }
 
 /* The paper's Table 1 row a configuration stands for ("" when none) */
@@ -141,13 +142,15 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
 
 int db_cmd_report(int argc, char **argv) {
     const char *db_path = db_store_default_path(), *out = "report/out", *only = NULL;
-    int plots = 1;
+    int plots = 1, best = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--study") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--no-plots")) plots = 0;
+        else if (!strcmp(argv[i], "--score") && i + 1 < argc && (!strcmp(argv[i + 1], "final") || !strcmp(argv[i + 1], "best")))
+            best = !strcmp(argv[++i], "best");
         else { fprintf(stderr, "dropbench report: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (access(db_path, F_OK) != 0) { /* never create an empty database just to report on it */
@@ -164,7 +167,7 @@ int db_cmd_report(int argc, char **argv) {
     st = load_input(s, db_path, only, &in);
     db_store_close(s);
     if (st == DB_OK) {
-        db_rep_options opt = {plots, "gnuplot"};
+        db_rep_options opt = {plots, "gnuplot", best};
         st = db_report_write(&in, out, &opt, stderr);
     }
     free_input(&in);

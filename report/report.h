@@ -48,6 +48,8 @@ typedef struct {
 typedef struct {
     int plots;             /* run gnuplot (when installed) */
     const char *gnuplot;   /* its command ("gnuplot") */
+    int best;              /* score runs by their best test top-1 over the epochs (the paper's
+                              practice), not the final one */
 } db_rep_options;
 
 /* Writes out_dir/REPORT.md, out_dir/index.html and out_dir/plots/ (gnuplot scripts, data, PNG

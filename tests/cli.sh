@@ -765,7 +765,15 @@ t_report() {
     [ ! -e "$T/none.db" ] || { echo "report created a database"; return 1; }
     db list --db "$T/empty.db" && db report --db "$T/empty.db" --out "$T/o3" && expect_rc 2 && expect_err "no studies yet" || return
     db report --db "$T/f.db" --study nosuch --out "$T/o4" && expect_rc 2 && expect_err "no study 'nosuch'" || return
-    db report --bogus && expect_rc 2 && expect_err "usage"
+    db report --bogus && expect_rc 2 && expect_err "usage" || return
+    # scored like the paper: the best test top-1 over the epochs; the baseline's mean is then
+    # the mean of each done run's best epoch
+    db report --db "$T/f.db" --out "$T/best" --score best --no-plots && expect_rc 0 || return
+    local want
+    want=$(sqlite3 "$T/f.db" "SELECT printf('%.2f', avg(b)) FROM (SELECT max(m.value) * 100 AS b FROM runs r JOIN metrics m ON m.run_id = r.id WHERE r.id IN (1, 3) AND m.split = 'test' AND m.name = 'top1' GROUP BY r.id)")
+    grep -q "Results: best (over the epochs) test top-1" "$T/best/REPORT.md" && grep -qF "| row=none | 2 | $want" "$T/best/REPORT.md" ||
+        { echo "--score best: want the baseline mean $want; $(grep -F '| row=none | 2' "$T/best/REPORT.md")"; return 1; }
+    db report --db "$T/f.db" --score worst && expect_rc 2
 }
 t_report_browser() {
     # the HTML opens in a real browser with every figure drawn (headless Chromium, when installed)
