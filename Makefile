@@ -33,9 +33,18 @@ NVFLAGS += -std=c++17 -O3 -I. -I$(CUDNN_INC) $(CUDA_ARCH) -Werror all-warnings \
            -Xcompiler -Wall,-Wextra,-Werror -DDB_HAVE_CUDA
 CFLAGS  += -DDB_HAVE_CUDA -I$(CUDA_HOME)/include
 LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
-CU_SRC  := $(wildcard core/*.cu nets/*.cu dropouts/*.cu)
+# what needs only the CUDA runtime goes into the program; what needs cuDNN or cuBLAS into the
+# GPU backend's shared object, loaded on demand (nets/gpu_backend.h)
+GPU_SO_SRC := nets/gpu_backend.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu
+CU_SRC  := $(filter-out $(GPU_SO_SRC),$(wildcard core/*.cu nets/*.cu dropouts/*.cu))
+CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib64/libcudnn.so \
+              $(CUDA_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so \
+              /usr/lib/x86_64-linux-gnu/libcudnn.so.9)))
+GPU_SO  := $(if $(CUDNN_SO),build/libdropbench_gpu.so)
+LDLIBS  += -rdynamic
 else
 CU_SRC  :=
+GPU_SO  :=
 endif
 
 CLI_SRC := bench/main.c $(wildcard bench/cmd_*.c)
@@ -47,7 +56,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
 .PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check FORCE
-all: build-note dropbench
+all: build-note dropbench $(GPU_SO)
 
 build-note:
 ifeq ($(WITH_CUDA),1)
@@ -95,6 +104,17 @@ build/libdropbench.a: $(LIB_OBJ)
 dropbench: $(CLI_OBJ) build/libdropbench.a
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# The GPU backend (only when cuDNN's library is there too; without it --device cuda says so)
+build/pic/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NVCC  $< (shared)")
+	$(Q)$(NVCC) $(NVFLAGS) -Xcompiler -fPIC -c $< -o $@
+
+build/libdropbench_gpu.so: $(GPU_SO_SRC:%.cu=build/pic/%.cu.o)
+	@$(if $(Q),echo "  LINK  $@")
+	$(Q)$(NVCC) -shared $^ -o $@ -L$(dir $(CUDNN_SO)) -Xlinker -rpath=$(dir $(CUDNN_SO)) -l:$(notdir $(CUDNN_SO)) \
+	  -L$(CUDA_HOME)/lib64 -Xlinker -rpath=$(CUDA_HOME)/lib64 -lcublas -lcudart
 
 build/tests/unit: $(TEST_OBJ) build/libdropbench.a
 	@$(if $(Q),echo "  LINK  $@")

@@ -76,8 +76,8 @@ int main(int argc, char **argv) {
                                     ci.device_count ? ": " : "", ci.name);
         int cudnn, cublas;
         db_cuda_lib_versions(&cudnn, &cublas);
-        if (cudnn) printf("\ncudnn: %d", cudnn); else printf("\ncudnn: not found");
-        if (cublas) printf("\ncublas: %d", cublas); else printf("\ncublas: not found");
+        if (cudnn) printf("\ngpu backend: loaded (cuDNN %d, cuBLAS %d)", cudnn, cublas);
+        else printf("\ngpu backend: not available: %s", db_last_error());
         printf("\n");
         return DB_EXIT_OK;
     }

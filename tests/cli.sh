@@ -795,7 +795,12 @@ t_device() {
     # --device auto falls back to the CPU and says so once; an explicit cuda that cannot be
     # honoured is a clear error, never a silent CPU run; the run records its device
     need_fmnist || return
-    db version && expect_rc 0 && expect_out "cudnn:" && expect_out "cublas:" || return
+    db version && expect_rc 0 && expect_out "gpu backend:" || return
+    if grep -q "^cuda: built" "$out" && [ -e build/libdropbench_gpu.so ]; then
+        expect_out "gpu backend: loaded (cuDNN 9" || return # the shared object loads, cuDNN and cuBLAS with it
+    fi
+    DROPBENCH_GPU_BACKEND=/nonexistent/x.so "$DB" version >"$out" 2>"$err"
+    grep -q "gpu backend: not available" "$out" || { echo "a missing backend: $(snippet "$out")"; return 1; }
     local built=0 devices=0
     grep -q "^cuda: built" "$out" && built=1
     grep -q " 0 device(s)" "$out" || devices=1

@@ -1,0 +1,36 @@
+/* The GPU backend: the code that needs cuDNN and cuBLAS lives in a shared object
+ * (build/libdropbench_gpu.so) that ./dropbench loads only when it is asked for, because those
+ * libraries take about 0.1 s to load and most commands never touch a GPU. The object exports
+ * one function returning a table of entry points; the table's abi number must match. The
+ * object calls back into the program for errors (db_fail), so ./dropbench exports its symbols. */
+#ifndef DB_CORE_GPU_BACKEND_H
+#define DB_CORE_GPU_BACKEND_H
+
+#include <stddef.h>
+
+#include "core/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DB_GPU_ABI 1
+
+typedef struct {
+    int abi;                       /* DB_GPU_ABI of the object's build */
+    size_t (*cudnn_version)(void); /* the cuDNN the object is linked with */
+    int (*cublas_version)(void);   /* major*10000 + minor*100 + patch */
+} db_gpu_backend;
+
+/* Exported by the shared object */
+const db_gpu_backend *db_gpu_backend_entry(void);
+
+/* In the program: the backend, loaded on first use from $DROPBENCH_GPU_BACKEND or
+ * build/libdropbench_gpu.so beside the executable; NULL with the reason in db_last_error()
+ * (a CPU-only build, the object missing, cuDNN or cuBLAS missing, another abi). */
+const db_gpu_backend *db_gpu_backend_load(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
