@@ -95,10 +95,21 @@ static int paired(const cond *a, const cond *b, double *d) {
     return n;
 }
 
-static const char *verdict(int n, double p_adj, double mean) {
-    if (n == 0) return "not run";
-    if (db_signflip_min_p(n, 1) > ALPHA) return "underpowered";
-    if (p_adj < ALPHA) return mean > 0 ? "better" : "worse";
+typedef struct { int n, unpaired, m; double d[MAXS]; double p, p_adj, mean; } comparison; /* m: comparisons Holm adjusts over */
+
+/* Can n paired seeds reach p < alpha at all? The exact test's smallest p is 2/2^n, and Holm
+ * multiplies the smallest of m p-values by m. */
+static int seeds_needed(int m) {
+    int n = 1;
+    while (n < 24 && db_signflip_min_p(n, 1) * (m > 0 ? m : 1) >= ALPHA) n++;
+    return n;
+}
+static int underpowered(const comparison *c) { return !c->unpaired && c->n < seeds_needed(c->m); }
+
+static const char *verdict(const comparison *c) {
+    if (c->n == 0) return "not run";
+    if (underpowered(c)) return "underpowered";
+    if (c->p_adj < ALPHA) return c->mean > 0 ? "better" : "worse";
     return "no detectable difference";
 }
 
@@ -119,7 +130,7 @@ static const db_paper_value *paper_top1(const db_rep_input *in, const char *row)
 
 /* ---- one study ---- */
 
-typedef struct { int n, unpaired; double d[MAXS]; double p, p_adj, mean; } comparison;
+
 
 static void matrix(db_doc *doc, const db_rep_study *s, const cond *c, int nc) {
     db_doc_heading(doc, 2, "Matrix");
@@ -155,14 +166,18 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
         }
     }
     db_holm(p, nc, adj);
-    for (int k = 0; k < nc; k++) cmp[k].p_adj = adj[k];
+    int m = 0;
+    for (int k = 0; k < nc; k++) m += !isnan(p[k]);
+    for (int k = 0; k < nc; k++) { cmp[k].p_adj = adj[k]; cmp[k].m = m; }
     db_doc_heading(doc, 2, "Results: %s test top-1 (%%)", score_best ? "best (over the epochs)" : "final");
     if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
                                    "conditions are shown without deltas.");
     else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
-                          "test, Holm-adjusted over the %d comparisons (Welch's t where a condition shares no seed with the "
-                          "baseline). With fewer than 6 paired seeds no difference can reach p < 0.05: those are "
-                          "\"underpowered\", not \"no difference\".", c[base].name, nc - 1);
+                          "test, Holm-adjusted over the %d comparisons made (Welch's t where a condition shares no seed "
+                          "with the baseline). The exact test cannot give p below 2/2^n on n seeds and Holm multiplies the "
+                          "smallest p by the number of comparisons, so with fewer than %d paired seeds no difference can "
+                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, m,
+                     seeds_needed(m));
     db_doc_table(doc, "condition\tn\tmean ± sd\t95% CI\tmedian\tdelta vs baseline (n)\t95% CI of delta\tp (adjusted)\tverdict");
     for (int k = 0; k < nc; k++) {
         char ci[64], dci[64] = "-", delta[64] = "-", pv[64] = "-", msd[64] = "-", med[32] = "-";
@@ -171,7 +186,7 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
             snprintf(msd, sizeof msd, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n), db_sd(c[k].v, c[k].n, 1));
             snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
         }
-        const char *v = k == base ? "baseline" : base < 0 ? "-" : verdict(cmp[k].n, cmp[k].p_adj, cmp[k].mean);
+        const char *v = k == base ? "baseline" : base < 0 ? "-" : verdict(&cmp[k]);
         if (cmp[k].unpaired) {
             v = cmp[k].p_adj < ALPHA ? (cmp[k].mean > 0 ? "better" : "worse") : "no detectable difference";
             snprintf(delta, sizeof delta, "%+.2f (unpaired)", cmp[k].mean);
@@ -210,7 +225,7 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
             fmt_ci(ci, sizeof ci, cmp[k].d, cmp[k].n);
             snprintf(our, sizeof our, "%+.2f %s", cmp[k].mean, ci);
             snprintf(diff, sizeof diff, "%+.2f", cmp[k].mean - gain);
-            v = db_signflip_min_p(cmp[k].n, 1) > ALPHA ? "underpowered"
+            v = underpowered(&cmp[k]) ? "underpowered"
                 : cmp[k].p_adj < ALPHA && (cmp[k].mean > 0) == (gain > 0) ? "reproduced" : "not reproduced";
         }
         db_doc_row(doc, "%s\t%s\t%.2f (%s)\t%+.2f\t%s\t%s\t%s", c[k].name, pv->regularizer, pv->value, pv->status, gain,

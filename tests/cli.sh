@@ -747,7 +747,7 @@ t_report() {
         "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "row=none,seed=2: failed (run 2): planted failure" \
         "row=k1,seed=2: diverged (run 5): planted divergence" "row=k3,seed=3: missing (never run)" \
         "| row=k1 | 2 |" "underpowered" "| row=k1 | DropBlock | 78.13 (confirmed-value) | +1.62 |" \
-        "RQ1: DropBlock beats dropout | not run" "git_commit" "Block-size sweep"; do
+        "RQ1: DropBlock beats dropout | not run" "git_commit" "Block-size sweep" "fewer than 7 paired seeds"; do
         grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
     done
     local svgs
