@@ -44,7 +44,7 @@ static void condition_of(const char *label, char *out, size_t n) {
         size_t len = e ? (size_t)(e - p) : strlen(p);
         int has_key = memchr(p, '=', len) != NULL;
         if (has_key) in_seed = !strncmp(p, "seed=", 5);
-        if (!in_seed && used + len + 2 < n) {
+        if (!in_seed && used + (used > 0) + len < n) {
             if (used) out[used++] = ',';
             memcpy(out + used, p, len);
             used += len;
@@ -96,6 +96,26 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
     return s;
 }
 
+/* A cell another study already ran (the same settings) is not run again by this one (study
+ * skips it): bring that run in, so the cell shows its result instead of "missing" */
+static db_status borrow_runs(db_store *s, db_rep_study *x) {
+    for (int c = 0; c < x->ncells; c++) {
+        const db_rep_cell *cell = &x->cells[c];
+        int have = 0;
+        for (int i = 0; i < x->nruns && !have; i++)
+            have = !strcmp(x->runs[i].fingerprint, cell->fingerprint) ||
+                   (cell->fingerprint2[0] && !strcmp(x->runs[i].fingerprint, cell->fingerprint2));
+        for (int f = 0; !have && f < 2; f++) {
+            const char *fp = f ? cell->fingerprint2 : cell->fingerprint;
+            int64_t id = 0;
+            if (!fp[0]) continue;
+            DB_TRY(db_store_find_done(s, fp, &id));
+            if (id) { DB_TRY(db_store_append_run(s, id, &x->runs, &x->nruns)); have = 1; }
+        }
+    }
+    return DB_OK;
+}
+
 static void free_input(db_rep_input *in) {
     for (int i = 0; i < in->nstudies; i++) {
         free(in->studies[i].cells);
@@ -128,6 +148,7 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
         free(path);
         free(text);
         if (st == DB_OK) st = db_store_study_runs(s, names[i], &x->runs, &x->nruns);
+        if (st == DB_OK) st = borrow_runs(s, x);
         if (st == DB_OK) st = db_store_latest_provenance(s, names[i], x->provenance, sizeof x->provenance);
     }
     free(names);

@@ -57,6 +57,9 @@ static int resume_run(int64_t run, const char *db_path, int quiet) {
     if (!strcmp(rec.status, "done")) {
         printf("run %lld is done; nothing to resume\n", (long long)run);
         rc = DB_EXIT_OK;
+    } else if (!strcmp(rec.status, "diverged")) {
+        fprintf(stderr, "dropbench: run %lld diverged (%s); from its last checkpoint it would diverge again the same way: "
+                        "run it anew with other settings (e.g. a lower --lr)\n", (long long)run, rec.exit_reason);
     } else if (!strcmp(rec.status, "running")) {
         fprintf(stderr, "dropbench: run %lld is still running (pid %lld on %s)\n", (long long)run, (long long)rec.pid,
                 rec.host);

@@ -8,6 +8,7 @@
 
 #include "bench/cli.h"
 #include "bench/recipe.h"
+#include "bench/train.h"
 #include "results/store.h"
 
 /* Did the run fail because its checkpoint (in dir) is from an older build, other settings, or
@@ -57,6 +58,10 @@ int db_cli_run_study(const db_recipe *r, const char *db_path, const db_study_opt
         db_store_close(store);
         return DB_EXIT_USAGE;
     }
+    if (!o->dry && (s = db_store_ensure_study(store, r->study, r->text)) != DB_OK) { /* even when every cell is done */
+        db_store_close(store);
+        return db_cli_error(s);
+    }
     printf("study %s (%s): %d cells, results in %s\n", r->study, recipe, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; i < (only >= 0 ? (int)only + 1 : cells); i++) {
         db_config c;
@@ -97,6 +102,7 @@ int db_cli_run_study(const db_recipe *r, const char *db_path, const db_study_opt
         }
         if (rc == DB_EXIT_OK) ran++;
         else failed++;
+        if (rc == DB_EXIT_OK && db_train_stop_pending() && i + 1 < cells && only < 0) rc = DB_EXIT_INTERRUPTED; /* after its last step */
         if (rc == DB_EXIT_INTERRUPTED) { /* asked to stop: the rest waits for the next start */
             printf("study: stopped in cell %s; starting the study again continues it\n", label);
             db_store_close(store);

@@ -36,8 +36,15 @@ static char *next_value(char **cursor, int *bad) {
     return trim(val);
 }
 
+/* a key in its canonical spelling ('-' is '_'), as the configuration table spells it */
+static void canonical(char *out, size_t n, const char *key) {
+    snprintf(out, n, "%s", key);
+    for (char *c = out; *c; c++) if (*c == '-') *c = '_';
+}
+
 static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, size_t n) {
-    const char *k = key + 5;
+    char k[40];
+    canonical(k, sizeof k, key + 5);
     db_config probe = r->base;
     if (r->nvary >= DB_RECIPE_MAX_VARY) { snprintf(msg, n, "at most %d vary keys", DB_RECIPE_MAX_VARY); return -1; }
     for (int i = 0; i < r->nvary; i++)
@@ -49,6 +56,12 @@ static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, siz
         if (count >= DB_RECIPE_MAX_VALUES) { snprintf(msg, n, "%s: at most %d values", key, DB_RECIPE_MAX_VALUES); return -1; }
         if (!*val) { snprintf(msg, n, "%s: an empty value", key); return -1; }
         if (db_config_set(&probe, k, val) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
+        if (strlen(val) >= sizeof r->value[v][0]) {
+            snprintf(msg, n, "%s: a value longer than %zu characters", key, sizeof r->value[v][0] - 1);
+            return -1;
+        }
+        for (int j = 0; j < count; j++)
+            if (!strcmp(r->value[v][j], val)) { snprintf(msg, n, "%s: '%s' is listed twice", key, val); return -1; }
         snprintf(r->value[v][count++], sizeof r->value[v][0], "%s", val);
     }
     if (bad) { snprintf(msg, n, "%s: a quoted value without its closing quote", key); return -1; }
@@ -76,7 +89,8 @@ static int parse_row(db_recipe *r, const char *key, const char *value, char *msg
         r->nrows++;
     }
     db_recipe_row *row = &r->row[i];
-    const char *k = dot + 1;
+    char k[40];
+    canonical(k, sizeof k, dot + 1);
     db_config probe = r->base;
     if (db_config_set(&probe, k, value) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
     for (int j = 0; j < row->nkeys; j++)

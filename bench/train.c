@@ -25,6 +25,7 @@
 static volatile sig_atomic_t stop_signal; /* the signal that asked for a stop, 0: none */
 
 void db_train_request_stop(int signo) { stop_signal = signo ? signo : -1; }
+int db_train_stop_pending(void) { return stop_signal != 0; }
 
 void db_train_stop_on_signals(void) {
     struct sigaction sa;

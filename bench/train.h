@@ -54,6 +54,8 @@ void db_train_request_stop(int signo);
 /* SIGUSR1 (a cluster's warning before its time limit), SIGTERM and SIGINT request a stop; a
  * second SIGINT or SIGTERM ends the process at once. */
 void db_train_stop_on_signals(void);
+/* A stop was requested and not yet acted on (it arrived after a run's last step) */
+int db_train_stop_pending(void);
 
 /* Train on already loaded data. */
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,

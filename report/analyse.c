@@ -25,6 +25,7 @@ typedef struct {
     int state[6];              /* cells done, failed, diverged, interrupted, running, missing */
     int ncells;
     double ips, drop, expected; /* means over done runs (NaN when none) */
+    int n_ips, n_drop;          /* how many runs had them */
 } cond;
 
 static int score_best; /* the report's --score: best over the epochs, else final */
@@ -68,31 +69,42 @@ static int conditions(const db_rep_study *s, cond *c) {
         x->state[st]++;
         x->ncells++;
         double score = !r ? NAN : score_best ? r->best_top1 : r->final_top1; /* no run: a missing cell */
-        if (st == 0 && x->n < MAXS && !isnan(score)) {
+        int seen = 0; /* a seed listed twice is one run: counted once */
+        for (int j = 0; j < x->n; j++) seen |= x->seed[j] == cell->seed;
+        if (st == 0 && !seen && x->n < MAXS && !isnan(score)) {
             x->v[x->n] = 100 * score;
             x->seed[x->n] = cell->seed;
             x->n++;
-            x->ips += r->images_per_s;
+            if (!isnan(r->images_per_s)) { x->ips += r->images_per_s; x->n_ips++; }
             double e = 0;
             for (int j = 0; j < r->nsites; j++) e += r->sites[j].expected_fraction;
-            x->drop += isnan(r->drop_fraction) ? 0 : r->drop_fraction;
-            x->expected += r->nsites ? e / r->nsites : 0;
+            if (!isnan(r->drop_fraction)) { x->drop += r->drop_fraction; x->expected += r->nsites ? e / r->nsites : 0; x->n_drop++; }
         }
     }
     for (int k = 0; k < n; k++) {
-        if (c[k].n) { c[k].ips /= c[k].n; c[k].drop /= c[k].n; c[k].expected /= c[k].n; }
-        else c[k].ips = c[k].drop = c[k].expected = NAN;
+        c[k].ips = c[k].n_ips ? c[k].ips / c[k].n_ips : NAN;
+        c[k].drop = c[k].n_drop ? c[k].drop / c[k].n_drop : NAN;
+        c[k].expected = c[k].n_drop ? c[k].expected / c[k].n_drop : NAN;
     }
     return n;
 }
 
-/* b - a per seed done in both */
+/* b - a per seed done in both (a condition holds each seed once: conditions()) */
 static int paired(const cond *a, const cond *b, double *d) {
     int n = 0;
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n && n < MAXS; i++)
         for (int j = 0; j < a->n; j++)
-            if (b->seed[i] == a->seed[j]) d[n++] = b->v[i] - a->v[j];
+            if (b->seed[i] == a->seed[j]) { d[n++] = b->v[i] - a->v[j]; break; }
     return n;
+}
+
+/* Two-sided p of n paired differences: the exact sign-flip test up to 24 pairs, the paired t
+ * test beyond (2^24 sign patterns is where enumeration stops) */
+static double paired_p(const double *d, int n) {
+    if (n <= 24) return db_signflip_p(d, n, 1);
+    double sd = db_sd(d, n, 1), mean = db_mean(d, n);
+    if (sd == 0) return mean == 0 ? 1.0 : 0.0;
+    return 2 * db_t_cdf(-fabs(mean / (sd / sqrt((double)n))), n - 1);
 }
 
 typedef struct { int n, unpaired, m; double d[MAXS]; double p, p_adj, mean; } comparison; /* m: comparisons Holm adjusts over */
@@ -104,7 +116,7 @@ static int seeds_needed(int m) {
     while (n < 24 && db_signflip_min_p(n, 1) * (m > 0 ? m : 1) >= ALPHA) n++;
     return n;
 }
-static int underpowered(const comparison *c) { return !c->unpaired && c->n < seeds_needed(c->m); }
+static int underpowered(const comparison *c) { return !c->unpaired && !(c->p_adj < ALPHA) && c->n < seeds_needed(c->m); }
 
 static const char *verdict(const comparison *c) {
     if (c->n == 0) return "not run";
@@ -155,7 +167,7 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
     for (int k = 0; k < nc; k++) {
         cmp[k].n = base >= 0 && k != base ? paired(&c[base], &c[k], cmp[k].d) : 0;
         cmp[k].mean = cmp[k].n ? db_mean(cmp[k].d, cmp[k].n) : NAN;
-        cmp[k].p = p[k] = cmp[k].n ? db_signflip_p(cmp[k].d, cmp[k].n, 1) : NAN;
+        cmp[k].p = p[k] = cmp[k].n ? paired_p(cmp[k].d, cmp[k].n) : NAN;
         cmp[k].unpaired = 0;
         if (base >= 0 && k != base && !cmp[k].n && c[k].n > 1 && c[base].n > 1) { /* no common seeds: Welch */
             double t, df;
@@ -186,7 +198,8 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
             snprintf(msd, sizeof msd, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n), db_sd(c[k].v, c[k].n, 1));
             snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
         }
-        const char *v = k == base ? "baseline" : base < 0 ? "-" : verdict(&cmp[k]);
+        const char *v = k == base ? "baseline" : base < 0 ? "-" : !cmp[k].n && c[k].n ? "no seed in common with the baseline"
+                                                                    : verdict(&cmp[k]);
         if (cmp[k].unpaired) {
             v = cmp[k].p_adj < ALPHA ? (cmp[k].mean > 0 ? "better" : "worse") : "no detectable difference";
             snprintf(delta, sizeof delta, "%+.2f (unpaired)", cmp[k].mean);
@@ -492,9 +505,7 @@ static void pool_add(pool *p, const cond *a, const cond *b) {
 
 static const char *rq_verdict(const pool *p, char *why, size_t n) {
     if (!p->n) { snprintf(why, n, "no study has these conditions"); return "not run"; }
-    double mean = db_mean(p->d, p->n), lo, hi, pv;
-    if (p->n <= 24) pv = db_signflip_p(p->d, p->n, 1); /* exact */
-    else pv = 2 * db_t_cdf(-fabs(mean / (db_sd(p->d, p->n, 1) / sqrt((double)p->n))), p->n - 1); /* paired t */
+    double mean = db_mean(p->d, p->n), lo, hi, pv = paired_p(p->d, p->n);
     db_t_interval(p->d, p->n, 0.95, &lo, &hi);
     snprintf(why, n, "mean paired difference %+.2f points over %d seed pairs, 95%% CI [%.2f, %.2f], p = %.3g", mean,
              p->n, lo, hi, pv);

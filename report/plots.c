@@ -70,16 +70,19 @@ static void body(const db_plot *p, FILE *f) {
     case DB_PLOT_BARS:
         /* absolute accuracies: points with their intervals (bars from zero would hide the differences) */
         fprintf(f, "set xrange [-0.7:%d.7]\nset offsets 0, 0, graph 0.05, graph 0.05\nset xtics rotate by -30\n"
-                   "plot '%s' index 0 using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 "
-                   "title 'mean and 95%% CI'", p->n - 1, dat);
+                   "plot ", p->n - 1);
+        quoted(f, dat);
+        fputs(" index 0 using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 title 'mean and 95% CI'", f);
         if (p->npts) fputs(", \\\n     '' index 1 using ($1+0.15):2 with points lc rgb '#222222' pt 6 title 'each seed'", f);
         fputc('\n', f);
         break;
     case DB_PLOT_PAIRS:
         fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.35\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
-                   "plot '%s' using ($1-0.18):3:xticlabels(2) with boxes lc rgb '#4477aa' title 'ours', \\\n"
-                   "     '' using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: 95%% CI', \\\n"
-                   "     '' using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", p->n - 1, dat);
+                   "plot ", p->n - 1);
+        quoted(f, dat);
+        fputs(" using ($1-0.18):3:xticlabels(2) with boxes lc rgb '#4477aa' title 'ours', \\\n"
+              "     '' using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: 95% CI', \\\n"
+              "     '' using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", f);
         quoted(f, p->ref_label ? p->ref_label : "reference");
         fputc('\n', f);
         break;
@@ -87,7 +90,9 @@ static void body(const db_plot *p, FILE *f) {
         fputs("set key bottom right\nset size ratio -1\nset xrange [0:*]\nset yrange [0:*]\nplot x with lines dt 2 lc rgb 'gray' "
               "title 'realised = expected'", f);
         for (int s = 0; s < p->n; s++) {
-            fprintf(f, ", \\\n     '%s' index %d using 1:2 with points pt %d lc %d title ", dat, s, 5 + s % 4, s + 1);
+            fputs(", \\\n     ", f);
+            quoted(f, dat);
+            fprintf(f, " index %d using 1:2 with points pt %d lc %d title ", s, 5 + s % 4, s + 1);
             quoted(f, p->labels[s]);
         }
         fputc('\n', f);
@@ -106,9 +111,11 @@ static void body(const db_plot *p, FILE *f) {
         if (p->kind == DB_PLOT_XY) fputs("set offsets graph 0.05, graph 0.05, 0, 0\n", f);
         fputs("set key bottom right\nset style fill transparent solid 0.2 noborder\nplot ", f);
         for (int s = 0; s < p->n; s++) {
-            fprintf(f, "%s'%s' index %d using 1:3:4 with %s lc %d notitle, \\\n     '' index %d using 1:2%s with %s lc %d title ",
-                    s ? ", \\\n     " : "", dat, s, p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", s + 1, s,
-                    "", p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints", s + 1);
+            fputs(s ? ", \\\n     " : "", f);
+            quoted(f, dat);
+            fprintf(f, " index %d using 1:3:4 with %s lc %d notitle, \\\n     '' index %d using 1:2 with %s lc %d title ", s,
+                    p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", s + 1, s,
+                    p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints", s + 1);
             quoted(f, p->labels[s]);
         }
         fputc('\n', f);
@@ -144,11 +151,20 @@ db_status db_plot_write(const db_plot *p, const char *dir, const char *gnuplot, 
     snprintf(path, sizeof path, "%s/%s.gp", dir, p->name);
     FILE *f = fopen(path, "w");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    snprintf(term, sizeof term, "set terminal pngcairo noenhanced size 960,600 font 'sans,11'\nset output '%s.png'\n",
-             p->name);
+    char png[300], svg[300];
+    snprintf(png, sizeof png, "%s.png", p->name);
+    snprintf(svg, sizeof svg, "%s.svg", p->name);
+    FILE *t = fmemopen(term, sizeof term, "w");
+    if (t) {
+        fputs("set terminal pngcairo noenhanced size 960,600 font 'sans,11'\nset output ", t);
+        quoted(t, png);
+        fputc('\n', t);
+        fclose(t);
+    }
     db_plot_script(p, f, term);
-    fprintf(f, "set terminal svg noenhanced size 960,600 font 'sans,11'\nset output '%s.svg'\nreplot\nset output\n",
-            p->name);
+    fputs("set terminal svg noenhanced size 960,600 font 'sans,11'\nset output ", f);
+    quoted(f, svg);
+    fputs("\nreplot\nset output\n", f);
     if (ferror(f) | fclose(f)) return db_fail(DB_ERR_IO, "%s: writing failed", path);
     if (!gnuplot) return DB_OK;
     snprintf(path, sizeof path, "%s.gp", p->name);

@@ -56,11 +56,11 @@ static db_status load_series(db_store *s, db_run_row *r) {
     return DB_OK;
 }
 
-db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows, int *n) {
-    *rows = NULL;
-    *n = 0;
+/* Runs matching `where` (with one text or integer parameter) appended to *rows */
+static db_status load_rows(db_store *s, const char *where, const char *text, int64_t id, db_run_row **rows, int *n) {
     sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db,
+    char sql[1600];
+    snprintf(sql, sizeof sql,
         "SELECT r.id, r.fingerprint, ifnull(r.family, r.fingerprint), r.status, r.regularizer, r.seed, r.epochs,"
         " r.epochs_done, ifnull(r.exit_reason, ''), r.device,"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1' AND epoch = r.epochs_done),"
@@ -69,10 +69,11 @@ db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows,
         " (SELECT avg(value) FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'images_per_s'),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'drop_fraction' AND"
         "  epoch = r.epochs_done)"
-        " FROM runs r JOIN studies t ON t.id = r.study_id WHERE t.name = ? ORDER BY r.id", -1, &st, NULL),
-        "reading the study's runs");
-    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
-    int rc;
+        " FROM runs r LEFT JOIN studies t ON t.id = r.study_id WHERE %s ORDER BY r.id", where);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading runs");
+    if (text) sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    else sqlite3_bind_int64(st, 1, id);
+    int rc, first = *n;
     db_status r = DB_OK;
     while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         db_run_row *g = realloc(*rows, (size_t)(*n + 1) * sizeof *g);
@@ -94,10 +95,21 @@ db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows,
         for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 10 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10 + k);
     }
     sqlite3_finalize(st);
-    if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading the study's runs", __FILE__, __LINE__);
-    for (int i = 0; r == DB_OK && i < *n; i++) r = load_series(s, &(*rows)[i]);
+    if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading runs", __FILE__, __LINE__);
+    for (int i = first; r == DB_OK && i < *n; i++) r = load_series(s, &(*rows)[i]);
+    return r;
+}
+
+db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows, int *n) {
+    *rows = NULL;
+    *n = 0;
+    db_status r = load_rows(s, "t.name = ?", study, 0, rows, n);
     if (r != DB_OK) { db_run_rows_free(*rows, *n); *rows = NULL; *n = 0; }
     return r;
+}
+
+db_status db_store_append_run(db_store *s, int64_t id, db_run_row **rows, int *n) {
+    return load_rows(s, "r.id = ?", NULL, id, rows, n);
 }
 
 db_status db_store_studies(db_store *s, char (**names)[64], int *n) {

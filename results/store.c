@@ -276,6 +276,38 @@ typedef struct {
     const char *recipe_text;
 } begin_ctx;
 
+/* The study's row, created (with its recipe text) when it is new; the caller holds the transaction */
+static db_status study_row(db_store *s, const char *name, const char *recipe_text, sqlite3_int64 *id) {
+    char now[32];
+    now_iso(now, sizeof now);
+    sqlite3_stmt *st;
+    *id = 0;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO studies(name, recipe, created) VALUES (?,?,?)", -1, &st,
+                                  NULL), "recording the study");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, recipe_text ? recipe_text : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+    DB_TRY(db_store_step_done(s, st, "recording the study"));
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM studies WHERE name = ?", -1, &st, NULL), "recording the study");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return DB_OK;
+}
+
+typedef struct { const char *name, *text; } study_ctx;
+
+static db_status study_tx(db_store *s, void *p) {
+    const study_ctx *c = p;
+    sqlite3_int64 id;
+    return study_row(s, c->name, c->text, &id);
+}
+
+db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text) {
+    study_ctx c = {name, recipe_text};
+    return in_transaction(s, study_tx, &c, "recording the study");
+}
+
 static db_status begin_tx(db_store *s, void *p) {
     begin_ctx *c = p;
     const db_run_info *in = c->info;
@@ -306,18 +338,7 @@ static db_status begin_tx(db_store *s, void *p) {
         return db_store_step_done(s, st, "taking the run up again");
     }
     sqlite3_int64 study = 0;
-    if (in->study[0]) { /* the study, created on its first run */
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO studies(name, recipe, created) VALUES (?,?,?)", -1,
-                                      &st, NULL), "recording the study");
-        sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->recipe_text ? c->recipe_text : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-        DB_TRY(db_store_step_done(s, st, "recording the study"));
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM studies WHERE name = ?", -1, &st, NULL), "recording the study");
-        sqlite3_bind_text(st, 1, in->study, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) study = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    if (in->study[0]) DB_TRY(study_row(s, in->study, c->recipe_text, &study)); /* created on its first run */
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"

@@ -44,6 +44,8 @@ void db_store_close(db_store *s);
  * A run with a study name joins that study (created with the recipe text on first use). */
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed);
+/* Records a study (name and recipe text) unless it is there already */
+db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text);
 /* The id of a finished (done) run with this fingerprint, or 0 */
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */
@@ -52,7 +54,7 @@ db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, cons
 db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason);
 /* One run's record as stored (strings never NULL; free with db_run_record_free) */
 typedef struct {
-    char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host;
+    char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host, *exit_reason;
     int64_t pid;
 } db_run_record;
 db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out);
@@ -87,6 +89,8 @@ typedef struct {
     db_site_row *sites;           /* the last epoch's realised and expected fraction per site */
 } db_run_row;
 db_status db_store_study_runs(db_store *s, const char *study, db_run_row **rows, int *n);
+/* Run `id` appended to *rows (e.g. a finished run of another study that fills a cell) */
+db_status db_store_append_run(db_store *s, int64_t id, db_run_row **rows, int *n);
 void db_run_rows_free(db_run_row *rows, int n);
 /* Every study's name, in the order they were created (malloc'd array) */
 db_status db_store_studies(db_store *s, char (**names)[64], int *n);

@@ -450,7 +450,11 @@ t_stop_signal_resume() {
     kill -TERM "$pid"
     wait "$pid" || rc=$?
     [ "$rc" = 4 ] && grep -q "cannot continue" "$err" || { echo "after SIGTERM: exit $rc, $(snippet "$err")"; return 1; }
-    db resume 3 --db "$T/g.db" && expect_rc 1 && expect_err "without a checkpoint folder"
+    db resume 3 --db "$T/g.db" && expect_rc 1 && expect_err "without a checkpoint folder" || return
+    # a diverged run would diverge again from its checkpoint: refused, nothing recorded
+    sqlite3 "$T/g.db" "UPDATE runs SET status = 'diverged', exit_reason = 'planted' WHERE id = 2" || return
+    db resume 2 --db "$T/g.db" && expect_rc 1 && expect_err "diverge again" || return
+    [ "$(sqlite3 "$T/g.db" 'SELECT count(*) FROM runs')" = 3 ] || { echo "resuming a diverged run recorded a new one"; return 1; }
 }
 t_study_stop_resume() {
     # a study stopped by a signal resumes from its recorded recipe alone
@@ -621,7 +625,16 @@ EOR
     printf 'study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n' >"$T/rc/e6.txt"
     db study "$T/rc/e6.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "also varies" || return
     printf 'study = x\nrow.a.epochs = 1\nrow.a.epochs = 2\n' >"$T/rc/e7.txt"
-    db study "$T/rc/e7.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e7.txt:3" && expect_err "twice"
+    db study "$T/rc/e7.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e7.txt:3" && expect_err "twice" || return
+    # one key, two spellings; a value listed twice; a value too long to keep whole
+    printf 'study = x\nvary.keep_prob = 0.7, 0.9\nvary.keep-prob = 0.8\n' >"$T/rc/e8.txt"
+    db study "$T/rc/e8.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e8.txt:3" && expect_err "varied twice" || return
+    printf 'study = x\nrow.a.keep-prob = 0.5\nvary.keep_prob = 0.9\n' >"$T/rc/e9.txt"
+    db study "$T/rc/e9.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "also varies" || return
+    printf 'study = x\nvary.seed = 1, 2, 1\n' >"$T/rc/e10.txt"
+    db study "$T/rc/e10.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "'1' is listed twice" || return
+    printf 'study = x\nvary.metrics = /tmp/%s/a.csv, /tmp/%s/b.csv\n' "$(printf 'x%.0s' $(seq 70))" "$(printf 'x%.0s' $(seq 70))" >"$T/rc/e11.txt"
+    db study "$T/rc/e11.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "longer than" 
 }
 t_regress() {
     # an unchanged rerun passes; a planted change of a final metric, or a planted slowdown, fails
@@ -773,7 +786,14 @@ t_report() {
     want=$(sqlite3 "$T/f.db" "SELECT printf('%.2f', avg(b)) FROM (SELECT max(m.value) * 100 AS b FROM runs r JOIN metrics m ON m.run_id = r.id WHERE r.id IN (1, 3) AND m.split = 'test' AND m.name = 'top1' GROUP BY r.id)")
     grep -q "Results: best (over the epochs) test top-1" "$T/best/REPORT.md" && grep -qF "| row=none | 2 | $want" "$T/best/REPORT.md" ||
         { echo "--score best: want the baseline mean $want; $(grep -F '| row=none | 2' "$T/best/REPORT.md")"; return 1; }
-    db report --db "$T/f.db" --score worst && expect_rc 2
+    db report --db "$T/f.db" --score worst && expect_rc 2 || return
+    # a study whose cell another study already ran (same settings) shows that run, not "missing"
+    printf 'study = other\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 2\nregularizer = none\nseed = 1\ncheckpoint_dir = %s\n' \
+        "$T/runs" >"$T/o.txt"
+    db study "$T/o.txt" --db "$T/f.db" --quiet && expect_rc 0 && expect_out "0 ran now, 1 done before" || return
+    db report --db "$T/f.db" --study other --out "$T/other" --no-plots && expect_rc 0 || return
+    grep -qF "| all | 1 | 1 | 0 | 0 | 0 | 0 | 0 |" "$T/other/REPORT.md" ||
+        { echo "the borrowed run: $(grep -F '| all |' "$T/other/REPORT.md")"; return 1; }
 }
 t_report_browser() {
     # the HTML opens in a real browser with every figure drawn (headless Chromium, when installed)
