@@ -611,30 +611,30 @@ EOR
         expect_out "[1/8] row=a,reg_groups=3,seed=1" && expect_out "[8/8] row=b,reg_groups=2,3,seed=2" || return
     [ "$(grep -c '^block_size=3$' "$out")" = 4 ] && [ "$(grep -c '^block_size=5$' "$out")" = 4 ] &&
         [ "$(grep -c '^reg_groups=2,3$' "$out")" = 4 ] || { echo "row or include settings not applied"; return 1; }
-    printf 'study = x\nrow.a.learning_rate = 1\n' >"$T/rc/e1.txt"
-    db study "$T/rc/e1.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e1.txt:2" && expect_err "learning_rate" || return
-    printf 'study = x\nvary.reg_groups = "2,3, 3\n' >"$T/rc/e2.txt"
-    db study "$T/rc/e2.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e2.txt:2" && expect_err "closing quote" || return
-    printf 'study = x\n\ninclude = nowhere.inc\n' >"$T/rc/e3.txt"
-    db study "$T/rc/e3.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e3.txt:3" && expect_err "nowhere.inc" || return
+    refused e1.txt 'study = x\nrow.a.learning_rate = 1\n' "e1.txt:2" "learning_rate" || return
+    refused e2.txt 'study = x\nvary.reg_groups = "2,3, 3\n' "e2.txt:2" "closing quote" || return
+    refused e3.txt 'study = x\n\ninclude = nowhere.inc\n' "e3.txt:3" "nowhere.inc" || return
     printf 'epochs = 1\nepochs = zero\n' >"$T/rc/bad.inc"
-    printf 'study = x\ninclude = bad.inc\n' >"$T/rc/e4.txt"
-    db study "$T/rc/e4.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "bad.inc:2" && expect_err "e4.txt:2" || return
-    printf 'study = x\ninclude = e5.txt\n' >"$T/rc/e5.txt"
-    db study "$T/rc/e5.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "nested more than 4" || return
-    printf 'study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n' >"$T/rc/e6.txt"
-    db study "$T/rc/e6.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "also varies" || return
-    printf 'study = x\nrow.a.epochs = 1\nrow.a.epochs = 2\n' >"$T/rc/e7.txt"
-    db study "$T/rc/e7.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e7.txt:3" && expect_err "twice" || return
+    refused e4.txt 'study = x\ninclude = bad.inc\n' "bad.inc:2" "e4.txt:2" || return
+    refused e5.txt 'study = x\ninclude = e5.txt\n' "nested more than 4" || return
+    refused e6.txt 'study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n' "also varies" || return
+    refused e7.txt 'study = x\nrow.a.epochs = 1\nrow.a.epochs = 2\n' "e7.txt:3" "twice" || return
     # one key, two spellings; a value listed twice; a value too long to keep whole
-    printf 'study = x\nvary.keep_prob = 0.7, 0.9\nvary.keep-prob = 0.8\n' >"$T/rc/e8.txt"
-    db study "$T/rc/e8.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "e8.txt:3" && expect_err "varied twice" || return
-    printf 'study = x\nrow.a.keep-prob = 0.5\nvary.keep_prob = 0.9\n' >"$T/rc/e9.txt"
-    db study "$T/rc/e9.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "also varies" || return
-    printf 'study = x\nvary.seed = 1, 2, 1\n' >"$T/rc/e10.txt"
-    db study "$T/rc/e10.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "'1' is listed twice" || return
-    printf 'study = x\nvary.metrics = /tmp/%s/a.csv, /tmp/%s/b.csv\n' "$(printf 'x%.0s' $(seq 70))" "$(printf 'x%.0s' $(seq 70))" >"$T/rc/e11.txt"
-    db study "$T/rc/e11.txt" --dry-run --db "$T/rc.db" && expect_rc 2 && expect_err "longer than" 
+    refused e8.txt 'study = x\nvary.keep_prob = 0.7, 0.9\nvary.keep-prob = 0.8\n' "e8.txt:3" "varied twice" || return
+    refused e9.txt 'study = x\nrow.a.keep-prob = 0.5\nvary.keep_prob = 0.9\n' "also varies" || return
+    refused e10.txt 'study = x\nvary.seed = 1, 2, 1\n' "'1' is listed twice" || return
+    local long
+    long=$(printf 'x%.0s' $(seq 70))
+    refused e11.txt "study = x\nvary.metrics = /tmp/$long/a.csv, /tmp/$long/b.csv\n" "longer than"
+}
+# refused FILE CONTENT MESSAGE...: the recipe (printf format) is refused with exit 2 and every message
+refused() {
+    local f=$1
+    printf "$2" >"$T/rc/$f"
+    shift 2
+    db study "$T/rc/$f" --dry-run --db "$T/rc.db" && expect_rc 2 || return
+    local m
+    for m in "$@"; do expect_err "$m" || return; done
 }
 t_regress() {
     # an unchanged rerun passes; a planted change of a final metric, or a planted slowdown, fails
