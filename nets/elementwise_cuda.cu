@@ -1,9 +1,7 @@
 // CUDA twins of the CPU's element-wise ops, pools without cuDNN, the loss and the accuracy count
 // (nets/ops_cuda.h). Each thread does what one iteration of the CPU loop does, in the same
 // order and precision, so the results are the CPU's bits (the loss's exp and log excepted).
-#include <float.h>
-#include <math.h>
-
+#include "nets/bodies.h"
 #include "nets/ops_cuda.h"
 
 static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
@@ -68,14 +66,9 @@ extern "C" int db_shortcut_a_backward_cuda(float *din, const float *dout, int ci
     return launched();
 }
 
-/* a plane's mean, summed in double in index order as the CPU does */
 static __global__ void gap_f(float *out, const float *in, int planes, int hw) {
     IDX;
-    if (i >= (size_t)planes) return;
-    const float *x = in + i * hw;
-    double sum = 0.0;
-    for (int k = 0; k < hw; k++) sum += x[k];
-    out[i] = (float)(sum / hw);
+    if (i < (size_t)planes) out[i] = db_plane_mean(in + i * hw, hw);
 }
 static __global__ void gap_b(float *din, const float *dout, int planes, int hw, int accum) {
     IDX;
@@ -96,20 +89,7 @@ extern "C" int db_gap_backward_cuda(float *din, const float *dout, int planes, i
 /* one thread per sample, the CPU's loop body; per-sample losses summed in order afterwards */
 static __global__ void xent(double *per, float *dlogits, const float *logits, const int *labels, int k, int n, float smoothing) {
     IDX;
-    if (i >= (size_t)n) return;
-    int j = (int)i;
-    float mx = -FLT_MAX;
-    for (int c = 0; c < k; c++) mx = fmaxf(mx, logits[(size_t)c * n + j]);
-    double z = 0.0;
-    for (int c = 0; c < k; c++) z += exp((double)logits[(size_t)c * n + j] - mx);
-    double logz = log(z) + mx, loss = 0.0;
-    for (int c = 0; c < k; c++) {
-        double q = smoothing / k + (c == labels[j] ? 1.0 - smoothing : 0.0);
-        double logp = logits[(size_t)c * n + j] - logz;
-        if (q > 0.0) loss -= q * logp;
-        if (dlogits) dlogits[(size_t)c * n + j] = (float)((exp(logp) - q) / n);
-    }
-    per[j] = loss;
+    if (i < (size_t)n) per[i] = db_xent_sample(dlogits, logits, labels[i], k, n, (int)i, smoothing);
 }
 static __global__ void mean_in_order(double *out, const double *per, int n) {
     double total = 0.0;
@@ -127,16 +107,9 @@ extern "C" int db_softmax_xent_cuda(double *loss, float *dlogits, const float *l
 static __global__ void topk(int *counts, const float *logits, const int *labels, int k, int n) {
     IDX;
     if (i >= (size_t)n) return;
-    int j = (int)i;
-    float v = logits[(size_t)labels[j] * n + j];
-    if (isnan(v)) return; /* a NaN logit is never a correct answer */
-    int above = 0;        /* classes ranked strictly before the label; ties go to the lower index */
-    for (int c = 0; c < k; c++) {
-        float u = logits[(size_t)c * n + j];
-        if (u > v || isnan(u) || (u == v && c < labels[j])) above++;
-    }
-    if (above == 0) atomicAdd(&counts[0], 1); /* integer counts: the order does not matter */
-    if (above < 5) atomicAdd(&counts[1], 1);
+    int rank = db_label_rank(logits, labels[i], k, n, (int)i);
+    if (rank == 0) atomicAdd(&counts[0], 1); /* integer counts: the order does not matter */
+    if (rank >= 0 && rank < 5) atomicAdd(&counts[1], 1);
 }
 
 extern "C" int db_topk_correct_cuda(int *counts, const float *logits, const int *labels, int k, int n, cudaStream_t s) {

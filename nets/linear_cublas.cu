@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 #include <stdlib.h>
 
+#include "nets/bodies.h"
 #include "nets/linear_cublas.h"
 
 struct db_cublas {
@@ -43,20 +44,10 @@ static __global__ void add_bias(float *out, const float *bias, int o, int n) {
     if (i < (long)o * n) out[i] += bias[i / n];
 }
 
-/* dbias[r] = sum of row r of dout (o, n), in a fixed order: one block per row, a tree over its
- * threads' strided partial sums */
-static __global__ void row_sums(float *dbias, const float *dout, int n) {
-    __shared__ float part[256];
-    const float *row = dout + (long)blockIdx.x * n;
-    float s = 0;
-    for (int j = threadIdx.x; j < n; j += blockDim.x) s += row[j];
-    part[threadIdx.x] = s;
-    __syncthreads();
-    for (int w = blockDim.x / 2; w > 0; w /= 2) {
-        if ((int)threadIdx.x < w) part[threadIdx.x] += part[threadIdx.x + w];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) dbias[blockIdx.x] = part[0];
+/* dbias[r] = the sum of row r of dout (o, n), as the CPU sums it: a thread per row */
+static __global__ void row_sums(float *dbias, const float *dout, int o, int n) {
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < o) dbias[r] = db_row_sum(dout + (size_t)r * n, n);
 }
 
 extern "C" db_status db_cublas_linear_forward(db_cublas *h, float *out, const float *in, const float *weight,
@@ -83,7 +74,7 @@ extern "C" db_status db_cublas_linear_backward(db_cublas *h, float *din, float *
         CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_N, CUBLAS_OP_T, n, f, o, &one, dout, n, weight, f, accum ? &one : &zero, din, n),
                    "linear backward (input)");
     if (dbias) {
-        row_sums<<<(unsigned)o, 256>>>(dbias, dout, n);
+        row_sums<<<(unsigned)((o + 255) / 256), 256>>>(dbias, dout, o, n);
         if (cudaGetLastError() != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: the bias-gradient kernel did not launch");
     }
     return DB_OK;

@@ -1,7 +1,7 @@
 /* The linear layer on the GPU through cuBLAS, on the CPU op's layout (nets/ops.h: feature-major,
  * out (o, n) = weight (o, f) * in (f, n) + bias (o)), fp32 unless TF32 is asked for. cuBLAS's
- * GEMMs are deterministic for a given shape and handle (no atomics); the bias sums are a
- * fixed-order kernel. */
+ * GEMMs are deterministic for a given shape and handle (no atomics); the bias sums are the
+ * CPU's body (nets/bodies.h). */
 #ifndef DB_NETS_LINEAR_CUBLAS_H
 #define DB_NETS_LINEAR_CUBLAS_H
 

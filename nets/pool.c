@@ -2,6 +2,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "nets/bodies.h"
 #include "nets/ops.h"
 
 void db_maxpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
@@ -103,10 +104,7 @@ void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w
 void db_gap_forward(float *out, const float *in, int planes, int hw) {
     #pragma omp parallel for schedule(static)
     for (int p = 0; p < planes; p++) {
-        const float *x = in + (size_t)p * hw;
-        double s = 0.0;
-        for (int i = 0; i < hw; i++) s += x[i];
-        out[p] = (float)(s / hw);
+        out[p] = db_plane_mean(in + (size_t)p * hw, hw);
     }
 }
 

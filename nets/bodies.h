@@ -1,0 +1,59 @@
+/* The bodies the CPU ops and their CUDA twins share (nets/linear.c, nets/pool.c,
+ * nets/elementwise_cuda.cu, nets/linear_cublas.cu): one sample's loss and rank, one plane's
+ * mean, one row's sum. Each device runs the same body in the same order, so the results agree
+ * bit for bit wherever the math library does (exp and log may differ in the last bit). */
+#ifndef DB_NETS_BODIES_H
+#define DB_NETS_BODIES_H
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "core/hd.h"
+
+/* Softmax cross-entropy with label smoothing (target 1-eps on the label + eps/k on every class)
+ * of sample j of logits (k, n); writes its column of dlogits, the gradient of the batch mean,
+ * when dlogits is not NULL; returns the sample's loss */
+DB_HD double db_xent_sample(float *dlogits, const float *logits, int label, int k, int n, int j, float smoothing) {
+    float mx = -FLT_MAX;
+    for (int i = 0; i < k; i++) mx = fmaxf(mx, logits[(size_t)i * n + j]);
+    double z = 0.0;
+    for (int i = 0; i < k; i++) z += exp((double)logits[(size_t)i * n + j] - mx);
+    double logz = log(z) + mx, loss = 0.0;
+    for (int i = 0; i < k; i++) {
+        double q = smoothing / k + (i == label ? 1.0 - smoothing : 0.0);
+        double logp = logits[(size_t)i * n + j] - logz;
+        if (q > 0.0) loss -= q * logp;
+        if (dlogits) dlogits[(size_t)i * n + j] = (float)((exp(logp) - q) / n);
+    }
+    return loss;
+}
+
+/* How many classes sample j ranks before its label (ties go to the lower index); -1 when the
+ * label's logit is NaN, which is never a correct answer */
+DB_HD int db_label_rank(const float *logits, int label, int k, int n, int j) {
+    float v = logits[(size_t)label * n + j];
+    if (isnan(v)) return -1;
+    int above = 0;
+    for (int i = 0; i < k; i++) {
+        float u = logits[(size_t)i * n + j];
+        if (u > v || isnan(u) || (u == v && i < label)) above++;
+    }
+    return above;
+}
+
+/* The mean of one plane of hw values, summed in double in index order */
+DB_HD float db_plane_mean(const float *x, int hw) {
+    double s = 0.0;
+    for (int i = 0; i < hw; i++) s += x[i];
+    return (float)(s / hw);
+}
+
+/* The sum of one row of n values, in double in index order */
+DB_HD float db_row_sum(const float *x, int n) {
+    double s = 0.0;
+    for (int j = 0; j < n; j++) s += x[j];
+    return (float)s;
+}
+
+#endif
