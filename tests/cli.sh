@@ -41,6 +41,17 @@ db() {
     return 0
 }
 snippet() { tr '\n' ' ' <"$1" | head -c 400; }
+# signalled SIG CMD...: runs CMD in the background (output in $out and $err), sends SIG 1.5 s
+# later (mid-training for the small runs here), waits; sets rc.
+signalled() {
+    local sig=$1 pid
+    shift
+    rc=0
+    "$@" >"$out" 2>"$err" & pid=$!
+    sleep 1.5
+    kill -"$sig" "$pid"
+    wait "$pid" || rc=$?
+}
 expect_rc() {
     [ "$rc" -eq "$1" ] && return 0
     echo "exit $rc, expected $1; stderr: $(snippet "$err")"
@@ -425,11 +436,7 @@ t_stop_signal_resume() {
     # the epoch too; `resume RUN` finishes it from the database alone, bit for bit
     need_fmnist || return
     db "${STOP_ARGS[@]}" --checkpoint-dir "$T/ref" --db "$T/g.db" && expect_rc 0 || return
-    local pid rc=0
-    "$DB" "${STOP_ARGS[@]}" --checkpoint-dir "$T/int" --db "$T/g.db" >"$out" 2>"$err" & pid=$!
-    sleep 1.5
-    kill -USR1 "$pid"
-    wait "$pid" || rc=$?
+    signalled USR1 "$DB" "${STOP_ARGS[@]}" --checkpoint-dir "$T/int" --db "$T/g.db"
     [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" && grep -q "dropbench resume" "$err" ||
         { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
     [ "$(sqlite3 "$T/g.db" 'SELECT status FROM runs WHERE id = 2')" = interrupted ] || { echo "run 2 not interrupted"; return 1; }
@@ -444,11 +451,7 @@ t_stop_signal_resume() {
     db resume 99 --db "$T/g.db" && expect_rc 2 && expect_err "no run 99" || return
     db resume --db "$T/g.db" && expect_rc 2 && expect_err "usage" || return
     # without a checkpoint folder a stopped run cannot continue, and says so
-    rc=0
-    "$DB" "${STOP_ARGS[@]}" --db "$T/g.db" >"$out" 2>"$err" & pid=$!
-    sleep 1.5
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
+    signalled TERM "$DB" "${STOP_ARGS[@]}" --db "$T/g.db"
     [ "$rc" = 4 ] && grep -q "cannot continue" "$err" || { echo "after SIGTERM: exit $rc, $(snippet "$err")"; return 1; }
     db resume 3 --db "$T/g.db" && expect_rc 1 && expect_err "without a checkpoint folder" || return
     # a diverged run would diverge again from its checkpoint: refused, nothing recorded
@@ -468,11 +471,7 @@ epochs = 2
 checkpoint_dir = $T/runs
 vary.seed = 1, 2
 EOR
-    local pid rc=0
-    "$DB" study "$T/r.txt" --db "$T/s.db" --quiet >"$out" 2>"$err" & pid=$!
-    sleep 1.5
-    kill -USR1 "$pid"
-    wait "$pid" || rc=$?
+    signalled USR1 "$DB" study "$T/r.txt" --db "$T/s.db" --quiet
     [ "$rc" = 4 ] && grep -q "stopped in cell seed=1" "$out" || { echo "after SIGUSR1: exit $rc, $(snippet "$out")"; return 1; }
     rm "$T/r.txt" # the database alone must do
     db resume --study stoppable --db "$T/s.db" --quiet && expect_rc 0 && expect_out "2 cells" || return
@@ -717,12 +716,9 @@ t_slurm() {
         bash -n "$T/job.sbatch" || { echo "script: $(cat "$T/job.sbatch")"; return 1; }
     # Slurm's warning before the time limit reaches the script: it passes it on, the task
     # checkpoints and exits 4 (Slurm would requeue it); the next start finishes the cell
-    local i pid rc=0
-    SLURM_ARRAY_TASK_ID=0 bash "$T/job.sbatch" >"$T/task0.out" 2>&1 & pid=$!
-    sleep 1.5
-    kill -USR1 "$pid"
-    wait "$pid" || rc=$?
-    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$T/task0.out" || { echo "task 0 after USR1: exit $rc, $(tail -3 "$T/task0.out")"; return 1; }
+    local i
+    SLURM_ARRAY_TASK_ID=0 signalled USR1 bash "$T/job.sbatch"
+    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" || { echo "task 0 after USR1: exit $rc, $(snippet "$err")"; return 1; }
     for i in 0 1; do SLURM_ARRAY_TASK_ID=$i bash "$T/job.sbatch" >"$T/task$i.out" 2>&1 || { echo "task $i: $(tail -3 "$T/task$i.out")"; return 1; }; done
     db merge "$T"/shards/shard-*.db --db "$T/m.db" && expect_rc 0 || return
     local got
