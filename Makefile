@@ -35,7 +35,11 @@ CFLAGS  += -DDB_HAVE_CUDA -I$(CUDA_HOME)/include
 LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 # what needs only the CUDA runtime goes into the program; what needs cuDNN or cuBLAS into the
 # GPU backend's shared object, loaded on demand (nets/gpu_backend.h)
-GPU_SO_SRC := nets/gpu_backend.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu
+# (the regularizers' and SGD's launchers go into both: the GPU graph runs them, and so does the
+# kernel benchmark of ./dropbench kernel)
+GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu \
+              nets/elementwise_cuda.cu
+BOTH_CU := dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu nets/sgd_cuda.cu
 CU_SRC  := $(filter-out $(GPU_SO_SRC),$(wildcard core/*.cu nets/*.cu dropouts/*.cu))
 CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib64/libcudnn.so \
               $(CUDA_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so \
@@ -76,7 +80,7 @@ build/%.o: %.c
 build/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NVCC  $<")
-	$(Q)$(NVCC) $(NVFLAGS) -c $< -o $@
+	$(Q)$(NVCC) $(NVFLAGS) -MMD -MP -c $< -o $@
 
 # Provenance compiled in: the commit, dirty flag, tree and diff hashes, the flags. Regenerated
 # every build, rewritten (and results/provenance.c recompiled) only when it changes.
@@ -109,9 +113,9 @@ dropbench: $(CLI_OBJ) build/libdropbench.a
 build/pic/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NVCC  $< (shared)")
-	$(Q)$(NVCC) $(NVFLAGS) -Xcompiler -fPIC -c $< -o $@
+	$(Q)$(NVCC) $(NVFLAGS) -MMD -MP -Xcompiler -fPIC -c $< -o $@
 
-build/libdropbench_gpu.so: $(GPU_SO_SRC:%.cu=build/pic/%.cu.o)
+build/libdropbench_gpu.so: $(GPU_SO_SRC:%.cu=build/pic/%.cu.o) $(BOTH_CU:%.cu=build/pic/%.cu.o)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(NVCC) -shared $^ -o $@ -L$(dir $(CUDNN_SO)) -Xlinker -rpath=$(dir $(CUDNN_SO)) -l:$(notdir $(CUDNN_SO)) \
 	  -L$(CUDA_HOME)/lib64 -Xlinker -rpath=$(CUDA_HOME)/lib64 -lcublas -lcudart
@@ -179,4 +183,4 @@ gpu-check: build/gpu-check
 clean:
 	rm -rf build dropbench
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(wildcard build/pic/*/*.cu.d)

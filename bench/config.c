@@ -1,6 +1,7 @@
 #include "bench/config.h"
 
 #include "core/cuda.h"
+#include "nets/gpu_backend.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
 
@@ -63,6 +64,7 @@ static const key_def keys[] = {
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
+    {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
@@ -185,22 +187,26 @@ db_status db_config_validate(const db_config *c) {
 
 db_status db_config_resolve_device(db_config *c) {
     static int said;
-    db_cuda_info ci;
     if (!strcmp(c->device, "cpu")) return DB_OK;
+    int asked = !strcmp(c->device, "cuda");
+    db_cuda_info ci;
     db_cuda_query(&ci);
-    if (!strcmp(c->device, "cuda")) {
-        if (!db_cuda_built()) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: this dropbench was built without CUDA "
-                                             "(nvcc and cuDNN were not found at build time)");
-        if (!ci.device_count) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: no CUDA device on this machine");
-        return db_fail(DB_ERR_UNSUPPORTED, "device cuda: training on the GPU (%s) is not in this version yet; use "
-                       "--device cpu", ci.name);
+    char why[512] = "";
+    if (!db_cuda_built())
+        snprintf(why, sizeof why, "this dropbench was built without CUDA (nvcc and cuDNN were not found at build time)");
+    else if (!ci.device_count)
+        snprintf(why, sizeof why, "no CUDA device on this machine");
+    else if (!db_gpu_backend_load()) /* cuDNN or cuBLAS missing here, or a stale object */
+        snprintf(why, sizeof why, "%s", db_last_error());
+    if (!why[0]) {
+        strcpy(c->device, "cuda");
+        if (!asked && !said++) fprintf(stderr, "dropbench: using CUDA device %s (--device cpu for the CPU)\n", ci.name);
+        return DB_OK;
     }
+    if (asked) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", why);
     strcpy(c->device, "cpu"); /* auto */
-    if (!said++ && db_cuda_built()) {
-        if (!ci.device_count) fprintf(stderr, "dropbench: no CUDA device, using CPU\n");
-        else fprintf(stderr, "dropbench: CUDA device %s found, but training on the GPU is not in this version yet; "
-                             "using CPU\n", ci.name);
-    }
+    if (!said++ && db_cuda_built())
+        fprintf(stderr, "dropbench: %s, using CPU\n", ci.device_count ? why : "no CUDA device");
     return DB_OK;
 }
 

@@ -49,6 +49,7 @@ typedef struct db_config {
     char semantics[16];           /* DropBlock's mask rules: paper or another implementation's */
     /* run */
     char device[8];               /* auto, cpu or cuda (db_config_resolve_device turns auto into one) */
+    int tf32;                     /* cuda: TF32 tensor-core math allowed */
     uint64_t seed;
     int threads;
     char checkpoint_dir[512];

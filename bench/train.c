@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bench/checkpoint.h"
+#include "bench/step.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
 #include "dropouts/droppath.h"
@@ -66,26 +67,27 @@ static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
 }
 
 /* Mean loss, top-1 and top-5 (fractions) of the model in inference mode over a data set. */
-static void evaluate(db_graph *g, const db_dataset *d, const db_norm *norm, int *order, int *labels,
-                     double *loss, double *top1, double *top5) {
+static db_status evaluate(db_stepper *st, const db_dataset *d, const db_norm *norm, int *order, double *loss,
+                          double *top1, double *top5) {
+    db_graph *g = st->g;
     double sum = 0.0;
     long c1 = 0, c5 = 0;
+    db_status s = DB_OK;
     g->training = 0;
     for (int i = 0; i < d->n; i++) order[i] = i;
-    for (int i = 0; i < d->n; i += g->n_max) {
-        int n = d->n - i < g->n_max ? d->n - i : g->n_max;
+    for (int i = 0; i < d->n && s == DB_OK; i += g->n_max) {
+        int n = d->n - i < g->n_max ? d->n - i : g->n_max, a, b, finite;
+        double l;
         db_graph_set_batch(g, n);
-        db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_graph_input(g), labels);
-        db_graph_forward(g);
-        const db_tensor *out = db_graph_output(g);
-        sum += db_softmax_xent(NULL, out->data, labels, out->c, n, 0.0f) * n;
-        int a, b;
-        db_topk_correct(out->data, labels, out->c, n, &a, &b);
+        db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
+        s = db_stepper_forward_loss(st, 0.0f, &l, &a, &b, &finite);
+        sum += l * n;
         c1 += a; c5 += b;
     }
     g->training = 1;
     db_graph_set_batch(g, g->n_max);
     *loss = sum / d->n; *top1 = (double)c1 / d->n; *top5 = (double)c5 / d->n;
+    return s;
 }
 
 /* A results file is rewritten whole after every epoch: to path.tmp, then renamed over path, so
@@ -150,11 +152,13 @@ static db_status probe_writable(const char *path) {
 typedef struct {
     db_graph g;
     db_sgd opt;
+    db_stepper st;        /* the device the steps run on */
     int *order, *labels;
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
 } run_state;
 
 static void run_free(run_state *r) {
+    db_stepper_free(&r->st);
     db_graph_free(&r->g);
     db_sgd_free(&r->opt);
     free(r->order); free(r->labels); free(r->meta);
@@ -170,6 +174,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     mc.zero_init_last_bn = cfg->zero_init_last_bn;
     mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
     DB_TRY(db_config_reg_plan(cfg, &mc.reg));
+    mc.unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
     if (test->c != train->c || test->h != train->h || test->w != train->w)
         return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
                        test->c, test->h, test->w, train->c, train->h, train->w);
@@ -291,26 +296,23 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         }
         for (int s = s0; s < steps; s++) {
             db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
-                          db_graph_input(g), r->labels);
+                          db_stepper_input(&r->st), db_stepper_labels(&r->st));
             if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
-                db_cutout(db_graph_input(g), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
+                db_cutout(db_stepper_input(&r->st), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
                           train->c, B, train->h, train->w);
             g->step = (long)r->meta->step; /* keys this step's masks and keep_prob */
-            db_graph_forward(g);
-            const db_tensor *o = db_graph_output(g);
-            double loss = db_softmax_xent(o->grad, o->data, r->labels, o->c, B, cfg->label_smoothing);
-            if (!isfinite(loss) || !db_graph_finite(g))
+            double loss;
+            int c1, c5, finite;
+            DB_TRY(db_stepper_forward_loss(&r->st, cfg->label_smoothing, &loss, &c1, &c5, &finite));
+            if (!isfinite(loss) || !finite)
                 return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
                                 !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
                                                 : "the weights or batch-norm statistics became NaN or Inf",
                                 epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
-            int c1, c5;
-            db_topk_correct(o->data, r->labels, o->c, B, &c1, &c5);
             correct += c1;
             loss_sum += loss;
-            db_graph_backward(g);
             lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
-            db_sgd_step(&r->opt, g, (float)lr);
+            DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
             r->meta->step++;
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
@@ -318,12 +320,14 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 db_ckpt_meta *m = r->meta;
                 m->partial = 1;
                 m->part_loss_sum = loss_sum; m->part_correct = correct; m->part_lr = lr; m->part_seconds = now() - t0;
+                DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
                 if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
                 m->partial = 0;
                 return stopped(cfg, epoch, s + 1, steps);
             }
         }
+        DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
         double secs = now() - t0;
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
             return diverged(r, resumed_from, out, epoch + 1, steps,
@@ -337,7 +341,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                                 ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, g->last_step,
                                                                   !strcmp(cfg->keep_prob_schedule, "linear"))
                                                 : -1.0};
-        evaluate(g, test, &norm, r->order, r->labels, &res.test_loss, &res.test_top1, &res.test_top5);
+        DB_TRY(evaluate(&r->st, test, &norm, r->order, &res.test_loss, &res.test_top1, &res.test_top5));
         if (!isfinite(res.test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",
                             isnan(res.test_loss) ? "NaN" : "Inf", epoch + 1);
@@ -386,6 +390,8 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     db_blas_set_threads(cfg->threads);
     run_state r = {0};
     db_status s = setup(cfg, train, test, hooks, &r);
+    if (s == DB_OK) s = db_stepper_init(&r.st, &r.g, &r.opt, r.labels, cfg);
+    if (s == DB_OK) s = db_stepper_push(&r.st);
     if (s == DB_OK) s = train_epochs(cfg, train, test, hooks, &r, out);
     out->status = s;
     run_free(&r);

@@ -20,7 +20,7 @@ void db_cuda_query(db_cuda_info *info);
 /* 1 when this binary was built with CUDA objects. */
 int db_cuda_built(void);
 /* The cuDNN (e.g. 91900 for 9.19.0) and cuBLAS (major*10000 + minor*100 + patch) libraries the
- * GPU backend is linked with (core/gpu_backend.h; loading it loads them); 0 when it cannot be
+ * GPU backend is linked with (nets/gpu_backend.h; loading it loads them); 0 when it cannot be
  * loaded (a CPU-only build, or the libraries missing on this machine). */
 void db_cuda_lib_versions(int *cudnn, int *cublas);
 

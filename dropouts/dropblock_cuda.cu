@@ -46,3 +46,24 @@ extern "C" int db_dropblock_apply_cuda(float *y, const float *x, const uint8_t *
     apply_kernel<<<(unsigned)((len + 255) / 256), 256, 0, stream>>>(y, x, mask, scales, n, h * w, len, accum);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
+
+// One thread per sample; the batch's total is summed by every thread in the same order.
+static __global__ void scales_kernel(float *scales, unsigned long long *dropped, const unsigned long long *per_sample,
+                                     int n, unsigned long long units, int per_sample_norm, float eps) {
+    int j = (int)(blockIdx.x * blockDim.x + threadIdx.x);
+    if (j >= n) return;
+    unsigned long long all = 0;
+    for (int i = 0; i < n; i++) all += per_sample[i];
+    scales[j] = per_sample_norm ? db_dropblock_scale(units, per_sample[j], eps)
+                                : db_dropblock_scale(units * (unsigned long long)n, all, eps);
+    if (j == 0 && dropped) *dropped += all;
+}
+
+extern "C" int db_dropblock_scales_cuda(float *scales, unsigned long long *dropped, const unsigned long long *per_sample,
+                                        int n, unsigned long long units_per_sample, int per_sample_norm, float eps,
+                                        cudaStream_t stream) {
+    if (n <= 0) return 0;
+    scales_kernel<<<(unsigned)((n + 127) / 128), 128, 0, stream>>>(scales, dropped, per_sample, n, units_per_sample,
+                                                                   per_sample_norm, eps);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}

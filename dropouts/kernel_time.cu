@@ -83,8 +83,8 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
             LAUNCH_TRY(db_dropblock_apply_cuda(dx_, dy_, mask_, scales_, c, n, h, w, 0, 0));
         } else {
             int spatial = kind == DB_KERNEL_SPATIAL;
-            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, 0));
-            LAUNCH_TRY(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, 0));
+            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, NULL, 0));
+            LAUNCH_TRY(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, NULL, 0));
         }
     }
     CU_TRY(cudaEventRecord(e1, 0));

@@ -35,6 +35,11 @@ extern "C" void db_cudnn_destroy(db_cudnn *h) {
     free(h);
 }
 
+extern "C" db_status db_cudnn_set_stream(db_cudnn *h, void *stream) {
+    CUDNN_TRY(cudnnSetStream(h->h, (cudaStream_t)stream), "setting the stream");
+    return DB_OK;
+}
+
 /* a CNHW tensor as cuDNN sees it: N and C swapped in the strides */
 static cudnnStatus_t cnhw(cudnnTensorDescriptor_t t, int n, int c, int h, int w) {
     return cudnnSetTensor4dDescriptorEx(t, CUDNN_DATA_FLOAT, n, c, h, w, h * w, n * h * w, w, 1);
@@ -115,10 +120,11 @@ extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, con
 }
 
 extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx,
-                                            float *dw, int accumulate_dw, void *ws, size_t ws_bytes) {
+                                            float *dw, int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes) {
     const float one = 1, zero = 0;
     if (dx)
-        CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv, c->bwd_data, ws, ws_bytes, &zero,
+        CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv, c->bwd_data, ws, ws_bytes,
+                                               accumulate_dx ? &one : &zero,
                                                c->x, dx), "convolution backward (data)");
     CUDNN_TRY(cudnnConvolutionBackwardFilter(c->h->h, &one, c->x, x, c->y, dy, c->conv, c->bwd_filter, ws, ws_bytes,
                                              accumulate_dw ? &one : &zero, c->w, dw), "convolution backward (filter)");

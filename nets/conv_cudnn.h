@@ -19,6 +19,8 @@ typedef struct db_cudnn_conv db_cudnn_conv; /* one convolution's descriptors and
 
 db_status db_cudnn_create(db_cudnn **out);
 void db_cudnn_destroy(db_cudnn *h);
+/* Later calls on h run on this CUDA stream (a cudaStream_t; NULL: the default stream) */
+db_status db_cudnn_set_stream(db_cudnn *h, void *stream);
 /* cuDNN's version as it reports it, e.g. 91900 */
 size_t db_cudnn_version(void);
 
@@ -33,9 +35,9 @@ db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_
 void db_cudnn_conv_destroy(db_cudnn_conv *c);
 /* y (cout, n, oh, ow) = conv(x (cin, n, h, w), w); device pointers */
 db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws, size_t ws_bytes);
-/* dx = conv^T(dy, w) (skipped when dx is NULL), dw (+)= correlation of x and dy */
+/* dx (+)= conv^T(dy, w) (skipped when dx is NULL), dw (+)= correlation of x and dy */
 db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx, float *dw,
-                                 int accumulate_dw, void *ws, size_t ws_bytes);
+                                 int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes);
 /* The algorithms chosen, for logs: "fwd N, bwd-data N, bwd-filter N" */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 

@@ -3,7 +3,7 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
-#include "core/gpu_backend.h"
+#include "nets/gpu_backend.h"
 
 static int cublas_version(void) {
     int major = 0, minor = 0, patch = 0;
@@ -17,6 +17,17 @@ static int cublas_version(void) {
 static size_t cudnn_version(void) { return cudnnGetVersion(); }
 
 extern "C" const db_gpu_backend *db_gpu_backend_entry(void) {
-    static const db_gpu_backend table = {DB_GPU_ABI, cudnn_version, cublas_version};
+    static const db_gpu_backend table = {DB_GPU_ABI,
+                                         cudnn_version,
+                                         cublas_version,
+                                         db_gpu_graph_create,
+                                         db_gpu_graph_destroy,
+                                         db_gpu_graph_push,
+                                         db_gpu_graph_pull,
+                                         db_gpu_graph_input,
+                                         db_gpu_graph_labels,
+                                         db_gpu_graph_forward_loss,
+                                         db_gpu_graph_backward_update,
+                                         db_gpu_graph_describe};
     return &table;
 }

@@ -8,6 +8,7 @@
 
 struct db_cublas {
     cublasHandle_t h;
+    cudaStream_t s; /* the handle's stream, for the bias kernels too */
 };
 
 #define CUBLAS_TRY(call, what)                                                                       \
@@ -29,6 +30,12 @@ extern "C" db_status db_cublas_create(db_cublas **out, int tf32) {
         *out = NULL;
         return db_fail(DB_ERR_INTERNAL, "cuBLAS: creating a handle: %s", cublasGetStatusString(st));
     }
+    return DB_OK;
+}
+
+extern "C" db_status db_cublas_set_stream(db_cublas *h, void *stream) {
+    CUBLAS_TRY(cublasSetStream(h->h, (cudaStream_t)stream), "setting the stream");
+    h->s = (cudaStream_t)stream;
     return DB_OK;
 }
 
@@ -57,7 +64,7 @@ extern "C" db_status db_cublas_linear_forward(db_cublas *h, float *out, const fl
     CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_N, CUBLAS_OP_N, n, o, f, &one, in, n, weight, f, &zero, out, n), "linear forward");
     if (bias) {
         long len = (long)o * n;
-        add_bias<<<(unsigned)((len + 255) / 256), 256>>>(out, bias, o, n);
+        add_bias<<<(unsigned)((len + 255) / 256), 256, 0, h->s>>>(out, bias, o, n);
         if (cudaGetLastError() != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: the bias kernel did not launch");
     }
     return DB_OK;
@@ -74,7 +81,7 @@ extern "C" db_status db_cublas_linear_backward(db_cublas *h, float *din, float *
         CUBLAS_TRY(cublasSgemm(h->h, CUBLAS_OP_N, CUBLAS_OP_T, n, f, o, &one, dout, n, weight, f, accum ? &one : &zero, din, n),
                    "linear backward (input)");
     if (dbias) {
-        row_sums<<<(unsigned)((o + 255) / 256), 256>>>(dbias, dout, o, n);
+        row_sums<<<(unsigned)((o + 255) / 256), 256, 0, h->s>>>(dbias, dout, o, n);
         if (cudaGetLastError() != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: the bias-gradient kernel did not launch");
     }
     return DB_OK;

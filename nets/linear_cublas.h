@@ -15,6 +15,8 @@ typedef struct db_cublas db_cublas;
 
 db_status db_cublas_create(db_cublas **out, int tf32);
 void db_cublas_destroy(db_cublas *h);
+/* Later calls on h run on this CUDA stream (a cudaStream_t; NULL: the default stream) */
+db_status db_cublas_set_stream(db_cublas *h, void *stream);
 /* device pointers throughout */
 db_status db_cublas_linear_forward(db_cublas *h, float *out, const float *in, const float *weight, const float *bias, int f,
                                    int o, int n);

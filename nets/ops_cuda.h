@@ -24,6 +24,9 @@ int db_softmax_xent_cuda(double *loss, float *dlogits, const float *logits, cons
                          float smoothing, double *scratch, cudaStream_t s);
 /* counts[0] top-1, counts[1] top-5 correct (device ints, overwritten) */
 int db_topk_correct_cuda(int *counts, const float *logits, const int *labels, int k, int n, cudaStream_t s);
+/* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
+int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
+                     cudaStream_t stream);
 }
 
 #endif

@@ -2,6 +2,7 @@
 // code the CPU loop in nets/optim.c runs.
 #include <cuda_runtime.h>
 
+#include "nets/ops_cuda.h"
 #include "nets/sgd.h"
 
 static __global__ void sgd_kernel(float *p, float *v, const float *g, long n, float lr, float mu,

@@ -14,11 +14,10 @@
 #include "core/philox.h"
 #include "dropouts/dropouts_cuda.h"
 #include "dropouts/droppath.h"
+#include "nets/ops_cuda.h"
 #include "nets/sgd.h"
 #include "tests/gpu/gpu_check.h"
 
-extern "C" int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu,
-                                float wd, int nesterov, cudaStream_t stream);
 
 #define CK(x)                                                                                  \
     do {                                                                                       \
@@ -113,24 +112,28 @@ int main(void) {
         float *dx = (float *)malloc(4 * len), *dxg = (float *)malloc(4 * len), *dev_x, *dev_y, *dev_dx;
         for (long i = 0; i < len; i++) x[i] = db_u01(db_rand4(3, 9, 0, (uint64_t)i).v[0]) - 0.5f;
         db_drop_key k = {12345, 6, 77, kind == 2 ? 0.7f : 0.9f};
+        unsigned long long *dev_count, count = 0;
+        uint64_t cpu_count = 0;
         CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_y, 4 * len)); CK(cudaMalloc(&dev_dx, 4 * len));
+        CK(cudaMalloc(&dev_count, sizeof count)); CK(cudaMemset(dev_count, 0, sizeof count));
         CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
         CK(cudaMemcpy(dev_dx, x, 4 * len, cudaMemcpyHostToDevice)); /* the backward accumulates onto x */
         memcpy(dx, x, 4 * len);
-        int bad_launch = kind == 2 ? db_droppath_cuda(dev_y, dev_x, &k, c, nn, hh, ww, 0, 0) ||
-                                         db_droppath_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, 1, 0)
-                                   : db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, kind, 0, 0) ||
-                                         db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, kind, 1, 0);
+        int bad_launch = kind == 2 ? db_droppath_cuda(dev_y, dev_x, &k, c, nn, hh, ww, 0, dev_count, 0) ||
+                                         db_droppath_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, 1, NULL, 0)
+                                   : db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, kind, 0, dev_count, 0) ||
+                                         db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, kind, 1, NULL, 0);
         CK(cudaMemcpy(yg, dev_y, 4 * len, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(dxg, dev_dx, 4 * len, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(&count, dev_count, sizeof count, cudaMemcpyDeviceToHost));
         if (kind == 2) {
-            db_droppath_forward(y, x, &k, c, nn, hh, ww);
+            cpu_count = (uint64_t)db_droppath_forward(y, x, &k, c, nn, hh, ww) * (uint64_t)(c * hh * ww);
             db_droppath_backward(dx, x, &k, c, nn, hh, ww, 1);
         } else if (kind == 1) {
-            db_spatial_dropout_forward(y, x, &k, c, nn, hh, ww);
+            cpu_count = db_spatial_dropout_forward(y, x, &k, c, nn, hh, ww);
             db_spatial_dropout_backward(dx, x, &k, c, nn, hh, ww, 1);
         } else {
-            db_dropout_forward(y, x, &k, c, nn, hh, ww);
+            cpu_count = db_dropout_forward(y, x, &k, c, nn, hh, ww);
             db_dropout_backward(dx, x, &k, c, nn, hh, ww, 1);
         }
         long differ = 0, zeros = 0;
@@ -138,10 +141,10 @@ int main(void) {
             differ += memcmp(&yg[i], &y[i], 4) != 0 || memcmp(&dxg[i], &dx[i], 4) != 0;
             zeros += y[i] == 0.0f;
         }
-        snprintf(detail, sizeof detail, "%ld of %ld outputs or gradients differ from the CPU (%.4f dropped)",
-                 differ, len, (double)zeros / len);
-        report(!bad_launch && differ == 0, names[kind], detail);
-        CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx));
+        snprintf(detail, sizeof detail, "%ld of %ld outputs or gradients differ from the CPU (%.4f dropped); "
+                 "dropped count %llu, CPU %llu", differ, len, (double)zeros / len, count, (unsigned long long)cpu_count);
+        report(!bad_launch && differ == 0 && count == cpu_count, names[kind], detail);
+        CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx)); CK(cudaFree(dev_count));
         free(x); free(y); free(yg); free(dx); free(dxg);
     }
     /* Cutout: the same squares, keyed by data-set sample id */
@@ -181,13 +184,24 @@ int main(void) {
         int bad_launch = db_dropblock_mask_cuda(dev_m, dev_counts, &k, &cfg, c, nn, hh, ww, 0);
         CK(cudaMemcpy(mg, dev_m, len, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(counts, dev_counts, sizeof counts, cudaMemcpyDeviceToHost));
-        long differ = 0;
+        /* the per-sample factors, from the device's counts */
+        db_dropblock_rules rules = db_dropblock_rules_for(&cfg, k.keep_prob, hh, ww);
+        float gscales[16], *dev_scales;
+        unsigned long long *dev_total, total_dev = 0;
+        CK(cudaMalloc(&dev_scales, sizeof gscales)); CK(cudaMalloc(&dev_total, sizeof total_dev));
+        CK(cudaMemset(dev_total, 0, sizeof total_dev));
+        bad_launch |= db_dropblock_scales_cuda(dev_scales, dev_total, dev_counts, nn, (unsigned long long)c * hh * ww,
+                                               rules.per_sample, rules.eps, 0);
+        CK(cudaMemcpy(gscales, dev_scales, sizeof gscales, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(&total_dev, dev_total, sizeof total_dev, cudaMemcpyDeviceToHost));
+        CK(cudaFree(dev_scales)); CK(cudaFree(dev_total));
+        long differ = memcmp(gscales, scales, sizeof scales) != 0 || total_dev != dropped;
         unsigned long long total = 0;
         for (long i = 0; i < len; i++) differ += m[i] != mg[i];
         for (int j = 0; j < nn; j++) total += counts[j];
         char name[64];
         snprintf(name, sizeof name, "dropblock_%s_mask_bit_identical", db_semantics_name((db_semantics)sem));
-        snprintf(detail, sizeof detail, "%ld of %ld mask bytes differ; dropped %llu on the GPU, %llu on the CPU",
+        snprintf(detail, sizeof detail, "%ld of %ld mask bytes (or the scales) differ; dropped %llu on the GPU, %llu on the CPU",
                  differ, len, total, (unsigned long long)dropped);
         report(!bad_launch && differ == 0 && total == dropped, name, detail);
         CK(cudaFree(dev_m)); CK(cudaFree(dev_counts));

@@ -70,14 +70,14 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
             db_cudnn_conv_describe(c, algos, sizeof algos);
             if (bytes && cudaMalloc(&dws, bytes) != cudaSuccess) { report(0, name, "no memory for the workspace"); db_cudnn_conv_destroy(c); continue; }
             int ok = db_cudnn_conv_forward(c, ex, ew, ey, dws, bytes) == DB_OK &&
-                     db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, dws, bytes) == DB_OK &&
+                     db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, 0, dws, bytes) == DB_OK &&
                      cudaDeviceSynchronize() == cudaSuccess;
             from_device(gy, ey, ny); from_device(gdx, edx, nx); from_device(gdw, edw, nw);
             double e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
             long same = 1;
             if (det && ok) { /* the same bits twice */
                 float *again = (float *)malloc(sizeof(float) * nw);
-                ok = db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, dws, bytes) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
+                ok = db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, 0, dws, bytes) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
                 from_device(again, edw, nw);
                 same = !memcmp(again, gdw, sizeof(float) * nw);
                 free(again);

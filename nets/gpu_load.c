@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "core/cuda.h"
-#include "core/gpu_backend.h"
+#include "nets/gpu_backend.h"
 
 static db_status locate(char *path, size_t n) {
     const char *env = getenv("DROPBENCH_GPU_BACKEND");

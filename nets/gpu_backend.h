@@ -3,23 +3,34 @@
  * libraries take about 0.1 s to load and most commands never touch a GPU. The object exports
  * one function returning a table of entry points; the table's abi number must match. The
  * object calls back into the program for errors (db_fail), so ./dropbench exports its symbols. */
-#ifndef DB_CORE_GPU_BACKEND_H
-#define DB_CORE_GPU_BACKEND_H
+#ifndef DB_NETS_GPU_BACKEND_H
+#define DB_NETS_GPU_BACKEND_H
 
 #include <stddef.h>
 
 #include "core/status.h"
+#include "nets/graph_cuda.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 1
+#define DB_GPU_ABI 2
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */
     size_t (*cudnn_version)(void); /* the cuDNN the object is linked with */
     int (*cublas_version)(void);   /* major*10000 + minor*100 + patch */
+    /* the graph on the GPU (nets/graph_cuda.h) */
+    db_status (*graph_create)(db_gpu_graph **out, db_graph *g, db_sgd *opt, const db_gpu_options *o);
+    void (*graph_destroy)(db_gpu_graph *gg);
+    db_status (*graph_push)(db_gpu_graph *gg);
+    db_status (*graph_pull)(db_gpu_graph *gg);
+    float *(*graph_input)(db_gpu_graph *gg);
+    int *(*graph_labels)(db_gpu_graph *gg);
+    db_status (*graph_forward_loss)(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
+    db_status (*graph_backward_update)(db_gpu_graph *gg, float lr);
+    void (*graph_describe)(const db_gpu_graph *gg, char *out, size_t n);
 } db_gpu_backend;
 
 /* Exported by the shared object */

@@ -1,0 +1,49 @@
+#include "bench/step.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg) {
+    memset(st, 0, sizeof *st);
+    st->g = g; st->opt = opt; st->labels = labels;
+    if (strcmp(cfg->device, "cuda")) return DB_OK;
+    st->gpu = db_gpu_backend_load();
+    if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
+    db_gpu_options o = {cfg->tf32, 1};
+    return st->gpu->graph_create(&st->gg, g, opt, &o);
+}
+
+void db_stepper_free(db_stepper *st) {
+    if (st->gg) st->gpu->graph_destroy(st->gg);
+    memset(st, 0, sizeof *st);
+}
+
+float *db_stepper_input(db_stepper *st) { return st->gg ? st->gpu->graph_input(st->gg) : db_graph_input(st->g); }
+int *db_stepper_labels(db_stepper *st) { return st->gg ? st->gpu->graph_labels(st->gg) : st->labels; }
+
+db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite) {
+    if (st->gg) {
+        db_gpu_step r;
+        DB_TRY(st->gpu->graph_forward_loss(st->gg, smoothing, &r));
+        *loss = r.loss; *top1 = r.top1; *top5 = r.top5; *finite = r.finite;
+        return DB_OK;
+    }
+    db_graph *g = st->g;
+    db_graph_forward(g);
+    const db_tensor *o = db_graph_output(g);
+    *loss = db_softmax_xent(g->training ? o->grad : NULL, o->data, st->labels, o->c, g->n, smoothing);
+    db_topk_correct(o->data, st->labels, o->c, g->n, top1, top5);
+    *finite = g->training && isfinite(*loss) ? db_graph_finite(g) : 1;
+    return DB_OK;
+}
+
+db_status db_stepper_backward_update(db_stepper *st, float lr) {
+    if (st->gg) return st->gpu->graph_backward_update(st->gg, lr);
+    db_graph_backward(st->g);
+    db_sgd_step(st->opt, st->g, lr);
+    return DB_OK;
+}
+
+db_status db_stepper_push(db_stepper *st) { return st->gg ? st->gpu->graph_push(st->gg) : DB_OK; }
+db_status db_stepper_pull(db_stepper *st) { return st->gg ? st->gpu->graph_pull(st->gg) : DB_OK; }

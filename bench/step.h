@@ -1,0 +1,37 @@
+/* One step of the training loop on the run's device: the CPU runs the graph itself
+ * (nets/graph_run.c); a CUDA run hands it to the GPU backend's graph (nets/graph_cuda.h),
+ * whose state lives on the device between pull()s. The loop above is the same for both. */
+#ifndef DB_BENCH_STEP_H
+#define DB_BENCH_STEP_H
+
+#include "bench/config.h"
+#include "nets/gpu_backend.h"
+#include "nets/graph.h"
+#include "nets/optim.h"
+
+typedef struct {
+    db_graph *g;
+    db_sgd *opt;
+    int *labels;               /* the CPU's label buffer */
+    const db_gpu_backend *gpu; /* NULL: the CPU */
+    db_gpu_graph *gg;
+} db_stepper;
+
+/* cfg->device resolved (cpu or cuda); labels holds g->n_max ints. A CUDA graph must be built
+ * unfused. Nothing is copied to the device yet: push() does. */
+db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg);
+void db_stepper_free(db_stepper *st);
+/* Where the next batch of g->n samples goes (host memory) */
+float *db_stepper_input(db_stepper *st);
+int *db_stepper_labels(db_stepper *st);
+/* Forward (training or inference as g->training says), the mean loss with label smoothing,
+ * top-1/top-5 counts; in training the loss's gradient too, and finite is 0 when a parameter
+ * or running statistic is NaN or Inf (checked only when the loss is finite on the CPU). */
+db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite);
+db_status db_stepper_backward_update(db_stepper *st, float lr);
+/* Host -> device after initialisation or a checkpoint load, device -> host before anything reads
+ * the host graph (checks, checkpoints, drop records); no-ops on the CPU */
+db_status db_stepper_push(db_stepper *st);
+db_status db_stepper_pull(db_stepper *st);
+
+#endif

@@ -1,0 +1,506 @@
+// The graph on the GPU (nets/graph_cuda.h): nets/graph_run.c's two loops with device pointers.
+#include <cuda_runtime.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dropouts/dropblock.h"
+#include "dropouts/dropouts_cuda.h"
+#include "dropouts/schedule.h"
+#include "nets/conv_cudnn.h"
+#include "nets/graph_cuda.h"
+#include "nets/linear_cublas.h"
+#include "nets/ops_cuda.h"
+
+#define CU_TRY(call, what)                                                                             \
+    do {                                                                                               \
+        cudaError_t e_ = (call);                                                                       \
+        if (e_ != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: %s: %s", what, cudaGetErrorString(e_)); \
+    } while (0)
+#define LAUNCH_TRY(call, what)                                                                         \
+    do {                                                                                               \
+        if ((call) != 0) return db_fail(DB_ERR_INTERNAL, "CUDA: the %s kernel failed: %s", what,      \
+                                        cudaGetErrorString(cudaGetLastError()));                       \
+    } while (0)
+
+enum { A_PARAM, A_GRAD, A_STATE, A_ACT, N_ARENA };
+
+// What a step reads back: one copy
+struct step_out {
+    double loss;
+    int counts[2];
+    int finite;
+};
+
+struct db_gpu_graph {
+    db_graph *g;
+    db_sgd *opt;
+    db_gpu_options o;
+    cudaStream_t s, copy;
+    cudaEvent_t uploaded;
+    db_cudnn *dnn;
+    db_cublas *blas;
+    const db_arena *host[N_ARENA];
+    float *dev[N_ARENA], *velocity;
+    uint8_t *mask;                  // every DropBlock mask, laid out as g->mask_bytes
+    size_t mask_size;
+    unsigned long long *dropped;    // per op (n_ops), the regularizers' dropped units since the last pull
+    unsigned long long *per_sample; // n_max, a DropBlock mask's counts
+    float *bn_scratch;              // the largest BN+ReLU tensor: the gradient through the ReLU
+    int *labels;
+    double *xent_scratch;
+    step_out *out, *out_host;       // device and pinned
+    float *in_host;                 // pinned, the input tensor at n_max
+    int *labels_host;
+    size_t in_floats;
+    db_cudnn_conv **conv;           // per op, batch n_max (NULL for other ops)
+    db_cudnn_conv **conv_tail;      // per op, batch tail_n (an evaluation's last batch)
+    int tail_n;
+    void *ws;
+    size_t ws_bytes;
+};
+
+// The device address of a host arena pointer (NULL stays NULL)
+static float *D(const db_gpu_graph *gg, const float *p) {
+    if (!p) return NULL;
+    for (int a = 0; a < N_ARENA; a++) {
+        const db_arena *h = gg->host[a];
+        if (h->base && p >= h->base && p < h->base + h->size) return gg->dev[a] + (p - h->base);
+    }
+    return NULL;
+}
+
+static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h * t->w; }
+
+static void destroy_convs(db_cudnn_conv **c, int n) {
+    for (int i = 0; c && i < n; i++) db_cudnn_conv_destroy(c[i]);
+}
+
+extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
+    if (!gg) return;
+    if (gg->s) cudaStreamSynchronize(gg->s);
+    destroy_convs(gg->conv, gg->g->n_ops);
+    destroy_convs(gg->conv_tail, gg->g->n_ops);
+    free(gg->conv);
+    free(gg->conv_tail);
+    for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
+    cudaFree(gg->velocity); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
+    cudaFree(gg->bn_scratch); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
+    cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
+    db_cudnn_destroy(gg->dnn);
+    db_cublas_destroy(gg->blas);
+    if (gg->uploaded) cudaEventDestroy(gg->uploaded);
+    if (gg->copy) cudaStreamDestroy(gg->copy);
+    if (gg->s) cudaStreamDestroy(gg->s);
+    free(gg);
+}
+
+// The descriptors of every convolution at batch n; the workspace grows to the largest need.
+static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n) {
+    size_t need = 0;
+    for (int i = 0; i < gg->g->n_ops; i++) {
+        const db_op *op = &gg->g->ops[i];
+        if (op->kind != DB_OP_CONV) continue;
+        const db_conv_dims *c = &op->u.conv;
+        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->k, c->stride, c->pad, gg->o.deterministic, gg->o.tf32};
+        size_t ws = 0;
+        DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
+        if (ws > need) need = ws;
+    }
+    if (need > gg->ws_bytes) {
+        cudaFree(gg->ws);
+        gg->ws = NULL;
+        CU_TRY(cudaMalloc(&gg->ws, need), "allocating the convolution workspace");
+        gg->ws_bytes = need;
+    }
+    return DB_OK;
+}
+
+static db_status check_graph(const db_graph *g) {
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->fused)
+            return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
+        if (op->kind == DB_OP_BN && op->u.bn.eps < 1e-5f)
+            return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (1e-5); use --device cpu "
+                           "or a larger bn_eps", (double)op->u.bn.eps);
+    }
+    return DB_OK;
+}
+
+template <typename T>
+static db_status dev_alloc(T **p, size_t count, const char *what) {
+    *p = NULL;
+    if (!count) return DB_OK;
+    cudaError_t e = cudaMalloc((void **)p, sizeof(T) * count);
+    if (e != cudaSuccess)
+        return db_fail(DB_ERR_NOMEM, "GPU: cannot allocate %s (%.1f MiB): %s", what, sizeof(T) * count / 1048576.0,
+                       cudaGetErrorString(e));
+    return cudaMemset(*p, 0, sizeof(T) * count) == cudaSuccess ? DB_OK : db_fail(DB_ERR_INTERNAL, "CUDA: memset failed");
+}
+
+static db_status create(db_gpu_graph *gg) {
+    db_graph *g = gg->g;
+    DB_TRY(check_graph(g));
+    CU_TRY(cudaStreamCreateWithFlags(&gg->s, cudaStreamNonBlocking), "creating a stream");
+    CU_TRY(cudaStreamCreateWithFlags(&gg->copy, cudaStreamNonBlocking), "creating a stream");
+    CU_TRY(cudaEventCreateWithFlags(&gg->uploaded, cudaEventDisableTiming), "creating an event");
+    DB_TRY(db_cudnn_create(&gg->dnn));
+    DB_TRY(db_cudnn_set_stream(gg->dnn, gg->s));
+    DB_TRY(db_cublas_create(&gg->blas, gg->o.tf32));
+    DB_TRY(db_cublas_set_stream(gg->blas, gg->s));
+    gg->host[A_PARAM] = &g->param_arena; gg->host[A_GRAD] = &g->grad_arena;
+    gg->host[A_STATE] = &g->state_arena; gg->host[A_ACT] = &g->act_arena;
+    static const char *names[N_ARENA] = {"the parameters", "the gradients", "the running statistics", "the activations"};
+    for (int a = 0; a < N_ARENA; a++) DB_TRY(dev_alloc(&gg->dev[a], gg->host[a]->size, names[a]));
+    DB_TRY(dev_alloc(&gg->velocity, g->param_arena.size, "the velocity"));
+    size_t scratch = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->kind == DB_OP_REG && op->u.reg.kind == DB_REG_DROPBLOCK)
+            gg->mask_size += numel(&g->tensors[op->out], g->n_max);
+        if (op->kind == DB_OP_BN && op->u.bn.relu && numel(&g->tensors[op->out], g->n_max) > scratch)
+            scratch = numel(&g->tensors[op->out], g->n_max);
+    }
+    DB_TRY(dev_alloc(&gg->mask, gg->mask_size, "the DropBlock masks"));
+    DB_TRY(dev_alloc(&gg->dropped, (size_t)g->n_ops, "the drop counters"));
+    DB_TRY(dev_alloc(&gg->per_sample, (size_t)g->n_max, "the drop counters"));
+    DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
+    DB_TRY(dev_alloc(&gg->labels, (size_t)g->n_max, "the labels"));
+    DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
+    DB_TRY(dev_alloc(&gg->out, 1, "the step's result"));
+    gg->in_floats = numel(&g->tensors[0], g->n_max);
+    CU_TRY(cudaMallocHost((void **)&gg->in_host, sizeof(float) * gg->in_floats), "allocating pinned memory");
+    CU_TRY(cudaMallocHost((void **)&gg->labels_host, sizeof(int) * g->n_max), "allocating pinned memory");
+    CU_TRY(cudaMallocHost((void **)&gg->out_host, sizeof(step_out)), "allocating pinned memory");
+    gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
+    gg->conv_tail = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv_tail);
+    if (!gg->conv || !gg->conv_tail) return db_fail(DB_ERR_NOMEM, "out of memory");
+    return make_convs(gg, gg->conv, g->n_max);
+}
+
+extern "C" db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd *opt, const db_gpu_options *o) {
+    *out = NULL;
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices < 1)
+        return db_fail(DB_ERR_UNSUPPORTED, "no CUDA device on this machine");
+    db_gpu_graph *gg = (db_gpu_graph *)calloc(1, sizeof *gg);
+    if (!gg) return db_fail(DB_ERR_NOMEM, "out of memory");
+    gg->g = g; gg->opt = opt; gg->o = *o;
+    db_status s = create(gg);
+    if (s != DB_OK) {
+        db_gpu_graph_destroy(gg);
+        return s;
+    }
+    *out = gg;
+    return DB_OK;
+}
+
+extern "C" float *db_gpu_graph_input(db_gpu_graph *gg) { return gg->in_host; }
+extern "C" int *db_gpu_graph_labels(db_gpu_graph *gg) { return gg->labels_host; }
+
+static db_status copy_state(db_gpu_graph *gg, cudaMemcpyKind dir) {
+    db_graph *g = gg->g;
+    struct { float *host; float *dev; size_t n; } parts[3] = {
+        {g->param_arena.base, gg->dev[A_PARAM], g->param_arena.size},
+        {g->state_arena.base, gg->dev[A_STATE], g->state_arena.size},
+        {gg->opt->velocity.base, gg->velocity, g->param_arena.size}};
+    CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
+    for (int i = 0; i < 3; i++) {
+        if (!parts[i].n) continue;
+        void *dst = dir == cudaMemcpyHostToDevice ? (void *)parts[i].dev : (void *)parts[i].host;
+        const void *src = dir == cudaMemcpyHostToDevice ? (const void *)parts[i].host : (const void *)parts[i].dev;
+        CU_TRY(cudaMemcpy(dst, src, sizeof(float) * parts[i].n, dir), "copying the model's state");
+    }
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_push(db_gpu_graph *gg) {
+    DB_TRY(copy_state(gg, cudaMemcpyHostToDevice));
+    if (gg->dev[A_GRAD]) CU_TRY(cudaMemset(gg->dev[A_GRAD], 0, sizeof(float) * gg->g->grad_arena.size), "zeroing gradients");
+    CU_TRY(cudaMemset(gg->dropped, 0, sizeof(unsigned long long) * gg->g->n_ops), "zeroing the drop counters");
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_pull(db_gpu_graph *gg) {
+    DB_TRY(copy_state(gg, cudaMemcpyDeviceToHost));
+    db_graph *g = gg->g;
+    unsigned long long *counts = (unsigned long long *)malloc(sizeof *counts * (size_t)g->n_ops);
+    if (!counts) return db_fail(DB_ERR_NOMEM, "out of memory");
+    cudaError_t e = cudaMemcpy(counts, gg->dropped, sizeof *counts * (size_t)g->n_ops, cudaMemcpyDeviceToHost);
+    if (e == cudaSuccess) e = cudaMemset(gg->dropped, 0, sizeof *counts * (size_t)g->n_ops);
+    for (int i = 0; e == cudaSuccess && i < g->n_ops; i++) g->ops[i].dropped += (double)counts[i];
+    free(counts);
+    CU_TRY(e, "reading the drop counters");
+    return DB_OK;
+}
+
+static db_drop_key reg_key(const db_graph *g, const db_op *op) {
+    db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
+                     db_keep_prob_at(op->u.reg.keep, g->step, g->last_step, op->u.reg.scheduled)};
+    return k;
+}
+
+// A DropBlock op's mask and scales on the device. Rules whose seed needs a whole plane (darknet)
+// are drawn by the CPU's code and uploaded.
+static db_status dropblock_mask(db_gpu_graph *gg, db_op *op, const db_tensor *y, int n, uint8_t *mask, float *scales) {
+    const db_graph *g = gg->g;
+    db_drop_key k = reg_key(g, op);
+    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
+    size_t len = numel(y, n);
+    db_dropblock_rules r = db_dropblock_rules_for(&b, k.keep_prob, y->h, y->w);
+    if (r.one_seed) {
+        op->dropped += (double)db_dropblock_mask(op->mask, op->scales, &k, &b, y->c, n, y->h, y->w);
+        CU_TRY(cudaMemcpyAsync(mask, op->mask, len, cudaMemcpyHostToDevice, gg->s), "uploading a mask");
+        CU_TRY(cudaMemcpyAsync(scales, op->scales, sizeof(float) * n, cudaMemcpyHostToDevice, gg->s), "uploading scales");
+        CU_TRY(cudaStreamSynchronize(gg->s), "uploading a mask"); // the host mask is redrawn next step
+    } else {
+        LAUNCH_TRY(db_dropblock_mask_cuda(mask, gg->per_sample, &k, &b, y->c, n, y->h, y->w, gg->s), "DropBlock mask");
+        LAUNCH_TRY(db_dropblock_scales_cuda(scales, &gg->dropped[op - g->ops], gg->per_sample, n,
+                                            (unsigned long long)y->c * y->h * y->w, r.per_sample, r.eps, gg->s),
+                   "DropBlock scales");
+    }
+    op->units += (double)len;
+    op->expected += db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w) * (double)len;
+    return DB_OK;
+}
+
+static uint8_t *dev_mask(const db_gpu_graph *gg, const db_op *op) {
+    return gg->mask + (op->mask - gg->g->mask_bytes);
+}
+
+static db_status reg_forward(db_gpu_graph *gg, db_op *op, const db_tensor *x, const db_tensor *y, int n) {
+    db_graph *g = gg->g;
+    float *yd = D(gg, y->data);
+    const float *xd = D(gg, x->data);
+    size_t len = numel(y, n);
+    if (!g->training || op->u.reg.kind == DB_REG_NONE) {
+        CU_TRY(cudaMemcpyAsync(yd, xd, sizeof(float) * len, cudaMemcpyDeviceToDevice, gg->s), "copying a tensor");
+        return DB_OK;
+    }
+    db_drop_key k = reg_key(g, op);
+    unsigned long long *count = &gg->dropped[op - g->ops];
+    switch (op->u.reg.kind) {
+    case DB_REG_DROPOUT:
+    case DB_REG_SPATIAL:
+        LAUNCH_TRY(db_dropout_cuda(yd, xd, &k, y->c, n, y->h, y->w, op->u.reg.kind == DB_REG_SPATIAL, 0, count, gg->s),
+                   "dropout");
+        break;
+    case DB_REG_DROPPATH: LAUNCH_TRY(db_droppath_cuda(yd, xd, &k, y->c, n, y->h, y->w, 0, count, gg->s), "DropPath"); break;
+    case DB_REG_DROPBLOCK: {
+        float *scales = D(gg, op->scales);
+        DB_TRY(dropblock_mask(gg, op, y, n, dev_mask(gg, op), scales));
+        LAUNCH_TRY(db_dropblock_apply_cuda(yd, xd, dev_mask(gg, op), scales, y->c, n, y->h, y->w, 0, gg->s), "DropBlock");
+        return DB_OK; // counted with the mask
+    }
+    case DB_REG_NONE: break;
+    }
+    op->units += (double)len;
+    op->expected += (1.0 - k.keep_prob) * (double)len;
+    return DB_OK;
+}
+
+static db_status reg_backward(db_gpu_graph *gg, const db_op *op, const db_tensor *x, const db_tensor *y, int n, int acc) {
+    const db_graph *g = gg->g;
+    float *dx = D(gg, x->grad);
+    const float *dy = D(gg, y->grad);
+    db_drop_key k = reg_key(g, op);
+    switch (op->u.reg.kind) {
+    case DB_REG_DROPOUT:
+    case DB_REG_SPATIAL:
+        LAUNCH_TRY(db_dropout_cuda(dx, dy, &k, y->c, n, y->h, y->w, op->u.reg.kind == DB_REG_SPATIAL, acc, NULL, gg->s),
+                   "dropout backward");
+        break;
+    case DB_REG_DROPPATH: LAUNCH_TRY(db_droppath_cuda(dx, dy, &k, y->c, n, y->h, y->w, acc, NULL, gg->s), "DropPath backward"); break;
+    case DB_REG_DROPBLOCK:
+        LAUNCH_TRY(db_dropblock_apply_cuda(dx, dy, dev_mask(gg, op), D(gg, op->scales), y->c, n, y->h, y->w, acc, gg->s),
+                   "DropBlock backward");
+        break;
+    case DB_REG_NONE: LAUNCH_TRY(db_pass_backward_cuda(dx, dy, numel(y, n), acc, gg->s), "copy backward"); break;
+    }
+    return DB_OK;
+}
+
+// The convolution descriptors for batch n (an evaluation's last batch gets its own set, made once)
+static db_status convs_for(db_gpu_graph *gg, int n, db_cudnn_conv ***set) {
+    if (n == gg->g->n_max) { *set = gg->conv; return DB_OK; }
+    if (n != gg->tail_n) {
+        CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
+        destroy_convs(gg->conv_tail, gg->g->n_ops);
+        memset(gg->conv_tail, 0, sizeof *gg->conv_tail * (size_t)gg->g->n_ops);
+        gg->tail_n = 0;
+        DB_TRY(make_convs(gg, gg->conv_tail, n));
+        gg->tail_n = n;
+    }
+    *set = gg->conv_tail;
+    return DB_OK;
+}
+
+static db_status forward(db_gpu_graph *gg) {
+    db_graph *g = gg->g;
+    const int n = g->n;
+    db_cudnn_conv **convs;
+    DB_TRY(convs_for(gg, n, &convs));
+    for (int i = 0; i < g->n_ops; i++) {
+        db_op *op = &g->ops[i];
+        const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+        const float *xd = D(gg, x->data);
+        float *yd = D(gg, y->data);
+        const float *w = op->param[0] >= 0 ? D(gg, g->params[op->param[0]].data) : NULL;
+        const float *b = op->param[1] >= 0 ? D(gg, g->params[op->param[1]].data) : NULL;
+        size_t m = (size_t)n * y->h * y->w;
+        switch (op->kind) {
+        case DB_OP_CONV: DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes)); break;
+        case DB_OP_BN: {
+            float *run = D(gg, op->run), *save = D(gg, op->save);
+            if (g->training)
+                DB_TRY(db_cudnn_bn_forward_train(gg->dnn, yd, save, save + y->c, run, run + y->c, xd, w, b, op->u.bn.momentum,
+                                                 op->u.bn.eps, op->u.bn.relu, y->c, m));
+            else
+                DB_TRY(db_cudnn_bn_forward_infer(gg->dnn, yd, xd, w, b, run, run + y->c, op->u.bn.eps, op->u.bn.relu, y->c, m));
+            break;
+        }
+        case DB_OP_RELU: LAUNCH_TRY(db_relu_forward_cuda(yd, xd, numel(y, n), gg->s), "ReLU"); break;
+        case DB_OP_ADD:
+            LAUNCH_TRY(db_add_forward_cuda(yd, xd, D(gg, g->tensors[op->in[1]].data), numel(y, n), gg->s), "add");
+            break;
+        case DB_OP_SHORTCUT_A:
+            LAUNCH_TRY(db_shortcut_a_forward_cuda(yd, xd, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, gg->s),
+                       "shortcut");
+            break;
+        case DB_OP_MAXPOOL:
+        case DB_OP_AVGPOOL:
+            DB_TRY(db_cudnn_pool_forward(gg->dnn, op->kind == DB_OP_MAXPOOL, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
+                                         op->u.pool.stride, op->u.pool.pad));
+            break;
+        case DB_OP_GAP: LAUNCH_TRY(db_gap_forward_cuda(yd, xd, x->c * n, x->h * x->w, gg->s), "global average pool"); break;
+        case DB_OP_LINEAR: DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n)); break;
+        case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
+        }
+    }
+    return DB_OK;
+}
+
+static db_status backward(db_gpu_graph *gg) {
+    db_graph *g = gg->g;
+    const int n = g->n;
+    db_cudnn_conv **convs;
+    DB_TRY(convs_for(gg, n, &convs));
+    for (int i = g->n_ops - 1; i >= 0; i--) {
+        const db_op *op = &g->ops[i];
+        const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+        const float *xd = D(gg, x->data), *yd = D(gg, y->data), *dy = D(gg, y->grad);
+        float *dx = D(gg, x->grad); // NULL for the network input
+        const float *w = op->param[0] >= 0 ? D(gg, g->params[op->param[0]].data) : NULL;
+        float *dw = op->param[0] >= 0 ? D(gg, g->params[op->param[0]].grad) : NULL;
+        float *db = op->param[1] >= 0 ? D(gg, g->params[op->param[1]].grad) : NULL;
+        int acc = op->accum[0];
+        size_t len = numel(y, n);
+        switch (op->kind) {
+        case DB_OP_CONV: DB_TRY(db_cudnn_conv_backward(convs[i], xd, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes)); break;
+        case DB_OP_BN: {
+            const float *save = D(gg, op->save);
+            if (!dx) return db_fail(DB_ERR_INTERNAL, "GPU graph: a batch norm on the network input");
+            DB_TRY(db_cudnn_bn_backward(gg->dnn, dx, dw, db, dy, xd, yd, w, save, save + y->c, op->u.bn.eps, op->u.bn.relu,
+                                        y->c, (size_t)n * y->h * y->w, acc, gg->bn_scratch));
+            break;
+        }
+        case DB_OP_RELU: if (dx) LAUNCH_TRY(db_relu_backward_cuda(dx, dy, yd, len, acc, gg->s), "ReLU backward"); break;
+        case DB_OP_ADD: {
+            float *dx2 = D(gg, g->tensors[op->in[1]].grad);
+            if (dx && !op->alias0) LAUNCH_TRY(db_pass_backward_cuda(dx, dy, len, acc, gg->s), "add backward");
+            if (dx2) LAUNCH_TRY(db_pass_backward_cuda(dx2, dy, len, op->accum[1], gg->s), "add backward");
+            break;
+        }
+        case DB_OP_SHORTCUT_A:
+            if (dx)
+                LAUNCH_TRY(db_shortcut_a_backward_cuda(dx, dy, x->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc, gg->s),
+                           "shortcut backward");
+            break;
+        case DB_OP_MAXPOOL:
+        case DB_OP_AVGPOOL:
+            if (dx)
+                DB_TRY(db_cudnn_pool_backward(gg->dnn, op->kind == DB_OP_MAXPOOL, dx, dy, yd, xd, x->c * n, x->h, x->w,
+                                              op->u.pool.k, op->u.pool.stride, op->u.pool.pad, acc));
+            break;
+        case DB_OP_GAP:
+            if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c * n, x->h * x->w, acc, gg->s), "global average pool backward");
+            break;
+        case DB_OP_LINEAR: DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc)); break;
+        case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
+        }
+    }
+    return DB_OK;
+}
+
+// flag stays 1 while every value is finite (a plain store of 0 by any thread that finds one)
+static __global__ void finite_kernel(int *flag, const float *a, size_t n) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        if (!isfinite(a[i])) *flag = 0;
+}
+
+static db_status check_finite(db_gpu_graph *gg, int *flag) {
+    const db_arena *arenas[2] = {&gg->g->param_arena, &gg->g->state_arena};
+    float *dev[2] = {gg->dev[A_PARAM], gg->dev[A_STATE]};
+    for (int a = 0; a < 2; a++) {
+        if (!arenas[a]->size) continue;
+        size_t blocks = (arenas[a]->size + 255) / 256;
+        finite_kernel<<<(unsigned)(blocks < 1024 ? blocks : 1024), 256, 0, gg->s>>>(flag, dev[a], arenas[a]->size);
+        CU_TRY(cudaGetLastError(), "the finite check");
+    }
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+    db_graph *g = gg->g;
+    const int n = g->n;
+    const db_tensor *o = &g->tensors[g->n_tensors - 1];
+    size_t in_len = numel(&g->tensors[0], n);
+    CU_TRY(cudaMemcpyAsync(D(gg, g->tensors[0].data), gg->in_host, sizeof(float) * in_len, cudaMemcpyHostToDevice, gg->copy),
+           "uploading the batch");
+    CU_TRY(cudaMemcpyAsync(gg->labels, gg->labels_host, sizeof(int) * n, cudaMemcpyHostToDevice, gg->copy),
+           "uploading the labels");
+    CU_TRY(cudaEventRecord(gg->uploaded, gg->copy), "recording the upload");
+    CU_TRY(cudaStreamWaitEvent(gg->s, gg->uploaded, 0), "waiting for the upload");
+    DB_TRY(forward(gg));
+    step_out init = {0.0, {0, 0}, 1};
+    *gg->out_host = init;
+    CU_TRY(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
+    LAUNCH_TRY(db_softmax_xent_cuda(&gg->out->loss, g->training ? D(gg, o->grad) : NULL, D(gg, o->data), gg->labels, o->c, n,
+                                    smoothing, gg->xent_scratch, gg->s), "loss");
+    LAUNCH_TRY(db_topk_correct_cuda(gg->out->counts, D(gg, o->data), gg->labels, o->c, n, gg->s), "top-k");
+    if (g->training) DB_TRY(check_finite(gg, &gg->out->finite));
+    CU_TRY(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
+    CU_TRY(cudaStreamSynchronize(gg->s), "running the forward");
+    out->loss = gg->out_host->loss;
+    out->top1 = gg->out_host->counts[0];
+    out->top5 = gg->out_host->counts[1];
+    out->finite = gg->out_host->finite;
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
+    db_graph *g = gg->g;
+    DB_TRY(backward(gg));
+    const db_sgd_config *c = &gg->opt->cfg;
+    for (int i = 0; i < g->n_params; i++) {
+        db_param *p = &g->params[i];
+        float wd = (p->no_decay && !c->decay_bn_bias) ? 0.0f : c->weight_decay;
+        LAUNCH_TRY(db_sgd_step_cuda(D(gg, p->data), gg->velocity + (p->data - g->param_arena.base), D(gg, p->grad),
+                                    (long)p->size, lr, c->momentum, wd, c->nesterov, gg->s), "SGD");
+    }
+    return DB_OK;
+}
+
+extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n) {
+    size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB", gg->o.tf32 ? "TF32" : "fp32",
+                                   gg->o.deterministic ? "deterministic" : "fastest", gg->ws_bytes / 1048576.0);
+    for (int i = 0; i < gg->g->n_ops && used < n; i++)
+        if (gg->conv[i]) { // the first convolution's choice, as an example
+            char algo[96];
+            db_cudnn_conv_describe(gg->conv[i], algo, sizeof algo);
+            snprintf(out + used, n - used, "; first conv: %s", algo);
+            break;
+        }
+}

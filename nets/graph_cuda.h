@@ -1,0 +1,67 @@
+/* Running a finalized graph (nets/graph.h) on an NVIDIA GPU: the same ops in the same order on
+ * device copies of the graph's arenas, through cuDNN (convolutions, batch norm, pooling),
+ * cuBLAS (linear layers) and the CUDA launchers of the shared per-element bodies (activations,
+ * additions, regularizers, loss, SGD). Built into the GPU backend (nets/gpu_backend.h).
+ *
+ * The host graph stays the description and the home of the state between epochs: every device
+ * buffer mirrors a host arena float for float, so pull() copies parameters, running statistics
+ * and the optimizer's velocity back for checkpoints and checks, and push() copies them up after
+ * initialisation or a checkpoint load. Descriptors, algorithms, workspace and buffers are made
+ * when the GPU graph is created (and once more for an evaluation batch of another size), never
+ * per step. A step uploads its batch from pinned host memory on a copy stream that the compute
+ * stream waits for; the only synchronisation per step is reading the loss, so the CPU prepares
+ * the next batch while the GPU runs the backward and the update.
+ *
+ * The graph must be built unfused (db_model_config.unfused): DropBlock runs as an op of its own
+ * on the GPU, with the CPU's results. */
+#ifndef DB_NETS_GRAPH_CUDA_H
+#define DB_NETS_GRAPH_CUDA_H
+
+#include "core/status.h"
+#include "nets/graph.h"
+#include "nets/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct db_gpu_graph db_gpu_graph;
+
+typedef struct {
+    int tf32;          /* TF32 tensor-core math in convolutions and linear layers (else fp32 FMA) */
+    int deterministic; /* only convolution algorithms cuDNN flags deterministic */
+} db_gpu_options;
+
+typedef struct {
+    double loss;       /* mean over the batch */
+    int top1, top5;    /* correct predictions */
+    int finite;        /* training: every parameter and running statistic is finite */
+} db_gpu_step;
+
+/* g finalized and unfused, opt its optimizer (its velocity mirrors the parameters); both must
+ * outlive the GPU graph. Uploads nothing: push() does. */
+db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd *opt, const db_gpu_options *o);
+void db_gpu_graph_destroy(db_gpu_graph *gg);
+/* Host -> device: parameters, running statistics and velocity; gradients and the regularizers'
+ * device counts zeroed. */
+db_status db_gpu_graph_push(db_gpu_graph *gg);
+/* Device -> host: parameters, running statistics and velocity; the regularizers' dropped counts
+ * since the last pull are added to the host ops' records. */
+db_status db_gpu_graph_pull(db_gpu_graph *gg);
+/* Pinned host buffers for the next batch: the input (as db_graph_input, for g->n samples) and
+ * the labels. Free to write once forward_loss has returned. */
+float *db_gpu_graph_input(db_gpu_graph *gg);
+int *db_gpu_graph_labels(db_gpu_graph *gg);
+/* Upload the batch of g->n samples, run the forward (training or inference as g->training
+ * says), the loss with label smoothing and the top-1/top-5 counts; in training also the loss's
+ * gradient and the finite check. Waits for the result. */
+db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
+/* The backward and the SGD update at this learning rate; returns without waiting. */
+db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr);
+/* The convolution algorithms chosen, e.g. for a log line */
+void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
