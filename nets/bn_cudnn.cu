@@ -5,12 +5,27 @@
 #include "nets/cudnn_internal.h"
 
 
-/* Descriptors made per call: cheap host-side structs (the op that owns a step's worth of them
- * comes with the GPU graph) */
+/* A shape's descriptors, made on its first use and kept with the handle (a network has a few
+ * dozen shapes; creating them per step would cost host time every step) */
 typedef struct {
+    int c;
+    size_t m;
     cudnnTensorDescriptor_t data, param;
     cudnnActivationDescriptor_t relu;
 } bn_desc;
+
+typedef struct {
+    int max, planes, hh, ww, k, stride, pad;
+    cudnnTensorDescriptor_t x, y;
+    cudnnPoolingDescriptor_t pool;
+} pool_desc;
+
+struct db_cudnn_descs {
+    bn_desc *bn;
+    int n_bn;
+    pool_desc *pool;
+    int n_pool;
+};
 
 static void bn_free(bn_desc *d) {
     if (d->data) cudnnDestroyTensorDescriptor(d->data);
@@ -18,8 +33,40 @@ static void bn_free(bn_desc *d) {
     if (d->relu) cudnnDestroyActivationDescriptor(d->relu);
 }
 
+static void pool_free(pool_desc *d) {
+    if (d->x) cudnnDestroyTensorDescriptor(d->x);
+    if (d->y) cudnnDestroyTensorDescriptor(d->y);
+    if (d->pool) cudnnDestroyPoolingDescriptor(d->pool);
+}
+
+void db_cudnn_descs_free(db_cudnn *h) {
+    db_cudnn_descs *c = h->descs;
+    if (!c) return;
+    for (int i = 0; i < c->n_bn; i++) bn_free(&c->bn[i]);
+    for (int i = 0; i < c->n_pool; i++) pool_free(&c->pool[i]);
+    free(c->bn);
+    free(c->pool);
+    free(c);
+    h->descs = NULL;
+}
+
+/* A new zeroed slot at the end of *arr (count *n), or NULL */
+template <typename T>
+static T *grow(T **arr, int *n) {
+    T *p = (T *)realloc(*arr, sizeof(T) * (size_t)(*n + 1));
+    if (!p) return NULL;
+    *arr = p;
+    p[*n] = T{};
+    return &p[(*n)++];
+}
+
+static db_status descs(db_cudnn *h) {
+    if (!h->descs) h->descs = (db_cudnn_descs *)calloc(1, sizeof(db_cudnn_descs));
+    return h->descs ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory");
+}
+
 static db_status bn_make(bn_desc *d, int c, size_t m) {
-    *d = bn_desc{};
+    d->c = c; d->m = m;
     if (m > 0x7fffffff) return db_fail(DB_ERR_ARG, "batch norm: %zu values per channel is more than cuDNN takes", m);
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->data), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->param), "a tensor descriptor");
@@ -30,11 +77,24 @@ static db_status bn_make(bn_desc *d, int c, size_t m) {
     return DB_OK;
 }
 
+/* The descriptors of c channels of m values, made on first use */
+static db_status bn_get(db_cudnn *h, int c, size_t m, const bn_desc **out) {
+    DB_TRY(descs(h));
+    db_cudnn_descs *k = h->descs;
+    for (int i = 0; i < k->n_bn; i++)
+        if (k->bn[i].c == c && k->bn[i].m == m) { *out = &k->bn[i]; return DB_OK; }
+    bn_desc *d = grow(&k->bn, &k->n_bn);
+    if (!d) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = bn_make(d, c, m);
+    if (s != DB_OK) { bn_free(d); k->n_bn--; return s; }
+    *out = d;
+    return DB_OK;
+}
+
 #define WITH_BN(c, m, body)                    \
-    bn_desc d_;                                \
-    db_status s_ = bn_make(&d_, c, m);         \
+    const bn_desc *d_ = NULL;                  \
+    db_status s_ = bn_get(h, c, m, &d_);       \
     if (s_ == DB_OK) s_ = (body);              \
-    bn_free(&d_);                              \
     return s_
 
 static db_status relu_fwd(db_cudnn *h, const bn_desc *d, float *out) {
@@ -56,7 +116,7 @@ static db_status bn_train(db_cudnn *h, const bn_desc *d, float *out, float *save
 extern "C" db_status db_cudnn_bn_forward_train(db_cudnn *h, float *out, float *save_mean, float *save_invstd,
                                                float *run_mean, float *run_var, const float *in, const float *gamma,
                                                const float *beta, float momentum, float eps, int relu, int c, size_t m) {
-    WITH_BN(c, m, bn_train(h, &d_, out, save_mean, save_invstd, run_mean, run_var, in, gamma, beta, momentum, eps, relu));
+    WITH_BN(c, m, bn_train(h, d_, out, save_mean, save_invstd, run_mean, run_var, in, gamma, beta, momentum, eps, relu));
 }
 
 static db_status bn_infer(db_cudnn *h, const bn_desc *d, float *out, const float *in, const float *gamma,
@@ -71,7 +131,7 @@ static db_status bn_infer(db_cudnn *h, const bn_desc *d, float *out, const float
 extern "C" db_status db_cudnn_bn_forward_infer(db_cudnn *h, float *out, const float *in, const float *gamma,
                                                const float *beta, const float *run_mean, const float *run_var, float eps,
                                                int relu, int c, size_t m) {
-    WITH_BN(c, m, bn_infer(h, &d_, out, in, gamma, beta, run_mean, run_var, eps, relu));
+    WITH_BN(c, m, bn_infer(h, d_, out, in, gamma, beta, run_mean, run_var, eps, relu));
 }
 
 /* scratch: c*m floats, the gradient through the ReLU (unused without it) */
@@ -95,24 +155,13 @@ extern "C" db_status db_cudnn_bn_backward(db_cudnn *h, float *din, float *dgamma
                                           const float *in, const float *out, const float *gamma, const float *save_mean,
                                           const float *save_invstd, float eps, int relu, int c, size_t m, int accum,
                                           float *scratch) {
-    WITH_BN(c, m, bn_back(h, &d_, din, dgamma, dbeta, dout, in, out, gamma, save_mean, save_invstd, eps, relu, accum, scratch));
+    WITH_BN(c, m, bn_back(h, d_, din, dgamma, dbeta, dout, in, out, gamma, save_mean, save_invstd, eps, relu, accum, scratch));
 }
 
 /* ---- pooling ---- */
 
-typedef struct {
-    cudnnTensorDescriptor_t x, y;
-    cudnnPoolingDescriptor_t pool;
-} pool_desc;
-
-static void pool_free(pool_desc *d) {
-    if (d->x) cudnnDestroyTensorDescriptor(d->x);
-    if (d->y) cudnnDestroyTensorDescriptor(d->y);
-    if (d->pool) cudnnDestroyPoolingDescriptor(d->pool);
-}
-
 static db_status pool_make(pool_desc *d, int max, int planes, int hh, int ww, int k, int stride, int pad) {
-    *d = pool_desc{};
+    d->max = max; d->planes = planes; d->hh = hh; d->ww = ww; d->k = k; d->stride = stride; d->pad = pad;
     int oh = (hh + 2 * pad - k) / stride + 1, ow = (ww + 2 * pad - k) / stride + 1;
     if (oh < 1 || ow < 1) return db_fail(DB_ERR_ARG, "pooling: a %dx%d window does not fit a %dx%d map", k, k, hh, ww);
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->x), "a tensor descriptor");
@@ -125,26 +174,37 @@ static db_status pool_make(pool_desc *d, int max, int planes, int hh, int ww, in
     return DB_OK;
 }
 
+static db_status pool_get(db_cudnn *h, int max, int planes, int hh, int ww, int k, int stride, int pad, const pool_desc **out) {
+    DB_TRY(descs(h));
+    db_cudnn_descs *c = h->descs;
+    for (int i = 0; i < c->n_pool; i++) {
+        const pool_desc *p = &c->pool[i];
+        if (p->max == max && p->planes == planes && p->hh == hh && p->ww == ww && p->k == k && p->stride == stride &&
+            p->pad == pad) { *out = p; return DB_OK; }
+    }
+    pool_desc *d = grow(&c->pool, &c->n_pool);
+    if (!d) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = pool_make(d, max, planes, hh, ww, k, stride, pad);
+    if (s != DB_OK) { pool_free(d); c->n_pool--; return s; }
+    *out = d;
+    return DB_OK;
+}
+
 extern "C" db_status db_cudnn_pool_forward(db_cudnn *h, int max, float *out, const float *in, int planes, int hh, int ww,
                                            int k, int stride, int pad) {
-    pool_desc d;
-    db_status s = pool_make(&d, max, planes, hh, ww, k, stride, pad);
+    const pool_desc *d;
+    DB_TRY(pool_get(h, max, planes, hh, ww, k, stride, pad, &d));
     const float one = 1, zero = 0;
-    cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
-    if (s == DB_OK) st = cudnnPoolingForward(h->h, d.pool, &one, d.x, in, &zero, d.y, out);
-    pool_free(&d);
-    if (s == DB_OK && st != CUDNN_STATUS_SUCCESS) s = db_fail(DB_ERR_INTERNAL, "cuDNN: pooling forward: %s", cudnnGetErrorString(st));
-    return s;
+    CUDNN_TRY(cudnnPoolingForward(h->h, d->pool, &one, d->x, in, &zero, d->y, out), "pooling forward");
+    return DB_OK;
 }
 
 extern "C" db_status db_cudnn_pool_backward(db_cudnn *h, int max, float *din, const float *dout, const float *out,
                                             const float *in, int planes, int hh, int ww, int k, int stride, int pad, int accum) {
-    pool_desc d;
-    db_status s = pool_make(&d, max, planes, hh, ww, k, stride, pad);
+    const pool_desc *d;
+    DB_TRY(pool_get(h, max, planes, hh, ww, k, stride, pad, &d));
     const float one = 1, zero = 0;
-    cudnnStatus_t st = CUDNN_STATUS_SUCCESS;
-    if (s == DB_OK) st = cudnnPoolingBackward(h->h, d.pool, &one, d.y, out, d.y, dout, d.x, in, accum ? &one : &zero, d.x, din);
-    pool_free(&d);
-    if (s == DB_OK && st != CUDNN_STATUS_SUCCESS) s = db_fail(DB_ERR_INTERNAL, "cuDNN: pooling backward: %s", cudnnGetErrorString(st));
-    return s;
+    CUDNN_TRY(cudnnPoolingBackward(h->h, d->pool, &one, d->y, out, d->y, dout, d->x, in, accum ? &one : &zero, d->x, din),
+              "pooling backward");
+    return DB_OK;
 }

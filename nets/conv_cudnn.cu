@@ -31,6 +31,7 @@ extern "C" db_status db_cudnn_create(db_cudnn **out) {
 
 extern "C" void db_cudnn_destroy(db_cudnn *h) {
     if (!h) return;
+    db_cudnn_descs_free(h);
     cudnnDestroy(h->h);
     free(h);
 }

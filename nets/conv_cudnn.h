@@ -44,8 +44,8 @@ void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 /* Batch norm over the m = n*h*w values of each of c channels (CNHW: a channel's values are
  * contiguous), with the CPU op's semantics (nets/ops.h): batch statistics in training, running
  * ones updated with momentum (PyTorch's sense), save_invstd = 1/sqrt(var + eps). relu fuses a
- * ReLU after it (out = max(0, bn(x))); the backward then reads out. eps >= 1e-5 (cuDNN's
- * floor). accum: 0 overwrites din, 1 adds to it; dgamma and dbeta are overwritten. */
+ * ReLU after it (out = max(0, bn(x))); the backward then reads out. eps at least cuDNN's
+ * CUDNN_BN_MIN_EPSILON (0 in cuDNN 9). accum: 0 overwrites din, 1 adds to it; dgamma and dbeta are overwritten. */
 db_status db_cudnn_bn_forward_train(db_cudnn *h, float *out, float *save_mean, float *save_invstd, float *run_mean,
                                     float *run_var, const float *in, const float *gamma, const float *beta, float momentum,
                                     float eps, int relu, int c, size_t m);

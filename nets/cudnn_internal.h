@@ -7,9 +7,15 @@
 
 #include "nets/conv_cudnn.h"
 
+struct db_cudnn_descs; /* bn_cudnn.cu: batch-norm and pooling descriptors, made once per shape */
+
 struct db_cudnn {
     cudnnHandle_t h;
+    struct db_cudnn_descs *descs;
 };
+
+/* Frees the descriptors kept for h (bn_cudnn.cu) */
+void db_cudnn_descs_free(db_cudnn *h);
 
 #define CUDNN_TRY(call, what)                                                                           \
     do {                                                                                                \

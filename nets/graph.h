@@ -11,6 +11,10 @@
 #include "core/status.h"
 #include "nets/ops.h"
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu drives graphs from CUDA code */
+#endif
+
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
     DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG
@@ -153,4 +157,7 @@ void db_graph_set_reg_sums(db_graph *g, const double *sums);
  * whose weights overflowed can still produce a finite loss; this is the check that catches it. */
 int db_graph_finite(const db_graph *g);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,5 +1,6 @@
 // The graph on the GPU (nets/graph_cuda.h): nets/graph_run.c's two loops with device pointers.
 #include <cuda_runtime.h>
+#include <cudnn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ struct db_gpu_graph {
     db_sgd *opt;
     db_gpu_options o;
     cudaStream_t s, copy;
-    cudaEvent_t uploaded;
+    cudaEvent_t uploaded, consumed; // the batch is on the device; the backward no longer reads it
     db_cudnn *dnn;
     db_cublas *blas;
     const db_arena *host[N_ARENA];
@@ -91,6 +92,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
     if (gg->uploaded) cudaEventDestroy(gg->uploaded);
+    if (gg->consumed) cudaEventDestroy(gg->consumed);
     if (gg->copy) cudaStreamDestroy(gg->copy);
     if (gg->s) cudaStreamDestroy(gg->s);
     free(gg);
@@ -111,6 +113,7 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n) {
     if (need > gg->ws_bytes) {
         cudaFree(gg->ws);
         gg->ws = NULL;
+        gg->ws_bytes = 0;
         CU_TRY(cudaMalloc(&gg->ws, need), "allocating the convolution workspace");
         gg->ws_bytes = need;
     }
@@ -122,9 +125,9 @@ static db_status check_graph(const db_graph *g) {
         const db_op *op = &g->ops[i];
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
-        if (op->kind == DB_OP_BN && op->u.bn.eps < 1e-5f)
-            return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (1e-5); use --device cpu "
-                           "or a larger bn_eps", (double)op->u.bn.eps);
+        if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
+            return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (%g); use --device cpu "
+                           "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);
     }
     return DB_OK;
 }
@@ -146,6 +149,7 @@ static db_status create(db_gpu_graph *gg) {
     CU_TRY(cudaStreamCreateWithFlags(&gg->s, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaStreamCreateWithFlags(&gg->copy, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaEventCreateWithFlags(&gg->uploaded, cudaEventDisableTiming), "creating an event");
+    CU_TRY(cudaEventCreateWithFlags(&gg->consumed, cudaEventDisableTiming), "creating an event");
     DB_TRY(db_cudnn_create(&gg->dnn));
     DB_TRY(db_cudnn_set_stream(gg->dnn, gg->s));
     DB_TRY(db_cublas_create(&gg->blas, gg->o.tf32));
@@ -206,21 +210,21 @@ static db_status copy_state(db_gpu_graph *gg, cudaMemcpyKind dir) {
         {g->param_arena.base, gg->dev[A_PARAM], g->param_arena.size},
         {g->state_arena.base, gg->dev[A_STATE], g->state_arena.size},
         {gg->opt->velocity.base, gg->velocity, g->param_arena.size}};
-    CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 3; i++) { // in the compute stream's order (it does not wait for the default stream)
         if (!parts[i].n) continue;
         void *dst = dir == cudaMemcpyHostToDevice ? (void *)parts[i].dev : (void *)parts[i].host;
         const void *src = dir == cudaMemcpyHostToDevice ? (const void *)parts[i].host : (const void *)parts[i].dev;
-        CU_TRY(cudaMemcpy(dst, src, sizeof(float) * parts[i].n, dir), "copying the model's state");
+        CU_TRY(cudaMemcpyAsync(dst, src, sizeof(float) * parts[i].n, dir, gg->s), "copying the model's state");
     }
+    CU_TRY(cudaStreamSynchronize(gg->s), "copying the model's state");
     return DB_OK;
 }
 
 extern "C" db_status db_gpu_graph_push(db_gpu_graph *gg) {
-    DB_TRY(copy_state(gg, cudaMemcpyHostToDevice));
-    if (gg->dev[A_GRAD]) CU_TRY(cudaMemset(gg->dev[A_GRAD], 0, sizeof(float) * gg->g->grad_arena.size), "zeroing gradients");
-    CU_TRY(cudaMemset(gg->dropped, 0, sizeof(unsigned long long) * gg->g->n_ops), "zeroing the drop counters");
-    return DB_OK;
+    if (gg->dev[A_GRAD])
+        CU_TRY(cudaMemsetAsync(gg->dev[A_GRAD], 0, sizeof(float) * gg->g->grad_arena.size, gg->s), "zeroing gradients");
+    CU_TRY(cudaMemsetAsync(gg->dropped, 0, sizeof(unsigned long long) * gg->g->n_ops, gg->s), "zeroing the drop counters");
+    return copy_state(gg, cudaMemcpyHostToDevice); // synchronises
 }
 
 extern "C" db_status db_gpu_graph_pull(db_gpu_graph *gg) {
@@ -228,8 +232,9 @@ extern "C" db_status db_gpu_graph_pull(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     unsigned long long *counts = (unsigned long long *)malloc(sizeof *counts * (size_t)g->n_ops);
     if (!counts) return db_fail(DB_ERR_NOMEM, "out of memory");
-    cudaError_t e = cudaMemcpy(counts, gg->dropped, sizeof *counts * (size_t)g->n_ops, cudaMemcpyDeviceToHost);
-    if (e == cudaSuccess) e = cudaMemset(gg->dropped, 0, sizeof *counts * (size_t)g->n_ops);
+    cudaError_t e = cudaMemcpyAsync(counts, gg->dropped, sizeof *counts * (size_t)g->n_ops, cudaMemcpyDeviceToHost, gg->s);
+    if (e == cudaSuccess) e = cudaMemsetAsync(gg->dropped, 0, sizeof *counts * (size_t)g->n_ops, gg->s);
+    if (e == cudaSuccess) e = cudaStreamSynchronize(gg->s);
     for (int i = 0; e == cudaSuccess && i < g->n_ops; i++) g->ops[i].dropped += (double)counts[i];
     free(counts);
     CU_TRY(e, "reading the drop counters");
@@ -457,13 +462,20 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
     const int n = g->n;
     const db_tensor *o = &g->tensors[g->n_tensors - 1];
     size_t in_len = numel(&g->tensors[0], n);
+    // the previous step's backward reads the input (the first convolution's weight gradient)
+    CU_TRY(cudaStreamWaitEvent(gg->copy, gg->consumed, 0), "waiting for the previous step");
     CU_TRY(cudaMemcpyAsync(D(gg, g->tensors[0].data), gg->in_host, sizeof(float) * in_len, cudaMemcpyHostToDevice, gg->copy),
            "uploading the batch");
     CU_TRY(cudaMemcpyAsync(gg->labels, gg->labels_host, sizeof(int) * n, cudaMemcpyHostToDevice, gg->copy),
            "uploading the labels");
     CU_TRY(cudaEventRecord(gg->uploaded, gg->copy), "recording the upload");
     CU_TRY(cudaStreamWaitEvent(gg->s, gg->uploaded, 0), "waiting for the upload");
-    DB_TRY(forward(gg));
+    db_status fs = forward(gg);
+    if (fs != DB_OK) { // nothing may still read the pinned batch when the caller gives up
+        cudaStreamSynchronize(gg->copy);
+        cudaStreamSynchronize(gg->s);
+        return fs;
+    }
     step_out init = {0.0, {0, 0}, 1};
     *gg->out_host = init;
     CU_TRY(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
@@ -483,6 +495,7 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
 extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
     DB_TRY(backward(gg));
+    CU_TRY(cudaEventRecord(gg->consumed, gg->s), "recording the backward"); // the next upload may start
     const db_sgd_config *c = &gg->opt->cfg;
     for (int i = 0; i < g->n_params; i++) {
         db_param *p = &g->params[i];

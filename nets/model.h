@@ -4,6 +4,10 @@
 
 #include "nets/graph.h"
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu drives graphs from CUDA code */
+#endif
+
 typedef struct {
     char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50 */
     int in_c, in_h, in_w;  /* input channels and size */
@@ -23,4 +27,7 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch);
 /* Build (and finalize) the model on g for batches of up to n_max. */
 db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -4,6 +4,10 @@
 
 #include "nets/graph.h"
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu drives graphs from CUDA code */
+#endif
+
 typedef struct {
     float momentum;
     int nesterov;
@@ -38,4 +42,7 @@ typedef struct {
  * total_epochs. */
 float db_lr_at(const db_lr_schedule *s, double epoch, int total_epochs);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

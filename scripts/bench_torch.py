@@ -130,6 +130,11 @@ def parse_args(argv):
     p.add_argument("--shortcut", choices=("A", "B"), default="A",
                    help="resnet20 shortcut option (default A)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="cuda: the batch is uploaded from pinned memory and the "
+                   "loss read back every step, as a training loop does")
+    p.add_argument("--tf32", action="store_true",
+                   help="cuda: allow TF32 in convolutions and matmuls (default fp32)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     if a.input is None:
@@ -162,11 +167,27 @@ def main(argv=None):
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
                           weight_decay=5e-4)
     x, y = torch.randn(a.batch, c, h, w), torch.randint(0, ncls, (a.batch,))
+    cuda = a.device == "cuda"
+    if cuda:
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        model.cuda()
+        x, y = x.pin_memory(), y.pin_memory()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
+                              weight_decay=5e-4)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
+        if cuda:
+            xd = x.to("cuda", non_blocking=True)
+            yd = y.to("cuda", non_blocking=True)
+            loss = F.cross_entropy(model(xd), yd)
+            loss.backward()
+            opt.step()
+            loss.item()
+        else:
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
 
     for _ in range(a.warmup):
         step()
@@ -175,6 +196,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         for _ in range(a.steps):
             step()
+        if cuda:
+            torch.cuda.synchronize()
         windows.append(time.perf_counter() - t0)
     sec = statistics.median(windows)
     ips, ms = a.batch * a.steps / sec, 1000.0 * sec / a.steps
@@ -183,7 +206,10 @@ def main(argv=None):
            "threads": a.threads, "images_per_s": round(ips, 2),
            "ms_per_step": round(ms, 3),
            "mkldnn": bool(torch.backends.mkldnn.is_available()),
-           "params": params}
+           "params": params, "device": a.device}
+    if cuda:
+        res["gpu"] = torch.cuda.get_device_name(0)
+        res["tf32"] = a.tf32
     if a.model == "resnet20": res["shortcut"] = a.shortcut
     if a.json:
         print(json.dumps(res))

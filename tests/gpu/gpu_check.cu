@@ -41,7 +41,8 @@ static void report(int ok, const char *name, const char *detail) {
     if (ok) passed++; else failed++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    int bench = !(argc > 1 && !strcmp(argv[1], "--no-bench"));
     db_cuda_info ci;
     db_cuda_query(&ci);
     printf("cuda runtime %d, driver %d, %d device(s)\n", ci.runtime_version, ci.driver_version, ci.device_count);
@@ -209,6 +210,14 @@ int main(void) {
     }
     db_gpu_check_conv(report);
     db_gpu_check_bn_pool(report);
+    db_gpu_check_graph(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
+    if (bench) { /* lines scripts/gpu_check reads: gpu-bench MODEL C,H,W BATCH IMAGES_PER_S */
+        printf("training throughput on the GPU graph (fp32, deterministic algorithms):\n");
+        fflush(stdout);
+        printf("gpu-bench resnet20 3,32,32 128 %.1f\n", db_gpu_bench_graph("resnet20", 3, 32, 10, 128, 0, 50));
+        fflush(stdout);
+        printf("gpu-bench resnet50 3,224,224 64 %.1f\n", db_gpu_bench_graph("resnet50", 3, 224, 1000, 64, 0, 10));
+    }
     return failed ? 1 : 0;
 }
