@@ -16,7 +16,7 @@ BLAS_DIR ?= $(patsubst %/libopenblas.so,%,$(firstword $(wildcard /usr/lib/*/open
 ifneq ($(BLAS_DIR),)
 LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
-LDLIBS  += -lopenblas -lsqlite3 -lz -lm -fopenmp
+LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -lm -fopenmp
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))

@@ -19,6 +19,7 @@ int db_cmd_slurm(int argc, char **argv);
 int db_cmd_resume(int argc, char **argv);
 int db_cmd_tag(int argc, char **argv);
 int db_cmd_report(int argc, char **argv);
+int db_cmd_data(int argc, char **argv);   /* list, fetch, verify */
 
 /* One training run with its record in the results database (db_path NULL: none), progress on
  * the terminal and the epoch lines; returns the exit code. labels name the study, the recipe

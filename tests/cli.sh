@@ -20,7 +20,7 @@ LIMIT=${CLI_TIMEOUT:-240}   # seconds any one dropbench call may take
 passed=0 failed=0 skipped=0
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dropbench-cli.XXXXXX") || exit 1
 export DROPBENCH_DB=$tmp/cli.db   # runs the tests make stay out of the user's results database
-trap 'rm -rf "$tmp"' EXIT
+trap 'if [ -f "$tmp/servers" ]; then kill $(cat "$tmp/servers") 2>/dev/null; fi; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 if [ ! -x "$DB" ]; then
@@ -853,6 +853,85 @@ t_gpu_check() {
     grep -q ", 0 failed$" "$T/gpu.txt" || { echo "gpu-check: $(tail -2 "$T/gpu.txt")"; return 1; }
     echo "$(grep -c '^ok' "$T/gpu.txt") GPU checks passed" >"$T/note"
 }
+# ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----
+
+# serve DIR: starts the test server on DIR; sets port (the server stops with the test's folder)
+serve() {
+    python3 tests/http_server.py "$1" "$T/port" "$T/requests.log" >/dev/null 2>&1 &
+    echo $! >>"$tmp/servers"
+    local i
+    for i in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
+    port=$(cat "$T/port" 2>/dev/null) || { echo "the test HTTP server did not start"; return 1; }
+}
+# blob_catalog: a 300 kB random file served from $T/srv and a catalog line per server mode
+blob_catalog() {
+    mkdir -p "$T/srv"
+    head -c 300000 /dev/urandom >"$T/srv/blob.bin"
+    serve "$T/srv" || return
+    local md5 sha m
+    md5=$(md5sum "$T/srv/blob.bin" | cut -c1-32) sha=$(sha256sum "$T/srv/blob.bin" | cut -c1-64)
+    for m in ok cut redirect norange flaky stall; do
+        echo "t$m blob.bin http://127.0.0.1:$port/$m/blob.bin 300000 $md5 $sha"
+    done >"$T/catalog"
+    echo "tbad blob.bin http://127.0.0.1:$port/ok/blob.bin 300000 $(printf '0%.0s' $(seq 32)) -" >>"$T/catalog"
+    echo "tmissing nothing.bin http://127.0.0.1:$port/ok/nothing.bin - $md5 -" >>"$T/catalog"
+    echo "tfile blob.bin file://$T/srv/blob.bin 300000 - $sha" >>"$T/catalog"
+}
+fetch() { db data fetch "$@" --data-dir "$T/cache" --catalog "$T/catalog" --retry-delay 0.1; }
+t_data_fetch() {
+    # a good download, a redirect, a server that ignores Range, a 503 then success, file://:
+    # each verified and renamed into place; a second fetch uses the cache
+    blob_catalog || return
+    local s
+    for s in tok tredirect tnorange tflaky tfile; do
+        fetch "$s" && expect_rc 0 && expect_out "$s/blob.bin: ok (fetched" || return
+        cmp -s "$T/srv/blob.bin" "$T/cache/$s/blob.bin" || { echo "$s: the cached file differs from the served one"; return 1; }
+        [ ! -e "$T/cache/$s/blob.bin.part" ] || { echo "$s: a .part file was left"; return 1; }
+        [ $s != tflaky ] || expect_err "HTTP 503; retrying" || return
+    done
+    fetch tok && expect_rc 0 && expect_out "ok (in the cache" || return
+    [ "$(grep -c '^/ok/blob.bin' "$T/requests.log")" = 2 ] || { echo "the cached file was fetched again: $(snippet "$T/requests.log")"; return 1; }
+    db data verify tok tredirect --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 0 && expect_out "tredirect/blob.bin: ok" || return
+    printf 'x' | dd of="$T/cache/tok/blob.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null # one byte changed
+    db data verify tok --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 1 && expect_err "checksum mismatch" || return
+    db data list --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 0 && expect_out "cifar10" && expect_out "tredirect" || return
+}
+t_data_fetch_resume() {
+    # a connection cut halfway: retried with a Range request for the rest, the result verified;
+    # a partial file from an earlier run is continued, not restarted
+    blob_catalog || return
+    fetch tcut && expect_rc 0 && expect_err "retrying" || return
+    grep -q "^/cut/blob.bin bytes=150000-$" "$T/requests.log" || { echo "no range request: $(snippet "$T/requests.log")"; return 1; }
+    cmp -s "$T/srv/blob.bin" "$T/cache/tcut/blob.bin" || { echo "the resumed file differs"; return 1; }
+    mkdir -p "$T/cache/tok" && head -c 100000 "$T/srv/blob.bin" >"$T/cache/tok/blob.bin.part"
+    fetch tok && expect_rc 0 || return
+    grep -q "^/ok/blob.bin bytes=100000-$" "$T/requests.log" || { echo "the partial file was not continued: $(snippet "$T/requests.log")"; return 1; }
+    cmp -s "$T/srv/blob.bin" "$T/cache/tok/blob.bin" || { echo "the continued file differs"; return 1; }
+}
+t_data_fetch_failures() {
+    # a checksum mismatch (nothing kept), a 404, a stalled server (timeout, what arrived kept),
+    # a full disk, offline mode, an unknown name, a broken catalog: clear errors, exit 1 or 2
+    blob_catalog || return
+    fetch tbad && expect_rc 1 && expect_err "checksum mismatch" && expect_err "deleted" || return
+    [ -z "$(ls -A "$T/cache/tbad" 2>/dev/null)" ] || { echo "a bad download was kept: $(ls "$T/cache/tbad")"; return 1; }
+    fetch tmissing && expect_rc 1 && expect_err "HTTP 404" || return
+    [ -z "$(ls -A "$T/cache/tmissing" 2>/dev/null)" ] || { echo "a 404 left a file"; return 1; }
+    fetch tstall --timeout 1 --retries 0 && expect_rc 1 && expect_err "stalled" && expect_err "kept" || return
+    [ -s "$T/cache/tstall/blob.bin.part" ] || { echo "what arrived before the stall was not kept"; return 1; }
+    mkdir -p "$T/cache/tredirect" && ln -s /dev/full "$T/cache/tredirect/blob.bin.part"
+    fetch tredirect && expect_rc 1 && expect_err "No space left on device" || return
+    fetch tnorange --offline && expect_rc 1 && expect_err "offline" && expect_err "not in the cache" || return
+    DROPBENCH_OFFLINE=1 "$DB" data fetch tnorange --data-dir "$T/cache" --catalog "$T/catalog" >"$out" 2>"$err"
+    grep -q offline "$err" || { echo "DROPBENCH_OFFLINE=1 was not honoured"; return 1; }
+    ! grep -q '^/norange' "$T/requests.log" || { echo "offline mode used the network"; return 1; }
+    fetch nosuch && expect_rc 2 && expect_err "unknown data set 'nosuch'" || return
+    echo "x y z" >"$T/bad-catalog"
+    db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "bad-catalog:1" || return
+    echo "a b http://x/b 10 - -" >"$T/bad-catalog"
+    db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "MD5 or a SHA-256" || return
+    db data fetch && expect_rc 2 && expect_err "name a data set" || return
+    db data fetch tok --retries x && expect_rc 2 || return
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -917,9 +996,9 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
+    data_fetch data_fetch_resume data_fetch_failures
     store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
-[ $# -eq 0 ] || tests=("$@") # tests/cli.sh NAME...: only those
 for t in "${tests[@]}"; do run_test "$t"; done
 
 [ "$skipped" -eq 0 ] || echo "cli: $skipped skipped (not counted)"

@@ -1,0 +1,236 @@
+#include "datasets/fetch.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void db_fetch_defaults(db_fetch_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->retries = 4;
+    o->retry_delay = 2.0;
+    o->connect_timeout = 30;
+    o->stall_timeout = 60;
+    o->progress = 1;
+}
+
+db_status db_data_root(const char *flag, char *out, size_t n) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int len;
+    if (flag && *flag) len = snprintf(out, n, "%s", flag);
+    else if (xdg && *xdg) len = snprintf(out, n, "%s/dropbench", xdg);
+    else if (home && *home) len = snprintf(out, n, "%s/.cache/dropbench", home);
+    else return db_fail(DB_ERR_ARG, "no cache folder: set --data-dir, XDG_CACHE_HOME or HOME");
+    if (len < 0 || (size_t)len >= n) return db_fail(DB_ERR_ARG, "the cache folder's path is too long");
+    return DB_OK;
+}
+
+void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, size_t n) {
+    snprintf(out, n, "%s/%s/%s", o->root, f->set, f->file);
+}
+
+/* mkdir -p of path's folder */
+static db_status make_dirs(const char *path) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    char *slash = strrchr(p, '/');
+    if (!slash) return DB_OK;
+    *slash = '\0';
+    for (char *q = p + 1; ; q++) {
+        int end = *q == '\0';
+        if (*q == '/' || end) {
+            char c = *q;
+            *q = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST)
+                return db_fail(DB_ERR_IO, "%s: cannot create the folder: %s", p, strerror(errno));
+            *q = c;
+        }
+        if (end) break;
+    }
+    return DB_OK;
+}
+
+db_status db_verify_file(const db_catalog_file *f, const char *path, db_digest *d) {
+    DB_TRY(db_file_digest(path, d));
+    if (f->size >= 0 && d->bytes != f->size)
+        return db_fail(DB_ERR_FORMAT, "%s: %" PRId64 " bytes, the catalog says %" PRId64, path, d->bytes, f->size);
+    if (f->md5[0] && strcmp(d->md5, f->md5))
+        return db_fail(DB_ERR_FORMAT, "%s: checksum mismatch: MD5 %s, the catalog says %s", path, d->md5, f->md5);
+    if (f->sha256[0] && strcmp(d->sha256, f->sha256))
+        return db_fail(DB_ERR_FORMAT, "%s: checksum mismatch: SHA-256 %s, the catalog says %s", path, d->sha256, f->sha256);
+    return DB_OK;
+}
+
+typedef struct {
+    FILE *out;
+    int write_errno;
+    const db_catalog_file *f;
+    int64_t offset;       /* bytes already in the partial file when this try began */
+    int progress;
+    double last, start;
+} transfer;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *user) {
+    transfer *t = user;
+    size_t w = fwrite(p, size, n, t->out);
+    if (w != n) t->write_errno = errno ? errno : EIO;
+    return w * size;
+}
+
+static int on_progress(void *user, curl_off_t total, curl_off_t got, curl_off_t ut, curl_off_t un) {
+    (void)ut; (void)un;
+    transfer *t = user;
+    double tm = now();
+    if (!t->progress || tm - t->last < 0.25) return 0;
+    t->last = tm;
+    double have = (double)(t->offset + got), all = t->f->size > 0 ? (double)t->f->size : (double)(t->offset + total);
+    double rate = got / (tm - t->start + 1e-9);
+    if (all > 0)
+        fprintf(stderr, "\r  %s  %.1f / %.1f MB  %3.0f%%  %.1f MB/s ", t->f->file, have / 1e6, all / 1e6,
+                100.0 * have / all, rate / 1e6);
+    else
+        fprintf(stderr, "\r  %s  %.1f MB  %.1f MB/s ", t->f->file, have / 1e6, rate / 1e6);
+    return 0;
+}
+
+/* The URL to fetch: the catalog's, or the mirror's base with the catalog URL's last part */
+static void url_of(const db_catalog_file *f, const db_fetch_opts *o, char *out, size_t n) {
+    if (!o->mirror || !*o->mirror) { snprintf(out, n, "%s", f->url); return; }
+    const char *last = strrchr(f->url, '/');
+    size_t m = strlen(o->mirror);
+    snprintf(out, n, "%s%s%s", o->mirror, m && o->mirror[m - 1] == '/' ? "" : "/", last ? last + 1 : f->file);
+}
+
+typedef enum { TRY_DONE, TRY_AGAIN, TRY_RESTART, TRY_FATAL } try_result;
+
+/* One try: append to the partial file from its current size */
+static try_result try_once(CURL *c, const char *url, const char *part, const db_catalog_file *f, const db_fetch_opts *o,
+                           char *why, size_t why_n) {
+    struct stat st;
+    int64_t have = stat(part, &st) == 0 ? (int64_t)st.st_size : 0;
+    if (f->size >= 0 && have > f->size) { /* longer than the file can be: start over */
+        if (truncate(part, 0) != 0) { snprintf(why, why_n, "%s: cannot truncate: %s", part, strerror(errno)); return TRY_FATAL; }
+        have = 0;
+    }
+    if (f->size >= 0 && have == f->size) return TRY_DONE; /* a previous try got it all */
+    transfer t = {fopen(part, "ab"), 0, f, have, o->progress && isatty(2), 0, now()};
+    if (!t.out) { snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno)); return TRY_FATAL; }
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "dropbench (https://github.com/dropbench)");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    char err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    if (have > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have);
+    CURLcode rc = curl_easy_perform(c);
+    int closed = fclose(t.out);
+    if (t.progress && t.last > 0) fprintf(stderr, "\n");
+    long http = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+    if (rc == CURLE_OK && closed == 0) return TRY_DONE;
+    if (rc == CURLE_OK) { snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno)); return TRY_FATAL; }
+    if (rc == CURLE_WRITE_ERROR && t.write_errno) {
+        snprintf(why, why_n, "%s: cannot write: %s (the partial file is kept; fetch again to continue)", part,
+                 strerror(t.write_errno));
+        return TRY_FATAL;
+    }
+    const char *what = err[0] ? err : curl_easy_strerror(rc);
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(why, why_n, "%s: the transfer stalled (under 1 byte/s for %ld s) or did not connect in %ld s (%s)", url,
+                 o->stall_timeout, o->connect_timeout, what);
+    else if (rc == CURLE_HTTP_RETURNED_ERROR)
+        snprintf(why, why_n, "%s: HTTP %ld", url, http);
+    else
+        snprintf(why, why_n, "%s: %s", url, what);
+    if (rc == CURLE_RANGE_ERROR || (rc == CURLE_HTTP_RETURNED_ERROR && http == 416)) return TRY_RESTART;
+    if (rc == CURLE_HTTP_RETURNED_ERROR) return http >= 500 || http == 408 || http == 429 ? TRY_AGAIN : TRY_FATAL;
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT: case CURLE_PARTIAL_FILE: case CURLE_COULDNT_CONNECT: case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR: case CURLE_GOT_NOTHING: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+        return TRY_AGAIN;
+    default: return TRY_FATAL;
+    }
+}
+
+static db_status download(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d) {
+    char part[4200], url[1024], why[8192] = "";
+    snprintf(part, sizeof part, "%s.part", path);
+    url_of(f, o, url, sizeof url);
+    CURL *c = curl_easy_init();
+    if (!c) return db_fail(DB_ERR_INTERNAL, "libcurl: cannot start a transfer");
+    double delay = o->retry_delay, t0 = now();
+    try_result r = TRY_AGAIN;
+    for (int attempt = 0; attempt <= o->retries; attempt++) {
+        r = try_once(c, url, part, f, o, why, sizeof why);
+        if (r == TRY_DONE || r == TRY_FATAL) break;
+        if (r == TRY_RESTART) { /* the server cannot continue where we stopped */
+            if (truncate(part, 0) != 0) { r = TRY_FATAL; snprintf(why, sizeof why, "%s: cannot truncate", part); break; }
+            continue;
+        }
+        if (attempt < o->retries) {
+            fprintf(stderr, "dropbench data: %s; retrying in %.1f s (%d of %d)\n", why, delay, attempt + 1, o->retries);
+            struct timespec ts = {(time_t)delay, (long)((delay - (time_t)delay) * 1e9)};
+            nanosleep(&ts, NULL);
+            delay *= 2;
+        }
+    }
+    curl_easy_cleanup(c);
+    struct stat st;
+    if (r != TRY_DONE && stat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) unlink(part); /* nothing arrived */
+    if (r != TRY_DONE)
+        return db_fail(DB_ERR_IO, "fetching %s: %s%s", f->file, why,
+                       r == TRY_FATAL ? "" : " (gave up after the retries; what arrived is kept, fetch again to continue)");
+    db_status s = db_verify_file(f, part, d);
+    if (s != DB_OK) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s", db_last_error());
+        unlink(part);
+        return db_fail(DB_ERR_FORMAT, "%s; the download was deleted (a bad mirror or a changed file: check the URL %s)", msg, url);
+    }
+    if (rename(part, path) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
+    fprintf(stderr, "dropbench data: fetched %s (%.1f MB in %.1f s)\n", path, (double)d->bytes / 1e6, now() - t0);
+    return DB_OK;
+}
+
+db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *cached, db_digest *d) {
+    char path[4096];
+    db_fetch_path(o, f, path, sizeof path);
+    *cached = 0;
+    if (access(path, F_OK) == 0) {
+        if (db_verify_file(f, path, d) == DB_OK) { *cached = 1; return DB_OK; }
+        if (o->offline)
+            return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
+        fprintf(stderr, "dropbench data: %s; fetching it again\n", db_last_error());
+        if (unlink(path) != 0) return db_fail(DB_ERR_IO, "%s: cannot delete: %s", path, strerror(errno));
+    }
+    if (o->offline)
+        return db_fail(DB_ERR_IO, "offline: %s is not in the cache (%s); fetch it where there is a network, or copy it there",
+                       f->file, path);
+    DB_TRY(make_dirs(path));
+    return download(f, o, path, d);
+}
