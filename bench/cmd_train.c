@@ -105,10 +105,15 @@ static db_status start_record(const char *path, const db_config *cfg, progress *
     fclose(m);
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
     snprintf(family, sizeof family, "%016llx", (unsigned long long)db_config_family(cfg));
-    char pattern[1100];
-    snprintf(pattern, sizeof pattern, "%s/*-ubyte*", db_train_data_dir(cfg));
+    char dir[4096], pattern[4200];
+    db_train_data_dir(cfg, dir, sizeof dir, NULL);
     glob_t gl = {0};
-    int globbed = glob(pattern, 0, NULL, &gl) == 0;
+    int globbed = 0;
+    static const char *patterns[] = {"%s/*-ubyte*", "%s/cifar-1*-binary.tar.gz", "%s/cifar-1*/*.bin", "%s/*.bin"};
+    for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) { /* the files the loader may read */
+        snprintf(pattern, sizeof pattern, patterns[i], dir);
+        globbed |= glob(pattern, globbed ? GLOB_APPEND : 0, NULL, &gl) == 0;
+    }
     const char *files[16] = {NULL};
     for (size_t i = 0; globbed && i < gl.gl_pathc && i < 15; i++) files[i] = gl.gl_pathv[i];
     db_provenance prov;
@@ -208,10 +213,14 @@ int db_cli_run_training(const db_config *cfg_in, const char *db_path, int quiet,
     hooks.on_epoch = on_epoch;
     hooks.on_restored = on_restored;
     hooks.user = &prog;
-    if (!prog.quiet)
-        printf("dropbench train: %s on %s (%s), %d epochs, batch %d, seed %llu, %d threads, device %s\n",
-               cfg.model, cfg.dataset, db_train_data_dir(&cfg), cfg.epochs, cfg.batch,
-               (unsigned long long)cfg.seed, cfg.threads, cfg.device);
+    if (!prog.quiet) {
+        char dir[4096];
+        const char *origin;
+        db_train_data_dir(&cfg, dir, sizeof dir, &origin);
+        printf("dropbench train: %s on %s (%s: %s), %d epochs, batch %d, seed %llu, %d threads, device %s\n",
+               cfg.model, cfg.dataset, dir, origin, cfg.epochs, cfg.batch, (unsigned long long)cfg.seed, cfg.threads,
+               cfg.device);
+    }
     if (db_path && (s = start_record(db_path, &cfg, &prog)) != DB_OK) {
         db_store_close(prog.store);
         db_mllog_close(&prog.log);

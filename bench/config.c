@@ -30,8 +30,8 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist or mnist (IDX files); cifar10, cifar100, imagenet, coco2017, voc2012 not yet", NULL},
-    {"data_dir", K_STR, F(data_dir), 0, 0, 0, "folder with the IDX files (default: the Debian package's)", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version); imagenet, coco2017, voc2012 not yet", NULL},
+    {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
     {"augment_pad", K_INT, F(augment_pad), 0, 64, 1, "random-crop padding in pixels (0: no crop)", NULL},
@@ -212,9 +212,10 @@ db_status db_config_resolve_device(db_config *c) {
 
 db_status db_config_runnable(const db_config *c) {
     DB_TRY(db_config_validate(c));
-    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist"))
-        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist and "
-                       "mnist (IDX files)", c->dataset);
+    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist") && strcmp(c->dataset, "cifar10") &&
+        strcmp(c->dataset, "cifar100"))
+        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist, "
+                       "mnist (IDX files), cifar10 and cifar100 (binary version)", c->dataset);
     if (strcmp(c->augment, "crop-flip"))
         return db_fail(DB_ERR_UNSUPPORTED, "augment '%s' is not available yet: this version does crop-flip only",
                        c->augment);

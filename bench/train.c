@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include "bench/step.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
+#include "datasets/cifar.h"
+#include "datasets/fetch.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 #include "nets/model.h"
@@ -47,9 +50,24 @@ static double now(void) {
     return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-const char *db_train_data_dir(const db_config *cfg) {
-    if (cfg->data_dir[0]) return cfg->data_dir;
-    return strcmp(cfg->dataset, "mnist") == 0 ? DEFAULT_MNIST_DIR : DEFAULT_FASHION_DIR;
+const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const char **origin) {
+    const char *debian = !strcmp(cfg->dataset, "mnist") ? DEFAULT_MNIST_DIR
+                         : !strcmp(cfg->dataset, "fashion-mnist") ? DEFAULT_FASHION_DIR : NULL;
+    struct stat st;
+    const char *from = "data_dir";
+    if (cfg->data_dir[0]) snprintf(buf, n, "%s", cfg->data_dir);
+    else if (debian && stat(debian, &st) == 0) {
+        snprintf(buf, n, "%s", debian);
+        from = "the Debian package dataset-fashion-mnist";
+        if (!strcmp(cfg->dataset, "mnist")) from = "the Debian MNIST files";
+    } else {
+        char root[4096];
+        if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
+        snprintf(buf, n, "%s/%s", root, cfg->dataset);
+        from = "the dropbench cache (dropbench data fetch)";
+    }
+    if (origin) *origin = from;
+    return buf;
 }
 
 static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
@@ -405,10 +423,17 @@ static void apply_limit(db_dataset *d, int limit) {
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
     db_dataset train, test;
     memset(out, 0, sizeof *out);
-    const char *dir = db_train_data_dir(cfg);
+    char dir[4096], src[4200];
+    db_train_data_dir(cfg, dir, sizeof dir, NULL);
     DB_TRY(db_config_runnable(cfg));
-    DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));
-    db_status s = db_mnist_like_load(dir, "test", cfg->dataset, &test);
+    int cifar = !strcmp(cfg->dataset, "cifar10") ? 10 : !strcmp(cfg->dataset, "cifar100") ? 100 : 0;
+    if (cifar) {
+        DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
+        DB_TRY(db_cifar_load(src, cifar, "train", &train));
+    } else {
+        DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));
+    }
+    db_status s = cifar ? db_cifar_load(src, cifar, "test", &test) : db_mnist_like_load(dir, "test", cfg->dataset, &test);
     if (s != DB_OK) { db_dataset_free(&train); return s; }
     apply_limit(&train, cfg->train_limit);
     apply_limit(&test, cfg->test_limit);

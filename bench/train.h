@@ -3,6 +3,8 @@
 #ifndef DB_BENCH_TRAIN_H
 #define DB_BENCH_TRAIN_H
 
+#include <stddef.h>
+
 #include "bench/config.h"
 #include "datasets/dataset.h"
 #include "nets/graph.h"
@@ -63,7 +65,10 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
 /* Load the configured data set, then train. */
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks,
                                db_train_summary *out);
-/* The data set folder the config points at (its data_dir, else the system default). */
-const char *db_train_data_dir(const db_config *cfg);
+/* The data set folder: data_dir when set, else the Debian package's folder (Fashion-MNIST,
+ * MNIST) when it is there, else the dropbench cache's folder for the data set (where
+ * `dropbench data fetch NAME` puts it). Written to buf, returned; *origin (may be NULL) says
+ * which of the three it is. */
+const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const char **origin);
 
 #endif

@@ -1,12 +1,13 @@
 #include "results/provenance.h"
 
+#include "datasets/hash.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
-#include <zlib.h>
 
 #include "build/gen/version.h"
 #include "core/cuda.h"
@@ -36,19 +37,6 @@ static void cpu_model(char *out, size_t n) {
             break;
         }
     fclose(f);
-}
-
-/* CRC-32 of a whole file, or -1 when it cannot be read */
-static long file_crc(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    unsigned char buf[65536];
-    uLong crc = crc32(0L, Z_NULL, 0);
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) crc = crc32(crc, buf, (uInt)got);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : (long)crc;
 }
 
 void db_provenance_collect(db_provenance *p, const char *const *data_files, int threads) {
@@ -86,11 +74,11 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
             task && *task ? ", task " : "", task && *task ? task : "");
     char sums[DB_PROV_LEN] = "";
     for (int i = 0; data_files && data_files[i]; i++) {
-        long crc = file_crc(data_files[i]);
+        db_digest d;
+        int ok = db_file_digest(data_files[i], &d) == DB_OK;
         const char *base = strrchr(data_files[i], '/') ? strrchr(data_files[i], '/') + 1 : data_files[i];
         size_t len = strlen(sums);
-        snprintf(sums + len, sizeof sums - len, "%s%s crc32 %s%08lx", len ? "; " : "", base, crc < 0 ? "unreadable " : "",
-                 crc < 0 ? 0ul : (unsigned long)crc);
+        snprintf(sums + len, sizeof sums - len, "%s%s sha256 %s", len ? "; " : "", base, ok ? d.sha256 : "unreadable");
     }
     if (sums[0]) add(p, "dataset_files", "%s", sums);
 }

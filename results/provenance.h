@@ -6,7 +6,7 @@
 
 #include "results/store.h"
 
-enum { DB_PROV_MAX = 24, DB_PROV_LEN = 512 };
+enum { DB_PROV_MAX = 24, DB_PROV_LEN = 1024 };
 
 typedef struct {
     int n;

@@ -932,6 +932,39 @@ t_data_fetch_failures() {
     db data fetch && expect_rc 2 && expect_err "name a data set" || return
     db data fetch tok --retries x && expect_rc 2 || return
 }
+t_data_cifar_train() {
+    # fetch a (small, generated) CIFAR-10 archive through a user catalog into the default cache
+    # ($XDG_CACHE_HOME/dropbench), then train on it without naming a folder: the run says where
+    # its data came from and records the archive's SHA-256
+    mkdir -p "$T/srv"
+    python3 - "$T/srv/cifar-10-binary.tar.gz" <<'PY' || { echo "fixture failed"; return 1; }
+import io, random, sys, tarfile
+random.seed(3)
+def batch(n):
+    return b"".join(bytes([random.randrange(10)]) + bytes(random.randrange(256) for _ in range(3072)) for _ in range(n))
+with tarfile.open(sys.argv[1], "w:gz") as t:
+    for name, n in [("data_batch_%d.bin" % i, 64) for i in range(1, 6)] + [("test_batch.bin", 64)]:
+        data = batch(n)
+        info = tarfile.TarInfo("cifar-10-batches-bin/" + name)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+PY
+    serve "$T/srv" || return
+    local f=$T/srv/cifar-10-binary.tar.gz sha
+    sha=$(sha256sum "$f" | cut -c1-64)
+    echo "cifar10 cifar-10-binary.tar.gz http://127.0.0.1:$port/ok/cifar-10-binary.tar.gz $(stat -c %s "$f") - $sha" >"$T/catalog"
+    XDG_CACHE_HOME=$T/xdg "$DB" data fetch cifar10 --catalog "$T/catalog" >"$out" 2>"$err"
+    [ -s "$T/xdg/dropbench/cifar10/cifar-10-binary.tar.gz" ] || { echo "not in the default cache: $(snippet "$err")"; return 1; }
+    XDG_CACHE_HOME=$T/xdg db train --dataset cifar10 --epochs 1 --batch 64 --db "$T/c.db" && expect_rc 0 &&
+        expect_out "the dropbench cache" || return
+    sqlite3 "$T/c.db" "SELECT value FROM provenance WHERE key = 'dataset_files'" | grep -q "cifar-10-binary.tar.gz sha256 $sha" ||
+        { echo "provenance: $(sqlite3 "$T/c.db" "SELECT value FROM provenance WHERE key = 'dataset_files'")"; return 1; }
+    [ "$(sqlite3 "$T/c.db" "SELECT count(*) FROM metrics WHERE split = 'test' AND name = 'top1'")" = 1 ] ||
+        { echo "no test accuracy recorded"; return 1; }
+    printf 'garbage' >"$T/xdg/dropbench/cifar10/cifar-10-binary.tar.gz"
+    XDG_CACHE_HOME=$T/xdg db train --dataset cifar10 --epochs 1 --batch 64 && expect_rc 1 &&
+        expect_err "cifar-10-binary.tar.gz" || return
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -996,7 +1029,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train
     store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
