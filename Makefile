@@ -59,7 +59,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check FORCE
+.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check fuzz fuzz-build FORCE
 all: build-note dropbench $(GPU_SO)
 
 build-note:
@@ -128,7 +128,7 @@ deps:
 	@scripts/deps
 
 check: deps
-	@$(MAKE) --no-print-directory all build/tests/unit
+	@$(MAKE) --no-print-directory all build/tests/unit fuzz-build
 	@tests/run
 
 reproduce: deps
@@ -180,6 +180,23 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
 
 gpu-check: build/gpu-check
 	@scripts/gpu_check
+
+# ---- fuzzing (libFuzzer through clang): the data readers on arbitrary bytes ----
+# `make fuzz-build` builds the targets (make check does, and runs each briefly on its seeds);
+# `make fuzz FUZZ_SECONDS=600` runs each for that long (scripts/fuzz).
+FUZZ_CC ?= clang
+FUZZ_TARGETS := fuzz_idx fuzz_cifar fuzz_catalog
+FUZZ_LIB_SRC := datasets/idx.c datasets/cifar.c datasets/catalog.c core/status.c
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_SRC) $(wildcard datasets/*.h) core/status.h
+	@mkdir -p build/fuzz
+	@$(if $(Q),echo "  FUZZ  $@")
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -I. $< $(FUZZ_LIB_SRC) -o $@ -lz -larchive
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	@scripts/fuzz $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build dropbench

@@ -5,8 +5,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <omp.h>
+#include <time.h>
+
 #include "bench/cli.h"
+#include "bench/config.h"
+#include "bench/train.h"
 #include "datasets/fetch.h"
+#include "datasets/pipeline.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -14,6 +20,8 @@ static void usage(FILE *f) {
             "       dropbench data fetch  NAME... [--data-dir DIR] [--catalog FILE] [--mirror URL] [--offline]\n"
             "                             [--retries N] [--retry-delay S] [--timeout S] [--connect-timeout S]\n"
             "       dropbench data verify NAME... [--data-dir DIR] [--catalog FILE]\n"
+            "       dropbench data bench  [--workers 0,1,2] [--seconds S] [--json] [--KEY VALUE]... (training keys:\n"
+            "                             --dataset, --data-dir, --batch, --augment-pad, --synthetic, --threads, ...)\n"
             "\n"
             "The cache is --data-dir, else $XDG_CACHE_HOME/dropbench, else ~/.cache/dropbench; a data set's\n"
             "files go to CACHE/NAME/. A download is kept only once its size and checksum match the catalog;\n"
@@ -21,7 +29,8 @@ static void usage(FILE *f) {
             "  NAME FILE URL SIZE MD5 SHA256   ('-' for unknown; at least one checksum)\n"
             "--mirror URL fetches each file from URL/FILENAME instead of the publisher. --offline (or\n"
             "DROPBENCH_OFFLINE=1) never uses the network. --timeout: seconds without data before a try is\n"
-            "abandoned (default 60). The usual proxy variables (https_proxy, no_proxy) are honoured.\n");
+            "abandoned (default 60). The usual proxy variables (https_proxy, no_proxy) are honoured.\n"
+            "bench: images/s the batch pipeline delivers (crop, flip, normalisation) with each worker count.\n");
 }
 
 typedef struct {
@@ -133,12 +142,103 @@ static int each_file(const db_catalog *c, const data_args *a, int verify) {
     return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
 }
 
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* images/s of the training pipeline for `workers`, over whole epochs until `seconds` pass */
+static db_status pipeline_rate(const db_config *cfg, const db_dataset *d, int workers, double seconds, double *rate) {
+    db_norm norm;
+    DB_TRY(db_norm_compute(d, &norm));
+    db_augment aug = {cfg->augment_pad, cfg->augment_flip};
+    const int B = cfg->batch, steps = d->n / B;
+    if (steps < 1) return db_fail(DB_ERR_ARG, "batch %d is larger than the %d samples", B, d->n);
+    int *order = malloc(sizeof(int) * (size_t)d->n), *labels = malloc(sizeof(int) * (size_t)B);
+    float *input = malloc(sizeof(float) * (size_t)d->c * B * d->h * d->w);
+    if (!order || !labels || !input) { free(order); free(labels); free(input); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+    db_status s = DB_OK;
+    long images = 0;
+    double t0 = now();
+    for (uint32_t epoch = 0; s == DB_OK && now() - t0 < seconds; epoch++) {
+        db_epoch_order(d->n, cfg->seed, epoch, order);
+        db_pipeline_cfg pc = {d, order, B, 0, steps, &aug, &norm, cfg->seed, epoch, workers, 2 * workers};
+        db_pipeline *p;
+        if ((s = db_pipeline_start(&p, &pc)) != DB_OK) break;
+        for (int i = 0; i < steps && s == DB_OK && now() - t0 < seconds; i++) {
+            s = db_pipeline_take(p, input, labels);
+            images += B;
+        }
+        db_pipeline_stop(p);
+    }
+    *rate = images / (now() - t0);
+    free(order); free(labels); free(input);
+    return s;
+}
+
+static int bench(int argc, char **argv) {
+    db_config cfg;
+    db_config_defaults(&cfg);
+    const char *workers = "0,1,2";
+    double seconds = 3;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) { json = 1; continue; }
+        if (strncmp(argv[i], "--", 2) || i + 1 >= argc) {
+            fprintf(stderr, "dropbench data bench: bad argument '%s'\n", argv[i]);
+            return DB_EXIT_USAGE;
+        }
+        const char *k = argv[i] + 2, *v = argv[++i];
+        char *end;
+        if (!strcmp(k, "workers")) workers = v;
+        else if (!strcmp(k, "seconds")) {
+            seconds = strtod(v, &end);
+            if (*end || !(seconds > 0 && seconds < 3600)) { fprintf(stderr, "dropbench data bench: --seconds %s\n", v); return DB_EXIT_USAGE; }
+        } else {
+            db_status s = db_config_set(&cfg, k, v);
+            if (s != DB_OK) return db_cli_error(s);
+        }
+    }
+    db_status s = db_config_validate(&cfg);
+    if (s != DB_OK) return db_cli_error(s);
+    omp_set_num_threads(cfg.threads);
+    db_dataset train, test;
+    if ((s = db_train_load_data(&cfg, &train, &test)) != DB_OK) return db_cli_error(s);
+    db_dataset_free(&test);
+    int rc = DB_EXIT_OK;
+    for (const char *p = workers; *p && rc == DB_EXIT_OK;) {
+        long w;
+        char item[16];
+        size_t len = strcspn(p, ",");
+        snprintf(item, sizeof item, "%.*s", (int)(len < 15 ? len : 15), p);
+        p += len + (p[len] == ',');
+        if (!db_cli_parse_long(item, 0, &w) || w > 64) {
+            fprintf(stderr, "dropbench data bench: --workers takes counts 0..64, got '%s'\n", item);
+            rc = DB_EXIT_USAGE;
+            break;
+        }
+        double rate = 0;
+        if ((s = pipeline_rate(&cfg, &train, (int)w, seconds, &rate)) != DB_OK) { rc = db_cli_error(s); break; }
+        if (json)
+            printf("{\"dataset\":\"%s\",\"shape\":[%d,%d,%d],\"batch\":%d,\"augment_pad\":%d,\"flip\":%d,"
+                   "\"workers\":%ld,\"threads\":%d,\"images_per_s\":%.1f}\n",
+                   cfg.dataset, train.c, train.h, train.w, cfg.batch, cfg.augment_pad, cfg.augment_flip, w, cfg.threads, rate);
+        else
+            printf("%s %dx%dx%d batch %d (pad %d, flip %d): %ld worker%s: %.0f images/s\n", cfg.dataset, train.c, train.h,
+                   train.w, cfg.batch, cfg.augment_pad, cfg.augment_flip, w, w == 1 ? "" : "s", rate);
+    }
+    db_dataset_free(&train);
+    return rc;
+}
+
 int db_cmd_data(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "bench")) return bench(argc, argv);
     if (strcmp(sub, "list") && strcmp(sub, "fetch") && strcmp(sub, "verify")) {
         fprintf(stderr, "dropbench data: unknown subcommand '%s'\n", sub);
         usage(stderr);

@@ -2,6 +2,7 @@
 
 #include "core/cuda.h"
 #include "nets/gpu_backend.h"
+#include "datasets/synthetic.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
 
@@ -30,7 +31,7 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version); imagenet, coco2017, voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), synthetic; imagenet, coco2017, voc2012 not yet", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -64,6 +65,8 @@ static const key_def keys[] = {
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
+    {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
+    {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
@@ -101,6 +104,8 @@ void db_config_defaults(db_config *c) {
     c->reg_skip = 1;
     strcpy(c->keep_prob_schedule, "linear");
     strcpy(c->device, "auto");
+    c->loader_workers = 1;
+    strcpy(c->synthetic, "5000,1000,3,32,32,10");
     c->seed = 1;
     c->threads = 2;
 }
@@ -158,13 +163,15 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
-    static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "coco2017",
-                                           "voc2012"};
+    static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "imagenet",
+                                           "coco2017", "voc2012"};
     int known = 0;
     for (size_t i = 0; i < sizeof datasets / sizeof *datasets; i++) known |= !strcmp(c->dataset, datasets[i]);
     if (!known)
-        return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, imagenet, coco2017 or "
-                       "voc2012", c->dataset);
+        return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, synthetic, imagenet, "
+                       "coco2017 or voc2012", c->dataset);
+    int spec[6];
+    if (!strcmp(c->dataset, "synthetic")) DB_TRY(db_synthetic_parse(c->synthetic, spec));
     if (strcmp(c->device, "auto") && strcmp(c->device, "cpu") && strcmp(c->device, "cuda"))
         return db_fail(DB_ERR_ARG, "device: '%s' must be auto, cpu or cuda", c->device);
     if (strcmp(c->augment, "crop-flip") && strcmp(c->augment, "inception") && strcmp(c->augment, "autoaugment"))
@@ -213,9 +220,9 @@ db_status db_config_resolve_device(db_config *c) {
 db_status db_config_runnable(const db_config *c) {
     DB_TRY(db_config_validate(c));
     if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist") && strcmp(c->dataset, "cifar10") &&
-        strcmp(c->dataset, "cifar100"))
+        strcmp(c->dataset, "cifar100") && strcmp(c->dataset, "synthetic"))
         return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist, "
-                       "mnist (IDX files), cifar10 and cifar100 (binary version)", c->dataset);
+                       "mnist (IDX files), cifar10 and cifar100 (binary version) and synthetic", c->dataset);
     if (strcmp(c->augment, "crop-flip"))
         return db_fail(DB_ERR_UNSUPPORTED, "augment '%s' is not available yet: this version does crop-flip only",
                        c->augment);

@@ -18,6 +18,8 @@
 #include "datasets/batch.h"
 #include "datasets/cifar.h"
 #include "datasets/fetch.h"
+#include "datasets/pipeline.h"
+#include "datasets/synthetic.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 #include "nets/model.h"
@@ -171,11 +173,13 @@ typedef struct {
     db_graph g;
     db_sgd opt;
     db_stepper st;        /* the device the steps run on */
+    db_pipeline *pipe;    /* the epoch's batches, prepared ahead (NULL between epochs) */
     int *order, *labels;
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
 } run_state;
 
 static void run_free(run_state *r) {
+    db_pipeline_stop(r->pipe); /* first: its workers read the order */
     db_stepper_free(&r->st);
     db_graph_free(&r->g);
     db_sgd_free(&r->opt);
@@ -312,9 +316,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_graph_set_reg_sums(g, m->part_sites);
             m->partial = 0;
         }
+        db_pipeline_cfg pc = {train, r->order, B, s0, steps, &aug, &norm, cfg->seed, (uint32_t)epoch,
+                              cfg->loader_workers, 2 * cfg->loader_workers};
+        DB_TRY(db_pipeline_start(&r->pipe, &pc));
         for (int s = s0; s < steps; s++) {
-            db_batch_fill(train, r->order + (size_t)s * B, B, &aug, &norm, cfg->seed, (uint32_t)epoch,
-                          db_stepper_input(&r->st), db_stepper_labels(&r->st));
+            DB_TRY(db_pipeline_take(r->pipe, db_stepper_input(&r->st), db_stepper_labels(&r->st)));
             if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
                 db_cutout(db_stepper_input(&r->st), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
                           train->c, B, train->h, train->w);
@@ -345,6 +351,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 return stopped(cfg, epoch, s + 1, steps);
             }
         }
+        db_pipeline_stop(r->pipe);
+        r->pipe = NULL;
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
         double secs = now() - t0;
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
@@ -420,24 +428,38 @@ static void apply_limit(db_dataset *d, int limit) {
     if (limit > 0 && limit < d->n) d->n = limit;
 }
 
-db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
-    db_dataset train, test;
-    memset(out, 0, sizeof *out);
+db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset *test) {
     char dir[4096], src[4200];
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
     db_train_data_dir(cfg, dir, sizeof dir, NULL);
     DB_TRY(db_config_runnable(cfg));
     int cifar = !strcmp(cfg->dataset, "cifar10") ? 10 : !strcmp(cfg->dataset, "cifar100") ? 100 : 0;
-    if (cifar) {
+    db_status s;
+    if (!strcmp(cfg->dataset, "synthetic")) {
+        int v[6];
+        DB_TRY(db_synthetic_parse(cfg->synthetic, v));
+        DB_TRY(db_synthetic(train, v[0], v[2], v[3], v[4], v[5], 1, "synthetic-train"));
+        s = db_synthetic(test, v[1], v[2], v[3], v[4], v[5], 2, "synthetic-test");
+    } else if (cifar) {
         DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
-        DB_TRY(db_cifar_load(src, cifar, "train", &train));
+        DB_TRY(db_cifar_load(src, cifar, "train", train));
+        s = db_cifar_load(src, cifar, "test", test);
     } else {
-        DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, &train));
+        DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, train));
+        s = db_mnist_like_load(dir, "test", cfg->dataset, test);
     }
-    db_status s = cifar ? db_cifar_load(src, cifar, "test", &test) : db_mnist_like_load(dir, "test", cfg->dataset, &test);
-    if (s != DB_OK) { db_dataset_free(&train); return s; }
-    apply_limit(&train, cfg->train_limit);
-    apply_limit(&test, cfg->test_limit);
-    s = db_train(cfg, &train, &test, hooks, out);
+    if (s != DB_OK) { db_dataset_free(train); return s; }
+    apply_limit(train, cfg->train_limit);
+    apply_limit(test, cfg->test_limit);
+    return DB_OK;
+}
+
+db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
+    db_dataset train, test;
+    memset(out, 0, sizeof *out);
+    DB_TRY(db_train_load_data(cfg, &train, &test));
+    db_status s = db_train(cfg, &train, &test, hooks, out);
     db_dataset_free(&train);
     db_dataset_free(&test);
     return s;

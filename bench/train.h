@@ -62,6 +62,9 @@ int db_train_stop_pending(void);
 /* Train on already loaded data. */
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                    const db_train_hooks *hooks, db_train_summary *out);
+/* Load the configured data set (its training and test splits, limits applied); on failure both
+ * are left empty. */
+db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset *test);
 /* Load the configured data set, then train. */
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks,
                                db_train_summary *out);

@@ -82,6 +82,7 @@ enum {
     DB_STREAM_ORDER = 0x1000, /* data order per epoch */
     DB_STREAM_AUGMENT = 0x1001, /* augmentation draws per sample */
     DB_STREAM_CUTOUT = 0x1002, /* Cutout's patch centres per sample */
+    DB_STREAM_SYNTHETIC = 0x1003, /* synthetic data sets: labels (step 0), pixels (step 1 + sample) */
     DB_STREAM_SITE = 0x10000 /* + site id: regularizer masks */
 };
 

@@ -588,7 +588,7 @@ t_paper_recipes() {
         expect_err "not available yet" || return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused study recorded runs"; return 1; }
-    db train --dataset cifar10 --epochs 1 --db "$T/p.db" && expect_rc 1 && expect_err "'cifar10' is not available yet" ||
+    db train --dataset imagenet --epochs 1 --db "$T/p.db" && expect_rc 1 && expect_err "'imagenet' is not available yet" ||
         return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused run was recorded"; return 1; }
@@ -965,6 +965,33 @@ PY
     XDG_CACHE_HOME=$T/xdg db train --dataset cifar10 --epochs 1 --batch 64 && expect_rc 1 &&
         expect_err "cifar-10-binary.tar.gz" || return
 }
+t_fuzz_smoke() {
+    # the libFuzzer targets of the data readers (make fuzz-build; clang from scripts/deps) run
+    # clean for a few thousand inputs from their seed corpora, ASan and UBSan on
+    local t
+    [ -x build/fuzz/fuzz_idx ] || { echo "build/fuzz/fuzz_idx missing: make fuzz-build (needs clang)"; return 1; }
+    python3 tests/fuzz/seeds.py "$T/seeds" || return
+    for t in fuzz_idx fuzz_cifar fuzz_catalog; do
+        mkdir -p "$T/corpus-$t" && cp "$T/seeds/$t"/* "$T/corpus-$t"/
+        timeout 120 build/fuzz/$t -runs=3000 -seed=1 -artifact_prefix="$T/" "$T/corpus-$t" >"$T/$t.log" 2>&1 ||
+            { echo "$t: $(grep -m1 -E 'ERROR|SUMMARY' "$T/$t.log")"; return 1; }
+        grep -q "Done 3000 runs" "$T/$t.log" || { echo "$t did not run: $(tail -2 "$T/$t.log")"; return 1; }
+    done
+}
+t_data_synthetic_bench() {
+    # synthetic data of any shape trains (its classes differ in brightness, so a short run
+    # learns them), and data bench reports what the batch pipeline delivers per worker count
+    db train --dataset synthetic --synthetic 1024,256,3,16,16,4 --epochs 2 --batch 64 --metrics "$T/m.csv" &&
+        expect_rc 0 || return
+    awk -F, 'NR == 3 { exit !($4 > 0.7) }' "$T/m.csv" || { echo "synthetic data not learnt: $(snippet "$T/m.csv")"; return 1; }
+    db train --dataset synthetic --synthetic 10,10,5,8,8,2 && expect_rc 2 && expect_err "channels" || return
+    db data bench --dataset synthetic --synthetic 2048,16,3,32,32,10 --augment-pad 4 --workers 0,2 --seconds 0.3 --json &&
+        expect_rc 0 || return
+    [ "$(grep -c '"images_per_s"' "$out")" = 2 ] || { echo "bench output: $(snippet "$out")"; return 1; }
+    python3 -c 'import json,sys; [json.loads(l)["images_per_s"] > 1000 or sys.exit(1) for l in open(sys.argv[1])]' "$out" ||
+        { echo "implausible rates: $(snippet "$out")"; return 1; }
+    db data bench --workers 0,x --seconds 0.1 && expect_rc 2 && expect_err "--workers" || return
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -1029,7 +1056,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench fuzz_smoke
     store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done

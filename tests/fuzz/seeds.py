@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora into DIR/<target>/: small valid and nearly valid
+inputs of every format, so the fuzzers start from real structure. usage: seeds.py DIR"""
+import gzip
+import io
+import os
+import struct
+import sys
+import tarfile
+
+out = sys.argv[1]
+
+
+def put(target, name, data):
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+    with open(os.path.join(out, target, name), "wb") as f:
+        f.write(data)
+
+
+images = struct.pack(">IIII", 0x803, 2, 3, 3) + bytes(range(18))
+labels = struct.pack(">II", 0x801, 2) + bytes([1, 7])
+put("fuzz_idx", "images", b"\x00" + images)
+put("fuzz_idx", "images.gz", b"\x00" + gzip.compress(images))
+put("fuzz_idx", "labels", b"\x01" + labels)
+put("fuzz_idx", "labels.gz", b"\x01" + gzip.compress(labels))
+put("fuzz_idx", "short", b"\x00" + images[:10])
+
+
+def tar(members, mode="w:gz"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+rec10 = bytes([3]) + bytes(range(256)) * 12
+rec100 = bytes([2, 11]) + bytes(range(256)) * 12
+c10 = [("cifar-10-batches-bin/data_batch_%d.bin" % i, rec10 * 2) for i in range(1, 6)]
+c10.append(("cifar-10-batches-bin/test_batch.bin", rec10))
+put("fuzz_cifar", "cifar10.tar.gz", tar(c10))
+put("fuzz_cifar", "cifar10.tar", tar(c10, "w"))
+put("fuzz_cifar", "cifar100.tar.gz", tar([("cifar-100-binary/train.bin", rec100 * 2),
+                                          ("cifar-100-binary/test.bin", rec100)]))
+put("fuzz_catalog", "good", b"# a comment\nset a.bin http://127.0.0.1/a.bin 10 "
+    + b"0" * 32 + b" -\nset b.bin file:///tmp/b - - " + b"a" * 64 + b"\n")
+put("fuzz_catalog", "bad", b"set a/b http://x 1 - -\n")
