@@ -152,7 +152,7 @@ static double now(void) {
 static db_status pipeline_rate(const db_config *cfg, const db_dataset *d, int workers, double seconds, double *rate) {
     db_norm norm;
     DB_TRY(db_norm_compute(d, &norm));
-    db_augment aug = {cfg->augment_pad, cfg->augment_flip};
+    db_augment aug = db_train_augment(cfg);
     const int B = cfg->batch, steps = d->n / B;
     if (steps < 1) return db_fail(DB_ERR_ARG, "batch %d is larger than the %d samples", B, d->n);
     int *order = malloc(sizeof(int) * (size_t)d->n), *labels = malloc(sizeof(int) * (size_t)B);

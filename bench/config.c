@@ -31,7 +31,7 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), synthetic; imagenet, coco2017, voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; coco2017, voc2012 not yet", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -65,6 +65,7 @@ static const key_def keys[] = {
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
+    {"image_size", K_INT, F(image_size), 8, 2048, 2, "image folders (imagenet): the network's input side in pixels", NULL},
     {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
@@ -105,6 +106,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->keep_prob_schedule, "linear");
     strcpy(c->device, "auto");
     c->loader_workers = 1;
+    c->image_size = 224;
     strcpy(c->synthetic, "5000,1000,3,32,32,10");
     c->seed = 1;
     c->threads = 2;
@@ -220,12 +222,18 @@ db_status db_config_resolve_device(db_config *c) {
 db_status db_config_runnable(const db_config *c) {
     DB_TRY(db_config_validate(c));
     if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist") && strcmp(c->dataset, "cifar10") &&
-        strcmp(c->dataset, "cifar100") && strcmp(c->dataset, "synthetic"))
+        strcmp(c->dataset, "cifar100") && strcmp(c->dataset, "synthetic") && strcmp(c->dataset, "imagenet"))
         return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist, "
-                       "mnist (IDX files), cifar10 and cifar100 (binary version) and synthetic", c->dataset);
-    if (strcmp(c->augment, "crop-flip"))
-        return db_fail(DB_ERR_UNSUPPORTED, "augment '%s' is not available yet: this version does crop-flip only",
-                       c->augment);
+                       "mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs) and "
+                       "synthetic", c->dataset);
+    int folder = !strcmp(c->dataset, "imagenet");
+    if (!strcmp(c->augment, "autoaugment"))
+        return db_fail(DB_ERR_UNSUPPORTED, "augment 'autoaugment' is not available yet: this version does crop-flip and "
+                       "inception");
+    if ((strcmp(c->augment, "inception") == 0) != folder)
+        return db_fail(DB_ERR_ARG, "augment %s is for %s; dataset %s takes %s", c->augment,
+                       folder ? "the in-memory data sets" : "image folders (imagenet)", c->dataset,
+                       folder ? "inception" : "crop-flip");
     return DB_OK;
 }
 

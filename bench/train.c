@@ -18,6 +18,7 @@
 #include "datasets/batch.h"
 #include "datasets/cifar.h"
 #include "datasets/fetch.h"
+#include "datasets/folder.h"
 #include "datasets/pipeline.h"
 #include "datasets/synthetic.h"
 #include "dropouts/droppath.h"
@@ -72,6 +73,11 @@ const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const c
     return buf;
 }
 
+db_augment db_train_augment(const db_config *cfg) {
+    db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min};
+    return a;
+}
+
 static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
     memset(s, 0, sizeof *s);
     s->kind = !strcmp(c->lr_schedule, "step") ? DB_LR_STEP : !strcmp(c->lr_schedule, "cosine") ? DB_LR_COSINE : DB_LR_CONSTANT;
@@ -99,7 +105,8 @@ static db_status evaluate(db_stepper *st, const db_dataset *d, const db_norm *no
         int n = d->n - i < g->n_max ? d->n - i : g->n_max, a, b, finite;
         double l;
         db_graph_set_batch(g, n);
-        db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
+        s = db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
+        if (s != DB_OK) break;
         s = db_stepper_forward_loss(st, 0.0f, &l, &a, &b, &finite);
         sum += l * n;
         c1 += a; c5 += b;
@@ -288,7 +295,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     DB_TRY(db_norm_compute(train, &norm));
     db_lr_schedule sched;
     make_schedule(cfg, &sched);
-    db_augment aug = {cfg->augment_pad, cfg->augment_flip};
+    db_augment aug = db_train_augment(cfg);
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
@@ -441,6 +448,10 @@ db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset
         DB_TRY(db_synthetic_parse(cfg->synthetic, v));
         DB_TRY(db_synthetic(train, v[0], v[2], v[3], v[4], v[5], 1, "synthetic-train"));
         s = db_synthetic(test, v[1], v[2], v[3], v[4], v[5], 2, "synthetic-test");
+    } else if (!strcmp(cfg->dataset, "imagenet")) {
+        DB_TRY(db_folder_load(dir, "train", cfg->image_size, cfg->eval_crop_fraction, train));
+        s = db_folder_load(dir, "val", cfg->image_size, cfg->eval_crop_fraction, test);
+        if (s == DB_OK && test->num_classes != train->num_classes) s = db_fail(DB_ERR_INTERNAL, "class counts differ");
     } else if (cifar) {
         DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
         DB_TRY(db_cifar_load(src, cifar, "train", train));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "bench/config.h"
+#include "datasets/batch.h"
 #include "datasets/dataset.h"
 #include "nets/graph.h"
 
@@ -62,9 +63,13 @@ int db_train_stop_pending(void);
 /* Train on already loaded data. */
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                    const db_train_hooks *hooks, db_train_summary *out);
+/* The training augmentation the configuration asks for */
+db_augment db_train_augment(const db_config *cfg);
 /* Load the configured data set (its training and test splits, limits applied); on failure both
  * are left empty. */
 db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset *test);
+/* The training augmentation the configuration asks for */
+db_augment db_train_augment(const db_config *cfg);
 /* Load the configured data set, then train. */
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks,
                                db_train_summary *out);

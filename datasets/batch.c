@@ -1,5 +1,7 @@
 #include "datasets/batch.h"
 
+#include "datasets/folder.h"
+
 #include <math.h>
 #include <stddef.h>
 
@@ -13,6 +15,11 @@ static inline uint32_t uniform_below(uint32_t x, uint32_t range) {
 
 db_status db_norm_compute(const db_dataset *d, db_norm *out) {
     if (!d || !out) return db_fail(DB_ERR_ARG, "db_norm_compute: NULL argument");
+    if (d->files) { /* ImageNet's statistics (images decoded per batch are not summed) */
+        static const db_norm imagenet = {{0.485f, 0.456f, 0.406f, 0}, {0.229f, 0.224f, 0.225f, 1}};
+        *out = imagenet;
+        return DB_OK;
+    }
     if (d->c < 1 || d->c > 4)
         return db_fail(DB_ERR_ARG, "%s: %d channels; normalisation handles 1 to 4", d->name,
                        d->c);
@@ -56,9 +63,10 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order) {
     }
 }
 
-void db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
-                   const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
-                   int *labels) {
+db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
+                        const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
+                        int *labels) {
+    if (d->files) return db_folder_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     const int C = d->c, H = d->h, W = d->w;
     const int pad = aug && aug->pad > 0 ? aug->pad : 0;
     const int flip = aug && aug->flip;
@@ -106,4 +114,5 @@ void db_batch_fill(const db_dataset *d, const int *order, int count, const db_au
             }
         }
     }
+    return DB_OK;
 }

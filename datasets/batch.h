@@ -10,14 +10,16 @@
 #include "datasets/dataset.h"
 
 /* Random crop with zero padding of `pad` pixels each side, random horizontal flip
- * (the CIFAR recipe: RandomCrop(pad) then RandomHorizontalFlip). */
-typedef struct { int pad; int flip; } db_augment;
+ * (the CIFAR recipe: RandomCrop(pad) then RandomHorizontalFlip); for image folders instead of
+ * pad, inception: the random resized crop (datasets/folder.h) with its smallest area fraction. */
+typedef struct { int pad; int flip; int inception; float area_min; } db_augment;
 
 /* Per channel, in [0,1] pixel units. */
 typedef struct { float mean[4], std[4]; } db_norm;
 
 /* Per-channel mean and (population) std of the whole data set in pixels/255, from exact
- * integer sums, so the result is deterministic. Channels past d->c get mean 0, std 1.
+ * integer sums, so the result is deterministic. Channels past d->c get mean 0, std 1. Image
+ * folders (not read whole) get ImageNet's published mean and std.
  * Fails (DB_ERR_ARG) for more than 4 channels, an empty set or a constant channel (std 0). */
 db_status db_norm_compute(const db_dataset *d, db_norm *out);
 
@@ -33,8 +35,8 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order);
  * word 0 gives the row offset, word 1 the column offset, word 2 the flip.
  * labels[i] = d->labels[order[i]]. d->c must be at most 4 (the size of db_norm), as
  * db_norm_compute checks; count samples are filled in parallel with OpenMP. */
-void db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
-                   const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
-                   int *labels);
+db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
+                        const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
+                        int *labels);
 
 #endif

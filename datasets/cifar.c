@@ -74,7 +74,7 @@ static db_status take(db_dataset *d, const layout *l, const unsigned char *bytes
     uint8_t *im = realloc(d->images, ((size_t)d->n + count) * IMAGE);
     if (!im) return db_fail(DB_ERR_NOMEM, "out of memory reading %s", where);
     d->images = im;
-    uint8_t *lb = realloc(d->labels, (size_t)d->n + count);
+    uint16_t *lb = realloc(d->labels, sizeof *lb * ((size_t)d->n + count));
     if (!lb) return db_fail(DB_ERR_NOMEM, "out of memory reading %s", where);
     d->labels = lb;
     for (size_t i = 0; i < count; i++) {
@@ -83,7 +83,7 @@ static db_status take(db_dataset *d, const layout *l, const unsigned char *bytes
         if (label >= (unsigned)l->classes || (l->label_bytes == 2 && r[0] >= 20))
             return db_fail(DB_ERR_FORMAT, "%s: record %zu has label %u (want < %d): not CIFAR-%d", where, i, label,
                            l->classes, l->classes);
-        d->labels[d->n + i] = (uint8_t)label;
+        d->labels[d->n + i] = (uint16_t)label;
         memcpy(d->images + ((size_t)d->n + i) * IMAGE, r + l->label_bytes, IMAGE);
     }
     d->n += (int)count;

@@ -13,7 +13,10 @@ typedef struct {
     int n, c, h, w;       /* images are uint8, stored NCHW, n*c*h*w bytes */
     int num_classes;
     uint8_t *images;
-    uint8_t *labels;      /* n entries, each < num_classes */
+    uint16_t *labels;     /* n entries, each < num_classes */
+    char **files;         /* image folders: a JPEG per sample (images NULL), decoded when a batch is filled;
+                           * c, h, w are then the network's input (3, size, size) */
+    float eval_crop;      /* image folders: evaluation centre crop over the short side (224/256) */
     char source[1024];    /* path(s) read, for messages and provenance */
 } db_dataset;
 

@@ -170,7 +170,8 @@ db_status db_idx_load(const char *images_path, const char *labels_path, int num_
     if (s == DB_OK && idims[0] != ldims[0])
         s = db_fail(DB_ERR_FORMAT, "count mismatch: %s holds %u images but %s holds %u labels",
                     images_path, idims[0], labels_path, ldims[0]);
-    if (s == DB_OK && (!(images = malloc(npix)) || !(labels = malloc(nlab))))
+    uint16_t *wide = NULL;
+    if (s == DB_OK && (!(images = malloc(npix)) || !(labels = malloc(nlab)) || !(wide = malloc(2 * nlab))))
         s = db_fail(DB_ERR_NOMEM, "%s: cannot allocate %zu bytes of pixels and %zu of labels",
                     images_path, npix, nlab);
     if (s == DB_OK) s = idx_read(&im, images, npix, "pixel data");
@@ -183,9 +184,11 @@ db_status db_idx_load(const char *images_path, const char *labels_path, int num_
                         labels_path, labels[i], i, num_classes);
     idx_close(&im);
     idx_close(&lb);
+    for (size_t i = 0; s == DB_OK && i < nlab; i++) wide[i] = labels[i];
+    free(labels);
     if (s != DB_OK) {
         free(images);
-        free(labels);
+        free(wide);
         return s;
     }
     snprintf(out->name, sizeof out->name, "%s", name ? name : "idx");
@@ -196,7 +199,7 @@ db_status db_idx_load(const char *images_path, const char *labels_path, int num_
     out->w = (int)idims[2];
     out->num_classes = num_classes;
     out->images = images;
-    out->labels = labels;
+    out->labels = wide;
     return DB_OK;
 }
 
@@ -234,5 +237,7 @@ void db_dataset_free(db_dataset *d) {
     if (!d) return;
     free(d->images);
     free(d->labels);
+    for (int i = 0; d->files && i < d->n; i++) free(d->files[i]);
+    free(d->files);
     memset(d, 0, sizeof *d);
 }

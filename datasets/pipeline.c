@@ -2,6 +2,7 @@
 
 #include <omp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@ struct db_pipeline {
     float *slots;        /* depth batches */
     int *labels;         /* depth * batch */
     int *ready;          /* per slot: the step it holds, -1 while empty or being filled */
+    db_status *status;   /* per slot: how its fill went */
+    char (*why)[1024];   /* per slot: the message of a failed fill */
     int next_claim;      /* the next step a worker starts */
     int next_take;       /* the next step the trainer takes */
     int stop;
@@ -20,10 +23,10 @@ struct db_pipeline {
     int started;
 };
 
-static void fill(const db_pipeline *p, int step, float *input, int *labels) {
+static db_status fill(const db_pipeline *p, int step, float *input, int *labels) {
     const db_pipeline_cfg *c = &p->c;
-    db_batch_fill(c->data, c->order + (size_t)step * c->batch, c->batch, c->aug, c->norm, c->seed, c->epoch, input,
-                  labels);
+    return db_batch_fill(c->data, c->order + (size_t)step * c->batch, c->batch, c->aug, c->norm, c->seed, c->epoch,
+                         input, labels);
 }
 
 static void *worker(void *arg) {
@@ -37,8 +40,10 @@ static void *worker(void *arg) {
         if (p->stop || p->next_claim >= p->c.steps) break;
         int step = p->next_claim++, slot = step % p->c.depth;
         pthread_mutex_unlock(&p->mu);
-        fill(p, step, p->slots + (size_t)slot * p->floats, p->labels + (size_t)slot * p->c.batch);
+        db_status s = fill(p, step, p->slots + (size_t)slot * p->floats, p->labels + (size_t)slot * p->c.batch);
         pthread_mutex_lock(&p->mu);
+        p->status[slot] = s; /* the message is this thread's: hand it over */
+        if (s != DB_OK) snprintf(p->why[slot], sizeof p->why[slot], "%s", db_last_error());
         p->ready[slot] = step;
         pthread_cond_broadcast(&p->changed);
     }
@@ -63,8 +68,10 @@ db_status db_pipeline_start(db_pipeline **out, const db_pipeline_cfg *c) {
     p->slots = malloc(sizeof(float) * p->floats * (size_t)p->c.depth);
     p->labels = malloc(sizeof(int) * (size_t)c->batch * (size_t)p->c.depth);
     p->ready = malloc(sizeof(int) * (size_t)p->c.depth);
+    p->status = calloc((size_t)p->c.depth, sizeof *p->status);
+    p->why = calloc((size_t)p->c.depth, sizeof *p->why);
     p->threads = calloc((size_t)c->workers, sizeof *p->threads);
-    if (!p->slots || !p->labels || !p->ready || !p->threads) {
+    if (!p->slots || !p->labels || !p->ready || !p->status || !p->why || !p->threads) {
         db_pipeline_stop(p);
         *out = NULL;
         return db_fail(DB_ERR_NOMEM, "pipeline: out of memory for %d batches", p->c.depth);
@@ -83,14 +90,12 @@ db_status db_pipeline_start(db_pipeline **out, const db_pipeline_cfg *c) {
 
 db_status db_pipeline_take(db_pipeline *p, float *input, int *labels) {
     if (p->next_take >= p->c.steps) return db_fail(DB_ERR_INTERNAL, "pipeline: step %d is past the epoch", p->next_take);
-    if (!p->c.workers) {
-        fill(p, p->next_take++, input, labels);
-        return DB_OK;
-    }
+    if (!p->c.workers) return fill(p, p->next_take++, input, labels);
     int step = p->next_take, slot = step % p->c.depth;
     pthread_mutex_lock(&p->mu);
     while (p->ready[slot] != step) pthread_cond_wait(&p->changed, &p->mu);
     pthread_mutex_unlock(&p->mu);
+    if (p->status[slot] != DB_OK) return db_fail(p->status[slot], "%s", p->why[slot]); /* left in its slot: stop() ends it */
     memcpy(input, p->slots + (size_t)slot * p->floats, sizeof(float) * p->floats);
     memcpy(labels, p->labels + (size_t)slot * p->c.batch, sizeof(int) * (size_t)p->c.batch);
     pthread_mutex_lock(&p->mu);
@@ -110,6 +115,6 @@ void db_pipeline_stop(db_pipeline *p) {
     for (int i = 0; i < p->started; i++) pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->changed);
-    free(p->slots); free(p->labels); free(p->ready); free(p->threads);
+    free(p->slots); free(p->labels); free(p->ready); free(p->status); free(p->why); free(p->threads);
     free(p);
 }

@@ -29,7 +29,7 @@ db_status db_synthetic(db_dataset *out, int n, int c, int h, int w, int classes,
     memset(out, 0, sizeof *out);
     size_t per = (size_t)c * h * w;
     out->images = malloc(per * (size_t)n);
-    out->labels = malloc((size_t)n);
+    out->labels = malloc(sizeof *out->labels * (size_t)n);
     if (!out->images || !out->labels) {
         db_dataset_free(out);
         return db_fail(DB_ERR_NOMEM, "synthetic: out of memory for %d images of %dx%dx%d", n, c, h, w);

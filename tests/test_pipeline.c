@@ -14,7 +14,7 @@ static void test_pipeline_same_batches(void) {
     CHECK_OK(db_synthetic(&d, 1000, 3, 8, 8, 10, 5, "t"));
     db_norm norm;
     CHECK_OK(db_norm_compute(&d, &norm));
-    db_augment aug = {2, 1};
+    db_augment aug = {2, 1, 0, 0};
     const int B = 32, steps = d.n / B;
     size_t floats = (size_t)3 * B * 8 * 8;
     int *order = malloc(sizeof(int) * (size_t)d.n), labels[32], ref_labels[32];
@@ -55,7 +55,7 @@ static void test_synthetic(void) {
     CHECK_OK(db_synthetic(&a, 500, 2, 5, 7, 4, 11, NULL));
     CHECK_OK(db_synthetic(&b, 500, 2, 5, 7, 4, 11, NULL));
     CHECK(a.n == 500 && a.c == 2 && a.h == 5 && a.w == 7 && a.num_classes == 4, "shape");
-    CHECK(!memcmp(a.images, b.images, 500 * 70) && !memcmp(a.labels, b.labels, 500), "the same seed, the same data");
+    CHECK(!memcmp(a.images, b.images, 500 * 70) && !memcmp(a.labels, b.labels, 500 * sizeof *a.labels), "the same seed, the same data");
     int count[4] = {0}, lo = 255, hi = 0;
     double mean[4] = {0};
     for (int i = 0; i < 500; i++) {

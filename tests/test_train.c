@@ -18,7 +18,7 @@ static void make_data(db_dataset *d, int n, uint64_t seed, int noise_only) {
     snprintf(d->name, sizeof d->name, "synthetic");
     d->n = n; d->c = 1; d->h = d->w = 8; d->num_classes = 4;
     d->images = malloc((size_t)n * 64);
-    d->labels = malloc(n);
+    d->labels = malloc(sizeof *d->labels * n);
     for (int i = 0; i < n; i++) {
         db_u32x4 r = db_rand4(seed, 5, 0, (uint64_t)i);
         int k = (int)(r.v[0] % 4);

@@ -5,6 +5,7 @@ import gzip
 import io
 import os
 import struct
+import subprocess
 import sys
 import tarfile
 
@@ -44,6 +45,12 @@ put("fuzz_cifar", "cifar10.tar.gz", tar(c10))
 put("fuzz_cifar", "cifar10.tar", tar(c10, "w"))
 put("fuzz_cifar", "cifar100.tar.gz", tar([("cifar-100-binary/train.bin", rec100 * 2),
                                           ("cifar-100-binary/test.bin", rec100)]))
+ppm = b"P6 40 30 255\n" + bytes((i * 7) % 256 for i in range(40 * 30 * 3))
+for q in (50, 95):
+    jpg = subprocess.run(["cjpeg", "-quality", str(q)], input=ppm, capture_output=True, check=True).stdout
+    put("fuzz_jpeg", "rgb%d" % q, bytes([200, 150, 10, 30, 24, 1]) + jpg)
+pgm = b"P5 33 17 255\n" + bytes((i * 3) % 256 for i in range(33 * 17))
+put("fuzz_jpeg", "grey", bytes([255, 255, 0, 0, 7, 0]) + subprocess.run(["cjpeg"], input=pgm, capture_output=True, check=True).stdout)
 put("fuzz_catalog", "good", b"# a comment\nset a.bin http://127.0.0.1/a.bin 10 "
     + b"0" * 32 + b" -\nset b.bin file:///tmp/b - - " + b"a" * 64 + b"\n")
 put("fuzz_catalog", "bad", b"set a/b http://x 1 - -\n")

@@ -1,0 +1,259 @@
+#include "datasets/folder.h"
+
+#include <strings.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/philox.h"
+#include "datasets/image.h"
+
+typedef struct {
+    char **v;
+    int n, cap;
+} names;
+
+static int push(names *l, const char *s) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    return (l->v[l->n] = strdup(s)) ? l->n++, 0 : -1;
+}
+
+static void names_free(names *l) {
+    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int is_jpeg(const char *f) {
+    const char *dot = strrchr(f, '.');
+    return dot && (!strcasecmp(dot + 1, "jpeg") || !strcasecmp(dot + 1, "jpg"));
+}
+
+/* out = a/b, refused when it does not fit */
+static db_status join(char *out, size_t n, const char *a, const char *b) {
+    int len = snprintf(out, n, "%s/%s", a, b);
+    return len >= 0 && (size_t)len < n ? DB_OK : db_fail(DB_ERR_ARG, "%s/%s: path too long", a, b);
+}
+
+/* The sorted entries of dir: sub-folders (dirs 1) or JPEG files (dirs 0) */
+static db_status list_dir(const char *dir, int dirs, names *out) {
+    DIR *d = opendir(dir);
+    if (!d) return db_fail(DB_ERR_IO, "%s: cannot read the folder: %s", dir, strerror(errno));
+    struct dirent *e;
+    db_status s = DB_OK;
+    while (s == DB_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[4096];
+        struct stat st;
+        if (join(p, sizeof p, dir, e->d_name) != DB_OK || stat(p, &st) != 0) continue;
+        if (dirs ? S_ISDIR(st.st_mode) : (S_ISREG(st.st_mode) && is_jpeg(e->d_name)))
+            if (push(out, e->d_name) != 0) s = db_fail(DB_ERR_NOMEM, "out of memory listing %s", dir);
+    }
+    closedir(d);
+    if (s == DB_OK) qsort(out->v, (size_t)out->n, sizeof *out->v, by_name);
+    return s;
+}
+
+static int class_of(const names *classes, const char *name) {
+    char *const *hit = bsearch(&name, classes->v, (size_t)classes->n, sizeof *classes->v, by_name);
+    return hit ? (int)(hit - classes->v) : -1;
+}
+
+/* Adds sample path with label to out (files, labels grown together) */
+static db_status add_sample(db_dataset *out, int *cap, const char *path, int label) {
+    if (out->n == *cap) {
+        int c = *cap ? 2 * *cap : 1024;
+        char **f = realloc(out->files, sizeof *f * (size_t)c);
+        if (f) out->files = f;
+        uint16_t *l = realloc(out->labels, sizeof *l * (size_t)c);
+        if (l) out->labels = l;
+        if (!f || !l) return db_fail(DB_ERR_NOMEM, "out of memory listing images");
+        *cap = c;
+    }
+    if (!(out->files[out->n] = strdup(path))) return db_fail(DB_ERR_NOMEM, "out of memory listing images");
+    out->labels[out->n++] = (uint16_t)label;
+    return DB_OK;
+}
+
+/* ROOT/val without class folders: the labels file */
+static db_status flat_split(const char *root, const char *dir, const names *classes, db_dataset *out, int *cap) {
+    char lp[4096];
+    DB_TRY(join(lp, sizeof lp, root, "val_labels.txt"));
+    FILE *f = fopen(lp, "r");
+    if (!f) return db_fail(DB_ERR_IO, "%s has no class folders and %s cannot be read: %s", dir, lp, strerror(errno));
+    char line[1024];
+    int lineno = 0;
+    db_status s = DB_OK;
+    while (s == DB_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char file[512], cls[256];
+        if (sscanf(line, "%511s %255s", file, cls) != 2) {
+            if (strspn(line, " \t\r\n") == strlen(line)) continue;
+            s = db_fail(DB_ERR_FORMAT, "%s:%d: want FILE CLASS", lp, lineno);
+            break;
+        }
+        int label = class_of(classes, cls);
+        char *end;
+        long idx = strtol(cls, &end, 10);
+        if (label < 0 && !*end && idx >= 0 && idx < classes->n) label = (int)idx;
+        if (label < 0 || strchr(file, '/')) {
+            s = db_fail(DB_ERR_FORMAT, "%s:%d: %s", lp, lineno, label < 0 ? "a class that is not a training class" : "FILE must be a plain name");
+            break;
+        }
+        char p[4096];
+        s = join(p, sizeof p, dir, file);
+        if (s == DB_OK) s = add_sample(out, cap, p, label);
+    }
+    fclose(f);
+    return s;
+}
+
+db_status db_folder_load(const char *root, const char *split, int size, float eval_crop, db_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (strcmp(split, "train") && strcmp(split, "val"))
+        return db_fail(DB_ERR_ARG, "image folder: split '%s' must be train or val", split);
+    if (size < 8 || size > 2048 || !(eval_crop > 0 && eval_crop <= 1))
+        return db_fail(DB_ERR_ARG, "image folder: size %d (8..2048), eval crop %g ((0, 1])", size, (double)eval_crop);
+    char tdir[4096], dir[4096];
+    DB_TRY(join(tdir, sizeof tdir, root, "train"));
+    DB_TRY(join(dir, sizeof dir, root, split));
+    names classes = {0}, sub = {0};
+    db_status s = list_dir(tdir, 1, &classes);
+    if (s == DB_OK && classes.n < 2)
+        s = db_fail(DB_ERR_FORMAT, "%s: %d class folders; an image-folder data set needs train/<class>/ folders", tdir, classes.n);
+    if (s == DB_OK && classes.n > 65535) s = db_fail(DB_ERR_FORMAT, "%s: more than 65535 classes", tdir);
+    if (s == DB_OK) s = list_dir(dir, 1, &sub);
+    int cap = 0;
+    if (s == DB_OK && sub.n == 0 && !strcmp(split, "val")) s = flat_split(root, dir, &classes, out, &cap);
+    for (int c = 0; s == DB_OK && c < sub.n; c++) {
+        int label = class_of(&classes, sub.v[c]);
+        if (label < 0) { s = db_fail(DB_ERR_FORMAT, "%s/%s: not one of the training classes", dir, sub.v[c]); break; }
+        char cdir[4096];
+        names files = {0};
+        s = join(cdir, sizeof cdir, dir, sub.v[c]);
+        if (s == DB_OK) s = list_dir(cdir, 0, &files);
+        for (int i = 0; s == DB_OK && i < files.n; i++) {
+            char p[4096];
+            s = join(p, sizeof p, cdir, files.v[i]);
+            if (s == DB_OK) s = add_sample(out, &cap, p, label);
+        }
+        names_free(&files);
+    }
+    if (s == DB_OK && out->n == 0) s = db_fail(DB_ERR_FORMAT, "%s: no JPEG images", dir);
+    int n_classes = classes.n;
+    names_free(&classes);
+    names_free(&sub);
+    if (s != DB_OK) { db_dataset_free(out); return s; }
+    snprintf(out->name, sizeof out->name, "folder-%s", split);
+    snprintf(out->source, sizeof out->source, "%.1000s", dir);
+    out->c = 3; out->h = out->w = size;
+    out->num_classes = n_classes;
+    out->eval_crop = eval_crop;
+    return DB_OK;
+}
+
+/* ---- transforms ---- */
+
+typedef struct {
+    int train;
+    float area_min;
+    float eval_crop;
+    uint64_t seed;
+    uint32_t epoch;
+    int sample;
+} pick_ctx;
+
+static double u01(uint32_t x) { return (x >> 8) * (1.0 / 16777216.0); }
+
+/* torchvision's RandomResizedCrop rule, from the draws of (seed, epoch, sample) */
+static void pick(int H, int W, void *arg, db_crop *c) {
+    const pick_ctx *p = arg;
+    if (p->train) {
+        double area = (double)H * W, lr0 = log(3.0 / 4.0), lr1 = log(4.0 / 3.0);
+        for (int t = 0; t < 10; t++) {
+            db_u32x4 r = db_rand4(p->seed, DB_STREAM_AUGMENT, p->epoch, ((uint64_t)p->sample << 4) | (uint64_t)t);
+            double target = area * (p->area_min + (1.0 - p->area_min) * u01(r.v[0]));
+            double ratio = exp(lr0 + (lr1 - lr0) * u01(r.v[1]));
+            int w = (int)lround(sqrt(target * ratio)), h = (int)lround(sqrt(target / ratio));
+            if (w > 0 && h > 0 && w <= W && h <= H) {
+                c->y0 = (double)(r.v[2] % (uint32_t)(H - h + 1));
+                c->x0 = (double)(r.v[3] % (uint32_t)(W - w + 1));
+                c->h = h; c->w = w;
+                return;
+            }
+        }
+        double ratio = (double)W / H; /* the fallback: the centre, the ratio clamped */
+        int w = W, h = H;
+        if (ratio < 3.0 / 4.0) h = (int)lround(w / (3.0 / 4.0));
+        else if (ratio > 4.0 / 3.0) w = (int)lround(h * (4.0 / 3.0));
+        c->y0 = (H - h) / 2; c->x0 = (W - w) / 2; c->h = h; c->w = w;
+        return;
+    }
+    double side = (H < W ? H : W) * (double)p->eval_crop; /* resize short side, centre crop */
+    c->h = c->w = side;
+    c->y0 = (H - side) / 2;
+    c->x0 = (W - side) / 2;
+}
+
+db_status db_folder_fill(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,
+                         uint64_t seed, uint32_t epoch, float *out, int *labels) {
+    const int S = d->h;
+    const size_t plane = (size_t)S * S;
+    float scale[3], bias[3];
+    for (int c = 0; c < 3; c++) {
+        float mean = norm ? norm->mean[c] : 0.0f, std = norm ? norm->std[c] : 1.0f;
+        scale[c] = 1.0f / (255.0f * std);
+        bias[c] = -mean / std;
+    }
+    int failed = 0;
+    char why[1200] = "";
+    db_status first = DB_OK;
+    #pragma omp parallel for schedule(dynamic)
+    for (int i = 0; i < count; i++) {
+        if (failed) continue;
+        const int s = order[i];
+        labels[i] = d->labels[s];
+        pick_ctx ctx = {aug && aug->inception, aug ? aug->area_min : 1.0f, d->eval_crop, seed, epoch, s};
+        int mirror = aug && aug->flip && (db_rand4(seed, DB_STREAM_AUGMENT, epoch, ((uint64_t)s << 4) | 15).v[0] >> 31);
+        db_image img;
+        db_crop crop;
+        db_status st = db_jpeg_load(d->files[s], pick, &ctx, S, S, &img, &crop);
+        float *pix = NULL, *scratch = NULL;
+        if (st == DB_OK) {
+            pix = malloc(sizeof(float) * 3 * plane);
+            scratch = malloc(sizeof(float) * 3 * (size_t)img.h * S);
+            if (!pix || !scratch) st = db_fail(DB_ERR_NOMEM, "out of memory decoding %s", d->files[s]);
+        }
+        if (st == DB_OK) {
+            db_image_resample(&img, &crop, S, S, mirror, pix, scratch);
+            for (int c = 0; c < 3; c++) {
+                float *dst = out + ((size_t)c * count + i) * plane;
+                for (size_t k = 0; k < plane; k++) dst[k] = pix[c * plane + k] * scale[c] + bias[c];
+            }
+        }
+        free(pix);
+        free(scratch);
+        db_image_free(&img);
+        if (st != DB_OK) {
+            #pragma omp critical(db_folder_error)
+            if (!failed) {
+                failed = 1;
+                first = st;
+                snprintf(why, sizeof why, "%s", db_last_error());
+            }
+        }
+    }
+    return failed ? db_fail(first, "%s", why) : DB_OK;
+}

@@ -1,0 +1,36 @@
+/* JPEG images for the image-folder data sets: decoding through libjpeg-turbo (its DCT scaling
+ * decodes a large photo at 1/2, 1/4 or 1/8 size when the crop needs no more pixels), and
+ * resampling a crop to the network's input with an antialiasing triangle filter (bilinear when
+ * enlarging, averaging over the footprint when shrinking, as PIL's bilinear resize does). */
+#ifndef DB_DATASETS_IMAGE_H
+#define DB_DATASETS_IMAGE_H
+
+#include <stdint.h>
+
+#include "core/status.h"
+
+typedef struct {
+    int h, w;    /* decoded size */
+    uint8_t *px; /* h*w*3 bytes, RGB interleaved */
+} db_image;
+
+/* A region in the full-size image's pixels */
+typedef struct {
+    double y0, x0, h, w;
+} db_crop;
+
+/* Chooses the crop once the full size (H, W) is known */
+typedef void (*db_crop_fn)(int H, int W, void *ctx, db_crop *crop);
+
+/* Decodes path (grey and CMYK converted to RGB) at the coarsest DCT scale that leaves the
+ * chosen crop at least out_h x out_w pixels; *crop comes back in the decoded image's pixels.
+ * Corrupt or truncated files (libjpeg's warnings included) are errors naming the file. */
+db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, int out_w, db_image *img, db_crop *crop);
+void db_image_free(db_image *img);
+/* out: 3 planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
+ * scratch: 3 * ceil(crop rows + 2) * ow floats */
+void db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
+/* Writes a JPEG (quality 90) of h x w pixels of c (1 or 3) interleaved channels: test fixtures */
+db_status db_jpeg_write(const char *path, const uint8_t *px, int h, int w, int c);
+
+#endif
