@@ -92,7 +92,7 @@ static int list(const db_catalog *c, const db_fetch_opts *fo) {
         int first = 1;
         for (int j = 0; j < i; j++) first &= strcmp(c->files[j].set, c->files[i].set) != 0;
         if (!first) continue;
-        int idx[64], n = db_catalog_files(c, c->files[i].set, idx, 64), have = 0, partial = 0;
+        int idx[256], n = db_catalog_files(c, c->files[i].set, idx, 256), have = 0, partial = 0;
         int64_t size = 0;
         for (int k = 0; k < n; k++) {
             const db_catalog_file *f = &c->files[idx[k]];
@@ -117,7 +117,7 @@ static int list(const db_catalog *c, const db_fetch_opts *fo) {
 static int each_file(const db_catalog *c, const data_args *a, int verify) {
     int failed = 0;
     for (int s = 0; s < a->n_names; s++) {
-        int idx[64], n = db_catalog_files(c, a->names[s], idx, 64);
+        int idx[256], n = db_catalog_files(c, a->names[s], idx, 256);
         if (!n) {
             fprintf(stderr, "dropbench data: unknown data set '%s' (dropbench data list shows them; ImageNet must be "
                     "downloaded by hand after registering, then given as data_dir)\n", a->names[s]);
@@ -168,7 +168,7 @@ static db_status pipeline_rate(const db_config *cfg, const db_dataset *d, int wo
         if ((s = db_pipeline_start(&p, &pc)) != DB_OK) break;
         for (int i = 0; i < steps && s == DB_OK && now() - t0 < seconds; i++) {
             s = db_pipeline_take(p, input, labels);
-            images += B;
+            if (s == DB_OK) images += B;
         }
         db_pipeline_stop(p);
     }

@@ -68,6 +68,9 @@ static db_status put(db_catalog *c, const db_catalog_file *f) {
             c->files[i] = *f;
             return DB_OK;
         }
+    int in_set = 0;
+    for (int i = 0; i < c->n; i++) in_set += !strcmp(c->files[i].set, f->set);
+    if (in_set >= 256) return db_fail(DB_ERR_FORMAT, "data set %s: more than 256 files", f->set);
     db_catalog_file *p = realloc(c->files, sizeof *p * (size_t)(c->n + 1));
     if (!p) return db_fail(DB_ERR_NOMEM, "out of memory");
     c->files = p;
@@ -92,14 +95,16 @@ static db_status parse_line(char *line, const char *path, int lineno, db_catalog
     memset(f, 0, sizeof *f);
     if (strlen(tok[0]) >= sizeof f->set || strlen(tok[1]) >= sizeof f->file || strlen(tok[2]) >= sizeof f->url)
         return db_fail(DB_ERR_FORMAT, "%s:%d: a name, file or URL is too long", path, lineno);
-    if (strchr(tok[1], '/') || !strcmp(tok[1], ".") || !strcmp(tok[1], ".."))
-        return db_fail(DB_ERR_FORMAT, "%s:%d: FILE '%s' must be a plain file name", path, lineno, tok[1]);
+    for (int i = 0; i < 2; i++) /* both become parts of CACHE/NAME/FILE */
+        if (strchr(tok[i], '/') || !strcmp(tok[i], ".") || !strcmp(tok[i], ".."))
+            return db_fail(DB_ERR_FORMAT, "%s:%d: %s '%s' must be a plain name", path, lineno, i ? "FILE" : "NAME", tok[i]);
     strcpy(f->set, tok[0]);
     strcpy(f->file, tok[1]);
     strcpy(f->url, tok[2]);
-    char *end;
+    char *end = tok[3];
+    errno = 0;
     f->size = strcmp(tok[3], "-") ? strtoll(tok[3], &end, 10) : -1;
-    if (strcmp(tok[3], "-") && (*end || f->size < 0))
+    if (strcmp(tok[3], "-") && (*end || f->size < 0 || errno == ERANGE))
         return db_fail(DB_ERR_FORMAT, "%s:%d: SIZE '%s' is not a byte count", path, lineno, tok[3]);
     if (strcmp(tok[4], "-") && !is_hex(tok[4], 32))
         return db_fail(DB_ERR_FORMAT, "%s:%d: MD5 '%s' is not 32 hex digits", path, lineno, tok[4]);
@@ -124,7 +129,8 @@ db_status db_catalog_load(db_catalog *c, const char *path) {
         snprintf(f.url, sizeof f.url, "%s", builtin[i].url);
         f.size = builtin[i].size;
         snprintf(f.md5, sizeof f.md5, "%s", builtin[i].md5);
-        DB_TRY(put(c, &f));
+        db_status s = put(c, &f);
+        if (s != DB_OK) { db_catalog_free(c); return s; }
     }
     if (!path || !*path) return DB_OK;
     FILE *in = fopen(path, "r");

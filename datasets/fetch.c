@@ -147,12 +147,24 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
     if (have > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have);
     CURLcode rc = curl_easy_perform(c);
-    int closed = fclose(t.out);
+    int closed = fclose(t.out), close_errno = errno;
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL); /* the handle outlives this frame's buffers */
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
     if (t.progress && t.last > 0) fprintf(stderr, "\n");
     long http = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
-    if (rc == CURLE_OK && closed == 0) return TRY_DONE;
-    if (rc == CURLE_OK) { snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno)); return TRY_FATAL; }
+    if (rc == CURLE_OK && closed != 0) {
+        snprintf(why, why_n, "%s: cannot write: %s", part, strerror(close_errno));
+        return TRY_FATAL;
+    }
+    if (rc == CURLE_OK) { /* a server may end the body early without a length: resume then */
+        struct stat now_st;
+        if (f->size < 0 || (stat(part, &now_st) == 0 && (int64_t)now_st.st_size >= f->size)) return TRY_DONE;
+        snprintf(why, why_n, "%s: the transfer ended at %lld of %lld bytes", url, (long long)now_st.st_size,
+                 (long long)f->size);
+        return TRY_AGAIN;
+    }
     if (rc == CURLE_WRITE_ERROR && t.write_errno) {
         snprintf(why, why_n, "%s: cannot write: %s (the partial file is kept; fetch again to continue)", part,
                  strerror(t.write_errno));
@@ -166,7 +178,8 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         snprintf(why, why_n, "%s: HTTP %ld", url, http);
     else
         snprintf(why, why_n, "%s: %s", url, what);
-    if (rc == CURLE_RANGE_ERROR || (rc == CURLE_HTTP_RETURNED_ERROR && http == 416)) return TRY_RESTART;
+    if (rc == CURLE_RANGE_ERROR || rc == CURLE_BAD_DOWNLOAD_RESUME || (rc == CURLE_HTTP_RETURNED_ERROR && http == 416))
+        return TRY_RESTART;
     if (rc == CURLE_HTTP_RETURNED_ERROR) return http >= 500 || http == 408 || http == 429 ? TRY_AGAIN : TRY_FATAL;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: case CURLE_PARTIAL_FILE: case CURLE_COULDNT_CONNECT: case CURLE_RECV_ERROR:
@@ -185,11 +198,13 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
     if (!c) return db_fail(DB_ERR_INTERNAL, "libcurl: cannot start a transfer");
     double delay = o->retry_delay, t0 = now();
     try_result r = TRY_AGAIN;
+    int restarts = 0;
     for (int attempt = 0; attempt <= o->retries; attempt++) {
         r = try_once(c, url, part, f, o, why, sizeof why);
         if (r == TRY_DONE || r == TRY_FATAL) break;
-        if (r == TRY_RESTART) { /* the server cannot continue where we stopped */
+        if (r == TRY_RESTART && restarts++ < 2) { /* the server cannot continue where we stopped: from zero, */
             if (truncate(part, 0) != 0) { r = TRY_FATAL; snprintf(why, sizeof why, "%s: cannot truncate", part); break; }
+            attempt--; /* not counted as a retry */
             continue;
         }
         if (attempt < o->retries) {
@@ -201,10 +216,11 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
     }
     curl_easy_cleanup(c);
     struct stat st;
-    if (r != TRY_DONE && stat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) unlink(part); /* nothing arrived */
+    int kept = stat(part, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > 0);
+    if (r != TRY_DONE && !kept) unlink(part); /* nothing arrived */
     if (r != TRY_DONE)
-        return db_fail(DB_ERR_IO, "fetching %s: %s%s", f->file, why,
-                       r == TRY_FATAL ? "" : " (gave up after the retries; what arrived is kept, fetch again to continue)");
+        return db_fail(DB_ERR_IO, "fetching %s: %s%s%s", f->file, why, r == TRY_FATAL ? "" : " (gave up after the retries",
+                       r == TRY_FATAL ? "" : kept ? "; what arrived is kept: fetch again to continue)" : ")");
     db_status s = db_verify_file(f, part, d);
     if (s != DB_OK) {
         char msg[1200];
@@ -222,7 +238,9 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
     db_fetch_path(o, f, path, sizeof path);
     *cached = 0;
     if (access(path, F_OK) == 0) {
-        if (db_verify_file(f, path, d) == DB_OK) { *cached = 1; return DB_OK; }
+        db_status v = db_verify_file(f, path, d);
+        if (v == DB_OK) { *cached = 1; return DB_OK; }
+        if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to delete it */
         if (o->offline)
             return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
         fprintf(stderr, "dropbench data: %s; fetching it again\n", db_last_error());

@@ -57,7 +57,8 @@ static db_status list_dir(const char *dir, int dirs, names *out) {
         if (e->d_name[0] == '.') continue;
         char p[4096];
         struct stat st;
-        if (join(p, sizeof p, dir, e->d_name) != DB_OK || stat(p, &st) != 0) continue;
+        if ((s = join(p, sizeof p, dir, e->d_name)) != DB_OK) break;
+        if (stat(p, &st) != 0) { s = db_fail(DB_ERR_IO, "%s: %s", p, strerror(errno)); break; }
         if (dirs ? S_ISDIR(st.st_mode) : (S_ISREG(st.st_mode) && is_jpeg(e->d_name)))
             if (push(out, e->d_name) != 0) s = db_fail(DB_ERR_NOMEM, "out of memory listing %s", dir);
     }
@@ -222,7 +223,10 @@ db_status db_folder_fill(const db_dataset *d, const int *order, int count, const
     db_status first = DB_OK;
     #pragma omp parallel for schedule(dynamic)
     for (int i = 0; i < count; i++) {
-        if (failed) continue;
+        int stop;
+        #pragma omp atomic read
+        stop = failed;
+        if (stop) continue;
         const int s = order[i];
         labels[i] = d->labels[s];
         pick_ctx ctx = {aug && aug->inception, aug ? aug->area_min : 1.0f, d->eval_crop, seed, epoch, s};
@@ -236,8 +240,8 @@ db_status db_folder_fill(const db_dataset *d, const int *order, int count, const
             scratch = malloc(sizeof(float) * 3 * (size_t)img.h * S);
             if (!pix || !scratch) st = db_fail(DB_ERR_NOMEM, "out of memory decoding %s", d->files[s]);
         }
+        if (st == DB_OK) st = db_image_resample(&img, &crop, S, S, mirror, pix, scratch);
         if (st == DB_OK) {
-            db_image_resample(&img, &crop, S, S, mirror, pix, scratch);
             for (int c = 0; c < 3; c++) {
                 float *dst = out + ((size_t)c * count + i) * plane;
                 for (size_t k = 0; k < plane; k++) dst[k] = pix[c * plane + k] * scale[c] + bias[c];
@@ -248,10 +252,11 @@ db_status db_folder_fill(const db_dataset *d, const int *order, int count, const
         db_image_free(&img);
         if (st != DB_OK) {
             #pragma omp critical(db_folder_error)
-            if (!failed) {
-                failed = 1;
+            if (!first) {
                 first = st;
                 snprintf(why, sizeof why, "%s", db_last_error());
+                #pragma omp atomic write
+                failed = 1;
             }
         }
     }

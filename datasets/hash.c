@@ -35,7 +35,9 @@ db_status db_file_digest(const char *path, db_digest *out) {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     if (s == DB_OK && EVP_DigestFinal_ex(md5, d, &n)) hex(out->md5, d, n);
+    else if (s == DB_OK) s = db_fail(DB_ERR_INTERNAL, "OpenSSL: MD5 failed");
     if (s == DB_OK && EVP_DigestFinal_ex(sha, d, &n)) hex(out->sha256, d, n);
+    else if (s == DB_OK) s = db_fail(DB_ERR_INTERNAL, "OpenSSL: SHA-256 failed");
     free(buf);
     EVP_MD_CTX_free(md5);
     EVP_MD_CTX_free(sha);

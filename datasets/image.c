@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 
 typedef struct {
     struct jpeg_error_mgr pub;
@@ -21,9 +22,13 @@ static void on_error(j_common_ptr c) {
     longjmp(e->jump, 1);
 }
 
+/* Warnings that mean missing image data (libjpeg would paper over it with grey) count as
+ * errors; the benign ones (stray bytes before a marker, which real photo collections have) do
+ * not. */
 static void on_message(j_common_ptr c, int level) {
     jerr *e = (jerr *)c->err;
-    if (level < 0) { /* a warning: corrupt data libjpeg would paper over */
+    int code = c->err->msg_code;
+    if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC)) {
         if (!e->pub.num_warnings) (*c->err->format_message)(c, e->msg);
         e->pub.num_warnings++;
     }
@@ -38,6 +43,14 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
     memset(img, 0, sizeof *img);
     FILE *f = fopen(path, "rb");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    unsigned char sig[8] = {0};
+    size_t got = fread(sig, 1, sizeof sig, f);
+    rewind(f);
+    if (got == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8)) {
+        fclose(f);
+        return db_fail(DB_ERR_FORMAT, "%s: a PNG file with a JPEG name: convert it to JPEG (ImageNet's training set "
+                       "has one such file; the usual preparation scripts convert it)", path);
+    }
     struct jpeg_decompress_struct c;
     jerr e;
     memset(&e, 0, sizeof e);
@@ -67,6 +80,7 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
     c.scale_num = 1;
     c.scale_denom = (unsigned)denom;
     int cmyk = c.jpeg_color_space == JCS_CMYK || c.jpeg_color_space == JCS_YCCK;
+    int inverted = c.saw_Adobe_marker; /* Adobe's CMYK is stored inverted */
     c.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
     c.dct_method = JDCT_ISLOW;
     jpeg_start_decompress(&c);
@@ -83,10 +97,14 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
         jpeg_read_scanlines(&c, &r, 1);
         uint8_t *dst = px + (size_t)y * w * 3;
         if (comps == 3) memcpy(dst, row, (size_t)w * 3);
-        else if (comps == 4) /* Adobe's inverted CMYK, as photo tools write it */
+        else if (comps == 4)
             for (int x = 0; x < w; x++) {
-                unsigned k = row[4 * x + 3];
-                for (int ch = 0; ch < 3; ch++) dst[3 * x + ch] = (uint8_t)((row[4 * x + ch] * k + 127) / 255);
+                const uint8_t *q = row + 4 * x;
+                unsigned k = inverted ? q[3] : 255u - q[3];
+                for (int ch = 0; ch < 3; ch++) {
+                    unsigned v = inverted ? q[ch] : 255u - q[ch];
+                    dst[3 * x + ch] = (uint8_t)((v * k + 127) / 255);
+                }
             }
         else
             for (int x = 0; x < w; x++) dst[3 * x] = dst[3 * x + 1] = dst[3 * x + 2] = row[x];
@@ -106,13 +124,17 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
     return DB_OK;
 }
 
-enum { MAXTAP = 64 };
-
-/* The source pixels of one output pixel and their weights */
+/* The source pixels of one output pixel and their weights (w: room for the widest filter) */
 typedef struct {
     int lo, n;
-    float w[MAXTAP];
+    float *w;
 } taps;
+
+/* The most source pixels one output pixel of a span of len over n reads */
+static int max_taps(double len, int n) {
+    double scale = len / n;
+    return (int)ceil(2.0 * (scale > 1 ? scale : 1.0)) + 3;
+}
 
 /* Output coordinate o of n over a source span [s0, s0+len) of a line of `size` pixels: a
  * triangle filter, its support widened to the footprint when shrinking */
@@ -122,7 +144,6 @@ static void weights(double s0, double len, int n, int o, int size, taps *t) {
     int lo = (int)floor(centre - support), hi = (int)ceil(centre + support);
     if (lo < 0) lo = 0;
     if (hi > size) hi = size;
-    if (hi - lo > MAXTAP) hi = lo + MAXTAP;
     double sum = 0;
     for (int i = lo; i < hi; i++) {
         double d = fabs((i + 0.5 - centre) / support);
@@ -141,8 +162,11 @@ static void weights(double s0, double len, int n, int o, int size, taps *t) {
     for (int i = 0; i < t->n; i++) t->w[i] = (float)(t->w[i] / sum);
 }
 
-void db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch) {
-    taps t;
+db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch) {
+    int mx = max_taps(crop->w, ow), my = max_taps(crop->h, oh);
+    float *wbuf = malloc(sizeof(float) * (size_t)(mx > my ? mx : my));
+    if (!wbuf) return db_fail(DB_ERR_NOMEM, "out of memory resampling");
+    taps t = {0, 0, wbuf};
     /* the rows the vertical pass reads */
     double sy = crop->h / oh, supy = sy > 1 ? sy : 1;
     int r0 = (int)floor(crop->y0 - supy), r1 = (int)ceil(crop->y0 + crop->h + supy);
@@ -175,6 +199,8 @@ void db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow,
             }
         }
     }
+    free(wbuf);
+    return DB_OK;
 }
 
 db_status db_jpeg_write(const char *path, const uint8_t *px, int h, int w, int c) {

@@ -24,12 +24,13 @@ typedef void (*db_crop_fn)(int H, int W, void *ctx, db_crop *crop);
 
 /* Decodes path (grey and CMYK converted to RGB) at the coarsest DCT scale that leaves the
  * chosen crop at least out_h x out_w pixels; *crop comes back in the decoded image's pixels.
- * Corrupt or truncated files (libjpeg's warnings included) are errors naming the file. */
+ * Corrupt or truncated files (missing data, which libjpeg would fill with grey) and PNGs with a
+ * JPEG name are errors naming the file. */
 db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, int out_w, db_image *img, db_crop *crop);
 void db_image_free(db_image *img);
 /* out: 3 planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
- * scratch: 3 * ceil(crop rows + 2) * ow floats */
-void db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
+ * scratch: 3 * img->h * ow floats */
+db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
 /* Writes a JPEG (quality 90) of h x w pixels of c (1 or 3) interleaved channels: test fixtures */
 db_status db_jpeg_write(const char *path, const uint8_t *px, int h, int w, int c);
 

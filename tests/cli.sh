@@ -870,7 +870,7 @@ blob_catalog() {
     serve "$T/srv" || return
     local md5 sha m
     md5=$(md5sum "$T/srv/blob.bin" | cut -c1-32) sha=$(sha256sum "$T/srv/blob.bin" | cut -c1-64)
-    for m in ok cut redirect norange flaky stall; do
+    for m in ok cut redirect norange flaky stall short; do
         echo "t$m blob.bin http://127.0.0.1:$port/$m/blob.bin 300000 $md5 $sha"
     done >"$T/catalog"
     echo "tbad blob.bin http://127.0.0.1:$port/ok/blob.bin 300000 $(printf '0%.0s' $(seq 32)) -" >>"$T/catalog"
@@ -903,6 +903,8 @@ t_data_fetch_resume() {
     fetch tcut && expect_rc 0 && expect_err "retrying" || return
     grep -q "^/cut/blob.bin bytes=150000-$" "$T/requests.log" || { echo "no range request: $(snippet "$T/requests.log")"; return 1; }
     cmp -s "$T/srv/blob.bin" "$T/cache/tcut/blob.bin" || { echo "the resumed file differs"; return 1; }
+    fetch tshort && expect_rc 0 && expect_err "ended at 150000 of 300000" || return # no length, ended early: resumed
+    cmp -s "$T/srv/blob.bin" "$T/cache/tshort/blob.bin" || { echo "the file that ended early differs"; return 1; }
     mkdir -p "$T/cache/tok" && head -c 100000 "$T/srv/blob.bin" >"$T/cache/tok/blob.bin.part"
     fetch tok && expect_rc 0 || return
     grep -q "^/ok/blob.bin bytes=100000-$" "$T/requests.log" || { echo "the partial file was not continued: $(snippet "$T/requests.log")"; return 1; }
@@ -927,6 +929,8 @@ t_data_fetch_failures() {
     fetch nosuch && expect_rc 2 && expect_err "unknown data set 'nosuch'" || return
     echo "x y z" >"$T/bad-catalog"
     db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "bad-catalog:1" || return
+    echo "../../x b http://x/b 10 $(printf 'a%.0s' $(seq 32)) -" >"$T/bad-catalog"
+    db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "plain name" || return
     echo "a b http://x/b 10 - -" >"$T/bad-catalog"
     db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "MD5 or a SHA-256" || return
     db data fetch && expect_rc 2 && expect_err "name a data set" || return

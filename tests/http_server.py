@@ -8,6 +8,8 @@ by path prefix, the failures a downloader must survive:
   /redirect/F  302 to /ok/F
   /norange/F   ignores Range: always 200 with the whole file
   /flaky/F     503 for the first request for F, then as /ok/F
+  /short/F     the first request for F sends half the body without a Content-Length and
+               closes (a clean end, short); later requests behave as /ok/F
 Anything else, or a missing file, is 404. Each request is logged to LOG as
 "PATH RANGE" (RANGE "-" when absent). Binds 127.0.0.1 on a free port written to PORTFILE.
 usage: http_server.py ROOT PORTFILE LOG
@@ -70,6 +72,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
+        if mode == "short" and self.first(self.path):
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body[:len(body) // 2])
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()

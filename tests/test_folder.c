@@ -170,9 +170,29 @@ static void test_folder_bad_input(void) {
     fo_cleanup();
 }
 
+/* Shrinking by 500: each inner output pixel is its footprint's mean, the whole (triangle) filter
+ * applied, none of it cut short; the border pixels' filters are clamped to the image */
+static void test_resample_wide_shrink(void) {
+    const int W = 4000, H = 4;
+    db_image img = {H, W, malloc((size_t)H * W * 3)};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++) img.px[((size_t)y * W + x) * 3 + c] = (uint8_t)(x * 255 / (W - 1));
+    db_crop crop = {0, 0, H, W};
+    float out[3 * 2 * 8], scratch[3 * 4 * 8];
+    CHECK_OK(db_image_resample(&img, &crop, 2, 8, 0, out, scratch));
+    double worst = 0;
+    for (int x = 1; x < 7; x++) worst = fmax(worst, fabs(out[x] - (x + 0.5) * 500 * 255.0 / (W - 1)));
+    CHECK(worst < 1.0, "a 500:1 shrink of a ramp is off by %.1f (out[1] %.1f)", worst, out[1]);
+    CHECK_OK(db_image_resample(&img, &crop, 2, 8, 1, out, scratch));
+    CHECK(out[0] > out[7], "mirrored");
+    free(img.px);
+}
+
 const db_test db_tests_folder[] = {
     {"folder_layout_and_eval", test_folder_layout_and_eval},
     {"folder_train_transform", test_folder_train_transform},
     {"folder_bad_input", test_folder_bad_input},
+    {"resample_wide_shrink", test_resample_wide_shrink},
     {NULL, NULL},
 };

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     db_crop crop;
     if (db_jpeg_load(path, pick, (void *)data, out, out, &img, &crop) == DB_OK) {
         float *px = malloc(sizeof(float) * 3 * (size_t)out * out), *scratch = malloc(sizeof(float) * 3 * (size_t)img.h * out);
-        db_image_resample(&img, &crop, out, out, mirror, px, scratch);
+        if (db_image_resample(&img, &crop, out, out, mirror, px, scratch) != DB_OK) abort();
         for (int i = 0; i < 3 * out * out; i++)
             if (!(px[i] >= -0.01f && px[i] <= 255.01f)) abort(); /* a weighted mean of bytes */
         free(px);
