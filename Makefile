@@ -16,7 +16,7 @@ BLAS_DIR ?= $(patsubst %/libopenblas.so,%,$(firstword $(wildcard /usr/lib/*/open
 ifneq ($(BLAS_DIR),)
 LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
-LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -lm -fopenmp
+LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -ljansson -lm -fopenmp
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
@@ -53,7 +53,7 @@ endif
 
 CLI_SRC := bench/main.c $(wildcard bench/cmd_*.c)
 CLI_OBJ := $(CLI_SRC:%.c=build/%.o)
-LIB_SRC := $(wildcard core/*.c nets/*.c dropouts/*.c datasets/*.c results/*.c report/*.c) \
+LIB_SRC := $(wildcard core/*.c nets/*.c dropouts/*.c datasets/*.c eval/*.c results/*.c report/*.c) \
            $(filter-out $(CLI_SRC),$(wildcard bench/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)

@@ -221,9 +221,14 @@ static int bench(int argc, char **argv) {
         double rate = 0;
         if ((s = pipeline_rate(&cfg, &train, (int)w, seconds, &rate)) != DB_OK) { rc = db_cli_error(s); break; }
         if (json)
-            printf("{\"dataset\":\"%s\",\"shape\":[%d,%d,%d],\"batch\":%d,\"augment_pad\":%d,\"flip\":%d,"
-                   "\"workers\":%ld,\"threads\":%d,\"images_per_s\":%.1f}\n",
-                   cfg.dataset, train.c, train.h, train.w, cfg.batch, cfg.augment_pad, cfg.augment_flip, w, cfg.threads, rate);
+            printf("{\"dataset\":\"%s\",\"shape\":[%d,%d,%d],\"batch\":%d,\"augment\":\"%s\",\"augment_pad\":%d,"
+                   "\"flip\":%d,\"workers\":%ld,\"threads\":%d,\"images_per_s\":%.1f}\n",
+                   cfg.dataset, train.c, train.h, train.w, cfg.batch, cfg.augment, cfg.augment_pad, cfg.augment_flip, w,
+                   cfg.threads, rate);
+        else if (!strcmp(cfg.augment, "inception"))
+            printf("%s %dx%dx%d batch %d (random resized crop, area >= %g, flip %d): %ld worker%s: %.0f images/s\n",
+                   cfg.dataset, train.c, train.h, train.w, cfg.batch, (double)cfg.crop_area_min, cfg.augment_flip, w,
+                   w == 1 ? "" : "s", rate);
         else
             printf("%s %dx%dx%d batch %d (pad %d, flip %d): %ld worker%s: %.0f images/s\n", cfg.dataset, train.c, train.h,
                    train.w, cfg.batch, cfg.augment_pad, cfg.augment_flip, w, w == 1 ? "" : "s", rate);

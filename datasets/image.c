@@ -85,6 +85,10 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
     c.dct_method = JDCT_ISLOW;
     jpeg_start_decompress(&c);
     int h = (int)c.output_height, w = (int)c.output_width, comps = c.output_components;
+    if ((double)h * w > 1e8) { /* a header can claim any size: refuse before allocating */
+        snprintf(e.msg, sizeof e.msg, "%dx%d pixels after scaling is more than this reader takes", w, h);
+        longjmp(e.jump, 1);
+    }
     px = malloc((size_t)h * w * 3);
     row = malloc((size_t)w * comps);
     if (!px || !row) {

@@ -1,0 +1,163 @@
+#include "datasets/coco.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The index of id in the sorted ids, -1 when absent */
+static int find(const int64_t *ids, int n, int64_t id) {
+    const int64_t *hit = bsearch(&id, ids, (size_t)n, sizeof *ids, cmp_i64);
+    return hit ? (int)(hit - ids) : -1;
+}
+
+static db_status load(const char *path, json_t **root) {
+    json_error_t e;
+    *root = json_load_file(path, JSON_DECODE_ANY, &e);
+    if (!*root) return db_fail(DB_ERR_FORMAT, "%s: not JSON (line %d, column %d: %s)", path, e.line, e.column, e.text);
+    return DB_OK;
+}
+
+static db_status get_int(const json_t *o, const char *key, int64_t *out, const char *path, const char *what, size_t i) {
+    const json_t *v = json_object_get(o, key);
+    if (json_is_integer(v)) { *out = json_integer_value(v); return DB_OK; }
+    if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) && fabs(json_real_value(v)) < 9e15) {
+        *out = (int64_t)json_real_value(v);
+        return DB_OK;
+    }
+    return db_fail(DB_ERR_FORMAT, "%s: %s %zu: %s '%s'", path, what, i, v ? "a non-integer" : "no", key);
+}
+
+static db_status get_num(const json_t *o, const char *key, double *out, const char *path, const char *what, size_t i) {
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_number(v)) return db_fail(DB_ERR_FORMAT, "%s: %s %zu: %s '%s'", path, what, i, v ? "a non-number" : "no", key);
+    *out = json_number_value(v);
+    if (!isfinite(*out)) return db_fail(DB_ERR_FORMAT, "%s: %s %zu: '%s' is not finite", path, what, i, key);
+    return DB_OK;
+}
+
+static db_status get_box(const json_t *o, db_coco_box *b, const char *path, const char *what, size_t i) {
+    const json_t *bb = json_object_get(o, "bbox");
+    if (!json_is_array(bb) || json_array_size(bb) != 4)
+        return db_fail(DB_ERR_FORMAT, "%s: %s %zu: 'bbox' must be [x, y, w, h]", path, what, i);
+    double v[4];
+    for (size_t k = 0; k < 4; k++) {
+        const json_t *x = json_array_get(bb, k);
+        if (!json_is_number(x) || !isfinite(json_number_value(x)))
+            return db_fail(DB_ERR_FORMAT, "%s: %s %zu: 'bbox' holds a non-number", path, what, i);
+        v[k] = json_number_value(x);
+    }
+    if (v[2] < 0 || v[3] < 0)
+        return db_fail(DB_ERR_FORMAT, "%s: %s %zu: negative box size %g x %g", path, what, i, v[2], v[3]);
+    b->x = v[0]; b->y = v[1]; b->w = v[2]; b->h = v[3];
+    return DB_OK;
+}
+
+/* The sorted, distinct ids of an array of objects */
+static db_status ids_of(const json_t *arr, int64_t **out, int *n, const char *path, const char *what) {
+    size_t len = json_array_size(arr);
+    *out = malloc(sizeof(int64_t) * (len ? len : 1));
+    if (!*out) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < len; i++) {
+        const json_t *o = json_array_get(arr, i);
+        if (!json_is_object(o)) return db_fail(DB_ERR_FORMAT, "%s: %s %zu is not an object", path, what, i);
+        DB_TRY(get_int(o, "id", &(*out)[i], path, what, i));
+    }
+    qsort(*out, len, sizeof **out, cmp_i64);
+    for (size_t i = 1; i < len; i++)
+        if ((*out)[i] == (*out)[i - 1])
+            return db_fail(DB_ERR_FORMAT, "%s: %s id %lld appears twice", path, what, (long long)(*out)[i]);
+    *n = (int)len;
+    return DB_OK;
+}
+
+static db_status gt_from(db_coco *c, const json_t *root, const char *path) {
+    if (!json_is_object(root)) return db_fail(DB_ERR_FORMAT, "%s: not a COCO annotation file (want an object)", path);
+    const json_t *images = json_object_get(root, "images"), *cats = json_object_get(root, "categories"),
+                 *anns = json_object_get(root, "annotations");
+    if (!json_is_array(images) || !json_is_array(cats) || !json_is_array(anns))
+        return db_fail(DB_ERR_FORMAT, "%s: a COCO annotation file has 'images', 'categories' and 'annotations' lists", path);
+    if (json_array_size(anns) > 100000000) return db_fail(DB_ERR_FORMAT, "%s: too many annotations", path);
+    DB_TRY(ids_of(images, &c->image_ids, &c->n_images, path, "image"));
+    DB_TRY(ids_of(cats, &c->category_ids, &c->n_categories, path, "category"));
+    size_t n = json_array_size(anns);
+    c->gt = calloc(n ? n : 1, sizeof *c->gt);
+    if (!c->gt) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(anns, i);
+        db_coco_box *b = &c->gt[i];
+        int64_t img, cat, crowd = 0;
+        if (!json_is_object(a)) return db_fail(DB_ERR_FORMAT, "%s: annotation %zu is not an object", path, i);
+        DB_TRY(get_int(a, "id", &b->id, path, "annotation", i));
+        DB_TRY(get_int(a, "image_id", &img, path, "annotation", i));
+        DB_TRY(get_int(a, "category_id", &cat, path, "annotation", i));
+        DB_TRY(get_box(a, b, path, "annotation", i));
+        DB_TRY(get_num(a, "area", &b->area, path, "annotation", i));
+        if (json_object_get(a, "iscrowd")) DB_TRY(get_int(a, "iscrowd", &crowd, path, "annotation", i));
+        b->iscrowd = crowd != 0;
+        if ((b->image = find(c->image_ids, c->n_images, img)) < 0)
+            return db_fail(DB_ERR_FORMAT, "%s: annotation %zu: image_id %lld is not among the images", path, i, (long long)img);
+        if ((b->category = find(c->category_ids, c->n_categories, cat)) < 0)
+            return db_fail(DB_ERR_FORMAT, "%s: annotation %zu: category_id %lld is not among the categories", path, i,
+                           (long long)cat);
+    }
+    c->n_gt = (int)n;
+    return DB_OK;
+}
+
+db_status db_coco_load_gt(db_coco *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    json_t *root;
+    DB_TRY(load(path, &root));
+    db_status s = gt_from(c, root, path);
+    json_decref(root);
+    if (s != DB_OK) db_coco_free(c);
+    return s;
+}
+
+static db_status dt_from(db_coco *c, const json_t *root, const char *path) {
+    if (!json_is_array(root)) return db_fail(DB_ERR_FORMAT, "%s: a results file is a list of detections", path);
+    size_t n = json_array_size(root);
+    if (n > 100000000) return db_fail(DB_ERR_FORMAT, "%s: too many results", path);
+    c->dt = calloc(n ? n : 1, sizeof *c->dt);
+    if (!c->dt) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a = json_array_get(root, i);
+        db_coco_box *b = &c->dt[i];
+        int64_t img, cat;
+        if (!json_is_object(a)) return db_fail(DB_ERR_FORMAT, "%s: result %zu is not an object", path, i);
+        DB_TRY(get_int(a, "image_id", &img, path, "result", i));
+        DB_TRY(get_int(a, "category_id", &cat, path, "result", i));
+        DB_TRY(get_box(a, b, path, "result", i));
+        DB_TRY(get_num(a, "score", &b->score, path, "result", i));
+        if ((b->image = find(c->image_ids, c->n_images, img)) < 0)
+            return db_fail(DB_ERR_FORMAT, "%s: result %zu: image_id %lld is not in the ground truth", path, i, (long long)img);
+        b->category = find(c->category_ids, c->n_categories, cat); /* unknown: never evaluated, as pycocotools */
+        b->area = b->w * b->h;
+        b->id = (int64_t)i + 1;
+    }
+    c->n_dt = (int)n;
+    return DB_OK;
+}
+
+db_status db_coco_load_results(db_coco *c, const char *path) {
+    free(c->dt);
+    c->dt = NULL;
+    c->n_dt = 0;
+    json_t *root;
+    DB_TRY(load(path, &root));
+    db_status s = dt_from(c, root, path);
+    json_decref(root);
+    if (s != DB_OK) { free(c->dt); c->dt = NULL; c->n_dt = 0; }
+    return s;
+}
+
+void db_coco_free(db_coco *c) {
+    free(c->image_ids); free(c->category_ids); free(c->gt); free(c->dt);
+    memset(c, 0, sizeof *c);
+}
