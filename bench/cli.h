@@ -19,7 +19,8 @@ int db_cmd_slurm(int argc, char **argv);
 int db_cmd_resume(int argc, char **argv);
 int db_cmd_tag(int argc, char **argv);
 int db_cmd_report(int argc, char **argv);
-int db_cmd_data(int argc, char **argv);   /* list, fetch, verify */
+int db_cmd_data(int argc, char **argv);   /* list, fetch, verify, bench */
+int db_cmd_eval(int argc, char **argv);   /* coco */
 
 /* One training run with its record in the results database (db_path NULL: none), progress on
  * the terminal and the epoch lines; returns the exit code. labels name the study, the recipe

@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  export   every metric of every run as CSV or JSON (--format, --run)\n"
             "  merge    fold shard databases into one (idempotent)\n"
-            "  data     the data-set cache: list, fetch NAME (verified downloads), verify NAME\n"
+            "  data     the data-set cache: list, fetch NAME (verified downloads), verify NAME, bench\n"
+            "  eval     score detections: eval coco --gt INSTANCES.json --results DETECTIONS.json\n"
             "  version  build information\n");
 }
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "tag")) return db_cmd_tag(argc - 1, argv + 1);
     if (!strcmp(cmd, "report")) return db_cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "data")) return db_cmd_data(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return db_cmd_eval(argc - 1, argv + 1);
     if (!strcmp(cmd, "list") || !strcmp(cmd, "show") || !strcmp(cmd, "export") || !strcmp(cmd, "merge"))
         return db_cmd_results(argc - 1, argv + 1);
     if (!strcmp(cmd, "version")) {

@@ -1033,6 +1033,26 @@ t_data_imagenet_folder() {
     db train --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 32 --model resnet20 \
         --epochs 1 --batch 32 && expect_rc 1 && expect_err "img0003.JPEG" || return
 }
+t_eval_coco() {
+    # eval coco: the known answer through the command, clear errors; then the 12 numbers against
+    # pycocotools itself on random data (set DROPBENCH_PYCOCO_PYTHON to a Python that has it;
+    # skipped with a note where it is absent: it is not a Debian package)
+    printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[214,41,348,244],"area":84912,"iscrowd":0}]}' >"$T/gt.json"
+    printf '%s' '[{"image_id":1,"category_id":1,"bbox":[258,41,348,244],"score":0.536}]' >"$T/dt.json"
+    db eval coco --gt "$T/gt.json" --results "$T/dt.json" --json && expect_rc 0 || return
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert abs(d["AP"]-0.6)<1e-12 and abs(d["AP50"]-1)<1e-12 and d["APs"]==-1, d' "$out" ||
+        { echo "known answer: $(snippet "$out")"; return 1; }
+    db eval coco --gt "$T/gt.json" --results "$T/dt.json" && expect_rc 0 && expect_out "area= large | maxDets=100 ] = 0.600" || return
+    printf '%s' '[{"image_id":7,"category_id":1,"bbox":[0,0,1,1],"score":1}]' >"$T/bad.json"
+    db eval coco --gt "$T/gt.json" --results "$T/bad.json" && expect_rc 1 && expect_err "bad.json: result 0: image_id 7" || return
+    db eval coco --gt "$T/gt.json" && expect_rc 2 && expect_err "--results" || return
+    db eval nosuch && expect_rc 2 || return
+    local py=${DROPBENCH_PYCOCO_PYTHON:-python3} rc=0
+    "$py" tests/coco_crosscheck.py "$DB" 8 >"$T/cross.txt" 2>&1 || rc=$?
+    if [ $rc = 77 ]; then echo "pycocotools absent ($py): the cross-check did not run"; return 77; fi
+    [ $rc = 0 ] || { echo "pycocotools disagrees: $(grep -v '^ok' "$T/cross.txt" | head -5)"; return 1; }
+    tail -1 "$T/cross.txt" >"$T/note"
+}
 t_train_dropblock() {
     need_fmnist || return
     db train --regularizer dropblock --keep-prob 0.8 --block-size 3 --reg-groups 2,3 --train-limit 1024 \
@@ -1097,7 +1117,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder fuzz_smoke
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco fuzz_smoke
     store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
