@@ -16,7 +16,7 @@ BLAS_DIR ?= $(patsubst %/libopenblas.so,%,$(firstword $(wildcard /usr/lib/*/open
 ifneq ($(BLAS_DIR),)
 LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
-LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -ljansson -lm -fopenmp
+LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -ljansson -lpng -lm -fopenmp
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
@@ -185,13 +185,14 @@ gpu-check: build/gpu-check
 # `make fuzz-build` builds the targets (make check does, and runs each briefly on its seeds);
 # `make fuzz FUZZ_SECONDS=600` runs each for that long (scripts/fuzz).
 FUZZ_CC ?= clang
-FUZZ_TARGETS := fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg
-FUZZ_LIB_SRC := datasets/idx.c datasets/cifar.c datasets/catalog.c datasets/image.c core/status.c
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_SRC) $(wildcard datasets/*.h) core/status.h
+FUZZ_TARGETS := fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png
+FUZZ_LIB_SRC := datasets/idx.c datasets/cifar.c datasets/catalog.c datasets/image.c datasets/coco.c eval/coco_eval.c \
+                datasets/voc.c core/status.c
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_SRC) $(wildcard datasets/*.h eval/*.h) core/status.h
 	@mkdir -p build/fuzz
 	@$(if $(Q),echo "  FUZZ  $@")
 	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -I. $< $(FUZZ_LIB_SRC) -o $@ -lz -larchive -ljpeg -lm
+	  -I. $< $(FUZZ_LIB_SRC) -o $@ -lz -larchive -ljpeg -ljansson -lpng -lm
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
 

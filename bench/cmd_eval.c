@@ -1,17 +1,26 @@
 /* dropbench eval coco: COCO box AP of a results file against instance annotations */
+#include <dirent.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench/cli.h"
 #include "datasets/coco.h"
+#include "datasets/voc.h"
 #include "eval/coco_eval.h"
+#include "eval/miou.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench eval coco --gt INSTANCES.json --results DETECTIONS.json [--json] [--per-category]\n"
+               "       dropbench eval miou --gt DIR --pred DIR [--classes 21] [--ignore 255] [--json]\n"
                "\n"
-               "The twelve COCO box numbers (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl)\n"
-               "exactly as pycocotools' COCOeval computes them; -1 where no ground truth takes part.\n");
+               "coco: the twelve COCO box numbers (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl)\n"
+               "exactly as pycocotools' COCOeval computes them; -1 where no ground truth takes part.\n"
+               "miou: every label PNG in --gt against the PNG of the same name in --pred (palette or 8-bit grey,\n"
+               "the index is the class), one confusion matrix over all of them: per-class IoU and accuracy, mIOU,\n"
+               "pixel accuracy, mean class accuracy; a class absent from both sides has no IoU and is left out.\n");
 }
 
 static double now(void) {
@@ -77,12 +86,123 @@ static int coco(int argc, char **argv) {
     return DB_EXIT_OK;
 }
 
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The sorted .png names of dir */
+static db_status png_names(const char *dir, char ***out, int *n) {
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return db_fail(DB_ERR_IO, "%s: cannot read the folder", dir);
+    struct dirent *e;
+    int cap = 0;
+    db_status s = DB_OK;
+    while (s == DB_OK && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".png")) continue;
+        if (*n == cap) {
+            char **v = realloc(*out, sizeof *v * (size_t)(cap = cap ? 2 * cap : 256));
+            if (!v) { s = db_fail(DB_ERR_NOMEM, "out of memory"); break; }
+            *out = v;
+        }
+        if (!((*out)[*n] = strdup(e->d_name))) s = db_fail(DB_ERR_NOMEM, "out of memory");
+        else (*n)++;
+    }
+    closedir(d);
+    if (s == DB_OK && !*n) s = db_fail(DB_ERR_FORMAT, "%s: no .png label maps", dir);
+    if (s == DB_OK) qsort(*out, (size_t)*n, sizeof **out, by_name);
+    return s;
+}
+
+static db_status score_maps(const char *gt_dir, const char *pred_dir, db_miou *m, int *maps) {
+    char **names;
+    int n;
+    DB_TRY(png_names(gt_dir, &names, &n));
+    db_status s = DB_OK;
+    for (int i = 0; i < n && s == DB_OK; i++) {
+        char gp[4096], pp[4096];
+        snprintf(gp, sizeof gp, "%s/%s", gt_dir, names[i]);
+        snprintf(pp, sizeof pp, "%s/%s", pred_dir, names[i]);
+        uint8_t *g = NULL, *p = NULL;
+        int gh, gw, ph, pw;
+        s = db_label_png_read(gp, &g, &gh, &gw);
+        if (s == DB_OK) s = db_label_png_read(pp, &p, &ph, &pw);
+        if (s == DB_OK && (gh != ph || gw != pw))
+            s = db_fail(DB_ERR_FORMAT, "%s is %dx%d but its ground truth %s is %dx%d", pp, pw, ph, gp, gw, gh);
+        if (s == DB_OK) s = db_miou_add(m, g, p, (size_t)gh * gw, pp);
+        free(g);
+        free(p);
+    }
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+    *maps = n;
+    return s;
+}
+
+static void json_num(double v) {
+    if (isnan(v)) printf("null");
+    else printf("%.17g", v);
+}
+
+static int miou(int argc, char **argv) {
+    const char *gt = NULL, *pred = NULL;
+    long classes = 21, ignore = 255;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
+        else if (!strcmp(argv[i], "--pred") && i + 1 < argc) pred = argv[++i];
+        else if (!strcmp(argv[i], "--classes") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &classes) && classes <= 256) i++;
+        else if (!strcmp(argv[i], "--ignore") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &ignore) && ignore <= 255) i++;
+        else { fprintf(stderr, "dropbench eval miou: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+    }
+    if (!gt || !pred) { fprintf(stderr, "dropbench eval miou: --gt and --pred are needed\n"); return DB_EXIT_USAGE; }
+    db_miou m;
+    db_status s = db_miou_init(&m, (int)classes, (int)ignore);
+    if (s != DB_OK) return db_cli_error(s);
+    int maps = 0;
+    double t0 = now();
+    s = score_maps(gt, pred, &m, &maps);
+    db_miou_result r = {0};
+    if (s == DB_OK) s = db_miou_compute(&m, &r);
+    if (s != DB_OK) { db_miou_free(&m); return db_cli_error(s); }
+    if (json) {
+        printf("{\"maps\":%d,\"pixels\":%llu,\"ignored\":%llu,\"miou\":", maps, (unsigned long long)m.pixels,
+               (unsigned long long)m.ignored);
+        json_num(r.miou);
+        printf(",\"pixel_accuracy\":");
+        json_num(r.pixel_accuracy);
+        printf(",\"mean_class_accuracy\":");
+        json_num(r.mean_class_accuracy);
+        printf(",\"iou\":[");
+        for (int c = 0; c < r.classes; c++) { printf(c ? "," : ""); json_num(r.iou[c]); }
+        printf("],\"accuracy\":[");
+        for (int c = 0; c < r.classes; c++) { printf(c ? "," : ""); json_num(r.accuracy[c]); }
+        printf("],\"seconds\":%.3f}\n", now() - t0);
+    } else {
+        printf("%d maps, %llu pixels scored, %llu ignored (label %ld)\n", maps, (unsigned long long)m.pixels,
+               (unsigned long long)m.ignored, ignore);
+        printf("class  IoU     accuracy\n");
+        for (int c = 0; c < r.classes; c++) {
+            if (isnan(r.iou[c])) printf("%5d  -       -        (absent from both)\n", c);
+            else if (isnan(r.accuracy[c])) printf("%5d  %.4f  -        (not in the ground truth)\n", c, r.iou[c]);
+            else printf("%5d  %.4f  %.4f\n", c, r.iou[c], r.accuracy[c]);
+        }
+        printf("mIOU %.4f over %d classes, pixel accuracy %.4f, mean class accuracy %.4f over %d classes\n", r.miou,
+               r.iou_defined, r.pixel_accuracy, r.mean_class_accuracy, r.accuracy_defined);
+    }
+    db_miou_result_free(&r);
+    db_miou_free(&m);
+    return DB_EXIT_OK;
+}
+
 int db_cmd_eval(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
     if (!strcmp(argv[1], "coco")) return coco(argc, argv);
-    fprintf(stderr, "dropbench eval: unknown evaluator '%s' (coco)\n", argv[1]);
+    if (!strcmp(argv[1], "miou")) return miou(argc, argv);
+    fprintf(stderr, "dropbench eval: unknown evaluator '%s' (coco or miou)\n", argv[1]);
     return DB_EXIT_USAGE;
 }

@@ -975,7 +975,7 @@ t_fuzz_smoke() {
     local t
     [ -x build/fuzz/fuzz_idx ] || { echo "build/fuzz/fuzz_idx missing: make fuzz-build (needs clang)"; return 1; }
     python3 tests/fuzz/seeds.py "$T/seeds" || return
-    for t in fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg; do
+    for t in fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png; do
         mkdir -p "$T/corpus-$t" && cp "$T/seeds/$t"/* "$T/corpus-$t"/
         timeout 120 build/fuzz/$t -runs=3000 -seed=1 -artifact_prefix="$T/" "$T/corpus-$t" >"$T/$t.log" 2>&1 ||
             { echo "$t: $(grep -m1 -E 'ERROR|SUMMARY' "$T/$t.log")"; return 1; }
@@ -1034,9 +1034,7 @@ t_data_imagenet_folder() {
         --epochs 1 --batch 32 && expect_rc 1 && expect_err "img0003.JPEG" || return
 }
 t_eval_coco() {
-    # eval coco: the known answer through the command, clear errors; then the 12 numbers against
-    # pycocotools itself on random data (set DROPBENCH_PYCOCO_PYTHON to a Python that has it;
-    # skipped with a note where it is absent: it is not a Debian package)
+    # eval coco: the known answer through the command, clear errors
     printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[214,41,348,244],"area":84912,"iscrowd":0}]}' >"$T/gt.json"
     printf '%s' '[{"image_id":1,"category_id":1,"bbox":[258,41,348,244],"score":0.536}]' >"$T/dt.json"
     db eval coco --gt "$T/gt.json" --results "$T/dt.json" --json && expect_rc 0 || return
@@ -1047,11 +1045,56 @@ t_eval_coco() {
     db eval coco --gt "$T/gt.json" --results "$T/bad.json" && expect_rc 1 && expect_err "bad.json: result 0: image_id 7" || return
     db eval coco --gt "$T/gt.json" && expect_rc 2 && expect_err "--results" || return
     db eval nosuch && expect_rc 2 || return
+}
+t_eval_coco_pycocotools() {
+    # the 12 numbers against pycocotools itself on random data (set DROPBENCH_PYCOCO_PYTHON to a
+    # Python that has it; skipped with a note where it is absent: it is not a Debian package)
     local py=${DROPBENCH_PYCOCO_PYTHON:-python3} rc=0
     "$py" tests/coco_crosscheck.py "$DB" 8 >"$T/cross.txt" 2>&1 || rc=$?
     if [ $rc = 77 ]; then echo "pycocotools absent ($py): the cross-check did not run"; return 77; fi
     [ $rc = 0 ] || { echo "pycocotools disagrees: $(grep -v '^ok' "$T/cross.txt" | head -5)"; return 1; }
     tail -1 "$T/cross.txt" >"$T/note"
+}
+t_eval_miou() {
+    # eval miou over folders of VOC-style palette PNGs: the known answer of metrics.md (three maps,
+    # ignore 255), absent classes left out, mismatches and out-of-range predictions refused
+    mkdir -p "$T/gt" "$T/pred"
+    python3 - "$T" <<'PY' || { echo "fixture failed"; return 1; }
+import struct, sys, zlib
+def png(path, rows):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    h, w = len(rows), len(rows[0])
+    raw = b"".join(b"\x00" + bytes(r) for r in rows)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+                + chunk(b"PLTE", bytes(range(256)) * 3) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+t = sys.argv[1]
+maps = [([[1, 2], [3, 4], [5, 255]], [[0, 3], [5, 4], [6, 255]]),
+        ([[2, 7], [9, 2], [3, 6]], [[1, 7], [9, 2], [3, 6]]),
+        ([[2, 2, 3], [8, 2, 4], [3, 255, 2]], [[1, 2, 2], [8, 2, 1], [3, 255, 1]])]
+for i, (pred, gt) in enumerate(maps):
+    png("%s/pred/%d.png" % (t, i), pred)
+    png("%s/gt/%d.png" % (t, i), gt)
+png("%s/odd.png" % t, [[1, 2, 3]])
+PY
+    db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 --ignore 255 --json && expect_rc 0 || return
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = [0, 0, 0.375, 0.4, 0.5, 0, 0.5, 1, 1, 1]
+assert all(abs(a - b) < 1e-12 for a, b in zip(d["iou"], want)), d["iou"]
+assert abs(d["miou"] - 0.4775) < 1e-12 and abs(d["pixel_accuracy"] - 10 / 19) < 1e-12, d
+assert abs(d["mean_class_accuracy"] - 0.5916666666666667) < 1e-12 and d["ignored"] == 2, d' "$out" ||
+        { echo "known answer: $(snippet "$out")"; return 1; }
+    db eval miou --gt "$T/gt" --pred "$T/pred" --classes 12 && expect_rc 0 && expect_out "absent from both" &&
+        expect_out "mIOU 0.4775 over 10 classes" || return
+    cp "$T/odd.png" "$T/pred/1.png"
+    db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 && expect_rc 1 && expect_err "1.png is 3x1" || return
+    rm "$T/pred/1.png"
+    db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 && expect_rc 1 && expect_err "1.png" || return
+    db eval miou --gt "$T/gt" --pred "$T/gt" --classes 5 && expect_rc 1 && expect_err "is not a class" || return
+    db eval miou --gt "$T/gt" && expect_rc 2 || return
 }
 t_train_dropblock() {
     need_fmnist || return
@@ -1117,7 +1160,7 @@ tests=(
     bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco fuzz_smoke
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done

@@ -51,6 +51,28 @@ for q in (50, 95):
     put("fuzz_jpeg", "rgb%d" % q, bytes([200, 150, 10, 30, 24, 1]) + jpg)
 pgm = b"P5 33 17 255\n" + bytes((i * 3) % 256 for i in range(33 * 17))
 put("fuzz_jpeg", "grey", bytes([255, 255, 0, 0, 7, 0]) + subprocess.run(["cjpeg"], input=pgm, capture_output=True, check=True).stdout)
+gt = (b'{"images":[{"id":1},{"id":2}],"categories":[{"id":3},{"id":4}],"annotations":['
+      b'{"id":1,"image_id":1,"category_id":3,"bbox":[0,0,40,40],"area":1600,"iscrowd":0},'
+      b'{"id":2,"image_id":2,"category_id":4,"bbox":[5,5,100,90],"area":8000,"iscrowd":1}]}')
+put("fuzz_coco", "gt", b"\x00" + gt)
+put("fuzz_coco", "results", b"\x01" + b'[{"image_id":1,"category_id":3,"bbox":[2,1,38,41],"score":0.8},'
+    b'{"image_id":2,"category_id":3,"bbox":[10,10,50,50],"score":0.8},{"image_id":1,"category_id":9,"bbox":[0,0,1,1],"score":1}]')
+import zlib
+
+
+def png(w, h, color_type, rows):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"".join(b"\x00" + r for r in rows)
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0))
+    if color_type == 3:
+        out += chunk(b"PLTE", bytes(range(256)) * 3)
+    return out + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+put("fuzz_png", "palette", png(5, 4, 3, [bytes([0, 1, 2, 255, 20])] * 4))
+put("fuzz_png", "grey", png(3, 2, 0, [bytes([3, 4, 5]), bytes([255, 0, 1])]))
+put("fuzz_png", "rgb", png(2, 2, 2, [bytes(6)] * 2))
 put("fuzz_catalog", "good", b"# a comment\nset a.bin http://127.0.0.1/a.bin 10 "
     + b"0" * 32 + b" -\nset b.bin file:///tmp/b - - " + b"a" * 64 + b"\n")
 put("fuzz_catalog", "bad", b"set a/b http://x 1 - -\n")
