@@ -11,6 +11,7 @@
 #include "datasets/voc.h"
 #include "eval/coco_eval.h"
 #include "eval/miou.h"
+#include "results/store.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench eval coco --gt INSTANCES.json --results DETECTIONS.json [--json] [--per-category]\n"
@@ -20,7 +21,42 @@ static void usage(FILE *f) {
                "exactly as pycocotools' COCOeval computes them; -1 where no ground truth takes part.\n"
                "miou: every label PNG in --gt against the PNG of the same name in --pred (palette or 8-bit grey,\n"
                "the index is the class), one confusion matrix over all of them: per-class IoU and accuracy, mIOU,\n"
-               "pixel accuracy, mean class accuracy; a class absent from both sides has no IoU and is left out.\n");
+               "pixel accuracy, mean class accuracy; a class absent from both sides has no IoU and is left out.\n"
+               "Both take --db PATH --run ID [--epoch E]: the numbers also go to that run's metrics (split\n"
+               "'eval', names coco_AP... or miou, pixel_accuracy, mean_class_accuracy, iou_CLASS), at epoch E\n"
+               "(default 0).\n");
+}
+
+/* Where results are stored: --db PATH --run ID [--epoch E] */
+typedef struct {
+    const char *db;
+    long run, epoch;
+} store_to;
+
+/* 1 when argv[*i] is a storage option (consumed), -1 when it is one with a bad value, 0 otherwise */
+static int store_arg(int argc, char **argv, int *i, store_to *t) {
+    const char *o = argv[*i];
+    if (strcmp(o, "--db") && strcmp(o, "--run") && strcmp(o, "--epoch")) return 0;
+    if (*i + 1 >= argc) return -1;
+    const char *v = argv[++*i];
+    if (!strcmp(o, "--db")) { t->db = v; return 1; }
+    return db_cli_parse_long(v, !strcmp(o, "--run") ? 1 : 0, !strcmp(o, "--run") ? &t->run : &t->epoch) ? 1 : -1;
+}
+
+/* The metrics into the run's record, when asked for */
+static db_status store(const store_to *t, const db_metric *m, int n) {
+    if (!t->db && !t->run) return DB_OK;
+    if (!t->db || !t->run) return db_fail(DB_ERR_ARG, "storing the scores needs both --db PATH and --run ID");
+    db_store *st;
+    DB_TRY(db_store_open(&st, t->db));
+    db_run_record rec;
+    db_status s = db_store_get_run(st, t->run, &rec);
+    if (s == DB_OK) {
+        db_run_record_free(&rec);
+        s = db_store_epoch(st, t->run, (int)t->epoch, 0, m, n);
+    }
+    db_store_close(st);
+    return s;
 }
 
 static double now(void) {
@@ -31,9 +67,12 @@ static double now(void) {
 
 static int coco(int argc, char **argv) {
     const char *gt = NULL, *res = NULL;
-    int json = 0, per_cat = 0;
+    int json = 0, per_cat = 0, k;
+    store_to to = {NULL, 0, 0};
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
+        if ((k = store_arg(argc, argv, &i, &to)) != 0) {
+            if (k < 0) { fprintf(stderr, "dropbench eval coco: bad %s\n", argv[i - 1]); return DB_EXIT_USAGE; }
+        } else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--per-category")) per_cat = 1;
         else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
         else if (!strcmp(argv[i], "--results") && i + 1 < argc) res = argv[++i];
@@ -51,6 +90,17 @@ static int coco(int argc, char **argv) {
     s = db_coco_evaluate(&c, &r);
     double t2 = now();
     if (s != DB_OK) { db_coco_free(&c); return db_cli_error(s); }
+    db_metric m[DB_COCO_STATS];
+    char names[DB_COCO_STATS][16];
+    for (int i = 0; i < DB_COCO_STATS; i++) {
+        snprintf(names[i], sizeof names[i], "coco_%s", db_coco_stat_names[i]);
+        m[i] = (db_metric){"eval", names[i], r.stats[i]};
+    }
+    if ((s = store(&to, m, DB_COCO_STATS)) != DB_OK) {
+        db_coco_result_free(&r);
+        db_coco_free(&c);
+        return db_cli_error(s);
+    }
     static const char *what[12] = {"Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]",
                                    "Average Precision  (AP) @[ IoU=0.50      | area=   all | maxDets=100 ]",
                                    "Average Precision  (AP) @[ IoU=0.75      | area=   all | maxDets=100 ]",
@@ -147,9 +197,12 @@ static void json_num(double v) {
 static int miou(int argc, char **argv) {
     const char *gt = NULL, *pred = NULL;
     long classes = 21, ignore = 255;
-    int json = 0;
+    int json = 0, k;
+    store_to to = {NULL, 0, 0};
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
+        if ((k = store_arg(argc, argv, &i, &to)) != 0) {
+            if (k < 0) { fprintf(stderr, "dropbench eval miou: bad %s\n", argv[i - 1]); return DB_EXIT_USAGE; }
+        } else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
         else if (!strcmp(argv[i], "--pred") && i + 1 < argc) pred = argv[++i];
         else if (!strcmp(argv[i], "--classes") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &classes) && classes <= 256) i++;
@@ -165,7 +218,24 @@ static int miou(int argc, char **argv) {
     s = score_maps(gt, pred, &m, &maps);
     db_miou_result r = {0};
     if (s == DB_OK) s = db_miou_compute(&m, &r);
-    if (s != DB_OK) { db_miou_free(&m); return db_cli_error(s); }
+    if (s == DB_OK) { /* into the run's metrics: the three scores and each class's IoU (NULL where undefined) */
+        db_metric *mt = malloc(sizeof *mt * (size_t)(3 + r.classes));
+        char (*nm)[16] = malloc(sizeof *nm * (size_t)(r.classes ? r.classes : 1));
+        if (!mt || !nm) s = db_fail(DB_ERR_NOMEM, "out of memory");
+        if (s == DB_OK) {
+            mt[0] = (db_metric){"eval", "miou", r.miou};
+            mt[1] = (db_metric){"eval", "pixel_accuracy", r.pixel_accuracy};
+            mt[2] = (db_metric){"eval", "mean_class_accuracy", r.mean_class_accuracy};
+            for (int c = 0; c < r.classes; c++) {
+                snprintf(nm[c], sizeof nm[c], "iou_%d", c);
+                mt[3 + c] = (db_metric){"eval", nm[c], r.iou[c]};
+            }
+            s = store(&to, mt, 3 + r.classes);
+        }
+        free(mt);
+        free(nm);
+    }
+    if (s != DB_OK) { db_miou_result_free(&r); db_miou_free(&m); return db_cli_error(s); }
     if (json) {
         printf("{\"maps\":%d,\"pixels\":%llu,\"ignored\":%llu,\"miou\":", maps, (unsigned long long)m.pixels,
                (unsigned long long)m.ignored);

@@ -63,7 +63,7 @@ static db_status list_dir(const char *dir, int dirs, names *out) {
             if (push(out, e->d_name) != 0) s = db_fail(DB_ERR_NOMEM, "out of memory listing %s", dir);
     }
     closedir(d);
-    if (s == DB_OK) qsort(out->v, (size_t)out->n, sizeof *out->v, by_name);
+    if (s == DB_OK && out->n) qsort(out->v, (size_t)out->n, sizeof *out->v, by_name);
     return s;
 }
 

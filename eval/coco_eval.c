@@ -224,7 +224,7 @@ db_status db_coco_evaluate(const db_coco *c, db_coco_result *out) {
                         order[j].idx = (int)j;
                     }
                 }
-                qsort(order, n, sizeof *order, by_key);
+                if (n) qsort(order, n, sizeof *order, by_key);
                 /* map a concatenated position back to its (pair, detection) */
                 int *pos_pair = malloc(sizeof(int) * (n ? n : 1)), *pos_det = malloc(sizeof(int) * (n ? n : 1));
                 if (!pos_pair || !pos_det) { free(pos_pair); free(pos_det); s = db_fail(DB_ERR_NOMEM, "out of memory"); break; }

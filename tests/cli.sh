@@ -1045,6 +1045,13 @@ t_eval_coco() {
     db eval coco --gt "$T/gt.json" --results "$T/bad.json" && expect_rc 1 && expect_err "bad.json: result 0: image_id 7" || return
     db eval coco --gt "$T/gt.json" && expect_rc 2 && expect_err "--results" || return
     db eval nosuch && expect_rc 2 || return
+    need_fmnist || return # the scores stored as a run's metrics
+    db train --epochs 1 --train-limit 256 --test-limit 128 --batch 64 --db "$T/r.db" && expect_rc 0 || return
+    db eval coco --gt "$T/gt.json" --results "$T/dt.json" --db "$T/r.db" --run 1 --epoch 1 && expect_rc 0 || return
+    [ "$(sqlite3 "$T/r.db" "SELECT round(value, 6) FROM metrics WHERE run_id = 1 AND split = 'eval' AND name = 'coco_AP'")" = 0.6 ] ||
+        { echo "stored: $(sqlite3 "$T/r.db" "SELECT name, value FROM metrics WHERE split = 'eval'")"; return 1; }
+    db eval coco --gt "$T/gt.json" --results "$T/dt.json" --db "$T/r.db" --run 9 && expect_rc 2 && expect_err "no run 9" || return
+    db eval coco --gt "$T/gt.json" --results "$T/dt.json" --run 1 && expect_rc 2 && expect_err "--db" || return
 }
 t_eval_coco_pycocotools() {
     # the 12 numbers against pycocotools itself on random data (set DROPBENCH_PYCOCO_PYTHON to a
@@ -1095,6 +1102,13 @@ assert abs(d["mean_class_accuracy"] - 0.5916666666666667) < 1e-12 and d["ignored
     db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 && expect_rc 1 && expect_err "1.png" || return
     db eval miou --gt "$T/gt" --pred "$T/gt" --classes 5 && expect_rc 1 && expect_err "is not a class" || return
     db eval miou --gt "$T/gt" && expect_rc 2 || return
+    cp "$T/gt/1.png" "$T/pred/1.png" # the map removed above, back as a perfect prediction
+    need_fmnist || return
+    db train --epochs 1 --train-limit 256 --test-limit 128 --batch 64 --db "$T/r.db" && expect_rc 0 || return
+    db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 --db "$T/r.db" --run 1 && expect_rc 0 || return
+    [ "$(sqlite3 "$T/r.db" "SELECT count(*) FROM metrics WHERE split = 'eval' AND name LIKE 'iou_%'")" = 10 ] &&
+        [ "$(sqlite3 "$T/r.db" "SELECT count(*) FROM metrics WHERE split = 'eval' AND name = 'iou_0' AND value IS NULL")" = 0 ] ||
+        { echo "stored: $(sqlite3 "$T/r.db" "SELECT name, value FROM metrics WHERE split = 'eval'" | tr '\n' ' ')"; return 1; }
 }
 t_train_dropblock() {
     need_fmnist || return
