@@ -163,12 +163,12 @@ GPU_CUDNN_SO  := $(firstword $(wildcard $(GPU_CUDNN_HOME)/lib/libcudnn.so $(GPU_
                    /usr/lib/x86_64-linux-gnu/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so.9))
 build/gpu/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -I. -c $< -o $@
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -I. -MMD -MP -c $< -o $@
 
 build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
                   dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h nets/conv_cudnn.h nets/ops.h \
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
-                  nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h
+                  nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))
@@ -202,4 +202,5 @@ fuzz: fuzz-build
 clean:
 	rm -rf build dropbench
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(wildcard build/pic/*/*.cu.d)
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(wildcard build/pic/*/*.cu.d) \
+         $(wildcard build/gpu/*/*.d build/gpu/*/*/*.d)

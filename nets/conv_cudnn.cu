@@ -54,7 +54,10 @@ static db_status choose(const Perf *perf, int count, const db_cudnn_conv_dims *d
     for (int i = 0; i < count; i++) {
         if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
         if (d->deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
-        if (!d->tf32 && perf[i].mathType != math) continue;
+        /* fp32 asked for: no tensor-op configurations (the descriptor's FMA math governs the rest) */
+        if (!d->tf32 && (perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
+            continue;
+        (void)math;
         *algo = perf[i].algo;
         return DB_OK;
     }

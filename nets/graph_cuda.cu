@@ -178,6 +178,8 @@ static db_status create(db_gpu_graph *gg) {
     CU_TRY(cudaMallocHost((void **)&gg->in_host, sizeof(float) * gg->in_floats), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->labels_host, sizeof(int) * g->n_max), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->out_host, sizeof(step_out)), "allocating pinned memory");
+    /* the zeroing above ran on the default stream, which the non-blocking streams do not wait for */
+    CU_TRY(cudaDeviceSynchronize(), "preparing the device buffers");
     gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
     gg->conv_tail = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv_tail);
     if (!gg->conv || !gg->conv_tail) return db_fail(DB_ERR_NOMEM, "out of memory");
@@ -439,6 +441,8 @@ static db_status backward(db_gpu_graph *gg) {
     return DB_OK;
 }
 
+static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
+
 // flag stays 1 while every value is finite (a plain store of 0 by any thread that finds one)
 static __global__ void finite_kernel(int *flag, const float *a, size_t n) {
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
@@ -460,7 +464,6 @@ static db_status check_finite(db_gpu_graph *gg, int *flag) {
 extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     db_graph *g = gg->g;
     const int n = g->n;
-    const db_tensor *o = &g->tensors[g->n_tensors - 1];
     size_t in_len = numel(&g->tensors[0], n);
     // the previous step's backward reads the input (the first convolution's weight gradient)
     CU_TRY(cudaStreamWaitEvent(gg->copy, gg->consumed, 0), "waiting for the previous step");
@@ -471,11 +474,19 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
     CU_TRY(cudaEventRecord(gg->uploaded, gg->copy), "recording the upload");
     CU_TRY(cudaStreamWaitEvent(gg->s, gg->uploaded, 0), "waiting for the upload");
     db_status fs = forward(gg);
+    if (fs == DB_OK) fs = loss(gg, smoothing, out);
     if (fs != DB_OK) { // nothing may still read the pinned batch when the caller gives up
         cudaStreamSynchronize(gg->copy);
         cudaStreamSynchronize(gg->s);
-        return fs;
     }
+    return fs;
+}
+
+// The loss, top-k and finite flag of the forward just queued, read back in one copy
+static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+    db_graph *g = gg->g;
+    const int n = g->n;
+    const db_tensor *o = &g->tensors[g->n_tensors - 1];
     step_out init = {0.0, {0, 0}, 1};
     *gg->out_host = init;
     CU_TRY(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
