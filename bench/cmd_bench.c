@@ -7,17 +7,12 @@
 #include <time.h>
 
 #include "bench/cli.h"
+#include "core/clock.h"
 #include "core/gemm.h"
 #include "core/philox.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
 #include "nets/optim.h"
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -138,7 +133,7 @@ int db_cmd_bench(int argc, char **argv) {
         int n = r < 0 ? warmup : steps;
         if (r == 0 && profile && !(g.op_seconds = calloc(2 * (size_t)g.n_ops, sizeof(double))))
             fprintf(stderr, "dropbench bench: no memory for --profile; timing without it\n");
-        double t0 = now();
+        double t0 = db_now();
         for (int i = 0; i < n; i++) {
             g.step++; /* a new mask every step */
             db_graph_forward(&g);
@@ -147,7 +142,7 @@ int db_cmd_bench(int argc, char **argv) {
             db_graph_backward(&g);
             db_sgd_step(&opt, &g, 0.1f);
         }
-        if (r >= 0) windows[r] = (now() - t0) / n;
+        if (r >= 0) windows[r] = (db_now() - t0) / n;
     }
     qsort(windows, 3, sizeof *windows, cmp_double);
     double ms = windows[1] * 1e3, ips = batch / windows[1];

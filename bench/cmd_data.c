@@ -11,6 +11,7 @@
 #include "bench/cli.h"
 #include "bench/config.h"
 #include "bench/train.h"
+#include "core/clock.h"
 #include "datasets/fetch.h"
 #include "datasets/pipeline.h"
 
@@ -142,12 +143,6 @@ static int each_file(const db_catalog *c, const data_args *a, int verify) {
     return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* images/s of the training pipeline for `workers`, over whole epochs until `seconds` pass */
 static db_status pipeline_rate(const db_config *cfg, const db_dataset *d, int workers, double seconds, double *rate) {
     db_norm norm;
@@ -160,19 +155,19 @@ static db_status pipeline_rate(const db_config *cfg, const db_dataset *d, int wo
     if (!order || !labels || !input) { free(order); free(labels); free(input); return db_fail(DB_ERR_NOMEM, "out of memory"); }
     db_status s = DB_OK;
     long images = 0;
-    double t0 = now();
-    for (uint32_t epoch = 0; s == DB_OK && now() - t0 < seconds; epoch++) {
+    double t0 = db_now();
+    for (uint32_t epoch = 0; s == DB_OK && db_now() - t0 < seconds; epoch++) {
         db_epoch_order(d->n, cfg->seed, epoch, order);
         db_pipeline_cfg pc = {d, order, B, 0, steps, &aug, &norm, cfg->seed, epoch, workers, 2 * workers};
         db_pipeline *p;
         if ((s = db_pipeline_start(&p, &pc)) != DB_OK) break;
-        for (int i = 0; i < steps && s == DB_OK && now() - t0 < seconds; i++) {
+        for (int i = 0; i < steps && s == DB_OK && db_now() - t0 < seconds; i++) {
             s = db_pipeline_take(p, input, labels);
             if (s == DB_OK) images += B;
         }
         db_pipeline_stop(p);
     }
-    *rate = images / (now() - t0);
+    *rate = images / (db_now() - t0);
     free(order); free(labels); free(input);
     return s;
 }

@@ -1,5 +1,4 @@
 /* dropbench eval coco: COCO box AP of a results file against instance annotations */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +6,9 @@
 #include <time.h>
 
 #include "bench/cli.h"
+#include "core/clock.h"
 #include "datasets/coco.h"
+#include "datasets/folder.h"
 #include "datasets/voc.h"
 #include "eval/coco_eval.h"
 #include "eval/miou.h"
@@ -59,12 +60,6 @@ static db_status store(const store_to *t, const db_metric *m, int n) {
     return s;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static int coco(int argc, char **argv) {
     const char *gt = NULL, *res = NULL;
     int json = 0, per_cat = 0, k;
@@ -81,14 +76,14 @@ static int coco(int argc, char **argv) {
     }
     if (!gt || !res) { fprintf(stderr, "dropbench eval coco: --gt and --results are needed\n"); return DB_EXIT_USAGE; }
     db_coco c;
-    double t0 = now();
+    double t0 = db_now();
     db_status s = db_coco_load_gt(&c, gt);
     if (s != DB_OK) return db_cli_error(s);
     if ((s = db_coco_load_results(&c, res)) != DB_OK) { db_coco_free(&c); return db_cli_error(s); }
-    double t1 = now();
+    double t1 = db_now();
     db_coco_result r;
     s = db_coco_evaluate(&c, &r);
-    double t2 = now();
+    double t2 = db_now();
     if (s != DB_OK) { db_coco_free(&c); return db_cli_error(s); }
     db_metric m[DB_COCO_STATS];
     char names[DB_COCO_STATS][16];
@@ -136,39 +131,13 @@ static int coco(int argc, char **argv) {
     return DB_EXIT_OK;
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The sorted .png names of dir */
-static db_status png_names(const char *dir, char ***out, int *n) {
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return db_fail(DB_ERR_IO, "%s: cannot read the folder", dir);
-    struct dirent *e;
-    int cap = 0;
-    db_status s = DB_OK;
-    while (s == DB_OK && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".png")) continue;
-        if (*n == cap) {
-            char **v = realloc(*out, sizeof *v * (size_t)(cap = cap ? 2 * cap : 256));
-            if (!v) { s = db_fail(DB_ERR_NOMEM, "out of memory"); break; }
-            *out = v;
-        }
-        if (!((*out)[*n] = strdup(e->d_name))) s = db_fail(DB_ERR_NOMEM, "out of memory");
-        else (*n)++;
-    }
-    closedir(d);
-    if (s == DB_OK && !*n) s = db_fail(DB_ERR_FORMAT, "%s: no .png label maps", dir);
-    if (s == DB_OK) qsort(*out, (size_t)*n, sizeof **out, by_name);
-    return s;
-}
-
 static db_status score_maps(const char *gt_dir, const char *pred_dir, db_miou *m, int *maps) {
-    char **names;
-    int n;
-    DB_TRY(png_names(gt_dir, &names, &n));
-    db_status s = DB_OK;
+    static const char *const png[] = {"png", NULL};
+    db_names list = {0};
+    DB_TRY(db_dir_list(gt_dir, 0, png, &list));
+    char **names = list.v;
+    int n = list.n;
+    db_status s = n ? DB_OK : db_fail(DB_ERR_FORMAT, "%s: no .png label maps", gt_dir);
     for (int i = 0; i < n && s == DB_OK; i++) {
         char gp[4096], pp[4096];
         snprintf(gp, sizeof gp, "%s/%s", gt_dir, names[i]);
@@ -183,8 +152,7 @@ static db_status score_maps(const char *gt_dir, const char *pred_dir, db_miou *m
         free(g);
         free(p);
     }
-    for (int i = 0; i < n; i++) free(names[i]);
-    free(names);
+    db_names_free(&list);
     *maps = n;
     return s;
 }
@@ -214,7 +182,7 @@ static int miou(int argc, char **argv) {
     db_status s = db_miou_init(&m, (int)classes, (int)ignore);
     if (s != DB_OK) return db_cli_error(s);
     int maps = 0;
-    double t0 = now();
+    double t0 = db_now();
     s = score_maps(gt, pred, &m, &maps);
     db_miou_result r = {0};
     if (s == DB_OK) s = db_miou_compute(&m, &r);
@@ -248,7 +216,7 @@ static int miou(int argc, char **argv) {
         for (int c = 0; c < r.classes; c++) { printf(c ? "," : ""); json_num(r.iou[c]); }
         printf("],\"accuracy\":[");
         for (int c = 0; c < r.classes; c++) { printf(c ? "," : ""); json_num(r.accuracy[c]); }
-        printf("],\"seconds\":%.3f}\n", now() - t0);
+        printf("],\"seconds\":%.3f}\n", db_now() - t0);
     } else {
         printf("%d maps, %llu pixels scored, %llu ignored (label %ld)\n", maps, (unsigned long long)m.pixels,
                (unsigned long long)m.ignored, ignore);

@@ -14,6 +14,7 @@
 
 #include "bench/checkpoint.h"
 #include "bench/step.h"
+#include "core/clock.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
 #include "datasets/cifar.h"
@@ -46,12 +47,6 @@ void db_train_stop_on_signals(void) {
 }
 
 static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const char **origin) {
     const char *debian = !strcmp(cfg->dataset, "mnist") ? DEFAULT_MNIST_DIR
@@ -308,7 +303,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
-        double t0 = now(), loss_sum = 0.0, lr = 0.0;
+        double t0 = db_now(), loss_sum = 0.0, lr = 0.0;
         long correct = 0;
         int s0 = 0;
         if (r->meta->partial) { /* continue inside the epoch a stop interrupted */
@@ -346,11 +341,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
             r->meta->step++;
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
-                hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (now() - t0), hooks->user);
+                hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (db_now() - t0), hooks->user);
             if (stop_signal && s < steps - 1) { /* keep the epoch's sums so far with the checkpoint */
                 db_ckpt_meta *m = r->meta;
                 m->partial = 1;
-                m->part_loss_sum = loss_sum; m->part_correct = correct; m->part_lr = lr; m->part_seconds = now() - t0;
+                m->part_loss_sum = loss_sum; m->part_correct = correct; m->part_lr = lr; m->part_seconds = db_now() - t0;
                 DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
                 if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
@@ -361,7 +356,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_pipeline_stop(r->pipe);
         r->pipe = NULL;
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
-        double secs = now() - t0;
+        double secs = db_now() - t0;
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
             return diverged(r, resumed_from, out, epoch + 1, steps,
                             "the weights or batch-norm statistics became NaN or Inf at the end of epoch %d", epoch + 1);

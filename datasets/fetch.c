@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+
 void db_fetch_defaults(db_fetch_opts *o) {
     memset(o, 0, sizeof *o);
     o->retries = 4;
@@ -75,12 +77,6 @@ typedef struct {
     double last, start;
 } transfer;
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static size_t on_data(char *p, size_t size, size_t n, void *user) {
     transfer *t = user;
     size_t w = fwrite(p, size, n, t->out);
@@ -91,7 +87,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *user) {
 static int on_progress(void *user, curl_off_t total, curl_off_t got, curl_off_t ut, curl_off_t un) {
     (void)ut; (void)un;
     transfer *t = user;
-    double tm = now();
+    double tm = db_now();
     if (!t->progress || tm - t->last < 0.25) return 0;
     t->last = tm;
     double have = (double)(t->offset + got), all = t->f->size > 0 ? (double)t->f->size : (double)(t->offset + total);
@@ -124,7 +120,7 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         have = 0;
     }
     if (f->size >= 0 && have == f->size) return TRY_DONE; /* a previous try got it all */
-    transfer t = {fopen(part, "ab"), 0, f, have, o->progress && isatty(2), 0, now()};
+    transfer t = {fopen(part, "ab"), 0, f, have, o->progress && isatty(2), 0, db_now()};
     if (!t.out) { snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno)); return TRY_FATAL; }
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -196,7 +192,7 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
     url_of(f, o, url, sizeof url);
     CURL *c = curl_easy_init();
     if (!c) return db_fail(DB_ERR_INTERNAL, "libcurl: cannot start a transfer");
-    double delay = o->retry_delay, t0 = now();
+    double delay = o->retry_delay, t0 = db_now();
     try_result r = TRY_AGAIN;
     int restarts = 0;
     for (int attempt = 0; attempt <= o->retries; attempt++) {
@@ -229,7 +225,7 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
         return db_fail(DB_ERR_FORMAT, "%s; the download was deleted (a bad mirror or a changed file: check the URL %s)", msg, url);
     }
     if (rename(part, path) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
-    fprintf(stderr, "dropbench data: fetched %s (%.1f MB in %.1f s)\n", path, (double)d->bytes / 1e6, now() - t0);
+    fprintf(stderr, "dropbench data: fetched %s (%.1f MB in %.1f s)\n", path, (double)d->bytes / 1e6, db_now() - t0);
     return DB_OK;
 }
 

@@ -12,12 +12,7 @@
 #include "core/philox.h"
 #include "datasets/image.h"
 
-typedef struct {
-    char **v;
-    int n, cap;
-} names;
-
-static int push(names *l, const char *s) {
+static int push(db_names *l, const char *s) {
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 64;
         char **v = realloc(l->v, sizeof *v * (size_t)cap);
@@ -28,7 +23,7 @@ static int push(names *l, const char *s) {
     return (l->v[l->n] = strdup(s)) ? l->n++, 0 : -1;
 }
 
-static void names_free(names *l) {
+void db_names_free(db_names *l) {
     for (int i = 0; i < l->n; i++) free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -36,9 +31,11 @@ static void names_free(names *l) {
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int is_jpeg(const char *f) {
+static int has_ext(const char *f, const char *const *exts) {
     const char *dot = strrchr(f, '.');
-    return dot && (!strcasecmp(dot + 1, "jpeg") || !strcasecmp(dot + 1, "jpg"));
+    for (int i = 0; dot && exts && exts[i]; i++)
+        if (!strcasecmp(dot + 1, exts[i])) return 1;
+    return 0;
 }
 
 /* out = a/b, refused when it does not fit */
@@ -47,8 +44,7 @@ static db_status join(char *out, size_t n, const char *a, const char *b) {
     return len >= 0 && (size_t)len < n ? DB_OK : db_fail(DB_ERR_ARG, "%s/%s: path too long", a, b);
 }
 
-/* The sorted entries of dir: sub-folders (dirs 1) or JPEG files (dirs 0) */
-static db_status list_dir(const char *dir, int dirs, names *out) {
+db_status db_dir_list(const char *dir, int dirs, const char *const *exts, db_names *out) {
     DIR *d = opendir(dir);
     if (!d) return db_fail(DB_ERR_IO, "%s: cannot read the folder: %s", dir, strerror(errno));
     struct dirent *e;
@@ -59,7 +55,7 @@ static db_status list_dir(const char *dir, int dirs, names *out) {
         struct stat st;
         if ((s = join(p, sizeof p, dir, e->d_name)) != DB_OK) break;
         if (stat(p, &st) != 0) { s = db_fail(DB_ERR_IO, "%s: %s", p, strerror(errno)); break; }
-        if (dirs ? S_ISDIR(st.st_mode) : (S_ISREG(st.st_mode) && is_jpeg(e->d_name)))
+        if (dirs ? S_ISDIR(st.st_mode) : (S_ISREG(st.st_mode) && has_ext(e->d_name, exts)))
             if (push(out, e->d_name) != 0) s = db_fail(DB_ERR_NOMEM, "out of memory listing %s", dir);
     }
     closedir(d);
@@ -67,7 +63,9 @@ static db_status list_dir(const char *dir, int dirs, names *out) {
     return s;
 }
 
-static int class_of(const names *classes, const char *name) {
+static const char *const jpeg_exts[] = {"jpeg", "jpg", NULL};
+
+static int class_of(const db_names *classes, const char *name) {
     char *const *hit = bsearch(&name, classes->v, (size_t)classes->n, sizeof *classes->v, by_name);
     return hit ? (int)(hit - classes->v) : -1;
 }
@@ -89,7 +87,7 @@ static db_status add_sample(db_dataset *out, int *cap, const char *path, int lab
 }
 
 /* ROOT/val without class folders: the labels file */
-static db_status flat_split(const char *root, const char *dir, const names *classes, db_dataset *out, int *cap) {
+static db_status flat_split(const char *root, const char *dir, const db_names *classes, db_dataset *out, int *cap) {
     char lp[4096];
     DB_TRY(join(lp, sizeof lp, root, "val_labels.txt"));
     FILE *f = fopen(lp, "r");
@@ -130,32 +128,32 @@ db_status db_folder_load(const char *root, const char *split, int size, float ev
     char tdir[4096], dir[4096];
     DB_TRY(join(tdir, sizeof tdir, root, "train"));
     DB_TRY(join(dir, sizeof dir, root, split));
-    names classes = {0}, sub = {0};
-    db_status s = list_dir(tdir, 1, &classes);
+    db_names classes = {0}, sub = {0};
+    db_status s = db_dir_list(tdir, 1, NULL, &classes);
     if (s == DB_OK && classes.n < 2)
         s = db_fail(DB_ERR_FORMAT, "%s: %d class folders; an image-folder data set needs train/<class>/ folders", tdir, classes.n);
     if (s == DB_OK && classes.n > 65535) s = db_fail(DB_ERR_FORMAT, "%s: more than 65535 classes", tdir);
-    if (s == DB_OK) s = list_dir(dir, 1, &sub);
+    if (s == DB_OK) s = db_dir_list(dir, 1, NULL, &sub);
     int cap = 0;
     if (s == DB_OK && sub.n == 0 && !strcmp(split, "val")) s = flat_split(root, dir, &classes, out, &cap);
     for (int c = 0; s == DB_OK && c < sub.n; c++) {
         int label = class_of(&classes, sub.v[c]);
         if (label < 0) { s = db_fail(DB_ERR_FORMAT, "%s/%s: not one of the training classes", dir, sub.v[c]); break; }
         char cdir[4096];
-        names files = {0};
+        db_names files = {0};
         s = join(cdir, sizeof cdir, dir, sub.v[c]);
-        if (s == DB_OK) s = list_dir(cdir, 0, &files);
+        if (s == DB_OK) s = db_dir_list(cdir, 0, jpeg_exts, &files);
         for (int i = 0; s == DB_OK && i < files.n; i++) {
             char p[4096];
             s = join(p, sizeof p, cdir, files.v[i]);
             if (s == DB_OK) s = add_sample(out, &cap, p, label);
         }
-        names_free(&files);
+        db_names_free(&files);
     }
     if (s == DB_OK && out->n == 0) s = db_fail(DB_ERR_FORMAT, "%s: no JPEG images", dir);
     int n_classes = classes.n;
-    names_free(&classes);
-    names_free(&sub);
+    db_names_free(&classes);
+    db_names_free(&sub);
     if (s != DB_OK) { db_dataset_free(out); return s; }
     snprintf(out->name, sizeof out->name, "folder-%s", split);
     snprintf(out->source, sizeof out->source, "%.1000s", dir);

@@ -11,6 +11,18 @@
 
 #include "datasets/batch.h"
 
+/* A list of names */
+typedef struct {
+    char **v;
+    int n, cap;
+} db_names;
+
+/* The sorted entries of dir: its sub-folders (dirs 1), or its regular files whose extension is
+ * one of exts (case-insensitive, NULL-terminated). Hidden entries are skipped; one that cannot
+ * be examined is an error. */
+db_status db_dir_list(const char *dir, int dirs, const char *const *exts, db_names *out);
+void db_names_free(db_names *l);
+
 /* split "train" or "val"; size: the network's input side (224) */
 db_status db_folder_load(const char *root, const char *split, int size, float eval_crop, db_dataset *out);
 /* db_batch_fill's body for folder data sets (d->files set) */

@@ -1,6 +1,6 @@
-// dropbench kernel --device cuda: the regularizer launchers timed on device buffers. DropBlock's
-// per-sample drop counts come back to the host each call to set the scales, as a training step
-// would need them before the apply.
+// dropbench kernel --device cuda: the regularizer launchers timed on device buffers, as the GPU
+// graph runs them: DropBlock's mask, its per-sample scales on the device, then the apply; the
+// dropped units counted on the device during the timed calls.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +32,7 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
     const size_t len = (size_t)c * n * h * w;
     float *dx_ = NULL, *dy_ = NULL, *x_ = NULL, *y_ = NULL, *scales_ = NULL;
     uint8_t *mask_ = NULL;
-    unsigned long long *counts_ = NULL, *counts = NULL;
-    float *scales = NULL;
+    unsigned long long *counts_ = NULL, *dropped_ = NULL, dropped = 0;
     cudaEvent_t e0 = NULL, e1 = NULL;
     float ms = 0.0f;
     int devices = 0;
@@ -50,40 +49,35 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
         CU_TRY(cudaGetDeviceProperties(&p, 0));
         snprintf(out->device, sizeof out->device, "%s", p.name);
     }
-    counts = (unsigned long long *)malloc(sizeof *counts * (size_t)n);
-    scales = (float *)malloc(sizeof *scales * (size_t)n);
-    if (!counts || !scales) { s = db_fail(DB_ERR_NOMEM, "out of memory"); goto done; }
     CU_TRY(cudaMalloc(&x_, len * sizeof(float)));
     CU_TRY(cudaMalloc(&y_, len * sizeof(float)));
     CU_TRY(cudaMalloc(&dy_, len * sizeof(float)));
     CU_TRY(cudaMalloc(&dx_, len * sizeof(float)));
     CU_TRY(cudaMalloc(&mask_, len));
-    CU_TRY(cudaMalloc(&counts_, sizeof *counts * (size_t)n));
-    CU_TRY(cudaMalloc(&scales_, sizeof *scales * (size_t)n));
+    CU_TRY(cudaMalloc(&counts_, sizeof *counts_ * (size_t)n));
+    CU_TRY(cudaMalloc(&dropped_, sizeof *dropped_));
+    CU_TRY(cudaMalloc(&scales_, sizeof *scales_ * (size_t)n));
     CU_TRY(cudaMemcpy(x_, x, len * sizeof(float), cudaMemcpyHostToDevice));
     CU_TRY(cudaMemcpy(dy_, dy, len * sizeof(float), cudaMemcpyHostToDevice));
     CU_TRY(cudaEventCreate(&e0));
     CU_TRY(cudaEventCreate(&e1));
     for (long r = -1; r < reps; r++) { // r = -1: an untimed warm-up
-        if (r == 0) CU_TRY(cudaEventRecord(e0, 0));
+        if (r == 0) { /* the warm-up's drops do not count */
+            CU_TRY(cudaMemset(dropped_, 0, sizeof *dropped_));
+            CU_TRY(cudaEventRecord(e0, 0));
+        }
         db_drop_key k = *key;
         k.step = (uint32_t)(r + 1);
         if (kind == DB_KERNEL_DROPBLOCK) {
             db_dropblock_rules rules = db_dropblock_rules_for(b, k.keep_prob, h, w);
             LAUNCH_TRY(db_dropblock_mask_cuda(mask_, counts_, &k, b, c, n, h, w, 0));
-            CU_TRY(cudaMemcpy(counts, counts_, sizeof *counts * (size_t)n, cudaMemcpyDeviceToHost));
-            unsigned long long all = 0;
-            for (int j = 0; j < n; j++) all += counts[j];
-            for (int j = 0; j < n; j++)
-                scales[j] = rules.per_sample ? db_dropblock_scale((uint64_t)c * h * w, counts[j], rules.eps)
-                                             : db_dropblock_scale((uint64_t)len, all, rules.eps);
-            if (r >= 0) out->dropped += all;
-            CU_TRY(cudaMemcpy(scales_, scales, sizeof *scales * (size_t)n, cudaMemcpyHostToDevice));
+            LAUNCH_TRY(db_dropblock_scales_cuda(scales_, dropped_, counts_, n, (unsigned long long)c * h * w,
+                                                rules.per_sample, rules.eps, 0));
             LAUNCH_TRY(db_dropblock_apply_cuda(y_, x_, mask_, scales_, c, n, h, w, 0, 0));
             LAUNCH_TRY(db_dropblock_apply_cuda(dx_, dy_, mask_, scales_, c, n, h, w, 0, 0));
         } else {
             int spatial = kind == DB_KERNEL_SPATIAL;
-            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, NULL, 0));
+            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, dropped_, 0));
             LAUNCH_TRY(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, NULL, 0));
         }
     }
@@ -91,16 +85,8 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
     CU_TRY(cudaEventSynchronize(e1));
     CU_TRY(cudaEventElapsedTime(&ms, e0, e1));
     out->ms_per_call = ms / (double)reps;
-    if (kind != DB_KERNEL_DROPBLOCK) { // the last call's dropped units, scaled to all calls
-        float *yh = (float *)malloc(len * sizeof(float));
-        if (!yh) { s = db_fail(DB_ERR_NOMEM, "out of memory"); goto done; }
-        cudaError_t e = cudaMemcpy(yh, y_, len * sizeof(float), cudaMemcpyDeviceToHost);
-        uint64_t z = 0;
-        for (size_t i = 0; i < len && e == cudaSuccess; i++) z += yh[i] == 0.0f && x[i] != 0.0f;
-        free(yh);
-        CU_TRY(e);
-        out->dropped = z * (uint64_t)reps;
-    }
+    CU_TRY(cudaMemcpy(&dropped, dropped_, sizeof dropped, cudaMemcpyDeviceToHost));
+    out->dropped = dropped;
     CU_TRY(cudaEventRecord(e0, 0));
     for (long r = 0; r < reps; r++) {
         CU_TRY(cudaMemcpyAsync(y_, x_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
@@ -113,7 +99,6 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
 done:
     if (e0) cudaEventDestroy(e0);
     if (e1) cudaEventDestroy(e1);
-    cudaFree(x_); cudaFree(y_); cudaFree(dy_); cudaFree(dx_); cudaFree(mask_); cudaFree(counts_); cudaFree(scales_);
-    free(counts); free(scales);
+    cudaFree(x_); cudaFree(y_); cudaFree(dy_); cudaFree(dx_); cudaFree(mask_); cudaFree(counts_); cudaFree(dropped_); cudaFree(scales_);
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include "core/arena.h"
 #include "core/status.h"
+#include "dropouts/dropblock.h"
 #include "nets/ops.h"
 
 #ifdef __cplusplus
@@ -141,6 +142,13 @@ size_t db_graph_param_count(const db_graph *g);
 /* One regularizer op's record over the training steps since the last take: the realised
  * dropped fraction and the exact expectation of the same steps (keep_prob as scheduled). */
 typedef struct { double drop_fraction, expected_fraction; } db_site_stat;
+
+/* What both devices' executors share for a regularizer op: its mask key at the graph's current
+ * step (keep_prob as scheduled), its DropBlock configuration, and the record of a step's units
+ * with their expected dropped fraction (the dropped count is added where it is known). */
+db_drop_key db_graph_reg_key(const db_graph *g, const db_op *op);
+db_dropblock_cfg db_graph_dropblock_cfg(const db_op *op);
+void db_graph_reg_count(db_op *op, size_t units, double expected_fraction);
 
 /* The number of regularizer ops, and the r-th one's site (r in op order) and target keep_prob. */
 int db_graph_n_reg(const db_graph *g);

@@ -8,7 +8,6 @@
 
 #include "dropouts/dropblock.h"
 #include "dropouts/dropouts_cuda.h"
-#include "dropouts/schedule.h"
 #include "nets/conv_cudnn.h"
 #include "nets/graph_cuda.h"
 #include "nets/linear_cublas.h"
@@ -243,18 +242,12 @@ extern "C" db_status db_gpu_graph_pull(db_gpu_graph *gg) {
     return DB_OK;
 }
 
-static db_drop_key reg_key(const db_graph *g, const db_op *op) {
-    db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
-                     db_keep_prob_at(op->u.reg.keep, g->step, g->last_step, op->u.reg.scheduled)};
-    return k;
-}
-
 // A DropBlock op's mask and scales on the device. Rules whose seed needs a whole plane (darknet)
 // are drawn by the CPU's code and uploaded.
 static db_status dropblock_mask(db_gpu_graph *gg, db_op *op, const db_tensor *y, int n, uint8_t *mask, float *scales) {
     const db_graph *g = gg->g;
-    db_drop_key k = reg_key(g, op);
-    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
+    db_drop_key k = db_graph_reg_key(g, op);
+    db_dropblock_cfg b = db_graph_dropblock_cfg(op);
     size_t len = numel(y, n);
     db_dropblock_rules r = db_dropblock_rules_for(&b, k.keep_prob, y->h, y->w);
     if (r.one_seed) {
@@ -268,8 +261,7 @@ static db_status dropblock_mask(db_gpu_graph *gg, db_op *op, const db_tensor *y,
                                             (unsigned long long)y->c * y->h * y->w, r.per_sample, r.eps, gg->s),
                    "DropBlock scales");
     }
-    op->units += (double)len;
-    op->expected += db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w) * (double)len;
+    db_graph_reg_count(op, len, db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w));
     return DB_OK;
 }
 
@@ -286,7 +278,7 @@ static db_status reg_forward(db_gpu_graph *gg, db_op *op, const db_tensor *x, co
         CU_TRY(cudaMemcpyAsync(yd, xd, sizeof(float) * len, cudaMemcpyDeviceToDevice, gg->s), "copying a tensor");
         return DB_OK;
     }
-    db_drop_key k = reg_key(g, op);
+    db_drop_key k = db_graph_reg_key(g, op);
     unsigned long long *count = &gg->dropped[op - g->ops];
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT:
@@ -303,8 +295,7 @@ static db_status reg_forward(db_gpu_graph *gg, db_op *op, const db_tensor *x, co
     }
     case DB_REG_NONE: break;
     }
-    op->units += (double)len;
-    op->expected += (1.0 - k.keep_prob) * (double)len;
+    db_graph_reg_count(op, len, 1.0 - k.keep_prob);
     return DB_OK;
 }
 
@@ -312,7 +303,7 @@ static db_status reg_backward(db_gpu_graph *gg, const db_op *op, const db_tensor
     const db_graph *g = gg->g;
     float *dx = D(gg, x->grad);
     const float *dy = D(gg, y->grad);
-    db_drop_key k = reg_key(g, op);
+    db_drop_key k = db_graph_reg_key(g, op);
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT:
     case DB_REG_SPATIAL:

@@ -15,21 +15,28 @@ const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_te
 
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
 
-/* The mask key of a regularizer op at the current step. */
-static db_drop_key reg_key(const db_graph *g, const db_op *op) {
+db_drop_key db_graph_reg_key(const db_graph *g, const db_op *op) {
     db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
                      db_keep_prob_at(op->u.reg.keep, g->step, g->last_step, op->u.reg.scheduled)};
     return k;
 }
 
+db_dropblock_cfg db_graph_dropblock_cfg(const db_op *op) {
+    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
+    return b;
+}
+
+void db_graph_reg_count(db_op *op, size_t units, double expected_fraction) {
+    op->units += (double)units;
+    op->expected += expected_fraction * (double)units;
+}
+
 /* A DropBlock op's mask and scales for this step, counted in its records. */
 static void dropblock_mask(db_graph *g, db_op *op, const db_tensor *y, int n) {
-    db_drop_key k = reg_key(g, op);
-    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
-    size_t len = (size_t)y->c * n * plane(y);
+    db_drop_key k = db_graph_reg_key(g, op);
+    db_dropblock_cfg b = db_graph_dropblock_cfg(op);
     op->dropped += (double)db_dropblock_mask(op->mask, op->scales, &k, &b, y->c, n, y->h, y->w);
-    op->units += (double)len;
-    op->expected += db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w) * (double)len;
+    db_graph_reg_count(op, (size_t)y->c * n * plane(y), db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w));
 }
 
 /* The post map of a BN with a fused DropBlock (the REG op right after it) */
@@ -46,7 +53,7 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
     if (op->fused == 2) return; /* inside the add that reads its input directly */
     if (!g->training) { memcpy(y->data, x->data, len * sizeof(float)); return; }
     if (op->fused) return; /* done inside the batch norm before it */
-    db_drop_key k = reg_key(g, op);
+    db_drop_key k = db_graph_reg_key(g, op);
     uint64_t dropped = 0;
     double expected = 1.0 - k.keep_prob;
     switch (op->u.reg.kind) {
@@ -62,13 +69,12 @@ static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y
     case DB_REG_NONE: memcpy(y->data, x->data, len * sizeof(float)); expected = 0.0; break;
     }
     op->dropped += (double)dropped;
-    op->units += (double)len;
-    op->expected += expected * (double)len;
+    db_graph_reg_count(op, len, expected);
 }
 
 static void reg_backward(db_graph *g, db_op *op, db_tensor *x, const db_tensor *y, int n, int acc) {
     if (op->fused) return; /* the batch norm before it reads y's gradient through the mask */
-    db_drop_key k = reg_key(g, op);
+    db_drop_key k = db_graph_reg_key(g, op);
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT: db_dropout_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;
     case DB_REG_SPATIAL: db_spatial_dropout_backward(x->grad, y->grad, &k, y->c, n, y->h, y->w, acc); break;

@@ -36,4 +36,11 @@ typedef struct {
     void (*fn)(void);
 } db_test;
 
+/* Fixture folders (tests/main.c): a fresh /tmp/dbtest_TAG_XXXXXX written into dir (64 bytes);
+ * dir/name in rotating buffers, enough for every path one test keeps; the folder removed with
+ * everything in it. */
+void db_test_mkdtemp(char *dir, const char *tag);
+const char *db_test_path(const char *dir, const char *name);
+void db_test_rmtree(const char *dir);
+
 #endif

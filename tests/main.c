@@ -1,6 +1,7 @@
 /* The unit-test runner: runs every registered test (or those whose name contains argv[1]),
  * prints one line per test and ends with "N passed, N failed". */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -8,6 +9,25 @@
 #include "tests/check.h"
 
 int db_test_failures;
+
+void db_test_mkdtemp(char *dir, const char *tag) {
+    snprintf(dir, 64, "/tmp/dbtest_%s_XXXXXX", tag);
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp %s failed", dir);
+}
+
+const char *db_test_path(const char *dir, const char *name) {
+    static char bufs[32][256];
+    static int next;
+    char *b = bufs[next++ % 32];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
+}
+
+void db_test_rmtree(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(strncmp(dir, "/tmp/dbtest_", 12) == 0 && system(cmd) == 0, "cannot remove %s", dir);
+}
 
 extern const db_test db_tests_ops[], db_tests_net[], db_tests_datasets[], db_tests_train[], db_tests_dropouts[],
     db_tests_dropblock[], db_tests_store[], db_tests_stats[], db_tests_report[], db_tests_cifar[],

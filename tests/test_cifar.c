@@ -18,24 +18,9 @@
 
 static char cf_dir[64];
 
-static const char *cf_path(const char *name) {
-    static char bufs[16][160];
-    static int next;
-    char *b = bufs[next++ % 16];
-    snprintf(b, sizeof bufs[0], "%s/%s", cf_dir, name);
-    return b;
-}
-
-static void cf_setup(void) {
-    snprintf(cf_dir, sizeof cf_dir, "/tmp/dbtest_cifar_XXXXXX");
-    CHECK(mkdtemp(cf_dir) != NULL, "mkdtemp failed");
-}
-
-static void cf_teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cf_dir);
-    CHECK(system(cmd) == 0, "cleanup failed");
-}
+static const char *cf_path(const char *name) { return db_test_path(cf_dir, name); }
+static void cf_setup(void) { db_test_mkdtemp(cf_dir, "cifar"); }
+static void cf_teardown(void) { db_test_rmtree(cf_dir); }
 
 /* count records of file k: label (k*7 + i) % classes, pixels a function of (k, i, byte) */
 static uint8_t *cf_records(int classes, int k, int count, size_t *len) {

@@ -14,26 +14,15 @@
 static char co_dir[64];
 
 static const char *co_write(const char *name, const char *text) {
-    static char bufs[8][160];
-    static int next;
-    char *p = bufs[next++ % 8];
-    snprintf(p, sizeof bufs[0], "%s/%s", co_dir, name);
+    const char *p = db_test_path(co_dir, name);
     FILE *f = fopen(p, "w");
     CHECK(f && fputs(text, f) >= 0, "cannot write %s", p);
     if (f) fclose(f);
     return p;
 }
 
-static void co_setup(void) {
-    snprintf(co_dir, sizeof co_dir, "/tmp/dbtest_coco_XXXXXX");
-    CHECK(mkdtemp(co_dir) != NULL, "mkdtemp");
-}
-
-static void co_cleanup(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", co_dir);
-    CHECK(system(cmd) == 0, "cleanup");
-}
+static void co_setup(void) { db_test_mkdtemp(co_dir, "coco"); }
+static void co_cleanup(void) { db_test_rmtree(co_dir); }
 
 /* stats of gt/results texts */
 static db_status co_eval(const char *gt, const char *dt, double stats[12]) {

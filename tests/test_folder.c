@@ -15,25 +15,14 @@
 
 static char fo_dir[64];
 
-static const char *fo_path(const char *name) {
-    static char bufs[32][200];
-    static int next;
-    char *b = bufs[next++ % 32];
-    snprintf(b, sizeof bufs[0], "%s/%s", fo_dir, name);
-    return b;
-}
+static const char *fo_path(const char *name) { return db_test_path(fo_dir, name); }
 
 static void fo_mkdirs(const char *const *dirs) {
-    snprintf(fo_dir, sizeof fo_dir, "/tmp/dbtest_folder_XXXXXX");
-    CHECK(mkdtemp(fo_dir) != NULL, "mkdtemp failed");
+    db_test_mkdtemp(fo_dir, "folder");
     for (int i = 0; dirs[i]; i++) CHECK(mkdir(fo_path(dirs[i]), 0777) == 0, "mkdir %s", dirs[i]);
 }
 
-static void fo_cleanup(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fo_dir);
-    CHECK(system(cmd) == 0, "cleanup");
-}
+static void fo_cleanup(void) { db_test_rmtree(fo_dir); }
 
 /* h x w RGB: a flat colour, or (gradient) red rising left to right */
 static void fo_jpeg(const char *name, int h, int w, int r, int g, int b, int gradient) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/philox.h"
 #include "nets/graph_cuda.h"
 #include "nets/model.h"
@@ -222,12 +223,6 @@ extern "C" void db_gpu_check_graph(db_gpu_report report) {
     check_step(report, "resnet20_steps_droppath", DB_REG_DROPPATH, 0);
 }
 
-static double seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 // Training images/s of the GPU graph: the training loop's own calls (batch upload from pinned
 // memory, forward, loss read back, backward, SGD), median of three windows. -1 on failure.
 extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int tf32, int steps) {
@@ -252,13 +247,13 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
         db_gpu_step st;
         int ok = 1;
         for (int w = -1; w < 3 && ok; w++) { // a warm-up window, then three timed ones
-            double t0 = seconds();
+            double t0 = db_now();
             for (int s = 0; s < steps && ok; s++) {
                 g.step = s;
                 ok = db_gpu_graph_forward_loss(gg, 0.0f, &st) == DB_OK && db_gpu_graph_backward_update(gg, 0.01f) == DB_OK;
             }
             ok = ok && cudaDeviceSynchronize() == cudaSuccess;
-            if (w >= 0) best[w] = (double)steps * batch / (seconds() - t0);
+            if (w >= 0) best[w] = (double)steps * batch / (db_now() - t0);
         }
         if (!ok) best[0] = best[1] = best[2] = -1;
         char desc[256];
