@@ -3,6 +3,7 @@
 #define DB_BENCH_CLI_H
 
 #include "core/status.h"
+#include "study/study.h"
 
 /* Exit codes */
 enum { DB_EXIT_OK = 0, DB_EXIT_FAIL = 1, DB_EXIT_USAGE = 2, DB_EXIT_DIVERGED = 3,
@@ -22,20 +23,17 @@ int db_cmd_report(int argc, char **argv);
 int db_cmd_data(int argc, char **argv);   /* list, fetch, verify, bench */
 int db_cmd_eval(int argc, char **argv);   /* coco */
 
-/* One training run with its record in the results database (db_path NULL: none), progress on
- * the terminal and the epoch lines; returns the exit code. labels name the study, the recipe
- * file and the cell a run belongs to ("" for a plain `train`), and carry the recipe's text. */
-typedef struct { const char *study, *recipe, *cell, *recipe_text; } db_run_labels;
-struct db_config;
-int db_cli_run_training(const struct db_config *cfg, const char *db_path, int quiet, int resume,
-                        const db_run_labels *labels);
-
-/* Every cell of a study (or cell `only` when >= 0): finished ones skipped, interrupted ones
- * resumed from their checkpoints; refuses a study this version cannot run before recording
- * anything. dry lists the cells (show: with their resolved configurations). */
-typedef struct { int dry, show, quiet; long only; } db_study_opts;
-struct db_recipe;
-int db_cli_run_study(const struct db_recipe *r, const char *db_path, const db_study_opts *o);
+/* How the command shows what the libraries do (bench/cli.c): the log sink (information on
+ * standard output, notes on standard error as "dropbench: ...", progress lines only on a
+ * terminal), and the hooks that print a run's header, its record and its epochs. quiet keeps
+ * only the information and notes. */
+void db_cli_log_init(void);
+void db_cli_set_quiet(int quiet);
+/* The display hooks for runs (quiet: only the result line of each finished run) */
+const db_run_hooks *db_cli_run_hooks(void);
+/* A study's end (`study`, `resume --study`): its runs listed (a whole study), the counts, the
+ * exit code */
+int db_cli_study_end(db_status s, const db_study_result *res, const char *study, const char *db_path, long only);
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);

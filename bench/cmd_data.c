@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "bench/cli.h"
-#include "bench/config.h"
-#include "bench/train.h"
+#include "train/config.h"
+#include "train/train.h"
 #include "core/clock.h"
 #include "datasets/fetch.h"
 #include "datasets/pipeline.h"
@@ -199,7 +199,8 @@ static int bench(int argc, char **argv) {
     if (s != DB_OK) return db_cli_error(s);
     omp_set_num_threads(cfg.threads);
     db_dataset train, test;
-    if ((s = db_train_load_data(&cfg, &train, &test)) != DB_OK) return db_cli_error(s);
+    db_data_spec spec = db_config_data(&cfg);
+    if ((s = db_config_runnable(&cfg)) != DB_OK || (s = db_data_load(&spec, &train, &test)) != DB_OK) return db_cli_error(s);
     db_dataset_free(&test);
     int rc = DB_EXIT_OK;
     for (const char *p = workers; *p && rc == DB_EXIT_OK;) {

@@ -83,7 +83,7 @@ int db_cmd_kernel(int argc, char **argv) {
                 fprintf(stderr, "dropbench kernel: --block-size wants a whole number >= 1, got '%s'\n", v);
                 return DB_EXIT_USAGE;
             }
-            bcfg.block = (int)kb;
+            bcfg.block_size = (int)kb;
         } else if (!strcmp(a, "--semantics")) {
             db_status st = db_semantics_parse(v, &bcfg.sem);
             if (st != DB_OK) return db_cli_error(st);
@@ -96,7 +96,7 @@ int db_cmd_kernel(int argc, char **argv) {
         } else { fprintf(stderr, "dropbench kernel: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
     if (!have_shape || keep < 0) { usage(stderr); return DB_EXIT_USAGE; }
-    if (dropblock && bcfg.block < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K\n"); return DB_EXIT_USAGE; }
+    if (dropblock && bcfg.block_size < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K\n"); return DB_EXIT_USAGE; }
     size_t len = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (len > ((size_t)1 << 31)) { fprintf(stderr, "dropbench kernel: the tensor is too large\n"); return DB_EXIT_USAGE; }
     omp_set_dynamic(0);
@@ -156,7 +156,7 @@ report:;
         printf("{\"kernel\":\"%s\",\"shape\":[%d,%d,%d,%d],\"keep_prob\":%g,\"seed\":%ld,\"reps\":%ld,\"threads\":%ld,"
                "\"device\":\"%s\",\"semantics\":\"%s\",\"block_size\":%d,\"drop_fraction\":%.6f,\"expected_fraction\":%.6f,\"ms_per_call\":%.4f,\"gb_per_s\":%.3f,"
                "\"copy_ms_per_call\":%.4f,\"vs_copy\":%.3f}\n",
-               kind, n, c, h, w, keep, seed, reps, threads, devname, dropblock ? db_semantics_name(bcfg.sem) : "", bcfg.block, frac, expect, sec * 1e3, gbs, copy * 1e3,
+               kind, n, c, h, w, keep, seed, reps, threads, devname, dropblock ? db_semantics_name(bcfg.sem) : "", bcfg.block_size, frac, expect, sec * 1e3, gbs, copy * 1e3,
                sec / copy);
     else
         printf("%s %dx%dx%dx%d keep_prob %g: dropped %.4f (expected %.4f), %.3f ms per forward+backward, %.2f GB/s, "

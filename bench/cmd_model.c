@@ -54,7 +54,7 @@ int db_cmd_model(int argc, char **argv) {
     printf("regularizer sites (%d):\n", g.n_sites);
     for (int i = 0; i < g.n_sites; i++) {
         const db_site *st = &g.sites[i];
-        printf("  group %d block %d  %-8s %-20s %4dx%dx%d\n", st->group, st->block,
+        printf("  group %d block %d  %-8s %-20s %4dx%dx%d\n", st->group, st->res_block,
                st->kind == DB_SITE_SHORTCUT ? "shortcut" : "conv", st->name, st->c, st->h, st->w);
     }
     db_graph_free(&g);

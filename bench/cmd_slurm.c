@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
-#include "bench/checkpoint.h"
-#include "bench/recipe.h"
+#include "train/checkpoint.h"
+#include "train/recipe.h"
 #include "results/store.h"
 
 static void usage(FILE *f) {

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,28 +30,8 @@ static void usage(FILE *f) {
             "  version  build information\n");
 }
 
-int db_cli_error(db_status s) {
-    fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
-    if (s == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
-    if (s == DB_ERR_INTERRUPTED) return DB_EXIT_INTERRUPTED;
-    return s == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
-}
-
-int db_cli_parse_long(const char *s, long min, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v < min) return 0;
-    *out = v;
-    return 1;
-}
-
-int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {
-    char tail;
-    return sscanf(s, "%d,%d,%d%c", c, h, w, &tail) == 3 && *c > 0 && *h > 0 && *w > 0;
-}
-
 int main(int argc, char **argv) {
+    db_cli_log_init();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;

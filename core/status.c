@@ -27,6 +27,13 @@ const char *db_status_name(db_status s) {
     case DB_ERR_INTERNAL: return "internal error";
     case DB_ERR_UNSUPPORTED: return "unsupported";
     case DB_ERR_INTERRUPTED: return "interrupted";
+    case DB_ERR_CKPT_VERSION: return "checkpoint of another version";
+    case DB_ERR_CKPT_NOT: return "not a checkpoint";
+    case DB_ERR_CKPT_CORRUPT: return "corrupt checkpoint";
+    case DB_ERR_CKPT_TRUNCATED: return "truncated checkpoint";
+    case DB_ERR_CKPT_NETWORK: return "checkpoint of another network";
+    case DB_ERR_CKPT_CONFIG: return "checkpoint of another configuration";
+    case DB_ERR_CKPT_THREADS: return "checkpoint of another thread count";
     }
     return "unknown error";
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 
 void db_fetch_defaults(db_fetch_opts *o) {
     memset(o, 0, sizeof *o);
@@ -93,10 +94,10 @@ static int on_progress(void *user, curl_off_t total, curl_off_t got, curl_off_t 
     double have = (double)(t->offset + got), all = t->f->size > 0 ? (double)t->f->size : (double)(t->offset + total);
     double rate = got / (tm - t->start + 1e-9);
     if (all > 0)
-        fprintf(stderr, "\r  %s  %.1f / %.1f MB  %3.0f%%  %.1f MB/s ", t->f->file, have / 1e6, all / 1e6,
-                100.0 * have / all, rate / 1e6);
+        db_log(DB_LOG_PROGRESS, "  %s  %.1f / %.1f MB  %3.0f%%  %.1f MB/s ", t->f->file, have / 1e6, all / 1e6,
+               100.0 * have / all, rate / 1e6);
     else
-        fprintf(stderr, "\r  %s  %.1f MB  %.1f MB/s ", t->f->file, have / 1e6, rate / 1e6);
+        db_log(DB_LOG_PROGRESS, "  %s  %.1f MB  %.1f MB/s ", t->f->file, have / 1e6, rate / 1e6);
     return 0;
 }
 
@@ -110,6 +111,52 @@ static void url_of(const db_catalog_file *f, const db_fetch_opts *o, char *out, 
 
 typedef enum { TRY_DONE, TRY_AGAIN, TRY_RESTART, TRY_FATAL } try_result;
 
+/* libcurl's one check: a failing call leaves its name, libcurl's reason and where in why and
+ * returns its code (why and why_n in scope) */
+#define CURL_CHECK(call)                                                                          \
+    do {                                                                                          \
+        CURLcode cc_ = (call);                                                                    \
+        if (cc_ != CURLE_OK) {                                                                    \
+            snprintf(why, why_n, "libcurl: %s: %s [%s:%d]", #call, curl_easy_strerror(cc_), __FILE__, \
+                     __LINE__);                                                                   \
+            return cc_;                                                                           \
+        }                                                                                         \
+    } while (0)
+
+/* The handle set up for one try of url into t, continuing after `have` bytes; err receives
+ * libcurl's message of the transfer */
+static CURLcode configure(CURL *c, const char *url, transfer *t, const db_fetch_opts *o, int64_t have, char *err,
+                          char *why, size_t why_n) {
+    curl_easy_reset(c);
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_URL, url));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_WRITEDATA, t));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_XFERINFODATA, t));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_USERAGENT, "dropbench"));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file"));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err));
+    if (have > 0) CURL_CHECK(curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have));
+    return CURLE_OK;
+}
+
+/* The handle outlives a try's buffers: it forgets them */
+static CURLcode forget(CURL *c, char *why, size_t why_n) {
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL));
+    return CURLE_OK;
+}
+
 /* One try: append to the partial file from its current size */
 static try_result try_once(CURL *c, const char *url, const char *part, const db_catalog_file *f, const db_fetch_opts *o,
                            char *why, size_t why_n) {
@@ -120,36 +167,20 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         have = 0;
     }
     if (f->size >= 0 && have == f->size) return TRY_DONE; /* a previous try got it all */
-    transfer t = {fopen(part, "ab"), 0, f, have, o->progress && isatty(2), 0, db_now()};
-    if (!t.out) { snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno)); return TRY_FATAL; }
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "dropbench (https://github.com/dropbench)");
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    transfer t = {NULL, 0, f, have, o->progress && db_log_enabled(), 0, db_now()};
     char err[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    if (have > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have);
+    if (configure(c, url, &t, o, have, err, why, why_n) != CURLE_OK) return TRY_FATAL;
+    if (!(t.out = fopen(part, "ab"))) {
+        snprintf(why, why_n, "%s: cannot write: %s", part, strerror(errno));
+        forget(c, why, why_n);
+        return TRY_FATAL;
+    }
     CURLcode rc = curl_easy_perform(c);
     int closed = fclose(t.out), close_errno = errno;
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL); /* the handle outlives this frame's buffers */
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, NULL);
-    if (t.progress && t.last > 0) fprintf(stderr, "\n");
+    if (forget(c, why, why_n) != CURLE_OK) return TRY_FATAL;
+    if (t.progress && t.last > 0) db_log(DB_LOG_PROGRESS, "%s", ""); /* an empty one ends the progress line */
     long http = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+    if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http) != CURLE_OK) http = 0; /* unknown: judged by rc alone */
     if (rc == CURLE_OK && closed != 0) {
         snprintf(why, why_n, "%s: cannot write: %s", part, strerror(close_errno));
         return TRY_FATAL;
@@ -204,7 +235,7 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
             continue;
         }
         if (attempt < o->retries) {
-            fprintf(stderr, "dropbench data: %s; retrying in %.1f s (%d of %d)\n", why, delay, attempt + 1, o->retries);
+            db_log(DB_LOG_NOTE, "%s; retrying in %.1f s (%d of %d)", why, delay, attempt + 1, o->retries);
             struct timespec ts = {(time_t)delay, (long)((delay - (time_t)delay) * 1e9)};
             nanosleep(&ts, NULL);
             delay *= 2;
@@ -225,7 +256,7 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
         return db_fail(DB_ERR_FORMAT, "%s; the download was deleted (a bad mirror or a changed file: check the URL %s)", msg, url);
     }
     if (rename(part, path) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
-    fprintf(stderr, "dropbench data: fetched %s (%.1f MB in %.1f s)\n", path, (double)d->bytes / 1e6, db_now() - t0);
+    db_log(DB_LOG_NOTE, "fetched %s (%.1f MB in %.1f s)", path, (double)d->bytes / 1e6, db_now() - t0);
     return DB_OK;
 }
 
@@ -239,7 +270,7 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
         if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to delete it */
         if (o->offline)
             return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
-        fprintf(stderr, "dropbench data: %s; fetching it again\n", db_last_error());
+        db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
         if (unlink(path) != 0) return db_fail(DB_ERR_IO, "%s: cannot delete: %s", path, strerror(errno));
     }
     if (o->offline)

@@ -18,11 +18,11 @@ double db_dropblock_gamma(float keep_prob, int block, int h, int w) {
 db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_prob, int h, int w) {
     db_dropblock_rules r;
     memset(&r, 0, sizeof r);
-    r.kh = clip(b->block, h);
-    r.kw = clip(b->block, w);
+    r.kh = clip(b->block_size, h);
+    r.kw = clip(b->block_size, w);
     r.ah = r.kh / 2; /* TF's SAME padding: an even block reaches one cell further up/left */
     r.aw = r.kw / 2;
-    r.gamma = (float)db_dropblock_gamma(keep_prob, b->block, h, w);
+    r.gamma = (float)db_dropblock_gamma(keep_prob, b->block_size, h, w);
     r.ylo = 0, r.yhi = h - 1, r.xlo = 0, r.xhi = w - 1;
     int valid = 0;
     switch (b->sem) {
@@ -30,13 +30,13 @@ db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_
     case DB_SEM_TORCHVISION: valid = 1; r.eps = 1e-6f; break;
     case DB_SEM_TIMM: r.shared = 1; r.eps = 1e-7f; break;
     case DB_SEM_MIGUELVR:
-        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block * b->block));
+        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block_size * b->block_size));
         r.ah = (r.kh - 1) / 2; /* its max-pool crop puts the extra cell down/right */
         r.aw = (r.kw - 1) / 2;
         r.shared = 1;
         break;
     case DB_SEM_DARKNET:
-        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block * b->block));
+        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block_size * b->block_size));
         r.ah = r.aw = 0;
         r.one_seed = 1;
         r.per_sample = 1;
@@ -97,11 +97,11 @@ const char *db_semantics_name(db_semantics s) {
 
 db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, int c, int n, int h, int w) {
     DB_TRY(db_drop_check(k, c, n, h, w));
-    if (b->block < 1) return db_fail(DB_ERR_ARG, "block size %d must be at least 1", b->block);
+    if (b->block_size < 1) return db_fail(DB_ERR_ARG, "block size %d must be at least 1", b->block_size);
     if ((unsigned)b->sem > DB_SEM_DARKNET) return db_fail(DB_ERR_ARG, "unknown DropBlock semantics %d", (int)b->sem);
-    if (b->sem == DB_SEM_TORCHVISION && b->block % 2 == 0)
+    if (b->sem == DB_SEM_TORCHVISION && b->block_size % 2 == 0)
         return db_fail(DB_ERR_ARG, "semantics torchvision takes odd block sizes only (its drop_block2d "
-                                   "mis-sizes even ones), got %d", b->block);
+                                   "mis-sizes even ones), got %d", b->block_size);
     return DB_OK;
 }
 

@@ -32,7 +32,7 @@ typedef enum {
 } db_semantics;
 
 typedef struct {
-    int block;        /* k */
+    int block_size;   /* k */
     int per_sample;   /* normalise per sample instead of as the semantics says */
     db_semantics sem; /* DB_SEM_PAPER when zero-initialised */
 } db_dropblock_cfg;

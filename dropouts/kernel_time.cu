@@ -5,24 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cuda_check.h"
 #include "dropouts/dropouts_cuda.h"
 #include "dropouts/kernel_time.h"
 
-#define CU_TRY(call)                                                                                  \
+/* The one CUDA check (core/cuda_check.h), leaving through `done` to free what was allocated */
+#define CU_TRY_GOTO(call)                                                                             \
     do {                                                                                              \
-        cudaError_t e_ = (call);                                                                      \
-        if (e_ != cudaSuccess) {                                                                      \
-            s = db_fail(DB_ERR_INTERNAL, "%s:%d: %s: %s", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-            goto done;                                                                                \
-        }                                                                                             \
+        if ((s = DB_CUDA(call, #call)) != DB_OK) goto done;                                           \
     } while (0)
-#define LAUNCH_TRY(call)                                                                              \
+#define LAUNCH_TRY_GOTO(call)                                                                         \
     do {                                                                                              \
-        if ((call) != 0) {                                                                            \
-            s = db_fail(DB_ERR_INTERNAL, "%s:%d: %s failed: %s", __FILE__, __LINE__, #call,          \
-                        cudaGetErrorString(cudaGetLastError()));                                      \
-            goto done;                                                                                \
-        }                                                                                             \
+        if ((s = DB_LAUNCH(call, #call)) != DB_OK) goto done;                                         \
     } while (0)
 
 extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock_cfg *b, const db_drop_key *key,
@@ -46,55 +40,55 @@ extern "C" db_status db_kernel_time_cuda(db_kernel_kind kind, const db_dropblock
                                            "use --device cpu", db_semantics_name(b->sem));
     {
         cudaDeviceProp p;
-        CU_TRY(cudaGetDeviceProperties(&p, 0));
+        CU_TRY_GOTO(cudaGetDeviceProperties(&p, 0));
         snprintf(out->device, sizeof out->device, "%s", p.name);
     }
-    CU_TRY(cudaMalloc(&x_, len * sizeof(float)));
-    CU_TRY(cudaMalloc(&y_, len * sizeof(float)));
-    CU_TRY(cudaMalloc(&dy_, len * sizeof(float)));
-    CU_TRY(cudaMalloc(&dx_, len * sizeof(float)));
-    CU_TRY(cudaMalloc(&mask_, len));
-    CU_TRY(cudaMalloc(&counts_, sizeof *counts_ * (size_t)n));
-    CU_TRY(cudaMalloc(&dropped_, sizeof *dropped_));
-    CU_TRY(cudaMalloc(&scales_, sizeof *scales_ * (size_t)n));
-    CU_TRY(cudaMemcpy(x_, x, len * sizeof(float), cudaMemcpyHostToDevice));
-    CU_TRY(cudaMemcpy(dy_, dy, len * sizeof(float), cudaMemcpyHostToDevice));
-    CU_TRY(cudaEventCreate(&e0));
-    CU_TRY(cudaEventCreate(&e1));
+    CU_TRY_GOTO(cudaMalloc(&x_, len * sizeof(float)));
+    CU_TRY_GOTO(cudaMalloc(&y_, len * sizeof(float)));
+    CU_TRY_GOTO(cudaMalloc(&dy_, len * sizeof(float)));
+    CU_TRY_GOTO(cudaMalloc(&dx_, len * sizeof(float)));
+    CU_TRY_GOTO(cudaMalloc(&mask_, len));
+    CU_TRY_GOTO(cudaMalloc(&counts_, sizeof *counts_ * (size_t)n));
+    CU_TRY_GOTO(cudaMalloc(&dropped_, sizeof *dropped_));
+    CU_TRY_GOTO(cudaMalloc(&scales_, sizeof *scales_ * (size_t)n));
+    CU_TRY_GOTO(cudaMemcpy(x_, x, len * sizeof(float), cudaMemcpyHostToDevice));
+    CU_TRY_GOTO(cudaMemcpy(dy_, dy, len * sizeof(float), cudaMemcpyHostToDevice));
+    CU_TRY_GOTO(cudaEventCreate(&e0));
+    CU_TRY_GOTO(cudaEventCreate(&e1));
     for (long r = -1; r < reps; r++) { // r = -1: an untimed warm-up
         if (r == 0) { /* the warm-up's drops do not count */
-            CU_TRY(cudaMemset(dropped_, 0, sizeof *dropped_));
-            CU_TRY(cudaEventRecord(e0, 0));
+            CU_TRY_GOTO(cudaMemset(dropped_, 0, sizeof *dropped_));
+            CU_TRY_GOTO(cudaEventRecord(e0, 0));
         }
         db_drop_key k = *key;
         k.step = (uint32_t)(r + 1);
         if (kind == DB_KERNEL_DROPBLOCK) {
             db_dropblock_rules rules = db_dropblock_rules_for(b, k.keep_prob, h, w);
-            LAUNCH_TRY(db_dropblock_mask_cuda(mask_, counts_, &k, b, c, n, h, w, 0));
-            LAUNCH_TRY(db_dropblock_scales_cuda(scales_, dropped_, counts_, n, (unsigned long long)c * h * w,
+            LAUNCH_TRY_GOTO(db_dropblock_mask_cuda(mask_, counts_, &k, b, c, n, h, w, 0));
+            LAUNCH_TRY_GOTO(db_dropblock_scales_cuda(scales_, dropped_, counts_, n, (unsigned long long)c * h * w,
                                                 rules.per_sample, rules.eps, 0));
-            LAUNCH_TRY(db_dropblock_apply_cuda(y_, x_, mask_, scales_, c, n, h, w, 0, 0));
-            LAUNCH_TRY(db_dropblock_apply_cuda(dx_, dy_, mask_, scales_, c, n, h, w, 0, 0));
+            LAUNCH_TRY_GOTO(db_dropblock_apply_cuda(y_, x_, mask_, scales_, c, n, h, w, 0, 0));
+            LAUNCH_TRY_GOTO(db_dropblock_apply_cuda(dx_, dy_, mask_, scales_, c, n, h, w, 0, 0));
         } else {
             int spatial = kind == DB_KERNEL_SPATIAL;
-            LAUNCH_TRY(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, dropped_, 0));
-            LAUNCH_TRY(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, NULL, 0));
+            LAUNCH_TRY_GOTO(db_dropout_cuda(y_, x_, &k, c, n, h, w, spatial, 0, dropped_, 0));
+            LAUNCH_TRY_GOTO(db_dropout_cuda(dx_, dy_, &k, c, n, h, w, spatial, 0, NULL, 0));
         }
     }
-    CU_TRY(cudaEventRecord(e1, 0));
-    CU_TRY(cudaEventSynchronize(e1));
-    CU_TRY(cudaEventElapsedTime(&ms, e0, e1));
+    CU_TRY_GOTO(cudaEventRecord(e1, 0));
+    CU_TRY_GOTO(cudaEventSynchronize(e1));
+    CU_TRY_GOTO(cudaEventElapsedTime(&ms, e0, e1));
     out->ms_per_call = ms / (double)reps;
-    CU_TRY(cudaMemcpy(&dropped, dropped_, sizeof dropped, cudaMemcpyDeviceToHost));
+    CU_TRY_GOTO(cudaMemcpy(&dropped, dropped_, sizeof dropped, cudaMemcpyDeviceToHost));
     out->dropped = dropped;
-    CU_TRY(cudaEventRecord(e0, 0));
+    CU_TRY_GOTO(cudaEventRecord(e0, 0));
     for (long r = 0; r < reps; r++) {
-        CU_TRY(cudaMemcpyAsync(y_, x_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
-        CU_TRY(cudaMemcpyAsync(dx_, dy_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
+        CU_TRY_GOTO(cudaMemcpyAsync(y_, x_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
+        CU_TRY_GOTO(cudaMemcpyAsync(dx_, dy_, len * sizeof(float), cudaMemcpyDeviceToDevice, 0));
     }
-    CU_TRY(cudaEventRecord(e1, 0));
-    CU_TRY(cudaEventSynchronize(e1));
-    CU_TRY(cudaEventElapsedTime(&ms, e0, e1));
+    CU_TRY_GOTO(cudaEventRecord(e1, 0));
+    CU_TRY_GOTO(cudaEventSynchronize(e1));
+    CU_TRY_GOTO(cudaEventElapsedTime(&ms, e0, e1));
     out->copy_ms = ms / (double)reps;
 done:
     if (e0) cudaEventDestroy(e0);

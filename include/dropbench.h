@@ -8,9 +8,9 @@
 #ifndef DROPBENCH_H
 #define DROPBENCH_H
 
-#include "bench/checkpoint.h"
-#include "bench/config.h"
-#include "bench/train.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/train.h"
 #include "core/philox.h"
 #include "core/status.h"
 #include "datasets/batch.h"

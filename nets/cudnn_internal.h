@@ -17,11 +17,12 @@ struct db_cudnn {
 /* Frees the descriptors kept for h (bn_cudnn.cu) */
 void db_cudnn_descs_free(db_cudnn *h);
 
-#define CUDNN_TRY(call, what)                                                                           \
-    do {                                                                                                \
-        cudnnStatus_t st_ = (call);                                                                     \
-        if (st_ != CUDNN_STATUS_SUCCESS)                                                                \
-            return db_fail(DB_ERR_INTERNAL, "cuDNN: %s: %s", what, cudnnGetErrorString(st_));          \
-    } while (0)
+/* cuDNN's one check: a failing call returns a status naming what failed, cuDNN's reason and the
+ * call's file and line */
+static inline db_status db_cudnn_status(cudnnStatus_t st, const char *what, const char *file, int line) {
+    if (st == CUDNN_STATUS_SUCCESS) return DB_OK;
+    return db_fail(DB_ERR_INTERNAL, "cuDNN: %s: %s [%s:%d]", what, cudnnGetErrorString(st), file, line);
+}
+#define CUDNN_TRY(call, what) DB_TRY(db_cudnn_status((call), (what), __FILE__, __LINE__))
 
 #endif

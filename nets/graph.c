@@ -178,14 +178,14 @@ int db_g_linear(db_graph *g, int x, int out_features, const char *name) {
     return y;
 }
 
-int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const char *name) {
+int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name) {
     if (bad(g, x)) return -1;
     GROW(g->sites, g->n_sites);
     int id = g->n_sites;
     db_site *s = &g->sites[g->n_sites++];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
-    s->group = group; s->block = block; s->kind = kind; s->tensor = x;
+    s->group = group; s->res_block = res_block; s->kind = kind; s->tensor = x;
     s->c = g->tensors[x].c; s->h = g->tensors[x].h; s->w = g->tensors[x].w;
     const db_reg_plan *r = &g->reg;
     int droppath = r->kind == DB_REG_DROPPATH; /* whole branches: only at their outputs */
@@ -197,7 +197,7 @@ int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const
     db_op *op = &g->ops[g->n_ops - 1];
     op->u.reg.kind = r->kind;
     op->u.reg.site = id;
-    op->u.reg.block = r->block;
+    op->u.reg.block_size = r->block_size;
     op->u.reg.per_sample = r->per_sample;
     op->u.reg.semantics = r->semantics;
     op->u.reg.scheduled = r->scheduled;

@@ -27,7 +27,7 @@ typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB
 typedef struct {
     db_reg_kind kind;
     float keep_prob;   /* the target */
-    int block;         /* DropBlock's block size */
+    int block_size;    /* DropBlock's block size */
     unsigned groups;   /* bit g set: group g (from 1) gets the regularizer */
     int on_skip;       /* also on the shortcuts */
     int scheduled;     /* keep_prob linear from 1 over the training steps */
@@ -66,7 +66,7 @@ typedef struct {
         struct { int k, stride, pad; } pool;
         struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
-        struct { db_reg_kind kind; int site, block, per_sample, semantics, scheduled; float keep; } reg;
+        struct { db_reg_kind kind; int site, block_size, per_sample, semantics, scheduled; float keep; } reg;
     } u;
     int fused;           /* BN, ADD: 1 + the index of the DropBlock op fused into it (0: none);
                           * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
@@ -83,7 +83,8 @@ typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT, DB_SITE_CONV_OUT } db_site_kind;
 
 typedef struct {
     char name[40];     /* e.g. "g2.b0.conv1" */
-    int group, block;  /* group counts from 1, as the paper's "groups 3 and 4" */
+    int group, res_block; /* group counts from 1, as the paper's "groups 3 and 4"; res_block is the
+                          * residual block inside it, from 0 */
     db_site_kind kind;
     int tensor;        /* the tensor a regularizer would transform */
     int c, h, w;
@@ -124,7 +125,7 @@ int db_g_gap(db_graph *g, int x);
 int db_g_linear(db_graph *g, int x, int out_features, const char *name);
 /* Record a regularizer site on tensor x and return the tensor the network continues with
  * (x itself until a regularizer is placed there). */
-int db_g_site(db_graph *g, int x, int group, int block, db_site_kind kind, const char *name);
+int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name);
 /* Lay out the arenas. Returns the first build error, if any. */
 db_status db_graph_finalize(db_graph *g);
 void db_graph_free(db_graph *g);
@@ -133,6 +134,13 @@ void db_graph_free(db_graph *g);
 void db_graph_init_params(db_graph *g, uint64_t seed);
 /* Set the batch for the next forward; n <= n_max. */
 void db_graph_set_batch(db_graph *g, int n);
+/* Training (masks drawn, batch statistics used and updated) or inference */
+void db_graph_set_training(db_graph *g, int training);
+/* The run's seed and the training step now, which key every mask and the scheduled keep_prob;
+ * last_step is the run's last step (the keep_prob schedule's end) */
+void db_graph_set_seed(db_graph *g, uint64_t seed);
+void db_graph_set_step(db_graph *g, long step);
+void db_graph_set_last_step(db_graph *g, long last_step);
 float *db_graph_input(db_graph *g);
 const db_tensor *db_graph_output(const db_graph *g);
 void db_graph_forward(db_graph *g);

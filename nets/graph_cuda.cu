@@ -7,22 +7,12 @@
 #include <string.h>
 
 #include "dropouts/dropblock.h"
+#include "core/cuda_check.h"
 #include "dropouts/dropouts_cuda.h"
 #include "nets/conv_cudnn.h"
 #include "nets/graph_cuda.h"
 #include "nets/linear_cublas.h"
 #include "nets/ops_cuda.h"
-
-#define CU_TRY(call, what)                                                                             \
-    do {                                                                                               \
-        cudaError_t e_ = (call);                                                                       \
-        if (e_ != cudaSuccess) return db_fail(DB_ERR_INTERNAL, "CUDA: %s: %s", what, cudaGetErrorString(e_)); \
-    } while (0)
-#define LAUNCH_TRY(call, what)                                                                         \
-    do {                                                                                               \
-        if ((call) != 0) return db_fail(DB_ERR_INTERNAL, "CUDA: the %s kernel failed: %s", what,      \
-                                        cudaGetErrorString(cudaGetLastError()));                       \
-    } while (0)
 
 enum { A_PARAM, A_GRAD, A_STATE, A_ACT, N_ARENA };
 
@@ -139,7 +129,7 @@ static db_status dev_alloc(T **p, size_t count, const char *what) {
     if (e != cudaSuccess)
         return db_fail(DB_ERR_NOMEM, "GPU: cannot allocate %s (%.1f MiB): %s", what, sizeof(T) * count / 1048576.0,
                        cudaGetErrorString(e));
-    return cudaMemset(*p, 0, sizeof(T) * count) == cudaSuccess ? DB_OK : db_fail(DB_ERR_INTERNAL, "CUDA: memset failed");
+    return DB_CUDA(cudaMemset(*p, 0, sizeof(T) * count), what);
 }
 
 static db_status create(db_gpu_graph *gg) {

@@ -9,6 +9,10 @@
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 
+void db_graph_set_training(db_graph *g, int training) { g->training = training != 0; }
+void db_graph_set_seed(db_graph *g, uint64_t seed) { g->seed = seed; }
+void db_graph_set_step(db_graph *g, long step) { g->step = step; }
+void db_graph_set_last_step(db_graph *g, long last_step) { g->last_step = last_step; }
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
 float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
 const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
@@ -22,7 +26,7 @@ db_drop_key db_graph_reg_key(const db_graph *g, const db_op *op) {
 }
 
 db_dropblock_cfg db_graph_dropblock_cfg(const db_op *op) {
-    db_dropblock_cfg b = {op->u.reg.block, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
+    db_dropblock_cfg b = {op->u.reg.block_size, op->u.reg.per_sample, (db_semantics)op->u.reg.semantics};
     return b;
 }
 

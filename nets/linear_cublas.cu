@@ -11,12 +11,13 @@ struct db_cublas {
     cudaStream_t s; /* the handle's stream, for the bias kernels too */
 };
 
-#define CUBLAS_TRY(call, what)                                                                       \
-    do {                                                                                             \
-        cublasStatus_t st_ = (call);                                                                 \
-        if (st_ != CUBLAS_STATUS_SUCCESS)                                                            \
-            return db_fail(DB_ERR_INTERNAL, "cuBLAS: %s: %s", what, cublasGetStatusString(st_));     \
-    } while (0)
+/* cuBLAS's one check: a failing call returns a status naming what failed, cuBLAS's reason and the
+ * call's file and line */
+static inline db_status db_cublas_status(cublasStatus_t st, const char *what, const char *file, int line) {
+    if (st == CUBLAS_STATUS_SUCCESS) return DB_OK;
+    return db_fail(DB_ERR_INTERNAL, "cuBLAS: %s: %s [%s:%d]", what, cublasGetStatusString(st), file, line);
+}
+#define CUBLAS_TRY(call, what) DB_TRY(db_cublas_status((call), (what), __FILE__, __LINE__))
 
 extern "C" db_status db_cublas_create(db_cublas **out, int tf32) {
     *out = (db_cublas *)calloc(1, sizeof(db_cublas));

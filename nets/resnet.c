@@ -51,7 +51,7 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
 typedef struct {
     db_graph *g;
     const db_model_config *cfg;
-    int group, block;
+    int group, res_block; /* where the builder is: group from 1, residual block in it from 0 */
     char prefix[32];
 } builder;
 
@@ -70,7 +70,7 @@ static int conv_bn(builder *b, int x, int cout, int k, int stride, const char *n
 static int site(builder *b, int x, db_site_kind kind, const char *name) {
     char sn[48];
     snprintf(sn, sizeof sn, "%s.%s", b->prefix, name);
-    return db_g_site(b->g, x, b->group, b->block, kind, sn);
+    return db_g_site(b->g, x, b->group, b->res_block, kind, sn);
 }
 
 /* The shortcut of a block whose input x (cin channels) must become cout channels at stride s. */
@@ -97,9 +97,9 @@ static int bottleneck(builder *b, int x, int cin, int mid, int stride) {
     return db_g_relu(b->g, db_g_add(b->g, h, s));
 }
 
-static void set_block(builder *b, int group, int block) {
-    b->group = group; b->block = block;
-    snprintf(b->prefix, sizeof b->prefix, "g%d.b%d", group, block);
+static void set_block(builder *b, int group, int res_block) {
+    b->group = group; b->res_block = res_block;
+    snprintf(b->prefix, sizeof b->prefix, "g%d.b%d", group, res_block);
 }
 
 db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {

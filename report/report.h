@@ -1,6 +1,6 @@
 /* The report: the results store turned into the paper's tables and figures beside ours, with
- * honest statistics. The command (bench/cmd_report.c) reads the database and the recipes and
- * hands this module plain values; it analyses them (analyse.c), plots them through gnuplot
+ * honest statistics. The harness (study/report_input.c) reads the store and hands this module
+ * plain values; it analyses them (analyse.c), plots them through gnuplot
  * (plots.c) and writes one document twice, Markdown and self-contained HTML (doc.c). */
 #ifndef DB_REPORT_REPORT_H
 #define DB_REPORT_REPORT_H

@@ -14,7 +14,7 @@ static char *dup_col(sqlite3_stmt *st, int i) {
 
 void db_run_record_free(db_run_record *r) {
     free(r->config); free(r->status); free(r->checkpoint_dir); free(r->recipe); free(r->study); free(r->recipe_text);
-    free(r->host); free(r->exit_reason);
+    free(r->host); free(r->exit_reason); free(r->cell); free(r->condition);
     memset(r, 0, sizeof *r);
 }
 
@@ -22,7 +22,7 @@ db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.config, r.status, r.checkpoint_dir, r.recipe, t.name, t.recipe, r.host,"
-                                         " r.pid, r.exit_reason FROM runs r LEFT JOIN studies t ON t.id = r.study_id"
+                                         " r.pid, r.exit_reason, r.cell, r.condition FROM runs r LEFT JOIN studies t ON t.id = r.study_id"
                                          " WHERE r.id = ?",
                                   -1, &st, NULL), "reading the run");
     sqlite3_bind_int64(st, 1, run);
@@ -33,12 +33,13 @@ db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out) {
         out->host = dup_col(st, 6);
         out->pid = sqlite3_column_int64(st, 7);
         out->exit_reason = dup_col(st, 8);
+        out->cell = dup_col(st, 9); out->condition = dup_col(st, 10);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
     if (rc != SQLITE_ROW) return db_store_fail(s, rc, "reading the run", __FILE__, __LINE__);
     if (!out->config || !out->status || !out->checkpoint_dir || !out->recipe || !out->study || !out->recipe_text ||
-        !out->host || !out->exit_reason) {
+        !out->host || !out->exit_reason || !out->cell || !out->condition) {
         db_run_record_free(out);
         return db_fail(DB_ERR_NOMEM, "out of memory");
     }

@@ -61,6 +61,11 @@ static const char *const migrations[DB_STORE_SCHEMA + 1] = {
     /* v2: a run's family, the fingerprint of its settings without the seed (the runs that differ
      * only in their seed), for statistics over seeds; NULL for runs recorded before v2 */
     "ALTER TABLE runs ADD COLUMN family TEXT; CREATE INDEX runs_family ON runs(family, status);",
+    /* v3: what a run is inside its study (the cell's label, and its condition: the label without
+     * the seed) and what it computes (its task and the metric that scores it), so that readers
+     * need only the store; NULL for runs recorded before v3 */
+    "ALTER TABLE runs ADD COLUMN cell TEXT; ALTER TABLE runs ADD COLUMN condition TEXT;"
+    " ALTER TABLE runs ADD COLUMN task TEXT; ALTER TABLE runs ADD COLUMN primary_metric TEXT;",
 };
 
 /* One integer from a one-row query */
@@ -342,8 +347,9 @@ static db_status begin_tx(db_store *s, void *p) {
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir, study_id, family, uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,"
-                                  " ?,?,?, lower(hex(randomblob(16))))",
+                                  " checkpoint_dir, study_id, family, cell, condition, task, primary_metric, uuid)"
+                                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?,"
+                                  " lower(hex(randomblob(16))))",
                                   -1, &st, NULL), "recording the run");
     const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
     for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
@@ -362,6 +368,11 @@ static db_status begin_tx(db_store *s, void *p) {
     else sqlite3_bind_null(st, 18);
     if (in->family && in->family[0]) sqlite3_bind_text(st, 19, in->family, -1, SQLITE_STATIC);
     else sqlite3_bind_null(st, 19);
+    const char *labels[] = {in->cell, in->condition, in->task, in->primary_metric};
+    for (int i = 0; i < 4; i++) {
+        if (labels[i] && labels[i][0]) sqlite3_bind_text(st, 20 + i, labels[i], -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 20 + i);
+    }
     DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) {

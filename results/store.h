@@ -11,7 +11,7 @@
 #include "core/status.h"
 
 #define DB_STORE_DEFAULT "results/dropbench.db"
-#define DB_STORE_SCHEMA 2 /* the user_version this build writes */
+#define DB_STORE_SCHEMA 3 /* the user_version this build writes */
 
 typedef struct db_store db_store;
 
@@ -29,6 +29,10 @@ typedef struct {
     int block_size;
     uint64_t seed;
     int epochs;
+    const char *cell;          /* the study cell's label, e.g. "regularizer=dropblock,seed=2" (NULL: none) */
+    const char *condition;     /* the label without the seed: runs of one condition differ only in it */
+    const char *task;          /* what the run computes: classification (detection, segmentation later) */
+    const char *primary_metric;/* the metric that scores it, as split/name: "test/top1" */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;
@@ -55,6 +59,7 @@ db_status db_store_end_run(db_store *s, int64_t run, const char *status, const c
 /* One run's record as stored (strings never NULL; free with db_run_record_free) */
 typedef struct {
     char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host, *exit_reason;
+    char *cell, *condition;    /* "" for runs outside a study or recorded before schema 3 */
     int64_t pid;
 } db_run_record;
 db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out);

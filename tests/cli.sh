@@ -542,6 +542,57 @@ EOR
     compgen -G "$T/runs/tiny/seed=3,regularizer=none.stale-*/checkpoint.dbck" >/dev/null ||
         { echo "the broken checkpoint was not kept aside"; return 1; }
 }
+t_study_broken_checkpoints() {
+    # every kind of checkpoint that can never be resumed is moved aside (never deleted) and the
+    # cell runs afresh: decided from the checkpoint's result code, not from a message's words
+    local d=$T/data
+    small_dataset "$d" || return
+    cat >"$T/r.txt" <<EOR
+study = broken
+dataset = mnist
+data_dir = $d
+model = resnet8
+batch = 32
+epochs = 1
+checkpoint_dir = $T/runs
+EOR
+    db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "1 ran now" || return
+    local ck=$T/runs/broken/single/checkpoint.dbck kind n=2
+    cp "$ck" "$T/good.dbck"
+    for kind in version corrupt-header trailing-bytes checksum truncated other-network; do
+        n=$((n + 1)) # a fresh database each time: the cell is not done there, so its checkpoint is read
+        mkdir -p "$T/runs/broken/single"
+        cp "$T/good.dbck" "$ck"
+        case $kind in
+        version) printf '\x04' | dd of="$ck" bs=1 seek=8 conv=notrunc status=none ;;
+        corrupt-header) printf '\xff\xff\xff\xff' | dd of="$ck" bs=1 seek=40 conv=notrunc status=none ;;
+        trailing-bytes) printf 'extra' >>"$ck" ;;
+        checksum) printf '\x5a' | dd of="$ck" bs=1 seek=300 conv=notrunc status=none ;;
+        truncated) truncate -s 200 "$ck" ;;
+        other-network) sed -i 's/^model = .*/model = resnet14/' "$T/r.txt" ;;
+        esac
+        db study "$T/r.txt" --db "$T/s$n.db" --quiet && expect_rc 0 && expect_out "1 ran now" &&
+            expect_out "cannot be resumed" || { echo "($kind)"; return 1; }
+        [ "$(compgen -G "$T/runs/broken/single.stale-*/checkpoint.dbck" | wc -l)" -ge 1 ] ||
+            { echo "$kind: the checkpoint was not kept aside"; return 1; }
+        rm -rf "$T"/runs/broken/single.stale-*
+        sed -i 's/^model = .*/model = resnet8/' "$T/r.txt"
+    done
+    # the good checkpoint continues (nothing to train: its one epoch is done)
+    cp "$T/good.dbck" "$ck"
+    db study "$T/r.txt" --db "$T/good.db" --quiet && expect_rc 0 && expect_out "1 ran now" &&
+        ! grep -q "cannot be resumed" "$out" || { echo "the good checkpoint was not resumed"; return 1; }
+    # a checkpoint written with another thread count is resumable with that count: not moved
+    printf 'threads = 1\n' >>"$T/r.txt"
+    db study "$T/r.txt" --db "$T/threads.db" --quiet && expect_rc 1 && expect_err "--threads 2" || return
+    [ -e "$ck" ] && ! compgen -G "$T/runs/broken/single.stale-*" >/dev/null ||
+        { echo "a checkpoint of another thread count was moved"; return 1; }
+}
+t_house_rules() {
+    # no include or call cycle between folders or files; the libraries never reach the command
+    rc=0; python3 scripts/depgraph --quiet >"$out" 2>"$err" || rc=$?
+    expect_rc 0 && expect_err "no cycle"
+}
 t_study_bad_recipes() {
     printf 'study = x\nepochs = 1\nlearning_rate = 0.1\n' >"$T/a.txt"
     db study "$T/a.txt" --db "$T/s.db" && expect_rc 2 && expect_err "a.txt:3" && expect_err "learning_rate" || return
@@ -1165,7 +1216,7 @@ run_test() {
 }
 
 tests=(
-    usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
+    house_rules usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
@@ -1175,7 +1226,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

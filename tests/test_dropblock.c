@@ -109,7 +109,7 @@ static void test_channel_drop_and_edges(void) {
     /* keep_prob 1: identity */
     key.keep_prob = 1.0f;
     CHECK(db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, 5, 4) == 0, "keep_prob 1 dropped units");
-    cfg.block = 0;
+    cfg.block_size = 0;
     CHECK(db_dropblock_check(&key, &cfg, 1, 1, 1, 1) == DB_ERR_ARG, "block size 0 accepted");
     free_buf(&b);
 }

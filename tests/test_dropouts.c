@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dropouts/dropout.h"
+#include "dropouts/cutout.h"
 #include "dropouts/droppath.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/checkpoint.h"
-#include "bench/train.h"
+#include "train/checkpoint.h"
+#include "train/train.h"
 #include "core/philox.h"
 #include "tests/check.h"
 
@@ -183,12 +183,12 @@ static void test_checkpoint_resume(void) {
     c.site_metrics[0] = '\0';
     /* another thread count would not continue bit for bit: refused, naming the count */
     c.threads = 1;
-    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_ARG, "resume with another thread count accepted");
+    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_CKPT_THREADS, "resume with another thread count accepted");
     CHECK(strstr(db_last_error(), "--threads 2") != NULL, "message: %s", db_last_error());
     c.threads = 2;
     /* another configuration must not resume from it */
     c.seed = 9;
-    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_ARG, "resume with another seed accepted");
+    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_CKPT_CONFIG, "resume with another seed accepted");
     CHECK(strstr(db_last_error(), "another configuration") != NULL, "message: %s", db_last_error());
     c.seed = 1;
     /* a flipped byte and a truncated file are refused with a clear message */
@@ -203,10 +203,10 @@ static void test_checkpoint_resume(void) {
         fputc(ch ^ 0x40, f);
         fclose(f);
     }
-    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_FORMAT, "corrupt checkpoint accepted");
+    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_CKPT_CORRUPT, "corrupt checkpoint accepted");
     CHECK(strstr(db_last_error(), "checksum") && strstr(db_last_error(), path), "message: %s", db_last_error());
     CHECK(truncate(path, 100) == 0, "truncate");
-    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_FORMAT, "truncated checkpoint accepted");
+    CHECK(db_train(&c, &tr, &te, &hk, &s) == DB_ERR_CKPT_TRUNCATED, "truncated checkpoint accepted");
     CHECK(strstr(db_last_error(), "truncated") != NULL, "message: %s", db_last_error());
     unlink(path);
     rmdir(c.checkpoint_dir);

@@ -13,6 +13,7 @@
 #include "core/cuda.h"
 #include "core/philox.h"
 #include "dropouts/dropouts_cuda.h"
+#include "dropouts/cutout.h"
 #include "dropouts/droppath.h"
 #include "nets/ops_cuda.h"
 #include "nets/sgd.h"

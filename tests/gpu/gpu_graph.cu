@@ -161,7 +161,7 @@ static void check_step(db_gpu_report report, const char *name, db_reg_kind kind,
     mc.unfused = 1;
     if (kind != DB_REG_NONE) {
         db_reg_plan p = {};
-        p.kind = kind; p.keep_prob = 0.8f; p.block = 3; p.groups = (1u << 2) | (1u << 3); p.on_skip = 1;
+        p.kind = kind; p.keep_prob = 0.8f; p.block_size = 3; p.groups = (1u << 2) | (1u << 3); p.on_skip = 1;
         p.semantics = semantics;
         mc.reg = p;
     }

@@ -1,4 +1,4 @@
-#include "bench/step.h"
+#include "train/step.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* One step of the training loop on the run's device: the CPU runs the graph itself
  * (nets/graph_run.c); a CUDA run hands it to the GPU backend's graph (nets/graph_cuda.h),
  * whose state lives on the device between pull()s. The loop above is the same for both. */
-#ifndef DB_BENCH_STEP_H
-#define DB_BENCH_STEP_H
+#ifndef DB_TRAIN_STEP_H
+#define DB_TRAIN_STEP_H
 
-#include "bench/config.h"
+#include "train/config.h"
 #include "nets/gpu_backend.h"
 #include "nets/graph.h"
 #include "nets/optim.h"

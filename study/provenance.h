@@ -1,8 +1,8 @@
 /* What a run needs on record to be re-run and trusted: the source (git commit, dirty flag, tree
  * and diff hashes, from build time), the build (compiler, flags), the machine (host, CPU, RAM,
  * GPU and CUDA versions, BLAS), the data (file checksums) and the determinism switches. */
-#ifndef DB_RESULTS_PROVENANCE_H
-#define DB_RESULTS_PROVENANCE_H
+#ifndef DB_STUDY_PROVENANCE_H
+#define DB_STUDY_PROVENANCE_H
 
 #include "results/store.h"
 

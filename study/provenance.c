@@ -1,4 +1,4 @@
-#include "results/provenance.h"
+#include "study/provenance.h"
 
 #include "datasets/hash.h"
 

@@ -1,4 +1,4 @@
-#include "bench/checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,11 +130,11 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     return DB_OK;
 }
 
-typedef struct { FILE *f; uLong crc; const char *path; } reader;
+typedef struct { FILE *f; uLong crc; const char *path; int64_t file_size; } reader;
 
 static db_status get(reader *r, void *p, size_t n, const char *what) {
     if (n && fread(p, 1, n, r->f) != n)
-        return db_fail(DB_ERR_FORMAT, "%s: checkpoint truncated while reading %s", r->path, what);
+        return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated while reading %s", r->path, what);
     const Bytef *b = p;
     while (n) {
         uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
@@ -153,10 +153,10 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     int64_t step;
     DB_TRY(get(r, magic, 8, "the magic"));
     if (memcmp(magic, CKPT_MAGIC, 8) != 0)
-        return db_fail(DB_ERR_FORMAT, "%s: not a dropbench checkpoint (bad magic)", r->path);
+        return db_fail(DB_ERR_CKPT_NOT, "%s: not a dropbench checkpoint (bad magic)", r->path);
     DB_TRY(get(r, &version, 4, "the version"));
     if (version != CKPT_VERSION)
-        return db_fail(DB_ERR_FORMAT, "%s: checkpoint version %u, this build reads %u", r->path, version, CKPT_VERSION);
+        return db_fail(DB_ERR_CKPT_VERSION, "%s: checkpoint version %u, this build reads %u", r->path, version, CKPT_VERSION);
     DB_TRY(get(r, &fp, 8, "the header"));
     DB_TRY(get(r, &seed, 8, "the header"));
     DB_TRY(get(r, &epoch, 4, "the header"));
@@ -165,10 +165,19 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     DB_TRY(get(r, &threads, 4, "the header"));
     DB_TRY(get(r, &ns, 4, "the header"));
     DB_TRY(get(r, sizes, sizeof sizes, "the header"));
-    if (nh < 0 || nh > 1000000 || epoch < 0 || ns < 0 || ns > 100000)
-        return db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
+    if (nh < 0 || nh > 1000000 || epoch < 0 || ns < 0 || ns > 100000 || sizes[0] > (1ull << 40) ||
+        sizes[1] > (1ull << 40) || sizes[2] > (1ull << 40))
+        return db_fail(DB_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint header", r->path);
+    /* the whole file's length follows from the header: a short file is truncated, and nothing
+     * is allocated for counts the file cannot hold */
+    uint64_t want = 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof sizes + (uint64_t)nh * HIST_FIELDS * sizeof(double) +
+                    (uint64_t)nh * (uint64_t)ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + 8 +
+                    (uint64_t)ns * 3 * sizeof(double) + (sizes[0] + sizes[1] + sizes[2]) * sizeof(float) + 4;
+    if (want > (uint64_t)r->file_size)
+        return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (%lld bytes, its header describes %llu)", r->path,
+                       (long long)r->file_size, (unsigned long long)want);
     if (sizes[0] != g->param_arena.size || sizes[1] != g->state_arena.size || sizes[2] != opt->velocity.size)
-        return db_fail(DB_ERR_FORMAT, "%s: checkpoint holds a different network (%llu parameters, this one has %zu)",
+        return db_fail(DB_ERR_CKPT_NETWORK, "%s: checkpoint holds a different network (%llu parameters, this one has %zu)",
                        r->path, (unsigned long long)sizes[0], g->param_arena.size);
     db_ckpt_meta *m = db_ckpt_meta_alloc(nh, ns);
     if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
@@ -187,7 +196,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     if (s == DB_OK) s = get(r, part, sizeof part, "the epoch in progress");
     if (s == DB_OK) s = get(r, &m->part_correct, 8, "the epoch in progress");
     if (s == DB_OK) s = get(r, m->part_sites, (size_t)ns * 3 * sizeof(double), "the epoch in progress");
-    if (s == DB_OK && (partial < 0 || partial > 1)) s = db_fail(DB_ERR_FORMAT, "%s: corrupt checkpoint header", r->path);
+    if (s == DB_OK && (partial < 0 || partial > 1)) s = db_fail(DB_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint header", r->path);
     if (s != DB_OK) { free(m); return s; }
     m->partial = partial;
     m->part_loss_sum = part[0]; m->part_seconds = part[1]; m->part_lr = part[2];
@@ -210,9 +219,9 @@ static db_status read_tensors(reader *r, float *dst[3], const size_t sizes[3]) {
 static db_status check_crc(reader *r) {
     uint32_t want, have = (uint32_t)r->crc;
     if (fread(&want, 4, 1, r->f) != 1)
-        return db_fail(DB_ERR_FORMAT, "%s: checkpoint truncated (no checksum)", r->path);
-    if (want != have) return db_fail(DB_ERR_FORMAT, "%s: checkpoint checksum mismatch (corrupt file)", r->path);
-    if (fgetc(r->f) != EOF) return db_fail(DB_ERR_FORMAT, "%s: trailing bytes after the checkpoint", r->path);
+        return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (no checksum)", r->path);
+    if (want != have) return db_fail(DB_ERR_CKPT_CORRUPT, "%s: checkpoint checksum mismatch (corrupt file)", r->path);
+    if (fgetc(r->f) != EOF) return db_fail(DB_ERR_CKPT_CORRUPT, "%s: trailing bytes after the checkpoint", r->path);
     return DB_OK;
 }
 
@@ -220,7 +229,8 @@ static db_status check_crc(reader *r) {
 static db_status pass(const char *path, db_graph *g, db_sgd *opt, int load, db_ckpt_meta **meta) {
     FILE *f = fopen(path, "rb");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
-    reader r = {f, crc32(0L, Z_NULL, 0), path};
+    struct stat st;
+    reader r = {f, crc32(0L, Z_NULL, 0), path, fstat(fileno(f), &st) == 0 ? (int64_t)st.st_size : INT64_MAX};
     db_ckpt_meta *m = NULL;
     db_status s = read_header(&r, g, opt, &m);
     if (s == DB_OK) {
@@ -234,6 +244,11 @@ static db_status pass(const char *path, db_graph *g, db_sgd *opt, int load, db_c
     if (s == DB_OK && meta) *meta = m;
     else free(m);
     return s;
+}
+
+int db_ckpt_unusable(db_status s) {
+    return s == DB_ERR_CKPT_VERSION || s == DB_ERR_CKPT_NOT || s == DB_ERR_CKPT_CORRUPT || s == DB_ERR_CKPT_TRUNCATED ||
+           s == DB_ERR_CKPT_NETWORK || s == DB_ERR_CKPT_CONFIG;
 }
 
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta) {

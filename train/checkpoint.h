@@ -4,12 +4,12 @@
  * file, fsync, rename, fsync of the folder) and guarded by a CRC-32. Normally written after an
  * epoch; when a stop is requested (a cluster's pre-timeout signal) also inside one, with the
  * epoch's running sums, so the continuation is still bit-identical. */
-#ifndef DB_BENCH_CHECKPOINT_H
-#define DB_BENCH_CHECKPOINT_H
+#ifndef DB_TRAIN_CHECKPOINT_H
+#define DB_TRAIN_CHECKPOINT_H
 
 #include <stdint.h>
 
-#include "bench/train.h"
+#include "train/train.h"
 #include "nets/graph.h"
 #include "nets/optim.h"
 
@@ -43,6 +43,10 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,
  * db_ckpt_exists first). */
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta);
 int db_ckpt_exists(const char *dir);
+/* Is s a failure that only a fresh start gets past: the checkpoint is from another format
+ * version, not a checkpoint, corrupt, truncated, or another network's or configuration's? (A
+ * checkpoint written with another thread count is not: it resumes with that count.) */
+int db_ckpt_unusable(db_status s);
 /* The checkpoint's file name inside dir. */
 void db_ckpt_path(const char *dir, char *out, size_t size);
 

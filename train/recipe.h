@@ -7,12 +7,12 @@
  * settings alone when there are no rows) times every combination of the varied values; seeds
  * are varied like any key, so every regularizer sees the same seeds (paired). Errors name the
  * file and line. */
-#ifndef DB_BENCH_RECIPE_H
-#define DB_BENCH_RECIPE_H
+#ifndef DB_TRAIN_RECIPE_H
+#define DB_TRAIN_RECIPE_H
 
 #include <stddef.h>
 
-#include "bench/config.h"
+#include "train/config.h"
 
 enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32, DB_RECIPE_MAX_ROWS = 16, DB_RECIPE_MAX_ROW_KEYS = 16 };
 
@@ -47,5 +47,9 @@ int db_recipe_cells(const db_recipe *r);
  * rows: "row=dropout,seed=2"); its
  * checkpoint folder is runs/STUDY/LABEL unless the recipe sets checkpoint_dir (then below it). */
 db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label, size_t n);
+/* A cell's condition: its label without the seed ("seed=2,regularizer=dropblock" ->
+ * "regularizer=dropblock"; "all" when only the seed varies). A value may hold commas
+ * ("reg_groups=3,4"): a part without '=' continues the one before it. */
+void db_recipe_condition(const char *label, char *out, size_t n);
 
 #endif

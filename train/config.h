@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "core/status.h"
+#include "datasets/select.h"
 #include "nets/graph.h"
 
 typedef struct db_config {
@@ -72,11 +73,22 @@ db_status db_config_resolve_device(db_config *c);
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */
 db_status db_config_runnable(const db_config *c);
+/* What a run computes: its task and the metric, as split/name, that scores it. Every network
+ * of this version is a classifier (test/top1); detection (AP) and segmentation (mIOU) come with
+ * their networks. */
+typedef struct { const char *name, *primary_metric; } db_task_info;
+db_task_info db_config_task(const db_config *c);
+/* The data set the keys describe (pointing into c) */
+db_data_spec db_config_data(const db_config *c);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
  * checked; the one place that turns those keys into a plan. */
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan);
 /* "key=value" lines of every key, in table order. */
 void db_config_write(const db_config *c, FILE *f);
+/* The inverse of db_config_write: key=value lines (any order, keys missing from the text keep
+ * their defaults) into a validated configuration; a line that is not key=value, an unknown key
+ * or a bad value is DB_ERR_FORMAT naming the line. */
+db_status db_config_read(db_config *c, const char *text);
 /* Lines of "  --key VALUE   help" for usage messages. */
 void db_config_usage(FILE *f);
 /* A 64-bit FNV-1a hash of the keys that change what a run computes (not threads or paths):

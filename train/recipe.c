@@ -1,4 +1,4 @@
-#include "bench/recipe.h"
+#include "train/recipe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -277,4 +277,24 @@ db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label,
     DB_TRY(db_config_validate(out));
     db_reg_plan plan;
     return db_config_reg_plan(out, &plan);
+}
+
+void db_recipe_condition(const char *label, char *out, size_t n) {
+    size_t used = 0;
+    int in_seed = 0;
+    out[0] = '\0';
+    for (const char *p = label; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int has_key = memchr(p, '=', len) != NULL;
+        if (has_key) in_seed = !strncmp(p, "seed=", 5);
+        if (!in_seed && used + (used > 0) + len < n) {
+            if (used) out[used++] = ',';
+            memcpy(out + used, p, len);
+            used += len;
+            out[used] = '\0';
+        }
+        p = e ? e + 1 : p + len;
+    }
+    if (!out[0]) snprintf(out, n, "all");
 }

@@ -1,4 +1,4 @@
-#include "bench/train.h"
+#include "train/train.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,23 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/checkpoint.h"
-#include "bench/step.h"
+#include "train/checkpoint.h"
+#include "train/step.h"
 #include "core/clock.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
-#include "datasets/cifar.h"
-#include "datasets/fetch.h"
-#include "datasets/folder.h"
 #include "datasets/pipeline.h"
-#include "datasets/synthetic.h"
+#include "dropouts/cutout.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
 #include "nets/model.h"
 #include "nets/optim.h"
-
-#define DEFAULT_FASHION_DIR "/usr/share/datasets/fashion-mnist"
-#define DEFAULT_MNIST_DIR "/usr/share/datasets/mnist"
 
 static volatile sig_atomic_t stop_signal; /* the signal that asked for a stop, 0: none */
 
@@ -47,26 +41,6 @@ void db_train_stop_on_signals(void) {
 }
 
 static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
-
-const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const char **origin) {
-    const char *debian = !strcmp(cfg->dataset, "mnist") ? DEFAULT_MNIST_DIR
-                         : !strcmp(cfg->dataset, "fashion-mnist") ? DEFAULT_FASHION_DIR : NULL;
-    struct stat st;
-    const char *from = "data_dir";
-    if (cfg->data_dir[0]) snprintf(buf, n, "%s", cfg->data_dir);
-    else if (debian && stat(debian, &st) == 0) {
-        snprintf(buf, n, "%s", debian);
-        from = "the Debian package dataset-fashion-mnist";
-        if (!strcmp(cfg->dataset, "mnist")) from = "the Debian MNIST files";
-    } else {
-        char root[4096];
-        if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
-        snprintf(buf, n, "%s/%s", root, cfg->dataset);
-        from = "the dropbench cache (dropbench data fetch)";
-    }
-    if (origin) *origin = from;
-    return buf;
-}
 
 db_augment db_train_augment(const db_config *cfg) {
     db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min};
@@ -94,7 +68,7 @@ static db_status evaluate(db_stepper *st, const db_dataset *d, const db_norm *no
     double sum = 0.0;
     long c1 = 0, c5 = 0;
     db_status s = DB_OK;
-    g->training = 0;
+    db_graph_set_training(g, 0);
     for (int i = 0; i < d->n; i++) order[i] = i;
     for (int i = 0; i < d->n && s == DB_OK; i += g->n_max) {
         int n = d->n - i < g->n_max ? d->n - i : g->n_max, a, b, finite;
@@ -106,7 +80,7 @@ static db_status evaluate(db_stepper *st, const db_dataset *d, const db_norm *no
         sum += l * n;
         c1 += a; c5 += b;
     }
-    g->training = 1;
+    db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
     *loss = sum / d->n; *top1 = (double)c1 / d->n; *top5 = (double)c5 / d->n;
     return s;
@@ -206,7 +180,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
         return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
     DB_TRY(db_model_build(&r->g, &mc, cfg->batch));
     db_graph_init_params(&r->g, cfg->seed);
-    r->g.seed = cfg->seed;
+    db_graph_set_seed(&r->g, cfg->seed);
     db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
     DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
     int maxn = train->n > test->n ? train->n : test->n;
@@ -227,13 +201,13 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs ||
         m->n_sites != r->meta->n_sites) {
         free(m);
-        return db_fail(DB_ERR_ARG, "%s: the checkpoint belongs to a run with another configuration; "
+        return db_fail(DB_ERR_CKPT_CONFIG, "%s: the checkpoint belongs to a run with another configuration; "
                        "resume with the same settings or use another --checkpoint-dir", cfg->checkpoint_dir);
     }
     if (m->threads != cfg->threads) {
         int t = m->threads;
         free(m);
-        return db_fail(DB_ERR_ARG, "%s: the checkpoint was written with --threads %d; resume with --threads %d "
+        return db_fail(DB_ERR_CKPT_THREADS, "%s: the checkpoint was written with --threads %d; resume with --threads %d "
                        "(results are bit-identical only for the same thread count)", cfg->checkpoint_dir, t, t);
     }
     r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
@@ -299,7 +273,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_epoch_sites es = epoch_sites(r, i, names);
         DB_TRY(hooks->on_restored(&r->meta->history[i], &es, hooks->user));
     }
-    g->last_step = (long)steps * cfg->epochs - 1;
+    db_graph_set_last_step(g, (long)steps * cfg->epochs - 1);
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
@@ -310,7 +284,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_ckpt_meta *m = r->meta;
             int64_t at = m->step - (int64_t)epoch * steps;
             if (at <= 0 || at >= steps)
-                return db_fail(DB_ERR_FORMAT, "%s: the checkpoint's step %lld is not inside epoch %d", cfg->checkpoint_dir,
+                return db_fail(DB_ERR_CKPT_CORRUPT, "%s: the checkpoint's step %lld is not inside epoch %d", cfg->checkpoint_dir,
                                (long long)m->step, epoch + 1);
             s0 = (int)at;
             loss_sum = m->part_loss_sum; correct = (long)m->part_correct; lr = m->part_lr;
@@ -326,7 +300,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
                 db_cutout(db_stepper_input(&r->st), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
                           train->c, B, train->h, train->w);
-            g->step = (long)r->meta->step; /* keys this step's masks and keep_prob */
+            db_graph_set_step(g, (long)r->meta->step); /* keys this step's masks and keep_prob */
             double loss;
             int c1, c5, finite;
             DB_TRY(db_stepper_forward_loss(&r->st, cfg->label_smoothing, &loss, &c1, &c5, &finite));
@@ -366,7 +340,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                .drop_fraction = db_graph_take_drop_fraction(
                                    g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites),
                                .keep_prob = strcmp(cfg->regularizer, "none")
-                                                ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, g->last_step,
+                                                ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, (long)steps * cfg->epochs - 1,
                                                                   !strcmp(cfg->keep_prob_schedule, "linear"))
                                                 : -1.0};
         DB_TRY(evaluate(&r->st, test, &norm, r->order, &res.test_loss, &res.test_top1, &res.test_top5));
@@ -426,45 +400,12 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     return s;
 }
 
-static void apply_limit(db_dataset *d, int limit) {
-    if (limit > 0 && limit < d->n) d->n = limit;
-}
-
-db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset *test) {
-    char dir[4096], src[4200];
-    memset(train, 0, sizeof *train);
-    memset(test, 0, sizeof *test);
-    db_train_data_dir(cfg, dir, sizeof dir, NULL);
-    DB_TRY(db_config_runnable(cfg));
-    int cifar = !strcmp(cfg->dataset, "cifar10") ? 10 : !strcmp(cfg->dataset, "cifar100") ? 100 : 0;
-    db_status s;
-    if (!strcmp(cfg->dataset, "synthetic")) {
-        int v[6];
-        DB_TRY(db_synthetic_parse(cfg->synthetic, v));
-        DB_TRY(db_synthetic(train, v[0], v[2], v[3], v[4], v[5], 1, "synthetic-train"));
-        s = db_synthetic(test, v[1], v[2], v[3], v[4], v[5], 2, "synthetic-test");
-    } else if (!strcmp(cfg->dataset, "imagenet")) {
-        DB_TRY(db_folder_load(dir, "train", cfg->image_size, cfg->eval_crop_fraction, train));
-        s = db_folder_load(dir, "val", cfg->image_size, cfg->eval_crop_fraction, test);
-        if (s == DB_OK && test->num_classes != train->num_classes) s = db_fail(DB_ERR_INTERNAL, "class counts differ");
-    } else if (cifar) {
-        DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
-        DB_TRY(db_cifar_load(src, cifar, "train", train));
-        s = db_cifar_load(src, cifar, "test", test);
-    } else {
-        DB_TRY(db_mnist_like_load(dir, "train", cfg->dataset, train));
-        s = db_mnist_like_load(dir, "test", cfg->dataset, test);
-    }
-    if (s != DB_OK) { db_dataset_free(train); return s; }
-    apply_limit(train, cfg->train_limit);
-    apply_limit(test, cfg->test_limit);
-    return DB_OK;
-}
-
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks, db_train_summary *out) {
     db_dataset train, test;
     memset(out, 0, sizeof *out);
-    DB_TRY(db_train_load_data(cfg, &train, &test));
+    DB_TRY(db_config_runnable(cfg));
+    db_data_spec spec = db_config_data(cfg);
+    DB_TRY(db_data_load(&spec, &train, &test));
     db_status s = db_train(cfg, &train, &test, hooks, out);
     db_dataset_free(&train);
     db_dataset_free(&test);

@@ -1,7 +1,9 @@
-#include "bench/config.h"
+#include "train/config.h"
 
 #include "core/cuda.h"
+#include "core/log.h"
 #include "nets/gpu_backend.h"
+#include "datasets/select.h"
 #include "datasets/synthetic.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
@@ -209,24 +211,34 @@ db_status db_config_resolve_device(db_config *c) {
         snprintf(why, sizeof why, "%s", db_last_error());
     if (!why[0]) {
         strcpy(c->device, "cuda");
-        if (!asked && !said++) fprintf(stderr, "dropbench: using CUDA device %s (--device cpu for the CPU)\n", ci.name);
+        if (!asked && !said++) db_log(DB_LOG_NOTE, "using CUDA device %s (--device cpu for the CPU)", ci.name);
         return DB_OK;
     }
     if (asked) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", why);
     strcpy(c->device, "cpu"); /* auto */
     if (!said++ && db_cuda_built())
-        fprintf(stderr, "dropbench: %s, using CPU\n", ci.device_count ? why : "no CUDA device");
+        db_log(DB_LOG_NOTE, "%s, using CPU", ci.device_count ? why : "no CUDA device");
     return DB_OK;
+}
+
+db_task_info db_config_task(const db_config *c) {
+    (void)c;
+    db_task_info t = {"classification", "test/top1"};
+    return t;
+}
+
+db_data_spec db_config_data(const db_config *c) {
+    db_data_spec d = {c->dataset, c->data_dir, c->synthetic, c->image_size, c->eval_crop_fraction, c->train_limit,
+                      c->test_limit};
+    return d;
 }
 
 db_status db_config_runnable(const db_config *c) {
     DB_TRY(db_config_validate(c));
-    if (strcmp(c->dataset, "fashion-mnist") && strcmp(c->dataset, "mnist") && strcmp(c->dataset, "cifar10") &&
-        strcmp(c->dataset, "cifar100") && strcmp(c->dataset, "synthetic") && strcmp(c->dataset, "imagenet"))
-        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads fashion-mnist, "
-                       "mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs) and "
-                       "synthetic", c->dataset);
-    int folder = !strcmp(c->dataset, "imagenet");
+    if (!db_data_known(c->dataset))
+        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads %s", c->dataset,
+                       db_data_names());
+    int folder = db_data_is_folder(c->dataset);
     if (!strcmp(c->augment, "autoaugment"))
         return db_fail(DB_ERR_UNSUPPORTED, "augment 'autoaugment' is not available yet: this version does crop-flip and "
                        "inception");
@@ -270,7 +282,7 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
     if (plan->kind != DB_REG_NONE && !plan->groups)
         return db_fail(DB_ERR_ARG, "reg_groups: the regularizer needs at least one group");
     plan->keep_prob = c->keep_prob;
-    plan->block = c->block_size;
+    plan->block_size = c->block_size;
     plan->on_skip = c->reg_skip;
     plan->scheduled = !strcmp(c->keep_prob_schedule, "linear");
     plan->group_scaling = c->group_scaling;
@@ -311,6 +323,30 @@ void db_config_write(const db_config *c, FILE *f) {
         write_value(c, &keys[i], f, 0);
         fputc('\n', f);
     }
+}
+
+db_status db_config_read(db_config *c, const char *text) {
+    db_config_defaults(c);
+    int line_no = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+        char line[1200];
+        line_no++;
+        if ((size_t)(end - p) >= sizeof line) return db_fail(DB_ERR_FORMAT, "configuration line %d is too long", line_no);
+        memcpy(line, p, (size_t)(end - p));
+        line[end - p] = '\0';
+        p = nl ? nl + 1 : end;
+        if (!line[0]) continue;
+        char *eq = strchr(line, '=');
+        if (!eq) return db_fail(DB_ERR_FORMAT, "configuration line %d: '%s' is not key=value", line_no, line);
+        *eq = '\0';
+        if (db_config_set(c, line, eq + 1) != DB_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            return db_fail(DB_ERR_FORMAT, "configuration line %d: %s", line_no, why);
+        }
+    }
+    return db_config_validate(c);
 }
 
 /* A key's value as text (what db_config_write prints) */

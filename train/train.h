@@ -1,11 +1,11 @@
 /* The training loop: data -> batches -> forward -> loss -> backward -> SGD, evaluation each
  * epoch, atomic checkpoints, resume, divergence detection. */
-#ifndef DB_BENCH_TRAIN_H
-#define DB_BENCH_TRAIN_H
+#ifndef DB_TRAIN_TRAIN_H
+#define DB_TRAIN_TRAIN_H
 
 #include <stddef.h>
 
-#include "bench/config.h"
+#include "train/config.h"
 #include "datasets/batch.h"
 #include "datasets/dataset.h"
 #include "nets/graph.h"
@@ -65,18 +65,8 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
                    const db_train_hooks *hooks, db_train_summary *out);
 /* The training augmentation the configuration asks for */
 db_augment db_train_augment(const db_config *cfg);
-/* Load the configured data set (its training and test splits, limits applied); on failure both
- * are left empty. */
-db_status db_train_load_data(const db_config *cfg, db_dataset *train, db_dataset *test);
-/* The training augmentation the configuration asks for */
-db_augment db_train_augment(const db_config *cfg);
-/* Load the configured data set, then train. */
+/* Load the configured data set (datasets/select.h), then train. */
 db_status db_train_from_config(const db_config *cfg, const db_train_hooks *hooks,
                                db_train_summary *out);
-/* The data set folder: data_dir when set, else the Debian package's folder (Fashion-MNIST,
- * MNIST) when it is there, else the dropbench cache's folder for the data set (where
- * `dropbench data fetch NAME` puts it). Written to buf, returned; *origin (may be NULL) says
- * which of the three it is. */
-const char *db_train_data_dir(const db_config *cfg, char *buf, size_t n, const char **origin);
 
 #endif

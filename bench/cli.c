@@ -1,0 +1,123 @@
+/* What every command shares: how statuses become messages and exit codes, argument parsing, and
+ * what the command shows while the libraries work (their log messages, a run's progress). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench/cli.h"
+#include "core/log.h"
+#include "results/store.h"
+
+int db_cli_error(db_status s) {
+    fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
+    db_status p = db_status_primary(s);
+    if (p == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
+    if (p == DB_ERR_INTERRUPTED) return DB_EXIT_INTERRUPTED;
+    return p == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
+}
+
+int db_cli_parse_long(const char *s, long min, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno || v < min) return 0;
+    *out = v;
+    return 1;
+}
+
+int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {
+    char tail;
+    return sscanf(s, "%d,%d,%d%c", c, h, w, &tail) == 3 && *c > 0 && *h > 0 && *w > 0;
+}
+
+static int quiet, progress_shown;
+
+static void sink(db_log_kind kind, const char *msg, void *user) {
+    (void)user;
+    if (kind == DB_LOG_PROGRESS) {
+        if (quiet || !isatty(2)) return;
+        if (msg[0]) fprintf(stderr, "\r%s", msg);
+        else if (progress_shown) fprintf(stderr, "\r%80s\r", "");
+        progress_shown = msg[0] != '\0';
+        return;
+    }
+    if (progress_shown) { fprintf(stderr, "\r%80s\r", ""); progress_shown = 0; }
+    if (kind == DB_LOG_NOTE) fprintf(stderr, "dropbench: %s\n", msg);
+    else { printf("%s\n", msg); fflush(stdout); }
+}
+
+void db_cli_log_init(void) { db_log_set_sink(sink, NULL); }
+void db_cli_set_quiet(int q) { quiet = q; }
+
+static int run_epochs, run_batch;
+
+static void on_start(const db_config *cfg, void *user) {
+    (void)user;
+    char dir[4096];
+    const char *origin;
+    db_data_spec spec = db_config_data(cfg);
+    db_data_dir(&spec, dir, sizeof dir, &origin);
+    run_epochs = cfg->epochs;
+    run_batch = cfg->batch;
+    printf("dropbench train: %s on %s (%s: %s), %d epochs, batch %d, seed %llu, %d threads, device %s\n", cfg->model,
+           cfg->dataset, dir, origin, cfg->epochs, cfg->batch, (unsigned long long)cfg->seed, cfg->threads, cfg->device);
+    fflush(stdout);
+}
+
+static void on_recorded(int64_t run, int resumed, const char *db_path, const char *events, void *user) {
+    (void)user;
+    printf("%s run %lld in %s (events: %s)\n", resumed ? "continuing" : "recording", (long long)run, db_path, events);
+    fflush(stdout); /* shown before the first epoch even when stdout is a pipe */
+}
+
+static void on_step(int epoch, int step, int steps, double loss, double ips, void *user) {
+    (void)user;
+    /* time left in the whole run, evaluation not counted */
+    double left = ((double)(run_epochs - epoch) * steps + steps - step) * run_batch / (ips > 0 ? ips : 1);
+    db_log(DB_LOG_PROGRESS, "  epoch %d/%d  step %d/%d  loss %.4f  %.0f img/s  ETA %dm%02ds   ", epoch, run_epochs, step,
+           steps, loss, ips, (int)left / 60, (int)left % 60);
+}
+
+static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
+    (void)es; (void)user;
+    db_log(DB_LOG_PROGRESS, "%s", ""); /* the progress line goes */
+    char drop[32] = "";
+    if (r->drop_fraction >= 0) snprintf(drop, sizeof drop, "  dropped %.4f", r->drop_fraction);
+    printf("epoch %3d/%d  lr %.4g  train loss %.4f top1 %.2f%%  |  test loss %.4f top1 %.2f%% top5 %.2f%%  |  %.1fs %.0f img/s%s\n",
+           r->epoch, run_epochs, r->lr, r->train_loss, 100 * r->train_top1, r->test_loss, 100 * r->test_top1,
+           100 * r->test_top5, r->seconds, r->images_per_s, drop);
+    fflush(stdout);
+    return DB_OK;
+}
+
+static void on_finished(const db_train_summary *sum, void *user) {
+    (void)user;
+    if (sum->resumed_from && !quiet) printf("(resumed after epoch %d)\n", sum->resumed_from);
+    printf("result: test top1 %.2f%% (best %.2f%%), top5 %.2f%%, loss %.4f after %d epochs, %.1f s of training\n",
+           100 * sum->final_top1, 100 * sum->best_top1, 100 * sum->final_top5, sum->final_loss, sum->epochs_done,
+           sum->train_seconds);
+    fflush(stdout);
+}
+
+const db_run_hooks *db_cli_run_hooks(void) {
+    static const db_run_hooks shown = {on_start, on_recorded, on_finished, {on_epoch, NULL, on_step, NULL, 0, 0}};
+    static const db_run_hooks quiet_hooks = {NULL, NULL, on_finished, {NULL, NULL, NULL, NULL, 0, 0}};
+    return quiet ? &quiet_hooks : &shown;
+}
+
+int db_cli_study_end(db_status s, const db_study_result *res, const char *study, const char *db_path, long only) {
+    if (s == DB_ERR_INTERRUPTED && res->stopped) return DB_EXIT_INTERRUPTED; /* said as it stopped */
+    if (s == DB_OK && only < 0) {
+        db_store *store;
+        printf("\n");
+        if ((s = db_store_open(&store, db_path)) == DB_OK) {
+            s = db_store_list(store, study, stdout);
+            db_store_close(store);
+        }
+    }
+    if (s != DB_OK) return db_cli_error(s);
+    printf("study: %d cells, %d ran now, %d done before, %d failed\n", res->cells, res->ran, res->done_before, res->failed);
+    return res->failed ? DB_EXIT_FAIL : DB_EXIT_OK;
+}

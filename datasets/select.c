@@ -1,0 +1,119 @@
+#include "datasets/select.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "datasets/cifar.h"
+#include "datasets/fetch.h"
+#include "datasets/folder.h"
+#include "datasets/synthetic.h"
+
+#define DEBIAN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+#define DEBIAN_MNIST_DIR "/usr/share/datasets/mnist"
+
+static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic"};
+
+int db_data_known(const char *name) {
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (!strcmp(name, known[i])) return 1;
+    return 0;
+}
+
+const char *db_data_names(void) {
+    return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs) "
+           "and synthetic";
+}
+
+int db_data_is_folder(const char *name) { return !strcmp(name, "imagenet"); }
+
+const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char **origin) {
+    const char *debian = !strcmp(d->name, "mnist") ? DEBIAN_MNIST_DIR
+                         : !strcmp(d->name, "fashion-mnist") ? DEBIAN_FASHION_DIR : NULL;
+    struct stat st;
+    const char *from = "data_dir";
+    if (d->data_dir && d->data_dir[0]) snprintf(buf, n, "%s", d->data_dir);
+    else if (debian && stat(debian, &st) == 0) {
+        snprintf(buf, n, "%s", debian);
+        from = !strcmp(d->name, "mnist") ? "the Debian MNIST files" : "the Debian package dataset-fashion-mnist";
+    } else {
+        char root[4096];
+        if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
+        snprintf(buf, n, "%s/%s", root, d->name);
+        from = "the dropbench cache (dropbench data fetch)";
+    }
+    if (origin) *origin = from;
+    return buf;
+}
+
+static void apply_limit(db_dataset *d, int limit) {
+    if (limit > 0 && limit < d->n) d->n = limit;
+}
+
+db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *test) {
+    char dir[4096], src[4200];
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (!db_data_known(d->name))
+        return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads %s", d->name,
+                       db_data_names());
+    db_data_dir(d, dir, sizeof dir, NULL);
+    int cifar = !strcmp(d->name, "cifar10") ? 10 : !strcmp(d->name, "cifar100") ? 100 : 0;
+    db_status s;
+    if (!strcmp(d->name, "synthetic")) {
+        int v[6];
+        DB_TRY(db_synthetic_parse(d->synthetic ? d->synthetic : "", v));
+        DB_TRY(db_synthetic(train, v[0], v[2], v[3], v[4], v[5], 1, "synthetic-train"));
+        s = db_synthetic(test, v[1], v[2], v[3], v[4], v[5], 2, "synthetic-test");
+    } else if (db_data_is_folder(d->name)) {
+        DB_TRY(db_folder_load(dir, "train", d->image_size, d->eval_crop_fraction, train));
+        s = db_folder_load(dir, "val", d->image_size, d->eval_crop_fraction, test);
+        if (s == DB_OK && test->num_classes != train->num_classes) s = db_fail(DB_ERR_INTERNAL, "class counts differ");
+    } else if (cifar) {
+        DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
+        DB_TRY(db_cifar_load(src, cifar, "train", train));
+        s = db_cifar_load(src, cifar, "test", test);
+    } else {
+        DB_TRY(db_mnist_like_load(dir, "train", d->name, train));
+        s = db_mnist_like_load(dir, "test", d->name, test);
+    }
+    if (s != DB_OK) {
+        db_dataset_free(train);
+        db_dataset_free(test);
+        return s;
+    }
+    apply_limit(train, d->train_limit);
+    apply_limit(test, d->test_limit);
+    return DB_OK;
+}
+
+db_status db_data_files(const db_data_spec *d, char **paths, int max, int *n) {
+    static const char *const patterns[] = {"%s/*-ubyte*", "%s/cifar-1*-binary.tar.gz", "%s/cifar-1*/*.bin", "%s/*.bin"};
+    char dir[4096], pattern[4200];
+    *n = 0;
+    if (!strcmp(d->name, "synthetic")) return DB_OK;
+    db_data_dir(d, dir, sizeof dir, NULL);
+    glob_t gl = {0};
+    int globbed = 0;
+    for (size_t i = 0; i < sizeof patterns / sizeof *patterns; i++) {
+        snprintf(pattern, sizeof pattern, patterns[i], dir);
+        globbed |= glob(pattern, globbed ? GLOB_APPEND : 0, NULL, &gl) == 0;
+    }
+    for (size_t i = 0; globbed && i < gl.gl_pathc && *n < max; i++) {
+        if (!(paths[*n] = strdup(gl.gl_pathv[i]))) {
+            globfree(&gl);
+            db_data_files_free(paths, *n);
+            *n = 0;
+            return db_fail(DB_ERR_NOMEM, "out of memory");
+        }
+        (*n)++;
+    }
+    if (globbed) globfree(&gl);
+    return DB_OK;
+}
+
+void db_data_files_free(char **paths, int n) {
+    for (int i = 0; i < n; i++) free(paths[i]);
+}

@@ -1,0 +1,141 @@
+#include "study/report_input.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results/store.h"
+#include "train/recipe.h"
+
+/* The paper's Table 1 row a configuration stands for ("" when none) */
+static const char *paper_row(const db_config *c) {
+    int ls = c->label_smoothing > 0, none = !strcmp(c->regularizer, "none");
+    if (!strcmp(c->regularizer, "dropblock")) return ls ? "DropBlock + label smoothing" : "DropBlock";
+    if (c->cutout && none && !ls) return "Cutout";
+    if (ls && none && !c->cutout) return "label smoothing";
+    if (ls || c->cutout) return "";
+    if (!strcmp(c->regularizer, "dropout")) return "dropout";
+    if (!strcmp(c->regularizer, "spatial_dropout")) return "SpatialDropout";
+    if (!strcmp(c->regularizer, "droppath")) return "DropPath";
+    return "none";
+}
+
+static db_status load_cells(const char *db_path, db_rep_study *st, const char *text, const char *path) {
+    db_recipe *r = malloc(sizeof *r);
+    if (!r) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = db_recipe_load_text(path, text, r);
+    if (s != DB_OK) {
+        snprintf(st->problem, sizeof st->problem, "its recorded recipe does not load in this version: %s", db_last_error());
+        free(r);
+        return DB_OK;
+    }
+    snprintf(st->description, sizeof st->description, "%s", r->description);
+    int n = db_recipe_cells(r);
+    st->cells = calloc((size_t)n, sizeof *st->cells);
+    if (!st->cells) { db_recipe_free(r); free(r); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+    for (int i = 0; i < n && s == DB_OK; i++) {
+        db_config c;
+        db_rep_cell *x = &st->cells[i];
+        if ((s = db_recipe_cell(r, i, &c, x->label, sizeof x->label)) != DB_OK) break;
+        db_recipe_condition(x->label, x->condition, sizeof x->condition);
+        if (!strcmp(c.device, "auto")) { /* filled by a run on either device, whichever its machine had */
+            strcpy(c.device, "cuda");
+            snprintf(x->fingerprint2, sizeof x->fingerprint2, "%016llx", (unsigned long long)db_config_fingerprint(&c));
+            strcpy(c.device, "cpu");
+        }
+        snprintf(x->fingerprint, sizeof x->fingerprint, "%016llx", (unsigned long long)db_config_fingerprint(&c));
+        x->seed = c.seed;
+        x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;
+        snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
+        snprintf(x->regularizer, sizeof x->regularizer, "%s", c.regularizer);
+        snprintf(x->schedule, sizeof x->schedule, "%s", c.keep_prob_schedule);
+        snprintf(x->groups, sizeof x->groups, "%s", c.reg_groups);
+        x->keep_prob = c.keep_prob;
+        x->block_size = c.block_size;
+        x->skip = c.reg_skip;
+        snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
+        st->ncells++;
+    }
+    db_recipe_free(r);
+    free(r);
+    return s;
+}
+
+/* A cell another study already ran (the same settings) is not run again by this one (study
+ * skips it): bring that run in, so the cell shows its result instead of "missing" */
+static db_status borrow_runs(db_store *s, db_rep_study *x) {
+    for (int c = 0; c < x->ncells; c++) {
+        const db_rep_cell *cell = &x->cells[c];
+        int have = 0;
+        for (int i = 0; i < x->nruns && !have; i++)
+            have = !strcmp(x->runs[i].fingerprint, cell->fingerprint) ||
+                   (cell->fingerprint2[0] && !strcmp(x->runs[i].fingerprint, cell->fingerprint2));
+        for (int f = 0; !have && f < 2; f++) {
+            const char *fp = f ? cell->fingerprint2 : cell->fingerprint;
+            int64_t id = 0;
+            if (!fp[0]) continue;
+            DB_TRY(db_store_find_done(s, fp, &id));
+            if (id) { DB_TRY(db_store_append_run(s, id, &x->runs, &x->nruns)); have = 1; }
+        }
+    }
+    return DB_OK;
+}
+
+void db_report_input_free(db_rep_input *in) {
+    for (int i = 0; i < in->nstudies; i++) {
+        free(in->studies[i].cells);
+        db_run_rows_free(in->studies[i].runs, in->studies[i].nruns);
+    }
+    free(in->studies);
+    free((void *)in->paper);
+}
+
+static db_status load_input(db_store *s, const char *db_path, const char *only, db_rep_input *in) {
+    char (*names)[64] = NULL;
+    int n = 0;
+    DB_TRY(db_store_studies(s, &names, &n));
+    in->studies = calloc((size_t)(n ? n : 1), sizeof *in->studies);
+    if (!in->studies) { free(names); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+    db_status st = DB_OK;
+    for (int i = 0; i < n && st == DB_OK; i++) {
+        if (only && strcmp(only, names[i])) continue;
+        db_rep_study *x = &in->studies[in->nstudies++];
+        snprintf(x->name, sizeof x->name, "%s", names[i]);
+        char *path = NULL, *text = NULL;
+        st = db_store_get_study(s, names[i], &path, &text);
+        if (st == DB_OK) {
+            snprintf(x->recipe, sizeof x->recipe, "%s", path);
+            st = load_cells(db_path, x, text, path[0] ? path : names[i]);
+        } else if (st == DB_ERR_ARG) { /* a study with no recorded recipe */
+            snprintf(x->problem, sizeof x->problem, "%s", db_last_error());
+            st = DB_OK;
+        }
+        free(path);
+        free(text);
+        if (st == DB_OK) st = db_store_study_runs(s, names[i], &x->runs, &x->nruns);
+        if (st == DB_OK) st = borrow_runs(s, x);
+        if (st == DB_OK) st = db_store_latest_provenance(s, names[i], x->provenance, sizeof x->provenance);
+    }
+    free(names);
+    if (st == DB_OK && only && !in->nstudies) st = db_fail(DB_ERR_ARG, "%s: no study '%s' (dropbench list shows them)", db_path, only);
+    if (st == DB_OK && !in->nstudies)
+        st = db_fail(DB_ERR_ARG, "%s has no studies yet: run one first (make reproduce, or ./dropbench study RECIPE)", db_path);
+    db_paper_value *pv = NULL;
+    if (st == DB_OK) st = db_store_paper_values(s, &pv, &in->npaper);
+    in->paper = pv;
+    return st;
+}
+
+db_status db_report_collect(const char *db_path, const char *only, db_rep_input *in) {
+    if (access(db_path, F_OK) != 0) /* never create an empty database just to report on it */
+        return db_fail(DB_ERR_IO, "no results database at %s (%s): run a study first (make reproduce)", db_path,
+                       strerror(errno));
+    db_store *s;
+    DB_TRY(db_store_open(&s, db_path));
+    in->db_path = db_path;
+    db_status st = load_input(s, db_path, only, in);
+    db_store_close(s);
+    return st;
+}

@@ -1,0 +1,171 @@
+#include "study/run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "results/mllog.h"
+#include "results/store.h"
+#include "study/provenance.h"
+
+enum { MAX_SITES = 256 };
+
+typedef struct {
+    const db_run_opts *o;
+    const db_run_hooks *hooks; /* never NULL (an empty set when the caller gave none) */
+    db_store *store;           /* NULL: nothing recorded */
+    int64_t run;
+    db_mllog log;              /* the run's MLLOG event log beside the database */
+} recorder;
+
+/* One epoch's metrics, the per-site drop records included, in one transaction */
+static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_epoch_sites *es) {
+    enum { FIXED = 10, MAXM = FIXED + 2 * MAX_SITES };
+    db_metric m[MAXM];
+    char names[2 * MAX_SITES][64];
+    const db_metric fixed[FIXED] = {
+        {"train", "loss", r->train_loss}, {"train", "top1", r->train_top1}, {"train", "lr", r->lr},
+        {"train", "images_per_s", r->images_per_s}, {"train", "seconds", r->seconds},
+        {"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN},
+        {"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN},
+        {"test", "loss", r->test_loss}, {"test", "top1", r->test_top1}, {"test", "top5", r->test_top5}};
+    int n = 0;
+    for (; n < FIXED; n++) m[n] = fixed[n];
+    for (int i = 0; i < es->n && i < MAX_SITES; i++) {
+        snprintf(names[2 * i], sizeof names[0], "drop_fraction/%s", es->names[i]);
+        snprintf(names[2 * i + 1], sizeof names[0], "expected_fraction/%s", es->names[i]);
+        m[n++] = (db_metric){"train", names[2 * i], es->sites[i].drop_fraction};
+        m[n++] = (db_metric){"train", names[2 * i + 1], es->sites[i].expected_fraction};
+    }
+    return db_store_epoch(p->store, p->run, r->epoch, 0, m, n); /* step 0: values of the whole epoch */
+}
+
+/* An epoch the checkpoint already holds: into the store again (idempotent), for a database that
+ * did not see it (a study continued into a fresh database) */
+static db_status on_restored(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
+    recorder *p = user;
+    return p->store ? record_epoch(p, r, es) : DB_OK;
+}
+
+static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
+    recorder *p = user;
+    if (p->store) {
+        DB_TRY(record_epoch(p, r, es));
+        char meta[64], acc[32];
+        snprintf(meta, sizeof meta, "{\"epoch_num\": %d}", r->epoch);
+        snprintf(acc, sizeof acc, "%.6f", r->test_top1);
+        int64_t now = db_mllog_now_ms();
+        db_mllog_event(&p->log, "INTERVAL_START", "epoch_start", NULL, meta, now - (int64_t)(r->seconds * 1000));
+        db_mllog_event(&p->log, "INTERVAL_END", "epoch_stop", NULL, meta, now);
+        db_mllog_event(&p->log, "POINT_IN_TIME", "eval_accuracy", acc, meta, 0);
+    }
+    const db_train_hooks *show = &p->hooks->train;
+    return show->on_epoch ? show->on_epoch(r, es, show->user) : DB_OK;
+}
+
+static void on_step(int epoch, int step, int steps, double loss, double ips, void *user) {
+    recorder *p = user;
+    const db_train_hooks *show = &p->hooks->train;
+    if (show->on_step) show->on_step(epoch, step, steps, loss, ips, show->user);
+}
+
+/* The run's provenance: the build, the machine and the data set's files */
+static void collect_provenance(const db_config *cfg, db_provenance *prov) {
+    enum { MAX_FILES = 15 };
+    char *paths[MAX_FILES];
+    const char *files[MAX_FILES + 1] = {NULL};
+    int n = 0;
+    db_data_spec spec = db_config_data(cfg);
+    if (db_data_files(&spec, paths, MAX_FILES, &n) != DB_OK) n = 0; /* recorded without them */
+    for (int i = 0; i < n; i++) files[i] = paths[i];
+    db_provenance_collect(prov, files, cfg->threads);
+    db_data_files_free(paths, n);
+}
+
+/* What MLPerf's tools expect at the start of a training run */
+static void log_run_start(db_mllog *log, const db_config *cfg) {
+    char v[64];
+    db_mllog_event(log, "INTERVAL_START", "run_start", NULL, NULL, 0);
+    snprintf(v, sizeof v, "%llu", (unsigned long long)cfg->seed);
+    db_mllog_event(log, "POINT_IN_TIME", "seed", v, NULL, 0);
+    snprintf(v, sizeof v, "%d", cfg->batch);
+    db_mllog_event(log, "POINT_IN_TIME", "global_batch_size", v, NULL, 0);
+    db_mllog_event(log, "POINT_IN_TIME", "opt_name", "\"sgd\"", NULL, 0);
+    snprintf(v, sizeof v, "%g", cfg->lr);
+    db_mllog_event(log, "POINT_IN_TIME", "opt_base_learning_rate", v, NULL, 0);
+    snprintf(v, sizeof v, "%g", cfg->weight_decay);
+    db_mllog_event(log, "POINT_IN_TIME", "opt_weight_decay", v, NULL, 0);
+}
+
+/* Opens the store and records the run as running (or takes an interrupted one up again). */
+static db_status start_record(const db_config *cfg, recorder *p) {
+    const db_run_labels *l = &p->o->labels;
+    DB_TRY(db_store_open(&p->store, p->o->db_path));
+    char *config = NULL, fp[32], family[32];
+    size_t len = 0;
+    FILE *m = open_memstream(&config, &len);
+    if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_config_write(cfg, m);
+    fclose(m);
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
+    snprintf(family, sizeof family, "%016llx", (unsigned long long)db_config_family(cfg));
+    db_provenance prov;
+    collect_provenance(cfg, &prov);
+    db_task_info task = db_config_task(cfg);
+    db_run_info info = {config, fp, family, cfg->model, cfg->dataset, cfg->regularizer,
+                        !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", cfg->device, cfg->checkpoint_dir,
+                        l->recipe ? l->recipe : "", l->study ? l->study : "", l->recipe_text, cfg->keep_prob,
+                        cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, task.name, task.primary_metric};
+    char kp[32];
+    snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
+    info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
+    int resumed = 0;
+    db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
+    free(config);
+    if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run);
+    if (s == DB_OK && !resumed) log_run_start(&p->log, cfg);
+    if (s == DB_OK && p->hooks->on_recorded)
+        p->hooks->on_recorded(p->run, resumed, p->o->db_path, p->log.path, p->hooks->train.user);
+    return s;
+}
+
+/* The run's end; its own failure is the run's status when the run succeeded, else a note */
+static db_status end_record(recorder *p, db_status s) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "%s", s == DB_OK ? "" : db_last_error());
+    db_status e = db_store_end_run(p->store, p->run,
+                                   s == DB_OK ? "done" : s == DB_ERR_DIVERGED ? "diverged"
+                                               : s == DB_ERR_INTERRUPTED ? "interrupted" : "failed", reason);
+    db_store_close(p->store);
+    p->store = NULL;
+    db_mllog_event(&p->log, "INTERVAL_END", "run_stop", NULL,
+                   s == DB_OK ? "{\"status\": \"success\"}" : "{\"status\": \"aborted\"}", 0);
+    db_status le = db_mllog_close(&p->log);
+    if (e == DB_OK) e = le;
+    if (s == DB_OK) return e;
+    if (e != DB_OK) db_log(DB_LOG_NOTE, "could not record the run's end: %s", db_last_error());
+    return db_fail(s, "%s", reason);
+}
+
+db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary *sum) {
+    static const db_run_hooks none = {0};
+    db_config cfg = *cfg_in;
+    recorder p = {o, o->hooks ? o->hooks : &none, NULL, 0, {NULL, ""}};
+    memset(sum, 0, sizeof *sum);
+    DB_TRY(db_config_resolve_device(&cfg));
+    DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
+    if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);
+    db_status s;
+    if (o->db_path && (s = start_record(&cfg, &p)) != DB_OK) {
+        db_store_close(p.store);
+        db_mllog_close(&p.log);
+        return s;
+    }
+    db_train_hooks hooks = {on_epoch, on_restored, on_step, &p, o->resume, 0};
+    s = db_train_from_config(&cfg, &hooks, sum);
+    if (p.store) s = end_record(&p, s);
+    if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);
+    return s;
+}

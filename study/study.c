@@ -1,0 +1,128 @@
+#include "study/study.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "results/store.h"
+#include "train/checkpoint.h"
+
+/* Cell i: its configuration (device resolved) and label; a cell that cannot run here is
+ * DB_OK with its why filled. *resolved: its device could be resolved (so it has a fingerprint
+ * that a finished twin may share). */
+static db_status cell_of(const db_recipe *r, int i, db_study_cell *c, int *resolved) {
+    memset(c, 0, sizeof *c);
+    DB_TRY(db_recipe_cell(r, i, &c->config, c->label, sizeof c->label));
+    db_recipe_condition(c->label, c->condition, sizeof c->condition);
+    c->refusal = db_config_resolve_device(&c->config);
+    *resolved = c->refusal == DB_OK;
+    if (*resolved) c->refusal = db_config_runnable(&c->config);
+    if (c->refusal != DB_OK) {
+        c->state = DB_CELL_CANNOT_RUN;
+        snprintf(c->why, sizeof c->why, "%s", db_last_error());
+    }
+    return DB_OK;
+}
+
+static db_status find_done(db_store *store, const db_config *c, int64_t *prior) {
+    char fp[32];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(c));
+    return db_store_find_done(store, fp, prior);
+}
+
+db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell **cells, int *n) {
+    int count = db_recipe_cells(r);
+    db_store *store = NULL;
+    *cells = calloc((size_t)count, sizeof **cells);
+    *n = 0;
+    if (!*cells) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = db_path ? db_store_open(&store, db_path) : DB_OK;
+    for (int i = 0; s == DB_OK && i < count; i++) {
+        db_study_cell *c = &(*cells)[i];
+        int resolved;
+        if ((s = cell_of(r, i, c, &resolved)) != DB_OK) break;
+        /* a cell whose device cannot be had is listed as such; otherwise a finished twin counts */
+        if (store && resolved && (s = find_done(store, &c->config, &c->prior)) != DB_OK) break;
+        if (c->prior) c->state = DB_CELL_DONE_BEFORE;
+        (*n)++;
+    }
+    db_store_close(store);
+    if (s != DB_OK) { free(*cells); *cells = NULL; *n = 0; }
+    return s;
+}
+
+/* Moves a checkpoint folder that can never be resumed aside (never deletes it); 0 when it could
+ * not be moved */
+static int move_aside(const db_study_cell *c, int i, int cells) {
+    char stale[1100];
+    snprintf(stale, sizeof stale, "%s.stale-%ld", c->config.checkpoint_dir, (long)time(NULL));
+    if (rename(c->config.checkpoint_dir, stale) != 0) return 0;
+    db_log(DB_LOG_INFO, "[%d/%d] %s: its checkpoint cannot be resumed; kept it in %s, running afresh", i + 1, cells,
+           c->label, stale);
+    return 1;
+}
+
+static db_status run_cell(const db_recipe *r, const db_study_cell *c, int i, int cells, const char *db_path,
+                          const db_run_hooks *hooks) {
+    db_run_opts o = {db_path, 1, {r->study, r->path, c->label, c->condition, r->text}, hooks};
+    db_train_summary sum;
+    db_status s = db_run(&c->config, &o, &sum);
+    if (db_ckpt_unusable(s)) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", db_last_error());
+        if (!move_aside(c, i, cells)) return db_fail(s, "%s", why);
+        s = db_run(&c->config, &o, &sum);
+    }
+    return s;
+}
+
+db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
+                       db_study_result *out) {
+    int cells = db_recipe_cells(r);
+    memset(out, 0, sizeof *out);
+    out->cells = cells;
+    if (only >= cells) return db_fail(DB_ERR_ARG, "--cell %ld, but %s has cells 0 to %d", only, r->path, cells - 1);
+    for (int i = 0; i < cells; i++) { /* refuse before recording anything */
+        db_study_cell c;
+        int resolved;
+        DB_TRY(cell_of(r, i, &c, &resolved));
+        if (c.state == DB_CELL_CANNOT_RUN)
+            return db_fail(c.refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path,
+                           c.label, c.why);
+    }
+    db_store *store;
+    DB_TRY(db_store_open(&store, db_path));
+    db_status s = db_store_ensure_study(store, r->study, r->text); /* even when every cell is done */
+    if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", r->study, r->path, cells, db_path);
+    for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {
+        db_study_cell c;
+        int64_t prior = 0;
+        int resolved;
+        if ((s = cell_of(r, i, &c, &resolved)) != DB_OK || (s = find_done(store, &c.config, &prior)) != DB_OK) break;
+        if (prior) {
+            db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c.label, (long long)prior);
+            out->done_before++;
+            continue;
+        }
+        db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c.label);
+        db_status rs = run_cell(r, &c, i, cells, db_path, hooks);
+        if (rs == DB_OK) out->ran++;
+        else out->failed++;
+        if (rs == DB_OK && db_train_stop_pending() && i + 1 < cells && only < 0) /* it came after the cell's last step */
+            rs = db_fail(DB_ERR_INTERRUPTED, "stopped by a signal after cell %s", c.label);
+        if (rs == DB_ERR_INTERRUPTED) { /* asked to stop: the rest waits for the next start */
+            char why[1024];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            db_log(DB_LOG_NOTE, "%s", why);
+            db_log(DB_LOG_INFO, "study: stopped in cell %s; starting the study again continues it", c.label);
+            out->stopped = 1;
+            db_store_close(store);
+            return db_fail(DB_ERR_INTERRUPTED, "%s", why);
+        }
+        if (rs != DB_OK) db_log(DB_LOG_NOTE, "%s", db_last_error());
+    }
+    db_store_close(store);
+    return s;
+}

@@ -1,0 +1,41 @@
+/* A study: every cell of a recipe's matrix (train/recipe.h), one recorded run each. Cells done
+ * before (a finished run with the same settings, in any study) are skipped; interrupted ones
+ * continue from their checkpoints; a checkpoint that can never be resumed (db_ckpt_unusable) is
+ * moved aside, never deleted, and the cell runs afresh. What happens is said through the log
+ * (core/log.h); the runs' progress through the caller's hooks. */
+#ifndef DB_STUDY_STUDY_H
+#define DB_STUDY_STUDY_H
+
+#include <stdint.h>
+
+#include "study/run.h"
+#include "train/recipe.h"
+
+/* What would happen to a cell (db_study_plan) */
+typedef enum { DB_CELL_WOULD_RUN, DB_CELL_DONE_BEFORE, DB_CELL_CANNOT_RUN } db_cell_state;
+
+typedef struct {
+    char label[256], condition[256];
+    db_config config;          /* resolved (device included) */
+    db_cell_state state;
+    int64_t prior;             /* DONE_BEFORE: the finished run */
+    char why[512];             /* CANNOT_RUN: the reason */
+    db_status refusal;         /* CANNOT_RUN: its status */
+} db_study_cell;
+
+/* Every cell's plan without running or recording anything (the store is read only to find cells
+ * done before; db_path NULL: none). cells is malloc'd, *n of them. */
+db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell **cells, int *n);
+
+typedef struct {
+    int cells, ran, done_before, failed;
+    int stopped;               /* a stop signal ended it: starting the study again continues it */
+} db_study_result;
+
+/* Runs every cell (or cell `only` when >= 0) into the store at db_path. Refuses, before
+ * recording anything, a study with a cell this version cannot run. A failed cell is reported (a
+ * note) and counted, and the study goes on; a stop signal ends it with DB_ERR_INTERRUPTED. */
+db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
+                       db_study_result *out);
+
+#endif

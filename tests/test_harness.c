@@ -1,0 +1,240 @@
+/* The training library's pieces on their own: checkpoint classification (every kind of broken
+ * file gets its own code, and only the ones a fresh start gets past count as unusable), the
+ * configuration reader as the inverse of the writer, and the recipe parser. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nets/model.h"
+#include "nets/optim.h"
+#include "tests/check.h"
+#include "train/checkpoint.h"
+#include "train/config.h"
+#include "train/recipe.h"
+
+typedef struct { db_graph g; db_sgd opt; } small_net;
+
+static db_status build(small_net *n, int width) {
+    db_model_config mc;
+    DB_TRY(db_model_defaults(&mc, "resnet8"));
+    mc.in_c = 1; mc.in_h = mc.in_w = 8; mc.classes = 3; mc.width = width;
+    DB_TRY(db_model_build(&n->g, &mc, 4));
+    db_graph_init_params(&n->g, 1);
+    db_sgd_config sc = {0.9f, 0, 1e-4f, 0};
+    return db_sgd_init(&n->opt, &n->g, &sc);
+}
+
+static void free_net(small_net *n) {
+    db_graph_free(&n->g);
+    db_sgd_free(&n->opt);
+}
+
+static long file_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void copy_file(const char *from, const char *to, long keep) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    CHECK(a && b, "copy %s -> %s", from, to);
+    if (!a || !b) { if (a) fclose(a); if (b) fclose(b); return; }
+    int c;
+    for (long i = 0; (keep < 0 || i < keep) && (c = fgetc(a)) != EOF; i++) fputc(c, b);
+    fclose(a);
+    fclose(b);
+}
+
+static void poke(const char *path, long at, const void *bytes, size_t n) {
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL, "open %s", path);
+    if (!f) return;
+    fseek(f, at, SEEK_SET);
+    fwrite(bytes, 1, n, f);
+    fclose(f);
+}
+
+/* Loads dir's checkpoint into n and returns the status (the meta freed) */
+static db_status load(const char *dir, small_net *n) {
+    db_ckpt_meta *m = NULL;
+    db_status s = db_ckpt_load(dir, &n->g, &n->opt, &m);
+    free(m);
+    return s;
+}
+
+static void test_checkpoint_kinds(void) {
+    char dir[64], good[1100], path[1100];
+    db_test_mkdtemp(dir, "ckpt");
+    small_net n, other;
+    CHECK_OK(build(&n, 4));
+    CHECK_OK(build(&other, 8));
+    db_ckpt_meta *meta = db_ckpt_meta_alloc(2, db_graph_n_reg(&n.g));
+    CHECK(meta != NULL, "meta");
+    if (!meta) return;
+    meta->fingerprint = 42; meta->seed = 7; meta->epoch = 2; meta->step = 20; meta->threads = 1; meta->n_history = 2;
+    meta->history[0].epoch = 1; meta->history[1].epoch = 2;
+    CHECK_OK(db_ckpt_save(dir, &n.g, &n.opt, meta));
+    db_ckpt_path(dir, path, sizeof path);
+    snprintf(good, sizeof good, "%s/good.dbck", dir);
+    copy_file(path, good, -1);
+    long size = file_size(good);
+    CHECK(size > 100, "checkpoint of %ld bytes", size);
+    CHECK_OK(load(dir, &n));
+
+    /* each kind of damage, with the code a caller acts on */
+    struct { const char *what; long at; const char *bytes; size_t n; long cut; int append; db_status want; } cases[] = {
+        {"bad magic", 0, "XXXXXX", 6, -1, 0, DB_ERR_CKPT_NOT},
+        {"another format version", 8, "\x04\x00\x00\x00", 4, -1, 0, DB_ERR_CKPT_VERSION},
+        {"negative history count", 8 + 4 + 8 + 8 + 4 + 8, "\xff\xff\xff\xff", 4, -1, 0, DB_ERR_CKPT_CORRUPT},
+        {"impossible tensor size", 8 + 4 + 8 + 8 + 4 + 8 + 12, "\xff\xff\xff\xff\xff\xff\xff\xff", 8, -1, 0,
+         DB_ERR_CKPT_CORRUPT},
+        {"a flipped parameter byte", -200, "\x5a", 1, -1, 0, DB_ERR_CKPT_CORRUPT},
+        {"trailing bytes", 0, NULL, 0, -1, 1, DB_ERR_CKPT_CORRUPT},
+        {"cut inside the magic", 0, NULL, 0, 6, 0, DB_ERR_CKPT_TRUNCATED},
+        {"cut inside the header", 0, NULL, 0, 30, 0, DB_ERR_CKPT_TRUNCATED},
+        {"cut inside the tensors", 0, NULL, 0, size / 2, 0, DB_ERR_CKPT_TRUNCATED},
+        {"cut before the checksum", 0, NULL, 0, size - 4, 0, DB_ERR_CKPT_TRUNCATED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        copy_file(good, path, cases[i].cut);
+        if (cases[i].bytes) poke(path, cases[i].at < 0 ? size + cases[i].at : cases[i].at, cases[i].bytes, cases[i].n);
+        if (cases[i].append) { FILE *f = fopen(path, "ab"); if (f) { fputs("extra", f); fclose(f); } }
+        db_status s = load(dir, &n);
+        CHECK(s == cases[i].want, "%s: %s (%s), want %s", cases[i].what, db_status_name(s), db_last_error(),
+              db_status_name(cases[i].want));
+        CHECK(strstr(db_last_error(), path) != NULL, "%s: the message names no file: %s", cases[i].what, db_last_error());
+        CHECK(db_ckpt_unusable(s), "%s: not unusable", cases[i].what);
+        CHECK(db_status_primary(s) == DB_ERR_FORMAT, "%s: primary %s", cases[i].what, db_status_name(db_status_primary(s)));
+    }
+    /* another network's checkpoint */
+    copy_file(good, path, -1);
+    db_status s = load(dir, &other);
+    CHECK(s == DB_ERR_CKPT_NETWORK && db_ckpt_unusable(s), "another network: %s", db_status_name(s));
+    /* what a fresh start does not fix is not unusable */
+    CHECK(!db_ckpt_unusable(DB_ERR_CKPT_THREADS) && !db_ckpt_unusable(DB_ERR_IO) && !db_ckpt_unusable(DB_OK) &&
+          !db_ckpt_unusable(DB_ERR_FORMAT) && db_ckpt_unusable(DB_ERR_CKPT_CONFIG), "unusable classification");
+    CHECK(db_status_primary(DB_ERR_CKPT_CONFIG) == DB_ERR_ARG && db_status_primary(DB_ERR_CKPT_THREADS) == DB_ERR_ARG,
+          "configuration mismatches are argument errors");
+    /* a missing file is an i/o error, not a broken checkpoint */
+    unlink(path);
+    s = load(dir, &n);
+    CHECK(s == DB_ERR_IO && !db_ckpt_unusable(s), "missing checkpoint: %s", db_status_name(s));
+    /* nothing of a damaged file reaches the model: it is verified before anything is loaded */
+    copy_file(good, path, -1);
+    CHECK_OK(load(dir, &n));
+    free(meta);
+    free_net(&n);
+    free_net(&other);
+    db_test_rmtree(dir);
+}
+
+static void test_config_read_write(void) {
+    db_config a, b;
+    db_config_defaults(&a);
+    CHECK_OK(db_config_set(&a, "regularizer", "dropblock"));
+    CHECK_OK(db_config_set(&a, "keep-prob", "0.85"));
+    CHECK_OK(db_config_set(&a, "reg_groups", "2,3"));
+    CHECK_OK(db_config_set(&a, "lr", "0.1"));
+    CHECK_OK(db_config_set(&a, "label_smoothing", "0.1"));
+    CHECK_OK(db_config_set(&a, "seed", "18446744073709551615"));
+    CHECK_OK(db_config_set(&a, "checkpoint_dir", "runs/x y"));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    db_config_write(&a, m);
+    fclose(m);
+    CHECK_OK(db_config_read(&b, text));
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "read(write(c)) differs from c");
+    CHECK(db_config_fingerprint(&a) == db_config_fingerprint(&b), "fingerprints differ");
+    free(text);
+    /* keys missing from the text keep their defaults; the order does not matter */
+    CHECK_OK(db_config_read(&b, "epochs=3\nmodel=resnet8\n"));
+    db_config_defaults(&a);
+    a.epochs = 3;
+    strcpy(a.model, "resnet8");
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "a partial text");
+    /* errors name the line */
+    CHECK(db_config_read(&b, "epochs=3\nno equals sign\n") == DB_ERR_FORMAT && strstr(db_last_error(), "line 2"),
+          "a line without '=': %s", db_last_error());
+    CHECK(db_config_read(&b, "epochs=3\nepochs=x\n") == DB_ERR_FORMAT && strstr(db_last_error(), "line 2") &&
+          strstr(db_last_error(), "epochs"), "a bad value: %s", db_last_error());
+    CHECK(db_config_read(&b, "no_such_key=1\n") == DB_ERR_FORMAT && strstr(db_last_error(), "no_such_key"),
+          "an unknown key: %s", db_last_error());
+    CHECK(db_config_read(&b, "lr_schedule=step\nmilestones=\n") != DB_OK, "an invalid whole (step without milestones)");
+}
+
+static void test_recipe_parser(void) {
+    char dir[64];
+    db_test_mkdtemp(dir, "recipe");
+    FILE *f = fopen(db_test_path(dir, "shared.inc"), "w");
+    CHECK(f != NULL, "write shared.inc");
+    if (!f) return;
+    fprintf(f, "model = resnet8   # a comment\nepochs = 2\n");
+    fclose(f);
+    f = fopen(db_test_path(dir, "r.txt"), "w");
+    if (!f) return;
+    fprintf(f, "study = demo\ndescription = a test\ninclude = shared.inc\nrow.base.regularizer = none\n"
+               "row.db.regularizer = dropblock\nrow.db.block_size = 3\nvary.reg_groups = \"2\", \"2,3\"\n"
+               "vary.seed = 1, 2\n");
+    fclose(f);
+    db_recipe *r = malloc(sizeof *r);
+    CHECK_OK(db_recipe_load(db_test_path(dir, "r.txt"), r));
+    CHECK(!strcmp(r->study, "demo") && !strcmp(r->description, "a test"), "study '%s', description '%s'", r->study,
+          r->description);
+    CHECK(db_recipe_cells(r) == 2 * 2 * 2, "%d cells", db_recipe_cells(r));
+    db_config c;
+    char label[256], cond[256];
+    /* rows slowest, the last vary key fastest */
+    CHECK_OK(db_recipe_cell(r, 0, &c, label, sizeof label));
+    CHECK(!strcmp(label, "row=base,reg_groups=2,seed=1") && !strcmp(c.regularizer, "none") && c.epochs == 2 &&
+          !strcmp(c.model, "resnet8"), "cell 0: %s", label);
+    CHECK_OK(db_recipe_cell(r, 7, &c, label, sizeof label));
+    CHECK(!strcmp(label, "row=db,reg_groups=2,3,seed=2") && !strcmp(c.regularizer, "dropblock") && c.block_size == 3 &&
+          !strcmp(c.reg_groups, "2,3") && c.seed == 2, "cell 7: %s", label);
+    CHECK(strstr(c.checkpoint_dir, "runs/demo/row=db,reg_groups=2,3,seed=2") != NULL, "folder %s", c.checkpoint_dir);
+    db_recipe_condition(label, cond, sizeof cond);
+    CHECK(!strcmp(cond, "row=db,reg_groups=2,3"), "condition '%s'", cond);
+    db_recipe_condition("seed=4", cond, sizeof cond);
+    CHECK(!strcmp(cond, "all"), "condition of a seed alone '%s'", cond);
+    CHECK(r->text && strstr(r->text, "model = resnet8"), "the recorded text inlines the include");
+    /* the recorded text loads again to the same matrix */
+    db_recipe *r2 = malloc(sizeof *r2);
+    CHECK_OK(db_recipe_load_text("demo", r->text, r2));
+    CHECK(db_recipe_cells(r2) == 8, "reloaded: %d cells", db_recipe_cells(r2));
+    db_recipe_free(r2);
+    db_recipe_free(r);
+    /* errors name the file and line */
+    static const struct { const char *text, *want; } bad[] = {
+        {"study = x\nepochs = 1\nlearning_rate = 0.1\n", ":3"},
+        {"study = x\nvary.keep_prob = 0.9, 1.5\n", ":2"},
+        {"epochs = 1\n", "study = NAME"},
+        {"study = x\nthis line has no equals sign\n", ":2"},
+        {"study = x\nvary.seed = 1\nvary.seed = 2\n", "seed"},
+        {"study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n", "seed"},
+        {"study = x\ninclude = missing.inc\n", "missing.inc"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        f = fopen(db_test_path(dir, "bad.txt"), "w");
+        if (!f) break;
+        fputs(bad[i].text, f);
+        fclose(f);
+        db_status s = db_recipe_load(db_test_path(dir, "bad.txt"), r);
+        CHECK(s != DB_OK && strstr(db_last_error(), bad[i].want), "recipe %zu: %s (%s), want '%s'", i, db_status_name(s),
+              db_last_error(), bad[i].want);
+        if (s == DB_OK) db_recipe_free(r);
+    }
+    free(r);
+    free(r2);
+    db_test_rmtree(dir);
+}
+
+const db_test db_tests_harness[] = {
+    {"checkpoint_classification", test_checkpoint_kinds},
+    {"config_read_inverts_write", test_config_read_write},
+    {"recipe_parser", test_recipe_parser},
+    {NULL, NULL},
+};
