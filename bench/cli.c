@@ -9,6 +9,7 @@
 #include "bench/cli.h"
 #include "core/log.h"
 #include "results/store.h"
+#include "train/task.h"
 
 int db_cli_error(db_status s) {
     fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
@@ -52,6 +53,12 @@ void db_cli_log_init(void) { db_log_set_sink(sink, NULL); }
 void db_cli_set_quiet(int q) { quiet = q; }
 
 static int run_epochs, run_batch;
+static const db_task *run_task;
+
+/* " top1 70.63%" or " loss 0.7526": a task's metric as the epoch and result lines show it */
+static int show_metric(char *out, size_t n, const char *name, double v, int percent) {
+    return percent ? snprintf(out, n, " %s %.2f%%", name, 100 * v) : snprintf(out, n, " %s %.4f", name, v);
+}
 
 static void on_start(const db_config *cfg, void *user) {
     (void)user;
@@ -61,6 +68,7 @@ static void on_start(const db_config *cfg, void *user) {
     db_data_dir(&spec, dir, sizeof dir, &origin);
     run_epochs = cfg->epochs;
     run_batch = cfg->batch;
+    run_task = db_config_task(cfg);
     printf("dropbench train: %s on %s (%s: %s), %d epochs, batch %d, seed %llu, %d threads, device %s\n", cfg->model,
            cfg->dataset, dir, origin, cfg->epochs, cfg->batch, (unsigned long long)cfg->seed, cfg->threads, cfg->device);
     fflush(stdout);
@@ -83,11 +91,17 @@ static void on_step(int epoch, int step, int steps, double loss, double ips, voi
 static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, void *user) {
     (void)es; (void)user;
     db_log(DB_LOG_PROGRESS, "%s", ""); /* the progress line goes */
-    char drop[32] = "";
+    char drop[32] = "", train[160] = "", test[160] = "";
     if (r->drop_fraction >= 0) snprintf(drop, sizeof drop, "  dropped %.4f", r->drop_fraction);
-    printf("epoch %3d/%d  lr %.4g  train loss %.4f top1 %.2f%%  |  test loss %.4f top1 %.2f%% top5 %.2f%%  |  %.1fs %.0f img/s%s\n",
-           r->epoch, run_epochs, r->lr, r->train_loss, 100 * r->train_top1, r->test_loss, 100 * r->test_top1,
-           100 * r->test_top5, r->seconds, r->images_per_s, drop);
+    const db_task *t = run_task;
+    size_t used = 0;
+    for (int k = 0; k < t->n_train && used < sizeof train; k++)
+        used += (size_t)show_metric(train + used, sizeof train - used, t->train_names[k], r->train[k], t->train_percent[k]);
+    used = 0;
+    for (int k = 0; k < t->n_test && used < sizeof test; k++)
+        used += (size_t)show_metric(test + used, sizeof test - used, t->test_names[k], r->test[k], t->test_percent[k]);
+    printf("epoch %3d/%d  lr %.4g  train loss %.4f%s  |  test%s  |  %.1fs %.0f img/s%s\n", r->epoch, run_epochs, r->lr,
+           r->train_loss, train, test, r->seconds, r->images_per_s, drop);
     fflush(stdout);
     return DB_OK;
 }
@@ -95,9 +109,20 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
 static void on_finished(const db_train_summary *sum, void *user) {
     (void)user;
     if (sum->resumed_from && !quiet) printf("(resumed after epoch %d)\n", sum->resumed_from);
-    printf("result: test top1 %.2f%% (best %.2f%%), top5 %.2f%%, loss %.4f after %d epochs, %.1f s of training\n",
-           100 * sum->final_top1, 100 * sum->best_top1, 100 * sum->final_top5, sum->final_loss, sum->epochs_done,
-           sum->train_seconds);
+    /* the scoring metric first with its best, then the others, the loss last */
+    const db_task *t = sum->task;
+    char line[400], part[80];
+    int k = t->score, pct = t->test_percent[k];
+    show_metric(part, sizeof part, t->test_names[k], sum->final_test[k], pct);
+    snprintf(line, sizeof line, "result: test%s (best %.*f%s)", part, pct ? 2 : 4, (pct ? 100 : 1) * sum->best_score,
+             pct ? "%" : "");
+    for (int i = 0; i < t->n_test; i++) {
+        if (i == t->score || i == t->test_loss) continue;
+        show_metric(part, sizeof part, t->test_names[i], sum->final_test[i], t->test_percent[i]);
+        snprintf(line + strlen(line), sizeof line - strlen(line), ",%s", part);
+    }
+    show_metric(part, sizeof part, t->test_names[t->test_loss], sum->final_test[t->test_loss], 0);
+    printf("%s,%s after %d epochs, %.1f s of training\n", line, part, sum->epochs_done, sum->train_seconds);
     fflush(stdout);
 }
 

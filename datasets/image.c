@@ -206,34 +206,3 @@ db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, in
     free(wbuf);
     return DB_OK;
 }
-
-db_status db_jpeg_write(const char *path, const uint8_t *px, int h, int w, int c) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    struct jpeg_compress_struct j;
-    jerr e;
-    memset(&e, 0, sizeof e);
-    j.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = on_error;
-    if (setjmp(e.jump)) {
-        jpeg_destroy_compress(&j);
-        fclose(f);
-        return db_fail(DB_ERR_IO, "%s: %s", path, e.msg);
-    }
-    jpeg_create_compress(&j);
-    jpeg_stdio_dest(&j, f);
-    j.image_width = (JDIMENSION)w;
-    j.image_height = (JDIMENSION)h;
-    j.input_components = c;
-    j.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&j);
-    jpeg_set_quality(&j, 90, TRUE);
-    jpeg_start_compress(&j, TRUE);
-    while (j.next_scanline < j.image_height) {
-        JSAMPROW r = (JSAMPROW)(px + (size_t)j.next_scanline * w * c);
-        jpeg_write_scanlines(&j, &r, 1);
-    }
-    jpeg_finish_compress(&j);
-    jpeg_destroy_compress(&j);
-    return fclose(f) == 0 ? DB_OK : db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-}

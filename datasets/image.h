@@ -31,7 +31,5 @@ void db_image_free(db_image *img);
 /* out: 3 planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
  * scratch: 3 * img->h * ow floats */
 db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
-/* Writes a JPEG (quality 90) of h x w pixels of c (1 or 3) interleaved channels: test fixtures */
-db_status db_jpeg_write(const char *path, const uint8_t *px, int h, int w, int c);
 
 #endif

@@ -68,7 +68,7 @@ static int conditions(const db_rep_study *s, cond *c) {
         int st = state_of(r);
         x->state[st]++;
         x->ncells++;
-        double score = !r ? NAN : score_best ? r->best_top1 : r->final_top1; /* no run: a missing cell */
+        double score = !r ? NAN : score_best ? r->best_score : r->final_score; /* no run: a missing cell */
         int seen = 0; /* a seed listed twice is one run: counted once */
         for (int j = 0; j < x->n; j++) seen |= x->seed[j] == cell->seed;
         if (st == 0 && !seen && x->n < MAXS && !isnan(score)) {

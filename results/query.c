@@ -18,16 +18,17 @@ void db_run_rows_free(db_run_row *rows, int n) {
     free(rows);
 }
 
-/* Per-epoch test top-1 and the last epoch's per-site fractions of one run */
+/* Per-epoch scoring metric and the last epoch's per-site fractions of one run */
 static db_status load_series(db_store *s, db_run_row *r) {
     sqlite3_stmt *st;
     r->ncurve = r->epochs_done;
     r->curve = calloc((size_t)(r->ncurve > 0 ? r->ncurve : 1), sizeof *r->curve);
     if (!r->curve) return db_fail(DB_ERR_NOMEM, "out of memory");
     for (int e = 0; e < r->ncurve; e++) r->curve[e] = NAN;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT epoch, value FROM metrics WHERE run_id = ? AND split = 'test' AND"
-                                         " name = 'top1' AND step = 0 ORDER BY epoch", -1, &st, NULL), "reading a curve");
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT epoch, value FROM metrics WHERE run_id = ? AND split || '/' || name = ?"
+                                         " AND step = 0 ORDER BY epoch", -1, &st, NULL), "reading a curve");
     sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, r->metric, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int e = sqlite3_column_int(st, 0);
@@ -56,19 +57,23 @@ static db_status load_series(db_store *s, db_run_row *r) {
     return DB_OK;
 }
 
+/* The metric that scores a run: recorded with it since schema 3; top-1 for runs before */
+#define PRIMARY_METRIC "ifnull(r.primary_metric, 'test/top1')"
+
 /* Runs matching `where` (with one text or integer parameter) appended to *rows */
 static db_status load_rows(db_store *s, const char *where, const char *text, int64_t id, db_run_row **rows, int *n) {
     sqlite3_stmt *st;
-    char sql[1600];
+    char sql[2400];
     snprintf(sql, sizeof sql,
         "SELECT r.id, r.fingerprint, ifnull(r.family, r.fingerprint), r.status, r.regularizer, r.seed, r.epochs,"
         " r.epochs_done, ifnull(r.exit_reason, ''), r.device,"
-        " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1' AND epoch = r.epochs_done),"
+        " (SELECT value FROM metrics WHERE run_id = r.id AND split || '/' || name = " PRIMARY_METRIC " AND"
+        "  epoch = r.epochs_done AND step = 0),"
+        " (SELECT max(value) FROM metrics WHERE run_id = r.id AND split || '/' || name = " PRIMARY_METRIC " AND step = 0),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top5' AND epoch = r.epochs_done),"
-        " (SELECT max(value) FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top1'),"
         " (SELECT avg(value) FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'images_per_s'),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'drop_fraction' AND"
-        "  epoch = r.epochs_done)"
+        "  epoch = r.epochs_done), " PRIMARY_METRIC
         " FROM runs r LEFT JOIN studies t ON t.id = r.study_id WHERE %s ORDER BY r.id", where);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading runs");
     if (text) sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
@@ -91,8 +96,9 @@ static db_status load_rows(db_store *s, const char *where, const char *text, int
         x->epochs_done = sqlite3_column_int(st, 7);
         copy_col(st, 8, x->exit_reason, sizeof x->exit_reason);
         copy_col(st, 9, x->device, sizeof x->device);
-        double *v[5] = {&x->final_top1, &x->final_top5, &x->best_top1, &x->images_per_s, &x->drop_fraction};
+        double *v[5] = {&x->final_score, &x->best_score, &x->final_top5, &x->images_per_s, &x->drop_fraction};
         for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 10 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10 + k);
+        copy_col(st, 15, x->metric, sizeof x->metric);
     }
     sqlite3_finalize(st);
     if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading runs", __FILE__, __LINE__);

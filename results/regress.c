@@ -41,13 +41,14 @@ static void regress_check(regress_out *ro, FILE *out, const char *name, int ok, 
     fputs("</testcase>\n", ro->xml);
 }
 
-/* The final test top-1 of every finished run of a family, in db ("main" or "base") */
+/* The final score (each run's primary metric, test top-1 before schema 3) of every finished run of
+ * a family, in db ("main" or "base") */
 static db_status family_values(db_store *s, const char *db, const char *family, double *v, int cap, int *n) {
-    char sql[400];
+    char sql[600];
     sqlite3_stmt *st;
-    snprintf(sql, sizeof sql, "SELECT m.value FROM %s.runs r JOIN %s.metrics m ON m.run_id = r.id AND m.split = 'test'"
-             " AND m.name = 'top1' AND m.epoch = r.epochs_done AND m.step = 0 WHERE r.family = ? AND r.status = 'done'"
-             " AND m.value IS NOT NULL ORDER BY r.seed", db, db);
+    snprintf(sql, sizeof sql, "SELECT m.value FROM %s.runs r JOIN %s.metrics m ON m.run_id = r.id AND m.split || '/' ||"
+             " m.name = ifnull(r.primary_metric, 'test/top1') AND m.epoch = r.epochs_done AND m.step = 0 WHERE"
+             " r.family = ? AND r.status = 'done' AND m.value IS NOT NULL ORDER BY r.seed", db, db);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading a family's runs");
     sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
     int rc;

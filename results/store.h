@@ -87,9 +87,11 @@ typedef struct {
     uint64_t seed;
     int epochs, epochs_done;
     char exit_reason[300];
-    double final_top1, final_top5, best_top1, images_per_s, drop_fraction; /* NaN where missing */
+    char metric[32];              /* what scores it (runs.primary_metric; test/top1 before schema 3) */
+    double final_score, best_score; /* that metric after the last epoch, and its best over the epochs */
+    double final_top5, images_per_s, drop_fraction; /* NaN where missing */
     int ncurve;
-    double *curve;                /* test top-1 after epochs 1..epochs_done (NaN where missing) */
+    double *curve;                /* the scoring metric after epochs 1..epochs_done (NaN where missing) */
     int nsites;
     db_site_row *sites;           /* the last epoch's realised and expected fraction per site */
 } db_run_row;

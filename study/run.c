@@ -18,21 +18,24 @@ typedef struct {
     db_store *store;           /* NULL: nothing recorded */
     int64_t run;
     db_mllog log;              /* the run's MLLOG event log beside the database */
+    const db_task *task;       /* names the metrics */
 } recorder;
 
-/* One epoch's metrics, the per-site drop records included, in one transaction */
+/* One epoch's metrics (the task's, the run's, the per-site drop records), in one transaction */
 static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_epoch_sites *es) {
-    enum { FIXED = 10, MAXM = FIXED + 2 * MAX_SITES };
+    enum { MAXM = 6 + 2 * DB_TASK_MAX_METRICS + 2 * MAX_SITES };
     db_metric m[MAXM];
     char names[2 * MAX_SITES][64];
-    const db_metric fixed[FIXED] = {
-        {"train", "loss", r->train_loss}, {"train", "top1", r->train_top1}, {"train", "lr", r->lr},
-        {"train", "images_per_s", r->images_per_s}, {"train", "seconds", r->seconds},
-        {"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN},
-        {"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN},
-        {"test", "loss", r->test_loss}, {"test", "top1", r->test_top1}, {"test", "top5", r->test_top5}};
+    const db_task *t = p->task;
     int n = 0;
-    for (; n < FIXED; n++) m[n] = fixed[n];
+    m[n++] = (db_metric){"train", "loss", r->train_loss};
+    for (int k = 0; k < t->n_train; k++) m[n++] = (db_metric){"train", t->train_names[k], r->train[k]};
+    m[n++] = (db_metric){"train", "lr", r->lr};
+    m[n++] = (db_metric){"train", "images_per_s", r->images_per_s};
+    m[n++] = (db_metric){"train", "seconds", r->seconds};
+    m[n++] = (db_metric){"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN};
+    m[n++] = (db_metric){"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN};
+    for (int k = 0; k < t->n_test; k++) m[n++] = (db_metric){"test", t->test_names[k], r->test[k]};
     for (int i = 0; i < es->n && i < MAX_SITES; i++) {
         snprintf(names[2 * i], sizeof names[0], "drop_fraction/%s", es->names[i]);
         snprintf(names[2 * i + 1], sizeof names[0], "expected_fraction/%s", es->names[i]);
@@ -55,7 +58,7 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
         DB_TRY(record_epoch(p, r, es));
         char meta[64], acc[32];
         snprintf(meta, sizeof meta, "{\"epoch_num\": %d}", r->epoch);
-        snprintf(acc, sizeof acc, "%.6f", r->test_top1);
+        snprintf(acc, sizeof acc, "%.6f", r->test[p->task->score]); /* MLPerf's name for the quality metric */
         int64_t now = db_mllog_now_ms();
         db_mllog_event(&p->log, "INTERVAL_START", "epoch_start", NULL, meta, now - (int64_t)(r->seconds * 1000));
         db_mllog_event(&p->log, "INTERVAL_END", "epoch_stop", NULL, meta, now);
@@ -113,11 +116,12 @@ static db_status start_record(const db_config *cfg, recorder *p) {
     snprintf(family, sizeof family, "%016llx", (unsigned long long)db_config_family(cfg));
     db_provenance prov;
     collect_provenance(cfg, &prov);
-    db_task_info task = db_config_task(cfg);
+    char primary[64];
+    db_task_primary(p->task, primary, sizeof primary);
     db_run_info info = {config, fp, family, cfg->model, cfg->dataset, cfg->regularizer,
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", cfg->device, cfg->checkpoint_dir,
                         l->recipe ? l->recipe : "", l->study ? l->study : "", l->recipe_text, cfg->keep_prob,
-                        cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, task.name, task.primary_metric};
+                        cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
@@ -152,7 +156,7 @@ static db_status end_record(recorder *p, db_status s) {
 db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary *sum) {
     static const db_run_hooks none = {0};
     db_config cfg = *cfg_in;
-    recorder p = {o, o->hooks ? o->hooks : &none, NULL, 0, {NULL, ""}};
+    recorder p = {o, o->hooks ? o->hooks : &none, NULL, 0, {NULL, ""}, db_config_task(cfg_in)};
     memset(sum, 0, sizeof *sum);
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */

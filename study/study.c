@@ -84,45 +84,47 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     memset(out, 0, sizeof *out);
     out->cells = cells;
     if (only >= cells) return db_fail(DB_ERR_ARG, "--cell %ld, but %s has cells 0 to %d", only, r->path, cells - 1);
-    for (int i = 0; i < cells; i++) { /* refuse before recording anything */
-        db_study_cell c;
+    /* every cell resolved once, and the study refused before anything is recorded */
+    db_study_cell *plan = calloc((size_t)cells, sizeof *plan);
+    if (!plan) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = DB_OK;
+    for (int i = 0; s == DB_OK && i < cells; i++) {
         int resolved;
-        DB_TRY(cell_of(r, i, &c, &resolved));
-        if (c.state == DB_CELL_CANNOT_RUN)
-            return db_fail(c.refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path,
-                           c.label, c.why);
+        db_study_cell *c = &plan[i];
+        if ((s = cell_of(r, i, c, &resolved)) == DB_OK && c->state == DB_CELL_CANNOT_RUN)
+            s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->label, c->why);
     }
-    db_store *store;
-    DB_TRY(db_store_open(&store, db_path));
-    db_status s = db_store_ensure_study(store, r->study, r->text); /* even when every cell is done */
+    db_store *store = NULL;
+    if (s == DB_OK) s = db_store_open(&store, db_path);
+    if (s == DB_OK) s = db_store_ensure_study(store, r->study, r->text); /* even when every cell is done */
     if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", r->study, r->path, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {
-        db_study_cell c;
+        const db_study_cell *c = &plan[i];
         int64_t prior = 0;
-        int resolved;
-        if ((s = cell_of(r, i, &c, &resolved)) != DB_OK || (s = find_done(store, &c.config, &prior)) != DB_OK) break;
+        if ((s = find_done(store, &c->config, &prior)) != DB_OK) break;
         if (prior) {
-            db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c.label, (long long)prior);
+            db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->label, (long long)prior);
             out->done_before++;
             continue;
         }
-        db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c.label);
-        db_status rs = run_cell(r, &c, i, cells, db_path, hooks);
+        db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c->label);
+        db_status rs = run_cell(r, c, i, cells, db_path, hooks);
         if (rs == DB_OK) out->ran++;
         else out->failed++;
         if (rs == DB_OK && db_train_stop_pending() && i + 1 < cells && only < 0) /* it came after the cell's last step */
-            rs = db_fail(DB_ERR_INTERRUPTED, "stopped by a signal after cell %s", c.label);
+            rs = db_fail(DB_ERR_INTERRUPTED, "stopped by a signal after cell %s", c->label);
         if (rs == DB_ERR_INTERRUPTED) { /* asked to stop: the rest waits for the next start */
             char why[1024];
             snprintf(why, sizeof why, "%s", db_last_error());
             db_log(DB_LOG_NOTE, "%s", why);
-            db_log(DB_LOG_INFO, "study: stopped in cell %s; starting the study again continues it", c.label);
+            db_log(DB_LOG_INFO, "study: stopped in cell %s; starting the study again continues it", c->label);
             out->stopped = 1;
-            db_store_close(store);
-            return db_fail(DB_ERR_INTERRUPTED, "%s", why);
+            s = db_fail(DB_ERR_INTERRUPTED, "%s", why);
+            break;
         }
         if (rs != DB_OK) db_log(DB_LOG_NOTE, "%s", db_last_error());
     }
     db_store_close(store);
+    free(plan);
     return s;
 }

@@ -225,7 +225,57 @@ static void test_store_migrates_v1(void) {
     CHECK(query_long(p, "SELECT count(*) FROM runs") == 3, "reopen");
 }
 
+/* A run is read back scored by the metric recorded with it (a segmentation run by its mIOU),
+ * with its study, cell and condition; a run without one (schema 2) by test top-1 */
+static void test_store_primary_metric(void) {
+    const char *p = tmp_path("metric.db");
+    db_store *s;
+    CHECK_OK(db_store_open(&s, p));
+    db_run_info seg = info_for("/ck/seg", "fps");
+    seg.study = "st";
+    seg.cell = "seed=1,regularizer=dropblock";
+    seg.condition = "regularizer=dropblock";
+    seg.task = "segmentation";
+    seg.primary_metric = "test/miou";
+    db_run_info cls = info_for("/ck/cls", "fpc");
+    cls.study = "st";
+    int64_t a, b;
+    int resumed;
+    CHECK_OK(db_store_begin_run(s, &seg, NULL, 0, &a, &resumed));
+    CHECK_OK(db_store_begin_run(s, &cls, NULL, 0, &b, &resumed));
+    db_metric e1[2] = {{"test", "miou", 0.40}, {"test", "top1", 0.90}}, e2[2] = {{"test", "miou", 0.35}, {"test", "top1", 0.95}};
+    for (int r = 0; r < 2; r++) {
+        CHECK_OK(db_store_epoch(s, r ? b : a, 1, 0, e1, 2));
+        CHECK_OK(db_store_epoch(s, r ? b : a, 2, 0, e2, 2));
+        CHECK_OK(db_store_end_run(s, r ? b : a, "done", ""));
+    }
+    /* the classification run as one recorded before schema 3 */
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE runs SET primary_metric = NULL WHERE id = %lld", (long long)b);
+    CHECK(exec_on(p, sql) == SQLITE_OK, "setup");
+    db_run_row *rows = NULL;
+    int n = 0;
+    CHECK_OK(db_store_study_runs(s, "st", &rows, &n));
+    CHECK(n == 2, "%d runs", n);
+    if (n == 2) {
+        CHECK(!strcmp(rows[0].metric, "test/miou") && rows[0].final_score == 0.35 && rows[0].best_score == 0.40 &&
+              rows[0].ncurve == 2 && rows[0].curve[0] == 0.40, "segmentation run: %s final %g best %g", rows[0].metric,
+              rows[0].final_score, rows[0].best_score);
+        CHECK(!strcmp(rows[1].metric, "test/top1") && rows[1].final_score == 0.95 && rows[1].best_score == 0.95,
+              "a run without a recorded metric: %s final %g", rows[1].metric, rows[1].final_score);
+    }
+    db_run_rows_free(rows, n);
+    db_run_record rec;
+    CHECK_OK(db_store_get_run(s, a, &rec));
+    CHECK(!strcmp(rec.cell, "seed=1,regularizer=dropblock") && !strcmp(rec.condition, "regularizer=dropblock"),
+          "cell '%s', condition '%s'", rec.cell, rec.condition);
+    db_run_record_free(&rec);
+    db_store_close(s);
+    CHECK(query_long(p, "SELECT count(*) FROM runs WHERE task = 'segmentation'") == 1, "task not stored");
+}
+
 const db_test db_tests_store[] = {
+    {"store_primary_metric", test_store_primary_metric},
     {"store_schema_and_refusals", test_store_schema_and_refusals},
     {"store_run_life", test_store_run_life},
     {"store_full_disk", test_store_full_disk},

@@ -68,8 +68,10 @@ static void test_overfit_64_samples(void) {
     strcpy(c.lr_schedule, "constant");
     db_train_summary s;
     CHECK_OK(db_train(&c, &d, &d, NULL, &s));
-    CHECK(s.final_loss < 0.05, "loss on the 64 memorised samples is %g", s.final_loss);
-    CHECK(s.final_top1 == 1.0, "top1 on the memorised samples is %g", s.final_top1);
+    CHECK(s.final_test[0] < 0.05, "loss on the 64 memorised samples is %g", s.final_test[0]);
+    CHECK(s.final_test[1] == 1.0, "top1 on the memorised samples is %g", s.final_test[1]);
+    CHECK(s.task && s.task->score == 1 && !strcmp(s.task->test_names[1], "top1") && s.best_score == 1.0,
+          "the summary's task and score");
     db_dataset_free(&d);
 }
 
@@ -84,17 +86,17 @@ static void test_learns_pattern(void) {
     for (int i = 0; i < 5; i++) { /* every regularizer at its default placement still learns */
         strcpy(c.regularizer, regs[i]);
         CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
-        CHECK(s.final_top1 > 0.9, "%s: held-out top1 %g", regs[i], s.final_top1);
+        CHECK(s.final_test[1] > 0.9, "%s: held-out top1 %g", regs[i], s.final_test[1]);
     }
     /* Cutout acts on the training images only: a 3x3 patch leaves the pattern learnable, a
      * patch wider than the image leaves nothing to learn (held-out images stay whole) */
     strcpy(c.regularizer, "none");
     c.cutout = 3;
     CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
-    CHECK(s.final_top1 > 0.9, "cutout 3: held-out top1 %g", s.final_top1);
+    CHECK(s.final_test[1] > 0.9, "cutout 3: held-out top1 %g", s.final_test[1]);
     c.cutout = 16;
     CHECK_OK(db_train(&c, &tr, &te, NULL, &s));
-    CHECK(s.final_top1 < 0.5, "cutout over the whole image, yet held-out top1 %g", s.final_top1);
+    CHECK(s.final_test[1] < 0.5, "cutout over the whole image, yet held-out top1 %g", s.final_test[1]);
     db_dataset_free(&tr);
     db_dataset_free(&te);
 }
@@ -110,8 +112,8 @@ static db_status keep(const db_epoch_result *r, const db_epoch_sites *sites, voi
 static int same_results(const history *a, const history *b) {
     if (a->n != b->n) return 0;
     for (int i = 0; i < a->n; i++)
-        if (a->r[i].train_loss != b->r[i].train_loss || a->r[i].test_loss != b->r[i].test_loss ||
-            a->r[i].test_top1 != b->r[i].test_top1 || a->r[i].lr != b->r[i].lr)
+        if (a->r[i].train_loss != b->r[i].train_loss || memcmp(a->r[i].test, b->r[i].test, sizeof a->r[i].test) ||
+            memcmp(a->r[i].train, b->r[i].train, sizeof a->r[i].train) || a->r[i].lr != b->r[i].lr)
             return 0;
     return 1;
 }

@@ -10,9 +10,9 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "DBCKPT\r\n"
-#define CKPT_VERSION 5u
+#define CKPT_VERSION 6u /* 6: the task's metrics (DB_TASK_MAX_METRICS each) in the history */
 #define CKPT_NAME "checkpoint.dbck"
-#define HIST_FIELDS 11
+#define HIST_FIELDS (7 + 2 * DB_TASK_MAX_METRICS)
 
 void db_ckpt_path(const char *dir, char *out, size_t size) { snprintf(out, size, "%s/%s", dir, CKPT_NAME); }
 
@@ -57,9 +57,12 @@ static void put(writer *w, const void *p, size_t n) {
 }
 
 static void history_row(const db_epoch_result *r, double v[HIST_FIELDS]) {
-    v[0] = r->epoch; v[1] = r->lr; v[2] = r->train_loss; v[3] = r->train_top1; v[4] = r->test_loss;
-    v[5] = r->test_top1; v[6] = r->test_top5; v[7] = r->seconds; v[8] = r->images_per_s;
-    v[9] = r->drop_fraction; v[10] = r->keep_prob;
+    v[0] = r->epoch; v[1] = r->lr; v[2] = r->train_loss; v[3] = r->seconds; v[4] = r->images_per_s;
+    v[5] = r->drop_fraction; v[6] = r->keep_prob;
+    for (int i = 0; i < DB_TASK_MAX_METRICS; i++) {
+        v[7 + i] = r->train[i];
+        v[7 + DB_TASK_MAX_METRICS + i] = r->test[i];
+    }
 }
 
 db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites) {
@@ -105,7 +108,7 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     double part[3] = {meta->part_loss_sum, meta->part_seconds, meta->part_lr};
     put(&w, &partial, 4);
     put(&w, part, sizeof part);
-    put(&w, &meta->part_correct, 8);
+    put(&w, meta->part_sums, sizeof meta->part_sums);
     put(&w, meta->part_sites, (size_t)ns * 3 * sizeof(double));
     put(&w, g->param_arena.base, sizes[0] * sizeof(float));
     put(&w, g->state_arena.base, sizes[1] * sizeof(float));
@@ -171,7 +174,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     /* the whole file's length follows from the header: a short file is truncated, and nothing
      * is allocated for counts the file cannot hold */
     uint64_t want = 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof sizes + (uint64_t)nh * HIST_FIELDS * sizeof(double) +
-                    (uint64_t)nh * (uint64_t)ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + 8 +
+                    (uint64_t)nh * (uint64_t)ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + DB_TASK_MAX_METRICS * sizeof(double) +
                     (uint64_t)ns * 3 * sizeof(double) + (sizes[0] + sizes[1] + sizes[2]) * sizeof(float) + 4;
     if (want > (uint64_t)r->file_size)
         return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (%lld bytes, its header describes %llu)", r->path,
@@ -187,14 +190,20 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
         double v[HIST_FIELDS];
         db_status s = get(r, v, sizeof v, "the history");
         if (s != DB_OK) { free(m); return s; }
-        m->history[i] = (db_epoch_result){(int)v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
+        db_epoch_result *h = &m->history[i];
+        *h = (db_epoch_result){.epoch = (int)v[0], .lr = v[1], .train_loss = v[2], .seconds = v[3], .images_per_s = v[4],
+                               .drop_fraction = v[5], .keep_prob = v[6]};
+        for (int k = 0; k < DB_TASK_MAX_METRICS; k++) {
+            h->train[k] = v[7 + k];
+            h->test[k] = v[7 + DB_TASK_MAX_METRICS + k];
+        }
     }
     db_status s = get(r, m->sites, (size_t)nh * (size_t)ns * sizeof(db_site_stat), "the site history");
     int32_t partial = 0;
     double part[3];
     if (s == DB_OK) s = get(r, &partial, 4, "the epoch in progress");
     if (s == DB_OK) s = get(r, part, sizeof part, "the epoch in progress");
-    if (s == DB_OK) s = get(r, &m->part_correct, 8, "the epoch in progress");
+    if (s == DB_OK) s = get(r, m->part_sums, sizeof m->part_sums, "the epoch in progress");
     if (s == DB_OK) s = get(r, m->part_sites, (size_t)ns * 3 * sizeof(double), "the epoch in progress");
     if (s == DB_OK && (partial < 0 || partial > 1)) s = db_fail(DB_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint header", r->path);
     if (s != DB_OK) { free(m); return s; }

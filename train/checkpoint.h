@@ -26,7 +26,7 @@ typedef struct {
      * `epoch` (0-based, not completed), and these are that epoch's running sums so far */
     int partial;
     double part_loss_sum, part_seconds, part_lr;
-    int64_t part_correct;
+    double part_sums[DB_TASK_MAX_METRICS]; /* the task's training counts so far */
     double *part_sites;        /* n_sites x 3 (dropped, units, expected); same allocation */
     db_epoch_result history[]; /* flexible: n_history entries */
 } db_ckpt_meta;

@@ -1,5 +1,7 @@
 #include "train/config.h"
 
+#include "train/task.h"
+
 #include "core/cuda.h"
 #include "core/log.h"
 #include "nets/gpu_backend.h"
@@ -221,11 +223,7 @@ db_status db_config_resolve_device(db_config *c) {
     return DB_OK;
 }
 
-db_task_info db_config_task(const db_config *c) {
-    (void)c;
-    db_task_info t = {"classification", "test/top1"};
-    return t;
-}
+const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }
 
 db_data_spec db_config_data(const db_config *c) {
     db_data_spec d = {c->dataset, c->data_dir, c->synthetic, c->image_size, c->eval_crop_fraction, c->train_limit,

@@ -73,11 +73,9 @@ db_status db_config_resolve_device(db_config *c);
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */
 db_status db_config_runnable(const db_config *c);
-/* What a run computes: its task and the metric, as split/name, that scores it. Every network
- * of this version is a classifier (test/top1); detection (AP) and segmentation (mIOU) come with
- * their networks. */
-typedef struct { const char *name, *primary_metric; } db_task_info;
-db_task_info db_config_task(const db_config *c);
+/* What a run computes (train/task.h): its loss, evaluation and metrics */
+struct db_task;
+const struct db_task *db_config_task(const db_config *c);
 /* The data set the keys describe (pointing into c) */
 db_data_spec db_config_data(const db_config *c);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),

@@ -61,31 +61,6 @@ static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
     return DB_OK;
 }
 
-/* Mean loss, top-1 and top-5 (fractions) of the model in inference mode over a data set. */
-static db_status evaluate(db_stepper *st, const db_dataset *d, const db_norm *norm, int *order, double *loss,
-                          double *top1, double *top5) {
-    db_graph *g = st->g;
-    double sum = 0.0;
-    long c1 = 0, c5 = 0;
-    db_status s = DB_OK;
-    db_graph_set_training(g, 0);
-    for (int i = 0; i < d->n; i++) order[i] = i;
-    for (int i = 0; i < d->n && s == DB_OK; i += g->n_max) {
-        int n = d->n - i < g->n_max ? d->n - i : g->n_max, a, b, finite;
-        double l;
-        db_graph_set_batch(g, n);
-        s = db_batch_fill(d, order + i, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
-        if (s != DB_OK) break;
-        s = db_stepper_forward_loss(st, 0.0f, &l, &a, &b, &finite);
-        sum += l * n;
-        c1 += a; c5 += b;
-    }
-    db_graph_set_training(g, 1);
-    db_graph_set_batch(g, g->n_max);
-    *loss = sum / d->n; *top1 = (double)c1 / d->n; *top5 = (double)c5 / d->n;
-    return s;
-}
-
 /* A results file is rewritten whole after every epoch: to path.tmp, then renamed over path, so
  * a reader (or a crash) sees the previous complete file or the new one. */
 static FILE *csv_open(const char *path, char *tmp, size_t size) {
@@ -103,15 +78,21 @@ static db_status csv_close(FILE *f, const char *path, const char *tmp) {
     return DB_OK;
 }
 
-static db_status write_metrics(const char *path, const db_epoch_result *h, int n) {
+/* Every epoch's results, one row each, with the task's metrics named */
+static db_status write_metrics(const char *path, const db_task *t, const db_epoch_result *h, int n) {
     char tmp[600];
     FILE *f = csv_open(path, tmp, sizeof tmp);
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
-    fprintf(f, "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,seconds,images_per_s,drop_fraction\n");
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.6f\n", h[i].epoch, h[i].lr, h[i].train_loss,
-                h[i].train_top1, h[i].test_loss, h[i].test_top1, h[i].test_top5, h[i].seconds, h[i].images_per_s,
-                h[i].drop_fraction);
+    fprintf(f, "epoch,lr,train_loss");
+    for (int k = 0; k < t->n_train; k++) fprintf(f, ",train_%s", t->train_names[k]);
+    for (int k = 0; k < t->n_test; k++) fprintf(f, ",test_%s", t->test_names[k]);
+    fprintf(f, ",seconds,images_per_s,drop_fraction\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%d,%.6g,%.6f", h[i].epoch, h[i].lr, h[i].train_loss);
+        for (int k = 0; k < t->n_train; k++) fprintf(f, ",%.6f", h[i].train[k]);
+        for (int k = 0; k < t->n_test; k++) fprintf(f, ",%.6f", h[i].test[k]);
+        fprintf(f, ",%.3f,%.1f,%.6f\n", h[i].seconds, h[i].images_per_s, h[i].drop_fraction);
+    }
     return csv_close(f, path, tmp);
 }
 
@@ -152,6 +133,7 @@ typedef struct {
     db_pipeline *pipe;    /* the epoch's batches, prepared ahead (NULL between epochs) */
     int *order, *labels;
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
+    const db_task *task;  /* what the network computes: its loss, counts, evaluation, metrics */
 } run_state;
 
 static void run_free(run_state *r) {
@@ -187,6 +169,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->order = malloc(sizeof(int) * maxn);
     r->labels = malloc(sizeof(int) * cfg->batch);
     r->meta = db_ckpt_meta_alloc(cfg->epochs, db_graph_n_reg(&r->g));
+    r->task = db_config_task(cfg);
     if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
     r->meta->fingerprint = db_config_fingerprint(cfg);
     r->meta->seed = cfg->seed;
@@ -215,7 +198,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     memcpy(r->meta->sites, m->sites, sizeof(db_site_stat) * (size_t)m->n_history * (size_t)m->n_sites);
     r->meta->partial = m->partial;
     r->meta->part_loss_sum = m->part_loss_sum; r->meta->part_seconds = m->part_seconds; r->meta->part_lr = m->part_lr;
-    r->meta->part_correct = m->part_correct;
+    memcpy(r->meta->part_sums, m->part_sums, sizeof m->part_sums);
     memcpy(r->meta->part_sites, m->part_sites, sizeof(double) * 3 * (size_t)m->n_sites);
     free(m);
     return DB_OK;
@@ -231,13 +214,15 @@ static db_epoch_sites epoch_sites(const run_state *r, int i, const char *names[2
 
 static void summarise(const run_state *r, int resumed_from, db_train_summary *out) {
     const db_ckpt_meta *m = r->meta;
+    const int score = r->task->score;
     out->epochs_done = m->epoch;
     out->resumed_from = resumed_from;
+    out->task = r->task;
     for (int i = 0; i < m->n_history; i++) {
         const db_epoch_result *h = &m->history[i];
-        if (h->test_top1 > out->best_top1) out->best_top1 = h->test_top1;
+        if (h->test[score] > out->best_score) out->best_score = h->test[score];
         out->train_seconds += h->seconds;
-        out->final_top1 = h->test_top1; out->final_top5 = h->test_top5; out->final_loss = h->test_loss;
+        memcpy(out->final_test, h->test, sizeof h->test);
     }
 }
 
@@ -277,8 +262,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
-        double t0 = db_now(), loss_sum = 0.0, lr = 0.0;
-        long correct = 0;
+        double t0 = db_now(), loss_sum = 0.0, lr = 0.0, sums[DB_TASK_MAX_METRICS] = {0};
         int s0 = 0;
         if (r->meta->partial) { /* continue inside the epoch a stop interrupted */
             db_ckpt_meta *m = r->meta;
@@ -287,7 +271,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 return db_fail(DB_ERR_CKPT_CORRUPT, "%s: the checkpoint's step %lld is not inside epoch %d", cfg->checkpoint_dir,
                                (long long)m->step, epoch + 1);
             s0 = (int)at;
-            loss_sum = m->part_loss_sum; correct = (long)m->part_correct; lr = m->part_lr;
+            loss_sum = m->part_loss_sum; lr = m->part_lr;
+            memcpy(sums, m->part_sums, sizeof sums);
             t0 -= m->part_seconds;
             db_graph_set_reg_sums(g, m->part_sites);
             m->partial = 0;
@@ -302,14 +287,13 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                           train->c, B, train->h, train->w);
             db_graph_set_step(g, (long)r->meta->step); /* keys this step's masks and keep_prob */
             double loss;
-            int c1, c5, finite;
-            DB_TRY(db_stepper_forward_loss(&r->st, cfg->label_smoothing, &loss, &c1, &c5, &finite));
+            int finite;
+            DB_TRY(r->task->train_step(&r->st, cfg->label_smoothing, &loss, sums, &finite));
             if (!isfinite(loss) || !finite)
                 return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
                                 !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
                                                 : "the weights or batch-norm statistics became NaN or Inf",
                                 epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
-            correct += c1;
             loss_sum += loss;
             lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
             DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
@@ -319,7 +303,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             if (stop_signal && s < steps - 1) { /* keep the epoch's sums so far with the checkpoint */
                 db_ckpt_meta *m = r->meta;
                 m->partial = 1;
-                m->part_loss_sum = loss_sum; m->part_correct = correct; m->part_lr = lr; m->part_seconds = db_now() - t0;
+                m->part_loss_sum = loss_sum; m->part_lr = lr; m->part_seconds = db_now() - t0;
+                memcpy(m->part_sums, sums, sizeof sums);
                 DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
                 if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
@@ -334,8 +319,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
             return diverged(r, resumed_from, out, epoch + 1, steps,
                             "the weights or batch-norm statistics became NaN or Inf at the end of epoch %d", epoch + 1);
-        db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps,
-                               .train_top1 = (double)correct / ((double)steps * B), .seconds = secs,
+        db_epoch_result res = {.epoch = epoch + 1, .lr = lr, .train_loss = loss_sum / steps, .seconds = secs,
                                .images_per_s = (double)steps * B / secs,
                                .drop_fraction = db_graph_take_drop_fraction(
                                    g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites),
@@ -343,15 +327,17 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                                 ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, (long)steps * cfg->epochs - 1,
                                                                   !strcmp(cfg->keep_prob_schedule, "linear"))
                                                 : -1.0};
-        DB_TRY(evaluate(&r->st, test, &norm, r->order, &res.test_loss, &res.test_top1, &res.test_top5));
-        if (!isfinite(res.test_loss))
+        r->task->train_metrics(sums, (double)steps * B, res.train);
+        DB_TRY(r->task->evaluate(&r->st, test, &norm, r->order, res.test));
+        const double test_loss = res.test[r->task->test_loss];
+        if (!isfinite(test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",
-                            isnan(res.test_loss) ? "NaN" : "Inf", epoch + 1);
+                            isnan(test_loss) ? "NaN" : "Inf", epoch + 1);
         r->meta->history[r->meta->n_history++] = res;
         r->meta->epoch = epoch + 1;
         ran++;
         if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
-        if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->meta->history, r->meta->n_history));
+        if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
         if (cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) {
             const char *names[256];

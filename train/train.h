@@ -9,12 +9,14 @@
 #include "datasets/batch.h"
 #include "datasets/dataset.h"
 #include "nets/graph.h"
+#include "train/task.h"
 
 typedef struct {
     int epoch;                 /* 1-based */
     double lr;                 /* at the end of the epoch */
-    double train_loss, train_top1;
-    double test_loss, test_top1, test_top5;
+    double train_loss;
+    double train[DB_TASK_MAX_METRICS]; /* the task's training metrics (db_task train_names) */
+    double test[DB_TASK_MAX_METRICS];  /* the task's test metrics (db_task test_names) */
     double seconds, images_per_s; /* training time of the epoch, evaluation excluded */
     double drop_fraction;      /* realised, over every regularizer site (-1: no regularizer) */
     double keep_prob;          /* the scheduled keep_prob at the epoch's last step, before any
@@ -24,7 +26,9 @@ typedef struct {
 typedef struct {
     int epochs_done;
     int resumed_from;          /* epoch the run resumed after (0: fresh start) */
-    double final_top1, best_top1, final_top5, final_loss;
+    const db_task *task;       /* what the run computes; names the metrics below */
+    double final_test[DB_TASK_MAX_METRICS]; /* the last epoch's test metrics */
+    double best_score;         /* the scoring metric's best over the epochs */
     double train_seconds;
     db_status status;          /* DB_ERR_DIVERGED when the loss became NaN/Inf */
     int diverged_epoch, diverged_step;

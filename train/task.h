@@ -1,0 +1,40 @@
+/* A task: what a network is trained to do and how it is scored. The training loop, checkpoints,
+ * stop signals, schedules, regularizer placement and the store do not know which task runs; a
+ * task supplies its step's loss (the forward pass, the loss and its gradient), what it counts
+ * while training, its evaluation on the test split, and the names of the metrics it records.
+ * Classification (top-1, top-5) is the task of every network in this version (task.c);
+ * detection (COCO AP, eval/coco_eval.h) and segmentation (mIOU, eval/miou.h) come with their
+ * networks, as tasks of their own beside it. */
+#ifndef DB_TRAIN_TASK_H
+#define DB_TRAIN_TASK_H
+
+#include "datasets/batch.h"
+#include "datasets/dataset.h"
+#include "train/step.h"
+
+enum { DB_TASK_MAX_METRICS = 4 };
+
+typedef struct db_task {
+    const char *name;            /* "classification" */
+    /* the metrics of an epoch beside the training loss: train[i] are kept from the training
+     * steps, test[i] come from the evaluation; percent: shown as a percentage */
+    int n_train, n_test;
+    const char *train_names[DB_TASK_MAX_METRICS], *test_names[DB_TASK_MAX_METRICS];
+    int train_percent[DB_TASK_MAX_METRICS], test_percent[DB_TASK_MAX_METRICS];
+    int score;                   /* the test metric that scores a run (the report, regress) */
+    int test_loss;               /* the test metric that is the loss (a non-finite one: diverged) */
+    /* A training step on the batch in the stepper: the mean loss (its gradient left for the
+     * backward) and the step's counts added to sums[n_train]; finite as db_stepper_forward_loss */
+    db_status (*train_step)(db_stepper *st, float label_smoothing, double *loss, double *sums, int *finite);
+    /* The training metrics of an epoch from its sums over `samples` training samples */
+    void (*train_metrics)(const double *sums, double samples, double *out);
+    /* The test metrics (n_test values) of the model in inference mode over a data set */
+    db_status (*evaluate)(db_stepper *st, const db_dataset *d, const db_norm *norm, int *order, double *out);
+} db_task;
+
+/* The task of a network (every network of this version classifies) */
+const db_task *db_task_of_model(const char *model);
+/* "test/top1": the scoring metric as the store names it (split/name) */
+void db_task_primary(const db_task *t, char *out, size_t n);
+
+#endif
