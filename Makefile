@@ -39,7 +39,7 @@ LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64
 # kernel benchmark of ./dropbench kernel)
 GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu \
               nets/elementwise_cuda.cu
-BOTH_CU := dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu dropouts/cutout_cuda.cu nets/sgd_cuda.cu
+BOTH_CU := dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu nets/sgd_cuda.cu
 CU_SRC  := $(filter-out $(GPU_SO_SRC),$(wildcard core/*.cu nets/*.cu dropouts/*.cu))
 CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib64/libcudnn.so \
               $(CUDA_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so \
@@ -149,8 +149,8 @@ bench-kernel:
 GPU_ARCH ?= $(CUDA_ARCH)
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
-                 dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu dropouts/cutout_cuda.cu
-GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c dropouts/cutout.c core/status.c core/rand_bulk.c \
+                 dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu
+GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
@@ -165,7 +165,7 @@ build/gpu/%.o: %.c
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -I. -MMD -MP -c $< -o $@
 
 build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
-                  dropouts/dropblock.h dropouts/droppath.h dropouts/cutout.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
+                  dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
                   nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h
 	@mkdir -p build

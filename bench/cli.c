@@ -19,6 +19,12 @@ int db_cli_error(db_status s) {
     return p == DB_ERR_ARG ? DB_EXIT_USAGE : DB_EXIT_FAIL;
 }
 
+int db_cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
 int db_cli_parse_long(const char *s, long min, long *out) {
     char *end;
     errno = 0;

@@ -37,6 +37,9 @@ int db_cli_study_end(db_status s, const db_study_result *res, const char *study,
 
 /* Print "dropbench: <message>" for a failed status and return the exit code it maps to. */
 int db_cli_error(db_status s);
+/* Does any argument after the command ask for help (--help or -h)? Every subcommand answers it
+ * with its usage on standard output and exit 0. */
+int db_cli_wants_help(int argc, char **argv);
 /* Parse a whole decimal integer >= min; 0 on anything else. */
 int db_cli_parse_long(const char *s, long min, long *out);
 /* Parse "C,H,W" */

@@ -234,7 +234,7 @@ static int bench(int argc, char **argv) {
 }
 
 int db_cmd_data(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2 || db_cli_wants_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }

@@ -42,7 +42,7 @@ static double copy_seconds(float *y, const float *x, float *dx, const float *dy,
 }
 
 int db_cmd_kernel(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help")) { usage(argc < 2 ? stderr : stdout); return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK; }
+    if (argc < 2 || db_cli_wants_help(argc, argv)) { usage(argc < 2 ? stderr : stdout); return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK; }
     const char *kind = argv[1], *device = "cpu";
     int spatial = !strcmp(kind, "spatial-dropout"), dropblock = !strcmp(kind, "dropblock");
     if (!spatial && !dropblock && strcmp(kind, "dropout") != 0) {

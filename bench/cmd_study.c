@@ -34,7 +34,11 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
             printf("[%d/%d] %s: done before (run %lld), skipped\n", i + 1, n, c->label, (long long)c->prior);
         else if (c->state == DB_CELL_CANNOT_RUN) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, n, c->label, c->why);
         else printf("[%d/%d] %s: would run\n", i + 1, n, c->label);
-        if (show && c->state != DB_CELL_DONE_BEFORE) db_config_write(&c->config, stdout);
+        if (show && c->state != DB_CELL_DONE_BEFORE) { /* as it would run: auto placements resolved */
+            db_config e;
+            db_config_effective(&c->config, &e);
+            db_config_write(&e, stdout);
+        }
     }
     free(cells);
     return DB_EXIT_OK;

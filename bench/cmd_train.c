@@ -60,7 +60,12 @@ int db_cmd_train(int argc, char **argv) {
     }
     db_status s = db_config_validate(&cfg);
     if (s != DB_OK) return db_cli_error(s);
-    if (print_config) { db_config_write(&cfg, stdout); return DB_EXIT_OK; }
+    if (print_config) { /* as it would run: auto placements resolved */
+        db_config e;
+        db_config_effective(&cfg, &e);
+        db_config_write(&e, stdout);
+        return DB_EXIT_OK;
+    }
     if (resume && !cfg.checkpoint_dir[0]) {
         fprintf(stderr, "dropbench train: --resume needs --checkpoint-dir\n");
         return DB_EXIT_USAGE;

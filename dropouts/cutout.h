@@ -1,6 +1,7 @@
 /* Cutout: one size x size square per image zeroed, centred anywhere in the image (so it may be
  * clipped by the border), drawn from (seed, step, sample). It acts on the input, so it has no
- * backward. The corner is the per-unit body of both devices (cutout.c, cutout_cuda.cu). */
+ * backward. It runs on the host batch before it goes to either device (a CUDA run's batch
+ * waits in pinned memory), so it has no CUDA twin. */
 #ifndef DB_DROPOUTS_CUTOUT_H
 #define DB_DROPOUTS_CUTOUT_H
 

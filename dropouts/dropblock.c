@@ -29,18 +29,22 @@ db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_
     case DB_SEM_PAPER: valid = 1; break;
     case DB_SEM_TORCHVISION: valid = 1; r.eps = 1e-6f; break;
     case DB_SEM_TIMM: r.shared = 1; r.eps = 1e-7f; break;
-    case DB_SEM_MIGUELVR:
+    case DB_SEM_MIGUELVR: /* k is never clipped: a seed reaches k/2 cells, past the map's edge if need be */
+        r.kh = r.kw = b->block_size;
         r.gamma = (float)((1.0 - keep_prob) / ((double)b->block_size * b->block_size));
         r.ah = (r.kh - 1) / 2; /* its max-pool crop puts the extra cell down/right */
         r.aw = (r.kw - 1) / 2;
         r.shared = 1;
         break;
-    case DB_SEM_DARKNET:
-        r.gamma = (float)((1.0 - keep_prob) / ((double)b->block_size * b->block_size));
+    case DB_SEM_DARKNET: { /* a square of min(k, h, w), and gamma from that clipped square */
+        int s = clip(clip(b->block_size, h), w);
+        r.kh = r.kw = s;
+        r.gamma = (float)((1.0 - keep_prob) / ((double)s * s));
         r.ah = r.aw = 0;
         r.one_seed = 1;
         r.per_sample = 1;
         break;
+    }
     }
     if (valid) { /* seeds only where the whole block fits */
         r.ylo = r.ah, r.yhi = h - 1 - (r.kh - 1 - r.ah);
@@ -168,8 +172,16 @@ static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropb
     return dropped;
 }
 
+/* darknet's corner for a seed at position p of a map side m, block side k: a corner past the
+ * last one that fits wraps back by m - k (so the corners spread over 0..m-k, the two ends at half
+ * weight), then is clamped */
+static int corner(int p, int m, int k) {
+    if (p > m - k) p -= m - k;
+    return p < 0 ? 0 : p > m - k ? m - k : p;
+}
+
 /* darknet: the position with the smallest word below gamma (the first on a tie) is the block's
- * top-left corner, shifted back inside the map. */
+ * top-left corner, wrapped back inside the map. */
 static uint64_t plane_one_seed(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base,
                                int h, int w) {
     const uint32_t t = db_u01_threshold(r->gamma);
@@ -183,8 +195,7 @@ static uint64_t plane_one_seed(uint8_t *m, const db_drop_key *k, const db_dropbl
             if ((words[i] >> 8) < t && (at < 0 || words[i] < best)) best = words[i], at = o0 + i;
     }
     if (at < 0) return 0;
-    int y = at / w, x = at % w;
-    return paint(m, r, y < h - r->kh ? y : h - r->kh, x < w - r->kw ? x : w - r->kw, h, w);
+    return paint(m, r, corner(at / w, h, r->kh), corner(at % w, w, r->kw), h, w);
 }
 
 uint64_t db_dropblock_forward(float *out, uint8_t *mask, float *scales, const float *in,

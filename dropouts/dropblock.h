@@ -41,12 +41,13 @@ typedef struct {
 typedef struct {
     float gamma;               /* seed probability per position */
     uint32_t t;                /* db_u01_threshold(gamma): a position seeds when db_rare_below */
-    int kh, kw;                /* the block, clipped to the map */
+    int kh, kw;                /* the block: clipped to the map (paper, timm, torchvision), never
+                                * clipped (miguelvr), a square of min(k, h, w) (darknet) */
     int ah, aw;                /* a seed at (y, x) drops rows y-ah .. y-ah+kh-1 (clipped), columns alike */
     int ylo, yhi, xlo, xhi;    /* seed positions: rows ylo..yhi, columns xlo..xhi */
     int shared;                /* one mask per sample, shared by its channels */
     int one_seed;              /* at most one block per plane: the smallest word below gamma wins, as a
-                                * top-left corner shifted back inside the map (darknet) */
+                                * top-left corner wrapped back inside the map (darknet) */
     int per_sample;            /* normalise per sample instead of over the batch */
     float eps;                 /* added to the kept count when normalising */
 } db_dropblock_rules;

@@ -36,8 +36,4 @@ extern "C" int db_droppath_cuda(float *y, const float *x, const db_drop_key *k, 
 extern "C" int db_dropblock_scales_cuda(float *scales, unsigned long long *dropped, const unsigned long long *per_sample,
                                         int n, unsigned long long units_per_sample, int per_sample_norm, float eps,
                                         cudaStream_t stream);
-/* Cutout in place; ids (device, n) are the batch's data-set sample ids */
-extern "C" int db_cutout_cuda(float *x, const int *ids, int size, uint64_t seed, uint32_t step, int c, int n, int h,
-                              int w, cudaStream_t stream);
-
 #endif

@@ -430,6 +430,10 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     db_doc_heading(doc, 1, "Study %s", s->name);
     if (s->description[0]) db_doc_para(doc, "%s", s->description);
     db_doc_para(doc, "Recipe %s; %d cells in %d conditions; %d runs recorded.", s->recipe, s->ncells, nc, s->nruns);
+    if (s->nassumptions) {
+        db_doc_para(doc, "Assumptions: readings of the paper it does not state, made by this recipe.");
+        for (int i = 0; i < s->nassumptions; i++) db_doc_item(doc, "%s", s->assumption[i]);
+    }
     if (s->problem[0]) db_doc_para(doc, "Its matrix cannot be shown: %s. Its %d runs are in the database (dropbench list "
                                         "--study %s).", s->problem, s->nruns, s->name);
     matrix(doc, s, c, nc);

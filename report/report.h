@@ -28,6 +28,8 @@ typedef struct {
 
 typedef struct {
     char name[64], description[256], recipe[512];
+    int nassumptions;
+    char assumption[16][600];  /* the recipe's readings of the paper it does not state */
     int ncells;
     db_rep_cell *cells;
     int nruns;

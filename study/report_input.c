@@ -32,6 +32,8 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         return DB_OK;
     }
     snprintf(st->description, sizeof st->description, "%s", r->description);
+    for (int i = 0; i < r->nassumptions && i < (int)(sizeof st->assumption / sizeof *st->assumption); i++)
+        snprintf(st->assumption[st->nassumptions++], sizeof st->assumption[0], "%s", r->assumption[i]);
     int n = db_recipe_cells(r);
     st->cells = calloc((size_t)n, sizeof *st->cells);
     if (!st->cells) { db_recipe_free(r); free(r); return db_fail(DB_ERR_NOMEM, "out of memory"); }
@@ -50,11 +52,13 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;
         snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
         snprintf(x->regularizer, sizeof x->regularizer, "%s", c.regularizer);
-        snprintf(x->schedule, sizeof x->schedule, "%s", c.keep_prob_schedule);
+        db_config e; /* the placement as it runs, auto keys resolved */
+        db_config_effective(&c, &e);
+        snprintf(x->schedule, sizeof x->schedule, "%s", e.keep_prob_schedule);
         snprintf(x->groups, sizeof x->groups, "%s", c.reg_groups);
         x->keep_prob = c.keep_prob;
         x->block_size = c.block_size;
-        x->skip = c.reg_skip;
+        x->skip = e.reg_skip;
         snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
         st->ncells++;
     }

@@ -110,7 +110,9 @@ static db_status start_record(const db_config *cfg, recorder *p) {
     size_t len = 0;
     FILE *m = open_memstream(&config, &len);
     if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_config_write(cfg, m);
+    db_config effective; /* what ran: auto placements recorded as what they meant */
+    db_config_effective(cfg, &effective);
+    db_config_write(&effective, m);
     fclose(m);
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
     snprintf(family, sizeof family, "%016llx", (unsigned long long)db_config_family(cfg));

@@ -588,6 +588,16 @@ EOR
     [ -e "$ck" ] && ! compgen -G "$T/runs/broken/single.stale-*" >/dev/null ||
         { echo "a checkpoint of another thread count was moved"; return 1; }
 }
+t_every_help() {
+    # every command and subcommand answers --help with its usage on stdout and exit 0
+    local c
+    for c in train run bench model kernel "kernel dropblock" "kernel dropout" "kernel spatial-dropout" study resume \
+        slurm regress tag report list show export merge data "data list" "data fetch" "data verify" "data bench" \
+        eval "eval coco" "eval miou"; do
+        # shellcheck disable=SC2086
+        db $c --help && expect_rc 0 && expect_out "usage: dropbench" || { echo "($c --help)"; return 1; }
+    done
+}
 t_house_rules() {
     # no include or call cycle between folders or files; the libraries never reach the command
     rc=0; python3 scripts/depgraph --quiet >"$out" 2>"$err" || rc=$?
@@ -631,6 +641,18 @@ t_paper_recipes() {
         keep_prob_schedule=linear label_smoothing=0.1 epochs=290 seed=1; do
         grep -qx "$k" "$out" || { echo "Table 1 DropBlock + label smoothing lacks $k"; return 1; }
     done
+    # the dropout baseline on the conv branches only, unscaled, fixed (the paper's definition;
+    # the official code scales and schedules DropBlock alone); SpatialDropout alike
+    for c in 3 9; do
+        db study $t1 --dry-run --show-config --cell $c --db "$T/p.db" && expect_rc 0 || return
+        for k in reg_skip=0 group_scaling=0 keep_prob_schedule=fixed reg_groups=3,4; do
+            grep -qx "$k" "$out" || { echo "Table 1 cell $c (a dropout baseline) lacks $k"; return 1; }
+        done
+    done
+    db study $t1 --dry-run --show-config --cell 3 --db "$T/p.db" && expect_out "regularizer=dropout" || return
+    # and the recipe's assumptions travel with it
+    grep -q "^assumption = .*conv branches only" bench/recipes/resnet50-imagenet.inc &&
+        grep -q "^assumption = Warm-up" bench/recipes/resnet50-imagenet.inc || { echo "assumptions missing"; return 1; }
     db study bench/recipes/resnet50-imagenet-fig4-block-size.txt --dry-run --db "$T/p.db" && expect_out "20 cells" &&
         expect_out "reg_groups=3,4,reg_skip=1,block_size=7,seed=1" || return
     db study bench/recipes/resnet50-imagenet-autoaugment.txt --dry-run --show-config --db "$T/p.db" &&
@@ -1216,7 +1238,7 @@ run_test() {
 }
 
 tests=(
-    house_rules usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
+    house_rules every_help usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu

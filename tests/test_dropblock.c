@@ -276,7 +276,107 @@ static void test_keep_prob_schedules(void) {
     CHECK_CLOSE(db_group_keep_prob(0.9f, 3, 4, 0), 0.9, 1e-7, 0);
 }
 
+/* Each plane's dropped units as a bounding box; 0 when the plane drops nothing. cnt gets the count. */
+static int plane_box(const uint8_t *m, int h, int w, int *y0, int *x0, int *y1, int *x1, int *cnt) {
+    *y0 = h; *x0 = w; *y1 = -1; *x1 = -1; *cnt = 0;
+    for (int i = 0; i < h * w; i++)
+        if (m[i]) {
+            int y = i / w, x = i % w;
+            (*cnt)++;
+            if (y < *y0) *y0 = y;
+            if (x < *x0) *x0 = x;
+            if (y > *y1) *y1 = y;
+            if (x > *x1) *x1 = x;
+        }
+    return *cnt > 0;
+}
+
+/* darknet wraps a corner past the last one that fits back by m - k before clamping it: on a
+ * 14x14 map with k = 7 the corners spread over 0..7 (the ends at half weight), where clamping
+ * alone would put half of all blocks at 7. The position distribution, not only the fraction. */
+static void test_darknet_positions(void) {
+    buf b = alloc_buf(64, 64, 14, 14);
+    db_dropblock_cfg dk = {7, 0, DB_SEM_DARKNET};
+    long hist[8] = {0}, blocks = 0, bad = 0;
+    for (uint64_t step = 0; step < 4; step++) {
+        db_drop_key key = {11, 2, step, 0.5f};
+        db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &dk, b.c, b.n, 14, 14);
+        for (int p = 0; p < b.c * b.n; p++) {
+            int y0, x0, y1, x1, cnt;
+            if (!plane_box(b.m + (size_t)p * 196, 14, 14, &y0, &x0, &y1, &x1, &cnt)) continue;
+            blocks++;
+            bad += cnt != 49 || y1 - y0 != 6 || x1 - x0 != 6 || x0 > 7 || y0 > 7;
+            if (x0 <= 7) hist[x0]++;
+        }
+    }
+    CHECK(blocks > 10000 && bad == 0, "%ld blocks, %ld not one 7x7 square inside the map", blocks, bad);
+    /* expected shares: 1/14 at 0 and 7, 2/14 at 1..6 */
+    for (int x = 0; x <= 7; x++) {
+        double want = (x == 0 || x == 7 ? 1.0 : 2.0) / 14, got = (double)hist[x] / (double)blocks;
+        CHECK(fabs(got - want) < 0.015, "corner column %d: share %.4f, want %.4f", x, got, want);
+    }
+    free_buf(&b);
+}
+
+/* A block larger than the map: darknet drops a square of min(k, h, w) with gamma from that
+ * square; miguelvr never clips k, so a seed reaches k/2 cells whatever the map (its gamma p/k^2). */
+static void test_large_blocks(void) {
+    db_dropblock_cfg dk = {9, 0, DB_SEM_DARKNET}, mk = {9, 0, DB_SEM_MIGUELVR}, pk = {9, 0, DB_SEM_PAPER};
+    db_dropblock_rules dr = db_dropblock_rules_for(&dk, 0.9f, 5, 6), mr = db_dropblock_rules_for(&mk, 0.9f, 5, 6),
+                       pr = db_dropblock_rules_for(&pk, 0.9f, 5, 6);
+    CHECK(dr.kh == 5 && dr.kw == 5, "darknet block %dx%d on 5x6, want 5x5", dr.kh, dr.kw);
+    CHECK_CLOSE(dr.gamma, 0.1 / 25, 1e-8, 1e-6);
+    CHECK(mr.kh == 9 && mr.kw == 9 && mr.ah == 4 && mr.ylo == 0 && mr.yhi == 4, "miguelvr block %dx%d a=%d seeds %d..%d",
+          mr.kh, mr.kw, mr.ah, mr.ylo, mr.yhi);
+    CHECK_CLOSE(mr.gamma, 0.1 / 81, 1e-8, 1e-6);
+    CHECK(pr.kh == 5 && pr.kw == 6, "the paper clips per axis: %dx%d", pr.kh, pr.kw);
+    /* darknet on 5x6: every block is the 5x5 square at column 0 or 1 */
+    buf b = alloc_buf(32, 64, 5, 6);
+    db_drop_key key = {3, 1, 0, 0.5f};
+    db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &dk, b.c, b.n, 5, 6);
+    long blocks = 0, bad = 0;
+    for (int p = 0; p < b.c * b.n; p++) {
+        int y0, x0, y1, x1, cnt;
+        if (!plane_box(b.m + (size_t)p * 30, 5, 6, &y0, &x0, &y1, &x1, &cnt)) continue;
+        blocks++;
+        bad += cnt != 25 || y0 != 0 || y1 != 4 || x1 - x0 != 4;
+    }
+    CHECK(blocks > 100 && bad == 0, "darknet k 9 on 5x6: %ld of %ld planes not a 5x5 square", bad, blocks);
+    /* miguelvr on 7x7 with k 9: a lone seed at column x covers max(0, x-4)..min(6, x+4), so a
+     * block narrower than the map is at least 5 wide (clipping k to 7 would allow 4) */
+    buf m = alloc_buf(64, 64, 7, 7);
+    key.keep_prob = 0.8f;
+    long lone = 0, narrow = 0;
+    for (uint64_t step = 0; step < 32; step++) {
+        key.step = step;
+        db_dropblock_forward(m.y, m.m, m.s, m.x, &key, &mk, m.c, m.n, 7, 7);
+        for (int j = 0; j < m.n; j++) { /* shared across channels: channel 0's plane */
+            int y0, x0, y1, x1, cnt;
+            if (!plane_box(m.m + (size_t)j * 49, 7, 7, &y0, &x0, &y1, &x1, &cnt)) continue;
+            if (cnt != (y1 - y0 + 1) * (x1 - x0 + 1)) continue; /* more than one seed */
+            lone++;
+            narrow += x1 - x0 + 1 < 5 || y1 - y0 + 1 < 5;
+        }
+    }
+    CHECK(lone > 50 && narrow == 0, "miguelvr k 9 on 7x7: %ld of %ld lone blocks narrower than 5", narrow, lone);
+    /* the realised fraction of these unclipped blocks agrees with the exact expectation */
+    key.keep_prob = 0.5f;
+    double dropped = 0, units = 0;
+    for (uint64_t step = 100; step < 140; step++) {
+        key.step = step;
+        db_dropblock_forward(m.y, m.m, m.s, m.x, &key, &mk, m.c, m.n, 7, 7);
+        for (long i = 0; i < (long)m.n * 49; i++) dropped += m.m[i];
+        units += (double)m.n * 49;
+    }
+    double e = db_dropblock_expected_fraction(&mk, 0.5f, 7, 7);
+    CHECK(fabs(dropped / units - e) < 0.1 * e, "miguelvr k 9 on 7x7: realised %.4f, expected %.4f", dropped / units, e);
+    free_buf(&b);
+    free_buf(&m);
+}
+
 const db_test db_tests_dropblock[] = {
+    {"dropblock_darknet_positions", test_darknet_positions},
+    {"dropblock_large_blocks", test_large_blocks},
     {"keep_prob_schedules", test_keep_prob_schedules},
     {"dropblock_scatter_equals_gather", test_scatter_equals_gather},
     {"dropblock_expected_fraction_table", test_expected_fraction_table},

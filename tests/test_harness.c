@@ -151,6 +151,45 @@ static void test_config_read_write(void) {
     CHECK(memcmp(&a, &b, sizeof a) == 0, "read(write(c)) differs from c");
     CHECK(db_config_fingerprint(&a) == db_config_fingerprint(&b), "fingerprints differ");
     free(text);
+    /* auto placement: written as auto, read back as auto; resolved per regularizer, and an
+     * explicit value equal to what auto means is the same run (the same fingerprint) */
+    db_config_defaults(&a);
+    CHECK(a.reg_skip == -1 && a.group_scaling == -1 && !strcmp(a.keep_prob_schedule, "auto"), "auto defaults");
+    text = NULL;
+    m = open_memstream(&text, &len);
+    db_config_write(&a, m);
+    fclose(m);
+    CHECK(text && strstr(text, "reg_skip=auto\n") && strstr(text, "group_scaling=auto\n"), "auto not written");
+    CHECK_OK(db_config_read(&b, text));
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "auto did not read back");
+    free(text);
+    static const struct { const char *reg; int skip, scaling; const char *schedule; } want[] = {
+        {"dropblock", 1, 1, "linear"}, {"dropout", 0, 0, "fixed"}, {"spatial_dropout", 0, 0, "fixed"},
+        {"droppath", 0, 0, "fixed"}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        db_config c, e, x;
+        db_config_defaults(&c);
+        CHECK_OK(db_config_set(&c, "regularizer", want[i].reg));
+        db_config_effective(&c, &e);
+        CHECK(e.reg_skip == want[i].skip && e.group_scaling == want[i].scaling &&
+              !strcmp(e.keep_prob_schedule, want[i].schedule), "%s: auto means skip %d scaling %d %s", want[i].reg,
+              e.reg_skip, e.group_scaling, e.keep_prob_schedule);
+        db_reg_plan plan;
+        CHECK_OK(db_config_reg_plan(&c, &plan));
+        CHECK(plan.on_skip == want[i].skip && plan.group_scaling == want[i].scaling &&
+              plan.scheduled == !strcmp(want[i].schedule, "linear"), "%s: the plan does not follow auto", want[i].reg);
+        x = c; /* the same placement written out */
+        x.reg_skip = want[i].skip;
+        x.group_scaling = want[i].scaling;
+        strcpy(x.keep_prob_schedule, want[i].schedule);
+        CHECK(db_config_fingerprint(&x) == db_config_fingerprint(&c), "%s: explicit and auto fingerprints differ",
+              want[i].reg);
+        CHECK_OK(db_config_set(&x, "reg_skip", want[i].skip ? "0" : "1"));
+        CHECK(db_config_fingerprint(&x) != db_config_fingerprint(&c), "%s: another placement, the same fingerprint",
+              want[i].reg);
+    }
+    CHECK(db_config_set(&a, "reg_skip", "2") == DB_ERR_ARG && db_config_set(&a, "group_scaling", "yes") == DB_ERR_ARG,
+          "bad auto values accepted");
     /* keys missing from the text keep their defaults; the order does not matter */
     CHECK_OK(db_config_read(&b, "epochs=3\nmodel=resnet8\n"));
     db_config_defaults(&a);

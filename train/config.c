@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { K_INT, K_U64, K_FLOAT, K_BOOL, K_STR } key_type;
+typedef enum { K_INT, K_U64, K_FLOAT, K_BOOL, K_STR, K_AUTO_BOOL /* 0, 1 or auto (-1) */ } key_type;
 
 typedef struct {
     const char *key;
@@ -63,9 +63,9 @@ static const key_def keys[] = {
     {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability", NULL},
     {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size", NULL},
     {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)", NULL},
-    {"reg_skip", K_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts (the paper's conv+skip)", NULL},
-    {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed", NULL},
-    {"group_scaling", K_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g), as the official code", NULL},
+    {"reg_skip", K_AUTO_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts; auto: DropBlock yes (the paper's conv+skip), dropout and SpatialDropout no (the paper's conv branches only)", NULL},
+    {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed; auto: linear for DropBlock, fixed for the others (the official code schedules DropBlock only)", NULL},
+    {"group_scaling", K_AUTO_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g); auto: for DropBlock (as the official code), not for the others", NULL},
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
@@ -106,8 +106,9 @@ void db_config_defaults(db_config *c) {
     c->keep_prob = 0.9f;
     c->block_size = 3;
     strcpy(c->reg_groups, "3");
-    c->reg_skip = 1;
-    strcpy(c->keep_prob_schedule, "linear");
+    c->reg_skip = -1; /* auto: as the paper and the official code place each regularizer */
+    c->group_scaling = -1;
+    strcpy(c->keep_prob_schedule, "auto");
     strcpy(c->device, "auto");
     c->loader_workers = 1;
     c->image_size = 224;
@@ -153,9 +154,16 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
         *(float *)p = (float)v;
         return DB_OK;
     }
+    case K_AUTO_BOOL:
+        if (!strcmp(value, "auto")) { *(int *)p = -1; return DB_OK; }
+        if (strcmp(value, "0") && strcmp(value, "1"))
+            return db_fail(DB_ERR_ARG, "%s: '%s' must be 0, 1 or auto", k->key, value);
+        *(int *)p = value[0] - '0';
+        return DB_OK;
     case K_STR:
         if (strlen(value) >= k->size)
             return db_fail(DB_ERR_ARG, "%s: value longer than %zu characters", k->key, k->size - 1);
+        memset(p, 0, k->size);
         strcpy(p, value);
         return DB_OK;
     }
@@ -274,16 +282,19 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
     if (!known)
         return db_fail(DB_ERR_ARG, "regularizer: '%s' must be none, dropout, spatial_dropout, dropblock or droppath",
                        c->regularizer);
-    if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed"))
-        return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear or fixed", c->keep_prob_schedule);
+    if (strcmp(c->keep_prob_schedule, "linear") && strcmp(c->keep_prob_schedule, "fixed") &&
+        strcmp(c->keep_prob_schedule, "auto"))
+        return db_fail(DB_ERR_ARG, "keep_prob_schedule: '%s' must be linear, fixed or auto", c->keep_prob_schedule);
     DB_TRY(parse_groups(c, &plan->groups));
+    db_config e;
+    db_config_effective(c, &e);
     if (plan->kind != DB_REG_NONE && !plan->groups)
         return db_fail(DB_ERR_ARG, "reg_groups: the regularizer needs at least one group");
     plan->keep_prob = c->keep_prob;
     plan->block_size = c->block_size;
-    plan->on_skip = c->reg_skip;
-    plan->scheduled = !strcmp(c->keep_prob_schedule, "linear");
-    plan->group_scaling = c->group_scaling;
+    plan->on_skip = e.reg_skip;
+    plan->scheduled = !strcmp(e.keep_prob_schedule, "linear");
+    plan->group_scaling = e.group_scaling;
     plan->per_sample = c->reg_per_sample;
     db_semantics sem;
     if (db_semantics_parse(c->semantics, &sem) != DB_OK)
@@ -292,6 +303,17 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
         return db_fail(DB_ERR_ARG, "semantics torchvision takes odd block sizes only, block_size is %d", c->block_size);
     plan->semantics = (int)sem;
     return DB_OK; /* n_groups is the model's to set */
+}
+
+void db_config_effective(const db_config *c, db_config *out) {
+    *out = *c;
+    int dropblock = !strcmp(c->regularizer, "dropblock");
+    if (out->reg_skip < 0) out->reg_skip = dropblock;
+    if (out->group_scaling < 0) out->group_scaling = dropblock;
+    if (!strcmp(out->keep_prob_schedule, "auto")) {
+        memset(out->keep_prob_schedule, 0, sizeof out->keep_prob_schedule);
+        strcpy(out->keep_prob_schedule, dropblock ? "linear" : "fixed");
+    }
 }
 
 /* exact: floats with 9 digits (the fingerprint's form, kept since the first release); else the
@@ -312,6 +334,12 @@ static void write_value(const db_config *c, const key_def *k, FILE *f, int exact
         break;
     }
     case K_STR: fputs(p, f); break;
+    case K_AUTO_BOOL: {
+        int v = *(const int *)p;
+        if (v < 0) fputs("auto", f);
+        else fprintf(f, "%d", v);
+        break;
+    }
     }
 }
 
@@ -371,8 +399,12 @@ void db_config_usage(FILE *f) {
     }
 }
 
-uint64_t db_config_fingerprint(const db_config *c) {
-    db_config defaults;
+uint64_t db_config_fingerprint(const db_config *c_in) {
+    /* what the keys mean, not how they were written: auto placements count as what they resolve
+     * to, so an explicit reg_skip = 1 and an auto that means it are the same run */
+    db_config resolved, defaults;
+    const db_config *c = &resolved;
+    db_config_effective(c_in, &resolved);
     db_config_defaults(&defaults);
     char value[600], def[600];
     uint64_t h = 1469598103934665603ull;

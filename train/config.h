@@ -43,9 +43,9 @@ typedef struct db_config {
     float keep_prob;
     int block_size;
     char reg_groups[32];          /* comma-separated groups, counted from 1 */
-    int reg_skip;                 /* also on the shortcuts */
-    char keep_prob_schedule[8];   /* linear or fixed */
-    int group_scaling;            /* group g of G at p / 4^(G-g) */
+    int reg_skip;                 /* also on the shortcuts (-1: auto) */
+    char keep_prob_schedule[8];   /* linear, fixed or auto */
+    int group_scaling;            /* group g of G at p / 4^(G-g) (-1: auto) */
     int reg_per_sample;           /* DropBlock: normalise per sample */
     char semantics[16];           /* DropBlock's mask rules: paper or another implementation's */
     /* run */
@@ -76,6 +76,13 @@ db_status db_config_runnable(const db_config *c);
 /* What a run computes (train/task.h): its loss, evaluation and metrics */
 struct db_task;
 const struct db_task *db_config_task(const db_config *c);
+/* c with its auto placement keys resolved as the paper and the official code place each
+ * regularizer: DropBlock on the conv branch and the shortcut, scaled per group (group g of G at
+ * p/4^(G-g)) and scheduled (keep_prob linear from 1); dropout and SpatialDropout on the conv
+ * branches only (the paper's definition of its dropout baseline), unscaled and fixed (the
+ * official code scales and schedules DropBlock only; what the paper's baselines did it does not
+ * say: an assumption); DropPath unscaled and fixed. Explicit values stay as they are. */
+void db_config_effective(const db_config *c, db_config *out);
 /* The data set the keys describe (pointing into c) */
 db_data_spec db_config_data(const db_config *c);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),

@@ -325,7 +325,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                    g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites),
                                .keep_prob = strcmp(cfg->regularizer, "none")
                                                 ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, (long)steps * cfg->epochs - 1,
-                                                                  !strcmp(cfg->keep_prob_schedule, "linear"))
+                                                                  r->g.reg.scheduled)
                                                 : -1.0};
         r->task->train_metrics(sums, (double)steps * B, res.train);
         DB_TRY(r->task->evaluate(&r->st, test, &norm, r->order, res.test));

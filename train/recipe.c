@@ -139,6 +139,15 @@ static int parse_line(db_recipe *r, const char *path, int depth, char *line, cha
         return 0;
     }
     if (!strcmp(key, "description")) { snprintf(r->description, sizeof r->description, "%s", value); return 0; }
+    if (!strcmp(key, "assumption")) {
+        if (!*value || strlen(value) >= sizeof r->assumption[0] || r->nassumptions == DB_RECIPE_MAX_ASSUMPTIONS) {
+            snprintf(msg, n, "assumption: a text of 1 to %zu characters, at most %d of them", sizeof r->assumption[0] - 1,
+                     DB_RECIPE_MAX_ASSUMPTIONS);
+            return -1;
+        }
+        strcpy(r->assumption[r->nassumptions++], value);
+        return 0;
+    }
     if (!strncmp(key, "vary.", 5)) return parse_vary(r, key, value, msg, n);
     if (!strncmp(key, "row.", 4)) return parse_row(r, key, value, msg, n);
     if (db_config_set(&r->base, key, value) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }

@@ -1,5 +1,6 @@
 /* Recipes (the text files in bench/recipes/): one experiment as plain text. Lines are `key = value` with any
- * train key (dropbench train --help), `study = NAME`, `description = TEXT`, `vary.KEY = A, B,
+ * train key (dropbench train --help), `study = NAME`, `description = TEXT`, `assumption = TEXT` (a
+ * reading of the paper it does not state, one per line, shown in the report), `vary.KEY = A, B,
  * C` for the keys the study sweeps (a value holding a comma is written in double quotes: "3,4"),
  * `row.NAME.KEY = VALUE` for a table's rows that differ in several keys at once (the rows of
  * the paper's Table 1), and `include = FILE` (relative to the recipe's folder) for settings
@@ -14,7 +15,8 @@
 
 #include "train/config.h"
 
-enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32, DB_RECIPE_MAX_ROWS = 16, DB_RECIPE_MAX_ROW_KEYS = 16 };
+enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32, DB_RECIPE_MAX_ROWS = 16, DB_RECIPE_MAX_ROW_KEYS = 16,
+       DB_RECIPE_MAX_ASSUMPTIONS = 16 };
 
 typedef struct {
     char name[32];
@@ -27,6 +29,9 @@ typedef struct db_recipe {
     char path[512];
     char study[64];
     char description[256];
+    /* `assumption = TEXT` lines: every reading of the paper it does not state, shown in the report */
+    int nassumptions;
+    char assumption[DB_RECIPE_MAX_ASSUMPTIONS][600];
     db_config base;
     int nvary;
     char vary_key[DB_RECIPE_MAX_VARY][40];

@@ -13,7 +13,6 @@
 #include "core/cuda.h"
 #include "core/philox.h"
 #include "dropouts/dropouts_cuda.h"
-#include "dropouts/cutout.h"
 #include "dropouts/droppath.h"
 #include "nets/ops_cuda.h"
 #include "nets/sgd.h"
@@ -148,27 +147,6 @@ int main(int argc, char **argv) {
         report(!bad_launch && differ == 0 && count == cpu_count, names[kind], detail);
         CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); CK(cudaFree(dev_dx)); CK(cudaFree(dev_count));
         free(x); free(y); free(yg); free(dx); free(dxg);
-    }
-    /* Cutout: the same squares, keyed by data-set sample id */
-    {
-        const int c = 3, nn = 64, hh = 32, ww = 30, size = 12;
-        const long len = (long)c * nn * hh * ww;
-        float *x = (float *)malloc(4 * len), *xg = (float *)malloc(4 * len), *dev_x;
-        int ids[64], *dev_ids;
-        for (int j = 0; j < nn; j++) ids[j] = 1000 + 7 * j;
-        for (long i = 0; i < len; i++) x[i] = 1.0f;
-        CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_ids, sizeof ids));
-        CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(dev_ids, ids, sizeof ids, cudaMemcpyHostToDevice));
-        int bad_launch = db_cutout_cuda(dev_x, dev_ids, size, 5, 3, c, nn, hh, ww, 0);
-        CK(cudaMemcpy(xg, dev_x, 4 * len, cudaMemcpyDeviceToHost));
-        db_cutout(x, ids, size, 5, 3, c, nn, hh, ww);
-        long differ = 0, zeros = 0;
-        for (long i = 0; i < len; i++) { differ += x[i] != xg[i]; zeros += x[i] == 0.0f; }
-        snprintf(detail, sizeof detail, "%ld of %ld pixels differ (%.3f cut)", differ, len, (double)zeros / len);
-        report(!bad_launch && differ == 0 && zeros > 0, "cutout_bit_identical", detail);
-        CK(cudaFree(dev_x)); CK(cudaFree(dev_ids));
-        free(x); free(xg);
     }
     /* DropBlock: the GPU's gathered mask equals the CPU's scattered one, and so do the counts,
      * for every semantics with a per-unit body (darknet's seed needs a whole plane) */
