@@ -125,11 +125,22 @@ static const char *verdict(const comparison *c) {
     return "no detectable difference";
 }
 
+/* What the report says of the spread of k values: the 95% t-interval from 3 values on; below 3
+ * the values' range (a t-interval from two values is too wide to mean anything: t(0.975, 1) is
+ * 12.7), and nothing for one */
+enum { MIN_CI = 3 };
+static void spread(const double *x, int k, double *lo, double *hi) {
+    if (k >= MIN_CI) { db_t_interval(x, k, 0.95, lo, hi); return; }
+    *lo = *hi = k ? x[0] : NAN;
+    for (int i = 1; i < k; i++) { *lo = fmin(*lo, x[i]); *hi = fmax(*hi, x[i]); }
+}
+
 static void fmt_ci(char *out, size_t n, const double *x, int k) {
     double lo, hi;
-    db_t_interval(x, k, 0.95, &lo, &hi);
+    spread(x, k, &lo, &hi);
     if (k < 2) snprintf(out, n, "-");
-    else snprintf(out, n, "[%.2f, %.2f]", lo, hi);
+    else if (k < MIN_CI) snprintf(out, n, "range %.2f to %.2f", lo, hi);
+    else snprintf(out, n, "%.2f to %.2f", lo, hi);
 }
 
 static const db_paper_value *paper_top1(const db_rep_input *in, const char *row) {
@@ -138,6 +149,14 @@ static const db_paper_value *paper_top1(const db_rep_input *in, const char *row)
             !strcmp(in->paper[i].regularizer, row))
             return &in->paper[i];
     return NULL;
+}
+
+/* The fewest done runs of any condition that has some */
+static int fewest(const cond *c, int nc) {
+    int m = 0;
+    for (int k = 0; k < nc; k++)
+        if (c[k].n && (!m || c[k].n < m)) m = c[k].n;
+    return m;
 }
 
 /* ---- one study ---- */
@@ -190,6 +209,9 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
                           "smallest p by the number of comparisons, so with fewer than %d paired seeds no difference can "
                           "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, m,
                      seeds_needed(m));
+    db_doc_para(doc, "Columns: n, the runs done; 95%% CI, the t-interval of the mean (from 3 runs; with 2, the two values' "
+                     "range); delta, this condition minus the baseline per seed (positive: better than the baseline), "
+                     "mean over the paired seeds (their count); p (adjusted), the test's p and, in brackets, after Holm.");
     db_doc_table(doc, "condition\tn\tmean ± sd\t95% CI\tmedian\tdelta vs baseline (n)\t95% CI of delta\tp (adjusted)\tverdict");
     for (int k = 0; k < nc; k++) {
         char ci[64], dci[64] = "-", delta[64] = "-", pv[64] = "-", msd[64] = "-", med[32] = "-";
@@ -216,9 +238,9 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
 
 static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc,
                              int base, const comparison *cmp, double *ours, double *lo, double *hi, double *ref,
-                             const char **labels, int *npairs) {
+                             const char **labels, int *npairs, double *seed_x, double *seed_d, int *nseed) {
     const db_paper_value *pb = paper_top1(in, "none");
-    *npairs = 0;
+    *npairs = *nseed = 0;
     db_doc_heading(doc, 2, "Beside the paper (ResNet-50 on ImageNet, Table 1)");
     db_doc_para(doc, "Absolute accuracies are not comparable across scales; gains over the baseline are. The paper's "
                      "numbers carry their confirmation status (paper-tables.csv) and are the best validation accuracy "
@@ -245,40 +267,74 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
                    our, diff, v);
         if (cmp[k].n) {
             double l, h;
-            db_t_interval(cmp[k].d, cmp[k].n, 0.95, &l, &h);
+            spread(cmp[k].d, cmp[k].n, &l, &h);
             labels[*npairs] = c[k].name;
             ours[*npairs] = cmp[k].mean; lo[*npairs] = l; hi[*npairs] = h; ref[*npairs] = gain;
+            for (int i = 0; i < cmp[k].n; i++) { seed_x[*nseed] = *npairs; seed_d[(*nseed)++] = cmp[k].d[i]; }
             (*npairs)++;
         }
     }
 }
 
-/* Mean test top-1 per epoch with its 95% CI band, per condition */
-static void curves(const db_rep_study *s, const cond *c, int nc, int *epochs, double **x, double **m, double **lo,
-                   double **hi) {
-    int E = 0;
+/* The paper's Table 1 as this study has it: one row per method, ours (mean ± sd over the seeds,
+ * and the settings that make the rows comparable) beside the paper's (top-1 ± its spread, and its
+ * settings) */
+static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc) {
+    int rows = 0;
+    for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] && paper_top1(in, s->cells[c[k].cell0].paper_row);
+    if (!rows) return;
+    db_doc_heading(doc, 2, "Table 1 at this scale");
+    db_doc_para(doc, "One row per method of the paper's Table 1 that this study runs. Ours: %s test top-1 in %%, mean ± sd "
+                     "over the seeds (n), and the settings that make the rows comparable (keep_prob, DropBlock's block "
+                     "size, the groups, the keep_prob schedule, whether the shortcut is regularized too, as resolved). "
+                     "The paper's: ResNet-50 on ImageNet, top-1 ± its reported spread, with its settings. Absolute "
+                     "accuracies differ across scales; compare each method's distance to its own baseline row.",
+                score_best ? "best" : "final");
+    db_doc_table(doc, "method	ours: top-1	n	ours: keep_prob	block	groups	schedule	skip	paper: top-1	paper: settings");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        const db_paper_value *pv = cell->paper_row[0] ? paper_top1(in, cell->paper_row) : NULL;
+        if (!pv) continue;
+        char ours[48] = "-", paper[48], kp[16] = "-", bs[16] = "-";
+        if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
+                             db_sd(c[k].v, c[k].n, 1));
+        if (isnan(pv->plusminus)) snprintf(paper, sizeof paper, "%.2f", pv->value);
+        else snprintf(paper, sizeof paper, "%.2f ± %.2f", pv->value, pv->plusminus);
+        int reg = strcmp(cell->regularizer, "none") != 0;
+        if (reg) snprintf(kp, sizeof kp, "%.3g", cell->keep_prob);
+        if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
+        db_doc_row(doc, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", pv->regularizer, ours, c[k].n, kp, bs,
+                   reg ? cell->groups : "-", reg ? cell->schedule : "-", reg ? (cell->skip ? "yes" : "no") : "-", paper,
+                   pv->params[0] ? pv->params : "-");
+    }
+}
+
+/* Test top-1 per epoch of every done run, one line per run (seed), a colour per condition: means
+ * and bands over a few seeds hide more than they show. *ns series of *epochs points each; group
+ * gives each series' condition, labels its name. */
+static void curves(const db_rep_study *s, const cond *c, int nc, int *epochs, int *ns, double **x, double **y,
+                   int **group, const char ***labels) {
+    int E = 0, n = 0;
     for (int i = 0; i < s->nruns; i++) if (s->runs[i].ncurve > E) E = s->runs[i].ncurve;
     *epochs = E;
+    *ns = 0;
     *x = calloc((size_t)(E ? E : 1), sizeof **x);
-    *m = calloc((size_t)nc * (E ? E : 1), sizeof **m);
-    *lo = calloc((size_t)nc * (E ? E : 1), sizeof **lo);
-    *hi = calloc((size_t)nc * (E ? E : 1), sizeof **hi);
-    if (!*x || !*m || !*lo || !*hi) { *epochs = 0; return; }
+    *y = calloc((size_t)(s->ncells ? s->ncells : 1) * (E ? E : 1), sizeof **y);
+    *group = calloc((size_t)(s->ncells ? s->ncells : 1), sizeof **group);
+    *labels = calloc((size_t)(s->ncells ? s->ncells : 1), sizeof **labels);
+    if (!*x || !*y || !*group || !*labels) { *epochs = 0; return; }
     for (int e = 0; e < E; e++) (*x)[e] = e + 1;
     for (int k = 0; k < nc; k++)
-        for (int e = 0; e < E; e++) {
-            double v[MAXS];
-            int n = 0;
-            for (int i = 0; i < s->ncells && n < MAXS; i++) {
-                if (strcmp(s->cells[i].condition, c[k].name)) continue;
-                const db_run_row *r = cell_run(s, &s->cells[i]);
-                if (r && !strcmp(r->status, "done") && e < r->ncurve && !isnan(r->curve[e])) v[n++] = 100 * r->curve[e];
-            }
-            size_t at = (size_t)k * E + e;
-            (*m)[at] = n ? db_mean(v, n) : NAN;
-            if (n > 1) db_t_interval(v, n, 0.95, &(*lo)[at], &(*hi)[at]);
-            else (*lo)[at] = (*hi)[at] = (*m)[at];
+        for (int i = 0; i < s->ncells; i++) {
+            if (strcmp(s->cells[i].condition, c[k].name)) continue;
+            const db_run_row *r = cell_run(s, &s->cells[i]);
+            if (!r || strcmp(r->status, "done")) continue;
+            for (int e = 0; e < E; e++) (*y)[(size_t)n * E + e] = e < r->ncurve ? 100 * r->curve[e] : NAN;
+            (*group)[n] = k;
+            (*labels)[n] = c[k].name;
+            n++;
         }
+    *ns = n;
 }
 
 static void figure(db_doc *doc, const db_plot *p, const char *out, const db_rep_options *opt, FILE *log, int *skipped) {
@@ -336,8 +392,7 @@ static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int
         if (xi == nx) continue;
         size_t at = (size_t)j * nx + xi;
         m[at] = db_mean(c[k].v, c[k].n);
-        if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[at], &hi[at]);
-        else lo[at] = hi[at] = m[at];
+        spread(c[k].v, c[k].n, &lo[at], &hi[at]);
     }
     int swept = 0; /* a sweep needs a series with two points at least (Table 1's rows are not one) */
     for (int j = 0; j < ns; j++) {
@@ -353,7 +408,7 @@ static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int
              score_best ? "best" : "final");
     db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
     db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", "test top-1 (%)", NULL, ns, labels, nx,
-                 xs, m, lo, hi, NULL, NULL, 0, NULL, NULL};
+                 xs, m, lo, hi, NULL, NULL, 0, NULL, NULL, 1, 0, 100, NULL};
     figure(doc, &p, out, opt, log, skipped);
 }
 
@@ -391,12 +446,13 @@ static void drop_and_speed(db_doc *doc, const db_rep_study *s, const cond *c, in
         snprintf(name, sizeof name, "%s-drop", s->name);
         snprintf(title, sizeof title, "%s: realised against expected drop fraction, per site (last epoch of each run)", s->name);
         db_plot p = {DB_PLOT_SCATTER, name, title, "expected drop fraction", "realised drop fraction", NULL, ns, labels,
-                     np, NULL, ys, NULL, NULL, NULL, xs, 0, NULL, NULL};
+                     np, NULL, ys, NULL, NULL, NULL, xs, 0, NULL, NULL, 1, 0, 1, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
     double m[MAXC], lo[MAXC], hi[MAXC];
     int nb = 0;
     const char *device = "cpu";
+    int fewest_runs = 0;
     for (int k = 0; k < nc; k++) {
         double v[MAXS];
         int n = 0;
@@ -409,15 +465,17 @@ static void drop_and_speed(db_doc *doc, const db_rep_study *s, const cond *c, in
         if (!n) continue;
         labels[nb] = c[k].name;
         m[nb] = db_mean(v, n);
-        if (n > 1) db_t_interval(v, n, 0.95, &lo[nb], &hi[nb]);
-        else lo[nb] = hi[nb] = m[nb];
+        spread(v, n, &lo[nb], &hi[nb]);
+        fewest_runs = !fewest_runs || n < fewest_runs ? n : fewest_runs;
         nb++;
     }
     if (!nb) return;
     char name[200], title[300];
     snprintf(name, sizeof name, "%s-throughput", s->name);
-    snprintf(title, sizeof title, "%s: training images/s per condition (device %s; mean, 95%% CI)", s->name, device);
-    db_plot p = {DB_PLOT_BARS, name, title, "", "images/s", NULL, nb, labels, 0, NULL, m, lo, hi, NULL, NULL, 0, NULL, NULL};
+    snprintf(title, sizeof title, "%s: training images/s per condition (device %s; mean, %s)", s->name, device,
+             fewest_runs >= MIN_CI ? "95% CI" : "the runs' range");
+    db_plot p = {DB_PLOT_BARS, name, title, "", "images/s", NULL, nb, labels, 0, NULL, m, lo, hi, NULL, NULL, 0, NULL, NULL,
+                 1, 0, INFINITY, NULL};
     figure(doc, &p, out, opt, log, skipped);
 }
 
@@ -447,39 +505,44 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
         for (int i = 0; i < c[k].n; i++) { px[npts] = nb; py[npts++] = c[k].v[i]; }
         labels[nb] = c[k].name;
         mean[nb] = db_mean(c[k].v, c[k].n);
-        if (c[k].n > 1) db_t_interval(c[k].v, c[k].n, 0.95, &lo[nb], &hi[nb]);
-        else lo[nb] = hi[nb] = mean[nb];
+        spread(c[k].v, c[k].n, &lo[nb], &hi[nb]);
         nb++;
     }
     char name[200], title[300];
     if (nb) {
         snprintf(name, sizeof name, "%s-top1", s->name);
-        snprintf(title, sizeof title, "%s: %s test top-1 per condition (mean, 95%% CI)", s->name, score_best ? "best" : "final");
+        snprintf(title, sizeof title, "%s: %s test top-1 per condition (mean; %s), each seed a circle", s->name,
+                 score_best ? "best" : "final", fewest(c, nc) >= MIN_CI ? "95% CI" : "the seeds' range below 3 seeds");
         db_plot p = {DB_PLOT_BARS, name, title, "", "test top-1 (%)", NULL, nb, labels, 0, NULL, mean, lo, hi, NULL,
-                     NULL, npts, px, py};
+                     NULL, npts, px, py, 1, 0, 100, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
     int np = 0;
-    paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np);
+    paper_table(doc, in, s, c, nc);
+    static double gx[MAXC * MAXS], gd[MAXC * MAXS];
+    int ng = 0;
+    paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np, gx, gd, &ng);
     if (np) {
         snprintf(name, sizeof name, "%s-gains", s->name);
-        snprintf(title, sizeof title, "%s: gain over the baseline, ours (95%% CI) beside the paper's", s->name);
+        snprintf(title, sizeof title, "%s: gain over the baseline, ours (mean; %s; each seed's difference a circle) beside "
+                 "the paper's", s->name, fewest(c, nc) >= MIN_CI ? "95% CI" : "the seeds' range");
         db_plot p = {DB_PLOT_PAIRS, name, title, "", "top-1 gain (points)", "paper (ResNet-50, ImageNet)", np, labels,
-                     0, NULL, mean, lo, hi, ref, NULL, 0, NULL, NULL};
+                     0, NULL, mean, lo, hi, ref, NULL, ng, gx, gd, 0, 0, 0, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
-    int E;
-    double *x, *m, *l, *h;
-    curves(s, c, nc, &E, &x, &m, &l, &h);
-    const char *all[MAXC];
-    for (int k = 0; k < nc; k++) all[k] = c[k].name;
-    if (E > 0) {
+    int E, ns;
+    double *x, *y;
+    int *group;
+    const char **series;
+    curves(s, c, nc, &E, &ns, &x, &y, &group, &series);
+    if (E > 0 && ns > 0) {
         snprintf(name, sizeof name, "%s-curves", s->name);
-        snprintf(title, sizeof title, "%s: test top-1 per epoch (mean over seeds, 95%% CI band)", s->name);
-        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, nc, all, E, x, m, l, h, NULL, NULL, 0, NULL, NULL};
+        snprintf(title, sizeof title, "%s: test top-1 per epoch, one line per run (seed), a colour per condition", s->name);
+        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, ns, series, E, x, y, NULL, NULL, NULL,
+                     NULL, 0, NULL, NULL, 1, 0, 100, group};
         figure(doc, &p, out, opt, log, skipped);
     }
-    free(x); free(m); free(l); free(h);
+    free(x); free(y); free(group); free(series);
     sweep(doc, s, c, nc, 0, out, opt, log, skipped);
     sweep(doc, s, c, nc, 1, out, opt, log, skipped);
     db_doc_heading(doc, 2, "Drop fractions and throughput");
@@ -587,13 +650,85 @@ static void research_questions(db_doc *doc, const db_rep_input *in) {
                     "segmentation networks are not available yet");
 }
 
+/* What kind of study it is, from its cells' settings: a pipeline check (a few epochs or a small
+ * slice of the data), a small-scale analogue of the paper's experiment, or the paper's own scale */
+static void study_kind(const db_rep_study *s, char *out, size_t n) {
+    if (!s->ncells) { snprintf(out, n, "unknown (its recipe cannot be read)"); return; }
+    const db_rep_cell *c = &s->cells[0];
+    char data[96];
+    if (c->train_limit) snprintf(data, sizeof data, "%d %s training images", c->train_limit, c->dataset);
+    else snprintf(data, sizeof data, "all of %s", c->dataset);
+    if (c->epochs <= 5 || (c->train_limit && c->train_limit < 20000))
+        snprintf(out, n, "pipeline check: %d epoch%s on %s. It shows that training, recording and reporting work; "
+                 "it is not a reproduction and its differences mean nothing", c->epochs, c->epochs == 1 ? "" : "s", data);
+    else if (strcmp(c->dataset, "imagenet"))
+        snprintf(out, n, "small-scale analogue: %d epochs on %s. It tests the paper's claims (which regularizer "
+                 "gains) at this scale, not its numbers", c->epochs, data);
+    else snprintf(out, n, "the paper's scale: %d epochs on %s", c->epochs, data);
+}
+
+/* The verdict box: per study what kind it is and, for DropBlock against each other condition the
+ * paper compares it with, the paired difference, its uncertainty, the seeds and a verdict, the
+ * paper's difference beside it */
+static void verdict_box(db_doc *doc, const db_rep_input *in) {
+    static cond c[MAXC];
+    db_doc_heading(doc, 1, "Verdicts");
+    for (int si = 0; si < in->nstudies; si++) {
+        const db_rep_study *s = &in->studies[si];
+        char kind[400];
+        study_kind(s, kind, sizeof kind);
+        db_doc_para(doc, "Study %s: %s.", s->name, kind);
+        int nc = conditions(s, c), dbk = -1;
+        for (int k = 0; k < nc && dbk < 0; k++)
+            if (!strcmp(s->cells[c[k].cell0].paper_row, "DropBlock")) dbk = k;
+        if (dbk < 0) { db_doc_item(doc, "no DropBlock condition of the paper's Table 1 to compare"); continue; }
+        const db_paper_value *pdb = paper_top1(in, "DropBlock");
+        /* DropBlock minus each other Table 1 condition, paired by seed; Holm over those made */
+        static double d[MAXC][MAXS];
+        int other[MAXC], n[MAXC], no = 0, m = 0;
+        double pv[MAXC], adj[MAXC];
+        for (int k = 0; k < nc; k++) {
+            const char *row = s->cells[c[k].cell0].paper_row;
+            if (k == dbk || !row[0] || !strcmp(row, "DropBlock")) continue; /* another DropBlock: not a comparison of the paper's */
+            other[no] = k;
+            n[no] = paired(&c[k], &c[dbk], d[no]);
+            pv[no] = n[no] ? paired_p(d[no], n[no]) : NAN;
+            m += n[no] > 0;
+            no++;
+        }
+        db_holm(pv, no, adj);
+        for (int i = 0; i < no; i++) {
+            const cond *x = &c[other[i]];
+            const db_paper_value *pp = paper_top1(in, s->cells[x->cell0].paper_row);
+            char paper[64] = "the paper has no such row";
+            if (pp && pdb) snprintf(paper, sizeof paper, "paper %+.2f", pdb->value - pp->value);
+            if (!n[i]) {
+                db_doc_item(doc, "DropBlock − %s: no paired seeds yet (not run); %s", x->name, paper);
+                continue;
+            }
+            double lo, hi, mean = db_mean(d[i], n[i]);
+            spread(d[i], n[i], &lo, &hi);
+            const char *v = adj[i] < ALPHA ? (mean > 0 ? "DropBlock better" : "DropBlock worse")
+                            : n[i] < seeds_needed(m) ? "inconclusive (too few seeds to decide)"
+                                                     : "no detectable difference";
+            db_doc_item(doc, "DropBlock − %s: %+.2f points, %s %+.2f to %+.2f, %d paired seed%s: %s; %s", x->name, mean,
+                        n[i] >= MIN_CI ? "95% CI" : "range", lo, hi, n[i], n[i] == 1 ? "" : "s", v, paper);
+        }
+    }
+}
+
 static void header(db_doc *doc, const db_rep_input *in) {
     char when[64];
     time_t t = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     db_doc_para(doc, "Written %s by dropbench %s from %s: %d stud%s.", when, in->dropbench_version, in->db_path,
                 in->nstudies, in->nstudies == 1 ? "y" : "ies");
+}
+
+/* Where the numbers come from, folded at the end */
+static void provenance(db_doc *doc, const db_rep_input *in) {
     db_doc_heading(doc, 1, "Provenance");
+    db_doc_fold(doc, "the source, build, machine and data of each study's newest run");
     db_doc_table(doc, "study\tkey\tvalue (its newest run)");
     static const char *const keys[] = {"git_commit", "git_dirty", "compiler", "cflags", "host", "cpu", "ram_gib", "blas",
                                        "cuda", "gpu", "determinism", "dataset_files", "slurm"};
@@ -612,6 +747,7 @@ static void header(db_doc *doc, const db_rep_input *in) {
                 if (p) p++;
             }
         }
+    db_doc_fold_end(doc);
 }
 
 db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_options *opt, FILE *log) {
@@ -619,13 +755,15 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     if (mkdir(out, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", out, strerror(errno));
     snprintf(path, sizeof path, "%s/plots", out);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    db_doc *doc = db_doc_new("dropbench report: DropBlock (Ghiasi, Lin, Le, NeurIPS 2018) reproduced");
+    db_doc *doc = db_doc_new("dropbench report: DropBlock (Ghiasi, Lin, Le, NeurIPS 2018), our runs beside the paper's");
     if (!doc) return db_fail(DB_ERR_NOMEM, "out of memory");
     int skipped = 0;
     score_best = opt->best;
     header(doc, in);
+    verdict_box(doc, in);
     for (int si = 0; si < in->nstudies; si++) study_section(doc, in, &in->studies[si], out, opt, log, &skipped);
     research_questions(doc, in);
+    provenance(doc, in);
     if (skipped)
         db_doc_para(doc, "%d figure%s not rendered (%s); their data and gnuplot scripts are in plots/.", skipped,
                     skipped == 1 ? "" : "s", opt->plots ? "gnuplot failed or is not installed" : "plots were turned off");
@@ -633,6 +771,8 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     db_status st = db_doc_write_markdown(doc, path);
     snprintf(path, sizeof path, "%s/index.html", out);
     if (st == DB_OK) st = db_doc_write_html(doc, path);
+    snprintf(path, sizeof path, "%s/SUMMARY.md", out);
+    if (st == DB_OK && opt->summary) st = db_doc_write_summary(doc, path);
     db_doc_free(doc);
     if (st == DB_OK && skipped) fprintf(log, "report: %d figure(s) skipped (gnuplot missing or failed)\n", skipped);
     return st;

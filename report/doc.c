@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { B_HEADING, B_PARA, B_ITEM, B_CODE, B_TABLE, B_ROW, B_FIGURE } block_kind;
+typedef enum { B_HEADING, B_PARA, B_ITEM, B_CODE, B_TABLE, B_ROW, B_FIGURE, B_FOLD, B_FOLD_END } block_kind;
 
 typedef struct {
     block_kind kind;
@@ -69,6 +69,9 @@ void db_doc_row(db_doc *d, const char *fmt, ...) { ADD_FMT(B_ROW, 0); }
 void db_doc_code(db_doc *d, const char *text) { add(d, B_CODE, 0, strdup(text)); }
 void db_doc_table(db_doc *d, const char *header) { add(d, B_TABLE, 0, strdup(header)); }
 
+void db_doc_fold(db_doc *d, const char *summary) { add(d, B_FOLD, 0, strdup(summary)); }
+void db_doc_fold_end(db_doc *d) { add(d, B_FOLD_END, 0, strdup("")); }
+
 void db_doc_figure(db_doc *d, const char *dir, const char *name, const char *caption) {
     block *b = add(d, B_FIGURE, 0, strdup(name));
     if (!b) return;
@@ -76,6 +79,8 @@ void db_doc_figure(db_doc *d, const char *dir, const char *name, const char *cap
     b->extra2 = strdup(dir);
     if (!b->extra || !b->extra2) d->failed = 1;
 }
+
+static void esc(FILE *f, const char *t, size_t n);
 
 /* ---- Markdown ---- */
 
@@ -95,14 +100,27 @@ static int ncols(const char *text) {
     return n;
 }
 
-db_status db_doc_write_markdown(const db_doc *d, const char *path) {
+/* summary: everything up to the second top-level heading shown, the rest folded in one <details>,
+ * and figures named by their captions instead of linked (a CI job summary or a pull-request
+ * comment has no plots/ folder beside it) */
+static db_status write_markdown(const db_doc *d, const char *path, int summary) {
     if (db_doc_failed(d)) return db_fail(DB_ERR_NOMEM, "out of memory while building the report");
     FILE *f = fopen(path, "w");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     fprintf(f, "# %s\n", d->title);
+    int top = 0, folded = 0;
     for (int i = 0; i < d->n; i++) {
         const block *b = &d->b[i];
         block_kind prev = i ? d->b[i - 1].kind : B_PARA;
+        if (summary && b->kind == B_HEADING && b->level == 1 && ++top == 2) {
+            fputs("\n<details><summary>The details: each study, the research questions, provenance (the full report "
+                  "has the figures)</summary>\n", f);
+            folded = 1;
+        }
+        if (summary && b->kind == B_FIGURE) {
+            fprintf(f, "\n*Figure: %s* (in the full report)\n", b->extra);
+            continue;
+        }
         switch (b->kind) {
         case B_HEADING: fprintf(f, "\n%.*s %s\n", b->level + 1, "######", b->text); break;
         case B_PARA: fprintf(f, "\n%s\n", b->text); break;
@@ -117,11 +135,21 @@ db_status db_doc_write_markdown(const db_doc *d, const char *path) {
             break;
         case B_ROW: md_cells(f, b->text); break;
         case B_FIGURE: fprintf(f, "\n![%s](plots/%s.png)\n\n*%s*\n", b->extra, b->text, b->extra); break;
+        case B_FOLD: /* GitHub's Markdown shows <details> folded; a blank line lets Markdown resume inside */
+            fputs("\n<details><summary>", f);
+            esc(f, b->text, strlen(b->text));
+            fputs("</summary>\n", f);
+            break;
+        case B_FOLD_END: fputs("\n</details>\n", f); break;
         }
     }
+    if (folded) fputs("\n</details>\n", f);
     if (ferror(f) | fclose(f)) return db_fail(DB_ERR_IO, "%s: writing failed (disk full?)", path);
     return DB_OK;
 }
+
+db_status db_doc_write_markdown(const db_doc *d, const char *path) { return write_markdown(d, path, 0); }
+db_status db_doc_write_summary(const db_doc *d, const char *path) { return write_markdown(d, path, 1); }
 
 /* ---- HTML ---- */
 
@@ -152,8 +180,10 @@ static void html_cells(FILE *f, const char *text, const char *tag) {
     fputs("</tr>\n", f);
 }
 
-/* The SVG file's <svg ...>...</svg> element, inlined so that the page needs no other file */
-static int inline_svg(FILE *f, const char *dir, const char *name) {
+/* The SVG file's <svg ...>...</svg> element, inlined so that the page needs no other file: named by
+ * its caption for screen readers, and its ids (gnuplot's are the same in every file) prefixed
+ * with the figure's number so that they stay unique on the page */
+static int inline_svg(FILE *f, const char *dir, const char *name, const char *caption, int number) {
     char path[1200];
     snprintf(path, sizeof path, "%s/plots/%s.svg", dir, name);
     FILE *s = fopen(path, "r");
@@ -174,7 +204,21 @@ static int inline_svg(FILE *f, const char *dir, const char *name) {
     if (!buf) return 0;
     buf[len] = '\0';
     char *start = strstr(buf, "<svg");
-    if (start) fputs(start, f);
+    if (start) {
+        fputs("<svg role=\"img\" aria-label=\"", f);
+        esc(f, caption, strlen(caption));
+        fputc('"', f);
+        static const char *const refs[] = {"id=\"", "url(#", "href=\"#"};
+        for (const char *p = start + 4; *p;) {
+            int hit = -1;
+            for (int k = 0; k < 3 && hit < 0; k++)
+                if (!strncmp(p, refs[k], strlen(refs[k]))) hit = k;
+            if (hit < 0) { fputc(*p++, f); continue; }
+            fputs(refs[hit], f);
+            fprintf(f, "f%d-", number);
+            p += strlen(refs[hit]);
+        }
+    }
     free(buf);
     return start != NULL;
 }
@@ -183,13 +227,17 @@ static const char *const css =
     "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}"
     "table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;"
     "text-align:left}th{background:#f3f3f3}pre{background:#f6f6f6;padding:.75rem;overflow-x:auto}"
-    "figure{margin:1.5rem 0}figure svg{max-width:100%;height:auto}figcaption{font-style:italic;font-size:.9rem}";
+    "figure{margin:1.5rem 0}figure svg{max-width:100%;height:auto}figcaption{font-style:italic;font-size:.9rem}"
+    ".scroll{overflow-x:auto}td{text-align:right}td:first-child{text-align:left}"
+    "details{margin:1rem 0}summary{cursor:pointer;font-weight:600}";
 
 db_status db_doc_write_html(const db_doc *d, const char *path) {
     if (db_doc_failed(d)) return db_fail(DB_ERR_NOMEM, "out of memory while building the report");
     FILE *f = fopen(path, "w");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    int figures = 0;
     esc(f, d->title, strlen(d->title));
     fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", css);
     esc(f, d->title, strlen(d->title));
@@ -212,11 +260,21 @@ db_status db_doc_write_html(const db_doc *d, const char *path) {
             if (next != B_ITEM) fputs("</ul>\n", f);
             break;
         case B_CODE: fputs("<pre><code>", f); esc(f, b->text, strlen(b->text)); fputs("</code></pre>\n", f); break;
-        case B_TABLE: fputs("<table>\n", f); html_cells(f, b->text, "th"); if (next != B_ROW) fputs("</table>\n", f); break;
-        case B_ROW: html_cells(f, b->text, "td"); if (next != B_ROW) fputs("</table>\n", f); break;
+        case B_TABLE: /* in a box that scrolls sideways on a narrow screen */
+            fputs("<div class=\"scroll\"><table>\n", f);
+            html_cells(f, b->text, "th");
+            if (next != B_ROW) fputs("</table></div>\n", f);
+            break;
+        case B_ROW: html_cells(f, b->text, "td"); if (next != B_ROW) fputs("</table></div>\n", f); break;
+        case B_FOLD:
+            fputs("<details><summary>", f);
+            esc(f, b->text, strlen(b->text));
+            fputs("</summary>\n", f);
+            break;
+        case B_FOLD_END: fputs("</details>\n", f); break;
         case B_FIGURE:
             fputs("<figure>\n", f);
-            if (!inline_svg(f, b->extra2, b->text)) fputs("<p>(image missing)</p>", f);
+            if (!inline_svg(f, b->extra2, b->text, b->extra, ++figures)) fputs("<p>(image missing)</p>", f);
             fputs("\n<figcaption>", f);
             esc(f, b->extra, strlen(b->extra));
             fputs("</figcaption>\n</figure>\n", f);

@@ -59,6 +59,25 @@ db_status db_plot_data(const db_plot *p, const char *dir) {
     return DB_OK;
 }
 
+/* BARS of values that cannot leave [ymin, ymax]: the axis spans the values, their intervals and
+ * the single observations, padded, but never past the bounds (a two-seed interval reaching 110%%
+ * draws as far as 100) */
+static void bounded_range(const db_plot *p, FILE *f) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < p->n; i++) {
+        const double v[3] = {p->value[i], p->lo ? p->lo[i] : NAN, p->hi ? p->hi[i] : NAN};
+        for (int k = 0; k < 3; k++)
+            if (!isnan(v[k])) { lo = fmin(lo, v[k]); hi = fmax(hi, v[k]); }
+    }
+    for (int i = 0; i < p->npts; i++)
+        if (!isnan(p->pts_y[i])) { lo = fmin(lo, p->pts_y[i]); hi = fmax(hi, p->pts_y[i]); }
+    if (!(lo <= hi)) return;
+    double pad = 0.1 * (hi - lo) + 0.5;
+    lo = fmax(lo - pad, p->ymin);
+    hi = isinf(p->ymax) ? hi + pad : fmin(hi + pad, p->ymax);
+    fprintf(f, "set yrange [%.6g:%.6g]\n", lo, hi);
+}
+
 static void body(const db_plot *p, FILE *f) {
     char dat[300];
     snprintf(dat, sizeof dat, "%s.dat", p->name);
@@ -69,10 +88,11 @@ static void body(const db_plot *p, FILE *f) {
     switch (p->kind) {
     case DB_PLOT_BARS:
         /* absolute accuracies: points with their intervals (bars from zero would hide the differences) */
+        if (p->bounded) bounded_range(p, f);
         fprintf(f, "set xrange [-0.7:%d.7]\nset offsets 0, 0, graph 0.05, graph 0.05\nset xtics rotate by -30\n"
                    "plot ", p->n - 1);
         quoted(f, dat);
-        fputs(" index 0 using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 title 'mean and 95% CI'", f);
+        fputs(" index 0 using 1:3:4:5:xticlabels(2) with yerrorbars lc rgb '#4477aa' pt 7 ps 1.5 lw 2 title 'mean and its interval'", f);
         if (p->npts) fputs(", \\\n     '' index 1 using ($1+0.15):2 with points lc rgb '#222222' pt 6 title 'each seed'", f);
         fputc('\n', f);
         break;
@@ -80,10 +100,11 @@ static void body(const db_plot *p, FILE *f) {
         fprintf(f, "set style fill solid 0.5 border -1\nset boxwidth 0.35\nset xrange [-0.7:%d.7]\nset xtics rotate by -30\n"
                    "plot ", p->n - 1);
         quoted(f, dat);
-        fputs(" using ($1-0.18):3:xticlabels(2) with boxes lc rgb '#4477aa' title 'ours', \\\n"
-              "     '' using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: 95% CI', \\\n"
-              "     '' using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", f);
+        fputs(" index 0 using ($1-0.18):3:xticlabels(2) with boxes lc rgb '#4477aa' title 'ours', \\\n"
+              "     '' index 0 using ($1-0.18):3:4:5 with yerrorbars lc rgb 'black' pt 0 title 'ours: interval', \\\n"
+              "     '' index 0 using ($1+0.18):6 with boxes lc rgb '#ee6677' title ", f);
         quoted(f, p->ref_label ? p->ref_label : "reference");
+        if (p->npts) fputs(", \\\n     '' index 1 using ($1-0.06):2 with points lc rgb '#222222' pt 6 title 'each seed'", f);
         fputc('\n', f);
         break;
     case DB_PLOT_SCATTER:
@@ -105,18 +126,23 @@ static void body(const db_plot *p, FILE *f) {
             if (!isnan(p->value[i])) { lo = fmin(lo, p->value[i]); hi = fmax(hi, p->value[i]); }
         if (lo <= hi) {
             double pad = 0.5 * (hi - lo) + 1;
+            if (p->bounded) { lo = fmax(lo - pad, p->ymin) + pad; hi = fmin(hi + pad, p->ymax) - pad; }
             fprintf(f, "set yrange [%.6g:%.6g]\n", lo - pad, hi + pad);
         }
         if (p->kind == DB_PLOT_CURVES && p->npoints <= 20) fputs("set xtics 1\n", f);
         if (p->kind == DB_PLOT_XY) fputs("set offsets graph 0.05, graph 0.05, 0, 0\n", f);
         fputs("set key bottom right\nset style fill transparent solid 0.2 noborder\nplot ", f);
         for (int s = 0; s < p->n; s++) {
+            int colour = (p->group ? p->group[s] : s) + 1, titled = !p->group || !s || p->group[s - 1] != p->group[s];
             fputs(s ? ", \\\n     " : "", f);
             quoted(f, dat);
-            fprintf(f, " index %d using 1:3:4 with %s lc %d notitle, \\\n     '' index %d using 1:2 with %s lc %d title ", s,
-                    p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", s + 1, s,
-                    p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints", s + 1);
-            quoted(f, p->labels[s]);
+            if (p->kind == DB_PLOT_XY || p->lo)
+                fprintf(f, " index %d using 1:3:4 with %s lc %d notitle, \\\n     ''", s,
+                        p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", colour);
+            fprintf(f, " index %d using 1:2 with %s lc %d ", s, p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints",
+                    colour);
+            if (!titled) fputs("notitle", f);
+            else { fputs("title ", f); quoted(f, p->labels[s]); }
         }
         fputc('\n', f);
         break;

@@ -13,7 +13,8 @@ typedef enum { DB_PLOT_BARS, DB_PLOT_PAIRS, DB_PLOT_CURVES, DB_PLOT_XY, DB_PLOT_
 
 /* A figure's series. BARS: one bar per label, value with [lo, hi] error bars. PAIRS: per
  * label ours (value, lo, hi) beside a reference value (ref; NaN for none), e.g. our gain
- * beside the paper's. CURVES: per series a line over x with a [lo, hi] band. XY: per series
+ * beside the paper's, with single observations (npts) as circles. CURVES: per series a line
+ * over x, with a [lo, hi] band when lo is not NULL. XY: per series
  * points over x joined by lines, with [lo, hi] error bars. SCATTER: per series points (xs,
  * value) beside the line y = x (e.g. realised against expected drop fraction). */
 typedef struct {
@@ -28,6 +29,10 @@ typedef struct {
     const double *xs;           /* SCATTER: n x npoints x values (NaN: no point) */
     int npts;                   /* BARS: single observations drawn over the bars (e.g. each seed) */
     const double *pts_x, *pts_y;
+    int bounded;                /* the values cannot leave [ymin, ymax] (accuracy 0..100, a rate >= 0): */
+    double ymin, ymax;          /* the axis stays inside (ymax INFINITY: no upper bound) */
+    const int *group;           /* CURVES: series s drawn in group[s]'s colour, titled once per group
+                                   (e.g. one line per seed, a colour per condition); NULL: its own */
 } db_plot;
 
 /* The data file for p (dir/NAME.dat) */

@@ -21,6 +21,8 @@ typedef struct {
     int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
     char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
     char regularizer[24], schedule[8], groups[32];
+    char dataset[32];
+    int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */
     double keep_prob;
     int block_size, skip;
     char command[600];     /* how to run this cell alone */
@@ -52,9 +54,10 @@ typedef struct {
     const char *gnuplot;   /* its command ("gnuplot") */
     int best;              /* score runs by their best test top-1 over the epochs (the paper's
                               practice), not the final one */
+    int summary;           /* also write out_dir/SUMMARY.md (db_doc_write_summary) */
 } db_rep_options;
 
-/* Writes out_dir/REPORT.md, out_dir/index.html and out_dir/plots/ (gnuplot scripts, data, PNG
+/* Writes out_dir/REPORT.md, out_dir/index.html (and with opt->summary SUMMARY.md) and out_dir/plots/ (gnuplot scripts, data, PNG
  * and SVG images). Says on log what it wrote and what it skipped. */
 db_status db_report_write(const db_rep_input *in, const char *out_dir, const db_rep_options *opt, FILE *log);
 

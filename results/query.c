@@ -155,7 +155,7 @@ db_status db_store_paper_values(db_store *s, db_paper_value **out, int *n) {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT source, model, regularizer, params, metric, status, value FROM paper_values"
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT source, model, regularizer, params, metric, status, value, plusminus FROM paper_values"
                                          " WHERE value IS NOT NULL", -1, &st, NULL), "reading the paper's values");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -170,6 +170,7 @@ db_status db_store_paper_values(db_store *s, db_paper_value **out, int *n) {
         copy_col(st, 4, v->metric, sizeof v->metric);
         copy_col(st, 5, v->status, sizeof v->status);
         v->value = sqlite3_column_double(st, 6);
+        v->plusminus = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return db_store_fail(s, rc, "reading the paper's values", __FILE__, __LINE__);

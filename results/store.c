@@ -215,6 +215,56 @@ db_status db_store_open(db_store **out, const char *path) {
     return DB_OK;
 }
 
+/* The file read without writing it: read-only, or, when SQLite cannot open it so (a WAL-mode file
+ * in a folder it may not write, e.g. a downloaded artifact), as an immutable file */
+static int open_readonly(const char *path, sqlite3 **db) {
+    char uri[2200];
+    int rc = SQLITE_CANTOPEN;
+    for (int immutable = 0; immutable < 2 && rc != SQLITE_OK; immutable++) {
+        if (*db) { sqlite3_close(*db); *db = NULL; }
+        snprintf(uri, sizeof uri, "file:");
+        size_t u = strlen(uri);
+        for (const char *p = path; *p && u + 4 < sizeof uri; p++) /* a file: URI: ?, # and % escaped */
+            u += (size_t)(strchr("?#%", *p) ? snprintf(uri + u, sizeof uri - u, "%%%02X", (unsigned char)*p)
+                                            : snprintf(uri + u, sizeof uri - u, "%c", *p));
+        snprintf(uri + u, sizeof uri - u, "?mode=ro%s", immutable ? "&immutable=1" : "");
+        rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(*db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+db_status db_store_open_copy(db_store **out, const char *path) {
+    *out = NULL;
+    if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the database: %s", path, strerror(errno));
+    db_store *s = calloc(1, sizeof *s);
+    if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (gethostname(s->host, sizeof s->host - 1) != 0) strcpy(s->host, "unknown");
+    sqlite3 *src = NULL;
+    int rc = open_readonly(path, &src);
+    db_status st = DB_OK;
+    if (rc != SQLITE_OK)
+        st = db_fail(rc == SQLITE_NOTADB ? DB_ERR_FORMAT : DB_ERR_IO, "%s: cannot read the database: %s", path,
+                     src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
+    if (st == DB_OK && (rc = sqlite3_open(":memory:", &s->db)) != SQLITE_OK)
+        st = db_store_fail(s, rc, "cannot make the in-memory copy", __FILE__, __LINE__);
+    if (st == DB_OK) {
+        sqlite3_backup *b = sqlite3_backup_init(s->db, "main", src, "main");
+        rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(s->db);
+        int fin = b ? sqlite3_backup_finish(b) : rc;
+        if (rc != SQLITE_DONE || fin != SQLITE_OK)
+            st = db_fail(rc == SQLITE_NOTADB ? DB_ERR_FORMAT : DB_ERR_IO, "%s: cannot copy the database: %s", path,
+                         sqlite3_errstr(rc == SQLITE_DONE ? fin : rc));
+    }
+    sqlite3_close(src);
+    if (st == DB_OK) st = migrate(s);          /* in the copy: the file stays as it is */
+    if (st == DB_OK) st = mark_interrupted(s);
+    if (st != DB_OK) { db_store_close(s); return st; }
+    *out = s;
+    return DB_OK;
+}
+
 void db_store_close(db_store *s) {
     if (!s) return;
     sqlite3_close(s->db);

@@ -43,6 +43,11 @@ typedef struct { const char *split, *name; double value; } db_metric;
  * non-SQLite file, and a read-only one, each with a message naming the file. */
 db_status db_store_open(db_store **out, const char *path);
 void db_store_close(db_store *s);
+/* A private in-memory copy of the database at path, read without writing the file (a read-only
+ * file, a downloaded CI artifact, a database other processes are writing): an older schema is
+ * upgraded in the copy, runs whose process is gone show as interrupted in it. For readers; what
+ * is written to the copy is lost with it. */
+db_status db_store_open_copy(db_store **out, const char *path);
 /* Records a run as running (with its provenance), or, when a run with the same checkpoint
  * folder and fingerprint was interrupted or failed, takes that one up again (*resumed = 1).
  * A run with a study name joins that study (created with the recipe text on first use). */
@@ -105,7 +110,10 @@ db_status db_store_studies(db_store *s, char (**names)[64], int *n);
 db_status db_store_latest_provenance(db_store *s, const char *study, char *out, size_t n);
 
 /* The paper's reported values (paper_values) */
-typedef struct { char source[16], model[48], regularizer[48], params[128], metric[32], status[24]; double value; } db_paper_value;
+typedef struct {
+    char source[16], model[48], regularizer[48], params[128], metric[32], status[24];
+    double value, plusminus;   /* plusminus NaN where the paper gives none */
+} db_paper_value;
 db_status db_store_paper_values(db_store *s, db_paper_value **out, int *n);
 
 /* Baselines by name ("tags"): a consistent copy of the whole database at this moment (VACUUM

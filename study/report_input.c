@@ -59,6 +59,9 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         x->keep_prob = c.keep_prob;
         x->block_size = c.block_size;
         x->skip = e.reg_skip;
+        snprintf(x->dataset, sizeof x->dataset, "%s", c.dataset);
+        x->epochs = c.epochs;
+        x->train_limit = c.train_limit;
         snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
         st->ncells++;
     }
@@ -136,8 +139,8 @@ db_status db_report_collect(const char *db_path, const char *only, db_rep_input 
     if (access(db_path, F_OK) != 0) /* never create an empty database just to report on it */
         return db_fail(DB_ERR_IO, "no results database at %s (%s): run a study first (make reproduce)", db_path,
                        strerror(errno));
-    db_store *s;
-    DB_TRY(db_store_open(&s, db_path));
+    db_store *s; /* a copy: the report never writes the database (it may be read-only, or a CI artifact) */
+    DB_TRY(db_store_open_copy(&s, db_path));
     in->db_path = db_path;
     db_status st = load_input(s, db_path, only, in);
     db_store_close(s);

@@ -829,8 +829,61 @@ t_report() {
         "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "row=none,seed=2: failed (run 2): planted failure" \
         "row=k1,seed=2: diverged (run 5): planted divergence" "row=k3,seed=3: missing (never run)" \
         "| row=k1 | 2 |" "underpowered" "| row=k1 | DropBlock | 78.13 (confirmed-value) | +1.62 |" \
-        "RQ1: DropBlock beats dropout | not run" "git_commit" "Block-size sweep" "fewer than 7 paired seeds"; do
+        "RQ1: DropBlock beats dropout | not run" "git_commit" "Block-size sweep" "fewer than 7 paired seeds" \
+        "## Verdicts" "Study fixture: pipeline check: 2 epochs on 256 fashion-mnist training images" \
+        "it is not a reproduction" "DropBlock − row=none: " "paper +1.62" "<details><summary>" \
+        "### Table 1 at this scale" "| 76.51 ± 0.07 | - |" "| 3 | linear | yes | 78.13 ± 0.05 | keep_prob=0.9; block_size=7; groups 3,4; scheduled |"; do
         grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
+    done
+    # the answer first: the verdicts come before the first study's section, provenance last and
+    # folded; no "reproduced" in the title
+    local html=$T/rep/index.html
+    [ "$(grep -n '^## Verdicts' "$md" | cut -d: -f1)" -lt "$(grep -n '^## Study fixture' "$md" | cut -d: -f1)" ] &&
+        [ "$(grep -n '^## Provenance' "$md" | cut -d: -f1)" -gt "$(grep -n '^## Research questions' "$md" | cut -d: -f1)" ] &&
+        ! head -1 "$md" | grep -qi "reproduced" || { echo "REPORT.md's order or title: $(head -1 "$md")"; return 1; }
+    # small-n honesty: two-seed conditions show their range, not a t-interval
+    grep -qF "| row=k1 | 2 |" "$md" && grep -F "| row=k1 | 2 |" "$md" | grep -q "range " ||
+        { echo "a two-seed condition without its range: $(grep -F '| row=k1 | 2 |' "$md")"; return 1; }
+    # the HTML: a viewport, tables that scroll, every figure named, every id unique on the page
+    grep -q 'name="viewport"' "$html" && grep -q 'class="scroll"' "$html" &&
+        [ "$(grep -c '<svg role="img" aria-label=' "$html")" = 6 ] &&
+        [ -z "$(grep -o ' id="[^"]*"' "$html" | sort | uniq -d)" ] &&
+        [ "$(grep -o ' id="[^"]*"' "$html" | wc -l)" -gt 6 ] || { echo "HTML accessibility: $(grep -o ' id="[^"]*"' "$html" | sort | uniq -d | head -3)"; return 1; }
+    # the GitHub-flavoured summary: the verdicts shown, the rest folded, no links to break;
+    # rendered by cmark-gfm as GitHub would (raw HTML kept: GitHub keeps <details>)
+    db report --db "$T/f.db" --out "$T/gfm" --format gfm --no-plots && expect_rc 0 && expect_out "SUMMARY.md" || return
+    local sum=$T/gfm/SUMMARY.md
+    command -v cmark-gfm >/dev/null || { echo "cmark-gfm not installed (scripts/deps installs it)"; return 1; }
+    cmark-gfm --unsafe --extension table "$sum" >"$T/sum.html" || { echo "cmark-gfm failed on SUMMARY.md"; return 1; }
+    grep -qF "DropBlock − row=none: " "$T/sum.html" && grep -q "<details>" "$T/sum.html" && grep -q "<table>" "$T/sum.html" &&
+        ! grep -q '<a href\|<img' "$T/sum.html" && ! grep -qF '](' "$sum" &&
+        [ "$(grep -c '<details>' "$sum")" = "$(grep -c '</details>' "$sum")" ] ||
+        { echo "SUMMARY.md: $(head -c 300 "$sum")"; return 1; }
+    [ "$(grep -n 'DropBlock − row=none' "$sum" | cut -d: -f1)" -lt "$(grep -n '<details><summary>The details' "$sum" | cut -d: -f1)" ] ||
+        { echo "the verdicts are not before the fold"; return 1; }
+    # a read-only database (a downloaded CI artifact): reported on, not changed (as nobody when
+    # root, where permissions do not bite)
+    mkdir -p "$T/roart" && cp "$T/f.db" "$T/roart/a.db" && sqlite3 "$T/roart/a.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null &&
+        rm -f "$T/roart/a.db-wal" "$T/roart/a.db-shm" || return
+    local as=() sum0 rc2=0
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || { echo "running as root without setpriv (util-linux)"; return 77; }
+        cp "$DB" "$T/roart/dropbench" && chmod 755 "$tmp" "$T" && chmod 555 "$T/roart" && chmod 444 "$T/roart/a.db" || return
+        as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        mkdir -p "$T/roout" && chmod 777 "$T/roout"
+    else
+        cp "$DB" "$T/roart/dropbench" && chmod 444 "$T/roart/a.db" && chmod 555 "$T/roart" && mkdir -p "$T/roout" || return
+    fi
+    sum0=$(sha256sum "$T/roart/a.db")
+    "${as[@]}" "$T/roart/dropbench" report --db "$T/roart/a.db" --out "$T/roout/rep" --no-plots >"$out" 2>"$err" || rc2=$?
+    chmod 755 "$T/roart"
+    [ "$rc2" = 0 ] && grep -qF "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "$T/roout/rep/REPORT.md" &&
+        [ "$(sha256sum "$T/roart/a.db")" = "$sum0" ] && [ ! -e "$T/roart/a.db-wal" ] ||
+        { echo "report on a read-only database: exit $rc2, $(snippet "$err")"; return 1; }
+    # accuracy axes stay within 0..100 even where an interval would reach past them
+    for gp in "$T"/rep/plots/fixture-top1.gp "$T"/rep/plots/fixture-curves.gp; do
+        sed -n 's/^set yrange \[\(.*\):\(.*\)\]$/\1 \2/p' "$gp" | awk '{ if ($1 < 0 || $2 > 100) bad = 1 } END { exit bad }' ||
+            { echo "$gp: $(grep yrange "$gp")"; return 1; }
     done
     local svgs
     svgs=$(grep -c "<svg" "$T/rep/index.html")

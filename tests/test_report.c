@@ -89,30 +89,49 @@ static void golden(const db_plot *p, const char *golden_path) {
 static void test_report_plot_golden(void) {
     const char *labels[] = {"none", "dropout", "dropblock"};
     const double v[] = {91.2, 91.5, 92.1}, lo[] = {90.8, 91.0, 91.6}, hi[] = {91.6, 92.0, 92.6}, ref[] = {0, 0.29, 1.62};
-    db_plot bars = {DB_PLOT_BARS, "bars", "top-1 per condition", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL, NULL, 0, NULL, NULL};
+    db_plot bars = {DB_PLOT_BARS, "bars", "top-1 per condition", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL, NULL, 0, NULL, NULL, 0, 0, 0, NULL};
     golden(&bars, "tests/fixtures/golden/plot-bars.txt");
     const double g[] = {0.3, 0.9}, glo[] = {-0.1, 0.4}, ghi[] = {0.7, 1.4};
-    db_plot pairs = {DB_PLOT_PAIRS, "pairs", "gains", "", "points", "paper", 2, labels + 1, 0, NULL, g, glo, ghi, ref + 1, NULL, 0, NULL, NULL};
+    db_plot pairs = {DB_PLOT_PAIRS, "pairs", "gains", "", "points", "paper", 2, labels + 1, 0, NULL, g, glo, ghi, ref + 1, NULL, 0, NULL, NULL, 0, 0, 0, NULL};
     golden(&pairs, "tests/fixtures/golden/plot-pairs.txt");
     const char *series[] = {"none", "dropblock"};
     const double x[] = {1, 2, 3};
     const double m[] = {80, 86, 89, 79, 86, NAN}, mlo[] = {79, 85, 88, 78, 85, NAN}, mhi[] = {81, 87, 90, 80, 87, NAN};
-    db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL, NULL, 0, NULL, NULL};
+    db_plot curves = {DB_PLOT_CURVES, "curves", "curves", "epoch", "top-1 (%)", NULL, 2, series, 3, x, m, mlo, mhi, NULL, NULL, 0, NULL, NULL, 0, 0, 0, NULL};
     golden(&curves, "tests/fixtures/golden/plot-curves.txt");
     const char *sweeps[] = {"dropout, fixed", "dropblock, linear"};
     const double kp[] = {0.7, 0.8, 0.9};
     const double sm[] = {88, 89, 89.5, 88.5, 90, 90.5}, slo[] = {87, 88, 89, 88, 89, 90}, shi[] = {89, 90, 90, 89, 91, 91};
     db_plot xy = {DB_PLOT_XY, "sweep", "keep_prob sweep", "keep_prob", "top-1 (%)", NULL, 2, sweeps, 3, kp, sm, slo, shi,
-                  NULL, NULL, 0, NULL, NULL};
+                  NULL, NULL, 0, NULL, NULL, 0, 0, 0, NULL};
     golden(&xy, "tests/fixtures/golden/plot-sweep.txt");
     const double ex[] = {0.05, 0.075, 0.1, 0.02, 0.04, NAN}, re[] = {0.051, 0.074, 0.1, 0.021, 0.04, NAN};
     db_plot sc = {DB_PLOT_SCATTER, "scatter", "drop fractions", "expected", "realised", NULL, 2, sweeps, 3, NULL, re, NULL,
-                  NULL, NULL, ex, 0, NULL, NULL};
+                  NULL, NULL, ex, 0, NULL, NULL, 0, 0, 0, NULL};
     golden(&sc, "tests/fixtures/golden/plot-scatter.txt");
     const double dots_x[] = {0, 0, 1, 2}, dots_y[] = {91.0, 91.4, 91.5, 92.3};
     db_plot dots = {DB_PLOT_BARS, "dots", "top-1 with seeds", "", "top-1 (%)", NULL, 3, labels, 0, NULL, v, lo, hi, NULL,
-                    NULL, 4, dots_x, dots_y};
+                    NULL, 4, dots_x, dots_y, 0, 0, 0, NULL};
     golden(&dots, "tests/fixtures/golden/plot-seeds.txt");
+    /* bounded axes: accuracies whose intervals reach past 100 (two seeds' t-interval) stay in
+     * [0, 100]; a rate stays at or above 0 */
+    const double bv[] = {95, 60}, blo[] = {80, -20}, bhi[] = {110, 140};
+    db_plot acc = {DB_PLOT_BARS, "acc", "bounded", "", "top-1 (%)", NULL, 2, labels, 0, NULL, bv, blo, bhi, NULL, NULL, 0,
+                   NULL, NULL, 1, 0, 100, NULL};
+    db_plot rate = acc;
+    rate.ymax = INFINITY;
+    for (int k = 0; k < 2; k++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        db_plot_script(k ? &rate : &acc, f, "set terminal dumb\n");
+        fclose(f);
+        const char *y = text ? strstr(text, "set yrange [") : NULL;
+        double a = NAN, b = NAN;
+        CHECK(y && sscanf(y, "set yrange [%lf:%lf]", &a, &b) == 2, "no y range: %s", text ? text : "");
+        CHECK(a == 0 && (k ? b > 140 : b == 100), "%s axis [%g, %g]", k ? "rate" : "accuracy", a, b);
+        free(text);
+    }
 }
 
 const db_test db_tests_report[] = {
