@@ -656,7 +656,16 @@ static void study_kind(const db_rep_study *s, char *out, size_t n) {
     if (!s->ncells) { snprintf(out, n, "unknown (its recipe cannot be read)"); return; }
     const db_rep_cell *c = &s->cells[0];
     char data[96];
-    if (c->train_limit) snprintf(data, sizeof data, "%d %s training images", c->train_limit, c->dataset);
+    if (c->train_limit) {
+        char num[32], grouped[48];
+        int len = snprintf(num, sizeof num, "%d", c->train_limit), o = 0;
+        for (int i = 0; i < len; i++) { /* 6000 -> 6,000 */
+            if (i && (len - i) % 3 == 0) grouped[o++] = ',';
+            grouped[o++] = num[i];
+        }
+        grouped[o] = '\0';
+        snprintf(data, sizeof data, "%s %s training images", grouped, c->dataset);
+    }
     else snprintf(data, sizeof data, "all of %s", c->dataset);
     if (c->epochs <= 5 || (c->train_limit && c->train_limit < 20000))
         snprintf(out, n, "pipeline check: %d epoch%s on %s. It shows that training, recording and reporting work; "

@@ -932,6 +932,16 @@ t_report_browser() {
     want=$(grep -c "<figure>" "$T/rep/index.html")
     have=$(grep -o "<svg" "$T/dom.html" | wc -l)
     [ "$want" -gt 0 ] && [ "$have" -ge "$want" ] || { echo "$have SVG figures in the browser's DOM, $want in the file"; return 1; }
+    # screenshots at a desktop's and a narrow window's width (to look at them, name a folder in
+    # DROPBENCH_KEEP_SHOTS: they are copied there)
+    local w
+    for w in 1400 700; do
+        timeout 90 "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=$w,2400 \
+            --screenshot="$T/shot-$w.png" "file://$T/rep/index.html" >/dev/null 2>&1
+        [ "$(head -c 8 "$T/shot-$w.png" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
+            { echo "no screenshot at width $w"; return 1; }
+        [ -z "${DROPBENCH_KEEP_SHOTS:-}" ] || cp "$T/shot-$w.png" "$DROPBENCH_KEEP_SHOTS/" || return
+    done
 }
 t_device() {
     # --device auto falls back to the CPU and says so once; an explicit cuda that cannot be
