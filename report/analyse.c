@@ -479,6 +479,74 @@ static void drop_and_speed(db_doc *doc, const db_rep_study *s, const cond *c, in
     figure(doc, &p, out, opt, log, skipped);
 }
 
+/* For nightly use: every run of the study (folded), and, where its runs come from more than one
+ * build, each condition's score and throughput per commit */
+static void runs_table(db_doc *doc, const db_rep_study *s, const cond *c, int nc) {
+    if (!s->nruns) return;
+    db_doc_heading(doc, 2, "Runs");
+    db_doc_fold(doc, "every run recorded for this study");
+    db_doc_table(doc, "run\tcondition\tseed\tstatus\tepochs\twall time\tdevice\tcommit\tscore (%)");
+    int commits = 0;
+    const char *first = NULL;
+    for (int i = 0; i < s->nruns; i++) {
+        const db_run_row *r = &s->runs[i];
+        const char *cond_name = "(another study's run)";
+        for (int k = 0; k < s->ncells; k++)
+            if (!strcmp(s->cells[k].fingerprint, r->fingerprint) ||
+                (s->cells[k].fingerprint2[0] && !strcmp(s->cells[k].fingerprint2, r->fingerprint))) {
+                cond_name = s->cells[k].condition;
+                break;
+            }
+        char wall[32] = "-", score[32] = "-";
+        if (!isnan(r->wall_s)) snprintf(wall, sizeof wall, "%dm%02ds", (int)r->wall_s / 60, (int)r->wall_s % 60);
+        double v = score_best ? r->best_score : r->final_score;
+        if (!isnan(v)) snprintf(score, sizeof score, "%.2f", 100 * v);
+        db_doc_row(doc, "%lld\t%s\t%llu\t%s\t%d/%d\t%s\t%s\t%s\t%s", (long long)r->id, cond_name,
+                   (unsigned long long)r->seed, r->status, r->epochs_done, r->epochs, wall, r->device,
+                   r->commit[0] ? r->commit : "-", score);
+        if (r->commit[0] && (!first || strcmp(first, r->commit))) {
+            int seen = 0;
+            for (int j = 0; j < i && !seen; j++) seen = !strcmp(s->runs[j].commit, r->commit);
+            commits += !seen;
+            if (!first) first = r->commit;
+        }
+    }
+    db_doc_fold_end(doc);
+    if (commits < 2) return;
+    db_doc_heading(doc, 2, "Across builds");
+    db_doc_para(doc, "Each condition's done runs grouped by the commit that built them, in the order the commits first "
+                     "ran: the mean score and training images/s, and how many runs. A change between builds with the "
+                     "same seeds is a regression or an improvement; dropbench regress decides it.");
+    db_doc_table(doc, "condition\tcommit\truns\tmean score (%)\tmean images/s");
+    for (int k = 0; k < nc; k++) {
+        const char *done_commits[64];
+        int nd = 0;
+        for (int i = 0; i < s->nruns && nd < 64; i++) {
+            const db_run_row *r = &s->runs[i];
+            int seen = 0;
+            for (int j = 0; j < nd && !seen; j++) seen = !strcmp(done_commits[j], r->commit);
+            if (!seen && r->commit[0]) done_commits[nd++] = r->commit;
+        }
+        for (int j = 0; j < nd; j++) {
+            double sc = 0, ips = 0;
+            int n = 0, ni = 0;
+            for (int i = 0; i < s->nruns; i++) {
+                const db_run_row *r = &s->runs[i];
+                if (strcmp(r->commit, done_commits[j]) || strcmp(r->status, "done")) continue;
+                int mine = 0;
+                for (int q = 0; q < s->ncells && !mine; q++)
+                    mine = !strcmp(s->cells[q].condition, c[k].name) && !strcmp(s->cells[q].fingerprint, r->fingerprint);
+                double v = score_best ? r->best_score : r->final_score;
+                if (!mine || isnan(v)) continue;
+                sc += 100 * v;
+                n++;
+                if (!isnan(r->images_per_s)) { ips += r->images_per_s; ni++; }
+            }
+            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%.0f", c[k].name, done_commits[j], n, sc / n, ni ? ips / ni : NAN);
+        }
+    }
+}
+
 static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const char *out,
                           const db_rep_options *opt, FILE *log, int *skipped) {
     static cond c[MAXC];
@@ -553,6 +621,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
                    cell->block_size, c[k].expected, c[k].drop, c[k].ips);
     }
     drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
+    runs_table(doc, s, c, nc);
     db_doc_heading(doc, 2, "Reproduce");
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "./dropbench study %s --db %s\n# one cell alone, e.g.:\n%s", s->recipe, in->db_path,

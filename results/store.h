@@ -93,6 +93,8 @@ typedef struct {
     int epochs, epochs_done;
     char exit_reason[300];
     char metric[32];              /* what scores it (runs.primary_metric; test/top1 before schema 3) */
+    double wall_s;                /* from its start to its end (or last heartbeat), NaN if unknown */
+    char commit[16];              /* the first 10 characters of the build's git commit ("" unknown) */
     double final_score, best_score; /* that metric after the last epoch, and its best over the epochs */
     double final_top5, images_per_s, drop_fraction; /* NaN where missing */
     int ncurve;

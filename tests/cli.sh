@@ -861,6 +861,13 @@ t_report() {
         { echo "SUMMARY.md: $(head -c 300 "$sum")"; return 1; }
     [ "$(grep -n 'DropBlock − row=none' "$sum" | cut -d: -f1)" -lt "$(grep -n '<details><summary>The details' "$sum" | cut -d: -f1)" ] ||
         { echo "the verdicts are not before the fold"; return 1; }
+    # nightly use: every run listed; runs from two builds grouped per commit
+    grep -qF "### Runs" "$md" && grep -qF "| 1 | row=none | 1 | done | 2/2 |" "$md" && ! grep -qF "Across builds" "$md" ||
+        { echo "the runs table: $(grep -F '| 1 | row=none' "$md")"; return 1; }
+    cp "$T/f.db" "$T/two.db" && sqlite3 "$T/two.db" "UPDATE provenance SET value = 'feedfacecafe' WHERE key = 'git_commit' AND run_id = 1" || return
+    db report --db "$T/two.db" --out "$T/two" --no-plots && expect_rc 0 || return
+    grep -qF "### Across builds" "$T/two/REPORT.md" && grep -qF "| row=none | feedfaceca | 1 |" "$T/two/REPORT.md" ||
+        { echo "across builds: $(grep -A4 'Across builds' "$T/two/REPORT.md")"; return 1; }
     # a read-only database (a downloaded CI artifact): reported on, not changed (as nobody when
     # root, where permissions do not bite)
     mkdir -p "$T/roart" && cp "$T/f.db" "$T/roart/a.db" && sqlite3 "$T/roart/a.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null &&
