@@ -85,6 +85,11 @@ static db_status gt_from(db_coco *c, const json_t *root, const char *path) {
     if (json_array_size(anns) > 100000000) return db_fail(DB_ERR_FORMAT, "%s: too many annotations", path);
     DB_TRY(ids_of(images, &c->image_ids, &c->n_images, path, "image"));
     DB_TRY(ids_of(cats, &c->category_ids, &c->n_categories, path, "category"));
+    int64_t *ann_ids = NULL; /* annotation ids are unique too (pycocotools keys them in a dict) */
+    int n_ann;
+    db_status dup = ids_of(anns, &ann_ids, &n_ann, path, "annotation");
+    free(ann_ids);
+    DB_TRY(dup);
     size_t n = json_array_size(anns);
     c->gt = calloc(n ? n : 1, sizeof *c->gt);
     if (!c->gt) return db_fail(DB_ERR_NOMEM, "out of memory");

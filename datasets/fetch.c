@@ -76,12 +76,19 @@ typedef struct {
     int64_t offset;       /* bytes already in the partial file when this try began */
     int progress;
     double last, start;
+    int64_t received;     /* bytes written by this try */
+    int too_big;          /* the server sent more than the catalog's size: stopped there */
 } transfer;
 
 static size_t on_data(char *p, size_t size, size_t n, void *user) {
     transfer *t = user;
+    if (t->f->size >= 0 && t->offset + t->received + (int64_t)(size * n) > t->f->size) { /* never past the size */
+        t->too_big = 1;
+        return 0;
+    }
     size_t w = fwrite(p, size, n, t->out);
     if (w != n) t->write_errno = errno ? errno : EIO;
+    t->received += (int64_t)(w * size);
     return w * size;
 }
 
@@ -146,6 +153,8 @@ static CURLcode configure(CURL *c, const char *url, transfer *t, const db_fetch_
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err));
     if (have > 0) CURL_CHECK(curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have));
+    if (t->f->size >= 0) /* a server that announces a longer body is refused before it sends it */
+        CURL_CHECK(curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(t->f->size - have)));
     return CURLE_OK;
 }
 
@@ -167,7 +176,7 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         have = 0;
     }
     if (f->size >= 0 && have == f->size) return TRY_DONE; /* a previous try got it all */
-    transfer t = {NULL, 0, f, have, o->progress && db_log_enabled(), 0, db_now()};
+    transfer t = {.f = f, .offset = have, .progress = o->progress && db_log_enabled(), .start = db_now()};
     char err[CURL_ERROR_SIZE] = "";
     if (configure(c, url, &t, o, have, err, why, why_n) != CURLE_OK) return TRY_FATAL;
     if (!(t.out = fopen(part, "ab"))) {
@@ -191,6 +200,12 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         snprintf(why, why_n, "%s: the transfer ended at %lld of %lld bytes", url, (long long)now_st.st_size,
                  (long long)f->size);
         return TRY_AGAIN;
+    }
+    if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED) { /* not the file the catalog names: nothing of it kept */
+        snprintf(why, why_n, "%s: the server sends more than the catalog's %lld bytes: not the file the catalog names "
+                 "(a wrong URL or mirror?); nothing was kept", url, (long long)f->size);
+        unlink(part);
+        return TRY_FATAL;
     }
     if (rc == CURLE_WRITE_ERROR && t.write_errno) {
         snprintf(why, why_n, "%s: cannot write: %s (the partial file is kept; fetch again to continue)", part,

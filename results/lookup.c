@@ -96,10 +96,17 @@ db_status db_store_tag(db_store *s, const char *name, char *path, size_t n) {
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
             return db_fail(DB_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
     }
+    /* written under a temporary name and renamed: a killed tag leaves no half baseline under the
+     * tag's own name */
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    unlink(tmp);
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "VACUUM INTO ?", -1, &st, NULL), "copying the database for the tag");
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, tmp, -1, SQLITE_STATIC);
     db_status r = db_store_step_done(s, st, "copying the database for the tag");
-    if (r != DB_OK) unlink(path); /* no half-written baseline */
+    if (r == DB_OK && rename(tmp, path) != 0)
+        r = db_fail(DB_ERR_IO, "%s: cannot move the baseline into place: %s", path, strerror(errno));
+    if (r != DB_OK) unlink(tmp);
     return r;
 }

@@ -205,7 +205,15 @@ db_status db_store_open(db_store **out, const char *path) {
         st = db_fail(DB_ERR_IO, "%s: the database is read-only (check the file's and its folder's permissions)", path);
     if (st == DB_OK) {
         sqlite3_busy_timeout(s->db, 10000);
-        st = exec(s, "PRAGMA journal_mode = WAL", "switching to WAL");
+        /* several processes opening a new file at once: the switch to WAL can meet another's lock
+         * without SQLite waiting on it (no busy handler there), so it is retried for up to 10 s */
+        for (int tries = 0;; tries++) {
+            rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+            if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries == 200) break;
+            struct timespec pause = {0, 50 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+        if (rc != SQLITE_OK) st = db_store_fail(s, rc, "switching to WAL", __FILE__, __LINE__);
     }
     if (st == DB_OK) st = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     if (st == DB_OK) st = migrate(s);
@@ -370,7 +378,7 @@ static db_status begin_tx(db_store *s, void *p) {
     now_iso(now, sizeof now);
     sqlite3_stmt *st;
     c->run = 0;
-    if (in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
+    if (in->resume && in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE checkpoint_dir = ? AND fingerprint = ? AND"
                                              " status IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1",
                                       -1, &st, NULL), "finding the run to resume");
@@ -621,6 +629,13 @@ db_status db_store_export(db_store *s, int64_t run, int json, FILE *out) {
         " 'name', name, 'value', value)) FROM (SELECT * FROM metrics m WHERE m.run_id = r.id"
         " ORDER BY epoch, step, split, name))) AS j FROM runs r WHERE ?1 = 0 OR r.id = ?1 ORDER BY r.id)";
     sqlite3_stmt *st;
+    if (run > 0) { /* one run that is not there is an error, as for show (not an empty table) */
+        char q[96];
+        int have = 0;
+        snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld", (long long)run);
+        DB_TRY(db_store_query_int(s, q, "exporting", &have));
+        if (!have) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
+    }
     SQL_TRY(s, sqlite3_prepare_v2(s->db, json ? json_sql : csv_sql, -1, &st, NULL), "exporting");
     sqlite3_bind_int64(st, 1, run);
     int rc;

@@ -33,6 +33,7 @@ typedef struct {
     const char *condition;     /* the label without the seed: runs of one condition differ only in it */
     const char *task;          /* what the run computes: classification (detection, segmentation later) */
     const char *primary_metric;/* the metric that scores it, as split/name: "test/top1" */
+    int resume;                /* the run continues from its checkpoint: take up its interrupted record */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;
@@ -48,8 +49,9 @@ void db_store_close(db_store *s);
  * upgraded in the copy, runs whose process is gone show as interrupted in it. For readers; what
  * is written to the copy is lost with it. */
 db_status db_store_open_copy(db_store **out, const char *path);
-/* Records a run as running (with its provenance), or, when a run with the same checkpoint
- * folder and fingerprint was interrupted or failed, takes that one up again (*resumed = 1).
+/* Records a run as running (with its provenance), or, when it resumes (info->resume) and a run
+ * with the same checkpoint folder and fingerprint was interrupted or failed, takes that one up
+ * again (*resumed = 1); a run that starts from scratch always gets a record of its own.
  * A run with a study name joins that study (created with the recipe text on first use). */
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed);

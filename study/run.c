@@ -123,7 +123,8 @@ static db_status start_record(const db_config *cfg, recorder *p) {
     db_run_info info = {config, fp, family, cfg->model, cfg->dataset, cfg->regularizer,
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", cfg->device, cfg->checkpoint_dir,
                         l->recipe ? l->recipe : "", l->study ? l->study : "", l->recipe_text, cfg->keep_prob,
-                        cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary};
+                        cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
+                        p->o->resume};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */

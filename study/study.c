@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/log.h"
@@ -57,8 +58,17 @@ db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell *
  * not be moved */
 static int move_aside(const db_study_cell *c, int i, int cells) {
     char stale[1100];
-    snprintf(stale, sizeof stale, "%s.stale-%ld", c->config.checkpoint_dir, (long)time(NULL));
-    if (rename(c->config.checkpoint_dir, stale) != 0) return 0;
+    struct stat st;
+    long now = (long)time(NULL);
+    int moved = 0;
+    for (int k = 0; k < 1000 && !moved; k++) { /* a name nothing has: the same second twice, a clock set back */
+        if (k) snprintf(stale, sizeof stale, "%s.stale-%ld-%d", c->config.checkpoint_dir, now, k);
+        else snprintf(stale, sizeof stale, "%s.stale-%ld", c->config.checkpoint_dir, now);
+        if (lstat(stale, &st) == 0) continue;
+        moved = rename(c->config.checkpoint_dir, stale) == 0;
+        if (!moved) return 0;
+    }
+    if (!moved) return 0;
     db_log(DB_LOG_INFO, "[%d/%d] %s: its checkpoint cannot be resumed; kept it in %s, running afresh", i + 1, cells,
            c->label, stale);
     return 1;

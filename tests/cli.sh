@@ -406,6 +406,18 @@ kill_and_resume() {
     db "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/k.db" --resume && expect_rc 0 &&
         expect_out "continuing run" || return
 }
+t_store_fresh_not_taken_over() {
+    # a run that starts from scratch (no --resume) gets a record of its own: it does not take up
+    # an interrupted run's record and say "continuing"
+    need_fmnist || return
+    local ck=$T/ck
+    signalled TERM "$DB" "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/f.db"
+    [ "$rc" = 4 ] || { echo "the first run was not interrupted (exit $rc)"; return 1; }
+    db "${STORE_ARGS[@]}" --epochs 1 --checkpoint-dir "$ck" --db "$T/f.db" && expect_rc 0 && expect_out "recording run 2" || return
+    ! grep -q "continuing" "$out" || { echo "a fresh run said it continues"; return 1; }
+    [ "$(sqlite3 "$T/f.db" "SELECT group_concat(status) FROM (SELECT status FROM runs ORDER BY id)")" = "interrupted,done" ] ||
+        { echo "records: $(sqlite3 "$T/f.db" "SELECT id, status FROM runs")"; return 1; }
+}
 t_store_kill_resume() {
     # killed at several points, resumed: the same final metrics as an uninterrupted run
     need_fmnist || return
@@ -427,6 +439,8 @@ t_store_bad_input() {
     db list --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
     db train --train-limit 64 --epochs 1 --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
     db show 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
+    db export --run 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
+    db export --run 99 --format json --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db list --bogus && expect_rc 2 && expect_err "usage" || return
     db train --db && expect_rc 2 && expect_err "--db needs a path"
 }
@@ -587,6 +601,15 @@ EOR
     db study "$T/r.txt" --db "$T/threads.db" --quiet && expect_rc 1 && expect_err "--threads 2" || return
     [ -e "$ck" ] && ! compgen -G "$T/runs/broken/single.stale-*" >/dev/null ||
         { echo "a checkpoint of another thread count was moved"; return 1; }
+    # the name it is moved to is one nothing has (the same second twice, a clock set back)
+    sed -i '$d' "$T/r.txt"
+    local now t0
+    now=$(date +%s)
+    for t0 in $(seq "$now" $((now + 20))); do mkdir -p "$T/runs/broken/single.stale-$t0"; done
+    printf 'DBCKPT' >"$ck"
+    db study "$T/r.txt" --db "$T/collide.db" --quiet && expect_rc 0 && expect_out "1 ran now" && expect_out "cannot be resumed" ||
+        { echo "(a stale name taken)"; return 1; }
+    compgen -G "$T/runs/broken/single.stale-*-1/checkpoint.dbck" >/dev/null || { echo "not moved to a free name"; return 1; }
 }
 t_every_help() {
     # every command and subcommand answers --help with its usage on stdout and exit 0
@@ -729,6 +752,7 @@ t_regress() {
     db regress --db "$T/new.db" && expect_rc 2 || return
     # a named baseline: a copy of the database, found by its tag beside the compared database
     db tag nightly-1 --db "$T/base.db" && expect_rc 0 && expect_out "baselines/nightly-1.db" || return
+    ! compgen -G "$T/baselines/nightly-1.db.tmp-*" >/dev/null || { echo "the tag's temporary file was left"; return 1; }
     db regress --baseline nightly-1 --db "$T/new.db" --max-slowdown 100 && expect_rc 0 && expect_out "0 failed" || return
     db tag nightly-1 --db "$T/base.db" && expect_rc 2 && expect_err "exists already" || return
     db tag ../x --db "$T/base.db" && expect_rc 2 && expect_err "letters, digits" || return
@@ -1078,6 +1102,16 @@ t_data_fetch_failures() {
     db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "MD5 or a SHA-256" || return
     db data fetch && expect_rc 2 && expect_err "name a data set" || return
     db data fetch tok --retries x && expect_rc 2 || return
+    # never past the catalog's size: an endless source and a server sending 300,000 bytes for a
+    # 1,000-byte entry stop at once, and nothing of them is kept
+    echo "tzero zero.bin file:///dev/zero 1000 - $(printf 'a%.0s' $(seq 64))" >>"$T/catalog"
+    echo "tlong blob.bin http://127.0.0.1:$port/ok/blob.bin 1000 - $(printf 'a%.0s' $(seq 64))" >>"$T/catalog"
+    local which
+    for which in tzero tlong; do
+        fetch "$which" --retries 0 && expect_rc 1 && expect_err "more than the catalog's 1000 bytes" || return
+        [ -z "$(ls -A "$T/cache/$which" 2>/dev/null)" ] || { echo "$which: kept $(ls -l "$T/cache/$which")"; return 1; }
+        [ "${secs%.*}" -lt 10 ] || { echo "$which took $secs s"; return 1; }
+    done
 }
 t_data_cifar_train() {
     # fetch a (small, generated) CIFAR-10 archive through a user catalog into the default cache
@@ -1187,6 +1221,9 @@ t_eval_coco() {
     printf '%s' '[{"image_id":7,"category_id":1,"bbox":[0,0,1,1],"score":1}]' >"$T/bad.json"
     db eval coco --gt "$T/gt.json" --results "$T/bad.json" && expect_rc 1 && expect_err "bad.json: result 0: image_id 7" || return
     db eval coco --gt "$T/gt.json" && expect_rc 2 && expect_err "--results" || return
+    # two annotations with one id: an error (pycocotools keys them in a dict and would lose one)
+    printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":5,"image_id":1,"category_id":1,"bbox":[0,0,10,10],"area":100},{"id":5,"image_id":1,"category_id":1,"bbox":[20,20,10,10],"area":100}]}' >"$T/dup.json"
+    db eval coco --gt "$T/dup.json" --results "$T/dt.json" && expect_rc 1 && expect_err "annotation id 5 appears twice" || return
     db eval nosuch && expect_rc 2 || return
     need_fmnist || return # the scores stored as a run's metrics
     db train --epochs 1 --train-limit 256 --test-limit 128 --batch 64 --db "$T/r.db" && expect_rc 0 || return
@@ -1318,7 +1355,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run store_concurrent store_kill_resume store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

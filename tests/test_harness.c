@@ -266,6 +266,37 @@ static void test_recipe_parser(void) {
               db_last_error(), bad[i].want);
         if (s == DB_OK) db_recipe_free(r);
     }
+    /* bounded input: a NUL byte, an include that is no regular file (/dev/zero would never end),
+     * a matrix too large to count, a recipe larger than 1 MiB */
+    f = fopen(db_test_path(dir, "nul.txt"), "wb");
+    if (f) { fwrite("study = x\nepochs = 1\0 2\n", 1, 24, f); fclose(f); }
+    CHECK(db_recipe_load(db_test_path(dir, "nul.txt"), r) == DB_ERR_FORMAT && strstr(db_last_error(), "NUL"),
+          "a NUL byte: %s", db_last_error());
+    f = fopen(db_test_path(dir, "zero.txt"), "w");
+    if (f) { fputs("study = x\ninclude = /dev/zero\n", f); fclose(f); }
+    CHECK(db_recipe_load(db_test_path(dir, "zero.txt"), r) != DB_OK && strstr(db_last_error(), "not a regular file"),
+          "include /dev/zero: %s", db_last_error());
+    f = fopen(db_test_path(dir, "big.txt"), "w");
+    if (f) {
+        fputs("study = x\n", f);
+        for (int v = 0; v < 8; v++) {
+            fprintf(f, "vary.%s = ", (const char *[]){"seed", "epochs", "batch", "train_limit", "test_limit",
+                                                       "loader_workers", "block_size", "threads"}[v]);
+            for (int k = 1; k <= 32; k++) fprintf(f, "%s%d", k > 1 ? ", " : "", k);
+            fputc('\n', f);
+        }
+        fclose(f);
+    }
+    CHECK(db_recipe_load(db_test_path(dir, "big.txt"), r) == DB_ERR_ARG && strstr(db_last_error(), "more than 100000 cells"),
+          "a matrix of 32^8 cells: %s", db_last_error());
+    f = fopen(db_test_path(dir, "huge.txt"), "w");
+    if (f) {
+        fputs("study = x\n", f);
+        for (int k = 0; k < 40000; k++) fputs("# a comment line that makes the recipe large\n", f);
+        fclose(f);
+    }
+    CHECK(db_recipe_load(db_test_path(dir, "huge.txt"), r) == DB_ERR_FORMAT && strstr(db_last_error(), "larger than"),
+          "a 1.8 MB recipe: %s", db_last_error());
     free(r);
     free(r2);
     db_test_rmtree(dir);

@@ -2,9 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *trim(char *s) {
     while (isspace((unsigned char)*s)) s++;
@@ -154,13 +156,22 @@ static int parse_line(db_recipe *r, const char *path, int depth, char *line, cha
     return 0;
 }
 
-/* Appends to the recorded text (an included file's lines follow its include line) */
+enum { RECIPE_MAX_BYTES = 1 << 20, RECIPE_MAX_CELLS = 100000 };
+
+/* Appends to the recorded text (an included file's lines follow its include line); the buffer
+ * grows geometrically, so reading stays linear */
 static db_status append_text(db_recipe *r, const char *s) {
-    size_t len = r->text ? strlen(r->text) : 0, l = strlen(s);
-    char *t = realloc(r->text, len + l + 1);
-    if (!t) return db_fail(DB_ERR_NOMEM, "out of memory");
-    memcpy(t + len, s, l + 1);
-    r->text = t;
+    size_t l = strlen(s);
+    if (r->text_len + l + 1 > r->text_cap) {
+        size_t cap = r->text_cap ? 2 * r->text_cap : 4096;
+        while (cap < r->text_len + l + 1) cap *= 2;
+        char *t = realloc(r->text, cap);
+        if (!t) return db_fail(DB_ERR_NOMEM, "out of memory");
+        r->text = t;
+        r->text_cap = cap;
+    }
+    memcpy(r->text + r->text_len, s, l + 1);
+    r->text_len += l;
     return DB_OK;
 }
 
@@ -174,28 +185,35 @@ static int is_include(const char *line) {
 }
 
 static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth) {
-    char line[2048], msg[600];
+    char head[1200], msg[600], *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
     int lineno = 0;
     db_status st = DB_OK;
     if (depth) {
-        snprintf(line, sizeof line, "# ---- %s ----\n", path);
-        st = append_text(r, line);
+        snprintf(head, sizeof head, "# ---- %s ----\n", path);
+        st = append_text(r, head);
     }
-    while (st == DB_OK && fgets(line, sizeof line, f)) {
+    while (st == DB_OK && (got = getline(&line, &cap, f)) >= 0) {
         lineno++;
         size_t l = strlen(line);
+        if ((size_t)got != l) { st = db_fail(DB_ERR_FORMAT, "%s:%d: a NUL byte: not a text file", path, lineno); break; }
+        if (l > 2047) { st = db_fail(DB_ERR_FORMAT, "%s:%d: line longer than 2046 characters", path, lineno); break; }
+        if (r->text_len + l > RECIPE_MAX_BYTES) {
+            st = db_fail(DB_ERR_FORMAT, "%s:%d: the recipe (its includes too) is larger than %d bytes", path, lineno,
+                         RECIPE_MAX_BYTES);
+            break;
+        }
         if (is_include(line) && (st = append_text(r, "# ")) != DB_OK) break;
         if ((st = append_text(r, line)) != DB_OK) break;
         if (l && line[l - 1] != '\n' && (st = append_text(r, "\n")) != DB_OK) break;
-        if (l == sizeof line - 1 && line[l - 1] != '\n')
-            st = db_fail(DB_ERR_FORMAT, "%s:%d: line longer than %zu characters", path, lineno, sizeof line - 2);
-        else if (parse_line(r, path, depth, line, msg, sizeof msg) != 0)
-            st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
+        if (parse_line(r, path, depth, line, msg, sizeof msg) != 0) st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
     }
+    free(line);
     if (st == DB_OK && ferror(f)) st = db_fail(DB_ERR_IO, "%s: read error", path);
     if (st == DB_OK && depth) {
-        snprintf(line, sizeof line, "# ---- end of %s ----\n", path);
-        st = append_text(r, line);
+        snprintf(head, sizeof head, "# ---- end of %s ----\n", path);
+        st = append_text(r, head);
     }
     return st;
 }
@@ -203,6 +221,11 @@ static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth)
 static db_status load_file(db_recipe *r, const char *path, int depth) {
     FILE *f = fopen(path, "r");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the recipe: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) { /* /dev/zero, a FIFO: never a recipe */
+        fclose(f);
+        return db_fail(DB_ERR_FORMAT, "%s: not a regular file", path);
+    }
     db_status st = load_stream(r, f, path, depth);
     fclose(f);
     return st;
@@ -211,6 +234,12 @@ static db_status load_file(db_recipe *r, const char *path, int depth) {
 /* After the lines are read: the study name, and every cell a valid run */
 static db_status finish(db_recipe *r, db_status st) {
     if (st == DB_OK && !r->study[0]) st = db_fail(DB_ERR_ARG, "%s: no 'study = NAME' line", r->path);
+    uint64_t cells = r->nrows ? (uint64_t)r->nrows : 1;
+    for (int i = 0; st == DB_OK && i < r->nvary; i++) {
+        cells *= (uint64_t)r->nvalues[i];
+        if (cells > RECIPE_MAX_CELLS)
+            st = db_fail(DB_ERR_ARG, "%s: the matrix has more than %d cells (split the study)", r->path, RECIPE_MAX_CELLS);
+    }
     for (int i = 0; st == DB_OK && i < db_recipe_cells(r); i++) {
         db_config c;
         char label[256];
@@ -241,6 +270,7 @@ db_status db_recipe_load(const char *path, db_recipe *r) {
 void db_recipe_free(db_recipe *r) {
     free(r->text);
     r->text = NULL;
+    r->text_len = r->text_cap = 0;
 }
 
 int db_recipe_cells(const db_recipe *r) {

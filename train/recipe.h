@@ -40,6 +40,7 @@ typedef struct db_recipe {
     int nrows;
     db_recipe_row row[DB_RECIPE_MAX_ROWS];
     char *text; /* the whole file, included files inlined, as recorded with the study */
+    size_t text_len, text_cap;
 } db_recipe;
 
 db_status db_recipe_load(const char *path, db_recipe *r);
