@@ -2,14 +2,19 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[1024];
 
 db_status db_fail(db_status code, const char *fmt, ...) {
+    /* formatted aside first: a message may wrap the last one (db_fail(s, "x: %s", db_last_error())),
+     * and vsnprintf may not read the buffer it writes */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }
 

@@ -153,8 +153,10 @@ static CURLcode configure(CURL *c, const char *url, transfer *t, const db_fetch_
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err));
     if (have > 0) CURL_CHECK(curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)have));
-    if (t->f->size >= 0) /* a server that announces a longer body is refused before it sends it */
-        CURL_CHECK(curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(t->f->size - have)));
+    /* a server that announces a longer body is refused before it sends it; not when continuing,
+     * where a server that ignores the range announces the whole file and must restart instead */
+    if (t->f->size >= 0 && have == 0)
+        CURL_CHECK(curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->f->size));
     return CURLE_OK;
 }
 

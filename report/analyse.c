@@ -535,7 +535,9 @@ static void runs_table(db_doc *doc, const db_rep_study *s, const cond *c, int nc
                 if (strcmp(r->commit, done_commits[j]) || strcmp(r->status, "done")) continue;
                 int mine = 0;
                 for (int q = 0; q < s->ncells && !mine; q++)
-                    mine = !strcmp(s->cells[q].condition, c[k].name) && !strcmp(s->cells[q].fingerprint, r->fingerprint);
+                    mine = !strcmp(s->cells[q].condition, c[k].name) &&
+                           (!strcmp(s->cells[q].fingerprint, r->fingerprint) ||
+                            (s->cells[q].fingerprint2[0] && !strcmp(s->cells[q].fingerprint2, r->fingerprint)));
                 double v = score_best ? r->best_score : r->final_score;
                 if (!mine || isnan(v)) continue;
                 sc += 100 * v;

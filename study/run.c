@@ -9,6 +9,7 @@
 #include "results/mllog.h"
 #include "results/store.h"
 #include "study/provenance.h"
+#include "train/checkpoint.h"
 
 enum { MAX_SITES = 256 };
 
@@ -124,7 +125,8 @@ static db_status start_record(const db_config *cfg, recorder *p) {
                         !strcmp(cfg->regularizer, "dropblock") ? cfg->semantics : "", cfg->device, cfg->checkpoint_dir,
                         l->recipe ? l->recipe : "", l->study ? l->study : "", l->recipe_text, cfg->keep_prob,
                         cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
-                        p->o->resume};
+                        /* an interrupted record is taken up only by a run that continues its checkpoint */
+                        p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir)};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */

@@ -83,6 +83,7 @@ static db_status run_cell(const db_recipe *r, const db_study_cell *c, int i, int
         char why[1024];
         snprintf(why, sizeof why, "%s", db_last_error());
         if (!move_aside(c, i, cells)) return db_fail(s, "%s", why);
+        o.resume = 0; /* afresh, in a record of its own */
         s = db_run(&c->config, &o, &sum);
     }
     return s;

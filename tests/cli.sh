@@ -1076,6 +1076,11 @@ t_data_fetch_resume() {
     fetch tok && expect_rc 0 || return
     grep -q "^/ok/blob.bin bytes=100000-$" "$T/requests.log" || { echo "the partial file was not continued: $(snippet "$T/requests.log")"; return 1; }
     cmp -s "$T/srv/blob.bin" "$T/cache/tok/blob.bin" || { echo "the continued file differs"; return 1; }
+    # a partial file and a server that ignores ranges (it announces the whole file): restarted
+    # from zero, not taken for a file larger than the catalog's
+    mkdir -p "$T/cache/tnorange" && head -c 100000 "$T/srv/blob.bin" >"$T/cache/tnorange/blob.bin.part"
+    fetch tnorange && expect_rc 0 || return
+    cmp -s "$T/srv/blob.bin" "$T/cache/tnorange/blob.bin" || { echo "the restarted file differs"; return 1; }
 }
 t_data_fetch_failures() {
     # a checksum mismatch (nothing kept), a 404, a stalled server (timeout, what arrived kept),

@@ -188,6 +188,18 @@ static void test_config_read_write(void) {
         CHECK(db_config_fingerprint(&x) != db_config_fingerprint(&c), "%s: another placement, the same fingerprint",
               want[i].reg);
     }
+    /* without a regularizer auto keeps the values of before (1, 0, linear): baseline runs keep
+     * their fingerprints */
+    {
+        db_config none, old;
+        db_config_defaults(&none);
+        old = none;
+        CHECK_OK(db_config_set(&old, "reg_skip", "1"));
+        CHECK_OK(db_config_set(&old, "group_scaling", "0"));
+        CHECK_OK(db_config_set(&old, "keep_prob_schedule", "linear"));
+        CHECK(!strcmp(none.regularizer, "none") && db_config_fingerprint(&none) == db_config_fingerprint(&old),
+              "a run without a regularizer changed its fingerprint");
+    }
     CHECK(db_config_set(&a, "reg_skip", "2") == DB_ERR_ARG && db_config_set(&a, "group_scaling", "yes") == DB_ERR_ARG,
           "bad auto values accepted");
     /* keys missing from the text keep their defaults; the order does not matter */

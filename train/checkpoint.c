@@ -136,8 +136,11 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
 typedef struct { FILE *f; uLong crc; const char *path; int64_t file_size; } reader;
 
 static db_status get(reader *r, void *p, size_t n, const char *what) {
-    if (n && fread(p, 1, n, r->f) != n)
+    if (n && fread(p, 1, n, r->f) != n) {
+        if (ferror(r->f)) /* a failing disk or network share: the file may be fine, it is not moved aside */
+            return db_fail(DB_ERR_IO, "%s: cannot read the checkpoint (%s): %s", r->path, what, strerror(errno));
         return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated while reading %s", r->path, what);
+    }
     const Bytef *b = p;
     while (n) {
         uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;

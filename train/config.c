@@ -308,11 +308,14 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
 void db_config_effective(const db_config *c, db_config *out) {
     *out = *c;
     int dropblock = !strcmp(c->regularizer, "dropblock");
-    if (out->reg_skip < 0) out->reg_skip = dropblock;
+    /* without a regularizer placement means nothing: auto keeps the values these keys had before
+     * auto existed (1, 0, linear), so runs without one keep their fingerprints */
+    int none = !strcmp(c->regularizer, "none");
+    if (out->reg_skip < 0) out->reg_skip = dropblock || none;
     if (out->group_scaling < 0) out->group_scaling = dropblock;
     if (!strcmp(out->keep_prob_schedule, "auto")) {
         memset(out->keep_prob_schedule, 0, sizeof out->keep_prob_schedule);
-        strcpy(out->keep_prob_schedule, dropblock ? "linear" : "fixed");
+        strcpy(out->keep_prob_schedule, dropblock || none ? "linear" : "fixed");
     }
 }
 

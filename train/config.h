@@ -81,7 +81,9 @@ const struct db_task *db_config_task(const db_config *c);
  * p/4^(G-g)) and scheduled (keep_prob linear from 1); dropout and SpatialDropout on the conv
  * branches only (the paper's definition of its dropout baseline), unscaled and fixed (the
  * official code scales and schedules DropBlock only; what the paper's baselines did it does not
- * say: an assumption); DropPath unscaled and fixed. Explicit values stay as they are. */
+ * say: an assumption); DropPath unscaled and fixed; without a regularizer the values these keys
+ * had before auto existed (1, 0, linear: they mean nothing there, and keep such runs'
+ * fingerprints). Explicit values stay as they are. */
 void db_config_effective(const db_config *c, db_config *out);
 /* The data set the keys describe (pointing into c) */
 db_data_spec db_config_data(const db_config *c);
