@@ -32,15 +32,28 @@ static int score_best; /* the report's --score: best over the epochs, else final
 
 static const char *const state_names[6] = {"done", "failed", "diverged", "interrupted", "running", "missing"};
 
+/* Could run r fill cell c (the same settings, on either device for device auto)? */
+static int fills(const db_rep_cell *c, const db_run_row *r) {
+    return !strcmp(r->fingerprint, c->fingerprint) || (c->fingerprint2[0] && !strcmp(r->fingerprint, c->fingerprint2));
+}
+
 /* The run filling a cell: the newest with its fingerprint */
 static const db_run_row *cell_run(const db_rep_study *s, const db_rep_cell *c) {
     const db_run_row *r = NULL;
     for (int i = 0; i < s->nruns; i++)
-        if ((!strcmp(s->runs[i].fingerprint, c->fingerprint) ||
-             (c->fingerprint2[0] && !strcmp(s->runs[i].fingerprint, c->fingerprint2))) && (!r || s->runs[i].id > r->id))
-            r = &s->runs[i];
+        if (fills(c, &s->runs[i]) && (!r || s->runs[i].id > r->id)) r = &s->runs[i];
     return r;
 }
+
+/* The condition of the study's cell that run r fills (NULL: none, e.g. another study's run) */
+static const char *run_condition(const db_rep_study *s, const db_run_row *r) {
+    for (int k = 0; k < s->ncells; k++)
+        if (fills(&s->cells[k], r)) return s->cells[k].condition;
+    return NULL;
+}
+
+/* A run's score as the report counts it (--score): its final or its best, in points (NaN: none) */
+static double run_score(const db_run_row *r) { return 100 * (score_best ? r->best_score : r->final_score); }
 
 static int state_of(const db_run_row *r) {
     if (!r) return 5;
@@ -68,11 +81,11 @@ static int conditions(const db_rep_study *s, cond *c) {
         int st = state_of(r);
         x->state[st]++;
         x->ncells++;
-        double score = !r ? NAN : score_best ? r->best_score : r->final_score; /* no run: a missing cell */
+        double score = !r ? NAN : run_score(r); /* no run: a missing cell */
         int seen = 0; /* a seed listed twice is one run: counted once */
         for (int j = 0; j < x->n; j++) seen |= x->seed[j] == cell->seed;
         if (st == 0 && !seen && x->n < MAXS && !isnan(score)) {
-            x->v[x->n] = 100 * score;
+            x->v[x->n] = score;
             x->seed[x->n] = cell->seed;
             x->n++;
             if (!isnan(r->images_per_s)) { x->ips += r->images_per_s; x->n_ips++; }
@@ -486,67 +499,44 @@ static void runs_table(db_doc *doc, const db_rep_study *s, const cond *c, int nc
     db_doc_heading(doc, 2, "Runs");
     db_doc_fold(doc, "every run recorded for this study");
     db_doc_table(doc, "run\tcondition\tseed\tstatus\tepochs\twall time\tdevice\tcommit\tscore (%)");
-    int commits = 0;
-    const char *first = NULL;
+    const char *commits[64]; /* the builds the runs come from, in the order they first ran */
+    int ncommits = 0;
     for (int i = 0; i < s->nruns; i++) {
         const db_run_row *r = &s->runs[i];
-        const char *cond_name = "(another study's run)";
-        for (int k = 0; k < s->ncells; k++)
-            if (!strcmp(s->cells[k].fingerprint, r->fingerprint) ||
-                (s->cells[k].fingerprint2[0] && !strcmp(s->cells[k].fingerprint2, r->fingerprint))) {
-                cond_name = s->cells[k].condition;
-                break;
-            }
+        const char *cond_name = run_condition(s, r);
         char wall[32] = "-", score[32] = "-";
         if (!isnan(r->wall_s)) snprintf(wall, sizeof wall, "%dm%02ds", (int)r->wall_s / 60, (int)r->wall_s % 60);
-        double v = score_best ? r->best_score : r->final_score;
-        if (!isnan(v)) snprintf(score, sizeof score, "%.2f", 100 * v);
-        db_doc_row(doc, "%lld\t%s\t%llu\t%s\t%d/%d\t%s\t%s\t%s\t%s", (long long)r->id, cond_name,
-                   (unsigned long long)r->seed, r->status, r->epochs_done, r->epochs, wall, r->device,
-                   r->commit[0] ? r->commit : "-", score);
-        if (r->commit[0] && (!first || strcmp(first, r->commit))) {
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++) seen = !strcmp(s->runs[j].commit, r->commit);
-            commits += !seen;
-            if (!first) first = r->commit;
-        }
+        if (!isnan(run_score(r))) snprintf(score, sizeof score, "%.2f", run_score(r));
+        db_doc_row(doc, "%lld\t%s\t%llu\t%s\t%d/%d\t%s\t%s\t%s\t%s", (long long)r->id,
+                   cond_name ? cond_name : "(another study's run)", (unsigned long long)r->seed, r->status,
+                   r->epochs_done, r->epochs, wall, r->device, r->commit[0] ? r->commit : "-", score);
+        int seen = !r->commit[0];
+        for (int j = 0; j < ncommits && !seen; j++) seen = !strcmp(commits[j], r->commit);
+        if (!seen && ncommits < 64) commits[ncommits++] = r->commit;
     }
     db_doc_fold_end(doc);
-    if (commits < 2) return;
+    if (ncommits < 2) return;
     db_doc_heading(doc, 2, "Across builds");
     db_doc_para(doc, "Each condition's done runs grouped by the commit that built them, in the order the commits first "
                      "ran: the mean score and training images/s, and how many runs. A change between builds with the "
                      "same seeds is a regression or an improvement; dropbench regress decides it.");
     db_doc_table(doc, "condition\tcommit\truns\tmean score (%)\tmean images/s");
-    for (int k = 0; k < nc; k++) {
-        const char *done_commits[64];
-        int nd = 0;
-        for (int i = 0; i < s->nruns && nd < 64; i++) {
-            const db_run_row *r = &s->runs[i];
-            int seen = 0;
-            for (int j = 0; j < nd && !seen; j++) seen = !strcmp(done_commits[j], r->commit);
-            if (!seen && r->commit[0]) done_commits[nd++] = r->commit;
-        }
-        for (int j = 0; j < nd; j++) {
+    for (int k = 0; k < nc; k++)
+        for (int j = 0; j < ncommits; j++) {
             double sc = 0, ips = 0;
             int n = 0, ni = 0;
             for (int i = 0; i < s->nruns; i++) {
                 const db_run_row *r = &s->runs[i];
-                if (strcmp(r->commit, done_commits[j]) || strcmp(r->status, "done")) continue;
-                int mine = 0;
-                for (int q = 0; q < s->ncells && !mine; q++)
-                    mine = !strcmp(s->cells[q].condition, c[k].name) &&
-                           (!strcmp(s->cells[q].fingerprint, r->fingerprint) ||
-                            (s->cells[q].fingerprint2[0] && !strcmp(s->cells[q].fingerprint2, r->fingerprint)));
-                double v = score_best ? r->best_score : r->final_score;
-                if (!mine || isnan(v)) continue;
-                sc += 100 * v;
+                const char *cond_name = run_condition(s, r);
+                if (strcmp(r->commit, commits[j]) || strcmp(r->status, "done") || isnan(run_score(r)) || !cond_name ||
+                    strcmp(cond_name, c[k].name))
+                    continue;
+                sc += run_score(r);
                 n++;
                 if (!isnan(r->images_per_s)) { ips += r->images_per_s; ni++; }
             }
-            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%.0f", c[k].name, done_commits[j], n, sc / n, ni ? ips / ni : NAN);
+            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%.0f", c[k].name, commits[j], n, sc / n, ni ? ips / ni : NAN);
         }
-    }
 }
 
 static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const char *out,
