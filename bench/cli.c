@@ -1,6 +1,7 @@
 /* What every command shares: how statuses become messages and exit codes, argument parsing, and
  * what the command shows while the libraries work (their log messages, a run's progress). */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
     used = 0;
     for (int k = 0; k < t->n_test && used < sizeof test; k++)
         used += (size_t)show_metric(test + used, sizeof test - used, t->test_names[k], r->test[k], t->test_percent[k]);
+    if (isnan(r->test[t->test_loss])) snprintf(test, sizeof test, " not evaluated (eval_every)");
     printf("epoch %3d/%d  lr %.4g  train loss %.4f%s  |  test%s  |  %.1fs %.0f img/s%s\n", r->epoch, run_epochs, r->lr,
            r->train_loss, train, test, r->seconds, r->images_per_s, drop);
     fflush(stdout);

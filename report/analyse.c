@@ -10,6 +10,7 @@
 
 #include "core/stats.h"
 #include "report/doc.h"
+#include "report/nightly.h"
 #include "report/plots.h"
 #include "report/report.h"
 
@@ -743,6 +744,7 @@ static void study_kind(const db_rep_study *s, char *out, size_t n) {
 static void verdict_box(db_doc *doc, const db_rep_input *in) {
     static cond c[MAXC];
     db_doc_heading(doc, 1, "Verdicts");
+    db_report_regress_verdict(doc, &in->regression);
     for (int si = 0; si < in->nstudies; si++) {
         const db_rep_study *s = &in->studies[si];
         char kind[400];
@@ -833,6 +835,7 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     verdict_box(doc, in);
     for (int si = 0; si < in->nstudies; si++) study_section(doc, in, &in->studies[si], out, opt, log, &skipped);
     research_questions(doc, in);
+    db_report_regress_section(doc, &in->regression);
     provenance(doc, in);
     if (skipped)
         db_doc_para(doc, "%d figure%s not rendered (%s); their data and gnuplot scripts are in plots/.", skipped,

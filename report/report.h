@@ -47,6 +47,7 @@ typedef struct {
     int npaper;
     const db_paper_value *paper;
     const char *dropbench_version; /* "git commit (dirty)" of the build writing the report */
+    db_regression regression;      /* the latest `dropbench regress` on this database (found 0: none) */
 } db_rep_input;
 
 typedef struct {

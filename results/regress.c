@@ -8,11 +8,21 @@
 #include "core/stats.h"
 #include "results/store_internal.h"
 
+/* One check's outcome, kept to be recorded in the store at the end */
+typedef struct {
+    const char *kind; /* "canary", "throughput" or "statistical" */
+    char *name, *detail;
+    int outcome;      /* 1 passed, 0 failed, -1 skipped (not compared) */
+} regress_row;
+
 typedef struct {
     FILE *xml; /* the test cases, in memory until the counts are known */
     char *buf;
     size_t len;
-    int checks, failures;
+    int checks, failures, skipped;
+    regress_row *rows;
+    int nrows, caprows;
+    int nomem;
 } regress_out;
 
 static void xml_text(FILE *f, const char *t) {
@@ -25,10 +35,35 @@ static void xml_text(FILE *f, const char *t) {
     }
 }
 
-static void regress_check(regress_out *ro, FILE *out, const char *name, int ok, const char *detail) {
+static void keep_row(regress_out *ro, const char *kind, const char *name, int outcome, const char *detail) {
+    if (ro->nrows == ro->caprows) {
+        int cap = ro->caprows ? 2 * ro->caprows : 64;
+        regress_row *r = realloc(ro->rows, sizeof *r * (size_t)cap);
+        if (!r) { ro->nomem = 1; return; }
+        ro->rows = r;
+        ro->caprows = cap;
+    }
+    regress_row *r = &ro->rows[ro->nrows];
+    r->kind = kind;
+    r->outcome = outcome;
+    r->name = strdup(name);
+    r->detail = strdup(detail);
+    if (!r->name || !r->detail) { free(r->name); free(r->detail); ro->nomem = 1; return; }
+    ro->nrows++;
+}
+
+/* A check not made, and why (printed and recorded, not counted as a check) */
+static void regress_skip(regress_out *ro, FILE *out, const char *kind, const char *name, const char *why) {
+    ro->skipped++;
+    fprintf(out, "skip %s: %s\n", name, why);
+    keep_row(ro, kind, name, -1, why);
+}
+
+static void regress_check(regress_out *ro, FILE *out, const char *kind, const char *name, int ok, const char *detail) {
     ro->checks++;
     ro->failures += !ok;
     fprintf(out, "%s %s: %s\n", ok ? "ok  " : "FAIL", name, detail);
+    keep_row(ro, kind, name, ok, detail);
     if (!ro->xml) return;
     fputs("  <testcase classname=\"dropbench.regress\" name=\"", ro->xml);
     xml_text(ro->xml, name);
@@ -91,24 +126,27 @@ static db_status statistical_checks(db_store *s, regress_out *ro, FILE *out, dou
             break;
         db_rcp b;
         if (!db_rcp_bound(base, nb, nh, alpha, 1, &b)) {
-            fprintf(out, "skip %s: %d runs here and %d in the baseline; the check needs at least 3 and 4 "
-                         "(underpowered, not compared)\n", name, nh, nb);
+            snprintf(detail, sizeof detail, "%d runs here and %d in the baseline; the check needs at least 3 and 4 "
+                     "(underpowered, not compared)", nh, nb);
+            regress_skip(ro, out, "statistical", name, detail);
             continue;
         }
         int k = db_olympic(here, nh, trimmed);
         double mean = db_mean(trimmed, k);
         snprintf(detail, sizeof detail, "olympic mean %.4f over %d runs; baseline %.4f over %d (sd %.4f), smallest "
                  "acceptable %.4f (one-sided t, alpha %g)", mean, nh, b.ref_mean, nb, b.ref_sd, b.min_mean, alpha);
-        regress_check(ro, out, name, mean >= b.min_mean, detail);
+        regress_check(ro, out, "statistical", name, mean >= b.min_mean, detail);
     }
     sqlite3_finalize(st);
     if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "grouping runs by family", __FILE__, __LINE__);
     return r;
 }
 
+static db_status record(db_store *s, const char *baseline, const regress_out *ro);
+
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
                            const char *junit, int *checks, int *failures) {
-    regress_out ro = {NULL, NULL, 0, 0, 0};
+    regress_out ro = {0};
     *checks = *failures = 0;
     DB_TRY(db_store_attach(s, baseline, "base", "the baseline database"));
     sqlite3_stmt *st;
@@ -142,7 +180,7 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
                  sqlite3_column_text(st, 4));
         snprintf(detail, sizeof detail, "%.17g, baseline %.17g%s", sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
                  same ? "" : " (the deterministic canary changed)");
-        regress_check(&ro, out, name, same, detail);
+        regress_check(&ro, out, "canary", name, same, detail);
         if (run != last_run) { /* throughput, once per pair, only on the same CPU model */
             last_run = run;
             const unsigned char *cpu = sqlite3_column_text(st, 7), *bcpu = sqlite3_column_text(st, 8);
@@ -151,9 +189,9 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
             if (cpu && bcpu && !strcmp((const char *)cpu, (const char *)bcpu) && bips > 0) {
                 snprintf(detail, sizeof detail, "%.1f img/s, baseline %.1f (x%.3f; fails below x%.3f)", ips, bips, ips / bips,
                          1.0 / max_slowdown);
-                regress_check(&ro, out, name, ips * max_slowdown >= bips, detail);
+                regress_check(&ro, out, "throughput", name, ips * max_slowdown >= bips, detail);
             } else {
-                fprintf(out, "skip %s: another CPU model than the baseline's, not compared\n", name);
+                regress_skip(&ro, out, "throughput", name, "another CPU model than the baseline's, not compared");
             }
         }
     }
@@ -171,9 +209,109 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         free(ro.buf);
     }
     sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
-    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
+    if (rc != SQLITE_DONE) xs = db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
+    if (xs == DB_OK && ro.nomem) xs = db_fail(DB_ERR_NOMEM, "out of memory keeping the checks");
+    if (xs == DB_OK) xs = record(s, baseline, &ro);
+    for (int i = 0; i < ro.nrows; i++) { free(ro.rows[i].name); free(ro.rows[i].detail); }
+    free(ro.rows);
     if (xs != DB_OK) return xs;
     *checks = ro.checks;
     *failures = ro.failures;
     return DB_OK;
+}
+
+/* The comparison and its checks, in one transaction (the report shows the latest) */
+static db_status record(db_store *s, const char *baseline, const regress_out *ro) {
+    char now[32];
+    db_store_now_iso(now, sizeof now);
+    SQL_TRY(s, sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), "recording the verdicts");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO regressions(at, baseline, checks, failures, skipped) VALUES (?,?,?,?,?)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, baseline, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 3, ro->checks);
+        sqlite3_bind_int(st, 4, ro->failures);
+        sqlite3_bind_int(st, 5, ro->skipped);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_prepare_v2(s->db, "INSERT INTO regress_checks(regression_id, seq, kind, name, outcome, detail)"
+                                " VALUES (?,?,?,?,?,?)", -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < ro->nrows; i++) {
+        const regress_row *r = &ro->rows[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, i + 1);
+        sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->outcome > 0 ? "ok" : r->outcome == 0 ? "fail" : "skip", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, r->detail, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK || rc == SQLITE_DONE) rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        db_status f = db_store_fail(s, rc, "recording the verdicts", __FILE__, __LINE__);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return f;
+    }
+    return DB_OK;
+}
+
+db_status db_store_last_regression(db_store *s, db_regression *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, at, baseline, checks, failures, skipped FROM regressions"
+                                  " ORDER BY id DESC LIMIT 1", -1, &st, NULL), "reading the latest regress");
+    int rc = sqlite3_step(st);
+    sqlite3_int64 id = 0;
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        snprintf(out->at, sizeof out->at, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(out->baseline, sizeof out->baseline, "%s", (const char *)sqlite3_column_text(st, 2));
+        out->checks = sqlite3_column_int(st, 3);
+        out->failures = sqlite3_column_int(st, 4);
+        out->skipped = sqlite3_column_int(st, 5);
+        out->found = 1;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_store_fail(s, rc, "reading the latest regress", __FILE__, __LINE__);
+    if (!out->found) return DB_OK;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT kind, name, outcome, detail FROM regress_checks WHERE regression_id = ?"
+                                  " ORDER BY outcome = 'ok', outcome = 'skip', seq", -1, &st, NULL), "reading the latest regress");
+    sqlite3_bind_int64(st, 1, id);
+    int cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->nrows == cap) {
+            cap = cap ? 2 * cap : 64;
+            db_regress_check *r = realloc(out->rows, sizeof *r * (size_t)cap);
+            if (!r) { sqlite3_finalize(st); db_regression_free(out); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+            out->rows = r;
+        }
+        db_regress_check *c = &out->rows[out->nrows++];
+        const char *o = (const char *)sqlite3_column_text(st, 2);
+        snprintf(c->kind, sizeof c->kind, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(c->name, sizeof c->name, "%s", (const char *)sqlite3_column_text(st, 1));
+        c->outcome = !strcmp(o, "ok") ? 1 : !strcmp(o, "fail") ? 0 : -1;
+        const unsigned char *d = sqlite3_column_text(st, 3);
+        snprintf(c->detail, sizeof c->detail, "%s", d ? (const char *)d : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_regression_free(out);
+        return db_store_fail(s, rc, "reading the latest regress", __FILE__, __LINE__);
+    }
+    return DB_OK;
+}
+
+void db_regression_free(db_regression *r) {
+    free(r->rows);
+    r->rows = NULL;
+    r->nrows = 0;
 }

@@ -66,6 +66,12 @@ static const char *const migrations[DB_STORE_SCHEMA + 1] = {
      * need only the store; NULL for runs recorded before v3 */
     "ALTER TABLE runs ADD COLUMN cell TEXT; ALTER TABLE runs ADD COLUMN condition TEXT;"
     " ALTER TABLE runs ADD COLUMN task TEXT; ALTER TABLE runs ADD COLUMN primary_metric TEXT;",
+    /* v4: every `regress` against a baseline and its checks, for the report's nightly section */
+    "CREATE TABLE regressions(id INTEGER PRIMARY KEY, at TEXT NOT NULL, baseline TEXT NOT NULL,"
+    " checks INTEGER NOT NULL, failures INTEGER NOT NULL, skipped INTEGER NOT NULL) STRICT;"
+    " CREATE TABLE regress_checks(regression_id INTEGER NOT NULL REFERENCES regressions(id), seq INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, name TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('ok','fail','skip')),"
+    " detail TEXT, PRIMARY KEY (regression_id, seq)) STRICT;",
 };
 
 /* One integer from a one-row query */
@@ -279,7 +285,7 @@ void db_store_close(db_store *s) {
     free(s);
 }
 
-static void now_iso(char *buf, size_t n) {
+void db_store_now_iso(char *buf, size_t n) {
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -342,7 +348,7 @@ typedef struct {
 /* The study's row, created (with its recipe text) when it is new; the caller holds the transaction */
 static db_status study_row(db_store *s, const char *name, const char *recipe_text, sqlite3_int64 *id) {
     char now[32];
-    now_iso(now, sizeof now);
+    db_store_now_iso(now, sizeof now);
     sqlite3_stmt *st;
     *id = 0;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO studies(name, recipe, created) VALUES (?,?,?)", -1, &st,
@@ -375,7 +381,7 @@ static db_status begin_tx(db_store *s, void *p) {
     begin_ctx *c = p;
     const db_run_info *in = c->info;
     char now[32];
-    now_iso(now, sizeof now);
+    db_store_now_iso(now, sizeof now);
     sqlite3_stmt *st;
     c->run = 0;
     if (in->resume && in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
@@ -487,7 +493,7 @@ static db_status epoch_tx(db_store *s, void *p) {
     }
     sqlite3_finalize(st);
     char now[32];
-    now_iso(now, sizeof now);
+    db_store_now_iso(now, sizeof now);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET heartbeat = ?, epochs_done = max(epochs_done, ?) WHERE id = ?",
                                   -1, &st, NULL), "recording the heartbeat");
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -506,7 +512,7 @@ typedef struct { int64_t run; const char *status, *reason; } end_ctx;
 static db_status end_tx(db_store *s, void *p) {
     end_ctx *c = p;
     char now[32];
-    now_iso(now, sizeof now);
+    db_store_now_iso(now, sizeof now);
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = ?, exit_reason = ?, ended = ?, heartbeat = ?"
                                          " WHERE id = ?", -1, &st, NULL), "recording the run's end");

@@ -11,7 +11,7 @@
 #include "core/status.h"
 
 #define DB_STORE_DEFAULT "results/dropbench.db"
-#define DB_STORE_SCHEMA 3 /* the user_version this build writes */
+#define DB_STORE_SCHEMA 4 /* the user_version this build writes */
 
 typedef struct db_store db_store;
 
@@ -136,8 +136,27 @@ db_status db_store_tag_path(const char *db_path, const char *name, char *out, si
  * olympic mean of the final test top-1 must reach the baseline's reference-convergence bound at
  * level alpha (db_rcp_bound in core/stats.h, trimmed sd); families with fewer runs are listed as
  * skipped. Writes one line per check to out and, with junit non-NULL, a JUnit XML file;
- * *failures counts failed checks, *checks all of them. */
+ * *failures counts failed checks, *checks all of them. The comparison and every check (skips
+ * too) are recorded in the store (db_store_last_regression). */
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
                            const char *junit, int *checks, int *failures);
+
+/* The latest regress recorded in the store (db_store_regress records each one with its checks,
+ * in one transaction): found 0 when there is none. Its rows: failures first, then skips, then
+ * passes, each in the order they ran. Free with db_regression_free. */
+typedef struct {
+    char kind[16];   /* canary, throughput, statistical */
+    char name[300], detail[300];
+    int outcome;     /* 1 passed, 0 failed, -1 skipped */
+} db_regress_check;
+typedef struct {
+    int found;
+    char at[32], baseline[1024];
+    int checks, failures, skipped;
+    int nrows;
+    db_regress_check *rows;
+} db_regression;
+db_status db_store_last_regression(db_store *s, db_regression *out);
+void db_regression_free(db_regression *r);
 
 #endif

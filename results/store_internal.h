@@ -28,6 +28,8 @@ db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what);
 /* ATTACH another dropbench database of this schema version as `alias` ("base", "shard"); on
  * failure nothing stays attached. what names its role in messages ("the baseline"). */
 db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what);
+/* The current time as ISO-8601 UTC text (the store's times) */
+void db_store_now_iso(char *buf, size_t n);
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
 

@@ -97,6 +97,7 @@ void db_report_input_free(db_rep_input *in) {
     }
     free(in->studies);
     free((void *)in->paper);
+    db_regression_free(&in->regression);
 }
 
 static db_status load_input(db_store *s, const char *db_path, const char *only, db_rep_input *in) {
@@ -132,6 +133,7 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
     db_paper_value *pv = NULL;
     if (st == DB_OK) st = db_store_paper_values(s, &pv, &in->npaper);
     in->paper = pv;
+    if (st == DB_OK) st = db_store_last_regression(s, &in->regression);
     return st;
 }
 

@@ -36,7 +36,8 @@ static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_ep
     m[n++] = (db_metric){"train", "seconds", r->seconds};
     m[n++] = (db_metric){"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN};
     m[n++] = (db_metric){"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN};
-    for (int k = 0; k < t->n_test; k++) m[n++] = (db_metric){"test", t->test_names[k], r->test[k]};
+    for (int k = 0; k < t->n_test; k++) /* none for an epoch not evaluated (eval_every) */
+        if (!isnan(r->test[k])) m[n++] = (db_metric){"test", t->test_names[k], r->test[k]};
     for (int i = 0; i < es->n && i < MAX_SITES; i++) {
         snprintf(names[2 * i], sizeof names[0], "drop_fraction/%s", es->names[i]);
         snprintf(names[2 * i + 1], sizeof names[0], "expected_fraction/%s", es->names[i]);
@@ -63,7 +64,7 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
         int64_t now = db_mllog_now_ms();
         db_mllog_event(&p->log, "INTERVAL_START", "epoch_start", NULL, meta, now - (int64_t)(r->seconds * 1000));
         db_mllog_event(&p->log, "INTERVAL_END", "epoch_stop", NULL, meta, now);
-        db_mllog_event(&p->log, "POINT_IN_TIME", "eval_accuracy", acc, meta, 0);
+        if (!isnan(r->test[p->task->score])) db_mllog_event(&p->log, "POINT_IN_TIME", "eval_accuracy", acc, meta, 0);
     }
     const db_train_hooks *show = &p->hooks->train;
     return show->on_epoch ? show->on_epoch(r, es, show->user) : DB_OK;

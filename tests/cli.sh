@@ -375,6 +375,21 @@ assert [e["metadata"]["epoch_num"] for e in acc] == [1, 2], acc
 assert all(set(e) == {"namespace", "time_ms", "event_type", "key", "value", "metadata"} for e in ev)
 ' "$T/r.mllog/run-000001.log" || { echo "bad MLLOG: $(head -c 300 "$T/r.mllog/run-000001.log")"; return 1; }
 }
+t_eval_every() {
+    # --eval-every 2: test metrics after epochs 2 and 3 (the last) only, the training and the
+    # final metrics the same as evaluating every epoch
+    need_fmnist || return
+    db "${STORE_ARGS[@]}" --epochs 3 --seed 3 --model resnet8 --db "$T/e1.db" && expect_rc 0 || return
+    db "${STORE_ARGS[@]}" --epochs 3 --seed 3 --model resnet8 --eval-every 2 --db "$T/e2.db" && expect_rc 0 &&
+        expect_out "not evaluated" || return
+    local q="SELECT group_concat(epoch || ':' || name || '=' || value, ' ') FROM (SELECT * FROM metrics WHERE split = 'test' AND epoch >= ? ORDER BY epoch, name)"
+    [ "$(sqlite3 "$T/e2.db" "SELECT group_concat(DISTINCT epoch) FROM metrics WHERE split = 'test'")" = "2,3" ] &&
+        [ "$(sqlite3 "$T/e2.db" "${q/\?/2}")" = "$(sqlite3 "$T/e1.db" "${q/\?/2}")" ] &&
+        [ "$(sqlite3 "$T/e2.db" "SELECT group_concat(value) FROM metrics WHERE split = 'train' AND name = 'loss'")" = \
+          "$(sqlite3 "$T/e1.db" "SELECT group_concat(value) FROM metrics WHERE split = 'train' AND name = 'loss'")" ] ||
+        { echo "test metrics: $(sqlite3 "$T/e2.db" "${q/\?/0}") vs $(sqlite3 "$T/e1.db" "${q/\?/0}")"; return 1; }
+    db "${STORE_ARGS[@]}" --eval-every 0 --no-db && expect_rc 2 && expect_err "eval_every"
+}
 t_store_concurrent() {
     # four processes recording into one database at once lose nothing
     need_fmnist || return
@@ -892,6 +907,18 @@ t_report() {
     db report --db "$T/two.db" --out "$T/two" --no-plots && expect_rc 0 || return
     grep -qF "### Across builds" "$T/two/REPORT.md" && grep -qF "| row=none | feedfaceca | 1 |" "$T/two/REPORT.md" ||
         { echo "across builds: $(grep -A4 'Across builds' "$T/two/REPORT.md")"; return 1; }
+    # the latest regress, recorded by regress: its verdict first in the box, its failed check listed
+    cp "$T/f.db" "$T/nr.db" &&
+        sqlite3 "$T/nr.db" "UPDATE metrics SET value = value + 0.01 WHERE run_id = 1 AND split = 'test' AND name = 'top1'" || return
+    db regress --baseline "$T/f.db" --db "$T/nr.db" --max-slowdown 100 && expect_rc 1 || return
+    [ "$(sqlite3 "$T/nr.db" "SELECT failures FROM regressions")" = 1 ] &&
+        [ "$(sqlite3 "$T/nr.db" "SELECT kind FROM regress_checks WHERE outcome = 'fail'")" = canary ] ||
+        { echo "regress recorded: $(sqlite3 "$T/nr.db" 'SELECT * FROM regressions; SELECT * FROM regress_checks')"; return 1; }
+    db report --db "$T/nr.db" --out "$T/nr" --no-plots && expect_rc 0 || return
+    local nmd=$T/nr/REPORT.md
+    grep -A2 '^## Verdicts' "$nmd" | grep -q "Nightly regression (dropbench regress, .* against $T/f.db): REGRESSION; .* 1 failed" &&
+        grep -qF "## Nightly regression" "$nmd" && grep -qF "| run 1 (none, seed 1) vs baseline run 1: test top1 | canary | FAILED |" "$nmd" &&
+        ! grep -qF "Nightly regression" "$md" || { echo "the regress in the report: $(grep -A3 'Nightly' "$nmd")"; return 1; }
     # a read-only database (a downloaded CI artifact): reported on, not changed (as nobody when
     # root, where permissions do not bite)
     mkdir -p "$T/roart" && cp "$T/f.db" "$T/roart/a.db" && sqlite3 "$T/roart/a.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null &&
@@ -1360,7 +1387,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

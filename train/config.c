@@ -45,6 +45,7 @@ static const key_def keys[] = {
     {"crop_area_min", K_FLOAT, F(crop_area_min), 0.001, 1, 2, "inception: the smallest crop, as a fraction of the image's area", NULL},
     {"eval_crop_fraction", K_FLOAT, F(eval_crop_fraction), 0.1, 1, 2, "inception: evaluation centre crop over the short side (224/256)", NULL},
     {"epochs", K_INT, F(epochs), 1, 100000, 1, "training epochs", NULL},
+    {"eval_every", K_INT, F(eval_every), 1, 100000, 0, "evaluate on the test set every N epochs and after the last (the epochs between record no test metrics; training is the same)", NULL},
     {"batch", K_INT, F(batch), 1, 65536, 1, "batch size", NULL},
     {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate", NULL},
     {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step or cosine", NULL},
@@ -94,6 +95,7 @@ void db_config_defaults(db_config *c) {
     c->crop_area_min = 0.08f;
     c->eval_crop_fraction = 0.875f;
     c->epochs = 15;
+    c->eval_every = 1;
     c->batch = 128;
     c->lr = 0.1f;
     strcpy(c->lr_schedule, "cosine");

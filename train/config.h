@@ -28,6 +28,7 @@ typedef struct db_config {
     float eval_crop_fraction;     /* inception: the evaluation centre crop over the short side */
     /* optimisation */
     int epochs, batch;
+    int eval_every;               /* evaluate every N epochs and after the last */
     float lr;
     char lr_schedule[16];         /* constant, step, cosine */
     char milestones[64];          /* step: comma-separated epochs */

@@ -328,9 +328,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                                                   r->g.reg.scheduled)
                                                 : -1.0};
         r->task->train_metrics(sums, (double)steps * B, res.train);
-        DB_TRY(r->task->evaluate(&r->st, test, &norm, r->order, res.test));
+        const int evaluated = (epoch + 1) % cfg->eval_every == 0 || epoch + 1 == cfg->epochs;
+        for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */
+        if (evaluated) DB_TRY(r->task->evaluate(&r->st, test, &norm, r->order, res.test));
         const double test_loss = res.test[r->task->test_loss];
-        if (!isfinite(test_loss))
+        if (evaluated && !isfinite(test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",
                             isnan(test_loss) ? "NaN" : "Inf", epoch + 1);
         r->meta->history[r->meta->n_history++] = res;
