@@ -1,9 +1,13 @@
 /* dropbench study RECIPE: every cell of a recipe's matrix, one training run each, recorded in
  * the results database; cells already done (same settings) are skipped, interrupted ones
  * continue from their checkpoints. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench/cli.h"
 #include "train/recipe.h"
@@ -11,12 +15,14 @@
 #include "study/study.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--cell N] [--dry-run [--show-config]] [--quiet]\n"
+    fprintf(f, "usage: dropbench study RECIPE [--db PATH] [--cell N | --jobs N] [--dry-run [--show-config]] [--quiet]\n"
                "Runs every cell of the recipe's matrix (bench/recipes/*.txt): the combinations of its\n"
                "vary.KEY lists, with paired seeds. Finished cells (the same settings done before) are\n"
                "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
                "lists the cells and what would happen to each (--show-config: with every key's value);\n"
-               "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm).\n"
+               "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm);\n"
+               "--jobs N runs up to N cells at once, each in a process of its own (give each its share of\n"
+               "the cores with the recipe's threads key; the results are those of running them one by one).\n"
                "A study whose data set, augmentation or network this version lacks is refused before\n"
                "anything is recorded; --dry-run still lists it.\n");
 }
@@ -44,9 +50,116 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
     return DB_EXIT_OK;
 }
 
+/* --jobs: the cells still to run, up to `jobs` at once, each in a child process running it as
+ * --cell would; a stop signal is passed on to the cells running, and no new cell starts */
+static volatile sig_atomic_t jobs_stop;
+static pid_t job_pid[256];
+static int njob_pid;
+
+static void pass_on(int sig) {
+    jobs_stop = sig;
+    for (int i = 0; i < njob_pid; i++)
+        if (job_pid[i] > 0) kill(job_pid[i], sig);
+}
+
+static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
+    db_study_cell *plan = NULL;
+    int n = 0;
+    db_status s = db_study_plan(r, db_path, &plan, &n); /* refuses a study with a cell this version cannot run */
+    for (int i = 0; s == DB_OK && i < n; i++)
+        if (plan[i].state == DB_CELL_CANNOT_RUN)
+            s = db_fail(plan[i].refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, plan[i].label,
+                        plan[i].why);
+    if (s != DB_OK) { free(plan); return db_cli_error(s); }
+    db_store *store; /* the study recorded (and a new database made) once, before the cells race to it */
+    if ((s = db_store_open(&store, db_path)) == DB_OK) {
+        s = db_store_ensure_study(store, r->study, r->text);
+        db_store_close(store);
+    }
+    if (s != DB_OK) { free(plan); return db_cli_error(s); }
+    printf("study %s (%s): %d cells, up to %d at once, results in %s\n", r->study, r->path, n, jobs, db_path);
+    fflush(stdout);
+    struct sigaction sa, old[3];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = pass_on;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[3] = {SIGUSR1, SIGTERM, SIGINT};
+    for (int k = 0; k < 3; k++) sigaction(sigs[k], &sa, &old[k]);
+    db_study_result res = {.cells = n};
+    int running = 0, next = 0, interrupted = 0;
+    int *cell_of_slot = calloc((size_t)jobs, sizeof *cell_of_slot);
+    njob_pid = jobs;
+    for (int k = 0; k < jobs; k++) job_pid[k] = 0;
+    while (cell_of_slot && (running || (next < n && !jobs_stop))) {
+        if (next < n && !jobs_stop && running < jobs) {
+            const db_study_cell *c = &plan[next];
+            if (c->state == DB_CELL_DONE_BEFORE) {
+                printf("[%d/%d] %s: done before (run %lld), skipped\n", next + 1, n, c->label, (long long)c->prior);
+                res.done_before++;
+                next++;
+                continue;
+            }
+            int slot = 0;
+            while (job_pid[slot]) slot++;
+            fflush(stdout);
+            fflush(stderr);
+            pid_t pid = fork();
+            if (pid == 0) { /* the cell, as `study --cell` runs it */
+                for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
+                db_train_stop_on_signals();
+                db_cli_set_quiet(1); /* no progress lines to interleave */
+                db_study_result one;
+                db_status cs = db_study_run(r, db_path, next, db_cli_run_hooks(), &one);
+                fflush(stdout);
+                _exit(cs == DB_ERR_INTERRUPTED ? DB_EXIT_INTERRUPTED : cs != DB_OK || one.failed ? DB_EXIT_FAIL : DB_EXIT_OK);
+            }
+            if (pid < 0) {
+                fprintf(stderr, "dropbench study: cannot start a process for cell %s: %s\n", c->label, strerror(errno));
+                res.failed++;
+                next++;
+                continue;
+            }
+            job_pid[slot] = pid;
+            cell_of_slot[slot] = next++;
+            running++;
+            continue;
+        }
+        int status;
+        pid_t done = waitpid(-1, &status, 0);
+        if (done < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int k = 0; k < jobs; k++) {
+            if (job_pid[k] != done) continue;
+            job_pid[k] = 0;
+            running--;
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            if (code == DB_EXIT_OK) res.ran++;
+            else if (code == DB_EXIT_INTERRUPTED) interrupted = 1;
+            else {
+                res.failed++;
+                if (!WIFEXITED(status))
+                    fprintf(stderr, "dropbench study: the process of cell %s ended by signal %d\n",
+                            plan[cell_of_slot[k]].label, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            }
+        }
+    }
+    njob_pid = 0;
+    for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
+    free(cell_of_slot);
+    free(plan);
+    if (interrupted || jobs_stop) {
+        fprintf(stderr, "dropbench: study %s stopped by signal %d; starting it again continues it\n", r->study,
+                (int)jobs_stop);
+        return DB_EXIT_INTERRUPTED;
+    }
+    return db_cli_study_end(DB_OK, &res, r->study, db_path, -1);
+}
+
 int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
-    struct { int dry, show, quiet; long only; } o = {0, 0, 0, -1};
+    struct { int dry, show, quiet; long only, jobs; } o = {0, 0, 0, -1, 1};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--dry-run")) o.dry = 1;
@@ -54,10 +167,11 @@ int db_cmd_study(int argc, char **argv) {
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &o.only)) i++;
+        else if (!strcmp(argv[i], "--jobs") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &o.jobs) && o.jobs <= 256) i++;
         else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
         else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
-    if (!recipe || (o.show && !o.dry)) { usage(stderr); return DB_EXIT_USAGE; }
+    if (!recipe || (o.show && !o.dry) || (o.jobs > 1 && o.only >= 0)) { usage(stderr); return DB_EXIT_USAGE; }
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
     db_status s = db_recipe_load(recipe, r);
@@ -65,6 +179,7 @@ int db_cmd_study(int argc, char **argv) {
     db_cli_set_quiet(o.quiet);
     int rc;
     if (o.dry) rc = dry_run(r, db_path, o.show);
+    else if (o.jobs > 1) rc = run_jobs(r, db_path, (int)o.jobs);
     else {
         db_study_result res;
         db_train_stop_on_signals(); /* USR1, TERM, INT: the cell in progress checkpoints, the study stops */

@@ -129,6 +129,8 @@ static void body(const db_plot *p, FILE *f) {
             if (p->bounded) { lo = fmax(lo - pad, p->ymin) + pad; hi = fmin(hi + pad, p->ymax) - pad; }
             fprintf(f, "set yrange [%.6g:%.6g]\n", lo - pad, hi + pad);
         }
+        int gaps = 0; /* epochs not evaluated (eval_every): points, or a lone one would not show */
+        for (size_t i = 0; i < (size_t)p->n * p->npoints; i++) gaps |= isnan(p->value[i]);
         if (p->kind == DB_PLOT_CURVES && p->npoints <= 20) fputs("set xtics 1\n", f);
         if (p->kind == DB_PLOT_XY) fputs("set offsets graph 0.05, graph 0.05, 0, 0\n", f);
         fputs("set key bottom right\nset style fill transparent solid 0.2 noborder\nplot ", f);
@@ -139,8 +141,8 @@ static void body(const db_plot *p, FILE *f) {
             if (p->kind == DB_PLOT_XY || p->lo)
                 fprintf(f, " index %d using 1:3:4 with %s lc %d notitle, \\\n     ''", s,
                         p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", colour);
-            fprintf(f, " index %d using 1:2 with %s lc %d ", s, p->kind == DB_PLOT_CURVES ? "lines lw 2" : "linespoints",
-                    colour);
+            fprintf(f, " index %d using 1:2 with %s lc %d ", s,
+                    p->kind == DB_PLOT_XY ? "linespoints" : gaps ? "linespoints pt 7" : "lines lw 2", colour);
             if (!titled) fputs("notitle", f);
             else { fputs("title ", f); quoted(f, p->labels[s]); }
         }

@@ -197,8 +197,21 @@ static void mkdir_parent(const char *path) {
     mkdir(dir, 0777); /* one level, as results/ of the default path; errors surface at open */
 }
 
+/* A path SQLite can open: shorter than its VFS's limit (else it says only "unable to open") */
+static db_status path_fits(const char *path, const char *what) {
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    size_t max = vfs && vfs->mxPathname > 0 ? (size_t)vfs->mxPathname : 512;
+    if (max > sizeof ((db_store *)0)->path - 1) max = sizeof ((db_store *)0)->path - 1;
+    size_t n = strlen(path);
+    if (n > max)
+        return db_fail(DB_ERR_ARG, "%.80s...: %s's path is %zu bytes long, SQLite takes at most %zu (use a shorter "
+                       "path or a symbolic link)", path, what, n, max);
+    return DB_OK;
+}
+
 db_status db_store_open(db_store **out, const char *path) {
     *out = NULL;
+    DB_TRY(path_fits(path, "the database"));
     db_store *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -250,6 +263,7 @@ static int open_readonly(const char *path, sqlite3 **db) {
 
 db_status db_store_open_copy(db_store **out, const char *path) {
     *out = NULL;
+    DB_TRY(path_fits(path, "the database"));
     if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the database: %s", path, strerror(errno));
     db_store *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
@@ -293,16 +307,31 @@ void db_store_now_iso(char *buf, size_t n) {
 }
 
 db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what) {
+    DB_TRY(path_fits(path, what));
     if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read %s: %s", path, what, strerror(errno));
+    struct stat a, b;
+    if (stat(path, &a) == 0 && stat(s->path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return db_fail(DB_ERR_ARG, "%s: %s is the database itself (give another file)", path, what);
     char sql[96];
     sqlite3_stmt *st;
     snprintf(sql, sizeof sql, "ATTACH DATABASE ? AS %s", alias);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "attaching a database");
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    DB_TRY(db_store_step_done(s, st, "attaching a database"));
-    int v = 0;
+    int v = 0, rc = sqlite3_step(st); /* SQLite reads the file's header here, */
+    sqlite3_finalize(st);
     snprintf(sql, sizeof sql, "PRAGMA %s.user_version", alias);
-    db_status r = db_store_query_int(s, sql, "reading a schema version", &v);
+    db_status r = DB_OK;
+    if (rc == SQLITE_DONE && (rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) == SQLITE_OK) { /* its pages here */
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (rc != SQLITE_ROW) { /* the message names the file read, in SQLite's words for the code */
+        int base = rc & 0xff;
+        r = db_fail(base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? DB_ERR_FORMAT : DB_ERR_IO,
+                    "%s: cannot read %s: %s%s", path, what, sqlite3_errstr(rc),
+                    base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (not a dropbench database, or corrupt)" : "");
+    }
     if (r == DB_OK && v > 0 && v < DB_STORE_SCHEMA) { /* an older dropbench's file: upgrade it in place first */
         db_store *old;
         snprintf(sql, sizeof sql, "DETACH DATABASE %s", alias);

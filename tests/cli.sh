@@ -457,7 +457,17 @@ t_store_bad_input() {
     db export --run 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db export --run 99 --format json --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db list --bogus && expect_rc 2 && expect_err "usage" || return
-    db train --db && expect_rc 2 && expect_err "--db needs a path"
+    db train --db && expect_rc 2 && expect_err "--db needs a path" || return
+    # a path longer than SQLite takes: said so, not "unable to open database file"
+    local long=$T/$(printf 'd%.0s' {1..200})/$(printf 'e%.0s' {1..200})/$(printf 'f%.0s' {1..200}).db
+    db list --db "$long" && expect_rc 2 && expect_err "SQLite takes at most" && ! grep -q "unable to open" "$err" || return
+    # a corrupt baseline or shard: named, with SQLite's reason (was "not an error" about the other file)
+    db regress --baseline "$T/bad.db" --db "$T/r2.db" && expect_rc 1 && expect_err "$T/bad.db: cannot read the baseline" &&
+        expect_err "not a dropbench database" && ! grep -q "not an error" "$err" || return
+    db merge "$T/bad.db" --db "$T/r2.db" && expect_rc 1 && expect_err "$T/bad.db: cannot read the shard" || return
+    # a database merged into or compared with itself (was "database is locked")
+    db merge "$T/r2.db" --db "$T/r2.db" && expect_rc 2 && expect_err "is the database itself" || return
+    db regress --baseline "$T/r2.db" --db "$T/r2.db" && expect_rc 2 && expect_err "is the database itself"
 }
 STOP_ARGS=(train --train-limit 1024 --test-limit 256 --batch 64 --seed 4 --epochs 2 --quiet)
 t_stop_signal_resume() {
@@ -507,6 +517,35 @@ EOR
     [ "$(sqlite3 "$T/s.db" "SELECT group_concat(status) FROM runs")" = "done,done" ] ||
         { echo "runs: $(sqlite3 "$T/s.db" 'SELECT id, status FROM runs' | tr '\n' ' ')"; return 1; }
     db resume --study nosuch --db "$T/s.db" && expect_rc 2 && expect_err "no study 'nosuch'"
+}
+t_study_jobs() {
+    # --jobs 2: the cells in two processes at once give the same results as one by one; a
+    # SIGTERM reaches the cells running, and starting again finishes the study
+    need_fmnist || return
+    local base="train_limit = 512
+test_limit = 128
+batch = 64
+epochs = 4
+model = resnet8
+threads = 1
+vary.seed = 1, 2
+vary.regularizer = none, dropblock"
+    printf 'study = serial\n%s\ncheckpoint_dir = %s\n' "$base" "$T/one" >"$T/one.txt"
+    printf 'study = parallel\n%s\ncheckpoint_dir = %s\n' "$base" "$T/two" >"$T/two.txt"
+    db study "$T/one.txt" --db "$T/one.db" --quiet && expect_rc 0 || return
+    signalled TERM "$DB" study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet
+    [ "$rc" = 4 ] && grep -q "stopped by signal 15" "$err" ||
+        { echo "after SIGTERM: exit $rc, $(snippet "$err") $(snippet "$out")"; return 1; }
+    [ "$(sqlite3 "$T/two.db" "SELECT count(*) FROM runs WHERE status = 'interrupted'")" = 2 ] ||
+        { echo "runs after the stop: $(sqlite3 "$T/two.db" 'SELECT id, cell, status FROM runs' | tr '\n' ' ')"; return 1; }
+    db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "up to 2 at once" &&
+        expect_out "4 cells, 4 ran now, 0 done before, 0 failed" || return
+    local q="SELECT group_concat(x, '; ') FROM (SELECT r.cell || ' ' || m.name || ' ' || m.value AS x FROM runs r JOIN metrics m ON m.run_id = r.id AND m.split = 'test' AND m.epoch = 4 ORDER BY r.cell, m.name)"
+    [ -n "$(sqlite3 "$T/one.db" "$q")" ] && [ "$(sqlite3 "$T/one.db" "$q")" = "$(sqlite3 "$T/two.db" "$q")" ] ||
+        { echo "one by one: $(sqlite3 "$T/one.db" "$q"); two at once: $(sqlite3 "$T/two.db" "$q")"; return 1; }
+    db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "4 done before" || return
+    db study "$T/two.txt" --jobs 2 --cell 1 --db "$T/two.db" && expect_rc 2 || return
+    db study "$T/two.txt" --jobs 0 --db "$T/two.db" && expect_rc 2
 }
 t_store_readonly() {
     # a read-only database (file and folder) is refused with a clear message and left as it was;
@@ -651,8 +690,8 @@ t_study_bad_recipes() {
     printf 'study = x\nthis line has no equals sign\n' >"$T/d.txt"
     db study "$T/d.txt" --db "$T/s.db" && expect_rc 2 && expect_err "d.txt:2" || return
     db study "$T/missing.txt" --db "$T/s.db" && expect_rc 1 && expect_err "missing.txt" || return
-    db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "8 cells" &&
-        expect_out "seed=2,regularizer=dropblock: would run"
+    db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "28 cells" &&
+        expect_out "seed=7,regularizer=dropblock: would run"
 }
 t_paper_recipes() {
     # every recipe loads; the paper's rows resolve to the paper's settings; what this version
@@ -916,7 +955,7 @@ t_report() {
         { echo "regress recorded: $(sqlite3 "$T/nr.db" 'SELECT * FROM regressions; SELECT * FROM regress_checks')"; return 1; }
     db report --db "$T/nr.db" --out "$T/nr" --no-plots && expect_rc 0 || return
     local nmd=$T/nr/REPORT.md
-    grep -A2 '^## Verdicts' "$nmd" | grep -q "Nightly regression (dropbench regress, .* against $T/f.db): REGRESSION; .* 1 failed" &&
+    grep -A4 '^## Verdicts' "$nmd" | grep -q "Nightly regression (dropbench regress, .* against $T/f.db): REGRESSION; .* 1 failed" &&
         grep -qF "## Nightly regression" "$nmd" && grep -qF "| run 1 (none, seed 1) vs baseline run 1: test top1 | canary | FAILED |" "$nmd" &&
         ! grep -qF "Nightly regression" "$md" || { echo "the regress in the report: $(grep -A3 'Nightly' "$nmd")"; return 1; }
     # a read-only database (a downloaded CI artifact): reported on, not changed (as nobody when
@@ -1387,7 +1426,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study_jobs study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

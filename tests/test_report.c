@@ -9,6 +9,7 @@
 
 #include "report/doc.h"
 #include "report/plots.h"
+#include "report/report.h"
 #include "tests/check.h"
 
 static char *slurp(const char *path) {
@@ -134,7 +135,72 @@ static void test_report_plot_golden(void) {
     }
 }
 
+/* The verdict box at 1, 2, 3 and 9 paired seeds of a DropBlock that beats the baseline by about a
+ * point every time: ranges below 3 seeds, a t-interval from 3; undecided (the exact test cannot
+ * reach p < 0.05) until enough seeds, then decided with its p */
+static void test_report_verdicts_by_seeds(void) {
+    static const int seeds[4] = {1, 2, 3, 9};
+    static db_rep_study st[4];
+    static db_rep_cell cells[4][18];
+    static db_run_row runs[4][18];
+    memset(st, 0, sizeof st);
+    memset(cells, 0, sizeof cells);
+    memset(runs, 0, sizeof runs);
+    for (int k = 0; k < 4; k++) {
+        db_rep_study *s = &st[k];
+        snprintf(s->name, sizeof s->name, "n%d", seeds[k]);
+        s->cells = cells[k];
+        s->runs = runs[k];
+        for (int seed = 1; seed <= seeds[k]; seed++)
+            for (int dbk = 0; dbk < 2; dbk++) {
+                db_rep_cell *c = &cells[k][s->ncells];
+                db_run_row *r = &runs[k][s->nruns];
+                snprintf(c->label, sizeof c->label, "seed=%d,regularizer=%s", seed, dbk ? "dropblock" : "none");
+                snprintf(c->condition, sizeof c->condition, "regularizer=%s", dbk ? "dropblock" : "none");
+                snprintf(c->fingerprint, sizeof c->fingerprint, "f%d-%d", seed, dbk);
+                snprintf(c->paper_row, sizeof c->paper_row, "%s", dbk ? "DropBlock" : "none");
+                snprintf(c->regularizer, sizeof c->regularizer, "%s", dbk ? "dropblock" : "none");
+                snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+                c->seed = (uint64_t)seed;
+                c->is_baseline = !dbk;
+                c->epochs = 30;
+                c->train_limit = 1000;
+                r->id = s->nruns + 1;
+                snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
+                snprintf(r->status, sizeof r->status, "done");
+                snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
+                snprintf(r->device, sizeof r->device, "cpu");
+                r->seed = c->seed;
+                r->epochs = r->epochs_done = 30;
+                r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
+                r->final_score = r->best_score = 0.80 + 0.001 * seed + (dbk ? 0.01 + 0.0005 * (seed % 3) : 0);
+                s->ncells++;
+                s->nruns++;
+            }
+    }
+    db_rep_input in = {.db_path = "memory", .nstudies = 4, .studies = st, .dropbench_version = "test"};
+    db_rep_options opt = {0};
+    char dir[] = "/tmp/dropbench-verdicts-XXXXXX", md[128];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    FILE *log = fopen("/dev/null", "w");
+    CHECK_OK(db_report_write(&in, dir, &opt, log));
+    fclose(log);
+    snprintf(md, sizeof md, "%s/REPORT.md", dir);
+    char *m = slurp(md);
+    static const char *const want[] = {
+        "- DropBlock − regularizer=none: +1.05 points, range +1.05 to +1.05, 1 paired seed: inconclusive",
+        "- DropBlock − regularizer=none: +1.08 points, range +1.05 to +1.10, 2 paired seeds: inconclusive",
+        "- DropBlock − regularizer=none: +1.05 points, 95% CI +0.93 to +1.17, 3 paired seeds: inconclusive",
+        "9 paired seeds: DropBlock better (p 0.004)"};
+    for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+    free(m);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "rm");
+}
+
 const db_test db_tests_report[] = {
+    {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
     {"report_plot_golden", test_report_plot_golden},
     {NULL, NULL},
