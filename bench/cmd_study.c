@@ -72,12 +72,17 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                         plan[i].why);
     if (s != DB_OK) { free(plan); return db_cli_error(s); }
     db_store *store; /* the study recorded (and a new database made) once, before the cells race to it */
+    char name[sizeof r->study + 16];
+    int versioned = 0;
     if ((s = db_store_open(&store, db_path)) == DB_OK) {
-        s = db_store_ensure_study(store, r->study, r->text);
+        s = db_store_ensure_study(store, r->study, r->text, name, sizeof name, &versioned);
         db_store_close(store);
     }
     if (s != DB_OK) { free(plan); return db_cli_error(s); }
-    printf("study %s (%s): %d cells, up to %d at once, results in %s\n", r->study, r->path, n, jobs, db_path);
+    if (versioned)
+        fprintf(stderr, "dropbench: %s: study %s in %s was recorded with another recipe text; these runs are study %s "
+                "(dropbench list and the report show both)\n", r->path, r->study, db_path, name);
+    printf("study %s (%s): %d cells, up to %d at once, results in %s\n", name, r->path, n, jobs, db_path);
     fflush(stdout);
     struct sigaction sa, old[3];
     memset(&sa, 0, sizeof sa);
@@ -154,7 +159,7 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                 (int)jobs_stop);
         return DB_EXIT_INTERRUPTED;
     }
-    return db_cli_study_end(DB_OK, &res, r->study, db_path, -1);
+    return db_cli_study_end(DB_OK, &res, name, db_path, -1);
 }
 
 int db_cmd_study(int argc, char **argv) {
@@ -184,7 +189,7 @@ int db_cmd_study(int argc, char **argv) {
         db_study_result res;
         db_train_stop_on_signals(); /* USR1, TERM, INT: the cell in progress checkpoints, the study stops */
         s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
-        rc = db_cli_study_end(s, &res, r->study, db_path, o.only);
+        rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);
     }
     db_recipe_free(r);
     free(r);

@@ -8,7 +8,7 @@
 static const char *const run_columns =
     "recipe, config, fingerprint, model, dataset, regularizer, keep_prob, block_size, semantics, seed, epochs,"
     " device, status, started, heartbeat, ended, exit_reason, host, pid, checkpoint_dir, epochs_done, family,"
-    " cell, condition, task, primary_metric";
+    " cell, condition, task, primary_metric, pid_start";
 
 /* sql with ?1 = a and, where it has one, ?2 = b */
 static db_status exec_one(db_store *s, const char *sql, int64_t a, int64_t b, const char *what) {

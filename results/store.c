@@ -72,6 +72,9 @@ static const char *const migrations[DB_STORE_SCHEMA + 1] = {
     " CREATE TABLE regress_checks(regression_id INTEGER NOT NULL REFERENCES regressions(id), seq INTEGER NOT NULL,"
     " kind TEXT NOT NULL, name TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('ok','fail','skip')),"
     " detail TEXT, PRIMARY KEY (regression_id, seq)) STRICT;",
+    /* v5: the running process's identity beside its pid (boot id and start time), so that a
+     * dead run whose pid was reused is still seen as dead; NULL before v5 */
+    "ALTER TABLE runs ADD COLUMN pid_start TEXT;",
 };
 
 /* One integer from a one-row query */
@@ -157,16 +160,50 @@ static db_status migrate(db_store *s) {
 }
 
 /* Runs of this host still marked running whose process no longer exists were killed. */
+/* A process's identity on this machine: the boot's id and the process's start time (Linux
+ * /proc; "" where unknown). A pid may be reused; this pair is not. */
+static void process_identity(pid_t pid, char *out, size_t n) {
+    char path[64], buf[1024], boot[64] = "";
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f) return;
+    if (!fgets(boot, sizeof boot, f)) boot[0] = '\0';
+    fclose(f);
+    boot[strcspn(boot, "\n")] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(path, "r"))) return;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name, which may hold spaces */
+    unsigned long long start = 0;
+    /* fields 3..22 after it: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     * cutime cstime priority nice threads itrealvalue starttime */
+    if (p && boot[0] &&
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1)
+        snprintf(out, n, "%s/%llu", boot, start);
+}
+
+/* Is the run recorded as process pid (identity as recorded, maybe "") alive on this host? */
+static int process_alive(pid_t pid, const char *recorded) {
+    if (pid <= 0) return 1; /* unknown: not ours to judge */
+    if (kill(pid, 0) != 0 && errno == ESRCH) return 0;
+    if (!recorded || !recorded[0]) return 1;
+    char now[128];
+    process_identity(pid, now, sizeof now);
+    return !now[0] || !strcmp(now, recorded); /* another process now has the pid: the run's is gone */
+}
+
 static db_status mark_interrupted(db_store *s) {
     sqlite3_stmt *q;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?", -1, &q,
-                                  NULL), "finding unfinished runs");
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, pid, pid_start FROM runs WHERE status = 'running' AND host = ?", -1,
+                                  &q, NULL), "finding unfinished runs");
     sqlite3_bind_text(q, 1, s->host, -1, SQLITE_STATIC);
     int64_t dead[256];
     int ndead = 0, rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && ndead < 256) {
         pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
-        if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) dead[ndead++] = sqlite3_column_int64(q, 0);
+        if (!process_alive(pid, (const char *)sqlite3_column_text(q, 2))) dead[ndead++] = sqlite3_column_int64(q, 0);
     }
     sqlite3_finalize(q);
     SQL_TRY(s, rc, "finding unfinished runs");
@@ -393,16 +430,47 @@ static db_status study_row(db_store *s, const char *name, const char *recipe_tex
     return DB_OK;
 }
 
-typedef struct { const char *name, *text; } study_ctx;
+typedef struct { const char *name, *text; char *out; size_t n; int *versioned; } study_ctx;
 
+/* The study of this name recorded with this recipe text (one recorded without a text too), or
+ * else the first of NAME, NAME#2, NAME#3, ... not taken, created */
 static db_status study_tx(db_store *s, void *p) {
     const study_ctx *c = p;
-    sqlite3_int64 id;
-    return study_row(s, c->name, c->text, &id);
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT name FROM studies WHERE (name = ?1 OR (substr(name, 1, length(?1) + 1)"
+                                  " = ?1 || '#' AND substr(name, length(?1) + 2) GLOB '[0-9]*')) AND (recipe = ?2 OR"
+                                  " ifnull(recipe, '') = '') ORDER BY id LIMIT 1", -1, &st, NULL), "finding the study");
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->text ? c->text : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) snprintf(c->out, c->n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        *c->versioned = strcmp(c->out, c->name) != 0;
+        return DB_OK;
+    }
+    SQL_TRY(s, rc, "finding the study");
+    for (int v = 1; v < 100000; v++) {
+        if (v == 1) snprintf(c->out, c->n, "%s", c->name);
+        else snprintf(c->out, c->n, "%s#%d", c->name, v);
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT 1 FROM studies WHERE name = ?", -1, &st, NULL), "finding the study");
+        sqlite3_bind_text(st, 1, c->out, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE) {
+            sqlite3_int64 id;
+            *c->versioned = v > 1;
+            return study_row(s, c->out, c->text, &id);
+        }
+        SQL_TRY(s, rc, "finding the study");
+    }
+    return db_fail(DB_ERR_ARG, "%s: too many versions of study %s", s->path, c->name);
 }
 
-db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text) {
-    study_ctx c = {name, recipe_text};
+db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
+                                int *versioned) {
+    study_ctx c = {name, recipe_text, recorded, n, versioned};
+    *versioned = 0;
     return in_transaction(s, study_tx, &c, "recording the study");
 }
 
@@ -414,25 +482,43 @@ static db_status begin_tx(db_store *s, void *p) {
     sqlite3_stmt *st;
     c->run = 0;
     if (in->resume && in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE checkpoint_dir = ? AND fingerprint = ? AND"
-                                             " status IN ('running','interrupted','failed') ORDER BY id DESC LIMIT 1",
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat FROM runs WHERE"
+                                             " checkpoint_dir = ? AND fingerprint = ? AND status IN ('running',"
+                                             "'interrupted','failed') ORDER BY id DESC LIMIT 1",
                                       -1, &st, NULL), "finding the run to resume");
         sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) c->run = sqlite3_column_int64(st, 0);
+        char live[700] = "";
+        if (rc == SQLITE_ROW) {
+            c->run = sqlite3_column_int64(st, 0);
+            const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
+            pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
+            const char *hb = (const char *)sqlite3_column_text(st, 5);
+            int here = host && !strcmp(host, s->host);
+            if (!strcmp(status, "running") && (!here || process_alive(pid, (const char *)sqlite3_column_text(st, 4))))
+                snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid "
+                         "%lld on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
+                         (long long)c->run, in->checkpoint_dir, (long long)pid, host ? host : "?",
+                         here ? "" : " (another host: if it died there, `dropbench resume` on that host marks it)",
+                         hb ? hb : "?", (long long)pid);
+        }
         sqlite3_finalize(st);
         if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
+        if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
     }
     c->resumed = c->run != 0;
     if (c->resumed) {
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
-                                             " exit_reason = NULL, host = ?, pid = ? WHERE id = ?", -1, &st, NULL),
-                "taking the run up again");
+                                             " exit_reason = NULL, host = ?, pid = ?, pid_start = ? WHERE id = ?", -1,
+                                      &st, NULL), "taking the run up again");
+        char me[128];
+        process_identity(getpid(), me, sizeof me);
         sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
-        sqlite3_bind_int64(st, 4, c->run);
+        sqlite3_bind_text(st, 4, me, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, c->run);
         return db_store_step_done(s, st, "taking the run up again");
     }
     sqlite3_int64 study = 0;
@@ -440,8 +526,8 @@ static db_status begin_tx(db_store *s, void *p) {
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
                                   " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir, study_id, family, cell, condition, task, primary_metric, uuid)"
-                                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?,"
+                                  " checkpoint_dir, study_id, family, cell, condition, task, primary_metric, pid_start,"
+                                  " uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?,?,"
                                   " lower(hex(randomblob(16))))",
                                   -1, &st, NULL), "recording the run");
     const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
@@ -466,6 +552,9 @@ static db_status begin_tx(db_store *s, void *p) {
         if (labels[i] && labels[i][0]) sqlite3_bind_text(st, 20 + i, labels[i], -1, SQLITE_STATIC);
         else sqlite3_bind_null(st, 20 + i);
     }
+    char me[128];
+    process_identity(getpid(), me, sizeof me);
+    sqlite3_bind_text(st, 24, me, -1, SQLITE_TRANSIENT);
     DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) {

@@ -11,7 +11,7 @@
 #include "core/status.h"
 
 #define DB_STORE_DEFAULT "results/dropbench.db"
-#define DB_STORE_SCHEMA 4 /* the user_version this build writes */
+#define DB_STORE_SCHEMA 5 /* the user_version this build writes */
 
 typedef struct db_store db_store;
 
@@ -55,8 +55,12 @@ db_status db_store_open_copy(db_store **out, const char *path);
  * A run with a study name joins that study (created with the recipe text on first use). */
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed);
-/* Records a study (name and recipe text) unless it is there already */
-db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text);
+/* The study a recipe's runs join: the one of this name recorded with the same recipe text (its
+ * includes inlined), or a new one. A name taken by another recipe text (the recipe or an include
+ * changed since) is never joined, so that no study's runs get lost under another's recipe: the
+ * new text becomes study NAME#2 (#3, ...), *versioned = 1. *recorded gets the name used. */
+db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
+                                int *versioned);
 /* The id of a finished (done) run with this fingerprint, or 0 */
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */
@@ -68,6 +72,7 @@ typedef struct {
     char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host, *exit_reason;
     char *cell, *condition;    /* "" for runs outside a study or recorded before schema 3 */
     int64_t pid;
+    int epochs_done;
 } db_run_record;
 db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out);
 void db_run_record_free(db_run_record *r);

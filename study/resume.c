@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "results/store.h"
+#include "train/checkpoint.h"
 
 db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
                         int *done) {
@@ -32,6 +33,12 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
         char why[1024];
         snprintf(why, sizeof why, "%s", db_last_error());
         st = db_fail(DB_ERR_FORMAT, "run %lld was recorded by another dropbench version: %s", (long long)run, why);
+    } else if ((rec.epochs_done > 0 || strstr(rec.exit_reason, "stopped by signal")) && /* it wrote a checkpoint */
+               !db_ckpt_exists(cfg.checkpoint_dir)) { /* never a silent restart from epoch 0 */
+        st = db_fail(DB_ERR_IO, "run %lld ran %d epoch%s and checkpointed, but its checkpoint folder %s holds no "
+                     "checkpoint (moved or deleted%s); put it back, or run the cell again", (long long)run,
+                     rec.epochs_done, rec.epochs_done == 1 ? "" : "s", cfg.checkpoint_dir,
+                     cfg.checkpoint_dir[0] == '/' ? "" : "; a relative folder is read from the working folder");
     } else {
         db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
         db_run_opts o = {db_path, 1, {rec.study, rec.recipe, rec.cell, rec.condition, rec.recipe_text}, hooks};

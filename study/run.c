@@ -1,9 +1,11 @@
 #include "study/run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "results/mllog.h"
@@ -159,11 +161,25 @@ static db_status end_record(recorder *p, db_status s) {
     return db_fail(s, "%s", reason);
 }
 
+/* A relative checkpoint folder made absolute, so that the record resumes from any working folder */
+static db_status absolute_folder(char *dir, size_t n) {
+    if (!dir[0] || dir[0] == '/') return DB_OK;
+    char cwd[4096], abs[4200];
+    if (!getcwd(cwd, sizeof cwd)) return db_fail(DB_ERR_IO, "cannot read the working folder: %s", strerror(errno));
+    const char *rel = dir[0] == '.' && dir[1] == '/' ? dir + 2 : dir;
+    int len = snprintf(abs, sizeof abs, "%s/%s", cwd, rel);
+    if (len < 0 || (size_t)len >= n)
+        return db_fail(DB_ERR_ARG, "checkpoint_dir: %s/%s is longer than %zu bytes", cwd, rel, n - 1);
+    memcpy(dir, abs, (size_t)len + 1);
+    return DB_OK;
+}
+
 db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary *sum) {
     static const db_run_hooks none = {0};
     db_config cfg = *cfg_in;
     recorder p = {o, o->hooks ? o->hooks : &none, NULL, 0, {NULL, ""}, db_config_task(cfg_in)};
     memset(sum, 0, sizeof *sum);
+    DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);

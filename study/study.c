@@ -74,9 +74,9 @@ static int move_aside(const db_study_cell *c, int i, int cells) {
     return 1;
 }
 
-static db_status run_cell(const db_recipe *r, const db_study_cell *c, int i, int cells, const char *db_path,
-                          const db_run_hooks *hooks) {
-    db_run_opts o = {db_path, 1, {r->study, r->path, c->label, c->condition, r->text}, hooks};
+static db_status run_cell(const db_recipe *r, const char *study, const db_study_cell *c, int i, int cells,
+                          const char *db_path, const db_run_hooks *hooks) {
+    db_run_opts o = {db_path, 1, {study, r->path, c->label, c->condition, r->text}, hooks};
     db_train_summary sum;
     db_status s = db_run(&c->config, &o, &sum);
     if (db_ckpt_unusable(s)) {
@@ -106,9 +106,16 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
             s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->label, c->why);
     }
     db_store *store = NULL;
+    char name[sizeof r->study + 16];
+    int versioned = 0;
     if (s == DB_OK) s = db_store_open(&store, db_path);
-    if (s == DB_OK) s = db_store_ensure_study(store, r->study, r->text); /* even when every cell is done */
-    if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", r->study, r->path, cells, db_path);
+    if (s == DB_OK) /* even when every cell is done */
+        s = db_store_ensure_study(store, r->study, r->text, name, sizeof name, &versioned);
+    if (s == DB_OK && versioned && only < 0)
+        db_log(DB_LOG_NOTE, "%s: study %s in %s was recorded with another recipe text; these runs are study %s "
+               "(dropbench list and the report show both)", r->path, r->study, db_path, name);
+    if (s == DB_OK) snprintf(out->study, sizeof out->study, "%s", name);
+    if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", name, r->path, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {
         const db_study_cell *c = &plan[i];
         int64_t prior = 0;
@@ -119,7 +126,7 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
             continue;
         }
         db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c->label);
-        db_status rs = run_cell(r, c, i, cells, db_path, hooks);
+        db_status rs = run_cell(r, name, c, i, cells, db_path, hooks);
         if (rs == DB_OK) out->ran++;
         else out->failed++;
         if (rs == DB_OK && db_train_stop_pending() && i + 1 < cells && only < 0) /* it came after the cell's last step */

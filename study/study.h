@@ -30,6 +30,7 @@ db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell *
 typedef struct {
     int cells, ran, done_before, failed;
     int stopped;               /* a stop signal ended it: starting the study again continues it */
+    char study[80];            /* the study its runs joined (NAME, or NAME#2... when its recipe changed) */
 } db_study_result;
 
 /* Runs every cell (or cell `only` when >= 0) into the store at db_path. Refuses, before

@@ -547,6 +547,80 @@ vary.regularizer = none, dropblock"
     db study "$T/two.txt" --jobs 2 --cell 1 --db "$T/two.db" && expect_rc 2 || return
     db study "$T/two.txt" --jobs 0 --db "$T/two.db" && expect_rc 2
 }
+t_study_versions() {
+    # a recipe whose study name is taken by another recipe text becomes NAME#2, said so; nothing
+    # of either is lost and each text keeps joining its own study
+    need_fmnist || return
+    local base="study = twice
+train_limit = 256
+test_limit = 128
+batch = 64
+model = resnet8
+checkpoint_dir = $T/runs
+vary.seed = 1"
+    printf '%s\nepochs = 1\n' "$base" >"$T/v1.txt"
+    printf '%s\nepochs = 2\n' "$base" >"$T/v2.txt"
+    db study "$T/v1.txt" --db "$T/v.db" --quiet && expect_rc 0 || return
+    db study "$T/v2.txt" --db "$T/v.db" --quiet && expect_rc 0 && expect_err "these runs are study twice#2" &&
+        expect_out "study: 1 cells, 1 ran now" || return
+    db study "$T/v2.txt" --db "$T/v.db" --quiet && expect_rc 0 && expect_out "1 done before" && ! grep -q "twice#3" "$err" || return
+    db study "$T/v1.txt" --db "$T/v.db" --jobs 2 --quiet && expect_rc 0 && expect_out "study twice (" || return
+    [ "$(sqlite3 "$T/v.db" "SELECT group_concat(s.name || ':' || r.epochs, ' ') FROM runs r JOIN studies s ON s.id = r.study_id WHERE r.status = 'done' ORDER BY r.id")" = "twice:1 twice#2:2" ] ||
+        { echo "studies: $(sqlite3 "$T/v.db" 'SELECT s.name, r.id, r.epochs FROM runs r JOIN studies s ON s.id = r.study_id')"; return 1; }
+    db report --db "$T/v.db" --out "$T/vrep" --no-plots && expect_rc 0 || return
+    grep -qF "## Study twice#2" "$T/vrep/REPORT.md" && grep -qF "## Study twice" "$T/vrep/REPORT.md" ||
+        { echo "report: $(grep '^## ' "$T/vrep/REPORT.md")"; return 1; }
+}
+t_resume_elsewhere() {
+    # a run stopped with a relative checkpoint folder resumes from another working folder (the
+    # record holds the absolute folder); with its folder gone, resume refuses, never restarting
+    need_fmnist || return
+    local bin
+    bin=$(realpath "$DB") && mkdir -p "$T/wd" "$T/other" || return
+    pushd "$T/wd" >/dev/null || return
+    signalled USR1 "$bin" "${STOP_ARGS[@]}" --checkpoint-dir ck --db "$T/w.db"
+    popd >/dev/null || return
+    [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    [ "$(sqlite3 "$T/w.db" 'SELECT checkpoint_dir FROM runs WHERE id = 1')" = "$T/wd/ck" ] ||
+        { echo "recorded folder: $(sqlite3 "$T/w.db" 'SELECT checkpoint_dir FROM runs')"; return 1; }
+    cp -r "$T/wd/ck" "$T/ck-copy" || return
+    pushd "$T/other" >/dev/null || return
+    rc=0; "$bin" resume 1 --db "$T/w.db" --quiet >"$out" 2>"$err" || rc=$?
+    popd >/dev/null || return
+    expect_rc 0 && [ "$(sqlite3 "$T/w.db" "SELECT status || ' ' || epochs_done FROM runs WHERE id = 1")" = "done 2" ] &&
+        [ ! -e "$T/other/ck" ] || { echo "resumed elsewhere: $(sqlite3 "$T/w.db" 'SELECT status, epochs_done FROM runs')"; return 1; }
+    # the same stopped state again, its folder gone: refused with the folder named
+    sqlite3 "$T/w.db" "UPDATE runs SET status = 'interrupted', epochs_done = 1 WHERE id = 1" || return
+    rm -rf "$T/wd/ck"
+    db resume 1 --db "$T/w.db" && expect_rc 1 && expect_err "$T/wd/ck holds no checkpoint" || return
+    mv "$T/ck-copy" "$T/wd/ck" && db resume 1 --db "$T/w.db" --quiet && expect_rc 0
+}
+t_live_run_refused() {
+    # a second process never takes over a live run: with the database, the record names the
+    # first process; without it, the checkpoint folder's lock does; a dead run whose pid now
+    # belongs to another process is seen as dead (its recorded start time differs)
+    need_fmnist || return
+    local args=(train --train-limit 2048 --test-limit 128 --batch 64 --epochs 6 --seed 3 --checkpoint-dir "$T/ck" --quiet)
+    "$DB" "${args[@]}" --db "$T/l.db" >"$T/first.out" 2>&1 & local first=$!
+    local i
+    for i in $(seq 100); do [ -e "$T/ck/checkpoint.dbck" ] && break; sleep 0.2; done
+    db "${args[@]}" --resume --db "$T/l.db" && expect_rc 1 && expect_err "run 1 (the same settings" &&
+        expect_err "is running now: pid $first" || { kill "$first"; return 1; }
+    db "${args[@]}" --no-db && expect_rc 1 && expect_err "is in use by another training process (pid $first)" ||
+        { kill "$first"; return 1; }
+    wait "$first" || { echo "the first run failed: $(tail -3 "$T/first.out")"; return 1; }
+    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs")" = "1:done" ] ||
+        { echo "runs: $(sqlite3 "$T/l.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
+    # pid reuse: a 'running' record of this host whose pid is alive (this shell) but was another process
+    local host
+    host=$(hostname)
+    sqlite3 "$T/l.db" "INSERT INTO runs(uuid, config, fingerprint, regularizer, seed, device, status, host, pid, pid_start)
+        VALUES ('u1', '', 'x', 'none', 1, 'cpu', 'running', '$host', $$, 'another-boot/1'),
+               ('u2', '', 'y', 'none', 1, 'cpu', 'running', '$host', $$, NULL)" || return
+    db list --db "$T/l.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2') ORDER BY uuid)")" = "interrupted running" ] ||
+        { echo "after a reused pid: $(sqlite3 "$T/l.db" "SELECT uuid, status FROM runs WHERE uuid LIKE 'u_'")"; return 1; }
+}
 t_store_readonly() {
     # a read-only database (file and folder) is refused with a clear message and left as it was;
     # as root, where permissions do not bite, the commands run as nobody through setpriv
@@ -1426,7 +1500,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume study_stop_resume study_jobs study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

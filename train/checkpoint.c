@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,35 @@ int db_ckpt_exists(const char *dir) {
     char p[1100];
     db_ckpt_path(dir, p, sizeof p);
     return access(p, F_OK) == 0;
+}
+
+db_status db_ckpt_lock(const char *dir, int *fd) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (*fd < 0) return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot open %s: %s", dir, path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char holder[32] = "";
+        ssize_t n = pread(*fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return db_fail(DB_ERR_UNSUPPORTED, "checkpoint folder %s is in use by another training process%s%s%s: wait "
+                           "for it, stop it (kill -USR1) or give this run another folder", dir, holder[0] ? " (pid " : "",
+                           holder, holder[0] ? ")" : "");
+        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot lock %s: %s", dir, path, strerror(e));
+    }
+    char me[32];
+    int len = snprintf(me, sizeof me, "%d\n", (int)getpid());
+    if (ftruncate(*fd, 0) != 0 || pwrite(*fd, me, (size_t)len, 0) != len) { /* only a label for the message */ }
+    return DB_OK;
+}
+
+void db_ckpt_unlock(int fd) {
+    if (fd >= 0) close(fd); /* the lock goes with the descriptor */
 }
 
 db_status db_ckpt_prepare_dir(const char *dir) {

@@ -134,6 +134,7 @@ typedef struct {
     int *order, *labels;
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
     const db_task *task;  /* what the network computes: its loss, counts, evaluation, metrics */
+    int lock_fd;          /* the checkpoint folder's lock, held while training (-1: none) */
 } run_state;
 
 static void run_free(run_state *r) {
@@ -142,6 +143,7 @@ static void run_free(run_state *r) {
     db_graph_free(&r->g);
     db_sgd_free(&r->opt);
     free(r->order); free(r->labels); free(r->meta);
+    db_ckpt_unlock(r->lock_fd);
 }
 
 static db_status setup(const db_config *cfg, const db_dataset *train, const db_dataset *test,
@@ -178,6 +180,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     if (cfg->site_metrics[0]) DB_TRY(probe_writable(cfg->site_metrics));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
     DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
+    DB_TRY(db_ckpt_lock(cfg->checkpoint_dir, &r->lock_fd));
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
     db_ckpt_meta *m = NULL;
     DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
@@ -379,6 +382,7 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     omp_set_num_threads(cfg->threads);
     db_blas_set_threads(cfg->threads);
     run_state r = {0};
+    r.lock_fd = -1;
     db_status s = setup(cfg, train, test, hooks, &r);
     if (s == DB_OK) s = db_stepper_init(&r.st, &r.g, &r.opt, r.labels, cfg);
     if (s == DB_OK) s = db_stepper_push(&r.st);
