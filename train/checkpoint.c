@@ -24,27 +24,17 @@ int db_ckpt_exists(const char *dir) {
 }
 
 db_status db_ckpt_lock(const char *dir, int *fd) {
-    char path[1100];
-    snprintf(path, sizeof path, "%s/.lock", dir);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (*fd < 0) return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot open %s: %s", dir, path, strerror(errno));
+    *fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* the folder itself: no lock file left behind */
+    if (*fd < 0) return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot open it: %s", dir, strerror(errno));
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
-        char holder[32] = "";
-        ssize_t n = pread(*fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
         close(*fd);
         *fd = -1;
         if (e == EWOULDBLOCK)
-            return db_fail(DB_ERR_UNSUPPORTED, "checkpoint folder %s is in use by another training process%s%s%s: wait "
-                           "for it, stop it (kill -USR1) or give this run another folder", dir, holder[0] ? " (pid " : "",
-                           holder, holder[0] ? ")" : "");
-        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot lock %s: %s", dir, path, strerror(e));
+            return db_fail(DB_ERR_UNSUPPORTED, "checkpoint folder %s is in use by another training process: wait for "
+                           "it, stop it (kill -USR1; fuser -v %s names it) or give this run another folder", dir, dir);
+        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot lock it: %s", dir, strerror(e));
     }
-    char me[32];
-    int len = snprintf(me, sizeof me, "%d\n", (int)getpid());
-    if (ftruncate(*fd, 0) != 0 || pwrite(*fd, me, (size_t)len, 0) != len) { /* only a label for the message */ }
     return DB_OK;
 }
 

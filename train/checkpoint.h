@@ -36,8 +36,8 @@ db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites);
 
 /* Make the folder if needed and check that a file can be written there. */
 db_status db_ckpt_prepare_dir(const char *dir);
-/* Holds the folder for this process (an flock on DIR/.lock, which names the holder's pid) until
- * db_ckpt_unlock: a second process training into it is refused, naming the first. *fd >= 0. */
+/* Holds the folder for this process (an flock on the folder itself) until db_ckpt_unlock: a
+ * second process training into it is refused. *fd >= 0. */
 db_status db_ckpt_lock(const char *dir, int *fd);
 void db_ckpt_unlock(int fd);
 db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,
