@@ -56,10 +56,12 @@ static volatile sig_atomic_t jobs_stop;
 static pid_t job_pid[256];
 static int njob_pid;
 
+/* Passed on as SIGUSR1, which a cell may receive any number of times: a TERM or INT sent to the
+ * whole group as well (pkill -f, a batch system) would be a cell's second, which ends it at once */
 static void pass_on(int sig) {
     jobs_stop = sig;
     for (int i = 0; i < njob_pid; i++)
-        if (job_pid[i] > 0) kill(job_pid[i], sig);
+        if (job_pid[i] > 0) kill(job_pid[i], SIGUSR1);
 }
 
 static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
@@ -108,23 +110,30 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
             while (job_pid[slot]) slot++;
             fflush(stdout);
             fflush(stderr);
+            sigset_t block, was;
+            sigemptyset(&block);
+            for (int k = 0; k < 3; k++) sigaddset(&block, sigs[k]);
+            sigprocmask(SIG_BLOCK, &block, &was); /* a signal now waits until the cell's pid is known */
             pid_t pid = fork();
             if (pid == 0) { /* the cell, as `study --cell` runs it */
+                setpgid(0, 0); /* a terminal's Ctrl-C reaches the parent alone, which passes it on once */
                 for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
                 db_train_stop_on_signals();
+                sigprocmask(SIG_SETMASK, &was, NULL);
                 db_cli_set_quiet(1); /* no progress lines to interleave */
                 db_study_result one;
                 db_status cs = db_study_run(r, db_path, next, db_cli_run_hooks(), &one);
                 fflush(stdout);
                 _exit(cs == DB_ERR_INTERRUPTED ? DB_EXIT_INTERRUPTED : cs != DB_OK || one.failed ? DB_EXIT_FAIL : DB_EXIT_OK);
             }
+            if (pid > 0) job_pid[slot] = pid;
+            sigprocmask(SIG_SETMASK, &was, NULL);
             if (pid < 0) {
                 fprintf(stderr, "dropbench study: cannot start a process for cell %s: %s\n", c->label, strerror(errno));
                 res.failed++;
                 next++;
                 continue;
             }
-            job_pid[slot] = pid;
             cell_of_slot[slot] = next++;
             running++;
             continue;

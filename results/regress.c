@@ -79,11 +79,12 @@ static void regress_check(regress_out *ro, FILE *out, const char *kind, const ch
 /* The final score (each run's primary metric, test top-1 before schema 3) of every finished run of
  * a family, in db ("main" or "base") */
 static db_status family_values(db_store *s, const char *db, const char *family, double *v, int cap, int *n) {
-    char sql[600];
+    char sql[1000];
     sqlite3_stmt *st;
     snprintf(sql, sizeof sql, "SELECT m.value FROM %s.runs r JOIN %s.metrics m ON m.run_id = r.id AND m.split || '/' ||"
              " m.name = ifnull(r.primary_metric, 'test/top1') AND m.epoch = r.epochs_done AND m.step = 0 WHERE"
-             " r.family = ? AND r.status = 'done' AND m.value IS NOT NULL ORDER BY r.seed", db, db);
+             " r.family = ? AND r.status = 'done' AND m.value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %s.provenance"
+             " WHERE run_id = r.id AND key = 'replayed_epochs') ORDER BY r.seed", db, db, db);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading a family's runs");
     sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
     int rc;
@@ -166,8 +167,31 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
         " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
         " mb.step = 0 AND mb.name = mn.name"
-        " WHERE n.status = 'done' ORDER BY n.id, mn.name";
-    int rc = sqlite3_prepare_v2(s->db, canary, -1, &st, NULL);
+        " WHERE n.status = 'done' AND NOT EXISTS (SELECT 1 FROM provenance WHERE run_id = n.id AND key = 'replayed_epochs')"
+        " ORDER BY n.id, mn.name";
+    /* runs whose epochs were replayed from a checkpoint: trained before, maybe by another build */
+    int rc = sqlite3_prepare_v2(s->db, "SELECT r.id, r.regularizer, r.seed, p.value FROM runs r JOIN provenance p ON"
+                                " p.run_id = r.id AND p.key = 'replayed_epochs' WHERE r.status = 'done' ORDER BY r.id",
+                                -1, &st, NULL);
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) break;
+        char name[160], why[200];
+        snprintf(name, sizeof name, "run %lld (%s, seed %lld)", (long long)sqlite3_column_int64(st, 0),
+                 sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
+        snprintf(why, sizeof why, "epochs 1-%s were replayed from a checkpoint, not trained by this build: not judged",
+                 sqlite3_column_text(st, 3));
+        regress_skip(&ro, out, "canary", name, why);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+        sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
+        if (ro.xml) fclose(ro.xml);
+        free(ro.buf);
+        for (int i = 0; i < ro.nrows; i++) { free(ro.rows[i].name); free(ro.rows[i].detail); }
+        free(ro.rows);
+        return db_store_fail(s, rc, "finding replayed runs", __FILE__, __LINE__);
+    }
+    rc = sqlite3_prepare_v2(s->db, canary, -1, &st, NULL);
     int64_t last_run = 0;
     if (rc != SQLITE_OK) st = NULL;
     while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {

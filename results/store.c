@@ -508,7 +508,23 @@ static db_status begin_tx(db_store *s, void *p) {
         if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
     }
     c->resumed = c->run != 0;
-    if (c->resumed) {
+    if (c->resumed) { /* the same inputs only: other data files under the same settings are another run */
+        const char *now_files = NULL;
+        for (int i = 0; i < c->nprov; i++)
+            if (!strcmp(c->prov[i].key, "dataset_files")) now_files = c->prov[i].value;
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = 'dataset_files'",
+                                      -1, &st, NULL), "reading the run's data files");
+        sqlite3_bind_int64(st, 1, c->run);
+        char was[1024] = "";
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's data files");
+        if (was[0] && now_files && strcmp(was, now_files))
+            return db_fail(DB_ERR_ARG, "run %lld (checkpoint folder %s) was trained on other data files (recorded: %.200s; "
+                           "now: %.200s): resume it with the same data, or train afresh in another checkpoint folder",
+                           (long long)c->run, in->checkpoint_dir, was, now_files);
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
                                              " exit_reason = NULL, host = ?, pid = ?, pid_start = ? WHERE id = ?", -1,
                                       &st, NULL), "taking the run up again");
@@ -566,6 +582,16 @@ static db_status begin_tx(db_store *s, void *p) {
         DB_TRY(db_store_step_done(s, st, "recording provenance"));
     }
     return DB_OK;
+}
+
+db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO provenance(run_id, key, value) VALUES (?,?,?)", -1, &st,
+                                  NULL), "recording provenance");
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    return db_store_step_done(s, st, "recording provenance");
 }
 
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,

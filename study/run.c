@@ -20,6 +20,7 @@ typedef struct {
     const db_run_hooks *hooks; /* never NULL (an empty set when the caller gave none) */
     db_store *store;           /* NULL: nothing recorded */
     int64_t run;
+    int resumed;               /* the record is an earlier one of this run, taken up again */
     db_mllog log;              /* the run's MLLOG event log beside the database */
     const db_task *task;       /* names the metrics */
 } recorder;
@@ -135,6 +136,7 @@ static db_status start_record(const db_config *cfg, recorder *p) {
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
     int resumed = 0;
     db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
+    p->resumed = resumed;
     free(config);
     if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run);
     if (s == DB_OK && !resumed) log_run_start(&p->log, cfg);
@@ -177,7 +179,7 @@ static db_status absolute_folder(char *dir, size_t n) {
 db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary *sum) {
     static const db_run_hooks none = {0};
     db_config cfg = *cfg_in;
-    recorder p = {o, o->hooks ? o->hooks : &none, NULL, 0, {NULL, ""}, db_config_task(cfg_in)};
+    recorder p = {.o = o, .hooks = o->hooks ? o->hooks : &none, .task = db_config_task(cfg_in)};
     memset(sum, 0, sizeof *sum);
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
@@ -191,6 +193,15 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     }
     db_train_hooks hooks = {on_epoch, on_restored, on_step, &p, o->resume, 0};
     s = db_train_from_config(&cfg, &hooks, sum);
+    if (p.store && !p.resumed && sum->resumed_from > 0) { /* epochs this database never saw trained */
+        char k[32];
+        snprintf(k, sizeof k, "%d", sum->resumed_from);
+        db_status ps = db_store_set_provenance(p.store, p.run, "replayed_epochs", k);
+        if (ps != DB_OK && s == DB_OK) s = ps;
+        db_log(DB_LOG_NOTE, "run %lld: epochs 1-%d come from the checkpoint in %s, trained before this database "
+               "recorded them (by this or another build: provenance replayed_epochs=%d; regress does not judge the run)",
+               (long long)p.run, sum->resumed_from, cfg.checkpoint_dir, sum->resumed_from);
+    }
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);
     return s;

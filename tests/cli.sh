@@ -621,6 +621,63 @@ t_live_run_refused() {
     [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2') ORDER BY uuid)")" = "interrupted running" ] ||
         { echo "after a reused pid: $(sqlite3 "$T/l.db" "SELECT uuid, status FROM runs WHERE uuid LIKE 'u_'")"; return 1; }
 }
+t_kill_at_syscalls() {
+    # SIGKILL delivered by strace at exact system calls: the checkpoint's rename and fsync, the
+    # database's WAL writes (pwrite64) and syncs (fdatasync), the metrics and log writes. Each
+    # time the database passes integrity_check and --resume ends with the uninterrupted run's
+    # metrics bit for bit
+    need_fmnist || return
+    command -v strace >/dev/null || { echo "strace not installed (scripts/deps installs it)"; return 1; }
+    local args=(train --train-limit 512 --test-limit 128 --batch 64 --epochs 3 --seed 6 --model resnet8 --threads 1 --quiet)
+    db "${args[@]}" --checkpoint-dir "$T/ref" --db "$T/ref.db" && expect_rc 0 || return
+    local q="SELECT group_concat(x, ' ') FROM (SELECT epoch || split || name || '=' || value AS x FROM metrics WHERE
+        run_id = (SELECT max(id) FROM runs WHERE status = 'done') AND name NOT IN ('seconds', 'images_per_s') ORDER BY epoch, split, name)"
+    local want point n=0 sys when got
+    want=$(sqlite3 "$T/ref.db" "$q")
+    [ -n "$want" ] || { echo "no reference metrics"; return 1; }
+    for point in rename:1 rename:2 fsync:3 fdatasync:7 pwrite64:50 write:15; do
+        n=$((n + 1)); sys=${point%%:*}; when=${point#*:}
+        rc=0
+        timeout "$LIMIT" strace -f -o /dev/null -e trace="$sys" -e inject="$sys":signal=KILL:when="$when" \
+            "$DB" "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" >"$out" 2>"$err" || rc=$?
+        [ "$rc" = 137 ] || { echo "$point: the run was not killed (exit $rc): $(snippet "$err")"; return 1; }
+        [ "$(sqlite3 "$T/k$n.db" 'PRAGMA integrity_check')" = ok ] || { echo "$point: the database is damaged"; return 1; }
+        db "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" --resume && expect_rc 0 || { echo "after $point"; return 1; }
+        got=$(sqlite3 "$T/k$n.db" "$q")
+        [ "$got" = "$want" ] && [ "$(sqlite3 "$T/k$n.db" 'PRAGMA integrity_check')" = ok ] ||
+            { echo "killed at $sys #$when: resumed metrics differ: $got vs $want"; return 1; }
+    done
+}
+t_replay_marked() {
+    # a finished checkpoint continued into a fresh database: its epochs are recorded as replayed
+    # (provenance replayed_epochs, said on stderr) and regress does not judge the run as this build's
+    need_fmnist || return
+    local args=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 2 --seed 8 --model resnet8 --checkpoint-dir "$T/ck" --quiet)
+    db "${args[@]}" --db "$T/a.db" && expect_rc 0 || return
+    db "${args[@]}" --resume --db "$T/b.db" && expect_rc 0 && expect_err "epochs 1-2 come from the checkpoint" || return
+    [ "$(sqlite3 "$T/b.db" "SELECT value FROM provenance WHERE key = 'replayed_epochs'")" = 2 ] &&
+        [ -z "$(sqlite3 "$T/a.db" "SELECT value FROM provenance WHERE key = 'replayed_epochs'")" ] ||
+        { echo "replayed_epochs: $(sqlite3 "$T/b.db" "SELECT run_id, value FROM provenance WHERE key = 'replayed_epochs'")"; return 1; }
+    db regress --baseline "$T/a.db" --db "$T/b.db" && expect_rc 1 && expect_out "skip run 1 (none, seed 8): epochs 1-2 were replayed" &&
+        expect_out "0 checks" || return
+    [ "$(sqlite3 "$T/b.db" "SELECT count(*) FROM regress_checks WHERE kind = 'canary' AND outcome = 'skip'")" = 1 ] || { echo "the skip not recorded"; return 1; }
+}
+t_resume_other_data() {
+    # an interrupted run taken up again on other data files (same settings, another folder with
+    # a changed image) is refused; the same files in another folder are the same inputs
+    need_fmnist || return
+    local src=/usr/share/datasets/fashion-mnist
+    mkdir -p "$T/same" "$T/changed" && cp "$src"/* "$T/same/" && cp "$src"/* "$T/changed/" || return
+    gzip -dc "$src/train-images-idx3-ubyte.gz" | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); b[-1]^=0xff; sys.stdout.buffer.write(b)' |
+        gzip -c >"$T/changed/train-images-idx3-ubyte.gz" || return
+    signalled USR1 "$DB" "${STOP_ARGS[@]}" --checkpoint-dir "$T/ck" --db "$T/d.db"
+    [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    db "${STOP_ARGS[@]}" --checkpoint-dir "$T/ck" --db "$T/d.db" --resume --data-dir "$T/changed" && expect_rc 2 &&
+        expect_err "was trained on other data files" || return
+    db "${STOP_ARGS[@]}" --checkpoint-dir "$T/ck" --db "$T/d.db" --resume --data-dir "$T/same" && expect_rc 0 &&
+        [ "$(sqlite3 "$T/d.db" "SELECT group_concat(status) FROM runs")" = done ] ||
+        { echo "runs: $(sqlite3 "$T/d.db" 'SELECT id, status FROM runs')"; return 1; }
+}
 t_store_readonly() {
     # a read-only database (file and folder) is refused with a clear message and left as it was;
     # as root, where permissions do not bite, the commands run as nobody through setpriv
@@ -1500,7 +1557,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
