@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,8 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
 /* --jobs: the cells still to run, up to `jobs` at once, each in a child process running it as
  * --cell would; a stop signal is passed on to the cells running, and no new cell starts */
 static volatile sig_atomic_t jobs_stop;
+enum { NSIGS = 4 };
+static const int sigs[NSIGS] = {SIGUSR1, SIGTERM, SIGINT, SIGHUP}; /* passed on to the cells */
 static pid_t job_pid[256];
 static int njob_pid;
 
@@ -86,12 +89,11 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                 "(dropbench list and the report show both)\n", r->path, r->study, db_path, name);
     printf("study %s (%s): %d cells, up to %d at once, results in %s\n", name, r->path, n, jobs, db_path);
     fflush(stdout);
-    struct sigaction sa, old[3];
+    struct sigaction sa, old[NSIGS];
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = pass_on;
     sigemptyset(&sa.sa_mask);
-    const int sigs[3] = {SIGUSR1, SIGTERM, SIGINT};
-    for (int k = 0; k < 3; k++) sigaction(sigs[k], &sa, &old[k]);
+    for (int k = 0; k < NSIGS; k++) sigaction(sigs[k], &sa, &old[k]);
     db_study_result res = {.cells = n};
     int running = 0, next = 0, interrupted = 0;
     int *cell_of_slot = calloc((size_t)jobs, sizeof *cell_of_slot);
@@ -112,19 +114,23 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
             fflush(stderr);
             sigset_t block, was;
             sigemptyset(&block);
-            for (int k = 0; k < 3; k++) sigaddset(&block, sigs[k]);
+            for (int k = 0; k < NSIGS; k++) sigaddset(&block, sigs[k]);
             sigprocmask(SIG_BLOCK, &block, &was); /* a signal now waits until the cell's pid is known */
-            pid_t pid = fork();
-            if (pid == 0) { /* the cell, as `study --cell` runs it */
+            if (jobs_stop) { sigprocmask(SIG_SETMASK, &was, NULL); continue; } /* it came just now */
+            char cell[24];
+            snprintf(cell, sizeof cell, "%d", next);
+            char *const args[] = {"dropbench", "study", (char *)r->path, "--cell", cell, "--db", (char *)db_path, "--quiet",
+                                  NULL};
+            pid_t parent = getpid(), pid = fork();
+            if (pid == 0) { /* the cell in a fresh process (no CUDA context, statics or threads carried over) */
                 setpgid(0, 0); /* a terminal's Ctrl-C reaches the parent alone, which passes it on once */
-                for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
-                db_train_stop_on_signals();
+                prctl(PR_SET_PDEATHSIG, SIGUSR1); /* the parent gone: the cell checkpoints and stops */
+                if (getppid() != parent) _exit(DB_EXIT_INTERRUPTED);
+                for (int k = 0; k < NSIGS; k++) sigaction(sigs[k], &old[k], NULL);
                 sigprocmask(SIG_SETMASK, &was, NULL);
-                db_cli_set_quiet(1); /* no progress lines to interleave */
-                db_study_result one;
-                db_status cs = db_study_run(r, db_path, next, db_cli_run_hooks(), &one);
-                fflush(stdout);
-                _exit(cs == DB_ERR_INTERRUPTED ? DB_EXIT_INTERRUPTED : cs != DB_OK || one.failed ? DB_EXIT_FAIL : DB_EXIT_OK);
+                execv("/proc/self/exe", args);
+                fprintf(stderr, "dropbench study: cannot start cell %s: %s\n", c->label, strerror(errno));
+                _exit(DB_EXIT_FAIL);
             }
             if (pid > 0) job_pid[slot] = pid;
             sigprocmask(SIG_SETMASK, &was, NULL);
@@ -156,11 +162,13 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                 if (!WIFEXITED(status))
                     fprintf(stderr, "dropbench study: the process of cell %s ended by signal %d\n",
                             plan[cell_of_slot[k]].label, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                else
+                    fprintf(stderr, "dropbench study: cell %s failed (exit %d)\n", plan[cell_of_slot[k]].label, code);
             }
         }
     }
     njob_pid = 0;
-    for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
+    for (int k = 0; k < NSIGS; k++) sigaction(sigs[k], &old[k], NULL);
     free(cell_of_slot);
     free(plan);
     if (interrupted || jobs_stop) {

@@ -240,9 +240,11 @@ static db_status path_fits(const char *path, const char *what) {
     size_t max = vfs && vfs->mxPathname > 0 ? (size_t)vfs->mxPathname : 512;
     if (max > sizeof ((db_store *)0)->path - 1) max = sizeof ((db_store *)0)->path - 1;
     size_t n = strlen(path);
-    if (n > max)
+    char cwd[4096];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd)) n += strlen(cwd) + 1; /* SQLite opens it from the working folder */
+    if (n >= max)
         return db_fail(DB_ERR_ARG, "%.80s...: %s's path is %zu bytes long, SQLite takes at most %zu (use a shorter "
-                       "path or a symbolic link)", path, what, n, max);
+                       "path or a symbolic link)", path, what, n, max - 1);
     return DB_OK;
 }
 
@@ -438,7 +440,8 @@ static db_status study_tx(db_store *s, void *p) {
     const study_ctx *c = p;
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT name FROM studies WHERE (name = ?1 OR (substr(name, 1, length(?1) + 1)"
-                                  " = ?1 || '#' AND substr(name, length(?1) + 2) GLOB '[0-9]*')) AND (recipe = ?2 OR"
+                                  " = ?1 || '#' AND substr(name, length(?1) + 2) <> '' AND substr(name, length(?1) + 2) NOT GLOB '*[^0-9]*'))"
+                                  " AND (recipe = ?2 OR"
                                   " ifnull(recipe, '') = '') ORDER BY id LIMIT 1", -1, &st, NULL), "finding the study");
     sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->text ? c->text : "", -1, SQLITE_STATIC);
@@ -459,6 +462,9 @@ static db_status study_tx(db_store *s, void *p) {
         sqlite3_finalize(st);
         if (rc == SQLITE_DONE) {
             sqlite3_int64 id;
+            if (v > 1 && strlen(c->out) > 63) /* the report's and the listings' study names hold 63 bytes */
+                return db_fail(DB_ERR_ARG, "%s: study %s was recorded with another recipe text, and its name is too long "
+                               "for a version of it (%s): give the recipe a shorter study name", s->path, c->name, c->out);
             *c->versioned = v > 1;
             return study_row(s, c->out, c->text, &id);
         }
@@ -482,12 +488,14 @@ static db_status begin_tx(db_store *s, void *p) {
     sqlite3_stmt *st;
     c->run = 0;
     if (in->resume && in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat FROM runs WHERE"
-                                             " checkpoint_dir = ? AND fingerprint = ? AND status IN ('running',"
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
+                                             " julianday(heartbeat)) * 24 FROM runs WHERE"
+                                             " checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND status IN ('running',"
                                              "'interrupted','failed') ORDER BY id DESC LIMIT 1",
                                       -1, &st, NULL), "finding the run to resume");
         sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         char live[700] = "";
         if (rc == SQLITE_ROW) {
@@ -496,11 +504,16 @@ static db_status begin_tx(db_store *s, void *p) {
             pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
             const char *hb = (const char *)sqlite3_column_text(st, 5);
             int here = host && !strcmp(host, s->host);
-            if (!strcmp(status, "running") && (!here || process_alive(pid, (const char *)sqlite3_column_text(st, 4))))
+            /* another host's run: alive while its heartbeat is under a day old (an epoch's time, generously;
+             * a node that died, or a container that came back under another name, frees it after that) */
+            double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
+            if (!strcmp(status, "running") &&
+                (here ? process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
                 snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid "
                          "%lld on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
                          (long long)c->run, in->checkpoint_dir, (long long)pid, host ? host : "?",
-                         here ? "" : " (another host: if it died there, `dropbench resume` on that host marks it)",
+                         here ? "" : " (another host: if it died there, opening the database there marks it, or it "
+                                     "is taken over once its heartbeat is a day old)",
                          hb ? hb : "?", (long long)pid);
         }
         sqlite3_finalize(st);
@@ -526,15 +539,16 @@ static db_status begin_tx(db_store *s, void *p) {
                            "now: %.200s): resume it with the same data, or train afresh in another checkpoint folder",
                            (long long)c->run, in->checkpoint_dir, was, now_files);
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
-                                             " exit_reason = NULL, host = ?, pid = ?, pid_start = ? WHERE id = ?", -1,
-                                      &st, NULL), "taking the run up again");
+                                             " exit_reason = NULL, host = ?, pid = ?, pid_start = ?, checkpoint_dir = ?"
+                                             " WHERE id = ?", -1, &st, NULL), "taking the run up again");
         char me[128];
         process_identity(getpid(), me, sizeof me);
         sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
         sqlite3_bind_text(st, 4, me, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 5, c->run);
+        sqlite3_bind_text(st, 5, in->checkpoint_dir, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, c->run);
         return db_store_step_done(s, st, "taking the run up again");
     }
     sqlite3_int64 study = 0;

@@ -34,6 +34,8 @@ typedef struct {
     const char *task;          /* what the run computes: classification (detection, segmentation later) */
     const char *primary_metric;/* the metric that scores it, as split/name: "test/top1" */
     int resume;                /* the run continues from its checkpoint: take up its interrupted record */
+    const char *checkpoint_as_given; /* the folder as the user gave it (relative, as runs recorded before
+                                        absolute folders hold it): also found when resuming; NULL: none */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;

@@ -21,6 +21,7 @@ typedef struct {
     db_store *store;           /* NULL: nothing recorded */
     int64_t run;
     int resumed;               /* the record is an earlier one of this run, taken up again */
+    const char *given_ckpt;    /* the checkpoint folder as given (maybe relative) */
     db_mllog log;              /* the run's MLLOG event log beside the database */
     const db_task *task;       /* names the metrics */
 } recorder;
@@ -130,7 +131,8 @@ static db_status start_record(const db_config *cfg, recorder *p) {
                         l->recipe ? l->recipe : "", l->study ? l->study : "", l->recipe_text, cfg->keep_prob,
                         cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
                         /* an interrupted record is taken up only by a run that continues its checkpoint */
-                        p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir)};
+                        p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir),
+                        p->given_ckpt};
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
@@ -179,7 +181,8 @@ static db_status absolute_folder(char *dir, size_t n) {
 db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary *sum) {
     static const db_run_hooks none = {0};
     db_config cfg = *cfg_in;
-    recorder p = {.o = o, .hooks = o->hooks ? o->hooks : &none, .task = db_config_task(cfg_in)};
+    recorder p = {.o = o, .hooks = o->hooks ? o->hooks : &none, .task = db_config_task(cfg_in),
+                  .given_ckpt = cfg_in->checkpoint_dir};
     memset(sum, 0, sizeof *sum);
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));

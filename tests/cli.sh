@@ -525,7 +525,7 @@ t_study_jobs() {
     local base="train_limit = 512
 test_limit = 128
 batch = 64
-epochs = 4
+epochs = 6
 model = resnet8
 threads = 1
 vary.seed = 1, 2
@@ -533,14 +533,21 @@ vary.regularizer = none, dropblock"
     printf 'study = serial\n%s\ncheckpoint_dir = %s\n' "$base" "$T/one" >"$T/one.txt"
     printf 'study = parallel\n%s\ncheckpoint_dir = %s\n' "$base" "$T/two" >"$T/two.txt"
     db study "$T/one.txt" --db "$T/one.db" --quiet && expect_rc 0 || return
-    signalled TERM "$DB" study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet
+    rc=0
+    "$DB" study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet >"$out" 2>"$err" & local pid=$! i
+    for i in $(seq 150); do # both cells past their first epoch, whatever the machine's speed
+        [ "$(sqlite3 "$T/two.db" "SELECT count(*) FROM runs WHERE status = 'running' AND epochs_done >= 1" 2>/dev/null)" = 2 ] && break
+        sleep 0.1
+    done
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
     [ "$rc" = 4 ] && grep -q "stopped by signal 15" "$err" ||
         { echo "after SIGTERM: exit $rc, $(snippet "$err") $(snippet "$out")"; return 1; }
     [ "$(sqlite3 "$T/two.db" "SELECT count(*) FROM runs WHERE status = 'interrupted'")" = 2 ] ||
         { echo "runs after the stop: $(sqlite3 "$T/two.db" 'SELECT id, cell, status FROM runs' | tr '\n' ' ')"; return 1; }
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "up to 2 at once" &&
         expect_out "4 cells, 4 ran now, 0 done before, 0 failed" || return
-    local q="SELECT group_concat(x, '; ') FROM (SELECT r.cell || ' ' || m.name || ' ' || m.value AS x FROM runs r JOIN metrics m ON m.run_id = r.id AND m.split = 'test' AND m.epoch = 4 ORDER BY r.cell, m.name)"
+    local q="SELECT group_concat(x, '; ') FROM (SELECT r.cell || ' ' || m.name || ' ' || m.value AS x FROM runs r JOIN metrics m ON m.run_id = r.id AND m.split = 'test' AND m.epoch = 6 ORDER BY r.cell, m.name)"
     [ -n "$(sqlite3 "$T/one.db" "$q")" ] && [ "$(sqlite3 "$T/one.db" "$q")" = "$(sqlite3 "$T/two.db" "$q")" ] ||
         { echo "one by one: $(sqlite3 "$T/one.db" "$q"); two at once: $(sqlite3 "$T/two.db" "$q")"; return 1; }
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "4 done before" || return
@@ -568,7 +575,7 @@ vary.seed = 1"
     [ "$(sqlite3 "$T/v.db" "SELECT group_concat(s.name || ':' || r.epochs, ' ') FROM runs r JOIN studies s ON s.id = r.study_id WHERE r.status = 'done' ORDER BY r.id")" = "twice:1 twice#2:2" ] ||
         { echo "studies: $(sqlite3 "$T/v.db" 'SELECT s.name, r.id, r.epochs FROM runs r JOIN studies s ON s.id = r.study_id')"; return 1; }
     db report --db "$T/v.db" --out "$T/vrep" --no-plots && expect_rc 0 || return
-    grep -qF "## Study twice#2" "$T/vrep/REPORT.md" && grep -qF "## Study twice" "$T/vrep/REPORT.md" ||
+    grep -qx "## Study twice#2" "$T/vrep/REPORT.md" && grep -qx "## Study twice" "$T/vrep/REPORT.md" ||
         { echo "report: $(grep '^## ' "$T/vrep/REPORT.md")"; return 1; }
 }
 t_resume_elsewhere() {
@@ -639,10 +646,11 @@ t_kill_at_syscalls() {
         n=$((n + 1)); sys=${point%%:*}; when=${point#*:}
         rc=0
         timeout "$LIMIT" strace -f -o /dev/null -e trace="$sys" -e inject="$sys":signal=KILL:when="$when" \
-            "$DB" "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" >"$out" 2>"$err" || rc=$?
+            "$DB" "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" --metrics "$T/k$n.csv" >"$out" 2>"$err" || rc=$?
         [ "$rc" = 137 ] || { echo "$point: the run was not killed (exit $rc): $(snippet "$err")"; return 1; }
         [ "$(sqlite3 "$T/k$n.db" 'PRAGMA integrity_check')" = ok ] || { echo "$point: the database is damaged"; return 1; }
-        db "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" --resume && expect_rc 0 || { echo "after $point"; return 1; }
+        db "${args[@]}" --checkpoint-dir "$T/k$n" --db "$T/k$n.db" --metrics "$T/k$n.csv" --resume && expect_rc 0 ||
+            { echo "after $point"; return 1; }
         got=$(sqlite3 "$T/k$n.db" "$q")
         [ "$got" = "$want" ] && [ "$(sqlite3 "$T/k$n.db" 'PRAGMA integrity_check')" = ok ] ||
             { echo "killed at $sys #$when: resumed metrics differ: $got vs $want"; return 1; }

@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include "core/log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -33,7 +35,11 @@ db_status db_ckpt_lock(const char *dir, int *fd) {
         if (e == EWOULDBLOCK)
             return db_fail(DB_ERR_UNSUPPORTED, "checkpoint folder %s is in use by another training process: wait for "
                            "it, stop it (kill -USR1; fuser -v %s names it) or give this run another folder", dir, dir);
-        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot lock it: %s", dir, strerror(e));
+        /* a file system without flock on folders (NFS emulates it with write locks, Lustre may lack
+         * it): train unlocked; the results database still refuses a second process on a live run */
+        static int said;
+        if (!said++) db_log(DB_LOG_NOTE, "checkpoint folder %s cannot be locked here (%s); training without the lock",
+                            dir, strerror(e));
     }
     return DB_OK;
 }

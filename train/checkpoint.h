@@ -37,7 +37,8 @@ db_ckpt_meta *db_ckpt_meta_alloc(int epochs, int n_sites);
 /* Make the folder if needed and check that a file can be written there. */
 db_status db_ckpt_prepare_dir(const char *dir);
 /* Holds the folder for this process (an flock on the folder itself) until db_ckpt_unlock: a
- * second process training into it is refused. *fd >= 0. */
+ * second process training into it is refused. Where the file system cannot lock a folder, a
+ * note says so and *fd is -1 (training goes on unlocked). */
 db_status db_ckpt_lock(const char *dir, int *fd);
 void db_ckpt_unlock(int fd);
 db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,

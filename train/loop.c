@@ -256,6 +256,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
+    out->resumed_from = resumed_from; /* known to the caller however the run ends */
     for (int i = 0; hooks->on_restored && i < r->meta->n_history; i++) {
         const char *names[256];
         db_epoch_sites es = epoch_sites(r, i, names);
