@@ -596,7 +596,13 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     int *group;
     const char **series;
     curves(s, c, nc, &E, &ns, &x, &y, &group, &series);
-    if (E > 0 && ns > 0) {
+    int scored = 0; /* epochs with a test score (eval_every may leave only the last) */
+    for (int e = 0; e < E; e++)
+        for (int k = 0; k < ns && y; k++)
+            if (!isnan(y[(size_t)k * E + e])) { scored++; break; }
+    if (E > 1 && ns > 0 && scored < 2)
+        db_doc_para(doc, "No learning curves: this study scores the test set only after the last epoch (eval_every).");
+    else if (E > 1 && ns > 0) { /* a single epoch is no curve */
         snprintf(name, sizeof name, "%s-curves", s->name);
         snprintf(title, sizeof title, "%s: test top-1 per epoch, one line per run (seed), a colour per condition", s->name);
         db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, ns, series, E, x, y, NULL, NULL, NULL,

@@ -566,7 +566,7 @@ model = resnet8
 checkpoint_dir = $T/runs
 vary.seed = 1"
     printf '%s\nepochs = 1\n' "$base" >"$T/v1.txt"
-    printf '%s\nepochs = 2\n' "$base" >"$T/v2.txt"
+    printf '%s\nepochs = 2\neval_every = 2\n' "$base" >"$T/v2.txt"
     db study "$T/v1.txt" --db "$T/v.db" --quiet && expect_rc 0 || return
     db study "$T/v2.txt" --db "$T/v.db" --quiet && expect_rc 0 && expect_err "these runs are study twice#2" &&
         expect_out "study: 1 cells, 1 ran now" || return
@@ -575,7 +575,8 @@ vary.seed = 1"
     [ "$(sqlite3 "$T/v.db" "SELECT group_concat(s.name || ':' || r.epochs, ' ') FROM runs r JOIN studies s ON s.id = r.study_id WHERE r.status = 'done' ORDER BY r.id")" = "twice:1 twice#2:2" ] ||
         { echo "studies: $(sqlite3 "$T/v.db" 'SELECT s.name, r.id, r.epochs FROM runs r JOIN studies s ON s.id = r.study_id')"; return 1; }
     db report --db "$T/v.db" --out "$T/vrep" --no-plots && expect_rc 0 || return
-    grep -qx "## Study twice#2" "$T/vrep/REPORT.md" && grep -qx "## Study twice" "$T/vrep/REPORT.md" ||
+    grep -qx "## Study twice#2" "$T/vrep/REPORT.md" && grep -qx "## Study twice" "$T/vrep/REPORT.md" &&
+        grep -qF "No learning curves: this study scores the test set only after the last epoch" "$T/vrep/REPORT.md" ||
         { echo "report: $(grep '^## ' "$T/vrep/REPORT.md")"; return 1; }
 }
 t_resume_elsewhere() {
