@@ -1226,6 +1226,24 @@ t_gpu_check() {
     grep -q ", 0 failed$" "$T/gpu.txt" || { echo "gpu-check: $(tail -2 "$T/gpu.txt")"; return 1; }
     echo "$(grep -c '^ok' "$T/gpu.txt") GPU checks passed" >"$T/note"
 }
+t_gpu_check_script() {
+    # scripts/gpu_check (make gpu-check's driver) keeps every finished line, on screen and in its
+    # log, whether the checker fails, crashes or runs out of time, and still tries the PyTorch
+    # peer; stand-in checkers play the GPU's part here
+    printf '#!/bin/sh\necho "ok   first: fine"\necho "FAIL second: off by 1"\necho "gpu-bench resnet20 3,32,32 128 100.0"\nexit 1\n' >"$T/fails"
+    printf '#!/bin/sh\necho "ok   first: fine"\nsleep 30\necho "never"\n' >"$T/hangs"
+    printf '#!/bin/sh\necho "ok   first: fine"\nkill -SEGV $$\n' >"$T/crashes"
+    chmod +x "$T/fails" "$T/hangs" "$T/crashes"
+    rc=0; GPU_CHECK_BIN=$T/fails GPU_CHECK_LOG=$T/f.log scripts/gpu_check >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_out "FAIL second" && expect_out "PyTorch peer" && grep -q "^gpu-bench " "$T/f.log" &&
+        grep -q "PyTorch peer" "$T/f.log" || { echo "failing checker: $(cat "$T/f.log")"; return 1; }
+    rc=0; GPU_CHECK_BIN=$T/hangs GPU_CHECK_LOG=$T/h.log GPU_CHECK_TIMEOUT=2 timeout 60 scripts/gpu_check >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_out "ok   first" && expect_out "stopped after 2 s" && ! grep -q never "$T/h.log" &&
+        grep -q "ok   first" "$T/h.log" || { echo "hanging checker: $(cat "$T/h.log")"; return 1; }
+    rc=0; GPU_CHECK_BIN=$T/crashes GPU_CHECK_LOG=$T/c.log scripts/gpu_check >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_out "ok   first" && expect_out "ended with status 139" && grep -q "ok   first" "$T/c.log" ||
+        { echo "crashing checker: $(cat "$T/c.log")"; return 1; }
+}
 # ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----
 
 # serve DIR: starts the test server on DIR; sets port (the server stops with the test's folder)
@@ -1566,7 +1584,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

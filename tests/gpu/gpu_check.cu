@@ -4,7 +4,9 @@
 // roundings so that neither compiler contracts differently).
 // cuDNN's convolutions, batch norm and pooling against the CPU's (tests/gpu/gpu_conv.cu, gpu_ops.cu).
 // Built and run by `make gpu-check`; needs nvcc, cuDNN and a GPU, nothing else.
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,14 +40,21 @@ static __global__ void philox_kernel(uint32_t *out, long n, uint64_t seed, uint3
 static int passed, failed;
 static void report(int ok, const char *name, const char *detail) {
     printf("%s %s: %s\n", ok ? "ok  " : "FAIL", name, detail);
+    fflush(stdout); /* each line out as it completes: a crash or a time limit keeps every finished one */
     if (ok) passed++; else failed++;
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* line by line into a pipe or a log too */
     int bench = !(argc > 1 && !strcmp(argv[1], "--no-bench"));
     db_cuda_info ci;
     db_cuda_query(&ci);
-    printf("cuda runtime %d, driver %d, %d device(s)\n", ci.runtime_version, ci.driver_version, ci.device_count);
+    int blas_major = 0, blas_minor = 0, blas_patch = 0;
+    cublasGetProperty(MAJOR_VERSION, &blas_major);
+    cublasGetProperty(MINOR_VERSION, &blas_minor);
+    cublasGetProperty(PATCH_LEVEL, &blas_patch);
+    printf("cuda runtime %d, driver %d, cuDNN %zu (headers %d), cuBLAS %d.%d.%d, %d device(s)\n", ci.runtime_version,
+           ci.driver_version, cudnnGetVersion(), CUDNN_VERSION, blas_major, blas_minor, blas_patch, ci.device_count);
     if (ci.device_count < 1) {
         printf("gpu-check: no CUDA device: nothing checked (this is not a pass)\n");
         return 2;
