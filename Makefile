@@ -58,7 +58,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check fuzz fuzz-build FORCE
+.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check gpu-session fuzz fuzz-build FORCE
 all: build-note dropbench $(GPU_SO)
 
 build-note:
@@ -179,6 +179,18 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
 
 gpu-check: build/gpu-check
 	@scripts/gpu_check
+
+# The cuDNN layout probe (a team diagnostic in shared/tools, not project code), built against the
+# cuDNN gpu-check uses; `make gpu-session` is the one command a GPU session runs first.
+PROBE ?= $(firstword $(wildcard shared/tools/cudnn_layouts.cu ../shared/tools/cudnn_layouts.cu))
+build/cudnn_layouts: $(PROBE)
+	@mkdir -p build
+	$(if $(PROBE),,$(error no layout probe source: set PROBE=FILE))
+	$(NVCC) -O2 $(PROBE) -I$(GPU_CUDNN_INC) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
+	  -l:$(notdir $(GPU_CUDNN_SO)) -o $@
+
+gpu-session:
+	@scripts/gpu_session
 
 # ---- fuzzing (libFuzzer through clang): the data readers on arbitrary bytes ----
 # `make fuzz-build` builds the targets (make check does, and runs each briefly on its seeds);

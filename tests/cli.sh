@@ -1244,6 +1244,15 @@ t_gpu_check_script() {
     expect_rc 1 && expect_out "ok   first" && expect_out "ended with status 139" && grep -q "ok   first" "$T/c.log" ||
         { echo "crashing checker: $(cat "$T/c.log")"; return 1; }
 }
+t_gpu_session() {
+    # make gpu-session, the one command a GPU session runs first: every step announced and its
+    # outcome logged, a failed step (no nvcc, no device) not stopping the next, a last line always
+    rc=0; GPU_SESSION_LOG=$T/s.log timeout 600 scripts/gpu_session >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 1 ] || [ "$rc" = 2 ] || { echo "exit $rc (want 1 or 2 without a GPU): $(tail -3 "$T/s.log")"; return 1; }
+    grep -q "^== build gpu-check (" "$T/s.log" && grep -q "^== build gpu-check: " "$T/s.log" &&
+        grep -q "^== layout probe" "$T/s.log" && grep -q "^gpu session: " "$T/s.log" && [ "$(wc -l <"$out")" = "$(wc -l <"$T/s.log")" ] ||
+        { echo "the session's log: $(cat "$T/s.log")"; return 1; }
+}
 # ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----
 
 # serve DIR: starts the test server on DIR; sets port (the server stops with the test's folder)
@@ -1584,7 +1593,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
