@@ -78,15 +78,11 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     if (s != DB_OK) { free(plan); return db_cli_error(s); }
     db_store *store; /* the study recorded (and a new database made) once, before the cells race to it */
     char name[sizeof r->study + 16];
-    int versioned = 0;
     if ((s = db_store_open(&store, db_path)) == DB_OK) {
-        s = db_store_ensure_study(store, r->study, r->text, name, sizeof name, &versioned);
+        s = db_study_join(store, r, db_path, 1, name, sizeof name);
         db_store_close(store);
     }
     if (s != DB_OK) { free(plan); return db_cli_error(s); }
-    if (versioned)
-        fprintf(stderr, "dropbench: %s: study %s in %s was recorded with another recipe text; these runs are study %s "
-                "(dropbench list and the report show both)\n", r->path, r->study, db_path, name);
     printf("study %s (%s): %d cells, up to %d at once, results in %s\n", name, r->path, n, jobs, db_path);
     fflush(stdout);
     struct sigaction sa, old[NSIGS];
@@ -172,8 +168,7 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     free(cell_of_slot);
     free(plan);
     if (interrupted || jobs_stop) {
-        fprintf(stderr, "dropbench: study %s stopped by signal %d; starting it again continues it\n", r->study,
-                (int)jobs_stop);
+        fprintf(stderr, "dropbench: study %s stopped by signal %d; starting it again continues it\n", name, (int)jobs_stop);
         return DB_EXIT_INTERRUPTED;
     }
     return db_cli_study_end(DB_OK, &res, name, db_path, -1);

@@ -145,6 +145,27 @@ static db_status statistical_checks(db_store *s, regress_out *ro, FILE *out, dou
 
 static db_status record(db_store *s, const char *baseline, const regress_out *ro);
 
+/* Runs whose epochs were replayed from a checkpoint (trained before, maybe by another build):
+ * listed as skipped; the canary and the statistical check leave them out */
+static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.id, r.regularizer, r.seed, p.value FROM runs r JOIN provenance p ON"
+                                  " p.run_id = r.id AND p.key = 'replayed_epochs' WHERE r.status = 'done' ORDER BY r.id",
+                                  -1, &st, NULL), "finding replayed runs");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char name[160], why[200];
+        snprintf(name, sizeof name, "run %lld (%s, seed %lld)", (long long)sqlite3_column_int64(st, 0),
+                 sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
+        snprintf(why, sizeof why, "epochs 1-%s were replayed from a checkpoint, not trained by this build: not judged",
+                 sqlite3_column_text(st, 3));
+        regress_skip(ro, out, "canary", name, why);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return db_store_fail(s, rc, "finding replayed runs", __FILE__, __LINE__);
+    return DB_OK;
+}
+
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
                            const char *junit, int *checks, int *failures) {
     regress_out ro = {0};
@@ -169,31 +190,10 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " mb.step = 0 AND mb.name = mn.name"
         " WHERE n.status = 'done' AND NOT EXISTS (SELECT 1 FROM provenance WHERE run_id = n.id AND key = 'replayed_epochs')"
         " ORDER BY n.id, mn.name";
-    /* runs whose epochs were replayed from a checkpoint: trained before, maybe by another build */
-    int rc = sqlite3_prepare_v2(s->db, "SELECT r.id, r.regularizer, r.seed, p.value FROM runs r JOIN provenance p ON"
-                                " p.run_id = r.id AND p.key = 'replayed_epochs' WHERE r.status = 'done' ORDER BY r.id",
-                                -1, &st, NULL);
-    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-        if ((rc = sqlite3_step(st)) != SQLITE_ROW) break;
-        char name[160], why[200];
-        snprintf(name, sizeof name, "run %lld (%s, seed %lld)", (long long)sqlite3_column_int64(st, 0),
-                 sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
-        snprintf(why, sizeof why, "epochs 1-%s were replayed from a checkpoint, not trained by this build: not judged",
-                 sqlite3_column_text(st, 3));
-        regress_skip(&ro, out, "canary", name, why);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
-        sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
-        if (ro.xml) fclose(ro.xml);
-        free(ro.buf);
-        for (int i = 0; i < ro.nrows; i++) { free(ro.rows[i].name); free(ro.rows[i].detail); }
-        free(ro.rows);
-        return db_store_fail(s, rc, "finding replayed runs", __FILE__, __LINE__);
-    }
-    rc = sqlite3_prepare_v2(s->db, canary, -1, &st, NULL);
+    db_status xs = replayed_skips(s, &ro, out);
+    int rc = xs == DB_OK ? sqlite3_prepare_v2(s->db, canary, -1, &st, NULL) : SQLITE_DONE;
     int64_t last_run = 0;
-    if (rc != SQLITE_OK) st = NULL;
+    if (xs != DB_OK || rc != SQLITE_OK) st = NULL;
     while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         char name[160], detail[300];
         int64_t run = sqlite3_column_int64(st, 0), twin = sqlite3_column_int64(st, 1);
@@ -220,7 +220,8 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         }
     }
     sqlite3_finalize(st);
-    db_status xs = rc == SQLITE_DONE ? statistical_checks(s, &ro, out, alpha) : DB_OK;
+    if (rc != SQLITE_DONE) xs = db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
+    if (xs == DB_OK) xs = statistical_checks(s, &ro, out, alpha);
     if (ro.xml) {
         fclose(ro.xml);
         FILE *f = fopen(junit, "w");
@@ -233,7 +234,6 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         free(ro.buf);
     }
     sqlite3_exec(s->db, "DETACH DATABASE base", NULL, NULL, NULL);
-    if (rc != SQLITE_DONE) xs = db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
     if (xs == DB_OK && ro.nomem) xs = db_fail(DB_ERR_NOMEM, "out of memory keeping the checks");
     if (xs == DB_OK) xs = record(s, baseline, &ro);
     for (int i = 0; i < ro.nrows; i++) { free(ro.rows[i].name); free(ro.rows[i].detail); }

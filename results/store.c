@@ -159,7 +159,6 @@ static db_status migrate(db_store *s) {
     return st;
 }
 
-/* Runs of this host still marked running whose process no longer exists were killed. */
 /* A process's identity on this machine: the boot's id and the process's start time (Linux
  * /proc; "" where unknown). A pid may be reused; this pair is not. */
 static void process_identity(pid_t pid, char *out, size_t n) {
@@ -194,6 +193,7 @@ static int process_alive(pid_t pid, const char *recorded) {
     return !now[0] || !strcmp(now, recorded); /* another process now has the pid: the run's is gone */
 }
 
+/* Runs of this host still marked running whose process no longer exists were killed. */
 static db_status mark_interrupted(db_store *s) {
     sqlite3_stmt *q;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, pid, pid_start FROM runs WHERE status = 'running' AND host = ?", -1,
@@ -480,69 +480,82 @@ db_status db_store_ensure_study(db_store *s, const char *name, const char *recip
     return in_transaction(s, study_tx, &c, "recording the study");
 }
 
+/* The interrupted record a resuming run takes up (0: none): the newest of its checkpoint folder
+ * (as recorded now, or as given before folders were recorded absolute) and settings. A run
+ * still going is refused, naming its process: this host's while that process lives, another
+ * host's while its heartbeat is under a day old (an epoch's time, generously; a node that died,
+ * or a container back under another name, frees it after that). */
+static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *run) {
+    sqlite3_stmt *st;
+    *run = 0;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
+                                         " julianday(heartbeat)) * 24 FROM runs WHERE checkpoint_dir IN (?1, ?3) AND"
+                                         " fingerprint = ?2 AND status IN ('running','interrupted','failed')"
+                                         " ORDER BY id DESC LIMIT 1", -1, &st, NULL), "finding the run to resume");
+    sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    char live[700] = "";
+    if (rc == SQLITE_ROW) {
+        *run = sqlite3_column_int64(st, 0);
+        const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
+        const char *hb = (const char *)sqlite3_column_text(st, 5);
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
+        int here = host && !strcmp(host, s->host);
+        double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
+        if (!strcmp(status, "running") &&
+            (here ? process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
+            snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
+                     "on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
+                     (long long)*run, in->checkpoint_dir, (long long)pid, host ? host : "?",
+                     here ? "" : " (another host: if it died there, opening the database there marks it, or it is "
+                                 "taken over once its heartbeat is a day old)",
+                     hb ? hb : "?", (long long)pid);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
+    if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
+    return DB_OK;
+}
+
+/* A run taken up again must read the same data files (their digests, in the provenance) as it
+ * was trained on: other files under the same settings are another run */
+static db_status same_data_files(db_store *s, int64_t run, const db_run_info *in, const db_kv *prov, int nprov) {
+    const char *now_files = NULL;
+    for (int i = 0; i < nprov; i++)
+        if (!strcmp(prov[i].key, "dataset_files")) now_files = prov[i].value;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = 'dataset_files'", -1,
+                                  &st, NULL), "reading the run's data files");
+    sqlite3_bind_int64(st, 1, run);
+    char was[1024] = "";
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's data files");
+    if (was[0] && now_files && strcmp(was, now_files))
+        return db_fail(DB_ERR_ARG, "run %lld (checkpoint folder %s) was trained on other data files (recorded: %.200s; "
+                       "now: %.200s): resume it with the same data, or train afresh in another checkpoint folder",
+                       (long long)run, in->checkpoint_dir, was, now_files);
+    return DB_OK;
+}
+
 static db_status begin_tx(db_store *s, void *p) {
     begin_ctx *c = p;
     const db_run_info *in = c->info;
-    char now[32];
+    char now[32], me[128];
     db_store_now_iso(now, sizeof now);
+    process_identity(getpid(), me, sizeof me);
     sqlite3_stmt *st;
     c->run = 0;
-    if (in->resume && in->checkpoint_dir[0]) { /* the same checkpoint and settings: the interrupted run itself */
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
-                                             " julianday(heartbeat)) * 24 FROM runs WHERE"
-                                             " checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND status IN ('running',"
-                                             "'interrupted','failed') ORDER BY id DESC LIMIT 1",
-                                      -1, &st, NULL), "finding the run to resume");
-        sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        char live[700] = "";
-        if (rc == SQLITE_ROW) {
-            c->run = sqlite3_column_int64(st, 0);
-            const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
-            pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
-            const char *hb = (const char *)sqlite3_column_text(st, 5);
-            int here = host && !strcmp(host, s->host);
-            /* another host's run: alive while its heartbeat is under a day old (an epoch's time, generously;
-             * a node that died, or a container that came back under another name, frees it after that) */
-            double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
-            if (!strcmp(status, "running") &&
-                (here ? process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
-                snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid "
-                         "%lld on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
-                         (long long)c->run, in->checkpoint_dir, (long long)pid, host ? host : "?",
-                         here ? "" : " (another host: if it died there, opening the database there marks it, or it "
-                                     "is taken over once its heartbeat is a day old)",
-                         hb ? hb : "?", (long long)pid);
-        }
-        sqlite3_finalize(st);
-        if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
-        if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
-    }
+    if (in->resume && in->checkpoint_dir[0]) DB_TRY(record_to_resume(s, in, &c->run));
     c->resumed = c->run != 0;
-    if (c->resumed) { /* the same inputs only: other data files under the same settings are another run */
-        const char *now_files = NULL;
-        for (int i = 0; i < c->nprov; i++)
-            if (!strcmp(c->prov[i].key, "dataset_files")) now_files = c->prov[i].value;
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = 'dataset_files'",
-                                      -1, &st, NULL), "reading the run's data files");
-        sqlite3_bind_int64(st, 1, c->run);
-        char was[1024] = "";
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's data files");
-        if (was[0] && now_files && strcmp(was, now_files))
-            return db_fail(DB_ERR_ARG, "run %lld (checkpoint folder %s) was trained on other data files (recorded: %.200s; "
-                           "now: %.200s): resume it with the same data, or train afresh in another checkpoint folder",
-                           (long long)c->run, in->checkpoint_dir, was, now_files);
+    if (c->resumed) {
+        DB_TRY(same_data_files(s, c->run, in, c->prov, c->nprov));
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
                                              " exit_reason = NULL, host = ?, pid = ?, pid_start = ?, checkpoint_dir = ?"
                                              " WHERE id = ?", -1, &st, NULL), "taking the run up again");
-        char me[128];
-        process_identity(getpid(), me, sizeof me);
         sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
@@ -582,19 +595,10 @@ static db_status begin_tx(db_store *s, void *p) {
         if (labels[i] && labels[i][0]) sqlite3_bind_text(st, 20 + i, labels[i], -1, SQLITE_STATIC);
         else sqlite3_bind_null(st, 20 + i);
     }
-    char me[128];
-    process_identity(getpid(), me, sizeof me);
     sqlite3_bind_text(st, 24, me, -1, SQLITE_TRANSIENT);
     DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
-    for (int i = 0; i < c->nprov; i++) {
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?,?,?)", -1, &st,
-                                      NULL), "recording provenance");
-        sqlite3_bind_int64(st, 1, c->run);
-        sqlite3_bind_text(st, 2, c->prov[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->prov[i].value, -1, SQLITE_STATIC);
-        DB_TRY(db_store_step_done(s, st, "recording provenance"));
-    }
+    for (int i = 0; i < c->nprov; i++) DB_TRY(db_store_set_provenance(s, c->run, c->prov[i].key, c->prov[i].value));
     return DB_OK;
 }
 

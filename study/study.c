@@ -89,6 +89,15 @@ static db_status run_cell(const db_recipe *r, const char *study, const db_study_
     return s;
 }
 
+db_status db_study_join(db_store *store, const db_recipe *r, const char *db_path, int say_version, char *name, size_t n) {
+    int versioned = 0;
+    DB_TRY(db_store_ensure_study(store, r->study, r->text, name, n, &versioned));
+    if (versioned && say_version)
+        db_log(DB_LOG_NOTE, "%s: study %s in %s was recorded with another recipe text; these runs are study %s "
+               "(dropbench list and the report show both)", r->path, r->study, db_path, name);
+    return DB_OK;
+}
+
 db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
                        db_study_result *out) {
     int cells = db_recipe_cells(r);
@@ -107,13 +116,8 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     }
     db_store *store = NULL;
     char name[sizeof r->study + 16];
-    int versioned = 0;
     if (s == DB_OK) s = db_store_open(&store, db_path);
-    if (s == DB_OK) /* even when every cell is done */
-        s = db_store_ensure_study(store, r->study, r->text, name, sizeof name, &versioned);
-    if (s == DB_OK && versioned && only < 0)
-        db_log(DB_LOG_NOTE, "%s: study %s in %s was recorded with another recipe text; these runs are study %s "
-               "(dropbench list and the report show both)", r->path, r->study, db_path, name);
+    if (s == DB_OK) s = db_study_join(store, r, db_path, only < 0, name, sizeof name); /* even when every cell is done */
     if (s == DB_OK) snprintf(out->study, sizeof out->study, "%s", name);
     if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", name, r->path, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "results/store.h"
 #include "study/run.h"
 #include "train/recipe.h"
 
@@ -32,6 +33,11 @@ typedef struct {
     int stopped;               /* a stop signal ended it: starting the study again continues it */
     char study[80];            /* the study its runs joined (NAME, or NAME#2... when its recipe changed) */
 } db_study_result;
+
+/* Records the recipe's study in the open store (db_store_ensure_study): *name gets the study its
+ * runs join, NAME or, when NAME holds another recipe text, NAME#2 ... (said through the log
+ * when say_version). */
+db_status db_study_join(db_store *store, const db_recipe *r, const char *db_path, int say_version, char *name, size_t n);
 
 /* Runs every cell (or cell `only` when >= 0) into the store at db_path. Refuses, before
  * recording anything, a study with a cell this version cannot run. A failed cell is reported (a
