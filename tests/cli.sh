@@ -248,6 +248,12 @@ t_resume_other_config() {
         --checkpoint-dir "$CK2" --resume && expect_rc 2 && expect_err "another configuration" &&
         expect_err "$CK2"
 }
+# flip_byte FILE OFFSET: inverts the byte there, so it surely changes (a fixed value can be what is there)
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf "$(printf '\\x%02x' $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
 # damaged_checkpoint HOW: copies ck2's checkpoint, damages it, resumes from it
 damaged_checkpoint() {
     [ -s "$CK2/checkpoint.dbck" ] || { echo "no checkpoint from resume_completed"; return 1; }
@@ -256,11 +262,7 @@ damaged_checkpoint() {
     cp "$CK2/checkpoint.dbck" "$f"
     size=$(stat -c %s "$f")
     case $1 in
-        flip) # invert one byte in the middle (the parameters)
-            local b
-            b=$(od -An -tu1 -j $((size / 2)) -N1 "$f" | tr -d ' ')
-            printf "$(printf '\\x%02x' $((b ^ 255)))" |
-                dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc status=none ;;
+        flip) flip_byte "$f" $((size / 2)) ;; # one byte in the middle (the parameters)
         cut) truncate -s $((size / 2)) "$f" ;;
     esac
     db "${RESUME_ARGS[@]}" --checkpoint-dir "$T/ck" --resume
@@ -775,7 +777,7 @@ EOR
         version) printf '\x04' | dd of="$ck" bs=1 seek=8 conv=notrunc status=none ;;
         corrupt-header) printf '\xff\xff\xff\xff' | dd of="$ck" bs=1 seek=40 conv=notrunc status=none ;;
         trailing-bytes) printf 'extra' >>"$ck" ;;
-        checksum) printf '\x5a' | dd of="$ck" bs=1 seek=300 conv=notrunc status=none ;;
+        checksum) flip_byte "$ck" 300 ;;
         truncated) truncate -s 200 "$ck" ;;
         other-network) sed -i 's/^model = .*/model = resnet14/' "$T/r.txt" ;;
         esac
@@ -1292,7 +1294,7 @@ t_data_fetch() {
     fetch tok && expect_rc 0 && expect_out "ok (in the cache" || return
     [ "$(grep -c '^/ok/blob.bin' "$T/requests.log")" = 2 ] || { echo "the cached file was fetched again: $(snippet "$T/requests.log")"; return 1; }
     db data verify tok tredirect --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 0 && expect_out "tredirect/blob.bin: ok" || return
-    printf 'x' | dd of="$T/cache/tok/blob.bin" bs=1 seek=1000 conv=notrunc 2>/dev/null # one byte changed
+    flip_byte "$T/cache/tok/blob.bin" 1000 # one byte changed
     db data verify tok --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 1 && expect_err "checksum mismatch" || return
     db data list --data-dir "$T/cache" --catalog "$T/catalog" && expect_rc 0 && expect_out "cifar10" && expect_out "tredirect" || return
 }

@@ -49,12 +49,22 @@ static void copy_file(const char *from, const char *to, long keep) {
     fclose(b);
 }
 
-static void poke(const char *path, long at, const void *bytes, size_t n) {
+/* Writes n bytes at `at`, or with invert XORs them into what is there (so the byte surely changes) */
+static void poke(const char *path, long at, const void *bytes, size_t n, int invert) {
     FILE *f = fopen(path, "r+b");
     CHECK(f != NULL, "open %s", path);
     if (!f) return;
+    unsigned char buf[16] = {0};
+    CHECK(n <= sizeof buf, "poke of %zu bytes", n);
+    memcpy(buf, bytes, n < sizeof buf ? n : sizeof buf);
+    if (invert) {
+        unsigned char old[16] = {0};
+        fseek(f, at, SEEK_SET);
+        CHECK(fread(old, 1, n, f) == n, "read %s at %ld", path, at);
+        for (size_t i = 0; i < n && i < sizeof buf; i++) buf[i] ^= old[i];
+    }
     fseek(f, at, SEEK_SET);
-    fwrite(bytes, 1, n, f);
+    fwrite(buf, 1, n < sizeof buf ? n : sizeof buf, f);
     fclose(f);
 }
 
@@ -86,22 +96,23 @@ static void test_checkpoint_kinds(void) {
     CHECK_OK(load(dir, &n));
 
     /* each kind of damage, with the code a caller acts on */
-    struct { const char *what; long at; const char *bytes; size_t n; long cut; int append; db_status want; } cases[] = {
-        {"bad magic", 0, "XXXXXX", 6, -1, 0, DB_ERR_CKPT_NOT},
-        {"another format version", 8, "\x04\x00\x00\x00", 4, -1, 0, DB_ERR_CKPT_VERSION},
-        {"negative history count", 8 + 4 + 8 + 8 + 4 + 8, "\xff\xff\xff\xff", 4, -1, 0, DB_ERR_CKPT_CORRUPT},
+    struct { const char *what; long at; const char *bytes; size_t n; long cut; int append; db_status want; int invert; } cases[] = {
+        {"bad magic", 0, "XXXXXX", 6, -1, 0, DB_ERR_CKPT_NOT, 0},
+        {"another format version", 8, "\x04\x00\x00\x00", 4, -1, 0, DB_ERR_CKPT_VERSION, 0},
+        {"negative history count", 8 + 4 + 8 + 8 + 4 + 8, "\xff\xff\xff\xff", 4, -1, 0, DB_ERR_CKPT_CORRUPT, 0},
         {"impossible tensor size", 8 + 4 + 8 + 8 + 4 + 8 + 12, "\xff\xff\xff\xff\xff\xff\xff\xff", 8, -1, 0,
-         DB_ERR_CKPT_CORRUPT},
-        {"a flipped parameter byte", -200, "\x5a", 1, -1, 0, DB_ERR_CKPT_CORRUPT},
-        {"trailing bytes", 0, NULL, 0, -1, 1, DB_ERR_CKPT_CORRUPT},
-        {"cut inside the magic", 0, NULL, 0, 6, 0, DB_ERR_CKPT_TRUNCATED},
-        {"cut inside the header", 0, NULL, 0, 30, 0, DB_ERR_CKPT_TRUNCATED},
-        {"cut inside the tensors", 0, NULL, 0, size / 2, 0, DB_ERR_CKPT_TRUNCATED},
-        {"cut before the checksum", 0, NULL, 0, size - 4, 0, DB_ERR_CKPT_TRUNCATED},
+         DB_ERR_CKPT_CORRUPT, 0},
+        {"a flipped parameter byte", -200, "\xff", 1, -1, 0, DB_ERR_CKPT_CORRUPT, 1},
+        {"trailing bytes", 0, NULL, 0, -1, 1, DB_ERR_CKPT_CORRUPT, 0},
+        {"cut inside the magic", 0, NULL, 0, 6, 0, DB_ERR_CKPT_TRUNCATED, 0},
+        {"cut inside the header", 0, NULL, 0, 30, 0, DB_ERR_CKPT_TRUNCATED, 0},
+        {"cut inside the tensors", 0, NULL, 0, size / 2, 0, DB_ERR_CKPT_TRUNCATED, 0},
+        {"cut before the checksum", 0, NULL, 0, size - 4, 0, DB_ERR_CKPT_TRUNCATED, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         copy_file(good, path, cases[i].cut);
-        if (cases[i].bytes) poke(path, cases[i].at < 0 ? size + cases[i].at : cases[i].at, cases[i].bytes, cases[i].n);
+        if (cases[i].bytes) poke(path, cases[i].at < 0 ? size + cases[i].at : cases[i].at, cases[i].bytes, cases[i].n,
+                                  cases[i].invert);
         if (cases[i].append) { FILE *f = fopen(path, "ab"); if (f) { fputs("extra", f); fclose(f); } }
         db_status s = load(dir, &n);
         CHECK(s == cases[i].want, "%s: %s (%s), want %s", cases[i].what, db_status_name(s), db_last_error(),
