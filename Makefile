@@ -58,7 +58,7 @@ LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
-.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check gpu-session fuzz fuzz-build FORCE
+.PHONY: all check reproduce bench bench-kernel deps clean build-note gpu-check gpu-session cpu-spread fuzz fuzz-build FORCE
 all: build-note dropbench $(GPU_SO)
 
 build-note:
@@ -152,7 +152,8 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
-                 nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c
+                 nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
+                 tests/gpu/steps.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
 GPU_CUDNN_HOME ?= $(or $(CUDNN_HOME),$(shell python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))
 GPU_CUDNN_INC := $(firstword $(dir $(wildcard $(GPU_CUDNN_HOME)/include/cudnn.h $(CUDA_HOME)/include/cudnn.h \
@@ -167,7 +168,8 @@ build/gpu/%.o: %.c
 build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
                   dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
-                  nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h
+                  nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h \
+                  tests/gpu/steps.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))
@@ -179,6 +181,24 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
 
 gpu-check: build/gpu-check
 	@scripts/gpu_check
+
+# The convolution probe: what cuDNN offers and what we take for ResNet-20/50 and FPN shapes
+GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu
+build/gpu-probe: $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) nets/conv_cudnn.h nets/cudnn_internal.h nets/model.h
+	$(if $(and $(NVCC),$(GPU_CUDNN_INC),$(GPU_CUDNN_SO)),,$(error gpu-probe needs nvcc and cuDNN: see build/gpu-check))
+	$(NVCC) -std=c++17 -O2 -I. -I$(GPU_CUDNN_INC) -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \
+	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
+	  $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
+	  -l:$(notdir $(GPU_CUDNN_SO)) -lgomp -o $@
+
+# The CPU-vs-CPU spread gpu-check's whole-step limits are set from (tests/gpu/cpu_spread.c): the
+# same steps with OpenBLAS and with the portable GEMM gpu-check's CPU side uses, 1 and 2 threads.
+build/cpu-spread-portable: build/gpu/tests/gpu/cpu_spread.o $(GPU_CHECK_C:%.c=build/gpu/%.o)
+	$(CC) -fopenmp $^ -o $@ -lm
+build/cpu-spread-openblas: build/gpu/tests/gpu/cpu_spread.o build/gpu/tests/gpu/steps.o build/libdropbench.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+cpu-spread: build/cpu-spread-portable build/cpu-spread-openblas
+	@scripts/cpu_spread
 
 # The cuDNN layout probe (a team diagnostic in shared/tools, not project code), built against the
 # cuDNN gpu-check uses; `make gpu-session` is the one command a GPU session runs first.

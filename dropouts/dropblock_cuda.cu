@@ -1,6 +1,8 @@
 // DropBlock on the GPU: one thread per unit gathers the seeds that could cover it through the
 // body the CPU's tests check against its own scatter (db_dropblock_dropped), so both devices
-// draw the same mask. Dropped units are counted per sample for the normalisation.
+// draw the same mask. Dropped units are counted per sample for the normalisation. The mask is
+// kept in the CPU's CNHW order (byte for byte the CPU's, and darknet's host-drawn masks upload
+// as they are); the tensors it applies to are the GPU's NCHW.
 #include "dropouts/dropouts_cuda.h"
 
 static __global__ void mask_kernel(uint8_t *mask, unsigned long long *dropped_per_sample, db_drop_key k,
@@ -15,11 +17,12 @@ static __global__ void mask_kernel(uint8_t *mask, unsigned long long *dropped_pe
     if (d) atomicAdd(&dropped_per_sample[j], 1ull);
 }
 
-static __global__ void apply_kernel(float *y, const float *x, const uint8_t *mask, const float *scales, int n,
+static __global__ void apply_kernel(float *y, const float *x, const uint8_t *mask, const float *scales, int c, int n,
                                     int hw, long len, int accum) {
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= len) return;
-    float v = db_dropblock_apply1(x[i], mask[i], scales[(i / hw) % n]);
+    long plane = i / hw, j = plane / c, ch = plane % c;
+    float v = db_dropblock_apply1(x[i], mask[(ch * n + j) * hw + i % hw], scales[j]);
     y[i] = accum ? y[i] + v : v;
 }
 
@@ -38,12 +41,13 @@ extern "C" int db_dropblock_mask_cuda(uint8_t *mask, unsigned long long *dropped
 }
 
 // y (+)= x scaled per sample where the mask kept the unit: the forward (x = input) and the
-// backward (x = output gradient) alike. scales is a device array of n floats.
+// backward (x = output gradient) alike; x and y NCHW, the mask CNHW. scales is a device array
+// of n floats.
 extern "C" int db_dropblock_apply_cuda(float *y, const float *x, const uint8_t *mask, const float *scales, int c,
                                        int n, int h, int w, int accum, cudaStream_t stream) {
     long len = (long)c * n * h * w;
     if (len <= 0) return 0;
-    apply_kernel<<<(unsigned)((len + 255) / 256), 256, 0, stream>>>(y, x, mask, scales, n, h * w, len, accum);
+    apply_kernel<<<(unsigned)((len + 255) / 256), 256, 0, stream>>>(y, x, mask, scales, c, n, h * w, len, accum);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 

@@ -1,6 +1,7 @@
 // Dropout and SpatialDropout on the GPU: launchers around the per-unit body of
-// dropouts/dropout.h, the same decisions the CPU draws. Tensors are CNHW like the CPU path;
-// each thread handles one element and finds its logical NCHW unit.
+// dropouts/dropout.h, the same decisions the CPU draws. Tensors are the GPU's NCHW (the CPU's
+// are CNHW); each thread handles one element and finds its logical unit, so the decisions do
+// not depend on the layout.
 #include "dropouts/dropouts_cuda.h"
 
 static __global__ void dropout_kernel(float *y, const float *x, db_drop_key k, int c, int n, int hw,
@@ -10,7 +11,7 @@ static __global__ void dropout_kernel(float *y, const float *x, db_drop_key k, i
     int drop = 0;
     if (i < len) {
         long plane = i / hw, s = i % hw;
-        uint64_t ch = (uint64_t)(plane / n), j = (uint64_t)(plane % n);
+        uint64_t ch = (uint64_t)(plane % c), j = (uint64_t)(plane / c);
         uint64_t unit = spatial ? j * (uint64_t)c + ch : (j * (uint64_t)c + ch) * (uint64_t)hw + (uint64_t)s;
         int kept = db_drop_keep(&k, unit);
         float v = db_drop_apply1(x[i], kept, 1.0f / k.keep_prob);

@@ -1,5 +1,6 @@
 /* The regularizers' CUDA launchers (dropout_cuda.cu, dropblock_cuda.cu, droppath_cuda.cu), for CUDA code only. Device pointers;
- * each returns 0, or -1 when the launch failed. */
+ * each returns 0, or -1 when the launch failed. Tensors are the GPU's NCHW (c, n, h, w give the
+ * logical shape); DropBlock's mask is in the CPU's CNHW order. */
 #ifndef DB_DROPOUTS_CUDA_H
 #define DB_DROPOUTS_CUDA_H
 
@@ -23,7 +24,7 @@ extern "C" int db_dropout_cuda(float *y, const float *x, const db_drop_key *k, i
  * -1 also for rules without a per-unit body (darknet) */
 extern "C" int db_dropblock_mask_cuda(uint8_t *mask, unsigned long long *dropped_per_sample, const db_drop_key *k,
                                       const db_dropblock_cfg *b, int c, int n, int h, int w, cudaStream_t stream);
-/* y (+)= x * scales[sample] where the mask kept the unit */
+/* y (+)= x * scales[sample] where the (CNHW) mask kept the unit */
 extern "C" int db_dropblock_apply_cuda(float *y, const float *x, const uint8_t *mask, const float *scales, int c,
                                        int n, int h, int w, int accum, cudaStream_t stream);
 

@@ -1,5 +1,6 @@
-// Batch norm (with its optional ReLU) and pooling through cuDNN (nets/conv_cudnn.h). Both see the
-// engine's CNHW data as packed NCHW: batch norm as (1, c, 1, m), pooling as (1, planes, h, w).
+// Batch norm (with its optional ReLU) and pooling through cuDNN (nets/conv_cudnn.h) on the GPU's
+// packed NCHW maps: batch norm as (n, c, hw, 1), pooling as (1, planes, h, w) (a plane's
+// pooling does not depend on which sample or channel it is).
 #include <stdlib.h>
 
 #include "nets/cudnn_internal.h"
@@ -8,8 +9,7 @@
 /* A shape's descriptors, made on its first use and kept with the handle (a network has a few
  * dozen shapes; creating them per step would cost host time every step) */
 typedef struct {
-    int c;
-    size_t m;
+    int c, n, hw;
     cudnnTensorDescriptor_t data, param;
     cudnnActivationDescriptor_t relu;
 } bn_desc;
@@ -65,35 +65,34 @@ static db_status descs(db_cudnn *h) {
     return h->descs ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory");
 }
 
-static db_status bn_make(bn_desc *d, int c, size_t m) {
-    d->c = c; d->m = m;
-    if (m > 0x7fffffff) return db_fail(DB_ERR_ARG, "batch norm: %zu values per channel is more than cuDNN takes", m);
+static db_status bn_make(bn_desc *d, int c, int n, int hw) {
+    d->c = c; d->n = n; d->hw = hw;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->data), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->param), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateActivationDescriptor(&d->relu), "an activation descriptor");
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(d->data, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, c, 1, (int)m), "the data's layout");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(d->data, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, hw, 1), "the data's layout");
     CUDNN_TRY(cudnnDeriveBNTensorDescriptor(d->param, d->data, CUDNN_BATCHNORM_SPATIAL), "the parameters' layout");
     CUDNN_TRY(cudnnSetActivationDescriptor(d->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "the ReLU");
     return DB_OK;
 }
 
-/* The descriptors of c channels of m values, made on first use */
-static db_status bn_get(db_cudnn *h, int c, size_t m, const bn_desc **out) {
+/* The descriptors of n samples of c channels of hw values, made on first use */
+static db_status bn_get(db_cudnn *h, int c, int n, int hw, const bn_desc **out) {
     DB_TRY(descs(h));
     db_cudnn_descs *k = h->descs;
     for (int i = 0; i < k->n_bn; i++)
-        if (k->bn[i].c == c && k->bn[i].m == m) { *out = &k->bn[i]; return DB_OK; }
+        if (k->bn[i].c == c && k->bn[i].n == n && k->bn[i].hw == hw) { *out = &k->bn[i]; return DB_OK; }
     bn_desc *d = grow(&k->bn, &k->n_bn);
     if (!d) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_status s = bn_make(d, c, m);
+    db_status s = bn_make(d, c, n, hw);
     if (s != DB_OK) { bn_free(d); k->n_bn--; return s; }
     *out = d;
     return DB_OK;
 }
 
-#define WITH_BN(c, m, body)                    \
+#define WITH_BN(c, n, hw, body)                \
     const bn_desc *d_ = NULL;                  \
-    db_status s_ = bn_get(h, c, m, &d_);       \
+    db_status s_ = bn_get(h, c, n, hw, &d_);   \
     if (s_ == DB_OK) s_ = (body);              \
     return s_
 
@@ -115,8 +114,8 @@ static db_status bn_train(db_cudnn *h, const bn_desc *d, float *out, float *save
 
 extern "C" db_status db_cudnn_bn_forward_train(db_cudnn *h, float *out, float *save_mean, float *save_invstd,
                                                float *run_mean, float *run_var, const float *in, const float *gamma,
-                                               const float *beta, float momentum, float eps, int relu, int c, size_t m) {
-    WITH_BN(c, m, bn_train(h, d_, out, save_mean, save_invstd, run_mean, run_var, in, gamma, beta, momentum, eps, relu));
+                                               const float *beta, float momentum, float eps, int relu, int c, int n, int hw) {
+    WITH_BN(c, n, hw, bn_train(h, d_, out, save_mean, save_invstd, run_mean, run_var, in, gamma, beta, momentum, eps, relu));
 }
 
 static db_status bn_infer(db_cudnn *h, const bn_desc *d, float *out, const float *in, const float *gamma,
@@ -130,11 +129,11 @@ static db_status bn_infer(db_cudnn *h, const bn_desc *d, float *out, const float
 
 extern "C" db_status db_cudnn_bn_forward_infer(db_cudnn *h, float *out, const float *in, const float *gamma,
                                                const float *beta, const float *run_mean, const float *run_var, float eps,
-                                               int relu, int c, size_t m) {
-    WITH_BN(c, m, bn_infer(h, d_, out, in, gamma, beta, run_mean, run_var, eps, relu));
+                                               int relu, int c, int n, int hw) {
+    WITH_BN(c, n, hw, bn_infer(h, d_, out, in, gamma, beta, run_mean, run_var, eps, relu));
 }
 
-/* scratch: c*m floats, the gradient through the ReLU (unused without it) */
+/* scratch: n*c*hw floats, the gradient through the ReLU (unused without it) */
 static db_status bn_back(db_cudnn *h, const bn_desc *d, float *din, float *dgamma, float *dbeta, const float *dout,
                          const float *in, const float *out, const float *gamma, const float *save_mean,
                          const float *save_invstd, float eps, int relu, int accum, float *scratch) {
@@ -153,9 +152,9 @@ static db_status bn_back(db_cudnn *h, const bn_desc *d, float *din, float *dgamm
 
 extern "C" db_status db_cudnn_bn_backward(db_cudnn *h, float *din, float *dgamma, float *dbeta, const float *dout,
                                           const float *in, const float *out, const float *gamma, const float *save_mean,
-                                          const float *save_invstd, float eps, int relu, int c, size_t m, int accum,
-                                          float *scratch) {
-    WITH_BN(c, m, bn_back(h, d_, din, dgamma, dbeta, dout, in, out, gamma, save_mean, save_invstd, eps, relu, accum, scratch));
+                                          const float *save_invstd, float eps, int relu, int c, int n, int hw,
+                                          int accum, float *scratch) {
+    WITH_BN(c, n, hw, bn_back(h, d_, din, dgamma, dbeta, dout, in, out, gamma, save_mean, save_invstd, eps, relu, accum, scratch));
 }
 
 /* ---- pooling ---- */

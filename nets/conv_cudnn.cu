@@ -1,19 +1,30 @@
 // cuDNN convolutions (nets/conv_cudnn.h).
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nets/cudnn_internal.h"
+
+/* One pass's choice: the algorithm, its workspace, and how it was chosen (for logs) */
+typedef struct {
+    int algo;
+    size_t workspace;
+    char how[96];
+} choice;
+
+/* A shape's three choices, kept with the handle: each shape is measured once */
+struct db_cudnn_found {
+    db_cudnn_conv_dims d;
+    choice pass[DB_CONV_PASSES];
+};
 
 struct db_cudnn_conv {
     db_cudnn *h;
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
-    cudnnConvolutionFwdAlgo_t fwd;
-    cudnnConvolutionBwdDataAlgo_t bwd_data;
-    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    choice pass[DB_CONV_PASSES];
 };
-
 
 extern "C" size_t db_cudnn_version(void) { return cudnnGetVersion(); }
 
@@ -32,6 +43,7 @@ extern "C" db_status db_cudnn_create(db_cudnn **out) {
 extern "C" void db_cudnn_destroy(db_cudnn *h) {
     if (!h) return;
     db_cudnn_descs_free(h);
+    free(h->found);
     cudnnDestroy(h->h);
     free(h);
 }
@@ -41,28 +53,143 @@ extern "C" db_status db_cudnn_set_stream(db_cudnn *h, void *stream) {
     return DB_OK;
 }
 
-/* a CNHW tensor as cuDNN sees it: N and C swapped in the strides */
-static cudnnStatus_t cnhw(cudnnTensorDescriptor_t t, int n, int c, int h, int w) {
-    return cudnnSetTensor4dDescriptorEx(t, CUDNN_DATA_FLOAT, n, c, h, w, h * w, n * h * w, w, 1);
+static const char *pass_names[DB_CONV_PASSES] = {"forward", "backward-data", "backward-filter"};
+extern "C" const char *db_cudnn_pass_name(int pass) { return pass >= 0 && pass < DB_CONV_PASSES ? pass_names[pass] : "?"; }
+
+/* The descriptors of one convolution on packed NCHW tensors */
+typedef struct {
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t conv;
+} descs;
+
+static void descs_free(descs *s) {
+    if (s->x) cudnnDestroyTensorDescriptor(s->x);
+    if (s->y) cudnnDestroyTensorDescriptor(s->y);
+    if (s->w) cudnnDestroyFilterDescriptor(s->w);
+    if (s->conv) cudnnDestroyConvolutionDescriptor(s->conv);
+    memset(s, 0, sizeof *s);
 }
 
-/* The first heuristic answer that is usable: succeeded, within the requested math, and
- * deterministic when asked. Perf is any of cuDNN's three perf-result structs. */
-template <typename Perf, typename Algo>
-static db_status choose(const Perf *perf, int count, const db_cudnn_conv_dims *d, cudnnMathType_t math, const char *pass,
-                        Algo *algo) {
-    for (int i = 0; i < count; i++) {
-        if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-        if (d->deterministic && perf[i].determinism != CUDNN_DETERMINISTIC) continue;
-        /* fp32 asked for: no tensor-op configurations (the descriptor's FMA math governs the rest) */
-        if (!d->tf32 && (perf[i].mathType == CUDNN_TENSOR_OP_MATH || perf[i].mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION))
-            continue;
-        (void)math;
-        *algo = perf[i].algo;
+static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {
+    memset(s, 0, sizeof *s);
+    int oh = (d->h + 2 * d->pad - d->k) / d->stride + 1, ow = (d->w + 2 * d->pad - d->k) / d->stride + 1;
+    if (oh < 1 || ow < 1) return db_fail(DB_ERR_ARG, "cuDNN convolution: a %dx%d kernel does not fit a %dx%d map", d->k, d->k, d->h, d->w);
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&s->x), "a tensor descriptor");
+    CUDNN_TRY(cudnnCreateTensorDescriptor(&s->y), "a tensor descriptor");
+    CUDNN_TRY(cudnnCreateFilterDescriptor(&s->w), "a filter descriptor");
+    CUDNN_TRY(cudnnCreateConvolutionDescriptor(&s->conv), "a convolution descriptor");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cin, d->h, d->w), "the input's layout");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cout, oh, ow), "the output's layout");
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->k, d->k), "the weights' layout");
+    CUDNN_TRY(cudnnSetConvolution2dDescriptor(s->conv, d->pad, d->pad, d->stride, d->stride, 1, 1, CUDNN_CROSS_CORRELATION,
+                                              CUDNN_DATA_FLOAT), "the convolution");
+    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
+    return DB_OK;
+}
+
+/* One perf-result struct of any pass as the common record */
+template <typename Perf>
+static db_cudnn_algo_info info_of(const Perf &p, int measured) {
+    db_cudnn_algo_info i;
+    i.algo = (int)p.algo;
+    i.status = (int)p.status;
+    i.deterministic = p.determinism == CUDNN_DETERMINISTIC;
+    i.tensor_ops = p.mathType == CUDNN_TENSOR_OP_MATH || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    i.workspace = p.memory;
+    i.ms = measured && p.status == CUDNN_STATUS_SUCCESS ? p.time : -1.0f;
+    return i;
+}
+
+/* What cuDNN offers for one pass: measured (cudnnFind*: every algorithm run once, fastest
+ * first) or from its heuristics (best first); at most max records, their number returned */
+static db_status list(db_cudnn *h, const descs *s, int pass, int measured, db_cudnn_algo_info *out, int max, int *count) {
+    int got = 0;
+    cudnnStatus_t st;
+    *count = 0;
+    if (pass == DB_CONV_FWD) {
+        cudnnConvolutionFwdAlgoPerf_t p[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        st = measured ? cudnnFindConvolutionForwardAlgorithm(h->h, s->x, s->w, s->conv, s->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, p)
+                      : cudnnGetConvolutionForwardAlgorithm_v7(h->h, s->x, s->w, s->conv, s->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, p);
+        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
+    } else if (pass == DB_CONV_BWD_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t p[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        st = measured ? cudnnFindConvolutionBackwardDataAlgorithm(h->h, s->w, s->y, s->conv, s->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, p)
+                      : cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, s->w, s->y, s->conv, s->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, p);
+        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
+    } else {
+        cudnnConvolutionBwdFilterAlgoPerf_t p[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        st = measured ? cudnnFindConvolutionBackwardFilterAlgorithm(h->h, s->x, s->y, s->conv, s->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, p)
+                      : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, s->x, s->y, s->conv, s->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, p);
+        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
+    }
+    char what[64];
+    snprintf(what, sizeof what, "%s the %s algorithms", measured ? "measuring" : "asking for", pass_names[pass]);
+    CUDNN_TRY(st, what);
+    return DB_OK;
+}
+
+/* The workspace a pass's algorithm needs (cuDNN may refuse an algorithm here that it listed) */
+static cudnnStatus_t workspace_of(db_cudnn *h, const descs *s, int pass, int algo, size_t *bytes) {
+    if (pass == DB_CONV_FWD)
+        return cudnnGetConvolutionForwardWorkspaceSize(h->h, s->x, s->w, s->conv, s->y, (cudnnConvolutionFwdAlgo_t)algo, bytes);
+    if (pass == DB_CONV_BWD_DATA)
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(h->h, s->w, s->y, s->conv, s->x, (cudnnConvolutionBwdDataAlgo_t)algo, bytes);
+    return cudnnGetConvolutionBackwardFilterWorkspaceSize(h->h, s->x, s->y, s->conv, s->w, (cudnnConvolutionBwdFilterAlgo_t)algo,
+                                                          bytes);
+}
+
+extern "C" db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass, int measured,
+                                        db_cudnn_algo_info *out, int max, int *count) {
+    descs s;
+    db_status st = descs_make(&s, d);
+    if (st == DB_OK) st = list(h, &s, pass, measured, out, max, count);
+    descs_free(&s);
+    return st;
+}
+
+/* A candidate is usable when cuDNN ran (or rates) it successfully, it is deterministic when
+ * asked, it keeps to fp32 when TF32 is not allowed, and its workspace can be queried. The
+ * first usable one is taken; each one passed over is said in `how`. */
+static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, choice *c) {
+    db_cudnn_algo_info cand[16];
+    int n = 0, measured = 1;
+    db_status ls = list(h, s, pass, 1, cand, 16, &n);
+    if (ls != DB_OK || n == 0) { /* measuring failed (e.g. no memory for its buffers): the heuristics */
+        measured = 0;
+        DB_TRY(list(h, s, pass, 0, cand, 16, &n));
+    }
+    int skipped = 0;
+    for (int i = 0; i < n; i++) {
+        const db_cudnn_algo_info *a = &cand[i];
+        if (a->status != CUDNN_STATUS_SUCCESS || (d->deterministic && !a->deterministic) || (!d->tf32 && a->tensor_ops)) continue;
+        size_t ws = 0;
+        if (workspace_of(h, s, pass, a->algo, &ws) != CUDNN_STATUS_SUCCESS) { skipped++; continue; }
+        c->algo = a->algo;
+        c->workspace = ws;
+        snprintf(c->how, sizeof c->how, "%d (%s #%d%s%s)", a->algo, measured ? "fastest measured" : "heuristic", i + 1,
+                 skipped ? ", after a refused workspace" : "", a->deterministic ? "" : ", non-deterministic");
         return DB_OK;
     }
-    return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no %s%s algorithm for a %dx%d convolution of %dx%d maps",
-                   d->deterministic ? "deterministic " : "", pass, d->k, d->k, d->h, d->w);
+    return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
+                   "(n, c, h, w) to %d channels, stride %d", d->deterministic ? "deterministic " : "", pass_names[pass],
+                   d->tf32 ? "TF32 allowed" : "fp32", d->k, d->k, d->n, d->cin, d->h, d->w, d->cout, d->stride);
+}
+
+/* The handle's record of this shape, measured now when it has none */
+static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, const db_cudnn_found **out) {
+    for (int i = 0; i < h->n_found; i++)
+        if (!memcmp(&h->found[i].d, d, sizeof *d)) { *out = &h->found[i]; return DB_OK; }
+    db_cudnn_found f;
+    memset(&f, 0, sizeof f);
+    f.d = *d;
+    for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
+    db_cudnn_found *grown = (db_cudnn_found *)realloc(h->found, sizeof *grown * (size_t)(h->n_found + 1));
+    if (!grown) return db_fail(DB_ERR_NOMEM, "out of memory");
+    h->found = grown;
+    h->found[h->n_found] = f;
+    *out = &h->found[h->n_found++];
+    return DB_OK;
 }
 
 extern "C" db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d,
@@ -72,54 +199,33 @@ extern "C" db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, cons
     if (!c) return db_fail(DB_ERR_NOMEM, "out of memory");
     c->h = h;
     *out = c; /* destroy copes with a half-built one */
-    int oh = (d->h + 2 * d->pad - d->k) / d->stride + 1, ow = (d->w + 2 * d->pad - d->k) / d->stride + 1;
-    if (oh < 1 || ow < 1) return db_fail(DB_ERR_ARG, "cuDNN convolution: a %dx%d kernel does not fit a %dx%d map", d->k, d->k, d->h, d->w);
-    CUDNN_TRY(cudnnCreateTensorDescriptor(&c->x), "a tensor descriptor");
-    CUDNN_TRY(cudnnCreateTensorDescriptor(&c->y), "a tensor descriptor");
-    CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w), "a filter descriptor");
-    CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv), "a convolution descriptor");
-    CUDNN_TRY(cnhw(c->x, d->n, d->cin, d->h, d->w), "the input's layout");
-    CUDNN_TRY(cnhw(c->y, d->n, d->cout, oh, ow), "the output's layout");
-    CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->k, d->k), "the weights' layout");
-    CUDNN_TRY(cudnnSetConvolution2dDescriptor(c->conv, d->pad, d->pad, d->stride, d->stride, 1, 1, CUDNN_CROSS_CORRELATION,
-                                              CUDNN_DATA_FLOAT), "the convolution");
-    cudnnMathType_t math = d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
-    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, math), "the math type");
-    int got;
-    cudnnConvolutionFwdAlgoPerf_t fp[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(h->h, c->x, c->w, c->conv, c->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, fp),
-              "choosing the forward algorithm");
-    DB_TRY(choose(fp, got, d, math, "forward", &c->fwd));
-    cudnnConvolutionBwdDataAlgoPerf_t bd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, c->w, c->y, c->conv, c->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                          &got, bd), "choosing the backward-data algorithm");
-    DB_TRY(choose(bd, got, d, math, "backward-data", &c->bwd_data));
-    cudnnConvolutionBwdFilterAlgoPerf_t bf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    CUDNN_TRY(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, c->x, c->y, c->conv, c->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                            &got, bf), "choosing the backward-filter algorithm");
-    DB_TRY(choose(bf, got, d, math, "backward-filter", &c->bwd_filter));
-    size_t a = 0, b = 0, f = 0;
-    CUDNN_TRY(cudnnGetConvolutionForwardWorkspaceSize(h->h, c->x, c->w, c->conv, c->y, c->fwd, &a), "the forward workspace");
-    CUDNN_TRY(cudnnGetConvolutionBackwardDataWorkspaceSize(h->h, c->w, c->y, c->conv, c->x, c->bwd_data, &b), "the backward-data workspace");
-    CUDNN_TRY(cudnnGetConvolutionBackwardFilterWorkspaceSize(h->h, c->x, c->y, c->conv, c->w, c->bwd_filter, &f), "the backward-filter workspace");
-    *workspace = a > b ? (a > f ? a : f) : (b > f ? b : f);
+    db_cudnn_conv_dims key = *d;
+    descs s;
+    db_status st = descs_make(&s, &key);
+    c->x = s.x; c->y = s.y; c->w = s.w; c->conv = s.conv;
+    DB_TRY(st);
+    const db_cudnn_found *f = NULL;
+    DB_TRY(found(h, &s, &key, &f));
+    *workspace = 0;
+    for (int p = 0; p < DB_CONV_PASSES; p++) {
+        c->pass[p] = f->pass[p];
+        if (c->pass[p].workspace > *workspace) *workspace = c->pass[p].workspace;
+    }
     return DB_OK;
 }
 
 extern "C" void db_cudnn_conv_destroy(db_cudnn_conv *c) {
     if (!c) return;
-    if (c->x) cudnnDestroyTensorDescriptor(c->x);
-    if (c->y) cudnnDestroyTensorDescriptor(c->y);
-    if (c->w) cudnnDestroyFilterDescriptor(c->w);
-    if (c->conv) cudnnDestroyConvolutionDescriptor(c->conv);
+    descs s = {c->x, c->y, c->w, c->conv};
+    descs_free(&s);
     free(c);
 }
 
 extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws,
                                            size_t ws_bytes) {
     const float one = 1, zero = 0;
-    CUDNN_TRY(cudnnConvolutionForward(c->h->h, &one, c->x, x, c->w, w, c->conv, c->fwd, ws, ws_bytes, &zero, c->y, y),
-              "convolution forward");
+    CUDNN_TRY(cudnnConvolutionForward(c->h->h, &one, c->x, x, c->w, w, c->conv, (cudnnConvolutionFwdAlgo_t)c->pass[DB_CONV_FWD].algo,
+                                      ws, ws_bytes, &zero, c->y, y), "convolution forward");
     return DB_OK;
 }
 
@@ -127,14 +233,15 @@ extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, co
                                             float *dw, int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes) {
     const float one = 1, zero = 0;
     if (dx)
-        CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv, c->bwd_data, ws, ws_bytes,
-                                               accumulate_dx ? &one : &zero,
-                                               c->x, dx), "convolution backward (data)");
-    CUDNN_TRY(cudnnConvolutionBackwardFilter(c->h->h, &one, c->x, x, c->y, dy, c->conv, c->bwd_filter, ws, ws_bytes,
+        CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv,
+                                               (cudnnConvolutionBwdDataAlgo_t)c->pass[DB_CONV_BWD_DATA].algo, ws, ws_bytes,
+                                               accumulate_dx ? &one : &zero, c->x, dx), "convolution backward (data)");
+    CUDNN_TRY(cudnnConvolutionBackwardFilter(c->h->h, &one, c->x, x, c->y, dy, c->conv,
+                                             (cudnnConvolutionBwdFilterAlgo_t)c->pass[DB_CONV_BWD_FILTER].algo, ws, ws_bytes,
                                              accumulate_dw ? &one : &zero, c->w, dw), "convolution backward (filter)");
     return DB_OK;
 }
 
 extern "C" void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n) {
-    snprintf(out, n, "fwd %d, bwd-data %d, bwd-filter %d", (int)c->fwd, (int)c->bwd_data, (int)c->bwd_filter);
+    snprintf(out, n, "fwd %s, bwd-data %s, bwd-filter %s", c->pass[0].how, c->pass[1].how, c->pass[2].how);
 }

@@ -1,8 +1,8 @@
-/* Convolutions, batch norm and pooling on the GPU through cuDNN, on the engine's own layouts: activations CNHW
- * (described to cuDNN with strides), weights (cout, cin, k, k). Descriptors, algorithms and the
- * workspace size are fixed when the op is created, never per step. Algorithms come from
- * cuDNN's heuristics; in deterministic mode only those it flags deterministic are taken. fp32
- * storage; TF32 tensor-core math only when asked for. */
+/* Convolutions, batch norm and pooling on the GPU through cuDNN, on the GPU's layouts
+ * (nets/ops_cuda.h): activations packed NCHW, which cuDNN supports for all three convolution
+ * passes and every algorithm, weights (cout, cin, k, k) as on the CPU. Descriptors, algorithms and the
+ * workspace size are fixed when the op is created, never per step. fp32 storage; TF32
+ * tensor-core math only when asked for. */
 #ifndef DB_NETS_CONV_CUDNN_H
 #define DB_NETS_CONV_CUDNN_H
 
@@ -30,32 +30,53 @@ typedef struct {
     int tf32;          /* allow TF32 tensor-core math (else plain fp32 FMA) */
 } db_cudnn_conv_dims;
 
-/* *workspace receives the bytes the forward and both backward passes need (the largest) */
+enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };
+const char *db_cudnn_pass_name(int pass);
+
+/* One algorithm as cuDNN reports it for a pass */
+typedef struct {
+    int algo;           /* cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
+    int status;         /* cudnnStatus_t: 0 usable */
+    int deterministic;
+    int tensor_ops;     /* a tensor-core (TF32) configuration */
+    size_t workspace;   /* bytes */
+    float ms;           /* measured time, -1 when not measured */
+} db_cudnn_algo_info;
+
+/* What cuDNN offers for one pass of a convolution: measured (cudnnFind*: each algorithm run
+ * once, the fastest first) or its heuristics' ranking; at most max records, *count of them */
+db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass, int measured, db_cudnn_algo_info *out,
+                             int max, int *count);
+
+/* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails)
+ * that succeeded, is deterministic when asked for, keeps to fp32 unless TF32 is allowed, and
+ * whose workspace cuDNN will size; the next candidate is taken when one is refused. A shape is
+ * measured once per handle. *workspace receives the bytes the largest pass needs. */
 db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d, size_t *workspace);
 void db_cudnn_conv_destroy(db_cudnn_conv *c);
-/* y (cout, n, oh, ow) = conv(x (cin, n, h, w), w); device pointers */
+/* y (n, cout, oh, ow) = conv(x (n, cin, h, w), w); device pointers */
 db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws, size_t ws_bytes);
 /* dx (+)= conv^T(dy, w) (skipped when dx is NULL), dw (+)= correlation of x and dy */
 db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx, float *dw,
                                  int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes);
-/* The algorithms chosen, for logs: "fwd N, bwd-data N, bwd-filter N" */
+/* The algorithms chosen and how, for logs: "fwd N (fastest measured #1), bwd-data ..." */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 
-/* Batch norm over the m = n*h*w values of each of c channels (CNHW: a channel's values are
- * contiguous), with the CPU op's semantics (nets/ops.h): batch statistics in training, running
+/* Batch norm over the n*hw values of each of c channels of an NCHW tensor, with the CPU op's
+ * semantics (nets/ops.h): batch statistics in training, running
  * ones updated with momentum (PyTorch's sense), save_invstd = 1/sqrt(var + eps). relu fuses a
  * ReLU after it (out = max(0, bn(x))); the backward then reads out. eps at least cuDNN's
  * CUDNN_BN_MIN_EPSILON (0 in cuDNN 9). accum: 0 overwrites din, 1 adds to it; dgamma and dbeta are overwritten. */
 db_status db_cudnn_bn_forward_train(db_cudnn *h, float *out, float *save_mean, float *save_invstd, float *run_mean,
                                     float *run_var, const float *in, const float *gamma, const float *beta, float momentum,
-                                    float eps, int relu, int c, size_t m);
+                                    float eps, int relu, int c, int n, int hw);
 db_status db_cudnn_bn_forward_infer(db_cudnn *h, float *out, const float *in, const float *gamma, const float *beta,
-                                    const float *run_mean, const float *run_var, float eps, int relu, int c, size_t m);
+                                    const float *run_mean, const float *run_var, float eps, int relu, int c, int n, int hw);
 db_status db_cudnn_bn_backward(db_cudnn *h, float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                                const float *out, const float *gamma, const float *save_mean, const float *save_invstd,
-                               float eps, int relu, int c, size_t m, int accum, float *scratch);
+                               float eps, int relu, int c, int n, int hw, int accum, float *scratch);
 
-/* Pools over planes of h*w (planes = c*n), the CPU's semantics: max (first maximum wins, its
+/* Pools over planes of h*w (planes = n*c), the CPU's semantics: max (first maximum wins, its
  * deterministic backward) or average counting the padding; k, stride, pad square */
 db_status db_cudnn_pool_forward(db_cudnn *h, int max, float *out, const float *in, int planes, int hh, int ww, int k,
                                 int stride, int pad);

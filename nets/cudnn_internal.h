@@ -8,10 +8,13 @@
 #include "nets/conv_cudnn.h"
 
 struct db_cudnn_descs; /* bn_cudnn.cu: batch-norm and pooling descriptors, made once per shape */
+struct db_cudnn_found; /* conv_cudnn.cu: each convolution shape's algorithms, measured once */
 
 struct db_cudnn {
     cudnnHandle_t h;
     struct db_cudnn_descs *descs;
+    struct db_cudnn_found *found;
+    int n_found;
 };
 
 /* Frees the descriptors kept for h (bn_cudnn.cu) */

@@ -1,6 +1,7 @@
 // CUDA twins of the CPU's element-wise ops, pools without cuDNN, the loss and the accuracy count
-// (nets/ops_cuda.h). Each thread does what one iteration of the CPU loop does, in the same
-// order and precision, so the results are the CPU's bits (the loss's exp and log excepted).
+// (nets/ops_cuda.h), on the GPU's layouts (NCHW maps, feature-major vectors). Each thread does
+// what one iteration of the CPU loop does, in the same order and precision, so the results are
+// the CPU's bits (the loss's exp and log excepted).
 #include "nets/bodies.h"
 #include "nets/ops_cuda.h"
 
@@ -35,23 +36,24 @@ extern "C" int db_pass_backward_cuda(float *din, const float *dout, size_t len, 
     return launched();
 }
 
-/* one thread per output element (c, j, y, x); channels past cin are zero */
+/* one thread per output element (j, c, y, x) of the NCHW output; channels past cin are zero */
 static __global__ void shortcut_f(float *out, const float *in, int cin, int cout, int n, int h, int w, int stride, int oh, int ow) {
     IDX;
     size_t len = (size_t)cout * n * oh * ow;
     if (i >= len) return;
-    int x = (int)(i % ow), y = (int)(i / ow % oh), j = (int)(i / ((size_t)ow * oh) % n), c = (int)(i / ((size_t)ow * oh * n));
-    out[i] = c >= cin ? 0.0f : in[(((size_t)c * n + j) * h + (size_t)y * stride) * w + (size_t)x * stride];
+    int x = (int)(i % ow), y = (int)(i / ow % oh), c = (int)(i / ((size_t)ow * oh) % cout), j = (int)(i / ((size_t)ow * oh * cout));
+    out[i] = c >= cin ? 0.0f : in[(((size_t)j * cin + c) * h + (size_t)y * stride) * w + (size_t)x * stride];
 }
 /* one thread per input element: the gradient lands on the subsampled positions, zero elsewhere */
-static __global__ void shortcut_b(float *din, const float *dout, int cin, int n, int h, int w, int stride, int oh, int ow, int accum) {
+static __global__ void shortcut_b(float *din, const float *dout, int cin, int cout, int n, int h, int w, int stride, int oh,
+                                  int ow, int accum) {
     IDX;
     size_t len = (size_t)cin * n * h * w;
     if (i >= len) return;
-    int x = (int)(i % w), y = (int)(i / w % h), j = (int)(i / ((size_t)w * h) % n), c = (int)(i / ((size_t)w * h * n));
+    int x = (int)(i % w), y = (int)(i / w % h), c = (int)(i / ((size_t)w * h) % cin), j = (int)(i / ((size_t)w * h * cin));
     float g = 0.0f;
     if (x % stride == 0 && y % stride == 0 && y / stride < oh && x / stride < ow)
-        g = dout[(((size_t)c * n + j) * oh + y / stride) * ow + x / stride];
+        g = dout[(((size_t)j * cout + c) * oh + y / stride) * ow + x / stride];
     din[i] = accum ? din[i] + g : g;
 }
 
@@ -60,29 +62,46 @@ extern "C" int db_shortcut_a_forward_cuda(float *out, const float *in, int cin, 
     shortcut_f<<<blocks((size_t)cout * n * oh * ow), 256, 0, s>>>(out, in, cin, cout, n, h, w, stride, oh, ow);
     return launched();
 }
-extern "C" int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int n, int h, int w, int stride, int oh,
-                                           int ow, int accum, cudaStream_t s) {
-    shortcut_b<<<blocks((size_t)cin * n * h * w), 256, 0, s>>>(din, dout, cin, n, h, w, stride, oh, ow, accum);
+extern "C" int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int cout, int n, int h, int w, int stride,
+                                           int oh, int ow, int accum, cudaStream_t s) {
+    shortcut_b<<<blocks((size_t)cin * n * h * w), 256, 0, s>>>(din, dout, cin, cout, n, h, w, stride, oh, ow, accum);
     return launched();
 }
 
-static __global__ void gap_f(float *out, const float *in, int planes, int hw) {
+/* the NCHW maps' plane (j, c) to the feature-major output (c, j) */
+static __global__ void gap_f(float *out, const float *in, int c, int n, int hw) {
     IDX;
-    if (i < (size_t)planes) out[i] = db_plane_mean(in + i * hw, hw);
+    if (i >= (size_t)c * n) return;
+    size_t j = i / c, ch = i % c;
+    out[ch * n + j] = db_plane_mean(in + i * hw, hw);
 }
-static __global__ void gap_b(float *din, const float *dout, int planes, int hw, int accum) {
+static __global__ void gap_b(float *din, const float *dout, int c, int n, int hw, int accum) {
     IDX;
-    if (i >= (size_t)planes * hw) return;
-    float v = dout[i / hw] / (float)hw;
+    if (i >= (size_t)c * n * hw) return;
+    size_t plane = i / hw, j = plane / c, ch = plane % c;
+    float v = dout[ch * n + j] / (float)hw;
     din[i] = (accum ? din[i] : 0.0f) + v;
 }
 
-extern "C" int db_gap_forward_cuda(float *out, const float *in, int planes, int hw, cudaStream_t s) {
-    gap_f<<<blocks((size_t)planes), 256, 0, s>>>(out, in, planes, hw);
+extern "C" int db_gap_forward_cuda(float *out, const float *in, int c, int n, int hw, cudaStream_t s) {
+    gap_f<<<blocks((size_t)c * n), 256, 0, s>>>(out, in, c, n, hw);
     return launched();
 }
-extern "C" int db_gap_backward_cuda(float *din, const float *dout, int planes, int hw, int accum, cudaStream_t s) {
-    gap_b<<<blocks((size_t)planes * hw), 256, 0, s>>>(din, dout, planes, hw, accum);
+extern "C" int db_gap_backward_cuda(float *din, const float *dout, int c, int n, int hw, int accum, cudaStream_t s) {
+    gap_b<<<blocks((size_t)c * n * hw), 256, 0, s>>>(din, dout, c, n, hw, accum);
+    return launched();
+}
+
+/* one thread per NCHW element, read from its CNHW place */
+static __global__ void to_nchw(float *dst, const float *src, int c, int n, size_t hw) {
+    IDX;
+    if (i >= (size_t)c * n * hw) return;
+    size_t s = i % hw, plane = i / hw, j = plane / c, ch = plane % c;
+    dst[i] = src[(ch * n + j) * hw + s];
+}
+
+extern "C" int db_cnhw_to_nchw_cuda(float *dst, const float *src, int c, int n, size_t hw, cudaStream_t s) {
+    to_nchw<<<blocks((size_t)c * n * hw), 256, 0, s>>>(dst, src, c, n, hw);
     return launched();
 }
 

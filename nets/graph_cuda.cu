@@ -1,4 +1,5 @@
-// The graph on the GPU (nets/graph_cuda.h): nets/graph_run.c's two loops with device pointers.
+// The graph on the GPU (nets/graph_cuda.h): nets/graph_run.c's two loops with device pointers,
+// on the GPU's layouts (nets/ops_cuda.h: NCHW maps, feature-major vectors).
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #include <math.h>
@@ -28,7 +29,7 @@ struct db_gpu_graph {
     db_sgd *opt;
     db_gpu_options o;
     cudaStream_t s, copy;
-    cudaEvent_t uploaded, consumed; // the batch is on the device; the backward no longer reads it
+    cudaEvent_t uploaded, consumed; // the batch is on the device; the staging buffer is free again
     db_cudnn *dnn;
     db_cublas *blas;
     const db_arena *host[N_ARENA];
@@ -41,9 +42,11 @@ struct db_gpu_graph {
     int *labels;
     double *xent_scratch;
     step_out *out, *out_host;       // device and pinned
-    float *in_host;                 // pinned, the input tensor at n_max
+    float *in_host;                 // pinned, the input tensor at n_max (CNHW, as the loader writes it)
+    float *in_stage;                // its device copy, transposed into the input tensor (NCHW)
     int *labels_host;
     size_t in_floats;
+    size_t mem_used;                // device bytes in use once created (all processes')
     db_cudnn_conv **conv;           // per op, batch n_max (NULL for other ops)
     db_cudnn_conv **conv_tail;      // per op, batch tail_n (an evaluation's last batch)
     int tail_n;
@@ -76,7 +79,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
     cudaFree(gg->velocity); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
-    cudaFree(gg->bn_scratch); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
+    cudaFree(gg->bn_scratch); cudaFree(gg->in_stage); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
@@ -109,9 +112,22 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n) {
     return DB_OK;
 }
 
+// A vector: the global average pool's output or a linear layer's, kept feature-major (c, n)
+static int is_vector(const db_graph *g, int t) {
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].out == t) return g->ops[i].kind == DB_OP_GAP || g->ops[i].kind == DB_OP_LINEAR;
+    return 0;
+}
+
 static db_status check_graph(const db_graph *g) {
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_LINEAR && is_vector(g, op->in[0]))
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d reads the feature vector of a pooling or linear layer; on the "
+                           "GPU only a linear layer may (use --device cpu)", i);
+        if (op->kind == DB_OP_LINEAR && !is_vector(g, op->in[0]))
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a linear layer, reads a map, not a pooled vector "
+                           "(use --device cpu)", i);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
@@ -164,6 +180,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
     DB_TRY(dev_alloc(&gg->out, 1, "the step's result"));
     gg->in_floats = numel(&g->tensors[0], g->n_max);
+    DB_TRY(dev_alloc(&gg->in_stage, gg->in_floats, "the batch's staging buffer"));
     CU_TRY(cudaMallocHost((void **)&gg->in_host, sizeof(float) * gg->in_floats), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->labels_host, sizeof(int) * g->n_max), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->out_host, sizeof(step_out)), "allocating pinned memory");
@@ -172,7 +189,11 @@ static db_status create(db_gpu_graph *gg) {
     gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
     gg->conv_tail = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv_tail);
     if (!gg->conv || !gg->conv_tail) return db_fail(DB_ERR_NOMEM, "out of memory");
-    return make_convs(gg, gg->conv, g->n_max);
+    DB_TRY(make_convs(gg, gg->conv, g->n_max));
+    size_t free_b = 0, total_b = 0;
+    CU_TRY(cudaMemGetInfo(&free_b, &total_b), "reading the device's memory use");
+    gg->mem_used = total_b - free_b;
+    return DB_OK;
 }
 
 extern "C" db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd *opt, const db_gpu_options *o) {
@@ -337,16 +358,17 @@ static db_status forward(db_gpu_graph *gg) {
         float *yd = D(gg, y->data);
         const float *w = op->param[0] >= 0 ? D(gg, g->params[op->param[0]].data) : NULL;
         const float *b = op->param[1] >= 0 ? D(gg, g->params[op->param[1]].data) : NULL;
-        size_t m = (size_t)n * y->h * y->w;
+        const int hw = y->h * y->w;
         switch (op->kind) {
         case DB_OP_CONV: DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes)); break;
         case DB_OP_BN: {
             float *run = D(gg, op->run), *save = D(gg, op->save);
             if (g->training)
                 DB_TRY(db_cudnn_bn_forward_train(gg->dnn, yd, save, save + y->c, run, run + y->c, xd, w, b, op->u.bn.momentum,
-                                                 op->u.bn.eps, op->u.bn.relu, y->c, m));
+                                                 op->u.bn.eps, op->u.bn.relu, y->c, n, hw));
             else
-                DB_TRY(db_cudnn_bn_forward_infer(gg->dnn, yd, xd, w, b, run, run + y->c, op->u.bn.eps, op->u.bn.relu, y->c, m));
+                DB_TRY(db_cudnn_bn_forward_infer(gg->dnn, yd, xd, w, b, run, run + y->c, op->u.bn.eps, op->u.bn.relu, y->c, n,
+                                                 hw));
             break;
         }
         case DB_OP_RELU: LAUNCH_TRY(db_relu_forward_cuda(yd, xd, numel(y, n), gg->s), "ReLU"); break;
@@ -362,7 +384,7 @@ static db_status forward(db_gpu_graph *gg) {
             DB_TRY(db_cudnn_pool_forward(gg->dnn, op->kind == DB_OP_MAXPOOL, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
                                          op->u.pool.stride, op->u.pool.pad));
             break;
-        case DB_OP_GAP: LAUNCH_TRY(db_gap_forward_cuda(yd, xd, x->c * n, x->h * x->w, gg->s), "global average pool"); break;
+        case DB_OP_GAP: LAUNCH_TRY(db_gap_forward_cuda(yd, xd, x->c, n, x->h * x->w, gg->s), "global average pool"); break;
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n)); break;
         case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
         }
@@ -391,7 +413,7 @@ static db_status backward(db_gpu_graph *gg) {
             const float *save = D(gg, op->save);
             if (!dx) return db_fail(DB_ERR_INTERNAL, "GPU graph: a batch norm on the network input");
             DB_TRY(db_cudnn_bn_backward(gg->dnn, dx, dw, db, dy, xd, yd, w, save, save + y->c, op->u.bn.eps, op->u.bn.relu,
-                                        y->c, (size_t)n * y->h * y->w, acc, gg->bn_scratch));
+                                        y->c, n, y->h * y->w, acc, gg->bn_scratch));
             break;
         }
         case DB_OP_RELU: if (dx) LAUNCH_TRY(db_relu_backward_cuda(dx, dy, yd, len, acc, gg->s), "ReLU backward"); break;
@@ -403,8 +425,8 @@ static db_status backward(db_gpu_graph *gg) {
         }
         case DB_OP_SHORTCUT_A:
             if (dx)
-                LAUNCH_TRY(db_shortcut_a_backward_cuda(dx, dy, x->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc, gg->s),
-                           "shortcut backward");
+                LAUNCH_TRY(db_shortcut_a_backward_cuda(dx, dy, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc,
+                                                       gg->s), "shortcut backward");
             break;
         case DB_OP_MAXPOOL:
         case DB_OP_AVGPOOL:
@@ -413,7 +435,7 @@ static db_status backward(db_gpu_graph *gg) {
                                               op->u.pool.k, op->u.pool.stride, op->u.pool.pad, acc));
             break;
         case DB_OP_GAP:
-            if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c * n, x->h * x->w, acc, gg->s), "global average pool backward");
+            if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c, n, x->h * x->w, acc, gg->s), "global average pool backward");
             break;
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc)); break;
         case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
@@ -445,15 +467,18 @@ static db_status check_finite(db_gpu_graph *gg, int *flag) {
 extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     db_graph *g = gg->g;
     const int n = g->n;
-    size_t in_len = numel(&g->tensors[0], n);
-    // the previous step's backward reads the input (the first convolution's weight gradient)
+    const db_tensor *in = &g->tensors[0];
+    size_t in_len = numel(in, n);
+    // the staging buffer and the labels are read by the previous step's transpose and loss
     CU_TRY(cudaStreamWaitEvent(gg->copy, gg->consumed, 0), "waiting for the previous step");
-    CU_TRY(cudaMemcpyAsync(D(gg, g->tensors[0].data), gg->in_host, sizeof(float) * in_len, cudaMemcpyHostToDevice, gg->copy),
+    CU_TRY(cudaMemcpyAsync(gg->in_stage, gg->in_host, sizeof(float) * in_len, cudaMemcpyHostToDevice, gg->copy),
            "uploading the batch");
     CU_TRY(cudaMemcpyAsync(gg->labels, gg->labels_host, sizeof(int) * n, cudaMemcpyHostToDevice, gg->copy),
            "uploading the labels");
     CU_TRY(cudaEventRecord(gg->uploaded, gg->copy), "recording the upload");
     CU_TRY(cudaStreamWaitEvent(gg->s, gg->uploaded, 0), "waiting for the upload");
+    LAUNCH_TRY(db_cnhw_to_nchw_cuda(D(gg, in->data), gg->in_stage, in->c, n, (size_t)in->h * in->w, gg->s),
+               "transposing the batch");
     db_status fs = forward(gg);
     if (fs == DB_OK) fs = loss(gg, smoothing, out);
     if (fs != DB_OK) { // nothing may still read the pinned batch when the caller gives up
@@ -474,6 +499,9 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     LAUNCH_TRY(db_softmax_xent_cuda(&gg->out->loss, g->training ? D(gg, o->grad) : NULL, D(gg, o->data), gg->labels, o->c, n,
                                     smoothing, gg->xent_scratch, gg->s), "loss");
     LAUNCH_TRY(db_topk_correct_cuda(gg->out->counts, D(gg, o->data), gg->labels, o->c, n, gg->s), "top-k");
+    // the staging buffer (read by the transpose) and the labels are free: the next upload may start while the
+    // backward runs
+    CU_TRY(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
     if (g->training) DB_TRY(check_finite(gg, &gg->out->finite));
     CU_TRY(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
     CU_TRY(cudaStreamSynchronize(gg->s), "running the forward");
@@ -487,7 +515,6 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
 extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
     DB_TRY(backward(gg));
-    CU_TRY(cudaEventRecord(gg->consumed, gg->s), "recording the backward"); // the next upload may start
     const db_sgd_config *c = &gg->opt->cfg;
     for (int i = 0; i < g->n_params; i++) {
         db_param *p = &g->params[i];
@@ -499,8 +526,9 @@ extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
 }
 
 extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n) {
-    size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB", gg->o.tf32 ? "TF32" : "fp32",
-                                   gg->o.deterministic ? "deterministic" : "fastest", gg->ws_bytes / 1048576.0);
+    size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB, device memory in use %.0f MiB",
+                                   gg->o.tf32 ? "TF32" : "fp32", gg->o.deterministic ? "deterministic" : "fastest",
+                                   gg->ws_bytes / 1048576.0, gg->mem_used / 1048576.0);
     for (int i = 0; i < gg->g->n_ops && used < n; i++)
         if (gg->conv[i]) { // the first convolution's choice, as an example
             char algo[96];

@@ -1,7 +1,12 @@
-/* The CPU ops of nets/ops.h that cuDNN and cuBLAS do not cover, as CUDA launchers on the same
- * layouts (elementwise_cuda.cu), for CUDA code only. Device pointers; each returns 0, or -1
- * when the launch failed. Results are bit-identical to the CPU's except the loss, whose
- * exp/log come from CUDA's math library (within 1e-6). */
+/* The CPU ops of nets/ops.h that cuDNN and cuBLAS do not cover, as CUDA launchers
+ * (elementwise_cuda.cu), for CUDA code only. Device pointers; each returns 0, or -1 when the
+ * launch failed. Results are bit-identical to the CPU's except the loss, whose exp/log come
+ * from CUDA's math library (within 1e-6).
+ *
+ * The GPU's layouts: maps are packed NCHW (n, c, h, w) -- the layout cuDNN takes for every
+ * convolution pass and algorithm -- where the CPU keeps CNHW; vectors (the global average
+ * pool's output, the linear layer's, the logits) are feature-major (c, n) as on the CPU. The
+ * batch arrives CNHW and is transposed once on the device (db_cnhw_to_nchw_cuda). */
 #ifndef DB_NETS_OPS_CUDA_H
 #define DB_NETS_OPS_CUDA_H
 
@@ -15,10 +20,13 @@ int db_add_forward_cuda(float *out, const float *a, const float *b, size_t len, 
 int db_pass_backward_cuda(float *din, const float *dout, size_t len, int accum, cudaStream_t s);
 int db_shortcut_a_forward_cuda(float *out, const float *in, int cin, int cout, int n, int h, int w, int stride, int oh,
                                int ow, cudaStream_t s);
-int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int n, int h, int w, int stride, int oh, int ow,
-                                int accum, cudaStream_t s);
-int db_gap_forward_cuda(float *out, const float *in, int planes, int hw, cudaStream_t s);
-int db_gap_backward_cuda(float *din, const float *dout, int planes, int hw, int accum, cudaStream_t s);
+int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int cout, int n, int h, int w, int stride, int oh,
+                                int ow, int accum, cudaStream_t s);
+/* NCHW maps (n, c, hw) to the feature-major vector (c, n), and its backward */
+int db_gap_forward_cuda(float *out, const float *in, int c, int n, int hw, cudaStream_t s);
+int db_gap_backward_cuda(float *din, const float *dout, int c, int n, int hw, int accum, cudaStream_t s);
+/* dst (n, c, hw) from src (c, n, hw) */
+int db_cnhw_to_nchw_cuda(float *dst, const float *src, int c, int n, size_t hw, cudaStream_t s);
 /* loss: one double on the device, the mean over the n samples; dlogits may be NULL; scratch: n doubles */
 int db_softmax_xent_cuda(double *loss, float *dlogits, const float *logits, const int *labels, int k, int n,
                          float smoothing, double *scratch, cudaStream_t s);

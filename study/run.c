@@ -205,6 +205,10 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
                "recorded them (by this or another build: provenance replayed_epochs=%d; regress does not judge the run)",
                (long long)p.run, sum->resumed_from, cfg.checkpoint_dir, sum->resumed_from);
     }
+    if (p.store && sum->device_setup[0]) { /* the GPU's setup and memory, with the run */
+        db_status ps = db_store_set_provenance(p.store, p.run, "gpu_setup", sum->device_setup);
+        if (ps != DB_OK && s == DB_OK) s = ps;
+    }
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);
     return s;

@@ -1252,7 +1252,8 @@ t_gpu_session() {
     rc=0; GPU_SESSION_LOG=$T/s.log timeout 600 scripts/gpu_session >"$out" 2>"$err" || rc=$?
     [ "$rc" = 1 ] || [ "$rc" = 2 ] || { echo "exit $rc (want 1 or 2 without a GPU): $(tail -3 "$T/s.log")"; return 1; }
     grep -q "^== build gpu-check (" "$T/s.log" && grep -q "^== build gpu-check: " "$T/s.log" &&
-        grep -q "^== layout probe" "$T/s.log" && grep -q "^gpu session: " "$T/s.log" && [ "$(wc -l <"$out")" = "$(wc -l <"$T/s.log")" ] ||
+        grep -q "^== layout probe" "$T/s.log" && grep -q "^== convolution probe" "$T/s.log" &&
+        grep -q "^gpu session: " "$T/s.log" && [ "$(wc -l <"$out")" = "$(wc -l <"$T/s.log")" ] ||
         { echo "the session's log: $(cat "$T/s.log")"; return 1; }
 }
 # ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----

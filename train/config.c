@@ -74,6 +74,7 @@ static const key_def keys[] = {
     {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
+    {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},

@@ -52,6 +52,7 @@ typedef struct db_config {
     /* run */
     char device[8];               /* auto, cpu or cuda (db_config_resolve_device turns auto into one) */
     int tf32;                     /* cuda: TF32 tensor-core math allowed */
+    int deterministic;            /* cuda: deterministic convolution algorithms only */
     int image_size;               /* image folders: the network's input side */
     int loader_workers;           /* threads preparing batches ahead (0: on the training thread) */
     char synthetic[64];           /* dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES */

@@ -14,6 +14,7 @@
 
 #include "train/checkpoint.h"
 #include "train/step.h"
+#include "core/log.h"
 #include "core/clock.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
@@ -386,6 +387,10 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     r.lock_fd = -1;
     db_status s = setup(cfg, train, test, hooks, &r);
     if (s == DB_OK) s = db_stepper_init(&r.st, &r.g, &r.opt, r.labels, cfg);
+    if (s == DB_OK && r.st.gg) {
+        r.st.gpu->graph_describe(r.st.gg, out->device_setup, sizeof out->device_setup);
+        db_log(DB_LOG_NOTE, "cuda: %s", out->device_setup);
+    }
     if (s == DB_OK) s = db_stepper_push(&r.st);
     if (s == DB_OK) s = train_epochs(cfg, train, test, hooks, &r, out);
     out->status = s;

@@ -10,7 +10,7 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
     if (strcmp(cfg->device, "cuda")) return DB_OK;
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
-    db_gpu_options o = {cfg->tf32, 1};
+    db_gpu_options o = {cfg->tf32, cfg->deterministic};
     return st->gpu->graph_create(&st->gg, g, opt, &o);
 }
 

@@ -32,6 +32,7 @@ typedef struct {
     double train_seconds;
     db_status status;          /* DB_ERR_DIVERGED when the loss became NaN/Inf */
     int diverged_epoch, diverged_step;
+    char device_setup[512];    /* a GPU run: math, algorithms, workspace, device memory in use; "" on the CPU */
 } db_train_summary;
 
 /* An epoch's record of every regularizer op: names[i] is the site of sites[i] */

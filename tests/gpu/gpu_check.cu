@@ -111,30 +111,31 @@ int main(int argc, char **argv) {
         CK(cudaFree(dp)); CK(cudaFree(dv)); CK(cudaFree(dg));
         free(p); free(v); free(g); free(pg);
     }
-    /* Dropout, SpatialDropout and DropPath: the GPU's outputs and accumulated gradients equal
-     * the CPU's bit for bit */
+    /* Dropout, SpatialDropout and DropPath: the GPU's outputs and accumulated gradients (NCHW)
+     * equal the CPU's (CNHW) bit for bit, element by element */
     for (int kind = 0; kind < 3; kind++) {
         static const char *names[3] = {"dropout_bit_identical", "spatial_dropout_bit_identical",
                                        "droppath_bit_identical"};
         const int c = 64, nn = 32, hh = 14, ww = 13;
         const long len = (long)c * nn * hh * ww;
         float *x = (float *)malloc(4 * len), *y = (float *)malloc(4 * len), *yg = (float *)malloc(4 * len);
-        float *dx = (float *)malloc(4 * len), *dxg = (float *)malloc(4 * len), *dev_x, *dev_y, *dev_dx;
+        float *dx = (float *)malloc(4 * len), *dxg = (float *)malloc(4 * len), *dev_y;
         for (long i = 0; i < len; i++) x[i] = db_u01(db_rand4(3, 9, 0, (uint64_t)i).v[0]) - 0.5f;
         db_drop_key k = {12345, 6, 77, kind == 2 ? 0.7f : 0.9f};
         unsigned long long *dev_count, count = 0;
         uint64_t cpu_count = 0;
-        CK(cudaMalloc(&dev_x, 4 * len)); CK(cudaMalloc(&dev_y, 4 * len)); CK(cudaMalloc(&dev_dx, 4 * len));
+        /* the GPU's order; the backward accumulates onto x */
+        float *dev_x = db_upload_nchw(x, c, nn, (size_t)hh * ww), *dev_dx = db_upload_nchw(x, c, nn, (size_t)hh * ww);
+        if (!dev_x || !dev_dx) { fprintf(stderr, "gpu-check: out of device memory\n"); exit(1); }
+        CK(cudaMalloc(&dev_y, 4 * len));
         CK(cudaMalloc(&dev_count, sizeof count)); CK(cudaMemset(dev_count, 0, sizeof count));
-        CK(cudaMemcpy(dev_x, x, 4 * len, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(dev_dx, x, 4 * len, cudaMemcpyHostToDevice)); /* the backward accumulates onto x */
         memcpy(dx, x, 4 * len);
         int bad_launch = kind == 2 ? db_droppath_cuda(dev_y, dev_x, &k, c, nn, hh, ww, 0, dev_count, 0) ||
                                          db_droppath_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, 1, NULL, 0)
                                    : db_dropout_cuda(dev_y, dev_x, &k, c, nn, hh, ww, kind, 0, dev_count, 0) ||
                                          db_dropout_cuda(dev_dx, dev_x, &k, c, nn, hh, ww, kind, 1, NULL, 0);
-        CK(cudaMemcpy(yg, dev_y, 4 * len, cudaMemcpyDeviceToHost));
-        CK(cudaMemcpy(dxg, dev_dx, 4 * len, cudaMemcpyDeviceToHost));
+        db_download_cnhw(yg, dev_y, c, nn, (size_t)hh * ww);
+        db_download_cnhw(dxg, dev_dx, c, nn, (size_t)hh * ww);
         CK(cudaMemcpy(&count, dev_count, sizeof count, cudaMemcpyDeviceToHost));
         if (kind == 2) {
             cpu_count = (uint64_t)db_droppath_forward(y, x, &k, c, nn, hh, ww) * (uint64_t)(c * hh * ww);
@@ -158,14 +159,15 @@ int main(int argc, char **argv) {
         free(x); free(y); free(yg); free(dx); free(dxg);
     }
     /* DropBlock: the GPU's gathered mask equals the CPU's scattered one, and so do the counts,
-     * for every semantics with a per-unit body (darknet's seed needs a whole plane) */
+     * for every semantics with a per-unit body (darknet's seed needs a whole plane); the mask
+     * applied to the GPU's NCHW tensor gives the CPU's output bit for bit */
     for (int sem = DB_SEM_PAPER; sem <= DB_SEM_MIGUELVR; sem++) {
         const int c = 64, nn = 16, hh = 14, ww = 13, block = sem == DB_SEM_TORCHVISION ? 7 : 6;
         const long len = (long)c * nn * hh * ww;
         float *x = (float *)malloc(4 * len), *y = (float *)malloc(4 * len), scales[16];
         uint8_t *m = (uint8_t *)malloc(len), *mg = (uint8_t *)malloc(len), *dev_m;
         unsigned long long counts[16], *dev_counts;
-        for (long i = 0; i < len; i++) x[i] = 1.0f;
+        for (long i = 0; i < len; i++) x[i] = db_u01(db_rand4(3, 10, 0, (uint64_t)i).v[0]) - 0.5f;
         db_drop_key k = {99, 3, 12, 0.9f};
         db_dropblock_cfg cfg = {block, 0, (db_semantics)sem};
         uint64_t dropped = db_dropblock_forward(y, m, scales, x, &k, &cfg, c, nn, hh, ww);
@@ -183,6 +185,14 @@ int main(int argc, char **argv) {
                                                rules.per_sample, rules.eps, 0);
         CK(cudaMemcpy(gscales, dev_scales, sizeof gscales, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(&total_dev, dev_total, sizeof total_dev, cudaMemcpyDeviceToHost));
+        float *yg = (float *)malloc(4 * len), *dev_x = db_upload_nchw(x, c, nn, (size_t)hh * ww), *dev_y;
+        if (!dev_x) { fprintf(stderr, "gpu-check: out of device memory\n"); exit(1); }
+        CK(cudaMalloc(&dev_y, 4 * len));
+        bad_launch |= db_dropblock_apply_cuda(dev_y, dev_x, dev_m, dev_scales, c, nn, hh, ww, 0, 0);
+        db_download_cnhw(yg, dev_y, c, nn, (size_t)hh * ww);
+        long out_differ = 0;
+        for (long i = 0; i < len; i++) out_differ += memcmp(&yg[i], &y[i], 4) != 0;
+        CK(cudaFree(dev_x)); CK(cudaFree(dev_y)); free(yg);
         CK(cudaFree(dev_scales)); CK(cudaFree(dev_total));
         long differ = memcmp(gscales, scales, sizeof scales) != 0 || total_dev != dropped;
         unsigned long long total = 0;
@@ -190,9 +200,9 @@ int main(int argc, char **argv) {
         for (int j = 0; j < nn; j++) total += counts[j];
         char name[64];
         snprintf(name, sizeof name, "dropblock_%s_mask_bit_identical", db_semantics_name((db_semantics)sem));
-        snprintf(detail, sizeof detail, "%ld of %ld mask bytes (or the scales) differ; dropped %llu on the GPU, %llu on the CPU",
-                 differ, len, total, (unsigned long long)dropped);
-        report(!bad_launch && differ == 0 && total == dropped, name, detail);
+        snprintf(detail, sizeof detail, "%ld of %ld mask bytes (or the scales) and %ld outputs differ; dropped %llu on the GPU, "
+                 "%llu on the CPU", differ, len, out_differ, total, (unsigned long long)dropped);
+        report(!bad_launch && differ == 0 && out_differ == 0 && total == dropped, name, detail);
         CK(cudaFree(dev_m)); CK(cudaFree(dev_counts));
         free(x); free(y); free(m); free(mg);
     }

@@ -2,7 +2,48 @@
 #ifndef DB_TESTS_GPU_CHECK_H
 #define DB_TESTS_GPU_CHECK_H
 
+#include <stddef.h>
+
 typedef void (*db_gpu_report)(int ok, const char *name, const char *detail);
+
+/* The GPU keeps maps NCHW where the CPU keeps them CNHW (nets/ops_cuda.h): the checks move a
+ * CPU tensor of c channels, n samples and hw values per plane to the GPU's order, and back */
+static inline void db_to_nchw(float *dst, const float *src, int c, int n, size_t hw) {
+    for (int ch = 0; ch < c; ch++)
+        for (int j = 0; j < n; j++)
+            for (size_t s = 0; s < hw; s++) dst[((size_t)j * c + ch) * hw + s] = src[((size_t)ch * n + j) * hw + s];
+}
+static inline void db_to_cnhw(float *dst, const float *src, int c, int n, size_t hw) {
+    for (int ch = 0; ch < c; ch++)
+        for (int j = 0; j < n; j++)
+            for (size_t s = 0; s < hw; s++) dst[((size_t)ch * n + j) * hw + s] = src[((size_t)j * c + ch) * hw + s];
+}
+
+#ifdef __CUDACC__
+#include <cuda_runtime.h>
+#include <stdlib.h>
+
+/* A CNHW host map onto the device as NCHW (NULL when the device has no memory for it) */
+static inline float *db_upload_nchw(const float *cnhw, int c, int n, size_t hw) {
+    size_t len = (size_t)c * n * hw;
+    float *t = (float *)malloc(sizeof(float) * len), *d = NULL;
+    if (t && cudaMalloc(&d, sizeof(float) * len) == cudaSuccess) {
+        db_to_nchw(t, cnhw, c, n, hw);
+        cudaMemcpy(d, t, sizeof(float) * len, cudaMemcpyHostToDevice);
+    }
+    free(t);
+    return d;
+}
+/* An NCHW device map back into a CNHW host array */
+static inline void db_download_cnhw(float *cnhw, const float *dev, int c, int n, size_t hw) {
+    size_t len = (size_t)c * n * hw;
+    float *t = (float *)malloc(sizeof(float) * len);
+    if (!t) return;
+    cudaMemcpy(t, dev, sizeof(float) * len, cudaMemcpyDeviceToHost);
+    db_to_cnhw(cnhw, t, c, n, hw);
+    free(t);
+}
+#endif
 
 #ifdef __cplusplus
 extern "C" {

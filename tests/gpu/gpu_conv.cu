@@ -1,6 +1,7 @@
-// gpu-check: cuDNN's convolutions (nets/conv_cudnn.cu) against the CPU reference (nets/conv.c)
-// on the engine's CNHW layout, forward, backward-data and backward-filter, in plain fp32 (no
-// TF32), both with cuDNN's heuristic choice and in deterministic mode. Summation orders
+// gpu-check: cuDNN's convolutions (nets/conv_cudnn.cu) against the CPU reference (nets/conv.c),
+// forward, backward-data and backward-filter, in plain fp32 (no TF32), both with the fastest
+// measured algorithms and in deterministic mode. The GPU's maps are NCHW, the CPU's CNHW: the
+// inputs are moved to the GPU's order and the results back. Summation orders
 // differ, so the comparison is within a tolerance: max |gpu - cpu| <= 1e-4 * max |cpu| + 1e-6.
 // The deterministic mode must also give the same bits twice.
 #include <cuda_runtime.h>
@@ -57,7 +58,8 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         fill(x, nx, 1 + (unsigned)si); fill(w, nw, 100 + (unsigned)si); fill(dy, ny, 200 + (unsigned)si);
         db_conv_forward(y, x, w, ws, &d, s[0], 1);
         db_conv_backward(dx, dw, dy, x, w, ws, &d, s[0], 0, 1);
-        float *ex = to_device(x, nx), *ew = to_device(w, nw), *edy = to_device(dy, ny);
+        const size_t hw_in = (size_t)s[2] * s[3], hw_out = (size_t)d.oh * d.ow;
+        float *ex = db_upload_nchw(x, s[1], s[0], hw_in), *ew = to_device(w, nw), *edy = db_upload_nchw(dy, s[4], s[0], hw_out);
         float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
         for (int det = 0; det < 2; det++) {
             db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], det, 0};
@@ -72,7 +74,7 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
             int ok = db_cudnn_conv_forward(c, ex, ew, ey, dws, bytes) == DB_OK &&
                      db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 0, 0, dws, bytes) == DB_OK &&
                      cudaDeviceSynchronize() == cudaSuccess;
-            from_device(gy, ey, ny); from_device(gdx, edx, nx); from_device(gdw, edw, nw);
+            db_download_cnhw(gy, ey, s[4], s[0], hw_out); db_download_cnhw(gdx, edx, s[1], s[0], hw_in); from_device(gdw, edw, nw);
             double e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
             long same = 1;
             if (det && ok) { /* the same bits twice */

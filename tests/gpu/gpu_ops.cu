@@ -1,8 +1,9 @@
 // gpu-check: cuDNN's batch norm (training with running statistics, inference, backward, with
 // and without the fused ReLU), pooling (max, average counting padding) and cuBLAS's linear layer
-// against the CPU ops, on the engine's layouts, within 1e-4 of the largest value (summation
-// orders differ); the element-wise twins, the global average pool, the option-A shortcut and the
-// accuracy count bit for bit, the loss within 1e-6 (CUDA's exp and log).
+// against the CPU ops, within 1e-4 of the largest value (summation orders differ); the
+// element-wise twins, the global average pool, the option-A shortcut and the accuracy count bit
+// for bit, the loss within 1e-6 (CUDA's exp and log). The GPU's maps are NCHW, the CPU's CNHW:
+// inputs are moved to the GPU's order and results back before comparing.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,9 +46,19 @@ static double err_vs(const float *d, const float *ref, long n) {
     return e;
 }
 
+/* err_vs for an NCHW device tensor against a CNHW host one */
+static double err_vs_nchw(const float *d, const float *ref, int c, int n, size_t hw) {
+    long len = (long)(c * n * hw);
+    float *h = (float *)malloc(sizeof(float) * len);
+    db_download_cnhw(h, d, c, n, hw);
+    double e = rel_err(h, ref, len);
+    free(h);
+    return e;
+}
+
 static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
-    const int c = 16;
-    const size_t m = 8 * 14 * 14;
+    const int c = 16, nn = 8, hw = 14 * 14;
+    const size_t m = (size_t)nn * hw;
     const long n = (long)c * (long)m;
     const float momentum = 0.1f, eps = 1e-5f;
     float *x = (float *)malloc(sizeof(float) * n), *dy = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n);
@@ -55,23 +66,44 @@ static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
     float g[16], b[16], sm[16], si[16], rm[16], rv[16], dg[16], db[16];
     fill(x, n, 7, -2, 3); fill(dy, n, 8, -1, 1); fill(g, c, 9, 0.5f, 1.5f); fill(b, c, 10, -0.2f, 0.2f);
     for (int i = 0; i < c; i++) { rm[i] = 0.1f * i; rv[i] = 1 + 0.05f * i; }
-    float *ex = dev(x, n), *edy = dev(dy, n), *ey = dev(NULL, n), *edx = dev(NULL, n), *eyi = dev(NULL, n), *scratch = dev(NULL, n);
+    float rv0[16];
+    memcpy(rv0, rv, sizeof rv0);
+    float *ex = db_upload_nchw(x, c, nn, hw), *edy = db_upload_nchw(dy, c, nn, hw), *ey = dev(NULL, n), *edx = dev(NULL, n);
+    float *eyi = dev(NULL, n), *scratch = dev(NULL, n);
     float *eg = dev(g, c), *eb = dev(b, c), *erm = dev(rm, c), *erv = dev(rv, c), *esm = dev(NULL, c), *esi = dev(NULL, c);
     float *edg = dev(NULL, c), *edb = dev(NULL, c);
     db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, NULL);
     db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 0, NULL);
     db_bn_forward_infer(yi, x, g, b, rm, rv, eps, relu, c, m);
-    int ok = db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, m) == DB_OK &&
-             db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, m, 0, scratch) == DB_OK &&
-             db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, m) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
-    double e[8] = {err_vs(ey, y, n), err_vs(esm, sm, c), err_vs(esi, si, c), err_vs(erm, rm, c), err_vs(erv, rv, c),
-                   err_vs(edx, dx, n), err_vs(edg, dg, c), err_vs(eyi, yi, n)};
+    int ok = db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw) == DB_OK &&
+             db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, nn, hw, 0, scratch) == DB_OK &&
+             db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw) == DB_OK &&
+             cudaDeviceSynchronize() == cudaSuccess;
+    double e[8] = {err_vs_nchw(ey, y, c, nn, hw), err_vs(esm, sm, c), err_vs(esi, si, c), err_vs(erm, rm, c), err_vs(erv, rv, c),
+                   err_vs_nchw(edx, dx, c, nn, hw), err_vs(edg, dg, c), err_vs_nchw(eyi, yi, c, nn, hw)};
     double worst = 0;
     for (int i = 0; i < 8; i++) worst = fmax(worst, e[i]);
-    char detail[400];
-    snprintf(detail, sizeof detail, "%srelative error out %.2g, mean %.2g, invstd %.2g, running mean %.2g, running var %.2g, "
-             "din %.2g, dgamma %.2g, inference %.2g", ok ? "" : db_last_error(), e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
-    report(ok && worst <= 1e-4 && err_vs(edb, db, c) <= 1e-4, relu ? "batchnorm_relu" : "batchnorm", detail);
+    /* The variance the running statistic took in, (new - (1 - momentum) old) / momentum, against
+     * the batch's unbiased and biased variances: they differ by m/(m-1) (6e-4 here), which the
+     * 1e-4 limit on the running variance alone would not tell apart */
+    float grv[16];
+    cudaMemcpy(grv, erv, sizeof grv, cudaMemcpyDeviceToHost);
+    double e_unbiased = 0, e_biased = 0;
+    for (int ch = 0; ch < c; ch++) {
+        double sum = 0, sq = 0;
+        for (size_t i = 0; i < m; i++) sum += x[(size_t)ch * m + i];
+        for (size_t i = 0; i < m; i++) sq += (x[(size_t)ch * m + i] - sum / m) * (x[(size_t)ch * m + i] - sum / m);
+        double biased = sq / m, unbiased = sq / (m - 1), taken = (grv[ch] - (1.0 - momentum) * rv0[ch]) / momentum;
+        e_unbiased = fmax(e_unbiased, fabs(taken - unbiased) / unbiased);
+        e_biased = fmax(e_biased, fabs(taken - biased) / biased);
+    }
+    int unbiased_ok = e_unbiased <= 1e-4 && e_unbiased < e_biased / 4;
+    char detail[500];
+    snprintf(detail, sizeof detail, "%srelative error out %.2g, mean %.2g, invstd %.2g, running mean %.2g, running var %.2g "
+             "(takes the %s batch variance: rel %.2g to unbiased, %.2g to biased), din %.2g, dgamma %.2g, inference %.2g",
+             ok ? "" : db_last_error(), e[0], e[1], e[2], e[3], e[4], e_unbiased < e_biased ? "unbiased" : "BIASED", e_unbiased,
+             e_biased, e[5], e[6], e[7]);
+    report(ok && worst <= 1e-4 && unbiased_ok && err_vs(edb, db, c) <= 1e-4, relu ? "batchnorm_relu" : "batchnorm", detail);
     float *all[] = {ex, edy, ey, edx, eyi, scratch, eg, eb, erm, erv, esm, esi, edg, edb};
     for (float *p : all) cudaFree(p);
     free(x); free(dy); free(y); free(dx); free(yi);
@@ -137,6 +169,16 @@ static long differ(const float *d, const float *h, long n) {
     return k;
 }
 
+/* differ() for an NCHW device tensor against a CNHW host one */
+static long differ_nchw(const float *d, const float *h, int c, int n, size_t hw) {
+    long len = (long)(c * n * hw), k = 0;
+    float *g = (float *)malloc(sizeof(float) * len);
+    db_download_cnhw(g, d, c, n, hw);
+    for (long i = 0; i < len; i++) k += memcmp(&g[i], &h[i], sizeof(float)) != 0;
+    free(g);
+    return k;
+}
+
 static void check_elementwise(db_gpu_report report) {
     const int c = 16, cout = 32, n = 8, h = 16, w = 16, stride = 2, oh = 8, ow = 8;
     const long len = (long)c * n * h * w, olen = (long)cout * n * oh * ow;
@@ -162,19 +204,24 @@ static void check_elementwise(db_gpu_report report) {
     bad = db_add_forward_cuda(er, ea, eb, len, 0) || db_pass_backward_cuda(eacc, ea, len, 1, 0) || cudaDeviceSynchronize();
     snprintf(detail, sizeof detail, "%ld + %ld of %ld values differ", differ(er, r, len), differ(eacc, acc, len), len);
     report(!bad && differ(er, r, len) == 0 && differ(eacc, acc, len) == 0, "add_and_pass_bit_identical", detail);
-    /* option-A shortcut, forward and backward */
+    /* option-A shortcut, forward and backward, on the GPU's NCHW maps */
+    float *ea_n = db_upload_nchw(a, c, n, (size_t)h * w), *esg_n = db_upload_nchw(sg, cout, n, (size_t)oh * ow);
     db_shortcut_a_forward(so, a, c, cout, n, h, w, stride, oh, ow);
     db_shortcut_a_backward(r, sg, c, n, h, w, stride, oh, ow, 0);
-    bad = db_shortcut_a_forward_cuda(eso, ea, c, cout, n, h, w, stride, oh, ow, 0) ||
-          db_shortcut_a_backward_cuda(er, esg, c, n, h, w, stride, oh, ow, 0, 0) || cudaDeviceSynchronize();
-    snprintf(detail, sizeof detail, "%ld + %ld values differ", differ(eso, so, olen), differ(er, r, len));
-    report(!bad && differ(eso, so, olen) == 0 && differ(er, r, len) == 0, "shortcut_a_bit_identical", detail);
-    /* global average pool over c*n planes of h*w */
+    bad = db_shortcut_a_forward_cuda(eso, ea_n, c, cout, n, h, w, stride, oh, ow, 0) ||
+          db_shortcut_a_backward_cuda(er, esg_n, c, cout, n, h, w, stride, oh, ow, 0, 0) || cudaDeviceSynchronize();
+    long d1 = differ_nchw(eso, so, cout, n, (size_t)oh * ow), d2 = differ_nchw(er, r, c, n, (size_t)h * w);
+    snprintf(detail, sizeof detail, "%ld + %ld values differ", d1, d2);
+    report(!bad && d1 == 0 && d2 == 0, "shortcut_a_bit_identical", detail);
+    /* global average pool: NCHW maps in, the feature-major vector (c, n) out as on the CPU */
     db_gap_forward(so, a, c * n, h * w);
     db_gap_backward(r, sg, c * n, h * w, 0);
-    bad = db_gap_forward_cuda(eso, ea, c * n, h * w, 0) || db_gap_backward_cuda(er, esg, c * n, h * w, 0, 0) || cudaDeviceSynchronize();
-    snprintf(detail, sizeof detail, "%ld + %ld values differ", differ(eso, so, c * n), differ(er, r, len));
-    report(!bad && differ(eso, so, c * n) == 0 && differ(er, r, len) == 0, "global_avgpool_bit_identical", detail);
+    bad = db_gap_forward_cuda(eso, ea_n, c, n, h * w, 0) || db_gap_backward_cuda(er, esg, c, n, h * w, 0, 0) ||
+          cudaDeviceSynchronize();
+    d1 = differ(eso, so, c * n), d2 = differ_nchw(er, r, c, n, (size_t)h * w);
+    snprintf(detail, sizeof detail, "%ld + %ld values differ", d1, d2);
+    report(!bad && d1 == 0 && d2 == 0, "global_avgpool_bit_identical", detail);
+    cudaFree(ea_n); cudaFree(esg_n);
     /* loss with label smoothing over 10 classes x 128 samples, and the accuracy counts */
     const int k = 10, m = 128;
     float logits[10 * 128], dl[10 * 128];
