@@ -34,6 +34,7 @@ struct db_gpu_graph {
     db_cublas *blas;
     const db_arena *host[N_ARENA];
     float *dev[N_ARENA], *velocity;
+    uint8_t *decay;                 // per parameter-arena element: takes the weight decay
     uint8_t *mask;                  // every DropBlock mask, laid out as g->mask_bytes
     size_t mask_size;
     unsigned long long *dropped;    // per op (n_ops), the regularizers' dropped units since the last pull
@@ -78,7 +79,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg->conv);
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
-    cudaFree(gg->velocity); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
+    cudaFree(gg->velocity); cudaFree(gg->decay); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
     cudaFree(gg->bn_scratch); cudaFree(gg->in_stage); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
     db_cudnn_destroy(gg->dnn);
@@ -148,6 +149,25 @@ static db_status dev_alloc(T **p, size_t count, const char *what) {
     return DB_CUDA(cudaMemset(*p, 0, sizeof(T) * count), what);
 }
 
+// Which parameter-arena elements take the weight decay, for the one-launch SGD update
+static db_status upload_decay(db_gpu_graph *gg) {
+    const db_graph *g = gg->g;
+    const db_sgd_config *c = &gg->opt->cfg;
+    size_t n = g->param_arena.size;
+    DB_TRY(dev_alloc(&gg->decay, n, "the weight-decay mask"));
+    if (!n) return DB_OK;
+    uint8_t *h = (uint8_t *)calloc(n, 1);
+    if (!h) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < g->n_params; i++) {
+        const db_param *p = &g->params[i];
+        if (!p->no_decay || c->decay_bn_bias) memset(h + (p->data - g->param_arena.base), 1, p->size);
+    }
+    cudaError_t e = cudaMemcpy(gg->decay, h, n, cudaMemcpyHostToDevice);
+    free(h);
+    CU_TRY(e, "uploading the weight-decay mask");
+    return DB_OK;
+}
+
 static db_status create(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     DB_TRY(check_graph(g));
@@ -164,6 +184,7 @@ static db_status create(db_gpu_graph *gg) {
     static const char *names[N_ARENA] = {"the parameters", "the gradients", "the running statistics", "the activations"};
     for (int a = 0; a < N_ARENA; a++) DB_TRY(dev_alloc(&gg->dev[a], gg->host[a]->size, names[a]));
     DB_TRY(dev_alloc(&gg->velocity, g->param_arena.size, "the velocity"));
+    DB_TRY(upload_decay(gg));
     size_t scratch = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
@@ -516,12 +537,9 @@ extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
     DB_TRY(backward(gg));
     const db_sgd_config *c = &gg->opt->cfg;
-    for (int i = 0; i < g->n_params; i++) {
-        db_param *p = &g->params[i];
-        float wd = (p->no_decay && !c->decay_bn_bias) ? 0.0f : c->weight_decay;
-        LAUNCH_TRY(db_sgd_step_cuda(D(gg, p->data), gg->velocity + (p->data - g->param_arena.base), D(gg, p->grad),
-                                    (long)p->size, lr, c->momentum, wd, c->nesterov, gg->s), "SGD");
-    }
+    // the gradient arena has the parameter arena's layout (nets/graph.c takes both in one order)
+    LAUNCH_TRY(db_sgd_arena_cuda(gg->dev[A_PARAM], gg->velocity, gg->dev[A_GRAD], gg->decay, (long)g->param_arena.size, lr,
+                                 c->momentum, c->weight_decay, c->nesterov, gg->s), "SGD");
     return DB_OK;
 }
 

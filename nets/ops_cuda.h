@@ -12,6 +12,7 @@
 
 #include <cuda_runtime.h>
 #include <stddef.h>
+#include <stdint.h>
 
 extern "C" {
 int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s);
@@ -35,6 +36,10 @@ int db_topk_correct_cuda(int *counts, const float *logits, const int *labels, in
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);
+/* The same over a whole parameter arena in one launch; decay[i] (device bytes) says whether
+ * element i takes the weight decay (the gaps between parameters are zeros and stay zeros) */
+int db_sgd_arena_cuda(float *p, float *v, const float *g, const uint8_t *decay, long n, float lr, float mu, float wd,
+                      int nesterov, cudaStream_t stream);
 }
 
 #endif
