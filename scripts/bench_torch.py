@@ -135,6 +135,9 @@ def parse_args(argv):
                    "loss read back every step, as a training loop does")
     p.add_argument("--tf32", action="store_true",
                    help="cuda: allow TF32 in convolutions and matmuls (default fp32)")
+    p.add_argument("--cudnn-benchmark", action="store_true",
+                   help="cuda: torch.backends.cudnn.benchmark (each shape's algorithms measured once, "
+                   "as dropbench's GPU graph does)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     if a.input is None:
@@ -170,6 +173,7 @@ def main(argv=None):
     cuda = a.device == "cuda"
     if cuda:
         torch.backends.cudnn.allow_tf32 = a.tf32
+        torch.backends.cudnn.benchmark = a.cudnn_benchmark
         torch.backends.cuda.matmul.allow_tf32 = a.tf32
         model.cuda()
         x, y = x.pin_memory(), y.pin_memory()

@@ -211,7 +211,7 @@ int main(int argc, char **argv) {
     db_gpu_check_graph(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     if (bench) { /* lines scripts/gpu_check reads: gpu-bench MODEL C,H,W BATCH IMAGES_PER_S */
-        printf("training throughput on the GPU graph (fp32, deterministic algorithms):\n");
+        printf("training throughput on the GPU graph (fp32, the fastest measured cuDNN algorithms):\n");
         fflush(stdout);
         printf("gpu-bench resnet20 3,32,32 128 %.1f\n", db_gpu_bench_graph("resnet20", 3, 32, 10, 128, 0, 50));
         fflush(stdout);
