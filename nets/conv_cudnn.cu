@@ -5,12 +5,16 @@
 
 #include "nets/cudnn_internal.h"
 
-/* One pass's choice: the algorithm, its workspace, and how it was chosen (for logs) */
+/* One pass's choice: the algorithm, the math type it was measured (or rated) with -- set on the
+ * descriptor before the pass runs --, its workspace, and how it was chosen (for logs) */
 typedef struct {
     int algo;
+    cudnnMathType_t math;
     size_t workspace;
     char how[96];
 } choice;
+
+enum { MAX_CANDIDATES = 32 }; /* an algorithm may be listed once per math type */
 
 /* A shape's three choices, kept with the handle: each shape is measured once */
 struct db_cudnn_found {
@@ -95,7 +99,9 @@ static db_cudnn_algo_info info_of(const Perf &p, int measured) {
     i.algo = (int)p.algo;
     i.status = (int)p.status;
     i.deterministic = p.determinism == CUDNN_DETERMINISTIC;
-    i.tensor_ops = p.mathType == CUDNN_TENSOR_OP_MATH || p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    /* anything but FMA math may use TF32 tensor cores for fp32 data (DEFAULT_MATH does on sm_80+) */
+    i.tensor_ops = p.mathType != CUDNN_FMA_MATH;
+    i.math = (int)p.mathType;
     i.workspace = p.memory;
     i.ms = measured && p.status == CUDNN_STATUS_SUCCESS ? p.time : -1.0f;
     return i;
@@ -104,23 +110,32 @@ static db_cudnn_algo_info info_of(const Perf &p, int measured) {
 /* What cuDNN offers for one pass: measured (cudnnFind*: every algorithm run once, fastest
  * first) or from its heuristics (best first); at most max records, their number returned */
 static db_status list(db_cudnn *h, const descs *s, int pass, int measured, db_cudnn_algo_info *out, int max, int *count) {
-    int got = 0;
+    int got = 0, room = 0;
     cudnnStatus_t st;
     *count = 0;
     if (pass == DB_CONV_FWD) {
-        cudnnConvolutionFwdAlgoPerf_t p[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-        st = measured ? cudnnFindConvolutionForwardAlgorithm(h->h, s->x, s->w, s->conv, s->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, p)
-                      : cudnnGetConvolutionForwardAlgorithm_v7(h->h, s->x, s->w, s->conv, s->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, p);
+        cudnnConvolutionFwdAlgoPerf_t p[MAX_CANDIDATES];
+        st = cudnnGetConvolutionForwardAlgorithmMaxCount(h->h, &room);
+        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
+        if (st == CUDNN_STATUS_SUCCESS)
+            st = measured ? cudnnFindConvolutionForwardAlgorithm(h->h, s->x, s->w, s->conv, s->y, room, &got, p)
+                          : cudnnGetConvolutionForwardAlgorithm_v7(h->h, s->x, s->w, s->conv, s->y, room, &got, p);
         for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
     } else if (pass == DB_CONV_BWD_DATA) {
-        cudnnConvolutionBwdDataAlgoPerf_t p[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        st = measured ? cudnnFindConvolutionBackwardDataAlgorithm(h->h, s->w, s->y, s->conv, s->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, p)
-                      : cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, s->w, s->y, s->conv, s->x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, p);
+        cudnnConvolutionBwdDataAlgoPerf_t p[MAX_CANDIDATES];
+        st = cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h->h, &room);
+        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
+        if (st == CUDNN_STATUS_SUCCESS)
+            st = measured ? cudnnFindConvolutionBackwardDataAlgorithm(h->h, s->w, s->y, s->conv, s->x, room, &got, p)
+                          : cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, s->w, s->y, s->conv, s->x, room, &got, p);
         for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
     } else {
-        cudnnConvolutionBwdFilterAlgoPerf_t p[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        st = measured ? cudnnFindConvolutionBackwardFilterAlgorithm(h->h, s->x, s->y, s->conv, s->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, p)
-                      : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, s->x, s->y, s->conv, s->w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, p);
+        cudnnConvolutionBwdFilterAlgoPerf_t p[MAX_CANDIDATES];
+        st = cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h->h, &room);
+        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
+        if (st == CUDNN_STATUS_SUCCESS)
+            st = measured ? cudnnFindConvolutionBackwardFilterAlgorithm(h->h, s->x, s->y, s->conv, s->w, room, &got, p)
+                          : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, s->x, s->y, s->conv, s->w, room, &got, p);
         for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
     }
     char what[64];
@@ -129,8 +144,11 @@ static db_status list(db_cudnn *h, const descs *s, int pass, int measured, db_cu
     return DB_OK;
 }
 
-/* The workspace a pass's algorithm needs (cuDNN may refuse an algorithm here that it listed) */
-static cudnnStatus_t workspace_of(db_cudnn *h, const descs *s, int pass, int algo, size_t *bytes) {
+/* The workspace a pass's algorithm needs with this math type (cuDNN may refuse an algorithm here
+ * that it listed) */
+static cudnnStatus_t workspace_of(db_cudnn *h, const descs *s, int pass, int algo, cudnnMathType_t math, size_t *bytes) {
+    cudnnStatus_t st = cudnnSetConvolutionMathType(s->conv, math);
+    if (st != CUDNN_STATUS_SUCCESS) return st;
     if (pass == DB_CONV_FWD)
         return cudnnGetConvolutionForwardWorkspaceSize(h->h, s->x, s->w, s->conv, s->y, (cudnnConvolutionFwdAlgo_t)algo, bytes);
     if (pass == DB_CONV_BWD_DATA)
@@ -148,29 +166,38 @@ extern "C" db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d
     return st;
 }
 
-/* A candidate is usable when cuDNN ran (or rates) it successfully, it is deterministic when
- * asked, it keeps to fp32 when TF32 is not allowed, and its workspace can be queried. The
- * first usable one is taken; each one passed over is said in `how`. */
-static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, choice *c) {
-    db_cudnn_algo_info cand[16];
-    int n = 0, measured = 1;
-    db_status ls = list(h, s, pass, 1, cand, 16, &n);
-    if (ls != DB_OK || n == 0) { /* measuring failed (e.g. no memory for its buffers): the heuristics */
-        measured = 0;
-        DB_TRY(list(h, s, pass, 0, cand, 16, &n));
-    }
-    int skipped = 0;
+/* The first usable candidate of a list: cuDNN ran (or rates) it successfully, it is
+ * deterministic when asked, it keeps to FMA math unless TF32 is allowed, and cuDNN sizes its
+ * workspace. 0 when none is. */
+static int first_usable(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, const db_cudnn_algo_info *cand,
+                        int n, int measured, choice *c) {
+    int refused = 0;
     for (int i = 0; i < n; i++) {
         const db_cudnn_algo_info *a = &cand[i];
         if (a->status != CUDNN_STATUS_SUCCESS || (d->deterministic && !a->deterministic) || (!d->tf32 && a->tensor_ops)) continue;
         size_t ws = 0;
-        if (workspace_of(h, s, pass, a->algo, &ws) != CUDNN_STATUS_SUCCESS) { skipped++; continue; }
+        if (workspace_of(h, s, pass, a->algo, (cudnnMathType_t)a->math, &ws) != CUDNN_STATUS_SUCCESS) { refused++; continue; }
         c->algo = a->algo;
+        c->math = (cudnnMathType_t)a->math;
         c->workspace = ws;
-        snprintf(c->how, sizeof c->how, "%d (%s #%d%s%s)", a->algo, measured ? "fastest measured" : "heuristic", i + 1,
-                 skipped ? ", after a refused workspace" : "", a->deterministic ? "" : ", non-deterministic");
-        return DB_OK;
+        snprintf(c->how, sizeof c->how, "%d (%s #%d%s%s%s)", a->algo, measured ? "fastest measured" : "heuristic", i + 1,
+                 refused ? ", after a refused workspace" : "", a->tensor_ops ? ", tensor cores" : "",
+                 a->deterministic ? "" : ", non-deterministic");
+        return 1;
     }
+    return 0;
+}
+
+/* Each pass's algorithm: the first usable one measured (cudnnFind*), else -- measuring failed,
+ * e.g. for memory, or nothing measured is usable -- the first usable one cuDNN's heuristics rate */
+static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, choice *c) {
+    db_cudnn_algo_info cand[MAX_CANDIDATES];
+    int n = 0;
+    /* the math type asked for (a previous pass's workspace query left another on the descriptor) */
+    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
+    if (list(h, s, pass, 1, cand, MAX_CANDIDATES, &n) == DB_OK && first_usable(h, s, d, pass, cand, n, 1, c)) return DB_OK;
+    DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
+    if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
                    "(n, c, h, w) to %d channels, stride %d", d->deterministic ? "deterministic " : "", pass_names[pass],
                    d->tf32 ? "TF32 allowed" : "fp32", d->k, d->k, d->n, d->cin, d->h, d->w, d->cout, d->stride);
@@ -224,6 +251,7 @@ extern "C" void db_cudnn_conv_destroy(db_cudnn_conv *c) {
 extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws,
                                            size_t ws_bytes) {
     const float one = 1, zero = 0;
+    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_FWD].math), "the forward's math type");
     CUDNN_TRY(cudnnConvolutionForward(c->h->h, &one, c->x, x, c->w, w, c->conv, (cudnnConvolutionFwdAlgo_t)c->pass[DB_CONV_FWD].algo,
                                       ws, ws_bytes, &zero, c->y, y), "convolution forward");
     return DB_OK;
@@ -232,10 +260,13 @@ extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, con
 extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx,
                                             float *dw, int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes) {
     const float one = 1, zero = 0;
-    if (dx)
+    if (dx) {
+        CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_BWD_DATA].math), "the backward's math type");
         CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv,
                                                (cudnnConvolutionBwdDataAlgo_t)c->pass[DB_CONV_BWD_DATA].algo, ws, ws_bytes,
                                                accumulate_dx ? &one : &zero, c->x, dx), "convolution backward (data)");
+    }
+    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_BWD_FILTER].math), "the backward's math type");
     CUDNN_TRY(cudnnConvolutionBackwardFilter(c->h->h, &one, c->x, x, c->y, dy, c->conv,
                                              (cudnnConvolutionBwdFilterAlgo_t)c->pass[DB_CONV_BWD_FILTER].algo, ws, ws_bytes,
                                              accumulate_dw ? &one : &zero, c->w, dw), "convolution backward (filter)");

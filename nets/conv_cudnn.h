@@ -38,7 +38,8 @@ typedef struct {
     int algo;           /* cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t */
     int status;         /* cudnnStatus_t: 0 usable */
     int deterministic;
-    int tensor_ops;     /* a tensor-core (TF32) configuration */
+    int tensor_ops;     /* may use tensor cores (TF32): any math type but FMA */
+    int math;           /* cudnnMathType_t it was measured or rated with */
     size_t workspace;   /* bytes */
     float ms;           /* measured time, -1 when not measured */
 } db_cudnn_algo_info;
@@ -48,9 +49,10 @@ typedef struct {
 db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass, int measured, db_cudnn_algo_info *out,
                              int max, int *count);
 
-/* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails)
- * that succeeded, is deterministic when asked for, keeps to fp32 unless TF32 is allowed, and
- * whose workspace cuDNN will size; the next candidate is taken when one is refused. A shape is
+/* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails or
+ * offers nothing usable) that succeeded, is deterministic when asked for, keeps to FMA math
+ * unless TF32 is allowed, and whose workspace cuDNN will size; the next candidate is taken when
+ * one is refused. The math type it was measured with is the one it runs with. A shape is
  * measured once per handle. *workspace receives the bytes the largest pass needs. */
 db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d, size_t *workspace);
 void db_cudnn_conv_destroy(db_cudnn_conv *c);

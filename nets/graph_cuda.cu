@@ -121,6 +121,9 @@ static int is_vector(const db_graph *g, int t) {
 }
 
 static db_status check_graph(const db_graph *g) {
+    if (!is_vector(g, g->n_tensors - 1))
+        return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: the network does not end in a linear layer or a pooled vector, which "
+                       "the GPU's loss reads as (classes, n) (use --device cpu)");
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind != DB_OP_LINEAR && is_vector(g, op->in[0]))
@@ -549,7 +552,7 @@ extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t 
                                    gg->ws_bytes / 1048576.0, gg->mem_used / 1048576.0);
     for (int i = 0; i < gg->g->n_ops && used < n; i++)
         if (gg->conv[i]) { // the first convolution's choice, as an example
-            char algo[96];
+            char algo[400];
             db_cudnn_conv_describe(gg->conv[i], algo, sizeof algo);
             snprintf(out + used, n - used, "; first conv: %s", algo);
             break;

@@ -6,6 +6,7 @@
  *
  *   cpu-spread --threads N --out FILE
  *   cpu-spread --compare A B
+ *   cpu-spread --describe
  */
 #include <omp.h>
 #include <stdio.h>
@@ -13,9 +14,10 @@
 #include <string.h>
 
 #include "core/gemm.h"
+#include "nets/conv_dnnl.h"
 #include "tests/gpu/steps.h"
 
-static const char magic[8] = "DBSPRD1";
+static const char magic[8] = "DBSPRD2";
 
 static int write_all(FILE *f, const void *p, size_t bytes) { return fwrite(p, 1, bytes, f) == bytes; }
 static int read_all(FILE *f, void *p, size_t bytes) { return fread(p, 1, bytes, f) == bytes; }
@@ -42,7 +44,8 @@ static int run(int threads, const char *out) {
         ok = write_all(f, &np, sizeof np) && write_all(f, &ns, sizeof ns) && write_all(f, r.train_loss, sizeof r.train_loss) &&
              write_all(f, &r.eval_loss, sizeof r.eval_loss) && write_all(f, &r.top1, sizeof r.top1) &&
              write_all(f, &r.dropped, sizeof r.dropped) && write_all(f, r.params, sizeof(float) * np) &&
-             write_all(f, r.state, sizeof(float) * ns) && write_all(f, r.velocity, sizeof(float) * np);
+             write_all(f, r.state, sizeof(float) * ns) && write_all(f, r.velocity, sizeof(float) * np) &&
+             write_all(f, r.velocity1, sizeof(float) * np);
         db_steps_free(&r);
         free(ip); free(is);
         db_sgd_free(&opt);
@@ -59,10 +62,12 @@ static int read_case(FILE *f, size_t np, size_t ns, db_steps_result *r) {
     size_t fp, fs;
     if (!read_all(f, &fp, sizeof fp) || !read_all(f, &fs, sizeof fs) || fp != np || fs != ns) return 0;
     r->params = malloc(sizeof(float) * np); r->velocity = malloc(sizeof(float) * np); r->state = malloc(sizeof(float) * ns);
-    return r->params && r->velocity && r->state && read_all(f, r->train_loss, sizeof r->train_loss) &&
+    r->velocity1 = malloc(sizeof(float) * np);
+    return r->params && r->velocity && r->state && r->velocity1 && read_all(f, r->train_loss, sizeof r->train_loss) &&
            read_all(f, &r->eval_loss, sizeof r->eval_loss) && read_all(f, &r->top1, sizeof r->top1) &&
            read_all(f, &r->dropped, sizeof r->dropped) && read_all(f, r->params, sizeof(float) * np) &&
-           read_all(f, r->state, sizeof(float) * ns) && read_all(f, r->velocity, sizeof(float) * np);
+           read_all(f, r->state, sizeof(float) * ns) && read_all(f, r->velocity, sizeof(float) * np) &&
+           read_all(f, r->velocity1, sizeof(float) * np);
 }
 
 static FILE *open_results(const char *path) {
@@ -84,7 +89,8 @@ static int compare(const char *pa, const char *pb) {
     int rc = 0;
     db_steps_diff worst;
     memset(&worst, 0, sizeof worst);
-    printf("%-34s %9s %9s %9s %9s %9s %5s %7s\n", "case", "loss", "eval", "grad L2", "update L2", "running", "top1", "dropped");
+    printf("%-34s %9s %9s %9s %9s %9s %9s %5s %7s\n", "case", "loss", "eval", "grad1 L2", "grad L2", "update L2", "running", "top1",
+           "dropped");
     for (int c = 0; c < db_steps_n_cases && !rc; c++) {
         db_graph g;
         db_sgd opt;
@@ -98,8 +104,10 @@ static int compare(const char *pa, const char *pb) {
         } else {
             db_steps_diff d;
             db_steps_compare(&g, ip, is, &a, &b, &d);
-            printf("%-34s %9.2g %9.2g %9.2g %9.2g %9.2g %5d %7.0f   (worst: %s, %s, %s)\n", db_steps_cases[c].name, d.loss,
-                   d.eval_loss, d.grad, d.update, d.running, d.top1, d.dropped, d.grad_at, d.update_at, d.running_at);
+            printf("%-34s %9.2g %9.2g %9.2g %9.2g %9.2g %9.2g %5d %7.0f   (worst: %s, %s, %s, %s)\n", db_steps_cases[c].name,
+                   d.loss, d.eval_loss, d.grad1, d.grad, d.update, d.running, d.top1, d.dropped, d.grad1_at, d.grad_at,
+                   d.update_at, d.running_at);
+            if (d.grad1 > worst.grad1) worst.grad1 = d.grad1;
             if (d.loss > worst.loss) worst.loss = d.loss;
             if (d.eval_loss > worst.eval_loss) worst.eval_loss = d.eval_loss;
             if (d.grad > worst.grad) worst.grad = d.grad;
@@ -113,13 +121,17 @@ static int compare(const char *pa, const char *pb) {
         db_graph_free(&g);
     }
     if (!rc)
-        printf("%-34s %9.2g %9.2g %9.2g %9.2g %9.2g %5d\n", "worst", worst.loss, worst.eval_loss, worst.grad, worst.update,
-               worst.running, worst.top1);
+        printf("%-34s %9.2g %9.2g %9.2g %9.2g %9.2g %9.2g %5d\n", "worst", worst.loss, worst.eval_loss, worst.grad1, worst.grad,
+               worst.update, worst.running, worst.top1);
     fclose(fa); fclose(fb);
     return rc;
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--describe")) { /* what this binary's convolutions and GEMM are */
+        printf("%s convolutions, %s\n", db_dnnl_enabled() ? db_dnnl_describe() : "GEMM", db_blas_name());
+        return 0;
+    }
     if (argc == 4 && !strcmp(argv[1], "--compare")) return compare(argv[2], argv[3]);
     if (argc == 5 && !strcmp(argv[1], "--threads") && !strcmp(argv[3], "--out")) {
         int t = atoi(argv[2]);

@@ -43,7 +43,7 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
                                     {8, 3, 28, 28, 16, 3, 1, 1}, {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
                                     {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3}};
     db_cudnn *h = NULL;
-    char detail[300];
+    char detail[700];
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         const int *s = shapes[si];
@@ -66,7 +66,7 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;
-            char name[96], algos[96] = "";
+            char name[96], algos[400] = "";
             snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d%s", s[0], s[1], s[2], s[3], s[5], s[6], det ? "_deterministic" : "");
             if (db_cudnn_conv_create(&c, h, &cd, &bytes) != DB_OK) { report(0, name, db_last_error()); db_cudnn_conv_destroy(c); continue; }
             db_cudnn_conv_describe(c, algos, sizeof algos);

@@ -67,6 +67,11 @@ void db_steps_keep(db_steps_result *r, db_graph *g, db_sgd *opt) {
     for (int i = 0; i < g->n_ops; i++) r->dropped += g->ops[i].dropped;
 }
 
+void db_steps_keep_first(db_steps_result *r, const db_graph *g, const db_sgd *opt) {
+    free(r->velocity1);
+    r->velocity1 = copy_of(opt->velocity.base, g->param_arena.size);
+}
+
 void db_steps_cpu_run(db_graph *g, db_sgd *opt, db_steps_result *r) {
     int labels[DB_STEPS_N];
     const db_tensor *o = db_graph_output(g);
@@ -79,6 +84,7 @@ void db_steps_cpu_run(db_graph *g, db_sgd *opt, db_steps_result *r) {
         r->train_loss[b] = db_softmax_xent(o->grad, o->data, labels, o->c, DB_STEPS_N, 0.1f);
         db_graph_backward(g);
         db_sgd_step(opt, g, 0.05f);
+        if (b == 0) db_steps_keep_first(r, g, opt);
     }
     g->training = 0;
     db_graph_set_batch(g, DB_STEPS_N_EVAL);
@@ -93,7 +99,7 @@ void db_steps_cpu_run(db_graph *g, db_sgd *opt, db_steps_result *r) {
 }
 
 void db_steps_free(db_steps_result *r) {
-    free(r->params); free(r->state); free(r->velocity);
+    free(r->params); free(r->state); free(r->velocity); free(r->velocity1);
     memset(r, 0, sizeof *r);
 }
 
@@ -134,13 +140,14 @@ static double per_param(const db_graph *g, const float *a, const float *b, const
 void db_steps_compare(const db_graph *g, const float *init_params, const float *init_state, const db_steps_result *a,
                       const db_steps_result *b, db_steps_diff *d) {
     memset(d, 0, sizeof *d);
-    d->grad_at = d->update_at = d->running_at = "";
+    d->grad1_at = d->grad_at = d->update_at = d->running_at = "";
     for (int s = 0; s < DB_STEPS; s++) {
         double e = fabs(a->train_loss[s] - b->train_loss[s]) / fabs(b->train_loss[s]);
         d->loss = isfinite(e) ? fmax(d->loss, e) : INFINITY;
     }
     d->eval_loss = fabs(a->eval_loss - b->eval_loss) / fabs(b->eval_loss);
     if (!isfinite(d->eval_loss)) d->eval_loss = INFINITY;
+    d->grad1 = per_param(g, a->velocity1, b->velocity1, NULL, &d->grad1_at);
     d->grad = per_param(g, a->velocity, b->velocity, NULL, &d->grad_at);
     d->update = per_param(g, a->params, b->params, init_params, &d->update_at);
     double floor = 1e-6 * norm_of(b->state, init_state, g->state_arena.size);

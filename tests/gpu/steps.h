@@ -29,6 +29,7 @@ typedef struct {
     double train_loss[DB_STEPS], eval_loss;
     int top1;
     float *params, *state, *velocity; /* after the steps (velocity: the momentum-weighted gradients) */
+    float *velocity1;                 /* after the first step: its gradient (plus weight decay) alone */
     double dropped;
 } db_steps_result;
 
@@ -39,18 +40,21 @@ db_status db_steps_build(db_graph *g, db_sgd *opt, const db_steps_case *c, float
 void db_steps_fill_batch(float *x, int *labels, size_t len, int n, int b);
 size_t db_steps_input_len(const db_graph *g, int n);
 void db_steps_keep(db_steps_result *r, db_graph *g, db_sgd *opt);
+/* the velocity after the first step, into r->velocity1 */
+void db_steps_keep_first(db_steps_result *r, const db_graph *g, const db_sgd *opt);
 /* The steps and the evaluation on the CPU */
 void db_steps_cpu_run(db_graph *g, db_sgd *opt, db_steps_result *r);
 void db_steps_free(db_steps_result *r);
 
 /* How far run a is from run b: relative L2 per tensor, ||a - b|| / ||b|| (the denominator at
- * least 1e-6 of the whole arena's norm), the worst tensor named. grad: the velocity per
- * parameter; update: each parameter's change from the start; running: each batch norm's change
+ * least 1e-6 of the whole arena's norm), the worst tensor named. grad1: the velocity after the
+ * first step (one step's gradients, before a ReLU flipped by the first update spreads); grad:
+ * after both; update: each parameter's change from the start; running: each batch norm's change
  * of running mean and of running variance. */
 typedef struct {
     double loss, eval_loss;  /* relative, the worst training step */
-    double grad, update, running;
-    const char *grad_at, *update_at, *running_at;
+    double grad1, grad, update, running;
+    const char *grad1_at, *grad_at, *update_at, *running_at;
     int top1;                /* |difference| in correct predictions */
     double dropped;          /* |difference| in dropped units */
 } db_steps_diff;
