@@ -17,6 +17,12 @@ ifneq ($(BLAS_DIR),)
 LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
 LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -ljansson -lpng -lm -fopenmp
+# oneDNN (Debian's libdnnl-dev) for the CPU's convolutions (nets/conv_dnnl.h); without it the
+# GEMM path (nets/conv.c) does them all
+ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
+CFLAGS  += -DDB_HAVE_DNNL
+LDLIBS  += -ldnnl
+endif
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))
@@ -153,7 +159,7 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
-                 tests/gpu/steps.c
+                 tests/gpu/steps.c nets/conv_dnnl.c core/log.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
 GPU_CUDNN_HOME ?= $(or $(CUDNN_HOME),$(shell python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))
 GPU_CUDNN_INC := $(firstword $(dir $(wildcard $(GPU_CUDNN_HOME)/include/cudnn.h $(CUDA_HOME)/include/cudnn.h \

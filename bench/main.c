@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nets/conv_dnnl.h"
 #include "bench/cli.h"
 #include "core/cuda.h"
 #include "core/gemm.h"
@@ -54,7 +55,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "version")) {
         db_cuda_info ci;
         db_cuda_query(&ci);
-        printf("dropbench 0.1\nblas: %s\ncuda: %s", db_blas_name(), db_cuda_built() ? "built" : "not built");
+        printf("dropbench 0.1\nblas: %s\nconvolutions (CPU): %s\ncuda: %s", db_blas_name(),
+               db_dnnl_enabled() ? db_dnnl_describe() : "GEMM (im2col + the BLAS)", db_cuda_built() ? "built" : "not built");
         if (db_cuda_built()) printf(", runtime %d, %d device(s)%s%s", ci.runtime_version, ci.device_count,
                                     ci.device_count ? ": " : "", ci.name);
         int cudnn, cublas;

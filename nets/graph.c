@@ -11,6 +11,7 @@
 #include "core/philox.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
+#include "nets/conv_dnnl.h"
 
 #define GROW(arr, count)                                                            \
     do {                                                                            \
@@ -360,6 +361,8 @@ db_status db_graph_finalize(db_graph *g) {
     g->threads = omp_get_max_threads();
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == DB_OP_CONV) db_conv_plan(&g->ops[i].u.conv, g->n_max, g->threads);
+    for (int i = 0; i < g->n_ops && !g->conv_gemm && db_dnnl_enabled(); i++)
+        if (g->ops[i].kind == DB_OP_CONV) DB_TRY(db_dnnl_conv_create(&g->ops[i].dnnl, &g->ops[i].u.conv, g->n_max));
     layout(g); /* counting pass */
     DB_TRY(db_arena_alloc(&g->param_arena));
     DB_TRY(db_arena_alloc(&g->grad_arena));
@@ -384,6 +387,7 @@ db_status db_graph_finalize(db_graph *g) {
 }
 
 void db_graph_free(db_graph *g) {
+    for (int i = 0; g->ops && i < g->n_ops; i++) db_dnnl_conv_destroy(g->ops[i].dnnl);
     db_arena_free(&g->param_arena);
     db_arena_free(&g->grad_arena);
     db_arena_free(&g->state_arena);

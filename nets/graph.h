@@ -72,6 +72,7 @@ typedef struct {
                           * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
                           * in training; a fused ADD reads the REG's input as its in[1]) */
     unsigned char *mask; /* DropBlock: the forward's mask for the backward */
+    struct db_dnnl_conv *dnnl; /* conv: its oneDNN primitives (nets/conv_dnnl.h), NULL: the GEMM path */
     float *scales;       /* DropBlock: per-sample scales */
     double dropped, units; /* regularizer: realised drops since the last reset */
     double expected;       /* regularizer: the expected drops of the same steps */
@@ -105,6 +106,8 @@ typedef struct {
     double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops) */
     db_reg_plan reg;   /* set before building: where db_g_site places regularizers */
     int unfused;       /* set before finalizing: no DropBlock fused into batch norm */
+    int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even
+                        * where oneDNN is built in (nets/conv_dnnl.h) */
     uint64_t seed;     /* the run's seed, keys the masks */
     long step, last_step; /* the training step now and the last one (keep_prob schedule) */
     unsigned char *mask_bytes; /* one allocation for every DropBlock mask */

@@ -8,6 +8,8 @@
 #include "dropouts/dropout.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
+#include "core/log.h"
+#include "nets/conv_dnnl.h"
 
 void db_graph_set_training(db_graph *g, int training) { g->training = training != 0; }
 void db_graph_set_seed(db_graph *g, uint64_t seed) { g->seed = seed; }
@@ -18,6 +20,28 @@ float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
 const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
 
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
+
+/* A convolution through oneDNN when the op has it, else the GEMM path. Should oneDNN fail (no
+ * memory for another batch size's primitives), the op says so once and keeps to the GEMM path;
+ * the GEMM backward reads the input from our array, which the forward left unchanged. */
+static void oneDNN_failed(db_op *op) {
+    db_log(DB_LOG_NOTE, "a convolution falls back to the GEMM path: %s", db_last_error());
+    db_dnnl_conv_destroy(op->dnnl);
+    op->dnnl = NULL;
+}
+
+static void conv_forward(db_graph *g, db_op *op, float *y, const float *x, const float *w, int n) {
+    if (op->dnnl && db_dnnl_conv_forward(op->dnnl, y, x, w, n) == DB_OK) return;
+    if (op->dnnl) oneDNN_failed(op);
+    db_conv_forward(y, x, w, g->conv_ws, &op->u.conv, n, g->threads);
+}
+
+static void conv_backward(db_graph *g, db_op *op, float *dx, float *dw, const float *dy, const float *x, const float *w,
+                          int n, int acc) {
+    if (op->dnnl && db_dnnl_conv_backward(op->dnnl, dx, dw, dy, w, n, acc) == DB_OK) return;
+    if (op->dnnl) oneDNN_failed(op);
+    db_conv_backward(dx, dw, dy, x, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
+}
 
 db_drop_key db_graph_reg_key(const db_graph *g, const db_op *op) {
     db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
@@ -100,7 +124,7 @@ void db_graph_forward(db_graph *g) {
         float *w = op->param[0] >= 0 ? g->params[op->param[0]].data : NULL;
         float *b = op->param[1] >= 0 ? g->params[op->param[1]].data : NULL;
         switch (op->kind) {
-        case DB_OP_CONV: db_conv_forward(y->data, x->data, w, g->conv_ws, &op->u.conv, n, g->threads); break;
+        case DB_OP_CONV: conv_forward(g, op, y->data, x->data, w, n); break;
         case DB_OP_BN:
             if (g->training && op->fused) { /* the DropBlock after it: mask first, then one pass */
                 db_op *reg = &g->ops[op->fused - 1];
@@ -161,7 +185,7 @@ void db_graph_backward(db_graph *g) {
         int acc = op->accum[0];
         switch (op->kind) {
         case DB_OP_CONV:
-            db_conv_backward(dx, dw, y->grad, x->data, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
+            conv_backward(g, op, dx, dw, y->grad, x->data, w, n, acc);
             break;
         case DB_OP_BN: {
             const db_op *reg = op->fused ? &g->ops[op->fused - 1] : NULL;

@@ -1,3 +1,4 @@
+#include "nets/conv_dnnl.h"
 #include "study/provenance.h"
 
 #include "datasets/hash.h"
@@ -58,6 +59,7 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     add(p, "cpu", "%s, %ld online", cpu, (long)get_nprocs());
     if (sysinfo(&si) == 0) add(p, "ram_gib", "%.1f", (double)si.totalram * si.mem_unit / (1024.0 * 1024.0 * 1024.0));
     add(p, "blas", "%s", db_blas_name());
+    add(p, "conv", "%s", db_dnnl_enabled() ? db_dnnl_describe() : "GEMM (im2col + the BLAS)");
     db_cuda_info ci;
     db_cuda_query(&ci);
     add(p, "cuda", "%s; runtime %d, driver %d, %d device(s)", db_cuda_built() ? "built" : "not built",
@@ -66,8 +68,8 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     int cudnn, cublas;
     db_cuda_lib_versions(&cudnn, &cublas);
     if (cudnn || cublas) add(p, "cuda_libs", "cuDNN %d, cuBLAS %d", cudnn, cublas);
-    add(p, "determinism", "counter-based (Philox) draws; fixed-order reductions; bit-identical for %d threads",
-        threads);
+    add(p, "determinism", "counter-based (Philox) draws; fixed-order reductions; bit-identical for %d threads on the same "
+        "machine and build", threads);
     const char *job = getenv("SLURM_JOB_ID"), *array = getenv("SLURM_ARRAY_JOB_ID"), *task = getenv("SLURM_ARRAY_TASK_ID");
     if (job && *job)
         add(p, "slurm", "job %s%s%s%s%s", job, array && *array ? ", array " : "", array && *array ? array : "",

@@ -1,7 +1,9 @@
 /* Finite-difference checks of every op's backward, plus known values of the forward. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nets/conv_dnnl.h"
 #include "nets/ops.h"
 #include "core/gemm.h"
 #include "tests/check.h"
@@ -80,6 +82,64 @@ static void test_conv_grad(void) {
         check_conv(3, 2, 3, 2, 1, 6, 6, 7, 300, t);      /* strided, chunked: col2im path */
         check_conv(2, 2, 5, 1, 2, 5, 1, 2, 1 << 24, t);  /* a 1-pixel-wide map: shifts beyond it */
     }
+}
+
+/* oneDNN's convolutions (nets/conv_dnnl.h) against the GEMM path on the same CNHW arrays:
+ * forward, input gradient (overwritten and accumulated) and weight gradient within 1e-5 of the
+ * largest value, for the batch the primitives were made for and a smaller one; the same bits
+ * twice. Skipped (said) in a build without oneDNN. */
+static double max_rel(const float *a, const float *b, size_t n) {
+    double d = 0, s = 1e-12;
+    for (size_t i = 0; i < n; i++) {
+        double e = a[i] - (double)b[i];
+        d = e < 0 ? (-e > d ? -e : d) : (e > d ? e : d);
+        s = b[i] < 0 ? (-b[i] > s ? -b[i] : s) : (b[i] > s ? b[i] : s);
+    }
+    return d / s;
+}
+
+static void check_dnnl(int cin, int cout, int k, int stride, int pad, int h, int w, int n_max) {
+    db_conv_dims d;
+    db_conv_dims_init(&d, cin, cout, k, stride, pad, h, w);
+    db_conv_plan(&d, n_max, 1);
+    db_dnnl_conv *c = NULL;
+    CHECK_OK(db_dnnl_conv_create(&c, &d, n_max));
+    if (!c) return;
+    for (int n = n_max; n >= n_max - 1 && n >= 1; n--) {
+        size_t nx = (size_t)cin * n * h * w, ny = (size_t)cout * n * d.oh * d.ow, nw = (size_t)cout * cin * k * k;
+        float *x = falloc(nx), *wt = falloc(nw), *dy = falloc(ny), *y = falloc(ny), *y2 = falloc(ny), *dx = falloc(nx),
+              *dx2 = falloc(nx), *dw = falloc(nw), *dw2 = falloc(nw), *ws = falloc(db_conv_workspace(&d, n, 1)),
+              *again = falloc(ny);
+        tc_fill(x, nx, 11, -1, 1); tc_fill(wt, nw, 12, -0.5f, 0.5f); tc_fill(dy, ny, 13, -1, 1);
+        db_conv_forward(y, x, wt, ws, &d, n, 1);
+        CHECK_OK(db_dnnl_conv_forward(c, y2, x, wt, n));
+        CHECK(max_rel(y2, y, ny) < 1e-5, "k%d s%d %d->%d n%d: forward differs by %.2g", k, stride, cin, cout, n, max_rel(y2, y, ny));
+        CHECK_OK(db_dnnl_conv_forward(c, again, x, wt, n));
+        CHECK(!memcmp(again, y2, sizeof(float) * ny), "k%d n%d: the forward is not the same bits twice", k, n);
+        for (int accum = 0; accum < 2; accum++) {
+            tc_fill(dx, nx, 14, -1, 1);
+            memcpy(dx2, dx, sizeof(float) * nx);
+            db_conv_backward(dx, dw, dy, x, wt, ws, &d, n, accum, 1);
+            CHECK_OK(db_dnnl_conv_backward(c, dx2, dw2, dy, wt, n, accum));
+            CHECK(max_rel(dx2, dx, nx) < 1e-5 && max_rel(dw2, dw, nw) < 1e-5, "k%d s%d n%d accum %d: din %.2g, dweight %.2g", k,
+                  stride, n, accum, max_rel(dx2, dx, nx), max_rel(dw2, dw, nw));
+        }
+        free(x); free(wt); free(dy); free(y); free(y2); free(dx); free(dx2); free(dw); free(dw2); free(ws); free(again);
+    }
+    db_dnnl_conv_destroy(c);
+}
+
+static void test_conv_dnnl(void) {
+    if (!db_dnnl_enabled()) {
+        printf("  (no oneDNN in this build, or DROPBENCH_CONV=gemm: nothing to compare)\n");
+        return;
+    }
+    check_dnnl(16, 16, 3, 1, 1, 14, 14, 8);  /* ResNet-20's groups */
+    check_dnnl(16, 32, 3, 2, 1, 14, 13, 5);  /* strided, odd sizes */
+    check_dnnl(3, 8, 7, 2, 3, 17, 17, 3);    /* an ImageNet stem */
+    check_dnnl(24, 40, 1, 1, 0, 7, 7, 4);    /* pointwise, channels not a multiple of 16 */
+    check_dnnl(8, 8, 1, 2, 0, 9, 9, 2);      /* a strided projection */
+    check_dnnl(2, 4, 3, 1, 1, 1, 6, 2);      /* a one-row map */
 }
 
 static void test_conv_known(void) {
@@ -320,6 +380,7 @@ const db_test db_tests_ops[] = {
     {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
     {"conv_known_values", test_conv_known},
     {"conv_gradients", test_conv_grad},
+    {"conv_onednn_vs_gemm", test_conv_dnnl},
     {"bn_gradients", test_bn_grad},
     {"bn_running_stats_and_inference", test_bn_running_and_inference},
     {"elementwise_pool_linear_gradients", test_elementwise_and_pool_grads},
