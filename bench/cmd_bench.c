@@ -11,6 +11,7 @@
 #include "core/gemm.h"
 #include "core/philox.h"
 #include "dropouts/dropblock.h"
+#include "nets/conv_dnnl.h"
 #include "nets/model.h"
 #include "nets/optim.h"
 
@@ -19,7 +20,26 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Milliseconds per step by op kind, forward and backward. */
+/* The machine's attainable single-precision rate on these threads: the BLAS's SGEMM of 1024^3,
+ * the best of three (GFLOP/s) -- what a convolution's rate is set beside */
+static double gemm_peak(void) {
+    const int m = 1024;
+    float *a = calloc((size_t)m * m, sizeof(float)), *b = calloc((size_t)m * m, sizeof(float)),
+          *c = calloc((size_t)m * m, sizeof(float));
+    double best = 0;
+    for (int i = 0; a && b && c && i < (int)((size_t)m * m); i++) { a[i] = (float)(i % 7) * 0.1f; b[i] = (float)(i % 5) * 0.1f; }
+    for (int r = 0; a && b && c && r < 4; r++) {
+        double t0 = db_now();
+        db_sgemm(0, 0, m, m, m, 1.0f, a, m, b, m, 0.0f, c, m);
+        double gf = 2.0 * m * m * m / (db_now() - t0) / 1e9;
+        if (r > 0 && gf > best) best = gf; /* the first warms up */
+    }
+    free(a); free(b); free(c);
+    return best;
+}
+
+/* Milliseconds per step by op kind, forward and backward; each convolution's time and rate
+ * beside the machine's SGEMM rate. */
 static void print_profile(db_graph *g, double nsteps) {
     static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear", "regularizer"};
     double f[10] = {0}, b[10] = {0}, total = 0;
@@ -33,21 +53,33 @@ static void print_profile(db_graph *g, double nsteps) {
         if (f[k] + b[k] > 0)
             printf("%-10s %10.2f %10.2f %6.1f%%\n", names[k], 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
                    100 * (f[k] + b[k]) / total);
-    printf("convolutions:\n");
+    double peak = gemm_peak(), flops_all = 0, secs_all = 0;
+    printf("convolutions (%s; GFLOP/s beside this machine's SGEMM, %.0f GFLOP/s on %d threads):\n",
+           db_dnnl_enabled() ? db_dnnl_describe() : "GEMM path", peak, g->threads);
+    printf("  %-22s %-23s %8s %8s %8s %8s %6s\n", "", "", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s", "of peak");
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *d = &op->u.conv;
-        printf("  %-22s %3d->%-3d k%d s%d %3dx%-3d %8.2f %8.2f ms\n", g->params[op->param[0]].name, d->cin, d->cout,
-               d->k, d->stride, d->oh, d->ow, 1e3 * g->op_seconds[2 * i] / nsteps, 1e3 * g->op_seconds[2 * i + 1] / nsteps);
+        double fwd = 2.0 * d->cout * d->cin * d->k * d->k * d->oh * d->ow * g->n;
+        double bwd = (g->tensors[op->in[0]].grad ? 2.0 : 1.0) * fwd; /* the input gradient, then the weights' */
+        double tf = g->op_seconds[2 * i] / nsteps, tb = g->op_seconds[2 * i + 1] / nsteps;
+        flops_all += fwd + bwd;
+        secs_all += tf + tb;
+        printf("  %-22s %3d->%-3d k%d s%d %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%\n", g->params[op->param[0]].name, d->cin,
+               d->cout, d->k, d->stride, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
+               peak > 0 ? 100 * (fwd + bwd) / (tf + tb) / 1e9 / peak : 0.0);
     }
+    if (secs_all > 0)
+        printf("  all convolutions: %.1f GFLOP/s, %.0f%% of the SGEMM rate\n", flops_all / secs_all / 1e9,
+               peak > 0 ? 100 * flops_all / secs_all / 1e9 / peak : 0.0);
     free(g->op_seconds);
     g->op_seconds = NULL;
 }
 
 int db_cmd_bench(int argc, char **argv) {
     const char *model = "resnet20";
-    int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 10, profile = 0;
+    int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 0, profile = 0;
     int dropblock = 0;
     db_semantics sem = DB_SEM_PAPER;
     char shortcut = 0;
@@ -94,11 +126,12 @@ int db_cmd_bench(int argc, char **argv) {
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--help")) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
-                   "                       [--warmup 3] [--steps 10] [--classes 10] [--shortcut A|B]\n"
+                   "                       [--warmup 3] [--steps 10] [--classes 10|1000] [--shortcut A|B]\n"
                    "                       [--col-cap FLOATS] [--dropblock K] [--semantics NAME]\n"
                    "                       [--profile] [--json]\n"
                    "--dropblock K puts DropBlock (block K, keep_prob 0.9, the mask rules of --semantics,\n"
-                   "default paper) at every regularizer site.\n");
+                   "default paper) at every regularizer site. --classes defaults to 1000 for the ImageNet\n"
+                   "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer.\n");
             return DB_EXIT_OK;
         } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
@@ -108,6 +141,7 @@ int db_cmd_bench(int argc, char **argv) {
     db_model_config mc;
     db_status s = db_model_defaults(&mc, model);
     if (s != DB_OK) return db_cli_error(s);
+    if (!classes) classes = mc.width == 64 ? 1000 : 10; /* the ImageNet networks' classifier, else CIFAR's (as the PyTorch peer) */
     mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
     if (shortcut) mc.shortcut = shortcut;
     if (dropblock) /* every group, conv branch and shortcut, keep_prob 0.9, no schedule */

@@ -73,7 +73,7 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-# ---------------------------------------------------------------- ResNet-50
+# ---------------------------------------------------------------- ResNet-18 and -50
 class Bottleneck(nn.Module):
     """torchvision-style v1 bottleneck (stride on the 3x3 conv)."""
 
@@ -97,19 +97,26 @@ class Bottleneck(nn.Module):
         return F.relu(out + idt)
 
 
-class ResNet50(nn.Module):
-    def __init__(self, in_ch=3, num_classes=1000):
+class ImageNetResNet(nn.Module):
+    """torchvision's ResNet-18 (basic blocks, projection shortcuts) and ResNet-50 (bottlenecks)."""
+
+    def __init__(self, deep, blocks, in_ch=3, num_classes=1000):
         super().__init__()
         self.conv1 = nn.Conv2d(in_ch, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         layers, cin = [], 64
-        for gi, (width, blocks) in enumerate(((64, 3), (128, 4), (256, 6), (512, 3))):
-            for bi in range(blocks):
-                layers.append(Bottleneck(cin, width, 2 if (gi > 0 and bi == 0) else 1))
-                cin = width * 4
+        for gi, (width, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+            for bi in range(n):
+                stride = 2 if (gi > 0 and bi == 0) else 1
+                if deep:
+                    layers.append(Bottleneck(cin, width, stride))
+                    cin = width * 4
+                else:
+                    layers.append(BasicBlock(cin, width, stride, "B"))
+                    cin = width
         self.layers = nn.Sequential(*layers)
-        self.fc = nn.Linear(2048, num_classes)
+        self.fc = nn.Linear(cin, num_classes)
 
     def forward(self, x):
         x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
@@ -120,9 +127,9 @@ class ResNet50(nn.Module):
 # ---------------------------------------------------------------- driver
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=("resnet20", "resnet50"), default="resnet20")
+    p.add_argument("--model", choices=("resnet20", "resnet18", "resnet50"), default="resnet20")
     p.add_argument("--input", default=None, help="C,H,W (default 1,28,28; "
-                   "3,224,224 for resnet50)")
+                   "3,224,224 for resnet18 and resnet50)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--warmup", type=int, default=3)
@@ -141,7 +148,7 @@ def parse_args(argv):
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     if a.input is None:
-        a.input = "3,224,224" if a.model == "resnet50" else "1,28,28"
+        a.input = "1,28,28" if a.model == "resnet20" else "3,224,224"
     try:
         a.input = [int(v) for v in a.input.split(",")]
         assert len(a.input) == 3 and min(a.input) > 0
@@ -163,8 +170,10 @@ def main(argv=None):
     c, h, w = a.input
     if a.model == "resnet20":
         model, ncls = ResNet20(c, 10, a.shortcut), 10
+    elif a.model == "resnet18":
+        model, ncls = ImageNetResNet(False, (2, 2, 2, 2), c, 1000), 1000
     else:
-        model, ncls = ResNet50(c, 1000), 1000
+        model, ncls = ImageNetResNet(True, (3, 4, 6, 3), c, 1000), 1000
     model.train()  # BN uses batch statistics, as in training
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
