@@ -143,12 +143,12 @@ reproduce: deps
 bench:
 	@scripts/deps --peer
 	@$(MAKE) --no-print-directory all
-	@scripts/bench
+	@BENCH_PYTHON="$${BENCH_PYTHON:-$$(scripts/peer_venv || true)}" scripts/bench
 
 bench-kernel:
 	@scripts/deps --peer
 	@$(MAKE) --no-print-directory all
-	@scripts/bench_kernel
+	@BENCH_PYTHON="$${BENCH_PYTHON:-$$(scripts/peer_venv || true)}" scripts/bench_kernel
 
 # For a GPU machine with nvcc and no other development packages: builds only the CUDA code and
 # its checks against the CPU reference (no OpenBLAS, SQLite or zlib needed) and runs them.

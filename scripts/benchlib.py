@@ -10,8 +10,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DROPBENCH = os.path.join(ROOT, "dropbench")
-NO_TORCH_NOTE = ("PyTorch not found: install Debian's python3-torch (scripts/deps --peer) "
-                 "to compare; showing dropbench alone")
+NO_TORCH_NOTE = ("PyTorch not found: scripts/peer_venv installs PyTorch 2.x from PyPI into a venv "
+                 "(make bench does) to compare; showing dropbench alone")
 
 # Flag a run when other processes used more than this share of all CPUs meanwhile.
 OTHERS_WARN = 0.10
@@ -76,7 +76,9 @@ def find_torch_python():
     cands = []
     if os.environ.get("BENCH_PYTHON"):
         cands.append(os.environ["BENCH_PYTHON"])
-    cands += ["python3", "/usr/bin/python3"]
+    venv = os.environ.get("DROPBENCH_PEER_VENV") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "dropbench", "torch-venv")
+    cands += [os.path.join(venv, "bin", "python"), "python3", "/usr/bin/python3"]
     seen = set()
     for c in cands:
         path = shutil.which(c)

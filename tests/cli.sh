@@ -295,6 +295,18 @@ t_bench_json() {
         <"$out" >/dev/null 2>&1 || { echo "not JSON with images_per_s > 0: $(snippet "$out")"; return 1; }
 }
 t_bench_bad_input() { db bench --input 1,2 && expect_rc 2 && expect_err "--input"; }
+t_bench_busy() {
+    # scripts/bench beside a busy process: the summary says so, and the spinner is gone after
+    # (no peer here: BENCH_PYTHON and the peer venv point nowhere)
+    rc=0
+    BENCH_PYTHON=/nonexistent DROPBENCH_PEER_VENV=$T/none PATH=/usr/bin:/bin timeout 300 scripts/bench --rounds 1 --steps 1 \
+        --warmup 0 --batch 8 --busy 1 --json >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 0 ] || { echo "exit $rc: $(snippet "$err")"; return 1; }
+    python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); sys.exit(not (d["busy"] == 1 and d["dropbench_images_per_s"] > 0))' \
+        <"$out" || { echo "summary: $(snippet "$out")"; return 1; }
+    expect_err "1 spinning process" || return
+    ! pgrep -f "while True: pass" >/dev/null || { echo "a spinner outlived the benchmark"; return 1; }
+}
 t_model_resnet20() {
     db model resnet20 --input 3,32,32 && expect_rc 0 && expect_out "269722 parameters" &&
         expect_out "regularizer sites (27)"
@@ -1592,7 +1604,7 @@ tests=(
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
-    bench_json bench_bad_input model_resnet20 model_resnet50 model_resnet18 model_unknown
+    bench_json bench_bad_input bench_busy model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
