@@ -109,35 +109,46 @@ static db_cudnn_algo_info info_of(const Perf &p, int measured) {
 
 /* What cuDNN offers for one pass: measured (cudnnFind*: every algorithm run once, fastest
  * first) or from its heuristics (best first); at most max records, their number returned */
+/* One pass's list: room from cuDNN's max count, then call(room, &got, results) */
+template <typename Perf, typename Call>
+static cudnnStatus_t list_pass(cudnnHandle_t h, cudnnStatus_t (*max_count)(cudnnHandle_t, int *), Call call, int measured,
+                               db_cudnn_algo_info *out, int max, int *count) {
+    Perf p[MAX_CANDIDATES];
+    int room = 0, got = 0;
+    cudnnStatus_t st = max_count(h, &room);
+    if (room > MAX_CANDIDATES) room = MAX_CANDIDATES;
+    if (st == CUDNN_STATUS_SUCCESS) st = call(room, &got, p);
+    for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
+    return st;
+}
+
 static db_status list(db_cudnn *h, const descs *s, int pass, int measured, db_cudnn_algo_info *out, int max, int *count) {
-    int got = 0, room = 0;
     cudnnStatus_t st;
     *count = 0;
-    if (pass == DB_CONV_FWD) {
-        cudnnConvolutionFwdAlgoPerf_t p[MAX_CANDIDATES];
-        st = cudnnGetConvolutionForwardAlgorithmMaxCount(h->h, &room);
-        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
-        if (st == CUDNN_STATUS_SUCCESS)
-            st = measured ? cudnnFindConvolutionForwardAlgorithm(h->h, s->x, s->w, s->conv, s->y, room, &got, p)
-                          : cudnnGetConvolutionForwardAlgorithm_v7(h->h, s->x, s->w, s->conv, s->y, room, &got, p);
-        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
-    } else if (pass == DB_CONV_BWD_DATA) {
-        cudnnConvolutionBwdDataAlgoPerf_t p[MAX_CANDIDATES];
-        st = cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h->h, &room);
-        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
-        if (st == CUDNN_STATUS_SUCCESS)
-            st = measured ? cudnnFindConvolutionBackwardDataAlgorithm(h->h, s->w, s->y, s->conv, s->x, room, &got, p)
-                          : cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, s->w, s->y, s->conv, s->x, room, &got, p);
-        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
-    } else {
-        cudnnConvolutionBwdFilterAlgoPerf_t p[MAX_CANDIDATES];
-        st = cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h->h, &room);
-        room = room < MAX_CANDIDATES ? room : MAX_CANDIDATES;
-        if (st == CUDNN_STATUS_SUCCESS)
-            st = measured ? cudnnFindConvolutionBackwardFilterAlgorithm(h->h, s->x, s->y, s->conv, s->w, room, &got, p)
-                          : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, s->x, s->y, s->conv, s->w, room, &got, p);
-        for (int i = 0; st == CUDNN_STATUS_SUCCESS && i < got && i < max; i++) out[(*count)++] = info_of(p[i], measured);
-    }
+    if (pass == DB_CONV_FWD)
+        st = list_pass<cudnnConvolutionFwdAlgoPerf_t>(
+            h->h, cudnnGetConvolutionForwardAlgorithmMaxCount,
+            [&](int room, int *got, cudnnConvolutionFwdAlgoPerf_t *p) {
+                return measured ? cudnnFindConvolutionForwardAlgorithm(h->h, s->x, s->w, s->conv, s->y, room, got, p)
+                                : cudnnGetConvolutionForwardAlgorithm_v7(h->h, s->x, s->w, s->conv, s->y, room, got, p);
+            },
+            measured, out, max, count);
+    else if (pass == DB_CONV_BWD_DATA)
+        st = list_pass<cudnnConvolutionBwdDataAlgoPerf_t>(
+            h->h, cudnnGetConvolutionBackwardDataAlgorithmMaxCount,
+            [&](int room, int *got, cudnnConvolutionBwdDataAlgoPerf_t *p) {
+                return measured ? cudnnFindConvolutionBackwardDataAlgorithm(h->h, s->w, s->y, s->conv, s->x, room, got, p)
+                                : cudnnGetConvolutionBackwardDataAlgorithm_v7(h->h, s->w, s->y, s->conv, s->x, room, got, p);
+            },
+            measured, out, max, count);
+    else
+        st = list_pass<cudnnConvolutionBwdFilterAlgoPerf_t>(
+            h->h, cudnnGetConvolutionBackwardFilterAlgorithmMaxCount,
+            [&](int room, int *got, cudnnConvolutionBwdFilterAlgoPerf_t *p) {
+                return measured ? cudnnFindConvolutionBackwardFilterAlgorithm(h->h, s->x, s->y, s->conv, s->w, room, got, p)
+                                : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h->h, s->x, s->y, s->conv, s->w, room, got, p);
+            },
+            measured, out, max, count);
     char what[64];
     snprintf(what, sizeof what, "%s the %s algorithms", measured ? "measuring" : "asking for", pass_names[pass]);
     CUDNN_TRY(st, what);
