@@ -178,20 +178,6 @@ static db_status set_make(set *s, const db_conv_dims *d, int n) {
         st = db_fail(DB_ERR_UNSUPPORTED, "oneDNN has no convolution for %d->%d channels, %dx%d kernel, %dx%d map", d->cin,
                      d->cout, d->k, d->k, d->h, d->w);
 #define Q(pd, what) dnnl_primitive_desc_query_md(pd, what, 0)
-    if (st == DB_OK) { /* the input gradient on the forward's weight layout, when a jit kernel takes it: no second weight reorder */
-        dnnl_convolution_desc_t same;
-        dnnl_primitive_desc_t pd2 = NULL;
-        const char *impl = NULL;
-        if (dnnl_convolution_backward_data_desc_init(&same, dnnl_convolution_direct, &src_a, Q(fpd, dnnl_query_weights_md), &dst_a,
-                                                     strides, pad, pad_r) == dnnl_success &&
-            dnnl_primitive_desc_create(&pd2, &same, NULL, engine, fpd) == dnnl_success &&
-            dnnl_primitive_desc_query(pd2, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl && !strncmp(impl, "jit", 3)) {
-            dnnl_primitive_desc_destroy(bdpd);
-            bdpd = pd2;
-        } else if (pd2) {
-            dnnl_primitive_desc_destroy(pd2);
-        }
-    }
     if (st == DB_OK) st = stage_make(&s->src, &src_u, Q(fpd, dnnl_query_src_md), 1, 0);
     if (st == DB_OK) st = stage_make(&s->w, &w_u, Q(fpd, dnnl_query_weights_md), 1, 0);
     if (st == DB_OK) st = stage_make(&s->dst, &dst_u, Q(fpd, dnnl_query_dst_md), 0, 0);
