@@ -98,6 +98,12 @@ build/gen/version.h: FORCE
 	   echo '#define DB_CFLAGS "$(strip $(CFLAGS))"'; } >$@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 build/study/provenance.o build/bench/cmd_report.o: build/gen/version.h
+# Whether oneDNN was found, as a file that changes only when that does: the oneDNN object is
+# rebuilt when libdnnl-dev comes or goes (the compiler flags are not tracked otherwise)
+build/gen/dnnl.flag: FORCE
+	@mkdir -p build/gen
+	@echo '$(findstring -DDB_HAVE_DNNL,$(CFLAGS))' >$@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+build/nets/conv_dnnl.o: build/gen/dnnl.flag
 # The paper's reported numbers, compiled into the store (loaded into paper_values).
 build/gen/paper_tables.h: results/paper/paper-tables.csv
 	@mkdir -p build/gen

@@ -41,9 +41,18 @@ static void usage(FILE *f) {
  * start again -- unless the user chose GOMP_SPINCOUNT or OMP_WAIT_POLICY. */
 static void fair_waiting(char **argv) {
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return;
+    /* not when /proc/self/exe is not this program: started through the loader (ld-linux ./dropbench)
+     * or under valgrind, whose preloaded tool an exec would shed */
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) return;
+    self[len] = 0;
+    const char *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
+    const char *preload = getenv("LD_PRELOAD");
+    if (!strncmp(base, "ld-", 3) || (preload && strstr(preload, "vgpreload"))) return;
     if (setenv("GOMP_SPINCOUNT", "3000", 1) != 0) return;
     execv("/proc/self/exe", argv);
-    /* the exec failed: go on as we are (slower only beside other processes) */
+    unsetenv("GOMP_SPINCOUNT"); /* the exec failed: go on as we are (slower only beside other processes) */
 }
 
 int main(int argc, char **argv) {

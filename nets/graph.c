@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/philox.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
@@ -361,8 +362,10 @@ db_status db_graph_finalize(db_graph *g) {
     g->threads = omp_get_max_threads();
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == DB_OP_CONV) db_conv_plan(&g->ops[i].u.conv, g->n_max, g->threads);
-    for (int i = 0; i < g->n_ops && !g->conv_gemm && db_dnnl_enabled(); i++)
-        if (g->ops[i].kind == DB_OP_CONV) DB_TRY(db_dnnl_conv_create(&g->ops[i].dnnl, &g->ops[i].u.conv, g->n_max));
+    for (int i = 0; i < g->n_ops && !g->conv_gemm && db_dnnl_enabled(); i++) /* tensor 0, the input, has no gradient */
+        if (g->ops[i].kind == DB_OP_CONV &&
+            db_dnnl_conv_create(&g->ops[i].dnnl, &g->ops[i].u.conv, g->n_max, g->ops[i].in[0] > 0) != DB_OK)
+            db_log(DB_LOG_NOTE, "a convolution takes the GEMM path: %s", db_last_error());
     layout(g); /* counting pass */
     DB_TRY(db_arena_alloc(&g->param_arena));
     DB_TRY(db_arena_alloc(&g->grad_arena));

@@ -22,8 +22,10 @@ const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_te
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
 
 /* A convolution through oneDNN when the op has it, else the GEMM path. Should oneDNN fail (no
- * memory for another batch size's primitives), the op says so once and keeps to the GEMM path;
- * the GEMM backward reads the input from our array, which the forward left unchanged. */
+ * memory for another batch size's primitives, another thread count), the op says so once and
+ * keeps to the GEMM path; the GEMM backward reads the input from our array, which the forward
+ * left unchanged, and oneDNN fails before it writes a gradient (primitives are made, and the
+ * thread count checked, before anything runs). */
 static void oneDNN_failed(db_op *op) {
     db_log(DB_LOG_NOTE, "a convolution falls back to the GEMM path: %s", db_last_error());
     db_dnnl_conv_destroy(op->dnnl);
@@ -38,7 +40,7 @@ static void conv_forward(db_graph *g, db_op *op, float *y, const float *x, const
 
 static void conv_backward(db_graph *g, db_op *op, float *dx, float *dw, const float *dy, const float *x, const float *w,
                           int n, int acc) {
-    if (op->dnnl && db_dnnl_conv_backward(op->dnnl, dx, dw, dy, w, n, acc) == DB_OK) return;
+    if (op->dnnl && db_dnnl_conv_backward(op->dnnl, dx, dw, dy, x, w, n, acc) == DB_OK) return;
     if (op->dnnl) oneDNN_failed(op);
     db_conv_backward(dx, dw, dy, x, w, g->conv_ws, &op->u.conv, n, acc, g->threads);
 }

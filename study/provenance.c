@@ -60,6 +60,9 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     if (sysinfo(&si) == 0) add(p, "ram_gib", "%.1f", (double)si.totalram * si.mem_unit / (1024.0 * 1024.0 * 1024.0));
     add(p, "blas", "%s", db_blas_name());
     add(p, "conv", "%s", db_dnnl_enabled() ? db_dnnl_describe() : "GEMM (im2col + the BLAS)");
+    const char *spin = getenv("GOMP_SPINCOUNT"), *policy = getenv("OMP_WAIT_POLICY");
+    add(p, "omp_wait", "GOMP_SPINCOUNT %s, OMP_WAIT_POLICY %s (speed only, not results)", spin ? spin : "unset",
+        policy ? policy : "unset");
     db_cuda_info ci;
     db_cuda_query(&ci);
     add(p, "cuda", "%s; runtime %d, driver %d, %d device(s)", db_cuda_built() ? "built" : "not built",

@@ -1,4 +1,5 @@
 /* Finite-difference checks of every op's backward, plus known values of the forward. */
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ static void check_dnnl(int cin, int cout, int k, int stride, int pad, int h, int
     db_conv_dims_init(&d, cin, cout, k, stride, pad, h, w);
     db_conv_plan(&d, n_max, 1);
     db_dnnl_conv *c = NULL;
-    CHECK_OK(db_dnnl_conv_create(&c, &d, n_max));
+    CHECK_OK(db_dnnl_conv_create(&c, &d, n_max, 1));
     if (!c) return;
     for (int n = n_max; n >= n_max - 1 && n >= 1; n--) {
         size_t nx = (size_t)cin * n * h * w, ny = (size_t)cout * n * d.oh * d.ow, nw = (size_t)cout * cin * k * k;
@@ -120,13 +121,57 @@ static void check_dnnl(int cin, int cout, int k, int stride, int pad, int h, int
             tc_fill(dx, nx, 14, -1, 1);
             memcpy(dx2, dx, sizeof(float) * nx);
             db_conv_backward(dx, dw, dy, x, wt, ws, &d, n, accum, 1);
-            CHECK_OK(db_dnnl_conv_backward(c, dx2, dw2, dy, wt, n, accum));
+            CHECK_OK(db_dnnl_conv_backward(c, dx2, dw2, dy, x, wt, n, accum));
             CHECK(max_rel(dx2, dx, nx) < 1e-5 && max_rel(dw2, dw, nw) < 1e-5, "k%d s%d n%d accum %d: din %.2g, dweight %.2g", k,
                   stride, n, accum, max_rel(dx2, dx, nx), max_rel(dw2, dw, nw));
         }
         free(x); free(wt); free(dy); free(y); free(y2); free(dx); free(dx2); free(dw); free(dw2); free(ws); free(again);
     }
     db_dnnl_conv_destroy(c);
+}
+
+/* The backward reads the input it is given, whatever ran since the forward: a forward of another
+ * batch size rebuilt the second set in between, a second forward at this size read another
+ * input; the same bits twice; a first layer made without an input gradient; another thread
+ * count refused (the graph then takes the GEMM path) */
+static void check_dnnl_order(void) {
+    db_conv_dims d;
+    db_conv_dims_init(&d, 8, 12, 3, 1, 1, 9, 9);
+    db_conv_plan(&d, 6, 1);
+    db_dnnl_conv *c = NULL, *first = NULL;
+    CHECK_OK(db_dnnl_conv_create(&c, &d, 6, 1));
+    CHECK_OK(db_dnnl_conv_create(&first, &d, 6, 0));
+    if (!c || !first) { db_dnnl_conv_destroy(c); db_dnnl_conv_destroy(first); return; }
+    const int n = 4;
+    size_t nx = (size_t)8 * 6 * 81, ny = (size_t)12 * 6 * 81, nw = (size_t)12 * 8 * 9;
+    float *x = falloc(nx), *x2 = falloc(nx), *wt = falloc(nw), *dy = falloc(ny), *y = falloc(ny), *dx = falloc(nx),
+          *dx2 = falloc(nx), *dx3 = falloc(nx), *dw = falloc(nw), *dw2 = falloc(nw), *dw3 = falloc(nw),
+          *ws = falloc(db_conv_workspace(&d, 6, 1));
+    tc_fill(x, nx, 21, -1, 1); tc_fill(x2, nx, 22, -1, 1); tc_fill(wt, nw, 23, -0.5f, 0.5f); tc_fill(dy, ny, 24, -1, 1);
+    db_conv_backward(dx, dw, dy, x, wt, ws, &d, n, 0, 1);
+    CHECK_OK(db_dnnl_conv_forward(c, y, x, wt, n));
+    CHECK_OK(db_dnnl_conv_forward(c, y, x2, wt, 3)); /* the second set rebuilt for batch 3 */
+    CHECK_OK(db_dnnl_conv_backward(c, dx2, dw2, dy, x, wt, n, 0)); /* and for batch 4 again: nothing kept */
+    CHECK(max_rel(dx2, dx, (size_t)8 * n * 81) < 1e-5 && max_rel(dw2, dw, nw) < 1e-5,
+          "backward after another batch size's forward: din %.2g, dweight %.2g", max_rel(dx2, dx, (size_t)8 * n * 81),
+          max_rel(dw2, dw, nw));
+    CHECK_OK(db_dnnl_conv_forward(c, y, x, wt, n));
+    CHECK_OK(db_dnnl_conv_forward(c, y, x2, wt, n)); /* the kept input is x2's now */
+    CHECK_OK(db_dnnl_conv_backward(c, dx3, dw3, dy, x, wt, n, 0));
+    CHECK(max_rel(dw3, dw, nw) < 1e-5, "backward of x after a forward of x2: dweight %.2g", max_rel(dw3, dw, nw));
+    CHECK(!memcmp(dx3, dx2, sizeof(float) * 8 * n * 81) && !memcmp(dw3, dw2, sizeof(float) * nw),
+          "the backward is not the same bits twice");
+    CHECK_OK(db_dnnl_conv_forward(first, y, x, wt, n));
+    CHECK_OK(db_dnnl_conv_backward(first, NULL, dw3, dy, x, wt, n, 0));
+    CHECK(max_rel(dw3, dw, nw) < 1e-5, "a first layer's dweight %.2g", max_rel(dw3, dw, nw));
+    CHECK(db_dnnl_conv_backward(first, dx3, dw3, dy, x, wt, n, 0) != DB_OK, "an input gradient from a first layer");
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(threads + 1);
+    CHECK(db_dnnl_conv_forward(c, y, x, wt, n) == DB_ERR_ARG, "another thread count was not refused");
+    omp_set_num_threads(threads);
+    db_dnnl_conv_destroy(c);
+    db_dnnl_conv_destroy(first);
+    free(x); free(x2); free(wt); free(dy); free(y); free(dx); free(dx2); free(dx3); free(dw); free(dw2); free(dw3); free(ws);
 }
 
 static void test_conv_dnnl(void) {
@@ -140,6 +185,8 @@ static void test_conv_dnnl(void) {
     check_dnnl(24, 40, 1, 1, 0, 7, 7, 4);    /* pointwise, channels not a multiple of 16 */
     check_dnnl(8, 8, 1, 2, 0, 9, 9, 2);      /* a strided projection */
     check_dnnl(2, 4, 3, 1, 1, 1, 6, 2);      /* a one-row map */
+    check_dnnl(8, 16, 1, 2, 0, 8, 8, 2);     /* a strided projection on an even map: negative right padding */
+    check_dnnl_order();
 }
 
 static void test_conv_known(void) {
