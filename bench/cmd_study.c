@@ -21,7 +21,8 @@ static void usage(FILE *f) {
                "vary.KEY lists, with paired seeds. Finished cells (the same settings done before) are\n"
                "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
                "lists the cells and what would happen to each (--show-config: with every key's value);\n"
-               "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm);\n"
+               "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm;\n"
+               "--in-jobs marks the cells --jobs starts, which leave the header and summary to it);\n"
                "--jobs N runs up to N cells at once, each in a process of its own (give each its share of\n"
                "the cores with the recipe's threads key; the results are those of running them one by one).\n"
                "A study whose data set, augmentation or network this version lacks is refused before\n"
@@ -115,8 +116,8 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
             if (jobs_stop) { sigprocmask(SIG_SETMASK, &was, NULL); continue; } /* it came just now */
             char cell[24];
             snprintf(cell, sizeof cell, "%d", next);
-            char *const args[] = {"dropbench", "study", (char *)r->path, "--cell", cell, "--db", (char *)db_path, "--quiet",
-                                  NULL};
+            char *const args[] = {"dropbench", "study", (char *)r->path, "--cell", cell, "--in-jobs", "--db",
+                                  (char *)db_path, "--quiet", NULL};
             pid_t parent = getpid(), pid = fork();
             if (pid == 0) { /* the cell in a fresh process (no CUDA context, statics or threads carried over) */
                 setpgid(0, 0); /* a terminal's Ctrl-C reaches the parent alone, which passes it on once */
@@ -176,19 +177,23 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
 
 int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
-    struct { int dry, show, quiet; long only, jobs; } o = {0, 0, 0, -1, 1};
+    struct { int dry, show, quiet, in_jobs; long only, jobs; } o = {0, 0, 0, 0, -1, 1};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--dry-run")) o.dry = 1;
         else if (!strcmp(argv[i], "--show-config")) o.show = 1;
         else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
+        else if (!strcmp(argv[i], "--in-jobs")) o.in_jobs = 1; /* a cell started by study --jobs (below) */
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &o.only)) i++;
         else if (!strcmp(argv[i], "--jobs") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &o.jobs) && o.jobs <= 256) i++;
         else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
         else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
-    if (!recipe || (o.show && !o.dry) || (o.jobs > 1 && o.only >= 0)) { usage(stderr); return DB_EXIT_USAGE; }
+    if (!recipe || (o.show && !o.dry) || (o.jobs > 1 && o.only >= 0) || (o.in_jobs && o.only < 0)) {
+        usage(stderr);
+        return DB_EXIT_USAGE;
+    }
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
     db_status s = db_recipe_load(recipe, r);
@@ -200,8 +205,13 @@ int db_cmd_study(int argc, char **argv) {
     else {
         db_study_result res;
         db_train_stop_on_signals(); /* USR1, TERM, INT: the cell in progress checkpoints, the study stops */
+        if (o.in_jobs) db_config_device_said(); /* the study process said the header and the device; the cell says its lines */
+        else if (o.only >= 0)
+            printf("study %s (%s): cell %ld (cells 0 to %d), results in %s\n", r->study, r->path, o.only,
+                   db_recipe_cells(r) - 1, db_path);
         s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
-        rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);
+        if (o.in_jobs && s == DB_OK) rc = res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the study process sums up */
+        else rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);
     }
     db_recipe_free(r);
     free(r);

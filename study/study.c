@@ -119,7 +119,8 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     if (s == DB_OK) s = db_store_open(&store, db_path);
     if (s == DB_OK) s = db_study_join(store, r, db_path, only < 0, name, sizeof name); /* even when every cell is done */
     if (s == DB_OK) snprintf(out->study, sizeof out->study, "%s", name);
-    if (s == DB_OK) db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", name, r->path, cells, db_path);
+    if (s == DB_OK && only < 0) /* a single cell's caller says what it runs (a study's --jobs parent, a cluster task) */
+        db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", name, r->path, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {
         const db_study_cell *c = &plan[i];
         int64_t prior = 0;

@@ -561,11 +561,16 @@ vary.regularizer = none, dropblock"
         { echo "runs after the stop: $(sqlite3 "$T/two.db" 'SELECT id, cell, status FROM runs' | tr '\n' ' ')"; return 1; }
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "up to 2 at once" &&
         expect_out "4 cells, 4 ran now, 0 done before, 0 failed" || return
+    # one header, one summary and at most one device note for the whole study, not one per cell
+    [ "$(grep -c 'results in' "$out")" = 1 ] && [ "$(grep -c '^study: ' "$out")" = 1 ] &&
+        [ "$(grep -c 'using CPU\|using CUDA' "$err")" -le 1 ] ||
+        { echo "the cells repeat the study's lines: $(snippet "$out") / $(snippet "$err")"; return 1; }
     local q="SELECT group_concat(x, '; ') FROM (SELECT r.cell || ' ' || m.name || ' ' || m.value AS x FROM runs r JOIN metrics m ON m.run_id = r.id AND m.split = 'test' AND m.epoch = 6 ORDER BY r.cell, m.name)"
     [ -n "$(sqlite3 "$T/one.db" "$q")" ] && [ "$(sqlite3 "$T/one.db" "$q")" = "$(sqlite3 "$T/two.db" "$q")" ] ||
         { echo "one by one: $(sqlite3 "$T/one.db" "$q"); two at once: $(sqlite3 "$T/two.db" "$q")"; return 1; }
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "4 done before" || return
     db study "$T/two.txt" --jobs 2 --cell 1 --db "$T/two.db" && expect_rc 2 || return
+    db study "$T/two.txt" --in-jobs --db "$T/two.db" && expect_rc 2 || return
     db study "$T/two.txt" --jobs 0 --db "$T/two.db" && expect_rc 2
 }
 t_study_versions() {

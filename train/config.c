@@ -209,8 +209,10 @@ db_status db_config_validate(const db_config *c) {
     return DB_OK;
 }
 
+static int device_said;
+void db_config_device_said(void) { device_said = 1; }
+
 db_status db_config_resolve_device(db_config *c) {
-    static int said;
     if (!strcmp(c->device, "cpu")) return DB_OK;
     int asked = !strcmp(c->device, "cuda");
     db_cuda_info ci;
@@ -224,12 +226,12 @@ db_status db_config_resolve_device(db_config *c) {
         snprintf(why, sizeof why, "%s", db_last_error());
     if (!why[0]) {
         strcpy(c->device, "cuda");
-        if (!asked && !said++) db_log(DB_LOG_NOTE, "using CUDA device %s (--device cpu for the CPU)", ci.name);
+        if (!asked && !device_said++) db_log(DB_LOG_NOTE, "using CUDA device %s (--device cpu for the CPU)", ci.name);
         return DB_OK;
     }
     if (asked) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", why);
     strcpy(c->device, "cpu"); /* auto */
-    if (!said++ && db_cuda_built())
+    if (!device_said++ && db_cuda_built())
         db_log(DB_LOG_NOTE, "%s, using CPU", ci.device_count ? why : "no CUDA device");
     return DB_OK;
 }

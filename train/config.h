@@ -71,6 +71,9 @@ db_status db_config_validate(const db_config *c);
 /* Turns device auto into cpu or cuda for this machine (saying once on stderr why it is the CPU
  * when a GPU was possible) and checks an explicit choice; before fingerprinting a run. */
 db_status db_config_resolve_device(db_config *c);
+/* The device choice was already said to the user (by the study process whose cell this is):
+ * db_config_resolve_device says nothing more */
+void db_config_device_said(void);
 /* Can this build run the configuration (its data set and augmentation implemented)? A valid
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */
