@@ -1,6 +1,8 @@
 /* Convolutions through oneDNN (nets/conv_dnnl.h). */
 #include "nets/conv_dnnl.h"
 
+#include "core/log.h"
+
 #include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -68,6 +70,7 @@ struct db_dnnl_conv {
 static void init_once(void) {
     const char *e = getenv("DROPBENCH_CONV");
     if (e && !strcmp(e, "gemm")) return;
+    if (e && *e && strcmp(e, "onednn")) db_log(DB_LOG_NOTE, "DROPBENCH_CONV=%s is neither gemm nor onednn: using oneDNN", e);
     if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return;
     if (dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return;
     /* fp32 convolutions stay fp32, whatever ONEDNN_DEFAULT_FPMATH_MODE says */

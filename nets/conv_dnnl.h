@@ -10,7 +10,8 @@
  *
  * Same results run after run for a given thread count, machine (instruction set) and oneDNN
  * build; not the same bits as the GEMM path (nets/conv.c), which remains the reference and the
- * fallback (a build without oneDNN, or DROPBENCH_CONV=gemm). */
+ * fallback (a build without oneDNN, or DROPBENCH_CONV=gemm; =onednn or unset: oneDNN, another
+ * value is said and taken as onednn). */
 #ifndef DB_NETS_CONV_DNNL_H
 #define DB_NETS_CONV_DNNL_H
 

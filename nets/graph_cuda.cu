@@ -163,7 +163,7 @@ static db_status upload_decay(db_gpu_graph *gg) {
     if (!h) return db_fail(DB_ERR_NOMEM, "out of memory");
     for (int i = 0; i < g->n_params; i++) {
         const db_param *p = &g->params[i];
-        if (!p->no_decay || c->decay_bn_bias) memset(h + (p->data - g->param_arena.base), 1, p->size);
+        if (db_sgd_decays(p, c)) memset(h + (p->data - g->param_arena.base), 1, p->size);
     }
     cudaError_t e = cudaMemcpy(gg->decay, h, n, cudaMemcpyHostToDevice);
     free(h);

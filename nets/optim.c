@@ -16,7 +16,7 @@ void db_sgd_step(db_sgd *opt, db_graph *g, float lr) {
     for (int i = 0; i < g->n_params; i++) {
         db_param *p = &g->params[i];
         float *v = opt->velocity.base + (p->data - g->param_arena.base);
-        float wd = (p->no_decay && !c->decay_bn_bias) ? 0.0f : c->weight_decay;
+        float wd = db_sgd_decays(p, c) ? c->weight_decay : 0.0f;
         float *w = p->data;
         const float *gr = p->grad;
         long n = (long)p->size;

@@ -15,6 +15,9 @@ typedef struct {
     int decay_bn_bias;  /* 0: batch-norm parameters and biases get no weight decay */
 } db_sgd_config;
 
+/* Does parameter p take the weight decay (the CPU's update and the GPU's decay mask alike)? */
+static inline int db_sgd_decays(const db_param *p, const db_sgd_config *c) { return !p->no_decay || c->decay_bn_bias; }
+
 typedef struct {
     db_sgd_config cfg;
     db_arena velocity;  /* laid out like the graph's parameter arena */

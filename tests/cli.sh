@@ -295,6 +295,11 @@ t_bench_json() {
         <"$out" >/dev/null 2>&1 || { echo "not JSON with images_per_s > 0: $(snippet "$out")"; return 1; }
 }
 t_bench_bad_input() { db bench --input 1,2 && expect_rc 2 && expect_err "--input"; }
+t_conv_choice() {
+    # DROPBENCH_CONV: gemm takes the GEMM path (said by version), another value is said, not ignored
+    DROPBENCH_CONV=gemm db version && expect_rc 0 && expect_out "convolutions (CPU): GEMM" || return
+    DROPBENCH_CONV=fast db bench --steps 1 --warmup 0 --batch 8 && expect_rc 0 && expect_err "neither gemm nor onednn"
+}
 t_bench_busy() {
     # scripts/bench beside a busy process: the summary says so, and the spinner is gone after
     # (no peer here: BENCH_PYTHON and the peer venv point nowhere)
@@ -1609,7 +1614,7 @@ tests=(
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
-    bench_json bench_bad_input bench_busy model_resnet20 model_resnet50 model_resnet18 model_unknown
+    bench_json bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
