@@ -133,7 +133,7 @@ static uint64_t paint(uint8_t *m, const db_dropblock_rules *r, int sy, int sx, i
 static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base, int h,
                            int w) {
     const int end = r->yhi * w + r->xhi + 1;
-    int hits[1024];
+    int hits[1024 + DB_RAND_HITS_SLACK];
     uint64_t dropped = 0;
     memset(m, 0, (size_t)h * w);
     for (int o0 = r->ylo * w + r->xlo; o0 < end; o0 += 1024) {
@@ -147,24 +147,32 @@ static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_
     return dropped;
 }
 
+/* u / d by a multiply: floor(u * m / 2^40) with m = floor(2^40 / d) + 1 is u / d whenever
+ * u * d < 2^40 (the excess u / 2^40 stays below 1 / d); larger numerators divide */
+typedef struct { uint64_t m, d, below; } divider;
+static divider divider_for(uint64_t d) { return (divider){(1ull << 40) / d + 1, d, (1ull << 40) / d}; }
+static inline uint64_t quot(uint64_t u, divider v) { return u < v.below ? (u * v.m) >> 40 : u / v.d; }
+
 /* Every channel plane of sample j. Its planes' units are consecutive in the logical NCHW
  * order (channel after channel), so one run of bulk draws covers them all: long runs waste
- * nothing of the generator's 128-word passes, which a small map's seed span alone would (a 7x7
- * map's span is 9 words). Positions outside the seed region are drawn and ignored. */
+ * nothing of the generator's passes, which a small map's seed span alone would (a 7x7 map's
+ * span is 33 units). Positions outside the seed region are drawn and ignored. */
 static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropblock_rules *r, int j, int c, int n,
                              int h, int w) {
+    enum { RUN = 4096 };
     const int hw = h * w;
     const long units = (long)c * hw;
     const uint64_t base = db_dropblock_base(r, j, 0, c, hw);
-    int hits[1024];
+    const divider by_hw = divider_for((uint64_t)hw), by_w = divider_for((uint64_t)w);
+    int hits[RUN + DB_RAND_HITS_SLACK];
     uint64_t dropped = 0;
     for (int ch = 0; ch < c; ch++) memset(mask + ((size_t)ch * n + j) * hw, 0, (size_t)hw);
-    for (long o0 = 0; o0 < units; o0 += 1024) {
+    for (long o0 = 0; o0 < units; o0 += RUN) {
         int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
-                                units - o0 < 1024 ? (int)(units - o0) : 1024, r->t);
+                                units - o0 < RUN ? (int)(units - o0) : RUN, r->t);
         for (int i = 0; i < nhit; i++) {
-            long u = o0 + hits[i];
-            int ch = (int)(u / hw), pos = (int)(u % hw), y = pos / w, x = pos % w;
+            uint64_t u = (uint64_t)(o0 + hits[i]), ch = quot(u, by_hw), pos = u - ch * (uint64_t)hw;
+            int y = (int)quot(pos, by_w), x = (int)(pos - (uint64_t)y * (uint64_t)w);
             if (y >= r->ylo && y <= r->yhi && x >= r->xlo && x <= r->xhi)
                 dropped += paint(mask + ((size_t)ch * n + j) * hw, r, y, x, h, w);
         }

@@ -103,7 +103,9 @@ typedef struct {
     db_arena param_arena, grad_arena, state_arena, act_arena, work_arena;
     int threads;       /* OpenMP threads the workspace was sized for */
     float *conv_ws;
-    double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops) */
+    double *op_seconds; /* when non-NULL: per op, forward then backward seconds (2*n_ops); a
+                         * DropBlock mask drawn inside its host op counts as the REG op's */
+    double moved_seconds; /* of the op being timed, charged to another op */
     db_reg_plan reg;   /* set before building: where db_g_site places regularizers */
     int unfused;       /* set before finalizing: no DropBlock fused into batch norm */
     int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even

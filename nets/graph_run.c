@@ -65,7 +65,13 @@ void db_graph_reg_count(db_op *op, size_t units, double expected_fraction) {
 static void dropblock_mask(db_graph *g, db_op *op, const db_tensor *y, int n) {
     db_drop_key k = db_graph_reg_key(g, op);
     db_dropblock_cfg b = db_graph_dropblock_cfg(op);
+    double t0 = g->op_seconds ? omp_get_wtime() : 0.0;
     op->dropped += (double)db_dropblock_mask(op->mask, op->scales, &k, &b, y->c, n, y->h, y->w);
+    if (g->op_seconds) { /* the draw is the REG op's time, not its host op's */
+        double t = omp_get_wtime() - t0;
+        g->op_seconds[2 * (op - g->ops)] += t;
+        g->moved_seconds += t;
+    }
     db_graph_reg_count(op, (size_t)y->c * n * plane(y), db_dropblock_expected_fraction(&b, k.keep_prob, y->h, y->w));
 }
 
@@ -170,7 +176,7 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
         case DB_OP_REG: reg_forward(g, op, x, y, n); break;
         }
-        if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0;
+        if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0 - g->moved_seconds, g->moved_seconds = 0.0;
     }
 }
 

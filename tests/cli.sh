@@ -294,6 +294,14 @@ t_bench_json() {
     python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); sys.exit(not d["images_per_s"] > 0)' \
         <"$out" >/dev/null 2>&1 || { echo "not JSON with images_per_s > 0: $(snippet "$out")"; return 1; }
 }
+t_bench_profile() {
+    # --profile with DropBlock at every site: the mask draws are the regularizer's row (not the
+    # batch norm's: its own forward is ~0.01 ms); the convolution table ends with the overall rate
+    db bench --steps 2 --warmup 1 --batch 32 --dropblock 3 --profile && expect_rc 0 || return
+    awk '$1 == "regularizer" && $2 + 0 > 0.05 { found = 1 } END { exit !found }' "$out" ||
+        { echo "no regularizer row with the masks' time (over 0.05 ms)"; cat "$out"; return 1; }
+    grep -q "all convolutions:" "$out" || { echo "no convolution summary"; return 1; }
+}
 t_bench_bad_input() { db bench --input 1,2 && expect_rc 2 && expect_err "--input"; }
 t_conv_choice() {
     # DROPBENCH_CONV: gemm takes the GEMM path (said by version), another value is said, not ignored
@@ -1614,7 +1622,7 @@ tests=(
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
-    bench_json bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
+    bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
