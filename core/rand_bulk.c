@@ -180,31 +180,23 @@ void db_rand_bits(uint64_t *bits, uint64_t seed, uint32_t stream, uint32_t step,
     const uint32_t tb = t >> 16;
     const uint64_t first = unit0 & ~(uint64_t)63, end = unit0 + (uint64_t)(count > 0 ? count : 0);
     const int words = count > 0 ? (int)((end - first + 63) / 64) : 0;
-    memset(bits, 0, (size_t)(words + 1) * sizeof *bits);
+    bits[words] = 0;
     for (uint64_t c0 = unit0 & ~(uint64_t)(PASS - 1); c0 < end; c0 += UNITS) {
         int passes = end - c0 < UNITS ? (int)((end - c0 + PASS - 1) / PASS) : UNITS / PASS;
         for (int p = 0; p < passes; p++) {
             blocks(buf, seed, stream, step, (c0 + (uint64_t)(p * PASS)) >> 4);
             byte_masks(lt + p * (PASS / 64), eq + p * (PASS / 64), (const uint8_t *)buf, tb);
         }
-        /* units of this round before unit0 or from end on are not asked for */
-        const int n = passes * (PASS / 64);
+        /* the words [w0, w1) of this round hold asked-for units; in its first and last word,
+         * units before unit0 or from end on are cleared */
         const int lo = unit0 > c0 ? (int)(unit0 - c0) : 0, hi = end - c0 < UNITS ? (int)(end - c0) : UNITS;
-        for (int w = 0; w < n; w++) {
-            uint64_t keep = ~0ull;
-            if (64 * w + 64 <= lo || 64 * w >= hi) keep = 0;
-            else {
-                if (lo > 64 * w) keep &= ~0ull << (lo - 64 * w);
-                if (hi < 64 * w + 64) keep &= ~0ull >> (64 * w + 64 - hi);
-            }
-            if (tb >= 256) lt[w] = keep, eq[w] = 0; /* every unit is below */
-            else lt[w] &= keep, eq[w] &= keep;
-        }
-        settle_ties(lt, eq, n, seed, stream, step, c0, t); /* 1 unit in 256 */
-        for (int w = 0; w < n; w++) {
-            long o = ((long)(c0 - first) >> 6) + w;
-            if (o >= 0 && o < words) bits[o] = lt[w];
-        }
+        const int w0 = lo / 64, w1 = (hi + 63) / 64;
+        if (tb >= 256) /* every unit is below */
+            for (int w = w0; w < w1; w++) lt[w] = ~0ull, eq[w] = 0;
+        if (lo % 64) lt[w0] &= ~0ull << (lo % 64), eq[w0] &= ~0ull << (lo % 64);
+        if (hi % 64) lt[w1 - 1] &= ~0ull >> (64 - hi % 64), eq[w1 - 1] &= ~0ull >> (64 - hi % 64);
+        settle_ties(lt + w0, eq + w0, w1 - w0, seed, stream, step, c0 + (uint64_t)(64 * w0), t); /* 1 in 256 */
+        memcpy(bits + (int64_t)(c0 - first) / 64 + w0, lt + w0, (size_t)(w1 - w0) * sizeof *bits);
     }
 }
 

@@ -156,7 +156,8 @@ static inline uint64_t quot(uint64_t u, divider v) { return u < v.below ? (u * v
 /* Every channel plane of sample j. Its planes' units are consecutive in the logical NCHW
  * order (channel after channel), so one run of bulk draws covers them all: long runs waste
  * nothing of the generator's passes, which a small map's seed span alone would (a 7x7 map's
- * span is 33 units). Positions outside the seed region are drawn and ignored. */
+ * span is 33 units). Positions outside the seed region are drawn and ignored. The seeds come
+ * as a bitmap and are painted straight from its set bits. */
 static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropblock_rules *r, int j, int c, int n,
                              int h, int w) {
     enum { RUN = 4096 };
@@ -164,18 +165,20 @@ static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropb
     const long units = (long)c * hw;
     const uint64_t base = db_dropblock_base(r, j, 0, c, hw);
     const divider by_hw = divider_for((uint64_t)hw), by_w = divider_for((uint64_t)w);
-    int hits[RUN + DB_RAND_HITS_SLACK];
-    uint64_t dropped = 0;
+    uint64_t bits[RUN / 64 + 2], dropped = 0;
     for (int ch = 0; ch < c; ch++) memset(mask + ((size_t)ch * n + j) * hw, 0, (size_t)hw);
     for (long o0 = 0; o0 < units; o0 += RUN) {
-        int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
-                                units - o0 < RUN ? (int)(units - o0) : RUN, r->t);
-        for (int i = 0; i < nhit; i++) {
-            uint64_t u = (uint64_t)(o0 + hits[i]), ch = quot(u, by_hw), pos = u - ch * (uint64_t)hw;
-            int y = (int)quot(pos, by_w), x = (int)(pos - (uint64_t)y * (uint64_t)w);
-            if (y >= r->ylo && y <= r->yhi && x >= r->xlo && x <= r->xhi)
-                dropped += paint(mask + ((size_t)ch * n + j) * hw, r, y, x, h, w);
-        }
+        const uint64_t u0 = base + (uint64_t)o0, skip = u0 & 63;
+        const int len = units - o0 < RUN ? (int)(units - o0) : RUN, words = (int)((skip + (uint64_t)len + 63) / 64);
+        db_rand_bits(bits, k->seed, DB_STREAM_SITE + k->site, k->step, u0, len, r->t);
+        for (int wd = 0; wd < words; wd++)
+            for (uint64_t b = bits[wd]; b; b &= b - 1) {
+                uint64_t u = (uint64_t)o0 + 64 * (uint64_t)wd + (uint64_t)__builtin_ctzll(b) - skip;
+                uint64_t ch = quot(u, by_hw), pos = u - ch * (uint64_t)hw;
+                int y = (int)quot(pos, by_w), x = (int)(pos - (uint64_t)y * (uint64_t)w);
+                if (y >= r->ylo && y <= r->yhi && x >= r->xlo && x <= r->xhi)
+                    dropped += paint(mask + ((size_t)ch * n + j) * hw, r, y, x, h, w);
+            }
     }
     return dropped;
 }

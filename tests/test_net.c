@@ -490,6 +490,24 @@ static void test_rand_words_match_scalar(void) {
             nbad += h != n;
         }
     CHECK(nbad == 0 && ties > 20, "%d bulk rare-event decisions differ from db_rare_below (%d ties seen)", nbad, ties);
+    /* the bitmap form at short and round-crossing lengths: every bit as db_rare_below says, the
+     * bits outside [u0, u0 + count) clear, and the word after the last one zero */
+    static const int lens[] = {1, 2, 63, 64, 65, 511, 2047, 2049, 3000};
+    uint64_t bits[3000 / 64 + 3];
+    int bbad = 0;
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < sizeof lens / sizeof *lens; b++) {
+            const uint64_t u0 = starts[a] * 5 + 17, off = u0 & 63;
+            const int words = (int)((off + (uint64_t)lens[b] + 63) / 64);
+            memset(bits, 0xa5, sizeof bits);
+            db_rand_bits(bits, 42, 5, 6, u0, lens[b], ts[0]);
+            for (int i = 0; i < 64 * words; i++) {
+                int bit = (int)(bits[i / 64] >> (i % 64) & 1), in = i >= (int)off && i < (int)off + lens[b];
+                bbad += bit != (in && db_rare_below(42, 5, 6, (u0 & ~63ull) + (uint64_t)i, ts[0]));
+            }
+            bbad += bits[words] != 0;
+        }
+    CHECK(bbad == 0, "%d bitmap bits differ from db_rare_below (or stray bits)", bbad);
     /* the decision is a uniform draw: P(below) = t / 2^24 */
     long below = 0;
     for (uint64_t u = 0; u < 400000; u++) below += db_rare_below(9, 1, 2, u, 0x00e6a0u);
