@@ -1,5 +1,7 @@
-/* dropbench data list | fetch NAME... | verify NAME...: the data-set cache (datasets/fetch.h) */
+/* dropbench data list | fetch NAME... | verify NAME... | bench | make fmnist-detect: the data-set
+ * cache (datasets/fetch.h), the pipeline's rate, and the sets built here (datasets/fmnist_detect.h) */
 #include <curl/curl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,9 @@
 #include "train/train.h"
 #include "core/clock.h"
 #include "datasets/fetch.h"
+#include "datasets/fmnist_detect.h"
 #include "datasets/pipeline.h"
+#include "datasets/select.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -23,6 +27,9 @@ static void usage(FILE *f) {
             "       dropbench data verify NAME... [--data-dir DIR] [--catalog FILE]\n"
             "       dropbench data bench  [--workers 0,1,2] [--seconds S] [--json] [--KEY VALUE]... (training keys:\n"
             "                             --dataset, --data-dir, --batch, --augment-pad, --synthetic, --threads, ...)\n"
+            "       dropbench data make   fmnist-detect [--out DIR] [--data-dir DIR] [--source DIR] [--size 128]\n"
+            "                             [--train 10000] [--val 2000] [--items 1,4] [--sides 16,64] [--max-iou 0.3]\n"
+            "                             [--seed 1]\n"
             "\n"
             "The cache is --data-dir, else $XDG_CACHE_HOME/dropbench, else ~/.cache/dropbench; a data set's\n"
             "files go to CACHE/NAME/. A download is kept only once its size and checksum match the catalog;\n"
@@ -31,7 +38,11 @@ static void usage(FILE *f) {
             "--mirror URL fetches each file from URL/FILENAME instead of the publisher. --offline (or\n"
             "DROPBENCH_OFFLINE=1) never uses the network. --timeout: seconds without data before a try is\n"
             "abandoned (default 60). The usual proxy variables (https_proxy, no_proxy) are honoured.\n"
-            "bench: images/s the batch pipeline delivers (crop, flip, normalisation) with each worker count.\n");
+            "bench: images/s the batch pipeline delivers (crop, flip, normalisation) with each worker count.\n"
+            "make fmnist-detect: a detection set from Fashion-MNIST (--source, default the Debian package or the\n"
+            "cache): canvases of --size pixels with --items items each, sides log-uniform in --sides, no two\n"
+            "boxes overlapping more than --max-iou; training canvases from the training items, validation\n"
+            "from the test items; COCO JSON + PNGs into --out (default CACHE/fmnist-detect), same seed, same bytes.\n");
 }
 
 typedef struct {
@@ -233,6 +244,78 @@ static int bench(int argc, char **argv) {
     return rc;
 }
 
+
+/* "a,b" into two numbers */
+static int parse_pair(const char *v, double *a, double *b) {
+    char *end;
+    *a = strtod(v, &end);
+    if (end == v || *end != ',') return 0;
+    const char *w = end + 1;
+    *b = strtod(w, &end);
+    return end != w && !*end;
+}
+
+static int make(int argc, char **argv) {
+    if (argc < 3 || strcmp(argv[2], "fmnist-detect")) {
+        fprintf(stderr, "dropbench data make: the sets built here: fmnist-detect\n");
+        return DB_EXIT_USAGE;
+    }
+    db_fmd_cfg c = db_fmd_defaults();
+    const char *out = NULL, *dir = NULL, *source = NULL;
+    for (int i = 3; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        double a, b;
+        char *end;
+        if (!v) { fprintf(stderr, "dropbench data make: %s needs a value\n", o); return DB_EXIT_USAGE; }
+        i++;
+        if (!strcmp(o, "--out")) out = v;
+        else if (!strcmp(o, "--data-dir")) dir = v;
+        else if (!strcmp(o, "--source")) source = v;
+        else if (!strcmp(o, "--size") && db_cli_parse_long(v, 1, &n) && n <= 1 << 20) c.size = (int)n;
+        else if (!strcmp(o, "--train") && db_cli_parse_long(v, 1, &n) && n <= 1 << 30) c.n_train = (int)n;
+        else if (!strcmp(o, "--val") && db_cli_parse_long(v, 1, &n) && n <= 1 << 30) c.n_val = (int)n;
+        else if (!strcmp(o, "--seed") && db_cli_parse_long(v, 0, &n)) c.seed = (uint64_t)n;
+        else if (!strcmp(o, "--items") && parse_pair(v, &a, &b) && a == (int)a && b == (int)b && fabs(a) < 1e6 &&
+                 fabs(b) < 1e6)
+            c.min_items = (int)a, c.max_items = (int)b;
+        else if (!strcmp(o, "--sides") && parse_pair(v, &a, &b)) c.min_side = (float)a, c.max_side = (float)b;
+        else if (!strcmp(o, "--max-iou") && (a = strtod(v, &end), end != v && !*end)) c.max_iou = (float)a;
+        else {
+            fprintf(stderr, "dropbench data make: bad option or value: %s %s\n", o, v);
+            return DB_EXIT_USAGE;
+        }
+    }
+    db_status s = db_fmd_check(&c);
+    if (s != DB_OK) return db_cli_error(s);
+    char root[4096], outbuf[4200], src[4096];
+    if (!out) {
+        if ((s = db_data_root(dir, root, sizeof root)) != DB_OK) return db_cli_error(s);
+        snprintf(outbuf, sizeof outbuf, "%s/fmnist-detect", root);
+        out = outbuf;
+    }
+    if (!source) {
+        db_data_spec spec = {0};
+        spec.name = "fashion-mnist";
+        source = db_data_dir(&spec, src, sizeof src, NULL);
+    }
+    db_fmd_stats st[2];
+    double t0 = db_now();
+    if ((s = db_fmd_make(source, out, &c, st)) != DB_OK) return db_cli_error(s);
+    printf("fmnist-detect: %s (from %s, seed %llu, %.1f s)\n", out, source, (unsigned long long)c.seed, db_now() - t0);
+    printf("%-6s %7s %8s %8s %6s %6s %6s %22s  %s\n", "split", "images", "objects", "unplaced", "small", "medium",
+           "large", "box side min/mean/max", "objects per image");
+    static const char *const names[2] = {"train", "val"};
+    for (int k = 0; k < 2; k++) {
+        printf("%-6s %7ld %8ld %8ld %6ld %6ld %6ld %8.1f %6.1f %6.1f ", names[k], st[k].images, st[k].objects,
+               st[k].unplaced, st[k].small, st[k].medium, st[k].large, st[k].side_min, st[k].side_mean, st[k].side_max);
+        for (int m = 0; m <= c.max_items; m++)
+            if (st[k].per_image[m]) printf(" %d:%ld", m, st[k].per_image[m]);
+        printf("\n");
+    }
+    return DB_EXIT_OK;
+}
+
 int db_cmd_data(int argc, char **argv) {
     if (argc < 2 || db_cli_wants_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
@@ -240,6 +323,7 @@ int db_cmd_data(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "bench")) return bench(argc, argv);
+    if (!strcmp(sub, "make")) return make(argc, argv);
     if (strcmp(sub, "list") && strcmp(sub, "fetch") && strcmp(sub, "verify")) {
         fprintf(stderr, "dropbench data: unknown subcommand '%s'\n", sub);
         usage(stderr);

@@ -37,8 +37,7 @@ void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, 
     snprintf(out, n, "%s/%s/%s", o->root, f->set, f->file);
 }
 
-/* mkdir -p of path's folder */
-static db_status make_dirs(const char *path) {
+db_status db_make_dirs_for(const char *path) {
     char p[4096];
     snprintf(p, sizeof p, "%s", path);
     char *slash = strrchr(p, '/');
@@ -293,6 +292,6 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
     if (o->offline)
         return db_fail(DB_ERR_IO, "offline: %s is not in the cache (%s); fetch it where there is a network, or copy it there",
                        f->file, path);
-    DB_TRY(make_dirs(path));
+    DB_TRY(db_make_dirs_for(path));
     return download(f, o, path, d);
 }

@@ -70,7 +70,8 @@ db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) {
     return DB_OK;
 }
 
-db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w) {
+/* An 8-bit PNG of px: palette (VOC's colour map) or greyscale */
+static db_status png_write8(const char *path, const uint8_t *px, int h, int w, int palette) {
     FILE *f = fopen(path, "wb");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     png_err e = {""};
@@ -82,8 +83,8 @@ db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w) 
         return db_fail(DB_ERR_IO, "%s: cannot write the PNG: %s", path, e.msg);
     }
     png_init_io(p, f);
-    png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, palette ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_color pal[256]; /* VOC's colour map: the bits of the index spread over R, G and B */
     for (int i = 0; i < 256; i++) {
         int r = 0, g = 0, b = 0, c = i;
@@ -94,10 +95,14 @@ db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w) 
         }
         pal[i].red = (png_byte)r; pal[i].green = (png_byte)g; pal[i].blue = (png_byte)b;
     }
-    png_set_PLTE(p, info, pal, 256);
+    if (palette) png_set_PLTE(p, info, pal, 256);
     png_write_info(p, info);
     for (int y = 0; y < h; y++) png_write_row(p, (png_const_bytep)(px + (size_t)y * w));
     png_write_end(p, NULL);
     png_destroy_write_struct(&p, &info);
     return fclose(f) == 0 ? DB_OK : db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 }
+
+db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w) { return png_write8(path, px, h, w, 1); }
+
+db_status db_grey_png_write(const char *path, const uint8_t *px, int h, int w) { return png_write8(path, px, h, w, 0); }

@@ -13,5 +13,7 @@
 db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w);
 /* A palette PNG of indices (VOC's colour map), for tests and for writing predictions */
 db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w);
+/* An 8-bit greyscale PNG (db_label_png_read reads it back unchanged) */
+db_status db_grey_png_write(const char *path, const uint8_t *px, int h, int w);
 
 #endif

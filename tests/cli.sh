@@ -1481,6 +1481,24 @@ t_data_imagenet_folder() {
     db train --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 32 --model resnet20 \
         --epochs 1 --batch 32 && expect_rc 1 && expect_err "img0003.JPEG" || return
 }
+t_data_make_fmnist_detect() {
+    # the detection set from the Debian Fashion-MNIST: built, its statistics printed, refused
+    # over an existing set; its ground truth scored as detections by eval coco gives AP 1
+    need_fmnist || return
+    db data make fmnist-detect --out "$T/fmd" --train 20 --val 10 --size 64 --sides 16,32 && expect_rc 0 &&
+        expect_out "val         10" || return
+    [ -s "$T/fmd/annotations/instances_val.json" ] && [ -s "$T/fmd/val/00000010.png" ] && grep -q "^seed=1$" "$T/fmd/make.txt" ||
+        { echo "the set's files are missing"; return 1; }
+    db data make fmnist-detect --out "$T/fmd" --train 20 --val 10 --size 64 && expect_rc 2 && expect_err "already exists" || return
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump([{"image_id":a["image_id"],"category_id":a["category_id"],"bbox":a["bbox"],"score":1.0} for a in d["annotations"]], open(sys.argv[2],"w"))' \
+        "$T/fmd/annotations/instances_val.json" "$T/fmd_dt.json" || return
+    db eval coco --gt "$T/fmd/annotations/instances_val.json" --results "$T/fmd_dt.json" --json && expect_rc 0 || return
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert abs(d["AP"]-1)<1e-12 and d["APl"]==-1, d' "$out" ||
+        { echo "ground truth as detections: $(snippet "$out")"; return 1; }
+    db data make fmnist-detect --out "$T/fmd2" --items 0,3 && expect_rc 2 && expect_err "items per canvas" || return
+    db data make fmnist-detect --out "$T/fmd2" --sides 16 && expect_rc 2 && expect_err "--sides" || return
+    db data make nosuch && expect_rc 2 && expect_err "fmnist-detect"
+}
 t_eval_coco() {
     # eval coco: the known answer through the command, clear errors
     printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[214,41,348,244],"area":84912,"iscrowd":0}]}' >"$T/gt.json"
@@ -1625,7 +1643,7 @@ tests=(
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )
 for t in "${tests[@]}"; do run_test "$t"; done
