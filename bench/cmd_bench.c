@@ -42,15 +42,16 @@ static double gemm_peak(void) {
 /* Milliseconds per step by op kind, forward and backward; each convolution's time and rate
  * beside the machine's SGEMM rate. */
 static void print_profile(db_graph *g, double nsteps) {
-    static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear", "regularizer"};
-    double f[10] = {0}, b[10] = {0}, total = 0;
+    static const char *names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap",
+                                             "linear", "regularizer", "upsample", "bias"};
+    double f[DB_OP_KINDS] = {0}, b[DB_OP_KINDS] = {0}, total = 0;
     for (int i = 0; i < g->n_ops; i++) {
         f[g->ops[i].kind] += g->op_seconds[2 * i];
         b[g->ops[i].kind] += g->op_seconds[2 * i + 1];
     }
-    for (int k = 0; k < 10; k++) total += f[k] + b[k];
+    for (int k = 0; k < DB_OP_KINDS; k++) total += f[k] + b[k];
     printf("%-10s %10s %10s %7s\n", "op", "fwd ms", "bwd ms", "share");
-    for (int k = 0; k < 10; k++)
+    for (int k = 0; k < DB_OP_KINDS; k++)
         if (f[k] + b[k] > 0)
             printf("%-10s %10.2f %10.2f %6.1f%%%s\n", names[k], 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
                    100 * (f[k] + b[k]) / total, k == DB_OP_REG ? "  (DropBlock: its mask draws; the apply is fused into bn and add)" : "");

@@ -123,6 +123,102 @@ static int same_shape_op(db_graph *g, db_op_kind kind, int x) {
 
 int db_g_relu(db_graph *g, int x) { return same_shape_op(g, DB_OP_RELU, x); }
 
+int db_g_upsample(db_graph *g, int x, int s) {
+    if (bad(g, x)) return -1;
+    if (s < 1) { g->status = db_fail(DB_ERR_INTERNAL, "graph: upsampling by %d", s); return -1; }
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, t.c, t.h * s, t.w * s);
+    if (y < 0 || new_op(g, DB_OP_UPSAMPLE, x, -1, y) < 0) return -1;
+    g->ops[g->n_ops - 1].u.up.s = s;
+    return y;
+}
+
+/* The op that produced tensor t (-1: none, the input) */
+static int producer(const db_graph *g, int t) {
+    for (int i = g->n_ops - 1; i >= 0; i--)
+        if (g->ops[i].out == t) return i;
+    return -1;
+}
+
+/* A parameter using the values of parameter `of` (db_param.tied) */
+static int tied_param(db_graph *g, int of, const char *name, const char *suffix) {
+    const db_param m = g->params[of];
+    int p = new_param(g, name, suffix, m.size, m.init, m.fan, m.no_decay);
+    if (p >= 0) g->params[p].tied = 1 + (m.tied ? m.tied - 1 : of);
+    return p;
+}
+
+int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name) {
+    if (bad(g, x) || bad(g, like)) return -1;
+    int src = producer(g, like);
+    if (src < 0 || g->ops[src].kind != DB_OP_CONV) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: tensor %d is not a convolution's output", like);
+        return -1;
+    }
+    const db_conv_dims sd = g->ops[src].u.conv;
+    db_tensor t = g->tensors[x];
+    if (t.c != sd.cin) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: a tied convolution reads %d channels, its weights %d", t.c, sd.cin);
+        return -1;
+    }
+    db_conv_dims d;
+    db_conv_dims_init(&d, t.c, sd.cout, sd.k, stride, pad, t.h, t.w);
+    int y = new_tensor(g, sd.cout, d.oh, d.ow);
+    if (y < 0) return -1;
+    int wp = tied_param(g, g->ops[src].param[0], name, "weight");
+    if (wp < 0 || new_op(g, DB_OP_CONV, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.conv = d;
+    op->param[0] = wp;
+    return y;
+}
+
+static int bias_op(db_graph *g, int x, int bp) {
+    int y = same_shape_op(g, DB_OP_BIAS, x);
+    if (y < 0) return -1;
+    g->ops[g->n_ops - 1].param[1] = bp;
+    return y;
+}
+
+int db_g_bias(db_graph *g, int x, float init, const char *name) {
+    if (bad(g, x)) return -1;
+    int bp = new_param(g, name, "bias", (size_t)g->tensors[x].c, DB_INIT_CONST, 0, 1);
+    if (bp < 0) return -1;
+    g->params[bp].init_value = init;
+    return bias_op(g, x, bp);
+}
+
+int db_g_bias_tied(db_graph *g, int x, int like, const char *name) {
+    if (bad(g, x) || bad(g, like)) return -1;
+    int src = producer(g, like);
+    if (src < 0 || g->ops[src].kind != DB_OP_BIAS || g->tensors[like].c != g->tensors[x].c) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: tensor %d is not a bias of %d channels", like, g->tensors[x].c);
+        return -1;
+    }
+    int bp = tied_param(g, g->ops[src].param[1], name, "bias");
+    return bp < 0 ? -1 : bias_op(g, x, bp);
+}
+
+void db_g_init_normal(db_graph *g, int y, float std) {
+    if (bad(g, y)) return;
+    int src = producer(g, y);
+    if (src < 0 || g->ops[src].param[0] < 0) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: tensor %d has no weight to initialise", y);
+        return;
+    }
+    db_param *p = &g->params[g->ops[src].param[0]];
+    p->init = DB_INIT_NORMAL;
+    p->init_value = std;
+}
+
+void db_g_output(db_graph *g, int x) {
+    if (bad(g, x)) return;
+    int *o = realloc(g->outputs, sizeof *o * (size_t)(g->n_outputs + 1));
+    if (!o) { g->status = db_fail(DB_ERR_NOMEM, "graph: out of memory"); return; }
+    g->outputs = o;
+    g->outputs[g->n_outputs++] = x;
+}
+
 int db_g_add(db_graph *g, int a, int b) {
     if (bad(g, a) || bad(g, b)) return -1;
     db_tensor ta = g->tensors[a], tb = g->tensors[b];
@@ -260,9 +356,10 @@ void db_graph_set_reg_sums(db_graph *g, const double *sums) {
 
 /* Two passes over the same takes: count, allocate, then hand out pointers. */
 static void layout(db_graph *g) {
-    for (int p = 0; p < g->n_params; p++) {
-        g->params[p].data = db_arena_take(&g->param_arena, g->params[p].size);
-        g->params[p].grad = db_arena_take(&g->grad_arena, g->params[p].size);
+    for (int p = 0; p < g->n_params; p++) { /* a tied parameter uses its master's values */
+        db_param *pr = &g->params[p];
+        pr->data = pr->tied ? g->params[pr->tied - 1].data : db_arena_take(&g->param_arena, pr->size);
+        pr->grad = db_arena_take(&g->grad_arena, pr->size);
     }
     size_t ws = 0, mask_bytes = 0;
     for (int t = 0; t < g->n_tensors; t++) {
@@ -346,11 +443,22 @@ static void fuse_dropblock(db_graph *g) {
 db_status db_graph_finalize(db_graph *g) {
     if (g->status != DB_OK) return g->status;
     if (g->n_ops == 0) return db_fail(DB_ERR_INTERNAL, "graph: no ops");
+    /* Every computed tensor is read by an op or is an output (its gradient is the caller's);
+     * before fusing, which leaves a fused DropBlock's own output unread */
+    for (int t = 1; t < g->n_tensors; t++) {
+        int out = g->n_outputs ? 0 : t == g->n_tensors - 1;
+        for (int k = 0; k < g->n_outputs; k++) out |= g->outputs[k] == t;
+        if (!out && !uses(g, t))
+            return db_fail(DB_ERR_INTERNAL, "graph: tensor %d (%dx%dx%d) is computed but neither read nor an output", t,
+                           g->tensors[t].c, g->tensors[t].h, g->tensors[t].w);
+    }
     droppath_rates(g);
     fuse_dropblock(g);
-    /* Reverse order is backward order: the first op there to write a gradient overwrites it. */
+    /* Reverse order is backward order: the first op there to write a gradient overwrites it;
+     * an output's gradient is the caller's, so every op reading an output adds to it. */
     char *written = calloc(g->n_tensors, 1);
     if (!written) return db_fail(DB_ERR_NOMEM, "graph: out of memory");
+    for (int k = 0; k < g->n_outputs; k++) written[g->outputs[k]] = 1;
     for (int i = g->n_ops - 1; i >= 0; i--)
         for (int j = 0; j < 2; j++) {
             int t = g->ops[i].in[j];
@@ -396,7 +504,7 @@ void db_graph_free(db_graph *g) {
     db_arena_free(&g->state_arena);
     db_arena_free(&g->act_arena);
     db_arena_free(&g->work_arena);
-    free(g->tensors); free(g->ops); free(g->params); free(g->sites); free(g->mask_bytes);
+    free(g->tensors); free(g->ops); free(g->params); free(g->sites); free(g->mask_bytes); free(g->outputs);
     memset(g, 0, sizeof *g);
 }
 
@@ -415,6 +523,8 @@ void db_graph_init_params(db_graph *g, uint64_t seed) {
     for (int p = 0; p < g->n_params; p++) {
         db_param *pr = &g->params[p];
         uint32_t stream = DB_STREAM_INIT + (uint32_t)p;
+        memset(pr->grad, 0, pr->size * sizeof(float));
+        if (pr->tied) continue; /* its master's values */
         switch (pr->init) {
         case DB_INIT_KAIMING_OUT: fill_normal(pr->data, pr->size, sqrtf(2.0f / pr->fan), seed, stream); break;
         case DB_INIT_UNIFORM_FANIN: {
@@ -425,8 +535,9 @@ void db_graph_init_params(db_graph *g, uint64_t seed) {
         }
         case DB_INIT_ZERO: memset(pr->data, 0, pr->size * sizeof(float)); break;
         case DB_INIT_ONE: for (size_t i = 0; i < pr->size; i++) pr->data[i] = 1.0f; break;
+        case DB_INIT_NORMAL: fill_normal(pr->data, pr->size, pr->init_value, seed, stream); break;
+        case DB_INIT_CONST: for (size_t i = 0; i < pr->size; i++) pr->data[i] = pr->init_value; break;
         }
-        memset(pr->grad, 0, pr->size * sizeof(float));
     }
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == DB_OP_BN) {
@@ -446,6 +557,6 @@ int db_graph_finite(const db_graph *g) {
 
 size_t db_graph_param_count(const db_graph *g) {
     size_t s = 0;
-    for (int p = 0; p < g->n_params; p++) s += g->params[p].size;
+    for (int p = 0; p < g->n_params; p++) s += g->params[p].tied ? 0 : g->params[p].size;
     return s;
 }

@@ -18,8 +18,10 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
-    DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG
+    DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG,
+    DB_OP_UPSAMPLE, DB_OP_BIAS
 } db_op_kind;
+enum { DB_OP_KINDS = DB_OP_BIAS + 1 };
 
 /* A regularizer placed at sites: which kind, where, how strong. */
 typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH } db_reg_kind;
@@ -37,7 +39,7 @@ typedef struct {
     int semantics;     /* DropBlock: a db_semantics (dropouts/dropblock.h), the mask rules */
 } db_reg_plan;
 
-typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE } db_init_kind;
+typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE, DB_INIT_NORMAL, DB_INIT_CONST } db_init_kind;
 
 typedef struct {
     char name[48];
@@ -46,6 +48,10 @@ typedef struct {
     int no_decay;      /* batch-norm gamma/beta and biases: weight decay may exclude them */
     db_init_kind init;
     int fan;           /* fan-out (Kaiming) or fan-in (uniform) */
+    float init_value;  /* DB_INIT_NORMAL: the standard deviation; DB_INIT_CONST: the value */
+    int tied;          /* 1 + the parameter whose values this one uses (0: its own): the op
+                        * shares them, its gradient is added to that parameter's after each
+                        * backward, and only that parameter is initialised, updated and saved */
 } db_param;
 
 typedef struct {
@@ -67,6 +73,7 @@ typedef struct {
         struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
         struct { db_reg_kind kind; int site, block_size, per_sample, semantics, scheduled; float keep; } reg;
+        struct { int s; } up;
     } u;
     int fused;           /* BN, ADD: 1 + the index of the DropBlock op fused into it (0: none);
                           * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
@@ -113,6 +120,7 @@ typedef struct {
     uint64_t seed;     /* the run's seed, keys the masks */
     long step, last_step; /* the training step now and the last one (keep_prob schedule) */
     unsigned char *mask_bytes; /* one allocation for every DropBlock mask */
+    int *outputs; int n_outputs; /* marked with db_g_output; none: the last tensor is the output */
 } db_graph;
 
 void db_graph_begin(db_graph *g, int n_max);
@@ -128,6 +136,21 @@ int db_g_maxpool(db_graph *g, int x, int k, int stride, int pad);
 int db_g_avgpool(db_graph *g, int x, int k, int stride, int pad);
 int db_g_gap(db_graph *g, int x);
 int db_g_linear(db_graph *g, int x, int out_features, const char *name);
+/* Nearest-neighbour upsampling by an integer factor s */
+int db_g_upsample(db_graph *g, int x, int s);
+/* A convolution whose weights are those of the convolution that produced tensor `like` (same
+ * shape of weights): its own op and gradient, the values shared (db_param.tied) */
+int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name);
+/* A per-channel bias (init: its DB_INIT_CONST value); _tied shares the bias op that produced
+ * `like` */
+int db_g_bias(db_graph *g, int x, float init, const char *name);
+int db_g_bias_tied(db_graph *g, int x, int like, const char *name);
+/* A normal-initialised weight (standard deviation std) for the op that produced tensor y:
+ * the detection heads' initialisation */
+void db_g_init_normal(db_graph *g, int y, float std);
+/* Mark tensor x an output: the caller sets its gradient before db_graph_backward. A tensor no
+ * op reads must be an output (db_graph_finalize refuses it otherwise). */
+void db_g_output(db_graph *g, int x);
 /* Record a regularizer site on tensor x and return the tensor the network continues with
  * (x itself until a regularizer is placed there). */
 int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name);
@@ -148,6 +171,8 @@ void db_graph_set_step(db_graph *g, long step);
 void db_graph_set_last_step(db_graph *g, long last_step);
 float *db_graph_input(db_graph *g);
 const db_tensor *db_graph_output(const db_graph *g);
+/* Output i of those marked with db_g_output */
+const db_tensor *db_graph_output_at(const db_graph *g, int i);
 void db_graph_forward(db_graph *g);
 /* Needs the output gradient in db_graph_output(g)->grad. */
 void db_graph_backward(db_graph *g);

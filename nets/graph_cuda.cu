@@ -121,6 +121,13 @@ static int is_vector(const db_graph *g, int t) {
 }
 
 static db_status check_graph(const db_graph *g) {
+    if (g->n_outputs > 1)
+        return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: a network with %d outputs (a detector) runs on the CPU only in this "
+                       "version (use --device cpu)", g->n_outputs);
+    for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].tied)
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: shared weights (%s) run on the CPU only in this version (use "
+                           "--device cpu)", g->params[p].name);
     if (!is_vector(g, g->n_tensors - 1))
         return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: the network does not end in a linear layer or a pooled vector, which "
                        "the GPU's loss reads as (classes, n) (use --device cpu)");
@@ -134,6 +141,9 @@ static db_status check_graph(const db_graph *g) {
                            "(use --device cpu)", i);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
+        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS)
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
+                           op->kind == DB_OP_UPSAMPLE ? "upsampling" : "a bias");
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
             return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (%g); use --device cpu "
                            "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);
@@ -411,6 +421,8 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_GAP: LAUNCH_TRY(db_gap_forward_cuda(yd, xd, x->c, n, x->h * x->w, gg->s), "global average pool"); break;
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n)); break;
         case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
+        case DB_OP_UPSAMPLE:
+        case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
     return DB_OK;
@@ -463,6 +475,8 @@ static db_status backward(db_gpu_graph *gg) {
             break;
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc)); break;
         case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
+        case DB_OP_UPSAMPLE:
+        case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
     return DB_OK;

@@ -17,7 +17,10 @@ void db_graph_set_step(db_graph *g, long step) { g->step = step; }
 void db_graph_set_last_step(db_graph *g, long last_step) { g->last_step = last_step; }
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
 float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
-const db_tensor *db_graph_output(const db_graph *g) { return &g->tensors[g->n_tensors - 1]; }
+const db_tensor *db_graph_output(const db_graph *g) {
+    return &g->tensors[g->n_outputs ? g->outputs[0] : g->n_tensors - 1];
+}
+const db_tensor *db_graph_output_at(const db_graph *g, int i) { return &g->tensors[g->outputs[i]]; }
 
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
 
@@ -175,6 +178,8 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
         case DB_OP_REG: reg_forward(g, op, x, y, n); break;
+        case DB_OP_UPSAMPLE: db_upsample_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.up.s); break;
+        case DB_OP_BIAS: db_bias_forward(y->data, x->data, b, y->c, (size_t)n * plane(y)); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0 - g->moved_seconds, g->moved_seconds = 0.0;
     }
@@ -229,7 +234,15 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
         case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;
         case DB_OP_REG: if (dx) reg_backward(g, op, x, y, n, acc); break;
+        case DB_OP_UPSAMPLE: if (dx) db_upsample_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.up.s, acc); break;
+        case DB_OP_BIAS: db_bias_backward(dx, db, y->grad, y->c, (size_t)n * plane(y), acc); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i + 1] += omp_get_wtime() - t0;
+    }
+    for (int p = 0; p < g->n_params; p++) { /* a tied parameter's gradient goes to its master */
+        const db_param *pr = &g->params[p];
+        if (!pr->tied) continue;
+        float *m = g->params[pr->tied - 1].grad;
+        for (size_t j = 0; j < pr->size; j++) m[j] += pr->grad[j];
     }
 }

@@ -26,6 +26,10 @@ typedef struct {
 db_status db_model_defaults(db_model_config *cfg, const char *arch);
 /* Build (and finalize) the model on g for batches of up to n_max. */
 db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max);
+/* cfg's ResNet without its classifier on tensor x of a graph being built (its regularizer
+ * plan set from cfg): returns the last group's output; taps[i] receives group i's output (i from
+ * 1; taps[0] the stem's, -1 where the family has no such group). Errors are the graph's. */
+int db_resnet_trunk(db_graph *g, const db_model_config *cfg, int x, int taps[5]);
 
 #ifdef __cplusplus
 }

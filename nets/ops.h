@@ -81,6 +81,15 @@ void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w
 void db_gap_forward(float *out, const float *in, int planes, int hw);
 void db_gap_backward(float *din, const float *dout, int planes, int hw, int accum);
 
+/* Nearest-neighbour upsampling by s of planes of h x w (out: planes of h*s x w*s); the backward
+ * sums each s x s block's gradients */
+void db_upsample_forward(float *out, const float *in, int planes, int h, int w, int s);
+void db_upsample_backward(float *din, const float *dout, int planes, int h, int w, int s, int accum);
+/* out = in + bias[channel] over CNHW (c channels of m values); dbias is set (not added to), din
+ * may be NULL */
+void db_bias_forward(float *out, const float *in, const float *bias, int c, size_t m);
+void db_bias_backward(float *din, float *dbias, const float *dout, int c, size_t m, int accum);
+
 /* He et al.'s option-A shortcut: subsample by `stride`, append zero channels up to cout. */
 void db_shortcut_a_forward(float *out, const float *in, int cin, int cout, int n, int h, int w,
                            int stride, int oh, int ow);

@@ -15,6 +15,7 @@ void db_sgd_step(db_sgd *opt, db_graph *g, float lr) {
     const db_sgd_config *c = &opt->cfg;
     for (int i = 0; i < g->n_params; i++) {
         db_param *p = &g->params[i];
+        if (p->tied) continue; /* its gradient went to the parameter whose values it uses */
         float *v = opt->velocity.base + (p->data - g->param_arena.base);
         float wd = db_sgd_decays(p, c) ? c->weight_decay : 0.0f;
         float *w = p->data;

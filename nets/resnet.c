@@ -102,23 +102,15 @@ static void set_block(builder *b, int group, int res_block) {
     snprintf(b->prefix, sizeof b->prefix, "g%d.b%d", group, res_block);
 }
 
-db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
+/* The stem and residual groups of cfg's ResNet on tensor x (the graph begun): taps[gi] is group
+ * gi's output (1..3 for the CIFAR family, 1..4 for the ImageNet ones, taps[0] the stem's) */
+static int trunk(db_graph *g, const db_model_config *cfg, int x, int taps[5]) {
     int depth = 0;
     builder b = {.g = g, .cfg = cfg};
-    if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1 || cfg->classes < 2 || cfg->width < 1)
-        return db_fail(DB_ERR_ARG, "model %s: bad input %dx%dx%d, classes %d or width %d", cfg->arch,
-                       cfg->in_c, cfg->in_h, cfg->in_w, cfg->classes, cfg->width);
-    if (cfg->shortcut != 'A' && cfg->shortcut != 'B')
-        return db_fail(DB_ERR_ARG, "shortcut must be A or B, got '%c'", cfg->shortcut);
-    db_graph_begin(g, n_max);
-    g->reg = cfg->reg;
-    g->unfused = cfg->unfused;
-    g->reg.n_groups = is_cifar_depth(cfg->arch, &depth) ? 3 : 4;
-    int x = db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w);
     snprintf(b.prefix, sizeof b.prefix, "stem");
     if (is_cifar_depth(cfg->arch, &depth)) {
         int per = (depth - 2) / 6, cin = cfg->width;
-        x = conv_bn(&b, x, cfg->width, 3, 1, "conv", 0, 1);
+        x = taps[0] = conv_bn(&b, x, cfg->width, 3, 1, "conv", 0, 1);
         for (int gi = 1; gi <= 3; gi++) {
             int cout = cfg->width << (gi - 1);
             for (int bi = 0; bi < per; bi++) {
@@ -126,26 +118,52 @@ db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
                 x = basic_block(&b, x, cin, cout, (gi > 1 && bi == 0) ? 2 : 1, cfg->shortcut);
                 cin = cout;
             }
+            taps[gi] = x;
         }
-    } else if (strcmp(cfg->arch, "resnet18") == 0 || strcmp(cfg->arch, "resnet50") == 0) {
-        static const int blocks18[4] = {2, 2, 2, 2}, blocks50[4] = {3, 4, 6, 3};
-        int deep = strcmp(cfg->arch, "resnet50") == 0, cin = cfg->width;
-        const int *blocks = deep ? blocks50 : blocks18;
-        x = conv_bn(&b, x, cfg->width, 7, 2, "conv", 0, 1);
-        x = db_g_maxpool(g, x, 3, 2, 1);
-        for (int gi = 1; gi <= 4; gi++) {
-            int mid = cfg->width << (gi - 1);
-            for (int bi = 0; bi < blocks[gi - 1]; bi++) {
-                set_block(&b, gi, bi);
-                int stride = (gi > 1 && bi == 0) ? 2 : 1;
-                if (deep) { x = bottleneck(&b, x, cin, mid, stride); cin = 4 * mid; }
-                else { x = basic_block(&b, x, cin, mid, stride, 'B'); cin = mid; }
-            }
-        }
-    } else {
-        db_graph_free(g);
-        return db_fail(DB_ERR_ARG, "unknown model '%s'", cfg->arch);
+        return x;
     }
+    static const int blocks18[4] = {2, 2, 2, 2}, blocks50[4] = {3, 4, 6, 3};
+    int deep = strcmp(cfg->arch, "resnet50") == 0, cin = cfg->width;
+    const int *blocks = deep ? blocks50 : blocks18;
+    x = conv_bn(&b, x, cfg->width, 7, 2, "conv", 0, 1);
+    x = taps[0] = db_g_maxpool(g, x, 3, 2, 1);
+    for (int gi = 1; gi <= 4; gi++) {
+        int mid = cfg->width << (gi - 1);
+        for (int bi = 0; bi < blocks[gi - 1]; bi++) {
+            set_block(&b, gi, bi);
+            int stride = (gi > 1 && bi == 0) ? 2 : 1;
+            if (deep) { x = bottleneck(&b, x, cin, mid, stride); cin = 4 * mid; }
+            else { x = basic_block(&b, x, cin, mid, stride, 'B'); cin = mid; }
+        }
+        taps[gi] = x;
+    }
+    return x;
+}
+
+int db_resnet_trunk(db_graph *g, const db_model_config *cfg, int x, int taps[5]) {
+    int depth;
+    if (!is_cifar_depth(cfg->arch, &depth) && strcmp(cfg->arch, "resnet18") && strcmp(cfg->arch, "resnet50")) {
+        if (g->status == DB_OK) g->status = db_fail(DB_ERR_ARG, "unknown backbone '%s'", cfg->arch);
+        return -1;
+    }
+    if (cfg->shortcut != 'A' && cfg->shortcut != 'B') {
+        if (g->status == DB_OK) g->status = db_fail(DB_ERR_ARG, "shortcut must be A or B, got '%c'", cfg->shortcut);
+        return -1;
+    }
+    g->reg = cfg->reg;
+    g->unfused = cfg->unfused;
+    g->reg.n_groups = is_cifar_depth(cfg->arch, &depth) ? 3 : 4;
+    for (int i = 0; i < 5; i++) taps[i] = -1;
+    return trunk(g, cfg, x, taps);
+}
+
+db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
+    if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1 || cfg->classes < 2 || cfg->width < 1)
+        return db_fail(DB_ERR_ARG, "model %s: bad input %dx%dx%d, classes %d or width %d", cfg->arch,
+                       cfg->in_c, cfg->in_h, cfg->in_w, cfg->classes, cfg->width);
+    db_graph_begin(g, n_max);
+    int taps[5];
+    int x = db_resnet_trunk(g, cfg, db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w), taps);
     x = db_g_gap(g, x);
     db_g_linear(g, x, cfg->classes, "fc");
     db_status s = db_graph_finalize(g);

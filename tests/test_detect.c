@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "detect/anchors.h"
+#include "detect/layout.h"
 #include "detect/loss.h"
 #include "detect/match.h"
 #include "detect/postprocess.h"
+#include "nets/retinanet.h"
 #include "tests/check.h"
+#include "tests/gradcheck.h"
 
 static void check_box(db_box b, float y0, float x0, float y1, float x1, const char *what) {
     CHECK(fabsf(b.y0 - y0) < 1e-4f && fabsf(b.x0 - x0) < 1e-4f && fabsf(b.y1 - y1) < 1e-4f && fabsf(b.x1 - x1) < 1e-4f,
@@ -253,7 +256,110 @@ static void test_postprocess(void) {
     db_anchors_free(&a);
 }
 
+/* ---- the whole small detector: every parameter's gradient through the loss ---- */
+typedef struct {
+    db_graph *g;
+    const db_anchors *a;
+    int K;
+    const int *cls_t;
+    const float *box_t;
+    float *logits, *codes, *dlogits, *dcodes;
+} det_t;
+
+/* forward, then the loss over the gathered outputs; with grads, the outputs' gradients too */
+static double det_loss_grads(det_t *t, int grads) {
+    db_graph *g = t->g;
+    const int L = t->a->levels, n = g->n;
+    db_graph_forward(g);
+    const float *cl[8], *bx[8];
+    for (int l = 0; l < L; l++) cl[l] = db_graph_output_at(g, 2 * l)->data, bx[l] = db_graph_output_at(g, 2 * l + 1)->data;
+    db_detect_gather(t->logits, cl, t->a, n, t->K);
+    db_detect_gather(t->codes, bx, t->a, n, 4);
+    db_detect_loss_cfg c = db_detect_loss_defaults();
+    db_detect_loss_parts r = db_detect_loss(grads ? t->dlogits : NULL, grads ? t->dcodes : NULL, t->logits, t->codes,
+                                            t->cls_t, t->box_t, (long)n * t->a->n, t->K, &c);
+    if (grads) {
+        float *dcl[8], *dbx[8];
+        for (int l = 0; l < L; l++) dcl[l] = db_graph_output_at(g, 2 * l)->grad, dbx[l] = db_graph_output_at(g, 2 * l + 1)->grad;
+        db_detect_scatter(dcl, t->dlogits, t->a, n, t->K);
+        db_detect_scatter(dbx, t->dcodes, t->a, n, 4);
+    }
+    return r.total;
+}
+
+static double det_loss(void *ctx) { return det_loss_grads(ctx, 0); }
+
+static void check_detector_grads(const db_reg_plan *reg) {
+    enum { N = 2, K = 3 };
+    db_retinanet_config rc;
+    CHECK_OK(db_retinanet_defaults(&rc, "resnet18", K, 1, 64, 64));
+    /* prior 0.5: at 0.01 the background's gradient is ~1e-7 and the coarse levels, which get no
+     * positive here, would add nothing a check could see to the shared head weights */
+    rc.backbone.width = 4, rc.fpn_width = 8, rc.head_convs = 1, rc.max_level = 6, rc.prior = 0.5f;
+    if (reg) rc.backbone.reg = *reg;
+    db_graph g;
+    CHECK_OK(db_retinanet_build(&g, &rc, N));
+    if (g.n_ops == 0) return;
+    CHECK(g.n_outputs == 8, "%d outputs, want 2 per level 3..6", g.n_outputs);
+    int tied = 0;
+    for (int p = 0; p < g.n_params; p++) tied += g.params[p].tied != 0;
+    CHECK(tied == 3 * 2 * 3, "%d tied parameters (want, on each of the 3 levels after the first and for each of the 2 "
+          "heads, its convolution, its predicting convolution and that one's bias: 18)", tied);
+    db_anchor_cfg ac = db_anchor_defaults();
+    ac.max_level = 6;
+    db_anchors a;
+    CHECK_OK(db_anchors_make(&a, &ac, 64, 64));
+    CHECK(db_graph_output_at(&g, 0)->c == 9 * K && db_graph_output_at(&g, 0)->h == a.level_h[0] &&
+          db_graph_output_at(&g, 7)->c == 9 * 4 && db_graph_output_at(&g, 7)->h == a.level_h[3], "output shapes");
+    db_graph_init_params(&g, 5);
+    g.seed = 3, g.step = 17, g.last_step = 100;
+    for (int p = 0; p < g.n_params; p++)
+        if (g.params[p].no_decay && !g.params[p].tied && g.params[p].init != DB_INIT_CONST)
+            tc_fill(g.params[p].data, g.params[p].size, 100 + p, 0.5f, 1.5f);
+    tc_fill(db_graph_input(&g), (size_t)N * 64 * 64, 3, 0, 1);
+    /* targets: two boxes in image 0, one in image 1 */
+    const db_box gts[2][2] = {{{8, 6, 40, 30}, {30, 34, 60, 62}}, {{12, 12, 52, 44}, {0, 0, 0, 0}}};
+    const int gcls[2][2] = {{0, 2}, {1, 0}}, ng[2] = {2, 1};
+    db_match_cfg mc = db_match_defaults();
+    int *cls_t = malloc(sizeof(int) * N * (size_t)a.n), pos;
+    float *box_t = malloc(sizeof(float) * 4 * N * (size_t)a.n);
+    det_t t = {&g, &a, K, cls_t, box_t, malloc(sizeof(float) * K * N * (size_t)a.n),
+               malloc(sizeof(float) * 4 * N * (size_t)a.n), malloc(sizeof(float) * K * N * (size_t)a.n),
+               malloc(sizeof(float) * 4 * N * (size_t)a.n)};
+    for (int j = 0; j < N; j++)
+        CHECK_OK(db_label_anchors(cls_t + (size_t)j * a.n, box_t + (size_t)j * 4 * a.n, &pos, &a, gts[j], gcls[j], ng[j], &mc));
+    double loss = det_loss_grads(&t, 1);
+    CHECK(isfinite(loss) && loss > 0, "loss %g", loss);
+    db_graph_backward(&g);
+    float *grads = malloc(sizeof(float) * g.grad_arena.size);
+    memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
+    int bad = 0, checked = 0;
+    for (int p = 0; p < g.n_params; p++) {
+        if (g.params[p].tied) continue; /* their values are their masters'; the masters' gradients hold theirs */
+        char what[96];
+        snprintf(what, sizeof what, "retinanet %s", g.params[p].name);
+        const float *an = grads + (g.params[p].grad - g.grad_arena.base);
+        bad += tc_gradcheck_n(what, det_loss, &t, g.params[p].data, an,
+                              g.params[p].size, 4, 2e-3f, 2e-3, 5e-2, 0, &checked);
+    }
+    fprintf(stderr, "    retinanet%s: %d of %d sampled gradients miss\n", reg ? " with DropBlock" : "", bad, checked);
+    /* a miss or two at ReLU and max-pool kinks; a lost share of a shared weight's gradient (the
+     * coarse levels') makes a dozen */
+    CHECK(bad <= checked * 2 / 100, "retinanet: %d of %d sampled gradients mismatch", bad, checked);
+    CHECK(checked > 200, "only %d gradients checked", checked);
+    free(grads); free(cls_t); free(box_t); free(t.logits); free(t.codes); free(t.dlogits); free(t.dcodes);
+    db_anchors_free(&a);
+    db_graph_free(&g);
+}
+
+static void test_detector_gradients(void) {
+    check_detector_grads(NULL);
+    db_reg_plan r = {DB_REG_DROPBLOCK, 0.7f, 3, 0x18, 1, 1, 0, 0, 0, DB_SEM_PAPER};
+    check_detector_grads(&r);
+}
+
 const db_test db_tests_detect[] = {
+    {"detect_detector_gradients", test_detector_gradients},
     {"detect_anchors_known", test_anchors_known},
     {"detect_box_codes", test_box_codes},
     {"detect_matcher_borders", test_matcher_borders},

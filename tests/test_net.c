@@ -515,7 +515,57 @@ static void test_rand_words_match_scalar(void) {
           "rare-event rate %.5f, want %.5f", below / 400000.0, 0x00e6a0 / 16777216.0);
 }
 
+/* Shared weights: two convolutions with one weight (db_g_conv_tied) and two biases with one
+ * value, both outputs of the graph: the forward uses the one value, the master's gradient is the
+ * sum of both uses' and only the master is counted, initialised and updated. */
+static void test_tied_params(void) {
+    db_graph g;
+    db_graph_begin(&g, 2);
+    int x = db_g_input(&g, 2, 5, 5);
+    int a = db_g_bias(&g, db_g_conv(&g, x, 3, 3, 1, 1, "a"), 0.25f, "a");
+    int b = db_g_bias_tied(&g, db_g_conv_tied(&g, x, a - 1, 1, 1, "b"), a, "b");
+    db_g_output(&g, a);
+    db_g_output(&g, b);
+    CHECK_OK(db_graph_finalize(&g));
+    if (g.n_ops == 0) return;
+    CHECK(g.n_params == 4 && g.params[2].tied == 1 && g.params[3].tied == 2 && db_graph_param_count(&g) == 54 + 3,
+          "%d parameters, %zu values", g.n_params, db_graph_param_count(&g));
+    db_graph_init_params(&g, 3);
+    CHECK(g.params[2].data == g.params[0].data && g.params[1].data[2] == 0.25f, "the tied values are not the master's");
+    tc_fill(db_graph_input(&g), 100, 4, -1, 1);
+    db_graph_forward(&g);
+    const db_tensor *ya = db_graph_output_at(&g, 0), *yb = db_graph_output_at(&g, 1);
+    CHECK(!memcmp(ya->data, yb->data, sizeof(float) * 150), "one weight, one input: the two outputs differ");
+    tc_fill(ya->grad, 150, 5, -1, 1);
+    tc_fill(yb->grad, 150, 6, -1, 1);
+    db_graph_backward(&g);
+    /* each use alone: the backward again with one output's gradient zeroed, then the other's */
+    float both[54 + 3], alone[2][54 + 3], gb[150];
+    memcpy(both, g.params[0].grad, 54 * sizeof(float));
+    memcpy(both + 54, g.params[1].grad, 3 * sizeof(float));
+    memcpy(gb, yb->grad, sizeof gb);
+    for (int k = 0; k < 2; k++) {
+        if (k == 0) memset(yb->grad, 0, sizeof gb);
+        else memcpy(yb->grad, gb, sizeof gb), memset(ya->grad, 0, sizeof gb);
+        db_graph_backward(&g);
+        memcpy(alone[k], g.params[0].grad, 54 * sizeof(float));
+        memcpy(alone[k] + 54, g.params[1].grad, 3 * sizeof(float));
+    }
+    double worst = 0, size = 0;
+    for (int i = 0; i < 57; i++) worst = fmax(worst, fabs(both[i] - alone[0][i] - alone[1][i])), size = fmax(size, fabs(alone[1][i]));
+    CHECK(worst < 1e-5 && size > 1e-2, "the shared values' gradients are not the sums of their two uses' (off by %g)", worst);
+    db_sgd s;
+    db_sgd_config sc = {.momentum = 0.9f};
+    CHECK_OK(db_sgd_init(&s, &g, &sc));
+    float before = g.params[0].data[0], gr = g.params[0].grad[0];
+    db_sgd_step(&s, &g, 0.5f);
+    CHECK(fabsf(g.params[0].data[0] - (before - 0.5f * gr)) < 1e-6f, "the shared weight was updated twice or not at all");
+    db_sgd_free(&s);
+    db_graph_free(&g);
+}
+
 const db_test db_tests_net[] = {
+    {"tied_params", test_tied_params},
     {"philox_known_answers", test_philox_known_answers},
     {"rand_words_match_scalar", test_rand_words_match_scalar},
     {"architecture_sizes_and_sites", test_architecture_sizes},

@@ -423,7 +423,65 @@ static void test_gemm_ref_matches_blas(void) {
     }
 }
 
+/* ---- nearest upsampling and the channel bias ---- */
+typedef struct {
+    probe p;
+    float *in, *bias;
+    int planes, h, w, s, c;
+    size_t m;
+} up_t;
+
+static void up_fwd(void *t) {
+    up_t *u = t;
+    db_upsample_forward(u->p.out, u->in, u->planes, u->h, u->w, u->s);
+}
+
+static void bias_fwd(void *t) {
+    up_t *u = t;
+    db_bias_forward(u->p.out, u->in, u->bias, u->c, u->m);
+}
+
+static void test_upsample_bias(void) {
+    /* known values: 2x2 -> 4x4 by 2, each value a 2x2 block */
+    const float in4[4] = {1, 2, 3, 4};
+    float o16[16];
+    db_upsample_forward(o16, in4, 1, 2, 2, 2);
+    const float want[16] = {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4};
+    CHECK(!memcmp(o16, want, sizeof want), "2x2 upsampled by 2");
+    for (int s = 2; s <= 3; s++) {
+        up_t u = {0};
+        u.planes = 6, u.h = 3, u.w = 5, u.s = s;
+        size_t nin = (size_t)u.planes * u.h * u.w;
+        u.p.nout = nin * s * s;
+        u.in = falloc(nin), u.p.out = falloc(u.p.nout), u.p.r = falloc(u.p.nout), u.p.fwd = up_fwd;
+        float *din = falloc(nin);
+        tc_fill(u.in, nin, 4, -1, 1), tc_fill(u.p.r, u.p.nout, 5, -1, 1);
+        db_upsample_backward(din, u.p.r, u.planes, u.h, u.w, s, 0);
+        tc_gradcheck(s == 2 ? "upsample x2 din" : "upsample x3 din", probe_loss, &u, u.in, din, nin, 90, 1e-2f, 1e-4, 1e-3);
+        for (size_t i = 0; i < nin; i++) din[i] = 1.0f;
+        float *d2 = falloc(nin);
+        db_upsample_backward(d2, u.p.r, u.planes, u.h, u.w, s, 0);
+        db_upsample_backward(din, u.p.r, u.planes, u.h, u.w, s, 1);
+        int ok = 1;
+        for (size_t i = 0; i < nin; i++) ok &= fabsf(din[i] - 1.0f - d2[i]) < 1e-6f;
+        CHECK(ok, "upsample backward with accum must add");
+        free(u.in); free(u.p.out); free(u.p.r); free(din); free(d2);
+    }
+    up_t b = {0};
+    b.c = 4, b.m = 30;
+    size_t n = (size_t)b.c * b.m;
+    b.p.nout = n;
+    b.in = falloc(n), b.bias = falloc((size_t)b.c), b.p.out = falloc(n), b.p.r = falloc(n), b.p.fwd = bias_fwd;
+    float *din = falloc(n), *db = falloc((size_t)b.c);
+    tc_fill(b.in, n, 6, -1, 1), tc_fill(b.bias, (size_t)b.c, 7, -1, 1), tc_fill(b.p.r, n, 8, -1, 1);
+    db_bias_backward(din, db, b.p.r, b.c, b.m, 0);
+    tc_gradcheck("bias din", probe_loss, &b, b.in, din, n, 60, 1e-2f, 1e-4, 1e-3);
+    tc_gradcheck("bias dbias", probe_loss, &b, b.bias, db, (size_t)b.c, 4, 1e-2f, 1e-4, 1e-3);
+    free(b.in); free(b.bias); free(b.p.out); free(b.p.r); free(din); free(db);
+}
+
 const db_test db_tests_ops[] = {
+    {"upsample_bias_gradients", test_upsample_bias},
     {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
     {"conv_known_values", test_conv_known},
     {"conv_gradients", test_conv_grad},
