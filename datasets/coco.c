@@ -85,6 +85,16 @@ static db_status gt_from(db_coco *c, const json_t *root, const char *path) {
     if (json_array_size(anns) > 100000000) return db_fail(DB_ERR_FORMAT, "%s: too many annotations", path);
     DB_TRY(ids_of(images, &c->image_ids, &c->n_images, path, "image"));
     DB_TRY(ids_of(cats, &c->category_ids, &c->n_categories, path, "category"));
+    c->file_names = calloc((size_t)c->n_images + 1, sizeof *c->file_names);
+    if (!c->file_names) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < json_array_size(images); i++) { /* where a training reader finds the pixels */
+        const json_t *o = json_array_get(images, i), *f = json_object_get(o, "file_name");
+        int64_t id;
+        DB_TRY(get_int(o, "id", &id, path, "image", i));
+        if (f && !json_is_string(f)) return db_fail(DB_ERR_FORMAT, "%s: image %zu: 'file_name' is not a string", path, i);
+        if (f && !(c->file_names[find(c->image_ids, c->n_images, id)] = strdup(json_string_value(f))))
+            return db_fail(DB_ERR_NOMEM, "out of memory");
+    }
     int64_t *ann_ids = NULL; /* annotation ids are unique too (pycocotools keys them in a dict) */
     int n_ann;
     db_status dup = ids_of(anns, &ann_ids, &n_ann, path, "annotation");
@@ -163,6 +173,8 @@ db_status db_coco_load_results(db_coco *c, const char *path) {
 }
 
 void db_coco_free(db_coco *c) {
+    for (int i = 0; c->file_names && i < c->n_images; i++) free(c->file_names[i]);
+    free(c->file_names);
     free(c->image_ids); free(c->category_ids); free(c->gt); free(c->dt);
     memset(c, 0, sizeof *c);
 }

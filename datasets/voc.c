@@ -19,7 +19,9 @@ static void on_error(png_structp p, png_const_charp msg) {
 
 static void on_warning(png_structp p, png_const_charp msg) { (void)p; (void)msg; }
 
-db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) {
+/* An 8-bit PNG's bytes: a label map's indices (palette or grey, any depth up to 8), or, with
+ * image set, an 8-bit grey image's values (anything else refused) */
+static db_status png_read8(const char *path, uint8_t **px, int *h, int *w, int image) {
     *px = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
@@ -45,6 +47,10 @@ db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) {
     png_read_info(p, info);
     png_uint_32 width = png_get_image_width(p, info), height = png_get_image_height(p, info);
     int type = png_get_color_type(p, info), depth = png_get_bit_depth(p, info);
+    if (image && (type != PNG_COLOR_TYPE_GRAY || depth != 8)) {
+        snprintf(e.msg, sizeof e.msg, "colour type %d with %d-bit samples: this reader takes 8-bit grey images", type, depth);
+        png_longjmp(p, 1);
+    }
     if ((type != PNG_COLOR_TYPE_PALETTE && type != PNG_COLOR_TYPE_GRAY) || depth > 8) {
         snprintf(e.msg, sizeof e.msg, "colour type %d with %d-bit samples: a label map is a palette or 8-bit grey image",
                  type, depth);
@@ -69,6 +75,10 @@ db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) {
     *w = (int)width;
     return DB_OK;
 }
+
+db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) { return png_read8(path, px, h, w, 0); }
+
+db_status db_grey_png_read(const char *path, uint8_t **px, int *h, int *w) { return png_read8(path, px, h, w, 1); }
 
 /* An 8-bit PNG of px: palette (VOC's colour map) or greyscale */
 static db_status png_write8(const char *path, const uint8_t *px, int h, int w, int palette) {

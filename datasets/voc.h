@@ -13,7 +13,9 @@
 db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w);
 /* A palette PNG of indices (VOC's colour map), for tests and for writing predictions */
 db_status db_label_png_write(const char *path, const uint8_t *px, int h, int w);
-/* An 8-bit greyscale PNG (db_label_png_read reads it back unchanged) */
+/* An 8-bit grey image (other colour types and depths are errors naming the file) */
+db_status db_grey_png_read(const char *path, uint8_t **px, int *h, int *w);
+/* An 8-bit greyscale PNG (db_label_png_read and db_grey_png_read read it back unchanged) */
 db_status db_grey_png_write(const char *path, const uint8_t *px, int h, int w);
 
 #endif

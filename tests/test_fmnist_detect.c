@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "datasets/coco.h"
+#include "datasets/detset.h"
 #include "datasets/fmnist_detect.h"
 #include "datasets/voc.h"
 #include "tests/check.h"
@@ -94,7 +95,7 @@ static void test_fmnist_detect_build(void) {
         snprintf(png, sizeof png, "%s/val/%08d.png", a, im + 1);
         uint8_t *px = NULL;
         int h = 0, w = 0, count = 0;
-        CHECK_OK(db_label_png_read(png, &px, &h, &w));
+        CHECK_OK(db_grey_png_read(png, &px, &h, &w));
         CHECK(h == 64 && w == 64, "%s is %dx%d", png, h, w);
         for (int k = 0; k < g.n_gt && px; k++) {
             const db_coco_box *bx = &g.gt[k];
@@ -141,7 +142,63 @@ static void test_fmnist_detect_build(void) {
     db_test_rmtree(dir);
 }
 
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+}
+
+/* The training reader on a hand-made split: boxes per image in sorted image-id order, corners
+ * from [x, y, w, h], categories by sorted id, crowd and empty boxes left out and counted; and
+ * the images it refuses */
+static void test_detset_load(void) {
+    char dir[64];
+    db_test_mkdtemp(dir, "detset");
+    uint8_t px[64];
+    for (int i = 0; i < 64; i++) px[i] = (uint8_t)(3 * i);
+    CHECK(mkdir(db_test_path(dir, "annotations"), 0777) == 0, "mkdir");
+    CHECK_OK(db_grey_png_write(db_test_path(dir, "a.png"), px, 8, 8));
+    CHECK_OK(db_grey_png_write(db_test_path(dir, "b.png"), px + 1, 7, 9)); /* 9 wide, 7 high: refused below */
+    write_text(db_test_path(dir, "annotations/instances_s.json"),
+               "{\"images\":[{\"id\":20,\"file_name\":\"b.png\"},{\"id\":10,\"file_name\":\"a.png\"}],"
+               "\"categories\":[{\"id\":7},{\"id\":3}],\"annotations\":["
+               "{\"id\":1,\"image_id\":10,\"category_id\":7,\"bbox\":[1,2,3,4],\"area\":12},"
+               "{\"id\":2,\"image_id\":10,\"category_id\":3,\"bbox\":[0,0,5,5],\"area\":25,\"iscrowd\":1},"
+               "{\"id\":3,\"image_id\":20,\"category_id\":3,\"bbox\":[2,2,0,4],\"area\":0},"
+               "{\"id\":4,\"image_id\":20,\"category_id\":3,\"bbox\":[0,0,8,8],\"area\":64}]}");
+    db_dataset im;
+    db_detset d;
+    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
+          "an image of another size accepted: %s", db_last_error());
+    CHECK(im.images == NULL && d.boxes == NULL, "a failed load left buffers");
+    CHECK_OK(db_grey_png_write(db_test_path(dir, "b.png"), px + 1, 8, 8));
+    CHECK_OK(db_detset_load(dir, "s", &im, &d));
+    CHECK(im.n == 2 && im.c == 1 && im.h == 8 && im.w == 8 && im.num_classes == 2, "%d images %dx%dx%d, %d classes", im.n,
+          im.c, im.h, im.w, im.num_classes);
+    CHECK(im.images && im.images[0] == 0 && im.images[64] == 3, "pixels in sorted id order (a.png, id 10, first)");
+    CHECK(d.n_boxes == 2 && d.skipped_crowd == 1 && d.skipped_empty == 1, "%d boxes, %d crowd, %d empty", d.n_boxes,
+          d.skipped_crowd, d.skipped_empty);
+    if (d.n_boxes == 2) {
+        const float *b0 = d.boxes + 4 * d.first[0], *b1 = d.boxes + 4 * d.first[1];
+        CHECK(d.count[0] == 1 && b0[0] == 2 && b0[1] == 1 && b0[2] == 6 && b0[3] == 4 && d.cls[d.first[0]] == 1,
+              "image 10's box (%g, %g, %g, %g) class %d", b0[0], b0[1], b0[2], b0[3], d.cls[d.first[0]]);
+        CHECK(d.count[1] == 1 && b1[2] == 8 && b1[3] == 8 && d.cls[d.first[1]] == 0, "image 20's box");
+    }
+    db_dataset_free(&im);
+    db_detset_free(&d);
+    /* a palette image and a missing one are refused, naming the file */
+    CHECK_OK(db_label_png_write(db_test_path(dir, "b.png"), px, 8, 8));
+    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png") &&
+              strstr(db_last_error(), "grey"), "a palette image accepted: %s", db_last_error());
+    remove(db_test_path(dir, "b.png"));
+    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_IO && strstr(db_last_error(), "b.png"), "a missing image: %s",
+          db_last_error());
+    CHECK(db_detset_load(dir, "nosuch", &im, &d) != DB_OK && strstr(db_last_error(), "instances_nosuch.json"),
+          "a missing split: %s", db_last_error());
+    db_test_rmtree(dir);
+}
+
 const db_test db_tests_fmnist_detect[] = {
+    {"detset_load", test_detset_load},
     {"fmnist_detect_build", test_fmnist_detect_build},
     {NULL, NULL},
 };

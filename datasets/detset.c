@@ -1,0 +1,91 @@
+#include "datasets/detset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/voc.h"
+
+static db_status boxes_of(db_detset *d) {
+    const db_coco *g = &d->gt;
+    d->first = calloc((size_t)g->n_images + 1, sizeof *d->first);
+    d->count = calloc((size_t)g->n_images + 1, sizeof *d->count);
+    d->boxes = malloc(sizeof(float) * 4 * (size_t)(g->n_gt + 1));
+    d->cls = malloc(sizeof(uint16_t) * (size_t)(g->n_gt + 1));
+    if (!d->first || !d->count || !d->boxes || !d->cls) return db_fail(DB_ERR_NOMEM, "out of memory for the boxes");
+    if (g->n_categories > 65535) return db_fail(DB_ERR_FORMAT, "%d categories: at most 65,535", g->n_categories);
+    for (int i = 0; i < g->n_gt; i++) { /* count, then place, in file order within each image */
+        const db_coco_box *b = &g->gt[i];
+        if (b->iscrowd) d->skipped_crowd++;
+        else if (!(b->w > 0 && b->h > 0)) d->skipped_empty++;
+        else d->count[b->image]++;
+    }
+    for (int im = 1; im < g->n_images; im++) d->first[im] = d->first[im - 1] + d->count[im - 1];
+    int *at = calloc((size_t)g->n_images + 1, sizeof *at);
+    if (!at) return db_fail(DB_ERR_NOMEM, "out of memory for the boxes");
+    for (int i = 0; i < g->n_gt; i++) {
+        const db_coco_box *b = &g->gt[i];
+        if (b->iscrowd || !(b->w > 0 && b->h > 0)) continue;
+        int k = d->first[b->image] + at[b->image]++;
+        float *o = d->boxes + 4 * (size_t)k;
+        o[0] = (float)b->y, o[1] = (float)b->x, o[2] = (float)(b->y + b->h), o[3] = (float)(b->x + b->w);
+        d->cls[k] = (uint16_t)b->category;
+        d->n_boxes++;
+    }
+    free(at);
+    return DB_OK;
+}
+
+static db_status pixels_of(db_dataset *out, const db_detset *d, const char *dir, const char *split) {
+    const db_coco *g = &d->gt;
+    char path[4400];
+    snprintf(out->name, sizeof out->name, "%s", split);
+    snprintf(out->source, sizeof out->source, "%s/annotations/instances_%s.json", dir, split);
+    out->n = g->n_images, out->c = 1, out->num_classes = g->n_categories;
+    out->labels = calloc((size_t)g->n_images + 1, sizeof *out->labels);
+    if (!out->labels) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int im = 0; im < g->n_images; im++) {
+        if (!g->file_names[im])
+            return db_fail(DB_ERR_FORMAT, "%s: image id %lld has no file_name", out->source, (long long)g->image_ids[im]);
+        if (snprintf(path, sizeof path, "%s/%s", dir, g->file_names[im]) >= (int)sizeof path)
+            return db_fail(DB_ERR_ARG, "%s/%s: the path is too long", dir, g->file_names[im]);
+        uint8_t *px = NULL;
+        int h = 0, w = 0;
+        DB_TRY(db_grey_png_read(path, &px, &h, &w));
+        if (im == 0) {
+            out->h = h, out->w = w;
+            out->images = malloc((size_t)g->n_images * h * w);
+            if (!out->images) { free(px); return db_fail(DB_ERR_NOMEM, "out of memory for %d images", g->n_images); }
+        } else if (h != out->h || w != out->w) {
+            free(px);
+            return db_fail(DB_ERR_FORMAT, "%s: %dx%d, the split's first image is %dx%d (one size for all)", path, w, h,
+                           out->w, out->h);
+        }
+        memcpy(out->images + (size_t)im * h * w, px, (size_t)h * w);
+        free(px);
+    }
+    return DB_OK;
+}
+
+db_status db_detset_load(const char *dir, const char *split, db_dataset *images, db_detset *det) {
+    memset(images, 0, sizeof *images);
+    memset(det, 0, sizeof *det);
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/annotations/instances_%s.json", dir, split) >= (int)sizeof path)
+        return db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
+    db_status s = db_coco_load_gt(&det->gt, path);
+    if (s == DB_OK && det->gt.n_images == 0) s = db_fail(DB_ERR_FORMAT, "%s: no images", path);
+    if (s == DB_OK) s = boxes_of(det);
+    if (s == DB_OK) s = pixels_of(images, det, dir, split);
+    if (s != DB_OK) {
+        db_dataset_free(images);
+        db_detset_free(det);
+    }
+    return s;
+}
+
+void db_detset_free(db_detset *det) {
+    db_coco_free(&det->gt);
+    free(det->first); free(det->count); free(det->boxes); free(det->cls);
+    memset(det, 0, sizeof *det);
+}
