@@ -63,6 +63,18 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order) {
     }
 }
 
+void db_batch_draws(uint64_t seed, uint32_t epoch, int sample, int pad, int flip, int *dy, int *dx, int *mirror) {
+    *dy = *dx = *mirror = 0;
+    if (pad <= 0 && !flip) return;
+    /* Keyed by the sample's index in the data set, so the draw survives any batching. */
+    db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)sample);
+    if (pad > 0) {
+        *dy = (int)uniform_below(r.v[0], 2u * (uint32_t)pad + 1u);
+        *dx = (int)uniform_below(r.v[1], 2u * (uint32_t)pad + 1u);
+    }
+    *mirror = flip && (r.v[2] >> 31);
+}
+
 db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
                         const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
                         int *labels) {
@@ -83,16 +95,8 @@ db_status db_batch_fill(const db_dataset *d, const int *order, int count, const 
     for (int i = 0; i < count; i++) {
         const int s = order[i];
         labels[i] = d->labels[s];
-        int dy = 0, dx = 0, mirror = 0;
-        if (pad > 0 || flip) {
-            /* Keyed by the sample's index in the data set, so the draw survives any batching. */
-            db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)s);
-            if (pad > 0) {
-                dy = (int)uniform_below(r.v[0], 2u * (uint32_t)pad + 1u);
-                dx = (int)uniform_below(r.v[1], 2u * (uint32_t)pad + 1u);
-            }
-            mirror = flip && (r.v[2] >> 31);
-        }
+        int dy, dx, mirror;
+        db_batch_draws(seed, epoch, s, pad, flip, &dy, &dx, &mirror);
         for (int c = 0; c < C; c++) {
             const uint8_t *src = d->images + ((size_t)s * (size_t)C + (size_t)c) * plane;
             float *dst = out + ((size_t)c * (size_t)count + (size_t)i) * plane;

@@ -17,6 +17,7 @@ typedef struct {
     char **files;         /* image folders: a JPEG per sample (images NULL), decoded when a batch is filled;
                            * c, h, w are then the network's input (3, size, size) */
     float eval_crop;      /* image folders: evaluation centre crop over the short side (224/256) */
+    struct db_detset *det; /* detection sets: each image's boxes and the ground truth (datasets/detset.h) */
     char source[1024];    /* path(s) read, for messages and provenance */
 } db_dataset;
 

@@ -67,9 +67,10 @@ static db_status pixels_of(db_dataset *out, const db_detset *d, const char *dir,
     return DB_OK;
 }
 
-db_status db_detset_load(const char *dir, const char *split, db_dataset *images, db_detset *det) {
+db_status db_detset_load(const char *dir, const char *split, db_dataset *images) {
     memset(images, 0, sizeof *images);
-    memset(det, 0, sizeof *det);
+    db_detset *det = images->det = calloc(1, sizeof *det);
+    if (!det) return db_fail(DB_ERR_NOMEM, "out of memory");
     char path[4200];
     if (snprintf(path, sizeof path, "%s/annotations/instances_%s.json", dir, split) >= (int)sizeof path)
         return db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
@@ -77,14 +78,18 @@ db_status db_detset_load(const char *dir, const char *split, db_dataset *images,
     if (s == DB_OK && det->gt.n_images == 0) s = db_fail(DB_ERR_FORMAT, "%s: no images", path);
     if (s == DB_OK) s = boxes_of(det);
     if (s == DB_OK) s = pixels_of(images, det, dir, split);
-    if (s != DB_OK) {
-        db_dataset_free(images);
+    if (s != DB_OK) { /* nothing half-read stays: the pixels, the labels, the boxes */
         db_detset_free(det);
+        free(det);
+        free(images->images);
+        free(images->labels);
+        memset(images, 0, sizeof *images);
     }
     return s;
 }
 
 void db_detset_free(db_detset *det) {
+    if (!det) return;
     db_coco_free(&det->gt);
     free(det->first); free(det->count); free(det->boxes); free(det->cls);
     memset(det, 0, sizeof *det);

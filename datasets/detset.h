@@ -13,7 +13,7 @@
 #include "datasets/coco.h"
 #include "datasets/dataset.h"
 
-typedef struct {
+typedef struct db_detset {
     db_coco gt;           /* the split's annotations as read (for the COCO evaluation) */
     int *first, *count;   /* per image (sorted id order): its training boxes' index range */
     float *boxes;         /* 4 per box: ymin, xmin, ymax, xmax in the image's pixels */
@@ -23,10 +23,12 @@ typedef struct {
 } db_detset;
 
 /* Reads split (train, val, ...) of the set in dir: dir/annotations/instances_SPLIT.json, each
- * image at dir/FILE_NAME. images receives the pixels (c = 1; labels all 0, num_classes the
- * number of categories), det the boxes. An image that is missing, not an 8-bit grey PNG, or of
- * another size than the first, and an image with no file_name, are errors naming it. */
-db_status db_detset_load(const char *dir, const char *split, db_dataset *images, db_detset *det);
+ * image at dir/FILE_NAME, into out: the pixels (c = 1; labels all 0, num_classes the number of
+ * categories) and out->det, the boxes (freed with the data set). An image that is missing, not
+ * an 8-bit grey PNG, or of another size than the first, and an image with no file_name, are
+ * errors naming it. */
+db_status db_detset_load(const char *dir, const char *split, db_dataset *out);
+/* Frees what det holds (not det itself); NULL is fine */
 void db_detset_free(db_detset *det);
 
 #endif

@@ -3,6 +3,7 @@
  * Every failure names the file: a user with a half-downloaded data set should learn which file
  * to fetch again. */
 #include "datasets/dataset.h"
+#include "datasets/detset.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -239,5 +240,7 @@ void db_dataset_free(db_dataset *d) {
     free(d->labels);
     for (int i = 0; d->files && i < d->n; i++) free(d->files[i]);
     free(d->files);
+    db_detset_free(d->det);
+    free(d->det);
     memset(d, 0, sizeof *d);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "datasets/cifar.h"
+#include "datasets/detset.h"
 #include "datasets/fetch.h"
 #include "datasets/folder.h"
 #include "datasets/synthetic.h"
@@ -14,7 +15,8 @@
 #define DEBIAN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define DEBIAN_MNIST_DIR "/usr/share/datasets/mnist"
 
-static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic"};
+static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic",
+                                    "fmnist-detect"};
 
 int db_data_known(const char *name) {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
@@ -23,11 +25,13 @@ int db_data_known(const char *name) {
 }
 
 const char *db_data_names(void) {
-    return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs) "
-           "and synthetic";
+    return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs), "
+           "synthetic and fmnist-detect (built by dropbench data make fmnist-detect)";
 }
 
 int db_data_is_folder(const char *name) { return !strcmp(name, "imagenet"); }
+
+int db_data_is_detection(const char *name) { return !strcmp(name, "fmnist-detect"); }
 
 const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char **origin) {
     const char *debian = !strcmp(d->name, "mnist") ? DEBIAN_MNIST_DIR
@@ -71,6 +75,18 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
         DB_TRY(db_folder_load(dir, "train", d->image_size, d->eval_crop_fraction, train));
         s = db_folder_load(dir, "val", d->image_size, d->eval_crop_fraction, test);
         if (s == DB_OK && test->num_classes != train->num_classes) s = db_fail(DB_ERR_INTERNAL, "class counts differ");
+    } else if (db_data_is_detection(d->name)) {
+        struct stat st;
+        char ann[4200];
+        snprintf(ann, sizeof ann, "%s/annotations", dir);
+        if (stat(ann, &st) != 0)
+            return db_fail(DB_ERR_IO, "%s: no detection set there; dropbench data make fmnist-detect builds it (--out for "
+                           "another folder)", dir);
+        DB_TRY(db_detset_load(dir, "train", train));
+        s = db_detset_load(dir, "val", test);
+        if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
+            s = db_fail(DB_ERR_FORMAT, "%s: the val split (%d categories, %dx%d) differs from train (%d, %dx%d)", dir,
+                        test->num_classes, test->w, test->h, train->num_classes, train->w, train->h);
     } else if (cifar) {
         DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
         DB_TRY(db_cifar_load(src, cifar, "train", train));
@@ -90,7 +106,8 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
 }
 
 db_status db_data_files(const db_data_spec *d, char **paths, int max, int *n) {
-    static const char *const patterns[] = {"%s/*-ubyte*", "%s/cifar-1*-binary.tar.gz", "%s/cifar-1*/*.bin", "%s/*.bin"};
+    static const char *const patterns[] = {"%s/*-ubyte*", "%s/cifar-1*-binary.tar.gz", "%s/cifar-1*/*.bin", "%s/*.bin",
+                                           "%s/annotations/instances_*.json", "%s/make.txt"};
     char dir[4096], pattern[4200];
     *n = 0;
     if (!strcmp(d->name, "synthetic")) return DB_OK;

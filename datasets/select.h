@@ -25,6 +25,8 @@ int db_data_known(const char *name);
 const char *db_data_names(void);
 /* Does the data set come as a folder of images (the inception transforms apply)? */
 int db_data_is_folder(const char *name);
+/* 1 for the detection sets (images with boxes, db_dataset.det): fmnist-detect */
+int db_data_is_detection(const char *name);
 /* The data set's folder: data_dir when set, else the Debian package's folder (Fashion-MNIST,
  * MNIST) when it is there, else the dropbench cache's folder for the set (where `dropbench data
  * fetch NAME` puts it). Written to buf, returned; *origin (may be NULL) says which of the three. */

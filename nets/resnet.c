@@ -39,7 +39,7 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
         return DB_OK;
     }
     /* the paper's other networks: recipes name them, and are refused until they exist */
-    static const char *const planned[] = {"amoebanet-b", "retinanet-resnet50-fpn", "fcn-resnet50-fpn"};
+    static const char *const planned[] = {"amoebanet-b", "fcn-resnet50-fpn"};
     for (size_t i = 0; i < sizeof planned / sizeof *planned; i++)
         if (strcmp(arch, planned[i]) == 0)
             return db_fail(DB_ERR_UNSUPPORTED, "model '%s': network not available yet (this version builds resnet20, "

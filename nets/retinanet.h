@@ -27,6 +27,10 @@ typedef struct {
     float prior;              /* 0.01: the class logits' starting probability */
 } db_retinanet_config;
 
+/* 1 for the detectors' names (retinanet-*) */
+int db_model_is_detector(const char *model);
+/* The backbone of a detector's name: retinanet-resnet18-fpn -> resnet18 (resnet18 and resnet50) */
+db_status db_retinanet_backbone(const char *model, char *backbone, size_t n);
 /* The official defaults on a ResNet-50 for K classes and an h x w x c input */
 db_status db_retinanet_defaults(db_retinanet_config *cfg, const char *backbone, int classes, int c, int h, int w);
 /* Builds and finalizes the detector for batches of up to n_max. Its outputs, in order: for each

@@ -30,6 +30,17 @@ typedef struct {
 } cond;
 
 static int score_best; /* the report's --score: best over the epochs, else final */
+static char score_label[32] = "top-1"; /* the study now written: what scores its runs (top-1, AP, ...) */
+
+/* The name its runs' scoring metric goes by in the text: top-1 for test/top1, else the metric's
+ * own name (AP) */
+static void set_score_label(const db_rep_study *s) {
+    const char *m = "test/top1";
+    for (int i = 0; i < s->nruns; i++)
+        if (s->runs[i].metric[0]) { m = s->runs[i].metric; break; }
+    const char *name = strncmp(m, "test/", 5) ? m : m + 5;
+    snprintf(score_label, sizeof score_label, "%s", !strcmp(name, "top1") ? "top-1" : name);
+}
 
 static const char *const state_names[6] = {"done", "failed", "diverged", "interrupted", "running", "missing"};
 
@@ -214,7 +225,7 @@ static void results(db_doc *doc, const cond *c, int nc, int base, comparison *cm
     int m = 0;
     for (int k = 0; k < nc; k++) m += !isnan(p[k]);
     for (int k = 0; k < nc; k++) { cmp[k].p_adj = adj[k]; cmp[k].m = m; }
-    db_doc_heading(doc, 2, "Results: %s test top-1 (%%)", score_best ? "best (over the epochs)" : "final");
+    db_doc_heading(doc, 2, "Results: %s test %s (%%)", score_best ? "best (over the epochs)" : "final", score_label);
     if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
                                    "conditions are shown without deltas.");
     else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
@@ -417,11 +428,13 @@ static void sweep(db_doc *doc, const db_rep_study *s, const cond *c, int nc, int
     if (!swept) return;
     char name[200], title[300];
     snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
-    snprintf(title, sizeof title, by_block ? "%s: %s test top-1 against DropBlock's block size (Figure 4 analogue)"
-                                           : "%s: %s test top-1 against keep_prob (Figure 3 analogue)", s->name,
-             score_best ? "best" : "final");
+    snprintf(title, sizeof title, by_block ? "%s: %s test %s against DropBlock's block size (Figure 4 analogue)"
+                                           : "%s: %s test %s against keep_prob (Figure 3 analogue)", s->name,
+             score_best ? "best" : "final", score_label);
     db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
-    db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", "test top-1 (%)", NULL, ns, labels, nx,
+    char ylab[48];
+    snprintf(ylab, sizeof ylab, "test %s (%%)", score_label);
+    db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", ylab, NULL, ns, labels, nx,
                  xs, m, lo, hi, NULL, NULL, 0, NULL, NULL, 1, 0, 100, NULL};
     figure(doc, &p, out, opt, log, skipped);
 }
@@ -544,6 +557,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
                           const db_rep_options *opt, FILE *log, int *skipped) {
     static cond c[MAXC];
     static comparison cmp[MAXC];
+    set_score_label(s);
     int nc = conditions(s, c), base = -1;
     for (int k = 0; k < nc && base < 0; k++) if (s->cells[c[k].cell0].is_baseline) base = k;
     db_doc_heading(doc, 1, "Study %s", s->name);
@@ -569,12 +583,14 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
         spread(c[k].v, c[k].n, &lo[nb], &hi[nb]);
         nb++;
     }
-    char name[200], title[300];
+    char name[200], title[300], ylab[48];
+    snprintf(ylab, sizeof ylab, "test %s (%%)", score_label);
     if (nb) {
         snprintf(name, sizeof name, "%s-top1", s->name);
-        snprintf(title, sizeof title, "%s: %s test top-1 per condition (mean; %s), each seed a circle", s->name,
-                 score_best ? "best" : "final", fewest(c, nc) >= MIN_CI ? "95% CI" : "the seeds' range below 3 seeds");
-        db_plot p = {DB_PLOT_BARS, name, title, "", "test top-1 (%)", NULL, nb, labels, 0, NULL, mean, lo, hi, NULL,
+        snprintf(title, sizeof title, "%s: %s test %s per condition (mean; %s), each seed a circle", s->name,
+                 score_best ? "best" : "final", score_label,
+                 fewest(c, nc) >= MIN_CI ? "95% CI" : "the seeds' range below 3 seeds");
+        db_plot p = {DB_PLOT_BARS, name, title, "", ylab, NULL, nb, labels, 0, NULL, mean, lo, hi, NULL,
                      NULL, npts, px, py, 1, 0, 100, NULL};
         figure(doc, &p, out, opt, log, skipped);
     }
@@ -604,8 +620,9 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
         db_doc_para(doc, "No learning curves: this study scores the test set only after the last epoch (eval_every).");
     else if (E > 1 && ns > 0) { /* a single epoch is no curve */
         snprintf(name, sizeof name, "%s-curves", s->name);
-        snprintf(title, sizeof title, "%s: test top-1 per epoch, one line per run (seed), a colour per condition", s->name);
-        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", "test top-1 (%)", NULL, ns, series, E, x, y, NULL, NULL, NULL,
+        snprintf(title, sizeof title, "%s: test %s per epoch, one line per run (seed), a colour per condition", s->name,
+                 score_label);
+        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", ylab, NULL, ns, series, E, x, y, NULL, NULL, NULL,
                      NULL, 0, NULL, NULL, 1, 0, 100, group};
         figure(doc, &p, out, opt, log, skipped);
     }
@@ -694,8 +711,9 @@ static void research_questions(db_doc *doc, const db_rep_input *in) {
         }
         if (sizes > 1) {
             size_t l = strlen(best_block);
-            snprintf(best_block + l, sizeof best_block - l, "%sstudy %s: best mean top-1 at block size %d (%.2f%%) of %d sizes",
-                     l ? "; " : "", s->name, bk, best, sizes);
+            set_score_label(s);
+            snprintf(best_block + l, sizeof best_block - l, "%sstudy %s: best mean %s at block size %d (%.2f%%) of %d sizes",
+                     l ? "; " : "", s->name, score_label, bk, best, sizes);
         }
     }
     char why[300], why2[300];

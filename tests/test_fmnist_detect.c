@@ -166,12 +166,12 @@ static void test_detset_load(void) {
                "{\"id\":3,\"image_id\":20,\"category_id\":3,\"bbox\":[2,2,0,4],\"area\":0},"
                "{\"id\":4,\"image_id\":20,\"category_id\":3,\"bbox\":[0,0,8,8],\"area\":64}]}");
     db_dataset im;
-    db_detset d;
-    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
+    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
           "an image of another size accepted: %s", db_last_error());
-    CHECK(im.images == NULL && d.boxes == NULL, "a failed load left buffers");
+    CHECK(im.images == NULL && im.det == NULL, "a failed load left buffers");
     CHECK_OK(db_grey_png_write(db_test_path(dir, "b.png"), px + 1, 8, 8));
-    CHECK_OK(db_detset_load(dir, "s", &im, &d));
+    CHECK_OK(db_detset_load(dir, "s", &im));
+    db_detset d0 = {0}, *dp = im.det ? im.det : &d0, d = *dp;
     CHECK(im.n == 2 && im.c == 1 && im.h == 8 && im.w == 8 && im.num_classes == 2, "%d images %dx%dx%d, %d classes", im.n,
           im.c, im.h, im.w, im.num_classes);
     CHECK(im.images && im.images[0] == 0 && im.images[64] == 3, "pixels in sorted id order (a.png, id 10, first)");
@@ -184,15 +184,14 @@ static void test_detset_load(void) {
         CHECK(d.count[1] == 1 && b1[2] == 8 && b1[3] == 8 && d.cls[d.first[1]] == 0, "image 20's box");
     }
     db_dataset_free(&im);
-    db_detset_free(&d);
     /* a palette image and a missing one are refused, naming the file */
     CHECK_OK(db_label_png_write(db_test_path(dir, "b.png"), px, 8, 8));
-    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png") &&
+    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png") &&
               strstr(db_last_error(), "grey"), "a palette image accepted: %s", db_last_error());
     remove(db_test_path(dir, "b.png"));
-    CHECK(db_detset_load(dir, "s", &im, &d) == DB_ERR_IO && strstr(db_last_error(), "b.png"), "a missing image: %s",
+    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_IO && strstr(db_last_error(), "b.png"), "a missing image: %s",
           db_last_error());
-    CHECK(db_detset_load(dir, "nosuch", &im, &d) != DB_OK && strstr(db_last_error(), "instances_nosuch.json"),
+    CHECK(db_detset_load(dir, "nosuch", &im) != DB_OK && strstr(db_last_error(), "instances_nosuch.json"),
           "a missing split: %s", db_last_error());
     db_test_rmtree(dir);
 }

@@ -13,7 +13,7 @@
 #include <zlib.h>
 
 #define CKPT_MAGIC "DBCKPT\r\n"
-#define CKPT_VERSION 6u /* 6: the task's metrics (DB_TASK_MAX_METRICS each) in the history */
+#define CKPT_VERSION 7u /* 6: the task's metrics (DB_TASK_MAX_METRICS each) in the history; 7: eight of each */
 #define CKPT_NAME "checkpoint.dbck"
 #define HIST_FIELDS (7 + 2 * DB_TASK_MAX_METRICS)
 

@@ -1,6 +1,6 @@
 #include "train/config.h"
 
-#include "train/task.h"
+#include "nets/retinanet.h"
 
 #include "core/cuda.h"
 #include "core/log.h"
@@ -30,12 +30,19 @@ typedef struct {
 
 #define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
 static const key_def keys[] = {
-    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50", NULL},
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn", NULL},
+    {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
+    {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors: channels of the FPN levels and the heads (256)", NULL},
+    {"head_convs", K_INT, F(head_convs), 0, 8, 2, "detectors: 3x3 convolutions in each head before its prediction (4)", NULL},
+    {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
+    {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
+    {"det_alpha", K_FLOAT, F(det_alpha), 0, 1, 2, "detectors: the focal loss's alpha (0.25)", NULL},
+    {"det_gamma", K_FLOAT, F(det_gamma), 0, 10, 2, "detectors: the focal loss's gamma (1.5, the official code; the RetinaNet paper 2)", NULL},
     {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)", NULL},
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; coco2017, voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect); coco2017, voc2012 not yet", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -87,6 +94,8 @@ void db_config_defaults(db_config *c) {
     memset(c, 0, sizeof *c);
     strcpy(c->model, "resnet20");
     strcpy(c->shortcut, "A");
+    c->fpn_width = 256, c->head_convs = 4, c->max_level = 7;
+    c->det_negative_iou = 0.4f, c->det_alpha = 0.25f, c->det_gamma = 1.5f;
     c->bn_momentum = 0.1f;
     c->bn_eps = 1e-5f;
     strcpy(c->dataset, "fashion-mnist");
@@ -175,18 +184,39 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
 
 db_status db_config_validate(const db_config *c) {
     db_model_config mc;
-    DB_TRY(db_model_defaults(&mc, c->model));
+    const int detector = db_model_is_detector(c->model);
+    if (detector) {
+        char backbone[24];
+        DB_TRY(db_retinanet_backbone(c->model, backbone, sizeof backbone));
+    } else {
+        DB_TRY(db_model_defaults(&mc, c->model));
+    }
     if (strcmp(c->shortcut, "A") && strcmp(c->shortcut, "B"))
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
     static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "imagenet",
-                                           "coco2017", "voc2012"};
+                                           "fmnist-detect", "coco2017", "voc2012"};
     int known = 0;
     for (size_t i = 0; i < sizeof datasets / sizeof *datasets; i++) known |= !strcmp(c->dataset, datasets[i]);
     if (!known)
         return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, synthetic, imagenet, "
-                       "coco2017 or voc2012", c->dataset);
+                       "fmnist-detect, coco2017 or voc2012", c->dataset);
+    const int boxes = db_data_is_detection(c->dataset) || !strcmp(c->dataset, "coco2017");
+    if (detector && !boxes)
+        return db_fail(DB_ERR_ARG, "model %s is a detector: it trains on a detection set (dataset fmnist-detect), not %s",
+                       c->model, c->dataset);
+    if (!detector && db_data_is_detection(c->dataset))
+        return db_fail(DB_ERR_ARG, "dataset %s holds boxes: train a detector on it (model retinanet-resnet18-fpn or "
+                       "retinanet-resnet50-fpn), not %s", c->dataset, c->model);
+    if (detector && (c->cutout || c->label_smoothing > 0 || strcmp(c->augment, "crop-flip")))
+        return db_fail(DB_ERR_ARG, "detectors train with crops and flips that move their boxes (augment crop-flip); "
+                       "cutout and label_smoothing are for classifiers");
+    if (detector && !strcmp(c->device, "cuda"))
+        return db_fail(DB_ERR_UNSUPPORTED, "detectors train on the CPU in this version (device cpu): the GPU graph has no "
+                       "upsampling, bias or shared weights yet");
+    if (detector && c->det_negative_iou > 0.5f)
+        return db_fail(DB_ERR_ARG, "det_negative_iou %g: at most the positive IoU, 0.5", c->det_negative_iou);
     int spec[6];
     if (!strcmp(c->dataset, "synthetic")) DB_TRY(db_synthetic_parse(c->synthetic, spec));
     if (strcmp(c->device, "auto") && strcmp(c->device, "cpu") && strcmp(c->device, "cuda"))
@@ -236,7 +266,6 @@ db_status db_config_resolve_device(db_config *c) {
     return DB_OK;
 }
 
-const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }
 
 db_data_spec db_config_data(const db_config *c) {
     db_data_spec d = {c->dataset, c->data_dir, c->synthetic, c->image_size, c->eval_crop_fraction, c->train_limit,
@@ -262,7 +291,7 @@ db_status db_config_runnable(const db_config *c) {
 
 /* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
 static db_status parse_groups(const db_config *c, unsigned *mask) {
-    int max_group = strcmp(c->model, "resnet18") == 0 || strcmp(c->model, "resnet50") == 0 ? 4 : 3;
+    int max_group = !strcmp(c->model, "resnet18") || !strcmp(c->model, "resnet50") || db_model_is_detector(c->model) ? 4 : 3;
     const char *s = c->reg_groups;
     *mask = 0;
     while (*s) {

@@ -16,6 +16,10 @@ typedef struct db_config {
     /* model */
     char model[24];
     char shortcut[2];
+    int width;                    /* channels of the first group (0: the model's own, 16 or 64) */
+    int fpn_width, head_convs, max_level; /* detectors: the FPN's channels, the heads' depth, the top level */
+    float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
+    float det_alpha, det_gamma;   /* detectors: the focal loss */
     int zero_init_last_bn;
     float bn_momentum, bn_eps;
     /* data */
@@ -78,9 +82,6 @@ void db_config_device_said(void);
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */
 db_status db_config_runnable(const db_config *c);
-/* What a run computes (train/task.h): its loss, evaluation and metrics */
-struct db_task;
-const struct db_task *db_config_task(const db_config *c);
 /* c with its auto placement keys resolved as the paper and the official code place each
  * regularizer: DropBlock on the conv branch and the shortcut, scaled per group (group g of G at
  * p/4^(G-g)) and scheduled (keep_prob linear from 1); dropout and SpatialDropout on the conv

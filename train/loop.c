@@ -135,11 +135,13 @@ typedef struct {
     int *order, *labels;
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
     const db_task *task;  /* what the network computes: its loss, counts, evaluation, metrics */
+    void *task_state;     /* the task's per-run state (db_task.build) */
     int lock_fd;          /* the checkpoint folder's lock, held while training (-1: none) */
 } run_state;
 
 static void run_free(run_state *r) {
     db_pipeline_stop(r->pipe); /* first: its workers read the order */
+    if (r->task && r->task->free_state) r->task->free_state(r->task_state);
     db_stepper_free(&r->st);
     db_graph_free(&r->g);
     db_sgd_free(&r->opt);
@@ -149,21 +151,13 @@ static void run_free(run_state *r) {
 
 static db_status setup(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                        const db_train_hooks *hooks, run_state *r) {
-    db_model_config mc;
-    DB_TRY(db_model_defaults(&mc, cfg->model));
-    mc.in_c = train->c; mc.in_h = train->h; mc.in_w = train->w;
-    mc.classes = train->num_classes;
-    mc.shortcut = cfg->shortcut[0];
-    mc.zero_init_last_bn = cfg->zero_init_last_bn;
-    mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
-    DB_TRY(db_config_reg_plan(cfg, &mc.reg));
-    mc.unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
+    r->task = db_config_task(cfg);
     if (test->c != train->c || test->h != train->h || test->w != train->w)
         return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
                        test->c, test->h, test->w, train->c, train->h, train->w);
     if (train->n < cfg->batch)
         return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
-    DB_TRY(db_model_build(&r->g, &mc, cfg->batch));
+    DB_TRY(r->task->build(&r->g, cfg, train, cfg->batch, &r->task_state));
     db_graph_init_params(&r->g, cfg->seed);
     db_graph_set_seed(&r->g, cfg->seed);
     db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
@@ -172,7 +166,6 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->order = malloc(sizeof(int) * maxn);
     r->labels = malloc(sizeof(int) * cfg->batch);
     r->meta = db_ckpt_meta_alloc(cfg->epochs, db_graph_n_reg(&r->g));
-    r->task = db_config_task(cfg);
     if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
     r->meta->fingerprint = db_config_fingerprint(cfg);
     r->meta->seed = cfg->seed;
@@ -293,7 +286,9 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_graph_set_step(g, (long)r->meta->step); /* keys this step's masks and keep_prob */
             double loss;
             int finite;
-            DB_TRY(r->task->train_step(&r->st, cfg->label_smoothing, &loss, sums, &finite));
+            const db_task_batch tb = {cfg->label_smoothing, train, r->order + (size_t)s * B, cfg->seed, (uint32_t)epoch,
+                                      aug.pad, aug.flip};
+            DB_TRY(r->task->train_step(&r->st, r->task_state, &tb, &loss, sums, &finite));
             if (!isfinite(loss) || !finite)
                 return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
                                 !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
@@ -335,7 +330,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->task->train_metrics(sums, (double)steps * B, res.train);
         const int evaluated = (epoch + 1) % cfg->eval_every == 0 || epoch + 1 == cfg->epochs;
         for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */
-        if (evaluated) DB_TRY(r->task->evaluate(&r->st, test, &norm, r->order, res.test));
+        if (evaluated) DB_TRY(r->task->evaluate(&r->st, r->task_state, test, &norm, r->order, res.test));
         const double test_loss = res.test[r->task->test_loss];
         if (evaluated && !isfinite(test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",

@@ -1,22 +1,45 @@
 #include "train/task.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "nets/graph.h"
+#include "nets/model.h"
+#include "nets/retinanet.h"
+
+/* The classifier of cfg->model for the training set's shape and classes */
+static db_status classify_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
+    db_model_config mc;
+    *state = NULL;
+    DB_TRY(db_model_defaults(&mc, cfg->model));
+    mc.in_c = train->c; mc.in_h = train->h; mc.in_w = train->w;
+    mc.classes = train->num_classes;
+    if (cfg->width > 0) mc.width = cfg->width;
+    mc.shortcut = cfg->shortcut[0];
+    mc.zero_init_last_bn = cfg->zero_init_last_bn;
+    mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
+    DB_TRY(db_config_reg_plan(cfg, &mc.reg));
+    mc.unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
+    return db_model_build(g, &mc, n_max);
+}
 
 /* Classification: softmax cross-entropy (with label smoothing in training), top-1 counted while
  * training, loss, top-1 and top-5 on the test split */
-static db_status classify_step(db_stepper *st, float smoothing, double *loss, double *sums, int *finite) {
+static db_status classify_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums,
+                               int *finite) {
     int c1, c5;
-    DB_TRY(db_stepper_forward_loss(st, smoothing, loss, &c1, &c5, finite));
+    (void)state;
+    DB_TRY(db_stepper_forward_loss(st, b->label_smoothing, loss, &c1, &c5, finite));
     sums[0] += c1;
     return DB_OK;
 }
 
 static void classify_train_metrics(const double *sums, double samples, double *out) { out[0] = sums[0] / samples; }
 
-static db_status classify_evaluate(db_stepper *st, const db_dataset *d, const db_norm *norm, int *order, double *out) {
+static db_status classify_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
+                                   double *out) {
     db_graph *g = st->g;
+    (void)state;
     double sum = 0.0;
     long c1 = 0, c5 = 0;
     db_status s = DB_OK;
@@ -40,12 +63,13 @@ static db_status classify_evaluate(db_stepper *st, const db_dataset *d, const db
 
 static const db_task classification = {
     "classification", 1, 3, {"top1"}, {"loss", "top1", "top5"}, {1}, {0, 1, 1}, 1, 0,
-    classify_step, classify_train_metrics, classify_evaluate,
+    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate,
 };
 
 const db_task *db_task_of_model(const char *model) {
-    (void)model;
-    return &classification;
+    return db_model_is_detector(model) ? &db_task_detection : &classification;
 }
+
+const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }
 
 void db_task_primary(const db_task *t, char *out, size_t n) { snprintf(out, n, "test/%s", t->test_names[t->score]); }

@@ -2,9 +2,9 @@
  * stop signals, schedules, regularizer placement and the store do not know which task runs; a
  * task supplies its step's loss (the forward pass, the loss and its gradient), what it counts
  * while training, its evaluation on the test split, and the names of the metrics it records.
- * Classification (top-1, top-5) is the task of every network in this version (task.c);
- * detection (COCO AP, eval/coco_eval.h) and segmentation (mIOU, eval/miou.h) come with their
- * networks, as tasks of their own beside it. */
+ * Classification (top-1, top-5) is the task of the classifiers (task.c); detection (COCO AP,
+ * train/task_detect.c) of the RetinaNets; segmentation (mIOU, eval/miou.h) comes with its
+ * network, as a task of its own beside them. */
 #ifndef DB_TRAIN_TASK_H
 #define DB_TRAIN_TASK_H
 
@@ -12,7 +12,18 @@
 #include "datasets/dataset.h"
 #include "train/step.h"
 
-enum { DB_TASK_MAX_METRICS = 4 };
+enum { DB_TASK_MAX_METRICS = 8 };
+
+/* What a training step's task sees of its batch beyond the stepper's input: the batch's samples
+ * (indices into the training set, in batch order) and the draws db_batch_fill made for them */
+typedef struct {
+    float label_smoothing;
+    const db_dataset *data;
+    const int *samples;
+    uint64_t seed;
+    uint32_t epoch;
+    int pad, flip;         /* the augmentation: sample s got db_batch_draws(seed, epoch, s, pad, flip) */
+} db_task_batch;
 
 typedef struct db_task {
     const char *name;            /* "classification" */
@@ -23,17 +34,25 @@ typedef struct db_task {
     int train_percent[DB_TASK_MAX_METRICS], test_percent[DB_TASK_MAX_METRICS];
     int score;                   /* the test metric that scores a run (the report, regress) */
     int test_loss;               /* the test metric that is the loss (a non-finite one: diverged) */
+    /* The task's network for a run (its shapes and classes from the training set), finalized on
+     * g for batches of up to n_max, and the task's state for the run (NULL when it keeps none) */
+    db_status (*build)(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state);
+    void (*free_state)(void *state);
     /* A training step on the batch in the stepper: the mean loss (its gradient left for the
      * backward) and the step's counts added to sums[n_train]; finite as db_stepper_forward_loss */
-    db_status (*train_step)(db_stepper *st, float label_smoothing, double *loss, double *sums, int *finite);
+    db_status (*train_step)(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite);
     /* The training metrics of an epoch from its sums over `samples` training samples */
     void (*train_metrics)(const double *sums, double samples, double *out);
     /* The test metrics (n_test values) of the model in inference mode over a data set */
-    db_status (*evaluate)(db_stepper *st, const db_dataset *d, const db_norm *norm, int *order, double *out);
+    db_status (*evaluate)(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order, double *out);
 } db_task;
 
-/* The task of a network (every network of this version classifies) */
+/* The task of a network: detection for the RetinaNets (retinanet-*), else classification */
 const db_task *db_task_of_model(const char *model);
+/* What a run computes: its model's task */
+const db_task *db_config_task(const db_config *c);
+/* The detection task (train/task_detect.c) */
+extern const db_task db_task_detection;
 /* "test/top1": the scoring metric as the store names it (split/name) */
 void db_task_primary(const db_task *t, char *out, size_t n);
 

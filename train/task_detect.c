@@ -1,0 +1,208 @@
+/* Detection (issue 18): a RetinaNet (nets/retinanet.h) trained with the official code's targets
+ * and losses (detect/) on a detection set (datasets/detset.h), scored in COCO box AP
+ * (eval/coco_eval.h) after the per-level top-k, decoding and class-wise NMS (detect/postprocess.h).
+ * The batch's crops and flips (db_batch_fill's draws) move each image's boxes with its pixels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/batch.h"
+#include "datasets/detset.h"
+#include "detect/layout.h"
+#include "detect/loss.h"
+#include "detect/match.h"
+#include "detect/postprocess.h"
+#include "eval/coco_eval.h"
+#include "nets/retinanet.h"
+#include "train/task.h"
+
+typedef struct {
+    db_anchors anchors;
+    db_match_cfg match;
+    db_detect_loss_cfg loss;
+    db_postprocess_cfg post;
+    int K, n_max, w;
+    int *cls_t;                              /* n_max images x anchors */
+    float *box_t, *logits, *codes, *dlogits, *dcodes;
+    db_box *gt;                              /* one image's boxes (mirrored when its pixels are) */
+    int *gt_cls, gt_cap;
+    db_detection *found;                     /* one image's detections */
+} det_state;
+
+static void det_free(void *p) {
+    det_state *s = p;
+    if (!s) return;
+    db_anchors_free(&s->anchors);
+    free(s->cls_t); free(s->box_t); free(s->logits); free(s->codes); free(s->dlogits); free(s->dcodes);
+    free(s->gt); free(s->gt_cls); free(s->found);
+    free(s);
+}
+
+static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
+    *state = NULL;
+    if (!train->det) return db_fail(DB_ERR_ARG, "%s: not a detection set (no boxes)", train->source);
+    char backbone[24];
+    DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
+    db_retinanet_config rc;
+    DB_TRY(db_retinanet_defaults(&rc, backbone, train->num_classes, train->c, train->h, train->w));
+    if (cfg->width > 0) rc.backbone.width = cfg->width;
+    rc.backbone.zero_init_last_bn = cfg->zero_init_last_bn;
+    rc.backbone.bn_momentum = cfg->bn_momentum, rc.backbone.bn_eps = cfg->bn_eps;
+    DB_TRY(db_config_reg_plan(cfg, &rc.backbone.reg));
+    rc.fpn_width = cfg->fpn_width, rc.head_convs = cfg->head_convs, rc.max_level = cfg->max_level;
+    det_state *s = calloc(1, sizeof *s);
+    if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_anchor_cfg ac = db_anchor_defaults();
+    ac.max_level = cfg->max_level;
+    db_status st = db_anchors_make(&s->anchors, &ac, train->h, train->w);
+    if (st == DB_OK) st = db_retinanet_build(g, &rc, n_max);
+    if (st != DB_OK) { det_free(s); return st; }
+    s->match = db_match_defaults();
+    s->match.negative_iou = cfg->det_negative_iou;
+    s->loss = db_detect_loss_defaults();
+    s->loss.alpha = cfg->det_alpha, s->loss.gamma = cfg->det_gamma;
+    s->post = db_postprocess_defaults();
+    s->K = train->num_classes, s->n_max = n_max, s->w = train->w;
+    const size_t rows = (size_t)n_max * s->anchors.n;
+    s->cls_t = malloc(sizeof(int) * rows);
+    s->box_t = malloc(sizeof(float) * 4 * rows), s->codes = malloc(sizeof(float) * 4 * rows);
+    s->dcodes = malloc(sizeof(float) * 4 * rows);
+    s->logits = malloc(sizeof(float) * s->K * rows), s->dlogits = malloc(sizeof(float) * s->K * rows);
+    s->found = malloc(sizeof(db_detection) * (size_t)s->post.max_per_image);
+    if (!s->cls_t || !s->box_t || !s->codes || !s->dcodes || !s->logits || !s->dlogits || !s->found) {
+        det_free(s);
+        return db_fail(DB_ERR_NOMEM, "out of memory for the detection targets (%zu anchors)", rows);
+    }
+    *state = s;
+    return DB_OK;
+}
+
+/* The targets of the batch's images (sample[i]; with aug, moved as db_batch_fill moved their
+ * pixels: aug[3 i ..] = dy, dx, mirror for a crop padded by pad) into the state; boxes the crop
+ * leaves with less than a pixel's width or height are dropped. The positives through *positives */
+static db_status targets(det_state *s, const db_dataset *d, const int *sample, const int *aug, int pad, int n,
+                         long *positives) {
+    const db_detset *det = d->det;
+    const float H = (float)d->h, W = (float)d->w;
+    *positives = 0;
+    for (int i = 0; i < n; i++) {
+        const int im = sample[i], m = det->count[im];
+        if (m > s->gt_cap) {
+            db_box *g = realloc(s->gt, sizeof *g * (size_t)m);
+            int *c = g ? realloc(s->gt_cls, sizeof *c * (size_t)m) : NULL;
+            if (g) s->gt = g;
+            if (c) s->gt_cls = c;
+            if (!g || !c) return db_fail(DB_ERR_NOMEM, "out of memory for %d boxes", m);
+            s->gt_cap = m;
+        }
+        int kept = 0;
+        for (int k = 0; k < m; k++) {
+            const float *b = det->boxes + 4 * (size_t)(det->first[im] + k);
+            db_box o = {b[0], b[1], b[2], b[3]};
+            if (aug && !db_box_augment(&o, aug[3 * i], aug[3 * i + 1], pad, aug[3 * i + 2], H, W)) continue;
+            s->gt[kept] = o;
+            s->gt_cls[kept++] = det->cls[det->first[im] + k];
+        }
+        int pos;
+        const size_t at = (size_t)i * s->anchors.n;
+        DB_TRY(db_label_anchors(s->cls_t + at, s->box_t + 4 * at, &pos, &s->anchors, s->gt, s->gt_cls, kept, &s->match));
+        *positives += pos;
+    }
+    return DB_OK;
+}
+
+/* Forward, then the loss over the gathered outputs; with grads, the outputs' gradients */
+static db_detect_loss_parts forward_loss(det_state *s, db_graph *g, int grads) {
+    const int L = s->anchors.levels, n = g->n;
+    const float *cl[DB_ANCHOR_MAX_LEVELS], *bx[DB_ANCHOR_MAX_LEVELS];
+    db_graph_forward(g);
+    for (int l = 0; l < L; l++) cl[l] = db_graph_output_at(g, 2 * l)->data, bx[l] = db_graph_output_at(g, 2 * l + 1)->data;
+    db_detect_gather(s->logits, cl, &s->anchors, n, s->K);
+    db_detect_gather(s->codes, bx, &s->anchors, n, 4);
+    db_detect_loss_parts r = db_detect_loss(grads ? s->dlogits : NULL, grads ? s->dcodes : NULL, s->logits, s->codes,
+                                            s->cls_t, s->box_t, (long)n * s->anchors.n, s->K, &s->loss);
+    if (grads) {
+        float *dcl[DB_ANCHOR_MAX_LEVELS], *dbx[DB_ANCHOR_MAX_LEVELS];
+        for (int l = 0; l < L; l++) dcl[l] = db_graph_output_at(g, 2 * l)->grad, dbx[l] = db_graph_output_at(g, 2 * l + 1)->grad;
+        db_detect_scatter(dcl, s->dlogits, &s->anchors, n, s->K);
+        db_detect_scatter(dbx, s->dcodes, &s->anchors, n, 4);
+    }
+    return r;
+}
+
+static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite) {
+    det_state *s = state;
+    db_graph *g = st->g;
+    int aug[3 * 4096];
+    if (g->n > 4096) return db_fail(DB_ERR_ARG, "detection batches hold at most 4,096 images");
+    for (int i = 0; i < g->n; i++)
+        db_batch_draws(b->seed, b->epoch, b->samples[i], b->pad, b->flip, &aug[3 * i], &aug[3 * i + 1], &aug[3 * i + 2]);
+    long positives;
+    DB_TRY(targets(s, b->data, b->samples, aug, b->pad, g->n, &positives));
+    db_detect_loss_parts r = forward_loss(s, g, 1);
+    *loss = r.total;
+    *finite = isfinite(r.total) ? db_graph_finite(g) : 1;
+    sums[0] += (double)positives;
+    return DB_OK;
+}
+
+static void det_train_metrics(const double *sums, double samples, double *out) { out[0] = sums[0] / samples; }
+
+static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
+                              double *out) {
+    det_state *s = state;
+    db_graph *g = st->g;
+    const db_coco *gt = &d->det->gt;
+    db_coco ev = *gt; /* the first d->n images (a test_limit), their ground truth, our detections */
+    ev.n_images = d->n;
+    ev.gt = malloc(sizeof *ev.gt * (size_t)(gt->n_gt + 1));
+    ev.dt = malloc(sizeof *ev.dt * ((size_t)d->n * s->post.max_per_image + 1));
+    ev.n_gt = ev.n_dt = 0;
+    if (!ev.gt || !ev.dt) { free(ev.gt); free(ev.dt); return db_fail(DB_ERR_NOMEM, "out of memory for the evaluation"); }
+    for (int i = 0; i < gt->n_gt; i++)
+        if (gt->gt[i].image < d->n) ev.gt[ev.n_gt++] = gt->gt[i];
+    double loss_sum = 0.0;
+    db_status rc = DB_OK;
+    db_graph_set_training(g, 0);
+    for (int i = 0; i < d->n; i++) order[i] = i;
+    for (int i0 = 0; i0 < d->n && rc == DB_OK; i0 += g->n_max) {
+        const int n = d->n - i0 < g->n_max ? d->n - i0 : g->n_max;
+        long positives;
+        db_graph_set_batch(g, n);
+        rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
+        if (rc == DB_OK) rc = targets(s, d, order + i0, NULL, 0, n, &positives);
+        if (rc != DB_OK) break;
+        loss_sum += forward_loss(s, g, 0).total * n;
+        for (int j = 0; j < n && rc == DB_OK; j++) {
+            int found;
+            const size_t at = (size_t)j * s->anchors.n;
+            rc = db_detect_postprocess(s->found, &found, s->logits + at * s->K, s->codes + 4 * at, &s->anchors, s->K, &s->post);
+            for (int k = 0; k < found && rc == DB_OK; k++) {
+                const db_detection *f = &s->found[k];
+                db_coco_box *b = &ev.dt[ev.n_dt];
+                memset(b, 0, sizeof *b);
+                b->x = f->box.x0, b->y = f->box.y0, b->w = f->box.x1 - f->box.x0, b->h = f->box.y1 - f->box.y0;
+                b->area = b->w * b->h, b->score = f->score, b->image = i0 + j, b->category = f->cls;
+                b->id = ++ev.n_dt;
+            }
+        }
+    }
+    db_graph_set_training(g, 1);
+    db_graph_set_batch(g, g->n_max);
+    db_coco_result res;
+    memset(&res, 0, sizeof res);
+    if (rc == DB_OK) rc = db_coco_evaluate(&ev, &res);
+    free(ev.gt);
+    free(ev.dt);
+    if (rc != DB_OK) return rc;
+    out[0] = loss_sum / d->n;
+    for (int k = 0; k < 6; k++) out[1 + k] = res.stats[k]; /* AP, AP50, AP75, APs, APm, APl */
+    out[7] = res.stats[8];                                 /* AR100 */
+    db_coco_result_free(&res);
+    return DB_OK;
+}
+
+const db_task db_task_detection = {
+    "detection", 1, 8, {"positives"}, {"loss", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"}, {0},
+    {0, 0, 0, 0, 0, 0, 0, 0}, 1, 0, det_build, det_free, det_step, det_train_metrics, det_evaluate,
+};
