@@ -696,21 +696,24 @@ db_status db_store_list(db_store *s, const char *study, FILE *out) {
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.seed,"
                                   " r.epochs_done, r.epochs, (SELECT value FROM metrics m WHERE m.run_id = r.id AND"
-                                  " m.split = 'test' AND m.name = 'top1' ORDER BY epoch DESC LIMIT 1), r.started"
+                                  " m.split || '/' || m.name = COALESCE(r.primary_metric, 'test/top1') AND m.value IS NOT NULL"
+                                  " ORDER BY epoch DESC LIMIT 1), r.started, COALESCE(r.primary_metric, 'test/top1')"
                                   " FROM runs r WHERE ?1 = '' OR r.study_id = (SELECT id FROM studies WHERE name = ?1)"
                                   " ORDER BY r.id", -1, &st, NULL), "listing runs");
     sqlite3_bind_text(st, 1, study ? study : "", -1, SQLITE_STATIC);
-    fprintf(out, "%5s  %-11s  %-10s  %-14s  %-15s  %5s  %6s  %7s  %8s  %s\n", "run", "status", "model", "dataset",
-            "regularizer", "keep", "seed", "epochs", "top1", "started");
+    fprintf(out, "%5s  %-11s  %-10s  %-14s  %-15s  %5s  %6s  %7s  %12s  %s\n", "run", "status", "model", "dataset",
+            "regularizer", "keep", "seed", "epochs", "score", "started");
     /* keep_prob means nothing without a regularizer: shown as "-" */
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char top1[16] = "-";
-        if (sqlite3_column_type(st, 9) != SQLITE_NULL) snprintf(top1, sizeof top1, "%.2f%%", 100 * sqlite3_column_double(st, 9));
+        char top1[48] = "-"; /* the run's scoring metric's last value: "top1 73.10%", "AP 42.67%" */
+        const char *metric = (const char *)sqlite3_column_text(st, 11), *name = strchr(metric ? metric : "", '/');
+        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+            snprintf(top1, sizeof top1, "%s %.2f%%", name ? name + 1 : "top1", 100 * sqlite3_column_double(st, 9));
         char keep[16] = "-";
         if (strcmp((const char *)sqlite3_column_text(st, 4), "none") != 0)
             snprintf(keep, sizeof keep, "%.3g", sqlite3_column_double(st, 5));
-        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5s  %6lld  %3d/%-3d  %8s  %s\n",
+        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5s  %6lld  %3d/%-3d  %12s  %s\n",
                 (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
                 sqlite3_column_text(st, 3), sqlite3_column_text(st, 4), keep,
                 (long long)sqlite3_column_int64(st, 6), sqlite3_column_int(st, 7), sqlite3_column_int(st, 8), top1,
