@@ -72,9 +72,10 @@ db_status db_detset_load(const char *dir, const char *split, db_dataset *images)
     db_detset *det = images->det = calloc(1, sizeof *det);
     if (!det) return db_fail(DB_ERR_NOMEM, "out of memory");
     char path[4200];
+    db_status s = DB_OK;
     if (snprintf(path, sizeof path, "%s/annotations/instances_%s.json", dir, split) >= (int)sizeof path)
-        return db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
-    db_status s = db_coco_load_gt(&det->gt, path);
+        s = db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
+    if (s == DB_OK) s = db_coco_load_gt(&det->gt, path);
     if (s == DB_OK && det->gt.n_images == 0) s = db_fail(DB_ERR_FORMAT, "%s: no images", path);
     if (s == DB_OK) s = boxes_of(det);
     if (s == DB_OK) s = pixels_of(images, det, dir, split);

@@ -2,7 +2,9 @@
  * over every class of every anchor not ignored (one-hot targets, background all zeros) plus a
  * Huber loss on the box codes of the anchors whose target code is non-zero, both summed over the
  * batch and divided by its number of positive anchors + 1 (the box loss by 4 times that);
- * total = class loss + box_weight * box loss. Per-element bodies with their gradients (host and
+ * total = class loss + box_weight * box loss. Ignored anchors (between the matcher's two
+ * thresholds) take no part, in the loss or the count; the official labeler, whose thresholds
+ * are both 0.5, has none, and would count them as positives and score them as background. Per-element bodies with their gradients (host and
  * device), then the batch loss over anchor-major arrays: logits[i * K + k] and codes[i * 4 + j]
  * for anchor i of the batch (image, level, position, anchor). */
 #ifndef DB_DETECT_LOSS_H
@@ -38,7 +40,7 @@ DB_HD float db_huber1(float d, float delta, float *grad) {
 }
 
 typedef struct {
-    float alpha, gamma;   /* 0.25, 2 */
+    float alpha, gamma;   /* 0.25, 1.5 (the official code's default; the RetinaNet paper's gamma is 2) */
     float huber_delta;    /* 0.1 */
     float box_weight;     /* 50 */
 } db_detect_loss_cfg;

@@ -176,7 +176,7 @@ static void test_loss_gradients(void) {
     for (int i = 0; i < N; i++)
         for (int k = 0; k < K && cls_t[i] != -2; k++) {
             float g;
-            cls += db_focal1(logits[i * K + k], cls_t[i] == k, 0.25f, 2.0f, &g);
+            cls += db_focal1(logits[i * K + k], cls_t[i] == k, c.alpha, c.gamma, &g);
         }
     for (int i = 0; i < N * 4; i++) {
         float g;
