@@ -1,12 +1,21 @@
 #include "datasets/detset.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "datasets/voc.h"
 
-static db_status boxes_of(db_detset *d) {
+/* box b of an h x w image as corners, clipped to the image; 0 when less than a pixel is left */
+static int clipped(const db_coco_box *b, int h, int w, float o[4]) {
+    o[0] = (float)fmax(b->y, 0.0), o[1] = (float)fmax(b->x, 0.0);
+    o[2] = (float)fmin(b->y + b->h, (double)h), o[3] = (float)fmin(b->x + b->w, (double)w);
+    return o[2] - o[0] >= 1.0f && o[3] - o[1] >= 1.0f;
+}
+
+static db_status boxes_of(db_detset *d, int h, int w) {
     const db_coco *g = &d->gt;
     d->first = calloc((size_t)g->n_images + 1, sizeof *d->first);
     d->count = calloc((size_t)g->n_images + 1, sizeof *d->count);
@@ -14,21 +23,25 @@ static db_status boxes_of(db_detset *d) {
     d->cls = malloc(sizeof(uint16_t) * (size_t)(g->n_gt + 1));
     if (!d->first || !d->count || !d->boxes || !d->cls) return db_fail(DB_ERR_NOMEM, "out of memory for the boxes");
     if (g->n_categories > 65535) return db_fail(DB_ERR_FORMAT, "%d categories: at most 65,535", g->n_categories);
+    float o[4];
     for (int i = 0; i < g->n_gt; i++) { /* count, then place, in file order within each image */
         const db_coco_box *b = &g->gt[i];
         if (b->iscrowd) d->skipped_crowd++;
         else if (!(b->w > 0 && b->h > 0)) d->skipped_empty++;
-        else d->count[b->image]++;
+        else if (!clipped(b, h, w, o)) d->skipped_outside++;
+        else {
+            d->count[b->image]++;
+            d->clipped += b->x < 0 || b->y < 0 || b->x + b->w > w || b->y + b->h > h;
+        }
     }
     for (int im = 1; im < g->n_images; im++) d->first[im] = d->first[im - 1] + d->count[im - 1];
     int *at = calloc((size_t)g->n_images + 1, sizeof *at);
     if (!at) return db_fail(DB_ERR_NOMEM, "out of memory for the boxes");
     for (int i = 0; i < g->n_gt; i++) {
         const db_coco_box *b = &g->gt[i];
-        if (b->iscrowd || !(b->w > 0 && b->h > 0)) continue;
+        if (b->iscrowd || !(b->w > 0 && b->h > 0) || !clipped(b, h, w, o)) continue;
         int k = d->first[b->image] + at[b->image]++;
-        float *o = d->boxes + 4 * (size_t)k;
-        o[0] = (float)b->y, o[1] = (float)b->x, o[2] = (float)(b->y + b->h), o[3] = (float)(b->x + b->w);
+        memcpy(d->boxes + 4 * (size_t)k, o, sizeof o);
         d->cls[k] = (uint16_t)b->category;
         d->n_boxes++;
     }
@@ -77,8 +90,11 @@ db_status db_detset_load(const char *dir, const char *split, db_dataset *images)
         s = db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
     if (s == DB_OK) s = db_coco_load_gt(&det->gt, path);
     if (s == DB_OK && det->gt.n_images == 0) s = db_fail(DB_ERR_FORMAT, "%s: no images", path);
-    if (s == DB_OK) s = boxes_of(det);
     if (s == DB_OK) s = pixels_of(images, det, dir, split);
+    if (s == DB_OK) s = boxes_of(det, images->h, images->w);
+    if (s == DB_OK && (det->clipped || det->skipped_outside))
+        db_log(DB_LOG_NOTE, "%s: %d boxes reach past their image and were clipped to it, %d lie outside it and are left "
+               "out of training", path, det->clipped, det->skipped_outside);
     if (s != DB_OK) { /* nothing half-read stays: the pixels, the labels, the boxes */
         db_detset_free(det);
         free(det);

@@ -19,7 +19,9 @@ typedef struct db_detset {
     float *boxes;         /* 4 per box: ymin, xmin, ymax, xmax in the image's pixels */
     uint16_t *cls;        /* per box: its category's index among the sorted category ids */
     int n_boxes;
-    int skipped_crowd, skipped_empty;
+    int skipped_crowd, skipped_empty; /* left out: crowd boxes, boxes of no width or height */
+    int clipped, skipped_outside;     /* boxes reaching past their image, clipped to it; boxes with
+                                       * less than a pixel inside it, left out (a note says both) */
 } db_detset;
 
 /* Reads split (train, val, ...) of the set in dir: dir/annotations/instances_SPLIT.json, each

@@ -1619,6 +1619,17 @@ t_train_detector() {
     db train "${args[@]}" --device cuda && expect_rc 1 && expect_err "CPU in this version" || return
     db train "${args[@]}" --data-dir "$T/nosuch" && expect_rc 1 && expect_err "dropbench data make fmnist-detect"
 }
+t_study_detector() {
+    # the quick detection recipe as a study on the set built into the cache: two cells that
+    # record AP, and a report that names AP and compares nothing with Table 1
+    need_fmnist || return
+    XDG_CACHE_HOME=$T/xdgd db data make fmnist-detect --train 256 --val 64 --size 64 --sides 16,32 && expect_rc 0 || return
+    XDG_CACHE_HOME=$T/xdgd db study bench/recipes/fmnist-detect-quick.txt --db "$T/sd.db" && expect_rc 0 &&
+        expect_out "2 ran now" && expect_out "AP " || return
+    db report --db "$T/sd.db" --out "$T/sdrep" --no-plots && expect_rc 0 || return
+    grep -q "final test AP" "$T/sdrep/REPORT.md" && grep -q "no DropBlock condition of the paper's Table 1" "$T/sdrep/REPORT.md" ||
+        { echo "the report: $(grep -m3 -n "Results\|Table 1" "$T/sdrep/REPORT.md")"; return 1; }
+}
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
     db train --regularizer dropblock --reg-groups 5 && expect_rc 2 && expect_err "reg_groups" || return
@@ -1672,7 +1683,7 @@ tests=(
     deterministic
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_detector train_regularizer_bad_args
+    train_dropblock train_detector study_detector train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )

@@ -164,7 +164,9 @@ static void test_detset_load(void) {
                "{\"id\":1,\"image_id\":10,\"category_id\":7,\"bbox\":[1,2,3,4],\"area\":12},"
                "{\"id\":2,\"image_id\":10,\"category_id\":3,\"bbox\":[0,0,5,5],\"area\":25,\"iscrowd\":1},"
                "{\"id\":3,\"image_id\":20,\"category_id\":3,\"bbox\":[2,2,0,4],\"area\":0},"
-               "{\"id\":4,\"image_id\":20,\"category_id\":3,\"bbox\":[0,0,8,8],\"area\":64}]}");
+               "{\"id\":4,\"image_id\":20,\"category_id\":3,\"bbox\":[0,0,8,8],\"area\":64},"
+               "{\"id\":5,\"image_id\":20,\"category_id\":7,\"bbox\":[6,-2,5,4],\"area\":20},"
+               "{\"id\":6,\"image_id\":20,\"category_id\":7,\"bbox\":[10,1,2,2],\"area\":4}]}");
     db_dataset im;
     CHECK(db_detset_load(dir, "s", &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
           "an image of another size accepted: %s", db_last_error());
@@ -175,13 +177,17 @@ static void test_detset_load(void) {
     CHECK(im.n == 2 && im.c == 1 && im.h == 8 && im.w == 8 && im.num_classes == 2, "%d images %dx%dx%d, %d classes", im.n,
           im.c, im.h, im.w, im.num_classes);
     CHECK(im.images && im.images[0] == 0 && im.images[64] == 3, "pixels in sorted id order (a.png, id 10, first)");
-    CHECK(d.n_boxes == 2 && d.skipped_crowd == 1 && d.skipped_empty == 1, "%d boxes, %d crowd, %d empty", d.n_boxes,
-          d.skipped_crowd, d.skipped_empty);
-    if (d.n_boxes == 2) {
+    CHECK(d.n_boxes == 3 && d.skipped_crowd == 1 && d.skipped_empty == 1 && d.clipped == 1 && d.skipped_outside == 1,
+          "%d boxes, %d crowd, %d empty, %d clipped, %d outside", d.n_boxes, d.skipped_crowd, d.skipped_empty, d.clipped,
+          d.skipped_outside);
+    if (d.n_boxes == 3) {
         const float *b0 = d.boxes + 4 * d.first[0], *b1 = d.boxes + 4 * d.first[1];
         CHECK(d.count[0] == 1 && b0[0] == 2 && b0[1] == 1 && b0[2] == 6 && b0[3] == 4 && d.cls[d.first[0]] == 1,
               "image 10's box (%g, %g, %g, %g) class %d", b0[0], b0[1], b0[2], b0[3], d.cls[d.first[0]]);
-        CHECK(d.count[1] == 1 && b1[2] == 8 && b1[3] == 8 && d.cls[d.first[1]] == 0, "image 20's box");
+        const float *b2 = b1 + 4;
+        CHECK(d.count[1] == 2 && b1[2] == 8 && b1[3] == 8 && d.cls[d.first[1]] == 0, "image 20's first box");
+        CHECK(b2[0] == 0 && b2[1] == 6 && b2[2] == 2 && b2[3] == 8 && d.cls[d.first[1] + 1] == 1,
+              "the clipped box (%g, %g, %g, %g)", b2[0], b2[1], b2[2], b2[3]);
     }
     db_dataset_free(&im);
     /* a palette image and a missing one are refused, naming the file */
