@@ -230,7 +230,7 @@ gpu-session:
 FUZZ_CC ?= clang
 FUZZ_TARGETS := fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png
 FUZZ_LIB_SRC := datasets/idx.c datasets/detset.c datasets/cifar.c datasets/catalog.c datasets/image.c datasets/coco.c \
-                eval/coco_eval.c \
+                eval/coco_eval.c core/log.c \
                 datasets/voc.c core/status.c
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_SRC) $(wildcard datasets/*.h eval/*.h) core/status.h
 	@mkdir -p build/fuzz
