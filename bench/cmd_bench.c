@@ -13,6 +13,7 @@
 #include "dropouts/dropblock.h"
 #include "nets/conv_dnnl.h"
 #include "nets/model.h"
+#include "nets/retinanet.h"
 #include "nets/optim.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -42,8 +43,6 @@ static double gemm_peak(void) {
 /* Milliseconds per step by op kind, forward and backward; each convolution's time and rate
  * beside the machine's SGEMM rate. */
 static void print_profile(db_graph *g, double nsteps) {
-    static const char *names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap",
-                                             "linear", "regularizer", "upsample", "bias"};
     double f[DB_OP_KINDS] = {0}, b[DB_OP_KINDS] = {0}, total = 0;
     for (int i = 0; i < g->n_ops; i++) {
         f[g->ops[i].kind] += g->op_seconds[2 * i];
@@ -53,7 +52,7 @@ static void print_profile(db_graph *g, double nsteps) {
     printf("%-10s %10s %10s %7s\n", "op", "fwd ms", "bwd ms", "share");
     for (int k = 0; k < DB_OP_KINDS; k++)
         if (f[k] + b[k] > 0)
-            printf("%-10s %10.2f %10.2f %6.1f%%%s\n", names[k], 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
+            printf("%-10s %10.2f %10.2f %6.1f%%%s\n", db_op_kind_name((db_op_kind)k), 1e3 * f[k] / nsteps, 1e3 * b[k] / nsteps,
                    100 * (f[k] + b[k]) / total, k == DB_OP_REG ? "  (DropBlock: its mask draws; the apply is fused into bn and add)" : "");
     double peak = gemm_peak(), flops_all = 0, secs_all = 0;
     printf("convolutions (%s; GFLOP/s beside this machine's SGEMM, %.0f GFLOP/s on %d threads):\n",
@@ -141,6 +140,11 @@ int db_cmd_bench(int argc, char **argv) {
     omp_set_num_threads(threads);
     db_blas_set_threads(threads);
     db_model_config mc;
+    if (db_model_is_detector(model)) {
+        fprintf(stderr, "dropbench bench: times the classifiers; a detector's training rate beside torchvision's RetinaNet "
+                        "is scripts/bench_detect\n");
+        return DB_EXIT_USAGE;
+    }
     db_status s = db_model_defaults(&mc, model);
     if (s != DB_OK) return db_cli_error(s);
     if (!classes) classes = mc.width == 64 ? 1000 : 10; /* the ImageNet networks' classifier, else CIFAR's (as the PyTorch peer) */

@@ -5,21 +5,28 @@
 
 #include "bench/cli.h"
 #include "nets/model.h"
-
-static const char *op_name(db_op_kind k) {
-    static const char *names[] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool", "gap", "linear", "regularizer"};
-    return names[k];
-}
+#include "nets/retinanet.h"
 
 int db_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         fprintf(argc < 2 ? stderr : stdout,
-                "usage: dropbench model NAME [--input C,H,W] [--classes K] [--shortcut A|B] [--layers]\n");
+                "usage: dropbench model NAME [--input C,H,W] [--classes K] [--shortcut A|B] [--layers]\n"
+                "NAME: a classifier (resnet20, resnet<6n+2>, resnet18, resnet50) or a detector (retinanet-resnet18-fpn,\n"
+                "retinanet-resnet50-fpn: the official P3-P7, FPN 256, 4-convolution heads, 9 anchors; defaults\n"
+                "3x640x640 and 80 classes)\n");
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
+    const int detector = db_model_is_detector(argv[1]);
     db_model_config mc;
-    db_status s = db_model_defaults(&mc, argv[1]);
+    db_retinanet_config rc;
+    char backbone[24];
+    db_status s = detector ? db_retinanet_backbone(argv[1], backbone, sizeof backbone) : db_model_defaults(&mc, argv[1]);
     if (s != DB_OK) return db_cli_error(s);
+    if (detector) {
+        if ((s = db_retinanet_defaults(&rc, backbone, 80, 3, 640, 640)) != DB_OK) return db_cli_error(s);
+        mc = rc.backbone;
+        mc.classes = 80;
+    }
     int layers = 0;
     for (int i = 2; i < argc; i++) {
         int more = i + 1 < argc;
@@ -41,14 +48,30 @@ int db_cmd_model(int argc, char **argv) {
         else { fprintf(stderr, "dropbench model: unknown option '%s'\n", argv[i]); return DB_EXIT_USAGE; }
     }
     db_graph g;
-    s = db_model_build(&g, &mc, 1);
+    if (detector) {
+        rc.backbone = mc;
+        rc.classes = mc.classes;
+        s = db_retinanet_build(&g, &rc, 1);
+    } else {
+        s = db_model_build(&g, &mc, 1);
+    }
     if (s != DB_OK) return db_cli_error(s);
-    printf("%s: input %dx%dx%d, %d classes, %zu parameters, %d ops\n", mc.arch, mc.in_c, mc.in_h, mc.in_w,
-           mc.classes, db_graph_param_count(&g), g.n_ops);
+    size_t shared = 0;
+    for (int p = 0; p < g.n_params; p++) shared += g.params[p].tied ? g.params[p].size : 0;
+    printf("%s: input %dx%dx%d, %d classes, %zu parameters, %d ops\n", detector ? argv[1] : mc.arch, mc.in_c, mc.in_h,
+           mc.in_w, mc.classes, db_graph_param_count(&g), g.n_ops);
+    if (detector) {
+        printf("outputs (level: class logits, box codes; %d anchors per position; one set of head weights for all "
+               "levels, counted once: the other levels' %zu shared values are not in the count):\n", rc.anchors, shared);
+        for (int i = 0; i + 1 < g.n_outputs; i += 2) {
+            const db_tensor *c = db_graph_output_at(&g, i), *b = db_graph_output_at(&g, i + 1);
+            printf("  P%d  %dx%dx%d  %dx%dx%d\n", rc.min_level + i / 2, c->c, c->h, c->w, b->c, b->h, b->w);
+        }
+    }
     if (layers)
         for (int i = 0; i < g.n_ops; i++) {
             const db_tensor *y = &g.tensors[g.ops[i].out];
-            printf("  %-10s -> %4dx%dx%d%s%s\n", op_name(g.ops[i].kind), y->c, y->h, y->w,
+            printf("  %-10s -> %4dx%dx%d%s%s\n", db_op_kind_name(g.ops[i].kind), y->c, y->h, y->w,
                    g.ops[i].param[0] >= 0 ? "  " : "", g.ops[i].param[0] >= 0 ? g.params[g.ops[i].param[0]].name : "");
         }
     printf("regularizer sites (%d):\n", g.n_sites);

@@ -23,6 +23,12 @@
         }                                                                           \
     } while (0)
 
+const char *db_op_kind_name(db_op_kind k) {
+    static const char *const names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool",
+                                                   "gap", "linear", "regularizer", "upsample", "bias"};
+    return (unsigned)k < DB_OP_KINDS ? names[k] : "?";
+}
+
 void db_graph_begin(db_graph *g, int n_max) {
     memset(g, 0, sizeof *g);
     g->n_max = g->n = n_max;

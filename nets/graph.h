@@ -22,6 +22,8 @@ typedef enum {
     DB_OP_UPSAMPLE, DB_OP_BIAS
 } db_op_kind;
 enum { DB_OP_KINDS = DB_OP_BIAS + 1 };
+/* "conv", "bn", ... "upsample", "bias": an op kind as the profiles and listings name it */
+const char *db_op_kind_name(db_op_kind k);
 
 /* A regularizer placed at sites: which kind, where, how strong. */
 typedef enum { DB_REG_NONE, DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH } db_reg_kind;

@@ -1648,6 +1648,15 @@ t_kernel_bad_args() {
     db kernel dropblock --shape 2,2,2,2 --keep-prob 0.9 --block-size 2 --semantics torchvision && expect_rc 2 && expect_err "odd" || return
     db kernel frob --shape 2,2,2,2 --keep-prob 0.9 && expect_rc 2 && expect_err "frob"
 }
+t_model_retinanet() {
+    # the official RetinaNet-R50-FPN at 640x640 and 80 classes: about torchvision's 34.0M
+    # parameters (91 classes; its heads have no batch norm), the five levels' outputs
+    db model retinanet-resnet50-fpn && expect_rc 0 && expect_out "P7  720x5x5  36x5x5" || return
+    local n
+    n=$(sed -n 's/.* classes, \([0-9]*\) parameters.*/\1/p' "$out")
+    [ -n "$n" ] && [ "$n" -gt 33500000 ] && [ "$n" -lt 34500000 ] || { echo "parameters: ${n:-none}"; return 1; }
+    db model retinanet-resnet18-fpn --input 1,100,100 && expect_rc 2 && expect_err "multiple of the largest stride"
+}
 t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
 
 # ---- runner ----
@@ -1681,7 +1690,7 @@ tests=(
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
-    bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_unknown
+    bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector study_detector train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
