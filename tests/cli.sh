@@ -1619,6 +1619,21 @@ t_train_detector() {
     db train "${args[@]}" --device cuda && expect_rc 1 && expect_err "CPU in this version" || return
     db train "${args[@]}" --data-dir "$T/nosuch" && expect_rc 1 && expect_err "dropbench data make fmnist-detect"
 }
+t_detector_init_from() {
+    # the "pretrained" column at small scale: a ResNet-18 classifier trained on Fashion-MNIST,
+    # its checkpoint the detector's starting backbone; another width is refused, saying why
+    need_fmnist || return
+    db data make fmnist-detect --out "$T/deti" --train 64 --val 32 --size 64 --sides 16,32 && expect_rc 0 || return
+    db train --model resnet18 --width 8 --train-limit 256 --test-limit 64 --epochs 1 --batch 32 \
+        --checkpoint-dir "$T/cls" --db "$T/cls.db" && expect_rc 0 || return
+    local args=(--model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/deti" --fpn-width 16 --head-convs 1
+        --max-level 6 --batch 16 --epochs 1 --db "$T/deti.db")
+    db train "${args[@]}" --width 8 --init-from "$T/cls" && expect_rc 0 &&
+        expect_err "60 parameter tensors and 20 batch norms' running statistics copied from a 10-class classifier" || return
+    db train "${args[@]}" --width 16 --init-from "$T/cls" && expect_rc 2 && expect_err "no classifier of this run's backbone" ||
+        return
+    db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint"
+}
 t_study_detector() {
     # the quick detection recipe as a study on the set built into the cache: two cells that
     # record AP, and a report that names AP and compares nothing with Table 1
@@ -1692,7 +1707,7 @@ tests=(
     deterministic
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_detector study_detector train_regularizer_bad_args
+    train_dropblock train_detector detector_init_from study_detector train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )

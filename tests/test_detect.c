@@ -12,7 +12,10 @@
 #include "detect/match.h"
 #include "detect/postprocess.h"
 #include "datasets/batch.h"
+#include "nets/optim.h"
 #include "nets/retinanet.h"
+#include "train/checkpoint.h"
+#include "train/init_from.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
@@ -399,7 +402,59 @@ static void test_box_augment_follows_pixels(void) {
           mirrored, dropped);
 }
 
+/* A detector's backbone from a classifier's checkpoint: the backbone's values are the
+ * classifier's, bit for bit; the FPN and heads keep their own initialisation */
+static void test_init_from_classifier(void) {
+    char dir[64];
+    db_test_mkdtemp(dir, "initfrom");
+    db_model_config mc;
+    CHECK_OK(db_model_defaults(&mc, "resnet18"));
+    mc.width = 4, mc.in_c = 1, mc.in_h = mc.in_w = 32, mc.classes = 3;
+    db_graph cg, g;
+    CHECK_OK(db_model_build(&cg, &mc, 2));
+    if (cg.n_ops == 0) return;
+    db_graph_init_params(&cg, 11);
+    for (int i = 0; i < cg.n_ops; i++) /* running statistics away from their 0/1 start */
+        if (cg.ops[i].kind == DB_OP_BN) cg.ops[i].run[0] = 0.25f + (float)i;
+    db_sgd opt;
+    db_sgd_config sc = {.momentum = 0.9f};
+    CHECK_OK(db_sgd_init(&opt, &cg, &sc));
+    db_ckpt_meta *m = db_ckpt_meta_alloc(1, 0);
+    CHECK_OK(db_ckpt_save(dir, &cg, &opt, m));
+    free(m);
+    db_retinanet_config rc;
+    CHECK_OK(db_retinanet_defaults(&rc, "resnet18", 2, 1, 64, 64));
+    rc.backbone.width = 4, rc.fpn_width = 8, rc.head_convs = 1, rc.max_level = 6;
+    CHECK_OK(db_retinanet_build(&g, &rc, 2));
+    db_graph_init_params(&g, 12);
+    db_config cfg;
+    db_config_defaults(&cfg);
+    snprintf(cfg.model, sizeof cfg.model, "retinanet-resnet18-fpn");
+    cfg.width = 4;
+    int copied = 0, same = 0, backbone = 0, kept = 0;
+    CHECK_OK(db_init_from(&g, &cfg, dir, &copied));
+    for (int p = 0; p < g.n_params; p++) {
+        const db_param *q = NULL;
+        for (int k = 0; k < cg.n_params; k++)
+            if (!strcmp(cg.params[k].name, g.params[p].name)) q = &cg.params[k];
+        if (q) backbone++, same += !memcmp(q->data, g.params[p].data, q->size * sizeof(float));
+        else if (!g.params[p].tied) kept += g.params[p].data[0] != 0.0f || g.params[p].init == DB_INIT_ZERO;
+    }
+    CHECK(copied == 60 && backbone == 60 && same == 60, "%d copied, %d of %d backbone tensors equal the classifier's",
+          copied, same, backbone);
+    CHECK(kept > 10, "the FPN and heads lost their initialisation (%d kept)", kept);
+    int stats = 0;
+    for (int i = 0; i < g.n_ops; i++)
+        if (g.ops[i].kind == DB_OP_BN && g.ops[i].run[0] != 0.0f) stats++;
+    CHECK(stats == 20, "%d batch norms' running statistics copied, want the backbone's 20", stats);
+    db_sgd_free(&opt);
+    db_graph_free(&cg);
+    db_graph_free(&g);
+    db_test_rmtree(dir);
+}
+
 const db_test db_tests_detect[] = {
+    {"detect_init_from_classifier", test_init_from_classifier},
     {"detect_box_augment_follows_pixels", test_box_augment_follows_pixels},
     {"detect_detector_gradients", test_detector_gradients},
     {"detect_anchors_known", test_anchors_known},

@@ -176,33 +176,46 @@ static db_status get(reader *r, void *p, size_t n, const char *what) {
     return DB_OK;
 }
 
-/* Reads the header and history; leaves the file positioned at the tensors. */
-static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db_ckpt_meta **out) {
-    char magic[8];
-    uint32_t version;
+/* The header's fixed fields, in file order */
+typedef struct {
     uint64_t fp, seed, sizes[3];
     int32_t epoch, nh, threads, ns;
     int64_t step;
+} fixed_header;
+
+static db_status read_fixed(reader *r, fixed_header *h) {
+    char magic[8];
+    uint32_t version;
     DB_TRY(get(r, magic, 8, "the magic"));
     if (memcmp(magic, CKPT_MAGIC, 8) != 0)
         return db_fail(DB_ERR_CKPT_NOT, "%s: not a dropbench checkpoint (bad magic)", r->path);
     DB_TRY(get(r, &version, 4, "the version"));
     if (version != CKPT_VERSION)
         return db_fail(DB_ERR_CKPT_VERSION, "%s: checkpoint version %u, this build reads %u", r->path, version, CKPT_VERSION);
-    DB_TRY(get(r, &fp, 8, "the header"));
-    DB_TRY(get(r, &seed, 8, "the header"));
-    DB_TRY(get(r, &epoch, 4, "the header"));
-    DB_TRY(get(r, &step, 8, "the header"));
-    DB_TRY(get(r, &nh, 4, "the header"));
-    DB_TRY(get(r, &threads, 4, "the header"));
-    DB_TRY(get(r, &ns, 4, "the header"));
-    DB_TRY(get(r, sizes, sizeof sizes, "the header"));
-    if (nh < 0 || nh > 1000000 || epoch < 0 || ns < 0 || ns > 100000 || sizes[0] > (1ull << 40) ||
-        sizes[1] > (1ull << 40) || sizes[2] > (1ull << 40))
+    DB_TRY(get(r, &h->fp, 8, "the header"));
+    DB_TRY(get(r, &h->seed, 8, "the header"));
+    DB_TRY(get(r, &h->epoch, 4, "the header"));
+    DB_TRY(get(r, &h->step, 8, "the header"));
+    DB_TRY(get(r, &h->nh, 4, "the header"));
+    DB_TRY(get(r, &h->threads, 4, "the header"));
+    DB_TRY(get(r, &h->ns, 4, "the header"));
+    DB_TRY(get(r, h->sizes, sizeof h->sizes, "the header"));
+    if (h->nh < 0 || h->nh > 1000000 || h->epoch < 0 || h->ns < 0 || h->ns > 100000 || h->sizes[0] > (1ull << 40) ||
+        h->sizes[1] > (1ull << 40) || h->sizes[2] > (1ull << 40))
         return db_fail(DB_ERR_CKPT_CORRUPT, "%s: corrupt checkpoint header", r->path);
+    return DB_OK;
+}
+
+/* Reads the header and history; leaves the file positioned at the tensors. */
+static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db_ckpt_meta **out) {
+    fixed_header fh;
+    DB_TRY(read_fixed(r, &fh));
+    const uint64_t fp = fh.fp, seed = fh.seed, *sizes = fh.sizes;
+    const int32_t epoch = fh.epoch, nh = fh.nh, threads = fh.threads, ns = fh.ns;
+    const int64_t step = fh.step;
     /* the whole file's length follows from the header: a short file is truncated, and nothing
      * is allocated for counts the file cannot hold */
-    uint64_t want = 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof sizes + (uint64_t)nh * HIST_FIELDS * sizeof(double) +
+    uint64_t want = 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof fh.sizes + (uint64_t)nh * HIST_FIELDS * sizeof(double) +
                     (uint64_t)nh * (uint64_t)ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + DB_TASK_MAX_METRICS * sizeof(double) +
                     (uint64_t)ns * 3 * sizeof(double) + (sizes[0] + sizes[1] + sizes[2]) * sizeof(float) + 4;
     if (want > (uint64_t)r->file_size)
@@ -287,6 +300,19 @@ static db_status pass(const char *path, db_graph *g, db_sgd *opt, int load, db_c
 int db_ckpt_unusable(db_status s) {
     return s == DB_ERR_CKPT_VERSION || s == DB_ERR_CKPT_NOT || s == DB_ERR_CKPT_CORRUPT || s == DB_ERR_CKPT_TRUNCATED ||
            s == DB_ERR_CKPT_NETWORK || s == DB_ERR_CKPT_CONFIG;
+}
+
+db_status db_ckpt_param_count(const char *dir, uint64_t *params) {
+    char path[1100];
+    db_ckpt_path(dir, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    reader r = {f, crc32(0L, Z_NULL, 0), path, INT64_MAX};
+    fixed_header h;
+    db_status s = read_fixed(&r, &h);
+    fclose(f);
+    if (s == DB_OK) *params = h.sizes[0];
+    return s;
 }
 
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta) {

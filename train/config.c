@@ -36,6 +36,7 @@ static const key_def keys[] = {
     {"head_convs", K_INT, F(head_convs), 0, 8, 2, "detectors: 3x3 convolutions in each head before its prediction (4)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
+    {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier)", NULL},
     {"det_alpha", K_FLOAT, F(det_alpha), 0, 1, 2, "detectors: the focal loss's alpha (0.25)", NULL},
     {"det_gamma", K_FLOAT, F(det_gamma), 0, 10, 2, "detectors: the focal loss's gamma (1.5, the official code; the RetinaNet paper 2)", NULL},
     {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)", NULL},

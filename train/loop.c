@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "train/checkpoint.h"
+#include "train/init_from.h"
 #include "train/step.h"
 #include "core/log.h"
 #include "core/clock.h"
@@ -159,6 +160,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
         return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
     DB_TRY(r->task->build(&r->g, cfg, train, cfg->batch, &r->task_state));
     db_graph_init_params(&r->g, cfg->seed);
+    if (cfg->init_from[0]) DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL)); /* a checkpoint of this run replaces it */
     db_graph_set_seed(&r->g, cfg->seed);
     db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
     DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
