@@ -1634,6 +1634,26 @@ t_detector_init_from() {
         return
     db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint"
 }
+t_detector_resume() {
+    # a detector stopped by SIGUSR1 after its first epoch and resumed from the database gives the
+    # uninterrupted run's metrics, AP included, bit for bit (shared weights and all)
+    need_fmnist || return
+    db data make fmnist-detect --out "$T/detr" --train 128 --val 32 --size 64 --sides 16,32 && expect_rc 0 || return
+    local args=(train --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/detr" --width 8 --fpn-width 16
+        --head-convs 1 --max-level 6 --batch 16 --epochs 4 --threads 2 --db "$T/detr.db")
+    db "${args[@]}" --checkpoint-dir "$T/detr_ref" && expect_rc 0 || return
+    rc=0
+    "$DB" "${args[@]}" --checkpoint-dir "$T/detr_int" >"$out" 2>"$err" & local pid=$! i=0
+    while ! grep -q "epoch   1/4" "$out" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    kill -USR1 $pid
+    wait $pid || rc=$?
+    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    db resume 2 --db "$T/detr.db" --quiet && expect_rc 0 || return
+    local differ
+    differ=$(sqlite3 "$T/detr.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
+    [ "$differ" = 0 ] && [ "$(sqlite3 "$T/detr.db" "SELECT count(*) FROM metrics WHERE run_id = 2 AND name = 'AP'")" = 4 ] ||
+        { echo "the resumed detector differs in $differ metrics"; return 1; }
+}
 t_study_detector() {
     # the quick detection recipe as a study on the set built into the cache: two cells that
     # record AP, and a report that names AP and compares nothing with Table 1
@@ -1707,7 +1727,7 @@ tests=(
     deterministic
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_detector detector_init_from study_detector train_regularizer_bad_args
+    train_dropblock train_detector detector_init_from detector_resume study_detector train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )
