@@ -334,6 +334,53 @@ static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
     }
 }
 
+/* The paper's Table 3 value of a row in the initialisation column (random or pretrained) */
+static const db_paper_value *paper_table3(const db_rep_input *in, const char *row, int pretrained) {
+    const char *col = pretrained ? "ImageNet-pretrained init" : "random init";
+    for (int i = 0; i < in->npaper; i++)
+        if (!strcmp(in->paper[i].source, "Table3") && !strcmp(in->paper[i].metric, "AP") &&
+            !strcmp(in->paper[i].regularizer, row) && !strncmp(in->paper[i].params, col, strlen(col)))
+            return &in->paper[i];
+    return NULL;
+}
+
+/* A detection study beside the paper's Table 3 (RetinaNet ResNet-50-FPN on COCO): per condition
+ * our AP and its gain over the baseline, paired by seed, beside the paper's AP and gain in the
+ * same initialisation column. The paper's DropBlock row is its best block size; ours are each. */
+static void table3(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc, int base) {
+    int rows = 0;
+    for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].table3_row[0] != 0;
+    if (!rows) return;
+    db_doc_heading(doc, 2, "Table 3 at this scale");
+    db_doc_para(doc, "One row per condition of this detection study that stands for a row of the paper's Table 3. Ours: "
+                     "%s test AP (x100), mean ± sd over the seeds (n), and the gain over the baseline paired by seed "
+                     "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: RetinaNet ResNet-50-FPN "
+                     "on COCO in the same initialisation column, its AP and its gain over its own no-regularizer row; "
+                     "its DropBlock row is its best block size (unconfirmed which), ours are every block size run. "
+                     "Absolute APs differ across data sets and scales; compare the gains.", score_best ? "best" : "final");
+    db_doc_table(doc, "condition\tpaper row\tblock\tours: AP\tn\tours: gain (paired)\tpaper: AP\tpaper: gain");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (!cell->table3_row[0]) continue;
+        const db_paper_value *pv = paper_table3(in, cell->table3_row, cell->pretrained),
+                             *pb = paper_table3(in, "none", cell->pretrained);
+        char ours[48] = "-", gain[96] = "-", paper[32] = "-", pgain[32] = "-", bs[16] = "-", ci[64];
+        if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
+                             db_sd(c[k].v, c[k].n, 1));
+        static double d[MAXS];
+        const int np = base >= 0 && k != base ? paired(&c[base], &c[k], d) : 0; /* this condition minus the baseline */
+        if (np) {
+            fmt_ci(ci, sizeof ci, d, np);
+            snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
+        }
+        if (pv) snprintf(paper, sizeof paper, "%.1f", pv->value);
+        if (pv && pb && strcmp(cell->table3_row, "none")) snprintf(pgain, sizeof pgain, "%+.1f", pv->value - pb->value);
+        if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
+        db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->table3_row,
+                   cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);
+    }
+}
+
 /* Test top-1 per epoch of every done run, one line per run (seed), a colour per condition: means
  * and bands over a few seeds hide more than they show. *ns series of *epochs points each; group
  * gives each series' condition, labels its name. */
@@ -596,6 +643,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     }
     int np = 0;
     paper_table(doc, in, s, c, nc);
+    table3(doc, in, s, c, nc, base);
     static double gx[MAXC * MAXS], gd[MAXC * MAXS];
     int ng = 0;
     paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np, gx, gd, &ng);

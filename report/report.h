@@ -20,6 +20,9 @@ typedef struct {
     uint64_t seed;
     int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
     char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
+    char table3_row[48];   /* a detector's: the paper's Table 3 row ("none", "dropout-like DropBlock" for block
+                            * size 1, "DropBlock"; "" none) */
+    int pretrained;        /* a detector started from a classifier (init_from): Table 3's pretrained column */
     char regularizer[24], schedule[8], groups[32];
     char dataset[32];
     int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */

@@ -54,6 +54,11 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         x->seed = c.seed;
         x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;
         snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
+        if (db_model_is_detector(c.model) && !c.cutout && c.label_smoothing == 0 &&
+            (!strcmp(c.regularizer, "none") || !strcmp(c.regularizer, "dropblock")))
+            snprintf(x->table3_row, sizeof x->table3_row, "%s", !strcmp(c.regularizer, "none") ? "none"
+                                                                : c.block_size == 1 ? "dropout-like DropBlock" : "DropBlock");
+        x->pretrained = c.init_from[0] != 0;
         snprintf(x->regularizer, sizeof x->regularizer, "%s", c.regularizer);
         db_config e; /* the placement as it runs, auto keys resolved */
         db_config_effective(&c, &e);

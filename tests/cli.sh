@@ -1664,6 +1664,10 @@ t_study_detector() {
     db report --db "$T/sd.db" --out "$T/sdrep" --no-plots && expect_rc 0 || return
     grep -q "final test AP" "$T/sdrep/REPORT.md" && grep -q "no DropBlock condition of the paper's Table 1" "$T/sdrep/REPORT.md" ||
         { echo "the report: $(grep -m3 -n "Results\|Table 1" "$T/sdrep/REPORT.md")"; return 1; }
+    # beside the paper's Table 3 (random initialisation column): AP 36.8 without, 38.4 with DropBlock
+    grep -q '^| regularizer=none | none | - | .* | 36.8 | - |$' "$T/sdrep/REPORT.md" &&
+        grep -q '^| regularizer=dropblock | DropBlock | 3 | .* | 38.4 | +1.6 |$' "$T/sdrep/REPORT.md" ||
+        { echo "Table 3: $(grep -A4 'Table 3 at this scale' "$T/sdrep/REPORT.md" | tail -3)"; return 1; }
 }
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
