@@ -1,11 +1,13 @@
-/* dropbench data list | fetch NAME... | verify NAME... | bench | make fmnist-detect: the data-set
- * cache (datasets/fetch.h), the pipeline's rate, and the sets built here (datasets/fmnist_detect.h) */
+/* dropbench data list | fetch NAME... | verify NAME... | unpack NAME... | bench | make fmnist-detect:
+ * the data-set cache (datasets/fetch.h, datasets/unpack.h), the pipeline's rate, and the sets built
+ * here (datasets/fmnist_detect.h) */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <omp.h>
 #include <time.h>
@@ -18,6 +20,7 @@
 #include "datasets/fmnist_detect.h"
 #include "datasets/pipeline.h"
 #include "datasets/select.h"
+#include "datasets/unpack.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -25,6 +28,7 @@ static void usage(FILE *f) {
             "       dropbench data fetch  NAME... [--data-dir DIR] [--catalog FILE] [--mirror URL] [--offline]\n"
             "                             [--retries N] [--retry-delay S] [--timeout S] [--connect-timeout S]\n"
             "       dropbench data verify NAME... [--data-dir DIR] [--catalog FILE]\n"
+            "       dropbench data unpack NAME... [--data-dir DIR] [--catalog FILE] [--into DIR]\n"
             "       dropbench data bench  [--workers 0,1,2] [--seconds S] [--json] [--KEY VALUE]... (training keys:\n"
             "                             --dataset, --data-dir, --batch, --augment-pad, --synthetic, --threads, ...)\n"
             "       dropbench data make   fmnist-detect [--out DIR] [--data-dir DIR] [--source DIR] [--size 128]\n"
@@ -38,6 +42,9 @@ static void usage(FILE *f) {
             "--mirror URL fetches each file from URL/FILENAME instead of the publisher. --offline (or\n"
             "DROPBENCH_OFFLINE=1) never uses the network. --timeout: seconds without data before a try is\n"
             "abandoned (default 60). The usual proxy variables (https_proxy, no_proxy) are honoured.\n"
+            "unpack: verifies each archive of the sets, then unpacks it into --into, default CACHE/SET where SET is\n"
+            "the name up to its first '-' (coco2017-annotations, coco2017-train and coco2017-val all go to\n"
+            "CACHE/coco2017, the dataset coco2017's folder); an interrupted unpack leaves nothing half-written.\n"
             "bench: images/s the batch pipeline delivers (crop, flip, normalisation) with each worker count.\n"
             "make fmnist-detect: a detection set from Fashion-MNIST (--source, default the Debian package or the\n"
             "cache): canvases of --size pixels with --items items each, sides log-uniform in --sides, no two\n"
@@ -46,7 +53,7 @@ static void usage(FILE *f) {
 }
 
 typedef struct {
-    const char *dir, *catalog;
+    const char *dir, *catalog, *into;
     db_fetch_opts fo;
     const char *names[64];
     int n_names;
@@ -74,6 +81,7 @@ static int parse(int argc, char **argv, data_args *a) {
         i++;
         if (!strcmp(o, "--data-dir")) a->dir = v;
         else if (!strcmp(o, "--catalog")) a->catalog = v;
+        else if (!strcmp(o, "--into")) a->into = v;
         else if (!strcmp(o, "--mirror")) a->fo.mirror = v;
         else if (!strcmp(o, "--retries") && db_cli_parse_long(v, 0, &n) && n <= 100) a->fo.retries = (int)n;
         else if (!strcmp(o, "--timeout") && db_cli_parse_long(v, 1, &n) && n <= 86400) a->fo.stall_timeout = n;
@@ -152,6 +160,39 @@ static int each_file(const db_catalog *c, const data_args *a, int verify) {
         }
     }
     return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
+}
+
+/* verify, then unpack every archive of every named set */
+static int unpack(const db_catalog *c, const data_args *a) {
+    for (int s = 0; s < a->n_names; s++) {
+        int idx[256], n = db_catalog_files(c, a->names[s], idx, 256);
+        if (!n) {
+            fprintf(stderr, "dropbench data unpack: unknown data set '%s' (dropbench data list shows them)\n", a->names[s]);
+            return DB_EXIT_USAGE;
+        }
+        char dest[4200];
+        if (a->into) snprintf(dest, sizeof dest, "%s", a->into);
+        else snprintf(dest, sizeof dest, "%s/%.*s", a->fo.root, (int)strcspn(a->names[s], "-"), a->names[s]);
+        for (int k = 0; k < n; k++) {
+            const db_catalog_file *f = &c->files[idx[k]];
+            db_digest d;
+            db_unpack_stats st;
+            char path[4200], size[32];
+            db_fetch_path(&a->fo, f, path, sizeof path);
+            db_status e = db_verify_file(f, path, &d);
+            if (e == DB_OK) e = db_unpack(path, dest, &st);
+            if (e != DB_OK) {
+                fprintf(stderr, "dropbench data unpack: %s%s\n", db_last_error(),
+                        e == DB_ERR_IO && access(path, R_OK) != 0 ? " (dropbench data fetch brings it)" : "");
+                return DB_EXIT_FAIL;
+            }
+            printf("%s/%s: %ld files, %ld folders, %s into %s (", f->set, f->file, st.files, st.dirs,
+                   human(st.bytes, size, sizeof size), dest);
+            for (int t = 0; t < st.n_top && t < 8; t++) printf("%s%s", t ? ", " : "", st.top[t]);
+            printf("%s)\n", st.n_top > 8 ? ", ..." : "");
+        }
+    }
+    return DB_EXIT_OK;
 }
 
 /* images/s of the training pipeline for `workers`, over whole epochs until `seconds` pass */
@@ -324,7 +365,7 @@ int db_cmd_data(int argc, char **argv) {
     const char *sub = argv[1];
     if (!strcmp(sub, "bench")) return bench(argc, argv);
     if (!strcmp(sub, "make")) return make(argc, argv);
-    if (strcmp(sub, "list") && strcmp(sub, "fetch") && strcmp(sub, "verify")) {
+    if (strcmp(sub, "list") && strcmp(sub, "fetch") && strcmp(sub, "verify") && strcmp(sub, "unpack")) {
         fprintf(stderr, "dropbench data: unknown subcommand '%s'\n", sub);
         usage(stderr);
         return DB_EXIT_USAGE;
@@ -332,6 +373,10 @@ int db_cmd_data(int argc, char **argv) {
     data_args a;
     int rc = parse(argc, argv, &a);
     if (rc != DB_EXIT_OK) return rc;
+    if (a.into && strcmp(sub, "unpack")) {
+        fprintf(stderr, "dropbench data %s: --into is for unpack\n", sub);
+        return DB_EXIT_USAGE;
+    }
     if (strcmp(sub, "list") && !a.n_names) {
         fprintf(stderr, "dropbench data %s: name a data set (dropbench data list)\n", sub);
         return DB_EXIT_USAGE;
@@ -351,7 +396,9 @@ int db_cmd_data(int argc, char **argv) {
         fprintf(stderr, "dropbench data: libcurl did not start\n");
         return DB_EXIT_FAIL;
     }
-    rc = !strcmp(sub, "list") ? list(&c, &a.fo) : each_file(&c, &a, !strcmp(sub, "verify"));
+    rc = !strcmp(sub, "list")     ? list(&c, &a.fo)
+         : !strcmp(sub, "unpack") ? unpack(&c, &a)
+                                  : each_file(&c, &a, !strcmp(sub, "verify"));
     curl_global_cleanup();
     db_catalog_free(&c);
     return rc;

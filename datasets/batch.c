@@ -1,17 +1,12 @@
 #include "datasets/batch.h"
 
+#include "datasets/detbatch.h"
 #include "datasets/folder.h"
 
 #include <math.h>
 #include <stddef.h>
 
 #include "core/philox.h"
-
-/* A uniform integer in [0, range) by multiply-shift: no division, and a bias of at most
- * range/2^32, far below anything training can see. */
-static inline uint32_t uniform_below(uint32_t x, uint32_t range) {
-    return (uint32_t)(((uint64_t)x * range) >> 32);
-}
 
 db_status db_norm_compute(const db_dataset *d, db_norm *out) {
     if (!d || !out) return db_fail(DB_ERR_ARG, "db_norm_compute: NULL argument");
@@ -56,39 +51,24 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order) {
     for (int i = 0; i < n; i++) order[i] = i;
     for (int i = n - 1; i > 0; i--) {
         db_u32x4 r = db_rand4(seed, DB_STREAM_ORDER, epoch, (uint64_t)i);
-        int j = (int)uniform_below(r.v[0], (uint32_t)i + 1u);
+        int j = (int)db_uniform_below(r.v[0], (uint32_t)i + 1u);
         int t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
 }
 
-void db_batch_draws(uint64_t seed, uint32_t epoch, int sample, int pad, int flip, int *dy, int *dx, int *mirror) {
-    *dy = *dx = *mirror = 0;
-    if (pad <= 0 && !flip) return;
-    /* Keyed by the sample's index in the data set, so the draw survives any batching. */
-    db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)sample);
-    if (pad > 0) {
-        *dy = (int)uniform_below(r.v[0], 2u * (uint32_t)pad + 1u);
-        *dx = (int)uniform_below(r.v[1], 2u * (uint32_t)pad + 1u);
-    }
-    *mirror = flip && (r.v[2] >> 31);
-}
-
 db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
                         const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
                         int *labels) {
+    if (d->files && d->det) return db_detset_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     if (d->files) return db_folder_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     const int C = d->c, H = d->h, W = d->w;
     const int pad = aug && aug->pad > 0 ? aug->pad : 0;
     const int flip = aug && aug->flip;
     /* (p/255 - mean)/std as one multiply-add per pixel. */
     float scale[4], bias[4];
-    for (int c = 0; c < C && c < 4; c++) {
-        float mean = norm ? norm->mean[c] : 0.0f, std = norm ? norm->std[c] : 1.0f;
-        scale[c] = 1.0f / (255.0f * std);
-        bias[c] = -mean / std;
-    }
+    db_norm_affine(norm, C < 4 ? C : 4, scale, bias);
     const size_t plane = (size_t)H * (size_t)W;
 
 #pragma omp parallel for schedule(static)

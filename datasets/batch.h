@@ -7,15 +7,8 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "datasets/augment.h"
 #include "datasets/dataset.h"
-
-/* Random crop with zero padding of `pad` pixels each side, random horizontal flip
- * (the CIFAR recipe: RandomCrop(pad) then RandomHorizontalFlip); for image folders instead of
- * pad, inception: the random resized crop (datasets/folder.h) with its smallest area fraction. */
-typedef struct { int pad; int flip; int inception; float area_min; } db_augment;
-
-/* Per channel, in [0,1] pixel units. */
-typedef struct { float mean[4], std[4]; } db_norm;
 
 /* Per-channel mean and (population) std of the whole data set in pixels/255, from exact
  * integer sums, so the result is deterministic. Channels past d->c get mean 0, std 1. Image
@@ -35,11 +28,6 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order);
  * word 0 gives the row offset, word 1 the column offset, word 2 the flip.
  * labels[i] = d->labels[order[i]]. d->c must be at most 4 (the size of db_norm), as
  * db_norm_compute checks; count samples are filled in parallel with OpenMP. */
-/* The augmentation db_batch_fill gives sample `sample` in an epoch: its crop offsets dy, dx in
- * 0 .. 2 pad (output pixel (y, x) reads source (y + dy - pad, x + dx - pad) before mirroring) and
- * whether it is mirrored; what a detection task reads to move the sample's boxes alike */
-void db_batch_draws(uint64_t seed, uint32_t epoch, int sample, int pad, int flip, int *dy, int *dx, int *mirror);
-
 db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
                         const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
                         int *labels);

@@ -86,14 +86,25 @@ static db_status gt_from(db_coco *c, const json_t *root, const char *path) {
     DB_TRY(ids_of(images, &c->image_ids, &c->n_images, path, "image"));
     DB_TRY(ids_of(cats, &c->category_ids, &c->n_categories, path, "category"));
     c->file_names = calloc((size_t)c->n_images + 1, sizeof *c->file_names);
-    if (!c->file_names) return db_fail(DB_ERR_NOMEM, "out of memory");
+    c->heights = calloc((size_t)c->n_images + 1, sizeof *c->heights);
+    c->widths = calloc((size_t)c->n_images + 1, sizeof *c->widths);
+    if (!c->file_names || !c->heights || !c->widths) return db_fail(DB_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < json_array_size(images); i++) { /* where a training reader finds the pixels */
         const json_t *o = json_array_get(images, i), *f = json_object_get(o, "file_name");
-        int64_t id;
+        int64_t id, size[2] = {0, 0};
         DB_TRY(get_int(o, "id", &id, path, "image", i));
+        const int at = find(c->image_ids, c->n_images, id);
         if (f && !json_is_string(f)) return db_fail(DB_ERR_FORMAT, "%s: image %zu: 'file_name' is not a string", path, i);
-        if (f && !(c->file_names[find(c->image_ids, c->n_images, id)] = strdup(json_string_value(f))))
-            return db_fail(DB_ERR_NOMEM, "out of memory");
+        if (f && !(c->file_names[at] = strdup(json_string_value(f)))) return db_fail(DB_ERR_NOMEM, "out of memory");
+        for (int k = 0; k < 2; k++) {
+            const char *key = k ? "width" : "height";
+            if (!json_object_get(o, key)) continue;
+            DB_TRY(get_int(o, key, &size[k], path, "image", i));
+            if (size[k] < 1 || size[k] > 1 << 20)
+                return db_fail(DB_ERR_FORMAT, "%s: image %zu: '%s' %lld is not a size in pixels", path, i, key,
+                               (long long)size[k]);
+        }
+        c->heights[at] = (int)size[0], c->widths[at] = (int)size[1];
     }
     int64_t *ann_ids = NULL; /* annotation ids are unique too (pycocotools keys them in a dict) */
     int n_ann;
@@ -175,6 +186,8 @@ db_status db_coco_load_results(db_coco *c, const char *path) {
 void db_coco_free(db_coco *c) {
     for (int i = 0; c->file_names && i < c->n_images; i++) free(c->file_names[i]);
     free(c->file_names);
+    free(c->heights);
+    free(c->widths);
     free(c->image_ids); free(c->category_ids); free(c->gt); free(c->dt);
     memset(c, 0, sizeof *c);
 }

@@ -24,6 +24,7 @@ typedef struct {
 typedef struct {
     int64_t *image_ids;    /* sorted */
     char **file_names;     /* ground truth: each image's file_name (NULL where it has none) */
+    int *heights, *widths; /* ground truth: each image's height and width (0 where it gives none) */
     int n_images;
     int64_t *category_ids; /* sorted */
     int n_categories;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "core/log.h"
 #include "datasets/voc.h"
@@ -15,7 +17,8 @@ static int clipped(const db_coco_box *b, int h, int w, float o[4]) {
     return o[2] - o[0] >= 1.0f && o[3] - o[1] >= 1.0f;
 }
 
-static db_status boxes_of(db_detset *d, int h, int w) {
+/* The training boxes, clipped to their image (h x w, or each image's own size when h is 0) */
+static db_status boxes_of(db_detset *d, int h0, int w0) {
     const db_coco *g = &d->gt;
     d->first = calloc((size_t)g->n_images + 1, sizeof *d->first);
     d->count = calloc((size_t)g->n_images + 1, sizeof *d->count);
@@ -26,6 +29,7 @@ static db_status boxes_of(db_detset *d, int h, int w) {
     float o[4];
     for (int i = 0; i < g->n_gt; i++) { /* count, then place, in file order within each image */
         const db_coco_box *b = &g->gt[i];
+        const int h = h0 ? h0 : g->heights[b->image], w = h0 ? w0 : g->widths[b->image];
         if (b->iscrowd) d->skipped_crowd++;
         else if (!(b->w > 0 && b->h > 0)) d->skipped_empty++;
         else if (!clipped(b, h, w, o)) d->skipped_outside++;
@@ -39,6 +43,7 @@ static db_status boxes_of(db_detset *d, int h, int w) {
     if (!at) return db_fail(DB_ERR_NOMEM, "out of memory for the boxes");
     for (int i = 0; i < g->n_gt; i++) {
         const db_coco_box *b = &g->gt[i];
+        const int h = h0 ? h0 : g->heights[b->image], w = h0 ? w0 : g->widths[b->image];
         if (b->iscrowd || !(b->w > 0 && b->h > 0) || !clipped(b, h, w, o)) continue;
         int k = d->first[b->image] + at[b->image]++;
         memcpy(d->boxes + 4 * (size_t)k, o, sizeof o);
@@ -49,19 +54,36 @@ static db_status boxes_of(db_detset *d, int h, int w) {
     return DB_OK;
 }
 
-static db_status pixels_of(db_dataset *out, const db_detset *d, const char *dir, const char *split) {
+static int is_jpeg(const char *f) {
+    const char *dot = strrchr(f, '.');
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+}
+
+/* Where image im is: dir/FILE_NAME, or COCO's own layout dir/SPLIT/FILE_NAME (`sub`) */
+static db_status path_of(char *path, size_t n, const char *dir, const char *sub, const db_coco *g, int im,
+                         const char *source) {
+    if (!g->file_names[im])
+        return db_fail(DB_ERR_FORMAT, "%s: image id %lld has no file_name", source, (long long)g->image_ids[im]);
+    if (snprintf(path, n, "%s/%s%s%s", dir, sub, *sub ? "/" : "", g->file_names[im]) >= (int)n)
+        return db_fail(DB_ERR_ARG, "%s/%s: the path is too long", dir, g->file_names[im]);
+    return DB_OK;
+}
+
+/* "" when the first image is at dir/FILE_NAME, split when it is at dir/SPLIT/FILE_NAME */
+static const char *layout_of(const char *dir, const char *split, const db_coco *g, const char *source) {
+    char path[4400];
+    struct stat st;
+    if (path_of(path, sizeof path, dir, "", g, 0, source) == DB_OK && stat(path, &st) == 0) return "";
+    return path_of(path, sizeof path, dir, split, g, 0, source) == DB_OK && stat(path, &st) == 0 ? split : "";
+}
+
+/* Grey PNGs of one size, read whole */
+static db_status pixels_of(db_dataset *out, const db_detset *d, const char *dir, const char *sub) {
     const db_coco *g = &d->gt;
     char path[4400];
-    snprintf(out->name, sizeof out->name, "%s", split);
-    snprintf(out->source, sizeof out->source, "%s/annotations/instances_%s.json", dir, split);
-    out->n = g->n_images, out->c = 1, out->num_classes = g->n_categories;
-    out->labels = calloc((size_t)g->n_images + 1, sizeof *out->labels);
-    if (!out->labels) return db_fail(DB_ERR_NOMEM, "out of memory");
+    out->c = 1;
     for (int im = 0; im < g->n_images; im++) {
-        if (!g->file_names[im])
-            return db_fail(DB_ERR_FORMAT, "%s: image id %lld has no file_name", out->source, (long long)g->image_ids[im]);
-        if (snprintf(path, sizeof path, "%s/%s", dir, g->file_names[im]) >= (int)sizeof path)
-            return db_fail(DB_ERR_ARG, "%s/%s: the path is too long", dir, g->file_names[im]);
+        DB_TRY(path_of(path, sizeof path, dir, sub, g, im, out->source));
         uint8_t *px = NULL;
         int h = 0, w = 0;
         DB_TRY(db_grey_png_read(path, &px, &h, &w));
@@ -80,7 +102,37 @@ static db_status pixels_of(db_dataset *out, const db_detset *d, const char *dir,
     return DB_OK;
 }
 
-db_status db_detset_load(const char *dir, const char *split, db_dataset *images) {
+/* JPEGs of any size, their paths kept for db_detset_fill; the annotations give each size */
+static db_status files_of(db_dataset *out, const db_detset *d, const char *dir, const char *sub, int size) {
+    const db_coco *g = &d->gt;
+    char path[4400];
+    if (size < 8) return db_fail(DB_ERR_ARG, "%s: JPEG images need the network's input side (image_size)", out->source);
+    out->c = 3, out->h = out->w = size;
+    out->files = calloc((size_t)g->n_images + 1, sizeof *out->files);
+    if (!out->files) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int im = 0; im < g->n_images; im++) {
+        DB_TRY(path_of(path, sizeof path, dir, sub, g, im, out->source));
+        if (!g->heights[im] || !g->widths[im])
+            return db_fail(DB_ERR_FORMAT, "%s: image id %lld (%s) gives no height and width", out->source,
+                           (long long)g->image_ids[im], g->file_names[im]);
+        if (!(out->files[im] = strdup(path))) return db_fail(DB_ERR_NOMEM, "out of memory");
+    }
+    return DB_OK;
+}
+
+static db_status images_of(db_dataset *out, const db_detset *d, const char *dir, const char *split, int size) {
+    const db_coco *g = &d->gt;
+    snprintf(out->name, sizeof out->name, "%s", split);
+    snprintf(out->source, sizeof out->source, "%s/annotations/instances_%s.json", dir, split);
+    out->n = g->n_images, out->num_classes = g->n_categories;
+    out->labels = calloc((size_t)g->n_images + 1, sizeof *out->labels);
+    if (!out->labels) return db_fail(DB_ERR_NOMEM, "out of memory");
+    const char *sub = layout_of(dir, split, g, out->source);
+    const int jpeg = g->file_names[0] && is_jpeg(g->file_names[0]);
+    return jpeg ? files_of(out, d, dir, sub, size) : pixels_of(out, d, dir, sub);
+}
+
+db_status db_detset_load(const char *dir, const char *split, int size, db_dataset *images) {
     memset(images, 0, sizeof *images);
     db_detset *det = images->det = calloc(1, sizeof *det);
     if (!det) return db_fail(DB_ERR_NOMEM, "out of memory");
@@ -90,14 +142,16 @@ db_status db_detset_load(const char *dir, const char *split, db_dataset *images)
         s = db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
     if (s == DB_OK) s = db_coco_load_gt(&det->gt, path);
     if (s == DB_OK && det->gt.n_images == 0) s = db_fail(DB_ERR_FORMAT, "%s: no images", path);
-    if (s == DB_OK) s = pixels_of(images, det, dir, split);
-    if (s == DB_OK) s = boxes_of(det, images->h, images->w);
+    if (s == DB_OK) s = images_of(images, det, dir, split, size);
+    if (s == DB_OK) s = images->files ? boxes_of(det, 0, 0) : boxes_of(det, images->h, images->w);
     if (s == DB_OK && (det->clipped || det->skipped_outside))
         db_log(DB_LOG_NOTE, "%s: %d boxes reach past their image and were clipped to it, %d lie outside it and are left "
                "out of training", path, det->clipped, det->skipped_outside);
-    if (s != DB_OK) { /* nothing half-read stays: the pixels, the labels, the boxes */
+    if (s != DB_OK) { /* nothing half-read stays: the pixels or the paths, the labels, the boxes */
         db_detset_free(det);
         free(det);
+        for (int i = 0; images->files && i < images->n; i++) free(images->files[i]);
+        free(images->files);
         free(images->images);
         free(images->labels);
         memset(images, 0, sizeof *images);

@@ -1,10 +1,14 @@
 /* A detection data set for training: a COCO-style split (annotations/instances_SPLIT.json and
- * its images) read whole into memory, as dropbench's Fashion-MNIST detection set is written
- * (datasets/fmnist_detect.h). The images (8-bit grey PNGs, one size for the whole split) go
- * into a db_dataset; each image's boxes, in the order of its sorted image ids, go beside them.
- * As the official RetinaNet code, crowd boxes take no part in training (the evaluation still
- * sees them, through the ground truth kept here); boxes with no width or height are left out
- * too, and both are counted. */
+ * its images). Two kinds, told by the first image's file name:
+ *  - 8-bit grey PNGs of one size (dropbench's Fashion-MNIST set, datasets/fmnist_detect.h), read
+ *    whole into the db_dataset's pixels;
+ *  - JPEGs of any size (COCO 2017), decoded per batch (datasets/detbatch.h): the db_dataset keeps
+ *    their paths (files), c = 3 and h = w = the network's input side; each image's size comes from
+ *    the annotations (height, width), and a JPEG of another size is an error when it is read.
+ * The images are at DIR/FILE_NAME or, as COCO lays them out, DIR/SPLIT/FILE_NAME. Each image's
+ * boxes, in the order of its sorted image ids, go beside them. As the official RetinaNet code,
+ * crowd boxes take no part in training (the evaluation still sees them, through the ground truth
+ * kept here); boxes with no width or height are left out too, and both are counted. */
 #ifndef DB_DATASETS_DETSET_H
 #define DB_DATASETS_DETSET_H
 
@@ -24,12 +28,12 @@ typedef struct db_detset {
                                        * less than a pixel inside it, left out (a note says both) */
 } db_detset;
 
-/* Reads split (train, val, ...) of the set in dir: dir/annotations/instances_SPLIT.json, each
- * image at dir/FILE_NAME, into out: the pixels (c = 1; labels all 0, num_classes the number of
- * categories) and out->det, the boxes (freed with the data set). An image that is missing, not
- * an 8-bit grey PNG, or of another size than the first, and an image with no file_name, are
- * errors naming it. */
-db_status db_detset_load(const char *dir, const char *split, db_dataset *out);
+/* Reads split (train, val, train2017, ...) of the set in dir: dir/annotations/instances_SPLIT.json
+ * and its images, into out (labels all 0, num_classes the number of categories) and out->det,
+ * the boxes (freed with the data set); size: the input side for JPEG sets (PNG sets keep their
+ * own). A missing image, a PNG not 8-bit grey or of another size than the first, an image with
+ * no file_name, a JPEG image without height and width are errors naming it. */
+db_status db_detset_load(const char *dir, const char *split, int size, db_dataset *out);
 /* Frees what det holds (not det itself); NULL is fine */
 void db_detset_free(db_detset *det);
 

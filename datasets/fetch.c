@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,19 @@ db_status db_make_dirs_for(const char *path) {
         }
         if (end) break;
     }
+    return DB_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+db_status db_remove_tree(const char *path) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0) return DB_OK;
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return db_fail(DB_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
     return DB_OK;
 }
 

@@ -170,11 +170,6 @@ static db_status make_split(const char *dir, const char *name, int split, int n,
     return s;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
 static db_status write_json(json_t *root, const char *path) {
     if (json_dump_file(root, path, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
         return db_fail(DB_ERR_IO, "%s: cannot write the annotations", path);
@@ -189,8 +184,7 @@ db_status db_fmd_make(const char *src_dir, const char *out_dir, const db_fmd_cfg
     char part[4200], path[4300];
     if (strlen(out_dir) > 4000) return db_fail(DB_ERR_ARG, "%.60s...: the folder's name is too long", out_dir);
     snprintf(part, sizeof part, "%s.part", out_dir);
-    if (stat(part, &sb) == 0 && nftw(part, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) /* an interrupted build's */
-        return db_fail(DB_ERR_IO, "%s: cannot remove what an interrupted build left: %s", part, strerror(errno));
+    DB_TRY(db_remove_tree(part)); /* what an interrupted build left */
     snprintf(path, sizeof path, "%s/annotations/x", part);
     DB_TRY(db_make_dirs_for(path));
     db_dataset split[2];
@@ -241,6 +235,6 @@ db_status db_fmd_make(const char *src_dir, const char *out_dir, const db_fmd_cfg
     }
     if (s == DB_OK && rename(part, out_dir) != 0)
         s = db_fail(DB_ERR_IO, "%s: cannot rename into place: %s", out_dir, strerror(errno));
-    if (s != DB_OK) nftw(part, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (s != DB_OK) db_remove_tree(part);
     return s;
 }

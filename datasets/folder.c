@@ -1,5 +1,7 @@
 #include "datasets/folder.h"
 
+#include "core/parallel.h"
+
 #include <strings.h>
 #include <dirent.h>
 #include <errno.h>
@@ -206,57 +208,21 @@ static void pick(int H, int W, void *arg, db_crop *c) {
     c->x0 = (W - side) / 2;
 }
 
+static db_status fill_one(void *arg, int i) {
+    const db_fill_job *f = arg;
+    const int s = f->order[i], S = f->d->h;
+    const size_t plane = (size_t)S * S;
+    f->labels[i] = f->d->labels[s];
+    pick_ctx ctx = {f->aug && f->aug->inception, f->aug ? f->aug->area_min : 1.0f, f->d->eval_crop, f->seed, f->epoch, s};
+    const int mirror = f->aug && f->aug->flip &&
+                       (db_rand4(f->seed, DB_STREAM_AUGMENT, f->epoch, ((uint64_t)s << 4) | 15).v[0] >> 31);
+    float *planes[3];
+    for (int c = 0; c < 3; c++) planes[c] = f->out + ((size_t)c * f->count + i) * plane;
+    return db_jpeg_to_planes(f->d->files[s], pick, &ctx, S, S, mirror, f->scale, f->bias, planes, S);
+}
+
 db_status db_folder_fill(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,
                          uint64_t seed, uint32_t epoch, float *out, int *labels) {
-    const int S = d->h;
-    const size_t plane = (size_t)S * S;
-    float scale[3], bias[3];
-    for (int c = 0; c < 3; c++) {
-        float mean = norm ? norm->mean[c] : 0.0f, std = norm ? norm->std[c] : 1.0f;
-        scale[c] = 1.0f / (255.0f * std);
-        bias[c] = -mean / std;
-    }
-    int failed = 0;
-    char why[1200] = "";
-    db_status first = DB_OK;
-    #pragma omp parallel for schedule(dynamic)
-    for (int i = 0; i < count; i++) {
-        int stop;
-        #pragma omp atomic read
-        stop = failed;
-        if (stop) continue;
-        const int s = order[i];
-        labels[i] = d->labels[s];
-        pick_ctx ctx = {aug && aug->inception, aug ? aug->area_min : 1.0f, d->eval_crop, seed, epoch, s};
-        int mirror = aug && aug->flip && (db_rand4(seed, DB_STREAM_AUGMENT, epoch, ((uint64_t)s << 4) | 15).v[0] >> 31);
-        db_image img;
-        db_crop crop;
-        db_status st = db_jpeg_load(d->files[s], pick, &ctx, S, S, &img, &crop);
-        float *pix = NULL, *scratch = NULL;
-        if (st == DB_OK) {
-            pix = malloc(sizeof(float) * 3 * plane);
-            scratch = malloc(sizeof(float) * 3 * (size_t)img.h * S);
-            if (!pix || !scratch) st = db_fail(DB_ERR_NOMEM, "out of memory decoding %s", d->files[s]);
-        }
-        if (st == DB_OK) st = db_image_resample(&img, &crop, S, S, mirror, pix, scratch);
-        if (st == DB_OK) {
-            for (int c = 0; c < 3; c++) {
-                float *dst = out + ((size_t)c * count + i) * plane;
-                for (size_t k = 0; k < plane; k++) dst[k] = pix[c * plane + k] * scale[c] + bias[c];
-            }
-        }
-        free(pix);
-        free(scratch);
-        db_image_free(&img);
-        if (st != DB_OK) {
-            #pragma omp critical(db_folder_error)
-            if (!first) {
-                first = st;
-                snprintf(why, sizeof why, "%s", db_last_error());
-                #pragma omp atomic write
-                failed = 1;
-            }
-        }
-    }
-    return failed ? db_fail(first, "%s", why) : DB_OK;
+    db_fill_job f = db_fill_job_of(d, order, count, aug, norm, seed, epoch, out, labels);
+    return db_parallel_each(count, fill_one, &f);
 }

@@ -206,3 +206,24 @@ db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, in
     free(wbuf);
     return DB_OK;
 }
+
+db_status db_jpeg_to_planes(const char *path, db_crop_fn pick, void *ctx, int oh, int ow, int mirror,
+                            const float *scale, const float *bias, float *const *planes, int stride) {
+    db_image img;
+    db_crop crop;
+    DB_TRY(db_jpeg_load(path, pick, ctx, oh, ow, &img, &crop));
+    const size_t plane = (size_t)oh * ow;
+    float *pix = malloc(sizeof(float) * 3 * plane), *scratch = malloc(sizeof(float) * 3 * (size_t)img.h * ow);
+    db_status st = pix && scratch ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory decoding %s", path);
+    if (st == DB_OK) st = db_image_resample(&img, &crop, oh, ow, mirror, pix, scratch);
+    for (int c = 0; c < 3 && st == DB_OK; c++)
+        for (int y = 0; y < oh; y++) {
+            const float *src = pix + c * plane + (size_t)y * ow;
+            float *dst = planes[c] + (size_t)y * stride;
+            for (int x = 0; x < ow; x++) dst[x] = src[x] * scale[c] + bias[c];
+        }
+    free(pix);
+    free(scratch);
+    db_image_free(&img);
+    return st;
+}

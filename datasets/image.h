@@ -31,5 +31,10 @@ void db_image_free(db_image *img);
 /* out: 3 planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
  * scratch: 3 * img->h * ow floats */
 db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
+/* The whole path of a batch's image: decodes path (db_jpeg_load with pick), resamples the crop to
+ * oh x ow, mirrored when asked, and writes channel c as pixel * scale[c] + bias[c] into
+ * planes[c] + y * stride + x (3 planes; what lies outside oh x ow is left as it is) */
+db_status db_jpeg_to_planes(const char *path, db_crop_fn pick, void *ctx, int oh, int ow, int mirror,
+                            const float *scale, const float *bias, float *const *planes, int stride);
 
 #endif

@@ -16,7 +16,7 @@
 #define DEBIAN_MNIST_DIR "/usr/share/datasets/mnist"
 
 static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic",
-                                    "fmnist-detect"};
+                                    "fmnist-detect", "coco2017"};
 
 int db_data_known(const char *name) {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
@@ -26,12 +26,13 @@ int db_data_known(const char *name) {
 
 const char *db_data_names(void) {
     return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs), "
-           "synthetic and fmnist-detect (built by dropbench data make fmnist-detect)";
+           "synthetic, fmnist-detect (built by dropbench data make fmnist-detect) and coco2017 (instances JSON and JPEG "
+           "folders)";
 }
 
 int db_data_is_folder(const char *name) { return !strcmp(name, "imagenet"); }
 
-int db_data_is_detection(const char *name) { return !strcmp(name, "fmnist-detect"); }
+int db_data_is_detection(const char *name) { return !strcmp(name, "fmnist-detect") || !strcmp(name, "coco2017"); }
 
 const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char **origin) {
     const char *debian = !strcmp(d->name, "mnist") ? DEBIAN_MNIST_DIR
@@ -76,17 +77,21 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
         s = db_folder_load(dir, "val", d->image_size, d->eval_crop_fraction, test);
         if (s == DB_OK && test->num_classes != train->num_classes) s = db_fail(DB_ERR_INTERNAL, "class counts differ");
     } else if (db_data_is_detection(d->name)) {
+        const int coco = !strcmp(d->name, "coco2017");
+        const char *tr = coco ? "train2017" : "train", *va = coco ? "val2017" : "val";
         struct stat st;
         char ann[4200];
         snprintf(ann, sizeof ann, "%s/annotations", dir);
         if (stat(ann, &st) != 0)
-            return db_fail(DB_ERR_IO, "%s: no detection set there; dropbench data make fmnist-detect builds it (--out for "
-                           "another folder)", dir);
-        DB_TRY(db_detset_load(dir, "train", train));
-        s = db_detset_load(dir, "val", test);
+            return db_fail(DB_ERR_IO, "%s: no detection set there; %s", dir,
+                           coco ? "dropbench data fetch coco2017-annotations coco2017-train coco2017-val, then dropbench "
+                                  "data unpack with the same names, puts COCO 2017 there (or data_dir names its folder)"
+                                : "dropbench data make fmnist-detect builds it (--out for another folder)");
+        DB_TRY(db_detset_load(dir, tr, d->image_size, train));
+        s = db_detset_load(dir, va, d->image_size, test);
         if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
-            s = db_fail(DB_ERR_FORMAT, "%s: the val split (%d categories, %dx%d) differs from train (%d, %dx%d)", dir,
-                        test->num_classes, test->w, test->h, train->num_classes, train->w, train->h);
+            s = db_fail(DB_ERR_FORMAT, "%s: the %s split (%d categories, %dx%d) differs from %s (%d, %dx%d)", dir, va,
+                        test->num_classes, test->w, test->h, tr, train->num_classes, train->w, train->h);
     } else if (cifar) {
         DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
         DB_TRY(db_cifar_load(src, cifar, "train", train));

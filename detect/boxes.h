@@ -44,19 +44,4 @@ DB_HD db_box db_box_decode(const float code[DB_BOX_CODE], db_box a) {
     return b;
 }
 
-/* Box b of an h x w image as a crop-and-flip moves it (datasets/batch.h, db_batch_draws: output
- * pixel (y, x) reads source (y + dy - pad, x + dx - pad), then the row is mirrored): shifted,
- * clipped to the image, mirrored; 0 when less than a pixel of its width or height is left */
-DB_HD int db_box_augment(db_box *b, int dy, int dx, int pad, int mirror, float h, float w) {
-    const float sy = (float)(pad - dy), sx = (float)(pad - dx);
-    db_box o = {fmaxf(b->y0 + sy, 0.0f), fmaxf(b->x0 + sx, 0.0f), fminf(b->y1 + sy, h), fminf(b->x1 + sx, w)};
-    if (mirror) {
-        float x0 = w - o.x1;
-        o.x1 = w - o.x0;
-        o.x0 = x0;
-    }
-    *b = o;
-    return o.y1 - o.y0 >= 1.0f && o.x1 - o.x0 >= 1.0f;
-}
-
 #endif

@@ -4,7 +4,10 @@
 #define DB_TESTS_CHECK_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+
+#include "core/status.h"
 
 extern int db_test_failures; /* failures in the test now running */
 
@@ -42,5 +45,7 @@ typedef struct {
 void db_test_mkdtemp(char *dir, const char *tag);
 const char *db_test_path(const char *dir, const char *name);
 void db_test_rmtree(const char *dir);
+/* A JPEG (quality 90) at path of h x w pixels of c (1 or 3) interleaved channels (tests/jpeg_fixture.c) */
+db_status db_test_write_jpeg(const char *path, const uint8_t *px, int h, int w, int c);
 
 #endif

@@ -873,9 +873,9 @@ t_paper_recipes() {
         case $f in
         *amoebanet*|*segmentation*)
             db study "$f" --dry-run --db "$T/p.db" && expect_rc 1 && expect_err "network not available yet" || return ;;
-        *retinanet-coco*) # the network is in, COCO's JPEG reader is not
-            db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "dataset 'coco2017' is not available yet" ||
-                return ;;
+        *retinanet-coco*) # resolves with the official schedule; the data set is read only when a cell runs
+            db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "image_size=640" &&
+                expect_out "milestones=8,11" || return ;;
         *) db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "cells" || return ;;
         esac
     done
@@ -913,7 +913,7 @@ t_paper_recipes() {
         expect_err "augment 'autoaugment' is not available yet" || return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused study recorded runs"; return 1; }
-    db train --dataset coco2017 --epochs 1 --db "$T/p.db" && expect_rc 1 && expect_err "'coco2017' is not available yet" ||
+    db train --dataset voc2012 --epochs 1 --db "$T/p.db" && expect_rc 1 && expect_err "'voc2012' is not available yet" ||
         return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused run was recorded"; return 1; }
@@ -1484,6 +1484,98 @@ t_data_imagenet_folder() {
     db train --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 32 --model resnet20 \
         --epochs 1 --batch 32 && expect_rc 1 && expect_err "img0003.JPEG" || return
 }
+coco_zips() {
+    # COCO 2017 as its three zips, small (DIR CACHE N_TRAIN N_VAL [MIN_SIDE MAX_SIDE], sides 48-96
+    # by default): DIR/annotations_trainval2017.zip (annotations/
+    # instances_{train,val}2017.json), DIR/train2017.zip and DIR/val2017.zip (JPEGs of assorted
+    # sizes, some grey, each with one to three bright rectangles of two categories, ids 1 and 7;
+    # one crowd box, one image without boxes); DIR/catalog lists them with their MD5s, and each zip
+    # is laid in CACHE/SET/ as dropbench data fetch would
+    python3 - "$@" <<'PY' || return 1
+import hashlib, io, json, os, random, subprocess, sys, zipfile
+out, cache, n_train, n_val = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+lo, hi = (int(sys.argv[5]), int(sys.argv[6])) if len(sys.argv) > 6 else (48, 96)
+random.seed(3)
+os.makedirs(out, exist_ok=True)
+zips = {"annotations_trainval2017.zip": {}, "train2017.zip": {}, "val2017.zip": {}}
+ann_id = 1
+for split, n in (("train2017", n_train), ("val2017", n_val)):
+    images, anns = [], []
+    for i in range(n):
+        w, h, grey = random.randrange(lo, hi + 1), random.randrange(lo, hi + 1), i % 5 == 4
+        px = bytearray(random.randrange(0, 40) for _ in range(w * h * 3))
+        for k in range(random.randrange(1, 4) if i % 7 != 6 else 0):
+            bw, bh = random.randrange(12, w // 2), random.randrange(12, h // 2)
+            x0, y0, cat = random.randrange(0, w - bw), random.randrange(0, h - bh), random.choice((1, 7))
+            for y in range(y0, y0 + bh):
+                for x in range(x0, x0 + bw):
+                    px[(y * w + x) * 3:(y * w + x) * 3 + 3] = bytes((250, 250, 250) if cat == 1 else (250, 40, 40))
+            anns.append({"id": ann_id, "image_id": 1000 + i, "category_id": cat, "bbox": [x0, y0, bw, bh],
+                         "area": bw * bh, "iscrowd": 1 if ann_id == 5 else 0})
+            ann_id += 1
+        if grey:
+            ppm = b"P5 %d %d 255\n" % (w, h) + bytes(max(px[3 * j:3 * j + 3]) for j in range(w * h))
+        else:
+            ppm = b"P6 %d %d 255\n" % (w, h) + bytes(px)
+        jpg = subprocess.run(["cjpeg", "-quality", "90"], input=ppm, capture_output=True, check=True).stdout
+        name = "%012d.jpg" % (1000 + i)
+        images.append({"id": 1000 + i, "file_name": name, "height": h, "width": w})
+        zips[split + ".zip"][split + "/" + name] = jpg
+    cats = [{"id": 1, "name": "white"}, {"id": 7, "name": "red"}]
+    zips["annotations_trainval2017.zip"]["annotations/instances_%s.json" % split] = json.dumps(
+        {"images": images, "annotations": anns, "categories": cats}).encode()
+sets = {"annotations_trainval2017.zip": "coco2017-annotations", "train2017.zip": "coco2017-train",
+        "val2017.zip": "coco2017-val"}
+with open(os.path.join(out, "catalog"), "w") as cat:
+    for zname, members in zips.items():
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            for m, data in members.items():
+                z.writestr(m, data)
+        data = buf.getvalue()
+        os.makedirs(os.path.join(cache, sets[zname]), exist_ok=True)
+        for d in (out, os.path.join(cache, sets[zname])):
+            with open(os.path.join(d, zname), "wb") as f:
+                f.write(data)
+        cat.write("%s %s http://127.0.0.1:9/%s %d %s -\n" % (sets[zname], zname, zname, len(data),
+                                                             hashlib.md5(data).hexdigest()))
+PY
+}
+t_data_coco_unpack_train() {
+    # COCO 2017's layout end to end at toy size: the three verified zips unpacked into the
+    # cache's coco2017 folder (again: refused, nothing moved; an entry climbing out: refused),
+    # then a small RetinaNet trained on its JPEGs with scale jitter and flips, scored in AP
+    command -v cjpeg >/dev/null || { echo "cjpeg missing (libjpeg-turbo-progs, scripts/deps)"; return 1; }
+    local cache=$T/xdgc/dropbench
+    coco_zips "$T/cz" "$cache" 24 8 || { echo "the COCO fixture failed"; return 1; }
+    local sets=(coco2017-annotations coco2017-train coco2017-val)
+    XDG_CACHE_HOME=$T/xdgc db data unpack "${sets[@]}" --catalog "$T/cz/catalog" && expect_rc 0 &&
+        expect_out "into $cache/coco2017 (val2017)" || return
+    [ -s "$cache/coco2017/annotations/instances_val2017.json" ] && [ -s "$cache/coco2017/train2017/000000001023.jpg" ] &&
+        ! ls -A "$cache/coco2017" | grep -q unpack || { echo "unpacked: $(ls -A "$cache/coco2017")"; return 1; }
+    XDG_CACHE_HOME=$T/xdgc db data unpack coco2017-val --catalog "$T/cz/catalog" && expect_rc 1 &&
+        expect_err "val2017 is there already" || return
+    local args=(--model retinanet-resnet18-fpn --dataset coco2017 --image-size 64 --augment-pad 0 --width 4
+        --fpn-width 8 --head-convs 1 --max-level 6 --batch 8 --epochs 2 --lr 0.01 --threads 2)
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --det-scale-min 0.75 --det-scale-max 1.25 --metrics "$T/coco.csv" &&
+        expect_rc 0 && expect_out "AP50" || return
+    awk -F, 'NR == 3 { exit !($6 >= 0 && $6 <= 1 && $4 > 0) }' "$T/coco.csv" ||
+        { echo "AP not in [0, 1] or no positives: $(snippet "$T/coco.csv")"; return 1; }
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --augment-pad 2 && expect_rc 2 && expect_err "not cropped" || return
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --det-scale-min 1.5 && expect_rc 2 && expect_err "above det_scale_max" ||
+        return
+    XDG_CACHE_HOME=$T/xdgn db train "${args[@]}" && expect_rc 1 && expect_err "dropbench data unpack" || return
+    # an archive whose entry climbs out of the folder, and one that fails its checksum
+    python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],"w"); z.writestr("../evil.txt","x"); z.close()' "$T/evil.zip"
+    mkdir -p "$T/xdge/dropbench/evil-set" && cp "$T/evil.zip" "$T/xdge/dropbench/evil-set/evil.zip"
+    echo "evil-set evil.zip http://127.0.0.1:9/e $(stat -c %s "$T/evil.zip") $(md5sum <"$T/evil.zip" | cut -c1-32) -" >"$T/evil.cat"
+    XDG_CACHE_HOME=$T/xdge db data unpack evil-set --catalog "$T/evil.cat" && expect_rc 1 && expect_err "outside the folder" ||
+        return
+    [ ! -e "$T/xdge/dropbench/evil.txt" ] && [ ! -e "$T/xdge/evil.txt" ] || { echo "an entry escaped"; return 1; }
+    printf 'x' >>"$cache/coco2017-val/val2017.zip"
+    XDG_CACHE_HOME=$T/xdgc db data unpack coco2017-val --catalog "$T/cz/catalog" --into "$T/other" && expect_rc 1 &&
+        expect_err "val2017.zip" && [ ! -e "$T/other/val2017" ] || return
+}
 t_data_make_fmnist_detect() {
     # the detection set from the Debian Fashion-MNIST: built, its statistics printed, refused
     # over an existing set; its ground truth scored as detections by eval coco gives AP 1
@@ -1735,7 +1827,7 @@ tests=(
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )
 for t in "${tests[@]}"; do run_test "$t"; done

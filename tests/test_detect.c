@@ -362,46 +362,6 @@ static void test_detector_gradients(void) {
     check_detector_grads(&r);
 }
 
-/* The boxes move as the batch's crop and flip move the pixels: one lit rectangle per image, the
- * lit pixels found in the filled batch, against db_box_augment of its box, over many draws */
-static void test_box_augment_follows_pixels(void) {
-    enum { H = 12, W = 16, N = 40 };
-    static uint8_t px[N * H * W];
-    uint16_t labels[N] = {0};
-    db_box boxes[N];
-    for (int i = 0; i < N; i++) {
-        int y0 = i % 5, x0 = (3 * i) % 9, y1 = y0 + 3 + i % 4, x1 = x0 + 2 + i % 6;
-        boxes[i] = (db_box){(float)y0, (float)x0, (float)y1, (float)x1};
-        for (int y = y0; y < y1; y++)
-            for (int x = x0; x < x1; x++) px[(size_t)i * H * W + y * W + x] = 200;
-    }
-    db_dataset d = {.n = N, .c = 1, .h = H, .w = W, .num_classes = 1, .images = px, .labels = labels};
-    db_augment aug = {3, 1, 0, 0};
-    int order[N], lab[N], bad = 0, dropped = 0, mirrored = 0;
-    static float out[N * H * W];
-    for (int i = 0; i < N; i++) order[i] = i;
-    for (uint32_t epoch = 0; epoch < 5; epoch++) {
-        CHECK_OK(db_batch_fill(&d, order, N, &aug, NULL, 11, epoch, out, lab));
-        for (int i = 0; i < N; i++) {
-            int dy, dx, mirror;
-            db_batch_draws(11, epoch, i, aug.pad, aug.flip, &dy, &dx, &mirror);
-            mirrored += mirror;
-            db_box b = boxes[i];
-            int kept = db_box_augment(&b, dy, dx, aug.pad, mirror, H, W);
-            int y0 = H, x0 = W, y1 = -1, x1 = -1; /* the lit pixels' extent */
-            for (int y = 0; y < H; y++)
-                for (int x = 0; x < W; x++)
-                    if (out[(size_t)i * H * W + y * W + x] > 100.0f / 255.0f) {
-                        y0 = y < y0 ? y : y0, x0 = x < x0 ? x : x0, y1 = y > y1 ? y : y1, x1 = x > x1 ? x : x1;
-                    }
-            if (!kept) { dropped++; bad += y1 >= 0 && y1 - y0 >= 1 && x1 - x0 >= 1; continue; }
-            bad += y0 != (int)b.y0 || x0 != (int)b.x0 || y1 + 1 != (int)b.y1 || x1 + 1 != (int)b.x1;
-        }
-    }
-    CHECK(bad == 0 && mirrored > 20, "%d of %d moved boxes miss their pixels (%d mirrored, %d dropped)", bad, 5 * N,
-          mirrored, dropped);
-}
-
 /* A detector's backbone from a classifier's checkpoint: the backbone's values are the
  * classifier's, bit for bit; the FPN and heads keep their own initialisation */
 static void test_init_from_classifier(void) {
@@ -455,7 +415,6 @@ static void test_init_from_classifier(void) {
 
 const db_test db_tests_detect[] = {
     {"detect_init_from_classifier", test_init_from_classifier},
-    {"detect_box_augment_follows_pixels", test_box_augment_follows_pixels},
     {"detect_detector_gradients", test_detector_gradients},
     {"detect_anchors_known", test_anchors_known},
     {"detect_box_codes", test_box_codes},

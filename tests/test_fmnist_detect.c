@@ -168,11 +168,11 @@ static void test_detset_load(void) {
                "{\"id\":5,\"image_id\":20,\"category_id\":7,\"bbox\":[6,-2,5,4],\"area\":20},"
                "{\"id\":6,\"image_id\":20,\"category_id\":7,\"bbox\":[10,1,2,2],\"area\":4}]}");
     db_dataset im;
-    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
+    CHECK(db_detset_load(dir, "s", 0, &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png"),
           "an image of another size accepted: %s", db_last_error());
     CHECK(im.images == NULL && im.det == NULL, "a failed load left buffers");
     CHECK_OK(db_grey_png_write(db_test_path(dir, "b.png"), px + 1, 8, 8));
-    CHECK_OK(db_detset_load(dir, "s", &im));
+    CHECK_OK(db_detset_load(dir, "s", 0, &im));
     db_detset d0 = {0}, *dp = im.det ? im.det : &d0, d = *dp;
     CHECK(im.n == 2 && im.c == 1 && im.h == 8 && im.w == 8 && im.num_classes == 2, "%d images %dx%dx%d, %d classes", im.n,
           im.c, im.h, im.w, im.num_classes);
@@ -192,12 +192,12 @@ static void test_detset_load(void) {
     db_dataset_free(&im);
     /* a palette image and a missing one are refused, naming the file */
     CHECK_OK(db_label_png_write(db_test_path(dir, "b.png"), px, 8, 8));
-    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png") &&
+    CHECK(db_detset_load(dir, "s", 0, &im) == DB_ERR_FORMAT && strstr(db_last_error(), "b.png") &&
               strstr(db_last_error(), "grey"), "a palette image accepted: %s", db_last_error());
     remove(db_test_path(dir, "b.png"));
-    CHECK(db_detset_load(dir, "s", &im) == DB_ERR_IO && strstr(db_last_error(), "b.png"), "a missing image: %s",
+    CHECK(db_detset_load(dir, "s", 0, &im) == DB_ERR_IO && strstr(db_last_error(), "b.png"), "a missing image: %s",
           db_last_error());
-    CHECK(db_detset_load(dir, "nosuch", &im) != DB_OK && strstr(db_last_error(), "instances_nosuch.json"),
+    CHECK(db_detset_load(dir, "nosuch", 0, &im) != DB_OK && strstr(db_last_error(), "instances_nosuch.json"),
           "a missing split: %s", db_last_error());
     db_test_rmtree(dir);
 }

@@ -3,59 +3,16 @@
  * gradients, whose resampled values are known to within JPEG's loss. */
 #include <errno.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jpeglib.h>
-
 #include "datasets/batch.h"
 #include "datasets/folder.h"
 #include "datasets/image.h"
 #include "tests/check.h"
-
-/* A JPEG (quality 90) of h x w pixels of c (1 or 3) interleaved channels: the fixtures */
-typedef struct { struct jpeg_error_mgr pub; jmp_buf jump; char msg[JMSG_LENGTH_MAX]; } jpeg_fail;
-
-static void jpeg_failed(j_common_ptr c) {
-    jpeg_fail *e = (jpeg_fail *)c->err;
-    (*c->err->format_message)(c, e->msg);
-    longjmp(e->jump, 1);
-}
-
-static db_status write_jpeg(const char *path, const uint8_t *px, int h, int w, int c) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    struct jpeg_compress_struct j;
-    jpeg_fail e;
-    memset(&e, 0, sizeof e);
-    j.err = jpeg_std_error(&e.pub);
-    e.pub.error_exit = jpeg_failed;
-    if (setjmp(e.jump)) {
-        jpeg_destroy_compress(&j);
-        fclose(f);
-        return db_fail(DB_ERR_IO, "%s: %s", path, e.msg);
-    }
-    jpeg_create_compress(&j);
-    jpeg_stdio_dest(&j, f);
-    j.image_width = (JDIMENSION)w;
-    j.image_height = (JDIMENSION)h;
-    j.input_components = c;
-    j.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(&j);
-    jpeg_set_quality(&j, 90, TRUE);
-    jpeg_start_compress(&j, TRUE);
-    while (j.next_scanline < j.image_height) {
-        JSAMPROW r = (JSAMPROW)(px + (size_t)j.next_scanline * w * c);
-        jpeg_write_scanlines(&j, &r, 1);
-    }
-    jpeg_finish_compress(&j);
-    jpeg_destroy_compress(&j);
-    return fclose(f) == 0 ? DB_OK : db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-}
 
 static char fo_dir[64];
 
@@ -78,7 +35,7 @@ static void fo_jpeg(const char *name, int h, int w, int r, int g, int b, int gra
             p[1] = (uint8_t)g;
             p[2] = (uint8_t)b;
         }
-    CHECK_OK(write_jpeg(fo_path(name), px, h, w, 3));
+    CHECK_OK(db_test_write_jpeg(fo_path(name), px, h, w, 3));
     free(px);
 }
 
@@ -133,7 +90,7 @@ static void test_folder_train_transform(void) {
     CHECK_OK(db_folder_load(fo_dir, "train", 48, 0.875f, &d));
     db_norm norm;
     CHECK_OK(db_norm_compute(&d, &norm));
-    db_augment aug = {0, 1, 1, 0.08f};
+    db_augment aug = {0, 1, 1, 0.08f, 0, 0};
     int order[2] = {0, 1}, labels[2];
     size_t len = (size_t)3 * 2 * 48 * 48;
     float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);

@@ -39,11 +39,13 @@ static const key_def keys[] = {
     {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier)", NULL},
     {"det_alpha", K_FLOAT, F(det_alpha), 0, 1, 2, "detectors: the focal loss's alpha (0.25)", NULL},
     {"det_gamma", K_FLOAT, F(det_gamma), 0, 10, 2, "detectors: the focal loss's gamma (1.5, the official code; the RetinaNet paper 2)", NULL},
+    {"det_scale_min", K_FLOAT, F(det_scale_min), 0.05, 10, 2, "detectors on coco2017: the smallest random scale of the image's long side, a fraction of image_size (1: no jitter, the official code's train_scale_min)", NULL},
+    {"det_scale_max", K_FLOAT, F(det_scale_max), 0.05, 10, 2, "detectors on coco2017: the largest random scale; above 1 the scaled image is cropped at random (1: no jitter)", NULL},
     {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)", NULL},
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect); coco2017, voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); voc2012 not yet", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -78,7 +80,7 @@ static const key_def keys[] = {
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
-    {"image_size", K_INT, F(image_size), 8, 2048, 2, "image folders (imagenet): the network's input side in pixels", NULL},
+    {"image_size", K_INT, F(image_size), 8, 2048, 2, "image folders (imagenet) and coco2017: the network's input side in pixels (coco2017: the long side, padded to a square)", NULL},
     {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
@@ -97,6 +99,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->shortcut, "A");
     c->fpn_width = 256, c->head_convs = 4, c->max_level = 7;
     c->det_negative_iou = 0.4f, c->det_alpha = 0.25f, c->det_gamma = 1.5f;
+    c->det_scale_min = c->det_scale_max = 1.0f;
     c->bn_momentum = 0.1f;
     c->bn_eps = 1e-5f;
     strcpy(c->dataset, "fashion-mnist");
@@ -203,10 +206,9 @@ db_status db_config_validate(const db_config *c) {
     if (!known)
         return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, synthetic, imagenet, "
                        "fmnist-detect, coco2017 or voc2012", c->dataset);
-    const int boxes = db_data_is_detection(c->dataset) || !strcmp(c->dataset, "coco2017");
-    if (detector && !boxes)
-        return db_fail(DB_ERR_ARG, "model %s is a detector: it trains on a detection set (dataset fmnist-detect), not %s",
-                       c->model, c->dataset);
+    if (detector && !db_data_is_detection(c->dataset))
+        return db_fail(DB_ERR_ARG, "model %s is a detector: it trains on a detection set (dataset fmnist-detect or "
+                       "coco2017), not %s", c->model, c->dataset);
     if (!detector && db_data_is_detection(c->dataset))
         return db_fail(DB_ERR_ARG, "dataset %s holds boxes: train a detector on it (model retinanet-resnet18-fpn or "
                        "retinanet-resnet50-fpn), not %s", c->dataset, c->model);
@@ -216,6 +218,15 @@ db_status db_config_validate(const db_config *c) {
     if (detector && !strcmp(c->device, "cuda"))
         return db_fail(DB_ERR_UNSUPPORTED, "detectors train on the CPU in this version (device cpu): the GPU graph has no "
                        "upsampling, bias or shared weights yet");
+    const int coco = !strcmp(c->dataset, "coco2017");
+    if (c->det_scale_min > c->det_scale_max)
+        return db_fail(DB_ERR_ARG, "det_scale_min %g is above det_scale_max %g", c->det_scale_min, c->det_scale_max);
+    if (!coco && (c->det_scale_min != 1.0f || c->det_scale_max != 1.0f))
+        return db_fail(DB_ERR_ARG, "det_scale_min and det_scale_max jitter the scale of coco2017's images; %s crops with "
+                       "augment_pad", c->dataset);
+    if (coco && c->augment_pad > 0)
+        return db_fail(DB_ERR_ARG, "coco2017 images are scaled to image_size and padded, not cropped: augment_pad 0 (the "
+                       "scale jitter is det_scale_min and det_scale_max)");
     if (detector && c->det_negative_iou > 0.5f)
         return db_fail(DB_ERR_ARG, "det_negative_iou %g: at most the positive IoU, 0.5", c->det_negative_iou);
     int spec[6];

@@ -20,6 +20,7 @@ typedef struct db_config {
     int fpn_width, head_convs, max_level; /* detectors: the FPN's channels, the heads' depth, the top level */
     float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
     float det_alpha, det_gamma;   /* detectors: the focal loss */
+    float det_scale_min, det_scale_max; /* detectors on coco2017: the scale jitter (1, 1: none) */
     char init_from[512];          /* a classification run's checkpoint folder to start from ("": none) */
     int zero_init_last_bn;
     float bn_momentum, bn_eps;

@@ -45,7 +45,8 @@ void db_train_stop_on_signals(void) {
 static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
 
 db_augment db_train_augment(const db_config *cfg) {
-    db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min};
+    db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min,
+                    cfg->det_scale_min, cfg->det_scale_max};
     return a;
 }
 
@@ -289,7 +290,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             double loss;
             int finite;
             const db_task_batch tb = {cfg->label_smoothing, train, r->order + (size_t)s * B, cfg->seed, (uint32_t)epoch,
-                                      aug.pad, aug.flip};
+                                      &aug};
             DB_TRY(r->task->train_step(&r->st, r->task_state, &tb, &loss, sums, &finite));
             if (!isfinite(loss) || !finite)
                 return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",

@@ -15,14 +15,14 @@
 enum { DB_TASK_MAX_METRICS = 8 };
 
 /* What a training step's task sees of its batch beyond the stepper's input: the batch's samples
- * (indices into the training set, in batch order) and the draws db_batch_fill made for them */
+ * (indices into the training set, in batch order) and how db_batch_fill augmented them */
 typedef struct {
     float label_smoothing;
     const db_dataset *data;
     const int *samples;
     uint64_t seed;
     uint32_t epoch;
-    int pad, flip;         /* the augmentation: sample s got db_batch_draws(seed, epoch, s, pad, flip) */
+    const db_augment *aug; /* the batch's augmentation, drawn per sample from (seed, epoch) */
 } db_task_batch;
 
 typedef struct db_task {

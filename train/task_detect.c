@@ -1,12 +1,13 @@
 /* Detection (issue 18): a RetinaNet (nets/retinanet.h) trained with the official code's targets
  * and losses (detect/) on a detection set (datasets/detset.h), scored in COCO box AP
  * (eval/coco_eval.h) after the per-level top-k, decoding and class-wise NMS (detect/postprocess.h).
- * The batch's crops and flips (db_batch_fill's draws) move each image's boxes with its pixels. */
+ * Each image's boxes go where db_batch_fill put its pixels (datasets/detbatch.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "datasets/batch.h"
+#include "datasets/detbatch.h"
 #include "datasets/detset.h"
 #include "detect/layout.h"
 #include "detect/loss.h"
@@ -24,7 +25,8 @@ typedef struct {
     int K, n_max, w;
     int *cls_t;                              /* n_max images x anchors */
     float *box_t, *logits, *codes, *dlogits, *dcodes;
-    db_box *gt;                              /* one image's boxes (mirrored when its pixels are) */
+    db_box *gt;                              /* one image's boxes (placed as its pixels are) */
+    float *placed;                           /* the same as db_det_boxes gives them */
     int *gt_cls, gt_cap;
     db_detection *found;                     /* one image's detections */
 } det_state;
@@ -34,7 +36,7 @@ static void det_free(void *p) {
     if (!s) return;
     db_anchors_free(&s->anchors);
     free(s->cls_t); free(s->box_t); free(s->logits); free(s->codes); free(s->dlogits); free(s->dcodes);
-    free(s->gt); free(s->gt_cls); free(s->found);
+    free(s->gt); free(s->gt_cls); free(s->placed); free(s->found);
     free(s);
 }
 
@@ -77,33 +79,30 @@ static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *
     return DB_OK;
 }
 
-/* The targets of the batch's images (sample[i]; with aug, moved as db_batch_fill moved their
- * pixels: aug[3 i ..] = dy, dx, mirror for a crop padded by pad) into the state; boxes the crop
- * leaves with less than a pixel's width or height are dropped. The positives through *positives */
-static db_status targets(det_state *s, const db_dataset *d, const int *sample, const int *aug, int pad, int n,
-                         long *positives) {
+/* The targets of the batch's images (sample[i]; their boxes placed as db_batch_fill placed their
+ * pixels with aug, NULL in evaluation) into the state; the positives through *positives */
+static db_status targets(det_state *s, const db_dataset *d, const int *sample, const db_augment *aug, uint64_t seed,
+                         uint32_t epoch, int n, long *positives) {
     const db_detset *det = d->det;
-    const float H = (float)d->h, W = (float)d->w;
     *positives = 0;
     for (int i = 0; i < n; i++) {
         const int im = sample[i], m = det->count[im];
         if (m > s->gt_cap) {
             db_box *g = realloc(s->gt, sizeof *g * (size_t)m);
             int *c = g ? realloc(s->gt_cls, sizeof *c * (size_t)m) : NULL;
+            float *f = c ? realloc(s->placed, sizeof *f * 4 * (size_t)m) : NULL;
             if (g) s->gt = g;
             if (c) s->gt_cls = c;
-            if (!g || !c) return db_fail(DB_ERR_NOMEM, "out of memory for %d boxes", m);
+            if (f) s->placed = f;
+            if (!g || !c || !f) return db_fail(DB_ERR_NOMEM, "out of memory for %d boxes", m);
             s->gt_cap = m;
         }
-        int kept = 0;
-        for (int k = 0; k < m; k++) {
-            const float *b = det->boxes + 4 * (size_t)(det->first[im] + k);
-            db_box o = {b[0], b[1], b[2], b[3]};
-            if (aug && !db_box_augment(&o, aug[3 * i], aug[3 * i + 1], pad, aug[3 * i + 2], H, W)) continue;
-            s->gt[kept] = o;
-            s->gt_cls[kept++] = det->cls[det->first[im] + k];
+        int kept, pos;
+        db_det_boxes(d, im, aug, seed, epoch, s->placed, s->gt_cls, &kept);
+        for (int k = 0; k < kept; k++) {
+            const float *b = s->placed + 4 * (size_t)k;
+            s->gt[k] = (db_box){b[0], b[1], b[2], b[3]};
         }
-        int pos;
         const size_t at = (size_t)i * s->anchors.n;
         DB_TRY(db_label_anchors(s->cls_t + at, s->box_t + 4 * at, &pos, &s->anchors, s->gt, s->gt_cls, kept, &s->match));
         *positives += pos;
@@ -133,12 +132,8 @@ static db_detect_loss_parts forward_loss(det_state *s, db_graph *g, int grads) {
 static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite) {
     det_state *s = state;
     db_graph *g = st->g;
-    int aug[3 * 4096];
-    if (g->n > 4096) return db_fail(DB_ERR_ARG, "detection batches hold at most 4,096 images");
-    for (int i = 0; i < g->n; i++)
-        db_batch_draws(b->seed, b->epoch, b->samples[i], b->pad, b->flip, &aug[3 * i], &aug[3 * i + 1], &aug[3 * i + 2]);
     long positives;
-    DB_TRY(targets(s, b->data, b->samples, aug, b->pad, g->n, &positives));
+    DB_TRY(targets(s, b->data, b->samples, b->aug, b->seed, b->epoch, g->n, &positives));
     db_detect_loss_parts r = forward_loss(s, g, 1);
     *loss = r.total;
     *finite = isfinite(r.total) ? db_graph_finite(g) : 1;
@@ -170,7 +165,7 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         long positives;
         db_graph_set_batch(g, n);
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
-        if (rc == DB_OK) rc = targets(s, d, order + i0, NULL, 0, n, &positives);
+        if (rc == DB_OK) rc = targets(s, d, order + i0, NULL, 0, 0, n, &positives);
         if (rc != DB_OK) break;
         loss_sum += forward_loss(s, g, 0).total * n;
         for (int j = 0; j < n && rc == DB_OK; j++) {
@@ -180,8 +175,10 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
             for (int k = 0; k < found && rc == DB_OK; k++) {
                 const db_detection *f = &s->found[k];
                 db_coco_box *b = &ev.dt[ev.n_dt];
+                float at_image[4] = {f->box.y0, f->box.x0, f->box.y1, f->box.x1}; /* in the image's own pixels */
+                db_det_to_image(d, i0 + j, at_image);
                 memset(b, 0, sizeof *b);
-                b->x = f->box.x0, b->y = f->box.y0, b->w = f->box.x1 - f->box.x0, b->h = f->box.y1 - f->box.y0;
+                b->x = at_image[1], b->y = at_image[0], b->w = at_image[3] - at_image[1], b->h = at_image[2] - at_image[0];
                 b->area = b->w * b->h, b->score = f->score, b->image = i0 + j, b->category = f->cls;
                 b->id = ++ev.n_dt;
             }

@@ -1,0 +1,137 @@
+#include "datasets/detbatch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/parallel.h"
+#include "core/philox.h"
+#include "datasets/detset.h"
+#include "datasets/image.h"
+
+/* A per-batch image's place: scaled by (sy, sx) to new_h x new_w, mirrored across the scaled
+ * width when mirror, then the S x S window from (oy, ox) taken, vh x vw of it image, the rest
+ * padding */
+typedef struct {
+    double sy, sx;
+    int new_h, new_w, oy, ox, vh, vw, mirror;
+} place;
+
+static double u01(uint32_t x) { return (x >> 8) * (1.0 / 16777216.0); }
+
+static void place_of(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, place *p) {
+    const int h = d->det->gt.heights[sample], w = d->det->gt.widths[sample], S = d->h;
+    db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)sample);
+    double side = S;
+    const int jitter = aug && aug->scale_max > aug->scale_min;
+    if (jitter) side = floor(S * (aug->scale_min + (aug->scale_max - aug->scale_min) * u01(r.v[0])));
+    if (side < 1.0) side = 1.0;
+    const double scale = side / (h > w ? h : w);
+    p->new_h = (int)lround(h * scale), p->new_w = (int)lround(w * scale);
+    if (p->new_h < 1) p->new_h = 1;
+    if (p->new_w < 1) p->new_w = 1;
+    p->sy = (double)p->new_h / h, p->sx = (double)p->new_w / w;
+    p->oy = jitter && p->new_h > S ? (int)floor((p->new_h - S) * u01(r.v[1])) : 0;
+    p->ox = jitter && p->new_w > S ? (int)floor((p->new_w - S) * u01(r.v[2])) : 0;
+    p->vh = p->new_h - p->oy < S ? p->new_h - p->oy : S;
+    p->vw = p->new_w - p->ox < S ? p->new_w - p->ox : S;
+    p->mirror = aug && aug->flip && (r.v[3] >> 31);
+}
+
+/* b (ymin, xmin, ymax, xmax) moved as the pixels; 0 when less than a pixel of it is left */
+static int move_placed(const place *p, float b[4]) {
+    double y0 = b[0] * p->sy - p->oy, y1 = b[2] * p->sy - p->oy;
+    double x0 = b[1] * p->sx, x1 = b[3] * p->sx;
+    if (p->mirror) {
+        const double t = p->new_w - x1;
+        x1 = p->new_w - x0, x0 = t;
+    }
+    x0 -= p->ox, x1 -= p->ox;
+    b[0] = (float)fmax(y0, 0.0), b[1] = (float)fmax(x0, 0.0);
+    b[2] = (float)fmin(y1, (double)p->vh), b[3] = (float)fmin(x1, (double)p->vw);
+    return b[2] - b[0] >= 1.0f && b[3] - b[1] >= 1.0f;
+}
+
+/* The padded random crop then mirror of db_batch_fill, on a box of an h x w image */
+static int move_cropped(float b[4], int dy, int dx, int pad, int mirror, float h, float w) {
+    const float sy = (float)(pad - dy), sx = (float)(pad - dx);
+    float o[4] = {fmaxf(b[0] + sy, 0.0f), fmaxf(b[1] + sx, 0.0f), fminf(b[2] + sy, h), fminf(b[3] + sx, w)};
+    if (mirror) {
+        const float x0 = w - o[3];
+        o[3] = w - o[1];
+        o[1] = x0;
+    }
+    memcpy(b, o, sizeof o);
+    return o[2] - o[0] >= 1.0f && o[3] - o[1] >= 1.0f;
+}
+
+void db_det_boxes(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, float *boxes,
+                  int *cls, int *n) {
+    const db_detset *det = d->det;
+    place p;
+    int dy = 0, dx = 0, mirror = 0, pad = aug && aug->pad > 0 ? aug->pad : 0;
+    if (d->files) place_of(d, sample, aug, seed, epoch, &p);
+    else if (aug) db_batch_draws(seed, epoch, sample, pad, aug->flip, &dy, &dx, &mirror);
+    *n = 0;
+    for (int k = 0; k < det->count[sample]; k++) {
+        const int at = det->first[sample] + k;
+        float *b = boxes + 4 * (size_t)*n;
+        memcpy(b, det->boxes + 4 * (size_t)at, 4 * sizeof *b);
+        if (d->files ? !move_placed(&p, b) : aug && !move_cropped(b, dy, dx, pad, mirror, (float)d->h, (float)d->w))
+            continue;
+        cls[(*n)++] = det->cls[at];
+    }
+}
+
+void db_det_to_image(const db_dataset *d, int sample, float box[4]) {
+    if (!d->files) return;
+    place p;
+    place_of(d, sample, NULL, 0, 0, &p);
+    const double h = d->det->gt.heights[sample], w = d->det->gt.widths[sample];
+    box[0] = (float)fmin(fmax(box[0] / p.sy, 0.0), h), box[2] = (float)fmin(fmax(box[2] / p.sy, 0.0), h);
+    box[1] = (float)fmin(fmax(box[1] / p.sx, 0.0), w), box[3] = (float)fmin(fmax(box[3] / p.sx, 0.0), w);
+}
+
+typedef struct {
+    const place *p;
+    int want_h, want_w, got_h, got_w;
+} pick_ctx;
+
+/* The source region the visible window shows (in the unmirrored image) */
+static void pick(int H, int W, void *arg, db_crop *c) {
+    pick_ctx *k = arg;
+    const place *p = k->p;
+    k->got_h = H, k->got_w = W;
+    const double sy = (double)p->new_h / H, sx = (double)p->new_w / W; /* equal to p's when the sizes agree */
+    const int x_scaled = p->mirror ? p->new_w - p->ox - p->vw : p->ox;
+    c->y0 = p->oy / sy, c->h = p->vh / sy;
+    c->x0 = x_scaled / sx, c->w = p->vw / sx;
+}
+
+static db_status fill_one(void *arg, int i) {
+    const db_fill_job *f = arg;
+    const db_dataset *d = f->d;
+    const int s = f->order[i], S = d->h;
+    const size_t plane = (size_t)S * S;
+    f->labels[i] = 0;
+    place p;
+    place_of(d, s, f->aug, f->seed, f->epoch, &p);
+    float *planes[3];
+    for (int c = 0; c < 3; c++) {
+        planes[c] = f->out + ((size_t)c * f->count + i) * plane;
+        memset(planes[c], 0, sizeof(float) * plane); /* the padding: zero after normalisation */
+    }
+    pick_ctx ctx = {&p, d->det->gt.heights[s], d->det->gt.widths[s], 0, 0};
+    DB_TRY(db_jpeg_to_planes(d->files[s], pick, &ctx, p.vh, p.vw, p.mirror, f->scale, f->bias, planes, S));
+    if (ctx.got_h != ctx.want_h || ctx.got_w != ctx.want_w)
+        return db_fail(DB_ERR_FORMAT, "%s: %dx%d pixels, its annotations say %dx%d (width x height)", d->files[s],
+                       ctx.got_w, ctx.got_h, ctx.want_w, ctx.want_h);
+    return DB_OK;
+}
+
+db_status db_detset_fill(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,
+                         uint64_t seed, uint32_t epoch, float *out, int *labels) {
+    db_fill_job f = db_fill_job_of(d, order, count, aug, norm, seed, epoch, out, labels);
+    return db_parallel_each(count, fill_one, &f);
+}
