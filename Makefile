@@ -59,7 +59,7 @@ endif
 
 CLI_SRC := bench/main.c bench/cli.c $(wildcard bench/cmd_*.c)
 CLI_OBJ := $(CLI_SRC:%.c=build/%.o)
-LIB_SRC := $(wildcard core/*.c nets/*.c dropouts/*.c datasets/*.c detect/*.c eval/*.c results/*.c report/*.c train/*.c study/*.c)
+LIB_SRC := $(wildcard core/*.c nets/*.c dropouts/*.c datasets/*.c detect/*.c segment/*.c eval/*.c results/*.c report/*.c train/*.c study/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=build/%.o) $(CU_SRC:%.cu=build/%.cu.o)
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)

@@ -14,6 +14,7 @@
 #include "nets/conv_dnnl.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 #include "nets/optim.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -140,6 +141,11 @@ int db_cmd_bench(int argc, char **argv) {
     omp_set_num_threads(threads);
     db_blas_set_threads(threads);
     db_model_config mc;
+    if (db_model_is_segmenter(model)) {
+        fprintf(stderr, "dropbench bench: times the classifiers; a segmenter's training rate is dropbench train's "
+                        "images/s\n");
+        return DB_EXIT_USAGE;
+    }
     if (db_model_is_detector(model)) {
         fprintf(stderr, "dropbench bench: times the classifiers; a detector's training rate beside torchvision's RetinaNet "
                         "is scripts/bench_detect\n");

@@ -6,6 +6,7 @@
 #include "bench/cli.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 
 int db_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
@@ -13,19 +14,28 @@ int db_cmd_model(int argc, char **argv) {
                 "usage: dropbench model NAME [--input C,H,W] [--classes K] [--shortcut A|B] [--layers]\n"
                 "NAME: a classifier (resnet20, resnet<6n+2>, resnet18, resnet50) or a detector (retinanet-resnet18-fpn,\n"
                 "retinanet-resnet50-fpn: the official P3-P7, FPN 256, 4-convolution heads, 9 anchors; defaults\n"
-                "3x640x640 and 80 classes)\n");
+                "3x640x640 and 80 classes) or a segmenter (fcn-resnet18-fpn, fcn-resnet50-fpn: the official FPN on\n"
+                "P3-P5 and its 3-convolution FCN head; defaults 3x512x512 and 21 classes, VOC's)\n");
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
-    const int detector = db_model_is_detector(argv[1]);
+    const int detector = db_model_is_detector(argv[1]), segmenter = db_model_is_segmenter(argv[1]);
     db_model_config mc;
     db_retinanet_config rc;
+    db_segnet_config sc;
     char backbone[24];
-    db_status s = detector ? db_retinanet_backbone(argv[1], backbone, sizeof backbone) : db_model_defaults(&mc, argv[1]);
+    db_status s = detector    ? db_retinanet_backbone(argv[1], backbone, sizeof backbone)
+                  : segmenter ? db_segnet_backbone(argv[1], backbone, sizeof backbone)
+                              : db_model_defaults(&mc, argv[1]);
     if (s != DB_OK) return db_cli_error(s);
     if (detector) {
         if ((s = db_retinanet_defaults(&rc, backbone, 80, 3, 640, 640)) != DB_OK) return db_cli_error(s);
         mc = rc.backbone;
         mc.classes = 80;
+    }
+    if (segmenter) {
+        if ((s = db_segnet_defaults(&sc, backbone, 21, 3, 512, 512)) != DB_OK) return db_cli_error(s);
+        mc = sc.backbone;
+        mc.classes = 21;
     }
     int layers = 0;
     for (int i = 2; i < argc; i++) {
@@ -52,6 +62,10 @@ int db_cmd_model(int argc, char **argv) {
         rc.backbone = mc;
         rc.classes = mc.classes;
         s = db_retinanet_build(&g, &rc, 1);
+    } else if (segmenter) {
+        sc.backbone = mc;
+        sc.classes = mc.classes;
+        s = db_segnet_build(&g, &sc, 1);
     } else {
         s = db_model_build(&g, &mc, 1);
     }

@@ -93,25 +93,46 @@ static json_t *categories(void) {
     return a;
 }
 
-/* One split: its canvases as PNGs under dir/NAME/, its annotations into images and anns */
+/* The label map's border: background pixels next to (8-neighbourhood) an item's pixels become
+ * ignored, as VOC's outlines */
+static void outline(uint8_t *lab, int S) {
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            if (lab[(size_t)y * S + x]) continue;
+            int near = 0;
+            for (int dy = -1; dy <= 1 && !near; dy++)
+                for (int dx = -1; dx <= 1 && !near; dx++) {
+                    const int yy = y + dy, xx = x + dx;
+                    const uint8_t v = yy >= 0 && yy < S && xx >= 0 && xx < S ? lab[(size_t)yy * S + xx] : 0;
+                    near = v >= 1 && v <= 10;
+                }
+            if (near) lab[(size_t)y * S + x] = DB_FMD_IGNORE;
+        }
+}
+
+/* One split: its canvases as PNGs under dir/NAME/, their label maps under
+ * dir/segmentation/NAME/, its annotations into images and anns */
 static db_status make_split(const char *dir, const char *name, int split, int n, const db_dataset *items,
                             const db_fmd_cfg *c, json_t *images, json_t *anns, db_fmd_stats *st) {
     const int S = c->size, maxs = (int)ceilf(c->max_side);
-    uint8_t *canvas = malloc((size_t)S * S);
+    uint8_t *canvas = malloc((size_t)S * S), *lab = malloc((size_t)S * S);
     scaler sc = {{0}, malloc((size_t)maxs * maxs), malloc(3 * sizeof(float) * (size_t)maxs * maxs),
                  malloc(3 * sizeof(float) * 28 * (size_t)maxs)};
     db_status s = DB_OK;
     char path[4200];
     memset(st, 0, sizeof *st);
     st->side_min = INFINITY;
-    if (!canvas || !sc.out || !sc.planes || !sc.scratch) s = db_fail(DB_ERR_NOMEM, "no memory for the canvases");
+    if (!canvas || !lab || !sc.out || !sc.planes || !sc.scratch) s = db_fail(DB_ERR_NOMEM, "no memory for the canvases");
     if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) s = db_fail(DB_ERR_ARG, "%s: too long", dir);
     if (s == DB_OK && mkdir(path, 0777) != 0) s = db_fail(DB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    if (s == DB_OK && snprintf(path, sizeof path, "%s/segmentation/%s/x", dir, name) < (int)sizeof path)
+        s = db_make_dirs_for(path);
     double side_sum = 0.0;
     for (long i = 0; i < n && s == DB_OK; i++) {
         int d = 0, placed = 0;
         pixbox boxes[DB_FMD_MAX_ITEMS];
         memset(canvas, 0, (size_t)S * S);
+        memset(lab, 0, (size_t)S * S);
         int want = c->min_items + (int)(draw(c, split, i, &d) * (c->max_items - c->min_items + 1));
         for (int k = 0; k < want && s == DB_OK; k++) {
             int which = (int)(draw(c, split, i, &d) * items->n);
@@ -129,10 +150,13 @@ static db_status make_split(const char *dir, const char *name, int split, int n,
                 for (int p = 0; p < placed && ok; p++) ok = pix_iou(b, boxes[p]) <= c->max_iou;
             }
             if (!ok) { st->unplaced++; continue; }
-            for (int yy = 0; yy < side; yy++) /* pasted over what is there: the brighter pixel stays */
-                for (int xx = 0; xx < side; xx++) {
-                    uint8_t *px = canvas + (size_t)(y + yy) * S + x + xx, v = sc.out[yy * side + xx];
-                    if (v > *px) *px = v;
+            for (int yy = 0; yy < side; yy++) /* pasted over what is there: the brighter pixel stays, and */
+                for (int xx = 0; xx < side; xx++) { /* its label where it is bright, faint edges ignored */
+                    const size_t at = (size_t)(y + yy) * S + x + xx;
+                    const uint8_t v = sc.out[yy * side + xx];
+                    if (v > canvas[at] && v >= DB_FMD_LABEL_MIN) lab[at] = (uint8_t)(items->labels[which] + 1);
+                    else if (v > 0 && !lab[at]) lab[at] = DB_FMD_IGNORE;
+                    if (v > canvas[at]) canvas[at] = v;
                 }
             pixbox b = {x + t.x0, y + t.y0, x + t.x1, y + t.y1};
             boxes[placed++] = b;
@@ -161,12 +185,18 @@ static db_status make_split(const char *dir, const char *name, int split, int n,
             break;
         }
         if ((s = db_grey_png_write(path, canvas, S, S)) != DB_OK) break;
+        outline(lab, S);
+        if (snprintf(path, sizeof path, "%s/segmentation/%s", dir, file) >= (int)sizeof path) {
+            s = db_fail(DB_ERR_ARG, "%s: too long", dir);
+            break;
+        }
+        if ((s = db_grey_png_write(path, lab, S, S)) != DB_OK) break;
         json_array_append_new(images, json_pack("{s:I, s:s, s:i, s:i}", "id", (json_int_t)json_array_size(images) + 1,
                                                 "file_name", file, "height", S, "width", S));
     }
     st->side_mean = st->objects ? side_sum / (double)st->objects : 0.0;
     if (!st->objects) st->side_min = 0.0;
-    free(canvas); free(sc.out); free(sc.planes); free(sc.scratch);
+    free(canvas); free(lab); free(sc.out); free(sc.planes); free(sc.scratch);
     return s;
 }
 
@@ -217,7 +247,7 @@ db_status db_fmd_make(const char *src_dir, const char *out_dir, const db_fmd_cfg
         if (!(f = fopen(path, "w"))) s = db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
     }
     if (f) {
-        fprintf(f, "format=1\nsize=%d\ntrain=%d\nval=%d\nitems=%d,%d\nsides=%g,%g\nmax_iou=%g\nseed=%llu\n", c->size,
+        fprintf(f, "format=2\nsize=%d\ntrain=%d\nval=%d\nitems=%d,%d\nsides=%g,%g\nmax_iou=%g\nseed=%llu\n", c->size,
                 c->n_train, c->n_val, c->min_items, c->max_items, c->min_side, c->max_side, c->max_iou,
                 (unsigned long long)c->seed);
         static const char *const files[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",

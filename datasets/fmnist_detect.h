@@ -1,7 +1,11 @@
 /* A detection set built here from Fashion-MNIST (issue 18): square grey canvases with a few
  * Fashion-MNIST items pasted at random positions and sizes, each with the box tight to its
  * pixels and its class, written as a COCO-style set (annotations/instances_{train,val}.json,
- * train/ and val/ PNGs) so that one reader serves it and COCO. Training canvases take their
+ * train/ and val/ PNGs) so that one reader serves it and COCO. The same canvases serve
+ * segmentation: segmentation/train/ and segmentation/val/ hold each canvas's label map (an 8-bit
+ * PNG of the same name): an item's pixels of at least DB_FMD_LABEL_MIN carry its class + 1 (the
+ * brighter item where two overlap), the background 0, and its faint edge pixels and a ring of one
+ * pixel around it DB_FMD_IGNORE, as VOC outlines its objects. Training canvases take their
  * items from the training split, validation canvases from the test split. Every draw is a
  * Philox draw keyed by (seed, split, canvas, draw): the same parameters give the same files,
  * byte for byte. */
@@ -12,7 +16,7 @@
 
 #include "core/status.h"
 
-enum { DB_FMD_MAX_ITEMS = 16 };
+enum { DB_FMD_MAX_ITEMS = 16, DB_FMD_LABEL_MIN = 64, DB_FMD_IGNORE = 255 };
 
 typedef struct {
     int size;                 /* canvas side in pixels (128) */

@@ -238,6 +238,7 @@ void db_dataset_free(db_dataset *d) {
     if (!d) return;
     free(d->images);
     free(d->labels);
+    free(d->seg);
     for (int i = 0; d->files && i < d->n; i++) free(d->files[i]);
     free(d->files);
     db_detset_free(d->det);

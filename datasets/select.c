@@ -10,13 +10,14 @@
 #include "datasets/detset.h"
 #include "datasets/fetch.h"
 #include "datasets/folder.h"
+#include "datasets/segset.h"
 #include "datasets/synthetic.h"
 
 #define DEBIAN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define DEBIAN_MNIST_DIR "/usr/share/datasets/mnist"
 
 static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic",
-                                    "fmnist-detect", "coco2017"};
+                                    "fmnist-detect", "coco2017", "fmnist-segment"};
 
 int db_data_known(const char *name) {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
@@ -26,13 +27,15 @@ int db_data_known(const char *name) {
 
 const char *db_data_names(void) {
     return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs), "
-           "synthetic, fmnist-detect (built by dropbench data make fmnist-detect) and coco2017 (instances JSON and JPEG "
-           "folders)";
+           "synthetic, fmnist-detect and fmnist-segment (built by dropbench data make fmnist-detect) and coco2017 (instances "
+           "JSON and JPEG folders)";
 }
 
 int db_data_is_folder(const char *name) { return !strcmp(name, "imagenet"); }
 
 int db_data_is_detection(const char *name) { return !strcmp(name, "fmnist-detect") || !strcmp(name, "coco2017"); }
+
+int db_data_is_segmentation(const char *name) { return !strcmp(name, "fmnist-segment") || !strcmp(name, "voc2012"); }
 
 const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char **origin) {
     const char *debian = !strcmp(d->name, "mnist") ? DEBIAN_MNIST_DIR
@@ -46,7 +49,8 @@ const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char *
     } else {
         char root[4096];
         if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
-        snprintf(buf, n, "%s/%s", root, d->name);
+        /* the Fashion-MNIST segmentation set is the detection set's canvases with their label maps */
+        snprintf(buf, n, "%s/%s", root, db_data_is_segmentation(d->name) ? "fmnist-detect" : d->name);
         from = "the dropbench cache (dropbench data fetch)";
     }
     if (origin) *origin = from;
@@ -92,6 +96,18 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
         if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
             s = db_fail(DB_ERR_FORMAT, "%s: the %s split (%d categories, %dx%d) differs from %s (%d, %dx%d)", dir, va,
                         test->num_classes, test->w, test->h, tr, train->num_classes, train->w, train->h);
+    } else if (db_data_is_segmentation(d->name)) {
+        struct stat st;
+        char ann[4200];
+        snprintf(ann, sizeof ann, "%s/annotations", dir);
+        if (stat(ann, &st) != 0)
+            return db_fail(DB_ERR_IO, "%s: no segmentation set there; dropbench data make fmnist-detect builds it (its "
+                           "canvases carry label maps too; --out for another folder)", dir);
+        DB_TRY(db_segset_load(dir, "train", train));
+        s = db_segset_load(dir, "val", test);
+        if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
+            s = db_fail(DB_ERR_FORMAT, "%s: the val split (%d classes, %dx%d) differs from train (%d, %dx%d)", dir,
+                        test->num_classes, test->w, test->h, train->num_classes, train->w, train->h);
     } else if (cifar) {
         DB_TRY(db_cifar_locate(dir, cifar, src, sizeof src));
         DB_TRY(db_cifar_load(src, cifar, "train", train));

@@ -25,7 +25,8 @@
 
 const char *db_op_kind_name(db_op_kind k) {
     static const char *const names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool",
-                                                   "gap", "linear", "regularizer", "upsample", "bias"};
+                                                   "gap", "linear", "regularizer", "upsample", "bias",
+                                                   "resize"};
     return (unsigned)k < DB_OP_KINDS ? names[k] : "?";
 }
 
@@ -137,6 +138,17 @@ int db_g_upsample(db_graph *g, int x, int s) {
     if (y < 0 || new_op(g, DB_OP_UPSAMPLE, x, -1, y) < 0) return -1;
     g->ops[g->n_ops - 1].u.up.s = s;
     return y;
+}
+
+int db_g_resize(db_graph *g, int x, int oh, int ow) {
+    if (bad(g, x)) return -1;
+    if (oh < 1 || ow < 1 || oh > DB_RESIZE_MAX || ow > DB_RESIZE_MAX || g->tensors[x].h > DB_RESIZE_MAX ||
+        g->tensors[x].w > DB_RESIZE_MAX) {
+        g->status = db_fail(DB_ERR_ARG, "graph: resizing to %dx%d (sides 1 to %d)", ow, oh, DB_RESIZE_MAX);
+        return -1;
+    }
+    int y = new_tensor(g, g->tensors[x].c, oh, ow);
+    return y < 0 ? -1 : new_op(g, DB_OP_RESIZE, x, -1, y);
 }
 
 /* The op that produced tensor t (-1: none, the input) */

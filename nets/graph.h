@@ -19,10 +19,10 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
     DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG,
-    DB_OP_UPSAMPLE, DB_OP_BIAS
+    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE
 } db_op_kind;
-enum { DB_OP_KINDS = DB_OP_BIAS + 1 };
-/* "conv", "bn", ... "upsample", "bias": an op kind as the profiles and listings name it */
+enum { DB_OP_KINDS = DB_OP_RESIZE + 1 };
+/* "conv", "bn", ... "upsample", "bias", "resize": an op kind as the profiles and listings name it */
 const char *db_op_kind_name(db_op_kind k);
 
 /* A regularizer placed at sites: which kind, where, how strong. */
@@ -140,6 +140,9 @@ int db_g_gap(db_graph *g, int x);
 int db_g_linear(db_graph *g, int x, int out_features, const char *name);
 /* Nearest-neighbour upsampling by an integer factor s */
 int db_g_upsample(db_graph *g, int x, int s);
+/* Bilinear resizing to oh x ow with aligned corners (TensorFlow's resize_bilinear with
+ * align_corners, as the official segmentation code): nets/ops.h, db_resize_forward */
+int db_g_resize(db_graph *g, int x, int oh, int ow);
 /* A convolution whose weights are those of the convolution that produced tensor `like` (same
  * shape of weights): its own op and gradient, the values shared (db_param.tied) */
 int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name);

@@ -141,9 +141,9 @@ static db_status check_graph(const db_graph *g) {
                            "(use --device cpu)", i);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
-        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS)
+        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
-                           op->kind == DB_OP_UPSAMPLE ? "upsampling" : "a bias");
+                           db_op_kind_name(op->kind));
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
             return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (%g); use --device cpu "
                            "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);
@@ -422,6 +422,7 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n)); break;
         case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
         case DB_OP_UPSAMPLE:
+        case DB_OP_RESIZE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
@@ -476,6 +477,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_LINEAR: DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc)); break;
         case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
         case DB_OP_UPSAMPLE:
+        case DB_OP_RESIZE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }

@@ -85,6 +85,13 @@ void db_gap_backward(float *din, const float *dout, int planes, int hw, int accu
  * sums each s x s block's gradients */
 void db_upsample_forward(float *out, const float *in, int planes, int h, int w, int s);
 void db_upsample_backward(float *din, const float *dout, int planes, int h, int w, int s, int accum);
+/* Bilinear resizing of planes of h x w to oh x ow with aligned corners: output (y, x) samples
+ * the input at (y (h-1)/(oh-1), x (w-1)/(ow-1)) (0 for a side of 1), interpolating its four
+ * neighbours; the backward spreads each output gradient back over the same four with the same
+ * weights (per plane, in output order: deterministic). Sides up to DB_RESIZE_MAX. */
+enum { DB_RESIZE_MAX = 8192 };
+void db_resize_forward(float *out, const float *in, int planes, int h, int w, int oh, int ow);
+void db_resize_backward(float *din, const float *dout, int planes, int h, int w, int oh, int ow, int accum);
 /* out = in + bias[channel] over CNHW (c channels of m values); dbias is set (not added to), din
  * may be NULL */
 void db_bias_forward(float *out, const float *in, const float *bias, int c, size_t m);

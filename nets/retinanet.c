@@ -1,5 +1,7 @@
 #include "nets/retinanet.h"
 
+#include "nets/fpn.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,11 +25,6 @@ db_status db_retinanet_defaults(db_retinanet_config *cfg, const char *backbone, 
     cfg->min_level = 3, cfg->max_level = 7, cfg->fpn_width = 256, cfg->head_convs = 4, cfg->anchors = 9;
     cfg->classes = classes, cfg->prior = 0.01f;
     return DB_OK;
-}
-
-/* conv (with a bias) as the FPN's layers: name.weight, name.bias */
-static int conv_bias(db_graph *g, int x, int cout, int k, int stride, const char *name) {
-    return db_g_bias(g, db_g_conv(g, x, cout, k, stride, k / 2, name), 0.0f, name);
 }
 
 /* One head on one level. The first level's call makes the convolutions (first[i] their
@@ -71,27 +68,9 @@ db_status db_retinanet_build(db_graph *g, const db_retinanet_config *cfg, int n_
     db_resnet_trunk(g, b, db_g_input(g, b->in_c, b->in_h, b->in_w), taps);
     if (g->status == DB_OK && taps[4] < 0) g->status = db_fail(DB_ERR_ARG, "retinanet: the backbone %s has no group 4 "
                                                                "(C5): use resnet18 or resnet50", b->arch);
-    const int F = cfg->fpn_width;
     int p[10] = {0};
-    char name[48];
-    /* C3..C5 are groups 2..4 (strides 8, 16, 32): laterals, then top-down from P5 */
-    for (int l = 5; l >= cfg->min_level && g->status == DB_OK; l--) {
-        snprintf(name, sizeof name, "fpn.lateral%d", l);
-        int lat = conv_bias(g, taps[l - 1], F, 1, 1, name);
-        p[l] = l == 5 ? lat : db_g_add(g, lat, db_g_upsample(g, p[l + 1], 2));
-    }
-    for (int l = cfg->min_level; l <= 5 && g->status == DB_OK; l++) {
-        snprintf(name, sizeof name, "fpn.post%d", l);
-        p[l] = conv_bias(g, p[l], F, 3, 1, name);
-    }
-    for (int l = 6; l <= cfg->max_level && g->status == DB_OK; l++) { /* from P5 before its norm, then ReLU(P6) .. */
-        snprintf(name, sizeof name, "fpn.p%d", l);
-        p[l] = conv_bias(g, l == 6 ? p[5] : db_g_relu(g, p[l - 1]), F, 3, 2, name);
-    }
-    for (int l = cfg->min_level; l <= cfg->max_level && g->status == DB_OK; l++) {
-        snprintf(name, sizeof name, "fpn.bn%d", l);
-        p[l] = db_g_bn(g, p[l], name, 0, b->bn_momentum, b->bn_eps);
-    }
+    const db_fpn_config fc = {cfg->min_level, cfg->max_level, cfg->fpn_width, 0, b->bn_momentum, b->bn_eps};
+    db_fpn_build(g, &fc, taps, p);
     int cls_first[12], box_first[12];
     for (int i = 0; i < 12; i++) cls_first[i] = box_first[i] = -1;
     const float prior_bias = -logf((1.0f - cfg->prior) / cfg->prior);

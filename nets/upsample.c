@@ -1,6 +1,10 @@
-/* Nearest-neighbour upsampling (the FPN's top-down path) and a per-channel bias (the detection
- * heads' last convolutions), over CNHW planes. */
+/* Nearest-neighbour upsampling (the detection FPN's top-down path), bilinear resizing with
+ * aligned corners (the segmentation network's) and a per-channel bias (the heads' last
+ * convolutions), over CNHW planes. */
 #include "nets/ops.h"
+
+#include <math.h>
+#include <string.h>
 
 void db_upsample_forward(float *out, const float *in, int planes, int h, int w, int s) {
     const int ow = w * s;
@@ -25,6 +29,60 @@ void db_upsample_backward(float *din, const float *dout, int planes, int h, int 
                 float *d = din + ((size_t)p * h + y) * w + x;
                 *d = accum ? *d + a : a;
             }
+}
+
+/* Source position of output index i and its two neighbours' weights */
+typedef struct { int i0, i1; float w0, w1; } tap2;
+
+static void taps_of(tap2 *t, int in, int out) {
+    const double scale = out > 1 ? (double)(in - 1) / (out - 1) : 0.0;
+    for (int i = 0; i < out; i++) {
+        const double f = i * scale;
+        int i0 = (int)floor(f);
+        if (i0 > in - 1) i0 = in - 1;
+        t[i].i0 = i0, t[i].i1 = i0 + 1 < in ? i0 + 1 : in - 1;
+        t[i].w1 = (float)(f - i0), t[i].w0 = 1.0f - t[i].w1;
+    }
+}
+
+void db_resize_forward(float *out, const float *in, int planes, int h, int w, int oh, int ow) {
+    tap2 ty[DB_RESIZE_MAX], tx[DB_RESIZE_MAX]; /* the graph keeps sides within DB_RESIZE_MAX */
+    taps_of(ty, h, oh);
+    taps_of(tx, w, ow);
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        const float *src = in + (size_t)p * h * w;
+        for (int y = 0; y < oh; y++) {
+            const float *r0 = src + (size_t)ty[y].i0 * w, *r1 = src + (size_t)ty[y].i1 * w;
+            float *dst = out + ((size_t)p * oh + y) * ow;
+            for (int x = 0; x < ow; x++) {
+                const tap2 t = tx[x];
+                const float a = t.w0 * r0[t.i0] + t.w1 * r0[t.i1], b = t.w0 * r1[t.i0] + t.w1 * r1[t.i1];
+                dst[x] = ty[y].w0 * a + ty[y].w1 * b;
+            }
+        }
+    }
+}
+
+void db_resize_backward(float *din, const float *dout, int planes, int h, int w, int oh, int ow, int accum) {
+    tap2 ty[DB_RESIZE_MAX], tx[DB_RESIZE_MAX]; /* the graph keeps sides within DB_RESIZE_MAX */
+    taps_of(ty, h, oh);
+    taps_of(tx, w, ow);
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        float *d = din + (size_t)p * h * w;
+        if (!accum) memset(d, 0, sizeof(float) * (size_t)h * w);
+        for (int y = 0; y < oh; y++) {
+            float *r0 = d + (size_t)ty[y].i0 * w, *r1 = d + (size_t)ty[y].i1 * w;
+            const float *g = dout + ((size_t)p * oh + y) * ow;
+            for (int x = 0; x < ow; x++) {
+                const tap2 t = tx[x];
+                const float g0 = ty[y].w0 * g[x], g1 = ty[y].w1 * g[x];
+                r0[t.i0] += t.w0 * g0, r0[t.i1] += t.w1 * g0;
+                r1[t.i0] += t.w0 * g1, r1[t.i1] += t.w1 * g1;
+            }
+        }
+    }
 }
 
 void db_bias_forward(float *out, const float *in, const float *bias, int c, size_t m) {

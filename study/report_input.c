@@ -8,12 +8,13 @@
 
 #include "results/store.h"
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 #include "train/recipe.h"
 
 /* The paper's Table 1 row a configuration stands for ("" when none: also every detector, whose
  * runs score AP, not Table 1's top-1) */
 static const char *paper_row(const db_config *c) {
-    if (db_model_is_detector(c->model)) return "";
+    if (db_model_is_detector(c->model) || db_model_is_segmenter(c->model)) return "";
     int ls = c->label_smoothing > 0, none = !strcmp(c->regularizer, "none");
     if (!strcmp(c->regularizer, "dropblock")) return ls ? "DropBlock + label smoothing" : "DropBlock";
     if (c->cutout && none && !ls) return "Cutout";

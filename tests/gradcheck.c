@@ -34,3 +34,17 @@ int tc_gradcheck_n(const char *what, double (*loss)(void *ctx), void *ctx, float
     }
     return bad;
 }
+
+int tc_gradcheck_graph(const char *what, const db_graph *g, const float *grads, double (*loss)(void *ctx), void *ctx,
+                       int samples, int *checked) {
+    int bad = 0;
+    for (int p = 0; p < g->n_params; p++) {
+        if (g->params[p].tied) continue; /* their values are their masters'; the masters' gradients hold theirs */
+        char name[160];
+        snprintf(name, sizeof name, "%s %s", what, g->params[p].name);
+        const float *an = grads + (g->params[p].grad - g->grad_arena.base);
+        bad += tc_gradcheck_n(name, loss, ctx, g->params[p].data, an, g->params[p].size, samples, 2e-3f, 2e-3, 5e-2, 0,
+                              checked);
+    }
+    return bad;
+}

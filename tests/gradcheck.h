@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nets/graph.h"
+
 /* Fill with uniform values in [lo, hi) from a fixed seed. */
 void tc_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
 /* Central differences of L = loss(ctx) with respect to x[i] for up to `samples` indices spread
@@ -14,6 +16,12 @@ void tc_fill(float *x, size_t n, uint64_t seed, float lo, float hi);
 int tc_gradcheck_n(const char *what, double (*loss)(void *ctx), void *ctx, float *x,
                    const float *analytic, size_t n, int samples, float h, double atol, double rtol,
                    int strict, int *checked);
+/* Every parameter of a network graph (nets/graph.h) that is not tied to another, `samples` of
+ * its values each, against its gradient in the copy `grads` of the graph's gradient arena taken
+ * after the backward; mismatches are counted, not failed (the network tests allow a few at ReLU
+ * and max-pool kinks). Returns the mismatches; adds the values checked to *checked. */
+int tc_gradcheck_graph(const char *what, const db_graph *g, const float *grads, double (*loss)(void *ctx),
+                       void *ctx, int samples, int *checked);
 #define tc_gradcheck(what, loss, ctx, x, an, n, samples, h, atol, rtol) \
     tc_gradcheck_n(what, loss, ctx, x, an, n, samples, h, atol, rtol, 1, NULL)
 

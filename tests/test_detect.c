@@ -337,15 +337,7 @@ static void check_detector_grads(const db_reg_plan *reg) {
     db_graph_backward(&g);
     float *grads = malloc(sizeof(float) * g.grad_arena.size);
     memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
-    int bad = 0, checked = 0;
-    for (int p = 0; p < g.n_params; p++) {
-        if (g.params[p].tied) continue; /* their values are their masters'; the masters' gradients hold theirs */
-        char what[96];
-        snprintf(what, sizeof what, "retinanet %s", g.params[p].name);
-        const float *an = grads + (g.params[p].grad - g.grad_arena.base);
-        bad += tc_gradcheck_n(what, det_loss, &t, g.params[p].data, an,
-                              g.params[p].size, 4, 2e-3f, 2e-3, 5e-2, 0, &checked);
-    }
+    int checked = 0, bad = tc_gradcheck_graph("retinanet", &g, grads, det_loss, &t, 4, &checked);
     fprintf(stderr, "    retinanet%s: %d of %d sampled gradients miss\n", reg ? " with DropBlock" : "", bad, checked);
     /* a miss or two at ReLU and max-pool kinks; a lost share of a shared weight's gradient (the
      * coarse levels') makes a dozen */

@@ -480,8 +480,57 @@ static void test_upsample_bias(void) {
     free(b.in); free(b.bias); free(b.p.out); free(b.p.r); free(din); free(db);
 }
 
+/* ---- bilinear resizing with aligned corners ---- */
+typedef struct {
+    probe p;
+    float *in;
+    int planes, h, w, oh, ow;
+} rs_t;
+
+static void rs_fwd(void *t) {
+    rs_t *r = t;
+    db_resize_forward(r->p.out, r->in, r->planes, r->h, r->w, r->oh, r->ow);
+}
+
+static void test_resize_bilinear(void) {
+    /* known values (TensorFlow's align_corners): 2x2 -> 3x3 puts the midpoints between */
+    const float in4[4] = {1, 2, 3, 4}, want9[9] = {1, 1.5f, 2, 2, 2.5f, 3, 3, 3.5f, 4};
+    float o9[9];
+    db_resize_forward(o9, in4, 1, 2, 2, 3, 3);
+    int ok = 1;
+    for (int i = 0; i < 9; i++) ok &= fabsf(o9[i] - want9[i]) < 1e-6f;
+    CHECK(ok, "2x2 -> 3x3: %g %g %g / %g %g %g / %g %g %g", o9[0], o9[1], o9[2], o9[3], o9[4], o9[5], o9[6], o9[7], o9[8]);
+    /* 1x3 -> 1x2: the corners only (positions 0 and 2); 1x2 -> 1x5: quarter steps */
+    const float row3[3] = {0, 10, 20}, row2[2] = {4, 8};
+    float o2[2], o5[5];
+    db_resize_forward(o2, row3, 1, 1, 3, 1, 2);
+    db_resize_forward(o5, row2, 1, 1, 2, 1, 5);
+    CHECK(o2[0] == 0 && o2[1] == 20 && o5[0] == 4 && fabsf(o5[1] - 5) < 1e-6f && fabsf(o5[2] - 6) < 1e-6f &&
+          fabsf(o5[3] - 7) < 1e-6f && o5[4] == 8, "3 -> 2: %g %g; 2 -> 5: %g %g %g %g %g", o2[0], o2[1], o5[0], o5[1],
+          o5[2], o5[3], o5[4]);
+    const int shapes[3][4] = {{3, 4, 7, 9}, {5, 6, 3, 4}, {2, 2, 8, 8}}; /* up, down, up by 4 */
+    for (int k = 0; k < 3; k++) {
+        rs_t r = {0};
+        r.planes = 3, r.h = shapes[k][0], r.w = shapes[k][1], r.oh = shapes[k][2], r.ow = shapes[k][3];
+        size_t nin = (size_t)r.planes * r.h * r.w;
+        r.p.nout = (size_t)r.planes * r.oh * r.ow;
+        r.in = falloc(nin), r.p.out = falloc(r.p.nout), r.p.r = falloc(r.p.nout), r.p.fwd = rs_fwd;
+        float *din = falloc(nin), *d2 = falloc(nin);
+        tc_fill(r.in, nin, 14 + k, -1, 1), tc_fill(r.p.r, r.p.nout, 24 + k, -1, 1);
+        db_resize_backward(din, r.p.r, r.planes, r.h, r.w, r.oh, r.ow, 0);
+        tc_gradcheck("resize din", probe_loss, &r, r.in, din, nin, 60, 1e-2f, 1e-4, 1e-3);
+        for (size_t i = 0; i < nin; i++) d2[i] = 1.0f;
+        db_resize_backward(d2, r.p.r, r.planes, r.h, r.w, r.oh, r.ow, 1);
+        ok = 1;
+        for (size_t i = 0; i < nin; i++) ok &= fabsf(d2[i] - 1.0f - din[i]) < 1e-6f;
+        CHECK(ok, "resize backward with accum must add");
+        free(r.in); free(r.p.out); free(r.p.r); free(din); free(d2);
+    }
+}
+
 const db_test db_tests_ops[] = {
     {"upsample_bias_gradients", test_upsample_bias},
+    {"resize_bilinear", test_resize_bilinear},
     {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
     {"conv_known_values", test_conv_known},
     {"conv_gradients", test_conv_grad},

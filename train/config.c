@@ -1,6 +1,7 @@
 #include "train/config.h"
 
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 
 #include "core/cuda.h"
 #include "core/log.h"
@@ -30,10 +31,11 @@ typedef struct {
 
 #define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
 static const key_def keys[] = {
-    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn", NULL},
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn", NULL},
     {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
-    {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors: channels of the FPN levels and the heads (256)", NULL},
-    {"head_convs", K_INT, F(head_convs), 0, 8, 2, "detectors: 3x3 convolutions in each head before its prediction (4)", NULL},
+    {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors and segmenters: channels of the FPN levels and the heads (256)", NULL},
+    {"head_convs", K_INT, F(head_convs), 0, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (4; the official segmentation head 3)", NULL},
+    {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
     {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier)", NULL},
@@ -45,7 +47,7 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); for segmenters fmnist-segment (the same set's label maps); voc2012 not yet", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -73,7 +75,7 @@ static const key_def keys[] = {
     {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout, dropblock (at the model's sites) or droppath (whole residual branches, rate growing with depth)", NULL},
     {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability", NULL},
     {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size", NULL},
-    {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1)", NULL},
+    {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1); segmenters also head (the FCN head's sites)", NULL},
     {"reg_skip", K_AUTO_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts; auto: DropBlock yes (the paper's conv+skip), dropout and SpatialDropout no (the paper's conv branches only)", NULL},
     {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed; auto: linear for DropBlock, fixed for the others (the official code schedules DropBlock only)", NULL},
     {"group_scaling", K_AUTO_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g); auto: for DropBlock (as the official code), not for the others", NULL},
@@ -97,7 +99,7 @@ void db_config_defaults(db_config *c) {
     memset(c, 0, sizeof *c);
     strcpy(c->model, "resnet20");
     strcpy(c->shortcut, "A");
-    c->fpn_width = 256, c->head_convs = 4, c->max_level = 7;
+    c->fpn_width = 256, c->head_convs = 4, c->min_level = 3, c->max_level = 7;
     c->det_negative_iou = 0.4f, c->det_alpha = 0.25f, c->det_gamma = 1.5f;
     c->det_scale_min = c->det_scale_max = 1.0f;
     c->bn_momentum = 0.1f;
@@ -186,12 +188,43 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
     return db_fail(DB_ERR_INTERNAL, "config: bad key type");
 }
 
+/* The networks that predict per position (detectors, segmenters): the data sets they train on
+ * and what they refuse */
+typedef struct {
+    const char *noun, *task, *sets, *holds, *models, *gpu_lacks;
+} dense_kind;
+
+static const dense_kind dense[2] = {
+    {"detector", "detection", "fmnist-detect or coco2017", "boxes", "retinanet-resnet18-fpn or retinanet-resnet50-fpn",
+     "upsampling, bias or shared weights"},
+    {"segmenter", "segmentation", "fmnist-segment", "label maps", "fcn-resnet18-fpn or fcn-resnet50-fpn",
+     "bilinear resizing, bias or shared weights"},
+};
+
+static db_status dense_rules(const db_config *c, const dense_kind *k, int is_model, int is_data) {
+    if (is_model && !is_data)
+        return db_fail(DB_ERR_ARG, "model %s is a %s: it trains on a %s set (dataset %s), not %s", c->model, k->noun,
+                       k->task, k->sets, c->dataset);
+    if (!is_model && is_data)
+        return db_fail(DB_ERR_ARG, "dataset %s holds %s: train a %s on it (model %s), not %s", c->dataset, k->holds,
+                       k->noun, k->models, c->model);
+    if (is_model && (c->cutout || c->label_smoothing > 0 || strcmp(c->augment, "crop-flip")))
+        return db_fail(DB_ERR_ARG, "%ss train with crops and flips that move their %s (augment crop-flip); cutout and "
+                       "label_smoothing are for classifiers", k->noun, k->holds);
+    if (is_model && !strcmp(c->device, "cuda"))
+        return db_fail(DB_ERR_UNSUPPORTED, "%ss train on the CPU in this version (device cpu): the GPU graph has no %s "
+                       "yet", k->noun, k->gpu_lacks);
+    return DB_OK;
+}
+
 db_status db_config_validate(const db_config *c) {
     db_model_config mc;
-    const int detector = db_model_is_detector(c->model);
+    const int detector = db_model_is_detector(c->model), segmenter = db_model_is_segmenter(c->model);
+    char backbone[24];
     if (detector) {
-        char backbone[24];
         DB_TRY(db_retinanet_backbone(c->model, backbone, sizeof backbone));
+    } else if (segmenter) {
+        DB_TRY(db_segnet_backbone(c->model, backbone, sizeof backbone));
     } else {
         DB_TRY(db_model_defaults(&mc, c->model));
     }
@@ -200,24 +233,14 @@ db_status db_config_validate(const db_config *c) {
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
     static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "imagenet",
-                                           "fmnist-detect", "coco2017", "voc2012"};
+                                           "fmnist-detect", "coco2017", "fmnist-segment", "voc2012"};
     int known = 0;
     for (size_t i = 0; i < sizeof datasets / sizeof *datasets; i++) known |= !strcmp(c->dataset, datasets[i]);
     if (!known)
         return db_fail(DB_ERR_ARG, "dataset: '%s' must be fashion-mnist, mnist, cifar10, cifar100, synthetic, imagenet, "
-                       "fmnist-detect, coco2017 or voc2012", c->dataset);
-    if (detector && !db_data_is_detection(c->dataset))
-        return db_fail(DB_ERR_ARG, "model %s is a detector: it trains on a detection set (dataset fmnist-detect or "
-                       "coco2017), not %s", c->model, c->dataset);
-    if (!detector && db_data_is_detection(c->dataset))
-        return db_fail(DB_ERR_ARG, "dataset %s holds boxes: train a detector on it (model retinanet-resnet18-fpn or "
-                       "retinanet-resnet50-fpn), not %s", c->dataset, c->model);
-    if (detector && (c->cutout || c->label_smoothing > 0 || strcmp(c->augment, "crop-flip")))
-        return db_fail(DB_ERR_ARG, "detectors train with crops and flips that move their boxes (augment crop-flip); "
-                       "cutout and label_smoothing are for classifiers");
-    if (detector && !strcmp(c->device, "cuda"))
-        return db_fail(DB_ERR_UNSUPPORTED, "detectors train on the CPU in this version (device cpu): the GPU graph has no "
-                       "upsampling, bias or shared weights yet");
+                       "fmnist-detect, coco2017, fmnist-segment or voc2012", c->dataset);
+    DB_TRY(dense_rules(c, &dense[0], detector, db_data_is_detection(c->dataset)));
+    DB_TRY(dense_rules(c, &dense[1], segmenter, db_data_is_segmentation(c->dataset)));
     const int coco = !strcmp(c->dataset, "coco2017");
     if (c->det_scale_min > c->det_scale_max)
         return db_fail(DB_ERR_ARG, "det_scale_min %g is above det_scale_max %g", c->det_scale_min, c->det_scale_max);
@@ -227,6 +250,8 @@ db_status db_config_validate(const db_config *c) {
     if (coco && c->augment_pad > 0)
         return db_fail(DB_ERR_ARG, "coco2017 images are scaled to image_size and padded, not cropped: augment_pad 0 (the "
                        "scale jitter is det_scale_min and det_scale_max)");
+    if (!segmenter && c->min_level != 3)
+        return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
     if (detector && c->det_negative_iou > 0.5f)
         return db_fail(DB_ERR_ARG, "det_negative_iou %g: at most the positive IoU, 0.5", c->det_negative_iou);
     int spec[6];
@@ -303,19 +328,30 @@ db_status db_config_runnable(const db_config *c) {
 
 /* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
 static db_status parse_groups(const db_config *c, unsigned *mask) {
-    int max_group = !strcmp(c->model, "resnet18") || !strcmp(c->model, "resnet50") || db_model_is_detector(c->model) ? 4 : 3;
+    const int seg = db_model_is_segmenter(c->model);
+    int max_group = !strcmp(c->model, "resnet18") || !strcmp(c->model, "resnet50") || db_model_is_detector(c->model) ||
+                    seg ? 4 : 3;
     const char *s = c->reg_groups;
     *mask = 0;
     while (*s) {
         char *end;
         long g = strtol(s, &end, 10);
-        if (end == s || g < 1 || g > max_group || (*end != ',' && *end != '\0'))
-            return db_fail(DB_ERR_ARG, "reg_groups: '%s' must be groups between 1 and %d of %s, comma-separated",
-                           c->reg_groups, max_group, c->model);
+        if (seg && !strncmp(s, "head", 4)) g = DB_SEGNET_HEAD_GROUP, end = (char *)s + 4; /* the FCN head's sites */
+        else if (g > max_group) g = -1;
+        if (end == s || g < 1 || (*end != ',' && *end != '\0'))
+            return db_fail(DB_ERR_ARG, "reg_groups: '%s' must be groups between 1 and %d of %s%s, comma-separated",
+                           c->reg_groups, max_group, c->model, seg ? " or head" : "");
         *mask |= 1u << g;
         s = *end ? end + 1 : end;
     }
     return DB_OK;
+}
+
+db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
+    if (cfg->width > 0) b->width = cfg->width;
+    b->zero_init_last_bn = cfg->zero_init_last_bn;
+    b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps;
+    return db_config_reg_plan(cfg, &b->reg);
 }
 
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {

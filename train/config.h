@@ -11,6 +11,7 @@
 #include "core/status.h"
 #include "datasets/select.h"
 #include "nets/graph.h"
+#include "nets/model.h"
 
 typedef struct db_config {
     /* model */
@@ -18,6 +19,7 @@ typedef struct db_config {
     char shortcut[2];
     int width;                    /* channels of the first group (0: the model's own, 16 or 64) */
     int fpn_width, head_convs, max_level; /* detectors: the FPN's channels, the heads' depth, the top level */
+    int min_level;                /* segmenters: the finest level, the logits' stride 2^min_level */
     float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
     float det_alpha, det_gamma;   /* detectors: the focal loss */
     float det_scale_min, det_scale_max; /* detectors on coco2017: the scale jitter (1, 1: none) */
@@ -95,6 +97,10 @@ db_status db_config_runnable(const db_config *c);
 void db_config_effective(const db_config *c, db_config *out);
 /* The data set the keys describe (pointing into c) */
 db_data_spec db_config_data(const db_config *c);
+/* What a run's configuration sets of a network's ResNet (the classifier's, or a detector's or
+ * segmenter's backbone): width (when given), zero-initialised last gammas, batch-norm momentum
+ * and epsilon, the regularizer plan */
+db_status db_config_backbone(const db_config *cfg, db_model_config *b);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
  * checked; the one place that turns those keys into a plan. */
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan);

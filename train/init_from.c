@@ -7,14 +7,16 @@
 #include "nets/model.h"
 #include "nets/optim.h"
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 #include "train/checkpoint.h"
 
 /* The classifier whose checkpoint this run starts from, with k classes */
 static db_status source(db_graph *cg, const db_config *cfg, const db_graph *g, int k) {
     db_model_config mc;
     char backbone[24];
-    const int detector = db_model_is_detector(cfg->model);
-    if (detector) DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
+    const int detector = db_model_is_detector(cfg->model) || db_model_is_segmenter(cfg->model);
+    if (db_model_is_detector(cfg->model)) DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
+    if (db_model_is_segmenter(cfg->model)) DB_TRY(db_segnet_backbone(cfg->model, backbone, sizeof backbone));
     DB_TRY(db_model_defaults(&mc, detector ? backbone : cfg->model));
     if (cfg->width > 0) mc.width = cfg->width;
     if (!detector) mc.shortcut = cfg->shortcut[0];

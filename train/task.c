@@ -6,6 +6,7 @@
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
+#include "nets/segnet.h"
 
 /* The classifier of cfg->model for the training set's shape and classes */
 static db_status classify_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
@@ -14,11 +15,8 @@ static db_status classify_build(db_graph *g, const db_config *cfg, const db_data
     DB_TRY(db_model_defaults(&mc, cfg->model));
     mc.in_c = train->c; mc.in_h = train->h; mc.in_w = train->w;
     mc.classes = train->num_classes;
-    if (cfg->width > 0) mc.width = cfg->width;
     mc.shortcut = cfg->shortcut[0];
-    mc.zero_init_last_bn = cfg->zero_init_last_bn;
-    mc.bn_momentum = cfg->bn_momentum; mc.bn_eps = cfg->bn_eps;
-    DB_TRY(db_config_reg_plan(cfg, &mc.reg));
+    DB_TRY(db_config_backbone(cfg, &mc));
     mc.unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
     return db_model_build(g, &mc, n_max);
 }
@@ -67,7 +65,9 @@ static const db_task classification = {
 };
 
 const db_task *db_task_of_model(const char *model) {
-    return db_model_is_detector(model) ? &db_task_detection : &classification;
+    return db_model_is_detector(model) ? &db_task_detection
+           : db_model_is_segmenter(model) ? &db_task_segmentation
+                                          : &classification;
 }
 
 const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }

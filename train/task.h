@@ -47,12 +47,13 @@ typedef struct db_task {
     db_status (*evaluate)(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order, double *out);
 } db_task;
 
-/* The task of a network: detection for the RetinaNets (retinanet-*), else classification */
+/* The task of a network: detection for the RetinaNets (retinanet-*), segmentation for the FCNs
+ * (fcn-*), else classification */
 const db_task *db_task_of_model(const char *model);
 /* What a run computes: its model's task */
 const db_task *db_config_task(const db_config *c);
-/* The detection task (train/task_detect.c) */
-extern const db_task db_task_detection;
+/* The detection task (train/task_detect.c) and the segmentation task (train/task_segment.c) */
+extern const db_task db_task_detection, db_task_segmentation;
 /* "test/top1": the scoring metric as the store names it (split/name) */
 void db_task_primary(const db_task *t, char *out, size_t n);
 

@@ -47,10 +47,7 @@ static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *
     DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
     db_retinanet_config rc;
     DB_TRY(db_retinanet_defaults(&rc, backbone, train->num_classes, train->c, train->h, train->w));
-    if (cfg->width > 0) rc.backbone.width = cfg->width;
-    rc.backbone.zero_init_last_bn = cfg->zero_init_last_bn;
-    rc.backbone.bn_momentum = cfg->bn_momentum, rc.backbone.bn_eps = cfg->bn_eps;
-    DB_TRY(db_config_reg_plan(cfg, &rc.backbone.reg));
+    DB_TRY(db_config_backbone(cfg, &rc.backbone));
     rc.fpn_width = cfg->fpn_width, rc.head_convs = cfg->head_convs, rc.max_level = cfg->max_level;
     det_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");

@@ -1,0 +1,143 @@
+/* Segmentation (issue 19): the paper's ResNet-FPN with its FCN head (nets/segnet.h) trained with
+ * the official code's per-pixel softmax cross-entropy at the logits' stride (segment/loss.h) on a
+ * segmentation set (datasets/segset.h), scored in mIOU, pixel accuracy and mean class accuracy
+ * (eval/miou.h) on the logits resized to the labels' full resolution. Each image's label map goes
+ * where db_batch_fill put its pixels (db_seg_labels). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datasets/batch.h"
+#include "datasets/segset.h"
+#include "eval/miou.h"
+#include "nets/segnet.h"
+#include "segment/loss.h"
+#include "train/task.h"
+
+typedef struct {
+    int K, H, W, n_max;
+    uint8_t *labels; /* n_max maps of H x W, placed as the batch's pixels */
+    uint8_t *pred;   /* one image's prediction, H x W */
+    float *scratch;  /* K x H x W */
+} seg_state;
+
+static void seg_free(void *p) {
+    seg_state *s = p;
+    if (!s) return;
+    free(s->labels); free(s->pred); free(s->scratch);
+    free(s);
+}
+
+static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
+    *state = NULL;
+    if (!train->seg) return db_fail(DB_ERR_ARG, "%s: not a segmentation set (no label maps)", train->source);
+    char backbone[24];
+    DB_TRY(db_segnet_backbone(cfg->model, backbone, sizeof backbone));
+    db_segnet_config sc;
+    DB_TRY(db_segnet_defaults(&sc, backbone, train->num_classes, train->c, train->h, train->w));
+    DB_TRY(db_config_backbone(cfg, &sc.backbone));
+    sc.fpn_width = cfg->fpn_width, sc.head_convs = cfg->head_convs, sc.min_level = cfg->min_level;
+    seg_state *s = calloc(1, sizeof *s);
+    if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
+    s->K = train->num_classes, s->H = train->h, s->W = train->w, s->n_max = n_max;
+    const size_t plane = (size_t)s->H * s->W;
+    s->labels = malloc(plane * (size_t)n_max), s->pred = malloc(plane);
+    s->scratch = malloc(sizeof(float) * plane * (size_t)s->K);
+    db_status st = s->labels && s->pred && s->scratch ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory for the label maps");
+    if (st == DB_OK) st = db_segnet_build(g, &sc, n_max);
+    if (st != DB_OK) { seg_free(s); return st; }
+    *state = s;
+    return DB_OK;
+}
+
+/* Forward, then the loss (with grads: its gradient into the output's) over the batch's maps */
+static double forward_loss(seg_state *s, db_graph *g, int grads, long *counted) {
+    db_graph_forward(g);
+    const db_tensor *o = db_graph_output(g);
+    return db_seg_loss(grads ? o->grad : NULL, o->data, s->labels, g->n, s->K, o->h, o->w, s->H, s->W, DB_SEG_IGNORE,
+                       counted);
+}
+
+/* Pixels of the logits' grid whose arg-max class is their label's */
+static long grid_correct(const seg_state *s, const db_graph *g) {
+    const db_tensor *o = db_graph_output(g);
+    const int n = g->n, h = o->h, w = o->w, sy = s->H / h, sx = s->W / w;
+    const size_t hw = (size_t)h * w;
+    long right = 0;
+    for (int i = 0; i < n; i++)
+        for (size_t p = 0; p < hw; p++) {
+            const int t = s->labels[(size_t)i * s->H * s->W + (p / w) * sy * s->W + (p % w) * sx];
+            if (t == DB_SEG_IGNORE) continue;
+            int best = 0;
+            for (int k = 1; k < s->K; k++)
+                if (o->data[((size_t)k * n + i) * hw + p] > o->data[((size_t)best * n + i) * hw + p]) best = k;
+            right += best == t;
+        }
+    return right;
+}
+
+static db_status seg_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite) {
+    seg_state *s = state;
+    db_graph *g = st->g;
+    const size_t plane = (size_t)s->H * s->W;
+    for (int i = 0; i < g->n; i++) db_seg_labels(b->data, b->samples[i], b->aug, b->seed, b->epoch, s->labels + plane * i);
+    long counted;
+    *loss = forward_loss(s, g, 1, &counted);
+    if (counted < 0) return db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss");
+    *finite = isfinite(*loss) ? db_graph_finite(g) : 1;
+    sums[0] += (double)grid_correct(s, g);
+    sums[1] += (double)counted;
+    return DB_OK;
+}
+
+/* The pixel accuracy on the logits' grid, and the pixels counted per image */
+static void seg_train_metrics(const double *sums, double samples, double *out) {
+    out[0] = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+    out[1] = sums[1] / samples;
+}
+
+static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
+                              double *out) {
+    seg_state *s = state;
+    db_graph *g = st->g;
+    const size_t plane = (size_t)s->H * s->W;
+    db_miou m;
+    DB_TRY(db_miou_init(&m, s->K, DB_SEG_IGNORE));
+    double loss_sum = 0.0;
+    long counted_sum = 0;
+    db_status rc = DB_OK;
+    db_graph_set_training(g, 0);
+    for (int i = 0; i < d->n; i++) order[i] = i;
+    for (int i0 = 0; i0 < d->n && rc == DB_OK; i0 += g->n_max) {
+        const int n = d->n - i0 < g->n_max ? d->n - i0 : g->n_max;
+        db_graph_set_batch(g, n);
+        rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
+        if (rc != DB_OK) break;
+        for (int j = 0; j < n; j++) db_seg_labels(d, i0 + j, NULL, 0, 0, s->labels + plane * j);
+        long counted;
+        const double l = forward_loss(s, g, 0, &counted);
+        if (counted < 0) { rc = db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss"); break; }
+        loss_sum += l * (double)counted, counted_sum += counted;
+        const db_tensor *o = db_graph_output(g);
+        for (int j = 0; j < n && rc == DB_OK; j++) {
+            db_seg_predict(s->pred, o->data, j, n, s->K, o->h, o->w, s->H, s->W, s->scratch);
+            rc = db_miou_add(&m, s->labels + plane * j, s->pred, plane, d->name);
+        }
+    }
+    db_graph_set_training(g, 1);
+    db_graph_set_batch(g, g->n_max);
+    db_miou_result r;
+    memset(&r, 0, sizeof r);
+    if (rc == DB_OK) rc = db_miou_compute(&m, &r);
+    db_miou_free(&m);
+    if (rc != DB_OK) return rc;
+    out[0] = counted_sum ? loss_sum / (double)counted_sum : 0.0;
+    out[1] = r.miou, out[2] = r.pixel_accuracy, out[3] = r.mean_class_accuracy;
+    db_miou_result_free(&r);
+    return DB_OK;
+}
+
+const db_task db_task_segmentation = {
+    "segmentation", 2, 4, {"pixel_acc", "pixels"}, {"loss", "mIOU", "pixel_acc", "class_acc"}, {1, 0}, {0, 1, 1, 1}, 1, 0,
+    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate,
+};
