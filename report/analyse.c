@@ -1,6 +1,6 @@
 /* The report's content: per study its matrix, results with statistics, the paper comparison
- * and figures; then one verdict per research question of the paper. Values are final test
- * top-1 in percent; comparisons pair runs by seed. */
+ * and figures; then one verdict per research question of the paper. Values are a run's scoring
+ * metric x100 (test top-1 in percent, AP or mIOU x100); comparisons pair runs by seed. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -268,7 +268,7 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
     *npairs = *nseed = 0;
     int rows = 0;
     for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] != 0;
-    if (!rows) return; /* a detection study: its paper is Table 3 (table3()) */
+    if (!rows) return; /* a detection or segmentation study: its paper is Table 3 or 4 (dense_table()) */
     db_doc_heading(doc, 2, "Beside the paper (ResNet-50 on ImageNet, Table 1)");
     db_doc_para(doc, "Absolute accuracies are not comparable across scales; gains over the baseline are. The paper's "
                      "numbers carry their confirmation status (paper-tables.csv) and are the best validation accuracy "
@@ -337,36 +337,57 @@ static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
     }
 }
 
-/* The paper's Table 3 value of a row in the initialisation column (random or pretrained) */
-static const db_paper_value *paper_table3(const db_rep_input *in, const char *row, int pretrained) {
+/* What the paper's Tables 3 and 4 score and with which system */
+static const char *dense_metric(int table) { return table == 4 ? "mIOU" : "AP"; }
+static const char *dense_system(int table) {
+    return table == 4 ? "ResNet-FPN with an FCN head on PASCAL VOC 2012" : "RetinaNet ResNet-50-FPN on COCO";
+}
+
+/* The paper's Table 3 or 4 value of a row in the initialisation column (random or pretrained) */
+static const db_paper_value *paper_dense(const db_rep_input *in, int table, const char *row, int pretrained) {
     const char *col = pretrained ? "ImageNet-pretrained init" : "random init";
+    char source[16];
+    snprintf(source, sizeof source, "Table%d", table);
     for (int i = 0; i < in->npaper; i++)
-        if (!strcmp(in->paper[i].source, "Table3") && !strcmp(in->paper[i].metric, "AP") &&
+        if (!strcmp(in->paper[i].source, source) && !strcmp(in->paper[i].metric, dense_metric(table)) &&
             !strcmp(in->paper[i].regularizer, row) && !strncmp(in->paper[i].params, col, strlen(col)))
             return &in->paper[i];
     return NULL;
 }
 
-/* A detection study beside the paper's Table 3 (RetinaNet ResNet-50-FPN on COCO): per condition
- * our AP and its gain over the baseline, paired by seed, beside the paper's AP and gain in the
- * same initialisation column. The paper's DropBlock row is its best block size; ours are each. */
-static void table3(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc, int base) {
-    int rows = 0;
-    for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].table3_row[0] != 0;
-    if (!rows) return;
-    db_doc_heading(doc, 2, "Table 3 at this scale");
-    db_doc_para(doc, "One row per condition of this detection study that stands for a row of the paper's Table 3. Ours: "
-                     "%s test AP (x100), mean ± sd over the seeds (n), and the gain over the baseline paired by seed "
-                     "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: RetinaNet ResNet-50-FPN "
-                     "on COCO in the same initialisation column, its AP and its gain over its own no-regularizer row; "
-                     "its DropBlock row is its best block size (unconfirmed which), ours are every block size run. "
-                     "Absolute APs differ across data sets and scales; compare the gains.", score_best ? "best" : "final");
-    db_doc_table(doc, "condition\tpaper row\tblock\tours: AP\tn\tours: gain (paired)\tpaper: AP\tpaper: gain");
+/* The paper's table (3 or 4) a detection or segmentation study's conditions stand for; 0 for none */
+static int dense_table_of(const db_rep_study *s, const cond *c, int nc) {
+    for (int k = 0; k < nc; k++)
+        if (s->cells[c[k].cell0].dense_row[0]) return s->cells[c[k].cell0].dense_table;
+    return 0;
+}
+
+/* A detection study beside the paper's Table 3 (RetinaNet ResNet-50-FPN on COCO), a segmentation
+ * study beside its Table 4 (ResNet-FPN + FCN head on VOC): per condition our AP or mIOU and its
+ * gain over the baseline, paired by seed, beside the paper's value and gain in the same
+ * initialisation column. Table 3's DropBlock row is its best block size; ours are each. */
+static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc, int base) {
+    const int t = dense_table_of(s, c, nc);
+    if (!t) return;
+    const char *m = dense_metric(t);
+    db_doc_heading(doc, 2, "Table %d at this scale", t);
+    db_doc_para(doc, "One row per condition of this %s study that stands for a row of the paper's Table %d. Ours: "
+                     "%s test %s (x100), mean ± sd over the seeds (n), and the gain over the baseline paired by seed "
+                     "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: %s in the same "
+                     "initialisation column, its %s and its gain over its own no-regularizer row%s. Absolute values "
+                     "differ across data sets and scales; compare the gains.", t == 4 ? "segmentation" : "detection", t,
+                score_best ? "best" : "final", m, dense_system(t), m,
+                t == 3 ? "; its DropBlock row is its best block size (unconfirmed which), ours are every block size run"
+                       : "; its DropBlock row places DropBlock (block 16) in the FCN head");
+    char header[160];
+    snprintf(header, sizeof header, "condition\tpaper row\tblock\tours: %s\tn\tours: gain (paired)\tpaper: %s\tpaper: gain",
+             m, m);
+    db_doc_table(doc, header);
     for (int k = 0; k < nc; k++) {
         const db_rep_cell *cell = &s->cells[c[k].cell0];
-        if (!cell->table3_row[0]) continue;
-        const db_paper_value *pv = paper_table3(in, cell->table3_row, cell->pretrained),
-                             *pb = paper_table3(in, "none", cell->pretrained);
+        if (!cell->dense_row[0]) continue;
+        const db_paper_value *pv = paper_dense(in, t, cell->dense_row, cell->pretrained),
+                             *pb = paper_dense(in, t, "none", cell->pretrained);
         char ours[48] = "-", gain[96] = "-", paper[32] = "-", pgain[32] = "-", bs[16] = "-", ci[64];
         if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
                              db_sd(c[k].v, c[k].n, 1));
@@ -377,9 +398,9 @@ static void table3(db_doc *doc, const db_rep_input *in, const db_rep_study *s, c
             snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
         }
         if (pv) snprintf(paper, sizeof paper, "%.1f", pv->value);
-        if (pv && pb && strcmp(cell->table3_row, "none")) snprintf(pgain, sizeof pgain, "%+.1f", pv->value - pb->value);
+        if (pv && pb && strcmp(cell->dense_row, "none")) snprintf(pgain, sizeof pgain, "%+.1f", pv->value - pb->value);
         if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
-        db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->table3_row,
+        db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->dense_row,
                    cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);
     }
 }
@@ -646,7 +667,7 @@ static void study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     }
     int np = 0;
     paper_table(doc, in, s, c, nc);
-    table3(doc, in, s, c, nc, base);
+    dense_table(doc, in, s, c, nc, base);
     static double gx[MAXC * MAXS], gd[MAXC * MAXS];
     int ng = 0;
     paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np, gx, gd, &ng);
@@ -820,16 +841,19 @@ static void study_kind(const db_rep_study *s, char *out, size_t n) {
 /* The verdict box: per study what kind it is and, for DropBlock against each other condition the
  * paper compares it with, the paired difference, its uncertainty, the seeds and a verdict, the
  * paper's difference beside it */
-/* The paper's row a condition stands for: in Table 1 for a classification study, in Table 3 for
- * a detection study (t3) */
-static const char *row_of(const db_rep_study *s, const cond *x, int t3) {
-    return t3 ? s->cells[x->cell0].table3_row : s->cells[x->cell0].paper_row;
+/* The paper's row a condition stands for: in Table 1 for a classification study (t 0), in Table 3
+ * or 4 for a detection or segmentation study (t) */
+static const char *row_of(const db_rep_study *s, const cond *x, int t) {
+    return t ? s->cells[x->cell0].dense_row : s->cells[x->cell0].paper_row;
 }
 
 static const db_paper_value *paper_of(const db_rep_input *in, const db_rep_study *s, const cond *x, const char *row,
-                                      int t3) {
-    return t3 ? paper_table3(in, row, s->cells[x->cell0].pretrained) : paper_top1(in, row);
+                                      int t) {
+    return t ? paper_dense(in, t, row, s->cells[x->cell0].pretrained) : paper_top1(in, row);
 }
+
+/* The DropBlock row of the paper's table: Table 1's and 3's "DropBlock", Table 4's in the FCN head */
+static int is_dropblock_row(const char *row) { return !strncmp(row, "DropBlock", 9); }
 
 static void verdict_box(db_doc *doc, const db_rep_input *in) {
     static cond c[MAXC];
@@ -838,36 +862,36 @@ static void verdict_box(db_doc *doc, const db_rep_input *in) {
                      "seed (positive: DropBlock better): the mean, its 95%% t-interval (below 3 seeds the range), and "
                      "the exact two-sided sign-flip test's p, Holm-adjusted over the study's comparisons; beside it the "
                      "paper's difference and whether our interval holds it. A detection study compares in test AP "
-                     "(x100) with the paper's Table 3 alike.");
+                     "(x100) with the paper's Table 3 alike, a segmentation study in test mIOU (x100) with its Table 4.");
     db_report_regress_verdict(doc, &in->regression);
     for (int si = 0; si < in->nstudies; si++) {
         const db_rep_study *s = &in->studies[si];
         char kind[400];
         study_kind(s, kind, sizeof kind);
         db_doc_para(doc, "Study %s: %s.", s->name, kind);
-        int nc = conditions(s, c), dbk = -1, t3 = 0;
-        for (int k = 0; k < nc; k++) t3 |= s->cells[c[k].cell0].table3_row[0] != 0; /* a detection study */
+        int nc = conditions(s, c), dbk = -1;
+        const int t3 = dense_table_of(s, c, nc); /* a detection (3) or segmentation (4) study; 0: Table 1 */
         double best = -INFINITY; /* Table 1: the first DropBlock condition; Table 3's DropBlock row is the
                                   * paper's best block size, so ours is the best of ours */
         for (int k = 0; k < nc; k++) {
-            if (strcmp(row_of(s, &c[k], t3), "DropBlock")) continue;
+            if (!is_dropblock_row(row_of(s, &c[k], t3))) continue;
             const double mean = c[k].n ? db_mean(c[k].v, c[k].n) : -INFINITY;
             if (dbk < 0 || (t3 && mean > best)) dbk = k, best = mean;
         }
         if (dbk < 0) {
-            db_doc_item(doc, "no DropBlock condition of the paper's Table %d to compare", t3 ? 3 : 1);
+            db_doc_item(doc, "no DropBlock condition of the paper's Table %d to compare", t3 ? t3 : 1);
             continue;
         }
-        if (t3) db_doc_item(doc, "DropBlock here: %s, the block size with the best mean AP, as the paper's row is its best",
-                            c[dbk].name);
-        const db_paper_value *pdb = paper_of(in, s, &c[dbk], "DropBlock", t3);
+        if (t3) db_doc_item(doc, "DropBlock here: %s, the block size with the best mean %s, as the paper's row is its best",
+                            c[dbk].name, dense_metric(t3));
+        const db_paper_value *pdb = paper_of(in, s, &c[dbk], row_of(s, &c[dbk], t3), t3);
         /* DropBlock minus each other Table 1 condition, paired by seed; Holm over those made */
         static double d[MAXC][MAXS];
         int other[MAXC], n[MAXC], no = 0, m = 0;
         double pv[MAXC], adj[MAXC];
         for (int k = 0; k < nc; k++) {
             const char *row = row_of(s, &c[k], t3);
-            if (k == dbk || !row[0] || !strcmp(row, "DropBlock")) continue; /* another DropBlock: not a comparison of the paper's */
+            if (k == dbk || !row[0] || is_dropblock_row(row)) continue; /* another DropBlock: not a comparison of the paper's */
             other[no] = k;
             n[no] = paired(&c[k], &c[dbk], d[no]);
             pv[no] = n[no] ? paired_p(d[no], n[no]) : NAN;

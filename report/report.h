@@ -20,9 +20,10 @@ typedef struct {
     uint64_t seed;
     int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
     char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
-    char table3_row[48];   /* a detector's: the paper's Table 3 row ("none", "dropout-like DropBlock" for block
-                            * size 1, "DropBlock"; "" none) */
-    int pretrained;        /* a detector started from a classifier (init_from): Table 3's pretrained column */
+    int dense_table;       /* a detector's 3, a segmenter's 4: the paper's table for its row (0: Table 1's) */
+    char dense_row[48];    /* the row of that table: Table 3's "none", "dropout-like DropBlock" (block size 1),
+                            * "DropBlock"; Table 4's "none", "DropBlock (in FCN head)"; "" none */
+    int pretrained;        /* a backbone started from a classifier (init_from): the pretrained column */
     char regularizer[24], schedule[8], groups[32];
     char dataset[32];
     int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */

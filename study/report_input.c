@@ -11,6 +11,20 @@
 #include "nets/segnet.h"
 #include "train/recipe.h"
 
+/* A detector's row of the paper's Table 3, a segmenter's of Table 4 ("" for none: a Cutout or label
+ * smoothing run, another regularizer, DropBlock outside the FCN head, which Table 4 has no number for) */
+static void dense_row_of(const db_config *c, db_rep_cell *x) {
+    const int det = db_model_is_detector(c->model), seg = db_model_is_segmenter(c->model);
+    x->dense_table = det ? 3 : seg ? 4 : 0;
+    const char *row = "";
+    if ((det || seg) && !c->cutout && c->label_smoothing == 0) {
+        if (!strcmp(c->regularizer, "none")) row = "none";
+        else if (det && !strcmp(c->regularizer, "dropblock")) row = c->block_size == 1 ? "dropout-like DropBlock" : "DropBlock";
+        else if (seg && !strcmp(c->regularizer, "dropblock") && strstr(c->reg_groups, "head")) row = "DropBlock (in FCN head)";
+    }
+    snprintf(x->dense_row, sizeof x->dense_row, "%s", row);
+}
+
 /* The paper's Table 1 row a configuration stands for ("" when none: also every detector, whose
  * runs score AP, not Table 1's top-1) */
 static const char *paper_row(const db_config *c) {
@@ -55,10 +69,7 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         x->seed = c.seed;
         x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;
         snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
-        if (db_model_is_detector(c.model) && !c.cutout && c.label_smoothing == 0 &&
-            (!strcmp(c.regularizer, "none") || !strcmp(c.regularizer, "dropblock")))
-            snprintf(x->table3_row, sizeof x->table3_row, "%s", !strcmp(c.regularizer, "none") ? "none"
-                                                                : c.block_size == 1 ? "dropout-like DropBlock" : "DropBlock");
+        dense_row_of(&c, x);
         x->pretrained = c.init_from[0] != 0;
         snprintf(x->regularizer, sizeof x->regularizer, "%s", c.regularizer);
         db_config e; /* the placement as it runs, auto keys resolved */

@@ -1806,6 +1806,13 @@ t_train_segmenter() {
     XDG_CACHE_HOME=$T/xdgs db data make fmnist-detect --train 256 --val 64 --size 64 --sides 16,32 && expect_rc 0 || return
     XDG_CACHE_HOME=$T/xdgs db study bench/recipes/fmnist-segment-quick.txt --db "$T/ss.db" && expect_rc 0 &&
         expect_out "2 ran now" && expect_out "mIOU" || return
+    # the report sets the study beside the paper's Table 4 (random initialisation: 47.2 without,
+    # 53.4 with DropBlock in the FCN head) and gives its verdict in mIOU
+    db report --db "$T/ss.db" --out "$T/ssrep" --no-plots && expect_rc 0 || return
+    grep -q '^| regularizer=none | none | - | .* | 47.2 | - |$' "$T/ssrep/REPORT.md" &&
+        grep -q '^| regularizer=dropblock | DropBlock (in FCN head) | 3 | .* | 53.4 | +6.2 |$' "$T/ssrep/REPORT.md" &&
+        grep -q '^- DropBlock − regularizer=none: .*; paper +6.20' "$T/ssrep/REPORT.md" ||
+        { echo "Table 4: $(grep -A5 'Table 4 at this scale' "$T/ssrep/REPORT.md" | tail -3)"; return 1; }
 }
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
