@@ -1430,7 +1430,7 @@ t_fuzz_smoke() {
     local t
     [ -x build/fuzz/fuzz_idx ] || { echo "build/fuzz/fuzz_idx missing: make fuzz-build (needs clang)"; return 1; }
     python3 tests/fuzz/seeds.py "$T/seeds" || return
-    for t in fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png; do
+    for t in fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png fuzz_detset; do
         mkdir -p "$T/corpus-$t" && cp "$T/seeds/$t"/* "$T/corpus-$t"/
         timeout 120 build/fuzz/$t -runs=3000 -seed=1 -artifact_prefix="$T/" "$T/corpus-$t" >"$T/$t.log" 2>&1 ||
             { echo "$t: $(grep -m1 -E 'ERROR|SUMMARY' "$T/$t.log")"; return 1; }

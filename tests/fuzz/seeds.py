@@ -76,3 +76,13 @@ put("fuzz_png", "rgb", png(2, 2, 2, [bytes(6)] * 2))
 put("fuzz_catalog", "good", b"# a comment\nset a.bin http://127.0.0.1/a.bin 10 "
     + b"0" * 32 + b" -\nset b.bin file:///tmp/b - - " + b"a" * 64 + b"\n")
 put("fuzz_catalog", "bad", b"set a/b http://x 1 - -\n")
+put("fuzz_detset", "png", b'{"images":[{"id":1,"file_name":"a.png","height":16,"width":16},{"id":2,"file_name":"a.png"}],'
+    b'"categories":[{"id":3},{"id":4}],"annotations":['
+    b'{"id":1,"image_id":1,"category_id":3,"bbox":[2,3,8,9],"area":72,"iscrowd":0},'
+    b'{"id":2,"image_id":1,"category_id":4,"bbox":[-4,10,30,9],"area":270,"iscrowd":0},'
+    b'{"id":3,"image_id":2,"category_id":4,"bbox":[0,0,16,16],"area":256,"iscrowd":1},'
+    b'{"id":4,"image_id":2,"category_id":3,"bbox":[40,40,3,3],"area":9,"iscrowd":0}]}')
+put("fuzz_detset", "jpeg", b'{"images":[{"id":7,"file_name":"b.jpg","height":20,"width":24},'
+    b'{"id":9,"file_name":"b.jpg","height":20,"width":24}],"categories":[{"id":1}],"annotations":['
+    b'{"id":1,"image_id":7,"category_id":1,"bbox":[1,1,20,15],"area":300,"iscrowd":0},'
+    b'{"id":2,"image_id":9,"category_id":1,"bbox":[20,0,4,20],"area":80,"iscrowd":0}]}')
