@@ -21,8 +21,9 @@ from PIL import Image
 from torch import nn
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
-from torchvision.models.resnet import BasicBlock
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
+
+from torch_nets import Trunk
 
 
 class Backbone(nn.Module):
@@ -30,28 +31,13 @@ class Backbone(nn.Module):
 
     def __init__(self, w, fpn):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, w, 7, 2, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-                                  nn.MaxPool2d(3, 2, 1))
-        layers, cin = [], w
-        for i in range(4):
-            cout = w << i
-            stride = 1 if i == 0 else 2
-            down = None if stride == 1 and cin == cout else nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-            layers.append(nn.Sequential(BasicBlock(cin, cout, stride, down), BasicBlock(cout, cout)))
-            cin = cout
-        self.layers = nn.ModuleList(layers)
+        self.trunk = Trunk(w)
         self.fpn = FeaturePyramidNetwork([2 * w, 4 * w, 8 * w], fpn, extra_blocks=LastLevelP6P7(fpn, fpn))
         self.out_channels = fpn
 
     def forward(self, x):
-        x = self.stem(x)
-        feats = {}
-        for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i >= 1:
-                feats[str(i)] = x
-        return self.fpn(feats)
+        c = self.trunk(x)
+        return self.fpn({str(i): c[i] for i in (1, 2, 3)})
 
 
 def load(folder, split, n):

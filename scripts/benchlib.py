@@ -133,3 +133,55 @@ def run_json(cmd, env):
 
 def fmt_others(x):
     return "  [others used %.0f%% CPU]" % (100 * x) if x is not None and x > OTHERS_WARN else ""
+
+
+def interleave(rounds, ours, peer, peer_name):
+    """ours() and peer() (None when it failed or is absent) in turn for `rounds` rounds, a line
+    per round; returns (ours' numbers, the peer's, the peer's last result dict)."""
+    mine, theirs, last = [], [], None
+    for k in range(rounds):
+        mine.append(ours())
+        r = peer() if peer else None
+        if r:
+            theirs.append(r["images_per_s"])
+            last = r
+        print("round %d: dropbench %.1f images/s%s" % (k + 1, mine[-1], ", %s %.1f" % (peer_name, theirs[-1])
+                                                         if len(theirs) == len(mine) else ""), flush=True)
+    return mine, theirs, last
+
+
+def ratio_summary(mine, theirs, peer_label):
+    """'dropbench X images/s[, PEER Y: ratio Rx (rounds a-bx)]' from interleaved rounds (medians)"""
+    import statistics
+    m = statistics.median(mine)
+    line = "dropbench %.1f images/s" % m
+    if theirs and len(theirs) == len(mine):
+        t = statistics.median(theirs)
+        ratios = [x / y for x, y in zip(mine, theirs)]
+        line += ", %s %.1f: ratio %.2fx (rounds %.2f-%.2fx)" % (peer_label, t, m / t, min(ratios), max(ratios))
+    return line
+
+
+def train_rate(args, tmp):
+    """`dropbench train ARGS... --epochs 1` in tmp: its training images/s (evaluation excluded)"""
+    import csv
+    csv_path = os.path.join(tmp, "m.csv")
+    db = os.path.join(tmp, "r.db")
+    r = subprocess.run([DROPBENCH, "train"] + args + ["--epochs", "1", "--metrics", csv_path, "--db", db], cwd=ROOT,
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit("dropbench train failed: " + r.stderr.strip()[-400:])
+    os.remove(db)
+    with open(csv_path) as f:
+        return float(list(csv.DictReader(f))[-1]["images_per_s"])
+
+
+def peer_json(cmd):
+    """Run a peer script; its last JSON line, or None (with its error on stderr)"""
+    import sys
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    for line in reversed(r.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    print("the peer failed: " + r.stderr.strip()[-400:], file=sys.stderr)
+    return None
