@@ -11,7 +11,7 @@
 /* Random crop with zero padding of `pad` pixels each side, random horizontal flip
  * (the CIFAR recipe: RandomCrop(pad) then RandomHorizontalFlip); for image folders instead of
  * pad, inception: the random resized crop (datasets/folder.h) with its smallest area fraction;
- * for detection sets decoded per batch, scale_min < scale_max jitters the scale
+ * for detection sets decoded per batch, scale_min and scale_max (other than 1, 1; 0, 0 is none) jitter the scale
  * (datasets/detbatch.h). */
 typedef struct { int pad; int flip; int inception; float area_min; float scale_min, scale_max; } db_augment;
 

@@ -24,7 +24,7 @@ static void place_of(const db_dataset *d, int sample, const db_augment *aug, uin
     const int h = d->det->gt.heights[sample], w = d->det->gt.widths[sample], S = d->h;
     db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)sample);
     double side = S;
-    const int jitter = aug && aug->scale_max > aug->scale_min;
+    const int jitter = aug && aug->scale_max > 0.0f && (aug->scale_min != 1.0f || aug->scale_max != 1.0f);
     if (jitter) side = floor(S * (aug->scale_min + (aug->scale_max - aug->scale_min) * u01(r.v[0])));
     if (side < 1.0) side = 1.0;
     const double scale = side / (h > w ? h : w);

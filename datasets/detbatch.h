@@ -5,8 +5,8 @@
  *  - decoded per batch (COCO's JPEGs): as the official RetinaNet input pipeline, the image scaled
  *    so that its long side is the input side S (each side rounded to whole pixels), mirrored at
  *    random in training, laid at the top left of the S x S input and padded with zeros after
- *    normalisation (the mean colour). With scale jitter (aug->scale_min < scale_max, the later
- *    official code's train_scale_min/max) the long side is int(S * U(min, max)) and a scaled image
+ *    normalisation (the mean colour). With scale jitter (aug->scale_min, scale_max other than 1,
+ *    the later official code's train_scale_min/max) the long side is int(S * U(min, max)) and a scaled image
  *    larger than S is cropped at a random offset. Draws: db_rand4(seed, DB_STREAM_AUGMENT, epoch,
  *    sample), word 0 the scale, words 1 and 2 the crop's row and column, word 3 the mirror. */
 #ifndef DB_DATASETS_DETBATCH_H

@@ -1,5 +1,6 @@
 #include "datasets/detset.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,18 @@ static db_status path_of(char *path, size_t n, const char *dir, const char *sub,
     return DB_OK;
 }
 
-/* "" when the first image is at dir/FILE_NAME, split when it is at dir/SPLIT/FILE_NAME */
-static const char *layout_of(const char *dir, const char *split, const db_coco *g, const char *source) {
-    char path[4400];
+/* "" when the first image is at dir/FILE_NAME, split when it is at dir/SPLIT/FILE_NAME; neither: an
+ * error naming both places */
+static db_status layout_of(const char *dir, const char *split, const db_coco *g, const char *source, const char **sub) {
+    char path[4400], other[4400];
     struct stat st;
-    if (path_of(path, sizeof path, dir, "", g, 0, source) == DB_OK && stat(path, &st) == 0) return "";
-    return path_of(path, sizeof path, dir, split, g, 0, source) == DB_OK && stat(path, &st) == 0 ? split : "";
+    *sub = "";
+    DB_TRY(path_of(path, sizeof path, dir, "", g, 0, source));
+    if (stat(path, &st) == 0) return DB_OK;
+    DB_TRY(path_of(other, sizeof other, dir, split, g, 0, source));
+    if (stat(other, &st) == 0) { *sub = split; return DB_OK; }
+    return db_fail(DB_ERR_IO, "%s: the split's first image is neither %s nor %s (are its images unpacked?)", source, path,
+                   other);
 }
 
 /* Grey PNGs of one size, read whole */
@@ -115,6 +122,8 @@ static db_status files_of(db_dataset *out, const db_detset *d, const char *dir, 
         if (!g->heights[im] || !g->widths[im])
             return db_fail(DB_ERR_FORMAT, "%s: image id %lld (%s) gives no height and width", out->source,
                            (long long)g->image_ids[im], g->file_names[im]);
+        struct stat st; /* a missing image found now, not when a batch first needs it */
+        if (stat(path, &st) != 0) return db_fail(DB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
         if (!(out->files[im] = strdup(path))) return db_fail(DB_ERR_NOMEM, "out of memory");
     }
     return DB_OK;
@@ -127,7 +136,8 @@ static db_status images_of(db_dataset *out, const db_detset *d, const char *dir,
     out->n = g->n_images, out->num_classes = g->n_categories;
     out->labels = calloc((size_t)g->n_images + 1, sizeof *out->labels);
     if (!out->labels) return db_fail(DB_ERR_NOMEM, "out of memory");
-    const char *sub = layout_of(dir, split, g, out->source);
+    const char *sub;
+    DB_TRY(layout_of(dir, split, g, out->source, &sub));
     const int jpeg = g->file_names[0] && is_jpeg(g->file_names[0]);
     return jpeg ? files_of(out, d, dir, sub, size) : pixels_of(out, d, dir, sub);
 }

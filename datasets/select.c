@@ -50,7 +50,7 @@ const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char *
         char root[4096];
         if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
         /* the Fashion-MNIST segmentation set is the detection set's canvases with their label maps */
-        snprintf(buf, n, "%s/%s", root, db_data_is_segmentation(d->name) ? "fmnist-detect" : d->name);
+        snprintf(buf, n, "%s/%s", root, !strcmp(d->name, "fmnist-segment") ? "fmnist-detect" : d->name);
         from = "the dropbench cache (dropbench data fetch)";
     }
     if (origin) *origin = from;

@@ -22,19 +22,21 @@ static db_status extract(const char *archive, const char *part, db_unpack_stats 
     archive_read_support_filter_all(in);
     archive_read_support_format_all(in);
     /* entries are checked here (a relative path with no ".." step; no links, so nothing written can
-     * lead elsewhere) and written below part, an absolute path libarchive's own checks would refuse */
-    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+     * lead elsewhere) and written below part, a path libarchive's own checks would refuse when it
+     * is absolute or holds a ".." (--into ../data) */
+    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME);
     db_status s = DB_OK;
     if (archive_read_open_filename(in, archive, 1 << 16) != ARCHIVE_OK)
         s = db_fail(DB_ERR_FORMAT, "%s: cannot open as an archive: %s", archive, archive_error_string(in));
     struct archive_entry *e;
     int r = ARCHIVE_OK;
-    char path[8192];
+    char path[8192], name_buf[512];
     while (s == DB_OK && (r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(e);
-        if (!name || !*name || name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) || strstr(name, "/../") ||
-            (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/.."))) {
-            s = db_fail(DB_ERR_FORMAT, "%s: entry '%s' would land outside the folder: refused", archive, name ? name : "");
+        const char *entry = archive_entry_pathname(e), *name = name_buf;
+        snprintf(name_buf, sizeof name_buf, "%s", entry ? entry : ""); /* set_pathname below frees the entry's own */
+        if (!entry || !*entry || entry[0] == '/' || !strcmp(entry, "..") || !strncmp(entry, "../", 3) ||
+            strstr(entry, "/../") || (strlen(entry) >= 3 && !strcmp(entry + strlen(entry) - 3, "/.."))) {
+            s = db_fail(DB_ERR_FORMAT, "%s: entry '%s' would land outside the folder: refused", archive, name);
             break;
         }
         if (archive_entry_filetype(e) == AE_IFLNK || archive_entry_hardlink(e)) {
@@ -46,7 +48,7 @@ static db_status extract(const char *archive, const char *part, db_unpack_stats 
             s = db_fail(DB_ERR_FORMAT, "%s: entry '%s' is neither a file nor a folder: refused", archive, name);
             break;
         }
-        if (snprintf(path, sizeof path, "%s/%s", part, name) >= (int)sizeof path) {
+        if (snprintf(path, sizeof path, "%s/%s", part, entry) >= (int)sizeof path) {
             s = db_fail(DB_ERR_FORMAT, "%s: entry '%.80s...': the path is too long", archive, name);
             break;
         }

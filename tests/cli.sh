@@ -1565,6 +1565,13 @@ t_data_coco_unpack_train() {
         expect_rc 0 && expect_out "AP50" || return
     awk -F, 'NR == 3 { exit !($6 >= 0 && $6 <= 1 && $4 > 0) }' "$T/coco.csv" ||
         { echo "AP not in [0, 1] or no positives: $(snippet "$T/coco.csv")"; return 1; }
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --det-scale-min 1.25 --det-scale-max 1.25 --epochs 1 && expect_rc 0 ||
+        return
+    # a folder reached through "..", and a split whose images are not there: named at load, both places
+    mkdir -p "$T/sub" && XDG_CACHE_HOME=$T/xdgc db data unpack coco2017-annotations coco2017-train --catalog "$T/cz/catalog" \
+        --into "$T/sub/../viadots" && expect_rc 0 && [ -s "$T/viadots/train2017/000000001000.jpg" ] || return
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --data-dir "$T/viadots" && expect_rc 1 &&
+        expect_err "val2017/000000001000.jpg" && expect_err "are its images unpacked" || return
     XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --augment-pad 2 && expect_rc 2 && expect_err "not cropped" || return
     XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --det-scale-min 1.5 && expect_rc 2 && expect_err "above det_scale_max" ||
         return

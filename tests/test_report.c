@@ -135,6 +135,22 @@ static void test_report_plot_golden(void) {
     }
 }
 
+/* The REPORT.md the report writes for these studies (malloc'd; NULL on failure), its folder removed */
+static char *report_md(const db_rep_study *st, int n) {
+    db_rep_input in = {.db_path = "memory", .nstudies = n, .studies = (db_rep_study *)st, .dropbench_version = "test"};
+    db_rep_options opt = {0};
+    char dir[] = "/tmp/dropbench-report-XXXXXX", md[128], cmd[200];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    FILE *log = fopen("/dev/null", "w");
+    CHECK_OK(db_report_write(&in, dir, &opt, log));
+    fclose(log);
+    snprintf(md, sizeof md, "%s/REPORT.md", dir);
+    char *m = slurp(md);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "rm");
+    return m;
+}
+
 /* The verdict box at 1, 2, 3 and 9 paired seeds of a DropBlock that beats the baseline by about a
  * point every time: ranges below 3 seeds, a t-interval from 3; undecided (the exact test cannot
  * reach p < 0.05) until enough seeds, then decided with its p */
@@ -178,15 +194,7 @@ static void test_report_verdicts_by_seeds(void) {
                 s->nruns++;
             }
     }
-    db_rep_input in = {.db_path = "memory", .nstudies = 4, .studies = st, .dropbench_version = "test"};
-    db_rep_options opt = {0};
-    char dir[] = "/tmp/dropbench-verdicts-XXXXXX", md[128];
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    FILE *log = fopen("/dev/null", "w");
-    CHECK_OK(db_report_write(&in, dir, &opt, log));
-    fclose(log);
-    snprintf(md, sizeof md, "%s/REPORT.md", dir);
-    char *m = slurp(md);
+    char *m = report_md(st, 4);
     static const char *const want[] = {
         "- DropBlock − regularizer=none: +1.05 points, range +1.05 to +1.05, 1 paired seed: inconclusive",
         "- DropBlock − regularizer=none: +1.08 points, range +1.05 to +1.10, 2 paired seeds: inconclusive",
@@ -194,12 +202,58 @@ static void test_report_verdicts_by_seeds(void) {
         "9 paired seeds: DropBlock better (p 0.004)"};
     for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
     free(m);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "rm");
+}
+
+/* Table 1's "DropBlock + label smoothing" is a row DropBlock is compared with, not DropBlock
+ * itself; Table 4's DropBlock is the FCN-head condition nearest block 16, whatever its result */
+static void test_report_verdict_rows(void) {
+    static db_rep_study st[2];
+    static db_rep_cell cells[2][3];
+    static db_run_row runs[2][3];
+    memset(st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    static const char *const cond[2][3] = {{"none", "dropblock", "dropblock_ls"}, {"none", "head_k3", "head_k9"}};
+    static const char *const row[2][3] = {{"none", "DropBlock", "DropBlock + label smoothing"},
+                                          {"none", "DropBlock (in FCN head)", "DropBlock (in FCN head)"}};
+    const double score[2][3] = {{0.80, 0.81, 0.83}, {0.40, 0.45, 0.41}};
+    const int bs[3] = {0, 3, 9};
+    for (int k = 0; k < 2; k++) {
+        db_rep_study *x = &st[k];
+        snprintf(x->name, sizeof x->name, "t%d", k);
+        x->cells = cells[k], x->runs = runs[k];
+        for (int i = 0; i < 3; i++) {
+            db_rep_cell *c = &cells[k][i];
+            db_run_row *r = &runs[k][i];
+            snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond[k][i]);
+            snprintf(c->condition, sizeof c->condition, "row=%s", cond[k][i]);
+            snprintf(c->fingerprint, sizeof c->fingerprint, "g%d-%d", k, i);
+            if (k) c->dense_table = 4, snprintf(c->dense_row, sizeof c->dense_row, "%s", row[k][i]);
+            else snprintf(c->paper_row, sizeof c->paper_row, "%s", row[k][i]);
+            snprintf(c->regularizer, sizeof c->regularizer, "%s", i ? "dropblock" : "none");
+            snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+            c->seed = 1, c->is_baseline = !i, c->epochs = 30, c->train_limit = 1000, c->block_size = bs[i];
+            r->id = i + 1;
+            snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
+            snprintf(r->status, sizeof r->status, "done");
+            snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
+            snprintf(r->device, sizeof r->device, "cpu");
+            r->seed = 1, r->epochs = r->epochs_done = 30;
+            r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
+            r->final_score = r->best_score = score[k][i];
+            x->ncells++, x->nruns++;
+        }
+    }
+    char *m = report_md(st, 2);
+    static const char *const want[] = {
+        "- DropBlock − row=none: +1.00 points", "- DropBlock − row=dropblock_ls: -2.00 points",
+        "- DropBlock here: row=head_k9, the FCN-head condition whose block size is nearest",
+        "row=dropblock_ls: -2.00 points, range -2.00 to -2.00, 1 paired seed"};
+    for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+    CHECK(m && !strstr(m, "+5.00 points"), "Table 4's DropBlock taken by its result (head_k3's +5.00), not its block size");
+    free(m);
 }
 
 const db_test db_tests_report[] = {
+    {"report_verdict_rows", test_report_verdict_rows},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
     {"report_plot_golden", test_report_plot_golden},

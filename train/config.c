@@ -34,7 +34,7 @@ static const key_def keys[] = {
     {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn", NULL},
     {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
     {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors and segmenters: channels of the FPN levels and the heads (256)", NULL},
-    {"head_convs", K_INT, F(head_convs), 0, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (4; the official segmentation head 3)", NULL},
+    {"head_convs", K_INT, F(head_convs), -1, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (-1: the model's own, the official codes' 4 for detectors and 3 for segmenters)", NULL},
     {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
@@ -99,7 +99,7 @@ void db_config_defaults(db_config *c) {
     memset(c, 0, sizeof *c);
     strcpy(c->model, "resnet20");
     strcpy(c->shortcut, "A");
-    c->fpn_width = 256, c->head_convs = 4, c->min_level = 3, c->max_level = 7;
+    c->fpn_width = 256, c->head_convs = -1, c->min_level = 3, c->max_level = 7;
     c->det_negative_iou = 0.4f, c->det_alpha = 0.25f, c->det_gamma = 1.5f;
     c->det_scale_min = c->det_scale_max = 1.0f;
     c->bn_momentum = 0.1f;

@@ -48,7 +48,8 @@ static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *
     db_retinanet_config rc;
     DB_TRY(db_retinanet_defaults(&rc, backbone, train->num_classes, train->c, train->h, train->w));
     DB_TRY(db_config_backbone(cfg, &rc.backbone));
-    rc.fpn_width = cfg->fpn_width, rc.head_convs = cfg->head_convs, rc.max_level = cfg->max_level;
+    rc.fpn_width = cfg->fpn_width, rc.max_level = cfg->max_level;
+    if (cfg->head_convs >= 0) rc.head_convs = cfg->head_convs;
     det_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     db_anchor_cfg ac = db_anchor_defaults();
