@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "datasets/batch.h"
 #include "datasets/segset.h"
 #include "eval/miou.h"
@@ -134,6 +135,13 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     if (rc != DB_OK) return rc;
     out[0] = counted_sum ? loss_sum / (double)counted_sum : 0.0;
     out[1] = r.miou, out[2] = r.pixel_accuracy, out[3] = r.mean_class_accuracy;
+    if (db_log_enabled()) { /* which classes the mIOU loses: one line per evaluation */
+        char line[1024];
+        int at = snprintf(line, sizeof line, "IoU per class (0: background, then the categories in id order):");
+        for (int k = 0; k < r.classes && at < (int)sizeof line - 16; k++)
+            at += snprintf(line + at, sizeof line - (size_t)at, isnan(r.iou[k]) ? " -" : " %.3f", r.iou[k]);
+        db_log(DB_LOG_INFO, "%s", line);
+    }
     db_miou_result_free(&r);
     return DB_OK;
 }
