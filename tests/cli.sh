@@ -1735,27 +1735,40 @@ t_detector_init_from() {
         expect_err "60 parameter tensors and 20 batch norms' running statistics copied from a 10-class classifier" || return
     db train "${args[@]}" --width 16 --init-from "$T/cls" && expect_rc 2 && expect_err "no classifier of this run's backbone" ||
         return
-    db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint"
+    db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint" || return
+    # the segmenter's backbone alike (Table 4's pretrained column)
+    db train --model fcn-resnet18-fpn --dataset fmnist-segment --data-dir "$T/deti" --width 8 --fpn-width 16 --head-convs 1 \
+        --batch 16 --epochs 1 --db "$T/segi.db" --init-from "$T/cls" && expect_rc 0 &&
+        expect_err "60 parameter tensors and 20 batch norms' running statistics copied from a 10-class classifier"
 }
-t_detector_resume() {
-    # a detector stopped by SIGUSR1 after its first epoch and resumed from the database gives the
-    # uninterrupted run's metrics, AP included, bit for bit (shared weights and all)
-    need_fmnist || return
-    db data make fmnist-detect --out "$T/detr" --train 128 --val 32 --size 64 --sides 16,32 && expect_rc 0 || return
-    local args=(train --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/detr" --width 8 --fpn-width 16
-        --head-convs 1 --max-level 6 --batch 16 --epochs 4 --threads 2 --db "$T/detr.db")
-    db "${args[@]}" --checkpoint-dir "$T/detr_ref" && expect_rc 0 || return
+resume_same_bits() {
+    # NAME METRIC ARGS...: `train ARGS --epochs 4` stopped by SIGUSR1 after its first epoch and
+    # resumed from the database gives the uninterrupted run's metrics bit for bit, METRIC 4 times
+    local name=$1 metric=$2
+    shift 2
+    local args=(train "$@" --epochs 4 --threads 2 --db "$T/$name.db")
+    db "${args[@]}" --checkpoint-dir "$T/${name}_ref" && expect_rc 0 || return
     rc=0
-    "$DB" "${args[@]}" --checkpoint-dir "$T/detr_int" >"$out" 2>"$err" & local pid=$! i=0
+    "$DB" "${args[@]}" --checkpoint-dir "$T/${name}_int" >"$out" 2>"$err" & local pid=$! i=0
     while ! grep -q "epoch   1/4" "$out" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
     kill -USR1 $pid
     wait $pid || rc=$?
     [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
-    db resume 2 --db "$T/detr.db" --quiet && expect_rc 0 || return
+    db resume 2 --db "$T/$name.db" --quiet && expect_rc 0 || return
     local differ
-    differ=$(sqlite3 "$T/detr.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
-    [ "$differ" = 0 ] && [ "$(sqlite3 "$T/detr.db" "SELECT count(*) FROM metrics WHERE run_id = 2 AND name = 'AP'")" = 4 ] ||
-        { echo "the resumed detector differs in $differ metrics"; return 1; }
+    differ=$(sqlite3 "$T/$name.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
+    [ "$differ" = 0 ] && [ "$(sqlite3 "$T/$name.db" "SELECT count(*) FROM metrics WHERE run_id = 2 AND name = '$metric'")" = 4 ] ||
+        { echo "the resumed $name run differs in $differ metrics"; return 1; }
+}
+t_detector_resume() {
+    # a detector and a segmenter stopped after their first epoch and resumed give the
+    # uninterrupted runs' metrics, AP and mIOU included, bit for bit (shared weights and all)
+    need_fmnist || return
+    db data make fmnist-detect --out "$T/detr" --train 128 --val 32 --size 64 --sides 16,32 && expect_rc 0 || return
+    resume_same_bits detr AP --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/detr" --width 8 \
+        --fpn-width 16 --head-convs 1 --max-level 6 --batch 16 || return
+    resume_same_bits segr mIOU --model fcn-resnet18-fpn --dataset fmnist-segment --data-dir "$T/detr" --width 8 \
+        --fpn-width 16 --head-convs 1 --batch 16 --regularizer dropblock --reg-groups head --block-size 3
 }
 t_study_detector() {
     # the quick detection recipe as a study on the set built into the cache: two cells that
