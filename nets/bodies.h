@@ -1,6 +1,6 @@
 /* The bodies the CPU ops and their CUDA twins share (nets/linear.c, nets/pool.c,
- * nets/elementwise_cuda.cu, nets/linear_cublas.cu): one sample's loss and rank, one plane's
- * mean, one row's sum. Each device runs the same body in the same order, so the results agree
+ * nets/elementwise_cuda.cu, nets/linear_cublas.cu, nets/upsample.c, nets/upsample_cuda.cu): one
+ * sample's loss and rank, one plane's mean, one row's sum, one bilinear tap. Each device runs the same body in the same order, so the results agree
  * bit for bit wherever the math library does (exp and log may differ in the last bit). */
 #ifndef DB_NETS_BODIES_H
 #define DB_NETS_BODIES_H
@@ -54,6 +54,16 @@ DB_HD float db_row_sum(const float *x, int n) {
     double s = 0.0;
     for (int j = 0; j < n; j++) s += x[j];
     return (float)s;
+}
+
+/* Bilinear resizing with aligned corners from `in` to `out` positions: output index i samples the
+ * input at i (in-1)/(out-1) (0 for out 1), between i0 and i1 with weights w0 and w1 */
+DB_HD void db_resize_tap(int i, int in, int out, int *i0, int *i1, float *w0, float *w1) {
+    const double scale = out > 1 ? (double)(in - 1) / (out - 1) : 0.0, f = i * scale;
+    int a = (int)floor(f);
+    if (a > in - 1) a = in - 1;
+    *i0 = a, *i1 = a + 1 < in ? a + 1 : in - 1;
+    *w1 = (float)(f - a), *w0 = 1.0f - *w1;
 }
 
 #endif

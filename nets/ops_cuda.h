@@ -33,6 +33,16 @@ int db_softmax_xent_cuda(double *loss, float *dlogits, const float *logits, cons
                          float smoothing, double *scratch, cudaStream_t s);
 /* counts[0] top-1, counts[1] top-5 correct (device ints, overwritten) */
 int db_topk_correct_cuda(int *counts, const float *logits, const int *labels, int k, int n, cudaStream_t s);
+/* nets/upsample_cuda.cu: nearest upsampling by s and bilinear resizing with aligned corners of
+ * planes (n c of them, NCHW) as nets/ops.h's, and the per-channel bias of NCHW maps (n, c, m),
+ * dbias set (not added to), din may be NULL */
+int db_upsample_forward_cuda(float *out, const float *in, int planes, int h, int w, int s, cudaStream_t st);
+int db_upsample_backward_cuda(float *din, const float *dout, int planes, int h, int w, int s, int accum, cudaStream_t st);
+int db_resize_forward_cuda(float *out, const float *in, int planes, int h, int w, int oh, int ow, cudaStream_t st);
+int db_resize_backward_cuda(float *din, const float *dout, int planes, int h, int w, int oh, int ow, int accum,
+                            cudaStream_t st);
+int db_bias_forward_cuda(float *out, const float *in, const float *bias, int c, int n, size_t m, cudaStream_t st);
+int db_bias_backward_cuda(float *din, float *dbias, const float *dout, int c, int n, size_t m, int accum, cudaStream_t st);
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);

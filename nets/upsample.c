@@ -3,7 +3,8 @@
  * convolutions), over CNHW planes. */
 #include "nets/ops.h"
 
-#include <math.h>
+#include "nets/bodies.h"
+
 #include <string.h>
 
 void db_upsample_forward(float *out, const float *in, int planes, int h, int w, int s) {
@@ -35,14 +36,7 @@ void db_upsample_backward(float *din, const float *dout, int planes, int h, int 
 typedef struct { int i0, i1; float w0, w1; } tap2;
 
 static void taps_of(tap2 *t, int in, int out) {
-    const double scale = out > 1 ? (double)(in - 1) / (out - 1) : 0.0;
-    for (int i = 0; i < out; i++) {
-        const double f = i * scale;
-        int i0 = (int)floor(f);
-        if (i0 > in - 1) i0 = in - 1;
-        t[i].i0 = i0, t[i].i1 = i0 + 1 < in ? i0 + 1 : in - 1;
-        t[i].w1 = (float)(f - i0), t[i].w0 = 1.0f - t[i].w1;
-    }
+    for (int i = 0; i < out; i++) db_resize_tap(i, in, out, &t[i].i0, &t[i].i1, &t[i].w0, &t[i].w1);
 }
 
 void db_resize_forward(float *out, const float *in, int planes, int h, int w, int oh, int ow) {

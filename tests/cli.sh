@@ -1253,14 +1253,16 @@ t_device() {
     db train --device gpu --epochs 1 && expect_rc 2 && expect_err "must be auto, cpu or cuda"
 }
 t_gpu_check() {
-    # CPU vs GPU: every shared kernel body bit-identical (Philox, SGD, the regularizers), the
-    # cuDNN/cuBLAS ops and whole ResNet-20 training steps within tolerance: run
-    # where this build has CUDA and a device exists, skipped with the reason elsewhere
+    # CPU vs GPU: every shared kernel body bit-identical (Philox, SGD, the regularizers, the
+    # resampling ops), the cuDNN/cuBLAS ops and whole ResNet-20 training steps within tolerance:
+    # built wherever this build has CUDA (a link error fails here, device or not), run where a
+    # device exists, skipped with the reason elsewhere
     db version && expect_rc 0 || return
     grep -q "^cuda: built" "$out" || { echo "this build has no CUDA (no nvcc or cuDNN headers)"; return 77; }
-    ! grep -q " 0 device(s)" "$out" || { echo "no CUDA device here: make gpu-check not run"; return 77; }
-    make --no-print-directory build/gpu-check >"$T/build.txt" 2>&1 ||
-        { echo "build/gpu-check did not build: $(tail -3 "$T/build.txt")"; return 1; }
+    local devices=$out
+    make --no-print-directory build/gpu-check build/gpu-probe >"$T/build.txt" 2>&1 ||
+        { echo "build/gpu-check or build/gpu-probe did not build: $(grep -m3 -E 'error|undefined' "$T/build.txt")"; return 1; }
+    ! grep -q " 0 device(s)" "$devices" || { echo "no CUDA device here: build/gpu-check built, not run"; return 77; }
     ./build/gpu-check --no-bench >"$T/gpu.txt" 2>&1 || { echo "gpu-check failed: $(grep -v '^ok' "$T/gpu.txt" | head -5)"; return 1; }
     grep -q ", 0 failed$" "$T/gpu.txt" || { echo "gpu-check: $(tail -2 "$T/gpu.txt")"; return 1; }
     echo "$(grep -c '^ok' "$T/gpu.txt") GPU checks passed" >"$T/note"

@@ -252,8 +252,70 @@ static void check_elementwise(db_gpu_report report) {
     free(a); free(b); free(r); free(acc); free(so); free(sg);
 }
 
+/* The detection and segmentation networks' ops (nets/upsample_cuda.cu): nearest upsampling by 2,
+ * bilinear resizing up and down, the channel bias, forward and accumulating backward, on NCHW
+ * maps against the CPU's CNHW bits */
+static void check_resample(db_gpu_report report) {
+    const int c = 6, n = 4, h = 5, w = 7;
+    const int shapes[3][2] = {{10, 14}, {9, 13}, {3, 4}}; /* x2 nearest; bilinear up; bilinear down */
+    const long len = (long)c * n * h * w;
+    float *a = (float *)malloc(sizeof(float) * len), *r = (float *)malloc(sizeof(float) * len);
+    fill(a, len, 41, -1, 1);
+    float *ea = db_upload_nchw(a, c, n, (size_t)h * w), *er = dev(NULL, len);
+    char detail[200];
+    for (int k = 0; k < 3; k++) {
+        const int oh = shapes[k][0], ow = shapes[k][1];
+        const long olen = (long)c * n * oh * ow;
+        float *so = (float *)malloc(sizeof(float) * olen), *sg = (float *)malloc(sizeof(float) * olen);
+        fill(sg, olen, 42 + k, -1, 1);
+        float *eso = dev(NULL, olen), *esg = db_upload_nchw(sg, c, n, (size_t)oh * ow);
+        for (long i = 0; i < len; i++) r[i] = 0.5f; /* the backward adds to what is there */
+        cudaMemcpy(er, r, sizeof(float) * len, cudaMemcpyHostToDevice);
+        int bad;
+        if (k == 0) {
+            db_upsample_forward(so, a, c * n, h, w, 2);
+            db_upsample_backward(r, sg, c * n, h, w, 2, 1);
+            bad = db_upsample_forward_cuda(eso, ea, c * n, h, w, 2, 0) ||
+                  db_upsample_backward_cuda(er, esg, c * n, h, w, 2, 1, 0) || cudaDeviceSynchronize();
+        } else {
+            db_resize_forward(so, a, c * n, h, w, oh, ow);
+            db_resize_backward(r, sg, c * n, h, w, oh, ow, 1);
+            bad = db_resize_forward_cuda(eso, ea, c * n, h, w, oh, ow, 0) ||
+                  db_resize_backward_cuda(er, esg, c * n, h, w, oh, ow, 1, 0) || cudaDeviceSynchronize();
+        }
+        long d1 = differ_nchw(eso, so, c, n, (size_t)oh * ow), d2 = differ_nchw(er, r, c, n, (size_t)h * w);
+        snprintf(detail, sizeof detail, "%dx%d -> %dx%d: %ld + %ld values differ", h, w, oh, ow, d1, d2);
+        report(!bad && d1 == 0 && d2 == 0, k ? (oh > h ? "resize_up_bit_identical" : "resize_down_bit_identical")
+                                             : "upsample_bit_identical", detail);
+        cudaFree(eso); cudaFree(esg);
+        free(so); free(sg);
+    }
+    /* the channel bias: forward, and its gradients (dbias set, din accumulating) */
+    float bias[6], db_h[6], db_d[6], *o = (float *)malloc(sizeof(float) * len), *g = (float *)malloc(sizeof(float) * len);
+    fill(bias, c, 45, -1, 1);
+    fill(g, len, 46, -1, 1);
+    for (long i = 0; i < len; i++) r[i] = 0.25f;
+    db_bias_forward(o, a, bias, c, (size_t)n * h * w);
+    db_bias_backward(r, db_h, g, c, (size_t)n * h * w, 1);
+    float *eb = dev(bias, c), *edb = dev(NULL, c), *eo = dev(NULL, len), *eg = db_upload_nchw(g, c, n, (size_t)h * w);
+    float *ed = db_upload_nchw(r, c, n, (size_t)h * w);
+    for (long i = 0; i < len; i++) r[i] = 0.25f;
+    cudaMemcpy(ed, r, sizeof(float) * len, cudaMemcpyHostToDevice); /* 0.25 everywhere, in either layout */
+    db_bias_backward(r, db_h, g, c, (size_t)n * h * w, 1);
+    int bad = db_bias_forward_cuda(eo, ea, eb, c, n, (size_t)h * w, 0) ||
+              db_bias_backward_cuda(ed, edb, eg, c, n, (size_t)h * w, 1, 0) || cudaDeviceSynchronize();
+    cudaMemcpy(db_d, edb, sizeof db_d, cudaMemcpyDeviceToHost);
+    long d1 = differ_nchw(eo, o, c, n, (size_t)h * w), d2 = differ_nchw(ed, r, c, n, (size_t)h * w);
+    long d3 = memcmp(db_d, db_h, sizeof db_h) != 0;
+    snprintf(detail, sizeof detail, "%ld + %ld values and %ld bias gradients differ", d1, d2, d3 ? (long)c : 0L);
+    report(!bad && d1 == 0 && d2 == 0 && !d3, "channel_bias_bit_identical", detail);
+    cudaFree(ea); cudaFree(er); cudaFree(eb); cudaFree(edb); cudaFree(eo); cudaFree(eg); cudaFree(ed);
+    free(a); free(r); free(o); free(g);
+}
+
 extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
     check_elementwise(report);
+    check_resample(report);
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
     check_bn(h, report, 0);
