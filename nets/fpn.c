@@ -1,6 +1,20 @@
 #include "nets/fpn.h"
 
 #include <stdio.h>
+#include <string.h>
+
+db_status db_fpn_model_backbone(const char *model, const char *kind, const char *what, char *backbone, size_t n) {
+    static const char *const backbones[2] = {"resnet18", "resnet50"};
+    char name[64];
+    for (int i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "%s-%s-fpn", kind, backbones[i]);
+        if (!strcmp(model, name)) {
+            snprintf(backbone, n, "%s", backbones[i]);
+            return DB_OK;
+        }
+    }
+    return db_fail(DB_ERR_ARG, "unknown %s '%s' (%s-resnet18-fpn, %s-resnet50-fpn)", what, model, kind, kind);
+}
 
 /* conv (with a bias) as the FPN's layers: name.weight, name.bias */
 static int conv_bias(db_graph *g, int x, int cout, int k, int stride, const char *name) {

@@ -17,6 +17,10 @@ typedef struct {
     float bn_momentum, bn_eps;
 } db_fpn_config;
 
+/* The backbone of a network named KIND-BACKBONE-fpn (retinanet-resnet50-fpn -> resnet50): resnet18
+ * or resnet50; another name is an error naming the kind's two (what: "detector", "segmenter") */
+db_status db_fpn_model_backbone(const char *model, const char *kind, const char *what, char *backbone, size_t n);
+
 /* The levels min..max of the pyramid on the trunk's taps (taps[k]: the output of ResNet group
  * k, taps[2..4] = C3..C5) into p[level]; errors stay in g->status */
 void db_fpn_build(db_graph *g, const db_fpn_config *c, const int *taps, int *p);

@@ -9,13 +9,7 @@
 int db_model_is_detector(const char *model) { return !strncmp(model, "retinanet-", 10); }
 
 db_status db_retinanet_backbone(const char *model, char *backbone, size_t n) {
-    static const char *const known[2][2] = {{"retinanet-resnet18-fpn", "resnet18"}, {"retinanet-resnet50-fpn", "resnet50"}};
-    for (int i = 0; i < 2; i++)
-        if (!strcmp(model, known[i][0])) {
-            snprintf(backbone, n, "%s", known[i][1]);
-            return DB_OK;
-        }
-    return db_fail(DB_ERR_ARG, "unknown detector '%s' (retinanet-resnet18-fpn, retinanet-resnet50-fpn)", model);
+    return db_fpn_model_backbone(model, "retinanet", "detector", backbone, n);
 }
 
 db_status db_retinanet_defaults(db_retinanet_config *cfg, const char *backbone, int classes, int c, int h, int w) {

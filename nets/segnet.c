@@ -8,13 +8,7 @@
 int db_model_is_segmenter(const char *model) { return !strncmp(model, "fcn-", 4); }
 
 db_status db_segnet_backbone(const char *model, char *backbone, size_t n) {
-    static const char *const known[2][2] = {{"fcn-resnet18-fpn", "resnet18"}, {"fcn-resnet50-fpn", "resnet50"}};
-    for (int i = 0; i < 2; i++)
-        if (!strcmp(model, known[i][0])) {
-            snprintf(backbone, n, "%s", known[i][1]);
-            return DB_OK;
-        }
-    return db_fail(DB_ERR_ARG, "unknown segmenter '%s' (fcn-resnet18-fpn, fcn-resnet50-fpn)", model);
+    return db_fpn_model_backbone(model, "fcn", "segmenter", backbone, n);
 }
 
 db_status db_segnet_defaults(db_segnet_config *cfg, const char *backbone, int classes, int c, int h, int w) {

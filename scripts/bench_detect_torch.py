@@ -9,21 +9,18 @@ COCO-style split (grey PNGs, dropbench data make fmnist-detect) at their own siz
 SGD, --threads threads. Prints one JSON line: {"images_per_s": ...} over --steps steps after
 --warmup steps.
 """
-import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
-import torchvision
 from PIL import Image
 from torch import nn
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelP6P7
 
-from torch_nets import Trunk
+from torch_nets import Trunk, peer_args, time_training
 
 
 class Backbone(nn.Module):
@@ -61,42 +58,19 @@ def load(folder, split, n):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data-dir", required=True)
-    p.add_argument("--images", type=int, default=512)
-    p.add_argument("--width", type=int, default=16)
-    p.add_argument("--fpn-width", type=int, default=32)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--steps", type=int, default=10)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    a = peer_args()
     data, classes = load(a.data_dir, "train", a.images)
     size = data[0][0].shape[-1]
     anchors = AnchorGenerator(tuple((s, int(s * 2 ** (1 / 3)), int(s * 2 ** (2 / 3))) for s in (32, 64, 128, 256, 512)),
                               ((0.5, 1.0, 2.0),) * 5)
     model = RetinaNet(Backbone(a.width, a.fpn_width), num_classes=classes, min_size=size, max_size=size,
                       image_mean=[0.5], image_std=[0.25], anchor_generator=anchors)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    t0, done = None, 0
-    for step in range(a.warmup + a.steps):
-        if step == a.warmup:
-            t0 = time.perf_counter()
-        i0 = (step * a.batch) % (len(data) - a.batch + 1)
-        batch = data[i0:i0 + a.batch]
-        losses = model([x for x, _ in batch], [t for _, t in batch])
-        loss = sum(losses.values())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step >= a.warmup:
-            done += len(batch)
-    secs = time.perf_counter() - t0
-    print(json.dumps({"images_per_s": done / secs, "torch": torch.__version__, "torchvision": torchvision.__version__,
-                      "threads": a.threads, "batch": a.batch, "size": size}))
+
+    def loss_of(i0, i1):
+        batch = data[i0:i1]
+        return sum(model([x for x, _ in batch], [t for _, t in batch]).values())
+
+    time_training(model, loss_of, len(data), a, size)
 
 
 if __name__ == "__main__":

@@ -10,19 +10,16 @@ softmax cross-entropy against the labels at every 8th pixel, 255 ignored; SGD, -
 threads, on the first --images canvases and label maps of a set made by dropbench data make
 fmnist-detect. Prints one JSON line: {"images_per_s": ...} over --steps steps after --warmup.
 """
-import argparse
 import json
 import os
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision
 from PIL import Image
 from torch import nn
 
-from torch_nets import Trunk
+from torch_nets import Trunk, peer_args, time_training
 
 
 def resize(x, like):
@@ -69,40 +66,17 @@ def load(folder, split, n):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data-dir", required=True)
-    p.add_argument("--images", type=int, default=512)
-    p.add_argument("--width", type=int, default=16)
-    p.add_argument("--fpn-width", type=int, default=32)
-    p.add_argument("--head-convs", type=int, default=3)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--warmup", type=int, default=2)
-    p.add_argument("--steps", type=int, default=10)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
+    a = peer_args(("--head-convs", 3))
     x, y, classes = load(a.data_dir, "train", a.images)
     model = Segmenter(a.width, a.fpn_width, a.head_convs, classes)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    t0, done = None, 0
-    for step in range(a.warmup + a.steps):
-        if step == a.warmup:
-            t0 = time.perf_counter()
-        i0 = (step * a.batch) % (len(x) - a.batch + 1)
-        xb, yb = (x[i0:i0 + a.batch] - 0.5) / 0.25, y[i0:i0 + a.batch]
+
+    def loss_of(i0, i1):
+        xb, yb = (x[i0:i1] - 0.5) / 0.25, y[i0:i1]
         logits = model(xb)
         s = xb.shape[-1] // logits.shape[-1]
-        loss = F.cross_entropy(logits, yb[:, ::s, ::s], ignore_index=255)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step >= a.warmup:
-            done += len(xb)
-    secs = time.perf_counter() - t0
-    print(json.dumps({"images_per_s": done / secs, "torch": torch.__version__, "torchvision": torchvision.__version__,
-                      "threads": a.threads, "batch": a.batch, "size": int(x.shape[-1])}))
+        return F.cross_entropy(logits, yb[:, ::s, ::s], ignore_index=255)
+
+    time_training(model, loss_of, len(x), a, int(x.shape[-1]))
 
 
 if __name__ == "__main__":

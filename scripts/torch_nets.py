@@ -1,5 +1,11 @@
 """PyTorch pieces shared by the benchmark peers (scripts/bench_*_torch.py): dropbench's networks
 built alike in PyTorch, to time the same work."""
+import argparse
+import json
+import time
+
+import torch
+import torchvision
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
@@ -29,3 +35,38 @@ class Trunk(nn.Module):
             x = layer(x)
             out.append(x)
         return out
+
+
+def peer_args(*extra):
+    """The peers' common options (data, images, width, FPN width, batch, threads, warm-up and
+    timed steps), extra (name, default) integer options added; parsed, threads and seed set"""
+    p = argparse.ArgumentParser()
+    p.add_argument("--data-dir", required=True)
+    for name, default in (("--images", 512), ("--width", 16), ("--fpn-width", 32)) + extra + (
+            ("--batch", 32), ("--threads", 2), ("--warmup", 2), ("--steps", 10)):
+        p.add_argument(name, type=int, default=default)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    return a
+
+
+def time_training(model, loss_of, n, a, size):
+    """SGD steps on batches of a.batch taken in turn from n samples (loss_of(i0, i1): the batch's
+    loss), a.warmup untimed then a.steps timed; prints the JSON line the drivers read"""
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    t0, done = None, 0
+    for step in range(a.warmup + a.steps):
+        if step == a.warmup:
+            t0 = time.perf_counter()
+        i0 = (step * a.batch) % (n - a.batch + 1)
+        loss = loss_of(i0, i0 + a.batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step >= a.warmup:
+            done += a.batch
+    secs = time.perf_counter() - t0
+    print(json.dumps({"images_per_s": done / secs, "torch": torch.__version__, "torchvision": torchvision.__version__,
+                      "threads": a.threads, "batch": a.batch, "size": size}))
