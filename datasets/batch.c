@@ -2,6 +2,7 @@
 
 #include "datasets/detbatch.h"
 #include "datasets/folder.h"
+#include "datasets/segbatch.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -61,6 +62,7 @@ void db_epoch_order(int n, uint64_t seed, uint32_t epoch, int *order) {
 db_status db_batch_fill(const db_dataset *d, const int *order, int count, const db_augment *aug,
                         const db_norm *norm, uint64_t seed, uint32_t epoch, float *out,
                         int *labels) {
+    if (db_seg_placed(d, aug)) return db_segset_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     if (d->files && d->det) return db_detset_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     if (d->files) return db_folder_fill(d, order, count, aug, norm, seed, epoch, out, labels);
     const int C = d->c, H = d->h, W = d->w;

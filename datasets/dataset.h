@@ -18,7 +18,9 @@ typedef struct {
                            * c, h, w are then the network's input (3, size, size) */
     float eval_crop;      /* image folders: evaluation centre crop over the short side (224/256) */
     struct db_detset *det; /* detection sets: each image's boxes and the ground truth (datasets/detset.h) */
-    uint8_t *seg;         /* segmentation sets: n label maps of h x w (classes 0..num_classes-1, 255 ignored) */
+    uint8_t *seg;         /* segmentation sets read whole: n label maps of h x w (classes 0..num_classes-1, 255 ignored) */
+    char **seg_files;     /* segmentation sets decoded per batch: each image's label map (a PNG of its size) */
+    int *hw;              /* segmentation sets decoded per batch: each image's height and width (2 per sample) */
     char source[1024];    /* path(s) read, for messages and provenance */
 } db_dataset;
 

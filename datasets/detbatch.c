@@ -6,41 +6,16 @@
 #include <string.h>
 
 #include "core/parallel.h"
-#include "core/philox.h"
 #include "datasets/detset.h"
 #include "datasets/image.h"
+#include "datasets/place.h"
 
-/* A per-batch image's place: scaled by (sy, sx) to new_h x new_w, mirrored across the scaled
- * width when mirror, then the S x S window from (oy, ox) taken, vh x vw of it image, the rest
- * padding */
-typedef struct {
-    double sy, sx;
-    int new_h, new_w, oy, ox, vh, vw, mirror;
-} place;
-
-static double u01(uint32_t x) { return (x >> 8) * (1.0 / 16777216.0); }
-
-static void place_of(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, place *p) {
-    const int h = d->det->gt.heights[sample], w = d->det->gt.widths[sample], S = d->h;
-    db_u32x4 r = db_rand4(seed, DB_STREAM_AUGMENT, epoch, (uint64_t)sample);
-    double side = S;
-    const int jitter = aug && aug->scale_max > 0.0f && (aug->scale_min != 1.0f || aug->scale_max != 1.0f);
-    if (jitter) side = floor(S * (aug->scale_min + (aug->scale_max - aug->scale_min) * u01(r.v[0])));
-    if (side < 1.0) side = 1.0;
-    const double scale = side / (h > w ? h : w);
-    p->new_h = (int)lround(h * scale), p->new_w = (int)lround(w * scale);
-    if (p->new_h < 1) p->new_h = 1;
-    if (p->new_w < 1) p->new_w = 1;
-    p->sy = (double)p->new_h / h, p->sx = (double)p->new_w / w;
-    p->oy = jitter && p->new_h > S ? (int)floor((p->new_h - S) * u01(r.v[1])) : 0;
-    p->ox = jitter && p->new_w > S ? (int)floor((p->new_w - S) * u01(r.v[2])) : 0;
-    p->vh = p->new_h - p->oy < S ? p->new_h - p->oy : S;
-    p->vw = p->new_w - p->ox < S ? p->new_w - p->ox : S;
-    p->mirror = aug && aug->flip && (r.v[3] >> 31);
+static void place_of(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, db_place *p) {
+    db_place_of(d->det->gt.heights[sample], d->det->gt.widths[sample], d->h, aug, 0, seed, epoch, sample, p);
 }
 
 /* b (ymin, xmin, ymax, xmax) moved as the pixels; 0 when less than a pixel of it is left */
-static int move_placed(const place *p, float b[4]) {
+static int move_placed(const db_place *p, float b[4]) {
     double y0 = b[0] * p->sy - p->oy, y1 = b[2] * p->sy - p->oy;
     double x0 = b[1] * p->sx, x1 = b[3] * p->sx;
     if (p->mirror) {
@@ -69,7 +44,7 @@ static int move_cropped(float b[4], int dy, int dx, int pad, int mirror, float h
 void db_det_boxes(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, float *boxes,
                   int *cls, int *n) {
     const db_detset *det = d->det;
-    place p;
+    db_place p;
     int dy = 0, dx = 0, mirror = 0, pad = aug && aug->pad > 0 ? aug->pad : 0;
     if (d->files) place_of(d, sample, aug, seed, epoch, &p);
     else if (aug) db_batch_draws(seed, epoch, sample, pad, aug->flip, &dy, &dx, &mirror);
@@ -86,27 +61,11 @@ void db_det_boxes(const db_dataset *d, int sample, const db_augment *aug, uint64
 
 void db_det_to_image(const db_dataset *d, int sample, float box[4]) {
     if (!d->files) return;
-    place p;
+    db_place p;
     place_of(d, sample, NULL, 0, 0, &p);
     const double h = d->det->gt.heights[sample], w = d->det->gt.widths[sample];
     box[0] = (float)fmin(fmax(box[0] / p.sy, 0.0), h), box[2] = (float)fmin(fmax(box[2] / p.sy, 0.0), h);
     box[1] = (float)fmin(fmax(box[1] / p.sx, 0.0), w), box[3] = (float)fmin(fmax(box[3] / p.sx, 0.0), w);
-}
-
-typedef struct {
-    const place *p;
-    int want_h, want_w, got_h, got_w;
-} pick_ctx;
-
-/* The source region the visible window shows (in the unmirrored image) */
-static void pick(int H, int W, void *arg, db_crop *c) {
-    pick_ctx *k = arg;
-    const place *p = k->p;
-    k->got_h = H, k->got_w = W;
-    const double sy = (double)p->new_h / H, sx = (double)p->new_w / W; /* equal to p's when the sizes agree */
-    const int x_scaled = p->mirror ? p->new_w - p->ox - p->vw : p->ox;
-    c->y0 = p->oy / sy, c->h = p->vh / sy;
-    c->x0 = x_scaled / sx, c->w = p->vw / sx;
 }
 
 static db_status fill_one(void *arg, int i) {
@@ -115,18 +74,18 @@ static db_status fill_one(void *arg, int i) {
     const int s = f->order[i], S = d->h;
     const size_t plane = (size_t)S * S;
     f->labels[i] = 0;
-    place p;
+    db_place p;
     place_of(d, s, f->aug, f->seed, f->epoch, &p);
     float *planes[3];
     for (int c = 0; c < 3; c++) {
         planes[c] = f->out + ((size_t)c * f->count + i) * plane;
         memset(planes[c], 0, sizeof(float) * plane); /* the padding: zero after normalisation */
     }
-    pick_ctx ctx = {&p, d->det->gt.heights[s], d->det->gt.widths[s], 0, 0};
-    DB_TRY(db_jpeg_to_planes(d->files[s], pick, &ctx, p.vh, p.vw, p.mirror, f->scale, f->bias, planes, S));
-    if (ctx.got_h != ctx.want_h || ctx.got_w != ctx.want_w)
-        return db_fail(DB_ERR_FORMAT, "%s: %dx%d pixels, its annotations say %dx%d (width x height)", d->files[s],
-                       ctx.got_w, ctx.got_h, ctx.want_w, ctx.want_h);
+    int got_h, got_w;
+    DB_TRY(db_place_jpeg(d->files[s], &p, f->scale, f->bias, planes, S, &got_h, &got_w));
+    if (got_h != p.h || got_w != p.w)
+        return db_fail(DB_ERR_FORMAT, "%s: %dx%d pixels, its annotations say %dx%d (width x height)", d->files[s], got_w,
+                       got_h, p.w, p.h);
     return DB_OK;
 }
 

@@ -2,13 +2,9 @@
  * boxes alike. Two kinds of detection set (datasets/detset.h):
  *  - read whole (dropbench's Fashion-MNIST set, one size): db_batch_fill's padded random crop and
  *    mirror (db_batch_draws), the boxes shifted, clipped and mirrored with the pixels;
- *  - decoded per batch (COCO's JPEGs): as the official RetinaNet input pipeline, the image scaled
- *    so that its long side is the input side S (each side rounded to whole pixels), mirrored at
- *    random in training, laid at the top left of the S x S input and padded with zeros after
- *    normalisation (the mean colour). With scale jitter (aug->scale_min, scale_max other than 1,
- *    the later official code's train_scale_min/max) the long side is int(S * U(min, max)) and a scaled image
- *    larger than S is cropped at a random offset. Draws: db_rand4(seed, DB_STREAM_AUGMENT, epoch,
- *    sample), word 0 the scale, words 1 and 2 the crop's row and column, word 3 the mirror. */
+ *  - decoded per batch (COCO's JPEGs): placed as the official RetinaNet input pipeline places them
+ *    (datasets/place.h: long side to the input side, top left, padded with zeros after
+ *    normalisation, the mean colour; the scale jitter and its crops), the boxes moved alike. */
 #ifndef DB_DATASETS_DETBATCH_H
 #define DB_DATASETS_DETBATCH_H
 

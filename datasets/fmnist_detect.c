@@ -58,14 +58,13 @@ static double pix_iou(pixbox a, pixbox b) {
 
 /* Buffers for scaling one 28x28 item to at most max_side pixels */
 typedef struct {
-    uint8_t rgb[28 * 28 * 3], *out;
+    uint8_t *out;
     float *planes, *scratch;
 } scaler;
 
 /* item (28x28) scaled to s x s into sc->out; its non-zero pixels' tight box and count */
 static db_status scale_item(scaler *sc, const uint8_t *item, int s, pixbox *tight, long *area) {
-    for (int i = 0; i < 28 * 28; i++) sc->rgb[3 * i] = sc->rgb[3 * i + 1] = sc->rgb[3 * i + 2] = item[i];
-    db_image img = {28, 28, sc->rgb};
+    db_image img = {28, 28, (uint8_t *)item, 1};
     db_crop crop = {0, 0, 28, 28};
     DB_TRY(db_image_resample(&img, &crop, s, s, 0, sc->planes, sc->scratch));
     *tight = (pixbox){s, s, -1, -1};
@@ -116,8 +115,8 @@ static db_status make_split(const char *dir, const char *name, int split, int n,
                             const db_fmd_cfg *c, json_t *images, json_t *anns, db_fmd_stats *st) {
     const int S = c->size, maxs = (int)ceilf(c->max_side);
     uint8_t *canvas = malloc((size_t)S * S), *lab = malloc((size_t)S * S);
-    scaler sc = {{0}, malloc((size_t)maxs * maxs), malloc(3 * sizeof(float) * (size_t)maxs * maxs),
-                 malloc(3 * sizeof(float) * 28 * (size_t)maxs)};
+    scaler sc = {malloc((size_t)maxs * maxs), malloc(sizeof(float) * (size_t)maxs * maxs),
+                 malloc(sizeof(float) * 28 * (size_t)maxs)};
     db_status s = DB_OK;
     char path[4200];
     memset(st, 0, sizeof *st);

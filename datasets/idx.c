@@ -241,6 +241,9 @@ void db_dataset_free(db_dataset *d) {
     free(d->seg);
     for (int i = 0; d->files && i < d->n; i++) free(d->files[i]);
     free(d->files);
+    for (int i = 0; d->seg_files && i < d->n; i++) free(d->seg_files[i]);
+    free(d->seg_files);
+    free(d->hw);
     db_detset_free(d->det);
     free(d->det);
     memset(d, 0, sizeof *d);

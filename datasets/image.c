@@ -122,7 +122,7 @@ db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, 
         free(px);
         return db_fail(DB_ERR_FORMAT, "%s: corrupt or truncated JPEG: %s", path, e.msg);
     }
-    img->px = px; img->h = h; img->w = w;
+    img->px = px; img->h = h; img->w = w; img->c = 3;
     double sy = (double)h / H, sx = (double)w / W;
     crop->y0 *= sy; crop->h *= sy; crop->x0 *= sx; crop->w *= sx;
     return DB_OK;
@@ -167,6 +167,8 @@ static void weights(double s0, double len, int n, int o, int size, taps *t) {
 }
 
 db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch) {
+    const int C = img->c;
+    if (C < 1 || C > 4) return db_fail(DB_ERR_INTERNAL, "resampling %d channels", C);
     int mx = max_taps(crop->w, ow), my = max_taps(crop->h, oh);
     float *wbuf = malloc(sizeof(float) * (size_t)(mx > my ? mx : my));
     if (!wbuf) return db_fail(DB_ERR_NOMEM, "out of memory resampling");
@@ -182,17 +184,17 @@ db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, in
         int xo = mirror ? ow - 1 - x : x;
         weights(crop->x0, crop->w, ow, x, img->w, &t);
         for (int y = 0; y < rows; y++) {
-            const uint8_t *src = img->px + ((size_t)(r0 + y) * img->w + t.lo) * 3;
-            float a[3] = {0, 0, 0};
+            const uint8_t *src = img->px + ((size_t)(r0 + y) * img->w + t.lo) * C;
+            float a[4] = {0, 0, 0, 0};
             for (int i = 0; i < t.n; i++)
-                for (int ch = 0; ch < 3; ch++) a[ch] += t.w[i] * src[3 * i + ch];
-            for (int ch = 0; ch < 3; ch++) scratch[((size_t)ch * rows + y) * ow + xo] = a[ch];
+                for (int ch = 0; ch < C; ch++) a[ch] += t.w[i] * src[C * i + ch];
+            for (int ch = 0; ch < C; ch++) scratch[((size_t)ch * rows + y) * ow + xo] = a[ch];
         }
     }
     /* vertical pass */
     for (int y = 0; y < oh; y++) {
         weights(crop->y0, crop->h, oh, y, img->h, &t);
-        for (int ch = 0; ch < 3; ch++) {
+        for (int ch = 0; ch < C; ch++) {
             float *dst = out + ((size_t)ch * oh + y) * ow;
             for (int x = 0; x < ow; x++) dst[x] = 0;
             for (int i = 0; i < t.n; i++) {
@@ -207,16 +209,14 @@ db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, in
     return DB_OK;
 }
 
-db_status db_jpeg_to_planes(const char *path, db_crop_fn pick, void *ctx, int oh, int ow, int mirror,
-                            const float *scale, const float *bias, float *const *planes, int stride) {
-    db_image img;
-    db_crop crop;
-    DB_TRY(db_jpeg_load(path, pick, ctx, oh, ow, &img, &crop));
+db_status db_image_to_planes(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, const float *scale,
+                             const float *bias, float *const *planes, int stride, const char *what) {
     const size_t plane = (size_t)oh * ow;
-    float *pix = malloc(sizeof(float) * 3 * plane), *scratch = malloc(sizeof(float) * 3 * (size_t)img.h * ow);
-    db_status st = pix && scratch ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory decoding %s", path);
-    if (st == DB_OK) st = db_image_resample(&img, &crop, oh, ow, mirror, pix, scratch);
-    for (int c = 0; c < 3 && st == DB_OK; c++)
+    const int C = img->c;
+    float *pix = malloc(sizeof(float) * (size_t)C * plane), *scratch = malloc(sizeof(float) * (size_t)C * img->h * ow);
+    db_status st = pix && scratch ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory resampling %s", what);
+    if (st == DB_OK) st = db_image_resample(img, crop, oh, ow, mirror, pix, scratch);
+    for (int c = 0; c < C && st == DB_OK; c++)
         for (int y = 0; y < oh; y++) {
             const float *src = pix + c * plane + (size_t)y * ow;
             float *dst = planes[c] + (size_t)y * stride;
@@ -224,6 +224,15 @@ db_status db_jpeg_to_planes(const char *path, db_crop_fn pick, void *ctx, int oh
         }
     free(pix);
     free(scratch);
+    return st;
+}
+
+db_status db_jpeg_to_planes(const char *path, db_crop_fn pick, void *ctx, int oh, int ow, int mirror,
+                            const float *scale, const float *bias, float *const *planes, int stride) {
+    db_image img;
+    db_crop crop;
+    DB_TRY(db_jpeg_load(path, pick, ctx, oh, ow, &img, &crop));
+    db_status st = db_image_to_planes(&img, &crop, oh, ow, mirror, scale, bias, planes, stride, path);
     db_image_free(&img);
     return st;
 }

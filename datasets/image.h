@@ -11,7 +11,8 @@
 
 typedef struct {
     int h, w;    /* decoded size */
-    uint8_t *px; /* h*w*3 bytes, RGB interleaved */
+    uint8_t *px; /* h*w*c bytes, channels interleaved */
+    int c;       /* channels: 3 (RGB) as decoded; 1 to 4 for an in-memory view (a grey plane: 1) */
 } db_image;
 
 /* A region in the full-size image's pixels */
@@ -28,9 +29,14 @@ typedef void (*db_crop_fn)(int H, int W, void *ctx, db_crop *crop);
  * JPEG name are errors naming the file. */
 db_status db_jpeg_load(const char *path, db_crop_fn pick, void *ctx, int out_h, int out_w, db_image *img, db_crop *crop);
 void db_image_free(db_image *img);
-/* out: 3 planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
- * scratch: 3 * img->h * ow floats */
+/* out: img->c planes of oh x ow floats (0..255) = the crop of img resampled, mirrored when asked;
+ * scratch: img->c * img->h * ow floats */
 db_status db_image_resample(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, float *out, float *scratch);
+/* The crop of img resampled to oh x ow (mirrored when asked), channel c written as
+ * pixel * scale[c] + bias[c] into planes[c] + y * stride + x (img->c planes; what lies outside
+ * oh x ow is left as it is); what says what the pixels are, for messages */
+db_status db_image_to_planes(const db_image *img, const db_crop *crop, int oh, int ow, int mirror, const float *scale,
+                             const float *bias, float *const *planes, int stride, const char *what);
 /* The whole path of a batch's image: decodes path (db_jpeg_load with pick), resamples the crop to
  * oh x ow, mirrored when asked, and writes channel c as pixel * scale[c] + bias[c] into
  * planes[c] + y * stride + x (3 planes; what lies outside oh x ow is left as it is) */

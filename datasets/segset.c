@@ -42,7 +42,7 @@ static db_status labels_of(db_dataset *out, const char *dir) {
 
 db_status db_segset_load(const char *dir, const char *split, db_dataset *out) {
     DB_TRY(db_detset_load(dir, split, 0, out));
-    db_status s = out->files ? db_fail(DB_ERR_UNSUPPORTED, "%s: segmentation reads grey PNG canvases (JPEG sets: not yet)",
+    db_status s = out->files ? db_fail(DB_ERR_UNSUPPORTED, "%s: fmnist-segment reads grey PNG canvases (JPEG sets with label PNGs: voc2012)",
                                        out->source)
                              : DB_OK;
     out->num_classes += 1; /* the background */
@@ -51,16 +51,4 @@ db_status db_segset_load(const char *dir, const char *split, db_dataset *out) {
     if (s == DB_OK) s = labels_of(out, dir);
     if (s != DB_OK) db_dataset_free(out);
     return s;
-}
-
-void db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, uint8_t *out) {
-    const int H = d->h, W = d->w, pad = aug && aug->pad > 0 ? aug->pad : 0;
-    int dy = 0, dx = 0, mirror = 0;
-    if (aug) db_batch_draws(seed, epoch, sample, pad, aug->flip, &dy, &dx, &mirror);
-    const uint8_t *src = d->seg + (size_t)sample * H * W;
-    for (int y = 0; y < H; y++) /* as db_batch_fill: crop first, then mirror the cropped image */
-        for (int x = 0; x < W; x++) {
-            const int sy = y + dy - pad, sx = (mirror ? W - 1 - x : x) + dx - pad;
-            out[(size_t)y * W + x] = sy >= 0 && sy < H && sx >= 0 && sx < W ? src[(size_t)sy * W + sx] : DB_SEG_IGNORE;
-        }
 }

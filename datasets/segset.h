@@ -18,8 +18,4 @@ enum { DB_SEG_IGNORE = 255 };
  * written), not an 8-bit grey PNG, of another size than its image, or holding a value that is
  * neither a class nor 255 is an error naming the file (and the value). */
 db_status db_segset_load(const char *dir, const char *split, db_dataset *out);
-/* Sample `sample`'s label map as db_batch_fill placed its pixels with aug (NULL: as it is): the
- * padded random crop (padding ignored) and the mirror; out: h x w bytes */
-void db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, uint8_t *out);
-
 #endif

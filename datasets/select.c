@@ -12,12 +12,13 @@
 #include "datasets/folder.h"
 #include "datasets/segset.h"
 #include "datasets/synthetic.h"
+#include "datasets/vocset.h"
 
 #define DEBIAN_FASHION_DIR "/usr/share/datasets/fashion-mnist"
 #define DEBIAN_MNIST_DIR "/usr/share/datasets/mnist"
 
 static const char *const known[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "imagenet", "synthetic",
-                                    "fmnist-detect", "coco2017", "fmnist-segment"};
+                                    "fmnist-detect", "coco2017", "fmnist-segment", "voc2012"};
 
 int db_data_known(const char *name) {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
@@ -27,8 +28,8 @@ int db_data_known(const char *name) {
 
 const char *db_data_names(void) {
     return "fashion-mnist, mnist (IDX files), cifar10 and cifar100 (binary version), imagenet (a folder of JPEGs), "
-           "synthetic, fmnist-detect and fmnist-segment (built by dropbench data make fmnist-detect) and coco2017 (instances "
-           "JSON and JPEG folders)";
+           "synthetic, fmnist-detect and fmnist-segment (built by dropbench data make fmnist-detect), coco2017 (instances "
+           "JSON and JPEG folders) and voc2012 (JPEGs and label PNGs)";
 }
 
 int db_data_is_folder(const char *name) { return !strcmp(name, "imagenet"); }
@@ -96,6 +97,9 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
         if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
             s = db_fail(DB_ERR_FORMAT, "%s: the %s split (%d categories, %dx%d) differs from %s (%d, %dx%d)", dir, va,
                         test->num_classes, test->w, test->h, tr, train->num_classes, train->w, train->h);
+    } else if (!strcmp(d->name, "voc2012")) {
+        DB_TRY(db_vocset_load(dir, "train", d->image_size, train));
+        s = db_vocset_load(dir, "val", d->image_size, test);
     } else if (db_data_is_segmentation(d->name)) {
         struct stat st;
         char ann[4200];
@@ -128,7 +132,8 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
 
 db_status db_data_files(const db_data_spec *d, char **paths, int max, int *n) {
     static const char *const patterns[] = {"%s/*-ubyte*", "%s/cifar-1*-binary.tar.gz", "%s/cifar-1*/*.bin", "%s/*.bin",
-                                           "%s/annotations/instances_*.json", "%s/make.txt"};
+                                           "%s/annotations/instances_*.json", "%s/make.txt",
+                                           "%s/ImageSets/Segmentation/*.txt", "%s/VOCdevkit/VOC2012/ImageSets/Segmentation/*.txt"};
     char dir[4096], pattern[4200];
     *n = 0;
     if (!strcmp(d->name, "synthetic")) return DB_OK;

@@ -27,7 +27,7 @@ const char *db_data_names(void);
 int db_data_is_folder(const char *name);
 /* 1 for the detection sets (images with boxes, db_dataset.det): fmnist-detect */
 int db_data_is_detection(const char *name);
-/* 1 for the segmentation sets (label maps, db_dataset.seg): fmnist-segment, voc2012 (not read yet) */
+/* 1 for the segmentation sets (label maps, db_dataset.seg): fmnist-segment, voc2012 */
 int db_data_is_segmentation(const char *name);
 /* The data set's folder: data_dir when set, else the Debian package's folder (Fashion-MNIST,
  * MNIST) when it is there, else the dropbench cache's folder for the set (where `dropbench data

@@ -20,9 +20,9 @@ static void on_error(png_structp p, png_const_charp msg) {
 static void on_warning(png_structp p, png_const_charp msg) { (void)p; (void)msg; }
 
 /* An 8-bit PNG's bytes: a label map's indices (palette or grey, any depth up to 8), or, with
- * image set, an 8-bit grey image's values (anything else refused) */
+ * image set, an 8-bit grey image's values (anything else refused); px NULL: only its size */
 static db_status png_read8(const char *path, uint8_t **px, int *h, int *w, int image) {
-    *px = NULL;
+    if (px) *px = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
     png_err e = {""};
@@ -56,6 +56,12 @@ static db_status png_read8(const char *path, uint8_t **px, int *h, int *w, int i
                  type, depth);
         png_longjmp(p, 1);
     }
+    if (!px) {
+        png_destroy_read_struct(&p, &info, NULL);
+        fclose(f);
+        *h = (int)height, *w = (int)width;
+        return DB_OK;
+    }
     if (depth < 8) png_set_packing(p); /* one byte per index, no palette expansion */
     png_read_update_info(p, info);
     buf = malloc((size_t)width * height);
@@ -77,6 +83,8 @@ static db_status png_read8(const char *path, uint8_t **px, int *h, int *w, int i
 }
 
 db_status db_label_png_read(const char *path, uint8_t **px, int *h, int *w) { return png_read8(path, px, h, w, 0); }
+
+db_status db_label_png_size(const char *path, int *h, int *w) { return png_read8(path, NULL, h, w, 0); }
 
 db_status db_grey_png_read(const char *path, uint8_t **px, int *h, int *w) { return png_read8(path, px, h, w, 1); }
 

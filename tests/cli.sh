@@ -873,9 +873,9 @@ t_paper_recipes() {
         case $f in
         *amoebanet*)
             db study "$f" --dry-run --db "$T/p.db" && expect_rc 1 && expect_err "network not available yet" || return ;;
-        *segmentation-voc*) # the network is in, VOC's reader is not
-            db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "dataset 'voc2012' is not available yet" ||
-                return ;;
+        *segmentation-voc*) # the official segmentation settings; VOC is read only when a cell runs
+            db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "scale_max=1.5" &&
+                expect_out "image_size=512" || return ;;
         *retinanet-coco*) # resolves with the official schedule; the data set is read only when a cell runs
             db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "image_size=640" &&
                 expect_out "milestones=8,11" || return ;;
@@ -916,11 +916,10 @@ t_paper_recipes() {
         expect_err "augment 'autoaugment' is not available yet" || return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused study recorded runs"; return 1; }
-    db train --model fcn-resnet18-fpn --dataset voc2012 --epochs 1 --db "$T/p.db" && expect_rc 1 &&
-        expect_err "'voc2012' is not available yet" ||
-        return
-    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
-        { echo "a refused run was recorded"; return 1; }
+    XDG_CACHE_HOME=$T/novoc db train --model fcn-resnet18-fpn --dataset voc2012 --augment-pad 0 --epochs 1 \
+        --db "$T/p.db" && expect_rc 1 && expect_err "is VOC 2012 unpacked there? dropbench data fetch voc2012" || return
+    [ "$(sqlite3 "$T/p.db" "SELECT status FROM runs WHERE exit_reason LIKE '%VOC 2012 unpacked%'")" = failed ] ||
+        { echo "a run without its data not recorded as failed with the reason"; return 1; }
 }
 t_recipe_rows_include() {
     # rows, quoted vary values and includes, and their errors with file:line
@@ -1575,7 +1574,7 @@ t_data_coco_unpack_train() {
     XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --data-dir "$T/viadots" && expect_rc 1 &&
         expect_err "val2017/000000001000.jpg" && expect_err "are its images unpacked" || return
     XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --augment-pad 2 && expect_rc 2 && expect_err "not cropped" || return
-    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --det-scale-min 1.5 && expect_rc 2 && expect_err "above det_scale_max" ||
+    XDG_CACHE_HOME=$T/xdgc db train "${args[@]}" --scale-min 1.5 && expect_rc 2 && expect_err "above scale_max" ||
         return
     XDG_CACHE_HOME=$T/xdgn db train "${args[@]}" && expect_rc 1 && expect_err "dropbench data unpack" || return
     # an archive whose entry climbs out of the folder, and one that fails its checksum
@@ -1836,6 +1835,96 @@ t_train_segmenter() {
         grep -q '^- DropBlock − regularizer=none: .*; paper +6.20' "$T/ssrep/REPORT.md" ||
         { echo "Table 4: $(grep -A5 'Table 4 at this scale' "$T/ssrep/REPORT.md" | tail -3)"; return 1; }
 }
+voc_tar() {
+    # voc_tar DIR CACHE N_TRAIN N_VAL: PASCAL VOC 2012's archive at toy size, DIR/VOCtrainval_11-May-2012.tar
+    # (VOCdevkit/VOC2012/: JPEGImages/ID.jpg of assorted sizes, dark with one or two bright
+    # rectangles of classes 1-3, SegmentationClass/ID.png palette label maps with those rectangles,
+    # a 255 border around each, ImageSets/Segmentation/train.txt and val.txt); DIR/catalog lists
+    # it with its MD5, and the tar is laid in CACHE/voc2012/ as dropbench data fetch would
+    python3 - "$@" <<'PY' || return 1
+import hashlib, io, os, random, struct, subprocess, sys, tarfile, zlib
+out, cache, n_train, n_val = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+random.seed(5)
+os.makedirs(out, exist_ok=True)
+def png(lab, w, h):  # an 8-bit palette PNG of the indices, VOC's colour map
+    def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+    pal = bytearray()
+    for i in range(256):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j); g |= ((c >> 1) & 1) << (7 - j); b |= ((c >> 2) & 1) << (7 - j); c >>= 3
+        pal += bytes((r, g, b))
+    raw = b"".join(b"\0" + bytes(lab[y * w:(y + 1) * w]) for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)) +
+            chunk(b"PLTE", bytes(pal)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+colours = {1: (250, 250, 250), 2: (250, 40, 40), 3: (40, 40, 250)}
+members, lists = {}, {"train": [], "val": []}
+for i in range(n_train + n_val):
+    ident = "2012_%06d" % i
+    w, h = random.randrange(40, 81), random.randrange(40, 81)
+    px = bytearray(random.randrange(0, 40) for _ in range(w * h * 3))
+    lab = bytearray(w * h)
+    for k in range(random.randrange(1, 3)):
+        bw, bh = random.randrange(12, w // 2), random.randrange(12, h // 2)
+        x0, y0, cls = random.randrange(1, w - bw - 1), random.randrange(1, h - bh - 1), random.randrange(1, 4)
+        for y in range(y0 - 1, y0 + bh + 1):
+            for x in range(x0 - 1, x0 + bw + 1):
+                inside = y0 <= y < y0 + bh and x0 <= x < x0 + bw
+                lab[y * w + x] = cls if inside else 255
+                if inside: px[(y * w + x) * 3:(y * w + x) * 3 + 3] = bytes(colours[cls])
+    jpg = subprocess.run(["cjpeg", "-quality", "90"], input=b"P6 %d %d 255\n" % (w, h) + bytes(px),
+                         capture_output=True, check=True).stdout
+    root = "VOCdevkit/VOC2012/"
+    members[root + "JPEGImages/%s.jpg" % ident] = jpg
+    members[root + "SegmentationClass/%s.png" % ident] = png(lab, w, h)
+    lists["train" if i < n_train else "val"].append(ident)
+for split, ids in lists.items():
+    members["VOCdevkit/VOC2012/ImageSets/Segmentation/%s.txt" % split] = ("\n".join(ids) + "\n").encode()
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    for name, data in members.items():
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+data = buf.getvalue()
+name = "VOCtrainval_11-May-2012.tar"
+os.makedirs(os.path.join(cache, "voc2012"), exist_ok=True)
+for d in (out, os.path.join(cache, "voc2012")):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+with open(os.path.join(out, "catalog"), "w") as cat:
+    cat.write("voc2012 %s http://127.0.0.1:9/%s %d %s -\n" % (name, name, len(data), hashlib.md5(data).hexdigest()))
+PY
+}
+t_train_segmenter_voc() {
+    # VOC 2012's layout end to end at toy size: the verified tar unpacked into the cache's voc2012
+    # folder, a small segmenter trained on its JPEGs and palette label maps with the official
+    # scale jitter (0.75-1.5) and flips, scored in mIOU at full resolution; bad input named
+    command -v cjpeg >/dev/null || { echo "cjpeg missing (libjpeg-turbo-progs, scripts/deps)"; return 1; }
+    local cache=$T/xdgv/dropbench
+    voc_tar "$T/vt" "$cache" 24 8 || { echo "the VOC fixture failed"; return 1; }
+    XDG_CACHE_HOME=$T/xdgv db data unpack voc2012 --catalog "$T/vt/catalog" && expect_rc 0 || return
+    [ -s "$cache/voc2012/VOCdevkit/VOC2012/SegmentationClass/2012_000031.png" ] || { echo "not unpacked"; return 1; }
+    local args=(--model fcn-resnet18-fpn --dataset voc2012 --image-size 64 --width 8 --fpn-width 16 --head-convs 1
+        --batch 8 --epochs 2 --lr 0.02 --augment-pad 0 --scale-min 0.75 --scale-max 1.5 --threads 2)
+    XDG_CACHE_HOME=$T/xdgv db train "${args[@]}" --metrics "$T/voc.csv" --db "$T/voc.db" && expect_rc 0 &&
+        expect_out "mIOU" || return
+    awk -F, 'NR == 3 { exit !($7 > 0 && $7 <= 1 && $8 > 0.3 && $8 <= 1) }' "$T/voc.csv" ||
+        { echo "mIOU or pixel accuracy out of range: $(snippet "$T/voc.csv")"; return 1; }
+    sqlite3 "$T/voc.db" "select config from runs where id = 1" | grep -qx "scale_max=1.5" ||
+        { echo "the scale jitter not in the run's configuration"; return 1; }
+    XDG_CACHE_HOME=$T/xdgv db train "${args[@]}" --augment-pad 4 && expect_rc 2 && expect_err "not cropped" || return
+    # an image its list names but the folder lacks, and a label map of another size than its image
+    local voc=$cache/voc2012/VOCdevkit/VOC2012
+    echo 2012_000099 >>"$voc/ImageSets/Segmentation/val.txt"
+    XDG_CACHE_HOME=$T/xdgv db train "${args[@]}" && expect_rc 1 && expect_err "JPEGImages/2012_000099.jpg" &&
+        expect_err "val.txt line 9" || return
+    sed -i '$d' "$voc/ImageSets/Segmentation/val.txt"
+    cp "$voc/SegmentationClass/2012_000001.png" "$voc/SegmentationClass/2012_000030.png"
+    XDG_CACHE_HOME=$T/xdgv db train "${args[@]}" && expect_rc 1 && expect_err "2012_000030.jpg" &&
+        expect_err "its label map" || return
+}
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
     db train --regularizer dropblock --reg-groups 5 && expect_rc 2 && expect_err "reg_groups" || return
@@ -1898,7 +1987,7 @@ tests=(
     deterministic
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_regularizer_bad_args
+    train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )

@@ -164,7 +164,7 @@ static void test_folder_bad_input(void) {
  * applied, none of it cut short; the border pixels' filters are clamped to the image */
 static void test_resample_wide_shrink(void) {
     const int W = 4000, H = 4;
-    db_image img = {H, W, malloc((size_t)H * W * 3)};
+    db_image img = {H, W, malloc((size_t)H * W * 3), 3};
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
             for (int c = 0; c < 3; c++) img.px[((size_t)y * W + x) * 3 + c] = (uint8_t)(x * 255 / (W - 1));

@@ -41,13 +41,13 @@ static const key_def keys[] = {
     {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier)", NULL},
     {"det_alpha", K_FLOAT, F(det_alpha), 0, 1, 2, "detectors: the focal loss's alpha (0.25)", NULL},
     {"det_gamma", K_FLOAT, F(det_gamma), 0, 10, 2, "detectors: the focal loss's gamma (1.5, the official code; the RetinaNet paper 2)", NULL},
-    {"det_scale_min", K_FLOAT, F(det_scale_min), 0.05, 10, 2, "detectors on coco2017: the smallest random scale of the image's long side, a fraction of image_size (1: no jitter, the official code's train_scale_min)", NULL},
-    {"det_scale_max", K_FLOAT, F(det_scale_max), 0.05, 10, 2, "detectors on coco2017: the largest random scale; above 1 the scaled image is cropped at random (1: no jitter)", NULL},
+    {"scale_min", K_FLOAT, F(scale_min), 0.05, 10, 2, "detectors on coco2017 and segmenters: the smallest random scale of the image's long side, a fraction of the input side (1: no jitter; the official codes' train_scale_min, 0.75 for segmentation)", NULL},
+    {"scale_max", K_FLOAT, F(scale_max), 0.05, 10, 2, "detectors on coco2017 and segmenters: the largest random scale; above 1 the scaled image is cropped at random (1: no jitter; the official segmentation code's 1.5)", NULL},
     {"shortcut", K_STR, F(shortcut), 0, 0, 1, "CIFAR ResNets: A (zero-padded identity) or B (1x1 conv + BN)", NULL},
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
-    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); for segmenters fmnist-segment (the same set's label maps); voc2012 not yet", NULL},
+    {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); for segmenters fmnist-segment (the same set's label maps) and voc2012 (VOCdevkit/VOC2012 or its contents: JPEGs, label PNGs, the SBD train_aug list when present)", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
     {"test_limit", K_INT, F(test_limit), 0, 1e9, 1, "use the first N test samples (0: all)", NULL},
@@ -82,7 +82,7 @@ static const key_def keys[] = {
     {"reg_per_sample", K_BOOL, F(reg_per_sample), 0, 1, 1, "DropBlock: normalise per sample, not over the batch", NULL},
     {"semantics", K_STR, F(semantics), 0, 0, 1, "DropBlock's mask rules: paper, timm, torchvision, miguelvr or darknet", NULL},
     {"device", K_STR, F(device), 0, 0, 2, "auto (CUDA when a usable GPU is present, else CPU), cpu or cuda", "cpu"},
-    {"image_size", K_INT, F(image_size), 8, 2048, 2, "image folders (imagenet) and coco2017: the network's input side in pixels (coco2017: the long side, padded to a square)", NULL},
+    {"image_size", K_INT, F(image_size), 8, 2048, 2, "image folders (imagenet), coco2017 and voc2012: the network's input side in pixels (coco2017 and voc2012: the long side, padded to a square)", NULL},
     {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
@@ -101,7 +101,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->shortcut, "A");
     c->fpn_width = 256, c->head_convs = -1, c->min_level = 3, c->max_level = 7;
     c->det_negative_iou = 0.4f, c->det_alpha = 0.25f, c->det_gamma = 1.5f;
-    c->det_scale_min = c->det_scale_max = 1.0f;
+    c->scale_min = c->scale_max = 1.0f;
     c->bn_momentum = 0.1f;
     c->bn_eps = 1e-5f;
     strcpy(c->dataset, "fashion-mnist");
@@ -145,8 +145,16 @@ static const key_def *find(const char *key) {
     return NULL;
 }
 
+/* Keys under an earlier name, still read (checkpoints and recipes written before the rename) */
+static const char *const renamed[][2] = {{"det_scale_min", "scale_min"}, {"det_scale_max", "scale_max"}};
+
 db_status db_config_set(db_config *c, const char *key, const char *value) {
     const key_def *k = find(key);
+    for (size_t i = 0; !k && i < sizeof renamed / sizeof *renamed; i++) {
+        size_t j = 0; /* the key with '-' read as '_', as find() reads it */
+        while (key[j] && renamed[i][0][j] && (key[j] == '-' ? '_' : key[j]) == renamed[i][0][j]) j++;
+        if (!key[j] && !renamed[i][0][j]) k = find(renamed[i][1]);
+    }
     if (!k) return db_fail(DB_ERR_ARG, "unknown key '%s'", key);
     char *p = (char *)c + k->offset, *end = NULL;
     errno = 0;
@@ -241,15 +249,18 @@ db_status db_config_validate(const db_config *c) {
                        "fmnist-detect, coco2017, fmnist-segment or voc2012", c->dataset);
     DB_TRY(dense_rules(c, &dense[0], detector, db_data_is_detection(c->dataset)));
     DB_TRY(dense_rules(c, &dense[1], segmenter, db_data_is_segmentation(c->dataset)));
-    const int coco = !strcmp(c->dataset, "coco2017");
-    if (c->det_scale_min > c->det_scale_max)
-        return db_fail(DB_ERR_ARG, "det_scale_min %g is above det_scale_max %g", c->det_scale_min, c->det_scale_max);
-    if (!coco && (c->det_scale_min != 1.0f || c->det_scale_max != 1.0f))
-        return db_fail(DB_ERR_ARG, "det_scale_min and det_scale_max jitter the scale of coco2017's images; %s crops with "
-                       "augment_pad", c->dataset);
-    if (coco && c->augment_pad > 0)
-        return db_fail(DB_ERR_ARG, "coco2017 images are scaled to image_size and padded, not cropped: augment_pad 0 (the "
-                       "scale jitter is det_scale_min and det_scale_max)");
+    const int coco = !strcmp(c->dataset, "coco2017"), voc = !strcmp(c->dataset, "voc2012");
+    const int jitter = c->scale_min != 1.0f || c->scale_max != 1.0f;
+    if (c->scale_min > c->scale_max)
+        return db_fail(DB_ERR_ARG, "scale_min %g is above scale_max %g", c->scale_min, c->scale_max);
+    if (jitter && !coco && !segmenter)
+        return db_fail(DB_ERR_ARG, "scale_min and scale_max jitter the scale of coco2017's images and of segmentation "
+                       "sets; %s crops with augment_pad", c->dataset);
+    if ((coco || voc) && c->augment_pad > 0)
+        return db_fail(DB_ERR_ARG, "%s images are scaled to image_size and padded, not cropped: augment_pad 0 (the "
+                       "scale jitter is scale_min and scale_max)", c->dataset);
+    if (jitter && c->augment_pad > 0)
+        return db_fail(DB_ERR_ARG, "scale_min and scale_max crop the scaled image themselves: augment_pad 0");
     if (!segmenter && c->min_level != 3)
         return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
     if (detector && c->det_negative_iou > 0.5f)

@@ -22,7 +22,7 @@ typedef struct db_config {
     int min_level;                /* segmenters: the finest level, the logits' stride 2^min_level */
     float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
     float det_alpha, det_gamma;   /* detectors: the focal loss */
-    float det_scale_min, det_scale_max; /* detectors on coco2017: the scale jitter (1, 1: none) */
+    float scale_min, scale_max; /* detectors on coco2017 and segmenters: the scale jitter (1, 1: none) */
     char init_from[512];          /* a classification run's checkpoint folder to start from ("": none) */
     int zero_init_last_bn;
     float bn_momentum, bn_eps;

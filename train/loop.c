@@ -46,7 +46,7 @@ static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
 
 db_augment db_train_augment(const db_config *cfg) {
     db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min,
-                    cfg->det_scale_min, cfg->det_scale_max};
+                    cfg->scale_min, cfg->scale_max};
     return a;
 }
 

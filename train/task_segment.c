@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "datasets/batch.h"
+#include "datasets/segbatch.h"
 #include "datasets/segset.h"
 #include "eval/miou.h"
 #include "nets/segnet.h"
@@ -31,7 +32,8 @@ static void seg_free(void *p) {
 
 static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
     *state = NULL;
-    if (!train->seg) return db_fail(DB_ERR_ARG, "%s: not a segmentation set (no label maps)", train->source);
+    if (!train->seg && !train->seg_files)
+        return db_fail(DB_ERR_ARG, "%s: not a segmentation set (no label maps)", train->source);
     char backbone[24];
     DB_TRY(db_segnet_backbone(cfg->model, backbone, sizeof backbone));
     db_segnet_config sc;
@@ -82,7 +84,8 @@ static db_status seg_step(db_stepper *st, void *state, const db_task_batch *b, d
     seg_state *s = state;
     db_graph *g = st->g;
     const size_t plane = (size_t)s->H * s->W;
-    for (int i = 0; i < g->n; i++) db_seg_labels(b->data, b->samples[i], b->aug, b->seed, b->epoch, s->labels + plane * i);
+    for (int i = 0; i < g->n; i++)
+        DB_TRY(db_seg_labels(b->data, b->samples[i], b->aug, b->seed, b->epoch, s->labels + plane * i));
     long counted;
     *loss = forward_loss(s, g, 1, &counted);
     if (counted < 0) return db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss");
@@ -115,7 +118,8 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         db_graph_set_batch(g, n);
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
         if (rc != DB_OK) break;
-        for (int j = 0; j < n; j++) db_seg_labels(d, i0 + j, NULL, 0, 0, s->labels + plane * j);
+        for (int j = 0; j < n && rc == DB_OK; j++) rc = db_seg_labels(d, i0 + j, NULL, 0, 0, s->labels + plane * j);
+        if (rc != DB_OK) break;
         long counted;
         const double l = forward_loss(s, g, 0, &counted);
         if (counted < 0) { rc = db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss"); break; }
