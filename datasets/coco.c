@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,28 @@ db_status db_coco_load_results(db_coco *c, const char *path) {
     db_status s = dt_from(c, root, path);
     json_decref(root);
     if (s != DB_OK) { free(c->dt); c->dt = NULL; c->n_dt = 0; }
+    return s;
+}
+
+db_status db_coco_write_results(const db_coco *c, const char *path) {
+    json_t *all = json_array();
+    db_status s = all ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory writing %s", path);
+    for (int i = 0; i < c->n_dt && s == DB_OK; i++) {
+        const db_coco_box *b = &c->dt[i];
+        json_t *e = json_pack("{s:I, s:I, s:[f, f, f, f], s:f}", "image_id", (json_int_t)c->image_ids[b->image],
+                              "category_id", (json_int_t)c->category_ids[b->category], "bbox", b->x, b->y, b->w, b->h,
+                              "score", b->score);
+        if (!e || json_array_append_new(all, e) != 0) s = db_fail(DB_ERR_NOMEM, "out of memory writing %s", path);
+    }
+    char tmp[4200];
+    if (s == DB_OK && snprintf(tmp, sizeof tmp, "%s.part", path) >= (int)sizeof tmp)
+        s = db_fail(DB_ERR_ARG, "%s: the path is too long", path);
+    if (s == DB_OK && json_dump_file(all, tmp, JSON_COMPACT | JSON_REAL_PRECISION(17)) != 0) {
+        remove(tmp);
+        s = db_fail(DB_ERR_IO, "%s: cannot write", tmp);
+    }
+    if (s == DB_OK && rename(tmp, path) != 0) s = db_fail(DB_ERR_IO, "%s: cannot rename to %s", tmp, path);
+    json_decref(all);
     return s;
 }
 

@@ -37,6 +37,9 @@ typedef struct {
 db_status db_coco_load_gt(db_coco *c, const char *path);
 /* After the ground truth: the results file */
 db_status db_coco_load_results(db_coco *c, const char *path);
+/* c's results (dt, each of a known category) as a COCO results file at path, the doubles in full
+ * (db_coco_load_results reads the same boxes and scores back); written beside it and renamed */
+db_status db_coco_write_results(const db_coco *c, const char *path);
 void db_coco_free(db_coco *c);
 
 #endif

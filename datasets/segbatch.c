@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/parallel.h"
+#include "datasets/detset.h"
 #include "datasets/place.h"
 #include "datasets/segset.h"
 #include "datasets/voc.h"
@@ -100,4 +101,27 @@ db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, 
         }
     free(own);
     return DB_OK;
+}
+
+const char *db_seg_label_name(const db_dataset *d, int sample) {
+    const char *path = d->seg_files ? d->seg_files[sample] : d->det->gt.file_names[sample];
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void db_seg_to_image(const db_dataset *d, int sample, const uint8_t *placed, uint8_t *own, int *ih, int *iw) {
+    if (!db_seg_placed(d, NULL)) { /* a set read whole: its entries are its images as they are */
+        *ih = d->h, *iw = d->w;
+        memcpy(own, placed, (size_t)d->h * d->w);
+        return;
+    }
+    db_place p;
+    place_of(d, sample, NULL, 0, 0, &p);
+    *ih = p.h, *iw = p.w;
+    for (int y = 0; y < p.h; y++)
+        for (int x = 0; x < p.w; x++) {
+            int py = (int)((y + 0.5) * p.new_h / p.h), px = (int)((x + 0.5) * p.new_w / p.w);
+            py = py < p.vh ? py : p.vh - 1, px = px < p.vw ? px : p.vw - 1;
+            own[(size_t)y * p.w + x] = placed[(size_t)py * d->w + px];
+        }
 }

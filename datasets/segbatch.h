@@ -28,4 +28,11 @@ db_status db_segset_fill(const db_dataset *d, const int *order, int count, const
 db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
                         uint8_t *out);
 
+/* The file name (no folder) of sample's label map: what a prediction written for it is called */
+const char *db_seg_label_name(const db_dataset *d, int sample);
+/* A map over sample's evaluation batch entry (d->h x d->w, placed as db_seg_labels places its
+ * labels with aug NULL) back at the image's own size into own (at most h x w of the image, which
+ * *ih, *iw receive): each pixel of the image takes the entry's pixel it landed on */
+void db_seg_to_image(const db_dataset *d, int sample, const uint8_t *placed, uint8_t *own, int *ih, int *iw);
+
 #endif

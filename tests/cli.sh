@@ -1925,6 +1925,42 @@ t_train_segmenter_voc() {
     XDG_CACHE_HOME=$T/xdgv db train "${args[@]}" && expect_rc 1 && expect_err "2012_000030.jpg" &&
         expect_err "its label map" || return
 }
+t_predictions_match_eval() {
+    # predictions_dir: a detector's last evaluation written as COCO results scores the same AP
+    # under eval coco, a segmenter's label maps (VOC's JPEGs at their own scale) the same mIOU
+    # under eval miou; a folder dropbench did not write is never replaced; classifiers refused
+    need_fmnist || return
+    command -v cjpeg >/dev/null || { echo "cjpeg missing (libjpeg-turbo-progs, scripts/deps)"; return 1; }
+    db data make fmnist-detect --out "$T/det" --train 192 --val 24 --size 64 --sides 16,32 && expect_rc 0 || return
+    db train --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/det" --width 8 --fpn-width 16 \
+        --head-convs 1 --max-level 6 --batch 16 --epochs 3 --lr 0.02 --threads 2 --db "$T/p.db" \
+        --predictions-dir "$T/dp" && expect_rc 0 || return
+    db eval coco --gt "$T/det/annotations/instances_val.json" --results "$T/dp/detections.json" --json && expect_rc 0 &&
+        cp "$out" "$T/ap.json" || return
+    local run_ap
+    run_ap=$(sqlite3 "$T/p.db" "select value from metrics where run_id = 1 and split = 'test' and name = 'AP' order by epoch desc limit 1")
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["AP"]; r=float(sys.argv[2]); sys.exit(not (a > 0 and abs(a - r) < 1e-12))' \
+        "$T/ap.json" "$run_ap" || { echo "eval coco AP $(cat "$T/ap.json" | head -c 120) vs the run's $run_ap"; return 1; }
+    voc_tar "$T/vt" "$T/xdgv/dropbench" 64 12 || { echo "the VOC fixture failed"; return 1; }
+    XDG_CACHE_HOME=$T/xdgv db data unpack voc2012 --catalog "$T/vt/catalog" && expect_rc 0 || return
+    local seg=(--model fcn-resnet18-fpn --dataset voc2012 --image-size 96 --width 8 --fpn-width 16 --head-convs 1
+        --batch 8 --epochs 4 --lr 0.02 --augment-pad 0 --threads 2)
+    XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --db "$T/p.db" --predictions-dir "$T/sp" && expect_rc 0 || return
+    [ "$(ls "$T/sp" | wc -l)" = 12 ] && [ ! -e "$T/sp.part" ] || { echo "predictions: $(ls "$T/sp" | head -3)"; return 1; }
+    mkdir -p "$T/valgt" && local f && for f in "$T"/sp/*.png; do
+        cp "$T/xdgv/dropbench/voc2012/VOCdevkit/VOC2012/SegmentationClass/${f##*/}" "$T/valgt/" || return
+    done
+    db eval miou --gt "$T/valgt" --pred "$T/sp" --classes 21 --ignore 255 --json && expect_rc 0 &&
+        cp "$out" "$T/miou.json" || return
+    local run_miou
+    run_miou=$(sqlite3 "$T/p.db" "select value from metrics where run_id = 2 and split = 'test' and name = 'mIOU' order by epoch desc limit 1")
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["miou"]; r=float(sys.argv[2]); sys.exit(not (a > 0 and abs(a - r) < 1e-12))' \
+        "$T/miou.json" "$run_miou" || { echo "eval miou $(head -c 200 "$T/miou.json") vs the run's $run_miou"; return 1; }
+    mkdir -p "$T/mine" && echo keep >"$T/mine/notes.txt"
+    XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --epochs 1 --no-db --predictions-dir "$T/mine" && expect_rc 1 &&
+        expect_err "holds no predictions written by dropbench" && [ -s "$T/mine/notes.txt" ] || return
+    db train --model resnet20 --predictions-dir "$T/cp" --no-db && expect_rc 2 && expect_err "is a classifier" || return
+}
 t_train_regularizer_bad_args() {
     db train --regularizer nosuch && expect_rc 2 && expect_err "nosuch" || return
     db train --regularizer dropblock --reg-groups 5 && expect_rc 2 && expect_err "reg_groups" || return
@@ -1987,7 +2023,7 @@ tests=(
     deterministic
     bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
-    train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc train_regularizer_bad_args
+    train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )

@@ -91,6 +91,7 @@ static const key_def keys[] = {
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
     {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file", NULL},
+    {"predictions_dir", K_STR, F(predictions_dir), 0, 0, 0, "detectors and segmenters: write each evaluation's predictions there, replacing the previous (detections.json in COCO's results format for eval coco; a palette PNG per label map, named as it, for eval miou)", NULL},
     {"site_metrics", K_STR, F(site_metrics), 0, 0, 0, "write each regularizer site's realised and expected drop fraction per epoch to this CSV", NULL},
 };
 #define NKEYS (sizeof keys / sizeof *keys)
@@ -261,6 +262,9 @@ db_status db_config_validate(const db_config *c) {
                        "scale jitter is scale_min and scale_max)", c->dataset);
     if (jitter && c->augment_pad > 0)
         return db_fail(DB_ERR_ARG, "scale_min and scale_max crop the scaled image themselves: augment_pad 0");
+    if (c->predictions_dir[0] && !detector && !segmenter)
+        return db_fail(DB_ERR_ARG, "predictions_dir: detectors and segmenters write their predictions; %s is a classifier",
+                       c->model);
     if (!segmenter && c->min_level != 3)
         return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
     if (detector && c->det_negative_iou > 0.5f)

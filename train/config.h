@@ -67,6 +67,7 @@ typedef struct db_config {
     uint64_t seed;
     int threads;
     char checkpoint_dir[512];
+    char predictions_dir[512]; /* detectors and segmenters: each evaluation's predictions */
     char metrics[512];            /* CSV of per-epoch results ("" for none) */
     char site_metrics[512];       /* CSV of per-epoch, per-regularizer-site drop fractions */
 } db_config;

@@ -3,6 +3,7 @@
  * (eval/coco_eval.h) after the per-level top-k, decoding and class-wise NMS (detect/postprocess.h).
  * Each image's boxes go where db_batch_fill put its pixels (datasets/detbatch.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "detect/postprocess.h"
 #include "eval/coco_eval.h"
 #include "nets/retinanet.h"
+#include "train/predictions.h"
 #include "train/task.h"
 
 typedef struct {
@@ -29,6 +31,7 @@ typedef struct {
     float *placed;                           /* the same as db_det_boxes gives them */
     int *gt_cls, gt_cap;
     db_detection *found;                     /* one image's detections */
+    char pred_dir[512];                      /* predictions_dir ("": none) */
 } det_state;
 
 static void det_free(void *p) {
@@ -52,6 +55,7 @@ static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *
     if (cfg->head_convs >= 0) rc.head_convs = cfg->head_convs;
     det_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
+    snprintf(s->pred_dir, sizeof s->pred_dir, "%s", cfg->predictions_dir);
     db_anchor_cfg ac = db_anchor_defaults();
     ac.max_level = cfg->max_level;
     db_status st = db_anchors_make(&s->anchors, &ac, train->h, train->w);
@@ -141,6 +145,15 @@ static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, d
 
 static void det_train_metrics(const double *sums, double samples, double *out) { out[0] = sums[0] / samples; }
 
+/* The evaluation's detections as DIR/detections.json, in COCO's results format */
+static db_status write_detections(const char *dir, const db_coco *ev) {
+    char part[600], path[700];
+    DB_TRY(db_predictions_begin(dir, part, sizeof part));
+    snprintf(path, sizeof path, "%s/detections.json", part);
+    DB_TRY(db_coco_write_results(ev, path));
+    return db_predictions_commit(dir, part);
+}
+
 static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
                               double *out) {
     det_state *s = state;
@@ -184,6 +197,7 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     }
     db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
+    if (rc == DB_OK && s->pred_dir[0]) rc = write_detections(s->pred_dir, &ev);
     db_coco_result res;
     memset(&res, 0, sizeof res);
     if (rc == DB_OK) rc = db_coco_evaluate(&ev, &res);

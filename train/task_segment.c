@@ -4,6 +4,7 @@
  * (eval/miou.h) on the logits resized to the labels' full resolution. Each image's label map goes
  * where db_batch_fill put its pixels (db_seg_labels). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 #include "datasets/batch.h"
 #include "datasets/segbatch.h"
 #include "datasets/segset.h"
+#include "datasets/voc.h"
+#include "train/predictions.h"
 #include "eval/miou.h"
 #include "nets/segnet.h"
 #include "segment/loss.h"
@@ -21,6 +24,7 @@ typedef struct {
     uint8_t *labels; /* n_max maps of H x W, placed as the batch's pixels */
     uint8_t *pred;   /* one image's prediction, H x W */
     float *scratch;  /* K x H x W */
+    char pred_dir[512]; /* predictions_dir: each evaluation's label maps written there ("": none) */
 } seg_state;
 
 static void seg_free(void *p) {
@@ -44,6 +48,7 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
     seg_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     s->K = train->num_classes, s->H = train->h, s->W = train->w, s->n_max = n_max;
+    snprintf(s->pred_dir, sizeof s->pred_dir, "%s", cfg->predictions_dir);
     const size_t plane = (size_t)s->H * s->W;
     s->labels = malloc(plane * (size_t)n_max), s->pred = malloc(plane);
     s->scratch = malloc(sizeof(float) * plane * (size_t)s->K);
@@ -101,6 +106,22 @@ static void seg_train_metrics(const double *sums, double samples, double *out) {
     out[1] = sums[1] / samples;
 }
 
+/* Image `sample`'s prediction (s->pred, over its batch entry) at the image's own size, as a palette
+ * PNG named as its label map in the folder being written */
+static db_status write_prediction(const seg_state *s, const db_dataset *d, int sample, const char *part) {
+    const int own_h = d->hw ? d->hw[2 * sample] : s->H, own_w = d->hw ? d->hw[2 * sample + 1] : s->W;
+    uint8_t *own = malloc((size_t)own_h * own_w);
+    if (!own) return db_fail(DB_ERR_NOMEM, "out of memory for a prediction");
+    int h, w;
+    db_seg_to_image(d, sample, s->pred, own, &h, &w);
+    char path[1200];
+    db_status st = snprintf(path, sizeof path, "%s/%s", part, db_seg_label_name(d, sample)) < (int)sizeof path
+                       ? db_label_png_write(path, own, h, w)
+                       : db_fail(DB_ERR_ARG, "%s: the path is too long", part);
+    free(own);
+    return st;
+}
+
 static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
                               double *out) {
     seg_state *s = state;
@@ -111,6 +132,8 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     double loss_sum = 0.0;
     long counted_sum = 0;
     db_status rc = DB_OK;
+    char part[600];
+    if (s->pred_dir[0]) rc = db_predictions_begin(s->pred_dir, part, sizeof part);
     db_graph_set_training(g, 0);
     for (int i = 0; i < d->n; i++) order[i] = i;
     for (int i0 = 0; i0 < d->n && rc == DB_OK; i0 += g->n_max) {
@@ -128,12 +151,14 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         for (int j = 0; j < n && rc == DB_OK; j++) {
             db_seg_predict(s->pred, o->data, j, n, s->K, o->h, o->w, s->H, s->W, s->scratch);
             rc = db_miou_add(&m, s->labels + plane * j, s->pred, plane, d->name);
+            if (rc == DB_OK && s->pred_dir[0]) rc = write_prediction(s, d, i0 + j, part);
         }
     }
     db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
     db_miou_result r;
     memset(&r, 0, sizeof r);
+    if (rc == DB_OK && s->pred_dir[0]) rc = db_predictions_commit(s->pred_dir, part);
     if (rc == DB_OK) rc = db_miou_compute(&m, &r);
     db_miou_free(&m);
     if (rc != DB_OK) return rc;
