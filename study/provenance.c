@@ -87,3 +87,9 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
     }
     if (sums[0]) add(p, "dataset_files", "%s", sums);
 }
+
+void db_provenance_file(db_provenance *p, const char *key, const char *path) {
+    db_digest d;
+    const int ok = db_file_digest(path, &d) == DB_OK;
+    add(p, key, "%s sha256 %s", path, ok ? d.sha256 : "unreadable");
+}

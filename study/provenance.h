@@ -18,5 +18,8 @@ typedef struct {
 /* data_files: the data set's files (their CRC-32s are recorded), NULL-terminated; threads: the
  * thread count (results are bit-identical for the same count) */
 void db_provenance_collect(db_provenance *p, const char *const *data_files, int threads);
+/* One more file on record under key: its path and SHA-256 (e.g. the checkpoint init_from starts
+ * from: "init_from") */
+void db_provenance_file(db_provenance *p, const char *key, const char *path);
 
 #endif

@@ -91,6 +91,11 @@ static void collect_provenance(const db_config *cfg, db_provenance *prov) {
     for (int i = 0; i < n; i++) files[i] = paths[i];
     db_provenance_collect(prov, files, cfg->threads);
     db_data_files_free(paths, n);
+    if (cfg->init_from[0]) { /* the weights it starts from, as the data: by checksum */
+        char ckpt[1100];
+        db_ckpt_path(cfg->init_from, ckpt, sizeof ckpt);
+        db_provenance_file(prov, "init_from", ckpt);
+    }
 }
 
 /* What MLPerf's tools expect at the start of a training run */

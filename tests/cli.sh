@@ -1734,6 +1734,11 @@ t_detector_init_from() {
         --max-level 6 --batch 16 --epochs 1 --db "$T/deti.db")
     db train "${args[@]}" --width 8 --init-from "$T/cls" && expect_rc 0 &&
         expect_err "60 parameter tensors and 20 batch norms' running statistics copied from a 10-class classifier" || return
+    # the weights it started from on record by checksum, as its data
+    local sum
+    sum=$(sha256sum "$T/cls/checkpoint.dbck" | cut -d' ' -f1)
+    [ "$(sqlite3 "$T/deti.db" "select value from provenance where run_id = 1 and key = 'init_from'")" = \
+        "$T/cls/checkpoint.dbck sha256 $sum" ] || { echo "init_from not in the provenance"; return 1; }
     db train "${args[@]}" --width 16 --init-from "$T/cls" && expect_rc 2 && expect_err "no classifier of this run's backbone" ||
         return
     db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint" || return
