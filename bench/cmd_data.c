@@ -32,7 +32,7 @@ static void usage(FILE *f) {
             "       dropbench data bench  [--workers 0,1,2] [--seconds S] [--json] [--KEY VALUE]... (training keys:\n"
             "                             --dataset, --data-dir, --batch, --augment-pad, --synthetic, --threads, ...)\n"
             "       dropbench data make   fmnist-detect [--out DIR] [--data-dir DIR] [--source DIR] [--size 128]\n"
-            "                             [--train 10000] [--val 2000] [--items 1,4] [--sides 16,64] [--max-iou 0.3]\n"
+            "                             [--train 30000] [--val 2000] [--items 1,4] [--sides 16,64] [--max-iou 0.3]\n"
             "                             [--seed 1]\n"
             "\n"
             "The cache is --data-dir, else $XDG_CACHE_HOME/dropbench, else ~/.cache/dropbench; a data set's\n"

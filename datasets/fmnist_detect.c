@@ -21,7 +21,7 @@ static const char *const class_names[10] = {"T-shirt/top", "Trouser", "Pullover"
                                             "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 db_fmd_cfg db_fmd_defaults(void) {
-    db_fmd_cfg c = {128, 10000, 2000, 1, 4, 16.0f, 64.0f, 0.3f, 1};
+    db_fmd_cfg c = {128, 30000, 2000, 1, 4, 16.0f, 64.0f, 0.3f, 1};
     return c;
 }
 

@@ -20,7 +20,7 @@ enum { DB_FMD_MAX_ITEMS = 16, DB_FMD_LABEL_MIN = 64, DB_FMD_IGNORE = 255 };
 
 typedef struct {
     int size;                 /* canvas side in pixels (128) */
-    int n_train, n_val;       /* canvases (10,000 and 2,000) */
+    int n_train, n_val;       /* canvases (30,000 and 2,000) */
     int min_items, max_items; /* items per canvas, drawn uniformly (1 .. 4) */
     float min_side, max_side; /* an item's side once scaled, log-uniform (16 .. 64 pixels) */
     float max_iou;            /* a new item's box overlaps each placed box at most this much (0.3) */
