@@ -28,11 +28,18 @@ typedef struct {
     int level_first[DB_ANCHOR_MAX_LEVELS]; /* index of each level's first anchor */
 } db_anchors;
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 /* The official defaults: levels 3..7, 3 scales, the three aspect pairs, anchor scale 4 */
 db_anchor_cfg db_anchor_defaults(void);
 /* The anchors of an h x w input; both must be multiples of 2^max_level (as the official code
  * requires of its square input), else DB_ERR_ARG saying so. */
 db_status db_anchors_make(db_anchors *a, const db_anchor_cfg *cfg, int h, int w);
 void db_anchors_free(db_anchors *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,9 +7,16 @@
 
 #include "detect/anchors.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 /* rows (n * a->n x C) from levels[l] (a->levels outputs of A*C channels, batch n) */
 void db_detect_gather(float *rows, const float *const *levels, const db_anchors *a, int n, int C);
 /* levels[l] (their gradients) from rows, overwriting */
 void db_detect_scatter(float *const *levels, const float *rows, const db_anchors *a, int n, int C);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

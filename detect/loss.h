@@ -45,6 +45,9 @@ typedef struct {
     float box_weight;     /* 50 */
 } db_detect_loss_cfg;
 
+#ifdef __cplusplus
+extern "C" {
+#endif
 db_detect_loss_cfg db_detect_loss_defaults(void);
 
 typedef struct { double total, cls, box; long positives; } db_detect_loss_parts;
@@ -55,5 +58,9 @@ typedef struct { double total, cls, box; long positives; } db_detect_loss_parts;
 db_detect_loss_parts db_detect_loss(float *dlogits, float *dcodes, const float *logits, const float *codes,
                                     const int *cls_t, const float *box_t, long n, int K,
                                     const db_detect_loss_cfg *c);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
