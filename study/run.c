@@ -28,7 +28,7 @@ typedef struct {
 
 /* One epoch's metrics (the task's, the run's, the per-site drop records), in one transaction */
 static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_epoch_sites *es) {
-    enum { MAXM = 6 + 2 * DB_TASK_MAX_METRICS + 2 * MAX_SITES };
+    enum { MAXM = 6 + 2 * DB_TASK_MAX_METRICS + 2 * MAX_SITES + 256 };
     db_metric m[MAXM];
     char names[2 * MAX_SITES][64];
     const db_task *t = p->task;
@@ -48,6 +48,8 @@ static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_ep
         m[n++] = (db_metric){"train", names[2 * i], es->sites[i].drop_fraction};
         m[n++] = (db_metric){"train", names[2 * i + 1], es->sites[i].expected_fraction};
     }
+    for (int i = 0; i < r->n_extra && i < 256; i++) /* a segmenter's IoU per class */
+        if (!isnan(r->extra[i])) m[n++] = (db_metric){"test", r->extra_names[i], r->extra[i]};
     return db_store_epoch(p->store, p->run, r->epoch, 0, m, n); /* step 0: values of the whole epoch */
 }
 

@@ -1810,6 +1810,12 @@ t_train_segmenter() {
         { echo "mIOU or pixel accuracy out of range: $(snippet "$T/seg1.csv")"; return 1; }
     sqlite3 "$T/seg.db" "select count(*) from metrics where name = 'mIOU' and split = 'test'" | grep -qx 2 ||
         { echo "mIOU not recorded per epoch"; return 1; }
+    # each class's IoU recorded beside it (IoU/0 the background), their mean the mIOU
+    local q="select count(*), abs(avg(c.value) - m.value) < 1e-12 from metrics c join metrics m on m.run_id = c.run_id
+        and m.epoch = c.epoch and m.split = 'test' and m.name = 'mIOU' where c.split = 'test' and c.name like 'IoU/%'
+        and c.epoch = 2"
+    sqlite3 "$T/seg.db" "$q" | grep -qE '^(1[01]|[2-9])\|1$' ||
+        { echo "per-class IoU: $(sqlite3 "$T/seg.db" "$q")"; return 1; }
     db train "${args[@]}" --metrics "$T/seg2.csv" && expect_rc 0 || return
     cmp -s <(cut -d, -f1-9 "$T/seg1.csv") <(cut -d, -f1-9 "$T/seg2.csv") ||
         { echo "two runs with one seed differ: $(snippet "$T/seg2.csv")"; return 1; }

@@ -347,6 +347,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         if (hooks->on_epoch) {
             const char *names[256];
             db_epoch_sites es = epoch_sites(r, r->meta->n_history - 1, names);
+            if (evaluated && r->task->extra) res.n_extra = r->task->extra(r->task_state, &res.extra_names, &res.extra);
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
         }
         if (stop_signal && epoch + 1 < cfg->epochs) {

@@ -45,6 +45,9 @@ typedef struct db_task {
     void (*train_metrics)(const double *sums, double samples, double *out);
     /* The test metrics (n_test values) of the model in inference mode over a data set */
     db_status (*evaluate)(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order, double *out);
+    /* The last evaluation's values beyond out (names and values, valid until the next), for the
+     * record; NULL: none. The count through the return value. */
+    int (*extra)(const void *state, const char *const **names, const double **values);
 } db_task;
 
 /* The task of a network: detection for the RetinaNets (retinanet-*), segmentation for the FCNs

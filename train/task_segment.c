@@ -25,6 +25,9 @@ typedef struct {
     uint8_t *pred;   /* one image's prediction, H x W */
     float *scratch;  /* K x H x W */
     char pred_dir[512]; /* predictions_dir: each evaluation's label maps written there ("": none) */
+    double iou[256];     /* the last evaluation's IoU per class (NaN: the class absent from both) */
+    char iou_name[256][12];
+    const char *iou_names[256];
 } seg_state;
 
 static void seg_free(void *p) {
@@ -49,6 +52,10 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     s->K = train->num_classes, s->H = train->h, s->W = train->w, s->n_max = n_max;
     snprintf(s->pred_dir, sizeof s->pred_dir, "%s", cfg->predictions_dir);
+    for (int k = 0; k < s->K && k < 256; k++) {
+        snprintf(s->iou_name[k], sizeof s->iou_name[k], "IoU/%d", k);
+        s->iou_names[k] = s->iou_name[k], s->iou[k] = NAN;
+    }
     const size_t plane = (size_t)s->H * s->W;
     s->labels = malloc(plane * (size_t)n_max), s->pred = malloc(plane);
     s->scratch = malloc(sizeof(float) * plane * (size_t)s->K);
@@ -164,6 +171,7 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     if (rc != DB_OK) return rc;
     out[0] = counted_sum ? loss_sum / (double)counted_sum : 0.0;
     out[1] = r.miou, out[2] = r.pixel_accuracy, out[3] = r.mean_class_accuracy;
+    for (int k = 0; k < r.classes && k < 256; k++) s->iou[k] = r.iou[k];
     if (db_log_enabled()) { /* which classes the mIOU loses: one line per evaluation */
         char line[1024];
         int at = snprintf(line, sizeof line, "IoU per class (0: background, then the categories in id order):");
@@ -175,7 +183,14 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     return DB_OK;
 }
 
+/* The IoU of each class (0: background), "IoU/K", for the record */
+static int seg_extra(const void *state, const char *const **names, const double **values) {
+    const seg_state *s = state;
+    *names = s->iou_names, *values = s->iou;
+    return s->K < 256 ? s->K : 256;
+}
+
 const db_task db_task_segmentation = {
     "segmentation", 2, 4, {"pixel_acc", "pixels"}, {"loss", "mIOU", "pixel_acc", "class_acc"}, {1, 0}, {0, 1, 1, 1}, 1, 0,
-    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate,
+    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate, seg_extra,
 };

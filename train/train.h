@@ -21,6 +21,11 @@ typedef struct {
     double drop_fraction;      /* realised, over every regularizer site (-1: no regularizer) */
     double keep_prob;          /* the scheduled keep_prob at the epoch's last step, before any
                                   per-group scaling (-1: no regularizer) */
+    /* the evaluation's values beyond the task's test metrics (a segmenter's IoU per class,
+     * "IoU/K"): shown to on_epoch only, not kept in the checkpoint's history */
+    int n_extra;
+    const char *const *extra_names;
+    const double *extra;
 } db_epoch_result;
 
 typedef struct {
