@@ -372,7 +372,8 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
     const char *m = dense_metric(t);
     db_doc_heading(doc, 2, "Table %d at this scale", t);
     db_doc_para(doc, "One row per condition of this %s study that stands for a row of the paper's Table %d. Ours: "
-                     "%s test %s (x100), mean ± sd over the seeds (n), and the gain over the baseline paired by seed "
+                     "%s test %s (x100), mean ± sd over the seeds (n), and the gain over the baseline of the same "
+                     "initialisation column (random or pretrained) paired by seed "
                      "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: %s in the same "
                      "initialisation column, its %s and its gain over its own no-regularizer row%s. Absolute values "
                      "differ across data sets and scales; compare the gains.", t == 4 ? "segmentation" : "detection", t,
@@ -383,16 +384,22 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
     snprintf(header, sizeof header, "condition\tpaper row\tblock\tours: %s\tn\tours: gain (paired)\tpaper: %s\tpaper: gain",
              m, m);
     db_doc_table(doc, header);
+    int col_base[2] = {-1, -1}; /* each initialisation column's own no-regularizer condition */
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (!strcmp(cell->dense_row, "none") && col_base[cell->pretrained != 0] < 0) col_base[cell->pretrained != 0] = k;
+    }
     for (int k = 0; k < nc; k++) {
         const db_rep_cell *cell = &s->cells[c[k].cell0];
         if (!cell->dense_row[0]) continue;
+        const int b = col_base[cell->pretrained != 0] >= 0 ? col_base[cell->pretrained != 0] : cell->pretrained ? -1 : base;
         const db_paper_value *pv = paper_dense(in, t, cell->dense_row, cell->pretrained),
                              *pb = paper_dense(in, t, "none", cell->pretrained);
         char ours[48] = "-", gain[96] = "-", paper[32] = "-", pgain[32] = "-", bs[16] = "-", ci[64];
         if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
                              db_sd(c[k].v, c[k].n, 1));
         static double d[MAXS];
-        const int np = base >= 0 && k != base ? paired(&c[base], &c[k], d) : 0; /* this condition minus the baseline */
+        const int np = b >= 0 && k != b ? paired(&c[b], &c[k], d) : 0; /* this condition minus its column's baseline */
         if (np) {
             fmt_ci(ci, sizeof ci, d, np);
             snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
@@ -856,6 +863,74 @@ static const db_paper_value *paper_of(const db_rep_input *in, const db_rep_study
  * (not Table 1's "DropBlock + label smoothing": a comparison of its own) */
 static int is_dropblock_row(const char *row) { return !strcmp(row, "DropBlock") || !strcmp(row, "DropBlock (in FCN head)"); }
 
+/* One initialisation column's verdicts (col 1: the pretrained conditions): DropBlock against each
+ * other condition of the column that stands for a row of the paper's table; in_col names the
+ * column when the study has both */
+static void column_verdicts(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc, int t3,
+                            int col, const char *in_col) {
+    int dbk = -1;
+    /* Table 1: the first DropBlock condition; Table 3's DropBlock row is the paper's best block
+     * size, so ours is the best of ours; Table 4's is block 16 in the head, so ours is the head
+     * condition whose block size is nearest 16 (the first of equals) */
+    double best = -INFINITY;
+    for (int k = 0; k < nc; k++) {
+        if ((s->cells[c[k].cell0].pretrained != 0) != col || !is_dropblock_row(row_of(s, &c[k], t3))) continue;
+        const double mean = c[k].n ? db_mean(c[k].v, c[k].n) : -INFINITY;
+        const int bs = s->cells[c[k].cell0].block_size;
+        if (dbk < 0 || (t3 == 3 && mean > best) ||
+            (t3 == 4 && abs(bs - 16) < abs(s->cells[c[dbk].cell0].block_size - 16)))
+            dbk = k, best = mean;
+    }
+    if (dbk < 0) {
+        db_doc_item(doc, "no DropBlock condition of the paper's Table %d to compare%s", t3 ? t3 : 1, in_col);
+        return;
+    }
+    if (t3 == 3) db_doc_item(doc, "DropBlock here%s: %s, the block size with the best mean AP, as the paper's row is "
+                             "its best", in_col, c[dbk].name);
+    if (t3 == 4) db_doc_item(doc, "DropBlock here%s: %s, the FCN-head condition whose block size is nearest the "
+                             "paper's 16 (chosen before looking at the results)", in_col, c[dbk].name);
+    const db_paper_value *pdb = paper_of(in, s, &c[dbk], row_of(s, &c[dbk], t3), t3);
+    /* DropBlock minus each other Table 1 condition, paired by seed; Holm over those made */
+    static double d[MAXC][MAXS];
+    int other[MAXC], n[MAXC], no = 0, m = 0;
+    double pv[MAXC], adj[MAXC];
+    for (int k = 0; k < nc; k++) {
+        const char *row = row_of(s, &c[k], t3);
+        if (k == dbk || !row[0] || is_dropblock_row(row) || (s->cells[c[k].cell0].pretrained != 0) != col)
+            continue; /* another DropBlock, or another column: not a comparison of the paper's */
+        other[no] = k;
+        n[no] = paired(&c[k], &c[dbk], d[no]);
+        pv[no] = n[no] ? paired_p(d[no], n[no]) : NAN;
+        m += n[no] > 0;
+        no++;
+    }
+    db_holm(pv, no, adj);
+    for (int i = 0; i < no; i++) {
+        const cond *x = &c[other[i]];
+        const db_paper_value *pp = paper_of(in, s, x, row_of(s, x, t3), t3);
+        char paper[64] = "the paper has no such row";
+        if (pp && pdb) snprintf(paper, sizeof paper, "paper %+.2f", pdb->value - pp->value);
+        if (!n[i]) {
+            db_doc_item(doc, "DropBlock − %s: no paired seeds yet (not run); %s", x->name, paper);
+            continue;
+        }
+        double lo, hi, mean = db_mean(d[i], n[i]);
+        spread(d[i], n[i], &lo, &hi);
+        char v[96];
+        if (adj[i] < ALPHA) snprintf(v, sizeof v, "DropBlock %s (p %.3f)", mean > 0 ? "better" : "worse", adj[i]);
+        else if (n[i] < seeds_needed(m)) snprintf(v, sizeof v, "inconclusive (too few seeds to decide)");
+        else snprintf(v, sizeof v, "no significant difference (p %.3f)", adj[i]);
+        if (pp && pdb && n[i] >= MIN_CI) { /* whether this scale's answer can hold the paper's difference */
+            double pd = pdb->value - pp->value;
+            if (pd > hi || pd < lo)
+                snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", outside our 95%% CI");
+            else snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", inside our 95%% CI");
+        }
+        db_doc_item(doc, "DropBlock − %s: %+.2f points, %s %+.2f to %+.2f, %d paired seed%s: %s; %s", x->name, mean,
+                    n[i] >= MIN_CI ? "95% CI" : "range", lo, hi, n[i], n[i] == 1 ? "" : "s", v, paper);
+    }
+}
+
 static void verdict_box(db_doc *doc, const db_rep_input *in) {
     static cond c[MAXC];
     db_doc_heading(doc, 1, "Verdicts");
@@ -870,67 +945,14 @@ static void verdict_box(db_doc *doc, const db_rep_input *in) {
         char kind[400];
         study_kind(s, kind, sizeof kind);
         db_doc_para(doc, "Study %s: %s.", s->name, kind);
-        int nc = conditions(s, c), dbk = -1;
+        const int nc = conditions(s, c);
         const int t3 = dense_table_of(s, c, nc); /* a detection (3) or segmentation (4) study; 0: Table 1 */
-        /* Table 1: the first DropBlock condition; Table 3's DropBlock row is the paper's best block
-         * size, so ours is the best of ours; Table 4's is block 16 in the head, so ours is the head
-         * condition whose block size is nearest 16 (the first of equals) */
-        double best = -INFINITY;
-        for (int k = 0; k < nc; k++) {
-            if (!is_dropblock_row(row_of(s, &c[k], t3))) continue;
-            const double mean = c[k].n ? db_mean(c[k].v, c[k].n) : -INFINITY;
-            const int bs = s->cells[c[k].cell0].block_size;
-            if (dbk < 0 || (t3 == 3 && mean > best) ||
-                (t3 == 4 && abs(bs - 16) < abs(s->cells[c[dbk].cell0].block_size - 16)))
-                dbk = k, best = mean;
-        }
-        if (dbk < 0) {
-            db_doc_item(doc, "no DropBlock condition of the paper's Table %d to compare", t3 ? t3 : 1);
-            continue;
-        }
-        if (t3 == 3) db_doc_item(doc, "DropBlock here: %s, the block size with the best mean AP, as the paper's row is its "
-                                 "best", c[dbk].name);
-        if (t3 == 4) db_doc_item(doc, "DropBlock here: %s, the FCN-head condition whose block size is nearest the paper's "
-                                 "16 (chosen before looking at the results)", c[dbk].name);
-        const db_paper_value *pdb = paper_of(in, s, &c[dbk], row_of(s, &c[dbk], t3), t3);
-        /* DropBlock minus each other Table 1 condition, paired by seed; Holm over those made */
-        static double d[MAXC][MAXS];
-        int other[MAXC], n[MAXC], no = 0, m = 0;
-        double pv[MAXC], adj[MAXC];
-        for (int k = 0; k < nc; k++) {
-            const char *row = row_of(s, &c[k], t3);
-            if (k == dbk || !row[0] || is_dropblock_row(row)) continue; /* another DropBlock: not a comparison of the paper's */
-            other[no] = k;
-            n[no] = paired(&c[k], &c[dbk], d[no]);
-            pv[no] = n[no] ? paired_p(d[no], n[no]) : NAN;
-            m += n[no] > 0;
-            no++;
-        }
-        db_holm(pv, no, adj);
-        for (int i = 0; i < no; i++) {
-            const cond *x = &c[other[i]];
-            const db_paper_value *pp = paper_of(in, s, x, row_of(s, x, t3), t3);
-            char paper[64] = "the paper has no such row";
-            if (pp && pdb) snprintf(paper, sizeof paper, "paper %+.2f", pdb->value - pp->value);
-            if (!n[i]) {
-                db_doc_item(doc, "DropBlock − %s: no paired seeds yet (not run); %s", x->name, paper);
-                continue;
-            }
-            double lo, hi, mean = db_mean(d[i], n[i]);
-            spread(d[i], n[i], &lo, &hi);
-            char v[96];
-            if (adj[i] < ALPHA) snprintf(v, sizeof v, "DropBlock %s (p %.3f)", mean > 0 ? "better" : "worse", adj[i]);
-            else if (n[i] < seeds_needed(m)) snprintf(v, sizeof v, "inconclusive (too few seeds to decide)");
-            else snprintf(v, sizeof v, "no significant difference (p %.3f)", adj[i]);
-            if (pp && pdb && n[i] >= MIN_CI) { /* whether this scale's answer can hold the paper's difference */
-                double pd = pdb->value - pp->value;
-                if (pd > hi || pd < lo)
-                    snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", outside our 95%% CI");
-                else snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", inside our 95%% CI");
-            }
-            db_doc_item(doc, "DropBlock − %s: %+.2f points, %s %+.2f to %+.2f, %d paired seed%s: %s; %s", x->name, mean,
-                        n[i] >= MIN_CI ? "95% CI" : "range", lo, hi, n[i], n[i] == 1 ? "" : "s", v, paper);
-        }
+        int cols[2] = {0, 0}; /* conditions from random initialisation, from a pretrained backbone */
+        for (int k = 0; k < nc; k++) cols[s->cells[c[k].cell0].pretrained != 0]++;
+        for (int col = 0; col < 2; col++) /* each column compared within itself, as the paper's tables are */
+            if (cols[col])
+                column_verdicts(doc, in, s, c, nc, t3, col, cols[!col] ? (col ? " (pretrained)" : " (random initialisation)")
+                                                                       : "");
     }
 }
 

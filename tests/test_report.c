@@ -252,8 +252,64 @@ static void test_report_verdict_rows(void) {
     free(m);
 }
 
+/* A study with both initialisation columns (Tables 3 and 4 have them): each compared within
+ * itself, in the table's gains and in the verdicts; never a pretrained condition against a
+ * random-initialisation one */
+static void test_report_pretrained_column(void) {
+    static db_rep_study st;
+    static db_rep_cell cells[4];
+    static db_run_row runs[4];
+    memset(&st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    static const char *const cond[4] = {"none", "head_k5", "pre_none", "pre_head_k5"};
+    const double score[4] = {0.40, 0.45, 0.55, 0.57};
+    snprintf(st.name, sizeof st.name, "cols");
+    st.cells = cells, st.runs = runs;
+    for (int i = 0; i < 4; i++) {
+        db_rep_cell *c = &cells[i];
+        db_run_row *r = &runs[i];
+        snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond[i]);
+        snprintf(c->condition, sizeof c->condition, "row=%s", cond[i]);
+        snprintf(c->fingerprint, sizeof c->fingerprint, "p%d", i);
+        c->dense_table = 4, c->pretrained = i >= 2;
+        snprintf(c->dense_row, sizeof c->dense_row, "%s", i % 2 ? "DropBlock (in FCN head)" : "none");
+        snprintf(c->regularizer, sizeof c->regularizer, "%s", i % 2 ? "dropblock" : "none");
+        snprintf(c->dataset, sizeof c->dataset, "fmnist-segment");
+        c->seed = 1, c->is_baseline = i == 0, c->epochs = 10, c->block_size = i % 2 ? 5 : 0;
+        r->id = i + 1;
+        snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
+        snprintf(r->status, sizeof r->status, "done");
+        snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
+        snprintf(r->device, sizeof r->device, "cpu");
+        r->seed = 1, r->epochs = r->epochs_done = 10;
+        r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
+        r->final_score = r->best_score = score[i];
+        st.ncells++, st.nruns++;
+    }
+    char *m = report_md(&st, 1);
+    static const char *const want[] = {
+        "| row=pre_head_k5 | DropBlock (in FCN head) (pretrained) | 5 | 57.00 | 1 | +2.00",
+        "| row=head_k5 | DropBlock (in FCN head) | 5 | 45.00 | 1 | +5.00",
+        "- DropBlock here (random initialisation): row=head_k5",
+        "- DropBlock − row=none: +5.00 points", "- DropBlock here (pretrained): row=pre_head_k5",
+        "- DropBlock − row=pre_none: +2.00 points"};
+    for (int i = 0; i < 6; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+    /* the Table 4 section and the verdicts (the general results table keeps the study's one
+     * baseline, as it says): no cross-column difference */
+    const char *t4 = m ? strstr(m, "### Table 4 at this scale") : NULL, *verdicts = m ? strstr(m, "## Verdicts") : NULL;
+    const char *t4_end = t4 ? strstr(t4 + 4, "\n### ") : NULL, *v_end = verdicts ? strstr(verdicts, "\n## Study") : NULL;
+    int crossed = !t4 || !verdicts;
+    static const char *const cross[] = {"+17.00", "-10.00", "+15.00", "+12.00"};
+    for (int i = 0; i < 4 && !crossed; i++) {
+        const char *at = strstr(t4, cross[i]), *vat = strstr(verdicts, cross[i]);
+        crossed |= (at && (!t4_end || at < t4_end)) || (vat && (!v_end || vat < v_end));
+    }
+    CHECK(!crossed, "a pretrained condition compared with a random-initialisation one:\n%.3000s", m ? m : "(none)");
+    free(m);
+}
+
 const db_test db_tests_report[] = {
     {"report_verdict_rows", test_report_verdict_rows},
+    {"report_pretrained_column", test_report_pretrained_column},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
     {"report_plot_golden", test_report_plot_golden},
