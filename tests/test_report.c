@@ -151,6 +151,18 @@ static char *report_md(const db_rep_study *st, int n) {
     return m;
 }
 
+/* A done run of cell c (id, its epochs, its score as final and best), as the store gives it */
+static void done_run(db_run_row *r, const db_rep_cell *c, int id, int epochs, double score) {
+    r->id = id;
+    snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
+    snprintf(r->status, sizeof r->status, "done");
+    snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
+    snprintf(r->device, sizeof r->device, "cpu");
+    r->seed = c->seed, r->epochs = r->epochs_done = epochs;
+    r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
+    r->final_score = r->best_score = score;
+}
+
 /* The verdict box at 1, 2, 3 and 9 paired seeds of a DropBlock that beats the baseline by about a
  * point every time: ranges below 3 seeds, a t-interval from 3; undecided (the exact test cannot
  * reach p < 0.05) until enough seeds, then decided with its p */
@@ -181,15 +193,7 @@ static void test_report_verdicts_by_seeds(void) {
                 c->is_baseline = !dbk;
                 c->epochs = 30;
                 c->train_limit = 1000;
-                r->id = s->nruns + 1;
-                snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
-                snprintf(r->status, sizeof r->status, "done");
-                snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
-                snprintf(r->device, sizeof r->device, "cpu");
-                r->seed = c->seed;
-                r->epochs = r->epochs_done = 30;
-                r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
-                r->final_score = r->best_score = 0.80 + 0.001 * seed + (dbk ? 0.01 + 0.0005 * (seed % 3) : 0);
+                done_run(r, c, s->nruns + 1, 30, 0.80 + 0.001 * seed + (dbk ? 0.01 + 0.0005 * (seed % 3) : 0));
                 s->ncells++;
                 s->nruns++;
             }
@@ -231,14 +235,7 @@ static void test_report_verdict_rows(void) {
             snprintf(c->regularizer, sizeof c->regularizer, "%s", i ? "dropblock" : "none");
             snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
             c->seed = 1, c->is_baseline = !i, c->epochs = 30, c->train_limit = 1000, c->block_size = bs[i];
-            r->id = i + 1;
-            snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
-            snprintf(r->status, sizeof r->status, "done");
-            snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
-            snprintf(r->device, sizeof r->device, "cpu");
-            r->seed = 1, r->epochs = r->epochs_done = 30;
-            r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
-            r->final_score = r->best_score = score[k][i];
+            done_run(r, c, i + 1, 30, score[k][i]);
             x->ncells++, x->nruns++;
         }
     }
@@ -275,14 +272,7 @@ static void test_report_pretrained_column(void) {
         snprintf(c->regularizer, sizeof c->regularizer, "%s", i % 2 ? "dropblock" : "none");
         snprintf(c->dataset, sizeof c->dataset, "fmnist-segment");
         c->seed = 1, c->is_baseline = i == 0, c->epochs = 10, c->block_size = i % 2 ? 5 : 0;
-        r->id = i + 1;
-        snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
-        snprintf(r->status, sizeof r->status, "done");
-        snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
-        snprintf(r->device, sizeof r->device, "cpu");
-        r->seed = 1, r->epochs = r->epochs_done = 10;
-        r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
-        r->final_score = r->best_score = score[i];
+        done_run(r, c, i + 1, 10, score[i]);
         st.ncells++, st.nruns++;
     }
     char *m = report_md(&st, 1);
