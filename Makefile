@@ -166,7 +166,7 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
-                 tests/gpu/steps.c nets/conv_dnnl.c core/log.c nets/upsample.c detect/loss.c detect/layout.c \
+                 tests/gpu/steps.c nets/conv_dnnl.c core/log.c nets/upsample.c nets/depthwise.c detect/loss.c detect/layout.c \
                  detect/anchors.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
 GPU_CUDNN_HOME ?= $(or $(CUDNN_HOME),$(shell python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))

@@ -26,7 +26,7 @@
 const char *db_op_kind_name(db_op_kind k) {
     static const char *const names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool",
                                                    "gap", "linear", "regularizer", "upsample", "bias",
-                                                   "resize"};
+                                                   "resize", "dwconv"};
     return (unsigned)k < DB_OP_KINDS ? names[k] : "?";
 }
 
@@ -149,6 +149,25 @@ int db_g_resize(db_graph *g, int x, int oh, int ow) {
     }
     int y = new_tensor(g, g->tensors[x].c, oh, ow);
     return y < 0 ? -1 : new_op(g, DB_OP_RESIZE, x, -1, y);
+}
+
+int db_g_dwconv(db_graph *g, int x, int kh, int kw, int stride, const char *name) {
+    if (bad(g, x)) return -1;
+    if (kh < 1 || kw < 1 || stride < 1) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: depthwise %dx%d stride %d", kh, kw, stride);
+        return -1;
+    }
+    db_tensor t = g->tensors[x];
+    db_dw_dims d;
+    db_dw_dims_same(&d, t.c, kh, kw, stride, t.h, t.w);
+    int y = new_tensor(g, t.c, d.oh, d.ow);
+    if (y < 0) return -1;
+    int wp = new_param(g, name, "weight", (size_t)t.c * kh * kw, DB_INIT_KAIMING_OUT, kh * kw, 0);
+    if (wp < 0 || new_op(g, DB_OP_DWCONV, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.dw = d;
+    op->param[0] = wp;
+    return y;
 }
 
 /* The op that produced tensor t (-1: none, the input) */

@@ -19,10 +19,10 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
     DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG,
-    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE
+    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE, DB_OP_DWCONV
 } db_op_kind;
-enum { DB_OP_KINDS = DB_OP_RESIZE + 1 };
-/* "conv", "bn", ... "upsample", "bias", "resize": an op kind as the profiles and listings name it */
+enum { DB_OP_KINDS = DB_OP_DWCONV + 1 };
+/* "conv", "bn", ... "upsample", "bias", "resize", "dwconv": an op kind as the profiles and listings name it */
 const char *db_op_kind_name(db_op_kind k);
 
 /* A regularizer placed at sites: which kind, where, how strong. */
@@ -76,6 +76,7 @@ typedef struct {
         struct { int stride; } sc;
         struct { db_reg_kind kind; int site, block_size, per_sample, semantics, scheduled; float keep; } reg;
         struct { int s; } up;
+        db_dw_dims dw;
     } u;
     int fused;           /* BN, ADD: 1 + the index of the DropBlock op fused into it (0: none);
                           * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
@@ -143,6 +144,9 @@ int db_g_upsample(db_graph *g, int x, int s);
 /* Bilinear resizing to oh x ow with aligned corners (TensorFlow's resize_bilinear with
  * align_corners, as the official segmentation code): nets/ops.h, db_resize_forward */
 int db_g_resize(db_graph *g, int x, int oh, int ow);
+/* Depthwise convolution, kh x kw per channel, TensorFlow's SAME padding (nets/ops.h db_dw_dims_same):
+ * the first half of a separable convolution */
+int db_g_dwconv(db_graph *g, int x, int kh, int kw, int stride, const char *name);
 /* A convolution whose weights are those of the convolution that produced tensor `like` (same
  * shape of weights): its own op and gradient, the values shared (db_param.tied) */
 int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name);

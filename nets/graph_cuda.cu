@@ -141,7 +141,7 @@ static db_status check_graph(const db_graph *g) {
                            "(use --device cpu)", i);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
-        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE)
+        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
                            db_op_kind_name(op->kind));
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
@@ -423,6 +423,7 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
         case DB_OP_UPSAMPLE:
         case DB_OP_RESIZE:
+        case DB_OP_DWCONV:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
@@ -478,6 +479,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
         case DB_OP_UPSAMPLE:
         case DB_OP_RESIZE:
+        case DB_OP_DWCONV:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }

@@ -97,6 +97,22 @@ void db_resize_backward(float *din, const float *dout, int planes, int h, int w,
 void db_bias_forward(float *out, const float *in, const float *bias, int c, size_t m);
 void db_bias_backward(float *din, float *dbias, const float *dout, int c, size_t m, int accum);
 
+/* Depthwise convolution (the first half of a separable convolution, AmoebaNet's cells): each
+ * of c channels convolved with its own kh x kw filter, stride s, padded pad_top rows above and
+ * pad_left columns left (the rest of the padding below and right): out (c,n,oh,ow), weight
+ * (c,kh,kw). db_dw_dims_same pads as TensorFlow's "SAME" (oh = ceil(h / s), the odd pixel of
+ * padding below and right), the official AmoebaNet's convention. */
+typedef struct {
+    int c, kh, kw, stride, pad_top, pad_left;
+    int h, w, oh, ow;
+} db_dw_dims;
+
+void db_dw_dims_same(db_dw_dims *d, int c, int kh, int kw, int stride, int h, int w);
+void db_dw_forward(float *out, const float *in, const float *weight, const db_dw_dims *d, int n);
+/* dweight is set; din (may be NULL) set or, with accum, added to */
+void db_dw_backward(float *din, float *dweight, const float *dout, const float *in, const float *weight,
+                    const db_dw_dims *d, int n, int accum);
+
 /* He et al.'s option-A shortcut: subsample by `stride`, append zero channels up to cout. */
 void db_shortcut_a_forward(float *out, const float *in, int cin, int cout, int n, int h, int w,
                            int stride, int oh, int ow);

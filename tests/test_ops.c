@@ -528,7 +528,74 @@ static void test_resize_bilinear(void) {
     }
 }
 
+/* ---- depthwise convolution ---- */
+typedef struct {
+    probe p;
+    db_dw_dims d;
+    int n;
+    float *in, *w;
+} dw_t;
+
+static void dw_fwd(void *t) {
+    dw_t *c = t;
+    db_dw_forward(c->p.out, c->in, c->w, &c->d, c->n);
+}
+
+/* TensorFlow's SAME padding (the odd pixel below and right), finite differences of both
+ * gradients with square, rectangular and strided kernels, accumulation; and with symmetric
+ * padding each channel equals the dense convolution of that channel alone */
+static void test_depthwise(void) {
+    db_dw_dims d;
+    db_dw_dims_same(&d, 1, 3, 3, 2, 8, 7);
+    CHECK(d.oh == 4 && d.ow == 4 && d.pad_top == 0 && d.pad_left == 1, "SAME 8x7 k3 s2: %dx%d, pads %d, %d", d.oh, d.ow,
+          d.pad_top, d.pad_left);
+    db_dw_dims_same(&d, 1, 5, 1, 1, 6, 6);
+    CHECK(d.oh == 6 && d.ow == 6 && d.pad_top == 2 && d.pad_left == 0, "SAME 6x6 k5x1 s1: %dx%d, pads %d, %d", d.oh, d.ow,
+          d.pad_top, d.pad_left);
+    static const int cases[3][6] = {{3, 3, 3, 1, 7, 6}, {2, 5, 5, 2, 8, 9}, {4, 3, 5, 2, 7, 7}}; /* c kh kw s h w */
+    for (int t = 0; t < 3; t++) {
+        dw_t c = {0};
+        c.n = 2;
+        db_dw_dims_same(&c.d, cases[t][0], cases[t][1], cases[t][2], cases[t][3], cases[t][4], cases[t][5]);
+        const size_t nin = (size_t)c.d.c * c.n * c.d.h * c.d.w, nw = (size_t)c.d.c * c.d.kh * c.d.kw;
+        c.p.nout = (size_t)c.d.c * c.n * c.d.oh * c.d.ow;
+        c.in = falloc(nin), c.w = falloc(nw), c.p.out = falloc(c.p.nout), c.p.r = falloc(c.p.nout), c.p.fwd = dw_fwd;
+        float *din = falloc(nin), *dw = falloc(nw), *din2 = falloc(nin);
+        tc_fill(c.in, nin, 11, -1, 1), tc_fill(c.w, nw, 12, -1, 1), tc_fill(c.p.r, c.p.nout, 13, -1, 1);
+        db_dw_backward(din, dw, c.p.r, c.in, c.w, &c.d, c.n, 0);
+        char what[64];
+        snprintf(what, sizeof what, "depthwise %dx%d s%d din", c.d.kh, c.d.kw, c.d.stride);
+        tc_gradcheck(what, probe_loss, &c, c.in, din, nin, 80, 1e-2f, 1e-4, 1e-3);
+        snprintf(what, sizeof what, "depthwise %dx%d s%d dw", c.d.kh, c.d.kw, c.d.stride);
+        tc_gradcheck(what, probe_loss, &c, c.w, dw, nw, 60, 1e-2f, 1e-4, 1e-3);
+        for (size_t i = 0; i < nin; i++) din2[i] = 1.0f;
+        db_dw_backward(din2, dw, c.p.r, c.in, c.w, &c.d, c.n, 1);
+        int ok = 1;
+        for (size_t i = 0; i < nin; i++) ok &= fabsf(din2[i] - 1.0f - din[i]) < 1e-5f;
+        CHECK(ok, "depthwise backward with accum must add to the existing gradient");
+        free(c.in), free(c.w), free(c.p.out), free(c.p.r), free(din), free(dw), free(din2);
+    }
+    /* k3 s1 SAME pads one pixel all round: each channel is a 1-in 1-out dense convolution */
+    enum { C = 3, N = 2, H = 6, W = 5 };
+    static float in[C * N * H * W], wt[C * 9], out[C * N * H * W], ref[N * H * W];
+    tc_fill(in, sizeof in / sizeof *in, 21, -1, 1), tc_fill(wt, sizeof wt / sizeof *wt, 22, -1, 1);
+    db_dw_dims_same(&d, C, 3, 3, 1, H, W);
+    db_dw_forward(out, in, wt, &d, N);
+    double worst = 0.0;
+    for (int ch = 0; ch < C; ch++) {
+        db_conv_dims cd;
+        db_conv_dims_init(&cd, 1, 1, 3, 1, 1, H, W);
+        db_conv_plan(&cd, N, 1);
+        float *col = falloc(db_conv_workspace(&cd, N, 1));
+        db_conv_forward(ref, in + (size_t)ch * N * H * W, wt + 9 * ch, col, &cd, N, 1);
+        free(col);
+        for (int i = 0; i < N * H * W; i++) worst = fmax(worst, fabs((double)ref[i] - out[(size_t)ch * N * H * W + i]));
+    }
+    CHECK(worst < 1e-5, "depthwise and per-channel dense convolution differ by %g", worst);
+}
+
 const db_test db_tests_ops[] = {
+    {"depthwise", test_depthwise},
     {"upsample_bias_gradients", test_upsample_bias},
     {"resize_bilinear", test_resize_bilinear},
     {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
