@@ -57,3 +57,13 @@ void db_shortcut_a_backward(float *din, const float *dout, int cin, int n, int h
                     dc[((size_t)j * h + y * stride) * w + x * stride] += g[((size_t)j * oh + y) * ow + x];
     }
 }
+
+void db_concat_forward(float *out, const float *a, const float *b, int ca, int cb, size_t m) {
+    memcpy(out, a, sizeof(float) * (size_t)ca * m);
+    memcpy(out + (size_t)ca * m, b, sizeof(float) * (size_t)cb * m);
+}
+
+void db_concat_backward(float *da, float *db, const float *dout, int ca, int cb, size_t m, int accum_a, int accum_b) {
+    if (da) db_pass_backward(da, dout, (size_t)ca * m, accum_a);
+    if (db) db_pass_backward(db, dout + (size_t)ca * m, (size_t)cb * m, accum_b);
+}

@@ -26,7 +26,7 @@
 const char *db_op_kind_name(db_op_kind k) {
     static const char *const names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool",
                                                    "gap", "linear", "regularizer", "upsample", "bias",
-                                                   "resize", "dwconv"};
+                                                   "resize", "dwconv", "concat"};
     return (unsigned)k < DB_OP_KINDS ? names[k] : "?";
 }
 
@@ -266,6 +266,17 @@ int db_g_add(db_graph *g, int a, int b) {
     }
     int y = new_tensor(g, ta.c, ta.h, ta.w);
     return y < 0 ? -1 : new_op(g, DB_OP_ADD, a, b, y);
+}
+
+int db_g_concat(db_graph *g, int a, int b) {
+    if (bad(g, a) || bad(g, b)) return -1;
+    db_tensor ta = g->tensors[a], tb = g->tensors[b];
+    if (ta.h != tb.h || ta.w != tb.w) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: concatenating %dx%d and %dx%d maps", ta.w, ta.h, tb.w, tb.h);
+        return -1;
+    }
+    int y = new_tensor(g, ta.c + tb.c, ta.h, ta.w);
+    return y < 0 ? -1 : new_op(g, DB_OP_CONCAT, a, b, y);
 }
 
 int db_g_shortcut_a(db_graph *g, int x, int cout, int stride) {

@@ -19,10 +19,10 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
     DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG,
-    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE, DB_OP_DWCONV
+    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE, DB_OP_DWCONV, DB_OP_CONCAT
 } db_op_kind;
-enum { DB_OP_KINDS = DB_OP_DWCONV + 1 };
-/* "conv", "bn", ... "upsample", "bias", "resize", "dwconv": an op kind as the profiles and listings name it */
+enum { DB_OP_KINDS = DB_OP_CONCAT + 1 };
+/* "conv", "bn", ... "resize", "dwconv", "concat": an op kind as the profiles and listings name it */
 const char *db_op_kind_name(db_op_kind k);
 
 /* A regularizer placed at sites: which kind, where, how strong. */
@@ -147,6 +147,8 @@ int db_g_resize(db_graph *g, int x, int oh, int ow);
 /* Depthwise convolution, kh x kw per channel, TensorFlow's SAME padding (nets/ops.h db_dw_dims_same):
  * the first half of a separable convolution */
 int db_g_dwconv(db_graph *g, int x, int kh, int kw, int stride, const char *name);
+/* a's channels then b's (same sample size); a cell's output is a chain of these */
+int db_g_concat(db_graph *g, int a, int b);
 /* A convolution whose weights are those of the convolution that produced tensor `like` (same
  * shape of weights): its own op and gradient, the values shared (db_param.tied) */
 int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name);

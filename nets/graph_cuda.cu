@@ -141,7 +141,8 @@ static db_status check_graph(const db_graph *g) {
                            "(use --device cpu)", i);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
-        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV)
+        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV ||
+            op->kind == DB_OP_CONCAT)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
                            db_op_kind_name(op->kind));
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
@@ -424,6 +425,7 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_UPSAMPLE:
         case DB_OP_RESIZE:
         case DB_OP_DWCONV:
+        case DB_OP_CONCAT:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
@@ -480,6 +482,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_UPSAMPLE:
         case DB_OP_RESIZE:
         case DB_OP_DWCONV:
+        case DB_OP_CONCAT:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }

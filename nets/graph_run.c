@@ -181,6 +181,11 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_UPSAMPLE: db_upsample_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.up.s); break;
         case DB_OP_RESIZE: db_resize_forward(y->data, x->data, x->c * n, x->h, x->w, y->h, y->w); break;
         case DB_OP_DWCONV: db_dw_forward(y->data, x->data, w, &op->u.dw, n); break;
+        case DB_OP_CONCAT: {
+            const db_tensor *x2 = &g->tensors[op->in[1]];
+            db_concat_forward(y->data, x->data, x2->data, x->c, x2->c, (size_t)n * plane(y));
+            break;
+        }
         case DB_OP_BIAS: db_bias_forward(y->data, x->data, b, y->c, (size_t)n * plane(y)); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i] += omp_get_wtime() - t0 - g->moved_seconds, g->moved_seconds = 0.0;
@@ -239,6 +244,10 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_UPSAMPLE: if (dx) db_upsample_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.up.s, acc); break;
         case DB_OP_RESIZE: if (dx) db_resize_backward(dx, y->grad, x->c * n, x->h, x->w, y->h, y->w, acc); break;
         case DB_OP_DWCONV: db_dw_backward(dx, dw, y->grad, x->data, w, &op->u.dw, n, acc); break;
+        case DB_OP_CONCAT:
+            db_concat_backward(dx, g->tensors[op->in[1]].grad, y->grad, x->c, g->tensors[op->in[1]].c, (size_t)n * plane(y),
+                               acc, op->accum[1]);
+            break;
         case DB_OP_BIAS: db_bias_backward(dx, db, y->grad, y->c, (size_t)n * plane(y), acc); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i + 1] += omp_get_wtime() - t0;

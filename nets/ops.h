@@ -97,6 +97,12 @@ void db_resize_backward(float *din, const float *dout, int planes, int h, int w,
 void db_bias_forward(float *out, const float *in, const float *bias, int c, size_t m);
 void db_bias_backward(float *din, float *dbias, const float *dout, int c, size_t m, int accum);
 
+/* Channel concatenation on CNHW: a channel's batch is contiguous, so out = a's ca * m values
+ * then b's cb * m (m = n*h*w per channel); the backward splits the gradient the same way
+ * (each input's set, or with its accum flag added to) */
+void db_concat_forward(float *out, const float *a, const float *b, int ca, int cb, size_t m);
+void db_concat_backward(float *da, float *db, const float *dout, int ca, int cb, size_t m, int accum_a, int accum_b);
+
 /* Depthwise convolution (the first half of a separable convolution, AmoebaNet's cells): each
  * of c channels convolved with its own kh x kw filter, stride s, padded pad_top rows above and
  * pad_left columns left (the rest of the padding below and right): out (c,n,oh,ow), weight

@@ -565,21 +565,24 @@ static void test_tied_params(void) {
 }
 
 /* A separable-convolution stack as AmoebaNet's cells build it (ReLU, depthwise, pointwise, BN,
- * twice; the first strided, TensorFlow's SAME padding on odd and even maps): every parameter's
+ * twice; the first strided, TensorFlow's SAME padding on odd and even maps), its two states
+ * concatenated as a cell's output: every parameter's
  * gradient through the whole graph against finite differences (the op's own, exactly: test_ops.c) */
 static void test_separable_stack_gradients(void) {
     db_graph g;
     db_graph_begin(&g, 3);
     int x = db_g_input(&g, 3, 9, 8);
     x = db_g_dwconv(&g, db_g_relu(&g, x), 3, 3, 2, "sep1.dw");
-    x = db_g_bn(&g, db_g_conv(&g, x, 4, 1, 1, 0, "sep1.pw"), "sep1.bn", 0, 0.1f, 1e-5f);
+    const int h1 = x = db_g_bn(&g, db_g_conv(&g, x, 4, 1, 1, 0, "sep1.pw"), "sep1.bn", 0, 0.1f, 1e-5f);
     x = db_g_dwconv(&g, db_g_relu(&g, x), 5, 5, 1, "sep2.dw");
-    x = db_g_bn(&g, db_g_conv(&g, x, 4, 1, 1, 0, "sep2.pw"), "sep2.bn", 0, 0.1f, 1e-5f);
+    x = db_g_bn(&g, db_g_conv(&g, x, 2, 1, 1, 0, "sep2.pw"), "sep2.bn", 0, 0.1f, 1e-5f);
+    x = db_g_concat(&g, x, h1); /* as a cell's output: states side by side, h1 also read by the ReLU above */
     db_g_linear(&g, db_g_gap(&g, x), 3, "fc");
     CHECK_OK(db_graph_finalize(&g));
     if (g.n_ops == 0) return;
     CHECK(g.tensors[3].h == 5 && g.tensors[3].w == 4, "the strided depthwise map is %dx%d, SAME gives 5x4",
           g.tensors[3].w, g.tensors[3].h);
+    CHECK(g.tensors[x].c == 6, "the concatenation has %d channels, not 2 + 4", g.tensors[x].c);
     db_graph_init_params(&g, 7);
     for (int p = 0; p < g.n_params; p++)
         if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 200 + p, 0.5f, 1.5f);
