@@ -298,6 +298,24 @@ static int pool(db_graph *g, db_op_kind kind, int x, int k, int stride, int pad)
     return y;
 }
 
+int db_g_pool_same(db_graph *g, int x, int max, int k, int stride) {
+    if (bad(g, x)) return -1;
+    if (k < 1 || stride < 1) { g->status = db_fail(DB_ERR_INTERNAL, "graph: pool %d stride %d", k, stride); return -1; }
+    db_tensor t = g->tensors[x];
+    db_dw_dims d; /* the same SAME geometry as the depthwise convolution's */
+    db_dw_dims_same(&d, t.c, k, k, stride, t.h, t.w);
+    if (d.pad_top != d.pad_left) { /* the pools take one padding for both sides: square maps (AmoebaNet's) */
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: a SAME pool on a %dx%d map pads rows and columns differently",
+                            t.w, t.h);
+        return -1;
+    }
+    int y = new_tensor(g, t.c, d.oh, d.ow);
+    if (y < 0 || new_op(g, max ? DB_OP_MAXPOOL : DB_OP_AVGPOOL, x, -1, y) < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
+    op->u.pool.k = k, op->u.pool.stride = stride, op->u.pool.pad = d.pad_top, op->u.pool.same = 1;
+    return y;
+}
+
 int db_g_maxpool(db_graph *g, int x, int k, int stride, int pad) { return pool(g, DB_OP_MAXPOOL, x, k, stride, pad); }
 int db_g_avgpool(db_graph *g, int x, int k, int stride, int pad) { return pool(g, DB_OP_AVGPOOL, x, k, stride, pad); }
 

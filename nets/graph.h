@@ -71,7 +71,7 @@ typedef struct {
     float *save;       /* BN: batch mean then inverse std (2c floats) */
     union {
         db_conv_dims conv;
-        struct { int k, stride, pad; } pool;
+        struct { int k, stride, pad, same; } pool; /* same: TensorFlow's SAME (pad above/left; avg excludes padding) */
         struct { float momentum, eps; int relu; } bn;
         struct { int stride; } sc;
         struct { db_reg_kind kind; int site, block_size, per_sample, semantics, scheduled; float keep; } reg;
@@ -137,6 +137,10 @@ int db_g_add(db_graph *g, int a, int b);
 int db_g_shortcut_a(db_graph *g, int x, int cout, int stride);
 int db_g_maxpool(db_graph *g, int x, int k, int stride, int pad);
 int db_g_avgpool(db_graph *g, int x, int k, int stride, int pad);
+/* Max (max 1) or average pooling with TensorFlow's SAME padding (output ceil(h / stride); the odd
+ * padding below and right; an average over the window's pixels inside the map), as the official
+ * AmoebaNet cells pool */
+int db_g_pool_same(db_graph *g, int x, int max, int k, int stride);
 int db_g_gap(db_graph *g, int x);
 int db_g_linear(db_graph *g, int x, int out_features, const char *name);
 /* Nearest-neighbour upsampling by an integer factor s */

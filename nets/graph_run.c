@@ -172,8 +172,9 @@ void db_graph_forward(db_graph *g) {
                                op->u.pool.stride, op->u.pool.pad, y->h, y->w);
             break;
         case DB_OP_AVGPOOL:
-            db_avgpool_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.pool.k,
-                               op->u.pool.stride, op->u.pool.pad, y->h, y->w);
+            (op->u.pool.same ? db_avgpool_excl_forward : db_avgpool_forward)(y->data, x->data, x->c * n, x->h, x->w,
+                                                                              op->u.pool.k, op->u.pool.stride,
+                                                                              op->u.pool.pad, y->h, y->w);
             break;
         case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
@@ -235,8 +236,10 @@ void db_graph_backward(db_graph *g) {
                                         op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc);
             break;
         case DB_OP_AVGPOOL:
-            if (dx) db_avgpool_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.pool.k,
-                                        op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc);
+            if (dx)
+                (op->u.pool.same ? db_avgpool_excl_backward : db_avgpool_backward)(dx, y->grad, x->c * n, x->h, x->w,
+                                                                                    op->u.pool.k, op->u.pool.stride,
+                                                                                    op->u.pool.pad, y->h, y->w, acc);
             break;
         case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
         case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;

@@ -77,6 +77,13 @@ void db_avgpool_forward(float *out, const float *in, int planes, int h, int w, i
                         int pad, int oh, int ow);
 void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w, int k,
                          int stride, int pad, int oh, int ow, int accum);
+/* The average over the window's pixels inside the map only (padding not counted: TensorFlow's
+ * "SAME" average pooling); pad is the padding above and left, the rest below and right as oh, ow
+ * imply. The max pools take such asymmetric padding as they are. */
+void db_avgpool_excl_forward(float *out, const float *in, int planes, int h, int w, int k, int stride, int pad, int oh,
+                             int ow);
+void db_avgpool_excl_backward(float *din, const float *dout, int planes, int h, int w, int k, int stride, int pad,
+                              int oh, int ow, int accum);
 /* Global average pool: (c,n,h,w) -> (c,n) */
 void db_gap_forward(float *out, const float *in, int planes, int hw);
 void db_gap_backward(float *din, const float *dout, int planes, int hw, int accum);

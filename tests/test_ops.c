@@ -9,6 +9,7 @@
 #include "core/gemm.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
+#include "nets/graph.h"
 
 /* One op under test: forward writes out from the inputs; the loss is sum(out * r). */
 typedef struct {
@@ -594,7 +595,55 @@ static void test_depthwise(void) {
     CHECK(worst < 1e-5, "depthwise and per-channel dense convolution differ by %g", worst);
 }
 
+/* ---- TensorFlow's SAME pooling ---- */
+typedef struct {
+    probe p;
+    int planes, h, w, k, stride, pad, oh, ow;
+    float *in;
+} pool_t;
+
+static void avg_excl_fwd(void *t) {
+    pool_t *c = t;
+    db_avgpool_excl_forward(c->p.out, c->in, c->planes, c->h, c->w, c->k, c->stride, c->pad, c->oh, c->ow);
+}
+
+/* Known answers on a 4x4 map of 1..16 (the padding below and right for stride 2, counted out of
+ * the averages), through the graph's SAME pools; finite differences of the average's gradient */
+static void test_pool_same(void) {
+    db_graph g;
+    db_graph_begin(&g, 1);
+    int x = db_g_input(&g, 1, 4, 4);
+    int a = db_g_pool_same(&g, x, 0, 3, 2), m = db_g_pool_same(&g, x, 1, 3, 2), a1 = db_g_pool_same(&g, x, 0, 3, 1);
+    db_g_output(&g, a), db_g_output(&g, m), db_g_output(&g, a1);
+    CHECK_OK(db_graph_finalize(&g));
+    if (g.n_ops == 0) return;
+    for (int i = 0; i < 16; i++) db_graph_input(&g)[i] = (float)(i + 1);
+    db_graph_forward(&g);
+    const float *ya = g.tensors[a].data, *ym = g.tensors[m].data, *y1 = g.tensors[a1].data;
+    CHECK(g.tensors[a].h == 2 && g.tensors[a1].h == 4, "SAME sizes %d, %d", g.tensors[a].h, g.tensors[a1].h);
+    CHECK(ya[0] == 6.0f && ya[1] == 7.5f && ya[3] == 13.5f, "SAME average 3/2: %g %g %g %g", ya[0], ya[1], ya[2], ya[3]);
+    CHECK(ym[0] == 11.0f && ym[3] == 16.0f, "SAME max 3/2: %g %g %g %g", ym[0], ym[1], ym[2], ym[3]);
+    CHECK(y1[0] == 3.5f && y1[5] == 6.0f, "SAME average 3/1: %g %g", y1[0], y1[5]);
+    db_graph_free(&g);
+    static const int cases[2][5] = {{3, 2, 8, 8, 0}, {3, 1, 7, 7, 1}}; /* k stride h w pad_top */
+    for (int t = 0; t < 2; t++) {
+        pool_t c = {0};
+        c.planes = 4, c.k = cases[t][0], c.stride = cases[t][1], c.h = cases[t][2], c.w = cases[t][3];
+        c.pad = cases[t][4], c.oh = (c.h + c.stride - 1) / c.stride, c.ow = (c.w + c.stride - 1) / c.stride;
+        const size_t nin = (size_t)c.planes * c.h * c.w;
+        c.p.nout = (size_t)c.planes * c.oh * c.ow;
+        c.in = falloc(nin), c.p.out = falloc(c.p.nout), c.p.r = falloc(c.p.nout), c.p.fwd = avg_excl_fwd;
+        float *din = falloc(nin);
+        tc_fill(c.in, nin, 31, -1, 1), tc_fill(c.p.r, c.p.nout, 32, -1, 1);
+        db_avgpool_excl_backward(din, c.p.r, c.planes, c.h, c.w, c.k, c.stride, c.pad, c.oh, c.ow, 0);
+        tc_gradcheck(t ? "SAME average 3/1 din" : "SAME average 3/2 din", probe_loss, &c, c.in, din, nin, 60, 1e-2f, 1e-4,
+                     1e-3);
+        free(c.in), free(c.p.out), free(c.p.r), free(din);
+    }
+}
+
 const db_test db_tests_ops[] = {
+    {"pool_same", test_pool_same},
     {"depthwise", test_depthwise},
     {"upsample_bias_gradients", test_upsample_bias},
     {"resize_bilinear", test_resize_bilinear},
