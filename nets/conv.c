@@ -26,13 +26,23 @@ void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, in
     d->ow = (w + 2 * pad - k) / stride + 1;
 }
 
+void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int k, int stride, int h, int w) {
+    const int oh = (h + stride - 1) / stride, total = (oh - 1) * stride + k - h;
+    db_conv_dims_init(d, cin, cout, k, stride, total > 0 ? total / 2 : 0, h, w);
+    d->oh = oh, d->ow = (w + stride - 1) / stride; /* the odd padding pixel below and right */
+}
+
+int db_conv_symmetric(const db_conv_dims *d) {
+    return d->oh == (d->h + 2 * d->pad - d->k) / d->stride + 1 && d->ow == (d->w + 2 * d->pad - d->k) / d->stride + 1;
+}
+
 static int is_pointwise(const db_conv_dims *d) { return d->k == 1 && d->stride == 1 && d->pad == 0; }
 
 /* For stride 1 the input gradient is itself a convolution: dout convolved with the weights
  * transposed (cin <-> cout) and flipped, padding k-1-pad. Done that way it is an im2col of dout
  * and a GEMM reducing over cout*k*k that writes (or adds to) din in place, with no scatter. */
 static int backward_as_conv(const db_conv_dims *d) {
-    return !is_pointwise(d) && d->stride == 1 && d->pad <= d->k - 1;
+    return !is_pointwise(d) && d->stride == 1 && d->pad <= d->k - 1 && db_conv_symmetric(d);
 }
 
 /* Column-buffer floats per sample: the larger of the forward im2col and that of dout. */

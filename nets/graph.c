@@ -83,11 +83,16 @@ int db_g_input(db_graph *g, int c, int h, int w) {
     return new_tensor(g, c, h, w);
 }
 
-int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name) {
+static int conv_of(db_graph *g, int x, int cout, int k, int stride, int pad, int same, const char *name) {
     if (bad(g, x)) return -1;
     db_tensor t = g->tensors[x];
     db_conv_dims d;
-    db_conv_dims_init(&d, t.c, cout, k, stride, pad, t.h, t.w);
+    if (same) db_conv_dims_same(&d, t.c, cout, k, stride, t.h, t.w);
+    else db_conv_dims_init(&d, t.c, cout, k, stride, pad, t.h, t.w);
+    if (same && t.h != t.w) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: a SAME convolution on a %dx%d map (square maps only)", t.w, t.h);
+        return -1;
+    }
     int y = new_tensor(g, cout, d.oh, d.ow);
     if (y < 0) return -1;
     int wp = new_param(g, name, "weight", (size_t)cout * t.c * k * k, DB_INIT_KAIMING_OUT, cout * k * k, 0);
@@ -96,6 +101,14 @@ int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const ch
     op->u.conv = d;
     op->param[0] = wp;
     return y;
+}
+
+int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name) {
+    return conv_of(g, x, cout, k, stride, pad, 0, name);
+}
+
+int db_g_conv_same(db_graph *g, int x, int cout, int k, int stride, const char *name) {
+    return conv_of(g, x, cout, k, stride, 0, 1, name);
 }
 
 static int bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps, int relu) {

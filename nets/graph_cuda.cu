@@ -145,6 +145,9 @@ static db_status check_graph(const db_graph *g) {
             op->kind == DB_OP_CONCAT)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
                            db_op_kind_name(op->kind));
+        if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv))
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a convolution padded more below and right (TensorFlow's "
+                           "SAME), has no GPU twin in this version (use --device cpu)", i);
         if ((op->kind == DB_OP_MAXPOOL || op->kind == DB_OP_AVGPOOL) && op->u.pool.same)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d pools with TensorFlow's SAME padding, which has no GPU "
                            "twin in this version (use --device cpu)", i);

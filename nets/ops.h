@@ -20,6 +20,11 @@ typedef struct {
 } db_conv_dims;
 
 void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w);
+/* TensorFlow's SAME padding: oh = ceil(h / stride), pad the padding above and left, the odd pixel
+ * of it below and right (the maps must need the same padding in both directions: square maps) */
+void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int k, int stride, int h, int w);
+/* 1 when the padding is the same on every side (what cuDNN's descriptors take) */
+int db_conv_symmetric(const db_conv_dims *d);
 /* Bound on the im2col buffer of each thread (floats); the batch is processed in chunks that
  * fit. Applies to graphs finalized afterwards. */
 void db_conv_set_col_cap(size_t floats);

@@ -642,7 +642,56 @@ static void test_pool_same(void) {
     }
 }
 
+/* Convolutions with TensorFlow's SAME padding (the odd pixel below and right): one input and one
+ * output channel equal the depthwise convolution's own SAME code, forward and both gradients,
+ * strided and not, odd and even kernels */
+static void test_conv_same(void) {
+    static const int cases[4][3] = {{3, 2, 8}, {3, 1, 7}, {2, 1, 6}, {5, 2, 9}}; /* k stride side */
+    for (int t = 0; t < 4; t++) {
+        const int k = cases[t][0], st = cases[t][1], h = cases[t][2], n = 2;
+        db_conv_dims cd;
+        db_dw_dims dd;
+        db_conv_dims_same(&cd, 1, 1, k, st, h, h);
+        db_dw_dims_same(&dd, 1, k, k, st, h, h);
+        CHECK(cd.oh == dd.oh && cd.pad == dd.pad_top, "SAME k%d s%d on %d: conv %d pad %d, depthwise %d pad %d", k, st, h,
+              cd.oh, cd.pad, dd.oh, dd.pad_top);
+        db_conv_plan(&cd, n, 1);
+        const size_t nin = (size_t)n * h * h, nout = (size_t)n * cd.oh * cd.ow;
+        float *in = falloc(nin), *wt = falloc((size_t)k * k), *a = falloc(nout), *b = falloc(nout), *g = falloc(nout);
+        float *dia = falloc(nin), *dib = falloc(nin), *dwa = falloc((size_t)k * k), *dwb = falloc((size_t)k * k);
+        float *ws = falloc(db_conv_workspace(&cd, n, 1));
+        tc_fill(in, nin, 41 + t, -1, 1), tc_fill(wt, (size_t)k * k, 51 + t, -1, 1), tc_fill(g, nout, 61 + t, -1, 1);
+        db_conv_forward(a, in, wt, ws, &cd, n, 1);
+        db_dw_forward(b, in, wt, &dd, n);
+        db_conv_backward(dia, dwa, g, in, wt, ws, &cd, n, 0, 1);
+        db_dw_backward(dib, dwb, g, in, wt, &dd, n, 0);
+        double e = 0;
+        for (size_t i = 0; i < nout; i++) e = fmax(e, fabs((double)a[i] - b[i]));
+        for (size_t i = 0; i < nin; i++) e = fmax(e, fabs((double)dia[i] - dib[i]));
+        for (int i = 0; i < k * k; i++) e = fmax(e, fabs((double)dwa[i] - dwb[i]));
+        CHECK(e < 1e-4, "SAME k%d s%d on %dx%d: convolution and depthwise differ by %g", k, st, h, h, e);
+        free(in), free(wt), free(a), free(b), free(g), free(dia), free(dib), free(dwa), free(dwb), free(ws);
+    }
+    /* the graph's convolution (oneDNN's primitives where the build has them) alike */
+    db_graph gr;
+    db_graph_begin(&gr, 2);
+    int x = db_g_input(&gr, 1, 8, 8), yc = db_g_conv_same(&gr, x, 1, 3, 2, "c"), yd = db_g_dwconv(&gr, x, 3, 3, 2, "d");
+    db_g_output(&gr, yc), db_g_output(&gr, yd);
+    CHECK_OK(db_graph_finalize(&gr));
+    if (gr.n_ops == 0) return;
+    db_graph_init_params(&gr, 9);
+    memcpy(gr.params[1].data, gr.params[0].data, 9 * sizeof(float));
+    tc_fill(db_graph_input(&gr), 128, 71, -1, 1);
+    db_graph_forward(&gr);
+    double e = 0;
+    for (int i = 0; i < 2 * 16; i++) e = fmax(e, fabs((double)gr.tensors[yc].data[i] - gr.tensors[yd].data[i]));
+    CHECK(gr.tensors[yc].h == 4 && e < 1e-5, "the graph's SAME convolution: %dx%d, off by %g", gr.tensors[yc].w,
+          gr.tensors[yc].h, e);
+    db_graph_free(&gr);
+}
+
 const db_test db_tests_ops[] = {
+    {"conv_same", test_conv_same},
     {"pool_same", test_pool_same},
     {"depthwise", test_depthwise},
     {"upsample_bias_gradients", test_upsample_bias},
