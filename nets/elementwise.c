@@ -67,3 +67,28 @@ void db_concat_backward(float *da, float *db, const float *dout, int ca, int cb,
     if (da) db_pass_backward(da, dout, (size_t)ca * m, accum_a);
     if (db) db_pass_backward(db, dout + (size_t)ca * m, (size_t)cb * m, accum_b);
 }
+
+void db_subsample_forward(float *out, const float *in, int planes, int h, int w, int s, int off) {
+    const int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++)
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const int iy = y * s + off, ix = x * s + off;
+                out[((size_t)p * oh + y) * ow + x] = iy < h && ix < w ? in[((size_t)p * h + iy) * w + ix] : 0.0f;
+            }
+}
+
+void db_subsample_backward(float *din, const float *dout, int planes, int h, int w, int s, int off, int accum) {
+    const int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
+    #pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; p++) {
+        float *dx = din + (size_t)p * h * w;
+        if (!accum) memset(dx, 0, sizeof(float) * (size_t)h * w);
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const int iy = y * s + off, ix = x * s + off;
+                if (iy < h && ix < w) dx[(size_t)iy * w + ix] += dout[((size_t)p * oh + y) * ow + x];
+            }
+    }
+}

@@ -26,7 +26,7 @@
 const char *db_op_kind_name(db_op_kind k) {
     static const char *const names[DB_OP_KINDS] = {"conv", "bn", "relu", "add", "shortcutA", "maxpool", "avgpool",
                                                    "gap", "linear", "regularizer", "upsample", "bias",
-                                                   "resize", "dwconv", "concat"};
+                                                   "resize", "dwconv", "concat", "subsample"};
     return (unsigned)k < DB_OP_KINDS ? names[k] : "?";
 }
 
@@ -290,6 +290,19 @@ int db_g_concat(db_graph *g, int a, int b) {
     }
     int y = new_tensor(g, ta.c + tb.c, ta.h, ta.w);
     return y < 0 ? -1 : new_op(g, DB_OP_CONCAT, a, b, y);
+}
+
+int db_g_subsample(db_graph *g, int x, int s, int off) {
+    if (bad(g, x)) return -1;
+    if (s < 1 || off < 0 || off >= s) {
+        g->status = db_fail(DB_ERR_INTERNAL, "graph: subsampling by %d from %d", s, off);
+        return -1;
+    }
+    db_tensor t = g->tensors[x];
+    int y = new_tensor(g, t.c, (t.h + s - 1) / s, (t.w + s - 1) / s);
+    if (y < 0 || new_op(g, DB_OP_SUBSAMPLE, x, -1, y) < 0) return -1;
+    g->ops[g->n_ops - 1].u.sub.s = s, g->ops[g->n_ops - 1].u.sub.off = off;
+    return y;
 }
 
 int db_g_shortcut_a(db_graph *g, int x, int cout, int stride) {

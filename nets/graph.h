@@ -19,10 +19,10 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 typedef enum {
     DB_OP_CONV, DB_OP_BN, DB_OP_RELU, DB_OP_ADD, DB_OP_SHORTCUT_A,
     DB_OP_MAXPOOL, DB_OP_AVGPOOL, DB_OP_GAP, DB_OP_LINEAR, DB_OP_REG,
-    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE, DB_OP_DWCONV, DB_OP_CONCAT
+    DB_OP_UPSAMPLE, DB_OP_BIAS, DB_OP_RESIZE, DB_OP_DWCONV, DB_OP_CONCAT, DB_OP_SUBSAMPLE
 } db_op_kind;
-enum { DB_OP_KINDS = DB_OP_CONCAT + 1 };
-/* "conv", "bn", ... "resize", "dwconv", "concat": an op kind as the profiles and listings name it */
+enum { DB_OP_KINDS = DB_OP_SUBSAMPLE + 1 };
+/* "conv", "bn", ... "dwconv", "concat", "subsample": an op kind as the profiles and listings name it */
 const char *db_op_kind_name(db_op_kind k);
 
 /* A regularizer placed at sites: which kind, where, how strong. */
@@ -77,6 +77,7 @@ typedef struct {
         struct { db_reg_kind kind; int site, block_size, per_sample, semantics, scheduled; float keep; } reg;
         struct { int s; } up;
         db_dw_dims dw;
+        struct { int s, off; } sub;
     } u;
     int fused;           /* BN, ADD: 1 + the index of the DropBlock op fused into it (0: none);
                           * that REG op: 1 inside a BN, 2 inside an ADD (its work happens there
@@ -156,6 +157,8 @@ int db_g_resize(db_graph *g, int x, int oh, int ow);
 int db_g_dwconv(db_graph *g, int x, int kh, int kw, int stride, const char *name);
 /* a's channels then b's (same sample size); a cell's output is a chain of these */
 int db_g_concat(db_graph *g, int a, int b);
+/* Every s-th pixel from (off, off) on, 0 past the edge (nets/ops.h db_subsample_forward) */
+int db_g_subsample(db_graph *g, int x, int s, int off);
 /* A convolution whose weights are those of the convolution that produced tensor `like` (same
  * shape of weights): its own op and gradient, the values shared (db_param.tied) */
 int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char *name);

@@ -142,7 +142,7 @@ static db_status check_graph(const db_graph *g) {
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
         if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV ||
-            op->kind == DB_OP_CONCAT)
+            op->kind == DB_OP_CONCAT || op->kind == DB_OP_SUBSAMPLE)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
                            db_op_kind_name(op->kind));
         if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv))
@@ -432,6 +432,7 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_RESIZE:
         case DB_OP_DWCONV:
         case DB_OP_CONCAT:
+        case DB_OP_SUBSAMPLE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
@@ -489,6 +490,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_RESIZE:
         case DB_OP_DWCONV:
         case DB_OP_CONCAT:
+        case DB_OP_SUBSAMPLE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }

@@ -115,6 +115,12 @@ void db_bias_backward(float *din, float *dbias, const float *dout, int c, size_t
 void db_concat_forward(float *out, const float *a, const float *b, int ca, int cb, size_t m);
 void db_concat_backward(float *da, float *db, const float *dout, int ca, int cb, size_t m, int accum_a, int accum_b);
 
+/* Subsampling of planes of h x w: out (y, x) = in (y * s + off, x * s + off), 0 past the edge,
+ * oh = ceil(h / s); AmoebaNet's factorized reduction takes off 0 and off 1 (its path shifted by a
+ * pixel). The backward puts each gradient back where its value came from. */
+void db_subsample_forward(float *out, const float *in, int planes, int h, int w, int s, int off);
+void db_subsample_backward(float *din, const float *dout, int planes, int h, int w, int s, int off, int accum);
+
 /* Depthwise convolution (the first half of a separable convolution, AmoebaNet's cells): each
  * of c channels convolved with its own kh x kw filter, stride s, padded pad_top rows above and
  * pad_left columns left (the rest of the padding below and right): out (c,n,oh,ow), weight

@@ -7,6 +7,7 @@
 #include "core/rand_bulk.h"
 #include "dropouts/dropblock.h"
 #include "nets/model.h"
+#include "nets/ops.h"
 #include "nets/optim.h"
 #include "nets/sgd.h"
 #include "tests/check.h"
@@ -603,7 +604,50 @@ static void test_separable_stack_gradients(void) {
     db_graph_free(&g);
 }
 
+/* AmoebaNet's factorized reduction: two 1x1 convolutions on the map subsampled from (0, 0) and
+ * from (1, 1) (0 past the edge), concatenated, one BN; known subsamples of a 3x3 plane, and the
+ * gradients of the whole reduction on an odd map against finite differences */
+static void test_factorized_reduction(void) {
+    const float plane[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    float even[4], odd[4], back[9];
+    db_subsample_forward(even, plane, 1, 3, 3, 2, 0);
+    db_subsample_forward(odd, plane, 1, 3, 3, 2, 1);
+    CHECK(even[0] == 1 && even[1] == 3 && even[2] == 7 && even[3] == 9 && odd[0] == 5 && odd[1] == 0 && odd[3] == 0,
+          "subsamples %g %g %g %g / %g %g %g %g", even[0], even[1], even[2], even[3], odd[0], odd[1], odd[2], odd[3]);
+    const float g4[4] = {1, 2, 3, 4};
+    db_subsample_backward(back, g4, 1, 3, 3, 2, 1, 0);
+    CHECK(back[4] == 1 && back[0] == 0 && back[8] == 0, "the shifted subsample's gradient: %g at the centre", back[4]);
+    db_graph g;
+    db_graph_begin(&g, 2);
+    int x = db_g_relu(&g, db_g_input(&g, 3, 7, 7));
+    int p1 = db_g_conv(&g, db_g_subsample(&g, x, 2, 0), 2, 1, 1, 0, "fr.path1");
+    int p2 = db_g_conv(&g, db_g_subsample(&g, x, 2, 1), 2, 1, 1, 0, "fr.path2");
+    int y = db_g_bn(&g, db_g_concat(&g, p1, p2), "fr.bn", 0, 0.1f, 1e-5f);
+    db_g_linear(&g, db_g_gap(&g, y), 3, "fc");
+    CHECK_OK(db_graph_finalize(&g));
+    if (g.n_ops == 0) return;
+    CHECK(g.tensors[y].c == 4 && g.tensors[y].h == 4, "the reduction gives %d channels of %dx%d", g.tensors[y].c,
+          g.tensors[y].w, g.tensors[y].h);
+    db_graph_init_params(&g, 5);
+    for (int p = 0; p < g.n_params; p++)
+        if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 300 + p, 0.5f, 1.5f);
+    tc_fill(db_graph_input(&g), (size_t)3 * 2 * 49, 9, -1, 1);
+    int labels[2] = {1, 2};
+    net_t t = {&g, labels};
+    net_loss(&t);
+    const db_tensor *o = db_graph_output(&g);
+    db_softmax_xent(o->grad, o->data, labels, o->c, g.n, 0.1f);
+    db_graph_backward(&g);
+    float *grads = malloc(sizeof(float) * g.grad_arena.size);
+    memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
+    int checked = 0, bad = tc_gradcheck_graph("factorized reduction", &g, grads, net_loss, &t, 12, &checked);
+    CHECK(bad == 0 && checked >= 30, "factorized reduction: %d of %d sampled gradients miss", bad, checked);
+    free(grads);
+    db_graph_free(&g);
+}
+
 const db_test db_tests_net[] = {
+    {"factorized_reduction", test_factorized_reduction},
     {"separable_stack_gradients", test_separable_stack_gradients},
     {"tied_params", test_tied_params},
     {"philox_known_answers", test_philox_known_answers},
