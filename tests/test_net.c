@@ -565,6 +565,28 @@ static void test_tied_params(void) {
     db_graph_free(&g);
 }
 
+/* A small finalized classifier graph's parameters against finite differences: its parameters
+ * initialised from seed (BN's gammas and betas away from 1 and 0), a random input, the smoothed
+ * cross-entropy on labels; the misses returned, the values checked through *checked */
+static int small_graph_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int *checked) {
+    db_graph_init_params(g, seed);
+    for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].no_decay) tc_fill(g->params[p].data, g->params[p].size, 100 * seed + p, 0.5f, 1.5f);
+    const db_tensor *in = &g->tensors[0];
+    tc_fill(db_graph_input(g), (size_t)in->c * g->n * in->h * in->w, seed + 1, -1, 1);
+    net_t t = {g, labels};
+    net_loss(&t);
+    const db_tensor *o = db_graph_output(g);
+    db_softmax_xent(o->grad, o->data, labels, o->c, g->n, 0.1f);
+    db_graph_backward(g);
+    float *grads = malloc(sizeof(float) * g->grad_arena.size);
+    memcpy(grads, g->grad_arena.base, sizeof(float) * g->grad_arena.size);
+    *checked = 0;
+    const int bad = tc_gradcheck_graph(what, g, grads, net_loss, &t, 12, checked);
+    free(grads);
+    return bad;
+}
+
 /* A separable-convolution stack as AmoebaNet's cells build it (ReLU, depthwise, pointwise, BN,
  * twice; the first strided, TensorFlow's SAME padding on odd and even maps), its two states
  * concatenated as a cell's output: every parameter's
@@ -584,23 +606,11 @@ static void test_separable_stack_gradients(void) {
     CHECK(g.tensors[3].h == 5 && g.tensors[3].w == 4, "the strided depthwise map is %dx%d, SAME gives 5x4",
           g.tensors[3].w, g.tensors[3].h);
     CHECK(g.tensors[x].c == 6, "the concatenation has %d channels, not 2 + 4", g.tensors[x].c);
-    db_graph_init_params(&g, 7);
-    for (int p = 0; p < g.n_params; p++)
-        if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 200 + p, 0.5f, 1.5f);
-    tc_fill(db_graph_input(&g), (size_t)3 * 3 * 9 * 8, 8, -1, 1);
-    int labels[3] = {2, 0, 1};
-    net_t t = {&g, labels};
-    net_loss(&t);
-    const db_tensor *o = db_graph_output(&g);
-    db_softmax_xent(o->grad, o->data, labels, o->c, g.n, 0.1f);
-    db_graph_backward(&g);
-    float *grads = malloc(sizeof(float) * g.grad_arena.size);
-    memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
-    int checked = 0, bad = tc_gradcheck_graph("separable stack", &g, grads, net_loss, &t, 12, &checked);
+    int labels[3] = {2, 0, 1}, checked;
+    const int bad = small_graph_grads(&g, labels, "separable stack", 7, &checked);
     /* a few misses where a step of the differences crosses the middle ReLU's kink (the pointwise
      * weights before it: their differences change with the step, the analytic values do not) */
     CHECK(bad <= checked / 20 && checked >= 60, "separable stack: %d of %d sampled gradients miss", bad, checked);
-    free(grads);
     db_graph_free(&g);
 }
 
@@ -628,21 +638,9 @@ static void test_factorized_reduction(void) {
     if (g.n_ops == 0) return;
     CHECK(g.tensors[y].c == 4 && g.tensors[y].h == 4, "the reduction gives %d channels of %dx%d", g.tensors[y].c,
           g.tensors[y].w, g.tensors[y].h);
-    db_graph_init_params(&g, 5);
-    for (int p = 0; p < g.n_params; p++)
-        if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 300 + p, 0.5f, 1.5f);
-    tc_fill(db_graph_input(&g), (size_t)3 * 2 * 49, 9, -1, 1);
-    int labels[2] = {1, 2};
-    net_t t = {&g, labels};
-    net_loss(&t);
-    const db_tensor *o = db_graph_output(&g);
-    db_softmax_xent(o->grad, o->data, labels, o->c, g.n, 0.1f);
-    db_graph_backward(&g);
-    float *grads = malloc(sizeof(float) * g.grad_arena.size);
-    memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
-    int checked = 0, bad = tc_gradcheck_graph("factorized reduction", &g, grads, net_loss, &t, 12, &checked);
+    int labels[2] = {1, 2}, checked;
+    const int bad = small_graph_grads(&g, labels, "factorized reduction", 5, &checked);
     CHECK(bad == 0 && checked >= 30, "factorized reduction: %d of %d sampled gradients miss", bad, checked);
-    free(grads);
     db_graph_free(&g);
 }
 
