@@ -103,6 +103,18 @@ db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, 
     return DB_OK;
 }
 
+db_status db_seg_labels_own(const db_dataset *d, int sample, uint8_t **px, int *h, int *w) {
+    if (d->seg_files) {
+        *h = d->hw[2 * sample], *w = d->hw[2 * sample + 1];
+        return read_labels(d, sample, px);
+    }
+    const size_t plane = (size_t)d->h * d->w;
+    if (!(*px = malloc(plane))) return db_fail(DB_ERR_NOMEM, "out of memory for a label map");
+    memcpy(*px, d->seg + plane * (size_t)sample, plane);
+    *h = d->h, *w = d->w;
+    return DB_OK;
+}
+
 const char *db_seg_label_name(const db_dataset *d, int sample) {
     const char *path = d->seg_files ? d->seg_files[sample] : d->det->gt.file_names[sample];
     const char *slash = strrchr(path, '/');

@@ -59,7 +59,12 @@ const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char *
 }
 
 static void apply_limit(db_dataset *d, int limit) {
-    if (limit > 0 && limit < d->n) d->n = limit;
+    if (limit <= 0 || limit >= d->n) return;
+    for (int i = limit; i < d->n; i++) { /* db_dataset_free frees the first n paths: these now */
+        if (d->files) free(d->files[i]), d->files[i] = NULL;
+        if (d->seg_files) free(d->seg_files[i]), d->seg_files[i] = NULL;
+    }
+    d->n = limit;
 }
 
 db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *test) {

@@ -91,16 +91,21 @@ static db_status read_list(db_dataset *out, const char *root, const char *list, 
             s = db_fail(DB_ERR_FORMAT, "%s line %d: the image id is too long", list, line_no);
             break;
         }
-        if (!len) continue;
+        if (!len) {
+            if (line[strspn(line, " \t\r\n")]) { /* a word that names no image (a path ending in '/') */
+                s = db_fail(DB_ERR_FORMAT, "%s line %d: '%.*s' names no image", list, line_no,
+                            (int)strcspn(line, "\r\n"), line);
+                break;
+            }
+            continue;
+        }
         snprintf(image, sizeof image, "%s/JPEGImages/%s.jpg", root, id);
         snprintf(label, sizeof label, "%s/%s/%s.png", root, labels, id);
         int h = 0, w = 0;
         if (!is_file(image))
-            s = db_fail(DB_ERR_IO, "%s: cannot read: %s (%s line %d)", image, strerror(errno ? errno : ENOENT), list,
-                        line_no);
+            s = db_fail(DB_ERR_IO, "%s: missing or not a file (%s line %d)", image, list, line_no);
         else if (!is_file(label))
-            s = db_fail(DB_ERR_IO, "%s: cannot read: %s (%s line %d)", label, strerror(errno ? errno : ENOENT), list,
-                        line_no);
+            s = db_fail(DB_ERR_IO, "%s: missing or not a file (%s line %d)", label, list, line_no);
         else if ((s = db_label_png_size(label, &h, &w)) == DB_OK)
             s = add(out, &cap, image, label, h, w);
     }

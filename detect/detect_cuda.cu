@@ -109,6 +109,10 @@ static __global__ void sum_k(const double *a, const double *b, long n, double *t
 extern "C" int db_detect_loss_cuda(db_detect_loss_parts *r, float *dlogits, float *dcodes, const float *logits,
                                    const float *codes, const int *cls_t, const float *box_t, long n, int K,
                                    const db_detect_loss_cfg *c, void *work, cudaStream_t st) {
+    if (n <= 0) { /* no anchors: the CPU's zeros */
+        *r = (db_detect_loss_parts){0, 0, 0, 0};
+        return 0;
+    }
     loss_work w = work_of(work, n);
     if (cudaMemsetAsync(w.positives, 0, sizeof *w.positives, st) != cudaSuccess) return -1;
     count_k<<<blocks((size_t)n), 256, 0, st>>>(cls_t, n, w.positives);

@@ -978,6 +978,11 @@ t_regress() {
         expect_out "FAIL" && expect_out "test loss" || return
     python3 -c 'import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); assert r.get("failures")=="1" and len(r.findall("testcase/failure"))==1, E.tostring(r)' "$T/bad.xml" ||
         { echo "JUnit after a planted change: $(head -c 300 "$T/bad.xml")"; return 1; }
+    # a metric the baseline's version did not record (as test/IoU/K before per-class IoU): skipped, not failed
+    cp "$T/base.db" "$T/older.db"
+    sqlite3 "$T/older.db" "DELETE FROM metrics WHERE split = 'test' AND name = 'top5'" || return
+    db regress --baseline "$T/older.db" --db "$T/new.db" --max-slowdown 100 && expect_rc 0 && expect_out "0 failed" &&
+        expect_out "the baseline recorded no such metric" || return
     sqlite3 "$T/new.db" "UPDATE metrics SET value = value / 10 WHERE name = 'images_per_s'" || return
     db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" || return
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
@@ -1938,7 +1943,7 @@ t_train_segmenter_voc() {
 }
 t_predictions_match_eval() {
     # predictions_dir: a detector's last evaluation written as COCO results scores the same AP
-    # under eval coco, a segmenter's label maps (VOC's JPEGs at their own scale) the same mIOU
+    # under eval coco, a segmenter's label maps (VOC's JPEGs at their own size) the same mIOU
     # under eval miou; a folder dropbench did not write is never replaced; classifiers refused
     need_fmnist || return
     command -v cjpeg >/dev/null || { echo "cjpeg missing (libjpeg-turbo-progs, scripts/deps)"; return 1; }
@@ -1954,7 +1959,8 @@ t_predictions_match_eval() {
         "$T/ap.json" "$run_ap" || { echo "eval coco AP $(cat "$T/ap.json" | head -c 120) vs the run's $run_ap"; return 1; }
     voc_tar "$T/vt" "$T/xdgv/dropbench" 64 12 || { echo "the VOC fixture failed"; return 1; }
     XDG_CACHE_HOME=$T/xdgv db data unpack voc2012 --catalog "$T/vt/catalog" && expect_rc 0 || return
-    local seg=(--model fcn-resnet18-fpn --dataset voc2012 --image-size 96 --width 8 --fpn-width 16 --head-convs 1
+    # at 64 pixels some images (40-80 pixels a side) are shrunk to fit: still scored at full resolution
+    local seg=(--model fcn-resnet18-fpn --dataset voc2012 --image-size 64 --width 8 --fpn-width 16 --head-convs 1
         --batch 8 --epochs 4 --lr 0.02 --augment-pad 0 --threads 2)
     XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --db "$T/p.db" --predictions-dir "$T/sp" && expect_rc 0 || return
     [ "$(ls "$T/sp" | wc -l)" = 12 ] && [ ! -e "$T/sp.part" ] || { echo "predictions: $(ls "$T/sp" | head -3)"; return 1; }
@@ -1967,9 +1973,23 @@ t_predictions_match_eval() {
     run_miou=$(sqlite3 "$T/p.db" "select value from metrics where run_id = 2 and split = 'test' and name = 'mIOU' order by epoch desc limit 1")
     python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["miou"]; r=float(sys.argv[2]); sys.exit(not (a > 0 and abs(a - r) < 1e-12))' \
         "$T/miou.json" "$run_miou" || { echo "eval miou $(head -c 200 "$T/miou.json") vs the run's $run_miou"; return 1; }
+    # a run killed between the two renames of a replacement (only DIR.old left): the next one puts
+    # it back and replaces it whole; a trailing slash names the same folder
+    mv "$T/sp" "$T/sp.old"
+    XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --epochs 1 --no-db --predictions-dir "$T/sp/" && expect_rc 0 || return
+    [ "$(ls "$T/sp" | wc -l)" = 12 ] && [ ! -e "$T/sp.old" ] && [ ! -e "$T/sp.part" ] ||
+        { echo "after a cut replacement: $(ls -d "$T"/sp*)"; return 1; }
     mkdir -p "$T/mine" && echo keep >"$T/mine/notes.txt"
     XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --epochs 1 --no-db --predictions-dir "$T/mine" && expect_rc 1 &&
         expect_err "holds no predictions written by dropbench" && [ -s "$T/mine/notes.txt" ] || return
+    ! grep -q "epoch   1/1" "$out" || { echo "a predictions folder refused only after training"; return 1; }
+    XDG_CACHE_HOME=$T/xdgv db train "${seg[@]}" --epochs 1 --no-db --predictions-dir / && expect_rc 2 &&
+        expect_err "a folder of its own" || return
+    # in a study each cell writes a folder of its own, as its checkpoint
+    { cat bench/recipes/fmnist-segment-quick.txt; echo "predictions_dir = $T/preds"; } >"$T/pq.txt"
+    db study "$T/pq.txt" --dry-run --show-config --db "$T/pq.db" && expect_rc 0 &&
+        expect_out "predictions_dir=$T/preds/fmnist-segment-quick/regularizer=none" &&
+        expect_out "predictions_dir=$T/preds/fmnist-segment-quick/regularizer=dropblock" || return
     db train --model resnet20 --predictions-dir "$T/cp" --no-db && expect_rc 2 && expect_err "is a classifier" || return
 }
 t_train_regularizer_bad_args() {

@@ -499,6 +499,14 @@ void db_config_usage(FILE *f) {
     }
 }
 
+/* The name a key is hashed under: a renamed key keeps its earlier name there, so the runs recorded
+ * before the rename are still found as the same runs (resume, study's skipping, report, regress) */
+static const char *fingerprint_name(const char *key) {
+    for (size_t i = 0; i < sizeof renamed / sizeof *renamed; i++)
+        if (!strcmp(key, renamed[i][1])) return renamed[i][0];
+    return key;
+}
+
 uint64_t db_config_fingerprint(const db_config *c_in) {
     /* what the keys mean, not how they were written: auto placements count as what they resolve
      * to, so an explicit reg_skip = 1 and an auto that means it are the same run */
@@ -516,7 +524,7 @@ uint64_t db_config_fingerprint(const db_config *c_in) {
             else key_text(&defaults, &keys[i], def, sizeof def, 1);
             if (!strcmp(value, def)) continue;
         }
-        for (const char *q = keys[i].key; *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }
+        for (const char *q = fingerprint_name(keys[i].key); *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }
         h ^= '='; h *= 1099511628211ull;
         for (const char *q = value; *q; q++) { h ^= (unsigned char)*q; h *= 1099511628211ull; }
     }

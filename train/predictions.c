@@ -9,7 +9,7 @@
 
 #define MARKER ".dropbench-predictions"
 
-/* 1 when path is absent or a predictions folder this tool wrote */
+/* DB_OK when path is absent or a predictions folder this tool wrote */
 static db_status replaceable(const char *path) {
     struct stat st;
     char marker[1200];
@@ -20,10 +20,35 @@ static db_status replaceable(const char *path) {
                    "another predictions_dir", path, MARKER);
 }
 
-db_status db_predictions_begin(const char *dir, char *part, size_t n) {
-    if (snprintf(part, n, "%s.part", dir) >= (int)n) return db_fail(DB_ERR_ARG, "%s: the path is too long", dir);
-    DB_TRY(replaceable(dir));
+/* dir without trailing slashes, and beside it its .part and .old names; "", "." and "/" refused */
+static db_status names(const char *dir, char *clean, char *part, char *old, size_t n) {
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--;
+    if (len == 0 || (len == 1 && (dir[0] == '.' || dir[0] == '/')) || (len == 2 && !strncmp(dir, "..", 2)))
+        return db_fail(DB_ERR_ARG, "predictions_dir '%s': a folder of its own, replaced by each evaluation", dir);
+    if (len + 6 >= n) return db_fail(DB_ERR_ARG, "predictions_dir %s: the path is too long", dir);
+    snprintf(clean, n, "%.*s", (int)len, dir);
+    snprintf(part, n, "%s.part", clean);
+    snprintf(old, n, "%s.old", clean);
+    return DB_OK;
+}
+
+db_status db_predictions_check(const char *dir) {
+    char clean[1100], part[1100], old[1100];
+    DB_TRY(names(dir, clean, part, old, sizeof clean));
+    DB_TRY(replaceable(clean));
     DB_TRY(replaceable(part));
+    return replaceable(old);
+}
+
+db_status db_predictions_begin(const char *dir, char *part, size_t n) {
+    char clean[1100], p[1100], old[1100];
+    DB_TRY(names(dir, clean, p, old, sizeof clean));
+    DB_TRY(db_predictions_check(dir));
+    struct stat st;
+    if (lstat(clean, &st) != 0 && lstat(old, &st) == 0 && rename(old, clean) != 0) /* a swap cut short: the old back */
+        return db_fail(DB_ERR_IO, "%s: cannot put it back as %s: %s", old, clean, strerror(errno));
+    if (snprintf(part, n, "%s", p) >= (int)n) return db_fail(DB_ERR_ARG, "%s: the path is too long", p);
     DB_TRY(db_remove_tree(part));
     char marker[1200];
     snprintf(marker, sizeof marker, "%s/" MARKER, part);
@@ -36,8 +61,15 @@ db_status db_predictions_begin(const char *dir, char *part, size_t n) {
 }
 
 db_status db_predictions_commit(const char *dir, const char *part) {
-    DB_TRY(replaceable(dir));
-    DB_TRY(db_remove_tree(dir));
-    if (rename(part, dir) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename to %s: %s", part, dir, strerror(errno));
-    return DB_OK;
+    char clean[1100], p[1100], old[1100];
+    DB_TRY(names(dir, clean, p, old, sizeof clean));
+    DB_TRY(db_predictions_check(dir));
+    struct stat st;
+    /* the previous predictions stay whole at every moment: moved aside, the new put in place, the
+     * old removed last (a kill between leaves DIR.old, which the next begin puts back) */
+    DB_TRY(db_remove_tree(old));
+    if (lstat(clean, &st) == 0 && rename(clean, old) != 0)
+        return db_fail(DB_ERR_IO, "%s: cannot move it aside to %s: %s", clean, old, strerror(errno));
+    if (rename(part, clean) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename to %s: %s", part, clean, strerror(errno));
+    return db_remove_tree(old);
 }

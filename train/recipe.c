@@ -313,6 +313,14 @@ db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label,
     if (dl < 0 || (size_t)dl >= sizeof out->checkpoint_dir)
         return db_fail(DB_ERR_ARG, "%s: the cell's checkpoint folder %s is too long", r->path, dir);
     if (db_config_set(out, "checkpoint_dir", dir) != DB_OK) return db_fail(DB_ERR_ARG, "%s: %s", r->path, db_last_error());
+    if (out->predictions_dir[0]) { /* each cell's predictions in a folder of its own, as its checkpoint */
+        char pred[1024];
+        dl = snprintf(pred, sizeof pred, "%s/%s/%s", out->predictions_dir, r->study, label[0] ? label : "single");
+        if (dl < 0 || (size_t)dl >= sizeof out->predictions_dir)
+            return db_fail(DB_ERR_ARG, "%s: the cell's predictions folder %s is too long", r->path, pred);
+        if (db_config_set(out, "predictions_dir", pred) != DB_OK)
+            return db_fail(DB_ERR_ARG, "%s: %s", r->path, db_last_error());
+    }
     DB_TRY(db_config_validate(out));
     db_reg_plan plan;
     return db_config_reg_plan(out, &plan);

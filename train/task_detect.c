@@ -45,6 +45,7 @@ static void det_free(void *p) {
 
 static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
     *state = NULL;
+    if (cfg->predictions_dir[0]) DB_TRY(db_predictions_check(cfg->predictions_dir)); /* before any training */
     if (!train->det) return db_fail(DB_ERR_ARG, "%s: not a detection set (no boxes)", train->source);
     char backbone[24];
     DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));

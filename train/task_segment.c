@@ -1,8 +1,10 @@
 /* Segmentation (issue 19): the paper's ResNet-FPN with its FCN head (nets/segnet.h) trained with
  * the official code's per-pixel softmax cross-entropy at the logits' stride (segment/loss.h) on a
  * segmentation set (datasets/segset.h), scored in mIOU, pixel accuracy and mean class accuracy
- * (eval/miou.h) on the logits resized to the labels' full resolution. Each image's label map goes
- * where db_batch_fill put its pixels (db_seg_labels). */
+ * (eval/miou.h) on the logits resized to the input's resolution, then placed back at each image's
+ * own size against its label map as the file holds it: full resolution, as `eval miou` scores the
+ * written predictions. Each image's label map goes where db_batch_fill put its pixels
+ * (db_seg_labels) for the loss. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@ static void seg_free(void *p) {
 
 static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
     *state = NULL;
+    if (cfg->predictions_dir[0]) DB_TRY(db_predictions_check(cfg->predictions_dir)); /* before any training */
     if (!train->seg && !train->seg_files)
         return db_fail(DB_ERR_ARG, "%s: not a segmentation set (no label maps)", train->source);
     char backbone[24];
@@ -113,18 +116,24 @@ static void seg_train_metrics(const double *sums, double samples, double *out) {
     out[1] = sums[1] / samples;
 }
 
-/* Image `sample`'s prediction (s->pred, over its batch entry) at the image's own size, as a palette
- * PNG named as its label map in the folder being written */
-static db_status write_prediction(const seg_state *s, const db_dataset *d, int sample, const char *part) {
-    const int own_h = d->hw ? d->hw[2 * sample] : s->H, own_w = d->hw ? d->hw[2 * sample + 1] : s->W;
-    uint8_t *own = malloc((size_t)own_h * own_w);
-    if (!own) return db_fail(DB_ERR_NOMEM, "out of memory for a prediction");
-    int h, w;
-    db_seg_to_image(d, sample, s->pred, own, &h, &w);
+/* Image `sample`'s prediction (s->pred, over its batch entry) scored at the image's own size
+ * against its label map as the file holds it (full resolution, whatever the input's size), and
+ * written there as a palette PNG named as the label map when predictions are kept (part) */
+static db_status score_own(const seg_state *s, const db_dataset *d, int sample, db_miou *m, const char *part) {
+    uint8_t *labels = NULL, *own = NULL;
+    int lh = 0, lw = 0, h = 0, w = 0;
+    db_status st = db_seg_labels_own(d, sample, &labels, &lh, &lw);
+    if (st == DB_OK && !(own = malloc((size_t)lh * lw))) st = db_fail(DB_ERR_NOMEM, "out of memory for a prediction");
+    if (st == DB_OK) db_seg_to_image(d, sample, s->pred, own, &h, &w);
+    if (st == DB_OK && (h != lh || w != lw))
+        st = db_fail(DB_ERR_INTERNAL, "%s: a prediction of %dx%d for a %dx%d label map", d->name, w, h, lw, lh);
+    if (st == DB_OK) st = db_miou_add(m, labels, own, (size_t)h * w, d->name);
     char path[1200];
-    db_status st = snprintf(path, sizeof path, "%s/%s", part, db_seg_label_name(d, sample)) < (int)sizeof path
-                       ? db_label_png_write(path, own, h, w)
-                       : db_fail(DB_ERR_ARG, "%s: the path is too long", part);
+    if (st == DB_OK && part)
+        st = snprintf(path, sizeof path, "%s/%s", part, db_seg_label_name(d, sample)) < (int)sizeof path
+                 ? db_label_png_write(path, own, h, w)
+                 : db_fail(DB_ERR_ARG, "%s: the path is too long", part);
+    free(labels);
     free(own);
     return st;
 }
@@ -157,8 +166,7 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         const db_tensor *o = db_graph_output(g);
         for (int j = 0; j < n && rc == DB_OK; j++) {
             db_seg_predict(s->pred, o->data, j, n, s->K, o->h, o->w, s->H, s->W, s->scratch);
-            rc = db_miou_add(&m, s->labels + plane * j, s->pred, plane, d->name);
-            if (rc == DB_OK && s->pred_dir[0]) rc = write_prediction(s, d, i0 + j, part);
+            rc = score_own(s, d, i0 + j, &m, s->pred_dir[0] ? part : NULL);
         }
     }
     db_graph_set_training(g, 1);
