@@ -1760,11 +1760,17 @@ resume_same_bits() {
     local args=(train "$@" --epochs 4 --threads 2 --db "$T/$name.db")
     db "${args[@]}" --checkpoint-dir "$T/${name}_ref" && expect_rc 0 || return
     rc=0
-    "$DB" "${args[@]}" --checkpoint-dir "$T/${name}_int" >"$out" 2>"$err" & local pid=$! i=0
-    while ! grep -q "epoch   1/4" "$out" && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    # files of its own: $out still holds the reference run's "epoch 1/4" until the background
+    # process truncates it, and a signal sent then would find no handler yet (exit 138)
+    local bo="$T/${name}_int.out" be="$T/${name}_int.err"
+    "$DB" "${args[@]}" --checkpoint-dir "$T/${name}_int" >"$bo" 2>"$be" & local pid=$! i=0
+    while ! grep -q "epoch   1/4" "$bo" 2>/dev/null && [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
     kill -USR1 $pid
     wait $pid || rc=$?
-    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$be" || { echo "after SIGUSR1: exit $rc, $(snippet "$be")"; return 1; }
     db resume 2 --db "$T/$name.db" --quiet && expect_rc 0 || return
     local differ
     differ=$(sqlite3 "$T/$name.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
