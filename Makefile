@@ -167,7 +167,7 @@ GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c cor
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
                  tests/gpu/steps.c nets/conv_dnnl.c core/log.c nets/upsample.c nets/depthwise.c detect/loss.c detect/layout.c \
-                 detect/anchors.c
+                 detect/anchors.c nets/amoebanet.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
 GPU_CUDNN_HOME ?= $(or $(CUDNN_HOME),$(shell python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))
 GPU_CUDNN_INC := $(firstword $(dir $(wildcard $(GPU_CUDNN_HOME)/include/cudnn.h $(CUDA_HOME)/include/cudnn.h \

@@ -12,6 +12,7 @@
 #include "core/philox.h"
 #include "dropouts/dropblock.h"
 #include "nets/conv_dnnl.h"
+#include "nets/amoebanet.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
 #include "nets/segnet.h"
@@ -82,7 +83,7 @@ static void print_profile(db_graph *g, double nsteps) {
 int db_cmd_bench(int argc, char **argv) {
     const char *model = "resnet20";
     int c = 1, h = 28, w = 28, batch = 128, threads = 2, warmup = 3, steps = 10, json = 0, classes = 0, profile = 0;
-    int dropblock = 0;
+    int dropblock = 0, cells = 0, width = 0; /* AmoebaNet: normal cells in all and F (0: the model's own) */
     db_semantics sem = DB_SEM_PAPER;
     char shortcut = 0;
     for (int i = 1; i < argc; i++) {
@@ -90,7 +91,8 @@ int db_cmd_bench(int argc, char **argv) {
         long num = 0;
         int *target = !strcmp(a, "--batch") ? &batch : !strcmp(a, "--threads") ? &threads
                     : !strcmp(a, "--warmup") ? &warmup : !strcmp(a, "--steps") ? &steps
-                    : !strcmp(a, "--classes") ? &classes : NULL;
+                    : !strcmp(a, "--classes") ? &classes : !strcmp(a, "--cells") ? &cells
+                    : !strcmp(a, "--width") ? &width : NULL;
         if (target) {
             long min = target == &warmup ? 0 : target == &classes ? 2 : 1;
             if (!v || !db_cli_parse_long(v, min, &num) || num > 1000000) {
@@ -130,10 +132,11 @@ int db_cmd_bench(int argc, char **argv) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
                    "                       [--warmup 3] [--steps 10] [--classes 10|1000] [--shortcut A|B]\n"
                    "                       [--col-cap FLOATS] [--dropblock K] [--semantics NAME]\n"
-                   "                       [--profile] [--json]\n"
+                   "                       [--profile] [--json] [--cells N] [--width F]\n"
                    "--dropblock K puts DropBlock (block K, keep_prob 0.9, the mask rules of --semantics,\n"
                    "default paper) at every regularizer site. --classes defaults to 1000 for the ImageNet\n"
-                   "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer.\n");
+                   "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer. amoebanet-b:\n"
+                   "--cells (normal cells in all, 3N) and --width (F), the stem as dropbench train's auto picks it.\n");
             return DB_EXIT_OK;
         } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
@@ -155,9 +158,13 @@ int db_cmd_bench(int argc, char **argv) {
     if (s != DB_OK) return db_cli_error(s);
     if (!classes) classes = mc.width == 64 ? 1000 : 10; /* the ImageNet networks' classifier, else CIFAR's (as the PyTorch peer) */
     mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
+    if (cells) mc.cells = cells;
+    if (width) mc.width = width;
+    if (db_model_is_amoebanet(model)) mc.stem = h >= 128 ? 'i' : 'b'; /* as train's stem auto */
     if (shortcut) mc.shortcut = shortcut;
     if (dropblock) /* every group, conv branch and shortcut, keep_prob 0.9, no schedule */
-        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, dropblock, 0x1E, 1, 0, 0, 0, 0, (int)sem};
+        mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.9f, .block_size = dropblock, .groups = 0x1E,
+                                .on_skip = 1, .semantics = (int)sem};
     db_graph g;
     if ((s = db_model_build(&g, &mc, batch)) != DB_OK) return db_cli_error(s);
     db_graph_init_params(&g, 1);

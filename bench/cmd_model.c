@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "nets/amoebanet.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
 #include "nets/segnet.h"
@@ -12,13 +13,17 @@ int db_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         fprintf(argc < 2 ? stderr : stdout,
                 "usage: dropbench model NAME [--input C,H,W] [--classes K] [--shortcut A|B] [--layers]\n"
+                "       dropbench model amoebanet-b [--n N] [--f F] [--stem imagenet|basic] [--aux] [...]\n"
                 "NAME: a classifier (resnet20, resnet<6n+2>, resnet18, resnet50) or a detector (retinanet-resnet18-fpn,\n"
                 "retinanet-resnet50-fpn: the official P3-P7, FPN 256, 4-convolution heads, 9 anchors; defaults\n"
                 "3x640x640 and 80 classes) or a segmenter (fcn-resnet18-fpn, fcn-resnet50-fpn: the official FPN on\n"
-                "P3-P5 and its 3-convolution FCN head; defaults 3x512x512 and 21 classes, VOC's)\n");
+                "P3-P5 and its 3-convolution FCN head; defaults 3x512x512 and 21 classes, VOC's) or AmoebaNet-B (N, F)\n"
+                "(amoebanet-b: N normal cells per stack, 3 stacks, F filters; default (6, 256) at 3x331x331, the paper's\n"
+                "Table 2; --aux adds the training graph's auxiliary head)\n");
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
-    const int detector = db_model_is_detector(argv[1]), segmenter = db_model_is_segmenter(argv[1]);
+    const int detector = db_model_is_detector(argv[1]), segmenter = db_model_is_segmenter(argv[1]),
+              amoeba = db_model_is_amoebanet(argv[1]);
     db_model_config mc;
     db_retinanet_config rc;
     db_segnet_config sc;
@@ -55,10 +60,32 @@ int db_cmd_model(int argc, char **argv) {
             mc.classes = (int)k;
         }
         else if (!strcmp(argv[i], "--shortcut") && more) mc.shortcut = argv[++i][0];
+        else if (amoeba && !strcmp(argv[i], "--aux")) mc.aux_head = 1;
+        else if (amoeba && (!strcmp(argv[i], "--n") || !strcmp(argv[i], "--f")) && more) {
+            long v;
+            if (!db_cli_parse_long(argv[i + 1], 1, &v) || v > 4096) {
+                fprintf(stderr, "dropbench model: %s wants an integer from 1 to 4096, got '%s'\n", argv[i], argv[i + 1]);
+                return DB_EXIT_USAGE;
+            }
+            if (argv[i][2] == 'n') mc.cells = 3 * (int)v;
+            else mc.width = (int)v;
+            i++;
+        } else if (amoeba && !strcmp(argv[i], "--stem") && more) {
+            i++;
+            if (strcmp(argv[i], "imagenet") && strcmp(argv[i], "basic")) {
+                fprintf(stderr, "dropbench model: --stem wants imagenet or basic, got '%s'\n", argv[i]);
+                return DB_EXIT_USAGE;
+            }
+            mc.stem = argv[i][0] == 'i' ? 'i' : 'b';
+        }
         else { fprintf(stderr, "dropbench model: unknown option '%s'\n", argv[i]); return DB_EXIT_USAGE; }
     }
     db_graph g;
-    if (detector) {
+    db_amoeba_cell cells[DB_AMOEBA_MAX_CELLS];
+    int n_cells = 0;
+    if (amoeba) {
+        s = db_amoebanet_build(&g, &mc, 1, cells, &n_cells);
+    } else if (detector) {
         rc.backbone = mc;
         rc.classes = mc.classes;
         s = db_retinanet_build(&g, &rc, 1);
@@ -82,6 +109,18 @@ int db_cmd_model(int argc, char **argv) {
             printf("  P%d  %dx%dx%d  %dx%dx%d\n", rc.min_level + i / 2, c->c, c->h, c->w, b->c, b->h, b->w);
         }
     }
+    if (amoeba) {
+        printf("AmoebaNet-B (%d, %d): %d normal cells in all, %s stem%s; cells (group, filters f, output):\n",
+               mc.cells / 3, mc.width, mc.cells, mc.stem == 'i' ? "ImageNet" : "basic",
+               mc.aux_head ? ", with the auxiliary head (its parameters counted)" : "");
+        static const char *const kinds[] = {"stem", "reduction", "normal"};
+        for (int i = 0; i < n_cells && i < DB_AMOEBA_MAX_CELLS; i++) {
+            const db_amoeba_cell *c = &cells[i];
+            printf("  cell %2d  %-9s  group %d  f %4d  -> %4dx%dx%d\n", c->index,
+                   kinds[c->kind == 's' ? 0 : c->kind == 'r' ? 1 : 2], c->group, c->f, c->c, c->h, c->w);
+        }
+        db_amoebanet_print_spec(stdout);
+    }
     if (layers)
         for (int i = 0; i < g.n_ops; i++) {
             const db_tensor *y = &g.tensors[g.ops[i].out];
@@ -91,8 +130,8 @@ int db_cmd_model(int argc, char **argv) {
     printf("regularizer sites (%d):\n", g.n_sites);
     for (int i = 0; i < g.n_sites; i++) {
         const db_site *st = &g.sites[i];
-        printf("  group %d block %d  %-8s %-20s %4dx%dx%d\n", st->group, st->res_block,
-               st->kind == DB_SITE_SHORTCUT ? "shortcut" : "conv", st->name, st->c, st->h, st->w);
+        printf("  group %d %s %d  %-8s %-20s %4dx%dx%d\n", st->group, amoeba ? "cell" : "block", st->res_block,
+               db_site_kind_name(st->kind), st->name, st->c, st->h, st->w);
     }
     db_graph_free(&g);
     return DB_EXIT_OK;

@@ -93,7 +93,8 @@ static int conv_of(db_graph *g, int x, int cout, int k, int stride, int pad, int
         g->status = db_fail(DB_ERR_INTERNAL, "graph: a SAME convolution on a %dx%d map (square maps only)", t.w, t.h);
         return -1;
     }
-    int y = new_tensor(g, cout, d.oh, d.ow);
+    /* a window larger than the padded map: no output (C's division would round -1/2 up to 0) */
+    int y = new_tensor(g, cout, t.h + 2 * pad < k ? 0 : d.oh, t.w + 2 * pad < k ? 0 : d.ow);
     if (y < 0) return -1;
     int wp = new_param(g, name, "weight", (size_t)cout * t.c * k * k, DB_INIT_KAIMING_OUT, cout * k * k, 0);
     if (wp < 0 || new_op(g, DB_OP_CONV, x, -1, y) < 0) return -1;
@@ -317,7 +318,8 @@ int db_g_shortcut_a(db_graph *g, int x, int cout, int stride) {
 static int pool(db_graph *g, db_op_kind kind, int x, int k, int stride, int pad) {
     if (bad(g, x)) return -1;
     db_tensor t = g->tensors[x];
-    int y = new_tensor(g, t.c, (t.h + 2 * pad - k) / stride + 1, (t.w + 2 * pad - k) / stride + 1);
+    int y = new_tensor(g, t.c, t.h + 2 * pad < k ? 0 : (t.h + 2 * pad - k) / stride + 1,
+                       t.w + 2 * pad < k ? 0 : (t.w + 2 * pad - k) / stride + 1);
     if (y < 0 || new_op(g, kind, x, -1, y) < 0) return -1;
     db_op *op = &g->ops[g->n_ops - 1];
     op->u.pool.k = k; op->u.pool.stride = stride; op->u.pool.pad = pad;
@@ -368,31 +370,59 @@ int db_g_linear(db_graph *g, int x, int out_features, const char *name) {
     return y;
 }
 
-int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name) {
-    if (bad(g, x)) return -1;
+const char *db_site_kind_name(db_site_kind k) {
+    return k == DB_SITE_SHORTCUT ? "shortcut" : k == DB_SITE_PATH ? "path" : k == DB_SITE_HEAD ? "head" : "conv";
+}
+
+static int new_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name) {
     GROW(g->sites, g->n_sites);
-    int id = g->n_sites;
-    db_site *s = &g->sites[g->n_sites++];
+    db_site *s = &g->sites[g->n_sites];
     memset(s, 0, sizeof *s);
     snprintf(s->name, sizeof s->name, "%s", name);
     s->group = group; s->res_block = res_block; s->kind = kind; s->tensor = x;
     s->c = g->tensors[x].c; s->h = g->tensors[x].h; s->w = g->tensors[x].w;
-    const db_reg_plan *r = &g->reg;
-    int droppath = r->kind == DB_REG_DROPPATH; /* whole branches: only at their outputs */
-    if (r->kind == DB_REG_NONE || group < 1 || group > 31 || !(r->groups & (1u << group)) ||
-        (kind == DB_SITE_SHORTCUT && !r->on_skip) || (droppath && kind != DB_SITE_CONV_OUT))
-        return x;
+    return g->n_sites++;
+}
+
+/* A regularizer op of `kind` on tensor x at site `site` */
+static int reg_op_at(db_graph *g, int x, int site, db_reg_kind kind, float keep, int scheduled) {
     int y = same_shape_op(g, DB_OP_REG, x);
     if (y < 0) return -1;
     db_op *op = &g->ops[g->n_ops - 1];
-    op->u.reg.kind = r->kind;
-    op->u.reg.site = id;
+    op->u.reg.kind = kind;
+    op->u.reg.site = site;
+    op->u.reg.keep = keep;
+    op->u.reg.scheduled = scheduled;
+    return y;
+}
+
+int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name) {
+    if (bad(g, x)) return -1;
+    int id = new_site(g, x, group, res_block, kind, name);
+    const db_reg_plan *r = &g->reg;
+    int droppath = r->kind == DB_REG_DROPPATH; /* whole branches: only at their outputs */
+    if (r->kind == DB_REG_NONE || group < 1 || group > 31 || !(r->groups & (1u << group)) ||
+        res_block < r->first_block || kind == DB_SITE_HEAD || (kind == DB_SITE_SHORTCUT && !r->on_skip) ||
+        (droppath && kind != DB_SITE_CONV_OUT && kind != DB_SITE_PATH) || (!droppath && kind == DB_SITE_PATH))
+        return x;
+    int y = reg_op_at(g, x, id, r->kind, db_group_keep_prob(r->keep_prob, group, r->n_groups, r->group_scaling),
+                      r->scheduled);
+    if (y < 0) return -1;
+    db_op *op = &g->ops[g->n_ops - 1];
     op->u.reg.block_size = r->block_size;
     op->u.reg.per_sample = r->per_sample;
     op->u.reg.semantics = r->semantics;
-    op->u.reg.scheduled = r->scheduled;
-    op->u.reg.keep = db_group_keep_prob(r->keep_prob, group, r->n_groups, r->group_scaling);
     return y;
+}
+
+int db_g_dropout(db_graph *g, int x, float keep, const char *name) {
+    if (bad(g, x)) return -1;
+    if (!(keep > 0.0f && keep <= 1.0f)) {
+        g->status = db_fail(DB_ERR_ARG, "%s: dropout keep probability %g outside (0, 1]", name, keep);
+        return -1;
+    }
+    int id = new_site(g, x, 0, 0, DB_SITE_HEAD, name);
+    return keep < 1.0f ? reg_op_at(g, x, id, DB_REG_DROPOUT, keep, 0) : x;
 }
 
 int db_graph_n_reg(const db_graph *g) {
@@ -424,7 +454,7 @@ double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites) {
             sites[r].expected_fraction = op->units > 0 ? op->expected / op->units : 0.0;
         }
         r++;
-        d += op->dropped; u += op->units;
+        if (g->sites[op->u.reg.site].kind != DB_SITE_HEAD) d += op->dropped, u += op->units;
         op->dropped = op->units = op->expected = 0;
     }
     return u > 0 ? d / u : -1.0;
@@ -471,8 +501,9 @@ static void layout(db_graph *g) {
             op->scales = db_arena_take(&g->act_arena, (size_t)g->n_max);
             mask_bytes += (size_t)t->c * g->n_max * t->h * t->w;
         }
-        if (op->kind == DB_OP_CONV) {
-            size_t need = db_conv_workspace(&op->u.conv, g->n_max, g->threads);
+        if (op->kind == DB_OP_CONV || op->kind == DB_OP_DWCONV) {
+            size_t need = op->kind == DB_OP_CONV ? db_conv_workspace(&op->u.conv, g->n_max, g->threads)
+                                                 : db_dw_workspace(&op->u.dw, g->threads);
             if (need > ws) ws = need;
         }
     }
@@ -494,6 +525,7 @@ static void layout(db_graph *g) {
  * which needs L, known once the network is built. */
 static void droppath_rates(db_graph *g) {
     int L = 0, i = 0;
+    if (g->reg.droppath_uniform) return; /* AmoebaNet's: keep_prob everywhere */
     for (int o = 0; o < g->n_ops; o++) L += g->ops[o].kind == DB_OP_REG && g->ops[o].u.reg.kind == DB_REG_DROPPATH;
     for (int o = 0; o < g->n_ops; o++)
         if (g->ops[o].kind == DB_OP_REG && g->ops[o].u.reg.kind == DB_REG_DROPPATH)

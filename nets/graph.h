@@ -39,6 +39,11 @@ typedef struct {
     int n_groups;      /* G, set by the model */
     int per_sample;    /* DropBlock: normalise per sample */
     int semantics;     /* DropBlock: a db_semantics (dropouts/dropblock.h), the mask rules */
+    float last_cells;  /* AmoebaNet: only the last fraction of its cells (0 or 1: all) */
+    int first_block;   /* set by the model: sites of res_block below this get none (AmoebaNet:
+                        * the first cell of last_cells) */
+    int droppath_uniform; /* set by the model: DropPath at keep_prob everywhere (AmoebaNet's), not
+                           * growing with depth (stochastic depth's) */
 } db_reg_plan;
 
 typedef enum { DB_INIT_KAIMING_OUT, DB_INIT_UNIFORM_FANIN, DB_INIT_ZERO, DB_INIT_ONE, DB_INIT_NORMAL, DB_INIT_CONST } db_init_kind;
@@ -90,8 +95,13 @@ typedef struct {
 } db_op;
 
 /* Where a regularizer may act: after a BN(+ReLU) of a residual branch (the branch's last one,
- * whose output goes to the addition, is CONV_OUT: where DropPath acts), or on a shortcut. */
-typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT, DB_SITE_CONV_OUT } db_site_kind;
+ * whose output goes to the addition, is CONV_OUT: where DropPath acts), or on a shortcut; PATH:
+ * a branch's output with no batch norm before it (an AmoebaNet pool), where only DropPath acts;
+ * HEAD: the model's own dropout before its classifier (not the run's regularizer: left out of
+ * the run's drop fraction). */
+typedef enum { DB_SITE_CONV, DB_SITE_SHORTCUT, DB_SITE_CONV_OUT, DB_SITE_PATH, DB_SITE_HEAD } db_site_kind;
+/* "conv", "shortcut", "conv-out", "path", "head" */
+const char *db_site_kind_name(db_site_kind k);
 
 typedef struct {
     char name[40];     /* e.g. "g2.b0.conv1" */
@@ -175,6 +185,9 @@ void db_g_output(db_graph *g, int x);
 /* Record a regularizer site on tensor x and return the tensor the network continues with
  * (x itself until a regularizer is placed there). */
 int db_g_site(db_graph *g, int x, int group, int res_block, db_site_kind kind, const char *name);
+/* The model's own dropout at keep probability keep (fixed, not scheduled) on tensor x, as the
+ * official AmoebaNet's before its classifier: a HEAD site (group 0) and its op */
+int db_g_dropout(db_graph *g, int x, float keep, const char *name);
 /* Lay out the arenas. Returns the first build error, if any. */
 db_status db_graph_finalize(db_graph *g);
 void db_graph_free(db_graph *g);
@@ -212,8 +225,8 @@ void db_graph_reg_count(db_op *op, size_t units, double expected_fraction);
 /* The number of regularizer ops, and the r-th one's site (r in op order) and target keep_prob. */
 int db_graph_n_reg(const db_graph *g);
 const db_site *db_graph_reg_site(const db_graph *g, int r, float *keep_prob);
-/* The realised dropped fraction over all regularizer sites since the last call (-1 when the
- * graph has none); sites (db_graph_n_reg entries, or NULL) gets each op's record; the counters
+/* The realised dropped fraction over all regularizer sites but HEAD ones since the last call
+ * (-1 when the graph has none); sites (db_graph_n_reg entries, or NULL) gets each op's record; the counters
  * reset. */
 double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites);
 /* The regularizer ops' running sums of this epoch (dropped, units, expected per op, in order):

@@ -181,7 +181,7 @@ void db_graph_forward(db_graph *g) {
         case DB_OP_REG: reg_forward(g, op, x, y, n); break;
         case DB_OP_UPSAMPLE: db_upsample_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.up.s); break;
         case DB_OP_RESIZE: db_resize_forward(y->data, x->data, x->c * n, x->h, x->w, y->h, y->w); break;
-        case DB_OP_DWCONV: db_dw_forward(y->data, x->data, w, &op->u.dw, n); break;
+        case DB_OP_DWCONV: db_dw_forward(y->data, x->data, w, g->conv_ws, &op->u.dw, n, g->threads); break;
         case DB_OP_SUBSAMPLE:
             db_subsample_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.sub.s, op->u.sub.off);
             break;
@@ -249,7 +249,9 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_REG: if (dx) reg_backward(g, op, x, y, n, acc); break;
         case DB_OP_UPSAMPLE: if (dx) db_upsample_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.up.s, acc); break;
         case DB_OP_RESIZE: if (dx) db_resize_backward(dx, y->grad, x->c * n, x->h, x->w, y->h, y->w, acc); break;
-        case DB_OP_DWCONV: db_dw_backward(dx, dw, y->grad, x->data, w, &op->u.dw, n, acc); break;
+        case DB_OP_DWCONV:
+            db_dw_backward(dx, dw, y->grad, x->data, w, g->conv_ws, &op->u.dw, n, acc, g->threads);
+            break;
         case DB_OP_SUBSAMPLE:
             if (dx) db_subsample_backward(dx, y->grad, x->c * n, x->h, x->w, op->u.sub.s, op->u.sub.off, acc);
             break;

@@ -9,10 +9,15 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 #endif
 
 typedef struct {
-    char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50 */
+    char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50, amoebanet-b */
     int in_c, in_h, in_w;  /* input channels and size */
     int classes;
-    int width;             /* channels of the first group: 16 for CIFAR ResNets, 64 for ImageNet */
+    int width;             /* channels of the first group: 16 for CIFAR ResNets, 64 for ImageNet;
+                            * AmoebaNet: F, the filters of its first normal cells (256) */
+    int cells;             /* AmoebaNet: normal cells in all, the official num_cells (3N for (N, F)) */
+    char stem;             /* AmoebaNet: 'i' the ImageNet stem, 'b' the basic one (nets/amoebanet.h) */
+    float dense_keep;      /* AmoebaNet: the classifier's dropout keep probability (1: none) */
+    int aux_head;          /* AmoebaNet: the auxiliary head, a second output (the logits first) */
     char shortcut;         /* CIFAR ResNets: 'A' zero-padded identity (He et al.), 'B' 1x1 conv + BN */
     int zero_init_last_bn; /* gamma of each block's last BN starts at 0 */
     float bn_momentum, bn_eps;

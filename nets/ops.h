@@ -132,10 +132,13 @@ typedef struct {
 } db_dw_dims;
 
 void db_dw_dims_same(db_dw_dims *d, int c, int kh, int kw, int stride, int h, int w);
-void db_dw_forward(float *out, const float *in, const float *weight, const db_dw_dims *d, int n);
+/* The scratch both passes need on `threads` threads, in floats (each thread pads one plane) */
+size_t db_dw_workspace(const db_dw_dims *d, int threads);
+void db_dw_forward(float *out, const float *in, const float *weight, float *ws, const db_dw_dims *d, int n,
+                   int threads);
 /* dweight is set; din (may be NULL) set or, with accum, added to */
-void db_dw_backward(float *din, float *dweight, const float *dout, const float *in, const float *weight,
-                    const db_dw_dims *d, int n, int accum);
+void db_dw_backward(float *din, float *dweight, const float *dout, const float *in, const float *weight, float *ws,
+                    const db_dw_dims *d, int n, int accum, int threads);
 
 /* He et al.'s option-A shortcut: subsample by `stride`, append zero channels up to cout. */
 void db_shortcut_a_forward(float *out, const float *in, int cin, int cout, int n, int h, int w,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nets/amoebanet.h"
 #include "nets/model.h"
 
 static int is_cifar_depth(const char *arch, int *depth) {
@@ -38,14 +39,12 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
         cfg->classes = 1000;
         return DB_OK;
     }
-    /* the paper's other networks: recipes name them, and are refused until they exist */
-    static const char *const planned[] = {"amoebanet-b", "fcn-resnet50-fpn"};
-    for (size_t i = 0; i < sizeof planned / sizeof *planned; i++)
-        if (strcmp(arch, planned[i]) == 0)
-            return db_fail(DB_ERR_UNSUPPORTED, "model '%s': network not available yet (this version builds resnet20, "
-                           "resnet32, resnet56, any resnet<6n+2>, resnet18 and resnet50)", arch);
+    if (db_model_is_amoebanet(arch)) {
+        db_amoebanet_defaults(cfg);
+        return DB_OK;
+    }
     return db_fail(DB_ERR_ARG, "unknown model '%s' (resnet20, resnet32, resnet56, any resnet<6n+2>, "
-                   "resnet18, resnet50)", arch);
+                   "resnet18, resnet50, amoebanet-b)", arch);
 }
 
 typedef struct {
@@ -161,6 +160,7 @@ db_status db_model_build(db_graph *g, const db_model_config *cfg, int n_max) {
     if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1 || cfg->classes < 2 || cfg->width < 1)
         return db_fail(DB_ERR_ARG, "model %s: bad input %dx%dx%d, classes %d or width %d", cfg->arch,
                        cfg->in_c, cfg->in_h, cfg->in_w, cfg->classes, cfg->width);
+    if (db_model_is_amoebanet(cfg->arch)) return db_amoebanet_build(g, cfg, n_max, NULL, NULL);
     db_graph_begin(g, n_max);
     int taps[5];
     int x = db_resnet_trunk(g, cfg, db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w), taps);

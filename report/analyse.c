@@ -338,14 +338,19 @@ static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
 }
 
 /* What the paper's Tables 3 and 4 score and with which system */
-static const char *dense_metric(int table) { return table == 4 ? "mIOU" : "AP"; }
+static const char *dense_metric(int table) { return table == 4 ? "mIOU" : table == 2 ? "top1" : "AP"; }
 static const char *dense_system(int table) {
-    return table == 4 ? "ResNet-FPN with an FCN head on PASCAL VOC 2012" : "RetinaNet ResNet-50-FPN on COCO";
+    return table == 4   ? "ResNet-FPN with an FCN head on PASCAL VOC 2012"
+           : table == 2 ? "AmoebaNet-B (6, 256) on ImageNet at 331x331"
+                        : "RetinaNet ResNet-50-FPN on COCO";
 }
 
-/* The paper's Table 3 or 4 value of a row in the initialisation column (random or pretrained) */
+/* The paper's Table 2, 3 or 4 value of a row in the initialisation column (random or pretrained;
+ * Table 2 has one column, its baseline row named "none (baseline recipe)") */
 static const db_paper_value *paper_dense(const db_rep_input *in, int table, const char *row, int pretrained) {
-    const char *col = pretrained ? "ImageNet-pretrained init" : "random init";
+    const char *col = table == 2 ? "" : pretrained ? "ImageNet-pretrained init" : "random init";
+    if (table == 2 && pretrained) return NULL;
+    if (table == 2 && !strcmp(row, "none")) row = "none (baseline recipe)";
     char source[16];
     snprintf(source, sizeof source, "Table%d", table);
     for (int i = 0; i < in->npaper; i++)
@@ -355,7 +360,8 @@ static const db_paper_value *paper_dense(const db_rep_input *in, int table, cons
     return NULL;
 }
 
-/* The paper's table (3 or 4) a detection or segmentation study's conditions stand for; 0 for none */
+/* The paper's table (2, 3 or 4) an AmoebaNet, detection or segmentation study's conditions stand
+ * for; 0 for none */
 static int dense_table_of(const db_rep_study *s, const cond *c, int nc) {
     for (int k = 0; k < nc; k++)
         if (s->cells[c[k].cell0].dense_row[0]) return s->cells[c[k].cell0].dense_table;
@@ -363,7 +369,8 @@ static int dense_table_of(const db_rep_study *s, const cond *c, int nc) {
 }
 
 /* A detection study beside the paper's Table 3 (RetinaNet ResNet-50-FPN on COCO), a segmentation
- * study beside its Table 4 (ResNet-FPN + FCN head on VOC): per condition our AP or mIOU and its
+ * study beside its Table 4 (ResNet-FPN + FCN head on VOC), an AmoebaNet study beside its Table 2
+ * (AmoebaNet-B on ImageNet, top-1): per condition our AP or mIOU and its
  * gain over the baseline, paired by seed, beside the paper's value and gain in the same
  * initialisation column. Table 3's DropBlock row is its best block size; ours are each. */
 static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const cond *c, int nc, int base) {
@@ -376,10 +383,13 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
                      "initialisation column (random or pretrained) paired by seed "
                      "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: %s in the same "
                      "initialisation column, its %s and its gain over its own no-regularizer row%s. Absolute values "
-                     "differ across data sets and scales; compare the gains.", t == 4 ? "segmentation" : "detection", t,
-                score_best ? "best" : "final", m, dense_system(t), m,
-                t == 3 ? "; its DropBlock row is its best block size (unconfirmed which), ours are every block size run"
-                       : "; its DropBlock row places DropBlock (block 16) in the FCN head");
+                     "differ across data sets and scales; compare the gains.",
+                t == 4 ? "segmentation" : t == 2 ? "AmoebaNet" : "detection", t, score_best ? "best" : "final", m,
+                dense_system(t), m,
+                t == 3   ? "; its DropBlock row is its best block size (unconfirmed which), ours are every block size run"
+                : t == 2 ? "; its DropBlock row places DropBlock (block 11, keep_prob 0.9) after every batch norm and "
+                           "on the skip connections of the last 50% of the cells"
+                         : "; its DropBlock row places DropBlock (block 16) in the FCN head");
     char header[160];
     snprintf(header, sizeof header, "condition\tpaper row\tblock\tours: %s\tn\tours: gain (paired)\tpaper: %s\tpaper: gain",
              m, m);
@@ -404,8 +414,10 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
             fmt_ci(ci, sizeof ci, d, np);
             snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
         }
-        if (pv) snprintf(paper, sizeof paper, "%.1f", pv->value);
-        if (pv && pb && strcmp(cell->dense_row, "none")) snprintf(pgain, sizeof pgain, "%+.1f", pv->value - pb->value);
+        const int digits = t == 2 ? 2 : 1; /* as the paper prints them */
+        if (pv) snprintf(paper, sizeof paper, "%.*f", digits, pv->value);
+        if (pv && pb && strcmp(cell->dense_row, "none"))
+            snprintf(pgain, sizeof pgain, "%+.*f", digits, pv->value - pb->value);
         if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
         db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->dense_row,
                    cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);
@@ -938,7 +950,8 @@ static void verdict_box(db_doc *doc, const db_rep_input *in) {
                      "seed (positive: DropBlock better): the mean, its 95%% t-interval (below 3 seeds the range), and "
                      "the exact two-sided sign-flip test's p, Holm-adjusted over the study's comparisons; beside it the "
                      "paper's difference and whether our interval holds it. A detection study compares in test AP "
-                     "(x100) with the paper's Table 3 alike, a segmentation study in test mIOU (x100) with its Table 4.");
+                     "(x100) with the paper's Table 3 alike, a segmentation study in test mIOU (x100) with its Table 4, an "
+                     "AmoebaNet study in test top-1 with its Table 2.");
     db_report_regress_verdict(doc, &in->regression);
     for (int si = 0; si < in->nstudies; si++) {
         const db_rep_study *s = &in->studies[si];
@@ -946,7 +959,7 @@ static void verdict_box(db_doc *doc, const db_rep_input *in) {
         study_kind(s, kind, sizeof kind);
         db_doc_para(doc, "Study %s: %s.", s->name, kind);
         const int nc = conditions(s, c);
-        const int t3 = dense_table_of(s, c, nc); /* a detection (3) or segmentation (4) study; 0: Table 1 */
+        const int t3 = dense_table_of(s, c, nc); /* AmoebaNet (2), detection (3), segmentation (4); 0: Table 1 */
         int cols[2] = {0, 0}; /* conditions from random initialisation, from a pretrained backbone */
         for (int k = 0; k < nc; k++) cols[s->cells[c[k].cell0].pretrained != 0]++;
         for (int col = 0; col < 2; col++) /* each column compared within itself, as the paper's tables are */

@@ -7,18 +7,22 @@
 #include <unistd.h>
 
 #include "results/store.h"
+#include "nets/amoebanet.h"
 #include "nets/retinanet.h"
 #include "nets/segnet.h"
 #include "train/recipe.h"
 
-/* A detector's row of the paper's Table 3, a segmenter's of Table 4 ("" for none: a Cutout or label
- * smoothing run, another regularizer, DropBlock outside the FCN head, which Table 4 has no number for) */
+/* A detector's row of the paper's Table 3, a segmenter's of Table 4, an AmoebaNet's of Table 2 (""
+ * for none: a Cutout or label smoothing run, another regularizer, DropBlock outside the FCN head,
+ * which Table 4 has no number for) */
 static void dense_row_of(const db_config *c, db_rep_cell *x) {
-    const int det = db_model_is_detector(c->model), seg = db_model_is_segmenter(c->model);
-    x->dense_table = det ? 3 : seg ? 4 : 0;
+    const int det = db_model_is_detector(c->model), seg = db_model_is_segmenter(c->model),
+              amoeba = db_model_is_amoebanet(c->model);
+    x->dense_table = det ? 3 : seg ? 4 : amoeba ? 2 : 0;
     const char *row = "";
-    if ((det || seg) && !c->cutout && c->label_smoothing == 0) {
+    if ((det || seg || amoeba) && !c->cutout && (c->label_smoothing == 0 || amoeba)) { /* AmoebaNet's recipe smooths */
         if (!strcmp(c->regularizer, "none")) row = "none";
+        else if (amoeba && !strcmp(c->regularizer, "dropblock")) row = "DropBlock";
         else if (det && !strcmp(c->regularizer, "dropblock")) row = c->block_size == 1 ? "dropout-like DropBlock" : "DropBlock";
         else if (seg && !strcmp(c->regularizer, "dropblock") && strstr(c->reg_groups, "head")) row = "DropBlock (in FCN head)";
     }
@@ -26,9 +30,9 @@ static void dense_row_of(const db_config *c, db_rep_cell *x) {
 }
 
 /* The paper's Table 1 row a configuration stands for ("" when none: also every detector, whose
- * runs score AP, not Table 1's top-1) */
+ * runs score AP, not Table 1's top-1, and every AmoebaNet, Table 2's) */
 static const char *paper_row(const db_config *c) {
-    if (db_model_is_detector(c->model) || db_model_is_segmenter(c->model)) return "";
+    if (db_model_is_detector(c->model) || db_model_is_segmenter(c->model) || db_model_is_amoebanet(c->model)) return "";
     int ls = c->label_smoothing > 0, none = !strcmp(c->regularizer, "none");
     if (!strcmp(c->regularizer, "dropblock")) return ls ? "DropBlock + label smoothing" : "DropBlock";
     if (c->cutout && none && !ls) return "Cutout";

@@ -1,8 +1,11 @@
 #include "tests/gradcheck.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/philox.h"
+#include "nets/ops.h"
 #include "tests/check.h"
 
 void tc_fill(float *x, size_t n, uint64_t seed, float lo, float hi) {
@@ -46,5 +49,32 @@ int tc_gradcheck_graph(const char *what, const db_graph *g, const float *grads, 
         bad += tc_gradcheck_n(name, loss, ctx, g->params[p].data, an, g->params[p].size, samples, 2e-3f, 2e-3, 5e-2, 0,
                               checked);
     }
+    return bad;
+}
+
+double tc_xent_loss(void *ctx) {
+    tc_xent_net *t = ctx;
+    db_graph_forward(t->g);
+    const db_tensor *o = db_graph_output(t->g);
+    return db_softmax_xent(NULL, o->data, t->labels, o->c, t->g->n, 0.1f);
+}
+
+int tc_graph_xent_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int samples, int *checked) {
+    db_graph_init_params(g, seed);
+    for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].no_decay) tc_fill(g->params[p].data, g->params[p].size, 100 * seed + p, 0.5f, 1.5f);
+    const db_tensor *in = &g->tensors[0];
+    tc_fill(db_graph_input(g), (size_t)in->c * g->n * in->h * in->w, seed + 1, -1, 1);
+    tc_xent_net t = {g, labels};
+    tc_xent_loss(&t);
+    const db_tensor *o = db_graph_output(g);
+    db_softmax_xent(o->grad, o->data, labels, o->c, g->n, 0.1f);
+    db_graph_backward(g);
+    float *grads = malloc(sizeof(float) * g->grad_arena.size);
+    if (!grads) return -1;
+    memcpy(grads, g->grad_arena.base, sizeof(float) * g->grad_arena.size);
+    *checked = 0;
+    const int bad = tc_gradcheck_graph(what, g, grads, tc_xent_loss, &t, samples, checked);
+    free(grads);
     return bad;
 }

@@ -22,6 +22,14 @@ int tc_gradcheck_n(const char *what, double (*loss)(void *ctx), void *ctx, float
  * and max-pool kinks). Returns the mismatches; adds the values checked to *checked. */
 int tc_gradcheck_graph(const char *what, const db_graph *g, const float *grads, double (*loss)(void *ctx),
                        void *ctx, int samples, int *checked);
+/* A graph's forward and its softmax cross-entropy (label smoothing 0.1) on labels */
+typedef struct { db_graph *g; int *labels; } tc_xent_net;
+double tc_xent_loss(void *ctx);
+/* A small graph's parameter gradients under softmax cross-entropy (label smoothing 0.1) on
+ * labels: parameters from seed (batch-norm gammas and betas drawn in [0.5, 1.5) so no term
+ * vanishes by symmetry), inputs uniform in [-1, 1), one backward, then `samples` values of every
+ * parameter against finite differences (tc_gradcheck_graph). Returns the mismatches. */
+int tc_graph_xent_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int samples, int *checked);
 #define tc_gradcheck(what, loss, ctx, x, an, n, samples, h, atol, rtol) \
     tc_gradcheck_n(what, loss, ctx, x, an, n, samples, h, atol, rtol, 1, NULL)
 

@@ -350,7 +350,8 @@ static void check_detector_grads(const db_reg_plan *reg) {
 
 static void test_detector_gradients(void) {
     check_detector_grads(NULL);
-    db_reg_plan r = {DB_REG_DROPBLOCK, 0.7f, 3, 0x18, 1, 1, 0, 0, 0, DB_SEM_PAPER};
+    db_reg_plan r = {.kind = DB_REG_DROPBLOCK, .keep_prob = 0.7f, .block_size = 3, .groups = 0x18, .on_skip = 1,
+            .scheduled = 1, .semantics = DB_SEM_PAPER};
     check_detector_grads(&r);
 }
 

@@ -13,14 +13,6 @@
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
-typedef struct { db_graph *g; int *labels; } net_t;
-
-static double net_loss(void *ctx) {
-    net_t *t = ctx;
-    db_graph_forward(t->g);
-    const db_tensor *o = db_graph_output(t->g);
-    return db_softmax_xent(NULL, o->data, t->labels, o->c, t->g->n, 0.1f);
-}
 
 /* Every parameter tensor's gradient against finite differences, through the whole network.
  * max_bad_pct: the share of sampled elements allowed to miss. The CIFAR ResNets must match
@@ -46,8 +38,8 @@ static void check_model_grads_reg(const char *arch, int c, int hw, int width, ch
         if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 100 + p, 0.5f, 1.5f);
     tc_fill(db_graph_input(&g), (size_t)c * n * hw * hw, 3, -1, 1);
     int labels[8] = {0, 1, 2, 1, 0, 2, 1, 0};
-    net_t t = {&g, labels};
-    net_loss(&t);
+    tc_xent_net t = {&g, labels};
+    tc_xent_loss(&t);
     const db_tensor *o = db_graph_output(&g);
     db_softmax_xent(o->grad, o->data, labels, o->c, n, 0.1f);
     db_graph_backward(&g);
@@ -57,7 +49,7 @@ static void check_model_grads_reg(const char *arch, int c, int hw, int width, ch
     for (int p = 0; p < g.n_params; p++) {
         char what[96];
         snprintf(what, sizeof what, "%s %s", arch, g.params[p].name);
-        bad += tc_gradcheck_n(what, net_loss, &t, g.params[p].data,
+        bad += tc_gradcheck_n(what, tc_xent_loss, &t, g.params[p].data,
                               grads + (g.params[p].grad - g.grad_arena.base), g.params[p].size, samples,
                               2e-3f, 2e-3, 5e-2, max_bad_pct == 0, &checked);
     }
@@ -77,7 +69,9 @@ static void check_model_grads(const char *arch, int c, int hw, int width, char s
 static void test_resnet_regularized_gradients(void) {
     db_reg_kind kinds[4] = {DB_REG_DROPOUT, DB_REG_SPATIAL, DB_REG_DROPBLOCK, DB_REG_DROPPATH};
     for (int i = 0; i < 4; i++) {
-        db_reg_plan r = {kinds[i], 0.7f, 3, 0xE, 1, 1, 1, 0, i == 2, DB_SEM_PAPER};
+        db_reg_plan r = {.kind = kinds[i], .keep_prob = 0.7f, .block_size = 3, .groups = 0xE, .on_skip = 1,
+                .scheduled = 1,
+                         .group_scaling = 1, .per_sample = i == 2, .semantics = DB_SEM_PAPER};
         check_model_grads_reg("resnet8", 2, 8, 4, 'A', 4, 6, 0, &r);
     }
 }
@@ -91,7 +85,8 @@ static void test_dropblock_fused_into_bn(void) {
         db_model_config mc;
         db_model_defaults(&mc, "resnet20");
         mc.in_c = 1; mc.in_h = mc.in_w = 12;
-        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.8f, 3, 0xE, 1, 0, 0, 0, per_sample, DB_SEM_PAPER};
+        mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.8f, .block_size = 3, .groups = 0xE,
+                .on_skip = 1, .per_sample = per_sample, .semantics = DB_SEM_PAPER};
         db_graph a, b;
         CHECK_OK(db_model_build(&a, &mc, 8));
         mc.unfused = 1;
@@ -134,7 +129,8 @@ static void test_droppath_in_network(void) {
     db_model_config mc;
     db_model_defaults(&mc, "resnet20");
     mc.in_c = 1; mc.in_h = mc.in_w = 8;
-    mc.reg = (db_reg_plan){DB_REG_DROPPATH, 0.6f, 0, 0xE, 1, 0, 0, 0, 0, DB_SEM_PAPER};
+    mc.reg = (db_reg_plan){.kind = DB_REG_DROPPATH, .keep_prob = 0.6f, .groups = 0xE, .on_skip = 1,
+            .semantics = DB_SEM_PAPER};
     db_graph g;
     CHECK_OK(db_model_build(&g, &mc, 64));
     int nreg = db_graph_n_reg(&g), bad = 0;
@@ -171,7 +167,8 @@ static void test_regularizer_placement_and_eval(void) {
     mc.in_c = 1; mc.in_h = mc.in_w = 12;
     int counts[2];
     for (int skip = 0; skip < 2; skip++) {
-        mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.9f, 3, 1u << 3, skip, 1, 0, 0, 0, DB_SEM_PAPER};
+        mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.9f, .block_size = 3, .groups = 1u << 3,
+                .on_skip = skip, .scheduled = 1, .semantics = DB_SEM_PAPER};
         db_graph g;
         CHECK_OK(db_model_build(&g, &mc, 4));
         counts[skip] = 0;
@@ -180,7 +177,8 @@ static void test_regularizer_placement_and_eval(void) {
     }
     CHECK(counts[0] == 6 && counts[1] == 9, "group 3: %d sites without skip (want 6), %d with (want 9)", counts[0], counts[1]);
     db_graph a, b;
-    mc.reg = (db_reg_plan){DB_REG_DROPBLOCK, 0.5f, 3, 0xE, 1, 0, 0, 0, 0, DB_SEM_PAPER};
+    mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.5f, .block_size = 3, .groups = 0xE, .on_skip = 1,
+            .semantics = DB_SEM_PAPER};
     CHECK_OK(db_model_build(&a, &mc, 4));
     mc.reg.kind = DB_REG_NONE;
     CHECK_OK(db_model_build(&b, &mc, 4));
@@ -568,25 +566,6 @@ static void test_tied_params(void) {
 /* A small finalized classifier graph's parameters against finite differences: its parameters
  * initialised from seed (BN's gammas and betas away from 1 and 0), a random input, the smoothed
  * cross-entropy on labels; the misses returned, the values checked through *checked */
-static int small_graph_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int *checked) {
-    db_graph_init_params(g, seed);
-    for (int p = 0; p < g->n_params; p++)
-        if (g->params[p].no_decay) tc_fill(g->params[p].data, g->params[p].size, 100 * seed + p, 0.5f, 1.5f);
-    const db_tensor *in = &g->tensors[0];
-    tc_fill(db_graph_input(g), (size_t)in->c * g->n * in->h * in->w, seed + 1, -1, 1);
-    net_t t = {g, labels};
-    net_loss(&t);
-    const db_tensor *o = db_graph_output(g);
-    db_softmax_xent(o->grad, o->data, labels, o->c, g->n, 0.1f);
-    db_graph_backward(g);
-    float *grads = malloc(sizeof(float) * g->grad_arena.size);
-    memcpy(grads, g->grad_arena.base, sizeof(float) * g->grad_arena.size);
-    *checked = 0;
-    const int bad = tc_gradcheck_graph(what, g, grads, net_loss, &t, 12, checked);
-    free(grads);
-    return bad;
-}
-
 /* A separable-convolution stack as AmoebaNet's cells build it (ReLU, depthwise, pointwise, BN,
  * twice; the first strided, TensorFlow's SAME padding on odd and even maps), its two states
  * concatenated as a cell's output: every parameter's
@@ -607,7 +586,7 @@ static void test_separable_stack_gradients(void) {
           g.tensors[3].w, g.tensors[3].h);
     CHECK(g.tensors[x].c == 6, "the concatenation has %d channels, not 2 + 4", g.tensors[x].c);
     int labels[3] = {2, 0, 1}, checked;
-    const int bad = small_graph_grads(&g, labels, "separable stack", 7, &checked);
+    const int bad = tc_graph_xent_grads(&g, labels, "separable stack", 7, 12, &checked);
     /* a few misses where a step of the differences crosses the middle ReLU's kink (the pointwise
      * weights before it: their differences change with the step, the analytic values do not) */
     CHECK(bad <= checked / 20 && checked >= 60, "separable stack: %d of %d sampled gradients miss", bad, checked);
@@ -639,7 +618,7 @@ static void test_factorized_reduction(void) {
     CHECK(g.tensors[y].c == 4 && g.tensors[y].h == 4, "the reduction gives %d channels of %dx%d", g.tensors[y].c,
           g.tensors[y].w, g.tensors[y].h);
     int labels[2] = {1, 2}, checked;
-    const int bad = small_graph_grads(&g, labels, "factorized reduction", 5, &checked);
+    const int bad = tc_graph_xent_grads(&g, labels, "factorized reduction", 5, 12, &checked);
     CHECK(bad == 0 && checked >= 30, "factorized reduction: %d of %d sampled gradients miss", bad, checked);
     db_graph_free(&g);
 }

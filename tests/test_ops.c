@@ -537,9 +537,16 @@ typedef struct {
     float *in, *w;
 } dw_t;
 
+/* scratch for the depthwise passes on up to 2 threads */
+static float dw_scratch[1 << 16];
+static float *dw_ws(const db_dw_dims *d) {
+    CHECK(db_dw_workspace(d, 2) <= sizeof dw_scratch / sizeof *dw_scratch, "depthwise scratch too small");
+    return dw_scratch;
+}
+
 static void dw_fwd(void *t) {
     dw_t *c = t;
-    db_dw_forward(c->p.out, c->in, c->w, &c->d, c->n);
+    db_dw_forward(c->p.out, c->in, c->w, dw_ws(&c->d), &c->d, c->n, 2);
 }
 
 /* TensorFlow's SAME padding (the odd pixel below and right), finite differences of both
@@ -563,17 +570,26 @@ static void test_depthwise(void) {
         c.in = falloc(nin), c.w = falloc(nw), c.p.out = falloc(c.p.nout), c.p.r = falloc(c.p.nout), c.p.fwd = dw_fwd;
         float *din = falloc(nin), *dw = falloc(nw), *din2 = falloc(nin);
         tc_fill(c.in, nin, 11, -1, 1), tc_fill(c.w, nw, 12, -1, 1), tc_fill(c.p.r, c.p.nout, 13, -1, 1);
-        db_dw_backward(din, dw, c.p.r, c.in, c.w, &c.d, c.n, 0);
+        db_dw_backward(din, dw, c.p.r, c.in, c.w, dw_ws(&c.d), &c.d, c.n, 0, 2);
         char what[64];
         snprintf(what, sizeof what, "depthwise %dx%d s%d din", c.d.kh, c.d.kw, c.d.stride);
         tc_gradcheck(what, probe_loss, &c, c.in, din, nin, 80, 1e-2f, 1e-4, 1e-3);
         snprintf(what, sizeof what, "depthwise %dx%d s%d dw", c.d.kh, c.d.kw, c.d.stride);
         tc_gradcheck(what, probe_loss, &c, c.w, dw, nw, 60, 1e-2f, 1e-4, 1e-3);
         for (size_t i = 0; i < nin; i++) din2[i] = 1.0f;
-        db_dw_backward(din2, dw, c.p.r, c.in, c.w, &c.d, c.n, 1);
+        db_dw_backward(din2, dw, c.p.r, c.in, c.w, dw_ws(&c.d), &c.d, c.n, 1, 2);
         int ok = 1;
         for (size_t i = 0; i < nin; i++) ok &= fabsf(din2[i] - 1.0f - din[i]) < 1e-5f;
         CHECK(ok, "depthwise backward with accum must add to the existing gradient");
+        float *dw1 = falloc(nw), *din1 = falloc(nin), *out2 = falloc(c.p.nout); /* 1 thread: the same bits */
+        db_dw_backward(din1, dw1, c.p.r, c.in, c.w, dw_ws(&c.d), &c.d, c.n, 0, 1);
+        db_dw_backward(din2, dw, c.p.r, c.in, c.w, dw_ws(&c.d), &c.d, c.n, 0, 2);
+        dw_fwd(&c);
+        db_dw_forward(out2, c.in, c.w, dw_ws(&c.d), &c.d, c.n, 1);
+        CHECK(!memcmp(dw1, dw, nw * sizeof(float)) && !memcmp(din1, din2, nin * sizeof(float)) &&
+                  !memcmp(out2, c.p.out, c.p.nout * sizeof(float)),
+              "depthwise on 1 and 2 threads differs");
+        free(dw1), free(din1), free(out2);
         free(c.in), free(c.w), free(c.p.out), free(c.p.r), free(din), free(dw), free(din2);
     }
     /* k3 s1 SAME pads one pixel all round: each channel is a 1-in 1-out dense convolution */
@@ -581,7 +597,7 @@ static void test_depthwise(void) {
     static float in[C * N * H * W], wt[C * 9], out[C * N * H * W], ref[N * H * W];
     tc_fill(in, sizeof in / sizeof *in, 21, -1, 1), tc_fill(wt, sizeof wt / sizeof *wt, 22, -1, 1);
     db_dw_dims_same(&d, C, 3, 3, 1, H, W);
-    db_dw_forward(out, in, wt, &d, N);
+    db_dw_forward(out, in, wt, dw_ws(&d), &d, N, 2);
     double worst = 0.0;
     for (int ch = 0; ch < C; ch++) {
         db_conv_dims cd;
@@ -662,9 +678,9 @@ static void test_conv_same(void) {
         float *ws = falloc(db_conv_workspace(&cd, n, 1));
         tc_fill(in, nin, 41 + t, -1, 1), tc_fill(wt, (size_t)k * k, 51 + t, -1, 1), tc_fill(g, nout, 61 + t, -1, 1);
         db_conv_forward(a, in, wt, ws, &cd, n, 1);
-        db_dw_forward(b, in, wt, &dd, n);
+        db_dw_forward(b, in, wt, dw_ws(&dd), &dd, n, 2);
         db_conv_backward(dia, dwa, g, in, wt, ws, &cd, n, 0, 1);
-        db_dw_backward(dib, dwb, g, in, wt, &dd, n, 0);
+        db_dw_backward(dib, dwb, g, in, wt, dw_ws(&dd), &dd, n, 0, 2);
         double e = 0;
         for (size_t i = 0; i < nout; i++) e = fmax(e, fabs((double)a[i] - b[i]));
         for (size_t i = 0; i < nin; i++) e = fmax(e, fabs((double)dia[i] - dib[i]));

@@ -109,7 +109,8 @@ static void check_segmenter_grads(const db_reg_plan *reg) {
 
 static void test_segmenter_gradients(void) {
     check_segmenter_grads(NULL);
-    db_reg_plan r = {DB_REG_DROPBLOCK, 0.8f, 3, 1u << DB_SEGNET_HEAD_GROUP, 1, 1, 0, 0, 0, DB_SEM_PAPER};
+    db_reg_plan r = {.kind = DB_REG_DROPBLOCK, .keep_prob = 0.8f, .block_size = 3, .groups = 1u << DB_SEGNET_HEAD_GROUP,
+                     .on_skip = 1, .scheduled = 1, .semantics = DB_SEM_PAPER};
     check_segmenter_grads(&r);
 }
 

@@ -1,5 +1,6 @@
 #include "train/config.h"
 
+#include "nets/amoebanet.h"
 #include "nets/retinanet.h"
 #include "nets/segnet.h"
 
@@ -35,6 +36,9 @@ static const key_def keys[] = {
     {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
     {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors and segmenters: channels of the FPN levels and the heads (256)", NULL},
     {"head_convs", K_INT, F(head_convs), -1, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (-1: the model's own, the official codes' 4 for detectors and 3 for segmenters)", NULL},
+    {"cells", K_INT, F(cells), 0, 240, 2, "amoebanet-b: normal cells in all, the official num_cells: 3N for AmoebaNet-B (N, F), whose F is width (0: the model's own, 18: (6, 256) with width 256)", NULL},
+    {"stem", K_STR, F(stem), 0, 0, 2, "amoebanet-b: imagenet (3x3/2 convolution and two reduction cells), basic (3x3/1 convolution: the official code's other stem, for small images) or auto (imagenet from 128 pixels up, else basic)", NULL},
+    {"dense_keep_prob", K_FLOAT, F(dense_keep_prob), 0, 1, 2, "amoebanet-b: keep probability of the dropout before the classifier (0: the model's own, the official 0.5; 1: none)", NULL},
     {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
@@ -76,6 +80,7 @@ static const key_def keys[] = {
     {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability", NULL},
     {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size", NULL},
     {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1); segmenters also head (the FCN head's sites)", NULL},
+    {"reg_last_cells", K_FLOAT, F(reg_last_cells), 1e-6, 1, 2, "amoebanet-b: the regularizer only in the last fraction of the cells, counting every cell (the paper's 0.5: the last 50 percent); 1: all", NULL},
     {"reg_skip", K_AUTO_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts; auto: DropBlock yes (the paper's conv+skip), dropout and SpatialDropout no (the paper's conv branches only)", NULL},
     {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed; auto: linear for DropBlock, fixed for the others (the official code schedules DropBlock only)", NULL},
     {"group_scaling", K_AUTO_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g); auto: for DropBlock (as the official code), not for the others", NULL},
@@ -125,6 +130,8 @@ void db_config_defaults(db_config *c) {
     c->keep_prob = 0.9f;
     c->block_size = 3;
     strcpy(c->reg_groups, "3");
+    c->reg_last_cells = 1.0f;
+    strcpy(c->stem, "auto");
     c->reg_skip = -1; /* auto: as the paper and the official code place each regularizer */
     c->group_scaling = -1;
     strcpy(c->keep_prob_schedule, "auto");
@@ -265,6 +272,12 @@ db_status db_config_validate(const db_config *c) {
     if (c->predictions_dir[0] && !detector && !segmenter)
         return db_fail(DB_ERR_ARG, "predictions_dir: detectors and segmenters write their predictions; %s is a classifier",
                        c->model);
+    const int amoeba = db_model_is_amoebanet(c->model);
+    if (!amoeba && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 || c->reg_last_cells != 1.0f))
+        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob and reg_last_cells are amoebanet-b's; %s has none",
+                       c->model);
+    if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
+        return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);
     if (!segmenter && c->min_level != 3)
         return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
     if (detector && c->det_negative_iou > 0.5f)
@@ -345,7 +358,7 @@ db_status db_config_runnable(const db_config *c) {
 static db_status parse_groups(const db_config *c, unsigned *mask) {
     const int seg = db_model_is_segmenter(c->model);
     int max_group = !strcmp(c->model, "resnet18") || !strcmp(c->model, "resnet50") || db_model_is_detector(c->model) ||
-                    seg ? 4 : 3;
+                    seg || db_model_is_amoebanet(c->model) ? 4 : 3;
     const char *s = c->reg_groups;
     *mask = 0;
     while (*s) {
@@ -364,6 +377,11 @@ static db_status parse_groups(const db_config *c, unsigned *mask) {
 
 db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
     if (cfg->width > 0) b->width = cfg->width;
+    if (db_model_is_amoebanet(cfg->model)) {
+        if (cfg->cells > 0) b->cells = cfg->cells;
+        b->stem = !strcmp(cfg->stem, "auto") ? (b->in_h >= 128 ? 'i' : 'b') : cfg->stem[0];
+        if (cfg->dense_keep_prob > 0) b->dense_keep = cfg->dense_keep_prob;
+    }
     b->zero_init_last_bn = cfg->zero_init_last_bn;
     b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps;
     return db_config_reg_plan(cfg, &b->reg);
@@ -393,6 +411,7 @@ db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {
     plan->scheduled = !strcmp(e.keep_prob_schedule, "linear");
     plan->group_scaling = e.group_scaling;
     plan->per_sample = c->reg_per_sample;
+    plan->last_cells = c->reg_last_cells;
     db_semantics sem;
     if (db_semantics_parse(c->semantics, &sem) != DB_OK)
         return db_fail(DB_ERR_ARG, "semantics: '%s' must be paper, timm, torchvision, miguelvr or darknet", c->semantics);
@@ -407,12 +426,15 @@ void db_config_effective(const db_config *c, db_config *out) {
     int dropblock = !strcmp(c->regularizer, "dropblock");
     /* without a regularizer placement means nothing: auto keeps the values these keys had before
      * auto existed (1, 0, linear), so runs without one keep their fingerprints */
-    int none = !strcmp(c->regularizer, "none");
+    int none = !strcmp(c->regularizer, "none"), amoeba = db_model_is_amoebanet(c->model);
+    /* AmoebaNet: no per-group scaling (the ResNet code's rule), and its DropPath is the official
+     * AmoebaNet code's, scheduled from 1 like DropBlock */
+    int scheduled = dropblock || none || (amoeba && !strcmp(c->regularizer, "droppath"));
     if (out->reg_skip < 0) out->reg_skip = dropblock || none;
-    if (out->group_scaling < 0) out->group_scaling = dropblock;
+    if (out->group_scaling < 0) out->group_scaling = dropblock && !amoeba;
     if (!strcmp(out->keep_prob_schedule, "auto")) {
         memset(out->keep_prob_schedule, 0, sizeof out->keep_prob_schedule);
-        strcpy(out->keep_prob_schedule, dropblock || none ? "linear" : "fixed");
+        strcpy(out->keep_prob_schedule, scheduled ? "linear" : "fixed");
     }
 }
 

@@ -20,6 +20,9 @@ typedef struct db_config {
     int width;                    /* channels of the first group (0: the model's own, 16 or 64) */
     int fpn_width, head_convs, max_level; /* detectors: the FPN's channels, the heads' depth, the top level */
     int min_level;                /* segmenters: the finest level, the logits' stride 2^min_level */
+    int cells;                    /* AmoebaNet: normal cells in all (0: the model's own, 18) */
+    char stem[12];                /* AmoebaNet: auto, imagenet or basic */
+    float dense_keep_prob;        /* AmoebaNet: the classifier's dropout keep probability (0: the model's own) */
     float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
     float det_alpha, det_gamma;   /* detectors: the focal loss */
     float scale_min, scale_max; /* detectors on coco2017 and segmenters: the scale jitter (1, 1: none) */
@@ -52,6 +55,7 @@ typedef struct db_config {
     float keep_prob;
     int block_size;
     char reg_groups[32];          /* comma-separated groups, counted from 1 */
+    float reg_last_cells;         /* AmoebaNet: only the last fraction of the cells (1: all) */
     int reg_skip;                 /* also on the shortcuts (-1: auto) */
     char keep_prob_schedule[8];   /* linear, fixed or auto */
     int group_scaling;            /* group g of G at p / 4^(G-g) (-1: auto) */
@@ -92,7 +96,8 @@ db_status db_config_runnable(const db_config *c);
  * p/4^(G-g)) and scheduled (keep_prob linear from 1); dropout and SpatialDropout on the conv
  * branches only (the paper's definition of its dropout baseline), unscaled and fixed (the
  * official code scales and schedules DropBlock only; what the paper's baselines did it does not
- * say: an assumption); DropPath unscaled and fixed; without a regularizer the values these keys
+ * say: an assumption); DropPath unscaled and fixed (on AmoebaNet scheduled, as the official
+ * AmoebaNet code's drop path; and no per-group scaling on AmoebaNet, a ResNet rule); without a regularizer the values these keys
  * had before auto existed (1, 0, linear: they mean nothing there, and keep such runs'
  * fingerprints). Explicit values stay as they are. */
 void db_config_effective(const db_config *c, db_config *out);
