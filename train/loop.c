@@ -101,7 +101,6 @@ static db_status write_metrics(const char *path, const db_task *t, const db_epoc
 
 /* Every epoch's record of every regularizer site, one row each. */
 static db_status write_site_metrics(const char *path, const db_graph *g, const db_ckpt_meta *m) {
-    static const char *where[] = {"conv", "shortcut"};
     char tmp[600];
     FILE *f = csv_open(path, tmp, sizeof tmp);
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write site metrics: %s", tmp, strerror(errno));
@@ -112,7 +111,7 @@ static db_status write_site_metrics(const char *path, const db_graph *g, const d
             const db_site *st = db_graph_reg_site(g, i, &keep);
             const db_site_stat *v = &m->sites[(size_t)e * m->n_sites + i];
             fprintf(f, "%d,%d,%s,%d,%s,%d,%d,%d,%.6g,%.6f,%.6f\n", m->history[e].epoch, (int)(st - g->sites),
-                    st->name, st->group, where[st->kind == DB_SITE_SHORTCUT], st->c, st->h, st->w, keep,
+                    st->name, st->group, db_site_kind_name(st->kind), st->c, st->h, st->w, keep,
                     v->drop_fraction, v->expected_fraction);
         }
     return csv_close(f, path, tmp);
