@@ -154,13 +154,17 @@ int db_cmd_bench(int argc, char **argv) {
                         "is scripts/bench_detect\n");
         return DB_EXIT_USAGE;
     }
+    if (cells && !db_model_is_amoebanet(model)) {
+        fprintf(stderr, "dropbench bench: --cells is amoebanet-b's; %s has no cells\n", model);
+        return DB_EXIT_USAGE;
+    }
     db_status s = db_model_defaults(&mc, model);
     if (s != DB_OK) return db_cli_error(s);
     if (!classes) classes = mc.width == 64 ? 1000 : 10; /* the ImageNet networks' classifier, else CIFAR's (as the PyTorch peer) */
     mc.in_c = c; mc.in_h = h; mc.in_w = w; mc.classes = classes;
     if (cells) mc.cells = cells;
     if (width) mc.width = width;
-    if (db_model_is_amoebanet(model)) mc.stem = h >= 128 ? 'i' : 'b'; /* as train's stem auto */
+    if (db_model_is_amoebanet(model)) mc.stem = db_amoebanet_auto_stem(h); /* as train's stem auto */
     if (shortcut) mc.shortcut = shortcut;
     if (dropblock) /* every group, conv branch and shortcut, keep_prob 0.9, no schedule */
         mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.9f, .block_size = dropblock, .groups = 0x1E,

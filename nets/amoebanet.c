@@ -48,6 +48,8 @@ void db_amoebanet_defaults(db_model_config *cfg) {
     cfg->bn_eps = 1e-5f;
 }
 
+char db_amoebanet_auto_stem(int side) { return side >= 128 ? 'i' : 'b'; }
+
 void db_amoebanet_print_spec(FILE *f) {
     const cell_spec *specs[2] = {&normal_b, &reduction_b};
     for (int s = 0; s < 2; s++) {
@@ -221,6 +223,15 @@ static void end_cell(builder *b, int y, db_amoeba_cell *cells, int *n_cells) {
     b->cell++;
 }
 
+/* One cell of `spec` at filter size f on *x (the cell before) and *prev; moves both on */
+static void next_cell(builder *b, char kind, const cell_spec *spec, int f, int stride, int *x, int *prev,
+                      db_amoeba_cell *cells, int *n_cells) {
+    begin_cell(b, kind, f, cells, n_cells);
+    int y = cell(b, spec, *x, *prev, stride);
+    end_cell(b, y, cells, n_cells);
+    *prev = *x, *x = y;
+}
+
 /* model_builder._build_aux_head on ReLU(x): 5x5/3 VALID average pooling, 1x1 convolution to 0.4 *
  * 128, batch norm, ReLU, a convolution over the whole remaining map to 0.4 * 768, batch norm,
  * ReLU, the classifier */
@@ -249,7 +260,12 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     db_graph_begin(g, n_max);
     g->reg = cfg->reg;
     g->unfused = cfg->unfused;
-    const int stem_cells = cfg->stem == 'i' ? 2 : 0, total = stem_cells + cfg->cells + DB_AMOEBA_REDUCTIONS;
+    int reductions[DB_AMOEBA_REDUCTIONS], distinct = 0; /* before cells int(k/3 cells); coinciding ones are one */
+    for (int k = 0; k < DB_AMOEBA_REDUCTIONS; k++) {
+        reductions[k] = (int)((double)(k + 1) / (DB_AMOEBA_REDUCTIONS + 1) * cfg->cells);
+        distinct += k == 0 || reductions[k] != reductions[k - 1];
+    }
+    const int stem_cells = cfg->stem == 'i' ? 2 : 0, total = stem_cells + cfg->cells + distinct;
     g->reg.n_groups = 2 + DB_AMOEBA_REDUCTIONS;
     g->reg.droppath_uniform = 1;
     if (cfg->reg.last_cells > 0 && cfg->reg.last_cells < 1)
@@ -259,18 +275,11 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     int x = db_g_conv(g, db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w), DB_AMOEBA_STEM_FILTERS, 3,
                       stem_cells ? 2 : 1, 0, "stem.conv0");
     x = db_g_bn(g, x, "stem.conv0.bn", 0, cfg->bn_momentum, cfg->bn_eps);
-    int prev = -1, aux_at = -1, aux = -1;
+    int prev = -1, aux = -1;
     double scaling = 1.0 / (1 << stem_cells);
-    for (int s = 0; s < stem_cells; s++, scaling *= 2) {
-        begin_cell(&b, 's', (int)(cfg->width * scaling), cells, n_cells);
-        int y = cell(&b, &reduction_b, x, prev, 2);
-        end_cell(&b, y, cells, n_cells);
-        prev = x, x = y;
-    }
-    int reductions[DB_AMOEBA_REDUCTIONS];
-    for (int k = 0; k < DB_AMOEBA_REDUCTIONS; k++)
-        reductions[k] = (int)((double)(k + 1) / (DB_AMOEBA_REDUCTIONS + 1) * cfg->cells);
-    aux_at = reductions[1] - 1;
+    for (int s = 0; s < stem_cells; s++, scaling *= 2)
+        next_cell(&b, 's', &reduction_b, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
+    const int aux_at = reductions[1] - 1;
     scaling = 1.0;
     b.group = 2;
     for (int i = 0; i < cfg->cells; i++) {
@@ -278,15 +287,10 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
             if (reductions[k] != i) continue;
             scaling *= 2;
             b.group = 3 + k;
-            begin_cell(&b, 'r', (int)(cfg->width * scaling), cells, n_cells);
-            int y = cell(&b, &reduction_b, x, prev, 2);
-            end_cell(&b, y, cells, n_cells);
-            prev = x, x = y;
+            next_cell(&b, 'r', &reduction_b, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
+            break; /* one reduction where two indices coincide (few cells), as the official "in" test */
         }
-        begin_cell(&b, 'n', (int)(cfg->width * scaling), cells, n_cells);
-        int y = cell(&b, &normal_b, x, prev, 1);
-        end_cell(&b, y, cells, n_cells);
-        prev = x, x = y;
+        next_cell(&b, 'n', &normal_b, (int)(cfg->width * scaling), 1, &x, &prev, cells, n_cells);
         if (cfg->aux_head && i == aux_at) aux = aux_head(&b, x);
     }
     x = db_g_gap(g, db_g_relu(g, x));

@@ -44,6 +44,9 @@ int db_model_is_amoebanet(const char *model);
  * 331x331x3, dense dropout keep 0.5, batch norm momentum 0.1 (decay 0.9) and epsilon 1e-5 (the
  * official training flags) */
 void db_amoebanet_defaults(db_model_config *cfg);
+/* The stem for a square input of this side when none is asked for: 'i' (ImageNet) from 128
+ * pixels up, else 'b' (basic) */
+char db_amoebanet_auto_stem(int side);
 /* Builds and finalizes cfg's AmoebaNet for batches of up to n_max. cells (room for
  * DB_AMOEBA_MAX_CELLS, or NULL) receives the cells built, *n_cells their count. */
 db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max, db_amoeba_cell *cells, int *n_cells);

@@ -2036,6 +2036,7 @@ t_model_amoebanet() {
     db model amoebanet-b --n 6 --f 512 --classes 1001 && expect_rc 0 && expect_out "557286057 parameters" || return
     db model amoebanet-b --n 2 --f 18 && expect_rc 2 && expect_err "multiple of 4" || return
     db model amoebanet-b --stem nosuch && expect_rc 2 && expect_err "imagenet or basic" || return
+    db bench --model resnet20 --cells 6 && expect_rc 2 && expect_err "amoebanet-b's" || return
     # its keys are AmoebaNet's alone
     db train --model resnet20 --reg-last-cells 0.5 --epochs 1 && expect_rc 2 && expect_err "amoebanet-b's" || return
     db train --model amoebanet-b --stem tiny --epochs 1 && expect_rc 2 && expect_err "auto, imagenet or basic" || return

@@ -14,6 +14,12 @@ static db_status build(db_graph *g, db_model_config *mc, int n, db_amoeba_cell *
     return db_amoebanet_build(g, mc, n, cells, n_cells);
 }
 
+/* A narrow AmoebaNet-B with the basic stem: cells normal cells in all, F width, c x hw x hw input */
+static void narrow(db_model_config *mc, int cells, int width, int c, int hw, int classes) {
+    CHECK_OK(db_model_defaults(mc, "amoebanet-b"));
+    mc->cells = cells, mc->width = width, mc->stem = 'b', mc->in_c = c, mc->in_h = mc->in_w = hw, mc->classes = classes;
+}
+
 /* The official code's AmoebaNet-B (6, 256) at 331x331 with TensorFlow's 1001 classes: 141,751,465
  * parameters, and 977,124 more in the training graph's auxiliary head (counted by following the
  * official code, nets/AMOEBANET.md sec. 6); the cells' maps 165 -> 83 -> 42 -> 21 -> 11 */
@@ -76,8 +82,7 @@ static void count_kinds(const db_graph *g, const db_amoeba_cell *c, int *count) 
  * separable_3x3_2(h1) (stride 2), avg_pool_3x3(h4), 1x1(h3); h5 and h6 concatenated. */
 static void test_cell_ops(void) {
     db_model_config mc;
-    CHECK_OK(db_model_defaults(&mc, "amoebanet-b"));
-    mc.cells = 6, mc.width = 16, mc.stem = 'b', mc.in_c = 1, mc.in_h = mc.in_w = 28, mc.classes = 10;
+    narrow(&mc, 6, 16, 1, 28, 10);
     db_graph g;
     db_amoeba_cell cells[DB_AMOEBA_MAX_CELLS];
     int n = 0;
@@ -114,8 +119,7 @@ static void test_cell_ops(void) {
  * the run (left out of its drop fraction) */
 static void test_regularizer_placement(void) {
     db_model_config mc;
-    CHECK_OK(db_model_defaults(&mc, "amoebanet-b"));
-    mc.cells = 6, mc.width = 8, mc.stem = 'b', mc.in_c = 1, mc.in_h = mc.in_w = 16, mc.classes = 4;
+    narrow(&mc, 6, 8, 1, 16, 4);
     mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.9f, .block_size = 3, .groups = 0x1E,
                            .on_skip = 1, .last_cells = 0.5f};
     db_graph g;
@@ -181,8 +185,7 @@ static void test_regularizer_placement(void) {
  * ImageNet ResNet's), while a wrong backward fails every parameter before it */
 static void test_gradients(void) {
     db_model_config mc;
-    CHECK_OK(db_model_defaults(&mc, "amoebanet-b"));
-    mc.cells = 3, mc.width = 4, mc.stem = 'b', mc.in_c = 2, mc.in_h = mc.in_w = 12, mc.classes = 3;
+    narrow(&mc, 3, 4, 2, 12, 3);
     mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.8f, .block_size = 2, .groups = 0x1E,
                            .on_skip = 1, .last_cells = 0.5f};
     db_graph g;

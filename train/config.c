@@ -379,7 +379,7 @@ db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
     if (cfg->width > 0) b->width = cfg->width;
     if (db_model_is_amoebanet(cfg->model)) {
         if (cfg->cells > 0) b->cells = cfg->cells;
-        b->stem = !strcmp(cfg->stem, "auto") ? (b->in_h >= 128 ? 'i' : 'b') : cfg->stem[0];
+        b->stem = !strcmp(cfg->stem, "auto") ? db_amoebanet_auto_stem(b->in_h) : cfg->stem[0];
         if (cfg->dense_keep_prob > 0) b->dense_keep = cfg->dense_keep_prob;
     }
     b->zero_init_last_bn = cfg->zero_init_last_bn;
