@@ -93,8 +93,10 @@ static int conv_of(db_graph *g, int x, int cout, int k, int stride, int pad, int
         g->status = db_fail(DB_ERR_INTERNAL, "graph: a SAME convolution on a %dx%d map (square maps only)", t.w, t.h);
         return -1;
     }
-    /* a window larger than the padded map: no output (C's division would round -1/2 up to 0) */
-    int y = new_tensor(g, cout, t.h + 2 * pad < k ? 0 : d.oh, t.w + 2 * pad < k ? 0 : d.ow);
+    /* a window larger than the padded map: no output (C's division would round -1/2 up to 0);
+     * SAME pads every window to fit (ceil(h / stride) outputs) */
+    const int too_small = !same && (t.h + 2 * pad < k || t.w + 2 * pad < k);
+    int y = new_tensor(g, cout, too_small ? 0 : d.oh, too_small ? 0 : d.ow);
     if (y < 0) return -1;
     int wp = new_param(g, name, "weight", (size_t)cout * t.c * k * k, DB_INIT_KAIMING_OUT, cout * k * k, 0);
     if (wp < 0 || new_op(g, DB_OP_CONV, x, -1, y) < 0) return -1;

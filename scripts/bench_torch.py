@@ -10,6 +10,7 @@ import argparse
 import json
 import statistics
 import sys
+import os
 import time
 
 try:
@@ -20,6 +21,9 @@ except ImportError as e:
     print("bench_torch: torch is not importable (%s); skipping PyTorch peer" % e,
           file=sys.stderr)
     sys.exit(3)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_amoebanet import AmoebaNetB  # noqa: E402
 
 
 def conv3x3(cin, cout, stride=1):
@@ -127,7 +131,7 @@ class ImageNetResNet(nn.Module):
 # ---------------------------------------------------------------- driver
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=("resnet20", "resnet18", "resnet50"), default="resnet20")
+    p.add_argument("--model", choices=("resnet20", "resnet18", "resnet50", "amoebanet-b"), default="resnet20")
     p.add_argument("--input", default=None, help="C,H,W (default 1,28,28; "
                    "3,224,224 for resnet18 and resnet50)")
     p.add_argument("--batch", type=int, default=128)
@@ -136,6 +140,9 @@ def parse_args(argv):
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--shortcut", choices=("A", "B"), default="A",
                    help="resnet20 shortcut option (default A)")
+    p.add_argument("--cells", type=int, default=18,
+                   help="amoebanet-b: normal cells in all (3N), as dropbench bench --cells")
+    p.add_argument("--width", type=int, default=256, help="amoebanet-b: F, as dropbench bench --width")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                    help="cuda: the batch is uploaded from pinned memory and the "
@@ -148,7 +155,7 @@ def parse_args(argv):
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     if a.input is None:
-        a.input = "1,28,28" if a.model == "resnet20" else "3,224,224"
+        a.input = "1,28,28" if a.model in ("resnet20", "amoebanet-b") else "3,224,224"
     try:
         a.input = [int(v) for v in a.input.split(",")]
         assert len(a.input) == 3 and min(a.input) > 0
@@ -170,6 +177,8 @@ def main(argv=None):
     c, h, w = a.input
     if a.model == "resnet20":
         model, ncls = ResNet20(c, 10, a.shortcut), 10
+    elif a.model == "amoebanet-b":
+        model, ncls = AmoebaNetB(c, h, 10, a.cells, a.width), 10
     elif a.model == "resnet18":
         model, ncls = ImageNetResNet(False, (2, 2, 2, 2), c, 1000), 1000
     else:
@@ -224,6 +233,7 @@ def main(argv=None):
         res["gpu"] = torch.cuda.get_device_name(0)
         res["tf32"] = a.tf32
     if a.model == "resnet20": res["shortcut"] = a.shortcut
+    if a.model == "amoebanet-b": res.update(cells=a.cells, width=a.width)
     if a.json:
         print(json.dumps(res))
     else:

@@ -66,6 +66,32 @@ static void test_official_counts(void) {
     db_graph_free(&g);
 }
 
+/* Small inputs: SAME operations pad every window to fit, so the ImageNet stem on 28x28 runs its
+ * cells down to a 1x1 map (13 -> 7 -> 4 -> 2 -> 1); the counts are those of the PyTorch twin
+ * written separately from the same notes (scripts/torch_amoebanet.py): (1, 8) with the ImageNet
+ * stem 36,945, the small-scale recipes' (2, 16) with the basic stem 216,522 */
+static void test_small_maps(void) {
+    db_model_config mc;
+    narrow(&mc, 3, 8, 1, 28, 10);
+    mc.stem = 'i';
+    db_graph g;
+    db_amoeba_cell cells[DB_AMOEBA_MAX_CELLS];
+    int n = 0;
+    CHECK_OK(build(&g, &mc, 2, cells, &n));
+    if (g.n_ops == 0) return;
+    CHECK(db_graph_param_count(&g) == 36945u, "(1, 8), ImageNet stem, 28x28: %zu parameters, not 36,945",
+          db_graph_param_count(&g));
+    CHECK(n == 7 && cells[0].h == 7 && cells[1].h == 4 && cells[3].h == 2 && cells[5].h == 1 && cells[6].h == 1,
+          "%d cells; maps %d, %d, %d, %d", n, cells[0].h, cells[1].h, cells[3].h, cells[n > 5 ? 5 : 0].h);
+    db_graph_free(&g);
+    narrow(&mc, 6, 16, 1, 28, 10);
+    CHECK_OK(build(&g, &mc, 2, NULL, NULL));
+    if (g.n_ops == 0) return;
+    CHECK(db_graph_param_count(&g) == 216522u, "(2, 16), basic stem, 28x28: %zu parameters, not 216,522",
+          db_graph_param_count(&g));
+    db_graph_free(&g);
+}
+
 /* The ops of one cell by kind, in the order of nets/graph.h's db_op_kind */
 static void count_kinds(const db_graph *g, const db_amoeba_cell *c, int *count) {
     memset(count, 0, sizeof(int) * DB_OP_KINDS);
@@ -217,6 +243,7 @@ static void test_refusals(void) {
 
 const db_test db_tests_amoebanet[] = {
     {"amoebanet_official_counts", test_official_counts},
+    {"amoebanet_small_maps", test_small_maps},
     {"amoebanet_cell_ops", test_cell_ops},
     {"amoebanet_regularizer_placement", test_regularizer_placement},
     {"amoebanet_gradients", test_gradients},

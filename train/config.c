@@ -32,7 +32,7 @@ typedef struct {
 
 #define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
 static const key_def keys[] = {
-    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn", NULL},
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn; amoebanet-b", NULL},
     {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
     {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors and segmenters: channels of the FPN levels and the heads (256)", NULL},
     {"head_convs", K_INT, F(head_convs), -1, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (-1: the model's own, the official codes' 4 for detectors and 3 for segmenters)", NULL},
