@@ -2039,11 +2039,14 @@ t_model_amoebanet() {
     db bench --model resnet20 --cells 6 && expect_rc 2 && expect_err "amoebanet-b's" || return
     # its keys are AmoebaNet's alone
     db train --model resnet20 --reg-last-cells 0.5 --epochs 1 && expect_rc 2 && expect_err "amoebanet-b's" || return
+    db train --model resnet20 --aux-weight 0.4 --epochs 1 && expect_rc 2 && expect_err "amoebanet-b's" || return
     db train --model amoebanet-b --stem tiny --epochs 1 && expect_rc 2 && expect_err "auto, imagenet or basic" || return
     # DropPath on every operation's output but the identities, pools included (their sites say
-    # "path"), at one keep_prob; the classifier's dropout a "head" site of its own
+    # "path"), at one keep_prob; the classifier's dropout a "head" site of its own; trained with
+    # the auxiliary head (its loss added with weight 0.4)
     need_fmnist || return
     db train --model amoebanet-b --cells 3 --width 8 --epochs 1 --train-limit 256 --test-limit 64 --regularizer droppath \
+        --aux-weight 0.4 \
         --keep-prob 0.8 --reg-groups 1,2,3,4 --site-metrics "$T/sites.csv" --db "$T/a.db" && expect_rc 0 || return
     grep -q '^1,[0-9]*,c1.op1,3,path,16,13,13,0.8,' "$T/sites.csv" && grep -q ',head.dropout,0,head,' "$T/sites.csv" &&
         ! grep -v '^epoch' "$T/sites.csv" | grep -v ',head,' | grep -qv ',0.8,' ||

@@ -1,12 +1,14 @@
 /* AmoebaNet-B (nets/amoebanet.c) against the official structure (nets/AMOEBANET.md): parameter
  * counts, map sizes, each cell's ops as counted by hand from model_specs.py and network_utils.py,
  * regularizer placement, and the gradients of a whole tiny network. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nets/amoebanet.h"
 #include "nets/model.h"
+#include "train/step.h"
 #include "tests/check.h"
 #include "tests/gradcheck.h"
 
@@ -226,6 +228,53 @@ static void test_gradients(void) {
     db_graph_free(&g);
 }
 
+/* Training with the auxiliary head (train/step.c): the loss is the main one plus aux_weight times
+ * the head's, both label-smoothed, and the gradients of every parameter (the head's, and the
+ * cells' below it, which get both terms) match finite differences of that sum */
+static double stepper_loss(void *ctx) {
+    double l = 0;
+    int c1, c5, finite;
+    CHECK_OK(db_stepper_forward_loss(ctx, 0.1f, &l, &c1, &c5, &finite));
+    return l;
+}
+
+static void test_aux_training(void) {
+    db_model_config mc;
+    narrow(&mc, 3, 4, 2, 18, 3); /* the head's pooled map 2x2 */
+    mc.aux_head = 1, mc.dense_keep = 1.0f;
+    db_graph g;
+    CHECK_OK(build(&g, &mc, 3, NULL, NULL));
+    if (g.n_ops == 0) return;
+    db_graph_init_params(&g, 5);
+    for (int p = 0; p < g.n_params; p++)
+        if (g.params[p].no_decay) tc_fill(g.params[p].data, g.params[p].size, 500 + p, 0.5f, 1.5f);
+    tc_fill(db_graph_input(&g), (size_t)2 * 3 * 18 * 18, 6, -1, 1);
+    int labels[3] = {1, 2, 0}, checked = 0;
+    db_config cfg;
+    db_config_defaults(&cfg);
+    cfg.aux_weight = 0.4f;
+    db_stepper st;
+    CHECK_OK(db_stepper_init(&st, &g, NULL, labels, &cfg));
+    const double total = stepper_loss(&st);
+    const db_tensor *o = db_graph_output(&g), *a = db_graph_output_at(&g, 1);
+    const double main_loss = db_softmax_xent(NULL, o->data, labels, o->c, 3, 0.1f),
+                 aux_loss = db_softmax_xent(NULL, a->data, labels, a->c, 3, 0.1f);
+    CHECK(fabs(total - (main_loss + 0.4 * aux_loss)) < 1e-6 * total && aux_loss > 0.1,
+          "loss %.9g, not %.9g + 0.4 x %.9g", total, main_loss, aux_loss);
+    stepper_loss(&st);
+    db_graph_backward(&g);
+    float *grads = malloc(sizeof(float) * g.grad_arena.size);
+    if (!grads) return;
+    memcpy(grads, g.grad_arena.base, sizeof(float) * g.grad_arena.size);
+    const int bad = tc_gradcheck_graph("AmoebaNet-B with its auxiliary head", &g, grads, stepper_loss, &st, 4, &checked);
+    fprintf(stderr, "    with the auxiliary head: %d of %d sampled gradients miss\n", bad, checked);
+    CHECK(bad <= checked / 20 && checked >= 2 * g.n_params, "with the auxiliary head: %d of %d sampled gradients miss", bad,
+          checked);
+    free(grads);
+    db_stepper_free(&st);
+    db_graph_free(&g);
+}
+
 /* What the builder refuses, with the reason */
 static void test_refusals(void) {
     db_model_config mc;
@@ -247,6 +296,7 @@ const db_test db_tests_amoebanet[] = {
     {"amoebanet_cell_ops", test_cell_ops},
     {"amoebanet_regularizer_placement", test_regularizer_placement},
     {"amoebanet_gradients", test_gradients},
+    {"amoebanet_aux_training", test_aux_training},
     {"amoebanet_refusals", test_refusals},
     {NULL, NULL},
 };

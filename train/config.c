@@ -39,6 +39,7 @@ static const key_def keys[] = {
     {"cells", K_INT, F(cells), 0, 240, 2, "amoebanet-b: normal cells in all, the official num_cells: 3N for AmoebaNet-B (N, F), whose F is width (0: the model's own, 18: (6, 256) with width 256)", NULL},
     {"stem", K_STR, F(stem), 0, 0, 2, "amoebanet-b: imagenet (3x3/2 convolution and two reduction cells), basic (3x3/1 convolution: the official code's other stem, for small images) or auto (imagenet from 128 pixels up, else basic)", NULL},
     {"dense_keep_prob", K_FLOAT, F(dense_keep_prob), 0, 1, 2, "amoebanet-b: keep probability of the dropout before the classifier (0: the model's own, the official 0.5; 1: none)", NULL},
+    {"aux_weight", K_FLOAT, F(aux_weight), 0, 10, 2, "amoebanet-b: train with the auxiliary head (after the last normal cell before the second reduction), its softmax cross-entropy (label-smoothed as the main one) added with this weight to the training loss (0: none; the official code 0.4)", NULL},
     {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
@@ -273,8 +274,9 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "predictions_dir: detectors and segmenters write their predictions; %s is a classifier",
                        c->model);
     const int amoeba = db_model_is_amoebanet(c->model);
-    if (!amoeba && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 || c->reg_last_cells != 1.0f))
-        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob and reg_last_cells are amoebanet-b's; %s has none",
+    if (!amoeba && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 || c->reg_last_cells != 1.0f ||
+                    c->aux_weight > 0))
+        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are amoebanet-b's; %s has none",
                        c->model);
     if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
         return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);
@@ -381,6 +383,7 @@ db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
         if (cfg->cells > 0) b->cells = cfg->cells;
         b->stem = !strcmp(cfg->stem, "auto") ? db_amoebanet_auto_stem(b->in_h) : cfg->stem[0];
         if (cfg->dense_keep_prob > 0) b->dense_keep = cfg->dense_keep_prob;
+        b->aux_head = cfg->aux_weight > 0;
     }
     b->zero_init_last_bn = cfg->zero_init_last_bn;
     b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps;

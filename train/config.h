@@ -23,6 +23,7 @@ typedef struct db_config {
     int cells;                    /* AmoebaNet: normal cells in all (0: the model's own, 18) */
     char stem[12];                /* AmoebaNet: auto, imagenet or basic */
     float dense_keep_prob;        /* AmoebaNet: the classifier's dropout keep probability (0: the model's own) */
+    float aux_weight;             /* AmoebaNet: the auxiliary head's loss weight (0: no auxiliary head) */
     float det_negative_iou;       /* detectors: an anchor below this IoU with every box is background */
     float det_alpha, det_gamma;   /* detectors: the focal loss */
     float scale_min, scale_max; /* detectors on coco2017 and segmenters: the scale jitter (1, 1: none) */

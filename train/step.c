@@ -7,6 +7,7 @@
 db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg) {
     memset(st, 0, sizeof *st);
     st->g = g; st->opt = opt; st->labels = labels;
+    st->aux_weight = cfg->aux_weight;
     if (strcmp(cfg->device, "cuda")) return DB_OK;
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
@@ -33,6 +34,13 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     db_graph_forward(g);
     const db_tensor *o = db_graph_output(g);
     *loss = db_softmax_xent(g->training ? o->grad : NULL, o->data, st->labels, o->c, g->n, smoothing);
+    if (g->n_outputs > 1 && g->training) { /* the auxiliary head: w * its loss, w * its gradient */
+        const db_tensor *a = db_graph_output_at(g, 1);
+        const float w = st->aux_weight;
+        *loss += w * db_softmax_xent(a->grad, a->data, st->labels, a->c, g->n, smoothing);
+        const size_t n = (size_t)g->n * a->c;
+        for (size_t i = 0; i < n; i++) a->grad[i] *= w;
+    }
     db_topk_correct(o->data, st->labels, o->c, g->n, top1, top5);
     *finite = g->training && isfinite(*loss) ? db_graph_finite(g) : 1;
     return DB_OK;

@@ -15,6 +15,7 @@ typedef struct {
     int *labels;               /* the CPU's label buffer */
     const db_gpu_backend *gpu; /* NULL: the CPU */
     db_gpu_graph *gg;
+    float aux_weight;          /* a second output (AmoebaNet's auxiliary head): its loss's weight in training */
 } db_stepper;
 
 /* cfg->device resolved (cpu or cuda); labels holds g->n_max ints. A CUDA graph must be built
@@ -25,7 +26,9 @@ void db_stepper_free(db_stepper *st);
 float *db_stepper_input(db_stepper *st);
 int *db_stepper_labels(db_stepper *st);
 /* Forward (training or inference as g->training says), the mean loss with label smoothing,
- * top-1/top-5 counts; in training the loss's gradient too, and finite is 0 when a parameter
+ * top-1/top-5 counts; in training the loss's gradient too (with a second output, an auxiliary
+ * head, its loss times aux_weight is added to the loss and to its gradient; top-k and the loss
+ * out of training are the first output's alone), and finite is 0 when a parameter
  * or running statistic is NaN or Inf (checked only when the loss is finite on the CPU). */
 db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite);
 db_status db_stepper_backward_update(db_stepper *st, float lr);
