@@ -173,7 +173,7 @@ int db_cmd_bench(int argc, char **argv) {
     if ((s = db_model_build(&g, &mc, batch)) != DB_OK) return db_cli_error(s);
     db_graph_init_params(&g, 1);
     db_sgd opt;
-    db_sgd_config sc = {0.9f, 0, 5e-4f, 0};
+    db_sgd_config sc = {.momentum = 0.9f, .weight_decay = 5e-4f};
     if ((s = db_sgd_init(&opt, &g, &sc)) != DB_OK) { db_graph_free(&g); return db_cli_error(s); }
     float *x = db_graph_input(&g);
     size_t nx = (size_t)c * batch * h * w;

@@ -1,14 +1,27 @@
 #include "nets/optim.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "nets/sgd.h"
 
 db_status db_sgd_init(db_sgd *opt, const db_graph *g, const db_sgd_config *cfg) {
+    const size_t np = g->param_arena.size, ns = g->state_arena.size;
+    memset(opt, 0, sizeof *opt);
     opt->cfg = *cfg;
-    opt->velocity = (db_arena){0};
-    opt->velocity.used = g->param_arena.size;
-    return db_arena_alloc(&opt->velocity); /* zeroed */
+    opt->velocity.used = np * (cfg->rmsprop ? 2 : 1) + (cfg->ema_decay > 0 ? np + ns : 0);
+    DB_TRY(db_arena_alloc(&opt->velocity)); /* zeroed */
+    float *next = opt->velocity.base + np;
+    if (cfg->rmsprop) {
+        opt->mean_square = next, next += np;
+        for (size_t i = 0; i < np; i++) opt->mean_square[i] = 1.0f;
+    }
+    if (cfg->ema_decay > 0) {
+        opt->ema_params = next, opt->ema_state = next + np;
+        memcpy(opt->ema_params, g->param_arena.base, np * sizeof(float));
+        memcpy(opt->ema_state, g->state_arena.base, ns * sizeof(float));
+    }
+    return DB_OK;
 }
 
 void db_sgd_step(db_sgd *opt, db_graph *g, float lr) {
@@ -16,14 +29,50 @@ void db_sgd_step(db_sgd *opt, db_graph *g, float lr) {
     for (int i = 0; i < g->n_params; i++) {
         db_param *p = &g->params[i];
         if (p->tied) continue; /* its gradient went to the parameter whose values it uses */
-        float *v = opt->velocity.base + (p->data - g->param_arena.base);
+        const size_t at = (size_t)(p->data - g->param_arena.base);
+        float *v = opt->velocity.base + at;
         float wd = db_sgd_decays(p, c) ? c->weight_decay : 0.0f;
         float *w = p->data;
         const float *gr = p->grad;
         long n = (long)p->size;
-        #pragma omp parallel for schedule(static) if (n > 65536)
-        for (long j = 0; j < n; j++) db_sgd_element(&w[j], &v[j], gr[j], lr, c->momentum, wd, c->nesterov);
+        if (c->rmsprop) {
+            float *ms = opt->mean_square + at;
+            #pragma omp parallel for schedule(static) if (n > 65536)
+            for (long j = 0; j < n; j++)
+                db_rmsprop_element(&w[j], &v[j], &ms[j], gr[j], lr, c->rms_decay, c->momentum, c->rms_epsilon, wd);
+        } else {
+            #pragma omp parallel for schedule(static) if (n > 65536)
+            for (long j = 0; j < n; j++) db_sgd_element(&w[j], &v[j], gr[j], lr, c->momentum, wd, c->nesterov);
+        }
     }
+}
+
+/* shadow -= (1 - d) * (shadow - value), TensorFlow's form */
+static void average(float *shadow, const float *value, size_t n, float d) {
+    const float k = 1.0f - d;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) shadow[i] -= k * (shadow[i] - value[i]);
+}
+
+void db_sgd_ema_update(db_sgd *opt, const db_graph *g, long t) {
+    if (!opt->ema_params) return;
+    const double warm = (1.0 + (double)t) / (10.0 + (double)t);
+    const float d = (float)(warm < opt->cfg.ema_decay ? warm : opt->cfg.ema_decay);
+    average(opt->ema_params, g->param_arena.base, g->param_arena.size, d);
+    average(opt->ema_state, g->state_arena.base, g->state_arena.size, d);
+}
+
+static void swap(float *a, float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i], b[i] = t;
+    }
+}
+
+void db_sgd_ema_swap(db_sgd *opt, db_graph *g) {
+    if (!opt->ema_params) return;
+    swap(opt->ema_params, g->param_arena.base, g->param_arena.size);
+    swap(opt->ema_state, g->state_arena.base, g->state_arena.size);
 }
 
 void db_sgd_free(db_sgd *opt) { db_arena_free(&opt->velocity); }
@@ -46,6 +95,11 @@ float db_lr_at(const db_lr_schedule *s, double epoch, int total_epochs) {
         double t = span > 0 ? (epoch - s->warmup_epochs) / span : 1.0;
         if (t > 1.0) t = 1.0;
         return (float)(s->final + (s->base - s->final) * 0.5 * (1.0 + cos(M_PI * t)));
+    }
+    case DB_LR_EXPONENTIAL: {
+        /* the key is a float (2.4 is 2.4000001): a step on a boundary counts as past it */
+        double lr = s->base * pow(s->decay_rate, floor(epoch / s->decay_epochs + 1e-6));
+        return (float)(lr > s->final ? lr : s->final);
     }
     }
     return s->base;

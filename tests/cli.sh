@@ -525,6 +525,36 @@ t_stop_signal_resume() {
     db resume 2 --db "$T/g.db" && expect_rc 1 && expect_err "diverge again" || return
     [ "$(sqlite3 "$T/g.db" 'SELECT count(*) FROM runs')" = 3 ] || { echo "resuming a diverged run recorded a new one"; return 1; }
 }
+t_rmsprop_ema() {
+    # the official AmoebaNet training setup on a small net: TensorFlow's RMSProp, the exponential
+    # staircase and the weights' moving average. The average is what is scored (the same training,
+    # other test metrics); a stop inside an epoch resumes bit for bit (the checkpoint keeps the
+    # mean squares and the average); what does not fit is refused
+    need_fmnist || return
+    local a=("${STOP_ARGS[@]}" --optimizer rmsprop --lr 0.01 --weight-decay 4e-5 --lr-schedule exponential
+        --lr-decay-rate 0.5 --lr-decay-epochs 1 --warmup-epochs 0)
+    db "${a[@]}" --checkpoint-dir "$T/plain" --db "$T/e.db" && expect_rc 0 || return
+    db "${a[@]}" --ema-decay 0.99 --checkpoint-dir "$T/ref" --db "$T/e.db" && expect_rc 0 || return
+    signalled USR1 "$DB" "${a[@]}" --ema-decay 0.99 --checkpoint-dir "$T/int" --db "$T/e.db"
+    [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    db resume 3 --db "$T/e.db" --quiet && expect_rc 0 || return
+    local q="SELECT group_concat(value, ' ') FROM (SELECT value FROM metrics WHERE run_id = %d AND split = '%s' AND name = '%s' ORDER BY epoch)"
+    local lr l1 l2 t1 t2 t3
+    # shellcheck disable=SC2059
+    lr=$(sqlite3 "$T/e.db" "$(printf "$q" 1 train lr)"); l1=$(sqlite3 "$T/e.db" "$(printf "$q" 1 train loss)")
+    # shellcheck disable=SC2059
+    l2=$(sqlite3 "$T/e.db" "$(printf "$q" 2 train loss)"); t1=$(sqlite3 "$T/e.db" "$(printf "$q" 1 test loss)")
+    # shellcheck disable=SC2059
+    t2=$(sqlite3 "$T/e.db" "$(printf "$q" 2 test loss)"); t3=$(sqlite3 "$T/e.db" "$(printf "$q" 3 test loss)")
+    [ "$lr" = "0.00999999977648258 0.00499999988824129" ] || { echo "exponential lr per epoch: $lr"; return 1; }
+    [ "$l1" = "$l2" ] && [ "$t1" != "$t2" ] && [ -n "$t2" ] ||
+        { echo "with the average: train loss $l2 (without $l1), test loss $t2 (without $t1)"; return 1; }
+    [ "$t3" = "$t2" ] && [ "$(sqlite3 "$T/e.db" "$(printf "$q" 3 train loss)")" = "$l2" ] ||
+        { echo "resumed: test loss $t3, uninterrupted $t2"; return 1; }
+    db train --optimizer adam --epochs 1 && expect_rc 2 && expect_err "sgd or rmsprop" || return
+    db train --optimizer rmsprop --nesterov 1 --epochs 1 && expect_rc 2 && expect_err "nesterov is SGD's" || return
+    db train --lr-schedule linear --epochs 1 && expect_rc 2 && expect_err "cosine or exponential"
+}
 t_study_stop_resume() {
     # a study stopped by a signal resumes from its recorded recipe alone
     need_fmnist || return
@@ -1734,8 +1764,9 @@ t_detector_init_from() {
     # its checkpoint the detector's starting backbone; another width is refused, saying why
     need_fmnist || return
     db data make fmnist-detect --out "$T/deti" --train 64 --val 32 --size 64 --sides 16,32 && expect_rc 0 || return
+    # (trained with RMSProp and a moving average: the optimizer state it keeps besides is skipped)
     db train --model resnet18 --width 8 --train-limit 256 --test-limit 64 --epochs 1 --batch 32 \
-        --checkpoint-dir "$T/cls" --db "$T/cls.db" && expect_rc 0 || return
+        --optimizer rmsprop --ema-decay 0.99 --checkpoint-dir "$T/cls" --db "$T/cls.db" && expect_rc 0 || return
     local args=(--model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/deti" --fpn-width 16 --head-convs 1
         --max-level 6 --batch 16 --epochs 1 --db "$T/deti.db")
     db train "${args[@]}" --width 8 --init-from "$T/cls" && expect_rc 0 &&
@@ -2102,7 +2133,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

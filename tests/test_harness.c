@@ -21,7 +21,7 @@ static db_status build(small_net *n, int width) {
     mc.in_c = 1; mc.in_h = mc.in_w = 8; mc.classes = 3; mc.width = width;
     DB_TRY(db_model_build(&n->g, &mc, 4));
     db_graph_init_params(&n->g, 1);
-    db_sgd_config sc = {0.9f, 0, 1e-4f, 0};
+    db_sgd_config sc = {.momentum = 0.9f, .weight_decay = 1e-4f};
     return db_sgd_init(&n->opt, &n->g, &sc);
 }
 

@@ -344,14 +344,19 @@ static void test_zero_init_last_bn(void) {
     db_graph_free(&g);
 }
 
+/* A ResNet-8 on side x side single-channel images, `width` channels first, batch n */
+static void tiny_resnet8(db_graph *g, int side, int width, int n) {
+    db_model_config mc;
+    db_model_defaults(&mc, "resnet8");
+    mc.in_c = 1; mc.in_h = mc.in_w = side; mc.width = width;
+    CHECK_OK(db_model_build(g, &mc, n));
+}
+
 /* In inference mode a sample's output does not depend on the rest of the batch; in training
  * mode it does (batch statistics). */
 static void test_bn_modes_in_network(void) {
-    db_model_config mc;
-    db_model_defaults(&mc, "resnet8");
-    mc.in_c = 1; mc.in_h = mc.in_w = 8; mc.width = 4;
     db_graph g;
-    CHECK_OK(db_model_build(&g, &mc, 4));
+    tiny_resnet8(&g, 8, 4, 4);
     db_graph_init_params(&g, 2);
     float *x = db_graph_input(&g);
     tc_fill(x, 4 * 64, 11, -1, 1);
@@ -392,15 +397,12 @@ static void test_sgd_update(void) {
     db_sgd_element(&p, &v, 0.5f, 0.1f, 0.9f, 0.01f, 1);
     CHECK_CLOSE(p, 2.0 - 0.1 * (0.52 + 0.9 * 1.42), 1e-6, 0);
     /* weight decay skips BN/bias parameters unless asked */
-    db_model_config mc;
-    db_model_defaults(&mc, "resnet8");
-    mc.in_c = 1; mc.in_h = mc.in_w = 4; mc.width = 2;
     db_graph g;
-    CHECK_OK(db_model_build(&g, &mc, 1));
+    tiny_resnet8(&g, 4, 2, 1);
     db_graph_init_params(&g, 1);
     memset(g.grad_arena.base, 0, g.grad_arena.size * sizeof(float));
     db_sgd opt;
-    db_sgd_config sc = {0.0f, 0, 0.5f, 0};
+    db_sgd_config sc = {.weight_decay = 0.5f};
     CHECK_OK(db_sgd_init(&opt, &g, &sc));
     float conv0 = g.params[0].data[0];
     db_sgd_step(&opt, &g, 1.0f);
@@ -409,6 +411,66 @@ static void test_sgd_update(void) {
     opt.cfg.decay_bn_bias = 1;
     db_sgd_step(&opt, &g, 1.0f);
     CHECK(g.params[1].data[0] == 0.5f, "decay_bn_bias: gamma %g", g.params[1].data[0]);
+    db_sgd_free(&opt);
+    db_graph_free(&g);
+}
+
+/* TensorFlow 1's RMSProp by hand (p 2, g 0.5, wd 0.01, lr 0.1, decay 0.9, momentum 0.9, epsilon
+ * 1, the mean square from 1): two steps, numbers worked in double precision */
+static void test_rmsprop_update(void) {
+    float p = 2.0f, mom = 0.0f, ms = 1.0f;
+    db_rmsprop_element(&p, &mom, &ms, 0.5f, 0.1f, 0.9f, 0.9f, 1.0f, 0.01f);
+    CHECK_CLOSE(ms, 0.92704, 1e-6, 0);
+    CHECK_CLOSE(mom, 0.0374591552, 1e-6, 0);
+    CHECK_CLOSE(p, 1.9625408448, 1e-6, 0);
+    db_rmsprop_element(&p, &mom, &ms, 0.5f, 0.1f, 0.9f, 0.9f, 1.0f, 0.01f);
+    CHECK_CLOSE(ms, 0.8613370565, 1e-6, 0);
+    CHECK_CLOSE(mom, 0.0718003363, 1e-6, 0);
+    CHECK_CLOSE(p, 1.8907405085, 1e-6, 0);
+    /* through the optimizer: the state holds velocity and mean squares (from 1) */
+    db_graph g;
+    tiny_resnet8(&g, 4, 2, 1);
+    db_graph_init_params(&g, 1);
+    for (size_t i = 0; i < g.grad_arena.size; i++) g.grad_arena.base[i] = 0.5f;
+    db_sgd opt;
+    db_sgd_config sc = {.momentum = 0.9f, .rmsprop = 1, .rms_decay = 0.9f, .rms_epsilon = 1.0f};
+    CHECK_OK(db_sgd_init(&opt, &g, &sc));
+    CHECK(opt.velocity.size == 2 * g.param_arena.size && opt.mean_square && opt.mean_square[0] == 1.0f && !opt.ema_params,
+          "RMSProp state: %zu values for %zu parameters", opt.velocity.size, g.param_arena.size);
+    const float w0 = g.params[0].data[0];
+    db_sgd_step(&opt, &g, 0.1f);
+    CHECK_CLOSE(g.params[0].data[0], w0 - 0.1 * 0.5 / sqrt(0.9 + 0.1 * 0.25 + 1.0), 1e-6, 0);
+    db_sgd_free(&opt);
+    db_graph_free(&g);
+}
+
+/* The moving average of the weights: TensorFlow's warm-up min(decay, (1+t)/(10+t)), the running
+ * statistics averaged too, and the exchange for evaluation undone exactly */
+static void test_weight_ema(void) {
+    db_graph g;
+    tiny_resnet8(&g, 4, 2, 1);
+    db_graph_init_params(&g, 1);
+    for (size_t i = 0; i < g.param_arena.size; i++) g.param_arena.base[i] = 3.0f;
+    for (size_t i = 0; i < g.state_arena.size; i++) g.state_arena.base[i] = 2.0f;
+    db_sgd opt;
+    db_sgd_config sc = {.momentum = 0.9f, .ema_decay = 0.9999f};
+    CHECK_OK(db_sgd_init(&opt, &g, &sc));
+    CHECK(opt.velocity.size == 2 * g.param_arena.size + g.state_arena.size && opt.ema_params[0] == 3.0f &&
+          opt.ema_state[0] == 2.0f, "the average starts from the weights (%zu values)", opt.velocity.size);
+    for (size_t i = 0; i < g.param_arena.size; i++) g.param_arena.base[i] = 1.0f;
+    for (size_t i = 0; i < g.state_arena.size; i++) g.state_arena.base[i] = 0.0f;
+    db_sgd_ema_update(&opt, &g, 1); /* decay 2/11: 3 - (9/11)(3 - 1) */
+    CHECK_CLOSE(opt.ema_params[5], 3.0 - (9.0 / 11.0) * 2.0, 1e-6, 0);
+    CHECK_CLOSE(opt.ema_state[1], 2.0 - (9.0 / 11.0) * 2.0, 1e-6, 0);
+    db_sgd_ema_update(&opt, &g, 1000000); /* late: the decay itself */
+    CHECK_CLOSE(opt.ema_params[5], 1.0 + 0.9999 * (3.0 - (9.0 / 11.0) * 2.0 - 1.0), 1e-6, 0);
+    const float avg = opt.ema_params[5];
+    db_sgd_ema_swap(&opt, &g);
+    CHECK(g.param_arena.base[5] == avg && opt.ema_params[5] == 1.0f, "swap: weight %g, average %g", g.param_arena.base[5],
+          opt.ema_params[5]);
+    db_sgd_ema_swap(&opt, &g);
+    CHECK(g.param_arena.base[5] == 1.0f && opt.ema_params[5] == avg && g.state_arena.base[1] == 0.0f,
+          "swapped back: weight %g", g.param_arena.base[5]);
     db_sgd_free(&opt);
     db_graph_free(&g);
 }
@@ -430,6 +492,16 @@ static void test_lr_schedules(void) {
     CHECK_CLOSE(db_lr_at(&c, 0, 10), 0.01, 1e-7, 0);
     CHECK_CLOSE(db_lr_at(&c, 2, 10), 0.1, 1e-7, 0);
     CHECK_CLOSE(db_lr_at(&c, 6, 10), 0.05, 1e-7, 0);
+    /* exponential, staircase from epoch 0 (the official AmoebaNet code's), warm-up over it, a floor */
+    db_lr_schedule e = {.kind = DB_LR_EXPONENTIAL, .base = 1.0f, .decay_rate = 0.5f, .decay_epochs = 2.4f, .final = 0.1f};
+    CHECK_CLOSE(db_lr_at(&e, 0, 100), 1.0, 1e-7, 0);
+    CHECK_CLOSE(db_lr_at(&e, 2.39, 100), 1.0, 1e-7, 0);
+    CHECK_CLOSE(db_lr_at(&e, 2.4, 100), 0.5, 1e-7, 0);
+    CHECK_CLOSE(db_lr_at(&e, 5.0, 100), 0.25, 1e-7, 0);
+    CHECK_CLOSE(db_lr_at(&e, 50, 100), 0.1, 1e-7, 0);
+    e.warmup_epochs = 3, e.warmup_start = 0.0f;
+    CHECK_CLOSE(db_lr_at(&e, 1.5, 100), 0.5, 1e-7, 0);
+    CHECK_CLOSE(db_lr_at(&e, 3.0, 100), 0.5, 1e-7, 0);
 }
 
 static void test_philox_known_answers(void) {
@@ -636,6 +708,8 @@ const db_test db_tests_net[] = {
     {"bn_modes_in_network", test_bn_modes_in_network},
     {"sgd_update_and_weight_decay", test_sgd_update},
     {"lr_schedules", test_lr_schedules},
+    {"rmsprop_update", test_rmsprop_update},
+    {"weight_ema", test_weight_ema},
     {"resnet_cifar_gradients", test_resnet_cifar_gradients},
     {"resnet_regularized_gradients", test_resnet_regularized_gradients},
     {"regularizer_placement_and_eval", test_regularizer_placement_and_eval},

@@ -302,7 +302,7 @@ int db_ckpt_unusable(db_status s) {
            s == DB_ERR_CKPT_NETWORK || s == DB_ERR_CKPT_CONFIG;
 }
 
-db_status db_ckpt_param_count(const char *dir, uint64_t *params) {
+db_status db_ckpt_sizes(const char *dir, uint64_t sizes[3]) {
     char path[1100];
     db_ckpt_path(dir, path, sizeof path);
     FILE *f = fopen(path, "rb");
@@ -311,7 +311,7 @@ db_status db_ckpt_param_count(const char *dir, uint64_t *params) {
     fixed_header h;
     db_status s = read_fixed(&r, &h);
     fclose(f);
-    if (s == DB_OK) *params = h.sizes[0];
+    if (s == DB_OK) memcpy(sizes, h.sizes, sizeof h.sizes);
     return s;
 }
 

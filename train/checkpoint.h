@@ -48,8 +48,9 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,
  * db_ckpt_exists first). */
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta);
 int db_ckpt_exists(const char *dir);
-/* The number of parameter values the checkpoint in dir holds (its header only; nothing verified) */
-db_status db_ckpt_param_count(const char *dir, uint64_t *params);
+/* The numbers of parameter values, running statistics and optimizer-state values the checkpoint in
+ * dir holds (its header only; nothing verified) */
+db_status db_ckpt_sizes(const char *dir, uint64_t sizes[3]);
 /* Is s a failure that only a fresh start gets past: the checkpoint is from another format
  * version, not a checkpoint, corrupt, truncated, or another network's or configuration's? (A
  * checkpoint written with another thread count is not: it resumes with that count.) */

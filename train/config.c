@@ -65,16 +65,22 @@ static const key_def keys[] = {
     {"eval_every", K_INT, F(eval_every), 1, 100000, 0, "evaluate on the test set every N epochs and after the last (the epochs between record no test metrics; training is the same)", NULL},
     {"batch", K_INT, F(batch), 1, 65536, 1, "batch size", NULL},
     {"lr", K_FLOAT, F(lr), 0, 100, 1, "base learning rate", NULL},
-    {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step or cosine", NULL},
+    {"lr_schedule", K_STR, F(lr_schedule), 0, 0, 1, "constant, step, cosine or exponential", NULL},
+    {"lr_decay_rate", K_FLOAT, F(lr_decay_rate), 0, 1, 2, "exponential schedule: lr times this every lr_decay_epochs, counted from epoch 0 (TensorFlow's staircase; the floor is lr_final)", NULL},
+    {"lr_decay_epochs", K_FLOAT, F(lr_decay_epochs), 0.001, 1e5, 2, "exponential schedule: epochs between two decays", NULL},
     {"milestones", K_STR, F(milestones), 0, 0, 1, "step schedule: epochs where lr *= lr_gamma, e.g. 125,200,250", NULL},
     {"lr_gamma", K_FLOAT, F(lr_gamma), 0, 1, 1, "step schedule factor", NULL},
-    {"lr_final", K_FLOAT, F(lr_final), 0, 100, 1, "cosine schedule: final learning rate", NULL},
+    {"lr_final", K_FLOAT, F(lr_final), 0, 100, 1, "cosine schedule: final learning rate; exponential: the floor", NULL},
     {"warmup_epochs", K_FLOAT, F(warmup_epochs), 0, 1e5, 1, "linear warm-up length in epochs", NULL},
     {"warmup_start", K_FLOAT, F(warmup_start), 0, 1, 1, "warm-up starts at lr*warmup_start", NULL},
-    {"momentum", K_FLOAT, F(momentum), 0, 1, 1, "SGD momentum", NULL},
+    {"momentum", K_FLOAT, F(momentum), 0, 1, 1, "SGD momentum (RMSProp's with optimizer rmsprop)", NULL},
     {"nesterov", K_BOOL, F(nesterov), 0, 1, 1, "Nesterov momentum", NULL},
     {"weight_decay", K_FLOAT, F(weight_decay), 0, 1, 1, "L2 weight decay", NULL},
     {"decay_bn_bias", K_BOOL, F(decay_bn_bias), 0, 1, 1, "also decay batch-norm parameters and biases", NULL},
+    {"optimizer", K_STR, F(optimizer), 0, 0, 2, "sgd or rmsprop (TensorFlow 1's, the official AmoebaNet code's: the weight decay added to the gradient, the mean square starting at 1, epsilon inside the root; momentum is its momentum)", NULL},
+    {"rmsprop_decay", K_FLOAT, F(rmsprop_decay), 0, 0.999999, 2, "rmsprop: the decay of the gradient's mean square", NULL},
+    {"rmsprop_epsilon", K_FLOAT, F(rmsprop_epsilon), 1e-12, 100, 2, "rmsprop: added to the mean square inside the square root (the official AmoebaNet code's 1.0)", NULL},
+    {"ema_decay", K_FLOAT, F(ema_decay), 0, 0.999999, 2, "keep a moving average of the weights and batch-norm statistics (TensorFlow's, min(decay, (1+t)/(10+t)) after step t) and evaluate it instead of the weights (0: off; the official AmoebaNet code 0.9999)", NULL},
     {"cutout", K_INT, F(cutout), 0, 4096, 1, "Cutout: zero one square of this side per training image (0: off)", NULL},
     {"label_smoothing", K_FLOAT, F(label_smoothing), 0, 1, 1, "label smoothing epsilon", NULL},
     {"regularizer", K_STR, F(regularizer), 0, 0, 1, "none, dropout, spatial_dropout, dropblock (at the model's sites) or droppath (whole residual branches, rate growing with depth)", NULL},
@@ -122,6 +128,9 @@ void db_config_defaults(db_config *c) {
     c->batch = 128;
     c->lr = 0.1f;
     strcpy(c->lr_schedule, "cosine");
+    c->lr_decay_rate = 0.97f, c->lr_decay_epochs = 2.4f;
+    strcpy(c->optimizer, "sgd");
+    c->rmsprop_decay = 0.9f, c->rmsprop_epsilon = 1.0f;
     strcpy(c->semantics, "paper");
     c->lr_gamma = 0.1f;
     c->warmup_start = 0.1f;
@@ -247,8 +256,13 @@ db_status db_config_validate(const db_config *c) {
     }
     if (strcmp(c->shortcut, "A") && strcmp(c->shortcut, "B"))
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
-    if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine"))
-        return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step or cosine", c->lr_schedule);
+    if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine") &&
+        strcmp(c->lr_schedule, "exponential"))
+        return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step, cosine or exponential", c->lr_schedule);
+    if (strcmp(c->optimizer, "sgd") && strcmp(c->optimizer, "rmsprop"))
+        return db_fail(DB_ERR_ARG, "optimizer: '%s' must be sgd or rmsprop", c->optimizer);
+    if (!strcmp(c->optimizer, "rmsprop") && c->nesterov)
+        return db_fail(DB_ERR_ARG, "nesterov is SGD's; optimizer rmsprop takes plain momentum (nesterov 0)");
     static const char *const datasets[] = {"fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic", "imagenet",
                                            "fmnist-detect", "coco2017", "fmnist-segment", "voc2012"};
     int known = 0;

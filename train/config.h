@@ -42,13 +42,17 @@ typedef struct db_config {
     int epochs, batch;
     int eval_every;               /* evaluate every N epochs and after the last */
     float lr;
-    char lr_schedule[16];         /* constant, step, cosine */
+    char lr_schedule[16];         /* constant, step, cosine, exponential */
+    float lr_decay_rate, lr_decay_epochs; /* exponential: the factor, every so many epochs */
     char milestones[64];          /* step: comma-separated epochs */
     float lr_gamma, lr_final, warmup_epochs, warmup_start;
     float momentum;
     int nesterov;
     float weight_decay;
     int decay_bn_bias;
+    char optimizer[12];           /* sgd or rmsprop */
+    float rmsprop_decay, rmsprop_epsilon;
+    float ema_decay;              /* > 0: evaluate a moving average of the weights */
     float label_smoothing;
     int cutout;                   /* Cutout's square side in pixels (0: off) */
     /* regularizer at the model's sites */

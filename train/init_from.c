@@ -35,7 +35,9 @@ db_status db_init_from(db_graph *g, const db_config *cfg, const char *dir, int *
     db_graph cg;
     int n = 0, tensors = 0;
     if (copied) *copied = 0;
-    DB_TRY(db_ckpt_param_count(dir, &total));
+    uint64_t sizes[3];
+    DB_TRY(db_ckpt_sizes(dir, sizes));
+    total = sizes[0];
     /* the class count from the checkpoint's size: each class adds a row to the last layer (the
      * arena pads each tensor, so the estimate is checked against the built network's arena) */
     DB_TRY(source(&cg, cfg, g, 2));
@@ -53,10 +55,10 @@ db_status db_init_from(db_graph *g, const db_config *cfg, const char *dir, int *
                        "%d input channels): a classification run's checkpoint of the same network is wanted",
                        dir, (unsigned long long)total, cfg->model, cfg->width, g->tensors[0].c);
     DB_TRY(source(&cg, cfg, g, k));
-    db_sgd opt;
-    db_sgd_config sc = {.momentum = 0.9f};
+    db_sgd opt = {0}; /* room for whatever optimizer state the source run kept (read, not used) */
+    opt.velocity.used = sizes[2];
     db_ckpt_meta *meta = NULL;
-    db_status s = db_sgd_init(&opt, &cg, &sc);
+    db_status s = db_arena_alloc(&opt.velocity);
     if (s == DB_OK) s = db_ckpt_load(dir, &cg, &opt, &meta);
     free(meta);
     for (int p = 0; p < g->n_params && s == DB_OK; p++) {

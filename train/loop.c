@@ -52,8 +52,12 @@ db_augment db_train_augment(const db_config *cfg) {
 
 static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
     memset(s, 0, sizeof *s);
-    s->kind = !strcmp(c->lr_schedule, "step") ? DB_LR_STEP : !strcmp(c->lr_schedule, "cosine") ? DB_LR_COSINE : DB_LR_CONSTANT;
+    s->kind = !strcmp(c->lr_schedule, "step")          ? DB_LR_STEP
+              : !strcmp(c->lr_schedule, "cosine")      ? DB_LR_COSINE
+              : !strcmp(c->lr_schedule, "exponential") ? DB_LR_EXPONENTIAL
+                                                       : DB_LR_CONSTANT;
     s->base = c->lr; s->gamma = c->lr_gamma; s->final = c->lr_final;
+    s->decay_rate = c->lr_decay_rate, s->decay_epochs = c->lr_decay_epochs;
     s->warmup_epochs = c->warmup_epochs; s->warmup_start = c->warmup_start;
     const char *p = c->milestones;
     while (*p && s->n_milestones < DB_LR_MAX_MILESTONES) {
@@ -162,7 +166,9 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     db_graph_init_params(&r->g, cfg->seed);
     if (cfg->init_from[0]) DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL)); /* a checkpoint of this run replaces it */
     db_graph_set_seed(&r->g, cfg->seed);
-    db_sgd_config sc = {cfg->momentum, cfg->nesterov, cfg->weight_decay, cfg->decay_bn_bias};
+    db_sgd_config sc = {.momentum = cfg->momentum, .nesterov = cfg->nesterov, .weight_decay = cfg->weight_decay,
+                        .decay_bn_bias = cfg->decay_bn_bias, .rmsprop = !strcmp(cfg->optimizer, "rmsprop"),
+                        .rms_decay = cfg->rmsprop_decay, .rms_epsilon = cfg->rmsprop_epsilon, .ema_decay = cfg->ema_decay};
     DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
     int maxn = train->n > test->n ? train->n : test->n;
     r->order = malloc(sizeof(int) * maxn);
@@ -332,7 +338,12 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->task->train_metrics(sums, (double)steps * B, res.train);
         const int evaluated = (epoch + 1) % cfg->eval_every == 0 || epoch + 1 == cfg->epochs;
         for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */
-        if (evaluated) DB_TRY(r->task->evaluate(&r->st, r->task_state, test, &norm, r->order, res.test));
+        if (evaluated) { /* with a moving average, its weights are the ones scored */
+            db_sgd_ema_swap(&r->opt, g);
+            db_status es = r->task->evaluate(&r->st, r->task_state, test, &norm, r->order, res.test);
+            db_sgd_ema_swap(&r->opt, g);
+            DB_TRY(es);
+        }
         const double test_loss = res.test[r->task->test_loss];
         if (evaluated && !isfinite(test_loss))
             return diverged(r, resumed_from, out, epoch + 1, steps, "the test loss is %s after epoch %d",

@@ -9,6 +9,9 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
     st->g = g; st->opt = opt; st->labels = labels;
     st->aux_weight = cfg->aux_weight;
     if (strcmp(cfg->device, "cuda")) return DB_OK;
+    if (opt && (opt->cfg.rmsprop || opt->cfg.ema_decay > 0))
+        return db_fail(DB_ERR_UNSUPPORTED, "device cuda: the GPU graph's update is SGD's; optimizer rmsprop and ema_decay "
+                       "run on the CPU for now (device cpu)");
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
     db_gpu_options o = {cfg->tf32, cfg->deterministic};
@@ -50,6 +53,7 @@ db_status db_stepper_backward_update(db_stepper *st, float lr) {
     if (st->gg) return st->gpu->graph_backward_update(st->gg, lr);
     db_graph_backward(st->g);
     db_sgd_step(st->opt, st->g, lr);
+    db_sgd_ema_update(st->opt, st->g, st->g->step + 1); /* the loop numbers the steps from 0 */
     return DB_OK;
 }
 

@@ -122,7 +122,8 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     mc.unfused = 1;
     db_graph g;
     db_sgd opt;
-    db_sgd_config sc = {0.9f, 0, 5e-4f, 0};
+    db_sgd_config sc = {}; /* C++: every member zero, then the two it sets */
+    sc.momentum = 0.9f, sc.weight_decay = 5e-4f;
     if (db_model_build(&g, &mc, batch) != DB_OK || db_sgd_init(&opt, &g, &sc) != DB_OK) return -1;
     db_graph_init_params(&g, 1);
     db_gpu_graph *gg = NULL;

@@ -38,7 +38,7 @@ db_status db_steps_build(db_graph *g, db_sgd *opt, const db_steps_case *c, float
         p.semantics = (db_semantics)c->semantics;
         mc.reg = p;
     }
-    db_sgd_config sc = {0.9f, 1, 5e-4f, 0};
+    db_sgd_config sc = {.momentum = 0.9f, .nesterov = 1, .weight_decay = 5e-4f};
     DB_TRY(db_model_build(g, &mc, DB_STEPS_N));
     db_status s = db_sgd_init(opt, g, &sc);
     if (s != DB_OK) { db_graph_free(g); return s; }
