@@ -108,7 +108,8 @@ static void log_run_start(db_mllog *log, const db_config *cfg) {
     db_mllog_event(log, "POINT_IN_TIME", "seed", v, NULL, 0);
     snprintf(v, sizeof v, "%d", cfg->batch);
     db_mllog_event(log, "POINT_IN_TIME", "global_batch_size", v, NULL, 0);
-    db_mllog_event(log, "POINT_IN_TIME", "opt_name", "\"sgd\"", NULL, 0);
+    snprintf(v, sizeof v, "\"%s\"", cfg->optimizer); /* sgd or rmsprop: the config's own check */
+    db_mllog_event(log, "POINT_IN_TIME", "opt_name", v, NULL, 0);
     snprintf(v, sizeof v, "%g", cfg->lr);
     db_mllog_event(log, "POINT_IN_TIME", "opt_base_learning_rate", v, NULL, 0);
     snprintf(v, sizeof v, "%g", cfg->weight_decay);

@@ -551,6 +551,8 @@ t_rmsprop_ema() {
         { echo "with the average: train loss $l2 (without $l1), test loss $t2 (without $t1)"; return 1; }
     [ "$t3" = "$t2" ] && [ "$(sqlite3 "$T/e.db" "$(printf "$q" 3 train loss)")" = "$l2" ] ||
         { echo "resumed: test loss $t3, uninterrupted $t2"; return 1; }
+    grep -q '"key": "opt_name", "value": "rmsprop"' "$T/e.mllog/run-000001.log" ||
+        { echo "event log: $(grep -o '"key": "opt_name", "value": "[a-z]*"' "$T/e.mllog/run-000001.log")"; return 1; }
     db train --optimizer adam --epochs 1 && expect_rc 2 && expect_err "sgd or rmsprop" || return
     db train --optimizer rmsprop --nesterov 1 --epochs 1 && expect_rc 2 && expect_err "nesterov is SGD's" || return
     db train --lr-schedule linear --epochs 1 && expect_rc 2 && expect_err "cosine or exponential"
