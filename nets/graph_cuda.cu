@@ -143,14 +143,14 @@ static db_status check_graph(const db_graph *g) {
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
         if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV ||
             op->kind == DB_OP_CONCAT || op->kind == DB_OP_SUBSAMPLE)
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) has no GPU twin in this version (use --device cpu)", i,
-                           db_op_kind_name(op->kind));
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) is not in the GPU graph in this version (its CUDA twin "
+                           "is, checked by gpu-check; use --device cpu)", i, db_op_kind_name(op->kind));
         if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv))
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a convolution padded more below and right (TensorFlow's "
                            "SAME), has no GPU twin in this version (use --device cpu)", i);
         if ((op->kind == DB_OP_MAXPOOL || op->kind == DB_OP_AVGPOOL) && op->u.pool.same)
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d pools with TensorFlow's SAME padding, which has no GPU "
-                           "twin in this version (use --device cpu)", i);
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d pools with TensorFlow's SAME padding, which is not in the "
+                           "GPU graph in this version (use --device cpu)", i);
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
             return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (%g); use --device cpu "
                            "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);

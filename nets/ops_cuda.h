@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nets/ops.h"
+
 extern "C" {
 int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s);
 int db_relu_backward_cuda(float *din, const float *dout, const float *out, size_t len, int accum, cudaStream_t s);
@@ -43,6 +45,25 @@ int db_resize_backward_cuda(float *din, const float *dout, int planes, int h, in
                             cudaStream_t st);
 int db_bias_forward_cuda(float *out, const float *in, const float *bias, int c, int n, size_t m, cudaStream_t st);
 int db_bias_backward_cuda(float *din, float *dbias, const float *dout, int c, int n, size_t m, int accum, cudaStream_t st);
+/* nets/cells_cuda.cu, AmoebaNet's cell ops on NCHW maps, the CPU's bits: depthwise convolution
+ * (plane sample * c + channel; dweight set, din set or added to, may be NULL); max or average
+ * pooling windows with any padding before and output size (the average over the pixels inside:
+ * TensorFlow's SAME, nets/pool.c's avgpool_excl) over `planes` planes; subsampling; channel
+ * concatenation of (n, ca, m) and (n, cb, m), whose backward sets or adds each part (either may
+ * be NULL) */
+int db_dw_forward_cuda(float *out, const float *in, const float *weight, const db_dw_dims *d, int n, cudaStream_t st);
+int db_dw_backward_cuda(float *din, float *dweight, const float *dout, const float *in, const float *weight,
+                        const db_dw_dims *d, int n, int accum, cudaStream_t st);
+int db_pool_window_forward_cuda(float *out, const float *in, int max, int planes, int h, int w, int k, int stride, int pad,
+                                int oh, int ow, cudaStream_t st);
+int db_pool_window_backward_cuda(float *din, const float *dout, const float *in, int max, int planes, int h, int w, int k,
+                                 int stride, int pad, int oh, int ow, int accum, cudaStream_t st);
+int db_subsample_forward_cuda(float *out, const float *in, int planes, int h, int w, int s, int off, cudaStream_t st);
+int db_subsample_backward_cuda(float *din, const float *dout, int planes, int h, int w, int s, int off, int accum,
+                               cudaStream_t st);
+int db_concat_forward_cuda(float *out, const float *a, const float *b, int ca, int cb, int n, size_t m, cudaStream_t st);
+int db_concat_backward_cuda(float *da, float *db, const float *dout, int ca, int cb, int n, size_t m, int accum_a,
+                            int accum_b, cudaStream_t st);
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);

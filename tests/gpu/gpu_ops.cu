@@ -313,9 +313,110 @@ static void check_resample(db_gpu_report report) {
     free(a); free(r); free(o); free(g);
 }
 
+/* AmoebaNet's cell ops (nets/cells_cuda.cu) against the CPU's bits: depthwise convolution and
+ * TensorFlow-SAME max and average pooling on even and odd maps (the odd padding pixel below and
+ * right), forward and backward (din accumulating onto 0.5), subsampling at both offsets, and
+ * channel concatenation */
+static void check_cells(db_gpu_report report) {
+    const int c = 5, n = 3, sides[2] = {8, 9}, cfg[4][2] = {{3, 1}, {3, 2}, {5, 1}, {5, 2}};
+    char detail[200], name[64];
+    for (int si = 0; si < 2; si++)
+        for (int q = 0; q < 4; q++) {
+            const int h = sides[si], k = cfg[q][0], st = cfg[q][1];
+            db_dw_dims d;
+            db_dw_dims_same(&d, c, k, k, st, h, h);
+            const size_t hw = (size_t)h * h, ohw = (size_t)d.oh * d.ow;
+            const long len = (long)c * n * hw, olen = (long)c * n * ohw;
+            float *x = (float *)malloc(sizeof(float) * len), *dx = (float *)malloc(sizeof(float) * len);
+            float *y = (float *)malloc(sizeof(float) * olen), *g = (float *)malloc(sizeof(float) * olen);
+            float wt[5 * 25], dw[5 * 25], dwd[5 * 25];
+            float *ws = (float *)malloc(sizeof(float) * db_dw_workspace(&d, 1));
+            fill(x, len, 51 + q, -1, 1); fill(g, olen, 61 + q, -1, 1); fill(wt, c * k * k, 71 + q, -1, 1);
+            float *ex = db_upload_nchw(x, c, n, hw), *eg = db_upload_nchw(g, c, n, ohw), *ey = dev(NULL, olen);
+            float *ew = dev(wt, c * k * k), *edw = dev(NULL, c * k * k), *edx = dev(NULL, len);
+            for (long i = 0; i < len; i++) dx[i] = 0.5f; /* the backward adds to what is there */
+            cudaMemcpy(edx, dx, sizeof(float) * len, cudaMemcpyHostToDevice);
+            db_dw_forward(y, x, wt, ws, &d, n, 1);
+            db_dw_backward(dx, dw, g, x, wt, ws, &d, n, 1, 1);
+            int bad = db_dw_forward_cuda(ey, ex, ew, &d, n, 0) || db_dw_backward_cuda(edx, edw, eg, ex, ew, &d, n, 1, 0) ||
+                      cudaDeviceSynchronize();
+            cudaMemcpy(dwd, edw, sizeof(float) * c * k * k, cudaMemcpyDeviceToHost);
+            long d1 = differ_nchw(ey, y, c, n, ohw), d2 = differ_nchw(edx, dx, c, n, hw);
+            long d3 = memcmp(dwd, dw, sizeof(float) * c * k * k) != 0;
+            snprintf(detail, sizeof detail, "%dx%d, %dx%d stride %d: %ld outputs, %ld input and %s weight gradients differ",
+                     h, h, k, k, st, d1, d2, d3 ? "some" : "no");
+            snprintf(name, sizeof name, "depthwise_%dx%d_k%d_s%d_bit_identical", h, h, k, st);
+            report(!bad && !d1 && !d2 && !d3, name, detail);
+            for (int max = 0; max < 2 && k == 3; max++) { /* the cells' 3x3 pools, and the 2x2 max on stride 2 */
+                for (int k2 = 3; k2 >= 2; k2--) {
+                    if (k2 == 2 && (!max || st == 1)) continue;
+                    db_dw_dims p;
+                    db_dw_dims_same(&p, c, k2, k2, st, h, h);
+                    for (long i = 0; i < len; i++) dx[i] = 0.5f;
+                    cudaMemcpy(edx, dx, sizeof(float) * len, cudaMemcpyHostToDevice);
+                    if (max) {
+                        db_maxpool_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow);
+                        db_maxpool_backward(dx, g, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1);
+                    } else {
+                        db_avgpool_excl_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow);
+                        db_avgpool_excl_backward(dx, g, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1);
+                    }
+                    bad = db_pool_window_forward_cuda(ey, ex, max, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 0) ||
+                          db_pool_window_backward_cuda(edx, eg, ex, max, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1, 0) ||
+                          cudaDeviceSynchronize();
+                    d1 = differ_nchw(ey, y, c, n, (size_t)p.oh * p.ow), d2 = differ_nchw(edx, dx, c, n, hw);
+                    snprintf(detail, sizeof detail, "%dx%d, %dx%d stride %d SAME: %ld outputs and %ld gradients differ", h, h,
+                             k2, k2, st, d1, d2);
+                    snprintf(name, sizeof name, "%s_pool_same_%dx%d_k%d_s%d_bit_identical", max ? "max" : "avg", h, h, k2, st);
+                    report(!bad && !d1 && !d2, name, detail);
+                }
+            }
+            cudaFree(ex); cudaFree(eg); cudaFree(ey); cudaFree(ew); cudaFree(edw); cudaFree(edx);
+            free(x); free(dx); free(y); free(g); free(ws);
+        }
+    /* subsampling by 2 from (0, 0) and (1, 1) of a 7x7 map; concatenation of 3 and 5 channels */
+    const int h = 7, oh = 4, ca = 3, cb = 5;
+    const size_t hw = (size_t)h * h, ohw = (size_t)oh * oh;
+    const long len = (long)c * n * hw, olen = (long)c * n * ohw;
+    float *x = (float *)malloc(sizeof(float) * len), *dx = (float *)malloc(sizeof(float) * len);
+    float *y = (float *)malloc(sizeof(float) * olen), *g = (float *)malloc(sizeof(float) * olen);
+    fill(x, len, 81, -1, 1); fill(g, olen, 82, -1, 1);
+    float *ex = db_upload_nchw(x, c, n, hw), *eg = db_upload_nchw(g, c, n, ohw), *ey = dev(NULL, olen), *edx = dev(NULL, len);
+    for (int off = 0; off < 2; off++) {
+        for (long i = 0; i < len; i++) dx[i] = 0.5f;
+        cudaMemcpy(edx, dx, sizeof(float) * len, cudaMemcpyHostToDevice);
+        db_subsample_forward(y, x, c * n, h, h, 2, off);
+        db_subsample_backward(dx, g, c * n, h, h, 2, off, 1);
+        int bad = db_subsample_forward_cuda(ey, ex, c * n, h, h, 2, off, 0) ||
+                  db_subsample_backward_cuda(edx, eg, c * n, h, h, 2, off, 1, 0) || cudaDeviceSynchronize();
+        long d1 = differ_nchw(ey, y, c, n, ohw), d2 = differ_nchw(edx, dx, c, n, hw);
+        snprintf(detail, sizeof detail, "7x7 by 2 from %d: %ld outputs and %ld gradients differ", off, d1, d2);
+        report(!bad && !d1 && !d2, off ? "subsample_shifted_bit_identical" : "subsample_bit_identical", detail);
+    }
+    cudaFree(ex); cudaFree(eg); cudaFree(ey); cudaFree(edx);
+    free(x); free(dx); free(y); free(g);
+    const long la = (long)ca * n * hw, lb = (long)cb * n * hw, lo = la + lb;
+    float *a = (float *)malloc(sizeof(float) * la), *b = (float *)malloc(sizeof(float) * lb), *o = (float *)malloc(sizeof(float) * lo);
+    float *go = (float *)malloc(sizeof(float) * lo), *da = (float *)malloc(sizeof(float) * la), *dbh = (float *)malloc(sizeof(float) * lb);
+    fill(a, la, 91, -1, 1); fill(b, lb, 92, -1, 1); fill(go, lo, 93, -1, 1);
+    for (long i = 0; i < la; i++) da[i] = 0.5f;
+    float *ea = db_upload_nchw(a, ca, n, hw), *eb = db_upload_nchw(b, cb, n, hw), *eo = dev(NULL, lo);
+    float *ego = db_upload_nchw(go, ca + cb, n, hw), *eda = dev(da, la), *edb = dev(NULL, lb); /* 0.5 in either layout */
+    db_concat_forward(o, a, b, ca, cb, (size_t)n * hw);
+    db_concat_backward(da, dbh, go, ca, cb, (size_t)n * hw, 1, 0);
+    int bad = db_concat_forward_cuda(eo, ea, eb, ca, cb, n, hw, 0) ||
+              db_concat_backward_cuda(eda, edb, ego, ca, cb, n, hw, 1, 0, 0) || cudaDeviceSynchronize();
+    long d1 = differ_nchw(eo, o, ca + cb, n, hw), d2 = differ_nchw(eda, da, ca, n, hw), d3 = differ_nchw(edb, dbh, cb, n, hw);
+    snprintf(detail, sizeof detail, "3 + 5 channels: %ld outputs, %ld + %ld gradients differ", d1, d2, d3);
+    report(!bad && !d1 && !d2 && !d3, "concat_bit_identical", detail);
+    cudaFree(ea); cudaFree(eb); cudaFree(eo); cudaFree(ego); cudaFree(eda); cudaFree(edb);
+    free(a); free(b); free(o); free(go); free(da); free(dbh);
+}
+
 extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
     check_elementwise(report);
     check_resample(report);
+    check_cells(report);
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
     check_bn(h, report, 0);

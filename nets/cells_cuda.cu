@@ -1,0 +1,245 @@
+// CUDA twins of the ops AmoebaNet's cells add (nets/depthwise.c, nets/pool.c's windows with any
+// padding and output size, nets/elementwise.c's subsampling and concatenation) on the GPU's NCHW
+// maps. Each output is made by one thread in the CPU's order of float operations (products and
+// sums rounded one by one, never fused); where the CPU scatters into an input's gradient, the
+// twin gathers the same contributions in the CPU's order, so the results are the CPU's bits.
+#include <float.h>
+
+#include "nets/ops_cuda.h"
+
+static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
+static int launched(void) { return cudaGetLastError() == cudaSuccess ? 0 : -1; }
+#define IDX size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x
+
+/* ---- depthwise convolution: plane p = sample * c + channel; taps over a zero border */
+
+/* input pixel (y, x) of a plane, 0 in the padding */
+static __device__ float at(const float *x, int h, int w, int y, int xx) {
+    return y >= 0 && y < h && xx >= 0 && xx < w ? x[(size_t)y * w + xx] : 0.0f;
+}
+
+static __global__ void dw_f(float *out, const float *in, const float *weight, size_t planes, db_dw_dims d) {
+    IDX;
+    const size_t plane = (size_t)d.oh * d.ow;
+    if (i >= planes * plane) return;
+    const int ox = (int)(i % d.ow), oy = (int)(i / d.ow % d.oh);
+    const size_t p = i / plane;
+    const float *x = in + p * d.h * d.w, *k = weight + (p % d.c) * d.kh * d.kw;
+    float a = 0.0f;
+    for (int ky = 0; ky < d.kh; ky++)
+        for (int kx = 0; kx < d.kw; kx++)
+            a = __fadd_rn(a, __fmul_rn(k[ky * d.kw + kx],
+                                       at(x, d.h, d.w, oy * d.stride + ky - d.pad_top, ox * d.stride + kx - d.pad_left)));
+    out[i] = a;
+}
+
+/* one thread per input pixel: the CPU adds into its padded gradient plane output row by output
+ * row, and within a row tap column by tap column */
+static __global__ void dw_bx(float *din, const float *dout, const float *weight, size_t planes, db_dw_dims d, int accum) {
+    IDX;
+    if (i >= planes * d.h * d.w) return;
+    const int x = (int)(i % d.w), y = (int)(i / d.w % d.h);
+    const size_t p = i / ((size_t)d.h * d.w);
+    const int py = y + d.pad_top, px = x + d.pad_left, s = d.stride;
+    const float *g = dout + p * d.oh * d.ow, *k = weight + (p % d.c) * d.kh * d.kw;
+    float a = 0.0f;
+    for (int oy = 0; oy < d.oh; oy++) {
+        const int ky = py - oy * s;
+        if (ky < 0 || ky >= d.kh) continue;
+        for (int kx = 0; kx < d.kw; kx++) {
+            const int r = px - kx;
+            if (r < 0 || r % s || r / s >= d.ow) continue;
+            a = __fadd_rn(a, __fmul_rn(g[(size_t)oy * d.ow + r / s], k[ky * d.kw + kx]));
+        }
+    }
+    din[i] = accum ? __fadd_rn(din[i], a) : a;
+}
+
+/* one thread per (channel, tap): per sample, each output column's float sum over the rows, added
+ * in column order to a double, as the CPU */
+static __global__ void dw_bw(float *dweight, const float *dout, const float *in, int n, db_dw_dims d) {
+    IDX;
+    const int taps = d.kh * d.kw;
+    if (i >= (size_t)d.c * taps) return;
+    const int ch = (int)(i / taps), t = (int)(i % taps), ky = t / d.kw, kx = t % d.kw;
+    double dk = 0.0;
+    for (int j = 0; j < n; j++) {
+        const size_t p = (size_t)j * d.c + ch;
+        const float *g = dout + p * d.oh * d.ow, *x = in + p * d.h * d.w;
+        for (int ox = 0; ox < d.ow; ox++) {
+            float a = 0.0f;
+            for (int oy = 0; oy < d.oh; oy++)
+                a = __fadd_rn(a, __fmul_rn(g[(size_t)oy * d.ow + ox], at(x, d.h, d.w, oy * d.stride + ky - d.pad_top,
+                                                                           ox * d.stride + kx - d.pad_left)));
+            dk += a;
+        }
+    }
+    dweight[i] = (float)dk;
+}
+
+extern "C" int db_dw_forward_cuda(float *out, const float *in, const float *weight, const db_dw_dims *d, int n,
+                                  cudaStream_t st) {
+    const size_t planes = (size_t)n * d->c;
+    dw_f<<<blocks(planes * d->oh * d->ow), 256, 0, st>>>(out, in, weight, planes, *d);
+    return launched();
+}
+
+extern "C" int db_dw_backward_cuda(float *din, float *dweight, const float *dout, const float *in, const float *weight,
+                                   const db_dw_dims *d, int n, int accum, cudaStream_t st) {
+    const size_t planes = (size_t)n * d->c;
+    dw_bw<<<blocks((size_t)d->c * d->kh * d->kw), 256, 0, st>>>(dweight, dout, in, n, *d);
+    if (launched()) return -1;
+    if (din) dw_bx<<<blocks(planes * d->h * d->w), 256, 0, st>>>(din, dout, weight, planes, *d, accum);
+    return launched();
+}
+
+/* ---- pooling windows k x k, stride s, `pad` before the first row and column, oh x ow outputs
+ * (TensorFlow's SAME: the odd padding pixel past the last); average over the pixels inside */
+
+typedef struct { int h, w, k, s, pad, oh, ow; } window;
+
+/* window (oy, ox)'s arg max (first largest in row order, as the CPU), -1 when none inside */
+static __device__ int arg_max(const float *x, window g, int oy, int ox) {
+    float best = -FLT_MAX;
+    int arg = -1;
+    for (int ky = 0; ky < g.k; ky++) {
+        const int iy = oy * g.s + ky - g.pad;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int kx = 0; kx < g.k; kx++) {
+            const int ix = ox * g.s + kx - g.pad;
+            if (ix >= 0 && ix < g.w && x[iy * g.w + ix] > best) best = x[iy * g.w + ix], arg = iy * g.w + ix;
+        }
+    }
+    return arg;
+}
+
+/* 1 / the pixels of window (oy, ox) inside the map */
+static __device__ float inside_inv(window g, int oy, int ox) {
+    const int y0 = oy * g.s - g.pad, x0 = ox * g.s - g.pad;
+    const int ny = (y0 + g.k < g.h ? y0 + g.k : g.h) - (y0 > 0 ? y0 : 0), nx = (x0 + g.k < g.w ? x0 + g.k : g.w) - (x0 > 0 ? x0 : 0);
+    return __fdiv_rn(1.0f, (float)(ny * nx));
+}
+
+static __global__ void pool_f(float *out, const float *in, size_t planes, window g, int max) {
+    IDX;
+    if (i >= planes * g.oh * g.ow) return;
+    const int ox = (int)(i % g.ow), oy = (int)(i / g.ow % g.oh);
+    const float *x = in + i / ((size_t)g.oh * g.ow) * g.h * g.w;
+    if (max) {
+        const int a = arg_max(x, g, oy, ox);
+        out[i] = a < 0 ? -FLT_MAX : x[a];
+        return;
+    }
+    float s = 0.0f;
+    for (int ky = 0; ky < g.k; ky++) {
+        const int iy = oy * g.s + ky - g.pad;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int kx = 0; kx < g.k; kx++) {
+            const int ix = ox * g.s + kx - g.pad;
+            if (ix >= 0 && ix < g.w) s = __fadd_rn(s, x[iy * g.w + ix]);
+        }
+    }
+    out[i] = __fmul_rn(s, inside_inv(g, oy, ox));
+}
+
+/* one thread per input pixel: the windows holding it in the CPU's (row, column) order; for max
+ * only those whose arg max it is */
+static __global__ void pool_b(float *din, const float *dout, const float *in, size_t planes, window g, int max, int accum) {
+    IDX;
+    if (i >= planes * g.h * g.w) return;
+    const int x = (int)(i % g.w), y = (int)(i / g.w % g.h);
+    const size_t p = i / ((size_t)g.h * g.w);
+    const float *gr = dout + p * g.oh * g.ow, *xp = in + p * g.h * g.w;
+    float a = accum ? din[i] : 0.0f;
+    for (int oy = 0; oy < g.oh; oy++) {
+        const int ky = y + g.pad - oy * g.s;
+        if (ky < 0 || ky >= g.k) continue;
+        for (int ox = 0; ox < g.ow; ox++) {
+            const int kx = x + g.pad - ox * g.s;
+            if (kx < 0 || kx >= g.k) continue;
+            if (max) {
+                if (arg_max(xp, g, oy, ox) == y * g.w + x) a = __fadd_rn(a, gr[oy * g.ow + ox]);
+            } else {
+                a = __fadd_rn(a, __fmul_rn(gr[oy * g.ow + ox], inside_inv(g, oy, ox)));
+            }
+        }
+    }
+    din[i] = a;
+}
+
+extern "C" int db_pool_window_forward_cuda(float *out, const float *in, int max, int planes, int h, int w, int k, int stride,
+                                           int pad, int oh, int ow, cudaStream_t st) {
+    const window g = {h, w, k, stride, pad, oh, ow};
+    pool_f<<<blocks((size_t)planes * oh * ow), 256, 0, st>>>(out, in, (size_t)planes, g, max);
+    return launched();
+}
+
+extern "C" int db_pool_window_backward_cuda(float *din, const float *dout, const float *in, int max, int planes, int h,
+                                            int w, int k, int stride, int pad, int oh, int ow, int accum, cudaStream_t st) {
+    const window g = {h, w, k, stride, pad, oh, ow};
+    pool_b<<<blocks((size_t)planes * h * w), 256, 0, st>>>(din, dout, in, (size_t)planes, g, max, accum);
+    return launched();
+}
+
+/* ---- subsampling (pixels (y s + off, x s + off), 0 past the edge) and channel concatenation */
+
+static __global__ void sub_f(float *out, const float *in, size_t planes, int h, int w, int s, int off) {
+    IDX;
+    const int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
+    if (i >= planes * oh * ow) return;
+    const int x = (int)(i % ow) * s + off, y = (int)(i / ow % oh) * s + off;
+    const size_t p = i / ((size_t)oh * ow);
+    out[i] = y < h && x < w ? in[(p * h + y) * w + x] : 0.0f;
+}
+
+static __global__ void sub_b(float *din, const float *dout, size_t planes, int h, int w, int s, int off, int accum) {
+    IDX;
+    if (i >= planes * h * w) return;
+    const int oh = (h + s - 1) / s, ow = (w + s - 1) / s, x = (int)(i % w) - off, y = (int)(i / w % h) - off;
+    const size_t p = i / ((size_t)h * w);
+    const float v = x >= 0 && y >= 0 && x % s == 0 && y % s == 0 ? dout[(p * oh + y / s) * ow + x / s] : 0.0f;
+    din[i] = accum ? __fadd_rn(din[i], v) : v;
+}
+
+extern "C" int db_subsample_forward_cuda(float *out, const float *in, int planes, int h, int w, int s, int off,
+                                         cudaStream_t st) {
+    const size_t len = (size_t)planes * ((h + s - 1) / s) * ((w + s - 1) / s);
+    sub_f<<<blocks(len), 256, 0, st>>>(out, in, (size_t)planes, h, w, s, off);
+    return launched();
+}
+
+extern "C" int db_subsample_backward_cuda(float *din, const float *dout, int planes, int h, int w, int s, int off, int accum,
+                                          cudaStream_t st) {
+    sub_b<<<blocks((size_t)planes * h * w), 256, 0, st>>>(din, dout, (size_t)planes, h, w, s, off, accum);
+    return launched();
+}
+
+/* (n, ca + cb, m) from (n, ca, m) and (n, cb, m); backward splits, each part set or added to */
+static __global__ void cat_f(float *out, const float *a, const float *b, int ca, int cb, int n, size_t m) {
+    IDX;
+    const size_t per = (size_t)(ca + cb) * m;
+    if (i >= per * n) return;
+    const size_t j = i / per, r = i % per, split = (size_t)ca * m;
+    out[i] = r < split ? a[j * split + r] : b[j * (size_t)cb * m + r - split];
+}
+
+static __global__ void cat_b(float *da, float *db, const float *dout, int ca, int cb, int n, size_t m, int acc_a, int acc_b) {
+    IDX;
+    const size_t per = (size_t)(ca + cb) * m;
+    if (i >= per * n) return;
+    const size_t j = i / per, r = i % per, split = (size_t)ca * m;
+    float *d = r < split ? (da ? da + j * split + r : NULL) : (db ? db + j * (size_t)cb * m + r - split : NULL);
+    if (d) *d = (r < split ? acc_a : acc_b) ? __fadd_rn(*d, dout[i]) : dout[i];
+}
+
+extern "C" int db_concat_forward_cuda(float *out, const float *a, const float *b, int ca, int cb, int n, size_t m,
+                                      cudaStream_t st) {
+    cat_f<<<blocks((size_t)(ca + cb) * m * n), 256, 0, st>>>(out, a, b, ca, cb, n, m);
+    return launched();
+}
+
+extern "C" int db_concat_backward_cuda(float *da, float *db, const float *dout, int ca, int cb, int n, size_t m,
+                                       int accum_a, int accum_b, cudaStream_t st) {
+    cat_b<<<blocks((size_t)(ca + cb) * m * n), 256, 0, st>>>(da, db, dout, ca, cb, n, m, accum_a, accum_b);
+    return launched();
+}
