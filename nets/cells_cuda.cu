@@ -197,8 +197,10 @@ static __global__ void sub_b(float *din, const float *dout, size_t planes, int h
     if (i >= planes * h * w) return;
     const int oh = (h + s - 1) / s, ow = (w + s - 1) / s, x = (int)(i % w) - off, y = (int)(i / w % h) - off;
     const size_t p = i / ((size_t)h * w);
-    const float v = x >= 0 && y >= 0 && x % s == 0 && y % s == 0 ? dout[(p * oh + y / s) * ow + x / s] : 0.0f;
-    din[i] = accum ? __fadd_rn(din[i], v) : v;
+    const int sampled = x >= 0 && y >= 0 && x % s == 0 && y % s == 0;
+    /* as the CPU: zeroed then added to (a -0 gradient lands as +0); with accum, only sampled pixels touched */
+    if (sampled) din[i] = __fadd_rn(accum ? din[i] : 0.0f, dout[(p * oh + y / s) * ow + x / s]);
+    else if (!accum) din[i] = 0.0f;
 }
 
 extern "C" int db_subsample_forward_cuda(float *out, const float *in, int planes, int h, int w, int s, int off,

@@ -32,8 +32,9 @@ void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int k, int stride, in
     d->oh = oh, d->ow = (w + stride - 1) / stride; /* the odd padding pixel below and right */
 }
 
-int db_conv_symmetric(const db_conv_dims *d) {
-    return d->oh == (d->h + 2 * d->pad - d->k) / d->stride + 1 && d->ow == (d->w + 2 * d->pad - d->k) / d->stride + 1;
+int db_conv_symmetric(const db_conv_dims *d) { /* (a window past the padded map: SAME's, never symmetric) */
+    return d->h + 2 * d->pad >= d->k && d->w + 2 * d->pad >= d->k &&
+           d->oh == (d->h + 2 * d->pad - d->k) / d->stride + 1 && d->ow == (d->w + 2 * d->pad - d->k) / d->stride + 1;
 }
 
 static int is_pointwise(const db_conv_dims *d) { return d->k == 1 && d->stride == 1 && d->pad == 0; }

@@ -79,8 +79,9 @@ void db_sgd_free(db_sgd *opt) { db_arena_free(&opt->velocity); }
 
 float db_lr_at(const db_lr_schedule *s, double epoch, int total_epochs) {
     if (epoch < s->warmup_epochs) {
-        double t = epoch / s->warmup_epochs;
-        return (float)(s->base * (s->warmup_start + (1.0 - s->warmup_start) * t));
+        double t = epoch / s->warmup_epochs, lr = s->base * (s->warmup_start + (1.0 - s->warmup_start) * t);
+        /* the exponential schedule's floor holds through the warm-up too, as the official code's */
+        return (float)(s->kind == DB_LR_EXPONENTIAL && lr < s->final ? s->final : lr);
     }
     switch (s->kind) {
     case DB_LR_CONSTANT: return s->base;
@@ -97,8 +98,8 @@ float db_lr_at(const db_lr_schedule *s, double epoch, int total_epochs) {
         return (float)(s->final + (s->base - s->final) * 0.5 * (1.0 + cos(M_PI * t)));
     }
     case DB_LR_EXPONENTIAL: {
-        /* the key is a float (2.4 is 2.4000001): a step on a boundary counts as past it */
-        double lr = s->base * pow(s->decay_rate, floor(epoch / s->decay_epochs + 1e-6));
+        /* the key is a float (2.4 is 2.4000001, 4e-8 off): a step on a boundary counts as past it */
+        double lr = s->base * pow(s->decay_rate, floor(epoch / s->decay_epochs * (1.0 + 1e-7)));
         return (float)(lr > s->final ? lr : s->final);
     }
     }

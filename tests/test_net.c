@@ -499,7 +499,11 @@ static void test_lr_schedules(void) {
     CHECK_CLOSE(db_lr_at(&e, 2.4, 100), 0.5, 1e-7, 0);
     CHECK_CLOSE(db_lr_at(&e, 5.0, 100), 0.25, 1e-7, 0);
     CHECK_CLOSE(db_lr_at(&e, 50, 100), 0.1, 1e-7, 0);
+    /* the 141st boundary (the official 0.97 every 2.4 epochs over 340), on the dot: decayed there */
+    db_lr_schedule o = {.kind = DB_LR_EXPONENTIAL, .base = 1.0f, .decay_rate = 0.97f, .decay_epochs = 2.4f};
+    CHECK_CLOSE(db_lr_at(&o, 141 * 2.4, 340) / db_lr_at(&o, 141 * 2.4 - 0.001, 340), 0.97, 1e-6, 0);
     e.warmup_epochs = 3, e.warmup_start = 0.0f;
+    CHECK_CLOSE(db_lr_at(&e, 0.0, 100), 0.1, 1e-7, 0); /* the floor through the warm-up */
     CHECK_CLOSE(db_lr_at(&e, 1.5, 100), 0.5, 1e-7, 0);
     CHECK_CLOSE(db_lr_at(&e, 3.0, 100), 0.5, 1e-7, 0);
 }

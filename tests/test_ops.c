@@ -662,8 +662,8 @@ static void test_pool_same(void) {
  * output channel equal the depthwise convolution's own SAME code, forward and both gradients,
  * strided and not, odd and even kernels */
 static void test_conv_same(void) {
-    static const int cases[4][3] = {{3, 2, 8}, {3, 1, 7}, {2, 1, 6}, {5, 2, 9}}; /* k stride side */
-    for (int t = 0; t < 4; t++) {
+    static const int cases[5][3] = {{3, 2, 8}, {3, 1, 7}, {2, 1, 6}, {5, 2, 9}, {3, 2, 2}}; /* k stride side */
+    for (int t = 0; t < 5; t++) {
         const int k = cases[t][0], st = cases[t][1], h = cases[t][2], n = 2;
         db_conv_dims cd;
         db_dw_dims dd;
@@ -671,6 +671,9 @@ static void test_conv_same(void) {
         db_dw_dims_same(&dd, 1, k, k, st, h, h);
         CHECK(cd.oh == dd.oh && cd.pad == dd.pad_top, "SAME k%d s%d on %d: conv %d pad %d, depthwise %d pad %d", k, st, h,
               cd.oh, cd.pad, dd.oh, dd.pad_top);
+        const int total = (cd.oh - 1) * st + k - h; /* symmetric (cuDNN can run it) only with an even total */
+        CHECK(db_conv_symmetric(&cd) == (total % 2 == 0), "SAME k%d s%d on %d: padding %d in all, symmetric %d", k, st, h,
+              total, db_conv_symmetric(&cd));
         db_conv_plan(&cd, n, 1);
         const size_t nin = (size_t)n * h * h, nout = (size_t)n * cd.oh * cd.ow;
         float *in = falloc(nin), *wt = falloc((size_t)k * k), *a = falloc(nout), *b = falloc(nout), *g = falloc(nout);

@@ -221,9 +221,13 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     if (want > (uint64_t)r->file_size)
         return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (%lld bytes, its header describes %llu)", r->path,
                        (long long)r->file_size, (unsigned long long)want);
-    if (sizes[0] != g->param_arena.size || sizes[1] != g->state_arena.size || sizes[2] != opt->velocity.size)
+    if (sizes[0] != g->param_arena.size || sizes[1] != g->state_arena.size)
         return db_fail(DB_ERR_CKPT_NETWORK, "%s: checkpoint holds a different network (%llu parameters, this one has %zu)",
                        r->path, (unsigned long long)sizes[0], g->param_arena.size);
+    if (sizes[2] != opt->velocity.size)
+        return db_fail(DB_ERR_CKPT_NETWORK, "%s: checkpoint holds another optimizer's state (%llu values, this run's "
+                       "optimizer keeps %zu): resume with the same optimizer and ema_decay",
+                       r->path, (unsigned long long)sizes[2], opt->velocity.size);
     db_ckpt_meta *m = db_ckpt_meta_alloc(nh, ns);
     if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
     m->fingerprint = fp; m->seed = seed; m->epoch = epoch; m->step = step; m->n_history = nh;

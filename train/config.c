@@ -43,7 +43,7 @@ static const key_def keys[] = {
     {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
-    {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier)", NULL},
+    {"init_from", K_STR, F(init_from), 0, 0, 2, "start from a classification run's checkpoint folder: every parameter it holds under the same name (a detector's backbone pretrained as a classifier); the weights as trained, not their moving average", NULL},
     {"det_alpha", K_FLOAT, F(det_alpha), 0, 1, 2, "detectors: the focal loss's alpha (0.25)", NULL},
     {"det_gamma", K_FLOAT, F(det_gamma), 0, 10, 2, "detectors: the focal loss's gamma (1.5, the official code; the RetinaNet paper 2)", NULL},
     {"scale_min", K_FLOAT, F(scale_min), 0.05, 10, 2, "detectors on coco2017 and segmenters: the smallest random scale of the image's long side, a fraction of the input side (1: no jitter; the official codes' train_scale_min, 0.75 for segmentation)", NULL},
