@@ -503,9 +503,11 @@ static void layout(db_graph *g) {
             op->scales = db_arena_take(&g->act_arena, (size_t)g->n_max);
             mask_bytes += (size_t)t->c * g->n_max * t->h * t->w;
         }
-        if (op->kind == DB_OP_CONV || op->kind == DB_OP_DWCONV) {
-            size_t need = op->kind == DB_OP_CONV ? db_conv_workspace(&op->u.conv, g->n_max, g->threads)
-                                                 : db_dw_workspace(&op->u.dw, g->threads);
+        if (op->kind == DB_OP_CONV || op->kind == DB_OP_DWCONV || op->kind == DB_OP_MAXPOOL || op->kind == DB_OP_AVGPOOL) {
+            const db_tensor *y = &g->tensors[op->out];
+            size_t need = op->kind == DB_OP_CONV    ? db_conv_workspace(&op->u.conv, g->n_max, g->threads)
+                          : op->kind == DB_OP_DWCONV ? db_dw_workspace(&op->u.dw, g->threads)
+                                                     : db_pool_workspace(op->u.pool.k, op->u.pool.stride, y->h, y->w, g->threads);
             if (need > ws) ws = need;
         }
     }

@@ -169,12 +169,13 @@ void db_graph_forward(db_graph *g) {
             break;
         case DB_OP_MAXPOOL:
             db_maxpool_forward(y->data, x->data, x->c * n, x->h, x->w, op->u.pool.k,
-                               op->u.pool.stride, op->u.pool.pad, y->h, y->w);
+                               op->u.pool.stride, op->u.pool.pad, y->h, y->w, g->conv_ws, g->threads);
             break;
         case DB_OP_AVGPOOL:
             (op->u.pool.same ? db_avgpool_excl_forward : db_avgpool_forward)(y->data, x->data, x->c * n, x->h, x->w,
                                                                               op->u.pool.k, op->u.pool.stride,
-                                                                              op->u.pool.pad, y->h, y->w);
+                                                                              op->u.pool.pad, y->h, y->w, g->conv_ws,
+                                                                              g->threads);
             break;
         case DB_OP_GAP: db_gap_forward(y->data, x->data, x->c * n, (int)plane(x)); break;
         case DB_OP_LINEAR: db_linear_forward(y->data, x->data, w, b, x->c, y->c, n); break;
@@ -236,13 +237,14 @@ void db_graph_backward(db_graph *g) {
             break;
         case DB_OP_MAXPOOL:
             if (dx) db_maxpool_backward(dx, y->grad, x->data, x->c * n, x->h, x->w, op->u.pool.k,
-                                        op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc);
+                                        op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc, g->conv_ws, g->threads);
             break;
         case DB_OP_AVGPOOL:
             if (dx)
                 (op->u.pool.same ? db_avgpool_excl_backward : db_avgpool_backward)(dx, y->grad, x->c * n, x->h, x->w,
                                                                                     op->u.pool.k, op->u.pool.stride,
-                                                                                    op->u.pool.pad, y->h, y->w, acc);
+                                                                                    op->u.pool.pad, y->h, y->w, acc,
+                                                                                    g->conv_ws, g->threads);
             break;
         case DB_OP_GAP: if (dx) db_gap_backward(dx, y->grad, x->c * n, (int)plane(x), acc); break;
         case DB_OP_LINEAR: db_linear_backward(dx, dw, db, y->grad, x->data, w, x->c, y->c, n, acc); break;

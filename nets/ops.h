@@ -72,23 +72,25 @@ void db_add_forward(float *out, const float *a, const float *b, size_t len);
 /* d(in) of a pass-through: din = dout or din += dout */
 void db_pass_backward(float *din, const float *dout, size_t len, int accum);
 
-/* Pools over planes of h*w; planes = c*n. Padding counts in the average (PyTorch's default). */
+/* Pools over planes of h*w; planes = c*n. Padding counts in the average (PyTorch's default).
+ * ws: db_pool_workspace floats for `threads` threads (each pads one plane). */
+size_t db_pool_workspace(int k, int stride, int oh, int ow, int threads);
 void db_maxpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
-                        int pad, int oh, int ow);
+                        int pad, int oh, int ow, float *ws, int threads);
 /* Backward recomputes the arg-max from the input (first maximum wins), so nothing is stored. */
 void db_maxpool_backward(float *din, const float *dout, const float *in, int planes, int h, int w,
-                         int k, int stride, int pad, int oh, int ow, int accum);
+                         int k, int stride, int pad, int oh, int ow, int accum, float *ws, int threads);
 void db_avgpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
-                        int pad, int oh, int ow);
+                        int pad, int oh, int ow, float *ws, int threads);
 void db_avgpool_backward(float *din, const float *dout, int planes, int h, int w, int k,
-                         int stride, int pad, int oh, int ow, int accum);
+                         int stride, int pad, int oh, int ow, int accum, float *ws, int threads);
 /* The average over the window's pixels inside the map only (padding not counted: TensorFlow's
  * "SAME" average pooling); pad is the padding above and left, the rest below and right as oh, ow
  * imply. The max pools take such asymmetric padding as they are. */
 void db_avgpool_excl_forward(float *out, const float *in, int planes, int h, int w, int k, int stride, int pad, int oh,
-                             int ow);
+                             int ow, float *ws, int threads);
 void db_avgpool_excl_backward(float *din, const float *dout, int planes, int h, int w, int k, int stride, int pad,
-                              int oh, int ow, int accum);
+                              int oh, int ow, int accum, float *ws, int threads);
 /* Global average pool: (c,n,h,w) -> (c,n) */
 void db_gap_forward(float *out, const float *in, int planes, int hw);
 void db_gap_backward(float *din, const float *dout, int planes, int hw, int accum);

@@ -1,4 +1,5 @@
 /* Finite-difference checks of every op's backward, plus known values of the forward. */
+#include <float.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,12 +278,21 @@ typedef struct {
 
 enum { K_RELU, K_MAX, K_AVG, K_GAP, K_SCA, K_LIN, K_ADD };
 
+/* The pools' workspace for 2 threads (the tests' maps are small) */
+static float pool_ws_buf[1 << 16];
+static float *pool_ws(int k, int s, int oh, int ow) {
+    CHECK(db_pool_workspace(k, s, oh, ow, 2) <= sizeof pool_ws_buf / sizeof *pool_ws_buf, "pool workspace %zu floats",
+          db_pool_workspace(k, s, oh, ow, 2));
+    return pool_ws_buf;
+}
+#define POOL_WS(m) pool_ws((m)->k, (m)->s, (m)->oh, (m)->ow), 2
+
 static void misc_fwd(void *t) {
     misc_t *m = t;
     switch (m->kind) {
     case K_RELU: db_relu_forward(m->p.out, m->in, m->p.nout); break;
-    case K_MAX: db_maxpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow); break;
-    case K_AVG: db_avgpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow); break;
+    case K_MAX: db_maxpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, POOL_WS(m)); break;
+    case K_AVG: db_avgpool_forward(m->p.out, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, POOL_WS(m)); break;
     case K_GAP: db_gap_forward(m->p.out, m->in, m->planes, m->h * m->w); break;
     case K_SCA: db_shortcut_a_forward(m->p.out, m->in, m->c, 2 * m->c, m->n, m->h, m->w, 2, m->oh, m->ow); break;
     case K_LIN: db_linear_forward(m->p.out, m->in, m->wt, m->bias, m->f, m->o, m->n); break;
@@ -301,8 +311,10 @@ static void check_misc(misc_t *m, size_t nin, const char *what) {
     float *dbias = falloc(m->o);
     switch (m->kind) {
     case K_RELU: misc_fwd(m); db_relu_backward(din, m->p.r, m->p.out, nin, 0); break;
-    case K_MAX: db_maxpool_backward(din, m->p.r, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0); break;
-    case K_AVG: db_avgpool_backward(din, m->p.r, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0); break;
+    case K_MAX:
+        db_maxpool_backward(din, m->p.r, m->in, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0, POOL_WS(m));
+        break;
+    case K_AVG: db_avgpool_backward(din, m->p.r, m->planes, m->h, m->w, m->k, m->s, m->pad, m->oh, m->ow, 0, POOL_WS(m)); break;
     case K_GAP: db_gap_backward(din, m->p.r, m->planes, m->h * m->w, 0); break;
     case K_SCA: db_shortcut_a_backward(din, m->p.r, m->c, m->n, m->h, m->w, 2, m->oh, m->ow, 0); break;
     case K_LIN: db_linear_backward(din, dw, dbias, m->p.r, m->in, m->wt, m->f, m->o, m->n, 0); break;
@@ -611,6 +623,122 @@ static void test_depthwise(void) {
     CHECK(worst < 1e-5, "depthwise and per-channel dense convolution differ by %g", worst);
 }
 
+/* ---- the pools against plain bounds-tested loops ---- */
+/* The straightforward pools the engine's padded-plane ones replaced: each window's in-map taps in
+ * (row, column) order, gradients scattered in (oy, ox) order. The engine must give their bits.
+ * (The max pool's backward is still such loops: its reference is itself on one thread.) */
+static void ref_maxpool_forward(float *out, const float *in, int planes, int h, int w, int k, int stride,
+                        int pad, int oh, int ow) {
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * h * w;
+        float *y = out + (size_t)p * oh * ow;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float best = -FLT_MAX;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w && x[iy * w + ix] > best) best = x[iy * w + ix];
+                    }
+                }
+                y[oy * ow + ox] = best;
+            }
+    }
+}
+
+static float ref_avg_inv(int oy, int ox, int h, int w, int k, int stride, int pad, int exclude) {
+    if (!exclude) return 1.0f / (float)(k * k);
+    const int y0 = oy * stride - pad, x0 = ox * stride - pad;
+    const int ny = (y0 + k < h ? y0 + k : h) - (y0 > 0 ? y0 : 0), nx = (x0 + k < w ? x0 + k : w) - (x0 > 0 ? x0 : 0);
+    return 1.0f / (float)(ny * nx);
+}
+
+static void ref_avg_forward(float *out, const float *in, int planes, int h, int w, int k, int stride, int pad, int oh,
+                        int ow, int exclude) {
+    for (int p = 0; p < planes; p++) {
+        const float *x = in + (size_t)p * h * w;
+        float *y = out + (size_t)p * oh * ow;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float s = 0.0f;
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w) s += x[iy * w + ix];
+                    }
+                }
+                y[oy * ow + ox] = s * ref_avg_inv(oy, ox, h, w, k, stride, pad, exclude);
+            }
+    }
+}
+
+static void ref_avg_backward(float *din, const float *dout, int planes, int h, int w, int k, int stride, int pad, int oh,
+                         int ow, int accum, int exclude) {
+    for (int p = 0; p < planes; p++) {
+        const float *g = dout + (size_t)p * oh * ow;
+        float *dx = din + (size_t)p * h * w;
+        if (!accum) memset(dx, 0, sizeof(float) * (size_t)h * w);
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                float v = g[oy * ow + ox] * ref_avg_inv(oy, ox, h, w, k, stride, pad, exclude);
+                for (int ky = 0; ky < k; ky++) {
+                    int iy = oy * stride + ky - pad;
+                    if (iy < 0 || iy >= h) continue;
+                    for (int kx = 0; kx < k; kx++) {
+                        int ix = ox * stride + kx - pad;
+                        if (ix >= 0 && ix < w) dx[iy * w + ix] += v;
+                    }
+                }
+            }
+    }
+}
+
+
+/* Max and average pooling (counting and excluding the padding), forward and backward (set and
+ * accumulating), against the loops above bit for bit: odd and even maps, TensorFlow's SAME
+ * geometry (the odd padding pixel below and right), ResNet's stem pool, windows past the map,
+ * ties (values on a coarse grid), -0 gradients, and 1 vs 2 threads */
+static void test_pools_bit_identical(void) {
+    static const int cases[][5] = {{3, 1, 1, 9, 9}, {3, 2, 1, 9, 5}, {3, 2, 0, 8, 4}, {2, 2, 0, 8, 4}, {2, 2, 0, 7, 4},
+                                   {3, 2, 1, 12, 6}, {3, 2, 0, 2, 1}, {5, 3, 0, 13, 3}, {3, 1, 1, 1, 1}}; /* k s pad h oh */
+    const int planes = 6;
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        const int k = cases[t][0], st = cases[t][1], pad = cases[t][2], h = cases[t][3], oh = cases[t][4];
+        const size_t nin = (size_t)planes * h * h, nout = (size_t)planes * oh * oh;
+        float *x = falloc(nin), *g = falloc(nout), *a = falloc(nout), *b = falloc(nout), *da = falloc(nin), *db = falloc(nin);
+        float *ws = falloc(db_pool_workspace(k, st, oh, oh, 2));
+        for (size_t i = 0; i < nin; i++) x[i] = (float)((int)((i * 7919) % 11) - 5); /* ties */
+        tc_fill(g, nout, 77 + t, -1, 1);
+        g[0] = -0.0f;
+        for (int kind = 0; kind < 3; kind++) /* max, average counting the padding, average without */
+            for (int accum = 0; accum < 2; accum++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    for (size_t i = 0; i < nin; i++) da[i] = db[i] = accum ? 0.25f : 9.0f;
+                    if (kind == 0) {
+                        ref_maxpool_forward(a, x, planes, h, h, k, st, pad, oh, oh);
+                        db_maxpool_backward(da, g, x, planes, h, h, k, st, pad, oh, oh, accum, ws, 1);
+                        db_maxpool_forward(b, x, planes, h, h, k, st, pad, oh, oh, ws, threads);
+                        db_maxpool_backward(db, g, x, planes, h, h, k, st, pad, oh, oh, accum, ws, threads);
+                    } else {
+                        ref_avg_forward(a, x, planes, h, h, k, st, pad, oh, oh, kind == 2);
+                        ref_avg_backward(da, g, planes, h, h, k, st, pad, oh, oh, accum, kind == 2);
+                        (kind == 2 ? db_avgpool_excl_forward : db_avgpool_forward)(b, x, planes, h, h, k, st, pad, oh, oh,
+                                                                                    ws, threads);
+                        (kind == 2 ? db_avgpool_excl_backward : db_avgpool_backward)(db, g, planes, h, h, k, st, pad, oh,
+                                                                                      oh, accum, ws, threads);
+                    }
+                    CHECK(!memcmp(a, b, sizeof(float) * nout) && !memcmp(da, db, sizeof(float) * nin),
+                          "%s pool k%d s%d pad %d on %dx%d -> %d, accum %d, %d threads: not the plain loops' bits",
+                          kind ? "average" : "max", k, st, pad, h, h, oh, accum, threads);
+                }
+        free(x), free(g), free(a), free(b), free(da), free(db), free(ws);
+    }
+}
+
 /* ---- TensorFlow's SAME pooling ---- */
 typedef struct {
     probe p;
@@ -620,7 +748,8 @@ typedef struct {
 
 static void avg_excl_fwd(void *t) {
     pool_t *c = t;
-    db_avgpool_excl_forward(c->p.out, c->in, c->planes, c->h, c->w, c->k, c->stride, c->pad, c->oh, c->ow);
+    db_avgpool_excl_forward(c->p.out, c->in, c->planes, c->h, c->w, c->k, c->stride, c->pad, c->oh, c->ow,
+                            pool_ws(c->k, c->stride, c->oh, c->ow), 2);
 }
 
 /* Known answers on a 4x4 map of 1..16 (the padding below and right for stride 2, counted out of
@@ -651,7 +780,8 @@ static void test_pool_same(void) {
         c.in = falloc(nin), c.p.out = falloc(c.p.nout), c.p.r = falloc(c.p.nout), c.p.fwd = avg_excl_fwd;
         float *din = falloc(nin);
         tc_fill(c.in, nin, 31, -1, 1), tc_fill(c.p.r, c.p.nout, 32, -1, 1);
-        db_avgpool_excl_backward(din, c.p.r, c.planes, c.h, c.w, c.k, c.stride, c.pad, c.oh, c.ow, 0);
+        db_avgpool_excl_backward(din, c.p.r, c.planes, c.h, c.w, c.k, c.stride, c.pad, c.oh, c.ow, 0,
+                                 pool_ws(c.k, c.stride, c.oh, c.ow), 2);
         tc_gradcheck(t ? "SAME average 3/1 din" : "SAME average 3/2 din", probe_loss, &c, c.in, din, nin, 60, 1e-2f, 1e-4,
                      1e-3);
         free(c.in), free(c.p.out), free(c.p.r), free(din);
@@ -739,6 +869,7 @@ static void test_conv_same(void) {
 const db_test db_tests_ops[] = {
     {"conv_same", test_conv_same},
     {"pool_same", test_pool_same},
+    {"pools_bit_identical", test_pools_bit_identical},
     {"depthwise", test_depthwise},
     {"upsample_bias_gradients", test_upsample_bias},
     {"resize_bilinear", test_resize_bilinear},

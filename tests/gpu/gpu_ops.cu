@@ -115,14 +115,16 @@ static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int st
     long nx = (long)planes * hh * ww, ny = (long)planes * oh * ow;
     float *x = (float *)malloc(sizeof(float) * nx), *y = (float *)malloc(sizeof(float) * ny);
     float *dy = (float *)malloc(sizeof(float) * ny), *dx = (float *)malloc(sizeof(float) * nx);
+    float *ws = (float *)malloc(sizeof(float) * db_pool_workspace(k, stride, oh, ow, 1));
     fill(x, nx, 11, -1, 1); fill(dy, ny, 12, -1, 1);
     if (max) {
-        db_maxpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow);
-        db_maxpool_backward(dx, dy, x, planes, hh, ww, k, stride, pad, oh, ow, 0);
+        db_maxpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow, ws, 1);
+        db_maxpool_backward(dx, dy, x, planes, hh, ww, k, stride, pad, oh, ow, 0, ws, 1);
     } else {
-        db_avgpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow);
-        db_avgpool_backward(dx, dy, planes, hh, ww, k, stride, pad, oh, ow, 0);
+        db_avgpool_forward(y, x, planes, hh, ww, k, stride, pad, oh, ow, ws, 1);
+        db_avgpool_backward(dx, dy, planes, hh, ww, k, stride, pad, oh, ow, 0, ws, 1);
     }
+    free(ws);
     float *ex = dev(x, nx), *edy = dev(dy, ny), *ey = dev(NULL, ny), *edx = dev(NULL, nx);
     int ok = db_cudnn_pool_forward(h, max, ey, ex, planes, hh, ww, k, stride, pad) == DB_OK &&
              db_cudnn_pool_backward(h, max, edx, edy, ey, ex, planes, hh, ww, k, stride, pad, 0) == DB_OK &&
@@ -354,13 +356,15 @@ static void check_cells(db_gpu_report report) {
                     db_dw_dims_same(&p, c, k2, k2, st, h, h);
                     for (long i = 0; i < len; i++) dx[i] = 0.5f;
                     cudaMemcpy(edx, dx, sizeof(float) * len, cudaMemcpyHostToDevice);
+                    float *pws = (float *)malloc(sizeof(float) * db_pool_workspace(k2, st, p.oh, p.ow, 1));
                     if (max) {
-                        db_maxpool_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow);
-                        db_maxpool_backward(dx, g, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1);
+                        db_maxpool_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, pws, 1);
+                        db_maxpool_backward(dx, g, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1, pws, 1);
                     } else {
-                        db_avgpool_excl_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow);
-                        db_avgpool_excl_backward(dx, g, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1);
+                        db_avgpool_excl_forward(y, x, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, pws, 1);
+                        db_avgpool_excl_backward(dx, g, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1, pws, 1);
                     }
+                    free(pws);
                     bad = db_pool_window_forward_cuda(ey, ex, max, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 0) ||
                           db_pool_window_backward_cuda(edx, eg, ex, max, c * n, h, h, k2, st, p.pad_top, p.oh, p.ow, 1, 0) ||
                           cudaDeviceSynchronize();
