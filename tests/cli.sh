@@ -320,6 +320,21 @@ t_bench_busy() {
     expect_err "1 spinning process" || return
     ! pgrep -f "dropbench-bench-busy" >/dev/null || { echo "a spinner outlived the benchmark"; return 1; }
 }
+t_bench_amoebanet() {
+    # scripts/bench hands --cells and --width to both sides (no peer here): AmoebaNet-B (1, 8) on
+    # 28x28 has 36,938 parameters (as scripts/torch_amoebanet.py counts it); they are refused for
+    # a model without cells, and 0 is refused rather than meaning the model's own
+    rc=0
+    BENCH_PYTHON=/nonexistent DROPBENCH_PEER_VENV=$T/none PATH=/usr/bin:/bin timeout 300 scripts/bench --model amoebanet-b \
+        --cells 3 --width 8 --rounds 1 --steps 1 --warmup 0 --batch 8 --threads 1 --json >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 0 ] || { echo "exit $rc: $(snippet "$err")"; return 1; }
+    python3 -c 'import json, sys; d = json.loads(sys.stdin.read()); sys.exit(not (d["cells"] == 3 and d["width"] == 8 and d["params"]["dropbench"] == 36938))' \
+        <"$out" || { echo "summary: $(snippet "$out")"; return 1; }
+    rc=0; scripts/bench --model resnet20 --cells 3 >"$out" 2>"$err" || rc=$?
+    expect_rc 2 && expect_err "amoebanet-b's" || return
+    rc=0; scripts/bench --model amoebanet-b --width 0 >"$out" 2>"$err" || rc=$?
+    expect_rc 2 && expect_err "must be >= 1"
+}
 t_model_resnet20() {
     db model resnet20 --input 3,32,32 && expect_rc 0 && expect_out "269722 parameters" &&
         expect_out "regularizer sites (27)"
@@ -2131,7 +2146,7 @@ tests=(
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic
-    bench_json bench_profile bench_bad_input bench_busy conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
+    bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
