@@ -72,26 +72,22 @@ static db_status read_labels(const db_dataset *d, int s, uint8_t **px) {
     return st;
 }
 
-db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
-                        uint8_t *out) {
+void db_seg_labels_place(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
+                         const uint8_t *src, uint8_t *out) {
     const int H = d->h, W = d->w;
     if (!db_seg_placed(d, aug)) {
         const int pad = aug && aug->pad > 0 ? aug->pad : 0;
         int dy = 0, dx = 0, mirror = 0;
         if (aug) db_batch_draws(seed, epoch, sample, pad, aug->flip, &dy, &dx, &mirror);
-        const uint8_t *src = d->seg + (size_t)sample * H * W;
         for (int y = 0; y < H; y++) /* as db_batch_fill: crop first, then mirror the cropped image */
             for (int x = 0; x < W; x++) {
                 const int sy = y + dy - pad, sx = (mirror ? W - 1 - x : x) + dx - pad;
                 out[(size_t)y * W + x] = sy >= 0 && sy < H && sx >= 0 && sx < W ? src[(size_t)sy * W + sx] : DB_SEG_IGNORE;
             }
-        return DB_OK;
+        return;
     }
     db_place p;
     place_of(d, sample, aug, seed, epoch, &p);
-    uint8_t *own = NULL;
-    if (d->seg_files) DB_TRY(read_labels(d, sample, &own));
-    const uint8_t *src = own ? own : d->seg + (size_t)sample * H * W;
     memset(out, aug ? 0 : DB_SEG_IGNORE, (size_t)H * W); /* the padding: background in training, as the official code */
     for (int y = 0; y < p.vh; y++)
         for (int x = 0; x < p.vw; x++) {
@@ -99,6 +95,13 @@ db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, 
             db_place_source(&p, y, x, &sy, &sx);
             out[(size_t)y * W + x] = src[(size_t)sy * p.w + sx];
         }
+}
+
+db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
+                        uint8_t *out) {
+    uint8_t *own = NULL;
+    if (d->seg_files) DB_TRY(read_labels(d, sample, &own));
+    db_seg_labels_place(d, sample, aug, seed, epoch, own ? own : d->seg + (size_t)sample * d->h * d->w, out);
     free(own);
     return DB_OK;
 }

@@ -28,6 +28,9 @@ db_status db_segset_fill(const db_dataset *d, const int *order, int count, const
 db_status db_seg_labels(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
                         uint8_t *out);
 
+/* db_seg_labels from sample's label map already read (src: as db_seg_labels_own gives it) */
+void db_seg_labels_place(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch,
+                         const uint8_t *src, uint8_t *out);
 /* Sample's label map at the image's own size, as its file holds it (checked as db_seg_labels
  * checks it): *px (free it) of *h x *w */
 db_status db_seg_labels_own(const db_dataset *d, int sample, uint8_t **px, int *h, int *w);

@@ -26,6 +26,8 @@ typedef struct {
     uint8_t *labels; /* n_max maps of H x W, placed as the batch's pixels */
     uint8_t *pred;   /* one image's prediction, H x W */
     float *scratch;  /* K x H x W */
+    uint8_t **own;   /* evaluation: the batch's label maps as their files hold them, read once */
+    int *own_hw;     /* their heights and widths */
     char pred_dir[512]; /* predictions_dir: each evaluation's label maps written there ("": none) */
     double iou[256];     /* the last evaluation's IoU per class (NaN: the class absent from both) */
     char iou_name[256][12];
@@ -35,7 +37,7 @@ typedef struct {
 static void seg_free(void *p) {
     seg_state *s = p;
     if (!s) return;
-    free(s->labels); free(s->pred); free(s->scratch);
+    free(s->labels); free(s->pred); free(s->scratch); free(s->own); free(s->own_hw);
     free(s);
 }
 
@@ -62,7 +64,10 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
     const size_t plane = (size_t)s->H * s->W;
     s->labels = malloc(plane * (size_t)n_max), s->pred = malloc(plane);
     s->scratch = malloc(sizeof(float) * plane * (size_t)s->K);
-    db_status st = s->labels && s->pred && s->scratch ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory for the label maps");
+    s->own = calloc((size_t)n_max, sizeof *s->own), s->own_hw = malloc(2 * sizeof(int) * (size_t)n_max);
+    db_status st = s->labels && s->pred && s->scratch && s->own && s->own_hw
+                       ? DB_OK
+                       : db_fail(DB_ERR_NOMEM, "out of memory for the label maps");
     if (st == DB_OK) st = db_segnet_build(g, &sc, n_max);
     if (st != DB_OK) { seg_free(s); return st; }
     *state = s;
@@ -119,11 +124,12 @@ static void seg_train_metrics(const double *sums, double samples, double *out) {
 /* Image `sample`'s prediction (s->pred, over its batch entry) scored at the image's own size
  * against its label map as the file holds it (full resolution, whatever the input's size), and
  * written there as a palette PNG named as the label map when predictions are kept (part) */
-static db_status score_own(const seg_state *s, const db_dataset *d, int sample, db_miou *m, const char *part) {
-    uint8_t *labels = NULL, *own = NULL;
-    int lh = 0, lw = 0, h = 0, w = 0;
-    db_status st = db_seg_labels_own(d, sample, &labels, &lh, &lw);
-    if (st == DB_OK && !(own = malloc((size_t)lh * lw))) st = db_fail(DB_ERR_NOMEM, "out of memory for a prediction");
+static db_status score_own(const seg_state *s, const db_dataset *d, int sample, const uint8_t *labels, int lh, int lw,
+                           db_miou *m, const char *part) {
+    uint8_t *own = NULL;
+    int h = 0, w = 0;
+    db_status st = DB_OK;
+    if (!(own = malloc((size_t)lh * lw))) st = db_fail(DB_ERR_NOMEM, "out of memory for a prediction");
     if (st == DB_OK) db_seg_to_image(d, sample, s->pred, own, &h, &w);
     if (st == DB_OK && (h != lh || w != lw))
         st = db_fail(DB_ERR_INTERNAL, "%s: a prediction of %dx%d for a %dx%d label map", d->name, w, h, lw, lh);
@@ -133,7 +139,6 @@ static db_status score_own(const seg_state *s, const db_dataset *d, int sample, 
         st = snprintf(path, sizeof path, "%s/%s", part, db_seg_label_name(d, sample)) < (int)sizeof path
                  ? db_label_png_write(path, own, h, w)
                  : db_fail(DB_ERR_ARG, "%s: the path is too long", part);
-    free(labels);
     free(own);
     return st;
 }
@@ -157,17 +162,20 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         db_graph_set_batch(g, n);
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
         if (rc != DB_OK) break;
-        for (int j = 0; j < n && rc == DB_OK; j++) rc = db_seg_labels(d, i0 + j, NULL, 0, 0, s->labels + plane * j);
-        if (rc != DB_OK) break;
-        long counted;
-        const double l = forward_loss(s, g, 0, &counted);
-        if (counted < 0) { rc = db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss"); break; }
+        for (int j = 0; j < n && rc == DB_OK; j++) { /* each label file read once: placed for the loss, whole for the mIOU */
+            rc = db_seg_labels_own(d, i0 + j, &s->own[j], &s->own_hw[2 * j], &s->own_hw[2 * j + 1]);
+            if (rc == DB_OK) db_seg_labels_place(d, i0 + j, NULL, 0, 0, s->own[j], s->labels + plane * j);
+        }
+        long counted = 0;
+        const double l = rc == DB_OK ? forward_loss(s, g, 0, &counted) : 0.0;
+        if (counted < 0) rc = db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss");
         loss_sum += l * (double)counted, counted_sum += counted;
         const db_tensor *o = db_graph_output(g);
         for (int j = 0; j < n && rc == DB_OK; j++) {
             db_seg_predict(s->pred, o->data, j, n, s->K, o->h, o->w, s->H, s->W, s->scratch);
-            rc = score_own(s, d, i0 + j, &m, s->pred_dir[0] ? part : NULL);
+            rc = score_own(s, d, i0 + j, s->own[j], s->own_hw[2 * j], s->own_hw[2 * j + 1], &m, s->pred_dir[0] ? part : NULL);
         }
+        for (int j = 0; j < n; j++) free(s->own[j]), s->own[j] = NULL;
     }
     db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
