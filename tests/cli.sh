@@ -319,6 +319,11 @@ t_bench_busy() {
         <"$out" || { echo "summary: $(snippet "$out")"; return 1; }
     expect_err "1 spinning process" || return
     ! pgrep -f "dropbench-bench-busy" >/dev/null || { echo "a spinner outlived the benchmark"; return 1; }
+    # the caller's own wait policy is kept and said (was a KeyError on GOMP_SPINCOUNT)
+    rc=0
+    OMP_WAIT_POLICY=passive BENCH_PYTHON=/nonexistent DROPBENCH_PEER_VENV=$T/none PATH=/usr/bin:/bin timeout 300 scripts/bench \
+        --rounds 1 --steps 1 --warmup 0 --batch 8 --busy 1 >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 0 ] && expect_out "both sides wait with OMP_WAIT_POLICY=passive" || { echo "exit $rc: $(snippet "$err")"; return 1; }
 }
 t_bench_amoebanet() {
     # scripts/bench hands --cells and --width to both sides (no peer here): AmoebaNet-B (1, 8) on
