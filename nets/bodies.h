@@ -1,6 +1,7 @@
 /* The bodies the CPU ops and their CUDA twins share (nets/linear.c, nets/pool.c,
- * nets/elementwise_cuda.cu, nets/linear_cublas.cu, nets/upsample.c, nets/upsample_cuda.cu): one
- * sample's loss and rank, one plane's mean, one row's sum, one bilinear tap. Each device runs the same body in the same order, so the results agree
+ * nets/elementwise_cuda.cu, nets/linear_cublas.cu, nets/upsample.c, nets/upsample_cuda.cu,
+ * nets/cells_cuda.cu): one sample's loss and rank, one plane's mean, one row's sum, one bilinear
+ * tap, one pooling window's arg max and inside count. Each device runs the same body in the same order, so the results agree
  * bit for bit wherever the math library does (exp and log may differ in the last bit). */
 #ifndef DB_NETS_BODIES_H
 #define DB_NETS_BODIES_H
@@ -64,6 +65,30 @@ DB_HD void db_resize_tap(int i, int in, int out, int *i0, int *i1, float *w0, fl
     if (a > in - 1) a = in - 1;
     *i0 = a, *i1 = a + 1 < in ? a + 1 : in - 1;
     *w1 = (float)(f - a), *w0 = 1.0f - *w1;
+}
+
+/* Pooling windows k x k, stride s, `pad` rows and columns before the map's first (any more past
+ * its last): the unpadded index of window (oy, ox)'s first largest pixel in (row, column) order,
+ * -1 when none beats -FLT_MAX (nets/pool.c's max backward, nets/cells_cuda.cu's max) */
+DB_HD int db_window_arg_max(const float *x, int h, int w, int k, int s, int pad, int oy, int ox) {
+    float best = -FLT_MAX;
+    int arg = -1;
+    for (int ky = 0; ky < k; ky++) {
+        const int iy = oy * s + ky - pad;
+        if (iy < 0 || iy >= h) continue;
+        for (int kx = 0; kx < k; kx++) {
+            const int ix = ox * s + kx - pad;
+            if (ix >= 0 && ix < w && x[iy * w + ix] > best) best = x[iy * w + ix], arg = iy * w + ix;
+        }
+    }
+    return arg;
+}
+
+/* 1 / the pixels of window (oy, ox) inside the h x w map (TensorFlow's SAME average) */
+DB_HD float db_window_inside_inv(int h, int w, int k, int s, int pad, int oy, int ox) {
+    const int y0 = oy * s - pad, x0 = ox * s - pad;
+    const int ny = (y0 + k < h ? y0 + k : h) - (y0 > 0 ? y0 : 0), nx = (x0 + k < w ? x0 + k : w) - (x0 > 0 ? x0 : 0);
+    return 1.0f / (float)(ny * nx);
 }
 
 #endif

@@ -5,6 +5,7 @@
 // twin gathers the same contributions in the CPU's order, so the results are the CPU's bits.
 #include <float.h>
 
+#include "nets/bodies.h"
 #include "nets/ops_cuda.h"
 
 static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
@@ -98,35 +99,13 @@ extern "C" int db_dw_backward_cuda(float *din, float *dweight, const float *dout
 
 typedef struct { int h, w, k, s, pad, oh, ow; } window;
 
-/* window (oy, ox)'s arg max (first largest in row order, as the CPU), -1 when none inside */
-static __device__ int arg_max(const float *x, window g, int oy, int ox) {
-    float best = -FLT_MAX;
-    int arg = -1;
-    for (int ky = 0; ky < g.k; ky++) {
-        const int iy = oy * g.s + ky - g.pad;
-        if (iy < 0 || iy >= g.h) continue;
-        for (int kx = 0; kx < g.k; kx++) {
-            const int ix = ox * g.s + kx - g.pad;
-            if (ix >= 0 && ix < g.w && x[iy * g.w + ix] > best) best = x[iy * g.w + ix], arg = iy * g.w + ix;
-        }
-    }
-    return arg;
-}
-
-/* 1 / the pixels of window (oy, ox) inside the map */
-static __device__ float inside_inv(window g, int oy, int ox) {
-    const int y0 = oy * g.s - g.pad, x0 = ox * g.s - g.pad;
-    const int ny = (y0 + g.k < g.h ? y0 + g.k : g.h) - (y0 > 0 ? y0 : 0), nx = (x0 + g.k < g.w ? x0 + g.k : g.w) - (x0 > 0 ? x0 : 0);
-    return __fdiv_rn(1.0f, (float)(ny * nx));
-}
-
 static __global__ void pool_f(float *out, const float *in, size_t planes, window g, int max) {
     IDX;
     if (i >= planes * g.oh * g.ow) return;
     const int ox = (int)(i % g.ow), oy = (int)(i / g.ow % g.oh);
     const float *x = in + i / ((size_t)g.oh * g.ow) * g.h * g.w;
     if (max) {
-        const int a = arg_max(x, g, oy, ox);
+        const int a = db_window_arg_max(x, g.h, g.w, g.k, g.s, g.pad, oy, ox);
         out[i] = a < 0 ? -FLT_MAX : x[a];
         return;
     }
@@ -139,7 +118,7 @@ static __global__ void pool_f(float *out, const float *in, size_t planes, window
             if (ix >= 0 && ix < g.w) s = __fadd_rn(s, x[iy * g.w + ix]);
         }
     }
-    out[i] = __fmul_rn(s, inside_inv(g, oy, ox));
+    out[i] = __fmul_rn(s, db_window_inside_inv(g.h, g.w, g.k, g.s, g.pad, oy, ox));
 }
 
 /* one thread per input pixel: the windows holding it in the CPU's (row, column) order; for max
@@ -158,9 +137,10 @@ static __global__ void pool_b(float *din, const float *dout, const float *in, si
             const int kx = x + g.pad - ox * g.s;
             if (kx < 0 || kx >= g.k) continue;
             if (max) {
-                if (arg_max(xp, g, oy, ox) == y * g.w + x) a = __fadd_rn(a, gr[oy * g.ow + ox]);
+                if (db_window_arg_max(xp, g.h, g.w, g.k, g.s, g.pad, oy, ox) == y * g.w + x)
+                    a = __fadd_rn(a, gr[oy * g.ow + ox]);
             } else {
-                a = __fadd_rn(a, __fmul_rn(gr[oy * g.ow + ox], inside_inv(g, oy, ox)));
+                a = __fadd_rn(a, __fmul_rn(gr[oy * g.ow + ox], db_window_inside_inv(g.h, g.w, g.k, g.s, g.pad, oy, ox)));
             }
         }
     }

@@ -77,19 +77,7 @@ void db_maxpool_backward(float *din, const float *dout, const float *in, int pla
         if (!accum) memset(dx, 0, sizeof(float) * (size_t)h * w);
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++) {
-                float best = -FLT_MAX;
-                int arg = -1;
-                for (int ky = 0; ky < k; ky++) {
-                    int iy = oy * stride + ky - pad;
-                    if (iy < 0 || iy >= h) continue;
-                    for (int kx = 0; kx < k; kx++) {
-                        int ix = ox * stride + kx - pad;
-                        if (ix >= 0 && ix < w && x[iy * w + ix] > best) {
-                            best = x[iy * w + ix];
-                            arg = iy * w + ix;
-                        }
-                    }
-                }
+                const int arg = db_window_arg_max(x, h, w, k, stride, pad, oy, ox);
                 if (arg >= 0) dx[arg] += g[oy * ow + ox];
             }
     }
@@ -97,10 +85,7 @@ void db_maxpool_backward(float *din, const float *dout, const float *in, int pla
 
 /* The average's divisor at output (oy, ox): k*k, or with exclude the window's pixels inside the map */
 static float avg_inv(int oy, int ox, const window *g, int exclude) {
-    if (!exclude) return 1.0f / (float)(g->k * g->k);
-    const int y0 = oy * g->s - g->pad, x0 = ox * g->s - g->pad, k = g->k;
-    const int ny = (y0 + k < g->h ? y0 + k : g->h) - (y0 > 0 ? y0 : 0), nx = (x0 + k < g->w ? x0 + k : g->w) - (x0 > 0 ? x0 : 0);
-    return 1.0f / (float)(ny * nx);
+    return exclude ? db_window_inside_inv(g->h, g->w, g->k, g->s, g->pad, oy, ox) : 1.0f / (float)(g->k * g->k);
 }
 
 static void avg_forward(float *out, const float *in, int planes, int h, int w, int k, int stride, int pad, int oh,

@@ -59,22 +59,33 @@ double tc_xent_loss(void *ctx) {
     return db_softmax_xent(NULL, o->data, t->labels, o->c, t->g->n, 0.1f);
 }
 
+/* tc_xent_loss with the output's gradient written, for the backward */
+static double xent_loss_grad(void *ctx) {
+    tc_xent_net *t = ctx;
+    db_graph_forward(t->g);
+    const db_tensor *o = db_graph_output(t->g);
+    return db_softmax_xent(o->grad, o->data, t->labels, o->c, t->g->n, 0.1f);
+}
+
 int tc_graph_xent_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int samples, int *checked) {
+    tc_xent_net t = {g, labels};
+    return tc_graph_grads(g, what, seed, samples, xent_loss_grad, tc_xent_loss, &t, checked);
+}
+
+int tc_graph_grads(db_graph *g, const char *what, uint64_t seed, int samples, double (*loss_grad)(void *ctx),
+                   double (*loss)(void *ctx), void *ctx, int *checked) {
     db_graph_init_params(g, seed);
     for (int p = 0; p < g->n_params; p++)
         if (g->params[p].no_decay) tc_fill(g->params[p].data, g->params[p].size, 100 * seed + p, 0.5f, 1.5f);
     const db_tensor *in = &g->tensors[0];
     tc_fill(db_graph_input(g), (size_t)in->c * g->n * in->h * in->w, seed + 1, -1, 1);
-    tc_xent_net t = {g, labels};
-    tc_xent_loss(&t);
-    const db_tensor *o = db_graph_output(g);
-    db_softmax_xent(o->grad, o->data, labels, o->c, g->n, 0.1f);
+    loss_grad(ctx);
     db_graph_backward(g);
     float *grads = malloc(sizeof(float) * g->grad_arena.size);
     if (!grads) return -1;
     memcpy(grads, g->grad_arena.base, sizeof(float) * g->grad_arena.size);
     *checked = 0;
-    const int bad = tc_gradcheck_graph(what, g, grads, tc_xent_loss, &t, samples, checked);
+    const int bad = tc_gradcheck_graph(what, g, grads, loss, ctx, samples, checked);
     free(grads);
     return bad;
 }

@@ -30,6 +30,11 @@ double tc_xent_loss(void *ctx);
  * vanishes by symmetry), inputs uniform in [-1, 1), one backward, then `samples` values of every
  * parameter against finite differences (tc_gradcheck_graph). Returns the mismatches. */
 int tc_graph_xent_grads(db_graph *g, int *labels, const char *what, uint64_t seed, int samples, int *checked);
+/* The same under any loss: loss_grad(ctx) runs the forward and writes the outputs' gradients
+ * (the backward's start), loss(ctx) the forward and the loss alone (the finite differences; it
+ * may be loss_grad) */
+int tc_graph_grads(db_graph *g, const char *what, uint64_t seed, int samples, double (*loss_grad)(void *ctx),
+                   double (*loss)(void *ctx), void *ctx, int *checked);
 #define tc_gradcheck(what, loss, ctx, x, an, n, samples, h, atol, rtol) \
     tc_gradcheck_n(what, loss, ctx, x, an, n, samples, h, atol, rtol, 1, NULL)
 
