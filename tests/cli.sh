@@ -573,6 +573,9 @@ t_rmsprop_ema() {
         { echo "resumed: test loss $t3, uninterrupted $t2"; return 1; }
     grep -q '"key": "opt_name", "value": "rmsprop"' "$T/e.mllog/run-000001.log" ||
         { echo "event log: $(grep -o '"key": "opt_name", "value": "[a-z]*"' "$T/e.mllog/run-000001.log")"; return 1; }
+    # its checkpoint resumed under another optimizer state (no average): refused, saying so, kept
+    db "${a[@]}" --checkpoint-dir "$T/ref" --db "$T/e.db" --resume && expect_rc 1 && expect_err "another optimizer's state" &&
+        [ -s "$T/ref/checkpoint.dbck" ] || return
     db train --optimizer adam --epochs 1 && expect_rc 2 && expect_err "sgd or rmsprop" || return
     db train --optimizer rmsprop --nesterov 1 --epochs 1 && expect_rc 2 && expect_err "nesterov is SGD's" || return
     db train --lr-schedule linear --epochs 1 && expect_rc 2 && expect_err "cosine or exponential"
