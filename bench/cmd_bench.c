@@ -59,18 +59,21 @@ static void print_profile(db_graph *g, double nsteps) {
     double peak = gemm_peak(), flops_all = 0, secs_all = 0;
     printf("convolutions (%s; GFLOP/s beside this machine's SGEMM, %.0f GFLOP/s on %d threads):\n",
            db_dnnl_enabled() ? db_dnnl_describe() : "GEMM path", peak, g->threads);
-    printf("  %-22s %-23s %8s %8s %8s %8s %6s\n", "", "", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s", "of peak");
+    printf("  %-22s %-24s %8s %8s %8s %8s %6s\n", "", "", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s", "of peak");
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *d = &op->u.conv;
-        double fwd = 2.0 * d->cout * d->cin * d->k * d->k * d->oh * d->ow * g->n;
+        double fwd = 2.0 * d->cout * d->cin * d->kh * d->kw * d->oh * d->ow * g->n;
         double bwd = (g->tensors[op->in[0]].grad ? 2.0 : 1.0) * fwd; /* the input gradient, then the weights' */
         double tf = g->op_seconds[2 * i] / nsteps, tb = g->op_seconds[2 * i + 1] / nsteps;
         flops_all += fwd + bwd;
         secs_all += tf + tb;
-        printf("  %-22s %3d->%-3d k%d s%d %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%\n", g->params[op->param[0]].name, d->cin,
-               d->cout, d->k, d->stride, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
+        char ks[32]; /* k3 s1, or k1x7 s1x2 for a rectangular kernel or stride (rows x columns, as "1x7") */
+        if (d->kh == d->kw && d->sh == d->sw) snprintf(ks, sizeof ks, "k%d s%d", d->kh, d->sh);
+        else snprintf(ks, sizeof ks, "k%dx%d s%dx%d", d->kh, d->kw, d->sh, d->sw);
+        printf("  %-22s %3d->%-3d %-7s %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%\n", g->params[op->param[0]].name, d->cin,
+               d->cout, ks, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
                peak > 0 ? 100 * (fwd + bwd) / (tf + tb) / 1e9 / peak : 0.0);
     }
     if (secs_all > 0)
@@ -135,7 +138,7 @@ int db_cmd_bench(int argc, char **argv) {
                    "                       [--profile] [--json] [--cells N] [--width F]\n"
                    "--dropblock K puts DropBlock (block K, keep_prob 0.9, the mask rules of --semantics,\n"
                    "default paper) at every regularizer site. --classes defaults to 1000 for the ImageNet\n"
-                   "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer. amoebanet-b:\n"
+                   "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer. AmoebaNets:\n"
                    "--cells (normal cells in all, 3N) and --width (F), the stem as dropbench train's auto picks it.\n");
             return DB_EXIT_OK;
         } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
@@ -155,7 +158,7 @@ int db_cmd_bench(int argc, char **argv) {
         return DB_EXIT_USAGE;
     }
     if (cells && !db_model_is_amoebanet(model)) {
-        fprintf(stderr, "dropbench bench: --cells is amoebanet-b's; %s has no cells\n", model);
+        fprintf(stderr, "dropbench bench: --cells is the AmoebaNets'; %s has no cells\n", model);
         return DB_EXIT_USAGE;
     }
     db_status s = db_model_defaults(&mc, model);

@@ -13,13 +13,14 @@ int db_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
         fprintf(argc < 2 ? stderr : stdout,
                 "usage: dropbench model NAME [--input C,H,W] [--classes K] [--shortcut A|B] [--layers]\n"
-                "       dropbench model amoebanet-b [--n N] [--f F] [--stem imagenet|basic] [--aux] [...]\n"
+                "       dropbench model amoebanet-X [--n N] [--f F] [--stem imagenet|basic] [--aux] [...]\n"
                 "NAME: a classifier (resnet20, resnet<6n+2>, resnet18, resnet50) or a detector (retinanet-resnet18-fpn,\n"
                 "retinanet-resnet50-fpn: the official P3-P7, FPN 256, 4-convolution heads, 9 anchors; defaults\n"
                 "3x640x640 and 80 classes) or a segmenter (fcn-resnet18-fpn, fcn-resnet50-fpn: the official FPN on\n"
                 "P3-P5 and its 3-convolution FCN head; defaults 3x512x512 and 21 classes, VOC's) or AmoebaNet-B (N, F)\n"
                 "(amoebanet-b: N normal cells per stack, 3 stacks, F filters; default (6, 256) at 3x331x331, the paper's\n"
-                "Table 2; --aux adds the training graph's auxiliary head)\n");
+                "Table 2; --aux adds the training graph's auxiliary head) or its siblings amoebanet-a, -c and -d (the\n"
+                "official model_specs.py's other cells)\n");
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
     const int detector = db_model_is_detector(argv[1]), segmenter = db_model_is_segmenter(argv[1]),
@@ -110,8 +111,8 @@ int db_cmd_model(int argc, char **argv) {
         }
     }
     if (amoeba) {
-        printf("AmoebaNet-B (%d, %d): %d normal cells in all, %s stem%s; cells (group, filters f, output):\n",
-               mc.cells / 3, mc.width, mc.cells, mc.stem == 'i' ? "ImageNet" : "basic",
+        printf("AmoebaNet-%c (%d, %d): %d normal cells in all, %s stem%s; cells (group, filters f, output):\n",
+               argv[1][strlen(argv[1]) - 1] - 'a' + 'A', mc.cells / 3, mc.width, mc.cells, mc.stem == 'i' ? "ImageNet" : "basic",
                mc.aux_head ? ", with the auxiliary head (its parameters counted)" : "");
         static const char *const kinds[] = {"stem", "reduction", "normal"};
         for (int i = 0; i < n_cells && i < DB_AMOEBA_MAX_CELLS; i++) {
@@ -119,7 +120,7 @@ int db_cmd_model(int argc, char **argv) {
             printf("  cell %2d  %-9s  group %d  f %4d  -> %4dx%dx%d\n", c->index,
                    kinds[c->kind == 's' ? 0 : c->kind == 'r' ? 1 : 2], c->group, c->f, c->c, c->h, c->w);
         }
-        db_amoebanet_print_spec(stdout);
+        db_amoebanet_print_spec(stdout, argv[1]);
     }
     if (layers)
         for (int i = 0; i < g.n_ops; i++) {

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { OP_SEP3, OP_SEP5, OP_MAX3, OP_MAX2, OP_AVG3, OP_1X1, OP_NONE, OP_3X3 } cell_op;
+typedef enum { OP_SEP3, OP_DIL5, OP_MAX3, OP_MAX2, OP_AVG3, OP_1X1, OP_NONE, OP_3X3, OP_SEP5, OP_SEP7, OP_1X7 } cell_op;
 
 /* The official names (model_specs.py); dil_2_separable_5x5_2 is built undilated, as the official
- * code builds it (its name parser never reads the dilation) */
+ * code builds it (its name parser never reads the dilation): the same as separable_5x5_2 */
 static const char *const op_names[] = {"separable_3x3_2", "dil_2_separable_5x5_2", "max_pool_3x3", "max_pool_2x2",
-                                       "avg_pool_3x3",    "1x1",                   "none",         "3x3"};
+                                       "avg_pool_3x3",    "1x1",                   "none",         "3x3",
+                                       "separable_5x5_2", "separable_7x7_2",       "1x7_7x1"};
 
 typedef struct {
     const char *name;
@@ -19,25 +20,63 @@ typedef struct {
     int used[7];      /* the states not used are the cell's output, concatenated in order */
 } cell_spec;
 
-/* model_specs.py, amoeba_net_b (the same cells as evol_net_h) */
-static const cell_spec normal_b = {
-    "normal",
-    {OP_1X1, OP_MAX3, OP_NONE, OP_SEP3, OP_1X1, OP_SEP3, OP_1X1, OP_NONE, OP_AVG3, OP_1X1},
-    {1, 1, 1, 0, 1, 0, 2, 2, 1, 5},
-    {0, 1, 1, 0, 0, 1, 0},
-};
-static const cell_spec reduction_b = {
-    "reduction",
-    {OP_MAX2, OP_MAX3, OP_NONE, OP_3X3, OP_SEP5, OP_MAX3, OP_NONE, OP_SEP3, OP_AVG3, OP_1X1},
-    {0, 0, 2, 1, 2, 2, 3, 1, 4, 3},
-    {1, 1, 1, 1, 1, 0, 0},
+/* model_specs.py: amoeba_net_a .. amoeba_net_d (evol_net_g, evol_net_h, evol_net_a, evol_net_x),
+ * each a normal and a reduction cell; B is the DropBlock paper's */
+typedef struct {
+    const char *model;
+    cell_spec normal, reduction;
+} variant;
+
+static const variant variants[] = {
+    {"amoebanet-a",
+     {"normal",
+      {OP_AVG3, OP_MAX3, OP_SEP3, OP_NONE, OP_NONE, OP_AVG3, OP_SEP3, OP_SEP5, OP_AVG3, OP_SEP3},
+      {0, 0, 1, 1, 0, 1, 0, 2, 5, 0},
+      {1, 0, 1, 0, 0, 1, 0}},
+     {"reduction",
+      {OP_SEP3, OP_AVG3, OP_MAX3, OP_SEP7, OP_MAX3, OP_MAX3, OP_SEP3, OP_1X7, OP_AVG3, OP_SEP7},
+      {1, 0, 0, 2, 1, 0, 4, 0, 1, 0},
+      {1, 1, 0, 0, 0, 0, 0}}},
+    {"amoebanet-b",
+     {"normal",
+      {OP_1X1, OP_MAX3, OP_NONE, OP_SEP3, OP_1X1, OP_SEP3, OP_1X1, OP_NONE, OP_AVG3, OP_1X1},
+      {1, 1, 1, 0, 1, 0, 2, 2, 1, 5},
+      {0, 1, 1, 0, 0, 1, 0}},
+     {"reduction",
+      {OP_MAX2, OP_MAX3, OP_NONE, OP_3X3, OP_DIL5, OP_MAX3, OP_NONE, OP_SEP3, OP_AVG3, OP_1X1},
+      {0, 0, 2, 1, 2, 2, 3, 1, 4, 3},
+      {1, 1, 1, 1, 1, 0, 0}}},
+    {"amoebanet-c",
+     {"normal",
+      {OP_AVG3, OP_SEP3, OP_NONE, OP_SEP3, OP_AVG3, OP_SEP3, OP_NONE, OP_SEP3, OP_AVG3, OP_SEP3},
+      {0, 0, 0, 0, 2, 1, 0, 1, 3, 0},
+      {1, 0, 0, 1, 0, 0, 0}},
+     {"reduction",
+      {OP_MAX3, OP_MAX3, OP_SEP7, OP_SEP3, OP_SEP7, OP_MAX3, OP_SEP5, OP_SEP5, OP_MAX3, OP_SEP3},
+      {0, 0, 2, 0, 0, 1, 4, 4, 1, 1},
+      {0, 1, 0, 0, 0, 0, 0}}},
+    {"amoebanet-d",
+     {"normal",
+      {OP_1X1, OP_MAX3, OP_NONE, OP_1X7, OP_1X1, OP_1X7, OP_MAX3, OP_NONE, OP_AVG3, OP_1X1},
+      {1, 1, 1, 0, 0, 0, 2, 2, 1, 5},
+      {0, 1, 1, 0, 0, 1, 0}},
+     {"reduction",
+      {OP_MAX2, OP_MAX3, OP_NONE, OP_3X3, OP_1X7, OP_MAX3, OP_NONE, OP_MAX2, OP_AVG3, OP_1X1},
+      {0, 0, 2, 1, 2, 2, 3, 1, 2, 3},
+      {1, 1, 1, 1, 0, 0, 0}}},
 };
 
-int db_model_is_amoebanet(const char *model) { return !strcmp(model, "amoebanet-b"); }
+static const variant *variant_of(const char *model) {
+    for (size_t i = 0; i < sizeof variants / sizeof *variants; i++)
+        if (!strcmp(model, variants[i].model)) return &variants[i];
+    return NULL;
+}
 
-void db_amoebanet_defaults(db_model_config *cfg) {
+int db_model_is_amoebanet(const char *model) { return variant_of(model) != NULL; }
+
+void db_amoebanet_defaults(db_model_config *cfg, const char *model) {
     memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->arch, sizeof cfg->arch, "amoebanet-b");
+    snprintf(cfg->arch, sizeof cfg->arch, "%s", variant_of(model) ? model : "amoebanet-b");
     cfg->width = 256;
     cfg->cells = 18;
     cfg->stem = 'i';
@@ -50,8 +89,10 @@ void db_amoebanet_defaults(db_model_config *cfg) {
 
 char db_amoebanet_auto_stem(int side) { return side >= 128 ? 'i' : 'b'; }
 
-void db_amoebanet_print_spec(FILE *f) {
-    const cell_spec *specs[2] = {&normal_b, &reduction_b};
+void db_amoebanet_print_spec(FILE *f, const char *model) {
+    const variant *v = variant_of(model);
+    if (!v) return;
+    const cell_spec *specs[2] = {&v->normal, &v->reduction};
     for (int s = 0; s < 2; s++) {
         const cell_spec *c = specs[s];
         fprintf(f, "%s cell (h0: the input through ReLU, 1x1 convolution, batch norm; h1: the cell before it):\n",
@@ -69,6 +110,7 @@ void db_amoebanet_print_spec(FILE *f) {
 typedef struct {
     db_graph *g;
     const db_model_config *cfg;
+    const variant *v;
     int group, cell;  /* the cell being built: its group and number */
     int f;            /* its filter size */
     char prefix[16];
@@ -80,13 +122,18 @@ static int site(builder *b, int x, db_site_kind kind, const char *name) {
     return db_g_site(b->g, x, b->group, b->cell, kind, sn);
 }
 
-/* conv (k x k, stride, SAME) then batch norm, named prefix.name */
-static int conv_bn(builder *b, int x, int cout, int k, int stride, const char *name) {
+/* conv (kh x kw, strides sh down and sw across, SAME) then batch norm, named prefix.name */
+static int conv_bn_rect(builder *b, int x, int cout, int kh, int kw, int sh, int sw, const char *name) {
     char cn[96];
     snprintf(cn, sizeof cn, "%s.%s", b->prefix, name);
-    x = db_g_conv_same(b->g, x, cout, k, stride, cn);
+    x = db_g_conv_same_rect(b->g, x, cout, kh, kw, sh, sw, cn);
     snprintf(cn, sizeof cn, "%s.%s.bn", b->prefix, name);
     return db_g_bn(b->g, x, cn, 0, b->cfg->bn_momentum, b->cfg->bn_eps);
+}
+
+/* conv (k x k, stride, SAME) then batch norm, named prefix.name */
+static int conv_bn(builder *b, int x, int cout, int k, int stride, const char *name) {
+    return conv_bn_rect(b, x, cout, k, k, stride, stride, name);
 }
 
 /* network_utils.factorized_reduction: stride 1, a 1x1 convolution; stride 2, two 1x1
@@ -108,6 +155,18 @@ static int factorized_reduction(builder *b, int x, int out, int stride, const ch
     return site(b, x, DB_SITE_CONV, n);
 }
 
+/* The middle of the 3x3 and 1x7_7x1 operations, to cout channels: a 3x3 convolution and batch
+ * norm; or a 1x7 one (stride [1, s]) and batch norm, a ReLU, a 7x1 one ([s, 1]) and batch norm
+ * (a site after the first batch norm, named name.1x7) */
+static int middle(builder *b, cell_op op, int x, int cout, int stride, const char *name) {
+    if (op == OP_3X3) return conv_bn(b, x, cout, 3, stride, name);
+    char n[64];
+    snprintf(n, sizeof n, "%s.1x7", name);
+    x = db_g_relu(b->g, site(b, conv_bn_rect(b, x, cout, 1, 7, 1, stride, n), DB_SITE_CONV, n));
+    snprintf(n, sizeof n, "%s.7x1", name);
+    return conv_bn_rect(b, x, cout, 7, 1, stride, 1, n);
+}
+
 /* ReLU of state s, made once per cell and shared by the operations reading it */
 static int relu_of(builder *b, int *relu, const int *state, int s) {
     if (relu[s] < 0) relu[s] = db_g_relu(b->g, state[s]);
@@ -122,8 +181,10 @@ static int apply_op(builder *b, cell_op op, const int *state, int *relu, int s, 
     char n[48];
     switch (op) {
     case OP_SEP3:
-    case OP_SEP5: { /* (ReLU, depthwise k x k, pointwise 1x1 to f, batch norm) twice; stride on the first */
-        int k = op == OP_SEP3 ? 3 : 5, y = relu_of(b, relu, state, s);
+    case OP_SEP5:
+    case OP_DIL5:
+    case OP_SEP7: { /* (ReLU, depthwise k x k, pointwise 1x1 to f, batch norm) twice; stride on the first */
+        int k = op == OP_SEP3 ? 3 : op == OP_SEP7 ? 7 : 5, y = relu_of(b, relu, state, s);
         for (int r = 0; r < 2; r++) {
             char dn[96];
             if (r) y = db_g_relu(g, y);
@@ -147,13 +208,15 @@ static int apply_op(builder *b, cell_op op, const int *state, int *relu, int s, 
         return site(b, conv_bn(b, relu_of(b, relu, state, s), f, 1, stride, name), DB_SITE_SHORTCUT, name);
     case OP_1X1:
         return site(b, conv_bn(b, relu_of(b, relu, state, s), f, 1, stride, name), DB_SITE_CONV_OUT, name);
-    case OP_3X3: { /* the bottleneck: 1x1 to f/4, 3x3 (the stride), 1x1 back to f, each after a ReLU */
+    case OP_3X3:
+    case OP_1X7: { /* the bottleneck: 1x1 to f/4, the middle (the stride), 1x1 back to f, each after a
+                    * ReLU; the middle a 3x3, or 1x7 (stride [1, s]), batch norm, ReLU and 7x1 ([s, 1]) */
         int r4 = f / 4, y = relu_of(b, relu, state, s);
-        if (r4 < 1) return site(b, conv_bn(b, y, f, 3, stride, name), DB_SITE_CONV_OUT, name);
+        if (r4 < 1) return site(b, middle(b, op, y, f, stride, name), DB_SITE_CONV_OUT, name);
         snprintf(n, sizeof n, "%s.a", name);
         y = db_g_relu(g, site(b, conv_bn(b, y, r4, 1, 1, n), DB_SITE_CONV, n));
         snprintf(n, sizeof n, "%s.b", name);
-        y = db_g_relu(g, site(b, conv_bn(b, y, r4, 3, stride, n), DB_SITE_CONV, n));
+        y = db_g_relu(g, site(b, middle(b, op, y, r4, stride, n), DB_SITE_CONV, n));
         snprintf(n, sizeof n, "%s.c", name);
         return site(b, conv_bn(b, y, f, 1, 1, n), DB_SITE_CONV_OUT, n);
     }
@@ -251,12 +314,18 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     int count = 0;
     if (!n_cells) n_cells = &count;
     *n_cells = 0;
-    if (cfg->cells < 1 || cfg->width < 4 || cfg->width % 4 || (cfg->stem != 'i' && cfg->stem != 'b'))
-        return db_fail(DB_ERR_ARG, "amoebanet-b: cells %d (at least 1), filters %d (a multiple of 4) and stem '%c' "
-                       "(imagenet or basic)", cfg->cells, cfg->width, cfg->stem ? cfg->stem : '?');
+    const variant *v = variant_of(cfg->arch);
+    if (!v) return db_fail(DB_ERR_ARG, "%s is not an AmoebaNet (amoebanet-a, -b, -c or -d)", cfg->arch);
+    /* any F, as the official code (an odd filter count's factorized reduction gives one channel
+     * fewer, as there), but at least 2 filters in the first cells, which the ImageNet stem's have
+     * a quarter of */
+    if (cfg->cells < 1 || cfg->width < (cfg->stem == 'i' ? 8 : 2) || (cfg->stem != 'i' && cfg->stem != 'b'))
+        return db_fail(DB_ERR_ARG, "%s: cells %d (at least 1), filters %d (at least 8 with the ImageNet stem, 2 "
+                       "with the basic) and stem '%c' (imagenet or basic)", cfg->arch, cfg->cells, cfg->width,
+                       cfg->stem ? cfg->stem : '?');
     if (cfg->in_h != cfg->in_w)
-        return db_fail(DB_ERR_ARG, "amoebanet-b: square inputs only (TensorFlow's SAME padding as the official code "
-                       "pads it), got %dx%d", cfg->in_w, cfg->in_h);
+        return db_fail(DB_ERR_ARG, "%s: square inputs only (TensorFlow's SAME padding as the official code "
+                       "pads it), got %dx%d", cfg->arch, cfg->in_w, cfg->in_h);
     db_graph_begin(g, n_max);
     g->reg = cfg->reg;
     g->unfused = cfg->unfused;
@@ -270,7 +339,7 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     g->reg.droppath_uniform = 1;
     if (cfg->reg.last_cells > 0 && cfg->reg.last_cells < 1)
         g->reg.first_block = total - (int)lround(cfg->reg.last_cells * total);
-    builder b = {.g = g, .cfg = cfg, .group = 1};
+    builder b = {.g = g, .cfg = cfg, .v = v, .group = 1};
     /* the stem: a 3x3 VALID convolution (stride 2 for ImageNet, 1 basic) to 32 and batch norm */
     int x = db_g_conv(g, db_g_input(g, cfg->in_c, cfg->in_h, cfg->in_w), DB_AMOEBA_STEM_FILTERS, 3,
                       stem_cells ? 2 : 1, 0, "stem.conv0");
@@ -278,7 +347,7 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     int prev = -1, aux = -1;
     double scaling = 1.0 / (1 << stem_cells);
     for (int s = 0; s < stem_cells; s++, scaling *= 2)
-        next_cell(&b, 's', &reduction_b, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
+        next_cell(&b, 's', &b.v->reduction, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
     const int aux_at = reductions[1] - 1;
     scaling = 1.0;
     b.group = 2;
@@ -287,18 +356,18 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
             if (reductions[k] != i) continue;
             scaling *= 2;
             b.group = 3 + k;
-            next_cell(&b, 'r', &reduction_b, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
+            next_cell(&b, 'r', &b.v->reduction, (int)(cfg->width * scaling), 2, &x, &prev, cells, n_cells);
             break; /* one reduction where two indices coincide (few cells), as the official "in" test */
         }
-        next_cell(&b, 'n', &normal_b, (int)(cfg->width * scaling), 1, &x, &prev, cells, n_cells);
+        next_cell(&b, 'n', &b.v->normal, (int)(cfg->width * scaling), 1, &x, &prev, cells, n_cells);
         if (cfg->aux_head && i == aux_at) aux = aux_head(&b, x);
     }
     x = db_g_gap(g, db_g_relu(g, x));
     x = db_g_linear(g, db_g_dropout(g, x, cfg->dense_keep, "head.dropout"), cfg->classes, "fc");
     if (cfg->aux_head) { /* two outputs: the logits, then the auxiliary logits */
         if (aux < 0 && g->status == DB_OK)
-            g->status = db_fail(DB_ERR_ARG, "amoebanet-b: the auxiliary head needs a normal cell before the second "
-                                "reduction (cells >= 3)");
+            g->status = db_fail(DB_ERR_ARG, "%s: the auxiliary head needs a normal cell before the second "
+                                "reduction (cells >= 3)", cfg->arch);
         db_g_output(g, x);
         db_g_output(g, aux);
     }

@@ -1,5 +1,6 @@
-/* AmoebaNet-B (Real et al. 2019), the network of the DropBlock paper's Table 2, as the official TPU
- * code builds it (tensorflow/tpu models/official/amoeba_net: model_specs.py for the cells,
+/* AmoebaNet-B (Real et al. 2019), the network of the DropBlock paper's Table 2, and its siblings
+ * A, C and D (the same network with other cells; A and D use the 1x7_7x1 operation), as the official TPU
+ * code builds them (tensorflow/tpu models/official/amoeba_net: model_specs.py for the cells,
  * network_utils.py for their mechanics, model_builder.py for the network); nets/AMOEBANET.md sets
  * the structure down with its sources. A stem (ImageNet: a 3x3/2 VALID convolution and two
  * reduction cells; basic: a 3x3/1 VALID convolution, the official code's other stem, for small
@@ -38,20 +39,21 @@ typedef struct {
     int first_op, n_ops;
 } db_amoeba_cell;
 
-/* 1 for the AmoebaNet names (amoebanet-b) */
+/* 1 for the AmoebaNet names: amoebanet-a, amoebanet-b (the DropBlock paper's), amoebanet-c,
+ * amoebanet-d, the four cell pairs of the official model_specs.py */
 int db_model_is_amoebanet(const char *model);
-/* The official defaults: AmoebaNet-B (6, 256), i.e. 18 normal cells, F 256, the ImageNet stem,
- * 331x331x3, dense dropout keep 0.5, batch norm momentum 0.1 (decay 0.9) and epsilon 1e-5 (the
- * official training flags) */
-void db_amoebanet_defaults(db_model_config *cfg);
+/* The official defaults for the model named (amoebanet-b when it names none): (6, 256), i.e. 18
+ * normal cells, F 256, the ImageNet stem, 331x331x3, dense dropout keep 0.5, batch norm momentum
+ * 0.1 (decay 0.9) and epsilon 1e-5 (the official training flags) */
+void db_amoebanet_defaults(db_model_config *cfg, const char *model);
 /* The stem for a square input of this side when none is asked for: 'i' (ImageNet) from 128
  * pixels up, else 'b' (basic) */
 char db_amoebanet_auto_stem(int side);
 /* Builds and finalizes cfg's AmoebaNet for batches of up to n_max. cells (room for
  * DB_AMOEBA_MAX_CELLS, or NULL) receives the cells built, *n_cells their count. */
 db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max, db_amoeba_cell *cells, int *n_cells);
-/* The cells' operations, hidden-state indices and outputs, as the official specification lists
- * them (for `dropbench model`) */
-void db_amoebanet_print_spec(FILE *f);
+/* The model's cells: operations, hidden-state indices and outputs, as the official specification
+ * lists them (for `dropbench model`) */
+void db_amoebanet_print_spec(FILE *f, const char *model);
 
 #endif

@@ -17,40 +17,54 @@ static size_t col_cap = (size_t)1 << 18;
 
 void db_conv_set_col_cap(size_t floats) { col_cap = floats ? floats : 1; }
 
-void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h,
+void db_conv_dims_rect(db_conv_dims *d, int cin, int cout, int kh, int kw, int sh, int sw, int ph, int pw, int h,
                        int w) {
-    d->cin = cin; d->cout = cout; d->k = k; d->stride = stride; d->pad = pad;
+    d->cin = cin; d->cout = cout; d->kh = kh; d->kw = kw; d->sh = sh; d->sw = sw; d->ph = ph; d->pw = pw;
     d->h = h; d->w = w;
     d->chunk = 0;
-    d->oh = (h + 2 * pad - k) / stride + 1;
-    d->ow = (w + 2 * pad - k) / stride + 1;
+    d->oh = (h + 2 * ph - kh) / sh + 1;
+    d->ow = (w + 2 * pw - kw) / sw + 1;
 }
 
-void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int k, int stride, int h, int w) {
-    const int oh = (h + stride - 1) / stride, total = (oh - 1) * stride + k - h;
-    db_conv_dims_init(d, cin, cout, k, stride, total > 0 ? total / 2 : 0, h, w);
-    d->oh = oh, d->ow = (w + stride - 1) / stride; /* the odd padding pixel below and right */
+void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w) {
+    db_conv_dims_rect(d, cin, cout, k, k, stride, stride, pad, pad, h, w);
+}
+
+/* TensorFlow's SAME rule in one direction: n outputs, the padding before them */
+static int same_out(int in, int s) { return (in + s - 1) / s; }
+static int same_before(int in, int k, int s) {
+    const int total = (same_out(in, s) - 1) * s + k - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int kh, int kw, int sh, int sw, int h, int w) {
+    db_conv_dims_rect(d, cin, cout, kh, kw, sh, sw, same_before(h, kh, sh), same_before(w, kw, sw), h, w);
+    d->oh = same_out(h, sh), d->ow = same_out(w, sw); /* the odd padding pixel below and right */
 }
 
 int db_conv_symmetric(const db_conv_dims *d) { /* (a window past the padded map: SAME's, never symmetric) */
-    return d->h + 2 * d->pad >= d->k && d->w + 2 * d->pad >= d->k &&
-           d->oh == (d->h + 2 * d->pad - d->k) / d->stride + 1 && d->ow == (d->w + 2 * d->pad - d->k) / d->stride + 1;
+    return d->h + 2 * d->ph >= d->kh && d->w + 2 * d->pw >= d->kw &&
+           d->oh == (d->h + 2 * d->ph - d->kh) / d->sh + 1 && d->ow == (d->w + 2 * d->pw - d->kw) / d->sw + 1;
 }
 
-static int is_pointwise(const db_conv_dims *d) { return d->k == 1 && d->stride == 1 && d->pad == 0; }
+static int is_pointwise(const db_conv_dims *d) {
+    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->ph == 0 && d->pw == 0;
+}
 
 /* For stride 1 the input gradient is itself a convolution: dout convolved with the weights
- * transposed (cin <-> cout) and flipped, padding k-1-pad. Done that way it is an im2col of dout
- * and a GEMM reducing over cout*k*k that writes (or adds to) din in place, with no scatter. */
+ * transposed (cin <-> cout) and flipped, padding kh-1-ph by kw-1-pw. Done that way it is an
+ * im2col of dout and a GEMM reducing over cout*kh*kw that writes (or adds to) din in place, with
+ * no scatter. */
 static int backward_as_conv(const db_conv_dims *d) {
-    return !is_pointwise(d) && d->stride == 1 && d->pad <= d->k - 1 && db_conv_symmetric(d);
+    return !is_pointwise(d) && d->sh == 1 && d->sw == 1 && d->ph <= d->kh - 1 && d->pw <= d->kw - 1 &&
+           db_conv_symmetric(d);
 }
 
 /* Column-buffer floats per sample: the larger of the forward im2col and that of dout. */
 static size_t col_per_sample(const db_conv_dims *d) {
     if (is_pointwise(d)) return 0;
-    size_t fwd = (size_t)d->cin * d->k * d->k * d->oh * d->ow;
-    size_t bwd = backward_as_conv(d) ? (size_t)d->cout * d->k * d->k * d->h * d->w : 0;
+    size_t fwd = (size_t)d->cin * d->kh * d->kw * d->oh * d->ow;
+    size_t bwd = backward_as_conv(d) ? (size_t)d->cout * d->kh * d->kw * d->h * d->w : 0;
     return fwd > bwd ? fwd : bwd;
 }
 
@@ -73,7 +87,7 @@ void db_conv_plan(db_conv_dims *d, int n_max, int threads) {
 typedef struct { float *wflip, *dw_part, *col; size_t col_stride; } conv_ws;
 
 static conv_ws carve(float *ws, const db_conv_dims *d, int n, int threads) {
-    size_t kk = (size_t)d->cin * d->k * d->k;
+    size_t kk = (size_t)d->cin * d->kh * d->kw;
     conv_ws w;
     w.wflip = ws;
     w.dw_part = ws + kk * d->cout;
@@ -83,7 +97,7 @@ static conv_ws carve(float *ws, const db_conv_dims *d, int n, int threads) {
 }
 
 size_t db_conv_workspace(const db_conv_dims *d, int n, int threads) {
-    size_t kk = (size_t)d->cin * d->k * d->k;
+    size_t kk = (size_t)d->cin * d->kh * d->kw;
     return kk * d->cout * (1 + (size_t)threads) + (size_t)threads * col_per_sample(d) * chunk_samples(d, n, threads);
 }
 
@@ -116,26 +130,26 @@ static void shift_plane(float *dst, const float *src, int h, int w, int oh, int 
             for (int x = 0; x < -dx; x++) dst[(size_t)y * w + x] = 0.0f;
 }
 
-/* col (cin*k*k, nb*oh*ow) <- in (cin, n, h, w) for samples n0 .. n0+nb-1 */
+/* col (cin*kh*kw, nb*oh*ow) <- in (cin, n, h, w) for samples n0 .. n0+nb-1 */
 static void im2col(float *col, const float *in, const db_conv_dims *d, int n, int n0, int nb) {
-    const int k = d->k, ohw = d->oh * d->ow, rows = d->cin * k * k;
-    const int same = d->stride == 1 && d->ow == d->w;
+    const int ohw = d->oh * d->ow, rows = d->cin * d->kh * d->kw;
+    const int same = d->sh == 1 && d->sw == 1 && d->ow == d->w;
     for (int r = 0; r < rows; r++) {
-        int ci = r / (k * k), kh = (r / k) % k, kw = r % k;
+        int ci = r / (d->kh * d->kw), kh = (r / d->kw) % d->kh, kw = r % d->kw;
         float *dst = col + (size_t)r * nb * ohw;
         for (int j = 0; j < nb; j++) {
             const float *src = in + ((size_t)ci * n + n0 + j) * d->h * d->w;
             if (same) {
-                shift_plane(dst + (size_t)j * ohw, src, d->h, d->w, d->oh, kh - d->pad, kw - d->pad);
+                shift_plane(dst + (size_t)j * ohw, src, d->h, d->w, d->oh, kh - d->ph, kw - d->pw);
                 continue;
             }
             for (int oy = 0; oy < d->oh; oy++) {
-                int iy = oy * d->stride + kh - d->pad;
+                int iy = oy * d->sh + kh - d->ph;
                 float *drow = dst + (size_t)j * ohw + oy * d->ow;
                 if (iy < 0 || iy >= d->h) { memset(drow, 0, sizeof(float) * d->ow); continue; }
                 const float *srow = src + (size_t)iy * d->w;
                 for (int ox = 0; ox < d->ow; ox++) {
-                    int ix = ox * d->stride + kw - d->pad;
+                    int ix = ox * d->sw + kw - d->pw;
                     drow[ox] = (ix >= 0 && ix < d->w) ? srow[ix] : 0.0f;
                 }
             }
@@ -147,22 +161,22 @@ static void im2col(float *col, const float *in, const db_conv_dims *d, int n, in
  * whose input gradient is not a plain convolution). */
 static void col2im(float *din, const float *col, const db_conv_dims *d, int n, int n0, int nb,
                    int accum) {
-    const int k = d->k, ohw = d->oh * d->ow;
+    const int ohw = d->oh * d->ow;
     for (int ci = 0; ci < d->cin; ci++) {
         float *dc = din + ((size_t)ci * n + n0) * d->h * d->w;
         if (!accum) memset(dc, 0, sizeof(float) * (size_t)nb * d->h * d->w);
-        for (int kh = 0; kh < k; kh++)
-            for (int kw = 0; kw < k; kw++) {
-                const float *src = col + (size_t)((ci * k + kh) * k + kw) * nb * ohw;
+        for (int kh = 0; kh < d->kh; kh++)
+            for (int kw = 0; kw < d->kw; kw++) {
+                const float *src = col + (size_t)((ci * d->kh + kh) * d->kw + kw) * nb * ohw;
                 for (int j = 0; j < nb; j++) {
                     float *dst = dc + (size_t)j * d->h * d->w;
                     for (int oy = 0; oy < d->oh; oy++) {
-                        int iy = oy * d->stride + kh - d->pad;
+                        int iy = oy * d->sh + kh - d->ph;
                         if (iy < 0 || iy >= d->h) continue;
                         const float *srow = src + (size_t)j * ohw + oy * d->ow;
                         float *drow = dst + (size_t)iy * d->w;
                         for (int ox = 0; ox < d->ow; ox++) {
-                            int ix = ox * d->stride + kw - d->pad;
+                            int ix = ox * d->sw + kw - d->pw;
                             if (ix >= 0 && ix < d->w) drow[ix] += srow[ox];
                         }
                     }
@@ -173,7 +187,7 @@ static void col2im(float *din, const float *col, const db_conv_dims *d, int n, i
 
 void db_conv_forward(float *out, const float *in, const float *weight, float *ws,
                      const db_conv_dims *d, int n, int threads) {
-    const int kk = d->cin * d->k * d->k, ohw = d->oh * d->ow, ld = n * ohw;
+    const int kk = d->cin * d->kh * d->kw, ohw = d->oh * d->ow, ld = n * ohw;
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     conv_ws w = carve(ws, d, n, threads);
     #pragma omp parallel num_threads(threads)
@@ -191,25 +205,25 @@ void db_conv_forward(float *out, const float *in, const float *weight, float *ws
 }
 
 static void flip_weights(float *wflip, const float *w, const db_conv_dims *d) {
-    const int k = d->k;
+    const int kk = d->kh * d->kw; /* reversing a kernel's index flips it both ways */
     for (int co = 0; co < d->cout; co++)
         for (int ci = 0; ci < d->cin; ci++)
-            for (int i = 0; i < k * k; i++)
-                wflip[((size_t)ci * d->cout + co) * k * k + (k * k - 1 - i)] = w[((size_t)co * d->cin + ci) * k * k + i];
+            for (int i = 0; i < kk; i++)
+                wflip[((size_t)ci * d->cout + co) * kk + (kk - 1 - i)] = w[((size_t)co * d->cin + ci) * kk + i];
 }
 
 /* The input gradient of one chunk; col holds nothing needed any more. */
 static void chunk_din(float *din, const float *dout, const float *weight, const float *wflip,
                       float *col, const db_conv_dims *d, int n, int n0, int cnt, int accum) {
-    const int kk = d->cin * d->k * d->k, ohw = d->oh * d->ow, hw = d->h * d->w;
+    const int kk = d->cin * d->kh * d->kw, ohw = d->oh * d->ow, hw = d->h * d->w;
     const float *dchunk = dout + (size_t)n0 * ohw;
     if (is_pointwise(d)) {
         db_sgemm(1, 0, kk, cnt * ohw, d->cout, 1.0f, weight, kk, dchunk, n * ohw, accum ? 1.0f : 0.0f,
                  din + (size_t)n0 * hw, n * hw);
     } else if (backward_as_conv(d)) {
         db_conv_dims t; /* the transposed convolution: cout -> cin channels, oh x ow -> h x w */
-        db_conv_dims_init(&t, d->cout, d->cin, d->k, 1, d->k - 1 - d->pad, d->oh, d->ow);
-        const int kt = d->cout * d->k * d->k;
+        db_conv_dims_rect(&t, d->cout, d->cin, d->kh, d->kw, 1, 1, d->kh - 1 - d->ph, d->kw - 1 - d->pw, d->oh, d->ow);
+        const int kt = d->cout * d->kh * d->kw;
         im2col(col, dout, &t, n, n0, cnt);
         db_sgemm(0, 0, d->cin, cnt * hw, kt, 1.0f, wflip, kt, col, cnt * hw, accum ? 1.0f : 0.0f,
                  din + (size_t)n0 * hw, n * hw);
@@ -222,7 +236,7 @@ static void chunk_din(float *din, const float *dout, const float *weight, const 
 void db_conv_backward(float *din, float *dweight, const float *dout, const float *in,
                       const float *weight, float *ws, const db_conv_dims *d, int n, int accum,
                       int threads) {
-    const int kk = d->cin * d->k * d->k, ohw = d->oh * d->ow, ld = n * ohw;
+    const int kk = d->cin * d->kh * d->kw, ohw = d->oh * d->ow, ld = n * ohw;
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     const size_t nw = (size_t)kk * d->cout;
     conv_ws w = carve(ws, d, n, threads);

@@ -77,16 +77,18 @@ static void descs_free(descs *s) {
 
 static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {
     memset(s, 0, sizeof *s);
-    int oh = (d->h + 2 * d->pad - d->k) / d->stride + 1, ow = (d->w + 2 * d->pad - d->k) / d->stride + 1;
-    if (oh < 1 || ow < 1) return db_fail(DB_ERR_ARG, "cuDNN convolution: a %dx%d kernel does not fit a %dx%d map", d->k, d->k, d->h, d->w);
+    int oh = (d->h + 2 * d->ph - d->kh) / d->sh + 1, ow = (d->w + 2 * d->pw - d->kw) / d->sw + 1;
+    if (oh < 1 || ow < 1 || d->h + 2 * d->ph < d->kh || d->w + 2 * d->pw < d->kw)
+        return db_fail(DB_ERR_ARG, "cuDNN convolution: a %dx%d kernel does not fit a %dx%d map (rows x columns)", d->kh, d->kw,
+                       d->h, d->w);
     CUDNN_TRY(cudnnCreateTensorDescriptor(&s->x), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateTensorDescriptor(&s->y), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateFilterDescriptor(&s->w), "a filter descriptor");
     CUDNN_TRY(cudnnCreateConvolutionDescriptor(&s->conv), "a convolution descriptor");
     CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cin, d->h, d->w), "the input's layout");
     CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cout, oh, ow), "the output's layout");
-    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->k, d->k), "the weights' layout");
-    CUDNN_TRY(cudnnSetConvolution2dDescriptor(s->conv, d->pad, d->pad, d->stride, d->stride, 1, 1, CUDNN_CROSS_CORRELATION,
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->kh, d->kw), "the weights' layout");
+    CUDNN_TRY(cudnnSetConvolution2dDescriptor(s->conv, d->ph, d->pw, d->sh, d->sw, 1, 1, CUDNN_CROSS_CORRELATION,
                                               CUDNN_DATA_FLOAT), "the convolution");
     CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
     return DB_OK;
@@ -210,8 +212,8 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
     if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
-                   "(n, c, h, w) to %d channels, stride %d", d->deterministic ? "deterministic " : "", pass_names[pass],
-                   d->tf32 ? "TF32 allowed" : "fp32", d->k, d->k, d->n, d->cin, d->h, d->w, d->cout, d->stride);
+                   "(n, c, h, w) to %d channels, stride %dx%d", d->deterministic ? "deterministic " : "", pass_names[pass],
+                   d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
 }
 
 /* The handle's record of this shape, measured now when it has none */

@@ -25,7 +25,8 @@ db_status db_cudnn_set_stream(db_cudnn *h, void *stream);
 size_t db_cudnn_version(void);
 
 typedef struct {
-    int n, cin, h, w, cout, k, stride, pad;
+    int n, cin, h, w, cout;
+    int kh, kw, sh, sw, ph, pw; /* kernel, strides, padding (each side) down and across */
     int deterministic; /* only algorithms cuDNN flags deterministic */
     int tf32;          /* allow TF32 tensor-core math (else plain fp32 FMA) */
 } db_cudnn_conv_dims;

@@ -200,12 +200,12 @@ static db_status set_make(set *s, const db_conv_dims *d, int n, int needs_din) {
     dnnl_memory_desc_t src_u, w_u, dst_u, src_a, w_a, dst_a;
     DB_TRY(md_of(&src_u, n, d->cin, d->h, d->w, dnnl_bacd));
     DB_TRY(md_of(&dst_u, n, d->cout, d->oh, d->ow, dnnl_bacd));
-    DB_TRY(md_of(&w_u, d->cout, d->cin, d->k, d->k, dnnl_oihw));
+    DB_TRY(md_of(&w_u, d->cout, d->cin, d->kh, d->kw, dnnl_oihw));
     DB_TRY(md_of(&src_a, n, d->cin, d->h, d->w, dnnl_format_tag_any));
     DB_TRY(md_of(&dst_a, n, d->cout, d->oh, d->ow, dnnl_format_tag_any));
-    DB_TRY(md_of(&w_a, d->cout, d->cin, d->k, d->k, dnnl_format_tag_any));
-    dnnl_dims_t strides = {d->stride, d->stride}, pad = {d->pad, d->pad};
-    int bottom = (d->oh - 1) * d->stride + d->k - d->h - d->pad, right = (d->ow - 1) * d->stride + d->k - d->w - d->pad;
+    DB_TRY(md_of(&w_a, d->cout, d->cin, d->kh, d->kw, dnnl_format_tag_any));
+    dnnl_dims_t strides = {d->sh, d->sw}, pad = {d->ph, d->pw};
+    int bottom = (d->oh - 1) * d->sh + d->kh - d->h - d->ph, right = (d->ow - 1) * d->sw + d->kw - d->w - d->pw;
     dnnl_dims_t pad_r = {bottom, right};
     dnnl_convolution_desc_t fd, bdd, bwd;
     DNNL_TRY(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src_a, &w_a, NULL, &dst_a,
@@ -219,8 +219,8 @@ static db_status set_make(set *s, const db_conv_dims *d, int n, int needs_din) {
     if (dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL) != dnnl_success ||
         (needs_din && dnnl_primitive_desc_create(&bdpd, &bdd, NULL, engine, fpd) != dnnl_success) ||
         dnnl_primitive_desc_create(&bwpd, &bwd, NULL, engine, fpd) != dnnl_success)
-        st = db_fail(DB_ERR_UNSUPPORTED, "oneDNN has no convolution for %d->%d channels, %dx%d kernel, %dx%d map", d->cin,
-                     d->cout, d->k, d->k, d->h, d->w);
+        st = db_fail(DB_ERR_UNSUPPORTED, "oneDNN has no convolution for %d->%d channels, %dx%d kernel (rows x columns), "
+                     "%dx%d map", d->cin, d->cout, d->kh, d->kw, d->h, d->w);
 #define Q(pd, what) dnnl_primitive_desc_query_md(pd, what, 0)
     if (st == DB_OK) st = stage_make(&s->src, &src_u, Q(fpd, dnnl_query_src_md), 1, 0, OWN);
     if (st == DB_OK) st = stage_make(&s->w, &w_u, Q(fpd, dnnl_query_weights_md), 1, 0, OWN);

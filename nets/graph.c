@@ -83,35 +83,37 @@ int db_g_input(db_graph *g, int c, int h, int w) {
     return new_tensor(g, c, h, w);
 }
 
-static int conv_of(db_graph *g, int x, int cout, int k, int stride, int pad, int same, const char *name) {
-    if (bad(g, x)) return -1;
-    db_tensor t = g->tensors[x];
-    db_conv_dims d;
-    if (same) db_conv_dims_same(&d, t.c, cout, k, stride, t.h, t.w);
-    else db_conv_dims_init(&d, t.c, cout, k, stride, pad, t.h, t.w);
-    if (same && t.h != t.w) {
-        g->status = db_fail(DB_ERR_INTERNAL, "graph: a SAME convolution on a %dx%d map (square maps only)", t.w, t.h);
-        return -1;
-    }
+static int conv_op(db_graph *g, int x, const db_conv_dims *d, int same, const char *name) {
     /* a window larger than the padded map: no output (C's division would round -1/2 up to 0);
      * SAME pads every window to fit (ceil(h / stride) outputs) */
-    const int too_small = !same && (t.h + 2 * pad < k || t.w + 2 * pad < k);
-    int y = new_tensor(g, cout, too_small ? 0 : d.oh, too_small ? 0 : d.ow);
+    const int too_small = !same && (d->h + 2 * d->ph < d->kh || d->w + 2 * d->pw < d->kw);
+    int y = new_tensor(g, d->cout, too_small ? 0 : d->oh, too_small ? 0 : d->ow);
     if (y < 0) return -1;
-    int wp = new_param(g, name, "weight", (size_t)cout * t.c * k * k, DB_INIT_KAIMING_OUT, cout * k * k, 0);
+    const int kk = d->kh * d->kw;
+    int wp = new_param(g, name, "weight", (size_t)d->cout * d->cin * kk, DB_INIT_KAIMING_OUT, d->cout * kk, 0);
     if (wp < 0 || new_op(g, DB_OP_CONV, x, -1, y) < 0) return -1;
     db_op *op = &g->ops[g->n_ops - 1];
-    op->u.conv = d;
+    op->u.conv = *d;
     op->param[0] = wp;
     return y;
 }
 
 int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name) {
-    return conv_of(g, x, cout, k, stride, pad, 0, name);
+    if (bad(g, x)) return -1;
+    db_conv_dims d;
+    db_conv_dims_init(&d, g->tensors[x].c, cout, k, stride, pad, g->tensors[x].h, g->tensors[x].w);
+    return conv_op(g, x, &d, 0, name);
+}
+
+int db_g_conv_same_rect(db_graph *g, int x, int cout, int kh, int kw, int sh, int sw, const char *name) {
+    if (bad(g, x)) return -1;
+    db_conv_dims d;
+    db_conv_dims_same(&d, g->tensors[x].c, cout, kh, kw, sh, sw, g->tensors[x].h, g->tensors[x].w);
+    return conv_op(g, x, &d, 1, name);
 }
 
 int db_g_conv_same(db_graph *g, int x, int cout, int k, int stride, const char *name) {
-    return conv_of(g, x, cout, k, stride, 0, 1, name);
+    return db_g_conv_same_rect(g, x, cout, k, k, stride, stride, name);
 }
 
 static int bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps, int relu) {
@@ -215,7 +217,7 @@ int db_g_conv_tied(db_graph *g, int x, int like, int stride, int pad, const char
         return -1;
     }
     db_conv_dims d;
-    db_conv_dims_init(&d, t.c, sd.cout, sd.k, stride, pad, t.h, t.w);
+    db_conv_dims_rect(&d, t.c, sd.cout, sd.kh, sd.kw, stride, stride, pad, pad, t.h, t.w);
     int y = new_tensor(g, sd.cout, d.oh, d.ow);
     if (y < 0) return -1;
     int wp = tied_param(g, g->ops[src].param[0], name, "weight");

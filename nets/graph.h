@@ -141,8 +141,9 @@ void db_graph_begin(db_graph *g, int n_max);
 int db_g_input(db_graph *g, int c, int h, int w);
 int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name);
 /* A convolution with TensorFlow's SAME padding (nets/ops.h db_conv_dims_same), as the official
- * AmoebaNet's; square maps */
+ * AmoebaNet's: k x k with one stride, or kh x kw with strides sh down and sw across */
 int db_g_conv_same(db_graph *g, int x, int cout, int k, int stride, const char *name);
+int db_g_conv_same_rect(db_graph *g, int x, int cout, int kh, int kw, int sh, int sw, const char *name);
 int db_g_bn(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps);
 /* Batch norm followed by ReLU, as one op. */
 int db_g_bn_relu(db_graph *g, int x, const char *name, int zero_gamma, float momentum, float eps);

@@ -9,7 +9,7 @@ extern "C" { /* tests/gpu drives graphs from CUDA code */
 #endif
 
 typedef struct {
-    char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50, amoebanet-b */
+    char arch[24];         /* resnet20/32/56/110 (any 6n+2), resnet18, resnet50, amoebanet-a/b/c/d */
     int in_c, in_h, in_w;  /* input channels and size */
     int classes;
     int width;             /* channels of the first group: 16 for CIFAR ResNets, 64 for ImageNet;

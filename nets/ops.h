@@ -14,16 +14,22 @@ extern "C" { /* tests/gpu compares the GPU's ops with these */
 #endif
 
 typedef struct {
-    int cin, cout, k, stride, pad; /* square kernel */
-    int h, w, oh, ow;              /* input and output map sizes */
-    int chunk;                     /* samples per chunk fixed by db_conv_plan (0: not planned) */
+    int cin, cout, kh, kw; /* kernel rows and columns */
+    int sh, sw;            /* strides down and across */
+    int ph, pw;            /* padding above and left; below and right what oh and ow imply */
+    int h, w, oh, ow;      /* input and output map sizes */
+    int chunk;             /* samples per chunk fixed by db_conv_plan (0: not planned) */
 } db_conv_dims;
 
+/* A square kernel, one stride, the same padding on every side */
 void db_conv_dims_init(db_conv_dims *d, int cin, int cout, int k, int stride, int pad, int h, int w);
-/* TensorFlow's SAME padding: oh = ceil(h / stride), pad the padding above and left, the odd pixel
- * of it below and right (the maps must need the same padding in both directions: square maps) */
-void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int k, int stride, int h, int w);
-/* 1 when the padding is the same on every side (what cuDNN's descriptors take) */
+/* A kh x kw kernel, strides sh down and sw across, ph rows and pw columns of padding each side */
+void db_conv_dims_rect(db_conv_dims *d, int cin, int cout, int kh, int kw, int sh, int sw, int ph, int pw, int h,
+                       int w);
+/* TensorFlow's SAME padding, per direction: oh = ceil(h / sh), the padding's smaller half above
+ * (left), the odd pixel of it below (right) */
+void db_conv_dims_same(db_conv_dims *d, int cin, int cout, int kh, int kw, int sh, int sw, int h, int w);
+/* 1 when the padding below equals that above, and right that left (what cuDNN's descriptors take) */
 int db_conv_symmetric(const db_conv_dims *d);
 /* Bound on the im2col buffer of each thread (floats); the batch is processed in chunks that
  * fit. Applies to graphs finalized afterwards. */
@@ -33,7 +39,7 @@ void db_conv_set_col_cap(size_t floats);
 void db_conv_plan(db_conv_dims *d, int n_max, int threads);
 /* Floats of workspace a conv needs for a batch of n on `threads` threads. */
 size_t db_conv_workspace(const db_conv_dims *d, int n, int threads);
-/* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,k,k)) */
+/* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,kh,kw)) */
 void db_conv_forward(float *out, const float *in, const float *weight, float *ws,
                      const db_conv_dims *d, int n, int threads);
 /* din may be NULL (the network input needs no gradient). */

@@ -40,11 +40,11 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
         return DB_OK;
     }
     if (db_model_is_amoebanet(arch)) {
-        db_amoebanet_defaults(cfg);
+        db_amoebanet_defaults(cfg, arch);
         return DB_OK;
     }
     return db_fail(DB_ERR_ARG, "unknown model '%s' (resnet20, resnet32, resnet56, any resnet<6n+2>, "
-                   "resnet18, resnet50, amoebanet-b)", arch);
+                   "resnet18, resnet50, amoebanet-a/b/c/d)", arch);
 }
 
 typedef struct {

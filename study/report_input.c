@@ -17,7 +17,7 @@
  * which Table 4 has no number for) */
 static void dense_row_of(const db_config *c, db_rep_cell *x) {
     const int det = db_model_is_detector(c->model), seg = db_model_is_segmenter(c->model),
-              amoeba = db_model_is_amoebanet(c->model);
+              amoeba = !strcmp(c->model, "amoebanet-b"); /* Table 2's network; the other cells have no row */
     x->dense_table = det ? 3 : seg ? 4 : amoeba ? 2 : 0;
     const char *row = "";
     if ((det || seg || amoeba) && !c->cutout && (c->label_smoothing == 0 || amoeba)) { /* AmoebaNet's recipe smooths */

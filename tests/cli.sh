@@ -2090,13 +2090,21 @@ t_model_amoebanet() {
         expect_out "h4 = dil_2_separable_5x5_2(h2) + max_pool_3x3(h2)" || return
     db model amoebanet-b --classes 1001 --aux && expect_rc 0 && expect_out "142728589 parameters" || return
     db model amoebanet-b --n 6 --f 512 --classes 1001 && expect_rc 0 && expect_out "557286057 parameters" || return
-    db model amoebanet-b --n 2 --f 18 && expect_rc 2 && expect_err "multiple of 4" || return
+    db model amoebanet-b --n 2 --f 6 && expect_rc 2 && expect_err "at least 8 with the ImageNet stem" || return
+    # its siblings: AmoebaNet-A (6, 190), the AmoebaNet paper's 86.7M, its reduction cell's
+    # 1x7_7x1; D (1x7_7x1 in both cells) trains
+    db model amoebanet-a --n 6 --f 190 --classes 1001 && expect_rc 0 && expect_out "86739940 parameters" &&
+        expect_out "AmoebaNet-A (6, 190)" && expect_out "h5 = separable_3x3_2(h4) + 1x7_7x1(h0)" || return
+    db model amoebanet-e && expect_rc 2 && expect_err "amoebanet-a/b/c/d" || return
     db model amoebanet-b --stem nosuch && expect_rc 2 && expect_err "imagenet or basic" || return
-    db bench --model resnet20 --cells 6 && expect_rc 2 && expect_err "amoebanet-b's" || return
+    db bench --model resnet20 --cells 6 && expect_rc 2 && expect_err "the AmoebaNets'" || return
     # its keys are AmoebaNet's alone
-    db train --model resnet20 --reg-last-cells 0.5 --epochs 1 && expect_rc 2 && expect_err "amoebanet-b's" || return
-    db train --model resnet20 --aux-weight 0.4 --epochs 1 && expect_rc 2 && expect_err "amoebanet-b's" || return
+    db train --model resnet20 --reg-last-cells 0.5 --epochs 1 && expect_rc 2 && expect_err "the AmoebaNets'" || return
+    db train --model resnet20 --aux-weight 0.4 --epochs 1 && expect_rc 2 && expect_err "the AmoebaNets'" || return
     db train --model amoebanet-b --stem tiny --epochs 1 && expect_rc 2 && expect_err "auto, imagenet or basic" || return
+    need_fmnist || return
+    db train --model amoebanet-d --cells 3 --width 8 --epochs 1 --train-limit 128 --test-limit 64 --no-db &&
+        expect_rc 0 && expect_out "test loss" || return
     # DropPath on every operation's output but the identities, pools included (their sites say
     # "path"), at one keep_prob; the classifier's dropout a "head" site of its own; trained with
     # the auxiliary head (its loss added with weight 0.4)

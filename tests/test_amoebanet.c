@@ -16,10 +16,15 @@ static db_status build(db_graph *g, db_model_config *mc, int n, db_amoeba_cell *
     return db_amoebanet_build(g, mc, n, cells, n_cells);
 }
 
-/* A narrow AmoebaNet-B with the basic stem: cells normal cells in all, F width, c x hw x hw input */
-static void narrow(db_model_config *mc, int cells, int width, int c, int hw, int classes) {
-    CHECK_OK(db_model_defaults(mc, "amoebanet-b"));
+/* A narrow AmoebaNet (B unless named) with the basic stem: cells normal cells in all, F width,
+ * c x hw x hw input */
+static void narrow_of(db_model_config *mc, const char *model, int cells, int width, int c, int hw, int classes) {
+    CHECK_OK(db_model_defaults(mc, model));
     mc->cells = cells, mc->width = width, mc->stem = 'b', mc->in_c = c, mc->in_h = mc->in_w = hw, mc->classes = classes;
+}
+
+static void narrow(db_model_config *mc, int cells, int width, int c, int hw, int classes) {
+    narrow_of(mc, "amoebanet-b", cells, width, c, hw, classes);
 }
 
 /* The official code's AmoebaNet-B (6, 256) at 331x331 with TensorFlow's 1001 classes: 141,751,465
@@ -211,9 +216,9 @@ static void test_regularizer_placement(void) {
  * the classifier's dropout drawn with a fixed key: every parameter's gradient against finite
  * differences; a few misses where a difference step crosses a ReLU or max-pool kink (as the
  * ImageNet ResNet's), while a wrong backward fails every parameter before it */
-static void test_gradients(void) {
+static void check_tiny_gradients(const char *model) {
     db_model_config mc;
-    narrow(&mc, 3, 4, 2, 12, 3);
+    narrow_of(&mc, model, 3, 4, 2, 12, 3);
     mc.reg = (db_reg_plan){.kind = DB_REG_DROPBLOCK, .keep_prob = 0.8f, .block_size = 2, .groups = 0x1E,
                            .on_skip = 1, .last_cells = 0.5f};
     db_graph g;
@@ -221,11 +226,68 @@ static void test_gradients(void) {
     if (g.n_ops == 0) return;
     g.seed = 3, g.step = 17, g.last_step = 100;
     int labels[3] = {2, 0, 1}, checked = 0;
-    const int bad = tc_graph_xent_grads(&g, labels, "tiny AmoebaNet-B", 9, 4, &checked);
-    fprintf(stderr, "    tiny AmoebaNet-B: %d of %d sampled gradients miss\n", bad, checked);
-    CHECK(bad >= 0 && bad <= checked / 20 && checked >= 2 * g.n_params, "tiny AmoebaNet-B: %d of %d sampled gradients miss",
+    const int bad = tc_graph_xent_grads(&g, labels, model, 9, 4, &checked);
+    fprintf(stderr, "    tiny %s: %d of %d sampled gradients miss\n", model, bad, checked);
+    CHECK(bad >= 0 && bad <= checked / 20 && checked >= 2 * g.n_params, "tiny %s: %d of %d sampled gradients miss", model,
           bad, checked);
     db_graph_free(&g);
+}
+
+static void test_gradients(void) { check_tiny_gradients("amoebanet-b"); }
+
+/* Convolutions in cells [first, last] by shape: kh x kw with strides sh, sw */
+static int count_convs(const db_graph *g, const db_amoeba_cell *c, int kh, int kw, int sh, int sw) {
+    int k = 0;
+    for (int i = c->first_op; i < c->first_op + c->n_ops; i++) {
+        const db_conv_dims *d = &g->ops[i].u.conv;
+        k += g->ops[i].kind == DB_OP_CONV && d->kh == kh && d->kw == kw && d->sh == sh && d->sw == sw;
+    }
+    return k;
+}
+
+/* AmoebaNet-B's siblings, the official model_specs.py's other cells. A at (6, 190) and (6, 448),
+ * 331x331, 1001 classes, against the AmoebaNet paper's (Real et al., AAAI 2019, Table 2) 86.7M and
+ * 469M: 86,739,940 and 468,158,353 (469,213,813 with the auxiliary head). The 1x7_7x1 operation
+ * where A's reduction reads h0 (strides [1, 2] then [2, 1]) and D's normal cell twice (stride 1);
+ * 7x7 separable convolutions in A's reduction; whole tiny A, C and D networks' gradients. */
+static void test_siblings(void) {
+    db_model_config mc;
+    db_graph g;
+    static const struct { int f, aux; size_t want; } a[] = {{190, 0, 86739940u}, {448, 0, 468158353u}, {448, 1, 469213813u}};
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(db_model_defaults(&mc, "amoebanet-a"));
+        mc.classes = 1001, mc.width = a[i].f, mc.aux_head = a[i].aux;
+        CHECK_OK(build(&g, &mc, 1, NULL, NULL));
+        if (g.n_ops == 0) return;
+        CHECK(db_graph_param_count(&g) == a[i].want, "AmoebaNet-A (6, %d)%s: %zu parameters, not %zu", a[i].f,
+              a[i].aux ? " with the auxiliary head" : "", db_graph_param_count(&g), a[i].want);
+        db_graph_free(&g);
+    }
+    db_amoeba_cell cells[DB_AMOEBA_MAX_CELLS];
+    int n = 0;
+    narrow_of(&mc, "amoebanet-a", 6, 16, 1, 28, 10);
+    CHECK_OK(build(&g, &mc, 2, cells, &n));
+    if (g.n_ops == 0) return;
+    CHECK(n == 8 && cells[2].kind == 'r', "A: %d cells, the third '%c'", n, cells[2].kind);
+    int dw7 = 0;
+    for (int i = cells[2].first_op; i < cells[2].first_op + cells[2].n_ops; i++)
+        dw7 += g.ops[i].kind == DB_OP_DWCONV && g.ops[i].u.dw.kh == 7 && g.ops[i].u.dw.kw == 7;
+    CHECK(count_convs(&g, &cells[2], 1, 7, 1, 2) == 1 && count_convs(&g, &cells[2], 7, 1, 2, 1) == 1 && dw7 == 4,
+          "A's reduction: %d 1x7 [1, 2], %d 7x1 [2, 1], %d 7x7 depthwise", count_convs(&g, &cells[2], 1, 7, 1, 2),
+          count_convs(&g, &cells[2], 7, 1, 2, 1), dw7);
+    db_graph_free(&g);
+    narrow_of(&mc, "amoebanet-d", 6, 16, 1, 28, 10);
+    CHECK_OK(build(&g, &mc, 2, cells, &n));
+    if (g.n_ops == 0) return;
+    CHECK(count_convs(&g, &cells[1], 1, 7, 1, 1) == 2 && count_convs(&g, &cells[1], 7, 1, 1, 1) == 2 &&
+              count_convs(&g, &cells[2], 1, 7, 1, 1) == 1 && cells[7].c == 256,
+          "D: normal %d 1x7, %d 7x1; reduction %d 1x7 (on h2: unstrided); %d channels out",
+          count_convs(&g, &cells[1], 1, 7, 1, 1), count_convs(&g, &cells[1], 7, 1, 1, 1),
+          count_convs(&g, &cells[2], 1, 7, 1, 1), cells[7].c);
+    db_graph_free(&g);
+    check_tiny_gradients("amoebanet-a");
+    check_tiny_gradients("amoebanet-c");
+    check_tiny_gradients("amoebanet-d");
 }
 
 /* Training with the auxiliary head (train/step.c): the loss is the main one plus aux_weight times
@@ -270,8 +332,8 @@ static void test_refusals(void) {
     db_model_config mc;
     CHECK_OK(db_model_defaults(&mc, "amoebanet-b"));
     db_graph g;
-    mc.width = 18;
-    CHECK(build(&g, &mc, 1, NULL, NULL) == DB_ERR_ARG && strstr(db_last_error(), "multiple of 4"), "F 18: %s",
+    mc.width = 6; /* the ImageNet stem's cells would have 1 filter */
+    CHECK(build(&g, &mc, 1, NULL, NULL) == DB_ERR_ARG && strstr(db_last_error(), "at least 8"), "F 6: %s",
           db_last_error());
     mc.width = 16, mc.in_w = 300;
     CHECK(build(&g, &mc, 1, NULL, NULL) == DB_ERR_ARG && strstr(db_last_error(), "square"), "300x331: %s",
@@ -288,5 +350,6 @@ const db_test db_tests_amoebanet[] = {
     {"amoebanet_gradients", test_gradients},
     {"amoebanet_aux_training", test_aux_training},
     {"amoebanet_refusals", test_refusals},
+    {"amoebanet_siblings", test_siblings},
     {NULL, NULL},
 };

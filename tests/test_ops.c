@@ -42,24 +42,24 @@ static void conv_fwd(void *t) {
     db_conv_forward(c->p.out, c->in, c->w, c->col, &c->d, c->n, c->threads);
 }
 
-static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int w, int n,
-                       size_t cap, int threads) {
+static void check_conv_dims(const db_conv_dims *d, int n, size_t cap, int threads) {
     conv_t c = {0};
     c.threads = threads;
     db_conv_set_col_cap(cap);
-    db_conv_dims_init(&c.d, cin, cout, k, stride, pad, h, w);
+    c.d = *d;
     c.n = n;
-    size_t nin = (size_t)cin * n * h * w, nw = (size_t)cout * cin * k * k;
+    const int cin = d->cin, cout = d->cout, h = d->h, w = d->w;
+    size_t nin = (size_t)cin * n * h * w, nw = (size_t)cout * cin * d->kh * d->kw;
     c.p.nout = (size_t)cout * n * c.d.oh * c.d.ow;
     c.in = falloc(nin); c.w = falloc(nw); c.col = falloc(db_conv_workspace(&c.d, n, c.threads));
     c.p.out = falloc(c.p.nout); c.p.r = falloc(c.p.nout); c.p.fwd = conv_fwd;
     float *din = falloc(nin), *dw = falloc(nw);
     tc_fill(c.in, nin, 1, -1, 1); tc_fill(c.w, nw, 2, -1, 1); tc_fill(c.p.r, c.p.nout, 3, -1, 1);
     db_conv_backward(din, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 0, c.threads);
-    char what[64];
-    snprintf(what, sizeof what, "conv k%d s%d p%d %dx%d din", k, stride, pad, h, w);
+    char what[80];
+    snprintf(what, sizeof what, "conv k%dx%d s%dx%d p%dx%d %dx%d din", d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, h, w);
     tc_gradcheck(what, probe_loss, &c, c.in, din, nin, 60, 1e-2f, 2e-3, 1e-2);
-    snprintf(what, sizeof what, "conv k%d s%d p%d %dx%d dw", k, stride, pad, h, w);
+    snprintf(what, sizeof what, "conv k%dx%d s%dx%d p%dx%d %dx%d dw", d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, h, w);
     tc_gradcheck(what, probe_loss, &c, c.w, dw, nw, 60, 1e-2f, 2e-3, 1e-2);
     /* accum=1 adds to what is there */
     float *din2 = falloc(nin);
@@ -70,6 +70,20 @@ static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int
     CHECK(ok, "conv backward with accum must add to the existing gradient");
     free(c.in); free(c.w); free(c.col); free(c.p.out); free(c.p.r); free(din); free(dw); free(din2);
     db_conv_set_col_cap((size_t)1 << 18);
+}
+
+static void check_conv(int cin, int cout, int k, int stride, int pad, int h, int w, int n, size_t cap, int threads) {
+    db_conv_dims d;
+    db_conv_dims_init(&d, cin, cout, k, stride, pad, h, w);
+    check_conv_dims(&d, n, cap, threads);
+}
+
+/* kh x kw kernels, strides sh down and sw across: AmoebaNet's 1x7 then 7x1 (stride [1, s] then
+ * [s, 1]), stride 1 through the transposed convolution, strided through col2im, chunked */
+static void check_conv_rect(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, size_t cap, int threads) {
+    db_conv_dims d;
+    db_conv_dims_rect(&d, 2, 3, kh, kw, sh, sw, ph, pw, h, w);
+    check_conv_dims(&d, 3, cap, threads);
 }
 
 static void test_conv_grad(void) {
@@ -84,6 +98,12 @@ static void test_conv_grad(void) {
         check_conv(2, 3, 3, 1, 1, 5, 5, 5, 500, t);      /* two samples per chunk, 5 = 2+2+1 */
         check_conv(3, 2, 3, 2, 1, 6, 6, 7, 300, t);      /* strided, chunked: col2im path */
         check_conv(2, 2, 5, 1, 2, 5, 1, 2, 1 << 24, t);  /* a 1-pixel-wide map: shifts beyond it */
+        check_conv_rect(1, 7, 1, 1, 0, 3, 6, 9, 1 << 24, t);  /* 1x7 */
+        check_conv_rect(7, 1, 1, 1, 3, 0, 9, 6, 1 << 24, t);  /* 7x1 */
+        check_conv_rect(1, 7, 1, 2, 0, 3, 5, 9, 1 << 24, t);  /* 1x7, stride 2 across */
+        check_conv_rect(7, 1, 2, 1, 3, 0, 9, 5, 1 << 24, t);  /* 7x1, stride 2 down */
+        check_conv_rect(3, 5, 1, 1, 1, 2, 6, 7, 200, t);      /* chunked */
+        check_conv_rect(2, 3, 2, 1, 0, 1, 7, 5, 1 << 24, t);  /* even rows, odd columns */
     }
 }
 
@@ -101,35 +121,42 @@ static double max_rel(const float *a, const float *b, size_t n) {
     return d / s;
 }
 
-static void check_dnnl(int cin, int cout, int k, int stride, int pad, int h, int w, int n_max) {
-    db_conv_dims d;
-    db_conv_dims_init(&d, cin, cout, k, stride, pad, h, w);
+static void check_dnnl_dims(db_conv_dims d, int n_max) {
+    const int cin = d.cin, cout = d.cout, h = d.h, w = d.w;
+    char k[40]; /* "k1x7 s1x2": rows x columns */
+    snprintf(k, sizeof k, "k%dx%d s%dx%d", d.kh, d.kw, d.sh, d.sw);
     db_conv_plan(&d, n_max, 1);
     db_dnnl_conv *c = NULL;
     CHECK_OK(db_dnnl_conv_create(&c, &d, n_max, 1));
     if (!c) return;
     for (int n = n_max; n >= n_max - 1 && n >= 1; n--) {
-        size_t nx = (size_t)cin * n * h * w, ny = (size_t)cout * n * d.oh * d.ow, nw = (size_t)cout * cin * k * k;
+        size_t nx = (size_t)cin * n * h * w, ny = (size_t)cout * n * d.oh * d.ow, nw = (size_t)cout * cin * d.kh * d.kw;
         float *x = falloc(nx), *wt = falloc(nw), *dy = falloc(ny), *y = falloc(ny), *y2 = falloc(ny), *dx = falloc(nx),
               *dx2 = falloc(nx), *dw = falloc(nw), *dw2 = falloc(nw), *ws = falloc(db_conv_workspace(&d, n, 1)),
               *again = falloc(ny);
         tc_fill(x, nx, 11, -1, 1); tc_fill(wt, nw, 12, -0.5f, 0.5f); tc_fill(dy, ny, 13, -1, 1);
         db_conv_forward(y, x, wt, ws, &d, n, 1);
         CHECK_OK(db_dnnl_conv_forward(c, y2, x, wt, n));
-        CHECK(max_rel(y2, y, ny) < 1e-5, "k%d s%d %d->%d n%d: forward differs by %.2g", k, stride, cin, cout, n, max_rel(y2, y, ny));
+        CHECK(max_rel(y2, y, ny) < 1e-5, "%s %d->%d n%d: forward differs by %.2g", k, cin, cout, n, max_rel(y2, y, ny));
         CHECK_OK(db_dnnl_conv_forward(c, again, x, wt, n));
-        CHECK(!memcmp(again, y2, sizeof(float) * ny), "k%d n%d: the forward is not the same bits twice", k, n);
+        CHECK(!memcmp(again, y2, sizeof(float) * ny), "%s n%d: the forward is not the same bits twice", k, n);
         for (int accum = 0; accum < 2; accum++) {
             tc_fill(dx, nx, 14, -1, 1);
             memcpy(dx2, dx, sizeof(float) * nx);
             db_conv_backward(dx, dw, dy, x, wt, ws, &d, n, accum, 1);
             CHECK_OK(db_dnnl_conv_backward(c, dx2, dw2, dy, x, wt, n, accum));
-            CHECK(max_rel(dx2, dx, nx) < 1e-5 && max_rel(dw2, dw, nw) < 1e-5, "k%d s%d n%d accum %d: din %.2g, dweight %.2g", k,
-                  stride, n, accum, max_rel(dx2, dx, nx), max_rel(dw2, dw, nw));
+            CHECK(max_rel(dx2, dx, nx) < 1e-5 && max_rel(dw2, dw, nw) < 1e-5, "%s n%d accum %d: din %.2g, dweight %.2g", k,
+                  n, accum, max_rel(dx2, dx, nx), max_rel(dw2, dw, nw));
         }
         free(x); free(wt); free(dy); free(y); free(y2); free(dx); free(dx2); free(dw); free(dw2); free(ws); free(again);
     }
     db_dnnl_conv_destroy(c);
+}
+
+static void check_dnnl(int cin, int cout, int k, int stride, int pad, int h, int w, int n_max) {
+    db_conv_dims d;
+    db_conv_dims_init(&d, cin, cout, k, stride, pad, h, w);
+    check_dnnl_dims(d, n_max);
 }
 
 /* The backward reads the input it is given, whatever ran since the forward: a forward of another
@@ -188,6 +215,10 @@ static void test_conv_dnnl(void) {
     check_dnnl(8, 8, 1, 2, 0, 9, 9, 2);      /* a strided projection */
     check_dnnl(2, 4, 3, 1, 1, 1, 6, 2);      /* a one-row map */
     check_dnnl(8, 16, 1, 2, 0, 8, 8, 2);     /* a strided projection on an even map: negative right padding */
+    db_conv_dims d; /* AmoebaNet's 1x7 and 7x1 with TensorFlow's SAME padding */
+    db_conv_dims_same(&d, 8, 16, 1, 7, 1, 2, 9, 10), check_dnnl_dims(d, 3);
+    db_conv_dims_same(&d, 16, 8, 7, 1, 2, 1, 10, 5), check_dnnl_dims(d, 3);
+    db_conv_dims_same(&d, 8, 8, 1, 7, 1, 1, 7, 7), check_dnnl_dims(d, 2);
     check_dnnl_order();
 }
 
@@ -797,10 +828,10 @@ static void test_conv_same(void) {
         const int k = cases[t][0], st = cases[t][1], h = cases[t][2], n = 2;
         db_conv_dims cd;
         db_dw_dims dd;
-        db_conv_dims_same(&cd, 1, 1, k, st, h, h);
+        db_conv_dims_same(&cd, 1, 1, k, k, st, st, h, h);
         db_dw_dims_same(&dd, 1, k, k, st, h, h);
-        CHECK(cd.oh == dd.oh && cd.pad == dd.pad_top, "SAME k%d s%d on %d: conv %d pad %d, depthwise %d pad %d", k, st, h,
-              cd.oh, cd.pad, dd.oh, dd.pad_top);
+        CHECK(cd.oh == dd.oh && cd.ph == dd.pad_top && cd.pw == dd.pad_left, "SAME k%d s%d on %d: conv %d pad %d, depthwise %d pad %d",
+              k, st, h, cd.oh, cd.ph, dd.oh, dd.pad_top);
         const int total = (cd.oh - 1) * st + k - h; /* symmetric (cuDNN can run it) only with an even total */
         CHECK(db_conv_symmetric(&cd) == (total % 2 == 0), "SAME k%d s%d on %d: padding %d in all, symmetric %d", k, st, h,
               total, db_conv_symmetric(&cd));
@@ -851,7 +882,7 @@ static void test_conv_same(void) {
     tc_fill(gr.tensors[yc].grad, 4 * 2 * 16, 73, -1, 1);
     db_graph_backward(&gr);
     db_conv_dims cd;
-    db_conv_dims_same(&cd, 3, 4, 3, 2, 8, 8);
+    db_conv_dims_same(&cd, 3, 4, 3, 3, 2, 2, 8, 8);
     db_conv_plan(&cd, 2, 1);
     float *ws = falloc(db_conv_workspace(&cd, 2, 1)), yo[4 * 2 * 16], dwo[4 * 3 * 9], dxo[3 * 2 * 64];
     const float *xr = gr.tensors[x].data;
@@ -866,8 +897,57 @@ static void test_conv_same(void) {
     db_graph_free(&gr);
 }
 
+/* Rectangular SAME convolutions (AmoebaNet's 1x7 and 7x1 with stride [1, s] and [s, 1]) on
+ * maps of any shape: the forward equals a VALID convolution of the input padded by hand as
+ * TensorFlow pads it (the smaller half above and left), and both gradients pass finite differences */
+static void test_conv_same_rect(void) {
+    static const int cases[][6] = {{1, 7, 1, 2, 6, 9}, {7, 1, 2, 1, 9, 6}, {1, 7, 1, 1, 5, 8}, {7, 1, 1, 1, 8, 5},
+                                   {3, 5, 2, 1, 7, 4}, {1, 7, 1, 2, 3, 2}}; /* kh kw sh sw h w */
+    for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
+        const int kh = cases[t][0], kw = cases[t][1], sh = cases[t][2], sw = cases[t][3], h = cases[t][4], w = cases[t][5];
+        const int n = 2, cin = 2, cout = 3;
+        db_conv_dims sd, vd;
+        db_conv_dims_same(&sd, cin, cout, kh, kw, sh, sw, h, w);
+        const int th = (sd.oh - 1) * sh + kh - h, tw = (sd.ow - 1) * sw + kw - w; /* TF's total padding */
+        const int ph = th > 0 ? th : 0, pw = tw > 0 ? tw : 0, hp = h + ph, wp = w + pw;
+        CHECK(sd.oh == (h + sh - 1) / sh && sd.ow == (w + sw - 1) / sw && sd.ph == ph / 2 && sd.pw == pw / 2,
+              "SAME k%dx%d s%dx%d on %dx%d: %dx%d out, padding %d above %d left (rows x columns)", kh, kw, sh, sw, h, w,
+              sd.oh, sd.ow, sd.ph, sd.pw);
+        db_conv_dims_rect(&vd, cin, cout, kh, kw, sh, sw, 0, 0, hp, wp);
+        CHECK(vd.oh == sd.oh && vd.ow == sd.ow, "VALID on the padded map: %dx%d", vd.oh, vd.ow);
+        db_conv_plan(&sd, n, 1), db_conv_plan(&vd, n, 1);
+        const size_t nin = (size_t)cin * n * h * w, npad = (size_t)cin * n * hp * wp, nout = (size_t)cout * n * sd.oh * sd.ow,
+                     nw = (size_t)cout * cin * kh * kw;
+        float *in = falloc(nin), *pad = falloc(npad), *wt = falloc(nw), *a = falloc(nout), *b = falloc(nout);
+        float *ws = falloc(db_conv_workspace(&sd, n, 1) + db_conv_workspace(&vd, n, 1));
+        tc_fill(in, nin, 81 + (int)t, -1, 1), tc_fill(wt, nw, 91 + (int)t, -1, 1);
+        for (int p = 0; p < cin * n; p++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    pad[((size_t)p * hp + y + ph / 2) * wp + x + pw / 2] = in[((size_t)p * h + y) * w + x];
+        db_conv_forward(a, in, wt, ws, &sd, n, 1);
+        db_conv_forward(b, pad, wt, ws, &vd, n, 1);
+        double e = 0;
+        for (size_t i = 0; i < nout; i++) e = fmax(e, fabs((double)a[i] - b[i]));
+        CHECK(e < 1e-5, "SAME k%dx%d s%dx%d on %dx%d against VALID on the padded map: off by %g", kh, kw, sh, sw, h, w, e);
+        free(in), free(pad), free(wt), free(a), free(b), free(ws);
+        check_conv_dims(&sd, n, 1 << 24, 2);
+    }
+    /* the graph builds them on maps that are not square, 1x7 then 7x1 as the official op stacks them */
+    db_graph gr;
+    db_graph_begin(&gr, 2);
+    int x = db_g_input(&gr, 4, 9, 6), y = db_g_conv_same_rect(&gr, x, 4, 1, 7, 1, 2, "a");
+    y = db_g_conv_same_rect(&gr, y, 4, 7, 1, 2, 1, "b");
+    CHECK_OK(db_graph_finalize(&gr));
+    CHECK(gr.tensors[y].h == 5 && gr.tensors[y].w == 3 && gr.params[0].size == 4 * 4 * 7 && gr.params[0].fan == 28,
+          "1x7 s[1,2] then 7x1 s[2,1] on 6x9: %dx%d, %zu weights, fan %d", gr.tensors[y].w, gr.tensors[y].h, gr.params[0].size,
+          gr.params[0].fan);
+    db_graph_free(&gr);
+}
+
 const db_test db_tests_ops[] = {
     {"conv_same", test_conv_same},
+    {"conv_same_rect", test_conv_same_rect},
     {"pool_same", test_pool_same},
     {"pools_bit_identical", test_pools_bit_identical},
     {"depthwise", test_depthwise},

@@ -32,14 +32,14 @@ typedef struct {
 
 #define F(name) offsetof(db_config, name), sizeof(((db_config *)0)->name)
 static const key_def keys[] = {
-    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn; amoebanet-b", NULL},
+    {"model", K_STR, F(model), 0, 0, 1, "resnet20, resnet32, resnet56, resnet<6n+2>, resnet18, resnet50; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters fcn-resnet18-fpn, fcn-resnet50-fpn; amoebanet-b (the paper's Table 2), amoebanet-a, amoebanet-c, amoebanet-d", NULL},
     {"width", K_INT, F(width), 0, 4096, 2, "channels of the network's first group (0: the model's own: 16 for the CIFAR ResNets, 64 for the ImageNet ones and the detectors' backbones)", NULL},
     {"fpn_width", K_INT, F(fpn_width), 1, 4096, 2, "detectors and segmenters: channels of the FPN levels and the heads (256)", NULL},
     {"head_convs", K_INT, F(head_convs), -1, 8, 2, "detectors and segmenters: 3x3 convolutions in each head before its prediction (-1: the model's own, the official codes' 4 for detectors and 3 for segmenters)", NULL},
-    {"cells", K_INT, F(cells), 0, 240, 2, "amoebanet-b: normal cells in all, the official num_cells: 3N for AmoebaNet-B (N, F), whose F is width (0: the model's own, 18: (6, 256) with width 256)", NULL},
-    {"stem", K_STR, F(stem), 0, 0, 2, "amoebanet-b: imagenet (3x3/2 convolution and two reduction cells), basic (3x3/1 convolution: the official code's other stem, for small images) or auto (imagenet from 128 pixels up, else basic)", NULL},
-    {"dense_keep_prob", K_FLOAT, F(dense_keep_prob), 0, 1, 2, "amoebanet-b: keep probability of the dropout before the classifier (0: the model's own, the official 0.5; 1: none)", NULL},
-    {"aux_weight", K_FLOAT, F(aux_weight), 0, 10, 2, "amoebanet-b: train with the auxiliary head (after the last normal cell before the second reduction), its softmax cross-entropy (label-smoothed as the main one) added with this weight to the training loss (0: none; the official code 0.4)", NULL},
+    {"cells", K_INT, F(cells), 0, 240, 2, "AmoebaNets: normal cells in all, the official num_cells: 3N for AmoebaNet-B (N, F), whose F is width (0: the model's own, 18: (6, 256) with width 256)", NULL},
+    {"stem", K_STR, F(stem), 0, 0, 2, "AmoebaNets: imagenet (3x3/2 convolution and two reduction cells), basic (3x3/1 convolution: the official code's other stem, for small images) or auto (imagenet from 128 pixels up, else basic)", NULL},
+    {"dense_keep_prob", K_FLOAT, F(dense_keep_prob), 0, 1, 2, "AmoebaNets: keep probability of the dropout before the classifier (0: the model's own, the official 0.5; 1: none)", NULL},
+    {"aux_weight", K_FLOAT, F(aux_weight), 0, 10, 2, "AmoebaNets: train with the auxiliary head (after the last normal cell before the second reduction), its softmax cross-entropy (label-smoothed as the main one) added with this weight to the training loss (0: none; the official code 0.4)", NULL},
     {"min_level", K_INT, F(min_level), 2, 3, 2, "segmenters: the finest pyramid level, the logits' stride 2^min_level (3, the official; 2 for small images)", NULL},
     {"max_level", K_INT, F(max_level), 5, 9, 2, "detectors: the top pyramid level (7: P3-P7; the input must be a multiple of 2^max_level)", NULL},
     {"det_negative_iou", K_FLOAT, F(det_negative_iou), 0, 1, 2, "detectors: anchors whose best IoU is below this are background, up to 0.5 ignored (0.4, the RetinaNet paper; the official code 0.5)", NULL},
@@ -87,7 +87,7 @@ static const key_def keys[] = {
     {"keep_prob", K_FLOAT, F(keep_prob), 1e-6, 1, 1, "the regularizer's target keep probability", NULL},
     {"block_size", K_INT, F(block_size), 1, 100000, 1, "DropBlock's block size", NULL},
     {"reg_groups", K_STR, F(reg_groups), 0, 0, 1, "groups that get the regularizer, e.g. 2,3 (counted from 1); segmenters also head (the FCN head's sites)", NULL},
-    {"reg_last_cells", K_FLOAT, F(reg_last_cells), 1e-6, 1, 2, "amoebanet-b: the regularizer only in the last fraction of the cells, counting every cell (the paper's 0.5: the last 50 percent); 1: all", NULL},
+    {"reg_last_cells", K_FLOAT, F(reg_last_cells), 1e-6, 1, 2, "AmoebaNets: the regularizer only in the last fraction of the cells, counting every cell (the paper's 0.5: the last 50 percent); 1: all", NULL},
     {"reg_skip", K_AUTO_BOOL, F(reg_skip), 0, 1, 1, "also on the shortcuts; auto: DropBlock yes (the paper's conv+skip), dropout and SpatialDropout no (the paper's conv branches only)", NULL},
     {"keep_prob_schedule", K_STR, F(keep_prob_schedule), 0, 0, 1, "linear (1 -> keep_prob over training) or fixed; auto: linear for DropBlock, fixed for the others (the official code schedules DropBlock only)", NULL},
     {"group_scaling", K_AUTO_BOOL, F(group_scaling), 0, 1, 1, "group g of G drops at p/4^(G-g); auto: for DropBlock (as the official code), not for the others", NULL},
@@ -290,7 +290,7 @@ db_status db_config_validate(const db_config *c) {
     const int amoeba = db_model_is_amoebanet(c->model);
     if (!amoeba && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 || c->reg_last_cells != 1.0f ||
                     c->aux_weight > 0))
-        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are amoebanet-b's; %s has none",
+        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are the AmoebaNets'; %s has none",
                        c->model);
     if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
         return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);

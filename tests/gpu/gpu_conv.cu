@@ -62,7 +62,7 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         float *ex = db_upload_nchw(x, s[1], s[0], hw_in), *ew = to_device(w, nw), *edy = db_upload_nchw(dy, s[4], s[0], hw_out);
         float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
         for (int det = 0; det < 2; det++) {
-            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], det, 0};
+            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0};
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;

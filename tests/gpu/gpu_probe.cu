@@ -42,7 +42,7 @@ static int probe(db_cudnn *h, const char *net, const shape *s) {
            s->k, s->k, s->stride, s->pad);
     int failed = 0;
     for (int det = 0; det < 2; det++) {
-        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->stride, s->pad, det, 0};
+        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->k, s->stride, s->stride, s->pad, s->pad, det, 0};
         if (!det)
             for (int pass = 0; pass < DB_CONV_PASSES; pass++) {
                 print_list(h, &d, pass, 0);
@@ -78,7 +78,7 @@ static int probe_model(db_cudnn *h, const char *arch, int hw, int classes, int b
         const db_op *op = &g.ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *c = &op->u.conv;
-        shape s = {batch, c->cin, c->h, c->w, c->cout, c->k, c->stride, c->pad};
+        shape s = {batch, c->cin, c->h, c->w, c->cout, c->kh, c->sh, c->ph}; // square kernels
         int known = 0;
         for (int j = 0; j < n_seen && !known; j++) known = !memcmp(&seen[j], &s, sizeof s);
         if (known || n_seen == 128) continue;
