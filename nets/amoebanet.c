@@ -329,6 +329,7 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     db_graph_begin(g, n_max);
     g->reg = cfg->reg;
     g->unfused = cfg->unfused;
+    g->bn_group = cfg->bn_group;
     int reductions[DB_AMOEBA_REDUCTIONS], distinct = 0; /* before cells int(k/3 cells); coinciding ones are one */
     for (int k = 0; k < DB_AMOEBA_REDUCTIONS; k++) {
         reductions[k] = (int)((double)(k + 1) / (DB_AMOEBA_REDUCTIONS + 1) * cfg->cells);

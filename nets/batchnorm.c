@@ -32,14 +32,15 @@ static void moments(const float *x, size_t m, float shift, double *s1, double *s
     *s1 = a; *s2 = b;
 }
 
-/* y = post(relu?(x * sc + sh)) over one channel whose first unit is `at` in the mask: a run of
- * units sharing one scale at a time (the whole channel when the scale is uniform) */
+/* y = post(relu?(x * sc + sh)) over m units of one channel, the first `at` in the mask and
+ * `first` in its channel (sample first / hw): a run of units sharing one scale at a time (all m
+ * when the scale is uniform) */
 static void normalise_post(float *restrict y, const float *restrict x, float sc, float sh, int relu, size_t m,
-                           const db_bn_post *post, size_t at) {
+                           const db_bn_post *post, size_t at, size_t first) {
     const unsigned char *restrict mk = post->mask + at;
     size_t run = post->uniform ? m : (size_t)post->hw;
     for (size_t i0 = 0; i0 < m; i0 += run) {
-        const float s = post->scales[(i0 / (size_t)post->hw) % (m / (size_t)post->hw)];
+        const float s = post->scales[(first + i0) / (size_t)post->hw];
         size_t end = i0 + run < m ? i0 + run : m;
         if (relu)
             for (size_t i = i0; i < end; i++) {
@@ -53,30 +54,37 @@ static void normalise_post(float *restrict y, const float *restrict x, float sc,
 
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
-                         float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post) {
+                         float momentum, float eps, int relu, int c, size_t m, int groups, const db_bn_post *post) {
+    const size_t mg = m / (size_t)groups;
     #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        const float *x = in + (size_t)ch * m;
-        float *y = out + (size_t)ch * m;
-        /* shifting by one sample keeps E[t^2] - E[t]^2 from cancelling when |mean| >> sd */
-        double s1, s2;
-        moments(x, m, x[0], &s1, &s2);
-        double mt = s1 / (double)m, var = s2 / (double)m - mt * mt;
-        if (var < 0.0) var = 0.0;
-        double mean = mt + x[0];
-        float inv = (float)(1.0 / sqrt(var + eps));
-        float sc = gamma[ch] * inv, sh = beta[ch] - (float)mean * sc;
-        if (post)
-            normalise_post(y, x, sc, sh, relu, m, post, (size_t)ch * m);
-        else if (relu)
-            for (size_t i = 0; i < m; i++) { float v = x[i] * sc + sh; y[i] = v > 0.0f ? v : 0.0f; }
-        else
-            for (size_t i = 0; i < m; i++) y[i] = x[i] * sc + sh;
-        save_mean[ch] = (float)mean;
-        save_invstd[ch] = inv;
-        double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
-        run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * (float)mean;
-        run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * (float)unbiased;
+        double mean_sum = 0.0, var_sum = 0.0; /* the groups' means and unbiased variances, in order */
+        for (int gi = 0; gi < groups; gi++) {
+            const size_t first = (size_t)gi * mg, o = (size_t)ch * m + first;
+            const float *x = in + o;
+            float *y = out + o;
+            /* shifting by one sample keeps E[t^2] - E[t]^2 from cancelling when |mean| >> sd */
+            double s1, s2;
+            moments(x, mg, x[0], &s1, &s2);
+            double mt = s1 / (double)mg, var = s2 / (double)mg - mt * mt;
+            if (var < 0.0) var = 0.0;
+            double mean = mt + x[0];
+            float inv = (float)(1.0 / sqrt(var + eps));
+            float sc = gamma[ch] * inv, sh = beta[ch] - (float)mean * sc;
+            if (post)
+                normalise_post(y, x, sc, sh, relu, mg, post, o, first);
+            else if (relu)
+                for (size_t i = 0; i < mg; i++) { float v = x[i] * sc + sh; y[i] = v > 0.0f ? v : 0.0f; }
+            else
+                for (size_t i = 0; i < mg; i++) y[i] = x[i] * sc + sh;
+            save_mean[(size_t)ch * groups + gi] = (float)mean;
+            save_invstd[(size_t)ch * groups + gi] = inv;
+            mean_sum += mean;
+            var_sum += mg > 1 ? var * (double)mg / (double)(mg - 1) : var;
+        }
+        /* the running statistics follow the groups' average (one group: its own, as before) */
+        run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * (float)(mean_sum / groups);
+        run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * (float)(var_sum / groups);
     }
 }
 
@@ -108,14 +116,14 @@ static inline float out_grad(float dy, float v, int relu, unsigned char m, float
 static inline __attribute__((always_inline)) void backward_channel(
     float *dx, float *dgamma, float *dbeta, const float *restrict dy, const float *restrict x,
     const unsigned char *restrict mk, const db_bn_post *post, float gamma, float beta, float mean, float inv,
-    int relu, size_t m, int accum, const int has_post) {
+    int relu, size_t m, size_t first, int accum, const int has_post) {
     const size_t run = !has_post || post->uniform ? m : (size_t)post->hw;
-    const size_t samples = has_post ? m / (size_t)post->hw : 1;
+    const size_t hw = has_post ? (size_t)post->hw : 1;
     /* the forward's exact scale and shift, so the ReLU mask matches it bit for bit */
     const float sc = gamma * inv, sh = beta - mean * sc;
     double sdy = 0.0, sdyx = 0.0;
     for (size_t r0 = 0; r0 < m; r0 += run) {
-        const float ps = has_post ? post->scales[(r0 / (size_t)post->hw) % samples] : 1.0f;
+        const float ps = has_post ? post->scales[(first + r0) / hw] : 1.0f;
         const size_t rend = r0 + run < m ? r0 + run : m;
         for (size_t i0 = r0; i0 < rend; i0 += BLOCK) { /* float lanes per block, gathered in double */
             size_t n = (i0 + BLOCK < rend ? i0 + BLOCK : rend) - i0, i = 0;
@@ -145,7 +153,7 @@ static inline __attribute__((always_inline)) void backward_channel(
     float b = (float)(sdy / (double)m);
     float cc = (float)(sdyxhat / (double)m) * inv;
     for (size_t r0 = 0; r0 < m; r0 += run) {
-        const float ps = has_post ? post->scales[(r0 / (size_t)post->hw) % samples] : 1.0f;
+        const float ps = has_post ? post->scales[(first + r0) / hw] : 1.0f;
         const size_t rend = r0 + run < m ? r0 + run : m;
         for (size_t i = r0; i < rend; i++) {
             float g = out_grad(dy[i], x[i] * sc + sh, relu, has_post ? mk[i] : 0, ps, has_post);
@@ -157,16 +165,23 @@ static inline __attribute__((always_inline)) void backward_channel(
 
 void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                     const float *gamma, const float *beta, const float *save_mean,
-                    const float *save_invstd, int relu, int c, size_t m, int accum, const db_bn_post *post) {
+                    const float *save_invstd, int relu, int c, size_t m, int groups, int accum,
+                    const db_bn_post *post) {
+    const size_t mg = m / (size_t)groups;
     #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        const size_t o = (size_t)ch * m;
-        float *dx = din ? din + o : NULL;
-        if (post)
-            backward_channel(dx, &dgamma[ch], &dbeta[ch], dout + o, in + o, post->mask + o, post, gamma[ch],
-                             beta[ch], save_mean[ch], save_invstd[ch], relu, m, accum, 1);
-        else
-            backward_channel(dx, &dgamma[ch], &dbeta[ch], dout + o, in + o, NULL, NULL, gamma[ch], beta[ch],
-                             save_mean[ch], save_invstd[ch], relu, m, accum, 0);
+        float dg = 0.0f, db = 0.0f; /* the groups' sums, in order (one group: its own) */
+        for (int gi = 0; gi < groups; gi++) {
+            const size_t first = (size_t)gi * mg, o = (size_t)ch * m + first, k = (size_t)ch * groups + gi;
+            float *dx = din ? din + o : NULL, g1, b1;
+            if (post)
+                backward_channel(dx, &g1, &b1, dout + o, in + o, post->mask + o, post, gamma[ch], beta[ch],
+                                 save_mean[k], save_invstd[k], relu, mg, first, accum, 1);
+            else
+                backward_channel(dx, &g1, &b1, dout + o, in + o, NULL, NULL, gamma[ch], beta[ch], save_mean[k],
+                                 save_invstd[k], relu, mg, first, accum, 0);
+            dg = gi ? dg + g1 : g1, db = gi ? db + b1 : b1;
+        }
+        dgamma[ch] = dg, dbeta[ch] = db;
     }
 }

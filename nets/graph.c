@@ -498,7 +498,7 @@ static void layout(db_graph *g) {
         if (op->kind == DB_OP_BN) {
             int c = g->tensors[op->out].c;
             op->run = db_arena_take(&g->state_arena, 2 * (size_t)c);
-            op->save = db_arena_take(&g->act_arena, 2 * (size_t)c);
+            op->save = db_arena_take(&g->act_arena, 2 * (size_t)c * db_graph_bn_groups_max(g));
         }
         if (op->kind == DB_OP_REG && op->u.reg.kind == DB_REG_DROPBLOCK) {
             const db_tensor *t = &g->tensors[op->out];

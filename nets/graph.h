@@ -73,7 +73,8 @@ typedef struct {
     int alias0;        /* add: in[0]'s gradient shares out's buffer, nothing to copy */
     int param[2];      /* weight and bias/beta, -1 when unused */
     float *run;        /* BN: running mean then running var (2c floats, state arena) */
-    float *save;       /* BN: batch mean then inverse std (2c floats) */
+    float *save;       /* BN: batch mean then inverse std (c floats each per batch-norm group,
+                        * db_graph_bn_groups_max of them) */
     union {
         db_conv_dims conv;
         struct { int k, stride, pad, same; } pool; /* same: TensorFlow's SAME (pad above/left; avg excludes padding) */
@@ -129,6 +130,9 @@ typedef struct {
     double moved_seconds; /* of the op being timed, charged to another op */
     db_reg_plan reg;   /* set before building: where db_g_site places regularizers */
     int unfused;       /* set before finalizing: no DropBlock fused into batch norm */
+    int bn_group;      /* set before finalizing: samples per batch-norm group in training (ghost
+                        * batch norm, nets/ops.h); 0: the whole batch. A batch it does not divide
+                        * is normalised whole. */
     int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even
                         * where oneDNN is built in (nets/conv_dnnl.h) */
     uint64_t seed;     /* the run's seed, keys the masks */
@@ -138,6 +142,10 @@ typedef struct {
 } db_graph;
 
 void db_graph_begin(db_graph *g, int n_max);
+/* Batch-norm groups of the current batch in training (1 without bn_group), and the most any
+ * batch up to n_max has */
+int db_graph_bn_groups(const db_graph *g);
+int db_graph_bn_groups_max(const db_graph *g);
 int db_g_input(db_graph *g, int c, int h, int w);
 int db_g_conv(db_graph *g, int x, int cout, int k, int stride, int pad, const char *name);
 /* A convolution with TensorFlow's SAME padding (nets/ops.h db_conv_dims_same), as the official

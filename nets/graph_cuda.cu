@@ -151,6 +151,9 @@ static db_status check_graph(const db_graph *g) {
         if ((op->kind == DB_OP_MAXPOOL || op->kind == DB_OP_AVGPOOL) && op->u.pool.same)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d pools with TensorFlow's SAME padding, which is not in the "
                            "GPU graph in this version (use --device cpu)", i);
+        if (op->kind == DB_OP_BN && db_graph_bn_groups_max(g) > 1)
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: batch norm over groups of %d samples (bn_group) is not in the "
+                           "GPU graph in this version (use --device cpu)", g->bn_group);
         if (op->kind == DB_OP_BN && op->u.bn.eps < CUDNN_BN_MIN_EPSILON)
             return db_fail(DB_ERR_ARG, "bn_eps %g is below cuDNN's smallest batch-norm epsilon (%g); use --device cpu "
                            "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);

@@ -16,6 +16,8 @@ void db_graph_set_seed(db_graph *g, uint64_t seed) { g->seed = seed; }
 void db_graph_set_step(db_graph *g, long step) { g->step = step; }
 void db_graph_set_last_step(db_graph *g, long last_step) { g->last_step = last_step; }
 void db_graph_set_batch(db_graph *g, int n) { g->n = n < 1 ? 1 : n > g->n_max ? g->n_max : n; }
+int db_graph_bn_groups(const db_graph *g) { return g->bn_group > 0 && g->n % g->bn_group == 0 ? g->n / g->bn_group : 1; }
+int db_graph_bn_groups_max(const db_graph *g) { return g->bn_group > 0 && g->n_max >= g->bn_group ? g->n_max / g->bn_group : 1; }
 float *db_graph_input(db_graph *g) { return g->tensors[0].data; }
 const db_tensor *db_graph_output(const db_graph *g) {
     return &g->tensors[g->n_outputs ? g->outputs[0] : g->n_tensors - 1];
@@ -23,6 +25,8 @@ const db_tensor *db_graph_output(const db_graph *g) {
 const db_tensor *db_graph_output_at(const db_graph *g, int i) { return &g->tensors[g->outputs[i]]; }
 
 static size_t plane(const db_tensor *t) { return (size_t)t->h * t->w; }
+/* where a batch norm's saved inverse deviations start: after the means of every group */
+static size_t bn_half(const db_graph *g, const db_tensor *y) { return (size_t)y->c * db_graph_bn_groups_max(g); }
 
 /* A convolution through oneDNN when the op has it, else the GEMM path. Should oneDNN fail (no
  * memory for another batch size's primitives, another thread count), the op says so once and
@@ -142,13 +146,13 @@ void db_graph_forward(db_graph *g) {
                 db_tensor *z = &g->tensors[reg->out];
                 dropblock_mask(g, reg, z, n);
                 db_bn_post post = fused_post(g, reg, n);
-                db_bn_forward_train(z->data, op->save, op->save + y->c, op->run, op->run + y->c, x->data, w, b,
+                db_bn_forward_train(z->data, op->save, op->save + bn_half(g, y), op->run, op->run + y->c, x->data, w, b,
                                     op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c, (size_t)n * plane(y),
-                                    &post);
+                                    db_graph_bn_groups(g), &post);
             } else if (g->training)
-                db_bn_forward_train(y->data, op->save, op->save + y->c, op->run, op->run + y->c,
+                db_bn_forward_train(y->data, op->save, op->save + bn_half(g, y), op->run, op->run + y->c,
                                     x->data, w, b, op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c,
-                                    (size_t)n * plane(y), NULL);
+                                    (size_t)n * plane(y), db_graph_bn_groups(g), NULL);
             else
                 db_bn_forward_infer(y->data, x->data, w, b, op->run, op->run + y->c,
                                     op->u.bn.eps, op->u.bn.relu, y->c, (size_t)n * plane(y));
@@ -216,8 +220,8 @@ void db_graph_backward(db_graph *g) {
             const db_op *reg = op->fused ? &g->ops[op->fused - 1] : NULL;
             db_bn_post post = reg ? fused_post(g, reg, n) : (db_bn_post){0};
             db_bn_backward(dx, dw, db, reg ? g->tensors[reg->out].grad : y->grad, x->data, w,
-                           g->params[op->param[1]].data, op->save, op->save + y->c, op->u.bn.relu, y->c,
-                           (size_t)n * plane(y), acc, reg ? &post : NULL);
+                           g->params[op->param[1]].data, op->save, op->save + bn_half(g, y), op->u.bn.relu, y->c,
+                           (size_t)n * plane(y), db_graph_bn_groups(g), acc, reg ? &post : NULL);
             break;
         }
         case DB_OP_RELU: if (dx) db_relu_backward(dx, y->grad, y->data, numel(y, n), acc); break;

@@ -21,6 +21,7 @@ typedef struct {
     char shortcut;         /* CIFAR ResNets: 'A' zero-padded identity (He et al.), 'B' 1x1 conv + BN */
     int zero_init_last_bn; /* gamma of each block's last BN starts at 0 */
     float bn_momentum, bn_eps;
+    int bn_group;          /* samples per batch-norm group in training (nets/graph.h; 0: the whole batch) */
     db_reg_plan reg;       /* regularizers at the sites (kind DB_REG_NONE: none) */
     int unfused;           /* keep DropBlock as an op of its own, not inside the BN before it
                             * (the same results; for tests and benchmarks) */

@@ -50,8 +50,12 @@ void db_conv_backward(float *din, float *dweight, const float *dout, const float
 /* Batch norm over m = n*h*w values per channel. Training uses the batch's statistics (biased
  * variance) and updates the running ones: running = (1-momentum)*running + momentum*batch, with
  * the unbiased variance, as PyTorch does (TensorFlow's decay 0.9 is momentum 0.1 here).
- * save_mean and save_invstd (c floats each) keep what backward needs. relu = 1 fuses a ReLU
- * after the normalisation (out = max(0, bn(in))); post (or NULL) a masked rescale after that. */
+ * save_mean and save_invstd keep what backward needs. relu = 1 fuses a ReLU after the
+ * normalisation (out = max(0, bn(in))); post (or NULL) a masked rescale after that.
+ * groups > 1 ("ghost" batch norm, as each replica of a data-parallel run normalises its own
+ * samples): each channel's m values are `groups` equal runs of samples, each normalised with its
+ * own statistics (save_mean and save_invstd hold c * groups floats, channel-major), and the
+ * running statistics follow the groups' average; m must be a multiple of groups. */
 /* A masked rescale fused into batch norm's training passes (DropBlock right after the BN):
  * the forward writes db_dropblock_apply1(bn(x), mask, scale of the sample) and the backward
  * reads its output gradient through the same map, so the regularizer costs no pass of its own.
@@ -64,13 +68,14 @@ typedef struct {
 
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
-                         float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post);
+                         float momentum, float eps, int relu, int c, size_t m, int groups, const db_bn_post *post);
 void db_bn_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
                          const float *run_mean, const float *run_var, float eps, int relu, int c,
                          size_t m);
 void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
                     const float *gamma, const float *beta, const float *save_mean,
-                    const float *save_invstd, int relu, int c, size_t m, int accum, const db_bn_post *post);
+                    const float *save_invstd, int relu, int c, size_t m, int groups, int accum,
+                    const db_bn_post *post);
 
 void db_relu_forward(float *out, const float *in, size_t len);
 void db_relu_backward(float *din, const float *dout, const float *out, size_t len, int accum);

@@ -151,6 +151,7 @@ int db_resnet_trunk(db_graph *g, const db_model_config *cfg, int x, int taps[5])
     }
     g->reg = cfg->reg;
     g->unfused = cfg->unfused;
+    g->bn_group = cfg->bn_group;
     g->reg.n_groups = is_cifar_depth(cfg->arch, &depth) ? 3 : 4;
     for (int i = 0; i < 5; i++) taps[i] = -1;
     return trunk(g, cfg, x, taps);

@@ -2155,13 +2155,27 @@ run_test() {
     fi
 }
 
+t_bn_group() {
+    # ghost batch norm: one group of the whole batch is the plain run, bit for bit; groups of 16
+    # train otherwise; a group that does not divide the batch is refused
+    need_fmnist || return
+    local a=(train --model resnet8 --epochs 1 --train-limit 512 --test-limit 128 --batch 64 --no-db)
+    db "${a[@]}" --metrics "$T/plain.csv" && expect_rc 0 || return
+    db "${a[@]}" --bn-group 64 --metrics "$T/whole.csv" && expect_rc 0 || return
+    db "${a[@]}" --bn-group 16 --metrics "$T/ghost.csv" && expect_rc 0 || return
+    cmp -s <(cut -d, -f1-7 "$T/plain.csv") <(cut -d, -f1-7 "$T/whole.csv") ||
+        { echo "bn_group 64 differs: $(tail -1 "$T/plain.csv") / $(tail -1 "$T/whole.csv")"; return 1; }
+    ! cmp -s <(cut -d, -f1-7 "$T/plain.csv") <(cut -d, -f1-7 "$T/ghost.csv") || { echo "bn_group 16 changed nothing"; return 1; }
+    db "${a[@]}" --bn-group 24 && expect_rc 2 && expect_err "bn_group 24 does not divide the batch 64"
+}
+
 tests=(
     house_rules every_help usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic
+    deterministic bn_group
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -237,43 +237,48 @@ static void test_conv_known(void) {
 /* ---- batch norm ---- */
 typedef struct {
     probe p;
-    int c, relu;
+    int c, relu, groups;
     size_t m;
     float *in, *gamma, *beta, *save, *run;
 } bn_t;
 
 static void bn_fwd(void *t) {
     bn_t *b = t;
-    db_bn_forward_train(b->p.out, b->save, b->save + b->c, b->run, b->run + b->c, b->in, b->gamma,
-                        b->beta, 0.1f, 1e-5f, b->relu, b->c, b->m, NULL);
+    db_bn_forward_train(b->p.out, b->save, b->save + b->c * b->groups, b->run, b->run + b->c, b->in, b->gamma,
+                        b->beta, 0.1f, 1e-5f, b->relu, b->c, b->m, b->groups, NULL);
 }
 
-static void check_bn_grad(int relu) {
+static void check_bn_grad(int relu, int groups) {
     bn_t b = {0};
-    b.c = 3; b.m = 2 * 4 * 5; b.relu = relu;
+    b.c = 3; b.m = 2 * 4 * 5; b.relu = relu; b.groups = groups;
     size_t n = b.c * b.m;
-    b.in = falloc(n); b.gamma = falloc(b.c); b.beta = falloc(b.c); b.save = falloc(2 * b.c);
+    b.in = falloc(n); b.gamma = falloc(b.c); b.beta = falloc(b.c); b.save = falloc(2 * (size_t)b.c * groups);
     b.run = falloc(2 * b.c);
     b.p.out = falloc(n); b.p.r = falloc(n); b.p.nout = n; b.p.fwd = bn_fwd;
-    tc_fill(b.in, n, 4, -2, 3); tc_fill(b.gamma, b.c, 5, 0.5f, 1.5f); tc_fill(b.beta, b.c, 6, -1, 1);
+    /* (seed 4 in two groups puts an output on the ReLU's kink, where differences cannot agree) */
+    tc_fill(b.in, n, groups == 1 ? 4 : 14, -2, 3); tc_fill(b.gamma, b.c, 5, 0.5f, 1.5f); tc_fill(b.beta, b.c, 6, -1, 1);
     tc_fill(b.p.r, n, 7, -1, 1);
     float *din = falloc(n), *dg = falloc(b.c), *dbeta = falloc(b.c);
     bn_fwd(&b);
     /* normalised output: per channel mean beta and sd gamma */
-    for (int ch = 0; ch < b.c && !relu; ch++) {
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < b.m; i++) s += b.p.out[ch * b.m + i];
-        double mean = s / b.m;
-        for (size_t i = 0; i < b.m; i++) ss += pow(b.p.out[ch * b.m + i] - mean, 2);
-        CHECK_CLOSE(mean, b.beta[ch], 1e-5, 0);
-        CHECK_CLOSE(sqrt(ss / b.m), b.gamma[ch], 1e-3, 1e-3);
-    }
+    const size_t mg = b.m / groups; /* each group on its own: mean beta and sd gamma */
+    for (int ch = 0; ch < b.c && !relu; ch++)
+        for (int gi = 0; gi < groups; gi++) {
+            const float *y = b.p.out + ch * b.m + gi * mg;
+            double s = 0, ss = 0;
+            for (size_t i = 0; i < mg; i++) s += y[i];
+            double mean = s / mg;
+            for (size_t i = 0; i < mg; i++) ss += pow(y[i] - mean, 2);
+            CHECK_CLOSE(mean, b.beta[ch], 1e-5, 0);
+            CHECK_CLOSE(sqrt(ss / mg), b.gamma[ch], 1e-3, 1e-3);
+        }
     if (relu) { /* ReLU applied: no negatives, and some zeros (beta spans [-1, 1]) */
         int neg = 0, zero = 0;
         for (size_t i = 0; i < n; i++) { neg += b.p.out[i] < 0; zero += b.p.out[i] == 0; }
         CHECK(neg == 0 && zero > 0, "fused relu: %d negative, %d zero outputs", neg, zero);
     }
-    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.beta, b.save, b.save + b.c, relu, b.c, b.m, 0, NULL);
+    db_bn_backward(din, dg, dbeta, b.p.r, b.in, b.gamma, b.beta, b.save, b.save + b.c * groups, relu, b.c, b.m, groups, 0,
+                   NULL);
     tc_gradcheck(relu ? "bn+relu din" : "bn din", probe_loss, &b, b.in, din, n, 60, 1e-3f, 2e-3, 1e-2);
     tc_gradcheck("bn dgamma", probe_loss, &b, b.gamma, dg, b.c, 10, 1e-3f, 2e-3, 1e-2);
     tc_gradcheck("bn dbeta", probe_loss, &b, b.beta, dbeta, b.c, 10, 1e-3f, 2e-3, 1e-2);
@@ -282,14 +287,63 @@ static void check_bn_grad(int relu) {
 }
 
 static void test_bn_grad(void) {
-    check_bn_grad(0);
-    check_bn_grad(1);
+    for (int groups = 1; groups <= 2; groups++) {
+        check_bn_grad(0, groups);
+        check_bn_grad(1, groups);
+    }
+}
+
+/* Ghost batch norm (groups of samples normalised on their own, as each replica of a data-parallel
+ * run does): two groups of one batch give the bits of two batch norms over the halves, forward
+ * and backward, a fused DropBlock rescale (per-sample scales) included; the running statistics
+ * follow the groups' average */
+static void test_bn_ghost(void) {
+    enum { C = 3, N = 4, HW = 5, M = N * HW, G = 2, MG = M / G };
+    float x[C * M], y[C * M], dy[C * M], dx[C * M], gam[C], bet[C], save[2 * C * G], run[2 * C], scales[N];
+    float half_x[G][C * MG], half_y[G][C * MG], half_dy[G][C * MG], half_dx[G][C * MG], hsave[G][2 * C], hrun[G][2 * C];
+    float dg[C], db[C], hdg[G][C], hdb[G][C];
+    unsigned char mask[C * M], half_mask[G][C * MG];
+    tc_fill(x, C * M, 31, -2, 3), tc_fill(dy, C * M, 32, -1, 1), tc_fill(gam, C, 33, 0.5f, 1.5f), tc_fill(bet, C, 34, -1, 1);
+    tc_fill(scales, N, 35, 1, 2);
+    for (int i = 0; i < C * M; i++) mask[i] = (unsigned char)(i % 7 != 3);
+    for (int post_on = 0; post_on < 2; post_on++) {
+        for (int i = 0; i < 2 * C; i++) run[i] = i < C ? 0.0f : 1.0f;
+        const db_bn_post post = {mask, scales, HW, 0};
+        db_bn_forward_train(y, save, save + C * G, run, run + C, x, gam, bet, 0.1f, 1e-5f, 1, C, M, G, post_on ? &post : NULL);
+        db_bn_backward(dx, dg, db, dy, x, gam, bet, save, save + C * G, 1, C, M, G, 0, post_on ? &post : NULL);
+        double want_mean = 0;
+        for (int h = 0; h < G; h++) {
+            for (int ch = 0; ch < C; ch++)
+                for (int i = 0; i < MG; i++) {
+                    half_x[h][ch * MG + i] = x[ch * M + h * MG + i], half_dy[h][ch * MG + i] = dy[ch * M + h * MG + i];
+                    half_mask[h][ch * MG + i] = mask[ch * M + h * MG + i];
+                }
+            for (int i = 0; i < 2 * C; i++) hrun[h][i] = i < C ? 0.0f : 1.0f;
+            const db_bn_post hp = {half_mask[h], scales + h * (N / G), HW, 0};
+            db_bn_forward_train(half_y[h], hsave[h], hsave[h] + C, hrun[h], hrun[h] + C, half_x[h], gam, bet, 0.1f, 1e-5f, 1,
+                                C, MG, 1, post_on ? &hp : NULL);
+            db_bn_backward(half_dx[h], hdg[h], hdb[h], half_dy[h], half_x[h], gam, bet, hsave[h], hsave[h] + C, 1, C, MG,
+                           1, 0, post_on ? &hp : NULL);
+            want_mean += hrun[h][0] / G;
+        }
+        int same = 1;
+        for (int h = 0; h < G; h++)
+            for (int ch = 0; ch < C; ch++) {
+                same &= !memcmp(y + ch * M + h * MG, half_y[h] + ch * MG, sizeof(float) * MG);
+                same &= !memcmp(dx + ch * M + h * MG, half_dx[h] + ch * MG, sizeof(float) * MG);
+                same &= save[ch * G + h] == hsave[h][ch] && save[C * G + ch * G + h] == hsave[h][C + ch];
+            }
+        for (int ch = 0; ch < C; ch++) same &= dg[ch] == hdg[0][ch] + hdg[1][ch] && db[ch] == hdb[0][ch] + hdb[1][ch];
+        CHECK(same, "ghost batch norm%s: two groups are not the bits of two batch norms over the halves",
+              post_on ? " with a fused rescale" : "");
+        CHECK(fabs(run[0] - want_mean) < 1e-7, "running mean %.9g, the groups' average %.9g", run[0], want_mean);
+    }
 }
 
 static void test_bn_running_and_inference(void) {
     /* one channel, values 1..4: batch mean 2.5, biased var 1.25, unbiased 5/3 */
     float in[4] = {1, 2, 3, 4}, out[4], save[2], run[2] = {0.0f, 1.0f}, g = 2.0f, be = 0.5f;
-    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 0, 1, 4, NULL);
+    db_bn_forward_train(out, save, save + 1, run, run + 1, in, &g, &be, 0.1f, 0.0f, 0, 1, 4, 1, NULL);
     CHECK_CLOSE(run[0], 0.25, 1e-6, 0);
     CHECK_CLOSE(run[1], 0.9 + 0.1 * 5.0 / 3.0, 1e-6, 0);
     CHECK_CLOSE(out[0], 2.0 * (1 - 2.5) / sqrt(1.25) + 0.5, 1e-5, 0);
@@ -958,6 +1012,7 @@ const db_test db_tests_ops[] = {
     {"conv_gradients", test_conv_grad},
     {"conv_onednn_vs_gemm", test_conv_dnnl},
     {"bn_gradients", test_bn_grad},
+    {"bn_ghost_groups", test_bn_ghost},
     {"bn_running_stats_and_inference", test_bn_running_and_inference},
     {"elementwise_pool_linear_gradients", test_elementwise_and_pool_grads},
     {"softmax_xent_label_smoothing", test_softmax_xent},

@@ -52,6 +52,7 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
+    {"bn_group", K_INT, F(bn_group), 0, 65536, 2, "samples per batch-norm group in training: each group of a replica's batch normalised with its own statistics (ghost batch norm; the official TPU codes' per-core batch; a data-parallel run's replicas normalise their own samples, so --bn-group B/N on one process trains as N replicas); 0: the whole batch", NULL},
     {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); for segmenters fmnist-segment (the same set's label maps) and voc2012 (VOCdevkit/VOC2012 or its contents: JPEGs, label PNGs, the SBD train_aug list when present)", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
     {"train_limit", K_INT, F(train_limit), 0, 1e9, 1, "use the first N training samples (0: all)", NULL},
@@ -292,6 +293,8 @@ db_status db_config_validate(const db_config *c) {
                     c->aux_weight > 0))
         return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are the AmoebaNets'; %s has none",
                        c->model);
+    if (c->bn_group > 0 && c->batch % c->bn_group)
+        return db_fail(DB_ERR_ARG, "bn_group %d does not divide the batch %d", c->bn_group, c->batch);
     if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
         return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);
     if (!segmenter && c->min_level != 3)
@@ -400,7 +403,7 @@ db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
         b->aux_head = cfg->aux_weight > 0;
     }
     b->zero_init_last_bn = cfg->zero_init_last_bn;
-    b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps;
+    b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps, b->bn_group = cfg->bn_group;
     return db_config_reg_plan(cfg, &b->reg);
 }
 

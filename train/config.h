@@ -30,6 +30,7 @@ typedef struct db_config {
     char init_from[512];          /* a classification run's checkpoint folder to start from ("": none) */
     int zero_init_last_bn;
     float bn_momentum, bn_eps;
+    int bn_group;
     /* data */
     char dataset[32];
     char data_dir[512];

@@ -72,8 +72,8 @@ static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
     float *eyi = dev(NULL, n), *scratch = dev(NULL, n);
     float *eg = dev(g, c), *eb = dev(b, c), *erm = dev(rm, c), *erv = dev(rv, c), *esm = dev(NULL, c), *esi = dev(NULL, c);
     float *edg = dev(NULL, c), *edb = dev(NULL, c);
-    db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, NULL);
-    db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 0, NULL);
+    db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, 1, NULL);
+    db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 1, 0, NULL);
     db_bn_forward_infer(yi, x, g, b, rm, rv, eps, relu, c, m);
     int ok = db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw) == DB_OK &&
              db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, nn, hw, 0, scratch) == DB_OK &&
