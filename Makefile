@@ -25,6 +25,13 @@ ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
 CFLAGS  += -DDB_HAVE_DNNL
 LDLIBS  += -ldnnl
 endif
+# Open MPI (Debian's libopenmpi-dev) for data-parallel runs across processes (core/dist.h);
+# without it a run is one process
+MPI_PC  := $(firstword $(foreach p,ompi-c mpi,$(if $(shell pkg-config --exists $(p) 2>/dev/null && echo y),$(p))))
+ifneq ($(MPI_PC),)
+CFLAGS  += -DDB_HAVE_MPI $(shell pkg-config --cflags $(MPI_PC))
+LDLIBS  += $(shell pkg-config --libs $(MPI_PC))
+endif
 
 # ---- CUDA discovery: CUDA_HOME, then nvcc on PATH; cuDNN at CUDNN_HOME or beside CUDA ----
 NVCC ?= $(firstword $(wildcard $(CUDA_HOME)/bin/nvcc) $(shell command -v nvcc 2>/dev/null))

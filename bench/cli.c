@@ -8,12 +8,22 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "core/dist.h"
 #include "core/log.h"
 #include "results/store.h"
 #include "train/task.h"
 
+/* "dropbench", or "dropbench [rank 2]" in the other processes of a data-parallel run */
+static const char *who(void) {
+    static char name[48];
+    const db_dist_info *d = db_dist();
+    if (d->rank == 0) return "dropbench";
+    snprintf(name, sizeof name, "dropbench [rank %d]", d->rank);
+    return name;
+}
+
 int db_cli_error(db_status s) {
-    fprintf(stderr, "dropbench: %s\n", db_last_error()[0] ? db_last_error() : db_status_name(s));
+    fprintf(stderr, "%s: %s\n", who(), db_last_error()[0] ? db_last_error() : db_status_name(s));
     db_status p = db_status_primary(s);
     if (p == DB_ERR_DIVERGED) return DB_EXIT_DIVERGED;
     if (p == DB_ERR_INTERRUPTED) return DB_EXIT_INTERRUPTED;
@@ -44,6 +54,7 @@ static int quiet, progress_shown;
 
 static void sink(db_log_kind kind, const char *msg, void *user) {
     (void)user;
+    if (db_dist()->rank > 0 && kind != DB_LOG_NOTE) return; /* the first process shows the run */
     if (kind == DB_LOG_PROGRESS) {
         if (quiet || !isatty(2)) return;
         if (msg[0]) fprintf(stderr, "\r%s", msg);
@@ -52,7 +63,7 @@ static void sink(db_log_kind kind, const char *msg, void *user) {
         return;
     }
     if (progress_shown) { fprintf(stderr, "\r%80s\r", ""); progress_shown = 0; }
-    if (kind == DB_LOG_NOTE) fprintf(stderr, "dropbench: %s\n", msg);
+    if (kind == DB_LOG_NOTE) fprintf(stderr, "%s: %s\n", who(), msg);
     else { printf("%s\n", msg); fflush(stdout); }
 }
 

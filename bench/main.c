@@ -5,6 +5,7 @@
 
 #include "nets/conv_dnnl.h"
 #include "bench/cli.h"
+#include "core/dist.h"
 #include "core/cuda.h"
 #include "core/gemm.h"
 
@@ -55,6 +56,8 @@ static void fair_waiting(char **argv) {
     unsetenv("GOMP_SPINCOUNT"); /* the exec failed: go on as we are (slower only beside other processes) */
 }
 
+static int command(int argc, char **argv);
+
 int main(int argc, char **argv) {
     if (argc > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "run") || !strcmp(argv[1], "bench") ||
                      !strcmp(argv[1], "study") || !strcmp(argv[1], "resume")))
@@ -64,6 +67,30 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? DB_EXIT_USAGE : DB_EXIT_OK;
     }
+    /* started by mpirun or srun as one of several processes: a data-parallel run (core/dist.h) */
+    db_status ds = db_dist_init(&argc, &argv);
+    if (ds != DB_OK) return db_cli_error(ds);
+    const db_dist_info *dist = db_dist();
+    const char *cmd = argv[1];
+    if (dist->size > 1 && strcmp(cmd, "train") && strcmp(cmd, "run") && strcmp(cmd, "resume")) {
+        if (dist->rank == 0)
+            fprintf(stderr, "dropbench %s runs as one process; only train, run and resume run across the %d processes "
+                    "of %s\n", cmd, dist->size, dist->launcher);
+        db_dist_finalize();
+        return DB_EXIT_USAGE;
+    }
+    int rc = command(argc, argv);
+    if (dist->size > 1) {
+        /* the outcomes every process reaches together end together; any other failure may have
+         * left the others waiting on this one: end them all */
+        if (rc != DB_EXIT_OK && rc != DB_EXIT_USAGE && rc != DB_EXIT_DIVERGED && rc != DB_EXIT_INTERRUPTED)
+            db_dist_abort(rc);
+        db_dist_finalize();
+    }
+    return rc;
+}
+
+static int command(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train") || !strcmp(cmd, "run")) return db_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench")) return db_cmd_bench(argc - 1, argv + 1);

@@ -39,6 +39,7 @@ const char *db_status_name(db_status s) {
     case DB_ERR_CKPT_NETWORK: return "checkpoint of another network";
     case DB_ERR_CKPT_CONFIG: return "checkpoint of another configuration";
     case DB_ERR_CKPT_THREADS: return "checkpoint of another thread count";
+    case DB_ERR_CKPT_WORLD: return "checkpoint of another number of processes";
     }
     return "unknown error";
 }

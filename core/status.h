@@ -29,8 +29,10 @@ typedef enum {
     DB_ERR_CKPT_NETWORK = DB_ERR_FORMAT | 5 << 8,    /* another network's tensors */
     DB_ERR_CKPT_CONFIG = DB_ERR_ARG | 6 << 8,        /* another configuration's run (fingerprint,
                                                         seed, epochs or regularizer sites) */
-    DB_ERR_CKPT_THREADS = DB_ERR_ARG | 7 << 8        /* written with another thread count: resumable
+    DB_ERR_CKPT_THREADS = DB_ERR_ARG | 7 << 8,       /* written with another thread count: resumable
                                                         with that count */
+    DB_ERR_CKPT_WORLD = DB_ERR_ARG | 8 << 8          /* written by another number of data-parallel
+                                                        processes: resumable with that number */
 } db_status;
 
 /* The primary code of a status (DB_ERR_CKPT_CORRUPT -> DB_ERR_FORMAT) */

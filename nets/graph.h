@@ -136,6 +136,8 @@ typedef struct {
     int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even
                         * where oneDNN is built in (nets/conv_dnnl.h) */
     uint64_t seed;     /* the run's seed, keys the masks */
+    int replica;       /* which replica of a data-parallel run this graph is (0: the first or only):
+                        * each draws its own masks, the first those of a run of one */
     long step, last_step; /* the training step now and the last one (keep_prob schedule) */
     unsigned char *mask_bytes; /* one allocation for every DropBlock mask */
     int *outputs; int n_outputs; /* marked with db_g_output; none: the last tensor is the output */

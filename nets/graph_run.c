@@ -53,7 +53,9 @@ static void conv_backward(db_graph *g, db_op *op, float *dx, float *dw, const fl
 }
 
 db_drop_key db_graph_reg_key(const db_graph *g, const db_op *op) {
-    db_drop_key k = {g->seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
+    /* another replica, another stream of masks (its samples are others) */
+    const uint64_t seed = g->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)g->replica);
+    db_drop_key k = {seed, (uint32_t)op->u.reg.site, (uint32_t)g->step,
                      db_keep_prob_at(op->u.reg.keep, g->step, g->last_step, op->u.reg.scheduled)};
     return k;
 }

@@ -183,10 +183,24 @@ static void process_identity(pid_t pid, char *out, size_t n) {
         snprintf(out, n, "%s/%llu", boot, start);
 }
 
+/* 1 when pid has ended but its parent has not reaped it yet (a zombie: state Z or X in /proc) */
+static int process_ended(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 /* Is the run recorded as process pid (identity as recorded, maybe "") alive on this host? */
 static int process_alive(pid_t pid, const char *recorded) {
     if (pid <= 0) return 1; /* unknown: not ours to judge */
     if (kill(pid, 0) != 0 && errno == ESRCH) return 0;
+    if (process_ended(pid)) return 0; /* killed, not yet reaped (a launcher's child, as mpirun's) */
     if (!recorded || !recorded[0]) return 1;
     char now[128];
     process_identity(pid, now, sizeof now);

@@ -1,5 +1,7 @@
 #include "study/run.h"
 
+#include "core/dist.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -195,12 +197,29 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
+    const db_dist_info *dist = db_dist(); /* data parallel: the first process records and speaks */
+    if (cfg.world_size > 0 && cfg.world_size != dist->size)
+        return db_fail(DB_ERR_ARG, "world_size %d: the run was started as %d process%s (mpirun -np %d or srun -n %d "
+                       "starts it)", cfg.world_size, dist->size, dist->size == 1 ? "" : "es", cfg.world_size,
+                       cfg.world_size);
+    if (dist->size > 1) cfg.world_size = dist->size;
+    db_run_opts silent;
+    if (dist->rank > 0) { /* no record, no output: the others' progress is the first's */
+        silent = (db_run_opts){NULL, o->resume, o->labels, &none};
+        o = p.o = &silent, p.hooks = &none;
+    }
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);
     db_status s;
     if (o->db_path && (s = start_record(&cfg, &p)) != DB_OK) {
         db_store_close(p.store);
         db_mllog_close(&p.log);
         return s;
+    }
+    if (p.store && dist->size > 1) { /* how the processes were started, with the run */
+        char v[64];
+        snprintf(v, sizeof v, "%d processes (%s)", dist->size, dist->launcher);
+        s = db_store_set_provenance(p.store, p.run, "data_parallel", v);
+        if (s != DB_OK) return end_record(&p, s);
     }
     db_train_hooks hooks = {on_epoch, on_restored, on_step, &p, o->resume, 0};
     s = db_train_from_config(&cfg, &hooks, sum);

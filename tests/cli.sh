@@ -2155,6 +2155,84 @@ run_test() {
     fi
 }
 
+# mpi N ARGS...: dropbench ARGS as N data-parallel processes (Open MPI's mpirun, as root where the
+# tests run as root, more processes than cores allowed, none bound to a core)
+mpi() {
+    local n=$1
+    shift
+    rc=0
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive \
+        timeout "$LIMIT" mpirun -np "$n" --oversubscribe --bind-to none "$DB" "$@" >"$out" 2>"$err" || rc=$?
+    if [ "$rc" -eq 124 ]; then echo "timed out after ${LIMIT}s: mpirun -np $n dropbench $*"; return 1; fi
+    return 0
+}
+need_mpi() {
+    command -v mpirun >/dev/null && "$DB" version >/dev/null && return 0
+    echo "no mpirun (scripts/deps installs openmpi-bin)"
+    return 77
+}
+# columns 1-7 of a metrics file: epoch, lr, training loss and top-1, test loss, top-1, top-5
+curve() { cut -d, -f1-7 "$1"; }
+
+t_dp_matches_ghost_bn() {
+    # two processes training batch 64 (32 each) follow one process whose batch norm takes the same
+    # groups of 32 (bn_group 32): the training loss within 0.2% and the test loss within 3% each
+    # epoch (the gradients are summed in another order, and ReLUs flip); the same bits again at
+    # two processes, DropBlock's masks included, the weights compared after every step
+    need_fmnist || return
+    need_mpi || return
+    local a=(train --model resnet8 --epochs 2 --train-limit 1024 --test-limit 500 --batch 64 --threads 1 --no-db)
+    mpi 2 "${a[@]}" --metrics "$T/two.csv" && expect_rc 0 || return
+    db "${a[@]}" --bn-group 32 --metrics "$T/one.csv" && expect_rc 0 || return
+    paste -d, "$T/two.csv" "$T/one.csv" | awk -F, 'NR > 1 {
+        d = ($3 - $13) / $13; t = ($5 - $15) / $15
+        if (d < -0.002 || d > 0.002 || t < -0.03 || t > 0.03) { print "epoch " $1 ": training loss " $3 " vs " $13 ", test loss " $5 " vs " $15; bad = 1 }
+    } END { exit bad }' || return
+    local r=(--regularizer dropblock --block-size 3 --keep-prob 0.9 --replica-check 1)
+    mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/a.csv" && expect_rc 0 || return
+    mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/b.csv" && expect_rc 0 || return
+    cmp -s <(curve "$T/a.csv") <(curve "$T/b.csv") || { echo "two runs at 2 processes differ"; return 1; }
+    # a batch that does not divide, a command that runs as one process, a recipe's other count
+    mpi 2 "${a[@]}" --batch 63 && expect_rc 2 && expect_err "batch 63 does not divide among the 2 processes" || return
+    mpi 2 "${a[@]}" --world-size 4 && expect_rc 2 && expect_err "world_size 4: the run was started as 2 processes" || return
+    mpi 2 report && expect_rc 2 && expect_err "runs as one process" || return
+}
+
+t_dp_kill_resume() {
+    # a process killed mid-run ends the job (mpirun: non-zero) with the run left to resume; resumed
+    # at 2 processes it ends where a run never killed ends, bit for bit, as one record with its
+    # launch in the provenance; one process may not resume it
+    need_fmnist || return
+    need_mpi || return
+    local a=(train --model resnet8 --epochs 3 --train-limit 3072 --test-limit 300 --batch 64 --threads 1)
+    mpi 2 "${a[@]}" --no-db --metrics "$T/whole.csv" && expect_rc 0 || return
+    local b=("${a[@]}" --checkpoint-dir "$T/ck" --db "$T/dp.db" --metrics "$T/killed.csv")
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive \
+        timeout "$LIMIT" mpirun -np 2 --oversubscribe --bind-to none "$DB" "${b[@]}" >"$out" 2>"$err" &
+    local job=$! pid victim=""
+    for _ in $(seq 300); do # rank 1, once the first epoch's checkpoint is there
+        [ -f "$T/ck/checkpoint.dbck" ] && break
+        sleep 0.1
+    done
+    for pid in $(pgrep -f "$DB train" || true); do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$pid
+    done
+    [ -n "$victim" ] || { wait "$job"; echo "no rank 1 to kill"; return 1; }
+    kill -9 "$victim"
+    rc=0
+    wait "$job" || rc=$?
+    [ "$rc" -ne 0 ] || { echo "the job ended well with a process killed"; return 1; }
+    [ "$(sqlite3 "$T/dp.db" "select count(*) || status from runs")" = "1running" ] ||
+        { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
+    db "${b[@]}" --resume && expect_rc 2 && expect_err "written by 2 processes, this run has 1" || return
+    mpi 2 "${b[@]}" --resume && expect_rc 0 || return
+    cmp -s <(curve "$T/whole.csv") <(curve "$T/killed.csv") || { echo "resumed: $(tail -1 "$T/killed.csv"), whole: $(tail -1 "$T/whole.csv")"; return 1; }
+    [ "$(sqlite3 "$T/dp.db" "select status from runs where id = 1")" = done ] &&
+        sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'" | grep -qx "2 processes (mpirun)" &&
+        grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
+        { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
+}
+
 t_bn_group() {
     # ghost batch norm: one group of the whole batch is the plain run, bit for bit; groups of 16
     # train otherwise; a group that does not divide the batch is refused
@@ -2175,7 +2253,7 @@ tests=(
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic bn_group
+    deterministic bn_group dp_matches_ghost_bn dp_kill_resume
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -112,7 +112,10 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt, co
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write checkpoint: %s", tmp, strerror(errno));
     writer w = {f, crc32(0L, Z_NULL, 0), 1};
     uint32_t version = CKPT_VERSION;
-    int32_t epoch = meta->epoch, nh = meta->n_history, threads = meta->threads, ns = meta->n_sites;
+    /* the threads field: the thread count in the low 16 bits, the world size less one above them
+     * (0 in checkpoints from before data parallelism, which therefore read as one process) */
+    int32_t epoch = meta->epoch, nh = meta->n_history, ns = meta->n_sites;
+    int32_t threads = (int32_t)(((uint32_t)(meta->world > 1 ? meta->world - 1 : 0) << 16) | (uint32_t)(meta->threads & 0xffff));
     uint64_t sizes[3] = {g->param_arena.size, g->state_arena.size, opt->velocity.size};
     put(&w, CKPT_MAGIC, 8);
     put(&w, &version, 4);
@@ -231,7 +234,8 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     db_ckpt_meta *m = db_ckpt_meta_alloc(nh, ns);
     if (!m) return db_fail(DB_ERR_NOMEM, "%s: out of memory", r->path);
     m->fingerprint = fp; m->seed = seed; m->epoch = epoch; m->step = step; m->n_history = nh;
-    m->threads = threads;
+    m->threads = threads & 0xffff;
+    m->world = (int)((uint32_t)threads >> 16) + 1;
     for (int i = 0; i < nh; i++) {
         double v[HIST_FIELDS];
         db_status s = get(r, v, sizeof v, "the history");

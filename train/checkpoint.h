@@ -19,6 +19,7 @@ typedef struct {
     int epoch;                 /* epochs completed */
     int64_t step;              /* optimizer steps taken */
     int threads;               /* bit-identical continuation needs the same thread count */
+    int world;                 /* and the same number of data-parallel processes (1: one) */
     int n_history;
     int n_sites;               /* regularizer ops: each epoch's per-site record has this many */
     db_site_stat *sites;       /* n_history x n_sites, in the same allocation as the struct */

@@ -102,6 +102,8 @@ static const key_def keys[] = {
     {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
+    {"replica_check", K_INT, F(replica_check), 0, 1000000, 0, "data parallel: every this many steps (and after every epoch) the processes compare checksums of their weights and batch-norm statistics, and stop with an error if any differs (0: after every epoch only)", NULL},
+    {"world_size", K_INT, F(world_size), 0, 65536, 2, "processes of a data-parallel run, each training batch/world_size samples of every batch (mpirun -np N or srun -n N starts them; the run records the number it had): a recipe's number must be the launch's (0: as launched)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
     {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file", NULL},
     {"predictions_dir", K_STR, F(predictions_dir), 0, 0, 0, "detectors and segmenters: write each evaluation's predictions there, replacing the previous (detections.json in COCO's results format for eval coco; a palette PNG per label map, named as it, for eval miou)", NULL},

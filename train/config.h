@@ -76,6 +76,8 @@ typedef struct db_config {
     char synthetic[64];           /* dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES */
     uint64_t seed;
     int threads;
+    int world_size;
+    int replica_check;
     char checkpoint_dir[512];
     char predictions_dir[512]; /* detectors and segmenters: each evaluation's predictions */
     char metrics[512];            /* CSV of per-epoch results ("" for none) */

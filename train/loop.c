@@ -17,6 +17,7 @@
 #include "train/step.h"
 #include "core/log.h"
 #include "core/clock.h"
+#include "core/dist.h"
 #include "core/gemm.h"
 #include "datasets/batch.h"
 #include "datasets/pipeline.h"
@@ -138,6 +139,7 @@ typedef struct {
     db_stepper st;        /* the device the steps run on */
     db_pipeline *pipe;    /* the epoch's batches, prepared ahead (NULL between epochs) */
     int *order, *labels;
+    int *shard;           /* data parallel: this replica's part of the epoch's order, batch by batch */
     db_ckpt_meta *meta;   /* history and position; grows to cfg->epochs entries */
     const db_task *task;  /* what the network computes: its loss, counts, evaluation, metrics */
     void *task_state;     /* the task's per-run state (db_task.build) */
@@ -150,7 +152,7 @@ static void run_free(run_state *r) {
     db_stepper_free(&r->st);
     db_graph_free(&r->g);
     db_sgd_free(&r->opt);
-    free(r->order); free(r->labels); free(r->meta);
+    free(r->order); free(r->labels); free(r->shard); free(r->meta);
     db_ckpt_unlock(r->lock_fd);
 }
 
@@ -162,7 +164,18 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
                        test->c, test->h, test->w, train->c, train->h, train->w);
     if (train->n < cfg->batch)
         return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
-    DB_TRY(r->task->build(&r->g, cfg, train, cfg->batch, &r->task_state));
+    /* data parallel: each of P processes trains B/P samples of every batch of B */
+    const db_dist_info *dist = db_dist();
+    const int P = dist->size, b = cfg->batch / P, writer = dist->rank == 0;
+    if (P > 1 && cfg->batch % P)
+        return db_fail(DB_ERR_ARG, "batch %d does not divide among the %d processes", cfg->batch, P);
+    if (P > 1 && cfg->bn_group > 0 && b % cfg->bn_group)
+        return db_fail(DB_ERR_ARG, "bn_group %d does not divide the %d samples of each process's batch", cfg->bn_group, b);
+    if (P > 1 && !strcmp(cfg->device, "cuda"))
+        return db_fail(DB_ERR_UNSUPPORTED, "data parallel across GPUs (NCCL) is not in this version: the %d processes "
+                       "train on the CPU (device cpu)", P);
+    DB_TRY(r->task->build(&r->g, cfg, train, b, &r->task_state));
+    r->g.replica = dist->rank;
     db_graph_init_params(&r->g, cfg->seed);
     if (cfg->init_from[0]) DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL)); /* a checkpoint of this run replaces it */
     db_graph_set_seed(&r->g, cfg->seed);
@@ -172,20 +185,30 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     DB_TRY(db_sgd_init(&r->opt, &r->g, &sc));
     int maxn = train->n > test->n ? train->n : test->n;
     r->order = malloc(sizeof(int) * maxn);
-    r->labels = malloc(sizeof(int) * cfg->batch);
+    r->labels = malloc(sizeof(int) * b);
+    r->shard = P > 1 ? malloc(sizeof(int) * (size_t)(train->n / cfg->batch) * b) : NULL;
     r->meta = db_ckpt_meta_alloc(cfg->epochs, db_graph_n_reg(&r->g));
-    if (!r->order || !r->labels || !r->meta) return db_fail(DB_ERR_NOMEM, "out of memory");
+    if (!r->order || !r->labels || !r->meta || (P > 1 && !r->shard)) return db_fail(DB_ERR_NOMEM, "out of memory");
     r->meta->fingerprint = db_config_fingerprint(cfg);
     r->meta->seed = cfg->seed;
     r->meta->threads = cfg->threads;
-    if (cfg->metrics[0]) DB_TRY(probe_writable(cfg->metrics));
-    if (cfg->site_metrics[0]) DB_TRY(probe_writable(cfg->site_metrics));
+    r->meta->world = P;
+    /* the first process writes the results files and checkpoints; every process reads them */
+    if (writer && cfg->metrics[0]) DB_TRY(probe_writable(cfg->metrics));
+    if (writer && cfg->site_metrics[0]) DB_TRY(probe_writable(cfg->site_metrics));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
-    DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
-    DB_TRY(db_ckpt_lock(cfg->checkpoint_dir, &r->lock_fd));
+    if (writer) DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
+    if (writer) DB_TRY(db_ckpt_lock(cfg->checkpoint_dir, &r->lock_fd));
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
     db_ckpt_meta *m = NULL;
     DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
+    if (m->world != P) {
+        int w = m->world;
+        free(m);
+        return db_fail(DB_ERR_CKPT_WORLD, "%s: the checkpoint was written by %d process%s, this run has %d; resume "
+                       "with %d (mpirun -np %d or srun -n %d): each process's batch and batch norm depend on the "
+                       "number", cfg->checkpoint_dir, w, w == 1 ? "" : "es", P, w, w, w);
+    }
     if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs ||
         m->n_sites != r->meta->n_sites) {
         free(m);
@@ -206,6 +229,10 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     memcpy(r->meta->part_sums, m->part_sums, sizeof m->part_sums);
     memcpy(r->meta->part_sites, m->part_sites, sizeof(double) * 3 * (size_t)m->n_sites);
     free(m);
+    if (!writer) { /* the saved counts are the processes' sums: the first process carries them on */
+        memset(r->meta->part_sums, 0, sizeof r->meta->part_sums);
+        memset(r->meta->part_sites, 0, sizeof(double) * 3 * (size_t)r->meta->n_sites);
+    }
     return DB_OK;
 }
 
@@ -248,6 +275,93 @@ static db_status diverged(const run_state *r, int resumed_from, db_train_summary
     return db_fail(DB_ERR_DIVERGED, "training diverged: %s; lower --lr or add warm-up", why);
 }
 
+/* Data parallel (core/dist.h): a step's loss as the mean of the processes' (each its shard's
+ * mean), whether any process's weights went non-finite, and whether any was asked to stop, so
+ * that every process takes the same decisions at the same step */
+static db_status agree_step(double *loss, int *finite, int *stop) {
+    const int p = db_dist()->size;
+    double v[3] = {*loss, *finite ? 0.0 : 1.0, stop_signal ? 1.0 : 0.0};
+    DB_TRY(db_dist_sum_doubles(v, 3, "the step's loss"));
+    *loss = v[0] / p, *finite = v[1] == 0.0, *stop = v[2] > 0.0;
+    return DB_OK;
+}
+
+/* Data parallel: the epoch's counts (the task's and the regularizers') summed over the processes,
+ * so every process holds the totals; *stop 1 when any process was asked to stop */
+static db_status agree_counts(run_state *r, double *sums, int *stop) {
+    if (db_dist()->size < 2) return DB_OK;
+    double v[DB_TASK_MAX_METRICS + 1];
+    memcpy(v, sums, sizeof(double) * DB_TASK_MAX_METRICS);
+    v[DB_TASK_MAX_METRICS] = *stop;
+    DB_TRY(db_dist_sum_doubles(v, DB_TASK_MAX_METRICS + 1, "the epoch's counts"));
+    memcpy(sums, v, sizeof(double) * DB_TASK_MAX_METRICS);
+    *stop = v[DB_TASK_MAX_METRICS] > 0.0;
+    double *rs = r->meta->part_sites; /* scratch of n_sites x 3 until a partial checkpoint fills it */
+    db_graph_get_reg_sums(&r->g, rs);
+    DB_TRY(db_dist_sum_doubles(rs, 3 * (size_t)r->meta->n_sites, "the regularizers' counts"));
+    db_graph_set_reg_sums(&r->g, rs);
+    return DB_OK;
+}
+
+/* Data parallel: the processes' weights and running statistics must be the same bits after every
+ * step (the same update from the same summed gradient); a checksum of each against the first
+ * process's says whether they are */
+static db_status agree_weights(const db_graph *g, long step) {
+    const db_arena *a[2] = {&g->param_arena, &g->state_arena};
+    uint64_t h[2] = {0, 0};
+    for (int k = 0; k < 2; k++) { /* a multiply-add over 32-bit words: order-sensitive, vectorisable */
+        const uint32_t *w = (const uint32_t *)a[k]->base;
+        uint64_t x = 0x9E3779B97F4A7C15ull;
+        for (size_t i = 0; i < a[k]->size; i++) x = (x ^ w[i]) * 0x100000001B3ull + i;
+        h[k] = x;
+    }
+    uint64_t first[2] = {h[0], h[1]};
+    DB_TRY(db_dist_broadcast(first, sizeof first, 0, "the weights' checksum"));
+    double differ = first[0] != h[0] || first[1] != h[1];
+    DB_TRY(db_dist_sum_doubles(&differ, 1, "the weights' checksum"));
+    if (differ > 0)
+        return db_fail(DB_ERR_INTERNAL, "after step %ld the weights or batch-norm statistics of %g of the %d processes "
+                       "differ from the first's (this one's %s): the replicas no longer train one model", step, differ,
+                       db_dist()->size, first[0] != h[0] || first[1] != h[1] ? "do" : "do not");
+    return DB_OK;
+}
+
+/* The test metrics. Data parallel: a task whose metrics are means over the images scores one
+ * share of the test set per process, combined by their counts; another (AP, mIOU) is scored by
+ * the first process alone and sent to the others. Every process returns the same values and
+ * status. */
+static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *norm, double *out) {
+    const db_dist_info *d = db_dist();
+    if (d->size < 2) return r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
+    double v[DB_TASK_MAX_METRICS + 1] = {0};
+    db_status s = DB_OK;
+    if (r->task->eval_means) {
+        const int first = (int)((long)test->n * d->rank / d->size);
+        const int count = (int)((long)test->n * (d->rank + 1) / d->size) - first;
+        if (count > 0) {
+            db_dataset part = *test; /* a view of the share: the same buffers from `first` on */
+            part.n = count;
+            if (part.images) part.images += (size_t)first * test->c * test->h * test->w;
+            if (part.labels) part.labels += first;
+            if (part.files) part.files += first;
+            s = r->task->evaluate(&r->st, r->task_state, &part, norm, r->order, out);
+            for (int k = 0; k < r->task->n_test; k++) v[k] = out[k] * count;
+        }
+        v[DB_TASK_MAX_METRICS] = s != DB_OK;
+        DB_TRY(db_dist_sum_doubles(v, DB_TASK_MAX_METRICS + 1, "the evaluation"));
+        for (int k = 0; k < r->task->n_test; k++) out[k] = v[k] / test->n;
+    } else {
+        if (d->rank == 0) s = r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
+        memcpy(v, out, sizeof(double) * DB_TASK_MAX_METRICS);
+        v[DB_TASK_MAX_METRICS] = s != DB_OK;
+        DB_TRY(db_dist_broadcast(v, sizeof v, 0, "the evaluation"));
+        memcpy(out, v, sizeof(double) * DB_TASK_MAX_METRICS);
+    }
+    if (s != DB_OK) return s;
+    if (v[DB_TASK_MAX_METRICS] > 0.0) return db_fail(DB_ERR_INTERNAL, "another process's evaluation failed (its message says why)");
+    return DB_OK;
+}
+
 static db_status train_epochs(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                               const db_train_hooks *hooks, run_state *r, db_train_summary *out) {
     db_norm norm;
@@ -256,6 +370,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     make_schedule(cfg, &sched);
     db_augment aug = db_train_augment(cfg);
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
+    const db_dist_info *dist = db_dist();
+    const int P = dist->size, b = B / P, writer = dist->rank == 0; /* b: this process's part of a batch */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
     out->resumed_from = resumed_from; /* known to the caller however the run ends */
@@ -268,6 +384,12 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     for (int epoch = r->meta->epoch; epoch < cfg->epochs; epoch++) {
         if (hooks->max_epochs_this_call && ran == hooks->max_epochs_this_call) break;
         db_epoch_order(train->n, cfg->seed, (uint32_t)epoch, r->order);
+        const int *order = r->order; /* batch s: order[s*b .. s*b + b-1] */
+        if (P > 1) { /* this process's samples of every batch, in the same global order */
+            for (int s = 0; s < steps; s++)
+                memcpy(r->shard + (size_t)s * b, r->order + (size_t)s * B + (size_t)dist->rank * b, sizeof(int) * b);
+            order = r->shard;
+        }
         double t0 = db_now(), loss_sum = 0.0, lr = 0.0, sums[DB_TASK_MAX_METRICS] = {0};
         int s0 = 0;
         if (r->meta->partial) { /* continue inside the epoch a stop interrupted */
@@ -283,20 +405,22 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_graph_set_reg_sums(g, m->part_sites);
             m->partial = 0;
         }
-        db_pipeline_cfg pc = {train, r->order, B, s0, steps, &aug, &norm, cfg->seed, (uint32_t)epoch,
+        db_pipeline_cfg pc = {train, order, b, s0, steps, &aug, &norm, cfg->seed, (uint32_t)epoch,
                               cfg->loader_workers, 2 * cfg->loader_workers};
         DB_TRY(db_pipeline_start(&r->pipe, &pc));
         for (int s = s0; s < steps; s++) {
             DB_TRY(db_pipeline_take(r->pipe, db_stepper_input(&r->st), db_stepper_labels(&r->st)));
             if (cfg->cutout) /* on the normalised input: the patch becomes the mean image value */
-                db_cutout(db_stepper_input(&r->st), r->order + (size_t)s * B, cfg->cutout, cfg->seed, (uint32_t)epoch,
-                          train->c, B, train->h, train->w);
+                db_cutout(db_stepper_input(&r->st), order + (size_t)s * b, cfg->cutout, cfg->seed, (uint32_t)epoch,
+                          train->c, b, train->h, train->w);
             db_graph_set_step(g, (long)r->meta->step); /* keys this step's masks and keep_prob */
             double loss;
             int finite;
-            const db_task_batch tb = {cfg->label_smoothing, train, r->order + (size_t)s * B, cfg->seed, (uint32_t)epoch,
+            const db_task_batch tb = {cfg->label_smoothing, train, order + (size_t)s * b, cfg->seed, (uint32_t)epoch,
                                       &aug};
             DB_TRY(r->task->train_step(&r->st, r->task_state, &tb, &loss, sums, &finite));
+            int stop_agreed = 0;
+            if (P > 1) DB_TRY(agree_step(&loss, &finite, &stop_agreed));
             if (!isfinite(loss) || !finite)
                 return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
                                 !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
@@ -306,16 +430,22 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
             DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
             r->meta->step++;
+            if (P > 1 && cfg->replica_check > 0 && r->meta->step % cfg->replica_check == 0)
+                DB_TRY(agree_weights(g, (long)r->meta->step));
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (db_now() - t0), hooks->user);
-            if (stop_signal && s < steps - 1) { /* keep the epoch's sums so far with the checkpoint */
+            /* one process: a signal now; several: one that any of them had when the step began */
+            if ((P > 1 ? stop_agreed : stop_signal != 0) && s < steps - 1) { /* keep the epoch's sums so far */
                 db_ckpt_meta *m = r->meta;
+                int any = 1;
+                DB_TRY(agree_counts(r, sums, &any));
                 m->partial = 1;
                 m->part_loss_sum = loss_sum; m->part_lr = lr; m->part_seconds = db_now() - t0;
                 memcpy(m->part_sums, sums, sizeof sums);
                 DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
-                if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
+                if (writer && cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
+                if (!stop_signal) stop_signal = SIGTERM; /* another process's: said as such below */
                 m->partial = 0;
                 return stopped(cfg, epoch, s + 1, steps);
             }
@@ -323,6 +453,9 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_pipeline_stop(r->pipe);
         r->pipe = NULL;
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
+        int stop_after = stop_signal != 0;
+        DB_TRY(agree_counts(r, sums, &stop_after));
+        if (P > 1) DB_TRY(agree_weights(g, (long)r->meta->step));
         double secs = db_now() - t0;
         if (!db_graph_finite(g)) /* the epoch's last update overflowed */
             return diverged(r, resumed_from, out, epoch + 1, steps,
@@ -340,7 +473,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */
         if (evaluated) { /* with a moving average, its weights are the ones scored */
             db_sgd_ema_swap(&r->opt, g);
-            db_status es = r->task->evaluate(&r->st, r->task_state, test, &norm, r->order, res.test);
+            db_status es = evaluate(r, test, &norm, res.test);
             db_sgd_ema_swap(&r->opt, g);
             DB_TRY(es);
         }
@@ -351,16 +484,17 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->meta->history[r->meta->n_history++] = res;
         r->meta->epoch = epoch + 1;
         ran++;
-        if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
-        if (cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
-        if (cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
+        if (writer && cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
+        if (writer && cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
+        if (writer && cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) {
             const char *names[256];
             db_epoch_sites es = epoch_sites(r, r->meta->n_history - 1, names);
             if (evaluated && r->task->extra) res.n_extra = r->task->extra(r->task_state, &res.extra_names, &res.extra);
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
         }
-        if (stop_signal && epoch + 1 < cfg->epochs) {
+        if ((P > 1 ? stop_after : stop_signal != 0) && epoch + 1 < cfg->epochs) { /* several: as agreed */
+            if (!stop_signal) stop_signal = SIGTERM;
             summarise(r, resumed_from, out);
             return stopped(cfg, epoch + 1, 0, steps);
         }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/dist.h"
+
 db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg) {
     memset(st, 0, sizeof *st);
     st->g = g; st->opt = opt; st->labels = labels;
@@ -49,9 +51,23 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     return DB_OK;
 }
 
+/* The replicas' mean of x (n floats): summed in rank order, then scaled */
+static db_status replica_mean(float *x, size_t n, const char *what) {
+    const int p = db_dist()->size;
+    if (p < 2) return DB_OK;
+    DB_TRY(db_dist_sum_floats(x, n, what));
+    const float inv = 1.0f / (float)p;
+    for (size_t i = 0; i < n; i++) x[i] *= inv;
+    return DB_OK;
+}
+
 db_status db_stepper_backward_update(db_stepper *st, float lr) {
     if (st->gg) return st->gpu->graph_backward_update(st->gg, lr);
     db_graph_backward(st->g);
+    /* data parallel: the replicas' mean gradient (each replica's is its shard's mean), and one
+     * set of running statistics, their mean, so every replica steps and evaluates alike */
+    DB_TRY(replica_mean(st->g->grad_arena.base, st->g->grad_arena.size, "the gradients"));
+    DB_TRY(replica_mean(st->g->state_arena.base, st->g->state_arena.size, "the batch-norm statistics"));
     db_sgd_step(st->opt, st->g, lr);
     db_sgd_ema_update(st->opt, st->g, st->g->step + 1); /* the loop numbers the steps from 0 */
     return DB_OK;

@@ -61,7 +61,7 @@ static db_status classify_evaluate(db_stepper *st, void *state, const db_dataset
 
 static const db_task classification = {
     "classification", 1, 3, {"top1"}, {"loss", "top1", "top5"}, {1}, {0, 1, 1}, 1, 0,
-    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL,
+    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL, 1,
 };
 
 const db_task *db_task_of_model(const char *model) {

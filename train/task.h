@@ -48,6 +48,9 @@ typedef struct db_task {
     /* The last evaluation's values beyond out (names and values, valid until the next), for the
      * record; NULL: none. The count through the return value. */
     int (*extra)(const void *state, const char *const **names, const double **values);
+    /* 1 when every test metric is a mean over the images, so that shards of the test set scored
+     * apart (the ranks of a data-parallel run) combine weighted by their counts */
+    int eval_means;
 } db_task;
 
 /* The task of a network: detection for the RetinaNets (retinanet-*), segmentation for the FCNs

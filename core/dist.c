@@ -1,0 +1,174 @@
+/* Process groups over MPI (core/dist.h). */
+#include "core/dist.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef DB_HAVE_MPI
+#include <mpi.h>
+#endif
+
+static db_dist_info info = {0, 1, 0, ""};
+static double timeout_s = 600.0;
+static int joined;
+
+const db_dist_info *db_dist(void) { return &info; }
+void db_dist_set_timeout(double seconds) { timeout_s = seconds > 0 ? seconds : 600.0; }
+
+/* The launcher's word on the group: its name and size, 0 when this process was started alone */
+static int launched_size(const char **launcher) {
+    static const struct { const char *var, *name; } vars[] = {
+        {"OMPI_COMM_WORLD_SIZE", "mpirun"}, {"PMI_SIZE", "mpirun"}, {"PMIX_SIZE", "mpirun"}};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i].var);
+        if (v && atoi(v) > 1) { *launcher = getenv("SLURM_PROCID") ? "srun" : vars[i].name; return atoi(v); }
+    }
+    const char *tasks = getenv("SLURM_NTASKS"), *procid = getenv("SLURM_PROCID");
+    if (tasks && procid && atoi(tasks) > 1) { *launcher = "srun"; return atoi(tasks); }
+    return 0;
+}
+
+#ifndef DB_HAVE_MPI
+
+db_status db_dist_init(int *argc, char ***argv) {
+    (void)argc, (void)argv;
+    const char *launcher = "";
+    int n = launched_size(&launcher);
+    if (n > 1)
+        return db_fail(DB_ERR_UNSUPPORTED, "started by %s as one of %d processes, but this build has no MPI: install "
+                       "Open MPI (libopenmpi-dev, scripts/deps) and rebuild, or run one process", launcher, n);
+    return DB_OK;
+}
+void db_dist_finalize(void) {}
+void db_dist_abort(int code) { (void)code; }
+db_status db_dist_sum_floats(float *x, size_t n, const char *what) { (void)x, (void)n, (void)what; return DB_OK; }
+db_status db_dist_sum_doubles(double *x, size_t n, const char *what) { (void)x, (void)n, (void)what; return DB_OK; }
+db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what) {
+    (void)buf, (void)bytes, (void)root, (void)what;
+    return DB_OK;
+}
+
+#else
+
+static db_status mpi_failed(int rc, const char *call, const char *what) {
+    char msg[MPI_MAX_ERROR_STRING] = "";
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return db_fail(DB_ERR_IO, "rank %d of %d: %s (%s) failed: %s", info.rank, info.size, call, what, msg);
+}
+
+#define MPI_TRY(call, what)                                      \
+    do {                                                         \
+        int rc_ = (call);                                        \
+        if (rc_ != MPI_SUCCESS) return mpi_failed(rc_, #call, what); \
+    } while (0)
+
+db_status db_dist_init(int *argc, char ***argv) {
+    if (joined) return DB_OK;
+    const char *launcher = "";
+    if (launched_size(&launcher) < 2) return DB_OK;
+    int provided = 0;
+    /* one thread calls MPI (the loop's); OpenMP's threads never do */
+    MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "joining the group");
+    joined = 1;
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_TRY(MPI_Comm_rank(MPI_COMM_WORLD, &info.rank), "the rank");
+    MPI_TRY(MPI_Comm_size(MPI_COMM_WORLD, &info.size), "the size");
+    MPI_Comm local;
+    MPI_TRY(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info.rank, MPI_INFO_NULL, &local),
+            "the ranks of this machine");
+    MPI_Comm_rank(local, &info.local_rank);
+    MPI_Comm_free(&local);
+    snprintf(info.launcher, sizeof info.launcher, "%s", launcher);
+    return DB_OK;
+}
+
+void db_dist_finalize(void) {
+    if (joined) MPI_Finalize();
+    joined = 0;
+}
+
+void db_dist_abort(int code) {
+    if (joined && info.size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+}
+
+/* Waits for a request until the time limit, polling: a rank that died or hangs ends the wait
+ * with an error instead of blocking this one forever */
+static db_status wait_for(MPI_Request *req, const char *what) {
+    const double t0 = MPI_Wtime();
+    for (long polls = 0;; polls++) {
+        int done = 0;
+        MPI_TRY(MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
+        if (done) return DB_OK;
+        if (MPI_Wtime() - t0 > timeout_s) {
+            MPI_Cancel(req);
+            return db_fail(DB_ERR_IO, "rank %d of %d: no answer from the other ranks in %.0f s (%s): a rank stopped "
+                           "or hangs", info.rank, info.size, timeout_s, what);
+        }
+        if (polls > 1000) nanosleep(&(struct timespec){0, 50000}, NULL); /* a long wait: spare the core */
+    }
+}
+
+static void *scratch;
+static size_t scratch_bytes;
+static int *counts, *displs, *mine, *at;
+
+/* Rank r's share of n values: count and first index */
+static void shares(size_t n, int *count, int *first) {
+    size_t base = n / (size_t)info.size, extra = n % (size_t)info.size, pos = 0;
+    for (int r = 0; r < info.size; r++) {
+        count[r] = (int)(base + ((size_t)r < extra));
+        first[r] = (int)pos;
+        pos += (size_t)count[r];
+    }
+}
+
+static db_status prepare(size_t n, size_t elem) {
+    if (n > (size_t)1 << 30) return db_fail(DB_ERR_ARG, "a collective of %zu values (at most 2^30)", n);
+    if (!counts) {
+        counts = calloc((size_t)info.size * 4, sizeof(int));
+        if (!counts) return db_fail(DB_ERR_NOMEM, "out of memory");
+        displs = counts + info.size, mine = displs + info.size, at = mine + info.size;
+    }
+    shares(n, counts, displs);
+    const size_t need = (size_t)info.size * (size_t)counts[0] * elem;
+    if (need > scratch_bytes) {
+        void *p = realloc(scratch, need);
+        if (!p) return db_fail(DB_ERR_NOMEM, "out of memory for a %zu-byte collective", need);
+        scratch = p, scratch_bytes = need;
+    }
+    for (int q = 0; q < info.size; q++) mine[q] = counts[info.rank], at[q] = q * counts[info.rank];
+    return DB_OK;
+}
+
+/* Reduce-scatter by exchange (each rank receives every rank's copy of its share), the share
+ * summed in rank order, then gathered: the same bits on every rank */
+#define DEFINE_SUM(name, T, MT)                                                                            \
+    db_status name(T *x, size_t n, const char *what) {                                                     \
+        if (!joined || info.size < 2 || n == 0) return DB_OK;                                               \
+        DB_TRY(prepare(n, sizeof(T)));                                                                      \
+        T *s = scratch;                                                                                     \
+        const size_t m = (size_t)counts[info.rank];                                                         \
+        MPI_Request req;                                                                                    \
+        MPI_TRY(MPI_Ialltoallv(x, counts, displs, MT, s, mine, at, MT, MPI_COMM_WORLD, &req), what);        \
+        DB_TRY(wait_for(&req, what));                                                                       \
+        for (int q = 1; q < info.size; q++)                                                                 \
+            for (size_t i = 0; i < m; i++) s[i] += s[(size_t)q * m + i];                                    \
+        MPI_TRY(MPI_Iallgatherv(s, (int)m, MT, x, counts, displs, MT, MPI_COMM_WORLD, &req), what);         \
+        return wait_for(&req, what);                                                                        \
+    }
+
+DEFINE_SUM(db_dist_sum_floats, float, MPI_FLOAT)
+DEFINE_SUM(db_dist_sum_doubles, double, MPI_DOUBLE)
+
+db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what) {
+    if (!joined || info.size < 2 || bytes == 0) return DB_OK;
+    if (bytes > (size_t)1 << 30) return db_fail(DB_ERR_ARG, "a broadcast of %zu bytes (at most 2^30)", bytes);
+    MPI_Request req;
+    MPI_TRY(MPI_Ibcast(buf, (int)bytes, MPI_BYTE, root, MPI_COMM_WORLD, &req), what);
+    return wait_for(&req, what);
+}
+
+#endif
