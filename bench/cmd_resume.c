@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench/cli.h"
+#include "core/dist.h"
 #include "results/store.h"
 #include "study/resume.h"
 
@@ -22,11 +23,17 @@ static int resume_run(int64_t run, const char *db_path) {
     db_train_summary sum;
     int done;
     db_status s = db_resume_run(db_path, run, db_cli_run_hooks(), &sum, &done);
-    if (s == DB_OK && done) printf("run %lld is done; nothing to resume\n", (long long)run);
+    if (s == DB_OK && done && db_dist()->rank == 0) printf("run %lld is done; nothing to resume\n", (long long)run);
     return s == DB_OK ? DB_EXIT_OK : db_cli_error(s);
 }
 
 static int resume_study(const char *name, const char *db_path) {
+    if (db_dist()->size > 1) {
+        if (db_dist()->rank == 0)
+            fprintf(stderr, "dropbench resume: across %d processes resume one run at a time (dropbench resume RUN)\n",
+                    db_dist()->size);
+        return DB_EXIT_USAGE;
+    }
     db_study_result res;
     db_status s = db_resume_study(db_path, name, db_cli_run_hooks(), &res);
     return db_cli_study_end(s, &res, name, db_path, -1);

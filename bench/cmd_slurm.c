@@ -14,16 +14,18 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench slurm RECIPE [--out FILE] [--shards DIR] [--max-parallel K] [--time HH:MM:SS]\n"
-               "                      [--partition NAME] [--db PATH]\n"
+               "                      [--partition NAME] [--db PATH] [--tasks N] [--gpus-per-task G]\n"
                "Writes an sbatch script (default runs/STUDY/study.sbatch) that runs the recipe's cells as a\n"
                "job array, each into its own shard database under DIR (default runs/STUDY/shards), and\n"
-               "prints the commands to submit it and to merge the shards into --db afterwards.\n");
+               "prints the commands to submit it and to merge the shards into --db afterwards.\n"
+               "--tasks N trains each cell as one data-parallel run of N processes started by srun (each\n"
+               "batch/N samples of every batch); --gpus-per-task G asks Slurm for G GPUs for each.\n");
 }
 
 int db_cmd_slurm(int argc, char **argv) {
     const char *recipe = NULL, *out = NULL, *shards = NULL, *time_limit = "24:00:00", *partition = NULL;
     const char *db_path = db_store_default_path();
-    long parallel = 0;
+    long parallel = 0, tasks = 1, gpus = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
@@ -36,6 +38,8 @@ int db_cmd_slurm(int argc, char **argv) {
         else if (!strcmp(a, "--partition")) partition = v;
         else if (!strcmp(a, "--db")) db_path = v;
         else if (!strcmp(a, "--max-parallel") && db_cli_parse_long(v, 1, &parallel)) {}
+        else if (!strcmp(a, "--tasks") && db_cli_parse_long(v, 1, &tasks) && tasks <= 65536) {}
+        else if (!strcmp(a, "--gpus-per-task") && db_cli_parse_long(v, 0, &gpus) && gpus <= 64) {}
         else { fprintf(stderr, "dropbench slurm: bad option '%s %s'\n", a, v); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!recipe) { usage(stderr); return DB_EXIT_USAGE; }
@@ -61,6 +65,9 @@ int db_cmd_slurm(int argc, char **argv) {
         char *slash = strrchr(dir, '/');
         if (s == DB_OK && slash) { *slash = '\0'; s = db_ckpt_prepare_dir(dir); }
     }
+    if (s == DB_OK && cell0.batch % tasks)
+        s = db_fail(DB_ERR_ARG, "--tasks %ld: the recipe's batch %d does not divide among %ld processes", tasks, cell0.batch,
+                    tasks);
     if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(shards, '"')))
         s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s)", cwd, recipe_abs);
     FILE *f = s == DB_OK ? fopen(out, "w") : NULL;
@@ -72,12 +79,17 @@ int db_cmd_slurm(int argc, char **argv) {
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
         else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
         fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cell0.threads, time_limit);
+        if (tasks > 1) fprintf(f, "#SBATCH --ntasks=%ld\n", tasks); /* one run over this many processes */
+        if (gpus > 0) fprintf(f, "#SBATCH --gpus-per-task=%ld\n", gpus);
         fprintf(f, "#SBATCH --signal=B:USR1@180\n"); /* warn the script 3 minutes before the time limit */
         if (partition) fprintf(f, "#SBATCH --partition=%s\n", partition);
         fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", shards);
         fprintf(f, "set -uo pipefail\ncd '%s'\n", cwd);
         fprintf(f, "# dropbench checkpoints and exits 4 on USR1; the task then goes back in the queue and\n"
                    "# continues from that checkpoint (a task killed outright loses the work since its last one)\n");
+        if (tasks > 1) /* srun starts the processes, passes USR1 on to them, and ends them all if one fails */
+            fprintf(f, "# the cell's %ld processes: one data-parallel run (the first records it)\n"
+                       "srun --kill-on-bad-exit=1 ", tasks);
         fprintf(f, "./dropbench study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\" &\n",
                 recipe_abs, shards);
         fprintf(f, "child=$!\ntrap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "core/dist.h"
 #include "train/recipe.h"
 #include "results/store.h"
 #include "study/study.h"
@@ -194,6 +195,13 @@ int db_cmd_study(int argc, char **argv) {
         usage(stderr);
         return DB_EXIT_USAGE;
     }
+    const db_dist_info *dist = db_dist();
+    if (dist->size > 1 && (o.only < 0 || o.jobs > 1 || o.dry)) {
+        if (dist->rank == 0)
+            fprintf(stderr, "dropbench study: across %d processes a study runs one cell: --cell K (dropbench slurm "
+                    "--tasks N writes jobs that do)\n", dist->size);
+        return DB_EXIT_USAGE;
+    }
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
     db_status s = db_recipe_load(recipe, r);
@@ -206,11 +214,12 @@ int db_cmd_study(int argc, char **argv) {
         db_study_result res;
         db_train_stop_on_signals(); /* USR1, TERM, INT: the cell in progress checkpoints, the study stops */
         if (o.in_jobs) db_config_device_said(); /* the study process said the header and the device; the cell says its lines */
-        else if (o.only >= 0)
+        else if (o.only >= 0 && dist->rank == 0)
             printf("study %s (%s): cell %ld (cells 0 to %d), results in %s\n", r->study, r->path, o.only,
                    db_recipe_cells(r) - 1, db_path);
         s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
-        if (o.in_jobs && s == DB_OK) rc = res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the study process sums up */
+        if (dist->rank > 0) rc = s != DB_OK ? db_cli_error(s) : res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the first says it */
+        else if (o.in_jobs && s == DB_OK) rc = res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the study process sums up */
         else rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);
     }
     db_recipe_free(r);

@@ -72,10 +72,10 @@ int main(int argc, char **argv) {
     if (ds != DB_OK) return db_cli_error(ds);
     const db_dist_info *dist = db_dist();
     const char *cmd = argv[1];
-    if (dist->size > 1 && strcmp(cmd, "train") && strcmp(cmd, "run") && strcmp(cmd, "resume")) {
+    if (dist->size > 1 && strcmp(cmd, "train") && strcmp(cmd, "run") && strcmp(cmd, "resume") && strcmp(cmd, "study")) {
         if (dist->rank == 0)
-            fprintf(stderr, "dropbench %s runs as one process; only train, run and resume run across the %d processes "
-                    "of %s\n", cmd, dist->size, dist->launcher);
+            fprintf(stderr, "dropbench %s runs as one process; only train, run, resume and a study's cell run across "
+                    "the %d processes of %s\n", cmd, dist->size, dist->launcher);
         db_dist_finalize();
         return DB_EXIT_USAGE;
     }
@@ -83,8 +83,9 @@ int main(int argc, char **argv) {
     if (dist->size > 1) {
         /* the outcomes every process reaches together end together; any other failure may have
          * left the others waiting on this one: end them all */
-        if (rc != DB_EXIT_OK && rc != DB_EXIT_USAGE && rc != DB_EXIT_DIVERGED && rc != DB_EXIT_INTERRUPTED)
-            db_dist_abort(rc);
+        if (db_dist_broken() ||
+            (rc != DB_EXIT_OK && rc != DB_EXIT_USAGE && rc != DB_EXIT_DIVERGED && rc != DB_EXIT_INTERRUPTED))
+            db_dist_abort(rc ? rc : DB_EXIT_FAIL);
         db_dist_finalize();
     }
     return rc;

@@ -12,7 +12,9 @@
 
 static db_dist_info info = {0, 1, 0, ""};
 static double timeout_s = 600.0;
-static int joined;
+static int joined, broken;
+
+int db_dist_broken(void) { return broken; }
 
 const db_dist_info *db_dist(void) { return &info; }
 void db_dist_set_timeout(double seconds) { timeout_s = seconds > 0 ? seconds : 600.0; }
@@ -53,6 +55,7 @@ db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what)
 #else
 
 static db_status mpi_failed(int rc, const char *call, const char *what) {
+    broken = 1;
     char msg[MPI_MAX_ERROR_STRING] = "";
     int len = 0;
     MPI_Error_string(rc, msg, &len);
@@ -103,9 +106,9 @@ static db_status wait_for(MPI_Request *req, const char *what) {
         MPI_TRY(MPI_Test(req, &done, MPI_STATUS_IGNORE), what);
         if (done) return DB_OK;
         if (MPI_Wtime() - t0 > timeout_s) {
-            MPI_Cancel(req);
-            return db_fail(DB_ERR_IO, "rank %d of %d: no answer from the other ranks in %.0f s (%s): a rank stopped "
-                           "or hangs", info.rank, info.size, timeout_s, what);
+            broken = 1;
+            return db_fail(DB_ERR_IO, "rank %d of %d: no answer from the other processes in %.0f s (%s): one stopped "
+                           "or hangs; the run's last checkpoint continues it", info.rank, info.size, timeout_s, what);
         }
         if (polls > 1000) nanosleep(&(struct timespec){0, 50000}, NULL); /* a long wait: spare the core */
     }

@@ -34,6 +34,8 @@ void db_dist_finalize(void);
 /* Ends every rank of the group at once (after this rank failed and the others may be waiting
  * on it); returns only outside a group */
 void db_dist_abort(int code);
+/* 1 after a collective failed or timed out: the group cannot finish together (abort it) */
+int db_dist_broken(void);
 
 /* x (n values, the same n on every rank) becomes the sum over the ranks, added in rank order: the
  * same bits everywhere. Nothing to do outside a group. */

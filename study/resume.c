@@ -4,47 +4,91 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/log.h"
 #include "results/store.h"
 #include "train/checkpoint.h"
 
-db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
-                        int *done) {
+/* What the record of run says: *cfg to resume it with (DB_OK, *resume 1), done (*done 1), or why
+ * it cannot be resumed; rec is filled when the store read it (*have_rec 1) */
+static db_status read_record(const char *db_path, int64_t run, db_run_record *rec, int *have_rec, db_config *cfg,
+                             int *done, int *resume) {
     db_store *s;
-    *done = 0;
-    memset(sum, 0, sizeof *sum);
+    *have_rec = *done = *resume = 0;
     DB_TRY(db_store_open(&s, db_path)); /* marks runs whose process is gone as interrupted */
-    db_run_record rec;
-    db_status st = db_store_get_run(s, run, &rec);
+    db_status st = db_store_get_run(s, run, rec);
     db_store_close(s);
     if (st != DB_OK) return st;
-    db_config cfg;
-    if (!strcmp(rec.status, "done")) {
+    *have_rec = 1;
+    if (!strcmp(rec->status, "done")) {
         *done = 1;
-    } else if (!strcmp(rec.status, "diverged")) {
-        st = db_fail(DB_ERR_UNSUPPORTED, "run %lld diverged (%s); from its last checkpoint it would diverge again the same way: "
-                     "run it anew with other settings (e.g. a lower --lr)", (long long)run, rec.exit_reason);
-    } else if (!strcmp(rec.status, "running")) {
-        st = db_fail(DB_ERR_UNSUPPORTED, "run %lld is still running (pid %lld on %s)", (long long)run, (long long)rec.pid, rec.host);
-    } else if (!rec.checkpoint_dir[0]) {
-        st = db_fail(DB_ERR_UNSUPPORTED, "run %lld was recorded without a checkpoint folder; it cannot be resumed, only run "
-                     "again (dropbench show %lld has its configuration)", (long long)run, (long long)run);
-    } else if (db_config_read(&cfg, rec.config) != DB_OK) {
+        return DB_OK;
+    }
+    if (!strcmp(rec->status, "diverged"))
+        return db_fail(DB_ERR_UNSUPPORTED, "run %lld diverged (%s); from its last checkpoint it would diverge again the same "
+                       "way: run it anew with other settings (e.g. a lower --lr)", (long long)run, rec->exit_reason);
+    if (!strcmp(rec->status, "running"))
+        return db_fail(DB_ERR_UNSUPPORTED, "run %lld is still running (pid %lld on %s)", (long long)run, (long long)rec->pid,
+                       rec->host);
+    if (!rec->checkpoint_dir[0])
+        return db_fail(DB_ERR_UNSUPPORTED, "run %lld was recorded without a checkpoint folder; it cannot be resumed, only "
+                       "run again (dropbench show %lld has its configuration)", (long long)run, (long long)run);
+    if (db_config_read(cfg, rec->config) != DB_OK) {
         char why[1024];
         snprintf(why, sizeof why, "%s", db_last_error());
-        st = db_fail(DB_ERR_FORMAT, "run %lld was recorded by another dropbench version: %s", (long long)run, why);
-    } else if ((rec.epochs_done > 0 || strstr(rec.exit_reason, "stopped by signal")) && /* it wrote a checkpoint */
-               !db_ckpt_exists(cfg.checkpoint_dir)) { /* never a silent restart from epoch 0 */
-        st = db_fail(DB_ERR_IO, "run %lld ran %d epoch%s and checkpointed, but its checkpoint folder %s holds no "
-                     "checkpoint (moved or deleted%s); put it back, or run the cell again", (long long)run,
-                     rec.epochs_done, rec.epochs_done == 1 ? "" : "s", cfg.checkpoint_dir,
-                     cfg.checkpoint_dir[0] == '/' ? "" : "; a relative folder is read from the working folder");
-    } else {
-        db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
-        db_run_opts o = {db_path, 1, {rec.study, rec.recipe, rec.cell, rec.condition, rec.recipe_text}, hooks};
+        return db_fail(DB_ERR_FORMAT, "run %lld was recorded by another dropbench version: %s", (long long)run, why);
+    }
+    if ((rec->epochs_done > 0 || strstr(rec->exit_reason, "stopped by signal")) && /* it wrote a checkpoint */
+        !db_ckpt_exists(cfg->checkpoint_dir)) /* never a silent restart from epoch 0 */
+        return db_fail(DB_ERR_IO, "run %lld ran %d epoch%s and checkpointed, but its checkpoint folder %s holds no "
+                       "checkpoint (moved or deleted%s); put it back, or run the cell again", (long long)run,
+                       rec->epochs_done, rec->epochs_done == 1 ? "" : "s", cfg->checkpoint_dir,
+                       cfg->checkpoint_dir[0] == '/' ? "" : "; a relative folder is read from the working folder");
+    *resume = 1;
+    return DB_OK;
+}
+
+/* Data parallel: the first process's reading of the record for every process (the others do not
+ * touch the store): its status, done, and the configuration when it resumes */
+static db_status share_record(db_status *st, int *done, int *resume, const char *config, db_config *cfg) {
+    int64_t v[4] = {*st, *done, *resume, *resume ? (int64_t)strlen(config) + 1 : 0};
+    DB_TRY(db_dist_broadcast(v, sizeof v, 0, "the run's record"));
+    char *text = malloc(v[3] > 0 ? (size_t)v[3] : 1);
+    if (!text) return db_fail(DB_ERR_NOMEM, "out of memory");
+    if (db_dist()->rank == 0 && v[3] > 0) memcpy(text, config, (size_t)v[3]);
+    db_status bs = v[3] > 0 ? db_dist_broadcast(text, (size_t)v[3], 0, "the run's configuration") : DB_OK;
+    if (bs == DB_OK && db_dist()->rank > 0) {
+        *done = (int)v[1], *resume = (int)v[2];
+        if (v[0] != DB_OK) *st = db_fail((db_status)v[0], "the first process could not resume the run (its message says why)");
+        else if (*resume) bs = db_config_read(cfg, text);
+    }
+    free(text);
+    return bs;
+}
+
+db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
+                        int *done) {
+    memset(sum, 0, sizeof *sum);
+    const int first = db_dist()->rank == 0;
+    db_run_record rec;
+    db_config cfg;
+    int have_rec = 0, resume = 0;
+    db_status st = DB_OK;
+    *done = 0;
+    if (first) st = read_record(db_path, run, &rec, &have_rec, &cfg, done, &resume);
+    if (db_dist()->size > 1) {
+        db_status bs = share_record(&st, done, &resume, have_rec ? rec.config : "", &cfg);
+        if (st == DB_OK) st = bs;
+    }
+    if (st == DB_OK && resume) {
+        if (first) db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
+        db_run_opts o = {first ? db_path : NULL, 1,
+                         {first ? rec.study : "", first ? rec.recipe : "", first ? rec.cell : NULL,
+                          first ? rec.condition : NULL, first ? rec.recipe_text : NULL},
+                         hooks};
         st = db_run(&cfg, &o, sum);
     }
-    db_run_record_free(&rec);
+    if (have_rec) db_run_record_free(&rec);
     return st;
 }
 

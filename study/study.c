@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/dist.h"
 #include "results/store.h"
 #include "train/checkpoint.h"
 
@@ -116,15 +117,29 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     }
     db_store *store = NULL;
     char name[sizeof r->study + 16];
-    if (s == DB_OK) s = db_store_open(&store, db_path);
-    if (s == DB_OK) s = db_study_join(store, r, db_path, only < 0, name, sizeof name); /* even when every cell is done */
+    /* data parallel (one cell over several processes): the first process reads and writes the
+     * store and tells the others what the cell does */
+    const db_dist_info *dist = db_dist();
+    const int follower = dist->rank > 0;
+    if (dist->size > 1 && only < 0) s = db_fail(DB_ERR_ARG, "across %d processes a study runs one cell (--cell K)", dist->size);
+    snprintf(name, sizeof name, "%s", r->study);
+    if (s == DB_OK && !follower) s = db_store_open(&store, db_path);
+    if (s == DB_OK && !follower) s = db_study_join(store, r, db_path, only < 0, name, sizeof name); /* even when every cell is done */
     if (s == DB_OK) snprintf(out->study, sizeof out->study, "%s", name);
     if (s == DB_OK && only < 0) /* a single cell's caller says what it runs (a study's --jobs parent, a cluster task) */
         db_log(DB_LOG_INFO, "study %s (%s): %d cells, results in %s", name, r->path, cells, db_path);
     for (int i = only >= 0 ? (int)only : 0; s == DB_OK && i < (only >= 0 ? (int)only + 1 : cells); i++) {
         const db_study_cell *c = &plan[i];
         int64_t prior = 0;
-        if ((s = find_done(store, &c->config, &prior)) != DB_OK) break;
+        if (!follower) s = find_done(store, &c->config, &prior);
+        if (dist->size > 1) { /* the first process's finding, or its failure, for every process */
+            int64_t v[2] = {s != DB_OK, prior};
+            db_status bs = db_dist_broadcast(v, sizeof v, 0, "the cell's record");
+            if (bs != DB_OK) s = bs;
+            else if (v[0] && s == DB_OK) s = db_fail(DB_ERR_IO, "the first process could not read the store %s", db_path);
+            prior = v[1];
+        }
+        if (s != DB_OK) break;
         if (prior) {
             db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->label, (long long)prior);
             out->done_before++;

@@ -2198,10 +2198,46 @@ t_dp_matches_ghost_bn() {
     mpi 2 report && expect_rc 2 && expect_err "runs as one process" || return
 }
 
+# rank_pid R: the pid of the dropbench process of rank R of the mpirun job now running
+rank_pid() {
+    local pid
+    for pid in $(pgrep -f "$DB (train|study|resume)" || true); do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo "$pid"; return 0; }
+    done
+    return 1
+}
+
+t_dp_timeout() {
+    # a process that stops answering (SIGSTOP) does not hang the others: the first ends the run
+    # after dist_timeout with that reason recorded, the job ends, and the last checkpoint resumes it
+    need_fmnist || return
+    need_mpi || return
+    local a=(train --model resnet8 --epochs 2 --train-limit 3072 --test-limit 300 --batch 64 --threads 1
+             --checkpoint-dir "$T/ck" --db "$T/t.db" --dist-timeout 3)
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive \
+        timeout "$LIMIT" mpirun -np 2 --oversubscribe --bind-to none "$DB" "${a[@]}" >"$out" 2>"$err" &
+    local job=$! victim="" t0
+    for _ in $(seq 300); do [ -f "$T/ck/checkpoint.dbck" ] && break; sleep 0.1; done
+    victim=$(rank_pid 1) || { wait "$job"; echo "no rank 1 to stop"; return 1; }
+    kill -STOP "$victim"
+    t0=$SECONDS
+    rc=0
+    wait "$job" || rc=$?
+    kill -CONT "$victim" 2>/dev/null
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ $((SECONDS - t0)) -lt 60 ] ||
+        { echo "exit $rc after $((SECONDS - t0)) s"; return 1; }
+    expect_err "no answer from the other processes in 3 s" || return
+    sqlite3 "$T/t.db" "select status || ': ' || exit_reason from runs where id = 1" | grep -q "^failed: .*no answer" ||
+        { echo "run 1: $(sqlite3 "$T/t.db" "select status, exit_reason from runs")"; return 1; }
+    mpi 2 resume 1 --db "$T/t.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/t.db" "select status || ' ' || epochs_done from runs where id = 1")" = "done 2" ] ||
+        { echo "after resume: $(sqlite3 "$T/t.db" "select status, epochs_done from runs")"; return 1; }
+}
+
 t_dp_kill_resume() {
     # a process killed mid-run ends the job (mpirun: non-zero) with the run left to resume; resumed
-    # at 2 processes it ends where a run never killed ends, bit for bit, as one record with its
-    # launch in the provenance; one process may not resume it
+    # at 2 processes (dropbench resume RUN) it ends where a run never killed ends, bit for bit, as
+    # one record with its launch in the provenance; one process may not resume it
     need_fmnist || return
     need_mpi || return
     local a=(train --model resnet8 --epochs 3 --train-limit 3072 --test-limit 300 --batch 64 --threads 1)
@@ -2209,15 +2245,12 @@ t_dp_kill_resume() {
     local b=("${a[@]}" --checkpoint-dir "$T/ck" --db "$T/dp.db" --metrics "$T/killed.csv")
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive \
         timeout "$LIMIT" mpirun -np 2 --oversubscribe --bind-to none "$DB" "${b[@]}" >"$out" 2>"$err" &
-    local job=$! pid victim=""
+    local job=$! victim=""
     for _ in $(seq 300); do # rank 1, once the first epoch's checkpoint is there
         [ -f "$T/ck/checkpoint.dbck" ] && break
         sleep 0.1
     done
-    for pid in $(pgrep -f "$DB train" || true); do
-        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && victim=$pid
-    done
-    [ -n "$victim" ] || { wait "$job"; echo "no rank 1 to kill"; return 1; }
+    victim=$(rank_pid 1) || { wait "$job"; echo "no rank 1 to kill"; return 1; }
     kill -9 "$victim"
     rc=0
     wait "$job" || rc=$?
@@ -2225,12 +2258,34 @@ t_dp_kill_resume() {
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status from runs")" = "1running" ] ||
         { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
     db "${b[@]}" --resume && expect_rc 2 && expect_err "written by 2 processes, this run has 1" || return
-    mpi 2 "${b[@]}" --resume && expect_rc 0 || return
+    mpi 2 resume 1 --db "$T/dp.db" && expect_rc 0 || return # the first process reads the record, tells the other
     cmp -s <(curve "$T/whole.csv") <(curve "$T/killed.csv") || { echo "resumed: $(tail -1 "$T/killed.csv"), whole: $(tail -1 "$T/whole.csv")"; return 1; }
     [ "$(sqlite3 "$T/dp.db" "select status from runs where id = 1")" = done ] &&
         sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'" | grep -qx "2 processes (mpirun)" &&
         grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
         { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
+}
+
+t_dp_study_cell() {
+    # a study's cell as one run over 2 processes: recorded once, with its study and label, as
+    # dropbench slurm --tasks 2 writes the job (srun starts the processes; no Slurm here: the
+    # script is checked, the cell run by mpirun); resume of that run over 2 processes; a whole
+    # study over several processes refused
+    need_fmnist || return
+    need_mpi || return
+    printf 'study = wide\ntrain_limit = 512\ntest_limit = 128\nbatch = 64\nepochs = 1\nthreads = 1\ncheckpoint_dir = %s\nvary.seed = 1, 2\n' \
+        "$T/runs" >"$T/r.txt"
+    db slurm "$T/r.txt" --out "$T/job.sbatch" --shards "$T/shards" --tasks 2 --gpus-per-task 1 && expect_rc 0 || return
+    grep -q '^#SBATCH --ntasks=2$' "$T/job.sbatch" && grep -q '^#SBATCH --gpus-per-task=1$' "$T/job.sbatch" &&
+        grep -q '^srun --kill-on-bad-exit=1 ./dropbench study ' "$T/job.sbatch" && bash -n "$T/job.sbatch" ||
+        { echo "script: $(cat "$T/job.sbatch")"; return 1; }
+    db slurm "$T/r.txt" --out "$T/job3.sbatch" --tasks 3 && expect_rc 2 && expect_err "batch 64 does not divide among 3" || return
+    mpi 2 study "$T/r.txt" --cell 1 --db "$T/w.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/w.db" "SELECT count(*) || ' ' || r.seed || ' ' || r.status || ' ' || s.name FROM runs r JOIN studies s ON s.id = r.study_id")" = "1 2 done wide" ] ||
+        { echo "runs: $(sqlite3 "$T/w.db" "SELECT id, seed, status FROM runs")"; return 1; }
+    mpi 2 resume 1 --db "$T/w.db" && expect_rc 0 && expect_out "run 1 is done; nothing to resume" || return
+    [ "$(grep -c 'nothing to resume' "$out")" = 1 ] || { echo "said by $(grep -c 'nothing to resume' "$out") processes"; return 1; }
+    mpi 2 study "$T/r.txt" --db "$T/w.db" && expect_rc 2 && expect_err "a study runs one cell: --cell K" || return
 }
 
 t_bn_group() {
@@ -2253,7 +2308,7 @@ tests=(
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic bn_group dp_matches_ghost_bn dp_kill_resume
+    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_timeout dp_study_cell
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -103,6 +103,7 @@ static const key_def keys[] = {
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
     {"replica_check", K_INT, F(replica_check), 0, 1000000, 0, "data parallel: every this many steps (and after every epoch) the processes compare checksums of their weights and batch-norm statistics, and stop with an error if any differs (0: after every epoch only)", NULL},
+    {"dist_timeout", K_FLOAT, F(dist_timeout), 1, 1e7, 0, "data parallel: seconds a process waits for the others at a step before it ends the run with an error (a process that died or hangs; the last checkpoint continues the run)", NULL},
     {"world_size", K_INT, F(world_size), 0, 65536, 2, "processes of a data-parallel run, each training batch/world_size samples of every batch (mpirun -np N or srun -n N starts them; the run records the number it had): a recipe's number must be the launch's (0: as launched)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
     {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file", NULL},
@@ -154,6 +155,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->synthetic, "5000,1000,3,32,32,10");
     c->seed = 1;
     c->threads = 2;
+    c->dist_timeout = 600.0f;
 }
 
 static const key_def *find(const char *key) {

@@ -78,6 +78,7 @@ typedef struct db_config {
     int threads;
     int world_size;
     int replica_check;
+    float dist_timeout;
     char checkpoint_dir[512];
     char predictions_dir[512]; /* detectors and segmenters: each evaluation's predictions */
     char metrics[512];            /* CSV of per-epoch results ("" for none) */

@@ -524,6 +524,7 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     memset(out, 0, sizeof *out);
     DB_TRY(db_config_validate(cfg));
     omp_set_dynamic(0); /* a team that shrinks under load would regroup the reductions */
+    db_dist_set_timeout(cfg->dist_timeout);
     omp_set_num_threads(cfg->threads);
     db_blas_set_threads(cfg->threads);
     run_state r = {0};
