@@ -52,6 +52,23 @@ static void normalise_post(float *restrict y, const float *restrict x, float sc,
     }
 }
 
+/* One span (a channel, or a group of its samples) normalised with its statistics (mean, biased
+ * var): y, and the mean and inverse deviation the backward keeps */
+static void normalise_span(float *y, const float *x, double mean, double var, float gamma, float beta, float eps,
+                           int relu, size_t m, const db_bn_post *post, size_t at, size_t first, float *keep_mean,
+                           float *keep_inv) {
+    float inv = (float)(1.0 / sqrt(var + eps));
+    float sc = gamma * inv, sh = beta - (float)mean * sc;
+    if (post)
+        normalise_post(y, x, sc, sh, relu, m, post, at, first);
+    else if (relu)
+        for (size_t i = 0; i < m; i++) { float v = x[i] * sc + sh; y[i] = v > 0.0f ? v : 0.0f; }
+    else
+        for (size_t i = 0; i < m; i++) y[i] = x[i] * sc + sh;
+    *keep_mean = (float)mean;
+    *keep_inv = inv;
+}
+
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
                          float momentum, float eps, int relu, int c, size_t m, int groups, const db_bn_post *post) {
@@ -60,31 +77,43 @@ void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float
     for (int ch = 0; ch < c; ch++) {
         double mean_sum = 0.0, var_sum = 0.0; /* the groups' means and unbiased variances, in order */
         for (int gi = 0; gi < groups; gi++) {
-            const size_t first = (size_t)gi * mg, o = (size_t)ch * m + first;
+            const size_t first = (size_t)gi * mg, o = (size_t)ch * m + first, k = (size_t)ch * groups + gi;
             const float *x = in + o;
-            float *y = out + o;
             /* shifting by one sample keeps E[t^2] - E[t]^2 from cancelling when |mean| >> sd */
             double s1, s2;
             moments(x, mg, x[0], &s1, &s2);
             double mt = s1 / (double)mg, var = s2 / (double)mg - mt * mt;
             if (var < 0.0) var = 0.0;
             double mean = mt + x[0];
-            float inv = (float)(1.0 / sqrt(var + eps));
-            float sc = gamma[ch] * inv, sh = beta[ch] - (float)mean * sc;
-            if (post)
-                normalise_post(y, x, sc, sh, relu, mg, post, o, first);
-            else if (relu)
-                for (size_t i = 0; i < mg; i++) { float v = x[i] * sc + sh; y[i] = v > 0.0f ? v : 0.0f; }
-            else
-                for (size_t i = 0; i < mg; i++) y[i] = x[i] * sc + sh;
-            save_mean[(size_t)ch * groups + gi] = (float)mean;
-            save_invstd[(size_t)ch * groups + gi] = inv;
+            normalise_span(out + o, x, mean, var, gamma[ch], beta[ch], eps, relu, mg, post, o, first, &save_mean[k],
+                           &save_invstd[k]);
             mean_sum += mean;
             var_sum += mg > 1 ? var * (double)mg / (double)(mg - 1) : var;
         }
         /* the running statistics follow the groups' average (one group: its own, as before) */
         run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * (float)(mean_sum / groups);
         run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * (float)(var_sum / groups);
+    }
+}
+
+void db_bn_moments(double *sums, const float *in, const float *shift, int c, size_t m) {
+    #pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) moments(in + (size_t)ch * m, m, shift[ch], &sums[2 * ch], &sums[2 * ch + 1]);
+}
+
+void db_bn_forward_apply(float *out, float *save_mean, float *save_invstd, float *run_mean, float *run_var,
+                         const float *in, const float *gamma, const float *beta, const double *sums, const float *shift,
+                         double count, float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post) {
+    #pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double mt = sums[2 * ch] / count, var = sums[2 * ch + 1] / count - mt * mt;
+        if (var < 0.0) var = 0.0;
+        const double mean = mt + shift[ch]; /* (shift may be run_mean: read before its update below) */
+        normalise_span(out + (size_t)ch * m, in + (size_t)ch * m, mean, var, gamma[ch], beta[ch], eps, relu, m, post,
+                       (size_t)ch * m, 0, &save_mean[ch], &save_invstd[ch]);
+        const double unbiased = count > 1 ? var * count / (count - 1) : var;
+        run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * (float)mean;
+        run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * (float)unbiased;
     }
 }
 
@@ -110,13 +139,14 @@ static inline float out_grad(float dy, float v, int relu, unsigned char m, float
     return relu ? db_masked(d, 0u - (uint32_t)(v > 0.0f)) : d; /* a select GCC vectorises */
 }
 
-/* One channel of the backward. has_post is a constant at both call sites, so the compiler
- * makes the plain loop and the fused one separately. Runs of units share one post scale: the
- * whole channel, or one sample's h*w units. */
-static inline __attribute__((always_inline)) void backward_channel(
-    float *dx, float *dgamma, float *dbeta, const float *restrict dy, const float *restrict x,
+/* The backward's sums over one span: of the output gradient g seen by the normalisation, and of
+ * g * (x - mean). has_post is a constant at every call site, so the compiler makes the plain loop
+ * and the fused one separately. Runs of units share one post scale: the whole span, or one
+ * sample's h*w units (sample (first + unit) / hw of the batch). */
+static inline __attribute__((always_inline)) void backward_sums(
+    double *sum_dy, double *sum_dyx, const float *restrict dy, const float *restrict x,
     const unsigned char *restrict mk, const db_bn_post *post, float gamma, float beta, float mean, float inv,
-    int relu, size_t m, size_t first, int accum, const int has_post) {
+    int relu, size_t m, size_t first, const int has_post) {
     const size_t run = !has_post || post->uniform ? m : (size_t)post->hw;
     const size_t hw = has_post ? (size_t)post->hw : 1;
     /* the forward's exact scale and shift, so the ReLU mask matches it bit for bit */
@@ -144,14 +174,22 @@ static inline __attribute__((always_inline)) void backward_channel(
             for (int l = 0; l < LANES; l++) { sdy += la[l]; sdyx += lb[l]; }
         }
     }
+    *sum_dy = sdy, *sum_dyx = sdyx;
+}
+
+/* dx over one span from the sums over `count` units (the span's own, or the whole synchronised
+ * batch's): dx = gamma*inv/count * (count*g - sum(g) - xhat*sum(g*xhat)) */
+static inline __attribute__((always_inline)) void backward_apply(
+    float *dx, const float *restrict dy, const float *restrict x, const unsigned char *restrict mk,
+    const db_bn_post *post, float gamma, float beta, float mean, float inv, double sdy, double sdyx, double count,
+    int relu, size_t m, size_t first, int accum, const int has_post) {
+    const size_t run = !has_post || post->uniform ? m : (size_t)post->hw;
+    const size_t hw = has_post ? (size_t)post->hw : 1;
+    const float sc = gamma * inv, sh = beta - mean * sc;
     double sdyxhat = sdyx * inv;
-    *dgamma = (float)sdyxhat;
-    *dbeta = (float)sdy;
-    if (!dx) return;
-    /* dx = gamma*inv/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) */
     float a = gamma * inv;
-    float b = (float)(sdy / (double)m);
-    float cc = (float)(sdyxhat / (double)m) * inv;
+    float b = (float)(sdy / count);
+    float cc = (float)(sdyxhat / count) * inv;
     for (size_t r0 = 0; r0 < m; r0 += run) {
         const float ps = has_post ? post->scales[(first + r0) / hw] : 1.0f;
         const size_t rend = r0 + run < m ? r0 + run : m;
@@ -161,6 +199,18 @@ static inline __attribute__((always_inline)) void backward_channel(
             dx[i] = accum ? dx[i] + v : v;
         }
     }
+}
+
+/* One span of the backward on its own statistics */
+static inline __attribute__((always_inline)) void backward_channel(
+    float *dx, float *dgamma, float *dbeta, const float *restrict dy, const float *restrict x,
+    const unsigned char *restrict mk, const db_bn_post *post, float gamma, float beta, float mean, float inv,
+    int relu, size_t m, size_t first, int accum, const int has_post) {
+    double sdy, sdyx;
+    backward_sums(&sdy, &sdyx, dy, x, mk, post, gamma, beta, mean, inv, relu, m, first, has_post);
+    *dgamma = (float)(sdyx * inv);
+    *dbeta = (float)sdy;
+    if (dx) backward_apply(dx, dy, x, mk, post, gamma, beta, mean, inv, sdy, sdyx, (double)m, relu, m, first, accum, has_post);
 }
 
 void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, const float *in,
@@ -183,5 +233,37 @@ void db_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout, 
             dg = gi ? dg + g1 : g1, db = gi ? db + b1 : b1;
         }
         dgamma[ch] = dg, dbeta[ch] = db;
+    }
+}
+
+void db_bn_backward_sums(double *sums, float *dgamma, float *dbeta, const float *dout, const float *in,
+                         const float *gamma, const float *beta, const float *save_mean, const float *save_invstd, int relu,
+                         int c, size_t m, const db_bn_post *post) {
+    #pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const size_t o = (size_t)ch * m;
+        double *sd = &sums[2 * ch], *sx = &sums[2 * ch + 1];
+        if (post)
+            backward_sums(sd, sx, dout + o, in + o, post->mask + o, post, gamma[ch], beta[ch], save_mean[ch],
+                          save_invstd[ch], relu, m, 0, 1);
+        else
+            backward_sums(sd, sx, dout + o, in + o, NULL, NULL, gamma[ch], beta[ch], save_mean[ch], save_invstd[ch],
+                          relu, m, 0, 0);
+        dgamma[ch] = (float)(*sx * save_invstd[ch]), dbeta[ch] = (float)*sd;
+    }
+}
+
+void db_bn_backward_apply(float *din, const double *sums, double count, const float *dout, const float *in,
+                          const float *gamma, const float *beta, const float *save_mean, const float *save_invstd,
+                          int relu, int c, size_t m, int accum, const db_bn_post *post) {
+    #pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const size_t o = (size_t)ch * m;
+        if (post)
+            backward_apply(din + o, dout + o, in + o, post->mask + o, post, gamma[ch], beta[ch], save_mean[ch],
+                           save_invstd[ch], sums[2 * ch], sums[2 * ch + 1], count, relu, m, 0, accum, 1);
+        else
+            backward_apply(din + o, dout + o, in + o, NULL, NULL, gamma[ch], beta[ch], save_mean[ch], save_invstd[ch],
+                           sums[2 * ch], sums[2 * ch + 1], count, relu, m, 0, accum, 0);
     }
 }

@@ -627,6 +627,19 @@ db_status db_graph_finalize(db_graph *g) {
     return DB_OK;
 }
 
+db_status db_graph_set_bn_sync(db_graph *g, db_status (*sum)(double *x, size_t n, void *ctx), void *ctx, int replicas) {
+    if (db_graph_bn_groups_max(g) > 1)
+        return db_fail(DB_ERR_ARG, "a synchronised batch norm normalises every replica's batch whole: not with bn_group");
+    int widest = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == DB_OP_BN && g->tensors[g->ops[i].out].c > widest) widest = g->tensors[g->ops[i].out].c;
+    free(g->bn_sync.sums);
+    g->bn_sync.sums = calloc(2 * (size_t)(widest ? widest : 1), sizeof(double));
+    if (!g->bn_sync.sums) return db_fail(DB_ERR_NOMEM, "out of memory");
+    g->bn_sync.sum = sum, g->bn_sync.ctx = ctx, g->bn_sync.replicas = replicas;
+    return DB_OK;
+}
+
 void db_graph_free(db_graph *g) {
     for (int i = 0; g->ops && i < g->n_ops; i++) db_dnnl_conv_destroy(g->ops[i].dnnl);
     db_arena_free(&g->param_arena);
@@ -635,6 +648,7 @@ void db_graph_free(db_graph *g) {
     db_arena_free(&g->act_arena);
     db_arena_free(&g->work_arena);
     free(g->tensors); free(g->ops); free(g->params); free(g->sites); free(g->mask_bytes); free(g->outputs);
+    free(g->bn_sync.sums);
     memset(g, 0, sizeof *g);
 }
 

@@ -133,6 +133,13 @@ typedef struct {
     int bn_group;      /* set before finalizing: samples per batch-norm group in training (ghost
                         * batch norm, nets/ops.h); 0: the whole batch. A batch it does not divide
                         * is normalised whole. */
+    struct {           /* db_graph_set_bn_sync: batch norm over the samples of every replica */
+        db_status (*sum)(double *x, size_t n, void *ctx); /* adds x over the replicas, in place */
+        void *ctx;
+        int replicas;
+        double *sums;  /* 2 x the widest batch norm's channels */
+    } bn_sync;
+    db_status run_status; /* the first failure inside a step (a synchronised batch norm's sum), sticky */
     int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even
                         * where oneDNN is built in (nets/conv_dnnl.h) */
     uint64_t seed;     /* the run's seed, keys the masks */
@@ -144,6 +151,10 @@ typedef struct {
 } db_graph;
 
 void db_graph_begin(db_graph *g, int n_max);
+/* Training's batch norm normalises the samples of all `replicas` replicas of a data-parallel
+ * run together (synchronised batch norm): sum(x, n, ctx) adds a vector over the replicas (the
+ * same bits on each); a failure is kept in run_status. Not with bn_group. */
+db_status db_graph_set_bn_sync(db_graph *g, db_status (*sum)(double *x, size_t n, void *ctx), void *ctx, int replicas);
 /* Batch-norm groups of the current batch in training (1 without bn_group), and the most any
  * batch up to n_max has */
 int db_graph_bn_groups(const db_graph *g);

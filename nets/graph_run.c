@@ -92,6 +92,44 @@ static db_bn_post fused_post(const db_graph *g, const db_op *reg, int n) {
     return p;
 }
 
+/* Synchronised batch norm: the channels' sums added over the replicas (g->bn_sync), shifted by
+ * the running mean (the same on every replica), then the normalisation of the whole batch; a
+ * fused DropBlock as in the plain pass. A failed sum is kept in run_status. */
+static void bn_sync_sum(db_graph *g, size_t n) {
+    db_status s = g->bn_sync.sum(g->bn_sync.sums, n, g->bn_sync.ctx);
+    if (s != DB_OK && g->run_status == DB_OK) g->run_status = s;
+}
+
+static void bn_sync_forward(db_graph *g, db_op *op, const db_tensor *x, const db_tensor *y, const float *w, const float *b,
+                            int n) {
+    const size_t m = (size_t)n * plane(y);
+    float *out = y->data;
+    db_bn_post post, *pp = NULL;
+    if (op->fused) {
+        db_op *reg = &g->ops[op->fused - 1];
+        dropblock_mask(g, reg, &g->tensors[reg->out], n);
+        post = fused_post(g, reg, n), pp = &post;
+        out = g->tensors[reg->out].data;
+    }
+    db_bn_moments(g->bn_sync.sums, x->data, op->run, y->c, m);
+    bn_sync_sum(g, 2 * (size_t)y->c);
+    db_bn_forward_apply(out, op->save, op->save + y->c, op->run, op->run + y->c, x->data, w, b, g->bn_sync.sums, op->run,
+                        (double)m * g->bn_sync.replicas, op->u.bn.momentum, op->u.bn.eps, op->u.bn.relu, y->c, m, pp);
+}
+
+static void bn_sync_backward(db_graph *g, const db_op *op, const db_op *reg, const db_bn_post *post, float *dx, float *dw,
+                             float *db, const float *w, int n, int acc) {
+    const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
+    const size_t m = (size_t)n * plane(y);
+    const float *dy = reg ? g->tensors[reg->out].grad : y->grad, *beta = g->params[op->param[1]].data;
+    db_bn_backward_sums(g->bn_sync.sums, dw, db, dy, x->data, w, beta, op->save, op->save + y->c, op->u.bn.relu, y->c, m,
+                        post);
+    bn_sync_sum(g, 2 * (size_t)y->c);
+    if (dx)
+        db_bn_backward_apply(dx, g->bn_sync.sums, (double)m * g->bn_sync.replicas, dy, x->data, w, beta, op->save,
+                             op->save + y->c, op->u.bn.relu, y->c, m, acc, post);
+}
+
 /* Training: drop and rescale, counting what was dropped; inference: the identity. */
 static void reg_forward(db_graph *g, db_op *op, const db_tensor *x, db_tensor *y, int n) {
     size_t len = (size_t)y->c * n * plane(y);
@@ -143,7 +181,9 @@ void db_graph_forward(db_graph *g) {
         switch (op->kind) {
         case DB_OP_CONV: conv_forward(g, op, y->data, x->data, w, n); break;
         case DB_OP_BN:
-            if (g->training && op->fused) { /* the DropBlock after it: mask first, then one pass */
+            if (g->training && g->bn_sync.sum) {
+                bn_sync_forward(g, op, x, y, w, b, n);
+            } else if (g->training && op->fused) { /* the DropBlock after it: mask first, then one pass */
                 db_op *reg = &g->ops[op->fused - 1];
                 db_tensor *z = &g->tensors[reg->out];
                 dropblock_mask(g, reg, z, n);
@@ -221,6 +261,10 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_BN: {
             const db_op *reg = op->fused ? &g->ops[op->fused - 1] : NULL;
             db_bn_post post = reg ? fused_post(g, reg, n) : (db_bn_post){0};
+            if (g->bn_sync.sum) {
+                bn_sync_backward(g, op, reg, reg ? &post : NULL, dx, dw, db, w, n, acc);
+                break;
+            }
             db_bn_backward(dx, dw, db, reg ? g->tensors[reg->out].grad : y->grad, x->data, w,
                            g->params[op->param[1]].data, op->save, op->save + bn_half(g, y), op->u.bn.relu, y->c,
                            (size_t)n * plane(y), db_graph_bn_groups(g), acc, reg ? &post : NULL);

@@ -69,6 +69,23 @@ typedef struct {
 void db_bn_forward_train(float *out, float *save_mean, float *save_invstd, float *run_mean,
                          float *run_var, const float *in, const float *gamma, const float *beta,
                          float momentum, float eps, int relu, int c, size_t m, int groups, const db_bn_post *post);
+/* Batch norm synchronised over several processes (a data-parallel run's whole batch): the
+ * channels' sums of (x - shift) and of its square (sums: 2c doubles, sum then square per
+ * channel; shift the same on every process, e.g. the running mean), which the caller adds over
+ * the processes; then the normalisation from those sums over `count` values in all, with the
+ * running statistics updated (shift may be run_mean). The backward likewise: each channel's sum
+ * of the output gradient and of its product with (x - mean) (dgamma and dbeta are this
+ * process's own parts), added over the processes, then the input gradient from those sums. */
+void db_bn_moments(double *sums, const float *in, const float *shift, int c, size_t m);
+void db_bn_forward_apply(float *out, float *save_mean, float *save_invstd, float *run_mean, float *run_var,
+                         const float *in, const float *gamma, const float *beta, const double *sums, const float *shift,
+                         double count, float momentum, float eps, int relu, int c, size_t m, const db_bn_post *post);
+void db_bn_backward_sums(double *sums, float *dgamma, float *dbeta, const float *dout, const float *in,
+                         const float *gamma, const float *beta, const float *save_mean, const float *save_invstd, int relu,
+                         int c, size_t m, const db_bn_post *post);
+void db_bn_backward_apply(float *din, const double *sums, double count, const float *dout, const float *in,
+                          const float *gamma, const float *beta, const float *save_mean, const float *save_invstd,
+                          int relu, int c, size_t m, int accum, const db_bn_post *post);
 void db_bn_forward_infer(float *out, const float *in, const float *gamma, const float *beta,
                          const float *run_mean, const float *run_var, float eps, int relu, int c,
                          size_t m);

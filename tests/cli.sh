@@ -2188,6 +2188,23 @@ t_dp_matches_ghost_bn() {
         d = ($3 - $13) / $13; t = ($5 - $15) / $15
         if (d < -0.002 || d > 0.002 || t < -0.03 || t > 0.03) { print "epoch " $1 ": training loss " $3 " vs " $13 ", test loss " $5 " vs " $15; bad = 1 }
     } END { exit bad }' || return
+    # step by step (epochs of one batch): 2 processes against one with bn_group 32, and with
+    # bn_sync 1 (batch norm over both processes' samples) against one with the plain batch norm:
+    # the first two steps' losses within 1e-5, the next two within 1e-3
+    local s=(train --model resnet8 --epochs 4 --train-limit 64 --test-limit 200 --batch 64 --threads 1 --no-db
+             --lr-schedule constant --lr 0.05)
+    mpi 2 "${s[@]}" --metrics "$T/g2.csv" && expect_rc 0 || return
+    db "${s[@]}" --bn-group 32 --metrics "$T/g1.csv" && expect_rc 0 || return
+    mpi 2 "${s[@]}" --bn-sync 1 --metrics "$T/s2.csv" && expect_rc 0 || return
+    db "${s[@]}" --metrics "$T/s1.csv" && expect_rc 0 || return
+    local pair
+    for pair in g s; do
+        paste -d, "$T/${pair}2.csv" "$T/${pair}1.csv" | awk -F, -v what="$pair" 'NR > 1 {
+            d = ($3 - $13) / $13; d = d < 0 ? -d : d
+            if (d > (NR <= 3 ? 1e-5 : 1e-3)) { print what ": step " $1 ": loss " $3 " vs " $13; bad = 1 }
+        } END { exit bad }' || return
+    done
+    db "${s[@]}" --bn-sync 1 --bn-group 32 && expect_rc 2 && expect_err "one or the other" || return
     local r=(--regularizer dropblock --block-size 3 --keep-prob 0.9 --replica-check 1)
     mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/a.csv" && expect_rc 0 || return
     mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/b.csv" && expect_rc 0 || return

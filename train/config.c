@@ -52,6 +52,7 @@ static const key_def keys[] = {
     {"zero_init_last_bn", K_BOOL, F(zero_init_last_bn), 0, 1, 1, "start each block's last BN gamma at 0", NULL},
     {"bn_momentum", K_FLOAT, F(bn_momentum), 0, 1, 1, "running-statistics momentum (PyTorch sense)", NULL},
     {"bn_eps", K_FLOAT, F(bn_eps), 1e-12, 1, 1, "batch-norm epsilon", NULL},
+    {"bn_sync", K_BOOL, F(bn_sync), 0, 1, 2, "data parallel: batch norm in training over every process's samples together (synchronised batch norm: its sums added over the processes at every batch norm, forward and backward), instead of each process's own; one process: no change", NULL},
     {"bn_group", K_INT, F(bn_group), 0, 65536, 2, "samples per batch-norm group in training: each group of a replica's batch normalised with its own statistics (ghost batch norm; the official TPU codes' per-core batch; a data-parallel run's replicas normalise their own samples, so --bn-group B/N on one process trains as N replicas); 0: the whole batch", NULL},
     {"dataset", K_STR, F(dataset), 0, 0, 1, "fashion-mnist, mnist (IDX files), cifar10, cifar100 (binary version), imagenet (train/ and val/ folders of JPEGs), synthetic; for detectors fmnist-detect (dropbench data make fmnist-detect) and coco2017 (annotations/ and train2017/, val2017/ JPEG folders; dropbench data fetch and unpack); for segmenters fmnist-segment (the same set's label maps) and voc2012 (VOCdevkit/VOC2012 or its contents: JPEGs, label PNGs, the SBD train_aug list when present)", NULL},
     {"data_dir", K_STR, F(data_dir), 0, 0, 0, "the data set's folder (default: the Debian package's for Fashion-MNIST/MNIST, else the cache's, where dropbench data fetch puts it)", NULL},
@@ -297,6 +298,8 @@ db_status db_config_validate(const db_config *c) {
                     c->aux_weight > 0))
         return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are the AmoebaNets'; %s has none",
                        c->model);
+    if (c->bn_sync && c->bn_group > 0)
+        return db_fail(DB_ERR_ARG, "bn_sync normalises the whole batch over the processes; bn_group splits it: one or the other");
     if (c->bn_group > 0 && c->batch % c->bn_group)
         return db_fail(DB_ERR_ARG, "bn_group %d does not divide the batch %d", c->bn_group, c->batch);
     if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))

@@ -31,6 +31,7 @@ typedef struct db_config {
     int zero_init_last_bn;
     float bn_momentum, bn_eps;
     int bn_group;
+    int bn_sync;
     /* data */
     char dataset[32];
     char data_dir[512];

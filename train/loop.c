@@ -156,6 +156,12 @@ static void run_free(run_state *r) {
     db_ckpt_unlock(r->lock_fd);
 }
 
+/* A synchronised batch norm's sums, added over the processes (nets/graph.h bn_sync) */
+static db_status sum_over_processes(double *x, size_t n, void *ctx) {
+    (void)ctx;
+    return db_dist_sum_doubles(x, n, "a synchronised batch norm");
+}
+
 static db_status setup(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                        const db_train_hooks *hooks, run_state *r) {
     r->task = db_config_task(cfg);
@@ -176,6 +182,7 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
                        "train on the CPU (device cpu)", P);
     DB_TRY(r->task->build(&r->g, cfg, train, b, &r->task_state));
     r->g.replica = dist->rank;
+    if (cfg->bn_sync && P > 1) DB_TRY(db_graph_set_bn_sync(&r->g, sum_over_processes, NULL, P));
     db_graph_init_params(&r->g, cfg->seed);
     if (cfg->init_from[0]) DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL)); /* a checkpoint of this run replaces it */
     db_graph_set_seed(&r->g, cfg->seed);

@@ -37,6 +37,7 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     }
     db_graph *g = st->g;
     db_graph_forward(g);
+    DB_TRY(g->run_status); /* a synchronised batch norm's sum that failed */
     const db_tensor *o = db_graph_output(g);
     *loss = db_softmax_xent(g->training ? o->grad : NULL, o->data, st->labels, o->c, g->n, smoothing);
     if (g->n_outputs > 1 && g->training) { /* the auxiliary head: w * its loss, w * its gradient */
@@ -64,6 +65,7 @@ static db_status replica_mean(float *x, size_t n, const char *what) {
 db_status db_stepper_backward_update(db_stepper *st, float lr) {
     if (st->gg) return st->gpu->graph_backward_update(st->gg, lr);
     db_graph_backward(st->g);
+    DB_TRY(st->g->run_status);
     /* data parallel: the replicas' mean gradient (each replica's is its shard's mean), and one
      * set of running statistics, their mean, so every replica steps and evaluates alike */
     DB_TRY(replica_mean(st->g->grad_arena.base, st->g->grad_arena.size, "the gradients"));
