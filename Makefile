@@ -53,7 +53,16 @@ LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64
 # (the regularizers' and SGD's launchers go into both: the GPU graph runs them, and so does the
 # kernel benchmark of ./dropbench kernel)
 GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu \
-              nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu
+              nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu nets/dist_nccl.cu
+# NCCL for data parallel across GPUs (nets/dist_nccl.h): NCCL_HOME, else the CUDA toolkit's, else
+# Debian's; without it the backend says so when a run asks for several GPUs
+NCCL_SO := $(firstword $(wildcard $(NCCL_HOME)/lib/libnccl.so $(CUDA_HOME)/lib64/libnccl.so $(CUDA_HOME)/lib/libnccl.so \
+             /usr/lib/x86_64-linux-gnu/libnccl.so))
+NCCL_INC := $(firstword $(dir $(wildcard $(NCCL_HOME)/include/nccl.h $(CUDA_HOME)/include/nccl.h /usr/include/nccl.h)))
+ifneq ($(and $(NCCL_SO),$(NCCL_INC)),)
+NVFLAGS += -DDB_HAVE_NCCL -I$(NCCL_INC)
+NCCL_LINK := -L$(dir $(NCCL_SO)) -Xlinker -rpath=$(dir $(NCCL_SO)) -lnccl
+endif
 BOTH_CU := dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu nets/sgd_cuda.cu
 CU_SRC  := $(filter-out $(GPU_SO_SRC),$(wildcard core/*.cu nets/*.cu dropouts/*.cu))
 CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib64/libcudnn.so \
@@ -138,7 +147,7 @@ build/pic/%.cu.o: %.cu
 build/libdropbench_gpu.so: $(GPU_SO_SRC:%.cu=build/pic/%.cu.o) $(BOTH_CU:%.cu=build/pic/%.cu.o)
 	@$(if $(Q),echo "  LINK  $@")
 	$(Q)$(NVCC) -shared $^ -o $@ -L$(dir $(CUDNN_SO)) -Xlinker -rpath=$(dir $(CUDNN_SO)) -l:$(notdir $(CUDNN_SO)) \
-	  -L$(CUDA_HOME)/lib64 -Xlinker -rpath=$(CUDA_HOME)/lib64 -lcublas -lcudart
+	  -L$(CUDA_HOME)/lib64 -Xlinker -rpath=$(CUDA_HOME)/lib64 -lcublas -lcudart $(NCCL_LINK)
 
 build/tests/unit: $(TEST_OBJ) build/libdropbench.a
 	@$(if $(Q),echo "  LINK  $@")
@@ -171,7 +180,7 @@ GPU_ARCH ?= $(CUDA_ARCH)
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
-                 dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu
+                 dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu nets/dist_nccl.cu tests/gpu/gpu_nccl.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
@@ -184,6 +193,13 @@ GPU_CUDNN_INC := $(firstword $(dir $(wildcard $(GPU_CUDNN_HOME)/include/cudnn.h 
 GPU_CUDNN_SO  := $(firstword $(wildcard $(GPU_CUDNN_HOME)/lib/libcudnn.so $(GPU_CUDNN_HOME)/lib/libcudnn.so.9 \
                    $(GPU_CUDNN_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib/libcudnn.so \
                    /usr/lib/x86_64-linux-gnu/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so.9))
+# NCCL for gpu-check: NCCL_HOME, else a PyTorch installation's nvidia/nccl folder, else the CUDA toolkit's
+GPU_NCCL_HOME ?= $(or $(NCCL_HOME),$(shell python3 -c 'import nvidia.nccl as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))
+GPU_NCCL_SO  := $(firstword $(wildcard $(GPU_NCCL_HOME)/lib/libnccl.so $(GPU_NCCL_HOME)/lib/libnccl.so.2 \
+                  $(GPU_NCCL_HOME)/lib64/libnccl.so $(CUDA_HOME)/lib64/libnccl.so))
+GPU_NCCL_INC := $(firstword $(dir $(wildcard $(GPU_NCCL_HOME)/include/nccl.h $(CUDA_HOME)/include/nccl.h)))
+GPU_NCCL_FLAGS := $(if $(and $(GPU_NCCL_SO),$(GPU_NCCL_INC)),-DDB_HAVE_NCCL -I$(GPU_NCCL_INC) -L$(dir $(GPU_NCCL_SO)) \
+                    -Xlinker -rpath=$(dir $(GPU_NCCL_SO)) -l:$(notdir $(GPU_NCCL_SO)))
 build/gpu/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra -Werror -fopenmp -ffp-contract=off -I. -MMD -MP -c $< -o $@
@@ -192,7 +208,7 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
                   dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
                   nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h \
-                  tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h
+                  tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h nets/dist_nccl.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))
@@ -200,7 +216,7 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
 	$(NVCC) -std=c++17 -O3 -I. -I$(GPU_CUDNN_INC) -Werror all-warnings -Xcompiler -Wall,-Wextra,-Werror \
 	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
 	  $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
-	  -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp -o $@
+	  -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp $(GPU_NCCL_FLAGS) -o $@
 
 gpu-check: build/gpu-check
 	@scripts/gpu_check

@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 #include <cudnn.h>
 
+#include "nets/dist_nccl.h"
 #include "nets/gpu_backend.h"
 
 static int cublas_version(void) {
@@ -28,6 +29,8 @@ extern "C" const db_gpu_backend *db_gpu_backend_entry(void) {
                                          db_gpu_graph_labels,
                                          db_gpu_graph_forward_loss,
                                          db_gpu_graph_backward_update,
-                                         db_gpu_graph_describe};
+                                         db_gpu_graph_describe,
+                                         db_nccl_unique_id,
+                                         db_gpu_graph_join};
     return &table;
 }

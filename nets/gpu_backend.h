@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 2
+#define DB_GPU_ABI 3
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */
@@ -31,6 +31,9 @@ typedef struct {
     db_status (*graph_forward_loss)(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
     db_status (*graph_backward_update)(db_gpu_graph *gg, float lr);
     void (*graph_describe)(const db_gpu_graph *gg, char *out, size_t n);
+    /* data parallel across GPUs (nets/dist_nccl.h): a group's id, and a graph joining it */
+    db_status (*nccl_unique_id)(void *id, size_t bytes);
+    db_status (*graph_join)(db_gpu_graph *gg, const void *id, int rank, int size);
 } db_gpu_backend;
 
 /* Exported by the shared object */

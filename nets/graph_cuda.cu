@@ -12,6 +12,7 @@
 #include "dropouts/dropouts_cuda.h"
 #include "nets/conv_cudnn.h"
 #include "nets/graph_cuda.h"
+#include "nets/dist_nccl.h"
 #include "nets/linear_cublas.h"
 #include "nets/ops_cuda.h"
 
@@ -53,6 +54,7 @@ struct db_gpu_graph {
     int tail_n;
     void *ws;
     size_t ws_bytes;
+    db_nccl *nccl;                  // data parallel: the replicas' group (NULL: one)
 };
 
 // The device address of a host arena pointer (NULL stays NULL)
@@ -84,6 +86,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
+    db_nccl_destroy(gg->nccl);
     if (gg->uploaded) cudaEventDestroy(gg->uploaded);
     if (gg->consumed) cudaEventDestroy(gg->consumed);
     if (gg->copy) cudaStreamDestroy(gg->copy);
@@ -245,6 +248,10 @@ extern "C" db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices < 1)
         return db_fail(DB_ERR_UNSUPPORTED, "no CUDA device on this machine");
+    if (o->device < 0 || o->device >= devices)
+        return db_fail(DB_ERR_UNSUPPORTED, "CUDA device %d: this machine has %d (a data-parallel run takes one per process: "
+                       "start at most %d processes per machine)", o->device, devices, devices);
+    CU_TRY(cudaSetDevice(o->device), "choosing the device");
     db_gpu_graph *gg = (db_gpu_graph *)calloc(1, sizeof *gg);
     if (!gg) return db_fail(DB_ERR_NOMEM, "out of memory");
     gg->g = g; gg->opt = opt; gg->o = *o;
@@ -568,9 +575,18 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     return DB_OK;
 }
 
+extern "C" db_status db_gpu_graph_join(db_gpu_graph *gg, const void *id, int rank, int size) {
+    if (gg->nccl) return db_fail(DB_ERR_INTERNAL, "GPU graph: joined a group already");
+    return db_nccl_create(&gg->nccl, id, rank, size);
+}
+
 extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
     DB_TRY(backward(gg));
+    if (gg->nccl) { // data parallel: the replicas' mean gradient and running statistics
+        DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_GRAD], g->grad_arena.size, gg->s));
+        DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_STATE], g->state_arena.size, gg->s));
+    }
     const db_sgd_config *c = &gg->opt->cfg;
     // the gradient arena has the parameter arena's layout (nets/graph.c takes both in one order)
     LAUNCH_TRY(db_sgd_arena_cuda(gg->dev[A_PARAM], gg->velocity, gg->dev[A_GRAD], gg->decay, (long)g->param_arena.size, lr,

@@ -30,6 +30,7 @@ typedef struct db_gpu_graph db_gpu_graph;
 typedef struct {
     int tf32;          /* TF32 tensor-core math in convolutions and linear layers (else fp32 FMA) */
     int deterministic; /* only convolution algorithms cuDNN flags deterministic */
+    int device;        /* which CUDA device (a data-parallel process's on its machine) */
 } db_gpu_options;
 
 typedef struct {
@@ -40,6 +41,9 @@ typedef struct {
 
 /* g finalized and unfused, opt its optimizer (its velocity mirrors the parameters); both must
  * outlive the GPU graph. Uploads nothing: push() does. */
+/* Data parallel: join the replicas' group (nets/dist_nccl.h: an id the first process made, this
+ * one's rank of size); every step's gradients and running statistics become the replicas' mean */
+db_status db_gpu_graph_join(db_gpu_graph *gg, const void *id, int rank, int size);
 db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd *opt, const db_gpu_options *o);
 void db_gpu_graph_destroy(db_gpu_graph *gg);
 /* Host -> device: parameters, running statistics and velocity; gradients and the regularizers'

@@ -177,9 +177,9 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
         return db_fail(DB_ERR_ARG, "batch %d does not divide among the %d processes", cfg->batch, P);
     if (P > 1 && cfg->bn_group > 0 && b % cfg->bn_group)
         return db_fail(DB_ERR_ARG, "bn_group %d does not divide the %d samples of each process's batch", cfg->bn_group, b);
-    if (P > 1 && !strcmp(cfg->device, "cuda"))
-        return db_fail(DB_ERR_UNSUPPORTED, "data parallel across GPUs (NCCL) is not in this version: the %d processes "
-                       "train on the CPU (device cpu)", P);
+    if (P > 1 && !strcmp(cfg->device, "cuda") && cfg->bn_sync)
+        return db_fail(DB_ERR_UNSUPPORTED, "bn_sync: a synchronised batch norm runs on the CPU only in this version "
+                       "(device cpu, or each GPU's own batch norm)");
     DB_TRY(r->task->build(&r->g, cfg, train, b, &r->task_state));
     r->g.replica = dist->rank;
     if (cfg->bn_sync && P > 1) DB_TRY(db_graph_set_bn_sync(&r->g, sum_over_processes, NULL, P));
@@ -437,8 +437,10 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
             DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
             r->meta->step++;
-            if (P > 1 && cfg->replica_check > 0 && r->meta->step % cfg->replica_check == 0)
+            if (P > 1 && cfg->replica_check > 0 && r->meta->step % cfg->replica_check == 0) {
+                DB_TRY(db_stepper_pull(&r->st)); /* a GPU's weights to the host (nothing on the CPU) */
                 DB_TRY(agree_weights(g, (long)r->meta->step));
+            }
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
                 hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (db_now() - t0), hooks->user);
             /* one process: a signal now; several: one that any of them had when the step began */

@@ -1,10 +1,12 @@
 #include "train/step.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/dist.h"
+#include "nets/dist_nccl.h"
 
 db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg) {
     memset(st, 0, sizeof *st);
@@ -16,8 +18,18 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
                        "run on the CPU for now (device cpu)");
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
-    db_gpu_options o = {cfg->tf32, cfg->deterministic};
-    return st->gpu->graph_create(&st->gg, g, opt, &o);
+    const db_dist_info *d = db_dist();
+    db_gpu_options o = {cfg->tf32, cfg->deterministic, d->local_rank}; /* data parallel: a GPU per process */
+    DB_TRY(st->gpu->graph_create(&st->gg, g, opt, &o));
+    if (d->size < 2) return DB_OK;
+    /* data parallel: the first process makes the GPUs' group (NCCL), every process joins it */
+    unsigned char id[DB_NCCL_ID_BYTES] = {0};
+    db_status s = d->rank == 0 ? st->gpu->nccl_unique_id(id, sizeof id) : DB_OK;
+    int64_t failed = s != DB_OK;
+    DB_TRY(db_dist_broadcast(&failed, sizeof failed, 0, "the GPUs' group"));
+    if (failed) return s != DB_OK ? s : db_fail(DB_ERR_UNSUPPORTED, "the first process could not make the GPUs' group");
+    DB_TRY(db_dist_broadcast(id, sizeof id, 0, "the GPUs' group"));
+    return st->gpu->graph_join(st->gg, id, d->rank, d->size);
 }
 
 void db_stepper_free(db_stepper *st) {

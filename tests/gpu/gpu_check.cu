@@ -210,6 +210,7 @@ int main(int argc, char **argv) {
     db_gpu_check_bn_pool(report);
     db_gpu_check_graph(report);
     db_gpu_check_detect(report);
+    db_gpu_check_nccl(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     if (bench) { /* lines scripts/gpu_check reads: gpu-bench MODEL C,H,W BATCH IMAGES_PER_S */
         printf("training throughput on the GPU graph (fp32, the fastest measured cuDNN algorithms):\n");
