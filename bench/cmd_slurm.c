@@ -65,9 +65,13 @@ int db_cmd_slurm(int argc, char **argv) {
         char *slash = strrchr(dir, '/');
         if (s == DB_OK && slash) { *slash = '\0'; s = db_ckpt_prepare_dir(dir); }
     }
-    if (s == DB_OK && cell0.batch % tasks)
-        s = db_fail(DB_ERR_ARG, "--tasks %ld: the recipe's batch %d does not divide among %ld processes", tasks, cell0.batch,
-                    tasks);
+    for (int i = 0; s == DB_OK && tasks > 1 && i < db_recipe_cells(r); i++) { /* every cell's batch shares out */
+        db_config ci;
+        if ((s = db_recipe_cell(r, i, &ci, label, sizeof label)) != DB_OK) break;
+        if (ci.batch % tasks || (ci.bn_group > 0 && (ci.batch / tasks) % ci.bn_group))
+            s = db_fail(DB_ERR_ARG, "--tasks %ld: cell %s's batch %d does not divide among %ld processes%s", tasks, label,
+                        ci.batch, tasks, ci.batch % tasks ? "" : " in multiples of its bn_group");
+    }
     if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(shards, '"')))
         s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s)", cwd, recipe_abs);
     FILE *f = s == DB_OK ? fopen(out, "w") : NULL;

@@ -81,10 +81,10 @@ int main(int argc, char **argv) {
     }
     int rc = command(argc, argv);
     if (dist->size > 1) {
-        /* the outcomes every process reaches together end together; any other failure may have
-         * left the others waiting on this one: end them all */
-        if (db_dist_broken() ||
-            (rc != DB_EXIT_OK && rc != DB_EXIT_USAGE && rc != DB_EXIT_DIVERGED && rc != DB_EXIT_INTERRUPTED))
+        /* the outcomes the processes agree on at a step end together; any other failure may be
+         * this process's alone (its store, its files) and leave the others waiting on it: end
+         * them all */
+        if (db_dist_broken() || (rc != DB_EXIT_OK && rc != DB_EXIT_DIVERGED && rc != DB_EXIT_INTERRUPTED))
             db_dist_abort(rc ? rc : DB_EXIT_FAIL);
         db_dist_finalize();
     }

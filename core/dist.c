@@ -18,6 +18,7 @@ int db_dist_broken(void) { return broken; }
 
 const db_dist_info *db_dist(void) { return &info; }
 void db_dist_set_timeout(double seconds) { timeout_s = seconds > 0 ? seconds : 600.0; }
+double db_dist_timeout(void) { return timeout_s; }
 
 /* The launcher's word on the group: its name and size, 0 when this process was started alone */
 static int launched_size(const char **launcher) {
@@ -27,7 +28,8 @@ static int launched_size(const char **launcher) {
         const char *v = getenv(vars[i].var);
         if (v && atoi(v) > 1) { *launcher = getenv("SLURM_PROCID") ? "srun" : vars[i].name; return atoi(v); }
     }
-    const char *tasks = getenv("SLURM_NTASKS"), *procid = getenv("SLURM_PROCID");
+    /* srun's step (not the batch script around it, which has SLURM_NTASKS too) */
+    const char *tasks = getenv("SLURM_STEP_NUM_TASKS"), *procid = getenv("SLURM_PROCID");
     if (tasks && procid && atoi(tasks) > 1) { *launcher = "srun"; return atoi(tasks); }
     return 0;
 }
@@ -71,7 +73,8 @@ static db_status mpi_failed(int rc, const char *call, const char *what) {
 db_status db_dist_init(int *argc, char ***argv) {
     if (joined) return DB_OK;
     const char *launcher = "";
-    if (launched_size(&launcher) < 2) return DB_OK;
+    const int launched = launched_size(&launcher);
+    if (launched < 2) return DB_OK;
     int provided = 0;
     /* one thread calls MPI (the loop's); OpenMP's threads never do */
     MPI_TRY(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "joining the group");
@@ -79,6 +82,15 @@ db_status db_dist_init(int *argc, char ***argv) {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_TRY(MPI_Comm_rank(MPI_COMM_WORLD, &info.rank), "the rank");
     MPI_TRY(MPI_Comm_size(MPI_COMM_WORLD, &info.size), "the size");
+    if (info.size != launched) { /* N separate runs racing for one store and checkpoint: refused */
+        int n = info.size;
+        info.rank = 0, info.size = 1;
+        MPI_Finalize();
+        joined = 0;
+        return db_fail(DB_ERR_UNSUPPORTED, "started by %s as one of %d processes, but MPI sees %d: this MPI library cannot "
+                       "reach the launcher (with srun, try --mpi=pmix; or start the run with this MPI's mpirun)",
+                       launcher, launched, n);
+    }
     MPI_Comm local;
     MPI_TRY(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info.rank, MPI_INFO_NULL, &local),
             "the ranks of this machine");

@@ -29,6 +29,7 @@ db_status db_dist_init(int *argc, char ***argv);
 const db_dist_info *db_dist(void);
 /* Seconds a collective may wait for the other ranks before it fails (default 600) */
 void db_dist_set_timeout(double seconds);
+double db_dist_timeout(void);
 /* Leaves the group (MPI_Finalize); nothing outside one */
 void db_dist_finalize(void);
 /* Ends every rank of the group at once (after this rank failed and the others may be waiting

@@ -203,6 +203,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
                        "starts it)", cfg.world_size, dist->size, dist->size == 1 ? "" : "es", cfg.world_size,
                        cfg.world_size);
     if (dist->size > 1) cfg.world_size = dist->size;
+    db_dist_set_timeout(cfg.dist_timeout);
     db_run_opts silent;
     if (dist->rank > 0) { /* no record, no output: the others' progress is the first's */
         silent = (db_run_opts){NULL, o->resume, o->labels, &none};

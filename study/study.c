@@ -83,7 +83,11 @@ static db_status run_cell(const db_recipe *r, const char *study, const db_study_
     if (db_ckpt_unusable(s)) {
         char why[1024];
         snprintf(why, sizeof why, "%s", db_last_error());
-        if (!move_aside(c, i, cells)) return db_fail(s, "%s", why);
+        /* the first process moves it; every process then runs afresh, or none */
+        int64_t moved = db_dist()->rank == 0 ? move_aside(c, i, cells) : 0;
+        db_status bs = db_dist_broadcast(&moved, sizeof moved, 0, "the checkpoint moved aside");
+        if (bs != DB_OK) return bs;
+        if (!moved) return db_fail(s, "%s", why);
         o.resume = 0; /* afresh, in a record of its own */
         s = db_run(&c->config, &o, &sum);
     }
@@ -123,6 +127,10 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     const int follower = dist->rank > 0;
     if (dist->size > 1 && only < 0) s = db_fail(DB_ERR_ARG, "across %d processes a study runs one cell (--cell K)", dist->size);
     snprintf(name, sizeof name, "%s", r->study);
+    if (s == DB_OK && dist->size > 1) { /* the cell as it runs: its world size in its fingerprint (a run done before is found) */
+        if (!plan[only].config.world_size) plan[only].config.world_size = dist->size; /* (another: db_run refuses it) */
+        db_dist_set_timeout(plan[only].config.dist_timeout);
+    }
     if (s == DB_OK && !follower) s = db_store_open(&store, db_path);
     if (s == DB_OK && !follower) s = db_study_join(store, r, db_path, only < 0, name, sizeof name); /* even when every cell is done */
     if (s == DB_OK) snprintf(out->study, sizeof out->study, "%s", name);

@@ -2209,6 +2209,12 @@ t_dp_matches_ghost_bn() {
     mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/a.csv" && expect_rc 0 || return
     mpi 2 "${a[@]}" "${r[@]}" --metrics "$T/b.csv" && expect_rc 0 || return
     cmp -s <(curve "$T/a.csv") <(curve "$T/b.csv") || { echo "two runs at 2 processes differ"; return 1; }
+    # a failure of the first process alone (a store path SQLite refuses) ends them all at once,
+    # not after the others' time limit (600 s)
+    local t0=$SECONDS long
+    long="$T/$(printf 'a%.0s' $(seq 600))"
+    mpi 2 "${a[@]}" --db "$long/x.db" && expect_rc 2 && expect_err "SQLite takes at most 511" || return
+    [ $((SECONDS - t0)) -lt 60 ] || { echo "ended after $((SECONDS - t0)) s"; return 1; }
     # a batch that does not divide, a command that runs as one process, a recipe's other count
     mpi 2 "${a[@]}" --batch 63 && expect_rc 2 && expect_err "batch 63 does not divide among the 2 processes" || return
     mpi 2 "${a[@]}" --world-size 4 && expect_rc 2 && expect_err "world_size 4: the run was started as 2 processes" || return
@@ -2300,6 +2306,7 @@ t_dp_study_cell() {
     mpi 2 study "$T/r.txt" --cell 1 --db "$T/w.db" && expect_rc 0 || return
     [ "$(sqlite3 "$T/w.db" "SELECT count(*) || ' ' || r.seed || ' ' || r.status || ' ' || s.name FROM runs r JOIN studies s ON s.id = r.study_id")" = "1 2 done wide" ] ||
         { echo "runs: $(sqlite3 "$T/w.db" "SELECT id, seed, status FROM runs")"; return 1; }
+    mpi 2 study "$T/r.txt" --cell 1 --db "$T/w.db" && expect_rc 0 && expect_out "done before (run 1), skipped" || return
     mpi 2 resume 1 --db "$T/w.db" && expect_rc 0 && expect_out "run 1 is done; nothing to resume" || return
     [ "$(grep -c 'nothing to resume' "$out")" = 1 ] || { echo "said by $(grep -c 'nothing to resume' "$out") processes"; return 1; }
     mpi 2 study "$T/r.txt" --db "$T/w.db" && expect_rc 2 && expect_err "a study runs one cell: --cell K" || return

@@ -333,6 +333,23 @@ static db_status agree_weights(const db_graph *g, long step) {
     return DB_OK;
 }
 
+/* Data parallel: every process starts from the same point of the run (each read the checkpoint
+ * folder itself) with the same weights */
+static db_status agree_start(const run_state *r) {
+    const db_ckpt_meta *m = r->meta;
+    int64_t mine[4] = {m->epoch, m->step, m->partial, m->n_history}, first[4];
+    memcpy(first, mine, sizeof mine);
+    DB_TRY(db_dist_broadcast(first, sizeof first, 0, "the starting point"));
+    double differ = memcmp(first, mine, sizeof mine) != 0;
+    DB_TRY(db_dist_sum_doubles(&differ, 1, "the starting point"));
+    if (differ > 0)
+        return db_fail(DB_ERR_IO, "the processes start from different points (this one: epoch %lld, step %lld; the first: "
+                       "epoch %lld, step %lld): every process reads the checkpoint folder, so it must be on a file "
+                       "system they all share", (long long)mine[0], (long long)mine[1], (long long)first[0],
+                       (long long)first[1]);
+    return agree_weights(&r->g, (long)m->step);
+}
+
 /* The test metrics. Data parallel: a task whose metrics are means over the images scores one
  * share of the test set per process, combined by their counts; another (AP, mIOU) is scored by
  * the first process alone and sent to the others. Every process returns the same values and
@@ -361,7 +378,13 @@ static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *n
         if (d->rank == 0) s = r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
         memcpy(v, out, sizeof(double) * DB_TASK_MAX_METRICS);
         v[DB_TASK_MAX_METRICS] = s != DB_OK;
-        DB_TRY(db_dist_broadcast(v, sizeof v, 0, "the evaluation"));
+        /* the others wait as long as the first's evaluation of the whole set takes (hours for COCO
+         * on a CPU), not a step's limit; the launcher ends them should the first die */
+        const double limit = db_dist_timeout();
+        db_dist_set_timeout(1e9);
+        db_status bs = db_dist_broadcast(v, sizeof v, 0, "the evaluation");
+        db_dist_set_timeout(limit);
+        DB_TRY(bs);
         memcpy(out, v, sizeof(double) * DB_TASK_MAX_METRICS);
     }
     if (s != DB_OK) return s;
@@ -545,6 +568,7 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
         db_log(DB_LOG_NOTE, "cuda: %s", out->device_setup);
     }
     if (s == DB_OK) s = db_stepper_push(&r.st);
+    if (s == DB_OK && db_dist()->size > 1) s = agree_start(&r);
     if (s == DB_OK) s = train_epochs(cfg, train, test, hooks, &r, out);
     out->status = s;
     run_free(&r);
