@@ -248,10 +248,13 @@ extern "C" db_status db_gpu_graph_create(db_gpu_graph **out, db_graph *g, db_sgd
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices < 1)
         return db_fail(DB_ERR_UNSUPPORTED, "no CUDA device on this machine");
-    if (o->device < 0 || o->device >= devices)
-        return db_fail(DB_ERR_UNSUPPORTED, "CUDA device %d: this machine has %d (a data-parallel run takes one per process: "
+    /* a process's GPU: the one of its rank on this machine, or the only one it sees (Slurm's
+     * --gpus-per-task shows each task its own) */
+    const int device = devices == 1 ? 0 : o->device;
+    if (device < 0 || device >= devices)
+        return db_fail(DB_ERR_UNSUPPORTED, "CUDA device %d: this process sees %d (a data-parallel run takes one per process: "
                        "start at most %d processes per machine)", o->device, devices, devices);
-    CU_TRY(cudaSetDevice(o->device), "choosing the device");
+    CU_TRY(cudaSetDevice(device), "choosing the device");
     db_gpu_graph *gg = (db_gpu_graph *)calloc(1, sizeof *gg);
     if (!gg) return db_fail(DB_ERR_NOMEM, "out of memory");
     gg->g = g; gg->opt = opt; gg->o = *o;

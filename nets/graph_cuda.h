@@ -30,7 +30,8 @@ typedef struct db_gpu_graph db_gpu_graph;
 typedef struct {
     int tf32;          /* TF32 tensor-core math in convolutions and linear layers (else fp32 FMA) */
     int deterministic; /* only convolution algorithms cuDNN flags deterministic */
-    int device;        /* which CUDA device (a data-parallel process's on its machine) */
+    int device;        /* which CUDA device (a data-parallel process's rank on its machine; a
+                        * process that sees one device takes it) */
 } db_gpu_options;
 
 typedef struct {
