@@ -72,23 +72,8 @@ static void blocks(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step,
     }
 }
 
-/* out[i] = word 0 of db_rand4(seed, stream, step, ctr[i]) for i < n (n <= 8): scattered
- * counters, one vector pass */
-static void word0_at(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step, const uint64_t *ctr, int n) {
-    uint64_t c[8] = {0};
-    uint32_t w[8];
-    for (int i = 0; i < n; i++) c[i] = ctr[i];
-    __m256i c0, c1, c2, c3;
-    load8(&c0, &c1, &c2, &c3, c, stream, step);
-    rounds8(&c0, &c1, &c2, &c3, 1, seed);
-    _mm256_storeu_si256((__m256i *)w, c0);
-    for (int i = 0; i < n; i++) out[i] = w[i];
-}
 #else
 #define DB_GROUPS 4
-static void word0_at(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step, const uint64_t *ctr, int n) {
-    for (int i = 0; i < n; i++) out[i] = db_rand4(seed, stream, step, ctr[i]).v[0];
-}
 static void blocks(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step, uint64_t b0) {
     for (int i = 0; i < 8 * DB_GROUPS; i++) {
         db_u32x4 r = db_rand4(seed, stream, step, b0 + (uint64_t)i);
@@ -120,111 +105,6 @@ void db_rand_words(uint32_t *out, uint64_t seed, uint32_t stream, uint32_t step,
 /* The low 16 bits of a tied unit's uniform decide (the rare second draw of db_rare_below) */
 static int tie_below(uint64_t seed, uint32_t stream, uint32_t step, uint64_t u, uint32_t t) {
     return (db_rand4(seed, stream, step, u | (1ull << 63)).v[0] & 0xffffu) < (t & 0xffffu);
-}
-
-/* The units of one pass of blocks() */
-enum { DB_PASS_UNITS = 16 * 8 * DB_GROUPS };
-
-/* Bit i of lt[i / 64] (eq) says byte i of b[0 .. DB_PASS_UNITS-1] is below (equal to) tb */
-static void byte_masks(uint64_t *lt, uint64_t *eq, const uint8_t *b, uint32_t tb) {
-#ifdef __AVX2__
-    const __m256i vt = _mm256_set1_epi8((char)tb);
-    for (int i = 0; i < DB_PASS_UNITS / 32; i++) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(b + 32 * i));
-        uint64_t le = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v, vt), v));
-        uint64_t e = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, vt));
-        if (i & 1) lt[i / 2] |= (le & ~e) << 32, eq[i / 2] |= e << 32;
-        else lt[i / 2] = le & ~e, eq[i / 2] = e;
-    }
-#else
-    for (int i = 0; i < DB_PASS_UNITS / 64; i++) {
-        lt[i] = eq[i] = 0;
-        for (int j = 0; j < 64; j++) {
-            lt[i] |= (uint64_t)(b[64 * i + j] < tb) << j;
-            eq[i] |= (uint64_t)(b[64 * i + j] == tb) << j;
-        }
-    }
-#endif
-}
-
-/* n tied units (offsets at[] from c0, counters ctr[]) drawn in one vector pass: the low 16
- * bits of the second draw decide (db_rare_below) */
-static void settle(uint64_t *bits, const int *at, const uint64_t *ctr, int n, uint64_t seed, uint32_t stream,
-                   uint32_t step, uint32_t t) {
-    uint32_t r[8];
-    word0_at(r, seed, stream, step, ctr, n);
-    for (int i = 0; i < n; i++)
-        if ((r[i] & 0xffffu) < (t & 0xffffu)) bits[at[i] / 64] |= 1ull << (at[i] % 64);
-}
-
-/* Every tied unit of ties[0 .. words-1] (bit i of word w: unit c0 + 64 w + i) whose second
- * draw is below t gets its bit set in bits, eight draws per vector pass */
-static void settle_ties(uint64_t *bits, const uint64_t *ties, int words, uint64_t seed, uint32_t stream, uint32_t step,
-                        uint64_t c0, uint32_t t) {
-    uint64_t ctr[8];
-    int at[8], n = 0;
-    for (int w = 0; w < words; w++)
-        for (uint64_t e = ties[w]; e; e &= e - 1) {
-            at[n] = 64 * w + __builtin_ctzll(e);
-            ctr[n] = (c0 + (uint64_t)at[n]) | (1ull << 63);
-            if (++n == 8) settle(bits, at, ctr, n, seed, stream, step, t), n = 0;
-        }
-    if (n) settle(bits, at, ctr, n, seed, stream, step, t);
-}
-
-void db_rand_bits(uint64_t *bits, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
-                  uint32_t t) {
-    enum { PASS = DB_PASS_UNITS, UNITS = 4 * PASS, WORDS = UNITS / 64 }; /* 2048 units a round: about eight ties, one vector pass */
-    uint32_t buf[PASS / 4];
-    uint64_t lt[WORDS], eq[WORDS];
-    const uint32_t tb = t >> 16;
-    const uint64_t first = unit0 & ~(uint64_t)63, end = unit0 + (uint64_t)(count > 0 ? count : 0);
-    const int words = count > 0 ? (int)((end - first + 63) / 64) : 0;
-    bits[words] = 0;
-    for (uint64_t c0 = unit0 & ~(uint64_t)(PASS - 1); c0 < end; c0 += UNITS) {
-        int passes = end - c0 < UNITS ? (int)((end - c0 + PASS - 1) / PASS) : UNITS / PASS;
-        for (int p = 0; p < passes; p++) {
-            blocks(buf, seed, stream, step, (c0 + (uint64_t)(p * PASS)) >> 4);
-            byte_masks(lt + p * (PASS / 64), eq + p * (PASS / 64), (const uint8_t *)buf, tb);
-        }
-        /* the words [w0, w1) of this round hold asked-for units; in its first and last word,
-         * units before unit0 or from end on are cleared */
-        const int lo = unit0 > c0 ? (int)(unit0 - c0) : 0, hi = end - c0 < UNITS ? (int)(end - c0) : UNITS;
-        const int w0 = lo / 64, w1 = (hi + 63) / 64;
-        if (tb >= 256) /* every unit is below */
-            for (int w = w0; w < w1; w++) lt[w] = ~0ull, eq[w] = 0;
-        if (lo % 64) lt[w0] &= ~0ull << (lo % 64), eq[w0] &= ~0ull << (lo % 64);
-        if (hi % 64) lt[w1 - 1] &= ~0ull >> (64 - hi % 64), eq[w1 - 1] &= ~0ull >> (64 - hi % 64);
-        settle_ties(lt + w0, eq + w0, w1 - w0, seed, stream, step, c0 + (uint64_t)(64 * w0), t); /* 1 in 256 */
-        memcpy(bits + (int64_t)(c0 - first) / 64 + w0, lt + w0, (size_t)(w1 - w0) * sizeof *bits);
-    }
-}
-
-int db_rand_hits(int *hits, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,
-                 uint32_t t) {
-    enum { RUN = 4096 };
-    uint64_t bits[RUN / 64 + 2];
-    int nhit = 0;
-    for (int o0 = 0; o0 < count; o0 += RUN) {
-        const uint64_t u0 = unit0 + (uint64_t)o0;
-        const int len = count - o0 < RUN ? count - o0 : RUN, words = (int)((u0 & 63) + (uint64_t)len + 63) / 64;
-        db_rand_bits(bits, seed, stream, step, u0, len, t);
-        for (int w = 0; w < words; w++) {
-            /* the set bits in order, four at a time without a branch per bit; hits has room
-             * for the stores past the last hit (DB_RAND_HITS_SLACK) */
-            uint64_t b = bits[w];
-            const int base = o0 + 64 * w - (int)(u0 & 63), n = __builtin_popcountll(b);
-            for (int k = 0; k < n; k += 4) {
-                int *h = hits + nhit + k;
-                h[0] = base + __builtin_ctzll(b | 1ull << 63), b &= b - 1;
-                h[1] = base + __builtin_ctzll(b | 1ull << 63), b &= b - 1;
-                h[2] = base + __builtin_ctzll(b | 1ull << 63), b &= b - 1;
-                h[3] = base + __builtin_ctzll(b | 1ull << 63), b &= b - 1;
-            }
-            nhit += n;
-        }
-    }
-    return nhit;
 }
 
 void db_rand_below(uint8_t *flags, uint64_t seed, uint32_t stream, uint32_t step, uint64_t unit0, int count,

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "core/rand_bulk.h"
 
@@ -52,6 +55,20 @@ db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_
     }
     r.per_sample |= b->per_sample;
     r.t = db_u01_threshold(r.gamma);
+    r.rw = r.xhi - r.xlo + 1;
+    r.rn = r.rw * (r.yhi - r.ylo + 1);
+    /* P(binomial(16, g) <= m), each term from its logarithm (no overflow, g of 0 and 1 exact) */
+    const double g = r.gamma < 0.0f ? 0.0 : r.gamma > 1.0f ? 1.0 : r.gamma;
+    double below = 0.0;
+    for (int m = 0; m < DB_DROPBLOCK_GROUP; m++) {
+        const int rest = DB_DROPBLOCK_GROUP - m;
+        double term = (m == 0 ? 1.0 : g == 0.0 ? 0.0 : pow(g, m)) * (rest == 0 ? 1.0 : g == 1.0 ? 0.0 : pow(1.0 - g, rest));
+        for (int i = 0; i < m; i++) term = term * (DB_DROPBLOCK_GROUP - i) / (i + 1);
+        below += term;
+        const double v = ldexp(below, 32);
+        r.more[m] = v >= 4294967296.0 ? 4294967296ull : (uint64_t)v;
+    }
+    r.one = r.more[1] > r.more[0] ? (1ull << 36) / (r.more[1] - r.more[0]) : 0;
     return r;
 }
 
@@ -113,6 +130,21 @@ db_status db_dropblock_check(const db_drop_key *k, const db_dropblock_cfg *b, in
  * newly dropped. Blocks are short: byte stores, no memset call. */
 static uint64_t paint(uint8_t *m, const db_dropblock_rules *r, int sy, int sx, int h, int w) {
     int y0 = sy - r->ah, x0 = sx - r->aw, y1 = y0 + r->kh, x1 = x0 + r->kw;
+    if (r->kw <= 8 && y0 >= 0 && x0 >= 0 && y1 <= h && x1 <= w && (size_t)(y1 - 1) * w + x0 + 8 <= (size_t)h * w) {
+        /* a whole block inside the plane, 8 bytes a row: a row's bytes are 0 or 1, so the
+         * pattern's bits (bit 0 of each of the block's kw bytes) not yet set are the fresh
+         * units; the bytes past the block are written back as they were, inside this plane */
+        const uint64_t pat = 0x0101010101010101ull >> (8 * (8 - r->kw));
+        uint64_t fresh = 0;
+        for (uint8_t *p = m + (size_t)y0 * w + x0, *e = p + (size_t)r->kh * w; p < e; p += w) {
+            uint64_t row;
+            memcpy(&row, p, sizeof row);
+            fresh += (uint64_t)__builtin_popcountll(~row & pat);
+            row |= pat;
+            memcpy(p, &row, sizeof row);
+        }
+        return fresh;
+    }
     if (y0 < 0) y0 = 0;
     if (x0 < 0) x0 = 0;
     if (y1 > h) y1 = h;
@@ -126,59 +158,65 @@ static uint64_t paint(uint8_t *m, const db_dropblock_rules *r, int sy, int sx, i
     return fresh;
 }
 
-/* Seeds and blocks of one plane into m (h*w bytes); returns the dropped count. The seeds are
- * the hits of the bulk generator over the span from the first to the last seed position (the
- * units between two rows' stretches are drawn and ignored): the same decisions (db_rare_below) the
- * gather body (db_dropblock_dropped) uses. */
-static uint64_t plane_mask(uint8_t *m, const db_drop_key *k, const db_dropblock_rules *r, uint64_t base, int h,
-                           int w) {
-    const int end = r->yhi * w + r->xhi + 1;
-    int hits[1024 + DB_RAND_HITS_SLACK];
-    uint64_t dropped = 0;
-    memset(m, 0, (size_t)h * w);
-    for (int o0 = r->ylo * w + r->xlo; o0 < end; o0 += 1024) {
-        int nhit = db_rand_hits(hits, k->seed, DB_STREAM_SITE + k->site, k->step, base + (uint64_t)o0,
-                                end - o0 < 1024 ? end - o0 : 1024, r->t);
-        for (int i = 0; i < nhit; i++) {
-            int y = (o0 + hits[i]) / w, x = (o0 + hits[i]) % w;
-            if (x >= r->xlo && x <= r->xhi) dropped += paint(m, r, y, x, h, w);
-        }
-    }
-    return dropped;
-}
-
 /* u / d by a multiply: floor(u * m / 2^40) with m = floor(2^40 / d) + 1 is u / d whenever
  * u * d < 2^40 (the excess u / 2^40 stays below 1 / d); larger numerators divide */
 typedef struct { uint64_t m, d, below; } divider;
 static divider divider_for(uint64_t d) { return (divider){(1ull << 40) / d + 1, d, (1ull << 40) / d}; }
 static inline uint64_t quot(uint64_t u, divider v) { return u < v.below ? (u * v.m) >> 40 : u / v.d; }
 
-/* Every channel plane of sample j. Its planes' units are consecutive in the logical NCHW
- * order (channel after channel), so one run of bulk draws covers them all: long runs waste
- * nothing of the generator's passes, which a small map's seed span alone would (a 7x7 map's
- * span is 33 units). Positions outside the seed region are drawn and ignored. The seeds come
- * as a bitmap and are painted straight from its set bits. */
-static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropblock_rules *r, int j, int c, int n,
-                             int h, int w) {
-    enum { RUN = 4096 };
+/* Bit i says words[i] >= lo, for i < len (<= 64): the seeding groups found by vector compares,
+ * not a branch per group (a fifth of them seed at keep_prob 0.9, unpredictably) */
+static uint64_t at_least(const uint32_t *words, int len, uint32_t lo) {
+    uint64_t bits = 0;
+    int i = 0;
+#if defined(__AVX512F__)
+    const __m512i vlo = _mm512_set1_epi32((int)lo);
+    for (; i + 16 <= len; i += 16)
+        bits |= (uint64_t)_mm512_cmpge_epu32_mask(_mm512_loadu_si512(words + i), vlo) << i;
+#elif defined(__AVX2__)
+    const __m256i flip = _mm256_set1_epi32((int)0x80000000u), vlo = _mm256_set1_epi32((int)(lo ^ 0x80000000u));
+    for (; i + 8 <= len; i += 8) { /* unsigned w < lo as signed after flipping the top bits */
+        __m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(words + i)), flip);
+        bits |= (uint64_t)(uint8_t)~_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vlo, v))) << i;
+    }
+#endif
+    for (; i < len; i++) bits |= (uint64_t)(words[i] >= lo) << i;
+    return bits;
+}
+
+/* Sample j's masks: `planes` planes (its c channels, or one for a shared mask) whose seed
+ * positions are numbered consecutively from db_dropblock_base. A word per group of 16 positions
+ * in bulk; the rare groups that seed (about 16 gamma of them) are painted from their seed bits.
+ * A group that straddles two samples is drawn by both, each painting its own positions. */
+static uint64_t sample_masks(uint8_t *mask, const db_drop_key *k, const db_dropblock_rules *r, int j, int planes,
+                             int c, int n, int h, int w) {
+    enum { RUN = 1024 };
     const int hw = h * w;
-    const long units = (long)c * hw;
-    const uint64_t base = db_dropblock_base(r, j, 0, c, hw);
-    const divider by_hw = divider_for((uint64_t)hw), by_w = divider_for((uint64_t)w);
-    uint64_t bits[RUN / 64 + 2], dropped = 0;
-    for (int ch = 0; ch < c; ch++) memset(mask + ((size_t)ch * n + j) * hw, 0, (size_t)hw);
-    for (long o0 = 0; o0 < units; o0 += RUN) {
-        const uint64_t u0 = base + (uint64_t)o0, skip = u0 & 63;
-        const int len = units - o0 < RUN ? (int)(units - o0) : RUN, words = (int)((skip + (uint64_t)len + 63) / 64);
-        db_rand_bits(bits, k->seed, DB_STREAM_SITE + k->site, k->step, u0, len, r->t);
-        for (int wd = 0; wd < words; wd++)
-            for (uint64_t b = bits[wd]; b; b &= b - 1) {
-                uint64_t u = (uint64_t)o0 + 64 * (uint64_t)wd + (uint64_t)__builtin_ctzll(b) - skip;
-                uint64_t ch = quot(u, by_hw), pos = u - ch * (uint64_t)hw;
-                int y = (int)quot(pos, by_w), x = (int)(pos - (uint64_t)y * (uint64_t)w);
-                if (y >= r->ylo && y <= r->yhi && x >= r->xlo && x <= r->xhi)
-                    dropped += paint(mask + ((size_t)ch * n + j) * hw, r, y, x, h, w);
+    const uint64_t first = db_dropblock_base(r, j, 0, c), end = first + (uint64_t)planes * (uint64_t)r->rn;
+    const uint64_t g_end = (end + DB_DROPBLOCK_GROUP - 1) / DB_DROPBLOCK_GROUP;
+    const divider by_rn = divider_for((uint64_t)r->rn), by_rw = divider_for((uint64_t)r->rw);
+    uint32_t words[RUN];
+    uint64_t dropped = 0;
+    for (int p = 0; p < planes; p++) memset(mask + ((size_t)p * n + j) * hw, 0, (size_t)hw);
+    if (r->more[0] > UINT32_MAX) return 0; /* no group ever seeds */
+    const uint32_t none = (uint32_t)r->more[0];
+    for (uint64_t g0 = first / DB_DROPBLOCK_GROUP; g0 < g_end; g0 += RUN) {
+        const int len = g_end - g0 < RUN ? (int)(g_end - g0) : RUN;
+        db_rand_words(words, k->seed, DB_STREAM_SITE + k->site, k->step, g0, len);
+        for (int i0 = 0; i0 < len; i0 += 64) {
+            uint64_t seeding = at_least(words + i0, len - i0 < 64 ? len - i0 : 64, none);
+            for (; seeding; seeding &= seeding - 1) {
+                const int i = i0 + __builtin_ctzll(seeding);
+                const uint64_t g = g0 + (uint64_t)i;
+                for (uint32_t bits = db_dropblock_group_seeds(k, r, g, words[i]); bits; bits &= bits - 1) {
+                    const uint64_t at = g * DB_DROPBLOCK_GROUP + (uint64_t)__builtin_ctz(bits);
+                    if (at < first || at >= end) continue;
+                    const uint64_t u = at - first, p = quot(u, by_rn), pos = u - p * (uint64_t)r->rn;
+                    const int y = (int)quot(pos, by_rw), x = (int)(pos - (uint64_t)y * (uint64_t)r->rw);
+                    dropped += paint(mask + ((size_t)p * n + j) * hw, r, r->ylo + y, r->xlo + x, h, w);
+                }
             }
+        }
     }
     return dropped;
 }
@@ -222,23 +260,22 @@ uint64_t db_dropblock_mask(uint8_t *mask, float *scales, const db_drop_key *k, c
     const int hw = h * w;
     const db_dropblock_rules r = db_dropblock_rules_for(b, k->keep_prob, h, w);
     uint64_t dropped = 0;
-    if (r.shared) { /* one plane per sample (channel 0's), copied to its other channels */
-        #pragma omp parallel for reduction(+ : dropped) schedule(static)
-        for (int j = 0; j < n; j++) {
-            uint8_t *m0 = mask + (size_t)j * hw;
-            uint64_t d = plane_mask(m0, k, &r, db_dropblock_base(&r, j, 0, c, hw), h, w);
-            for (int ch = 1; ch < c; ch++) memcpy(mask + ((size_t)ch * n + j) * hw, m0, (size_t)hw);
-            dropped += d * (uint64_t)c;
-        }
-    } else if (r.one_seed) {
+    if (r.one_seed) {
         #pragma omp parallel for reduction(+ : dropped) schedule(static)
         for (long p = 0; p < (long)c * n; p++) {
-            uint64_t base = db_dropblock_base(&r, (int)(p % n), (int)(p / n), c, hw);
+            uint64_t base = db_dropblock_base(&r, (int)(p % n), (int)(p / n), c);
             dropped += plane_one_seed(mask + (size_t)p * hw, k, &r, base, h, w);
+        }
+    } else if (r.shared) { /* one plane per sample (channel 0's), copied to its other channels */
+        #pragma omp parallel for reduction(+ : dropped) schedule(static)
+        for (int j = 0; j < n; j++) {
+            uint64_t d = sample_masks(mask, k, &r, j, 1, c, n, h, w);
+            for (int ch = 1; ch < c; ch++) memcpy(mask + ((size_t)ch * n + j) * hw, mask + (size_t)j * hw, (size_t)hw);
+            dropped += d * (uint64_t)c;
         }
     } else {
         #pragma omp parallel for reduction(+ : dropped) schedule(static)
-        for (int j = 0; j < n; j++) dropped += sample_masks(mask, k, &r, j, c, n, h, w);
+        for (int j = 0; j < n; j++) dropped += sample_masks(mask, k, &r, j, c, c, n, h, w);
     }
     /* kept counts: over the batch, or per sample (planes p with p % n == j) */
     for (int j = 0; j < n; j++) {

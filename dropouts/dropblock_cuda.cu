@@ -12,7 +12,7 @@ static __global__ void mask_kernel(uint8_t *mask, unsigned long long *dropped_pe
     if (i >= len) return;
     long plane = i / ((long)h * w), s = i % ((long)h * w);
     int ch = (int)(plane / n), j = (int)(plane % n), y = (int)(s / w), x = (int)(s % w);
-    int d = db_dropblock_dropped(&k, &r, db_dropblock_base(&r, j, ch, c, h * w), y, x, w);
+    int d = db_dropblock_dropped(&k, &r, db_dropblock_base(&r, j, ch, c), y, x);
     mask[i] = (uint8_t)d;
     if (d) atomicAdd(&dropped_per_sample[j], 1ull);
 }

@@ -141,24 +141,27 @@ static void test_per_sample_and_backward(void) {
 /* The CPU's scatter of blocks from seeds and the per-unit gather the GPU runs give the same
  * mask, bit for bit, including odd and even blocks and blocks clipped to the map. */
 static void test_scatter_equals_gather(void) {
-    struct { int h, w, k; db_semantics sem; } t[] = {
-        {9, 7, 3, DB_SEM_PAPER},     {8, 8, 4, DB_SEM_PAPER},    {5, 6, 9, DB_SEM_PAPER},
-        {12, 5, 2, DB_SEM_PAPER},    {9, 7, 4, DB_SEM_TIMM},     {8, 8, 3, DB_SEM_TORCHVISION},
-        {10, 7, 4, DB_SEM_MIGUELVR}, {7, 5, 6, DB_SEM_MIGUELVR}, {6, 9, 3, DB_SEM_TIMM}};
+    /* keep_prob 0.7 mostly; 0.2 and 0.05 give groups of several seeds (beyond four: more than
+     * one draw for their places) */
+    struct { int h, w, k; db_semantics sem; float kp; } t[] = {
+        {9, 7, 3, DB_SEM_PAPER, 0.7f},     {8, 8, 4, DB_SEM_PAPER, 0.7f},    {5, 6, 9, DB_SEM_PAPER, 0.7f},
+        {12, 5, 2, DB_SEM_PAPER, 0.7f},    {9, 7, 4, DB_SEM_TIMM, 0.7f},     {8, 8, 3, DB_SEM_TORCHVISION, 0.7f},
+        {10, 7, 4, DB_SEM_MIGUELVR, 0.7f}, {7, 5, 6, DB_SEM_MIGUELVR, 0.7f}, {6, 9, 3, DB_SEM_TIMM, 0.7f},
+        {9, 7, 2, DB_SEM_PAPER, 0.2f},     {6, 9, 1, DB_SEM_TIMM, 0.05f},    {11, 3, 1, DB_SEM_PAPER, 0.05f}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         int h = t[i].h, w = t[i].w;
         buf b = alloc_buf(6, 5, h, w);
-        db_drop_key key = {11, 4, 2, 0.7f};
+        db_drop_key key = {11, 4, 2, t[i].kp};
         db_dropblock_cfg cfg = {t[i].k, 0, t[i].sem};
         db_dropblock_forward(b.y, b.m, b.s, b.x, &key, &cfg, b.c, b.n, h, w);
         db_dropblock_rules r = db_dropblock_rules_for(&cfg, key.keep_prob, h, w);
         long differ = 0, drops = 0;
         for (int ch = 0; ch < b.c; ch++)
             for (int j = 0; j < b.n; j++) {
-                uint64_t base = db_dropblock_base(&r, j, ch, b.c, h * w);
+                uint64_t base = db_dropblock_base(&r, j, ch, b.c);
                 for (int y = 0; y < h; y++)
                     for (int x = 0; x < w; x++) {
-                        int g = db_dropblock_dropped(&key, &r, base, y, x, w);
+                        int g = db_dropblock_dropped(&key, &r, base, y, x);
                         differ += g != b.m[((size_t)ch * b.n + j) * h * w + y * w + x];
                         drops += g;
                     }
@@ -166,6 +169,40 @@ static void test_scatter_equals_gather(void) {
         CHECK(drops > 0 && differ == 0, "%s %dx%d k%d: %ld of the units differ (%ld dropped)",
               db_semantics_name(t[i].sem), h, w, t[i].k, differ, drops);
         free_buf(&b);
+    }
+}
+
+/* A group's seeds are 16 independent draws of probability gamma: each place's rate, a pair's
+ * joint rate, and how many a group holds against the binomial, at a small, a middle and a large
+ * gamma; gamma 0 seeds nothing and gamma 1 everything. */
+static void test_group_seeds(void) {
+    struct { int k; db_semantics sem; float kp; int h; } t[] = {
+        {3, DB_SEM_PAPER, 0.9f, 28}, {1, DB_SEM_PAPER, 0.5f, 4}, {1, DB_SEM_MIGUELVR, 0.1f, 4},
+        {1, DB_SEM_MIGUELVR, 0.75f, 4}, {3, DB_SEM_PAPER, 1.0f, 28}, {1, DB_SEM_MIGUELVR, 1e-9f, 4}};
+    enum { GROUPS = 200000 };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        db_dropblock_cfg cfg = {t[i].k, 0, t[i].sem};
+        db_drop_key key = {5, 3, 17, t[i].kp};
+        db_dropblock_rules r = db_dropblock_rules_for(&cfg, t[i].kp, t[i].h, t[i].h);
+        const double g = r.gamma > 1.0f ? 1.0 : r.gamma;
+        long at[16] = {0}, pair = 0, count[17] = {0};
+        for (uint64_t grp = 0; grp < GROUPS; grp++) {
+            uint32_t bits = db_dropblock_group_seeds(&key, &r, grp, db_dropblock_group_word(&key, grp));
+            for (int p = 0; p < 16; p++) at[p] += bits >> p & 1;
+            pair += (bits >> 3 & 1) && (bits >> 12 & 1);
+            count[__builtin_popcount(bits)]++;
+        }
+        int bad = 0;
+        const double sd1 = sqrt(g * (1 - g) / GROUPS), sd2 = sqrt(g * g * (1 - g * g) / GROUPS);
+        for (int p = 0; p < 16; p++) bad += fabs((double)at[p] / GROUPS - g) > 5 * sd1 + 1e-12;
+        bad += fabs((double)pair / GROUPS - g * g) > 5 * sd2 + 1e-12;
+        for (int m = 0; m <= 16; m++) { /* P(m seeds) = C(16, m) g^m (1-g)^(16-m) */
+            double pm = pow(g, m) * pow(1 - g, 16 - m);
+            for (int j = 0; j < m; j++) pm = pm * (16 - j) / (j + 1);
+            bad += fabs((double)count[m] / GROUPS - pm) > 5 * sqrt(pm * (1 - pm) / GROUPS) + 1e-12;
+        }
+        CHECK(bad == 0, "gamma %.4g: %d rates off (place 0 %.5f, pair %.5f, none %.5f)", g, bad,
+              (double)at[0] / GROUPS, (double)pair / GROUPS, (double)count[0] / GROUPS);
     }
 }
 
@@ -379,6 +416,7 @@ const db_test db_tests_dropblock[] = {
     {"dropblock_large_blocks", test_large_blocks},
     {"keep_prob_schedules", test_keep_prob_schedules},
     {"dropblock_scatter_equals_gather", test_scatter_equals_gather},
+    {"dropblock_group_seeds", test_group_seeds},
     {"dropblock_expected_fraction_table", test_expected_fraction_table},
     {"dropblock_realised_fraction", test_realised_fraction},
     {"dropblock_block_geometry", test_block_geometry},
