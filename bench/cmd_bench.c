@@ -59,7 +59,8 @@ static void print_profile(db_graph *g, double nsteps) {
     double peak = gemm_peak(), flops_all = 0, secs_all = 0;
     printf("convolutions (%s; GFLOP/s beside this machine's SGEMM, %.0f GFLOP/s on %d threads):\n",
            db_dnnl_enabled() ? db_dnnl_describe() : "GEMM path", peak, g->threads);
-    printf("  %-22s %-24s %8s %8s %8s %8s %6s\n", "", "", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s", "of peak");
+    printf("  %-22s %-24s %8s %8s %8s %8s %6s  %s\n", "", "", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s", "of peak",
+           "path");
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
@@ -72,9 +73,10 @@ static void print_profile(db_graph *g, double nsteps) {
         char ks[32]; /* k3 s1, or k1x7 s1x2 for a rectangular kernel or stride (rows x columns, as "1x7") */
         if (d->kh == d->kw && d->sh == d->sw) snprintf(ks, sizeof ks, "k%d s%d", d->kh, d->sh);
         else snprintf(ks, sizeof ks, "k%dx%d s%dx%d", d->kh, d->kw, d->sh, d->sw);
-        printf("  %-22s %3d->%-3d %-7s %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%\n", g->params[op->param[0]].name, d->cin,
-               d->cout, ks, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
-               peak > 0 ? 100 * (fwd + bwd) / (tf + tb) / 1e9 / peak : 0.0);
+        printf("  %-22s %3d->%-3d %-7s %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%  %s\n", g->params[op->param[0]].name,
+               d->cin, d->cout, ks, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
+               peak > 0 ? 100 * (fwd + bwd) / (tf + tb) / 1e9 / peak : 0.0,
+               op->dnnl ? "oneDNN" : db_conv_weight_heavy(d, g->n) ? "GEMM, whole batch" : "GEMM");
     }
     if (secs_all > 0)
         printf("  all convolutions: %.1f GFLOP/s, %.0f%% of the SGEMM rate\n", flops_all / secs_all / 1e9,

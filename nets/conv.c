@@ -68,12 +68,21 @@ static size_t col_per_sample(const db_conv_dims *d) {
     return fwd > bwd ? fwd : bwd;
 }
 
-/* Samples per chunk: what fits under the cap, but no more than an even share of the batch. */
+/* A convolution whose weights outweigh the batch's output units (ResNet-18's 2x2 maps: 2.4M
+ * weights, 128 output positions) runs on the whole batch at once, its GEMMs cut among the
+ * threads by rows of the output, so the weight gradient is written once: chunks of a few
+ * samples would each run a GEMM over a few positions that reads and writes the whole weight
+ * gradient, then add the threads' copies. */
+int db_conv_weight_heavy(const db_conv_dims *d, int n) { return (size_t)n * d->oh * d->ow <= (size_t)d->cout; }
+
+/* Samples per chunk: what fits under the cap, but no more than an even share of the batch;
+ * the share for weight-heavy convolutions (the whole batch's columns, over the threads' parts
+ * of the buffer). */
 static int chunk_samples(const db_conv_dims *d, int n, int threads) {
     size_t per = col_per_sample(d);
     size_t nb = per ? col_cap / per : (size_t)n;
     size_t share = ((size_t)n + threads - 1) / threads;
-    if (nb > share) nb = share;
+    if (nb > share || db_conv_weight_heavy(d, n)) nb = share;
     if (d->chunk > 0 && nb > (size_t)d->chunk) nb = (size_t)d->chunk;
     if (nb < 1) nb = 1;
     return (int)nb;
@@ -130,11 +139,11 @@ static void shift_plane(float *dst, const float *src, int h, int w, int oh, int 
             for (int x = 0; x < -dx; x++) dst[(size_t)y * w + x] = 0.0f;
 }
 
-/* col (cin*kh*kw, nb*oh*ow) <- in (cin, n, h, w) for samples n0 .. n0+nb-1 */
-static void im2col(float *col, const float *in, const db_conv_dims *d, int n, int n0, int nb) {
-    const int ohw = d->oh * d->ow, rows = d->cin * d->kh * d->kw;
+/* Rows r0 .. r1-1 of col (cin*kh*kw, nb*oh*ow) <- in (cin, n, h, w) for samples n0 .. n0+nb-1 */
+static void im2col_rows(float *col, const float *in, const db_conv_dims *d, int n, int n0, int nb, int r0, int r1) {
+    const int ohw = d->oh * d->ow;
     const int same = d->sh == 1 && d->sw == 1 && d->ow == d->w;
-    for (int r = 0; r < rows; r++) {
+    for (int r = r0; r < r1; r++) {
         int ci = r / (d->kh * d->kw), kh = (r / d->kw) % d->kh, kw = r % d->kw;
         float *dst = col + (size_t)r * nb * ohw;
         for (int j = 0; j < nb; j++) {
@@ -157,12 +166,16 @@ static void im2col(float *col, const float *in, const db_conv_dims *d, int n, in
     }
 }
 
-/* din (cin, n, h, w) (+)= col2im(col) for samples n0 .. n0+nb-1 (the strided convolutions,
- * whose input gradient is not a plain convolution). */
-static void col2im(float *din, const float *col, const db_conv_dims *d, int n, int n0, int nb,
-                   int accum) {
+static void im2col(float *col, const float *in, const db_conv_dims *d, int n, int n0, int nb) {
+    im2col_rows(col, in, d, n, n0, nb, 0, d->cin * d->kh * d->kw);
+}
+
+/* din (cin, n, h, w) (+)= col2im(col) for samples n0 .. n0+nb-1 and channels c0 .. c1-1 (the
+ * strided convolutions, whose input gradient is not a plain convolution). */
+static void col2im_channels(float *din, const float *col, const db_conv_dims *d, int n, int n0, int nb, int accum,
+                            int c0, int c1) {
     const int ohw = d->oh * d->ow;
-    for (int ci = 0; ci < d->cin; ci++) {
+    for (int ci = c0; ci < c1; ci++) {
         float *dc = din + ((size_t)ci * n + n0) * d->h * d->w;
         if (!accum) memset(dc, 0, sizeof(float) * (size_t)nb * d->h * d->w);
         for (int kh = 0; kh < d->kh; kh++)
@@ -185,11 +198,83 @@ static void col2im(float *din, const float *col, const db_conv_dims *d, int n, i
     }
 }
 
+static void col2im(float *din, const float *col, const db_conv_dims *d, int n, int n0, int nb, int accum) {
+    col2im_channels(din, col, d, n, n0, nb, accum, 0, d->cin);
+}
+
+/* Thread t's part [*lo, *hi) of m rows cut among nt threads */
+static void part(int m, int t, int nt, int *lo, int *hi) {
+    *lo = (int)((long)m * t / nt);
+    *hi = (int)((long)m * (t + 1) / nt);
+}
+
+/* The whole batch at once (weight_heavy): the columns of every sample, then each thread's
+ * rows of out. Bits depend on the thread count only (each row is one GEMM's). */
+static void forward_heavy(float *out, const float *in, const float *weight, float *col, const db_conv_dims *d, int n,
+                          int threads) {
+    const int kk = d->cin * d->kh * d->kw, ld = n * d->oh * d->ow;
+    #pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads(), lo, hi;
+        const float *b = in;
+        if (!is_pointwise(d)) {
+            part(kk, t, nt, &lo, &hi);
+            im2col_rows(col, in, d, n, 0, n, lo, hi);
+            b = col;
+            #pragma omp barrier
+        }
+        part(d->cout, t, nt, &lo, &hi);
+        if (hi > lo) db_sgemm(0, 0, hi - lo, ld, kk, 1.0f, weight + (size_t)lo * kk, kk, b, ld, 0.0f, out + (size_t)lo * ld, ld);
+    }
+}
+
+/* The backward of forward_heavy: the weight gradient by rows of cout, straight into dweight;
+ * the input gradient as columns (rows of cin*kh*kw) then col2im by channels. */
+static void backward_heavy(float *din, float *dweight, const float *dout, const float *in, const float *weight,
+                           float *col, const db_conv_dims *d, int n, int accum, int threads) {
+    const int kk = d->cin * d->kh * d->kw, ld = n * d->oh * d->ow, ldi = n * d->h * d->w;
+    #pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads(), lo, hi;
+        const float *b = in;
+        if (!is_pointwise(d)) {
+            part(kk, t, nt, &lo, &hi);
+            im2col_rows(col, in, d, n, 0, n, lo, hi);
+            b = col;
+            #pragma omp barrier
+        }
+        part(d->cout, t, nt, &lo, &hi);
+        if (hi > lo) db_sgemm(0, 1, hi - lo, kk, ld, 1.0f, dout + (size_t)lo * ld, ld, b, ld, 0.0f, dweight + (size_t)lo * kk, kk);
+        if (din && is_pointwise(d)) {
+            part(d->cin, t, nt, &lo, &hi);
+            if (hi > lo)
+                db_sgemm(1, 0, hi - lo, ld, d->cout, 1.0f, weight + lo, kk, dout, ld, accum ? 1.0f : 0.0f,
+                         din + (size_t)lo * ldi, ldi);
+        } else if (din) {
+            #pragma omp barrier
+            part(kk, t, nt, &lo, &hi); /* the columns are read: they take dcol */
+            if (hi > lo) db_sgemm(1, 0, hi - lo, ld, d->cout, 1.0f, weight + lo, kk, dout, ld, 0.0f, col + (size_t)lo * ld, ld);
+            #pragma omp barrier
+            part(d->cin, t, nt, &lo, &hi);
+            col2im_channels(din, col, d, n, 0, n, accum, lo, hi);
+        }
+    }
+}
+
+/* Weight-heavy and the threads' parts of the buffer hold the whole batch's columns */
+static int heavy_fits(const db_conv_dims *d, int n, int threads) {
+    return db_conv_weight_heavy(d, n) && (long)chunk_samples(d, n, threads) * threads >= n;
+}
+
 void db_conv_forward(float *out, const float *in, const float *weight, float *ws,
                      const db_conv_dims *d, int n, int threads) {
     const int kk = d->cin * d->kh * d->kw, ohw = d->oh * d->ow, ld = n * ohw;
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     conv_ws w = carve(ws, d, n, threads);
+    if (heavy_fits(d, n, threads)) {
+        forward_heavy(out, in, weight, w.col, d, n, threads);
+        return;
+    }
     #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -240,6 +325,10 @@ void db_conv_backward(float *din, float *dweight, const float *dout, const float
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     const size_t nw = (size_t)kk * d->cout;
     conv_ws w = carve(ws, d, n, threads);
+    if (heavy_fits(d, n, threads)) {
+        backward_heavy(din, dweight, dout, in, weight, w.col, d, n, accum, threads);
+        return;
+    }
     if (din && backward_as_conv(d)) flip_weights(w.wflip, weight, d);
     #pragma omp parallel num_threads(threads)
     {

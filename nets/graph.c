@@ -601,7 +601,7 @@ db_status db_graph_finalize(db_graph *g) {
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == DB_OP_CONV) db_conv_plan(&g->ops[i].u.conv, g->n_max, g->threads);
     for (int i = 0; i < g->n_ops && !g->conv_gemm && db_dnnl_enabled(); i++) /* tensor 0, the input, has no gradient */
-        if (g->ops[i].kind == DB_OP_CONV &&
+        if (g->ops[i].kind == DB_OP_CONV && !db_conv_weight_heavy(&g->ops[i].u.conv, g->n_max) &&
             db_dnnl_conv_create(&g->ops[i].dnnl, &g->ops[i].u.conv, g->n_max, g->ops[i].in[0] > 0) != DB_OK)
             db_log(DB_LOG_NOTE, "a convolution takes the GEMM path: %s", db_last_error());
     layout(g); /* counting pass */

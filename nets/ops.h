@@ -37,6 +37,10 @@ void db_conv_set_col_cap(size_t floats);
 /* Fix the chunk size for batches up to n_max on `threads` threads under the current cap, so a
  * later change of the cap cannot outgrow a workspace sized now. */
 void db_conv_plan(db_conv_dims *d, int n_max, int threads);
+/* 1 when a batch of n has no more output positions (n*oh*ow) than output channels: the
+ * weights outweigh the activations, and the GEMM path runs the whole batch at once with its
+ * GEMMs cut by rows (faster there than oneDNN, which the graph then does not use) */
+int db_conv_weight_heavy(const db_conv_dims *d, int n);
 /* Floats of workspace a conv needs for a batch of n on `threads` threads. */
 size_t db_conv_workspace(const db_conv_dims *d, int n, int threads);
 /* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,kh,kw)) */

@@ -104,6 +104,43 @@ static void test_conv_grad(void) {
         check_conv_rect(7, 1, 2, 1, 3, 0, 9, 5, 1 << 24, t);  /* 7x1, stride 2 down */
         check_conv_rect(3, 5, 1, 1, 1, 2, 6, 7, 200, t);      /* chunked */
         check_conv_rect(2, 3, 2, 1, 0, 1, 7, 5, 1 << 24, t);  /* even rows, odd columns */
+        /* weight-heavy (n*oh*ow <= cout): the whole batch, GEMMs cut by rows */
+        check_conv(3, 24, 3, 1, 1, 2, 2, 2, 1 << 24, t);  /* ResNet-18's 2x2 maps */
+        check_conv(3, 16, 3, 2, 1, 4, 3, 2, 1 << 24, t);  /* strided: col2im by channels */
+        check_conv(4, 16, 1, 1, 0, 2, 2, 2, 1 << 24, t);  /* pointwise */
+        check_conv(4, 16, 1, 2, 0, 4, 4, 2, 1 << 24, t);  /* strided projection */
+        check_conv(5, 8, 3, 1, 1, 1, 1, 3, 100, t);       /* 1x1 maps, a cap below one sample */
+    }
+}
+
+static double max_rel(const float *a, const float *b, size_t n);
+
+/* A convolution planned for a batch that is not weight-heavy, run on a smaller batch that is:
+ * the whole-batch path only where the planned buffer holds it, the same outputs and gradients
+ * either way (within rounding) */
+static void test_conv_weight_heavy_planned(void) {
+    for (int t = 1; t <= 2; t++) {
+        db_conv_dims d, u;
+        db_conv_dims_init(&d, 3, 24, 3, 1, 1, 2, 2);
+        u = d;
+        db_conv_set_col_cap(200); /* a chunk of one sample */
+        db_conv_plan(&d, 8, t);
+        CHECK(!db_conv_weight_heavy(&d, 8) && db_conv_weight_heavy(&d, 2), "the rule at 8 and 2 samples");
+        const int n = 2;
+        size_t nin = (size_t)3 * n * 4, nw = (size_t)24 * 3 * 9, nout = (size_t)24 * n * 4;
+        float *in = falloc(nin), *w = falloc(nw), *r = falloc(nout), *ws = falloc(db_conv_workspace(&d, 8, t)),
+              *wu = falloc(db_conv_workspace(&u, n, t)), *o1 = falloc(nout), *o2 = falloc(nout), *dx1 = falloc(nin),
+              *dx2 = falloc(nin), *dw1 = falloc(nw), *dw2 = falloc(nw);
+        tc_fill(in, nin, 1, -1, 1), tc_fill(w, nw, 2, -1, 1), tc_fill(r, nout, 3, -1, 1);
+        db_conv_forward(o1, in, w, ws, &d, n, t);
+        db_conv_backward(dx1, dw1, r, in, w, ws, &d, n, 0, t);
+        db_conv_forward(o2, in, w, wu, &u, n, t);
+        db_conv_backward(dx2, dw2, r, in, w, wu, &u, n, 0, t);
+        CHECK(max_rel(o1, o2, nout) < 1e-5 && max_rel(dx1, dx2, nin) < 1e-5 && max_rel(dw1, dw2, nw) < 1e-5,
+              "%d threads: planned %g %g %g from the unplanned", t, max_rel(o1, o2, nout), max_rel(dx1, dx2, nin),
+              max_rel(dw1, dw2, nw));
+        free(in), free(w), free(r), free(ws), free(wu), free(o1), free(o2), free(dx1), free(dx2), free(dw1), free(dw2);
+        db_conv_set_col_cap((size_t)1 << 18);
     }
 }
 
@@ -1010,6 +1047,7 @@ const db_test db_tests_ops[] = {
     {"gemm_ref_matches_blas", test_gemm_ref_matches_blas},
     {"conv_known_values", test_conv_known},
     {"conv_gradients", test_conv_grad},
+    {"conv_weight_heavy_planned", test_conv_weight_heavy_planned},
     {"conv_onednn_vs_gemm", test_conv_dnnl},
     {"bn_gradients", test_bn_grad},
     {"bn_ghost_groups", test_bn_ghost},
