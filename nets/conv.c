@@ -208,6 +208,17 @@ static void part(int m, int t, int nt, int *lo, int *hi) {
     *hi = (int)((long)m * (t + 1) / nt);
 }
 
+/* Inside a parallel region: thread t's rows of the whole batch's columns, then a barrier;
+ * returns the GEMM's right-hand matrix (the input itself for a pointwise convolution) */
+static const float *whole_columns(float *col, const float *in, const db_conv_dims *d, int n, int t, int nt) {
+    if (is_pointwise(d)) return in;
+    int lo, hi;
+    part(d->cin * d->kh * d->kw, t, nt, &lo, &hi);
+    im2col_rows(col, in, d, n, 0, n, lo, hi);
+    #pragma omp barrier
+    return col;
+}
+
 /* The whole batch at once (weight_heavy): the columns of every sample, then each thread's
  * rows of out. Bits depend on the thread count only (each row is one GEMM's). */
 static void forward_heavy(float *out, const float *in, const float *weight, float *col, const db_conv_dims *d, int n,
@@ -216,13 +227,7 @@ static void forward_heavy(float *out, const float *in, const float *weight, floa
     #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads(), lo, hi;
-        const float *b = in;
-        if (!is_pointwise(d)) {
-            part(kk, t, nt, &lo, &hi);
-            im2col_rows(col, in, d, n, 0, n, lo, hi);
-            b = col;
-            #pragma omp barrier
-        }
+        const float *b = whole_columns(col, in, d, n, t, nt);
         part(d->cout, t, nt, &lo, &hi);
         if (hi > lo) db_sgemm(0, 0, hi - lo, ld, kk, 1.0f, weight + (size_t)lo * kk, kk, b, ld, 0.0f, out + (size_t)lo * ld, ld);
     }
@@ -236,13 +241,7 @@ static void backward_heavy(float *din, float *dweight, const float *dout, const 
     #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads(), lo, hi;
-        const float *b = in;
-        if (!is_pointwise(d)) {
-            part(kk, t, nt, &lo, &hi);
-            im2col_rows(col, in, d, n, 0, n, lo, hi);
-            b = col;
-            #pragma omp barrier
-        }
+        const float *b = whole_columns(col, in, d, n, t, nt);
         part(d->cout, t, nt, &lo, &hi);
         if (hi > lo) db_sgemm(0, 1, hi - lo, kk, ld, 1.0f, dout + (size_t)lo * ld, ld, b, ld, 0.0f, dweight + (size_t)lo * kk, kk);
         if (din && is_pointwise(d)) {
