@@ -146,8 +146,8 @@ static void on_finished(const db_train_summary *sum, void *user) {
 }
 
 const db_run_hooks *db_cli_run_hooks(void) {
-    static const db_run_hooks shown = {on_start, on_recorded, on_finished, {on_epoch, NULL, on_step, NULL, 0, 0}};
-    static const db_run_hooks quiet_hooks = {NULL, NULL, on_finished, {NULL, NULL, NULL, NULL, 0, 0}};
+    static const db_run_hooks shown = {on_start, on_recorded, on_finished, {on_epoch, NULL, on_step, NULL, 0, 0, 0}};
+    static const db_run_hooks quiet_hooks = {NULL, NULL, on_finished, {NULL, NULL, NULL, NULL, 0, 0, 0}};
     return quiet ? &quiet_hooks : &shown;
 }
 

@@ -11,18 +11,22 @@
 #include "study/resume.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench resume RUN [--db PATH] [--quiet]\n"
+    fprintf(f, "usage: dropbench resume RUN [--db PATH] [--quiet] [--reshard]\n"
                "       dropbench resume --study NAME [--db PATH] [--quiet]\n"
                "Continues an interrupted (or failed) run from its last checkpoint with the configuration\n"
                "recorded in the database, in the same run record; --study continues every unfinished\n"
                "cell of a study from the recipe recorded with it (finished cells are skipped). Run it\n"
-               "from the folder the run started in when its checkpoint folder is relative.\n");
+               "from the folder the run started in when its checkpoint folder is relative.\n"
+               "A data-parallel run resumes with as many processes as it trained with (mpirun -np N);\n"
+               "--reshard continues it with as many as this launch has instead: each process's share\n"
+               "of the batch changes, so the run is no longer bit-identical to one at a single number\n"
+               "of processes (its provenance says so, and regress leaves it out).\n");
 }
 
-static int resume_run(int64_t run, const char *db_path) {
+static int resume_run(int64_t run, const char *db_path, int reshard) {
     db_train_summary sum;
     int done;
-    db_status s = db_resume_run(db_path, run, db_cli_run_hooks(), &sum, &done);
+    db_status s = db_resume_run(db_path, run, db_cli_run_hooks(), &sum, &done, reshard);
     if (s == DB_OK && done && db_dist()->rank == 0) printf("run %lld is done; nothing to resume\n", (long long)run);
     return s == DB_OK ? DB_EXIT_OK : db_cli_error(s);
 }
@@ -42,17 +46,18 @@ static int resume_study(const char *name, const char *db_path) {
 int db_cmd_resume(int argc, char **argv) {
     const char *db_path = db_store_default_path(), *study = NULL;
     long run = -1;
-    int quiet = 0;
+    int quiet = 0, reshard = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--quiet")) quiet = 1;
+        else if (!strcmp(argv[i], "--reshard")) reshard = 1;
         else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
         else if (!strcmp(argv[i], "--study") && i + 1 < argc) study = argv[++i];
         else if (run < 0 && db_cli_parse_long(argv[i], 1, &run)) continue;
         else { fprintf(stderr, "dropbench resume: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
-    if ((run < 0) == !study) { usage(stderr); return DB_EXIT_USAGE; }
+    if ((run < 0) == !study || (reshard && study)) { usage(stderr); return DB_EXIT_USAGE; }
     db_cli_set_quiet(quiet);
     db_train_stop_on_signals(); /* USR1, TERM, INT: checkpoint and stop, recorded as interrupted */
-    return study ? resume_study(study, db_path) : resume_run(run, db_path);
+    return study ? resume_study(study, db_path) : resume_run(run, db_path, reshard);
 }

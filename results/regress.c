@@ -8,6 +8,10 @@
 #include "core/stats.h"
 #include "results/store_internal.h"
 
+/* provenance keys of runs regress does not judge: epochs replayed from a checkpoint, a change in
+ * the number of data-parallel processes */
+#define DB_UNJUDGED "('replayed_epochs', 'resharded')"
+
 /* One check's outcome, kept to be recorded in the store at the end */
 typedef struct {
     const char *kind; /* "canary", "throughput" or "statistical" */
@@ -84,7 +88,7 @@ static db_status family_values(db_store *s, const char *db, const char *family, 
     snprintf(sql, sizeof sql, "SELECT m.value FROM %s.runs r JOIN %s.metrics m ON m.run_id = r.id AND m.split || '/' ||"
              " m.name = ifnull(r.primary_metric, 'test/top1') AND m.epoch = r.epochs_done AND m.step = 0 WHERE"
              " r.family = ? AND r.status = 'done' AND m.value IS NOT NULL AND NOT EXISTS (SELECT 1 FROM %s.provenance"
-             " WHERE run_id = r.id AND key = 'replayed_epochs') ORDER BY r.seed", db, db, db);
+             " WHERE run_id = r.id AND key IN " DB_UNJUDGED ") ORDER BY r.seed", db, db, db);
     SQL_TRY(s, sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), "reading a family's runs");
     sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
     int rc;
@@ -145,20 +149,25 @@ static db_status statistical_checks(db_store *s, regress_out *ro, FILE *out, dou
 
 static db_status record(db_store *s, const char *baseline, const regress_out *ro);
 
-/* Runs whose epochs were replayed from a checkpoint (trained before, maybe by another build):
- * listed as skipped; the canary and the statistical check leave them out */
+/* Runs whose epochs were replayed from a checkpoint (trained before, maybe by another build),
+ * or that went on at another number of data-parallel processes (resharded): listed as skipped;
+ * the canary and the statistical check leave them out */
 static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
     sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.id, r.regularizer, r.seed, p.value FROM runs r JOIN provenance p ON"
-                                  " p.run_id = r.id AND p.key = 'replayed_epochs' WHERE r.status = 'done' ORDER BY r.id",
-                                  -1, &st, NULL), "finding replayed runs");
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.id, r.regularizer, r.seed, p.key, p.value FROM runs r JOIN provenance p"
+                                  " ON p.run_id = r.id AND p.key IN " DB_UNJUDGED " WHERE r.status = 'done' ORDER BY r.id,"
+                                  " p.key", -1, &st, NULL), "finding replayed runs");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char name[160], why[200];
+        char name[160], why[300];
         snprintf(name, sizeof name, "run %lld (%s, seed %lld)", (long long)sqlite3_column_int64(st, 0),
                  sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
-        snprintf(why, sizeof why, "epochs 1-%s were replayed from a checkpoint, not trained by this build: not judged",
-                 sqlite3_column_text(st, 3));
+        if (!strcmp((const char *)sqlite3_column_text(st, 3), "resharded"))
+            snprintf(why, sizeof why, "it went on at another number of processes (%.200s): not judged",
+                     sqlite3_column_text(st, 4));
+        else
+            snprintf(why, sizeof why, "epochs 1-%s were replayed from a checkpoint, not trained by this build: not judged",
+                     sqlite3_column_text(st, 4));
         regress_skip(ro, out, "canary", name, why);
     }
     sqlite3_finalize(st);
@@ -189,7 +198,7 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
         " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
         " mb.step = 0 AND mb.name = mn.name"
-        " WHERE n.status = 'done' AND NOT EXISTS (SELECT 1 FROM provenance WHERE run_id = n.id AND key = 'replayed_epochs')"
+        " WHERE n.status = 'done' AND NOT EXISTS (SELECT 1 FROM provenance WHERE run_id = n.id AND key IN " DB_UNJUDGED ")"
         " ORDER BY n.id, mn.name";
     db_status xs = replayed_skips(s, &ro, out);
     int rc = xs == DB_OK ? sqlite3_prepare_v2(s->db, canary, -1, &st, NULL) : SQLITE_DONE;

@@ -626,6 +626,30 @@ db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, con
     return db_store_step_done(s, st, "recording provenance");
 }
 
+typedef struct { int64_t run; const char *config, *fingerprint, *note; } reshard_ctx;
+
+static db_status reshard_tx(db_store *s, void *p) {
+    const reshard_ctx *c = p;
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET config = ?, fingerprint = ? WHERE id = ?", -1, &st, NULL),
+            "recording the run's new world size");
+    sqlite3_bind_text(st, 1, c->config, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, c->run);
+    DB_TRY(db_store_step_done(s, st, "recording the run's new world size"));
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?1, 'resharded', ?2)"
+                                         " ON CONFLICT(run_id, key) DO UPDATE SET value = value || '; ' || ?2",
+                                  -1, &st, NULL), "recording the run's new world size");
+    sqlite3_bind_int64(st, 1, c->run);
+    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
+    return db_store_step_done(s, st, "recording the run's new world size");
+}
+
+db_status db_store_reshard(db_store *s, int64_t run, const char *config, const char *fingerprint, const char *note) {
+    reshard_ctx c = {run, config, fingerprint, note};
+    return in_transaction(s, reshard_tx, &c, "recording the run's new world size");
+}
+
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed) {
     begin_ctx c = {info, prov, nprov, 0, 0, info->recipe_text};

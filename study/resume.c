@@ -66,8 +66,34 @@ static db_status share_record(db_status *st, int *done, int *resume, const char 
     return bs;
 }
 
+/* The record of a run going on at P processes after W: its configuration says world_size P (0
+ * for one), its fingerprint follows, and its provenance says when the number changed */
+static db_status reshard_record(const char *db_path, int64_t run, db_config *cfg, int w, int p, int epochs_done) {
+    cfg->world_size = p > 1 ? p : 0;
+    char *text = NULL, fp[32], note[96];
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_config_write(cfg, m);
+    fclose(m);
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
+    snprintf(note, sizeof note, "%d -> %d process%s after %d finished epoch%s", w, p, p == 1 ? "" : "es", epochs_done,
+             epochs_done == 1 ? "" : "s");
+    db_store *s;
+    db_status st = db_store_open(&s, db_path);
+    if (st == DB_OK) {
+        st = db_store_reshard(s, run, text, fp, note);
+        db_store_close(s);
+    }
+    free(text);
+    if (st == DB_OK)
+        db_log(DB_LOG_NOTE, "run %lld goes on as %s: no longer the bits of a run at one number of processes "
+               "(provenance resharded; regress leaves it out)", (long long)run, note);
+    return st;
+}
+
 db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
-                        int *done) {
+                        int *done, int reshard) {
     memset(sum, 0, sizeof *sum);
     const int first = db_dist()->rank == 0;
     db_run_record rec;
@@ -80,12 +106,24 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
         db_status bs = share_record(&st, done, &resume, have_rec ? rec.config : "", &cfg);
         if (st == DB_OK) st = bs;
     }
+    /* the number of processes it ran as, and this launch's */
+    const int w = cfg.world_size > 0 ? cfg.world_size : 1, p = db_dist()->size;
+    if (st == DB_OK && resume && w != p && !reshard)
+        st = db_fail(DB_ERR_ARG, "run %lld was trained as %d process%s, this launch has %d: resume it with %d (mpirun "
+                     "-np %d or srun -n %d), or add --reshard to go on with %d (each process then trains %d of "
+                     "every %d samples, not %d; the run is then no longer the bits of one at a single number of "
+                     "processes, and regress leaves it out)", (long long)run, w, w == 1 ? "" : "es", p, w, w, w, p,
+                     cfg.batch / p, cfg.batch, cfg.batch / w);
+    else if (st == DB_OK && resume && w != p && first)
+        st = reshard_record(db_path, run, &cfg, w, p, rec.epochs_done);
+    else if (st == DB_OK && resume && w != p)
+        cfg.world_size = p;
     if (st == DB_OK && resume) {
         if (first) db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
         db_run_opts o = {first ? db_path : NULL, 1,
                          {first ? rec.study : "", first ? rec.recipe : "", first ? rec.cell : NULL,
                           first ? rec.condition : NULL, first ? rec.recipe_text : NULL},
-                         hooks};
+                         hooks, w != p ? w : 0};
         st = db_run(&cfg, &o, sum);
     }
     if (have_rec) db_run_record_free(&rec);

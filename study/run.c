@@ -206,7 +206,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     db_dist_set_timeout(cfg.dist_timeout);
     db_run_opts silent;
     if (dist->rank > 0) { /* no record, no output: the others' progress is the first's */
-        silent = (db_run_opts){NULL, o->resume, o->labels, &none};
+        silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from};
         o = p.o = &silent, p.hooks = &none;
     }
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);
@@ -222,7 +222,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         s = db_store_set_provenance(p.store, p.run, "data_parallel", v);
         if (s != DB_OK) return end_record(&p, s);
     }
-    db_train_hooks hooks = {on_epoch, on_restored, on_step, &p, o->resume, 0};
+    db_train_hooks hooks = {on_epoch, on_restored, on_step, &p, o->resume, 0, o->reshard_from};
     s = db_train_from_config(&cfg, &hooks, sum);
     if (p.store && !p.resumed && sum->resumed_from > 0) { /* epochs this database never saw trained */
         char k[32];

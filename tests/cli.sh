@@ -2289,6 +2289,47 @@ t_dp_kill_resume() {
         { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
 }
 
+t_dp_reshard() {
+    # a run trained as 2 processes (one killed) resumes as 1 only when asked (--reshard), in the
+    # same record: its configuration says the new number, its provenance when it changed, and
+    # regress leaves it out; a run of 1 process stopped by SIGUSR1 goes on as 2 the same way
+    need_fmnist || return
+    need_mpi || return
+    local a=(train --model resnet8 --epochs 3 --train-limit 3072 --test-limit 300 --batch 64 --threads 1)
+    local b=("${a[@]}" --checkpoint-dir "$T/ck" --db "$T/dp.db" --metrics "$T/m.csv")
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive \
+        timeout "$LIMIT" mpirun -np 2 --oversubscribe --bind-to none "$DB" "${b[@]}" >"$out" 2>"$err" &
+    local job=$! victim=""
+    for _ in $(seq 300); do
+        [ -f "$T/ck/checkpoint.dbck" ] && break
+        sleep 0.1
+    done
+    victim=$(rank_pid 1) || { wait "$job"; echo "no rank 1 to kill"; return 1; }
+    kill -9 "$victim"
+    wait "$job" || true
+    db resume 1 --db "$T/dp.db" && expect_rc 2 && expect_err "trained as 2 processes, this launch has 1" &&
+        expect_err "--reshard" || return
+    db resume 1 --db "$T/dp.db" --reshard && expect_rc 0 && expect_err "continuing a checkpoint of 2 processes as 1" ||
+        return
+    [ "$(sqlite3 "$T/dp.db" "select count(*) || status || epochs_done from runs")" = 1done3 ] &&
+        sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'" | grep -Eqx "2 -> 1 process after [12] finished epochs?" &&
+        ! grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+        [ "$(grep -c '^[0-9]' "$T/m.csv")" = 3 ] ||
+        { echo "runs: $(sqlite3 "$T/dp.db" "select id, status, epochs_done from runs; select * from provenance where key = 'resharded'")"; return 1; }
+    cp "$T/dp.db" "$T/base.db"
+    db regress --baseline "$T/base.db" --db "$T/dp.db" && expect_out "skip run 1 (none, seed 1): it went on at another number of processes" ||
+        return
+    # one process to two
+    signalled USR1 "$DB" "${a[@]}" --epochs 4 --checkpoint-dir "$T/ck1" --db "$T/one.db" --quiet
+    [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    mpi 2 resume 1 --db "$T/one.db" && expect_rc 2 && expect_err "trained as 1 process, this launch has 2" || return
+    mpi 2 resume 1 --db "$T/one.db" --reshard && expect_rc 0 || return
+    [ "$(sqlite3 "$T/one.db" "select status || epochs_done from runs")" = done4 ] &&
+        sqlite3 "$T/one.db" "select value from provenance where key = 'resharded'" | grep -Eqx "1 -> 2 processes after [0-3] finished epochs?" &&
+        grep -q "^world_size=2$" <(sqlite3 "$T/one.db" "select config from runs where id = 1") ||
+        { echo "runs: $(sqlite3 "$T/one.db" "select id, status, epochs_done from runs; select * from provenance")"; return 1; }
+}
+
 t_dp_study_cell() {
     # a study's cell as one run over 2 processes: recorded once, with its study and label, as
     # dropbench slurm --tasks 2 writes the job (srun starts the processes; no Slurm here: the
@@ -2332,7 +2373,7 @@ tests=(
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_timeout dp_study_cell
+    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_timeout dp_study_cell
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -209,14 +209,26 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
     db_ckpt_meta *m = NULL;
     DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
-    if (m->world != P) {
+    uint64_t want = r->meta->fingerprint;
+    if (m->world != P && m->world == hooks->reshard_from) { /* the same settings at the checkpoint's number */
+        db_config was = *cfg;
+        was.world_size = m->world > 1 ? m->world : 0;
+        want = db_config_fingerprint(&was);
+        was.world_size = 1; /* (a recipe's explicit 1) */
+        if (m->world == 1 && m->fingerprint == db_config_fingerprint(&was)) want = m->fingerprint;
+        if (writer)
+            db_log(DB_LOG_NOTE, "%s: continuing a checkpoint of %d process%s as %d: each trains %d of every %d "
+                   "samples now, not %d", cfg->checkpoint_dir, m->world, m->world == 1 ? "" : "es", P, b, cfg->batch,
+                   cfg->batch / m->world);
+    } else if (m->world != P) {
         int w = m->world;
         free(m);
         return db_fail(DB_ERR_CKPT_WORLD, "%s: the checkpoint was written by %d process%s, this run has %d; resume "
                        "with %d (mpirun -np %d or srun -n %d): each process's batch and batch norm depend on the "
-                       "number", cfg->checkpoint_dir, w, w == 1 ? "" : "es", P, w, w, w);
+                       "number (or dropbench resume RUN --reshard to go on with %d)", cfg->checkpoint_dir, w,
+                       w == 1 ? "" : "es", P, w, w, w, P);
     }
-    if (m->fingerprint != r->meta->fingerprint || m->seed != cfg->seed || m->n_history > cfg->epochs ||
+    if (m->fingerprint != want || m->seed != cfg->seed || m->n_history > cfg->epochs ||
         m->n_sites != r->meta->n_sites) {
         free(m);
         return db_fail(DB_ERR_CKPT_CONFIG, "%s: the checkpoint belongs to a run with another configuration; "
