@@ -2330,6 +2330,43 @@ t_dp_reshard() {
         { echo "runs: $(sqlite3 "$T/one.db" "select id, status, epochs_done from runs; select * from provenance")"; return 1; }
 }
 
+t_dp_sharded_eval() {
+    # a detector and a segmenter trained over 2 processes score their test set in halves: the
+    # detections of both halves gathered (the run's AP is eval coco's on the detections it wrote,
+    # which cover images of both halves), and the mIOU of the confusion matrices added up equal to
+    # the first process scoring every image alone (a run keeping its label maps), the same run
+    need_fmnist || return
+    need_mpi || return
+    db data make fmnist-detect --out "$T/dd" --train 192 --val 33 --size 64 --sides 16,32 && expect_rc 0 || return
+    mpi 2 train --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/dd" --width 8 --fpn-width 16 \
+        --head-convs 1 --max-level 6 --batch 16 --epochs 3 --lr 0.02 --threads 1 --db "$T/d.db" --predictions-dir "$T/dp" &&
+        expect_rc 0 || return
+    db eval coco --gt "$T/dd/annotations/instances_val.json" --results "$T/dp/detections.json" --json && expect_rc 0 &&
+        cp "$out" "$T/ap.json" || return
+    local run_ap
+    run_ap=$(sqlite3 "$T/d.db" "select value from metrics where run_id = 1 and split = 'test' and name = 'AP' order by epoch desc limit 1")
+    python3 - "$T/ap.json" "$run_ap" "$T/dp/detections.json" "$T/dd/annotations/instances_val.json" <<'PY' ||
+import json, sys
+ap = json.load(open(sys.argv[1]))["AP"]
+ids = sorted(im["id"] for im in json.load(open(sys.argv[4]))["images"])
+seen = {d["image_id"] for d in json.load(open(sys.argv[3]))}
+halves = (set(ids[:16]) & seen, set(ids[17:]) & seen)
+assert ap > 0 and abs(ap - float(sys.argv[2])) < 1e-12 and all(halves), (ap, sys.argv[2], [len(h) for h in halves])
+PY
+        { echo "AP $(head -c 120 "$T/ap.json") vs the run's $run_ap"; return 1; }
+    # (20 epochs: fewer score every pixel as background, which any share of the pixels agrees with)
+    local seg=(train --model fcn-resnet18-fpn --dataset fmnist-segment --data-dir "$T/dd" --width 8 --fpn-width 16
+        --head-convs 1 --batch 16 --epochs 20 --lr 0.1 --threads 1)
+    mpi 2 "${seg[@]}" --db "$T/s.db" && expect_rc 0 || return
+    mpi 2 "${seg[@]}" --db "$T/s.db" --predictions-dir "$T/sp" && expect_rc 0 || return
+    [ "$(ls "$T/sp" | wc -l)" = 33 ] || { echo "predictions: $(ls "$T/sp" | wc -l) files"; return 1; }
+    local differ
+    differ=$(sqlite3 "$T/s.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.split = 'test' AND abs(a.value - b.value) > 1e-9 * (1 + abs(b.value))")
+    [ "$differ" = 0 ] && [ "$(sqlite3 "$T/s.db" "SELECT count(*) FROM metrics WHERE run_id = 1 AND name = 'mIOU'")" = 20 ] &&
+        [ "$(sqlite3 "$T/s.db" "SELECT value > 0.09 FROM metrics WHERE run_id = 1 AND name = 'class_acc' AND epoch = 20")" = 1 ] ||
+        { echo "sharded and alone differ in $differ test metrics: $(sqlite3 "$T/s.db" "SELECT run_id, epoch, name, value FROM metrics WHERE split = 'test' AND name IN ('mIOU', 'loss')")"; return 1; }
+}
+
 t_dp_study_cell() {
     # a study's cell as one run over 2 processes: recorded once, with its study and label, as
     # dropbench slurm --tasks 2 writes the job (srun starts the processes; no Slurm here: the
@@ -2373,7 +2410,7 @@ tests=(
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_timeout dp_study_cell
+    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_sharded_eval dp_timeout dp_study_cell
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -363,17 +363,28 @@ static db_status agree_start(const run_state *r) {
 }
 
 /* The test metrics. Data parallel: a task whose metrics are means over the images scores one
- * share of the test set per process, combined by their counts; another (AP, mIOU) is scored by
- * the first process alone and sent to the others. Every process returns the same values and
+ * share of the test set per process, combined by their counts; a task that shards its own
+ * evaluation (AP, mIOU: eval_sharded) is called on every process; another is scored by the
+ * first process alone and sent to the others. Every process returns the same values and
  * status. */
 static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *norm, double *out) {
     const db_dist_info *d = db_dist();
     if (d->size < 2) return r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
     double v[DB_TASK_MAX_METRICS + 1] = {0};
     db_status s = DB_OK;
-    if (r->task->eval_means) {
-        const int first = (int)((long)test->n * d->rank / d->size);
-        const int count = (int)((long)test->n * (d->rank + 1) / d->size) - first;
+    /* a share, or the whole set on the first process, may take hours (COCO on a CPU), not a
+     * step's limit; the launcher ends the others should one die */
+    const double limit = db_dist_timeout();
+    db_dist_set_timeout(1e9);
+    if (r->task->eval_sharded) {
+        s = r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
+        v[DB_TASK_MAX_METRICS] = s != DB_OK;
+        db_status bs = db_dist_sum_doubles(v + DB_TASK_MAX_METRICS, 1, "the evaluation");
+        db_dist_set_timeout(limit);
+        DB_TRY(bs);
+    } else if (r->task->eval_means) {
+        int first, count;
+        db_eval_share(test->n, 0, &first, &count);
         if (count > 0) {
             db_dataset part = *test; /* a view of the share: the same buffers from `first` on */
             part.n = count;
@@ -384,16 +395,14 @@ static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *n
             for (int k = 0; k < r->task->n_test; k++) v[k] = out[k] * count;
         }
         v[DB_TASK_MAX_METRICS] = s != DB_OK;
-        DB_TRY(db_dist_sum_doubles(v, DB_TASK_MAX_METRICS + 1, "the evaluation"));
+        db_status bs = db_dist_sum_doubles(v, DB_TASK_MAX_METRICS + 1, "the evaluation");
+        db_dist_set_timeout(limit);
+        DB_TRY(bs);
         for (int k = 0; k < r->task->n_test; k++) out[k] = v[k] / test->n;
     } else {
         if (d->rank == 0) s = r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
         memcpy(v, out, sizeof(double) * DB_TASK_MAX_METRICS);
         v[DB_TASK_MAX_METRICS] = s != DB_OK;
-        /* the others wait as long as the first's evaluation of the whole set takes (hours for COCO
-         * on a CPU), not a step's limit; the launcher ends them should the first die */
-        const double limit = db_dist_timeout();
-        db_dist_set_timeout(1e9);
         db_status bs = db_dist_broadcast(v, sizeof v, 0, "the evaluation");
         db_dist_set_timeout(limit);
         DB_TRY(bs);

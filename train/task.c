@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
@@ -61,7 +62,7 @@ static db_status classify_evaluate(db_stepper *st, void *state, const db_dataset
 
 static const db_task classification = {
     "classification", 1, 3, {"top1"}, {"loss", "top1", "top5"}, {1}, {0, 1, 1}, 1, 0,
-    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL, 1,
+    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL, 1, 0,
 };
 
 const db_task *db_task_of_model(const char *model) {
@@ -71,5 +72,15 @@ const db_task *db_task_of_model(const char *model) {
 }
 
 const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }
+
+void db_eval_share(int n, int alone, int *first, int *count) {
+    const db_dist_info *d = db_dist();
+    if (alone) {
+        *first = 0, *count = d->rank == 0 ? n : 0;
+        return;
+    }
+    *first = (int)((long)n * d->rank / d->size);
+    *count = (int)((long)n * (d->rank + 1) / d->size) - *first;
+}
 
 void db_task_primary(const db_task *t, char *out, size_t n) { snprintf(out, n, "test/%s", t->test_names[t->score]); }

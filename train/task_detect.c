@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "datasets/batch.h"
 #include "datasets/detbatch.h"
 #include "datasets/detset.h"
@@ -155,11 +156,54 @@ static db_status write_detections(const char *dir, const db_coco *ev) {
     return db_predictions_commit(dir, part);
 }
 
+/* Data parallel: every process's detections, the loss sum and any failure, so every process holds
+ * the whole test set's detections in image order (ids renumbered as one process gives them).
+ * Each process puts its images' detections in the slots of those images (max per image each,
+ * the rest zero) and the slots are added up: a sum with zeros is exact. Every process comes
+ * here, its own evaluation failed or not. */
+enum { SLOT = 8 }; /* x, y, w, h, area, score, category, present */
+static db_status combine_shares(db_coco *ev, int images, int per_image, double *loss_sum, db_status rc) {
+    if (db_dist()->size < 2) return rc;
+    const size_t slots = (size_t)images * per_image, n = slots * SLOT + 2;
+    double *v = calloc(n, sizeof *v);
+    int *used = calloc((size_t)images + 1, sizeof *used);
+    if (!v || !used) { free(v); free(used); return db_fail(DB_ERR_NOMEM, "out of memory for the evaluation's detections"); }
+    for (int i = 0; i < ev->n_dt && rc == DB_OK; i++) {
+        const db_coco_box *b = &ev->dt[i];
+        double *o = v + ((size_t)b->image * per_image + (size_t)used[b->image]++) * SLOT;
+        o[0] = b->x, o[1] = b->y, o[2] = b->w, o[3] = b->h, o[4] = b->area, o[5] = b->score, o[6] = b->category, o[7] = 1;
+    }
+    v[n - 2] = *loss_sum, v[n - 1] = rc != DB_OK;
+    db_status bs = db_dist_sum_doubles(v, n, "the evaluation's detections");
+    ev->n_dt = 0;
+    for (size_t k = 0; k < slots && bs == DB_OK && rc == DB_OK; k++) {
+        const double *o = v + k * SLOT;
+        if (o[7] == 0.0) continue;
+        db_coco_box *b = &ev->dt[ev->n_dt];
+        memset(b, 0, sizeof *b);
+        b->x = o[0], b->y = o[1], b->w = o[2], b->h = o[3], b->area = o[4], b->score = o[5];
+        b->category = (int)o[6], b->image = (int)(k / (size_t)per_image), b->id = ++ev->n_dt;
+    }
+    *loss_sum = v[n - 2];
+    const int others_failed = v[n - 1] > 0.0;
+    free(v);
+    free(used);
+    if (rc != DB_OK) return rc;
+    if (bs != DB_OK) return bs;
+    return others_failed ? db_fail(DB_ERR_INTERNAL, "another process's evaluation failed (its message says why)") : DB_OK;
+}
+
+/* The test metrics: this process's share of the test set detected (all of it outside a
+ * data-parallel group), the detections combined over the processes, COCO's AP by every process;
+ * the first writes them when kept */
 static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
                               double *out) {
     det_state *s = state;
     db_graph *g = st->g;
     const db_coco *gt = &d->det->gt;
+    int first, count;
+    db_eval_share(d->n, 0, &first, &count);
+    const int end = first + count;
     db_coco ev = *gt; /* the first d->n images (a test_limit), their ground truth, our detections */
     ev.n_images = d->n;
     ev.gt = malloc(sizeof *ev.gt * (size_t)(gt->n_gt + 1));
@@ -171,9 +215,9 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     double loss_sum = 0.0;
     db_status rc = DB_OK;
     db_graph_set_training(g, 0);
-    for (int i = 0; i < d->n; i++) order[i] = i;
-    for (int i0 = 0; i0 < d->n && rc == DB_OK; i0 += g->n_max) {
-        const int n = d->n - i0 < g->n_max ? d->n - i0 : g->n_max;
+    for (int i = first; i < end; i++) order[i] = i;
+    for (int i0 = first; i0 < end && rc == DB_OK; i0 += g->n_max) {
+        const int n = end - i0 < g->n_max ? end - i0 : g->n_max;
         long positives;
         db_graph_set_batch(g, n);
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
@@ -198,7 +242,8 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     }
     db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
-    if (rc == DB_OK && s->pred_dir[0]) rc = write_detections(s->pred_dir, &ev);
+    rc = combine_shares(&ev, d->n, s->post.max_per_image, &loss_sum, rc);
+    if (rc == DB_OK && s->pred_dir[0] && db_dist()->rank == 0) rc = write_detections(s->pred_dir, &ev);
     db_coco_result res;
     memset(&res, 0, sizeof res);
     if (rc == DB_OK) rc = db_coco_evaluate(&ev, &res);
@@ -214,5 +259,5 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
 
 const db_task db_task_detection = {
     "detection", 1, 8, {"positives"}, {"loss", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"}, {0},
-    {0, 0, 0, 0, 0, 0, 0, 0}, 1, 0, det_build, det_free, det_step, det_train_metrics, det_evaluate, NULL, 0,
+    {0, 0, 0, 0, 0, 0, 0, 0}, 1, 0, det_build, det_free, det_step, det_train_metrics, det_evaluate, NULL, 0, 1,
 };

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dist.h"
 #include "core/log.h"
 #include "datasets/batch.h"
 #include "datasets/segbatch.h"
@@ -143,22 +144,51 @@ static db_status score_own(const seg_state *s, const db_dataset *d, int sample, 
     return st;
 }
 
+/* Data parallel: the processes' confusion matrices, loss sums and failures added up, so every
+ * process holds the whole test set's (counts below 2^53 add exactly as doubles). Every process
+ * comes here, its own evaluation failed or not, so none waits alone. */
+static db_status combine_shares(db_miou *m, double *loss_sum, long *counted_sum, db_status rc) {
+    if (db_dist()->size < 2) return rc;
+    const size_t cells = (size_t)m->classes * m->classes, n = cells + 5;
+    double *v = calloc(n, sizeof *v);
+    if (!v) return db_fail(DB_ERR_NOMEM, "out of memory for the evaluation's counts"); /* (the job aborts) */
+    for (size_t i = 0; i < cells; i++) v[i] = (double)m->confusion[i];
+    v[cells] = (double)m->pixels, v[cells + 1] = (double)m->ignored, v[cells + 2] = *loss_sum;
+    v[cells + 3] = (double)*counted_sum, v[cells + 4] = rc != DB_OK;
+    db_status bs = db_dist_sum_doubles(v, n, "the evaluation's confusion matrix");
+    for (size_t i = 0; i < cells; i++) m->confusion[i] = (uint64_t)v[i];
+    m->pixels = (uint64_t)v[cells], m->ignored = (uint64_t)v[cells + 1], *loss_sum = v[cells + 2];
+    *counted_sum = (long)v[cells + 3];
+    const int others_failed = v[cells + 4] > 0.0;
+    free(v);
+    if (rc != DB_OK) return rc;
+    if (bs != DB_OK) return bs;
+    return others_failed ? db_fail(DB_ERR_INTERNAL, "another process's evaluation failed (its message says why)") : DB_OK;
+}
+
+/* The test metrics over this process's share of the test set (all of it outside a data-parallel
+ * group), combined over the processes; with predictions kept the first process scores every
+ * image (it writes the folder) and the others none */
 static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, const db_norm *norm, int *order,
                               double *out) {
     seg_state *s = state;
     db_graph *g = st->g;
     const size_t plane = (size_t)s->H * s->W;
+    const int writer = db_dist()->rank == 0;
+    int first, count;
+    db_eval_share(d->n, s->pred_dir[0] != 0, &first, &count);
+    const int end = first + count;
     db_miou m;
     DB_TRY(db_miou_init(&m, s->K, DB_SEG_IGNORE));
     double loss_sum = 0.0;
     long counted_sum = 0;
     db_status rc = DB_OK;
     char part[600];
-    if (s->pred_dir[0]) rc = db_predictions_begin(s->pred_dir, part, sizeof part);
+    if (s->pred_dir[0] && writer) rc = db_predictions_begin(s->pred_dir, part, sizeof part);
     db_graph_set_training(g, 0);
-    for (int i = 0; i < d->n; i++) order[i] = i;
-    for (int i0 = 0; i0 < d->n && rc == DB_OK; i0 += g->n_max) {
-        const int n = d->n - i0 < g->n_max ? d->n - i0 : g->n_max;
+    for (int i = first; i < end; i++) order[i] = i;
+    for (int i0 = first; i0 < end && rc == DB_OK; i0 += g->n_max) {
+        const int n = end - i0 < g->n_max ? end - i0 : g->n_max;
         db_graph_set_batch(g, n);
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
         if (rc != DB_OK) break;
@@ -181,7 +211,8 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     db_graph_set_batch(g, g->n_max);
     db_miou_result r;
     memset(&r, 0, sizeof r);
-    if (rc == DB_OK && s->pred_dir[0]) rc = db_predictions_commit(s->pred_dir, part);
+    if (rc == DB_OK && s->pred_dir[0] && writer) rc = db_predictions_commit(s->pred_dir, part);
+    rc = combine_shares(&m, &loss_sum, &counted_sum, rc);
     if (rc == DB_OK) rc = db_miou_compute(&m, &r);
     db_miou_free(&m);
     if (rc != DB_OK) return rc;
@@ -208,5 +239,5 @@ static int seg_extra(const void *state, const char *const **names, const double 
 
 const db_task db_task_segmentation = {
     "segmentation", 2, 4, {"pixel_acc", "pixels"}, {"loss", "mIOU", "pixel_acc", "class_acc"}, {1, 0}, {0, 1, 1, 1}, 1, 0,
-    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate, seg_extra, 0,
+    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate, seg_extra, 0, 1,
 };
