@@ -12,7 +12,7 @@
 
 static db_dist_info info = {0, 1, 0, ""};
 static double timeout_s = 600.0;
-static int joined, broken;
+static int broken;
 
 int db_dist_broken(void) { return broken; }
 
@@ -53,8 +53,20 @@ db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what)
     (void)buf, (void)bytes, (void)root, (void)what;
     return DB_OK;
 }
+struct db_dist_sum { int unused; };
+db_status db_dist_sum_new(db_dist_sum **out, size_t n) {
+    (void)n;
+    *out = calloc(1, sizeof **out);
+    return *out ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory");
+}
+void db_dist_sum_free(db_dist_sum *s) { free(s); }
+db_status db_dist_sum_start(db_dist_sum *s, float *x, const char *what) { (void)s, (void)x, (void)what; return DB_OK; }
+db_status db_dist_sum_poll(db_dist_sum *s, int *done) { (void)s; *done = 1; return DB_OK; }
+db_status db_dist_sum_finish(db_dist_sum *s) { (void)s; return DB_OK; }
 
 #else
+
+static int joined; /* MPI_Init done, MPI_Finalize not yet */
 
 static db_status mpi_failed(int rc, const char *call, const char *what) {
     broken = 1;
@@ -177,6 +189,97 @@ static db_status prepare(size_t n, size_t elem) {
 
 DEFINE_SUM(db_dist_sum_floats, float, MPI_FLOAT)
 DEFINE_SUM(db_dist_sum_doubles, double, MPI_DOUBLE)
+
+/* The same exchange, sum and gather as DEFINE_SUM, as a machine: phase 1 the exchange in flight,
+ * phase 2 the gather, 0 idle or done. Each has a communicator of its own: the ranks begin the
+ * sums in one order, but each rank's gathers follow its own exchanges' arrivals, and MPI wants
+ * the collectives of one communicator in the same order everywhere. */
+struct db_dist_sum {
+    MPI_Comm comm;           /* MPI_COMM_NULL outside a group */
+    size_t n, m;             /* values, this rank's share */
+    int *counts, *displs, *mine, *at;
+    float *scratch, *x;
+    MPI_Request req;
+    int phase;
+    const char *what;
+};
+
+db_status db_dist_sum_new(db_dist_sum **out, size_t n) {
+    if (n > (size_t)1 << 30) return db_fail(DB_ERR_ARG, "a collective of %zu values (at most 2^30)", n);
+    const int p = info.size > 0 ? info.size : 1;
+    db_dist_sum *s = calloc(1, sizeof *s);
+    int *c = calloc((size_t)p * 4, sizeof(int));
+    if (!s || !c) { free(s); free(c); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+    s->counts = c, s->displs = c + p, s->mine = c + 2 * p, s->at = c + 3 * p;
+    s->n = n;
+    s->comm = MPI_COMM_NULL;
+    if (joined && p > 1) {
+        int rc = MPI_Comm_dup(MPI_COMM_WORLD, &s->comm);
+        if (rc != MPI_SUCCESS) {
+            s->comm = MPI_COMM_NULL;
+            db_dist_sum_free(s);
+            return mpi_failed(rc, "MPI_Comm_dup", "a gradient bucket's communicator");
+        }
+        shares(n, s->counts, s->displs);
+        s->m = (size_t)s->counts[info.rank];
+        for (int q = 0; q < p; q++) s->mine[q] = (int)s->m, s->at[q] = q * (int)s->m;
+        s->scratch = malloc(sizeof(float) * ((size_t)p * s->m + 1));
+        if (!s->scratch) { db_dist_sum_free(s); return db_fail(DB_ERR_NOMEM, "out of memory for a %zu-value sum", n); }
+    }
+    *out = s;
+    return DB_OK;
+}
+
+void db_dist_sum_free(db_dist_sum *s) {
+    if (!s) return;
+    if (joined && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    free(s->counts);
+    free(s->scratch);
+    free(s);
+}
+
+db_status db_dist_sum_start(db_dist_sum *s, float *x, const char *what) {
+    s->x = x, s->what = what, s->phase = 0;
+    if (!joined || s->comm == MPI_COMM_NULL || s->n == 0) return DB_OK;
+    MPI_TRY(MPI_Ialltoallv(x, s->counts, s->displs, MPI_FLOAT, s->scratch, s->mine, s->at, MPI_FLOAT, s->comm, &s->req),
+            what);
+    s->phase = 1;
+    return DB_OK;
+}
+
+/* Phase 1 done: this rank's share summed in rank order, the gather started */
+static db_status sum_and_gather(db_dist_sum *s) {
+    float *t = s->scratch;
+    for (int q = 1; q < info.size; q++)
+        for (size_t i = 0; i < s->m; i++) t[i] += t[(size_t)q * s->m + i];
+    MPI_TRY(MPI_Iallgatherv(t, (int)s->m, MPI_FLOAT, s->x, s->counts, s->displs, MPI_FLOAT, s->comm, &s->req), s->what);
+    s->phase = 2;
+    return DB_OK;
+}
+
+db_status db_dist_sum_poll(db_dist_sum *s, int *done) {
+    int flag = 0;
+    if (s->phase == 1) {
+        MPI_TRY(MPI_Test(&s->req, &flag, MPI_STATUS_IGNORE), s->what);
+        if (flag) DB_TRY(sum_and_gather(s));
+    }
+    if (s->phase == 2) {
+        MPI_TRY(MPI_Test(&s->req, &flag, MPI_STATUS_IGNORE), s->what);
+        if (flag) s->phase = 0;
+    }
+    *done = s->phase == 0;
+    return DB_OK;
+}
+
+db_status db_dist_sum_finish(db_dist_sum *s) {
+    if (s->phase == 1) {
+        DB_TRY(wait_for(&s->req, s->what));
+        DB_TRY(sum_and_gather(s));
+    }
+    if (s->phase == 2) DB_TRY(wait_for(&s->req, s->what));
+    s->phase = 0;
+    return DB_OK;
+}
 
 db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what) {
     if (!joined || info.size < 2 || bytes == 0) return DB_OK;

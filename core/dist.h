@@ -45,4 +45,18 @@ db_status db_dist_sum_doubles(double *x, size_t n, const char *what);
 /* bytes from root's buf to every rank's */
 db_status db_dist_broadcast(void *buf, size_t bytes, int root, const char *what);
 
+/* A sum of floats in flight, the same as db_dist_sum_floats (the same bits) but begun and ended
+ * apart, so that work runs while the processes exchange (gradient buckets during the backward
+ * pass). Its buffers are made once for n values and serve every later sum of n. */
+typedef struct db_dist_sum db_dist_sum;
+db_status db_dist_sum_new(db_dist_sum **out, size_t n);
+void db_dist_sum_free(db_dist_sum *s);
+/* Starts summing x (the n values of db_dist_sum_new) over the ranks; x must stay put until done */
+db_status db_dist_sum_start(db_dist_sum *s, float *x, const char *what);
+/* Moves it on without waiting: the exchange's arrival is summed and gathered; *done 1 when x
+ * holds the sum */
+db_status db_dist_sum_poll(db_dist_sum *s, int *done);
+/* Waits for it (the group's time limit applies) */
+db_status db_dist_sum_finish(db_dist_sum *s);
+
 #endif

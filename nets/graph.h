@@ -113,7 +113,7 @@ typedef struct {
     int c, h, w;
 } db_site;
 
-typedef struct {
+typedef struct db_graph {
     int n_max, n;      /* batch capacity and current batch */
     int training;
     db_status status;  /* the first build error, sticky */
@@ -140,6 +140,10 @@ typedef struct {
         double *sums;  /* 2 x the widest batch norm's channels */
     } bn_sync;
     db_status run_status; /* the first failure inside a step (a synchronised batch norm's sum), sticky */
+    /* called after each op's backward with the op's index, before tied weights' gradients are
+     * gathered (data parallel: gradient buckets begin their sums); NULL: none */
+    void (*after_backward_op)(const struct db_graph *g, int op, void *user);
+    void *after_backward_user;
     int conv_gemm;     /* set before finalizing: convolutions on the GEMM path (nets/conv.c) even
                         * where oneDNN is built in (nets/conv_dnnl.h) */
     uint64_t seed;     /* the run's seed, keys the masks */

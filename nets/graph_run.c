@@ -314,6 +314,7 @@ void db_graph_backward(db_graph *g) {
         case DB_OP_BIAS: db_bias_backward(dx, db, y->grad, y->c, (size_t)n * plane(y), acc); break;
         }
         if (g->op_seconds) g->op_seconds[2 * i + 1] += omp_get_wtime() - t0;
+        if (g->after_backward_op) g->after_backward_op(g, i, g->after_backward_user);
     }
     for (int p = 0; p < g->n_params; p++) { /* a tied parameter's gradient goes to its master */
         const db_param *pr = &g->params[p];

@@ -2367,6 +2367,19 @@ PY
         { echo "sharded and alone differ in $differ test metrics: $(sqlite3 "$T/s.db" "SELECT run_id, epoch, name, value FROM metrics WHERE split = 'test' AND name IN ('mIOU', 'loss')")"; return 1; }
 }
 
+t_dp_buckets() {
+    # gradients summed in small buckets begun during the backward pass (dozens per step) give the
+    # bits of one sum after it, DropBlock and bn_group included, the weights compared every step
+    need_fmnist || return
+    need_mpi || return
+    local a=(train --model resnet8 --epochs 2 --train-limit 1024 --test-limit 256 --batch 64 --threads 1 --no-db
+        --regularizer dropblock --keep-prob 0.8 --block-size 3 --bn-group 16 --replica-check 1)
+    mpi 2 "${a[@]}" --dist-bucket-mb 0 --metrics "$T/one.csv" && expect_rc 0 || return
+    mpi 2 "${a[@]}" --dist-bucket-mb 0.02 --metrics "$T/buckets.csv" && expect_rc 0 || return
+    cmp -s <(curve "$T/one.csv") <(curve "$T/buckets.csv") && [ "$(grep -c '^[0-9]' "$T/buckets.csv")" = 2 ] ||
+        { echo "after the backward: $(tail -1 "$T/one.csv"); in buckets: $(tail -1 "$T/buckets.csv")"; return 1; }
+}
+
 t_dp_study_cell() {
     # a study's cell as one run over 2 processes: recorded once, with its study and label, as
     # dropbench slurm --tasks 2 writes the job (srun starts the processes; no Slurm here: the
@@ -2410,7 +2423,7 @@ tests=(
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
-    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_sharded_eval dp_timeout dp_study_cell
+    deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_sharded_eval dp_buckets dp_timeout dp_study_cell
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args

@@ -105,6 +105,7 @@ static const key_def keys[] = {
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
     {"replica_check", K_INT, F(replica_check), 0, 1000000, 0, "data parallel: every this many steps (and after every epoch) the processes compare checksums of their weights and batch-norm statistics, and stop with an error if any differs (0: after every epoch only)", NULL},
     {"dist_timeout", K_FLOAT, F(dist_timeout), 1, 1e7, 0, "data parallel: seconds a process waits for the others at a step before it ends the run with an error (a process that died or hangs; the last checkpoint continues the run)", NULL},
+    {"dist_bucket_mb", K_FLOAT, F(dist_bucket_mb), 0, 65536, 0, "data parallel on the CPU: the gradients are summed over the processes in buckets of this many MiB, each begun during the backward pass once its gradients are final (the same bits as one sum after it; 0: one sum after the backward pass)", NULL},
     {"world_size", K_INT, F(world_size), 0, 65536, 2, "processes of a data-parallel run, each training batch/world_size samples of every batch (mpirun -np N or srun -n N starts them; the run records the number it had): a recipe's number must be the launch's (0: as launched)", NULL},
     {"checkpoint_dir", K_STR, F(checkpoint_dir), 0, 0, 0, "write a checkpoint there after every epoch", NULL},
     {"metrics", K_STR, F(metrics), 0, 0, 0, "write per-epoch results to this CSV file", NULL},
@@ -157,6 +158,7 @@ void db_config_defaults(db_config *c) {
     c->seed = 1;
     c->threads = 2;
     c->dist_timeout = 600.0f;
+    c->dist_bucket_mb = 4.0f;
 }
 
 static const key_def *find(const char *key) {

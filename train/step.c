@@ -7,12 +7,16 @@
 
 #include "core/dist.h"
 #include "nets/dist_nccl.h"
+#include "train/buckets.h"
 
 db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels, const db_config *cfg) {
     memset(st, 0, sizeof *st);
     st->g = g; st->opt = opt; st->labels = labels;
     st->aux_weight = cfg->aux_weight;
-    if (strcmp(cfg->device, "cuda")) return DB_OK;
+    if (strcmp(cfg->device, "cuda")) { /* data parallel: the gradient buckets, when asked for */
+        if (db_dist()->size < 2 || cfg->dist_bucket_mb <= 0.0f) return DB_OK;
+        return db_grad_buckets_new(&st->buckets, g, (size_t)((double)cfg->dist_bucket_mb * 1048576.0 / sizeof(float)) + 1);
+    }
     if (opt && (opt->cfg.rmsprop || opt->cfg.ema_decay > 0))
         return db_fail(DB_ERR_UNSUPPORTED, "device cuda: the GPU graph's update is SGD's; optimizer rmsprop and ema_decay "
                        "run on the CPU for now (device cpu)");
@@ -34,6 +38,7 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
 
 void db_stepper_free(db_stepper *st) {
     if (st->gg) st->gpu->graph_destroy(st->gg);
+    db_grad_buckets_free(st->buckets);
     memset(st, 0, sizeof *st);
 }
 
@@ -64,11 +69,12 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     return DB_OK;
 }
 
-/* The replicas' mean of x (n floats): summed in rank order, then scaled */
-static db_status replica_mean(float *x, size_t n, const char *what) {
+/* The replicas' mean of x (n floats) from its sum: scaled by 1/p; summed here in rank order
+ * unless summed already */
+static db_status replica_mean(float *x, size_t n, const char *what, int summed) {
     const int p = db_dist()->size;
     if (p < 2) return DB_OK;
-    DB_TRY(db_dist_sum_floats(x, n, what));
+    if (!summed) DB_TRY(db_dist_sum_floats(x, n, what));
     const float inv = 1.0f / (float)p;
     for (size_t i = 0; i < n; i++) x[i] *= inv;
     return DB_OK;
@@ -76,12 +82,16 @@ static db_status replica_mean(float *x, size_t n, const char *what) {
 
 db_status db_stepper_backward_update(db_stepper *st, float lr) {
     if (st->gg) return st->gpu->graph_backward_update(st->gg, lr);
-    db_graph_backward(st->g);
-    DB_TRY(st->g->run_status);
+    if (st->buckets) { /* the sums begun along the backward (train/buckets.h) */
+        DB_TRY(db_grad_buckets_backward(st->buckets));
+    } else {
+        db_graph_backward(st->g);
+        DB_TRY(st->g->run_status);
+    }
     /* data parallel: the replicas' mean gradient (each replica's is its shard's mean), and one
      * set of running statistics, their mean, so every replica steps and evaluates alike */
-    DB_TRY(replica_mean(st->g->grad_arena.base, st->g->grad_arena.size, "the gradients"));
-    DB_TRY(replica_mean(st->g->state_arena.base, st->g->state_arena.size, "the batch-norm statistics"));
+    DB_TRY(replica_mean(st->g->grad_arena.base, st->g->grad_arena.size, "the gradients", st->buckets != NULL));
+    DB_TRY(replica_mean(st->g->state_arena.base, st->g->state_arena.size, "the batch-norm statistics", st->buckets != NULL));
     db_sgd_step(st->opt, st->g, lr);
     db_sgd_ema_update(st->opt, st->g, st->g->step + 1); /* the loop numbers the steps from 0 */
     return DB_OK;

@@ -16,6 +16,7 @@ typedef struct {
     const db_gpu_backend *gpu; /* NULL: the CPU */
     db_gpu_graph *gg;
     float aux_weight;          /* a second output (AmoebaNet's auxiliary head): its loss's weight in training */
+    struct db_grad_buckets_s *buckets; /* data parallel on the CPU: sums begun during the backward (NULL: after it) */
 } db_stepper;
 
 /* cfg->device resolved (cpu or cuda); labels holds g->n_max ints. A CUDA graph must be built

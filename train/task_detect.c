@@ -170,6 +170,10 @@ static db_status combine_shares(db_coco *ev, int images, int per_image, double *
     if (!v || !used) { free(v); free(used); return db_fail(DB_ERR_NOMEM, "out of memory for the evaluation's detections"); }
     for (int i = 0; i < ev->n_dt && rc == DB_OK; i++) {
         const db_coco_box *b = &ev->dt[i];
+        if (b->image < 0 || b->image >= images || used[b->image] >= per_image) {
+            rc = db_fail(DB_ERR_INTERNAL, "detection %d: image %d or more than %d detections on it", i, b->image, per_image);
+            break;
+        }
         double *o = v + ((size_t)b->image * per_image + (size_t)used[b->image]++) * SLOT;
         o[0] = b->x, o[1] = b->y, o[2] = b->w, o[3] = b->h, o[4] = b->area, o[5] = b->score, o[6] = b->category, o[7] = 1;
     }
