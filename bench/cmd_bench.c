@@ -76,7 +76,7 @@ static void print_profile(db_graph *g, double nsteps) {
         printf("  %-22s %3d->%-3d %-7s %3dx%-3d %8.2f %8.2f %8.1f %8.1f %5.0f%%  %s\n", g->params[op->param[0]].name,
                d->cin, d->cout, ks, d->oh, d->ow, 1e3 * tf, 1e3 * tb, fwd / tf / 1e9, bwd / tb / 1e9,
                peak > 0 ? 100 * (fwd + bwd) / (tf + tb) / 1e9 / peak : 0.0,
-               op->dnnl ? "oneDNN" : db_conv_weight_heavy(d, g->n) ? "GEMM, whole batch" : "GEMM");
+               op->dnnl ? "oneDNN" : db_conv_whole_batch(d, g->n, g->threads) ? "GEMM, whole batch" : "GEMM");
     }
     if (secs_all > 0)
         printf("  all convolutions: %.1f GFLOP/s, %.0f%% of the SGEMM rate\n", flops_all / secs_all / 1e9,

@@ -68,7 +68,6 @@ db_dropblock_rules db_dropblock_rules_for(const db_dropblock_cfg *b, float keep_
         const double v = ldexp(below, 32);
         r.more[m] = v >= 4294967296.0 ? 4294967296ull : (uint64_t)v;
     }
-    r.one = r.more[1] > r.more[0] ? (1ull << 36) / (r.more[1] - r.more[0]) : 0;
     return r;
 }
 

@@ -48,8 +48,6 @@ typedef struct {
     uint32_t t;                /* db_u01_threshold(gamma): darknet's seed words are below it */
     uint64_t more[16];         /* a group whose word is >= more[m] holds more than m seeds: 2^32 times
                                 * P(binomial(16, gamma) <= m), rounded down */
-    uint64_t one;              /* floor(2^36 / (more[1] - more[0])): a lone seed's place in its group
-                                * is (w - more[0]) * one >> 32 */
     int kh, kw;                /* the block: clipped to the map (paper, timm, torchvision), never
                                 * clipped (miguelvr), a square of min(k, h, w) (darknet) */
     int ah, aw;                /* a seed at (y, x) drops rows y-ah .. y-ah+kh-1 (clipped), columns alike */
@@ -79,15 +77,15 @@ DB_HD uint32_t db_dropblock_group_word(const db_drop_key *k, uint64_t g) {
 
 /* The seeds of group g, whose word is w: bit i set when position 16 g + i seeds. The word's
  * interval among more[] is the count m; one seed sits at the word's place inside its interval,
- * scaled to 0..15 (uniform to within the interval's rounding, a relative 16 / (more[1] -
- * more[0])); two or more
+ * scaled to 0..15 exactly (floor(16 (w - more[0]) / D), D the interval's width: each place takes
+ * floor(D / 16) or one more of its words, a relative 16 / D apart); two or more
  * are a partial Fisher-Yates shuffle of the 16 positions on words of further draws, keyed by g
  * with the top bit set. */
 DB_HD uint32_t db_dropblock_group_seeds(const db_drop_key *k, const db_dropblock_rules *r, uint64_t g, uint32_t w) {
     if (w < r->more[0]) return 0;
     int m = 1;
     while (m < DB_DROPBLOCK_GROUP && w >= r->more[m]) m++;
-    if (m == 1) return 1u << (int)((((uint64_t)w - r->more[0]) * r->one) >> 32);
+    if (m == 1) return 1u << (int)(((uint64_t)w - r->more[0]) * DB_DROPBLOCK_GROUP / (r->more[1] - r->more[0]));
     uint8_t pos[DB_DROPBLOCK_GROUP];
     for (int i = 0; i < DB_DROPBLOCK_GROUP; i++) pos[i] = (uint8_t)i;
     uint32_t bits = 0;

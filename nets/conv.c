@@ -260,8 +260,7 @@ static void backward_heavy(float *din, float *dweight, const float *dout, const 
     }
 }
 
-/* Weight-heavy and the threads' parts of the buffer hold the whole batch's columns */
-static int heavy_fits(const db_conv_dims *d, int n, int threads) {
+int db_conv_whole_batch(const db_conv_dims *d, int n, int threads) {
     return db_conv_weight_heavy(d, n) && (long)chunk_samples(d, n, threads) * threads >= n;
 }
 
@@ -270,7 +269,7 @@ void db_conv_forward(float *out, const float *in, const float *weight, float *ws
     const int kk = d->cin * d->kh * d->kw, ohw = d->oh * d->ow, ld = n * ohw;
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     conv_ws w = carve(ws, d, n, threads);
-    if (heavy_fits(d, n, threads)) {
+    if (db_conv_whole_batch(d, n, threads)) {
         forward_heavy(out, in, weight, w.col, d, n, threads);
         return;
     }
@@ -324,7 +323,7 @@ void db_conv_backward(float *din, float *dweight, const float *dout, const float
     const int nb = chunk_samples(d, n, threads), chunks = (n + nb - 1) / nb;
     const size_t nw = (size_t)kk * d->cout;
     conv_ws w = carve(ws, d, n, threads);
-    if (heavy_fits(d, n, threads)) {
+    if (db_conv_whole_batch(d, n, threads)) {
         backward_heavy(din, dweight, dout, in, weight, w.col, d, n, accum, threads);
         return;
     }

@@ -41,6 +41,9 @@ void db_conv_plan(db_conv_dims *d, int n_max, int threads);
  * weights outweigh the activations, and the GEMM path runs the whole batch at once with its
  * GEMMs cut by rows (faster there than oneDNN, which the graph then does not use) */
 int db_conv_weight_heavy(const db_conv_dims *d, int n);
+/* 1 when the GEMM path runs a batch of n on `threads` threads whole: weight-heavy, and the
+ * planned buffer holds the whole batch's columns */
+int db_conv_whole_batch(const db_conv_dims *d, int n, int threads);
 /* Floats of workspace a conv needs for a batch of n on `threads` threads. */
 size_t db_conv_workspace(const db_conv_dims *d, int n, int threads);
 /* out (cout,n,oh,ow) = conv(in (cin,n,h,w), weight (cout,cin,kh,kw)) */

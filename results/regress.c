@@ -158,8 +158,11 @@ static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
                                   " ON p.run_id = r.id AND p.key IN " DB_UNJUDGED " WHERE r.status = 'done' ORDER BY r.id,"
                                   " p.key", -1, &st, NULL), "finding replayed runs");
     int rc;
+    int64_t last = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char name[160], why[300];
+        if (sqlite3_column_int64(st, 0) == last) continue; /* one line a run (replayed and resharded: the first) */
+        last = sqlite3_column_int64(st, 0);
         snprintf(name, sizeof name, "run %lld (%s, seed %lld)", (long long)sqlite3_column_int64(st, 0),
                  sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
         if (!strcmp((const char *)sqlite3_column_text(st, 3), "resharded"))
@@ -193,8 +196,9 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " (SELECT avg(value) FROM metrics WHERE run_id = n.id AND split = 'train' AND name = 'images_per_s'),"
         " (SELECT avg(value) FROM base.metrics WHERE run_id = b.id AND split = 'train' AND name = 'images_per_s'),"
         " mb.run_id"
-        " FROM runs n JOIN base.runs b ON b.id = (SELECT id FROM base.runs WHERE fingerprint = n.fingerprint AND"
-        " status = 'done' ORDER BY id LIMIT 1)"
+        " FROM runs n JOIN base.runs b ON b.id = (SELECT id FROM base.runs x WHERE fingerprint = n.fingerprint AND"
+        " status = 'done' AND NOT EXISTS (SELECT 1 FROM base.provenance WHERE run_id = x.id AND key IN " DB_UNJUDGED ")"
+        " ORDER BY id LIMIT 1)"
         " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
         " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
         " mb.step = 0 AND mb.name = mn.name"

@@ -662,8 +662,10 @@ db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run) {
     sqlite3_stmt *st;
     *run = 0;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE fingerprint = ? AND status = 'done' ORDER BY id"
-                                         " LIMIT 1", -1, &st, NULL), "looking for a finished run");
+    /* (a run that went on at another number of processes is not one of this fingerprint's) */
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs r WHERE fingerprint = ? AND status = 'done' AND NOT EXISTS"
+                                         " (SELECT 1 FROM provenance WHERE run_id = r.id AND key = 'resharded')"
+                                         " ORDER BY id LIMIT 1", -1, &st, NULL), "looking for a finished run");
     sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) *run = sqlite3_column_int64(st, 0);

@@ -74,7 +74,9 @@ static db_status reshard_record(const char *db_path, int64_t run, db_config *cfg
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
     if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_config_write(cfg, m);
+    db_config effective; /* as start_record writes it */
+    db_config_effective(cfg, &effective);
+    db_config_write(&effective, m);
     fclose(m);
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
     snprintf(note, sizeof note, "%d -> %d process%s after %d finished epoch%s", w, p, p == 1 ? "" : "es", epochs_done,
@@ -83,6 +85,7 @@ static db_status reshard_record(const char *db_path, int64_t run, db_config *cfg
     db_status st = db_store_open(&s, db_path);
     if (st == DB_OK) {
         st = db_store_reshard(s, run, text, fp, note);
+        if (st == DB_OK && p == 1) st = db_store_set_provenance(s, run, "data_parallel", "1 process (resharded)");
         db_store_close(s);
     }
     free(text);
@@ -107,8 +110,11 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
         if (st == DB_OK) st = bs;
     }
     /* the number of processes it ran as, and this launch's */
-    const int w = cfg.world_size > 0 ? cfg.world_size : 1, p = db_dist()->size;
-    if (st == DB_OK && resume && w != p && !reshard)
+    const int w = st == DB_OK && resume && cfg.world_size > 0 ? cfg.world_size : 1, p = db_dist()->size;
+    if (st == DB_OK && resume && w != p && reshard && (cfg.batch % p || (cfg.bn_group > 0 && cfg.batch / p % cfg.bn_group)))
+        st = db_fail(DB_ERR_ARG, "run %lld: batch %d does not divide among %d processes%s; the record is left as it was",
+                     (long long)run, cfg.batch, p, cfg.batch % p ? "" : " in whole bn_group groups");
+    else if (st == DB_OK && resume && w != p && !reshard)
         st = db_fail(DB_ERR_ARG, "run %lld was trained as %d process%s, this launch has %d: resume it with %d (mpirun "
                      "-np %d or srun -n %d), or add --reshard to go on with %d (each process then trains %d of "
                      "every %d samples, not %d; the run is then no longer the bits of one at a single number of "
@@ -123,7 +129,8 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
         db_run_opts o = {first ? db_path : NULL, 1,
                          {first ? rec.study : "", first ? rec.recipe : "", first ? rec.cell : NULL,
                           first ? rec.condition : NULL, first ? rec.recipe_text : NULL},
-                         hooks, w != p ? w : 0};
+                         hooks, reshard ? -1 : 0}; /* --reshard: a checkpoint of any number (one a
+                                                    * crash left at the old number after the record moved) */
         st = db_run(&cfg, &o, sum);
     }
     if (have_rec) db_run_record_free(&rec);

@@ -32,7 +32,7 @@ typedef struct {
     db_run_labels labels;
     const db_run_hooks *hooks; /* may be NULL */
     int reshard_from;          /* resume a checkpoint of this many processes at the launch's number
-                                * (dropbench resume --reshard; 0: the same number only) */
+                                * (-1: of any number, dropbench resume --reshard; 0: the same number only) */
 } db_run_opts;
 
 /* Resolves the device, refuses (recording nothing) what this build cannot run, records and trains.

@@ -2309,6 +2309,10 @@ t_dp_reshard() {
     wait "$job" || true
     db resume 1 --db "$T/dp.db" && expect_rc 2 && expect_err "trained as 2 processes, this launch has 1" &&
         expect_err "--reshard" || return
+    mpi 3 resume 1 --db "$T/dp.db" --reshard && expect_rc 2 && expect_err "batch 64 does not divide among 3 processes" &&
+        grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+        [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] ||
+        { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance")"; return 1; }
     db resume 1 --db "$T/dp.db" --reshard && expect_rc 0 && expect_err "continuing a checkpoint of 2 processes as 1" ||
         return
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status || epochs_done from runs")" = 1done3 ] &&

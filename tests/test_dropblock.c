@@ -177,8 +177,9 @@ static void test_scatter_equals_gather(void) {
  * gamma; gamma 0 seeds nothing and gamma 1 everything. */
 static void test_group_seeds(void) {
     struct { int k; db_semantics sem; float kp; int h; } t[] = {
-        {3, DB_SEM_PAPER, 0.9f, 28}, {1, DB_SEM_PAPER, 0.5f, 4}, {1, DB_SEM_MIGUELVR, 0.1f, 4},
-        {1, DB_SEM_MIGUELVR, 0.75f, 4}, {3, DB_SEM_PAPER, 1.0f, 28}, {1, DB_SEM_MIGUELVR, 1e-9f, 4}};
+        {3, DB_SEM_PAPER, 0.9f, 28}, {3, DB_SEM_PAPER, 0.9f, 7},  {1, DB_SEM_PAPER, 0.5f, 4},
+        {1, DB_SEM_MIGUELVR, 0.1f, 4}, {1, DB_SEM_MIGUELVR, 0.75f, 4}, {3, DB_SEM_PAPER, 1.0f, 28},
+        {1, DB_SEM_MIGUELVR, 1e-9f, 4}};
     enum { GROUPS = 200000 };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         db_dropblock_cfg cfg = {t[i].k, 0, t[i].sem};
@@ -201,8 +202,18 @@ static void test_group_seeds(void) {
             for (int j = 0; j < m; j++) pm = pm * (16 - j) / (j + 1);
             bad += fabs((double)count[m] / GROUPS - pm) > 5 * sqrt(pm * (1 - pm) / GROUPS) + 1e-12;
         }
-        CHECK(bad == 0, "gamma %.4g: %d rates off (place 0 %.5f, pair %.5f, none %.5f)", g, bad,
-              (double)at[0] / GROUPS, (double)pair / GROUPS, (double)count[0] / GROUPS);
+        CHECK(bad == 0, "gamma %.4g: %d rates off (place 0 %.5f, place 15 %.5f, pair %.5f, none %.5f)", g, bad,
+              (double)at[0] / GROUPS, (double)at[15] / GROUPS, (double)pair / GROUPS, (double)count[0] / GROUPS);
+        /* a lone seed's place is exactly floor(16 v / D) of the word's offset v in its interval
+         * of width D: each place's first word, and the word before it on the place before */
+        const uint64_t m0 = r.more[0], d = r.more[1] - r.more[0];
+        int off = 0;
+        for (uint64_t p = 1; d >= 16 && p < 16; p++) {
+            const uint64_t v = (p * d + 15) / 16; /* ceil(p D / 16) */
+            off += db_dropblock_group_seeds(&key, &r, 0, (uint32_t)(m0 + v)) != 1u << p;
+            off += db_dropblock_group_seeds(&key, &r, 0, (uint32_t)(m0 + v - 1)) != 1u << (p - 1);
+        }
+        CHECK(off == 0, "gamma %.4g: %d places of a lone seed off their exact boundaries", g, off);
     }
 }
 

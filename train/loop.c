@@ -210,7 +210,8 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     db_ckpt_meta *m = NULL;
     DB_TRY(db_ckpt_load(cfg->checkpoint_dir, &r->g, &r->opt, &m));
     uint64_t want = r->meta->fingerprint;
-    if (m->world != P && m->world == hooks->reshard_from) { /* the same settings at the checkpoint's number */
+    /* resharded: the same settings at the checkpoint's number */
+    if (m->world != P && (m->world == hooks->reshard_from || hooks->reshard_from < 0)) {
         db_config was = *cfg;
         was.world_size = m->world > 1 ? m->world : 0;
         want = db_config_fingerprint(&was);
@@ -376,13 +377,13 @@ static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *n
      * step's limit; the launcher ends the others should one die */
     const double limit = db_dist_timeout();
     db_dist_set_timeout(1e9);
-    if (r->task->eval_sharded) {
+    if (r->task->eval_sharded) { /* its combine agrees failures; a process failing before it ends
+                                   * the job (main aborts every process), so no collective here */
         s = r->task->evaluate(&r->st, r->task_state, test, norm, r->order, out);
-        v[DB_TASK_MAX_METRICS] = s != DB_OK;
-        db_status bs = db_dist_sum_doubles(v + DB_TASK_MAX_METRICS, 1, "the evaluation");
         db_dist_set_timeout(limit);
-        DB_TRY(bs);
-    } else if (r->task->eval_means) {
+        return s;
+    }
+    if (r->task->eval_means) {
         int first, count;
         db_eval_share(test->n, 0, &first, &count);
         if (count > 0) {

@@ -60,7 +60,7 @@ typedef struct {
     int resume;                /* continue from checkpoint_dir's checkpoint if there is one */
     int max_epochs_this_call;  /* stop after this many epochs in this call (0: no limit) */
     int reshard_from;          /* the checkpoint may be one of this many data-parallel processes
-                                * (0: only of as many as this run has) */
+                                * (0: only of as many as this run has; -1: of any number) */
 } db_train_hooks;
 
 /* Ask the training loop to stop: it finishes the step in progress, writes a checkpoint (inside
