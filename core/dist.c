@@ -17,6 +17,15 @@ static int broken;
 int db_dist_broken(void) { return broken; }
 
 const db_dist_info *db_dist(void) { return &info; }
+
+void db_dist_share(int n, int alone, int *first, int *count) {
+    if (alone) {
+        *first = 0, *count = info.rank == 0 ? n : 0;
+        return;
+    }
+    *first = (int)((long)n * info.rank / info.size);
+    *count = (int)((long)n * (info.rank + 1) / info.size) - *first;
+}
 void db_dist_set_timeout(double seconds) { timeout_s = seconds > 0 ? seconds : 600.0; }
 double db_dist_timeout(void) { return timeout_s; }
 

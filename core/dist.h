@@ -27,6 +27,9 @@ typedef struct {
  * fills in the info. Fails when launched as one of several by a build without MPI. */
 db_status db_dist_init(int *argc, char ***argv);
 const db_dist_info *db_dist(void);
+/* This process's share of n items (a test set's images): items *first .. *first + *count - 1;
+ * all of them outside a group; with alone, the first process takes all and the others none */
+void db_dist_share(int n, int alone, int *first, int *count);
 /* Seconds a collective may wait for the other ranks before it fails (default 600) */
 void db_dist_set_timeout(double seconds);
 double db_dist_timeout(void);

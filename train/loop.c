@@ -385,7 +385,7 @@ static db_status evaluate(run_state *r, const db_dataset *test, const db_norm *n
     }
     if (r->task->eval_means) {
         int first, count;
-        db_eval_share(test->n, 0, &first, &count);
+        db_dist_share(test->n, 0, &first, &count);
         if (count > 0) {
             db_dataset part = *test; /* a view of the share: the same buffers from `first` on */
             part.n = count;

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/dist.h"
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/retinanet.h"
@@ -72,15 +71,5 @@ const db_task *db_task_of_model(const char *model) {
 }
 
 const db_task *db_config_task(const db_config *c) { return db_task_of_model(c->model); }
-
-void db_eval_share(int n, int alone, int *first, int *count) {
-    const db_dist_info *d = db_dist();
-    if (alone) {
-        *first = 0, *count = d->rank == 0 ? n : 0;
-        return;
-    }
-    *first = (int)((long)n * d->rank / d->size);
-    *count = (int)((long)n * (d->rank + 1) / d->size) - *first;
-}
 
 void db_task_primary(const db_task *t, char *out, size_t n) { snprintf(out, n, "test/%s", t->test_names[t->score]); }

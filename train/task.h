@@ -51,16 +51,12 @@ typedef struct db_task {
     /* 1 when every test metric is a mean over the images, so that shards of the test set scored
      * apart (the ranks of a data-parallel run) combine weighted by their counts */
     int eval_means;
-    /* 1 when evaluate() itself scores this process's share of the test set (db_eval_share) and
+    /* 1 when evaluate() itself scores this process's share of the test set (db_dist_share) and
      * combines the processes' counts (core/dist.h) into the whole set's metrics: every process of
      * a data-parallel run calls it and gets the same values (AP, mIOU) */
     int eval_sharded;
 } db_task;
 
-/* This process's share of n test images in a data-parallel run: images *first .. *first +
- * *count - 1 (all of them outside a group; with alone, the first process takes all and the
- * others none) */
-void db_eval_share(int n, int alone, int *first, int *count);
 
 /* The task of a network: detection for the RetinaNets (retinanet-*), segmentation for the FCNs
  * (fcn-*), else classification */

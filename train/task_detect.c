@@ -206,7 +206,7 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     db_graph *g = st->g;
     const db_coco *gt = &d->det->gt;
     int first, count;
-    db_eval_share(d->n, 0, &first, &count);
+    db_dist_share(d->n, 0, &first, &count);
     const int end = first + count;
     db_coco ev = *gt; /* the first d->n images (a test_limit), their ground truth, our detections */
     ev.n_images = d->n;

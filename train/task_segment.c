@@ -176,7 +176,7 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     const size_t plane = (size_t)s->H * s->W;
     const int writer = db_dist()->rank == 0;
     int first, count;
-    db_eval_share(d->n, s->pred_dir[0] != 0, &first, &count);
+    db_dist_share(d->n, s->pred_dir[0] != 0, &first, &count);
     const int end = first + count;
     db_miou m;
     DB_TRY(db_miou_init(&m, s->K, DB_SEG_IGNORE));
