@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 3
+#define DB_GPU_ABI 4
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */

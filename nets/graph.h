@@ -236,6 +236,11 @@ const db_tensor *db_graph_output_at(const db_graph *g, int i);
 void db_graph_forward(db_graph *g);
 /* Needs the output gradient in db_graph_output(g)->grad. */
 void db_graph_backward(db_graph *g);
+/* from[i] for every op i: once op i's backward (and every later op's) has run, the gradients
+ * from float from[i] of the gradient arena on are final (data parallel: when a bucket of them may
+ * be summed over the replicas). Shared weights' gradients are gathered after the last op: not
+ * for graphs that have them. */
+void db_graph_grad_final_from(const db_graph *g, size_t *from);
 size_t db_graph_param_count(const db_graph *g);
 /* One regularizer op's record over the training steps since the last take: the realised
  * dropped fraction and the exact expectation of the same steps (keep_prob as scheduled). */

@@ -55,6 +55,13 @@ struct db_gpu_graph {
     void *ws;
     size_t ws_bytes;
     db_nccl *nccl;                  // data parallel: the replicas' group (NULL: one)
+    // data parallel, buckets (o.bucket_floats): the gradient arena's sums through NCCL begin on
+    // their own stream during the backward, each once its gradients are final (nets/graph.h)
+    cudaStream_t comm;
+    cudaEvent_t ready, summed;      // the compute stream reached a point; the comm stream's sums are done
+    size_t *final_from;             // per op
+    size_t bucket_size;
+    int buckets, next_bucket;
 };
 
 // The device address of a host arena pointer (NULL stays NULL)
@@ -87,6 +94,10 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
     db_nccl_destroy(gg->nccl);
+    free(gg->final_from);
+    if (gg->ready) cudaEventDestroy(gg->ready);
+    if (gg->summed) cudaEventDestroy(gg->summed);
+    if (gg->comm) cudaStreamDestroy(gg->comm);
     if (gg->uploaded) cudaEventDestroy(gg->uploaded);
     if (gg->consumed) cudaEventDestroy(gg->consumed);
     if (gg->copy) cudaStreamDestroy(gg->copy);
@@ -452,6 +463,30 @@ static db_status forward(db_gpu_graph *gg) {
     return DB_OK;
 }
 
+// Bucket k holds the gradient arena's floats [lo, hi) counted back from its end (the last ops'
+// gradients, final first)
+static size_t bucket_lo(const db_gpu_graph *gg, int k, size_t *hi) {
+    *hi = gg->g->grad_arena.size - (size_t)k * gg->bucket_size;
+    return *hi > gg->bucket_size ? *hi - gg->bucket_size : 0;
+}
+
+// Its sum waits for the compute stream as it is now
+static db_status start_bucket(db_gpu_graph *gg, int k) {
+    size_t hi;
+    const size_t lo = bucket_lo(gg, k, &hi);
+    CU_TRY(cudaEventRecord(gg->ready, gg->s), "marking a gradient bucket");
+    CU_TRY(cudaStreamWaitEvent(gg->comm, gg->ready, 0), "ordering a gradient bucket");
+    return db_nccl_mean(gg->nccl, gg->dev[A_GRAD] + lo, hi - lo, gg->comm);
+}
+
+// After op i's backward: every bucket now final begins its sum
+static db_status buckets_after(db_gpu_graph *gg, int i) {
+    size_t hi;
+    for (; gg->next_bucket < gg->buckets && bucket_lo(gg, gg->next_bucket, &hi) >= gg->final_from[i]; gg->next_bucket++)
+        DB_TRY(start_bucket(gg, gg->next_bucket));
+    return DB_OK;
+}
+
 static db_status backward(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     const int n = g->n;
@@ -506,6 +541,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_SUBSAMPLE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
+        if (gg->buckets) DB_TRY(buckets_after(gg, i));
     }
     return DB_OK;
 }
@@ -580,13 +616,35 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
 
 extern "C" db_status db_gpu_graph_join(db_gpu_graph *gg, const void *id, int rank, int size) {
     if (gg->nccl) return db_fail(DB_ERR_INTERNAL, "GPU graph: joined a group already");
-    return db_nccl_create(&gg->nccl, id, rank, size);
+    DB_TRY(db_nccl_create(&gg->nccl, id, rank, size));
+    const db_graph *g = gg->g;
+    if (!gg->o.bucket_floats || !g->grad_arena.size) return DB_OK;
+    // buckets (check_graph refuses shared weights, whose gradients are gathered after the last op)
+    gg->bucket_size = gg->o.bucket_floats;
+    gg->buckets = (int)((g->grad_arena.size + gg->bucket_size - 1) / gg->bucket_size);
+    gg->final_from = (size_t *)calloc((size_t)g->n_ops + 1, sizeof *gg->final_from);
+    if (!gg->final_from) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_graph_grad_final_from(g, gg->final_from);
+    CU_TRY(cudaStreamCreateWithFlags(&gg->comm, cudaStreamNonBlocking), "creating the gradients' stream");
+    CU_TRY(cudaEventCreateWithFlags(&gg->ready, cudaEventDisableTiming), "creating an event");
+    CU_TRY(cudaEventCreateWithFlags(&gg->summed, cudaEventDisableTiming), "creating an event");
+    return DB_OK;
 }
 
 extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
+    if (gg->nccl && gg->buckets) { // the running statistics first (final since the forward), then the buckets
+        gg->next_bucket = 0;
+        CU_TRY(cudaEventRecord(gg->ready, gg->s), "marking the running statistics");
+        CU_TRY(cudaStreamWaitEvent(gg->comm, gg->ready, 0), "ordering the running statistics");
+        DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_STATE], g->state_arena.size, gg->comm));
+    }
     DB_TRY(backward(gg));
-    if (gg->nccl) { // data parallel: the replicas' mean gradient and running statistics
+    if (gg->nccl && gg->buckets) { // (every bucket began once op 0 was done) the update waits for the sums
+        for (; gg->next_bucket < gg->buckets; gg->next_bucket++) DB_TRY(start_bucket(gg, gg->next_bucket));
+        CU_TRY(cudaEventRecord(gg->summed, gg->comm), "marking the sums");
+        CU_TRY(cudaStreamWaitEvent(gg->s, gg->summed, 0), "waiting for the sums");
+    } else if (gg->nccl) { // data parallel: the replicas' mean gradient and running statistics
         DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_GRAD], g->grad_arena.size, gg->s));
         DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_STATE], g->state_arena.size, gg->s));
     }

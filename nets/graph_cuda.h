@@ -32,6 +32,8 @@ typedef struct {
     int deterministic; /* only convolution algorithms cuDNN flags deterministic */
     int device;        /* which CUDA device (a data-parallel process's rank on its machine; a
                         * process that sees one device takes it) */
+    size_t bucket_floats; /* data parallel: gradients summed through NCCL in buckets of this many
+                           * floats, each begun during the backward once final (0: after it) */
 } db_gpu_options;
 
 typedef struct {

@@ -243,6 +243,19 @@ void db_graph_forward(db_graph *g) {
     }
 }
 
+void db_graph_grad_final_from(const db_graph *g, size_t *from) {
+    size_t end = 0; /* the end of the highest gradient of the ops before op i: not final after it */
+    for (int i = 0; i < g->n_ops; i++) {
+        from[i] = end;
+        for (int j = 0; j < 2; j++) {
+            const int p = g->ops[i].param[j];
+            if (p < 0) continue;
+            const size_t e = (size_t)(g->params[p].grad - g->grad_arena.base) + g->params[p].size;
+            if (e > end) end = e;
+        }
+    }
+}
+
 void db_graph_backward(db_graph *g) {
     const int n = g->n;
     for (int i = g->n_ops - 1; i >= 0; i--) {

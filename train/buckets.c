@@ -37,18 +37,7 @@ db_status db_grad_buckets_new(db_grad_buckets **out, db_graph *g, size_t bucket_
         s = db_dist_sum_new(&bk->b[k].sum, bk->b[k].hi - bk->b[k].lo);
     }
     if (s == DB_OK) s = db_dist_sum_new(&bk->state, g->state_arena.size);
-    /* the gradients of ops before op i are the ones not final after op i's backward: the end of
-     * the highest of them bounds the final stretch */
-    size_t end = 0;
-    for (int i = 0; i < g->n_ops && s == DB_OK; i++) {
-        bk->final_from[i] = end;
-        for (int j = 0; j < 2; j++) {
-            const int p = g->ops[i].param[j];
-            if (p < 0) continue;
-            const size_t e = (size_t)(g->params[p].grad - g->grad_arena.base) + g->params[p].size;
-            if (e > end) end = e;
-        }
-    }
+    if (s == DB_OK) db_graph_grad_final_from(g, bk->final_from);
     if (s != DB_OK) {
         db_grad_buckets_free(bk);
         return s;

@@ -80,7 +80,7 @@ typedef struct db_config {
     int world_size;
     int replica_check;
     float dist_timeout;
-    float dist_bucket_mb;     /* data parallel, CPU: MiB per gradient bucket summed during the backward (0: after it) */
+    float dist_bucket_mb;     /* data parallel: MiB per gradient bucket summed during the backward (0: after it) */
     char checkpoint_dir[512];
     char predictions_dir[512]; /* detectors and segmenters: each evaluation's predictions */
     char metrics[512];            /* CSV of per-epoch results ("" for none) */

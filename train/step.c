@@ -23,7 +23,8 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
     const db_dist_info *d = db_dist();
-    db_gpu_options o = {cfg->tf32, cfg->deterministic, d->local_rank}; /* data parallel: a GPU per process */
+    const size_t bucket = cfg->dist_bucket_mb > 0.0f ? (size_t)((double)cfg->dist_bucket_mb * 1048576.0 / sizeof(float)) + 1 : 0;
+    db_gpu_options o = {cfg->tf32, cfg->deterministic, d->local_rank, bucket}; /* data parallel: a GPU per process */
     DB_TRY(st->gpu->graph_create(&st->gg, g, opt, &o));
     if (d->size < 2) return DB_OK;
     /* data parallel: the first process makes the GPUs' group (NCCL), every process joins it */
