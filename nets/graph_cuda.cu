@@ -83,6 +83,7 @@ static void destroy_convs(db_cudnn_conv **c, int n) {
 extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     if (!gg) return;
     if (gg->s) cudaStreamSynchronize(gg->s);
+    if (gg->comm) cudaStreamSynchronize(gg->comm);
     destroy_convs(gg->conv, gg->g->n_ops);
     destroy_convs(gg->conv_tail, gg->g->n_ops);
     free(gg->conv);
