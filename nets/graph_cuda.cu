@@ -13,6 +13,7 @@
 #include "nets/conv_cudnn.h"
 #include "nets/graph_cuda.h"
 #include "nets/dist_nccl.h"
+#include "nets/gpu_prof.h"
 #include "nets/linear_cublas.h"
 #include "nets/ops_cuda.h"
 
@@ -62,6 +63,7 @@ struct db_gpu_graph {
     size_t *final_from;             // per op
     size_t bucket_size;
     int buckets, next_bucket;
+    db_gpu_prof *prof;              // a step profile being taken (NULL: none)
 };
 
 // The device address of a host arena pointer (NULL stays NULL)
@@ -84,6 +86,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     if (!gg) return;
     if (gg->s) cudaStreamSynchronize(gg->s);
     if (gg->comm) cudaStreamSynchronize(gg->comm);
+    db_gpu_prof_destroy(gg->prof);
     destroy_convs(gg->conv, gg->g->n_ops);
     destroy_convs(gg->conv_tail, gg->g->n_ops);
     free(gg->conv);
@@ -425,6 +428,7 @@ static db_status forward(db_gpu_graph *gg) {
         const float *w = op->param[0] >= 0 ? D(gg, g->params[op->param[0]].data) : NULL;
         const float *b = op->param[1] >= 0 ? D(gg, g->params[op->param[1]].data) : NULL;
         const int hw = y->h * y->w;
+        if (gg->prof) db_gpu_prof_forward(gg->prof, i, gg->s);
         switch (op->kind) {
         case DB_OP_CONV: DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes)); break;
         case DB_OP_BN: {
@@ -461,6 +465,7 @@ static db_status forward(db_gpu_graph *gg) {
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
     }
+    if (gg->prof) db_gpu_prof_forward(gg->prof, g->n_ops, gg->s);
     return DB_OK;
 }
 
@@ -493,6 +498,7 @@ static db_status backward(db_gpu_graph *gg) {
     const int n = g->n;
     db_cudnn_conv **convs;
     DB_TRY(convs_for(gg, n, &convs));
+    if (gg->prof) db_gpu_prof_backward(gg->prof, g->n_ops, gg->s);
     for (int i = g->n_ops - 1; i >= 0; i--) {
         const db_op *op = &g->ops[i];
         const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
@@ -542,6 +548,7 @@ static db_status backward(db_gpu_graph *gg) {
         case DB_OP_SUBSAMPLE:
         case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
         }
+        if (gg->prof) db_gpu_prof_backward(gg->prof, i, gg->s);
         if (gg->buckets) DB_TRY(buckets_after(gg, i));
     }
     return DB_OK;
@@ -580,6 +587,7 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
            "uploading the labels");
     CU_TRY(cudaEventRecord(gg->uploaded, gg->copy), "recording the upload");
     CU_TRY(cudaStreamWaitEvent(gg->s, gg->uploaded, 0), "waiting for the upload");
+    if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_INPUT, gg->s);
     LAUNCH_TRY(db_cnhw_to_nchw_cuda(D(gg, in->data), gg->in_stage, in->c, n, (size_t)in->h * in->w, gg->s),
                "transposing the batch");
     db_status fs = forward(gg);
@@ -606,8 +614,10 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     // backward runs
     CU_TRY(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
     if (g->training) DB_TRY(check_finite(gg, &gg->out->finite));
+    if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_LOSS, gg->s);
     CU_TRY(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
     CU_TRY(cudaStreamSynchronize(gg->s), "running the forward");
+    if (gg->prof) DB_TRY(db_gpu_prof_collect(gg->prof));
     out->loss = gg->out_host->loss;
     out->top1 = gg->out_host->counts[0];
     out->top5 = gg->out_host->counts[1];
@@ -653,6 +663,22 @@ extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     // the gradient arena has the parameter arena's layout (nets/graph.c takes both in one order)
     LAUNCH_TRY(db_sgd_arena_cuda(gg->dev[A_PARAM], gg->velocity, gg->dev[A_GRAD], gg->decay, (long)g->param_arena.size, lr,
                                  c->momentum, c->weight_decay, c->nesterov, gg->s), "SGD");
+    if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_UPDATE, gg->s);
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_profile(db_gpu_graph *gg, int on) {
+    CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
+    db_gpu_prof_destroy(gg->prof);
+    gg->prof = NULL;
+    return on ? db_gpu_prof_create(&gg->prof, gg->g) : DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_profile_report(db_gpu_graph *gg, FILE *f) {
+    if (!gg->prof) return db_fail(DB_ERR_ARG, "GPU graph: no profile is being taken");
+    CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
+    DB_TRY(db_gpu_prof_collect(gg->prof));
+    db_gpu_prof_report(gg->prof, f);
     return DB_OK;
 }
 

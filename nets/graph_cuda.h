@@ -17,6 +17,8 @@
 #ifndef DB_NETS_GRAPH_CUDA_H
 #define DB_NETS_GRAPH_CUDA_H
 
+#include <stdio.h>
+
 #include "core/status.h"
 #include "nets/graph.h"
 #include "nets/optim.h"
@@ -67,6 +69,10 @@ db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_st
 db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr);
 /* The convolution algorithms chosen, e.g. for a log line */
 void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n);
+/* Step profile (nets/gpu_prof.h): on starts a fresh one (events between the ops of every step
+ * from now on), off ends it; report waits for the GPU and writes ms per step by kind of op */
+db_status db_gpu_graph_profile(db_gpu_graph *gg, int on);
+db_status db_gpu_graph_profile_report(db_gpu_graph *gg, FILE *f);
 
 #ifdef __cplusplus
 }

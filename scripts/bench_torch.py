@@ -149,6 +149,12 @@ def parse_args(argv):
                    "loss read back every step, as a training loop does")
     p.add_argument("--tf32", action="store_true",
                    help="cuda: allow TF32 in convolutions and matmuls (default fp32)")
+    p.add_argument("--bf16", action="store_true",
+                   help="cuda: bf16 autocast with fp32 master weights, model and batch channels_last "
+                   "(PyTorch's usual mixed precision)")
+    p.add_argument("--profile", action="store_true",
+                   help="cuda: after timing, one more window under torch.profiler; its kernels' "
+                   "time per step on stderr, the 25 slowest")
     p.add_argument("--cudnn-benchmark", action="store_true",
                    help="cuda: torch.backends.cudnn.benchmark (each shape's algorithms measured once, "
                    "as dropbench's GPU graph does)")
@@ -194,6 +200,9 @@ def main(argv=None):
         torch.backends.cudnn.benchmark = a.cudnn_benchmark
         torch.backends.cuda.matmul.allow_tf32 = a.tf32
         model.cuda()
+        if a.bf16:
+            model = model.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
         x, y = x.pin_memory(), y.pin_memory()
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9,
                               weight_decay=5e-4)
@@ -203,7 +212,8 @@ def main(argv=None):
         if cuda:
             xd = x.to("cuda", non_blocking=True)
             yd = y.to("cuda", non_blocking=True)
-            loss = F.cross_entropy(model(xd), yd)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.bf16):
+                loss = F.cross_entropy(model(xd), yd)
             loss.backward()
             opt.step()
             loss.item()
@@ -221,6 +231,19 @@ def main(argv=None):
         if cuda:
             torch.cuda.synchronize()
         windows.append(time.perf_counter() - t0)
+    if cuda and a.profile:
+        from torch.profiler import profile, ProfilerActivity
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(a.steps):
+                step()
+            torch.cuda.synchronize()
+        rows = [e for e in prof.key_averages() if e.device_time_total > 0]
+        rows.sort(key=lambda e: -e.device_time_total)
+        total = sum(e.device_time_total for e in rows)
+        print(f"PyTorch kernels: {total / 1000 / a.steps:.3f} ms of GPU time per step", file=sys.stderr)
+        for e in rows[:25]:
+            print(f"  {e.device_time_total / 1000 / a.steps:8.3f} ms {100 * e.device_time_total / total:5.1f}%  "
+                  f"x{e.count // a.steps:<4} {e.key[:110]}", file=sys.stderr)
     sec = statistics.median(windows)
     ips, ms = a.batch * a.steps / sec, 1000.0 * sec / a.steps
     res = {"peer": "pytorch", "torch_version": torch.__version__,
@@ -232,6 +255,7 @@ def main(argv=None):
     if cuda:
         res["gpu"] = torch.cuda.get_device_name(0)
         res["tf32"] = a.tf32
+        res["bf16"] = a.bf16
     if a.model == "resnet20": res["shortcut"] = a.shortcut
     if a.model == "amoebanet-b": res.update(cells=a.cells, width=a.width)
     if a.json:

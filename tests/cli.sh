@@ -1331,7 +1331,7 @@ t_gpu_check_script() {
     # scripts/gpu_check (make gpu-check's driver) keeps every finished line, on screen and in its
     # log, whether the checker fails, crashes or runs out of time, and still tries the PyTorch
     # peer; stand-in checkers play the GPU's part here
-    printf '#!/bin/sh\necho "ok   first: fine"\necho "FAIL second: off by 1"\necho "gpu-bench resnet20 3,32,32 128 100.0"\nexit 1\n' >"$T/fails"
+    printf '#!/bin/sh\necho "ok   first: fine"\necho "FAIL second: off by 1"\necho "gpu-bench resnet20 3,32,32 128 fp32 100.0"\nexit 1\n' >"$T/fails"
     printf '#!/bin/sh\necho "ok   first: fine"\nsleep 30\necho "never"\n' >"$T/hangs"
     printf '#!/bin/sh\necho "ok   first: fine"\nkill -SEGV $$\n' >"$T/crashes"
     chmod +x "$T/fails" "$T/hangs" "$T/crashes"

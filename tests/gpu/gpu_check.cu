@@ -44,9 +44,44 @@ static void report(int ok, const char *name, const char *detail) {
     if (ok) passed++; else failed++;
 }
 
+/* One throughput line per MODEL:BATCH:MODE of a comma-separated list (MODE fp32 or tf32), as
+ * scripts/gpu_check reads them: gpu-bench MODEL C,H,W BATCH MODE IMAGES_PER_S */
+static int run_benches(const char *list, int profile) {
+    char spec[512];
+    snprintf(spec, sizeof spec, "%s", list);
+    int bad = 0;
+    printf("training throughput on the GPU graph (the fastest measured cuDNN algorithms):\n");
+    for (char *save = NULL, *t = strtok_r(spec, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char model[32], mode[8];
+        int batch = 0;
+        if (sscanf(t, "%31[^:]:%d:%7s", model, &batch, mode) != 3 || batch < 1 ||
+            (strcmp(mode, "fp32") && strcmp(mode, "tf32")) || (strcmp(model, "resnet20") && strcmp(model, "resnet50"))) {
+            printf("gpu-check: bad benchmark '%s' (want resnet20|resnet50:BATCH:fp32|tf32)\n", t);
+            bad = 1;
+            continue;
+        }
+        const int r20 = !strcmp(model, "resnet20"), hw = r20 ? 32 : 224;
+        double ips = db_gpu_bench_graph(model, 3, hw, r20 ? 10 : 1000, batch, !strcmp(mode, "tf32"), r20 ? 50 : 10, profile);
+        printf("gpu-bench %s 3,%d,%d %d %s %.1f\n", model, hw, hw, batch, mode, ips);
+        bad |= ips <= 0;
+    }
+    return bad;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* line by line into a pipe or a log too */
-    int bench = !(argc > 1 && !strcmp(argv[1], "--no-bench"));
+    int bench = 1, checks = 1, profile = 0;
+    const char *benches = "resnet20:128:fp32,resnet50:64:fp32";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-bench")) bench = 0;
+        else if (!strcmp(argv[i], "--bench-only")) checks = 0;
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--bench") && i + 1 < argc) benches = argv[++i];
+        else {
+            fprintf(stderr, "usage: gpu-check [--no-bench | --bench-only] [--profile] [--bench MODEL:BATCH:MODE,...]\n");
+            return 1;
+        }
+    }
     db_cuda_info ci;
     db_cuda_query(&ci);
     int blas_major = 0, blas_minor = 0, blas_patch = 0;
@@ -60,6 +95,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     printf("device 0: %s, %.1f GiB, %d SMs\n", ci.name, ci.memory_gib, ci.sm_count);
+    if (!checks) return bench ? run_benches(benches, profile) : 0;
     char detail[256];
 
     /* Philox: 4M draws, every word equal */
@@ -212,12 +248,6 @@ int main(int argc, char **argv) {
     db_gpu_check_detect(report);
     db_gpu_check_nccl(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
-    if (bench) { /* lines scripts/gpu_check reads: gpu-bench MODEL C,H,W BATCH IMAGES_PER_S */
-        printf("training throughput on the GPU graph (fp32, the fastest measured cuDNN algorithms):\n");
-        fflush(stdout);
-        printf("gpu-bench resnet20 3,32,32 128 %.1f\n", db_gpu_bench_graph("resnet20", 3, 32, 10, 128, 0, 50));
-        fflush(stdout);
-        printf("gpu-bench resnet50 3,224,224 64 %.1f\n", db_gpu_bench_graph("resnet50", 3, 224, 1000, 64, 0, 10));
-    }
+    if (bench) failed += run_benches(benches, profile);
     return failed ? 1 : 0;
 }

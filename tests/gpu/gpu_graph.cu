@@ -115,7 +115,9 @@ extern "C" void db_gpu_check_graph(db_gpu_report report) {
 
 // Training images/s of the GPU graph: the training loop's own calls (batch upload from pinned
 // memory, forward, loss read back, backward, SGD), median of three windows. -1 on failure.
-extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int tf32, int steps) {
+// profile: then one more window with the step profile (nets/gpu_prof.h) printed.
+extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int tf32, int steps,
+                                     int profile) {
     db_model_config mc;
     if (db_model_defaults(&mc, arch) != DB_OK) return -1;
     mc.in_c = c; mc.in_h = mc.in_w = hw; mc.classes = classes;
@@ -147,6 +149,13 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
             if (w >= 0) best[w] = (double)steps * batch / (db_now() - t0);
         }
         if (!ok) best[0] = best[1] = best[2] = -1;
+        if (ok && profile) {
+            ok = db_gpu_graph_profile(gg, 1) == DB_OK;
+            for (int s = 0; s < steps && ok; s++)
+                ok = db_gpu_graph_forward_loss(gg, 0.0f, &st) == DB_OK && db_gpu_graph_backward_update(gg, 0.01f) == DB_OK;
+            if (!ok || db_gpu_graph_profile_report(gg, stdout) != DB_OK) printf("  profile: %s\n", db_last_error());
+            db_gpu_graph_profile(gg, 0);
+        }
         char desc[256];
         db_gpu_graph_describe(gg, desc, sizeof desc);
         printf("  (%s)\n", desc);
