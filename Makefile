@@ -227,7 +227,7 @@ gpu-check: build/gpu-check
 	@scripts/gpu_check
 
 # The convolution probe: what cuDNN offers and what we take for ResNet-20/50 and FPN shapes
-GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu
+GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/elementwise_cuda.cu
 build/gpu-probe: $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) nets/conv_cudnn.h nets/cudnn_internal.h nets/model.h
 	$(if $(and $(NVCC),$(GPU_CUDNN_INC),$(GPU_CUDNN_SO)),,$(error gpu-probe needs nvcc and cuDNN: see build/gpu-check))
 	$(NVCC) -std=c++17 -O2 -I. -I$(GPU_CUDNN_INC) $(GPU_NV_WERROR) -Xcompiler -Wall,-Wextra$(if $(GPU_WERROR),$(comma)$(GPU_WERROR)) \

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "nets/cudnn_internal.h"
+#include "nets/ops_cuda.h"
 
 
 /* A shape's descriptors, made on its first use and kept with the handle (a network has a few
@@ -11,7 +12,6 @@
 typedef struct {
     int c, n, hw;
     cudnnTensorDescriptor_t data, param;
-    cudnnActivationDescriptor_t relu;
 } bn_desc;
 
 typedef struct {
@@ -30,7 +30,6 @@ struct db_cudnn_descs {
 static void bn_free(bn_desc *d) {
     if (d->data) cudnnDestroyTensorDescriptor(d->data);
     if (d->param) cudnnDestroyTensorDescriptor(d->param);
-    if (d->relu) cudnnDestroyActivationDescriptor(d->relu);
 }
 
 static void pool_free(pool_desc *d) {
@@ -69,10 +68,8 @@ static db_status bn_make(bn_desc *d, int c, int n, int hw) {
     d->c = c; d->n = n; d->hw = hw;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->data), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateTensorDescriptor(&d->param), "a tensor descriptor");
-    CUDNN_TRY(cudnnCreateActivationDescriptor(&d->relu), "an activation descriptor");
     CUDNN_TRY(cudnnSetTensor4dDescriptor(d->data, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, hw, 1), "the data's layout");
     CUDNN_TRY(cudnnDeriveBNTensorDescriptor(d->param, d->data, CUDNN_BATCHNORM_SPATIAL), "the parameters' layout");
-    CUDNN_TRY(cudnnSetActivationDescriptor(d->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0), "the ReLU");
     return DB_OK;
 }
 
@@ -96,9 +93,13 @@ static db_status bn_get(db_cudnn *h, int c, int n, int hw, const bn_desc **out) 
     if (s_ == DB_OK) s_ = (body);              \
     return s_
 
+/* The ReLU after a batch norm, in place, on the handle's stream (nets/elementwise_cuda.cu's
+ * float4 pass: the CPU's bits) */
 static db_status relu_fwd(db_cudnn *h, const bn_desc *d, float *out) {
-    const float one = 1, zero = 0;
-    CUDNN_TRY(cudnnActivationForward(h->h, d->relu, &one, d->data, out, &zero, d->data, out), "ReLU forward");
+    cudaStream_t st;
+    CUDNN_TRY(cudnnGetStream(h->h, &st), "the handle's stream");
+    if (db_relu_forward_cuda(out, out, (size_t)d->n * d->c * d->hw, st))
+        return db_fail(DB_ERR_INTERNAL, "ReLU forward: %s", cudaGetErrorString(cudaGetLastError()));
     return DB_OK;
 }
 
@@ -139,9 +140,11 @@ static db_status bn_back(db_cudnn *h, const bn_desc *d, float *din, float *dgamm
                          const float *save_invstd, float eps, int relu, int accum, float *scratch) {
     const float one = 1, zero = 0;
     const float *g = dout;
-    if (relu) { /* d(bn) = dout where out > 0; cuDNN's ReLU backward reads the output */
-        CUDNN_TRY(cudnnActivationBackward(h->h, d->relu, &one, d->data, out, d->data, dout, d->data, out, &zero, d->data,
-                                          scratch), "ReLU backward");
+    if (relu) { /* d(bn) = dout where out > 0 */
+        cudaStream_t st;
+        CUDNN_TRY(cudnnGetStream(h->h, &st), "the handle's stream");
+        if (db_relu_backward_cuda(scratch, dout, out, (size_t)d->n * d->c * d->hw, 0, st))
+            return db_fail(DB_ERR_INTERNAL, "ReLU backward: %s", cudaGetErrorString(cudaGetLastError()));
         g = scratch;
     }
     CUDNN_TRY(cudnnBatchNormalizationBackward(h->h, CUDNN_BATCHNORM_SPATIAL, &one, accum ? &one : &zero, &one, &zero,

@@ -130,12 +130,11 @@ static __global__ void pool_b(float *din, const float *dout, const float *in, si
     const size_t p = i / ((size_t)g.h * g.w);
     const float *gr = dout + p * g.oh * g.ow, *xp = in + p * g.h * g.w;
     float a = accum ? din[i] : 0.0f;
-    for (int oy = 0; oy < g.oh; oy++) {
-        const int ky = y + g.pad - oy * g.s;
-        if (ky < 0 || ky >= g.k) continue;
-        for (int ox = 0; ox < g.ow; ox++) {
-            const int kx = x + g.pad - ox * g.s;
-            if (kx < 0 || kx >= g.k) continue;
+    /* the windows holding row y: y + pad - k < oy s <= y + pad, ascending (so are columns) */
+    const int oy0 = y + g.pad - g.k + 1 > 0 ? (y + g.pad - g.k + g.s) / g.s : 0, oy1 = min(g.oh - 1, (y + g.pad) / g.s);
+    const int ox0 = x + g.pad - g.k + 1 > 0 ? (x + g.pad - g.k + g.s) / g.s : 0, ox1 = min(g.ow - 1, (x + g.pad) / g.s);
+    for (int oy = oy0; oy <= oy1; oy++) {
+        for (int ox = ox0; ox <= ox1; ox++) {
             if (max) {
                 if (db_window_arg_max(xp, g.h, g.w, g.k, g.s, g.pad, oy, ox) == y * g.w + x)
                     a = __fadd_rn(a, gr[oy * g.ow + ox]);

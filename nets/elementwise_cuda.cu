@@ -9,31 +9,106 @@ static unsigned blocks(size_t n) { return (unsigned)((n + 255) / 256); }
 static int launched(void) { return cudaGetLastError() == cudaSuccess ? 0 : -1; }
 #define IDX size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x
 
-static __global__ void relu_f(float *out, const float *in, size_t len) { IDX; if (i < len) out[i] = in[i] > 0.0f ? in[i] : 0.0f; }
-static __global__ void relu_b(float *din, const float *dout, const float *out, size_t len, int accum) {
+/* The element-wise ops one float4 per thread where every pointer is 16-byte aligned (the arenas'
+ * tensors are), one float per thread otherwise; each element's arithmetic is the CPU loop's. An
+ * op is a functor with the element's body at index i. */
+static bool aligned4(const void *p) { return ((uintptr_t)p & 15) == 0; }
+
+template <typename Op>
+static __global__ void each_scalar(Op op, size_t len) { IDX; if (i < len) op(i); }
+
+template <typename Op>
+static __global__ void each_vec4(Op op, size_t len) {
     IDX;
-    if (i >= len) return;
-    float g = out[i] > 0.0f ? dout[i] : 0.0f;
-    din[i] = accum ? din[i] + g : g;
+    const size_t n4 = len / 4;
+    if (i < n4) op.v4(i);
+    if (i < len - 4 * n4) op(4 * n4 + i); /* the last len % 4 elements */
 }
-static __global__ void add_f(float *out, const float *a, const float *b, size_t len) { IDX; if (i < len) out[i] = a[i] + b[i]; }
-static __global__ void pass_b(float *din, const float *dout, size_t len, int accum) { IDX; if (i < len) din[i] = accum ? din[i] + dout[i] : dout[i]; }
+
+template <typename Op>
+static int launch_each(Op op, size_t len, bool vec, cudaStream_t s) {
+    if (!len) return 0;
+    if (vec) {
+        const size_t n4 = len / 4;
+        each_vec4<<<blocks(n4 ? n4 : 1), 256, 0, s>>>(op, len);
+    } else {
+        each_scalar<<<blocks(len), 256, 0, s>>>(op, len);
+    }
+    return launched();
+}
+
+static __device__ float4 ld4(const float *p, size_t i) { return reinterpret_cast<const float4 *>(p)[i]; }
+static __device__ void st4(float *p, size_t i, float4 v) { reinterpret_cast<float4 *>(p)[i] = v; }
+static __device__ float relu1(float x) { return x > 0.0f ? x : 0.0f; }
+static __device__ float mask1(float y, float g) { return y > 0.0f ? g : 0.0f; }
+
+struct relu_f {
+    float *out; const float *in;
+    __device__ void operator()(size_t i) const { out[i] = relu1(in[i]); }
+    __device__ void v4(size_t i) const { float4 a = ld4(in, i); st4(out, i, make_float4(relu1(a.x), relu1(a.y), relu1(a.z), relu1(a.w))); }
+};
+struct relu_b {
+    float *din; const float *dout, *out; int accum;
+    __device__ void operator()(size_t i) const { float g = mask1(out[i], dout[i]); din[i] = accum ? din[i] + g : g; }
+    __device__ void v4(size_t i) const {
+        float4 y = ld4(out, i), d = ld4(dout, i);
+        float4 g = make_float4(mask1(y.x, d.x), mask1(y.y, d.y), mask1(y.z, d.z), mask1(y.w, d.w));
+        if (accum) { float4 a = ld4(din, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
+        st4(din, i, g);
+    }
+};
+/* relu: 0 for the plain sum, 1 for the ReLU of the sum (an add whose only reader is a ReLU) */
+struct add_f {
+    float *out; const float *a, *b; int relu;
+    __device__ float f(float x, float y) const { float s = x + y; return relu ? relu1(s) : s; }
+    __device__ void operator()(size_t i) const { out[i] = f(a[i], b[i]); }
+    __device__ void v4(size_t i) const {
+        float4 x = ld4(a, i), y = ld4(b, i);
+        st4(out, i, make_float4(f(x.x, y.x), f(x.y, y.y), f(x.z, y.z), f(x.w, y.w)));
+    }
+};
+struct pass_b {
+    float *din; const float *dout; int accum;
+    __device__ void operator()(size_t i) const { din[i] = accum ? din[i] + dout[i] : dout[i]; }
+    __device__ void v4(size_t i) const {
+        float4 g = ld4(dout, i);
+        if (accum) { float4 a = ld4(din, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
+        st4(din, i, g);
+    }
+};
+/* the backward of relu(a + b): the ReLU's gradient g set into g_sum (the sum's gradient, which
+ * a's may share) and set or added into db */
+struct add_relu_b {
+    float *g_sum, *db; const float *dout, *out; int accum;
+    __device__ void operator()(size_t i) const { float g = mask1(out[i], dout[i]); g_sum[i] = g; db[i] = accum ? db[i] + g : g; }
+    __device__ void v4(size_t i) const {
+        float4 y = ld4(out, i), d = ld4(dout, i);
+        float4 g = make_float4(mask1(y.x, d.x), mask1(y.y, d.y), mask1(y.z, d.z), mask1(y.w, d.w));
+        st4(g_sum, i, g);
+        if (accum) { float4 a = ld4(db, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
+        st4(db, i, g);
+    }
+};
 
 extern "C" int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s) {
-    relu_f<<<blocks(len), 256, 0, s>>>(out, in, len);
-    return launched();
+    return launch_each(relu_f{out, in}, len, aligned4(out) && aligned4(in), s);
 }
 extern "C" int db_relu_backward_cuda(float *din, const float *dout, const float *out, size_t len, int accum, cudaStream_t s) {
-    relu_b<<<blocks(len), 256, 0, s>>>(din, dout, out, len, accum);
-    return launched();
+    return launch_each(relu_b{din, dout, out, accum}, len, aligned4(din) && aligned4(dout) && aligned4(out), s);
 }
 extern "C" int db_add_forward_cuda(float *out, const float *a, const float *b, size_t len, cudaStream_t s) {
-    add_f<<<blocks(len), 256, 0, s>>>(out, a, b, len);
-    return launched();
+    return launch_each(add_f{out, a, b, 0}, len, aligned4(out) && aligned4(a) && aligned4(b), s);
+}
+extern "C" int db_add_relu_forward_cuda(float *out, const float *a, const float *b, size_t len, cudaStream_t s) {
+    return launch_each(add_f{out, a, b, 1}, len, aligned4(out) && aligned4(a) && aligned4(b), s);
 }
 extern "C" int db_pass_backward_cuda(float *din, const float *dout, size_t len, int accum, cudaStream_t s) {
-    pass_b<<<blocks(len), 256, 0, s>>>(din, dout, len, accum);
-    return launched();
+    return launch_each(pass_b{din, dout, accum}, len, aligned4(din) && aligned4(dout), s);
+}
+extern "C" int db_add_relu_backward_cuda(float *g_sum, float *db, const float *dout, const float *out, size_t len, int accum,
+                                         cudaStream_t s) {
+    return launch_each(add_relu_b{g_sum, db, dout, out, accum}, len,
+                       aligned4(g_sum) && aligned4(db) && aligned4(dout) && aligned4(out), s);
 }
 
 /* one thread per output element (j, c, y, x) of the NCHW output; channels past cin are zero */

@@ -64,6 +64,8 @@ struct db_gpu_graph {
     size_t bucket_size;
     int buckets, next_bucket;
     db_gpu_prof *prof;              // a step profile being taken (NULL: none)
+    uint8_t *add_relu;              // per op: 1 an add whose only reader is the ReLU after it, 2 that ReLU:
+                                    // one pass each way for both (the CPU's bits)
 };
 
 // The device address of a host arena pointer (NULL stays NULL)
@@ -99,6 +101,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     db_cublas_destroy(gg->blas);
     db_nccl_destroy(gg->nccl);
     free(gg->final_from);
+    free(gg->add_relu);
     if (gg->ready) cudaEventDestroy(gg->ready);
     if (gg->summed) cudaEventDestroy(gg->summed);
     if (gg->comm) cudaStreamDestroy(gg->comm);
@@ -209,9 +212,25 @@ static db_status upload_decay(db_gpu_graph *gg) {
     return DB_OK;
 }
 
+// The adds to run with the ReLU after them: op i + 1 a ReLU of op i's sum, which nothing else reads
+static db_status find_add_relu(db_gpu_graph *gg) {
+    const db_graph *g = gg->g;
+    gg->add_relu = (uint8_t *)calloc((size_t)g->n_ops, 1);
+    if (!gg->add_relu) return db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int i = 0; i + 1 < g->n_ops; i++) {
+        const db_op *a = &g->ops[i], *r = &g->ops[i + 1];
+        if (a->kind != DB_OP_ADD || r->kind != DB_OP_RELU || r->in[0] != a->out || r->accum[0] || gg->add_relu[i]) continue;
+        int readers = 0;
+        for (int j = 0; j < g->n_ops; j++) readers += (g->ops[j].in[0] == a->out) + (g->ops[j].in[1] == a->out);
+        if (readers == 1) gg->add_relu[i] = 1, gg->add_relu[i + 1] = 2;
+    }
+    return DB_OK;
+}
+
 static db_status create(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     DB_TRY(check_graph(g));
+    DB_TRY(find_add_relu(gg));
     CU_TRY(cudaStreamCreateWithFlags(&gg->s, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaStreamCreateWithFlags(&gg->copy, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaEventCreateWithFlags(&gg->uploaded, cudaEventDisableTiming), "creating an event");
@@ -441,9 +460,15 @@ static db_status forward(db_gpu_graph *gg) {
                                                  hw));
             break;
         }
-        case DB_OP_RELU: LAUNCH_TRY(db_relu_forward_cuda(yd, xd, numel(y, n), gg->s), "ReLU"); break;
+        case DB_OP_RELU:
+            if (gg->add_relu[i] != 2) LAUNCH_TRY(db_relu_forward_cuda(yd, xd, numel(y, n), gg->s), "ReLU");
+            break; // else done with the add before it
         case DB_OP_ADD:
-            LAUNCH_TRY(db_add_forward_cuda(yd, xd, D(gg, g->tensors[op->in[1]].data), numel(y, n), gg->s), "add");
+            if (gg->add_relu[i]) // into the ReLU's output; the sum itself is never read
+                LAUNCH_TRY(db_add_relu_forward_cuda(D(gg, g->tensors[g->ops[i + 1].out].data), xd,
+                                                    D(gg, g->tensors[op->in[1]].data), numel(y, n), gg->s), "add and ReLU");
+            else
+                LAUNCH_TRY(db_add_forward_cuda(yd, xd, D(gg, g->tensors[op->in[1]].data), numel(y, n), gg->s), "add");
             break;
         case DB_OP_SHORTCUT_A:
             LAUNCH_TRY(db_shortcut_a_forward_cuda(yd, xd, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, gg->s),
@@ -518,11 +543,20 @@ static db_status backward(db_gpu_graph *gg) {
                                         y->c, n, y->h * y->w, acc, gg->bn_scratch));
             break;
         }
-        case DB_OP_RELU: if (dx) LAUNCH_TRY(db_relu_backward_cuda(dx, dy, yd, len, acc, gg->s), "ReLU backward"); break;
+        case DB_OP_RELU: {
+            const db_op *add = gg->add_relu[i] == 2 ? &g->ops[i - 1] : NULL;
+            float *dx2 = add ? D(gg, g->tensors[add->in[1]].grad) : NULL;
+            if (dx && dx2) // the sum's gradient and the add's second input's at once
+                LAUNCH_TRY(db_add_relu_backward_cuda(dx, dx2, dy, yd, len, add->accum[1], gg->s), "ReLU and add backward");
+            else if (dx)
+                LAUNCH_TRY(db_relu_backward_cuda(dx, dy, yd, len, acc, gg->s), "ReLU backward");
+            break;
+        }
         case DB_OP_ADD: {
             float *dx2 = D(gg, g->tensors[op->in[1]].grad);
             if (dx && !op->alias0) LAUNCH_TRY(db_pass_backward_cuda(dx, dy, len, acc, gg->s), "add backward");
-            if (dx2) LAUNCH_TRY(db_pass_backward_cuda(dx2, dy, len, op->accum[1], gg->s), "add backward");
+            if (dx2 && !(gg->add_relu[i] && D(gg, g->tensors[g->ops[i + 1].in[0]].grad))) // else done with the ReLU
+                LAUNCH_TRY(db_pass_backward_cuda(dx2, dy, len, op->accum[1], gg->s), "add backward");
             break;
         }
         case DB_OP_SHORTCUT_A:
@@ -530,11 +564,15 @@ static db_status backward(db_gpu_graph *gg) {
                 LAUNCH_TRY(db_shortcut_a_backward_cuda(dx, dy, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc,
                                                        gg->s), "shortcut backward");
             break;
-        case DB_OP_MAXPOOL:
+        case DB_OP_MAXPOOL: // each input pixel gathers from its windows in the CPU's order: the CPU's bits
+            if (dx)
+                LAUNCH_TRY(db_pool_window_backward_cuda(dx, dy, xd, 1, x->c * n, x->h, x->w, op->u.pool.k, op->u.pool.stride,
+                                                        op->u.pool.pad, y->h, y->w, acc, gg->s), "max pool backward");
+            break;
         case DB_OP_AVGPOOL:
             if (dx)
-                DB_TRY(db_cudnn_pool_backward(gg->dnn, op->kind == DB_OP_MAXPOOL, dx, dy, yd, xd, x->c * n, x->h, x->w,
-                                              op->u.pool.k, op->u.pool.stride, op->u.pool.pad, acc));
+                DB_TRY(db_cudnn_pool_backward(gg->dnn, 0, dx, dy, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
+                                              op->u.pool.stride, op->u.pool.pad, acc));
             break;
         case DB_OP_GAP:
             if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c, n, x->h * x->w, acc, gg->s), "global average pool backward");

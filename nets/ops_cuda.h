@@ -21,6 +21,12 @@ int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s
 int db_relu_backward_cuda(float *din, const float *dout, const float *out, size_t len, int accum, cudaStream_t s);
 int db_add_forward_cuda(float *out, const float *a, const float *b, size_t len, cudaStream_t s);
 int db_pass_backward_cuda(float *din, const float *dout, size_t len, int accum, cudaStream_t s);
+/* relu(a + b) in one pass (the CPU's add then ReLU, bit for bit), for an add whose only reader is
+ * a ReLU; its backward: the ReLU's gradient set into g_sum (the sum's gradient) and set or added
+ * (accum) into db, b's gradient */
+int db_add_relu_forward_cuda(float *out, const float *a, const float *b, size_t len, cudaStream_t s);
+int db_add_relu_backward_cuda(float *g_sum, float *db, const float *dout, const float *out, size_t len, int accum,
+                              cudaStream_t s);
 int db_shortcut_a_forward_cuda(float *out, const float *in, int cin, int cout, int n, int h, int w, int stride, int oh,
                                int ow, cudaStream_t s);
 int db_shortcut_a_backward_cuda(float *din, const float *dout, int cin, int cout, int n, int h, int w, int stride, int oh,

@@ -109,6 +109,8 @@ static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
     free(x); free(dy); free(y); free(dx); free(yi);
 }
 
+static long differ(const float *d, const float *h, long n);
+
 static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int stride, int pad) {
     const int planes = 32 * 8, hh = 15, ww = 15;
     int oh = (hh + 2 * pad - k) / stride + 1, ow = (ww + 2 * pad - k) / stride + 1;
@@ -134,6 +136,14 @@ static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int st
     snprintf(name, sizeof name, "%spool_k%d_s%d_p%d", max ? "max" : "avg", k, stride, pad);
     snprintf(detail, sizeof detail, "%srelative error forward %.2g, backward %.2g", ok ? "" : db_last_error(), e1, e2);
     report(ok && e1 <= 1e-4 && e2 <= 1e-4, name, detail);
+    if (max) { /* the GPU graph's max-pool backward: each pixel gathers from its windows in the CPU's order */
+        ok = db_pool_window_backward_cuda(edx, edy, ex, 1, planes, hh, ww, k, stride, pad, oh, ow, 0, 0) == 0 &&
+             cudaDeviceSynchronize() == cudaSuccess;
+        long d = differ(edx, dx, nx);
+        snprintf(name, sizeof name, "maxpool_k%d_s%d_p%d_gather_bit_identical", k, stride, pad);
+        snprintf(detail, sizeof detail, "%ld of %ld input gradients differ", d, nx);
+        report(ok && !d, name, detail);
+    }
     cudaFree(ex); cudaFree(edy); cudaFree(ey); cudaFree(edx);
     free(x); free(y); free(dy); free(dx);
 }
@@ -206,6 +216,27 @@ static void check_elementwise(db_gpu_report report) {
     bad = db_add_forward_cuda(er, ea, eb, len, 0) || db_pass_backward_cuda(eacc, ea, len, 1, 0) || cudaDeviceSynchronize();
     snprintf(detail, sizeof detail, "%ld + %ld of %ld values differ", differ(er, r, len), differ(eacc, acc, len), len);
     report(!bad && differ(er, r, len) == 0 && differ(eacc, acc, len) == 0, "add_and_pass_bit_identical", detail);
+    /* relu(a + b) in one pass, and its backward (the sum's gradient set, b's accumulated), against
+     * the CPU's add, ReLU and pass; whole float4s, then unaligned pointers and an odd length */
+    for (int odd = 0; odd < 2; odd++) {
+        const long m = len - 3 * odd, o = odd;
+        float *sum = (float *)malloc(sizeof(float) * len), *gsum = (float *)malloc(sizeof(float) * len);
+        float *ag = dev(NULL, len);
+        db_add_forward(sum, a + o, b + o, m);
+        db_relu_forward(r, sum, m);
+        db_relu_backward(gsum, b + o, r, m, 0); /* the ReLU's gradient of dout = b */
+        memcpy(acc, a, sizeof(float) * len);
+        db_pass_backward(acc + o, gsum, m, 1);
+        cudaMemcpy(eacc, a, sizeof(float) * len, cudaMemcpyHostToDevice);
+        bad = db_add_relu_forward_cuda(er, ea + o, eb + o, m, 0) ||
+              db_add_relu_backward_cuda(ag, eacc + o, eb + o, er, m, 1, 0) || cudaDeviceSynchronize();
+        long d1 = differ(er, r, m), d2 = differ(ag, gsum, m), d3 = differ(eacc, acc, len);
+        snprintf(detail, sizeof detail, "%ld values from %s: %ld + %ld + %ld differ", m, odd ? "unaligned pointers" : "float4s",
+                 d1, d2, d3);
+        report(!bad && !d1 && !d2 && !d3, odd ? "add_relu_unaligned_bit_identical" : "add_relu_bit_identical", detail);
+        cudaFree(ag);
+        free(sum); free(gsum);
+    }
     /* option-A shortcut, forward and backward, on the GPU's NCHW maps */
     float *ea_n = db_upload_nchw(a, c, n, (size_t)h * w), *esg_n = db_upload_nchw(sg, cout, n, (size_t)oh * ow);
     db_shortcut_a_forward(so, a, c, cout, n, h, w, stride, oh, ow);
