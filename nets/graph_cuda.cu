@@ -564,15 +564,11 @@ static db_status backward(db_gpu_graph *gg) {
                 LAUNCH_TRY(db_shortcut_a_backward_cuda(dx, dy, x->c, y->c, n, x->h, x->w, op->u.sc.stride, y->h, y->w, acc,
                                                        gg->s), "shortcut backward");
             break;
-        case DB_OP_MAXPOOL: // each input pixel gathers from its windows in the CPU's order: the CPU's bits
+        case DB_OP_MAXPOOL: // cuDNN's: 1.03 ms for ResNet-50's stem pool at batch 64 on an H200, where the
+        case DB_OP_AVGPOOL: // CPU-ordered gather (db_pool_window_backward_cuda, the CPU's bits) took 1.80 ms
             if (dx)
-                LAUNCH_TRY(db_pool_window_backward_cuda(dx, dy, xd, 1, x->c * n, x->h, x->w, op->u.pool.k, op->u.pool.stride,
-                                                        op->u.pool.pad, y->h, y->w, acc, gg->s), "max pool backward");
-            break;
-        case DB_OP_AVGPOOL:
-            if (dx)
-                DB_TRY(db_cudnn_pool_backward(gg->dnn, 0, dx, dy, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
-                                              op->u.pool.stride, op->u.pool.pad, acc));
+                DB_TRY(db_cudnn_pool_backward(gg->dnn, op->kind == DB_OP_MAXPOOL, dx, dy, yd, xd, x->c * n, x->h, x->w,
+                                              op->u.pool.k, op->u.pool.stride, op->u.pool.pad, acc));
             break;
         case DB_OP_GAP:
             if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c, n, x->h * x->w, acc, gg->s), "global average pool backward");

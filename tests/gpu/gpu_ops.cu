@@ -136,7 +136,8 @@ static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int st
     snprintf(name, sizeof name, "%spool_k%d_s%d_p%d", max ? "max" : "avg", k, stride, pad);
     snprintf(detail, sizeof detail, "%srelative error forward %.2g, backward %.2g", ok ? "" : db_last_error(), e1, e2);
     report(ok && e1 <= 1e-4 && e2 <= 1e-4, name, detail);
-    if (max) { /* the GPU graph's max-pool backward: each pixel gathers from its windows in the CPU's order */
+    if (max) { /* the window kernel (AmoebaNet's pools) on ResNet's symmetric padding: each pixel gathers from its
+                * windows in the CPU's order */
         ok = db_pool_window_backward_cuda(edx, edy, ex, 1, planes, hh, ww, k, stride, pad, oh, ow, 0, 0) == 0 &&
              cudaDeviceSynchronize() == cudaSuccess;
         long d = differ(edx, dx, nx);
