@@ -8,7 +8,11 @@ NATIVE  ?= 1
 OPT     ?= -O3
 # -ffp-contract=off: no fused multiply-adds the source does not write (GCC's ISO-mode default,
 # said for every compiler): the CUDA twins round each product and sum as the CPU does
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Werror -fopenmp -ffp-contract=off -I. -MMD -MP
+# warnings are errors; a machine whose compilers warn differently (a GPU machine's newer gcc) can
+# build with WERROR=
+WERROR  ?= -Werror
+comma   := ,
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra $(WERROR) -fopenmp -ffp-contract=off -I. -MMD -MP
 ifeq ($(NATIVE),1)
 CFLAGS  += -march=native
 endif
@@ -44,8 +48,8 @@ ifneq ($(and $(NVCC),$(CUDNN_INC)),)
 WITH_CUDA := 1
 CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
              -gencode arch=compute_90,code=compute_90
-NVFLAGS += -std=c++17 -O3 -I. -I$(CUDNN_INC) $(CUDA_ARCH) -Werror all-warnings \
-           -Xcompiler -Wall,-Wextra,-Werror -DDB_HAVE_CUDA
+NVFLAGS += -std=c++17 -O3 -I. -I$(CUDNN_INC) $(CUDA_ARCH) $(if $(WERROR),-Werror all-warnings) \
+           -Xcompiler -Wall,-Wextra$(if $(WERROR),$(comma)$(WERROR)) -DDB_HAVE_CUDA
 CFLAGS  += -DDB_HAVE_CUDA -I$(CUDA_HOME)/include
 LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lstdc++
 # what needs only the CUDA runtime goes into the program; what needs cuDNN or cuBLAS into the
@@ -56,16 +60,16 @@ GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_
               nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu nets/dist_nccl.cu nets/gpu_prof.cu
 # NCCL for data parallel across GPUs (nets/dist_nccl.h): NCCL_HOME, else the CUDA toolkit's, else
 # Debian's; without it the backend says so when a run asks for several GPUs
-NCCL_SO := $(firstword $(wildcard $(NCCL_HOME)/lib/libnccl.so $(CUDA_HOME)/lib64/libnccl.so $(CUDA_HOME)/lib/libnccl.so \
-             /usr/lib/x86_64-linux-gnu/libnccl.so))
+NCCL_SO := $(firstword $(wildcard $(NCCL_HOME)/lib/libnccl.so $(NCCL_HOME)/lib/libnccl.so.2 $(CUDA_HOME)/lib64/libnccl.so \
+             $(CUDA_HOME)/lib/libnccl.so /usr/lib/x86_64-linux-gnu/libnccl.so))
 NCCL_INC := $(firstword $(dir $(wildcard $(NCCL_HOME)/include/nccl.h $(CUDA_HOME)/include/nccl.h /usr/include/nccl.h)))
 ifneq ($(and $(NCCL_SO),$(NCCL_INC)),)
 NVFLAGS += -DDB_HAVE_NCCL -I$(NCCL_INC)
-NCCL_LINK := -L$(dir $(NCCL_SO)) -Xlinker -rpath=$(dir $(NCCL_SO)) -lnccl
+NCCL_LINK := -L$(dir $(NCCL_SO)) -Xlinker -rpath=$(dir $(NCCL_SO)) -l:$(notdir $(NCCL_SO))
 endif
 BOTH_CU := dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu dropouts/droppath_cuda.cu nets/sgd_cuda.cu
 CU_SRC  := $(filter-out $(GPU_SO_SRC),$(wildcard core/*.cu nets/*.cu dropouts/*.cu))
-CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib64/libcudnn.so \
+CUDNN_SO := $(firstword $(realpath $(wildcard $(CUDNN_HOME)/lib/libcudnn.so $(CUDNN_HOME)/lib/libcudnn.so.9 $(CUDNN_HOME)/lib64/libcudnn.so \
               $(CUDA_HOME)/lib64/libcudnn.so $(CUDA_HOME)/lib/libcudnn.so /usr/lib/x86_64-linux-gnu/libcudnn.so \
               /usr/lib/x86_64-linux-gnu/libcudnn.so.9)))
 GPU_SO  := $(if $(CUDNN_SO),build/libdropbench_gpu.so)
@@ -177,10 +181,9 @@ bench-kernel:
 # For a GPU machine with nvcc and no other development packages: builds only the CUDA code and
 # its checks against the CPU reference (no OpenBLAS, SQLite or zlib needed) and runs them.
 GPU_ARCH ?= $(CUDA_ARCH)
-# warnings are errors here; a GPU machine whose compilers warn differently builds with GPU_WERROR=
-GPU_WERROR ?= -Werror
+# gpu-check's warnings: as the program's (WERROR) unless GPU_WERROR says otherwise
+GPU_WERROR ?= $(WERROR)
 GPU_NV_WERROR := $(if $(GPU_WERROR),-Werror all-warnings)
-comma := ,
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \

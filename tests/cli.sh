@@ -1348,12 +1348,20 @@ t_gpu_check_script() {
 t_gpu_session() {
     # make gpu-session, the one command a GPU session runs first: every step announced and its
     # outcome logged, a failed step (no nvcc, no device) not stopping the next, a last line always
-    rc=0; GPU_SESSION_LOG=$T/s.log timeout 600 scripts/gpu_session >"$out" 2>"$err" || rc=$?
+    rc=0; GPU_DEBS=$T/none GPU_SESSION_LOG=$T/s.log timeout 600 scripts/gpu_session >"$out" 2>"$err" || rc=$?
     [ "$rc" = 1 ] || [ "$rc" = 2 ] || { echo "exit $rc (want 1 or 2 without a GPU): $(tail -3 "$T/s.log")"; return 1; }
     grep -q "^== build gpu-check (" "$T/s.log" && grep -q "^== build gpu-check: " "$T/s.log" &&
         grep -q "^== layout probe" "$T/s.log" && grep -q "^== convolution probe" "$T/s.log" &&
+        grep -q "^== the program on the GPU: no $T/none" "$T/s.log" &&
         grep -q "^gpu session: " "$T/s.log" && [ "$(wc -l <"$out")" = "$(wc -l <"$T/s.log")" ] ||
         { echo "the session's log: $(cat "$T/s.log")"; return 1; }
+}
+t_gpu_program() {
+    # scripts/gpu_program (the program itself on a GPU machine) without the packages it builds
+    # against: says how to make them and exits 1 before touching anything
+    rc=0; GPU_DEBS=$T/none SYSROOT=$T/root scripts/gpu_program >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_out "no packages in $T/none: run scripts/gpu_debs" && [ ! -e "$T/root" ] ||
+        { echo "no root should be made"; return 1; }
 }
 # ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----
 
@@ -2432,7 +2440,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session gpu_program
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
