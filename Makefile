@@ -24,8 +24,9 @@ LDLIBS  += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR)
 endif
 LDLIBS  += -lopenblas -lsqlite3 -lz -lcurl -larchive -lcrypto -ljpeg -ljansson -lpng -lm -fopenmp
 # oneDNN (Debian's libdnnl-dev) for the CPU's convolutions (nets/conv_dnnl.h); without it the
-# GEMM path (nets/conv.c) does them all
-ifneq ($(wildcard /usr/include/oneapi/dnnl/dnnl.h),)
+# GEMM path (nets/conv.c) does them all (DNNL= builds without it where it is installed)
+DNNL    ?= $(wildcard /usr/include/oneapi/dnnl/dnnl.h)
+ifneq ($(DNNL),)
 CFLAGS  += -DDB_HAVE_DNNL
 LDLIBS  += -ldnnl
 endif
