@@ -58,7 +58,7 @@ LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64
 # (the regularizers' and SGD's launchers go into both: the GPU graph runs them, and so does the
 # kernel benchmark of ./dropbench kernel)
 GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu \
-              nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu nets/dist_nccl.cu nets/gpu_prof.cu
+              nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu nets/dist_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu
 # NCCL for data parallel across GPUs (nets/dist_nccl.h): NCCL_HOME, else the CUDA toolkit's, else
 # Debian's; without it the backend says so when a run asks for several GPUs
 NCCL_SO := $(firstword $(wildcard $(NCCL_HOME)/lib/libnccl.so $(NCCL_HOME)/lib/libnccl.so.2 $(CUDA_HOME)/lib64/libnccl.so \
@@ -189,7 +189,7 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu nets/dist_nccl.cu tests/gpu/gpu_nccl.cu \
-                 nets/gpu_prof.cu
+                 nets/gpu_prof.cu nets/conv_gemm.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
@@ -217,7 +217,7 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
                   dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
                   nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h \
-                  tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h nets/dist_nccl.h nets/gpu_prof.h
+                  tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h nets/dist_nccl.h nets/gpu_prof.h nets/conv_gemm.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))
@@ -231,13 +231,13 @@ gpu-check: build/gpu-check
 	@scripts/gpu_check
 
 # The convolution probe: what cuDNN offers and what we take for ResNet-20/50 and FPN shapes
-GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/elementwise_cuda.cu
-build/gpu-probe: $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) nets/conv_cudnn.h nets/cudnn_internal.h nets/model.h
+GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/elementwise_cuda.cu nets/conv_gemm.cu
+build/gpu-probe: $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) nets/conv_cudnn.h nets/cudnn_internal.h nets/model.h nets/conv_gemm.h
 	$(if $(and $(NVCC),$(GPU_CUDNN_INC),$(GPU_CUDNN_SO)),,$(error gpu-probe needs nvcc and cuDNN: see build/gpu-check))
 	$(NVCC) -std=c++17 -O2 -I. -I$(GPU_CUDNN_INC) $(GPU_NV_WERROR) -Xcompiler -Wall,-Wextra$(if $(GPU_WERROR),$(comma)$(GPU_WERROR)) \
 	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
 	  $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
-	  -l:$(notdir $(GPU_CUDNN_SO)) -lgomp -o $@
+	  -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp -o $@
 
 # The CPU-vs-CPU spread gpu-check's whole-step limits are set from (tests/gpu/cpu_spread.c): the
 # same steps with OpenBLAS and with the portable GEMM gpu-check's CPU side uses, 1 and 2 threads.

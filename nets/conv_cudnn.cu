@@ -3,16 +3,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nets/conv_gemm.h"
 #include "nets/cudnn_internal.h"
 
 /* One pass's choice: the algorithm, the math type it was measured (or rated) with -- set on the
  * descriptor before the pass runs --, its workspace, and how it was chosen (for logs) */
 typedef struct {
-    int algo;
+    int algo;             /* ALGO_GEMM: cuBLAS (nets/conv_gemm.h) */
     cudnnMathType_t math;
     size_t workspace;
-    char how[96];
+    char how[128];
 } choice;
+
+enum { ALGO_GEMM = -1 };
 
 enum { MAX_CANDIDATES = 32 }; /* an algorithm may be listed once per math type */
 
@@ -24,6 +27,7 @@ struct db_cudnn_found {
 
 struct db_cudnn_conv {
     db_cudnn *h;
+    db_cudnn_conv_dims d;
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
     cudnnConvolutionDescriptor_t conv;
@@ -48,6 +52,7 @@ extern "C" void db_cudnn_destroy(db_cudnn *h) {
     if (!h) return;
     db_cudnn_descs_free(h);
     free(h->found);
+    if (h->blas) cublasDestroy(h->blas);
     cudnnDestroy(h->h);
     free(h);
 }
@@ -216,6 +221,95 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
                    d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
 }
 
+/* One pass with choice c: forward y = conv(x, w) into out; backward-data dx from w and dy;
+ * backward-filter dw from x and dy; accumulate adds to out (the backward passes) */
+static db_status run(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, const choice *c, int pass, const float *x,
+                     const float *w, const float *dy, float *out, int accumulate, void *ws, size_t ws_bytes) {
+    const float one = 1, zero = 0;
+    if (c->algo == ALGO_GEMM) {
+        cudaStream_t st;
+        CUDNN_TRY(cudnnGetStream(h->h, &st), "the handle's stream");
+        if (!h->blas && cublasCreate(&h->blas) != CUBLAS_STATUS_SUCCESS) {
+            h->blas = NULL;
+            return db_fail(DB_ERR_INTERNAL, "cuBLAS: cannot create a handle for the 1x1 convolutions");
+        }
+        if (pass == DB_CONV_FWD) return db_conv_gemm_forward(h->blas, st, d, x, w, out);
+        if (pass == DB_CONV_BWD_DATA) return db_conv_gemm_backward_data(h->blas, st, d, w, dy, out, accumulate);
+        return db_conv_gemm_backward_filter(h->blas, st, d, x, dy, out, accumulate, ws, ws_bytes);
+    }
+    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, c->math), "the pass's math type");
+    if (pass == DB_CONV_FWD)
+        CUDNN_TRY(cudnnConvolutionForward(h->h, &one, s->x, x, s->w, w, s->conv, (cudnnConvolutionFwdAlgo_t)c->algo, ws,
+                                          ws_bytes, &zero, s->y, out), "convolution forward");
+    else if (pass == DB_CONV_BWD_DATA)
+        CUDNN_TRY(cudnnConvolutionBackwardData(h->h, &one, s->w, w, s->y, dy, s->conv, (cudnnConvolutionBwdDataAlgo_t)c->algo,
+                                               ws, ws_bytes, accumulate ? &one : &zero, s->x, out),
+                  "convolution backward (data)");
+    else
+        CUDNN_TRY(cudnnConvolutionBackwardFilter(h->h, &one, s->x, x, s->y, dy, s->conv,
+                                                 (cudnnConvolutionBwdFilterAlgo_t)c->algo, ws, ws_bytes,
+                                                 accumulate ? &one : &zero, s->w, out),
+                  "convolution backward (filter)");
+    return DB_OK;
+}
+
+/* A pass's time in ms with choice c on zeroed buffers: a warm-up, then the mean of three runs
+ * (-1 when any fails) */
+static float time_pass(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, const choice *c, int pass, float **buf,
+                       void *ws, size_t ws_bytes) {
+    cudaStream_t st;
+    cudaEvent_t e0 = NULL, e1 = NULL;
+    float ms = -1;
+    float *out = pass == DB_CONV_FWD ? buf[1] : pass == DB_CONV_BWD_DATA ? buf[3] : buf[4];
+    if (cudnnGetStream(h->h, &st) != CUDNN_STATUS_SUCCESS || cudaEventCreate(&e0) != cudaSuccess ||
+        cudaEventCreate(&e1) != cudaSuccess)
+        goto done;
+    if (run(h, s, d, c, pass, buf[0], buf[2], buf[1], out, 0, ws, ws_bytes) != DB_OK) goto done;
+    cudaEventRecord(e0, st);
+    for (int r = 0; r < 3; r++)
+        if (run(h, s, d, c, pass, buf[0], buf[2], buf[1], out, 0, ws, ws_bytes) != DB_OK) goto done;
+    cudaEventRecord(e1, st);
+    if (cudaEventSynchronize(e1) == cudaSuccess && cudaEventElapsedTime(&ms, e0, e1) == cudaSuccess) ms /= 3;
+    else ms = -1;
+done:
+    if (e0) cudaEventDestroy(e0);
+    if (e1) cudaEventDestroy(e1);
+    return ms;
+}
+
+/* A 1x1 stride-1 convolution: each pass's cuDNN choice against cuBLAS GEMMs, timed alike on the
+ * same zeroed buffers; the faster kept. Nothing changes when the buffers cannot be had. */
+static void consider_gemm(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, db_cudnn_found *f) {
+    const size_t hw = (size_t)d->h * d->w, len[5] = {(size_t)d->n * d->cin * hw, (size_t)d->n * d->cout * hw,
+                                                      (size_t)d->cin * d->cout, (size_t)d->n * d->cin * hw,
+                                                      (size_t)d->cin * d->cout};
+    float *buf[5] = {NULL, NULL, NULL, NULL, NULL}; /* x, y (dy), w, dx, dw */
+    void *ws = NULL;
+    size_t ws_bytes = 0;
+    for (int p = 0; p < DB_CONV_PASSES; p++) {
+        if (f->pass[p].workspace > ws_bytes) ws_bytes = f->pass[p].workspace;
+        if (db_conv_gemm_workspace(d, p) > ws_bytes) ws_bytes = db_conv_gemm_workspace(d, p);
+    }
+    int ok = !ws_bytes || cudaMalloc(&ws, ws_bytes) == cudaSuccess;
+    for (int i = 0; i < 5 && ok; i++)
+        ok = cudaMalloc((void **)&buf[i], sizeof(float) * len[i]) == cudaSuccess &&
+             cudaMemset(buf[i], 0, sizeof(float) * len[i]) == cudaSuccess;
+    for (int p = 0; p < DB_CONV_PASSES && ok; p++) {
+        choice g = {ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
+        const float tc = time_pass(h, s, d, &f->pass[p], p, buf, ws, ws_bytes), tg = time_pass(h, s, d, &g, p, buf, ws, ws_bytes);
+        if (tg >= 0 && (tc < 0 || tg < tc)) {
+            snprintf(g.how, sizeof g.how, "cuBLAS GEMM (%.3f ms, against cuDNN's %d at %.3f ms)", tg, f->pass[p].algo, tc);
+            f->pass[p] = g;
+        } else if (tg >= 0) {
+            size_t used = strlen(f->pass[p].how);
+            snprintf(f->pass[p].how + used, sizeof f->pass[p].how - used, "; %.3f ms, a cuBLAS GEMM %.3f", tc, tg);
+        }
+    }
+    cudaGetLastError(); /* a failed allocation is not the next launch's error */
+    for (int i = 0; i < 5; i++) cudaFree(buf[i]);
+    cudaFree(ws);
+}
+
 /* The handle's record of this shape, measured now when it has none */
 static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, const db_cudnn_found **out) {
     for (int i = 0; i < h->n_found; i++)
@@ -223,7 +317,15 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
     db_cudnn_found f;
     memset(&f, 0, sizeof f);
     f.d = *d;
-    for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
+    if (db_conv_gemm_fits(d) && d->gemm == 2) { /* the GEMMs alone (the checks) */
+        for (int p = 0; p < DB_CONV_PASSES; p++) {
+            f.pass[p] = (choice){ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
+            snprintf(f.pass[p].how, sizeof f.pass[p].how, "cuBLAS GEMM (asked for)");
+        }
+    } else {
+        for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
+        if (db_conv_gemm_fits(d) && d->gemm == 0) consider_gemm(h, s, d, &f);
+    }
     db_cudnn_found *grown = (db_cudnn_found *)realloc(h->found, sizeof *grown * (size_t)(h->n_found + 1));
     if (!grown) return db_fail(DB_ERR_NOMEM, "out of memory");
     h->found = grown;
@@ -238,6 +340,7 @@ extern "C" db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, cons
     db_cudnn_conv *c = (db_cudnn_conv *)calloc(1, sizeof *c);
     if (!c) return db_fail(DB_ERR_NOMEM, "out of memory");
     c->h = h;
+    c->d = *d;
     *out = c; /* destroy copes with a half-built one */
     db_cudnn_conv_dims key = *d;
     descs s;
@@ -263,27 +366,15 @@ extern "C" void db_cudnn_conv_destroy(db_cudnn_conv *c) {
 
 extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws,
                                            size_t ws_bytes) {
-    const float one = 1, zero = 0;
-    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_FWD].math), "the forward's math type");
-    CUDNN_TRY(cudnnConvolutionForward(c->h->h, &one, c->x, x, c->w, w, c->conv, (cudnnConvolutionFwdAlgo_t)c->pass[DB_CONV_FWD].algo,
-                                      ws, ws_bytes, &zero, c->y, y), "convolution forward");
-    return DB_OK;
+    const descs s = {c->x, c->y, c->w, c->conv};
+    return run(c->h, &s, &c->d, &c->pass[DB_CONV_FWD], DB_CONV_FWD, x, w, NULL, y, 0, ws, ws_bytes);
 }
 
 extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx,
                                             float *dw, int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes) {
-    const float one = 1, zero = 0;
-    if (dx) {
-        CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_BWD_DATA].math), "the backward's math type");
-        CUDNN_TRY(cudnnConvolutionBackwardData(c->h->h, &one, c->w, w, c->y, dy, c->conv,
-                                               (cudnnConvolutionBwdDataAlgo_t)c->pass[DB_CONV_BWD_DATA].algo, ws, ws_bytes,
-                                               accumulate_dx ? &one : &zero, c->x, dx), "convolution backward (data)");
-    }
-    CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, c->pass[DB_CONV_BWD_FILTER].math), "the backward's math type");
-    CUDNN_TRY(cudnnConvolutionBackwardFilter(c->h->h, &one, c->x, x, c->y, dy, c->conv,
-                                             (cudnnConvolutionBwdFilterAlgo_t)c->pass[DB_CONV_BWD_FILTER].algo, ws, ws_bytes,
-                                             accumulate_dw ? &one : &zero, c->w, dw), "convolution backward (filter)");
-    return DB_OK;
+    const descs s = {c->x, c->y, c->w, c->conv};
+    if (dx) DB_TRY(run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_DATA], DB_CONV_BWD_DATA, x, w, dy, dx, accumulate_dx, ws, ws_bytes));
+    return run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_FILTER], DB_CONV_BWD_FILTER, x, w, dy, dw, accumulate_dw, ws, ws_bytes);
 }
 
 extern "C" void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n) {

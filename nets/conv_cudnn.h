@@ -29,6 +29,9 @@ typedef struct {
     int kh, kw, sh, sw, ph, pw; /* kernel, strides, padding (each side) down and across */
     int deterministic; /* only algorithms cuDNN flags deterministic */
     int tf32;          /* allow TF32 tensor-core math (else plain fp32 FMA) */
+    int gemm;          /* 1x1 stride-1 convolutions (nets/conv_gemm.h): 0 each pass the faster
+                        * measured of cuDNN's choice and cuBLAS GEMMs, 1 cuDNN only, 2 the GEMMs
+                        * only (the checks) */
 } db_cudnn_conv_dims;
 
 enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };
@@ -53,7 +56,9 @@ db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass,
 /* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails or
  * offers nothing usable) that succeeded, is deterministic when asked for, keeps to FMA math
  * unless TF32 is allowed, and whose workspace cuDNN will size; the next candidate is taken when
- * one is refused. The math type it was measured with is the one it runs with. A shape is
+ * one is refused. The math type it was measured with is the one it runs with. A 1x1 stride-1
+ * convolution then times that choice against cuBLAS GEMMs (nets/conv_gemm.h) on the same
+ * buffers, a warm-up and three runs each, and takes the faster per pass (d->gemm). A shape is
  * measured once per handle. *workspace receives the bytes the largest pass needs. */
 db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d, size_t *workspace);
 void db_cudnn_conv_destroy(db_cudnn_conv *c);

@@ -3,6 +3,7 @@
 #ifndef DB_NETS_CUDNN_INTERNAL_H
 #define DB_NETS_CUDNN_INTERNAL_H
 
+#include <cublas_v2.h>
 #include <cudnn.h>
 
 #include "nets/conv_cudnn.h"
@@ -12,6 +13,7 @@ struct db_cudnn_found; /* conv_cudnn.cu: each convolution shape's algorithms, me
 
 struct db_cudnn {
     cudnnHandle_t h;
+    cublasHandle_t blas; /* conv_gemm.cu's GEMMs (1x1 convolutions), made on first use */
     struct db_cudnn_descs *descs;
     struct db_cudnn_found *found;
     int n_found;

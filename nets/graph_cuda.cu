@@ -119,7 +119,7 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n) {
         const db_op *op = &gg->g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *c = &op->u.conv;
-        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, gg->o.deterministic, gg->o.tf32};
+        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, gg->o.deterministic, gg->o.tf32, 0};
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;

@@ -3,7 +3,9 @@
 // measured algorithms and in deterministic mode. The GPU's maps are NCHW, the CPU's CNHW: the
 // inputs are moved to the GPU's order and the results back. Summation orders
 // differ, so the comparison is within a tolerance: max |gpu - cpu| <= 1e-4 * max |cpu| + 1e-6.
-// The deterministic mode must also give the same bits twice.
+// The deterministic mode must also give the same bits twice. 1x1 stride-1 shapes also run on the
+// cuBLAS GEMMs alone (nets/conv_gemm.h), accumulating as well, one of them in several chunks of
+// samples for the weight gradient.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,7 +43,8 @@ static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, siz
 extern "C" void db_gpu_check_conv(db_gpu_report report) {
     static const int shapes[][8] = {/* n, cin, h, w, cout, k, stride, pad */
                                     {8, 3, 28, 28, 16, 3, 1, 1}, {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
-                                    {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3}};
+                                    {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3},
+                                    {20, 1024, 4, 4, 2048, 1, 1, 0}}; /* 8 MiB of weights: 3 chunks of the GEMMs' */
     db_cudnn *h = NULL;
     char detail[700];
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
@@ -61,13 +64,18 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         const size_t hw_in = (size_t)s[2] * s[3], hw_out = (size_t)d.oh * d.ow;
         float *ex = db_upload_nchw(x, s[1], s[0], hw_in), *ew = to_device(w, nw), *edy = db_upload_nchw(dy, s[4], s[0], hw_out);
         float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
-        for (int det = 0; det < 2; det++) {
-            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0};
+        const int gemm_fits = s[5] == 1 && s[6] == 1 && s[7] == 0;
+        for (int mode = 0; mode < 3; mode++) { /* the fastest, deterministic, the GEMMs alone */
+            const int det = mode == 1, gemm = mode == 2;
+            if (gemm && !gemm_fits) continue;
+            if (!gemm && s[1] == 1024) continue; /* the chunking shape: for the GEMMs */
+            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0};
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;
             char name[96], algos[400] = "";
-            snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d%s", s[0], s[1], s[2], s[3], s[5], s[6], det ? "_deterministic" : "");
+            snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d%s", s[0], s[1], s[2], s[3], s[5], s[6],
+                     det ? "_deterministic" : gemm ? "_cublas_gemm" : "");
             if (db_cudnn_conv_create(&c, h, &cd, &bytes) != DB_OK) { report(0, name, db_last_error()); db_cudnn_conv_destroy(c); continue; }
             db_cudnn_conv_describe(c, algos, sizeof algos);
             if (bytes && cudaMalloc(&dws, bytes) != cudaSuccess) { report(0, name, "no memory for the workspace"); db_cudnn_conv_destroy(c); continue; }
@@ -84,9 +92,19 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
                 same = !memcmp(again, gdw, sizeof(float) * nw);
                 free(again);
             }
+            double e4 = 0, e5 = 0;
+            if (gemm && ok) { /* accumulating: twice the gradients */
+                ok = db_cudnn_conv_backward(c, ex, ew, edy, edx, edw, 1, 1, dws, bytes) == DB_OK && cudaDeviceSynchronize() == cudaSuccess;
+                db_download_cnhw(gdx, edx, s[1], s[0], hw_in); from_device(gdw, edw, nw);
+                for (long i = 0; i < nx; i++) dx[i] *= 2;
+                for (long i = 0; i < nw; i++) dw[i] *= 2;
+                e4 = rel_err(gdx, dx, nx), e5 = rel_err(gdw, dw, nw);
+            }
             snprintf(detail, sizeof detail, "%s; relative error forward %.2g, backward-data %.2g, backward-filter %.2g%s", ok ? algos : db_last_error(),
                      e1, e2, e3, det ? (same ? "; repeatable" : "; NOT repeatable") : "");
-            report(ok && e1 <= 1e-4 && e2 <= 1e-4 && e3 <= 1e-4 && same, name, detail);
+            if (gemm)
+                snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; accumulating %.2g and %.2g", e4, e5);
+            report(ok && e1 <= 1e-4 && e2 <= 1e-4 && e3 <= 1e-4 && e4 <= 1e-4 && e5 <= 1e-4 && same, name, detail);
             cudaFree(dws);
             db_cudnn_conv_destroy(c);
         }
