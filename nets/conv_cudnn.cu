@@ -294,6 +294,8 @@ static void consider_gemm(db_cudnn *h, const descs *s, const db_cudnn_conv_dims 
     for (int i = 0; i < 5 && ok; i++)
         ok = cudaMalloc((void **)&buf[i], sizeof(float) * len[i]) == cudaSuccess &&
              cudaMemset(buf[i], 0, sizeof(float) * len[i]) == cudaSuccess;
+    /* the zeroing ran on the default stream, which a non-blocking stream does not wait for */
+    ok = ok && cudaDeviceSynchronize() == cudaSuccess;
     for (int p = 0; p < DB_CONV_PASSES && ok; p++) {
         choice g = {ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
         const float tc = time_pass(h, s, d, &f->pass[p], p, buf, ws, ws_bytes), tg = time_pass(h, s, d, &g, p, buf, ws, ws_bytes);
@@ -324,7 +326,8 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
         }
     } else {
         for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
-        if (db_conv_gemm_fits(d) && d->gemm == 0) consider_gemm(h, s, d, &f);
+        /* deterministic: no choice by timing between two paths (two processes could choose apart) */
+        if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic) consider_gemm(h, s, d, &f);
     }
     db_cudnn_found *grown = (db_cudnn_found *)realloc(h->found, sizeof *grown * (size_t)(h->n_found + 1));
     if (!grown) return db_fail(DB_ERR_NOMEM, "out of memory");

@@ -30,8 +30,8 @@ typedef struct {
     int deterministic; /* only algorithms cuDNN flags deterministic */
     int tf32;          /* allow TF32 tensor-core math (else plain fp32 FMA) */
     int gemm;          /* 1x1 stride-1 convolutions (nets/conv_gemm.h): 0 each pass the faster
-                        * measured of cuDNN's choice and cuBLAS GEMMs, 1 cuDNN only, 2 the GEMMs
-                        * only (the checks) */
+                        * measured of cuDNN's choice and cuBLAS GEMMs (cuDNN only when
+                        * deterministic), 1 cuDNN only, 2 the GEMMs only (the checks) */
 } db_cudnn_conv_dims;
 
 enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };

@@ -28,7 +28,7 @@ static db_status blas(cublasStatus_t st, const char *what) {
 
 static db_status setup(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d) {
     DB_TRY(blas(cublasSetStream(b, s), "setting the stream"));
-    return blas(cublasSetMathMode(b, d->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH), "setting the math mode");
+    return blas(cublasSetMathMode(b, d->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH), "setting the math mode");
 }
 
 db_status db_conv_gemm_forward(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *x,

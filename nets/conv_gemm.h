@@ -1,7 +1,7 @@
 /* 1x1 stride-1 unpadded convolutions on packed NCHW maps as cuBLAS GEMMs, batched over the
  * samples: per sample y = W x (cout x hw = (cout x cin)(cin x hw)), dx = W^T dy, and
  * dW = sum over samples of dy x^T, the samples' products summed by a kernel in sample order
- * (deterministic, the same bits at any chunking). cuDNN's fp32 algorithms for these shapes run
+ * (the same bits run after run on one GPU; cuBLAS may round a chunk of another size otherwise). cuDNN's fp32 algorithms for these shapes run
  * far below the GEMM rate (1.36 ms for the weight gradient of ResNet-50's 256 -> 128 at 56x56,
  * batch 64, on an H200: 10 TFLOP/s); conv_cudnn.cu measures both and takes the faster per pass.
  * Internal to the GPU backend. */
@@ -22,7 +22,8 @@ int db_conv_gemm_fits(const db_cudnn_conv_dims *d);
  * at a time: at most 64 MiB, at least one sample's) */
 size_t db_conv_gemm_workspace(const db_cudnn_conv_dims *d, int pass);
 /* The passes on stream s with handle b (its math mode set here: TF32 tensor ops when d->tf32,
- * else fp32 FMA). accumulate: add to dx or dw rather than overwrite. */
+ * else cuBLAS's pedantic fp32, as the linear layers). accumulate: add to dx or dw rather than
+ * overwrite. */
 db_status db_conv_gemm_forward(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *x,
                                const float *w, float *y);
 db_status db_conv_gemm_backward_data(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *w,
