@@ -112,14 +112,15 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg);
 }
 
-// The descriptors of every convolution at batch n; the workspace grows to the largest need.
-static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n) {
+// The descriptors of every convolution at batch n; the workspace grows to the largest need. An
+// evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run.
+static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail) {
     size_t need = 0;
     for (int i = 0; i < gg->g->n_ops; i++) {
         const db_op *op = &gg->g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *c = &op->u.conv;
-        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, gg->o.deterministic, gg->o.tf32, 0};
+        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, gg->o.deterministic, gg->o.tf32, tail};
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;
@@ -270,7 +271,7 @@ static db_status create(db_gpu_graph *gg) {
     gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
     gg->conv_tail = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv_tail);
     if (!gg->conv || !gg->conv_tail) return db_fail(DB_ERR_NOMEM, "out of memory");
-    DB_TRY(make_convs(gg, gg->conv, g->n_max));
+    DB_TRY(make_convs(gg, gg->conv, g->n_max, 0));
     size_t free_b = 0, total_b = 0;
     CU_TRY(cudaMemGetInfo(&free_b, &total_b), "reading the device's memory use");
     gg->mem_used = total_b - free_b;
@@ -427,7 +428,7 @@ static db_status convs_for(db_gpu_graph *gg, int n, db_cudnn_conv ***set) {
         destroy_convs(gg->conv_tail, gg->g->n_ops);
         memset(gg->conv_tail, 0, sizeof *gg->conv_tail * (size_t)gg->g->n_ops);
         gg->tail_n = 0;
-        DB_TRY(make_convs(gg, gg->conv_tail, n));
+        DB_TRY(make_convs(gg, gg->conv_tail, n, 1));
         gg->tail_n = n;
     }
     *set = gg->conv_tail;
