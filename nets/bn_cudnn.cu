@@ -93,15 +93,19 @@ static db_status bn_get(db_cudnn *h, int c, int n, int hw, const bn_desc **out) 
     if (s_ == DB_OK) s_ = (body);              \
     return s_
 
-/* The ReLU after a batch norm, in place, on the handle's stream (nets/elementwise_cuda.cu's
- * float4 pass: the CPU's bits) */
-static db_status relu_fwd(db_cudnn *h, const bn_desc *d, float *out) {
+/* The ReLU after a batch norm on the handle's stream (nets/elementwise_cuda.cu's float4 passes:
+ * the CPU's bits): dout NULL, forward from out into dst (in place: dst = out); else its
+ * backward into dst */
+static db_status relu_pass(db_cudnn *h, const bn_desc *d, float *dst, const float *dout, const float *out) {
     cudaStream_t st;
     CUDNN_TRY(cudnnGetStream(h->h, &st), "the handle's stream");
-    if (db_relu_forward_cuda(out, out, (size_t)d->n * d->c * d->hw, st))
-        return db_fail(DB_ERR_INTERNAL, "ReLU forward: %s", cudaGetErrorString(cudaGetLastError()));
+    const size_t len = (size_t)d->n * d->c * d->hw;
+    if (dout ? db_relu_backward_cuda(dst, dout, out, len, 0, st) : db_relu_forward_cuda(dst, out, len, st))
+        return db_fail(DB_ERR_INTERNAL, "ReLU %s: %s", dout ? "backward" : "forward", cudaGetErrorString(cudaGetLastError()));
     return DB_OK;
 }
+
+static db_status relu_fwd(db_cudnn *h, const bn_desc *d, float *out) { return relu_pass(h, d, out, NULL, out); }
 
 static db_status bn_train(db_cudnn *h, const bn_desc *d, float *out, float *save_mean, float *save_invstd,
                           float *run_mean, float *run_var, const float *in, const float *gamma, const float *beta,
@@ -141,10 +145,7 @@ static db_status bn_back(db_cudnn *h, const bn_desc *d, float *din, float *dgamm
     const float one = 1, zero = 0;
     const float *g = dout;
     if (relu) { /* d(bn) = dout where out > 0 */
-        cudaStream_t st;
-        CUDNN_TRY(cudnnGetStream(h->h, &st), "the handle's stream");
-        if (db_relu_backward_cuda(scratch, dout, out, (size_t)d->n * d->c * d->hw, 0, st))
-            return db_fail(DB_ERR_INTERNAL, "ReLU backward: %s", cudaGetErrorString(cudaGetLastError()));
+        DB_TRY(relu_pass(h, d, scratch, dout, out));
         g = scratch;
     }
     CUDNN_TRY(cudnnBatchNormalizationBackward(h->h, CUDNN_BATCHNORM_SPATIAL, &one, accum ? &one : &zero, &one, &zero,

@@ -41,6 +41,11 @@ static __device__ float4 ld4(const float *p, size_t i) { return reinterpret_cast
 static __device__ void st4(float *p, size_t i, float4 v) { reinterpret_cast<float4 *>(p)[i] = v; }
 static __device__ float relu1(float x) { return x > 0.0f ? x : 0.0f; }
 static __device__ float mask1(float y, float g) { return y > 0.0f ? g : 0.0f; }
+/* the same per component */
+static __device__ float4 mask4(float4 y, float4 g) { return make_float4(mask1(y.x, g.x), mask1(y.y, g.y), mask1(y.z, g.z), mask1(y.w, g.w)); }
+static __device__ float4 add4(float4 a, float4 b) { return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w); }
+/* g set into p[i] (float4 i), or added to what is there */
+static __device__ void put4(float *p, size_t i, float4 g, int accum) { st4(p, i, accum ? add4(ld4(p, i), g) : g); }
 
 struct relu_f {
     float *out; const float *in;
@@ -50,12 +55,7 @@ struct relu_f {
 struct relu_b {
     float *din; const float *dout, *out; int accum;
     __device__ void operator()(size_t i) const { float g = mask1(out[i], dout[i]); din[i] = accum ? din[i] + g : g; }
-    __device__ void v4(size_t i) const {
-        float4 y = ld4(out, i), d = ld4(dout, i);
-        float4 g = make_float4(mask1(y.x, d.x), mask1(y.y, d.y), mask1(y.z, d.z), mask1(y.w, d.w));
-        if (accum) { float4 a = ld4(din, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
-        st4(din, i, g);
-    }
+    __device__ void v4(size_t i) const { put4(din, i, mask4(ld4(out, i), ld4(dout, i)), accum); }
 };
 /* relu: 0 for the plain sum, 1 for the ReLU of the sum (an add whose only reader is a ReLU) */
 struct add_f {
@@ -70,11 +70,7 @@ struct add_f {
 struct pass_b {
     float *din; const float *dout; int accum;
     __device__ void operator()(size_t i) const { din[i] = accum ? din[i] + dout[i] : dout[i]; }
-    __device__ void v4(size_t i) const {
-        float4 g = ld4(dout, i);
-        if (accum) { float4 a = ld4(din, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
-        st4(din, i, g);
-    }
+    __device__ void v4(size_t i) const { put4(din, i, ld4(dout, i), accum); }
 };
 /* the backward of relu(a + b): the ReLU's gradient g set into g_sum (the sum's gradient, which
  * a's may share) and set or added into db */
@@ -82,11 +78,9 @@ struct add_relu_b {
     float *g_sum, *db; const float *dout, *out; int accum;
     __device__ void operator()(size_t i) const { float g = mask1(out[i], dout[i]); g_sum[i] = g; db[i] = accum ? db[i] + g : g; }
     __device__ void v4(size_t i) const {
-        float4 y = ld4(out, i), d = ld4(dout, i);
-        float4 g = make_float4(mask1(y.x, d.x), mask1(y.y, d.y), mask1(y.z, d.z), mask1(y.w, d.w));
+        const float4 g = mask4(ld4(out, i), ld4(dout, i));
         st4(g_sum, i, g);
-        if (accum) { float4 a = ld4(db, i); g = make_float4(a.x + g.x, a.y + g.y, a.z + g.z, a.w + g.w); }
-        st4(db, i, g);
+        put4(db, i, g, accum);
     }
 };
 
