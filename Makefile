@@ -189,12 +189,12 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu nets/dist_nccl.cu tests/gpu/gpu_nccl.cu \
-                 nets/gpu_prof.cu nets/conv_gemm.cu
+                 nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
                  tests/gpu/steps.c nets/conv_dnnl.c core/log.c nets/upsample.c nets/depthwise.c detect/loss.c detect/layout.c \
-                 detect/anchors.c nets/amoebanet.c
+                 detect/anchors.c nets/amoebanet.c nets/retinanet.c nets/segnet.c nets/fpn.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
 GPU_CUDNN_HOME ?= $(or $(CUDNN_HOME),$(shell python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null),$(CUDA_HOME))
 GPU_CUDNN_INC := $(firstword $(dir $(wildcard $(GPU_CUDNN_HOME)/include/cudnn.h $(CUDA_HOME)/include/cudnn.h \

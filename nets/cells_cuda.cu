@@ -224,3 +224,37 @@ extern "C" int db_concat_backward_cuda(float *da, float *db, const float *dout, 
     cat_b<<<blocks((size_t)(ca + cb) * m * n), 256, 0, st>>>(da, db, dout, ca, cb, n, m, accum_a, accum_b);
     return launched();
 }
+
+/* ---- an explicit zero border (TensorFlow's SAME convolutions that pad more below or right than
+ * above or left, which cuDNN's descriptors cannot say): out (planes, oh, ow) holds in (planes, h,
+ * w) from row top, column left on; the backward takes the gradient of the part that is in */
+
+static __global__ void pad_f(float *out, const float *in, size_t planes, int h, int w, int top, int left, int oh, int ow) {
+    IDX;
+    if (i >= planes * oh * ow) return;
+    const int x = (int)(i % ow) - left, y = (int)(i / ow % oh) - top;
+    const size_t p = i / ((size_t)oh * ow);
+    out[i] = y >= 0 && y < h && x >= 0 && x < w ? in[(p * h + y) * w + x] : 0.0f;
+}
+
+static __global__ void pad_b(float *din, const float *dout, size_t planes, int h, int w, int top, int left, int oh, int ow,
+                             int accum) {
+    IDX;
+    if (i >= planes * h * w) return;
+    const int x = (int)(i % w) + left, y = (int)(i / w % h) + top;
+    const size_t p = i / ((size_t)h * w);
+    const float g = y < oh && x < ow ? dout[(p * oh + y) * ow + x] : 0.0f;
+    din[i] = accum ? __fadd_rn(din[i], g) : g;
+}
+
+extern "C" int db_pad_forward_cuda(float *out, const float *in, int planes, int h, int w, int top, int left, int oh, int ow,
+                                   cudaStream_t st) {
+    pad_f<<<blocks((size_t)planes * oh * ow), 256, 0, st>>>(out, in, (size_t)planes, h, w, top, left, oh, ow);
+    return launched();
+}
+
+extern "C" int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w, int top, int left, int oh, int ow,
+                                    int accum, cudaStream_t st) {
+    pad_b<<<blocks((size_t)planes * h * w), 256, 0, st>>>(din, dout, (size_t)planes, h, w, top, left, oh, ow, accum);
+    return launched();
+}

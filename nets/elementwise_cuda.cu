@@ -84,6 +84,13 @@ struct add_relu_b {
     }
 };
 
+struct scale_f {
+    float *x; float a;
+    __device__ void operator()(size_t i) const { x[i] = x[i] * a; }
+    __device__ void v4(size_t i) const { float4 v = ld4(x, i); st4(x, i, make_float4(v.x * a, v.y * a, v.z * a, v.w * a)); }
+};
+
+extern "C" int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s) { return launch_each(scale_f{x, a}, n, aligned4(x), s); }
 extern "C" int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s) {
     return launch_each(relu_f{out, in}, len, aligned4(out) && aligned4(in), s);
 }

@@ -31,6 +31,7 @@ extern "C" const db_gpu_backend *db_gpu_backend_entry(void) {
                                          db_gpu_graph_backward_update,
                                          db_gpu_graph_describe,
                                          db_nccl_unique_id,
-                                         db_gpu_graph_join};
+                                         db_gpu_graph_join,
+                                         db_gpu_graph_forward};
     return &table;
 }

@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 4
+#define DB_GPU_ABI 5
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */
@@ -34,6 +34,8 @@ typedef struct {
     /* data parallel across GPUs (nets/dist_nccl.h): a group's id, and a graph joining it */
     db_status (*nccl_unique_id)(void *id, size_t bytes);
     db_status (*graph_join)(db_gpu_graph *gg, const void *id, int rank, int size);
+    /* the forward alone, its outputs to the host graph (a task's own loss: detection, segmentation) */
+    db_status (*graph_forward)(db_gpu_graph *gg, int *finite);
 } db_gpu_backend;
 
 /* Exported by the shared object */

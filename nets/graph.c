@@ -482,11 +482,16 @@ void db_graph_set_reg_sums(db_graph *g, const double *sums) {
 
 /* Two passes over the same takes: count, allocate, then hand out pointers. */
 static void layout(db_graph *g) {
-    for (int p = 0; p < g->n_params; p++) { /* a tied parameter uses its master's values */
-        db_param *pr = &g->params[p];
-        pr->data = pr->tied ? g->params[pr->tied - 1].data : db_arena_take(&g->param_arena, pr->size);
-        pr->grad = db_arena_take(&g->grad_arena, pr->size);
-    }
+    /* a tied parameter uses its master's values; its gradient follows every master's, so that the
+     * gradient arena's first param_arena.size floats have the parameter arena's layout (the GPU's
+     * one-launch update reads them as one) */
+    for (int tied = 0; tied < 2; tied++)
+        for (int p = 0; p < g->n_params; p++) {
+            db_param *pr = &g->params[p];
+            if (!pr->tied != !tied) continue;
+            pr->data = pr->tied ? g->params[pr->tied - 1].data : db_arena_take(&g->param_arena, pr->size);
+            pr->grad = db_arena_take(&g->grad_arena, pr->size);
+        }
     size_t ws = 0, mask_bytes = 0;
     for (int t = 0; t < g->n_tensors; t++) {
         size_t len = (size_t)g->tensors[t].c * g->n_max * g->tensors[t].h * g->tensors[t].w;

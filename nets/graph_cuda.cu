@@ -21,7 +21,7 @@ enum { A_PARAM, A_GRAD, A_STATE, A_ACT, N_ARENA };
 
 // What a step reads back: one copy
 struct step_out {
-    double loss;
+    double loss, aux; // aux: the auxiliary head's loss (training with a second output)
     int counts[2];
     int finite;
 };
@@ -35,8 +35,9 @@ struct db_gpu_graph {
     db_cudnn *dnn;
     db_cublas *blas;
     const db_arena *host[N_ARENA];
-    float *dev[N_ARENA], *velocity;
-    uint8_t *decay;                 // per parameter-arena element: takes the weight decay
+    float *dev[N_ARENA], *velocity; // velocity: the optimizer's whole arena (nets/optim.h: momentum, RMSProp's mean
+                                    // squares, the moving average's parameters and statistics)
+    uint8_t *decay;                 // per parameter-arena element: a parameter's (DB_ARENA_PARAM), decayed (_DECAYS)
     uint8_t *mask;                  // every DropBlock mask, laid out as g->mask_bytes
     size_t mask_size;
     unsigned long long *dropped;    // per op (n_ops), the regularizers' dropped units since the last pull
@@ -66,6 +67,16 @@ struct db_gpu_graph {
     db_gpu_prof *prof;              // a step profile being taken (NULL: none)
     uint8_t *add_relu;              // per op: 1 an add whose only reader is the ReLU after it, 2 that ReLU:
                                     // one pass each way for both (the CPU's bits)
+    uint8_t *vec;                   // per tensor: 1 a feature-major vector (c, n), else an NCHW map
+    float **padded;                 // per op: a convolution padded more below or right (TensorFlow's SAME) gets its
+                                    // input with the zero border written out, kept for the backward (NULL: none)
+    float *pad_grad;                // the largest such input's gradient
+    float *vec_a, *vec_b;           // vectors between the layouts (a regularizer on the classifier's features, a
+                                    // linear layer on a 1x1 map), each of vec_size floats
+    size_t vec_size;
+    float *out_stage;               // an output map between the device's NCHW and the host's CNHW
+    int host_loss;                  // the last forward sent the outputs to the host (db_gpu_graph_forward): the
+                                    // backward takes their gradients from there
 };
 
 // The device address of a host arena pointer (NULL stays NULL)
@@ -102,6 +113,10 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     db_nccl_destroy(gg->nccl);
     free(gg->final_from);
     free(gg->add_relu);
+    free(gg->vec);
+    for (int i = 0; gg->padded && i < gg->g->n_ops; i++) cudaFree(gg->padded[i]);
+    free(gg->padded);
+    cudaFree(gg->pad_grad); cudaFree(gg->vec_a); cudaFree(gg->vec_b); cudaFree(gg->out_stage);
     if (gg->ready) cudaEventDestroy(gg->ready);
     if (gg->summed) cudaEventDestroy(gg->summed);
     if (gg->comm) cudaStreamDestroy(gg->comm);
@@ -112,6 +127,13 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg);
 }
 
+// A convolution's input with the padding TensorFlow's SAME asks for written out: the rows and
+// columns its windows reach (the padding above and left, ph and pw, then the input, then zeros)
+static void padded_size(const db_conv_dims *c, int *h, int *w) {
+    *h = (c->oh - 1) * c->sh + c->kh;
+    *w = (c->ow - 1) * c->sw + c->kw;
+}
+
 // The descriptors of every convolution at batch n; the workspace grows to the largest need. An
 // evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run.
 static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail) {
@@ -120,7 +142,9 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int ta
         const db_op *op = &gg->g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
         const db_conv_dims *c = &op->u.conv;
-        db_cudnn_conv_dims d = {n, c->cin, c->h, c->w, c->cout, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, gg->o.deterministic, gg->o.tf32, tail};
+        int h = c->h, w = c->w, ph = c->ph, pw = c->pw;
+        if (!db_conv_symmetric(c)) padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
+        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32, tail};
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;
@@ -135,44 +159,28 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int ta
     return DB_OK;
 }
 
-// A vector: the global average pool's output or a linear layer's, kept feature-major (c, n)
-static int is_vector(const db_graph *g, int t) {
-    for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i].out == t) return g->ops[i].kind == DB_OP_GAP || g->ops[i].kind == DB_OP_LINEAR;
-    return 0;
-}
-
-static db_status check_graph(const db_graph *g) {
-    if (g->n_outputs > 1)
-        return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: a network with %d outputs (a detector) runs on the CPU only in this "
-                       "version (use --device cpu)", g->n_outputs);
-    for (int p = 0; p < g->n_params; p++)
-        if (g->params[p].tied)
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: shared weights (%s) run on the CPU only in this version (use "
-                           "--device cpu)", g->params[p].name);
-    if (!is_vector(g, g->n_tensors - 1))
-        return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: the network does not end in a linear layer or a pooled vector, which "
-                       "the GPU's loss reads as (classes, n) (use --device cpu)");
+// Which tensors are vectors, kept feature-major (c, n) as on the CPU: the global average pool's
+// output, a linear layer's, and a regularizer's on a vector (the classifier's dropout)
+static void find_vectors(const db_graph *g, uint8_t *v) {
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
-        if (op->kind != DB_OP_LINEAR && is_vector(g, op->in[0]))
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d reads the feature vector of a pooling or linear layer; on the "
-                           "GPU only a linear layer may (use --device cpu)", i);
-        if (op->kind == DB_OP_LINEAR && !is_vector(g, op->in[0]))
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a linear layer, reads a map, not a pooled vector "
-                           "(use --device cpu)", i);
+        v[op->out] = op->kind == DB_OP_GAP || op->kind == DB_OP_LINEAR || (op->kind == DB_OP_REG && v[op->in[0]]);
+    }
+}
+
+static db_status check_graph(const db_graph *g, const uint8_t *vec) {
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        const db_tensor *x = &g->tensors[op->in[0]];
+        if (op->kind != DB_OP_LINEAR && op->kind != DB_OP_REG && (vec[op->in[0]] || (op->in[1] >= 0 && vec[op->in[1]])))
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) reads the feature vector of a pooling or linear layer; "
+                           "on the GPU only a linear layer or a regularizer may (use --device cpu)", i,
+                           db_op_kind_name(op->kind));
+        if (op->kind == DB_OP_LINEAR && !vec[op->in[0]] && x->h * x->w != 1)
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a linear layer, reads a %dx%d map, not a pooled vector "
+                           "(use --device cpu)", i, x->h, x->w);
         if (op->fused)
             return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has a fused DropBlock; build the model unfused", i);
-        if (op->kind == DB_OP_UPSAMPLE || op->kind == DB_OP_BIAS || op->kind == DB_OP_RESIZE || op->kind == DB_OP_DWCONV ||
-            op->kind == DB_OP_CONCAT || op->kind == DB_OP_SUBSAMPLE)
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d (%s) is not in the GPU graph in this version (its CUDA twin "
-                           "is, checked by gpu-check; use --device cpu)", i, db_op_kind_name(op->kind));
-        if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv))
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a convolution padded more below and right (TensorFlow's "
-                           "SAME), has no GPU twin in this version (use --device cpu)", i);
-        if ((op->kind == DB_OP_MAXPOOL || op->kind == DB_OP_AVGPOOL) && op->u.pool.same)
-            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d pools with TensorFlow's SAME padding, which is not in the "
-                           "GPU graph in this version (use --device cpu)", i);
         if (op->kind == DB_OP_BN && db_graph_bn_groups_max(g) > 1)
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: batch norm over groups of %d samples (bn_group) is not in the "
                            "GPU graph in this version (use --device cpu)", g->bn_group);
@@ -181,6 +189,16 @@ static db_status check_graph(const db_graph *g) {
                            "or a larger bn_eps", (double)op->u.bn.eps, (double)CUDNN_BN_MIN_EPSILON);
     }
     return DB_OK;
+}
+
+// The outputs: those marked, else the last tensor
+static int n_outputs(const db_graph *g) { return g->n_outputs ? g->n_outputs : 1; }
+static int output_id(const db_graph *g, int i) { return g->n_outputs ? g->outputs[i] : g->n_tensors - 1; }
+
+static int has_tied(const db_graph *g) {
+    for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].tied) return 1;
+    return 0;
 }
 
 template <typename T>
@@ -194,7 +212,7 @@ static db_status dev_alloc(T **p, size_t count, const char *what) {
     return DB_CUDA(cudaMemset(*p, 0, sizeof(T) * count), what);
 }
 
-// Which parameter-arena elements take the weight decay, for the one-launch SGD update
+// Which parameter-arena elements are parameters and take the weight decay, for the one-launch update
 static db_status upload_decay(db_gpu_graph *gg) {
     const db_graph *g = gg->g;
     const db_sgd_config *c = &gg->opt->cfg;
@@ -205,7 +223,8 @@ static db_status upload_decay(db_gpu_graph *gg) {
     if (!h) return db_fail(DB_ERR_NOMEM, "out of memory");
     for (int i = 0; i < g->n_params; i++) {
         const db_param *p = &g->params[i];
-        if (db_sgd_decays(p, c)) memset(h + (p->data - g->param_arena.base), 1, p->size);
+        if (!p->tied) // (a tied parameter updates nothing of its own)
+            memset(h + (p->data - g->param_arena.base), DB_ARENA_PARAM | (db_sgd_decays(p, c) ? DB_ARENA_DECAYS : 0), p->size);
     }
     cudaError_t e = cudaMemcpy(gg->decay, h, n, cudaMemcpyHostToDevice);
     free(h);
@@ -228,9 +247,40 @@ static db_status find_add_relu(db_gpu_graph *gg) {
     return DB_OK;
 }
 
+// The buffers between layouts: padded inputs, vectors turned, output maps for the host
+static db_status layout_buffers(db_gpu_graph *gg) {
+    const db_graph *g = gg->g;
+    size_t pad_most = 0, stage = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        const db_tensor *x = &g->tensors[op->in[0]];
+        if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv)) {
+            int h, w;
+            padded_size(&op->u.conv, &h, &w);
+            const size_t len = (size_t)op->u.conv.cin * g->n_max * h * w;
+            DB_TRY(dev_alloc(&gg->padded[i], len, "a padded convolution input"));
+            if (len > pad_most) pad_most = len;
+        }
+        const int turned = (op->kind == DB_OP_REG && gg->vec[op->in[0]]) || (op->kind == DB_OP_LINEAR && !gg->vec[op->in[0]]);
+        if (turned && numel(x, g->n_max) > gg->vec_size) gg->vec_size = numel(x, g->n_max);
+    }
+    for (int k = 0; k < n_outputs(g); k++) {
+        const int t = output_id(g, k);
+        if (!gg->vec[t] && numel(&g->tensors[t], g->n_max) > stage) stage = numel(&g->tensors[t], g->n_max);
+    }
+    DB_TRY(dev_alloc(&gg->pad_grad, pad_most, "a padded input's gradient"));
+    DB_TRY(dev_alloc(&gg->vec_a, gg->vec_size, "the vector scratch"));
+    DB_TRY(dev_alloc(&gg->vec_b, gg->vec_size, "the vector scratch"));
+    return dev_alloc(&gg->out_stage, stage, "the output staging buffer");
+}
+
 static db_status create(db_gpu_graph *gg) {
     db_graph *g = gg->g;
-    DB_TRY(check_graph(g));
+    gg->vec = (uint8_t *)calloc((size_t)g->n_tensors, 1);
+    gg->padded = (float **)calloc((size_t)g->n_ops, sizeof *gg->padded);
+    if (!gg->vec || !gg->padded) return db_fail(DB_ERR_NOMEM, "out of memory");
+    find_vectors(g, gg->vec);
+    DB_TRY(check_graph(g, gg->vec));
     DB_TRY(find_add_relu(gg));
     CU_TRY(cudaStreamCreateWithFlags(&gg->s, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaStreamCreateWithFlags(&gg->copy, cudaStreamNonBlocking), "creating a stream");
@@ -244,7 +294,7 @@ static db_status create(db_gpu_graph *gg) {
     gg->host[A_STATE] = &g->state_arena; gg->host[A_ACT] = &g->act_arena;
     static const char *names[N_ARENA] = {"the parameters", "the gradients", "the running statistics", "the activations"};
     for (int a = 0; a < N_ARENA; a++) DB_TRY(dev_alloc(&gg->dev[a], gg->host[a]->size, names[a]));
-    DB_TRY(dev_alloc(&gg->velocity, g->param_arena.size, "the velocity"));
+    DB_TRY(dev_alloc(&gg->velocity, gg->opt->velocity.size, "the optimizer's state"));
     DB_TRY(upload_decay(gg));
     size_t scratch = 0;
     for (int i = 0; i < g->n_ops; i++) {
@@ -258,6 +308,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->dropped, (size_t)g->n_ops, "the drop counters"));
     DB_TRY(dev_alloc(&gg->per_sample, (size_t)g->n_max, "the drop counters"));
     DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
+    DB_TRY(layout_buffers(gg));
     DB_TRY(dev_alloc(&gg->labels, (size_t)g->n_max, "the labels"));
     DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
     DB_TRY(dev_alloc(&gg->out, 1, "the step's result"));
@@ -310,7 +361,7 @@ static db_status copy_state(db_gpu_graph *gg, cudaMemcpyKind dir) {
     struct { float *host; float *dev; size_t n; } parts[3] = {
         {g->param_arena.base, gg->dev[A_PARAM], g->param_arena.size},
         {g->state_arena.base, gg->dev[A_STATE], g->state_arena.size},
-        {gg->opt->velocity.base, gg->velocity, g->param_arena.size}};
+        {gg->opt->velocity.base, gg->velocity, gg->opt->velocity.size}};
     for (int i = 0; i < 3; i++) { // in the compute stream's order (it does not wait for the default stream)
         if (!parts[i].n) continue;
         void *dst = dir == cudaMemcpyHostToDevice ? (void *)parts[i].dev : (void *)parts[i].host;
@@ -369,10 +420,9 @@ static uint8_t *dev_mask(const db_gpu_graph *gg, const db_op *op) {
     return gg->mask + (op->mask - gg->g->mask_bytes);
 }
 
-static db_status reg_forward(db_gpu_graph *gg, db_op *op, const db_tensor *x, const db_tensor *y, int n) {
+// yd from xd (device pointers, NCHW) for the regularizer op whose output is y (its shape)
+static db_status reg_forward(db_gpu_graph *gg, db_op *op, const float *xd, float *yd, const db_tensor *y, int n) {
     db_graph *g = gg->g;
-    float *yd = D(gg, y->data);
-    const float *xd = D(gg, x->data);
     size_t len = numel(y, n);
     if (!g->training || op->u.reg.kind == DB_REG_NONE) {
         CU_TRY(cudaMemcpyAsync(yd, xd, sizeof(float) * len, cudaMemcpyDeviceToDevice, gg->s), "copying a tensor");
@@ -399,10 +449,8 @@ static db_status reg_forward(db_gpu_graph *gg, db_op *op, const db_tensor *x, co
     return DB_OK;
 }
 
-static db_status reg_backward(db_gpu_graph *gg, const db_op *op, const db_tensor *x, const db_tensor *y, int n, int acc) {
+static db_status reg_backward(db_gpu_graph *gg, const db_op *op, float *dx, const float *dy, const db_tensor *y, int n, int acc) {
     const db_graph *g = gg->g;
-    float *dx = D(gg, x->grad);
-    const float *dy = D(gg, y->grad);
     db_drop_key k = db_graph_reg_key(g, op);
     switch (op->u.reg.kind) {
     case DB_REG_DROPOUT:
@@ -417,6 +465,31 @@ static db_status reg_backward(db_gpu_graph *gg, const db_op *op, const db_tensor
         break;
     case DB_REG_NONE: LAUNCH_TRY(db_pass_backward_cuda(dx, dy, numel(y, n), acc, gg->s), "copy backward"); break;
     }
+    return DB_OK;
+}
+
+// (n, c) <-> (c, n): a 1x1 map as the GPU keeps it and a vector as the CPU does (turned by the
+// batch transpose, which takes dst (n, c, hw) from src (c, n, hw))
+static db_status to_vector(db_gpu_graph *gg, float *v, const float *map, int c, int n) {
+    LAUNCH_TRY(db_cnhw_to_nchw_cuda(v, map, n, c, 1, gg->s), "turning a map into a vector");
+    return DB_OK;
+}
+static db_status to_map(db_gpu_graph *gg, float *map, const float *v, int c, int n) {
+    LAUNCH_TRY(db_cnhw_to_nchw_cuda(map, v, c, n, 1, gg->s), "turning a vector into a map");
+    return DB_OK;
+}
+
+// A regularizer on a vector (c, n): its body works on NCHW units, so through the map layout
+static db_status reg_forward_vector(db_gpu_graph *gg, db_op *op, const db_tensor *x, const db_tensor *y, int n) {
+    DB_TRY(to_map(gg, gg->vec_a, D(gg, x->data), y->c, n));
+    DB_TRY(reg_forward(gg, op, gg->vec_a, gg->vec_b, y, n));
+    return to_vector(gg, D(gg, y->data), gg->vec_b, y->c, n);
+}
+static db_status reg_backward_vector(db_gpu_graph *gg, const db_op *op, float *dx, const db_tensor *y, int n, int acc) {
+    DB_TRY(to_map(gg, gg->vec_a, D(gg, y->grad), y->c, n));
+    DB_TRY(reg_backward(gg, op, gg->vec_b, gg->vec_a, y, n, 0));
+    DB_TRY(to_vector(gg, gg->vec_a, gg->vec_b, y->c, n));
+    LAUNCH_TRY(db_pass_backward_cuda(dx, gg->vec_a, numel(y, n), acc, gg->s), "a vector's gradient");
     return DB_OK;
 }
 
@@ -450,7 +523,17 @@ static db_status forward(db_gpu_graph *gg) {
         const int hw = y->h * y->w;
         if (gg->prof) db_gpu_prof_forward(gg->prof, i, gg->s);
         switch (op->kind) {
-        case DB_OP_CONV: DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes)); break;
+        case DB_OP_CONV:
+            if (gg->padded[i]) { // the border written out, then a convolution without padding
+                const db_conv_dims *c = &op->u.conv;
+                int ph, pw;
+                padded_size(c, &ph, &pw);
+                LAUNCH_TRY(db_pad_forward_cuda(gg->padded[i], xd, c->cin * n, c->h, c->w, c->ph, c->pw, ph, pw, gg->s),
+                           "padding a convolution's input");
+                xd = gg->padded[i];
+            }
+            DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes));
+            break;
         case DB_OP_BN: {
             float *run = D(gg, op->run), *save = D(gg, op->save);
             if (g->training)
@@ -477,18 +560,40 @@ static db_status forward(db_gpu_graph *gg) {
             break;
         case DB_OP_MAXPOOL:
         case DB_OP_AVGPOOL:
-            DB_TRY(db_cudnn_pool_forward(gg->dnn, op->kind == DB_OP_MAXPOOL, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
-                                         op->u.pool.stride, op->u.pool.pad));
+            if (op->u.pool.same) // TensorFlow's SAME: the odd padding below and right, averages over the pixels inside
+                LAUNCH_TRY(db_pool_window_forward_cuda(yd, xd, op->kind == DB_OP_MAXPOOL, x->c * n, x->h, x->w, op->u.pool.k,
+                                                       op->u.pool.stride, op->u.pool.pad, y->h, y->w, gg->s), "pooling");
+            else
+                DB_TRY(db_cudnn_pool_forward(gg->dnn, op->kind == DB_OP_MAXPOOL, yd, xd, x->c * n, x->h, x->w, op->u.pool.k,
+                                             op->u.pool.stride, op->u.pool.pad));
             break;
         case DB_OP_GAP: LAUNCH_TRY(db_gap_forward_cuda(yd, xd, x->c, n, x->h * x->w, gg->s), "global average pool"); break;
-        case DB_OP_LINEAR: DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n)); break;
-        case DB_OP_REG: DB_TRY(reg_forward(gg, op, x, y, n)); break;
+        case DB_OP_LINEAR:
+            if (!gg->vec[op->in[0]]) { // a 1x1 map (AmoebaNet's auxiliary head)
+                DB_TRY(to_vector(gg, gg->vec_a, xd, x->c, n));
+                xd = gg->vec_a;
+            }
+            DB_TRY(db_cublas_linear_forward(gg->blas, yd, xd, w, b, x->c, y->c, n));
+            break;
+        case DB_OP_REG:
+            if (gg->vec[op->in[0]]) DB_TRY(reg_forward_vector(gg, op, x, y, n));
+            else DB_TRY(reg_forward(gg, op, xd, yd, y, n));
+            break;
         case DB_OP_UPSAMPLE:
-        case DB_OP_RESIZE:
-        case DB_OP_DWCONV:
-        case DB_OP_CONCAT:
+            LAUNCH_TRY(db_upsample_forward_cuda(yd, xd, x->c * n, x->h, x->w, op->u.up.s, gg->s), "upsampling");
+            break;
+        case DB_OP_RESIZE: LAUNCH_TRY(db_resize_forward_cuda(yd, xd, x->c * n, x->h, x->w, y->h, y->w, gg->s), "resizing"); break;
+        case DB_OP_BIAS: LAUNCH_TRY(db_bias_forward_cuda(yd, xd, b, y->c, n, (size_t)hw, gg->s), "bias"); break;
+        case DB_OP_DWCONV: LAUNCH_TRY(db_dw_forward_cuda(yd, xd, w, &op->u.dw, n, gg->s), "depthwise convolution"); break;
         case DB_OP_SUBSAMPLE:
-        case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
+            LAUNCH_TRY(db_subsample_forward_cuda(yd, xd, x->c * n, x->h, x->w, op->u.sub.s, op->u.sub.off, gg->s),
+                       "subsampling");
+            break;
+        case DB_OP_CONCAT: {
+            const db_tensor *x2 = &g->tensors[op->in[1]];
+            LAUNCH_TRY(db_concat_forward_cuda(yd, xd, D(gg, x2->data), x->c, x2->c, n, (size_t)hw, gg->s), "concatenation");
+            break;
+        }
         }
     }
     if (gg->prof) db_gpu_prof_forward(gg->prof, g->n_ops, gg->s);
@@ -536,7 +641,20 @@ static db_status backward(db_gpu_graph *gg) {
         int acc = op->accum[0];
         size_t len = numel(y, n);
         switch (op->kind) {
-        case DB_OP_CONV: DB_TRY(db_cudnn_conv_backward(convs[i], xd, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes)); break;
+        case DB_OP_CONV:
+            if (gg->padded[i]) { // over the padded input; the border's gradient dropped
+                const db_conv_dims *c = &op->u.conv;
+                int ph, pw;
+                padded_size(c, &ph, &pw);
+                DB_TRY(db_cudnn_conv_backward(convs[i], gg->padded[i], w, dy, dx ? gg->pad_grad : NULL, dw, 0, 0, gg->ws,
+                                              gg->ws_bytes));
+                if (dx)
+                    LAUNCH_TRY(db_pad_backward_cuda(dx, gg->pad_grad, c->cin * n, c->h, c->w, c->ph, c->pw, ph, pw, acc, gg->s),
+                               "a padded input's gradient");
+            } else {
+                DB_TRY(db_cudnn_conv_backward(convs[i], xd, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes));
+            }
+            break;
         case DB_OP_BN: {
             const float *save = D(gg, op->save);
             if (!dx) return db_fail(DB_ERR_INTERNAL, "GPU graph: a batch norm on the network input");
@@ -567,24 +685,63 @@ static db_status backward(db_gpu_graph *gg) {
             break;
         case DB_OP_MAXPOOL: // cuDNN's: 1.03 ms for ResNet-50's stem pool at batch 64 on an H200, where the
         case DB_OP_AVGPOOL: // CPU-ordered gather (db_pool_window_backward_cuda, the CPU's bits) took 1.80 ms
-            if (dx)
+            if (dx && op->u.pool.same)
+                LAUNCH_TRY(db_pool_window_backward_cuda(dx, dy, xd, op->kind == DB_OP_MAXPOOL, x->c * n, x->h, x->w,
+                                                        op->u.pool.k, op->u.pool.stride, op->u.pool.pad, y->h, y->w, acc,
+                                                        gg->s), "pooling backward");
+            else if (dx)
                 DB_TRY(db_cudnn_pool_backward(gg->dnn, op->kind == DB_OP_MAXPOOL, dx, dy, yd, xd, x->c * n, x->h, x->w,
                                               op->u.pool.k, op->u.pool.stride, op->u.pool.pad, acc));
             break;
         case DB_OP_GAP:
             if (dx) LAUNCH_TRY(db_gap_backward_cuda(dx, dy, x->c, n, x->h * x->w, acc, gg->s), "global average pool backward");
             break;
-        case DB_OP_LINEAR: DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc)); break;
-        case DB_OP_REG: if (dx) DB_TRY(reg_backward(gg, op, x, y, n, acc)); break;
+        case DB_OP_LINEAR:
+            if (!gg->vec[op->in[0]]) { // a 1x1 map: the input turned again, the gradient turned back
+                DB_TRY(to_vector(gg, gg->vec_a, xd, x->c, n));
+                DB_TRY(db_cublas_linear_backward(gg->blas, dx ? gg->vec_b : NULL, dw, db, dy, gg->vec_a, w, x->c, y->c, n, 0));
+                if (dx) {
+                    DB_TRY(to_map(gg, gg->vec_a, gg->vec_b, x->c, n));
+                    LAUNCH_TRY(db_pass_backward_cuda(dx, gg->vec_a, numel(x, n), acc, gg->s), "a linear layer's input gradient");
+                }
+            } else {
+                DB_TRY(db_cublas_linear_backward(gg->blas, dx, dw, db, dy, xd, w, x->c, y->c, n, acc));
+            }
+            break;
+        case DB_OP_REG:
+            if (dx && gg->vec[op->in[0]]) DB_TRY(reg_backward_vector(gg, op, dx, y, n, acc));
+            else if (dx) DB_TRY(reg_backward(gg, op, dx, dy, y, n, acc));
+            break;
         case DB_OP_UPSAMPLE:
+            if (dx) LAUNCH_TRY(db_upsample_backward_cuda(dx, dy, x->c * n, x->h, x->w, op->u.up.s, acc, gg->s), "upsampling backward");
+            break;
         case DB_OP_RESIZE:
+            if (dx) LAUNCH_TRY(db_resize_backward_cuda(dx, dy, x->c * n, x->h, x->w, y->h, y->w, acc, gg->s), "resizing backward");
+            break;
+        case DB_OP_BIAS: LAUNCH_TRY(db_bias_backward_cuda(dx, db, dy, y->c, n, (size_t)y->h * y->w, acc, gg->s), "bias backward"); break;
         case DB_OP_DWCONV:
-        case DB_OP_CONCAT:
+            LAUNCH_TRY(db_dw_backward_cuda(dx, dw, dy, xd, w, &op->u.dw, n, acc, gg->s), "depthwise convolution backward");
+            break;
         case DB_OP_SUBSAMPLE:
-        case DB_OP_BIAS: return db_fail(DB_ERR_INTERNAL, "GPU graph: op %d has no GPU twin (check_graph lets none through)", i);
+            if (dx)
+                LAUNCH_TRY(db_subsample_backward_cuda(dx, dy, x->c * n, x->h, x->w, op->u.sub.s, op->u.sub.off, acc, gg->s),
+                           "subsampling backward");
+            break;
+        case DB_OP_CONCAT: {
+            const db_tensor *x2 = &g->tensors[op->in[1]];
+            LAUNCH_TRY(db_concat_backward_cuda(dx, D(gg, x2->grad), dy, x->c, x2->c, n, (size_t)y->h * y->w, acc, op->accum[1],
+                                               gg->s), "concatenation backward");
+            break;
+        }
         }
         if (gg->prof) db_gpu_prof_backward(gg->prof, i, gg->s);
         if (gg->buckets) DB_TRY(buckets_after(gg, i));
+    }
+    for (int p = 0; p < g->n_params; p++) { // a tied parameter's gradient goes to its master, as on the CPU
+        const db_param *pr = &g->params[p];
+        if (pr->tied)
+            LAUNCH_TRY(db_pass_backward_cuda(D(gg, g->params[pr->tied - 1].grad), D(gg, pr->grad), pr->size, 1, gg->s),
+                       "a shared weight's gradient");
     }
     return DB_OK;
 }
@@ -609,7 +766,8 @@ static db_status check_finite(db_gpu_graph *gg, int *flag) {
     return DB_OK;
 }
 
-extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+// The batch up (on the copy stream) and into the input tensor, then the forward
+static db_status upload_forward(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     const int n = g->n;
     const db_tensor *in = &g->tensors[0];
@@ -625,7 +783,12 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
     if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_INPUT, gg->s);
     LAUNCH_TRY(db_cnhw_to_nchw_cuda(D(gg, in->data), gg->in_stage, in->c, n, (size_t)in->h * in->w, gg->s),
                "transposing the batch");
-    db_status fs = forward(gg);
+    gg->host_loss = 0;
+    return forward(gg);
+}
+
+extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+    db_status fs = upload_forward(gg);
     if (fs == DB_OK) fs = loss(gg, smoothing, out);
     if (fs != DB_OK) { // nothing may still read the pinned batch when the caller gives up
         cudaStreamSynchronize(gg->copy);
@@ -637,13 +800,21 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
 // The loss, top-k and finite flag of the forward just queued, read back in one copy
 static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     db_graph *g = gg->g;
-    const int n = g->n;
-    const db_tensor *o = &g->tensors[g->n_tensors - 1];
-    step_out init = {0.0, {0, 0}, 1};
+    const int n = g->n, aux = g->training && n_outputs(g) > 1;
+    const db_tensor *o = &g->tensors[output_id(g, 0)], *a = aux ? &g->tensors[output_id(g, 1)] : NULL;
+    if (!gg->vec[output_id(g, 0)] || (aux && !gg->vec[output_id(g, 1)]) || n_outputs(g) > 2)
+        return db_fail(DB_ERR_INTERNAL, "GPU graph: the classification loss reads one or two vectors of logits; this "
+                       "network's %d outputs take its task's own loss (db_gpu_graph_forward)", n_outputs(g));
+    step_out init = {0.0, 0.0, {0, 0}, 1};
     *gg->out_host = init;
     CU_TRY(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
     LAUNCH_TRY(db_softmax_xent_cuda(&gg->out->loss, g->training ? D(gg, o->grad) : NULL, D(gg, o->data), gg->labels, o->c, n,
                                     smoothing, gg->xent_scratch, gg->s), "loss");
+    if (aux) { // the auxiliary head: its loss and gradient times its weight (added on the host)
+        LAUNCH_TRY(db_softmax_xent_cuda(&gg->out->aux, D(gg, a->grad), D(gg, a->data), gg->labels, a->c, n, smoothing,
+                                        gg->xent_scratch, gg->s), "the auxiliary loss");
+        LAUNCH_TRY(db_scale_cuda(D(gg, a->grad), gg->o.aux_weight, numel(a, n), gg->s), "the auxiliary loss's weight");
+    }
     LAUNCH_TRY(db_topk_correct_cuda(gg->out->counts, D(gg, o->data), gg->labels, o->c, n, gg->s), "top-k");
     // the staging buffer (read by the transpose) and the labels are free: the next upload may start while the
     // backward runs
@@ -653,10 +824,60 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     CU_TRY(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
     CU_TRY(cudaStreamSynchronize(gg->s), "running the forward");
     if (gg->prof) DB_TRY(db_gpu_prof_collect(gg->prof));
-    out->loss = gg->out_host->loss;
+    out->loss = gg->out_host->loss + (aux ? gg->o.aux_weight * gg->out_host->aux : 0.0);
     out->top1 = gg->out_host->counts[0];
     out->top5 = gg->out_host->counts[1];
     out->finite = gg->out_host->finite;
+    return DB_OK;
+}
+
+// Output k (NCHW maps, feature-major vectors) to the host's tensor (CNHW) or its gradient back
+static db_status output_to_host(db_gpu_graph *gg, int k) {
+    const db_graph *g = gg->g;
+    const int t = output_id(g, k), n = g->n;
+    const db_tensor *y = &g->tensors[t];
+    const float *src = D(gg, y->data);
+    if (!gg->vec[t]) {
+        LAUNCH_TRY(db_cnhw_to_nchw_cuda(gg->out_stage, src, n, y->c, (size_t)y->h * y->w, gg->s), "an output's layout");
+        src = gg->out_stage;
+    }
+    CU_TRY(cudaMemcpyAsync(y->data, src, sizeof(float) * numel(y, n), cudaMemcpyDeviceToHost, gg->s), "reading an output");
+    return DB_OK;
+}
+
+static db_status grad_from_host(db_gpu_graph *gg, int k) {
+    const db_graph *g = gg->g;
+    const int t = output_id(g, k), n = g->n;
+    const db_tensor *y = &g->tensors[t];
+    float *dst = gg->vec[t] ? D(gg, y->grad) : gg->out_stage;
+    CU_TRY(cudaMemcpyAsync(dst, y->grad, sizeof(float) * numel(y, n), cudaMemcpyHostToDevice, gg->s), "sending a gradient");
+    if (!gg->vec[t])
+        LAUNCH_TRY(db_cnhw_to_nchw_cuda(D(gg, y->grad), gg->out_stage, y->c, n, (size_t)y->h * y->w, gg->s),
+                   "a gradient's layout");
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite) {
+    db_graph *g = gg->g;
+    db_status s = upload_forward(gg);
+    if (s == DB_OK) s = DB_CUDA(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
+    step_out init = {0.0, 0.0, {0, 0}, 1};
+    *gg->out_host = init;
+    if (s == DB_OK && g->training) {
+        s = DB_CUDA(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
+        if (s == DB_OK) s = check_finite(gg, &gg->out->finite);
+        if (s == DB_OK)
+            s = DB_CUDA(cudaMemcpyAsync(gg->out_host, gg->out, sizeof init, cudaMemcpyDeviceToHost, gg->s), "the finite check");
+    }
+    for (int k = 0; s == DB_OK && k < n_outputs(g); k++) s = output_to_host(gg, k);
+    if (s == DB_OK) s = DB_CUDA(cudaStreamSynchronize(gg->s), "running the forward");
+    if (s != DB_OK) { // nothing may still read the pinned batch when the caller gives up
+        cudaStreamSynchronize(gg->copy);
+        cudaStreamSynchronize(gg->s);
+        return s;
+    }
+    gg->host_loss = g->training;
+    *finite = gg->out_host->finite;
     return DB_OK;
 }
 
@@ -664,7 +885,7 @@ extern "C" db_status db_gpu_graph_join(db_gpu_graph *gg, const void *id, int ran
     if (gg->nccl) return db_fail(DB_ERR_INTERNAL, "GPU graph: joined a group already");
     DB_TRY(db_nccl_create(&gg->nccl, id, rank, size));
     const db_graph *g = gg->g;
-    if (!gg->o.bucket_floats || !g->grad_arena.size) return DB_OK;
+    if (!gg->o.bucket_floats || !g->grad_arena.size || has_tied(g)) return DB_OK; // (shared weights: after the backward)
     // buckets (check_graph refuses shared weights, whose gradients are gathered after the last op)
     gg->bucket_size = gg->o.bucket_floats;
     gg->buckets = (int)((g->grad_arena.size + gg->bucket_size - 1) / gg->bucket_size);
@@ -677,6 +898,30 @@ extern "C" db_status db_gpu_graph_join(db_gpu_graph *gg, const void *id, int ran
     return DB_OK;
 }
 
+// The optimizer's step over the whole parameter arena (the gradient arena's first floats have its
+// layout: nets/graph.c), then the moving average's, as nets/optim.c on the CPU
+static db_status update(db_gpu_graph *gg, float lr) {
+    const db_graph *g = gg->g;
+    const db_sgd *opt = gg->opt;
+    const db_sgd_config *c = &opt->cfg;
+    const long np = (long)g->param_arena.size;
+    float *dev = gg->velocity; // the optimizer's arena on the device: a host part's offset is its twin's
+    if (c->rmsprop)
+        LAUNCH_TRY(db_rmsprop_arena_cuda(gg->dev[A_PARAM], dev, dev + (opt->mean_square - opt->velocity.base), gg->dev[A_GRAD],
+                                         gg->decay, np, lr, c->rms_decay, c->momentum, c->rms_epsilon, c->weight_decay,
+                                         gg->s), "RMSProp");
+    else
+        LAUNCH_TRY(db_sgd_arena_cuda(gg->dev[A_PARAM], dev, gg->dev[A_GRAD], gg->decay, np, lr, c->momentum,
+                                     c->weight_decay, c->nesterov, gg->s), "SGD");
+    if (!opt->ema_params) return DB_OK;
+    const float k = 1.0f - db_sgd_ema_decay(opt, g->step + 1); // the loop numbers the steps from 0
+    LAUNCH_TRY(db_ema_cuda(dev + (opt->ema_params - opt->velocity.base), gg->dev[A_PARAM], np, k, gg->s),
+               "the moving average");
+    LAUNCH_TRY(db_ema_cuda(dev + (opt->ema_state - opt->velocity.base), gg->dev[A_STATE], (long)g->state_arena.size, k, gg->s),
+               "the moving average");
+    return DB_OK;
+}
+
 extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
     db_graph *g = gg->g;
     if (gg->nccl && gg->buckets) { // the running statistics first (final since the forward), then the buckets
@@ -685,6 +930,8 @@ extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
         CU_TRY(cudaStreamWaitEvent(gg->comm, gg->ready, 0), "ordering the running statistics");
         DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_STATE], g->state_arena.size, gg->comm));
     }
+    for (int k = 0; gg->host_loss && k < n_outputs(g); k++) DB_TRY(grad_from_host(gg, k)); // the task's loss gradients
+    gg->host_loss = 0;
     DB_TRY(backward(gg));
     if (gg->nccl && gg->buckets) { // (every bucket began once op 0 was done) the update waits for the sums
         for (; gg->next_bucket < gg->buckets; gg->next_bucket++) DB_TRY(start_bucket(gg, gg->next_bucket));
@@ -694,10 +941,7 @@ extern "C" db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr) {
         DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_GRAD], g->grad_arena.size, gg->s));
         DB_TRY(db_nccl_mean(gg->nccl, gg->dev[A_STATE], g->state_arena.size, gg->s));
     }
-    const db_sgd_config *c = &gg->opt->cfg;
-    // the gradient arena has the parameter arena's layout (nets/graph.c takes both in one order)
-    LAUNCH_TRY(db_sgd_arena_cuda(gg->dev[A_PARAM], gg->velocity, gg->dev[A_GRAD], gg->decay, (long)g->param_arena.size, lr,
-                                 c->momentum, c->weight_decay, c->nesterov, gg->s), "SGD");
+    DB_TRY(update(gg, lr));
     if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_UPDATE, gg->s);
     return DB_OK;
 }

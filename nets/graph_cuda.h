@@ -35,7 +35,9 @@ typedef struct {
     int device;        /* which CUDA device (a data-parallel process's rank on its machine; a
                         * process that sees one device takes it) */
     size_t bucket_floats; /* data parallel: gradients summed through NCCL in buckets of this many
-                           * floats, each begun during the backward once final (0: after it) */
+                           * floats, each begun during the backward once final (0: after it; always
+                           * after it for a graph with shared weights) */
+    float aux_weight;  /* a classifier's second output (an auxiliary head): its loss's weight */
 } db_gpu_options;
 
 typedef struct {
@@ -63,8 +65,16 @@ float *db_gpu_graph_input(db_gpu_graph *gg);
 int *db_gpu_graph_labels(db_gpu_graph *gg);
 /* Upload the batch of g->n samples, run the forward (training or inference as g->training
  * says), the loss with label smoothing and the top-1/top-5 counts; in training also the loss's
- * gradient and the finite check. Waits for the result. */
+ * gradient and the finite check. Waits for the result. The classification loss: the output is
+ * a vector of logits; a second one (an auxiliary head) adds its loss times aux_weight in
+ * training, as the CPU's stepper. */
 db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
+/* Any network (several outputs, maps among them: a detector's, a segmenter's): upload the batch,
+ * run the forward and copy every output (db_graph_output_at) into the host graph's tensor, in
+ * the host's layout; in training, finite as forward_loss's. Waits for the copies. The task then
+ * computes its loss on the host and writes the outputs' gradients into the host tensors, which
+ * the next backward_update takes up first. */
+db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite);
 /* The backward and the SGD update at this learning rate; returns without waiting. */
 db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr);
 /* The convolution algorithms chosen, e.g. for a log line */

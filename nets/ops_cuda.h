@@ -70,13 +70,30 @@ int db_subsample_backward_cuda(float *din, const float *dout, int planes, int h,
 int db_concat_forward_cuda(float *out, const float *a, const float *b, int ca, int cb, int n, size_t m, cudaStream_t st);
 int db_concat_backward_cuda(float *da, float *db, const float *dout, int ca, int cb, int n, size_t m, int accum_a,
                             int accum_b, cudaStream_t st);
+/* An explicit zero border: out (planes, oh, ow) holds in (planes, h, w) from row top, column left
+ * on (0 elsewhere; oh, ow may also cut the input short); the backward sets or adds the gradient
+ * of in's pixels (0 for those cut off) */
+int db_pad_forward_cuda(float *out, const float *in, int planes, int h, int w, int top, int left, int oh, int ow,
+                        cudaStream_t st);
+int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w, int top, int left, int oh, int ow,
+                         int accum, cudaStream_t st);
+/* x *= a over n floats (an auxiliary head's loss gradient times its weight) */
+int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s);
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);
-/* The same over a whole parameter arena in one launch; decay[i] (device bytes) says whether
- * element i takes the weight decay (the gaps between parameters are zeros and stay zeros) */
-int db_sgd_arena_cuda(float *p, float *v, const float *g, const uint8_t *decay, long n, float lr, float mu, float wd,
+/* The same over a whole parameter arena in one launch; mask[i] (device bytes) says whether
+ * element i is a parameter's and takes the weight decay (the gaps between parameters are zeros
+ * and stay zeros) */
+enum { DB_ARENA_DECAYS = 1, DB_ARENA_PARAM = 2 };
+int db_sgd_arena_cuda(float *p, float *v, const float *g, const uint8_t *mask, long n, float lr, float mu, float wd,
                       int nesterov, cudaStream_t stream);
+/* TensorFlow's RMSProp (nets/sgd.h's body) over the parameter elements of an arena: mom, ms its
+ * momentum and mean squares, laid out as the parameters */
+int db_rmsprop_arena_cuda(float *p, float *mom, float *ms, const float *g, const uint8_t *mask, long n, float lr,
+                          float rho, float mu, float eps, float wd, cudaStream_t stream);
+/* The moving average's step: shadow -= k * (shadow - value), k = 1 - decay (nets/optim.c) */
+int db_ema_cuda(float *shadow, const float *value, long n, float k, cudaStream_t stream);
 }
 
 #endif

@@ -54,10 +54,14 @@ static void average(float *shadow, const float *value, size_t n, float d) {
     for (size_t i = 0; i < n; i++) shadow[i] -= k * (shadow[i] - value[i]);
 }
 
+float db_sgd_ema_decay(const db_sgd *opt, long t) {
+    const double warm = (1.0 + (double)t) / (10.0 + (double)t);
+    return (float)(warm < opt->cfg.ema_decay ? warm : opt->cfg.ema_decay);
+}
+
 void db_sgd_ema_update(db_sgd *opt, const db_graph *g, long t) {
     if (!opt->ema_params) return;
-    const double warm = (1.0 + (double)t) / (10.0 + (double)t);
-    const float d = (float)(warm < opt->cfg.ema_decay ? warm : opt->cfg.ema_decay);
+    const float d = db_sgd_ema_decay(opt, t);
     average(opt->ema_params, g->param_arena.base, g->param_arena.size, d);
     average(opt->ema_state, g->state_arena.base, g->state_arena.size, d);
 }

@@ -37,6 +37,8 @@ typedef struct {
 /* g's parameters initialised: the moving average starts from them */
 db_status db_sgd_init(db_sgd *opt, const db_graph *g, const db_sgd_config *cfg);
 void db_sgd_step(db_sgd *opt, db_graph *g, float lr);
+/* The moving average's decay after optimizer step t (counted from 1) */
+float db_sgd_ema_decay(const db_sgd *opt, long t);
 /* The moving average's update after optimizer step t (counted from 1); no-op without one */
 void db_sgd_ema_update(db_sgd *opt, const db_graph *g, long t);
 /* Exchange the graph's parameters and running statistics with the moving average's (an

@@ -18,6 +18,10 @@
 
 #include "nets/model.h"
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu builds these networks from CUDA code */
+#endif
+
 typedef struct {
     db_model_config backbone; /* resnet18 or resnet50 (any engine ResNet with 4 groups): input,
                                * width, regularizers */
@@ -40,4 +44,7 @@ db_status db_retinanet_defaults(db_retinanet_config *cfg, const char *backbone, 
  * (A*4 channels, channel a*4 + j), on that level's map. */
 db_status db_retinanet_build(db_graph *g, const db_retinanet_config *cfg, int n_max);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

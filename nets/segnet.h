@@ -17,6 +17,10 @@
 
 #include "nets/model.h"
 
+#ifdef __cplusplus
+extern "C" { /* tests/gpu builds these networks from CUDA code */
+#endif
+
 enum { DB_SEGNET_HEAD_GROUP = 5 };
 
 typedef struct {
@@ -37,4 +41,7 @@ db_status db_segnet_defaults(db_segnet_config *cfg, const char *backbone, int cl
  * (classes x h/2^min_level x w/2^min_level) */
 db_status db_segnet_build(db_graph *g, const db_segnet_config *cfg, int n_max);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

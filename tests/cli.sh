@@ -1788,7 +1788,6 @@ t_train_detector() {
     db train "${args[@]}" --dataset fashion-mnist --data-dir "" && expect_rc 2 && expect_err "is a detector" || return
     db train --dataset fmnist-detect --data-dir "$T/det" && expect_rc 2 && expect_err "holds boxes" || return
     db train "${args[@]}" --cutout 8 && expect_rc 2 && expect_err "cutout" || return
-    db train "${args[@]}" --device cuda && expect_rc 1 && expect_err "CPU in this version" || return
     db train "${args[@]}" --data-dir "$T/nosuch" && expect_rc 1 && expect_err "dropbench data make fmnist-detect"
 }
 t_detector_init_from() {
@@ -1903,7 +1902,6 @@ t_train_segmenter() {
     db train "${args[@]}" --dataset fashion-mnist --data-dir "" && expect_rc 2 && expect_err "is a segmenter" || return
     db train --dataset fmnist-segment --data-dir "$T/seg" && expect_rc 2 && expect_err "holds label maps" || return
     db train "${args[@]}" --cutout 8 && expect_rc 2 && expect_err "cutout" || return
-    db train "${args[@]}" --device cuda && expect_rc 1 && expect_err "CPU in this version" || return
     # a set without its label maps (built before they were written), and a label outside the classes
     mv "$T/seg/segmentation" "$T/seg/seg.away"
     db train "${args[@]}" && expect_rc 1 && expect_err "build the set again" || return

@@ -225,14 +225,12 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
 /* The networks that predict per position (detectors, segmenters): the data sets they train on
  * and what they refuse */
 typedef struct {
-    const char *noun, *task, *sets, *holds, *models, *gpu_lacks;
+    const char *noun, *task, *sets, *holds, *models;
 } dense_kind;
 
 static const dense_kind dense[2] = {
-    {"detector", "detection", "fmnist-detect or coco2017", "boxes", "retinanet-resnet18-fpn or retinanet-resnet50-fpn",
-     "upsampling, bias or shared weights"},
-    {"segmenter", "segmentation", "fmnist-segment", "label maps", "fcn-resnet18-fpn or fcn-resnet50-fpn",
-     "bilinear resizing, bias or shared weights"},
+    {"detector", "detection", "fmnist-detect or coco2017", "boxes", "retinanet-resnet18-fpn or retinanet-resnet50-fpn"},
+    {"segmenter", "segmentation", "fmnist-segment", "label maps", "fcn-resnet18-fpn or fcn-resnet50-fpn"},
 };
 
 static db_status dense_rules(const db_config *c, const dense_kind *k, int is_model, int is_data) {
@@ -245,9 +243,6 @@ static db_status dense_rules(const db_config *c, const dense_kind *k, int is_mod
     if (is_model && (c->cutout || c->label_smoothing > 0 || strcmp(c->augment, "crop-flip")))
         return db_fail(DB_ERR_ARG, "%ss train with crops and flips that move their %s (augment crop-flip); cutout and "
                        "label_smoothing are for classifiers", k->noun, k->holds);
-    if (is_model && !strcmp(c->device, "cuda"))
-        return db_fail(DB_ERR_UNSUPPORTED, "%ss train on the CPU in this version (device cpu): the GPU graph has no %s "
-                       "yet", k->noun, k->gpu_lacks);
     return DB_OK;
 }
 
@@ -413,6 +408,7 @@ db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
     }
     b->zero_init_last_bn = cfg->zero_init_last_bn;
     b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps, b->bn_group = cfg->bn_group;
+    b->unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
     return db_config_reg_plan(cfg, &b->reg);
 }
 

@@ -116,7 +116,7 @@ void db_config_effective(const db_config *c, db_config *out);
 db_data_spec db_config_data(const db_config *c);
 /* What a run's configuration sets of a network's ResNet (the classifier's, or a detector's or
  * segmenter's backbone): width (when given), zero-initialised last gammas, batch-norm momentum
- * and epsilon, the regularizer plan */
+ * and epsilon, the regularizer plan, DropBlock unfused on a GPU */
 db_status db_config_backbone(const db_config *cfg, db_model_config *b);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
  * checked; the one place that turns those keys into a plan. */

@@ -525,11 +525,15 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->task->train_metrics(sums, (double)steps * B, res.train);
         const int evaluated = (epoch + 1) % cfg->eval_every == 0 || epoch + 1 == cfg->epochs;
         for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */
-        if (evaluated) { /* with a moving average, its weights are the ones scored */
+        if (evaluated) { /* with a moving average, its weights are the ones scored (a GPU's: the swap sent up) */
+            const int ema = r->opt.ema_params != NULL;
             db_sgd_ema_swap(&r->opt, g);
-            db_status es = evaluate(r, test, &norm, res.test);
+            db_status es = ema ? db_stepper_push(&r->st) : DB_OK;
+            if (es == DB_OK) es = evaluate(r, test, &norm, res.test);
             db_sgd_ema_swap(&r->opt, g);
+            db_status ps = ema ? db_stepper_push(&r->st) : DB_OK;
             DB_TRY(es);
+            DB_TRY(ps);
         }
         const double test_loss = res.test[r->task->test_loss];
         if (evaluated && !isfinite(test_loss))

@@ -17,14 +17,11 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
         if (db_dist()->size < 2 || cfg->dist_bucket_mb <= 0.0f) return DB_OK;
         return db_grad_buckets_new(&st->buckets, g, (size_t)((double)cfg->dist_bucket_mb * 1048576.0 / sizeof(float)) + 1);
     }
-    if (opt && (opt->cfg.rmsprop || opt->cfg.ema_decay > 0))
-        return db_fail(DB_ERR_UNSUPPORTED, "device cuda: the GPU graph's update is SGD's; optimizer rmsprop and ema_decay "
-                       "run on the CPU for now (device cpu)");
     st->gpu = db_gpu_backend_load();
     if (!st->gpu) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", db_last_error());
     const db_dist_info *d = db_dist();
     const size_t bucket = cfg->dist_bucket_mb > 0.0f ? (size_t)((double)cfg->dist_bucket_mb * 1048576.0 / sizeof(float)) + 1 : 0;
-    db_gpu_options o = {cfg->tf32, cfg->deterministic, d->local_rank, bucket}; /* data parallel: a GPU per process */
+    db_gpu_options o = {cfg->tf32, cfg->deterministic, d->local_rank, bucket, cfg->aux_weight}; /* data parallel: a GPU per process */
     DB_TRY(st->gpu->graph_create(&st->gg, g, opt, &o));
     if (d->size < 2) return DB_OK;
     /* data parallel: the first process makes the GPUs' group (NCCL), every process joins it */
@@ -69,6 +66,14 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     *finite = g->training && isfinite(*loss) ? db_graph_finite(g) : 1;
     return DB_OK;
 }
+
+db_status db_stepper_forward(db_stepper *st) {
+    if (st->gg) return st->gpu->graph_forward(st->gg, &st->gpu_finite);
+    db_graph_forward(st->g);
+    return st->g->run_status; /* a synchronised batch norm's sum that failed */
+}
+
+int db_stepper_finite(const db_stepper *st) { return st->gg ? st->gpu_finite : db_graph_finite(st->g); }
 
 /* The replicas' mean of x (n floats) from its sum: scaled by 1/p; summed here in rank order
  * unless summed already */

@@ -17,6 +17,7 @@ typedef struct {
     db_gpu_graph *gg;
     float aux_weight;          /* a second output (AmoebaNet's auxiliary head): its loss's weight in training */
     struct db_grad_buckets_s *buckets; /* data parallel on the CPU: sums begun during the backward (NULL: after it) */
+    int gpu_finite;            /* the last db_stepper_forward's finite check on the GPU */
 } db_stepper;
 
 /* cfg->device resolved (cpu or cuda); labels holds g->n_max ints. A CUDA graph must be built
@@ -33,6 +34,11 @@ int *db_stepper_labels(db_stepper *st);
  * or running statistic is NaN or Inf (checked only when the loss is finite on the CPU). */
 db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite);
 db_status db_stepper_backward_update(db_stepper *st, float lr);
+/* A task's own loss (detection, segmentation): the forward alone, every output then in the host
+ * graph's tensors (db_graph_output_at), where the task writes their gradients before
+ * backward_update; then whether every parameter and running statistic is finite (training) */
+db_status db_stepper_forward(db_stepper *st);
+int db_stepper_finite(const db_stepper *st);
 /* Host -> device after initialisation or a checkpoint load, device -> host before anything reads
  * the host graph (checks, checkpoints, drop records); no-ops on the CPU */
 db_status db_stepper_push(db_stepper *st);

@@ -17,7 +17,6 @@ static db_status classify_build(db_graph *g, const db_config *cfg, const db_data
     mc.classes = train->num_classes;
     mc.shortcut = cfg->shortcut[0];
     DB_TRY(db_config_backbone(cfg, &mc));
-    mc.unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
     return db_model_build(g, &mc, n_max);
 }
 

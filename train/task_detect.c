@@ -114,11 +114,13 @@ static db_status targets(det_state *s, const db_dataset *d, const int *sample, c
     return DB_OK;
 }
 
-/* Forward, then the loss over the gathered outputs; with grads, the outputs' gradients */
-static db_detect_loss_parts forward_loss(det_state *s, db_graph *g, int grads) {
+/* Forward (on the run's device; the outputs then in the host graph), then the loss over the
+ * gathered outputs; with grads, the outputs' gradients */
+static db_status forward_loss(det_state *s, db_stepper *st, int grads, db_detect_loss_parts *parts) {
+    db_graph *g = st->g;
     const int L = s->anchors.levels, n = g->n;
     const float *cl[DB_ANCHOR_MAX_LEVELS], *bx[DB_ANCHOR_MAX_LEVELS];
-    db_graph_forward(g);
+    DB_TRY(db_stepper_forward(st));
     for (int l = 0; l < L; l++) cl[l] = db_graph_output_at(g, 2 * l)->data, bx[l] = db_graph_output_at(g, 2 * l + 1)->data;
     db_detect_gather(s->logits, cl, &s->anchors, n, s->K);
     db_detect_gather(s->codes, bx, &s->anchors, n, 4);
@@ -130,7 +132,8 @@ static db_detect_loss_parts forward_loss(det_state *s, db_graph *g, int grads) {
         db_detect_scatter(dcl, s->dlogits, &s->anchors, n, s->K);
         db_detect_scatter(dbx, s->dcodes, &s->anchors, n, 4);
     }
-    return r;
+    *parts = r;
+    return DB_OK;
 }
 
 static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite) {
@@ -138,9 +141,10 @@ static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, d
     db_graph *g = st->g;
     long positives;
     DB_TRY(targets(s, b->data, b->samples, b->aug, b->seed, b->epoch, g->n, &positives));
-    db_detect_loss_parts r = forward_loss(s, g, 1);
+    db_detect_loss_parts r;
+    DB_TRY(forward_loss(s, st, 1, &r));
     *loss = r.total;
-    *finite = isfinite(r.total) ? db_graph_finite(g) : 1;
+    *finite = isfinite(r.total) ? db_stepper_finite(st) : 1;
     sums[0] += (double)positives;
     return DB_OK;
 }
@@ -227,7 +231,9 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         rc = db_batch_fill(d, order + i0, n, NULL, norm, 0, 0, db_stepper_input(st), db_stepper_labels(st));
         if (rc == DB_OK) rc = targets(s, d, order + i0, NULL, 0, 0, n, &positives);
         if (rc != DB_OK) break;
-        loss_sum += forward_loss(s, g, 0).total * n;
+        db_detect_loss_parts r;
+        if ((rc = forward_loss(s, st, 0, &r)) != DB_OK) break;
+        loss_sum += r.total * n;
         for (int j = 0; j < n && rc == DB_OK; j++) {
             int found;
             const size_t at = (size_t)j * s->anchors.n;

@@ -75,12 +75,15 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
     return DB_OK;
 }
 
-/* Forward, then the loss (with grads: its gradient into the output's) over the batch's maps */
-static double forward_loss(seg_state *s, db_graph *g, int grads, long *counted) {
-    db_graph_forward(g);
+/* Forward (on the run's device; the output then in the host graph), then the loss (with grads:
+ * its gradient into the output's) over the batch's maps */
+static db_status forward_loss(seg_state *s, db_stepper *st, int grads, long *counted, double *loss) {
+    const db_graph *g = st->g;
+    DB_TRY(db_stepper_forward(st));
     const db_tensor *o = db_graph_output(g);
-    return db_seg_loss(grads ? o->grad : NULL, o->data, s->labels, g->n, s->K, o->h, o->w, s->H, s->W, DB_SEG_IGNORE,
-                       counted);
+    *loss = db_seg_loss(grads ? o->grad : NULL, o->data, s->labels, g->n, s->K, o->h, o->w, s->H, s->W, DB_SEG_IGNORE,
+                        counted);
+    return DB_OK;
 }
 
 /* Pixels of the logits' grid whose arg-max class is their label's */
@@ -108,9 +111,9 @@ static db_status seg_step(db_stepper *st, void *state, const db_task_batch *b, d
     for (int i = 0; i < g->n; i++)
         DB_TRY(db_seg_labels(b->data, b->samples[i], b->aug, b->seed, b->epoch, s->labels + plane * i));
     long counted;
-    *loss = forward_loss(s, g, 1, &counted);
+    DB_TRY(forward_loss(s, st, 1, &counted, loss));
     if (counted < 0) return db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss");
-    *finite = isfinite(*loss) ? db_graph_finite(g) : 1;
+    *finite = isfinite(*loss) ? db_stepper_finite(st) : 1;
     sums[0] += (double)grid_correct(s, g);
     sums[1] += (double)counted;
     return DB_OK;
@@ -197,7 +200,8 @@ static db_status seg_evaluate(db_stepper *st, void *state, const db_dataset *d, 
             if (rc == DB_OK) db_seg_labels_place(d, i0 + j, NULL, 0, 0, s->own[j], s->labels + plane * j);
         }
         long counted = 0;
-        const double l = rc == DB_OK ? forward_loss(s, g, 0, &counted) : 0.0;
+        double l = 0.0;
+        if (rc == DB_OK) rc = forward_loss(s, st, 0, &counted, &l);
         if (counted < 0) rc = db_fail(DB_ERR_NOMEM, "out of memory for the segmentation loss");
         loss_sum += l * (double)counted, counted_sum += counted;
         const db_tensor *o = db_graph_output(g);

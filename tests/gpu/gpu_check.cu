@@ -245,6 +245,7 @@ int main(int argc, char **argv) {
     db_gpu_check_conv(report);
     db_gpu_check_bn_pool(report);
     db_gpu_check_graph(report);
+    db_gpu_check_nets(report);
     db_gpu_check_detect(report);
     db_gpu_check_nccl(report);
     printf("gpu-check: %d passed, %d failed\n", passed, failed);

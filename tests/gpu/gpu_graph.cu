@@ -78,7 +78,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs) {
     db_graph_take_drop_fraction(&g, NULL);
     for (int i = 0; i < g.n_ops; i++) g.ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f};
     db_status s = db_gpu_graph_create(&gg, &g, &opt, &o);
     if (s == DB_OK) s = gpu_run(gg, &g, &opt, &d);
     char algos[512] = "";
@@ -129,7 +129,7 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     if (db_model_build(&g, &mc, batch) != DB_OK || db_sgd_init(&opt, &g, &sc) != DB_OK) return -1;
     db_graph_init_params(&g, 1);
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {tf32, 0, 0, 0}; // the fastest measured algorithms, as a training run takes by default
+    db_gpu_options o = {tf32, 0, 0, 0, 0.0f}; // the fastest measured algorithms, as a training run takes by default
     double best[3] = {-1, -1, -1};
     if (db_gpu_graph_create(&gg, &g, &opt, &o) == DB_OK && db_gpu_graph_push(gg) == DB_OK) {
         size_t len = (size_t)c * batch * hw * hw;

@@ -1,0 +1,276 @@
+// The networks beyond the ResNet classifiers on the GPU graph against the CPU graph: a tiny
+// AmoebaNet-B (depthwise and SAME ops, concatenation, the auxiliary head's second output and its
+// linear layer on a 1x1 map, the classifier's dropout on a vector, DropBlock in the last cells,
+// RMSProp and the moving average), a tiny RetinaNet (five levels of outputs, heads whose weights
+// are shared over the levels, nearest upsampling, biases, DropBlock in the backbone) and a tiny
+// FCN (bilinear resizing). Each takes one training step through db_gpu_graph_forward, the path
+// of the tasks with their own loss: every output comes to the host, a fixed gradient goes back
+// (the same on both devices, so no loss code is in the comparison), then the backward and the
+// update; then an evaluation batch of another size through the updated weights.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/philox.h"
+#include "nets/graph_cuda.h"
+#include "nets/model.h"
+#include "nets/optim.h"
+#include "nets/retinanet.h"
+#include "nets/segnet.h"
+#include "tests/gpu/gpu_check.h"
+
+enum { N_TRAIN = 8, N_EVAL = 5 };
+
+typedef struct {
+    double *outputs;      // every output's data after the training forward, then after the evaluation's
+    float *params, *opt;  // after the step: parameters, the optimizer's whole arena
+    float *state;         // running statistics
+    double dropped;
+} run_result;
+
+static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h * t->w; }
+static int outputs_of(const db_graph *g) { return g->n_outputs ? g->n_outputs : 1; }
+static const db_tensor *output(const db_graph *g, int k) { return g->n_outputs ? db_graph_output_at(g, k) : db_graph_output(g); }
+
+static size_t outputs_len(const db_graph *g) {
+    size_t len = 0;
+    for (int k = 0; k < outputs_of(g); k++) len += numel(output(g, k), N_TRAIN) + numel(output(g, k), N_EVAL);
+    return len;
+}
+
+static void fill_input(float *x, const db_graph *g, int n, int b) {
+    const size_t len = numel(&g->tensors[0], n);
+    for (size_t i = 0; i < len; i++) x[i] = 2.0f * db_u01(db_rand4(23, 5, (uint32_t)b, i).v[0]) - 1.0f;
+}
+
+// The outputs' gradients: fixed values of the size a mean loss gives (about 1/n per element)
+static void fill_output_grads(db_graph *g) {
+    for (int k = 0; k < outputs_of(g); k++) {
+        const db_tensor *t = output(g, k);
+        const size_t len = numel(t, g->n);
+        for (size_t i = 0; i < len; i++)
+            t->grad[i] = (2.0f * db_u01(db_rand4(29, (uint32_t)k, 0, i).v[0]) - 1.0f) / (float)g->n;
+    }
+}
+
+// The outputs now in the host tensors, appended at *at
+static void keep_outputs(double *dst, size_t *at, const db_graph *g) {
+    for (int k = 0; k < outputs_of(g); k++) {
+        const db_tensor *t = output(g, k);
+        const size_t len = numel(t, g->n);
+        for (size_t i = 0; i < len; i++) dst[(*at)++] = t->data[i];
+    }
+}
+
+static void keep_state(run_result *r, const db_graph *g, const db_sgd *opt) {
+    r->params = (float *)malloc(sizeof(float) * (g->param_arena.size + 1));
+    r->state = (float *)malloc(sizeof(float) * (g->state_arena.size + 1));
+    r->opt = (float *)malloc(sizeof(float) * (opt->velocity.size + 1));
+    if (r->params) memcpy(r->params, g->param_arena.base, sizeof(float) * g->param_arena.size);
+    if (r->state) memcpy(r->state, g->state_arena.base, sizeof(float) * g->state_arena.size);
+    if (r->opt) memcpy(r->opt, opt->velocity.base, sizeof(float) * opt->velocity.size);
+    r->dropped = 0;
+    for (int i = 0; i < g->n_ops; i++) r->dropped += g->ops[i].dropped;
+}
+
+static void cpu_run(db_graph *g, db_sgd *opt, run_result *r) {
+    size_t at = 0;
+    r->outputs = (double *)malloc(sizeof(double) * (outputs_len(g) + 1));
+    g->training = 1, g->step = 17;
+    db_graph_set_batch(g, N_TRAIN);
+    fill_input(db_graph_input(g), g, N_TRAIN, 0);
+    db_graph_forward(g);
+    keep_outputs(r->outputs, &at, g);
+    fill_output_grads(g);
+    db_graph_backward(g);
+    db_sgd_step(opt, g, 0.05f);
+    db_sgd_ema_update(opt, g, g->step + 1);
+    g->training = 0;
+    db_graph_set_batch(g, N_EVAL);
+    fill_input(db_graph_input(g), g, N_EVAL, 1);
+    db_graph_forward(g);
+    keep_outputs(r->outputs, &at, g);
+    g->training = 1;
+    db_graph_set_batch(g, N_TRAIN);
+    keep_state(r, g, opt);
+}
+
+static db_status gpu_run(db_gpu_graph *gg, db_graph *g, db_sgd *opt, run_result *r) {
+    size_t at = 0;
+    int finite = 0;
+    r->outputs = (double *)malloc(sizeof(double) * (outputs_len(g) + 1));
+    if (!r->outputs) return db_fail(DB_ERR_NOMEM, "out of memory");
+    DB_TRY(db_gpu_graph_push(gg));
+    g->training = 1, g->step = 17;
+    db_graph_set_batch(g, N_TRAIN);
+    fill_input(db_gpu_graph_input(gg), g, N_TRAIN, 0);
+    DB_TRY(db_gpu_graph_forward(gg, &finite));
+    if (!finite) return db_fail(DB_ERR_INTERNAL, "the finite check failed before any update");
+    keep_outputs(r->outputs, &at, g);
+    fill_output_grads(g);
+    DB_TRY(db_gpu_graph_backward_update(gg, 0.05f));
+    g->training = 0;
+    db_graph_set_batch(g, N_EVAL);
+    fill_input(db_gpu_graph_input(gg), g, N_EVAL, 1);
+    db_status s = db_gpu_graph_forward(gg, &finite);
+    g->training = 1;
+    db_graph_set_batch(g, N_TRAIN);
+    DB_TRY(s);
+    keep_outputs(r->outputs, &at, g);
+    DB_TRY(db_gpu_graph_pull(gg));
+    keep_state(r, g, opt);
+    return DB_OK;
+}
+
+// ||a - b|| / ||b - base|| (base NULL: zero), the denominator at least floor
+static double rel(const float *a, const float *b, const float *base, size_t n, double floor) {
+    double d = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
+        const double z = base ? base[i] : 0.0;
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        m += (b[i] - z) * (b[i] - z);
+    }
+    return sqrt(d) / fmax(sqrt(m), floor);
+}
+
+static double rel_d(const double *a, const double *b, size_t n) {
+    double d = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
+        d += (a[i] - b[i]) * (a[i] - b[i]);
+        m += b[i] * b[i];
+    }
+    return sqrt(d) / fmax(sqrt(m), 1e-30);
+}
+
+// The worst parameter's relative L2 over a parameter-shaped slice (base: each one's start)
+static double worst_param(const db_graph *g, const float *a, const float *b, const float *base, const char **name) {
+    double w = 0;
+    for (int p = 0; p < g->n_params; p++) {
+        if (g->params[p].tied) continue;
+        const size_t off = (size_t)(g->params[p].data - g->param_arena.base);
+        const double e = rel(a + off, b + off, base ? base + off : NULL, g->params[p].size, 1e-12);
+        if (!(e <= w)) w = e, *name = g->params[p].name;
+    }
+    return w;
+}
+
+// Limits: the forward of identical inputs agrees to rounding (cuDNN's sums in other orders; a
+// ReLU near zero moves a value by rounding only); one step's momentum (the gradient) within the
+// ResNet-20 checks' first-step limit (3 x the CPU-vs-CPU spread, tests/gpu/gpu_graph.cu); the
+// updated weights' evaluation outputs within 1e-3. A layout or indexing mistake moves a tensor
+// by tens of percent or more.
+static const double LIM_OUT = 1e-4, LIM_GRAD = 3 * 0.0093, LIM_EVAL = 1e-3, LIM_RUN = 3 * 9e-5;
+
+static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd *opt, const float *ip, const float *is) {
+    run_result c = {}, d = {};
+    char detail[1200];
+    cpu_run(g, opt, &c);
+    // the same start for the GPU
+    memcpy(g->param_arena.base, ip, sizeof(float) * g->param_arena.size);
+    memcpy(g->state_arena.base, is, sizeof(float) * g->state_arena.size);
+    db_sgd_config cfg = opt->cfg;
+    db_sgd_free(opt);
+    db_status s = db_sgd_init(opt, g, &cfg);
+    for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
+    db_gpu_graph *gg = NULL;
+    db_gpu_options o = {0, 1, 0, 0, 0.4f};
+    if (s == DB_OK) s = db_gpu_graph_create(&gg, g, opt, &o);
+    if (s == DB_OK) s = gpu_run(gg, g, opt, &d);
+    db_gpu_graph_destroy(gg);
+    if (s != DB_OK || !c.outputs || !d.params || !d.opt || !d.state) {
+        snprintf(detail, sizeof detail, "the GPU graph failed: %s", s != DB_OK ? db_last_error() : "out of memory");
+        report(0, name, detail);
+    } else {
+        size_t train_len = 0;
+        for (int k = 0; k < outputs_of(g); k++) train_len += numel(output(g, k), N_TRAIN);
+        const double e_out = rel_d(d.outputs, c.outputs, train_len);
+        const double e_eval = rel_d(d.outputs + train_len, c.outputs + train_len, outputs_len(g) - train_len);
+        const char *at_grad = "", *at_upd = "";
+        const double e_grad = worst_param(g, d.opt, c.opt, NULL, &at_grad);
+        const double e_upd = worst_param(g, d.params, c.params, ip, &at_upd);
+        const size_t np = g->param_arena.size, rest = opt->velocity.size - np; // RMSProp's squares, the average
+        const double e_rest = rest ? rel(d.opt + np, c.opt + np, NULL, rest, 1e-12) : 0.0;
+        const double e_run = rel(d.state, c.state, is, g->state_arena.size, 1e-12);
+        const int ok = e_out <= LIM_OUT && e_eval <= LIM_EVAL && e_grad <= LIM_GRAD && e_upd <= LIM_GRAD && e_rest <= LIM_EVAL &&
+                       e_run <= LIM_RUN && d.dropped == c.dropped;
+        snprintf(detail, sizeof detail,
+                 "%d outputs, relative L2: training outputs %.2g, evaluation outputs %.2g, worst momentum %.2g (%s), worst "
+                 "update %.2g (%s), optimizer's other state %.2g, running stats %.2g; dropped %.0f vs %.0f",
+                 outputs_of(g), e_out, e_eval, e_grad, at_grad, e_upd, at_upd, e_rest, e_run, d.dropped, c.dropped);
+        report(ok, name, detail);
+    }
+    free(c.outputs); free(c.params); free(c.opt); free(c.state);
+    free(d.outputs); free(d.params); free(d.opt); free(d.state);
+}
+
+static void dropblock_plan(db_reg_plan *p, unsigned groups, float last_cells) {
+    memset(p, 0, sizeof *p);
+    p->kind = DB_REG_DROPBLOCK, p->keep_prob = 0.8f, p->block_size = 3, p->groups = groups, p->last_cells = last_cells;
+    p->semantics = DB_SEM_PAPER;
+}
+
+// The network's graph built, its optimizer, the start kept; then the comparison
+static void check(db_gpu_report report, const char *name, db_graph *g, db_status built, const db_sgd_config *sc) {
+    if (built != DB_OK) {
+        report(0, name, db_last_error());
+        return;
+    }
+    db_sgd opt;
+    g->seed = 42, g->last_step = 1000;
+    db_graph_init_params(g, 42);
+    if (db_sgd_init(&opt, g, sc) != DB_OK) { // (the moving average starts from the initialised weights)
+        report(0, name, db_last_error());
+        db_graph_free(g);
+        return;
+    }
+    float *ip = (float *)malloc(sizeof(float) * (g->param_arena.size + 1));
+    float *is = (float *)malloc(sizeof(float) * (g->state_arena.size + 1));
+    if (ip && is) {
+        memcpy(ip, g->param_arena.base, sizeof(float) * g->param_arena.size);
+        memcpy(is, g->state_arena.base, sizeof(float) * g->state_arena.size);
+        compare(report, name, g, &opt, ip, is);
+    } else {
+        report(0, name, "out of memory");
+    }
+    free(ip); free(is);
+    db_sgd_free(&opt);
+    db_graph_free(g);
+}
+
+extern "C" void db_gpu_check_nets(db_gpu_report report) {
+    db_graph g;
+    { // AmoebaNet-B (2 normal cells per stack, F 8) on 28x28: the basic stem, reductions at 28 and 14 (even maps: the
+      // SAME convolutions pad one more below and right), the auxiliary head; RMSProp with the moving average
+        db_model_config mc;
+        db_status s = db_model_defaults(&mc, "amoebanet-b");
+        mc.in_c = 1, mc.in_h = mc.in_w = 28, mc.classes = 10, mc.cells = 6, mc.width = 8, mc.stem = 'b';
+        mc.aux_head = 1, mc.dense_keep = 0.5f, mc.unfused = 1;
+        dropblock_plan(&mc.reg, ~0u, 0.5f);
+        db_sgd_config sc = {};
+        sc.momentum = 0.9f, sc.weight_decay = 4e-5f, sc.rmsprop = 1, sc.rms_decay = 0.9f, sc.rms_epsilon = 1.0f;
+        sc.ema_decay = 0.9999f;
+        if (s == DB_OK) s = db_model_build(&g, &mc, N_TRAIN);
+        check(report, "amoebanet_b_step", &g, s, &sc);
+    }
+    db_sgd_config sgd = {};
+    sgd.momentum = 0.9f, sgd.weight_decay = 1e-4f;
+    { // RetinaNet on a width-8 ResNet-18, FPN 16 wide, P3-P7, 2 head convolutions, 3 classes, 128x128
+        db_retinanet_config rc;
+        db_status s = db_retinanet_defaults(&rc, "resnet18", 3, 1, 128, 128);
+        rc.backbone.width = 8, rc.fpn_width = 16, rc.head_convs = 2, rc.backbone.unfused = 1;
+        dropblock_plan(&rc.backbone.reg, (1u << 3) | (1u << 4), 0.0f);
+        if (s == DB_OK) s = db_retinanet_build(&g, &rc, N_TRAIN);
+        check(report, "retinanet_step", &g, s, &sgd);
+    }
+    { // the FCN on the same backbone, 4 classes, 64x64, logits at stride 4 (C2 in the pyramid)
+        db_segnet_config sc;
+        db_status s = db_segnet_defaults(&sc, "resnet18", 4, 1, 64, 64);
+        sc.backbone.width = 8, sc.fpn_width = 16, sc.head_convs = 2, sc.min_level = 2, sc.backbone.unfused = 1;
+        dropblock_plan(&sc.backbone.reg, (1u << 3) | (1u << 4), 0.0f);
+        if (s == DB_OK) s = db_segnet_build(&g, &sc, N_TRAIN);
+        check(report, "fcn_step", &g, s, &sgd);
+    }
+}
