@@ -32,6 +32,9 @@ extern "C" const db_gpu_backend *db_gpu_backend_entry(void) {
                                          db_gpu_graph_describe,
                                          db_nccl_unique_id,
                                          db_gpu_graph_join,
-                                         db_gpu_graph_forward};
+                                         db_gpu_graph_forward,
+                                         db_gpu_detect_create,
+                                         db_gpu_detect_destroy,
+                                         db_gpu_detect_loss};
     return &table;
 }

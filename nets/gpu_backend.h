@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/status.h"
+#include "detect/detect_gpu.h"
 #include "nets/graph_cuda.h"
 
 #ifdef __cplusplus
@@ -34,8 +35,13 @@ typedef struct {
     /* data parallel across GPUs (nets/dist_nccl.h): a group's id, and a graph joining it */
     db_status (*nccl_unique_id)(void *id, size_t bytes);
     db_status (*graph_join)(db_gpu_graph *gg, const void *id, int rank, int size);
-    /* the forward alone, its outputs to the host graph (a task's own loss: detection, segmentation) */
-    db_status (*graph_forward)(db_gpu_graph *gg, int *finite);
+    /* the forward alone, its outputs to the host graph or not (a task's own loss: detection, segmentation) */
+    db_status (*graph_forward)(db_gpu_graph *gg, int *finite, int to_host);
+    /* the detector's training loss on the device (detect/detect_gpu.h) */
+    db_status (*detect_create)(db_gpu_detect **out, db_gpu_graph *gg, const db_anchors *a, int K, int n_max);
+    void (*detect_destroy)(db_gpu_detect *d);
+    db_status (*detect_loss)(db_gpu_detect *d, const int *cls_t, const float *box_t, int n, const db_detect_loss_cfg *c,
+                             db_detect_loss_parts *r);
 } db_gpu_backend;
 
 /* Exported by the shared object */

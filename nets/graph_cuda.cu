@@ -857,7 +857,14 @@ static db_status grad_from_host(db_gpu_graph *gg, int k) {
     return DB_OK;
 }
 
-extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite) {
+extern "C" db_graph *db_gpu_graph_host(db_gpu_graph *gg) { return gg->g; }
+extern "C" void *db_gpu_graph_stream(db_gpu_graph *gg) { return (void *)gg->s; }
+extern "C" float *db_gpu_graph_output_device(db_gpu_graph *gg, int k, int grad) {
+    const db_tensor *y = &gg->g->tensors[output_id(gg->g, k)];
+    return D(gg, grad ? y->grad : y->data);
+}
+
+extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite, int to_host) {
     db_graph *g = gg->g;
     db_status s = upload_forward(gg);
     if (s == DB_OK) s = DB_CUDA(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
@@ -869,14 +876,14 @@ extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite) {
         if (s == DB_OK)
             s = DB_CUDA(cudaMemcpyAsync(gg->out_host, gg->out, sizeof init, cudaMemcpyDeviceToHost, gg->s), "the finite check");
     }
-    for (int k = 0; s == DB_OK && k < n_outputs(g); k++) s = output_to_host(gg, k);
+    for (int k = 0; s == DB_OK && to_host && k < n_outputs(g); k++) s = output_to_host(gg, k);
     if (s == DB_OK) s = DB_CUDA(cudaStreamSynchronize(gg->s), "running the forward");
     if (s != DB_OK) { // nothing may still read the pinned batch when the caller gives up
         cudaStreamSynchronize(gg->copy);
         cudaStreamSynchronize(gg->s);
         return s;
     }
-    gg->host_loss = g->training;
+    gg->host_loss = g->training && to_host;
     *finite = gg->out_host->finite;
     return DB_OK;
 }

@@ -70,11 +70,18 @@ int *db_gpu_graph_labels(db_gpu_graph *gg);
  * training, as the CPU's stepper. */
 db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
 /* Any network (several outputs, maps among them: a detector's, a segmenter's): upload the batch,
- * run the forward and copy every output (db_graph_output_at) into the host graph's tensor, in
- * the host's layout; in training, finite as forward_loss's. Waits for the copies. The task then
- * computes its loss on the host and writes the outputs' gradients into the host tensors, which
- * the next backward_update takes up first. */
-db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite);
+ * run the forward and, with to_host, copy every output (db_graph_output_at) into the host
+ * graph's tensor, in the host's layout; in training, finite as forward_loss's. Waits for the
+ * forward. With to_host the task then computes its loss on the host and writes the outputs'
+ * gradients into the host tensors, which the next backward_update takes up first; without, a
+ * loss on the device sets them there (db_gpu_graph_output_device). */
+db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite, int to_host);
+/* For a task's loss on the device (detect/detect_gpu.h) after forward(.., 0): the host graph,
+ * the compute stream (a cudaStream_t), output k's device data or gradient (grad 1; NCHW maps,
+ * feature-major vectors), which the next backward_update takes as set there */
+db_graph *db_gpu_graph_host(db_gpu_graph *gg);
+void *db_gpu_graph_stream(db_gpu_graph *gg);
+float *db_gpu_graph_output_device(db_gpu_graph *gg, int k, int grad);
 /* The backward and the SGD update at this learning rate; returns without waiting. */
 db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr);
 /* The convolution algorithms chosen, e.g. for a log line */

@@ -67,8 +67,8 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     return DB_OK;
 }
 
-db_status db_stepper_forward(db_stepper *st) {
-    if (st->gg) return st->gpu->graph_forward(st->gg, &st->gpu_finite);
+db_status db_stepper_forward(db_stepper *st, int to_host) {
+    if (st->gg) return st->gpu->graph_forward(st->gg, &st->gpu_finite, to_host);
     db_graph_forward(st->g);
     return st->g->run_status; /* a synchronised batch norm's sum that failed */
 }

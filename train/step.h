@@ -36,8 +36,9 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
 db_status db_stepper_backward_update(db_stepper *st, float lr);
 /* A task's own loss (detection, segmentation): the forward alone, every output then in the host
  * graph's tensors (db_graph_output_at), where the task writes their gradients before
- * backward_update; then whether every parameter and running statistic is finite (training) */
-db_status db_stepper_forward(db_stepper *st);
+ * backward_update; on a GPU, to_host 0 leaves them on the device for a loss there (st->gpu's
+ * detect_loss). Then whether every parameter and running statistic is finite (training). */
+db_status db_stepper_forward(db_stepper *st, int to_host);
 int db_stepper_finite(const db_stepper *st);
 /* Host -> device after initialisation or a checkpoint load, device -> host before anything reads
  * the host graph (checks, checkpoints, drop records); no-ops on the CPU */

@@ -33,11 +33,14 @@ typedef struct {
     int *gt_cls, gt_cap;
     db_detection *found;                     /* one image's detections */
     char pred_dir[512];                      /* predictions_dir ("": none) */
+    const db_gpu_backend *gpu;               /* a GPU run's loss on the device (made at its first step) */
+    db_gpu_detect *gpu_loss;
 } det_state;
 
 static void det_free(void *p) {
     det_state *s = p;
     if (!s) return;
+    if (s->gpu_loss) s->gpu->detect_destroy(s->gpu_loss);
     db_anchors_free(&s->anchors);
     free(s->cls_t); free(s->box_t); free(s->logits); free(s->codes); free(s->dlogits); free(s->dcodes);
     free(s->gt); free(s->gt_cls); free(s->placed); free(s->found);
@@ -120,7 +123,7 @@ static db_status forward_loss(det_state *s, db_stepper *st, int grads, db_detect
     db_graph *g = st->g;
     const int L = s->anchors.levels, n = g->n;
     const float *cl[DB_ANCHOR_MAX_LEVELS], *bx[DB_ANCHOR_MAX_LEVELS];
-    DB_TRY(db_stepper_forward(st));
+    DB_TRY(db_stepper_forward(st, 1));
     for (int l = 0; l < L; l++) cl[l] = db_graph_output_at(g, 2 * l)->data, bx[l] = db_graph_output_at(g, 2 * l + 1)->data;
     db_detect_gather(s->logits, cl, &s->anchors, n, s->K);
     db_detect_gather(s->codes, bx, &s->anchors, n, 4);
@@ -142,7 +145,14 @@ static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, d
     long positives;
     DB_TRY(targets(s, b->data, b->samples, b->aug, b->seed, b->epoch, g->n, &positives));
     db_detect_loss_parts r;
-    DB_TRY(forward_loss(s, st, 1, &r));
+    if (st->gg) { /* on the GPU: the targets up, the loss and the outputs' gradients there */
+        s->gpu = st->gpu;
+        if (!s->gpu_loss) DB_TRY(st->gpu->detect_create(&s->gpu_loss, st->gg, &s->anchors, s->K, s->n_max));
+        DB_TRY(db_stepper_forward(st, 0));
+        DB_TRY(st->gpu->detect_loss(s->gpu_loss, s->cls_t, s->box_t, g->n, &s->loss, &r));
+    } else {
+        DB_TRY(forward_loss(s, st, 1, &r));
+    }
     *loss = r.total;
     *finite = isfinite(r.total) ? db_stepper_finite(st) : 1;
     sums[0] += (double)positives;

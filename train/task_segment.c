@@ -79,7 +79,7 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
  * its gradient into the output's) over the batch's maps */
 static db_status forward_loss(seg_state *s, db_stepper *st, int grads, long *counted, double *loss) {
     const db_graph *g = st->g;
-    DB_TRY(db_stepper_forward(st));
+    DB_TRY(db_stepper_forward(st, 1));
     const db_tensor *o = db_graph_output(g);
     *loss = db_seg_loss(grads ? o->grad : NULL, o->data, s->labels, g->n, s->K, o->h, o->w, s->H, s->W, DB_SEG_IGNORE,
                         counted);

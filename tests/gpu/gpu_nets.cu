@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/philox.h"
+#include "detect/detect_gpu.h"
+#include "detect/layout.h"
 #include "nets/graph_cuda.h"
 #include "nets/model.h"
 #include "nets/optim.h"
@@ -105,7 +107,7 @@ static db_status gpu_run(db_gpu_graph *gg, db_graph *g, db_sgd *opt, run_result 
     g->training = 1, g->step = 17;
     db_graph_set_batch(g, N_TRAIN);
     fill_input(db_gpu_graph_input(gg), g, N_TRAIN, 0);
-    DB_TRY(db_gpu_graph_forward(gg, &finite));
+    DB_TRY(db_gpu_graph_forward(gg, &finite, 1));
     if (!finite) return db_fail(DB_ERR_INTERNAL, "the finite check failed before any update");
     keep_outputs(r->outputs, &at, g);
     fill_output_grads(g);
@@ -113,7 +115,7 @@ static db_status gpu_run(db_gpu_graph *gg, db_graph *g, db_sgd *opt, run_result 
     g->training = 0;
     db_graph_set_batch(g, N_EVAL);
     fill_input(db_gpu_graph_input(gg), g, N_EVAL, 1);
-    db_status s = db_gpu_graph_forward(gg, &finite);
+    db_status s = db_gpu_graph_forward(gg, &finite, 1);
     g->training = 1;
     db_graph_set_batch(g, N_TRAIN);
     DB_TRY(s);
@@ -240,6 +242,114 @@ static void check(db_gpu_report report, const char *name, db_graph *g, db_status
     db_graph_free(g);
 }
 
+// The detector's loss on the device (detect/detect_gpu.h) against the same step with the loss on
+// the host (the outputs down, detect/loss.c, the gradients up): the loss's parts and the
+// gradients the backward makes of them. Fixed targets: background, every 97th anchor a positive
+// of class i % K with a small box code, every 89th ignored.
+static db_status detect_pass(db_graph *g, db_sgd *opt, const db_anchors *a, const int *cls_t, const float *box_t, int device,
+                             db_detect_loss_parts *r, float *velocity) {
+    const int K = 3, n = N_TRAIN, L = a->levels;
+    const size_t rows = (size_t)n * a->n;
+    db_gpu_graph *gg = NULL;
+    db_gpu_detect *dl = NULL;
+    db_gpu_options o = {0, 1, 0, 0, 0.0f};
+    float *buf = (float *)malloc(sizeof(float) * rows * 2 * (K + 4));
+    if (!buf) return db_fail(DB_ERR_NOMEM, "out of memory");
+    float *logits = buf, *codes = logits + rows * K, *dlogits = codes + rows * 4, *dcodes = dlogits + rows * K;
+    memset(opt->velocity.base, 0, sizeof(float) * opt->velocity.size);
+    db_status s = db_gpu_graph_create(&gg, g, opt, &o);
+    if (s == DB_OK) s = db_gpu_graph_push(gg);
+    int finite = 0;
+    g->training = 1, g->step = 17;
+    db_graph_set_batch(g, n);
+    if (s == DB_OK) fill_input(db_gpu_graph_input(gg), g, n, 2);
+    if (s == DB_OK) s = db_gpu_graph_forward(gg, &finite, !device);
+    const db_detect_loss_cfg c = db_detect_loss_defaults();
+    if (s == DB_OK && device) {
+        s = db_gpu_detect_create(&dl, gg, a, K, n);
+        if (s == DB_OK) s = db_gpu_detect_loss(dl, cls_t, box_t, n, &c, r);
+    } else if (s == DB_OK) {
+        const float *cl[DB_ANCHOR_MAX_LEVELS], *bx[DB_ANCHOR_MAX_LEVELS];
+        float *dcl[DB_ANCHOR_MAX_LEVELS], *dbx[DB_ANCHOR_MAX_LEVELS];
+        for (int l = 0; l < L; l++) {
+            cl[l] = db_graph_output_at(g, 2 * l)->data, bx[l] = db_graph_output_at(g, 2 * l + 1)->data;
+            dcl[l] = db_graph_output_at(g, 2 * l)->grad, dbx[l] = db_graph_output_at(g, 2 * l + 1)->grad;
+        }
+        db_detect_gather(logits, cl, a, n, K);
+        db_detect_gather(codes, bx, a, n, 4);
+        *r = db_detect_loss(dlogits, dcodes, logits, codes, cls_t, box_t, (long)rows, K, &c);
+        db_detect_scatter(dcl, dlogits, a, n, K);
+        db_detect_scatter(dbx, dcodes, a, n, 4);
+    }
+    if (s == DB_OK) s = db_gpu_graph_backward_update(gg, 0.05f);
+    if (s == DB_OK) s = db_gpu_graph_pull(gg);
+    if (s == DB_OK) memcpy(velocity, opt->velocity.base, sizeof(float) * g->param_arena.size);
+    db_gpu_detect_destroy(dl);
+    db_gpu_graph_destroy(gg);
+    free(buf);
+    return s;
+}
+
+static void check_detect_loss(db_gpu_report report) {
+    const char *name = "retinanet_loss_on_device";
+    db_graph g;
+    db_retinanet_config rc;
+    db_anchors a = {};
+    db_anchor_cfg ac = db_anchor_defaults();
+    db_status s = db_retinanet_defaults(&rc, "resnet18", 3, 1, 128, 128);
+    rc.backbone.width = 8, rc.fpn_width = 16, rc.head_convs = 2, rc.backbone.unfused = 1;
+    if (s == DB_OK) s = db_anchors_make(&a, &ac, 128, 128);
+    if (s == DB_OK) s = db_retinanet_build(&g, &rc, N_TRAIN);
+    if (s != DB_OK) {
+        report(0, name, db_last_error());
+        db_anchors_free(&a);
+        return;
+    }
+    db_graph_init_params(&g, 42);
+    db_sgd_config sc = {};
+    sc.momentum = 0.9f;
+    db_sgd opt;
+    const size_t rows = (size_t)N_TRAIN * a.n, np = g.param_arena.size;
+    int *cls_t = (int *)malloc(sizeof(int) * rows);
+    float *box_t = (float *)calloc(rows * 4, sizeof(float)), *ip = (float *)malloc(sizeof(float) * (np + 1));
+    float *vh = (float *)malloc(sizeof(float) * (np + 1)), *vd = (float *)malloc(sizeof(float) * (np + 1));
+    float *is = (float *)malloc(sizeof(float) * (g.state_arena.size + 1));
+    s = cls_t && box_t && ip && vh && vd && is ? db_sgd_init(&opt, &g, &sc) : db_fail(DB_ERR_NOMEM, "out of memory");
+    if (s != DB_OK) {
+        report(0, name, db_last_error());
+    } else {
+        for (size_t i = 0; i < rows; i++) {
+            cls_t[i] = i % 97 == 0 ? (int)(i % 3) : i % 89 == 0 ? -2 : -1;
+            for (int j = 0; cls_t[i] >= 0 && j < 4; j++) box_t[4 * i + j] = 0.05f * (float)(j + 1) - 0.1f;
+        }
+        memcpy(ip, g.param_arena.base, sizeof(float) * np);
+        memcpy(is, g.state_arena.base, sizeof(float) * g.state_arena.size);
+        db_detect_loss_parts rh = {}, rd = {};
+        s = detect_pass(&g, &opt, &a, cls_t, box_t, 0, &rh, vh);
+        memcpy(g.param_arena.base, ip, sizeof(float) * np); // the same start again
+        memcpy(g.state_arena.base, is, sizeof(float) * g.state_arena.size);
+        for (int i = 0; i < g.n_ops; i++) g.ops[i].dropped = 0;
+        if (s == DB_OK) s = detect_pass(&g, &opt, &a, cls_t, box_t, 1, &rd, vd);
+        char detail[600];
+        if (s != DB_OK) {
+            snprintf(detail, sizeof detail, "%s", db_last_error());
+            report(0, name, detail);
+        } else {
+            const char *at = "";
+            const double e = worst_param(&g, vd, vh, NULL, &at), el = fabs(rd.total - rh.total) / fabs(rh.total);
+            snprintf(detail, sizeof detail,
+                     "loss %.6f (class %.6f, box %.6f, %ld positives) on the device vs %.6f (%.6f, %.6f, %ld) on the host: "
+                     "relative %.2g; worst gradient %.2g (%s)",
+                     rd.total, rd.cls, rd.box, rd.positives, rh.total, rh.cls, rh.box, rh.positives, el, e, at);
+            report(el <= 1e-5 && e <= 1e-4 && rd.positives == rh.positives && rh.positives > 0, name, detail);
+        }
+        db_sgd_free(&opt);
+    }
+    free(cls_t); free(box_t); free(ip); free(vh); free(vd); free(is);
+    db_anchors_free(&a);
+    db_graph_free(&g);
+}
+
 extern "C" void db_gpu_check_nets(db_gpu_report report) {
     db_graph g;
     { // AmoebaNet-B (2 normal cells per stack, F 8) on 28x28: the basic stem, reductions at 28 and 14 (even maps: the
@@ -265,6 +375,7 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         if (s == DB_OK) s = db_retinanet_build(&g, &rc, N_TRAIN);
         check(report, "retinanet_step", &g, s, &sgd);
     }
+    check_detect_loss(report);
     { // the FCN on the same backbone, 4 classes, 64x64, logits at stride 4 (C2 in the pyramid)
         db_segnet_config sc;
         db_status s = db_segnet_defaults(&sc, "resnet18", 4, 1, 64, 64);
