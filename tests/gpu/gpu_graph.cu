@@ -122,6 +122,8 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     if (db_model_defaults(&mc, arch) != DB_OK) return -1;
     mc.in_c = c; mc.in_h = mc.in_w = hw; mc.classes = classes;
     mc.unfused = 1;
+    if (!strncmp(arch, "amoebanet", 9)) // the small-scale network: (2, 16), the basic stem (as dropbench bench)
+        mc.cells = 6, mc.width = 16, mc.stem = 'b';
     db_graph g;
     db_sgd opt;
     db_sgd_config sc = {}; /* C++: every member zero, then the two it sets */
