@@ -190,7 +190,7 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu detect/detect_gpu.cu nets/dist_nccl.cu \
-                 tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu
+                 tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu nets/gpu_backend.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
@@ -219,7 +219,7 @@ build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h
                   tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
                   nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h \
                   tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h nets/dist_nccl.h nets/gpu_prof.h nets/conv_gemm.h \
-                  detect/detect_gpu.h nets/retinanet.h nets/segnet.h
+                  detect/detect_gpu.h nets/retinanet.h nets/segnet.h nets/gpu_backend.h
 	@mkdir -p build
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))

@@ -37,11 +37,12 @@ typedef struct {
     db_status (*graph_join)(db_gpu_graph *gg, const void *id, int rank, int size);
     /* the forward alone, its outputs to the host graph or not (a task's own loss: detection, segmentation) */
     db_status (*graph_forward)(db_gpu_graph *gg, int *finite, int to_host);
-    /* the detector's training loss on the device (detect/detect_gpu.h) */
+    /* the detector's training loss on the device (detect/detect_gpu.h) over gg's outputs, after
+     * graph_forward(gg, .., 0): the outputs' gradients set there for the next backward */
     db_status (*detect_create)(db_gpu_detect **out, db_gpu_graph *gg, const db_anchors *a, int K, int n_max);
     void (*detect_destroy)(db_gpu_detect *d);
-    db_status (*detect_loss)(db_gpu_detect *d, const int *cls_t, const float *box_t, int n, const db_detect_loss_cfg *c,
-                             db_detect_loss_parts *r);
+    db_status (*detect_loss)(db_gpu_detect *d, db_gpu_graph *gg, const int *cls_t, const float *box_t, int n,
+                             const db_detect_loss_cfg *c, db_detect_loss_parts *r);
 } db_gpu_backend;
 
 /* Exported by the shared object */

@@ -149,7 +149,7 @@ static db_status det_step(db_stepper *st, void *state, const db_task_batch *b, d
         s->gpu = st->gpu;
         if (!s->gpu_loss) DB_TRY(st->gpu->detect_create(&s->gpu_loss, st->gg, &s->anchors, s->K, s->n_max));
         DB_TRY(db_stepper_forward(st, 0));
-        DB_TRY(st->gpu->detect_loss(s->gpu_loss, s->cls_t, s->box_t, g->n, &s->loss, &r));
+        DB_TRY(st->gpu->detect_loss(s->gpu_loss, st->gg, s->cls_t, s->box_t, g->n, &s->loss, &r));
     } else {
         DB_TRY(forward_loss(s, st, 1, &r));
     }

@@ -14,6 +14,7 @@
 
 #include "core/philox.h"
 #include "detect/detect_gpu.h"
+#include "nets/gpu_backend.h"
 #include "detect/layout.h"
 #include "nets/graph_cuda.h"
 #include "nets/model.h"
@@ -289,8 +290,9 @@ static db_status detect_pass(db_graph *g, db_sgd *opt, const db_anchors *a, cons
     if (s == DB_OK) s = db_gpu_graph_forward(gg, &finite, !device);
     const db_detect_loss_cfg c = db_detect_loss_defaults();
     if (s == DB_OK && device) {
-        s = db_gpu_detect_create(&dl, gg, a, K, n);
-        if (s == DB_OK) s = db_gpu_detect_loss(dl, cls_t, box_t, n, &c, r);
+        const db_gpu_backend *b = db_gpu_backend_entry(); // the table the program calls, with its checks
+        s = b->detect_create(&dl, gg, a, K, n);
+        if (s == DB_OK) s = b->detect_loss(dl, gg, cls_t, box_t, n, &c, r);
     } else if (s == DB_OK) {
         const float *cl[DB_ANCHOR_MAX_LEVELS], *bx[DB_ANCHOR_MAX_LEVELS];
         float *dcl[DB_ANCHOR_MAX_LEVELS], *dbx[DB_ANCHOR_MAX_LEVELS];
