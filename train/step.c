@@ -51,8 +51,7 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
         return DB_OK;
     }
     db_graph *g = st->g;
-    db_graph_forward(g);
-    DB_TRY(g->run_status); /* a synchronised batch norm's sum that failed */
+    DB_TRY(db_stepper_forward(st, 1));
     const db_tensor *o = db_graph_output(g);
     *loss = db_softmax_xent(g->training ? o->grad : NULL, o->data, st->labels, o->c, g->n, smoothing);
     if (g->n_outputs > 1 && g->training) { /* the auxiliary head: w * its loss, w * its gradient */
