@@ -208,38 +208,44 @@ GPU_NCCL_HOME ?= $(or $(NCCL_HOME),$(shell python3 -c 'import nvidia.nccl as m; 
 GPU_NCCL_SO  := $(firstword $(wildcard $(GPU_NCCL_HOME)/lib/libnccl.so $(GPU_NCCL_HOME)/lib/libnccl.so.2 \
                   $(GPU_NCCL_HOME)/lib64/libnccl.so $(CUDA_HOME)/lib64/libnccl.so))
 GPU_NCCL_INC := $(firstword $(dir $(wildcard $(GPU_NCCL_HOME)/include/nccl.h $(CUDA_HOME)/include/nccl.h)))
-GPU_NCCL_FLAGS := $(if $(and $(GPU_NCCL_SO),$(GPU_NCCL_INC)),-DDB_HAVE_NCCL -I$(GPU_NCCL_INC) -L$(dir $(GPU_NCCL_SO)) \
-                    -Xlinker -rpath=$(dir $(GPU_NCCL_SO)) -l:$(notdir $(GPU_NCCL_SO)))
-build/gpu/%.o: %.c
+# Every object of its own, so that `make -j` builds them side by side (a GPU session's minutes are
+# short). GPU_SAN=1 builds build/gpu-check-asan: the host code under AddressSanitizer, in
+# build/gpu-asan (run it with ASAN_OPTIONS=protect_shadow_gap=0, which CUDA's mappings need).
+GPU_OBJ := build/gpu$(if $(GPU_SAN),-asan)
+GPU_SAN_CC := $(if $(GPU_SAN),-fsanitize=address -fno-omit-frame-pointer -g)
+GPU_SAN_NV := $(if $(GPU_SAN),-g -Xcompiler -fsanitize=address$(comma)-fno-omit-frame-pointer)
+GPU_NCCL_DEF := $(if $(and $(GPU_NCCL_SO),$(GPU_NCCL_INC)),-DDB_HAVE_NCCL -I$(GPU_NCCL_INC))
+GPU_NVFLAGS = -std=c++17 -O3 -I. -I$(GPU_CUDNN_INC) $(GPU_NV_WERROR) -Xcompiler -Wall,-Wextra$(if $(GPU_WERROR),$(comma)$(GPU_WERROR)) \
+              $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) $(GPU_NCCL_DEF) $(GPU_SAN_NV)
+GPU_LINK = -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp \
+           $(if $(GPU_SAN),-Xcompiler -fsanitize=address)
+$(GPU_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra $(GPU_WERROR) -fopenmp -ffp-contract=off -I. -MMD -MP -c $< -o $@
-
-build/gpu-check: $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) core/philox.h nets/sgd.h core/cuda.h dropouts/dropout.h \
-                  dropouts/dropblock.h dropouts/droppath.h dropouts/dropouts_cuda.h core/hd.h core/cuda_check.h nets/conv_cudnn.h nets/ops.h \
-                  tests/gpu/gpu_check.h core/gemm.h nets/cudnn_internal.h nets/linear_cublas.h nets/ops_cuda.h \
-                  nets/graph.h nets/graph_cuda.h nets/model.h nets/optim.h nets/bodies.h dropouts/schedule.h core/arena.h \
-                  tests/gpu/steps.h detect/detect_cuda.h detect/loss.h detect/layout.h detect/anchors.h nets/dist_nccl.h nets/gpu_prof.h nets/conv_gemm.h \
-                  detect/detect_gpu.h nets/retinanet.h nets/segnet.h nets/gpu_backend.h
-	@mkdir -p build
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -march=native -Wall -Wextra $(GPU_WERROR) -fopenmp -ffp-contract=off -I. $(GPU_SAN_CC) -MMD -MP -c $< -o $@
+$(GPU_OBJ)/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
 	$(if $(NVCC),,$(error gpu-check needs nvcc: put it on PATH or set CUDA_HOME))
 	$(if $(GPU_CUDNN_INC),,$(error gpu-check needs cuDNN's headers (cudnn.h): set CUDNN_HOME to a cuDNN 9 folder with include/ and lib/ -- e.g. the nvidia/cudnn folder of the nvidia-cudnn-cu13 wheel (pip install nvidia-cudnn-cu13), or NVIDIA's cudnn9-cuda-13 package))
+	$(NVCC) $(GPU_NVFLAGS) -MMD -MP -c $< -o $@
+GPU_CHECK_OBJ = $(GPU_CHECK_SRC:%.cu=$(GPU_OBJ)/%.cu.o) $(GPU_CHECK_C:%.c=$(GPU_OBJ)/%.o)
+-include $(wildcard build/gpu/*/*.d build/gpu/*/*/*.d build/gpu-asan/*/*.d build/gpu-asan/*/*/*.d)
+
+build/gpu-check$(if $(GPU_SAN),-asan): $(GPU_CHECK_OBJ)
+	@mkdir -p build
 	$(if $(GPU_CUDNN_SO),,$(error gpu-check needs cuDNN's library (libcudnn.so or libcudnn.so.9) beside its headers: set CUDNN_HOME))
-	$(NVCC) -std=c++17 -O3 -I. -I$(GPU_CUDNN_INC) $(GPU_NV_WERROR) -Xcompiler -Wall,-Wextra$(if $(GPU_WERROR),$(comma)$(GPU_WERROR)) \
-	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
-	  $(GPU_CHECK_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
-	  -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp $(GPU_NCCL_FLAGS) -o $@
+	$(NVCC) $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) $(GPU_CHECK_OBJ) \
+	  $(GPU_LINK) $(if $(GPU_NCCL_DEF),-L$(dir $(GPU_NCCL_SO)) -Xlinker -rpath=$(dir $(GPU_NCCL_SO)) -l:$(notdir $(GPU_NCCL_SO))) -o $@
 
 gpu-check: build/gpu-check
 	@scripts/gpu_check
 
 # The convolution probe: what cuDNN offers and what we take for ResNet-20/50 and FPN shapes
 GPU_PROBE_SRC := tests/gpu/gpu_probe.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/elementwise_cuda.cu nets/conv_gemm.cu
-build/gpu-probe: $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) nets/conv_cudnn.h nets/cudnn_internal.h nets/model.h nets/conv_gemm.h
-	$(if $(and $(NVCC),$(GPU_CUDNN_INC),$(GPU_CUDNN_SO)),,$(error gpu-probe needs nvcc and cuDNN: see build/gpu-check))
-	$(NVCC) -std=c++17 -O2 -I. -I$(GPU_CUDNN_INC) $(GPU_NV_WERROR) -Xcompiler -Wall,-Wextra$(if $(GPU_WERROR),$(comma)$(GPU_WERROR)) \
-	  $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) \
-	  $(GPU_PROBE_SRC) $(GPU_CHECK_C:%.c=build/gpu/%.o) -L$(dir $(GPU_CUDNN_SO)) -Xlinker -rpath,$(dir $(GPU_CUDNN_SO)) \
-	  -l:$(notdir $(GPU_CUDNN_SO)) -lcublas -lgomp -o $@
+GPU_PROBE_OBJ = $(GPU_PROBE_SRC:%.cu=$(GPU_OBJ)/%.cu.o) $(GPU_CHECK_C:%.c=$(GPU_OBJ)/%.o)
+build/gpu-probe: $(GPU_PROBE_OBJ)
+	$(if $(GPU_CUDNN_SO),,$(error gpu-probe needs cuDNN's library: see build/gpu-check))
+	$(NVCC) $(or $(GPU_ARCH),-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90) $(GPU_PROBE_OBJ) \
+	  $(GPU_LINK) -o $@
 
 # The CPU-vs-CPU spread gpu-check's whole-step limits are set from (tests/gpu/cpu_spread.c): the
 # same steps with OpenBLAS and with the portable GEMM gpu-check's CPU side uses, 1 and 2 threads.

@@ -207,13 +207,17 @@ static int first_usable(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
 }
 
 /* Each pass's algorithm: the first usable one measured (cudnnFind*), else -- measuring failed,
- * e.g. for memory, or nothing measured is usable -- the first usable one cuDNN's heuristics rate */
+ * e.g. for memory, or nothing measured is usable -- the first usable one cuDNN's heuristics rate.
+ * Deterministic runs take the heuristics' ranking alone: a timing picks differently from one
+ * process to the next (two algorithms within noise), and another algorithm rounds otherwise, so
+ * a run and its resumption from a checkpoint would part ways. */
 static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, choice *c) {
     db_cudnn_algo_info cand[MAX_CANDIDATES];
     int n = 0;
     /* the math type asked for (a previous pass's workspace query left another on the descriptor) */
     CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
-    if (list(h, s, pass, 1, cand, MAX_CANDIDATES, &n) == DB_OK && first_usable(h, s, d, pass, cand, n, 1, c)) return DB_OK;
+    if (!d->deterministic && list(h, s, pass, 1, cand, MAX_CANDIDATES, &n) == DB_OK && first_usable(h, s, d, pass, cand, n, 1, c))
+        return DB_OK;
     DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
     if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "

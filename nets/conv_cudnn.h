@@ -54,7 +54,8 @@ db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass,
                              int max, int *count);
 
 /* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails or
- * offers nothing usable) that succeeded, is deterministic when asked for, keeps to FMA math
+ * offers nothing usable; the heuristics' first when deterministic, the same choice in every
+ * process) that succeeded, is deterministic when asked for, keeps to FMA math
  * unless TF32 is allowed, and whose workspace cuDNN will size; the next candidate is taken when
  * one is refused. The math type it was measured with is the one it runs with. A 1x1 stride-1
  * convolution then times that choice against cuBLAS GEMMs (nets/conv_gemm.h) on the same

@@ -1333,16 +1333,18 @@ t_gpu_check_script() {
     # peer; stand-in checkers play the GPU's part here
     printf '#!/bin/sh\necho "ok   first: fine"\necho "FAIL second: off by 1"\necho "gpu-bench resnet20 3,32,32 128 fp32 100.0"\nexit 1\n' >"$T/fails"
     printf '#!/bin/sh\necho "ok   first: fine"\nsleep 30\necho "never"\n' >"$T/hangs"
-    printf '#!/bin/sh\necho "ok   first: fine"\nkill -SEGV $$\n' >"$T/crashes"
+    # (the throughput runs in a process of its own: a crashed check still gets the comparison)
+    printf '#!/bin/sh\n[ "$1" = --bench-only ] && { echo "gpu-bench resnet20 3,32,32 128 fp32 100.0"; exit 0; }\necho "ok   first: fine"\nkill -SEGV $$\n' >"$T/crashes"
     chmod +x "$T/fails" "$T/hangs" "$T/crashes"
     rc=0; GPU_CHECK_BIN=$T/fails GPU_CHECK_LOG=$T/f.log scripts/gpu_check >"$out" 2>"$err" || rc=$?
     expect_rc 1 && expect_out "FAIL second" && expect_out "PyTorch peer" && grep -q "^gpu-bench " "$T/f.log" &&
         grep -q "PyTorch peer" "$T/f.log" || { echo "failing checker: $(cat "$T/f.log")"; return 1; }
-    rc=0; GPU_CHECK_BIN=$T/hangs GPU_CHECK_LOG=$T/h.log GPU_CHECK_TIMEOUT=2 timeout 60 scripts/gpu_check >"$out" 2>"$err" || rc=$?
+    rc=0; GPU_CHECK_BIN=$T/hangs GPU_CHECK_LOG=$T/h.log GPU_CHECK_TIMEOUT=2 GPU_BENCH_TIMEOUT=2 timeout 60 scripts/gpu_check >"$out" 2>"$err" || rc=$?
     expect_rc 1 && expect_out "ok   first" && expect_out "stopped after 2 s" && ! grep -q never "$T/h.log" &&
         grep -q "ok   first" "$T/h.log" || { echo "hanging checker: $(cat "$T/h.log")"; return 1; }
     rc=0; GPU_CHECK_BIN=$T/crashes GPU_CHECK_LOG=$T/c.log scripts/gpu_check >"$out" 2>"$err" || rc=$?
-    expect_rc 1 && expect_out "ok   first" && expect_out "ended with status 139" && grep -q "ok   first" "$T/c.log" ||
+    expect_rc 1 && expect_out "ok   first" && expect_out "ended with status 139" && grep -q "ok   first" "$T/c.log" &&
+        grep -q "^gpu-bench " "$T/c.log" && grep -q "PyTorch peer" "$T/c.log" ||
         { echo "crashing checker: $(cat "$T/c.log")"; return 1; }
 }
 t_gpu_session() {

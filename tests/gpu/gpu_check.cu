@@ -72,34 +72,8 @@ static int run_benches(const char *list, int profile) {
     return bad;
 }
 
-int main(int argc, char **argv) {
-    setvbuf(stdout, NULL, _IOLBF, 0); /* line by line into a pipe or a log too */
-    int bench = 1, checks = 1, profile = 0;
-    const char *benches = "resnet20:128:fp32,resnet50:64:fp32,amoebanet-b:128:fp32";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--no-bench")) bench = 0;
-        else if (!strcmp(argv[i], "--bench-only")) checks = 0;
-        else if (!strcmp(argv[i], "--profile")) profile = 1;
-        else if (!strcmp(argv[i], "--bench") && i + 1 < argc) benches = argv[++i];
-        else {
-            fprintf(stderr, "usage: gpu-check [--no-bench | --bench-only] [--profile] [--bench MODEL:BATCH:MODE,...]\n");
-            return 1;
-        }
-    }
-    db_cuda_info ci;
-    db_cuda_query(&ci);
-    int blas_major = 0, blas_minor = 0, blas_patch = 0;
-    cublasGetProperty(MAJOR_VERSION, &blas_major);
-    cublasGetProperty(MINOR_VERSION, &blas_minor);
-    cublasGetProperty(PATCH_LEVEL, &blas_patch);
-    printf("cuda runtime %d, driver %d, cuDNN %zu (headers %d), cuBLAS %d.%d.%d, %d device(s)\n", ci.runtime_version,
-           ci.driver_version, cudnnGetVersion(), CUDNN_VERSION, blas_major, blas_minor, blas_patch, ci.device_count);
-    if (ci.device_count < 1) {
-        printf("gpu-check: no CUDA device: nothing checked (this is not a pass)\n");
-        return 2;
-    }
-    printf("device 0: %s, %.1f GiB, %d SMs\n", ci.name, ci.memory_gib, ci.sm_count);
-    if (!checks) return bench ? run_benches(benches, profile) : 0;
+/* The generator, the SGD update and every regularizer's mask, bit for bit against the CPU */
+static void check_basics(void) {
     char detail[256];
 
     /* Philox: 4M draws, every word equal */
@@ -246,12 +220,67 @@ int main(int argc, char **argv) {
         CK(cudaFree(dev_m)); CK(cudaFree(dev_counts));
         free(x); free(y); free(m); free(mg);
     }
-    db_gpu_check_conv(report);
-    db_gpu_check_bn_pool(report);
-    db_gpu_check_graph(report);
-    db_gpu_check_nets(report);
-    db_gpu_check_detect(report);
-    db_gpu_check_nccl(report);
+}
+
+/* name is one of list's comma-separated words (a NULL list: every name) */
+static int in_list(const char *list, const char *name) {
+    const size_t len = strlen(name);
+    for (const char *p = list; p; p = strchr(p, ',')) {
+        if (*p == ',') p++;
+        if (!strncmp(p, name, len) && (p[len] == ',' || !p[len])) return 1;
+    }
+    return !list;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* line by line into a pipe or a log too */
+    int bench = 1, checks = 1, profile = 0;
+    const char *only = NULL; /* every section */
+    const char *benches = "resnet20:128:fp32,resnet50:64:fp32,amoebanet-b:128:fp32";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--no-bench")) bench = 0;
+        else if (!strcmp(argv[i], "--bench-only")) checks = 0;
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--bench") && i + 1 < argc) benches = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else {
+            fprintf(stderr, "usage: gpu-check [--no-bench | --bench-only] [--profile] [--bench MODEL:BATCH:MODE,...] "
+                            "[--only SECTION,...]\n  sections: basics conv ops graph detect nccl nets\n");
+            return 1;
+        }
+    }
+    static const struct { const char *name; void (*run)(db_gpu_report); } sections[] = {
+        {"basics", NULL}, {"conv", db_gpu_check_conv}, {"ops", db_gpu_check_bn_pool}, {"graph", db_gpu_check_graph},
+        {"detect", db_gpu_check_detect}, {"nccl", db_gpu_check_nccl}, {"nets", db_gpu_check_nets}};
+    for (const char *p = only; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t known = 0, len = strcspn(p, ",");
+        for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+            known += strlen(sections[i].name) == len && !strncmp(p, sections[i].name, len);
+        if (!known) {
+            fprintf(stderr, "gpu-check: no section '%.*s' (basics conv ops graph detect nccl nets)\n", (int)len, p);
+            return 1;
+        }
+    }
+    db_cuda_info ci;
+    db_cuda_query(&ci);
+    int blas_major = 0, blas_minor = 0, blas_patch = 0;
+    cublasGetProperty(MAJOR_VERSION, &blas_major);
+    cublasGetProperty(MINOR_VERSION, &blas_minor);
+    cublasGetProperty(PATCH_LEVEL, &blas_patch);
+    printf("cuda runtime %d, driver %d, cuDNN %zu (headers %d), cuBLAS %d.%d.%d, %d device(s)\n", ci.runtime_version,
+           ci.driver_version, cudnnGetVersion(), CUDNN_VERSION, blas_major, blas_minor, blas_patch, ci.device_count);
+    if (ci.device_count < 1) {
+        printf("gpu-check: no CUDA device: nothing checked (this is not a pass)\n");
+        return 2;
+    }
+    printf("device 0: %s, %.1f GiB, %d SMs\n", ci.name, ci.memory_gib, ci.sm_count);
+    if (!checks) return bench ? run_benches(benches, profile) : 0;
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
+        if (!in_list(only, sections[i].name)) continue;
+        printf("== %s\n", sections[i].name);
+        if (sections[i].run) sections[i].run(report);
+        else check_basics();
+    }
     printf("gpu-check: %d passed, %d failed\n", passed, failed);
     if (bench) failed += run_benches(benches, profile);
     return failed ? 1 : 0;
