@@ -117,10 +117,10 @@ static db_status gpu_run(db_gpu_graph *gg, db_graph *g, db_sgd *opt, run_result 
     db_graph_set_batch(g, N_EVAL);
     fill_input(db_gpu_graph_input(gg), g, N_EVAL, 1);
     db_status s = db_gpu_graph_forward(gg, &finite, 1);
+    if (s == DB_OK) keep_outputs(r->outputs, &at, g); // (at the evaluation's batch, before the training's is back)
     g->training = 1;
     db_graph_set_batch(g, N_TRAIN);
     DB_TRY(s);
-    keep_outputs(r->outputs, &at, g);
     DB_TRY(db_gpu_graph_pull(gg));
     keep_state(r, g, opt);
     return DB_OK;
