@@ -43,6 +43,7 @@ struct db_gpu_graph {
     unsigned long long *dropped;    // per op (n_ops), the regularizers' dropped units since the last pull
     unsigned long long *per_sample; // n_max, a DropBlock mask's counts
     float *bn_scratch;              // the largest BN+ReLU tensor: the gradient through the ReLU
+    float *dw_scratch;              // the depthwise weight gradients' column sums (db_dw_backward_cuda_scratch)
     int *labels;
     double *xent_scratch;
     step_out *out, *out_host;       // device and pinned
@@ -106,7 +107,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
     cudaFree(gg->velocity); cudaFree(gg->decay); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
-    cudaFree(gg->bn_scratch); cudaFree(gg->in_stage); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
+    cudaFree(gg->bn_scratch); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
@@ -296,18 +297,21 @@ static db_status create(db_gpu_graph *gg) {
     for (int a = 0; a < N_ARENA; a++) DB_TRY(dev_alloc(&gg->dev[a], gg->host[a]->size, names[a]));
     DB_TRY(dev_alloc(&gg->velocity, gg->opt->velocity.size, "the optimizer's state"));
     DB_TRY(upload_decay(gg));
-    size_t scratch = 0;
+    size_t scratch = 0, dw_scratch = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind == DB_OP_REG && op->u.reg.kind == DB_REG_DROPBLOCK)
             gg->mask_size += numel(&g->tensors[op->out], g->n_max);
         if (op->kind == DB_OP_BN && op->u.bn.relu && numel(&g->tensors[op->out], g->n_max) > scratch)
             scratch = numel(&g->tensors[op->out], g->n_max);
+        if (op->kind == DB_OP_DWCONV && db_dw_backward_cuda_scratch(&op->u.dw, g->n_max) > dw_scratch)
+            dw_scratch = db_dw_backward_cuda_scratch(&op->u.dw, g->n_max);
     }
     DB_TRY(dev_alloc(&gg->mask, gg->mask_size, "the DropBlock masks"));
     DB_TRY(dev_alloc(&gg->dropped, (size_t)g->n_ops, "the drop counters"));
     DB_TRY(dev_alloc(&gg->per_sample, (size_t)g->n_max, "the drop counters"));
     DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
+    DB_TRY(dev_alloc(&gg->dw_scratch, dw_scratch, "the depthwise convolutions' scratch"));
     DB_TRY(layout_buffers(gg));
     DB_TRY(dev_alloc(&gg->labels, (size_t)g->n_max, "the labels"));
     DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
@@ -720,7 +724,7 @@ static db_status backward(db_gpu_graph *gg) {
             break;
         case DB_OP_BIAS: LAUNCH_TRY(db_bias_backward_cuda(dx, db, dy, y->c, n, (size_t)y->h * y->w, acc, gg->s), "bias backward"); break;
         case DB_OP_DWCONV:
-            LAUNCH_TRY(db_dw_backward_cuda(dx, dw, dy, xd, w, &op->u.dw, n, acc, gg->s), "depthwise convolution backward");
+            LAUNCH_TRY(db_dw_backward_cuda(dx, dw, dy, xd, w, &op->u.dw, n, acc, gg->dw_scratch, gg->s), "depthwise convolution backward");
             break;
         case DB_OP_SUBSAMPLE:
             if (dx)
