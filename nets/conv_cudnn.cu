@@ -80,6 +80,11 @@ static void descs_free(descs *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* FMA math keeps fp32 convolutions off the tensor cores; TF32 and bfloat16 ask for them */
+static cudnnMathType_t math_asked(const db_cudnn_conv_dims *d) {
+    return d->tf32 || d->bf16 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+}
+
 static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {
     memset(s, 0, sizeof *s);
     int oh = (d->h + 2 * d->ph - d->kh) / d->sh + 1, ow = (d->w + 2 * d->pw - d->kw) / d->sw + 1;
@@ -90,12 +95,13 @@ static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {
     CUDNN_TRY(cudnnCreateTensorDescriptor(&s->y), "a tensor descriptor");
     CUDNN_TRY(cudnnCreateFilterDescriptor(&s->w), "a filter descriptor");
     CUDNN_TRY(cudnnCreateConvolutionDescriptor(&s->conv), "a convolution descriptor");
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cin, d->h, d->w), "the input's layout");
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d->n, d->cout, oh, ow), "the output's layout");
-    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->kh, d->kw), "the weights' layout");
+    const cudnnDataType_t t = d->bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT; /* the sums in fp32 either way */
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, CUDNN_TENSOR_NCHW, t, d->n, d->cin, d->h, d->w), "the input's layout");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, CUDNN_TENSOR_NCHW, t, d->n, d->cout, oh, ow), "the output's layout");
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, t, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->kh, d->kw), "the weights' layout");
     CUDNN_TRY(cudnnSetConvolution2dDescriptor(s->conv, d->ph, d->pw, d->sh, d->sw, 1, 1, CUDNN_CROSS_CORRELATION,
                                               CUDNN_DATA_FLOAT), "the convolution");
-    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
+    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, math_asked(d)), "the math type");
     return DB_OK;
 }
 
@@ -192,7 +198,9 @@ static int first_usable(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     int refused = 0;
     for (int i = 0; i < n; i++) {
         const db_cudnn_algo_info *a = &cand[i];
-        if (a->status != CUDNN_STATUS_SUCCESS || (d->deterministic && !a->deterministic) || (!d->tf32 && a->tensor_ops)) continue;
+        if (a->status != CUDNN_STATUS_SUCCESS || (d->deterministic && !a->deterministic) ||
+            (!d->tf32 && !d->bf16 && a->tensor_ops))
+            continue;
         size_t ws = 0;
         if (workspace_of(h, s, pass, a->algo, (cudnnMathType_t)a->math, &ws) != CUDNN_STATUS_SUCCESS) { refused++; continue; }
         c->algo = a->algo;
@@ -215,14 +223,14 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     db_cudnn_algo_info cand[MAX_CANDIDATES];
     int n = 0;
     /* the math type asked for (a previous pass's workspace query left another on the descriptor) */
-    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH), "the math type");
+    CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, math_asked(d)), "the math type");
     if (!d->deterministic && list(h, s, pass, 1, cand, MAX_CANDIDATES, &n) == DB_OK && first_usable(h, s, d, pass, cand, n, 1, c))
         return DB_OK;
     DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
     if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
                    "(n, c, h, w) to %d channels, stride %dx%d", d->deterministic ? "deterministic " : "", pass_names[pass],
-                   d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
+                   d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
 }
 
 /* One pass with choice c: forward y = conv(x, w) into out; backward-data dx from w and dy;
@@ -323,7 +331,7 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
     db_cudnn_found f;
     memset(&f, 0, sizeof f);
     f.d = *d;
-    if (db_conv_gemm_fits(d) && d->gemm == 2) { /* the GEMMs alone (the checks) */
+    if (db_conv_gemm_fits(d) && d->gemm == 2 && !d->bf16) { /* the GEMMs alone (the checks) */
         for (int p = 0; p < DB_CONV_PASSES; p++) {
             f.pass[p] = (choice){ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
             snprintf(f.pass[p].how, sizeof f.pass[p].how, "cuBLAS GEMM (asked for)");
@@ -331,7 +339,7 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
     } else {
         for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
         /* deterministic: no choice by timing between two paths (two processes could choose apart) */
-        if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic) consider_gemm(h, s, d, &f);
+        if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic && !d->bf16) consider_gemm(h, s, d, &f);
     }
     db_cudnn_found *grown = (db_cudnn_found *)realloc(h->found, sizeof *grown * (size_t)(h->n_found + 1));
     if (!grown) return db_fail(DB_ERR_NOMEM, "out of memory");

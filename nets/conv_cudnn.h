@@ -32,6 +32,8 @@ typedef struct {
     int gemm;          /* 1x1 stride-1 convolutions (nets/conv_gemm.h): 0 each pass the faster
                         * measured of cuDNN's choice and cuBLAS GEMMs (cuDNN only when
                         * deterministic), 1 cuDNN only, 2 the GEMMs only (the checks) */
+    int bf16;          /* x, w and y (and their gradients) in bfloat16, accumulating in fp32, on
+                        * tensor cores; cuDNN only (no GEMMs) */
 } db_cudnn_conv_dims;
 
 enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };

@@ -2,6 +2,8 @@
 // (nets/ops_cuda.h), on the GPU's layouts (NCHW maps, feature-major vectors). Each thread does
 // what one iteration of the CPU loop does, in the same order and precision, so the results are
 // the CPU's bits (the loss's exp and log excepted).
+#include <cuda_bf16.h>
+
 #include "nets/bodies.h"
 #include "nets/ops_cuda.h"
 
@@ -91,6 +93,30 @@ struct scale_f {
 };
 
 extern "C" int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s) { return launch_each(scale_f{x, a}, n, aligned4(x), s); }
+
+/* bfloat16 casts, a thread per value (memory-bound; the convolutions they surround are not) */
+static __global__ void to_bf16_k(__nv_bfloat16 *dst, const float *src, size_t n) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = __float2bfloat16_rn(src[i]);
+}
+static __global__ void from_bf16_k(float *dst, const __nv_bfloat16 *src, size_t n, int accum) {
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        const float v = __bfloat162float(src[i]);
+        dst[i] = accum ? __fadd_rn(dst[i], v) : v;
+    }
+}
+static unsigned cast_blocks(size_t n) {
+    const size_t b = (n + 255) / 256;
+    return (unsigned)(b < 65536 ? (b ? b : 1) : 65536);
+}
+extern "C" int db_to_bf16_cuda(uint16_t *dst, const float *src, size_t n, cudaStream_t s) {
+    to_bf16_k<<<cast_blocks(n), 256, 0, s>>>((__nv_bfloat16 *)dst, src, n);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+extern "C" int db_from_bf16_cuda(float *dst, const uint16_t *src, size_t n, int accum, cudaStream_t s) {
+    from_bf16_k<<<cast_blocks(n), 256, 0, s>>>(dst, (const __nv_bfloat16 *)src, n, accum);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
 extern "C" int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s) {
     return launch_each(relu_f{out, in}, len, aligned4(out) && aligned4(in), s);
 }

@@ -44,6 +44,10 @@ struct db_gpu_graph {
     unsigned long long *per_sample; // n_max, a DropBlock mask's counts
     float *bn_scratch;              // the largest BN+ReLU tensor: the gradient through the ReLU
     float *dw_scratch;              // the depthwise weight gradients' column sums (db_dw_backward_cuda_scratch)
+    // --precision bf16 (o.bf16): the parameter arena rounded to bfloat16 at each forward, and the
+    // convolutions' bfloat16 operands: an input, an output (or its gradient), an input's gradient,
+    // a weight gradient, each as large as the largest convolution's
+    uint16_t *w_bf16, *in_bf16, *out_bf16, *din_bf16, *dw_bf16;
     int *labels;
     double *xent_scratch;
     step_out *out, *out_host;       // device and pinned
@@ -107,7 +111,8 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
     cudaFree(gg->velocity); cudaFree(gg->decay); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
-    cudaFree(gg->bn_scratch); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
+    cudaFree(gg->bn_scratch); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage);
+    cudaFree(gg->w_bf16); cudaFree(gg->in_bf16); cudaFree(gg->out_bf16); cudaFree(gg->din_bf16); cudaFree(gg->dw_bf16); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
@@ -145,7 +150,8 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int ta
         const db_conv_dims *c = &op->u.conv;
         int h = c->h, w = c->w, ph = c->ph, pw = c->pw;
         if (!db_conv_symmetric(c)) padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
-        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32, tail};
+        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32, tail,
+                                gg->o.bf16};
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;
@@ -275,6 +281,66 @@ static db_status layout_buffers(db_gpu_graph *gg) {
     return dev_alloc(&gg->out_stage, stage, "the output staging buffer");
 }
 
+// A convolution's input as cuDNN reads it: the padded copy for TensorFlow's uneven SAME
+static size_t conv_in_len(const db_op *op, int n) {
+    const db_conv_dims *c = &op->u.conv;
+    int h = c->h, w = c->w;
+    if (!db_conv_symmetric(c)) padded_size(c, &h, &w);
+    return (size_t)c->cin * n * h * w;
+}
+
+// --precision bf16: the bfloat16 twin of the parameter arena and the convolutions' operands
+static db_status bf16_buffers(db_gpu_graph *gg) {
+    const db_graph *g = gg->g;
+    size_t in = 0, out = 0, wt = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_CONV) continue;
+        const db_conv_dims *c = &op->u.conv;
+        in = conv_in_len(op, g->n_max) > in ? conv_in_len(op, g->n_max) : in;
+        out = numel(&g->tensors[op->out], g->n_max) > out ? numel(&g->tensors[op->out], g->n_max) : out;
+        wt = (size_t)c->cout * c->cin * c->kh * c->kw > wt ? (size_t)c->cout * c->cin * c->kh * c->kw : wt;
+    }
+    DB_TRY(dev_alloc(&gg->w_bf16, g->param_arena.size, "the bfloat16 weights"));
+    DB_TRY(dev_alloc(&gg->in_bf16, in, "a convolution's bfloat16 input"));
+    DB_TRY(dev_alloc(&gg->out_bf16, out, "a convolution's bfloat16 output"));
+    DB_TRY(dev_alloc(&gg->din_bf16, in, "a convolution's bfloat16 input gradient"));
+    return dev_alloc(&gg->dw_bf16, wt, "a convolution's bfloat16 weight gradient");
+}
+
+// The bfloat16 twin of a parameter's device pointer
+static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->w_bf16 + (w - gg->dev[A_PARAM]); }
+
+// Convolution op's forward, y from x (its padded copy where it has one) and w, device pointers; in
+// bfloat16 the operands are rounded into the scratch, cuDNN's descriptors say bfloat16 (the
+// pointers below are typed float for the wrapper: cuDNN reads them as the descriptors say)
+static db_status conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
+                              float *y, int n) {
+    if (!gg->o.bf16) return db_cudnn_conv_forward(conv, x, w, y, gg->ws, gg->ws_bytes);
+    const size_t in = conv_in_len(op, n), out = (size_t)op->u.conv.cout * n * op->u.conv.oh * op->u.conv.ow;
+    LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
+    DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (float *)gg->out_bf16, gg->ws,
+                                 gg->ws_bytes));
+    LAUNCH_TRY(db_from_bf16_cuda(y, gg->out_bf16, out, 0, gg->s), "a convolution's output from bfloat16");
+    return DB_OK;
+}
+
+// Its backward: dx set or added (acc; may be NULL), dw set
+static db_status conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
+                               const float *dy, float *dx, float *dw, int acc, int n) {
+    if (!gg->o.bf16) return db_cudnn_conv_backward(conv, x, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes);
+    const db_conv_dims *c = &op->u.conv;
+    const size_t in = conv_in_len(op, n), out = (size_t)c->cout * n * c->oh * c->ow;
+    LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
+    LAUNCH_TRY(db_to_bf16_cuda(gg->out_bf16, dy, out, gg->s), "a convolution's output gradient in bfloat16");
+    DB_TRY(db_cudnn_conv_backward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (const float *)gg->out_bf16,
+                                  dx ? (float *)gg->din_bf16 : NULL, (float *)gg->dw_bf16, 0, 0, gg->ws, gg->ws_bytes));
+    if (dx) LAUNCH_TRY(db_from_bf16_cuda(dx, gg->din_bf16, in, acc, gg->s), "a convolution's input gradient from bfloat16");
+    LAUNCH_TRY(db_from_bf16_cuda(dw, gg->dw_bf16, (size_t)c->cout * c->cin * c->kh * c->kw, 0, gg->s),
+               "a convolution's weight gradient from bfloat16");
+    return DB_OK;
+}
+
 static db_status create(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     gg->vec = (uint8_t *)calloc((size_t)g->n_tensors, 1);
@@ -313,6 +379,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
     DB_TRY(dev_alloc(&gg->dw_scratch, dw_scratch, "the depthwise convolutions' scratch"));
     DB_TRY(layout_buffers(gg));
+    if (gg->o.bf16) DB_TRY(bf16_buffers(gg));
     DB_TRY(dev_alloc(&gg->labels, (size_t)g->n_max, "the labels"));
     DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
     DB_TRY(dev_alloc(&gg->out, 1, "the step's result"));
@@ -517,6 +584,8 @@ static db_status forward(db_gpu_graph *gg) {
     const int n = g->n;
     db_cudnn_conv **convs;
     DB_TRY(convs_for(gg, n, &convs));
+    if (gg->o.bf16 && g->param_arena.size) // this step's weights, as the update left them
+        LAUNCH_TRY(db_to_bf16_cuda(gg->w_bf16, gg->dev[A_PARAM], g->param_arena.size, gg->s), "the weights in bfloat16");
     for (int i = 0; i < g->n_ops; i++) {
         db_op *op = &g->ops[i];
         const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
@@ -536,7 +605,7 @@ static db_status forward(db_gpu_graph *gg) {
                            "padding a convolution's input");
                 xd = gg->padded[i];
             }
-            DB_TRY(db_cudnn_conv_forward(convs[i], xd, w, yd, gg->ws, gg->ws_bytes));
+            DB_TRY(conv_forward(gg, convs[i], op, xd, w, yd, n));
             break;
         case DB_OP_BN: {
             float *run = D(gg, op->run), *save = D(gg, op->save);
@@ -650,13 +719,12 @@ static db_status backward(db_gpu_graph *gg) {
                 const db_conv_dims *c = &op->u.conv;
                 int ph, pw;
                 padded_size(c, &ph, &pw);
-                DB_TRY(db_cudnn_conv_backward(convs[i], gg->padded[i], w, dy, dx ? gg->pad_grad : NULL, dw, 0, 0, gg->ws,
-                                              gg->ws_bytes));
+                DB_TRY(conv_backward(gg, convs[i], op, gg->padded[i], w, dy, dx ? gg->pad_grad : NULL, dw, 0, n));
                 if (dx)
                     LAUNCH_TRY(db_pad_backward_cuda(dx, gg->pad_grad, c->cin * n, c->h, c->w, c->ph, c->pw, ph, pw, acc, gg->s),
                                "a padded input's gradient");
             } else {
-                DB_TRY(db_cudnn_conv_backward(convs[i], xd, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes));
+                DB_TRY(conv_backward(gg, convs[i], op, xd, w, dy, dx, dw, acc, n));
             }
             break;
         case DB_OP_BN: {
@@ -974,7 +1042,7 @@ extern "C" db_status db_gpu_graph_profile_report(db_gpu_graph *gg, FILE *f) {
 
 extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n) {
     size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB, device memory in use %.0f MiB",
-                                   gg->o.tf32 ? "TF32" : "fp32", gg->o.deterministic ? "deterministic" : "fastest",
+                                   gg->o.bf16 ? "bf16 convolutions (fp32 accumulation; the rest fp32)" : gg->o.tf32 ? "TF32" : "fp32", gg->o.deterministic ? "deterministic" : "fastest",
                                    gg->ws_bytes / 1048576.0, gg->mem_used / 1048576.0);
     for (int i = 0; i < gg->g->n_ops && used < n; i++)
         if (gg->conv[i]) { // the first convolution's choice, as an example

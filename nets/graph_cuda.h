@@ -38,6 +38,9 @@ typedef struct {
                            * floats, each begun during the backward once final (0: after it; always
                            * after it for a graph with shared weights) */
     float aux_weight;  /* a classifier's second output (an auxiliary head): its loss's weight */
+    int bf16;          /* convolutions in bfloat16 on tensor cores, fp32 accumulation: inputs, output
+                        * gradients and weights rounded from their fp32 tensors at each use, results
+                        * back to fp32 (everything else stays fp32) */
 } db_gpu_options;
 
 typedef struct {

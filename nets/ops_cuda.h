@@ -82,6 +82,10 @@ int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w
                          int accum, cudaStream_t st);
 /* x *= a over n floats (an auxiliary head's loss gradient times its weight) */
 int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s);
+/* bfloat16 (raw 16-bit words) from n floats, rounded to nearest even; and back to floats, set or
+ * added (accum) into dst: the casts around --precision bf16's convolutions */
+int db_to_bf16_cuda(uint16_t *dst, const float *src, size_t n, cudaStream_t s);
+int db_from_bf16_cuda(float *dst, const uint16_t *src, size_t n, int accum, cudaStream_t s);
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);

@@ -1310,7 +1310,16 @@ t_device() {
         [ "$(grep -c "no CUDA device, using CPU" "$err")" = 1 ] || { echo "the fallback was not said once: $(snippet "$err")"; return 1; }
     fi
     [ "$(sqlite3 "$T/d.db" 'SELECT device FROM runs')" = cpu ] || { echo "recorded device: $(sqlite3 "$T/d.db" 'SELECT device FROM runs')"; return 1; }
-    db train --device gpu --epochs 1 && expect_rc 2 && expect_err "must be auto, cpu or cuda"
+    db train --device gpu --epochs 1 && expect_rc 2 && expect_err "must be auto, cpu or cuda" || return
+    # precision is a GPU setting: on the CPU (asked for, or where auto lands) it is refused before
+    # anything is recorded, not trained in fp32 under a record that says bf16
+    db train --device cpu --precision bf16 --epochs 1 --train-limit 256 --db "$T/p.db" && expect_rc 2 &&
+        expect_err "precision bf16 is for --device cuda; this run is on the CPU" || return
+    db train --device auto --tf32 1 --epochs 1 --train-limit 256 --db "$T/p.db" && expect_rc 2 &&
+        expect_err "precision tf32 is for --device cuda" || return
+    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a refused run was recorded"; return 1; }
+    db train --device cuda --precision fp16 --epochs 1 && expect_rc 2 && expect_err "must be fp32, tf32 or bf16" || return
+    db train --device cuda --tf32 1 --precision bf16 --epochs 1 && expect_rc 2 && expect_err "give one of them"
 }
 t_gpu_check() {
     # CPU vs GPU: every shared kernel body bit-identical (Philox, SGD, the regularizers, the

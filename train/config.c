@@ -100,6 +100,7 @@ static const key_def keys[] = {
     {"loader_workers", K_INT, F(loader_workers), 0, 64, 0, "threads preparing batches ahead of the trainer (0: none; the batches are the same)", NULL},
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
+    {"precision", K_STR, F(precision), 0, 0, 2, "CUDA: fp32 (the default), tf32 (TF32 tensor-core math in convolutions and linear layers, as tf32 1) or bf16 (convolutions in bfloat16 on tensor cores, accumulating in fp32: their inputs, output gradients and weights rounded to bfloat16 from the fp32 activations and master weights at each use, their results back to fp32; batch norm, the other ops and the optimizer in fp32, as PyTorch's autocast leaves them)", "fp32"},
     {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
@@ -152,6 +153,7 @@ void db_config_defaults(db_config *c) {
     c->group_scaling = -1;
     strcpy(c->keep_prob_schedule, "auto");
     strcpy(c->device, "auto");
+    strcpy(c->precision, "fp32");
     c->loader_workers = 1;
     c->image_size = 224;
     strcpy(c->synthetic, "5000,1000,3,32,32,10");
@@ -309,6 +311,10 @@ db_status db_config_validate(const db_config *c) {
     if (!strcmp(c->dataset, "synthetic")) DB_TRY(db_synthetic_parse(c->synthetic, spec));
     if (strcmp(c->device, "auto") && strcmp(c->device, "cpu") && strcmp(c->device, "cuda"))
         return db_fail(DB_ERR_ARG, "device: '%s' must be auto, cpu or cuda", c->device);
+    if (strcmp(c->precision, "fp32") && strcmp(c->precision, "tf32") && strcmp(c->precision, "bf16"))
+        return db_fail(DB_ERR_ARG, "precision: '%s' must be fp32, tf32 or bf16", c->precision);
+    if (c->tf32 && strcmp(c->precision, "fp32") && strcmp(c->precision, "tf32"))
+        return db_fail(DB_ERR_ARG, "tf32 1 and precision %s: give one of them", c->precision);
     if (strcmp(c->augment, "crop-flip") && strcmp(c->augment, "inception") && strcmp(c->augment, "autoaugment"))
         return db_fail(DB_ERR_ARG, "augment: '%s' must be crop-flip, inception or autoaugment", c->augment);
     db_reg_plan plan;
@@ -330,8 +336,16 @@ db_status db_config_validate(const db_config *c) {
 static int device_said;
 void db_config_device_said(void) { device_said = 1; }
 
+/* Precision is a GPU setting: a run that lands on the CPU with another is refused, not quietly
+ * trained in fp32 under a record that says otherwise */
+static db_status cpu_precision(const db_config *c, const char *why) {
+    if (!strcmp(c->precision, "fp32") && !c->tf32) return DB_OK;
+    return db_fail(DB_ERR_ARG, "precision %s is for --device cuda; %s, and the CPU trains in fp32 (leave out --precision "
+                   "and --tf32 there)", c->tf32 ? "tf32" : c->precision, why);
+}
+
 db_status db_config_resolve_device(db_config *c) {
-    if (!strcmp(c->device, "cpu")) return DB_OK;
+    if (!strcmp(c->device, "cpu")) return cpu_precision(c, "this run is on the CPU");
     int asked = !strcmp(c->device, "cuda");
     db_cuda_info ci;
     db_cuda_query(&ci);
@@ -348,6 +362,7 @@ db_status db_config_resolve_device(db_config *c) {
         return DB_OK;
     }
     if (asked) return db_fail(DB_ERR_UNSUPPORTED, "device cuda: %s", why);
+    DB_TRY(cpu_precision(c, why));
     strcpy(c->device, "cpu"); /* auto */
     if (!device_said++ && db_cuda_built())
         db_log(DB_LOG_NOTE, "%s, using CPU", ci.device_count ? why : "no CUDA device");

@@ -44,7 +44,7 @@ static void report(int ok, const char *name, const char *detail) {
     if (ok) passed++; else failed++;
 }
 
-/* One throughput line per MODEL:BATCH:MODE of a comma-separated list (MODE fp32 or tf32), as
+/* One throughput line per MODEL:BATCH:MODE of a comma-separated list (MODE fp32, tf32 or bf16), as
  * scripts/gpu_check reads them: gpu-bench MODEL C,H,W BATCH MODE IMAGES_PER_S */
 static int run_benches(const char *list, int profile) {
     char spec[512];
@@ -55,16 +55,16 @@ static int run_benches(const char *list, int profile) {
         char model[32], mode[8];
         int batch = 0;
         if (sscanf(t, "%31[^:]:%d:%7s", model, &batch, mode) != 3 || batch < 1 ||
-            (strcmp(mode, "fp32") && strcmp(mode, "tf32")) ||
+            (strcmp(mode, "fp32") && strcmp(mode, "tf32") && strcmp(mode, "bf16")) ||
             (strcmp(model, "resnet20") && strcmp(model, "resnet50") && strcmp(model, "amoebanet-b"))) {
-            printf("gpu-check: bad benchmark '%s' (want resnet20|resnet50|amoebanet-b:BATCH:fp32|tf32)\n", t);
+            printf("gpu-check: bad benchmark '%s' (want resnet20|resnet50|amoebanet-b:BATCH:fp32|tf32|bf16)\n", t);
             bad = 1;
             continue;
         }
         // ResNet-20 on 32x32x3; ResNet-50 on 224x224x3; AmoebaNet-B (2, 16) on 28x28x1, the small-scale Table 2's
         const int r20 = !strcmp(model, "resnet20"), amoeba = !strcmp(model, "amoebanet-b");
         const int c = amoeba ? 1 : 3, hw = r20 ? 32 : amoeba ? 28 : 224;
-        double ips = db_gpu_bench_graph(model, c, hw, r20 || amoeba ? 10 : 1000, batch, !strcmp(mode, "tf32"),
+        double ips = db_gpu_bench_graph(model, c, hw, r20 || amoeba ? 10 : 1000, batch, !strcmp(mode, "tf32") ? 1 : !strcmp(mode, "bf16") ? 2 : 0,
                                         r20 || amoeba ? 50 : 10, profile);
         printf("gpu-bench %s %d,%d,%d %d %s %.1f\n", model, c, hw, hw, batch, mode, ips);
         bad |= ips <= 0;
@@ -236,7 +236,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* line by line into a pipe or a log too */
     int bench = 1, checks = 1, profile = 0;
     const char *only = NULL; /* every section */
-    const char *benches = "resnet20:128:fp32,resnet50:64:fp32,amoebanet-b:128:fp32";
+    const char *benches = "resnet20:128:fp32,resnet50:64:fp32,resnet50:64:bf16,amoebanet-b:128:fp32";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-bench")) bench = 0;
         else if (!strcmp(argv[i], "--bench-only")) checks = 0;

@@ -14,6 +14,7 @@
 
 #include "nets/conv_cudnn.h"
 #include "nets/ops.h"
+#include "nets/ops_cuda.h"
 #include "tests/gpu/gpu_check.h"
 
 static void fill(float *x, long n, unsigned s) {
@@ -40,6 +41,49 @@ static float *to_device(const float *h, long n) {
 
 static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost); }
 
+/* --precision bf16's convolutions: x, w and dy rounded to bfloat16 (nets/ops_cuda.h's casts),
+ * cuDNN in bfloat16 with fp32 accumulation, the results back to fp32, against the CPU's fp32.
+ * Rounding the operands to 8 bits of mantissa moves the results by a few parts in a thousand of
+ * their largest value; a layout or descriptor mistake by tens of percent: the limit is 2e-2. */
+static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, const float *ex, const float *ew, const float *edy,
+                       const float *y, const float *dx, const float *dw, long nx, long ny, long nw, size_t hw_in,
+                       size_t hw_out) {
+    char name[96], detail[600], algos[400] = "";
+    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16", s[0], s[1], s[2], s[3], s[5], s[6]);
+    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, 0, 1};
+    db_cudnn_conv *c = NULL;
+    size_t bytes = 0;
+    void *dws = NULL;
+    uint16_t *bx = NULL, *bw = NULL, *bdy = NULL, *by = NULL, *bdx = NULL, *bdw = NULL;
+    float *gy = (float *)malloc(sizeof(float) * ny), *gdx = (float *)malloc(sizeof(float) * nx), *gdw = (float *)malloc(sizeof(float) * nw);
+    float *fy = NULL, *fdx = NULL, *fdw = NULL;
+    int ok = db_cudnn_conv_create(&c, h, &cd, &bytes) == DB_OK;
+    if (ok) db_cudnn_conv_describe(c, algos, sizeof algos);
+    ok = ok && (!bytes || cudaMalloc(&dws, bytes) == cudaSuccess) && cudaMalloc(&bx, 2 * nx) == cudaSuccess &&
+         cudaMalloc(&bw, 2 * nw) == cudaSuccess && cudaMalloc(&bdy, 2 * ny) == cudaSuccess && cudaMalloc(&by, 2 * ny) == cudaSuccess &&
+         cudaMalloc(&bdx, 2 * nx) == cudaSuccess && cudaMalloc(&bdw, 2 * nw) == cudaSuccess &&
+         cudaMalloc(&fy, 4 * ny) == cudaSuccess && cudaMalloc(&fdx, 4 * nx) == cudaSuccess && cudaMalloc(&fdw, 4 * nw) == cudaSuccess;
+    ok = ok && !db_to_bf16_cuda(bx, ex, nx, 0) && !db_to_bf16_cuda(bw, ew, nw, 0) && !db_to_bf16_cuda(bdy, edy, ny, 0);
+    ok = ok && db_cudnn_conv_forward(c, (const float *)bx, (const float *)bw, (float *)by, dws, bytes) == DB_OK &&
+         db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, (float *)bdx, (float *)bdw, 0, 0, dws,
+                                bytes) == DB_OK;
+    ok = ok && !db_from_bf16_cuda(fy, by, ny, 0, 0) && !db_from_bf16_cuda(fdx, bdx, nx, 0, 0) && !db_from_bf16_cuda(fdw, bdw, nw, 0, 0) &&
+         cudaDeviceSynchronize() == cudaSuccess;
+    double e1 = 1, e2 = 1, e3 = 1;
+    if (ok) {
+        db_download_cnhw(gy, fy, s[4], s[0], hw_out); db_download_cnhw(gdx, fdx, s[1], s[0], hw_in); from_device(gdw, fdw, nw);
+        e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
+    }
+    snprintf(detail, sizeof detail, "%s; relative error forward %.2g, backward-data %.2g, backward-filter %.2g",
+             ok ? algos : db_last_error(), e1, e2, e3);
+    report(ok && e1 <= 2e-2 && e2 <= 2e-2 && e3 <= 2e-2, name, detail);
+    cudaGetLastError();
+    cudaFree(dws); cudaFree(bx); cudaFree(bw); cudaFree(bdy); cudaFree(by); cudaFree(bdx); cudaFree(bdw);
+    cudaFree(fy); cudaFree(fdx); cudaFree(fdw);
+    free(gy); free(gdx); free(gdw);
+    db_cudnn_conv_destroy(c);
+}
+
 extern "C" void db_gpu_check_conv(db_gpu_report report) {
     static const int shapes[][8] = {/* n, cin, h, w, cout, k, stride, pad */
                                     {8, 3, 28, 28, 16, 3, 1, 1}, {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
@@ -65,11 +109,15 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         float *ex = db_upload_nchw(x, s[1], s[0], hw_in), *ew = to_device(w, nw), *edy = db_upload_nchw(dy, s[4], s[0], hw_out);
         float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
         const int gemm_fits = s[5] == 1 && s[6] == 1 && s[7] == 0;
-        for (int mode = 0; mode < 3; mode++) { /* the fastest, deterministic, the GEMMs alone */
-            const int det = mode == 1, gemm = mode == 2;
+        for (int mode = 0; mode < 4; mode++) { /* the fastest, deterministic, the GEMMs alone, bfloat16 */
+            const int det = mode == 1, gemm = mode == 2, bf16 = mode == 3;
             if (gemm && !gemm_fits) continue;
             if (!gemm && s[1] == 1024) continue; /* the chunking shape: for the GEMMs */
-            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0};
+            if (bf16) { /* a pass of its own: the operands rounded to bfloat16, the results back */
+                check_bf16(report, h, s, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                continue;
+            }
+            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0, 0};
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;

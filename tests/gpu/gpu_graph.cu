@@ -60,13 +60,19 @@ enum { MARGIN = 3 };
 static const double SPREAD_LOSS = 3.2e-6, SPREAD_EVAL = 6.9e-5, SPREAD_GRAD1 = 0.0093, SPREAD_GRAD = 0.062,
                     SPREAD_UPDATE = 0.041, SPREAD_RUNNING = 9e-5;
 
-static void check_step(db_gpu_report report, const db_steps_case *cs) {
+// bf16: the convolutions in bfloat16 (--precision bf16), against the same fp32 CPU run. Rounding
+// every convolution's operands to 8 bits of mantissa moves the loss by about 1e-3 and one step's
+// gradients by a few percent; these limits are 10x that and still far below a layout mistake's
+// 100%. Running statistics and dropped counts as in fp32.
+static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) {
     db_graph g;
     db_sgd opt;
     float *ip = NULL, *is = NULL;
     char detail[1400];
+    char name[80];
+    snprintf(name, sizeof name, "%s%s", cs->name, bf16 ? "_bf16" : "");
     if (db_steps_build(&g, &opt, cs, &ip, &is) != DB_OK) {
-        report(0, cs->name, db_last_error());
+        report(0, name, db_last_error());
         return;
     }
     db_steps_result c = {}, d = {};
@@ -78,7 +84,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs) {
     db_graph_take_drop_fraction(&g, NULL);
     for (int i = 0; i < g.n_ops; i++) g.ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.0f};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16};
     db_status s = db_gpu_graph_create(&gg, &g, &opt, &o);
     if (s == DB_OK) s = gpu_run(gg, &g, &opt, &d);
     char algos[512] = "";
@@ -86,14 +92,16 @@ static void check_step(db_gpu_report report, const db_steps_case *cs) {
     db_gpu_graph_destroy(gg);
     if (s != DB_OK) {
         snprintf(detail, sizeof detail, "the GPU graph failed: %s", db_last_error());
-        report(0, cs->name, detail);
+        report(0, name, detail);
     } else {
         db_steps_diff e;
         db_steps_compare(&g, ip, is, &d, &c, &e);
-        int ok = e.loss <= MARGIN * SPREAD_LOSS && e.eval_loss <= MARGIN * SPREAD_EVAL && e.grad1 <= MARGIN * SPREAD_GRAD1 &&
-                 e.grad <= MARGIN * SPREAD_GRAD &&
-                 e.update <= MARGIN * SPREAD_UPDATE && e.running <= MARGIN * SPREAD_RUNNING && e.top1 <= 1 && e.dropped == 0 &&
-                 (cs->kind == DB_REG_NONE || c.dropped > 0);
+        const double k = bf16 ? 1e-2 / (MARGIN * SPREAD_LOSS) : 1.0; // bf16: the loss within 1e-2, the rest as below
+        const double kg = bf16 ? 0.3 / (MARGIN * SPREAD_GRAD1) : 1.0;   // one step's gradients within 0.3
+        int ok = e.loss <= k * MARGIN * SPREAD_LOSS && e.eval_loss <= (bf16 ? 2e-2 : MARGIN * SPREAD_EVAL) &&
+                 e.grad1 <= kg * MARGIN * SPREAD_GRAD1 && e.grad <= (bf16 ? 0.5 : MARGIN * SPREAD_GRAD) &&
+                 e.update <= (bf16 ? 0.5 : MARGIN * SPREAD_UPDATE) && e.running <= (bf16 ? 1e-2 : MARGIN * SPREAD_RUNNING) &&
+                 e.top1 <= (bf16 ? 3 : 1) && e.dropped == 0 && (cs->kind == DB_REG_NONE || c.dropped > 0);
         snprintf(detail, sizeof detail,
                  "train loss %.6f vs CPU %.6f (worst rel %.2g), eval loss rel %.2g, top-1 %d vs %d of %d; relative L2 per tensor: "
                  "first step's gradients %.2g (%s), both steps' %.2g (%s), updates %.2g (%s), running stats %.2g (%s); "
@@ -101,7 +109,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs) {
                  d.train_loss[0], c.train_loss[0], e.loss, e.eval_loss, d.top1, c.top1, DB_STEPS_N_EVAL, e.grad1, e.grad1_at,
                  e.grad, e.grad_at,
                  e.update, e.update_at, e.running, e.running_at, d.dropped, c.dropped, algos);
-        report(ok, cs->name, detail);
+        report(ok, name, detail);
     }
     db_steps_free(&c); db_steps_free(&d);
     free(ip); free(is);
@@ -110,13 +118,14 @@ static void check_step(db_gpu_report report, const db_steps_case *cs) {
 }
 
 extern "C" void db_gpu_check_graph(db_gpu_report report) {
-    for (int i = 0; i < db_steps_n_cases; i++) check_step(report, &db_steps_cases[i]);
+    for (int i = 0; i < db_steps_n_cases; i++) check_step(report, &db_steps_cases[i], 0);
+    check_step(report, &db_steps_cases[0], 1); // the convolutions in bfloat16
 }
 
 // Training images/s of the GPU graph: the training loop's own calls (batch upload from pinned
 // memory, forward, loss read back, backward, SGD), median of three windows. -1 on failure.
 // profile: then one more window with the step profile (nets/gpu_prof.h) printed.
-extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int tf32, int steps,
+extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int mode, int steps,
                                      int profile) {
     db_model_config mc;
     if (db_model_defaults(&mc, arch) != DB_OK) return -1;
@@ -131,7 +140,8 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     if (db_model_build(&g, &mc, batch) != DB_OK || db_sgd_init(&opt, &g, &sc) != DB_OK) return -1;
     db_graph_init_params(&g, 1);
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {tf32, 0, 0, 0, 0.0f}; // the fastest measured algorithms, as a training run takes by default
+    // the fastest measured algorithms, as a training run takes by default
+    db_gpu_options o = {mode == 1, 0, 0, 0, 0.0f, mode == 2};
     double best[3] = {-1, -1, -1};
     if (db_gpu_graph_create(&gg, &g, &opt, &o) == DB_OK && db_gpu_graph_push(gg) == DB_OK) {
         size_t len = (size_t)c * batch * hw * hw;
