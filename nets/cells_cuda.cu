@@ -126,7 +126,7 @@ extern "C" int db_dw_backward_cuda(float *din, float *dweight, const float *dout
         const int rows = d->c * d->kh * d->kw;
         dw_bw_columns<<<blocks(db_dw_backward_cuda_scratch(d, n)), 256, 0, st>>>(scratch, dout, in, n, *d);
         if (launched()) return -1;
-        dw_bw_sum<<<blocks((size_t)rows), 128, 0, st>>>(dweight, scratch, (size_t)n * d->ow, rows);
+        dw_bw_sum<<<(unsigned)((rows + 127) / 128), 128, 0, st>>>(dweight, scratch, (size_t)n * d->ow, rows);
     } else {
         dw_bw<<<blocks((size_t)d->c * d->kh * d->kw), 256, 0, st>>>(dweight, dout, in, n, *d);
     }

@@ -80,9 +80,11 @@ static void descs_free(descs *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* FMA math keeps fp32 convolutions off the tensor cores; TF32 and bfloat16 ask for them */
+/* FMA math keeps fp32 convolutions off the tensor cores; TF32 allows them (DEFAULT_MATH on sm_80+);
+ * bfloat16 asks for them outright (the legacy API takes tensor-core kernels when the math type
+ * says TENSOR_OP) */
 static cudnnMathType_t math_asked(const db_cudnn_conv_dims *d) {
-    return d->tf32 || d->bf16 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
+    return d->bf16 ? CUDNN_TENSOR_OP_MATH : d->tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
 }
 
 static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {

@@ -60,10 +60,28 @@ enum { MARGIN = 3 };
 static const double SPREAD_LOSS = 3.2e-6, SPREAD_EVAL = 6.9e-5, SPREAD_GRAD1 = 0.0093, SPREAD_GRAD = 0.062,
                     SPREAD_UPDATE = 0.041, SPREAD_RUNNING = 9e-5;
 
-// bf16: the convolutions in bfloat16 (--precision bf16), against the same fp32 CPU run. Rounding
-// every convolution's operands to 8 bits of mantissa moves the loss by about 1e-3 and one step's
-// gradients by a few percent; these limits are 10x that and still far below a layout mistake's
-// 100%. Running statistics and dropped counts as in fp32.
+// bf16: the convolutions in bfloat16 (--precision bf16), against the same fp32 CPU run. A CPU
+// emulation of it (each convolution's x, w and dy rounded to bfloat16, its results too) measured
+// loss 7e-4 to 9e-4, evaluation loss up to 5e-4, running statistics 5e-3 to 6e-3, and per tensor
+// 0.35-0.38 for one step's gradients, up to 0.66 for both steps' (BN gammas and betas; two correct
+// bf16 runs differ from each other by as much): per tensor is no test there. Over the whole
+// arena it is steady (one step's gradients 0.091, both steps' 0.195, updates 0.147), so bf16 is
+// judged there, at about 2x that, with per tensor at 1.0 only against a grossly wrong tensor.
+static const double BF16_LOSS = 5e-3, BF16_GRAD1 = 0.2, BF16_GRAD = 0.35, BF16_UPDATE = 0.25, BF16_RUNNING = 2e-2,
+                    BF16_TENSOR = 1.0;
+
+// ||a - b|| / ||b - base|| over n floats (base NULL: zero)
+static double arena_rel(const float *a, const float *b, const float *base, size_t n) {
+    double d = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
+        const double z = base ? base[i] : 0.0;
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        m += (b[i] - z) * (b[i] - z);
+    }
+    return sqrt(d) / fmax(sqrt(m), 1e-30);
+}
+
 static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) {
     db_graph g;
     db_sgd opt;
@@ -96,19 +114,25 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) 
     } else {
         db_steps_diff e;
         db_steps_compare(&g, ip, is, &d, &c, &e);
-        const double k = bf16 ? 1e-2 / (MARGIN * SPREAD_LOSS) : 1.0; // bf16: the loss within 1e-2, the rest as below
-        const double kg = bf16 ? 0.3 / (MARGIN * SPREAD_GRAD1) : 1.0;   // one step's gradients within 0.3
-        int ok = e.loss <= k * MARGIN * SPREAD_LOSS && e.eval_loss <= (bf16 ? 2e-2 : MARGIN * SPREAD_EVAL) &&
-                 e.grad1 <= kg * MARGIN * SPREAD_GRAD1 && e.grad <= (bf16 ? 0.5 : MARGIN * SPREAD_GRAD) &&
-                 e.update <= (bf16 ? 0.5 : MARGIN * SPREAD_UPDATE) && e.running <= (bf16 ? 1e-2 : MARGIN * SPREAD_RUNNING) &&
-                 e.top1 <= (bf16 ? 3 : 1) && e.dropped == 0 && (cs->kind == DB_REG_NONE || c.dropped > 0);
+        const size_t np = g.param_arena.size;
+        const double w1 = arena_rel(d.velocity1, c.velocity1, NULL, np), w2 = arena_rel(d.velocity, c.velocity, NULL, np),
+                     wu = arena_rel(d.params, c.params, ip, np);
+        int ok = e.dropped == 0 && (cs->kind == DB_REG_NONE || c.dropped > 0);
+        if (bf16)
+            ok = ok && e.loss <= BF16_LOSS && e.eval_loss <= BF16_LOSS && w1 <= BF16_GRAD1 && w2 <= BF16_GRAD &&
+                 wu <= BF16_UPDATE && e.grad1 <= BF16_TENSOR && e.grad <= BF16_TENSOR && e.update <= BF16_TENSOR &&
+                 e.running <= BF16_RUNNING && e.top1 <= 3;
+        else
+            ok = ok && e.loss <= MARGIN * SPREAD_LOSS && e.eval_loss <= MARGIN * SPREAD_EVAL && e.grad1 <= MARGIN * SPREAD_GRAD1 &&
+                 e.grad <= MARGIN * SPREAD_GRAD && e.update <= MARGIN * SPREAD_UPDATE && e.running <= MARGIN * SPREAD_RUNNING &&
+                 e.top1 <= 1;
         snprintf(detail, sizeof detail,
                  "train loss %.6f vs CPU %.6f (worst rel %.2g), eval loss rel %.2g, top-1 %d vs %d of %d; relative L2 per tensor: "
                  "first step's gradients %.2g (%s), both steps' %.2g (%s), updates %.2g (%s), running stats %.2g (%s); "
-                 "dropped %.0f vs %.0f; %s",
+                 "over the whole arena: %.2g, %.2g, %.2g; dropped %.0f vs %.0f; %s",
                  d.train_loss[0], c.train_loss[0], e.loss, e.eval_loss, d.top1, c.top1, DB_STEPS_N_EVAL, e.grad1, e.grad1_at,
                  e.grad, e.grad_at,
-                 e.update, e.update_at, e.running, e.running_at, d.dropped, c.dropped, algos);
+                 e.update, e.update_at, e.running, e.running_at, w1, w2, wu, d.dropped, c.dropped, algos);
         report(ok, name, detail);
     }
     db_steps_free(&c); db_steps_free(&d);
