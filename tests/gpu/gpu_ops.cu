@@ -351,7 +351,34 @@ static void check_resample(db_gpu_report report) {
  * TensorFlow-SAME max and average pooling on even and odd maps (the odd padding pixel below and
  * right), forward and backward (din accumulating onto 0.5), subsampling at both offsets, and
  * channel concatenation */
+/* The depthwise weight gradient over many weights (48 channels x 25 taps: several blocks of
+ * its per-weight sums), through the column-sum scratch, against the CPU's bits */
+static void check_dw_wide(db_gpu_report report) {
+    const int c = 48, n = 2, h = 9, k = 5;
+    db_dw_dims d;
+    db_dw_dims_same(&d, c, k, k, 1, h, h);
+    const size_t hw = (size_t)h * h, ohw = (size_t)d.oh * d.ow, nw = (size_t)c * k * k;
+    const long len = (long)c * n * hw, olen = (long)c * n * ohw;
+    float *x = (float *)malloc(sizeof(float) * len), *g = (float *)malloc(sizeof(float) * olen);
+    float *wt = (float *)malloc(sizeof(float) * nw), *dw = (float *)malloc(sizeof(float) * nw), *dwd = (float *)malloc(sizeof(float) * nw);
+    float *ws = (float *)malloc(sizeof(float) * db_dw_workspace(&d, 1));
+    fill(x, len, 101, -1, 1); fill(g, olen, 102, -1, 1); fill(wt, (long)nw, 103, -1, 1);
+    db_dw_backward(NULL, dw, g, x, wt, ws, &d, n, 0, 1);
+    float *ex = db_upload_nchw(x, c, n, hw), *eg = db_upload_nchw(g, c, n, ohw), *ew = dev(wt, (long)nw), *edw = dev(NULL, (long)nw);
+    float *scratch = dev(NULL, (long)db_dw_backward_cuda_scratch(&d, n));
+    int bad = db_dw_backward_cuda(NULL, edw, eg, ex, ew, &d, n, 0, scratch, 0) || cudaDeviceSynchronize();
+    cudaMemcpy(dwd, edw, sizeof(float) * nw, cudaMemcpyDeviceToHost);
+    long differ = 0;
+    for (size_t i = 0; i < nw; i++) differ += memcmp(&dwd[i], &dw[i], sizeof(float)) != 0;
+    char detail[160];
+    snprintf(detail, sizeof detail, "%d channels, 5x5 taps on 9x9: %ld of %zu weight gradients differ", c, differ, nw);
+    report(!bad && !differ, "depthwise_wide_weight_gradient_bit_identical", detail);
+    cudaFree(ex); cudaFree(eg); cudaFree(ew); cudaFree(edw); cudaFree(scratch);
+    free(x); free(g); free(wt); free(dw); free(dwd); free(ws);
+}
+
 static void check_cells(db_gpu_report report) {
+    check_dw_wide(report);
     const int c = 5, n = 3, sides[2] = {8, 9}, cfg[4][2] = {{3, 1}, {3, 2}, {5, 1}, {5, 2}};
     char detail[200], name[64];
     for (int si = 0; si < 2; si++)
