@@ -1331,6 +1331,9 @@ t_gpu_check() {
     local devices=$out
     make --no-print-directory build/gpu-check build/gpu-probe >"$T/build.txt" 2>&1 ||
         { echo "build/gpu-check or build/gpu-probe did not build: $(grep -m3 -E 'error|undefined' "$T/build.txt")"; return 1; }
+    # a section that does not exist is refused before any device is touched
+    rc=0; ./build/gpu-check --only graph,bogus >"$T/only.txt" 2>&1 || rc=$?
+    [ "$rc" = 1 ] && grep -q "no section 'bogus'" "$T/only.txt" || { echo "--only bogus: exit $rc, $(cat "$T/only.txt")"; return 1; }
     ! grep -q " 0 device(s)" "$devices" || { echo "no CUDA device here: build/gpu-check built, not run"; return 77; }
     ./build/gpu-check --no-bench >"$T/gpu.txt" 2>&1 || { echo "gpu-check failed: $(grep -v '^ok' "$T/gpu.txt" | head -5)"; return 1; }
     grep -q ", 0 failed$" "$T/gpu.txt" || { echo "gpu-check: $(tail -2 "$T/gpu.txt")"; return 1; }
