@@ -61,6 +61,8 @@ extern "C" const db_gpu_backend *db_gpu_backend_entry(void) {
                                          db_gpu_graph_forward,
                                          detect_create,
                                          db_gpu_detect_destroy,
-                                         detect_loss};
+                                         detect_loss,
+                                         db_gpu_graph_forward_loss_late,
+                                         db_gpu_graph_loss_flush};
     return &table;
 }

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 6
+#define DB_GPU_ABI 7
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */
@@ -43,6 +43,9 @@ typedef struct {
     void (*detect_destroy)(db_gpu_detect *d);
     db_status (*detect_loss)(db_gpu_detect *d, db_gpu_graph *gg, const int *cls_t, const float *box_t, int n,
                              const db_detect_loss_cfg *c, db_detect_loss_parts *r);
+    /* training's classification step with its result read a step late, and the last one */
+    db_status (*graph_forward_loss_late)(db_gpu_graph *gg, float smoothing, db_gpu_step *prev, int *have);
+    db_status (*graph_loss_flush)(db_gpu_graph *gg, db_gpu_step *last, int *have);
 } db_gpu_backend;
 
 /* Exported by the shared object */

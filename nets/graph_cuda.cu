@@ -51,6 +51,10 @@ struct db_gpu_graph {
     int *labels;
     double *xent_scratch;
     step_out *out, *out_host;       // device and pinned
+    step_out *late_host;            // pinned: two steps' results read a step late (forward_loss_late)
+    cudaEvent_t late_done[2];       // each one's copy is done
+    int late_next, late_pending;    // the slot the next step takes; whether the other holds an unread result
+    int late_aux[2];                // each one's step had an auxiliary head's loss
     float *in_host;                 // pinned, the input tensor at n_max (CNHW, as the loader writes it)
     float *in_stage;                // its device copy, transposed into the input tensor (NCHW)
     int *labels_host;
@@ -113,7 +117,9 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     cudaFree(gg->velocity); cudaFree(gg->decay); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
     cudaFree(gg->bn_scratch); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage);
     cudaFree(gg->w_bf16); cudaFree(gg->in_bf16); cudaFree(gg->out_bf16); cudaFree(gg->din_bf16); cudaFree(gg->dw_bf16); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
-    cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host);
+    cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host); cudaFreeHost(gg->late_host);
+    for (int k = 0; k < 2; k++)
+        if (gg->late_done[k]) cudaEventDestroy(gg->late_done[k]);
     db_cudnn_destroy(gg->dnn);
     db_cublas_destroy(gg->blas);
     db_nccl_destroy(gg->nccl);
@@ -388,6 +394,9 @@ static db_status create(db_gpu_graph *gg) {
     CU_TRY(cudaMallocHost((void **)&gg->in_host, sizeof(float) * gg->in_floats), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->labels_host, sizeof(int) * g->n_max), "allocating pinned memory");
     CU_TRY(cudaMallocHost((void **)&gg->out_host, sizeof(step_out)), "allocating pinned memory");
+    CU_TRY(cudaMallocHost((void **)&gg->late_host, 2 * sizeof(step_out)), "allocating pinned memory");
+    for (int k = 0; k < 2; k++)
+        CU_TRY(cudaEventCreateWithFlags(&gg->late_done[k], cudaEventDisableTiming), "creating an event");
     /* the zeroing above ran on the default stream, which the non-blocking streams do not wait for */
     CU_TRY(cudaDeviceSynchronize(), "preparing the device buffers");
     gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
@@ -869,17 +878,21 @@ extern "C" db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing
     return fs;
 }
 
-// The loss, top-k and finite flag of the forward just queued, read back in one copy
-static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+static __global__ void reset_out(step_out *o) {
+    o->loss = 0.0, o->aux = 0.0, o->counts[0] = o->counts[1] = 0, o->finite = 1;
+}
+
+// The loss, top-k and finite flag of the forward just queued, their copy into dst (pinned) queued
+// after them; nothing waited for
+static db_status queue_loss(db_gpu_graph *gg, float smoothing, step_out *dst) {
     db_graph *g = gg->g;
     const int n = g->n, aux = g->training && n_outputs(g) > 1;
     const db_tensor *o = &g->tensors[output_id(g, 0)], *a = aux ? &g->tensors[output_id(g, 1)] : NULL;
     if (!gg->vec[output_id(g, 0)] || (aux && !gg->vec[output_id(g, 1)]) || n_outputs(g) > 2)
         return db_fail(DB_ERR_INTERNAL, "GPU graph: the classification loss reads one or two vectors of logits; this "
                        "network's %d outputs take its task's own loss (db_gpu_graph_forward)", n_outputs(g));
-    step_out init = {0.0, 0.0, {0, 0}, 1};
-    *gg->out_host = init;
-    CU_TRY(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
+    reset_out<<<1, 1, 0, gg->s>>>(gg->out);
+    CU_TRY(cudaGetLastError(), "resetting the result");
     LAUNCH_TRY(db_softmax_xent_cuda(&gg->out->loss, g->training ? D(gg, o->grad) : NULL, D(gg, o->data), gg->labels, o->c, n,
                                     smoothing, gg->xent_scratch, gg->s), "loss");
     if (aux) { // the auxiliary head: its loss and gradient times its weight (added on the host)
@@ -893,13 +906,59 @@ static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
     CU_TRY(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
     if (g->training) DB_TRY(check_finite(gg, &gg->out->finite));
     if (gg->prof) db_gpu_prof_mark(gg->prof, DB_PROF_LOSS, gg->s);
-    CU_TRY(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
+    CU_TRY(cudaMemcpyAsync(dst, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s), "reading the loss");
+    return DB_OK;
+}
+
+// A read-back result as the caller takes it (the auxiliary head's loss times its weight added)
+static void take_out(const db_gpu_graph *gg, const step_out *h, int aux, db_gpu_step *out) {
+    out->loss = h->loss + (aux ? gg->o.aux_weight * h->aux : 0.0);
+    out->top1 = h->counts[0];
+    out->top5 = h->counts[1];
+    out->finite = h->finite;
+}
+
+// The loss of the forward just queued, waited for
+static db_status loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out) {
+    DB_TRY(queue_loss(gg, smoothing, gg->out_host));
     CU_TRY(cudaStreamSynchronize(gg->s), "running the forward");
     if (gg->prof) DB_TRY(db_gpu_prof_collect(gg->prof));
-    out->loss = gg->out_host->loss + (aux ? gg->o.aux_weight * gg->out_host->aux : 0.0);
-    out->top1 = gg->out_host->counts[0];
-    out->top5 = gg->out_host->counts[1];
-    out->finite = gg->out_host->finite;
+    take_out(gg, gg->out_host, gg->g->training && n_outputs(gg->g) > 1, out);
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_forward_loss_late(db_gpu_graph *gg, float smoothing, db_gpu_step *prev, int *have) {
+    const int k = gg->late_next, aux = gg->g->training && n_outputs(gg->g) > 1;
+    *have = 0;
+    db_status s = upload_forward(gg);
+    if (s == DB_OK) s = queue_loss(gg, smoothing, &gg->late_host[k]);
+    if (s == DB_OK) s = DB_CUDA(cudaEventRecord(gg->late_done[k], gg->s), "marking the step's result");
+    // the batch's pinned buffers are the caller's again once their upload is done
+    if (s == DB_OK) s = DB_CUDA(cudaEventSynchronize(gg->uploaded), "uploading the batch");
+    if (s != DB_OK) { // nothing may still read the pinned batch when the caller gives up
+        cudaStreamSynchronize(gg->copy);
+        cudaStreamSynchronize(gg->s);
+        return s;
+    }
+    if (gg->late_pending) { // the step before's result: its copy is long done (its backward came after it)
+        CU_TRY(cudaEventSynchronize(gg->late_done[1 - k]), "reading the loss");
+        take_out(gg, &gg->late_host[1 - k], gg->late_aux[1 - k], prev);
+        *have = 1;
+    }
+    gg->late_aux[k] = aux;
+    gg->late_pending = 1;
+    gg->late_next = 1 - k;
+    return DB_OK;
+}
+
+extern "C" db_status db_gpu_graph_loss_flush(db_gpu_graph *gg, db_gpu_step *last, int *have) {
+    *have = 0;
+    if (!gg->late_pending) return DB_OK;
+    const int k = 1 - gg->late_next;
+    CU_TRY(cudaEventSynchronize(gg->late_done[k]), "reading the loss");
+    take_out(gg, &gg->late_host[k], gg->late_aux[k], last);
+    gg->late_pending = 0;
+    *have = 1;
     return DB_OK;
 }
 

@@ -72,6 +72,14 @@ int *db_gpu_graph_labels(db_gpu_graph *gg);
  * a vector of logits; a second one (an auxiliary head) adds its loss times aux_weight in
  * training, as the CPU's stepper. */
 db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
+/* The same with its result read a step late: queues this batch's forward and loss, waits only
+ * for the batch's upload (the pinned input and labels are free again when it returns), and
+ * gives the previous call's result (*have 1; 0 after a flush or at the first call). The host
+ * queues the backward and the next batch while the GPU still runs: no wait for the GPU per step.
+ * loss_flush gives the last one (*have 0 when none is waiting); call it before anything reads
+ * the results (the end of an epoch). */
+db_status db_gpu_graph_forward_loss_late(db_gpu_graph *gg, float smoothing, db_gpu_step *prev, int *have);
+db_status db_gpu_graph_loss_flush(db_gpu_graph *gg, db_gpu_step *last, int *have);
 /* Any network (several outputs, maps among them: a detector's, a segmenter's): upload the batch,
  * run the forward and, with to_host, copy every output (db_graph_output_at) into the host
  * graph's tensor, in the host's layout; in training, finite as forward_loss's. Waits for the

@@ -306,6 +306,21 @@ static db_status agree_step(double *loss, int *finite, int *stop) {
     return DB_OK;
 }
 
+/* A task whose step results come a step late (a GPU's classification): the last step's, counted
+ * into the epoch's loss and sums before anything reads them; data parallel: its loss is the
+ * processes' mean, as every step's (each process flushes at the same points) */
+static db_status flush_step(run_state *r, double *loss_sum, double *sums, int *finite) {
+    double loss = 0.0;
+    int have = 0, stop = 0;
+    *finite = 1;
+    if (!r->task->train_flush) return DB_OK;
+    DB_TRY(r->task->train_flush(&r->st, r->task_state, &loss, sums, finite, &have));
+    if (db_dist()->size > 1) DB_TRY(agree_step(&loss, finite, &stop));
+    *loss_sum += loss;
+    if (!isfinite(loss)) *finite = 0;
+    return DB_OK;
+}
+
 /* Data parallel: the epoch's counts (the task's and the regularizers') summed over the processes,
  * so every process holds the totals; *stop 1 when any process was asked to stop */
 static db_status agree_counts(run_state *r, double *sums, int *stop) {
@@ -491,7 +506,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             /* one process: a signal now; several: one that any of them had when the step began */
             if ((P > 1 ? stop_agreed : stop_signal != 0) && s < steps - 1) { /* keep the epoch's sums so far */
                 db_ckpt_meta *m = r->meta;
-                int any = 1;
+                int any = 1, flushed = 1;
+                DB_TRY(flush_step(r, &loss_sum, sums, &flushed));
+                if (!flushed)
+                    return diverged(r, resumed_from, out, epoch + 1, s + 1, "the loss or the weights became NaN or Inf at "
+                                    "epoch %d, step %d", epoch + 1, s + 1);
                 DB_TRY(agree_counts(r, sums, &any));
                 m->partial = 1;
                 m->part_loss_sum = loss_sum; m->part_lr = lr; m->part_seconds = db_now() - t0;
@@ -506,6 +525,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         }
         db_pipeline_stop(r->pipe);
         r->pipe = NULL;
+        int flushed = 1;
+        DB_TRY(flush_step(r, &loss_sum, sums, &flushed)); /* the last step's results, where they come late */
+        if (!flushed)
+            return diverged(r, resumed_from, out, epoch + 1, steps, "the loss or the weights became NaN or Inf at epoch %d, "
+                            "step %d", epoch + 1, steps);
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
         int stop_after = stop_signal != 0;
         DB_TRY(agree_counts(r, sums, &stop_after));

@@ -45,11 +45,15 @@ void db_stepper_free(db_stepper *st) {
 float *db_stepper_input(db_stepper *st) { return st->gg ? st->gpu->graph_input(st->gg) : db_graph_input(st->g); }
 int *db_stepper_labels(db_stepper *st) { return st->gg ? st->gpu->graph_labels(st->gg) : st->labels; }
 
+static void take_step(const db_gpu_step *r, double *loss, int *top1, int *top5, int *finite) {
+    *loss = r->loss; *top1 = r->top1; *top5 = r->top5; *finite = r->finite;
+}
+
 db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite) {
     if (st->gg) {
         db_gpu_step r;
         DB_TRY(st->gpu->graph_forward_loss(st->gg, smoothing, &r));
-        *loss = r.loss; *top1 = r.top1; *top5 = r.top5; *finite = r.finite;
+        take_step(&r, loss, top1, top5, finite);
         return DB_OK;
     }
     db_graph *g = st->g;
@@ -65,6 +69,26 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
     }
     db_topk_correct(o->data, st->labels, o->c, g->n, top1, top5);
     *finite = g->training && isfinite(*loss) ? db_graph_finite(g) : 1;
+    return DB_OK;
+}
+
+db_status db_stepper_train_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite,
+                                int *have) {
+    if (!st->gg) {
+        *have = 1;
+        return db_stepper_forward_loss(st, smoothing, loss, top1, top5, finite);
+    }
+    db_gpu_step r = {0, 0, 0, 1};
+    DB_TRY(st->gpu->graph_forward_loss_late(st->gg, smoothing, &r, have));
+    take_step(&r, loss, top1, top5, finite);
+    return DB_OK;
+}
+
+db_status db_stepper_train_flush(db_stepper *st, double *loss, int *top1, int *top5, int *finite, int *have) {
+    db_gpu_step r = {0, 0, 0, 1};
+    *have = 0;
+    if (st->gg) DB_TRY(st->gpu->graph_loss_flush(st->gg, &r, have));
+    take_step(&r, loss, top1, top5, finite);
     return DB_OK;
 }
 

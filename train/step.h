@@ -33,6 +33,14 @@ int *db_stepper_labels(db_stepper *st);
  * out of training are the first output's alone), and finite is 0 when a parameter
  * or running statistic is NaN or Inf (checked only when the loss is finite on the CPU). */
 db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite);
+/* Training's classification step: as forward_loss, but on a GPU its result is read a step late
+ * (nothing waits for the GPU per step): *have 0 when there is no result to count yet (the first
+ * step after a flush), else the previous step's. train_flush gives the last step's (*have 0 on
+ * the CPU, whose results are never late): call it before the epoch's sums are read. A NaN is
+ * thus seen a step later on a GPU, after one more update. */
+db_status db_stepper_train_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite,
+                                int *have);
+db_status db_stepper_train_flush(db_stepper *st, double *loss, int *top1, int *top5, int *finite, int *have);
 db_status db_stepper_backward_update(db_stepper *st, float lr);
 /* A task's own loss (detection, segmentation): the forward alone, every output then in the host
  * graph's tensors (db_graph_output_at), where the task writes their gradients before

@@ -24,10 +24,20 @@ static db_status classify_build(db_graph *g, const db_config *cfg, const db_data
  * training, loss, top-1 and top-5 on the test split */
 static db_status classify_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums,
                                int *finite) {
-    int c1, c5;
+    int c1 = 0, c5 = 0, have = 0;
     (void)state;
-    DB_TRY(db_stepper_forward_loss(st, b->label_smoothing, loss, &c1, &c5, finite));
-    sums[0] += c1;
+    DB_TRY(db_stepper_train_loss(st, b->label_smoothing, loss, &c1, &c5, finite, &have));
+    if (!have) *loss = 0.0, *finite = 1; /* a GPU's first step: its result comes with the next */
+    else sums[0] += c1;
+    return DB_OK;
+}
+
+static db_status classify_flush(db_stepper *st, void *state, double *loss, double *sums, int *finite, int *have) {
+    int c1 = 0, c5 = 0;
+    (void)state;
+    DB_TRY(db_stepper_train_flush(st, loss, &c1, &c5, finite, have));
+    if (*have) sums[0] += c1;
+    else *loss = 0.0, *finite = 1;
     return DB_OK;
 }
 
@@ -60,7 +70,7 @@ static db_status classify_evaluate(db_stepper *st, void *state, const db_dataset
 
 static const db_task classification = {
     "classification", 1, 3, {"top1"}, {"loss", "top1", "top5"}, {1}, {0, 1, 1}, 1, 0,
-    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL, 1, 0,
+    classify_build, NULL, classify_step, classify_train_metrics, classify_evaluate, NULL, 1, 0, classify_flush,
 };
 
 const db_task *db_task_of_model(const char *model) {

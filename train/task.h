@@ -39,7 +39,8 @@ typedef struct db_task {
     db_status (*build)(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state);
     void (*free_state)(void *state);
     /* A training step on the batch in the stepper: the mean loss (its gradient left for the
-     * backward) and the step's counts added to sums[n_train]; finite as db_stepper_forward_loss */
+     * backward) and the step's counts added to sums[n_train]; finite as db_stepper_forward_loss.
+     * With train_flush, these may be the step before's (0 and finite the first time) */
     db_status (*train_step)(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums, int *finite);
     /* The training metrics of an epoch from its sums over `samples` training samples */
     void (*train_metrics)(const double *sums, double samples, double *out);
@@ -55,6 +56,10 @@ typedef struct db_task {
      * combines the processes' counts (core/dist.h) into the whole set's metrics: every process of
      * a data-parallel run calls it and gets the same values (AP, mIOU) */
     int eval_sharded;
+    /* A step whose results train_step gives a step late (a GPU's): the last one's loss and counts,
+     * added as train_step adds them, before the epoch's sums are read; *have 0 when none was
+     * waiting. NULL: train_step's results are never late. */
+    db_status (*train_flush)(db_stepper *st, void *state, double *loss, double *sums, int *finite, int *have);
 } db_task;
 
 

@@ -279,5 +279,5 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
 
 const db_task db_task_detection = {
     "detection", 1, 8, {"positives"}, {"loss", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"}, {0},
-    {0, 0, 0, 0, 0, 0, 0, 0}, 1, 0, det_build, det_free, det_step, det_train_metrics, det_evaluate, NULL, 0, 1,
+    {0, 0, 0, 0, 0, 0, 0, 0}, 1, 0, det_build, det_free, det_step, det_train_metrics, det_evaluate, NULL, 0, 1, NULL,
 };

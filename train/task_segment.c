@@ -243,5 +243,5 @@ static int seg_extra(const void *state, const char *const **names, const double 
 
 const db_task db_task_segmentation = {
     "segmentation", 2, 4, {"pixel_acc", "pixels"}, {"loss", "mIOU", "pixel_acc", "class_acc"}, {1, 0}, {0, 1, 1, 1}, 1, 0,
-    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate, seg_extra, 0, 1,
+    seg_build, seg_free, seg_step, seg_train_metrics, seg_evaluate, seg_extra, 0, 1, NULL,
 };

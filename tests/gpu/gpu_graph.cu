@@ -141,7 +141,71 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) 
     db_graph_free(&g);
 }
 
+// The training loop's way (db_gpu_graph_forward_loss_late: each result read at the next step,
+// the last by a flush) against the waiting one: the same steps from the same start, so the same
+// losses, counts and final weights, bit for bit (deterministic algorithms)
+static void check_late(db_gpu_report report) {
+    const char *name = "late_loss_bit_identical";
+    enum { STEPS = 4 };
+    db_graph g;
+    db_sgd opt;
+    float *ip = NULL, *is = NULL;
+    if (db_steps_build(&g, &opt, &db_steps_cases[3], &ip, &is) != DB_OK) { report(0, name, db_last_error()); return; }
+    const size_t np = g.param_arena.size;
+    double loss[2][STEPS] = {{0}};
+    int top1[2][STEPS] = {{0}}, got = 0;
+    float *after = (float *)malloc(sizeof(float) * (np + 1));
+    db_status s = after ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory");
+    int same_w = 1;
+    for (int late = 0; late < 2 && s == DB_OK; late++) {
+        memcpy(g.param_arena.base, ip, sizeof(float) * np);
+        memcpy(g.state_arena.base, is, sizeof(float) * g.state_arena.size);
+        memset(opt.velocity.base, 0, sizeof(float) * opt.velocity.size);
+        db_gpu_graph *gg = NULL;
+        db_gpu_options o = {0, 1, 0, 0, 0.0f, 0};
+        s = db_gpu_graph_create(&gg, &g, &opt, &o);
+        if (s == DB_OK) s = db_gpu_graph_push(gg);
+        got = 0;
+        for (int b = 0; b < STEPS && s == DB_OK; b++) {
+            g.training = 1, g.step = 17 + b;
+            db_graph_set_batch(&g, DB_STEPS_N);
+            db_steps_fill_batch(db_gpu_graph_input(gg), db_gpu_graph_labels(gg), db_steps_input_len(&g, DB_STEPS_N), DB_STEPS_N,
+                                b);
+            db_gpu_step st = {0, 0, 0, 1};
+            int have = 1;
+            s = late ? db_gpu_graph_forward_loss_late(gg, 0.1f, &st, &have) : db_gpu_graph_forward_loss(gg, 0.1f, &st);
+            if (s == DB_OK && have && got < STEPS) loss[late][got] = st.loss, top1[late][got++] = st.top1;
+            if (s == DB_OK) s = db_gpu_graph_backward_update(gg, 0.05f);
+        }
+        if (s == DB_OK && late) { // the last one
+            db_gpu_step st = {0, 0, 0, 1};
+            int have = 0;
+            s = db_gpu_graph_loss_flush(gg, &st, &have);
+            if (s == DB_OK && have && got < STEPS) loss[1][got] = st.loss, top1[1][got++] = st.top1;
+        }
+        if (s == DB_OK) s = db_gpu_graph_pull(gg);
+        if (s == DB_OK && !late) memcpy(after, g.param_arena.base, sizeof(float) * np);
+        if (s == DB_OK && late) same_w = !memcmp(after, g.param_arena.base, sizeof(float) * np);
+        db_gpu_graph_destroy(gg);
+    }
+    char detail[300];
+    if (s != DB_OK) {
+        snprintf(detail, sizeof detail, "%s", db_last_error());
+        report(0, name, detail);
+    } else {
+        const int same_l = !memcmp(loss[0], loss[1], sizeof loss[0]) && !memcmp(top1[0], top1[1], sizeof top1[0]);
+        snprintf(detail, sizeof detail, "%d of %d results read a step late (the last by a flush); losses %s (%.6f ... %.6f), "
+                 "final weights %s", got, STEPS, same_l ? "equal" : "DIFFER", loss[1][0], loss[1][STEPS - 1],
+                 same_w ? "equal" : "DIFFER");
+        report(got == STEPS && same_l && same_w, name, detail);
+    }
+    free(after); free(ip); free(is);
+    db_sgd_free(&opt);
+    db_graph_free(&g);
+}
+
 extern "C" void db_gpu_check_graph(db_gpu_report report) {
+    check_late(report);
     for (int i = 0; i < db_steps_n_cases; i++) check_step(report, &db_steps_cases[i], 0);
     check_step(report, &db_steps_cases[0], 1); // the convolutions in bfloat16
 }
