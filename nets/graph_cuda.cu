@@ -940,8 +940,9 @@ extern "C" db_status db_gpu_graph_forward_loss_late(db_gpu_graph *gg, float smoo
         cudaStreamSynchronize(gg->s);
         return s;
     }
-    if (gg->late_pending) { // the step before's result: its copy is long done (its backward came after it)
+    if (gg->late_pending) { // the step before's result: done before this batch's upload could start
         CU_TRY(cudaEventSynchronize(gg->late_done[1 - k]), "reading the loss");
+        if (gg->prof) DB_TRY(db_gpu_prof_collect(gg->prof));
         take_out(gg, &gg->late_host[1 - k], gg->late_aux[1 - k], prev);
         *have = 1;
     }

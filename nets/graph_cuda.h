@@ -73,9 +73,10 @@ int *db_gpu_graph_labels(db_gpu_graph *gg);
  * training, as the CPU's stepper. */
 db_status db_gpu_graph_forward_loss(db_gpu_graph *gg, float smoothing, db_gpu_step *out);
 /* The same with its result read a step late: queues this batch's forward and loss, waits only
- * for the batch's upload (the pinned input and labels are free again when it returns), and
- * gives the previous call's result (*have 1; 0 after a flush or at the first call). The host
- * queues the backward and the next batch while the GPU still runs: no wait for the GPU per step.
+ * for the batch's upload (which follows the previous step's forward and loss on the GPU; the
+ * pinned input and labels are free again when it returns), and gives the previous call's result
+ * (*have 1; 0 after a flush or at the first call). The host runs up to a step ahead and queues
+ * the backward while the GPU still runs: the GPU does not idle while the host reads a result.
  * loss_flush gives the last one (*have 0 when none is waiting); call it before anything reads
  * the results (the end of an epoch). */
 db_status db_gpu_graph_forward_loss_late(db_gpu_graph *gg, float smoothing, db_gpu_step *prev, int *have);

@@ -306,18 +306,26 @@ static db_status agree_step(double *loss, int *finite, int *stop) {
     return DB_OK;
 }
 
+/* A non-finite result of step `step` (from 0) of the epoch: the run recorded as diverged there */
+static db_status step_diverged(const run_state *r, int resumed_from, db_train_summary *out, int epoch, int step, double loss,
+                               const db_lr_schedule *sched, int steps, int epochs) {
+    return diverged(r, resumed_from, out, epoch + 1, step, "%s at epoch %d, step %d (learning rate %g)",
+                    !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
+                                    : "the weights or batch-norm statistics became NaN or Inf",
+                    epoch + 1, step, db_lr_at(sched, epoch + (double)step / steps, epochs));
+}
+
 /* A task whose step results come a step late (a GPU's classification): the last step's, counted
  * into the epoch's loss and sums before anything reads them; data parallel: its loss is the
  * processes' mean, as every step's (each process flushes at the same points) */
-static db_status flush_step(run_state *r, double *loss_sum, double *sums, int *finite) {
-    double loss = 0.0;
+static db_status flush_step(run_state *r, double *loss_sum, double *loss, double *sums, int *finite) {
     int have = 0, stop = 0;
-    *finite = 1;
+    *finite = 1, *loss = 0.0;
     if (!r->task->train_flush) return DB_OK;
-    DB_TRY(r->task->train_flush(&r->st, r->task_state, &loss, sums, finite, &have));
-    if (db_dist()->size > 1) DB_TRY(agree_step(&loss, finite, &stop));
-    *loss_sum += loss;
-    if (!isfinite(loss)) *finite = 0;
+    DB_TRY(r->task->train_flush(&r->st, r->task_state, loss, sums, finite, &have));
+    if (db_dist()->size > 1) DB_TRY(agree_step(loss, finite, &stop));
+    *loss_sum += *loss;
+    if (!isfinite(*loss)) *finite = 0;
     return DB_OK;
 }
 
@@ -439,6 +447,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
     const int B = cfg->batch, steps = train->n / B; /* the last partial batch is dropped */
     const db_dist_info *dist = db_dist();
     const int P = dist->size, b = B / P, writer = dist->rank == 0; /* b: this process's part of a batch */
+    const int late = r->task->train_flush && db_stepper_late(&r->st); /* step results come a step late (a GPU's) */
     db_graph *g = &r->g;
     int resumed_from = r->meta->epoch, ran = 0;
     out->resumed_from = resumed_from; /* known to the caller however the run ends */
@@ -488,11 +497,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             DB_TRY(r->task->train_step(&r->st, r->task_state, &tb, &loss, sums, &finite));
             int stop_agreed = 0;
             if (P > 1) DB_TRY(agree_step(&loss, &finite, &stop_agreed));
-            if (!isfinite(loss) || !finite)
-                return diverged(r, resumed_from, out, epoch + 1, s, "%s at epoch %d, step %d (learning rate %g)",
-                                !isfinite(loss) ? (isnan(loss) ? "the loss became NaN" : "the loss became Inf")
-                                                : "the weights or batch-norm statistics became NaN or Inf",
-                                epoch + 1, s, db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs));
+            if (!isfinite(loss) || !finite) /* (a late result is the step before's) */
+                return step_diverged(r, resumed_from, out, epoch, late ? s - 1 : s, loss, &sched, steps, cfg->epochs);
             loss_sum += loss;
             lr = db_lr_at(&sched, epoch + (double)s / steps, cfg->epochs);
             DB_TRY(db_stepper_backward_update(&r->st, (float)lr));
@@ -502,15 +508,15 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 DB_TRY(agree_weights(g, (long)r->meta->step));
             }
             if (hooks->on_step && (s % 10 == 9 || s == steps - 1))
-                hooks->on_step(epoch + 1, s + 1, steps, loss_sum / (s + 1), (s + 1.0) * B / (db_now() - t0), hooks->user);
+                hooks->on_step(epoch + 1, s + 1, steps, late ? (s ? loss_sum / s : 0.0) : loss_sum / (s + 1),
+                               (s + 1.0) * B / (db_now() - t0), hooks->user); /* (the steps counted so far) */
             /* one process: a signal now; several: one that any of them had when the step began */
             if ((P > 1 ? stop_agreed : stop_signal != 0) && s < steps - 1) { /* keep the epoch's sums so far */
                 db_ckpt_meta *m = r->meta;
                 int any = 1, flushed = 1;
-                DB_TRY(flush_step(r, &loss_sum, sums, &flushed));
-                if (!flushed)
-                    return diverged(r, resumed_from, out, epoch + 1, s + 1, "the loss or the weights became NaN or Inf at "
-                                    "epoch %d, step %d", epoch + 1, s + 1);
+                double last = 0.0;
+                DB_TRY(flush_step(r, &loss_sum, &last, sums, &flushed));
+                if (!flushed) return step_diverged(r, resumed_from, out, epoch, s, last, &sched, steps, cfg->epochs);
                 DB_TRY(agree_counts(r, sums, &any));
                 m->partial = 1;
                 m->part_loss_sum = loss_sum; m->part_lr = lr; m->part_seconds = db_now() - t0;
@@ -526,10 +532,9 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         db_pipeline_stop(r->pipe);
         r->pipe = NULL;
         int flushed = 1;
-        DB_TRY(flush_step(r, &loss_sum, sums, &flushed)); /* the last step's results, where they come late */
-        if (!flushed)
-            return diverged(r, resumed_from, out, epoch + 1, steps, "the loss or the weights became NaN or Inf at epoch %d, "
-                            "step %d", epoch + 1, steps);
+        double last = 0.0;
+        DB_TRY(flush_step(r, &loss_sum, &last, sums, &flushed)); /* the last step's results, where they come late */
+        if (!flushed) return step_diverged(r, resumed_from, out, epoch, steps - 1, last, &sched, steps, cfg->epochs);
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
         int stop_after = stop_signal != 0;
         DB_TRY(agree_counts(r, sums, &stop_after));

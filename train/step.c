@@ -84,6 +84,8 @@ db_status db_stepper_train_loss(db_stepper *st, float smoothing, double *loss, i
     return DB_OK;
 }
 
+int db_stepper_late(const db_stepper *st) { return st->gg != NULL; }
+
 db_status db_stepper_train_flush(db_stepper *st, double *loss, int *top1, int *top5, int *finite, int *have) {
     db_gpu_step r = {0, 0, 0, 1};
     *have = 0;

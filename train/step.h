@@ -41,6 +41,8 @@ db_status db_stepper_forward_loss(db_stepper *st, float smoothing, double *loss,
 db_status db_stepper_train_loss(db_stepper *st, float smoothing, double *loss, int *top1, int *top5, int *finite,
                                 int *have);
 db_status db_stepper_train_flush(db_stepper *st, double *loss, int *top1, int *top5, int *finite, int *have);
+/* 1 when train_loss's results come a step late (on a GPU) */
+int db_stepper_late(const db_stepper *st);
 db_status db_stepper_backward_update(db_stepper *st, float lr);
 /* A task's own loss (detection, segmentation): the forward alone, every output then in the host
  * graph's tensors (db_graph_output_at), where the task writes their gradients before

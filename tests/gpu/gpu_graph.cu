@@ -142,62 +142,71 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) 
 }
 
 // The training loop's way (db_gpu_graph_forward_loss_late: each result read at the next step,
-// the last by a flush) against the waiting one: the same steps from the same start, so the same
-// losses, counts and final weights, bit for bit (deterministic algorithms)
+// the last of an "epoch" by a flush) against the waiting one: two epochs of two steps from the
+// same start, a pull while a result waits (a replica check's), so the same losses, counts, final
+// weights, running statistics and velocity, bit for bit (deterministic algorithms)
 static void check_late(db_gpu_report report) {
     const char *name = "late_loss_bit_identical";
-    enum { STEPS = 4 };
+    enum { EPOCHS = 2, PER = 2, STEPS = EPOCHS * PER };
     db_graph g;
     db_sgd opt;
     float *ip = NULL, *is = NULL;
     if (db_steps_build(&g, &opt, &db_steps_cases[3], &ip, &is) != DB_OK) { report(0, name, db_last_error()); return; }
-    const size_t np = g.param_arena.size;
+    const size_t np = g.param_arena.size, ns = g.state_arena.size, nv = opt.velocity.size;
     double loss[2][STEPS] = {{0}};
-    int top1[2][STEPS] = {{0}}, got = 0;
-    float *after = (float *)malloc(sizeof(float) * (np + 1));
+    int top1[2][STEPS] = {{0}}, got[2] = {0, 0};
+    float *after = (float *)malloc(sizeof(float) * (np + ns + nv + 1));
     db_status s = after ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory");
     int same_w = 1;
     for (int late = 0; late < 2 && s == DB_OK; late++) {
         memcpy(g.param_arena.base, ip, sizeof(float) * np);
-        memcpy(g.state_arena.base, is, sizeof(float) * g.state_arena.size);
-        memset(opt.velocity.base, 0, sizeof(float) * opt.velocity.size);
+        memcpy(g.state_arena.base, is, sizeof(float) * ns);
+        memset(opt.velocity.base, 0, sizeof(float) * nv);
         db_gpu_graph *gg = NULL;
         db_gpu_options o = {0, 1, 0, 0, 0.0f, 0};
         s = db_gpu_graph_create(&gg, &g, &opt, &o);
         if (s == DB_OK) s = db_gpu_graph_push(gg);
-        got = 0;
-        for (int b = 0; b < STEPS && s == DB_OK; b++) {
-            g.training = 1, g.step = 17 + b;
-            db_graph_set_batch(&g, DB_STEPS_N);
-            db_steps_fill_batch(db_gpu_graph_input(gg), db_gpu_graph_labels(gg), db_steps_input_len(&g, DB_STEPS_N), DB_STEPS_N,
-                                b);
-            db_gpu_step st = {0, 0, 0, 1};
-            int have = 1;
-            s = late ? db_gpu_graph_forward_loss_late(gg, 0.1f, &st, &have) : db_gpu_graph_forward_loss(gg, 0.1f, &st);
-            if (s == DB_OK && have && got < STEPS) loss[late][got] = st.loss, top1[late][got++] = st.top1;
-            if (s == DB_OK) s = db_gpu_graph_backward_update(gg, 0.05f);
-        }
-        if (s == DB_OK && late) { // the last one
+        for (int e = 0; e < EPOCHS && s == DB_OK; e++) {
+            for (int j = 0; j < PER && s == DB_OK; j++) {
+                const int b = e * PER + j;
+                g.training = 1, g.step = 17 + b;
+                db_graph_set_batch(&g, DB_STEPS_N);
+                db_steps_fill_batch(db_gpu_graph_input(gg), db_gpu_graph_labels(gg), db_steps_input_len(&g, DB_STEPS_N),
+                                    DB_STEPS_N, b);
+                db_gpu_step st = {0, 0, 0, 1};
+                int have = 1;
+                s = late ? db_gpu_graph_forward_loss_late(gg, 0.1f, &st, &have) : db_gpu_graph_forward_loss(gg, 0.1f, &st);
+                if (s == DB_OK && have && got[late] < STEPS) loss[late][got[late]] = st.loss, top1[late][got[late]++] = st.top1;
+                if (s == DB_OK) s = db_gpu_graph_backward_update(gg, 0.05f);
+                if (s == DB_OK && j == 0) s = db_gpu_graph_pull(gg); // with a result waiting
+            }
             db_gpu_step st = {0, 0, 0, 1};
             int have = 0;
-            s = db_gpu_graph_loss_flush(gg, &st, &have);
-            if (s == DB_OK && have && got < STEPS) loss[1][got] = st.loss, top1[1][got++] = st.top1;
+            if (s == DB_OK && late) s = db_gpu_graph_loss_flush(gg, &st, &have); // the epoch's last
+            if (s == DB_OK && have && got[1] < STEPS) loss[1][got[1]] = st.loss, top1[1][got[1]++] = st.top1;
         }
         if (s == DB_OK) s = db_gpu_graph_pull(gg);
-        if (s == DB_OK && !late) memcpy(after, g.param_arena.base, sizeof(float) * np);
-        if (s == DB_OK && late) same_w = !memcmp(after, g.param_arena.base, sizeof(float) * np);
+        float *w = after;
+        if (s == DB_OK && !late) {
+            memcpy(w, g.param_arena.base, sizeof(float) * np);
+            memcpy(w + np, g.state_arena.base, sizeof(float) * ns);
+            memcpy(w + np + ns, opt.velocity.base, sizeof(float) * nv);
+        }
+        if (s == DB_OK && late)
+            same_w = !memcmp(w, g.param_arena.base, sizeof(float) * np) && !memcmp(w + np, g.state_arena.base, sizeof(float) * ns) &&
+                     !memcmp(w + np + ns, opt.velocity.base, sizeof(float) * nv);
         db_gpu_graph_destroy(gg);
     }
-    char detail[300];
+    char detail[320];
     if (s != DB_OK) {
         snprintf(detail, sizeof detail, "%s", db_last_error());
         report(0, name, detail);
     } else {
         const int same_l = !memcmp(loss[0], loss[1], sizeof loss[0]) && !memcmp(top1[0], top1[1], sizeof top1[0]);
-        snprintf(detail, sizeof detail, "%d of %d results read a step late (the last by a flush); losses %s (%.6f ... %.6f), "
-                 "final weights %s", got, STEPS, same_l ? "equal" : "DIFFER", loss[1][0], loss[1][STEPS - 1],
-                 same_w ? "equal" : "DIFFER");
-        report(got == STEPS && same_l && same_w, name, detail);
+        snprintf(detail, sizeof detail, "%d of %d results read a step late over two epochs (each epoch's last by a flush, a "
+                 "pull with one waiting); losses %s (%.6f ... %.6f), final weights, statistics and velocity %s",
+                 got[1], STEPS, same_l ? "equal" : "DIFFER", loss[1][0], loss[1][STEPS - 1], same_w ? "equal" : "DIFFER");
+        report(got[0] == STEPS && got[1] == STEPS && same_l && same_w, name, detail);
     }
     free(after); free(ip); free(is);
     db_sgd_free(&opt);
