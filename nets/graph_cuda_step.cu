@@ -182,13 +182,13 @@ extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite, int to_
     db_graph *g = gg->g;
     db_status s = upload_forward(gg);
     if (s == DB_OK) s = DB_CUDA(cudaEventRecord(gg->consumed, gg->s), "recording the step's reads");
-    step_out init = {0.0, 0.0, {0, 0}, 1};
-    *gg->out_host = init;
     if (s == DB_OK && g->training) {
-        s = DB_CUDA(cudaMemcpyAsync(gg->out, gg->out_host, sizeof init, cudaMemcpyHostToDevice, gg->s), "resetting the result");
+        reset_out<<<1, 1, 0, gg->s>>>(gg->out);
+        s = DB_CUDA(cudaGetLastError(), "resetting the result");
         if (s == DB_OK) s = check_finite(gg, &gg->out->finite);
         if (s == DB_OK)
-            s = DB_CUDA(cudaMemcpyAsync(gg->out_host, gg->out, sizeof init, cudaMemcpyDeviceToHost, gg->s), "the finite check");
+            s = DB_CUDA(cudaMemcpyAsync(gg->out_host, gg->out, sizeof(step_out), cudaMemcpyDeviceToHost, gg->s),
+                        "the finite check");
     }
     for (int k = 0; s == DB_OK && to_host && k < n_outputs(g); k++) s = output_to_host(gg, k);
     if (s == DB_OK) s = DB_CUDA(cudaStreamSynchronize(gg->s), "running the forward");
@@ -198,7 +198,7 @@ extern "C" db_status db_gpu_graph_forward(db_gpu_graph *gg, int *finite, int to_
         return s;
     }
     gg->host_loss = g->training && to_host;
-    *finite = gg->out_host->finite;
+    *finite = g->training ? gg->out_host->finite : 1;
     return DB_OK;
 }
 

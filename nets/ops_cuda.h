@@ -58,8 +58,8 @@ int db_bias_backward_cuda(float *din, float *dbias, const float *dout, int c, in
  * concatenation of (n, ca, m) and (n, cb, m), whose backward sets or adds each part (either may
  * be NULL) */
 int db_dw_forward_cuda(float *out, const float *in, const float *weight, const db_dw_dims *d, int n, cudaStream_t st);
-/* scratch: NULL, or db_dw_backward_cuda_scratch(d, n) floats on the device for the weight gradient
- * in two wide launches instead of one thread per weight (the same bits either way) */
+/* scratch: db_dw_backward_cuda_scratch(d, n) floats on the device, the weight gradient's column
+ * sums (NULL: -1) */
 int db_dw_backward_cuda(float *din, float *dweight, const float *dout, const float *in, const float *weight,
                         const db_dw_dims *d, int n, int accum, float *scratch, cudaStream_t st);
 size_t db_dw_backward_cuda_scratch(const db_dw_dims *d, int n);

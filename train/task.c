@@ -22,13 +22,18 @@ static db_status classify_build(db_graph *g, const db_config *cfg, const db_data
 
 /* Classification: softmax cross-entropy (with label smoothing in training), top-1 counted while
  * training, loss, top-1 and top-5 on the test split */
+/* A step's result counted, or nothing where none came (a GPU's first step after a flush) */
+static void classify_count(int have, int c1, double *loss, double *sums, int *finite) {
+    if (have) sums[0] += c1;
+    else *loss = 0.0, *finite = 1;
+}
+
 static db_status classify_step(db_stepper *st, void *state, const db_task_batch *b, double *loss, double *sums,
                                int *finite) {
     int c1 = 0, c5 = 0, have = 0;
     (void)state;
     DB_TRY(db_stepper_train_loss(st, b->label_smoothing, loss, &c1, &c5, finite, &have));
-    if (!have) *loss = 0.0, *finite = 1; /* a GPU's first step: its result comes with the next */
-    else sums[0] += c1;
+    classify_count(have, c1, loss, sums, finite);
     return DB_OK;
 }
 
@@ -36,8 +41,7 @@ static db_status classify_flush(db_stepper *st, void *state, double *loss, doubl
     int c1 = 0, c5 = 0;
     (void)state;
     DB_TRY(db_stepper_train_flush(st, loss, &c1, &c5, finite, have));
-    if (*have) sums[0] += c1;
-    else *loss = 0.0, *finite = 1;
+    classify_count(*have, c1, loss, sums, finite);
     return DB_OK;
 }
 
