@@ -153,15 +153,18 @@ static double rel_d(const double *a, const double *b, size_t n) {
 }
 
 // The worst parameter's relative L2 over a parameter-shaped slice (base: each one's start), the
-// denominator at least 1e-6 of the whole arena's (as tests/gpu/steps.c): a bias that only a batch
-// norm reads has a gradient of rounding noise alone, which two devices make differently
+// denominator at least 1e-5 of the whole arena's: a bias that only a batch norm reads has a
+// gradient of rounding noise alone, which two devices make differently. Measured on the CPU: the
+// FCN's seg.final.l2.bias (read through the levels' sum by seg.fuse.bn) has a gradient of 4.7e-8
+// of the arena's, the H200's differed from it by 3% of a floor of 1e-6 (over the limit); the
+// smallest that is not noise in the FCN is 9e-4 of it (seg.1.bn.l5.gamma).
 static double worst_param(const db_graph *g, const float *a, const float *b, const float *base, const char **name) {
     double w = 0, all = 0;
     for (size_t i = 0; i < g->param_arena.size; i++) {
         const double v = b[i] - (base ? base[i] : 0.0f);
         all += v * v;
     }
-    const double floor = 1e-6 * sqrt(all);
+    const double floor = 1e-5 * sqrt(all);
     for (int p = 0; p < g->n_params; p++) {
         if (g->params[p].tied) continue;
         const size_t off = (size_t)(g->params[p].data - g->param_arena.base);
