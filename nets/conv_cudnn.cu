@@ -292,7 +292,9 @@ done:
 }
 
 /* A 1x1 stride-1 convolution: each pass's cuDNN choice against cuBLAS GEMMs, timed alike on the
- * same zeroed buffers; the faster kept. Nothing changes when the buffers cannot be had. */
+ * same zeroed buffers; the faster kept. Nothing changes when the buffers cannot be had. In
+ * bfloat16 cuDNN's time leaves out the cast of its result back to fp32 that the GEMMs need not
+ * do: close calls go to cuDNN. */
 static void consider_gemm(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, db_cudnn_found *f) {
     const size_t hw = (size_t)d->h * d->w, len[5] = {(size_t)d->n * d->cin * hw, (size_t)d->n * d->cout * hw,
                                                       (size_t)d->cin * d->cout, (size_t)d->n * d->cin * hw,
@@ -333,7 +335,7 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
     db_cudnn_found f;
     memset(&f, 0, sizeof f);
     f.d = *d;
-    if (db_conv_gemm_fits(d) && d->gemm == 2 && !d->bf16) { /* the GEMMs alone (the checks) */
+    if (db_conv_gemm_fits(d) && d->gemm == 2) { /* the GEMMs alone (the checks) */
         for (int p = 0; p < DB_CONV_PASSES; p++) {
             f.pass[p] = (choice){ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
             snprintf(f.pass[p].how, sizeof f.pass[p].how, "cuBLAS GEMM (asked for)");
@@ -341,7 +343,7 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
     } else {
         for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
         /* deterministic: no choice by timing between two paths (two processes could choose apart) */
-        if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic && !d->bf16) consider_gemm(h, s, d, &f);
+        if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic) consider_gemm(h, s, d, &f);
     }
     db_cudnn_found *grown = (db_cudnn_found *)realloc(h->found, sizeof *grown * (size_t)(h->n_found + 1));
     if (!grown) return db_fail(DB_ERR_NOMEM, "out of memory");
@@ -392,6 +394,10 @@ extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, co
     const descs s = {c->x, c->y, c->w, c->conv};
     if (dx) DB_TRY(run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_DATA], DB_CONV_BWD_DATA, x, w, dy, dx, accumulate_dx, ws, ws_bytes));
     return run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_FILTER], DB_CONV_BWD_FILTER, x, w, dy, dw, accumulate_dw, ws, ws_bytes);
+}
+
+extern "C" int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass) {
+    return !c->d.bf16 || c->pass[pass].algo == ALGO_GEMM;
 }
 
 extern "C" void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n) {

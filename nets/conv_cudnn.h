@@ -34,7 +34,8 @@ typedef struct {
                         * measured of cuDNN's choice and cuBLAS GEMMs (cuDNN only when
                         * deterministic), 1 cuDNN only, 2 the GEMMs only (the checks) */
     int bf16;          /* x, w and y (and their gradients) in bfloat16, accumulating in fp32, on
-                        * tensor cores; cuDNN only (no GEMMs) */
+                        * tensor cores; a pass that takes the GEMMs reads bfloat16 operands and
+                        * writes an fp32 result (db_cudnn_conv_result_fp32) */
 } db_cudnn_conv_dims;
 
 enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };
@@ -66,11 +67,15 @@ db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass,
  * measured once per handle. *workspace receives the bytes the largest pass needs. */
 db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d, size_t *workspace);
 void db_cudnn_conv_destroy(db_cudnn_conv *c);
-/* y (n, cout, oh, ow) = conv(x (n, cin, h, w), w); device pointers */
+/* y (n, cout, oh, ow) = conv(x (n, cin, h, w), w); device pointers. With d->bf16, x, w and dy
+ * hold bfloat16 and each result y, dx, dw bfloat16 or fp32 as db_cudnn_conv_result_fp32 says */
 db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws, size_t ws_bytes);
 /* dx (+)= conv^T(dy, w) (skipped when dx is NULL), dw (+)= correlation of x and dy */
 db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx, float *dw,
                                  int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes);
+/* 1 when the pass (DB_CONV_*) writes its result (y, dx or dw) in fp32: always without bf16; with
+ * it, when the pass took the cuBLAS GEMMs (cuDNN's bfloat16 passes write bfloat16) */
+int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass);
 /* The algorithms chosen and how, for logs: "fwd N (fastest measured #1), bwd-data ..." */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 

@@ -21,14 +21,16 @@ int db_conv_gemm_fits(const db_cudnn_conv_dims *d);
 /* Workspace bytes a pass needs (the weight gradient's per-sample products, a chunk of samples
  * at a time: at most 64 MiB, at least one sample's) */
 size_t db_conv_gemm_workspace(const db_cudnn_conv_dims *d, int pass);
-/* The passes on stream s with handle b (its math mode set here: TF32 tensor ops when d->tf32,
- * else cuBLAS's pedantic fp32, as the linear layers). accumulate: add to dx or dw rather than
+/* The passes on stream s with handle b (its math mode set here: cuBLAS's default with d->bf16,
+ * TF32 tensor ops when d->tf32, else cuBLAS's pedantic fp32, as the linear layers). With d->bf16 the operands x, w and dy are
+ * bfloat16 (cuBLAS's CUDA_R_16BF, on tensor cores, summing in fp32) and the results y, dx and dw
+ * still fp32: no rounding of the results, no casts back. accumulate: add to dx or dw rather than
  * overwrite. */
-db_status db_conv_gemm_forward(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *x,
-                               const float *w, float *y);
-db_status db_conv_gemm_backward_data(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *w,
-                                     const float *dy, float *dx, int accumulate);
-db_status db_conv_gemm_backward_filter(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const float *x,
-                                       const float *dy, float *dw, int accumulate, void *ws, size_t ws_bytes);
+db_status db_conv_gemm_forward(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const void *x,
+                               const void *w, float *y);
+db_status db_conv_gemm_backward_data(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const void *w,
+                                     const void *dy, float *dx, int accumulate);
+db_status db_conv_gemm_backward_filter(cublasHandle_t b, cudaStream_t s, const db_cudnn_conv_dims *d, const void *x,
+                                       const void *dy, float *dw, int accumulate, void *ws, size_t ws_bytes);
 
 #endif

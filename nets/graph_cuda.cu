@@ -225,15 +225,17 @@ static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->
 
 // Convolution op's forward, y from x (its padded copy where it has one) and w, device pointers; in
 // bfloat16 the operands are rounded into the scratch, cuDNN's descriptors say bfloat16 (the
-// pointers below are typed float for the wrapper: cuDNN reads them as the descriptors say)
+// pointers below are typed float for the wrapper: cuDNN and the GEMMs read bfloat16), and
+// a result comes back from bfloat16 unless its pass took the GEMMs, which write fp32
 static db_status conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
                               float *y, int n) {
     if (!gg->o.bf16) return db_cudnn_conv_forward(conv, x, w, y, gg->ws, gg->ws_bytes);
     const size_t in = conv_in_len(op, n), out = (size_t)op->u.conv.cout * n * op->u.conv.oh * op->u.conv.ow;
+    const int direct = db_cudnn_conv_result_fp32(conv, DB_CONV_FWD);
     LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
-    DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (float *)gg->out_bf16, gg->ws,
-                                 gg->ws_bytes));
-    LAUNCH_TRY(db_from_bf16_cuda(y, gg->out_bf16, out, 0, gg->s), "a convolution's output from bfloat16");
+    DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w),
+                                 direct ? y : (float *)gg->out_bf16, gg->ws, gg->ws_bytes));
+    if (!direct) LAUNCH_TRY(db_from_bf16_cuda(y, gg->out_bf16, out, 0, gg->s), "a convolution's output from bfloat16");
     return DB_OK;
 }
 
@@ -243,13 +245,18 @@ static db_status conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_o
     if (!gg->o.bf16) return db_cudnn_conv_backward(conv, x, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes);
     const db_conv_dims *c = &op->u.conv;
     const size_t in = conv_in_len(op, n), out = (size_t)c->cout * n * c->oh * c->ow;
+    const int dx_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_DATA);
+    const int dw_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_FILTER);
     LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
     LAUNCH_TRY(db_to_bf16_cuda(gg->out_bf16, dy, out, gg->s), "a convolution's output gradient in bfloat16");
+    float *dx_to = !dx ? NULL : dx_direct ? dx : (float *)gg->din_bf16, *dw_to = dw_direct ? dw : (float *)gg->dw_bf16;
     DB_TRY(db_cudnn_conv_backward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (const float *)gg->out_bf16,
-                                  dx ? (float *)gg->din_bf16 : NULL, (float *)gg->dw_bf16, 0, 0, gg->ws, gg->ws_bytes));
-    if (dx) LAUNCH_TRY(db_from_bf16_cuda(dx, gg->din_bf16, in, acc, gg->s), "a convolution's input gradient from bfloat16");
-    LAUNCH_TRY(db_from_bf16_cuda(dw, gg->dw_bf16, (size_t)c->cout * c->cin * c->kh * c->kw, 0, gg->s),
-               "a convolution's weight gradient from bfloat16");
+                                  dx_to, dw_to, dx_direct && acc, 0, gg->ws, gg->ws_bytes));
+    if (dx && !dx_direct)
+        LAUNCH_TRY(db_from_bf16_cuda(dx, gg->din_bf16, in, acc, gg->s), "a convolution's input gradient from bfloat16");
+    if (!dw_direct)
+        LAUNCH_TRY(db_from_bf16_cuda(dw, gg->dw_bf16, (size_t)c->cout * c->cin * c->kh * c->kw, 0, gg->s),
+                   "a convolution's weight gradient from bfloat16");
     return DB_OK;
 }
 

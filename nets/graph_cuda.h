@@ -40,7 +40,8 @@ typedef struct {
     float aux_weight;  /* a classifier's second output (an auxiliary head): its loss's weight */
     int bf16;          /* convolutions in bfloat16 on tensor cores, fp32 accumulation: inputs, output
                         * gradients and weights rounded from their fp32 tensors at each use, results
-                        * back to fp32 (everything else stays fp32) */
+                        * back to fp32 (a 1x1 pass on the cuBLAS GEMMs writes fp32 itself;
+                        * everything else stays fp32) */
 } db_gpu_options;
 
 typedef struct {

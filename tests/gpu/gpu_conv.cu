@@ -5,7 +5,7 @@
 // differ, so the comparison is within a tolerance: max |gpu - cpu| <= 1e-4 * max |cpu| + 1e-6.
 // The deterministic mode must also give the same bits twice. 1x1 stride-1 shapes also run on the
 // cuBLAS GEMMs alone (nets/conv_gemm.h), accumulating as well, one of them in several chunks of
-// samples for the weight gradient.
+// samples for the weight gradient; and in bfloat16 (bfloat16 operands, fp32 results).
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -42,15 +42,16 @@ static float *to_device(const float *h, long n) {
 static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost); }
 
 /* --precision bf16's convolutions: x, w and dy rounded to bfloat16 (nets/ops_cuda.h's casts),
- * cuDNN in bfloat16 with fp32 accumulation, the results back to fp32, against the CPU's fp32.
+ * cuDNN in bfloat16 with fp32 accumulation, the results back to fp32 (gemm 1: cuDNN alone), or
+ * the cuBLAS GEMMs, which write fp32 themselves (gemm 2; also accumulating), against the CPU's fp32.
  * Rounding the operands to 8 bits of mantissa moves the results by a few parts in a thousand of
  * their largest value; a layout or descriptor mistake by tens of percent: the limit is 2e-2. */
-static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, const float *ex, const float *ew, const float *edy,
-                       const float *y, const float *dx, const float *dw, long nx, long ny, long nw, size_t hw_in,
-                       size_t hw_out) {
+static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm, const float *ex, const float *ew,
+                       const float *edy, const float *y, const float *dx, const float *dw, long nx, long ny, long nw,
+                       size_t hw_in, size_t hw_out) {
     char name[96], detail[600], algos[400] = "";
-    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16", s[0], s[1], s[2], s[3], s[5], s[6]);
-    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, 0, 1};
+    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16%s", s[0], s[1], s[2], s[3], s[5], s[6], gemm ? "_cublas_gemm" : "");
+    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, gemm, 1};
     db_cudnn_conv *c = NULL;
     size_t bytes = 0;
     void *dws = NULL;
@@ -63,20 +64,40 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, const fl
          cudaMalloc(&bw, 2 * nw) == cudaSuccess && cudaMalloc(&bdy, 2 * ny) == cudaSuccess && cudaMalloc(&by, 2 * ny) == cudaSuccess &&
          cudaMalloc(&bdx, 2 * nx) == cudaSuccess && cudaMalloc(&bdw, 2 * nw) == cudaSuccess &&
          cudaMalloc(&fy, 4 * ny) == cudaSuccess && cudaMalloc(&fdx, 4 * nx) == cudaSuccess && cudaMalloc(&fdw, 4 * nw) == cudaSuccess;
+    /* each pass's result where it writes it: fp32 straight into f*, else bfloat16 into b*, cast after */
+    const int fp32[3] = {ok && db_cudnn_conv_result_fp32(c, DB_CONV_FWD), ok && db_cudnn_conv_result_fp32(c, DB_CONV_BWD_DATA),
+                         ok && db_cudnn_conv_result_fp32(c, DB_CONV_BWD_FILTER)};
+    const int not_run = gemm && ok && !(fp32[0] && fp32[1] && fp32[2]); /* the GEMMs asked for ran */
+    ok = ok && !not_run;
     ok = ok && !db_to_bf16_cuda(bx, ex, nx, 0) && !db_to_bf16_cuda(bw, ew, nw, 0) && !db_to_bf16_cuda(bdy, edy, ny, 0);
-    ok = ok && db_cudnn_conv_forward(c, (const float *)bx, (const float *)bw, (float *)by, dws, bytes) == DB_OK &&
-         db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, (float *)bdx, (float *)bdw, 0, 0, dws,
-                                bytes) == DB_OK;
-    ok = ok && !db_from_bf16_cuda(fy, by, ny, 0, 0) && !db_from_bf16_cuda(fdx, bdx, nx, 0, 0) && !db_from_bf16_cuda(fdw, bdw, nw, 0, 0) &&
-         cudaDeviceSynchronize() == cudaSuccess;
-    double e1 = 1, e2 = 1, e3 = 1;
+    ok = ok && db_cudnn_conv_forward(c, (const float *)bx, (const float *)bw, fp32[0] ? fy : (float *)by, dws, bytes) == DB_OK &&
+         db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, fp32[1] ? fdx : (float *)bdx,
+                                fp32[2] ? fdw : (float *)bdw, 0, 0, dws, bytes) == DB_OK;
+    ok = ok && (fp32[0] || !db_from_bf16_cuda(fy, by, ny, 0, 0)) && (fp32[1] || !db_from_bf16_cuda(fdx, bdx, nx, 0, 0)) &&
+         (fp32[2] || !db_from_bf16_cuda(fdw, bdw, nw, 0, 0)) && cudaDeviceSynchronize() == cudaSuccess;
+    double e1 = 1, e2 = 1, e3 = 1, e4 = 0, e5 = 0;
     if (ok) {
         db_download_cnhw(gy, fy, s[4], s[0], hw_out); db_download_cnhw(gdx, fdx, s[1], s[0], hw_in); from_device(gdw, fdw, nw);
         e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
     }
+    if (gemm && ok) { /* accumulating into the fp32 results (the graph's dx of a shared input): twice the gradients */
+        ok = db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, fdx, fdw, 1, 1, dws, bytes) == DB_OK &&
+             cudaDeviceSynchronize() == cudaSuccess;
+        float *twice = (float *)malloc(sizeof(float) * (nx > nw ? nx : nw));
+        ok = ok && twice;
+        if (ok) {
+            db_download_cnhw(gdx, fdx, s[1], s[0], hw_in); from_device(gdw, fdw, nw);
+            for (long i = 0; i < nx; i++) twice[i] = 2 * dx[i];
+            e4 = rel_err(gdx, twice, nx);
+            for (long i = 0; i < nw; i++) twice[i] = 2 * dw[i];
+            e5 = rel_err(gdw, twice, nw);
+        }
+        free(twice);
+    }
     snprintf(detail, sizeof detail, "%s; relative error forward %.2g, backward-data %.2g, backward-filter %.2g",
-             ok ? algos : db_last_error(), e1, e2, e3);
-    report(ok && e1 <= 2e-2 && e2 <= 2e-2 && e3 <= 2e-2, name, detail);
+             ok ? algos : not_run ? "the GEMMs asked for did not run" : db_last_error(), e1, e2, e3);
+    if (gemm) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; accumulating %.2g and %.2g", e4, e5);
+    report(ok && e1 <= 2e-2 && e2 <= 2e-2 && e3 <= 2e-2 && e4 <= 2e-2 && e5 <= 2e-2, name, detail);
     cudaGetLastError();
     cudaFree(dws); cudaFree(bx); cudaFree(bw); cudaFree(bdy); cudaFree(by); cudaFree(bdx); cudaFree(bdw);
     cudaFree(fy); cudaFree(fdx); cudaFree(fdw);
@@ -113,9 +134,12 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         for (int mi = 0; mi < 4; mi++) { /* the fastest, deterministic, bfloat16, the GEMMs alone */
             const int mode = modes[mi], det = mode == 1, gemm = mode == 2, bf16 = mode == 3;
             if (gemm && !gemm_fits) continue;
-            if (!gemm && s[1] == 1024) continue; /* the chunking shape: for the GEMMs */
+            const int chunking = s[1] == 1024; /* the chunking shape: for the GEMMs */
+            if (!gemm && !bf16 && chunking) continue;
             if (bf16) { /* a pass of its own: the operands rounded to bfloat16, the results back */
-                check_bf16(report, h, s, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                /* cuDNN alone where the GEMMs could also take it (the timing would choose between them) */
+                if (!chunking) check_bf16(report, h, s, gemm_fits, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                if (gemm_fits) check_bf16(report, h, s, 2, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
                 continue;
             }
             db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0, 0};
