@@ -1376,6 +1376,18 @@ t_gpu_program() {
     expect_rc 1 && expect_out "no packages in $T/none: run scripts/gpu_debs" && [ ! -e "$T/root" ] ||
         { echo "no root should be made"; return 1; }
 }
+t_gpu_study() {
+    # scripts/gpu_study (studies' cells on a GPU machine), here on the CPU with the program built:
+    # a missing recipe is said and fails the call; the named cell runs into $OUT/gpu-study.db, and
+    # merged into another database it is a finished cell there (the study skips it)
+    rc=0; OUT=$T/devout scripts/gpu_study bench/recipes/fmnist-amoebanet-quick.txt:1 $T/none.txt >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_out "no recipe $T/none.txt" && expect_out "cell 1: exit 0" && [ -f "$T/devout/gpu-study.db" ] || return
+    db merge "$T/devout/gpu-study.db" --db "$T/main.db" && expect_rc 0 || return
+    db study bench/recipes/fmnist-amoebanet-quick.txt --dry-run --db "$T/main.db" && expect_rc 0 &&
+        expect_out "[1/2] regularizer=none: would run" && expect_out "[2/2] regularizer=dropblock: done before" || return
+    rc=0; scripts/gpu_study >"$out" 2>"$err" || rc=$?
+    expect_rc 2 && expect_out "usage: scripts/gpu_study RECIPE[:CELLS]"
+}
 # ---- data sets: the downloader against a loopback HTTP server (tests/http_server.py) ----
 
 # serve DIR: starts the test server on DIR; sets port (the server stops with the test's folder)
@@ -2451,7 +2463,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session gpu_program
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session gpu_program gpu_study
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 
