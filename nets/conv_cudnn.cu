@@ -396,9 +396,9 @@ extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, co
     return run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_FILTER], DB_CONV_BWD_FILTER, x, w, dy, dw, accumulate_dw, ws, ws_bytes);
 }
 
-extern "C" int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass) {
-    return !c->d.bf16 || c->pass[pass].algo == ALGO_GEMM;
-}
+extern "C" int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass) { return c->pass[pass].algo == ALGO_GEMM; }
+
+extern "C" int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass) { return !c->d.bf16 || db_cudnn_conv_on_gemm(c, pass); }
 
 extern "C" void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n) {
     snprintf(out, n, "fwd %s, bwd-data %s, bwd-filter %s", c->pass[0].how, c->pass[1].how, c->pass[2].how);

@@ -76,6 +76,8 @@ db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *
 /* 1 when the pass (DB_CONV_*) writes its result (y, dx or dw) in fp32: always without bf16; with
  * it, when the pass took the cuBLAS GEMMs (cuDNN's bfloat16 passes write bfloat16) */
 int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass);
+/* 1 when the pass runs on the cuBLAS GEMMs */
+int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass);
 /* The algorithms chosen and how, for logs: "fwd N (fastest measured #1), bwd-data ..." */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 

@@ -61,7 +61,8 @@ static void padded_size(const db_conv_dims *c, int *h, int *w) {
 }
 
 // The descriptors of every convolution at batch n; the workspace grows to the largest need. An
-// evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run.
+// evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run (unless
+// the options name the path: o.conv_gemm).
 static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail) {
     size_t need = 0;
     for (int i = 0; i < gg->g->n_ops; i++) {
@@ -70,8 +71,8 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int ta
         const db_conv_dims *c = &op->u.conv;
         int h = c->h, w = c->w, ph = c->ph, pw = c->pw;
         if (!db_conv_symmetric(c)) padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
-        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32, tail,
-                                gg->o.bf16};
+        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32,
+                                gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16};
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;

@@ -42,6 +42,9 @@ typedef struct {
                         * gradients and weights rounded from their fp32 tensors at each use, results
                         * back to fp32 (a 1x1 pass on the cuBLAS GEMMs writes fp32 itself;
                         * everything else stays fp32) */
+    int conv_gemm;     /* 1x1 stride-1 convolutions: 0 each pass the faster measured of cuDNN and
+                        * the cuBLAS GEMMs (cuDNN alone when deterministic, and for an evaluation's
+                        * last batch), 1 cuDNN alone, 2 the GEMMs alone (the checks) */
 } db_gpu_options;
 
 typedef struct {
@@ -99,6 +102,9 @@ float *db_gpu_graph_output_device(db_gpu_graph *gg, int k, int grad);
 db_status db_gpu_graph_backward_update(db_gpu_graph *gg, float lr);
 /* The convolution algorithms chosen, e.g. for a log line */
 void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n);
+/* The convolution passes that run on the cuBLAS GEMMs, over the training batch's set and an
+ * evaluation's last batch's (where one was made); *convs: the 1x1 stride-1 convolutions */
+int db_gpu_graph_gemm_passes(const db_gpu_graph *gg, int *convs);
 /* Step profile (nets/gpu_prof.h): on starts a fresh one (events between the ops of every step
  * from now on), off ends it; report waits for the GPU and writes ms per step by kind of op */
 db_status db_gpu_graph_profile(db_gpu_graph *gg, int on);

@@ -282,6 +282,22 @@ extern "C" db_status db_gpu_graph_profile_report(db_gpu_graph *gg, FILE *f) {
     return DB_OK;
 }
 
+extern "C" int db_gpu_graph_gemm_passes(const db_gpu_graph *gg, int *convs) {
+    int n = 0;
+    *convs = 0;
+    for (int i = 0; i < gg->g->n_ops; i++) {
+        const db_op *op = &gg->g->ops[i];
+        const db_conv_dims *c = &op->u.conv;
+        if (op->kind != DB_OP_CONV) continue;
+        if (c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && !c->ph && !c->pw) ++*convs;
+        for (int p = 0; p < DB_CONV_PASSES; p++) {
+            if (gg->conv[i]) n += db_cudnn_conv_on_gemm(gg->conv[i], p);
+            if (gg->conv_tail[i]) n += db_cudnn_conv_on_gemm(gg->conv_tail[i], p);
+        }
+    }
+    return n;
+}
+
 extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n) {
     size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB, device memory in use %.0f MiB",
                                    gg->o.bf16 ? "bf16 convolutions (fp32 accumulation; the rest fp32)" : gg->o.tf32 ? "TF32" : "fp32", gg->o.deterministic ? "deterministic" : "fastest",

@@ -102,7 +102,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) 
     db_graph_take_drop_fraction(&g, NULL);
     for (int i = 0; i < g.n_ops; i++) g.ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16, 0};
     db_status s = db_gpu_graph_create(&gg, &g, &opt, &o);
     if (s == DB_OK) s = gpu_run(gg, &g, &opt, &d);
     char algos[512] = "";
@@ -163,7 +163,7 @@ static void check_late(db_gpu_report report) {
         memcpy(g.state_arena.base, is, sizeof(float) * ns);
         memset(opt.velocity.base, 0, sizeof(float) * nv);
         db_gpu_graph *gg = NULL;
-        db_gpu_options o = {0, 1, 0, 0, 0.0f, 0};
+        db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0};
         s = db_gpu_graph_create(&gg, &g, &opt, &o);
         if (s == DB_OK) s = db_gpu_graph_push(gg);
         for (int e = 0; e < EPOCHS && s == DB_OK; e++) {
@@ -238,7 +238,7 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     db_graph_init_params(&g, 1);
     db_gpu_graph *gg = NULL;
     // the fastest measured algorithms, as a training run takes by default
-    db_gpu_options o = {mode == 1, 0, 0, 0, 0.0f, mode == 2};
+    db_gpu_options o = {mode == 1, 0, 0, 0, 0.0f, mode == 2, 0};
     double best[3] = {-1, -1, -1};
     if (db_gpu_graph_create(&gg, &g, &opt, &o) == DB_OK && db_gpu_graph_push(gg) == DB_OK) {
         size_t len = (size_t)c * batch * hw * hw;

@@ -16,6 +16,7 @@
 #include "detect/detect_gpu.h"
 #include "nets/gpu_backend.h"
 #include "detect/layout.h"
+#include "nets/conv_cudnn.h"
 #include "nets/graph_cuda.h"
 #include "nets/model.h"
 #include "nets/optim.h"
@@ -196,7 +197,7 @@ static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd 
     db_status s = db_sgd_init(opt, g, &cfg);
     for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0, 0};
     if (s == DB_OK) s = db_gpu_graph_create(&gg, g, opt, &o);
     if (s == DB_OK) s = gpu_run(gg, g, opt, &d);
     db_gpu_graph_destroy(gg);
@@ -279,7 +280,7 @@ static db_status detect_pass(db_graph *g, db_sgd *opt, const db_anchors *a, cons
     const size_t rows = (size_t)n * a->n;
     db_gpu_graph *gg = NULL;
     db_gpu_detect *dl = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.0f, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0};
     float *buf = (float *)malloc(sizeof(float) * rows * 2 * (K + 4));
     if (!buf) return db_fail(DB_ERR_NOMEM, "out of memory");
     float *logits = buf, *codes = logits + rows * K, *dlogits = codes + rows * 4, *dcodes = dlogits + rows * K;
@@ -434,7 +435,7 @@ static void check_aux_loss(db_gpu_report report) {
     memcpy(g.state_arena.base, is, sizeof(float) * ns);
     memset(opt.velocity.base, 0, sizeof(float) * opt.velocity.size);
     db_gpu_graph *gg = NULL;
-    db_gpu_options go = {0, 1, 0, 0, w, 0};
+    db_gpu_options go = {0, 1, 0, 0, w, 0, 0};
     db_gpu_step st = {0, 0, 0, 0};
     s = db_gpu_graph_create(&gg, &g, &opt, &go);
     if (s == DB_OK) s = db_gpu_graph_push(gg);
@@ -462,6 +463,91 @@ static void check_aux_loss(db_gpu_report report) {
     db_graph_free(&g);
 }
 
+// --precision bf16 through the GPU graph with the 1x1 passes (the FPN's laterals) on cuBLAS's
+// bfloat16 GEMMs, which write fp32 results straight into the graph's tensors, against the same
+// step with cuDNN alone, both beside the CPU's fp32 step (deterministic algorithms: the other
+// convolutions take the same ones). bf16 rounding moves both by as much (a GEMM's result is not
+// rounded, so it is if anything nearer). Judged: every 1x1 stride-1 convolution took the GEMMs
+// in all three passes in one run (at the training batch and the evaluation's) and none in the
+// other; the GEMMs' training and evaluation outputs and momentum over the whole arena within
+// twice cuDNN's distance (floors 1e-3 and 0.02) and 0.35; and the laterals' own parameters each
+// within twice cuDNN's or 0.1 (they hold 1% of the arena: a wrong weight gradient there moves
+// it by 0.02 only, but moves its own tensor by 100%). The GEMMs' accumulating passes are checked
+// op by op (conv_*_bf16_cublas_gemm): each lateral here is its input's first gradient.
+static void check_bf16_gemms(db_gpu_report report, db_graph *g, db_status built, const db_sgd_config *sc) {
+    const char *name = "fcn_step_bf16_gemms";
+    if (built != DB_OK) { report(0, name, db_last_error()); return; }
+    db_sgd opt;
+    g->seed = 42, g->last_step = 1000;
+    db_graph_init_params(g, 42);
+    const size_t np = g->param_arena.size, ns = g->state_arena.size;
+    float *ip = (float *)malloc(sizeof(float) * (np + 1)), *is = (float *)malloc(sizeof(float) * (ns + 1));
+    if (!ip || !is || db_sgd_init(&opt, g, sc) != DB_OK) {
+        report(0, name, ip && is ? db_last_error() : "out of memory");
+        free(ip); free(is);
+        db_graph_free(g);
+        return;
+    }
+    memcpy(ip, g->param_arena.base, sizeof(float) * np);
+    memcpy(is, g->state_arena.base, sizeof(float) * ns);
+    run_result c = {}, d[2] = {};
+    cpu_run(g, &opt, &c);
+    double e_out[2] = {1, 1}, e_eval[2] = {1, 1}, e_grad[2] = {1, 1};
+    int ran = c.outputs && c.opt, passes[2] = {0, 0}, convs = 0;
+    char detail[900] = "out of memory";
+    for (int k = 0; k < 2 && ran; k++) { /* 0: cuDNN alone, 1: the GEMMs alone */
+        memcpy(g->param_arena.base, ip, sizeof(float) * np);
+        memcpy(g->state_arena.base, is, sizeof(float) * ns);
+        db_sgd_free(&opt);
+        db_status s = db_sgd_init(&opt, g, sc);
+        for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
+        db_gpu_graph *gg = NULL;
+        db_gpu_options o = {0, 1, 0, 0, 0.0f, 1, k ? 2 : 1};
+        if (s == DB_OK) s = db_gpu_graph_create(&gg, g, &opt, &o);
+        if (s == DB_OK) s = gpu_run(gg, g, &opt, &d[k]); /* (the evaluation's batch made its own set) */
+        if (gg) passes[k] = db_gpu_graph_gemm_passes(gg, &convs);
+        db_gpu_graph_destroy(gg);
+        if (s != DB_OK || !d[k].opt) {
+            snprintf(detail, sizeof detail, "the GPU graph failed: %s", s != DB_OK ? db_last_error() : "out of memory");
+            ran = 0;
+            break;
+        }
+        size_t train_len = 0;
+        for (int j = 0; j < outputs_of(g); j++) train_len += numel(output(g, j), N_TRAIN);
+        e_out[k] = rel_d(d[k].outputs, c.outputs, train_len);
+        e_eval[k] = rel_d(d[k].outputs + train_len, c.outputs + train_len, outputs_len(g) - train_len);
+        e_grad[k] = rel(d[k].opt, c.opt, NULL, np, 1e-30);
+    }
+    if (!ran) {
+        report(0, name, detail);
+    } else {
+        double worst = 0, worst0 = 0; /* the laterals' parameters: the GEMMs' distance, cuDNN's beside it */
+        const char *at = "";
+        int ok_params = 1;
+        for (int p = 0; p < g->n_params; p++) {
+            if (strncmp(g->params[p].name, "fpn.lateral", 11)) continue;
+            const size_t off = (size_t)(g->params[p].data - g->param_arena.base), len = g->params[p].size;
+            const double e1 = rel(d[1].opt + off, c.opt + off, NULL, len, 1e-30), e0 = rel(d[0].opt + off, c.opt + off, NULL, len, 1e-30);
+            if (!(e1 <= fmax(2 * e0, 0.1))) ok_params = 0;
+            if (!(e1 <= worst)) worst = e1, worst0 = e0, at = g->params[p].name;
+        }
+        const int all = 2 * DB_CONV_PASSES * convs; /* both batches' sets */
+        snprintf(detail, sizeof detail, "%d of %d 1x1 passes on the GEMMs (cuDNN alone: %d); against the CPU's fp32, "
+                 "relative L2 with the GEMMs vs cuDNN alone: training outputs %.2g vs %.2g, evaluation outputs %.2g vs %.2g, "
+                 "momentum over the whole arena %.2g vs %.2g, worst lateral parameter %.2g vs %.2g (%s)",
+                 passes[1], all, passes[0], e_out[1], e_out[0], e_eval[1], e_eval[0], e_grad[1], e_grad[0], worst, worst0, at);
+        report(convs > 0 && passes[1] == all && passes[0] == 0 && e_out[1] <= fmax(2 * e_out[0], 1e-3) &&
+                   e_eval[1] <= fmax(2 * e_eval[0], 1e-3) && e_grad[1] <= fmax(2 * e_grad[0], 0.02) && e_grad[1] <= 0.35 &&
+                   ok_params && *at,
+               name, detail);
+    }
+    for (int k = 0; k < 2; k++) { free(d[k].outputs); free(d[k].params); free(d[k].opt); free(d[k].state); }
+    free(c.outputs); free(c.params); free(c.opt); free(c.state);
+    free(ip); free(is);
+    db_sgd_free(&opt);
+    db_graph_free(g);
+}
+
 extern "C" void db_gpu_check_nets(db_gpu_report report) {
     db_graph g;
     check_aux_loss(report);
@@ -483,6 +569,8 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         dropblock_plan(&sc.backbone.reg, (1u << 3) | (1u << 4), 0.0f);
         if (s == DB_OK) s = db_segnet_build(&g, &sc, N_TRAIN);
         check(report, "fcn_step", &g, s, &sgd);
+        s = db_segnet_build(&g, &sc, N_TRAIN); /* again, with bf16 convolutions and its 1x1 passes on the GEMMs */
+        check_bf16_gemms(report, &g, s, &sgd);
     }
     { // AmoebaNet-B with DropBlock in the last cells; RMSProp with the moving average
         db_status s = tiny_amoebanet(&g, 1);
