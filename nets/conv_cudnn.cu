@@ -398,6 +398,8 @@ extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, co
 
 extern "C" int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass) { return c->pass[pass].algo == ALGO_GEMM; }
 
+extern "C" int db_cudnn_conv_gemm_shape(const db_cudnn_conv *c) { return db_conv_gemm_fits(&c->d); }
+
 extern "C" int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass) { return !c->d.bf16 || db_cudnn_conv_on_gemm(c, pass); }
 
 extern "C" void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n) {

@@ -78,6 +78,8 @@ db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *
 int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass);
 /* 1 when the pass runs on the cuBLAS GEMMs */
 int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass);
+/* 1 when the convolution is one the GEMMs can run (1x1, stride 1, unpadded: nets/conv_gemm.h) */
+int db_cudnn_conv_gemm_shape(const db_cudnn_conv *c);
 /* The algorithms chosen and how, for logs: "fwd N (fastest measured #1), bwd-data ..." */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 

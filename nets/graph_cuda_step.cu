@@ -286,12 +286,10 @@ extern "C" int db_gpu_graph_gemm_passes(const db_gpu_graph *gg, int *convs) {
     int n = 0;
     *convs = 0;
     for (int i = 0; i < gg->g->n_ops; i++) {
-        const db_op *op = &gg->g->ops[i];
-        const db_conv_dims *c = &op->u.conv;
-        if (op->kind != DB_OP_CONV) continue;
-        if (c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && !c->ph && !c->pw) ++*convs;
+        if (!gg->conv[i]) continue;
+        *convs += db_cudnn_conv_gemm_shape(gg->conv[i]);
         for (int p = 0; p < DB_CONV_PASSES; p++) {
-            if (gg->conv[i]) n += db_cudnn_conv_on_gemm(gg->conv[i], p);
+            n += db_cudnn_conv_on_gemm(gg->conv[i], p);
             if (gg->conv_tail[i]) n += db_cudnn_conv_on_gemm(gg->conv_tail[i], p);
         }
     }
