@@ -15,7 +15,7 @@ typedef struct {
     char how[128];
 } choice;
 
-enum { ALGO_GEMM = -1 };
+enum { ALGO_GEMM = -1, ALGO_NONE = -2 /* a pass not prepared (d->no_dx) */ };
 
 enum { MAX_CANDIDATES = 32 }; /* an algorithm may be listed once per math type */
 
@@ -98,9 +98,11 @@ static db_status descs_make(descs *s, const db_cudnn_conv_dims *d) {
     CUDNN_TRY(cudnnCreateFilterDescriptor(&s->w), "a filter descriptor");
     CUDNN_TRY(cudnnCreateConvolutionDescriptor(&s->conv), "a convolution descriptor");
     const cudnnDataType_t t = d->bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT; /* the sums in fp32 either way */
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, CUDNN_TENSOR_NCHW, t, d->n, d->cin, d->h, d->w), "the input's layout");
-    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, CUDNN_TENSOR_NCHW, t, d->n, d->cout, oh, ow), "the output's layout");
-    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, t, CUDNN_TENSOR_NCHW, d->cout, d->cin, d->kh, d->kw), "the weights' layout");
+    if (d->nhwc && !d->bf16) return db_fail(DB_ERR_INTERNAL, "cuDNN convolution: channels-last operands are bfloat16's");
+    const cudnnTensorFormat_t f = d->nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW; /* the sizes are given in NCHW order either way */
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->x, f, t, d->n, d->cin, d->h, d->w), "the input's layout");
+    CUDNN_TRY(cudnnSetTensor4dDescriptor(s->y, f, t, d->n, d->cout, oh, ow), "the output's layout");
+    CUDNN_TRY(cudnnSetFilter4dDescriptor(s->w, t, f, d->cout, d->cin, d->kh, d->kw), "the weights' layout");
     CUDNN_TRY(cudnnSetConvolution2dDescriptor(s->conv, d->ph, d->pw, d->sh, d->sw, 1, 1, CUDNN_CROSS_CORRELATION,
                                               CUDNN_DATA_FLOAT), "the convolution");
     CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, math_asked(d)), "the math type");
@@ -232,7 +234,7 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
                    "(n, c, h, w) to %d channels, stride %dx%d", d->deterministic ? "deterministic " : "", pass_names[pass],
-                   d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
+                   d->bf16 && d->nhwc ? "bfloat16, channels-last" : d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
 }
 
 /* One pass with choice c: forward y = conv(x, w) into out; backward-data dx from w and dy;
@@ -313,6 +315,7 @@ static void consider_gemm(db_cudnn *h, const descs *s, const db_cudnn_conv_dims 
     /* the zeroing ran on the default stream, which a non-blocking stream does not wait for */
     ok = ok && cudaDeviceSynchronize() == cudaSuccess;
     for (int p = 0; p < DB_CONV_PASSES && ok; p++) {
+        if (f->pass[p].algo == ALGO_NONE) continue;
         choice g = {ALGO_GEMM, CUDNN_FMA_MATH, db_conv_gemm_workspace(d, p), ""};
         const float tc = time_pass(h, s, d, &f->pass[p], p, buf, ws, ws_bytes), tg = time_pass(h, s, d, &g, p, buf, ws, ws_bytes);
         if (tg >= 0 && (tc < 0 || tg < tc)) {
@@ -341,7 +344,13 @@ static db_status found(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d,
             snprintf(f.pass[p].how, sizeof f.pass[p].how, "cuBLAS GEMM (asked for)");
         }
     } else {
-        for (int p = 0; p < DB_CONV_PASSES; p++) DB_TRY(choose(h, s, d, p, &f.pass[p]));
+        for (int p = 0; p < DB_CONV_PASSES; p++) {
+            if (p == DB_CONV_BWD_DATA && d->no_dx) {
+                f.pass[p] = (choice){ALGO_NONE, CUDNN_FMA_MATH, 0, "none (the input takes no gradient)"};
+                continue;
+            }
+            DB_TRY(choose(h, s, d, p, &f.pass[p]));
+        }
         /* deterministic: no choice by timing between two paths (two processes could choose apart) */
         if (db_conv_gemm_fits(d) && d->gemm == 0 && !d->deterministic) consider_gemm(h, s, d, &f);
     }
@@ -392,6 +401,8 @@ extern "C" db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, con
 extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx,
                                             float *dw, int accumulate_dx, int accumulate_dw, void *ws, size_t ws_bytes) {
     const descs s = {c->x, c->y, c->w, c->conv};
+    if (dx && c->pass[DB_CONV_BWD_DATA].algo == ALGO_NONE)
+        return db_fail(DB_ERR_INTERNAL, "cuDNN convolution: an input gradient asked of one made without (no_dx)");
     if (dx) DB_TRY(run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_DATA], DB_CONV_BWD_DATA, x, w, dy, dx, accumulate_dx, ws, ws_bytes));
     return run(c->h, &s, &c->d, &c->pass[DB_CONV_BWD_FILTER], DB_CONV_BWD_FILTER, x, w, dy, dw, accumulate_dw, ws, ws_bytes);
 }

@@ -36,6 +36,12 @@ typedef struct {
     int bf16;          /* x, w and y (and their gradients) in bfloat16, accumulating in fp32, on
                         * tensor cores; a pass that takes the GEMMs reads bfloat16 operands and
                         * writes an fp32 result (db_cudnn_conv_result_fp32) */
+    int nhwc;          /* with bf16: x, y and their gradients channels-last (n, h, w, c), the
+                        * weights (cout, kh, kw, cin), the layout cuDNN's tensor-core kernels
+                        * take without transposing (ops_cuda.h's casts make it); cuDNN alone */
+    int no_dx;         /* the input needs no gradient (the network's input): no backward-data
+                        * algorithm is chosen (cuDNN supports it least for 1 or 3 channels), and
+                        * a backward with dx is refused */
 } db_cudnn_conv_dims;
 
 enum { DB_CONV_FWD, DB_CONV_BWD_DATA, DB_CONV_BWD_FILTER, DB_CONV_PASSES };
@@ -68,7 +74,8 @@ db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass,
 db_status db_cudnn_conv_create(db_cudnn_conv **out, db_cudnn *h, const db_cudnn_conv_dims *d, size_t *workspace);
 void db_cudnn_conv_destroy(db_cudnn_conv *c);
 /* y (n, cout, oh, ow) = conv(x (n, cin, h, w), w); device pointers. With d->bf16, x, w and dy
- * hold bfloat16 and each result y, dx, dw bfloat16 or fp32 as db_cudnn_conv_result_fp32 says */
+ * hold bfloat16 and each result y, dx, dw bfloat16 or fp32 as db_cudnn_conv_result_fp32 says
+ * (and with d->nhwc every one of them is channels-last) */
 db_status db_cudnn_conv_forward(db_cudnn_conv *c, const float *x, const float *w, float *y, void *ws, size_t ws_bytes);
 /* dx (+)= conv^T(dy, w) (skipped when dx is NULL), dw (+)= correlation of x and dy */
 db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, const float *w, const float *dy, float *dx, float *dw,

@@ -7,7 +7,7 @@
 enum { PARTS_BYTES = 64 << 20 }; // the weight gradient's per-sample products, at most
 
 int db_conv_gemm_fits(const db_cudnn_conv_dims *d) {
-    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->ph == 0 && d->pw == 0;
+    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->ph == 0 && d->pw == 0 && !d->nhwc;
 }
 
 // samples per chunk of the weight gradient

@@ -16,7 +16,7 @@
 #include "core/status.h"
 #include "nets/conv_cudnn.h"
 
-/* 1 when d is a 1x1 convolution with stride 1 and no padding */
+/* 1 when d is a 1x1 convolution with stride 1 and no padding, on NCHW maps (not d->nhwc) */
 int db_conv_gemm_fits(const db_cudnn_conv_dims *d);
 /* Workspace bytes a pass needs (the weight gradient's per-sample products, a chunk of samples
  * at a time: at most 64 MiB, at least one sample's) */

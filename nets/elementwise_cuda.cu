@@ -117,6 +117,64 @@ extern "C" int db_from_bf16_cuda(float *dst, const uint16_t *src, size_t n, int 
     from_bf16_k<<<cast_blocks(n), 256, 0, s>>>(dst, (const __nv_bfloat16 *)src, n, accum);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
+/* The same casts with a transpose between NCHW floats and channels-last (NHWC) bfloat16: per
+ * block b of n, c rows of hw values one way, hw rows of c values the other, through a 32x32 tile
+ * in shared memory so that both sides are read and written along rows */
+enum { TILE = 32, TILE_ROWS = 8 };
+static __global__ void to_bf16_nhwc_k(__nv_bfloat16 *dst, const float *src, int c, size_t hw) {
+    __shared__ float tile[TILE][TILE + 1];
+    const size_t base = (size_t)blockIdx.z * c * hw, p0 = (size_t)blockIdx.x * TILE;
+    const int c0 = blockIdx.y * TILE;
+    for (int j = threadIdx.y; j < TILE; j += TILE_ROWS) { // channel c0 + j, pixel p0 + x
+        const int ch = c0 + j;
+        const size_t p = p0 + threadIdx.x;
+        if (ch < c && p < hw) tile[j][threadIdx.x] = src[base + (size_t)ch * hw + p];
+    }
+    __syncthreads();
+    for (int j = threadIdx.y; j < TILE; j += TILE_ROWS) { // pixel p0 + j, channel c0 + x
+        const int ch = c0 + threadIdx.x;
+        const size_t p = p0 + j;
+        if (ch < c && p < hw) dst[base + p * c + ch] = __float2bfloat16_rn(tile[threadIdx.x][j]);
+    }
+}
+static __global__ void from_bf16_nhwc_k(float *dst, const __nv_bfloat16 *src, int c, size_t hw, int accum) {
+    __shared__ float tile[TILE][TILE + 1];
+    const size_t base = (size_t)blockIdx.z * c * hw, p0 = (size_t)blockIdx.x * TILE;
+    const int c0 = blockIdx.y * TILE;
+    for (int j = threadIdx.y; j < TILE; j += TILE_ROWS) { // pixel p0 + j, channel c0 + x
+        const int ch = c0 + threadIdx.x;
+        const size_t p = p0 + j;
+        if (ch < c && p < hw) tile[j][threadIdx.x] = __bfloat162float(src[base + p * c + ch]);
+    }
+    __syncthreads();
+    for (int j = threadIdx.y; j < TILE; j += TILE_ROWS) { // channel c0 + j, pixel p0 + x
+        const int ch = c0 + j;
+        const size_t p = p0 + threadIdx.x, at = base + (size_t)ch * hw + p;
+        if (ch < c && p < hw) dst[at] = accum ? __fadd_rn(dst[at], tile[threadIdx.x][j]) : tile[threadIdx.x][j];
+    }
+}
+/* n blocks as grids of at most 65535 in z (a batch of more samples takes several launches) */
+enum { Z_MAX = 65535 };
+static dim3 nhwc_grid(int n, int c, size_t hw) {
+    return dim3((unsigned)((hw + TILE - 1) / TILE), (unsigned)((c + TILE - 1) / TILE), (unsigned)(n < Z_MAX ? n : Z_MAX));
+}
+extern "C" int db_to_bf16_nhwc_cuda(uint16_t *dst, const float *src, int n, int c, size_t hw, cudaStream_t s) {
+    if (c == 1 || hw == 1) return db_to_bf16_cuda(dst, src, (size_t)n * c * hw, s); // the same order both ways
+    for (int b = 0; b < n; b += Z_MAX) {
+        const size_t at = (size_t)b * c * hw;
+        to_bf16_nhwc_k<<<nhwc_grid(n - b, c, hw), dim3(TILE, TILE_ROWS), 0, s>>>((__nv_bfloat16 *)dst + at, src + at, c, hw);
+    }
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+extern "C" int db_from_bf16_nhwc_cuda(float *dst, const uint16_t *src, int n, int c, size_t hw, int accum, cudaStream_t s) {
+    if (c == 1 || hw == 1) return db_from_bf16_cuda(dst, src, (size_t)n * c * hw, accum, s);
+    for (int b = 0; b < n; b += Z_MAX) {
+        const size_t at = (size_t)b * c * hw;
+        from_bf16_nhwc_k<<<nhwc_grid(n - b, c, hw), dim3(TILE, TILE_ROWS), 0, s>>>(dst + at, (const __nv_bfloat16 *)src + at, c,
+                                                                                  hw, accum);
+    }
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
 extern "C" int db_relu_forward_cuda(float *out, const float *in, size_t len, cudaStream_t s) {
     return launch_each(relu_f{out, in}, len, aligned4(out) && aligned4(in), s);
 }

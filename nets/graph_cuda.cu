@@ -72,7 +72,8 @@ static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int ta
         int h = c->h, w = c->w, ph = c->ph, pw = c->pw;
         if (!db_conv_symmetric(c)) padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
         db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32,
-                                gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16};
+                                gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16, gg->o.bf16 && gg->o.nhwc,
+                                !gg->g->tensors[op->in[0]].grad}; // (the network's input takes no gradient)
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;
@@ -224,6 +225,38 @@ static db_status bf16_buffers(db_gpu_graph *gg) {
 // The bfloat16 twin of a parameter's device pointer
 static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->w_bf16 + (w - gg->dev[A_PARAM]); }
 
+static int nhwc(const db_gpu_graph *gg) { return gg->o.bf16 && gg->o.nhwc; }
+
+// The casts around a bfloat16 convolution: a tensor of n blocks of c planes of hw values (NCHW)
+// to bfloat16 as cuDNN reads it, and a result back (set or added)
+static db_status to_bf16(const db_gpu_graph *gg, uint16_t *dst, const float *src, int n, int c, size_t hw, const char *what) {
+    LAUNCH_TRY(nhwc(gg) ? db_to_bf16_nhwc_cuda(dst, src, n, c, hw, gg->s) : db_to_bf16_cuda(dst, src, (size_t)n * c * hw, gg->s),
+               what);
+    return DB_OK;
+}
+static db_status from_bf16(const db_gpu_graph *gg, float *dst, const uint16_t *src, int n, int c, size_t hw, int acc,
+                           const char *what) {
+    LAUNCH_TRY(nhwc(gg) ? db_from_bf16_nhwc_cuda(dst, src, n, c, hw, acc, gg->s)
+                        : db_from_bf16_cuda(dst, src, (size_t)n * c * hw, acc, gg->s), what);
+    return DB_OK;
+}
+
+// The weights in bfloat16 for this step, from the fp32 ones the update left: the whole arena,
+// then, channels-last, each convolution's (cout, cin, kh, kw) again as (cout, kh, kw, cin)
+static db_status weights_bf16(db_gpu_graph *gg) {
+    const db_graph *g = gg->g;
+    if (!g->param_arena.size) return DB_OK;
+    LAUNCH_TRY(db_to_bf16_cuda(gg->w_bf16, gg->dev[A_PARAM], g->param_arena.size, gg->s), "the weights in bfloat16");
+    for (int i = 0; nhwc(gg) && i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_CONV || op->u.conv.kh * op->u.conv.kw == 1) continue; // (the same order both ways)
+        const float *w = D(gg, g->params[op->param[0]].data);
+        DB_TRY(to_bf16(gg, (uint16_t *)W16(gg, w), w, op->u.conv.cout, op->u.conv.cin, (size_t)op->u.conv.kh * op->u.conv.kw,
+                       "a convolution's weights in bfloat16, channels-last"));
+    }
+    return DB_OK;
+}
+
 // Convolution op's forward, y from x (its padded copy where it has one) and w, device pointers; in
 // bfloat16 the operands are rounded into the scratch, cuDNN's descriptors say bfloat16 (the
 // pointers below are typed float for the wrapper: cuDNN and the GEMMs read bfloat16), and
@@ -231,12 +264,13 @@ static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->
 static db_status conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
                               float *y, int n) {
     if (!gg->o.bf16) return db_cudnn_conv_forward(conv, x, w, y, gg->ws, gg->ws_bytes);
-    const size_t in = conv_in_len(op, n), out = (size_t)op->u.conv.cout * n * op->u.conv.oh * op->u.conv.ow;
+    const db_conv_dims *c = &op->u.conv;
+    const size_t hw_in = conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
     const int direct = db_cudnn_conv_result_fp32(conv, DB_CONV_FWD);
-    LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
+    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
     DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w),
                                  direct ? y : (float *)gg->out_bf16, gg->ws, gg->ws_bytes));
-    if (!direct) LAUNCH_TRY(db_from_bf16_cuda(y, gg->out_bf16, out, 0, gg->s), "a convolution's output from bfloat16");
+    if (!direct) DB_TRY(from_bf16(gg, y, gg->out_bf16, n, c->cout, hw_out, 0, "a convolution's output from bfloat16"));
     return DB_OK;
 }
 
@@ -245,19 +279,19 @@ static db_status conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_o
                                const float *dy, float *dx, float *dw, int acc, int n) {
     if (!gg->o.bf16) return db_cudnn_conv_backward(conv, x, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes);
     const db_conv_dims *c = &op->u.conv;
-    const size_t in = conv_in_len(op, n), out = (size_t)c->cout * n * c->oh * c->ow;
+    const size_t hw_in = conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
     const int dx_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_DATA);
     const int dw_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_FILTER);
-    LAUNCH_TRY(db_to_bf16_cuda(gg->in_bf16, x, in, gg->s), "a convolution's input in bfloat16");
-    LAUNCH_TRY(db_to_bf16_cuda(gg->out_bf16, dy, out, gg->s), "a convolution's output gradient in bfloat16");
+    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
+    DB_TRY(to_bf16(gg, gg->out_bf16, dy, n, c->cout, hw_out, "a convolution's output gradient in bfloat16"));
     float *dx_to = !dx ? NULL : dx_direct ? dx : (float *)gg->din_bf16, *dw_to = dw_direct ? dw : (float *)gg->dw_bf16;
     DB_TRY(db_cudnn_conv_backward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (const float *)gg->out_bf16,
                                   dx_to, dw_to, dx_direct && acc, 0, gg->ws, gg->ws_bytes));
     if (dx && !dx_direct)
-        LAUNCH_TRY(db_from_bf16_cuda(dx, gg->din_bf16, in, acc, gg->s), "a convolution's input gradient from bfloat16");
+        DB_TRY(from_bf16(gg, dx, gg->din_bf16, n, c->cin, hw_in, acc, "a convolution's input gradient from bfloat16"));
     if (!dw_direct)
-        LAUNCH_TRY(db_from_bf16_cuda(dw, gg->dw_bf16, (size_t)c->cout * c->cin * c->kh * c->kw, 0, gg->s),
-                   "a convolution's weight gradient from bfloat16");
+        DB_TRY(from_bf16(gg, dw, gg->dw_bf16, c->cout, c->cin, (size_t)c->kh * c->kw, 0,
+                         "a convolution's weight gradient from bfloat16"));
     return DB_OK;
 }
 
@@ -507,8 +541,7 @@ db_status db_gg_forward(db_gpu_graph *gg) {
     const int n = g->n;
     db_cudnn_conv **convs;
     DB_TRY(convs_for(gg, n, &convs));
-    if (gg->o.bf16 && g->param_arena.size) // this step's weights, as the update left them
-        LAUNCH_TRY(db_to_bf16_cuda(gg->w_bf16, gg->dev[A_PARAM], g->param_arena.size, gg->s), "the weights in bfloat16");
+    if (gg->o.bf16) DB_TRY(weights_bf16(gg)); // this step's weights, as the update left them
     for (int i = 0; i < g->n_ops; i++) {
         db_op *op = &g->ops[i];
         const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];

@@ -45,6 +45,9 @@ typedef struct {
     int conv_gemm;     /* 1x1 stride-1 convolutions: 0 each pass the faster measured of cuDNN and
                         * the cuBLAS GEMMs (cuDNN alone when deterministic, and for an evaluation's
                         * last batch), 1 cuDNN alone, 2 the GEMMs alone (the checks) */
+    int nhwc;          /* with bf16: the convolutions' bfloat16 operands channels-last (NHWC, the
+                        * weights (cout, kh, kw, cin)), the casts transposing, cuDNN alone; the
+                        * graph's tensors stay NCHW fp32 */
 } db_gpu_options;
 
 typedef struct {

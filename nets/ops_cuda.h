@@ -86,6 +86,12 @@ int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s);
  * added (accum) into dst: the casts around --precision bf16's convolutions */
 int db_to_bf16_cuda(uint16_t *dst, const float *src, size_t n, cudaStream_t s);
 int db_from_bf16_cuda(float *dst, const uint16_t *src, size_t n, int accum, cudaStream_t s);
+/* The same between an NCHW float tensor and a channels-last (NHWC) bfloat16 one, n blocks of c
+ * planes of hw values (NCHW) or hw rows of c values (NHWC); also a convolution's weights (cout,
+ * cin, kh, kw) to cuDNN's NHWC filter order (cout, kh, kw, cin) with n = cout, hw = kh * kw:
+ * --precision bf16's convolutions on channels-last operands (--conv-layout nhwc) */
+int db_to_bf16_nhwc_cuda(uint16_t *dst, const float *src, int n, int c, size_t hw, cudaStream_t s);
+int db_from_bf16_nhwc_cuda(float *dst, const uint16_t *src, int n, int c, size_t hw, int accum, cudaStream_t s);
 /* SGD over n parameters (nets/sgd.h's body, nets/sgd_cuda.cu) */
 int db_sgd_step_cuda(float *p, float *v, const float *g, long n, float lr, float mu, float wd, int nesterov,
                      cudaStream_t stream);

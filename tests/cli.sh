@@ -1320,7 +1320,12 @@ t_device() {
         expect_err "precision tf32 is for --device cuda" || return
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a refused run was recorded"; return 1; }
     db train --device cuda --precision fp16 --epochs 1 && expect_rc 2 && expect_err "must be fp32, tf32 or bf16" || return
-    db train --device cuda --tf32 1 --precision bf16 --epochs 1 && expect_rc 2 && expect_err "give one of them"
+    db train --device cuda --tf32 1 --precision bf16 --epochs 1 && expect_rc 2 && expect_err "give one of them" || return
+    # the channels-last layout belongs to bf16's operands; anything else is refused by name
+    db train --device cuda --conv-layout nhwc --epochs 1 && expect_rc 2 &&
+        expect_err "conv_layout nhwc is the layout of precision bf16's operands; precision is fp32" || return
+    db train --device cuda --precision bf16 --conv-layout chwn --epochs 1 && expect_rc 2 &&
+        expect_err "conv_layout: 'chwn' must be auto, nchw or nhwc"
 }
 t_gpu_check() {
     # CPU vs GPU: every shared kernel body bit-identical (Philox, SGD, the regularizers, the

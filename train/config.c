@@ -101,6 +101,7 @@ static const key_def keys[] = {
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
     {"precision", K_STR, F(precision), 0, 0, 2, "CUDA: fp32 (the default), tf32 (TF32 tensor-core math in convolutions and linear layers, as tf32 1) or bf16 (the convolutions in bfloat16 on tensor cores, accumulating in fp32: their inputs and output gradients rounded to bfloat16 at each use, the weights from the fp32 master weights once a step, their results in fp32 (cuDNN's cast back; 1x1 passes on cuBLAS GEMMs where faster write fp32); depthwise convolutions, batch norm, the linear layers, the other ops and the optimizer stay fp32)", "fp32"},
+    {"conv_layout", K_STR, F(conv_layout), 0, 0, 2, "CUDA, precision bf16: the layout of the convolutions' bfloat16 operands, nchw (the tensors' own) or nhwc (channels-last: the casts to and from bfloat16 transpose, and cuDNN's tensor-core kernels take it without transposing; no cuBLAS GEMM path); auto: nchw (nhwc is built and not yet measured on a GPU)", "auto"},
     {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
@@ -154,6 +155,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->keep_prob_schedule, "auto");
     strcpy(c->device, "auto");
     strcpy(c->precision, "fp32");
+    strcpy(c->conv_layout, "auto");
     c->loader_workers = 1;
     c->image_size = 224;
     strcpy(c->synthetic, "5000,1000,3,32,32,10");
@@ -315,6 +317,11 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "precision: '%s' must be fp32, tf32 or bf16", c->precision);
     if (c->tf32 && strcmp(c->precision, "fp32") && strcmp(c->precision, "tf32"))
         return db_fail(DB_ERR_ARG, "tf32 1 and precision %s: give one of them", c->precision);
+    if (strcmp(c->conv_layout, "auto") && strcmp(c->conv_layout, "nchw") && strcmp(c->conv_layout, "nhwc"))
+        return db_fail(DB_ERR_ARG, "conv_layout: '%s' must be auto, nchw or nhwc", c->conv_layout);
+    if (!strcmp(c->conv_layout, "nhwc") && strcmp(c->precision, "bf16"))
+        return db_fail(DB_ERR_ARG, "conv_layout nhwc is the layout of precision bf16's operands; precision is %s (add "
+                       "--precision bf16 or leave out --conv-layout)", c->precision);
     if (strcmp(c->augment, "crop-flip") && strcmp(c->augment, "inception") && strcmp(c->augment, "autoaugment"))
         return db_fail(DB_ERR_ARG, "augment: '%s' must be crop-flip, inception or autoaugment", c->augment);
     db_reg_plan plan;

@@ -43,15 +43,20 @@ static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, siz
 
 /* --precision bf16's convolutions: x, w and dy rounded to bfloat16 (nets/ops_cuda.h's casts),
  * cuDNN in bfloat16 with fp32 accumulation, the results back to fp32 (gemm 1: cuDNN alone), or
- * the cuBLAS GEMMs, which write fp32 themselves (gemm 2; also accumulating), against the CPU's fp32.
+ * the cuBLAS GEMMs, which write fp32 themselves (gemm 2; also accumulating), against the CPU's fp32;
+ * nhwc: cuDNN on channels-last operands, the casts transposing (--conv-layout nhwc).
  * Rounding the operands to 8 bits of mantissa moves the results by a few parts in a thousand of
  * their largest value; a layout or descriptor mistake by tens of percent: the limit is 2e-2. */
-static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm, const float *ex, const float *ew,
+static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm, int nhwc, const float *ex, const float *ew,
                        const float *edy, const float *y, const float *dx, const float *dw, long nx, long ny, long nw,
                        size_t hw_in, size_t hw_out) {
     char name[96], detail[600], algos[400] = "";
-    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16%s", s[0], s[1], s[2], s[3], s[5], s[6], gemm ? "_cublas_gemm" : "");
-    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, gemm, 1};
+    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16%s", s[0], s[1], s[2], s[3], s[5], s[6],
+             gemm == 2 ? "_cublas_gemm" : nhwc ? "_nhwc" : "");
+    /* channels-last on 1 or 3 channels: a network input's, which the graph makes without backward-data (no_dx) */
+    const int no_dx = nhwc && s[1] < 8;
+    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, gemm, 1, nhwc, no_dx};
+    const size_t kk = (size_t)s[5] * s[5];
     db_cudnn_conv *c = NULL;
     size_t bytes = 0;
     void *dws = NULL;
@@ -67,20 +72,29 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm
     /* each pass's result where it writes it: fp32 straight into f*, else bfloat16 into b*, cast after */
     const int fp32[3] = {ok && db_cudnn_conv_result_fp32(c, DB_CONV_FWD), ok && db_cudnn_conv_result_fp32(c, DB_CONV_BWD_DATA),
                          ok && db_cudnn_conv_result_fp32(c, DB_CONV_BWD_FILTER)};
-    const int not_run = gemm && ok && !(fp32[0] && fp32[1] && fp32[2]); /* the GEMMs asked for ran */
+    const int not_run = gemm == 2 && ok && !(fp32[0] && fp32[1] && fp32[2]); /* the GEMMs asked for ran */
     ok = ok && !not_run;
-    ok = ok && !db_to_bf16_cuda(bx, ex, nx, 0) && !db_to_bf16_cuda(bw, ew, nw, 0) && !db_to_bf16_cuda(bdy, edy, ny, 0);
+    if (nhwc) /* x (n, cin, hw), w (cout, cin, k*k) and dy (n, cout, hw') channels-last */
+        ok = ok && !db_to_bf16_nhwc_cuda(bx, ex, s[0], s[1], hw_in, 0) && !db_to_bf16_nhwc_cuda(bw, ew, s[4], s[1], kk, 0) &&
+             !db_to_bf16_nhwc_cuda(bdy, edy, s[0], s[4], hw_out, 0);
+    else
+        ok = ok && !db_to_bf16_cuda(bx, ex, nx, 0) && !db_to_bf16_cuda(bw, ew, nw, 0) && !db_to_bf16_cuda(bdy, edy, ny, 0);
     ok = ok && db_cudnn_conv_forward(c, (const float *)bx, (const float *)bw, fp32[0] ? fy : (float *)by, dws, bytes) == DB_OK &&
-         db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, fp32[1] ? fdx : (float *)bdx,
-                                fp32[2] ? fdw : (float *)bdw, 0, 0, dws, bytes) == DB_OK;
-    ok = ok && (fp32[0] || !db_from_bf16_cuda(fy, by, ny, 0, 0)) && (fp32[1] || !db_from_bf16_cuda(fdx, bdx, nx, 0, 0)) &&
-         (fp32[2] || !db_from_bf16_cuda(fdw, bdw, nw, 0, 0)) && cudaDeviceSynchronize() == cudaSuccess;
+         db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy,
+                                no_dx ? NULL : fp32[1] ? fdx : (float *)bdx, fp32[2] ? fdw : (float *)bdw, 0, 0, dws, bytes) == DB_OK;
+    if (nhwc) /* (cuDNN alone: bfloat16 results) */
+        ok = ok && !db_from_bf16_nhwc_cuda(fy, by, s[0], s[4], hw_out, 0, 0) &&
+             (no_dx || !db_from_bf16_nhwc_cuda(fdx, bdx, s[0], s[1], hw_in, 0, 0)) && !db_from_bf16_nhwc_cuda(fdw, bdw, s[4], s[1], kk, 0, 0);
+    else
+        ok = ok && (fp32[0] || !db_from_bf16_cuda(fy, by, ny, 0, 0)) && (fp32[1] || !db_from_bf16_cuda(fdx, bdx, nx, 0, 0)) &&
+             (fp32[2] || !db_from_bf16_cuda(fdw, bdw, nw, 0, 0));
+    ok = ok && cudaDeviceSynchronize() == cudaSuccess;
     double e1 = 1, e2 = 1, e3 = 1, e4 = 0, e5 = 0;
     if (ok) {
         db_download_cnhw(gy, fy, s[4], s[0], hw_out); db_download_cnhw(gdx, fdx, s[1], s[0], hw_in); from_device(gdw, fdw, nw);
-        e1 = rel_err(gy, y, ny), e2 = rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
+        e1 = rel_err(gy, y, ny), e2 = no_dx ? 0 : rel_err(gdx, dx, nx), e3 = rel_err(gdw, dw, nw);
     }
-    if (gemm && ok) { /* accumulating into the fp32 results (the graph's dx of a shared input): twice the gradients */
+    if (gemm == 2 && ok) { /* accumulating into the fp32 results (the graph's dx of a shared input): twice the gradients */
         ok = db_cudnn_conv_backward(c, (const float *)bx, (const float *)bw, (const float *)bdy, fdx, fdw, 1, 1, dws, bytes) == DB_OK &&
              cudaDeviceSynchronize() == cudaSuccess;
         float *twice = (float *)malloc(sizeof(float) * (nx > nw ? nx : nw));
@@ -96,7 +110,8 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm
     }
     snprintf(detail, sizeof detail, "%s; relative error forward %.2g, backward-data %.2g, backward-filter %.2g",
              ok ? algos : not_run ? "the GEMMs asked for did not run" : db_last_error(), e1, e2, e3);
-    if (gemm) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; accumulating %.2g and %.2g", e4, e5);
+    if (gemm == 2) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; accumulating %.2g and %.2g", e4, e5);
+    if (no_dx) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), " (backward-data not made: a network input's channels)");
     report(ok && e1 <= 2e-2 && e2 <= 2e-2 && e3 <= 2e-2 && e4 <= 2e-2 && e5 <= 2e-2, name, detail);
     cudaGetLastError();
     cudaFree(dws); cudaFree(bx); cudaFree(bw); cudaFree(bdy); cudaFree(by); cudaFree(bdx); cudaFree(bdw);
@@ -107,7 +122,8 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm
 
 extern "C" void db_gpu_check_conv(db_gpu_report report) {
     static const int shapes[][8] = {/* n, cin, h, w, cout, k, stride, pad */
-                                    {8, 3, 28, 28, 16, 3, 1, 1}, {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
+                                    {8, 3, 28, 28, 16, 3, 1, 1}, {8, 1, 28, 28, 16, 3, 1, 1}, /* ResNet-20's stem, AmoebaNet's */
+                                    {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
                                     {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3},
                                     {20, 1024, 4, 4, 2048, 1, 1, 0}}; /* 8 MiB of weights: 3 chunks of the GEMMs' */
     db_cudnn *h = NULL;
@@ -138,11 +154,12 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
             if (!gemm && !bf16 && chunking) continue;
             if (bf16) { /* a pass of its own: the operands rounded to bfloat16, the results back */
                 /* cuDNN alone where the GEMMs could also take it (the timing would choose between them) */
-                if (!chunking) check_bf16(report, h, s, gemm_fits, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
-                if (gemm_fits) check_bf16(report, h, s, 2, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                if (!chunking) check_bf16(report, h, s, gemm_fits, 0, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                if (gemm_fits) check_bf16(report, h, s, 2, 0, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
+                if (!chunking) check_bf16(report, h, s, 1, 1, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
                 continue;
             }
-            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0, 0};
+            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0, 0, 0, 0};
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;

@@ -478,8 +478,56 @@ static void check_cells(db_gpu_report report) {
     free(a); free(b); free(o); free(go); free(da); free(dbh);
 }
 
+/* The channels-last casts of --conv-layout nhwc (nets/ops_cuda.h) against the plain casts with
+ * the transpose done here, bit for bit: to bfloat16, back (set and added), for shapes that fill
+ * the 32x32 tiles partly (and c 1, hw 1, which take the plain casts) */
+static void check_nhwc_casts(db_gpu_report report) {
+    static const int shapes[][3] = {{3, 37, 45}, {2, 70, 1025}, {2, 1, 50}, {5, 64, 1}, {1, 3, 12544}}; /* n, c, hw */
+    char detail[320];
+    long bad_to = 0, bad_back = 0, bad_acc = 0, unchanged = 0, total = 0;
+    int failed = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int n = shapes[k][0], c = shapes[k][1], hw = shapes[k][2];
+        const long len = (long)n * c * hw;
+        float *x = (float *)malloc(sizeof(float) * len), *y = (float *)malloc(sizeof(float) * len);
+        float *r1 = (float *)malloc(sizeof(float) * len), *r2 = (float *)malloc(sizeof(float) * len);
+        uint16_t *plain = (uint16_t *)malloc(2 * len), *t = (uint16_t *)malloc(2 * len);
+        fill(x, len, 7 + (unsigned)k, -3.0f, 3.0f);
+        fill(y, len, 70 + (unsigned)k, -1.0f, 1.0f);
+        float *ex = dev(x, len), *ea = dev(NULL, len), *eb = dev(NULL, len), *eya = dev(y, len), *eyb = dev(y, len);
+        uint16_t *ep = NULL, *et = NULL;
+        failed |= cudaMalloc(&ep, 2 * len) != cudaSuccess || cudaMalloc(&et, 2 * len) != cudaSuccess;
+        failed |= failed || db_to_bf16_cuda(ep, ex, len, 0) || db_to_bf16_nhwc_cuda(et, ex, n, c, hw, 0) ||
+                  db_from_bf16_cuda(ea, ep, len, 0, 0) || db_from_bf16_nhwc_cuda(eb, et, n, c, hw, 0, 0) ||
+                  db_from_bf16_cuda(eya, ep, len, 1, 0) || db_from_bf16_nhwc_cuda(eyb, et, n, c, hw, 1, 0) ||
+                  cudaDeviceSynchronize() != cudaSuccess;
+        if (!failed) {
+            cudaMemcpy(plain, ep, 2 * len, cudaMemcpyDeviceToHost);
+            cudaMemcpy(t, et, 2 * len, cudaMemcpyDeviceToHost);
+            for (long b = 0; b < n; b++)
+                for (long ch = 0; ch < c; ch++)
+                    for (long p = 0; p < hw; p++) bad_to += t[(b * hw + p) * c + ch] != plain[(b * c + ch) * hw + p];
+            cudaMemcpy(r1, ea, sizeof(float) * len, cudaMemcpyDeviceToHost);
+            cudaMemcpy(r2, eb, sizeof(float) * len, cudaMemcpyDeviceToHost);
+            for (long i = 0; i < len; i++) bad_back += memcmp(&r1[i], &r2[i], sizeof(float)) != 0;
+            cudaMemcpy(r1, eya, sizeof(float) * len, cudaMemcpyDeviceToHost);
+            cudaMemcpy(r2, eyb, sizeof(float) * len, cudaMemcpyDeviceToHost);
+            for (long i = 0; i < len; i++) bad_acc += memcmp(&r1[i], &r2[i], sizeof(float)) != 0, unchanged += r1[i] == y[i];
+            total += len;
+        }
+        cudaFree(ex); cudaFree(ea); cudaFree(eb); cudaFree(eya); cudaFree(eyb); cudaFree(ep); cudaFree(et);
+        free(x); free(y); free(r1); free(r2); free(plain); free(t);
+    }
+    snprintf(detail, sizeof detail, "%s5 shapes: %ld values to bfloat16, %ld back, %ld added back differ from the plain casts "
+             "transposed (%ld of %ld sums equal to what they were added to)", failed ? "a cast failed; " : "", bad_to, bad_back,
+             bad_acc, unchanged, total);
+    /* (an addition that did nothing everywhere would also agree) */
+    report(!failed && !bad_to && !bad_back && !bad_acc && unchanged * 100 < total, "bf16_nhwc_casts_bit_identical", detail);
+}
+
 extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
     check_elementwise(report);
+    check_nhwc_casts(report);
     check_resample(report);
     check_cells(report);
     db_cudnn *h = NULL;

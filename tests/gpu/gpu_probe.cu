@@ -42,7 +42,7 @@ static int probe(db_cudnn *h, const char *net, const shape *s) {
            s->k, s->k, s->stride, s->pad);
     int failed = 0;
     for (int det = 0; det < 2; det++) {
-        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->k, s->stride, s->stride, s->pad, s->pad, det, 0, 0, 0};
+        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->k, s->stride, s->stride, s->pad, s->pad, det, 0, 0, 0, 0, 0};
         if (!det)
             for (int pass = 0; pass < DB_CONV_PASSES; pass++) {
                 print_list(h, &d, pass, 0);
