@@ -277,6 +277,17 @@ static void test_config_errors(void) {
     CHECK(db_config_fingerprint(&a) == db_config_fingerprint(&b), "threads and paths change the fingerprint");
     b.lr = 0.2f;
     CHECK(db_config_fingerprint(&a) != db_config_fingerprint(&b), "lr does not change the fingerprint");
+    /* the convolutions' layout: auto means nchw (the same run written either way); nhwc is another */
+    db_config_defaults(&b);
+    CHECK_OK(db_config_set(&a, "precision", "bf16"));
+    CHECK_OK(db_config_set(&b, "precision", "bf16"));
+    CHECK_OK(db_config_set(&b, "conv_layout", "nchw"));
+    CHECK(db_config_fingerprint(&a) == db_config_fingerprint(&b), "conv_layout nchw and auto fingerprint apart");
+    CHECK_OK(db_config_set(&b, "conv_layout", "nhwc"));
+    CHECK_OK(db_config_validate(&b));
+    CHECK(db_config_fingerprint(&a) != db_config_fingerprint(&b), "conv_layout nhwc has auto's fingerprint");
+    CHECK_OK(db_config_set(&b, "precision", "tf32"));
+    CHECK(db_config_validate(&b) == DB_ERR_ARG, "conv_layout nhwc accepted without bf16");
     /* a renamed key hashes under its earlier name: this configuration's fingerprint as a9f5837
      * (det_scale_min, det_scale_max) computed it, so runs recorded before the rename are still found */
     db_config_defaults(&a);

@@ -101,7 +101,7 @@ static const key_def keys[] = {
     {"synthetic", K_STR, F(synthetic), 0, 0, 2, "dataset synthetic: N_TRAIN,N_TEST,C,H,W,CLASSES (class-dependent brightness plus noise)", NULL},
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
     {"precision", K_STR, F(precision), 0, 0, 2, "CUDA: fp32 (the default), tf32 (TF32 tensor-core math in convolutions and linear layers, as tf32 1) or bf16 (the convolutions in bfloat16 on tensor cores, accumulating in fp32: their inputs and output gradients rounded to bfloat16 at each use, the weights from the fp32 master weights once a step, their results in fp32 (cuDNN's cast back; 1x1 passes on cuBLAS GEMMs where faster write fp32); depthwise convolutions, batch norm, the linear layers, the other ops and the optimizer stay fp32)", "fp32"},
-    {"conv_layout", K_STR, F(conv_layout), 0, 0, 2, "CUDA, precision bf16: the layout of the convolutions' bfloat16 operands, nchw (the tensors' own) or nhwc (channels-last: the casts to and from bfloat16 transpose, and cuDNN's tensor-core kernels take it without transposing; no cuBLAS GEMM path); auto: nchw (nhwc is built and not yet measured on a GPU)", "auto"},
+    {"conv_layout", K_STR, F(conv_layout), 0, 0, 2, "CUDA, precision bf16: the layout of the convolutions' bfloat16 operands, nchw (the tensors' own) or nhwc (channels-last: the casts to and from bfloat16 transpose, and cuDNN's tensor-core kernels take it without transposing; no cuBLAS GEMM path); auto: nchw (nhwc is built and not yet measured on a GPU)", "nchw"},
     {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
@@ -479,6 +479,8 @@ void db_config_effective(const db_config *c, db_config *out) {
     int scheduled = dropblock || none || (amoeba && !strcmp(c->regularizer, "droppath"));
     if (out->reg_skip < 0) out->reg_skip = dropblock || none;
     if (out->group_scaling < 0) out->group_scaling = dropblock && !amoeba;
+    /* the layout auto takes: NCHW until channels-last is measured on a GPU */
+    if (!strcmp(out->conv_layout, "auto")) strcpy(out->conv_layout, "nchw");
     if (!strcmp(out->keep_prob_schedule, "auto")) {
         memset(out->keep_prob_schedule, 0, sizeof out->keep_prob_schedule);
         strcpy(out->keep_prob_schedule, scheduled ? "linear" : "fixed");
