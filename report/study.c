@@ -1,0 +1,527 @@
+/* One study's section of the report (report/analyse.h): its matrix, results with statistics,
+ * the paper's tables beside ours, figures (per condition, gains, curves, sweeps, drop fractions,
+ * throughput), every run, and how to reproduce it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stats.h"
+#include "report/analyse.h"
+
+static void matrix(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc) {
+    db_doc_heading(doc, 2, "Matrix");
+    db_doc_table(doc, "condition\tcells\tdone\tfailed\tdiverged\tinterrupted\trunning\tmissing");
+    for (int k = 0; k < nc; k++)
+        db_doc_row(doc, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d", c[k].name, c[k].ncells, c[k].state[0], c[k].state[1],
+                   c[k].state[2], c[k].state[3], c[k].state[4], c[k].state[5]);
+    int problems = 0;
+    for (int i = 0; i < s->ncells; i++) {
+        const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
+        int st = db_rep_state_of(r);
+        if (st == 0) continue;
+        if (!problems++) db_doc_para(doc, "Cells without a result (counted above, left out of every statistic below):");
+        if (st == 5) db_doc_item(doc, "%s: missing (never run); %s", s->cells[i].label, s->cells[i].command);
+        else db_doc_item(doc, "%s: %s (run %lld)%s%s", s->cells[i].label, r->status, (long long)r->id,
+                         r->exit_reason[0] ? ": " : "", r->exit_reason);
+    }
+}
+
+static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_cmp *cmp) {
+    double p[DB_REP_MAXC], adj[DB_REP_MAXC];
+    for (int k = 0; k < nc; k++) {
+        cmp[k].n = base >= 0 && k != base ? db_rep_paired(&c[base], &c[k], cmp[k].d) : 0;
+        cmp[k].mean = cmp[k].n ? db_mean(cmp[k].d, cmp[k].n) : NAN;
+        cmp[k].p = p[k] = cmp[k].n ? db_rep_paired_p(cmp[k].d, cmp[k].n) : NAN;
+        cmp[k].unpaired = 0;
+        if (base >= 0 && k != base && !cmp[k].n && c[k].n > 1 && c[base].n > 1) { /* no common seeds: Welch */
+            double t, df;
+            db_welch(c[k].v, c[k].n, c[base].v, c[base].n, &t, &df, &cmp[k].p);
+            p[k] = cmp[k].p;
+            cmp[k].mean = db_mean(c[k].v, c[k].n) - db_mean(c[base].v, c[base].n);
+            cmp[k].unpaired = 1;
+        }
+    }
+    db_holm(p, nc, adj);
+    int m = 0;
+    for (int k = 0; k < nc; k++) m += !isnan(p[k]);
+    for (int k = 0; k < nc; k++) { cmp[k].p_adj = adj[k]; cmp[k].m = m; }
+    db_doc_heading(doc, 2, "Results: %s test %s (%%)", db_rep_score_best ? "best (over the epochs)" : "final", db_rep_score_label);
+    if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
+                                   "conditions are shown without deltas.");
+    else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
+                          "test, Holm-adjusted over the %d comparisons made (Welch's t where a condition shares no seed "
+                          "with the baseline). The exact test cannot give p below 2/2^n on n seeds and Holm multiplies the "
+                          "smallest p by the number of comparisons, so with fewer than %d paired seeds no difference can "
+                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, m,
+                     db_rep_seeds_needed(m));
+    db_doc_para(doc, "Columns: n, the runs done; 95%% CI, the t-interval of the mean (from 3 runs; with 2, the two values' "
+                     "range); delta, this condition minus the baseline per seed (positive: better than the baseline), "
+                     "mean over the paired seeds (their count); p (adjusted), the test's p and, in brackets, after Holm.");
+    db_doc_table(doc, "condition\tn\tmean ± sd\t95% CI\tmedian\tdelta vs baseline (n)\t95% CI of delta\tp (adjusted)\tverdict");
+    for (int k = 0; k < nc; k++) {
+        char ci[64], dci[64] = "-", delta[64] = "-", pv[64] = "-", msd[64] = "-", med[32] = "-";
+        db_rep_fmt_ci(ci, sizeof ci, c[k].v, c[k].n);
+        if (c[k].n) {
+            snprintf(msd, sizeof msd, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n), db_sd(c[k].v, c[k].n, 1));
+            snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
+        }
+        const char *v = k == base ? "baseline" : base < 0 ? "-" : !cmp[k].n && c[k].n ? "no seed in common with the baseline"
+                                                                    : db_rep_verdict(&cmp[k]);
+        if (cmp[k].unpaired) {
+            v = cmp[k].p_adj < DB_REP_ALPHA ? (cmp[k].mean > 0 ? "better" : "worse") : "no detectable difference";
+            snprintf(delta, sizeof delta, "%+.2f (unpaired)", cmp[k].mean);
+            snprintf(pv, sizeof pv, "%.3g (%.3g) Welch", cmp[k].p, cmp[k].p_adj);
+        }
+        if (cmp[k].n) {
+            snprintf(delta, sizeof delta, "%+.2f (%d)", cmp[k].mean, cmp[k].n);
+            db_rep_fmt_ci(dci, sizeof dci, cmp[k].d, cmp[k].n);
+            snprintf(pv, sizeof pv, "%.3g (%.3g)", cmp[k].p, cmp[k].p_adj);
+        }
+        db_doc_row(doc, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", c[k].name, c[k].n, msd, ci, med, delta, dci, pv, v);
+    }
+}
+
+static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc,
+                             int base, const db_rep_cmp *cmp, double *ours, double *lo, double *hi, double *ref,
+                             const char **labels, int *npairs, double *seed_x, double *seed_d, int *nseed) {
+    const db_paper_value *pb = db_rep_paper_top1(in, "none");
+    *npairs = *nseed = 0;
+    int rows = 0;
+    for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] != 0;
+    if (!rows) return; /* a detection or segmentation study: its paper is Table 3 or 4 (dense_table()) */
+    db_doc_heading(doc, 2, "Beside the paper (ResNet-50 on ImageNet, Table 1)");
+    db_doc_para(doc, "Absolute accuracies are not comparable across scales; gains over the baseline are. The paper's "
+                     "numbers carry their confirmation status (paper-tables.csv) and are the best validation accuracy "
+                     "seen during training; ours here are the %s test top-1%s.", db_rep_score_best ? "best" : "final",
+                db_rep_score_best ? "" : " (dropbench report --score best scores like the paper)");
+    db_doc_table(doc, "condition\tpaper row\tpaper top-1 (status)\tpaper gain\tour gain (95% CI)\tdifference\tverdict");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        const db_paper_value *pv = cell->paper_row[0] ? db_rep_paper_top1(in, cell->paper_row) : NULL;
+        if (!pv || k == base) continue;
+        double gain = pb ? pv->value - pb->value : NAN;
+        char our[96] = "-", diff[32] = "-";
+        const char *v;
+        if (base < 0 || !cmp[k].n) v = "not run";
+        else {
+            char ci[64];
+            db_rep_fmt_ci(ci, sizeof ci, cmp[k].d, cmp[k].n);
+            snprintf(our, sizeof our, "%+.2f %s", cmp[k].mean, ci);
+            snprintf(diff, sizeof diff, "%+.2f", cmp[k].mean - gain);
+            v = db_rep_underpowered(&cmp[k]) ? "underpowered"
+                : cmp[k].p_adj < DB_REP_ALPHA && (cmp[k].mean > 0) == (gain > 0) ? "reproduced" : "not reproduced";
+        }
+        db_doc_row(doc, "%s\t%s\t%.2f (%s)\t%+.2f\t%s\t%s\t%s", c[k].name, pv->regularizer, pv->value, pv->status, gain,
+                   our, diff, v);
+        if (cmp[k].n) {
+            double l, h;
+            db_rep_spread(cmp[k].d, cmp[k].n, &l, &h);
+            labels[*npairs] = c[k].name;
+            ours[*npairs] = cmp[k].mean; lo[*npairs] = l; hi[*npairs] = h; ref[*npairs] = gain;
+            for (int i = 0; i < cmp[k].n; i++) { seed_x[*nseed] = *npairs; seed_d[(*nseed)++] = cmp[k].d[i]; }
+            (*npairs)++;
+        }
+    }
+}
+
+/* The paper's Table 1 as this study has it: one row per method, ours (mean ± sd over the seeds,
+ * and the settings that make the rows comparable) beside the paper's (top-1 ± its spread, and its
+ * settings) */
+static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc) {
+    int rows = 0;
+    for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] && db_rep_paper_top1(in, s->cells[c[k].cell0].paper_row);
+    if (!rows) return;
+    db_doc_heading(doc, 2, "Table 1 at this scale");
+    db_doc_para(doc, "One row per method of the paper's Table 1 that this study runs. Ours: %s test top-1 in %%, mean ± sd "
+                     "over the seeds (n), and the settings that make the rows comparable (keep_prob, DropBlock's block "
+                     "size, the groups, the keep_prob schedule, whether the shortcut is regularized too, as resolved). "
+                     "The paper's: ResNet-50 on ImageNet, top-1 ± its reported spread, with its settings. Absolute "
+                     "accuracies differ across scales; compare each method's distance to its own baseline row.",
+                db_rep_score_best ? "best" : "final");
+    db_doc_table(doc, "method	ours: top-1	n	ours: keep_prob	block	groups	schedule	skip	paper: top-1	paper: settings");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        const db_paper_value *pv = cell->paper_row[0] ? db_rep_paper_top1(in, cell->paper_row) : NULL;
+        if (!pv) continue;
+        char ours[48] = "-", paper[48], kp[16] = "-", bs[16] = "-";
+        if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
+                             db_sd(c[k].v, c[k].n, 1));
+        if (isnan(pv->plusminus)) snprintf(paper, sizeof paper, "%.2f", pv->value);
+        else snprintf(paper, sizeof paper, "%.2f ± %.2f", pv->value, pv->plusminus);
+        int reg = strcmp(cell->regularizer, "none") != 0;
+        if (reg) snprintf(kp, sizeof kp, "%.3g", cell->keep_prob);
+        if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
+        db_doc_row(doc, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", pv->regularizer, ours, c[k].n, kp, bs,
+                   reg ? cell->groups : "-", reg ? cell->schedule : "-", reg ? (cell->skip ? "yes" : "no") : "-", paper,
+                   pv->params[0] ? pv->params : "-");
+    }
+}
+
+
+/* A detection study beside the paper's Table 3 (RetinaNet ResNet-50-FPN on COCO), a segmentation
+ * study beside its Table 4 (ResNet-FPN + FCN head on VOC), an AmoebaNet study beside its Table 2
+ * (AmoebaNet-B on ImageNet, top-1): per condition our AP or mIOU and its
+ * gain over the baseline, paired by seed, beside the paper's value and gain in the same
+ * initialisation column. Table 3's DropBlock row is its best block size; ours are each. */
+static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc, int base) {
+    const int t = db_rep_dense_table_of(s, c, nc);
+    if (!t) return;
+    const char *m = db_rep_dense_metric(t);
+    db_doc_heading(doc, 2, "Table %d at this scale", t);
+    db_doc_para(doc, "One row per condition of this %s study that stands for a row of the paper's Table %d. Ours: "
+                     "%s test %s (x100), mean ± sd over the seeds (n), and the gain over the baseline of the same "
+                     "initialisation column (random or pretrained) paired by seed "
+                     "(mean; its 95%% t-interval from 3 pairs, below that the range). The paper's: %s in the same "
+                     "initialisation column, its %s and its gain over its own no-regularizer row%s. Absolute values "
+                     "differ across data sets and scales; compare the gains.",
+                t == 4 ? "segmentation" : t == 2 ? "AmoebaNet" : "detection", t, db_rep_score_best ? "best" : "final", m,
+                db_rep_dense_system(t), m,
+                t == 3   ? "; its DropBlock row is its best block size (unconfirmed which), ours are every block size run"
+                : t == 2 ? "; its DropBlock row places DropBlock (block 11, keep_prob 0.9) after every batch norm and "
+                           "on the skip connections of the last 50% of the cells"
+                         : "; its DropBlock row places DropBlock (block 16) in the FCN head");
+    char header[160];
+    snprintf(header, sizeof header, "condition\tpaper row\tblock\tours: %s\tn\tours: gain (paired)\tpaper: %s\tpaper: gain",
+             m, m);
+    db_doc_table(doc, header);
+    int col_base[2] = {-1, -1}; /* each initialisation column's own no-regularizer condition */
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (!strcmp(cell->dense_row, "none") && col_base[cell->pretrained != 0] < 0) col_base[cell->pretrained != 0] = k;
+    }
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (!cell->dense_row[0]) continue;
+        const int b = col_base[cell->pretrained != 0] >= 0 ? col_base[cell->pretrained != 0] : cell->pretrained ? -1 : base;
+        const db_paper_value *pv = db_rep_paper_dense(in, t, cell->dense_row, cell->pretrained),
+                             *pb = db_rep_paper_dense(in, t, "none", cell->pretrained);
+        char ours[48] = "-", gain[96] = "-", paper[32] = "-", pgain[32] = "-", bs[16] = "-", ci[64];
+        if (c[k].n) snprintf(ours, sizeof ours, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n),
+                             db_sd(c[k].v, c[k].n, 1));
+        static double d[DB_REP_MAXS];
+        const int np = b >= 0 && k != b ? db_rep_paired(&c[b], &c[k], d) : 0; /* this condition minus its column's baseline */
+        if (np) {
+            db_rep_fmt_ci(ci, sizeof ci, d, np);
+            snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
+        }
+        const int digits = t == 2 ? 2 : 1; /* as the paper prints them */
+        if (pv) snprintf(paper, sizeof paper, "%.*f", digits, pv->value);
+        if (pv && pb && strcmp(cell->dense_row, "none"))
+            snprintf(pgain, sizeof pgain, "%+.*f", digits, pv->value - pb->value);
+        if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
+        db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->dense_row,
+                   cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);
+    }
+}
+
+/* Test top-1 per epoch of every done run, one line per run (seed), a colour per condition: means
+ * and bands over a few seeds hide more than they show. *ns series of *epochs points each; group
+ * gives each series' condition, labels its name. */
+static void curves(const db_rep_study *s, const db_rep_cond *c, int nc, int *epochs, int *ns, double **x, double **y,
+                   int **group, const char ***labels) {
+    int E = 0, n = 0;
+    for (int i = 0; i < s->nruns; i++) if (s->runs[i].ncurve > E) E = s->runs[i].ncurve;
+    *epochs = E;
+    *ns = 0;
+    *x = calloc((size_t)(E ? E : 1), sizeof **x);
+    *y = calloc((size_t)(s->ncells ? s->ncells : 1) * (E ? E : 1), sizeof **y);
+    *group = calloc((size_t)(s->ncells ? s->ncells : 1), sizeof **group);
+    *labels = calloc((size_t)(s->ncells ? s->ncells : 1), sizeof **labels);
+    if (!*x || !*y || !*group || !*labels) { *epochs = 0; return; }
+    for (int e = 0; e < E; e++) (*x)[e] = e + 1;
+    for (int k = 0; k < nc; k++)
+        for (int i = 0; i < s->ncells; i++) {
+            if (strcmp(s->cells[i].condition, c[k].name)) continue;
+            const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
+            if (!r || strcmp(r->status, "done")) continue;
+            for (int e = 0; e < E; e++) (*y)[(size_t)n * E + e] = e < r->ncurve ? 100 * r->curve[e] : NAN;
+            (*group)[n] = k;
+            (*labels)[n] = c[k].name;
+            n++;
+        }
+    *ns = n;
+}
+
+static void figure(db_doc *doc, const db_plot *p, const char *out, const db_rep_options *opt, FILE *log, int *skipped) {
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/plots", out);
+    int rendered = 0;
+    if (db_plot_write(p, dir, opt->plots ? opt->gnuplot : NULL, &rendered) != DB_OK) {
+        fprintf(log, "report: figure %s not written: %s\n", p->name, db_last_error());
+        (*skipped)++;
+        return;
+    }
+    if (!rendered) { (*skipped)++; return; }
+    db_doc_figure(doc, out, p->name, p->title);
+}
+
+/* Figure 3 or 4 at this study's scale: mean top-1 against keep_prob (series: regularizer and
+ * schedule) or against DropBlock's block size (series: groups and skip), when the study sweeps it */
+static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc, int by_block, const char *out,
+                  const db_rep_options *opt, FILE *log, int *skipped) {
+    enum { MAXX = 32, MAXSER = 16 };
+    double xs[MAXX];
+    char series[MAXSER][80];
+    const char *labels[MAXSER];
+    int nx = 0, ns = 0;
+    static double m[MAXSER * MAXX], lo[MAXSER * MAXX], hi[MAXSER * MAXX];
+    for (int k = 0; k < nc; k++) { /* the x values */
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) continue;
+        double x = by_block ? cell->block_size : cell->keep_prob;
+        int j = 0;
+        while (j < nx && xs[j] != x) j++;
+        if (j == nx && nx < MAXX) xs[nx++] = x;
+    }
+    if (nx < 2) return;
+    for (int i = 1; i < nx; i++) /* ascending */
+        for (int j = i; j > 0 && xs[j] < xs[j - 1]; j--) { double t = xs[j]; xs[j] = xs[j - 1]; xs[j - 1] = t; }
+    for (int i = 0; i < MAXSER * MAXX; i++) m[i] = lo[i] = hi[i] = NAN;
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if ((by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) || !c[k].n) continue;
+        char name[80];
+        if (by_block) snprintf(name, sizeof name, "groups %s, %s", cell->groups, cell->skip ? "conv+skip" : "conv only");
+        else snprintf(name, sizeof name, "%s, %s keep_prob", cell->regularizer, cell->schedule);
+        int j = 0;
+        while (j < ns && strcmp(series[j], name)) j++;
+        if (j == ns) {
+            if (ns == MAXSER) continue;
+            snprintf(series[ns], sizeof series[ns], "%s", name);
+            labels[ns] = series[ns];
+            ns++;
+        }
+        double x = by_block ? cell->block_size : cell->keep_prob;
+        int xi = 0;
+        while (xi < nx && xs[xi] != x) xi++;
+        if (xi == nx) continue;
+        size_t at = (size_t)j * nx + xi;
+        m[at] = db_mean(c[k].v, c[k].n);
+        db_rep_spread(c[k].v, c[k].n, &lo[at], &hi[at]);
+    }
+    int swept = 0; /* a sweep needs a series with two points at least (Table 1's rows are not one) */
+    for (int j = 0; j < ns; j++) {
+        int pts = 0;
+        for (int xi = 0; xi < nx; xi++) pts += !isnan(m[(size_t)j * nx + xi]);
+        swept |= pts >= 2;
+    }
+    if (!swept) return;
+    char name[200], title[300];
+    snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
+    snprintf(title, sizeof title, by_block ? "%s: %s test %s against DropBlock's block size (Figure 4 analogue)"
+                                           : "%s: %s test %s against keep_prob (Figure 3 analogue)", s->name,
+             db_rep_score_best ? "best" : "final", db_rep_score_label);
+    db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
+    char ylab[48];
+    snprintf(ylab, sizeof ylab, "test %s (%%)", db_rep_score_label);
+    db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", ylab, NULL, ns, labels, nx,
+                 xs, m, lo, hi, NULL, NULL, 0, NULL, NULL, 1, 0, 100, NULL};
+    figure(doc, &p, out, opt, log, skipped);
+}
+
+/* Realised against expected drop fraction per site (every done run's last epoch), and training
+ * throughput per condition */
+static void drop_and_speed(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc, const char *out,
+                           const db_rep_options *opt, FILE *log, int *skipped) {
+    enum { MAXSER = 16, MAXP = 4096 };
+    static double xs[MAXSER * MAXP], ys[MAXSER * MAXP];
+    const char *labels[DB_REP_MAXC];
+    int ns = 0, np = 0;
+    for (int k = 0; k < nc && ns < MAXSER; k++) { /* how many points the widest series has */
+        int pts = 0;
+        for (int i = 0; i < s->ncells; i++) {
+            const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
+            if (!strcmp(s->cells[i].condition, c[k].name) && r && !strcmp(r->status, "done")) pts += r->nsites;
+        }
+        if (pts) { labels[ns++] = c[k].name; if (pts > np) np = pts; }
+    }
+    if (np > MAXP) np = MAXP;
+    if (ns && np) {
+        for (int i = 0; i < ns * np; i++) xs[i] = ys[i] = NAN;
+        for (int j = 0; j < ns; j++) {
+            int at = 0;
+            for (int i = 0; i < s->ncells; i++) {
+                const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
+                if (strcmp(s->cells[i].condition, labels[j]) || !r || strcmp(r->status, "done")) continue;
+                for (int q = 0; q < r->nsites && at < np; q++, at++) {
+                    xs[(size_t)j * np + at] = r->sites[q].expected_fraction;
+                    ys[(size_t)j * np + at] = r->sites[q].drop_fraction;
+                }
+            }
+        }
+        char name[200], title[300];
+        snprintf(name, sizeof name, "%s-drop", s->name);
+        snprintf(title, sizeof title, "%s: realised against expected drop fraction, per site (last epoch of each run)", s->name);
+        db_plot p = {DB_PLOT_SCATTER, name, title, "expected drop fraction", "realised drop fraction", NULL, ns, labels,
+                     np, NULL, ys, NULL, NULL, NULL, xs, 0, NULL, NULL, 1, 0, 1, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    double m[DB_REP_MAXC], lo[DB_REP_MAXC], hi[DB_REP_MAXC];
+    int nb = 0;
+    const char *device = "cpu";
+    int fewest_runs = 0;
+    for (int k = 0; k < nc; k++) {
+        double v[DB_REP_MAXS];
+        int n = 0;
+        for (int i = 0; i < s->ncells && n < DB_REP_MAXS; i++) {
+            const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
+            if (strcmp(s->cells[i].condition, c[k].name) || !r || strcmp(r->status, "done") || isnan(r->images_per_s)) continue;
+            v[n++] = r->images_per_s;
+            device = r->device;
+        }
+        if (!n) continue;
+        labels[nb] = c[k].name;
+        m[nb] = db_mean(v, n);
+        db_rep_spread(v, n, &lo[nb], &hi[nb]);
+        fewest_runs = !fewest_runs || n < fewest_runs ? n : fewest_runs;
+        nb++;
+    }
+    if (!nb) return;
+    char name[200], title[300];
+    snprintf(name, sizeof name, "%s-throughput", s->name);
+    snprintf(title, sizeof title, "%s: training images/s per condition (device %s; mean, %s)", s->name, device,
+             fewest_runs >= DB_REP_MIN_CI ? "95% CI" : "the runs' range");
+    db_plot p = {DB_PLOT_BARS, name, title, "", "images/s", NULL, nb, labels, 0, NULL, m, lo, hi, NULL, NULL, 0, NULL, NULL,
+                 1, 0, INFINITY, NULL};
+    figure(doc, &p, out, opt, log, skipped);
+}
+
+/* For nightly use: every run of the study (folded), and, where its runs come from more than one
+ * build, each condition's score and throughput per commit */
+static void runs_table(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc) {
+    if (!s->nruns) return;
+    db_doc_heading(doc, 2, "Runs");
+    db_doc_fold(doc, "every run recorded for this study");
+    db_doc_table(doc, "run\tcondition\tseed\tstatus\tepochs\twall time\tdevice\tcommit\tscore (%)");
+    const char *commits[64]; /* the builds the runs come from, in the order they first ran */
+    int ncommits = 0;
+    for (int i = 0; i < s->nruns; i++) {
+        const db_run_row *r = &s->runs[i];
+        const char *cond_name = db_rep_run_condition(s, r);
+        char wall[32] = "-", score[32] = "-";
+        if (!isnan(r->wall_s)) snprintf(wall, sizeof wall, "%dm%02ds", (int)r->wall_s / 60, (int)r->wall_s % 60);
+        if (!isnan(db_rep_run_score(r))) snprintf(score, sizeof score, "%.2f", db_rep_run_score(r));
+        db_doc_row(doc, "%lld\t%s\t%llu\t%s\t%d/%d\t%s\t%s\t%s\t%s", (long long)r->id,
+                   cond_name ? cond_name : "(another study's run)", (unsigned long long)r->seed, r->status,
+                   r->epochs_done, r->epochs, wall, r->device, r->commit[0] ? r->commit : "-", score);
+        int seen = !r->commit[0];
+        for (int j = 0; j < ncommits && !seen; j++) seen = !strcmp(commits[j], r->commit);
+        if (!seen && ncommits < 64) commits[ncommits++] = r->commit;
+    }
+    db_doc_fold_end(doc);
+    if (ncommits < 2) return;
+    db_doc_heading(doc, 2, "Across builds");
+    db_doc_para(doc, "Each condition's done runs grouped by the commit that built them, in the order the commits first "
+                     "ran: the mean score and training images/s, and how many runs. A change between builds with the "
+                     "same seeds is a regression or an improvement; dropbench regress decides it.");
+    db_doc_table(doc, "condition\tcommit\truns\tmean score (%)\tmean images/s");
+    for (int k = 0; k < nc; k++)
+        for (int j = 0; j < ncommits; j++) {
+            double sc = 0, ips = 0;
+            int n = 0, ni = 0;
+            for (int i = 0; i < s->nruns; i++) {
+                const db_run_row *r = &s->runs[i];
+                const char *cond_name = db_rep_run_condition(s, r);
+                if (strcmp(r->commit, commits[j]) || strcmp(r->status, "done") || isnan(db_rep_run_score(r)) || !cond_name ||
+                    strcmp(cond_name, c[k].name))
+                    continue;
+                sc += db_rep_run_score(r);
+                n++;
+                if (!isnan(r->images_per_s)) { ips += r->images_per_s; ni++; }
+            }
+            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%.0f", c[k].name, commits[j], n, sc / n, ni ? ips / ni : NAN);
+        }
+}
+
+void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const char *out,
+                          const db_rep_options *opt, FILE *log, int *skipped) {
+    static db_rep_cond c[DB_REP_MAXC];
+    static db_rep_cmp cmp[DB_REP_MAXC];
+    db_rep_set_score_label(s);
+    int nc = db_rep_conditions(s, c), base = -1;
+    for (int k = 0; k < nc && base < 0; k++) if (s->cells[c[k].cell0].is_baseline) base = k;
+    db_doc_heading(doc, 1, "Study %s", s->name);
+    if (s->description[0]) db_doc_para(doc, "%s", s->description);
+    db_doc_para(doc, "Recipe %s; %d cells in %d conditions; %d runs recorded.", s->recipe, s->ncells, nc, s->nruns);
+    if (s->nassumptions) {
+        db_doc_para(doc, "Assumptions: readings of the paper it does not state, made by this recipe.");
+        for (int i = 0; i < s->nassumptions; i++) db_doc_item(doc, "%s", s->assumption[i]);
+    }
+    if (s->problem[0]) db_doc_para(doc, "Its matrix cannot be shown: %s. Its %d runs are in the database (dropbench list "
+                                        "--study %s).", s->problem, s->nruns, s->name);
+    matrix(doc, s, c, nc);
+    results(doc, c, nc, base, cmp);
+    const char *labels[DB_REP_MAXC];
+    double mean[DB_REP_MAXC], lo[DB_REP_MAXC], hi[DB_REP_MAXC], ref[DB_REP_MAXC];
+    int nb = 0, npts = 0;
+    static double px[DB_REP_MAXC * DB_REP_MAXS], py[DB_REP_MAXC * DB_REP_MAXS];
+    for (int k = 0; k < nc; k++) {
+        if (!c[k].n) continue;
+        for (int i = 0; i < c[k].n; i++) { px[npts] = nb; py[npts++] = c[k].v[i]; }
+        labels[nb] = c[k].name;
+        mean[nb] = db_mean(c[k].v, c[k].n);
+        db_rep_spread(c[k].v, c[k].n, &lo[nb], &hi[nb]);
+        nb++;
+    }
+    char name[200], title[300], ylab[48];
+    snprintf(ylab, sizeof ylab, "test %s (%%)", db_rep_score_label);
+    if (nb) {
+        snprintf(name, sizeof name, "%s-top1", s->name);
+        snprintf(title, sizeof title, "%s: %s test %s per condition (mean; %s), each seed a circle", s->name,
+                 db_rep_score_best ? "best" : "final", db_rep_score_label,
+                 db_rep_fewest(c, nc) >= DB_REP_MIN_CI ? "95% CI" : "the seeds' range below 3 seeds");
+        db_plot p = {DB_PLOT_BARS, name, title, "", ylab, NULL, nb, labels, 0, NULL, mean, lo, hi, NULL,
+                     NULL, npts, px, py, 1, 0, 100, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    int np = 0;
+    paper_table(doc, in, s, c, nc);
+    dense_table(doc, in, s, c, nc, base);
+    static double gx[DB_REP_MAXC * DB_REP_MAXS], gd[DB_REP_MAXC * DB_REP_MAXS];
+    int ng = 0;
+    paper_comparison(doc, in, s, c, nc, base, cmp, mean, lo, hi, ref, labels, &np, gx, gd, &ng);
+    if (np) {
+        snprintf(name, sizeof name, "%s-gains", s->name);
+        snprintf(title, sizeof title, "%s: gain over the baseline, ours (mean; %s; each seed's difference a circle) beside "
+                 "the paper's", s->name, db_rep_fewest(c, nc) >= DB_REP_MIN_CI ? "95% CI" : "the seeds' range");
+        db_plot p = {DB_PLOT_PAIRS, name, title, "", "top-1 gain (points)", "paper (ResNet-50, ImageNet)", np, labels,
+                     0, NULL, mean, lo, hi, ref, NULL, ng, gx, gd, 0, 0, 0, NULL};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    int E, ns;
+    double *x, *y;
+    int *group;
+    const char **series;
+    curves(s, c, nc, &E, &ns, &x, &y, &group, &series);
+    int scored = 0; /* epochs with a test score (eval_every may leave only the last) */
+    for (int e = 0; e < E; e++)
+        for (int k = 0; k < ns && y; k++)
+            if (!isnan(y[(size_t)k * E + e])) { scored++; break; }
+    if (E > 1 && ns > 0 && scored < 2)
+        db_doc_para(doc, "No learning curves: this study scores the test set only after the last epoch (eval_every).");
+    else if (E > 1 && ns > 0) { /* a single epoch is no curve */
+        snprintf(name, sizeof name, "%s-curves", s->name);
+        snprintf(title, sizeof title, "%s: test %s per epoch, one line per run (seed), a colour per condition", s->name,
+                 db_rep_score_label);
+        db_plot p = {DB_PLOT_CURVES, name, title, "epoch", ylab, NULL, ns, series, E, x, y, NULL, NULL, NULL,
+                     NULL, 0, NULL, NULL, 1, 0, 100, group};
+        figure(doc, &p, out, opt, log, skipped);
+    }
+    free(x); free(y); free(group); free(series);
+    sweep(doc, s, c, nc, 0, out, opt, log, skipped);
+    sweep(doc, s, c, nc, 1, out, opt, log, skipped);
+    db_doc_heading(doc, 2, "Drop fractions and throughput");
+    db_doc_table(doc, "condition\tregularizer\tkeep_prob\tblock\texpected drop (last epoch)\trealised drop\ttraining images/s");
+    for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        db_doc_row(doc, "%s\t%s\t%.3g\t%d\t%.4f\t%.4f\t%.0f", c[k].name, cell->regularizer, cell->keep_prob,
+                   cell->block_size, c[k].expected, c[k].drop, c[k].ips);
+    }
+    drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
+    runs_table(doc, s, c, nc);
+    db_doc_heading(doc, 2, "Reproduce");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "./dropbench study %s --db %s\n# one cell alone, e.g.:\n%s", s->recipe, in->db_path,
+             s->ncells ? s->cells[0].command : "");
+    db_doc_code(doc, cmd);
+}

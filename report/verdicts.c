@@ -1,0 +1,243 @@
+/* The report's verdicts (report/analyse.h): per study, DropBlock against each condition of the
+ * paper's table it stands for, and one verdict per research question of the paper, pooled over
+ * every study. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stats.h"
+#include "report/analyse.h"
+#include "report/nightly.h"
+
+/* ---- research questions, over every study ---- */
+
+typedef struct { int n; double d[1024]; } pool;
+
+static void pool_add(pool *p, const db_rep_cond *a, const db_rep_cond *b) {
+    double d[DB_REP_MAXS];
+    int n = db_rep_paired(a, b, d);
+    for (int i = 0; i < n && p->n < 1024; i++) p->d[p->n++] = d[i];
+}
+
+static const char *rq_verdict(const pool *p, char *why, size_t n) {
+    if (!p->n) { snprintf(why, n, "no study has these conditions"); return "not run"; }
+    double mean = db_mean(p->d, p->n), lo, hi, pv = db_rep_paired_p(p->d, p->n);
+    db_t_interval(p->d, p->n, 0.95, &lo, &hi);
+    snprintf(why, n, "mean paired difference %+.2f points over %d seed pairs, 95%% CI [%.2f, %.2f], p = %.3g", mean,
+             p->n, lo, hi, pv);
+    if (p->n <= 24 && db_signflip_min_p(p->n, 1) > DB_REP_ALPHA) return "underpowered";
+    if (pv < DB_REP_ALPHA) return mean > 0 ? "supported" : "contradicted";
+    return "not supported at this scale";
+}
+
+/* Do conditions a and b of one study differ only in the given setting? */
+static int differ_only(const db_rep_cell *a, const db_rep_cell *b, const char *what) {
+    int same_reg = !strcmp(a->regularizer, b->regularizer), same_kp = a->keep_prob == b->keep_prob,
+        same_bs = a->block_size == b->block_size, same_sched = !strcmp(a->schedule, b->schedule),
+        same_groups = !strcmp(a->groups, b->groups), same_skip = a->skip == b->skip;
+    if (!strcmp(what, "schedule")) return !same_sched && same_reg && same_kp && same_bs && same_groups && same_skip;
+    if (!strcmp(what, "skip")) return !same_skip && same_reg && same_kp && same_bs && same_groups && same_sched;
+    if (!strcmp(what, "groups")) return !same_groups && same_reg && same_kp && same_bs && same_skip && same_sched;
+    return 0;
+}
+
+void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
+    static db_rep_cond c[DB_REP_MAXC];
+    pool vs_dropout = {0}, vs_spatial = {0}, sched = {0}, skip = {0}, groups = {0};
+    char best_block[512] = "";
+    for (int si = 0; si < in->nstudies; si++) {
+        const db_rep_study *s = &in->studies[si];
+        int nc = db_rep_conditions(s, c);
+        const db_rep_cond *db = NULL, *dr = NULL, *sp = NULL;
+        for (int k = 0; k < nc; k++) {
+            const db_rep_cell *cell = &s->cells[c[k].cell0];
+            if (!strcmp(cell->paper_row, "DropBlock") && !db) db = &c[k];
+            if (!strcmp(cell->paper_row, "dropout") && !dr) dr = &c[k];
+            if (!strcmp(cell->paper_row, "SpatialDropout") && !sp) sp = &c[k];
+            for (int j = 0; j < nc; j++) {
+                const db_rep_cell *o = &s->cells[c[j].cell0];
+                if (!strcmp(cell->schedule, "linear") && differ_only(cell, o, "schedule")) pool_add(&sched, &c[j], &c[k]);
+                if (cell->skip && differ_only(cell, o, "skip")) pool_add(&skip, &c[j], &c[k]);
+                if (strlen(cell->groups) > strlen(o->groups) && differ_only(cell, o, "groups")) pool_add(&groups, &c[j], &c[k]);
+            }
+        }
+        if (db && dr) pool_add(&vs_dropout, dr, db);
+        if (db && sp) pool_add(&vs_spatial, sp, db);
+        /* the block-size sweep: the best mean among DropBlock conditions of differing block size */
+        double best = -1;
+        int bk = 0, sizes = 0, seen[64] = {0};
+        for (int k = 0; k < nc; k++) {
+            const db_rep_cell *cell = &s->cells[c[k].cell0];
+            if (strcmp(cell->regularizer, "dropblock") || !c[k].n) continue;
+            if (cell->block_size < 64 && !seen[cell->block_size]++) sizes++;
+            double m = db_mean(c[k].v, c[k].n);
+            if (m > best) { best = m; bk = cell->block_size; }
+        }
+        if (sizes > 1) {
+            size_t l = strlen(best_block);
+            db_rep_set_score_label(s);
+            snprintf(best_block + l, sizeof best_block - l, "%sstudy %s: best mean %s at block size %d (%.2f%%) of %d sizes",
+                     l ? "; " : "", s->name, db_rep_score_label, bk, best, sizes);
+        }
+    }
+    char why[300], why2[300];
+    db_doc_heading(doc, 1, "Research questions");
+    db_doc_para(doc, "Verdicts pool the paired per-seed differences of every study that has the conditions; small-scale "
+                     "studies test the claims, they do not reproduce ImageNet numbers.");
+    const char *v1 = rq_verdict(&vs_dropout, why, sizeof why), *v2 = rq_verdict(&vs_spatial, why2, sizeof why2);
+    db_doc_table(doc, "question\tverdict\tevidence");
+    db_doc_row(doc, "RQ1: DropBlock beats dropout\t%s\t%s", v1, why);
+    db_doc_row(doc, "RQ1: DropBlock beats SpatialDropout\t%s\t%s", v2, why2);
+    const char *v3 = rq_verdict(&sched, why, sizeof why);
+    db_doc_row(doc, "RQ2: a linear keep_prob schedule beats a fixed one\t%s\t%s", v3, why);
+    db_doc_row(doc, "RQ2: block size matters (paper: 7 best on ImageNet)\t%s\t%s", best_block[0] ? "see evidence" : "not run",
+               best_block[0] ? best_block : "no study sweeps DropBlock's block size");
+    const char *v4 = rq_verdict(&skip, why, sizeof why);
+    db_doc_row(doc, "RQ3: DropBlock on the skip connections too helps\t%s\t%s", v4, why);
+    const char *v5 = rq_verdict(&groups, why, sizeof why);
+    db_doc_row(doc, "RQ3: more groups (3+4 vs 4) help\t%s\t%s", v5, why);
+    db_doc_row(doc, "RQ4: DropBlock helps detection (RetinaNet, COCO) and segmentation (VOC)\tnot run\tthe detection and "
+                    "segmentation networks are not available yet");
+}
+
+/* What kind of study it is, from its cells' settings: a pipeline check (a few epochs or a small
+ * slice of the data), a small-scale analogue of the paper's experiment, or the paper's own scale */
+static void study_kind(const db_rep_study *s, char *out, size_t n) {
+    if (!s->ncells) { snprintf(out, n, "unknown (its recipe cannot be read)"); return; }
+    const db_rep_cell *c = &s->cells[0];
+    char data[96];
+    if (c->train_limit) {
+        char num[32], grouped[48];
+        int len = snprintf(num, sizeof num, "%d", c->train_limit), o = 0;
+        for (int i = 0; i < len; i++) { /* 6000 -> 6,000 */
+            if (i && (len - i) % 3 == 0) grouped[o++] = ',';
+            grouped[o++] = num[i];
+        }
+        grouped[o] = '\0';
+        snprintf(data, sizeof data, "%s %s training images", grouped, c->dataset);
+    }
+    else snprintf(data, sizeof data, "all of %s", c->dataset);
+    if (c->epochs <= 5)
+        snprintf(out, n, "pipeline check: %d epoch%s on %s. It shows that training, recording and reporting work; "
+                 "it is not a reproduction and its differences mean nothing", c->epochs, c->epochs == 1 ? "" : "s", data);
+    else if (c->train_limit && c->train_limit < 20000 && strcmp(c->dataset, "imagenet"))
+        snprintf(out, n, "small-data analogue: %d epochs on %s. It tests which regularizer gains when a network "
+                 "trains long on little data, at this scale; it is not a reproduction of the paper's numbers",
+                 c->epochs, data);
+    else if (strcmp(c->dataset, "imagenet"))
+        snprintf(out, n, "small-scale analogue: %d epochs on %s. It tests the paper's claims (which regularizer "
+                 "gains) at this scale, not its numbers", c->epochs, data);
+    else snprintf(out, n, "the paper's scale: %d epochs on %s", c->epochs, data);
+}
+
+/* The verdict box: per study what kind it is and, for DropBlock against each other condition the
+ * paper compares it with, the paired difference, its uncertainty, the seeds and a verdict, the
+ * paper's difference beside it */
+/* The paper's row a condition stands for: in Table 1 for a classification study (t 0), in Table 3
+ * or 4 for a detection or segmentation study (t) */
+static const char *row_of(const db_rep_study *s, const db_rep_cond *x, int t) {
+    return t ? s->cells[x->cell0].dense_row : s->cells[x->cell0].paper_row;
+}
+
+static const db_paper_value *paper_of(const db_rep_input *in, const db_rep_study *s, const db_rep_cond *x, const char *row,
+                                      int t) {
+    return t ? db_rep_paper_dense(in, t, row, s->cells[x->cell0].pretrained) : db_rep_paper_top1(in, row);
+}
+
+/* The DropBlock row of the paper's table: Table 1's and 3's "DropBlock", Table 4's in the FCN head
+ * (not Table 1's "DropBlock + label smoothing": a comparison of its own) */
+static int is_dropblock_row(const char *row) { return !strcmp(row, "DropBlock") || !strcmp(row, "DropBlock (in FCN head)"); }
+
+/* One initialisation column's verdicts (col 1: the pretrained conditions): DropBlock against each
+ * other condition of the column that stands for a row of the paper's table; in_col names the
+ * column when the study has both */
+static void column_verdicts(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc, int t3,
+                            int col, const char *in_col) {
+    int dbk = -1;
+    /* Table 1: the first DropBlock condition; Table 3's DropBlock row is the paper's best block
+     * size, so ours is the best of ours; Table 4's is block 16 in the head, so ours is the head
+     * condition whose block size is nearest 16 (the first of equals) */
+    double best = -INFINITY;
+    for (int k = 0; k < nc; k++) {
+        if ((s->cells[c[k].cell0].pretrained != 0) != col || !is_dropblock_row(row_of(s, &c[k], t3))) continue;
+        const double mean = c[k].n ? db_mean(c[k].v, c[k].n) : -INFINITY;
+        const int bs = s->cells[c[k].cell0].block_size;
+        if (dbk < 0 || (t3 == 3 && mean > best) ||
+            (t3 == 4 && abs(bs - 16) < abs(s->cells[c[dbk].cell0].block_size - 16)))
+            dbk = k, best = mean;
+    }
+    if (dbk < 0) {
+        db_doc_item(doc, "no DropBlock condition of the paper's Table %d to compare%s", t3 ? t3 : 1, in_col);
+        return;
+    }
+    if (t3 == 3) db_doc_item(doc, "DropBlock here%s: %s, the block size with the best mean AP, as the paper's row is "
+                             "its best", in_col, c[dbk].name);
+    if (t3 == 4) db_doc_item(doc, "DropBlock here%s: %s, the FCN-head condition whose block size is nearest the "
+                             "paper's 16 (chosen before looking at the results)", in_col, c[dbk].name);
+    const db_paper_value *pdb = paper_of(in, s, &c[dbk], row_of(s, &c[dbk], t3), t3);
+    /* DropBlock minus each other Table 1 condition, paired by seed; Holm over those made */
+    static double d[DB_REP_MAXC][DB_REP_MAXS];
+    int other[DB_REP_MAXC], n[DB_REP_MAXC], no = 0, m = 0;
+    double pv[DB_REP_MAXC], adj[DB_REP_MAXC];
+    for (int k = 0; k < nc; k++) {
+        const char *row = row_of(s, &c[k], t3);
+        if (k == dbk || !row[0] || is_dropblock_row(row) || (s->cells[c[k].cell0].pretrained != 0) != col)
+            continue; /* another DropBlock, or another column: not a comparison of the paper's */
+        other[no] = k;
+        n[no] = db_rep_paired(&c[k], &c[dbk], d[no]);
+        pv[no] = n[no] ? db_rep_paired_p(d[no], n[no]) : NAN;
+        m += n[no] > 0;
+        no++;
+    }
+    db_holm(pv, no, adj);
+    for (int i = 0; i < no; i++) {
+        const db_rep_cond *x = &c[other[i]];
+        const db_paper_value *pp = paper_of(in, s, x, row_of(s, x, t3), t3);
+        char paper[64] = "the paper has no such row";
+        if (pp && pdb) snprintf(paper, sizeof paper, "paper %+.2f", pdb->value - pp->value);
+        if (!n[i]) {
+            db_doc_item(doc, "DropBlock − %s: no paired seeds yet (not run); %s", x->name, paper);
+            continue;
+        }
+        double lo, hi, mean = db_mean(d[i], n[i]);
+        db_rep_spread(d[i], n[i], &lo, &hi);
+        char v[96];
+        if (adj[i] < DB_REP_ALPHA) snprintf(v, sizeof v, "DropBlock %s (p %.3f)", mean > 0 ? "better" : "worse", adj[i]);
+        else if (n[i] < db_rep_seeds_needed(m)) snprintf(v, sizeof v, "inconclusive (too few seeds to decide)");
+        else snprintf(v, sizeof v, "no significant difference (p %.3f)", adj[i]);
+        if (pp && pdb && n[i] >= DB_REP_MIN_CI) { /* whether this scale's answer can hold the paper's difference */
+            double pd = pdb->value - pp->value;
+            if (pd > hi || pd < lo)
+                snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", outside our 95%% CI");
+            else snprintf(paper + strlen(paper), sizeof paper - strlen(paper), ", inside our 95%% CI");
+        }
+        db_doc_item(doc, "DropBlock − %s: %+.2f points, %s %+.2f to %+.2f, %d paired seed%s: %s; %s", x->name, mean,
+                    n[i] >= DB_REP_MIN_CI ? "95% CI" : "range", lo, hi, n[i], n[i] == 1 ? "" : "s", v, paper);
+    }
+}
+
+void db_rep_verdict_box(db_doc *doc, const db_rep_input *in) {
+    static db_rep_cond c[DB_REP_MAXC];
+    db_doc_heading(doc, 1, "Verdicts");
+    db_doc_para(doc, "Per study, DropBlock minus each condition of the paper's Table 1 in test top-1 points, paired by "
+                     "seed (positive: DropBlock better): the mean, its 95%% t-interval (below 3 seeds the range), and "
+                     "the exact two-sided sign-flip test's p, Holm-adjusted over the study's comparisons; beside it the "
+                     "paper's difference and whether our interval holds it. A detection study compares in test AP "
+                     "(x100) with the paper's Table 3 alike, a segmentation study in test mIOU (x100) with its Table 4, an "
+                     "AmoebaNet study in test top-1 with its Table 2.");
+    db_report_regress_verdict(doc, &in->regression);
+    for (int si = 0; si < in->nstudies; si++) {
+        const db_rep_study *s = &in->studies[si];
+        char kind[400];
+        study_kind(s, kind, sizeof kind);
+        db_doc_para(doc, "Study %s: %s.", s->name, kind);
+        const int nc = db_rep_conditions(s, c);
+        const int t3 = db_rep_dense_table_of(s, c, nc); /* AmoebaNet (2), detection (3), segmentation (4); 0: Table 1 */
+        int cols[2] = {0, 0}; /* conditions from random initialisation, from a pretrained backbone */
+        for (int k = 0; k < nc; k++) cols[s->cells[c[k].cell0].pretrained != 0]++;
+        for (int col = 0; col < 2; col++) /* each column compared within itself, as the paper's tables are */
+            if (cols[col])
+                column_verdicts(doc, in, s, c, nc, t3, col, cols[!col] ? (col ? " (pretrained)" : " (random initialisation)")
+                                                                       : "");
+    }
+}
