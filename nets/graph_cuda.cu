@@ -14,17 +14,13 @@
 #include "nets/graph_cuda_impl.h"
 #include "nets/ops_cuda.h"
 
-static void destroy_convs(db_cudnn_conv **c, int n) {
-    for (int i = 0; c && i < n; i++) db_cudnn_conv_destroy(c[i]);
-}
-
 extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     if (!gg) return;
     if (gg->s) cudaStreamSynchronize(gg->s);
     if (gg->comm) cudaStreamSynchronize(gg->comm);
     db_gpu_prof_destroy(gg->prof);
-    destroy_convs(gg->conv, gg->g->n_ops);
-    destroy_convs(gg->conv_tail, gg->g->n_ops);
+    db_gg_destroy_convs(gg->conv, gg->g->n_ops);
+    db_gg_destroy_convs(gg->conv_tail, gg->g->n_ops);
     free(gg->conv);
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
@@ -51,41 +47,6 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     if (gg->copy) cudaStreamDestroy(gg->copy);
     if (gg->s) cudaStreamDestroy(gg->s);
     free(gg);
-}
-
-// A convolution's input with the padding TensorFlow's SAME asks for written out: the rows and
-// columns its windows reach (the padding above and left, ph and pw, then the input, then zeros)
-static void padded_size(const db_conv_dims *c, int *h, int *w) {
-    *h = (c->oh - 1) * c->sh + c->kh;
-    *w = (c->ow - 1) * c->sw + c->kw;
-}
-
-// The descriptors of every convolution at batch n; the workspace grows to the largest need. An
-// evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run (unless
-// the options name the path: o.conv_gemm).
-static db_status make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail) {
-    size_t need = 0;
-    for (int i = 0; i < gg->g->n_ops; i++) {
-        const db_op *op = &gg->g->ops[i];
-        if (op->kind != DB_OP_CONV) continue;
-        const db_conv_dims *c = &op->u.conv;
-        int h = c->h, w = c->w, ph = c->ph, pw = c->pw;
-        if (!db_conv_symmetric(c)) padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
-        db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32,
-                                gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16, gg->o.bf16 && gg->o.nhwc,
-                                !gg->g->tensors[op->in[0]].grad}; // (the network's input takes no gradient)
-        size_t ws = 0;
-        DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
-        if (ws > need) need = ws;
-    }
-    if (need > gg->ws_bytes) {
-        cudaFree(gg->ws);
-        gg->ws = NULL;
-        gg->ws_bytes = 0;
-        CU_TRY(cudaMalloc(&gg->ws, need), "allocating the convolution workspace");
-        gg->ws_bytes = need;
-    }
-    return DB_OK;
 }
 
 // Which tensors are vectors, kept feature-major (c, n) as on the CPU: the global average pool's
@@ -121,17 +82,6 @@ static db_status check_graph(const db_graph *g, const uint8_t *vec) {
 }
 
 
-
-template <typename T>
-static db_status dev_alloc(T **p, size_t count, const char *what) {
-    *p = NULL;
-    if (!count) return DB_OK;
-    cudaError_t e = cudaMalloc((void **)p, sizeof(T) * count);
-    if (e != cudaSuccess)
-        return db_fail(DB_ERR_NOMEM, "GPU: cannot allocate %s (%.1f MiB): %s", what, sizeof(T) * count / 1048576.0,
-                       cudaGetErrorString(e));
-    return DB_CUDA(cudaMemset(*p, 0, sizeof(T) * count), what);
-}
 
 // Which parameter-arena elements are parameters and take the weight decay, for the one-launch update
 static db_status upload_decay(db_gpu_graph *gg) {
@@ -177,7 +127,7 @@ static db_status layout_buffers(db_gpu_graph *gg) {
         const db_tensor *x = &g->tensors[op->in[0]];
         if (op->kind == DB_OP_CONV && !db_conv_symmetric(&op->u.conv)) {
             int h, w;
-            padded_size(&op->u.conv, &h, &w);
+            db_gg_padded_size(&op->u.conv, &h, &w);
             const size_t len = (size_t)op->u.conv.cin * g->n_max * h * w;
             DB_TRY(dev_alloc(&gg->padded[i], len, "a padded convolution input"));
             if (len > pad_most) pad_most = len;
@@ -193,106 +143,6 @@ static db_status layout_buffers(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->vec_a, gg->vec_size, "the vector scratch"));
     DB_TRY(dev_alloc(&gg->vec_b, gg->vec_size, "the vector scratch"));
     return dev_alloc(&gg->out_stage, stage, "the output staging buffer");
-}
-
-// A convolution's input as cuDNN reads it: the padded copy for TensorFlow's uneven SAME
-static size_t conv_in_len(const db_op *op, int n) {
-    const db_conv_dims *c = &op->u.conv;
-    int h = c->h, w = c->w;
-    if (!db_conv_symmetric(c)) padded_size(c, &h, &w);
-    return (size_t)c->cin * n * h * w;
-}
-
-// --precision bf16: the bfloat16 twin of the parameter arena and the convolutions' operands
-static db_status bf16_buffers(db_gpu_graph *gg) {
-    const db_graph *g = gg->g;
-    size_t in = 0, out = 0, wt = 0;
-    for (int i = 0; i < g->n_ops; i++) {
-        const db_op *op = &g->ops[i];
-        if (op->kind != DB_OP_CONV) continue;
-        const db_conv_dims *c = &op->u.conv;
-        in = conv_in_len(op, g->n_max) > in ? conv_in_len(op, g->n_max) : in;
-        out = numel(&g->tensors[op->out], g->n_max) > out ? numel(&g->tensors[op->out], g->n_max) : out;
-        wt = (size_t)c->cout * c->cin * c->kh * c->kw > wt ? (size_t)c->cout * c->cin * c->kh * c->kw : wt;
-    }
-    DB_TRY(dev_alloc(&gg->w_bf16, g->param_arena.size, "the bfloat16 weights"));
-    DB_TRY(dev_alloc(&gg->in_bf16, in, "a convolution's bfloat16 input"));
-    DB_TRY(dev_alloc(&gg->out_bf16, out, "a convolution's bfloat16 output"));
-    DB_TRY(dev_alloc(&gg->din_bf16, in, "a convolution's bfloat16 input gradient"));
-    return dev_alloc(&gg->dw_bf16, wt, "a convolution's bfloat16 weight gradient");
-}
-
-// The bfloat16 twin of a parameter's device pointer
-static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->w_bf16 + (w - gg->dev[A_PARAM]); }
-
-static int nhwc(const db_gpu_graph *gg) { return gg->o.bf16 && gg->o.nhwc; }
-
-// The casts around a bfloat16 convolution: a tensor of n blocks of c planes of hw values (NCHW)
-// to bfloat16 as cuDNN reads it, and a result back (set or added)
-static db_status to_bf16(const db_gpu_graph *gg, uint16_t *dst, const float *src, int n, int c, size_t hw, const char *what) {
-    LAUNCH_TRY(nhwc(gg) ? db_to_bf16_nhwc_cuda(dst, src, n, c, hw, gg->s) : db_to_bf16_cuda(dst, src, (size_t)n * c * hw, gg->s),
-               what);
-    return DB_OK;
-}
-static db_status from_bf16(const db_gpu_graph *gg, float *dst, const uint16_t *src, int n, int c, size_t hw, int acc,
-                           const char *what) {
-    LAUNCH_TRY(nhwc(gg) ? db_from_bf16_nhwc_cuda(dst, src, n, c, hw, acc, gg->s)
-                        : db_from_bf16_cuda(dst, src, (size_t)n * c * hw, acc, gg->s), what);
-    return DB_OK;
-}
-
-// The weights in bfloat16 for this step, from the fp32 ones the update left: the whole arena,
-// then, channels-last, each convolution's (cout, cin, kh, kw) again as (cout, kh, kw, cin)
-static db_status weights_bf16(db_gpu_graph *gg) {
-    const db_graph *g = gg->g;
-    if (!g->param_arena.size) return DB_OK;
-    LAUNCH_TRY(db_to_bf16_cuda(gg->w_bf16, gg->dev[A_PARAM], g->param_arena.size, gg->s), "the weights in bfloat16");
-    for (int i = 0; nhwc(gg) && i < g->n_ops; i++) {
-        const db_op *op = &g->ops[i];
-        if (op->kind != DB_OP_CONV || op->u.conv.kh * op->u.conv.kw == 1) continue; // (the same order both ways)
-        const float *w = D(gg, g->params[op->param[0]].data);
-        DB_TRY(to_bf16(gg, (uint16_t *)W16(gg, w), w, op->u.conv.cout, op->u.conv.cin, (size_t)op->u.conv.kh * op->u.conv.kw,
-                       "a convolution's weights in bfloat16, channels-last"));
-    }
-    return DB_OK;
-}
-
-// Convolution op's forward, y from x (its padded copy where it has one) and w, device pointers; in
-// bfloat16 the operands are rounded into the scratch, cuDNN's descriptors say bfloat16 (the
-// pointers below are typed float for the wrapper: cuDNN and the GEMMs read bfloat16), and
-// a result comes back from bfloat16 unless its pass took the GEMMs, which write fp32
-static db_status conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
-                              float *y, int n) {
-    if (!gg->o.bf16) return db_cudnn_conv_forward(conv, x, w, y, gg->ws, gg->ws_bytes);
-    const db_conv_dims *c = &op->u.conv;
-    const size_t hw_in = conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
-    const int direct = db_cudnn_conv_result_fp32(conv, DB_CONV_FWD);
-    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
-    DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w),
-                                 direct ? y : (float *)gg->out_bf16, gg->ws, gg->ws_bytes));
-    if (!direct) DB_TRY(from_bf16(gg, y, gg->out_bf16, n, c->cout, hw_out, 0, "a convolution's output from bfloat16"));
-    return DB_OK;
-}
-
-// Its backward: dx set or added (acc; may be NULL), dw set
-static db_status conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
-                               const float *dy, float *dx, float *dw, int acc, int n) {
-    if (!gg->o.bf16) return db_cudnn_conv_backward(conv, x, w, dy, dx, dw, acc, 0, gg->ws, gg->ws_bytes);
-    const db_conv_dims *c = &op->u.conv;
-    const size_t hw_in = conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
-    const int dx_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_DATA);
-    const int dw_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_FILTER);
-    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
-    DB_TRY(to_bf16(gg, gg->out_bf16, dy, n, c->cout, hw_out, "a convolution's output gradient in bfloat16"));
-    float *dx_to = !dx ? NULL : dx_direct ? dx : (float *)gg->din_bf16, *dw_to = dw_direct ? dw : (float *)gg->dw_bf16;
-    DB_TRY(db_cudnn_conv_backward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (const float *)gg->out_bf16,
-                                  dx_to, dw_to, dx_direct && acc, 0, gg->ws, gg->ws_bytes));
-    if (dx && !dx_direct)
-        DB_TRY(from_bf16(gg, dx, gg->din_bf16, n, c->cin, hw_in, acc, "a convolution's input gradient from bfloat16"));
-    if (!dw_direct)
-        DB_TRY(from_bf16(gg, dw, gg->dw_bf16, c->cout, c->cin, (size_t)c->kh * c->kw, 0,
-                         "a convolution's weight gradient from bfloat16"));
-    return DB_OK;
 }
 
 static db_status create(db_gpu_graph *gg) {
@@ -333,7 +183,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
     DB_TRY(dev_alloc(&gg->dw_scratch, dw_scratch, "the depthwise convolutions' scratch"));
     DB_TRY(layout_buffers(gg));
-    if (gg->o.bf16) DB_TRY(bf16_buffers(gg));
+    if (gg->o.bf16) DB_TRY(db_gg_bf16_buffers(gg));
     DB_TRY(dev_alloc(&gg->labels, (size_t)g->n_max, "the labels"));
     DB_TRY(dev_alloc(&gg->xent_scratch, (size_t)g->n_max, "the loss scratch"));
     DB_TRY(dev_alloc(&gg->out, 1, "the step's result"));
@@ -350,7 +200,7 @@ static db_status create(db_gpu_graph *gg) {
     gg->conv = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv);
     gg->conv_tail = (db_cudnn_conv **)calloc((size_t)g->n_ops, sizeof *gg->conv_tail);
     if (!gg->conv || !gg->conv_tail) return db_fail(DB_ERR_NOMEM, "out of memory");
-    DB_TRY(make_convs(gg, gg->conv, g->n_max, 0));
+    DB_TRY(db_gg_make_convs(gg, gg->conv, g->n_max, 0));
     size_t free_b = 0, total_b = 0;
     CU_TRY(cudaMemGetInfo(&free_b, &total_b), "reading the device's memory use");
     gg->mem_used = total_b - free_b;
@@ -521,27 +371,12 @@ static db_status reg_backward_vector(db_gpu_graph *gg, const db_op *op, float *d
     return DB_OK;
 }
 
-// The convolution descriptors for batch n (an evaluation's last batch gets its own set, made once)
-static db_status convs_for(db_gpu_graph *gg, int n, db_cudnn_conv ***set) {
-    if (n == gg->g->n_max) { *set = gg->conv; return DB_OK; }
-    if (n != gg->tail_n) {
-        CU_TRY(cudaStreamSynchronize(gg->s), "waiting for the GPU");
-        destroy_convs(gg->conv_tail, gg->g->n_ops);
-        memset(gg->conv_tail, 0, sizeof *gg->conv_tail * (size_t)gg->g->n_ops);
-        gg->tail_n = 0;
-        DB_TRY(make_convs(gg, gg->conv_tail, n, 1));
-        gg->tail_n = n;
-    }
-    *set = gg->conv_tail;
-    return DB_OK;
-}
-
 db_status db_gg_forward(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     const int n = g->n;
     db_cudnn_conv **convs;
-    DB_TRY(convs_for(gg, n, &convs));
-    if (gg->o.bf16) DB_TRY(weights_bf16(gg)); // this step's weights, as the update left them
+    DB_TRY(db_gg_convs_for(gg, n, &convs));
+    if (gg->o.bf16) DB_TRY(db_gg_weights_bf16(gg)); // this step's weights, as the update left them
     for (int i = 0; i < g->n_ops; i++) {
         db_op *op = &g->ops[i];
         const db_tensor *x = &g->tensors[op->in[0]], *y = &g->tensors[op->out];
@@ -556,12 +391,12 @@ db_status db_gg_forward(db_gpu_graph *gg) {
             if (gg->padded[i]) { // the border written out, then a convolution without padding
                 const db_conv_dims *c = &op->u.conv;
                 int ph, pw;
-                padded_size(c, &ph, &pw);
+                db_gg_padded_size(c, &ph, &pw);
                 LAUNCH_TRY(db_pad_forward_cuda(gg->padded[i], xd, c->cin * n, c->h, c->w, c->ph, c->pw, ph, pw, gg->s),
                            "padding a convolution's input");
                 xd = gg->padded[i];
             }
-            DB_TRY(conv_forward(gg, convs[i], op, xd, w, yd, n));
+            DB_TRY(db_gg_conv_forward(gg, convs[i], op, xd, w, yd, n));
             break;
         case DB_OP_BN: {
             float *run = D(gg, op->run), *save = D(gg, op->save);
@@ -657,7 +492,7 @@ db_status db_gg_backward(db_gpu_graph *gg) {
     db_graph *g = gg->g;
     const int n = g->n;
     db_cudnn_conv **convs;
-    DB_TRY(convs_for(gg, n, &convs));
+    DB_TRY(db_gg_convs_for(gg, n, &convs));
     if (gg->prof) db_gpu_prof_backward(gg->prof, g->n_ops, gg->s);
     for (int i = g->n_ops - 1; i >= 0; i--) {
         const db_op *op = &g->ops[i];
@@ -674,13 +509,13 @@ db_status db_gg_backward(db_gpu_graph *gg) {
             if (gg->padded[i]) { // over the padded input; the border's gradient dropped
                 const db_conv_dims *c = &op->u.conv;
                 int ph, pw;
-                padded_size(c, &ph, &pw);
-                DB_TRY(conv_backward(gg, convs[i], op, gg->padded[i], w, dy, dx ? gg->pad_grad : NULL, dw, 0, n));
+                db_gg_padded_size(c, &ph, &pw);
+                DB_TRY(db_gg_conv_backward(gg, convs[i], op, gg->padded[i], w, dy, dx ? gg->pad_grad : NULL, dw, 0, n));
                 if (dx)
                     LAUNCH_TRY(db_pad_backward_cuda(dx, gg->pad_grad, c->cin * n, c->h, c->w, c->ph, c->pw, ph, pw, acc, gg->s),
                                "a padded input's gradient");
             } else {
-                DB_TRY(conv_backward(gg, convs[i], op, xd, w, dy, dx, dw, acc, n));
+                DB_TRY(db_gg_conv_backward(gg, convs[i], op, xd, w, dy, dx, dw, acc, n));
             }
             break;
         case DB_OP_BN: {

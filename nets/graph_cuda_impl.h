@@ -1,7 +1,8 @@
-// The GPU graph's state and the helpers its two files share (nets/graph_cuda.cu: creation, the
-// state's copies and the two loops over the ops; nets/graph_cuda_step.cu: the steps the callers
-// take -- the loss, read at once or a step late, a task's own forward, the update, data
-// parallel's group, the profile). For those two files only.
+// The GPU graph's state and the helpers its three files share (nets/graph_cuda.cu: creation, the
+// state's copies and the two loops over the ops; nets/graph_cuda_conv.cu: the convolutions, their
+// descriptors and bfloat16 casts; nets/graph_cuda_step.cu: the steps the callers take -- the
+// loss, read at once or a step late, a task's own forward, the update, data parallel's group,
+// the profile). For those files only.
 #ifndef DB_NETS_GRAPH_CUDA_IMPL_H
 #define DB_NETS_GRAPH_CUDA_IMPL_H
 
@@ -106,6 +107,35 @@ static inline int has_tied(const db_graph *g) {
         if (g->params[p].tied) return 1;
     return 0;
 }
+
+// A zeroed device buffer of count elements (none for 0), its failure said with what it is for
+template <typename T>
+static db_status dev_alloc(T **p, size_t count, const char *what) {
+    *p = NULL;
+    if (!count) return DB_OK;
+    cudaError_t e = cudaMalloc((void **)p, sizeof(T) * count);
+    if (e != cudaSuccess)
+        return db_fail(DB_ERR_NOMEM, "GPU: cannot allocate %s (%.1f MiB): %s", what, sizeof(T) * count / 1048576.0,
+                       cudaGetErrorString(e));
+    return DB_CUDA(cudaMemset(*p, 0, sizeof(T) * count), what);
+}
+
+// The convolutions (nets/graph_cuda_conv.cu): each one's descriptors at batch n (tail: an
+// evaluation's last batch, cuDNN's choices alone), freed; the set for batch n, made once for a
+// second size; TensorFlow's SAME input with its border written out (its size, and the floats a
+// convolution's input takes); the bfloat16 buffers, this step's bfloat16 weights, and a
+// convolution's forward (y from x and w) and backward (dx set or added, acc; NULL skips it; dw set)
+db_status db_gg_make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail);
+void db_gg_destroy_convs(db_cudnn_conv **c, int n);
+db_status db_gg_convs_for(db_gpu_graph *gg, int n, db_cudnn_conv ***set);
+void db_gg_padded_size(const db_conv_dims *c, int *h, int *w);
+size_t db_gg_conv_in_len(const db_op *op, int n);
+db_status db_gg_bf16_buffers(db_gpu_graph *gg);
+db_status db_gg_weights_bf16(db_gpu_graph *gg);
+db_status db_gg_conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w, float *y,
+                             int n);
+db_status db_gg_conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
+                              const float *dy, float *dx, float *dw, int acc, int n);
 
 // The forward and the backward over every op (graph_cuda.cu), a gradient bucket's sum begun
 db_status db_gg_forward(db_gpu_graph *gg);
