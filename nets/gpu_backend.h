@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define DB_GPU_ABI 9
+#define DB_GPU_ABI 10
 
 typedef struct {
     int abi;                       /* DB_GPU_ABI of the object's build */

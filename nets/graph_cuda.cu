@@ -25,7 +25,7 @@ extern "C" void db_gpu_graph_destroy(db_gpu_graph *gg) {
     free(gg->conv_tail);
     for (int a = 0; a < N_ARENA; a++) cudaFree(gg->dev[a]);
     cudaFree(gg->velocity); cudaFree(gg->decay); cudaFree(gg->mask); cudaFree(gg->dropped); cudaFree(gg->per_sample);
-    cudaFree(gg->bn_scratch); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage);
+    cudaFree(gg->bn_scratch); cudaFree(gg->bn_sums); cudaFree(gg->dw_scratch); cudaFree(gg->in_stage);
     cudaFree(gg->w_bf16); cudaFree(gg->in_bf16); cudaFree(gg->out_bf16); cudaFree(gg->din_bf16); cudaFree(gg->dw_bf16); cudaFree(gg->labels); cudaFree(gg->xent_scratch); cudaFree(gg->out); cudaFree(gg->ws);
     cudaFreeHost(gg->out_host); cudaFreeHost(gg->in_host); cudaFreeHost(gg->labels_host); cudaFreeHost(gg->late_host);
     for (int k = 0; k < 2; k++)
@@ -152,6 +152,13 @@ static db_status create(db_gpu_graph *gg) {
     if (!gg->vec || !gg->padded) return db_fail(DB_ERR_NOMEM, "out of memory");
     find_vectors(g, gg->vec);
     DB_TRY(check_graph(g, gg->vec));
+    for (int i = 0; gg->o.bn_fused && i < g->n_ops; i++) { // the fused batch norm's indices (nets/bn_cuda.cu)
+        const db_tensor *y = &g->tensors[g->ops[i].out];
+        if (g->ops[i].kind == DB_OP_BN && ((size_t)g->n_max * y->h * y->w >= 0x7fffffffu || y->c > 65535))
+            return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a batch norm of %d channels of %d x %dx%d values, is "
+                           "beyond the fused kernels (2^31 values a channel, 65535 channels); use --gpu-bn cudnn", i, y->c,
+                           g->n_max, y->h, y->w);
+    }
     DB_TRY(find_add_relu(gg));
     CU_TRY(cudaStreamCreateWithFlags(&gg->s, cudaStreamNonBlocking), "creating a stream");
     CU_TRY(cudaStreamCreateWithFlags(&gg->copy, cudaStreamNonBlocking), "creating a stream");
@@ -167,13 +174,15 @@ static db_status create(db_gpu_graph *gg) {
     for (int a = 0; a < N_ARENA; a++) DB_TRY(dev_alloc(&gg->dev[a], gg->host[a]->size, names[a]));
     DB_TRY(dev_alloc(&gg->velocity, gg->opt->velocity.size, "the optimizer's state"));
     DB_TRY(upload_decay(gg));
-    size_t scratch = 0, dw_scratch = 0;
+    size_t scratch = 0, dw_scratch = 0, bn_bytes = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind == DB_OP_REG && op->u.reg.kind == DB_REG_DROPBLOCK)
             gg->mask_size += numel(&g->tensors[op->out], g->n_max);
-        if (op->kind == DB_OP_BN && op->u.bn.relu && numel(&g->tensors[op->out], g->n_max) > scratch)
-            scratch = numel(&g->tensors[op->out], g->n_max);
+        if (op->kind == DB_OP_BN && op->u.bn.relu && !gg->o.bn_fused && numel(&g->tensors[op->out], g->n_max) > scratch)
+            scratch = numel(&g->tensors[op->out], g->n_max); // (the fused kernels need none)
+        if (op->kind == DB_OP_BN && gg->o.bn_fused && db_bn_cuda_scratch(g->tensors[op->out].c) > bn_bytes)
+            bn_bytes = db_bn_cuda_scratch(g->tensors[op->out].c);
         if (op->kind == DB_OP_DWCONV && db_dw_backward_cuda_scratch(&op->u.dw, g->n_max) > dw_scratch)
             dw_scratch = db_dw_backward_cuda_scratch(&op->u.dw, g->n_max);
     }
@@ -181,6 +190,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(dev_alloc(&gg->dropped, (size_t)g->n_ops, "the drop counters"));
     DB_TRY(dev_alloc(&gg->per_sample, (size_t)g->n_max, "the drop counters"));
     DB_TRY(dev_alloc(&gg->bn_scratch, scratch, "the batch-norm scratch"));
+    DB_TRY(dev_alloc(&gg->bn_sums, bn_bytes, "the batch-norm sums"));
     DB_TRY(dev_alloc(&gg->dw_scratch, dw_scratch, "the depthwise convolutions' scratch"));
     DB_TRY(layout_buffers(gg));
     if (gg->o.bf16) DB_TRY(db_gg_bf16_buffers(gg));
@@ -400,7 +410,14 @@ db_status db_gg_forward(db_gpu_graph *gg) {
             break;
         case DB_OP_BN: {
             float *run = D(gg, op->run), *save = D(gg, op->save);
-            if (g->training)
+            if (gg->o.bn_fused && g->training)
+                LAUNCH_TRY(db_bn_forward_train_cuda(yd, save, save + y->c, run, run + y->c, xd, w, b, op->u.bn.momentum,
+                                                    op->u.bn.eps, op->u.bn.relu, y->c, n, hw, gg->bn_sums, gg->s),
+                           "batch norm forward (training)");
+            else if (gg->o.bn_fused)
+                LAUNCH_TRY(db_bn_forward_infer_cuda(yd, xd, w, b, run, run + y->c, op->u.bn.eps, op->u.bn.relu, y->c, n, hw,
+                                                    gg->bn_sums, gg->s), "batch norm forward (inference)");
+            else if (g->training)
                 DB_TRY(db_cudnn_bn_forward_train(gg->dnn, yd, save, save + y->c, run, run + y->c, xd, w, b, op->u.bn.momentum,
                                                  op->u.bn.eps, op->u.bn.relu, y->c, n, hw));
             else
@@ -521,7 +538,11 @@ db_status db_gg_backward(db_gpu_graph *gg) {
         case DB_OP_BN: {
             const float *save = D(gg, op->save);
             if (!dx) return db_fail(DB_ERR_INTERNAL, "GPU graph: a batch norm on the network input");
-            DB_TRY(db_cudnn_bn_backward(gg->dnn, dx, dw, db, dy, xd, yd, w, save, save + y->c, op->u.bn.eps, op->u.bn.relu,
+            if (gg->o.bn_fused)
+                LAUNCH_TRY(db_bn_backward_cuda(dx, dw, db, dy, xd, yd, w, save, save + y->c, op->u.bn.relu, y->c, n, y->h * y->w,
+                                               acc, gg->bn_sums, gg->s), "batch norm backward");
+            else
+                DB_TRY(db_cudnn_bn_backward(gg->dnn, dx, dw, db, dy, xd, yd, w, save, save + y->c, op->u.bn.eps, op->u.bn.relu,
                                         y->c, n, y->h * y->w, acc, gg->bn_scratch));
             break;
         }

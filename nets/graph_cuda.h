@@ -48,6 +48,8 @@ typedef struct {
     int nhwc;          /* with bf16: the convolutions' bfloat16 operands channels-last (NHWC, the
                         * weights (cout, kh, kw, cin)), the casts transposing, cuDNN alone; the
                         * graph's tensors stay NCHW fp32 */
+    int bn_fused;      /* batch norm on the graph's own kernels, its ReLU in the same passes
+                        * (nets/bn_cuda.cu), not cuDNN's with a ReLU pass after it each way */
 } db_gpu_options;
 
 typedef struct {

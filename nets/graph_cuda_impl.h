@@ -40,7 +40,8 @@ struct db_gpu_graph {
     size_t mask_size;
     unsigned long long *dropped;    // per op (n_ops), the regularizers' dropped units since the last pull
     unsigned long long *per_sample; // n_max, a DropBlock mask's counts
-    float *bn_scratch;              // the largest BN+ReLU tensor: the gradient through the ReLU
+    float *bn_scratch;              // the largest BN+ReLU tensor: the gradient through the ReLU (cuDNN's batch norm)
+    uint8_t *bn_sums;               // the fused batch norm's sums and coefficients (o.bn_fused; nets/bn_cuda.cu)
     float *dw_scratch;              // the depthwise weight gradients' column sums (db_dw_backward_cuda_scratch)
     // --precision bf16 (o.bf16): the parameter arena rounded to bfloat16 at each forward, and the
     // convolutions' bfloat16 operands: an input, an output (or its gradient), an input's gradient,

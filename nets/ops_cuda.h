@@ -80,6 +80,22 @@ int db_pad_forward_cuda(float *out, const float *in, int planes, int h, int w, i
                         cudaStream_t st);
 int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w, int top, int left, int oh, int ow,
                          int accum, cudaStream_t st);
+/* Batch norm over NCHW (n, c, hw) maps with the CPU op's semantics (nets/ops.h: batch statistics,
+ * running ones updated with momentum in PyTorch's sense, the running variance unbiased,
+ * save_invstd = 1/sqrt(var + eps)) and its optional ReLU in the same passes (nets/bn_cuda.cu):
+ * the statistics summed in double over fixed slices of each channel (the same bits run after
+ * run), then one pass writing y. The backward sets or adds dx (accum; NULL: none) and sets dgamma
+ * and dbeta; y is the forward's output (the ReLU's mask). scratch: db_bn_cuda_scratch(c) bytes,
+ * for any of them; -1 for n * hw of 2^31 or more, or more than 65535 channels */
+size_t db_bn_cuda_scratch(int c);
+int db_bn_forward_train_cuda(float *y, float *save_mean, float *save_invstd, float *run_mean, float *run_var, const float *x,
+                             const float *gamma, const float *beta, float momentum, float eps, int relu, int c, int n, int hw,
+                             void *scratch, cudaStream_t s);
+int db_bn_forward_infer_cuda(float *y, const float *x, const float *gamma, const float *beta, const float *run_mean,
+                             const float *run_var, float eps, int relu, int c, int n, int hw, void *scratch, cudaStream_t s);
+int db_bn_backward_cuda(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x, const float *y,
+                        const float *gamma, const float *save_mean, const float *save_invstd, int relu, int c, int n, int hw,
+                        int accum, void *scratch, cudaStream_t s);
 /* x *= a over n floats (an auxiliary head's loss gradient times its weight) */
 int db_scale_cuda(float *x, float a, size_t n, cudaStream_t s);
 /* bfloat16 (raw 16-bit words) from n floats, rounded to nearest even; and back to floats, set or

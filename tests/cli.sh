@@ -1325,7 +1325,12 @@ t_device() {
     db train --device cuda --conv-layout nhwc --epochs 1 && expect_rc 2 &&
         expect_err "conv_layout nhwc is the layout of precision bf16's operands; precision is fp32" || return
     db train --device cuda --precision bf16 --conv-layout chwn --epochs 1 && expect_rc 2 &&
-        expect_err "conv_layout: 'chwn' must be auto, nchw or nhwc"
+        expect_err "conv_layout: 'chwn' must be auto, nchw or nhwc" || return
+    # the fused batch norm is the GPU's: refused on the CPU before anything is recorded
+    db train --device cpu --gpu-bn fused --epochs 1 --train-limit 256 --db "$T/p.db" && expect_rc 2 &&
+        expect_err "gpu_bn fused is for --device cuda; this run is on the CPU" || return
+    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a refused run was recorded"; return 1; }
+    db train --device cuda --gpu-bn cudnn9 --epochs 1 && expect_rc 2 && expect_err "gpu_bn: 'cudnn9' must be auto, cudnn or fused"
 }
 t_gpu_check() {
     # CPU vs GPU: every shared kernel body bit-identical (Philox, SGD, the regularizers, the

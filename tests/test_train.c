@@ -288,6 +288,13 @@ static void test_config_errors(void) {
     CHECK(db_config_fingerprint(&a) != db_config_fingerprint(&b), "conv_layout nhwc has auto's fingerprint");
     CHECK_OK(db_config_set(&b, "precision", "tf32"));
     CHECK(db_config_validate(&b) == DB_ERR_ARG, "conv_layout nhwc accepted without bf16");
+    /* batch norm's kernels on the GPU: auto means cuDNN's; the fused ones are another run */
+    db_config_defaults(&a);
+    db_config_defaults(&b);
+    CHECK_OK(db_config_set(&b, "gpu_bn", "cudnn"));
+    CHECK(db_config_fingerprint(&a) == db_config_fingerprint(&b), "gpu_bn cudnn and auto fingerprint apart");
+    CHECK_OK(db_config_set(&b, "gpu_bn", "fused"));
+    CHECK(db_config_fingerprint(&a) != db_config_fingerprint(&b), "gpu_bn fused has auto's fingerprint");
     /* a renamed key hashes under its earlier name: this configuration's fingerprint as a9f5837
      * (det_scale_min, det_scale_max) computed it, so runs recorded before the rename are still found */
     db_config_defaults(&a);

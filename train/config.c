@@ -102,6 +102,7 @@ static const key_def keys[] = {
     {"tf32", K_BOOL, F(tf32), 0, 1, 2, "CUDA: TF32 tensor-core math in convolutions and linear layers (default fp32)", NULL},
     {"precision", K_STR, F(precision), 0, 0, 2, "CUDA: fp32 (the default), tf32 (TF32 tensor-core math in convolutions and linear layers, as tf32 1) or bf16 (the convolutions in bfloat16 on tensor cores, accumulating in fp32: their inputs and output gradients rounded to bfloat16 at each use, the weights from the fp32 master weights once a step, their results in fp32 (cuDNN's cast back; 1x1 passes on cuBLAS GEMMs where faster write fp32); depthwise convolutions, batch norm, the linear layers, the other ops and the optimizer stay fp32)", "fp32"},
     {"conv_layout", K_STR, F(conv_layout), 0, 0, 2, "CUDA, precision bf16: the layout of the convolutions' bfloat16 operands, nchw (the tensors' own) or nhwc (channels-last: the casts to and from bfloat16 transpose, and cuDNN's tensor-core kernels take it without transposing; no cuBLAS GEMM path); auto: nchw (nhwc is built and not yet measured on a GPU)", "nchw"},
+    {"gpu_bn", K_STR, F(gpu_bn), 0, 0, 2, "CUDA: batch norm's kernels, cudnn (cuDNN's, with a separate ReLU pass each way) or fused (dropbench's own, nets/bn_cuda.cu: the ReLU in the same passes, the sums in double, the same bits run after run); auto: cudnn (fused is built and not yet measured on a GPU)", "cudnn"},
     {"deterministic", K_BOOL, F(deterministic), 0, 1, 2, "CUDA: only convolution algorithms cuDNN flags deterministic, the same bits run after run (default: the fastest measured, which may add in another order each time)", NULL},
     {"seed", K_U64, F(seed), 0, 0, 1, "drives initialisation, data order and augmentation", NULL},
     {"threads", K_INT, F(threads), 1, 1024, 0, "CPU threads (bit-identical results need the same count)", NULL},
@@ -156,6 +157,7 @@ void db_config_defaults(db_config *c) {
     strcpy(c->device, "auto");
     strcpy(c->precision, "fp32");
     strcpy(c->conv_layout, "auto");
+    strcpy(c->gpu_bn, "auto");
     c->loader_workers = 1;
     c->image_size = 224;
     strcpy(c->synthetic, "5000,1000,3,32,32,10");
@@ -319,6 +321,8 @@ db_status db_config_validate(const db_config *c) {
         return db_fail(DB_ERR_ARG, "tf32 1 and precision %s: give one of them", c->precision);
     if (strcmp(c->conv_layout, "auto") && strcmp(c->conv_layout, "nchw") && strcmp(c->conv_layout, "nhwc"))
         return db_fail(DB_ERR_ARG, "conv_layout: '%s' must be auto, nchw or nhwc", c->conv_layout);
+    if (strcmp(c->gpu_bn, "auto") && strcmp(c->gpu_bn, "cudnn") && strcmp(c->gpu_bn, "fused"))
+        return db_fail(DB_ERR_ARG, "gpu_bn: '%s' must be auto, cudnn or fused", c->gpu_bn);
     if (!strcmp(c->conv_layout, "nhwc") && strcmp(c->precision, "bf16"))
         return db_fail(DB_ERR_ARG, "conv_layout nhwc is the layout of precision bf16's operands; precision is %s (add "
                        "--precision bf16 or leave out --conv-layout)", c->precision);
@@ -346,6 +350,9 @@ void db_config_device_said(void) { device_said = 1; }
 /* Precision is a GPU setting: a run that lands on the CPU with another is refused, not quietly
  * trained in fp32 under a record that says otherwise */
 static db_status cpu_precision(const db_config *c, const char *why) {
+    if (!strcmp(c->gpu_bn, "fused"))
+        return db_fail(DB_ERR_ARG, "gpu_bn fused is for --device cuda; %s (the CPU's batch norm has its ReLU fused "
+                       "already: leave out --gpu-bn there)", why);
     if (!strcmp(c->precision, "fp32") && !c->tf32) return DB_OK;
     return db_fail(DB_ERR_ARG, "precision %s is for --device cuda; %s, and the CPU trains in fp32 (leave out --precision "
                    "and --tf32 there)", c->tf32 ? "tf32" : c->precision, why);
@@ -481,6 +488,7 @@ void db_config_effective(const db_config *c, db_config *out) {
     if (out->group_scaling < 0) out->group_scaling = dropblock && !amoeba;
     /* the layout auto takes: NCHW until channels-last is measured on a GPU */
     if (!strcmp(out->conv_layout, "auto")) strcpy(out->conv_layout, "nchw");
+    if (!strcmp(out->gpu_bn, "auto")) strcpy(out->gpu_bn, "cudnn"); /* until the fused kernels are measured */
     if (!strcmp(out->keep_prob_schedule, "auto")) {
         memset(out->keep_prob_schedule, 0, sizeof out->keep_prob_schedule);
         strcpy(out->keep_prob_schedule, scheduled ? "linear" : "fixed");

@@ -73,6 +73,7 @@ typedef struct db_config {
     int tf32;                     /* cuda: TF32 tensor-core math allowed */
     char precision[8];            /* cuda: fp32, tf32 (as tf32 1) or bf16 (convolutions in bfloat16) */
     char conv_layout[8];          /* cuda, precision bf16: the convolutions' operands auto, nchw or nhwc */
+    char gpu_bn[8];               /* cuda: batch norm's kernels, auto, cudnn or fused */
     int deterministic;            /* cuda: deterministic convolution algorithms only */
     int image_size;               /* image folders: the network's input side */
     int loader_workers;           /* threads preparing batches ahead (0: on the training thread) */

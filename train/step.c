@@ -23,7 +23,8 @@ db_status db_stepper_init(db_stepper *st, db_graph *g, db_sgd *opt, int *labels,
     const size_t bucket = cfg->dist_bucket_mb > 0.0f ? (size_t)((double)cfg->dist_bucket_mb * 1048576.0 / sizeof(float)) + 1 : 0;
     /* data parallel: a GPU per process */
     db_gpu_options o = {cfg->tf32 || !strcmp(cfg->precision, "tf32"), cfg->deterministic, d->local_rank, bucket,
-                        cfg->aux_weight, !strcmp(cfg->precision, "bf16"), 0, !strcmp(cfg->conv_layout, "nhwc")};
+                        cfg->aux_weight, !strcmp(cfg->precision, "bf16"), 0, !strcmp(cfg->conv_layout, "nhwc"),
+                        !strcmp(cfg->gpu_bn, "fused")};
     DB_TRY(st->gpu->graph_create(&st->gg, g, opt, &o));
     if (d->size < 2) return DB_OK;
     /* data parallel: the first process makes the GPUs' group (NCCL), every process joins it */

@@ -45,7 +45,7 @@ static void report(int ok, const char *name, const char *detail) {
 }
 
 /* One throughput line per MODEL:BATCH:MODE of a comma-separated list (MODE fp32, tf32, bf16 or
- * bf16nhwc: bf16 on channels-last operands), as
+ * bf16nhwc: bf16 on channels-last operands; +bn after it: the fused batch norm), as
  * scripts/gpu_check reads them: gpu-bench MODEL C,H,W BATCH MODE IMAGES_PER_S */
 static int run_benches(const char *list, int profile) {
     char spec[512];
@@ -53,19 +53,24 @@ static int run_benches(const char *list, int profile) {
     int bad = 0;
     printf("training throughput on the GPU graph (the fastest measured cuDNN algorithms):\n");
     for (char *save = NULL, *t = strtok_r(spec, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char model[32], mode[12];
+        char model[32] = "", mode[16] = "", base[16];
         int batch = 0;
-        if (sscanf(t, "%31[^:]:%d:%11s", model, &batch, mode) != 3 || batch < 1 ||
-            (strcmp(mode, "fp32") && strcmp(mode, "tf32") && strcmp(mode, "bf16") && strcmp(mode, "bf16nhwc")) ||
+        const int ok = sscanf(t, "%31[^:]:%d:%15s", model, &batch, mode) == 3;
+        snprintf(base, sizeof base, "%s", mode);
+        char *plus = strchr(base, '+');
+        const int bn = plus && !strcmp(plus, "+bn");
+        if (bn) *plus = '\0';
+        if (!ok || batch < 1 || (plus && !bn) ||
+            (strcmp(base, "fp32") && strcmp(base, "tf32") && strcmp(base, "bf16") && strcmp(base, "bf16nhwc")) ||
             (strcmp(model, "resnet20") && strcmp(model, "resnet50") && strcmp(model, "amoebanet-b"))) {
-            printf("gpu-check: bad benchmark '%s' (want resnet20|resnet50|amoebanet-b:BATCH:fp32|tf32|bf16|bf16nhwc)\n", t);
+            printf("gpu-check: bad benchmark '%s' (want resnet20|resnet50|amoebanet-b:BATCH:fp32|tf32|bf16|bf16nhwc[+bn])\n", t);
             bad = 1;
             continue;
         }
         // ResNet-20 on 32x32x3; ResNet-50 on 224x224x3; AmoebaNet-B (2, 16) on 28x28x1, the small-scale Table 2's
         const int r20 = !strcmp(model, "resnet20"), amoeba = !strcmp(model, "amoebanet-b");
         const int c = amoeba ? 1 : 3, hw = r20 ? 32 : amoeba ? 28 : 224;
-        double ips = db_gpu_bench_graph(model, c, hw, r20 || amoeba ? 10 : 1000, batch, !strcmp(mode, "tf32") ? 1 : !strcmp(mode, "bf16") ? 2 : !strcmp(mode, "bf16nhwc") ? 3 : 0,
+        double ips = db_gpu_bench_graph(model, c, hw, r20 || amoeba ? 10 : 1000, batch, (!strcmp(base, "tf32") ? 1 : !strcmp(base, "bf16") ? 2 : !strcmp(base, "bf16nhwc") ? 3 : 0) | (bn ? 4 : 0),
                                         r20 || amoeba ? 50 : 10, profile);
         printf("gpu-bench %s %d,%d,%d %d %s %.1f\n", model, c, hw, hw, batch, mode, ips);
         bad |= ips <= 0;

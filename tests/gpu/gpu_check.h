@@ -55,7 +55,7 @@ void db_gpu_check_detect(db_gpu_report report);  /* tests/gpu/gpu_detect.cu: the
 void db_gpu_check_nccl(db_gpu_report report);    /* tests/gpu/gpu_nccl.cu: data parallel's mean over devices */
 void db_gpu_check_nets(db_gpu_report report);    /* tests/gpu/gpu_nets.cu: AmoebaNet, RetinaNet, FCN steps */
 /* training images/s of the GPU graph (median of three windows of `steps`; mode 0 fp32, 1 TF32, 2 bf16
- * convolutions, 3 bf16 on channels-last operands), -1 on failure */
+ * convolutions, 3 bf16 on channels-last operands; plus 4: the fused batch norm), -1 on failure */
 double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int mode, int steps, int profile);
 #ifdef __cplusplus
 }

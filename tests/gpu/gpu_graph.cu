@@ -82,14 +82,15 @@ static double arena_rel(const float *a, const float *b, const float *base, size_
     return sqrt(d) / fmax(sqrt(m), 1e-30);
 }
 
-// bf16: 1 the convolutions in bfloat16 on NCHW operands, 2 channels-last (--conv-layout nhwc)
-static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) {
+// bf16: 1 the convolutions in bfloat16 on NCHW operands, 2 channels-last (--conv-layout nhwc);
+// bn_fused: batch norm on the graph's own kernels (nets/bn_cuda.cu)
+static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16, int bn_fused) {
     db_graph g;
     db_sgd opt;
     float *ip = NULL, *is = NULL;
     char detail[1400];
     char name[80];
-    snprintf(name, sizeof name, "%s%s", cs->name, bf16 == 2 ? "_bf16_nhwc" : bf16 ? "_bf16" : "");
+    snprintf(name, sizeof name, "%s%s%s", cs->name, bf16 == 2 ? "_bf16_nhwc" : bf16 ? "_bf16" : "", bn_fused ? "_bn_fused" : "");
     if (db_steps_build(&g, &opt, cs, &ip, &is) != DB_OK) {
         report(0, name, db_last_error());
         return;
@@ -103,7 +104,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16) 
     db_graph_take_drop_fraction(&g, NULL);
     for (int i = 0; i < g.n_ops; i++) g.ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16 > 0, 0, bf16 == 2};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16 > 0, 0, bf16 == 2, bn_fused};
     db_status s = db_gpu_graph_create(&gg, &g, &opt, &o);
     if (s == DB_OK) s = gpu_run(gg, &g, &opt, &d);
     char algos[512] = "";
@@ -164,7 +165,7 @@ static void check_late(db_gpu_report report) {
         memcpy(g.state_arena.base, is, sizeof(float) * ns);
         memset(opt.velocity.base, 0, sizeof(float) * nv);
         db_gpu_graph *gg = NULL;
-        db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0, 0};
+        db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0, 0, 0};
         s = db_gpu_graph_create(&gg, &g, &opt, &o);
         if (s == DB_OK) s = db_gpu_graph_push(gg);
         for (int e = 0; e < EPOCHS && s == DB_OK; e++) {
@@ -216,9 +217,11 @@ static void check_late(db_gpu_report report) {
 
 extern "C" void db_gpu_check_graph(db_gpu_report report) {
     check_late(report);
-    for (int i = 0; i < db_steps_n_cases; i++) check_step(report, &db_steps_cases[i], 0);
-    check_step(report, &db_steps_cases[0], 1); // the convolutions in bfloat16
-    check_step(report, &db_steps_cases[0], 2); // the same on channels-last operands
+    for (int i = 0; i < db_steps_n_cases; i++) check_step(report, &db_steps_cases[i], 0, 0);
+    check_step(report, &db_steps_cases[0], 1, 0); // the convolutions in bfloat16
+    check_step(report, &db_steps_cases[0], 2, 0); // the same on channels-last operands
+    check_step(report, &db_steps_cases[0], 0, 1); // the fused batch norm, without and with DropBlock
+    check_step(report, &db_steps_cases[3], 0, 1);
 }
 
 // Training images/s of the GPU graph: the training loop's own calls (batch upload from pinned
@@ -240,7 +243,7 @@ extern "C" double db_gpu_bench_graph(const char *arch, int c, int hw, int classe
     db_graph_init_params(&g, 1);
     db_gpu_graph *gg = NULL;
     // the fastest measured algorithms, as a training run takes by default
-    db_gpu_options o = {mode == 1, 0, 0, 0, 0.0f, mode >= 2, 0, mode == 3};
+    db_gpu_options o = {(mode & 3) == 1, 0, 0, 0, 0.0f, (mode & 3) >= 2, 0, (mode & 3) == 3, (mode & 4) != 0};
     double best[3] = {-1, -1, -1};
     if (db_gpu_graph_create(&gg, &g, &opt, &o) == DB_OK && db_gpu_graph_push(gg) == DB_OK) {
         size_t len = (size_t)c * batch * hw * hw;

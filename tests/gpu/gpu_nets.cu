@@ -197,7 +197,7 @@ static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd 
     db_status s = db_sgd_init(opt, g, &cfg);
     for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0, 0, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0, 0, 0, 0};
     if (s == DB_OK) s = db_gpu_graph_create(&gg, g, opt, &o);
     if (s == DB_OK) s = gpu_run(gg, g, opt, &d);
     db_gpu_graph_destroy(gg);
@@ -280,7 +280,7 @@ static db_status detect_pass(db_graph *g, db_sgd *opt, const db_anchors *a, cons
     const size_t rows = (size_t)n * a->n;
     db_gpu_graph *gg = NULL;
     db_gpu_detect *dl = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.0f, 0, 0, 0, 0};
     float *buf = (float *)malloc(sizeof(float) * rows * 2 * (K + 4));
     if (!buf) return db_fail(DB_ERR_NOMEM, "out of memory");
     float *logits = buf, *codes = logits + rows * K, *dlogits = codes + rows * 4, *dcodes = dlogits + rows * K;
@@ -435,7 +435,7 @@ static void check_aux_loss(db_gpu_report report) {
     memcpy(g.state_arena.base, is, sizeof(float) * ns);
     memset(opt.velocity.base, 0, sizeof(float) * opt.velocity.size);
     db_gpu_graph *gg = NULL;
-    db_gpu_options go = {0, 1, 0, 0, w, 0, 0, 0};
+    db_gpu_options go = {0, 1, 0, 0, w, 0, 0, 0, 0};
     db_gpu_step st = {0, 0, 0, 0};
     s = db_gpu_graph_create(&gg, &g, &opt, &go);
     if (s == DB_OK) s = db_gpu_graph_push(gg);
@@ -502,7 +502,7 @@ static void check_bf16_gemms(db_gpu_report report, db_graph *g, db_status built,
         db_status s = db_sgd_init(&opt, g, sc);
         for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
         db_gpu_graph *gg = NULL;
-        db_gpu_options o = {0, 1, 0, 0, 0.0f, 1, k ? 2 : 1, 0};
+        db_gpu_options o = {0, 1, 0, 0, 0.0f, 1, k ? 2 : 1, 0, 0};
         if (s == DB_OK) s = db_gpu_graph_create(&gg, g, &opt, &o);
         if (s == DB_OK) s = gpu_run(gg, g, &opt, &d[k]); /* (the evaluation's batch made its own set) */
         if (gg) passes[k] = db_gpu_graph_gemm_passes(gg, &convs);

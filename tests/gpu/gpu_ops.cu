@@ -56,29 +56,35 @@ static double err_vs_nchw(const float *d, const float *ref, int c, int n, size_t
     return e;
 }
 
-static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
-    const int c = 16, nn = 8, hw = 14 * 14;
+/* fused: the graph's own kernels (nets/bn_cuda.cu) in place of cuDNN's, on shapes of c <= 32
+ * channels; their backward also accumulating (twice the gradient) */
+static void check_bn(db_cudnn *h, db_gpu_report report, int relu, int fused, int c, int nn, int hw) {
     const size_t m = (size_t)nn * hw;
     const long n = (long)c * (long)m;
     const float momentum = 0.1f, eps = 1e-5f;
     float *x = (float *)malloc(sizeof(float) * n), *dy = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n);
     float *dx = (float *)malloc(sizeof(float) * n), *yi = (float *)malloc(sizeof(float) * n);
-    float g[16], b[16], sm[16], si[16], rm[16], rv[16], dg[16], db[16];
+    float g[32], b[32], sm[32], si[32], rm[32], rv[32], dg[32], db[32];
     fill(x, n, 7, -2, 3); fill(dy, n, 8, -1, 1); fill(g, c, 9, 0.5f, 1.5f); fill(b, c, 10, -0.2f, 0.2f);
     for (int i = 0; i < c; i++) { rm[i] = 0.1f * i; rv[i] = 1 + 0.05f * i; }
-    float rv0[16];
+    float rv0[32];
     memcpy(rv0, rv, sizeof rv0);
     float *ex = db_upload_nchw(x, c, nn, hw), *edy = db_upload_nchw(dy, c, nn, hw), *ey = dev(NULL, n), *edx = dev(NULL, n);
     float *eyi = dev(NULL, n), *scratch = dev(NULL, n);
     float *eg = dev(g, c), *eb = dev(b, c), *erm = dev(rm, c), *erv = dev(rv, c), *esm = dev(NULL, c), *esi = dev(NULL, c);
     float *edg = dev(NULL, c), *edb = dev(NULL, c);
+    void *sums = NULL;
+    if (fused && cudaMalloc(&sums, db_bn_cuda_scratch(c)) != cudaSuccess) sums = NULL;
     db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, 1, NULL);
     db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 1, 0, NULL);
     db_bn_forward_infer(yi, x, g, b, rm, rv, eps, relu, c, m);
-    int ok = db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw) == DB_OK &&
-             db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, nn, hw, 0, scratch) == DB_OK &&
-             db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw) == DB_OK &&
-             cudaDeviceSynchronize() == cudaSuccess;
+    int ok = fused ? sums && !db_bn_forward_train_cuda(ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw, sums, 0) &&
+                         !db_bn_backward_cuda(edx, edg, edb, edy, ex, ey, eg, esm, esi, relu, c, nn, hw, 0, sums, 0) &&
+                         !db_bn_forward_infer_cuda(eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw, sums, 0)
+                   : db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw) == DB_OK &&
+                         db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, nn, hw, 0, scratch) == DB_OK &&
+                         db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw) == DB_OK;
+    ok = ok && cudaDeviceSynchronize() == cudaSuccess;
     double e[8] = {err_vs_nchw(ey, y, c, nn, hw), err_vs(esm, sm, c), err_vs(esi, si, c), err_vs(erm, rm, c), err_vs(erv, rv, c),
                    err_vs_nchw(edx, dx, c, nn, hw), err_vs(edg, dg, c), err_vs_nchw(eyi, yi, c, nn, hw)};
     double worst = 0;
@@ -86,8 +92,8 @@ static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
     /* The variance the running statistic took in, (new - (1 - momentum) old) / momentum, against
      * the batch's unbiased and biased variances: they differ by m/(m-1) (6e-4 here), which the
      * 1e-4 limit on the running variance alone would not tell apart */
-    float grv[16];
-    cudaMemcpy(grv, erv, sizeof grv, cudaMemcpyDeviceToHost);
+    float grv[32];
+    cudaMemcpy(grv, erv, sizeof(float) * c, cudaMemcpyDeviceToHost);
     double e_unbiased = 0, e_biased = 0;
     for (int ch = 0; ch < c; ch++) {
         double sum = 0, sq = 0;
@@ -98,12 +104,23 @@ static void check_bn(db_cudnn *h, db_gpu_report report, int relu) {
         e_biased = fmax(e_biased, fabs(taken - biased) / biased);
     }
     int unbiased_ok = e_unbiased <= 1e-4 && e_unbiased < e_biased / 4;
-    char detail[500];
+    double e_acc = 0; /* fused: the backward adding to what dx holds, twice the gradient */
+    if (fused && ok) {
+        ok = !db_bn_backward_cuda(edx, edg, edb, edy, ex, ey, eg, esm, esi, relu, c, nn, hw, 1, sums, 0) &&
+             cudaDeviceSynchronize() == cudaSuccess;
+        for (long i = 0; i < n; i++) dx[i] *= 2;
+        e_acc = ok ? err_vs_nchw(edx, dx, c, nn, hw) : 1;
+    }
+    char detail[600], name[64];
     snprintf(detail, sizeof detail, "%srelative error out %.2g, mean %.2g, invstd %.2g, running mean %.2g, running var %.2g "
-             "(takes the %s batch variance: rel %.2g to unbiased, %.2g to biased), din %.2g, dgamma %.2g, inference %.2g",
-             ok ? "" : db_last_error(), e[0], e[1], e[2], e[3], e[4], e_unbiased < e_biased ? "unbiased" : "BIASED", e_unbiased,
-             e_biased, e[5], e[6], e[7]);
-    report(ok && worst <= 1e-4 && unbiased_ok && err_vs(edb, db, c) <= 1e-4, relu ? "batchnorm_relu" : "batchnorm", detail);
+             "(takes the %s batch variance: rel %.2g to unbiased, %.2g to biased), din %.2g, dgamma %.2g, inference %.2g%s",
+             ok ? "" : fused ? "a fused kernel failed; " : db_last_error(), e[0], e[1], e[2], e[3], e[4],
+             e_unbiased < e_biased ? "unbiased" : "BIASED", e_unbiased, e_biased, e[5], e[6], e[7], fused ? "; din added" : "");
+    if (fused) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), " %.2g (%d channels, %d x %d)", e_acc, c, nn, hw);
+    snprintf(name, sizeof name, "batchnorm%s%s", relu ? "_relu" : "", fused ? "_fused" : "");
+    if (fused) snprintf(name + strlen(name), sizeof name - strlen(name), "_%dx%dx%d", c, nn, hw);
+    report(ok && worst <= 1e-4 && unbiased_ok && err_vs(edb, db, c) <= 1e-4 && e_acc <= 1e-4, name, detail);
+    cudaFree(sums);
     float *all[] = {ex, edy, ey, edx, eyi, scratch, eg, eb, erm, erv, esm, esi, edg, edb};
     for (float *p : all) cudaFree(p);
     free(x); free(dy); free(y); free(dx); free(yi);
@@ -532,8 +549,14 @@ extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
     check_cells(report);
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
-    check_bn(h, report, 0);
-    check_bn(h, report, 1);
+    check_bn(h, report, 0, 0, 16, 8, 14 * 14);
+    check_bn(h, report, 1, 0, 16, 8, 14 * 14);
+    check_bn(h, report, 0, 1, 16, 8, 14 * 14);
+    check_bn(h, report, 1, 1, 16, 8, 14 * 14);
+    check_bn(h, report, 1, 1, 8, 16, 28 * 28); /* 12,544 values a channel: four slices of the sums */
+    check_bn(h, report, 1, 1, 32, 4, 7 * 7);   /* a map of 49: no four-at-a-time pass */
+    check_bn(h, report, 1, 1, 4, 9, 28 * 28);  /* two slices of 3,528: one starts mid-sample */
+    check_bn(h, report, 0, 1, 2, 33, 90 * 90); /* 267,300 values a channel: the most slices, 64 */
     check_pool(h, report, 1, 3, 2, 1); /* ResNet's stem pool */
     check_pool(h, report, 1, 2, 2, 0);
     check_pool(h, report, 0, 3, 1, 1);
