@@ -1,3 +1,6 @@
+/* The results store (results/store.h): the SQLite file opened (created, or upgraded in place
+ * in one transaction), the paper's values in it, runs whose process died marked interrupted,
+ * and the checked helpers its other files share (results/store_internal.h). */
 #include "results/store_internal.h"
 
 #include "build/gen/paper_tables.h"
@@ -26,7 +29,7 @@ db_status db_store_fail(db_store *s, int rc, const char *what, const char *file,
     return db_fail(st, "%s: %s: %s%s [%s:%d]", s->path, what, msg, hint, file, line);
 }
 
-static db_status exec(db_store *s, const char *sql, const char *what) {
+db_status db_store_exec(db_store *s, const char *sql, const char *what) {
     SQL_TRY(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL), what);
     return DB_OK;
 }
@@ -135,7 +138,7 @@ static db_status load_paper(db_store *s) {
 
 static db_status migrate(db_store *s) {
     int v, tables;
-    DB_TRY(exec(s, "BEGIN IMMEDIATE", "locking the database to check its schema"));
+    DB_TRY(db_store_exec(s, "BEGIN IMMEDIATE", "locking the database to check its schema"));
     db_status st = db_store_query_int(s, "PRAGMA user_version", "reading the schema version", &v);
     if (st == DB_OK) st = db_store_query_int(s, "SELECT count(*) FROM sqlite_schema", "reading the schema", &tables);
     if (st == DB_OK && v > DB_STORE_SCHEMA)
@@ -145,23 +148,23 @@ static db_status migrate(db_store *s) {
         st = db_fail(DB_ERR_FORMAT, "%s: an SQLite file that is not a dropbench database (it has tables and no "
                      "schema version)", s->path);
     int from = v;
-    if (st == DB_OK && v == 0 && (st = exec(s, schema_v1, "creating the schema")) == DB_OK) from = 1;
+    if (st == DB_OK && v == 0 && (st = db_store_exec(s, schema_v1, "creating the schema")) == DB_OK) from = 1;
     for (int to = from + 1; st == DB_OK && to <= DB_STORE_SCHEMA; to++)
-        if (migrations[to]) st = exec(s, migrations[to], "upgrading the schema");
+        if (migrations[to]) st = db_store_exec(s, migrations[to], "upgrading the schema");
     if (st == DB_OK) st = load_paper(s);
     if (st == DB_OK && v != DB_STORE_SCHEMA) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_STORE_SCHEMA);
-        st = exec(s, sql, "writing the schema version");
+        st = db_store_exec(s, sql, "writing the schema version");
     }
-    if (st == DB_OK) return exec(s, "COMMIT", "committing the schema");
+    if (st == DB_OK) return db_store_exec(s, "COMMIT", "committing the schema");
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return st;
 }
 
 /* A process's identity on this machine: the boot's id and the process's start time (Linux
  * /proc; "" where unknown). A pid may be reused; this pair is not. */
-static void process_identity(pid_t pid, char *out, size_t n) {
+void db_store_process_identity(pid_t pid, char *out, size_t n) {
     char path[64], buf[1024], boot[64] = "";
     out[0] = '\0';
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -197,13 +200,13 @@ static int process_ended(pid_t pid) {
 }
 
 /* Is the run recorded as process pid (identity as recorded, maybe "") alive on this host? */
-static int process_alive(pid_t pid, const char *recorded) {
+int db_store_process_alive(pid_t pid, const char *recorded) {
     if (pid <= 0) return 1; /* unknown: not ours to judge */
     if (kill(pid, 0) != 0 && errno == ESRCH) return 0;
     if (process_ended(pid)) return 0; /* killed, not yet reaped (a launcher's child, as mpirun's) */
     if (!recorded || !recorded[0]) return 1;
     char now[128];
-    process_identity(pid, now, sizeof now);
+    db_store_process_identity(pid, now, sizeof now);
     return !now[0] || !strcmp(now, recorded); /* another process now has the pid: the run's is gone */
 }
 
@@ -217,7 +220,7 @@ static db_status mark_interrupted(db_store *s) {
     int ndead = 0, rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && ndead < 256) {
         pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
-        if (!process_alive(pid, (const char *)sqlite3_column_text(q, 2))) dead[ndead++] = sqlite3_column_int64(q, 0);
+        if (!db_store_process_alive(pid, (const char *)sqlite3_column_text(q, 2))) dead[ndead++] = sqlite3_column_int64(q, 0);
     }
     sqlite3_finalize(q);
     SQL_TRY(s, rc, "finding unfinished runs");
@@ -287,7 +290,7 @@ db_status db_store_open(db_store **out, const char *path) {
         }
         if (rc != SQLITE_OK) st = db_store_fail(s, rc, "switching to WAL", __FILE__, __LINE__);
     }
-    if (st == DB_OK) st = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+    if (st == DB_OK) st = db_store_exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     if (st == DB_OK) st = migrate(s);
     if (st == DB_OK) st = mark_interrupted(s);
     if (st != DB_OK) { db_store_close(s); return st; }
@@ -410,458 +413,10 @@ db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what) {
 }
 
 /* BEGIN IMMEDIATE ... COMMIT around fn; a failure rolls back and keeps the first message. */
-static db_status in_transaction(db_store *s, db_status (*fn)(db_store *, void *), void *ctx, const char *what) {
-    DB_TRY(exec(s, "BEGIN IMMEDIATE", what));
+db_status db_store_in_transaction(db_store *s, db_status (*fn)(db_store *, void *), void *ctx, const char *what) {
+    DB_TRY(db_store_exec(s, "BEGIN IMMEDIATE", what));
     db_status st = fn(s, ctx);
-    if (st == DB_OK) st = exec(s, "COMMIT", what);
+    if (st == DB_OK) st = db_store_exec(s, "COMMIT", what);
     if (st != DB_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return st;
 }
-
-typedef struct {
-    const db_run_info *info;
-    const db_kv *prov;
-    int nprov;
-    int64_t run;
-    int resumed;
-    const char *recipe_text;
-} begin_ctx;
-
-/* The study's row, created (with its recipe text) when it is new; the caller holds the transaction */
-static db_status study_row(db_store *s, const char *name, const char *recipe_text, sqlite3_int64 *id) {
-    char now[32];
-    db_store_now_iso(now, sizeof now);
-    sqlite3_stmt *st;
-    *id = 0;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO studies(name, recipe, created) VALUES (?,?,?)", -1, &st,
-                                  NULL), "recording the study");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, recipe_text ? recipe_text : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-    DB_TRY(db_store_step_done(s, st, "recording the study"));
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM studies WHERE name = ?", -1, &st, NULL), "recording the study");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return DB_OK;
-}
-
-typedef struct { const char *name, *text; char *out; size_t n; int *versioned; } study_ctx;
-
-/* The study of this name recorded with this recipe text (one recorded without a text too), or
- * else the first of NAME, NAME#2, NAME#3, ... not taken, created */
-static db_status study_tx(db_store *s, void *p) {
-    const study_ctx *c = p;
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT name FROM studies WHERE (name = ?1 OR (substr(name, 1, length(?1) + 1)"
-                                  " = ?1 || '#' AND substr(name, length(?1) + 2) <> '' AND substr(name, length(?1) + 2) NOT GLOB '*[^0-9]*'))"
-                                  " AND (recipe = ?2 OR"
-                                  " ifnull(recipe, '') = '') ORDER BY id LIMIT 1", -1, &st, NULL), "finding the study");
-    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->text ? c->text : "", -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) snprintf(c->out, c->n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW) {
-        *c->versioned = strcmp(c->out, c->name) != 0;
-        return DB_OK;
-    }
-    SQL_TRY(s, rc, "finding the study");
-    for (int v = 1; v < 100000; v++) {
-        if (v == 1) snprintf(c->out, c->n, "%s", c->name);
-        else snprintf(c->out, c->n, "%s#%d", c->name, v);
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT 1 FROM studies WHERE name = ?", -1, &st, NULL), "finding the study");
-        sqlite3_bind_text(st, 1, c->out, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc == SQLITE_DONE) {
-            sqlite3_int64 id;
-            if (v > 1 && strlen(c->out) > 63) /* the report's and the listings' study names hold 63 bytes */
-                return db_fail(DB_ERR_ARG, "%s: study %s was recorded with another recipe text, and its name is too long "
-                               "for a version of it (%s): give the recipe a shorter study name", s->path, c->name, c->out);
-            *c->versioned = v > 1;
-            return study_row(s, c->out, c->text, &id);
-        }
-        SQL_TRY(s, rc, "finding the study");
-    }
-    return db_fail(DB_ERR_ARG, "%s: too many versions of study %s", s->path, c->name);
-}
-
-db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
-                                int *versioned) {
-    study_ctx c = {name, recipe_text, recorded, n, versioned};
-    *versioned = 0;
-    return in_transaction(s, study_tx, &c, "recording the study");
-}
-
-/* The interrupted record a resuming run takes up (0: none): the newest of its checkpoint folder
- * (as recorded now, or as given before folders were recorded absolute) and settings. A run
- * still going is refused, naming its process: this host's while that process lives, another
- * host's while its heartbeat is under a day old (an epoch's time, generously; a node that died,
- * or a container back under another name, frees it after that). */
-static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *run) {
-    sqlite3_stmt *st;
-    *run = 0;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
-                                         " julianday(heartbeat)) * 24 FROM runs WHERE checkpoint_dir IN (?1, ?3) AND"
-                                         " fingerprint = ?2 AND status IN ('running','interrupted','failed')"
-                                         " ORDER BY id DESC LIMIT 1", -1, &st, NULL), "finding the run to resume");
-    sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    char live[700] = "";
-    if (rc == SQLITE_ROW) {
-        *run = sqlite3_column_int64(st, 0);
-        const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
-        const char *hb = (const char *)sqlite3_column_text(st, 5);
-        pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
-        int here = host && !strcmp(host, s->host);
-        double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
-        if (!strcmp(status, "running") &&
-            (here ? process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
-            snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
-                     "on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
-                     (long long)*run, in->checkpoint_dir, (long long)pid, host ? host : "?",
-                     here ? "" : " (another host: if it died there, opening the database there marks it, or it is "
-                                 "taken over once its heartbeat is a day old)",
-                     hb ? hb : "?", (long long)pid);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
-    if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
-    return DB_OK;
-}
-
-/* A run taken up again must read the same data files (their digests, in the provenance) as it
- * was trained on: other files under the same settings are another run */
-static db_status same_data_files(db_store *s, int64_t run, const db_run_info *in, const db_kv *prov, int nprov) {
-    const char *now_files = NULL;
-    for (int i = 0; i < nprov; i++)
-        if (!strcmp(prov[i].key, "dataset_files")) now_files = prov[i].value;
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = 'dataset_files'", -1,
-                                  &st, NULL), "reading the run's data files");
-    sqlite3_bind_int64(st, 1, run);
-    char was[1024] = "";
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(was, sizeof was, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's data files");
-    if (was[0] && now_files && strcmp(was, now_files))
-        return db_fail(DB_ERR_ARG, "run %lld (checkpoint folder %s) was trained on other data files (recorded: %.200s; "
-                       "now: %.200s): resume it with the same data, or train afresh in another checkpoint folder",
-                       (long long)run, in->checkpoint_dir, was, now_files);
-    return DB_OK;
-}
-
-static db_status begin_tx(db_store *s, void *p) {
-    begin_ctx *c = p;
-    const db_run_info *in = c->info;
-    char now[32], me[128];
-    db_store_now_iso(now, sizeof now);
-    process_identity(getpid(), me, sizeof me);
-    sqlite3_stmt *st;
-    c->run = 0;
-    if (in->resume && in->checkpoint_dir[0]) DB_TRY(record_to_resume(s, in, &c->run));
-    c->resumed = c->run != 0;
-    if (c->resumed) {
-        DB_TRY(same_data_files(s, c->run, in, c->prov, c->nprov));
-        SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
-                                             " exit_reason = NULL, host = ?, pid = ?, pid_start = ?, checkpoint_dir = ?"
-                                             " WHERE id = ?", -1, &st, NULL), "taking the run up again");
-        sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, s->host, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
-        sqlite3_bind_text(st, 4, me, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, in->checkpoint_dir, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, c->run);
-        return db_store_step_done(s, st, "taking the run up again");
-    }
-    sqlite3_int64 study = 0;
-    if (in->study[0]) DB_TRY(study_row(s, in->study, c->recipe_text, &study)); /* created on its first run */
-    SQL_TRY(s, sqlite3_prepare_v2(s->db,
-                                  "INSERT INTO runs(recipe, config, fingerprint, model, dataset, regularizer, keep_prob,"
-                                  " block_size, semantics, seed, epochs, device, status, started, heartbeat, host, pid,"
-                                  " checkpoint_dir, study_id, family, cell, condition, task, primary_metric, pid_start,"
-                                  " uuid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?,?,?,?,?,?,?,?,?,?,"
-                                  " lower(hex(randomblob(16))))",
-                                  -1, &st, NULL), "recording the run");
-    const char *texts[] = {in->recipe, in->config, in->fingerprint, in->model, in->dataset, in->regularizer};
-    for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 7, in->keep_prob);
-    sqlite3_bind_int(st, 8, in->block_size);
-    sqlite3_bind_text(st, 9, in->semantics, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, (sqlite3_int64)in->seed);
-    sqlite3_bind_int(st, 11, in->epochs);
-    sqlite3_bind_text(st, 12, in->device, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 13, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 14, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 15, s->host, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 16, (sqlite3_int64)getpid());
-    sqlite3_bind_text(st, 17, in->checkpoint_dir, -1, SQLITE_STATIC);
-    if (study) sqlite3_bind_int64(st, 18, study);
-    else sqlite3_bind_null(st, 18);
-    if (in->family && in->family[0]) sqlite3_bind_text(st, 19, in->family, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 19);
-    const char *labels[] = {in->cell, in->condition, in->task, in->primary_metric};
-    for (int i = 0; i < 4; i++) {
-        if (labels[i] && labels[i][0]) sqlite3_bind_text(st, 20 + i, labels[i], -1, SQLITE_STATIC);
-        else sqlite3_bind_null(st, 20 + i);
-    }
-    sqlite3_bind_text(st, 24, me, -1, SQLITE_TRANSIENT);
-    DB_TRY(db_store_step_done(s, st, "recording the run"));
-    c->run = sqlite3_last_insert_rowid(s->db);
-    for (int i = 0; i < c->nprov; i++) DB_TRY(db_store_set_provenance(s, c->run, c->prov[i].key, c->prov[i].value));
-    return DB_OK;
-}
-
-db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value) {
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO provenance(run_id, key, value) VALUES (?,?,?)", -1, &st,
-                                  NULL), "recording provenance");
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    return db_store_step_done(s, st, "recording provenance");
-}
-
-typedef struct { int64_t run; const char *config, *fingerprint, *note; } reshard_ctx;
-
-static db_status reshard_tx(db_store *s, void *p) {
-    const reshard_ctx *c = p;
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET config = ?, fingerprint = ? WHERE id = ?", -1, &st, NULL),
-            "recording the run's new world size");
-    sqlite3_bind_text(st, 1, c->config, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->fingerprint, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, c->run);
-    DB_TRY(db_store_step_done(s, st, "recording the run's new world size"));
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?1, 'resharded', ?2)"
-                                         " ON CONFLICT(run_id, key) DO UPDATE SET value = value || '; ' || ?2",
-                                  -1, &st, NULL), "recording the run's new world size");
-    sqlite3_bind_int64(st, 1, c->run);
-    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
-    return db_store_step_done(s, st, "recording the run's new world size");
-}
-
-db_status db_store_reshard(db_store *s, int64_t run, const char *config, const char *fingerprint, const char *note) {
-    reshard_ctx c = {run, config, fingerprint, note};
-    return in_transaction(s, reshard_tx, &c, "recording the run's new world size");
-}
-
-db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
-                             int *resumed) {
-    begin_ctx c = {info, prov, nprov, 0, 0, info->recipe_text};
-    DB_TRY(in_transaction(s, begin_tx, &c, "recording the run"));
-    *run = c.run;
-    if (resumed) *resumed = c.resumed;
-    return DB_OK;
-}
-
-db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run) {
-    sqlite3_stmt *st;
-    *run = 0;
-    /* (a run that went on at another number of processes is not one of this fingerprint's) */
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs r WHERE fingerprint = ? AND status = 'done' AND NOT EXISTS"
-                                         " (SELECT 1 FROM provenance WHERE run_id = r.id AND key = 'resharded')"
-                                         " ORDER BY id LIMIT 1", -1, &st, NULL), "looking for a finished run");
-    sqlite3_bind_text(st, 1, fingerprint, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *run = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "looking for a finished run");
-    return DB_OK;
-}
-
-typedef struct { int64_t run, step; int epoch, n; const db_metric *m; } epoch_ctx;
-
-static db_status epoch_tx(db_store *s, void *p) {
-    epoch_ctx *c = p;
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO metrics(run_id, epoch, step, split, name, value)"
-                                         " VALUES (?,?,?,?,?,?)", -1, &st, NULL), "recording metrics");
-    for (int i = 0; i < c->n; i++) {
-        sqlite3_bind_int64(st, 1, c->run);
-        sqlite3_bind_int(st, 2, c->epoch);
-        sqlite3_bind_int64(st, 3, c->step);
-        sqlite3_bind_text(st, 4, c->m[i].split, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, c->m[i].name, -1, SQLITE_STATIC);
-        if (isfinite(c->m[i].value)) sqlite3_bind_double(st, 6, c->m[i].value);
-        else sqlite3_bind_null(st, 6);
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE) { sqlite3_finalize(st); SQL_TRY(s, rc, "recording metrics"); }
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    char now[32];
-    db_store_now_iso(now, sizeof now);
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET heartbeat = ?, epochs_done = max(epochs_done, ?) WHERE id = ?",
-                                  -1, &st, NULL), "recording the heartbeat");
-    sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, c->epoch);
-    sqlite3_bind_int64(st, 3, c->run);
-    return db_store_step_done(s, st, "recording the heartbeat");
-}
-
-db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n) {
-    epoch_ctx c = {run, step, epoch, n, m};
-    return in_transaction(s, epoch_tx, &c, "recording an epoch");
-}
-
-typedef struct { int64_t run; const char *status, *reason; } end_ctx;
-
-static db_status end_tx(db_store *s, void *p) {
-    end_ctx *c = p;
-    char now[32];
-    db_store_now_iso(now, sizeof now);
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = ?, exit_reason = ?, ended = ?, heartbeat = ?"
-                                         " WHERE id = ?", -1, &st, NULL), "recording the run's end");
-    sqlite3_bind_text(st, 1, c->status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 5, c->run);
-    return db_store_step_done(s, st, "recording the run's end");
-}
-
-db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason) {
-    end_ctx c = {run, status, reason ? reason : ""};
-    return in_transaction(s, end_tx, &c, "recording the run's end");
-}
-
-db_status db_store_list(db_store *s, const char *study, FILE *out) {
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db,
-                                  "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.seed,"
-                                  " r.epochs_done, r.epochs, (SELECT value FROM metrics m WHERE m.run_id = r.id AND"
-                                  " m.split || '/' || m.name = COALESCE(r.primary_metric, 'test/top1') AND m.value IS NOT NULL"
-                                  " ORDER BY epoch DESC LIMIT 1), r.started, COALESCE(r.primary_metric, 'test/top1')"
-                                  " FROM runs r WHERE ?1 = '' OR r.study_id = (SELECT id FROM studies WHERE name = ?1)"
-                                  " ORDER BY r.id", -1, &st, NULL), "listing runs");
-    sqlite3_bind_text(st, 1, study ? study : "", -1, SQLITE_STATIC);
-    fprintf(out, "%5s  %-11s  %-10s  %-14s  %-15s  %5s  %6s  %7s  %12s  %s\n", "run", "status", "model", "dataset",
-            "regularizer", "keep", "seed", "epochs", "score", "started");
-    /* keep_prob means nothing without a regularizer: shown as "-" */
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char top1[48] = "-"; /* the run's scoring metric's last value: "top1 73.10%", "AP 42.67%" */
-        const char *metric = (const char *)sqlite3_column_text(st, 11), *name = strchr(metric ? metric : "", '/');
-        if (sqlite3_column_type(st, 9) != SQLITE_NULL)
-            snprintf(top1, sizeof top1, "%s %.2f%%", name ? name + 1 : "top1", 100 * sqlite3_column_double(st, 9));
-        char keep[16] = "-";
-        if (strcmp((const char *)sqlite3_column_text(st, 4), "none") != 0)
-            snprintf(keep, sizeof keep, "%.3g", sqlite3_column_double(st, 5));
-        fprintf(out, "%5lld  %-11s  %-10s  %-14s  %-15s  %5s  %6lld  %3d/%-3d  %12s  %s\n",
-                (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-                sqlite3_column_text(st, 3), sqlite3_column_text(st, 4), keep,
-                (long long)sqlite3_column_int64(st, 6), sqlite3_column_int(st, 7), sqlite3_column_int(st, 8), top1,
-                sqlite3_column_text(st, 10));
-    }
-    sqlite3_finalize(st);
-    SQL_TRY(s, rc, "listing runs");
-    return DB_OK;
-}
-
-db_status db_store_show(db_store *s, int64_t run, FILE *out) {
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT status, started, heartbeat, ended, exit_reason, host, pid,"
-                                         " checkpoint_dir, config FROM runs WHERE id = ?", -1, &st, NULL), "reading the run");
-    sqlite3_bind_int64(st, 1, run);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
-        SQL_TRY(s, rc, "reading the run");
-    }
-    fprintf(out, "run %lld: %s\nstarted %s, last heartbeat %s, ended %s\n", (long long)run, sqlite3_column_text(st, 0),
-            sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-            sqlite3_column_type(st, 3) == SQLITE_NULL ? "-" : (const char *)sqlite3_column_text(st, 3));
-    if (sqlite3_column_type(st, 4) != SQLITE_NULL && sqlite3_column_bytes(st, 4) > 0)
-        fprintf(out, "exit reason: %s\n", sqlite3_column_text(st, 4));
-    fprintf(out, "host %s, pid %lld, checkpoint %s\n\nconfiguration:\n%s", sqlite3_column_text(st, 5),
-            (long long)sqlite3_column_int64(st, 6), sqlite3_column_text(st, 7), sqlite3_column_text(st, 8));
-    sqlite3_finalize(st);
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT key, value FROM provenance WHERE run_id = ? ORDER BY key", -1, &st, NULL),
-            "reading provenance");
-    sqlite3_bind_int64(st, 1, run);
-    fprintf(out, "\nprovenance:\n");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fprintf(out, "  %-20s %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    SQL_TRY(s, rc, "reading provenance");
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT epoch, split, name, value FROM metrics WHERE run_id = ? AND"
-                                         " name NOT LIKE '%/%' ORDER BY epoch, split, name", -1, &st, NULL),
-            "reading metrics");
-    sqlite3_bind_int64(st, 1, run);
-    fprintf(out, "\nmetrics (per-site ones, named drop_fraction/SITE and expected_fraction/SITE, are in the metrics table):\n");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 3) == SQLITE_NULL)
-            fprintf(out, "  epoch %3d  %-5s %-16s NaN\n", sqlite3_column_int(st, 0), sqlite3_column_text(st, 1),
-                    sqlite3_column_text(st, 2));
-        else
-            fprintf(out, "  epoch %3d  %-5s %-16s %.6g\n", sqlite3_column_int(st, 0), sqlite3_column_text(st, 1),
-                    sqlite3_column_text(st, 2), sqlite3_column_double(st, 3));
-    }
-    sqlite3_finalize(st);
-    SQL_TRY(s, rc, "reading metrics");
-    return DB_OK;
-}
-
-static void csv_field(FILE *out, const unsigned char *v, int last) {
-    const char *t = v ? (const char *)v : "";
-    if (strpbrk(t, ",\"\n\r")) {
-        fputc('"', out);
-        for (; *t; t++) {
-            if (*t == '"') fputc('"', out);
-            fputc(*t, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(t, out);
-    }
-    fputc(last ? '\n' : ',', out);
-}
-
-db_status db_store_export(db_store *s, int64_t run, int json, FILE *out) {
-    static const char *const csv_sql =
-        "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.block_size, r.semantics, r.seed,"
-        " r.fingerprint, m.epoch, m.step, m.split, m.name, m.value FROM runs r JOIN metrics m ON m.run_id = r.id"
-        " WHERE ?1 = 0 OR r.id = ?1 ORDER BY r.id, m.epoch, m.step, m.split, m.name";
-    static const char *const json_sql =
-        "SELECT json_group_array(json(j)) FROM (SELECT json_object('id', r.id, 'status', r.status, 'model', r.model,"
-        " 'dataset', r.dataset, 'regularizer', r.regularizer, 'keep_prob', r.keep_prob, 'block_size', r.block_size,"
-        " 'semantics', r.semantics, 'seed', r.seed, 'epochs', r.epochs, 'epochs_done', r.epochs_done,"
-        " 'device', r.device, 'started', r.started, 'ended', r.ended, 'exit_reason', r.exit_reason,"
-        " 'config', r.config, 'fingerprint', r.fingerprint,"
-        " 'provenance', (SELECT json_group_object(key, value) FROM provenance p WHERE p.run_id = r.id),"
-        " 'metrics', (SELECT json_group_array(json_object('epoch', epoch, 'step', step, 'split', split,"
-        " 'name', name, 'value', value)) FROM (SELECT * FROM metrics m WHERE m.run_id = r.id"
-        " ORDER BY epoch, step, split, name))) AS j FROM runs r WHERE ?1 = 0 OR r.id = ?1 ORDER BY r.id)";
-    sqlite3_stmt *st;
-    if (run > 0) { /* one run that is not there is an error, as for show (not an empty table) */
-        char q[96];
-        int have = 0;
-        snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE id = %lld", (long long)run);
-        DB_TRY(db_store_query_int(s, q, "exporting", &have));
-        if (!have) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);
-    }
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, json ? json_sql : csv_sql, -1, &st, NULL), "exporting");
-    sqlite3_bind_int64(st, 1, run);
-    int rc;
-    if (!json)
-        fprintf(out, "run,status,model,dataset,regularizer,keep_prob,block_size,semantics,seed,fingerprint,"
-                     "epoch,step,split,name,value\n");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (json) {
-            fprintf(out, "%s\n", sqlite3_column_text(st, 0));
-            continue;
-        }
-        for (int c = 0; c < 15; c++) csv_field(out, sqlite3_column_text(st, c), c == 14);
-    }
-    sqlite3_finalize(st);
-    SQL_TRY(s, rc, "exporting");
-    return ferror(out) ? db_fail(DB_ERR_IO, "writing the export failed") : DB_OK;
-}
-

@@ -1,9 +1,12 @@
-/* What the results store's own files share (store.c, regress.c): the handle and the checked
- * SQLite helpers. Not for the rest of dropbench, which uses results/store.h. */
+/* What the results store's own files share (store.c: opening, the schema, liveness; record.c:
+ * a run's records; show.c: listing and export; regress.c, merge.c, query.c, lookup.c): the
+ * handle and the checked SQLite helpers. Not for the rest of dropbench, which uses
+ * results/store.h. */
 #ifndef DB_RESULTS_STORE_INTERNAL_H
 #define DB_RESULTS_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "results/store.h"
 
@@ -30,6 +33,14 @@ db_status db_store_step_done(db_store *s, sqlite3_stmt *st, const char *what);
 db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what);
 /* The current time as ISO-8601 UTC text (the store's times) */
 void db_store_now_iso(char *buf, size_t n);
+/* Statements without results, checked */
+db_status db_store_exec(db_store *s, const char *sql, const char *what);
+/* BEGIN IMMEDIATE ... COMMIT around fn; a failure rolls back and keeps the first message */
+db_status db_store_in_transaction(db_store *s, db_status (*fn)(db_store *, void *), void *ctx, const char *what);
+/* A process's identity as the store records it with a running run (its start time, so that a
+ * reused pid is not taken for it), and whether the recorded one still runs */
+void db_store_process_identity(pid_t pid, char *out, size_t n);
+int db_store_process_alive(pid_t pid, const char *recorded);
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
 
