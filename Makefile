@@ -193,7 +193,7 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu nets/gpu_backend.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
-                 nets/graph.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
+                 nets/graph.c nets/graph_finalize.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \
                  tests/gpu/steps.c nets/conv_dnnl.c core/log.c nets/upsample.c nets/depthwise.c detect/loss.c detect/layout.c \
                  detect/anchors.c nets/amoebanet.c nets/retinanet.c nets/segnet.c nets/fpn.c
 # cuDNN for gpu-check: CUDNN_HOME, else a PyTorch installation's nvidia/cudnn folder, else the CUDA toolkit
