@@ -14,6 +14,7 @@
 
 #include "train/checkpoint.h"
 #include "train/init_from.h"
+#include "train/results_csv.h"
 #include "train/step.h"
 #include "core/log.h"
 #include "core/clock.h"
@@ -66,70 +67,6 @@ static db_status make_schedule(const db_config *c, db_lr_schedule *s) {
         s->milestones[s->n_milestones++] = strtof(p, &end);
         p = *end ? end + 1 : end;
     }
-    return DB_OK;
-}
-
-/* A results file is rewritten whole after every epoch: to path.tmp, then renamed over path, so
- * a reader (or a crash) sees the previous complete file or the new one. */
-static FILE *csv_open(const char *path, char *tmp, size_t size) {
-    snprintf(tmp, size, "%s.tmp", path);
-    return fopen(tmp, "w");
-}
-
-static db_status csv_close(FILE *f, const char *path, const char *tmp) {
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-        int err = bad ? EIO : errno;
-        unlink(tmp);
-        return db_fail(DB_ERR_IO, "%s: cannot write results: %s", path, strerror(err));
-    }
-    return DB_OK;
-}
-
-/* Every epoch's results, one row each, with the task's metrics named */
-static db_status write_metrics(const char *path, const db_task *t, const db_epoch_result *h, int n) {
-    char tmp[600];
-    FILE *f = csv_open(path, tmp, sizeof tmp);
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
-    fprintf(f, "epoch,lr,train_loss");
-    for (int k = 0; k < t->n_train; k++) fprintf(f, ",train_%s", t->train_names[k]);
-    for (int k = 0; k < t->n_test; k++) fprintf(f, ",test_%s", t->test_names[k]);
-    fprintf(f, ",seconds,images_per_s,drop_fraction\n");
-    for (int i = 0; i < n; i++) {
-        fprintf(f, "%d,%.6g,%.6f", h[i].epoch, h[i].lr, h[i].train_loss);
-        for (int k = 0; k < t->n_train; k++) fprintf(f, ",%.6f", h[i].train[k]);
-        for (int k = 0; k < t->n_test; k++) fprintf(f, ",%.6f", h[i].test[k]);
-        fprintf(f, ",%.3f,%.1f,%.6f\n", h[i].seconds, h[i].images_per_s, h[i].drop_fraction);
-    }
-    return csv_close(f, path, tmp);
-}
-
-/* Every epoch's record of every regularizer site, one row each. */
-static db_status write_site_metrics(const char *path, const db_graph *g, const db_ckpt_meta *m) {
-    char tmp[600];
-    FILE *f = csv_open(path, tmp, sizeof tmp);
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write site metrics: %s", tmp, strerror(errno));
-    fprintf(f, "epoch,site,name,group,where,channels,height,width,keep_prob,drop_fraction,expected_fraction\n");
-    for (int e = 0; e < m->n_history; e++)
-        for (int i = 0; i < m->n_sites; i++) {
-            float keep = 0;
-            const db_site *st = db_graph_reg_site(g, i, &keep);
-            const db_site_stat *v = &m->sites[(size_t)e * m->n_sites + i];
-            fprintf(f, "%d,%d,%s,%d,%s,%d,%d,%d,%.6g,%.6f,%.6f\n", m->history[e].epoch, (int)(st - g->sites),
-                    st->name, st->group, db_site_kind_name(st->kind), st->c, st->h, st->w, keep,
-                    v->drop_fraction, v->expected_fraction);
-        }
-    return csv_close(f, path, tmp);
-}
-
-/* Fail before training, not after the first epoch, when a results file cannot be written. */
-static db_status probe_writable(const char *path) {
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write metrics: %s", tmp, strerror(errno));
-    fclose(f);
-    unlink(tmp);
     return DB_OK;
 }
 
@@ -201,8 +138,8 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->meta->threads = cfg->threads;
     r->meta->world = P;
     /* the first process writes the results files and checkpoints; every process reads them */
-    if (writer && cfg->metrics[0]) DB_TRY(probe_writable(cfg->metrics));
-    if (writer && cfg->site_metrics[0]) DB_TRY(probe_writable(cfg->site_metrics));
+    if (writer && cfg->metrics[0]) DB_TRY(db_results_probe(cfg->metrics));
+    if (writer && cfg->site_metrics[0]) DB_TRY(db_results_probe(cfg->site_metrics));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
     if (writer) DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
     if (writer) DB_TRY(db_ckpt_lock(cfg->checkpoint_dir, &r->lock_fd));
@@ -572,8 +509,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->meta->epoch = epoch + 1;
         ran++;
         if (writer && cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
-        if (writer && cfg->metrics[0]) DB_TRY(write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
-        if (writer && cfg->site_metrics[0]) DB_TRY(write_site_metrics(cfg->site_metrics, g, r->meta));
+        if (writer && cfg->metrics[0]) DB_TRY(db_results_write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
+        if (writer && cfg->site_metrics[0]) DB_TRY(db_results_write_sites(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) {
             const char *names[256];
             db_epoch_sites es = epoch_sites(r, r->meta->n_history - 1, names);
