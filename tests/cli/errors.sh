@@ -1,0 +1,142 @@
+# Command-line tests (tests/cli.sh runs them): usage errors, broken data files, unwritable and corrupt checkpoint folders, divergence: exit codes and messages.
+# shellcheck shell=bash
+
+t_usage_no_args() {
+    db || return
+    expect_rc 2 && expect_err "usage: dropbench" || return
+    [ ! -s "$out" ] || { echo "usage went to stdout, expected stderr"; return 1; }
+}
+
+t_unknown_command() { db frobnicate && expect_rc 2 && expect_err "frobnicate"; }
+
+t_train_unknown_key() { db train --no-such-key 1 && expect_rc 2 && expect_err "no-such-key"; }
+
+t_train_epochs_zero() { db train --epochs 0 && expect_rc 2 && expect_err "epochs"; }
+
+t_train_lr_not_number() { db train --lr abc && expect_rc 2 && expect_err "lr" && expect_err "abc"; }
+
+t_train_step_needs_milestones() {
+    db train --lr-schedule step && expect_rc 2 && expect_err "milestones"
+}
+
+t_train_resume_needs_dir() { db train --resume && expect_rc 2 && expect_err "checkpoint-dir"; }
+
+t_print_config() {
+    db train --print-config --epochs 3 && expect_rc 0 || return
+    grep -qx 'epochs=3' "$out" || { echo "no line epochs=3: $(snippet "$out")"; return 1; }
+    local bad n
+    bad=$(grep -cvE '^[a-z0-9_]+=' "$out")
+    n=$(wc -l <"$out")
+    [ "$bad" -eq 0 ] || { echo "$bad lines are not key=value"; return 1; }
+    [ "$n" -ge 20 ] || { echo "only $n keys printed"; return 1; }
+    grep -qx 'model=resnet20' "$out" || { echo "default model=resnet20 missing"; return 1; }
+}
+
+t_data_missing_files() {
+    mkdir -p "$T/empty"
+    db train --data-dir "$T/empty" --epochs 1 && expect_rc 1 &&
+        expect_err "$T/empty/train-images-idx3-ubyte" && expect_err "missing"
+}
+
+t_data_truncated_gzip() {
+    need_fmnist || return
+    local d=$T/data
+    mkdir -p "$d"
+    head -c 300000 "$FMNIST/train-images-idx3-ubyte.gz" >"$d/train-images-idx3-ubyte.gz" &&
+        cp "$FMNIST/train-labels-idx1-ubyte.gz" "$d/" || { echo "cannot copy the data set"; return 1; }
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte.gz" && expect_err "truncated"
+}
+
+t_data_garbled_gzip() {
+    local d=$T/data
+    mkdir -p "$d"
+    # gzip header, then a deflate block of the reserved type 3 and junk: not inflatable
+    { printf '\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x07'; head -c 4000 /dev/zero | tr '\0' 'x'; } \
+        >"$d/train-images-idx3-ubyte.gz"
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte.gz" && expect_err "corrupt gzip"
+}
+
+t_data_wrong_magic() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10 2049   # the labels' magic on an images file
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "magic"
+}
+
+t_data_count_mismatch() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10
+    idx_labels "$d/train-labels-idx1-ubyte" 9
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 && expect_err "mismatch" &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "$d/train-labels-idx1-ubyte"
+}
+
+t_data_trailing_bytes() {
+    local d=$T/data
+    mkdir -p "$d"
+    idx_images "$d/train-images-idx3-ubyte" 10
+    printf 'extra' >>"$d/train-images-idx3-ubyte"
+    idx_labels "$d/train-labels-idx1-ubyte" 10
+    db train --data-dir "$d" --epochs 1 && expect_rc 1 &&
+        expect_err "$d/train-images-idx3-ubyte" && expect_err "trailing"
+}
+
+t_checkpoint_dir_unwritable() {
+    # root can write anywhere, so use a path below a regular file. 100000 epochs: if the
+    # folder were checked only after training, this would run into the time limit.
+    small_dataset "$T/data" || { echo "cannot write the synthetic data set"; return 1; }
+    : >"$T/afile"
+    db train --data-dir "$T/data" --batch 32 --epochs 100000 --checkpoint-dir "$T/afile/ckpt" || return
+    expect_rc 1 && expect_err "$T/afile/ckpt" || return
+    ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
+    awk -v s="$secs" 'BEGIN { exit !(s < 30) }' || { echo "took ${secs}s to fail"; return 1; }
+}
+
+t_metrics_unwritable() {
+    small_dataset "$T/data" || return
+    db train --data-dir "$T/data" --batch 32 --epochs 100000 --metrics "$T/no/such/dir/m.csv" || return
+    expect_rc 1 && expect_err "$T/no/such/dir/m.csv" || return
+    ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
+}
+
+t_diverged() {
+    need_fmnist || return
+    # lr 100 with weight decay 1 multiplies the weights by -99 per step: they overflow within
+    # about 20 steps (the run stops there); 256 steps leave a wide margin should the engine's
+    # arithmetic change when it happens.
+    db train --lr 100 --weight-decay 1 --momentum 0 --lr-schedule constant --train-limit 2048 \
+        --test-limit 16 --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
+    ! grep -q '^result:' "$out" || { echo "printed a result after diverging"; return 1; }
+}
+
+t_diverged_weights_hidden_by_relu() {
+    need_fmnist || return
+    # Overflowed weights become NaN, which a ReLU turns into 0: the loss can stay finite while
+    # the network is broken. This once exited 0 reporting 100% accuracy; it must diverge.
+    db train --lr 100 --weight-decay 1 --momentum 0 --lr-schedule constant --train-limit 160 \
+        --test-limit 16 --batch 8 --epochs 1 --quiet && expect_rc 3 && expect_err "diverged" || return
+    ! grep -q '^result:' "$out" || { echo "printed a result after diverging"; return 1; }
+}
+
+t_every_help() {
+    # every command and subcommand answers --help with its usage on stdout and exit 0
+    local c
+    for c in train run bench model kernel "kernel dropblock" "kernel dropout" "kernel spatial-dropout" study resume \
+        slurm regress tag report list show export merge data "data list" "data fetch" "data verify" "data bench" \
+        eval "eval coco" "eval miou"; do
+        # shellcheck disable=SC2086
+        db $c --help && expect_rc 0 && expect_out "usage: dropbench" || { echo "($c --help)"; return 1; }
+    done
+}
+
+t_house_rules() {
+    # no include or call cycle between folders or files; the libraries never reach the command
+    rc=0; python3 scripts/depgraph --quiet >"$out" 2>"$err" || rc=$?
+    expect_rc 0 && expect_err "no cycle"
+}
