@@ -185,7 +185,9 @@ static double worst_param(const db_graph *g, const float *a, const float *b, con
 // at the wrong step moves it by 3.6%.
 static const double LIM_OUT = 1e-4, LIM_GRAD = 3 * 0.0093, LIM_EVAL = 1e-3, LIM_RUN = 3 * 9e-5, LIM_OPT = 1e-2;
 
-static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd *opt, const float *ip, const float *is) {
+// bn_fused: batch norm on the graph's own kernels (nets/bn_cuda.cu)
+static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd *opt, const float *ip, const float *is,
+                    int bn_fused) {
     run_result c = {}, d = {};
     char detail[1200];
     cpu_run(g, opt, &c);
@@ -197,7 +199,7 @@ static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd 
     db_status s = db_sgd_init(opt, g, &cfg);
     for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
     db_gpu_graph *gg = NULL;
-    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0, 0, 0, 0};
+    db_gpu_options o = {0, 1, 0, 0, 0.4f, 0, 0, 0, bn_fused};
     if (s == DB_OK) s = db_gpu_graph_create(&gg, g, opt, &o);
     if (s == DB_OK) s = gpu_run(gg, g, opt, &d);
     db_gpu_graph_destroy(gg);
@@ -243,7 +245,7 @@ static void dropblock_plan(db_reg_plan *p, unsigned groups, float last_cells) {
 }
 
 // The network's graph built, its optimizer, the start kept; then the comparison
-static void check(db_gpu_report report, const char *name, db_graph *g, db_status built, const db_sgd_config *sc) {
+static void check(db_gpu_report report, const char *name, db_graph *g, db_status built, const db_sgd_config *sc, int bn_fused) {
     if (built != DB_OK) {
         report(0, name, db_last_error());
         return;
@@ -261,7 +263,7 @@ static void check(db_gpu_report report, const char *name, db_graph *g, db_status
     if (ip && is) {
         memcpy(ip, g->param_arena.base, sizeof(float) * g->param_arena.size);
         memcpy(is, g->state_arena.base, sizeof(float) * g->state_arena.size);
-        compare(report, name, g, &opt, ip, is);
+        compare(report, name, g, &opt, ip, is, bn_fused);
     } else {
         report(0, name, "out of memory");
     }
@@ -559,7 +561,7 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         rc.backbone.width = 8, rc.fpn_width = 16, rc.head_convs = 2, rc.backbone.unfused = 1;
         dropblock_plan(&rc.backbone.reg, (1u << 3) | (1u << 4), 0.0f);
         if (s == DB_OK) s = db_retinanet_build(&g, &rc, N_TRAIN);
-        check(report, "retinanet_step", &g, s, &sgd);
+        check(report, "retinanet_step", &g, s, &sgd, 0);
     }
     check_detect_loss(report);
     { // the FCN on the same backbone, 4 classes, 64x64, logits at stride 4 (C2 in the pyramid)
@@ -568,7 +570,9 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         sc.backbone.width = 8, sc.fpn_width = 16, sc.head_convs = 2, sc.min_level = 2, sc.backbone.unfused = 1;
         dropblock_plan(&sc.backbone.reg, (1u << 3) | (1u << 4), 0.0f);
         if (s == DB_OK) s = db_segnet_build(&g, &sc, N_TRAIN);
-        check(report, "fcn_step", &g, s, &sgd);
+        check(report, "fcn_step", &g, s, &sgd, 0);
+        s = db_segnet_build(&g, &sc, N_TRAIN); /* again, with the fused batch norm */
+        check(report, "fcn_step_bn_fused", &g, s, &sgd, 1);
         s = db_segnet_build(&g, &sc, N_TRAIN); /* again, with bf16 convolutions and its 1x1 passes on the GEMMs */
         check_bf16_gemms(report, &g, s, &sgd);
     }
@@ -577,6 +581,8 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         db_sgd_config sc = {};
         sc.momentum = 0.9f, sc.weight_decay = 4e-5f, sc.rmsprop = 1, sc.rms_decay = 0.9f, sc.rms_epsilon = 1.0f;
         sc.ema_decay = 0.9999f;
-        check(report, "amoebanet_b_step", &g, s, &sc);
+        check(report, "amoebanet_b_step", &g, s, &sc, 0);
+        s = tiny_amoebanet(&g, 1);
+        check(report, "amoebanet_b_step_bn_fused", &g, s, &sc, 1);
     }
 }
