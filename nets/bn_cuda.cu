@@ -2,11 +2,12 @@
 // CPU op's formulas (nets/batchnorm.c): statistics shifted by the channel's first value and
 // summed in double, save_invstd = 1/sqrt(var + eps), the running variance unbiased; the backward
 // from the sums of g and g * (x - mean), g the output gradient where the output is positive;
-// products and sums rounded one at a time as the CPU's are (no contraction into FMAs).
+// every product and sum rounded on its own as the CPU's are (no contraction into FMAs). The CPU
+// sums in float lanes gathered in double, this in double: within rounding, not bit for bit.
 // Each channel's n * hw values are cut into fixed slices, one block each, whose sums a second
 // launch adds in slice order: the same bits run after run. cuDNN's batch norm on NCHW fp32 has no
-// ReLU of its own, so with it the graph makes two more passes over each map (a ReLU forward,
-// and its backward into a scratch tensor).
+// ReLU of its own, so with it the graph makes a ReLU pass after it forward and a ReLU-backward
+// pass into a scratch tensor before it backward.
 #include <cuda_runtime.h>
 
 #include "nets/ops_cuda.h"
@@ -55,10 +56,10 @@ static __global__ void partial_k(double *part, const float *x, const float *dy, 
         const size_t i = unit_at(ch, u, c, hw);
         const float d = x[i] - at0;
         if (MODE == 0) {
-            a += d, b += (double)d * d;
+            a += d, b = __dadd_rn(b, __dmul_rn(d, d));
         } else {
             const float g = seen(dy[i], y[i], relu);
-            a += g, b += (double)(g * d);
+            a += g, b += (double)__fmul_rn(g, d);
         }
     }
     block_sums(&a, &b);
@@ -79,7 +80,7 @@ static __global__ void stats_k(float *save_mean, float *save_invstd, float *run_
     double s1, s2;
     sum_slices(part, ch, S, &s1, &s2);
     const double mt = s1 / m;
-    double var = s2 / m - mt * mt;
+    double var = __dsub_rn(s2 / m, __dmul_rn(mt, mt));
     if (var < 0.0) var = 0.0;
     const double mean = mt + x[(size_t)ch * hw];
     const float inv = (float)(1.0 / sqrt(var + eps));
@@ -87,8 +88,8 @@ static __global__ void stats_k(float *save_mean, float *save_invstd, float *run_
     save_mean[ch] = (float)mean, save_invstd[ch] = inv;
     coef[2 * ch] = sc, coef[2 * ch + 1] = sh;
     const double unbiased = m > 1 ? var * m / (m - 1) : var;
-    run_mean[ch] = (1.0f - momentum) * run_mean[ch] + momentum * (float)mean;
-    run_var[ch] = (1.0f - momentum) * run_var[ch] + momentum * (float)unbiased;
+    run_mean[ch] = __fadd_rn(__fmul_rn(1.0f - momentum, run_mean[ch]), __fmul_rn(momentum, (float)mean));
+    run_var[ch] = __fadd_rn(__fmul_rn(1.0f - momentum, run_var[ch]), __fmul_rn(momentum, (float)unbiased));
 }
 
 // Inference: the scale and shift from the running statistics

@@ -1,7 +1,8 @@
 /* Convolutions, batch norm and pooling on the GPU through cuDNN, on the GPU's layouts
  * (nets/ops_cuda.h): activations packed NCHW, which cuDNN supports for all three convolution
  * passes in fp32 (in bfloat16 not every algorithm takes it: the ones that refuse say so in their
- * status and are passed over), weights (cout, cin, k, k) as on the CPU. Descriptors, algorithms
+ * status and are passed over), weights (cout, cin, k, k) as on the CPU; or, in bfloat16 with
+ * nhwc, channels-last operands and weights (cout, kh, kw, cin). Descriptors, algorithms
  * and the workspace size are fixed when the op is created, never per step. fp32 storage; TF32
  * tensor-core math, or bfloat16 operands, only when asked for. */
 #ifndef DB_NETS_CONV_CUDNN_H

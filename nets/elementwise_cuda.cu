@@ -1,7 +1,9 @@
 // CUDA twins of the CPU's element-wise ops, pools without cuDNN, the loss and the accuracy count
 // (nets/ops_cuda.h), on the GPU's layouts (NCHW maps, feature-major vectors). Each thread does
 // what one iteration of the CPU loop does, in the same order and precision, so the results are
-// the CPU's bits (the loss's exp and log excepted).
+// the CPU's bits (the loss's exp and log excepted). Also the bfloat16 casts around --precision
+// bf16's convolutions, plain or transposing to and from channels-last through tiles in shared
+// memory (no CPU loop to mirror: checked against the plain casts).
 #include <cuda_bf16.h>
 
 #include "nets/bodies.h"

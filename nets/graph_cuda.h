@@ -1,5 +1,6 @@
 /* Running a finalized graph (nets/graph.h) on an NVIDIA GPU: the same ops in the same order on
- * device copies of the graph's arenas, through cuDNN (convolutions, batch norm, pooling),
+ * device copies of the graph's arenas, through cuDNN (convolutions, batch norm -- or its own
+ * kernels with the ReLU fused, bn_fused --, pooling),
  * cuBLAS (linear layers) and the CUDA launchers of the shared per-element bodies (activations,
  * additions, regularizers, loss, SGD). Built into the GPU backend (nets/gpu_backend.h).
  *

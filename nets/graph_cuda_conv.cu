@@ -1,6 +1,7 @@
 // The graph's convolutions on the GPU (nets/graph_cuda_impl.h): their cuDNN descriptors per
-// batch size, TensorFlow's uneven SAME padding written out, and in bfloat16 (--precision bf16)
-// the casts of their operands and results, in NCHW or channels-last (--conv-layout nhwc).
+// batch size, the padded input's size for TensorFlow's uneven SAME padding (graph_cuda.cu writes
+// its border), and in bfloat16 (--precision bf16) the casts of their operands and results, in
+// NCHW or channels-last (--conv-layout nhwc).
 #include <cuda_runtime.h>
 
 #include "nets/graph_cuda_impl.h"
@@ -30,7 +31,8 @@ db_status db_gg_make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tai
         if (!db_conv_symmetric(c)) db_gg_padded_size(c, &h, &w), ph = pw = 0; // over the input with its border written out
         db_cudnn_conv_dims d = {n, c->cin, h, w, c->cout, c->kh, c->kw, c->sh, c->sw, ph, pw, gg->o.deterministic, gg->o.tf32,
                                 gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16, gg->o.bf16 && gg->o.nhwc,
-                                !gg->g->tensors[op->in[0]].grad}; // (the network's input takes no gradient)
+                                gg->o.bf16 && gg->o.nhwc && !gg->g->tensors[op->in[0]].grad}; // (channels-last: the network's
+                                // input takes no gradient, and cuDNN supports 1 or 3 channels least there)
         size_t ws = 0;
         DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
         if (ws > need) need = ws;

@@ -1,6 +1,7 @@
 /* A built graph made ready to run (nets/graph.h): its tensors, parameters and state laid out in
  * arenas, DropPath's rates, DropBlock fused into the batch norm before it where it can be, the
- * build's first error reported; then its parameters' initialisation, checks and release. */
+ * build's first error reported; batch norm's sums across processes (bn_sync); then its
+ * parameters' initialisation, checks and release. */
 #include "nets/graph.h"
 
 #include <math.h>

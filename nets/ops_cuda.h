@@ -1,7 +1,8 @@
 /* The CPU ops of nets/ops.h that cuDNN and cuBLAS do not cover, as CUDA launchers
  * (elementwise_cuda.cu), for CUDA code only. Device pointers; each returns 0, or -1 when the
  * launch failed. Results are bit-identical to the CPU's except the loss, whose exp/log come
- * from CUDA's math library (within 1e-6).
+ * from CUDA's math library (within 1e-6), and batch norm with its ReLU (bn_cuda.cu, --gpu-bn
+ * fused: cuDNN's alternative), whose sums are ordered otherwise (within rounding).
  *
  * The GPU's layouts: maps are packed NCHW (n, c, h, w) -- the layout cuDNN takes for every
  * convolution pass and algorithm -- where the CPU keeps CNHW; vectors (the global average

@@ -160,7 +160,7 @@ int db_rep_fewest(const db_rep_cond *c, int nc) {
     return m;
 }
 
-/* What the paper's Tables 3 and 4 score and with which system */
+/* What the paper's Tables 2, 3 and 4 score and with which system */
 const char *db_rep_dense_metric(int table) { return table == 4 ? "mIOU" : table == 2 ? "top1" : "AP"; }
 const char *db_rep_dense_system(int table) {
     return table == 4   ? "ResNet-FPN with an FCN head on PASCAL VOC 2012"

@@ -1,7 +1,7 @@
-/* The report's analysis, shared by its three parts: analyse.c (a study's conditions, the paired
- * tests, the paper's values, and the document's frame), study.c (one study's sections: matrix,
- * results, the paper's tables, figures, runs) and verdicts.c (the verdict box and the research
- * questions). Values are a run's scoring metric x100 (test top-1 in percent, AP or mIOU x100);
+/* The report's analysis, shared by its four parts: report.c (the document's frame), analyse.c
+ * (a study's conditions, the paired tests, the paper's values), study.c (one study's sections:
+ * matrix, results, the paper's tables, figures, runs) and verdicts.c (the verdict box and the
+ * research questions). Values are a run's scoring metric x100 (test top-1 in percent, AP or mIOU x100);
  * comparisons pair runs by seed. Internal to report/. */
 #ifndef DB_REPORT_ANALYSE_H
 #define DB_REPORT_ANALYSE_H

@@ -1,6 +1,6 @@
 /* A run's records in the store (results/store.h): a study's row, a run begun (or the interrupted
- * one it resumes), its provenance, its epochs, its end, a run found done; each in one
- * transaction. */
+ * one it resumes), its provenance, a resharded run's new configuration, its epochs, its end, a
+ * run found done; each in one transaction. */
 #include "results/store_internal.h"
 
 #include <math.h>

@@ -9,7 +9,7 @@
 # "ok   NAME (SECONDS s)", "FAIL NAME: WHY" or "skip NAME: WHY"; the last line is
 # "cli: N passed, N failed" and the exit status is 1 when any test failed.
 # Tests that need /usr/share/datasets/fashion-mnist (package dataset-fashion-mnist) are skipped
-# when it is absent. About a minute on 2 idle cores; training uses the default 2 threads.
+# when it is absent. About five minutes on 2 idle cores; training uses the default 2 threads.
 # CLI_TESTS="name1 name2" runs only those tests (the resume family shares one checkpoint, so
 # select resume_completed with checkpoint_corrupt and checkpoint_truncated).
 set -uo pipefail

@@ -1,5 +1,6 @@
-/* A run's results files beside its checkpoint (train/results_csv.h): every epoch's metrics and
- * every regularizer site's record as CSV, each rewritten whole after every epoch. */
+/* A run's results files (train/results_csv.h): every epoch's metrics and every regularizer
+ * site's record as CSV, each rewritten whole after every epoch, and the probe that fails before
+ * training when a path cannot be written. */
 #include "train/results_csv.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* A run's results files beside its checkpoint: metrics.csv (every epoch's results, the task's
- * metrics named) and sites.csv (every epoch's record of every regularizer site). Each is
+/* A run's results files, at the paths its metrics and site_metrics keys name: every epoch's
+ * results (the task's metrics named) and every epoch's record of every regularizer site. Each is
  * rewritten whole after every epoch, to path.tmp and renamed over path, so a reader (or a crash)
  * sees the previous complete file or the new one. */
 #ifndef DB_TRAIN_RESULTS_CSV_H

@@ -1,4 +1,4 @@
-# Command-line tests (tests/cli.sh runs them): usage errors, broken data files, unwritable and corrupt checkpoint folders, divergence: exit codes and messages.
+# Command-line tests (tests/cli.sh runs them): usage errors, broken data files, unwritable checkpoint folders and metrics files, divergence, the help texts and the house rules: exit codes and messages.
 # shellcheck shell=bash
 
 t_usage_no_args() {
