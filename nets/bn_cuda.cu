@@ -163,8 +163,11 @@ typedef struct {
     float *coef;
     size_t len;
 } shape;
+extern "C" int db_bn_cuda_fits(int c, int n, int hw) {
+    return c > 0 && n > 0 && hw > 0 && (size_t)n * hw < 0x7fffffffu && c <= 65535;
+}
 static int shape_of(shape *p, int c, int n, int hw, void *scratch) {
-    if (c <= 0 || n <= 0 || hw <= 0 || (size_t)n * hw >= 0x7fffffffu || c > 65535) return 0;
+    if (!db_bn_cuda_fits(c, n, hw)) return 0;
     p->m = (unsigned)((size_t)n * hw), p->hw = (unsigned)hw, p->S = slices(p->m);
     p->part = (double *)scratch, p->coef = coefs(scratch, c), p->len = (size_t)c * p->m;
     return 1;

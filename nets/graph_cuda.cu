@@ -154,7 +154,7 @@ static db_status create(db_gpu_graph *gg) {
     DB_TRY(check_graph(g, gg->vec));
     for (int i = 0; gg->o.bn_fused && i < g->n_ops; i++) { // the fused batch norm's indices (nets/bn_cuda.cu)
         const db_tensor *y = &g->tensors[g->ops[i].out];
-        if (g->ops[i].kind == DB_OP_BN && ((size_t)g->n_max * y->h * y->w >= 0x7fffffffu || y->c > 65535))
+        if (g->ops[i].kind == DB_OP_BN && !db_bn_cuda_fits(y->c, g->n_max, y->h * y->w))
             return db_fail(DB_ERR_UNSUPPORTED, "GPU graph: op %d, a batch norm of %d channels of %d x %dx%d values, is "
                            "beyond the fused kernels (2^31 values a channel, 65535 channels); use --gpu-bn cudnn", i, y->c,
                            g->n_max, y->h, y->w);

@@ -89,6 +89,7 @@ int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w
  * and dbeta; y is the forward's output (the ReLU's mask). scratch: db_bn_cuda_scratch(c) bytes,
  * for any of them; -1 for n * hw of 2^31 or more, or more than 65535 channels */
 size_t db_bn_cuda_scratch(int c);
+int db_bn_cuda_fits(int c, int n, int hw); /* 1 when a shape is within those limits */
 int db_bn_forward_train_cuda(float *y, float *save_mean, float *save_invstd, float *run_mean, float *run_var, const float *x,
                              const float *gamma, const float *beta, float momentum, float eps, int relu, int c, int n, int hw,
                              void *scratch, cudaStream_t s);
