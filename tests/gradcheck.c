@@ -1,6 +1,7 @@
 #include "tests/gradcheck.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,4 +89,64 @@ int tc_graph_grads(db_graph *g, const char *what, uint64_t seed, int samples, do
     const int bad = tc_gradcheck_graph(what, g, grads, loss, ctx, samples, checked);
     free(grads);
     return bad;
+}
+
+double tc_probe_loss(void *ctx) {
+    tc_probe *p = ctx;
+    p->fwd(p);
+    double s = 0.0;
+    for (size_t i = 0; i < p->nout; i++) s += (double)p->out[i] * p->r[i];
+    return s;
+}
+
+float *tc_falloc(size_t n) { return calloc(n ? n : 1, sizeof(float)); }
+
+static float pool_ws_buf[1 << 16];
+float *tc_pool_ws(int k, int s, int oh, int ow) {
+    CHECK(db_pool_workspace(k, s, oh, ow, 2) <= sizeof pool_ws_buf / sizeof *pool_ws_buf, "pool workspace %zu floats",
+          db_pool_workspace(k, s, oh, ow, 2));
+    return pool_ws_buf;
+}
+
+/* the convolution under test */
+typedef struct {
+    tc_probe p;
+    db_conv_dims d;
+    int n, threads;
+    float *in, *w, *col;
+} conv_t;
+
+static void conv_fwd(void *t) {
+    conv_t *c = t;
+    db_conv_forward(c->p.out, c->in, c->w, c->col, &c->d, c->n, c->threads);
+}
+
+void tc_conv_gradcheck(const db_conv_dims *d, int n, size_t cap, int threads) {
+    conv_t c = {0};
+    c.threads = threads;
+    db_conv_set_col_cap(cap);
+    c.d = *d;
+    c.n = n;
+    const int cin = d->cin, cout = d->cout, h = d->h, w = d->w;
+    size_t nin = (size_t)cin * n * h * w, nw = (size_t)cout * cin * d->kh * d->kw;
+    c.p.nout = (size_t)cout * n * c.d.oh * c.d.ow;
+    c.in = tc_falloc(nin); c.w = tc_falloc(nw); c.col = tc_falloc(db_conv_workspace(&c.d, n, c.threads));
+    c.p.out = tc_falloc(c.p.nout); c.p.r = tc_falloc(c.p.nout); c.p.fwd = conv_fwd;
+    float *din = tc_falloc(nin), *dw = tc_falloc(nw);
+    tc_fill(c.in, nin, 1, -1, 1); tc_fill(c.w, nw, 2, -1, 1); tc_fill(c.p.r, c.p.nout, 3, -1, 1);
+    db_conv_backward(din, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 0, c.threads);
+    char what[80];
+    snprintf(what, sizeof what, "conv k%dx%d s%dx%d p%dx%d %dx%d din", d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, h, w);
+    tc_gradcheck(what, tc_probe_loss, &c, c.in, din, nin, 60, 1e-2f, 2e-3, 1e-2);
+    snprintf(what, sizeof what, "conv k%dx%d s%dx%d p%dx%d %dx%d dw", d->kh, d->kw, d->sh, d->sw, d->ph, d->pw, h, w);
+    tc_gradcheck(what, tc_probe_loss, &c, c.w, dw, nw, 60, 1e-2f, 2e-3, 1e-2);
+    /* accum=1 adds to what is there */
+    float *din2 = tc_falloc(nin);
+    for (size_t i = 0; i < nin; i++) din2[i] = 1.0f;
+    db_conv_backward(din2, dw, c.p.r, c.in, c.w, c.col, &c.d, n, 1, c.threads);
+    int ok = 1;
+    for (size_t i = 0; i < nin; i++) ok &= fabsf(din2[i] - 1.0f - din[i]) < 1e-5f;
+    CHECK(ok, "conv backward with accum must add to the existing gradient");
+    free(c.in); free(c.w); free(c.col); free(c.p.out); free(c.p.r); free(din); free(dw); free(din2);
+    db_conv_set_col_cap((size_t)1 << 18);
 }

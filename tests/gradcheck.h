@@ -35,6 +35,21 @@ int tc_graph_xent_grads(db_graph *g, int *labels, const char *what, uint64_t see
  * may be loss_grad) */
 int tc_graph_grads(db_graph *g, const char *what, uint64_t seed, int samples, double (*loss_grad)(void *ctx),
                    double (*loss)(void *ctx), void *ctx, int *checked);
+/* One op under test: fwd writes out from the inputs; the loss is sum(out * r) */
+typedef struct {
+    void (*fwd)(void *t);
+    float *out, *r;
+    size_t nout;
+} tc_probe;
+double tc_probe_loss(void *ctx);
+/* n zeroed floats (at least one) */
+float *tc_falloc(size_t n);
+/* The pools' workspace for 2 threads, checked to fit (the tests' maps are small) */
+float *tc_pool_ws(int k, int s, int oh, int ow);
+/* Both gradients of the convolution d on a batch of n (input and weights, 60 values each) against
+ * finite differences, under a column buffer capped at cap floats on `threads` threads, and the
+ * backward's accumulation */
+void tc_conv_gradcheck(const db_conv_dims *d, int n, size_t cap, int threads);
 #define tc_gradcheck(what, loss, ctx, x, an, n, samples, h, atol, rtol) \
     tc_gradcheck_n(what, loss, ctx, x, an, n, samples, h, atol, rtol, 1, NULL)
 
