@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/philox.h"
+#include "nets/model.h"
 #include "nets/ops.h"
 #include "tests/check.h"
 
@@ -149,4 +150,12 @@ void tc_conv_gradcheck(const db_conv_dims *d, int n, size_t cap, int threads) {
     CHECK(ok, "conv backward with accum must add to the existing gradient");
     free(c.in); free(c.w); free(c.col); free(c.p.out); free(c.p.r); free(din); free(dw); free(din2);
     db_conv_set_col_cap((size_t)1 << 18);
+}
+
+/* A ResNet-8 on side x side single-channel images, `width` channels first, batch n */
+void tc_tiny_resnet8(db_graph *g, int side, int width, int n) {
+    db_model_config mc;
+    db_model_defaults(&mc, "resnet8");
+    mc.in_c = 1; mc.in_h = mc.in_w = side; mc.width = width;
+    CHECK_OK(db_model_build(g, &mc, n));
 }

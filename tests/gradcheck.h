@@ -50,6 +50,8 @@ float *tc_pool_ws(int k, int s, int oh, int ow);
  * finite differences, under a column buffer capped at cap floats on `threads` threads, and the
  * backward's accumulation */
 void tc_conv_gradcheck(const db_conv_dims *d, int n, size_t cap, int threads);
+/* A ResNet-8 on side x side single-channel images, `width` channels first, batch n */
+void tc_tiny_resnet8(db_graph *g, int side, int width, int n);
 #define tc_gradcheck(what, loss, ctx, x, an, n, samples, h, atol, rtol) \
     tc_gradcheck_n(what, loss, ctx, x, an, n, samples, h, atol, rtol, 1, NULL)
 
