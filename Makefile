@@ -57,7 +57,7 @@ LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/lib -Wl,-rpath,$(CUDA_HOME)/lib64
 # GPU backend's shared object, loaded on demand (nets/gpu_backend.h)
 # (the regularizers' and SGD's launchers go into both: the GPU graph runs them, and so does the
 # kernel benchmark of ./dropbench kernel)
-GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu \
+GPU_SO_SRC := nets/gpu_backend.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_reg.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu \
               nets/elementwise_cuda.cu nets/upsample_cuda.cu nets/cells_cuda.cu detect/detect_cuda.cu detect/detect_gpu.cu nets/dist_nccl.cu nets/gpu_prof.cu \
               nets/conv_gemm.cu
 # NCCL for data parallel across GPUs (nets/dist_nccl.h): NCCL_HOME, else the CUDA toolkit's, else
@@ -187,7 +187,7 @@ GPU_ARCH ?= $(CUDA_ARCH)
 GPU_WERROR ?= $(WERROR)
 GPU_NV_WERROR := $(if $(GPU_WERROR),-Werror all-warnings)
 GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
-                 nets/sgd_cuda.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
+                 nets/sgd_cuda.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_reg.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu detect/detect_gpu.cu nets/dist_nccl.cu \
                  tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu nets/gpu_backend.cu
