@@ -138,5 +138,18 @@ t_every_help() {
 t_house_rules() {
     # no include or call cycle between folders or files; the libraries never reach the command
     rc=0; python3 scripts/depgraph --quiet >"$out" 2>"$err" || rc=$?
-    expect_rc 0 && expect_err "no cycle"
+    expect_rc 0 && expect_err "no cycle" || return 1
+    # files small enough to read: no source file, test or script over 600 lines
+    local files long
+    if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        files=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' '*.cu' '*.py' '*.sh' 'scripts/*' 'Makefile')
+    else
+        files=$(find . \( -path ./build -o -path ./runs -o -path ./.git \) -prune -o -type f \( -name '*.c' -o -name '*.h' \
+            -o -name '*.cu' -o -name '*.py' -o -name '*.sh' -o -path './scripts/*' -o -name Makefile \) -print)
+    fi
+    [ -n "$files" ] || { echo "no source files found"; return 1; }
+    long=$(echo "$files" | xargs wc -l | awk '$2 != "total" && $1 > 600 {printf "%s (%d lines) ", $2, $1}')
+    [ -z "$long" ] && return 0
+    echo "over 600 lines, split by concern: $long"
+    return 1
 }
