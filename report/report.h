@@ -18,7 +18,7 @@ typedef struct {
     char fingerprint[24];  /* the run that fills the cell has this fingerprint */
     char fingerprint2[24]; /* or this one ("" for none): device auto runs on the CPU or on CUDA */
     uint64_t seed;
-    int is_baseline;       /* no regularizer, no Cutout, no label smoothing */
+    int is_baseline;       /* no regularizer, and the least Cutout and label smoothing of the study's cells */
     char paper_row[48];    /* the paper's Table 1 regularizer this condition stands for ("" none) */
     int dense_table;       /* a detector's 3, a segmenter's 4: the paper's table for its row (0: Table 1's) */
     char dense_row[48];    /* the row of that table: Table 3's "none", "dropout-like DropBlock" (block size 1),

@@ -46,8 +46,8 @@ static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_
     for (int k = 0; k < nc; k++) m += !isnan(p[k]);
     for (int k = 0; k < nc; k++) { cmp[k].p_adj = adj[k]; cmp[k].m = m; }
     db_doc_heading(doc, 2, "Results: %s test %s (%%)", db_rep_score_best ? "best (over the epochs)" : "final", db_rep_score_label);
-    if (base < 0) db_doc_para(doc, "This study has no baseline condition (no regularizer, no Cutout, no label smoothing): "
-                                   "conditions are shown without deltas.");
+    if (base < 0) db_doc_para(doc, "This study has no baseline condition (none without a regularizer): conditions are "
+                                   "shown without deltas.");
     else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
                           "test, Holm-adjusted over the %d comparisons made (Welch's t where a condition shares no seed "
                           "with the baseline). The exact test cannot give p below 2/2^n on n seeds and Holm multiplies the "
@@ -512,10 +512,16 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     sweep(doc, s, c, nc, 1, out, opt, log, skipped);
     db_doc_heading(doc, 2, "Drop fractions and throughput");
     db_doc_table(doc, "condition\tregularizer\tkeep_prob\tblock\texpected drop (last epoch)\trealised drop\ttraining images/s");
-    for (int k = 0; k < nc; k++) {
+    for (int k = 0; k < nc; k++) { /* "-": no regularizer (keep_prob and block mean nothing), or no run done */
         const db_rep_cell *cell = &s->cells[c[k].cell0];
-        db_doc_row(doc, "%s\t%s\t%.3g\t%d\t%.4f\t%.4f\t%.0f", c[k].name, cell->regularizer, cell->keep_prob,
-                   cell->block_size, c[k].expected, c[k].drop, c[k].ips);
+        const int reg = strcmp(cell->regularizer, "none") != 0;
+        char kp[16] = "-", bs[16] = "-", want[16] = "-", drop[16] = "-", ips[16] = "-";
+        if (reg) snprintf(kp, sizeof kp, "%.3g", cell->keep_prob);
+        if (reg && !strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
+        if (reg && !isnan(c[k].expected)) snprintf(want, sizeof want, "%.4f", c[k].expected);
+        if (reg && !isnan(c[k].drop)) snprintf(drop, sizeof drop, "%.4f", c[k].drop);
+        if (!isnan(c[k].ips)) snprintf(ips, sizeof ips, "%.0f", c[k].ips);
+        db_doc_row(doc, "%s\t%s\t%s\t%s\t%s\t%s\t%s", c[k].name, cell->regularizer, kp, bs, want, drop, ips);
     }
     drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
     runs_table(doc, s, c, nc);

@@ -1,6 +1,7 @@
 #include "study/report_input.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,8 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         snprintf(st->assumption[st->nassumptions++], sizeof st->assumption[0], "%s", r->assumption[i]);
     int n = db_recipe_cells(r);
     st->cells = calloc((size_t)n, sizeof *st->cells);
-    if (!st->cells) { db_recipe_free(r); free(r); return db_fail(DB_ERR_NOMEM, "out of memory"); }
+    double *aug = malloc(sizeof *aug * (size_t)(n ? n : 1));
+    if (!st->cells || !aug) { free(aug); db_recipe_free(r); free(r); return db_fail(DB_ERR_NOMEM, "out of memory"); }
     for (int i = 0; i < n && s == DB_OK; i++) {
         db_config c;
         db_rep_cell *x = &st->cells[i];
@@ -71,7 +73,8 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         }
         snprintf(x->fingerprint, sizeof x->fingerprint, "%016llx", (unsigned long long)db_config_fingerprint(&c));
         x->seed = c.seed;
-        x->is_baseline = !strcmp(c.regularizer, "none") && !c.cutout && c.label_smoothing == 0;
+        x->is_baseline = !strcmp(c.regularizer, "none");
+        aug[i] = c.cutout * 2.0 + c.label_smoothing; /* 0: neither; cutout outweighs any smoothing */
         snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
         dense_row_of(&c, x);
         x->pretrained = c.init_from[0] != 0;
@@ -89,6 +92,13 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
         st->ncells++;
     }
+    /* The baseline: no regularizer and the least of Cutout and label smoothing the study's cells
+     * have (none of either in a Table 1 study, where each is a condition; label smoothing where
+     * every cell has it, as the AmoebaNet recipes) */
+    double least = INFINITY;
+    for (int i = 0; i < st->ncells; i++) if (st->cells[i].is_baseline && aug[i] < least) least = aug[i];
+    for (int i = 0; i < st->ncells; i++) st->cells[i].is_baseline &= aug[i] == least;
+    free(aug);
     db_recipe_free(r);
     free(r);
     return s;

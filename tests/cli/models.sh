@@ -181,6 +181,13 @@ t_study_amoebanet() {
         { echo "Table 2: $(grep -A4 'Table 2 at this scale' "$T/arep/REPORT.md" | tail -3)"; return 1; }
     grep -q '^- DropBlock − regularizer=none: .*; paper +0.27' "$T/arep/REPORT.md" ||
         { echo "Table 2 verdict: $(grep -m2 'DropBlock −' "$T/arep/REPORT.md")"; return 1; }
+    # every cell has label smoothing (the official AmoebaNet setting): the no-regularizer
+    # condition is still the baseline the results table compares with; no NaN printed anywhere
+    grep -q '^| regularizer=none | 1 | .* | baseline |$' "$T/arep/REPORT.md" &&
+        grep -q '^| regularizer=dropblock | 1 | .* | [+-][0-9.]* (1) |' "$T/arep/REPORT.md" &&
+        ! grep -q 'no baseline condition' "$T/arep/REPORT.md" ||
+        { echo "results: $(grep -A4 '^| condition | n |' "$T/arep/REPORT.md" | tail -2)"; return 1; }
+    ! grep -qiw 'nan' "$T/arep/REPORT.md" || { echo "NaN printed: $(grep -m1 -iw nan "$T/arep/REPORT.md")"; return 1; }
 }
 
 t_model_unknown() { db model nosuch && expect_rc 2 && expect_err "nosuch"; }
