@@ -415,6 +415,8 @@ t_report() {
         "### Table 1 at this scale" "| 76.51 ± 0.07 | - |" "| 3 | linear | yes | 78.13 ± 0.05 | keep_prob=0.9; block_size=7; groups 3,4; scheduled |"; do
         grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
     done
+    # a value that means nothing or was not measured is "-", never a printed NaN
+    ! grep -qiw 'nan' "$md" || { echo "NaN printed: $(grep -m1 -iw nan "$md")"; return 1; }
     # the answer first: the verdicts come before the first study's section, provenance last and
     # folded; no "reproduced" in the title
     local html=$T/rep/index.html

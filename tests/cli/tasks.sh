@@ -165,6 +165,7 @@ t_study_detector() {
     # and its verdict: DropBlock (the best block size) against the baseline, the paper's +1.60 beside
     grep -q '^- DropBlock − regularizer=none: .*; paper +1.60' "$T/sdrep/REPORT.md" ||
         { echo "Table 3 verdict: $(grep -m2 'DropBlock −' "$T/sdrep/REPORT.md")"; return 1; }
+    ! grep -qiw 'nan' "$T/sdrep/REPORT.md" || { echo "NaN printed: $(grep -m1 -iw nan "$T/sdrep/REPORT.md")"; return 1; }
 }
 
 t_train_segmenter() {
