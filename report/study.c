@@ -202,7 +202,8 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
         const int np = b >= 0 && k != b ? db_rep_paired(&c[b], &c[k], d) : 0; /* this condition minus its column's baseline */
         if (np) {
             db_rep_fmt_ci(ci, sizeof ci, d, np);
-            snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
+            if (np == 1) snprintf(gain, sizeof gain, "%+.2f (1 pair)", db_mean(d, np));
+            else snprintf(gain, sizeof gain, "%+.2f (%s; %d pairs)", db_mean(d, np), ci, np);
         }
         const int digits = t == 2 ? 2 : 1; /* as the paper prints them */
         if (pv) snprintf(paper, sizeof paper, "%.*f", digits, pv->value);
