@@ -1,7 +1,8 @@
 // The graph on the GPU (nets/graph_cuda.h): its creation, the state's copies between host and
 // device, and nets/graph_run.c's two loops with device pointers, on the GPU's layouts
-// (nets/ops_cuda.h: NCHW maps, feature-major vectors). The steps callers take over these loops
-// are in nets/graph_cuda_step.cu.
+// (nets/ops_cuda.h: NCHW maps, feature-major vectors). Its convolutions are in
+// nets/graph_cuda_conv.cu, its regularizer ops in nets/graph_cuda_reg.cu, and the steps callers
+// take over these loops in nets/graph_cuda_step.cu.
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #include <math.h>

@@ -1,8 +1,9 @@
 // The GPU graph's state and the helpers its four files share (nets/graph_cuda.cu: creation, the
 // state's copies and the two loops over the ops; nets/graph_cuda_conv.cu: the convolutions, their
-// descriptors and bfloat16 casts; nets/graph_cuda_reg.cu: the regularizer ops;
-// nets/graph_cuda_step.cu: the steps the callers take -- the loss, read at once or a step late, a
-// task's own forward, the update, data parallel's group, the profile). For those files only.
+// descriptors and bfloat16 casts; nets/graph_cuda_reg.cu: the regularizer ops and the turns
+// between maps and vectors; nets/graph_cuda_step.cu: the steps the callers take -- the loss, read
+// at once or a step late, a task's own forward, the update, data parallel's group, the profile).
+// For those files only.
 #ifndef DB_NETS_GRAPH_CUDA_IMPL_H
 #define DB_NETS_GRAPH_CUDA_IMPL_H
 
@@ -138,15 +139,17 @@ db_status db_gg_conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op 
 db_status db_gg_conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op *op, const float *x, const float *w,
                               const float *dy, float *dx, float *dw, int acc, int n);
 
-// The forward and the backward over every op (graph_cuda.cu), a gradient bucket's sum begun
 // nets/graph_cuda_reg.cu: a regularizer op's output yd from xd (device pointers, NCHW; y its
-// shape) and its backward; the same on a vector (c, n), and the turns between the two layouts
+// shape) and its backward; the same on a vector (c, n); the turns between NCHW maps and
+// feature-major vectors (the linear layers' inputs take them too)
 db_status db_gg_reg_forward(db_gpu_graph *gg, db_op *op, const float *xd, float *yd, const db_tensor *y, int n);
 db_status db_gg_reg_backward(db_gpu_graph *gg, const db_op *op, float *dx, const float *dy, const db_tensor *y, int n, int acc);
 db_status db_gg_reg_forward_vector(db_gpu_graph *gg, db_op *op, const db_tensor *x, const db_tensor *y, int n);
 db_status db_gg_reg_backward_vector(db_gpu_graph *gg, const db_op *op, float *dx, const db_tensor *y, int n, int acc);
 db_status db_gg_to_vector(db_gpu_graph *gg, float *v, const float *map, int c, int n);
 db_status db_gg_to_map(db_gpu_graph *gg, float *map, const float *v, int c, int n);
+
+// The forward and the backward over every op (graph_cuda.cu), a gradient bucket's sum begun
 db_status db_gg_forward(db_gpu_graph *gg);
 db_status db_gg_backward(db_gpu_graph *gg);
 db_status db_gg_start_bucket(db_gpu_graph *gg, int k);

@@ -1,6 +1,7 @@
 // The regularizer ops on the GPU graph (nets/graph_cuda_impl.h): DropBlock's masks drawn on the
 // device (or by the CPU's code where a rule needs a whole plane), dropout, SpatialDropout and
-// DropPath through their kernels, on NCHW maps and, through the map layout, on vectors.
+// DropPath through their kernels, on NCHW maps and, through the map layout, on vectors; and the
+// turns between the two layouts (the linear layers' inputs take them too).
 #include <cuda_runtime.h>
 
 #include "dropouts/dropblock.h"

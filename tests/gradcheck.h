@@ -1,4 +1,5 @@
-/* Finite-difference gradient checking shared by the op and network tests. */
+/* Finite-difference gradient checking and the small fixtures the op, spatial, network and
+ * optimizer tests share (an op's probe, buffers, the convolution gradient check, a tiny ResNet-8). */
 #ifndef DB_TESTS_GRADCHECK_H
 #define DB_TESTS_GRADCHECK_H
 

@@ -427,13 +427,10 @@ static void test_tied_params(void) {
     db_graph_free(&g);
 }
 
-/* A small finalized classifier graph's parameters against finite differences: its parameters
- * initialised from seed (BN's gammas and betas away from 1 and 0), a random input, the smoothed
- * cross-entropy on labels; the misses returned, the values checked through *checked */
 /* A separable-convolution stack as AmoebaNet's cells build it (ReLU, depthwise, pointwise, BN,
  * twice; the first strided, TensorFlow's SAME padding on odd and even maps), its two states
  * concatenated as a cell's output: every parameter's
- * gradient through the whole graph against finite differences (the op's own, exactly: test_ops.c) */
+ * gradient through the whole graph against finite differences (the depthwise op's own, exactly: test_spatial.c) */
 static void test_separable_stack_gradients(void) {
     db_graph g;
     db_graph_begin(&g, 3);
