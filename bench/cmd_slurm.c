@@ -79,6 +79,9 @@ int db_cmd_slurm(int argc, char **argv) {
     if (s == DB_OK) {
         int cells = db_recipe_cells(r);
         fprintf(f, "#!/bin/bash\n# dropbench study %s (%s): %d cells, one per array task\n", r->study, recipe, cells);
+        for (int i = 0; i < r->nrequires; i++) /* a cell refuses to start before the checkpoint it starts from */
+            fprintf(f, "# requires %s: run its study first (its own script: dropbench slurm %s)\n", r->requires[i],
+                    r->requires[i]);
         fprintf(f, "#SBATCH --job-name=dropbench-%s\n", r->study);
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
         else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
@@ -103,9 +106,13 @@ int db_cmd_slurm(int argc, char **argv) {
                    "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\nfi\nexit \"$rc\"\n");
         if (fclose(f) != 0) s = db_fail(DB_ERR_IO, "%s: writing the script failed", out);
     }
-    if (s == DB_OK)
-        printf("wrote %s (%d array tasks)\nsubmit: sbatch %s\nthen:   ./dropbench merge %s/shard-*.db --db %s\n", out,
-               db_recipe_cells(r), out, shards, db_path);
+    if (s == DB_OK) {
+        printf("wrote %s (%d array tasks)\n", out, db_recipe_cells(r));
+        for (int i = 0; i < r->nrequires; i++)
+            printf("first:  the study it requires, %s (dropbench slurm %s, or dropbench study %s), to its end\n",
+                   r->requires[i], r->requires[i], r->requires[i]);
+        printf("submit: sbatch %s\nthen:   ./dropbench merge %s/shard-*.db --db %s\n", out, shards, db_path);
+    }
     db_recipe_free(r);
     free(r);
     return s == DB_OK ? DB_EXIT_OK : db_cli_error(s);

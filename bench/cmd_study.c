@@ -27,15 +27,30 @@ static void usage(FILE *f) {
                "--jobs N runs up to N cells at once, each in a process of its own (give each its share of\n"
                "the cores with the recipe's threads key; the results are those of running them one by one).\n"
                "A study whose data set, augmentation or network this version lacks is refused before\n"
-               "anything is recorded; --dry-run still lists it.\n");
+               "anything is recorded; --dry-run still lists it. A recipe's `requires = FILE` studies (the\n"
+               "runs its init_from starts from) run first, unless --cell picks one cell: a cell whose\n"
+               "starting checkpoint is not there yet is then refused, naming the study to run first.\n");
+}
+
+/* The dry run of a study the recipe requires: its cells still to run */
+static db_status dry_required(const db_recipe *q, const db_recipe *by, void *db_path) {
+    db_study_cell *cells = NULL;
+    int n = 0, todo = 0;
+    DB_TRY(db_study_plan(q, db_path, &cells, &n));
+    for (int k = 0; k < n; k++) todo += cells[k].state != DB_CELL_DONE_BEFORE;
+    printf("study %s requires %s (study %s): %d cell%s, %d to run first%s\n", by->study, q->path, q->study, n,
+           n == 1 ? "" : "s", todo, todo ? " (dropbench study without --cell runs them)" : "");
+    free(cells);
+    return DB_OK;
 }
 
 /* The dry run: every cell and what would happen to it */
 static int dry_run(const db_recipe *r, const char *db_path, int show) {
     db_study_cell *cells;
     int n;
-    db_status s = db_study_plan(r, db_path, &cells, &n);
+    db_status s = db_study_each_require(r, dry_required, (void *)db_path);
     if (s != DB_OK) return db_cli_error(s);
+    if ((s = db_study_plan(r, db_path, &cells, &n)) != DB_OK) return db_cli_error(s);
     printf("study %s (%s): %d cells, results in %s\n", r->study, r->path, n, db_path);
     for (int i = 0; i < n; i++) {
         const db_study_cell *c = &cells[i];
@@ -72,7 +87,8 @@ static void pass_on(int sig) {
 static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     db_study_cell *plan = NULL;
     int n = 0;
-    db_status s = db_study_plan(r, db_path, &plan, &n); /* refuses a study with a cell this version cannot run */
+    db_status s = db_study_run_requires(r, db_path, db_cli_run_hooks()); /* one by one, before the cells */
+    if (s == DB_OK) s = db_study_plan(r, db_path, &plan, &n); /* refuses a study with a cell this version cannot run */
     for (int i = 0; s == DB_OK && i < n; i++)
         if (plan[i].state == DB_CELL_CANNOT_RUN)
             s = db_fail(plan[i].refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, plan[i].label,
@@ -217,7 +233,9 @@ int db_cmd_study(int argc, char **argv) {
         else if (o.only >= 0 && dist->rank == 0)
             printf("study %s (%s): cell %ld (cells 0 to %d), results in %s\n", r->study, r->path, o.only,
                    db_recipe_cells(r) - 1, db_path);
-        s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
+        s = o.only < 0 ? db_study_run_requires(r, db_path, db_cli_run_hooks()) : DB_OK; /* a cell alone: not its requirements */
+        if (s == DB_OK) s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
+        else memset(&res, 0, sizeof res);
         if (dist->rank > 0) rc = s != DB_OK ? db_cli_error(s) : res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the first says it */
         else if (o.in_jobs && s == DB_OK) rc = res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the study process sums up */
         else rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);

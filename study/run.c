@@ -197,6 +197,13 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
+    if (cfg.init_from[0]) { /* nor for a start from weights that are not there */
+        char ckpt[1100];
+        db_ckpt_path(cfg.init_from, ckpt, sizeof ckpt);
+        if (access(ckpt, R_OK) != 0)
+            return db_fail(DB_ERR_ARG, "init_from %s: no checkpoint there (%s: %s); train the run it names first",
+                           cfg.init_from, ckpt, strerror(errno));
+    }
     const db_dist_info *dist = db_dist(); /* data parallel: the first process records and speaks */
     if (cfg.world_size > 0 && cfg.world_size != dist->size)
         return db_fail(DB_ERR_ARG, "world_size %d: the run was started as %d process%s (mpirun -np %d or srun -n %d "

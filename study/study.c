@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/dist.h"
@@ -103,6 +104,61 @@ db_status db_study_join(db_store *store, const db_recipe *r, const char *db_path
     return DB_OK;
 }
 
+static db_status each_require(const db_recipe *r, db_require_fn fn, void *ctx, int depth) {
+    if (r->nrequires && depth >= 4) return db_fail(DB_ERR_ARG, "%s: requires nested more than 4 deep (a cycle?)", r->path);
+    db_recipe *q = r->nrequires ? malloc(sizeof *q) : NULL;
+    if (r->nrequires && !q) return db_fail(DB_ERR_NOMEM, "out of memory");
+    db_status s = DB_OK;
+    for (int i = 0; s == DB_OK && i < r->nrequires; i++) {
+        if ((s = db_recipe_load(r->requires[i], q)) != DB_OK) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            s = db_fail(s, "%s requires %s: %s", r->path, r->requires[i], why);
+            break;
+        }
+        s = each_require(q, fn, ctx, depth + 1);
+        if (s == DB_OK) s = fn(q, r, ctx);
+        db_recipe_free(q);
+    }
+    free(q);
+    return s;
+}
+
+db_status db_study_each_require(const db_recipe *r, db_require_fn fn, void *ctx) { return each_require(r, fn, ctx, 0); }
+
+typedef struct { const char *db_path; const db_run_hooks *hooks; } require_run;
+
+static db_status run_required(const db_recipe *q, const db_recipe *by, void *ctx) {
+    const require_run *x = ctx;
+    db_log(DB_LOG_INFO, "study %s requires %s (study %s): its cells first", by->study, q->path, q->study);
+    db_study_result res;
+    DB_TRY(db_study_run(q, x->db_path, -1, x->hooks, &res));
+    if (res.failed)
+        return db_fail(DB_ERR_ARG, "study %s requires study %s (%s), and %d of its %d cells failed: %s does not start "
+                       "until they are done", by->study, q->study, q->path, res.failed, res.cells, by->study);
+    return DB_OK;
+}
+
+db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks) {
+    require_run x = {db_path, hooks};
+    return db_study_each_require(r, run_required, &x);
+}
+
+/* A cell whose init_from names a folder without a checkpoint yet: its note (which study to run
+ * first), 0 when it has one or starts from nothing */
+static int init_missing(const db_recipe *r, const db_study_cell *c, const char *db_path, char *note, size_t n) {
+    char ckpt[1100];
+    if (!c->config.init_from[0]) return 0;
+    db_ckpt_path(c->config.init_from, ckpt, sizeof ckpt);
+    if (access(ckpt, R_OK) == 0) return 0;
+    char first[3200] = "train the run it names first";
+    if (r->nrequires) snprintf(first, sizeof first, "run the study this recipe requires first: dropbench study %s --db %s "
+                               "(dropbench study %s without --cell runs both)", r->requires[0], db_path, r->path);
+    snprintf(note, n, "%s: cell %s starts from init_from %s, which has no checkpoint yet; %s", r->path, c->label,
+             c->config.init_from, first);
+    return 1;
+}
+
 db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
                        db_study_result *out) {
     int cells = db_recipe_cells(r);
@@ -151,6 +207,12 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
         if (prior) {
             db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->label, (long long)prior);
             out->done_before++;
+            continue;
+        }
+        char note[4800];
+        if (init_missing(r, c, db_path, note, sizeof note)) { /* nothing recorded: it runs once that exists */
+            db_log(DB_LOG_NOTE, "%s", note);
+            out->failed++;
             continue;
         }
         db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c->label);

@@ -39,9 +39,24 @@ typedef struct {
  * when say_version). */
 db_status db_study_join(db_store *store, const db_recipe *r, const char *db_path, int say_version, char *name, size_t n);
 
+/* Calls fn(required, requiring, ctx) on every study the recipe requires (`requires = FILE`),
+ * each one's own requirements before it, every recipe loaded; stops at the first failure, or at
+ * a recipe that cannot be read or requires more than 4 deep (named). */
+typedef db_status (*db_require_fn)(const db_recipe *required, const db_recipe *by, void *ctx);
+db_status db_study_each_require(const db_recipe *r, db_require_fn fn, void *ctx);
+
+/* Runs the studies the recipe requires (`requires = FILE`: the runs its cells' init_from start
+ * from), theirs first, into the store at db_path; their cells done before are skipped, so once
+ * all are done this costs a look. Fails, naming it, when a required study cannot be read or a
+ * cell of it fails: the requiring study does not start. */
+db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks);
+
 /* Runs every cell (or cell `only` when >= 0) into the store at db_path. Refuses, before
  * recording anything, a study with a cell this version cannot run. A failed cell is reported (a
- * note) and counted, and the study goes on; a stop signal ends it with DB_ERR_INTERRUPTED. */
+ * note) and counted, and the study goes on; so is a cell whose init_from has no checkpoint yet
+ * (nothing recorded; the note names the required study to run first). The required studies
+ * themselves are the caller's to run (db_study_run_requires). A stop signal ends it with
+ * DB_ERR_INTERRUPTED. */
 db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
                        db_study_result *out);
 

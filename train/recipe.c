@@ -109,15 +109,36 @@ static int parse_row(db_recipe *r, const char *key, const char *value, char *msg
 
 static db_status load_file(db_recipe *r, const char *path, int depth);
 
+/* FILE of an include or requires line as a path from the working folder: relative to the folder
+ * of the file `from` that names it */
+static int beside(const char *from, const char *value, char *path, size_t size) {
+    const char *slash = strrchr(from, '/');
+    int len = value[0] == '/' || !slash ? snprintf(path, size, "%s", value)
+                                        : snprintf(path, size, "%.*s/%s", (int)(slash - from), from, value);
+    return len >= 0 && (size_t)len < size;
+}
+
 /* include = FILE: another recipe file's lines read here, FILE relative to this file's folder */
 static int parse_include(db_recipe *r, const char *from, const char *value, int depth, char *msg, size_t n) {
     char path[1024];
-    const char *slash = strrchr(from, '/');
     if (!*value) { snprintf(msg, n, "include: needs a file name"); return -1; }
     if (depth >= 4) { snprintf(msg, n, "include: nested more than 4 deep"); return -1; }
-    if (value[0] == '/' || !slash) snprintf(path, sizeof path, "%s", value);
-    else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - from), from, value);
+    if (!beside(from, value, path, sizeof path)) { snprintf(msg, n, "include: the path is too long"); return -1; }
     if (load_file(r, path, depth + 1) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
+    return 0;
+}
+
+/* requires = FILE: a recipe whose study runs before this one (its checkpoints are what this
+ * one's init_from names); read when the study runs, not here (a recorded recipe's text is
+ * loaded where the file may be gone) */
+static int parse_requires(db_recipe *r, const char *from, const char *value, char *msg, size_t n) {
+    if (!*value) { snprintf(msg, n, "requires: needs a recipe file"); return -1; }
+    if (r->nrequires == DB_RECIPE_MAX_REQUIRES) { snprintf(msg, n, "requires: at most %d", DB_RECIPE_MAX_REQUIRES); return -1; }
+    if (!beside(from, value, r->requires[r->nrequires], sizeof r->requires[0])) {
+        snprintf(msg, n, "requires: the path is too long");
+        return -1;
+    }
+    r->nrequires++;
     return 0;
 }
 
@@ -132,6 +153,7 @@ static int parse_line(db_recipe *r, const char *path, int depth, char *line, cha
     *eq = '\0';
     char *key = trim(t), *value = trim(eq + 1);
     if (!strcmp(key, "include")) return parse_include(r, path, value, depth, msg, n);
+    if (!strcmp(key, "requires")) return parse_requires(r, path, value, msg, n);
     if (!strcmp(key, "study")) {
         if (!*value || strlen(value) >= sizeof r->study || strpbrk(value, "/ \t")) {
             snprintf(msg, n, "study: a name without spaces or '/', up to %zu characters", sizeof r->study - 1);

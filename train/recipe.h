@@ -3,8 +3,10 @@
  * reading of the paper it does not state, one per line, shown in the report), `vary.KEY = A, B,
  * C` for the keys the study sweeps (a value holding a comma is written in double quotes: "3,4"),
  * `row.NAME.KEY = VALUE` for a table's rows that differ in several keys at once (the rows of
- * the paper's Table 1), and `include = FILE` (relative to the recipe's folder) for settings
- * several recipes share; `#` starts a comment. The study is the matrix of every row (or the base
+ * the paper's Table 1), `include = FILE` (relative to the recipe's folder) for settings
+ * several recipes share, and `requires = FILE` (relative alike) for a study whose runs this
+ * one's start from (init_from: the pretrained backbones), which `dropbench study` runs first;
+ * `#` starts a comment. The study is the matrix of every row (or the base
  * settings alone when there are no rows) times every combination of the varied values; seeds
  * are varied like any key, so every regularizer sees the same seeds (paired). Errors name the
  * file and line. */
@@ -16,7 +18,7 @@
 #include "train/config.h"
 
 enum { DB_RECIPE_MAX_VARY = 8, DB_RECIPE_MAX_VALUES = 32, DB_RECIPE_MAX_ROWS = 16, DB_RECIPE_MAX_ROW_KEYS = 16,
-       DB_RECIPE_MAX_ASSUMPTIONS = 16 };
+       DB_RECIPE_MAX_ASSUMPTIONS = 16, DB_RECIPE_MAX_REQUIRES = 4 };
 
 typedef struct {
     char name[32];
@@ -32,6 +34,10 @@ typedef struct db_recipe {
     /* `assumption = TEXT` lines: every reading of the paper it does not state, shown in the report */
     int nassumptions;
     char assumption[DB_RECIPE_MAX_ASSUMPTIONS][600];
+    /* `requires = FILE` lines: the recipes whose studies run first, as paths from the working
+     * folder (FILE relative to the recipe's folder) */
+    int nrequires;
+    char requires[DB_RECIPE_MAX_REQUIRES][1024];
     db_config base;
     int nvary;
     char vary_key[DB_RECIPE_MAX_VARY][40];

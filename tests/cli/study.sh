@@ -184,6 +184,42 @@ EOR
     compgen -G "$T/runs/broken/single.stale-*-1/checkpoint.dbck" >/dev/null || { echo "not moved to a free name"; return 1; }
 }
 
+t_study_requires() {
+    # requires = FILE: the study whose run another's init_from starts from runs first (its cells
+    # done before are skipped); a cell picked alone before it exists is refused, naming the study
+    # to run, with nothing recorded; a train run from a missing checkpoint alike
+    need_fmnist || return
+    local base="model = resnet20
+dataset = fashion-mnist
+train_limit = 256
+test_limit = 64
+epochs = 1
+batch = 64"
+    printf '%s\nstudy = pre\ncheckpoint_dir = %s/ck\n' "$base" "$T" >"$T/pre.txt"
+    # (with checkpoint_dir set, a cell's checkpoint is DIR/STUDY/LABEL: pre's single cell in ck/pre/single)
+    printf '%s\nstudy = main\ncheckpoint_dir = %s/ck\nrequires = pre.txt\nlr = 0.05\nrow.scratch.seed = 1\nrow.tuned.init_from = %s/ck/pre/single\n' \
+        "$base" "$T" "$T" >"$T/main.txt"
+    db study "$T/main.txt" --dry-run --db "$T/r.db" && expect_rc 0 &&
+        expect_out "study main requires $T/pre.txt (study pre): 1 cell, 1 to run first" || return
+    db study "$T/main.txt" --cell 1 --db "$T/r.db" && expect_rc 1 && expect_err "has no checkpoint yet" &&
+        expect_err "dropbench study $T/pre.txt --db $T/r.db" || return
+    [ "$(sqlite3 "$T/r.db" 'select count(*) from runs')" = 0 ] || { echo "a refused cell was recorded"; return 1; }
+    db train --model resnet20 --train-limit 64 --epochs 1 --init-from "$T/nosuch" --db "$T/t.db" && expect_rc 2 &&
+        expect_err "no checkpoint there" || return
+    [ ! -f "$T/t.db" ] || [ "$(sqlite3 "$T/t.db" 'select count(*) from runs')" = 0 ] ||
+        { echo "a train run from a missing checkpoint was recorded"; return 1; }
+    db study "$T/main.txt" --cell 0 --db "$T/r.db" && expect_rc 0 || return   # the row that needs nothing runs
+    db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "study main requires $T/pre.txt (study pre): its cells first" &&
+        expect_err "copied from a 10-class classifier" && expect_out "1 ran now, 1 done before" || return
+    [ "$(sqlite3 "$T/r.db" "select group_concat(x, ' ') from (select s.name || ':' || r.status as x from runs r join studies s on s.id = r.study_id order by r.id)")" = \
+        "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
+    db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
+    printf 'study = x\nepochs = 1\nrequires = nowhere.txt\n' >"$T/bad.txt"
+    db study "$T/bad.txt" --db "$T/r.db" && expect_rc 1 && expect_err "requires $T/nowhere.txt" || return
+    printf 'study = a\nrequires = b.txt\n' >"$T/a.txt" && printf 'study = b\nrequires = a.txt\n' >"$T/b.txt"
+    db study "$T/a.txt" --dry-run --db "$T/r.db" && expect_rc 2 && expect_err "a cycle?" || return
+}
+
 t_study_bad_recipes() {
     printf 'study = x\nepochs = 1\nlearning_rate = 0.1\n' >"$T/a.txt"
     db study "$T/a.txt" --db "$T/s.db" && expect_rc 2 && expect_err "a.txt:3" && expect_err "learning_rate" || return

@@ -130,7 +130,12 @@ t_detector_init_from() {
         "$T/cls/checkpoint.dbck sha256 $sum" ] || { echo "init_from not in the provenance"; return 1; }
     db train "${args[@]}" --width 16 --init-from "$T/cls" && expect_rc 2 && expect_err "no classifier of this run's backbone" ||
         return
-    db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 1 && expect_err "cannot open checkpoint" || return
+    # weights that are not there: refused before anything is recorded
+    local before
+    before=$(sqlite3 "$T/deti.db" 'select count(*) from runs')
+    db train "${args[@]}" --width 8 --init-from "$T/nosuch" && expect_rc 2 && expect_err "no checkpoint there" || return
+    [ "$(sqlite3 "$T/deti.db" 'select count(*) from runs')" = "$before" ] ||
+        { echo "a run from a missing checkpoint was recorded"; return 1; }
     # the segmenter's backbone alike (Table 4's pretrained column)
     db train --model fcn-resnet18-fpn --dataset fmnist-segment --data-dir "$T/deti" --width 8 --fpn-width 16 --head-convs 1 \
         --batch 16 --epochs 1 --db "$T/segi.db" --init-from "$T/cls" && expect_rc 0 &&
