@@ -55,9 +55,9 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
     for (int i = 0; i < n; i++) {
         const db_study_cell *c = &cells[i];
         if (c->state == DB_CELL_DONE_BEFORE)
-            printf("[%d/%d] %s: done before (run %lld), skipped\n", i + 1, n, c->label, (long long)c->prior);
-        else if (c->state == DB_CELL_CANNOT_RUN) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, n, c->label, c->why);
-        else printf("[%d/%d] %s: would run\n", i + 1, n, c->label);
+            printf("[%d/%d] %s: done before (run %lld), skipped\n", i + 1, n, c->name, (long long)c->prior);
+        else if (c->state == DB_CELL_CANNOT_RUN) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, n, c->name, c->why);
+        else printf("[%d/%d] %s: would run\n", i + 1, n, c->name);
         if (show && c->state != DB_CELL_DONE_BEFORE) { /* as it would run: auto placements resolved */
             db_config e;
             db_config_effective(&c->config, &e);
@@ -91,7 +91,7 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     if (s == DB_OK) s = db_study_plan(r, db_path, &plan, &n); /* refuses a study with a cell this version cannot run */
     for (int i = 0; s == DB_OK && i < n; i++)
         if (plan[i].state == DB_CELL_CANNOT_RUN)
-            s = db_fail(plan[i].refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, plan[i].label,
+            s = db_fail(plan[i].refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, plan[i].name,
                         plan[i].why);
     if (s != DB_OK) { free(plan); return db_cli_error(s); }
     db_store *store; /* the study recorded (and a new database made) once, before the cells race to it */
@@ -117,7 +117,7 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
         if (next < n && !jobs_stop && running < jobs) {
             const db_study_cell *c = &plan[next];
             if (c->state == DB_CELL_DONE_BEFORE) {
-                printf("[%d/%d] %s: done before (run %lld), skipped\n", next + 1, n, c->label, (long long)c->prior);
+                printf("[%d/%d] %s: done before (run %lld), skipped\n", next + 1, n, c->name, (long long)c->prior);
                 res.done_before++;
                 next++;
                 continue;
@@ -143,13 +143,13 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                 for (int k = 0; k < NSIGS; k++) sigaction(sigs[k], &old[k], NULL);
                 sigprocmask(SIG_SETMASK, &was, NULL);
                 execv("/proc/self/exe", args);
-                fprintf(stderr, "dropbench study: cannot start cell %s: %s\n", c->label, strerror(errno));
+                fprintf(stderr, "dropbench study: cannot start cell %s: %s\n", c->name, strerror(errno));
                 _exit(DB_EXIT_FAIL);
             }
             if (pid > 0) job_pid[slot] = pid;
             sigprocmask(SIG_SETMASK, &was, NULL);
             if (pid < 0) {
-                fprintf(stderr, "dropbench study: cannot start a process for cell %s: %s\n", c->label, strerror(errno));
+                fprintf(stderr, "dropbench study: cannot start a process for cell %s: %s\n", c->name, strerror(errno));
                 res.failed++;
                 next++;
                 continue;
@@ -175,9 +175,9 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
                 res.failed++;
                 if (!WIFEXITED(status))
                     fprintf(stderr, "dropbench study: the process of cell %s ended by signal %d\n",
-                            plan[cell_of_slot[k]].label, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                            plan[cell_of_slot[k]].name, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
                 else
-                    fprintf(stderr, "dropbench study: cell %s failed (exit %d)\n", plan[cell_of_slot[k]].label, code);
+                    fprintf(stderr, "dropbench study: cell %s failed (exit %d)\n", plan[cell_of_slot[k]].name, code);
             }
         }
     }

@@ -19,6 +19,7 @@ static db_status cell_of(const db_recipe *r, int i, db_study_cell *c, int *resol
     memset(c, 0, sizeof *c);
     DB_TRY(db_recipe_cell(r, i, &c->config, c->label, sizeof c->label));
     db_recipe_condition(c->label, c->condition, sizeof c->condition);
+    snprintf(c->name, sizeof c->name, "%s", c->label[0] ? c->label : "single");
     c->refusal = db_config_resolve_device(&c->config);
     *resolved = c->refusal == DB_OK;
     if (*resolved) c->refusal = db_config_runnable(&c->config);
@@ -72,7 +73,7 @@ static int move_aside(const db_study_cell *c, int i, int cells) {
     }
     if (!moved) return 0;
     db_log(DB_LOG_INFO, "[%d/%d] %s: its checkpoint cannot be resumed; kept it in %s, running afresh", i + 1, cells,
-           c->label, stale);
+           c->name, stale);
     return 1;
 }
 
@@ -154,7 +155,7 @@ static int init_missing(const db_recipe *r, const db_study_cell *c, const char *
     char first[3200] = "train the run it names first";
     if (r->nrequires) snprintf(first, sizeof first, "run the study this recipe requires first: dropbench study %s --db %s "
                                "(dropbench study %s without --cell runs both)", r->requires[0], db_path, r->path);
-    snprintf(note, n, "%s: cell %s starts from init_from %s, which has no checkpoint yet; %s", r->path, c->label,
+    snprintf(note, n, "%s: cell %s starts from init_from %s, which has no checkpoint yet; %s", r->path, c->name,
              c->config.init_from, first);
     return 1;
 }
@@ -173,7 +174,7 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
         int resolved;
         db_study_cell *c = &plan[i];
         if ((s = cell_of(r, i, c, &resolved)) == DB_OK && c->state == DB_CELL_CANNOT_RUN)
-            s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->label, c->why);
+            s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->name, c->why);
     }
     db_store *store = NULL;
     char name[sizeof r->study + 16];
@@ -205,7 +206,7 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
         }
         if (s != DB_OK) break;
         if (prior) {
-            db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->label, (long long)prior);
+            db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->name, (long long)prior);
             out->done_before++;
             continue;
         }
@@ -215,17 +216,17 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
             out->failed++;
             continue;
         }
-        db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c->label);
+        db_log(DB_LOG_INFO, "[%d/%d] %s: running", i + 1, cells, c->name);
         db_status rs = run_cell(r, name, c, i, cells, db_path, hooks);
         if (rs == DB_OK) out->ran++;
         else out->failed++;
         if (rs == DB_OK && db_train_stop_pending() && i + 1 < cells && only < 0) /* it came after the cell's last step */
-            rs = db_fail(DB_ERR_INTERRUPTED, "stopped by a signal after cell %s", c->label);
+            rs = db_fail(DB_ERR_INTERRUPTED, "stopped by a signal after cell %s", c->name);
         if (rs == DB_ERR_INTERRUPTED) { /* asked to stop: the rest waits for the next start */
             char why[1024];
             snprintf(why, sizeof why, "%s", db_last_error());
             db_log(DB_LOG_NOTE, "%s", why);
-            db_log(DB_LOG_INFO, "study: stopped in cell %s; starting the study again continues it", c->label);
+            db_log(DB_LOG_INFO, "study: stopped in cell %s; starting the study again continues it", c->name);
             out->stopped = 1;
             s = db_fail(DB_ERR_INTERRUPTED, "%s", why);
             break;

@@ -17,6 +17,7 @@ typedef enum { DB_CELL_WOULD_RUN, DB_CELL_DONE_BEFORE, DB_CELL_CANNOT_RUN } db_c
 
 typedef struct {
     char label[256], condition[256];
+    char name[256];            /* what messages call it: its label, or "single" (a study of one cell) */
     db_config config;          /* resolved (device included) */
     db_cell_state state;
     int64_t prior;             /* DONE_BEFORE: the finished run */

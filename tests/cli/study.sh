@@ -214,6 +214,7 @@ batch = 64"
     [ "$(sqlite3 "$T/r.db" "select group_concat(x, ' ') from (select s.name || ':' || r.status as x from runs r join studies s on s.id = r.study_id order by r.id)")" = \
         "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
     db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
+    db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
     printf 'study = x\nepochs = 1\nrequires = nowhere.txt\n' >"$T/bad.txt"
     db study "$T/bad.txt" --db "$T/r.db" && expect_rc 1 && expect_err "requires $T/nowhere.txt" || return
     printf 'study = a\nrequires = b.txt\n' >"$T/a.txt" && printf 'study = b\nrequires = a.txt\n' >"$T/b.txt"
