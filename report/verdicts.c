@@ -262,6 +262,10 @@ void db_rep_verdict_box(db_doc *doc, const db_rep_input *in) {
         study_kind(s, kind, sizeof kind);
         db_doc_para(doc, "Study %s: %s.", s->name, kind);
         const int nc = db_rep_conditions(s, c);
+        if (nc == 1) { /* a single setting: a pretraining other studies start from, a throughput check */
+            db_doc_item(doc, "one condition (%s): nothing to compare", c[0].name);
+            continue;
+        }
         const int t3 = db_rep_dense_table_of(s, c, nc); /* AmoebaNet (2), detection (3), segmentation (4); 0: Table 1 */
         int cols[2] = {0, 0}; /* conditions from random initialisation, from a pretrained backbone */
         for (int k = 0; k < nc; k++) cols[s->cells[c[k].cell0].pretrained != 0]++;

@@ -215,6 +215,10 @@ batch = 64"
         "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
     db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
     db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
+    # the report's verdicts: the pretraining is one setting, nothing to compare
+    db report --db "$T/r.db" --out "$T/rep" --no-plots && expect_rc 0 || return
+    grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "- one condition (all): nothing to compare" ||
+        { echo "verdicts: $(grep -A2 '^Study pre:' "$T/rep/REPORT.md")"; return 1; }
     printf 'study = x\nepochs = 1\nrequires = nowhere.txt\n' >"$T/bad.txt"
     db study "$T/bad.txt" --db "$T/r.db" && expect_rc 1 && expect_err "requires $T/nowhere.txt" || return
     printf 'study = a\nrequires = b.txt\n' >"$T/a.txt" && printf 'study = b\nrequires = a.txt\n' >"$T/b.txt"
