@@ -109,8 +109,9 @@ int db_cmd_slurm(int argc, char **argv) {
     if (s == DB_OK) {
         printf("wrote %s (%d array tasks)\n", out, db_recipe_cells(r));
         for (int i = 0; i < r->nrequires; i++)
-            printf("first:  the study it requires, %s (dropbench slurm %s, or dropbench study %s), to its end\n",
-                   r->requires[i], r->requires[i], r->requires[i]);
+            printf("first:  the study it requires, %s, to its end (dropbench study %s --db %s, or its own script: "
+                   "dropbench slurm %s; a cell does not start before the checkpoint it starts from is finished)\n",
+                   r->requires[i], r->requires[i], db_path, r->requires[i]);
         printf("submit: sbatch %s\nthen:   ./dropbench merge %s/shard-*.db --db %s\n", out, shards, db_path);
     }
     db_recipe_free(r);

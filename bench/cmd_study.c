@@ -87,7 +87,10 @@ static void pass_on(int sig) {
 static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     db_study_cell *plan = NULL;
     int n = 0;
-    db_status s = db_study_run_requires(r, db_path, db_cli_run_hooks()); /* one by one, before the cells */
+    int stopped = 0;
+    db_train_stop_on_signals(); /* for the required studies, which run here, one by one, before the cells */
+    db_status s = db_study_run_requires(r, db_path, db_cli_run_hooks(), &stopped);
+    if (s == DB_ERR_INTERRUPTED && stopped) return DB_EXIT_INTERRUPTED; /* said as it stopped */
     if (s == DB_OK) s = db_study_plan(r, db_path, &plan, &n); /* refuses a study with a cell this version cannot run */
     for (int i = 0; s == DB_OK && i < n; i++)
         if (plan[i].state == DB_CELL_CANNOT_RUN)
@@ -233,9 +236,10 @@ int db_cmd_study(int argc, char **argv) {
         else if (o.only >= 0 && dist->rank == 0)
             printf("study %s (%s): cell %ld (cells 0 to %d), results in %s\n", r->study, r->path, o.only,
                    db_recipe_cells(r) - 1, db_path);
-        s = o.only < 0 ? db_study_run_requires(r, db_path, db_cli_run_hooks()) : DB_OK; /* a cell alone: not its requirements */
+        int stopped = 0;
+        s = o.only < 0 ? db_study_run_requires(r, db_path, db_cli_run_hooks(), &stopped) : DB_OK; /* a cell alone: not its requirements */
         if (s == DB_OK) s = db_study_run(r, db_path, o.only, db_cli_run_hooks(), &res);
-        else memset(&res, 0, sizeof res);
+        else memset(&res, 0, sizeof res), res.stopped = stopped;
         if (dist->rank > 0) rc = s != DB_OK ? db_cli_error(s) : res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the first says it */
         else if (o.in_jobs && s == DB_OK) rc = res.failed ? DB_EXIT_FAIL : DB_EXIT_OK; /* the study process sums up */
         else rc = db_cli_study_end(s, &res, res.study[0] ? res.study : r->study, db_path, o.only);

@@ -48,6 +48,7 @@ static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_
     db_doc_heading(doc, 2, "Results: %s test %s (%%)", db_rep_score_best ? "best (over the epochs)" : "final", db_rep_score_label);
     if (base < 0) db_doc_para(doc, "This study has no baseline condition (none without a regularizer): conditions are "
                                    "shown without deltas.");
+    else if (nc == 1) db_doc_para(doc, "One condition: nothing to compare.");
     else if (!m) db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed: no other condition has "
                                   "a result to compare with it yet.", c[base].name);
     else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "

@@ -92,11 +92,12 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
         st->ncells++;
     }
-    /* The baseline: no regularizer and the least of Cutout and label smoothing the study's cells
-     * have (none of either in a Table 1 study, where each is a condition; label smoothing where
-     * every cell has it, as the AmoebaNet recipes) */
+    /* The baseline: no regularizer and the least of Cutout and label smoothing any of the study's
+     * cells has (none of either in a Table 1 study, where each is a condition: without a plain
+     * no-regularizer row there is no baseline; label smoothing where every cell has it, as the
+     * AmoebaNet recipes) */
     double least = INFINITY;
-    for (int i = 0; i < st->ncells; i++) if (st->cells[i].is_baseline && aug[i] < least) least = aug[i];
+    for (int i = 0; i < st->ncells; i++) if (aug[i] < least) least = aug[i];
     for (int i = 0; i < st->ncells; i++) st->cells[i].is_baseline &= aug[i] == least;
     free(aug);
     db_recipe_free(r);

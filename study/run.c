@@ -197,12 +197,16 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
-    if (cfg.init_from[0]) { /* nor for a start from weights that are not there */
-        char ckpt[1100];
-        db_ckpt_path(cfg.init_from, ckpt, sizeof ckpt);
-        if (access(ckpt, R_OK) != 0)
-            return db_fail(DB_ERR_ARG, "init_from %s: no checkpoint there (%s: %s); train the run it names first",
-                           cfg.init_from, ckpt, strerror(errno));
+    if (cfg.init_from[0]) { /* nor for a start from weights that are not there, or half trained */
+        int known;
+        if (db_ckpt_finished(cfg.init_from, &known) != DB_OK) {
+            char why[1300];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            return db_fail(DB_ERR_ARG, "init_from %s: %s; train the run it names to its end first", cfg.init_from, why);
+        }
+        if (!known)
+            db_log(DB_LOG_NOTE, "init_from %s: written before dropbench recorded a run's progress beside its checkpoint; "
+                   "whether that run finished is not known", cfg.init_from);
     }
     const db_dist_info *dist = db_dist(); /* data parallel: the first process records and speaks */
     if (cfg.world_size > 0 && cfg.world_size != dist->size)

@@ -127,36 +127,48 @@ static db_status each_require(const db_recipe *r, db_require_fn fn, void *ctx, i
 
 db_status db_study_each_require(const db_recipe *r, db_require_fn fn, void *ctx) { return each_require(r, fn, ctx, 0); }
 
-typedef struct { const char *db_path; const db_run_hooks *hooks; } require_run;
+typedef struct { const char *db_path; const db_run_hooks *hooks; int stopped; } require_run;
 
 static db_status run_required(const db_recipe *q, const db_recipe *by, void *ctx) {
-    const require_run *x = ctx;
+    require_run *x = ctx;
     db_log(DB_LOG_INFO, "study %s requires %s (study %s): its cells first", by->study, q->path, q->study);
     db_study_result res;
-    DB_TRY(db_study_run(q, x->db_path, -1, x->hooks, &res));
-    if (res.failed)
-        return db_fail(DB_ERR_ARG, "study %s requires study %s (%s), and %d of its %d cells failed: %s does not start "
-                       "until they are done", by->study, q->study, q->path, res.failed, res.cells, by->study);
+    db_status s = db_study_run(q, x->db_path, -1, x->hooks, &res);
+    if (s == DB_ERR_INTERRUPTED) x->stopped = res.stopped;
+    DB_TRY(s);
+    if (res.failed) /* its other cells need nothing from it; those that start from its runs are refused, each said */
+        db_log(DB_LOG_NOTE, "study %s requires study %s (%s), and %d of its %d cells failed: the cells of %s that start "
+               "from its runs will not start", by->study, q->study, q->path, res.failed, res.cells, by->study);
     return DB_OK;
 }
 
-db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks) {
-    require_run x = {db_path, hooks};
-    return db_study_each_require(r, run_required, &x);
+db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks, int *stopped) {
+    require_run x = {db_path, hooks, 0};
+    db_status s = db_study_each_require(r, run_required, &x);
+    if (stopped) *stopped = x.stopped;
+    return s;
 }
 
-/* A cell whose init_from names a folder without a checkpoint yet: its note (which study to run
- * first), 0 when it has one or starts from nothing */
+/* A cell whose init_from names a folder without a finished run's checkpoint (none yet, or its
+ * run stopped part way): its note (which study to run first), 0 when it can start */
 static int init_missing(const db_recipe *r, const db_study_cell *c, const char *db_path, char *note, size_t n) {
-    char ckpt[1100];
-    if (!c->config.init_from[0]) return 0;
-    db_ckpt_path(c->config.init_from, ckpt, sizeof ckpt);
-    if (access(ckpt, R_OK) == 0) return 0;
-    char first[3200] = "train the run it names first";
-    if (r->nrequires) snprintf(first, sizeof first, "run the study this recipe requires first: dropbench study %s --db %s "
-                               "(dropbench study %s without --cell runs both)", r->requires[0], db_path, r->path);
-    snprintf(note, n, "%s: cell %s starts from init_from %s, which has no checkpoint yet; %s", r->path, c->name,
-             c->config.init_from, first);
+    int known;
+    const char *from = c->config.init_from;
+    if (!from[0] || db_ckpt_finished(from, &known) == DB_OK) return 0;
+    char why[1300], here[1024] = "", reqs[2200] = "";
+    snprintf(why, sizeof why, "%s", db_last_error());
+    if (from[0] != '/' && !getcwd(here, sizeof here)) here[0] = '\0'; /* init_from is relative to the working folder */
+    for (int i = 0; i < r->nrequires; i++) {
+        size_t used = strlen(reqs);
+        snprintf(reqs + used, sizeof reqs - used, "%s%s", i ? " and " : "", r->requires[i]);
+    }
+    if (r->nrequires)
+        snprintf(note, n, "%s: cell %s starts from init_from %s%s%s%s: %s; run the study this recipe requires to its end "
+                 "first: dropbench study %s --db %s (dropbench study %s without --cell runs it)", r->path, c->name, from,
+                 here[0] ? " (from " : "", here, here[0] ? ")" : "", why, reqs, db_path, r->path);
+    else
+        snprintf(note, n, "%s: cell %s starts from init_from %s%s%s%s: %s; train the run it names to its end first", r->path,
+                 c->name, from, here[0] ? " (from " : "", here, here[0] ? ")" : "", why);
     return 1;
 }
 

@@ -48,9 +48,10 @@ db_status db_study_each_require(const db_recipe *r, db_require_fn fn, void *ctx)
 
 /* Runs the studies the recipe requires (`requires = FILE`: the runs its cells' init_from start
  * from), theirs first, into the store at db_path; their cells done before are skipped, so once
- * all are done this costs a look. Fails, naming it, when a required study cannot be read or a
- * cell of it fails: the requiring study does not start. */
-db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks);
+ * all are done this costs a look. Fails, naming it, when a required study cannot be read or run
+ * here, or is stopped by a signal (*stopped 1: said as it stopped); a failed cell of it is a note
+ * (the requiring study's cells that start from it are then refused, the others run). */
+db_status db_study_run_requires(const db_recipe *r, const char *db_path, const db_run_hooks *hooks, int *stopped);
 
 /* Runs every cell (or cell `only` when >= 0) into the store at db_path. Refuses, before
  * recording anything, a study with a cell this version cannot run. A failed cell is reported (a

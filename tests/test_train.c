@@ -307,6 +307,33 @@ static void test_config_errors(void) {
           "the renamed scale keys' fingerprint changed: %016llx", (unsigned long long)db_config_fingerprint(&a));
 }
 
+/* What tells a finished run's weights (another run may start from them: init_from) from a half
+ * trained run's: the progress written beside each checkpoint */
+static void test_checkpoint_progress(void) {
+    char dir[64];
+    db_test_mkdtemp(dir, "progress");
+    int known = -1;
+    CHECK(db_ckpt_finished(dir, &known) == DB_ERR_ARG && strstr(db_last_error(), "no checkpoint there"),
+          "an empty folder: %s", db_last_error());
+    FILE *f = fopen(db_test_path(dir, "checkpoint.dbck"), "w"); /* only its presence is read here */
+    CHECK(f && fclose(f) == 0, "cannot make the stand-in checkpoint");
+    CHECK(db_ckpt_finished(dir, &known) == DB_OK && known == 0, "a checkpoint from before progress was written");
+    CHECK_OK(db_ckpt_mark_progress(dir, 1, 3, 0));
+    CHECK(db_ckpt_finished(dir, &known) == DB_ERR_ARG && known == 1 && strstr(db_last_error(), "1 of its 3 epochs"),
+          "one epoch of three: %s", db_last_error());
+    CHECK_OK(db_ckpt_mark_progress(dir, 2, 3, 1));
+    CHECK(db_ckpt_finished(dir, &known) == DB_ERR_ARG && strstr(db_last_error(), "and part of the next"),
+          "stopped inside epoch 3: %s", db_last_error());
+    CHECK_OK(db_ckpt_mark_progress(dir, 3, 3, 0));
+    CHECK(db_ckpt_finished(dir, &known) == DB_OK && known == 1, "finished: %s", db_last_error());
+    f = fopen(db_test_path(dir, "progress"), "w");
+    CHECK(f && fputs("garbage\n", f) >= 0 && fclose(f) == 0, "cannot write the progress file");
+    CHECK(db_ckpt_finished(dir, &known) == DB_ERR_ARG && strstr(db_last_error(), "not a run's progress"),
+          "a damaged progress file: %s", db_last_error());
+    CHECK(access(db_test_path(dir, "progress.tmp"), F_OK) != 0, "the progress's temporary file left behind");
+    db_test_rmtree(dir);
+}
+
 const db_test db_tests_train[] = {
     {"config_errors", test_config_errors},
     {"overfit_64_samples", test_overfit_64_samples},
@@ -315,5 +342,6 @@ const db_test db_tests_train[] = {
     {"checkpoint_resume_bit_identical", test_checkpoint_resume},
     {"unwritable_checkpoint_dir", test_bad_checkpoint_dir},
     {"divergence_stops_the_run", test_divergence},
+    {"checkpoint_progress", test_checkpoint_progress},
     {NULL, NULL},
 };

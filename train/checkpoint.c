@@ -19,6 +19,42 @@
 
 void db_ckpt_path(const char *dir, char *out, size_t size) { snprintf(out, size, "%s/%s", dir, CKPT_NAME); }
 
+static void progress_path(const char *dir, char *out, size_t size) { snprintf(out, size, "%s/progress", dir); }
+
+db_status db_ckpt_mark_progress(const char *dir, int epoch, int epochs, int partial) {
+    char path[1100], tmp[1120];
+    progress_path(dir, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    int ok = fprintf(f, "epoch %d of %d%s\n", epoch, epochs, partial ? " partial" : "") > 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+    }
+    return DB_OK;
+}
+
+db_status db_ckpt_finished(const char *dir, int *known) {
+    char ckpt[1100], path[1100], line[128] = "";
+    *known = 0;
+    db_ckpt_path(dir, ckpt, sizeof ckpt);
+    if (access(ckpt, R_OK) != 0) return db_fail(DB_ERR_ARG, "no checkpoint there (%s: %s)", ckpt, strerror(errno));
+    progress_path(dir, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return DB_OK; /* from before progress was recorded */
+    int epoch = 0, epochs = 0, got = fgets(line, sizeof line, f) && sscanf(line, "epoch %d of %d", &epoch, &epochs) == 2;
+    fclose(f);
+    if (!got) return db_fail(DB_ERR_ARG, "%s: not a run's progress ('%.60s')", path, line);
+    *known = 1;
+    if (epoch < epochs || strstr(line, "partial"))
+        return db_fail(DB_ERR_ARG, "the run training in %s has not finished: %d of its %d epochs done%s", dir, epoch, epochs,
+                       strstr(line, "partial") ? " and part of the next" : "");
+    return DB_OK;
+}
+
 int db_ckpt_exists(const char *dir) {
     char p[1100];
     db_ckpt_path(dir, p, sizeof p);

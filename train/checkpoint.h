@@ -58,5 +58,13 @@ db_status db_ckpt_sizes(const char *dir, uint64_t sizes[3]);
 int db_ckpt_unusable(db_status s);
 /* The checkpoint's file name inside dir. */
 void db_ckpt_path(const char *dir, char *out, size_t size);
+/* The run's progress beside its checkpoint (dir/progress, "epoch E of N", "partial" when a stop
+ * came inside an epoch), written after each save: what tells a finished run's weights from a
+ * half-trained run's */
+db_status db_ckpt_mark_progress(const char *dir, int epoch, int epochs, int partial);
+/* May another run start from dir's weights (init_from)? DB_OK when its run finished, or when
+ * its checkpoint was written before dropbench recorded progress (*known 0: a note is the
+ * caller's); otherwise DB_ERR_ARG saying what is there: no checkpoint, or how far its run got. */
+db_status db_ckpt_finished(const char *dir, int *known);
 
 #endif

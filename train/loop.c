@@ -460,7 +460,10 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 memcpy(m->part_sums, sums, sizeof sums);
                 DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
-                if (writer && cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
+                if (writer && cfg->checkpoint_dir[0]) {
+                    DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
+                    DB_TRY(db_ckpt_mark_progress(cfg->checkpoint_dir, epoch, cfg->epochs, 1));
+                }
                 if (!stop_signal) stop_signal = SIGTERM; /* another process's: said as such below */
                 m->partial = 0;
                 return stopped(cfg, epoch, s + 1, steps);
@@ -508,7 +511,10 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         r->meta->history[r->meta->n_history++] = res;
         r->meta->epoch = epoch + 1;
         ran++;
-        if (writer && cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
+        if (writer && cfg->checkpoint_dir[0]) {
+            DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, r->meta));
+            DB_TRY(db_ckpt_mark_progress(cfg->checkpoint_dir, epoch + 1, cfg->epochs, 0));
+        }
         if (writer && cfg->metrics[0]) DB_TRY(db_results_write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
         if (writer && cfg->site_metrics[0]) DB_TRY(db_results_write_sites(cfg->site_metrics, g, r->meta));
         if (hooks->on_epoch) {

@@ -128,7 +128,13 @@ t_stop_signal_resume() {
     [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" && grep -q "dropbench resume" "$err" ||
         { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
     [ "$(sqlite3 "$T/g.db" 'SELECT status FROM runs WHERE id = 2')" = interrupted ] || { echo "run 2 not interrupted"; return 1; }
+    # its half-trained weights are no run's to start from (init_from): refused, nothing recorded
+    db train --train-limit 128 --test-limit 64 --epochs 1 --init-from "$T/int" --db "$T/h.db" && expect_rc 2 &&
+        expect_err "has not finished" || return
+    [ ! -f "$T/h.db" ] || [ "$(sqlite3 "$T/h.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "recorded"; return 1; }
     db resume 2 --db "$T/g.db" --quiet && expect_rc 0 || return
+    db train --train-limit 128 --test-limit 64 --epochs 1 --init-from "$T/int" --db "$T/h.db" && expect_rc 0 &&
+        expect_err "copied from a 10-class classifier" || return
     local differ
     differ=$(sqlite3 "$T/g.db" "SELECT count(*) FROM metrics a JOIN metrics b ON b.epoch = a.epoch AND b.split = a.split AND b.name = a.name AND b.step = a.step WHERE a.run_id = 1 AND b.run_id = 2 AND a.name NOT IN ('seconds', 'images_per_s') AND a.value IS NOT b.value")
     [ "$differ" = 0 ] && [ "$(sqlite3 "$T/g.db" 'SELECT count(*) FROM metrics WHERE run_id = 2')" = \

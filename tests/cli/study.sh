@@ -201,7 +201,7 @@ batch = 64"
         "$base" "$T" "$T" >"$T/main.txt"
     db study "$T/main.txt" --dry-run --db "$T/r.db" && expect_rc 0 &&
         expect_out "study main requires $T/pre.txt (study pre): 1 cell, 1 to run first" || return
-    db study "$T/main.txt" --cell 1 --db "$T/r.db" && expect_rc 1 && expect_err "has no checkpoint yet" &&
+    db study "$T/main.txt" --cell 1 --db "$T/r.db" && expect_rc 1 && expect_err "no checkpoint there" &&
         expect_err "dropbench study $T/pre.txt --db $T/r.db" || return
     [ "$(sqlite3 "$T/r.db" 'select count(*) from runs')" = 0 ] || { echo "a refused cell was recorded"; return 1; }
     db train --model resnet20 --train-limit 64 --epochs 1 --init-from "$T/nosuch" --db "$T/t.db" && expect_rc 2 &&
