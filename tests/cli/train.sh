@@ -15,7 +15,9 @@ t_train_short() {
     rows=$(tail -n +2 "$T/m.csv" | cut -d, -f1 | tr '\n' ' ')
     [ "$rows" = "1 2 " ] || { echo "metrics rows for epochs '$rows', expected '1 2 '"; return 1; }
     [ -s "$T/ck/checkpoint.dbck" ] || { echo "no checkpoint in $T/ck"; return 1; }
-    [ "$(ls -A "$T/ck")" = "checkpoint.dbck" ] || { echo "stray files in the checkpoint folder: $(ls -A "$T/ck")"; return 1; }
+    [ "$(ls -A "$T/ck" | tr '\n' ' ')" = "checkpoint.dbck progress " ] ||
+        { echo "stray files in the checkpoint folder: $(ls -A "$T/ck" | tr '\n' ' ')"; return 1; }
+    [ "$(cat "$T/ck/progress")" = "epoch 2 of 2" ] || { echo "progress: $(cat "$T/ck/progress")"; return 1; }
     echo "top1 $acc%" >"$T/note"
 }
 
