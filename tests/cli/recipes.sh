@@ -1,0 +1,150 @@
+# Command-line tests (tests/cli.sh runs them): recipes -- their errors, the paper's recipes, rows and
+# includes, the studies a recipe requires.
+# shellcheck shell=bash
+
+t_study_requires() {
+    # requires = FILE: the study whose run another's init_from starts from runs first (its cells
+    # done before are skipped); a cell picked alone before it exists is refused, naming the study
+    # to run, with nothing recorded; a train run from a missing checkpoint alike
+    need_fmnist || return
+    local base="model = resnet20
+dataset = fashion-mnist
+train_limit = 256
+test_limit = 64
+epochs = 1
+batch = 64"
+    printf '%s\nstudy = pre\ncheckpoint_dir = %s/ck\n' "$base" "$T" >"$T/pre.txt"
+    # (with checkpoint_dir set, a cell's checkpoint is DIR/STUDY/LABEL: pre's single cell in ck/pre/single)
+    printf '%s\nstudy = main\ncheckpoint_dir = %s/ck\nrequires = pre.txt\nlr = 0.05\nrow.scratch.seed = 1\nrow.tuned.init_from = %s/ck/pre/single\n' \
+        "$base" "$T" "$T" >"$T/main.txt"
+    db study "$T/main.txt" --dry-run --db "$T/r.db" && expect_rc 0 &&
+        expect_out "study main requires $T/pre.txt (study pre): 1 cell, 1 to run first" || return
+    db study "$T/main.txt" --cell 1 --db "$T/r.db" && expect_rc 1 && expect_err "no checkpoint there" &&
+        expect_err "dropbench study $T/pre.txt --db $T/r.db" || return
+    [ "$(sqlite3 "$T/r.db" 'select count(*) from runs')" = 0 ] || { echo "a refused cell was recorded"; return 1; }
+    db train --model resnet20 --train-limit 64 --epochs 1 --init-from "$T/nosuch" --db "$T/t.db" && expect_rc 2 &&
+        expect_err "no checkpoint there" || return
+    [ ! -f "$T/t.db" ] || [ "$(sqlite3 "$T/t.db" 'select count(*) from runs')" = 0 ] ||
+        { echo "a train run from a missing checkpoint was recorded"; return 1; }
+    db study "$T/main.txt" --cell 0 --db "$T/r.db" && expect_rc 0 || return   # the row that needs nothing runs
+    db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "study main requires $T/pre.txt (study pre): its cells first" &&
+        expect_err "copied from a 10-class classifier" && expect_out "1 ran now, 1 done before" || return
+    [ "$(sqlite3 "$T/r.db" "select group_concat(x, ' ') from (select s.name || ':' || r.status as x from runs r join studies s on s.id = r.study_id order by r.id)")" = \
+        "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
+    db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
+    db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
+    # the report's verdicts: the pretraining is one setting, nothing to compare
+    db report --db "$T/r.db" --out "$T/rep" --no-plots && expect_rc 0 || return
+    grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "- one condition (all): nothing to compare" ||
+        { echo "verdicts: $(grep -A2 '^Study pre:' "$T/rep/REPORT.md")"; return 1; }
+    printf 'study = x\nepochs = 1\nrequires = nowhere.txt\n' >"$T/bad.txt"
+    db study "$T/bad.txt" --db "$T/r.db" && expect_rc 1 && expect_err "requires $T/nowhere.txt" || return
+    printf 'study = a\nrequires = b.txt\n' >"$T/a.txt" && printf 'study = b\nrequires = a.txt\n' >"$T/b.txt"
+    db study "$T/a.txt" --dry-run --db "$T/r.db" && expect_rc 2 && expect_err "a cycle?" || return
+}
+
+t_study_bad_recipes() {
+    printf 'study = x\nepochs = 1\nlearning_rate = 0.1\n' >"$T/a.txt"
+    db study "$T/a.txt" --db "$T/s.db" && expect_rc 2 && expect_err "a.txt:3" && expect_err "learning_rate" || return
+    printf 'study = x\nvary.keep_prob = 0.9, 1.5\n' >"$T/b.txt"
+    db study "$T/b.txt" --db "$T/s.db" && expect_rc 2 && expect_err "b.txt:2" && expect_err "1.5" || return
+    printf 'epochs = 1\n' >"$T/c.txt"
+    db study "$T/c.txt" --db "$T/s.db" && expect_rc 2 && expect_err "study = NAME" || return
+    printf 'study = x\nthis line has no equals sign\n' >"$T/d.txt"
+    db study "$T/d.txt" --db "$T/s.db" && expect_rc 2 && expect_err "d.txt:2" || return
+    db study "$T/missing.txt" --db "$T/s.db" && expect_rc 1 && expect_err "missing.txt" || return
+    db study bench/recipes/fmnist-quick.txt --dry-run --db "$T/s.db" && expect_rc 0 && expect_out "28 cells" &&
+        expect_out "seed=7,regularizer=dropblock: would run"
+}
+
+t_paper_recipes() {
+    # every recipe loads; the paper's rows resolve to the paper's settings; what this version
+    # cannot run is refused with the reason, before anything is recorded
+    local f
+    for f in bench/recipes/*.txt; do
+        case $f in
+        *amoebanet-imagenet*) # the official network and placement; ImageNet is read only when a cell runs
+            db study "$f" --dry-run --show-config --cell 1 --db "$T/p.db" && expect_rc 0 && expect_out "image_size=331" &&
+                expect_out "reg_last_cells=0.5" && expect_out "regularizer=dropblock" || return ;;
+        *segmentation-voc*) # the official segmentation settings; VOC is read only when a cell runs
+            db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "scale_max=1.5" &&
+                expect_out "image_size=512" || return ;;
+        *retinanet-coco*) # resolves with the official schedule; the data set is read only when a cell runs
+            db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "image_size=640" &&
+                expect_out "milestones=8,11" || return ;;
+        *) db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "cells" || return ;;
+        esac
+    done
+    local t1=bench/recipes/resnet50-imagenet-table1.txt
+    db study $t1 --dry-run --db "$T/p.db" && expect_out "24 cells" && expect_out "[4/24] row=dropout,seed=1" &&
+        expect_out "[24/24] row=dropblock_ls,seed=3: would run" || return
+    db study $t1 --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 || return
+    local k
+    for k in model=resnet50 shortcut=B epochs=270 batch=1024 lr=0.4 lr_schedule=step milestones=125,200,250 \
+        warmup_epochs=5 nesterov=1 weight_decay=0.0001 zero_init_last_bn=1 augment=inception regularizer=none; do
+        grep -qx "$k" "$out" || { echo "Table 1 baseline lacks $k"; return 1; }
+    done
+    db study $t1 --dry-run --show-config --cell 21 --db "$T/p.db" && expect_rc 0 || return
+    for k in regularizer=dropblock keep_prob=0.9 block_size=7 reg_groups=3,4 reg_skip=1 group_scaling=1 \
+        keep_prob_schedule=linear label_smoothing=0.1 epochs=290 seed=1; do
+        grep -qx "$k" "$out" || { echo "Table 1 DropBlock + label smoothing lacks $k"; return 1; }
+    done
+    # the dropout baseline on the conv branches only, unscaled, fixed (the paper's definition;
+    # the official code scales and schedules DropBlock alone); SpatialDropout alike
+    for c in 3 9; do
+        db study $t1 --dry-run --show-config --cell $c --db "$T/p.db" && expect_rc 0 || return
+        for k in reg_skip=0 group_scaling=0 keep_prob_schedule=fixed reg_groups=3,4; do
+            grep -qx "$k" "$out" || { echo "Table 1 cell $c (a dropout baseline) lacks $k"; return 1; }
+        done
+    done
+    db study $t1 --dry-run --show-config --cell 3 --db "$T/p.db" && expect_out "regularizer=dropout" || return
+    # and the recipe's assumptions travel with it
+    grep -q "^assumption = .*conv branches only" bench/recipes/resnet50-imagenet.inc &&
+        grep -q "^assumption = Warm-up" bench/recipes/resnet50-imagenet.inc || { echo "assumptions missing"; return 1; }
+    db study bench/recipes/resnet50-imagenet-fig4-block-size.txt --dry-run --db "$T/p.db" && expect_out "20 cells" &&
+        expect_out "reg_groups=3,4,reg_skip=1,block_size=7,seed=1" || return
+    db study bench/recipes/resnet50-imagenet-autoaugment.txt --dry-run --show-config --db "$T/p.db" &&
+        expect_out "augment=autoaugment" || return
+    db study bench/recipes/resnet50-imagenet-autoaugment.txt --db "$T/p.db" && expect_rc 1 && expect_err "cannot run" &&
+        expect_err "augment 'autoaugment' is not available yet" || return
+    [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
+        { echo "a refused study recorded runs"; return 1; }
+    XDG_CACHE_HOME=$T/novoc db train --model fcn-resnet18-fpn --dataset voc2012 --augment-pad 0 --epochs 1 \
+        --db "$T/p.db" && expect_rc 1 && expect_err "is VOC 2012 unpacked there? dropbench data fetch voc2012" || return
+    [ "$(sqlite3 "$T/p.db" "SELECT status FROM runs WHERE exit_reason LIKE '%VOC 2012 unpacked%'")" = failed ] ||
+        { echo "a run without its data not recorded as failed with the reason"; return 1; }
+}
+
+t_recipe_rows_include() {
+    # rows, quoted vary values and includes, and their errors with file:line
+    mkdir -p "$T/rc"
+    printf 'epochs = 1\nblock_size = 5\n' >"$T/rc/base.inc"
+    cat >"$T/rc/r.txt" <<'EOR'
+study = rows
+include = base.inc
+row.a.regularizer = none
+row.b.regularizer = dropblock
+row.b.block_size = 3        # overrides the included 5
+vary.reg_groups = "3", "2,3"
+vary.seed = 1, 2
+EOR
+    db study "$T/rc/r.txt" --dry-run --show-config --db "$T/rc.db" && expect_rc 0 && expect_out "8 cells" &&
+        expect_out "[1/8] row=a,reg_groups=3,seed=1" && expect_out "[8/8] row=b,reg_groups=2,3,seed=2" || return
+    [ "$(grep -c '^block_size=3$' "$out")" = 4 ] && [ "$(grep -c '^block_size=5$' "$out")" = 4 ] &&
+        [ "$(grep -c '^reg_groups=2,3$' "$out")" = 4 ] || { echo "row or include settings not applied"; return 1; }
+    refused e1.txt 'study = x\nrow.a.learning_rate = 1\n' "e1.txt:2" "learning_rate" || return
+    refused e2.txt 'study = x\nvary.reg_groups = "2,3, 3\n' "e2.txt:2" "closing quote" || return
+    refused e3.txt 'study = x\n\ninclude = nowhere.inc\n' "e3.txt:3" "nowhere.inc" || return
+    printf 'epochs = 1\nepochs = zero\n' >"$T/rc/bad.inc"
+    refused e4.txt 'study = x\ninclude = bad.inc\n' "bad.inc:2" "e4.txt:2" || return
+    refused e5.txt 'study = x\ninclude = e5.txt\n' "nested more than 4" || return
+    refused e6.txt 'study = x\nrow.a.seed = 1\nvary.seed = 1, 2\n' "also varies" || return
+    refused e7.txt 'study = x\nrow.a.epochs = 1\nrow.a.epochs = 2\n' "e7.txt:3" "twice" || return
+    # one key, two spellings; a value listed twice; a value too long to keep whole
+    refused e8.txt 'study = x\nvary.keep_prob = 0.7, 0.9\nvary.keep-prob = 0.8\n' "e8.txt:3" "varied twice" || return
+    refused e9.txt 'study = x\nrow.a.keep-prob = 0.5\nvary.keep_prob = 0.9\n' "also varies" || return
+    refused e10.txt 'study = x\nvary.seed = 1, 2, 1\n' "'1' is listed twice" || return
+    local long
+    long=$(printf 'x%.0s' $(seq 70))
+    refused e11.txt "study = x\nvary.metrics = /tmp/$long/a.csv, /tmp/$long/b.csv\n" "longer than"
+}
