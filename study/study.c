@@ -155,17 +155,17 @@ static int init_missing(const db_recipe *r, const db_study_cell *c, const char *
     int known;
     const char *from = c->config.init_from;
     if (!from[0] || db_ckpt_finished(from, &known) == DB_OK) return 0;
-    char why[1300], here[1024] = "", reqs[2200] = "";
+    char why[1300], here[1024] = "", reqs[3000] = "";
     snprintf(why, sizeof why, "%s", db_last_error());
     if (from[0] != '/' && !getcwd(here, sizeof here)) here[0] = '\0'; /* init_from is relative to the working folder */
-    for (int i = 0; i < r->nrequires; i++) {
+    for (int i = 0; i < r->nrequires; i++) { /* the command for each study it requires */
         size_t used = strlen(reqs);
-        snprintf(reqs + used, sizeof reqs - used, "%s%s", i ? " and " : "", r->requires[i]);
+        snprintf(reqs + used, sizeof reqs - used, "%sdropbench study %s --db %s", i ? "; " : "", r->requires[i], db_path);
     }
     if (r->nrequires)
         snprintf(note, n, "%s: cell %s starts from init_from %s%s%s%s: %s; run the study this recipe requires to its end "
-                 "first: dropbench study %s --db %s (dropbench study %s without --cell runs it)", r->path, c->name, from,
-                 here[0] ? " (from " : "", here, here[0] ? ")" : "", why, reqs, db_path, r->path);
+                 "first: %s (dropbench study %s without --cell runs it)", r->path, c->name, from,
+                 here[0] ? " (from " : "", here, here[0] ? ")" : "", why, reqs, r->path);
     else
         snprintf(note, n, "%s: cell %s starts from init_from %s%s%s%s: %s; train the run it names to its end first", r->path,
                  c->name, from, here[0] ? " (from " : "", here, here[0] ? ")" : "", why);
