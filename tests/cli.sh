@@ -72,6 +72,19 @@ need_fmnist() {
     echo "no Fashion-MNIST at $FMNIST (scripts/deps installs dataset-fashion-mnist)"
     return 77
 }
+# requires_fixture PRE MAIN ROWS: $T/pre.txt (study PRE: ResNet-20 on 256 Fashion-MNIST images, one
+# epoch) and $T/main.txt (study MAIN alike at lr 0.05, requiring pre.txt, with the lines ROWS);
+# checkpoints under $T/ck (DIR/STUDY/LABEL: pre's single cell in $T/ck/PRE/single)
+requires_fixture() {
+    local base="model = resnet20
+dataset = fashion-mnist
+train_limit = 256
+test_limit = 64
+epochs = 1
+batch = 64"
+    printf '%s\nstudy = %s\ncheckpoint_dir = %s/ck\n' "$base" "$1" "$T" >"$T/pre.txt"
+    printf '%s\nstudy = %s\ncheckpoint_dir = %s/ck\nrequires = pre.txt\nlr = 0.05\n%s\n' "$base" "$2" "$T" "$3" >"$T/main.txt"
+}
 # be32 N: four big-endian bytes
 be32() {
     local n=$1

@@ -125,15 +125,7 @@ t_gpu_study() {
     rc=0; scripts/gpu_study >"$out" 2>"$err" || rc=$?
     expect_rc 2 && expect_out "usage: scripts/gpu_study RECIPE[:CELLS]" || return
     # a recipe's requirement (the run its init_from starts from) runs whole first
-    local base="model = resnet20
-dataset = fashion-mnist
-train_limit = 256
-test_limit = 64
-epochs = 1
-batch = 64"
-    printf '%s\nstudy = gpre\ncheckpoint_dir = %s/ck\n' "$base" "$T" >"$T/pre.txt"
-    printf '%s\nstudy = gmain\ncheckpoint_dir = %s/ck\nrequires = pre.txt\nlr = 0.05\nrow.tuned.init_from = %s/ck/gpre/single\n' \
-        "$base" "$T" "$T" >"$T/main.txt"
+    requires_fixture gpre gmain "row.tuned.init_from = $T/ck/gpre/single"
     rc=0; OUT=$T/devout2 scripts/gpu_study "$T/main.txt" >"$out" 2>"$err" || rc=$?
     expect_rc 0 && expect_out "requires $T/pre.txt: its study first" && expect_out "main.txt cell 0: exit 0" || return
 }

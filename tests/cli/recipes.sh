@@ -7,16 +7,8 @@ t_study_requires() {
     # done before are skipped); a cell picked alone before it exists is refused, naming the study
     # to run, with nothing recorded; a train run from a missing checkpoint alike
     need_fmnist || return
-    local base="model = resnet20
-dataset = fashion-mnist
-train_limit = 256
-test_limit = 64
-epochs = 1
-batch = 64"
-    printf '%s\nstudy = pre\ncheckpoint_dir = %s/ck\n' "$base" "$T" >"$T/pre.txt"
-    # (with checkpoint_dir set, a cell's checkpoint is DIR/STUDY/LABEL: pre's single cell in ck/pre/single)
-    printf '%s\nstudy = main\ncheckpoint_dir = %s/ck\nrequires = pre.txt\nlr = 0.05\nrow.scratch.seed = 1\nrow.tuned.init_from = %s/ck/pre/single\n' \
-        "$base" "$T" "$T" >"$T/main.txt"
+    requires_fixture pre main "row.scratch.seed = 1
+row.tuned.init_from = $T/ck/pre/single"
     db study "$T/main.txt" --dry-run --db "$T/r.db" && expect_rc 0 &&
         expect_out "study main requires $T/pre.txt (study pre): 1 cell, 1 to run first" || return
     db study "$T/main.txt" --cell 1 --db "$T/r.db" && expect_rc 1 && expect_err "no checkpoint there" &&
