@@ -43,17 +43,30 @@ db() {
     return 0
 }
 snippet() { tr '\n' ' ' <"$1" | head -c 400; }
-# signalled SIG CMD...: runs CMD in the background (output in $out and $err), sends SIG 1.5 s
-# later (mid-training for the small runs here), waits; sets rc.
+# signalled SIG CMD...: runs CMD in the background (output in $out and $err), sends SIG once the
+# run is under way, waits; sets rc. With --db FILE among CMD's arguments "under way" is a new
+# 'running' record in FILE (so the signal lands in the first epoch however fast the machine:
+# a fixed delay let a fast machine finish first); without, 1.5 s.
 signalled() {
-    local sig=$1 pid
+    local sig=$1 pid dbf="" a prev="" before=0 n
     shift
+    for a in "$@"; do [ "$prev" = --db ] && dbf=$a; prev=$a; done
+    [ -z "$dbf" ] || before=$(running_records "$dbf")
     rc=0
     "$@" >"$out" 2>"$err" & pid=$!
-    sleep 1.5
-    kill -"$sig" "$pid"
+    if [ -z "$dbf" ]; then
+        sleep 1.5
+    else
+        for _ in $(seq 3000); do
+            n=$(running_records "$dbf")
+            [ "$n" -gt "$before" ] || ! kill -0 "$pid" 2>/dev/null && break
+            sleep 0.02
+        done
+    fi
+    kill -"$sig" "$pid" 2>/dev/null
     wait "$pid" || rc=$?
 }
+running_records() { sqlite3 "$1" "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null || echo 0; }
 expect_rc() {
     [ "$rc" -eq "$1" ] && return 0
     echo "exit $rc, expected $1; stderr: $(snippet "$err")"
@@ -132,21 +145,23 @@ damaged_checkpoint() {
 }
 
 STORE_ARGS=(train --train-limit 512 --test-limit 256 --batch 64 --seed 2)
-# kill_at EPOCHS_RECORDED EXTRA_SLEEP: starts a 3-epoch run, SIGKILLs it once the store holds that
-# many epochs (and EXTRA_SLEEP more seconds), checks it shows as interrupted, then resumes it
+# kill_and_resume EPOCHS_RECORDED FRACTION: starts a 3-epoch run, SIGKILLs it once the store holds
+# that many epochs and FRACTION of an epoch's training time more (as run 1 measured it: a fixed
+# delay let a fast machine finish first), checks it shows as interrupted, then resumes it
 kill_and_resume() {
-    local k=$1 extra=$2 ck=$T/ck$1-$2 pid n=0
+    local k=$1 frac=$2 ck=$T/ck$1-$2 pid n=0 extra
+    extra=$(sqlite3 "$T/k.db" "SELECT $frac * avg(value) FROM metrics WHERE run_id = 1 AND split = 'train' AND name = 'seconds'")
     "$DB" "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/k.db" --quiet >/dev/null 2>&1 & pid=$!
     while kill -0 "$pid" 2>/dev/null; do
         n=$(sqlite3 "$T/k.db" "SELECT count(DISTINCT epoch) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.checkpoint_dir = '$ck'" 2>/dev/null || echo 0)
         [ "${n:-0}" -ge "$k" ] && break
-        sleep 0.1
+        sleep 0.02
     done
-    sleep "$extra"
+    sleep "${extra:-0}"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     db list --db "$T/k.db" && expect_rc 0 || return
-    grep -q "interrupted" "$out" || { echo "after SIGKILL at epoch $k+${extra}s: $(snippet "$out")"; return 1; }
+    grep -q "interrupted" "$out" || { echo "after SIGKILL at epoch $k+${extra}s ($frac of an epoch): $(snippet "$out")"; return 1; }
     [ "$(sqlite3 "$T/k.db" "PRAGMA integrity_check")" = ok ] || { echo "integrity check failed after the kill"; return 1; }
     db "${STORE_ARGS[@]}" --epochs 3 --checkpoint-dir "$ck" --db "$T/k.db" --resume && expect_rc 0 &&
         expect_out "continuing run" || return
@@ -418,6 +433,16 @@ rank_pid() {
     for pid in $(pgrep -f "$DB (train|study|resume)" || true); do
         tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1" && { echo "$pid"; return 0; }
     done
+    return 1
+}
+# ranks_ended: waits until no process of an mpirun job is left (mpirun can end before its processes
+# do, and a run whose process lives is refused as still running), up to 30 s
+ranks_ended() {
+    for _ in $(seq 300); do
+        ! rank_pid 0 >/dev/null && ! rank_pid 1 >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the job's processes outlived mpirun by 30 s"
     return 1
 }
 

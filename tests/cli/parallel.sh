@@ -67,6 +67,7 @@ t_dp_timeout() {
     rc=0
     wait "$job" || rc=$?
     kill -CONT "$victim" 2>/dev/null
+    ranks_ended || return
     [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ $((SECONDS - t0)) -lt 60 ] ||
         { echo "exit $rc after $((SECONDS - t0)) s"; return 1; }
     expect_err "no answer from the other processes in 3 s" || return
@@ -97,6 +98,7 @@ t_dp_kill_resume() {
     kill -9 "$victim"
     rc=0
     wait "$job" || rc=$?
+    ranks_ended || return
     [ "$rc" -ne 0 ] || { echo "the job ended well with a process killed"; return 1; }
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status from runs")" = "1running" ] ||
         { echo "runs: $(sqlite3 "$T/dp.db" "select id, status from runs")"; return 1; }
@@ -127,6 +129,7 @@ t_dp_reshard() {
     victim=$(rank_pid 1) || { wait "$job"; echo "no rank 1 to kill"; return 1; }
     kill -9 "$victim"
     wait "$job" || true
+    ranks_ended || return
     db resume 1 --db "$T/dp.db" && expect_rc 2 && expect_err "trained as 2 processes, this launch has 1" &&
         expect_err "--reshard" || return
     mpi 3 resume 1 --db "$T/dp.db" --reshard && expect_rc 2 && expect_err "batch 64 does not divide among 3 processes" &&
