@@ -46,9 +46,10 @@ snippet() { tr '\n' ' ' <"$1" | head -c 400; }
 # signalled SIG CMD...: runs CMD in the background (output in $out and $err), sends SIG once the
 # run is under way, waits; sets rc. With --db FILE among CMD's arguments "under way" is a new
 # 'running' record in FILE (so the signal lands in the first epoch however fast the machine:
-# a fixed delay let a fast machine finish first); without, 1.5 s.
+# a fixed delay let a fast machine finish first); SIGNAL_DB=FILE names it for a command whose
+# arguments do not (a job script); with neither, 1.5 s.
 signalled() {
-    local sig=$1 pid dbf="" a prev="" before=0 n
+    local sig=$1 pid dbf=${SIGNAL_DB:-} a prev="" before=0 n
     shift
     for a in "$@"; do [ "$prev" = --db ] && dbf=$a; prev=$a; done
     [ -z "$dbf" ] || before=$(running_records "$dbf")
@@ -66,7 +67,9 @@ signalled() {
     kill -"$sig" "$pid" 2>/dev/null
     wait "$pid" || rc=$?
 }
-running_records() { sqlite3 "$1" "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null || echo 0; }
+running_records() { # (sqlite3 would create a missing file)
+    [ -s "$1" ] && sqlite3 "$1" "SELECT count(*) FROM runs WHERE status = 'running'" 2>/dev/null || echo 0
+}
 expect_rc() {
     [ "$rc" -eq "$1" ] && return 0
     echo "exit $rc, expected $1; stderr: $(snippet "$err")"

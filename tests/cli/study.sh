@@ -276,7 +276,7 @@ t_slurm() {
     # Slurm's warning before the time limit reaches the script: it passes it on, the task
     # checkpoints and exits 4 (Slurm would requeue it); the next start finishes the cell
     local i
-    SLURM_ARRAY_TASK_ID=0 signalled USR1 bash "$T/job.sbatch"
+    SLURM_ARRAY_TASK_ID=0 SIGNAL_DB=$T/shards/shard-0.db signalled USR1 bash "$T/job.sbatch"
     [ "$rc" = 4 ] && grep -q "stopped by signal 10" "$err" || { echo "task 0 after USR1: exit $rc, $(snippet "$err")"; return 1; }
     for i in 0 1; do SLURM_ARRAY_TASK_ID=$i bash "$T/job.sbatch" >"$T/task$i.out" 2>&1 || { echo "task $i: $(tail -3 "$T/task$i.out")"; return 1; }; done
     db merge "$T"/shards/shard-*.db --db "$T/m.db" && expect_rc 0 || return
