@@ -1,5 +1,7 @@
 #include "datasets/fetch.h"
 
+#include "core/dirs.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <ftw.h>
@@ -36,26 +38,6 @@ db_status db_data_root(const char *flag, char *out, size_t n) {
 
 void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, size_t n) {
     snprintf(out, n, "%s/%s/%s", o->root, f->set, f->file);
-}
-
-db_status db_make_dirs_for(const char *path) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s", path);
-    char *slash = strrchr(p, '/');
-    if (!slash) return DB_OK;
-    *slash = '\0';
-    for (char *q = p + 1; ; q++) {
-        int end = *q == '\0';
-        if (*q == '/' || end) {
-            char c = *q;
-            *q = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return db_fail(DB_ERR_IO, "%s: cannot create the folder: %s", p, strerror(errno));
-            *q = c;
-        }
-        if (end) break;
-    }
-    return DB_OK;
 }
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {

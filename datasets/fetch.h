@@ -30,8 +30,6 @@ void db_fetch_defaults(db_fetch_opts *o);
 db_status db_data_root(const char *flag, char *out, size_t n);
 /* ROOT/SET/FILE of a catalog file */
 void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, size_t n);
-/* mkdir -p of the folder path is in (the last component is the file's name) */
-db_status db_make_dirs_for(const char *path);
 /* rm -r of path (files, folders, links; a link is removed, not followed); a missing path is fine */
 db_status db_remove_tree(const char *path);
 /* Make sure the file is in the cache and verified: fetch it when missing (or when the cached

@@ -12,6 +12,7 @@
 
 #include "core/philox.h"
 #include "datasets/dataset.h"
+#include "core/dirs.h"
 #include "datasets/fetch.h"
 #include "datasets/hash.h"
 #include "datasets/image.h"

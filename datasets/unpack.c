@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/dirs.h"
 #include "datasets/fetch.h"
 
 /* Every entry of archive under part/ */

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dirs.h"
 #include "results/store_internal.h"
 
 static char *dup_col(sqlite3_stmt *st, int i) {
@@ -89,14 +90,7 @@ db_status db_store_tag(db_store *s, const char *name, char *path, size_t n) {
     DB_TRY(db_store_tag_path(s->path, name, path, n));
     if (access(path, F_OK) == 0)
         return db_fail(DB_ERR_ARG, "%s: tag '%s' exists already (choose another name, or delete the file)", path, name);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return db_fail(DB_ERR_IO, "%s: cannot create the folder: %s", dir, strerror(errno));
-    }
+    DB_TRY(db_make_dirs_for(path));
     /* written under a temporary name and renamed: a killed tag leaves no half baseline under the
      * tag's own name */
     char tmp[1200];

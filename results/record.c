@@ -123,6 +123,23 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
     return DB_OK;
 }
 
+/* The newest done record of a finished checkpoint's folder and settings (0: none) */
+static db_status done_record(db_store *s, const db_run_info *in, int64_t *run) {
+    sqlite3_stmt *st;
+    *run = 0;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND"
+                                         " status = 'done' ORDER BY id DESC LIMIT 1", -1, &st, NULL),
+            "finding the finished run");
+    sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *run = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the finished run");
+    return DB_OK;
+}
+
 /* A run taken up again must read the same data files (their digests, in the provenance) as it
  * was trained on: other files under the same settings are another run */
 static db_status same_data_files(db_store *s, int64_t run, const db_run_info *in, const db_kv *prov, int nprov) {
@@ -153,7 +170,15 @@ static db_status begin_tx(db_store *s, void *p) {
     db_store_process_identity(getpid(), me, sizeof me);
     sqlite3_stmt *st;
     c->run = 0;
-    if (in->resume && in->checkpoint_dir[0]) DB_TRY(record_to_resume(s, in, &c->run));
+    if (in->take_up) c->run = in->take_up;
+    else if (in->resume && in->checkpoint_dir[0]) DB_TRY(record_to_resume(s, in, &c->run));
+    if (!c->run && in->resume && in->finished && in->checkpoint_dir[0]) {
+        DB_TRY(done_record(s, in, &c->run));
+        if (c->run) {
+            c->resumed = 2;
+            return DB_OK;
+        }
+    }
     c->resumed = c->run != 0;
     if (c->resumed) {
         DB_TRY(same_data_files(s, c->run, in, c->prov, c->nprov));

@@ -36,6 +36,9 @@ typedef struct {
     int resume;                /* the run continues from its checkpoint: take up its interrupted record */
     const char *checkpoint_as_given; /* the folder as the user gave it (relative, as runs recorded before
                                         absolute folders hold it): also found when resuming; NULL: none */
+    int64_t take_up;           /* dropbench resume RUN: that record, continued (0: found as above) */
+    int finished;              /* resume: the checkpoint is of a finished run, so a done record of
+                                  the same folder and settings is all there is to it */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;
@@ -53,7 +56,9 @@ void db_store_close(db_store *s);
 db_status db_store_open_copy(db_store **out, const char *path);
 /* Records a run as running (with its provenance), or, when it resumes (info->resume) and a run
  * with the same checkpoint folder and fingerprint was interrupted or failed, takes that one up
- * again (*resumed = 1); a run that starts from scratch always gets a record of its own.
+ * again (*resumed = 1), as it does info->take_up's record; a run that starts from scratch always
+ * gets a record of its own. A resume of a finished checkpoint (info->finished) whose done record
+ * is here records nothing: *run is that record, *resumed = 2.
  * A run with a study name joins that study (created with the recipe text on first use). */
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,
                              int *resumed);

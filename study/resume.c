@@ -129,8 +129,10 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
         db_run_opts o = {first ? db_path : NULL, 1,
                          {first ? rec.study : "", first ? rec.recipe : "", first ? rec.cell : NULL,
                           first ? rec.condition : NULL, first ? rec.recipe_text : NULL},
-                         hooks, reshard ? -1 : 0}; /* --reshard: a checkpoint of any number (one a
-                                                    * crash left at the old number after the record moved) */
+                         hooks, reshard ? -1 : 0, /* --reshard: a checkpoint of any number (one a crash
+                                                   * left at the old number after the record moved) */
+                         first ? run : 0};         /* this record, checkpoint or not (a run that failed
+                                                    * before its first one starts again in it) */
         st = db_run(&cfg, &o, sum);
     }
     if (have_rec) db_run_record_free(&rec);

@@ -142,7 +142,9 @@ static db_status start_record(const db_config *cfg, recorder *p) {
                         cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
                         /* an interrupted record is taken up only by a run that continues its checkpoint */
                         p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir),
-                        p->given_ckpt};
+                        p->given_ckpt, p->o->take_up, 0};
+    int known = 0;
+    info.finished = info.resume && db_ckpt_finished(cfg->checkpoint_dir, &known) == DB_OK && known;
     char kp[32];
     snprintf(kp, sizeof kp, "%.7g", cfg->keep_prob);
     info.keep_prob = atof(kp); /* 0.9, not the float's 0.899999976 */
@@ -150,6 +152,13 @@ static db_status start_record(const db_config *cfg, recorder *p) {
     db_status s = db_store_begin_run(p->store, &info, prov.kv, prov.n, &p->run, &resumed);
     p->resumed = resumed;
     free(config);
+    if (s == DB_OK && resumed == 2) { /* nothing to resume, nothing recorded */
+        db_log(DB_LOG_NOTE, "run %lld in %s is done (the same settings, checkpoint folder %s): nothing to resume, "
+               "nothing recorded", (long long)p->run, p->o->db_path, cfg->checkpoint_dir);
+        db_store_close(p->store);
+        p->store = NULL;
+        return DB_OK;
+    }
     if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run);
     if (s == DB_OK && !resumed) log_run_start(&p->log, cfg);
     if (s == DB_OK && p->hooks->on_recorded)
@@ -209,6 +218,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
                    "whether that run finished is not known", cfg.init_from);
     }
     const db_dist_info *dist = db_dist(); /* data parallel: the first process records and speaks */
+    if (dist->rank == 0) DB_TRY(db_train_outputs_ready(&cfg)); /* nor for files it could not write */
     if (cfg.world_size > 0 && cfg.world_size != dist->size)
         return db_fail(DB_ERR_ARG, "world_size %d: the run was started as %d process%s (mpirun -np %d or srun -n %d "
                        "starts it)", cfg.world_size, dist->size, dist->size == 1 ? "" : "es", cfg.world_size,
@@ -217,7 +227,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     db_dist_set_timeout(cfg.dist_timeout);
     db_run_opts silent;
     if (dist->rank > 0) { /* no record, no output: the others' progress is the first's */
-        silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from};
+        silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from, 0};
         o = p.o = &silent, p.hooks = &none;
     }
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);

@@ -33,6 +33,7 @@ typedef struct {
     const db_run_hooks *hooks; /* may be NULL */
     int reshard_from;          /* resume a checkpoint of this many processes at the launch's number
                                 * (-1: of any number, dropbench resume --reshard; 0: the same number only) */
+    int64_t take_up;           /* dropbench resume RUN: the record continued (0: the one resume finds) */
 } db_run_opts;
 
 /* Resolves the device, refuses (recording nothing) what this build cannot run, records and trains.

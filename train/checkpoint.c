@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include "core/dirs.h"
+
 #include "core/log.h"
 
 #include <errno.h>
@@ -85,17 +87,11 @@ void db_ckpt_unlock(int fd) {
 }
 
 db_status db_ckpt_prepare_dir(const char *dir) {
-    char part[1024];
-    snprintf(part, sizeof part, "%s", dir);
-    for (char *p = part + 1; *p; p++) /* its parents first (a study's runs/STUDY/CELL) */
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(part, 0777) != 0 && errno != EEXIST)
-                return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot create %s: %s", dir, part, strerror(errno));
-            *p = '/';
-        }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return db_fail(DB_ERR_IO, "checkpoint folder %s: cannot create it: %s", dir, strerror(errno));
+    if (db_make_dirs(dir) != DB_OK) { /* its parents first (a study's runs/STUDY/CELL) */
+        char why[1200];
+        snprintf(why, sizeof why, "%s", db_last_error());
+        return db_fail(DB_ERR_IO, "checkpoint folder %s: %s", dir, why);
+    }
     char probe[1100];
     snprintf(probe, sizeof probe, "%s/.write-test-%d", dir, (int)getpid());
     int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0666);

@@ -138,10 +138,8 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->meta->threads = cfg->threads;
     r->meta->world = P;
     /* the first process writes the results files and checkpoints; every process reads them */
-    if (writer && cfg->metrics[0]) DB_TRY(db_results_probe(cfg->metrics));
-    if (writer && cfg->site_metrics[0]) DB_TRY(db_results_probe(cfg->site_metrics));
+    if (writer) DB_TRY(db_train_outputs_ready(cfg));
     if (!cfg->checkpoint_dir[0]) return DB_OK;
-    if (writer) DB_TRY(db_ckpt_prepare_dir(cfg->checkpoint_dir));
     if (writer) DB_TRY(db_ckpt_lock(cfg->checkpoint_dir, &r->lock_fd));
     if (!hooks->resume || !db_ckpt_exists(cfg->checkpoint_dir)) return DB_OK;
     db_ckpt_meta *m = NULL;
@@ -545,6 +543,12 @@ static db_status stopped(const db_config *cfg, int epoch, int step, int steps) {
                        sig, where);
     return db_fail(DB_ERR_INTERRUPTED, "stopped by signal %d %s; the checkpoint in %s continues it (dropbench resume "
                    "or --resume)", sig, where, cfg->checkpoint_dir);
+}
+
+db_status db_train_outputs_ready(const db_config *cfg) {
+    if (cfg->metrics[0]) DB_TRY(db_results_probe(cfg->metrics));
+    if (cfg->site_metrics[0]) DB_TRY(db_results_probe(cfg->site_metrics));
+    return cfg->checkpoint_dir[0] ? db_ckpt_prepare_dir(cfg->checkpoint_dir) : DB_OK;
 }
 
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,

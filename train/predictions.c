@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/dirs.h"
 #include "datasets/fetch.h"
 
 #define MARKER ".dropbench-predictions"

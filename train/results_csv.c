@@ -3,6 +3,8 @@
  * training when a path cannot be written. */
 #include "train/results_csv.h"
 
+#include "core/dirs.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,8 +63,10 @@ db_status db_results_write_sites(const char *path, const db_graph *g, const db_c
     return csv_close(f, path, tmp);
 }
 
-/* Fail before training, not after the first epoch, when a results file cannot be written. */
+/* Fail before training, not after the first epoch, when a results file cannot be written; its
+ * folder is made when missing (as a checkpoint folder is: runs/NAME/metrics.csv beside it). */
 db_status db_results_probe(const char *path) {
+    DB_TRY(db_make_dirs_for(path));
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");

@@ -72,6 +72,9 @@ void db_train_stop_on_signals(void);
 /* A stop was requested and not yet acted on (it arrived after a run's last step) */
 int db_train_stop_pending(void);
 
+/* The run's results files and checkpoint folder can be written (folders made when missing);
+ * checked before training, and before a run is recorded (nothing recorded for what cannot run) */
+db_status db_train_outputs_ready(const db_config *cfg);
 /* Train on already loaded data. */
 db_status db_train(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                    const db_train_hooks *hooks, db_train_summary *out);

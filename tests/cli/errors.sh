@@ -99,10 +99,13 @@ t_checkpoint_dir_unwritable() {
 }
 
 t_metrics_unwritable() {
+    # a folder cannot be made below a regular file; refused before training and before recording
     small_dataset "$T/data" || return
-    db train --data-dir "$T/data" --batch 32 --epochs 100000 --metrics "$T/no/such/dir/m.csv" || return
-    expect_rc 1 && expect_err "$T/no/such/dir/m.csv" || return
+    : >"$T/afile"
+    db train --data-dir "$T/data" --batch 32 --epochs 100000 --metrics "$T/afile/dir/m.csv" --db "$T/m.db" || return
+    expect_rc 1 && expect_err "$T/afile" || return
     ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
+    [ ! -s "$T/m.db" ] || [ "$(sqlite3 "$T/m.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a run was recorded"; return 1; }
 }
 
 t_diverged() {

@@ -95,6 +95,25 @@ t_store_kill_resume() {
     [ "$differ" = 0 ] && [ "$done" = 4 ] || { echo "$differ test metrics differ from the uninterrupted run; $done of 4 runs done: $(sqlite3 "$T/k.db" "SELECT id, status, epochs_done, exit_reason FROM runs" | tr "\n" " ")"; return 1; }
 }
 
+t_resume_records_once() {
+    # the README's example: the metrics file inside a checkpoint folder not made yet; --resume of
+    # the finished run records nothing more; `resume RUN` of a run that failed before its first
+    # checkpoint starts it again in the same record
+    need_fmnist || return
+    local a=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --seed 5 --checkpoint-dir "$T/r/ck"
+        --metrics "$T/r/ck/metrics.csv" --db "$T/o.db")
+    db "${a[@]}" --resume && expect_rc 0 && [ -s "$T/r/ck/metrics.csv" ] || { echo "metrics: $(ls "$T/r/ck")"; return 1; }
+    db "${a[@]}" --resume && expect_rc 0 && expect_err "run 1 in $T/o.db is done" && expect_out "result:" || return
+    [ "$(sqlite3 "$T/o.db" "SELECT group_concat(id || status) FROM runs")" = 1done ] ||
+        { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
+    local b=(train --data-dir "$T/later" --batch 32 --epochs 1 --checkpoint-dir "$T/f/ck" --db "$T/o.db")
+    db "${b[@]}" && expect_rc 1 || return # no data yet: recorded as failed, no checkpoint
+    small_dataset "$T/later" || return
+    db resume 2 --db "$T/o.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/o.db" "SELECT group_concat(id || status) FROM runs")" = 1done,2done ] ||
+        { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
+}
+
 t_store_bad_input() {
     printf 'this is not a database at all, just text padding it out .....' >"$T/bad.db"
     db list --db "$T/bad.db" && expect_rc 1 && expect_err "bad.db" || return
