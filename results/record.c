@@ -345,3 +345,21 @@ db_status db_store_end_run(db_store *s, int64_t run, const char *status, const c
     end_ctx c = {run, status, reason ? reason : ""};
     return db_store_in_transaction(s, end_tx, &c, "recording the run's end");
 }
+
+/* Deletes what a refused run's fresh record holds, the record last (only while it is running) */
+static db_status discard_tx(db_store *s, void *p) {
+    const int64_t run = *(const int64_t *)p;
+    static const char *const sql[] = {"DELETE FROM provenance WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
+                                      "DELETE FROM runs WHERE id = ? AND status = 'running'"};
+    for (int i = 0; i < 3; i++) {
+        sqlite3_stmt *st;
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL), "discarding the refused run's record");
+        sqlite3_bind_int64(st, 1, run);
+        DB_TRY(db_store_step_done(s, st, "discarding the refused run's record"));
+    }
+    return DB_OK;
+}
+
+db_status db_store_discard_run(db_store *s, int64_t run) {
+    return db_store_in_transaction(s, discard_tx, &run, "discarding the refused run's record");
+}

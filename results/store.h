@@ -80,6 +80,9 @@ db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run)
 db_status db_store_epoch(db_store *s, int64_t run, int epoch, int64_t step, const db_metric *m, int n);
 /* status: done, failed, diverged or interrupted; reason may be empty */
 db_status db_store_end_run(db_store *s, int64_t run, const char *status, const char *reason);
+/* The record of a run refused before its first epoch (its checkpoint is another configuration's,
+ * say), made by this process and still running, deleted: a refusal records nothing */
+db_status db_store_discard_run(db_store *s, int64_t run);
 /* One run's record as stored (strings never NULL; free with db_run_record_free) */
 typedef struct {
     char *config, *status, *checkpoint_dir, *recipe, *study, *recipe_text, *host, *exit_reason;

@@ -25,6 +25,7 @@ typedef struct {
     int resumed;               /* the record is an earlier one of this run, taken up again */
     const char *given_ckpt;    /* the checkpoint folder as given (maybe relative) */
     db_mllog log;              /* the run's MLLOG event log beside the database */
+    int epochs_recorded;       /* by this call */
     const db_task *task;       /* names the metrics */
 } recorder;
 
@@ -66,6 +67,7 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
     recorder *p = user;
     if (p->store) {
         DB_TRY(record_epoch(p, r, es));
+        p->epochs_recorded++;
         char meta[64], acc[32];
         snprintf(meta, sizeof meta, "{\"epoch_num\": %d}", r->epoch);
         snprintf(acc, sizeof acc, "%.6f", r->test[p->task->score]); /* MLPerf's name for the quality metric */
@@ -184,6 +186,21 @@ static db_status end_record(recorder *p, db_status s) {
     return db_fail(s, "%s", reason);
 }
 
+/* A run refused before its first epoch (a usage error: its checkpoint is another configuration's)
+ * leaves no record: the fresh one and its event log go; s is returned as it was */
+static db_status discard_record(recorder *p, db_status s) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "%s", db_last_error());
+    if (db_store_discard_run(p->store, p->run) == DB_OK) { /* else recorded as failed */
+        db_store_close(p->store);
+        p->store = NULL;
+        db_mllog_close(&p->log);
+        if (p->log.path[0]) unlink(p->log.path);
+        db_log(DB_LOG_NOTE, "run %lld was not kept: nothing was trained", (long long)p->run);
+    }
+    return db_fail(s, "%s", reason);
+}
+
 /* A relative checkpoint folder made absolute, so that the record resumes from any working folder */
 static db_status absolute_folder(char *dir, size_t n) {
     if (!dir[0] || dir[0] == '/') return DB_OK;
@@ -258,6 +275,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         db_status ps = db_store_set_provenance(p.store, p.run, "gpu_setup", sum->device_setup);
         if (ps != DB_OK && s == DB_OK) s = ps;
     }
+    if (p.store && !p.resumed && !p.epochs_recorded && db_status_primary(s) == DB_ERR_ARG) s = discard_record(&p, s);
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);
     return s;

@@ -38,7 +38,13 @@ t_resume_other_config() {
     [ -s "$CK2/checkpoint.dbck" ] || { echo "no checkpoint from resume_completed"; return 1; }
     db train --train-limit 1024 --test-limit 512 --batch 64 --epochs 2 --seed 4 \
         --checkpoint-dir "$CK2" --resume && expect_rc 2 && expect_err "another configuration" &&
-        expect_err "$CK2"
+        expect_err "$CK2" || return
+    # with a database: refused before training, so nothing is recorded (no failed run left behind)
+    db train --train-limit 1024 --test-limit 512 --batch 64 --epochs 2 --seed 4 \
+        --checkpoint-dir "$CK2" --resume --db "$T/o.db" && expect_rc 2 && expect_err "another configuration" &&
+        expect_err "not kept" || return
+    [ "$(sqlite3 "$T/o.db" 'SELECT count(*) FROM runs')" = 0 ] && [ -z "$(ls "$T/o.mllog" 2>/dev/null)" ] ||
+        { echo "recorded: $(sqlite3 "$T/o.db" 'SELECT id, status FROM runs') $(ls "$T/o.mllog")"; return 1; }
 }
 
 t_checkpoint_corrupt() {
