@@ -130,12 +130,25 @@ static int list(const db_catalog *c, const db_fetch_opts *fo) {
                db_catalog_about(c->files[i].set));
     }
     printf("cache: %s\n", fo->root);
+    for (int i = 0; i < c->n; i++) { /* where training reads a set from when that is not the cache */
+        const char *origin = NULL;
+        char dir[4200];
+        db_data_spec d = {.name = c->files[i].set};
+        int first = 1;
+        for (int j = 0; j < i; j++) first &= strcmp(c->files[j].set, c->files[i].set) != 0;
+        if (first && db_data_known(d.name) && strstr(db_data_dir(&d, dir, sizeof dir, &origin), fo->root) != dir)
+            printf("%s: training reads %s (%s) before the cache\n", d.name, dir, origin);
+    }
+    char made[4300];
+    snprintf(made, sizeof made, "%s/fmnist-detect/make.txt", fo->root);
+    if (access(made, R_OK) == 0)
+        printf("fmnist-detect, fmnist-segment: built here (dropbench data make fmnist-detect; %s)\n", made);
     return DB_EXIT_OK;
 }
 
 /* fetch (verify = 0) or verify every file of every named set; goes on past a failed file */
 static int each_file(const db_catalog *c, const data_args *a, int verify) {
-    int failed = 0;
+    int failed = 0, missing = 0;
     for (int s = 0; s < a->n_names; s++) {
         int idx[256], n = db_catalog_files(c, a->names[s], idx, 256);
         if (!n) {
@@ -153,11 +166,20 @@ static int each_file(const db_catalog *c, const data_args *a, int verify) {
             if (st != DB_OK) {
                 fprintf(stderr, "dropbench data: %s\n", db_last_error());
                 failed++;
+                missing += verify && access(path, F_OK) != 0;
                 continue;
             }
             printf("%s/%s: ok (%s%s), sha256 %s\n", f->set, f->file, verify || cached ? "in the cache, " : "fetched, ",
                    f->md5[0] ? "MD5 verified" : "SHA-256 verified", d.sha256);
         }
+        const char *origin = NULL;
+        char dir[4200];
+        db_data_spec ds = {.name = a->names[s]};
+        if (missing && db_data_known(ds.name) && strstr(db_data_dir(&ds, dir, sizeof dir, &origin), a->fo.root) != dir)
+            fprintf(stderr, "dropbench data: %s is not in the cache, and training does not need it there: it reads %s "
+                    "(%s), files the catalog's checksums do not cover (Debian recompresses them; each run records "
+                    "their SHA-256)\n", ds.name, dir, origin);
+        missing = 0;
     }
     return failed ? DB_EXIT_FAIL : DB_EXIT_OK;
 }

@@ -459,7 +459,7 @@ tests=(
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet study_amoebanet model_unknown
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
-    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
+    data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect data_list_debian eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
     store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over resume_records_once store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_requires study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_browser device gpu_check gpu_check_script gpu_session gpu_program gpu_study
 )
 for t in "${tests[@]}"; do run_test "$t"; done

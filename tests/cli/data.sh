@@ -219,3 +219,11 @@ t_data_make_fmnist_detect() {
     db data make fmnist-detect --out "$T/fmd2" --sides 16 && expect_rc 2 && expect_err "--sides" || return
     db data make nosuch && expect_rc 2 && expect_err "fmnist-detect"
 }
+
+t_data_list_debian() {
+    # Debian's Fashion-MNIST, which training reads before the cache, is named by list and verify
+    need_fmnist || return
+    db data list && expect_rc 0 && expect_out "fashion-mnist: training reads $FMNIST" || return
+    XDG_CACHE_HOME=$T/cache db data verify fashion-mnist && expect_rc 1 &&
+        expect_err "fashion-mnist is not in the cache, and training does not need it there: it reads $FMNIST"
+}
