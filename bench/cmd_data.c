@@ -105,13 +105,18 @@ static const char *human(int64_t b, char *buf, size_t n) {
     return buf;
 }
 
+/* File i is its set's first in the catalog */
+static int first_of_set(const db_catalog *c, int i) {
+    for (int j = 0; j < i; j++)
+        if (!strcmp(c->files[j].set, c->files[i].set)) return 0;
+    return 1;
+}
+
 /* Each set once, in catalog order */
 static int list(const db_catalog *c, const db_fetch_opts *fo) {
     printf("%-22s %5s %10s  %-28s %s\n", "NAME", "FILES", "SIZE", "IN THE CACHE", "ABOUT");
     for (int i = 0; i < c->n; i++) {
-        int first = 1;
-        for (int j = 0; j < i; j++) first &= strcmp(c->files[j].set, c->files[i].set) != 0;
-        if (!first) continue;
+        if (!first_of_set(c, i)) continue;
         int idx[256], n = db_catalog_files(c, c->files[i].set, idx, 256), have = 0, partial = 0;
         int64_t size = 0;
         for (int k = 0; k < n; k++) {
@@ -134,9 +139,7 @@ static int list(const db_catalog *c, const db_fetch_opts *fo) {
         const char *origin = NULL;
         char dir[4200];
         db_data_spec d = {.name = c->files[i].set};
-        int first = 1;
-        for (int j = 0; j < i; j++) first &= strcmp(c->files[j].set, c->files[i].set) != 0;
-        if (first && db_data_known(d.name) && strstr(db_data_dir(&d, dir, sizeof dir, &origin), fo->root) != dir)
+        if (first_of_set(c, i) && db_data_known(d.name) && strstr(db_data_dir(&d, dir, sizeof dir, &origin), fo->root) != dir)
             printf("%s: training reads %s (%s) before the cache\n", d.name, dir, origin);
     }
     char made[4300];
