@@ -73,9 +73,11 @@ void db_cli_set_quiet(int q) { quiet = q; }
 static int run_epochs, run_batch;
 static const db_task *run_task;
 
-/* " top1 70.63%" or " loss 0.7526": a task's metric as the epoch and result lines show it */
+/* " top1 70.63%" or " loss 0.7526" (a diverging loss " loss 2.491e+33", not 34 digits): a task's
+ * metric as the epoch and result lines show it */
 static int show_metric(char *out, size_t n, const char *name, double v, int percent) {
-    return percent ? snprintf(out, n, " %s %.2f%%", name, 100 * v) : snprintf(out, n, " %s %.4f", name, v);
+    return percent ? snprintf(out, n, " %s %.2f%%", name, 100 * v)
+                   : snprintf(out, n, fabs(v) < 1e6 ? " %s %.4f" : " %s %.4g", name, v);
 }
 
 static void on_start(const db_config *cfg, void *user) {
@@ -119,8 +121,10 @@ static db_status on_epoch(const db_epoch_result *r, const db_epoch_sites *es, vo
     for (int k = 0; k < t->n_test && used < sizeof test; k++)
         used += (size_t)show_metric(test + used, sizeof test - used, t->test_names[k], r->test[k], t->test_percent[k]);
     if (isnan(r->test[t->test_loss])) snprintf(test, sizeof test, " not evaluated (eval_every)");
-    printf("epoch %3d/%d  lr %.4g  train loss %.4f%s  |  test%s  |  %.1fs %.0f img/s%s\n", r->epoch, run_epochs, r->lr,
-           r->train_loss, train, test, r->seconds, r->images_per_s, drop);
+    char loss[48];
+    show_metric(loss, sizeof loss, "loss", r->train_loss, 0);
+    printf("epoch %3d/%d  lr %.4g  train%s%s  |  test%s  |  %.1fs %.0f img/s%s\n", r->epoch, run_epochs, r->lr, loss,
+           train, test, r->seconds, r->images_per_s, drop);
     fflush(stdout);
     return DB_OK;
 }
