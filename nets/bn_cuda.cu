@@ -28,8 +28,11 @@ static __device__ __forceinline__ size_t unit_at(int ch, unsigned u, int c, unsi
     return ((size_t)(u / hw) * c + ch) * hw + u % hw;
 }
 
-// The output gradient the normalisation sees: dy, zero where the fused ReLU clipped
-static __device__ __forceinline__ float seen(float dy, float y, int relu) { return relu && !(y > 0.0f) ? 0.0f : dy; }
+// The output gradient the normalisation sees: dy, zero where the fused ReLU clipped. y is read
+// only with the ReLU (a full map's read saved without it; y may then be NULL)
+static __device__ __forceinline__ float seen(const float *dy, const float *y, size_t i, int relu) {
+    return relu && !(y[i] > 0.0f) ? 0.0f : dy[i];
+}
 
 // Block-wide sums of a and b (double), left in thread 0's
 static __device__ void block_sums(double *a, double *b) {
@@ -58,7 +61,7 @@ static __global__ void partial_k(double *part, const float *x, const float *dy, 
         if (MODE == 0) {
             a += d, b = __dadd_rn(b, __dmul_rn(d, d));
         } else {
-            const float g = seen(dy[i], y[i], relu);
+            const float g = seen(dy, y, i, relu);
             a += g, b += (double)__fmul_rn(g, d);
         }
     }
@@ -141,7 +144,7 @@ static __global__ void dx_k(float *dx, const float *dy, const float *x, const fl
                             const float *save_mean, int relu, int c, unsigned hw, size_t len, int accum) {
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < len; i += (size_t)gridDim.x * blockDim.x) {
         const int ch = (int)((i / hw) % c);
-        const float g = seen(dy[i], y[i], relu);
+        const float g = seen(dy, y, i, relu);
         const float v = __fmul_rn(coef[3 * ch], __fsub_rn(__fsub_rn(g, coef[3 * ch + 1]), __fmul_rn(x[i] - save_mean[ch], coef[3 * ch + 2])));
         dx[i] = accum ? __fadd_rn(dx[i], v) : v;
     }

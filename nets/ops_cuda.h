@@ -86,8 +86,9 @@ int db_pad_backward_cuda(float *din, const float *dout, int planes, int h, int w
  * save_invstd = 1/sqrt(var + eps)) and its optional ReLU in the same passes (nets/bn_cuda.cu):
  * the statistics summed in double over fixed slices of each channel (the same bits run after
  * run), then one pass writing y. The backward sets or adds dx (accum; NULL: none) and sets dgamma
- * and dbeta; y is the forward's output (the ReLU's mask). scratch: db_bn_cuda_scratch(c) bytes,
- * for any of them; -1 for n * hw of 2^31 or more, or more than 65535 channels */
+ * and dbeta; y is the forward's output (the ReLU's mask), read only with relu (else it may be
+ * NULL). scratch: db_bn_cuda_scratch(c) bytes, for any of them; -1 for n * hw of 2^31 or more,
+ * or more than 65535 channels */
 size_t db_bn_cuda_scratch(int c);
 int db_bn_cuda_fits(int c, int n, int hw); /* 1 when a shape is within those limits */
 int db_bn_forward_train_cuda(float *y, float *save_mean, float *save_invstd, float *run_mean, float *run_var, const float *x,
