@@ -186,7 +186,7 @@ GPU_ARCH ?= $(CUDA_ARCH)
 # gpu-check's warnings: as the program's (WERROR) unless GPU_WERROR says otherwise
 GPU_WERROR ?= $(WERROR)
 GPU_NV_WERROR := $(if $(GPU_WERROR),-Werror all-warnings)
-GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
+GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.cu tests/gpu/gpu_bn.cu tests/gpu/gpu_graph.cu core/cuda_info.cu \
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_reg.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu detect/detect_gpu.cu nets/dist_nccl.cu \

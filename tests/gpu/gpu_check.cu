@@ -2,7 +2,7 @@
 // the Philox generator, the SGD update and every regularizer (masks, outputs, accumulated
 // gradients) must be bit-identical on both devices (the bodies spell out their FMAs and
 // roundings so that neither compiler contracts differently).
-// cuDNN's convolutions, batch norm and pooling against the CPU's (tests/gpu/gpu_conv.cu, gpu_ops.cu).
+// cuDNN's convolutions, batch norm and pooling against the CPU's (tests/gpu/gpu_conv.cu, gpu_bn.cu, gpu_ops.cu).
 // Built and run by `make gpu-check`; needs nvcc, cuDNN and a GPU, nothing else.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>

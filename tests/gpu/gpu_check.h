@@ -50,6 +50,8 @@ extern "C" {
 #endif
 void db_gpu_check_conv(db_gpu_report report);    /* tests/gpu/gpu_conv.cu */
 void db_gpu_check_bn_pool(db_gpu_report report); /* tests/gpu/gpu_ops.cu */
+struct db_cudnn;
+void db_gpu_check_bn(db_gpu_report report, struct db_cudnn *h); /* tests/gpu/gpu_bn.cu: part of the ops section */
 void db_gpu_check_graph(db_gpu_report report);   /* tests/gpu/gpu_graph.cu: whole ResNet-20 steps */
 void db_gpu_check_detect(db_gpu_report report);  /* tests/gpu/gpu_detect.cu: the detector's loss and layout */
 void db_gpu_check_nccl(db_gpu_report report);    /* tests/gpu/gpu_nccl.cu: data parallel's mean over devices */

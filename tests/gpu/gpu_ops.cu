@@ -1,9 +1,9 @@
-// gpu-check: cuDNN's batch norm (training with running statistics, inference, backward, with
-// and without the fused ReLU), pooling (max, average counting padding) and cuBLAS's linear layer
-// against the CPU ops, within 1e-4 of the largest value (summation orders differ); the
-// element-wise twins, the global average pool, the option-A shortcut and the accuracy count bit
-// for bit, the loss within 1e-6 (CUDA's exp and log). The GPU's maps are NCHW, the CPU's CNHW:
-// inputs are moved to the GPU's order and results back before comparing.
+// gpu-check: cuDNN's pooling (max, average counting padding) and cuBLAS's linear layer against
+// the CPU ops, within 1e-4 of the largest value (summation orders differ; batch norm's checks,
+// run between them, are tests/gpu/gpu_bn.cu's); the element-wise twins, the global average
+// pool, the option-A shortcut and the accuracy count bit for bit, the loss within 1e-6 (CUDA's
+// exp and log). The GPU's maps are NCHW, the CPU's CNHW: inputs are moved to the GPU's order and
+// results back before comparing.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,119 +14,7 @@
 #include "nets/linear_cublas.h"
 #include "nets/ops.h"
 #include "nets/ops_cuda.h"
-#include "tests/gpu/gpu_check.h"
-
-static void fill(float *x, long n, unsigned s, float lo, float hi) {
-    for (long i = 0; i < n; i++) x[i] = lo + (hi - lo) * (float)((s = s * 1664525u + 1013904223u) >> 8) / 16777216.0f;
-}
-
-static double rel_err(const float *a, const float *b, long n) {
-    double worst = 0, scale = 0;
-    for (long i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return worst / (scale + 1e-6);
-}
-
-/* n floats onto the device (from h, or zeros when h is NULL) */
-static float *dev(const float *h, long n) {
-    float *d = NULL;
-    if (cudaMalloc(&d, sizeof(float) * n) != cudaSuccess) { fprintf(stderr, "gpu-check: out of device memory\n"); exit(1); }
-    if (h) cudaMemcpy(d, h, sizeof(float) * n, cudaMemcpyHostToDevice);
-    else cudaMemset(d, 0, sizeof(float) * n);
-    return d;
-}
-
-static double err_vs(const float *d, const float *ref, long n) {
-    float *h = (float *)malloc(sizeof(float) * n);
-    cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost);
-    double e = rel_err(h, ref, n);
-    free(h);
-    return e;
-}
-
-/* err_vs for an NCHW device tensor against a CNHW host one */
-static double err_vs_nchw(const float *d, const float *ref, int c, int n, size_t hw) {
-    long len = (long)(c * n * hw);
-    float *h = (float *)malloc(sizeof(float) * len);
-    db_download_cnhw(h, d, c, n, hw);
-    double e = rel_err(h, ref, len);
-    free(h);
-    return e;
-}
-
-/* fused: the graph's own kernels (nets/bn_cuda.cu) in place of cuDNN's, on shapes of c <= 32
- * channels; their backward also accumulating (twice the gradient) */
-static void check_bn(db_cudnn *h, db_gpu_report report, int relu, int fused, int c, int nn, int hw) {
-    const size_t m = (size_t)nn * hw;
-    const long n = (long)c * (long)m;
-    const float momentum = 0.1f, eps = 1e-5f;
-    float *x = (float *)malloc(sizeof(float) * n), *dy = (float *)malloc(sizeof(float) * n), *y = (float *)malloc(sizeof(float) * n);
-    float *dx = (float *)malloc(sizeof(float) * n), *yi = (float *)malloc(sizeof(float) * n);
-    float g[32], b[32], sm[32], si[32], rm[32], rv[32], dg[32], db[32];
-    fill(x, n, 7, -2, 3); fill(dy, n, 8, -1, 1); fill(g, c, 9, 0.5f, 1.5f); fill(b, c, 10, -0.2f, 0.2f);
-    for (int i = 0; i < c; i++) { rm[i] = 0.1f * i; rv[i] = 1 + 0.05f * i; }
-    float rv0[32];
-    memcpy(rv0, rv, sizeof rv0);
-    float *ex = db_upload_nchw(x, c, nn, hw), *edy = db_upload_nchw(dy, c, nn, hw), *ey = dev(NULL, n), *edx = dev(NULL, n);
-    float *eyi = dev(NULL, n), *scratch = dev(NULL, n);
-    float *eg = dev(g, c), *eb = dev(b, c), *erm = dev(rm, c), *erv = dev(rv, c), *esm = dev(NULL, c), *esi = dev(NULL, c);
-    float *edg = dev(NULL, c), *edb = dev(NULL, c);
-    void *sums = NULL;
-    if (fused && cudaMalloc(&sums, db_bn_cuda_scratch(c)) != cudaSuccess) sums = NULL;
-    db_bn_forward_train(y, sm, si, rm, rv, x, g, b, momentum, eps, relu, c, m, 1, NULL);
-    db_bn_backward(dx, dg, db, dy, x, g, b, sm, si, relu, c, m, 1, 0, NULL);
-    db_bn_forward_infer(yi, x, g, b, rm, rv, eps, relu, c, m);
-    int ok = fused ? sums && !db_bn_forward_train_cuda(ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw, sums, 0) &&
-                         !db_bn_backward_cuda(edx, edg, edb, edy, ex, ey, eg, esm, esi, relu, c, nn, hw, 0, sums, 0) &&
-                         !db_bn_forward_infer_cuda(eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw, sums, 0)
-                   : db_cudnn_bn_forward_train(h, ey, esm, esi, erm, erv, ex, eg, eb, momentum, eps, relu, c, nn, hw) == DB_OK &&
-                         db_cudnn_bn_backward(h, edx, edg, edb, edy, ex, ey, eg, esm, esi, eps, relu, c, nn, hw, 0, scratch) == DB_OK &&
-                         db_cudnn_bn_forward_infer(h, eyi, ex, eg, eb, erm, erv, eps, relu, c, nn, hw) == DB_OK;
-    ok = ok && cudaDeviceSynchronize() == cudaSuccess;
-    double e[8] = {err_vs_nchw(ey, y, c, nn, hw), err_vs(esm, sm, c), err_vs(esi, si, c), err_vs(erm, rm, c), err_vs(erv, rv, c),
-                   err_vs_nchw(edx, dx, c, nn, hw), err_vs(edg, dg, c), err_vs_nchw(eyi, yi, c, nn, hw)};
-    double worst = 0;
-    for (int i = 0; i < 8; i++) worst = fmax(worst, e[i]);
-    /* The variance the running statistic took in, (new - (1 - momentum) old) / momentum, against
-     * the batch's unbiased and biased variances: they differ by m/(m-1) (6e-4 here), which the
-     * 1e-4 limit on the running variance alone would not tell apart */
-    float grv[32];
-    cudaMemcpy(grv, erv, sizeof(float) * c, cudaMemcpyDeviceToHost);
-    double e_unbiased = 0, e_biased = 0;
-    for (int ch = 0; ch < c; ch++) {
-        double sum = 0, sq = 0;
-        for (size_t i = 0; i < m; i++) sum += x[(size_t)ch * m + i];
-        for (size_t i = 0; i < m; i++) sq += (x[(size_t)ch * m + i] - sum / m) * (x[(size_t)ch * m + i] - sum / m);
-        double biased = sq / m, unbiased = sq / (m - 1), taken = (grv[ch] - (1.0 - momentum) * rv0[ch]) / momentum;
-        e_unbiased = fmax(e_unbiased, fabs(taken - unbiased) / unbiased);
-        e_biased = fmax(e_biased, fabs(taken - biased) / biased);
-    }
-    int unbiased_ok = e_unbiased <= 1e-4 && e_unbiased < e_biased / 4;
-    double e_acc = 0; /* fused: the backward adding to what dx holds, twice the gradient */
-    if (fused && ok) {
-        ok = !db_bn_backward_cuda(edx, edg, edb, edy, ex, ey, eg, esm, esi, relu, c, nn, hw, 1, sums, 0) &&
-             cudaDeviceSynchronize() == cudaSuccess;
-        for (long i = 0; i < n; i++) dx[i] *= 2;
-        e_acc = ok ? err_vs_nchw(edx, dx, c, nn, hw) : 1;
-    }
-    char detail[600], name[64];
-    snprintf(detail, sizeof detail, "%srelative error out %.2g, mean %.2g, invstd %.2g, running mean %.2g, running var %.2g "
-             "(takes the %s batch variance: rel %.2g to unbiased, %.2g to biased), din %.2g, dgamma %.2g, inference %.2g%s",
-             ok ? "" : fused ? "a fused kernel failed; " : db_last_error(), e[0], e[1], e[2], e[3], e[4],
-             e_unbiased < e_biased ? "unbiased" : "BIASED", e_unbiased, e_biased, e[5], e[6], e[7], fused ? "; din added" : "");
-    if (fused) snprintf(detail + strlen(detail), sizeof detail - strlen(detail), " %.2g (%d channels, %d x %d)", e_acc, c, nn, hw);
-    snprintf(name, sizeof name, "batchnorm%s%s", relu ? "_relu" : "", fused ? "_fused" : "");
-    if (fused) snprintf(name + strlen(name), sizeof name - strlen(name), "_%dx%dx%d", c, nn, hw);
-    report(ok && worst <= 1e-4 && unbiased_ok && err_vs(edb, db, c) <= 1e-4 && e_acc <= 1e-4, name, detail);
-    cudaFree(sums);
-    float *all[] = {ex, edy, ey, edx, eyi, scratch, eg, eb, erm, erv, esm, esi, edg, edb};
-    for (float *p : all) cudaFree(p);
-    free(x); free(dy); free(y); free(dx); free(yi);
-}
-
-static long differ(const float *d, const float *h, long n);
+#include "tests/gpu/gpu_compare.h"
 
 static void check_pool(db_cudnn *h, db_gpu_report report, int max, int k, int stride, int pad) {
     const int planes = 32 * 8, hh = 15, ww = 15;
@@ -187,26 +75,6 @@ static void check_linear(db_cublas *h, db_gpu_report report, int f, int o, int n
     float *all[] = {ex, ew, eb, ey, edy, edx, edw, edb};
     for (float *p : all) cudaFree(p);
     free(x); free(w); free(b); free(y); free(dy); free(dx); free(dw); free(dbias);
-}
-
-/* bytes that differ between a device array and a host one */
-static long differ(const float *d, const float *h, long n) {
-    float *g = (float *)malloc(sizeof(float) * n);
-    cudaMemcpy(g, d, sizeof(float) * n, cudaMemcpyDeviceToHost);
-    long k = 0;
-    for (long i = 0; i < n; i++) k += memcmp(&g[i], &h[i], sizeof(float)) != 0;
-    free(g);
-    return k;
-}
-
-/* differ() for an NCHW device tensor against a CNHW host one */
-static long differ_nchw(const float *d, const float *h, int c, int n, size_t hw) {
-    long len = (long)(c * n * hw), k = 0;
-    float *g = (float *)malloc(sizeof(float) * len);
-    db_download_cnhw(g, d, c, n, hw);
-    for (long i = 0; i < len; i++) k += memcmp(&g[i], &h[i], sizeof(float)) != 0;
-    free(g);
-    return k;
 }
 
 static void check_elementwise(db_gpu_report report) {
@@ -549,14 +417,7 @@ extern "C" void db_gpu_check_bn_pool(db_gpu_report report) {
     check_cells(report);
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
-    check_bn(h, report, 0, 0, 16, 8, 14 * 14);
-    check_bn(h, report, 1, 0, 16, 8, 14 * 14);
-    check_bn(h, report, 0, 1, 16, 8, 14 * 14);
-    check_bn(h, report, 1, 1, 16, 8, 14 * 14);
-    check_bn(h, report, 1, 1, 8, 16, 28 * 28); /* 12,544 values a channel: four slices of the sums */
-    check_bn(h, report, 1, 1, 32, 4, 7 * 7);   /* a map of 49: no four-at-a-time pass */
-    check_bn(h, report, 1, 1, 4, 9, 28 * 28);  /* two slices of 3,528: one starts mid-sample */
-    check_bn(h, report, 0, 1, 2, 33, 90 * 90); /* 267,300 values a channel: the most slices, 64 */
+    db_gpu_check_bn(report, h); /* tests/gpu/gpu_bn.cu */
     check_pool(h, report, 1, 3, 2, 1); /* ResNet's stem pool */
     check_pool(h, report, 1, 2, 2, 0);
     check_pool(h, report, 0, 3, 1, 1);
