@@ -5,7 +5,8 @@
 // differ, so the comparison is within a tolerance: max |gpu - cpu| <= 1e-4 * max |cpu| + 1e-6.
 // The deterministic mode must also give the same bits twice. 1x1 stride-1 shapes also run on the
 // cuBLAS GEMMs alone (nets/conv_gemm.h), accumulating as well, one of them in several chunks of
-// samples for the weight gradient; and in bfloat16 (bfloat16 operands, fp32 results).
+// samples for the weight gradient; and in bfloat16 (bfloat16 operands, fp32 results), on NCHW and
+// on channels-last operands. Square kernels, and AmoebaNet's 1x7 and 7x1 with unequal strides.
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,6 +42,26 @@ static float *to_device(const float *h, long n) {
 
 static void from_device(float *h, const float *d, long n) { cudaMemcpy(h, d, sizeof(float) * n, cudaMemcpyDeviceToHost); }
 
+/* A shape of the checks: n, cin, h, w, cout, then the kernel, strides and padding (each side) down
+ * and across: kh, kw, sh, sw, ph, pw */
+enum { SHAPE_LEN = 11 };
+
+/* Its checks' name: conv_NxCxHxW_kK_sS, a kernel or stride that differs down and across as
+ * kKHxKW or sSHxSW, then the mode's suffix */
+static void conv_name(char *out, size_t len, const int *s, const char *suffix) {
+    int at = snprintf(out, len, "conv_%dx%dx%dx%d_k%d", s[0], s[1], s[2], s[3], s[5]);
+    if (s[6] != s[5]) at += snprintf(out + at, len - at, "x%d", s[6]);
+    at += snprintf(out + at, len - at, "_s%d", s[7]);
+    if (s[8] != s[7]) at += snprintf(out + at, len - at, "x%d", s[8]);
+    snprintf(out + at, len - at, "%s", suffix);
+}
+
+/* The cuDNN wrapper's dims of a shape */
+static db_cudnn_conv_dims cudnn_dims(const int *s, int det, int gemm, int bf16, int nhwc, int no_dx) {
+    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], det, 0, gemm, bf16, nhwc, no_dx};
+    return cd;
+}
+
 /* --precision bf16's convolutions: x, w and dy rounded to bfloat16 (nets/ops_cuda.h's casts),
  * cuDNN in bfloat16 with fp32 accumulation, the results back to fp32 (gemm 1: cuDNN alone), or
  * the cuBLAS GEMMs, which write fp32 themselves (gemm 2; also accumulating), against the CPU's fp32;
@@ -51,12 +72,11 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm
                        const float *edy, const float *y, const float *dx, const float *dw, long nx, long ny, long nw,
                        size_t hw_in, size_t hw_out) {
     char name[96], detail[600], algos[400] = "";
-    snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d_bf16%s", s[0], s[1], s[2], s[3], s[5], s[6],
-             gemm == 2 ? "_cublas_gemm" : nhwc ? "_nhwc" : "");
+    conv_name(name, sizeof name, s, gemm == 2 ? "_bf16_cublas_gemm" : nhwc ? "_bf16_nhwc" : "_bf16");
     /* channels-last on 1 or 3 channels: a network input's, which the graph makes without backward-data (no_dx) */
     const int no_dx = nhwc && s[1] < 8;
-    db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], 0, 0, gemm, 1, nhwc, no_dx};
-    const size_t kk = (size_t)s[5] * s[5];
+    const db_cudnn_conv_dims cd = cudnn_dims(s, 0, gemm, 1, nhwc, no_dx);
+    const size_t kk = (size_t)s[5] * s[6];
     db_cudnn_conv *c = NULL;
     size_t bytes = 0;
     void *dws = NULL;
@@ -121,20 +141,24 @@ static void check_bf16(db_gpu_report report, db_cudnn *h, const int *s, int gemm
 }
 
 extern "C" void db_gpu_check_conv(db_gpu_report report) {
-    static const int shapes[][8] = {/* n, cin, h, w, cout, k, stride, pad */
-                                    {8, 3, 28, 28, 16, 3, 1, 1}, {8, 1, 28, 28, 16, 3, 1, 1}, /* ResNet-20's stem, AmoebaNet's */
-                                    {8, 16, 14, 14, 32, 3, 2, 1}, {4, 8, 9, 9, 8, 7, 1, 3},
-                                    {16, 64, 8, 8, 128, 1, 1, 0}, {2, 3, 32, 32, 64, 7, 2, 3},
-                                    {20, 1024, 4, 4, 2048, 1, 1, 0}}; /* 8 MiB of weights: 3 chunks of the GEMMs' */
+    static const int shapes[][SHAPE_LEN] = {
+        {8, 3, 28, 28, 16, 3, 3, 1, 1, 1, 1}, {8, 1, 28, 28, 16, 3, 3, 1, 1, 1, 1}, /* ResNet-20's stem, AmoebaNet's */
+        {8, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1}, {4, 8, 9, 9, 8, 7, 7, 1, 1, 3, 3},
+        {16, 64, 8, 8, 128, 1, 1, 1, 1, 0, 0}, {2, 3, 32, 32, 64, 7, 7, 2, 2, 3, 3},
+        {20, 1024, 4, 4, 2048, 1, 1, 1, 1, 0, 0}, /* 8 MiB of weights: 3 chunks of the GEMMs' */
+        /* AmoebaNet's 1x7_7x1 in a reduction cell: 1x7 with strides [1, 2], then 7x1 with [2, 1]
+         * (a kernel, strides and padding that differ down and across; a weight layout mistake
+         * that a square kernel hides) */
+        {8, 16, 14, 14, 16, 1, 7, 1, 2, 0, 3}, {8, 16, 14, 7, 24, 7, 1, 2, 1, 3, 0}};
     db_cudnn *h = NULL;
     char detail[700];
     if (db_cudnn_create(&h) != DB_OK) { report(0, "cudnn_handle", db_last_error()); return; }
     for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
         const int *s = shapes[si];
         db_conv_dims d;
-        db_conv_dims_init(&d, s[1], s[4], s[5], s[6], s[7], s[2], s[3]);
+        db_conv_dims_rect(&d, s[1], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[2], s[3]);
         db_conv_plan(&d, s[0], 1);
-        long nx = (long)s[1] * s[0] * s[2] * s[3], ny = (long)s[4] * s[0] * d.oh * d.ow, nw = (long)s[4] * s[1] * s[5] * s[5];
+        long nx = (long)s[1] * s[0] * s[2] * s[3], ny = (long)s[4] * s[0] * d.oh * d.ow, nw = (long)s[4] * s[1] * s[5] * s[6];
         float *x = (float *)malloc(sizeof(float) * nx), *w = (float *)malloc(sizeof(float) * nw), *dy = (float *)malloc(sizeof(float) * ny);
         float *y = (float *)malloc(sizeof(float) * ny), *dx = (float *)malloc(sizeof(float) * nx), *dw = (float *)malloc(sizeof(float) * nw);
         float *gy = (float *)malloc(sizeof(float) * ny), *gdx = (float *)malloc(sizeof(float) * nx), *gdw = (float *)malloc(sizeof(float) * nw);
@@ -145,7 +169,7 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
         const size_t hw_in = (size_t)s[2] * s[3], hw_out = (size_t)d.oh * d.ow;
         float *ex = db_upload_nchw(x, s[1], s[0], hw_in), *ew = to_device(w, nw), *edy = db_upload_nchw(dy, s[4], s[0], hw_out);
         float *ey = to_device(y, ny), *edx = to_device(dx, nx), *edw = to_device(dw, nw); /* overwritten */
-        const int gemm_fits = s[5] == 1 && s[6] == 1 && s[7] == 0;
+        const int gemm_fits = s[5] == 1 && s[6] == 1 && s[7] == 1 && s[8] == 1 && s[9] == 0 && s[10] == 0;
         static const int modes[4] = {0, 1, 3, 2}; /* the GEMMs last: their accumulation check doubles dx and dw */
         for (int mi = 0; mi < 4; mi++) { /* the fastest, deterministic, bfloat16, the GEMMs alone */
             const int mode = modes[mi], det = mode == 1, gemm = mode == 2, bf16 = mode == 3;
@@ -159,13 +183,12 @@ extern "C" void db_gpu_check_conv(db_gpu_report report) {
                 if (!chunking) check_bf16(report, h, s, 1, 1, ex, ew, edy, y, dx, dw, nx, ny, nw, hw_in, hw_out);
                 continue;
             }
-            db_cudnn_conv_dims cd = {s[0], s[1], s[2], s[3], s[4], s[5], s[5], s[6], s[6], s[7], s[7], det, 0, gemm ? 2 : 0, 0, 0, 0};
+            const db_cudnn_conv_dims cd = cudnn_dims(s, det, gemm ? 2 : 0, 0, 0, 0);
             db_cudnn_conv *c = NULL;
             size_t bytes = 0;
             void *dws = NULL;
             char name[96], algos[400] = "";
-            snprintf(name, sizeof name, "conv_%dx%dx%dx%d_k%d_s%d%s", s[0], s[1], s[2], s[3], s[5], s[6],
-                     det ? "_deterministic" : gemm ? "_cublas_gemm" : "");
+            conv_name(name, sizeof name, s, det ? "_deterministic" : gemm ? "_cublas_gemm" : "");
             if (db_cudnn_conv_create(&c, h, &cd, &bytes) != DB_OK) { report(0, name, db_last_error()); db_cudnn_conv_destroy(c); continue; }
             db_cudnn_conv_describe(c, algos, sizeof algos);
             if (bytes && cudaMalloc(&dws, bytes) != cudaSuccess) { report(0, name, "no memory for the workspace"); db_cudnn_conv_destroy(c); continue; }
