@@ -5,8 +5,12 @@
 // it prints each pass's algorithms from cuDNN's heuristics (status, determinism, math type,
 // workspace) and measured (cudnnFind*: time), then the choice in fp32 and in deterministic
 // mode, or why none could be made. Seconds to run; every line flushed as it is written.
+// nhwc: the same for bf16 on channels-last operands (--conv-layout nhwc, as gpu-check's
+// resnet20_steps_bf16_nhwc makes them): ResNet-20's stem, a 3x3 and a strided 3x3 at the check's
+// batches, ResNet-50's stem and a 1x1; a stem (3 channels) without backward-data, as the graph
+// makes a network input's.
 //
-//   gpu-probe [resnet20|resnet50|fpn ...]   (default: all three)
+//   gpu-probe [resnet20|resnet50|fpn|nhwc ...]   (default: all four)
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #include <stdio.h>
@@ -37,12 +41,15 @@ static void print_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass, int m
     printf("\n");
 }
 
-static int probe(db_cudnn *h, const char *net, const shape *s) {
-    printf("%s: n %d, %d -> %d channels, %dx%d map, %dx%d kernel, stride %d, pad %d\n", net, s->n, s->cin, s->cout, s->h, s->w,
-           s->k, s->k, s->stride, s->pad);
+// nhwc: bf16 on channels-last operands (no backward-data for fewer than 8 channels: a network input's)
+static int probe(db_cudnn *h, const char *net, const shape *s, int nhwc) {
+    const int no_dx = nhwc && s->cin < 8;
+    printf("%s: n %d, %d -> %d channels, %dx%d map, %dx%d kernel, stride %d, pad %d%s\n", net, s->n, s->cin, s->cout, s->h, s->w,
+           s->k, s->k, s->stride, s->pad, nhwc ? no_dx ? ", bf16 channels-last, no backward-data" : ", bf16 channels-last" : "");
     int failed = 0;
     for (int det = 0; det < 2; det++) {
-        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->k, s->stride, s->stride, s->pad, s->pad, det, 0, 0, 0, 0, 0};
+        db_cudnn_conv_dims d = {s->n, s->cin, s->h, s->w, s->cout, s->k, s->k, s->stride, s->stride, s->pad, s->pad, det, 0, 0,
+                                nhwc, nhwc, no_dx};
         if (!det)
             for (int pass = 0; pass < DB_CONV_PASSES; pass++) {
                 print_list(h, &d, pass, 0);
@@ -83,7 +90,7 @@ static int probe_model(db_cudnn *h, const char *arch, int hw, int classes, int b
         for (int j = 0; j < n_seen && !known; j++) known = !memcmp(&seen[j], &s, sizeof s);
         if (known || n_seen == 128) continue;
         seen[n_seen++] = s;
-        failed |= probe(h, arch, &s);
+        failed |= probe(h, arch, &s, 0);
     }
     db_graph_free(&g);
     return failed;
@@ -97,7 +104,17 @@ static int probe_fpn(db_cudnn *h) {
                               {8, 2048, 20, 20, 256, 3, 2, 1},  {8, 256, 10, 10, 256, 3, 2, 1},  {8, 256, 80, 80, 720, 3, 1, 1},
                               {8, 256, 80, 80, 36, 3, 1, 1}};
     int failed = 0;
-    for (size_t i = 0; i < sizeof s / sizeof *s; i++) failed |= probe(h, "fpn", &s[i]);
+    for (size_t i = 0; i < sizeof s / sizeof *s; i++) failed |= probe(h, "fpn", &s[i], 0);
+    return failed;
+}
+
+// bf16 on channels-last operands: ResNet-20's stem at the whole-step check's training and
+// evaluation batches (32, 20), its 3x3 and its strided 3x3, ResNet-50's stem and a 1x1 (batch 64)
+static int probe_nhwc(db_cudnn *h) {
+    static const shape s[] = {{32, 3, 32, 32, 16, 3, 1, 1},  {20, 3, 32, 32, 16, 3, 1, 1},   {32, 16, 32, 32, 16, 3, 1, 1},
+                              {32, 16, 32, 32, 32, 3, 2, 1}, {64, 3, 224, 224, 64, 7, 2, 3}, {64, 256, 56, 56, 64, 1, 1, 0}};
+    int failed = 0;
+    for (size_t i = 0; i < sizeof s / sizeof *s; i++) failed |= probe(h, "nhwc", &s[i], 1);
     return failed;
 }
 
@@ -110,7 +127,7 @@ int main(int argc, char **argv) {
     }
     db_cudnn *h = NULL;
     if (db_cudnn_create(&h) != DB_OK) { printf("gpu-probe: %s\n", db_last_error()); return 1; }
-    printf("gpu-probe: cuDNN %zu, layouts packed NCHW, fp32 data\n", db_cudnn_version());
+    printf("gpu-probe: cuDNN %zu, fp32 data on packed NCHW (nhwc: bf16 on channels-last)\n", db_cudnn_version());
     int failed = 0;
     for (int i = argc > 1 ? 1 : 0; i < (argc > 1 ? argc : 1); i++) {
         const char *what = argc > 1 ? argv[i] : "all";
@@ -118,6 +135,7 @@ int main(int argc, char **argv) {
         if (all || !strcmp(what, "resnet20")) failed |= probe_model(h, "resnet20", 32, 10, 128);
         if (all || !strcmp(what, "resnet50")) failed |= probe_model(h, "resnet50", 224, 1000, 64);
         if (all || !strcmp(what, "fpn")) failed |= probe_fpn(h);
+        if (all || !strcmp(what, "nhwc")) failed |= probe_nhwc(h);
     }
     db_cudnn_destroy(h);
     printf("gpu-probe: %s\n", failed ? "some shapes have no usable algorithm (NO CHOICE above)" : "every shape has its algorithms");
