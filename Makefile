@@ -190,7 +190,8 @@ GPU_CHECK_SRC := tests/gpu/gpu_check.cu tests/gpu/gpu_conv.cu tests/gpu/gpu_ops.
                  nets/sgd_cuda.cu nets/graph_cuda.cu nets/graph_cuda_conv.cu nets/graph_cuda_reg.cu nets/graph_cuda_step.cu nets/conv_cudnn.cu nets/bn_cudnn.cu nets/bn_cuda.cu nets/linear_cublas.cu nets/elementwise_cuda.cu \
                  nets/upsample_cuda.cu nets/cells_cuda.cu dropouts/dropout_cuda.cu dropouts/dropblock_cuda.cu \
                  dropouts/droppath_cuda.cu tests/gpu/gpu_detect.cu detect/detect_cuda.cu detect/detect_gpu.cu nets/dist_nccl.cu \
-                 tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu nets/gpu_backend.cu
+                 tests/gpu/gpu_nccl.cu nets/gpu_prof.cu nets/conv_gemm.cu tests/gpu/gpu_nets.cu tests/gpu/nets_run.cu \
+                 tests/gpu/gpu_nets_bf16.cu nets/gpu_backend.cu
 GPU_CHECK_C   := dropouts/dropout.c dropouts/dropblock.c dropouts/droppath.c core/status.c core/rand_bulk.c \
                  nets/conv.c nets/batchnorm.c nets/pool.c nets/linear.c nets/elementwise.c core/gemm_ref.c \
                  nets/graph.c nets/graph_finalize.c nets/graph_run.c nets/resnet.c nets/optim.c core/arena.c tests/gpu/gemm_portable.c \

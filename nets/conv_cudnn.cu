@@ -232,6 +232,7 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
         return DB_OK;
     DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
     if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
+    /* (the words tests/gpu/gpu_check.h's db_gpu_deterministic_refused looks for) */
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
                    "(n, c, h, w) to %d channels, stride %dx%d", d->deterministic ? "deterministic " : "", pass_names[pass],
                    d->bf16 && d->nhwc ? "bfloat16, channels-last" : d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);

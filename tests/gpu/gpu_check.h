@@ -22,6 +22,15 @@ static inline void db_to_cnhw(float *dst, const float *src, int c, int n, size_t
 #ifdef __CUDACC__
 #include <cuda_runtime.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+/* 1 when the last failure is cuDNN offering no deterministic algorithm for some convolution's
+ * pass (nets/conv_cudnn.cu's words): a fact about cuDNN's heuristics, not about the numbers */
+static inline int db_gpu_deterministic_refused(void) {
+    return strstr(db_last_error(), "offers no usable deterministic") != NULL;
+}
 
 /* A CNHW host map onto the device as NCHW (NULL when the device has no memory for it) */
 static inline float *db_upload_nchw(const float *cnhw, int c, int n, size_t hw) {
@@ -55,7 +64,7 @@ void db_gpu_check_bn(db_gpu_report report, struct db_cudnn *h); /* tests/gpu/gpu
 void db_gpu_check_graph(db_gpu_report report);   /* tests/gpu/gpu_graph.cu: whole ResNet-20 steps */
 void db_gpu_check_detect(db_gpu_report report);  /* tests/gpu/gpu_detect.cu: the detector's loss and layout */
 void db_gpu_check_nccl(db_gpu_report report);    /* tests/gpu/gpu_nccl.cu: data parallel's mean over devices */
-void db_gpu_check_nets(db_gpu_report report);    /* tests/gpu/gpu_nets.cu: AmoebaNet, RetinaNet, FCN steps */
+void db_gpu_check_nets(db_gpu_report report);    /* tests/gpu/gpu_nets.cu: AmoebaNet, RetinaNet, FCN steps (and gpu_nets_bf16.cu) */
 /* training images/s of the GPU graph (median of three windows of `steps`; mode 0 fp32, 1 TF32, 2 bf16
  * convolutions, 3 bf16 on channels-last operands; plus 4: the fused batch norm), -1 on failure */
 double db_gpu_bench_graph(const char *arch, int c, int hw, int classes, int batch, int mode, int steps, int profile);

@@ -123,7 +123,7 @@ static void check_step(db_gpu_report report, const db_steps_case *cs, int bf16, 
     db_gpu_options o = {0, 1, 0, 0, 0.0f, bf16 > 0, 0, bf16 == 2, bn_fused};
     char algos[512] = "";
     db_status s = gpu_attempt(&g, &opt, ip, is, &o, &d, algos, sizeof algos);
-    if (s != DB_OK && bf16 == 2 && strstr(db_last_error(), "offers no usable deterministic")) {
+    if (s != DB_OK && bf16 == 2 && db_gpu_deterministic_refused()) {
         snprintf(refused, sizeof refused, "DETERMINISTIC ALGORITHMS REFUSED (%s); judged on the fastest measured ones: ",
                  db_last_error());
         o.deterministic = 0;

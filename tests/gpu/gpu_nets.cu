@@ -22,158 +22,7 @@
 #include "nets/optim.h"
 #include "nets/retinanet.h"
 #include "nets/segnet.h"
-#include "tests/gpu/gpu_check.h"
-
-enum { N_TRAIN = 8, N_EVAL = 5 };
-
-typedef struct {
-    double *outputs;      // every output's data after the training forward, then after the evaluation's
-    float *params, *opt;  // after the step: parameters, the optimizer's whole arena
-    float *state;         // running statistics
-    double dropped;
-} run_result;
-
-static size_t numel(const db_tensor *t, int n) { return (size_t)t->c * n * t->h * t->w; }
-static int outputs_of(const db_graph *g) { return g->n_outputs ? g->n_outputs : 1; }
-static const db_tensor *output(const db_graph *g, int k) { return g->n_outputs ? db_graph_output_at(g, k) : db_graph_output(g); }
-
-static size_t outputs_len(const db_graph *g) {
-    size_t len = 0;
-    for (int k = 0; k < outputs_of(g); k++) len += numel(output(g, k), N_TRAIN) + numel(output(g, k), N_EVAL);
-    return len;
-}
-
-static void fill_input(float *x, const db_graph *g, int n, int b) {
-    const size_t len = numel(&g->tensors[0], n);
-    for (size_t i = 0; i < len; i++) x[i] = 2.0f * db_u01(db_rand4(23, 5, (uint32_t)b, i).v[0]) - 1.0f;
-}
-
-// The outputs' gradients: fixed values of the size a mean loss gives (about 1/n per element)
-static void fill_output_grads(db_graph *g) {
-    for (int k = 0; k < outputs_of(g); k++) {
-        const db_tensor *t = output(g, k);
-        const size_t len = numel(t, g->n);
-        for (size_t i = 0; i < len; i++)
-            t->grad[i] = (2.0f * db_u01(db_rand4(29, (uint32_t)k, 0, i).v[0]) - 1.0f) / (float)g->n;
-    }
-}
-
-// The outputs now in the host tensors, appended at *at
-static void keep_outputs(double *dst, size_t *at, const db_graph *g) {
-    for (int k = 0; k < outputs_of(g); k++) {
-        const db_tensor *t = output(g, k);
-        const size_t len = numel(t, g->n);
-        for (size_t i = 0; i < len; i++) dst[(*at)++] = t->data[i];
-    }
-}
-
-static void keep_state(run_result *r, const db_graph *g, const db_sgd *opt) {
-    r->params = (float *)malloc(sizeof(float) * (g->param_arena.size + 1));
-    r->state = (float *)malloc(sizeof(float) * (g->state_arena.size + 1));
-    r->opt = (float *)malloc(sizeof(float) * (opt->velocity.size + 1));
-    if (r->params) memcpy(r->params, g->param_arena.base, sizeof(float) * g->param_arena.size);
-    if (r->state) memcpy(r->state, g->state_arena.base, sizeof(float) * g->state_arena.size);
-    if (r->opt) memcpy(r->opt, opt->velocity.base, sizeof(float) * opt->velocity.size);
-    r->dropped = 0;
-    for (int i = 0; i < g->n_ops; i++) r->dropped += g->ops[i].dropped;
-}
-
-static void cpu_run(db_graph *g, db_sgd *opt, run_result *r) {
-    size_t at = 0;
-    r->outputs = (double *)malloc(sizeof(double) * (outputs_len(g) + 1));
-    g->training = 1, g->step = 17;
-    db_graph_set_batch(g, N_TRAIN);
-    fill_input(db_graph_input(g), g, N_TRAIN, 0);
-    db_graph_forward(g);
-    keep_outputs(r->outputs, &at, g);
-    fill_output_grads(g);
-    db_graph_backward(g);
-    db_sgd_step(opt, g, 0.05f);
-    db_sgd_ema_update(opt, g, g->step + 1);
-    g->training = 0;
-    db_graph_set_batch(g, N_EVAL);
-    fill_input(db_graph_input(g), g, N_EVAL, 1);
-    db_graph_forward(g);
-    keep_outputs(r->outputs, &at, g);
-    g->training = 1;
-    db_graph_set_batch(g, N_TRAIN);
-    keep_state(r, g, opt);
-}
-
-static db_status gpu_run(db_gpu_graph *gg, db_graph *g, db_sgd *opt, run_result *r) {
-    size_t at = 0;
-    int finite = 0;
-    r->outputs = (double *)malloc(sizeof(double) * (outputs_len(g) + 1));
-    if (!r->outputs) return db_fail(DB_ERR_NOMEM, "out of memory");
-    DB_TRY(db_gpu_graph_push(gg));
-    g->training = 1, g->step = 17;
-    db_graph_set_batch(g, N_TRAIN);
-    fill_input(db_gpu_graph_input(gg), g, N_TRAIN, 0);
-    DB_TRY(db_gpu_graph_forward(gg, &finite, 1));
-    if (!finite) return db_fail(DB_ERR_INTERNAL, "the finite check failed before any update");
-    keep_outputs(r->outputs, &at, g);
-    fill_output_grads(g);
-    DB_TRY(db_gpu_graph_backward_update(gg, 0.05f));
-    g->training = 0;
-    db_graph_set_batch(g, N_EVAL);
-    fill_input(db_gpu_graph_input(gg), g, N_EVAL, 1);
-    db_status s = db_gpu_graph_forward(gg, &finite, 1);
-    if (s == DB_OK) keep_outputs(r->outputs, &at, g); // (at the evaluation's batch, before the training's is back)
-    g->training = 1;
-    db_graph_set_batch(g, N_TRAIN);
-    DB_TRY(s);
-    DB_TRY(db_gpu_graph_pull(gg));
-    keep_state(r, g, opt);
-    return DB_OK;
-}
-
-// ||a - b|| / ||b - base|| (base NULL: every element base0), the denominator at least floor
-static double rel_from(const float *a, const float *b, const float *base, float base0, size_t n, double floor) {
-    double d = 0, m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
-        const double z = base ? base[i] : base0;
-        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        m += (b[i] - z) * (b[i] - z);
-    }
-    return sqrt(d) / fmax(sqrt(m), floor);
-}
-
-static double rel(const float *a, const float *b, const float *base, size_t n, double floor) {
-    return rel_from(a, b, base, 0.0f, n, floor);
-}
-
-static double rel_d(const double *a, const double *b, size_t n) {
-    double d = 0, m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(a[i]) || !isfinite(b[i])) return INFINITY;
-        d += (a[i] - b[i]) * (a[i] - b[i]);
-        m += b[i] * b[i];
-    }
-    return sqrt(d) / fmax(sqrt(m), 1e-30);
-}
-
-// The worst parameter's relative L2 over a parameter-shaped slice (base: each one's start), the
-// denominator at least 1e-5 of the whole arena's: a bias that only a batch norm reads has a
-// gradient of rounding noise alone, which two devices make differently. Measured on the CPU: the
-// FCN's seg.final.l2.bias (read through the levels' sum by seg.fuse.bn) has a gradient of 4.7e-8
-// of the arena's, the H200's differed from it by 3% of a floor of 1e-6 (over the limit); the
-// smallest that is not noise in the FCN is 9e-4 of it (seg.1.bn.l5.gamma).
-static double worst_param(const db_graph *g, const float *a, const float *b, const float *base, const char **name) {
-    double w = 0, all = 0;
-    for (size_t i = 0; i < g->param_arena.size; i++) {
-        const double v = b[i] - (base ? base[i] : 0.0f);
-        all += v * v;
-    }
-    const double floor = 1e-5 * sqrt(all);
-    for (int p = 0; p < g->n_params; p++) {
-        if (g->params[p].tied) continue;
-        const size_t off = (size_t)(g->params[p].data - g->param_arena.base);
-        const double e = rel(a + off, b + off, base ? base + off : NULL, g->params[p].size, floor);
-        if (!(e <= w)) w = e, *name = g->params[p].name;
-    }
-    return w;
-}
+#include "tests/gpu/nets_run.h"
 
 // Limits: the forward of identical inputs agrees to rounding (cuDNN's sums in other orders; a
 // ReLU near zero moves a value by rounding only); one step's momentum (the gradient) within the
@@ -234,14 +83,8 @@ static void compare(db_gpu_report report, const char *name, db_graph *g, db_sgd 
                  outputs_of(g), e_out, e_eval, e_grad, at_grad, e_upd, at_upd, e_rest, e_run, d.dropped, c.dropped);
         report(ok, name, detail);
     }
-    free(c.outputs); free(c.params); free(c.opt); free(c.state);
-    free(d.outputs); free(d.params); free(d.opt); free(d.state);
-}
-
-static void dropblock_plan(db_reg_plan *p, unsigned groups, float last_cells) {
-    memset(p, 0, sizeof *p);
-    p->kind = DB_REG_DROPBLOCK, p->keep_prob = 0.8f, p->block_size = 3, p->groups = groups, p->last_cells = last_cells;
-    p->semantics = DB_SEM_PAPER;
+    run_free(&c);
+    run_free(&d);
 }
 
 // The network's graph built, its optimizer, the start kept; then the comparison
@@ -381,17 +224,6 @@ static void check_detect_loss(db_gpu_report report) {
     db_graph_free(&g);
 }
 
-// The tiny AmoebaNet-B (2 normal cells per stack, F 8) on 28x28: the basic stem, reductions at 28
-// and 14 (even maps: the SAME convolutions pad one more below and right), the auxiliary head
-static db_status tiny_amoebanet(db_graph *g, int dropblock) {
-    db_model_config mc;
-    DB_TRY(db_model_defaults(&mc, "amoebanet-b"));
-    mc.in_c = 1, mc.in_h = mc.in_w = 28, mc.classes = 10, mc.cells = 6, mc.width = 8, mc.stem = 'b';
-    mc.aux_head = 1, mc.dense_keep = 0.5f, mc.unfused = 1;
-    if (dropblock) dropblock_plan(&mc.reg, ~0u, 0.5f);
-    return db_model_build(g, &mc, N_TRAIN);
-}
-
 // The classification loss of a network with an auxiliary head (db_gpu_graph_forward_loss: both
 // outputs' cross-entropy on the device, the second times aux_weight, its gradient scaled) against
 // the CPU stepper's (train/step.c): the loss and the gradients of one step
@@ -465,91 +297,6 @@ static void check_aux_loss(db_gpu_report report) {
     db_graph_free(&g);
 }
 
-// --precision bf16 through the GPU graph with the 1x1 passes (the FPN's laterals) on cuBLAS's
-// bfloat16 GEMMs, which write fp32 results straight into the graph's tensors, against the same
-// step with cuDNN alone, both beside the CPU's fp32 step (deterministic algorithms: the other
-// convolutions take the same ones). bf16 rounding moves both by as much (a GEMM's result is not
-// rounded, so it is if anything nearer). Judged: every 1x1 stride-1 convolution took the GEMMs
-// in all three passes in one run (at the training batch and the evaluation's) and none in the
-// other; the GEMMs' training and evaluation outputs and momentum over the whole arena within
-// twice cuDNN's distance (floors 1e-3 and 0.02) and 0.35; and the laterals' own parameters each
-// within twice cuDNN's or 0.1 (they hold 1% of the arena: a wrong weight gradient there moves
-// it by 0.02 only, but moves its own tensor by 100%). The GEMMs' accumulating passes are checked
-// op by op (conv_*_bf16_cublas_gemm): each lateral here is its input's first gradient.
-static void check_bf16_gemms(db_gpu_report report, db_graph *g, db_status built, const db_sgd_config *sc) {
-    const char *name = "fcn_step_bf16_gemms";
-    if (built != DB_OK) { report(0, name, db_last_error()); return; }
-    db_sgd opt;
-    g->seed = 42, g->last_step = 1000;
-    db_graph_init_params(g, 42);
-    const size_t np = g->param_arena.size, ns = g->state_arena.size;
-    float *ip = (float *)malloc(sizeof(float) * (np + 1)), *is = (float *)malloc(sizeof(float) * (ns + 1));
-    if (!ip || !is || db_sgd_init(&opt, g, sc) != DB_OK) {
-        report(0, name, ip && is ? db_last_error() : "out of memory");
-        free(ip); free(is);
-        db_graph_free(g);
-        return;
-    }
-    memcpy(ip, g->param_arena.base, sizeof(float) * np);
-    memcpy(is, g->state_arena.base, sizeof(float) * ns);
-    run_result c = {}, d[2] = {};
-    cpu_run(g, &opt, &c);
-    double e_out[2] = {1, 1}, e_eval[2] = {1, 1}, e_grad[2] = {1, 1};
-    int ran = c.outputs && c.opt, passes[2] = {0, 0}, convs = 0;
-    char detail[900] = "out of memory";
-    for (int k = 0; k < 2 && ran; k++) { /* 0: cuDNN alone, 1: the GEMMs alone */
-        memcpy(g->param_arena.base, ip, sizeof(float) * np);
-        memcpy(g->state_arena.base, is, sizeof(float) * ns);
-        db_sgd_free(&opt);
-        db_status s = db_sgd_init(&opt, g, sc);
-        for (int i = 0; i < g->n_ops; i++) g->ops[i].dropped = 0;
-        db_gpu_graph *gg = NULL;
-        db_gpu_options o = {0, 1, 0, 0, 0.0f, 1, k ? 2 : 1, 0, 0};
-        if (s == DB_OK) s = db_gpu_graph_create(&gg, g, &opt, &o);
-        if (s == DB_OK) s = gpu_run(gg, g, &opt, &d[k]); /* (the evaluation's batch made its own set) */
-        if (gg) passes[k] = db_gpu_graph_gemm_passes(gg, &convs);
-        db_gpu_graph_destroy(gg);
-        if (s != DB_OK || !d[k].opt) {
-            snprintf(detail, sizeof detail, "the GPU graph failed: %s", s != DB_OK ? db_last_error() : "out of memory");
-            ran = 0;
-            break;
-        }
-        size_t train_len = 0;
-        for (int j = 0; j < outputs_of(g); j++) train_len += numel(output(g, j), N_TRAIN);
-        e_out[k] = rel_d(d[k].outputs, c.outputs, train_len);
-        e_eval[k] = rel_d(d[k].outputs + train_len, c.outputs + train_len, outputs_len(g) - train_len);
-        e_grad[k] = rel(d[k].opt, c.opt, NULL, np, 1e-30);
-    }
-    if (!ran) {
-        report(0, name, detail);
-    } else {
-        double worst = 0, worst0 = 0; /* the laterals' parameters: the GEMMs' distance, cuDNN's beside it */
-        const char *at = "";
-        int ok_params = 1;
-        for (int p = 0; p < g->n_params; p++) {
-            if (strncmp(g->params[p].name, "fpn.lateral", 11)) continue;
-            const size_t off = (size_t)(g->params[p].data - g->param_arena.base), len = g->params[p].size;
-            const double e1 = rel(d[1].opt + off, c.opt + off, NULL, len, 1e-30), e0 = rel(d[0].opt + off, c.opt + off, NULL, len, 1e-30);
-            if (!(e1 <= fmax(2 * e0, 0.1))) ok_params = 0;
-            if (!(e1 <= worst)) worst = e1, worst0 = e0, at = g->params[p].name;
-        }
-        const int all = 2 * DB_CONV_PASSES * convs; /* both batches' sets */
-        snprintf(detail, sizeof detail, "%d of %d 1x1 passes on the GEMMs (cuDNN alone: %d); against the CPU's fp32, "
-                 "relative L2 with the GEMMs vs cuDNN alone: training outputs %.2g vs %.2g, evaluation outputs %.2g vs %.2g, "
-                 "momentum over the whole arena %.2g vs %.2g, worst lateral parameter %.2g vs %.2g (%s)",
-                 passes[1], all, passes[0], e_out[1], e_out[0], e_eval[1], e_eval[0], e_grad[1], e_grad[0], worst, worst0, at);
-        report(convs > 0 && passes[1] == all && passes[0] == 0 && e_out[1] <= fmax(2 * e_out[0], 1e-3) &&
-                   e_eval[1] <= fmax(2 * e_eval[0], 1e-3) && e_grad[1] <= fmax(2 * e_grad[0], 0.02) && e_grad[1] <= 0.35 &&
-                   ok_params && *at,
-               name, detail);
-    }
-    for (int k = 0; k < 2; k++) { free(d[k].outputs); free(d[k].params); free(d[k].opt); free(d[k].state); }
-    free(c.outputs); free(c.params); free(c.opt); free(c.state);
-    free(ip); free(is);
-    db_sgd_free(&opt);
-    db_graph_free(g);
-}
-
 extern "C" void db_gpu_check_nets(db_gpu_report report) {
     db_graph g;
     check_aux_loss(report);
@@ -584,5 +331,7 @@ extern "C" void db_gpu_check_nets(db_gpu_report report) {
         check(report, "amoebanet_b_step", &g, s, &sc, 0);
         s = tiny_amoebanet(&g, 1);
         check(report, "amoebanet_b_step_bn_fused", &g, s, &sc, 1);
+        s = tiny_amoebanet(&g, 1); /* again, bf16 on channels-last operands against bf16 on NCHW ones */
+        check_bf16_nhwc(report, &g, s, &sc);
     }
 }
