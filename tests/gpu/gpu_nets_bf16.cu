@@ -3,7 +3,8 @@
 // Rounding x, w and dy to bfloat16 is the same element by element in every way, so it moves both
 // runs by about as much; the way under test is judged by the plain way's distance from the CPU,
 // not by a limit of its own: its training and evaluation outputs and its momentum over the whole
-// arena within twice the plain way's (floors 1e-3, 1e-3 and 0.02), the momentum within 0.35 too.
+// arena within twice the plain way's (floors 1e-3, 1e-3 and 0.02); both runs' momentum within 0.35
+// too (ResNet-20's one bf16 step measured 0.09: a plain way gone wrong is no yardstick).
 // A layout, weight-order or indexing mistake moves a tensor by tens of percent or more.
 // Deterministic algorithms, as the other whole-step checks; where cuDNN offers none for some pass
 // (channels-last's 1- or 3-channel stems the likeliest), that run takes the fastest measured ones
@@ -105,7 +106,7 @@ static void check_pair(db_gpu_report report, const bf16_pair *pc, db_graph *g, d
         if (pc->params && at_d < sizeof detail)
             snprintf(detail + at_d, sizeof detail - at_d, ", worst %s* parameter %.2g vs %.2g (%s)", pc->params, worst, worst0, at);
         const int ok = e_out[1] <= fmax(2 * e_out[0], 1e-3) && e_eval[1] <= fmax(2 * e_eval[0], 1e-3) &&
-                       e_grad[1] <= fmax(2 * e_grad[0], 0.02) && e_grad[1] <= 0.35 &&
+                       e_grad[1] <= fmax(2 * e_grad[0], 0.02) && e_grad[1] <= 0.35 && e_grad[0] <= 0.35 &&
                        (!pc->gemms || (convs > 0 && passes[1] == all && passes[0] == 0)) && (!pc->params || (ok_params && *at));
         report(ok, pc->name, detail);
     }
