@@ -459,6 +459,21 @@ double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites) {
     return u > 0 ? d / u : -1.0;
 }
 
+db_site_stat db_graph_whole_fractions(const db_graph *g, const db_site_stat *sites) {
+    double d = 0, e = 0, u = 0;
+    for (int i = 0, r = 0; i < g->n_ops; i++) {
+        const db_op *op = &g->ops[i];
+        if (op->kind != DB_OP_REG) continue;
+        const db_tensor *y = &g->tensors[op->out];
+        const double units = (double)y->c * y->h * y->w; /* each step counts n times a sample's units (db_graph_reg_count) */
+        if (g->sites[op->u.reg.site].kind != DB_SITE_HEAD)
+            d += units * sites[r].drop_fraction, e += units * sites[r].expected_fraction, u += units;
+        r++;
+    }
+    db_site_stat w = {u > 0 ? d / u : -1.0, u > 0 ? e / u : -1.0};
+    return w;
+}
+
 void db_graph_get_reg_sums(const db_graph *g, double *sums) {
     for (int i = 0, r = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == DB_OP_REG) {

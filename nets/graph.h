@@ -260,6 +260,12 @@ const db_site *db_graph_reg_site(const db_graph *g, int r, float *keep_prob);
  * (-1 when the graph has none); sites (db_graph_n_reg entries, or NULL) gets each op's record; the counters
  * reset. */
 double db_graph_take_drop_fraction(db_graph *g, db_site_stat *sites);
+/* The whole network's realised and expected fractions (HEAD sites aside, as above) from the
+ * ops' records (db_graph_n_reg entries, e.g. an epoch's from the take): each site weighted by its
+ * units, the same weights as the take's sums (-1 each when the graph has no such site). The
+ * expectation of the take's value: a site's mean expectation would weigh a 4x4 group like a
+ * 16x16 one. */
+db_site_stat db_graph_whole_fractions(const db_graph *g, const db_site_stat *sites);
 /* The regularizer ops' running sums of this epoch (dropped, units, expected per op, in order):
  * read to checkpoint inside an epoch, written back when it continues. */
 void db_graph_get_reg_sums(const db_graph *g, double *sums);

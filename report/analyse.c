@@ -79,15 +79,14 @@ int db_rep_conditions(const db_rep_study *s, db_rep_cond *c) {
             x->seed[x->n] = cell->seed;
             x->n++;
             if (!isnan(r->images_per_s)) { x->ips += r->images_per_s; x->n_ips++; }
-            double e = 0;
-            for (int j = 0; j < r->nsites; j++) e += r->sites[j].expected_fraction;
-            if (!isnan(r->drop_fraction)) { x->drop += r->drop_fraction; x->expected += r->nsites ? e / r->nsites : 0; x->n_drop++; }
+            if (!isnan(r->drop_fraction)) { x->drop += r->drop_fraction; x->n_drop++; }
+            if (!isnan(r->expected_fraction)) { x->expected += r->expected_fraction; x->n_expected++; }
         }
     }
     for (int k = 0; k < n; k++) {
         c[k].ips = c[k].n_ips ? c[k].ips / c[k].n_ips : NAN;
         c[k].drop = c[k].n_drop ? c[k].drop / c[k].n_drop : NAN;
-        c[k].expected = c[k].n_drop ? c[k].expected / c[k].n_drop : NAN;
+        c[k].expected = c[k].n_expected ? c[k].expected / c[k].n_expected : NAN;
     }
     return n;
 }

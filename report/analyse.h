@@ -24,8 +24,9 @@ typedef struct {
     uint64_t seed[DB_REP_MAXS];
     int state[6];              /* cells done, failed, diverged, interrupted, running, missing */
     int ncells;
-    double ips, drop, expected; /* means over done runs (NaN when none) */
-    int n_ips, n_drop;          /* how many runs had them */
+    double ips, drop, expected; /* means over done runs (NaN when none); drop and expected both the
+                                   whole network's, weighted by the sites' units */
+    int n_ips, n_drop, n_expected; /* how many runs had them */
 } db_rep_cond;
 
 /* One condition against the baseline; m: the comparisons Holm adjusts over */

@@ -515,6 +515,9 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     sweep(doc, s, c, nc, 0, out, opt, log, skipped);
     sweep(doc, s, c, nc, 1, out, opt, log, skipped);
     db_doc_heading(doc, 2, "Drop fractions and throughput");
+    db_doc_para(doc, "Drop fractions: the last epoch's, of the whole network (the model's own classifier dropout aside), "
+                     "every site weighted by its units, expected and realised alike; the mean over the condition's done "
+                     "runs.");
     db_doc_table(doc, "condition\tregularizer\tkeep_prob\tblock\texpected drop (last epoch)\trealised drop\ttraining images/s");
     for (int k = 0; k < nc; k++) { /* "-": no regularizer (keep_prob and block mean nothing), or no run done */
         const db_rep_cell *cell = &s->cells[c[k].cell0];

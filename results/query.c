@@ -73,6 +73,8 @@ static db_status load_rows(db_store *s, const char *where, const char *text, int
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top5' AND epoch = r.epochs_done),"
         " (SELECT avg(value) FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'images_per_s'),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'drop_fraction' AND"
+        "  epoch = r.epochs_done),"
+        " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'expected_fraction' AND"
         "  epoch = r.epochs_done), " PRIMARY_METRIC ","
         " (julianday(ifnull(r.ended, r.heartbeat)) - julianday(r.started)) * 86400,"
         " ifnull((SELECT substr(value, 1, 10) FROM provenance WHERE run_id = r.id AND key = 'git_commit'), '')"
@@ -98,11 +100,12 @@ static db_status load_rows(db_store *s, const char *where, const char *text, int
         x->epochs_done = sqlite3_column_int(st, 7);
         copy_col(st, 8, x->exit_reason, sizeof x->exit_reason);
         copy_col(st, 9, x->device, sizeof x->device);
-        double *v[5] = {&x->final_score, &x->best_score, &x->final_top5, &x->images_per_s, &x->drop_fraction};
-        for (int k = 0; k < 5; k++) *v[k] = sqlite3_column_type(st, 10 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10 + k);
-        copy_col(st, 15, x->metric, sizeof x->metric);
-        x->wall_s = sqlite3_column_type(st, 16) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 16);
-        copy_col(st, 17, x->commit, sizeof x->commit);
+        double *v[6] = {&x->final_score, &x->best_score, &x->final_top5, &x->images_per_s, &x->drop_fraction,
+                        &x->expected_fraction};
+        for (int k = 0; k < 6; k++) *v[k] = sqlite3_column_type(st, 10 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10 + k);
+        copy_col(st, 16, x->metric, sizeof x->metric);
+        x->wall_s = sqlite3_column_type(st, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 17);
+        copy_col(st, 18, x->commit, sizeof x->commit);
     }
     sqlite3_finalize(st);
     if (r == DB_OK && rc != SQLITE_DONE) r = db_store_fail(s, rc, "reading runs", __FILE__, __LINE__);

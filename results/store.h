@@ -120,6 +120,7 @@ typedef struct {
     char commit[16];              /* the first 10 characters of the build's git commit ("" unknown) */
     double final_score, best_score; /* that metric after the last epoch, and its best over the epochs */
     double final_top5, images_per_s, drop_fraction; /* NaN where missing */
+    double expected_fraction;     /* drop_fraction's expectation, weighted alike (NaN: recorded before it was) */
     int ncurve;
     double *curve;                /* the scoring metric after epochs 1..epochs_done (NaN where missing) */
     int nsites;

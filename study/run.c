@@ -31,7 +31,7 @@ typedef struct {
 
 /* One epoch's metrics (the task's, the run's, the per-site drop records), in one transaction */
 static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_epoch_sites *es) {
-    enum { MAXM = 6 + 2 * DB_TASK_MAX_METRICS + 2 * MAX_SITES + 256 };
+    enum { MAXM = 7 + 2 * DB_TASK_MAX_METRICS + 2 * MAX_SITES + 256 };
     db_metric m[MAXM];
     char names[2 * MAX_SITES][64];
     const db_task *t = p->task;
@@ -42,6 +42,7 @@ static db_status record_epoch(recorder *p, const db_epoch_result *r, const db_ep
     m[n++] = (db_metric){"train", "images_per_s", r->images_per_s};
     m[n++] = (db_metric){"train", "seconds", r->seconds};
     m[n++] = (db_metric){"train", "drop_fraction", r->drop_fraction >= 0 ? r->drop_fraction : NAN};
+    m[n++] = (db_metric){"train", "expected_fraction", r->expected_fraction >= 0 ? r->expected_fraction : NAN};
     m[n++] = (db_metric){"train", "keep_prob", r->keep_prob >= 0 ? r->keep_prob : NAN};
     for (int k = 0; k < t->n_test; k++) /* none for an epoch not evaluated (eval_every) */
         if (!isnan(r->test[k])) m[n++] = (db_metric){"test", t->test_names[k], r->test[k]};

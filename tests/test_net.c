@@ -216,6 +216,20 @@ static void test_regularizer_placement_and_eval(void) {
         off += fabs(st[r].expected_fraction - want) > 1e-9 || fabs(st[r].drop_fraction - want) > 0.05;
     }
     CHECK(off == 0, "%d sites' realised or expected fractions are off", off);
+    /* the whole network (groups 1-3: 12x12, 6x6 and 3x3 planes): its realised fraction is the
+     * take's, and its expectation, weighted alike, is what that realises (a mean of the sites'
+     * expectations would weigh a 3x3 site like a 12x12 one) */
+    for (int step = 30; step < 60; step++) {
+        a.step = step;
+        db_graph_forward(&a);
+    }
+    double whole = db_graph_take_drop_fraction(&a, st), plain = 0;
+    db_site_stat w = db_graph_whole_fractions(&a, st);
+    for (int r = 0; r < nreg; r++) plain += st[r].expected_fraction / nreg;
+    CHECK(fabs(w.drop_fraction - whole) < 1e-12 && fabs(w.expected_fraction - whole) < 0.005 &&
+          fabs(plain - w.expected_fraction) > 0.015,
+          "whole network: realised %.5f (from the sites %.5f), expected %.5f (the sites' plain mean %.5f)", whole,
+          w.drop_fraction, w.expected_fraction, plain);
     CHECK(db_graph_take_drop_fraction(&a, st) < 0 || st[0].drop_fraction == 0.0, "the take did not reset");
     db_graph_free(&a);
     db_graph_free(&b);

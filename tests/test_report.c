@@ -159,7 +159,7 @@ static void done_run(db_run_row *r, const db_rep_cell *c, int id, int epochs, do
     snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
     snprintf(r->device, sizeof r->device, "cpu");
     r->seed = c->seed, r->epochs = r->epochs_done = epochs;
-    r->wall_s = r->images_per_s = r->drop_fraction = r->final_top5 = NAN;
+    r->wall_s = r->images_per_s = r->drop_fraction = r->expected_fraction = r->final_top5 = NAN;
     r->final_score = r->best_score = score;
 }
 

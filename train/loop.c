@@ -179,6 +179,9 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->meta->epoch = m->epoch; r->meta->step = m->step; r->meta->n_history = m->n_history;
     memcpy(r->meta->history, m->history, sizeof(db_epoch_result) * m->n_history);
     memcpy(r->meta->sites, m->sites, sizeof(db_site_stat) * (size_t)m->n_history * (size_t)m->n_sites);
+    for (int i = 0; i < m->n_history; i++) /* not in the checkpoint: from the sites' records, as after the epoch */
+        r->meta->history[i].expected_fraction =
+            db_graph_whole_fractions(&r->g, r->meta->sites + (size_t)i * m->n_sites).expected_fraction;
     r->meta->partial = m->partial;
     r->meta->part_loss_sum = m->part_loss_sum; r->meta->part_seconds = m->part_seconds; r->meta->part_lr = m->part_lr;
     memcpy(r->meta->part_sums, m->part_sums, sizeof m->part_sums);
@@ -489,6 +492,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                                                 ? db_keep_prob_at(cfg->keep_prob, (long)r->meta->step - 1, (long)steps * cfg->epochs - 1,
                                                                   r->g.reg.scheduled)
                                                 : -1.0};
+        res.expected_fraction = /* (the take above filled the epoch's site records) */
+            db_graph_whole_fractions(g, r->meta->sites + (size_t)r->meta->n_history * r->meta->n_sites).expected_fraction;
         r->task->train_metrics(sums, (double)steps * B, res.train);
         const int evaluated = (epoch + 1) % cfg->eval_every == 0 || epoch + 1 == cfg->epochs;
         for (int k = 0; k < DB_TASK_MAX_METRICS; k++) res.test[k] = NAN; /* not evaluated this epoch */

@@ -19,6 +19,8 @@ typedef struct {
     double test[DB_TASK_MAX_METRICS];  /* the task's test metrics (db_task test_names) */
     double seconds, images_per_s; /* training time of the epoch, evaluation excluded */
     double drop_fraction;      /* realised, over every regularizer site (-1: no regularizer) */
+    double expected_fraction;  /* its expectation, weighted by the sites' units alike (-1 likewise;
+                                  not in the checkpoint: recomputed from the sites' records) */
     double keep_prob;          /* the scheduled keep_prob at the epoch's last step, before any
                                   per-group scaling (-1: no regularizer) */
     /* the evaluation's values beyond the task's test metrics (a segmenter's IoU per class,

@@ -414,6 +414,26 @@ t_report() {
         { echo "the borrowed run: $(grep -F '| all |' "$T/other/REPORT.md")"; return 1; }
 }
 
+t_report_drop_fractions() {
+    # DropBlock in groups 2 and 3 (14x14 and 7x7 planes, expected 0.025 and 0.095 at keep_prob 0.9):
+    # the table's expected drop is the whole network's, weighted by the sites' units as the
+    # realised one is (the sites' plain mean, 0.06, was 25% off); a database filled from the
+    # checkpoint (epochs replayed) records the same expectation
+    need_fmnist || return
+    printf 'study = groups\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\nregularizer = dropblock\nblock_size = 3\nreg_groups = 2,3\nkeep_prob_schedule = fixed\ncheckpoint_dir = %s\n' \
+        "$T/runs" >"$T/g.txt"
+    db study "$T/g.txt" --db "$T/g.db" --quiet && expect_rc 0 || return
+    db report --db "$T/g.db" --out "$T/rep" --no-plots && expect_rc 0 || return
+    local row
+    row=$(grep -F "| all | dropblock | 0.9 | 3 |" "$T/rep/REPORT.md") || { echo "no drop-fraction row in REPORT.md"; return 1; }
+    awk -F'|' '{ e = $6 + 0; r = $7 + 0; exit !(r > 0.03 && e > 0 && (e - r) / r < 0.05 && (r - e) / r < 0.05) }' <<<"$row" ||
+        { echo "expected and realised drop disagree: $row"; return 1; }
+    db study "$T/g.txt" --db "$T/again.db" --quiet && expect_rc 0 && expect_err "come from the checkpoint" || return
+    local q="SELECT value FROM metrics WHERE split = 'train' AND name = 'expected_fraction'"
+    [ -n "$(sqlite3 "$T/g.db" "$q")" ] && [ "$(sqlite3 "$T/g.db" "$q")" = "$(sqlite3 "$T/again.db" "$q")" ] ||
+        { echo "whole-network expected_fraction: '$(sqlite3 "$T/g.db" "$q")', replayed '$(sqlite3 "$T/again.db" "$q")'"; return 1; }
+}
+
 t_report_browser() {
     # the HTML opens in a real browser with every figure drawn (headless Chromium, when installed)
     local chrome
