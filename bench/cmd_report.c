@@ -14,8 +14,9 @@ static void usage(FILE *f) {
                "Writes DIR/REPORT.md and DIR/index.html (default report/out): every study in the database\n"
                "(or one) with its matrix, results (mean, sd, CI, paired deltas with sign-flip p, Holm),\n"
                "the paper's numbers beside ours and a verdict per research question; figures through\n"
-               "gnuplot in DIR/plots (skipped, and said so, where gnuplot is missing). Runs are scored by\n"
-               "their final test top-1, or with --score best by the best over the epochs (the paper's way).\n"
+               "gnuplot in DIR/plots (not drawn, and said why, where gnuplot is missing or with --no-plots:\n"
+               "their data and scripts are still written). Runs are scored by their final test top-1, or with\n"
+               "--score best by the best over the epochs (the paper's way).\n"
                "--format gfm also writes DIR/SUMMARY.md: GitHub-flavoured Markdown for a CI job summary or a pull\n"
                "request comment (the verdicts shown, the rest folded, figures named but not linked).\n");
 }

@@ -57,9 +57,12 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     db_rep_research_questions(doc, in);
     db_report_regress_section(doc, &in->regression);
     provenance(doc, in);
+    /* why figures were not drawn: the user's choice, or gnuplot's (a figure whose data could not
+     * be written said so itself) */
+    const char *why = opt->plots ? "gnuplot failed or is not installed" : "plots turned off by --no-plots";
     if (skipped)
         db_doc_para(doc, "%d figure%s not rendered (%s); their data and gnuplot scripts are in plots/.", skipped,
-                    skipped == 1 ? "" : "s", opt->plots ? "gnuplot failed or is not installed" : "plots were turned off");
+                    skipped == 1 ? "" : "s", why);
     snprintf(path, sizeof path, "%s/REPORT.md", out);
     db_status st = db_doc_write_markdown(doc, path);
     snprintf(path, sizeof path, "%s/index.html", out);
@@ -67,6 +70,8 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     snprintf(path, sizeof path, "%s/SUMMARY.md", out);
     if (st == DB_OK && opt->summary) st = db_doc_write_summary(doc, path);
     db_doc_free(doc);
-    if (st == DB_OK && skipped) fprintf(log, "report: %d figure(s) skipped (gnuplot missing or failed)\n", skipped);
+    if (st == DB_OK && skipped)
+        fprintf(log, "report: %d figure(s) not rendered (%s); their data and gnuplot scripts are in %s/plots\n", skipped,
+                why, out);
     return st;
 }

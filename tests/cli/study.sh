@@ -342,7 +342,11 @@ t_report() {
     grep -qF "### Runs" "$md" && grep -qF "| 1 | row=none | 1 | done | 2/2 |" "$md" && ! grep -qF "Across builds" "$md" ||
         { echo "the runs table: $(grep -F '| 1 | row=none' "$md")"; return 1; }
     cp "$T/f.db" "$T/two.db" && sqlite3 "$T/two.db" "UPDATE provenance SET value = 'feedfacecafe' WHERE key = 'git_commit' AND run_id = 1" || return
-    db report --db "$T/two.db" --out "$T/two" --no-plots && expect_rc 0 || return
+    # --no-plots: the figures not drawn because the user said so, not for want of gnuplot
+    db report --db "$T/two.db" --out "$T/two" --no-plots && expect_rc 0 &&
+        expect_err "figure(s) not rendered (plots turned off by --no-plots)" || return
+    ! grep -q "gnuplot failed" "$err" && grep -qF "not rendered (plots turned off by --no-plots)" "$T/two/REPORT.md" ||
+        { echo "--no-plots: $(snippet "$err")"; return 1; }
     grep -qF "### Across builds" "$T/two/REPORT.md" && grep -qF "| row=none | feedfaceca | 1 |" "$T/two/REPORT.md" ||
         { echo "across builds: $(grep -A4 'Across builds' "$T/two/REPORT.md")"; return 1; }
     # the latest regress, recorded by regress: its verdict first in the box, its failed check listed
@@ -388,7 +392,7 @@ t_report() {
     # the same numbers when the figures cannot be drawn: without gnuplot on PATH
     local rc=0
     PATH=/nonexistent "$DB" report --db "$T/f.db" --out "$T/nognuplot" >"$out" 2>"$err" || rc=$?
-    [ "$rc" = 0 ] && grep -q "figure(s) skipped" "$err" && grep -q "not rendered" "$T/nognuplot/REPORT.md" &&
+    [ "$rc" = 0 ] && grep -qF "figure(s) not rendered (gnuplot failed or is not installed)" "$err" && grep -q "not rendered" "$T/nognuplot/REPORT.md" &&
         grep -qF "| row=k3 | 3 | 1 | 0 | 0 | 0 | 0 | 2 |" "$T/nognuplot/REPORT.md" &&
         [ -s "$T/nognuplot/plots/fixture-top1.gp" ] || { echo "without gnuplot: exit $rc, $(snippet "$err")"; return 1; }
     # nothing to report on: a clear message, and no database made up for it
