@@ -56,11 +56,26 @@ static void keep_row(regress_out *ro, const char *kind, const char *name, int ou
     ro->nrows++;
 }
 
-/* A check not made, and why (printed and recorded, not counted as a check) */
+/* One JUnit test case; outcome 0 gets a <failure/>, -1 a <skipped/>, with the detail as its message */
+static void junit_case(regress_out *ro, const char *name, int outcome, const char *detail) {
+    if (!ro->xml) return;
+    fputs("  <testcase classname=\"dropbench.regress\" name=\"", ro->xml);
+    xml_text(ro->xml, name);
+    fputs("\">", ro->xml);
+    if (outcome <= 0) {
+        fputs(outcome ? "<skipped message=\"" : "<failure message=\"", ro->xml);
+        xml_text(ro->xml, detail);
+        fputs("\"/>", ro->xml);
+    }
+    fputs("</testcase>\n", ro->xml);
+}
+
+/* A check not made, and why (printed, recorded and a skipped JUnit case; not counted as a check) */
 static void regress_skip(regress_out *ro, FILE *out, const char *kind, const char *name, const char *why) {
     ro->skipped++;
     fprintf(out, "skip %s: %s\n", name, why);
     keep_row(ro, kind, name, -1, why);
+    junit_case(ro, name, -1, why);
 }
 
 static void regress_check(regress_out *ro, FILE *out, const char *kind, const char *name, int ok, const char *detail) {
@@ -68,16 +83,7 @@ static void regress_check(regress_out *ro, FILE *out, const char *kind, const ch
     ro->failures += !ok;
     fprintf(out, "%s %s: %s\n", ok ? "ok  " : "FAIL", name, detail);
     keep_row(ro, kind, name, ok, detail);
-    if (!ro->xml) return;
-    fputs("  <testcase classname=\"dropbench.regress\" name=\"", ro->xml);
-    xml_text(ro->xml, name);
-    fputs("\">", ro->xml);
-    if (!ok) {
-        fputs("<failure message=\"", ro->xml);
-        xml_text(ro->xml, detail);
-        fputs("\"/>", ro->xml);
-    }
-    fputs("</testcase>\n", ro->xml);
+    junit_case(ro, name, ok, detail);
 }
 
 /* The final score (each run's primary metric, test top-1 before schema 3) of every finished run of
@@ -179,9 +185,9 @@ static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
 }
 
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
-                           const char *junit, int *checks, int *failures) {
+                           const char *junit, int *checks, int *failures, int *skipped) {
     regress_out ro = {0};
-    *checks = *failures = 0;
+    *checks = *failures = *skipped = 0;
     DB_TRY(db_store_attach(s, baseline, "base", "the baseline database"));
     sqlite3_stmt *st;
     if (junit && !(ro.xml = open_memstream(&ro.buf, &ro.len))) {
@@ -242,8 +248,10 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         fclose(ro.xml);
         FILE *f = fopen(junit, "w");
         if (f) {
+            /* tests: every case, the skipped ones too (JUnit's passed = tests - failures - skipped) */
             fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"dropbench-regress\" tests=\"%d\" "
-                       "failures=\"%d\">\n%s</testsuite>\n", ro.checks, ro.failures, ro.buf ? ro.buf : "");
+                       "failures=\"%d\" skipped=\"%d\">\n%s</testsuite>\n", ro.checks + ro.skipped, ro.failures,
+                    ro.skipped, ro.buf ? ro.buf : "");
             if (ferror(f) | fclose(f)) f = NULL;
         }
         if (!f && xs == DB_OK) xs = db_fail(DB_ERR_IO, "%s: cannot write the JUnit file: %s", junit, strerror(errno));
@@ -257,6 +265,7 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
     if (xs != DB_OK) return xs;
     *checks = ro.checks;
     *failures = ro.failures;
+    *skipped = ro.skipped;
     return DB_OK;
 }
 

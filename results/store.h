@@ -157,11 +157,12 @@ db_status db_store_tag_path(const char *db_path, const char *name, char *out, si
  * that differ only in their seed) with at least 3 finished runs here and 4 in the baseline, the
  * olympic mean of the final test top-1 must reach the baseline's reference-convergence bound at
  * level alpha (db_rcp_bound in core/stats.h, trimmed sd); families with fewer runs are listed as
- * skipped. Writes one line per check to out and, with junit non-NULL, a JUnit XML file;
- * *failures counts failed checks, *checks all of them. The comparison and every check (skips
- * too) are recorded in the store (db_store_last_regression). */
+ * skipped. Writes one line per check to out and, with junit non-NULL, a JUnit XML file (a
+ * skipped check a test case with <skipped/>, counted in the suite's tests and skipped);
+ * *failures counts failed checks, *checks all checks made, *skipped the ones not made. The
+ * comparison and every check (skips too) are recorded in the store (db_store_last_regression). */
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
-                           const char *junit, int *checks, int *failures);
+                           const char *junit, int *checks, int *failures, int *skipped);
 
 /* The latest regress recorded in the store (db_store_regress records each one with its checks,
  * in one transaction): found 0 when there is none. Its rows: failures first, then skips, then

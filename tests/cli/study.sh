@@ -192,8 +192,8 @@ t_regress() {
     db "${args[@]}" --db "$T/base.db" && expect_rc 0 || return
     db "${args[@]}" --db "$T/new.db" && expect_rc 0 || return
     db regress --baseline "$T/base.db" --db "$T/new.db" --max-slowdown 100 --junit "$T/ok.xml" && expect_rc 0 &&
-        expect_out "0 failed" || return
-    grep -q 'failures="0"' "$T/ok.xml" || { echo "JUnit: $(head -c 200 "$T/ok.xml")"; return 1; }
+        expect_out "0 failed, 1 skipped (not compared)" || return
+    grep -q 'failures="0" skipped="1"' "$T/ok.xml" || { echo "JUnit: $(head -c 200 "$T/ok.xml")"; return 1; }
     cp "$T/new.db" "$T/planted.db"
     sqlite3 "$T/planted.db" "UPDATE metrics SET value = value + 1e-9 WHERE split = 'test' AND name = 'loss'" || return
     db regress --baseline "$T/base.db" --db "$T/planted.db" --max-slowdown 100 --junit "$T/bad.xml" && expect_rc 1 &&
@@ -203,8 +203,12 @@ t_regress() {
     # a metric the baseline's version did not record (as test/IoU/K before per-class IoU): skipped, not failed
     cp "$T/base.db" "$T/older.db"
     sqlite3 "$T/older.db" "DELETE FROM metrics WHERE split = 'test' AND name = 'top5'" || return
-    db regress --baseline "$T/older.db" --db "$T/new.db" --max-slowdown 100 && expect_rc 0 && expect_out "0 failed" &&
-        expect_out "the baseline recorded no such metric" || return
+    db regress --baseline "$T/older.db" --db "$T/new.db" --max-slowdown 100 --junit "$T/skip.xml" && expect_rc 0 &&
+        expect_out "0 failed, 2 skipped (not compared)" && expect_out "the baseline recorded no such metric" || return
+    # the skips in JUnit (that one and the underpowered statistical check): cases with
+    # <skipped message=...>, counted in tests and skipped
+    python3 -c 'import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=[x.get("message") for x in r.findall("testcase/skipped")]; assert r.get("skipped")=="2" and len(s)==2 and any("no such metric" in m for m in s) and any("underpowered" in m for m in s) and int(r.get("tests"))==len(r.findall("testcase")), E.tostring(r)' "$T/skip.xml" ||
+        { echo "JUnit with a skipped check: $(head -c 400 "$T/skip.xml")"; return 1; }
     sqlite3 "$T/new.db" "UPDATE metrics SET value = value / 10 WHERE name = 'images_per_s'" || return
     db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" || return
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
