@@ -26,7 +26,8 @@ void db_report_regress_section(db_doc *doc, const db_regression *r) {
     db_doc_heading(doc, 1, "Nightly regression");
     db_doc_para(doc, "The latest dropbench regress on this database, %s, against the baseline %s: %s. Canary: a run's "
                      "final test metrics equal its twin's (same settings) in the baseline bit for bit; throughput: "
-                     "training images/s within the allowed slowdown on the same CPU model; statistical: a family's "
+                     "training images/s (epochs after the first where there are several) within the allowed slowdown on the "
+                     "same CPU model; statistical: a family's "
                      "olympic mean over seeds reaches the baseline's reference-convergence bound.", r->at, r->baseline, c);
     int nfail = 0;
     for (int i = 0; i < r->nrows; i++) nfail += r->rows[i].outcome == 0;

@@ -71,7 +71,7 @@ static db_status load_rows(db_store *s, const char *where, const char *text, int
         "  epoch = r.epochs_done AND step = 0),"
         " (SELECT max(value) FROM metrics WHERE run_id = r.id AND split || '/' || name = " PRIMARY_METRIC " AND step = 0),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'test' AND name = 'top5' AND epoch = r.epochs_done),"
-        " (SELECT avg(value) FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'images_per_s'),"
+        " " DB_SQL_THROUGHPUT("", "r") ","
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'drop_fraction' AND"
         "  epoch = r.epochs_done),"
         " (SELECT value FROM metrics WHERE run_id = r.id AND split = 'train' AND name = 'expected_fraction' AND"

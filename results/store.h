@@ -152,8 +152,9 @@ db_status db_store_tag_path(const char *db_path, const char *name, char *out, si
 /* Nightly regression against a baseline database: every finished run here that has a finished
  * twin (same settings fingerprint) in the baseline is compared. Deterministic canary: its final
  * test metrics must equal the twin's exactly (the same seed and thread count give the same bits
- * on the same build flags). Throughput: on the same CPU model (provenance), mean training
- * images/s must not fall below the twin's / max_slowdown. Statistical: for every family (runs
+ * on the same build flags). Throughput: on the same CPU model (provenance), training images/s
+ * (the mean of the epochs after the first where there are several: DB_SQL_THROUGHPUT) must not
+ * fall below the twin's / max_slowdown. Statistical: for every family (runs
  * that differ only in their seed) with at least 3 finished runs here and 4 in the baseline, the
  * olympic mean of the final test top-1 must reach the baseline's reference-convergence bound at
  * level alpha (db_rcp_bound in core/stats.h, trimmed sd); families with fewer runs are listed as

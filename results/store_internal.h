@@ -41,6 +41,14 @@ db_status db_store_in_transaction(db_store *s, db_status (*fn)(db_store *, void 
  * reused pid is not taken for it), and whether the recorded one still runs */
 void db_store_process_identity(pid_t pid, char *out, size_t n);
 int db_store_process_alive(pid_t pid, const char *recorded);
+/* A run's training throughput as regress compares it and the report shows it, an SQL expression:
+ * the mean images/s of its epochs after the first when it has several (the first epoch's warm-up,
+ * thread pools starting, memory first touched, a GPU's algorithm search, left out), else its one
+ * epoch's. SCHEMA: "" or "base."; RUN: the alias of its runs row. */
+#define DB_SQL_THROUGHPUT(schema, run)                                                                              \
+    "(SELECT avg(value) FROM " schema "metrics WHERE run_id = " run ".id AND split = 'train' AND name = 'images_per_s'" \
+    " AND step = 0 AND (epoch > 1 OR " run ".epochs_done <= 1))"
+
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
 

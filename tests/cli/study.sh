@@ -210,7 +210,18 @@ t_regress() {
     python3 -c 'import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); s=[x.get("message") for x in r.findall("testcase/skipped")]; assert r.get("skipped")=="2" and len(s)==2 and any("no such metric" in m for m in s) and any("underpowered" in m for m in s) and int(r.get("tests"))==len(r.findall("testcase")), E.tostring(r)' "$T/skip.xml" ||
         { echo "JUnit with a skipped check: $(head -c 400 "$T/skip.xml")"; return 1; }
     sqlite3 "$T/new.db" "UPDATE metrics SET value = value / 10 WHERE name = 'images_per_s'" || return
-    db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" || return
+    db regress --baseline "$T/base.db" --db "$T/new.db" && expect_rc 1 && expect_out "throughput" &&
+        expect_out "images/s of epoch 1 only (its warm-up included)" || return
+    # several epochs: throughput compared over the epochs after the first, whose warm-up (here a
+    # planted tenfold slower first epoch) does not count
+    local three=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 3 --seed 5 --quiet)
+    db "${three[@]}" --db "$T/base3.db" && expect_rc 0 && db "${three[@]}" --db "$T/new3.db" && expect_rc 0 || return
+    sqlite3 "$T/base3.db" "UPDATE metrics SET value = 400 WHERE name = 'images_per_s'" &&
+        sqlite3 "$T/new3.db" "UPDATE metrics SET value = CASE epoch WHEN 1 THEN 40 ELSE 400 END WHERE name = 'images_per_s'" || return
+    db regress --baseline "$T/base3.db" --db "$T/new3.db" && expect_rc 0 &&
+        expect_out "400.0 img/s, baseline 400.0 (x1.000; fails below x0.909): the mean training images/s of epochs 2-3 (epoch 1's warm-up left out)" || return
+    sqlite3 "$T/new3.db" "UPDATE metrics SET value = 300 WHERE name = 'images_per_s' AND epoch = 3" || return
+    db regress --baseline "$T/base3.db" --db "$T/new3.db" && expect_rc 1 && expect_out "FAIL run 1 vs baseline run 1: training throughput: 350.0 img/s" || return
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
     db regress --db "$T/new.db" && expect_rc 2 || return
     # a named baseline: a copy of the database, found by its tag beside the compared database
