@@ -109,7 +109,8 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
         else {
             char ci[64];
             db_rep_fmt_ci(ci, sizeof ci, cmp[k].d, cmp[k].n);
-            snprintf(our, sizeof our, "%+.2f %s", cmp[k].mean, ci);
+            if (cmp[k].n > 1) snprintf(our, sizeof our, "%+.2f (%s)", cmp[k].mean, ci); /* one pair: no interval */
+            else snprintf(our, sizeof our, "%+.2f", cmp[k].mean);
             snprintf(diff, sizeof diff, "%+.2f", cmp[k].mean - gain);
             v = db_rep_underpowered(&cmp[k]) ? "underpowered"
                 : cmp[k].p_adj < DB_REP_ALPHA && (cmp[k].mean > 0) == (gain > 0) ? "reproduced" : "not reproduced";

@@ -135,9 +135,11 @@ static void test_report_plot_golden(void) {
     }
 }
 
-/* The REPORT.md the report writes for these studies (malloc'd; NULL on failure), its folder removed */
-static char *report_md(const db_rep_study *st, int n) {
-    db_rep_input in = {.db_path = "memory", .nstudies = n, .studies = (db_rep_study *)st, .dropbench_version = "test"};
+/* The REPORT.md the report writes for these studies and the paper's values (malloc'd; NULL on
+ * failure), its folder removed */
+static char *report_md_paper(const db_rep_study *st, int n, const db_paper_value *paper, int npaper) {
+    db_rep_input in = {.db_path = "memory", .nstudies = n, .studies = (db_rep_study *)st, .dropbench_version = "test",
+                       .paper = paper, .npaper = npaper};
     db_rep_options opt = {0};
     char dir[] = "/tmp/dropbench-report-XXXXXX", md[128], cmd[200];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -150,6 +152,7 @@ static char *report_md(const db_rep_study *st, int n) {
     CHECK(system(cmd) == 0, "rm");
     return m;
 }
+static char *report_md(const db_rep_study *st, int n) { return report_md_paper(st, n, NULL, 0); }
 
 /* A done run of cell c (id, its epochs, its score as final and best), as the store gives it */
 static void done_run(db_run_row *r, const db_rep_cell *c, int id, int epochs, double score) {
@@ -198,13 +201,17 @@ static void test_report_verdicts_by_seeds(void) {
                 s->nruns++;
             }
     }
-    char *m = report_md(st, 4);
+    static const db_paper_value paper[2] = {{"Table1", "ResNet-50", "none", "", "top1", "confirmed-value", 76.51, 0.07},
+                                            {"Table1", "ResNet-50", "DropBlock", "", "top1", "confirmed-value", 78.13, 0.05}};
+    char *m = report_md_paper(st, 4, paper, 2);
     static const char *const want[] = {
         "- DropBlock − regularizer=none: +1.05 points, range +1.05 to +1.05, 1 paired seed: inconclusive",
         "- DropBlock − regularizer=none: +1.08 points, range +1.05 to +1.10, 2 paired seeds: inconclusive",
         "- DropBlock − regularizer=none: +1.05 points, 95% CI +0.93 to +1.17, 3 paired seeds: inconclusive",
-        "9 paired seeds: DropBlock better (p 0.004)"};
-    for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+        "9 paired seeds: DropBlock better (p 0.004)",
+        /* beside the paper: our gain with its interval in brackets (none for one pair) */
+        "| +1.05 | -0.57 | underpowered |", "| +1.08 (range 1.05 to 1.10) |", "| +1.05 (0.93 to 1.17) |"};
+    for (int i = 0; i < 7; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
     free(m);
 }
 
