@@ -161,8 +161,16 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
         if (st == DB_OK) st = borrow_runs(s, x);
         if (st == DB_OK) st = db_store_latest_provenance(s, names[i], x->provenance, sizeof x->provenance);
     }
+    if (st == DB_OK && only && !in->nstudies && n) { /* no command lists the study names: the message does */
+        char known[600] = "";
+        size_t at = 0;
+        int shown = 0;
+        for (; shown < n && at + strlen(names[shown]) + 40 < sizeof known; shown++)
+            at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", shown ? ", " : "", names[shown]);
+        if (shown < n) snprintf(known + at, sizeof known - at, " and %d more", n - shown);
+        st = db_fail(DB_ERR_ARG, "%s: no study '%s'; its studies: %s", db_path, only, known);
+    }
     free(names);
-    if (st == DB_OK && only && !in->nstudies) st = db_fail(DB_ERR_ARG, "%s: no study '%s' (dropbench list shows them)", db_path, only);
     if (st == DB_OK && !in->nstudies)
         st = db_fail(DB_ERR_ARG, "%s has no studies yet: run one first (make reproduce, or ./dropbench study RECIPE)", db_path);
     db_paper_value *pv = NULL;

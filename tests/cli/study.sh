@@ -414,7 +414,13 @@ t_report() {
     db report --db "$T/none.db" --out "$T/o2" && expect_rc 1 && expect_err "no results database" || return
     [ ! -e "$T/none.db" ] || { echo "report created a database"; return 1; }
     db list --db "$T/empty.db" && db report --db "$T/empty.db" --out "$T/o3" && expect_rc 2 && expect_err "no studies yet" || return
-    db report --db "$T/f.db" --study nosuch --out "$T/o4" && expect_rc 2 && expect_err "no study 'nosuch'" || return
+    # a study name that matches nothing: the message lists the database's studies (no command does),
+    # the first ones where there are many
+    db report --db "$T/f.db" --study nosuch --out "$T/o4" && expect_rc 2 && expect_err "no study 'nosuch'; its studies: fixture" || return
+    cp "$T/f.db" "$T/many.db" && sqlite3 "$T/many.db" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 40)
+        INSERT INTO studies(name, created) SELECT printf('study-with-a-long-name-%02d', i), '2026-01-01' FROM k" || return
+    db report --db "$T/many.db" --study nosuch --out "$T/o5" && expect_rc 2 &&
+        expect_err "its studies: fixture, study-with-a-long-name-01, " && expect_err " more" || return
     db report --bogus && expect_rc 2 && expect_err "usage" || return
     # scored like the paper: the best test top-1 over the epochs; the baseline's mean is then
     # the mean of each done run's best epoch
