@@ -148,7 +148,7 @@ static db_status score_maps(const char *gt_dir, const char *pred_dir, db_miou *m
         if (s == DB_OK) s = db_label_png_read(pp, &p, &ph, &pw);
         if (s == DB_OK && (gh != ph || gw != pw))
             s = db_fail(DB_ERR_FORMAT, "%s is %dx%d but its ground truth %s is %dx%d", pp, pw, ph, gp, gw, gh);
-        if (s == DB_OK) s = db_miou_add(m, g, p, (size_t)gh * gw, pp);
+        if (s == DB_OK) s = db_miou_add(m, g, p, (size_t)gh * gw, gp, pp);
         free(g);
         free(p);
     }

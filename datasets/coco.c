@@ -1,5 +1,6 @@
 #include "datasets/coco.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,7 +20,13 @@ static int find(const int64_t *ids, int n, int64_t id) {
 
 static db_status load(const char *path, json_t **root) {
     json_error_t e;
-    *root = json_load_file(path, JSON_DECODE_ANY, &e);
+    *root = NULL;
+    FILE *f = fopen(path, "rb"); /* opened here: a missing file is said as such, not as bad JSON */
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot read the file: %s", path, strerror(errno));
+    *root = json_loadf(f, JSON_DECODE_ANY, &e);
+    int read_error = ferror(f);
+    fclose(f);
+    if (read_error) { json_decref(*root); *root = NULL; return db_fail(DB_ERR_IO, "%s: reading the file failed", path); }
     if (!*root) return db_fail(DB_ERR_FORMAT, "%s: not JSON (line %d, column %d: %s)", path, e.line, e.column, e.text);
     return DB_OK;
 }

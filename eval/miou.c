@@ -15,12 +15,18 @@ db_status db_miou_init(db_miou *m, int classes, int ignore) {
     return DB_OK;
 }
 
-db_status db_miou_add(db_miou *m, const uint8_t *gt, const uint8_t *pred, size_t n, const char *where) {
+db_status db_miou_add(db_miou *m, const uint8_t *gt, const uint8_t *pred, size_t n, const char *gt_where,
+                      const char *pred_where) {
     const int C = m->classes;
-    for (size_t i = 0; i < n; i++) /* check first: a bad map adds nothing */
-        if (gt[i] != m->ignore && (gt[i] >= C || pred[i] >= C))
-            return db_fail(DB_ERR_FORMAT, "%s: pixel %zu: %s %d is not a class (0..%d) nor the ignore label %d", where, i,
-                           gt[i] >= C ? "ground truth" : "prediction", gt[i] >= C ? gt[i] : pred[i], C - 1, m->ignore);
+    for (size_t i = 0; i < n; i++) { /* check first: a bad map adds nothing */
+        if (gt[i] == m->ignore) continue;
+        if (gt[i] >= C)
+            return db_fail(DB_ERR_FORMAT, "%s: pixel %zu: ground truth %d is neither a class (0..%d) nor the ignore label %d",
+                           gt_where, i, gt[i], C - 1, m->ignore);
+        if (pred[i] >= C)
+            return db_fail(DB_ERR_FORMAT, "%s: pixel %zu: prediction %d is not a class (0..%d)%s", pred_where, i, pred[i],
+                           C - 1, pred[i] == m->ignore ? "; a prediction may not use the ignore label" : "");
+    }
     for (size_t i = 0; i < n; i++) {
         if (gt[i] == m->ignore) { m->ignored++; continue; }
         m->confusion[(size_t)gt[i] * C + pred[i]]++;

@@ -27,8 +27,11 @@ typedef struct {
 } db_miou_result;
 
 db_status db_miou_init(db_miou *m, int classes, int ignore);
-/* One map of n pixels; where names it in errors */
-db_status db_miou_add(db_miou *m, const uint8_t *gt, const uint8_t *pred, size_t n, const char *where);
+/* One map of n pixels; gt_where and pred_where name its two files in errors: a value that is no
+ * class, in the ground truth (nor the ignore label) or in the prediction (which may not use the
+ * ignore label), is an error naming the file that holds it */
+db_status db_miou_add(db_miou *m, const uint8_t *gt, const uint8_t *pred, size_t n, const char *gt_where,
+                      const char *pred_where);
 db_status db_miou_compute(const db_miou *m, db_miou_result *r);
 void db_miou_free(db_miou *m);
 void db_miou_result_free(db_miou_result *r);

@@ -101,8 +101,9 @@ static void test_coco_bad_files(void) {
         db_coco_free(&c);
     }
     db_coco c;
-    CHECK(db_coco_load_gt(&c, "/nonexistent.json") == DB_ERR_FORMAT && strstr(db_last_error(), "/nonexistent.json"),
-          "a missing file: %s", db_last_error());
+    CHECK(db_coco_load_gt(&c, "/nonexistent.json") == DB_ERR_IO && strstr(db_last_error(), "/nonexistent.json") &&
+              strstr(db_last_error(), "cannot read the file") && !strstr(db_last_error(), "not JSON"),
+          "a missing file is unreadable, not bad JSON: %s", db_last_error());
     co_cleanup();
 }
 

@@ -17,9 +17,9 @@ static void test_miou_known_answer(void) {
     static const uint8_t p3[] = {2, 2, 3, 8, 2, 4, 3, 255, 2}, g3[] = {1, 2, 2, 8, 2, 1, 3, 255, 1};
     db_miou m;
     CHECK_OK(db_miou_init(&m, 10, 255));
-    CHECK_OK(db_miou_add(&m, g1, p1, 6, "map 1"));
-    CHECK_OK(db_miou_add(&m, g2, p2, 6, "map 2"));
-    CHECK_OK(db_miou_add(&m, g3, p3, 9, "map 3"));
+    CHECK_OK(db_miou_add(&m, g1, p1, 6, "gt 1", "map 1"));
+    CHECK_OK(db_miou_add(&m, g2, p2, 6, "gt 2", "map 2"));
+    CHECK_OK(db_miou_add(&m, g3, p3, 9, "gt 3", "map 3"));
     db_miou_result r;
     CHECK_OK(db_miou_compute(&m, &r));
     const double iou[10] = {0, 0, 0.375, 0.4, 0.5, 0, 0.5, 1, 1, 1};
@@ -41,25 +41,32 @@ static void test_miou_policy_and_errors(void) {
     db_miou m;
     CHECK_OK(db_miou_init(&m, 4, 255));
     static const uint8_t g[] = {0, 0, 1, 255}, p[] = {0, 1, 1, 3};
-    CHECK_OK(db_miou_add(&m, g, p, 4, "map"));
+    CHECK_OK(db_miou_add(&m, g, p, 4, "gt", "map"));
     db_miou_result r;
     CHECK_OK(db_miou_compute(&m, &r));
     /* class 2 appears nowhere: no IoU, out of the mean; class 3 only predicted on an ignored pixel */
     CHECK(isnan(r.iou[2]) && isnan(r.iou[3]) && r.iou_defined == 2, "absent classes have no IoU");
     CHECK(fabs(r.miou - (0.5 + 0.5) / 2) < 1e-12, "mIOU over the two present classes: %g", r.miou);
     db_miou_result_free(&r);
-    static const uint8_t bad_p[] = {0, 4, 1, 1}, bad_g[] = {0, 0, 7, 1};
+    static const uint8_t bad_p[] = {0, 4, 1, 1}, bad_g[] = {0, 0, 7, 1}, ignore_p[] = {0, 255, 1, 1};
     uint64_t before = m.pixels;
-    CHECK(db_miou_add(&m, g, bad_p, 4, "pred.png") == DB_ERR_FORMAT && strstr(db_last_error(), "pred.png") &&
-              strstr(db_last_error(), "prediction 4"), "prediction out of range: %s", db_last_error());
-    CHECK(db_miou_add(&m, bad_g, p, 4, "gt.png") == DB_ERR_FORMAT && strstr(db_last_error(), "ground truth 7"),
+    /* each fault names the file that holds the bad value */
+    CHECK(db_miou_add(&m, g, bad_p, 4, "gt.png", "pred.png") == DB_ERR_FORMAT && strstr(db_last_error(), "pred.png") &&
+              !strstr(db_last_error(), "gt.png") && strstr(db_last_error(), "prediction 4 is not a class (0..3)"),
+          "prediction out of range: %s", db_last_error());
+    CHECK(db_miou_add(&m, bad_g, p, 4, "gt.png", "pred.png") == DB_ERR_FORMAT && strstr(db_last_error(), "gt.png") &&
+              !strstr(db_last_error(), "pred.png") && strstr(db_last_error(), "ground truth 7"),
           "ground truth out of range: %s", db_last_error());
+    CHECK(db_miou_add(&m, g, ignore_p, 4, "gt.png", "pred.png") == DB_ERR_FORMAT &&
+              strstr(db_last_error(), "pred.png: pixel 1: prediction 255 is not a class (0..3); a prediction may not use "
+                                      "the ignore label"),
+          "a prediction of the ignore label: %s", db_last_error());
     CHECK(m.pixels == before, "a refused map adds nothing");
     db_miou_free(&m);
     CHECK(db_miou_init(&m, 21, 3) == DB_ERR_ARG, "an ignore label that is a class");
     CHECK_OK(db_miou_init(&m, 2, 255));
     static const uint8_t all_ignored[] = {255, 255};
-    CHECK_OK(db_miou_add(&m, all_ignored, all_ignored, 2, "x"));
+    CHECK_OK(db_miou_add(&m, all_ignored, all_ignored, 2, "x", "y"));
     CHECK(db_miou_compute(&m, &r) == DB_ERR_ARG, "nothing to score is an error");
     db_miou_result_free(&r);
     db_miou_free(&m);

@@ -137,8 +137,9 @@ static db_status score_own(const seg_state *s, const db_dataset *d, int sample, 
     if (st == DB_OK) db_seg_to_image(d, sample, s->pred, own, &h, &w);
     if (st == DB_OK && (h != lh || w != lw))
         st = db_fail(DB_ERR_INTERNAL, "%s: a prediction of %dx%d for a %dx%d label map", d->name, w, h, lw, lh);
-    if (st == DB_OK) st = db_miou_add(m, labels, own, (size_t)h * w, d->name);
     char path[1200];
+    snprintf(path, sizeof path, "%s: %s", d->name, db_seg_label_name(d, sample)); /* the label map, for its errors */
+    if (st == DB_OK) st = db_miou_add(m, labels, own, (size_t)h * w, path, "the network's prediction");
     if (st == DB_OK && part)
         st = snprintf(path, sizeof path, "%s/%s", part, db_seg_label_name(d, sample)) < (int)sizeof path
                  ? db_label_png_write(path, own, h, w)

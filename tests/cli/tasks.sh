@@ -15,6 +15,8 @@ t_eval_coco() {
     # two annotations with one id: an error (pycocotools keys them in a dict and would lose one)
     printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":5,"image_id":1,"category_id":1,"bbox":[0,0,10,10],"area":100},{"id":5,"image_id":1,"category_id":1,"bbox":[20,20,10,10],"area":100}]}' >"$T/dup.json"
     db eval coco --gt "$T/dup.json" --results "$T/dt.json" && expect_rc 1 && expect_err "annotation id 5 appears twice" || return
+    db eval coco --gt "$T/nope.json" --results "$T/dt.json" && expect_rc 1 && expect_err "nope.json: cannot read the file" &&
+        ! grep -q "not JSON" "$err" || return
     db eval nosuch && expect_rc 2 || return
     need_fmnist || return # the scores stored as a run's metrics
     db train --epochs 1 --train-limit 256 --test-limit 128 --batch 64 --db "$T/r.db" && expect_rc 0 || return
@@ -57,6 +59,10 @@ for i, (pred, gt) in enumerate(maps):
     png("%s/pred/%d.png" % (t, i), pred)
     png("%s/gt/%d.png" % (t, i), gt)
 png("%s/odd.png" % t, [[1, 2, 3]])
+for d, rows in (("x", [[1, 255]]), ("y", [[6, 2]]), ("w", [[1, 2]])):  # faults, each in one file
+    import os
+    os.makedirs("%s/%s" % (t, d))
+    png("%s/%s/m.png" % (t, d), rows)
 PY
     db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 --ignore 255 --json && expect_rc 0 || return
     python3 -c '
@@ -73,7 +79,14 @@ assert abs(d["mean_class_accuracy"] - 0.5916666666666667) < 1e-12 and d["ignored
     db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 && expect_rc 1 && expect_err "1.png is 3x1" || return
     rm "$T/pred/1.png"
     db eval miou --gt "$T/gt" --pred "$T/pred" --classes 10 && expect_rc 1 && expect_err "1.png" || return
-    db eval miou --gt "$T/gt" --pred "$T/gt" --classes 5 && expect_rc 1 && expect_err "is not a class" || return
+    db eval miou --gt "$T/gt" --pred "$T/gt" --classes 5 && expect_rc 1 && expect_err "is neither a class" || return
+    # the file that holds the bad value is named, and only that one
+    db eval miou --gt "$T/y" --pred "$T/x" --classes 5 && expect_rc 1 &&
+        expect_err "$T/y/m.png: pixel 0: ground truth 6 is neither a class (0..4) nor the ignore label 255" &&
+        ! grep -q "$T/x/" "$err" || return
+    db eval miou --gt "$T/w" --pred "$T/x" --classes 5 && expect_rc 1 &&
+        expect_err "$T/x/m.png: pixel 1: prediction 255 is not a class (0..4); a prediction may not use the ignore label" &&
+        ! grep -q "$T/w/" "$err" || return
     db eval miou --gt "$T/gt" && expect_rc 2 || return
     cp "$T/gt/1.png" "$T/pred/1.png" # the map removed above, back as a perfect prediction
     need_fmnist || return
