@@ -1,6 +1,7 @@
 /* What every command shares: how statuses become messages and exit codes, argument parsing, and
  * what the command shows while the libraries work (their log messages, a run's progress). */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,58 @@ int db_cli_parse_long(const char *s, long min, long *out) {
 int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {
     char tail;
     return sscanf(s, "%d,%d,%d%c", c, h, w, &tail) == 3 && *c > 0 && *h > 0 && *w > 0;
+}
+
+int db_cli_choice(const char *cmd, const char *opt, const char *value, const char *const *choices) {
+    int n = 0;
+    while (choices[n]) n++;
+    for (int i = 0; value && i < n; i++)
+        if (!strcmp(value, choices[i])) return i;
+    char list[256] = "";
+    for (int i = 0; i < n; i++) /* "a", "a or b", "a, b or c" */
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                 choices[i]);
+    if (value) fprintf(stderr, "dropbench %s: %s wants %s, got '%s'\n", cmd, opt, list, value);
+    else fprintf(stderr, "dropbench %s: %s needs a value: %s\n", cmd, opt, list);
+    return -1;
+}
+
+int db_cli_long_opt(const char *cmd, const char *opt, const char *value, long min, long max, long *out) {
+    long v;
+    if (value && db_cli_parse_long(value, min, &v) && v <= max) { *out = v; return 1; }
+    if (value) fprintf(stderr, "dropbench %s: %s wants a whole number from %ld to %ld, got '%s'\n", cmd, opt, min, max, value);
+    else fprintf(stderr, "dropbench %s: %s needs a value: a whole number from %ld to %ld\n", cmd, opt, min, max);
+    return 0;
+}
+
+int db_cli_key_value(const char *cmd, int argc, char **argv, int *i, char *key, size_t n, const char **value) {
+    const char *a = argv[*i] + 2, *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    if (len >= n) { fprintf(stderr, "dropbench %s: unknown option '%s'\n", cmd, argv[*i]); return 0; }
+    memcpy(key, a, len);
+    key[len] = '\0';
+    if (eq) { *value = eq + 1; return 1; }
+    if (*i + 1 >= argc) { fprintf(stderr, "dropbench %s: %s needs a value\n", cmd, argv[*i]); return 0; }
+    *value = argv[++*i];
+    return 1;
+}
+
+static const char *argv0 = "dropbench";
+void db_cli_set_argv0(const char *a) { if (a && a[0]) argv0 = a; }
+
+const char *db_cli_program(int *is_self_exe) {
+    static char path[4096];
+    int self = 0;
+    ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (len > 0) {
+        path[len] = '\0';
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path, *preload = getenv("LD_PRELOAD");
+        self = strncmp(base, "ld-", 3) && !(preload && strstr(preload, "vgpreload"));
+        if (len > 10 && !strcmp(path + len - 10, " (deleted)")) path[len - 10] = '\0'; /* rebuilt since: the new one */
+    }
+    if (!self && !(strchr(argv0, '/') && realpath(argv0, path))) snprintf(path, sizeof path, "%s", argv0);
+    if (is_self_exe) *is_self_exe = self;
+    return path;
 }
 
 static int quiet, progress_shown;

@@ -44,5 +44,24 @@ int db_cli_wants_help(int argc, char **argv);
 int db_cli_parse_long(const char *s, long min, long *out);
 /* Parse "C,H,W" */
 int db_cli_parse_shape(const char *s, int *c, int *h, int *w);
+/* An option's value checked, saying what is wrong on standard error ("dropbench CMD: OPT needs a
+ * value", "... OPT wants final or best, got 'x'", "... OPT wants a whole number from 1 to 256,
+ * got '0'"); value NULL: the option came last, without one.
+ * db_cli_choice: the index of value in the NULL-terminated choices, or -1.
+ * db_cli_long_opt: 1 with *out set when value is a whole number in [min, max], else 0. */
+int db_cli_choice(const char *cmd, const char *opt, const char *value, const char *const *choices);
+int db_cli_long_opt(const char *cmd, const char *opt, const char *value, long min, long max, long *out);
+/* argv[*i], an option "--KEY VALUE" or "--KEY=VALUE" (it starts with "--"): KEY (as written, without
+ * the dashes) into key, its value into *value, *i moved past what it took. 0 after saying what is
+ * wrong (a value missing, a key too long) on standard error. */
+int db_cli_key_value(const char *cmd, int argc, char **argv, int *i, char *key, size_t n, const char **value);
+
+/* This program's absolute path, for the commands dropbench writes for later (a job script, the
+ * lines it prints to run next, the report's Reproduce section), which may run from another
+ * folder: /proc/self/exe, unless that is not this program (started through the loader,
+ * ld-linux ./dropbench, or under valgrind), else argv[0] made absolute, else "dropbench" (as
+ * found on PATH). *is_self_exe (may be NULL): 1 when it is /proc/self/exe. */
+void db_cli_set_argv0(const char *argv0);
+const char *db_cli_program(int *is_self_exe);
 
 #endif

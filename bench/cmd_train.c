@@ -18,7 +18,7 @@ static void train_usage(FILE *f) {
                "The run, its provenance and every epoch's metrics go to the results database\n"
                "(--db, default $DROPBENCH_DB or " DB_STORE_DEFAULT "); --no-db records nothing.\n\n"
                "keys:\n");
-    db_config_usage(f);
+    db_config_usage(f, 0);
 }
 
 int db_cmd_train(int argc, char **argv) {
@@ -43,15 +43,8 @@ int db_cmd_train(int argc, char **argv) {
             return DB_EXIT_USAGE;
         }
         char key[64];
-        const char *eq = strchr(a, '='), *value;
-        if (eq) {
-            snprintf(key, sizeof key, "%.*s", (int)(eq - a - 2), a + 2);
-            value = eq + 1;
-        } else {
-            if (i + 1 >= argc) { fprintf(stderr, "dropbench train: %s needs a value\n", a); return DB_EXIT_USAGE; }
-            snprintf(key, sizeof key, "%s", a + 2);
-            value = argv[++i];
-        }
+        const char *value;
+        if (!db_cli_key_value("train", argc, argv, &i, key, sizeof key, &value)) return DB_EXIT_USAGE;
         db_status s = db_config_set(&cfg, key, value);
         if (s != DB_OK) {
             fprintf(stderr, "dropbench train: %s (see dropbench train --help)\n", db_last_error());

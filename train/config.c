@@ -289,10 +289,23 @@ static void key_text(const db_config *c, const key_def *k, char *buf, size_t n, 
     buf[len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1] = '\0';
 }
 
-void db_config_usage(FILE *f) {
+/* The keys that shape the network (db_config_is_network_key): `dropbench model` takes them too */
+static const char *const network_keys[] = {"width", "fpn_width", "head_convs", "cells", "stem", "dense_keep_prob",
+                                           "aux_weight", "min_level", "max_level", "shortcut"};
+
+static int is_network(const key_def *k) {
+    for (size_t i = 0; k && i < sizeof network_keys / sizeof *network_keys; i++)
+        if (!strcmp(k->key, network_keys[i])) return 1;
+    return 0;
+}
+
+int db_config_is_network_key(const char *key) { return is_network(find(key)); }
+
+void db_config_usage(FILE *f, int network_only) {
     db_config d;
     db_config_defaults(&d);
     for (size_t i = 0; i < NKEYS; i++) {
+        if (network_only && !is_network(&keys[i])) continue;
         char def[64];
         key_text(&d, &keys[i], def, sizeof def, 0);
         char opt[40];

@@ -12,6 +12,8 @@
 #include "datasets/select.h"
 #include "nets/graph.h"
 #include "nets/model.h"
+#include "nets/retinanet.h"
+#include "nets/segnet.h"
 
 typedef struct db_config {
     /* model */
@@ -93,8 +95,14 @@ typedef struct db_config {
 void db_config_defaults(db_config *c);
 /* Set one key from text; the key may use '-' for '_'. */
 db_status db_config_set(db_config *c, const char *key, const char *value);
-/* Cross-key checks (e.g. milestones parse, schedule name known). */
+/* Cross-key checks (e.g. milestones parse, schedule name known); the network's among them. */
 db_status db_config_validate(const db_config *c);
+/* The checks of the keys that shape the network (db_config_is_network_key) alone: the model
+ * known, shortcut A or B, the AmoebaNets' keys on an AmoebaNet only, min_level a segmenter's */
+db_status db_config_network_rules(const db_config *c);
+/* 1 when key (with '-' for '_') shapes the network (width, cells, stem, fpn_width, head_convs,
+ * min_level, max_level, shortcut, ...): `dropbench model` takes those as train does */
+int db_config_is_network_key(const char *key);
 /* Turns device auto into cpu or cuda for this machine (saying once on stderr why it is the CPU
  * when a GPU was possible) and checks an explicit choice; before fingerprinting a run. */
 db_status db_config_resolve_device(db_config *c);
@@ -121,6 +129,13 @@ db_data_spec db_config_data(const db_config *c);
  * segmenter's backbone): width (when given), zero-initialised last gammas, batch-norm momentum
  * and epsilon, the regularizer plan, DropBlock unfused on a GPU */
 db_status db_config_backbone(const db_config *cfg, db_model_config *b);
+/* The network a run of cfg builds for inputs of c x h x w and `classes` classes, by its kind: a
+ * classifier's (the ResNets, AmoebaNets), a detector's or a segmenter's configuration, the
+ * network keys over the model's defaults and db_config_backbone's settings. The tasks' builds
+ * and `dropbench model` both make their networks through these. */
+db_status db_config_classifier(const db_config *cfg, int classes, int c, int h, int w, db_model_config *mc);
+db_status db_config_detector(const db_config *cfg, int classes, int c, int h, int w, db_retinanet_config *rc);
+db_status db_config_segmenter(const db_config *cfg, int classes, int c, int h, int w, db_segnet_config *sc);
 /* The regularizer placement the keys describe (kind, keep_prob, groups, skip, schedule, ...),
  * checked; the one place that turns those keys into a plan. */
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan);
@@ -130,8 +145,8 @@ void db_config_write(const db_config *c, FILE *f);
  * their defaults) into a validated configuration; a line that is not key=value, an unknown key
  * or a bad value is DB_ERR_FORMAT naming the line. */
 db_status db_config_read(db_config *c, const char *text);
-/* Lines of "  --key VALUE   help" for usage messages. */
-void db_config_usage(FILE *f);
+/* Lines of "  --key VALUE   help" for usage messages: every key, or the network's alone */
+void db_config_usage(FILE *f, int network_only);
 /* A 64-bit FNV-1a hash of the keys that change what a run computes (not threads or paths):
  * a checkpoint only resumes a run with the same fingerprint. Keys added after the first
  * release count only when set away from their default, so earlier runs keep their

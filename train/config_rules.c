@@ -43,7 +43,7 @@ static db_status dense_rules(const db_config *c, const dense_kind *k, int is_mod
     return DB_OK;
 }
 
-db_status db_config_validate(const db_config *c) {
+db_status db_config_network_rules(const db_config *c) {
     db_model_config mc;
     const int detector = db_model_is_detector(c->model), segmenter = db_model_is_segmenter(c->model);
     char backbone[24];
@@ -56,6 +56,20 @@ db_status db_config_validate(const db_config *c) {
     }
     if (strcmp(c->shortcut, "A") && strcmp(c->shortcut, "B"))
         return db_fail(DB_ERR_ARG, "shortcut: '%s' must be A or B", c->shortcut);
+    if (!db_model_is_amoebanet(c->model) && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 ||
+                                             c->reg_last_cells != 1.0f || c->aux_weight > 0))
+        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are the AmoebaNets'; %s has none",
+                       c->model);
+    if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
+        return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);
+    if (!segmenter && c->min_level != 3)
+        return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
+    return DB_OK;
+}
+
+db_status db_config_validate(const db_config *c) {
+    const int detector = db_model_is_detector(c->model), segmenter = db_model_is_segmenter(c->model);
+    DB_TRY(db_config_network_rules(c));
     if (strcmp(c->lr_schedule, "constant") && strcmp(c->lr_schedule, "step") && strcmp(c->lr_schedule, "cosine") &&
         strcmp(c->lr_schedule, "exponential"))
         return db_fail(DB_ERR_ARG, "lr_schedule: '%s' must be constant, step, cosine or exponential", c->lr_schedule);
@@ -87,19 +101,10 @@ db_status db_config_validate(const db_config *c) {
     if (c->predictions_dir[0] && !detector && !segmenter)
         return db_fail(DB_ERR_ARG, "predictions_dir: detectors and segmenters write their predictions; %s is a classifier",
                        c->model);
-    const int amoeba = db_model_is_amoebanet(c->model);
-    if (!amoeba && (c->cells || strcmp(c->stem, "auto") || c->dense_keep_prob > 0 || c->reg_last_cells != 1.0f ||
-                    c->aux_weight > 0))
-        return db_fail(DB_ERR_ARG, "cells, stem, dense_keep_prob, aux_weight and reg_last_cells are the AmoebaNets'; %s has none",
-                       c->model);
     if (c->bn_sync && c->bn_group > 0)
         return db_fail(DB_ERR_ARG, "bn_sync normalises the whole batch over the processes; bn_group splits it: one or the other");
     if (c->bn_group > 0 && c->batch % c->bn_group)
         return db_fail(DB_ERR_ARG, "bn_group %d does not divide the batch %d", c->bn_group, c->batch);
-    if (strcmp(c->stem, "auto") && strcmp(c->stem, "imagenet") && strcmp(c->stem, "basic"))
-        return db_fail(DB_ERR_ARG, "stem: '%s' must be auto, imagenet or basic", c->stem);
-    if (!segmenter && c->min_level != 3)
-        return db_fail(DB_ERR_ARG, "min_level %d: only segmenters take another finest level than 3", c->min_level);
     if (detector && c->det_negative_iou > 0.5f)
         return db_fail(DB_ERR_ARG, "det_negative_iou %g: at most the positive IoU, 0.5", c->det_negative_iou);
     int spec[6];
@@ -230,6 +235,37 @@ db_status db_config_backbone(const db_config *cfg, db_model_config *b) {
     b->bn_momentum = cfg->bn_momentum, b->bn_eps = cfg->bn_eps, b->bn_group = cfg->bn_group;
     b->unfused = !strcmp(cfg->device, "cuda"); /* the GPU runs DropBlock as an op of its own */
     return db_config_reg_plan(cfg, &b->reg);
+}
+
+db_status db_config_classifier(const db_config *cfg, int classes, int c, int h, int w, db_model_config *mc) {
+    DB_TRY(db_model_defaults(mc, cfg->model));
+    mc->in_c = c, mc->in_h = h, mc->in_w = w;
+    mc->classes = classes;
+    mc->shortcut = cfg->shortcut[0];
+    return db_config_backbone(cfg, mc);
+}
+
+/* What the keys set of a detector's or segmenter's FPN and heads, and of its backbone */
+static db_status dense_keys(const db_config *cfg, db_model_config *backbone, int *fpn_width, int *head_convs) {
+    *fpn_width = cfg->fpn_width;
+    if (cfg->head_convs >= 0) *head_convs = cfg->head_convs; /* else the model's own */
+    return db_config_backbone(cfg, backbone);
+}
+
+db_status db_config_detector(const db_config *cfg, int classes, int c, int h, int w, db_retinanet_config *rc) {
+    char backbone[24];
+    DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
+    DB_TRY(db_retinanet_defaults(rc, backbone, classes, c, h, w));
+    rc->max_level = cfg->max_level;
+    return dense_keys(cfg, &rc->backbone, &rc->fpn_width, &rc->head_convs);
+}
+
+db_status db_config_segmenter(const db_config *cfg, int classes, int c, int h, int w, db_segnet_config *sc) {
+    char backbone[24];
+    DB_TRY(db_segnet_backbone(cfg->model, backbone, sizeof backbone));
+    DB_TRY(db_segnet_defaults(sc, backbone, classes, c, h, w));
+    sc->min_level = cfg->min_level;
+    return dense_keys(cfg, &sc->backbone, &sc->fpn_width, &sc->head_convs);
 }
 
 db_status db_config_reg_plan(const db_config *c, db_reg_plan *plan) {

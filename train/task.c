@@ -12,11 +12,7 @@
 static db_status classify_build(db_graph *g, const db_config *cfg, const db_dataset *train, int n_max, void **state) {
     db_model_config mc;
     *state = NULL;
-    DB_TRY(db_model_defaults(&mc, cfg->model));
-    mc.in_c = train->c; mc.in_h = train->h; mc.in_w = train->w;
-    mc.classes = train->num_classes;
-    mc.shortcut = cfg->shortcut[0];
-    DB_TRY(db_config_backbone(cfg, &mc));
+    DB_TRY(db_config_classifier(cfg, train->num_classes, train->c, train->h, train->w, &mc));
     return db_model_build(g, &mc, n_max);
 }
 

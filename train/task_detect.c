@@ -51,13 +51,8 @@ static db_status det_build(db_graph *g, const db_config *cfg, const db_dataset *
     *state = NULL;
     if (cfg->predictions_dir[0]) DB_TRY(db_predictions_check(cfg->predictions_dir)); /* before any training */
     if (!train->det) return db_fail(DB_ERR_ARG, "%s: not a detection set (no boxes)", train->source);
-    char backbone[24];
-    DB_TRY(db_retinanet_backbone(cfg->model, backbone, sizeof backbone));
     db_retinanet_config rc;
-    DB_TRY(db_retinanet_defaults(&rc, backbone, train->num_classes, train->c, train->h, train->w));
-    DB_TRY(db_config_backbone(cfg, &rc.backbone));
-    rc.fpn_width = cfg->fpn_width, rc.max_level = cfg->max_level;
-    if (cfg->head_convs >= 0) rc.head_convs = cfg->head_convs;
+    DB_TRY(db_config_detector(cfg, train->num_classes, train->c, train->h, train->w, &rc));
     det_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     snprintf(s->pred_dir, sizeof s->pred_dir, "%s", cfg->predictions_dir);

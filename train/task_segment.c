@@ -47,13 +47,8 @@ static db_status seg_build(db_graph *g, const db_config *cfg, const db_dataset *
     if (cfg->predictions_dir[0]) DB_TRY(db_predictions_check(cfg->predictions_dir)); /* before any training */
     if (!train->seg && !train->seg_files)
         return db_fail(DB_ERR_ARG, "%s: not a segmentation set (no label maps)", train->source);
-    char backbone[24];
-    DB_TRY(db_segnet_backbone(cfg->model, backbone, sizeof backbone));
     db_segnet_config sc;
-    DB_TRY(db_segnet_defaults(&sc, backbone, train->num_classes, train->c, train->h, train->w));
-    DB_TRY(db_config_backbone(cfg, &sc.backbone));
-    sc.fpn_width = cfg->fpn_width, sc.min_level = cfg->min_level;
-    if (cfg->head_convs >= 0) sc.head_convs = cfg->head_convs;
+    DB_TRY(db_config_segmenter(cfg, train->num_classes, train->c, train->h, train->w, &sc));
     seg_state *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");
     s->K = train->num_classes, s->H = train->h, s->W = train->w, s->n_max = n_max;

@@ -169,6 +169,30 @@ t_model_amoebanet() {
         { echo "sites: $(head -4 "$T/sites.csv")"; return 1; }
 }
 
+t_model_network_keys() {
+    # model takes the keys that shape a network as train and the recipes set them (the small
+    # AmoebaNet-B, the width-16 RetinaNet and FCN), names the model it describes, and refuses
+    # the keys that shape nothing
+    db model fcn-resnet18-fpn && expect_rc 0 && head -1 "$out" | grep -q '^fcn-resnet18-fpn: input 3x512x512, 21 classes' ||
+        { echo "fcn: $(head -1 "$out")"; return 1; }
+    db model amoebanet-b --cells 6 --width 16 --input 1,28,28 --classes 10 && expect_rc 0 &&
+        expect_out "AmoebaNet-B (2, 16): 6 normal cells in all, basic stem" || return
+    local a b
+    a=$(head -1 "$out")
+    db model amoebanet-b --n 2 --f 16 --input 1,28,28 --classes 10 && expect_rc 0 || return
+    b=$(head -1 "$out")
+    [ "$a" = "$b" ] || { echo "--cells 6 --width 16: $a; --n 2 --f 16: $b"; return 1; }
+    db model retinanet-resnet18-fpn --width 16 --fpn-width 32 --head-convs 2 --input 1,128,128 --classes 10 &&
+        expect_rc 0 && expect_out "retinanet-resnet18-fpn: input 1x128x128, 10 classes, 828910 parameters" || return
+    db model fcn-resnet18-fpn --width=16 --fpn-width 32 --min-level 2 --input 1,128,128 --classes 11 && expect_rc 0 &&
+        expect_out "fcn-resnet18-fpn: input 1x128x128, 11 classes" || return
+    db model resnet20 --epochs 3 && expect_rc 2 && expect_err "unknown option '--epochs'" || return
+    db model resnet20 --cells 6 && expect_rc 2 && expect_err "the AmoebaNets'" || return
+    db model retinanet-resnet18-fpn --min-level 2 && expect_rc 2 && expect_err "only segmenters" || return
+    db model resnet20 --shortcut C && expect_rc 2 && expect_err "must be A or B" || return
+    db model resnet20 --width 0.5 && expect_rc 2 && expect_err "width: '0.5' is not an integer"
+}
+
 t_study_amoebanet() {
     # the quick AmoebaNet recipe as a study: two cells that train, and a report that sets them
     # beside the paper's Table 2 (82.25 without, 82.52 with DropBlock), not Table 1
