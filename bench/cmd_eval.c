@@ -49,7 +49,7 @@ static db_status store(const store_to *t, const db_metric *m, int n) {
     if (!t->db && !t->run) return DB_OK;
     if (!t->db || !t->run) return db_fail(DB_ERR_ARG, "storing the scores needs both --db PATH and --run ID");
     db_store *st;
-    DB_TRY(db_store_open(&st, t->db));
+    DB_TRY(db_store_open_existing(&st, t->db)); /* the run's database: never made here */
     db_run_record rec;
     db_status s = db_store_get_run(st, t->run, &rec);
     if (s == DB_OK) {

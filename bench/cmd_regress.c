@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/cli.h"
 #include "results/store.h"
@@ -44,23 +45,22 @@ int db_cmd_regress(int argc, char **argv) {
         } else { fprintf(stderr, "dropbench regress: unknown option '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!base) { usage(stderr); return DB_EXIT_USAGE; }
+    db_store *s;
+    db_status st = db_store_open_existing(&s, db_path); /* a missing one is refused, never made */
+    if (st != DB_OK) return db_cli_error(st);
     char tagged[1100];
     size_t bl = strlen(base);
     if (!strchr(base, '/') && !(bl > 3 && !strcmp(base + bl - 3, ".db"))) { /* a tag */
         db_status t = db_store_tag_path(db_path, base, tagged, sizeof tagged);
-        if (t != DB_OK) return db_cli_error(t);
-        FILE *probe = fopen(tagged, "rb");
-        if (!probe) {
+        if (t != DB_OK) { db_store_close(s); return db_cli_error(t); }
+        if (access(tagged, F_OK) != 0) {
             fprintf(stderr, "dropbench: no baseline tagged '%s' (%s; dropbench tag %s --db %s keeps one)\n", base, tagged,
                     base, db_path);
+            db_store_close(s);
             return DB_EXIT_FAIL;
         }
-        fclose(probe);
         base = tagged;
     }
-    db_store *s;
-    db_status st = db_store_open(&s, db_path);
-    if (st != DB_OK) return db_cli_error(st);
     int checks = 0, failures = 0, skipped = 0;
     st = db_store_regress(s, base, slow, alpha, stdout, junit, &checks, &failures, &skipped);
     db_store_close(s);
@@ -85,7 +85,7 @@ int db_cmd_tag(int argc, char **argv) {
     }
     if (!name) { fprintf(stderr, "usage: dropbench tag NAME [--db PATH]\n"); return DB_EXIT_USAGE; }
     db_store *s;
-    db_status st = db_store_open(&s, db_path);
+    db_status st = db_store_open_existing(&s, db_path); /* a missing one is refused, never made */
     if (st != DB_OK) return db_cli_error(st);
     char path[1100];
     st = db_store_tag(s, name, path, sizeof path);

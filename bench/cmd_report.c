@@ -40,6 +40,7 @@ int db_cmd_report(int argc, char **argv) {
     snprintf(version, sizeof version, "%s%s", DB_GIT_COMMIT, !strcmp(DB_GIT_DIRTY, "yes") ? " (modified)" : "");
     db_rep_input in = {0};
     in.dropbench_version = version;
+    in.program = db_cli_program(NULL); /* the Reproduce lines may run from any folder */
     db_status st = db_report_collect(db_path, only, &in);
     if (st == DB_OK) {
         db_rep_options opt = {plots, "gnuplot", best, summary};

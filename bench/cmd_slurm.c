@@ -30,17 +30,19 @@ int db_cmd_slurm(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (a[0] != '-' && !recipe) { recipe = a; continue; }
-        if (!v) { fprintf(stderr, "dropbench slurm: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        if (a[0] != '-') { fprintf(stderr, "dropbench slurm: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        if (!v) { fprintf(stderr, "dropbench slurm: %s needs a value\n", a); usage(stderr); return DB_EXIT_USAGE; }
         i++;
         if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--shards")) shards = v;
         else if (!strcmp(a, "--time")) time_limit = v;
         else if (!strcmp(a, "--partition")) partition = v;
         else if (!strcmp(a, "--db")) db_path = v;
-        else if (!strcmp(a, "--max-parallel") && db_cli_parse_long(v, 1, &parallel)) {}
-        else if (!strcmp(a, "--tasks") && db_cli_parse_long(v, 1, &tasks) && tasks <= 65536) {}
-        else if (!strcmp(a, "--gpus-per-task") && db_cli_parse_long(v, 0, &gpus) && gpus <= 64) {}
-        else { fprintf(stderr, "dropbench slurm: bad option '%s %s'\n", a, v); usage(stderr); return DB_EXIT_USAGE; }
+        else if (!strcmp(a, "--max-parallel") || !strcmp(a, "--tasks") || !strcmp(a, "--gpus-per-task")) {
+            long *t = a[2] == 'm' ? &parallel : a[2] == 't' ? &tasks : &gpus;
+            if (!db_cli_long_opt("slurm", a, v, t == &gpus ? 0 : 1, t == &gpus ? 64 : t == &tasks ? 65536 : 1000000, t))
+                return DB_EXIT_USAGE;
+        } else { fprintf(stderr, "dropbench slurm: unknown option '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!recipe) { usage(stderr); return DB_EXIT_USAGE; }
     db_recipe *r = malloc(sizeof *r);
@@ -72,15 +74,16 @@ int db_cmd_slurm(int argc, char **argv) {
             s = db_fail(DB_ERR_ARG, "--tasks %ld: cell %s's batch %d does not divide among %ld processes%s", tasks, label,
                         ci.batch, tasks, ci.batch % tasks ? "" : " in multiples of its bn_group");
     }
-    if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(shards, '"')))
-        s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s)", cwd, recipe_abs);
+    const char *self = db_cli_program(NULL); /* the script may run anywhere: this binary by its absolute path */
+    if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(self, '\'') || strchr(shards, '"')))
+        s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s, %s)", cwd, recipe_abs, self);
     FILE *f = s == DB_OK ? fopen(out, "w") : NULL;
     if (s == DB_OK && !f) s = db_fail(DB_ERR_IO, "%s: cannot write the script", out);
     if (s == DB_OK) {
         int cells = db_recipe_cells(r);
         fprintf(f, "#!/bin/bash\n# dropbench study %s (%s): %d cells, one per array task\n", r->study, recipe, cells);
         for (int i = 0; i < r->nrequires; i++) /* a cell refuses to start before the checkpoint it starts from */
-            fprintf(f, "# requires %s: run its study first (its own script: dropbench slurm %s)\n", r->requires[i],
+            fprintf(f, "# requires %s: run its study first (its own script: '%s' slurm %s)\n", r->requires[i], self,
                     r->requires[i]);
         fprintf(f, "#SBATCH --job-name=dropbench-%s\n", r->study);
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
@@ -97,8 +100,8 @@ int db_cmd_slurm(int argc, char **argv) {
         if (tasks > 1) /* srun starts the processes, passes USR1 on to them, and ends them all if one fails */
             fprintf(f, "# the cell's %ld processes: one data-parallel run (the first records it)\n"
                        "srun --kill-on-bad-exit=1 ", tasks);
-        fprintf(f, "./dropbench study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\" &\n",
-                recipe_abs, shards);
+        fprintf(f, "'%s' study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\" &\n",
+                self, recipe_abs, shards);
         fprintf(f, "child=$!\ntrap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"
                    "rc=0\nwait \"$child\" || rc=$?\n"
                    "while kill -0 \"$child\" 2>/dev/null; do wait \"$child\" && rc=0 || rc=$?; done\n"
@@ -109,10 +112,10 @@ int db_cmd_slurm(int argc, char **argv) {
     if (s == DB_OK) {
         printf("wrote %s (%d array tasks)\n", out, db_recipe_cells(r));
         for (int i = 0; i < r->nrequires; i++)
-            printf("first:  the study it requires, %s, to its end (dropbench study %s --db %s, or its own script: "
-                   "dropbench slurm %s; a cell does not start before the checkpoint it starts from is finished)\n",
-                   r->requires[i], r->requires[i], db_path, r->requires[i]);
-        printf("submit: sbatch %s\nthen:   ./dropbench merge %s/shard-*.db --db %s\n", out, shards, db_path);
+            printf("first:  the study it requires, %s, to its end (%s study %s --db %s, or its own script: "
+                   "%s slurm %s; a cell does not start before the checkpoint it starts from is finished)\n",
+                   r->requires[i], self, r->requires[i], db_path, self, r->requires[i]);
+        printf("submit: sbatch %s\nthen:   %s merge %s/shard-*.db --db %s\n", out, self, shards, db_path);
     }
     db_recipe_free(r);
     free(r);

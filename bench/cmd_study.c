@@ -51,7 +51,8 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
     db_status s = db_study_each_require(r, dry_required, (void *)db_path);
     if (s != DB_OK) return db_cli_error(s);
     if ((s = db_study_plan(r, db_path, &cells, &n)) != DB_OK) return db_cli_error(s);
-    printf("study %s (%s): %d cells, results in %s\n", r->study, r->path, n, db_path);
+    printf("study %s (%s): %d cells, results in %s%s\n", r->study, r->path, n, db_path,
+           access(db_path, F_OK) ? " (no database there yet: nothing done before)" : "");
     for (int i = 0; i < n; i++) {
         const db_study_cell *c = &cells[i];
         if (c->state == DB_CELL_DONE_BEFORE)

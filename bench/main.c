@@ -44,13 +44,9 @@ static void fair_waiting(char **argv) {
     if (getenv("GOMP_SPINCOUNT") || getenv("OMP_WAIT_POLICY")) return;
     /* not when /proc/self/exe is not this program: started through the loader (ld-linux ./dropbench)
      * or under valgrind, whose preloaded tool an exec would shed */
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) return;
-    self[len] = 0;
-    const char *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
-    const char *preload = getenv("LD_PRELOAD");
-    if (!strncmp(base, "ld-", 3) || (preload && strstr(preload, "vgpreload"))) return;
+    int self;
+    db_cli_program(&self);
+    if (!self) return;
     if (setenv("GOMP_SPINCOUNT", "3000", 1) != 0) return;
     execv("/proc/self/exe", argv);
     unsetenv("GOMP_SPINCOUNT"); /* the exec failed: go on as we are (slower only beside other processes) */
@@ -59,6 +55,7 @@ static void fair_waiting(char **argv) {
 static int command(int argc, char **argv);
 
 int main(int argc, char **argv) {
+    db_cli_set_argv0(argv[0]);
     if (argc > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "run") || !strcmp(argv[1], "bench") ||
                      !strcmp(argv[1], "study") || !strcmp(argv[1], "resume")))
         fair_waiting(argv);

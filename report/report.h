@@ -29,7 +29,7 @@ typedef struct {
     int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */
     double keep_prob;
     int block_size, skip;
-    char command[600];     /* how to run this cell alone */
+    char command[1024];    /* how to run this cell alone */
 } db_rep_cell;
 
 typedef struct {
@@ -51,6 +51,7 @@ typedef struct {
     int npaper;
     const db_paper_value *paper;
     const char *dropbench_version; /* "git commit (dirty)" of the build writing the report */
+    const char *program;           /* the command the Reproduce lines run: its absolute path (NULL: "dropbench") */
     db_regression regression;      /* the latest `dropbench regress` on this database (found 0: none) */
 } db_rep_input;
 

@@ -534,8 +534,8 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
     runs_table(doc, s, c, nc);
     db_doc_heading(doc, 2, "Reproduce");
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "./dropbench study %s --db %s\n# one cell alone, e.g.:\n%s", s->recipe, in->db_path,
-             s->ncells ? s->cells[0].command : "");
+    char cmd[2600];
+    snprintf(cmd, sizeof cmd, "%s study %s --db %s\n# one cell alone, e.g.:\n%s", in->program ? in->program : "dropbench",
+             s->recipe, in->db_path, s->ncells ? s->cells[0].command : "");
     db_doc_code(doc, cmd);
 }

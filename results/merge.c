@@ -19,8 +19,9 @@ static db_status exec_one(db_store *s, const char *sql, int64_t a, int64_t b, co
     return db_store_step_done(s, st, what);
 }
 
-/* one shard run into main (new, or brought up to date); *fresh = 1 when it was new */
-static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fresh) {
+/* one shard run into main (new, or brought up to date); *fresh = 1 when it was new, *changed = 1
+ * when it was here and the shard brought something it lacked (progress, a metric) */
+static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fresh, int *changed) {
     sqlite3_stmt *st;
     int64_t mid = 0;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM main.runs WHERE uuid = ?", -1, &st, NULL), "merging");
@@ -28,6 +29,7 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
     if (sqlite3_step(st) == SQLITE_ROW) mid = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     *fresh = mid == 0;
+    *changed = 0;
     char sql[1024];
     if (!mid) {
         snprintf(sql, sizeof sql,
@@ -41,14 +43,22 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
     } else { /* the shard's copy may have gone further */
         DB_TRY(exec_one(s, "UPDATE main.runs SET (status, heartbeat, ended, exit_reason, epochs_done) = (SELECT status,"
                            " heartbeat, ended, exit_reason, epochs_done FROM shard.runs WHERE id = ?1) WHERE id = ?2 AND"
-                           " epochs_done <= (SELECT epochs_done FROM shard.runs WHERE id = ?1)",
+                           " epochs_done <= (SELECT epochs_done FROM shard.runs WHERE id = ?1) AND (status, heartbeat,"
+                           " ended, exit_reason, epochs_done) IS NOT (SELECT status, heartbeat, ended, exit_reason,"
+                           " epochs_done FROM shard.runs WHERE id = ?1)",
                         sid, mid, "merging a run's progress"));
+        *changed = sqlite3_changes(s->db) > 0;
     }
-    return exec_one(s, "INSERT OR REPLACE INTO main.metrics SELECT ?2, epoch, step, split, name, value FROM"
-                       " shard.metrics WHERE run_id = ?1", sid, mid, "merging metrics");
+    /* only the metrics main lacks or holds otherwise: what changed is counted */
+    DB_TRY(exec_one(s, "INSERT OR REPLACE INTO main.metrics SELECT ?2, epoch, step, split, name, value FROM"
+                       " shard.metrics t WHERE run_id = ?1 AND NOT EXISTS (SELECT 1 FROM main.metrics m WHERE"
+                       " m.run_id = ?2 AND m.epoch = t.epoch AND m.step = t.step AND m.split = t.split AND"
+                       " m.name = t.name AND m.value IS t.value)", sid, mid, "merging metrics"));
+    if (!*fresh && sqlite3_changes(s->db) > 0) *changed = 1;
+    return DB_OK;
 }
 
-static db_status merge_all(db_store *s, int *added, int *updated) {
+static db_status merge_all(db_store *s, int *added, int *present, int *updated) {
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_exec(s->db, "INSERT OR IGNORE INTO main.studies(name, recipe, created) SELECT name, recipe,"
                                    " created FROM shard.studies", NULL, NULL, NULL), "merging studies");
@@ -57,29 +67,30 @@ static db_status merge_all(db_store *s, int *added, int *updated) {
     db_status r = DB_OK;
     while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         char uuid[64];
-        int fresh = 0;
+        int fresh = 0, changed = 0;
         snprintf(uuid, sizeof uuid, "%s", (const char *)sqlite3_column_text(st, 1));
-        r = merge_run(s, sqlite3_column_int64(st, 0), uuid, &fresh);
+        r = merge_run(s, sqlite3_column_int64(st, 0), uuid, &fresh, &changed);
         *added += fresh;
-        *updated += !fresh;
+        *present += !fresh;
+        *updated += changed;
     }
     sqlite3_finalize(st);
     return r;
 }
 
-db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated) {
-    *added = *updated = 0;
+db_status db_store_merge(db_store *s, const char *shard, int *added, int *present, int *updated) {
+    *added = *present = *updated = 0;
     db_status r = db_store_attach(s, shard, "shard", "the shard");
     if (r != DB_OK) return r;
     if (r == DB_OK && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         r = db_store_fail(s, sqlite3_errcode(s->db), "locking the database to merge", __FILE__, __LINE__);
     else if (r == DB_OK) {
-        r = merge_all(s, added, updated);
+        r = merge_all(s, added, present, updated);
         if (r == DB_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
             r = db_store_fail(s, sqlite3_errcode(s->db), "committing the merge", __FILE__, __LINE__);
         if (r != DB_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     }
     sqlite3_exec(s->db, "DETACH DATABASE shard", NULL, NULL, NULL);
-    if (r != DB_OK) *added = *updated = 0;
+    if (r != DB_OK) *added = *present = *updated = 0;
     return r;
 }

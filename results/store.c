@@ -265,6 +265,19 @@ static db_status path_fits(const char *path, const char *what) {
     return DB_OK;
 }
 
+/* A reader's database must be there: one never made just to be read (a mistyped --db) */
+static db_status must_exist(const char *path) {
+    if (access(path, F_OK) == 0) return DB_OK;
+    return db_fail(DB_ERR_IO, "no results database at %s (%s): run a study first (make reproduce)", path, strerror(errno));
+}
+
+db_status db_store_open_existing(db_store **out, const char *path) {
+    *out = NULL;
+    DB_TRY(path_fits(path, "the database"));
+    DB_TRY(must_exist(path));
+    return db_store_open(out, path);
+}
+
 db_status db_store_open(db_store **out, const char *path) {
     *out = NULL;
     DB_TRY(path_fits(path, "the database"));
@@ -320,6 +333,7 @@ static int open_readonly(const char *path, sqlite3 **db) {
 db_status db_store_open_copy(db_store **out, const char *path) {
     *out = NULL;
     DB_TRY(path_fits(path, "the database"));
+    DB_TRY(must_exist(path));
     if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read the database: %s", path, strerror(errno));
     db_store *s = calloc(1, sizeof *s);
     if (!s) return db_fail(DB_ERR_NOMEM, "out of memory");

@@ -48,9 +48,13 @@ typedef struct { const char *split, *name; double value; } db_metric;
  * host whose process is gone as interrupted. Refuses a file from a newer schema, a corrupt or
  * non-SQLite file, and a read-only one, each with a message naming the file. */
 db_status db_store_open(db_store **out, const char *path);
+/* db_store_open for a database that must be there already (a command that reads or adds to
+ * what it holds): a missing file is DB_ERR_IO "no results database at PATH", and is not made. */
+db_status db_store_open_existing(db_store **out, const char *path);
 void db_store_close(db_store *s);
 /* A private in-memory copy of the database at path, read without writing the file (a read-only
- * file, a downloaded CI artifact, a database other processes are writing): an older schema is
+ * file, a downloaded CI artifact, a database other processes are writing; a missing one is
+ * refused as db_store_open_existing refuses it, never made): an older schema is
  * upgraded in the copy, runs whose process is gone show as interrupted in it. For readers; what
  * is written to the copy is lost with it. */
 db_status db_store_open_copy(db_store **out, const char *path);
@@ -104,8 +108,9 @@ db_status db_store_export(db_store *s, int64_t run, int json, FILE *out);
 
 /* Folds a shard database (e.g. one cluster task's) into this one in one transaction: runs are
  * matched by uuid, so merging twice adds nothing; a run that went further in the shard is
- * brought up to date. *added counts new runs, *updated runs already here. */
-db_status db_store_merge(db_store *s, const char *shard, int *added, int *updated);
+ * brought up to date. *added counts new runs, *present runs already here, *updated those of
+ * them that the shard changed (progress or metrics this database lacked). */
+db_status db_store_merge(db_store *s, const char *shard, int *added, int *present, int *updated);
 
 /* A study's runs read back as plain values (for the report) */
 typedef struct { char name[64]; double drop_fraction, expected_fraction; } db_site_row;

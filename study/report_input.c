@@ -1,11 +1,9 @@
 #include "study/report_input.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "results/store.h"
 #include "nets/amoebanet.h"
@@ -45,7 +43,8 @@ static const char *paper_row(const db_config *c) {
     return "none";
 }
 
-static db_status load_cells(const char *db_path, db_rep_study *st, const char *text, const char *path) {
+static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char *text, const char *path) {
+    const char *db_path = in->db_path, *program = in->program ? in->program : "dropbench";
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_fail(DB_ERR_NOMEM, "out of memory");
     db_status s = db_recipe_load_text(path, text, r);
@@ -89,7 +88,7 @@ static db_status load_cells(const char *db_path, db_rep_study *st, const char *t
         snprintf(x->dataset, sizeof x->dataset, "%s", c.dataset);
         x->epochs = c.epochs;
         x->train_limit = c.train_limit;
-        snprintf(x->command, sizeof x->command, "./dropbench study %s --cell %d --db %s", path, i, db_path);
+        snprintf(x->command, sizeof x->command, "%s study %s --cell %d --db %s", program, path, i, db_path);
         st->ncells++;
     }
     /* The baseline: no regularizer and the least of Cutout and label smoothing any of the study's
@@ -150,7 +149,7 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
         st = db_store_get_study(s, names[i], &path, &text);
         if (st == DB_OK) {
             snprintf(x->recipe, sizeof x->recipe, "%s", path);
-            st = load_cells(db_path, x, text, path[0] ? path : names[i]);
+            st = load_cells(in, x, text, path[0] ? path : names[i]);
         } else if (st == DB_ERR_ARG) { /* a study with no recorded recipe */
             snprintf(x->problem, sizeof x->problem, "%s", db_last_error());
             st = DB_OK;
@@ -181,10 +180,8 @@ static db_status load_input(db_store *s, const char *db_path, const char *only, 
 }
 
 db_status db_report_collect(const char *db_path, const char *only, db_rep_input *in) {
-    if (access(db_path, F_OK) != 0) /* never create an empty database just to report on it */
-        return db_fail(DB_ERR_IO, "no results database at %s (%s): run a study first (make reproduce)", db_path,
-                       strerror(errno));
-    db_store *s; /* a copy: the report never writes the database (it may be read-only, or a CI artifact) */
+    db_store *s; /* a copy: the report never writes the database (it may be read-only, or a CI artifact); a missing
+                  * one is refused, never made */
     DB_TRY(db_store_open_copy(&s, db_path));
     in->db_path = db_path;
     db_status st = load_input(s, db_path, only, in);

@@ -42,7 +42,8 @@ db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell *
     *cells = calloc((size_t)count, sizeof **cells);
     *n = 0;
     if (!*cells) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_status s = db_path ? db_store_open(&store, db_path) : DB_OK;
+    /* read without writing it (a copy); no database there yet: nothing done before, and none made */
+    db_status s = db_path && access(db_path, F_OK) == 0 ? db_store_open_copy(&store, db_path) : DB_OK;
     for (int i = 0; s == DB_OK && i < count; i++) {
         db_study_cell *c = &(*cells)[i];
         int resolved;

@@ -25,8 +25,9 @@ typedef struct {
     db_status refusal;         /* CANNOT_RUN: its status */
 } db_study_cell;
 
-/* Every cell's plan without running or recording anything (the store is read only to find cells
- * done before; db_path NULL: none). cells is malloc'd, *n of them. */
+/* Every cell's plan without running or recording anything (the store is read, never written nor
+ * made, to find cells done before; db_path NULL or no file there: none). cells is malloc'd, *n
+ * of them. */
 db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell **cells, int *n);
 
 typedef struct {

@@ -42,6 +42,16 @@ db() {
     if [ "$rc" -eq 124 ]; then echo "timed out after ${LIMIT}s: dropbench $*"; return 1; fi
     return 0
 }
+# db_from DIR ARGS...: as db, from the folder DIR (dropbench by its absolute path)
+db_from() {
+    local dir=$1 self
+    self=$(realpath "$DB")
+    shift
+    rc=0
+    (cd "$dir" && timeout "$LIMIT" "$self" "$@") >"$out" 2>"$err" || rc=$?
+    if [ "$rc" -eq 124 ]; then echo "timed out after ${LIMIT}s: dropbench $* (in $dir)"; return 1; fi
+    return 0
+}
 snippet() { tr '\n' ' ' <"$1" | head -c 400; }
 # signalled SIG CMD...: runs CMD in the background (output in $out and $err), sends SIG once the
 # run is under way, waits; sets rc. With --db FILE among CMD's arguments "under way" is a new
@@ -460,7 +470,7 @@ tests=(
     kernel_dropout_json kernel_spatial_dropout kernel_dropblock_json kernel_dropblock_semantics kernel_device_cuda kernel_bad_args
     train_dropblock train_detector detector_init_from detector_resume study_detector train_segmenter train_segmenter_voc predictions_match_eval train_regularizer_bad_args
     data_fetch data_fetch_resume data_fetch_failures data_cifar_train data_synthetic_bench data_imagenet_folder data_coco_unpack_train data_make_fmnist_detect data_list_debian eval_coco eval_coco_pycocotools eval_miou fuzz_smoke
-    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over resume_records_once store_bad_input store_readonly stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_requires study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm report report_drop_fractions report_browser device gpu_check gpu_check_script gpu_session gpu_program gpu_study
+    store_records_run eval_every store_concurrent store_kill_resume kill_at_syscalls store_fresh_not_taken_over resume_records_once store_bad_input store_readonly readers_never_create stop_signal_resume rmsprop_ema resume_elsewhere live_run_refused replay_marked resume_other_data study_stop_resume study_jobs study_versions study study_broken_checkpoints study_requires study_bad_recipes paper_recipes recipe_rows_include regress regress_statistical merge slurm slurm_elsewhere report report_drop_fractions report_browser device gpu_check gpu_check_script gpu_session gpu_program gpu_study
 )
 for t in "${tests[@]}"; do run_test "$t"; done
 

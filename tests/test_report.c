@@ -139,7 +139,7 @@ static void test_report_plot_golden(void) {
  * failure), its folder removed */
 static char *report_md_paper(const db_rep_study *st, int n, const db_paper_value *paper, int npaper) {
     db_rep_input in = {.db_path = "memory", .nstudies = n, .studies = (db_rep_study *)st, .dropbench_version = "test",
-                       .paper = paper, .npaper = npaper};
+                       .paper = paper, .npaper = npaper, .program = "/opt/test/dropbench"};
     db_rep_options opt = {0};
     char dir[] = "/tmp/dropbench-report-XXXXXX", md[128], cmd[200];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -278,18 +278,23 @@ static void test_report_pretrained_column(void) {
         snprintf(c->dense_row, sizeof c->dense_row, "%s", i % 2 ? "DropBlock (in FCN head)" : "none");
         snprintf(c->regularizer, sizeof c->regularizer, "%s", i % 2 ? "dropblock" : "none");
         snprintf(c->dataset, sizeof c->dataset, "fmnist-segment");
+        snprintf(c->command, sizeof c->command, "/opt/test/dropbench study cols.txt --cell %d --db memory", i);
         c->seed = 1, c->is_baseline = i == 0, c->epochs = 10, c->block_size = i % 2 ? 5 : 0;
         done_run(r, c, i + 1, 10, score[i]);
         st.ncells++, st.nruns++;
     }
+    snprintf(st.recipe, sizeof st.recipe, "cols.txt");
     char *m = report_md(&st, 1);
     static const char *const want[] = {
         "| row=pre_head_k5 | DropBlock (in FCN head) (pretrained) | 5 | 57.00 | 1 | +2.00",
         "| row=head_k5 | DropBlock (in FCN head) | 5 | 45.00 | 1 | +5.00",
         "- DropBlock here (random initialisation): row=head_k5",
         "- DropBlock − row=none: +5.00 points", "- DropBlock here (pretrained): row=pre_head_k5",
-        "- DropBlock − row=pre_none: +2.00 points"};
-    for (int i = 0; i < 6; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+        "- DropBlock − row=pre_none: +2.00 points",
+        /* Reproduce: the program by the path the report was given (the command's absolute path) */
+        "## Reproduce\n\n```\n/opt/test/dropbench study cols.txt --db memory\n# one cell alone, e.g.:\n"
+        "/opt/test/dropbench study cols.txt --cell 0 --db memory\n```"};
+    for (int i = 0; i < 7; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
     /* the Table 4 section and the verdicts (the general results table keeps the study's one
      * baseline, as it says): no cross-column difference */
     const char *t4 = m ? strstr(m, "### Table 4 at this scale") : NULL, *verdicts = m ? strstr(m, "## Verdicts") : NULL;

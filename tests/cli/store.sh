@@ -120,6 +120,7 @@ t_store_bad_input() {
     sqlite3 "$T/newer.db" "CREATE TABLE runs(x); PRAGMA user_version = 7;" || return
     db list --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
     db train --train-limit 64 --epochs 1 --db "$T/newer.db" && expect_rc 1 && expect_err "newer" || return
+    : >"$T/r2.db" # an empty database (an empty file is one)
     db show 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db export --run 99 --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db export --run 99 --format json --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
@@ -255,7 +256,10 @@ t_live_run_refused() {
     sqlite3 "$T/l.db" "INSERT INTO runs(uuid, config, fingerprint, regularizer, seed, device, status, host, pid, pid_start)
         VALUES ('u1', '', 'x', 'none', 1, 'cpu', 'running', '$host', $$, 'another-boot/1'),
                ('u2', '', 'y', 'none', 1, 'cpu', 'running', '$host', $$, NULL)" || return
-    db list --db "$T/l.db" && expect_rc 0 || return
+    db list --db "$T/l.db" && expect_rc 0 || return # list reads a copy: what it shows, the file unchanged
+    [ "$(awk '$1 == 2 || $1 == 3 { printf "%s ", $2 }' "$out")" = "interrupted running " ] ||
+        { echo "after a reused pid, list shows: $(snippet "$out")"; return 1; }
+    db tag keep --db "$T/l.db" # opens the file: marks the dead run in it
     [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2') ORDER BY uuid)")" = "interrupted running" ] ||
         { echo "after a reused pid: $(sqlite3 "$T/l.db" "SELECT uuid, status FROM runs WHERE uuid LIKE 'u_'")"; return 1; }
 }
@@ -322,7 +326,8 @@ t_resume_other_data() {
 }
 
 t_store_readonly() {
-    # a read-only database (file and folder) is refused with a clear message and left as it was;
+    # a read-only database (file and folder) is refused for training with a clear message, listed,
+    # and left as it was;
     # as root, where permissions do not bite, the commands run as nobody through setpriv
     need_fmnist || return
     command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; return 77; }
@@ -337,13 +342,43 @@ t_store_readonly() {
     else
         cp "$DB" "$T/ro/dropbench" && chmod 444 "$T/ro"/r.db* && chmod 555 "$T/ro" || return
     fi
-    local rc=0
+    local rc=0 # list reads without writing: a read-only database is listed
     "${as[@]}" "$T/ro/dropbench" list --db "$T/ro/r.db" >"$out" 2>"$err" || rc=$?
-    [ "$rc" = 1 ] && expect_err "read-only" && expect_err "r.db" || { echo "list: exit $rc; $(snippet "$err")"; chmod 755 "$T/ro"; return 1; }
+    [ "$rc" = 0 ] && expect_out "done" || { echo "list: exit $rc; $(snippet "$err")"; chmod 755 "$T/ro"; return 1; }
     rc=0
     "${as[@]}" "$T/ro/dropbench" "${STORE_ARGS[@]}" --epochs 1 --db "$T/ro/r.db" >"$out" 2>"$err" || rc=$?
     chmod 755 "$T/ro"
     [ "$rc" = 1 ] && expect_err "read-only" || { echo "train: exit $rc; $(snippet "$err")"; return 1; }
     [ "$(sqlite3 "$T/ro/r.db" "SELECT count(*) FROM runs; SELECT count(*) FROM metrics" | tr '\n' ' ')" = "$before" ] &&
         [ "$(sqlite3 "$T/ro/r.db" "PRAGMA integrity_check")" = ok ] || { echo "the read-only database changed"; return 1; }
+}
+
+t_readers_never_create() {
+    # the commands that read the database (list, show, export, regress's --db, tag, a dry run) never
+    # make one: a mistyped --db is refused as the report refuses it (exit 1), the default path in an
+    # empty folder too; a dry run on a missing one says every cell would run. An existing database
+    # (here one of schema version 1) is read without being changed, not even upgraded.
+    command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; return 77; }
+    local empty=$T/empty c self before
+    mkdir -p "$empty"
+    for c in "list" "show 1" "export" "regress --baseline base.db" "tag keep" "report"; do
+        # shellcheck disable=SC2086
+        db_from "$empty" $c --db nothere.db && expect_rc 1 && expect_err "no results database at nothere.db" ||
+            { echo "($c)"; return 1; }
+    done
+    self=$(realpath "$DB")
+    (unset DROPBENCH_DB; cd "$empty" && timeout "$LIMIT" "$self" list) >"$out" 2>"$err" && rc=0 || rc=$?
+    expect_rc 1 && expect_err "no results database at results/dropbench.db" || return
+    printf 'study = fresh\ndataset = synthetic\nsynthetic = 64,32,1,8,8,2\nmodel = resnet8\nvary.seed = 1, 2\n' >"$empty/r.txt"
+    db_from "$empty" study r.txt --dry-run --db fresh.db && expect_rc 0 && expect_out "[1/2] seed=1: would run" &&
+        expect_out "[2/2] seed=2: would run" && expect_out "no database there yet" || return
+    [ -z "$(ls -A "$empty" | grep -v '^r.txt$')" ] || { echo "made: $(ls -A "$empty" | tr '\n' ' ')"; return 1; }
+    sqlite3 "$T/v1.db" <tests/fixtures/store-v1.sql || return
+    before=$(sha256sum <"$T/v1.db")
+    db list --db "$T/v1.db" && expect_rc 0 && expect_out "dropblock" || return
+    db show 2 --db "$T/v1.db" && expect_rc 0 || return
+    db export --format json --db "$T/v1.db" && expect_rc 0 || return
+    db study "$empty/r.txt" --dry-run --db "$T/v1.db" && expect_rc 0 && expect_out "would run" || return
+    [ "$(sha256sum <"$T/v1.db")" = "$before" ] && [ "$(sqlite3 "$T/v1.db" "PRAGMA user_version")" = 1 ] &&
+        [ ! -e "$T/v1.db-wal" ] || { echo "a reader changed the database"; return 1; }
 }

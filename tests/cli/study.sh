@@ -272,9 +272,13 @@ t_merge() {
     want=$(( $(sqlite3 "$T/a.db" "SELECT count(*) FROM metrics") + $(sqlite3 "$T/b.db" "SELECT count(*) FROM metrics") ))
     got=$(sqlite3 "$T/m.db" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM metrics) || ' ' || (SELECT count(*) FROM runs r JOIN studies s ON s.id = r.study_id WHERE s.name = 'sharded') || ' ' || (SELECT count(*) FROM provenance WHERE key = 'git_commit')")
     [ "$got" = "3 $want 1 3" ] || { echo "merged (runs, metrics, study runs, provenance): '$got', want '3 $want 1 3'"; return 1; }
-    db merge "$T/a.db" "$T/b.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 0 new runs, 2 already here" || return
+    db merge "$T/a.db" "$T/b.db" --db "$T/m.db" && expect_rc 0 &&
+        expect_out "a.db: 0 new runs, 2 already here (nothing changed)" || return
     got=$(sqlite3 "$T/m.db" "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM metrics)")
     [ "$got" = "3 $want" ] || { echo "after merging twice: '$got'"; return 1; }
+    # a shard run that went further (one more metric) is counted as brought up to date, the other not
+    sqlite3 "$T/a.db" "INSERT INTO metrics SELECT run_id, epoch + 1, step, split, name, value FROM metrics WHERE run_id = 1 AND name = 'loss' LIMIT 1" || return
+    db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 0 new runs, 2 already here (1 brought up to date)" || return
     db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db"
 }
 
@@ -301,6 +305,29 @@ t_slurm() {
     db study "$T/r.txt" --cell 2 --db "$T/m.db" && expect_rc 2 && expect_err "cells 0 to 1"
 }
 
+t_slurm_elsewhere() {
+    # slurm run from a folder without ./dropbench: the job script (which cds to that folder) and the
+    # commands it prints name this dropbench by its absolute path; a task of it then runs from anywhere
+    local away=$T/away self here line exe
+    mkdir -p "$away"
+    self=$(realpath "$DB")
+    here=$(cd "$away" && pwd -P)
+    printf 'study = away\ndataset = synthetic\nsynthetic = 64,32,1,8,8,2\nmodel = resnet8\nbatch = 32\nepochs = 1\nvary.seed = 1, 2\n' \
+        >"$away/r.txt"
+    db_from "$away" slurm r.txt --db s.db && expect_rc 0 &&
+        expect_out "then:   $self merge runs/away/shards/shard-*.db --db s.db" || return
+    line=$(grep -F " study '$here/r.txt' --cell " "$away/runs/away/study.sbatch")
+    exe=${line%%\' study *}
+    exe=${exe#\'}
+    [ "$exe" = "$self" ] && [ -x "$exe" ] && grep -qxF "cd '$here'" "$away/runs/away/study.sbatch" ||
+        { echo "the script runs '$exe' (want $self): $(snippet "$away/runs/away/study.sbatch")"; return 1; }
+    [ ! -e "$away/s.db" ] || { echo "slurm made the database"; return 1; }
+    (cd / && SLURM_ARRAY_TASK_ID=1 timeout "$LIMIT" bash "$away/runs/away/study.sbatch") >"$out" 2>"$err" ||
+        { echo "task 1 from /: $(snippet "$err")"; return 1; }
+    expect_out "study: 2 cells, 1 ran now" && [ -s "$away/runs/away/shards/shard-1.db" ] ||
+        { echo "no shard written: $(ls "$away/runs/away/shards")"; return 1; }
+}
+
 t_report() {
     # from a database with done, failed, diverged and missing cells: every cell accounted for,
     # the statistics, the paper beside ours, figures through gnuplot inlined in the HTML
@@ -325,6 +352,10 @@ t_report() {
         "### Table 1 at this scale" "| 76.51 ± 0.07 | - |" "| 3 | linear | yes | 78.13 ± 0.05 | keep_prob=0.9; block_size=7; groups 3,4; scheduled |"; do
         grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
     done
+    # the commands to reproduce it run this dropbench by its absolute path, from any folder
+    grep -qxF "$(realpath "$DB") study $T/r.txt --db $T/f.db" "$md" &&
+        grep -qF "row=k3,seed=3: missing (never run); $(realpath "$DB") study $T/r.txt --cell 8 --db $T/f.db" "$md" ||
+        { echo "REPORT.md's commands: $(grep -F " study " "$md" | head -3)"; return 1; }
     # a value that means nothing or was not measured is "-", never a printed NaN
     ! grep -qiw 'nan' "$md" || { echo "NaN printed: $(grep -m1 -iw nan "$md")"; return 1; }
     # the answer first: the verdicts come before the first study's section, provenance last and
@@ -413,7 +444,8 @@ t_report() {
     # nothing to report on: a clear message, and no database made up for it
     db report --db "$T/none.db" --out "$T/o2" && expect_rc 1 && expect_err "no results database" || return
     [ ! -e "$T/none.db" ] || { echo "report created a database"; return 1; }
-    db list --db "$T/empty.db" && db report --db "$T/empty.db" --out "$T/o3" && expect_rc 2 && expect_err "no studies yet" || return
+    : >"$T/empty.db" # a database without runs (an empty file is an empty SQLite database)
+    db report --db "$T/empty.db" --out "$T/o3" && expect_rc 2 && expect_err "no studies yet" || return
     # a study name that matches nothing: the message lists the database's studies (no command does),
     # the first ones where there are many
     db report --db "$T/f.db" --study nosuch --out "$T/o4" && expect_rc 2 && expect_err "no study 'nosuch'; its studies: fixture" || return
