@@ -20,8 +20,8 @@ int db_cmd_slurm(int argc, char **argv);
 int db_cmd_resume(int argc, char **argv);
 int db_cmd_tag(int argc, char **argv);
 int db_cmd_report(int argc, char **argv);
-int db_cmd_data(int argc, char **argv);   /* list, fetch, verify, bench */
-int db_cmd_eval(int argc, char **argv);   /* coco */
+int db_cmd_data(int argc, char **argv);   /* list, fetch, verify, unpack, make, bench */
+int db_cmd_eval(int argc, char **argv);   /* coco, miou */
 
 /* How the command shows what the libraries do (bench/cli.c): the log sink (information on
  * standard output, notes on standard error as "dropbench: ...", progress lines only on a

@@ -173,8 +173,13 @@ static int miou(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
         else if (!strcmp(argv[i], "--pred") && i + 1 < argc) pred = argv[++i];
-        else if (!strcmp(argv[i], "--classes") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &classes) && classes <= 256) i++;
-        else if (!strcmp(argv[i], "--ignore") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &ignore) && ignore <= 255) i++;
+        else if (!strcmp(argv[i], "--classes") || !strcmp(argv[i], "--ignore")) {
+            const int cl = argv[i][2] == 'c';
+            if (!db_cli_long_opt("eval miou", argv[i], i + 1 < argc ? argv[i + 1] : NULL, cl ? 1 : 0, cl ? 256 : 255,
+                                 cl ? &classes : &ignore))
+                return DB_EXIT_USAGE;
+            i++;
+        }
         else { fprintf(stderr, "dropbench eval miou: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!gt || !pred) { fprintf(stderr, "dropbench eval miou: --gt and --pred are needed\n"); return DB_EXIT_USAGE; }

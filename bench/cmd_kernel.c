@@ -11,9 +11,10 @@
 #include "dropouts/kernel_time.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench kernel dropout|spatial-dropout|dropblock --shape N,C,H,W --keep-prob P\n"
-               "                        [--block-size K] [--semantics NAME] [--per-sample]\n"
-               "                        [--seed S] [--reps R] [--threads T] [--device cpu|cuda] [--json]\n"
+    fprintf(f, "usage: dropbench kernel dropout|spatial-dropout --shape N,C,H,W --keep-prob P\n"
+               "       dropbench kernel dropblock --shape N,C,H,W --keep-prob P --block-size K\n"
+               "                        [--semantics NAME] [--per-sample]\n"
+               "       each also [--seed S] [--reps R] [--threads T] [--device cpu|cuda] [--json]\n"
                "Runs forward and backward R times (a new mask each time) and prints the realised\n"
                "dropped fraction, the milliseconds per forward+backward and the effective GB/s\n"
                "(16 bytes per element: the forward reads and writes one float, the backward too), and\n"
@@ -95,8 +96,12 @@ int db_cmd_kernel(int argc, char **argv) {
             }
         } else { fprintf(stderr, "dropbench kernel: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
     }
-    if (!have_shape || keep < 0) { usage(stderr); return DB_EXIT_USAGE; }
-    if (dropblock && bcfg.block_size < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K\n"); return DB_EXIT_USAGE; }
+    if (!have_shape || keep < 0) {
+        fprintf(stderr, "dropbench kernel: %s\n", !have_shape ? "--shape N,C,H,W is needed (the tensor's batch, channels, height, width)"
+                                                               : "--keep-prob P is needed (in (0, 1])");
+        return DB_EXIT_USAGE;
+    }
+    if (dropblock && bcfg.block_size < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K (a whole number >= 1)\n"); return DB_EXIT_USAGE; }
     size_t len = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (len > ((size_t)1 << 31)) { fprintf(stderr, "dropbench kernel: the tensor is too large\n"); return DB_EXIT_USAGE; }
     omp_set_dynamic(0);

@@ -15,8 +15,9 @@ static void usage(FILE *f) {
                "(or one) with its matrix, results (mean, sd, CI, paired deltas with sign-flip p, Holm),\n"
                "the paper's numbers beside ours and a verdict per research question; figures through\n"
                "gnuplot in DIR/plots (not drawn, and said why, where gnuplot is missing or with --no-plots:\n"
-               "their data and scripts are still written). Runs are scored by their final test top-1, or with\n"
-               "--score best by the best over the epochs (the paper's way).\n"
+               "their data and scripts are still written). Runs are scored by their task's metric (top-1,\n"
+               "detection AP, segmentation mIOU) after the last epoch, or with --score best by its best over\n"
+               "the epochs (the paper's way).\n"
                "--format gfm also writes DIR/SUMMARY.md: GitHub-flavoured Markdown for a CI job summary or a pull\n"
                "request comment (the verdicts shown, the rest folded, figures named but not linked).\n");
 }
@@ -24,17 +25,21 @@ static void usage(FILE *f) {
 int db_cmd_report(int argc, char **argv) {
     const char *db_path = db_store_default_path(), *out = "report/out", *only = NULL;
     int plots = 1, best = 0, summary = 0;
+    static const char *const scores[] = {"final", "best", NULL}, *const formats[] = {"full", "gfm", NULL};
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
-        else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
-        else if (!strcmp(argv[i], "--study") && i + 1 < argc) only = argv[++i];
-        else if (!strcmp(argv[i], "--no-plots")) plots = 0;
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc && (!strcmp(argv[i + 1], "full") || !strcmp(argv[i + 1], "gfm")))
-            summary = !strcmp(argv[++i], "gfm");
-        else if (!strcmp(argv[i], "--score") && i + 1 < argc && (!strcmp(argv[i + 1], "final") || !strcmp(argv[i + 1], "best")))
-            best = !strcmp(argv[++i], "best");
-        else { fprintf(stderr, "dropbench report: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (!strcmp(a, "--no-plots")) { plots = 0; continue; }
+        const int valued = !strcmp(a, "--db") || !strcmp(a, "--out") || !strcmp(a, "--study") || !strcmp(a, "--score") ||
+                           !strcmp(a, "--format");
+        if (!valued) { fprintf(stderr, "dropbench report: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        if (!v) { fprintf(stderr, "dropbench report: %s needs a value\n", a); return DB_EXIT_USAGE; }
+        i++;
+        if (!strcmp(a, "--db")) db_path = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--study")) only = v;
+        else if (!strcmp(a, "--score") && (best = db_cli_choice("report", a, v, scores)) < 0) return DB_EXIT_USAGE;
+        else if (!strcmp(a, "--format") && (summary = db_cli_choice("report", a, v, formats)) < 0) return DB_EXIT_USAGE;
     }
     char version[96];
     snprintf(version, sizeof version, "%s%s", DB_GIT_COMMIT, !strcmp(DB_GIT_DIRTY, "yes") ? " (modified)" : "");

@@ -200,19 +200,31 @@ int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
     struct { int dry, show, quiet, in_jobs; long only, jobs; } o = {0, 0, 0, 0, -1, 1};
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
-        if (!strcmp(argv[i], "--dry-run")) o.dry = 1;
-        else if (!strcmp(argv[i], "--show-config")) o.show = 1;
-        else if (!strcmp(argv[i], "--quiet")) o.quiet = 1;
-        else if (!strcmp(argv[i], "--in-jobs")) o.in_jobs = 1; /* a cell started by study --jobs (below) */
-        else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
-        else if (!strcmp(argv[i], "--cell") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 0, &o.only)) i++;
-        else if (!strcmp(argv[i], "--jobs") && i + 1 < argc && db_cli_parse_long(argv[i + 1], 1, &o.jobs) && o.jobs <= 256) i++;
-        else if (argv[i][0] != '-' && !recipe) recipe = argv[i];
-        else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
+        if (!strcmp(a, "--dry-run")) o.dry = 1;
+        else if (!strcmp(a, "--show-config")) o.show = 1;
+        else if (!strcmp(a, "--quiet")) o.quiet = 1;
+        else if (!strcmp(a, "--in-jobs")) o.in_jobs = 1; /* a cell started by study --jobs (below) */
+        else if (!strcmp(a, "--db")) {
+            if (!v) { fprintf(stderr, "dropbench study: --db needs a path\n"); return DB_EXIT_USAGE; }
+            db_path = argv[++i];
+        }
+        else if (!strcmp(a, "--cell") || !strcmp(a, "--jobs")) {
+            /* a cell from 0 (its upper end is the recipe's, checked when it is loaded); up to 256 jobs */
+            if (!db_cli_long_opt("study", a, v, a[2] == 'c' ? 0 : 1, a[2] == 'c' ? 99999 : 256, a[2] == 'c' ? &o.only : &o.jobs))
+                return DB_EXIT_USAGE;
+            i++;
+        } else if (a[0] != '-' && !recipe) recipe = a;
+        else { fprintf(stderr, "dropbench study: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
     }
-    if (!recipe || (o.show && !o.dry) || (o.jobs > 1 && o.only >= 0) || (o.in_jobs && o.only < 0)) {
-        usage(stderr);
+    const char *wrong = !recipe                  ? "which recipe? (dropbench study RECIPE; bench/recipes/ holds them)"
+                        : o.show && !o.dry        ? "--show-config goes with --dry-run (it shows the cells' settings, runs nothing)"
+                        : o.jobs > 1 && o.only >= 0 ? "--cell N runs one cell, --jobs N several at once: one or the other"
+                        : o.in_jobs && o.only < 0 ? "--in-jobs marks a cell that study --jobs started: it goes with --cell N"
+                                                  : NULL;
+    if (wrong) {
+        fprintf(stderr, "dropbench study: %s\n", wrong);
         return DB_EXIT_USAGE;
     }
     const db_dist_info *dist = db_dist();

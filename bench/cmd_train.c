@@ -11,7 +11,9 @@
 static void train_usage(FILE *f) {
     fprintf(f, "usage: dropbench train [--KEY VALUE ...] [--resume] [--quiet] [--print-config]\n"
                "                       [--db PATH | --no-db]\n\n"
-               "Trains a network on an IDX data set and evaluates it after every epoch.\n"
+               "Trains a network (a classifier, detector or segmenter: --model) on a data set (--dataset:\n"
+               "IDX, CIFAR, JPEG folders, synthetic, detection and segmentation sets) and evaluates it\n"
+               "(top-1, AP or mIOU) every --eval-every epochs.\n"
                "--resume continues from the checkpoint in --checkpoint-dir when there is one.\n"
                "SIGUSR1, SIGTERM or SIGINT stop it after the step in progress, with a checkpoint (also\n"
                "inside an epoch) that --resume continues bit for bit; the exit status is then 4.\n"

@@ -16,7 +16,7 @@ static void usage(FILE *f) {
             "commands:\n"
             "  train    train a network and evaluate it every epoch (dropbench train --help); also: run\n"
             "  bench    training throughput on synthetic data (dropbench bench --help)\n"
-            "  model    describe a network: layers, parameters, regularizer sites\n"
+            "  model    describe a network: layers, parameters, regularizer sites (dropbench model --help)\n"
             "  kernel   one regularizer kernel alone: dropped fraction, time, bandwidth\n"
             "  study    every cell of a recipe's matrix, recorded (dropbench study RECIPE)\n"
             "  resume   continue an interrupted run or study from the database (dropbench resume RUN)\n"
@@ -28,8 +28,9 @@ static void usage(FILE *f) {
             "  show     one run: configuration, provenance, metrics (dropbench show RUN)\n"
             "  export   every metric of every run as CSV or JSON (--format, --run)\n"
             "  merge    fold shard databases into one (idempotent)\n"
-            "  data     the data-set cache: list, fetch NAME (verified downloads), verify NAME, bench\n"
-            "  eval     score detections: eval coco --gt INSTANCES.json --results DETECTIONS.json\n"
+            "  data     the data-set cache: list, fetch NAME (verified downloads), verify NAME, unpack NAME,\n"
+            "           make fmnist-detect (the small detection and segmentation set), bench\n"
+            "  eval     score predictions: eval coco (detections, COCO AP), eval miou (label maps, mIOU)\n"
             "  version  build information\n");
 }
 

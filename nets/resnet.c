@@ -43,8 +43,9 @@ db_status db_model_defaults(db_model_config *cfg, const char *arch) {
         db_amoebanet_defaults(cfg, arch);
         return DB_OK;
     }
-    return db_fail(DB_ERR_ARG, "unknown model '%s' (resnet20, resnet32, resnet56, any resnet<6n+2>, "
-                   "resnet18, resnet50, amoebanet-a/b/c/d)", arch);
+    return db_fail(DB_ERR_ARG, "unknown model '%s' (resnet20, resnet32, resnet56, any resnet<6n+2>, resnet18, resnet50, "
+                   "amoebanet-a/b/c/d; detectors retinanet-resnet18-fpn, retinanet-resnet50-fpn; segmenters "
+                   "fcn-resnet18-fpn, fcn-resnet50-fpn)", arch);
 }
 
 typedef struct {

@@ -460,7 +460,7 @@ ranks_ended() {
 }
 
 tests=(
-    house_rules every_help usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
+    house_rules every_help help_texts option_values usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
     data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu

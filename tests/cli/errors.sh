@@ -138,6 +138,46 @@ t_every_help() {
     done
 }
 
+t_help_texts() {
+    # the help says what each command takes: data's unpack and make, eval's miou, train's data sets,
+    # the report's metrics by task, kernel's required block size; the unknown model's list
+    db --help && expect_rc 0 && expect_out "unpack NAME" && expect_out "make fmnist-detect" && expect_out "eval miou" || return
+    db train --help && expect_rc 0 && expect_out "detection and segmentation sets" && ! grep -q "on an IDX data set" "$out" ||
+        { echo "train --help: $(head -4 "$out" | tr '\n' ' ')"; return 1; }
+    db report --help && expect_rc 0 && expect_out "detection AP, segmentation mIOU" || return
+    db kernel --help && expect_rc 0 && expect_out "kernel dropblock --shape N,C,H,W --keep-prob P --block-size K" || return
+    db model nosuch && expect_rc 2 && expect_err "retinanet-resnet18-fpn" && expect_err "fcn-resnet50-fpn" || return
+    db model --help && expect_rc 0 && expect_out "--fpn-width" && expect_out "--cells"
+}
+
+t_option_values() {
+    # a bad value names its option and what it takes (exit 2), never "unexpected argument"
+    local c
+    while IFS='|' read -r c want; do
+        # shellcheck disable=SC2086
+        db $c && expect_rc 2 && expect_err "$want" || { echo "($c)"; return 1; }
+        ! grep -q "unexpected argument" "$err" || { echo "($c) said: $(snippet "$err")"; return 1; }
+    done <<'EOF_CASES'
+report --score bogus|--score wants final or best, got 'bogus'
+report --format md|--format wants full or gfm, got 'md'
+report --score|--score needs a value
+study x.txt --cell -1|--cell wants a whole number from 0
+study x.txt --jobs 0|--jobs wants a whole number from 1 to 256, got '0'
+study x.txt --show-config|--show-config goes with --dry-run
+study x.txt --cell 1 --jobs 2|one or the other
+study|which recipe?
+export --format xml|--format wants csv or json, got 'xml'
+export --run 0|--run wants a whole number from 1
+show|which run?
+show abc|RUN wants a whole number from 1
+kernel dropblock --shape 1,1,8,8|--keep-prob P is needed
+kernel dropblock --keep-prob 0.9|--shape N,C,H,W is needed
+kernel dropblock --shape 1,1,8,8 --keep-prob 0.9|dropblock needs --block-size K
+eval miou --gt a --pred b --classes 0|--classes wants a whole number from 1 to 256, got '0'
+slurm x.txt --tasks 0|--tasks wants a whole number from 1
+EOF_CASES
+}
+
 t_house_rules() {
     # no include or call cycle between folders or files; the libraries never reach the command
     rc=0; python3 scripts/depgraph --quiet >"$out" 2>"$err" || rc=$?
