@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "datasets/select.h"
 #include "core/dist.h"
 #include "train/recipe.h"
 #include "results/store.h"
@@ -46,6 +47,7 @@ static db_status dry_required(const db_recipe *q, const db_recipe *by, void *db_
 
 /* The dry run: every cell and what would happen to it */
 static int dry_run(const db_recipe *r, const char *db_path, int show) {
+    char missing[4096] = ""; /* each missing data set's message, once */
     db_study_cell *cells;
     int n;
     db_status s = db_study_each_require(r, dry_required, (void *)db_path);
@@ -58,7 +60,14 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
         if (c->state == DB_CELL_DONE_BEFORE)
             printf("[%d/%d] %s: done before (run %lld), skipped\n", i + 1, n, c->name, (long long)c->prior);
         else if (c->state == DB_CELL_CANNOT_RUN) printf("[%d/%d] %s: cannot run here: %s\n", i + 1, n, c->name, c->why);
-        else printf("[%d/%d] %s: would run\n", i + 1, n, c->name);
+        else {
+            db_data_spec data = db_config_data(&c->config);
+            char why[1200] = "";
+            if (db_data_present(&data) != DB_OK) snprintf(why, sizeof why, "%s", db_last_error());
+            printf("[%d/%d] %s: would run%s\n", i + 1, n, c->name, why[0] ? " once its data is there (below)" : "");
+            if (why[0] && !strstr(missing, why) && strlen(missing) + strlen(why) + 2 < sizeof missing)
+                strcat(strcat(missing, why), "\n");
+        }
         if (show && c->state != DB_CELL_DONE_BEFORE) { /* as it would run: auto placements resolved */
             db_config e;
             db_config_effective(&c->config, &e);
@@ -66,6 +75,7 @@ static int dry_run(const db_recipe *r, const char *db_path, int show) {
         }
     }
     free(cells);
+    if (missing[0]) printf("not here yet (a run would be refused, recording nothing):\n%s", missing);
     return DB_EXIT_OK;
 }
 

@@ -52,10 +52,51 @@ const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char *
         if (db_data_root(NULL, root, sizeof root) != DB_OK) snprintf(root, sizeof root, ".");
         /* the Fashion-MNIST segmentation set is the detection set's canvases with their label maps */
         snprintf(buf, n, "%s/%s", root, !strcmp(d->name, "fmnist-segment") ? "fmnist-detect" : d->name);
-        from = "the dropbench cache (dropbench data fetch)";
+        from = db_data_is_folder(d->name) ? "the dropbench cache (ImageNet is not fetched: put it there, or give data_dir)"
+                                          : "the dropbench cache (dropbench data fetch)";
     }
     if (origin) *origin = from;
     return buf;
+}
+
+/* Does dir/rel exist (as a folder when want_dir) */
+static int there(const char *dir, const char *rel, int want_dir) {
+    char p[4400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    return stat(p, &st) == 0 && (!want_dir || S_ISDIR(st.st_mode));
+}
+
+db_status db_data_present(const db_data_spec *d) {
+    if (!db_data_known(d->name) || !strcmp(d->name, "synthetic")) return DB_OK; /* (an unknown set: refused elsewhere) */
+    char dir[4096], src[4200];
+    db_data_dir(d, dir, sizeof dir, NULL);
+    int cifar = !strcmp(d->name, "cifar10") ? 10 : !strcmp(d->name, "cifar100") ? 100 : 0;
+    if (cifar) return db_cifar_locate(dir, cifar, src, sizeof src);
+    const char *hint = db_data_is_folder(d->name) ? "ImageNet is downloaded by hand after registering: give its folder (train/ "
+                                                    "and val/ of class folders) as data_dir"
+                       : !strcmp(d->name, "fmnist-detect") || !strcmp(d->name, "fmnist-segment")
+                           ? "dropbench data make fmnist-detect builds it (or data_dir names its folder)"
+                       : !strcmp(d->name, "coco2017") ? "dropbench data fetch, then dropbench data unpack, coco2017-annotations "
+                                                       "coco2017-train coco2017-val (or data_dir names its folder)"
+                       : !strcmp(d->name, "voc2012") ? "dropbench data fetch voc2012, then dropbench data unpack voc2012 (or "
+                                                       "data_dir names its folder)"
+                                                     : "dropbench data fetch puts it in the cache (or data_dir names its folder)";
+    int ok;
+    if (db_data_is_folder(d->name)) ok = there(dir, "train", 1) && there(dir, "val", 1);
+    else if (!strcmp(d->name, "voc2012")) ok = there(dir, "VOCdevkit/VOC2012/JPEGImages", 1) || there(dir, "JPEGImages", 1);
+    else if (db_data_is_detection(d->name) || db_data_is_segmentation(d->name)) ok = there(dir, "annotations", 1);
+    else {
+        char pattern[4200];
+        glob_t gl = {0};
+        snprintf(pattern, sizeof pattern, "%s/train-images-idx3-ubyte*", dir);
+        ok = glob(pattern, 0, NULL, &gl) == 0;
+        if (ok) globfree(&gl);
+    }
+    if (ok) return DB_OK;
+    if (!strcmp(d->name, "mnist") || !strcmp(d->name, "fashion-mnist")) /* the loader's own message names the file */
+        return db_fail(DB_ERR_IO, "%s/train-images-idx3-ubyte: missing (no %s there); %s", dir, d->name, hint);
+    return db_fail(DB_ERR_IO, "%s: no %s there; %s", dir, d->name, hint);
 }
 
 static void apply_limit(db_dataset *d, int limit) {

@@ -33,6 +33,10 @@ int db_data_is_segmentation(const char *name);
  * MNIST) when it is there, else the dropbench cache's folder for the set (where `dropbench data
  * fetch NAME` puts it). Written to buf, returned; *origin (may be NULL) says which of the three. */
 const char *db_data_dir(const db_data_spec *d, char *buf, size_t n, const char **origin);
+/* DB_OK when the set's files are where db_data_load will look (their first file or folder: what
+ * lets a dry run or a run about to be recorded say the data is missing, not that it is whole);
+ * else DB_ERR_IO naming the folder and how to get the set there */
+db_status db_data_present(const db_data_spec *d);
 /* Loads the training and test splits, limits applied; on failure both are left empty. */
 db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *test);
 /* The files a load reads (not an image folder's images), for provenance: up to max paths,

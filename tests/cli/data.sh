@@ -227,3 +227,16 @@ t_data_list_debian() {
     XDG_CACHE_HOME=$T/cache db data verify fashion-mnist && expect_rc 1 &&
         expect_err "fashion-mnist is not in the cache, and training does not need it there: it reads $FMNIST"
 }
+
+t_data_absent_refused() {
+    # a data set that is not there: the dry run says so once, a run is refused with nothing recorded
+    printf 'study = elsewhere\ndataset = imagenet\ndata_dir = %s\nimage_size = 32\naugment = inception\nepochs = 1\nvary.seed = 1, 2\n' \
+        "$T/none" >"$T/r.txt"
+    db study "$T/r.txt" --dry-run --db "$T/d.db" && expect_rc 0 && expect_out "would run once its data is there" &&
+        expect_out "$T/none: no imagenet there; ImageNet is downloaded by hand" || return
+    [ "$(grep -c "no imagenet there" "$out")" = 1 ] || { echo "said per cell: $(snippet "$out")"; return 1; }
+    db train --dataset imagenet --data-dir "$T/none" --image-size 32 --augment inception --epochs 1 --db "$T/d.db" &&
+        expect_rc 1 &&
+        expect_err "no imagenet there" || return
+    [ ! -s "$T/d.db" ] || [ "$(sqlite3 "$T/d.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a run was recorded"; return 1; }
+}

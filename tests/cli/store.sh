@@ -106,9 +106,11 @@ t_resume_records_once() {
     db "${a[@]}" --resume && expect_rc 0 && expect_err "run 1 in $T/o.db is done" && expect_out "result:" || return
     [ "$(sqlite3 "$T/o.db" "SELECT group_concat(id || status) FROM runs")" = 1done ] ||
         { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
-    local b=(train --data-dir "$T/later" --batch 32 --epochs 1 --checkpoint-dir "$T/f/ck" --db "$T/o.db")
-    db "${b[@]}" && expect_rc 1 || return # no data yet: recorded as failed, no checkpoint
-    small_dataset "$T/later" || return
+    local b=(train --data-dir "$T/later" --batch 32 --epochs 1 --checkpoint-dir "$T/f/ck" --db "$T/o.db") lk
+    small_dataset "$T/later" && mkdir -p "$T/f/ck" || return
+    exec {lk}<"$T/f/ck" && flock "$lk" || return # the folder held: the run fails, recorded, no checkpoint
+    db "${b[@]}" && expect_rc 1 && expect_err "in use by another training process" || { exec {lk}<&-; return 1; }
+    exec {lk}<&-
     db resume 2 --db "$T/o.db" && expect_rc 0 || return
     [ "$(sqlite3 "$T/o.db" "SELECT group_concat(id || status) FROM runs")" = 1done,2done ] ||
         { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
