@@ -237,9 +237,9 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
                    "whether that run finished is not known", cfg.init_from);
     }
     const db_dist_info *dist = db_dist(); /* data parallel: the first process records and speaks */
-    if (dist->rank == 0) DB_TRY(db_train_outputs_ready(&cfg)); /* nor for files it could not write */
     db_data_spec data = db_config_data(&cfg);
     DB_TRY(db_data_present(&data)); /* nor for a data set that is not there */
+    if (dist->rank == 0) DB_TRY(db_train_outputs_ready(&cfg)); /* nor for files it could not write */
     if (cfg.world_size > 0 && cfg.world_size != dist->size)
         return db_fail(DB_ERR_ARG, "world_size %d: the run was started as %d process%s (mpirun -np %d or srun -n %d "
                        "starts it)", cfg.world_size, dist->size, dist->size == 1 ? "" : "es", cfg.world_size,
