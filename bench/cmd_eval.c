@@ -15,11 +15,12 @@
 #include "results/store.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: dropbench eval coco --gt INSTANCES.json --results DETECTIONS.json [--json] [--per-category]\n"
+    fprintf(f, "usage: dropbench eval coco --gt INSTANCES.json --results DETECTIONS.json [--limit N] [--json] [--per-category]\n"
                "       dropbench eval miou --gt DIR --pred DIR [--classes 21] [--ignore 255] [--json]\n"
                "\n"
                "coco: the twelve COCO box numbers (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl)\n"
-               "exactly as pycocotools' COCOeval computes them; -1 where no ground truth takes part.\n"
+               "exactly as pycocotools' COCOeval computes them; -1 where no ground truth takes part. --limit N\n"
+               "scores the first N images by id alone, as a run with test_limit N scored its detections.\n"
                "miou: every label PNG in --gt against the PNG of the same name in --pred (palette or 8-bit grey,\n"
                "the index is the class), one confusion matrix over all of them: per-class IoU and accuracy, mIOU,\n"
                "pixel accuracy, mean class accuracy; a class absent from both sides has no IoU and is left out.\n"
@@ -63,6 +64,7 @@ static db_status store(const store_to *t, const db_metric *m, int n) {
 static int coco(int argc, char **argv) {
     const char *gt = NULL, *res = NULL;
     int json = 0, per_cat = 0, k;
+    long limit = 0;
     store_to to = {NULL, 0, 0};
     for (int i = 2; i < argc; i++) {
         if ((k = store_arg(argc, argv, &i, &to)) != 0) {
@@ -71,7 +73,10 @@ static int coco(int argc, char **argv) {
         else if (!strcmp(argv[i], "--per-category")) per_cat = 1;
         else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
         else if (!strcmp(argv[i], "--results") && i + 1 < argc) res = argv[++i];
-        else if (!strcmp(argv[i], "--help")) { usage(stdout); return DB_EXIT_OK; }
+        else if (!strcmp(argv[i], "--limit")) {
+            if (!db_cli_long_opt("eval coco", "--limit", i + 1 < argc ? argv[++i] : NULL, 1, 1L << 30, &limit))
+                return DB_EXIT_USAGE;
+        } else if (!strcmp(argv[i], "--help")) { usage(stdout); return DB_EXIT_OK; }
         else { fprintf(stderr, "dropbench eval coco: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!gt || !res) { fprintf(stderr, "dropbench eval coco: --gt and --results are needed\n"); return DB_EXIT_USAGE; }
@@ -80,6 +85,7 @@ static int coco(int argc, char **argv) {
     db_status s = db_coco_load_gt(&c, gt);
     if (s != DB_OK) return db_cli_error(s);
     if ((s = db_coco_load_results(&c, res)) != DB_OK) { db_coco_free(&c); return db_cli_error(s); }
+    db_coco_first_images(&c, (int)limit);
     double t1 = db_now();
     db_coco_result r;
     s = db_coco_evaluate(&c, &r);

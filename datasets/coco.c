@@ -213,6 +213,16 @@ db_status db_coco_write_results(const db_coco *c, const char *path) {
     return s;
 }
 
+void db_coco_first_images(db_coco *c, int n) {
+    if (n <= 0 || n >= c->n_images) return;
+    int g = 0, d = 0;
+    for (int i = 0; i < c->n_gt; i++)
+        if (c->gt[i].image < n) c->gt[g++] = c->gt[i];
+    for (int i = 0; i < c->n_dt; i++)
+        if (c->dt[i].image < n) c->dt[d++] = c->dt[i];
+    c->n_gt = g, c->n_dt = d, c->n_images = n; /* the arrays keep their size: db_coco_free frees them as before */
+}
+
 void db_coco_free(db_coco *c) {
     for (int i = 0; c->file_names && i < c->n_images; i++) free(c->file_names[i]);
     free(c->file_names);

@@ -40,6 +40,9 @@ db_status db_coco_load_results(db_coco *c, const char *path);
 /* c's results (dt, each of a known category) as a COCO results file at path, the doubles in full
  * (db_coco_load_results reads the same boxes and scores back); written beside it and renamed */
 db_status db_coco_write_results(const db_coco *c, const char *path);
+/* Keeps the first n images by id, their ground truth and results (what a run with test_limit n
+ * scores: eval coco --limit); the others' boxes are dropped. n at or above the count: nothing. */
+void db_coco_first_images(db_coco *c, int n);
 void db_coco_free(db_coco *c);
 
 #endif

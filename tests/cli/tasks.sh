@@ -283,6 +283,17 @@ t_predictions_match_eval() {
     run_ap=$(sqlite3 "$T/p.db" "select value from metrics where run_id = 1 and split = 'test' and name = 'AP' order by epoch desc limit 1")
     python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["AP"]; r=float(sys.argv[2]); sys.exit(not (a > 0 and abs(a - r) < 1e-12))' \
         "$T/ap.json" "$run_ap" || { echo "eval coco AP $(cat "$T/ap.json" | head -c 120) vs the run's $run_ap"; return 1; }
+    # a run that scored the first 16 images (test_limit): eval coco --limit 16 scores the same
+    db train --model retinanet-resnet18-fpn --dataset fmnist-detect --data-dir "$T/det" --width 8 --fpn-width 16 \
+        --head-convs 1 --max-level 6 --batch 16 --epochs 3 --lr 0.02 --threads 2 --test-limit 16 --db "$T/l.db" \
+        --predictions-dir "$T/dl" && expect_rc 0 || return
+    db eval coco --gt "$T/det/annotations/instances_val.json" --results "$T/dl/detections.json" --limit 16 --json &&
+        expect_rc 0 && cp "$out" "$T/apl.json" || return
+    run_ap=$(sqlite3 "$T/l.db" "select value from metrics where run_id = 1 and split = 'test' and name = 'AP' order by epoch desc limit 1")
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["AP"]; r=float(sys.argv[2]); sys.exit(not (a > 0 and abs(a - r) < 1e-12))' \
+        "$T/apl.json" "$run_ap" || { echo "eval coco --limit 16: $(head -c 120 "$T/apl.json") vs the run's $run_ap"; return 1; }
+    db eval coco --gt "$T/det/annotations/instances_val.json" --results "$T/dl/detections.json" --limit 0 && expect_rc 2 &&
+        expect_err "--limit wants a whole number" || return
     voc_tar "$T/vt" "$T/xdgv/dropbench" 64 12 || { echo "the VOC fixture failed"; return 1; }
     XDG_CACHE_HOME=$T/xdgv db data unpack voc2012 --catalog "$T/vt/catalog" && expect_rc 0 || return
     # at 64 pixels some images (40-80 pixels a side) are shrunk to fit: still scored at full resolution
