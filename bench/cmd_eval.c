@@ -80,6 +80,10 @@ static int coco(int argc, char **argv) {
         else { fprintf(stderr, "dropbench eval coco: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
     }
     if (!gt || !res) { fprintf(stderr, "dropbench eval coco: --gt and --results are needed\n"); return DB_EXIT_USAGE; }
+    if (limit && to.db) { /* a run's own test metrics already hold what it scored */
+        fprintf(stderr, "dropbench eval coco: --limit scores a part of the set; it is not stored with --db\n");
+        return DB_EXIT_USAGE;
+    }
     db_coco c;
     double t0 = db_now();
     db_status s = db_coco_load_gt(&c, gt);

@@ -220,7 +220,8 @@ void db_coco_first_images(db_coco *c, int n) {
         if (c->gt[i].image < n) c->gt[g++] = c->gt[i];
     for (int i = 0; i < c->n_dt; i++)
         if (c->dt[i].image < n) c->dt[d++] = c->dt[i];
-    c->n_gt = g, c->n_dt = d, c->n_images = n; /* the arrays keep their size: db_coco_free frees them as before */
+    for (int i = n; c->file_names && i < c->n_images; i++) free(c->file_names[i]), c->file_names[i] = NULL;
+    c->n_gt = g, c->n_dt = d, c->n_images = n; /* (db_coco_free frees the first n names, and the arrays) */
 }
 
 void db_coco_free(db_coco *c) {

@@ -86,13 +86,7 @@ db_status db_data_present(const db_data_spec *d) {
     if (db_data_is_folder(d->name)) ok = there(dir, "train", 1) && there(dir, "val", 1);
     else if (!strcmp(d->name, "voc2012")) ok = there(dir, "VOCdevkit/VOC2012/JPEGImages", 1) || there(dir, "JPEGImages", 1);
     else if (db_data_is_detection(d->name) || db_data_is_segmentation(d->name)) ok = there(dir, "annotations", 1);
-    else {
-        char pattern[4200];
-        glob_t gl = {0};
-        snprintf(pattern, sizeof pattern, "%s/train-images-idx3-ubyte*", dir);
-        ok = glob(pattern, 0, NULL, &gl) == 0;
-        if (ok) globfree(&gl);
-    }
+    else ok = there(dir, "train-images-idx3-ubyte", 0) || there(dir, "train-images-idx3-ubyte.gz", 0);
     if (ok) return DB_OK;
     if (!strcmp(d->name, "mnist") || !strcmp(d->name, "fashion-mnist")) /* the loader's own message names the file */
         return db_fail(DB_ERR_IO, "%s/train-images-idx3-ubyte: missing (no %s there); %s", dir, d->name, hint);

@@ -84,23 +84,27 @@ db_status db_store_ensure_study(db_store *s, const char *name, const char *recip
     return db_store_in_transaction(s, study_tx, &c, "recording the study");
 }
 
-/* The interrupted record a resuming run takes up (0: none): the newest of its checkpoint folder
- * (as recorded now, or as given before folders were recorded absolute) and settings. A run
- * still going is refused, naming its process: this host's while that process lives, another
- * host's while its heartbeat is under a day old (an epoch's time, generously; a node that died,
- * or a container back under another name, frees it after that). */
-static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *run) {
+/* The record a resuming run takes up (0: none): info->take_up's, else the newest of its
+ * checkpoint folder (as recorded now, or as given before folders were recorded absolute) and
+ * settings that is interrupted, failed or running; *done 1 when that newest is done and the
+ * checkpoint finished (nothing to resume). A run still going is refused, naming its process:
+ * this host's while that process lives, another host's while its heartbeat is under a day old
+ * (an epoch's time, generously; a node that died, or a container back under another name, frees
+ * it after that); so is a take_up record that another process finished meanwhile. */
+static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *run, int *done) {
     sqlite3_stmt *st;
-    *run = 0;
+    *run = 0, *done = 0;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
-                                         " julianday(heartbeat)) * 24 FROM runs WHERE checkpoint_dir IN (?1, ?3) AND"
-                                         " fingerprint = ?2 AND status IN ('running','interrupted','failed')"
-                                         " ORDER BY id DESC LIMIT 1", -1, &st, NULL), "finding the run to resume");
+                                         " julianday(heartbeat)) * 24 FROM runs WHERE (?4 > 0 AND id = ?4) OR (?4 = 0 AND"
+                                         " checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND status IN ('running',"
+                                         "'interrupted','failed','done')) ORDER BY id DESC LIMIT 1", -1, &st, NULL),
+            "finding the run to resume");
     sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, in->take_up);
     int rc = sqlite3_step(st);
-    char live[700] = "";
+    char why[700] = "";
     if (rc == SQLITE_ROW) {
         *run = sqlite3_column_int64(st, 0);
         const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
@@ -110,33 +114,23 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
         double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
         if (!strcmp(status, "running") &&
             (here ? db_store_process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
-            snprintf(live, sizeof live, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
+            snprintf(why, sizeof why, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
                      "on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
                      (long long)*run, in->checkpoint_dir, (long long)pid, host ? host : "?",
                      here ? "" : " (another host: if it died there, opening the database there marks it, or it is "
                                  "taken over once its heartbeat is a day old)",
                      hb ? hb : "?", (long long)pid);
-    }
+        else if (in->take_up && (!strcmp(status, "done") || !strcmp(status, "diverged")))
+            snprintf(why, sizeof why, "run %lld is %s now (another process took it up meanwhile)", (long long)*run, status);
+        else if (!strcmp(status, "done")) {
+            *done = in->finished;
+            if (!*done) *run = 0; /* its checkpoint not finished: this run gets a record of its own */
+        }
+    } else if (rc == SQLITE_DONE && in->take_up)
+        snprintf(why, sizeof why, "run %lld is not in the database any more", (long long)in->take_up);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the run to resume");
-    if (live[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", live);
-    return DB_OK;
-}
-
-/* The newest done record of a finished checkpoint's folder and settings (0: none) */
-static db_status done_record(db_store *s, const db_run_info *in, int64_t *run) {
-    sqlite3_stmt *st;
-    *run = 0;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id FROM runs WHERE checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND"
-                                         " status = 'done' ORDER BY id DESC LIMIT 1", -1, &st, NULL),
-            "finding the finished run");
-    sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *run = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the finished run");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "finding the run to resume");
+    if (why[0]) return db_fail(DB_ERR_UNSUPPORTED, "%s", why);
     return DB_OK;
 }
 
@@ -170,14 +164,11 @@ static db_status begin_tx(db_store *s, void *p) {
     db_store_process_identity(getpid(), me, sizeof me);
     sqlite3_stmt *st;
     c->run = 0;
-    if (in->take_up) c->run = in->take_up;
-    else if (in->resume && in->checkpoint_dir[0]) DB_TRY(record_to_resume(s, in, &c->run));
-    if (!c->run && in->resume && in->finished && in->checkpoint_dir[0]) {
-        DB_TRY(done_record(s, in, &c->run));
-        if (c->run) {
-            c->resumed = 2;
-            return DB_OK;
-        }
+    int done = 0;
+    if (in->take_up || (in->resume && in->checkpoint_dir[0])) DB_TRY(record_to_resume(s, in, &c->run, &done));
+    if (done) { /* a finished checkpoint whose done record is here: nothing to resume */
+        c->resumed = 2;
+        return DB_OK;
     }
     c->resumed = c->run != 0;
     if (c->resumed) {
@@ -346,17 +337,19 @@ db_status db_store_end_run(db_store *s, int64_t run, const char *status, const c
     return db_store_in_transaction(s, end_tx, &c, "recording the run's end");
 }
 
-/* Deletes what a refused run's fresh record holds, the record last (only while it is running) */
+/* Deletes a refused run's fresh record (only while it is running, else nothing) and what it holds */
 static db_status discard_tx(db_store *s, void *p) {
     const int64_t run = *(const int64_t *)p;
     static const char *const sql[] = {"DELETE FROM provenance WHERE run_id = ?", "DELETE FROM metrics WHERE run_id = ?",
-                                      "DELETE FROM runs WHERE id = ? AND status = 'running'"};
+                                      "DELETE FROM runs WHERE id = ? AND status = 'running'"}; /* (its rows first) */
     for (int i = 0; i < 3; i++) {
         sqlite3_stmt *st;
         SQL_TRY(s, sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL), "discarding the refused run's record");
         sqlite3_bind_int64(st, 1, run);
         DB_TRY(db_store_step_done(s, st, "discarding the refused run's record"));
     }
+    if (sqlite3_changes(s->db) != 1) /* the transaction is rolled back: nothing deleted */
+        return db_fail(DB_ERR_INTERNAL, "run %lld: no running record to discard", (long long)run);
     return DB_OK;
 }
 

@@ -188,18 +188,24 @@ static db_status end_record(recorder *p, db_status s) {
     return db_fail(s, "%s", reason);
 }
 
-/* A run refused before its first epoch (a usage error: its checkpoint is another configuration's)
- * leaves no record: the fresh one and its event log go; s is returned as it was */
+/* A run its checkpoint refused before its first epoch (another configuration's, thread count's,
+ * number of processes') leaves no record: the fresh one and its event log go; s is returned */
 static db_status discard_record(recorder *p, db_status s) {
     char reason[600];
     snprintf(reason, sizeof reason, "%s", db_last_error());
-    if (db_store_discard_run(p->store, p->run) == DB_OK) { /* else recorded as failed */
+    char events[sizeof p->log.path], aside[sizeof p->log.path + 16];
+    snprintf(events, sizeof events, "%s", p->log.path);
+    snprintf(aside, sizeof aside, "%s.discarded", events);
+    db_mllog_close(&p->log);
+    /* the event log moved aside before the record goes: its number may be the next run's */
+    const int moved = events[0] && rename(events, aside) == 0;
+    if (db_store_discard_run(p->store, p->run) == DB_OK) {
+        if (moved) unlink(aside);
         db_store_close(p->store);
         p->store = NULL;
-        db_mllog_close(&p->log);
-        if (p->log.path[0]) unlink(p->log.path);
-        db_log(DB_LOG_NOTE, "run %lld was not kept: nothing was trained", (long long)p->run);
-    }
+        db_log(DB_LOG_NOTE, "run %lld was not kept: nothing was trained (its number goes to the next run)",
+               (long long)p->run);
+    } else if (moved) rename(aside, events); /* recorded as failed, with its log */
     return db_fail(s, "%s", reason);
 }
 
@@ -279,7 +285,9 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         db_status ps = db_store_set_provenance(p.store, p.run, "gpu_setup", sum->device_setup);
         if (ps != DB_OK && s == DB_OK) s = ps;
     }
-    if (p.store && !p.resumed && !p.epochs_recorded && db_status_primary(s) == DB_ERR_ARG) s = discard_record(&p, s);
+    if (p.store && !p.resumed && !p.epochs_recorded &&
+        (s == DB_ERR_CKPT_CONFIG || s == DB_ERR_CKPT_THREADS || s == DB_ERR_CKPT_WORLD))
+        s = discard_record(&p, s);
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);
     return s;

@@ -225,7 +225,14 @@ t_data_list_debian() {
     need_fmnist || return
     db data list && expect_rc 0 && expect_out "fashion-mnist: training reads $FMNIST" || return
     XDG_CACHE_HOME=$T/cache db data verify fashion-mnist && expect_rc 1 &&
-        expect_err "fashion-mnist is not in the cache, and training does not need it there: it reads $FMNIST"
+        expect_err "fashion-mnist is not in the cache, and training does not need it there: it reads $FMNIST" || return
+    # another cache folder: only the Debian set is named, no cache set said to be read "before the cache"
+    db data list --data-dir "$T/c" && expect_rc 0 && expect_out "fashion-mnist: training reads $FMNIST" &&
+        ! grep -q "cifar10: training reads" "$out" || { echo "list: $(snippet "$out")"; return 1; }
+    db data verify cifar10 --data-dir "$T/c" && expect_rc 1 && ! grep -q "Debian" "$err" || return
+    # a folder whose name has glob characters is read as a name
+    small_dataset "$T/fm[1]" || return
+    db train --dataset fashion-mnist --data-dir "$T/fm[1]" --batch 32 --epochs 1 --no-db && expect_rc 0
 }
 
 t_data_absent_refused() {

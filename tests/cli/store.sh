@@ -114,6 +114,15 @@ t_resume_records_once() {
     db resume 2 --db "$T/o.db" && expect_rc 0 || return
     [ "$(sqlite3 "$T/o.db" "SELECT group_concat(id || status) FROM runs")" = 1done,2done ] ||
         { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
+    # an interrupted run, then one from scratch in its folder finished: --resume finds the newest
+    # record done, takes up neither, records nothing
+    local c=(train --train-limit 512 --test-limit 128 --batch 64 --epochs 3 --seed 6 --checkpoint-dir "$T/i/ck" --db "$T/o.db")
+    signalled USR1 "$DB" "${c[@]}" --quiet
+    [ "$rc" = 4 ] || { echo "not interrupted: exit $rc"; return 1; }
+    db "${c[@]}" --quiet && expect_rc 0 || return
+    db "${c[@]}" --resume && expect_rc 0 && expect_err "run 4 in $T/o.db is done" || return
+    [ "$(sqlite3 "$T/o.db" "SELECT group_concat(x) FROM (SELECT id || status AS x FROM runs ORDER BY id)")" = 1done,2done,3interrupted,4done ] ||
+        { echo "runs: $(sqlite3 "$T/o.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
 }
 
 t_store_bad_input() {

@@ -45,6 +45,9 @@ t_resume_other_config() {
         expect_err "not kept" || return
     [ "$(sqlite3 "$T/o.db" 'SELECT count(*) FROM runs')" = 0 ] && [ -z "$(ls "$T/o.mllog" 2>/dev/null)" ] ||
         { echo "recorded: $(sqlite3 "$T/o.db" 'SELECT id, status FROM runs') $(ls "$T/o.mllog")"; return 1; }
+    # its number goes to the next run, whose event log is its own
+    db train --train-limit 256 --test-limit 128 --epochs 1 --db "$T/o.db" && expect_rc 0 && expect_out "recording run 1" &&
+        [ "$(ls "$T/o.mllog")" = run-000001.log ] || { echo "logs: $(ls "$T/o.mllog")"; return 1; }
 }
 
 t_checkpoint_corrupt() {
