@@ -77,6 +77,7 @@ int db_rep_conditions(const db_rep_study *s, db_rep_cond *c) {
         if (st == 0 && !seen && x->n < DB_REP_MAXS && !isnan(score)) {
             x->v[x->n] = score;
             x->seed[x->n] = cell->seed;
+            x->run[x->n] = r->id;
             x->n++;
             if (!isnan(r->images_per_s)) { x->ips += r->images_per_s; x->n_ips++; }
             if (!isnan(r->drop_fraction)) { x->drop += r->drop_fraction; x->n_drop++; }
@@ -92,13 +93,19 @@ int db_rep_conditions(const db_rep_study *s, db_rep_cond *c) {
 }
 
 /* b - a per seed done in both (a condition holds each seed once: db_rep_conditions()) */
-int db_rep_paired(const db_rep_cond *a, const db_rep_cond *b, double *d) {
+int db_rep_paired_runs(const db_rep_cond *a, const db_rep_cond *b, double *d, int64_t *ra, int64_t *rb) {
     int n = 0;
     for (int i = 0; i < b->n && n < DB_REP_MAXS; i++)
         for (int j = 0; j < a->n; j++)
-            if (b->seed[i] == a->seed[j]) { d[n++] = b->v[i] - a->v[j]; break; }
+            if (b->seed[i] == a->seed[j]) {
+                if (ra) ra[n] = a->run[j], rb[n] = b->run[i];
+                d[n++] = b->v[i] - a->v[j];
+                break;
+            }
     return n;
 }
+
+int db_rep_paired(const db_rep_cond *a, const db_rep_cond *b, double *d) { return db_rep_paired_runs(a, b, d, NULL, NULL); }
 
 /* Two-sided p of n paired differences: the exact sign-flip test up to 24 pairs, the paired t
  * test beyond (2^24 sign patterns is where enumeration stops) */

@@ -22,6 +22,7 @@ typedef struct {
     int n;                     /* done runs */
     double v[DB_REP_MAXS];     /* their scores (final or best), points */
     uint64_t seed[DB_REP_MAXS];
+    int64_t run[DB_REP_MAXS];  /* their runs (one run can fill cells of several studies) */
     int state[6];              /* cells done, failed, diverged, interrupted, running, missing */
     int ncells;
     double ips, drop, expected; /* means over done runs (NaN when none); drop and expected both the
@@ -44,8 +45,10 @@ const char *db_rep_run_condition(const db_rep_study *s, const db_run_row *r);
 double db_rep_run_score(const db_run_row *r); /* final or best (--score), in points; NaN: none */
 int db_rep_state_of(const db_run_row *r);     /* an index of db_rep_state_names (NULL: missing) */
 int db_rep_conditions(const db_rep_study *s, db_rep_cond *c); /* at most DB_REP_MAXC */
-/* b - a per seed done in both; the two-sided p of n paired differences */
+/* b - a per seed done in both; the two-sided p of n paired differences. db_rep_paired_runs also
+ * gives each pair's runs (ra[i] of a, rb[i] of b) */
 int db_rep_paired(const db_rep_cond *a, const db_rep_cond *b, double *d);
+int db_rep_paired_runs(const db_rep_cond *a, const db_rep_cond *b, double *d, int64_t *ra, int64_t *rb);
 double db_rep_paired_p(const double *d, int n);
 int db_rep_seeds_needed(int m); /* paired seeds that can reach p < alpha among m comparisons */
 int db_rep_underpowered(const db_rep_cmp *c);

@@ -51,12 +51,19 @@ static int none_of(const db_rep_study *s, const db_rep_cond *c, int nc, int t, i
 
 /* ---- research questions, over every study ---- */
 
-typedef struct { int n; double d[1024]; } pool;
+typedef struct { int n; double d[1024]; int64_t ra[1024], rb[1024]; } pool;
 
+/* The pairs of a and b, each pair of runs once: a run fills the cells of every study (a recipe's
+ * new version, another recipe with the same cell) that has its settings */
 static void pool_add(pool *p, const db_rep_cond *a, const db_rep_cond *b) {
     double d[DB_REP_MAXS];
-    int n = db_rep_paired(a, b, d);
-    for (int i = 0; i < n && p->n < 1024; i++) p->d[p->n++] = d[i];
+    int64_t ra[DB_REP_MAXS], rb[DB_REP_MAXS];
+    int n = db_rep_paired_runs(a, b, d, ra, rb);
+    for (int i = 0; i < n && p->n < 1024; i++) {
+        int seen = 0;
+        for (int k = 0; k < p->n && !seen && ra[i] && rb[i]; k++) seen = p->ra[k] == ra[i] && p->rb[k] == rb[i];
+        if (!seen) p->ra[p->n] = ra[i], p->rb[p->n] = rb[i], p->d[p->n++] = d[i];
+    }
 }
 
 static const char *rq_verdict(const pool *p, char *why, size_t n) {
@@ -83,7 +90,9 @@ static int differ_only(const db_rep_cell *a, const db_rep_cell *b, const char *w
 
 void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     static db_rep_cond c[DB_REP_MAXC];
-    pool vs_dropout = {0}, vs_spatial = {0}, sched = {0}, skip = {0}, groups = {0};
+    static pool vs_dropout, vs_spatial, sched, skip, groups; /* (large: not on the stack) */
+    memset(&vs_dropout, 0, sizeof vs_dropout), memset(&vs_spatial, 0, sizeof vs_spatial);
+    memset(&sched, 0, sizeof sched), memset(&skip, 0, sizeof skip), memset(&groups, 0, sizeof groups);
     static pool dense[3]; /* Tables 2, 3 and 4: DropBlock minus none, from random initialisation */
     memset(dense, 0, sizeof dense);
     char best_block[512] = "";

@@ -140,3 +140,25 @@ EOR
     long=$(printf 'x%.0s' $(seq 70))
     refused e11.txt "study = x\nvary.metrics = /tmp/$long/a.csv, /tmp/$long/b.csv\n" "longer than"
 }
+
+t_report_pools_runs_once() {
+    # a recipe's new version (one comment added) is another study whose cells the same runs fill:
+    # the research questions pool each pair of runs once, not once per study
+    need_fmnist || return
+    local r='study = twice
+train_limit = 256
+test_limit = 128
+batch = 64
+epochs = 1
+model = resnet8
+threads = 1
+vary.regularizer = dropout, dropblock
+vary.seed = 1, 2'
+    printf '%s\ncheckpoint_dir = %s\n' "$r" "$T/runs" >"$T/a.txt"
+    db study "$T/a.txt" --db "$T/t.db" --quiet && expect_rc 0 || return
+    printf '# the same study, its recipe edited\n%s\ncheckpoint_dir = %s\n' "$r" "$T/runs" >"$T/a.txt"
+    db study "$T/a.txt" --db "$T/t.db" --quiet && expect_rc 0 && expect_out "0 ran now, 4 done before" || return
+    db report --db "$T/t.db" --out "$T/rep" --no-plots && expect_rc 0 || return
+    grep "RQ1: DropBlock beats dropout" "$T/rep/REPORT.md" | grep -q "over 2 seed pairs" ||
+        { echo "RQ1: $(grep "RQ1: DropBlock beats dropout" "$T/rep/REPORT.md")"; return 1; }
+}
