@@ -3,6 +3,7 @@
 #include "core/dist.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,49 @@ static db_status discard_record(recorder *p, db_status s) {
     return db_fail(s, "%s", reason);
 }
 
+/* A path as the file system names it: its folder resolved (links, "..") when it exists */
+static void canonical(const char *path, char *out, size_t n) {
+    char abs[4200], dir[4200];
+    if (path[0] == '/' || !getcwd(dir, sizeof dir)) snprintf(abs, sizeof abs, "%.4100s", path);
+    else snprintf(abs, sizeof abs, "%.2000s/%.2000s", dir, path);
+    snprintf(dir, sizeof dir, "%s", abs);
+    char *slash = strrchr(dir, '/'), real[PATH_MAX];
+    if (slash && slash != dir) *slash = '\0';
+    if (slash && slash != dir && realpath(dir, real)) snprintf(out, n, "%.3000s/%.1000s", real, slash + 1);
+    else snprintf(out, n, "%s", abs);
+}
+
+/* The results files may be neither the database (nor its -wal, -shm, -journal), nor the
+ * checkpoint (or its progress file), nor each other: one written over another loses it */
+static db_status outputs_distinct(const db_config *cfg, const char *db_path) {
+    enum { N = 8 };
+    const char *what[N] = {"the metrics file (metrics)", "the site metrics file (site_metrics)", "the database",
+                           "the database's -wal file", "the database's -shm file", "the database's -journal file",
+                           "the checkpoint", "the checkpoint's progress file"};
+    char path[N][4200] = {{0}}, c[N][4400];
+    snprintf(path[0], sizeof path[0], "%s", cfg->metrics);
+    snprintf(path[1], sizeof path[1], "%s", cfg->site_metrics);
+    if (db_path) {
+        snprintf(path[2], sizeof path[2], "%s", db_path);
+        snprintf(path[3], sizeof path[3], "%s-wal", db_path);
+        snprintf(path[4], sizeof path[4], "%s-shm", db_path);
+        snprintf(path[5], sizeof path[5], "%s-journal", db_path);
+    }
+    if (cfg->checkpoint_dir[0]) {
+        db_ckpt_path(cfg->checkpoint_dir, path[6], sizeof path[6]);
+        snprintf(path[7], sizeof path[7], "%.4000s/progress", cfg->checkpoint_dir);
+    }
+    for (int i = 0; i < N; i++) c[i][0] = '\0';
+    for (int i = 0; i < N; i++)
+        if (path[i][0]) canonical(path[i], c[i], sizeof c[i]);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; c[i][0] && j < N; j++)
+            if (j != i && c[j][0] && !strcmp(c[i], c[j]))
+                return db_fail(DB_ERR_ARG, "%s %s is also %s: writing one would destroy the other; give it another "
+                               "path", what[i], path[i], what[j]);
+    return DB_OK;
+}
+
 /* A relative checkpoint folder made absolute, so that the record resumes from any working folder */
 static db_status absolute_folder(char *dir, size_t n) {
     if (!dir[0] || dir[0] == '/') return DB_OK;
@@ -246,6 +290,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     db_data_spec data = db_config_data(&cfg);
     DB_TRY(db_data_present(&data)); /* nor for a data set that is not there */
     if (dist->rank == 0) DB_TRY(db_train_outputs_ready(&cfg)); /* nor for files it could not write */
+    if (dist->rank == 0) DB_TRY(outputs_distinct(&cfg, o->db_path)); /* or that would overwrite another's */
     if (cfg.world_size > 0 && cfg.world_size != dist->size)
         return db_fail(DB_ERR_ARG, "world_size %d: the run was started as %d process%s (mpirun -np %d or srun -n %d "
                        "starts it)", cfg.world_size, dist->size, dist->size == 1 ? "" : "es", cfg.world_size,

@@ -106,6 +106,14 @@ t_metrics_unwritable() {
     expect_rc 1 && expect_err "$T/afile" || return
     ! grep -q '^epoch' "$out" || { echo "trained before failing: $(snippet "$out")"; return 1; }
     [ ! -s "$T/m.db" ] || [ "$(sqlite3 "$T/m.db" 'SELECT count(*) FROM runs')" = 0 ] || { echo "a run was recorded"; return 1; }
+    # a results file that is the database, the checkpoint or the other results file: refused, both kept
+    db train --data-dir "$T/data" --batch 32 --epochs 1 --db "$T/k.db" && expect_rc 0 || return
+    db train --data-dir "$T/data" --batch 32 --epochs 1 --db "$T/k.db" --metrics "$T/k.db" && expect_rc 2 &&
+        expect_err "is also the database" && [ "$(sqlite3 "$T/k.db" 'SELECT count(*) FROM runs')" = 1 ] || return
+    db train --data-dir "$T/data" --batch 32 --epochs 1 --checkpoint-dir "$T/ck" --metrics "$T/ck/../ck/checkpoint.dbck" \
+        --no-db && expect_rc 2 && expect_err "is also the checkpoint" || return
+    db train --data-dir "$T/data" --batch 32 --epochs 1 --metrics "$T/m.csv" --site-metrics "$T/./m.csv" --no-db &&
+        expect_rc 2 && expect_err "is also the site metrics file"
 }
 
 t_diverged() {
