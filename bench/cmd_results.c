@@ -14,7 +14,7 @@ static const char *db_arg(int *argc, char **argv, int *bad) {
     const char *path = db_store_default_path();
     for (int i = 1; i < *argc; i++)
         if (!strcmp(argv[i], "--db")) {
-            if (i + 1 >= *argc) { *bad = 1; return NULL; }
+            if (i + 1 >= *argc || !argv[i + 1][0]) { *bad = 1; return NULL; }
             path = argv[i + 1];
             memmove(&argv[i], &argv[i + 2], sizeof *argv * (size_t)(*argc - i - 2));
             *argc -= 2;

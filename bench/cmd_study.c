@@ -217,7 +217,7 @@ int db_cmd_study(int argc, char **argv) {
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
         else if (!strcmp(a, "--in-jobs")) o.in_jobs = 1; /* a cell started by study --jobs (below) */
         else if (!strcmp(a, "--db")) {
-            if (!v) { fprintf(stderr, "dropbench study: --db needs a path\n"); return DB_EXIT_USAGE; }
+            if (!v || !v[0]) { fprintf(stderr, "dropbench study: --db needs a path\n"); return DB_EXIT_USAGE; }
             db_path = argv[++i];
         }
         else if (!strcmp(a, "--cell") || !strcmp(a, "--jobs")) {

@@ -253,6 +253,8 @@ static void mkdir_parent(const char *path) {
 
 /* A path SQLite can open: shorter than its VFS's limit (else it says only "unable to open") */
 static db_status path_fits(const char *path, const char *what) {
+    if (!path || !path[0]) /* SQLite would open a private temporary database and lose it all */
+        return db_fail(DB_ERR_ARG, "%s's path is empty (--db needs a path)", what);
     sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
     size_t max = vfs && vfs->mxPathname > 0 ? (size_t)vfs->mxPathname : 512;
     if (max > sizeof ((db_store *)0)->path - 1) max = sizeof ((db_store *)0)->path - 1;

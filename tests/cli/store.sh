@@ -137,6 +137,12 @@ t_store_bad_input() {
     db export --run 99 --format json --db "$T/r2.db" && expect_rc 2 && expect_err "no run 99" || return
     db list --bogus && expect_rc 2 && expect_err "usage" || return
     db train --db && expect_rc 2 && expect_err "--db needs a path" || return
+    # an empty path would be SQLite's private temporary database: everything recorded, then lost
+    printf 'study = e\ntrain_limit = 64\nepochs = 1\n' >"$T/e.txt"
+    db study "$T/e.txt" --db '' && expect_rc 2 && expect_err "--db needs a path" || return
+    db merge "$T/r2.db" --db '' && expect_rc 2 && expect_err "--db needs a path" || return
+    db report --db '' --out "$T/er" && expect_rc 2 && expect_err "path is empty" || return
+    db resume 1 --db '' && expect_rc 2 && expect_err "path is empty" || return
     # a path longer than SQLite takes: said so, not "unable to open database file"
     local long=$T/$(printf 'd%.0s' {1..200})/$(printf 'e%.0s' {1..200})/$(printf 'f%.0s' {1..200}).db
     db list --db "$long" && expect_rc 2 && expect_err "SQLite takes at most" && ! grep -q "unable to open" "$err" || return
