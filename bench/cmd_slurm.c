@@ -11,6 +11,7 @@
 #include "train/checkpoint.h"
 #include "train/recipe.h"
 #include "results/store.h"
+#include "study/study.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: dropbench slurm RECIPE [--out FILE] [--shards DIR] [--max-parallel K] [--time HH:MM:SS]\n"
@@ -20,6 +21,22 @@ static void usage(FILE *f) {
                "prints the commands to submit it and to merge the shards into --db afterwards.\n"
                "--tasks N trains each cell as one data-parallel run of N processes started by srun (each\n"
                "batch/N samples of every batch); --gpus-per-task G asks Slurm for G GPUs for each.\n");
+}
+
+/* Each requirement read (a missing file, a cycle: refused as study refuses them) */
+static db_status required_ok(const db_recipe *q, const db_recipe *by, void *ctx) {
+    (void)q, (void)by, (void)ctx;
+    return DB_OK;
+}
+
+/* A value that goes into the script as it is: only the characters `allowed` names (and letters,
+ * digits), so that no shell or sbatch reads more into it */
+static db_status plain(const char *opt, const char *v, const char *allowed) {
+    for (const char *c = v; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr(allowed, *c)))
+            return db_fail(DB_ERR_ARG, "%s '%s': the character '%c' cannot go into the job script (letters, digits and "
+                           "'%s' can)", opt, v, *c, allowed);
+    return DB_OK;
 }
 
 int db_cmd_slurm(int argc, char **argv) {
@@ -58,7 +75,11 @@ int db_cmd_slurm(int argc, char **argv) {
     if (!shards) shards = shardbuf;
     db_config cell0;
     char label[256];
-    s = db_recipe_cell(r, 0, &cell0, label, sizeof label);
+    s = db_study_each_require(r, required_ok, NULL);
+    if (s == DB_OK) s = plain("--shards", shards, "/._+,:=@%-");
+    if (s == DB_OK) s = plain("--time", time_limit, ":-");
+    if (s == DB_OK && partition) s = plain("--partition", partition, "._,-");
+    if (s == DB_OK) s = db_recipe_cell(r, 0, &cell0, label, sizeof label);
     if (s == DB_OK) {
         char dir[1200];
         snprintf(dir, sizeof dir, "%s", shards);
@@ -75,8 +96,10 @@ int db_cmd_slurm(int argc, char **argv) {
                         ci.batch, tasks, ci.batch % tasks ? "" : " in multiples of its bn_group");
     }
     const char *self = db_cli_program(NULL); /* the script may run anywhere: this binary by its absolute path */
-    if (s == DB_OK && (strchr(cwd, '\'') || strchr(recipe_abs, '\'') || strchr(self, '\'') || strchr(shards, '"')))
-        s = db_fail(DB_ERR_ARG, "paths with quote characters cannot go into the script (%s, %s, %s)", cwd, recipe_abs, self);
+    const char *quoted[3] = {cwd, recipe_abs, self}; /* single-quoted in the script */
+    for (int i = 0; s == DB_OK && i < 3; i++)
+        if (strchr(quoted[i], '\''))
+            s = db_fail(DB_ERR_ARG, "%s: a path with a single quote cannot go into the script", quoted[i]);
     FILE *f = s == DB_OK ? fopen(out, "w") : NULL;
     if (s == DB_OK && !f) s = db_fail(DB_ERR_IO, "%s: cannot write the script", out);
     if (s == DB_OK) {
@@ -100,7 +123,7 @@ int db_cmd_slurm(int argc, char **argv) {
         if (tasks > 1) /* srun starts the processes, passes USR1 on to them, and ends them all if one fails */
             fprintf(f, "# the cell's %ld processes: one data-parallel run (the first records it)\n"
                        "srun --kill-on-bad-exit=1 ", tasks);
-        fprintf(f, "'%s' study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db \"%s/shard-$SLURM_ARRAY_TASK_ID.db\" &\n",
+        fprintf(f, "'%s' study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db '%s'/shard-\"$SLURM_ARRAY_TASK_ID\".db &\n",
                 self, recipe_abs, shards);
         fprintf(f, "child=$!\ntrap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"
                    "rc=0\nwait \"$child\" || rc=$?\n"

@@ -302,7 +302,13 @@ t_slurm() {
     local got
     got=$(sqlite3 "$T/m.db" "SELECT count(*) || ' ' || count(DISTINCT r.seed) FROM runs r JOIN studies s ON s.id = r.study_id WHERE s.name = 'arrayed' AND r.status = 'done'")
     [ "$got" = "2 2" ] || { echo "merged study runs (done, seeds): '$got'"; return 1; }
-    db study "$T/r.txt" --cell 2 --db "$T/m.db" && expect_rc 2 && expect_err "cells 0 to 1"
+    db study "$T/r.txt" --cell 2 --db "$T/m.db" && expect_rc 2 && expect_err "cells 0 to 1" || return
+    # what goes into the script as it is: no shell code, named; a requirement cycle refused as study refuses it
+    db slurm "$T/r.txt" --shards "$T/sh\$(touch $T/INJ)" --out "$T/j2.sbatch" && expect_rc 2 &&
+        expect_err "the character '\$' cannot go into the job script" && [ ! -e "$T/j2.sbatch" ] || return
+    db slurm "$T/r.txt" --partition 'p $(id)' --out "$T/j2.sbatch" && expect_rc 2 && expect_err "--partition" || return
+    printf 'study = loop\nrequires = loop.txt\n' >"$T/loop.txt"
+    db slurm "$T/loop.txt" --out "$T/j3.sbatch" && expect_rc 2 && expect_err "a cycle" && [ ! -e "$T/j3.sbatch" ]
 }
 
 t_slurm_elsewhere() {
