@@ -28,22 +28,6 @@
 #include "nets/model.h"
 #include "nets/optim.h"
 
-static volatile sig_atomic_t stop_signal; /* the signal that asked for a stop, 0: none */
-
-void db_train_request_stop(int signo) { stop_signal = signo ? signo : -1; }
-int db_train_stop_pending(void) { return stop_signal != 0; }
-
-void db_train_stop_on_signals(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = db_train_request_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_flags = SA_RESETHAND; /* the second one is not caught */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
 
 db_augment db_train_augment(const db_config *cfg) {
@@ -238,7 +222,7 @@ static db_status diverged(const run_state *r, int resumed_from, db_train_summary
  * that every process takes the same decisions at the same step */
 static db_status agree_step(double *loss, int *finite, int *stop) {
     const int p = db_dist()->size;
-    double v[3] = {*loss, *finite ? 0.0 : 1.0, stop_signal ? 1.0 : 0.0};
+    double v[3] = {*loss, *finite ? 0.0 : 1.0, db_train_stop_pending() ? 1.0 : 0.0};
     DB_TRY(db_dist_sum_doubles(v, 3, "the step's loss"));
     *loss = v[0] / p, *finite = v[1] == 0.0, *stop = v[2] > 0.0;
     return DB_OK;
@@ -449,7 +433,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 hooks->on_step(epoch + 1, s + 1, steps, late ? (s ? loss_sum / s : 0.0) : loss_sum / (s + 1),
                                (s + 1.0) * B / (db_now() - t0), hooks->user); /* (the steps counted so far) */
             /* one process: a signal now; several: one that any of them had when the step began */
-            if ((P > 1 ? stop_agreed : stop_signal != 0) && s < steps - 1) { /* keep the epoch's sums so far */
+            if ((P > 1 ? stop_agreed : db_train_stop_pending()) && s < steps - 1) { /* keep the epoch's sums so far */
                 db_ckpt_meta *m = r->meta;
                 int any = 1, flushed = 1;
                 double last = 0.0;
@@ -465,7 +449,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                     DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
                     DB_TRY(db_ckpt_mark_progress(cfg->checkpoint_dir, epoch, cfg->epochs, 1));
                 }
-                if (!stop_signal) stop_signal = SIGTERM; /* another process's: said as such below */
+                if (!db_train_stop_pending()) db_train_request_stop(SIGTERM); /* another process's: said as such below */
                 m->partial = 0;
                 return stopped(cfg, epoch, s + 1, steps);
             }
@@ -477,7 +461,7 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
         DB_TRY(flush_step(r, &loss_sum, &last, sums, &flushed)); /* the last step's results, where they come late */
         if (!flushed) return step_diverged(r, resumed_from, out, epoch, steps - 1, last, &sched, steps, cfg->epochs);
         DB_TRY(db_stepper_pull(&r->st)); /* the device's state for the checks, records and checkpoint */
-        int stop_after = stop_signal != 0;
+        int stop_after = db_train_stop_pending();
         DB_TRY(agree_counts(r, sums, &stop_after));
         if (P > 1) DB_TRY(agree_weights(g, (long)r->meta->step));
         double secs = db_now() - t0;
@@ -526,8 +510,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             if (evaluated && r->task->extra) res.n_extra = r->task->extra(r->task_state, &res.extra_names, &res.extra);
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
         }
-        if ((P > 1 ? stop_after : stop_signal != 0) && epoch + 1 < cfg->epochs) { /* several: as agreed */
-            if (!stop_signal) stop_signal = SIGTERM;
+        if ((P > 1 ? stop_after : db_train_stop_pending()) && epoch + 1 < cfg->epochs) { /* several: as agreed */
+            if (!db_train_stop_pending()) db_train_request_stop(SIGTERM);
             summarise(r, resumed_from, out);
             return stopped(cfg, epoch + 1, 0, steps);
         }
@@ -541,8 +525,7 @@ static db_status stopped(const db_config *cfg, int epoch, int step, int steps) {
     char where[96];
     if (step) snprintf(where, sizeof where, "in epoch %d at step %d of %d", epoch + 1, step, steps);
     else snprintf(where, sizeof where, "after epoch %d", epoch);
-    int sig = stop_signal;
-    stop_signal = 0;
+    int sig = db_train_stop_take();
     if (!cfg->checkpoint_dir[0])
         return db_fail(DB_ERR_INTERRUPTED, "stopped by signal %d %s; without --checkpoint-dir the run cannot continue",
                        sig, where);

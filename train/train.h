@@ -73,6 +73,8 @@ void db_train_request_stop(int signo);
 void db_train_stop_on_signals(void);
 /* A stop was requested and not yet acted on (it arrived after a run's last step) */
 int db_train_stop_pending(void);
+/* The signal that requested the stop (-1: asked without one; 0: none), the request cleared */
+int db_train_stop_take(void);
 
 /* The run's results files and checkpoint folder can be written (folders made when missing);
  * checked before training, and before a run is recorded (nothing recorded for what cannot run) */

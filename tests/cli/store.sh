@@ -184,6 +184,13 @@ t_stop_signal_resume() {
     signalled TERM "$DB" "${STOP_ARGS[@]}" --db "$T/g.db"
     [ "$rc" = 4 ] && grep -q "cannot continue" "$err" || { echo "after SIGTERM: exit $rc, $(snippet "$err")"; return 1; }
     db resume 3 --db "$T/g.db" && expect_rc 1 && expect_err "without a checkpoint folder" || return
+    # a second TERM or INT ends it at once, by that signal, saying so (one of each: two TERMs sent
+    # together may arrive as one; the lower-numbered INT is taken first)
+    "$DB" "${STOP_ARGS[@]}" --epochs 20 --db "$T/t2.db" >"$out" 2>"$err" & local p2=$!
+    for _ in $(seq 3000); do [ "$(running_records "$T/t2.db")" -gt 0 ] || ! kill -0 $p2 2>/dev/null && break; sleep 0.02; done
+    kill -TERM $p2; kill -INT $p2
+    rc=0; wait $p2 || rc=$?
+    { [ "$rc" = 130 ] || [ "$rc" = 143 ]; } && grep -q "a second signal: ending at once" "$err" || { echo "after TERM and INT: exit $rc, $(snippet "$err")"; return 1; }
     # a diverged run would diverge again from its checkpoint: refused, nothing recorded
     sqlite3 "$T/g.db" "UPDATE runs SET status = 'diverged', exit_reason = 'planted' WHERE id = 2" || return
     db resume 2 --db "$T/g.db" && expect_rc 1 && expect_err "diverge again" || return
