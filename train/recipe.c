@@ -253,6 +253,8 @@ static db_status load_file(db_recipe *r, const char *path, int depth) {
     return st;
 }
 
+static int by_text(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 /* After the lines are read: the study name, and every cell a valid run */
 static db_status finish(db_recipe *r, db_status st) {
     if (st == DB_OK && !r->study[0]) st = db_fail(DB_ERR_ARG, "%s: no 'study = NAME' line", r->path);
@@ -262,11 +264,28 @@ static db_status finish(db_recipe *r, db_status st) {
         if (cells > RECIPE_MAX_CELLS)
             st = db_fail(DB_ERR_ARG, "%s: the matrix has more than %d cells (split the study)", r->path, RECIPE_MAX_CELLS);
     }
-    for (int i = 0; st == DB_OK && i < db_recipe_cells(r); i++) {
+    const int n = st == DB_OK ? db_recipe_cells(r) : 0;
+    char **files = calloc((size_t)2 * n + 1, sizeof *files); /* the cells' results files, to find one shared */
+    int nf = 0;
+    if (!files) st = db_fail(DB_ERR_NOMEM, "out of memory");
+    for (int i = 0; st == DB_OK && i < n; i++) {
         db_config c;
         char label[256];
         st = db_recipe_cell(r, i, &c, label, sizeof label);
+        const char *mine[2] = {c.metrics, c.site_metrics};
+        for (int k = 0; st == DB_OK && k < 2; k++)
+            if (mine[k][0] && !(files[nf++] = strdup(mine[k]))) st = db_fail(DB_ERR_NOMEM, "out of memory");
     }
+    if (st == DB_OK && nf > 1) {
+        qsort(files, (size_t)nf, sizeof *files, by_text);
+        for (int i = 1; st == DB_OK && i < nf; i++)
+            if (!strcmp(files[i], files[i - 1]))
+                st = db_fail(DB_ERR_ARG, "%s: cells would write the same results file %s (metrics, site_metrics), each "
+                             "over the other's: each cell's metrics are in the database (dropbench export), or give "
+                             "each row its own file", r->path, files[i]);
+    }
+    for (int i = 0; files && i < nf; i++) free(files[i]);
+    free(files);
     if (st != DB_OK) db_recipe_free(r);
     return st;
 }

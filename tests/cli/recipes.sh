@@ -42,6 +42,11 @@ t_study_bad_recipes() {
     db study "$T/b.txt" --db "$T/s.db" && expect_rc 2 && expect_err "b.txt:2" && expect_err "1.5" || return
     printf 'epochs = 1\n' >"$T/c.txt"
     db study "$T/c.txt" --db "$T/s.db" && expect_rc 2 && expect_err "study = NAME" || return
+    # one results file for every cell: each would write over the other's
+    printf 'study = x\nmetrics = %s/m.csv\nvary.seed = 1, 2\n' "$T" >"$T/m.txt"
+    db study "$T/m.txt" --dry-run --db "$T/s.db" && expect_rc 2 && expect_err "cells would write the same results file" || return
+    printf 'study = x\nrow.a.metrics = %s/a.csv\nrow.b.metrics = %s/b.csv\n' "$T" "$T" >"$T/m2.txt"
+    db study "$T/m2.txt" --dry-run --db "$T/s.db" && expect_rc 0 || return
     printf 'study = x\nthis line has no equals sign\n' >"$T/d.txt"
     db study "$T/d.txt" --db "$T/s.db" && expect_rc 2 && expect_err "d.txt:2" || return
     db study "$T/missing.txt" --db "$T/s.db" && expect_rc 1 && expect_err "missing.txt" || return
