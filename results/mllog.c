@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int64_t db_mllog_now_ms(void) {
     struct timespec t;
@@ -11,7 +12,7 @@ int64_t db_mllog_now_ms(void) {
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run) {
+db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run, int fresh) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", db_path);
     size_t n = strlen(dir);
@@ -21,6 +22,10 @@ db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run) {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return db_fail(DB_ERR_IO, "%s: cannot make the event-log folder: %s", dir, strerror(errno));
     snprintf(m->path, sizeof m->path, "%s/run-%06lld.log", dir, (long long)run);
+    char old[sizeof m->path + 8];
+    snprintf(old, sizeof old, "%s.old", m->path);
+    if (fresh && access(m->path, F_OK) == 0 && rename(m->path, old) != 0) /* another run's, of a database gone */
+        return db_fail(DB_ERR_IO, "%s: cannot move the earlier run's event log aside: %s", m->path, strerror(errno));
     m->f = fopen(m->path, "a");
     if (!m->f) return db_fail(DB_ERR_IO, "%s: cannot write the event log: %s", m->path, strerror(errno));
     return DB_OK;

@@ -16,7 +16,9 @@ typedef struct {
     char path[1100];
 } db_mllog;
 
-db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run);
+/* DB.mllog/run-NNNNNN.log beside DB, appended to; fresh (a new record): a log already there is
+ * another run's, of a database deleted since, and goes aside to run-NNNNNN.log.old */
+db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run, int fresh);
 /* value_json and metadata_json are JSON texts ("0.1", "\"sgd\"", "{\"epoch_num\": 3}");
  * time_ms 0 means now. Write errors are reported once the log is closed. */
 void db_mllog_event(db_mllog *m, const char *type, const char *key, const char *value_json,

@@ -164,7 +164,7 @@ static db_status start_record(const db_config *cfg, recorder *p) {
         p->store = NULL;
         return DB_OK;
     }
-    if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run);
+    if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run, !resumed); /* a new record: a new log */
     if (s == DB_OK && !resumed) log_run_start(&p->log, cfg);
     if (s == DB_OK && p->hooks->on_recorded)
         p->hooks->on_recorded(p->run, resumed, p->o->db_path, p->log.path, p->hooks->train.user);

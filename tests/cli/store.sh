@@ -36,6 +36,11 @@ acc = [e for e in ev if e["key"] == "eval_accuracy"]
 assert [e["metadata"]["epoch_num"] for e in acc] == [1, 2], acc
 assert all(set(e) == {"namespace", "time_ms", "event_type", "key", "value", "metadata"} for e in ev)
 ' "$T/r.mllog/run-000001.log" || { echo "bad MLLOG: $(head -c 300 "$T/r.mllog/run-000001.log")"; return 1; }
+    # the database deleted, the folder kept (a nightly job's rm -f DB*): run 1's log is the new run's alone
+    rm -f "$T/r.db" "$T/r.db-wal" "$T/r.db-shm" || return
+    db "${STORE_ARGS[@]}" --epochs 1 --seed 7 --db "$T/r.db" && expect_rc 0 || return
+    [ "$(grep -c run_start "$T/r.mllog/run-000001.log")" = 1 ] && [ "$(grep -c run_start "$T/r.mllog/run-000001.log.old")" = 1 ] ||
+        { echo "event logs: $(ls "$T/r.mllog"); run_start lines $(grep -c run_start "$T/r.mllog/run-000001.log")"; return 1; }
 }
 
 t_eval_every() {
