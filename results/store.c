@@ -315,11 +315,18 @@ db_status db_store_open(db_store **out, const char *path) {
 
 /* The file read without writing it: read-only, or, when SQLite cannot open it so (a WAL-mode file
  * in a folder it may not write, e.g. a downloaded artifact), as an immutable file */
-static int open_readonly(const char *path, sqlite3 **db) {
-    char uri[2200];
+static int open_readonly(const char *path, sqlite3 **db, int *wal_unread) {
+    char uri[2200], wal[2200];
     int rc = SQLITE_CANTOPEN;
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    *wal_unread = 0;
     for (int immutable = 0; immutable < 2 && rc != SQLITE_OK; immutable++) {
         if (*db) { sqlite3_close(*db); *db = NULL; }
+        if (immutable && stat(wal, &st) == 0 && st.st_size > 0) { /* immutable reads the file without its WAL */
+            *wal_unread = 1;
+            return SQLITE_CANTOPEN;
+        }
         snprintf(uri, sizeof uri, "file:");
         size_t u = strlen(uri);
         for (const char *p = path; *p && u + 4 < sizeof uri; p++) /* a file: URI: ?, # and % escaped */
@@ -342,9 +349,14 @@ db_status db_store_open_copy(db_store **out, const char *path) {
     snprintf(s->path, sizeof s->path, "%s", path);
     if (gethostname(s->host, sizeof s->host - 1) != 0) strcpy(s->host, "unknown");
     sqlite3 *src = NULL;
-    int rc = open_readonly(path, &src);
+    int wal_unread;
+    int rc = open_readonly(path, &src, &wal_unread);
     db_status st = DB_OK;
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK && wal_unread)
+        st = db_fail(DB_ERR_IO, "%s: its write-ahead log %s-wal holds changes not yet in the file, which SQLite reads "
+                     "only where it may write %s-shm (this folder is read-only here): copy the database and its -wal "
+                     "file to a writable folder, or open it once where it can be written", path, path, path);
+    else if (rc != SQLITE_OK)
         st = db_fail(rc == SQLITE_NOTADB ? DB_ERR_FORMAT : DB_ERR_IO, "%s: cannot read the database: %s", path,
                      src ? sqlite3_errmsg(src) : sqlite3_errstr(rc));
     if (st == DB_OK && (rc = sqlite3_open(":memory:", &s->db)) != SQLITE_OK)
