@@ -4,11 +4,34 @@
 #ifndef DB_CORE_DIRS_H
 #define DB_CORE_DIRS_H
 
+#include <stddef.h>
+
 #include "core/status.h"
 
 /* dir and every missing folder above it */
 db_status db_make_dirs(const char *dir);
 /* The folder that holds path (nothing for a bare file name) */
 db_status db_make_dirs_for(const char *path);
+/* rm -r of path (files, folders, links; a link is removed, not followed); a missing path is fine */
+db_status db_remove_tree(const char *path);
+
+/* A folder the tool replaces whole (a run's predictions, a report): filled beside it as DIR.part,
+ * then swapped in (the previous one moved to DIR.old, the new renamed into place, the old removed),
+ * so that a stop at any point leaves one whole folder, which the next begin finds. Each carries a
+ * marker file; a folder without it is replaced only when it holds nothing but `own` names (what
+ * the tool wrote before it had markers); "", ".", ".." and "/" are refused. `what` names the
+ * option in messages. */
+typedef struct {
+    const char *what;          /* "predictions_dir", "--out" */
+    const char *marker;        /* ".dropbench-predictions" */
+    const char *marker_text;   /* a line saying what the folder is */
+    const char *const *own;    /* NULL-terminated, or NULL: none */
+} db_swap_kind;
+/* Whether dir may serve: neither it nor DIR.part nor DIR.old a folder the tool did not write */
+db_status db_swap_check(const char *dir, const db_swap_kind *k);
+/* Starts the new folder: part (n bytes) receives the path to fill, emptied, with the marker */
+db_status db_swap_begin(const char *dir, const db_swap_kind *k, char *part, size_t n);
+/* Puts part in dir's place */
+db_status db_swap_commit(const char *dir, const db_swap_kind *k, const char *part);
 
 #endif

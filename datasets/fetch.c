@@ -4,7 +4,6 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +37,6 @@ db_status db_data_root(const char *flag, char *out, size_t n) {
 
 void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, size_t n) {
     snprintf(out, n, "%s/%s/%s", o->root, f->set, f->file);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-db_status db_remove_tree(const char *path) {
-    struct stat sb;
-    if (lstat(path, &sb) != 0) return DB_OK;
-    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        return db_fail(DB_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
-    return DB_OK;
 }
 
 db_status db_verify_file(const db_catalog_file *f, const char *path, db_digest *d) {

@@ -30,8 +30,6 @@ void db_fetch_defaults(db_fetch_opts *o);
 db_status db_data_root(const char *flag, char *out, size_t n);
 /* ROOT/SET/FILE of a catalog file */
 void db_fetch_path(const db_fetch_opts *o, const db_catalog_file *f, char *out, size_t n);
-/* rm -r of path (files, folders, links; a link is removed, not followed); a missing path is fine */
-db_status db_remove_tree(const char *path);
 /* Make sure the file is in the cache and verified: fetch it when missing (or when the cached
  * copy fails verification). *cached is 1 when nothing was downloaded; d gets its digests. */
 db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *cached, db_digest *d);

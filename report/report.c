@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/dirs.h"
 #include "report/analyse.h"
 #include "report/nightly.h"
 
@@ -42,9 +43,15 @@ static void provenance(db_doc *doc, const db_rep_input *in) {
     db_doc_fold_end(doc);
 }
 
-db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_options *opt, FILE *log) {
-    char path[1100];
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", out, strerror(errno));
+/* The report's folder, replaced whole: a report stopped or failing half-way (a kill, a full disk)
+ * leaves the previous one as it was. A folder from before the marker holds only these names. */
+static const char *const own[] = {"REPORT.md", "index.html", "SUMMARY.md", "plots", NULL};
+static const db_swap_kind kind = {"--out", ".dropbench-report", "a report written by dropbench report; replaced whole "
+                                  "by the next one", own};
+
+db_status db_report_write(const db_rep_input *in, const char *out_dir, const db_rep_options *opt, FILE *log) {
+    char path[1200], out[1100];
+    DB_TRY(db_swap_begin(out_dir, &kind, out, sizeof out)); /* written into DIR.part, then swapped in */
     snprintf(path, sizeof path, "%s/plots", out);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) return db_fail(DB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     db_doc *doc = db_doc_new("dropbench report: DropBlock (Ghiasi, Lin, Le, NeurIPS 2018), our runs beside the paper's");
@@ -70,8 +77,10 @@ db_status db_report_write(const db_rep_input *in, const char *out, const db_rep_
     snprintf(path, sizeof path, "%s/SUMMARY.md", out);
     if (st == DB_OK && opt->summary) st = db_doc_write_summary(doc, path);
     db_doc_free(doc);
+    if (st == DB_OK) st = db_swap_commit(out_dir, &kind, out);
+    else db_remove_tree(out); /* the previous report stays */
     if (st == DB_OK && skipped)
         fprintf(log, "report: %d figure(s) not rendered (%s); their data and gnuplot scripts are in %s/plots\n", skipped,
-                why, out);
+                why, out_dir);
     return st;
 }

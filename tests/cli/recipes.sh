@@ -148,7 +148,8 @@ EOR
 
 t_report_pools_runs_once() {
     # a recipe's new version (one comment added) is another study whose cells the same runs fill:
-    # the research questions pool each pair of runs once, not once per study
+    # the research questions pool each pair of runs once, not once per study; and the report's
+    # folder is replaced whole
     need_fmnist || return
     local r='study = twice
 train_limit = 256
@@ -166,4 +167,17 @@ vary.seed = 1, 2'
     db report --db "$T/t.db" --out "$T/rep" --no-plots && expect_rc 0 || return
     grep "RQ1: DropBlock beats dropout" "$T/rep/REPORT.md" | grep -q "over 2 seed pairs" ||
         { echo "RQ1: $(grep "RQ1: DropBlock beats dropout" "$T/rep/REPORT.md")"; return 1; }
+    # the report folder is replaced whole: killed at the swap's first rename, the previous report is
+    # there as it was; the next one puts its own in place; a folder of someone else's is refused
+    command -v strace >/dev/null || { echo "strace not installed (scripts/deps installs it)"; return 1; }
+    cp "$T/rep/REPORT.md" "$T/before.md" || return
+    rc=0
+    strace -f -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=1 \
+        "$DB" report --db "$T/t.db" --out "$T/rep" --no-plots >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 137 ] && cmp -s "$T/rep/REPORT.md" "$T/before.md" || { echo "after a kill: exit $rc, $(ls "$T")"; return 1; }
+    db report --db "$T/t.db" --out "$T/rep" --no-plots && expect_rc 0 && [ -s "$T/rep/index.html" ] &&
+        [ ! -e "$T/rep.part" ] && [ ! -e "$T/rep.old" ] || { echo "after the rerun: $(ls "$T")"; return 1; }
+    mkdir -p "$T/mine" && echo keep >"$T/mine/notes.txt" || return
+    db report --db "$T/t.db" --out "$T/mine" --no-plots && expect_rc 1 && expect_err "was not written by dropbench" &&
+        [ -s "$T/mine/notes.txt" ]
 }
