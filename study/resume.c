@@ -6,6 +6,7 @@
 
 #include "core/dist.h"
 #include "core/log.h"
+#include "datasets/select.h"
 #include "results/store.h"
 #include "train/checkpoint.h"
 
@@ -120,8 +121,12 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
                      "every %d samples, not %d; the run is then no longer the bits of one at a single number of "
                      "processes, and regress leaves it out)", (long long)run, w, w == 1 ? "" : "es", p, w, w, w, p,
                      cfg.batch / p, cfg.batch, cfg.batch / w);
-    else if (st == DB_OK && resume && w != p && first)
-        st = reshard_record(db_path, run, &cfg, w, p, rec.epochs_done);
+    else if (st == DB_OK && resume && w != p && first) { /* what db_run would refuse, before the record changes */
+        db_data_spec data = db_config_data(&cfg);
+        st = db_data_present(&data);
+        if (st == DB_OK) st = db_train_outputs_ready(&cfg);
+        if (st == DB_OK) st = reshard_record(db_path, run, &cfg, w, p, rec.epochs_done);
+    }
     else if (st == DB_OK && resume && w != p)
         cfg.world_size = p;
     if (st == DB_OK && resume) {
