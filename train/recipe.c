@@ -206,12 +206,34 @@ static int is_include(const char *line) {
     return *line == '=';
 }
 
-static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth) {
+/* The key a line sets once per file (not include, requires, assumption, vary.*, row.*: those
+ * repeat or say so themselves): into key, else "" */
+static void single_key(const char *line, char *key, size_t n) {
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", line);
+    char *hash = strchr(buf, '#'), *eq;
+    if (hash) *hash = '\0';
+    key[0] = '\0';
+    if (!(eq = strchr(buf, '='))) return;
+    *eq = '\0';
+    const char *k = trim(buf);
+    if (!strcmp(k, "include") || !strcmp(k, "requires") || !strcmp(k, "assumption") || !strncmp(k, "vary.", 5) ||
+        !strncmp(k, "row.", 4))
+        return;
+    snprintf(key, n, "%s", k);
+}
+
+/* strict (a file, not a recorded text where includes are inlined): a key set twice in one file
+ * is refused, naming both lines (the last would win unseen) */
+static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth, int strict) {
     char head[1200], msg[600], *line = NULL;
     size_t cap = 0;
     ssize_t got;
-    int lineno = 0;
-    db_status st = DB_OK;
+    int lineno = 0, nseen = 0;
+    enum { SEEN = 256 };
+    char (*seen)[64] = strict ? calloc(SEEN, 64) : NULL;
+    int seen_at[SEEN];
+    db_status st = strict && !seen ? db_fail(DB_ERR_NOMEM, "out of memory") : DB_OK;
     if (depth) {
         snprintf(head, sizeof head, "# ---- %s ----\n", path);
         st = append_text(r, head);
@@ -229,9 +251,18 @@ static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth)
         if (is_include(line) && (st = append_text(r, "# ")) != DB_OK) break;
         if ((st = append_text(r, line)) != DB_OK) break;
         if (l && line[l - 1] != '\n' && (st = append_text(r, "\n")) != DB_OK) break;
+        char key[64];
+        if (strict) single_key(line, key, sizeof key);
+        for (int i = 0; strict && key[0] && i < nseen && st == DB_OK; i++)
+            if (!strcmp(seen[i], key))
+                st = db_fail(DB_ERR_ARG, "%s:%d: %s is set again (line %d sets it too): one line each", path, lineno, key,
+                             seen_at[i]);
+        if (st != DB_OK) break;
+        if (strict && key[0] && nseen < SEEN) snprintf(seen[nseen], 64, "%s", key), seen_at[nseen++] = lineno;
         if (parse_line(r, path, depth, line, msg, sizeof msg) != 0) st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
     }
     free(line);
+    free(seen);
     if (st == DB_OK && ferror(f)) st = db_fail(DB_ERR_IO, "%s: read error", path);
     if (st == DB_OK && depth) {
         snprintf(head, sizeof head, "# ---- end of %s ----\n", path);
@@ -248,7 +279,7 @@ static db_status load_file(db_recipe *r, const char *path, int depth) {
         fclose(f);
         return db_fail(DB_ERR_FORMAT, "%s: not a regular file", path);
     }
-    db_status st = load_stream(r, f, path, depth);
+    db_status st = load_stream(r, f, path, depth, 1);
     fclose(f);
     return st;
 }
@@ -296,7 +327,7 @@ db_status db_recipe_load_text(const char *name, const char *text, db_recipe *r) 
     db_config_defaults(&r->base);
     FILE *f = fmemopen((void *)text, strlen(text), "r");
     if (!f) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_status st = load_stream(r, f, name, 0);
+    db_status st = load_stream(r, f, name, 0, 0);
     fclose(f);
     return finish(r, st);
 }

@@ -42,6 +42,12 @@ t_study_bad_recipes() {
     db study "$T/b.txt" --db "$T/s.db" && expect_rc 2 && expect_err "b.txt:2" && expect_err "1.5" || return
     printf 'epochs = 1\n' >"$T/c.txt"
     db study "$T/c.txt" --db "$T/s.db" && expect_rc 2 && expect_err "study = NAME" || return
+    # a key set twice in one file (the last would win unseen): refused naming both lines; an
+    # included file's key set again by the including file is an override, as before
+    printf 'study = x\nepochs = 1\nlr = 0.1\nepochs = 2\n' >"$T/d.txt"
+    db study "$T/d.txt" --dry-run --db "$T/s.db" && expect_rc 2 && expect_err "d.txt:4: epochs is set again (line 2" || return
+    printf 'epochs = 1\n' >"$T/base.inc" && printf 'study = x\ninclude = base.inc\nepochs = 2\n' >"$T/o.txt"
+    db study "$T/o.txt" --dry-run --show-config --db "$T/s.db" && expect_rc 0 && expect_out "epochs=2" || return
     # one results file for every cell: each would write over the other's
     printf 'study = x\nmetrics = %s/m.csv\nvary.seed = 1, 2\n' "$T" >"$T/m.txt"
     db study "$T/m.txt" --dry-run --db "$T/s.db" && expect_rc 2 && expect_err "cells would write the same results file" || return
