@@ -130,3 +130,25 @@ db_status db_swap_commit(const char *dir, const db_swap_kind *k, const char *par
     if (rename(part, clean) != 0) return db_fail(DB_ERR_IO, "%s: cannot rename to %s: %s", part, clean, strerror(errno));
     return db_remove_tree(old);
 }
+
+const char *db_shell_word(const char *path, char *out, size_t n) {
+    static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+-,:=@%";
+    size_t len = strlen(path), at = 0;
+    if (n == 0) return out;
+    out[0] = '\0';
+    if (len && path[strspn(path, plain)] == '\0') {
+        if (len < n) memcpy(out, path, len + 1);
+        return out;
+    }
+    if (n < 3) return out;
+    out[at++] = '\'';
+    for (const char *p = path; *p; p++) { /* a ' ends the quotes, is escaped, and opens them again */
+        const size_t w = *p == '\'' ? 4 : 1;
+        if (at + w + 2 > n) { out[0] = '\0'; return out; }
+        memcpy(out + at, *p == '\'' ? "'\\''" : p, w);
+        at += w;
+    }
+    out[at++] = '\'';
+    out[at] = '\0';
+    return out;
+}

@@ -14,6 +14,10 @@ db_status db_make_dirs(const char *dir);
 db_status db_make_dirs_for(const char *path);
 /* rm -r of path (files, folders, links; a link is removed, not followed); a missing path is fine */
 db_status db_remove_tree(const char *path);
+/* path as one shell word, for commands written for later (the report's Reproduce lines): as it is
+ * when it holds only characters a shell takes literally, else in single quotes; out, or "" where
+ * n cannot hold it */
+const char *db_shell_word(const char *path, char *out, size_t n);
 
 /* A folder the tool replaces whole (a run's predictions, a report): filled beside it as DIR.part,
  * then swapped in (the previous one moved to DIR.old, the new renamed into place, the old removed),

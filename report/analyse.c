@@ -166,6 +166,17 @@ int db_rep_fewest(const db_rep_cond *c, int nc) {
     return m;
 }
 
+/* One key of a study's provenance (key=value lines): its value's length, -1 where it has none */
+int db_rep_provenance(const db_rep_study *s, const char *key, const char **value) {
+    size_t kl = strlen(key);
+    for (const char *p = s->provenance; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, key, kl) && p[kl] == '=') {
+            *value = p + kl + 1;
+            return (int)strcspn(*value, "\n");
+        }
+    return -1;
+}
+
 /* What the paper's Tables 2, 3 and 4 score and with which system */
 const char *db_rep_dense_metric(int table) { return table == 4 ? "mIOU" : table == 2 ? "top1" : "AP"; }
 const char *db_rep_dense_system(int table) {

@@ -23,22 +23,13 @@ static void provenance(db_doc *doc, const db_rep_input *in) {
     db_doc_heading(doc, 1, "Provenance");
     db_doc_fold(doc, "the source, build, machine and data of each study's newest run");
     db_doc_table(doc, "study\tkey\tvalue (its newest run)");
-    static const char *const keys[] = {"git_commit", "git_dirty", "compiler", "cflags", "host", "cpu", "ram_gib", "blas",
-                                       "cuda", "gpu", "determinism", "dataset_files", "slurm"};
+    static const char *const keys[] = {"git_commit", "git_dirty", "compiler", "cflags", "host", "working_folder", "cpu",
+                                       "ram_gib", "blas", "cuda", "gpu", "determinism", "dataset_files", "slurm"};
     for (int si = 0; si < in->nstudies; si++)
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
-            const char *p = in->studies[si].provenance;
-            size_t kl = strlen(keys[k]);
-            while (p && *p) {
-                if (!strncmp(p, keys[k], kl) && p[kl] == '=') {
-                    const char *v = p + kl + 1;
-                    int len = (int)strcspn(v, "\n");
-                    db_doc_row(doc, "%s\t%s\t%.*s", in->studies[si].name, keys[k], len, v);
-                    break;
-                }
-                p = strchr(p, '\n');
-                if (p) p++;
-            }
+            const char *v;
+            int len = db_rep_provenance(&in->studies[si], keys[k], &v);
+            if (len >= 0) db_doc_row(doc, "%s\t%s\t%.*s", in->studies[si].name, keys[k], len, v);
         }
     db_doc_fold_end(doc);
 }

@@ -29,7 +29,7 @@ typedef struct {
     int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */
     double keep_prob;
     int block_size, skip;
-    char command[1024];    /* how to run this cell alone */
+    char command[4400];    /* how to run this cell alone */
 } db_rep_cell;
 
 typedef struct {
@@ -46,6 +46,7 @@ typedef struct {
 
 typedef struct {
     const char *db_path;
+    char db_for_commands[4096]; /* db_path made absolute for the Reproduce commands (as given where it cannot be) */
     int nstudies;
     db_rep_study *studies;
     int npaper;

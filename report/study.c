@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dirs.h"
 #include "core/stats.h"
 #include "report/analyse.h"
 
@@ -534,8 +535,17 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
     runs_table(doc, s, c, nc);
     db_doc_heading(doc, 2, "Reproduce");
-    char cmd[2600];
-    snprintf(cmd, sizeof cmd, "%s study %s --db %s\n# one cell alone, e.g.:\n%s", in->program ? in->program : "dropbench",
-             s->recipe, in->db_path, s->ncells ? s->cells[0].command : "");
+    /* From the folder the study ran in when its recipe was named from there (its init_from and
+     * data folders may be relative too); the database by its absolute path */
+    const char *here = NULL;
+    int here_len = s->recipe[0] != '/' ? db_rep_provenance(s, "working_folder", &here) : -1;
+    char cmd[6000], dir[1400] = "", w[4][1400];
+    if (here_len > 0) snprintf(dir, sizeof dir, "%.*s", here_len, here);
+    const char *db = in->db_for_commands[0] ? in->db_for_commands : in->db_path;
+    snprintf(cmd, sizeof cmd, "%s%s%s%s study %s --db %s\n# one cell alone, e.g.:\n%s", dir[0] ? "cd " : "",
+             dir[0] ? db_shell_word(dir, w[0], sizeof w[0]) : "", dir[0] ? "\n" : "",
+             db_shell_word(in->program ? in->program : "dropbench", w[1], sizeof w[1]),
+             db_shell_word(s->recipe, w[2], sizeof w[2]), db_shell_word(db, w[3], sizeof w[3]),
+             s->ncells ? s->cells[0].command : "");
     db_doc_code(doc, cmd);
 }

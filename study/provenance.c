@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "build/gen/version.h"
 #include "core/cuda.h"
@@ -53,6 +54,8 @@ void db_provenance_collect(db_provenance *p, const char *const *data_files, int 
         add(p, "host", "%s", u.nodename);
         add(p, "os", "%s %s %s", u.sysname, u.release, u.machine);
     }
+    char here[DB_PROV_LEN]; /* where relative paths (recipes, init_from, data folders) were read from */
+    if (getcwd(here, sizeof here)) add(p, "working_folder", "%s", here);
     char cpu[256];
     cpu_model(cpu, sizeof cpu);
     struct sysinfo si;

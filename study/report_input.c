@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dirs.h"
 #include "results/store.h"
 #include "nets/amoebanet.h"
 #include "nets/retinanet.h"
@@ -44,7 +45,7 @@ static const char *paper_row(const db_config *c) {
 }
 
 static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char *text, const char *path) {
-    const char *db_path = in->db_path, *program = in->program ? in->program : "dropbench";
+    const char *db_path = in->db_for_commands, *program = in->program ? in->program : "dropbench";
     db_recipe *r = malloc(sizeof *r);
     if (!r) return db_fail(DB_ERR_NOMEM, "out of memory");
     db_status s = db_recipe_load_text(path, text, r);
@@ -88,7 +89,9 @@ static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char
         snprintf(x->dataset, sizeof x->dataset, "%s", c.dataset);
         x->epochs = c.epochs;
         x->train_limit = c.train_limit;
-        snprintf(x->command, sizeof x->command, "%s study %s --cell %d --db %s", program, path, i, db_path);
+        char w[3][1400];
+        snprintf(x->command, sizeof x->command, "%s study %s --cell %d --db %s", db_shell_word(program, w[0], sizeof w[0]),
+                 db_shell_word(path, w[1], sizeof w[1]), i, db_shell_word(db_path, w[2], sizeof w[2]));
         st->ncells++;
     }
     /* The baseline: no regularizer and the least of Cutout and label smoothing any of the study's
@@ -184,6 +187,7 @@ db_status db_report_collect(const char *db_path, const char *only, db_rep_input 
                   * one is refused, never made */
     DB_TRY(db_store_open_copy(&s, db_path));
     in->db_path = db_path;
+    if (!realpath(db_path, in->db_for_commands)) snprintf(in->db_for_commands, sizeof in->db_for_commands, "%s", db_path);
     db_status st = load_input(s, db_path, only, in);
     db_store_close(s);
     return st;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dirs.h"
 #include "report/doc.h"
 #include "report/plots.h"
 #include "report/report.h"
@@ -315,9 +316,46 @@ static void test_report_pretrained_column(void) {
     for (int i = 0; i < 2; i++) CHECK(m && strstr(m, rq[i]), "REPORT.md lacks '%s':\n%s", rq[i], m ? strstr(m, "Research") : "(none)");
     CHECK(m && !strstr(m, "not available yet"), "the research questions still say a network is missing");
     free(m);
+    /* Reproduce from the folder the study ran in (its provenance), quoted for the shell; an
+     * absolute recipe path needs no folder */
+    snprintf(st.provenance, sizeof st.provenance, "host=h\nworking_folderx=/no\nworking_folder=/home/o'neil/my runs\n");
+    snprintf(st.recipe, sizeof st.recipe, "bench/recipes/cols.txt");
+    m = report_md(&st, 1);
+    const char *cd = "## Reproduce\n\n```\ncd '/home/o'\\''neil/my runs'\n/opt/test/dropbench study bench/recipes/cols.txt "
+                     "--db memory\n";
+    CHECK(m && strstr(m, cd), "REPORT.md lacks '%s':\n%s", cd, m ? strstr(m, "## Reproduce") : "(none)");
+    CHECK(m && strstr(m, "| cols | working_folder | /home/o'neil/my runs |"), "provenance without the working folder");
+    free(m);
+    snprintf(st.recipe, sizeof st.recipe, "/srv/recipes/cols.txt");
+    m = report_md(&st, 1);
+    cd = "## Reproduce\n\n```\n/opt/test/dropbench study /srv/recipes/cols.txt --db memory\n";
+    CHECK(m && strstr(m, cd), "REPORT.md lacks '%s':\n%s", cd, m ? strstr(m, "## Reproduce") : "(none)");
+    free(m);
+}
+
+/* The paths in the Reproduce commands as shell words: the shell gives each back as it was */
+static void test_report_shell_words(void) {
+    static const char *const paths[] = {"bench/recipes/x.txt", "my runs/a.db", "o'neil", "'", "$(touch /tmp/no)", "",
+                                        "a;b&c|d", "tab\there", "\"q\" \\ `x`"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        char word[200], cmd[260], got[200] = "";
+        db_shell_word(paths[i], word, sizeof word);
+        CHECK(word[0], "'%s' gave no word", paths[i]);
+        CHECK(i > 0 || !strcmp(word, paths[i]), "a plain path quoted: %s", word);
+        snprintf(cmd, sizeof cmd, "printf %%s %s", word);
+        FILE *f = popen(cmd, "r");
+        CHECK(f != NULL, "popen");
+        size_t len = f ? fread(got, 1, sizeof got - 1, f) : 0;
+        got[len] = '\0';
+        if (f) pclose(f);
+        CHECK(!strcmp(got, paths[i]), "'%s' as %s came back as '%s'", paths[i], word, got);
+    }
+    char small[6];
+    CHECK(!db_shell_word("a b c d", small, sizeof small)[0], "a word cut short instead of none");
 }
 
 const db_test db_tests_report[] = {
+    {"report_shell_words", test_report_shell_words},
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},

@@ -359,8 +359,10 @@ t_report() {
         grep -qF -- "$want" "$md" || { echo "REPORT.md lacks '$want'"; return 1; }
     done
     # the commands to reproduce it run this dropbench by its absolute path, from any folder
-    grep -qxF "$(realpath "$DB") study $T/r.txt --db $T/f.db" "$md" &&
-        grep -qF "row=k3,seed=3: missing (never run); $(realpath "$DB") study $T/r.txt --cell 8 --db $T/f.db" "$md" ||
+    # and the database by its absolute path (the study's recipe is named absolutely: no cd first)
+    grep -qxF "$(realpath "$DB") study $T/r.txt --db $(realpath "$T/f.db")" "$md" &&
+        grep -qF "row=k3,seed=3: missing (never run); $(realpath "$DB") study $T/r.txt --cell 8 --db $(realpath "$T/f.db")" "$md" &&
+        ! grep -q "^cd " "$md" && grep -qF "| working_folder | $PWD |" "$md" ||
         { echo "REPORT.md's commands: $(grep -F " study " "$md" | head -3)"; return 1; }
     # a value that means nothing or was not measured is "-", never a printed NaN
     ! grep -qiw 'nan' "$md" || { echo "NaN printed: $(grep -m1 -iw nan "$md")"; return 1; }
