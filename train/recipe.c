@@ -124,8 +124,9 @@ static int parse_include(db_recipe *r, const char *from, const char *value, int 
     if (!*value) { snprintf(msg, n, "include: needs a file name"); return -1; }
     if (depth >= 4) { snprintf(msg, n, "include: nested more than 4 deep"); return -1; }
     if (!beside(from, value, path, sizeof path)) { snprintf(msg, n, "include: the path is too long"); return -1; }
-    if (load_file(r, path, depth + 1) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
-    return 0;
+    db_status st = load_file(r, path, depth + 1);
+    if (st != DB_OK) snprintf(msg, n, "%s", db_last_error());
+    return -(int)db_status_primary(st); /* the file's own kind of failure (missing: IO), as at the top */
 }
 
 /* requires = FILE: a recipe whose study runs before this one (its checkpoints are what this
@@ -259,7 +260,8 @@ static db_status load_stream(db_recipe *r, FILE *f, const char *path, int depth,
                              seen_at[i]);
         if (st != DB_OK) break;
         if (strict && key[0] && nseen < SEEN) snprintf(seen[nseen], 64, "%s", key), seen_at[nseen++] = lineno;
-        if (parse_line(r, path, depth, line, msg, sizeof msg) != 0) st = db_fail(DB_ERR_ARG, "%s:%d: %s", path, lineno, msg);
+        const int bad = -parse_line(r, path, depth, line, msg, sizeof msg); /* a db_status: DB_ERR_ARG, or an include's */
+        if (bad) st = db_fail((db_status)bad, "%s:%d: %s", path, lineno, msg);
     }
     free(line);
     free(seen);

@@ -137,7 +137,11 @@ EOR
         [ "$(grep -c '^reg_groups=2,3$' "$out")" = 4 ] || { echo "row or include settings not applied"; return 1; }
     refused e1.txt 'study = x\nrow.a.learning_rate = 1\n' "e1.txt:2" "learning_rate" || return
     refused e2.txt 'study = x\nvary.reg_groups = "2,3, 3\n' "e2.txt:2" "closing quote" || return
-    refused e3.txt 'study = x\n\ninclude = nowhere.inc\n' "e3.txt:3" "nowhere.inc" || return
+    # a missing include fails as a missing recipe does (exit 1: a file not there), naming both
+    printf 'study = x\n\ninclude = nowhere.inc\n' >"$T/rc/e3.txt"
+    db study "$T/rc/e3.txt" --dry-run --db "$T/rc.db" && expect_rc 1 && expect_err "e3.txt:3" &&
+        expect_err "nowhere.inc: cannot read the recipe" || return
+    db study "$T/rc/nowhere.txt" --dry-run --db "$T/rc.db" && expect_rc 1 && expect_err "cannot read the recipe" || return
     printf 'epochs = 1\nepochs = zero\n' >"$T/rc/bad.inc"
     refused e4.txt 'study = x\ninclude = bad.inc\n' "bad.inc:2" "e4.txt:2" || return
     refused e5.txt 'study = x\ninclude = e5.txt\n' "nested more than 4" || return
