@@ -177,6 +177,15 @@ int db_rep_provenance(const db_rep_study *s, const char *key, const char **value
     return -1;
 }
 
+/* The name of a study whose recipe requires s's (by file name; the first), or NULL */
+const char *db_rep_required_by(const db_rep_input *in, const db_rep_study *s) {
+    const char *base = strrchr(s->recipe, '/') ? strrchr(s->recipe, '/') + 1 : s->recipe;
+    for (int i = 0; i < in->nstudies && base[0]; i++)
+        for (int k = 0; k < in->studies[i].nrequires; k++)
+            if (&in->studies[i] != s && !strcmp(in->studies[i].requires[k], base)) return in->studies[i].name;
+    return NULL;
+}
+
 /* What the paper's Tables 2, 3 and 4 score and with which system */
 const char *db_rep_dense_metric(int table) { return table == 4 ? "mIOU" : table == 2 ? "top1" : "AP"; }
 const char *db_rep_dense_system(int table) {

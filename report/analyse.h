@@ -56,6 +56,7 @@ const char *db_rep_verdict(const db_rep_cmp *c);
 /* the 95% t-interval from DB_REP_MIN_CI values, the range below; as text */
 void db_rep_spread(const double *x, int k, double *lo, double *hi);
 void db_rep_fmt_ci(char *out, size_t n, const double *x, int k);
+const char *db_rep_required_by(const db_rep_input *in, const db_rep_study *s); /* a study requiring it, or NULL */
 int db_rep_provenance(const db_rep_study *s, const char *key, const char **value); /* its length; -1: none */
 int db_rep_fewest(const db_rep_cond *c, int nc); /* the fewest done runs of a condition that has some */
 /* The paper's values: Table 1's top-1 of a row; Table 2, 3 or 4's of a row in an initialisation

@@ -36,6 +36,8 @@ typedef struct {
     char name[64], description[256], recipe[512];
     int nassumptions;
     char assumption[16][600];  /* the recipe's readings of the paper it does not state */
+    int nrequires;
+    char requires[4][128];     /* the file names (no folder) of the recipes its requires lines name */
     int ncells;
     db_rep_cell *cells;
     int nruns;

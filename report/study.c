@@ -92,7 +92,8 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
     *npairs = *nseed = 0;
     int rows = 0;
     for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] != 0;
-    if (!rows) return; /* a detection or segmentation study: its paper is Table 3 or 4 (dense_table()) */
+    if (!rows || nc < 2) return; /* a detection or segmentation study: its paper is Table 3 or 4 (dense_table());
+                                  * one condition: nothing to set beside the paper's gains */
     db_doc_heading(doc, 2, "Beside the paper (ResNet-50 on ImageNet, Table 1)");
     db_doc_para(doc, "Absolute accuracies are not comparable across scales; gains over the baseline are. The paper's "
                      "numbers carry their confirmation status (paper-tables.csv) and are the best validation accuracy "
@@ -135,7 +136,7 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
 static void paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc) {
     int rows = 0;
     for (int k = 0; k < nc; k++) rows += s->cells[c[k].cell0].paper_row[0] && db_rep_paper_top1(in, s->cells[c[k].cell0].paper_row);
-    if (!rows) return;
+    if (!rows || nc < 2) return; /* one condition (a pretraining): no table of methods */
     db_doc_heading(doc, 2, "Table 1 at this scale");
     db_doc_para(doc, "One row per method of the paper's Table 1 that this study runs. Ours: %s test top-1 in %%, mean ± sd "
                      "over the seeds (n), and the settings that make the rows comparable (keep_prob, DropBlock's block "

@@ -166,23 +166,40 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     }
 }
 
+/* "N training images of SET" or "all of SET" */
+static void data_of(const db_rep_cell *c, char *out, size_t n) {
+    if (!c->train_limit) { snprintf(out, n, "all of %s", c->dataset); return; }
+    char num[32], grouped[48];
+    int len = snprintf(num, sizeof num, "%d", c->train_limit), o = 0;
+    for (int i = 0; i < len; i++) { /* 6000 -> 6,000 */
+        if (i && (len - i) % 3 == 0) grouped[o++] = ',';
+        grouped[o++] = num[i];
+    }
+    grouped[o] = '\0';
+    snprintf(out, n, "%s %s training images", grouped, c->dataset);
+}
+
+/* A study of one condition (a pretraining another study starts from): its result, no comparison */
+static void single_setting(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c) {
+    char data[96] = "", score[96] = "no run done yet";
+    if (s->ncells) data_of(&s->cells[0], data, sizeof data);
+    db_rep_set_score_label(s);
+    if (c->n) snprintf(score, sizeof score, "%s test %s %.2f%s", db_rep_score_best ? "best" : "final", db_rep_score_label,
+                       db_mean(c->v, c->n), c->n > 1 ? " (mean)" : "");
+    const char *by = db_rep_required_by(in, s);
+    db_doc_para(doc, "Study %s: one setting (%d epoch%s on %s), nothing to compare%s%s%s.", s->name,
+                s->ncells ? s->cells[0].epochs : 0, s->ncells && s->cells[0].epochs == 1 ? "" : "s", data,
+                by ? ": the starting point of study " : "", by ? by : "", by ? " (its recipe requires this one)" : "");
+    db_doc_item(doc, "%s: %s, %d run%s done", c->name, score, c->n, c->n == 1 ? "" : "s");
+}
+
 /* What kind of study it is, from its cells' settings: a pipeline check (a few epochs or a small
  * slice of the data), a small-scale analogue of the paper's experiment, or the paper's own scale */
 static void study_kind(const db_rep_study *s, char *out, size_t n) {
     if (!s->ncells) { snprintf(out, n, "unknown (its recipe cannot be read)"); return; }
     const db_rep_cell *c = &s->cells[0];
     char data[96];
-    if (c->train_limit) {
-        char num[32], grouped[48];
-        int len = snprintf(num, sizeof num, "%d", c->train_limit), o = 0;
-        for (int i = 0; i < len; i++) { /* 6000 -> 6,000 */
-            if (i && (len - i) % 3 == 0) grouped[o++] = ',';
-            grouped[o++] = num[i];
-        }
-        grouped[o] = '\0';
-        snprintf(data, sizeof data, "%s %s training images", grouped, c->dataset);
-    }
-    else snprintf(data, sizeof data, "all of %s", c->dataset);
+    data_of(c, data, sizeof data);
     if (c->epochs <= 5)
         snprintf(out, n, "pipeline check: %d epoch%s on %s. It shows that training, recording and reporting work; "
                  "it is not a reproduction and its differences mean nothing", c->epochs, c->epochs == 1 ? "" : "s", data);
@@ -267,14 +284,14 @@ void db_rep_verdict_box(db_doc *doc, const db_rep_input *in) {
     db_report_regress_verdict(doc, &in->regression);
     for (int si = 0; si < in->nstudies; si++) {
         const db_rep_study *s = &in->studies[si];
+        const int nc = db_rep_conditions(s, c);
+        if (nc == 1) { /* a single setting: a pretraining other studies start from, a throughput check */
+            single_setting(doc, in, s, &c[0]);
+            continue;
+        }
         char kind[400];
         study_kind(s, kind, sizeof kind);
         db_doc_para(doc, "Study %s: %s.", s->name, kind);
-        const int nc = db_rep_conditions(s, c);
-        if (nc == 1) { /* a single setting: a pretraining other studies start from, a throughput check */
-            db_doc_item(doc, "one condition (%s): nothing to compare", c[0].name);
-            continue;
-        }
         const int t3 = db_rep_dense_table_of(s, c, nc); /* AmoebaNet (2), detection (3), segmentation (4); 0: Table 1 */
         int cols[2] = {0, 0}; /* conditions from random initialisation, from a pretrained backbone */
         for (int k = 0; k < nc; k++) cols[s->cells[c[k].cell0].pretrained != 0]++;

@@ -57,6 +57,10 @@ static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char
     snprintf(st->description, sizeof st->description, "%s", r->description);
     for (int i = 0; i < r->nassumptions && i < (int)(sizeof st->assumption / sizeof *st->assumption); i++)
         snprintf(st->assumption[st->nassumptions++], sizeof st->assumption[0], "%s", r->assumption[i]);
+    for (int i = 0; i < r->nrequires && i < (int)(sizeof st->requires / sizeof *st->requires); i++) {
+        const char *base = strrchr(r->requires[i], '/') ? strrchr(r->requires[i], '/') + 1 : r->requires[i];
+        snprintf(st->requires[st->nrequires++], sizeof st->requires[0], "%s", base);
+    }
     int n = db_recipe_cells(r);
     st->cells = calloc((size_t)n, sizeof *st->cells);
     double *aug = malloc(sizeof *aug * (size_t)(n ? n : 1));

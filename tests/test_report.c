@@ -333,6 +333,43 @@ static void test_report_pretrained_column(void) {
     free(m);
 }
 
+/* A study of one condition that another study requires (a pretraining): its result and what it
+ * is for in the verdicts, none of Table 1's comparisons in its section */
+static void test_report_single_setting(void) {
+    static db_rep_study st[2];
+    static db_rep_cell cell;
+    static db_run_row run;
+    memset(st, 0, sizeof st), memset(&cell, 0, sizeof cell), memset(&run, 0, sizeof run);
+    snprintf(st[0].name, sizeof st[0].name, "pre");
+    snprintf(st[0].recipe, sizeof st[0].recipe, "bench/recipes/pre.txt");
+    snprintf(cell.label, sizeof cell.label, "seed=1");
+    snprintf(cell.condition, sizeof cell.condition, "all");
+    snprintf(cell.fingerprint, sizeof cell.fingerprint, "f");
+    snprintf(cell.paper_row, sizeof cell.paper_row, "none");
+    snprintf(cell.regularizer, sizeof cell.regularizer, "none");
+    snprintf(cell.dataset, sizeof cell.dataset, "fashion-mnist");
+    snprintf(cell.command, sizeof cell.command, "/opt/test/dropbench study bench/recipes/pre.txt --cell 0 --db memory");
+    cell.seed = 1, cell.is_baseline = 1, cell.epochs = 15;
+    done_run(&run, &cell, 1, 15, 0.9088);
+    st[0].cells = &cell, st[0].ncells = 1, st[0].runs = &run, st[0].nruns = 1;
+    snprintf(st[1].name, sizeof st[1].name, "main");
+    snprintf(st[1].recipe, sizeof st[1].recipe, "bench/recipes/main.txt");
+    snprintf(st[1].requires[0], sizeof st[1].requires[0], "pre.txt");
+    st[1].nrequires = 1;
+    char *m = report_md(st, 2);
+    const char *want = "Study pre: one setting (15 epochs on all of fashion-mnist), nothing to compare: the starting point "
+                       "of study main (its recipe requires this one).\n\n- all: final test top-1 90.88, 1 run done";
+    CHECK(m && strstr(m, want), "REPORT.md lacks '%s':\n%.2000s", want, m ? m : "(none)");
+    CHECK(m && !strstr(m, "Table 1 at this scale") && !strstr(m, "Beside the paper"),
+          "a single setting set beside the paper's Table 1:\n%.4000s", m ? m : "(none)");
+    free(m);
+    st[1].nrequires = 0; /* required by none: no such clause */
+    m = report_md(st, 2);
+    CHECK(m && strstr(m, "Study pre: one setting (15 epochs on all of fashion-mnist), nothing to compare.\n"),
+          "REPORT.md:\n%.1500s", m ? m : "(none)");
+    free(m);
+}
+
 /* The paths in the Reproduce commands as shell words: the shell gives each back as it was */
 static void test_report_shell_words(void) {
     static const char *const paths[] = {"bench/recipes/x.txt", "my runs/a.db", "o'neil", "'", "$(touch /tmp/no)", "",
@@ -356,6 +393,7 @@ static void test_report_shell_words(void) {
 
 const db_test db_tests_report[] = {
     {"report_shell_words", test_report_shell_words},
+    {"report_single_setting", test_report_single_setting},
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},

@@ -27,7 +27,8 @@ row.tuned.init_from = $T/ck/pre/single"
     db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
     # the report's verdicts: the pretraining is one setting, nothing to compare
     db report --db "$T/r.db" --out "$T/rep" --no-plots && expect_rc 0 || return
-    grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "- one condition (all): nothing to compare" ||
+    grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "nothing to compare: the starting point of study main" &&
+        grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qE -- "^- all: final test top-1 [0-9.]+, 1 run done" ||
         { echo "verdicts: $(grep -A2 '^Study pre:' "$T/rep/REPORT.md")"; return 1; }
     printf 'study = x\nepochs = 1\nrequires = nowhere.txt\n' >"$T/bad.txt"
     db study "$T/bad.txt" --db "$T/r.db" && expect_rc 1 && expect_err "requires $T/nowhere.txt" || return
