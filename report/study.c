@@ -185,7 +185,8 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
                 t == 3   ? "; its DropBlock row is its best block size (unconfirmed which), ours are every block size run"
                 : t == 2 ? "; its DropBlock row places DropBlock (block 11, keep_prob 0.9) after every batch norm and "
                            "on the skip connections of the last 50% of the cells"
-                         : "; its DropBlock row places DropBlock (block 16) in the FCN head");
+                         : "; its DropBlock row places DropBlock (block 16) in the FCN head; DropBlock in the backbone "
+                           "it reports as worse than in the head, without a number");
     char header[160];
     snprintf(header, sizeof header, "condition\tpaper row\tblock\tours: %s\tn\tours: gain (paired)\tpaper: %s\tpaper: gain",
              m, m);
@@ -215,6 +216,7 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
         if (pv) snprintf(paper, sizeof paper, "%.*f", digits, pv->value);
         if (pv && pb && strcmp(cell->dense_row, "none"))
             snprintf(pgain, sizeof pgain, "%+.*f", digits, pv->value - pb->value);
+        if (!strcmp(cell->dense_row, "DropBlock (in backbone)")) snprintf(pgain, sizeof pgain, "below the head's");
         if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
         db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->dense_row,
                    cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);

@@ -333,6 +333,46 @@ static void test_report_pretrained_column(void) {
     free(m);
 }
 
+/* Table 4's other placement: DropBlock in the backbone, set beside the head's in the verdicts, the
+ * table and a research question, with the paper's word (worse than the head, no number) */
+static void test_report_backbone_row(void) {
+    static db_rep_study st;
+    static db_rep_cell cells[9];
+    static db_run_row runs[9];
+    memset(&st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    static const char *const cond[3] = {"none", "head_k5", "backbone_k3"}, *const row[3] = {"none",
+        "DropBlock (in FCN head)", "DropBlock (in backbone)"};
+    const double score[3] = {0.58, 0.60, 0.55};
+    snprintf(st.name, sizeof st.name, "t4");
+    st.cells = cells, st.runs = runs;
+    for (int i = 0; i < 9; i++) {
+        db_rep_cell *c = &cells[i];
+        const int k = i / 3;
+        snprintf(c->label, sizeof c->label, "row=%s,seed=%d", cond[k], i % 3 + 1);
+        snprintf(c->condition, sizeof c->condition, "row=%s", cond[k]);
+        snprintf(c->fingerprint, sizeof c->fingerprint, "b%d", i);
+        snprintf(c->dense_row, sizeof c->dense_row, "%s", row[k]);
+        snprintf(c->regularizer, sizeof c->regularizer, "%s", k ? "dropblock" : "none");
+        snprintf(c->dataset, sizeof c->dataset, "fmnist-segment");
+        snprintf(c->command, sizeof c->command, "dropbench study t4.txt --cell %d --db memory", i);
+        c->dense_table = 4, c->seed = (uint64_t)(i % 3 + 1), c->is_baseline = k == 0, c->epochs = 10;
+        c->block_size = k == 1 ? 5 : k == 2 ? 3 : 0;
+        done_run(&runs[i], c, i + 1, 10, score[k] + 0.001 * (i % 3));
+        st.ncells++, st.nruns++;
+    }
+    char *m = report_md(&st, 1);
+    static const char *const want[] = {
+        "- DropBlock − row=backbone_k3: +5.00 points, 95% CI +5.00 to +5.00, 3 paired seeds: inconclusive (too few seeds "
+        "to decide); the paper: the head better, no number",
+        "| row=backbone_k3 | DropBlock (in backbone) | 3 | 55.10 ± 0.10 | 3 | -3.00 (-3.00 to -3.00; 3 pairs) | - | below "
+        "the head's |",
+        "| Also: DropBlock in the FCN head beats it in the backbone (Table 4's text), from random initialisation | "
+        "underpowered | mean paired difference +5.00 points over 3 seed pairs"};
+    for (int i = 0; i < 3; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.6000s", want[i], m ? m : "(none)");
+    CHECK(m && strstr(m, "- DropBlock here: row=head_k5"), "the backbone condition taken for the paper's DropBlock row");
+    free(m);
+}
+
 /* A study of one condition that another study requires (a pretraining): its result and what it
  * is for in the verdicts, none of Table 1's comparisons in its section */
 static void test_report_single_setting(void) {
@@ -394,6 +434,7 @@ static void test_report_shell_words(void) {
 const db_test db_tests_report[] = {
     {"report_shell_words", test_report_shell_words},
     {"report_single_setting", test_report_single_setting},
+    {"report_backbone_row", test_report_backbone_row},
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
