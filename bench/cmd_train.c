@@ -67,7 +67,7 @@ int db_cmd_train(int argc, char **argv) {
     }
     db_cli_set_quiet(quiet);
     db_train_stop_on_signals(); /* USR1, TERM, INT: checkpoint and stop, recorded as interrupted */
-    db_run_opts o = {db_path, resume, {"", "", NULL, NULL, NULL}, db_cli_run_hooks(), 0, 0};
+    db_run_opts o = {db_path, resume, {"", "", NULL, NULL, NULL}, db_cli_run_hooks(), 0, 0, NULL};
     db_train_summary sum;
     s = db_run(&cfg, &o, &sum);
     return s == DB_OK ? DB_EXIT_OK : db_cli_error(s);

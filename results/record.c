@@ -156,6 +156,24 @@ static db_status same_data_files(db_store *s, int64_t run, const db_run_info *in
     return DB_OK;
 }
 
+/* A run continued at another number of data-parallel processes: its configuration and
+ * fingerprint become the new ones, the note added to its provenance 'resharded' */
+static db_status reshard(db_store *s, int64_t run, const db_run_info *in) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET config = ?, fingerprint = ? WHERE id = ?", -1, &st, NULL),
+            "recording the run's new world size");
+    sqlite3_bind_text(st, 1, in->config, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, in->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, run);
+    DB_TRY(db_store_step_done(s, st, "recording the run's new world size"));
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?1, 'resharded', ?2)"
+                                         " ON CONFLICT(run_id, key) DO UPDATE SET value = value || '; ' || ?2",
+                                  -1, &st, NULL), "recording the run's new world size");
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, in->reshard_note, -1, SQLITE_STATIC);
+    return db_store_step_done(s, st, "recording the run's new world size");
+}
+
 static db_status begin_tx(db_store *s, void *p) {
     begin_ctx *c = p;
     const db_run_info *in = c->info;
@@ -173,6 +191,7 @@ static db_status begin_tx(db_store *s, void *p) {
     c->resumed = c->run != 0;
     if (c->resumed) {
         DB_TRY(same_data_files(s, c->run, in, c->prov, c->nprov));
+        if (in->reshard_note) DB_TRY(reshard(s, c->run, in)); /* with the take-up, or not at all */
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'running', heartbeat = ?, ended = NULL,"
                                              " exit_reason = NULL, host = ?, pid = ?, pid_start = ?, checkpoint_dir = ?"
                                              " WHERE id = ?", -1, &st, NULL), "taking the run up again");
@@ -230,30 +249,6 @@ db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, con
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
     return db_store_step_done(s, st, "recording provenance");
-}
-
-typedef struct { int64_t run; const char *config, *fingerprint, *note; } reshard_ctx;
-
-static db_status reshard_tx(db_store *s, void *p) {
-    const reshard_ctx *c = p;
-    sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET config = ?, fingerprint = ? WHERE id = ?", -1, &st, NULL),
-            "recording the run's new world size");
-    sqlite3_bind_text(st, 1, c->config, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->fingerprint, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, c->run);
-    DB_TRY(db_store_step_done(s, st, "recording the run's new world size"));
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "INSERT INTO provenance(run_id, key, value) VALUES (?1, 'resharded', ?2)"
-                                         " ON CONFLICT(run_id, key) DO UPDATE SET value = value || '; ' || ?2",
-                                  -1, &st, NULL), "recording the run's new world size");
-    sqlite3_bind_int64(st, 1, c->run);
-    sqlite3_bind_text(st, 2, c->note, -1, SQLITE_STATIC);
-    return db_store_step_done(s, st, "recording the run's new world size");
-}
-
-db_status db_store_reshard(db_store *s, int64_t run, const char *config, const char *fingerprint, const char *note) {
-    reshard_ctx c = {run, config, fingerprint, note};
-    return db_store_in_transaction(s, reshard_tx, &c, "recording the run's new world size");
 }
 
 db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *prov, int nprov, int64_t *run,

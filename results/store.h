@@ -39,6 +39,11 @@ typedef struct {
     int64_t take_up;           /* dropbench resume RUN: that record, continued (0: found as above) */
     int finished;              /* resume: the checkpoint is of a finished run, so a done record of
                                   the same folder and settings is all there is to it */
+    const char *reshard_note;  /* a take-up at another number of data-parallel processes ("2 -> 1
+                                  process after 3 finished epochs"): in the take-up's transaction the
+                                  record's configuration and fingerprint become info's and the note is
+                                  added to its provenance 'resharded' (regress leaves such runs out);
+                                  NULL: none */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;
@@ -74,10 +79,6 @@ db_status db_store_ensure_study(db_store *s, const char *name, const char *recip
                                 int *versioned);
 /* One provenance entry of a run, added or replaced */
 db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value);
-/* A run continued at another number of data-parallel processes: its configuration and
- * fingerprint become the new ones, and note ("2 -> 1 process after 3 finished epochs") is added to its
- * provenance 'resharded' (regress leaves such runs out) */
-db_status db_store_reshard(db_store *s, int64_t run, const char *config, const char *fingerprint, const char *note);
 /* The id of a finished (done) run with this fingerprint, or 0 */
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */

@@ -6,7 +6,6 @@
 
 #include "core/dist.h"
 #include "core/log.h"
-#include "datasets/select.h"
 #include "results/store.h"
 #include "train/checkpoint.h"
 
@@ -67,35 +66,6 @@ static db_status share_record(db_status *st, int *done, int *resume, const char 
     return bs;
 }
 
-/* The record of a run going on at P processes after W: its configuration says world_size P (0
- * for one), its fingerprint follows, and its provenance says when the number changed */
-static db_status reshard_record(const char *db_path, int64_t run, db_config *cfg, int w, int p, int epochs_done) {
-    cfg->world_size = p > 1 ? p : 0;
-    char *text = NULL, fp[32], note[96];
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m) return db_fail(DB_ERR_NOMEM, "out of memory");
-    db_config effective; /* as start_record writes it */
-    db_config_effective(cfg, &effective);
-    db_config_write(&effective, m);
-    fclose(m);
-    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(cfg));
-    snprintf(note, sizeof note, "%d -> %d process%s after %d finished epoch%s", w, p, p == 1 ? "" : "es", epochs_done,
-             epochs_done == 1 ? "" : "s");
-    db_store *s;
-    db_status st = db_store_open(&s, db_path);
-    if (st == DB_OK) {
-        st = db_store_reshard(s, run, text, fp, note);
-        if (st == DB_OK && p == 1) st = db_store_set_provenance(s, run, "data_parallel", "1 process (resharded)");
-        db_store_close(s);
-    }
-    free(text);
-    if (st == DB_OK)
-        db_log(DB_LOG_NOTE, "run %lld goes on as %s: no longer the bits of a run at one number of processes "
-               "(provenance resharded; regress leaves it out)", (long long)run, note);
-    return st;
-}
-
 db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
                         int *done, int reshard) {
     memset(sum, 0, sizeof *sum);
@@ -121,14 +91,13 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
                      "every %d samples, not %d; the run is then no longer the bits of one at a single number of "
                      "processes, and regress leaves it out)", (long long)run, w, w == 1 ? "" : "es", p, w, w, w, p,
                      cfg.batch / p, cfg.batch, cfg.batch / w);
-    else if (st == DB_OK && resume && w != p && first) { /* what db_run would refuse, before the record changes */
-        db_data_spec data = db_config_data(&cfg);
-        st = db_data_present(&data);
-        if (st == DB_OK) st = db_train_outputs_ready(&cfg);
-        if (st == DB_OK) st = reshard_record(db_path, run, &cfg, w, p, rec.epochs_done);
+    char note[96] = ""; /* at another number: the record changes with its take-up, once db_run's checks pass */
+    if (st == DB_OK && resume && w != p) {
+        cfg.world_size = p > 1 ? p : 0;
+        if (first)
+            snprintf(note, sizeof note, "%d -> %d process%s after %d finished epoch%s", w, p, p == 1 ? "" : "es",
+                     rec.epochs_done, rec.epochs_done == 1 ? "" : "s");
     }
-    else if (st == DB_OK && resume && w != p)
-        cfg.world_size = p;
     if (st == DB_OK && resume) {
         if (first) db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
         db_run_opts o = {first ? db_path : NULL, 1,
@@ -136,8 +105,9 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
                           first ? rec.condition : NULL, first ? rec.recipe_text : NULL},
                          hooks, reshard ? -1 : 0, /* --reshard: a checkpoint of any number (one a crash
                                                    * left at the old number after the record moved) */
-                         first ? run : 0};         /* this record, checkpoint or not (a run that failed
+                         first ? run : 0,          /* this record, checkpoint or not (a run that failed
                                                     * before its first one starts again in it) */
+                         note[0] ? note : NULL};
         st = db_run(&cfg, &o, sum);
     }
     if (have_rec) db_run_record_free(&rec);

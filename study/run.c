@@ -147,7 +147,7 @@ static db_status start_record(const db_config *cfg, recorder *p) {
                         cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
                         /* an interrupted record is taken up only by a run that continues its checkpoint */
                         p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir),
-                        p->given_ckpt, p->o->take_up, 0};
+                        p->given_ckpt, p->o->take_up, 0, p->o->reshard_note};
     int known = 0;
     info.finished = info.resume && db_ckpt_finished(cfg->checkpoint_dir, &known) == DB_OK && known;
     char kp[32];
@@ -164,6 +164,9 @@ static db_status start_record(const db_config *cfg, recorder *p) {
         p->store = NULL;
         return DB_OK;
     }
+    if (s == DB_OK && resumed && p->o->reshard_note)
+        db_log(DB_LOG_NOTE, "run %lld goes on as %s: no longer the bits of a run at one number of processes "
+               "(provenance resharded; regress leaves it out)", (long long)p->run, p->o->reshard_note);
     if (s == DB_OK) s = db_mllog_open(&p->log, p->o->db_path, p->run, !resumed); /* a new record: a new log */
     if (s == DB_OK && !resumed) log_run_start(&p->log, cfg);
     if (s == DB_OK && p->hooks->on_recorded)
@@ -299,7 +302,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     db_dist_set_timeout(cfg.dist_timeout);
     db_run_opts silent;
     if (dist->rank > 0) { /* no record, no output: the others' progress is the first's */
-        silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from, 0};
+        silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from, 0, NULL};
         o = p.o = &silent, p.hooks = &none;
     }
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);
@@ -309,9 +312,10 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         db_mllog_close(&p.log);
         return s;
     }
-    if (p.store && dist->size > 1) { /* how the processes were started, with the run */
+    if (p.store && (dist->size > 1 || (p.resumed && o->reshard_note))) { /* how the processes were started */
         char v[64];
-        snprintf(v, sizeof v, "%d processes (%s)", dist->size, dist->launcher);
+        if (dist->size > 1) snprintf(v, sizeof v, "%d processes (%s)", dist->size, dist->launcher);
+        else snprintf(v, sizeof v, "1 process (resharded)");
         s = db_store_set_provenance(p.store, p.run, "data_parallel", v);
         if (s != DB_OK) return end_record(&p, s);
     }

@@ -34,6 +34,8 @@ typedef struct {
     int reshard_from;          /* resume a checkpoint of this many processes at the launch's number
                                 * (-1: of any number, dropbench resume --reshard; 0: the same number only) */
     int64_t take_up;           /* dropbench resume RUN: the record continued (0: the one resume finds) */
+    const char *reshard_note;  /* take_up's record goes on at this launch's number of processes
+                                * (db_run_info.reshard_note; NULL: the same number) */
 } db_run_opts;
 
 /* Resolves the device, refuses (recording nothing) what this build cannot run, records and trains.

@@ -80,7 +80,7 @@ static int move_aside(const db_study_cell *c, int i, int cells) {
 
 static db_status run_cell(const db_recipe *r, const char *study, const db_study_cell *c, int i, int cells,
                           const char *db_path, const db_run_hooks *hooks) {
-    db_run_opts o = {db_path, 1, {study, r->path, c->label, c->condition, r->text}, hooks, 0, 0};
+    db_run_opts o = {db_path, 1, {study, r->path, c->label, c->condition, r->text}, hooks, 0, 0, NULL};
     db_train_summary sum;
     db_status s = db_run(&c->config, &o, &sum);
     if (db_ckpt_unusable(s)) {

@@ -136,18 +136,23 @@ t_dp_reshard() {
         grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
         [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] ||
         { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance")"; return 1; }
-    # its data gone: refused before the record changes, as a cell's run is
-    local cfg
+    # refused by any of the run's own checks (its data gone, its starting weights gone): the record
+    # is left as it was, not resharded
+    local cfg key rc_want
     cfg=$(sqlite3 "$T/dp.db" "select config from runs where id = 1") || return
-    sqlite3 "$T/dp.db" "update runs set config = replace(config, char(10) || 'data_dir=' || char(10),
-                        char(10) || 'data_dir=$T/gone' || char(10)) where id = 1" || return
-    grep -qx "data_dir=$T/gone" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
-        { echo "no data_dir line to move: $(sqlite3 "$T/dp.db" "select config from runs where id = 1" | grep data_dir)"; return 1; }
-    db resume 1 --db "$T/dp.db" --reshard && expect_rc 1 && expect_err "$T/gone" &&
-        grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
-        [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] ||
-        { echo "a reshard without its data changed the record"; return 1; }
-    sqlite3 "$T/dp.db" "update runs set config = '$cfg' where id = 1" || return
+    for key in data_dir init_from; do
+        sqlite3 "$T/dp.db" "update runs set config = replace(config, char(10) || '$key=' || char(10),
+                            char(10) || '$key=$T/gone' || char(10)) where id = 1" || return
+        grep -qx "$key=$T/gone" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
+            { echo "no empty $key line to change: $(sqlite3 "$T/dp.db" "select config from runs where id = 1" | grep "^$key=")"; return 1; }
+        rc_want=1 && [ $key = init_from ] && rc_want=2
+        db resume 1 --db "$T/dp.db" --reshard && expect_rc $rc_want && expect_err "$T/gone" &&
+            grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+            [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] &&
+            [ "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'")" = "2 processes (mpirun)" ] ||
+            { echo "a reshard refused ($key gone) changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance where key in ('resharded', 'data_parallel')")"; return 1; }
+        sqlite3 "$T/dp.db" "update runs set config = '$cfg' where id = 1" || return
+    done
     db resume 1 --db "$T/dp.db" --reshard && expect_rc 0 && expect_err "continuing a checkpoint of 2 processes as 1" ||
         return
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status || epochs_done from runs")" = 1done3 ] &&
