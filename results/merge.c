@@ -1,7 +1,11 @@
 /* Folding shard databases (one per cluster task) into one: runs are identified by their uuid,
  * so merging the same shard again changes nothing, and a shard whose run went further since
- * the last merge brings its progress. */
+ * the last merge brings its progress (never over a record finished here, or one that has gone
+ * on here since: a merge again after a resume). A shard's study joins the version of it here
+ * recorded with the same recipe text, or becomes a new version (NAME#2), as a study run here
+ * would. */
 #include <stdio.h>
+#include <string.h>
 
 #include "results/store_internal.h"
 
@@ -33,8 +37,8 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
     char sql[1024];
     if (!mid) {
         snprintf(sql, sizeof sql,
-                 "INSERT INTO main.runs(uuid, study_id, %s) SELECT uuid, (SELECT m.id FROM main.studies m JOIN"
-                 " shard.studies t ON t.name = m.name WHERE t.id = r.study_id), %s FROM shard.runs r WHERE r.id = ?1",
+                 "INSERT INTO main.runs(uuid, study_id, %s) SELECT uuid, (SELECT main_id FROM temp.study_map WHERE"
+                 " shard_id = r.study_id), %s FROM shard.runs r WHERE r.id = ?1",
                  run_columns, run_columns);
         DB_TRY(exec_one(s, sql, sid, 0, "merging a run"));
         mid = sqlite3_last_insert_rowid(s->db);
@@ -43,9 +47,9 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
     } else { /* the shard's copy may have gone further */
         DB_TRY(exec_one(s, "UPDATE main.runs SET (status, heartbeat, ended, exit_reason, epochs_done) = (SELECT status,"
                            " heartbeat, ended, exit_reason, epochs_done FROM shard.runs WHERE id = ?1) WHERE id = ?2 AND"
-                           " epochs_done <= (SELECT epochs_done FROM shard.runs WHERE id = ?1) AND (status, heartbeat,"
-                           " ended, exit_reason, epochs_done) IS NOT (SELECT status, heartbeat, ended, exit_reason,"
-                           " epochs_done FROM shard.runs WHERE id = ?1)",
+                           " status <> 'done' AND EXISTS (SELECT 1 FROM shard.runs t WHERE t.id = ?1 AND (t.epochs_done >"
+                           " runs.epochs_done OR (t.epochs_done = runs.epochs_done AND ifnull(t.heartbeat, '') >"
+                           " ifnull(runs.heartbeat, ''))))",
                         sid, mid, "merging a run's progress"));
         *changed = sqlite3_changes(s->db) > 0;
     }
@@ -58,10 +62,40 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
     return DB_OK;
 }
 
+/* Each shard study's study here (temp.study_map): the version of its name (a shard's own NAME#k
+ * read as NAME) with its recipe text, made when there is none */
+static db_status map_studies(db_store *s) {
+    sqlite3_stmt *st, *ins;
+    DB_TRY(db_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS study_map(shard_id INTEGER PRIMARY KEY, main_id INTEGER);"
+                            " DELETE FROM temp.study_map", "merging studies"));
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, name, ifnull(recipe, '') FROM shard.studies ORDER BY id", -1, &st, NULL),
+            "merging studies");
+    int rc;
+    db_status r = DB_OK;
+    while (r == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char name[256], here[256];
+        int versioned;
+        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(st, 1));
+        char *hash = strrchr(name, '#');
+        if (hash && hash > name && hash[1] && !hash[1 + strspn(hash + 1, "0123456789")]) *hash = '\0';
+        r = db_store_study_version(s, name, (const char *)sqlite3_column_text(st, 2), here, sizeof here, &versioned);
+        if (r != DB_OK) break;
+        if (sqlite3_prepare_v2(s->db, "INSERT INTO temp.study_map VALUES (?, (SELECT id FROM main.studies WHERE name = ?))",
+                               -1, &ins, NULL) != SQLITE_OK) {
+            r = db_store_fail(s, sqlite3_errcode(s->db), "merging studies", __FILE__, __LINE__);
+            break;
+        }
+        sqlite3_bind_int64(ins, 1, sqlite3_column_int64(st, 0));
+        sqlite3_bind_text(ins, 2, here, -1, SQLITE_TRANSIENT);
+        r = db_store_step_done(s, ins, "merging studies");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
 static db_status merge_all(db_store *s, int *added, int *present, int *updated) {
     sqlite3_stmt *st;
-    SQL_TRY(s, sqlite3_exec(s->db, "INSERT OR IGNORE INTO main.studies(name, recipe, created) SELECT name, recipe,"
-                                   " created FROM shard.studies", NULL, NULL, NULL), "merging studies");
+    DB_TRY(map_studies(s));
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, uuid FROM shard.runs ORDER BY id", -1, &st, NULL), "merging");
     int rc;
     db_status r = DB_OK;

@@ -77,6 +77,13 @@ static db_status study_tx(db_store *s, void *p) {
     return db_fail(DB_ERR_ARG, "%s: too many versions of study %s", s->path, c->name);
 }
 
+db_status db_store_study_version(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
+                                 int *versioned) {
+    study_ctx c = {name, recipe_text, recorded, n, versioned};
+    *versioned = 0;
+    return study_tx(s, &c);
+}
+
 db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
                                 int *versioned) {
     study_ctx c = {name, recipe_text, recorded, n, versioned};

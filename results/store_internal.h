@@ -49,6 +49,10 @@ int db_store_process_alive(pid_t pid, const char *recorded);
     "(SELECT avg(value) FROM " schema "metrics WHERE run_id = " run ".id AND split = 'train' AND name = 'images_per_s'" \
     " AND step = 0 AND (epoch > 1 OR " run ".epochs_done <= 1))"
 
+/* db_store_ensure_study inside the caller's transaction: the version of study name recorded with
+ * this recipe text, or a new one (NAME, NAME#2, ...) */
+db_status db_store_study_version(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
+                                 int *versioned);
 /* One integer from a one-row query */
 db_status db_store_query_int(db_store *s, const char *sql, const char *what, int *v);
 

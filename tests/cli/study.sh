@@ -279,7 +279,22 @@ t_merge() {
     # a shard run that went further (one more metric) is counted as brought up to date, the other not
     sqlite3 "$T/a.db" "INSERT INTO metrics SELECT run_id, epoch + 1, step, split, name, value FROM metrics WHERE run_id = 1 AND name = 'loss' LIMIT 1" || return
     db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 0 new runs, 2 already here (1 brought up to date)" || return
-    db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db"
+    db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db" || return
+    # a finished record here is never taken back to a shard's older state of it (a merge again
+    # after the run was resumed and finished here)
+    sqlite3 "$T/a.db" "UPDATE runs SET status = 'interrupted', heartbeat = '2000-01-01T00:00:00Z' WHERE id = 2" || return
+    db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/m.db" "SELECT group_concat(status, ' ') FROM runs")" = "done done done" ] ||
+        { echo "a done record taken back by a merge: $(sqlite3 "$T/m.db" "SELECT id, status FROM runs")"; return 1; }
+    # a shard whose study has another recipe text (the recipe edited) is a new version of it here
+    cp "$T/b.db" "$T/c.db" &&
+        sqlite3 "$T/c.db" "UPDATE studies SET recipe = recipe || '# edited' || char(10); UPDATE runs SET uuid = 'c' || uuid" ||
+        return
+    db merge "$T/c.db" --db "$T/m.db" && expect_rc 0 && expect_out "c.db: 1 new runs" || return
+    got=$(sqlite3 "$T/m.db" "SELECT group_concat(s.name || ':' || (SELECT count(*) FROM runs r WHERE r.study_id = s.id), ' ') FROM studies s")
+    [ "$got" = "sharded:1 sharded#2:1" ] || { echo "studies after merging an edited recipe's shard: '$got'"; return 1; }
+    db merge "$T/c.db" --db "$T/m.db" && expect_rc 0 && expect_out "c.db: 0 new runs" &&
+        [ "$(sqlite3 "$T/m.db" "SELECT count(*) FROM studies")" = 2 ] || { echo "merged again: $(sqlite3 "$T/m.db" "SELECT name FROM studies")"; return 1; }
 }
 
 t_slurm() {
