@@ -152,3 +152,26 @@ const char *db_shell_word(const char *path, char *out, size_t n) {
     out[at] = '\0';
     return out;
 }
+
+void db_path_tidy(char *path) {
+    if (path[0] != '/') return;
+    size_t out = 0; /* path[0..out) is tidy: "/" or "/a/b" */
+    const char *p = path;
+    while (*p) {
+        while (*p == '/') p++;
+        const char *end = p + strcspn(p, "/");
+        const size_t len = (size_t)(end - p);
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (out > 0 && path[out - 1] != '/') out--; /* the last part goes, */
+            if (out > 0) out--;                             /* and its slash */
+        } else {
+            path[out++] = '/';
+            memmove(path + out, p, len); /* never ahead of p: out only shrinks what was read */
+            out += len;
+        }
+        p = end;
+    }
+    if (out == 0) path[out++] = '/';
+    path[out] = '\0';
+}

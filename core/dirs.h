@@ -14,6 +14,10 @@ db_status db_make_dirs(const char *dir);
 db_status db_make_dirs_for(const char *path);
 /* rm -r of path (files, folders, links; a link is removed, not followed); a missing path is fine */
 db_status db_remove_tree(const char *path);
+/* An absolute path written one way: repeated and trailing slashes dropped, "." and ".." parts
+ * resolved by name (links are not followed: the folder may not exist yet), in place */
+void db_path_tidy(char *path);
+
 /* path as one shell word, for commands written for later (the report's Reproduce lines): as it is
  * when it holds only characters a shell takes literally, else in single quotes; out, or "" where
  * n cannot hold it */

@@ -1,5 +1,6 @@
 #include "study/run.h"
 
+#include "core/dirs.h"
 #include "core/dist.h"
 
 #include <errno.h>
@@ -258,6 +259,7 @@ static db_status outputs_distinct(const db_config *cfg, const char *db_path) {
 
 /* A relative checkpoint folder made absolute, so that the record resumes from any working folder */
 static db_status absolute_folder(char *dir, size_t n) {
+    if (dir[0] == '/') db_path_tidy(dir); /* runs/x/, runs//x and runs/y/../x: one folder, one record */
     if (!dir[0] || dir[0] == '/') return DB_OK;
     char cwd[4096], abs[4200];
     if (!getcwd(cwd, sizeof cwd)) return db_fail(DB_ERR_IO, "cannot read the working folder: %s", strerror(errno));
@@ -266,6 +268,7 @@ static db_status absolute_folder(char *dir, size_t n) {
     if (len < 0 || (size_t)len >= n)
         return db_fail(DB_ERR_ARG, "checkpoint_dir: %s/%s is longer than %zu bytes", cwd, rel, n - 1);
     memcpy(dir, abs, (size_t)len + 1);
+    db_path_tidy(dir);
     return DB_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "nets/model.h"
 #include "nets/optim.h"
+#include "core/dirs.h"
 #include "tests/check.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -325,7 +326,22 @@ static void test_recipe_parser(void) {
     db_test_rmtree(dir);
 }
 
+/* Checkpoint folders written one way, so that one folder is one record */
+static void test_path_tidy(void) {
+    static const char *const cases[][2] = {
+        {"/w/runs/x/", "/w/runs/x"}, {"/w//runs///x", "/w/runs/x"}, {"/w/./runs/./x/.", "/w/runs/x"},
+        {"/w/runs/y/../x", "/w/runs/x"}, {"/w/../../x", "/x"}, {"/..", "/"}, {"/", "/"}, {"//", "/"},
+        {"/a/b/c/../../d/", "/a/d"}, {"/a/..b/.c/", "/a/..b/.c"}, {"relative/x/", "relative/x/"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "%s", cases[i][0]);
+        db_path_tidy(p);
+        CHECK(!strcmp(p, cases[i][1]), "%s tidied to %s, want %s", cases[i][0], p, cases[i][1]);
+    }
+}
+
 const db_test db_tests_harness[] = {
+    {"path_tidy", test_path_tidy},
     {"checkpoint_classification", test_checkpoint_kinds},
     {"config_read_inverts_write", test_config_read_write},
     {"recipe_parser", test_recipe_parser},
