@@ -193,8 +193,8 @@ static db_status end_record(recorder *p, db_status s) {
     return db_fail(s, "%s", reason);
 }
 
-/* A run its checkpoint refused before its first epoch (another configuration's, thread count's,
- * number of processes') leaves no record: the fresh one and its event log go; s is returned */
+/* A run its checkpoint refused before its first epoch (broken, another format's or network's,
+ * another configuration's, thread count's, number of processes') leaves no record: the fresh one and its event log go; s is returned */
 static db_status discard_record(recorder *p, db_status s) {
     char reason[600];
     snprintf(reason, sizeof reason, "%s", db_last_error());
@@ -338,7 +338,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         if (ps != DB_OK && s == DB_OK) s = ps;
     }
     if (p.store && !p.resumed && !p.epochs_recorded &&
-        (s == DB_ERR_CKPT_CONFIG || s == DB_ERR_CKPT_THREADS || s == DB_ERR_CKPT_WORLD))
+        (db_ckpt_unusable(s) || s == DB_ERR_CKPT_THREADS || s == DB_ERR_CKPT_WORLD))
         s = discard_record(&p, s);
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);

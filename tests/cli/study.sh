@@ -162,6 +162,9 @@ EOR
             expect_out "cannot be resumed" || { echo "($kind)"; return 1; }
         [ "$(compgen -G "$T/runs/broken/single.stale-*/checkpoint.dbck" | wc -l)" -ge 1 ] ||
             { echo "$kind: the checkpoint was not kept aside"; return 1; }
+        # the refused attempt left no record beside the fresh run's
+        [ "$(sqlite3 "$T/s$n.db" "SELECT group_concat(status) FROM runs")" = done ] ||
+            { echo "$kind: runs $(sqlite3 "$T/s$n.db" "SELECT id, status, exit_reason FROM runs")"; return 1; }
         rm -rf "$T"/runs/broken/single.stale-*
         sed -i 's/^model = .*/model = resnet8/' "$T/r.txt"
     done
