@@ -210,26 +210,35 @@ int db_store_process_alive(pid_t pid, const char *recorded) {
     return !now[0] || !strcmp(now, recorded); /* another process now has the pid: the run's is gone */
 }
 
-/* Runs of this host still marked running whose process no longer exists were killed. */
+/* Runs of this host still marked running whose process no longer exists were killed. Each is
+ * marked only while its record still names the process found dead: one another process took up
+ * meanwhile (a resume) is its now. */
 static db_status mark_interrupted(db_store *s) {
     sqlite3_stmt *q;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, pid, pid_start FROM runs WHERE status = 'running' AND host = ?", -1,
                                   &q, NULL), "finding unfinished runs");
     sqlite3_bind_text(q, 1, s->host, -1, SQLITE_STATIC);
-    int64_t dead[256];
+    struct { int64_t id, pid; char start[128]; } dead[256];
     int ndead = 0, rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW && ndead < 256) {
         pid_t pid = (pid_t)sqlite3_column_int64(q, 1);
-        if (!db_store_process_alive(pid, (const char *)sqlite3_column_text(q, 2))) dead[ndead++] = sqlite3_column_int64(q, 0);
+        const char *start = (const char *)sqlite3_column_text(q, 2);
+        if (db_store_process_alive(pid, start)) continue;
+        dead[ndead].id = sqlite3_column_int64(q, 0), dead[ndead].pid = pid;
+        snprintf(dead[ndead++].start, sizeof dead[0].start, "%s", start ? start : "");
     }
     sqlite3_finalize(q);
     SQL_TRY(s, rc, "finding unfinished runs");
     for (int i = 0; i < ndead; i++) {
         sqlite3_stmt *u;
         SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', exit_reason = 'the process "
-                                             "ended without finishing (killed?)' WHERE id = ? AND status = 'running'",
+                                             "ended without finishing (killed?)' WHERE id = ? AND status = 'running'"
+                                             " AND host = ? AND pid IS ? AND ifnull(pid_start, '') = ?",
                                       -1, &u, NULL), "marking an interrupted run");
-        sqlite3_bind_int64(u, 1, dead[i]);
+        sqlite3_bind_int64(u, 1, dead[i].id);
+        sqlite3_bind_text(u, 2, s->host, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 3, dead[i].pid);
+        sqlite3_bind_text(u, 4, dead[i].start, -1, SQLITE_STATIC);
         rc = sqlite3_step(u);
         sqlite3_finalize(u);
         SQL_TRY(s, rc, "marking an interrupted run");
