@@ -22,10 +22,16 @@ db_status db_mllog_open(db_mllog *m, const char *db_path, int64_t run, int fresh
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return db_fail(DB_ERR_IO, "%s: cannot make the event-log folder: %s", dir, strerror(errno));
     snprintf(m->path, sizeof m->path, "%s/run-%06lld.log", dir, (long long)run);
-    char old[sizeof m->path + 8];
-    snprintf(old, sizeof old, "%s.old", m->path);
-    if (fresh && access(m->path, F_OK) == 0 && rename(m->path, old) != 0) /* another run's, of a database gone */
-        return db_fail(DB_ERR_IO, "%s: cannot move the earlier run's event log aside: %s", m->path, strerror(errno));
+    char old[sizeof m->path + 16];
+    int k = 1; /* another run's, of a database gone: moved aside to the first free .old, .old-2, ... */
+    for (; fresh && k < 10000 && access(m->path, F_OK) == 0; k++) {
+        snprintf(old, sizeof old, k == 1 ? "%s.old" : "%s.old-%d", m->path, k);
+        if (access(old, F_OK) == 0) continue;
+        if (rename(m->path, old) != 0)
+            return db_fail(DB_ERR_IO, "%s: cannot move the earlier run's event log aside: %s", m->path, strerror(errno));
+    }
+    if (fresh && access(m->path, F_OK) == 0)
+        return db_fail(DB_ERR_IO, "%s: 10,000 earlier event logs of this number beside it", m->path);
     m->f = fopen(m->path, "a");
     if (!m->f) return db_fail(DB_ERR_IO, "%s: cannot write the event log: %s", m->path, strerror(errno));
     return DB_OK;

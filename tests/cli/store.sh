@@ -41,6 +41,12 @@ assert all(set(e) == {"namespace", "time_ms", "event_type", "key", "value", "met
     db "${STORE_ARGS[@]}" --epochs 1 --seed 7 --db "$T/r.db" && expect_rc 0 || return
     [ "$(grep -c run_start "$T/r.mllog/run-000001.log")" = 1 ] && [ "$(grep -c run_start "$T/r.mllog/run-000001.log.old")" = 1 ] ||
         { echo "event logs: $(ls "$T/r.mllog"); run_start lines $(grep -c run_start "$T/r.mllog/run-000001.log")"; return 1; }
+    # a second night: the first night's log kept too
+    rm -f "$T/r.db" "$T/r.db-wal" "$T/r.db-shm" || return
+    db "${STORE_ARGS[@]}" --epochs 1 --seed 8 --db "$T/r.db" && expect_rc 0 || return
+    [ -f "$T/r.mllog/run-000001.log.old" ] && [ -f "$T/r.mllog/run-000001.log.old-2" ] &&
+        grep -q '"key": "seed", "value": 8' "$T/r.mllog/run-000001.log" && grep -q '"key": "seed", "value": 7' "$T/r.mllog/run-000001.log.old-2" ||
+        { echo "event logs after two deletions: $(ls "$T/r.mllog"); $(grep -h seed "$T"/r.mllog/run-000001.log* | head -3)"; return 1; }
 }
 
 t_eval_every() {
