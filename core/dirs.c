@@ -51,19 +51,35 @@ db_status db_remove_tree(const char *path) {
     return DB_OK;
 }
 
-/* Does the folder hold only names of k->own (or nothing), where the kind has such names? */
+/* Does file (a regular one) hold sign in its first 4 KiB? */
+static int signed_by(const char *dir, const char *name, const char *sign) {
+    char path[4400], head[4097];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    FILE *f = lstat(path, &st) == 0 && S_ISREG(st.st_mode) ? fopen(path, "rb") : NULL;
+    if (!f) return 0;
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    return strstr(head, sign) != NULL;
+}
+
+/* Does the folder hold only names of k->own, one of them signed by the tool (k->sign), or nothing,
+ * where the kind has such names? */
 static int only_own(const char *path, const db_swap_kind *k) {
     DIR *d = k->own ? opendir(path) : NULL;
     if (!d) return 0;
-    int ok = 1;
+    int ok = 1, sign = !k->sign, entries = 0;
     for (struct dirent *e; ok && (e = readdir(d));) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        entries++;
         int mine = 0;
         for (int i = 0; k->own[i] && !mine; i++) mine = !strcmp(e->d_name, k->own[i]);
         ok = mine;
+        if (mine && !sign) sign = signed_by(path, e->d_name, k->sign);
     }
     closedir(d);
-    return ok;
+    return ok && (sign || !entries); /* an empty folder is anyone's to fill */
 }
 
 /* DB_OK when path is absent or a folder the tool wrote */

@@ -26,14 +26,17 @@ const char *db_shell_word(const char *path, char *out, size_t n);
 /* A folder the tool replaces whole (a run's predictions, a report): filled beside it as DIR.part,
  * then swapped in (the previous one moved to DIR.old, the new renamed into place, the old removed),
  * so that a stop at any point leaves one whole folder, which the next begin finds. Each carries a
- * marker file; a folder without it is replaced only when it holds nothing but `own` names (what
- * the tool wrote before it had markers); "", ".", ".." and "/" are refused. `what` names the
+ * marker file; a folder without it is replaced only when it holds nothing but `own` names and
+ * one of them holds `sign` (what the tool wrote before it had markers); "", ".", ".." and "/" are refused. `what` names the
  * option in messages. */
 typedef struct {
     const char *what;          /* "predictions_dir", "--out" */
     const char *marker;        /* ".dropbench-predictions" */
     const char *marker_text;   /* a line saying what the folder is */
     const char *const *own;    /* NULL-terminated, or NULL: none */
+    const char *sign;          /* text that one of those files holds in its first 4 KiB (the tool's
+                                * title), so that a folder of the same names written by someone else
+                                * is not taken for one (NULL: the names alone) */
 } db_swap_kind;
 /* Whether dir may serve: neither it nor DIR.part nor DIR.old a folder the tool did not write */
 db_status db_swap_check(const char *dir, const db_swap_kind *k);

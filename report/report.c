@@ -35,10 +35,11 @@ static void provenance(db_doc *doc, const db_rep_input *in) {
 }
 
 /* The report's folder, replaced whole: a report stopped or failing half-way (a kill, a full disk)
- * leaves the previous one as it was. A folder from before the marker holds only these names. */
+ * leaves the previous one as it was. A folder from before the marker holds only these names, and
+ * its REPORT.md or index.html the report's title. */
 static const char *const own[] = {"REPORT.md", "index.html", "SUMMARY.md", "plots", NULL};
 static const db_swap_kind kind = {"--out", ".dropbench-report", "a report written by dropbench report; replaced whole "
-                                  "by the next one", own};
+                                  "by the next one", own, "dropbench report: "};
 
 db_status db_report_write(const db_rep_input *in, const char *out_dir, const db_rep_options *opt, FILE *log) {
     char path[1200], out[1100];

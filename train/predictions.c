@@ -3,7 +3,7 @@
 #include "core/dirs.h"
 
 static const db_swap_kind kind = {"predictions_dir", ".dropbench-predictions",
-                                  "predictions written by dropbench train; replaced by each evaluation", NULL};
+                                  "predictions written by dropbench train; replaced by each evaluation", NULL, NULL};
 
 db_status db_predictions_check(const char *dir) { return db_swap_check(dir, &kind); }
 

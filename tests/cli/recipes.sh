@@ -190,5 +190,13 @@ vary.seed = 1, 2'
         [ ! -e "$T/rep.part" ] && [ ! -e "$T/rep.old" ] || { echo "after the rerun: $(ls "$T")"; return 1; }
     mkdir -p "$T/mine" && echo keep >"$T/mine/notes.txt" || return
     db report --db "$T/t.db" --out "$T/mine" --no-plots && expect_rc 1 && expect_err "was not written by dropbench" &&
-        [ -s "$T/mine/notes.txt" ]
+        [ -s "$T/mine/notes.txt" ] || return
+    # someone's own site of the report's names (index.html, plots/): refused too; a report from
+    # before the marker file (only its names, its title in REPORT.md) and an empty folder are taken
+    mkdir -p "$T/site/plots" && echo '<html>my site</html>' >"$T/site/index.html" && echo 1 >"$T/site/plots/a.png" || return
+    db report --db "$T/t.db" --out "$T/site" --no-plots && expect_rc 1 && expect_err "was not written by dropbench" &&
+        [ -s "$T/site/plots/a.png" ] || return
+    mkdir -p "$T/legacy/plots" "$T/empty" && cp "$T/rep/REPORT.md" "$T/legacy/" || return
+    db report --db "$T/t.db" --out "$T/legacy" --no-plots && expect_rc 0 && [ -f "$T/legacy/.dropbench-report" ] &&
+        db report --db "$T/t.db" --out "$T/empty" --no-plots && expect_rc 0 && [ -s "$T/empty/index.html" ]
 }
