@@ -24,7 +24,8 @@ static void usage(FILE *f) {
                "skipped; interrupted ones continue from their checkpoints (runs/STUDY/CELL). --dry-run\n"
                "lists the cells and what would happen to each (--show-config: with every key's value);\n"
                "--cell N runs cell N alone (from 0, as a cluster array task does: see dropbench slurm;\n"
-               "--in-jobs marks the cells --jobs starts, which leave the header and summary to it);\n"
+               "--in-jobs HASH marks the cells --jobs starts, which leave the header and summary to it and\n"
+               "refuse a recipe file edited since the study planned its cells);\n"
                "--jobs N runs up to N cells at once, each in a process of its own (give each its share of\n"
                "the cores with the recipe's threads key; the results are those of running them one by one).\n"
                "A study whose data set, augmentation or network this version lacks is refused before\n"
@@ -145,9 +146,10 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
             for (int k = 0; k < NSIGS; k++) sigaddset(&block, sigs[k]);
             sigprocmask(SIG_BLOCK, &block, &was); /* a signal now waits until the cell's pid is known */
             if (jobs_stop) { sigprocmask(SIG_SETMASK, &was, NULL); continue; } /* it came just now */
-            char cell[24];
+            char cell[24], text[24];
             snprintf(cell, sizeof cell, "%d", next);
-            char *const args[] = {"dropbench", "study", (char *)r->path, "--cell", cell, "--in-jobs", "--db",
+            snprintf(text, sizeof text, "%016llx", (unsigned long long)db_recipe_text_hash(r));
+            char *const args[] = {"dropbench", "study", (char *)r->path, "--cell", cell, "--in-jobs", text, "--db",
                                   (char *)db_path, "--quiet", NULL};
             pid_t parent = getpid(), pid = fork();
             if (pid == 0) { /* the cell in a fresh process (no CUDA context, statics or threads carried over) */
@@ -208,14 +210,20 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
 
 int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
-    struct { int dry, show, quiet, in_jobs; long only, jobs; } o = {0, 0, 0, 0, -1, 1};
+    struct { int dry, show, quiet; const char *in_jobs; long only, jobs; } o = {0, 0, 0, NULL, -1, 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(a, "--dry-run")) o.dry = 1;
         else if (!strcmp(a, "--show-config")) o.show = 1;
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
-        else if (!strcmp(a, "--in-jobs")) o.in_jobs = 1; /* a cell started by study --jobs (below) */
+        else if (!strcmp(a, "--in-jobs")) { /* a cell started by study --jobs (below): its recipe text's hash */
+            if (!v || strlen(v) != 16 || v[strspn(v, "0123456789abcdef")]) {
+                fprintf(stderr, "dropbench study: --in-jobs takes the recipe text's hash (16 hex digits)\n");
+                return DB_EXIT_USAGE;
+            }
+            o.in_jobs = argv[++i];
+        }
         else if (!strcmp(a, "--db")) {
             if (!v || !v[0]) { fprintf(stderr, "dropbench study: --db needs a path\n"); return DB_EXIT_USAGE; }
             db_path = argv[++i];
@@ -248,6 +256,15 @@ int db_cmd_study(int argc, char **argv) {
     if (!r) return db_cli_error(db_fail(DB_ERR_NOMEM, "out of memory"));
     db_status s = db_recipe_load(recipe, r);
     if (s != DB_OK) { free(r); return db_cli_error(s); }
+    char text[24];
+    snprintf(text, sizeof text, "%016llx", (unsigned long long)db_recipe_text_hash(r));
+    if (o.in_jobs && strcmp(text, o.in_jobs)) { /* edited while study --jobs ran: not the cell it planned */
+        db_recipe_free(r);
+        free(r);
+        return db_cli_error(db_fail(DB_ERR_ARG, "%s was edited after the study started (its text is no longer the one "
+                                                "the study planned its cells from): cell %ld not run; start the study "
+                                                "again to run the new text (a new version of the study)", recipe, o.only));
+    }
     db_cli_set_quiet(o.quiet);
     int rc;
     if (o.dry) rc = dry_run(r, db_path, o.show);

@@ -419,3 +419,9 @@ void db_recipe_condition(const char *label, char *out, size_t n) {
     }
     if (!out[0]) snprintf(out, n, "all");
 }
+
+uint64_t db_recipe_text_hash(const db_recipe *r) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < r->text_len; i++) h = (h ^ (unsigned char)r->text[i]) * 1099511628211ull;
+    return h;
+}

@@ -54,6 +54,9 @@ db_status db_recipe_load(const char *path, db_recipe *r);
  * in messages and labels */
 db_status db_recipe_load_text(const char *name, const char *text, db_recipe *r);
 void db_recipe_free(db_recipe *r);
+/* A 64-bit FNV-1a hash of the recipe's text (includes inlined): whether a file read again is
+ * still the recipe a study planned from */
+uint64_t db_recipe_text_hash(const db_recipe *r);
 int db_recipe_cells(const db_recipe *r);
 /* Cell i's configuration (validated) and its label, e.g. "regularizer=dropblock,seed=2" (with
  * rows: "row=dropout,seed=2"); its

@@ -62,6 +62,9 @@ vary.regularizer = none, dropblock"
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "4 done before" || return
     db study "$T/two.txt" --jobs 2 --cell 1 --db "$T/two.db" && expect_rc 2 || return
     db study "$T/two.txt" --in-jobs --db "$T/two.db" && expect_rc 2 || return
+    # a cell --jobs starts after the recipe file was edited is refused, not run with the new text
+    db study "$T/two.txt" --cell 0 --in-jobs 0123456789abcdef --db "$T/two.db" && expect_rc 2 &&
+        expect_err "was edited after the study started" || return
     db study "$T/two.txt" --jobs 0 --db "$T/two.db" && expect_rc 2
 }
 
