@@ -48,16 +48,22 @@ static db_status merge_run(db_store *s, int64_t sid, const char *uuid, int *fres
         DB_TRY(exec_one(s, "UPDATE main.runs SET (status, heartbeat, ended, exit_reason, epochs_done) = (SELECT status,"
                            " heartbeat, ended, exit_reason, epochs_done FROM shard.runs WHERE id = ?1) WHERE id = ?2 AND"
                            " status <> 'done' AND EXISTS (SELECT 1 FROM shard.runs t WHERE t.id = ?1 AND (t.epochs_done >"
-                           " runs.epochs_done OR (t.epochs_done = runs.epochs_done AND ifnull(t.heartbeat, '') >"
-                           " ifnull(runs.heartbeat, ''))))",
+                           " runs.epochs_done OR (t.epochs_done = runs.epochs_done AND (ifnull(t.heartbeat, '') >"
+                           " ifnull(runs.heartbeat, '') OR (runs.status = 'running' AND t.status <> 'running' AND"
+                           " ifnull(t.heartbeat, '') = ifnull(runs.heartbeat, ''))))))",
                         sid, mid, "merging a run's progress"));
+        /* ended there after the copy here (its end, or a kill found, in the same second) */
         *changed = sqlite3_changes(s->db) > 0;
     }
-    /* only the metrics main lacks or holds otherwise: what changed is counted */
-    DB_TRY(exec_one(s, "INSERT OR REPLACE INTO main.metrics SELECT ?2, epoch, step, split, name, value FROM"
-                       " shard.metrics t WHERE run_id = ?1 AND NOT EXISTS (SELECT 1 FROM main.metrics m WHERE"
-                       " m.run_id = ?2 AND m.epoch = t.epoch AND m.step = t.step AND m.split = t.split AND"
-                       " m.name = t.name AND m.value IS t.value)", sid, mid, "merging metrics"));
+    /* only the metrics main lacks or holds otherwise (what changed is counted); a record that went
+     * on here instead keeps its own values of the epochs both have */
+    DB_TRY(exec_one(s, *fresh || *changed ? "INSERT OR REPLACE INTO main.metrics SELECT ?2, epoch, step, split, name, value"
+                                            " FROM shard.metrics t WHERE run_id = ?1 AND NOT EXISTS (SELECT 1 FROM"
+                                            " main.metrics m WHERE m.run_id = ?2 AND m.epoch = t.epoch AND m.step ="
+                                            " t.step AND m.split = t.split AND m.name = t.name AND m.value IS t.value)"
+                                          : "INSERT OR IGNORE INTO main.metrics SELECT ?2, epoch, step, split, name, value"
+                                            " FROM shard.metrics WHERE run_id = ?1",
+                    sid, mid, "merging metrics"));
     if (!*fresh && sqlite3_changes(s->db) > 0) *changed = 1;
     return DB_OK;
 }

@@ -1,5 +1,6 @@
 #include "train/init_from.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ static const db_param *named(const db_graph *g, const char *name, size_t size) {
     return NULL;
 }
 
-db_status db_init_from(db_graph *g, const db_config *cfg, const char *dir, int *copied) {
+static db_status init_from(db_graph *g, const db_config *cfg, const char *dir, int *copied) {
     uint64_t total;
     db_graph cg;
     int n = 0, tensors = 0;
@@ -87,5 +88,16 @@ db_status db_init_from(db_graph *g, const db_config *cfg, const char *dir, int *
     if (copied) *copied = n;
     db_sgd_free(&opt);
     db_graph_free(&cg);
+    return s;
+}
+
+db_status db_init_from(db_graph *g, const db_config *cfg, const char *dir, int *copied) {
+    db_status s = init_from(g, cfg, dir, copied);
+    if (s != db_status_primary(s)) { /* the starting weights' checkpoint is broken: the source run's fault, not the
+                                      * run's own checkpoint (which a study would set aside and start again) */
+        char why[1400];
+        snprintf(why, sizeof why, "%s", db_last_error());
+        s = db_fail(db_status_primary(s), "init_from %s: the starting weights cannot be read: %s", dir, why);
+    }
     return s;
 }

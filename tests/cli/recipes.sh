@@ -25,6 +25,13 @@ row.tuned.init_from = $T/ck/pre/single"
         "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
     db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
     db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
+    # broken starting weights (a truncated checkpoint): the run fails, recorded with the reason, not
+    # taken for a broken checkpoint of its own
+    cp -r "$T/ck/pre/single" "$T/badpre" && truncate -s 300 "$T/badpre/checkpoint.dbck" || return
+    db train --model resnet20 --train-limit 64 --test-limit 64 --batch 32 --epochs 1 --init-from "$T/badpre" \
+        --checkpoint-dir "$T/ckb" --db "$T/b.db" && expect_rc 1 && expect_err "the starting weights cannot be read" &&
+        [ "$(sqlite3 "$T/b.db" "SELECT status FROM runs")" = failed ] ||
+        { echo "runs: $(sqlite3 "$T/b.db" "SELECT status, exit_reason FROM runs" 2>&1)"; return 1; }
     # the report's verdicts: the pretraining is one setting, nothing to compare
     db report --db "$T/r.db" --out "$T/rep" --no-plots && expect_rc 0 || return
     grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "nothing to compare: the starting point of study main" &&

@@ -61,7 +61,7 @@ vary.regularizer = none, dropblock"
         { echo "one by one: $(sqlite3 "$T/one.db" "$q"); two at once: $(sqlite3 "$T/two.db" "$q")"; return 1; }
     db study "$T/two.txt" --jobs 2 --db "$T/two.db" --quiet && expect_rc 0 && expect_out "4 done before" || return
     db study "$T/two.txt" --jobs 2 --cell 1 --db "$T/two.db" && expect_rc 2 || return
-    db study "$T/two.txt" --in-jobs --db "$T/two.db" && expect_rc 2 || return
+    db study "$T/two.txt" --in-jobs 0123456789abcdef --db "$T/two.db" && expect_rc 2 && expect_err "goes with --cell N" || return
     # a cell --jobs starts after the recipe file was edited is refused, not run with the new text
     db study "$T/two.txt" --cell 0 --in-jobs 0123456789abcdef --db "$T/two.db" && expect_rc 2 &&
         expect_err "was edited after the study started" || return
@@ -292,6 +292,20 @@ t_merge() {
     db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 || return
     [ "$(sqlite3 "$T/m.db" "SELECT group_concat(status, ' ') FROM runs")" = "done done done" ] ||
         { echo "a done record taken back by a merge: $(sqlite3 "$T/m.db" "SELECT id, status FROM runs")"; return 1; }
+    # nor its values: a shard's other value of an epoch both have stays out of a finished record
+    sqlite3 "$T/a.db" "UPDATE metrics SET value = -1 WHERE run_id = 2 AND split = 'test' AND name = 'loss'" || return
+    db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/m.db" "SELECT count(*) FROM metrics WHERE value = -1")" = 0 ] ||
+        { echo "a finished record's metric replaced by a shard's"; return 1; }
+    # a run copied here while running whose task was then killed (its shard marked interrupted,
+    # the heartbeat unchanged): the next merge brings the end
+    local u hb
+    u=$(sqlite3 "$T/a.db" "SELECT uuid FROM runs WHERE id = 1") && hb=$(sqlite3 "$T/a.db" "SELECT heartbeat FROM runs WHERE id = 1") &&
+        sqlite3 "$T/m.db" "UPDATE runs SET status = 'running', host = 'node7' WHERE uuid = '$u'" &&
+        sqlite3 "$T/a.db" "UPDATE runs SET status = 'interrupted' WHERE id = 1" || return
+    db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 && expect_out "1 brought up to date" &&
+        [ "$(sqlite3 "$T/m.db" "SELECT status || ' ' || heartbeat FROM runs WHERE uuid = '$u'")" = "interrupted $hb" ] ||
+        { echo "the end of a run copied while running: $(sqlite3 "$T/m.db" "SELECT status, heartbeat FROM runs WHERE uuid = '$u'")"; return 1; }
     # a shard whose study has another recipe text (the recipe edited) is a new version of it here
     cp "$T/b.db" "$T/c.db" &&
         sqlite3 "$T/c.db" "UPDATE studies SET recipe = recipe || '# edited' || char(10); UPDATE runs SET uuid = 'c' || uuid" ||
@@ -383,7 +397,7 @@ t_report() {
     # and the database by its absolute path (the study's recipe is named absolutely: no cd first)
     grep -qxF "$(realpath "$DB") study $T/r.txt --db $(realpath "$T/f.db")" "$md" &&
         grep -qF "row=k3,seed=3: missing (never run); $(realpath "$DB") study $T/r.txt --cell 8 --db $(realpath "$T/f.db")" "$md" &&
-        ! grep -q "^cd " "$md" && grep -qF "| working_folder | $PWD |" "$md" ||
+        ! grep -q "^cd " "$md" && grep -qF "| working_folder | $(pwd -P) |" "$md" ||
         { echo "REPORT.md's commands: $(grep -F " study " "$md" | head -3)"; return 1; }
     # a value that means nothing or was not measured is "-", never a printed NaN
     ! grep -qiw 'nan' "$md" || { echo "NaN printed: $(grep -m1 -iw nan "$md")"; return 1; }
