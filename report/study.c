@@ -9,6 +9,18 @@
 #include "core/stats.h"
 #include "report/analyse.h"
 
+/* "cd DIR && " where the study's recipe was named from the folder it ran in (its provenance's
+ * working_folder; its init_from and data folders may be relative too), else "" */
+static const char *from_folder(const db_rep_study *s, char *out, size_t n) {
+    const char *here = NULL;
+    const int len = s->recipe[0] != '/' ? db_rep_provenance(s, "working_folder", &here) : -1;
+    char dir[1400], word[1400];
+    out[0] = '\0';
+    if (len > 0 && snprintf(dir, sizeof dir, "%.*s", len, here) < (int)sizeof dir && db_shell_word(dir, word, sizeof word)[0])
+        snprintf(out, n, "cd %s && ", word);
+    return out;
+}
+
 static void matrix(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc) {
     db_doc_heading(doc, 2, "Matrix");
     db_doc_table(doc, "condition\tcells\tdone\tfailed\tdiverged\tinterrupted\trunning\tmissing");
@@ -21,7 +33,9 @@ static void matrix(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int
         int st = db_rep_state_of(r);
         if (st == 0) continue;
         if (!problems++) db_doc_para(doc, "Cells without a result (counted above, left out of every statistic below):");
-        if (st == 5) db_doc_item(doc, "%s: missing (never run); %s", s->cells[i].label, s->cells[i].command);
+        char cd[1500];
+        if (st == 5) db_doc_item(doc, "%s: missing (never run); %s%s", s->cells[i].label, from_folder(s, cd, sizeof cd),
+                                 s->cells[i].command);
         else db_doc_item(doc, "%s: %s (run %lld)%s%s", s->cells[i].label, r->status, (long long)r->id,
                          r->exit_reason[0] ? ": " : "", r->exit_reason);
     }
@@ -538,17 +552,12 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     drop_and_speed(doc, s, c, nc, out, opt, log, skipped);
     runs_table(doc, s, c, nc);
     db_doc_heading(doc, 2, "Reproduce");
-    /* From the folder the study ran in when its recipe was named from there (its init_from and
-     * data folders may be relative too); the database by its absolute path */
-    const char *here = NULL;
-    int here_len = s->recipe[0] != '/' ? db_rep_provenance(s, "working_folder", &here) : -1;
-    char cmd[6000], dir[1400] = "", w[4][1400];
-    if (here_len > 0) snprintf(dir, sizeof dir, "%.*s", here_len, here);
+    char cmd[11000], cd[1500], w[3][1400]; /* runnable from any folder: cd first where the study's paths are relative */
     const char *db = in->db_for_commands[0] ? in->db_for_commands : in->db_path;
-    snprintf(cmd, sizeof cmd, "%s%s%s%s study %s --db %s\n# one cell alone, e.g.:\n%s", dir[0] ? "cd " : "",
-             dir[0] ? db_shell_word(dir, w[0], sizeof w[0]) : "", dir[0] ? "\n" : "",
-             db_shell_word(in->program ? in->program : "dropbench", w[1], sizeof w[1]),
-             db_shell_word(s->recipe, w[2], sizeof w[2]), db_shell_word(db, w[3], sizeof w[3]),
+    from_folder(s, cd, sizeof cd);
+    snprintf(cmd, sizeof cmd, "%s%s study %s --db %s\n# one cell alone, e.g.:\n%s%s", cd,
+             db_shell_word(in->program ? in->program : "dropbench", w[0], sizeof w[0]),
+             db_shell_word(s->recipe, w[1], sizeof w[1]), db_shell_word(db, w[2], sizeof w[2]), s->ncells ? cd : "",
              s->ncells ? s->cells[0].command : "");
     db_doc_code(doc, cmd);
 }

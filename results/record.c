@@ -103,7 +103,8 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
     *run = 0, *done = 0;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
                                          " julianday(heartbeat)) * 24 FROM runs WHERE (?4 > 0 AND id = ?4) OR (?4 = 0 AND"
-                                         " checkpoint_dir IN (?1, ?3) AND fingerprint = ?2 AND status IN ('running',"
+                                         " (checkpoint_dir IN (?1, ?3) OR tidy_path(checkpoint_dir) = ?1) AND"
+                                         " fingerprint = ?2 AND status IN ('running',"
                                          "'interrupted','failed','done')) ORDER BY id DESC LIMIT 1", -1, &st, NULL),
             "finding the run to resume");
     sqlite3_bind_text(st, 1, in->checkpoint_dir, -1, SQLITE_STATIC);

@@ -4,6 +4,7 @@
 #include "results/store_internal.h"
 
 #include "build/gen/paper_tables.h"
+#include "core/dirs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -289,6 +290,18 @@ db_status db_store_open_existing(db_store **out, const char *path) {
     return db_store_open(out, path);
 }
 
+/* tidy_path(TEXT) in SQL: db_path_tidy's form of a recorded folder (records written before folders
+ * were tidied: runs//x/ found as runs/x) */
+static void tidy_path_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const unsigned char *v = sqlite3_value_text(argv[0]);
+    if (!v) { sqlite3_result_null(ctx); return; }
+    char *t = strdup((const char *)v);
+    if (!t) { sqlite3_result_error_nomem(ctx); return; }
+    db_path_tidy(t);
+    sqlite3_result_text(ctx, t, -1, free);
+}
+
 db_status db_store_open(db_store **out, const char *path) {
     *out = NULL;
     DB_TRY(path_fits(path, "the database"));
@@ -302,6 +315,9 @@ db_status db_store_open(db_store **out, const char *path) {
     if (rc != SQLITE_OK) st = db_store_fail(s, rc, "cannot open the database", __FILE__, __LINE__);
     if (st == DB_OK && sqlite3_db_readonly(s->db, "main") == 1)
         st = db_fail(DB_ERR_IO, "%s: the database is read-only (check the file's and its folder's permissions)", path);
+    if (st == DB_OK && (rc = sqlite3_create_function(s->db, "tidy_path", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                                     tidy_path_sql, NULL, NULL)) != SQLITE_OK)
+        st = db_store_fail(s, rc, "registering tidy_path", __FILE__, __LINE__);
     if (st == DB_OK) {
         sqlite3_busy_timeout(s->db, 10000);
         /* several processes opening a new file at once: the switch to WAL can meet another's lock

@@ -321,8 +321,9 @@ static void test_report_pretrained_column(void) {
     snprintf(st.provenance, sizeof st.provenance, "host=h\nworking_folderx=/no\nworking_folder=/home/o'neil/my runs\n");
     snprintf(st.recipe, sizeof st.recipe, "bench/recipes/cols.txt");
     m = report_md(&st, 1);
-    const char *cd = "## Reproduce\n\n```\ncd '/home/o'\\''neil/my runs'\n/opt/test/dropbench study bench/recipes/cols.txt "
-                     "--db memory\n";
+    const char *cd = "## Reproduce\n\n```\ncd '/home/o'\\''neil/my runs' && /opt/test/dropbench study "
+                     "bench/recipes/cols.txt --db memory\n# one cell alone, e.g.:\ncd '/home/o'\\''neil/my runs' && "
+                     "/opt/test/dropbench study cols.txt --cell 0 --db memory\n";
     CHECK(m && strstr(m, cd), "REPORT.md lacks '%s':\n%s", cd, m ? strstr(m, "## Reproduce") : "(none)");
     CHECK(m && strstr(m, "| cols | working_folder | /home/o'neil/my runs |"), "provenance without the working folder");
     free(m);
