@@ -262,6 +262,7 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
     char path[4096];
     db_fetch_path(o, f, path, sizeof path);
     *cached = 0;
+    char bad[4200] = ""; /* a cached copy that fails verification, kept aside until a good one replaces it */
     if (access(path, F_OK) == 0) {
         db_status v = db_verify_file(f, path, d);
         if (v == DB_OK) { *cached = 1; return DB_OK; }
@@ -269,11 +270,20 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
         if (o->offline)
             return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
         db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
-        if (unlink(path) != 0) return db_fail(DB_ERR_IO, "%s: cannot delete: %s", path, strerror(errno));
+        snprintf(bad, sizeof bad, "%s.bad", path);
+        if (rename(path, bad) != 0) return db_fail(DB_ERR_IO, "%s: cannot move it aside: %s", path, strerror(errno));
     }
     if (o->offline)
         return db_fail(DB_ERR_IO, "offline: %s is not in the cache (%s); fetch it where there is a network, or copy it there",
                        f->file, path);
-    DB_TRY(db_make_dirs_for(path));
-    return download(f, o, path, d);
+    db_status s = db_make_dirs_for(path);
+    if (s == DB_OK) s = download(f, o, path, d);
+    if (bad[0] && s == DB_OK) unlink(bad);
+    else if (bad[0] && rename(bad, path) == 0) { /* no good copy came: the cached one back as it was */
+        char why[1400];
+        snprintf(why, sizeof why, "%s", db_last_error());
+        s = db_fail(s, "%s; the cached %s, which failed verification, is left as it was (a wrong checksum in the "
+                    "catalog, or a damaged file: compare them)", why, path);
+    }
+    return s;
 }

@@ -46,6 +46,15 @@ t_data_fetch_failures() {
     blob_catalog || return
     fetch tbad && expect_rc 1 && expect_err "checksum mismatch" && expect_err "deleted" || return
     [ -z "$(ls -A "$T/cache/tbad" 2>/dev/null)" ] || { echo "a bad download was kept: $(ls "$T/cache/tbad")"; return 1; }
+    # a cached copy that fails verification stays as it was until a good one replaces it: kept
+    # when no good copy comes (here the catalog's checksum is the wrong one), replaced when one does
+    cp "$T/srv/blob.bin" "$T/cache/tbad/blob.bin" || return
+    fetch tbad && expect_rc 1 && expect_err "is left as it was" || return
+    cmp -s "$T/srv/blob.bin" "$T/cache/tbad/blob.bin" && [ "$(ls -A "$T/cache/tbad")" = blob.bin ] ||
+        { echo "the cached copy was not kept as it was: $(ls -l "$T/cache/tbad")"; return 1; }
+    mkdir -p "$T/cache/tok" && head -c 300000 /dev/urandom >"$T/cache/tok/blob.bin" || return
+    fetch tok && expect_rc 0 && cmp -s "$T/srv/blob.bin" "$T/cache/tok/blob.bin" && [ "$(ls -A "$T/cache/tok")" = blob.bin ] ||
+        { echo "a damaged cached copy not replaced: $(ls -l "$T/cache/tok")"; return 1; }
     fetch tmissing && expect_rc 1 && expect_err "HTTP 404" || return
     [ -z "$(ls -A "$T/cache/tmissing" 2>/dev/null)" ] || { echo "a 404 left a file"; return 1; }
     fetch tstall --timeout 1 --retries 0 && expect_rc 1 && expect_err "stalled" && expect_err "kept" || return
