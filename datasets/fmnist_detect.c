@@ -206,13 +206,16 @@ static db_status write_json(json_t *root, const char *path) {
     return DB_OK;
 }
 
-db_status db_fmd_make(const char *src_dir, const char *out_dir, const db_fmd_cfg *c, db_fmd_stats st[2]) {
+db_status db_fmd_make(const char *src_dir, const char *out_given, const db_fmd_cfg *c, db_fmd_stats st[2]) {
     DB_TRY(db_fmd_check(c));
+    char out_dir[4100], part[4200], path[4300];
+    if (strlen(out_given) > 4000) return db_fail(DB_ERR_ARG, "%.60s...: the folder's name is too long", out_given);
+    size_t len = strlen(out_given);
+    while (len > 1 && out_given[len - 1] == '/') len--; /* DIR/ is DIR: its .part beside it, not inside */
+    snprintf(out_dir, sizeof out_dir, "%.*s", (int)len, out_given);
     struct stat sb;
     if (stat(out_dir, &sb) == 0)
         return db_fail(DB_ERR_ARG, "%s already exists: remove it, or build into another folder", out_dir);
-    char part[4200], path[4300];
-    if (strlen(out_dir) > 4000) return db_fail(DB_ERR_ARG, "%.60s...: the folder's name is too long", out_dir);
     snprintf(part, sizeof part, "%s.part", out_dir);
     DB_TRY(db_remove_tree(part)); /* what an interrupted build left */
     snprintf(path, sizeof path, "%s/annotations/x", part);

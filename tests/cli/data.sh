@@ -226,7 +226,11 @@ t_data_make_fmnist_detect() {
         { echo "ground truth as detections: $(snippet "$out")"; return 1; }
     db data make fmnist-detect --out "$T/fmd2" --items 0,3 && expect_rc 2 && expect_err "items per canvas" || return
     db data make fmnist-detect --out "$T/fmd2" --sides 16 && expect_rc 2 && expect_err "--sides" || return
-    db data make nosuch && expect_rc 2 && expect_err "fmnist-detect"
+    db data make nosuch && expect_rc 2 && expect_err "fmnist-detect" || return
+    # a folder named with a trailing slash is the same folder: built beside, renamed into place
+    db data make fmnist-detect --out "$T/fmd3/" --train 8 --val 4 --size 64 --sides 16,32 && expect_rc 0 &&
+        [ -s "$T/fmd3/make.txt" ] && [ ! -e "$T/fmd3/.part" ] && [ ! -e "$T/fmd3.part" ] ||
+        { echo "built with a trailing slash: $(ls -a "$T/fmd3" 2>&1)"; return 1; }
 }
 
 t_data_list_debian() {
