@@ -88,7 +88,8 @@ static db_status add_sample(db_dataset *out, int *cap, const char *path, int lab
     return DB_OK;
 }
 
-/* ROOT/val without class folders: the labels file */
+/* ROOT/val without class folders: the labels file, each image it lists there, once (found now,
+ * not at the first evaluation after a training epoch) */
 static db_status flat_split(const char *root, const char *dir, const db_names *classes, db_dataset *out, int *cap) {
     char lp[4096];
     DB_TRY(join(lp, sizeof lp, root, "val_labels.txt"));
@@ -114,10 +115,23 @@ static db_status flat_split(const char *root, const char *dir, const db_names *c
             break;
         }
         char p[4096];
+        struct stat st;
         s = join(p, sizeof p, dir, file);
+        const int there = s == DB_OK && stat(p, &st) == 0;
+        if (s == DB_OK && (!there || !S_ISREG(st.st_mode)))
+            s = db_fail(DB_ERR_FORMAT, "%s:%d: %s: %s", lp, lineno, p, there ? "not a file" : strerror(errno));
         if (s == DB_OK) s = add_sample(out, cap, p, label);
     }
     fclose(f);
+    char **sorted = s == DB_OK && out->n > 1 ? malloc(sizeof *sorted * (size_t)out->n) : NULL;
+    if (s == DB_OK && out->n > 1 && !sorted) s = db_fail(DB_ERR_NOMEM, "out of memory listing images");
+    if (sorted) {
+        memcpy(sorted, out->files, sizeof *sorted * (size_t)out->n);
+        qsort(sorted, (size_t)out->n, sizeof *sorted, by_name);
+        for (int i = 1; i < out->n && s == DB_OK; i++)
+            if (!strcmp(sorted[i - 1], sorted[i])) s = db_fail(DB_ERR_FORMAT, "%s: %s is listed twice", lp, sorted[i]);
+        free(sorted);
+    }
     return s;
 }
 

@@ -134,6 +134,16 @@ static void test_folder_bad_input(void) {
     fclose(f);
     CHECK(db_folder_load(fo_dir, "val", 32, 0.875f, &d) == DB_ERR_FORMAT && strstr(db_last_error(), "val_labels.txt:1"),
           "an unknown class: %s", db_last_error());
+    /* an image listed that is not there, and one listed twice: found when the list is read */
+    static const char *const lists[2][2] = {{"x.JPEG b\nz.JPEG a\n", "val_labels.txt:2: "},
+                                            {"x.JPEG b\ny.JPEG a\nx.JPEG a\n", "x.JPEG is listed twice"}};
+    for (int k = 0; k < 2; k++) {
+        f = fopen(fo_path("val_labels.txt"), "w");
+        fputs(lists[k][0], f);
+        fclose(f);
+        CHECK(db_folder_load(fo_dir, "val", 32, 0.875f, &d) == DB_ERR_FORMAT && strstr(db_last_error(), lists[k][1]),
+              "want '%s': %s", lists[k][1], db_last_error());
+    }
     CHECK(db_folder_load("/nonexistent", "train", 32, 0.875f, &d) == DB_ERR_IO, "a missing root");
     CHECK(db_folder_load(fo_dir, "test", 32, 0.875f, &d) == DB_ERR_ARG, "a bad split");
     /* a truncated JPEG and a text file named .JPEG: the batch fails naming the file */
