@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "datasets/cifar.h"
@@ -185,7 +186,15 @@ db_status db_data_files(const db_data_spec *d, char **paths, int max, int *n) {
         globbed |= glob(pattern, globbed ? GLOB_APPEND : 0, NULL, &gl) == 0;
     }
     for (size_t i = 0; globbed && i < gl.gl_pathc && *n < max; i++) {
-        if (!(paths[*n] = strdup(gl.gl_pathv[i]))) {
+        const char *p = gl.gl_pathv[i];
+        const size_t len = strlen(p);
+        char gz[4200];
+        snprintf(gz, sizeof gz, "%s.gz", p);
+        if ((len > 5 && !strcmp(p + len - 5, ".part")) || (len > 4 && !strcmp(p + len - 4, ".bad")) ||
+            (strstr(p, "-ubyte") && access(gz, F_OK) == 0))
+            continue; /* what the loader does not read: a download's partial or set-aside copy, a plain IDX
+                       * file beside its .gz (read instead) */
+        if (!(paths[*n] = strdup(p))) {
             globfree(&gl);
             db_data_files_free(paths, *n);
             *n = 0;

@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "datasets/batch.h"
 #include "datasets/dataset.h"
+#include "datasets/select.h"
 #include "tests/check.h"
 
 #define EXPECT_FAIL(expr, code, needle)                                                     \
@@ -148,6 +149,21 @@ static void test_mnist_like_dir(void) {
     CHECK_OK(db_mnist_like_load(ds_dir, "test", "fm", &d));
     ds_check_good(&d, 4, 2, 3, 10);
     db_dataset_free(&d);
+    /* the files a run's provenance names are those the loader reads: not a plain copy beside its
+     * .gz, nor a download's partial or set-aside file */
+    ds_write("train-images-idx3-ubyte", 0, ds_buf, ds_images(0x803, 7, 2, 3));
+    ds_write("t10k-images-idx3-ubyte.gz.part", 0, ds_buf, 10);
+    ds_write("t10k-images-idx3-ubyte.gz.bad", 0, ds_buf, 10);
+    char *files[16];
+    int nf = 0;
+    db_data_spec spec = {.name = "fashion-mnist", .data_dir = ds_dir};
+    CHECK_OK(db_data_files(&spec, files, 16, &nf));
+    static const char *const want[] = {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                                       "train-labels-idx1-ubyte"};
+    CHECK(nf == 4, "%d files named", nf);
+    for (int i = 0; i < nf && i < 4; i++)
+        CHECK(!strcmp(strrchr(files[i], '/') + 1, want[i]), "file %d: %s, want %s", i, files[i], want[i]);
+    db_data_files_free(files, nf);
     EXPECT_FAIL(db_mnist_like_load(ds_dir, "val", "fm", &d), DB_ERR_ARG, "val");
     EXPECT_FAIL(db_mnist_like_load("/nonexistent/dir", "train", "fm", &d), DB_ERR_IO,
                 "/nonexistent/dir");
