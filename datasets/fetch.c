@@ -178,7 +178,7 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         return TRY_FATAL;
     }
     if (rc == CURLE_OK) { /* a server may end the body early without a length: resume then */
-        struct stat now_st;
+        struct stat now_st = {0}; /* unreadable: said as 0 bytes */
         if (f->size < 0 || (stat(part, &now_st) == 0 && (int64_t)now_st.st_size >= f->size)) return TRY_DONE;
         snprintf(why, why_n, "%s: the transfer ended at %lld of %lld bytes", url, (long long)now_st.st_size,
                  (long long)f->size);

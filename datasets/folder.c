@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
 #include "core/philox.h"
 #include "datasets/image.h"
 
@@ -150,7 +151,8 @@ db_status db_folder_load(const char *root, const char *split, int size, float ev
         s = db_fail(DB_ERR_FORMAT, "%s: %d class folders; an image-folder data set needs train/<class>/ folders", tdir, classes.n);
     if (s == DB_OK && classes.n > 65535) s = db_fail(DB_ERR_FORMAT, "%s: more than 65535 classes", tdir);
     if (s == DB_OK) s = db_dir_list(dir, 1, NULL, &sub);
-    int cap = 0;
+    int cap = 0, empty = 0;
+    char first_empty[4096] = "";
     if (s == DB_OK && sub.n == 0 && !strcmp(split, "val")) s = flat_split(root, dir, &classes, out, &cap);
     for (int c = 0; s == DB_OK && c < sub.n; c++) {
         int label = class_of(&classes, sub.v[c]);
@@ -164,8 +166,12 @@ db_status db_folder_load(const char *root, const char *split, int size, float ev
             s = join(p, sizeof p, cdir, files.v[i]);
             if (s == DB_OK) s = add_sample(out, &cap, p, label);
         }
+        if (s == DB_OK && files.n == 0 && !empty++) snprintf(first_empty, sizeof first_empty, "%s", cdir);
         db_names_free(&files);
     }
+    if (s == DB_OK && empty && out->n > 0) /* counted among the classes, never seen in this split */
+        db_log(DB_LOG_NOTE, "%d class folder%s of %s hold%s no JPEG images (.jpg or .jpeg files; e.g. %s)", empty,
+               empty == 1 ? "" : "s", dir, empty == 1 ? "s" : "", first_empty);
     if (s == DB_OK && out->n == 0) s = db_fail(DB_ERR_FORMAT, "%s: no JPEG images", dir);
     int n_classes = classes.n;
     db_names_free(&classes);

@@ -162,6 +162,11 @@ t_data_imagenet_folder() {
     db data bench --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 64 --batch 16 --workers 0,2 \
         --seconds 0.5 --json && expect_rc 0 || return
     [ "$(grep -c '"images_per_s"' "$out")" = 2 ] || { echo "bench output: $(snippet "$out")"; return 1; }
+    # a class folder without JPEGs (PNGs, or nothing) is a class never seen: said so
+    mkdir "$T/inet/train/n00000009" && printf "\x89PNG" >"$T/inet/train/n00000009/a.png" || return
+    db data bench --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 64 --batch 16 --workers 0 \
+        --seconds 0.2 && expect_rc 0 && expect_err "1 class folder of $T/inet/train holds no JPEG images" || return
+    rm -rf "$T/inet/train/n00000009"
     head -c 300 "$T/inet/train/n00000002/img0003.JPEG" >"$T/cut" && mv "$T/cut" "$T/inet/train/n00000002/img0003.JPEG"
     db train --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 32 --model resnet20 \
         --epochs 1 --batch 32 && expect_rc 1 && expect_err "img0003.JPEG" || return
