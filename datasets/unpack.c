@@ -119,10 +119,13 @@ db_status db_unpack(const char *archive, const char *dest, db_unpack_stats *st) 
     if (snprintf(part, sizeof part, "%s/.unpack-%s.part", dest, base) >= (int)sizeof part)
         return db_fail(DB_ERR_ARG, "%s: the folder's name is too long", dest);
     DB_TRY(db_remove_tree(part)); /* what an interrupted unpack left */
+    struct stat sb;
+    const int made = stat(dest, &sb) != 0; /* the folder is this unpack's: a refused archive leaves none */
     snprintf(probe, sizeof probe, "%s/x", part);
     DB_TRY(db_make_dirs_for(probe));
     db_status s = extract(archive, part, st);
     if (s == DB_OK) s = move_out(part, dest, st);
     db_status rm = db_remove_tree(part);
+    if (s != DB_OK && made) rmdir(dest); /* only when nothing else came into it */
     return s != DB_OK ? s : rm;
 }

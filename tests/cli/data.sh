@@ -213,6 +213,9 @@ t_data_coco_unpack_train() {
     printf 'x' >>"$cache/coco2017-val/val2017.zip"
     XDG_CACHE_HOME=$T/xdgc db data unpack coco2017-val --catalog "$T/cz/catalog" --into "$T/other" && expect_rc 1 &&
         expect_err "val2017.zip" && [ ! -e "$T/other/val2017" ] || return
+    # a refused archive leaves no folder the unpack made for it
+    XDG_CACHE_HOME=$T/xdge db data unpack evil-set --catalog "$T/evil.cat" --into "$T/fresh" && expect_rc 1 &&
+        [ ! -e "$T/fresh" ] || { echo "a refused unpack left $(ls -a "$T/fresh" 2>&1)"; return 1; }
 }
 
 t_data_make_fmnist_detect() {
