@@ -281,7 +281,9 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
     DB_TRY(absolute_folder(cfg.checkpoint_dir, sizeof cfg.checkpoint_dir));
     DB_TRY(db_config_resolve_device(&cfg));
     DB_TRY(db_config_runnable(&cfg)); /* nothing recorded for what cannot run */
-    if (cfg.init_from[0]) { /* nor for a start from weights that are not there, or half trained */
+    const int own = o->resume && cfg.checkpoint_dir[0] && db_ckpt_exists(cfg.checkpoint_dir);
+    if (cfg.init_from[0] && !own) { /* nor for a start from weights that are not there, or half trained (a run that
+                                     * resumes its own checkpoint does not read them) */
         int known;
         if (db_ckpt_finished(cfg.init_from, &known) != DB_OK) {
             char why[1300];

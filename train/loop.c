@@ -105,7 +105,9 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
     r->g.replica = dist->rank;
     if (cfg->bn_sync && P > 1) DB_TRY(db_graph_set_bn_sync(&r->g, sum_over_processes, NULL, P));
     db_graph_init_params(&r->g, cfg->seed);
-    if (cfg->init_from[0]) DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL)); /* a checkpoint of this run replaces it */
+    const int own = hooks->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir);
+    if (cfg->init_from[0] && !own) /* a checkpoint of this run replaces the starting weights: not read then */
+        DB_TRY(db_init_from(&r->g, cfg, cfg->init_from, NULL));
     db_graph_set_seed(&r->g, cfg->seed);
     db_sgd_config sc = {.momentum = cfg->momentum, .nesterov = cfg->nesterov, .weight_decay = cfg->weight_decay,
                         .decay_bn_bias = cfg->decay_bn_bias, .rmsprop = !strcmp(cfg->optimizer, "rmsprop"),
@@ -147,6 +149,14 @@ static db_status setup(const db_config *cfg, const db_dataset *train, const db_d
                        "with %d (mpirun -np %d or srun -n %d): each process's batch and batch norm depend on the "
                        "number (or dropbench resume RUN --reshard to go on with %d)", cfg->checkpoint_dir, w,
                        w == 1 ? "" : "es", P, w, w, w, P);
+    }
+    const int steps = train->n / cfg->batch;
+    const int64_t at = m->step - (int64_t)m->epoch * steps; /* steps into its epoch: 0 at a boundary */
+    if (m->epoch != m->n_history || m->step < 0 || at < 0 || at >= steps || (!m->partial && at != 0)) {
+        free(m);
+        return db_fail(DB_ERR_CKPT_CORRUPT, "%s: the checkpoint's position (epoch, step) does not fit its history or "
+                       "this run's %d steps an epoch (another training set under the same settings?)",
+                       cfg->checkpoint_dir, steps);
     }
     if (m->fingerprint != want || m->seed != cfg->seed || m->n_history > cfg->epochs ||
         m->n_sites != r->meta->n_sites) {
@@ -439,11 +449,11 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
                 double last = 0.0;
                 DB_TRY(flush_step(r, &loss_sum, &last, sums, &flushed));
                 if (!flushed) return step_diverged(r, resumed_from, out, epoch, s, last, &sched, steps, cfg->epochs);
+                DB_TRY(db_stepper_pull(&r->st)); /* the device's counts first, then summed over the processes */
                 DB_TRY(agree_counts(r, sums, &any));
                 m->partial = 1;
                 m->part_loss_sum = loss_sum; m->part_lr = lr; m->part_seconds = db_now() - t0;
                 memcpy(m->part_sums, sums, sizeof sums);
-                DB_TRY(db_stepper_pull(&r->st));
                 db_graph_get_reg_sums(g, m->part_sites);
                 if (writer && cfg->checkpoint_dir[0]) {
                     DB_TRY(db_ckpt_save(cfg->checkpoint_dir, g, &r->opt, m));
@@ -515,6 +525,12 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             summarise(r, resumed_from, out);
             return stopped(cfg, epoch + 1, 0, steps);
         }
+    }
+    if (!ran && r->meta->epoch == cfg->epochs && resumed_from == cfg->epochs && writer) { /* every epoch was in the
+        * checkpoint: a kill after its save may have left the progress file and results files an epoch behind */
+        if (cfg->checkpoint_dir[0]) DB_TRY(db_ckpt_mark_progress(cfg->checkpoint_dir, cfg->epochs, cfg->epochs, 0));
+        if (cfg->metrics[0]) DB_TRY(db_results_write_metrics(cfg->metrics, r->task, r->meta->history, r->meta->n_history));
+        if (cfg->site_metrics[0]) DB_TRY(db_results_write_sites(cfg->site_metrics, g, r->meta));
     }
     summarise(r, resumed_from, out);
     return DB_OK;

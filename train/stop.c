@@ -36,7 +36,10 @@ void db_train_stop_on_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = db_train_request_stop;
-    sigemptyset(&sa.sa_mask);
+    sigemptyset(&sa.sa_mask); /* each handler runs with the others held: two signals never count as one */
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGINT);
     sigaction(SIGUSR1, &sa, NULL);
     sa.sa_handler = stop_or_end;
     sigaction(SIGTERM, &sa, NULL);

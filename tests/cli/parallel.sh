@@ -136,23 +136,24 @@ t_dp_reshard() {
         grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
         [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] ||
         { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance")"; return 1; }
-    # refused by any of the run's own checks (its data gone, its starting weights gone): the record
-    # is left as it was, not resharded
-    local cfg key rc_want
-    cfg=$(sqlite3 "$T/dp.db" "select config from runs where id = 1") || return
-    for key in data_dir init_from; do
-        sqlite3 "$T/dp.db" "update runs set config = replace(config, char(10) || '$key=' || char(10),
-                            char(10) || '$key=$T/gone' || char(10)) where id = 1" || return
-        grep -qx "$key=$T/gone" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
-            { echo "no empty $key line to change: $(sqlite3 "$T/dp.db" "select config from runs where id = 1" | grep "^$key=")"; return 1; }
-        rc_want=1 && [ $key = init_from ] && rc_want=2
-        db resume 1 --db "$T/dp.db" --reshard && expect_rc $rc_want && expect_err "$T/gone" &&
-            grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
-            [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] &&
-            [ "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'")" = "2 processes (mpirun)" ] ||
-            { echo "a reshard refused ($key gone) changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance where key in ('resharded', 'data_parallel')")"; return 1; }
-        sqlite3 "$T/dp.db" "update runs set config = '$cfg' where id = 1" || return
-    done
+    # refused by the run's own checks (its data gone; its data files not the ones it trained on, found
+    # when the record is taken up): the record is left as it was, not resharded
+    local cfg files
+    cfg=$(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+        files=$(sqlite3 "$T/dp.db" "select value from provenance where run_id = 1 and key = 'dataset_files'") || return
+    sqlite3 "$T/dp.db" "update runs set config = replace(config, char(10) || 'data_dir=' || char(10),
+                        char(10) || 'data_dir=$T/gone' || char(10)) where id = 1" || return
+    grep -qx "data_dir=$T/gone" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") ||
+        { echo "no empty data_dir line to change"; return 1; }
+    db resume 1 --db "$T/dp.db" --reshard && expect_rc 1 && expect_err "$T/gone" || return
+    sqlite3 "$T/dp.db" "update runs set config = '$cfg' where id = 1;
+                        update provenance set value = 'x sha256 00' where run_id = 1 and key = 'dataset_files'" || return
+    db resume 1 --db "$T/dp.db" --reshard && expect_rc 2 && expect_err "trained on other data files" || return
+    grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+        [ -z "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'resharded'")" ] &&
+        [ "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'")" = "2 processes (mpirun)" ] ||
+        { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance where key in ('resharded', 'data_parallel')")"; return 1; }
+    sqlite3 "$T/dp.db" "update provenance set value = '$files' where run_id = 1 and key = 'dataset_files'" || return
     db resume 1 --db "$T/dp.db" --reshard && expect_rc 0 && expect_err "continuing a checkpoint of 2 processes as 1" ||
         return
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status || epochs_done from runs")" = 1done3 ] &&

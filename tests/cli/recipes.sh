@@ -32,6 +32,15 @@ row.tuned.init_from = $T/ck/pre/single"
         --checkpoint-dir "$T/ckb" --db "$T/b.db" && expect_rc 1 && expect_err "the starting weights cannot be read" &&
         [ "$(sqlite3 "$T/b.db" "SELECT status FROM runs")" = failed ] ||
         { echo "runs: $(sqlite3 "$T/b.db" "SELECT status, exit_reason FROM runs" 2>&1)"; return 1; }
+    # a run resuming its own checkpoint does not read its starting weights again: their folder
+    # may be gone by then
+    cp -r "$T/ck/pre/single" "$T/src" || return
+    local s=(train --model resnet20 --train-limit 1024 --test-limit 64 --batch 32 --epochs 2 --init-from "$T/src"
+        --checkpoint-dir "$T/cks" --db "$T/s.db" --quiet)
+    signalled USR1 "$DB" "${s[@]}"
+    [ "$rc" = 4 ] && rm -rf "$T/src" || { echo "not stopped: exit $rc $(snippet "$err")"; return 1; }
+    db "${s[@]}" --resume && expect_rc 0 && [ "$(sqlite3 "$T/s.db" "SELECT count(*) || status FROM runs")" = 1done ] ||
+        { echo "resumed without its starting weights' folder: $(sqlite3 "$T/s.db" "SELECT status, exit_reason FROM runs")"; return 1; }
     # the report's verdicts: the pretraining is one setting, nothing to compare
     db report --db "$T/r.db" --out "$T/rep" --no-plots && expect_rc 0 || return
     grep -A2 '^Study pre:' "$T/rep/REPORT.md" | grep -qF -- "nothing to compare: the starting point of study main" &&

@@ -333,6 +333,25 @@ t_kill_at_syscalls() {
     done
 }
 
+t_resume_after_last_save() {
+    # killed between the last epoch's checkpoint and its progress and results files: --resume, with
+    # nothing left to train, writes them; the run stays one record
+    need_fmnist || return
+    command -v strace >/dev/null || { echo "strace not installed (scripts/deps installs it)"; return 1; }
+    local a=(train --train-limit 256 --test-limit 128 --batch 64 --epochs 1 --seed 3 --model resnet8 --threads 1 --quiet
+        --checkpoint-dir "$T/ck" --metrics "$T/m.csv" --db "$T/l.db")
+    rc=0 # the renames: the checkpoint's (1), the progress file's (2), the metrics file's
+    timeout "$LIMIT" strace -f -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=2 "$DB" "${a[@]}" \
+        >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 137 ] && [ ! -s "$T/m.csv" ] && ! grep -qx "epoch 1 of 1" "$T/ck/progress" 2>/dev/null ||
+        { echo "not killed between the checkpoint and the rest: exit $rc, $(ls "$T/ck" "$T" 2>&1 | tr '\n' ' ')"; return 1; }
+    db "${a[@]}" --resume && expect_rc 0 || return
+    grep -qx "epoch 1 of 1" "$T/ck/progress" && [ "$(grep -c '^1,' "$T/m.csv")" = 1 ] ||
+        { echo "after the resume: progress '$(cat "$T/ck/progress" 2>&1)', metrics $(snippet "$T/m.csv")"; return 1; }
+    db "${a[@]}" --resume && expect_rc 0 && [ "$(sqlite3 "$T/l.db" "SELECT count(*) || status FROM runs")" = 1done ] ||
+        { echo "runs: $(sqlite3 "$T/l.db" "SELECT id, status FROM runs")"; return 1; }
+}
+
 t_replay_marked() {
     # a finished checkpoint continued into a fresh database: its epochs are recorded as replayed
     # (provenance replayed_epochs, said on stderr) and regress does not judge the run as this build's
