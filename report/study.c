@@ -230,7 +230,7 @@ static void dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study 
         if (pv) snprintf(paper, sizeof paper, "%.*f", digits, pv->value);
         if (pv && pb && strcmp(cell->dense_row, "none"))
             snprintf(pgain, sizeof pgain, "%+.*f", digits, pv->value - pb->value);
-        if (!strcmp(cell->dense_row, "DropBlock (in backbone)")) snprintf(pgain, sizeof pgain, "below the head's");
+        if (!strcmp(cell->dense_row, DB_REP_ROW_BACKBONE)) snprintf(pgain, sizeof pgain, "below the head's");
         if (!strcmp(cell->regularizer, "dropblock")) snprintf(bs, sizeof bs, "%d", cell->block_size);
         db_doc_row(doc, "%s\t%s%s\t%s\t%s\t%d\t%s\t%s\t%s", c[k].name, cell->dense_row,
                    cell->pretrained ? " (pretrained)" : "", bs, ours, c[k].n, gain, paper, pgain);

@@ -24,9 +24,6 @@ static const db_paper_value *paper_of(const db_rep_input *in, const db_rep_study
  * (not Table 1's "DropBlock + label smoothing": a comparison of its own) */
 static int is_dropblock_row(const char *row) { return !strcmp(row, "DropBlock") || !strcmp(row, "DropBlock (in FCN head)"); }
 
-/* Table 4's other placement, which the paper reports as worse than the head's without a number */
-#define BACKBONE_ROW "DropBlock (in backbone)"
-
 /* The condition that stands for the paper's DropBlock row in one initialisation column (col 1:
  * the pretrained conditions) of a study beside table t (0: Table 1): Table 1's and 2's first
  * DropBlock condition; Table 3's row is the paper's best block size, so ours is the best mean of
@@ -122,7 +119,7 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
                   none = t ? none_of(s, c, nc, t, 0) : -1;
         if (t >= 2 && t <= 4 && dbk >= 0 && none >= 0) pool_add(&dense[t - 2], &c[none], &c[dbk]);
         for (int k = 0; t == 4 && dbk >= 0 && k < nc; k++)
-            if (!s->cells[c[k].cell0].pretrained && !strcmp(row_of(s, &c[k], t), BACKBONE_ROW)) {
+            if (!s->cells[c[k].cell0].pretrained && !strcmp(row_of(s, &c[k], t), DB_REP_ROW_BACKBONE)) {
                 pool_add(&placement, &c[k], &c[dbk]);
                 break;
             }
@@ -263,7 +260,7 @@ static void column_verdicts(db_doc *doc, const db_rep_input *in, const db_rep_st
         const db_paper_value *pp = paper_of(in, s, x, row_of(s, x, t3), t3);
         char paper[64] = "the paper has no such row";
         if (pp && pdb) snprintf(paper, sizeof paper, "paper %+.2f", pdb->value - pp->value);
-        if (!strcmp(row_of(s, x, t3), BACKBONE_ROW)) snprintf(paper, sizeof paper, "the paper: the head better, no number");
+        if (!strcmp(row_of(s, x, t3), DB_REP_ROW_BACKBONE)) snprintf(paper, sizeof paper, "the paper: the head better, no number");
         if (!n[i]) {
             db_doc_item(doc, "DropBlock − %s: no paired seeds yet (not run); %s", x->name, paper);
             continue;

@@ -25,7 +25,7 @@ static void dense_row_of(const db_config *c, db_rep_cell *x) {
         else if (amoeba && !strcmp(c->regularizer, "dropblock")) row = "DropBlock";
         else if (det && !strcmp(c->regularizer, "dropblock")) row = c->block_size == 1 ? "dropout-like DropBlock" : "DropBlock";
         else if (seg && !strcmp(c->regularizer, "dropblock"))
-            row = strstr(c->reg_groups, "head") ? "DropBlock (in FCN head)" : "DropBlock (in backbone)";
+            row = strstr(c->reg_groups, "head") ? "DropBlock (in FCN head)" : DB_REP_ROW_BACKBONE;
     }
     snprintf(x->dense_row, sizeof x->dense_row, "%s", row);
 }

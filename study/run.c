@@ -259,16 +259,16 @@ static db_status outputs_distinct(const db_config *cfg, const char *db_path) {
 
 /* A relative checkpoint folder made absolute, so that the record resumes from any working folder */
 static db_status absolute_folder(char *dir, size_t n) {
-    if (dir[0] == '/') db_path_tidy(dir); /* runs/x/, runs//x and runs/y/../x: one folder, one record */
-    if (!dir[0] || dir[0] == '/') return DB_OK;
-    char cwd[4096], abs[4200];
-    if (!getcwd(cwd, sizeof cwd)) return db_fail(DB_ERR_IO, "cannot read the working folder: %s", strerror(errno));
-    const char *rel = dir[0] == '.' && dir[1] == '/' ? dir + 2 : dir;
-    int len = snprintf(abs, sizeof abs, "%s/%s", cwd, rel);
-    if (len < 0 || (size_t)len >= n)
-        return db_fail(DB_ERR_ARG, "checkpoint_dir: %s/%s is longer than %zu bytes", cwd, rel, n - 1);
-    memcpy(dir, abs, (size_t)len + 1);
-    db_path_tidy(dir);
+    if (!dir[0]) return DB_OK;
+    if (dir[0] != '/') {
+        char cwd[4096], abs[4200];
+        if (!getcwd(cwd, sizeof cwd)) return db_fail(DB_ERR_IO, "cannot read the working folder: %s", strerror(errno));
+        int len = snprintf(abs, sizeof abs, "%s/%s", cwd, dir);
+        if (len < 0 || (size_t)len >= n)
+            return db_fail(DB_ERR_ARG, "checkpoint_dir: %s/%s is longer than %zu bytes", cwd, dir, n - 1);
+        memcpy(dir, abs, (size_t)len + 1);
+    }
+    db_path_tidy(dir); /* runs/x/, ./runs//x and runs/y/../x: one folder, one record */
     return DB_OK;
 }
 
