@@ -118,14 +118,15 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
         const char *status = (const char *)sqlite3_column_text(st, 1), *host = (const char *)sqlite3_column_text(st, 2);
         const char *hb = (const char *)sqlite3_column_text(st, 5);
         pid_t pid = (pid_t)sqlite3_column_int64(st, 3);
-        int here = host && !strcmp(host, s->host);
+        /* this host's, pids counted as here: its process judged; else by its heartbeat */
+        int here = host && !strcmp(host, s->host) && db_store_pid_space_ours((const char *)sqlite3_column_text(st, 4));
         double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
         if (!strcmp(status, "running") &&
             (here ? db_store_process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
             snprintf(why, sizeof why, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
                      "on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
                      (long long)*run, in->checkpoint_dir, (long long)pid, host ? host : "?",
-                     here ? "" : " (another host: if it died there, opening the database there marks it, or it is "
+                     here ? "" : " (another host or container: if it died there, opening the database there marks it, or it is "
                                  "taken over once its heartbeat is a day old)",
                      hb ? hb : "?", (long long)pid);
         else if (in->take_up && (!strcmp(status, "done") || !strcmp(status, "diverged")))

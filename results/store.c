@@ -163,8 +163,20 @@ static db_status migrate(db_store *s) {
     return st;
 }
 
-/* A process's identity on this machine: the boot's id and the process's start time (Linux
- * /proc; "" where unknown). A pid may be reused; this pair is not. */
+/* The pid namespace this process sees pids in (the inode of /proc/self/ns/pid), "" where unknown */
+static void own_pid_space(char *out, size_t n) {
+    char link[64];
+    ssize_t k = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+    out[0] = '\0';
+    if (k <= 0) return;
+    link[k] = '\0';
+    const char *open = strchr(link, '[');
+    if (open) snprintf(out, n, "%.*s", (int)strcspn(open + 1, "]"), open + 1);
+}
+
+/* A process's identity on this machine: the boot's id, the process's start time and the pid
+ * namespace its pid is counted in (Linux /proc; "" where unknown). A pid may be reused, and two
+ * containers of one host name have pids of their own; this triple is neither. */
 void db_store_process_identity(pid_t pid, char *out, size_t n) {
     char path[64], buf[1024], boot[64] = "";
     out[0] = '\0';
@@ -184,7 +196,22 @@ void db_store_process_identity(pid_t pid, char *out, size_t n) {
      * cutime cstime priority nice threads itrealvalue starttime */
     if (p && boot[0] &&
         sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1)
-        snprintf(out, n, "%s/%llu", boot, start);
+    {
+        char space[32];
+        own_pid_space(space, sizeof space);
+        snprintf(out, n, "%s/%llu%s%s", boot, start, space[0] ? "/" : "", space);
+    }
+}
+
+/* 1 when a recorded identity's pid counts in this process's pid namespace (or says none: records
+ * made before namespaces were recorded), so that this process can judge whether it lives */
+int db_store_pid_space_ours(const char *recorded) {
+    const char *slash = recorded ? strchr(recorded, '/') : NULL;
+    const char *space = slash ? strchr(slash + 1, '/') : NULL;
+    if (!space) return 1;
+    char mine[32];
+    own_pid_space(mine, sizeof mine);
+    return !strcmp(space + 1, mine);
 }
 
 /* 1 when pid has ended but its parent has not reaped it yet (a zombie: state Z or X in /proc) */
@@ -202,7 +229,7 @@ static int process_ended(pid_t pid) {
 
 /* Is the run recorded as process pid (identity as recorded, maybe "") alive on this host? */
 int db_store_process_alive(pid_t pid, const char *recorded) {
-    if (pid <= 0) return 1; /* unknown: not ours to judge */
+    if (pid <= 0 || !db_store_pid_space_ours(recorded)) return 1; /* unknown, or another container's: not ours to judge */
     if (kill(pid, 0) != 0 && errno == ESRCH) return 0;
     if (process_ended(pid)) return 0; /* killed, not yet reaped (a launcher's child, as mpirun's) */
     if (!recorded || !recorded[0]) return 1;

@@ -38,8 +38,11 @@ db_status db_store_exec(db_store *s, const char *sql, const char *what);
 /* BEGIN IMMEDIATE ... COMMIT around fn; a failure rolls back and keeps the first message */
 db_status db_store_in_transaction(db_store *s, db_status (*fn)(db_store *, void *), void *ctx, const char *what);
 /* A process's identity as the store records it with a running run (its start time, so that a
- * reused pid is not taken for it), and whether the recorded one still runs */
+ * reused pid is not taken for it, and its pid namespace), whether the recorded one counts its pid
+ * where this process does (not another container's of the same host name), and whether it still
+ * runs (1 when not ours to judge) */
 void db_store_process_identity(pid_t pid, char *out, size_t n);
+int db_store_pid_space_ours(const char *recorded);
 int db_store_process_alive(pid_t pid, const char *recorded);
 /* A run's training throughput as regress compares it and the report shows it, an SQL expression:
  * the mean images/s of its epochs after the first when it has several (the first epoch's warm-up,

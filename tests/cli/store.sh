@@ -277,7 +277,8 @@ t_resume_elsewhere() {
 t_live_run_refused() {
     # a second process never takes over a live run: with the database, the record names the
     # first process; without it, the checkpoint folder's lock does; a dead run whose pid now
-    # belongs to another process is seen as dead (its recorded start time differs)
+    # belongs to another process is seen as dead (its recorded start time differs), another pid
+    # namespace's is not judged
     need_fmnist || return
     local args=(train --train-limit 2048 --test-limit 128 --batch 64 --epochs 6 --seed 3 --checkpoint-dir "$T/ck" --quiet)
     "$DB" "${args[@]}" --db "$T/l.db" >"$T/first.out" 2>&1 & local first=$!
@@ -290,17 +291,22 @@ t_live_run_refused() {
     wait "$first" || { echo "the first run failed: $(tail -3 "$T/first.out")"; return 1; }
     [ "$(sqlite3 "$T/l.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs")" = "1:done" ] ||
         { echo "runs: $(sqlite3 "$T/l.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
-    # pid reuse: a 'running' record of this host whose pid is alive (this shell) but was another process
-    local host
+    # pid reuse: a 'running' record of this host whose pid is alive (this shell) but was another
+    # process; and one of another container with this host name (another pid namespace), its pid
+    # not running here: not ours to judge, it stays running
+    local host gone
     host=$(hostname)
+    true & gone=$!
+    wait "$gone"
     sqlite3 "$T/l.db" "INSERT INTO runs(uuid, config, fingerprint, regularizer, seed, device, status, host, pid, pid_start)
         VALUES ('u1', '', 'x', 'none', 1, 'cpu', 'running', '$host', $$, 'another-boot/1'),
-               ('u2', '', 'y', 'none', 1, 'cpu', 'running', '$host', $$, NULL)" || return
+               ('u2', '', 'y', 'none', 1, 'cpu', 'running', '$host', $$, NULL),
+               ('u3', '', 'z', 'none', 1, 'cpu', 'running', '$host', $gone, 'another-boot/1/1')" || return
     db list --db "$T/l.db" && expect_rc 0 || return # list reads a copy: what it shows, the file unchanged
-    [ "$(awk '$1 == 2 || $1 == 3 { printf "%s ", $2 }' "$out")" = "interrupted running " ] ||
+    [ "$(awk '$1 >= 2 && $1 <= 4 { printf "%s ", $2 }' "$out")" = "interrupted running running " ] ||
         { echo "after a reused pid, list shows: $(snippet "$out")"; return 1; }
     db tag keep --db "$T/l.db" # opens the file: marks the dead run in it
-    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2') ORDER BY uuid)")" = "interrupted running" ] ||
+    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2', 'u3') ORDER BY uuid)")" = "interrupted running running" ] ||
         { echo "after a reused pid: $(sqlite3 "$T/l.db" "SELECT uuid, status FROM runs WHERE uuid LIKE 'u_'")"; return 1; }
 }
 
