@@ -194,7 +194,9 @@ static db_status end_record(recorder *p, db_status s) {
 }
 
 /* A run its checkpoint refused before its first epoch (broken, another format's or network's,
- * another configuration's, thread count's, number of processes') leaves no record: the fresh one and its event log go; s is returned */
+ * another configuration's, thread count's, number of processes'), or whose settings did not fit
+ * its data (a batch larger than the training set), leaves no record: the fresh one and its event
+ * log go; s is returned */
 static db_status discard_record(recorder *p, db_status s) {
     char reason[600];
     snprintf(reason, sizeof reason, "%s", db_last_error());
@@ -340,7 +342,7 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         if (ps != DB_OK && s == DB_OK) s = ps;
     }
     if (p.store && !p.resumed && !p.epochs_recorded &&
-        (db_ckpt_unusable(s) || s == DB_ERR_CKPT_THREADS || s == DB_ERR_CKPT_WORLD))
+        (db_ckpt_unusable(s) || s == DB_ERR_CKPT_THREADS || s == DB_ERR_CKPT_WORLD || sum->refused))
         s = discard_record(&p, s);
     if (p.store) s = end_record(&p, s);
     if (s == DB_OK && p.hooks->on_finished) p.hooks->on_finished(sum, p.hooks->train.user);

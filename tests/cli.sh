@@ -460,7 +460,7 @@ tests=(
     house_rules every_help help_texts option_values usage_no_args unknown_command train_unknown_key train_epochs_zero train_lr_not_number
     train_step_needs_milestones train_resume_needs_dir print_config
     data_missing_files data_truncated_gzip data_garbled_gzip data_wrong_magic data_count_mismatch
-    data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable diverged diverged_weights_hidden_by_relu
+    data_trailing_bytes checkpoint_dir_unwritable metrics_unwritable batch_larger_than_data diverged diverged_weights_hidden_by_relu
     train_short resume_completed resume_other_config checkpoint_corrupt checkpoint_truncated
     deterministic bn_group dp_matches_ghost_bn dp_kill_resume dp_reshard dp_sharded_eval dp_buckets dp_timeout dp_study_cell
     bench_json bench_profile bench_bad_input bench_busy bench_amoebanet conv_choice model_resnet20 model_resnet50 model_resnet18 model_retinanet model_amoebanet model_network_keys study_amoebanet model_unknown

@@ -113,6 +113,10 @@ void db_config_device_said(void);
  * configuration may still be one that only a later version can run, e.g. a paper recipe on
  * ImageNet: the message says what is missing. Checked before a run is recorded. */
 db_status db_config_runnable(const db_config *c);
+/* The data and settings fit together (a batch no larger than the training set, dividing among the
+ * P processes, its bn_group dividing each process's share; test images shaped as the training
+ * images): checked once the data are read, before anything is built */
+db_status db_config_fits_data(const db_config *c, const db_dataset *train, const db_dataset *test, int processes);
 /* c with its auto placement keys resolved as the paper and the official code place each
  * regularizer: DropBlock on the conv branch and the shortcut, scaled per group (group g of G at
  * p/4^(G-g)) and scheduled (keep_prob linear from 1); dropout and SpatialDropout on the conv

@@ -202,6 +202,24 @@ db_status db_config_runnable(const db_config *c) {
     return DB_OK;
 }
 
+db_status db_config_fits_data(const db_config *cfg, const db_dataset *train, const db_dataset *test, int P) {
+    if (test->c != train->c || test->h != train->h || test->w != train->w)
+        return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
+                       test->c, test->h, test->w, train->c, train->h, train->w);
+    if (train->n < cfg->batch)
+        return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
+    /* data parallel: each of P processes trains B/P samples of every batch of B */
+    const int b = cfg->batch / P;
+    if (P > 1 && cfg->batch % P)
+        return db_fail(DB_ERR_ARG, "batch %d does not divide among the %d processes", cfg->batch, P);
+    if (P > 1 && cfg->bn_group > 0 && b % cfg->bn_group)
+        return db_fail(DB_ERR_ARG, "bn_group %d does not divide the %d samples of each process's batch", cfg->bn_group, b);
+    if (P > 1 && !strcmp(cfg->device, "cuda") && cfg->bn_sync)
+        return db_fail(DB_ERR_UNSUPPORTED, "bn_sync: a synchronised batch norm runs on the CPU only in this version "
+                       "(device cpu, or each GPU's own batch norm)");
+    return DB_OK;
+}
+
 /* The groups of reg_groups as a bit mask (bit g for group g), checked against the model. */
 static db_status parse_groups(const db_config *c, unsigned *mask) {
     const int seg = db_model_is_segmenter(c->model);

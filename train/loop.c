@@ -86,21 +86,8 @@ static db_status sum_over_processes(double *x, size_t n, void *ctx) {
 static db_status setup(const db_config *cfg, const db_dataset *train, const db_dataset *test,
                        const db_train_hooks *hooks, run_state *r) {
     r->task = db_config_task(cfg);
-    if (test->c != train->c || test->h != train->h || test->w != train->w)
-        return db_fail(DB_ERR_FORMAT, "test images (%dx%dx%d) differ from training images (%dx%dx%d)",
-                       test->c, test->h, test->w, train->c, train->h, train->w);
-    if (train->n < cfg->batch)
-        return db_fail(DB_ERR_ARG, "batch %d is larger than the %d training samples", cfg->batch, train->n);
-    /* data parallel: each of P processes trains B/P samples of every batch of B */
     const db_dist_info *dist = db_dist();
     const int P = dist->size, b = cfg->batch / P, writer = dist->rank == 0;
-    if (P > 1 && cfg->batch % P)
-        return db_fail(DB_ERR_ARG, "batch %d does not divide among the %d processes", cfg->batch, P);
-    if (P > 1 && cfg->bn_group > 0 && b % cfg->bn_group)
-        return db_fail(DB_ERR_ARG, "bn_group %d does not divide the %d samples of each process's batch", cfg->bn_group, b);
-    if (P > 1 && !strcmp(cfg->device, "cuda") && cfg->bn_sync)
-        return db_fail(DB_ERR_UNSUPPORTED, "bn_sync: a synchronised batch norm runs on the CPU only in this version "
-                       "(device cpu, or each GPU's own batch norm)");
     DB_TRY(r->task->build(&r->g, cfg, train, b, &r->task_state));
     r->g.replica = dist->rank;
     if (cfg->bn_sync && P > 1) DB_TRY(db_graph_set_bn_sync(&r->g, sum_over_processes, NULL, P));
@@ -567,7 +554,9 @@ db_status db_train(const db_config *cfg, const db_dataset *train, const db_datas
     db_blas_set_threads(cfg->threads);
     run_state r = {0};
     r.lock_fd = -1;
-    db_status s = setup(cfg, train, test, hooks, &r);
+    db_status s = db_config_fits_data(cfg, train, test, db_dist()->size);
+    out->refused = s != DB_OK;
+    if (s == DB_OK) s = setup(cfg, train, test, hooks, &r);
     if (s == DB_OK) s = db_stepper_init(&r.st, &r.g, &r.opt, r.labels, cfg);
     if (s == DB_OK && r.st.gg) {
         r.st.gpu->graph_describe(r.st.gg, out->device_setup, sizeof out->device_setup);

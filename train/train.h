@@ -38,6 +38,8 @@ typedef struct {
     double best_score;         /* the scoring metric's best over the epochs */
     double train_seconds;
     db_status status;          /* DB_ERR_DIVERGED when the loss became NaN/Inf */
+    int refused;               /* the data and settings did not fit (a batch larger than the training set...):
+                                  refused before anything was built */
     int diverged_epoch, diverged_step;
     char device_setup[512];    /* a GPU run: math, algorithms, workspace, device memory in use; "" on the CPU */
 } db_train_summary;

@@ -98,6 +98,19 @@ t_checkpoint_dir_unwritable() {
     awk -v s="$secs" 'BEGIN { exit !(s < 30) }' || { echo "took ${secs}s to fail"; return 1; }
 }
 
+t_batch_larger_than_data() {
+    # a batch larger than the training set: refused once the data are read, the fresh record and
+    # its event log discarded; the run before it kept
+    small_dataset "$T/data" || return
+    db train --data-dir "$T/data" --batch 32 --epochs 1 --db "$T/b.db" && expect_rc 0 || return
+    db train --data-dir "$T/data" --batch 256 --epochs 1 --db "$T/b.db" && expect_rc 2 &&
+        expect_err "batch 256 is larger than the 128 training samples" && expect_err "was not kept" || return
+    [ "$(sqlite3 "$T/b.db" 'SELECT group_concat(id || status) FROM runs')" = 1done ] ||
+        { echo "runs: $(sqlite3 "$T/b.db" 'SELECT id, status FROM runs')"; return 1; }
+    [ ! -e "$T/b.mllog/run-000002.log" ] && [ -s "$T/b.mllog/run-000001.log" ] ||
+        { echo "event logs: $(ls "$T/b.mllog")"; return 1; }
+}
+
 t_metrics_unwritable() {
     # a folder cannot be made below a regular file; refused before training and before recording
     small_dataset "$T/data" || return
