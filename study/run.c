@@ -312,6 +312,12 @@ db_status db_run(const db_config *cfg_in, const db_run_opts *o, db_train_summary
         silent = (db_run_opts){NULL, o->resume, o->labels, &none, o->reshard_from, 0, NULL};
         o = p.o = &silent, p.hooks = &none;
     }
+    if (o->reshard_note && own) { /* the record changes with its take-up: the checkpoint's refusals come first */
+        int fd = -1;
+        DB_TRY(db_ckpt_verify(cfg.checkpoint_dir));
+        if (dist->rank == 0) DB_TRY(db_ckpt_lock(cfg.checkpoint_dir, &fd));
+        db_ckpt_unlock(fd);
+    }
     if (p.hooks->on_start) p.hooks->on_start(&cfg, p.hooks->train.user);
     db_status s;
     if (o->db_path && (s = start_record(&cfg, &p)) != DB_OK) {

@@ -355,6 +355,26 @@ db_status db_ckpt_sizes(const char *dir, uint64_t sizes[3]) {
     return s;
 }
 
+db_status db_ckpt_verify(const char *dir) {
+    char path[1100];
+    db_ckpt_path(dir, path, sizeof path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return db_fail(DB_ERR_IO, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    struct stat st;
+    reader r = {f, crc32(0L, Z_NULL, 0), path, fstat(fileno(f), &st) == 0 ? (int64_t)st.st_size : -1};
+    fixed_header h;
+    db_status s = r.file_size < 0 ? db_fail(DB_ERR_IO, "%s: %s", path, strerror(errno)) : read_fixed(&r, &h);
+    char buf[1 << 16];
+    for (int64_t left = r.file_size - (int64_t)ftell(f) - 4; s == DB_OK && left > 0;) {
+        size_t n = left < (int64_t)sizeof buf ? (size_t)left : sizeof buf;
+        s = get(&r, buf, n, "the checkpoint");
+        left -= (int64_t)n;
+    }
+    if (s == DB_OK) s = check_crc(&r);
+    fclose(f);
+    return s;
+}
+
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta) {
     char path[1100];
     db_ckpt_path(dir, path, sizeof path);

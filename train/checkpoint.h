@@ -49,6 +49,9 @@ db_status db_ckpt_save(const char *dir, const db_graph *g, const db_sgd *opt,
  * db_ckpt_exists first). */
 db_status db_ckpt_load(const char *dir, db_graph *g, db_sgd *opt, db_ckpt_meta **meta);
 int db_ckpt_exists(const char *dir);
+/* The checkpoint in dir whole and unchanged (its format and checksum), without a network to load
+ * it into; the checks of its contents against a network are db_ckpt_load's */
+db_status db_ckpt_verify(const char *dir);
 /* The numbers of parameter values, running statistics and optimizer-state values the checkpoint in
  * dir holds (its header only; nothing verified) */
 db_status db_ckpt_sizes(const char *dir, uint64_t sizes[3]);

@@ -138,7 +138,7 @@ t_dp_reshard() {
         { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance")"; return 1; }
     # refused by the run's own checks (its data gone; its data files not the ones it trained on, found
     # when the record is taken up): the record is left as it was, not resharded
-    local cfg files
+    local cfg files held
     cfg=$(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
         files=$(sqlite3 "$T/dp.db" "select value from provenance where run_id = 1 and key = 'dataset_files'") || return
     sqlite3 "$T/dp.db" "update runs set config = replace(config, char(10) || 'data_dir=' || char(10),
@@ -154,6 +154,19 @@ t_dp_reshard() {
         [ "$(sqlite3 "$T/dp.db" "select value from provenance where key = 'data_parallel'")" = "2 processes (mpirun)" ] ||
         { echo "a refused reshard changed the record: $(sqlite3 "$T/dp.db" "select key, value from provenance where key in ('resharded', 'data_parallel')")"; return 1; }
     sqlite3 "$T/dp.db" "update provenance set value = '$files' where run_id = 1 and key = 'dataset_files'" || return
+    # refused by the checkpoint itself (corrupt; its folder in use): found before the take-up, the
+    # record as it was
+    cp "$T/ck/checkpoint.dbck" "$T/ck.good" && flip_byte "$T/ck/checkpoint.dbck" 300 || return
+    db resume 1 --db "$T/dp.db" --reshard && expect_rc 1 && expect_err "checksum mismatch" || return
+    cp "$T/ck.good" "$T/ck/checkpoint.dbck" || return
+    exec {held}<"$T/ck" && flock -n "$held" || return
+    db resume 1 --db "$T/dp.db" --reshard
+    exec {held}<&-
+    expect_rc 1 && expect_err "is in use by another training process" || return
+    grep -q "^world_size=2$" <(sqlite3 "$T/dp.db" "select config from runs where id = 1") &&
+        [ "$(sqlite3 "$T/dp.db" "select status || ifnull((select value from provenance where key = 'resharded'), '')
+                                  from runs where id = 1")" = interrupted ] ||
+        { echo "a checkpoint's refusal changed the record: $(sqlite3 "$T/dp.db" "select status from runs; select key, value from provenance where key = 'resharded'")"; return 1; }
     db resume 1 --db "$T/dp.db" --reshard && expect_rc 0 && expect_err "continuing a checkpoint of 2 processes as 1" ||
         return
     [ "$(sqlite3 "$T/dp.db" "select count(*) || status || epochs_done from runs")" = 1done3 ] &&
