@@ -19,6 +19,10 @@ static void usage(FILE *f) {
                "several). Runs that differ only in their seed are also compared as a group (3 or more here,\n"
                "4 or more in the baseline): the olympic mean of their final test top-1 must not be\n"
                "lower than the baseline's at level alpha (MLPerf's reference-convergence test).\n"
+               "Completion: a run here that did not finish (failed, diverged, interrupted) fails unless its\n"
+               "baseline twin ended the same way, and so does a finished cell of a study run here (the same\n"
+               "recipe text) that has no run here. Twins trained with other thread counts, and GPU runs\n"
+               "without deterministic 1, are not compared bit for bit.\n"
                "Exit 0: all passed; 1: a regression (or an error); --junit writes JUnit XML. A TAG (a\n"
                "name without '/' or '.db') is a baseline kept by `dropbench tag TAG`.\n");
 }
@@ -29,7 +33,12 @@ int db_cmd_regress(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
-        if (!v) { fprintf(stderr, "dropbench regress: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
+        if (!v) {
+            fprintf(stderr, "dropbench regress: %s\n", a[0] == '-' ? "an option without its value" : "unexpected argument");
+            fprintf(stderr, "  (%s)\n", a);
+            usage(stderr);
+            return DB_EXIT_USAGE;
+        }
         i++;
         if (!strcmp(a, "--baseline")) base = v;
         else if (!strcmp(a, "--db")) db_path = v;
@@ -66,7 +75,7 @@ int db_cmd_regress(int argc, char **argv) {
     db_store_close(s);
     if (st != DB_OK) return db_cli_error(st);
     printf("regress: %d checks, %d failed, %d skipped (not compared)%s\n", checks, failures, skipped,
-           checks ? "" : "; no run has a twin in the baseline");
+           checks ? "" : skipped ? "; nothing compared (the skips say why)" : "; no run has a twin in the baseline");
     return failures || !checks ? DB_EXIT_FAIL : DB_EXIT_OK;
 }
 

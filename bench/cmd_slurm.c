@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "core/dirs.h"
 #include "train/checkpoint.h"
 #include "train/recipe.h"
 #include "results/store.h"
@@ -76,7 +77,15 @@ int db_cmd_slurm(int argc, char **argv) {
     db_config cell0;
     char label[256];
     s = db_study_each_require(r, required_ok, NULL);
-    if (s == DB_OK) s = plain("--shards", shards, "/._+,:=@%-");
+    /* the tasks' log files, named on an #SBATCH line (no shell there; Slurm opens them before the
+     * script's cd, so by an absolute path) */
+    char logs[2300];
+    snprintf(logs, sizeof logs, "%s%s%s", shards[0] == '/' ? "" : cwd, shards[0] == '/' ? "" : "/", shards);
+    if (s == DB_OK) s = plain(shards == shardbuf ? "the study's name in its shard folder" : "--shards", shards, "/._+,:=@-");
+    if (s == DB_OK && strcmp(logs, shards) && plain("this folder", cwd, "/._+,:=@-") != DB_OK)
+        s = db_fail(DB_ERR_ARG, "%s: Slurm opens the tasks' logs from the folder sbatch runs in; this folder's name has "
+                    "characters an #SBATCH line cannot hold: give --shards an absolute path of letters, digits and "
+                    "'/._+,:=@-'", cwd);
     if (s == DB_OK) s = plain("--time", time_limit, ":-");
     if (s == DB_OK && partition) s = plain("--partition", partition, "._,-");
     if (s == DB_OK) s = db_recipe_cell(r, 0, &cell0, label, sizeof label);
@@ -112,11 +121,12 @@ int db_cmd_slurm(int argc, char **argv) {
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
         else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
         fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cell0.threads, time_limit);
-        if (tasks > 1) fprintf(f, "#SBATCH --ntasks=%ld\n", tasks); /* one run over this many processes */
+        /* one run over this many processes (Slurm wants the count beside --gpus-per-task, even 1) */
+        if (tasks > 1 || gpus > 0) fprintf(f, "#SBATCH --ntasks=%ld\n", tasks);
         if (gpus > 0) fprintf(f, "#SBATCH --gpus-per-task=%ld\n", gpus);
         fprintf(f, "#SBATCH --signal=B:USR1@180\n"); /* warn the script 3 minutes before the time limit */
         if (partition) fprintf(f, "#SBATCH --partition=%s\n", partition);
-        fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", shards);
+        fprintf(f, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", logs);
         fprintf(f, "set -uo pipefail\ncd '%s'\n", cwd);
         fprintf(f, "# dropbench checkpoints and exits 4 on USR1; the task then goes back in the queue and\n"
                    "# continues from that checkpoint (a task killed outright loses the work since its last one)\n");
@@ -132,13 +142,20 @@ int db_cmd_slurm(int argc, char **argv) {
                    "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\nfi\nexit \"$rc\"\n");
         if (fclose(f) != 0) s = db_fail(DB_ERR_IO, "%s: writing the script failed", out);
     }
-    if (s == DB_OK) {
+    if (s == DB_OK) { /* commands to paste: each path one shell word */
+        char w[4][2200];
+        db_shell_word(self, w[0], sizeof w[0]);
+        db_shell_word(db_path, w[1], sizeof w[1]);
         printf("wrote %s (%d array tasks)\n", out, db_recipe_cells(r));
-        for (int i = 0; i < r->nrequires; i++)
+        for (int i = 0; i < r->nrequires; i++) {
+            db_shell_word(r->requires[i], w[2], sizeof w[2]);
             printf("first:  the study it requires, %s, to its end (%s study %s --db %s, or its own script: "
                    "%s slurm %s; a cell does not start before the checkpoint it starts from is finished)\n",
-                   r->requires[i], self, r->requires[i], db_path, self, r->requires[i]);
-        printf("submit: sbatch %s\nthen:   %s merge %s/shard-*.db --db %s\n", out, self, shards, db_path);
+                   r->requires[i], w[0], w[2], w[1], w[0], w[2]);
+        }
+        db_shell_word(out, w[2], sizeof w[2]);
+        db_shell_word(shards, w[3], sizeof w[3]);
+        printf("submit: sbatch %s\nthen:   %s merge %s/shard-*.db --db %s\n", w[2], w[0], w[3], w[1]);
     }
     db_recipe_free(r);
     free(r);

@@ -28,7 +28,9 @@ void db_report_regress_section(db_doc *doc, const db_regression *r) {
                      "final test metrics equal its twin's (same settings) in the baseline bit for bit; throughput: "
                      "training images/s (epochs after the first where there are several) within the allowed slowdown on the "
                      "same CPU model; statistical: a family's "
-                     "olympic mean over seeds reaches the baseline's reference-convergence bound.", r->at, r->baseline, c);
+                     "olympic mean over seeds reaches the baseline's reference-convergence bound; completion: every "
+                     "run finished (or ended as its baseline twin did) and every cell of a study run here ran.",
+                r->at, r->baseline, c);
     int nfail = 0;
     for (int i = 0; i < r->nrows; i++) nfail += r->rows[i].outcome == 0;
     if (nfail) {

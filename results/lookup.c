@@ -79,6 +79,10 @@ db_status db_store_tag_path(const char *db_path, const char *name, char *out, si
     if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(name) ||
         name[0] == '.')
         return db_fail(DB_ERR_ARG, "tag '%s': use letters, digits, '.', '_' and '-' (not first '.')", name);
+    size_t nl = strlen(name);
+    if (nl > 3 && !strcmp(name + nl - 3, ".db")) /* regress --baseline takes such a name for a file */
+        return db_fail(DB_ERR_ARG, "tag '%s': a name ending in .db is read as a file by regress --baseline; drop the .db",
+                       name);
     const char *slash = strrchr(db_path, '/');
     int len = slash ? snprintf(out, n, "%.*s/baselines/%s.db", (int)(slash - db_path), db_path, name)
                     : snprintf(out, n, "baselines/%s.db", name);

@@ -184,6 +184,119 @@ static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
     return DB_OK;
 }
 
+/* Runs that did not finish, and cells not run. The newest run here of each setting that is not
+ * done fails unless the baseline's newest of that setting ended the same way (a configuration
+ * that diverged there too); one still running (another host's, or a live process) is skipped.
+ * A finished baseline run of a study whose recipe text was run here, with no run of its settings
+ * here, fails: a cell the nightly did not run (the study stopped, or its process killed). */
+static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
+    static const char *const ended =
+        "SELECT n.id, n.regularizer, n.seed, n.status, ifnull(n.exit_reason, ''), b.id, b.status, n.host, n.pid"
+        " FROM runs n LEFT JOIN base.runs b ON b.id = (SELECT max(id) FROM base.runs WHERE fingerprint = n.fingerprint)"
+        " WHERE n.status <> 'done' AND n.id = (SELECT max(id) FROM runs WHERE fingerprint = n.fingerprint) ORDER BY n.id";
+    static const char *const missing =
+        "SELECT b.id, b.regularizer, b.seed, t.name, ifnull(b.cell, '') FROM base.runs b JOIN base.studies t ON"
+        " t.id = b.study_id WHERE b.status = 'done' AND t.recipe IS NOT NULL AND EXISTS (SELECT 1 FROM studies WHERE"
+        " recipe = t.recipe) AND NOT EXISTS (SELECT 1 FROM runs WHERE fingerprint = b.fingerprint) ORDER BY b.id";
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_stmt *st;
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, pass ? missing : ended, -1, &st, NULL), "finding unfinished runs");
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            char name[200], detail[700];
+            if (pass) {
+                snprintf(name, sizeof name, "baseline run %lld (%s, seed %lld; study %s, cell %s): run here",
+                         (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+                         (long long)sqlite3_column_int64(st, 2), sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
+                regress_check(ro, out, "completion", name, 0, "no run of its settings here, where its study ran");
+                continue;
+            }
+            snprintf(name, sizeof name, "run %lld (%s, seed %lld): finished", (long long)sqlite3_column_int64(st, 0),
+                     sqlite3_column_text(st, 1), (long long)sqlite3_column_int64(st, 2));
+            const char *status = (const char *)sqlite3_column_text(st, 3);
+            const char *twin = (const char *)sqlite3_column_text(st, 6);
+            if (!strcmp(status, "running")) {
+                snprintf(detail, sizeof detail, "still running (pid %lld on %s): not judged",
+                         (long long)sqlite3_column_int64(st, 8), sqlite3_column_text(st, 7));
+                regress_skip(ro, out, "completion", name, detail);
+            } else if (twin && !strcmp(twin, status)) {
+                snprintf(detail, sizeof detail, "%s, as baseline run %lld did", status, (long long)sqlite3_column_int64(st, 5));
+                regress_check(ro, out, "completion", name, 1, detail);
+            } else {
+                char was[80] = "no run of its settings in the baseline";
+                if (twin) snprintf(was, sizeof was, "baseline run %lld %s", (long long)sqlite3_column_int64(st, 5), twin);
+                snprintf(detail, sizeof detail, "%s%s%.500s; %s", status, sqlite3_column_text(st, 4)[0] ? ": " : "",
+                         sqlite3_column_text(st, 4), was);
+                regress_check(ro, out, "completion", name, 0, detail);
+            }
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return db_store_fail(s, rc, "finding unfinished runs", __FILE__, __LINE__);
+    }
+    return DB_OK;
+}
+
+/* A key's value in a run's configuration text (its "key=value" lines), "" when absent */
+static void config_value(const unsigned char *config, const char *key, char *out, size_t n) {
+    const char *c = (const char *)config;
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    for (const char *l = c; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, kl) && l[kl] == '=') {
+            snprintf(out, n, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
+            return;
+        }
+}
+
+/* A twin pair's throughput check, and whether its final metrics are compared bit for bit (1) or
+ * not (0, said once): the thread count is not in the settings that make twins (it does not
+ * change what is computed, only the order of its sums), a GPU run's bits repeat only with
+ * deterministic 1. Row: the canary query's (its first row of the pair). */
+static int pair_checks(regress_out *ro, FILE *out, sqlite3_stmt *st, double max_slowdown) {
+    char name[160], detail[300], threads[2][16], device[16], det[16];
+    const int64_t run = sqlite3_column_int64(st, 0), twin = sqlite3_column_int64(st, 1);
+    config_value(sqlite3_column_text(st, 13), "threads", threads[0], sizeof threads[0]);
+    config_value(sqlite3_column_text(st, 14), "threads", threads[1], sizeof threads[1]);
+    config_value(sqlite3_column_text(st, 13), "device", device, sizeof device);
+    config_value(sqlite3_column_text(st, 13), "deterministic", det, sizeof det);
+    const int gpu = !strcmp(device, "cuda"), same_threads = !strcmp(threads[0], threads[1]);
+    snprintf(name, sizeof name, "run %lld (%s, seed %lld) vs baseline run %lld: final test metrics", (long long)run,
+             sqlite3_column_text(st, 2), (long long)sqlite3_column_int64(st, 3), (long long)twin);
+    int exact = 1;
+    if (!same_threads) {
+        snprintf(detail, sizeof detail, "trained with %s threads, the baseline run with %s: the same bits need the same "
+                 "count; not compared", threads[0][0] ? threads[0] : "?", threads[1][0] ? threads[1] : "?");
+        regress_skip(ro, out, "canary", name, detail);
+        exact = 0;
+    } else if (gpu && strcmp(det, "1")) {
+        regress_skip(ro, out, "canary", name, "a GPU run without deterministic 1 (its convolutions may add in another "
+                     "order each run): not compared bit for bit");
+        exact = 0;
+    }
+    const unsigned char *cpu = sqlite3_column_text(st, 7), *bcpu = sqlite3_column_text(st, 8);
+    const unsigned char *card = sqlite3_column_text(st, 15), *bcard = sqlite3_column_text(st, 16);
+    double ips = sqlite3_column_double(st, 9), bips = sqlite3_column_double(st, 10);
+    int epochs = sqlite3_column_int(st, 12); /* the twin's too: the same settings */
+    char which[64] = "epoch 1 only (its warm-up included)"; /* what DB_SQL_THROUGHPUT averaged */
+    if (epochs == 2) snprintf(which, sizeof which, "epoch 2 (epoch 1's warm-up left out)");
+    else if (epochs > 2) snprintf(which, sizeof which, "epochs 2-%d (epoch 1's warm-up left out)", epochs);
+    snprintf(name, sizeof name, "run %lld vs baseline run %lld: training throughput", (long long)run, (long long)twin);
+    if (!cpu || !bcpu || strcmp((const char *)cpu, (const char *)bcpu))
+        regress_skip(ro, out, "throughput", name, "another CPU model than the baseline's, not compared");
+    else if (gpu && (!card || !bcard || strcmp((const char *)card, (const char *)bcard)))
+        regress_skip(ro, out, "throughput", name, "another GPU than the baseline's, not compared");
+    else if (!same_threads)
+        regress_skip(ro, out, "throughput", name, "another thread count than the baseline's, not compared");
+    else if (!(bips > 0))
+        regress_skip(ro, out, "throughput", name, "the baseline run recorded no training images/s, not compared");
+    else {
+        snprintf(detail, sizeof detail, "%.1f img/s, baseline %.1f (x%.3f; fails below x%.3f): the mean training "
+                 "images/s of %s", ips, bips, ips / bips, 1.0 / max_slowdown, which);
+        regress_check(ro, out, "throughput", name, ips * max_slowdown >= bips, detail);
+    }
+    return exact;
+}
+
 db_status db_store_regress(db_store *s, const char *baseline, double max_slowdown, double alpha, FILE *out,
                            const char *junit, int *checks, int *failures, int *skipped) {
     regress_out ro = {0};
@@ -200,10 +313,12 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " (SELECT value FROM provenance WHERE run_id = n.id AND key = 'cpu'),"
         " (SELECT value FROM base.provenance WHERE run_id = b.id AND key = 'cpu'),"
         " " DB_SQL_THROUGHPUT("", "n") ", " DB_SQL_THROUGHPUT("base.", "b") ","
-        " mb.run_id, n.epochs_done"
+        " mb.run_id, n.epochs_done, n.config, b.config,"
+        " (SELECT value FROM provenance WHERE run_id = n.id AND key = 'gpu'),"
+        " (SELECT value FROM base.provenance WHERE run_id = b.id AND key = 'gpu')"
         " FROM runs n JOIN base.runs b ON b.id = (SELECT id FROM base.runs x WHERE fingerprint = n.fingerprint AND"
         " status = 'done' AND NOT EXISTS (SELECT 1 FROM base.provenance WHERE run_id = x.id AND key IN " DB_UNJUDGED ")"
-        " ORDER BY id LIMIT 1)"
+        " ORDER BY id DESC LIMIT 1)"
         " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
         " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
         " mb.step = 0 AND mb.name = mn.name"
@@ -213,9 +328,15 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
     int rc = xs == DB_OK ? sqlite3_prepare_v2(s->db, canary, -1, &st, NULL) : SQLITE_DONE;
     int64_t last_run = 0;
     if (xs != DB_OK || rc != SQLITE_OK) st = NULL;
+    int exact = 1; /* the pair's bits comparable: the same thread count, a GPU run deterministic */
     while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         char name[160], detail[300];
         int64_t run = sqlite3_column_int64(st, 0), twin = sqlite3_column_int64(st, 1);
+        if (run != last_run) { /* the pair's first row: what may be compared, and its throughput */
+            last_run = run;
+            exact = pair_checks(&ro, out, st, max_slowdown);
+        }
+        if (!exact) continue;
         int same = sqlite3_column_type(st, 6) != SQLITE_NULL &&
                    (sqlite3_column_type(st, 5) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 5) == sqlite3_column_double(st, 6));
         snprintf(name, sizeof name, "run %lld (%s, seed %lld) vs baseline run %lld: test %s", (long long)run,
@@ -226,29 +347,11 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         if (sqlite3_column_type(st, 11) == SQLITE_NULL) /* a metric the baseline's version did not record */
             regress_skip(&ro, out, "canary", name, "the baseline recorded no such metric (a later version's): not judged");
         else regress_check(&ro, out, "canary", name, same, detail);
-        if (run != last_run) { /* throughput, once per pair, only on the same CPU model */
-            last_run = run;
-            const unsigned char *cpu = sqlite3_column_text(st, 7), *bcpu = sqlite3_column_text(st, 8);
-            double ips = sqlite3_column_double(st, 9), bips = sqlite3_column_double(st, 10);
-            int epochs = sqlite3_column_int(st, 12); /* the twin's too: the same settings */
-            char which[64] = "epoch 1 only (its warm-up included)"; /* what DB_SQL_THROUGHPUT averaged */
-            if (epochs == 2) snprintf(which, sizeof which, "epoch 2 (epoch 1's warm-up left out)");
-            else if (epochs > 2) snprintf(which, sizeof which, "epochs 2-%d (epoch 1's warm-up left out)", epochs);
-            snprintf(name, sizeof name, "run %lld vs baseline run %lld: training throughput", (long long)run, (long long)twin);
-            if (!cpu || !bcpu || strcmp((const char *)cpu, (const char *)bcpu))
-                regress_skip(&ro, out, "throughput", name, "another CPU model than the baseline's, not compared");
-            else if (!(bips > 0))
-                regress_skip(&ro, out, "throughput", name, "the baseline run recorded no training images/s, not compared");
-            else {
-                snprintf(detail, sizeof detail, "%.1f img/s, baseline %.1f (x%.3f; fails below x%.3f): the mean training "
-                         "images/s of %s", ips, bips, ips / bips, 1.0 / max_slowdown, which);
-                regress_check(&ro, out, "throughput", name, ips * max_slowdown >= bips, detail);
-            }
-        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) xs = db_store_fail(s, rc, "comparing with the baseline", __FILE__, __LINE__);
     if (xs == DB_OK) xs = statistical_checks(s, &ro, out, alpha);
+    if (xs == DB_OK) xs = completion_checks(s, &ro, out);
     if (ro.xml) {
         fclose(ro.xml);
         FILE *f = fopen(junit, "w");

@@ -442,6 +442,31 @@ void db_store_now_iso(char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* An older dropbench's database attached as ALIAS in its upgraded form, made in memory: the file
+ * itself (an accepted baseline, a shard) is left as it was, readable by the version that wrote it */
+static db_status attach_upgraded(db_store *s, const char *path, const char *alias) {
+    db_store *old;
+    DB_TRY(db_store_open_copy(&old, path));
+    sqlite3_int64 n = 0;
+    unsigned char *image = sqlite3_serialize(old->db, "main", &n, 0);
+    db_store_close(old);
+    if (!image) return db_fail(DB_ERR_NOMEM, "%s: out of memory upgrading a copy of it", path);
+    char sql[96];
+    snprintf(sql, sizeof sql, "ATTACH DATABASE ':memory:' AS %s", alias);
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(image);
+        return db_store_fail(s, rc, "attaching the upgraded copy", __FILE__, __LINE__);
+    }
+    rc = sqlite3_deserialize(s->db, alias, image, n, n, SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+    if (rc != SQLITE_OK) { /* (the image is SQLite's to free either way) */
+        snprintf(sql, sizeof sql, "DETACH DATABASE %s", alias);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        return db_store_fail(s, rc, "attaching the upgraded copy", __FILE__, __LINE__);
+    }
+    return DB_OK;
+}
+
 db_status db_store_attach(db_store *s, const char *path, const char *alias, const char *what) {
     DB_TRY(path_fits(path, what));
     if (access(path, R_OK) != 0) return db_fail(DB_ERR_IO, "%s: cannot read %s: %s", path, what, strerror(errno));
@@ -468,13 +493,10 @@ db_status db_store_attach(db_store *s, const char *path, const char *alias, cons
                     "%s: cannot read %s: %s%s", path, what, sqlite3_errstr(rc),
                     base == SQLITE_NOTADB || base == SQLITE_CORRUPT ? " (not a dropbench database, or corrupt)" : "");
     }
-    if (r == DB_OK && v > 0 && v < DB_STORE_SCHEMA) { /* an older dropbench's file: upgrade it in place first */
-        db_store *old;
+    if (r == DB_OK && v > 0 && v < DB_STORE_SCHEMA) { /* an older dropbench's file: read as upgraded in memory */
         snprintf(sql, sizeof sql, "DETACH DATABASE %s", alias);
         sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-        DB_TRY(db_store_open(&old, path));
-        db_store_close(old);
-        return db_store_attach(s, path, alias, what);
+        return attach_upgraded(s, path, alias);
     }
     if (r == DB_OK && v != DB_STORE_SCHEMA)
         r = db_fail(DB_ERR_FORMAT, "%s (%s): schema version %d, this dropbench reads %d", path, what, v, DB_STORE_SCHEMA);

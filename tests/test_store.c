@@ -188,16 +188,23 @@ static void test_store_full_disk(void) {
 
 /* A file written by the first schema (tests/fixtures/store-v1.sql, made by that dropbench) is
  * upgraded in place on open: the new column appears, every row is kept, and new runs record it. */
-static void test_store_migrates_v1(void) {
+/* tests/fixtures/store-v1.sql loaded into the file p; 0 when it could not be */
+static int load_v1(const char *p) {
     FILE *f = fopen("tests/fixtures/store-v1.sql", "r");
     CHECK(f != NULL, "tests/fixtures/store-v1.sql is missing");
-    if (!f) return;
+    if (!f) return 0;
     static char sql[1 << 16];
     size_t n = fread(sql, 1, sizeof sql - 1, f);
     fclose(f);
     sql[n] = '\0';
+    int ok = exec_on(p, sql) == SQLITE_OK && query_long(p, "PRAGMA user_version") == 1;
+    CHECK(ok, "fixture did not load");
+    return ok;
+}
+
+static void test_store_migrates_v1(void) {
     const char *p = tmp_path("v1.db");
-    CHECK(exec_on(p, sql) == SQLITE_OK && query_long(p, "PRAGMA user_version") == 1, "fixture did not load");
+    if (!load_v1(p)) return;
     long runs = query_long(p, "SELECT count(*) FROM runs"), metrics = query_long(p, "SELECT count(*) FROM metrics"),
          prov = query_long(p, "SELECT count(*) FROM provenance");
     CHECK(runs == 2 && metrics > 0 && prov > 0, "fixture: %ld runs, %ld metrics, %ld provenance", runs, metrics, prov);
@@ -223,6 +230,26 @@ static void test_store_migrates_v1(void) {
     CHECK_OK(db_store_open(&s, p));
     db_store_close(s);
     CHECK(query_long(p, "SELECT count(*) FROM runs") == 3, "reopen");
+}
+
+/* An older schema's file given as a baseline (or a shard) is read in its upgraded form made in
+ * memory: the file itself stays at its version, readable by the dropbench that wrote it */
+static void test_store_attach_v1_untouched(void) {
+    const char *base = tmp_path("v1-base.db");
+    if (!load_v1(base)) return;
+    char here[1100];
+    snprintf(here, sizeof here, "%s", tmp_path("v1-here.db"));
+    db_store *s;
+    CHECK_OK(db_store_open(&s, here));
+    FILE *out = fopen("/dev/null", "w");
+    int checks = -1, failures = -1, skipped = -1;
+    CHECK_OK(db_store_regress(s, base, 1.1, 0.05, out, NULL, &checks, &failures, &skipped));
+    fclose(out);
+    db_store_close(s);
+    CHECK(checks == 0 && failures == 0, "against an empty database: %d checks, %d failed", checks, failures);
+    CHECK(query_long(base, "PRAGMA user_version") == 1 &&
+          query_long(base, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'family'") == 0,
+          "the baseline file was upgraded in place (version %ld)", query_long(base, "PRAGMA user_version"));
 }
 
 /* A run is read back scored by the metric recorded with it (a segmentation run by its mIOU),
@@ -280,5 +307,6 @@ const db_test db_tests_store[] = {
     {"store_run_life", test_store_run_life},
     {"store_full_disk", test_store_full_disk},
     {"store_migrates_v1", test_store_migrates_v1},
+    {"store_attach_v1_untouched", test_store_attach_v1_untouched},
     {NULL, NULL},
 };

@@ -228,6 +228,7 @@ t_regress() {
         expect_out "400.0 img/s, baseline 400.0 (x1.000; fails below x0.909): the mean training images/s of epochs 2-3 (epoch 1's warm-up left out)" || return
     sqlite3 "$T/new3.db" "UPDATE metrics SET value = 300 WHERE name = 'images_per_s' AND epoch = 3" || return
     db regress --baseline "$T/base3.db" --db "$T/new3.db" && expect_rc 1 && expect_out "FAIL run 1 vs baseline run 1: training throughput: 350.0 img/s" || return
+    regress_completion || return
     db regress --baseline "$T/nothing.db" --db "$T/new.db" && expect_rc 1 && expect_err "nothing.db" || return
     db regress --db "$T/new.db" && expect_rc 2 || return
     # a named baseline: a copy of the database, found by its tag beside the compared database
@@ -236,7 +237,49 @@ t_regress() {
     db regress --baseline nightly-1 --db "$T/new.db" --max-slowdown 100 && expect_rc 0 && expect_out "0 failed" || return
     db tag nightly-1 --db "$T/base.db" && expect_rc 2 && expect_err "exists already" || return
     db tag ../x --db "$T/base.db" && expect_rc 2 && expect_err "letters, digits" || return
+    db tag accepted.db --db "$T/base.db" && expect_rc 2 && expect_err "drop the .db" || return
+    db regress --db "$T/new.db" --baseline && expect_rc 2 && expect_err "an option without its value" &&
+        expect_err "(--baseline)" || return
     db regress --baseline nightly-2 --db "$T/new.db" && expect_rc 1 && expect_err "no baseline tagged 'nightly-2'"
+}
+
+# (t_regress's) runs that did not finish, cells not run, and twins whose bits are not comparable,
+# on copies of $T/base.db and $T/new.db (one done run each, twins)
+regress_completion() {
+    local q
+    cp "$T/new.db" "$T/f.db" && sqlite3 "$T/f.db" "UPDATE runs SET status = 'failed', exit_reason = 'planted'" || return
+    db regress --baseline "$T/base.db" --db "$T/f.db" --max-slowdown 100 && expect_rc 1 &&
+        expect_out "FAIL run 1 (none, seed 5): finished: failed: planted; baseline run 1 done" || return
+    cp "$T/base.db" "$T/bd.db" && sqlite3 "$T/bd.db" "UPDATE runs SET status = 'diverged'" &&
+        sqlite3 "$T/f.db" "UPDATE runs SET status = 'diverged'" || return
+    db regress --baseline "$T/bd.db" --db "$T/f.db" && expect_rc 0 &&
+        expect_out "ok   run 1 (none, seed 5): finished: diverged, as baseline run 1 did" || return
+    # a study's finished cell with no run here, where the same recipe ran: failed
+    q="INSERT INTO studies(name, recipe, created) VALUES ('nightly', 'the recipe', 'now'); UPDATE runs SET study_id = 1, cell = 'seed=5'"
+    cp "$T/base.db" "$T/bs.db" && sqlite3 "$T/bs.db" "$q" && cp "$T/new.db" "$T/ns.db" &&
+        sqlite3 "$T/ns.db" "$q; UPDATE runs SET fingerprint = 'another'" || return
+    db regress --baseline "$T/bs.db" --db "$T/ns.db" && expect_rc 1 &&
+        expect_out "FAIL baseline run 1 (none, seed 5; study nightly, cell seed=5): run here: no run of its settings here" || return
+    sqlite3 "$T/ns.db" "UPDATE studies SET recipe = 'another recipe'" || return
+    db regress --baseline "$T/bs.db" --db "$T/ns.db" && expect_rc 1 && ! grep -q "run here" "$out" &&
+        expect_out "regress: 0 checks, 0 failed" || return
+    # another thread count; a GPU run without deterministic 1: twins, but their bits not compared
+    cp "$T/new.db" "$T/t1.db" && sqlite3 "$T/t1.db" "UPDATE runs SET config = replace(config, 'threads=2', 'threads=1')" ||
+        return
+    db regress --baseline "$T/base.db" --db "$T/t1.db" && expect_rc 1 &&
+        expect_out "trained with 1 threads, the baseline run with 2" &&
+        expect_out "another thread count than the baseline's" && expect_out "nothing compared (the skips say why)" || return
+    cp "$T/new.db" "$T/g.db" && cp "$T/base.db" "$T/gb.db" || return
+    for q in "$T/g.db" "$T/gb.db"; do
+        sqlite3 "$q" "UPDATE runs SET config = replace(config, 'device=cpu', 'device=cuda');
+                      INSERT INTO provenance(run_id, key, value) VALUES (1, 'gpu', 'NVIDIA H100, 79.1 GiB, 132 SMs')" || return
+    done
+    db regress --baseline "$T/gb.db" --db "$T/g.db" --max-slowdown 100 && expect_rc 0 &&
+        expect_out "a GPU run without deterministic 1" && expect_out "ok   run 1 vs baseline run 1: training throughput" ||
+        return
+    sqlite3 "$T/gb.db" "UPDATE provenance SET value = 'NVIDIA H200, 139.8 GiB, 132 SMs' WHERE key = 'gpu'" || return
+    db regress --baseline "$T/gb.db" --db "$T/g.db" --max-slowdown 100 && expect_rc 1 &&
+        expect_out "another GPU than the baseline's" || return
 }
 
 t_regress_statistical() {
@@ -326,7 +369,19 @@ t_slurm() {
     db slurm "$T/r.txt" --out "$T/job.sbatch" --shards "$T/shards" --max-parallel 2 --db "$T/m.db" && expect_rc 0 &&
         expect_out "2 array tasks" || return
     grep -q '^#SBATCH --array=0-1%2$' "$T/job.sbatch" && grep -q '^#SBATCH --signal=B:USR1@' "$T/job.sbatch" &&
+        grep -qxF "#SBATCH --output=$T/shards/slurm-%A_%a.out" "$T/job.sbatch" && ! grep -q '^#SBATCH --ntasks' "$T/job.sbatch" &&
         bash -n "$T/job.sbatch" || { echo "script: $(cat "$T/job.sbatch")"; return 1; }
+    # one GPU a task: Slurm takes --gpus-per-task only beside a task count; relative shards: the
+    # logs by their absolute path (Slurm opens them before the script's cd); the printed commands
+    # quote what a shell would split
+    mkdir -p "$T/a b" && db_from "$T/a b" slurm "$T/r.txt" --gpus-per-task 1 --out "$T/a b/g.sbatch" --shards "$T/sh2" --db "$T/a b/m.db" &&
+        expect_rc 0 && expect_out "submit: sbatch '$T/a b/g.sbatch'" && expect_out "merge $T/sh2/shard-*.db --db '$T/a b/m.db'" || return
+    grep -qx '#SBATCH --ntasks=1' "$T/a b/g.sbatch" && grep -qx '#SBATCH --gpus-per-task=1' "$T/a b/g.sbatch" ||
+        { echo "script: $(cat "$T/a b/g.sbatch")"; return 1; }
+    db_from "$T/a b" slurm "$T/r.txt" --out g2.sbatch && expect_rc 2 && expect_err "give --shards an absolute path" || return
+    db_from "$T" slurm r.txt --shards rel/sh --out rel.sbatch && expect_rc 0 &&
+        grep -qxF "#SBATCH --output=$(cd "$T" && pwd -P)/rel/sh/slurm-%A_%a.out" "$T/rel.sbatch" ||
+        { echo "relative shards: $(grep output "$T/rel.sbatch")"; return 1; }
     # Slurm's warning before the time limit reaches the script: it passes it on, the task
     # checkpoints and exits 4 (Slurm would requeue it); the next start finishes the cell
     local i
