@@ -171,13 +171,24 @@ static const key_def *find(const char *key) {
 /* Keys under an earlier name, still read (checkpoints and recipes written before the rename) */
 static const char *const renamed[][2] = {{"det_scale_min", "scale_min"}, {"det_scale_max", "scale_max"}};
 
-db_status db_config_set(db_config *c, const char *key, const char *value) {
+/* A key as given ('-' for '_', or its earlier name), NULL when unknown */
+static const key_def *lookup(const char *key) {
     const key_def *k = find(key);
     for (size_t i = 0; !k && i < sizeof renamed / sizeof *renamed; i++) {
         size_t j = 0; /* the key with '-' read as '_', as find() reads it */
         while (key[j] && renamed[i][0][j] && (key[j] == '-' ? '_' : key[j]) == renamed[i][0][j]) j++;
         if (!key[j] && !renamed[i][0][j]) k = find(renamed[i][1]);
     }
+    return k;
+}
+
+const char *db_config_key_name(const char *key) {
+    const key_def *k = lookup(key);
+    return k ? k->key : NULL;
+}
+
+db_status db_config_set(db_config *c, const char *key, const char *value) {
+    const key_def *k = lookup(key);
     if (!k) return db_fail(DB_ERR_ARG, "unknown key '%s'", key);
     char *p = (char *)c + k->offset, *end = NULL;
     errno = 0;
@@ -244,6 +255,16 @@ static void write_value(const db_config *c, const key_def *k, FILE *f, int exact
         break;
     }
     }
+}
+
+db_status db_config_value_text(const db_config *c, const char *key, char *out, size_t n) {
+    const key_def *k = lookup(key);
+    if (!k) return db_fail(DB_ERR_ARG, "unknown key '%s'", key);
+    FILE *f = n > 1 ? fmemopen(out, n, "w") : NULL;
+    if (!f) return db_fail(DB_ERR_NOMEM, "out of memory");
+    write_value(c, k, f, 0);
+    fclose(f);
+    return DB_OK;
 }
 
 void db_config_write(const db_config *c, FILE *f) {

@@ -95,6 +95,11 @@ typedef struct db_config {
 void db_config_defaults(db_config *c);
 /* Set one key from text; the key may use '-' for '_'. */
 db_status db_config_set(db_config *c, const char *key, const char *value);
+/* A key's name as the configuration table spells it ('-' read as '_', an earlier name as its
+ * present one); NULL for an unknown key */
+const char *db_config_key_name(const char *key);
+/* One key's value as db_config_write writes it, into out (n bytes, truncated to fit) */
+db_status db_config_value_text(const db_config *c, const char *key, char *out, size_t n);
 /* Cross-key checks (e.g. milestones parse, schedule name known); the network's among them. */
 db_status db_config_validate(const db_config *c);
 /* The checks of the keys that shape the network (db_config_is_network_key) alone: the model

@@ -38,9 +38,11 @@ static char *next_value(char **cursor, int *bad) {
     return trim(val);
 }
 
-/* a key in its canonical spelling ('-' is '_'), as the configuration table spells it */
+/* a key in its canonical spelling, as the configuration table spells it ('-' is '_', an earlier
+ * name its present one; an unknown key with '-' read as '_') */
 static void canonical(char *out, size_t n, const char *key) {
-    snprintf(out, n, "%s", key);
+    const char *name = db_config_key_name(key);
+    snprintf(out, n, "%s", name ? name : key);
     for (char *c = out; *c; c++) if (*c == '-') *c = '_';
 }
 
@@ -52,6 +54,7 @@ static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, siz
     for (int i = 0; i < r->nvary; i++)
         if (!strcmp(r->vary_key[i], k)) { snprintf(msg, n, "%s is varied twice", key); return -1; }
     int v = r->nvary, count = 0, bad = 0;
+    char as_read[DB_RECIPE_MAX_VALUES][96]; /* each value as the configuration holds it */
     snprintf(r->vary_key[v], sizeof r->vary_key[v], "%s", k);
     char *cursor = value;
     for (char *val; (val = next_value(&cursor, &bad));) {
@@ -62,8 +65,16 @@ static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, siz
             snprintf(msg, n, "%s: a value longer than %zu characters", key, sizeof r->value[v][0] - 1);
             return -1;
         }
-        for (int j = 0; j < count; j++)
-            if (!strcmp(r->value[v][j], val)) { snprintf(msg, n, "%s: '%s' is listed twice", key, val); return -1; }
+        if (db_config_value_text(&probe, k, as_read[count], sizeof as_read[0]) != DB_OK) {
+            snprintf(msg, n, "%s", db_last_error());
+            return -1;
+        }
+        for (int j = 0; j < count; j++) /* the same value twice, as written or as read (0.9 and .9): one cell twice */
+            if (!strcmp(as_read[j], as_read[count])) {
+                if (!strcmp(r->value[v][j], val)) snprintf(msg, n, "%s: '%s' is listed twice", key, val);
+                else snprintf(msg, n, "%s: '%s' and '%s' are the same value", key, r->value[v][j], val);
+                return -1;
+            }
         snprintf(r->value[v][count++], sizeof r->value[v][0], "%s", val);
     }
     if (bad) { snprintf(msg, n, "%s: a quoted value without its closing quote", key); return -1; }
@@ -221,7 +232,7 @@ static void single_key(const char *line, char *key, size_t n) {
     if (!strcmp(k, "include") || !strcmp(k, "requires") || !strcmp(k, "assumption") || !strncmp(k, "vary.", 5) ||
         !strncmp(k, "row.", 4))
         return;
-    snprintf(key, n, "%s", k);
+    canonical(key, n, k); /* keep_prob and keep-prob, det_scale_min and scale_min: one key */
 }
 
 /* strict (a file, not a recorded text where includes are inlined): a key set twice in one file

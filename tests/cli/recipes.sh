@@ -168,6 +168,9 @@ EOR
     refused e8.txt 'study = x\nvary.keep_prob = 0.7, 0.9\nvary.keep-prob = 0.8\n' "e8.txt:3" "varied twice" || return
     refused e9.txt 'study = x\nrow.a.keep-prob = 0.5\nvary.keep_prob = 0.9\n' "also varies" || return
     refused e10.txt 'study = x\nvary.seed = 1, 2, 1\n' "'1' is listed twice" || return
+    refused e12.txt 'study = x\nvary.keep_prob = 0.9, 0.8, .9\n' "'0.9' and '.9' are the same value" || return
+    refused e13.txt 'study = x\nkeep_prob = 0.9\nkeep-prob = 0.5\n' "e13.txt:3: keep_prob is set again (line 2" || return
+    refused e14.txt 'study = x\ndet_scale_min = 0.5\nscale_min = 0.8\n' "e14.txt:3: scale_min is set again (line 2" || return
     local long
     long=$(printf 'x%.0s' $(seq 70))
     refused e11.txt "study = x\nvary.metrics = /tmp/$long/a.csv, /tmp/$long/b.csv\n" "longer than"
