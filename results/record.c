@@ -91,6 +91,15 @@ db_status db_store_ensure_study(db_store *s, const char *name, const char *recip
     return db_store_in_transaction(s, study_tx, &c, "recording the study");
 }
 
+/* 1 when a running record was started by an earlier start of this process's batch job (its
+ * recorded attempt names the same job at another restart count): the scheduler ends a job's
+ * processes before it starts the job again, so that process is gone, wherever it ran */
+static int requeued(const char *mine, const char *recorded) {
+    if (!mine || !recorded) return 0;
+    const char *a = strstr(mine, ", restart "), *b = strstr(recorded, ", restart ");
+    return a && b && a - mine == b - recorded && !strncmp(mine, recorded, (size_t)(a - mine)) && strcmp(a, b);
+}
+
 /* The record a resuming run takes up (0: none): info->take_up's, else the newest of its
  * checkpoint folder (as recorded now, or as given before folders were recorded absolute) and
  * settings that is interrupted, failed or running; *done 1 when that newest is done and the
@@ -102,7 +111,8 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
     sqlite3_stmt *st;
     *run = 0, *done = 0;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT id, status, host, pid, pid_start, heartbeat, (julianday('now') -"
-                                         " julianday(heartbeat)) * 24 FROM runs WHERE (?4 > 0 AND id = ?4) OR (?4 = 0 AND"
+                                         " julianday(heartbeat)) * 24, (SELECT value FROM provenance WHERE run_id ="
+                                         " runs.id AND key = 'slurm_attempt') FROM runs WHERE (?4 > 0 AND id = ?4) OR (?4 = 0 AND"
                                          " (checkpoint_dir IN (?1, ?3) OR tidy_path(checkpoint_dir) = ?1) AND"
                                          " fingerprint = ?2 AND status IN ('running',"
                                          "'interrupted','failed','done')) ORDER BY id DESC LIMIT 1", -1, &st, NULL),
@@ -121,13 +131,14 @@ static db_status record_to_resume(db_store *s, const db_run_info *in, int64_t *r
         /* this host's, pids counted as here: its process judged; else by its heartbeat */
         int here = host && !strcmp(host, s->host) && db_store_pid_space_ours((const char *)sqlite3_column_text(st, 4));
         double silent_h = sqlite3_column_type(st, 6) == SQLITE_NULL ? 1e9 : sqlite3_column_double(st, 6);
-        if (!strcmp(status, "running") &&
+        if (!strcmp(status, "running") && !requeued(in->attempt, (const char *)sqlite3_column_text(st, 7)) &&
             (here ? db_store_process_alive(pid, (const char *)sqlite3_column_text(st, 4)) : silent_h < 24))
             snprintf(why, sizeof why, "run %lld (the same settings and checkpoint folder %s) is running now: pid %lld "
                      "on %s%s, last heartbeat %s; wait for it, or stop it (kill -USR1 %lld) and resume it",
                      (long long)*run, in->checkpoint_dir, (long long)pid, host ? host : "?",
-                     here ? "" : " (another host or container: if it died there, opening the database there marks it, or it is "
-                                 "taken over once its heartbeat is a day old)",
+                     here ? "" : " (another host or container: if it died there, opening the database there marks it, "
+                                 "a restart of its Slurm job takes it over, or it is taken over once its heartbeat is a "
+                                 "day old)",
                      hb ? hb : "?", (long long)pid);
         else if (in->take_up && (!strcmp(status, "done") || !strcmp(status, "diverged")))
             snprintf(why, sizeof why, "run %lld is %s now (another process took it up meanwhile)", (long long)*run, status);
@@ -210,7 +221,8 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_text(st, 4, me, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 5, in->checkpoint_dir, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, c->run);
-        return db_store_step_done(s, st, "taking the run up again");
+        DB_TRY(db_store_step_done(s, st, "taking the run up again"));
+        return in->attempt ? db_store_set_provenance(s, c->run, "slurm_attempt", in->attempt) : DB_OK;
     }
     sqlite3_int64 study = 0;
     if (in->study[0]) DB_TRY(study_row(s, in->study, c->recipe_text, &study)); /* created on its first run */
@@ -247,7 +259,7 @@ static db_status begin_tx(db_store *s, void *p) {
     DB_TRY(db_store_step_done(s, st, "recording the run"));
     c->run = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < c->nprov; i++) DB_TRY(db_store_set_provenance(s, c->run, c->prov[i].key, c->prov[i].value));
-    return DB_OK;
+    return in->attempt ? db_store_set_provenance(s, c->run, "slurm_attempt", in->attempt) : DB_OK;
 }
 
 db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value) {

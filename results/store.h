@@ -44,6 +44,11 @@ typedef struct {
                                   record's configuration and fingerprint become info's and the note is
                                   added to its provenance 'resharded' (regress leaves such runs out);
                                   NULL: none */
+    const char *attempt;       /* the batch job this process runs in and its restart count ("slurm job 812,
+                                  restart 1"), recorded with the run (provenance slurm_attempt) at each
+                                  start: a running record of the same job at another restart is of a
+                                  process the scheduler ended (a task requeued after a node died). NULL:
+                                  none */
 } db_run_info;
 
 typedef struct { const char *key; const char *value; } db_kv;

@@ -148,7 +148,13 @@ static db_status start_record(const db_config *cfg, recorder *p) {
                         cfg->block_size, cfg->seed, cfg->epochs, l->cell, l->condition, p->task->name, primary,
                         /* an interrupted record is taken up only by a run that continues its checkpoint */
                         p->o->resume && cfg->checkpoint_dir[0] && db_ckpt_exists(cfg->checkpoint_dir),
-                        p->given_ckpt, p->o->take_up, 0, p->o->reshard_note};
+                        p->given_ckpt, p->o->take_up, 0, p->o->reshard_note, NULL};
+    char attempt[160];
+    const char *job = getenv("SLURM_JOB_ID"), *restart = getenv("SLURM_RESTART_COUNT");
+    if (job && *job) {
+        snprintf(attempt, sizeof attempt, "slurm job %.64s, restart %.16s", job, restart && *restart ? restart : "0");
+        info.attempt = attempt;
+    }
     int known = 0;
     info.finished = info.resume && db_ckpt_finished(cfg->checkpoint_dir, &known) == DB_OK && known;
     char kp[32];

@@ -51,7 +51,7 @@ static int exec_on(const char *path, const char *sql) {
 
 static db_run_info info_for(const char *ckpt, const char *fp) {
     db_run_info in = {"model=resnet20\n", fp, "fam", "resnet20", "fashion-mnist", "dropblock", "paper", "cpu", ckpt, "", "",
-                      NULL, 0.9, 3, 1, 2, NULL, NULL, NULL, NULL, 1, NULL, 0, 0, NULL};
+                      NULL, 0.9, 3, 1, 2, NULL, NULL, NULL, NULL, 1, NULL, 0, 0, NULL, NULL};
     return in;
 }
 

@@ -401,6 +401,27 @@ t_slurm() {
     db slurm "$T/loop.txt" --out "$T/j3.sbatch" && expect_rc 2 && expect_err "a cycle" && [ ! -e "$T/j3.sbatch" ]
 }
 
+t_slurm_requeue_takes_over() {
+    # a task killed outright on one node and requeued onto another: its record still says running
+    # there, with a fresh heartbeat; the same Slurm job at a later restart count takes it over (the
+    # scheduler ended the earlier start), where another job, or the same start, is refused
+    need_fmnist || return
+    local a=(train --train-limit 1024 --test-limit 128 --batch 64 --epochs 3 --seed 4 --checkpoint-dir "$T/ck" --db "$T/q.db" --quiet)
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=0 signalled USR1 "$DB" "${a[@]}"
+    [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
+    [ "$(sqlite3 "$T/q.db" "SELECT value FROM provenance WHERE key = 'slurm_attempt'")" = "slurm job 812, restart 0" ] ||
+        { echo "attempt: $(sqlite3 "$T/q.db" "SELECT key, value FROM provenance WHERE key LIKE 'slurm%'")"; return 1; }
+    sqlite3 "$T/q.db" "UPDATE runs SET status = 'running', host = 'node-a', pid = 4242,
+                       heartbeat = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')" || return
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=0 db resume 1 --db "$T/q.db" && expect_rc 1 && expect_err "is running now: pid 4242" ||
+        return
+    SLURM_JOB_ID=813 SLURM_RESTART_COUNT=1 db resume 1 --db "$T/q.db" && expect_rc 1 && expect_err "is running now" || return
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=1 db resume 1 --db "$T/q.db" --quiet && expect_rc 0 || return
+    [ "$(sqlite3 "$T/q.db" "SELECT count(*) || status || epochs_done || host FROM runs")" = "1done3$(hostname)" ] &&
+        [ "$(sqlite3 "$T/q.db" "SELECT value FROM provenance WHERE key = 'slurm_attempt'")" = "slurm job 812, restart 1" ] ||
+        { echo "runs: $(sqlite3 "$T/q.db" "SELECT id, status, epochs_done, host FROM runs")"; return 1; }
+}
+
 t_slurm_elsewhere() {
     # slurm run from a folder without ./dropbench: the job script (which cds to that folder) and the
     # commands it prints name this dropbench by its absolute path; a task of it then runs from anywhere
