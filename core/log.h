@@ -5,6 +5,10 @@
 #ifndef DB_CORE_LOG_H
 #define DB_CORE_LOG_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum {
     DB_LOG_INFO,     /* what is happening ("study X: 8 cells"), for standard output */
     DB_LOG_NOTE,     /* a choice made for the user or a recoverable problem, for standard error */
@@ -19,5 +23,9 @@ db_log_sink db_log_set_sink(db_log_sink sink, void *user);
 void db_log(db_log_kind kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Is anyone listening for this kind? (skip building an expensive message) */
 int db_log_enabled(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

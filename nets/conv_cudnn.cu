@@ -218,11 +218,30 @@ static int first_usable(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     return 0;
 }
 
+/* Heuristic candidates that cuDNN's own run of every algorithm (cudnnFind*) saw fail are marked
+ * failed (not for want of memory to try it, nor when it was not run); nothing changes when that
+ * run cannot be made (e.g. for memory) */
+static void drop_failed_runs(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, db_cudnn_algo_info *cand,
+                             int n) {
+    db_cudnn_algo_info ran[MAX_CANDIDATES];
+    int nr = 0;
+    if (list(h, s, pass, 1, ran, MAX_CANDIDATES, &nr) != DB_OK) return;
+    cudnnSetConvolutionMathType(s->conv, math_asked(d)); /* (as choose left it) */
+    for (int i = 0; i < n; i++) {
+        int tried = 0, ok = 0;
+        for (int j = 0; j < nr; j++)
+            if (ran[j].algo == cand[i].algo && ran[j].status != CUDNN_STATUS_ALLOC_FAILED)
+                tried = 1, ok |= ran[j].status == CUDNN_STATUS_SUCCESS;
+        if (tried && !ok && cand[i].status == CUDNN_STATUS_SUCCESS) cand[i].status = CUDNN_STATUS_EXECUTION_FAILED;
+    }
+}
+
 /* Each pass's algorithm: the first usable one measured (cudnnFind*), else -- measuring failed,
  * e.g. for memory, or nothing measured is usable -- the first usable one cuDNN's heuristics rate.
- * Deterministic runs take the heuristics' ranking alone: a timing picks differently from one
- * process to the next (two algorithms within noise), and another algorithm rounds otherwise, so
- * a run and its resumption from a checkpoint would part ways. */
+ * Deterministic runs take the heuristics' ranking: a timing picks differently from one process
+ * to the next (two algorithms within noise), and another algorithm rounds otherwise, so a run
+ * and its resumption from a checkpoint would part ways; but only an algorithm cuDNN's run of
+ * them all saw succeed (heuristics rate algorithms they never ran). */
 static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d, int pass, choice *c) {
     db_cudnn_algo_info cand[MAX_CANDIDATES];
     int n = 0;
@@ -230,12 +249,16 @@ static db_status choose(db_cudnn *h, const descs *s, const db_cudnn_conv_dims *d
     CUDNN_TRY(cudnnSetConvolutionMathType(s->conv, math_asked(d)), "the math type");
     if (!d->deterministic && list(h, s, pass, 1, cand, MAX_CANDIDATES, &n) == DB_OK && first_usable(h, s, d, pass, cand, n, 1, c))
         return DB_OK;
-    DB_TRY(list(h, s, pass, 0, cand, MAX_CANDIDATES, &n));
-    if (first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
+    db_status listed = list(h, s, pass, 0, cand, MAX_CANDIDATES, &n);
+    char why[300] = "";
+    if (listed != DB_OK) snprintf(why, sizeof why, ": %s", db_last_error());
+    if (listed == DB_OK && d->deterministic) drop_failed_runs(h, s, d, pass, cand, n);
+    if (listed == DB_OK && first_usable(h, s, d, pass, cand, n, 0, c)) return DB_OK;
     /* (the words tests/gpu/gpu_check.h's db_gpu_deterministic_refused looks for) */
     return db_fail(DB_ERR_UNSUPPORTED, "cuDNN offers no usable %s%s algorithm (%s) for a %dx%d convolution of %dx%dx%dx%d "
-                   "(n, c, h, w) to %d channels, stride %dx%d", d->deterministic ? "deterministic " : "", pass_names[pass],
-                   d->bf16 && d->nhwc ? "bfloat16, channels-last" : d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32", d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw);
+                   "(n, c, h, w) to %d channels, stride %dx%d%s", d->deterministic ? "deterministic " : "", pass_names[pass],
+                   d->bf16 && d->nhwc ? "bfloat16, channels-last" : d->bf16 ? "bfloat16" : d->tf32 ? "TF32 allowed" : "fp32",
+                   d->kh, d->kw, d->n, d->cin, d->h, d->w, d->cout, d->sh, d->sw, why);
 }
 
 /* One pass with choice c: forward y = conv(x, w) into out; backward-data dx from w and dy;
@@ -411,6 +434,8 @@ extern "C" db_status db_cudnn_conv_backward(db_cudnn_conv *c, const float *x, co
 extern "C" int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass) { return c->pass[pass].algo == ALGO_GEMM; }
 
 extern "C" int db_cudnn_conv_gemm_shape(const db_cudnn_conv *c) { return db_conv_gemm_fits(&c->d); }
+
+extern "C" int db_cudnn_conv_nhwc(const db_cudnn_conv *c) { return c->d.nhwc; }
 
 extern "C" int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass) { return !c->d.bf16 || db_cudnn_conv_on_gemm(c, pass); }
 

@@ -66,7 +66,7 @@ db_status db_cudnn_conv_list(db_cudnn *h, const db_cudnn_conv_dims *d, int pass,
 
 /* Each pass's algorithm is the fastest measured one (cuDNN's heuristics when measuring fails or
  * offers nothing usable; the heuristics' first when deterministic, the same choice in every
- * process) that succeeded, is deterministic when asked for, keeps to FMA math
+ * process, among those cuDNN's measuring run saw succeed) that succeeded, is deterministic when asked for, keeps to FMA math
  * unless TF32 is allowed, and whose workspace cuDNN will size; the next candidate is taken when
  * one is refused. The math type it was measured with is the one it runs with. A 1x1 stride-1
  * convolution then times that choice against cuBLAS GEMMs (nets/conv_gemm.h) on the same
@@ -88,6 +88,8 @@ int db_cudnn_conv_result_fp32(const db_cudnn_conv *c, int pass);
 int db_cudnn_conv_on_gemm(const db_cudnn_conv *c, int pass);
 /* 1 when the convolution is one the GEMMs can run (1x1, stride 1, unpadded: nets/conv_gemm.h) */
 int db_cudnn_conv_gemm_shape(const db_cudnn_conv *c);
+/* 1 when its bfloat16 operands are channels-last (made with nhwc set) */
+int db_cudnn_conv_nhwc(const db_cudnn_conv *c);
 /* The algorithms chosen and how, for logs: "fwd N (fastest measured #1), bwd-data ..." */
 void db_cudnn_conv_describe(const db_cudnn_conv *c, char *out, size_t n);
 

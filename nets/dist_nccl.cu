@@ -59,14 +59,24 @@ __global__ void scale_kernel(float *x, size_t n, float k) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) x[i] *= k;
 }
 
-extern "C" db_status db_nccl_mean(db_nccl *c, float *dev, size_t n, void *stream) {
+extern "C" db_status db_nccl_sum(db_nccl *c, float *dev, size_t n, void *stream) {
     if (n == 0 || c->size < 2) return DB_OK;
-    cudaStream_t s = static_cast<cudaStream_t>(stream);
-    NCCL_TRY(ncclAllReduce(dev, dev, n, ncclFloat, ncclSum, c->comm, s), "adding the replicas' values");
+    NCCL_TRY(ncclAllReduce(dev, dev, n, ncclFloat, ncclSum, c->comm, static_cast<cudaStream_t>(stream)),
+             "adding the replicas' values");
+    return DB_OK;
+}
+
+extern "C" db_status db_nccl_scale(db_nccl *c, float *dev, size_t n, void *stream) {
+    if (n == 0 || c->size < 2) return DB_OK;
     const unsigned blocks = (unsigned)((n + 255) / 256 < 4096 ? (n + 255) / 256 : 4096);
-    scale_kernel<<<blocks, 256, 0, s>>>(dev, n, 1.0f / (float)c->size);
+    scale_kernel<<<blocks, 256, 0, static_cast<cudaStream_t>(stream)>>>(dev, n, 1.0f / (float)c->size);
     CU_TRY(cudaGetLastError(), "scaling the replicas' sum");
     return DB_OK;
+}
+
+extern "C" db_status db_nccl_mean(db_nccl *c, float *dev, size_t n, void *stream) {
+    DB_TRY(db_nccl_sum(c, dev, n, stream));
+    return db_nccl_scale(c, dev, n, stream);
 }
 
 #else
@@ -86,5 +96,7 @@ extern "C" db_status db_nccl_mean(db_nccl *c, float *dev, size_t n, void *stream
     (void)c, (void)dev, (void)n, (void)stream;
     return db_nccl_unique_id(NULL, 0);
 }
+extern "C" db_status db_nccl_sum(db_nccl *c, float *dev, size_t n, void *stream) { return db_nccl_mean(c, dev, n, stream); }
+extern "C" db_status db_nccl_scale(db_nccl *c, float *dev, size_t n, void *stream) { return db_nccl_mean(c, dev, n, stream); }
 
 #endif

@@ -4,6 +4,7 @@
 // NCHW or channels-last (--conv-layout nhwc).
 #include <cuda_runtime.h>
 
+#include "core/log.h"
 #include "nets/graph_cuda_impl.h"
 #include "nets/ops_cuda.h"
 
@@ -20,9 +21,13 @@ void db_gg_padded_size(const db_conv_dims *c, int *h, int *w) {
 
 // The descriptors of every convolution at batch n; the workspace grows to the largest need. An
 // evaluation's last batch (tail) takes cuDNN's choices alone: no GEMMs timed in mid-run (unless
-// the options name the path: o.conv_gemm).
+// the options name the path: o.conv_gemm). Channels-last (--conv-layout nhwc): a convolution for
+// which cuDNN has no channels-last algorithm keeps NCHW operands, said once; the set for another
+// batch (the tail) keeps each convolution's layout as the first set made it (its weights' copy
+// is laid out so).
 db_status db_gg_make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tail) {
     size_t need = 0;
+    int kept_nchw = 0;
     for (int i = 0; i < gg->g->n_ops; i++) {
         const db_op *op = &gg->g->ops[i];
         if (op->kind != DB_OP_CONV) continue;
@@ -33,10 +38,22 @@ db_status db_gg_make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tai
                                 gg->o.conv_gemm ? gg->o.conv_gemm : tail, gg->o.bf16, gg->o.bf16 && gg->o.nhwc,
                                 gg->o.bf16 && gg->o.nhwc && !gg->g->tensors[op->in[0]].grad}; // (channels-last: the network's
                                 // input takes no gradient, and cuDNN supports 1 or 3 channels least there)
+        if (d.nhwc && set != gg->conv) d.nhwc = db_cudnn_conv_nhwc(gg->conv[i]);
         size_t ws = 0;
-        DB_TRY(db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws));
+        db_status st = db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws);
+        if (st != DB_OK && d.nhwc && set == gg->conv) { // no channels-last algorithm: this one NCHW
+            db_cudnn_conv_destroy(set[i]);
+            set[i] = NULL;
+            d.nhwc = 0;
+            if (!kept_nchw++)
+                db_log(DB_LOG_NOTE, "cuda: a %dx%d convolution of %d to %d channels on %dx%d stays NCHW in bfloat16 (%s)",
+                       c->kh, c->kw, c->cin, c->cout, c->h, c->w, db_last_error());
+            st = db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws);
+        }
+        DB_TRY(st);
         if (ws > need) need = ws;
     }
+    if (kept_nchw > 1) db_log(DB_LOG_NOTE, "cuda: %d convolutions in all stay NCHW", kept_nchw);
     if (need > gg->ws_bytes) {
         cudaFree(gg->ws);
         gg->ws = NULL;
@@ -77,19 +94,19 @@ db_status db_gg_bf16_buffers(db_gpu_graph *gg) {
 // The bfloat16 twin of a parameter's device pointer
 static const uint16_t *W16(const db_gpu_graph *gg, const float *w) { return gg->w_bf16 + (w - gg->dev[A_PARAM]); }
 
-static int nhwc(const db_gpu_graph *gg) { return gg->o.bf16 && gg->o.nhwc; }
-
 // The casts around a bfloat16 convolution: a tensor of n blocks of c planes of hw values (NCHW)
-// to bfloat16 as cuDNN reads it, and a result back (set or added)
-static db_status to_bf16(const db_gpu_graph *gg, uint16_t *dst, const float *src, int n, int c, size_t hw, const char *what) {
-    LAUNCH_TRY(nhwc(gg) ? db_to_bf16_nhwc_cuda(dst, src, n, c, hw, gg->s) : db_to_bf16_cuda(dst, src, (size_t)n * c * hw, gg->s),
-               what);
+// to bfloat16 as cuDNN reads it (channels-last when the convolution's operands are), and a
+// result back (set or added)
+static db_status to_bf16(const db_gpu_graph *gg, const db_cudnn_conv *conv, uint16_t *dst, const float *src, int n, int c,
+                         size_t hw, const char *what) {
+    LAUNCH_TRY(db_cudnn_conv_nhwc(conv) ? db_to_bf16_nhwc_cuda(dst, src, n, c, hw, gg->s)
+                                        : db_to_bf16_cuda(dst, src, (size_t)n * c * hw, gg->s), what);
     return DB_OK;
 }
-static db_status from_bf16(const db_gpu_graph *gg, float *dst, const uint16_t *src, int n, int c, size_t hw, int acc,
-                           const char *what) {
-    LAUNCH_TRY(nhwc(gg) ? db_from_bf16_nhwc_cuda(dst, src, n, c, hw, acc, gg->s)
-                        : db_from_bf16_cuda(dst, src, (size_t)n * c * hw, acc, gg->s), what);
+static db_status from_bf16(const db_gpu_graph *gg, const db_cudnn_conv *conv, float *dst, const uint16_t *src, int n, int c,
+                           size_t hw, int acc, const char *what) {
+    LAUNCH_TRY(db_cudnn_conv_nhwc(conv) ? db_from_bf16_nhwc_cuda(dst, src, n, c, hw, acc, gg->s)
+                                        : db_from_bf16_cuda(dst, src, (size_t)n * c * hw, acc, gg->s), what);
     return DB_OK;
 }
 
@@ -99,12 +116,13 @@ db_status db_gg_weights_bf16(db_gpu_graph *gg) {
     const db_graph *g = gg->g;
     if (!g->param_arena.size) return DB_OK;
     LAUNCH_TRY(db_to_bf16_cuda(gg->w_bf16, gg->dev[A_PARAM], g->param_arena.size, gg->s), "the weights in bfloat16");
-    for (int i = 0; nhwc(gg) && i < g->n_ops; i++) {
+    for (int i = 0; i < g->n_ops; i++) {
         const db_op *op = &g->ops[i];
         if (op->kind != DB_OP_CONV || op->u.conv.kh * op->u.conv.kw == 1) continue; // (the same order both ways)
+        if (!gg->conv[i] || !db_cudnn_conv_nhwc(gg->conv[i])) continue;
         const float *w = D(gg, g->params[op->param[0]].data);
-        DB_TRY(to_bf16(gg, (uint16_t *)W16(gg, w), w, op->u.conv.cout, op->u.conv.cin, (size_t)op->u.conv.kh * op->u.conv.kw,
-                       "a convolution's weights in bfloat16, channels-last"));
+        DB_TRY(to_bf16(gg, gg->conv[i], (uint16_t *)W16(gg, w), w, op->u.conv.cout, op->u.conv.cin,
+                       (size_t)op->u.conv.kh * op->u.conv.kw, "a convolution's weights in bfloat16, channels-last"));
     }
     return DB_OK;
 }
@@ -119,10 +137,10 @@ db_status db_gg_conv_forward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op 
     const db_conv_dims *c = &op->u.conv;
     const size_t hw_in = db_gg_conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
     const int direct = db_cudnn_conv_result_fp32(conv, DB_CONV_FWD);
-    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
+    DB_TRY(to_bf16(gg, conv, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
     DB_TRY(db_cudnn_conv_forward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w),
                                  direct ? y : (float *)gg->out_bf16, gg->ws, gg->ws_bytes));
-    if (!direct) DB_TRY(from_bf16(gg, y, gg->out_bf16, n, c->cout, hw_out, 0, "a convolution's output from bfloat16"));
+    if (!direct) DB_TRY(from_bf16(gg, conv, y, gg->out_bf16, n, c->cout, hw_out, 0, "a convolution's output from bfloat16"));
     return DB_OK;
 }
 
@@ -134,15 +152,15 @@ db_status db_gg_conv_backward(db_gpu_graph *gg, db_cudnn_conv *conv, const db_op
     const size_t hw_in = db_gg_conv_in_len(op, n) / ((size_t)c->cin * n), hw_out = (size_t)c->oh * c->ow;
     const int dx_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_DATA);
     const int dw_direct = db_cudnn_conv_result_fp32(conv, DB_CONV_BWD_FILTER);
-    DB_TRY(to_bf16(gg, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
-    DB_TRY(to_bf16(gg, gg->out_bf16, dy, n, c->cout, hw_out, "a convolution's output gradient in bfloat16"));
+    DB_TRY(to_bf16(gg, conv, gg->in_bf16, x, n, c->cin, hw_in, "a convolution's input in bfloat16"));
+    DB_TRY(to_bf16(gg, conv, gg->out_bf16, dy, n, c->cout, hw_out, "a convolution's output gradient in bfloat16"));
     float *dx_to = !dx ? NULL : dx_direct ? dx : (float *)gg->din_bf16, *dw_to = dw_direct ? dw : (float *)gg->dw_bf16;
     DB_TRY(db_cudnn_conv_backward(conv, (const float *)gg->in_bf16, (const float *)W16(gg, w), (const float *)gg->out_bf16,
                                   dx_to, dw_to, dx_direct && acc, 0, gg->ws, gg->ws_bytes));
     if (dx && !dx_direct)
-        DB_TRY(from_bf16(gg, dx, gg->din_bf16, n, c->cin, hw_in, acc, "a convolution's input gradient from bfloat16"));
+        DB_TRY(from_bf16(gg, conv, dx, gg->din_bf16, n, c->cin, hw_in, acc, "a convolution's input gradient from bfloat16"));
     if (!dw_direct)
-        DB_TRY(from_bf16(gg, dw, gg->dw_bf16, c->cout, c->cin, (size_t)c->kh * c->kw, 0,
+        DB_TRY(from_bf16(gg, conv, dw, gg->dw_bf16, c->cout, c->cin, (size_t)c->kh * c->kw, 0,
                          "a convolution's weight gradient from bfloat16"));
     return DB_OK;
 }

@@ -54,12 +54,16 @@ void db_gpu_check_nccl(db_gpu_report report) {
             if (!dev[r]) ok = cudaMalloc(&dev[r], sizeof(float) * n) == cudaSuccess && cudaStreamCreate(&s[r]) == cudaSuccess;
             if (ok) ok = cudaMemcpy(dev[r], h + (size_t)r * n, sizeof(float) * n, cudaMemcpyHostToDevice) == cudaSuccess;
         }
-        ncclGroupStart();
+        ncclGroupStart(); // the sums go together (enqueued at the group's end), then each scaled
         for (int r = 0; r < devices && ok; r++) {
             cudaSetDevice(r);
-            ok = db_nccl_mean(c[r], dev[r], n, s[r]) == DB_OK;
+            ok = db_nccl_sum(c[r], dev[r], n, s[r]) == DB_OK;
         }
         ncclGroupEnd();
+        for (int r = 0; r < devices && ok; r++) {
+            cudaSetDevice(r);
+            ok = db_nccl_scale(c[r], dev[r], n, s[r]) == DB_OK;
+        }
         if (!ok) snprintf(detail, sizeof detail, "the mean: %s", db_last_error());
         long wrong = 0;
         float *got = (float *)malloc(sizeof(float) * n);
