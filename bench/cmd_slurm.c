@@ -135,9 +135,12 @@ int db_cmd_slurm(int argc, char **argv) {
                        "srun --kill-on-bad-exit=1 ", tasks);
         fprintf(f, "'%s' study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db '%s'/shard-\"$SLURM_ARRAY_TASK_ID\".db &\n",
                 self, recipe_abs, shards);
-        fprintf(f, "child=$!\ntrap 'kill -USR1 \"$child\" 2>/dev/null' USR1\n"
+        /* a USR1 ends the wait early (status 138): waited again until a wait ends without one (a
+         * 127, the child waited for already, keeps the status before it) */
+        fprintf(f, "child=$!\nsignalled=0\ntrap 'signalled=1; kill -USR1 \"$child\" 2>/dev/null' USR1\n"
                    "rc=0\nwait \"$child\" || rc=$?\n"
-                   "while kill -0 \"$child\" 2>/dev/null; do wait \"$child\" && rc=0 || rc=$?; done\n"
+                   "while [ \"$signalled\" = 1 ]; do\n"
+                   "    signalled=0 r=0\n    wait \"$child\" || r=$?\n    [ \"$r\" = 127 ] || rc=$r\ndone\n"
                    "if [ \"$rc\" -eq 4 ] && [ -n \"${SLURM_ARRAY_JOB_ID:-}\" ]; then\n"
                    "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\nfi\nexit \"$rc\"\n");
         if (fclose(f) != 0) s = db_fail(DB_ERR_IO, "%s: writing the script failed", out);
