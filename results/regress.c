@@ -342,8 +342,11 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         snprintf(name, sizeof name, "run %lld (%s, seed %lld) vs baseline run %lld: test %s", (long long)run,
                  sqlite3_column_text(st, 2), (long long)sqlite3_column_int64(st, 3), (long long)twin,
                  sqlite3_column_text(st, 4));
-        snprintf(detail, sizeof detail, "%.17g, baseline %.17g%s", sqlite3_column_double(st, 5), sqlite3_column_double(st, 6),
-                 same ? "" : " (the deterministic canary changed)");
+        char v[2][32]; /* a value not recorded (a non-finite one) said as such, not as 0 */
+        for (int k = 0; k < 2; k++)
+            if (sqlite3_column_type(st, 5 + k) == SQLITE_NULL) snprintf(v[k], sizeof v[k], "none recorded");
+            else snprintf(v[k], sizeof v[k], "%.17g", sqlite3_column_double(st, 5 + k));
+        snprintf(detail, sizeof detail, "%s, baseline %s%s", v[0], v[1], same ? "" : " (the deterministic canary changed)");
         if (sqlite3_column_type(st, 11) == SQLITE_NULL) /* a metric the baseline's version did not record */
             regress_skip(&ro, out, "canary", name, "the baseline recorded no such metric (a later version's): not judged");
         else regress_check(&ro, out, "canary", name, same, detail);

@@ -5,8 +5,29 @@
 #include <math.h>
 #include <string.h>
 
+/* A study named to list that the store does not hold: refused naming those it holds (its
+ * versions, NAME#2..., are studies of their own) */
+static db_status study_known(db_store *s, const char *study) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM studies WHERE name = ?1), (SELECT group_concat(name,"
+                                         " ', ') FROM (SELECT name FROM studies ORDER BY id))", -1, &st, NULL),
+            "finding the study");
+    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    db_status r = DB_OK;
+    if (rc == SQLITE_ROW && !sqlite3_column_int(st, 0)) {
+        const unsigned char *names = sqlite3_column_text(st, 1);
+        r = db_fail(DB_ERR_ARG, "%s: no study '%s'; %s%.600s", s->path, study, names ? "its studies: " : "it has no studies",
+                    names ? (const char *)names : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) SQL_TRY(s, rc, "finding the study");
+    return r;
+}
+
 db_status db_store_list(db_store *s, const char *study, FILE *out) {
     sqlite3_stmt *st;
+    if (study && *study) DB_TRY(study_known(s, study));
     SQL_TRY(s, sqlite3_prepare_v2(s->db,
                                   "SELECT r.id, r.status, r.model, r.dataset, r.regularizer, r.keep_prob, r.seed,"
                                   " r.epochs_done, r.epochs, (SELECT value FROM metrics m WHERE m.run_id = r.id AND"

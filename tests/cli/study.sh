@@ -115,6 +115,8 @@ EOR
     [ "$got" = "4 2 2 tiny" ] || { echo "study runs (done, seeds, regularizers, study): '$got'"; return 1; }
     [ -s "$T/runs/tiny/seed=3,regularizer=dropblock/checkpoint.dbck" ] || { echo "no checkpoint in the cell's folder"; return 1; }
     db study "$T/r.txt" --db "$T/s.db" --quiet && expect_rc 0 && expect_out "0 ran now, 4 done before" || return
+    db list --study tiny --db "$T/s.db" && expect_rc 0 && [ "$(grep -c ' done ' "$out")" = 4 ] || return
+    db list --study tiny2 --db "$T/s.db" && expect_rc 2 && expect_err "no study 'tiny2'; its studies: tiny" || return
     # into a fresh database the finished checkpoints bring their epochs along: nothing retrained,
     # nothing missing
     db study "$T/r.txt" --db "$T/fresh.db" --quiet && expect_rc 0 && expect_out "4 ran now" || return
