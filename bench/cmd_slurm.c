@@ -97,9 +97,12 @@ int db_cmd_slurm(int argc, char **argv) {
         char *slash = strrchr(dir, '/');
         if (s == DB_OK && slash) { *slash = '\0'; s = db_ckpt_prepare_dir(dir); }
     }
-    for (int i = 0; s == DB_OK && tasks > 1 && i < db_recipe_cells(r); i++) { /* every cell's batch shares out */
+    int cpus = cell0.threads; /* a task's CPUs: the most threads any cell trains with */
+    for (int i = 0; s == DB_OK && i < db_recipe_cells(r); i++) { /* every cell's batch shares out */
         db_config ci;
         if ((s = db_recipe_cell(r, i, &ci, label, sizeof label)) != DB_OK) break;
+        if (ci.threads > cpus) cpus = ci.threads;
+        if (tasks <= 1) continue;
         if (ci.batch % tasks || (ci.bn_group > 0 && (ci.batch / tasks) % ci.bn_group))
             s = db_fail(DB_ERR_ARG, "--tasks %ld: cell %s's batch %d does not divide among %ld processes%s", tasks, label,
                         ci.batch, tasks, ci.batch % tasks ? "" : " in multiples of its bn_group");
@@ -120,7 +123,7 @@ int db_cmd_slurm(int argc, char **argv) {
         fprintf(f, "#SBATCH --job-name=dropbench-%s\n", r->study);
         if (parallel) fprintf(f, "#SBATCH --array=0-%d%%%ld\n", cells - 1, parallel);
         else fprintf(f, "#SBATCH --array=0-%d\n", cells - 1);
-        fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cell0.threads, time_limit);
+        fprintf(f, "#SBATCH --cpus-per-task=%d\n#SBATCH --time=%s\n#SBATCH --requeue\n", cpus, time_limit);
         /* one run over this many processes (Slurm wants the count beside --gpus-per-task, even 1) */
         if (tasks > 1 || gpus > 0) fprintf(f, "#SBATCH --ntasks=%ld\n", tasks);
         if (gpus > 0) fprintf(f, "#SBATCH --gpus-per-task=%ld\n", gpus);
@@ -131,8 +134,9 @@ int db_cmd_slurm(int argc, char **argv) {
         fprintf(f, "# dropbench checkpoints and exits 4 on USR1; the task then goes back in the queue and\n"
                    "# continues from that checkpoint (a task killed outright loses the work since its last one)\n");
         if (tasks > 1) /* srun starts the processes, passes USR1 on to them, and ends them all if one fails */
-            fprintf(f, "# the cell's %ld processes: one data-parallel run (the first records it)\n"
-                       "srun --kill-on-bad-exit=1 ", tasks);
+            fprintf(f, "# the cell's %ld processes: one data-parallel run (the first records it); each its CPUs\n"
+                       "# (srun of some Slurm versions does not pass the job's --cpus-per-task on)\n"
+                       "srun --kill-on-bad-exit=1 --cpus-per-task=%d ", tasks, cpus);
         fprintf(f, "'%s' study '%s' --cell \"$SLURM_ARRAY_TASK_ID\" --db '%s'/shard-\"$SLURM_ARRAY_TASK_ID\".db &\n",
                 self, recipe_abs, shards);
         /* a USR1 ends the wait early (status 138): waited again until a wait ends without one (a
@@ -150,6 +154,9 @@ int db_cmd_slurm(int argc, char **argv) {
         db_shell_word(self, w[0], sizeof w[0]);
         db_shell_word(db_path, w[1], sizeof w[1]);
         printf("wrote %s (%d array tasks)\n", out, db_recipe_cells(r));
+        if (db_recipe_cells(r) > 1001) /* Slurm's default MaxArraySize: task ids up to 1000 */
+            printf("note:   %d array tasks: Slurm refuses ids past its MaxArraySize (1001 unless the cluster raised it; "
+                   "scontrol show config | grep MaxArraySize says)\n", db_recipe_cells(r));
         for (int i = 0; i < r->nrequires; i++) {
             db_shell_word(r->requires[i], w[2], sizeof w[2]);
             printf("first:  the study it requires, %s, to its end (%s study %s --db %s, or its own script: "

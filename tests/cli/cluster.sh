@@ -190,6 +190,13 @@ t_slurm() {
     grep -qx '#SBATCH --ntasks=1' "$T/a b/g.sbatch" && grep -qx '#SBATCH --gpus-per-task=1' "$T/a b/g.sbatch" ||
         { echo "script: $(cat "$T/a b/g.sbatch")"; return 1; }
     db_from "$T/a b" slurm "$T/r.txt" --out g2.sbatch && expect_rc 2 && expect_err "give --shards an absolute path" || return
+    # a task's CPUs: the most threads of any cell, not the first cell's
+    printf 'study = threads
+epochs = 1
+vary.threads = 1, 3
+' >"$T/th.txt"
+    db slurm "$T/th.txt" --out "$T/th.sbatch" --shards "$T/sh3" && expect_rc 0 && grep -qx '#SBATCH --cpus-per-task=3' "$T/th.sbatch" ||
+        { echo "script: $(grep cpus "$T/th.sbatch")"; return 1; }
     db_from "$T" slurm r.txt --shards rel/sh --out rel.sbatch && expect_rc 0 &&
         grep -qxF "#SBATCH --output=$(cd "$T" && pwd -P)/rel/sh/slurm-%A_%a.out" "$T/rel.sbatch" ||
         { echo "relative shards: $(grep output "$T/rel.sbatch")"; return 1; }

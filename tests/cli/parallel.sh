@@ -249,7 +249,7 @@ t_dp_study_cell() {
         "$T/runs" >"$T/r.txt"
     db slurm "$T/r.txt" --out "$T/job.sbatch" --shards "$T/shards" --tasks 2 --gpus-per-task 1 && expect_rc 0 || return
     grep -q '^#SBATCH --ntasks=2$' "$T/job.sbatch" && grep -q '^#SBATCH --gpus-per-task=1$' "$T/job.sbatch" &&
-        grep -qxF "srun --kill-on-bad-exit=1 '$(realpath "$DB")' study '$T/r.txt' --cell \"\$SLURM_ARRAY_TASK_ID\" --db '$T/shards'/shard-\"\$SLURM_ARRAY_TASK_ID\".db &" "$T/job.sbatch" &&
+        grep -qxF "srun --kill-on-bad-exit=1 --cpus-per-task=1 '$(realpath "$DB")' study '$T/r.txt' --cell \"\$SLURM_ARRAY_TASK_ID\" --db '$T/shards'/shard-\"\$SLURM_ARRAY_TASK_ID\".db &" "$T/job.sbatch" &&
         bash -n "$T/job.sbatch" ||
         { echo "script: $(cat "$T/job.sbatch")"; return 1; }
     db slurm "$T/r.txt" --out "$T/job3.sbatch" --tasks 3 && expect_rc 2 && expect_err "batch 64 does not divide among 3" || return
