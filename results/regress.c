@@ -192,8 +192,9 @@ static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
 static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
     static const char *const ended =
         "SELECT n.id, n.regularizer, n.seed, n.status, ifnull(n.exit_reason, ''), b.id, b.status, n.host, n.pid"
-        " FROM runs n LEFT JOIN base.runs b ON b.id = (SELECT max(id) FROM base.runs WHERE fingerprint = n.fingerprint)"
-        " WHERE n.status <> 'done' AND n.id = (SELECT max(id) FROM runs WHERE fingerprint = n.fingerprint) ORDER BY n.id";
+        " FROM (SELECT max(id) AS id FROM runs GROUP BY fingerprint) newest JOIN runs n ON n.id = newest.id"
+        " LEFT JOIN base.runs b ON b.id = (SELECT max(id) FROM base.runs WHERE fingerprint = n.fingerprint)"
+        " WHERE n.status <> 'done' ORDER BY n.id";
     static const char *const missing =
         "SELECT b.id, b.regularizer, b.seed, t.name, ifnull(b.cell, '') FROM base.runs b JOIN base.studies t ON"
         " t.id = b.study_id WHERE b.status = 'done' AND t.recipe IS NOT NULL AND EXISTS (SELECT 1 FROM studies WHERE"
