@@ -286,6 +286,7 @@ t_live_run_refused() {
     for i in $(seq 100); do [ -e "$T/ck/checkpoint.dbck" ] && break; sleep 0.2; done
     db "${args[@]}" --resume --db "$T/l.db" && expect_rc 1 && expect_err "run 1 (the same settings" &&
         expect_err "is running now: pid $first" || { kill "$first"; return 1; }
+    db resume 1 --db "$T/l.db" && expect_rc 1 && expect_err "is running now: pid $first" || { kill "$first"; return 1; }
     db "${args[@]}" --no-db && expect_rc 1 && expect_err "$T/ck is in use by another training process" ||
         { kill "$first"; return 1; }
     wait "$first" || { echo "the first run failed: $(tail -3 "$T/first.out")"; return 1; }
