@@ -133,6 +133,20 @@ const char *db_rep_verdict(const db_rep_cmp *c) {
     return "no detectable difference";
 }
 
+/* Our gain beside the paper's (gain): "reproduced" when ours is significant (after Holm) in the
+ * paper's direction, "contradicted" when significant against it; else "underpowered" where the
+ * seeds cannot decide, and otherwise whether our interval holds the paper's gain ("consistent,
+ * not significant": a paper gain near 0 is met by a null result) or not ("not reproduced") */
+const char *db_rep_paper_verdict(const db_rep_cmp *c, double gain) {
+    if (c->n == 0) return "not run";
+    if (c->p_adj < DB_REP_ALPHA) return (c->mean > 0) == (gain > 0) ? "reproduced" : "contradicted";
+    if (db_rep_underpowered(c)) return "underpowered";
+    if (c->n < DB_REP_MIN_CI || isnan(gain)) return "not significant";
+    double lo, hi;
+    db_rep_spread(c->d, c->n, &lo, &hi);
+    return gain >= lo && gain <= hi ? "consistent (not significant)" : "not reproduced (the paper's gain outside our 95% CI)";
+}
+
 /* What the report says of the spread of k values: the 95% t-interval from 3 values on; below 3
  * the values' range (a t-interval from two values is too wide to mean anything: t(0.975, 1) is
  * 12.7), and nothing for one */

@@ -53,6 +53,7 @@ double db_rep_paired_p(const double *d, int n);
 int db_rep_seeds_needed(int m); /* paired seeds that can reach p < alpha among m comparisons */
 int db_rep_underpowered(const db_rep_cmp *c);
 const char *db_rep_verdict(const db_rep_cmp *c);
+const char *db_rep_paper_verdict(const db_rep_cmp *c, double paper_gain); /* ours beside the paper's gain */
 /* the 95% t-interval from DB_REP_MIN_CI values, the range below; as text */
 void db_rep_spread(const double *x, int k, double *lo, double *hi);
 void db_rep_fmt_ci(char *out, size_t n, const double *x, int k);

@@ -31,8 +31,13 @@ static void matrix(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int
     for (int i = 0; i < s->ncells; i++) {
         const db_run_row *r = db_rep_cell_run(s, &s->cells[i]);
         int st = db_rep_state_of(r);
-        if (st == 0) continue;
+        if (st == 0 && !isnan(db_rep_run_score(r))) continue;
         if (!problems++) db_doc_para(doc, "Cells without a result (counted above, left out of every statistic below):");
+        if (st == 0) { /* done, but its score was not recorded (a non-finite value, or another version's metric) */
+            db_doc_item(doc, "%s: done (run %lld) but no final test %s recorded", s->cells[i].label, (long long)r->id,
+                        db_rep_score_label);
+            continue;
+        }
         char cd[1500];
         if (st == 5) db_doc_item(doc, "%s: missing (never run); %s%s", s->cells[i].label, from_folder(s, cd, sizeof cd),
                                  s->cells[i].command);
@@ -41,9 +46,34 @@ static void matrix(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int
     }
 }
 
-static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_cmp *cmp) {
-    double p[DB_REP_MAXC], adj[DB_REP_MAXC];
+/* Each condition's baseline: the first baseline condition of its initialisation column (from
+ * random initialisation, from a pretrained backbone), compared within the column as the paper's
+ * tables are; a random-initialisation condition falls back to the study's baseline; -1: none */
+static void column_baselines(const db_rep_study *s, const db_rep_cond *c, int nc, int base, int *base_of) {
+    int col[2] = {-1, -1};
     for (int k = 0; k < nc; k++) {
+        const db_rep_cell *cell = &s->cells[c[k].cell0];
+        if (cell->is_baseline && col[cell->pretrained != 0] < 0) col[cell->pretrained != 0] = k;
+    }
+    for (int k = 0; k < nc; k++) {
+        const int pre = s->cells[c[k].cell0].pretrained != 0;
+        base_of[k] = col[pre] >= 0 ? col[pre] : pre ? -1 : base;
+    }
+}
+
+static void results(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int nc, const int *base_of,
+                    db_rep_cmp *cmp) {
+    double p[DB_REP_MAXC], adj[DB_REP_MAXC];
+    char bases[400] = ""; /* "row=none", or "row=none; for the pretrained conditions row=pretrained_none" */
+    int nbases = 0;
+    for (int k = 0; k < nc; k++)
+        if (base_of[k] == k) {
+            size_t l = strlen(bases);
+            snprintf(bases + l, sizeof bases - l, "%s%s%s", nbases++ ? "; " : "",
+                     s->cells[c[k].cell0].pretrained ? "for the pretrained conditions " : "", c[k].name);
+        }
+    for (int k = 0; k < nc; k++) {
+        const int base = base_of[k];
         cmp[k].n = base >= 0 && k != base ? db_rep_paired(&c[base], &c[k], cmp[k].d) : 0;
         cmp[k].mean = cmp[k].n ? db_mean(cmp[k].d, cmp[k].n) : NAN;
         cmp[k].p = p[k] = cmp[k].n ? db_rep_paired_p(cmp[k].d, cmp[k].n) : NAN;
@@ -61,17 +91,18 @@ static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_
     for (int k = 0; k < nc; k++) m += !isnan(p[k]);
     for (int k = 0; k < nc; k++) { cmp[k].p_adj = adj[k]; cmp[k].m = m; }
     db_doc_heading(doc, 2, "Results: %s test %s (%%)", db_rep_score_best ? "best (over the epochs)" : "final", db_rep_score_label);
-    if (base < 0) db_doc_para(doc, "This study has no baseline condition (none without a regularizer): conditions are "
-                                   "shown without deltas.");
+    const char *whose = nbases > 1 ? "the baseline of the condition's initialisation (" : "the baseline (";
+    if (!nbases) db_doc_para(doc, "This study has no baseline condition (none without a regularizer): conditions are "
+                                  "shown without deltas.");
     else if (nc == 1) db_doc_para(doc, "One condition: nothing to compare.");
-    else if (!m) db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed: no other condition has "
-                                  "a result to compare with it yet.", c[base].name);
-    else db_doc_para(doc, "Delta: per-seed difference to the baseline (%s), paired by seed; p: exact two-sided sign-flip "
+    else if (!m) db_doc_para(doc, "Delta: per-seed difference to %s%s%s), paired by seed: no other condition has "
+                                  "a result to compare with it yet.", whose, "", bases);
+    else db_doc_para(doc, "Delta: per-seed difference to %s%s%s), paired by seed; p: exact two-sided sign-flip "
                           "test, Holm-adjusted over the %d comparisons made (Welch's t where a condition shares no seed "
                           "with the baseline). The exact test cannot give p below 2/2^n on n seeds and Holm multiplies the "
                           "smallest p by the number of comparisons, so with fewer than %d paired seeds no difference can "
-                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", c[base].name, m,
-                     db_rep_seeds_needed(m));
+                          "reach p < 0.05: those are \"underpowered\", not \"no difference\".", whose, "",
+                     bases, m, db_rep_seeds_needed(m));
     db_doc_para(doc, "Columns: n, the runs done; 95%% CI, the t-interval of the mean (from 3 runs; with 2, the two values' "
                      "range); delta, this condition minus the baseline per seed (positive: better than the baseline), "
                      "mean over the paired seeds (their count); p (adjusted), the test's p and, in brackets, after Holm.");
@@ -83,6 +114,7 @@ static void results(db_doc *doc, const db_rep_cond *c, int nc, int base, db_rep_
             snprintf(msd, sizeof msd, c[k].n > 1 ? "%.2f ± %.2f" : "%.2f", db_mean(c[k].v, c[k].n), db_sd(c[k].v, c[k].n, 1));
             snprintf(med, sizeof med, "%.2f", db_median(c[k].v, c[k].n));
         }
+        const int base = base_of[k];
         const char *v = k == base ? "baseline" : base < 0 ? "-" : !cmp[k].n && c[k].n ? "no seed in common with the baseline"
                                                                     : db_rep_verdict(&cmp[k]);
         if (cmp[k].unpaired) {
@@ -121,15 +153,15 @@ static void paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_s
         double gain = pb ? pv->value - pb->value : NAN;
         char our[96] = "-", diff[32] = "-";
         const char *v;
-        if (base < 0 || !cmp[k].n) v = "not run";
+        if (base < 0) v = "no baseline condition";
+        else if (!cmp[k].n) v = c[k].n && c[base].n ? "no seed in common with the baseline" : "not run yet";
         else {
             char ci[64];
             db_rep_fmt_ci(ci, sizeof ci, cmp[k].d, cmp[k].n);
             if (cmp[k].n > 1) snprintf(our, sizeof our, "%+.2f (%s)", cmp[k].mean, ci); /* one pair: no interval */
             else snprintf(our, sizeof our, "%+.2f", cmp[k].mean);
             snprintf(diff, sizeof diff, "%+.2f", cmp[k].mean - gain);
-            v = db_rep_underpowered(&cmp[k]) ? "underpowered"
-                : cmp[k].p_adj < DB_REP_ALPHA && (cmp[k].mean > 0) == (gain > 0) ? "reproduced" : "not reproduced";
+            v = db_rep_paper_verdict(&cmp[k], gain);
         }
         db_doc_row(doc, "%s\t%s\t%.2f (%s)\t%+.2f\t%s\t%s\t%s", c[k].name, pv->regularizer, pv->value, pv->status, gain,
                    our, diff, v);
@@ -461,8 +493,11 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     static db_rep_cond c[DB_REP_MAXC];
     static db_rep_cmp cmp[DB_REP_MAXC];
     db_rep_set_score_label(s);
-    int nc = db_rep_conditions(s, c), base = -1;
+    int nc = db_rep_conditions(s, c), base = -1, base_of[DB_REP_MAXC];
+    for (int k = 0; k < nc && base < 0; k++)
+        if (s->cells[c[k].cell0].is_baseline && !s->cells[c[k].cell0].pretrained) base = k;
     for (int k = 0; k < nc && base < 0; k++) if (s->cells[c[k].cell0].is_baseline) base = k;
+    column_baselines(s, c, nc, base, base_of);
     db_doc_heading(doc, 1, "Study %s", s->name);
     if (s->description[0]) db_doc_para(doc, "%s", s->description);
     db_doc_para(doc, "Recipe %s; %d cells in %d conditions; %d runs recorded.", s->recipe, s->ncells, nc, s->nruns);
@@ -473,7 +508,7 @@ void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_stud
     if (s->problem[0]) db_doc_para(doc, "Its matrix cannot be shown: %s. Its %d runs are in the database (dropbench list "
                                         "--study %s).", s->problem, s->nruns, s->name);
     matrix(doc, s, c, nc);
-    results(doc, c, nc, base, cmp);
+    results(doc, s, c, nc, base_of, cmp);
     const char *labels[DB_REP_MAXC];
     double mean[DB_REP_MAXC], lo[DB_REP_MAXC], hi[DB_REP_MAXC], ref[DB_REP_MAXC];
     int nb = 0, npts = 0;

@@ -9,6 +9,7 @@
 
 #include "core/dirs.h"
 #include "report/doc.h"
+#include "report/analyse.h"
 #include "report/plots.h"
 #include "report/report.h"
 #include "tests/check.h"
@@ -257,6 +258,62 @@ static void test_report_verdict_rows(void) {
     free(m);
 }
 
+/* Choices the report makes by settings, not results: Table 1's DropBlock is the condition nearest
+ * the paper's (keep_prob 0.9, scheduled), not the first listed; the block-size research question
+ * compares only conditions that differ in block size alone (not the 0.7 fixed one against the 0.9
+ * scheduled ones); a done run without a score is named, not dropped unseen */
+static void test_report_choices(void) {
+    static db_rep_study st;
+    static db_rep_cell cells[6];
+    static db_run_row runs[6];
+    memset(&st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    static const char *const cond[6] = {"none", "db_k07_fixed_b5", "db_k09_lin_b3", "db_k09_lin_b5", "dropout", "sdrop"};
+    static const char *const row[6] = {"none", "DropBlock", "DropBlock", "DropBlock", "dropout", "SpatialDropout"};
+    static const char *const reg[6] = {"none", "dropblock", "dropblock", "dropblock", "dropout", "spatial_dropout"};
+    const double score[6] = {0.80, 0.90, 0.82, 0.83, 0.81, NAN};
+    const double kp[6] = {1, 0.7, 0.9, 0.9, 0.9, 0.9};
+    const int bs[6] = {0, 5, 3, 5, 0, 0};
+    snprintf(st.name, sizeof st.name, "t1");
+    st.cells = cells, st.runs = runs;
+    for (int i = 0; i < 6; i++) {
+        db_rep_cell *c = &cells[i];
+        snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond[i]);
+        snprintf(c->condition, sizeof c->condition, "row=%s", cond[i]);
+        snprintf(c->fingerprint, sizeof c->fingerprint, "c%d", i);
+        snprintf(c->paper_row, sizeof c->paper_row, "%s", row[i]);
+        snprintf(c->regularizer, sizeof c->regularizer, "%s", reg[i]);
+        snprintf(c->schedule, sizeof c->schedule, "%s", i == 1 ? "fixed" : "linear");
+        snprintf(c->groups, sizeof c->groups, "3,4");
+        snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+        c->seed = 1, c->is_baseline = !i, c->epochs = 30, c->train_limit = 1000, c->keep_prob = kp[i], c->block_size = bs[i];
+        done_run(&runs[i], c, i + 1, 30, score[i]);
+        st.ncells++, st.nruns++;
+    }
+    snprintf(st.recipe, sizeof st.recipe, "t1.txt");
+    char *m = report_md(&st, 1);
+    static const char *const want[] = {
+        "- DropBlock − row=dropout: +1.00 points", /* db_k09_lin_b3 (0.82), the first nearest the paper's settings */
+        "- DropBlock − row=sdrop: no paired seeds yet (not run)",
+        "study t1: best mean top-1 at block size 5 (83.00%) of 2 sizes",
+        "- seed=1,row=sdrop: done (run 6) but no final test top-1 recorded"};
+    for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.4000s", want[i], m ? m : "(none)");
+    CHECK(m && !strstr(m, "- DropBlock − row=dropout: +9.00"), "Table 1's DropBlock taken as the first listed (0.7 fixed)");
+    CHECK(m && !strstr(m, "(90.00%)"), "the block sweep compared conditions that differ in more than the block size");
+    free(m);
+    /* ours beside the paper's gain: significant either way, or the interval holding it or not */
+    db_rep_cmp c = {0};
+    c.n = 9, c.m = 1, c.mean = 1.0, c.p_adj = 0.01;
+    for (int i = 0; i < 9; i++) c.d[i] = 1.0 + 0.1 * (i % 3 - 1);
+    CHECK(!strcmp(db_rep_paper_verdict(&c, 1.6), "reproduced") && !strcmp(db_rep_paper_verdict(&c, -1), "contradicted"),
+          "significant: %s / %s", db_rep_paper_verdict(&c, 1.6), db_rep_paper_verdict(&c, -1));
+    c.p_adj = 0.3;
+    CHECK(!strcmp(db_rep_paper_verdict(&c, 1.0), "consistent (not significant)") &&
+          !strncmp(db_rep_paper_verdict(&c, 5.0), "not reproduced", 14),
+          "not significant: %s / %s", db_rep_paper_verdict(&c, 1.0), db_rep_paper_verdict(&c, 5.0));
+    c.n = 3;
+    CHECK(!strcmp(db_rep_paper_verdict(&c, 1.0), "underpowered"), "3 seeds: %s", db_rep_paper_verdict(&c, 1.0));
+}
+
 /* A study with both initialisation columns (Tables 3 and 4 have them): each compared within
  * itself, in the table's gains and in the verdicts; never a pretrained condition against a
  * random-initialisation one */
@@ -280,7 +337,7 @@ static void test_report_pretrained_column(void) {
         snprintf(c->regularizer, sizeof c->regularizer, "%s", i % 2 ? "dropblock" : "none");
         snprintf(c->dataset, sizeof c->dataset, "fmnist-segment");
         snprintf(c->command, sizeof c->command, "/opt/test/dropbench study cols.txt --cell %d --db memory", i);
-        c->seed = 1, c->is_baseline = i == 0, c->epochs = 10, c->block_size = i % 2 ? 5 : 0;
+        c->seed = 1, c->is_baseline = i % 2 == 0, c->epochs = 10, c->block_size = i % 2 ? 5 : 0;
         done_run(r, c, i + 1, 10, score[i]);
         st.ncells++, st.nruns++;
     }
@@ -292,20 +349,18 @@ static void test_report_pretrained_column(void) {
         "- DropBlock here (random initialisation): row=head_k5",
         "- DropBlock − row=none: +5.00 points", "- DropBlock here (pretrained): row=pre_head_k5",
         "- DropBlock − row=pre_none: +2.00 points",
+        /* the results table: each condition against its own column's baseline */
+        "| row=pre_none | 1 | 55.00 | - | 55.00 | - | - | - | baseline |",
+        "| row=pre_head_k5 | 1 | 57.00 | - | 57.00 | +2.00 (1) |",
+        "baseline of the condition's initialisation (row=none; for the pretrained conditions row=pre_none)",
         /* Reproduce: the program by the path the report was given (the command's absolute path) */
         "## Reproduce\n\n```\n/opt/test/dropbench study cols.txt --db memory\n# one cell alone, e.g.:\n"
         "/opt/test/dropbench study cols.txt --cell 0 --db memory\n```"};
-    for (int i = 0; i < 7; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
-    /* the Table 4 section and the verdicts (the general results table keeps the study's one
-     * baseline, as it says): no cross-column difference */
-    const char *t4 = m ? strstr(m, "### Table 4 at this scale") : NULL, *verdicts = m ? strstr(m, "## Verdicts") : NULL;
-    const char *t4_end = t4 ? strstr(t4 + 4, "\n### ") : NULL, *v_end = verdicts ? strstr(verdicts, "\n## Study") : NULL;
-    int crossed = !t4 || !verdicts;
+    for (int i = 0; i < 10; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.3000s", want[i], m ? m : "(none)");
+    /* no cross-column difference anywhere: the results table, the Table 4 section, the verdicts */
+    int crossed = !m;
     static const char *const cross[] = {"+17.00", "-10.00", "+15.00", "+12.00"};
-    for (int i = 0; i < 4 && !crossed; i++) {
-        const char *at = strstr(t4, cross[i]), *vat = strstr(verdicts, cross[i]);
-        crossed |= (at && (!t4_end || at < t4_end)) || (vat && (!v_end || vat < v_end));
-    }
+    for (int i = 0; i < 4 && !crossed; i++) crossed |= strstr(m, cross[i]) != NULL;
     CHECK(!crossed, "a pretrained condition compared with a random-initialisation one:\n%.3000s", m ? m : "(none)");
     /* the research question beyond classification: this study's random-initialisation pair alone
      * (+5.00, not the pretrained +2.00 pooled with it); no detection study, so detection not run */
@@ -438,6 +493,7 @@ const db_test db_tests_report[] = {
     {"report_backbone_row", test_report_backbone_row},
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
+    {"report_choices", test_report_choices},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
     {"report_plot_golden", test_report_plot_golden},
