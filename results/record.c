@@ -222,7 +222,12 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_text(st, 5, in->checkpoint_dir, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, c->run);
         DB_TRY(db_store_step_done(s, st, "taking the run up again"));
-        return in->attempt ? db_store_set_provenance(s, c->run, "slurm_attempt", in->attempt) : DB_OK;
+        if (in->attempt) return db_store_set_provenance(s, c->run, "slurm_attempt", in->attempt);
+        /* taken up outside a batch job: no earlier job's restart may take it from this process */
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "DELETE FROM provenance WHERE run_id = ? AND key = 'slurm_attempt'", -1, &st,
+                                      NULL), "taking the run up again");
+        sqlite3_bind_int64(st, 1, c->run);
+        return db_store_step_done(s, st, "taking the run up again");
     }
     sqlite3_int64 study = 0;
     if (in->study[0]) DB_TRY(study_row(s, in->study, c->recipe_text, &study)); /* created on its first run */

@@ -14,7 +14,7 @@
 
 /* One check's outcome, kept to be recorded in the store at the end */
 typedef struct {
-    const char *kind; /* "canary", "throughput" or "statistical" */
+    const char *kind; /* "canary", "throughput", "statistical" or "completion" */
     char *name, *detail;
     int outcome;      /* 1 passed, 0 failed, -1 skipped (not compared) */
 } regress_row;
@@ -185,8 +185,8 @@ static db_status replayed_skips(db_store *s, regress_out *ro, FILE *out) {
 }
 
 /* Runs that did not finish, and cells not run. The newest run here of each setting that is not
- * done fails unless the baseline's newest of that setting ended the same way (a configuration
- * that diverged there too); one still running (another host's, or a live process) is skipped.
+ * done fails unless it diverged and so did the baseline's newest of that setting (a diverging
+ * configuration); one still running (another host's, or a live process) is skipped.
  * A finished baseline run of a study whose recipe text was run here, with no run of its settings
  * here, fails: a cell the nightly did not run (the study stopped, or its process killed). */
 static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
@@ -195,10 +195,11 @@ static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
         " FROM (SELECT max(id) AS id FROM runs GROUP BY fingerprint) newest JOIN runs n ON n.id = newest.id"
         " LEFT JOIN base.runs b ON b.id = (SELECT max(id) FROM base.runs WHERE fingerprint = n.fingerprint)"
         " WHERE n.status <> 'done' ORDER BY n.id";
-    static const char *const missing =
+    static const char *const missing = /* (each list made once: no scan of the runs per baseline run) */
         "SELECT b.id, b.regularizer, b.seed, t.name, ifnull(b.cell, '') FROM base.runs b JOIN base.studies t ON"
-        " t.id = b.study_id WHERE b.status = 'done' AND t.recipe IS NOT NULL AND EXISTS (SELECT 1 FROM studies WHERE"
-        " recipe = t.recipe) AND NOT EXISTS (SELECT 1 FROM runs WHERE fingerprint = b.fingerprint) ORDER BY b.id";
+        " t.id = b.study_id WHERE b.status = 'done' AND t.recipe IN (SELECT recipe FROM studies WHERE recipe IS NOT NULL)"
+        " AND b.fingerprint NOT IN (SELECT fingerprint FROM runs) AND b.id NOT IN (SELECT run_id FROM base.provenance"
+        " WHERE key IN " DB_UNJUDGED ") ORDER BY b.id";
     for (int pass = 0; pass < 2; pass++) {
         sqlite3_stmt *st;
         SQL_TRY(s, sqlite3_prepare_v2(s->db, pass ? missing : ended, -1, &st, NULL), "finding unfinished runs");
@@ -209,7 +210,9 @@ static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
                 snprintf(name, sizeof name, "baseline run %lld (%s, seed %lld; study %s, cell %s): run here",
                          (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
                          (long long)sqlite3_column_int64(st, 2), sqlite3_column_text(st, 3), sqlite3_column_text(st, 4));
-                regress_check(ro, out, "completion", name, 0, "no run of its settings here, where its study ran");
+                regress_check(ro, out, "completion", name, 0, "no run of its settings here, where its study ran (the "
+                              "cell not run, or run with other settings: another number of processes, another build's "
+                              "configuration keys)");
                 continue;
             }
             snprintf(name, sizeof name, "run %lld (%s, seed %lld): finished", (long long)sqlite3_column_int64(st, 0),
@@ -220,7 +223,7 @@ static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
                 snprintf(detail, sizeof detail, "still running (pid %lld on %s): not judged",
                          (long long)sqlite3_column_int64(st, 8), sqlite3_column_text(st, 7));
                 regress_skip(ro, out, "completion", name, detail);
-            } else if (twin && !strcmp(twin, status)) {
+            } else if (twin && !strcmp(status, "diverged") && !strcmp(twin, "diverged")) { /* a diverging configuration */
                 snprintf(detail, sizeof detail, "%s, as baseline run %lld did", status, (long long)sqlite3_column_int64(st, 5));
                 regress_check(ro, out, "completion", name, 1, detail);
             } else {
@@ -237,18 +240,6 @@ static db_status completion_checks(db_store *s, regress_out *ro, FILE *out) {
     return DB_OK;
 }
 
-/* A key's value in a run's configuration text (its "key=value" lines), "" when absent */
-static void config_value(const unsigned char *config, const char *key, char *out, size_t n) {
-    const char *c = (const char *)config;
-    size_t kl = strlen(key);
-    out[0] = '\0';
-    for (const char *l = c; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (!strncmp(l, key, kl) && l[kl] == '=') {
-            snprintf(out, n, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
-            return;
-        }
-}
-
 /* A twin pair's throughput check, and whether its final metrics are compared bit for bit (1) or
  * not (0, said once): the thread count is not in the settings that make twins (it does not
  * change what is computed, only the order of its sums), a GPU run's bits repeat only with
@@ -256,10 +247,10 @@ static void config_value(const unsigned char *config, const char *key, char *out
 static int pair_checks(regress_out *ro, FILE *out, sqlite3_stmt *st, double max_slowdown) {
     char name[160], detail[300], threads[2][16], device[16], det[16];
     const int64_t run = sqlite3_column_int64(st, 0), twin = sqlite3_column_int64(st, 1);
-    config_value(sqlite3_column_text(st, 13), "threads", threads[0], sizeof threads[0]);
-    config_value(sqlite3_column_text(st, 14), "threads", threads[1], sizeof threads[1]);
-    config_value(sqlite3_column_text(st, 13), "device", device, sizeof device);
-    config_value(sqlite3_column_text(st, 13), "deterministic", det, sizeof det);
+    db_store_config_value((const char *)sqlite3_column_text(st, 13), "threads", threads[0], sizeof threads[0]);
+    db_store_config_value((const char *)sqlite3_column_text(st, 14), "threads", threads[1], sizeof threads[1]);
+    db_store_config_value((const char *)sqlite3_column_text(st, 13), "device", device, sizeof device);
+    db_store_config_value((const char *)sqlite3_column_text(st, 13), "deterministic", det, sizeof det);
     const int gpu = !strcmp(device, "cuda"), same_threads = !strcmp(threads[0], threads[1]);
     snprintf(name, sizeof name, "run %lld (%s, seed %lld) vs baseline run %lld: final test metrics", (long long)run,
              sqlite3_column_text(st, 2), (long long)sqlite3_column_int64(st, 3), (long long)twin);
@@ -317,9 +308,12 @@ db_status db_store_regress(db_store *s, const char *baseline, double max_slowdow
         " mb.run_id, n.epochs_done, n.config, b.config,"
         " (SELECT value FROM provenance WHERE run_id = n.id AND key = 'gpu'),"
         " (SELECT value FROM base.provenance WHERE run_id = b.id AND key = 'gpu')"
-        " FROM runs n JOIN base.runs b ON b.id = (SELECT id FROM base.runs x WHERE fingerprint = n.fingerprint AND"
-        " status = 'done' AND NOT EXISTS (SELECT 1 FROM base.provenance WHERE run_id = x.id AND key IN " DB_UNJUDGED ")"
-        " ORDER BY id DESC LIMIT 1)"
+        /* the twin: the newest finished baseline run of the settings, one of the same thread count
+         * first (as one number: 2^62 for the same count, plus the id) */
+        " FROM runs n JOIN base.runs b ON b.id = (SELECT max((config_value(x.config, 'threads') IS"
+        " config_value(n.config, 'threads')) * 4611686018427387904 + x.id) % 4611686018427387904 FROM base.runs x"
+        " WHERE fingerprint = n.fingerprint AND status = 'done' AND NOT EXISTS (SELECT 1 FROM base.provenance WHERE"
+        " run_id = x.id AND key IN " DB_UNJUDGED "))"
         " JOIN metrics mn ON mn.run_id = n.id AND mn.split = 'test' AND mn.epoch = n.epochs_done AND mn.step = 0"
         " LEFT JOIN base.metrics mb ON mb.run_id = b.id AND mb.split = 'test' AND mb.epoch = b.epochs_done AND"
         " mb.step = 0 AND mb.name = mn.name"

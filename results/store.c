@@ -174,19 +174,26 @@ static void own_pid_space(char *out, size_t n) {
     if (open) snprintf(out, n, "%.*s", (int)strcspn(open + 1, "]"), open + 1);
 }
 
+/* This boot's id (Linux /proc; "" where unknown) */
+static void own_boot(char *out, size_t n) {
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    out[0] = '\0';
+    if (!f) return;
+    if (!fgets(out, (int)n, f)) out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
 /* A process's identity on this machine: the boot's id, the process's start time and the pid
  * namespace its pid is counted in (Linux /proc; "" where unknown). A pid may be reused, and two
  * containers of one host name have pids of their own; this triple is neither. */
 void db_store_process_identity(pid_t pid, char *out, size_t n) {
-    char path[64], buf[1024], boot[64] = "";
+    char path[64], buf[1024], boot[64];
     out[0] = '\0';
-    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
-    if (!f) return;
-    if (!fgets(boot, sizeof boot, f)) boot[0] = '\0';
-    fclose(f);
-    boot[strcspn(boot, "\n")] = '\0';
+    own_boot(boot, sizeof boot);
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (!(f = fopen(path, "r"))) return;
+    FILE *f = boot[0] ? fopen(path, "r") : NULL;
+    if (!f) return;
     size_t len = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[len] = '\0';
@@ -194,22 +201,30 @@ void db_store_process_identity(pid_t pid, char *out, size_t n) {
     unsigned long long start = 0;
     /* fields 3..22 after it: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
      * cutime cstime priority nice threads itrealvalue starttime */
-    if (p && boot[0] &&
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1)
-    {
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1) {
         char space[32];
         own_pid_space(space, sizeof space);
         snprintf(out, n, "%s/%llu%s%s", boot, start, space[0] ? "/" : "", space);
     }
 }
 
-/* 1 when a recorded identity's pid counts in this process's pid namespace (or says none: records
- * made before namespaces were recorded), so that this process can judge whether it lives */
+/* The length of an identity's "boot/start" part (a record written before namespaces were
+ * recorded has no more) */
+static size_t boot_and_start(const char *id) {
+    const char *slash = strchr(id, '/'), *next = slash ? strchr(slash + 1, '/') : NULL;
+    return next ? (size_t)(next - id) : strlen(id);
+}
+
+/* 1 when a recorded identity's pid counts in this process's pid namespace, so that this process
+ * can judge whether it lives: its namespace is ours, or it names none (recorded before namespaces
+ * were), or another boot of this host (whose processes are all gone) */
 int db_store_pid_space_ours(const char *recorded) {
     const char *slash = recorded ? strchr(recorded, '/') : NULL;
     const char *space = slash ? strchr(slash + 1, '/') : NULL;
     if (!space) return 1;
-    char mine[32];
+    char mine[32], boot[64];
+    own_boot(boot, sizeof boot);
+    if (strlen(boot) != (size_t)(slash - recorded) || strncmp(boot, recorded, (size_t)(slash - recorded))) return 1;
     own_pid_space(mine, sizeof mine);
     return !strcmp(space + 1, mine);
 }
@@ -235,7 +250,11 @@ int db_store_process_alive(pid_t pid, const char *recorded) {
     if (!recorded || !recorded[0]) return 1;
     char now[128];
     db_store_process_identity(pid, now, sizeof now);
-    return !now[0] || !strcmp(now, recorded); /* another process now has the pid: the run's is gone */
+    if (!now[0]) return 1;
+    /* another process now has the pid (another start, or another boot): the run's is gone. The
+     * namespace, checked above, is left out: a record written before it was has none */
+    const size_t a = boot_and_start(now), b = boot_and_start(recorded);
+    return a == b && !strncmp(now, recorded, a);
 }
 
 /* Runs of this host still marked running whose process no longer exists were killed. Each is
@@ -329,6 +348,27 @@ static void tidy_path_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     sqlite3_result_text(ctx, t, -1, free);
 }
 
+int db_store_config_value(const char *config, const char *key, char *out, size_t n) {
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    for (const char *l = config; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, kl) && l[kl] == '=') {
+            snprintf(out, n, "%.*s", (int)strcspn(l + kl + 1, "\n"), l + kl + 1);
+            return 1;
+        }
+    return 0;
+}
+
+/* config_value(CONFIG, KEY) in SQL: db_store_config_value's, NULL when absent */
+static void config_value_sql(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const unsigned char *config = sqlite3_value_text(argv[0]), *key = sqlite3_value_text(argv[1]);
+    char v[256];
+    if (config && key && db_store_config_value((const char *)config, (const char *)key, v, sizeof v))
+        sqlite3_result_text(ctx, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_result_null(ctx);
+}
+
 db_status db_store_open(db_store **out, const char *path) {
     *out = NULL;
     DB_TRY(path_fits(path, "the database"));
@@ -345,6 +385,9 @@ db_status db_store_open(db_store **out, const char *path) {
     if (st == DB_OK && (rc = sqlite3_create_function(s->db, "tidy_path", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                                      tidy_path_sql, NULL, NULL)) != SQLITE_OK)
         st = db_store_fail(s, rc, "registering tidy_path", __FILE__, __LINE__);
+    if (st == DB_OK && (rc = sqlite3_create_function(s->db, "config_value", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                                     config_value_sql, NULL, NULL)) != SQLITE_OK)
+        st = db_store_fail(s, rc, "registering config_value", __FILE__, __LINE__);
     if (st == DB_OK) {
         sqlite3_busy_timeout(s->db, 10000);
         /* several processes opening a new file at once: the switch to WAL can meet another's lock

@@ -44,6 +44,9 @@ db_status db_store_in_transaction(db_store *s, db_status (*fn)(db_store *, void 
 void db_store_process_identity(pid_t pid, char *out, size_t n);
 int db_store_pid_space_ours(const char *recorded);
 int db_store_process_alive(pid_t pid, const char *recorded);
+/* A key's value in a run's configuration text (its "key=value" lines) into out; 0 (out "") when
+ * absent. In SQL (a store opened writable): config_value(CONFIG, KEY), NULL when absent */
+int db_store_config_value(const char *config, const char *key, char *out, size_t n);
 /* A run's training throughput as regress compares it and the report shows it, an SQL expression:
  * the mean images/s of its epochs after the first when it has several (the first epoch's warm-up,
  * thread pools starting, memory first touched, a GPU's algorithm search, left out), else its one

@@ -65,6 +65,15 @@ regress_completion() {
         sqlite3 "$T/f.db" "UPDATE runs SET status = 'diverged'" || return
     db regress --baseline "$T/bd.db" --db "$T/f.db" && expect_rc 0 &&
         expect_out "ok   run 1 (none, seed 5): finished: diverged, as baseline run 1 did" || return
+    # failed (or interrupted) twice is no configuration's nature: still a failure
+    sqlite3 "$T/bd.db" "UPDATE runs SET status = 'failed'" && sqlite3 "$T/f.db" "UPDATE runs SET status = 'failed'" || return
+    db regress --baseline "$T/bd.db" --db "$T/f.db" && expect_rc 1 &&
+        expect_out "FAIL run 1 (none, seed 5): finished: failed: planted; baseline run 1 failed" || return
+    # a resharded baseline run (its settings rewritten to another world size) is no missing cell
+    q="INSERT INTO studies(name, recipe, created) VALUES ('nightly', 'the recipe', 'now'); UPDATE runs SET study_id = 1, cell = 'seed=5'"
+    cp "$T/base.db" "$T/br.db" && sqlite3 "$T/br.db" "$q; INSERT INTO provenance(run_id, key, value) VALUES (1, 'resharded', '2 -> 1')" &&
+        cp "$T/new.db" "$T/nr.db" && sqlite3 "$T/nr.db" "$q; UPDATE runs SET fingerprint = 'another'" || return
+    db regress --baseline "$T/br.db" --db "$T/nr.db" && expect_rc 1 && ! grep -q "run here" "$out" || return
     # a study's finished cell with no run here, where the same recipe ran: failed
     q="INSERT INTO studies(name, recipe, created) VALUES ('nightly', 'the recipe', 'now'); UPDATE runs SET study_id = 1, cell = 'seed=5'"
     cp "$T/base.db" "$T/bs.db" && sqlite3 "$T/bs.db" "$q" && cp "$T/new.db" "$T/ns.db" &&
@@ -74,6 +83,12 @@ regress_completion() {
     sqlite3 "$T/ns.db" "UPDATE studies SET recipe = 'another recipe'" || return
     db regress --baseline "$T/bs.db" --db "$T/ns.db" && expect_rc 1 && ! grep -q "run here" "$out" &&
         expect_out "regress: 0 checks, 0 failed" || return
+    # of two baseline twins the one of the same thread count, though older
+    cp "$T/base.db" "$T/bt.db" && sqlite3 "$T/bt.db" "INSERT INTO runs(uuid, config, fingerprint, regularizer, seed, device,
+        status, epochs_done) SELECT 'u9', replace(config, 'threads=2', 'threads=8'), fingerprint, regularizer, seed, device,
+        'done', epochs_done FROM runs WHERE id = 1" || return
+    db regress --baseline "$T/bt.db" --db "$T/new.db" --max-slowdown 100 && expect_rc 0 &&
+        expect_out "ok   run 1 (none, seed 5) vs baseline run 1: test top1" && ! grep -q "baseline run with 8" "$out" || return
     # another thread count; a GPU run without deterministic 1: twins, but their bits not compared
     cp "$T/new.db" "$T/t1.db" && sqlite3 "$T/t1.db" "UPDATE runs SET config = replace(config, 'threads=2', 'threads=1')" ||
         return
@@ -224,7 +239,7 @@ t_slurm_requeue_takes_over() {
     # there, with a fresh heartbeat; the same Slurm job at a later restart count takes it over (the
     # scheduler ended the earlier start), where another job, or the same start, is refused
     need_fmnist || return
-    local a=(train --train-limit 1024 --test-limit 128 --batch 64 --epochs 3 --seed 4 --checkpoint-dir "$T/ck" --db "$T/q.db" --quiet)
+    local a=(train --train-limit 1024 --test-limit 128 --batch 64 --epochs 8 --seed 4 --checkpoint-dir "$T/ck" --db "$T/q.db" --quiet)
     SLURM_JOB_ID=812 SLURM_RESTART_COUNT=0 signalled USR1 "$DB" "${a[@]}"
     [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
     [ "$(sqlite3 "$T/q.db" "SELECT value FROM provenance WHERE key = 'slurm_attempt'")" = "slurm job 812, restart 0" ] ||
@@ -234,9 +249,30 @@ t_slurm_requeue_takes_over() {
     SLURM_JOB_ID=812 SLURM_RESTART_COUNT=0 db resume 1 --db "$T/q.db" && expect_rc 1 && expect_err "is running now: pid 4242" ||
         return
     SLURM_JOB_ID=813 SLURM_RESTART_COUNT=1 db resume 1 --db "$T/q.db" && expect_rc 1 && expect_err "is running now" || return
-    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=1 db resume 1 --db "$T/q.db" --quiet && expect_rc 0 || return
-    [ "$(sqlite3 "$T/q.db" "SELECT count(*) || status || epochs_done || host FROM runs")" = "1done3$(hostname)" ] &&
-        [ "$(sqlite3 "$T/q.db" "SELECT value FROM provenance WHERE key = 'slurm_attempt'")" = "slurm job 812, restart 1" ] ||
+    local attempt="SELECT ifnull((SELECT value FROM provenance WHERE key = 'slurm_attempt'), 'none')"
+    # (taken over from a record already running: stopped once this host holds it)
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=1 "$DB" resume 1 --db "$T/q.db" --quiet >"$out" 2>"$err" &
+    local taker=$!
+    for _ in $(seq 1500); do
+        [ "$(sqlite3 "$T/q.db" "SELECT host FROM runs" 2>/dev/null)" = "$(hostname)" ] && break
+        sleep 0.02
+    done
+    kill -USR1 "$taker"
+    rc=0; wait "$taker" || rc=$?
+    [ "$rc" = 4 ] && [ "$(sqlite3 "$T/q.db" "$attempt")" = "slurm job 812, restart 1" ] ||
+        { echo "the take-over: exit $rc, $(snippet "$err"), attempt $(sqlite3 "$T/q.db" "$attempt")"; return 1; }
+    # taken up outside Slurm: the job's record of it goes, so no later restart of that job takes
+    # the run from a live process
+    signalled USR1 "$DB" resume 1 --db "$T/q.db" --quiet
+    [ "$rc" = 4 ] && [ "$(sqlite3 "$T/q.db" "$attempt")" = none ] ||
+        { echo "outside Slurm: exit $rc, attempt $(sqlite3 "$T/q.db" "$attempt")"; return 1; }
+    sqlite3 "$T/q.db" "UPDATE runs SET status = 'running', host = 'node-a', pid = 4242,
+                       heartbeat = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')" || return
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=2 db resume 1 --db "$T/q.db" && expect_rc 1 && expect_err "is running now" || return
+    sqlite3 "$T/q.db" "UPDATE runs SET status = 'interrupted'" || return
+    SLURM_JOB_ID=812 SLURM_RESTART_COUNT=2 db resume 1 --db "$T/q.db" --quiet && expect_rc 0 || return
+    [ "$(sqlite3 "$T/q.db" "SELECT count(*) || status || epochs_done || host FROM runs")" = "1done8$(hostname)" ] &&
+        [ "$(sqlite3 "$T/q.db" "$attempt")" = "slurm job 812, restart 2" ] ||
         { echo "runs: $(sqlite3 "$T/q.db" "SELECT id, status, epochs_done, host FROM runs")"; return 1; }
 }
 

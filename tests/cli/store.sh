@@ -280,7 +280,7 @@ t_live_run_refused() {
     # belongs to another process is seen as dead (its recorded start time differs), another pid
     # namespace's is not judged
     need_fmnist || return
-    local args=(train --train-limit 2048 --test-limit 128 --batch 64 --epochs 6 --seed 3 --checkpoint-dir "$T/ck" --quiet)
+    local args=(train --train-limit 2048 --test-limit 128 --batch 64 --epochs 10 --seed 3 --checkpoint-dir "$T/ck" --quiet)
     "$DB" "${args[@]}" --db "$T/l.db" >"$T/first.out" 2>&1 & local first=$!
     local i
     for i in $(seq 100); do [ -e "$T/ck/checkpoint.dbck" ] && break; sleep 0.2; done
@@ -293,21 +293,24 @@ t_live_run_refused() {
     [ "$(sqlite3 "$T/l.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs")" = "1:done" ] ||
         { echo "runs: $(sqlite3 "$T/l.db" 'SELECT id, status, exit_reason FROM runs')"; return 1; }
     # pid reuse: a 'running' record of this host whose pid is alive (this shell) but was another
-    # process; and one of another container with this host name (another pid namespace), its pid
-    # not running here: not ours to judge, it stays running
-    local host gone
+    # process; one of another container with this host name (another pid namespace of this boot),
+    # its pid not running here: not ours to judge, it stays running; and a live process's record
+    # written before namespaces were recorded (boot and start time only) stays running too
+    local host gone old
     host=$(hostname)
     true & gone=$!
     wait "$gone"
+    old="$(cat /proc/sys/kernel/random/boot_id)/$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20)"
     sqlite3 "$T/l.db" "INSERT INTO runs(uuid, config, fingerprint, regularizer, seed, device, status, host, pid, pid_start)
         VALUES ('u1', '', 'x', 'none', 1, 'cpu', 'running', '$host', $$, 'another-boot/1'),
                ('u2', '', 'y', 'none', 1, 'cpu', 'running', '$host', $$, NULL),
-               ('u3', '', 'z', 'none', 1, 'cpu', 'running', '$host', $gone, 'another-boot/1/1')" || return
+               ('u3', '', 'z', 'none', 1, 'cpu', 'running', '$host', $gone, '$(cat /proc/sys/kernel/random/boot_id)/1/1'),
+               ('u4', '', 'w', 'none', 1, 'cpu', 'running', '$host', $$, '$old')" || return
     db list --db "$T/l.db" && expect_rc 0 || return # list reads a copy: what it shows, the file unchanged
-    [ "$(awk '$1 >= 2 && $1 <= 4 { printf "%s ", $2 }' "$out")" = "interrupted running running " ] ||
+    [ "$(awk '$1 >= 2 && $1 <= 5 { printf "%s ", $2 }' "$out")" = "interrupted running running running " ] ||
         { echo "after a reused pid, list shows: $(snippet "$out")"; return 1; }
     db tag keep --db "$T/l.db" # opens the file: marks the dead run in it
-    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2', 'u3') ORDER BY uuid)")" = "interrupted running running" ] ||
+    [ "$(sqlite3 "$T/l.db" "SELECT group_concat(status, ' ') FROM (SELECT status FROM runs WHERE uuid IN ('u1', 'u2', 'u3', 'u4') ORDER BY uuid)")" = "interrupted running running running" ] ||
         { echo "after a reused pid: $(sqlite3 "$T/l.db" "SELECT uuid, status FROM runs WHERE uuid LIKE 'u_'")"; return 1; }
 }
 
