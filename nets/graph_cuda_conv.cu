@@ -46,7 +46,8 @@ db_status db_gg_make_convs(db_gpu_graph *gg, db_cudnn_conv **set, int n, int tai
             set[i] = NULL;
             d.nhwc = 0;
             if (!kept_nchw++)
-                db_log(DB_LOG_NOTE, "cuda: a %dx%d convolution of %d to %d channels on %dx%d stays NCHW in bfloat16 (%s)",
+                db_log(DB_LOG_NOTE, "cuda: a %dx%d convolution of %d to %d channels on %dx%d stays NCHW in bfloat16 "
+                       "(channels-last failed: %s)",
                        c->kh, c->kw, c->cin, c->cout, c->h, c->w, db_last_error());
             st = db_cudnn_conv_create(&set[i], gg->dnn, &d, &ws);
         }

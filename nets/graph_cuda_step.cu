@@ -297,10 +297,14 @@ extern "C" int db_gpu_graph_gemm_passes(const db_gpu_graph *gg, int *convs) {
 }
 
 extern "C" void db_gpu_graph_describe(const db_gpu_graph *gg, char *out, size_t n) {
+    int convs = 0, nchw = 0; /* channels-last: convolutions cuDNN had no channels-last algorithm for */
+    for (int i = 0; i < gg->g->n_ops; i++)
+        if (gg->conv[i]) convs++, nchw += gg->o.bf16 && gg->o.nhwc && !db_cudnn_conv_nhwc(gg->conv[i]);
     size_t used = (size_t)snprintf(out, n, "%s math, %s algorithms, workspace %.1f MiB, device memory in use %.0f MiB",
                                    gg->o.bf16 && gg->o.nhwc ? "bf16 convolutions on channels-last operands (fp32 accumulation; the rest fp32)"
                                    : gg->o.bf16 ? "bf16 convolutions (fp32 accumulation; the rest fp32)" : gg->o.tf32 ? "TF32" : "fp32", gg->o.deterministic ? "deterministic" : "fastest",
                                    gg->ws_bytes / 1048576.0, gg->mem_used / 1048576.0);
+    if (nchw && used < n) used += (size_t)snprintf(out + used, n - used, "; %d of %d convolutions kept NCHW", nchw, convs);
     for (int i = 0; i < gg->g->n_ops && used < n; i++)
         if (gg->conv[i]) { // the first convolution's choice, as an example
             char algo[400];

@@ -23,7 +23,8 @@ db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out) {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st;
     SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.config, r.status, r.checkpoint_dir, r.recipe, t.name, t.recipe, r.host,"
-                                         " r.pid, r.exit_reason, r.cell, r.condition, r.epochs_done FROM runs r LEFT JOIN studies t ON t.id = r.study_id"
+                                         " r.pid, r.exit_reason, r.cell, r.condition, r.epochs_done, r.pid_start FROM runs r LEFT JOIN studies t ON"
+                                         " t.id = r.study_id"
                                          " WHERE r.id = ?",
                                   -1, &st, NULL), "reading the run");
     sqlite3_bind_int64(st, 1, run);
@@ -36,6 +37,9 @@ db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out) {
         out->exit_reason = dup_col(st, 8);
         out->cell = dup_col(st, 9); out->condition = dup_col(st, 10);
         out->epochs_done = sqlite3_column_int(st, 11);
+        const char *start = (const char *)sqlite3_column_text(st, 12);
+        out->alive_here = out->status && !strcmp(out->status, "running") && out->host && !strcmp(out->host, s->host) &&
+                          db_store_pid_space_ours(start) && db_store_process_alive((pid_t)out->pid, start);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) return db_fail(DB_ERR_ARG, "%s: no run %lld", s->path, (long long)run);

@@ -194,6 +194,34 @@ static db_status reshard(db_store *s, int64_t run, const db_run_info *in) {
     return db_store_step_done(s, st, "recording the run's new world size");
 }
 
+/* A fresh record made by a restart of a Slurm job: the job's earlier start's records of the same
+ * settings and folder still running are of a process Slurm ended (killed before its first
+ * checkpoint, so nothing to take up): marked interrupted */
+static db_status end_earlier_attempts(db_store *s, const db_run_info *in) {
+    sqlite3_stmt *st;
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT r.id, p.value FROM runs r JOIN provenance p ON p.run_id = r.id AND p.key ="
+                                         " 'slurm_attempt' WHERE r.status = 'running' AND r.fingerprint = ?1 AND"
+                                         " (r.checkpoint_dir IN (?2, ?3) OR tidy_path(r.checkpoint_dir) = ?2)", -1, &st,
+                                  NULL), "finding the job's earlier records");
+    sqlite3_bind_text(st, 1, in->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, in->checkpoint_dir, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, in->checkpoint_as_given ? in->checkpoint_as_given : in->checkpoint_dir, -1, SQLITE_STATIC);
+    int64_t ended[64];
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 64)
+        if (requeued(in->attempt, (const char *)sqlite3_column_text(st, 1))) ended[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "finding the job's earlier records");
+    for (int i = 0; i < n; i++) {
+        SQL_TRY(s, sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', exit_reason = 'its Slurm job started "
+                                             "again before it saved a checkpoint' WHERE id = ?", -1, &st, NULL),
+                "ending the job's earlier records");
+        sqlite3_bind_int64(st, 1, ended[i]);
+        DB_TRY(db_store_step_done(s, st, "ending the job's earlier records"));
+    }
+    return DB_OK;
+}
+
 static db_status begin_tx(db_store *s, void *p) {
     begin_ctx *c = p;
     const db_run_info *in = c->info;
@@ -229,6 +257,7 @@ static db_status begin_tx(db_store *s, void *p) {
         sqlite3_bind_int64(st, 1, c->run);
         return db_store_step_done(s, st, "taking the run up again");
     }
+    if (in->attempt) DB_TRY(end_earlier_attempts(s, in));
     sqlite3_int64 study = 0;
     if (in->study[0]) DB_TRY(study_row(s, in->study, c->recipe_text, &study)); /* created on its first run */
     SQL_TRY(s, sqlite3_prepare_v2(s->db,

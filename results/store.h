@@ -99,6 +99,7 @@ typedef struct {
     char *cell, *condition;    /* "" for runs outside a study or recorded before schema 3 */
     int64_t pid;
     int epochs_done;
+    int alive_here;            /* running, and its process (of this host and pid namespace) lives */
 } db_run_record;
 db_status db_store_get_run(db_store *s, int64_t run, db_run_record *out);
 void db_run_record_free(db_run_record *r);

@@ -27,9 +27,11 @@ static db_status read_record(const char *db_path, int64_t run, db_run_record *re
     if (!strcmp(rec->status, "diverged"))
         return db_fail(DB_ERR_UNSUPPORTED, "run %lld diverged (%s); from its last checkpoint it would diverge again the same "
                        "way: run it anew with other settings (e.g. a lower --lr)", (long long)run, rec->exit_reason);
-    /* a record still running (this host's process lives, or another host's or container's) is the
-     * take-up's to judge: refused while its process may live, taken over after a restart of its
-     * Slurm job or a day without a heartbeat */
+    if (rec->alive_here) /* (before anything of it is touched: its results files, its checkpoint folder) */
+        return db_fail(DB_ERR_UNSUPPORTED, "run %lld is running now: pid %lld on this host; wait for it, or stop it "
+                       "(kill -USR1 %lld) and resume it", (long long)run, (long long)rec->pid, (long long)rec->pid);
+    /* another host's or container's record still running is the take-up's to judge: refused while
+     * its process may live, taken over after a restart of its Slurm job or a day without a heartbeat */
     if (!rec->checkpoint_dir[0])
         return db_fail(DB_ERR_UNSUPPORTED, "run %lld was recorded without a checkpoint folder; it cannot be resumed, only "
                        "run again (dropbench show %lld has its configuration)", (long long)run, (long long)run);

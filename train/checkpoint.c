@@ -241,6 +241,14 @@ static db_status read_fixed(reader *r, fixed_header *h) {
     return DB_OK;
 }
 
+/* The file's length as its fixed header describes it */
+static uint64_t described_size(const fixed_header *h) {
+    const uint64_t nh = (uint64_t)h->nh, ns = (uint64_t)h->ns;
+    return 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof h->sizes + nh * HIST_FIELDS * sizeof(double) +
+           nh * ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + DB_TASK_MAX_METRICS * sizeof(double) +
+           ns * 3 * sizeof(double) + (h->sizes[0] + h->sizes[1] + h->sizes[2]) * sizeof(float) + 4;
+}
+
 /* Reads the header and history; leaves the file positioned at the tensors. */
 static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db_ckpt_meta **out) {
     fixed_header fh;
@@ -250,9 +258,7 @@ static db_status read_header(reader *r, const db_graph *g, const db_sgd *opt, db
     const int64_t step = fh.step;
     /* the whole file's length follows from the header: a short file is truncated, and nothing
      * is allocated for counts the file cannot hold */
-    uint64_t want = 8 + 4 + 8 + 8 + 4 + 8 + 4 + 4 + 4 + sizeof fh.sizes + (uint64_t)nh * HIST_FIELDS * sizeof(double) +
-                    (uint64_t)nh * (uint64_t)ns * sizeof(db_site_stat) + 4 + 3 * sizeof(double) + DB_TASK_MAX_METRICS * sizeof(double) +
-                    (uint64_t)ns * 3 * sizeof(double) + (sizes[0] + sizes[1] + sizes[2]) * sizeof(float) + 4;
+    const uint64_t want = described_size(&fh);
     if (want > (uint64_t)r->file_size)
         return db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (%lld bytes, its header describes %llu)", r->path,
                        (long long)r->file_size, (unsigned long long)want);
@@ -364,6 +370,12 @@ db_status db_ckpt_verify(const char *dir) {
     reader r = {f, crc32(0L, Z_NULL, 0), path, fstat(fileno(f), &st) == 0 ? (int64_t)st.st_size : -1};
     fixed_header h;
     db_status s = r.file_size < 0 ? db_fail(DB_ERR_IO, "%s: %s", path, strerror(errno)) : read_fixed(&r, &h);
+    const uint64_t want = s == DB_OK ? described_size(&h) : 0;
+    if (s == DB_OK && want > (uint64_t)r.file_size)
+        s = db_fail(DB_ERR_CKPT_TRUNCATED, "%s: checkpoint truncated (%lld bytes, its header describes %llu)", path,
+                    (long long)r.file_size, (unsigned long long)want);
+    else if (s == DB_OK && want < (uint64_t)r.file_size)
+        s = db_fail(DB_ERR_CKPT_CORRUPT, "%s: trailing bytes after the checkpoint", path);
     char buf[1 << 16];
     for (int64_t left = r.file_size - (int64_t)ftell(f) - 4; s == DB_OK && left > 0;) {
         size_t n = left < (int64_t)sizeof buf ? (size_t)left : sizeof buf;

@@ -38,12 +38,16 @@ static char *next_value(char **cursor, int *bad) {
     return trim(val);
 }
 
-/* a key in its canonical spelling, as the configuration table spells it ('-' is '_', an earlier
- * name its present one; an unknown key with '-' read as '_') */
+/* a key in its canonical spelling ('-' is '_'), as cell labels and folders spell it */
 static void canonical(char *out, size_t n, const char *key) {
-    const char *name = db_config_key_name(key);
-    snprintf(out, n, "%s", name ? name : key);
+    snprintf(out, n, "%s", key);
     for (char *c = out; *c; c++) if (*c == '-') *c = '_';
+}
+
+/* Do two keys name one setting (their spellings, or an earlier name and its present one)? */
+static int same_key(const char *a, const char *b) {
+    const char *na = db_config_key_name(a), *nb = db_config_key_name(b);
+    return na && nb ? na == nb : !strcmp(a, b);
 }
 
 static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, size_t n) {
@@ -52,7 +56,7 @@ static int parse_vary(db_recipe *r, const char *key, char *value, char *msg, siz
     db_config probe = r->base;
     if (r->nvary >= DB_RECIPE_MAX_VARY) { snprintf(msg, n, "at most %d vary keys", DB_RECIPE_MAX_VARY); return -1; }
     for (int i = 0; i < r->nvary; i++)
-        if (!strcmp(r->vary_key[i], k)) { snprintf(msg, n, "%s is varied twice", key); return -1; }
+        if (same_key(r->vary_key[i], k)) { snprintf(msg, n, "%s is varied twice", key); return -1; }
     int v = r->nvary, count = 0, bad = 0;
     char as_read[DB_RECIPE_MAX_VALUES][96]; /* each value as the configuration holds it */
     snprintf(r->vary_key[v], sizeof r->vary_key[v], "%s", k);
@@ -107,7 +111,7 @@ static int parse_row(db_recipe *r, const char *key, const char *value, char *msg
     db_config probe = r->base;
     if (db_config_set(&probe, k, value) != DB_OK) { snprintf(msg, n, "%s", db_last_error()); return -1; }
     for (int j = 0; j < row->nkeys; j++)
-        if (!strcmp(row->key[j], k)) { snprintf(msg, n, "row %s sets %s twice", row->name, k); return -1; }
+        if (same_key(row->key[j], k)) { snprintf(msg, n, "row %s sets %s twice", row->name, k); return -1; }
     if (row->nkeys >= DB_RECIPE_MAX_ROW_KEYS) { snprintf(msg, n, "row %s: at most %d keys", row->name, DB_RECIPE_MAX_ROW_KEYS); return -1; }
     if (strlen(k) >= sizeof row->key[0] || strlen(value) >= sizeof row->value[0]) {
         snprintf(msg, n, "row %s: key or value too long", row->name);
@@ -232,7 +236,9 @@ static void single_key(const char *line, char *key, size_t n) {
     if (!strcmp(k, "include") || !strcmp(k, "requires") || !strcmp(k, "assumption") || !strncmp(k, "vary.", 5) ||
         !strncmp(k, "row.", 4))
         return;
-    canonical(key, n, k); /* keep_prob and keep-prob, det_scale_min and scale_min: one key */
+    const char *name = db_config_key_name(k); /* keep_prob and keep-prob, det_scale_min and scale_min: one key */
+    if (name) snprintf(key, n, "%s", name);
+    else canonical(key, n, k);
 }
 
 /* strict (a file, not a recorded text where includes are inlined): a key set twice in one file
@@ -377,7 +383,7 @@ db_status db_recipe_cell(const db_recipe *r, int i, db_config *out, char *label,
         const db_recipe_row *row = &r->row[i];
         for (int j = 0; j < row->nkeys; j++) {
             for (int v = 0; v < r->nvary; v++)
-                if (!strcmp(r->vary_key[v], row->key[j]))
+                if (same_key(r->vary_key[v], row->key[j]))
                     return db_fail(DB_ERR_ARG, "%s: row %s sets %s, which the study also varies", r->path, row->name,
                                    row->key[j]);
             if (db_config_set(out, row->key[j], row->value[j]) != DB_OK)

@@ -274,6 +274,14 @@ t_slurm_requeue_takes_over() {
     [ "$(sqlite3 "$T/q.db" "SELECT count(*) || status || epochs_done || host FROM runs")" = "1done8$(hostname)" ] &&
         [ "$(sqlite3 "$T/q.db" "$attempt")" = "slurm job 812, restart 2" ] ||
         { echo "runs: $(sqlite3 "$T/q.db" "SELECT id, status, epochs_done, host FROM runs")"; return 1; }
+    # killed before its first checkpoint: the restart starts afresh, the earlier start's record
+    # (same settings and folder, same job) marked interrupted, not left running
+    local b=(train --train-limit 256 --test-limit 64 --batch 64 --epochs 2 --seed 4 --checkpoint-dir "$T/ck2" --db "$T/q.db" --quiet)
+    SLURM_JOB_ID=900 SLURM_RESTART_COUNT=0 db "${b[@]}" && expect_rc 0 || return
+    sqlite3 "$T/q.db" "UPDATE runs SET status = 'running', host = 'node-a', pid = 4242 WHERE id = 2" && rm -rf "$T/ck2" || return
+    SLURM_JOB_ID=900 SLURM_RESTART_COUNT=1 db "${b[@]}" --resume && expect_rc 0 || return
+    [ "$(sqlite3 "$T/q.db" "SELECT group_concat(id || ':' || status, ' ') FROM runs WHERE id > 1")" = "2:interrupted 3:done" ] ||
+        { echo "runs: $(sqlite3 "$T/q.db" "SELECT id, status, exit_reason FROM runs")"; return 1; }
 }
 
 t_slurm_elsewhere() {

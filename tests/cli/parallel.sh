@@ -158,6 +158,8 @@ t_dp_reshard() {
     # record as it was
     cp "$T/ck/checkpoint.dbck" "$T/ck.good" && flip_byte "$T/ck/checkpoint.dbck" 300 || return
     db resume 1 --db "$T/dp.db" --reshard && expect_rc 1 && expect_err "checksum mismatch" || return
+    head -c -100 "$T/ck.good" >"$T/ck/checkpoint.dbck" || return
+    db resume 1 --db "$T/dp.db" --reshard && expect_rc 1 && expect_err "checkpoint truncated (" || return
     cp "$T/ck.good" "$T/ck/checkpoint.dbck" || return
     exec {held}<"$T/ck" && flock -n "$held" || return
     db resume 1 --db "$T/dp.db" --reshard

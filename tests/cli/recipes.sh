@@ -171,6 +171,10 @@ EOR
     refused e12.txt 'study = x\nvary.keep_prob = 0.9, 0.8, .9\n' "'0.9' and '.9' are the same value" || return
     refused e13.txt 'study = x\nkeep_prob = 0.9\nkeep-prob = 0.5\n' "e13.txt:3: keep_prob is set again (line 2" || return
     refused e14.txt 'study = x\ndet_scale_min = 0.5\nscale_min = 0.8\n' "e14.txt:3: scale_min is set again (line 2" || return
+    refused e15.txt 'study = x\nvary.det_scale_min = 0.5\nvary.scale_min = 0.8\n' "e15.txt:3" "varied twice" || return
+    # a key under its earlier name keeps its cells' labels (and so their folders) as before
+    printf 'study = x\nmodel = fcn-resnet18-fpn\ndataset = fmnist-segment\naugment_pad = 0\nvary.det_scale_min = 0.5, 0.6\n' >"$T/rc/old.txt"
+    db study "$T/rc/old.txt" --dry-run --db "$T/rc.db" && expect_rc 0 && expect_out "[1/2] det_scale_min=0.5: would run" || return
     local long
     long=$(printf 'x%.0s' $(seq 70))
     refused e11.txt "study = x\nvary.metrics = /tmp/$long/a.csv, /tmp/$long/b.csv\n" "longer than"
