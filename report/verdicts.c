@@ -122,6 +122,28 @@ static void block_sweeps(const db_rep_study *s, const db_rep_cond *c, int nc, ch
     }
 }
 
+/* A study's version: 1 for NAME, k for NAME#k; *base_len the length of NAME */
+static int version_of(const char *name, size_t *base_len) {
+    const char *hash = strrchr(name, '#');
+    char *end;
+    long v = hash && hash[1] ? strtol(hash + 1, &end, 10) : 0;
+    if (hash && hash[1] && !*end && v > 1) { *base_len = (size_t)(hash - name); return (int)v; }
+    *base_len = strlen(name);
+    return 1;
+}
+
+/* Is there a newer version of this study's recipe (NAME#k) in the report? Its pairs are left to
+ * that one: an edited recipe may have other settings (another network, other epochs) */
+static int superseded(const db_rep_input *in, const db_rep_study *s) {
+    size_t len, olen;
+    const int v = version_of(s->name, &len);
+    for (int i = 0; i < in->nstudies; i++) {
+        const int ov = version_of(in->studies[i].name, &olen);
+        if (ov > v && olen == len && !strncmp(in->studies[i].name, s->name, len)) return 1;
+    }
+    return 0;
+}
+
 void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     static db_rep_cond c[DB_REP_MAXC];
     static pool vs_dropout, vs_spatial, sched, skip, groups; /* (large: not on the stack) */
@@ -133,6 +155,7 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     char best_block[512] = "";
     for (int si = 0; si < in->nstudies; si++) {
         const db_rep_study *s = &in->studies[si];
+        if (superseded(in, s)) continue;
         int nc = db_rep_conditions(s, c);
         const db_rep_cond *db = NULL, *dr = NULL, *sp = NULL;
         for (int k = 0; k < nc; k++) {
@@ -162,8 +185,9 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     }
     char why[300], why2[300];
     db_doc_heading(doc, 1, "Research questions");
-    db_doc_para(doc, "Verdicts pool the paired per-seed differences of every study that has the conditions; small-scale "
-                     "studies test the claims, they do not reproduce ImageNet numbers.");
+    db_doc_para(doc, "Verdicts pool the paired per-seed differences of every study that has the conditions (of an edited "
+                     "recipe's versions, NAME#2..., the newest alone); small-scale studies test the claims, they do not "
+                     "reproduce ImageNet numbers.");
     const char *v1 = rq_verdict(&vs_dropout, why, sizeof why), *v2 = rq_verdict(&vs_spatial, why2, sizeof why2);
     db_doc_table(doc, "question\tverdict\tevidence");
     db_doc_row(doc, "RQ1: DropBlock beats dropout\t%s\t%s", v1, why);

@@ -314,6 +314,37 @@ static void test_report_choices(void) {
     CHECK(!strcmp(db_rep_paper_verdict(&c, 1.0), "underpowered"), "3 seeds: %s", db_rep_paper_verdict(&c, 1.0));
 }
 
+/* The research questions pool the newest version of an edited recipe alone (NAME#2, not NAME):
+ * its older version may have had other settings */
+static void test_report_pools_newest_version(void) {
+    static db_rep_study st[2];
+    static db_rep_cell cells[2][2];
+    static db_run_row runs[2][2];
+    memset(st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    const double score[2][2] = {{0.80, 0.85}, {0.80, 0.81}}; /* dropout, DropBlock: +5 in the old, +1 in the new */
+    for (int k = 0; k < 2; k++) {
+        db_rep_study *x = &st[k];
+        snprintf(x->name, sizeof x->name, k ? "t1#2" : "t1");
+        x->cells = cells[k], x->runs = runs[k];
+        for (int i = 0; i < 2; i++) {
+            db_rep_cell *c = &cells[k][i];
+            snprintf(c->label, sizeof c->label, "seed=1,regularizer=%s", i ? "dropblock" : "dropout");
+            snprintf(c->condition, sizeof c->condition, "regularizer=%s", i ? "dropblock" : "dropout");
+            snprintf(c->fingerprint, sizeof c->fingerprint, "v%d-%d", k, i);
+            snprintf(c->paper_row, sizeof c->paper_row, "%s", i ? "DropBlock" : "dropout");
+            snprintf(c->regularizer, sizeof c->regularizer, "%s", i ? "dropblock" : "dropout");
+            snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+            c->seed = 1, c->epochs = 30, c->train_limit = 1000, c->keep_prob = 0.9;
+            done_run(&runs[k][i], c, 2 * k + i + 1, 30, score[k][i]);
+            x->ncells++, x->nruns++;
+        }
+    }
+    char *m = report_md(st, 2);
+    const char *want = "| RQ1: DropBlock beats dropout | underpowered | mean paired difference +1.00 points over 1 seed pair";
+    CHECK(m && strstr(m, want), "REPORT.md lacks '%s':\n%s", want, m && strstr(m, "Research") ? strstr(m, "Research") : "(none)");
+    free(m);
+}
+
 /* A study with both initialisation columns (Tables 3 and 4 have them): each compared within
  * itself, in the table's gains and in the verdicts; never a pretrained condition against a
  * random-initialisation one */
@@ -494,6 +525,7 @@ const db_test db_tests_report[] = {
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
     {"report_choices", test_report_choices},
+    {"report_pools_newest_version", test_report_pools_newest_version},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
     {"report_plot_golden", test_report_plot_golden},
