@@ -47,8 +47,16 @@ int db_cli_parse_long(const char *s, long min, long *out) {
 }
 
 int db_cli_parse_shape(const char *s, int *c, int *h, int *w) {
-    char tail;
-    return sscanf(s, "%d,%d,%d%c", c, h, w, &tail) == 3 && *c > 0 && *h > 0 && *w > 0;
+    int *dim[3] = {c, h, w};
+    for (int k = 0; k < 3; k++) { /* each a whole number from 1 to 65536 (no int wraps), comma-separated */
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (end == s || errno || v < 1 || v > 65536 || *end != (k < 2 ? ',' : '\0')) return 0;
+        *dim[k] = (int)v;
+        s = end + 1;
+    }
+    return 1;
 }
 
 int db_cli_choice(const char *cmd, const char *opt, const char *value, const char *const *choices) {
@@ -73,6 +81,19 @@ int db_cli_long_opt(const char *cmd, const char *opt, const char *value, long mi
     return 0;
 }
 
+int db_cli_has_value(int argc, char **argv, int i) {
+    return i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0;
+}
+
+void db_cli_refuse(const char *cmd, const char *arg, const char *const *valued) {
+    for (int k = 0; valued && valued[k]; k++)
+        if (!strcmp(arg, valued[k])) {
+            fprintf(stderr, "dropbench %s: %s needs a value\n", cmd, arg);
+            return;
+        }
+    fprintf(stderr, "dropbench %s: unexpected argument '%s'\n", cmd, arg);
+}
+
 int db_cli_key_value(const char *cmd, int argc, char **argv, int *i, char *key, size_t n, const char **value) {
     const char *a = argv[*i] + 2, *eq = strchr(a, '=');
     size_t len = eq ? (size_t)(eq - a) : strlen(a);
@@ -80,7 +101,11 @@ int db_cli_key_value(const char *cmd, int argc, char **argv, int *i, char *key, 
     memcpy(key, a, len);
     key[len] = '\0';
     if (eq) { *value = eq + 1; return 1; }
-    if (*i + 1 >= argc) { fprintf(stderr, "dropbench %s: %s needs a value\n", cmd, argv[*i]); return 0; }
+    if (!db_cli_has_value(argc, argv, *i)) {
+        fprintf(stderr, "dropbench %s: %s needs a value%s\n", cmd, argv[*i],
+                *i + 1 < argc ? " (one that starts with -- goes as --key=VALUE)" : "");
+        return 0;
+    }
     *value = argv[++*i];
     return 1;
 }

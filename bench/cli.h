@@ -55,6 +55,13 @@ int db_cli_long_opt(const char *cmd, const char *opt, const char *value, long mi
  * the dashes) into key, its value into *value, *i moved past what it took. 0 after saying what is
  * wrong (a value missing, a key too long) on standard error. */
 int db_cli_key_value(const char *cmd, int argc, char **argv, int *i, char *key, size_t n, const char **value);
+/* Does option argv[i] have a value after it: a next argument that is not itself an option
+ * ("--..."; a value that starts so is written OPT=VALUE where the command takes that, or ./--x
+ * for a path)? */
+int db_cli_has_value(int argc, char **argv, int i);
+/* Says why arg was refused: "OPT needs a value" when it is one of valued (NULL-ended), else
+ * "unexpected argument 'ARG'" */
+void db_cli_refuse(const char *cmd, const char *arg, const char *const *valued);
 
 /* This program's absolute path, for the commands dropbench writes for later (a job script, the
  * lines it prints to run next, the report's Reproduce section), which may run from another

@@ -92,7 +92,7 @@ int db_cmd_bench(int argc, char **argv) {
     db_semantics sem = DB_SEM_PAPER;
     char shortcut = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         long num = 0;
         int *target = !strcmp(a, "--batch") ? &batch : !strcmp(a, "--threads") ? &threads
                     : !strcmp(a, "--warmup") ? &warmup : !strcmp(a, "--steps") ? &steps
@@ -112,7 +112,14 @@ int db_cmd_bench(int argc, char **argv) {
                 fprintf(stderr, "dropbench bench: --input wants C,H,W, got '%s'\n", argv[i]);
                 return DB_EXIT_USAGE;
             }
-        } else if (!strcmp(a, "--shortcut") && v) { shortcut = v[0]; i++; }
+        } else if (!strcmp(a, "--shortcut") && v) {
+            if (strcmp(v, "A") && strcmp(v, "B")) {
+                fprintf(stderr, "dropbench bench: --shortcut is A or B, got '%s'\n", v);
+                return DB_EXIT_USAGE;
+            }
+            shortcut = v[0];
+            i++;
+        }
         else if (!strcmp(a, "--col-cap") && v) {
             if (!db_cli_parse_long(v, 1, &num)) {
                 fprintf(stderr, "dropbench bench: --col-cap wants a positive number of floats, got '%s'\n", v);
@@ -133,7 +140,7 @@ int db_cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--profile")) profile = 1;
         else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--help")) {
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: dropbench bench [--model resnet20] [--input 1,28,28] [--batch 128] [--threads 2]\n"
                    "                       [--warmup 3] [--steps 10] [--classes 10|1000] [--shortcut A|B]\n"
                    "                       [--col-cap FLOATS] [--dropblock K] [--semantics NAME]\n"
@@ -143,7 +150,13 @@ int db_cmd_bench(int argc, char **argv) {
                    "networks (resnet18, resnet50) and 10 for the others, as the PyTorch peer. AmoebaNets:\n"
                    "--cells (normal cells in all, 3N) and --width (F), the stem as dropbench train's auto picks it.\n");
             return DB_EXIT_OK;
-        } else { fprintf(stderr, "dropbench bench: unknown option '%s'\n", a); return DB_EXIT_USAGE; }
+        } else {
+            static const char *const valued[] = {"--model", "--input", "--batch", "--threads", "--warmup", "--steps",
+                                                 "--classes", "--shortcut", "--col-cap", "--dropblock", "--semantics",
+                                                 "--cells", "--width", NULL};
+            db_cli_refuse("bench", a, valued);
+            return DB_EXIT_USAGE;
+        }
     }
     omp_set_dynamic(0);
     omp_set_num_threads(threads);

@@ -67,7 +67,7 @@ static int parse(int argc, char **argv, data_args *a) {
     const char *off = getenv("DROPBENCH_OFFLINE");
     a->fo.offline = off && *off && strcmp(off, "0");
     for (int i = 2; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *o = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         long n;
         char *end;
         if (!strcmp(o, "--offline")) { a->fo.offline = 1; continue; }
@@ -257,8 +257,9 @@ static int bench(int argc, char **argv) {
     int json = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) { json = 1; continue; }
-        if (strncmp(argv[i], "--", 2) || i + 1 >= argc) {
-            fprintf(stderr, "dropbench data bench: bad argument '%s'\n", argv[i]);
+        if (strncmp(argv[i], "--", 2) || !db_cli_has_value(argc, argv, i)) {
+            fprintf(stderr, "dropbench data bench: %s '%s'\n", strncmp(argv[i], "--", 2) ? "bad argument" :
+                    "an option without its value", argv[i]);
             return DB_EXIT_USAGE;
         }
         const char *k = argv[i] + 2, *v = argv[++i];
@@ -329,7 +330,7 @@ static int make(int argc, char **argv) {
     db_fmd_cfg c = db_fmd_defaults();
     const char *out = NULL, *dir = NULL, *source = NULL;
     for (int i = 3; i < argc; i++) {
-        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *o = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         long n;
         double a, b;
         char *end;

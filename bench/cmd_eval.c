@@ -1,5 +1,6 @@
 /* dropbench eval coco: COCO box AP of a results file against instance annotations */
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,20 @@ typedef struct {
 } store_to;
 
 /* 1 when argv[*i] is a storage option (consumed), -1 when it is one with a bad value, 0 otherwise */
-static int store_arg(int argc, char **argv, int *i, store_to *t) {
+static int store_arg(const char *cmd, int argc, char **argv, int *i, store_to *t) {
     const char *o = argv[*i];
     if (strcmp(o, "--db") && strcmp(o, "--run") && strcmp(o, "--epoch")) return 0;
-    if (*i + 1 >= argc) return -1;
-    const char *v = argv[++*i];
-    if (!strcmp(o, "--db")) { t->db = v; return 1; }
-    return db_cli_parse_long(v, !strcmp(o, "--run") ? 1 : 0, !strcmp(o, "--run") ? &t->run : &t->epoch) ? 1 : -1;
+    const char *v = db_cli_has_value(argc, argv, *i) ? argv[++*i] : NULL;
+    if (!strcmp(o, "--db")) {
+        if (!v || !v[0]) { fprintf(stderr, "dropbench %s: --db needs a path\n", cmd); return -1; }
+        t->db = v;
+        return 1;
+    }
+    long n;
+    const int run = !strcmp(o, "--run");
+    if (!db_cli_long_opt(cmd, o, v, run ? 1 : 0, run ? LONG_MAX : 1000000, &n)) return -1;
+    *(run ? &t->run : &t->epoch) = n;
+    return 1;
 }
 
 /* The metrics into the run's record, when asked for */
@@ -67,17 +75,22 @@ static int coco(int argc, char **argv) {
     long limit = 0;
     store_to to = {NULL, 0, 0};
     for (int i = 2; i < argc; i++) {
-        if ((k = store_arg(argc, argv, &i, &to)) != 0) {
-            if (k < 0) { fprintf(stderr, "dropbench eval coco: bad %s\n", argv[i - 1]); return DB_EXIT_USAGE; }
+        if ((k = store_arg("eval coco", argc, argv, &i, &to)) != 0) {
+            if (k < 0) return DB_EXIT_USAGE;
         } else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--per-category")) per_cat = 1;
-        else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
-        else if (!strcmp(argv[i], "--results") && i + 1 < argc) res = argv[++i];
+        else if (!strcmp(argv[i], "--gt") && db_cli_has_value(argc, argv, i)) gt = argv[++i];
+        else if (!strcmp(argv[i], "--results") && db_cli_has_value(argc, argv, i)) res = argv[++i];
         else if (!strcmp(argv[i], "--limit")) {
-            if (!db_cli_long_opt("eval coco", "--limit", i + 1 < argc ? argv[++i] : NULL, 1, 1L << 30, &limit))
+            if (!db_cli_long_opt("eval coco", "--limit", db_cli_has_value(argc, argv, i) ? argv[++i] : NULL, 1, 1L << 30, &limit))
                 return DB_EXIT_USAGE;
         } else if (!strcmp(argv[i], "--help")) { usage(stdout); return DB_EXIT_OK; }
-        else { fprintf(stderr, "dropbench eval coco: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+        else {
+            static const char *const valued[] = {"--gt", "--results", "--limit", "--db", "--run", "--epoch", NULL};
+            db_cli_refuse("eval coco", argv[i], valued);
+            usage(stderr);
+            return DB_EXIT_USAGE;
+        }
     }
     if (!gt || !res) { fprintf(stderr, "dropbench eval coco: --gt and --results are needed\n"); return DB_EXIT_USAGE; }
     if (limit && to.db) { /* a run's own test metrics already hold what it scored */
@@ -178,19 +191,24 @@ static int miou(int argc, char **argv) {
     int json = 0, k;
     store_to to = {NULL, 0, 0};
     for (int i = 2; i < argc; i++) {
-        if ((k = store_arg(argc, argv, &i, &to)) != 0) {
-            if (k < 0) { fprintf(stderr, "dropbench eval miou: bad %s\n", argv[i - 1]); return DB_EXIT_USAGE; }
+        if ((k = store_arg("eval miou", argc, argv, &i, &to)) != 0) {
+            if (k < 0) return DB_EXIT_USAGE;
         } else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--gt") && i + 1 < argc) gt = argv[++i];
-        else if (!strcmp(argv[i], "--pred") && i + 1 < argc) pred = argv[++i];
+        else if (!strcmp(argv[i], "--gt") && db_cli_has_value(argc, argv, i)) gt = argv[++i];
+        else if (!strcmp(argv[i], "--pred") && db_cli_has_value(argc, argv, i)) pred = argv[++i];
         else if (!strcmp(argv[i], "--classes") || !strcmp(argv[i], "--ignore")) {
             const int cl = argv[i][2] == 'c';
-            if (!db_cli_long_opt("eval miou", argv[i], i + 1 < argc ? argv[i + 1] : NULL, cl ? 1 : 0, cl ? 256 : 255,
+            if (!db_cli_long_opt("eval miou", argv[i], db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL, cl ? 1 : 0, cl ? 256 : 255,
                                  cl ? &classes : &ignore))
                 return DB_EXIT_USAGE;
             i++;
         }
-        else { fprintf(stderr, "dropbench eval miou: bad argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+        else {
+            static const char *const valued[] = {"--gt", "--pred", "--classes", "--ignore", "--db", "--run", "--epoch", NULL};
+            db_cli_refuse("eval miou", argv[i], valued);
+            usage(stderr);
+            return DB_EXIT_USAGE;
+        }
     }
     if (!gt || !pred) { fprintf(stderr, "dropbench eval miou: --gt and --pred are needed\n"); return DB_EXIT_USAGE; }
     db_miou m;

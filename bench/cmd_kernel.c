@@ -1,6 +1,7 @@
 /* dropbench kernel: one regularizer kernel alone, forward and backward, on a random tensor:
  * the realised dropped fraction, the time per call and the effective bandwidth. */
 #include <omp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +56,17 @@ int db_cmd_kernel(int argc, char **argv) {
     double keep = -1;
     int json = 0, have_shape = 0;
     for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) { json = 1; continue; }
         if (!strcmp(a, "--per-sample")) { bcfg.per_sample = 1; continue; }
         if (!v) { fprintf(stderr, "dropbench kernel: %s needs a value\n", a); return DB_EXIT_USAGE; }
         i++;
         char tail;
         if (!strcmp(a, "--shape")) {
-            have_shape = sscanf(v, "%ld,%ld,%ld,%ld%c", &shape[0], &shape[1], &shape[2], &shape[3], &tail) == 4 &&
-                         shape[0] > 0 && shape[1] > 0 && shape[2] > 0 && shape[3] > 0;
+            /* each side at most 2^20 and the whole at most 2^31 values: no product wraps */
+            have_shape = sscanf(v, "%9ld,%9ld,%9ld,%9ld%c", &shape[0], &shape[1], &shape[2], &shape[3], &tail) == 4 &&
+                         shape[0] > 0 && shape[1] > 0 && shape[2] > 0 && shape[3] > 0 && shape[0] <= 1 << 20 &&
+                         shape[1] <= 1 << 20 && shape[2] <= 1 << 20 && shape[3] <= 1 << 20;
             if (!have_shape) { fprintf(stderr, "dropbench kernel: --shape wants N,C,H,W (positive), got '%s'\n", v); return DB_EXIT_USAGE; }
         } else if (!strcmp(a, "--keep-prob")) {
             char *end;
@@ -74,10 +77,8 @@ int db_cmd_kernel(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--reps") || !strcmp(a, "--threads")) {
             long *t = !strcmp(a, "--seed") ? &seed : !strcmp(a, "--reps") ? &reps : &threads;
-            if (!db_cli_parse_long(v, t == &seed ? 0 : 1, t)) {
-                fprintf(stderr, "dropbench kernel: %s wants a whole number, got '%s'\n", a, v);
+            if (!db_cli_long_opt("kernel", a, v, t == &seed ? 0 : 1, t == &threads ? 1024 : t == &reps ? 1000000 : LONG_MAX, t))
                 return DB_EXIT_USAGE;
-            }
         } else if (!strcmp(a, "--block-size")) {
             long kb;
             if (!db_cli_parse_long(v, 1, &kb) || kb > 100000) {
@@ -102,7 +103,8 @@ int db_cmd_kernel(int argc, char **argv) {
         return DB_EXIT_USAGE;
     }
     if (dropblock && bcfg.block_size < 1) { fprintf(stderr, "dropbench kernel: dropblock needs --block-size K (a whole number >= 1)\n"); return DB_EXIT_USAGE; }
-    size_t len = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
+    const double whole = (double)shape[0] * shape[1] * shape[2] * shape[3]; /* (in double: 2^80 at most) */
+    size_t len = whole > (double)((size_t)1 << 31) ? ((size_t)1 << 31) + 1 : (size_t)shape[0] * shape[1] * shape[2] * shape[3];
     if (len > ((size_t)1 << 31)) { fprintf(stderr, "dropbench kernel: the tensor is too large\n"); return DB_EXIT_USAGE; }
     omp_set_dynamic(0);
     omp_set_num_threads((int)threads);

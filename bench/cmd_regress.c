@@ -31,7 +31,7 @@ int db_cmd_regress(int argc, char **argv) {
     const char *base = NULL, *db_path = db_store_default_path(), *junit = NULL;
     double slow = 1.1, alpha = 0.05;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!v) {
             fprintf(stderr, "dropbench regress: %s\n", a[0] == '-' ? "an option without its value" : "unexpected argument");
@@ -88,9 +88,13 @@ int db_cmd_tag(int argc, char **argv) {
                    "beside it), for `dropbench regress --baseline NAME`.\n");
             return DB_EXIT_OK;
         }
-        if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
+        if (!strcmp(argv[i], "--db") && db_cli_has_value(argc, argv, i)) db_path = argv[++i];
         else if (argv[i][0] != '-' && !name) name = argv[i];
-        else { fprintf(stderr, "dropbench tag: unexpected argument '%s'\n", argv[i]); return DB_EXIT_USAGE; }
+        else {
+            static const char *const valued[] = {"--db", NULL};
+            db_cli_refuse("tag", argv[i], valued);
+            return DB_EXIT_USAGE;
+        }
     }
     if (!name) { fprintf(stderr, "usage: dropbench tag NAME [--db PATH]\n"); return DB_EXIT_USAGE; }
     db_store *s;

@@ -27,7 +27,7 @@ int db_cmd_report(int argc, char **argv) {
     int plots = 1, best = 0, summary = 0;
     static const char *const scores[] = {"final", "best", NULL}, *const formats[] = {"full", "gfm", NULL};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(a, "--no-plots")) { plots = 0; continue; }
         const int valued = !strcmp(a, "--db") || !strcmp(a, "--out") || !strcmp(a, "--study") || !strcmp(a, "--score") ||

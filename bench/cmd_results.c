@@ -14,7 +14,7 @@ static const char *db_arg(int *argc, char **argv, int *bad) {
     const char *path = db_store_default_path();
     for (int i = 1; i < *argc; i++)
         if (!strcmp(argv[i], "--db")) {
-            if (i + 1 >= *argc || !argv[i + 1][0]) { *bad = 1; return NULL; }
+            if (!db_cli_has_value(*argc, argv, i) || !argv[i + 1][0]) { *bad = 1; return NULL; }
             path = argv[i + 1];
             memmove(&argv[i], &argv[i + 2], sizeof *argv * (size_t)(*argc - i - 2));
             *argc -= 2;
@@ -68,7 +68,7 @@ int db_cmd_results(int argc, char **argv) {
     if (merge && !(argc > 1 && argv[1][0] == '-')) return merge_cmd(argc, argv, path);
     static const char *const formats[] = {"csv", "json", NULL};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (export && !strcmp(a, "--format")) {
             if ((json = db_cli_choice(cmd, a, v, formats)) < 0) return DB_EXIT_USAGE;
             i++;

@@ -51,10 +51,15 @@ int db_cmd_resume(int argc, char **argv) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else if (!strcmp(argv[i], "--reshard")) reshard = 1;
-        else if (!strcmp(argv[i], "--db") && i + 1 < argc) db_path = argv[++i];
-        else if (!strcmp(argv[i], "--study") && i + 1 < argc) study = argv[++i];
+        else if (!strcmp(argv[i], "--db") && db_cli_has_value(argc, argv, i)) db_path = argv[++i];
+        else if (!strcmp(argv[i], "--study") && db_cli_has_value(argc, argv, i)) study = argv[++i];
         else if (run < 0 && db_cli_parse_long(argv[i], 1, &run)) continue;
-        else { fprintf(stderr, "dropbench resume: unexpected argument '%s'\n", argv[i]); usage(stderr); return DB_EXIT_USAGE; }
+        else {
+            static const char *const valued[] = {"--db", "--study", NULL};
+            db_cli_refuse("resume", argv[i], valued);
+            usage(stderr);
+            return DB_EXIT_USAGE;
+        }
     }
     if ((run < 0) == !study || (reshard && study)) { usage(stderr); return DB_EXIT_USAGE; }
     db_cli_set_quiet(quiet);

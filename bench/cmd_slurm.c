@@ -45,7 +45,7 @@ int db_cmd_slurm(int argc, char **argv) {
     const char *db_path = db_store_default_path();
     long parallel = 0, tasks = 1, gpus = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (a[0] != '-' && !recipe) { recipe = a; continue; }
         if (a[0] != '-') { fprintf(stderr, "dropbench slurm: unexpected argument '%s'\n", a); usage(stderr); return DB_EXIT_USAGE; }
@@ -87,6 +87,8 @@ int db_cmd_slurm(int argc, char **argv) {
                     "characters an #SBATCH line cannot hold: give --shards an absolute path of letters, digits and "
                     "'/._+,:=@-'", cwd);
     if (s == DB_OK) s = plain("--time", time_limit, ":-");
+    if (s == DB_OK && (!time_limit[0] || !strchr("0123456789", time_limit[0])))
+        s = db_fail(DB_ERR_ARG, "--time '%s': a time limit as Slurm takes it (MM, HH:MM:SS, D-HH:MM:SS)", time_limit);
     if (s == DB_OK && partition) s = plain("--partition", partition, "._,-");
     if (s == DB_OK) s = db_recipe_cell(r, 0, &cell0, label, sizeof label);
     if (s == DB_OK) {
@@ -112,6 +114,15 @@ int db_cmd_slurm(int argc, char **argv) {
     for (int i = 0; s == DB_OK && i < 3; i++)
         if (strchr(quoted[i], '\''))
             s = db_fail(DB_ERR_ARG, "%s: a path with a single quote cannot go into the script", quoted[i]);
+    /* a line break would end a comment or a quoted word: the rest a command of its own */
+    const char *lines[3] = {recipe_abs, out, db_path};
+    for (int i = 0; s == DB_OK && i < 3 + r->nrequires; i++) {
+        const char *p = i < 3 ? lines[i] : r->requires[i - 3];
+        for (const char *c = p; s == DB_OK && *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                s = db_fail(DB_ERR_ARG, "a path with a line break or another control character cannot go into the script: "
+                            "'%.200s'", p);
+    }
     FILE *f = s == DB_OK ? fopen(out, "w") : NULL;
     if (s == DB_OK && !f) s = db_fail(DB_ERR_IO, "%s: cannot write the script", out);
     if (s == DB_OK) {

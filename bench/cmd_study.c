@@ -212,7 +212,7 @@ int db_cmd_study(int argc, char **argv) {
     const char *recipe = NULL, *db_path = db_store_default_path();
     struct { int dry, show, quiet; const char *in_jobs; long only, jobs; } o = {0, 0, 0, NULL, -1, 1};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
         if (!strcmp(a, "--dry-run")) o.dry = 1;
         else if (!strcmp(a, "--show-config")) o.show = 1;
@@ -267,7 +267,10 @@ int db_cmd_study(int argc, char **argv) {
     }
     db_cli_set_quiet(o.quiet);
     int rc;
-    if (o.dry) rc = dry_run(r, db_path, o.show);
+    if (o.only >= db_recipe_cells(r)) { /* before any line of the study's */
+        rc = db_cli_error(db_fail(DB_ERR_ARG, "--cell %ld, but %s has cells 0 to %d", o.only, r->path,
+                                  db_recipe_cells(r) - 1));
+    } else if (o.dry) rc = dry_run(r, db_path, o.show);
     else if (o.jobs > 1) rc = run_jobs(r, db_path, (int)o.jobs);
     else {
         db_study_result res;

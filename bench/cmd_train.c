@@ -36,7 +36,10 @@ int db_cmd_train(int argc, char **argv) {
         if (!strcmp(a, "--print-config")) { print_config = 1; continue; }
         if (!strcmp(a, "--no-db")) { db_path = NULL; continue; }
         if (!strcmp(a, "--db")) {
-            if (i + 1 >= argc || !argv[i + 1][0]) { fprintf(stderr, "dropbench train: --db needs a path\n"); return DB_EXIT_USAGE; }
+            if (!db_cli_has_value(argc, argv, i) || !argv[i + 1][0]) {
+                fprintf(stderr, "dropbench train: --db needs a path\n");
+                return DB_EXIT_USAGE;
+            }
             db_path = argv[++i];
             continue;
         }

@@ -15,7 +15,7 @@ static db_status read_record(const char *db_path, int64_t run, db_run_record *re
                              int *done, int *resume) {
     db_store *s;
     *have_rec = *done = *resume = 0;
-    DB_TRY(db_store_open(&s, db_path)); /* marks runs whose process is gone as interrupted */
+    DB_TRY(db_store_open_existing(&s, db_path)); /* (never made here); marks runs whose process is gone as interrupted */
     db_status st = db_store_get_run(s, run, rec);
     db_store_close(s);
     if (st != DB_OK) return st;
@@ -119,7 +119,7 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
 db_status db_resume_study(const char *db_path, const char *name, const db_run_hooks *hooks, db_study_result *out) {
     db_store *s;
     memset(out, 0, sizeof *out);
-    DB_TRY(db_store_open(&s, db_path));
+    DB_TRY(db_store_open_existing(&s, db_path)); /* (never made here) */
     char *path = NULL, *text = NULL;
     db_status st = db_store_get_study(s, name, &path, &text);
     db_store_close(s);

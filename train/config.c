@@ -223,6 +223,9 @@ db_status db_config_set(db_config *c, const char *key, const char *value) {
     case K_STR:
         if (strlen(value) >= k->size)
             return db_fail(DB_ERR_ARG, "%s: value longer than %zu characters", k->key, k->size - 1);
+        for (const char *c = value; *c; c++) /* (a line break would be a key=value line of its own when recorded) */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return db_fail(DB_ERR_ARG, "%s: a value with a line break or another control character", k->key);
         memset(p, 0, k->size);
         strcpy(p, value);
         return DB_OK;

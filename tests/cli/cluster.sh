@@ -230,6 +230,10 @@ vary.threads = 1, 3
     db slurm "$T/r.txt" --shards "$T/sh\$(touch $T/INJ)" --out "$T/j2.sbatch" && expect_rc 2 &&
         expect_err "the character '\$' cannot go into the job script" && [ ! -e "$T/j2.sbatch" ] || return
     db slurm "$T/r.txt" --partition 'p $(id)' --out "$T/j2.sbatch" && expect_rc 2 && expect_err "--partition" || return
+    local nl=$T/nl$'\n'"touch $T/INJ"$'\n#'
+    mkdir -p "$nl" && cp "$T/r.txt" "$nl/" || return
+    db slurm "$nl/r.txt" --out "$T/j4.sbatch" && expect_rc 2 && expect_err "a line break" && [ ! -e "$T/j4.sbatch" ] || return
+    db slurm "$T/r.txt" --time soon --out "$T/j5.sbatch" && expect_rc 2 && expect_err "--time 'soon'" || return
     printf 'study = loop\nrequires = loop.txt\n' >"$T/loop.txt"
     db slurm "$T/loop.txt" --out "$T/j3.sbatch" && expect_rc 2 && expect_err "a cycle" && [ ! -e "$T/j3.sbatch" ]
 }

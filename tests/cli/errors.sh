@@ -196,7 +196,26 @@ kernel dropblock --keep-prob 0.9|--shape N,C,H,W is needed
 kernel dropblock --shape 1,1,8,8 --keep-prob 0.9|dropblock needs --block-size K
 eval miou --gt a --pred b --classes 0|--classes wants a whole number from 1 to 256, got '0'
 slurm x.txt --tasks 0|--tasks wants a whole number from 1
+train --db --epochs 3 --print-config|--db needs a path
+train --checkpoint-dir --quiet --print-config|--checkpoint-dir needs a value
+resume 1 --db --quiet|--db needs a value
+tag x --db --quiet|--db needs a value
+list --db --study|--db needs a path
+report --db --no-plots|--db needs a value
+slurm x.txt --out --time 1:00:00|--out needs a value
+eval coco --gt --results r.json|--gt needs a value
+eval coco --gt a --results b --db|--db needs a path
+eval miou --gt a --pred b --run 0|--run wants a whole number from 1
+kernel dropout --shape --keep-prob 0.5|--shape needs a value
+kernel dropout --shape 2,2,4,4 --keep-prob 0.5 --threads 4294967297|--threads wants a whole number from 1 to 1024
+kernel dropout --shape 65536,65536,65536,65536 --keep-prob 0.5|the tensor is too large
+bench --model|--model needs a value
+bench --shortcut Bogus|--shortcut is A or B, got 'Bogus'
+model resnet20 --input 1,4294967324,28|--input wants C,H,W
 EOF_CASES
+    # a line break in a setting would be a key=value line of its own in the recorded configuration
+    db train --checkpoint-dir $'ck\nepochs=1' --print-config && expect_rc 2 && expect_err "a value with a line break" || return
+    db resume 1 --db "$T/nowhere/x.db" && expect_rc 1 && expect_err "no results database at" && [ ! -e "$T/nowhere" ]
 }
 
 t_house_rules() {
