@@ -1,6 +1,6 @@
-/* The report's analysis, shared by its four parts: report.c (the document's frame), analyse.c
+/* The report's analysis, shared by its five parts: report.c (the document's frame), analyse.c
  * (a study's conditions, the paired tests, the paper's values), study.c (one study's sections:
- * matrix, results, the paper's tables, figures, runs) and verdicts.c (the verdict box and the
+ * matrix, results, figures, runs), paper.c (its sections of the paper's tables) and verdicts.c (the verdict box and the
  * research questions). Values are a run's scoring metric x100 (test top-1 in percent, AP or mIOU x100);
  * comparisons pair runs by seed. Internal to report/. */
 #ifndef DB_REPORT_ANALYSE_H
@@ -68,6 +68,15 @@ const db_paper_value *db_rep_paper_dense(const db_rep_input *in, int table, cons
 const char *db_rep_dense_metric(int table);
 const char *db_rep_dense_system(int table);
 int db_rep_dense_table_of(const db_rep_study *s, const db_rep_cond *c, int nc);
+
+/* The paper's tables in a study's section (paper.c): Table 1's gains beside ours, each condition
+ * against its baseline base_of[k] with its comparison cmp[k], giving the gains figure's points;
+ * Table 1 as the paper prints it beside ours; Tables 2-4 at this scale */
+void db_rep_paper_comparison(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc,
+                             const int *base_of, const db_rep_cmp *cmp, double *ours, double *lo, double *hi, double *ref,
+                             const char **labels, int *npairs, double *seed_x, double *seed_d, int *nseed);
+void db_rep_paper_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc);
+void db_rep_dense_table(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const db_rep_cond *c, int nc);
 
 /* The document's parts (study.c, verdicts.c) */
 void db_rep_study_section(db_doc *doc, const db_rep_input *in, const db_rep_study *s, const char *out,

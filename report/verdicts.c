@@ -89,7 +89,10 @@ static const char *rq_verdict(const pool *p, char *why, size_t n) {
 /* Do conditions a and b of one study differ only in the given setting (from the same
  * initialisation)? */
 static int differ_only(const db_rep_cell *a, const db_rep_cell *b, const char *what) {
-    if ((a->pretrained != 0) != (b->pretrained != 0)) return 0;
+    if ((a->pretrained != 0) != (b->pretrained != 0) || strcmp(a->paper_row, b->paper_row) ||
+        strcmp(a->dense_row, b->dense_row) || strcmp(a->dataset, b->dataset) || a->epochs != b->epochs ||
+        a->train_limit != b->train_limit)
+        return 0; /* (label smoothing or Cutout beside it, another placement, data or schedule length) */
     int same_reg = !strcmp(a->regularizer, b->regularizer), same_kp = a->keep_prob == b->keep_prob,
         same_bs = a->block_size == b->block_size, same_sched = !strcmp(a->schedule, b->schedule),
         same_groups = !strcmp(a->groups, b->groups), same_skip = a->skip == b->skip;
@@ -107,12 +110,15 @@ static void block_sweeps(const db_rep_study *s, const db_rep_cond *c, int nc, ch
         const db_rep_cell *cell = &s->cells[c[k].cell0];
         if (strcmp(cell->regularizer, "dropblock") || !c[k].n) continue;
         double best = db_mean(c[k].v, c[k].n);
-        int bk = cell->block_size, sizes = 1, first = 1;
+        int bk = cell->block_size, sizes = 1, first = 1, seen[DB_REP_MAXC];
+        seen[0] = cell->block_size;
         for (int j = 0; j < nc && first; j++) {
             const db_rep_cell *o = &s->cells[c[j].cell0];
             if (j == k || !c[j].n || !differ_only(cell, o, "block")) continue;
             if (j < k) first = 0; /* the set is said once, at its first condition */
-            sizes++;
+            int known = 0; /* distinct sizes counted */
+            for (int i = 0; i < sizes && !known; i++) known = seen[i] == o->block_size;
+            if (!known && sizes < DB_REP_MAXC) seen[sizes++] = o->block_size;
             if (db_mean(c[j].v, c[j].n) > best) best = db_mean(c[j].v, c[j].n), bk = o->block_size;
         }
         if (!first || sizes < 2) continue;
@@ -132,14 +138,25 @@ static int version_of(const char *name, size_t *base_len) {
     return 1;
 }
 
-/* Is there a newer version of this study's recipe (NAME#k) in the report? Its pairs are left to
- * that one: an edited recipe may have other settings (another network, other epochs) */
+/* The newest done run of a study (its id; 0: none) */
+static int64_t newest_done(const db_rep_study *s) {
+    int64_t id = 0;
+    for (int i = 0; i < s->nruns; i++)
+        if (!strcmp(s->runs[i].status, "done") && s->runs[i].id > id) id = s->runs[i].id;
+    return id;
+}
+
+/* Has another version of this study's recipe (NAME, NAME#k) run more recently? Its pairs are left
+ * to that one: an edited recipe may have other settings (another network, other epochs); the
+ * version last run is the recipe as it stands (an edit taken back runs the older version again) */
 static int superseded(const db_rep_input *in, const db_rep_study *s) {
     size_t len, olen;
-    const int v = version_of(s->name, &len);
+    version_of(s->name, &len);
+    const int64_t mine = newest_done(s);
     for (int i = 0; i < in->nstudies; i++) {
-        const int ov = version_of(in->studies[i].name, &olen);
-        if (ov > v && olen == len && !strncmp(in->studies[i].name, s->name, len)) return 1;
+        const db_rep_study *o = &in->studies[i];
+        version_of(o->name, &olen);
+        if (o != s && olen == len && !strncmp(o->name, s->name, len) && newest_done(o) > mine) return 1;
     }
     return 0;
 }
@@ -157,12 +174,20 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
         const db_rep_study *s = &in->studies[si];
         if (superseded(in, s)) continue;
         int nc = db_rep_conditions(s, c);
-        const db_rep_cond *db = NULL, *dr = NULL, *sp = NULL;
+        for (int col = 0; col < 2; col++) { /* DropBlock (as the verdicts choose it) against dropout, in one column */
+            const int dbk = dropblock_of(s, c, nc, 0, col);
+            const db_rep_cond *dr = NULL, *sp = NULL;
+            for (int k = 0; k < nc; k++) {
+                const db_rep_cell *cell = &s->cells[c[k].cell0];
+                if ((cell->pretrained != 0) != col) continue;
+                if (!strcmp(cell->paper_row, "dropout") && !dr) dr = &c[k];
+                if (!strcmp(cell->paper_row, "SpatialDropout") && !sp) sp = &c[k];
+            }
+            if (dbk >= 0 && dr) pool_add(&vs_dropout, dr, &c[dbk]);
+            if (dbk >= 0 && sp) pool_add(&vs_spatial, sp, &c[dbk]);
+        }
         for (int k = 0; k < nc; k++) {
             const db_rep_cell *cell = &s->cells[c[k].cell0];
-            if (!strcmp(cell->paper_row, "DropBlock") && !db) db = &c[k];
-            if (!strcmp(cell->paper_row, "dropout") && !dr) dr = &c[k];
-            if (!strcmp(cell->paper_row, "SpatialDropout") && !sp) sp = &c[k];
             for (int j = 0; j < nc; j++) {
                 const db_rep_cell *o = &s->cells[c[j].cell0];
                 if (!strcmp(cell->schedule, "linear") && differ_only(cell, o, "schedule")) pool_add(&sched, &c[j], &c[k]);
@@ -170,8 +195,6 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
                 if (strlen(cell->groups) > strlen(o->groups) && differ_only(cell, o, "groups")) pool_add(&groups, &c[j], &c[k]);
             }
         }
-        if (db && dr) pool_add(&vs_dropout, dr, db);
-        if (db && sp) pool_add(&vs_spatial, sp, db);
         const int t = db_rep_dense_table_of(s, c, nc), dbk = t ? dropblock_of(s, c, nc, t, 0) : -1,
                   none = t ? none_of(s, c, nc, t, 0) : -1;
         if (t >= 2 && t <= 4 && dbk >= 0 && none >= 0) pool_add(&dense[t - 2], &c[none], &c[dbk]);
@@ -186,8 +209,8 @@ void db_rep_research_questions(db_doc *doc, const db_rep_input *in) {
     char why[300], why2[300];
     db_doc_heading(doc, 1, "Research questions");
     db_doc_para(doc, "Verdicts pool the paired per-seed differences of every study that has the conditions (of an edited "
-                     "recipe's versions, NAME#2..., the newest alone); small-scale studies test the claims, they do not "
-                     "reproduce ImageNet numbers.");
+                     "recipe's versions, NAME#2..., the one run last alone; DropBlock as the verdicts choose it, within "
+                     "an initialisation); small-scale studies test the claims, they do not reproduce ImageNet numbers.");
     const char *v1 = rq_verdict(&vs_dropout, why, sizeof why), *v2 = rq_verdict(&vs_spatial, why2, sizeof why2);
     db_doc_table(doc, "question\tverdict\tevidence");
     db_doc_row(doc, "RQ1: DropBlock beats dropout\t%s\t%s", v1, why);
@@ -307,6 +330,7 @@ static void column_verdicts(db_doc *doc, const db_rep_input *in, const db_rep_st
         if (!strcmp(row_of(s, x, t3), DB_REP_ROW_BACKBONE)) snprintf(paper, sizeof paper, "the paper: the head better, no number");
         if (!n[i]) {
             db_doc_item(doc, "DropBlock − %s: %s; %s", x->name, x->n && c[dbk].n ? "no seed in common (not compared)"
+                        : (x->state[0] && !x->n) || (c[dbk].state[0] && !c[dbk].n) ? "done, but no score recorded"
                         : "no paired seeds yet (not run)", paper);
             continue;
         }

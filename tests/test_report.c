@@ -168,6 +168,16 @@ static void done_run(db_run_row *r, const db_rep_cell *c, int id, int epochs, do
     r->final_score = r->best_score = score;
 }
 
+/* A one-seed cell "seed=1,row=COND" of fingerprint FP, regularizer REG, on Fashion-MNIST */
+static void fixture_cell(db_rep_cell *c, const char *cond, const char *fp, const char *reg) {
+    snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond);
+    snprintf(c->condition, sizeof c->condition, "row=%s", cond);
+    snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
+    snprintf(c->regularizer, sizeof c->regularizer, "%s", reg);
+    snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
+    c->seed = 1, c->epochs = 30, c->train_limit = 1000;
+}
+
 /* The verdict box at 1, 2, 3 and 9 paired seeds of a DropBlock that beats the baseline by about a
  * point every time: ranges below 3 seeds, a t-interval from 3; undecided (the exact test cannot
  * reach p < 0.05) until enough seeds, then decided with its p */
@@ -277,15 +287,13 @@ static void test_report_choices(void) {
     st.cells = cells, st.runs = runs;
     for (int i = 0; i < 6; i++) {
         db_rep_cell *c = &cells[i];
-        snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond[i]);
-        snprintf(c->condition, sizeof c->condition, "row=%s", cond[i]);
-        snprintf(c->fingerprint, sizeof c->fingerprint, "c%d", i);
+        char fp[8];
+        snprintf(fp, sizeof fp, "c%d", i);
+        fixture_cell(c, cond[i], fp, reg[i]);
         snprintf(c->paper_row, sizeof c->paper_row, "%s", row[i]);
-        snprintf(c->regularizer, sizeof c->regularizer, "%s", reg[i]);
         snprintf(c->schedule, sizeof c->schedule, "%s", i == 1 ? "fixed" : "linear");
         snprintf(c->groups, sizeof c->groups, "3,4");
-        snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
-        c->seed = 1, c->is_baseline = !i, c->epochs = 30, c->train_limit = 1000, c->keep_prob = kp[i], c->block_size = bs[i];
+        c->is_baseline = !i, c->keep_prob = kp[i], c->block_size = bs[i];
         done_run(&runs[i], c, i + 1, 30, score[i]);
         st.ncells++, st.nruns++;
     }
@@ -293,11 +301,12 @@ static void test_report_choices(void) {
     char *m = report_md(&st, 1);
     static const char *const want[] = {
         "- DropBlock − row=dropout: +1.00 points", /* db_k09_lin_b3 (0.82), the first nearest the paper's settings */
-        "- DropBlock − row=sdrop: no paired seeds yet (not run)",
+        "- DropBlock − row=sdrop: done, but no score recorded",
+        "| RQ1: DropBlock beats dropout | underpowered | mean paired difference +1.00 points over 1 seed pair",
         "study t1: best mean top-1 at block size 5 (83.00%) of 2 sizes",
         "- seed=1,row=sdrop: done (run 6) but no final test top-1 recorded"};
-    for (int i = 0; i < 4; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.4000s", want[i], m ? m : "(none)");
-    CHECK(m && !strstr(m, "- DropBlock − row=dropout: +9.00"), "Table 1's DropBlock taken as the first listed (0.7 fixed)");
+    for (int i = 0; i < 5; i++) CHECK(m && strstr(m, want[i]), "REPORT.md lacks '%s':\n%.4000s", want[i], m ? m : "(none)");
+    CHECK(m && !strstr(m, "+9.00"), "Table 1's DropBlock taken as the first listed (0.7 fixed)");
     CHECK(m && !strstr(m, "(90.00%)"), "the block sweep compared conditions that differ in more than the block size");
     free(m);
     /* ours beside the paper's gain: significant either way, or the interval holding it or not */
@@ -417,6 +426,17 @@ static void test_report_pretrained_column(void) {
     m = report_md(&st, 1);
     cd = "## Reproduce\n\n```\n/opt/test/dropbench study /srv/recipes/cols.txt --db memory\n";
     CHECK(m && strstr(m, cd), "REPORT.md lacks '%s':\n%s", cd, m ? strstr(m, "## Reproduce") : "(none)");
+    free(m);
+    /* the random-initialisation column without a baseline of its own (its none made a dropout
+     * condition): nothing there compared with the pretrained baseline */
+    snprintf(cells[0].regularizer, sizeof cells[0].regularizer, "dropout");
+    cells[0].dense_row[0] = '\0', cells[0].is_baseline = 0;
+    m = report_md(&st, 1);
+    static const char *const nobase[] = {"| row=head_k5 | 1 | 45.00 | - | 45.00 | - | - | - | no baseline |",
+                                         "| row=pre_head_k5 | 1 | 57.00 | - | 57.00 | +2.00 (1) |"};
+    for (int i = 0; i < 2; i++) CHECK(m && strstr(m, nobase[i]), "REPORT.md lacks '%s':\n%.3000s", nobase[i], m ? m : "(none)");
+    CHECK(m && !strstr(m, "-10.00") && !strstr(m, "-15.00"), "a random-initialisation condition compared with the "
+          "pretrained baseline:\n%.3000s", m ? m : "(none)");
     free(m);
 }
 
