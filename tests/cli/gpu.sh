@@ -92,6 +92,11 @@ t_gpu_check_script() {
     expect_rc 1 && expect_out "ok   first" && expect_out "ended with status 139" && grep -q "ok   first" "$T/c.log" &&
         grep -q "^gpu-bench " "$T/c.log" && grep -q "PyTorch peer" "$T/c.log" ||
         { echo "crashing checker: $(cat "$T/c.log")"; return 1; }
+    # under a GPU session's deadline too near (GPU_DEADLINE_AT): each part skipped and said
+    rc=0; GPU_DEADLINE_AT=$(($(date +%s) + 5)) GPU_CHECK_BIN=$T/hangs GPU_CHECK_LOG=$T/d.log timeout 60 scripts/gpu_check \
+        >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && [ "$(grep -c "skipped .*deadline is too near" "$T/d.log")" = 2 ] && ! grep -q "ok   first" "$T/d.log" ||
+        { echo "under a near deadline: $(cat "$T/d.log")"; return 1; }
 }
 
 t_gpu_session() {
@@ -107,7 +112,8 @@ t_gpu_session() {
     rc=0; GPU_SESSION_DEADLINE=5 GPU_DEBS=$T/none GPU_SESSION_LOG=$T/d.log timeout 60 scripts/gpu_session >"$out" 2>"$err" ||
         rc=$?
     [ "$rc" = 1 ] && grep -q "^== build gpu-check: skipped (.* s left of the session's 5)" "$T/d.log" &&
-        ! grep -q "^== build gpu-check (" "$T/d.log" && grep -q "^gpu session: done" "$T/d.log" ||
+        ! grep -q "^== build gpu-check (" "$T/d.log" && grep -q "^gpu session: done" "$T/d.log" &&
+        sed -n '/^== summary/,$p' "$T/d.log" | grep -q "^== build gpu-check: skipped" ||
         { echo "exit $rc, the log: $(cat "$T/d.log")"; return 1; }
 }
 
