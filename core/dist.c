@@ -29,16 +29,24 @@ void db_dist_share(int n, int alone, int *first, int *count) {
 void db_dist_set_timeout(double seconds) { timeout_s = seconds > 0 ? seconds : 600.0; }
 double db_dist_timeout(void) { return timeout_s; }
 
-/* The launcher's word on the group: its name and size, 0 when this process was started alone */
+/* The launcher's word on the group: its name and size, 0 when this process was started alone.
+ * An MPI launcher's variable, where there is one, is its word (1 included: mpirun -np 1 inside a
+ * Slurm step of several tasks is one process); Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE, srun
+ * with PMI or PMIx the PMI ones beside its step's task count. Only without any, srun's step (not
+ * the batch script around it, which has SLURM_NTASKS too). DROPBENCH_ALONE=1: this process runs
+ * alone whatever they say (a shell from srun -n N --pty). */
 static int launched_size(const char **launcher) {
-    static const struct { const char *var, *name; } vars[] = {
-        {"OMPI_COMM_WORLD_SIZE", "mpirun"}, {"PMI_SIZE", "mpirun"}, {"PMIX_SIZE", "mpirun"}};
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
+    const char *alone = getenv("DROPBENCH_ALONE"), *tasks = getenv("SLURM_STEP_NUM_TASKS"),
+               *procid = getenv("SLURM_PROCID");
+    if (alone && !strcmp(alone, "1")) return 0;
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i].var);
-        if (v && atoi(v) > 1) { *launcher = getenv("SLURM_PROCID") ? "srun" : vars[i].name; return atoi(v); }
+        const char *v = getenv(vars[i]);
+        if (!v) continue;
+        const int n = atoi(v);
+        *launcher = i > 0 && tasks && atoi(tasks) == n ? "srun" : "mpirun";
+        return n > 1 ? n : 0;
     }
-    /* srun's step (not the batch script around it, which has SLURM_NTASKS too) */
-    const char *tasks = getenv("SLURM_STEP_NUM_TASKS"), *procid = getenv("SLURM_PROCID");
     if (tasks && procid && atoi(tasks) > 1) { *launcher = "srun"; return atoi(tasks); }
     return 0;
 }
@@ -109,8 +117,8 @@ db_status db_dist_init(int *argc, char ***argv) {
         MPI_Finalize();
         joined = 0;
         return db_fail(DB_ERR_UNSUPPORTED, "started by %s as one of %d processes, but MPI sees %d: this MPI library cannot "
-                       "reach the launcher (with srun, try --mpi=pmix; or start the run with this MPI's mpirun)",
-                       launcher, launched, n);
+                       "reach the launcher (with srun, try --mpi=pmix; or start the run with this MPI's mpirun; in a "
+                       "shell of a step of several tasks, DROPBENCH_ALONE=1 runs one process)", launcher, launched, n);
     }
     MPI_Comm local;
     MPI_TRY(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info.rank, MPI_INFO_NULL, &local),

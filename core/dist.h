@@ -2,8 +2,9 @@
  * mpirun or srun, whose ranks train shards of every global batch and add their gradients.
  *
  * A process joins the group when its launcher's environment says it is one of several
- * (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK, or Slurm's SLURM_NTASKS > 1 with SLURM_PROCID);
- * any other process is rank 0 of 1 and starts nothing. The collectives below are MPI's (Open
+ * (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_SIZE, whichever is set, even at 1; without any, srun's
+ * SLURM_STEP_NUM_TASKS > 1 with SLURM_PROCID; DROPBENCH_ALONE=1 overrides them all); any other
+ * process is rank 0 of 1 and starts nothing. The collectives below are MPI's (Open
  * MPI from Debian) where the build has it; a build without MPI refuses to run as one of several.
  *
  * Every sum is deterministic: each rank adds its share of the vector over the ranks in rank order

@@ -1,6 +1,20 @@
 # Command-line tests (tests/cli.sh runs them): data-parallel training over processes (mpirun).
 # shellcheck shell=bash
 
+t_dp_launcher_words() {
+    # who says how many processes: an MPI launcher's variable where there is one (1 included, as
+    # mpirun -np 1 inside a Slurm step of several tasks), srun's step count without one, and
+    # DROPBENCH_ALONE=1 over them all (a shell of srun -n N --pty)
+    need_mpi || return
+    db version && expect_rc 0 || return
+    rc=0; SLURM_STEP_NUM_TASKS=4 SLURM_PROCID=0 "$DB" version >"$out" 2>"$err" || rc=$?
+    expect_rc 1 && expect_err "started by srun as one of 4 processes" && expect_err "DROPBENCH_ALONE=1" || return
+    rc=0; DROPBENCH_ALONE=1 SLURM_STEP_NUM_TASKS=4 SLURM_PROCID=0 "$DB" version >"$out" 2>"$err" || rc=$?
+    expect_rc 0 || return
+    rc=0; OMPI_COMM_WORLD_SIZE=1 SLURM_STEP_NUM_TASKS=4 SLURM_PROCID=0 "$DB" version >"$out" 2>"$err" || rc=$?
+    expect_rc 0
+}
+
 t_dp_matches_ghost_bn() {
     # two processes training batch 64 (32 each) follow one process whose batch norm takes the same
     # groups of 32 (bn_group 32): the training loss within 0.2% each epoch and the final test loss
