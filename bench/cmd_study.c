@@ -91,9 +91,10 @@ static int njob_pid;
 /* Passed on as SIGUSR1, which a cell may receive any number of times: a TERM or INT sent to the
  * whole group as well (pkill -f, a batch system) would be a cell's second, which ends it at once */
 static void pass_on(int sig) {
+    const int again = jobs_stop != 0; /* a second stop: the cells end now, as a plain study's does */
     jobs_stop = sig;
     for (int i = 0; i < njob_pid; i++)
-        if (job_pid[i] > 0) kill(job_pid[i], SIGUSR1);
+        if (job_pid[i] > 0) kill(job_pid[i], again ? SIGTERM : SIGUSR1);
 }
 
 static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
@@ -123,6 +124,7 @@ static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {
     sa.sa_handler = pass_on;
     sigemptyset(&sa.sa_mask);
     for (int k = 0; k < NSIGS; k++) sigaction(sigs[k], &sa, &old[k]);
+    if (db_train_stop_pending()) jobs_stop = SIGTERM; /* a stop that came while the study planned: no cell starts */
     db_study_result res = {.cells = n};
     int running = 0, next = 0, interrupted = 0;
     int *cell_of_slot = calloc((size_t)jobs, sizeof *cell_of_slot);

@@ -46,7 +46,7 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 db_status db_remove_tree(const char *path) {
     struct stat sb;
     if (lstat(path, &sb) != 0) return DB_OK;
-    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) /* (never into another file system mounted inside) */
         return db_fail(DB_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
     return DB_OK;
 }
