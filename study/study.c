@@ -48,8 +48,10 @@ db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell *
         db_study_cell *c = &(*cells)[i];
         int resolved;
         if ((s = cell_of(r, i, c, &resolved)) != DB_OK) break;
-        /* a cell whose device cannot be had is listed as such; otherwise a finished twin counts */
-        if (store && resolved && (s = find_done(store, &c->config, &c->prior)) != DB_OK) break;
+        /* a finished twin counts, also for a cell that could not run here (its device, a later
+         * version's rules): done elsewhere, nothing to run */
+        (void)resolved;
+        if (store && (s = find_done(store, &c->config, &c->prior)) != DB_OK) break;
         if (c->prior) c->state = DB_CELL_DONE_BEFORE;
         (*n)++;
     }
@@ -173,6 +175,24 @@ static int init_missing(const db_recipe *r, const db_study_cell *c, const char *
     return 1;
 }
 
+/* The cells that cannot run here (their device, a later version's rules) and are not done
+ * before (a finished twin in the store, read from a copy): refused, naming the first, before
+ * anything is recorded; only's alone when one cell is asked for */
+static db_status refuse_cannot_run(const db_recipe *r, const char *db_path, const db_study_cell *plan, int cells, long only) {
+    db_store *store = NULL;
+    db_status s = db_path && access(db_path, F_OK) == 0 ? db_store_open_copy(&store, db_path) : DB_OK;
+    for (int i = 0; s == DB_OK && i < cells; i++) {
+        const db_study_cell *c = &plan[i];
+        if (c->state != DB_CELL_CANNOT_RUN || (only >= 0 && i != only)) continue;
+        int64_t prior = 0;
+        if (store && (s = find_done(store, &c->config, &prior)) != DB_OK) break;
+        if (!prior)
+            s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->name, c->why);
+    }
+    db_store_close(store);
+    return s;
+}
+
 db_status db_study_run(const db_recipe *r, const char *db_path, long only, const db_run_hooks *hooks,
                        db_study_result *out) {
     int cells = db_recipe_cells(r);
@@ -183,12 +203,12 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     db_study_cell *plan = calloc((size_t)cells, sizeof *plan);
     if (!plan) return db_fail(DB_ERR_NOMEM, "out of memory");
     db_status s = DB_OK;
+    int cannot = 0;
     for (int i = 0; s == DB_OK && i < cells; i++) {
         int resolved;
-        db_study_cell *c = &plan[i];
-        if ((s = cell_of(r, i, c, &resolved)) == DB_OK && c->state == DB_CELL_CANNOT_RUN)
-            s = db_fail(c->refusal, "%s: cell %s cannot run: %s (--dry-run lists the study)", r->path, c->name, c->why);
+        if ((s = cell_of(r, i, &plan[i], &resolved)) == DB_OK) cannot += plan[i].state == DB_CELL_CANNOT_RUN;
     }
+    if (s == DB_OK && cannot) s = refuse_cannot_run(r, db_path, plan, cells, only);
     db_store *store = NULL;
     char name[sizeof r->study + 16];
     /* data parallel (one cell over several processes): the first process reads and writes the

@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/recipe.h"
+#include "study/study.h"
 
 typedef struct { db_graph g; db_sgd opt; } small_net;
 
@@ -340,10 +341,68 @@ static void test_path_tidy(void) {
     }
 }
 
+/* A cell that cannot run here (device cuda on a machine without one) but whose finished twin is
+ * in the store is done before, in the plan and in the study, which runs without refusing; with
+ * no twin the study is refused before anything is recorded */
+static void test_study_done_elsewhere(void) {
+    char dir[] = "/tmp/dropbench-study-XXXXXX", recipe[128], db[128];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(recipe, sizeof recipe, "%s/g.txt", dir);
+    snprintf(db, sizeof db, "%s/g.db", dir);
+    FILE *f = fopen(recipe, "w");
+    CHECK(f != NULL, "writing the recipe");
+    if (!f) return;
+    fputs("study = gpudone\ndevice = cuda\nepochs = 1\n", f);
+    fclose(f);
+    static db_recipe r;
+    CHECK_OK(db_recipe_load(recipe, &r));
+    db_study_cell *cells = NULL;
+    int n = 0;
+    CHECK_OK(db_study_plan(&r, db, &cells, &n));
+    if (n != 1 || cells[0].state != DB_CELL_CANNOT_RUN) { /* a machine with a usable GPU: nothing to show */
+        printf("    (skipped: device cuda can run here)\n");
+        free(cells);
+        db_recipe_free(&r);
+        return;
+    }
+    db_study_result res;
+    CHECK(db_study_run(&r, db, -1, NULL, &res) != DB_OK && access(db, F_OK) != 0, "a study that cannot run was not refused "
+          "before recording");
+    /* its twin done (on a GPU machine, merged here) */
+    char fp[32], *config = NULL;
+    size_t len = 0;
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)db_config_fingerprint(&cells[0].config));
+    FILE *m = open_memstream(&config, &len);
+    db_config_write(&cells[0].config, m);
+    fclose(m);
+    db_store *st;
+    CHECK_OK(db_store_open(&st, db));
+    db_run_info in = {config, fp, "fam", "resnet20", "fashion-mnist", "none", "", "cuda", "", "", "", NULL, 1, 0, 1, 1,
+                      NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, NULL};
+    int64_t run = 0;
+    int resumed = 0;
+    CHECK_OK(db_store_begin_run(st, &in, NULL, 0, &run, &resumed));
+    CHECK_OK(db_store_end_run(st, run, "done", NULL));
+    db_store_close(st);
+    free(config);
+    free(cells);
+    CHECK_OK(db_study_plan(&r, db, &cells, &n));
+    CHECK(n == 1 && cells[0].state == DB_CELL_DONE_BEFORE && cells[0].prior == run, "the plan: state %d, prior %lld",
+          n ? (int)cells[0].state : -1, n ? (long long)cells[0].prior : 0LL);
+    free(cells);
+    CHECK(db_study_run(&r, db, -1, NULL, &res) == DB_OK && res.done_before == 1 && res.ran == 0,
+          "the study: %s; %d done before", db_last_error(), res.done_before);
+    db_recipe_free(&r);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "rm");
+}
+
 const db_test db_tests_harness[] = {
     {"path_tidy", test_path_tidy},
     {"checkpoint_classification", test_checkpoint_kinds},
     {"config_read_inverts_write", test_config_read_write},
     {"recipe_parser", test_recipe_parser},
+    {"study_done_elsewhere", test_study_done_elsewhere},
     {NULL, NULL},
 };
