@@ -113,3 +113,17 @@ db_status db_store_tag(db_store *s, const char *name, char *path, size_t n) {
     if (r != DB_OK) unlink(tmp);
     return r;
 }
+
+db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, char *out, size_t n) {
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = ?", -1, &st, NULL),
+            "reading the run's provenance");
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's provenance");
+    return DB_OK;
+}

@@ -82,8 +82,9 @@ db_status db_store_begin_run(db_store *s, const db_run_info *info, const db_kv *
  * new text becomes study NAME#2 (#3, ...), *versioned = 1. *recorded gets the name used. */
 db_status db_store_ensure_study(db_store *s, const char *name, const char *recipe_text, char *recorded, size_t n,
                                 int *versioned);
-/* One provenance entry of a run, added or replaced */
+/* One provenance entry of a run, added or replaced; read back into out ("" when the run has none) */
 db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value);
+db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, char *out, size_t n);
 /* The id of a finished (done) run with this fingerprint, or 0 */
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/dist.h"
+#include "datasets/hash.h"
 #include "results/store.h"
 #include "train/checkpoint.h"
 
@@ -175,6 +176,22 @@ static int init_missing(const db_recipe *r, const db_study_cell *c, const char *
     return 1;
 }
 
+/* A cell done before from other starting weights than its init_from holds now (the study that
+ * makes them ran again with other settings): said, as the fingerprint names the folder only */
+static void other_start(db_store *store, int64_t prior, const db_study_cell *c) {
+    char was[1200], path[1100];
+    db_digest now;
+    db_ckpt_path(c->config.init_from, path, sizeof path);
+    if (db_store_get_provenance(store, prior, "init_from", was, sizeof was) != DB_OK || !was[0] ||
+        db_file_digest(path, &now) != DB_OK)
+        return;
+    const char *hex = strstr(was, " sha256 ");
+    if (hex && strcmp(hex + 8, now.sha256))
+        db_log(DB_LOG_NOTE, "%s: run %lld started from other weights than %s holds now (sha256 %.12s..., now %.12s...): "
+               "its result is the earlier weights'; to train it from these, give the study another checkpoint_dir or "
+               "delete the cell's record and checkpoint folder", c->name, (long long)prior, path, hex + 8, now.sha256);
+}
+
 /* The cells that cannot run here (their device, a later version's rules) and are not done
  * before (a finished twin in the store, read from a copy): refused, naming the first, before
  * anything is recorded; only's alone when one cell is asked for */
@@ -240,6 +257,7 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
         if (s != DB_OK) break;
         if (prior) {
             db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->name, (long long)prior);
+            if (!follower && c->config.init_from[0]) other_start(store, prior, c);
             out->done_before++;
             continue;
         }

@@ -25,6 +25,11 @@ row.tuned.init_from = $T/ck/pre/single"
         "main:done pre:done main:done" ] || { echo "runs: $(sqlite3 "$T/r.db" 'select id, status from runs')"; return 1; }
     db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" || return
     db study "$T/pre.txt" --db "$T/r.db" && expect_rc 0 && expect_out "[1/1] single: done before" || return
+    # the pretraining run again with other settings (into the same folder): the tuned cell is
+    # still done before (its settings name the folder, not the weights), said with its note
+    printf 'lr = 0.2\n' >>"$T/pre.txt"
+    db study "$T/main.txt" --db "$T/r.db" && expect_rc 0 && expect_out "0 ran now, 2 done before" &&
+        expect_err "row=tuned: run 3 started from other weights than $T/ck/pre/single/checkpoint.dbck holds now" || return
     # broken starting weights (a truncated checkpoint): the run fails, recorded with the reason, not
     # taken for a broken checkpoint of its own
     cp -r "$T/ck/pre/single" "$T/badpre" && truncate -s 300 "$T/badpre/checkpoint.dbck" || return
