@@ -1,8 +1,11 @@
 #include "study/resume.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/dist.h"
 #include "core/log.h"
@@ -12,11 +15,12 @@
 /* What the record of run says: *cfg to resume it with (DB_OK, *resume 1), done (*done 1), or why
  * it cannot be resumed; rec is filled when the store read it (*have_rec 1) */
 static db_status read_record(const char *db_path, int64_t run, db_run_record *rec, int *have_rec, db_config *cfg,
-                             int *done, int *resume) {
+                             int *done, int *resume, char *folder, size_t folder_n) {
     db_store *s;
     *have_rec = *done = *resume = 0;
     DB_TRY(db_store_open_existing(&s, db_path)); /* (never made here); marks runs whose process is gone as interrupted */
     db_status st = db_store_get_run(s, run, rec);
+    if (st == DB_OK) st = db_store_get_provenance(s, run, "working_folder", folder, folder_n);
     db_store_close(s);
     if (st != DB_OK) return st;
     *have_rec = 1;
@@ -68,6 +72,27 @@ static db_status share_record(db_status *st, int *done, int *resume, const char 
     return bs;
 }
 
+/* Changes to the folder a run started in (its provenance working_folder; "" or this one: stays),
+ * the database's path made absolute first (into abs); a folder gone is said, and the run resumes
+ * from here */
+static db_status into_folder(const char *folder, const char **db_path, char *abs, size_t n, int first, const char *what) {
+    char here[4096];
+    if (!folder[0] || !getcwd(here, sizeof here) || !strcmp(here, folder)) return DB_OK;
+    struct stat sb;
+    if (stat(folder, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        if (first) db_log(DB_LOG_NOTE, "%s started in %s, which is gone: its relative paths are read from here", what,
+                          folder);
+        return DB_OK;
+    }
+    if (*db_path && (*db_path)[0] != '/') {
+        if (snprintf(abs, n, "%s/%s", here, *db_path) >= (int)n) return db_fail(DB_ERR_ARG, "the database path is too long");
+        *db_path = abs;
+    }
+    if (chdir(folder) != 0) return db_fail(DB_ERR_IO, "%s (where %s started): %s", folder, what, strerror(errno));
+    if (first) db_log(DB_LOG_NOTE, "%s continues in %s, where it started (its relative paths are read there)", what, folder);
+    return DB_OK;
+}
+
 db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *hooks, db_train_summary *sum,
                         int *done, int reshard) {
     memset(sum, 0, sizeof *sum);
@@ -77,7 +102,8 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
     int have_rec = 0, resume = 0;
     db_status st = DB_OK;
     *done = 0;
-    if (first) st = read_record(db_path, run, &rec, &have_rec, &cfg, done, &resume);
+    char folder[1200] = "", abs_db[4200];
+    if (first) st = read_record(db_path, run, &rec, &have_rec, &cfg, done, &resume, folder, sizeof folder);
     if (db_dist()->size > 1) {
         db_status bs = share_record(&st, done, &resume, have_rec ? rec.config : "", &cfg);
         if (st == DB_OK) st = bs;
@@ -100,6 +126,12 @@ db_status db_resume_run(const char *db_path, int64_t run, const db_run_hooks *ho
             snprintf(note, sizeof note, "%d -> %d process%s after %d finished epoch%s", w, p, p == 1 ? "" : "es",
                      rec.epochs_done, rec.epochs_done == 1 ? "" : "s");
     }
+    /* in the folder the run started in: its relative paths (results files, data, starting weights)
+     * are read and written there, whichever folder resume is called from */
+    if (st == DB_OK && resume && db_dist()->size > 1) st = db_dist_broadcast(folder, sizeof folder, 0, "the run's folder");
+    char what[48];
+    snprintf(what, sizeof what, "run %lld", (long long)run);
+    if (st == DB_OK && resume) st = into_folder(folder, &db_path, abs_db, sizeof abs_db, first, what);
     if (st == DB_OK && resume) {
         if (first) db_log(DB_LOG_INFO, "resuming run %lld (%s) from %s", (long long)run, rec.status, rec.checkpoint_dir);
         db_run_opts o = {first ? db_path : NULL, 1,
@@ -120,10 +152,17 @@ db_status db_resume_study(const char *db_path, const char *name, const db_run_ho
     db_store *s;
     memset(out, 0, sizeof *out);
     DB_TRY(db_store_open_existing(&s, db_path)); /* (never made here) */
-    char *path = NULL, *text = NULL;
+    char *path = NULL, *text = NULL, prov[4096] = "", folder[1200] = "", abs_db[4200];
     db_status st = db_store_get_study(s, name, &path, &text);
+    if (st == DB_OK) st = db_store_latest_provenance(s, name, prov, sizeof prov);
     db_store_close(s);
-    if (st != DB_OK) return st;
+    const char *wf = strstr(prov, "working_folder="); /* (key=value lines; the first key of its line) */
+    while (wf && wf != prov && wf[-1] != '\n') wf = strstr(wf + 1, "working_folder=");
+    if (wf) snprintf(folder, sizeof folder, "%.*s", (int)strcspn(wf + 15, "\n"), wf + 15);
+    char what[160];
+    snprintf(what, sizeof what, "study %.140s", name);
+    if (st == DB_OK) st = into_folder(folder, &db_path, abs_db, sizeof abs_db, 1, what);
+    if (st != DB_OK) { free(path); free(text); return st; }
     db_recipe *r = malloc(sizeof *r);
     if (!r) st = db_fail(DB_ERR_NOMEM, "out of memory");
     else if ((st = db_recipe_load_text(path[0] ? path : name, text, r)) == DB_OK) {

@@ -398,7 +398,8 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             memcpy(sums, m->part_sums, sizeof sums);
             t0 -= m->part_seconds;
             db_graph_set_reg_sums(g, m->part_sites);
-            m->partial = 0;
+            m->partial = 0, m->part_loss_sum = m->part_lr = m->part_seconds = 0; /* (as an unstopped run's) */
+            memset(m->part_sums, 0, sizeof m->part_sums);
         }
         db_pipeline_cfg pc = {train, order, b, s0, steps, &aug, &norm, cfg->seed, (uint32_t)epoch,
                               cfg->loader_workers, 2 * cfg->loader_workers};
@@ -506,6 +507,14 @@ static db_status train_epochs(const db_config *cfg, const db_dataset *train, con
             db_epoch_sites es = epoch_sites(r, r->meta->n_history - 1, names);
             if (evaluated && r->task->extra) res.n_extra = r->task->extra(r->task_state, &res.extra_names, &res.extra);
             DB_TRY(hooks->on_epoch(&res, &es, hooks->user));
+        }
+        if (P > 1) { /* the first process's writes (checkpoint, results, database) may outlast a step's limit */
+            const double limit = db_dist_timeout();
+            double none = 0;
+            db_dist_set_timeout(1e9);
+            db_status bs = db_dist_sum_doubles(&none, 1, "the epoch's end");
+            db_dist_set_timeout(limit);
+            DB_TRY(bs);
         }
         if ((P > 1 ? stop_after : db_train_stop_pending()) && epoch + 1 < cfg->epochs) { /* several: as agreed */
             if (!db_train_stop_pending()) db_train_request_stop(SIGTERM);

@@ -36,6 +36,7 @@ void db_train_stop_on_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = db_train_request_stop;
+    sa.sa_flags = SA_RESTART; /* a read or write the signal lands in goes on (the stop is taken at a step) */
     sigemptyset(&sa.sa_mask); /* each handler runs with the others held: two signals never count as one */
     sigaddset(&sa.sa_mask, SIGUSR1);
     sigaddset(&sa.sa_mask, SIGTERM);

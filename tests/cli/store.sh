@@ -250,23 +250,27 @@ t_rmsprop_ema() {
 }
 
 t_resume_elsewhere() {
-    # a run stopped with a relative checkpoint folder resumes from another working folder (the
-    # record holds the absolute folder); with its folder gone, resume refuses, never restarting
+    # a run stopped with a relative checkpoint folder and results file resumes from another working
+    # folder (the record holds the absolute checkpoint folder; the rest is read where the run
+    # started); with its folder gone, resume refuses, never restarting
     need_fmnist || return
     local bin
     bin=$(realpath "$DB") && mkdir -p "$T/wd" "$T/other" || return
     pushd "$T/wd" >/dev/null || return
-    signalled USR1 "$bin" "${STOP_ARGS[@]}" --checkpoint-dir ck --db "$T/w.db"
+    signalled USR1 "$bin" "${STOP_ARGS[@]}" --checkpoint-dir ck --metrics m.csv --db "$T/w.db"
     popd >/dev/null || return
     [ "$rc" = 4 ] || { echo "after SIGUSR1: exit $rc, $(snippet "$err")"; return 1; }
     [ "$(sqlite3 "$T/w.db" 'SELECT checkpoint_dir FROM runs WHERE id = 1')" = "$T/wd/ck" ] ||
         { echo "recorded folder: $(sqlite3 "$T/w.db" 'SELECT checkpoint_dir FROM runs')"; return 1; }
     cp -r "$T/wd/ck" "$T/ck-copy" || return
     pushd "$T/other" >/dev/null || return
-    rc=0; "$bin" resume 1 --db "$T/w.db" --quiet >"$out" 2>"$err" || rc=$?
+    rc=0; "$bin" resume 1 --db ../w.db --quiet >"$out" 2>"$err" || rc=$?
     popd >/dev/null || return
+    # (in the folder it started in: its relative results file there, whole, none here)
     expect_rc 0 && [ "$(sqlite3 "$T/w.db" "SELECT status || ' ' || epochs_done FROM runs WHERE id = 1")" = "done 2" ] &&
-        [ ! -e "$T/other/ck" ] || { echo "resumed elsewhere: $(sqlite3 "$T/w.db" 'SELECT status, epochs_done FROM runs')"; return 1; }
+        [ ! -e "$T/other/ck" ] && [ ! -e "$T/other/m.csv" ] && [ "$(grep -c '^[0-9]' "$T/wd/m.csv")" = 2 ] &&
+        expect_err "run 1 continues in $T/wd, where it started" ||
+        { echo "resumed elsewhere: $(sqlite3 "$T/w.db" 'SELECT status, epochs_done FROM runs'); $(ls "$T/other")"; return 1; }
     # the same stopped state again, its folder gone: refused with the folder named
     sqlite3 "$T/w.db" "UPDATE runs SET status = 'interrupted', epochs_done = 1 WHERE id = 1" || return
     rm -rf "$T/wd/ck"
