@@ -43,7 +43,10 @@ const char *db_rep_run_condition(const db_rep_study *s, const db_run_row *r) {
 }
 
 /* A run's score as the report counts it (--score): its final or its best, in points (NaN: none) */
-double db_rep_run_score(const db_run_row *r) { return 100 * (db_rep_score_best ? r->best_score : r->final_score); }
+double db_rep_run_score(const db_run_row *r) { /* NaN for a value not finite: no score, never an infinite one */
+    const double v = 100 * (db_rep_score_best ? r->best_score : r->final_score);
+    return isfinite(v) ? v : NAN;
+}
 
 int db_rep_state_of(const db_run_row *r) {
     if (!r) return 5;

@@ -8,19 +8,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* a gnuplot single-quoted string: ' doubled */
+/* Text from the database (names, labels, devices) as one line: a control character (a line
+ * break would end a comment or a string, the rest a gnuplot command) written as a space */
+static void line_text(FILE *f, const char *s) {
+    for (; *s; s++) fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+}
+
+/* a gnuplot single-quoted string: ' doubled, one line (gnuplot expands nothing inside) */
 static void quoted(FILE *f, const char *s) {
     fputc('\'', f);
     for (; *s; s++) {
         if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
     }
     fputc('\'', f);
 }
 
+/* a value, or NaN for one not finite (gnuplot skips it; inf would draw off the page) */
 static void num(FILE *f, double v) {
-    if (isnan(v)) fputs(" NaN", f);
+    if (!isfinite(v)) fputs(" NaN", f);
     else fprintf(f, " %.9g", v);
+}
+
+void db_plot_stem(const char *name, char *out, size_t n) {
+    size_t k = 0;
+    for (const char *c = name; *c && k + 1 < n; c++, k++) {
+        const int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                          *c == '_' || ((*c == '.' || *c == '-') && k > 0);
+        out[k] = plain ? *c : '_';
+    }
+    out[k] = '\0';
 }
 
 db_status db_plot_data(const db_plot *p, const char *dir) {
@@ -28,12 +45,14 @@ db_status db_plot_data(const db_plot *p, const char *dir) {
     snprintf(path, sizeof path, "%s/%s.dat", dir, p->name);
     FILE *f = fopen(path, "w");
     if (!f) return db_fail(DB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    fprintf(f, "# %s\n", p->title);
+    fputs("# ", f);
+    line_text(f, p->title);
+    fputc('\n', f);
     if (p->kind == DB_PLOT_BARS || p->kind == DB_PLOT_PAIRS) {
         fputs("# index label value lo hi ref\n", f);
         for (int i = 0; i < p->n; i++) {
             fprintf(f, "%d \"", i);
-            for (const char *c = p->labels[i]; *c; c++) fputc(*c == '"' ? '\'' : *c, f);
+            for (const char *c = p->labels[i]; *c; c++) fputc(*c == '"' ? '\'' : (unsigned char)*c < 0x20 ? ' ' : *c, f);
             fputc('"', f);
             num(f, p->value[i]); num(f, p->lo[i]); num(f, p->hi[i]);
             num(f, p->ref ? p->ref[i] : NAN);
@@ -46,7 +65,9 @@ db_status db_plot_data(const db_plot *p, const char *dir) {
         }
     } else {
         for (int s = 0; s < p->n; s++) { /* one block per series, two blank lines apart (gnuplot's index) */
-            fprintf(f, "%s# series %d: %s\n# x value lo hi\n", s ? "\n\n" : "", s, p->labels[s]);
+            fprintf(f, "%s# series %d: ", s ? "\n\n" : "", s);
+            line_text(f, p->labels[s]);
+            fputs("\n# x value lo hi\n", f);
             for (int k = 0; k < p->npoints; k++) {
                 size_t i = (size_t)s * p->npoints + k;
                 num(f, p->kind == DB_PLOT_SCATTER ? p->xs[i] : p->x[k]); num(f, p->value[i]);
@@ -153,7 +174,9 @@ static void body(const db_plot *p, FILE *f) {
 }
 
 void db_plot_script(const db_plot *p, FILE *f, const char *terminal) {
-    fprintf(f, "# dropbench report figure: %s (data: %s.dat)\n%s", p->title, p->name, terminal);
+    fputs("# dropbench report figure: ", f);
+    line_text(f, p->title);
+    fprintf(f, " (data: %s.dat)\n%s", p->name, terminal);
     body(p, f);
 }
 

@@ -45,4 +45,9 @@ db_status db_plot_write(const db_plot *p, const char *dir, const char *gnuplot, 
 /* Runs `gnuplot SCRIPT` in dir; 1 when it exited 0 */
 int db_plot_run(const char *gnuplot, const char *dir, const char *script);
 
+/* A figure's file stem from a name (a study's, from the database): letters, digits, '_', and '.'
+ * or '-' after the first character; anything else '_' (no '/' out of the plots folder, no
+ * leading '-' that gnuplot would read as an option) */
+void db_plot_stem(const char *name, char *out, size_t n);
+
 #endif

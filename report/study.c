@@ -171,17 +171,21 @@ static void curves(const db_rep_study *s, const db_rep_cond *c, int nc, int *epo
     *ns = n;
 }
 
-static void figure(db_doc *doc, const db_plot *p, const char *out, const db_rep_options *opt, FILE *log, int *skipped) {
-    char dir[1100];
+static void figure(db_doc *doc, const db_plot *given, const char *out, const db_rep_options *opt, FILE *log,
+                   int *skipped) {
+    char dir[1100], stem[256];
     snprintf(dir, sizeof dir, "%s/plots", out);
+    db_plot_stem(given->name, stem, sizeof stem); /* (its files' names: a study's name may hold anything) */
+    db_plot p = *given;
+    p.name = stem;
     int rendered = 0;
-    if (db_plot_write(p, dir, opt->plots ? opt->gnuplot : NULL, &rendered) != DB_OK) {
-        fprintf(log, "report: figure %s not written: %s\n", p->name, db_last_error());
+    if (db_plot_write(&p, dir, opt->plots ? opt->gnuplot : NULL, &rendered) != DB_OK) {
+        fprintf(log, "report: figure %s not written: %s\n", p.name, db_last_error());
         (*skipped)++;
         return;
     }
     if (!rendered) { (*skipped)++; return; }
-    db_doc_figure(doc, out, p->name, p->title);
+    db_doc_figure(doc, out, p.name, p.title);
 }
 
 /* Figure 3 or 4 at this study's scale: mean top-1 against keep_prob (series: regularizer and
@@ -358,7 +362,9 @@ static void runs_table(db_doc *doc, const db_rep_study *s, const db_rep_cond *c,
                 n++;
                 if (!isnan(r->images_per_s)) { ips += r->images_per_s; ni++; }
             }
-            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%.0f", c[k].name, commits[j], n, sc / n, ni ? ips / ni : NAN);
+            char rate[32] = "-"; /* (no images/s recorded: "-", not nan) */
+            if (ni) snprintf(rate, sizeof rate, "%.0f", ips / ni);
+            if (n) db_doc_row(doc, "%s\t%s\t%d\t%.2f\t%s", c[k].name, commits[j], n, sc / n, rate);
         }
 }
 

@@ -136,12 +136,15 @@ def fmt_others(x):
 
 
 def interleave(rounds, ours, peer, peer_name):
-    """ours() and peer() (None when it failed or is absent) in turn for `rounds` rounds, a line
-    per round; returns (ours' numbers, the peer's, the peer's last result dict)."""
+    """ours() and peer() (None when it failed or is absent) in turn for `rounds` rounds, the one
+    first alternating (a drift within a round favours neither), a line per round; returns (ours'
+    numbers, the peer's, the peer's last result dict)."""
     mine, theirs, last = [], [], None
     for k in range(rounds):
+        r = peer() if peer and k % 2 else None
         mine.append(ours())
-        r = peer() if peer else None
+        if not k % 2:
+            r = peer() if peer else None
         if r:
             theirs.append(r["images_per_s"])
             last = r
@@ -176,12 +179,26 @@ def train_rate(args, tmp):
         return float(list(csv.DictReader(f))[-1]["images_per_s"])
 
 
+def peer_env():
+    """The peer's environment: OpenMP's wait as dropbench's own (it restarts itself with
+    GOMP_SPINCOUNT=3000 unless the caller set a wait), so both sides wait alike"""
+    env = dict(os.environ)
+    if "GOMP_SPINCOUNT" not in env and "OMP_WAIT_POLICY" not in env:
+        env["GOMP_SPINCOUNT"] = "3000"
+    return env
+
+
 def peer_json(cmd):
-    """Run a peer script; its last JSON line, or None (with its error on stderr)"""
+    """Run a peer script (waiting as dropbench waits: peer_env); its last JSON line, or None (with
+    its error on stderr). A PyTorch 1.x peer is said: the peer is PyTorch 2.x (scripts/peer_venv)"""
     import sys
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=peer_env())
     for line in reversed(r.stdout.splitlines()):
         if line.startswith("{"):
-            return json.loads(line)
+            res = json.loads(line)
+            version = str(res.get("torch", res.get("torch_version", "")))
+            if version.startswith("1."):
+                print("warning: the peer is PyTorch %s, not 2.x (scripts/peer_venv makes one)" % version, file=sys.stderr)
+            return res
     print("the peer failed: " + r.stderr.strip()[-400:], file=sys.stderr)
     return None

@@ -323,6 +323,50 @@ static void test_report_choices(void) {
     CHECK(!strcmp(db_rep_paper_verdict(&c, 1.0), "underpowered"), "3 seeds: %s", db_rep_paper_verdict(&c, 1.0));
 }
 
+/* A study's name from the database (a merged shard may bring any) never runs a command through
+ * gnuplot nor writes a figure outside the plots folder: its lines and quotes kept in one line,
+ * its file stem plain; an infinite score is no score */
+static void test_report_hostile_names(void) {
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) { printf("    (skipped: no gnuplot)\n"); return; }
+    char dir[] = "/tmp/dropbench-hostile-XXXXXX", out[160], cmd[400];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    static db_rep_study st;
+    static db_rep_cell cells[2];
+    static db_run_row runs[2];
+    memset(&st, 0, sizeof st), memset(cells, 0, sizeof cells), memset(runs, 0, sizeof runs);
+    snprintf(st.name, sizeof st.name, "x\nsystem('touch %s/PWNED')\n#../../ESC", dir);
+    snprintf(st.recipe, sizeof st.recipe, "h.txt");
+    st.cells = cells, st.runs = runs;
+    for (int i = 0; i < 2; i++) {
+        fixture_cell(&cells[i], i ? "db" : "none", i ? "h1" : "h0", i ? "dropblock" : "none");
+        cells[i].is_baseline = !i;
+        done_run(&runs[i], &cells[i], i + 1, 30, i ? INFINITY : 0.8);
+        st.ncells++, st.nruns++;
+    }
+    db_rep_input in = {.db_path = "memory", .nstudies = 1, .studies = &st, .dropbench_version = "test"};
+    db_rep_options opt = {.plots = 1, .gnuplot = "gnuplot"};
+    snprintf(out, sizeof out, "%s/rep", dir);
+    FILE *log = fopen("/dev/null", "w");
+    CHECK_OK(db_report_write(&in, out, &opt, log));
+    fclose(log);
+    snprintf(cmd, sizeof cmd, "%s/PWNED", dir);
+    CHECK(access(cmd, F_OK) != 0, "gnuplot ran a command from a study's name");
+    snprintf(cmd, sizeof cmd, "ls %s | grep -v '^rep$' | grep -q .", dir);
+    CHECK(system(cmd) != 0, "a figure written outside the report's folder");
+    snprintf(cmd, sizeof cmd, "ls %s/rep/plots | grep -q '^x_system_.touch_.*-top1.png$'", dir);
+    CHECK(system(cmd) == 0, "the figure's plain file stem not found");
+    snprintf(cmd, sizeof cmd, "%s/rep/REPORT.md", dir);
+    char *m = slurp(cmd);
+    int printed = 0; /* inf or nan as a word (not "provenance") */
+    static const char *const bad[] = {" inf", "-inf", "|inf", " nan", "-nan", "|nan"};
+    for (int i = 0; m && i < 6; i++) printed |= strstr(m, bad[i]) != NULL;
+    CHECK(m && !printed && strstr(m, "done (run 2) but no final test top-1 recorded"),
+          "an infinite score reported:\n%.3000s", m ? m : "(none)");
+    free(m);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "rm");
+}
+
 /* The research questions pool the newest version of an edited recipe alone (NAME#2, not NAME):
  * its older version may have had other settings */
 static void test_report_pools_newest_version(void) {
@@ -545,6 +589,7 @@ const db_test db_tests_report[] = {
     {"report_verdict_rows", test_report_verdict_rows},
     {"report_pretrained_column", test_report_pretrained_column},
     {"report_choices", test_report_choices},
+    {"report_hostile_names", test_report_hostile_names},
     {"report_pools_newest_version", test_report_pools_newest_version},
     {"report_verdicts_by_seeds", test_report_verdicts_by_seeds},
     {"report_doc_writers", test_report_doc_writers},
