@@ -84,12 +84,30 @@ static void esc(FILE *f, const char *t, size_t n);
 
 /* ---- Markdown ---- */
 
+/* One character of text from the database as Markdown shows it: a line break a space (it would
+ * end the paragraph, the item, the table's row), a '<' that would open a tag or comment as &lt;
+ * (one unclosed hid the rest of the report); written, 1, or left to the caller, 0 */
+static int md_char(FILE *f, const char *c) {
+    if (*c == '\n' || *c == '\r') { fputc(' ', f); return 1; }
+    if (*c == '<' && (c[1] == '/' || c[1] == '!' || c[1] == '?' || (c[1] >= 'a' && c[1] <= 'z') ||
+                      (c[1] >= 'A' && c[1] <= 'Z'))) {
+        fputs("&lt;", f);
+        return 1;
+    }
+    return 0;
+}
+
+static void md_text(FILE *f, const char *text) {
+    for (const char *c = text; *c; c++)
+        if (!md_char(f, c)) fputc(*c, f);
+}
+
 static void md_cells(FILE *f, const char *text) {
     fputs("| ", f);
     for (const char *c = text; *c; c++) {
         if (*c == '\t') fputs(" | ", f);
         else if (*c == '|') fputs("\\|", f);
-        else fputc(*c, f);
+        else if (!md_char(f, c)) fputc(*c, f);
     }
     fputs(" |\n", f);
 }
@@ -122,9 +140,9 @@ static db_status write_markdown(const db_doc *d, const char *path, int summary) 
             continue;
         }
         switch (b->kind) {
-        case B_HEADING: fprintf(f, "\n%.*s %s\n", b->level + 1, "######", b->text); break;
-        case B_PARA: fprintf(f, "\n%s\n", b->text); break;
-        case B_ITEM: fprintf(f, "%s- %s\n", prev == B_ITEM ? "" : "\n", b->text); break;
+        case B_HEADING: fprintf(f, "\n%.*s ", b->level + 1, "######"); md_text(f, b->text); fputc('\n', f); break;
+        case B_PARA: fputc('\n', f); md_text(f, b->text); fputc('\n', f); break;
+        case B_ITEM: fputs(prev == B_ITEM ? "- " : "\n- ", f); md_text(f, b->text); fputc('\n', f); break;
         case B_CODE: fprintf(f, "\n```\n%s\n```\n", b->text); break;
         case B_TABLE:
             fputc('\n', f);

@@ -32,6 +32,7 @@ static void test_report_doc_writers(void) {
     db_doc_para(d, "x < y and a|b");
     db_doc_item(d, "first");
     db_doc_item(d, "second");
+    db_doc_item(d, "from a name: <!-- open\nand a line");
     db_doc_table(d, "name\tvalue");
     db_doc_row(d, "a|b\t%d", 3);
     db_doc_row(d, "<c>\t4");
@@ -44,10 +45,11 @@ static void test_report_doc_writers(void) {
     db_doc_free(d);
     char *m = slurp(md), *h = slurp(html);
     CHECK(m && strstr(m, "# A <title> & more\n") && strstr(m, "\n## Section 1\n") && strstr(m, "\n- first\n- second\n") &&
-          strstr(m, "| name | value |\n| --- | --- |\n| a\\|b | 3 |\n| <c> | 4 |\n") && strstr(m, "```\n./dropbench study x.txt\n```"),
+          strstr(m, "- from a name: &lt;!-- open and a line\n") && strstr(m, "x < y and a|b") &&
+          strstr(m, "| name | value |\n| --- | --- |\n| a\\|b | 3 |\n| &lt;c> | 4 |\n") && strstr(m, "```\n./dropbench study x.txt\n```"),
           "markdown:\n%s", m ? m : "(none)");
     CHECK(h && strstr(h, "<title>A &lt;title&gt; &amp; more</title>") && strstr(h, "<p>x &lt; y and a|b</p>") &&
-          strstr(h, "<ul>\n<li>first</li>\n<li>second</li>\n</ul>") &&
+          strstr(h, "<ul>\n<li>first</li>\n<li>second</li>\n<li>from a name: &lt;!-- open") &&
           strstr(h, "<table>\n<tr><th>name</th><th>value</th></tr>\n<tr><td>a|b</td><td>3</td></tr>\n"
                     "<tr><td>&lt;c&gt;</td><td>4</td></tr>\n</table>"),
           "html:\n%s", h ? h : "(none)");
