@@ -114,13 +114,14 @@ build/%.cu.o: %.cu
 # Provenance compiled in: the commit, dirty flag, tree and diff hashes, the flags. Regenerated
 # every build, rewritten (and study/provenance.c recompiled) only when it changes. Source files
 # git does not track yet (the wildcards compile them in) count as changes, their contents hashed.
-UNTRACKED_SRC = git ls-files --others --exclude-standard -- '*.c' '*.h' '*.cu' 2>/dev/null
+SRC_DIRS := core nets dropouts datasets detect segment eval results report train study bench include
+UNTRACKED_SRC = git ls-files -z --others --exclude-standard -- $(foreach d,$(SRC_DIRS),'$(d)/*.c' '$(d)/*.h' '$(d)/*.cu') 2>/dev/null
 build/gen/version.h: FORCE
 	@mkdir -p build/gen
 	@{ echo '#define DB_GIT_COMMIT "'"$$(git rev-parse HEAD 2>/dev/null || echo unknown)"'"'; \
-	   echo '#define DB_GIT_DIRTY "'"$$(if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null; $(UNTRACKED_SRC))" ]; then echo yes; elif git rev-parse HEAD >/dev/null 2>&1; then echo no; else echo unknown; fi)"'"'; \
+	   echo '#define DB_GIT_DIRTY "'"$$(if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null; $(UNTRACKED_SRC) | tr -d '\0')" ]; then echo yes; elif git rev-parse HEAD >/dev/null 2>&1; then echo no; else echo unknown; fi)"'"'; \
 	   echo '#define DB_GIT_TREE "'"$$(git rev-parse 'HEAD^{tree}' 2>/dev/null || echo unknown)"'"'; \
-	   echo '#define DB_GIT_DIFF "'"$$({ git diff HEAD 2>/dev/null; $(UNTRACKED_SRC) | xargs -r sha1sum; } | sha1sum | cut -c1-40)"'"'; \
+	   echo '#define DB_GIT_DIFF "'"$$({ git diff HEAD 2>/dev/null; $(UNTRACKED_SRC) | xargs -0 -r sha1sum; } | sha1sum | cut -c1-40)"'"'; \
 	   echo '#define DB_CFLAGS "$(strip $(CFLAGS))"'; } >$@.tmp
 	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 build/study/provenance.o build/bench/cmd_report.o: build/gen/version.h

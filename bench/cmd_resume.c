@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/cli.h"
 #include "core/dist.h"
@@ -62,6 +63,10 @@ int db_cmd_resume(int argc, char **argv) {
         }
     }
     if ((run < 0) == !study || (reshard && study)) { usage(stderr); return DB_EXIT_USAGE; }
+    char here[4096], abs_db[8200]; /* (resume continues in the run's folder: the database as named from here) */
+    if (db_path[0] != '/' && getcwd(here, sizeof here) && snprintf(abs_db, sizeof abs_db, "%s/%s", here, db_path) <
+                                                            (int)sizeof abs_db)
+        db_path = abs_db;
     db_cli_set_quiet(quiet);
     db_train_stop_on_signals(); /* USR1, TERM, INT: checkpoint and stop, recorded as interrupted */
     return study ? resume_study(study, db_path) : resume_run(run, db_path, reshard);

@@ -93,8 +93,11 @@ static int njob_pid;
 static void pass_on(int sig) {
     const int again = jobs_stop != 0; /* a second stop: the cells end now, as a plain study's does */
     jobs_stop = sig;
-    for (int i = 0; i < njob_pid; i++)
-        if (job_pid[i] > 0) kill(job_pid[i], again ? SIGTERM : SIGUSR1);
+    for (int i = 0; i < njob_pid; i++) /* (the USR1 is no first stop to a cell's TERM: INT then TERM, two) */
+        if (job_pid[i] > 0) {
+            if (again) kill(job_pid[i], SIGINT);
+            kill(job_pid[i], again ? SIGTERM : SIGUSR1);
+        }
 }
 
 static int run_jobs(const db_recipe *r, const char *db_path, int jobs) {

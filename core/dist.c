@@ -33,13 +33,12 @@ double db_dist_timeout(void) { return timeout_s; }
  * An MPI launcher's variable, where there is one, is its word (1 included: mpirun -np 1 inside a
  * Slurm step of several tasks is one process); Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE, srun
  * with PMI or PMIx the PMI ones beside its step's task count. Only without any, srun's step (not
- * the batch script around it, which has SLURM_NTASKS too). DROPBENCH_ALONE=1: this process runs
- * alone whatever they say (a shell from srun -n N --pty). */
+ * the batch script around it, which has SLURM_NTASKS too), unless DROPBENCH_ALONE=1 (a shell from
+ * srun -n N --pty: one process; an mpirun started there is still its word). */
 static int launched_size(const char **launcher) {
     static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
     const char *alone = getenv("DROPBENCH_ALONE"), *tasks = getenv("SLURM_STEP_NUM_TASKS"),
                *procid = getenv("SLURM_PROCID");
-    if (alone && !strcmp(alone, "1")) return 0;
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
         const char *v = getenv(vars[i]);
         if (!v) continue;
@@ -47,7 +46,7 @@ static int launched_size(const char **launcher) {
         *launcher = i > 0 && tasks && atoi(tasks) == n ? "srun" : "mpirun";
         return n > 1 ? n : 0;
     }
-    if (tasks && procid && atoi(tasks) > 1) { *launcher = "srun"; return atoi(tasks); }
+    if (tasks && procid && atoi(tasks) > 1 && !(alone && !strcmp(alone, "1"))) { *launcher = "srun"; return atoi(tasks); }
     return 0;
 }
 

@@ -3,7 +3,7 @@
  *
  * A process joins the group when its launcher's environment says it is one of several
  * (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_SIZE, whichever is set, even at 1; without any, srun's
- * SLURM_STEP_NUM_TASKS > 1 with SLURM_PROCID; DROPBENCH_ALONE=1 overrides them all); any other
+ * SLURM_STEP_NUM_TASKS > 1 with SLURM_PROCID, which DROPBENCH_ALONE=1 overrides); any other
  * process is rank 0 of 1 and starts nothing. The collectives below are MPI's (Open
  * MPI from Debian) where the build has it; a build without MPI refuses to run as one of several.
  *

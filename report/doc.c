@@ -136,7 +136,9 @@ static db_status write_markdown(const db_doc *d, const char *path, int summary) 
             folded = 1;
         }
         if (summary && b->kind == B_FIGURE) {
-            fprintf(f, "\n*Figure: %s* (in the full report)\n", b->extra);
+            fputs("\n*Figure: ", f);
+            md_text(f, b->extra);
+            fputs("* (in the full report)\n", f);
             continue;
         }
         switch (b->kind) {
@@ -152,7 +154,14 @@ static db_status write_markdown(const db_doc *d, const char *path, int summary) 
             fputc('\n', f);
             break;
         case B_ROW: md_cells(f, b->text); break;
-        case B_FIGURE: fprintf(f, "\n![%s](plots/%s.png)\n\n*%s*\n", b->extra, b->text, b->extra); break;
+        case B_FIGURE: /* (its caption from the database: one line, no tag, no ']' ending the image's text) */
+            fputs("\n![", f);
+            for (const char *c = b->extra; *c; c++)
+                if (!md_char(f, c)) fputc(*c == ']' || *c == '[' ? ' ' : *c, f);
+            fprintf(f, "](plots/%s.png)\n\n*", b->text);
+            md_text(f, b->extra);
+            fputs("*\n", f);
+            break;
         case B_FOLD: /* GitHub's Markdown shows <details> folded; a blank line lets Markdown resume inside */
             fputs("\n<details><summary>", f);
             esc(f, b->text, strlen(b->text));

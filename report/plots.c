@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -32,12 +33,17 @@ static void num(FILE *f, double v) {
 
 void db_plot_stem(const char *name, char *out, size_t n) {
     size_t k = 0;
-    for (const char *c = name; *c && k + 1 < n; c++, k++) {
+    int replaced = 0;
+    uint32_t h = 2166136261u; /* FNV-1a of the whole name: names that differ keep stems that differ */
+    for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 16777619u;
+    for (const char *c = name; *c && k + 10 < n; c++, k++) {
         const int plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
                           *c == '_' || ((*c == '.' || *c == '-') && k > 0);
         out[k] = plain ? *c : '_';
+        replaced |= !plain;
     }
     out[k] = '\0';
+    if (replaced) snprintf(out + k, n - k, "-%08x", h);
 }
 
 db_status db_plot_data(const db_plot *p, const char *dir) {

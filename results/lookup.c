@@ -127,3 +127,18 @@ db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, cha
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's provenance");
     return DB_OK;
 }
+
+db_status db_store_study_provenance(db_store *s, const char *study, const char *key, char *out, size_t n) {
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT p.value FROM provenance p JOIN runs r ON r.id = p.run_id JOIN studies t"
+                                         " ON t.id = r.study_id WHERE t.name = ? AND p.key = ? ORDER BY r.id DESC LIMIT 1",
+                                  -1, &st, NULL), "reading the study's provenance");
+    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the study's provenance");
+    return DB_OK;
+}

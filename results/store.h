@@ -85,6 +85,8 @@ db_status db_store_ensure_study(db_store *s, const char *name, const char *recip
 /* One provenance entry of a run, added or replaced; read back into out ("" when the run has none) */
 db_status db_store_set_provenance(db_store *s, int64_t run, const char *key, const char *value);
 db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, char *out, size_t n);
+/* The same of a study's newest run that has it ("" when none) */
+db_status db_store_study_provenance(db_store *s, const char *study, const char *key, char *out, size_t n);
 /* The id of a finished (done) run with this fingerprint, or 0 */
 db_status db_store_find_done(db_store *s, const char *fingerprint, int64_t *run);
 /* One epoch's metrics and the heartbeat, in one transaction. NaN values are stored as NULL. */

@@ -152,13 +152,10 @@ db_status db_resume_study(const char *db_path, const char *name, const db_run_ho
     db_store *s;
     memset(out, 0, sizeof *out);
     DB_TRY(db_store_open_existing(&s, db_path)); /* (never made here) */
-    char *path = NULL, *text = NULL, prov[4096] = "", folder[1200] = "", abs_db[4200];
+    char *path = NULL, *text = NULL, folder[1200] = "", abs_db[4200];
     db_status st = db_store_get_study(s, name, &path, &text);
-    if (st == DB_OK) st = db_store_latest_provenance(s, name, prov, sizeof prov);
+    if (st == DB_OK) st = db_store_study_provenance(s, name, "working_folder", folder, sizeof folder);
     db_store_close(s);
-    const char *wf = strstr(prov, "working_folder="); /* (key=value lines; the first key of its line) */
-    while (wf && wf != prov && wf[-1] != '\n') wf = strstr(wf + 1, "working_folder=");
-    if (wf) snprintf(folder, sizeof folder, "%.*s", (int)strcspn(wf + 15, "\n"), wf + 15);
     char what[160];
     snprintf(what, sizeof what, "study %.140s", name);
     if (st == DB_OK) st = into_folder(folder, &db_path, abs_db, sizeof abs_db, 1, what);

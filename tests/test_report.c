@@ -355,7 +355,7 @@ static void test_report_hostile_names(void) {
     CHECK(access(cmd, F_OK) != 0, "gnuplot ran a command from a study's name");
     snprintf(cmd, sizeof cmd, "ls %s | grep -v '^rep$' | grep -q .", dir);
     CHECK(system(cmd) != 0, "a figure written outside the report's folder");
-    snprintf(cmd, sizeof cmd, "ls %s/rep/plots | grep -q '^x_system_.touch_.*-top1.png$'", dir);
+    snprintf(cmd, sizeof cmd, "ls %s/rep/plots | grep -q '^x_system_.touch_.*-top1-[0-9a-f]\\{8\\}[.]png$'", dir);
     CHECK(system(cmd) == 0, "the figure's plain file stem not found");
     snprintf(cmd, sizeof cmd, "%s/rep/REPORT.md", dir);
     char *m = slurp(cmd);

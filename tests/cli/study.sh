@@ -16,8 +16,10 @@ vary.seed = 1, 2
 EOR
     signalled USR1 "$DB" study "$T/r.txt" --db "$T/s.db" --quiet
     [ "$rc" = 4 ] && grep -q "stopped in cell seed=1" "$out" || { echo "after SIGUSR1: exit $rc, $(snippet "$out")"; return 1; }
-    rm "$T/r.txt" # the database alone must do
-    db resume --study stoppable --db "$T/s.db" --quiet && expect_rc 0 && expect_out "2 cells" || return
+    rm "$T/r.txt" # the database alone must do; from another folder, the database named relative to it
+    mkdir -p "$T/elsewhere" && db_from "$T/elsewhere" resume --study stoppable --db ../s.db --quiet && expect_rc 0 &&
+        expect_out "2 cells" && expect_err "study stoppable continues in $(pwd -P), where it started" &&
+        [ ! -e ../s.db ] && [ -z "$(ls "$T/elsewhere")" ] || return
     [ "$(sqlite3 "$T/s.db" "SELECT group_concat(status) FROM runs")" = "done,done" ] ||
         { echo "runs: $(sqlite3 "$T/s.db" 'SELECT id, status FROM runs' | tr '\n' ' ')"; return 1; }
     db resume --study nosuch --db "$T/s.db" && expect_rc 2 && expect_err "no study 'nosuch'"
