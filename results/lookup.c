@@ -114,31 +114,29 @@ db_status db_store_tag(db_store *s, const char *name, char *path, size_t n) {
     return r;
 }
 
-db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, char *out, size_t n) {
+/* One provenance value: run's (run > 0), else study's newest run's that has it; "" when none */
+static db_status provenance_value(db_store *s, int64_t run, const char *study, const char *key, char *out, size_t n) {
     sqlite3_stmt *st;
     out[0] = '\0';
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT value FROM provenance WHERE run_id = ? AND key = ?", -1, &st, NULL),
-            "reading the run's provenance");
-    sqlite3_bind_int64(st, 1, run);
+    SQL_TRY(s, sqlite3_prepare_v2(s->db, run > 0 ? "SELECT value FROM provenance WHERE run_id = ?1 AND key = ?2"
+                                                 : "SELECT p.value FROM provenance p JOIN runs r ON r.id = p.run_id JOIN"
+                                                   " studies t ON t.id = r.study_id WHERE t.name = ?1 AND p.key = ?2"
+                                                   " ORDER BY r.id DESC LIMIT 1",
+                                  -1, &st, NULL), "reading provenance");
+    if (run > 0) sqlite3_bind_int64(st, 1, run);
+    else sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the run's provenance");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading provenance");
     return DB_OK;
 }
 
+db_status db_store_get_provenance(db_store *s, int64_t run, const char *key, char *out, size_t n) {
+    return provenance_value(s, run > 0 ? run : -1, NULL, key, out, n); /* (no run 0: nothing found) */
+}
+
 db_status db_store_study_provenance(db_store *s, const char *study, const char *key, char *out, size_t n) {
-    sqlite3_stmt *st;
-    out[0] = '\0';
-    SQL_TRY(s, sqlite3_prepare_v2(s->db, "SELECT p.value FROM provenance p JOIN runs r ON r.id = p.run_id JOIN studies t"
-                                         " ON t.id = r.study_id WHERE t.name = ? AND p.key = ? ORDER BY r.id DESC LIMIT 1",
-                                  -1, &st, NULL), "reading the study's provenance");
-    sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0)) snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) SQL_TRY(s, rc, "reading the study's provenance");
-    return DB_OK;
+    return provenance_value(s, 0, study, key, out, n);
 }
