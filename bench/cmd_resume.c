@@ -64,7 +64,7 @@ int db_cmd_resume(int argc, char **argv) {
     }
     if ((run < 0) == !study || (reshard && study)) { usage(stderr); return DB_EXIT_USAGE; }
     char here[4096], abs_db[8200]; /* (resume continues in the run's folder: the database as named from here) */
-    if (db_path[0] != '/' && getcwd(here, sizeof here) && snprintf(abs_db, sizeof abs_db, "%s/%s", here, db_path) <
+    if (db_path[0] && db_path[0] != '/' && getcwd(here, sizeof here) && snprintf(abs_db, sizeof abs_db, "%s/%s", here, db_path) <
                                                             (int)sizeof abs_db)
         db_path = abs_db;
     db_cli_set_quiet(quiet);
