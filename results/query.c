@@ -5,9 +5,13 @@
 
 #include "results/store_internal.h"
 
+/* A text column as the report shows it: a tab or line break (which would split a table's cell or
+ * row, or make a key=value line of its own) as a space */
 static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n) {
     const unsigned char *t = sqlite3_column_text(st, i);
     snprintf(out, n, "%s", t ? (const char *)t : "");
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20) *c = ' ';
 }
 
 void db_run_rows_free(db_run_row *rows, int n) {
@@ -135,7 +139,8 @@ db_status db_store_studies(db_store *s, char (**names)[64], int *n) {
         char (*g)[64] = realloc(*names, (size_t)(*n + 1) * sizeof *g);
         if (!g) { sqlite3_finalize(st); free(*names); *names = NULL; *n = 0; return db_fail(DB_ERR_NOMEM, "out of memory"); }
         *names = g;
-        copy_col(st, 0, g[(*n)++], 64);
+        const unsigned char *name = sqlite3_column_text(st, 0); /* (as stored: the name its runs are found by) */
+        snprintf(g[(*n)++], 64, "%s", name ? (const char *)name : "");
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return db_store_fail(s, rc, "listing studies", __FILE__, __LINE__);
@@ -151,8 +156,12 @@ db_status db_store_latest_provenance(db_store *s, const char *study, char *out, 
     sqlite3_bind_text(st, 1, study, -1, SQLITE_STATIC);
     int rc;
     size_t used = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && used < n)
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && used < n) {
+        const size_t at = used; /* (a value's line break or tab a space: no key=value line of its own) */
         used += (size_t)snprintf(out + used, n - used, "%s=%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+        for (size_t k = at; k + 1 < used && k + 1 < n; k++)
+            if ((unsigned char)out[k] < 0x20) out[k] = ' ';
+    }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return db_store_fail(s, rc, "reading provenance", __FILE__, __LINE__);
     return DB_OK;

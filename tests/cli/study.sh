@@ -339,6 +339,14 @@ t_report() {
     db report --db "$T/f.db" --study other --out "$T/other" --no-plots && expect_rc 0 || return
     grep -qF "| all | 1 | 1 | 0 | 0 | 0 | 0 | 0 |" "$T/other/REPORT.md" ||
         { echo "the borrowed run: $(grep -F '| all |' "$T/other/REPORT.md")"; return 1; }
+    # a tab or line break planted in a run's values (a merged shard's) splits no cell nor row, and
+    # fakes no provenance key
+    cp "$T/f.db" "$T/tab.db" && sqlite3 "$T/tab.db" "UPDATE runs SET device = 'cp' || char(9) || 'u' WHERE id = 1;
+        UPDATE provenance SET value = 'x' || char(10) || 'git_dirty=faked' WHERE run_id = (SELECT max(id) FROM runs) AND key = 'blas'" ||
+        return
+    db report --db "$T/tab.db" --study other --out "$T/tab" --no-plots && expect_rc 0 || return
+    grep -qF "| cp u |" "$T/tab/REPORT.md" && ! grep -qF "| git_dirty | faked |" "$T/tab/REPORT.md" ||
+        { echo "planted values: $(grep -F 'cp' "$T/tab/REPORT.md" | head -2) $(grep -F 'faked' "$T/tab/REPORT.md")"; return 1; }
 }
 
 t_report_drop_fractions() {
