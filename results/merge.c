@@ -82,6 +82,12 @@ static db_status map_studies(db_store *s) {
         char name[256], here[256];
         int versioned;
         snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(st, 1));
+        size_t bad = strcspn(name, "\t\n\r/"); /* a name a recipe could not have given (the report keeps 63 bytes) */
+        if (strlen(name) > 63 || name[bad]) {
+            r = db_fail(DB_ERR_FORMAT, "the shard's study '%.80s' has a name no recipe gives (over 63 bytes, or a tab, line "
+                        "break or '/'): not merged", name);
+            break;
+        }
         char *hash = strrchr(name, '#');
         if (hash && hash > name && hash[1] && !hash[1 + strspn(hash + 1, "0123456789")]) *hash = '\0';
         r = db_store_study_version(s, name, (const char *)sqlite3_column_text(st, 2), here, sizeof here, &versioned);

@@ -155,6 +155,11 @@ t_merge() {
     sqlite3 "$T/a.db" "INSERT INTO metrics SELECT run_id, epoch + 1, step, split, name, value FROM metrics WHERE run_id = 1 AND name = 'loss' LIMIT 1" || return
     db merge "$T/a.db" --db "$T/m.db" && expect_rc 0 && expect_out "a.db: 0 new runs, 2 already here (1 brought up to date)" || return
     db merge "$T/nothing.db" --db "$T/m.db" && expect_rc 1 && expect_err "nothing.db" || return
+    # a shard's study named as no recipe could (a line break: the report's lines): refused, nothing merged
+    cp "$T/b.db" "$T/bad.db" && sqlite3 "$T/bad.db" "UPDATE studies SET name = 'x' || char(10) || 'y'" || return
+    got=$(sqlite3 "$T/m.db" "SELECT count(*) FROM runs")
+    db merge "$T/bad.db" --db "$T/m.db" && expect_rc 1 && expect_err "has a name no recipe gives" &&
+        [ "$(sqlite3 "$T/m.db" "SELECT count(*) FROM runs")" = "$got" ] || return
     # a finished record here is never taken back to a shard's older state of it (a merge again
     # after the run was resumed and finished here)
     sqlite3 "$T/a.db" "UPDATE runs SET status = 'interrupted', heartbeat = '2000-01-01T00:00:00Z' WHERE id = 2" || return
