@@ -13,17 +13,15 @@
 #include "results/store.h"
 #include "train/checkpoint.h"
 
-/* Cell i: its configuration (device resolved) and label; a cell that cannot run here is
- * DB_OK with its why filled. *resolved: its device could be resolved (so it has a fingerprint
- * that a finished twin may share). */
-static db_status cell_of(const db_recipe *r, int i, db_study_cell *c, int *resolved) {
+/* Cell i: its configuration (device resolved where it can be) and label; a cell that cannot run
+ * here is DB_OK with its why filled (it may still be done before: a finished twin elsewhere) */
+static db_status cell_of(const db_recipe *r, int i, db_study_cell *c) {
     memset(c, 0, sizeof *c);
     DB_TRY(db_recipe_cell(r, i, &c->config, c->label, sizeof c->label));
     db_recipe_condition(c->label, c->condition, sizeof c->condition);
     snprintf(c->name, sizeof c->name, "%s", c->label[0] ? c->label : "single");
     c->refusal = db_config_resolve_device(&c->config);
-    *resolved = c->refusal == DB_OK;
-    if (*resolved) c->refusal = db_config_runnable(&c->config);
+    if (c->refusal == DB_OK) c->refusal = db_config_runnable(&c->config);
     if (c->refusal != DB_OK) {
         c->state = DB_CELL_CANNOT_RUN;
         snprintf(c->why, sizeof c->why, "%s", db_last_error());
@@ -47,11 +45,9 @@ db_status db_study_plan(const db_recipe *r, const char *db_path, db_study_cell *
     db_status s = db_path && access(db_path, F_OK) == 0 ? db_store_open_copy(&store, db_path) : DB_OK;
     for (int i = 0; s == DB_OK && i < count; i++) {
         db_study_cell *c = &(*cells)[i];
-        int resolved;
-        if ((s = cell_of(r, i, c, &resolved)) != DB_OK) break;
+        if ((s = cell_of(r, i, c)) != DB_OK) break;
         /* a finished twin counts, also for a cell that could not run here (its device, a later
          * version's rules): done elsewhere, nothing to run */
-        (void)resolved;
         if (store && (s = find_done(store, &c->config, &c->prior)) != DB_OK) break;
         if (c->prior) c->state = DB_CELL_DONE_BEFORE;
         (*n)++;
@@ -176,15 +172,20 @@ static int init_missing(const db_recipe *r, const db_study_cell *c, const char *
     return 1;
 }
 
+/* The starting weights' digest, hashed once for all the cells of a study run that start from them */
+typedef struct { char path[1100]; db_digest digest; int ok; } start_digest;
+
 /* A cell done before from other starting weights than its init_from holds now (the study that
  * makes them ran again with other settings): said, as the fingerprint names the folder only */
-static void other_start(db_store *store, int64_t prior, const db_study_cell *c) {
+static void other_start(db_store *store, int64_t prior, const db_study_cell *c, start_digest *last) {
     char was[1200], path[1100];
-    db_digest now;
     db_ckpt_path(c->config.init_from, path, sizeof path);
-    if (db_store_get_provenance(store, prior, "init_from", was, sizeof was) != DB_OK || !was[0] ||
-        db_file_digest(path, &now) != DB_OK)
-        return;
+    if (strcmp(path, last->path)) {
+        snprintf(last->path, sizeof last->path, "%s", path);
+        last->ok = db_file_digest(path, &last->digest) == DB_OK;
+    }
+    const db_digest now = last->digest;
+    if (!last->ok || db_store_get_provenance(store, prior, "init_from", was, sizeof was) != DB_OK || !was[0]) return;
     const char *hex = strstr(was, " sha256 ");
     if (hex && strcmp(hex + 8, now.sha256))
         db_log(DB_LOG_NOTE, "%s: run %lld started from other weights than %s holds now (sha256 %.12s..., now %.12s...): "
@@ -222,12 +223,13 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
     db_status s = DB_OK;
     int cannot = 0;
     for (int i = 0; s == DB_OK && i < cells; i++) {
-        int resolved;
-        if ((s = cell_of(r, i, &plan[i], &resolved)) == DB_OK) cannot += plan[i].state == DB_CELL_CANNOT_RUN;
+        if ((s = cell_of(r, i, &plan[i])) == DB_OK) cannot += plan[i].state == DB_CELL_CANNOT_RUN;
     }
     if (s == DB_OK && cannot) s = refuse_cannot_run(r, db_path, plan, cells, only);
     db_store *store = NULL;
     char name[sizeof r->study + 16];
+    start_digest start; /* (the weights the cells start from, hashed once) */
+    memset(&start, 0, sizeof start);
     /* data parallel (one cell over several processes): the first process reads and writes the
      * store and tells the others what the cell does */
     const db_dist_info *dist = db_dist();
@@ -257,7 +259,7 @@ db_status db_study_run(const db_recipe *r, const char *db_path, long only, const
         if (s != DB_OK) break;
         if (prior) {
             db_log(DB_LOG_INFO, "[%d/%d] %s: done before (run %lld), skipped", i + 1, cells, c->name, (long long)prior);
-            if (!follower && c->config.init_from[0]) other_start(store, prior, c);
+            if (!follower && c->config.init_from[0]) other_start(store, prior, c, &start);
             out->done_before++;
             continue;
         }
