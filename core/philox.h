@@ -84,6 +84,7 @@ enum {
     DB_STREAM_CUTOUT = 0x1002, /* Cutout's patch centres per sample */
     DB_STREAM_SYNTHETIC = 0x1003, /* synthetic data sets: labels (step 0), pixels (step 1 + sample) */
     DB_STREAM_DETECT_SET = 0x1004, /* the Fashion-MNIST detection set: step = split, index = canvas draws */
+    DB_STREAM_AUTOAUGMENT = 0x1005, /* AutoAugment's sub-policy, probabilities and signs per sample */
     DB_STREAM_SITE = 0x10000 /* + site id: regularizer masks */
 };
 

@@ -12,8 +12,9 @@
  * (the CIFAR recipe: RandomCrop(pad) then RandomHorizontalFlip); for image folders instead of
  * pad, inception: the random resized crop (datasets/folder.h) with its smallest area fraction;
  * for detection sets decoded per batch, scale_min and scale_max (other than 1, 1; 0, 0 is none) jitter the scale
- * (datasets/detbatch.h). */
-typedef struct { int pad; int flip; int inception; float area_min; float scale_min, scale_max; } db_augment;
+ * (datasets/detbatch.h); autoaugment: AutoAugment's ImageNet policy after the crop and flip
+ * (datasets/autoaugment.h; classification sets only). */
+typedef struct { int pad; int flip; int inception; float area_min; float scale_min, scale_max; int autoaugment; } db_augment;
 
 /* Per channel, in [0,1] pixel units. */
 typedef struct { float mean[4], std[4]; } db_norm;

@@ -6,8 +6,11 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/philox.h"
+#include "datasets/autoaugment.h"
 
 db_status db_norm_compute(const db_dataset *d, db_norm *out) {
     if (!d || !out) return db_fail(DB_ERR_ARG, "db_norm_compute: NULL argument");
@@ -68,10 +71,14 @@ db_status db_batch_fill(const db_dataset *d, const int *order, int count, const 
     const int C = d->c, H = d->h, W = d->w;
     const int pad = aug && aug->pad > 0 ? aug->pad : 0;
     const int flip = aug && aug->flip;
+    const int autoaug = aug && aug->autoaugment;
     /* (p/255 - mean)/std as one multiply-add per pixel. */
     float scale[4], bias[4];
     db_norm_affine(norm, C < 4 ? C : 4, scale, bias);
-    const size_t plane = (size_t)H * (size_t)W;
+    const size_t plane = (size_t)H * (size_t)W, image = plane * (size_t)C;
+    /* per sample: its crop as bytes, and with AutoAugment the geometric operations' source */
+    uint8_t *bytes = malloc(image * (size_t)count * (autoaug ? 2 : 1));
+    if (!bytes) return db_fail(DB_ERR_NOMEM, "out of memory for a batch of %d images", count);
 
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < count; i++) {
@@ -79,26 +86,32 @@ db_status db_batch_fill(const db_dataset *d, const int *order, int count, const 
         labels[i] = d->labels[s];
         int dy, dx, mirror;
         db_batch_draws(seed, epoch, s, pad, flip, &dy, &dx, &mirror);
+        uint8_t *px = bytes + image * (size_t)i;
         for (int c = 0; c < C; c++) {
             const uint8_t *src = d->images + ((size_t)s * (size_t)C + (size_t)c) * plane;
-            float *dst = out + ((size_t)c * (size_t)count + (size_t)i) * plane;
             for (int y = 0; y < H; y++) {
                 /* Crop first, then mirror the cropped image: output column x reads cropped
-                 * column xc = mirror ? W-1-x : x, i.e. source column xc + dx - pad. */
+                 * column xc = mirror ? W-1-x : x, i.e. source column xc + dx - pad; 0 outside. */
                 const int sy = y + dy - pad;
-                float *row = dst + (size_t)y * (size_t)W;
+                uint8_t *row = px + (size_t)c * plane + (size_t)y * (size_t)W;
                 if (sy < 0 || sy >= H) {
-                    for (int x = 0; x < W; x++) row[x] = bias[c];
+                    memset(row, 0, (size_t)W);
                     continue;
                 }
                 const uint8_t *srow = src + (size_t)sy * (size_t)W;
                 for (int x = 0; x < W; x++) {
                     const int sx = (mirror ? W - 1 - x : x) + dx - pad;
-                    const float p = (sx >= 0 && sx < W) ? (float)srow[sx] : 0.0f;
-                    row[x] = p * scale[c] + bias[c];
+                    row[x] = (sx >= 0 && sx < W) ? srow[sx] : 0;
                 }
             }
         }
+        if (autoaug) db_autoaugment(px, bytes + image * ((size_t)count + (size_t)i), C, H, W, seed, epoch, s);
+        for (int c = 0; c < C; c++) {
+            const uint8_t *p = px + (size_t)c * plane;
+            float *dst = out + ((size_t)c * (size_t)count + (size_t)i) * plane;
+            for (size_t k = 0; k < plane; k++) dst[k] = (float)p[k] * scale[c] + bias[c];
+        }
     }
+    free(bytes);
     return DB_OK;
 }

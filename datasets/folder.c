@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/philox.h"
+#include "datasets/autoaugment.h"
 #include "datasets/image.h"
 
 static int push(db_names *l, const char *s) {
@@ -238,7 +239,24 @@ static db_status fill_one(void *arg, int i) {
                        (db_rand4(f->seed, DB_STREAM_AUGMENT, f->epoch, ((uint64_t)s << 4) | 15).v[0] >> 31);
     float *planes[3];
     for (int c = 0; c < 3; c++) planes[c] = f->out + ((size_t)c * f->count + i) * plane;
-    return db_jpeg_to_planes(f->d->files[s], pick, &ctx, S, S, mirror, f->scale, f->bias, planes, S);
+    if (!f->aug || !f->aug->autoaugment)
+        return db_jpeg_to_planes(f->d->files[s], pick, &ctx, S, S, mirror, f->scale, f->bias, planes, S);
+    /* AutoAugment works on the crop as bytes: resampled in pixel units, rounded, the policy, then
+     * normalised */
+    static const float unit[3] = {1, 1, 1}, zero[3] = {0, 0, 0};
+    DB_TRY(db_jpeg_to_planes(f->d->files[s], pick, &ctx, S, S, mirror, unit, zero, planes, S));
+    uint8_t *px = malloc(2 * 3 * plane);
+    if (!px) return db_fail(DB_ERR_NOMEM, "out of memory for AutoAugment's copy of %s", f->d->files[s]);
+    for (int c = 0; c < 3; c++)
+        for (size_t k = 0; k < plane; k++) {
+            const float v = planes[c][k];
+            px[(size_t)c * plane + k] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
+        }
+    db_autoaugment(px, px + 3 * plane, 3, S, S, f->seed, f->epoch, s);
+    for (int c = 0; c < 3; c++)
+        for (size_t k = 0; k < plane; k++) planes[c][k] = (float)px[(size_t)c * plane + k] * f->scale[c] + f->bias[c];
+    free(px);
+    return DB_OK;
 }
 
 db_status db_folder_fill(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,

@@ -35,6 +35,7 @@ static void dense_row_of(const db_config *c, db_rep_cell *x) {
 static const char *paper_row(const db_config *c) {
     if (db_model_is_detector(c->model) || db_model_is_segmenter(c->model) || db_model_is_amoebanet(c->model)) return "";
     int ls = c->label_smoothing > 0, none = !strcmp(c->regularizer, "none");
+    if (!strcmp(c->augment, "autoaugment")) return none && !ls && !c->cutout ? "AutoAugment" : "";
     if (!strcmp(c->regularizer, "dropblock")) return ls ? "DropBlock + label smoothing" : "DropBlock";
     if (c->cutout && none && !ls) return "Cutout";
     if (ls && none && !c->cutout) return "label smoothing";

@@ -308,7 +308,7 @@ static void test_batch_plain(void) {
             }
     CHECK(bad == 0, "%d values differ from the normalised pixels", bad);
     CHECK(lab[0] == 2 && lab[1] == 0 && lab[2] == 3, "labels %d %d %d", lab[0], lab[1], lab[2]);
-    db_augment none = {0, 0, 0, 0, 0, 0};
+    db_augment none = {0, 0, 0, 0, 0, 0, 0};
     db_batch_fill(&d, order, 3, &none, &nm, 7, 0, out2, lab);
     CHECK(memcmp(out, out2, sizeof out) == 0, "pad 0, flip 0 differs from no augmentation");
     db_dataset_free(&d);
@@ -317,7 +317,7 @@ static void test_batch_plain(void) {
 static void test_batch_augment(void) {
     enum { N = 64, C = 2, H = 6, W = 7, PAD = 2 };
     db_dataset d = ds_synthetic(N, C, H, W);
-    db_augment aug = {PAD, 1, 0, 0, 0, 0};
+    db_augment aug = {PAD, 1, 0, 0, 0, 0, 0};
     int order[N], lab[N], flips = 0, dys[2 * PAD + 1] = {0};
     static float out[C * N * H * W], again[C * N * H * W], one[C * H * W];
     for (int i = 0; i < N; i++) order[i] = i;

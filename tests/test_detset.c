@@ -44,7 +44,7 @@ static void test_detset_boxes_follow_crop(void) {
     }
     db_detset det = {.first = first, .count = count, .boxes = boxes, .cls = cls, .n_boxes = N};
     db_dataset d = {.n = N, .c = 1, .h = H, .w = W, .num_classes = 3, .images = px, .labels = labels, .det = &det};
-    db_augment aug = {3, 1, 0, 0, 0, 0};
+    db_augment aug = {3, 1, 0, 0, 0, 0, 0};
     int order[N], lab[N], bad = 0, dropped = 0, mirrored = 0;
     static float out[N * H * W];
     for (int i = 0; i < N; i++) order[i] = i;
@@ -151,7 +151,7 @@ static void test_detset_coco_jpegs(void) {
             CHECK(fabsf(b[k] - (float)co_box[i][k]) < 1e-3f, "image %d edge %d: %g back, %d annotated", i, k, b[k], co_box[i][k]);
     }
     CHECK(worst == 0, "evaluation: a lit extent is more than a pixel from its box");
-    db_augment aug = {0, 1, 0, 0, 0.5f, 1.8f};
+    db_augment aug = {0, 1, 0, 0, 0.5f, 1.8f, 0};
     for (uint32_t epoch = 0; epoch < 12; epoch++) {
         CHECK_OK(db_batch_fill(&d, order, CO_N, &aug, NULL, 5, epoch, out, labels));
         for (int i = 0; i < CO_N - 1; i++) {

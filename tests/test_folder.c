@@ -90,7 +90,7 @@ static void test_folder_train_transform(void) {
     CHECK_OK(db_folder_load(fo_dir, "train", 48, 0.875f, &d));
     db_norm norm;
     CHECK_OK(db_norm_compute(&d, &norm));
-    db_augment aug = {0, 1, 1, 0.08f, 0, 0};
+    db_augment aug = {0, 1, 1, 0.08f, 0, 0, 0};
     int order[2] = {0, 1}, labels[2];
     size_t len = (size_t)3 * 2 * 48 * 48;
     float *a = malloc(sizeof(float) * len), *b = malloc(sizeof(float) * len), *c = malloc(sizeof(float) * len);

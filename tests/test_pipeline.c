@@ -14,7 +14,7 @@ static void test_pipeline_same_batches(void) {
     CHECK_OK(db_synthetic(&d, 1000, 3, 8, 8, 10, 5, "t"));
     db_norm norm;
     CHECK_OK(db_norm_compute(&d, &norm));
-    db_augment aug = {2, 1, 0, 0, 0, 0};
+    db_augment aug = {2, 1, 0, 0, 0, 0, 0};
     const int B = 32, steps = d.n / B;
     size_t floats = (size_t)3 * B * 8 * 8;
     int *order = malloc(sizeof(int) * (size_t)d.n), labels[32], ref_labels[32];

@@ -122,7 +122,7 @@ static void test_seg_labels_follow_pixels(void) {
     uint16_t labels[N] = {0};
     for (int i = 0; i < N * H * W; i++) px[i] = (uint8_t)(1 + (i * 37) % 199), seg[i] = px[i];
     db_dataset d = {.n = N, .c = 1, .h = H, .w = W, .num_classes = 201, .images = px, .labels = labels, .seg = seg};
-    db_augment aug = {2, 1, 0, 0, 0, 0};
+    db_augment aug = {2, 1, 0, 0, 0, 0, 0};
     int order[N], lab[N], bad = 0, padded = 0;
     static float out[N * H * W];
     uint8_t m[H * W];
@@ -155,7 +155,7 @@ static void test_seg_jitter_follows_pixels(void) {
             for (int x = 0; x < S; x++) seg[((size_t)i * S + y) * S + x] = (uint8_t)(10 + 13 * ((y / 8) * 4 + x / 8 + i) % 190);
     memcpy(px, seg, sizeof px);
     db_dataset d = {.n = N, .c = 1, .h = S, .w = S, .num_classes = 201, .images = px, .labels = labels, .seg = seg};
-    db_augment aug = {0, 1, 0, 0, 0.5f, 1.5f};
+    db_augment aug = {0, 1, 0, 0, 0.5f, 1.5f, 0};
     CHECK(db_seg_placed(&d, &aug) && !db_seg_placed(&d, NULL), "jitter places; evaluation does not");
     int order[N], lab[N], bad = 0, inner = 0, padded = 0, bigger = 0, smaller = 0, mirrored = 0;
     static float out[N * S * S];
@@ -266,7 +266,7 @@ static void test_voc_set(void) {
     }
     CHECK(bad == 0, "%d evaluation pixels or labels misplaced", bad);
     /* training with the scale jitter: labels and JPEG pixels stay together, the padding background */
-    db_augment aug = {0, 1, 0, 0, 0.5f, 1.5f};
+    db_augment aug = {0, 1, 0, 0, 0.5f, 1.5f, 0};
     int tr_order[3] = {0, 1, 2}, tr_lab[3], inner = 0;
     static float big[3 * 3 * S * S];
     for (uint32_t epoch = 0; epoch < 4; epoch++) {

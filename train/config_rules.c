@@ -192,9 +192,7 @@ db_status db_config_runnable(const db_config *c) {
         return db_fail(DB_ERR_UNSUPPORTED, "dataset '%s' is not available yet: this version reads %s", c->dataset,
                        db_data_names());
     int folder = db_data_is_folder(c->dataset);
-    if (!strcmp(c->augment, "autoaugment"))
-        return db_fail(DB_ERR_UNSUPPORTED, "augment 'autoaugment' is not available yet: this version does crop-flip and "
-                       "inception");
+    if (!strcmp(c->augment, "autoaugment")) return DB_OK; /* after the set's own crop and flip, either kind */
     if ((strcmp(c->augment, "inception") == 0) != folder)
         return db_fail(DB_ERR_ARG, "augment %s is for %s; dataset %s takes %s", c->augment,
                        folder ? "the in-memory data sets" : "image folders (imagenet)", c->dataset,

@@ -22,6 +22,7 @@
 #include "core/gemm.h"
 #include "datasets/batch.h"
 #include "datasets/pipeline.h"
+#include "datasets/select.h"
 #include "dropouts/cutout.h"
 #include "dropouts/droppath.h"
 #include "dropouts/schedule.h"
@@ -31,8 +32,11 @@
 static db_status stopped(const db_config *cfg, int epoch, int step, int steps);
 
 db_augment db_train_augment(const db_config *cfg) {
-    db_augment a = {cfg->augment_pad, cfg->augment_flip, !strcmp(cfg->augment, "inception"), cfg->crop_area_min,
-                    cfg->scale_min, cfg->scale_max};
+    /* autoaugment: after the data set's own crop and flip (inception's on image folders) */
+    const int aa = !strcmp(cfg->augment, "autoaugment");
+    db_augment a = {cfg->augment_pad, cfg->augment_flip,
+                    !strcmp(cfg->augment, "inception") || (aa && db_data_is_folder(cfg->dataset)), cfg->crop_area_min,
+                    cfg->scale_min, cfg->scale_max, aa};
     return a;
 }
 

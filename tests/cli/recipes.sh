@@ -130,8 +130,10 @@ t_paper_recipes() {
         expect_out "reg_groups=3,4,reg_skip=1,block_size=7,seed=1" || return
     db study bench/recipes/resnet50-imagenet-autoaugment.txt --dry-run --show-config --db "$T/p.db" &&
         expect_out "augment=autoaugment" || return
-    db study bench/recipes/resnet50-imagenet-autoaugment.txt --db "$T/p.db" && expect_rc 1 && expect_err "cannot run" &&
-        expect_err "augment 'autoaugment' is not available yet" || return
+    XDG_CACHE_HOME=$T/noimagenet db study bench/recipes/resnet50-imagenet-autoaugment.txt --db "$T/p.db" &&
+        expect_rc 1 && expect_err "no imagenet there" && expect_out "3 failed" || return
+    grep -q "^assumption = AutoAugment is the AutoAugment paper's ImageNet policy" \
+        bench/recipes/resnet50-imagenet-autoaugment.txt || { echo "AutoAugment's assumptions missing"; return 1; }
     [ ! -e "$T/p.db" ] || [ "$(sqlite3 "$T/p.db" 'SELECT count(*) FROM runs')" = 0 ] ||
         { echo "a refused study recorded runs"; return 1; }
     XDG_CACHE_HOME=$T/novoc db train --model fcn-resnet18-fpn --dataset voc2012 --augment-pad 0 --epochs 1 \
@@ -227,4 +229,30 @@ vary.seed = 1, 2'
     mkdir -p "$T/legacy/plots" "$T/empty" && cp "$T/rep/REPORT.md" "$T/legacy/" || return
     db report --db "$T/t.db" --out "$T/legacy" --no-plots && expect_rc 0 && [ -f "$T/legacy/.dropbench-report" ] &&
         db report --db "$T/t.db" --out "$T/empty" --no-plots && expect_rc 0 && [ -s "$T/empty/index.html" ]
+}
+
+t_autoaugment_row() {
+    # a study's AutoAugment row: trained with the policy (the run's configuration says so, and its
+    # first epoch's loss differs from the plain row's at the same seed), shown as Table 1's
+    # AutoAugment row beside the paper's 77.63 and compared with its own no-regularizer row
+    need_fmnist || return
+    printf 'study = aa\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\nmodel = resnet8\nthreads = 1
+row.none.regularizer = none\nrow.autoaugment.regularizer = none\nrow.autoaugment.augment = autoaugment
+vary.seed = 1, 2\ncheckpoint_dir = %s\n' "$T/runs" >"$T/aa.txt"
+    db study "$T/aa.txt" --db "$T/aa.db" --quiet && expect_rc 0 && expect_out "4 ran now" || return
+    [ "$(sqlite3 "$T/aa.db" "SELECT count(*) FROM runs WHERE config LIKE '%augment=autoaugment%'")" = 2 ] ||
+        { echo "the AutoAugment row's runs do not record augment=autoaugment"; return 1; }
+    local plain aa
+    plain=$(sqlite3 "$T/aa.db" "SELECT value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.seed = 1 AND
+        m.split = 'train' AND m.name = 'loss' AND r.config NOT LIKE '%augment=autoaugment%'")
+    aa=$(sqlite3 "$T/aa.db" "SELECT value FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.seed = 1 AND
+        m.split = 'train' AND m.name = 'loss' AND r.config LIKE '%augment=autoaugment%'")
+    [ -n "$plain" ] && [ -n "$aa" ] && [ "$plain" != "$aa" ] || { echo "training loss plain $plain, AutoAugment $aa"; return 1; }
+    db report --db "$T/aa.db" --out "$T/rep" --no-plots && expect_rc 0 || return
+    grep "^| AutoAugment |" "$T/rep/REPORT.md" | grep -q "| 77.63 |" &&
+        grep "^| row=autoaugment | 2 |" "$T/rep/REPORT.md" | grep -q "(2) |" ||
+        { echo "no AutoAugment row beside the paper's: $(grep -i autoaugment "$T/rep/REPORT.md" | head -5)"; return 1; }
+    # a detector takes no AutoAugment: its boxes would not follow
+    db train --model retinanet-resnet18-fpn --dataset fmnist-detect --augment autoaugment --epochs 1 --db "$T/aa.db" &&
+        expect_rc 2 && expect_err "crops and flips that move their" || return
 }

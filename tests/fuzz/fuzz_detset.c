@@ -42,7 +42,7 @@ static void fixture(void) {
 
 static void check_set(db_dataset *d) {
     const int n = d->n < 8 ? d->n : 8;
-    const db_augment aug = {d->files ? 0 : 2, 1, 0, 0, d->files ? 0.5f : 0.0f, d->files ? 1.5f : 0.0f};
+    const db_augment aug = {d->files ? 0 : 2, 1, 0, 0, d->files ? 0.5f : 0.0f, d->files ? 1.5f : 0.0f, 0};
     for (int i = 0; i < n; i++) {
         const int m = d->det->count[i];
         float *boxes = malloc(sizeof(float) * 4 * (size_t)(m + 1));
