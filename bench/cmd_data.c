@@ -40,7 +40,7 @@ static void usage(FILE *f) {
             "a cut one continues where it stopped. --catalog adds or replaces entries with lines of\n"
             "  NAME FILE URL SIZE MD5 SHA256   ('-' for unknown; at least one checksum)\n"
             "--mirror URL fetches each file from URL/FILENAME instead of the publisher. --offline (or\n"
-            "DROPBENCH_OFFLINE=1) never uses the network. --timeout: seconds without data before a try is\n"
+            "DROPBENCH_OFFLINE=1) never uses the network. --timeout: seconds under 1 KiB/s before a try is\n"
             "abandoned (default 60). The usual proxy variables (https_proxy, no_proxy) are honoured.\n"
             "unpack: verifies each archive of the sets, then unpacks it into --into, default CACHE/SET where SET is\n"
             "the name up to its first '-' (coco2017-annotations, coco2017-train and coco2017-val all go to\n"

@@ -143,8 +143,13 @@ static int coco(int argc, char **argv) {
         }
         printf(",\"load_seconds\":%.3f,\"eval_seconds\":%.3f}\n", t1 - t0, t2 - t1);
     } else {
+        int unknown = 0;
+        for (int i = 0; i < c.n_dt; i++) unknown += c.dt[i].category < 0;
         printf("%d images, %d categories, %d ground truths, %d detections (read in %.2f s, evaluated in %.2f s)\n",
                c.n_images, c.n_categories, c.n_gt, c.n_dt, t1 - t0, t2 - t1);
+        if (unknown)
+            printf(" %d of the detections have a category_id not among the ground truth's: left out, as pycocotools "
+                   "does\n", unknown);
         for (int i = 0; i < DB_COCO_STATS; i++) printf(" %s = %.3f\n", what[i], r.stats[i]);
         for (int k = 0; per_cat && k < r.n_categories; k++)
             printf(" category %lld: AP %.3f\n", (long long)c.category_ids[k], r.ap_per_category[k]);

@@ -132,7 +132,11 @@ static db_status gt_from(db_coco *c, const json_t *root, const char *path) {
         DB_TRY(get_int(a, "category_id", &cat, path, "annotation", i));
         DB_TRY(get_box(a, b, path, "annotation", i));
         DB_TRY(get_num(a, "area", &b->area, path, "annotation", i));
-        if (json_object_get(a, "iscrowd")) DB_TRY(get_int(a, "iscrowd", &crowd, path, "annotation", i));
+        if (b->area < 0)
+            return db_fail(DB_ERR_FORMAT, "%s: annotation %zu: a negative area (%g)", path, i, b->area);
+        const json_t *cr = json_object_get(a, "iscrowd");
+        if (json_is_boolean(cr)) crowd = json_is_true(cr); /* (pycocotools takes true and false too) */
+        else if (cr) DB_TRY(get_int(a, "iscrowd", &crowd, path, "annotation", i));
         b->iscrowd = crowd != 0;
         if ((b->image = find(c->image_ids, c->n_images, img)) < 0)
             return db_fail(DB_ERR_FORMAT, "%s: annotation %zu: image_id %lld is not among the images", path, i, (long long)img);
@@ -176,6 +180,13 @@ static db_status dt_from(db_coco *c, const json_t *root, const char *path) {
         b->id = (int64_t)i + 1;
     }
     c->n_dt = (int)n;
+    int unknown = 0;
+    for (size_t i = 0; i < n; i++) unknown += c->dt[i].category < 0;
+    if (n && unknown == (int)n)
+        return db_fail(DB_ERR_FORMAT, "%s: none of the %zu results' category_id is among the ground truth's %d "
+                       "categories (ids %lld to %lld): indices counted from 0 instead of the ground truth's ids?", path, n,
+                       c->n_categories, c->n_categories ? (long long)c->category_ids[0] : 0LL,
+                       c->n_categories ? (long long)c->category_ids[c->n_categories - 1] : 0LL);
     return DB_OK;
 }
 
@@ -196,6 +207,11 @@ db_status db_coco_write_results(const db_coco *c, const char *path) {
     db_status s = all ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory writing %s", path);
     for (int i = 0; i < c->n_dt && s == DB_OK; i++) {
         const db_coco_box *b = &c->dt[i];
+        if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->w) || !isfinite(b->h) || !isfinite(b->score)) {
+            s = db_fail(DB_ERR_ARG, "%s: detection %d (image id %lld) has a box or score that is not finite; JSON "
+                        "holds no such number", path, i, (long long)c->image_ids[b->image]);
+            break;
+        }
         json_t *e = json_pack("{s:I, s:I, s:[f, f, f, f], s:f}", "image_id", (json_int_t)c->image_ids[b->image],
                               "category_id", (json_int_t)c->category_ids[b->category], "bbox", b->x, b->y, b->w, b->h,
                               "score", b->score);

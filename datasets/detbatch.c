@@ -63,9 +63,8 @@ void db_det_to_image(const db_dataset *d, int sample, float box[4]) {
     if (!d->files) return;
     db_place p;
     place_of(d, sample, NULL, 0, 0, &p);
-    const double h = d->det->gt.heights[sample], w = d->det->gt.widths[sample];
-    box[0] = (float)fmin(fmax(box[0] / p.sy, 0.0), h), box[2] = (float)fmin(fmax(box[2] / p.sy, 0.0), h);
-    box[1] = (float)fmin(fmax(box[1] / p.sx, 0.0), w), box[3] = (float)fmin(fmax(box[3] / p.sx, 0.0), w);
+    box[0] = (float)(box[0] / p.sy), box[2] = (float)(box[2] / p.sy);
+    box[1] = (float)(box[1] / p.sx), box[3] = (float)(box[3] / p.sx);
 }
 
 static db_status fill_one(void *arg, int i) {

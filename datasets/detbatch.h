@@ -19,7 +19,7 @@
 void db_det_boxes(const db_dataset *d, int sample, const db_augment *aug, uint64_t seed, uint32_t epoch, float *boxes,
                   int *cls, int *n);
 /* A box found in image `sample`'s evaluation batch entry (input pixels, same layout) back in the
- * image's own pixels, clipped to the image */
+ * image's own pixels; not clipped to the image, as the official RetinaNet code scores them */
 void db_det_to_image(const db_dataset *d, int sample, float box[4]);
 /* db_batch_fill's body for detection sets decoded per batch (d->det and d->files set) */
 db_status db_detset_fill(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,

@@ -4,10 +4,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,9 +63,13 @@ typedef struct {
     int too_big;          /* the server sent more than the catalog's size: stopped there */
 } transfer;
 
+/* A file of unknown size ('-' in a catalog) stops here: an endless server fills no disk */
+#define UNKNOWN_SIZE_MAX ((int64_t)64 << 30)
+
 static size_t on_data(char *p, size_t size, size_t n, void *user) {
     transfer *t = user;
-    if (t->f->size >= 0 && t->offset + t->received + (int64_t)(size * n) > t->f->size) { /* never past the size */
+    const int64_t most = t->f->size >= 0 ? t->f->size : UNKNOWN_SIZE_MAX;
+    if (t->offset + t->received + (int64_t)(size * n) > most) { /* never past the size */
         t->too_big = 1;
         return 0;
     }
@@ -127,7 +133,7 @@ static CURLcode configure(CURL *c, const char *url, transfer *t, const db_fetch_
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout));
-    CURL_CHECK(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L));
+    CURL_CHECK(curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L)); /* a trickle is a stall too */
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_USERAGENT, "dropbench"));
     CURL_CHECK(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file"));
@@ -185,8 +191,12 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
         return TRY_AGAIN;
     }
     if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED) { /* not the file the catalog names: nothing of it kept */
-        snprintf(why, why_n, "%s: the server sends more than the catalog's %lld bytes: not the file the catalog names "
-                 "(a wrong URL or mirror?); nothing was kept", url, (long long)f->size);
+        if (f->size >= 0)
+            snprintf(why, why_n, "%s: the server sends more than the catalog's %lld bytes: not the file the catalog "
+                     "names (a wrong URL or mirror?); nothing was kept", url, (long long)f->size);
+        else
+            snprintf(why, why_n, "%s: the server sends more than %lld GiB, the most taken for a file of unknown size "
+                     "(give its size in the catalog); nothing was kept", url, (long long)(UNKNOWN_SIZE_MAX >> 30));
         unlink(part);
         return TRY_FATAL;
     }
@@ -197,7 +207,7 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
     }
     const char *what = err[0] ? err : curl_easy_strerror(rc);
     if (rc == CURLE_OPERATION_TIMEDOUT)
-        snprintf(why, why_n, "%s: the transfer stalled (under 1 byte/s for %ld s) or did not connect in %ld s (%s)", url,
+        snprintf(why, why_n, "%s: the transfer stalled (under 1 KiB/s for %ld s) or did not connect in %ld s (%s)", url,
                  o->stall_timeout, o->connect_timeout, what);
     else if (rc == CURLE_HTTP_RETURNED_ERROR)
         snprintf(why, why_n, "%s: HTTP %ld", url, http);
@@ -215,10 +225,39 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
     }
 }
 
+/* The partial file held for this process alone (its lock goes with the returned descriptor):
+ * two fetches of one file would append to one partial file */
+static db_status lock_part(const char *part, int *fd) {
+    *fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) return db_fail(DB_ERR_IO, "%s: cannot write: %s", part, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0) return DB_OK;
+    const int e = errno;
+    close(*fd);
+    *fd = -1;
+    return e == EWOULDBLOCK ? db_fail(DB_ERR_IO, "%s: another process is downloading it now; wait for it to end", part)
+                            : db_fail(DB_ERR_IO, "%s: cannot lock it: %s", part, strerror(e));
+}
+
+static db_status download_locked(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d,
+                                 const char *part);
+
 static db_status download(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d) {
-    char part[4200], url[1024], why[8192] = "";
+    char part[4200];
     snprintf(part, sizeof part, "%s.part", path);
+    int fd;
+    DB_TRY(lock_part(part, &fd));
+    db_status s = download_locked(f, o, path, d, part);
+    close(fd);
+    return s;
+}
+
+static db_status download_locked(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d,
+                                 const char *part) {
+    char url[1024], why[8192] = "";
     url_of(f, o, url, sizeof url);
+    struct stat st0;
+    int continued = stat(part, &st0) == 0 && st0.st_size > 0; /* an earlier process's bytes in it */
+again:;
     CURL *c = curl_easy_init();
     if (!c) return db_fail(DB_ERR_INTERNAL, "libcurl: cannot start a transfer");
     double delay = o->retry_delay, t0 = db_now();
@@ -247,6 +286,13 @@ static db_status download(const db_catalog_file *f, const db_fetch_opts *o, cons
         return db_fail(DB_ERR_IO, "fetching %s: %s%s%s", f->file, why, r == TRY_FATAL ? "" : " (gave up after the retries",
                        r == TRY_FATAL ? "" : kept ? "; what arrived is kept: fetch again to continue)" : ")");
     db_status s = db_verify_file(f, part, d);
+    if (s != DB_OK && continued) { /* the earlier bytes may be what is wrong: once more, whole */
+        db_log(DB_LOG_NOTE, "%s; the download continued an earlier partial file: fetching it whole once more",
+               db_last_error());
+        if (truncate(part, 0) != 0) return db_fail(DB_ERR_IO, "%s: cannot truncate: %s", part, strerror(errno));
+        continued = 0;
+        goto again;
+    }
     if (s != DB_OK) {
         char msg[1200];
         snprintf(msg, sizeof msg, "%s", db_last_error());
@@ -278,12 +324,15 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
                        f->file, path);
     db_status s = db_make_dirs_for(path);
     if (s == DB_OK) s = download(f, o, path, d);
-    if (bad[0] && s == DB_OK) unlink(bad);
-    else if (bad[0] && rename(bad, path) == 0) { /* no good copy came: the cached one back as it was */
+    if (s == DB_OK) { /* a copy that failed verification, now or in a process that did not end, goes */
+        snprintf(bad, sizeof bad, "%s.bad", path);
+        unlink(bad);
+    } else if (bad[0]) { /* no good copy came: the cached one stays aside, where no reader takes it */
         char why[1400];
         snprintf(why, sizeof why, "%s", db_last_error());
-        s = db_fail(s, "%s; the cached %s, which failed verification, is left as it was (a wrong checksum in the "
-                    "catalog, or a damaged file: compare them)", why, path);
+        s = db_fail(s, "%s; the cached copy, which failed verification, is kept as %s and not used (a damaged file, "
+                    "or a wrong checksum in the catalog: compare them, and move it back only if the catalog is wrong)",
+                    why, bad);
     }
     return s;
 }

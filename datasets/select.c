@@ -138,6 +138,11 @@ db_status db_data_load(const db_data_spec *d, db_dataset *train, db_dataset *tes
         if (s == DB_OK && (test->num_classes != train->num_classes || test->h != train->h || test->w != train->w))
             s = db_fail(DB_ERR_FORMAT, "%s: the %s split (%d categories, %dx%d) differs from %s (%d, %dx%d)", dir, va,
                         test->num_classes, test->w, test->h, tr, train->num_classes, train->w, train->h);
+        for (int k = 0; s == DB_OK && k < train->num_classes; k++) /* class k is one category in both */
+            if (train->det->gt.category_ids[k] != test->det->gt.category_ids[k])
+                s = db_fail(DB_ERR_FORMAT, "%s: the %s split's categories are not %s's (category id %lld where %s has "
+                            "%lld): class %d would mean two things", dir, va, tr,
+                            (long long)test->det->gt.category_ids[k], tr, (long long)train->det->gt.category_ids[k], k);
     } else if (!strcmp(d->name, "voc2012")) {
         DB_TRY(db_vocset_load(dir, "train", d->image_size, train));
         s = db_vocset_load(dir, "val", d->image_size, test);

@@ -41,7 +41,7 @@ int db_nms(db_detection *d, int n, float iou) {
 }
 
 db_status db_detect_postprocess(db_detection *out, int *n_out, const float *logits, const float *codes,
-                                const db_anchors *a, int K, const db_postprocess_cfg *c) {
+                                const db_anchors *a, int K, const db_postprocess_cfg *c, long *nonfinite) {
     *n_out = 0;
     if (c->top_k < 1 || c->max_per_image < 1 || !(c->nms_iou > 0.0f && c->nms_iou <= 1.0f) ||
         !(c->score_min >= 0.0f && c->score_min < 1.0f))
@@ -72,6 +72,11 @@ db_status db_detect_postprocess(db_detection *out, int *n_out, const float *logi
         for (int j = 0; j < nc; j++) {
             int anchor = first + cand[j].i / K;
             d[nd].box = db_box_decode(codes + (size_t)anchor * DB_BOX_CODE, a->boxes[anchor]);
+            const db_box *b = &d[nd].box;
+            if (!isfinite(b->y0) || !isfinite(b->x0) || !isfinite(b->y1) || !isfinite(b->x1)) {
+                if (nonfinite) ++*nonfinite;
+                continue;
+            }
             d[nd].score = 1.0f / (1.0f + expf(-cand[j].v));
             d[nd].cls = cand[j].i % K;
             nd++;

@@ -4,7 +4,9 @@
  * class exceeds nms_iou), and the max_per_image best. The official RetinaNet code takes the
  * 5,000 best pairs over all levels with no threshold and suppresses with the +1 pixel IoU;
  * here the per-level selection of the issue and of Detectron / torchvision, the continuous IoU
- * of the training matcher, and no clipping to the image (as the official). */
+ * of the training matcher, and no clipping to the image (as the official). A box whose decoding
+ * is not finite (a size code past exp's range: an infinite box, which COCO's scoring would ignore
+ * in every area range) is left out and counted. */
 #ifndef DB_DETECT_POSTPROCESS_H
 #define DB_DETECT_POSTPROCESS_H
 
@@ -32,8 +34,9 @@ db_postprocess_cfg db_postprocess_defaults(void);
 int db_nms(db_detection *d, int n, float iou);
 
 /* One image's detections into out (room for max_per_image), their count into *n_out: logits
- * (a->n x K) and codes (a->n x 4) anchor-major as db_detect_loss reads them. */
+ * (a->n x K) and codes (a->n x 4) anchor-major as db_detect_loss reads them; *nonfinite (when
+ * not NULL) gains the candidates left out for a box that is not finite. */
 db_status db_detect_postprocess(db_detection *out, int *n_out, const float *logits, const float *codes,
-                                const db_anchors *a, int K, const db_postprocess_cfg *c);
+                                const db_anchors *a, int K, const db_postprocess_cfg *c, long *nonfinite);
 
 #endif

@@ -60,7 +60,10 @@ db_status db_miou_compute(const db_miou *m, db_miou_result *r) {
     r->miou = r->iou_defined ? sum_iou / r->iou_defined : NAN;
     r->mean_class_accuracy = r->accuracy_defined ? sum_acc / r->accuracy_defined : NAN;
     r->pixel_accuracy = m->pixels ? (double)trace / (double)m->pixels : NAN;
-    if (!m->pixels) return db_fail(DB_ERR_ARG, "mIOU: no pixel to score (every ground truth pixel is ignored)");
+    if (!m->pixels) { /* (nothing to free after a failure) */
+        db_miou_result_free(r);
+        return db_fail(DB_ERR_ARG, "mIOU: no pixel to score (every ground truth pixel is ignored)");
+    }
     return DB_OK;
 }
 

@@ -32,6 +32,7 @@ db_status db_miou_init(db_miou *m, int classes, int ignore);
  * ignore label), is an error naming the file that holds it */
 db_status db_miou_add(db_miou *m, const uint8_t *gt, const uint8_t *pred, size_t n, const char *gt_where,
                       const char *pred_where);
+/* r's scores; on a failure (nothing to score) r holds nothing to free */
 db_status db_miou_compute(const db_miou *m, db_miou_result *r);
 void db_miou_free(db_miou *m);
 void db_miou_result_free(db_miou_result *r);

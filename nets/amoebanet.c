@@ -316,9 +316,9 @@ db_status db_amoebanet_build(db_graph *g, const db_model_config *cfg, int n_max,
     *n_cells = 0;
     const variant *v = variant_of(cfg->arch);
     if (!v) return db_fail(DB_ERR_ARG, "%s is not an AmoebaNet (amoebanet-a, -b, -c or -d)", cfg->arch);
-    /* any F, as the official code (an odd filter count's factorized reduction gives one channel
-     * fewer, as there), but at least 2 filters in the first cells, which the ImageNet stem's have
-     * a quarter of */
+    /* any F (the official code refuses one whose cells reach an odd filter count; here that
+     * factorized reduction gives one channel fewer), but at least 2 filters in the first cells,
+     * which the ImageNet stem's have a quarter of */
     if (cfg->cells < 1 || cfg->width < (cfg->stem == 'i' ? 8 : 2) || (cfg->stem != 'i' && cfg->stem != 'b'))
         return db_fail(DB_ERR_ARG, "%s: cells %d (at least 1), filters %d (at least 8 with the ImageNet stem, 2 "
                        "with the basic) and stem '%c' (imagenet or basic)", cfg->arch, cfg->cells, cfg->width,

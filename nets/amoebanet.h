@@ -16,10 +16,12 @@
  * (no batch norm there: DropPath's only). reg.last_cells restricts the regularizer to the last
  * fraction of the cells (the paper's "last 50% of the cells"). DropPath here is the official
  * code's: every operation but "none", one keep probability for all cells (no growth with depth),
- * scheduled linearly over training.
+ * scheduled linearly over training; the official code drops paths in every cell, stem cells
+ * included, which here is reg_groups 1,2,3,4 (the key's default, 3, covers one group only).
  *
- * Where this differs from the official code (said in the recipes): weights start as the engine's
- * Kaiming fan-out normal, not TensorFlow's truncated normal; the classifier's dropout is the
+ * Where this differs from the official code (said in the recipes): convolutions start as the
+ * engine's Kaiming fan-out normal, not TensorFlow's truncated normal, and the classifiers uniform
+ * on fan-in (the official: variance scaling on fan-out, zero biases); the classifier's dropout is the
  * engine's inverted dropout. */
 #ifndef DB_NETS_AMOEBANET_H
 #define DB_NETS_AMOEBANET_H

@@ -218,7 +218,7 @@ blob_catalog() {
     serve "$T/srv" || return
     local md5 sha m
     md5=$(md5sum "$T/srv/blob.bin" | cut -c1-32) sha=$(sha256sum "$T/srv/blob.bin" | cut -c1-64)
-    for m in ok cut redirect norange flaky stall short; do
+    for m in ok cut redirect norange flaky stall short trickle; do
         echo "t$m blob.bin http://127.0.0.1:$port/$m/blob.bin 300000 $md5 $sha"
     done >"$T/catalog"
     echo "tbad blob.bin http://127.0.0.1:$port/ok/blob.bin 300000 $(printf '0%.0s' $(seq 32)) -" >>"$T/catalog"

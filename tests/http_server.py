@@ -86,6 +86,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if mode == "trickle":  # a few bytes at a time, never quite stalled
+            for i in range(0, len(body), 64):
+                self.wfile.write(body[i:i + 64])
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         if mode == "stall":
             self.wfile.write(body[:len(body) // 2])
             self.wfile.flush()

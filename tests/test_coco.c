@@ -91,6 +91,10 @@ static void test_coco_bad_files(void) {
         {GT1, "[{\"image_id\":1,\"category_id\":1,\"bbox\":[0,0,1],\"score\":1}]", "'bbox' must be [x, y, w, h]"},
         {GT1, "[{\"image_id\":1,\"category_id\":1,\"bbox\":[0,0,1,1]}]", "no 'score'"},
         {GT1, "[{\"image_id\":\"1\",\"category_id\":1,\"bbox\":[0,0,1,1],\"score\":1}]", "non-integer 'image_id'"},
+        {"{\"images\":[{\"id\":1}],\"categories\":[{\"id\":1}],\"annotations\":[{\"id\":1,\"image_id\":1,\"category_id\":1,"
+         "\"bbox\":[0,0,1,1],\"area\":-5}]}", NULL, "negative area"},
+        /* every result's category unknown: 0-based indices for the ground truth's ids */
+        {GT1, "[{\"image_id\":1,\"category_id\":0,\"bbox\":[0,0,1,1],\"score\":1}]", "none of the 1 results' category_id"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         db_coco c;
@@ -101,6 +105,24 @@ static void test_coco_bad_files(void) {
         db_coco_free(&c);
     }
     db_coco c;
+    /* iscrowd as JSON's true and false, as pycocotools reads them */
+    CHECK_OK(db_coco_load_gt(&c, co_write("b.json", "{\"images\":[{\"id\":1}],\"categories\":[{\"id\":1}],\"annotations\":["
+                                               "{\"id\":1,\"image_id\":1,\"category_id\":1,\"bbox\":[0,0,1,1],\"area\":1,\"iscrowd\":true},"
+                                               "{\"id\":2,\"image_id\":1,\"category_id\":1,\"bbox\":[0,0,1,1],\"area\":1,\"iscrowd\":false}]}")));
+    CHECK(c.n_gt == 2 && c.gt[0].iscrowd && !c.gt[1].iscrowd, "iscrowd true and false");
+    /* detections made in memory with a box that is not finite (a detector's overflow) are refused by the
+     * evaluator and the results writer, never scored as a match */
+    db_coco_box bad = {.x = NAN, .y = 0, .w = 1, .h = 1, .score = 0.9, .image = 0, .category = 0};
+    c.dt = &bad;
+    c.n_dt = 1;
+    db_coco_result r = {0};
+    CHECK(db_coco_evaluate(&c, &r) == DB_ERR_ARG && strstr(db_last_error(), "not finite"), "a NaN box: %s", db_last_error());
+    bad.x = 0, bad.h = INFINITY;
+    CHECK(db_coco_write_results(&c, db_test_path(co_dir, "inf.json")) == DB_ERR_ARG && strstr(db_last_error(), "not finite"),
+          "an infinite box written: %s", db_last_error());
+    c.dt = NULL;
+    c.n_dt = 0;
+    db_coco_free(&c);
     CHECK(db_coco_load_gt(&c, "/nonexistent.json") == DB_ERR_IO && strstr(db_last_error(), "/nonexistent.json") &&
               strstr(db_last_error(), "cannot read the file") && !strstr(db_last_error(), "not JSON"),
           "a missing file is unreadable, not bad JSON: %s", db_last_error());

@@ -237,7 +237,7 @@ static void test_postprocess(void) {
     logits[(size_t)a.level_first[4] * K + 1] = 3.0f; /* P7's first anchor, class 1 */
     codes[(size_t)a.level_first[4] * 4 + 3] = logf(2.0f); /* ... twice as wide */
     db_postprocess_cfg c = db_postprocess_defaults();
-    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c));
+    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c, NULL));
     CHECK(n == 3, "%d detections, want 3", n);
     if (n == 3) {
         CHECK(out[0].cls == 1 && fabsf(out[0].score - 1.0f / (1.0f + expf(-3.0f))) < 1e-6f, "first: P7's");
@@ -247,14 +247,19 @@ static void test_postprocess(void) {
         CHECK(out[2].cls == 1 && fabsf(out[2].score - 1.0f / (1.0f + expf(-0.5f))) < 1e-6f, "third: anchor 3 class 1");
     }
     c.max_per_image = 2;
-    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c));
+    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c, NULL));
     CHECK(n == 2, "max_per_image 2: %d", n);
     c = db_postprocess_defaults();
     c.top_k = 1; /* P3 keeps its best pair only: anchor 0 class 0 */
-    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c));
+    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c, NULL));
     CHECK(n == 2 && out[1].cls == 0, "top_k 1: %d", n);
+    c = db_postprocess_defaults();
+    codes[(size_t)a.level_first[4] * 4 + 2] = 100.0f; /* exp(100): P7's box infinitely tall, left out and counted */
+    long nonfinite = 0;
+    CHECK_OK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c, &nonfinite));
+    CHECK(n == 2 && nonfinite == 1 && out[0].cls == 0, "an infinite box: %d kept, %ld counted", n, nonfinite);
     c.score_min = 1.0f;
-    CHECK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c) == DB_ERR_ARG, "score_min 1 accepted");
+    CHECK(db_detect_postprocess(out, &n, logits, codes, &a, K, &c, NULL) == DB_ERR_ARG, "score_min 1 accepted");
     free(logits);
     free(codes);
     db_anchors_free(&a);

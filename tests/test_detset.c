@@ -12,6 +12,7 @@
 #include "datasets/batch.h"
 #include "datasets/detbatch.h"
 #include "datasets/detset.h"
+#include "datasets/select.h"
 #include "tests/check.h"
 
 /* The extent (ymin, xmin, ymax + 1, xmax + 1) of the pixels above `lit` in image i's first plane
@@ -194,6 +195,18 @@ static void test_detset_coco_bad_input(void) {
     CHECK(db_batch_fill(&d, order, 1, NULL, NULL, 0, 0, out, labels) == DB_ERR_FORMAT &&
           strstr(db_last_error(), "000000000103.jpg") && strstr(db_last_error(), "58x50"), "wrong size: %s", db_last_error());
     db_dataset_free(&d);
+    db_test_rmtree(dir);
+    /* a val split with another category where train has id 9: the same count, another meaning */
+    db_test_mkdtemp(dir, "cocobad");
+    write_coco_set(dir, 1, 0);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cd '%s' && ln -s train2017 val2017 && sed 's/\"id\": 9,/\"id\": 8,/; s/\"category_id\": 9/"
+             "\"category_id\": 8/g' annotations/instances_train2017.json >annotations/instances_val2017.json", dir);
+    CHECK(system(cmd) == 0, "cannot make the val split");
+    db_dataset tr, va;
+    const db_data_spec spec = {"coco2017", dir, NULL, 32, 0.875f, 0, 0};
+    CHECK(db_data_load(&spec, &tr, &va) == DB_ERR_FORMAT && strstr(db_last_error(), "categories are not") &&
+              strstr(db_last_error(), "category id 8"), "another category in val: %s", db_last_error());
     db_test_rmtree(dir);
 }
 

@@ -67,7 +67,7 @@ static void test_miou_policy_and_errors(void) {
     CHECK_OK(db_miou_init(&m, 2, 255));
     static const uint8_t all_ignored[] = {255, 255};
     CHECK_OK(db_miou_add(&m, all_ignored, all_ignored, 2, "x", "y"));
-    CHECK(db_miou_compute(&m, &r) == DB_ERR_ARG, "nothing to score is an error");
+    CHECK(db_miou_compute(&m, &r) == DB_ERR_ARG && !r.iou && !r.accuracy, "nothing to score is an error, nothing held");
     db_miou_result_free(&r);
     db_miou_free(&m);
 }

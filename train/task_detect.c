@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/dist.h"
+#include "core/log.h"
 #include "datasets/batch.h"
 #include "datasets/detbatch.h"
 #include "datasets/detset.h"
@@ -226,6 +227,7 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     for (int i = 0; i < gt->n_gt; i++)
         if (gt->gt[i].image < d->n) ev.gt[ev.n_gt++] = gt->gt[i];
     double loss_sum = 0.0;
+    long nonfinite = 0;
     db_status rc = DB_OK;
     db_graph_set_training(g, 0);
     for (int i = first; i < end; i++) order[i] = i;
@@ -242,7 +244,8 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
         for (int j = 0; j < n && rc == DB_OK; j++) {
             int found;
             const size_t at = (size_t)j * s->anchors.n;
-            rc = db_detect_postprocess(s->found, &found, s->logits + at * s->K, s->codes + 4 * at, &s->anchors, s->K, &s->post);
+            rc = db_detect_postprocess(s->found, &found, s->logits + at * s->K, s->codes + 4 * at, &s->anchors, s->K, &s->post,
+                                       &nonfinite);
             for (int k = 0; k < found && rc == DB_OK; k++) {
                 const db_detection *f = &s->found[k];
                 db_coco_box *b = &ev.dt[ev.n_dt];
@@ -257,6 +260,9 @@ static db_status det_evaluate(db_stepper *st, void *state, const db_dataset *d, 
     }
     db_graph_set_training(g, 1);
     db_graph_set_batch(g, g->n_max);
+    if (nonfinite) /* (COCO's scoring would ignore such a box in every area range) */
+        db_log(DB_LOG_NOTE, "%ld detections of %d test images had a box too large to represent (a size code past "
+               "exp's range) and were left out of the scoring", nonfinite, count);
     rc = combine_shares(&ev, d->n, s->post.max_per_image, &loss_sum, rc);
     if (rc == DB_OK && s->pred_dir[0] && db_dist()->rank == 0) rc = write_detections(s->pred_dir, &ev);
     db_coco_result res;

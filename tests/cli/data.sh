@@ -46,12 +46,26 @@ t_data_fetch_failures() {
     blob_catalog || return
     fetch tbad && expect_rc 1 && expect_err "checksum mismatch" && expect_err "deleted" || return
     [ -z "$(ls -A "$T/cache/tbad" 2>/dev/null)" ] || { echo "a bad download was kept: $(ls "$T/cache/tbad")"; return 1; }
-    # a cached copy that fails verification stays as it was until a good one replaces it: kept
-    # when no good copy comes (here the catalog's checksum is the wrong one), replaced when one does
+    # a cached copy that fails verification is kept aside (blob.bin.bad, where no reader takes it)
+    # when no good copy comes (here the catalog's checksum is the wrong one), removed when one does
     cp "$T/srv/blob.bin" "$T/cache/tbad/blob.bin" || return
-    fetch tbad && expect_rc 1 && expect_err "is left as it was" || return
-    cmp -s "$T/srv/blob.bin" "$T/cache/tbad/blob.bin" && [ "$(ls -A "$T/cache/tbad")" = blob.bin ] ||
-        { echo "the cached copy was not kept as it was: $(ls -l "$T/cache/tbad")"; return 1; }
+    fetch tbad && expect_rc 1 && expect_err "is kept as $T/cache/tbad/blob.bin.bad and not used" || return
+    cmp -s "$T/srv/blob.bin" "$T/cache/tbad/blob.bin.bad" && [ "$(ls -A "$T/cache/tbad")" = blob.bin.bad ] ||
+        { echo "the cached copy was not kept aside: $(ls -l "$T/cache/tbad")"; return 1; }
+    mkdir -p "$T/cache/tcut" && echo stale >"$T/cache/tcut/blob.bin.bad" || return # (a killed fetch's)
+    fetch tcut && expect_rc 0 && [ "$(ls -A "$T/cache/tcut")" = blob.bin ] ||
+        { echo "a stale .bad copy outlived a verified fetch: $(ls -A "$T/cache/tcut")"; return 1; }
+    # a partial file whose earlier bytes are wrong: fetched whole once more, then good
+    mkdir -p "$T/cache/tok" && head -c 1000 /dev/zero >"$T/cache/tok/blob.bin.part" && rm -f "$T/cache/tok/blob.bin" || return
+    fetch tok && expect_rc 0 && expect_err "fetching it whole once more" && cmp -s "$T/srv/blob.bin" "$T/cache/tok/blob.bin" ||
+        { echo "a bad partial file was not fetched whole again"; return 1; }
+    # two fetches of one file: the second is refused while the first holds its partial file
+    mkdir -p "$T/cache/tflaky" && : >"$T/cache/tflaky/blob.bin.part" || return
+    flock "$T/cache/tflaky/blob.bin.part" -c "\"$DB\" data fetch tflaky --data-dir \"$T/cache\" --catalog \"$T/catalog\" >\"$out\" 2>\"$err\"; echo \$? >\"$T/rc\""
+    [ "$(cat "$T/rc")" = 1 ] && grep -q "another process is downloading it now" "$err" ||
+        { echo "a second fetch of one file: exit $(cat "$T/rc"), $(cat "$err")"; return 1; }
+    # a server that trickles (64 bytes every 0.2 s) is a stall too
+    fetch ttrickle --timeout 1 --retries 0 && expect_rc 1 && expect_err "under 1 KiB/s" || return
     mkdir -p "$T/cache/tok" && head -c 300000 /dev/urandom >"$T/cache/tok/blob.bin" || return
     fetch tok && expect_rc 0 && cmp -s "$T/srv/blob.bin" "$T/cache/tok/blob.bin" && [ "$(ls -A "$T/cache/tok")" = blob.bin ] ||
         { echo "a damaged cached copy not replaced: $(ls -l "$T/cache/tok")"; return 1; }

@@ -12,6 +12,12 @@ t_eval_coco() {
     printf '%s' '[{"image_id":7,"category_id":1,"bbox":[0,0,1,1],"score":1}]' >"$T/bad.json"
     db eval coco --gt "$T/gt.json" --results "$T/bad.json" && expect_rc 1 && expect_err "bad.json: result 0: image_id 7" || return
     db eval coco --gt "$T/gt.json" && expect_rc 2 && expect_err "--results" || return
+    # a category id not in the ground truth: left out and said; all of them so: refused (0-based indices?)
+    printf '%s' '[{"image_id":1,"category_id":1,"bbox":[258,41,348,244],"score":0.536},{"image_id":1,"category_id":0,"bbox":[0,0,9,9],"score":0.9}]' >"$T/unk.json"
+    db eval coco --gt "$T/gt.json" --results "$T/unk.json" && expect_rc 0 && expect_out "1 of the detections have a category_id not among" &&
+        expect_out "area= large | maxDets=100 ] = 0.600" || return
+    printf '%s' '[{"image_id":1,"category_id":0,"bbox":[258,41,348,244],"score":0.536}]' >"$T/unk.json"
+    db eval coco --gt "$T/gt.json" --results "$T/unk.json" && expect_rc 1 && expect_err "indices counted from 0" || return
     # two annotations with one id: an error (pycocotools keys them in a dict and would lose one)
     printf '%s' '{"images":[{"id":1}],"categories":[{"id":1}],"annotations":[{"id":5,"image_id":1,"category_id":1,"bbox":[0,0,10,10],"area":100},{"id":5,"image_id":1,"category_id":1,"bbox":[20,20,10,10],"area":100}]}' >"$T/dup.json"
     db eval coco --gt "$T/dup.json" --results "$T/dt.json" && expect_rc 1 && expect_err "annotation id 5 appears twice" || return
