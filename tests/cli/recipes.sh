@@ -94,9 +94,14 @@ t_paper_recipes() {
         *segmentation-voc*) # the official segmentation settings; VOC is read only when a cell runs
             db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "scale_max=1.5" &&
                 expect_out "image_size=512" || return ;;
-        *retinanet-coco*) # resolves with the official schedule; the data set is read only when a cell runs
+        *retinanet-coco-table3-pretrained*) # the paper's 28 epochs from the ImageNet run it requires
+            db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "epochs=28" &&
+                expect_out "milestones=16,22" && expect_out "init_from=runs/resnet50-imagenet-pretrain/single" &&
+                expect_out "scale_max=1.2" || return ;;
+        *retinanet-coco*) # the paper's schedule and jitter; the data set is read only when a cell runs
             db study "$f" --dry-run --show-config --cell 0 --db "$T/p.db" && expect_rc 0 && expect_out "image_size=640" &&
-                expect_out "milestones=8,11" || return ;;
+                expect_out "milestones=120,140" && expect_out "epochs=150" && expect_out "scale_min=0.8" &&
+                expect_out "det_negative_iou=0.5" || return ;;
         *) db study "$f" --dry-run --db "$T/p.db" && expect_rc 0 && expect_out "cells" || return ;;
         esac
     done
