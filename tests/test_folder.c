@@ -11,6 +11,7 @@
 
 #include "datasets/batch.h"
 #include "datasets/folder.h"
+#include "datasets/autoaugment.h"
 #include "datasets/image.h"
 #include "tests/check.h"
 
@@ -107,6 +108,33 @@ static void test_folder_train_transform(void) {
         for (int x = 1; x < 48; x++) monotone &= up ? row[x] >= row[x - 1] - 0.05f : row[x] <= row[x - 1] + 0.05f;
     }
     CHECK(monotone, "a cropped ramp is not a ramp");
+    /* AutoAugment on JPEG folders: the same crop in pixel units, rounded to bytes, through the
+     * policy (a norm of mean 0, std 1/255 gives the pixels themselves) */
+    const db_norm unit = {{0, 0, 0, 0}, {1.0f / 255, 1.0f / 255, 1.0f / 255, 1}};
+    db_augment with = aug;
+    with.autoaugment = 1;
+    int wrong = 0, changed = 0;
+    for (uint32_t epoch = 0; epoch < 6; epoch++) {
+        CHECK_OK(db_batch_fill(&d, order, 2, &aug, &unit, 7, epoch, a, labels));
+        CHECK_OK(db_batch_fill(&d, order, 2, &with, &unit, 7, epoch, b, labels));
+        for (int s = 0; s < 2; s++) {
+            uint8_t px[3 * 48 * 48], tmp[3 * 48 * 48];
+            for (int ch = 0; ch < 3; ch++)
+                for (int k = 0; k < 48 * 48; k++) {
+                    const float v = a[((size_t)ch * 2 + s) * 48 * 48 + k];
+                    px[ch * 48 * 48 + k] = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)(v + 0.5f);
+                }
+            db_autoaugment(px, tmp, 3, 48, 48, 7, epoch, order[s]);
+            for (int ch = 0; ch < 3; ch++)
+                for (int k = 0; k < 48 * 48; k++) {
+                    const float got = b[((size_t)ch * 2 + s) * 48 * 48 + k];
+                    wrong += fabsf(got - (float)px[ch * 48 * 48 + k]) > 1e-3f;
+                    changed += fabsf(got - a[((size_t)ch * 2 + s) * 48 * 48 + k]) > 0.5f;
+                }
+        }
+    }
+    CHECK(!wrong && changed, "AutoAugment on a folder's crops: %d pixels differ from the crop's bytes through the "
+          "policy, %d changed", wrong, changed);
     free(a); free(b); free(c);
     db_dataset_free(&d);
     fo_cleanup();
