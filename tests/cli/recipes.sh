@@ -261,3 +261,24 @@ vary.seed = 1, 2\ncheckpoint_dir = %s\n' "$T/runs" >"$T/aa.txt"
     db train --model retinanet-resnet18-fpn --dataset fmnist-detect --augment autoaugment --epochs 1 --db "$T/aa.db" &&
         expect_rc 2 && expect_err "crops and flips that move their" || return
 }
+
+t_reproduce_script() {
+    # make reproduce's script: bad settings refused before anything runs (exit 2, nothing written);
+    # a study's end prints the report's verdicts, the answer, before where the report is
+    local env=(DROPBENCH_DB="$T/r.db" REPORT_OUT="$T/rep")
+    local bad
+    for bad in "JOBS=abc" "JOBS=0" "JOBS=257" "FULL=yes" "RECIPE=$T/nowhere.txt" "FULL=1 RECIPE=bench/recipes/fmnist-quick.txt"; do
+        rc=0
+        env "${env[@]}" $bad scripts/reproduce >"$out" 2>"$err" || rc=$?
+        [ "$rc" = 2 ] && grep -q "scripts/reproduce: " "$err" && [ ! -e "$T/r.db" ] && [ ! -e "$T/rep" ] ||
+            { echo "$bad: exit $rc, $(cat "$err")"; return 1; }
+    done
+    need_fmnist || return
+    printf 'study = tiny\ntrain_limit = 256\ntest_limit = 128\nbatch = 64\nepochs = 1\nmodel = resnet8\nthreads = 1
+vary.regularizer = none, dropblock\nvary.seed = 1, 2\ncheckpoint_dir = %s\n' "$T/runs" >"$T/tiny.txt"
+    rc=0
+    env "${env[@]}" RECIPE="$T/tiny.txt" scripts/reproduce >"$out" 2>"$err" || rc=$?
+    [ "$rc" = 0 ] && grep -q -- "--jobs 1" "$out" && grep -q "^## Verdicts" "$out" && grep -q "^Study tiny: pipeline check" "$out" &&
+        tail -1 "$out" | grep -q "the whole report: open $T/rep/index.html" ||
+        { echo "exit $rc: $(tail -5 "$out") $(cat "$err")"; return 1; }
+}
