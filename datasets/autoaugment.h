@@ -2,16 +2,16 @@
  * 2019): its ImageNet policy, the augmentation of Table 1's AutoAugment row of the DropBlock paper.
  *
  * Each training image takes one of the policy's 25 sub-policies, uniformly; each sub-policy is
- * two operations applied in order, each with its own probability, at a magnitude level 0..9 on
- * the paper's ranges split into 10 even steps (rotation 0..30 degrees, shear 0..0.3, colour,
+ * two operations applied in order, each with its own probability, at a magnitude level 0..9,
+ * level/9 of the way along the paper's range (torchvision's reading; rotation 0..30 degrees, shear 0..0.3, colour,
  * contrast and sharpness factors 1 +- 0..0.9, posterize 8..4 bits, solarize threshold 255..0),
  * the signed ones with a random sign. The draws are keyed by (seed, epoch, sample), like every
  * other augmentation, so a sample's images do not depend on batching or threads.
  *
- * The operations work on 8-bit planes, as the image libraries the policy was searched with
- * (PIL) do: their results round to the nearest byte; geometric ones sample the nearest pixel
- * and fill what they uncover with grey 128 (the TPU implementation's fill; torchvision fills
- * black). Colour acts on three-channel images only (a grey image has no saturation); contrast
+ * The operations work on 8-bit planes with PIL's arithmetic (the library the policy was searched
+ * with), giving its bytes exactly: blends clip and truncate, geometric operations sample the
+ * nearest pixel in its 16.16 fixed point and fill what they uncover with grey 128 (the TPU
+ * implementation's fill; torchvision fills black). Colour acts on three-channel images only (a grey image has no saturation); contrast
  * blends towards the mean luma (three channels) or the mean value (other counts). */
 #ifndef DB_DATASETS_AUTOAUGMENT_H
 #define DB_DATASETS_AUTOAUGMENT_H

@@ -155,14 +155,15 @@ static CURLcode forget(CURL *c, char *why, size_t why_n) {
     return CURLE_OK;
 }
 
-/* One try: append to the partial file from its current size */
+/* One try: append to the partial file from its current size (*continued 0 when it starts over) */
 static try_result try_once(CURL *c, const char *url, const char *part, const db_catalog_file *f, const db_fetch_opts *o,
-                           char *why, size_t why_n) {
+                           int *continued, char *why, size_t why_n) {
     struct stat st;
     int64_t have = stat(part, &st) == 0 ? (int64_t)st.st_size : 0;
     if (f->size >= 0 && have > f->size) { /* longer than the file can be: start over */
         if (truncate(part, 0) != 0) { snprintf(why, why_n, "%s: cannot truncate: %s", part, strerror(errno)); return TRY_FATAL; }
         have = 0;
+        *continued = 0;
     }
     if (f->size >= 0 && have == f->size) return TRY_DONE; /* a previous try got it all */
     transfer t = {.f = f, .offset = have, .progress = o->progress && db_log_enabled(), .start = db_now()};
@@ -232,23 +233,15 @@ static db_status lock_part(const char *part, int *fd) {
     if (*fd < 0) return db_fail(DB_ERR_IO, "%s: cannot write: %s", part, strerror(errno));
     if (flock(*fd, LOCK_EX | LOCK_NB) == 0) return DB_OK;
     const int e = errno;
+    if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS) { /* a file system without locks: on without one */
+        db_log(DB_LOG_NOTE, "%s: this file system cannot lock it (%s); two fetches of it at once would collide",
+               part, strerror(e));
+        return DB_OK;
+    }
     close(*fd);
     *fd = -1;
     return e == EWOULDBLOCK ? db_fail(DB_ERR_IO, "%s: another process is downloading it now; wait for it to end", part)
                             : db_fail(DB_ERR_IO, "%s: cannot lock it: %s", part, strerror(e));
-}
-
-static db_status download_locked(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d,
-                                 const char *part);
-
-static db_status download(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d) {
-    char part[4200];
-    snprintf(part, sizeof part, "%s.part", path);
-    int fd;
-    DB_TRY(lock_part(part, &fd));
-    db_status s = download_locked(f, o, path, d, part);
-    close(fd);
-    return s;
 }
 
 static db_status download_locked(const db_catalog_file *f, const db_fetch_opts *o, const char *path, db_digest *d,
@@ -264,10 +257,11 @@ again:;
     try_result r = TRY_AGAIN;
     int restarts = 0;
     for (int attempt = 0; attempt <= o->retries; attempt++) {
-        r = try_once(c, url, part, f, o, why, sizeof why);
+        r = try_once(c, url, part, f, o, &continued, why, sizeof why);
         if (r == TRY_DONE || r == TRY_FATAL) break;
         if (r == TRY_RESTART && restarts++ < 2) { /* the server cannot continue where we stopped: from zero, */
             if (truncate(part, 0) != 0) { r = TRY_FATAL; snprintf(why, sizeof why, "%s: cannot truncate", part); break; }
+            continued = 0;
             attempt--; /* not counted as a retry */
             continue;
         }
@@ -304,35 +298,53 @@ again:;
     return DB_OK;
 }
 
+/* The cached copy at path, under the partial file's lock: DB_OK when it verifies (*ok 1); one
+ * that fails verification set aside as bad (a copy another process finished meanwhile counts) */
+static db_status check_cached(const db_catalog_file *f, const char *path, const char *bad, db_digest *d, int *ok) {
+    *ok = 0;
+    if (access(path, F_OK) != 0) return DB_OK;
+    db_status v = db_verify_file(f, path, d);
+    if (v == DB_OK) { *ok = 1; unlink(bad); return DB_OK; } /* (a stale rejected copy goes with it) */
+    if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to move it */
+    db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
+    if (rename(path, bad) != 0) return db_fail(DB_ERR_IO, "%s: cannot move it aside: %s", path, strerror(errno));
+    return DB_OK;
+}
+
 db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *cached, db_digest *d) {
-    char path[4096];
+    char path[4096], part[4200], bad[4200];
     db_fetch_path(o, f, path, sizeof path);
+    snprintf(part, sizeof part, "%s.part", path);
+    snprintf(bad, sizeof bad, "%s.bad", path);
     *cached = 0;
-    char bad[4200] = ""; /* a cached copy that fails verification, kept aside until a good one replaces it */
-    if (access(path, F_OK) == 0) {
+    if (access(path, F_OK) == 0) { /* verified outside the lock first: a cached set costs no lock file */
         db_status v = db_verify_file(f, path, d);
-        if (v == DB_OK) { *cached = 1; return DB_OK; }
+        if (v == DB_OK) { *cached = 1; unlink(bad); return DB_OK; }
         if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to delete it */
         if (o->offline)
             return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
-        db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
-        snprintf(bad, sizeof bad, "%s.bad", path);
-        if (rename(path, bad) != 0) return db_fail(DB_ERR_IO, "%s: cannot move it aside: %s", path, strerror(errno));
-    }
-    if (o->offline)
+    } else if (o->offline)
         return db_fail(DB_ERR_IO, "offline: %s is not in the cache (%s); fetch it where there is a network, or copy it there",
                        f->file, path);
-    db_status s = db_make_dirs_for(path);
-    if (s == DB_OK) s = download(f, o, path, d);
-    if (s == DB_OK) { /* a copy that failed verification, now or in a process that did not end, goes */
-        snprintf(bad, sizeof bad, "%s.bad", path);
-        unlink(bad);
-    } else if (bad[0]) { /* no good copy came: the cached one stays aside, where no reader takes it */
-        char why[1400];
-        snprintf(why, sizeof why, "%s", db_last_error());
-        s = db_fail(s, "%s; the cached copy, which failed verification, is kept as %s and not used (a damaged file, "
-                    "or a wrong checksum in the catalog: compare them, and move it back only if the catalog is wrong)",
-                    why, bad);
+    DB_TRY(db_make_dirs_for(path));
+    int fd, ok;
+    DB_TRY(lock_part(part, &fd));
+    db_status s = check_cached(f, path, bad, d, &ok);
+    if (s == DB_OK && ok) { /* another process fetched it meanwhile */
+        *cached = 1;
+    } else if (s == DB_OK) {
+        s = download_locked(f, o, path, d, part);
+        if (s == DB_OK) unlink(bad); /* a copy that failed verification, now or in a process that did not end */
+        else if (access(bad, F_OK) == 0) { /* no good copy came: the rejected one stays aside, where no reader takes it */
+            char why[1400];
+            snprintf(why, sizeof why, "%s", db_last_error());
+            s = db_fail(s, "%s; the cached copy, which failed verification, is kept as %s and not used (a damaged file, "
+                        "or a wrong checksum in the catalog: compare them, and move it back only if the catalog is wrong)",
+                        why, bad);
+        }
     }
+    struct stat st; /* an empty partial file (the lock's, when nothing came) goes; one with bytes continues later */
+    if (stat(part, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) unlink(part);
+    if (fd >= 0) close(fd);
     return s;
 }

@@ -27,6 +27,8 @@ typedef struct {
     char regularizer[24], schedule[8], groups[32];
     char dataset[32];
     int epochs, train_limit;   /* what kind of study it is: a pipeline check, an analogue, the paper's */
+    int cutout, autoaugment;   /* the augmentation beside the regularizer (Cutout's side; AutoAugment's policy) */
+    double label_smoothing;
     double keep_prob;
     int block_size, skip;
     char command[4400];    /* how to run this cell alone */

@@ -91,8 +91,9 @@ static const char *rq_verdict(const pool *p, char *why, size_t n) {
 static int differ_only(const db_rep_cell *a, const db_rep_cell *b, const char *what) {
     if ((a->pretrained != 0) != (b->pretrained != 0) || strcmp(a->paper_row, b->paper_row) ||
         strcmp(a->dense_row, b->dense_row) || strcmp(a->dataset, b->dataset) || a->epochs != b->epochs ||
-        a->train_limit != b->train_limit)
-        return 0; /* (label smoothing or Cutout beside it, another placement, data or schedule length) */
+        a->train_limit != b->train_limit || a->cutout != b->cutout || a->autoaugment != b->autoaugment ||
+        a->label_smoothing != b->label_smoothing)
+        return 0; /* (augmentation or label smoothing beside it, another placement, data or schedule length) */
     int same_reg = !strcmp(a->regularizer, b->regularizer), same_kp = a->keep_prob == b->keep_prob,
         same_bs = a->block_size == b->block_size, same_sched = !strcmp(a->schedule, b->schedule),
         same_groups = !strcmp(a->groups, b->groups), same_skip = a->skip == b->skip;

@@ -13,14 +13,15 @@
 #include "train/recipe.h"
 
 /* A detector's row of the paper's Table 3, a segmenter's of Table 4, an AmoebaNet's of Table 2 (""
- * for none: a Cutout or label smoothing run, another regularizer, DropBlock outside the FCN head,
+ * for none: a Cutout, label smoothing or AutoAugment run, another regularizer, DropBlock outside the FCN head,
  * which Table 4 has no number for) */
 static void dense_row_of(const db_config *c, db_rep_cell *x) {
     const int det = db_model_is_detector(c->model), seg = db_model_is_segmenter(c->model),
               amoeba = !strcmp(c->model, "amoebanet-b"); /* Table 2's network; the other cells have no row */
     x->dense_table = det ? 3 : seg ? 4 : amoeba ? 2 : 0;
     const char *row = "";
-    if ((det || seg || amoeba) && !c->cutout && (c->label_smoothing == 0 || amoeba)) { /* AmoebaNet's recipe smooths */
+    if ((det || seg || amoeba) && !c->cutout && (c->label_smoothing == 0 || amoeba) && /* AmoebaNet's recipe smooths */
+        strcmp(c->augment, "autoaugment")) { /* (the paper's Tables 2-4 use none) */
         if (!strcmp(c->regularizer, "none")) row = "none";
         else if (amoeba && !strcmp(c->regularizer, "dropblock")) row = "DropBlock";
         else if (det && !strcmp(c->regularizer, "dropblock")) row = c->block_size == 1 ? "dropout-like DropBlock" : "DropBlock";
@@ -80,7 +81,11 @@ static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char
         snprintf(x->fingerprint, sizeof x->fingerprint, "%016llx", (unsigned long long)db_config_fingerprint(&c));
         x->seed = c.seed;
         x->is_baseline = !strcmp(c.regularizer, "none");
-        aug[i] = c.cutout * 2.0 + c.label_smoothing; /* 0: neither; cutout outweighs any smoothing */
+        x->autoaugment = !strcmp(c.augment, "autoaugment");
+        x->cutout = c.cutout;
+        x->label_smoothing = c.label_smoothing;
+        /* 0: none of them; cutout outweighs any smoothing, AutoAugment either */
+        aug[i] = c.cutout * 2.0 + c.label_smoothing + (x->autoaugment ? 1e6 : 0.0);
         snprintf(x->paper_row, sizeof x->paper_row, "%s", paper_row(&c));
         dense_row_of(&c, x);
         x->pretrained = c.init_from[0] != 0;
@@ -100,10 +105,10 @@ static db_status load_cells(const db_rep_input *in, db_rep_study *st, const char
                  db_shell_word(path, w[1], sizeof w[1]), i, db_shell_word(db_path, w[2], sizeof w[2]));
         st->ncells++;
     }
-    /* The baseline: no regularizer and the least of Cutout and label smoothing any of the study's
-     * cells has (none of either in a Table 1 study, where each is a condition: without a plain
-     * no-regularizer row there is no baseline; label smoothing where every cell has it, as the
-     * AmoebaNet recipes) */
+    /* The baseline: no regularizer and the least of AutoAugment, Cutout and label smoothing any of
+     * the study's cells has (none of them in a Table 1 study, where each is a condition: without a
+     * plain no-regularizer row there is no baseline; label smoothing where every cell has it, as
+     * the AmoebaNet recipes) */
     double least = INFINITY;
     for (int i = 0; i < st->ncells; i++) if (aug[i] < least) least = aug[i];
     for (int i = 0; i < st->ncells; i++) st->cells[i].is_baseline &= aug[i] == least;

@@ -79,6 +79,15 @@ t_data_fetch_failures() {
     DROPBENCH_OFFLINE=1 "$DB" data fetch tnorange --data-dir "$T/cache" --catalog "$T/catalog" >"$out" 2>"$err"
     grep -q offline "$err" || { echo "DROPBENCH_OFFLINE=1 was not honoured"; return 1; }
     ! grep -q '^/norange' "$T/requests.log" || { echo "offline mode used the network"; return 1; }
+    # a partial file a server cannot continue (no ranges) starts over: a checksum failure then is
+    # the server's file, not fetched whole a third time
+    echo "tnrbad blob.bin http://127.0.0.1:$port/norange/blob.bin 300000 $(printf '0%.0s' $(seq 32)) -" >>"$T/catalog"
+    mkdir -p "$T/cache/tnrbad" && head -c 1000 "$T/srv/blob.bin" >"$T/cache/tnrbad/blob.bin.part" || return
+    local before
+    before=$(grep -c '^/norange/' "$T/requests.log" || true)
+    fetch tnrbad && expect_rc 1 && expect_err "checksum mismatch" && ! grep -q "whole once more" "$err" &&
+        [ $(( $(grep -c '^/norange/' "$T/requests.log") - before )) = 2 ] ||
+        { echo "a restarted download fetched again: $(grep '^/norange/' "$T/requests.log" | tail -4)"; return 1; }
     fetch nosuch && expect_rc 2 && expect_err "unknown data set 'nosuch'" || return
     echo "x y z" >"$T/bad-catalog"
     db data list --catalog "$T/bad-catalog" && expect_rc 1 && expect_err "bad-catalog:1" || return
