@@ -3,9 +3,9 @@
  *
  * Each training image takes one of the policy's 25 sub-policies, uniformly; each sub-policy is
  * two operations applied in order, each with its own probability, at a magnitude level 0..9,
- * level/9 of the way along the paper's range (torchvision's reading; rotation 0..30 degrees, shear 0..0.3, colour,
- * contrast and sharpness factors 1 +- 0..0.9, posterize 8..4 bits, solarize threshold 255..0),
- * the signed ones with a random sign. The draws are keyed by (seed, epoch, sample), like every
+ * level/9 of the way along the paper's range (torchvision's reading; rotation 0..30 degrees,
+ * shear 0..0.3, colour, contrast and sharpness factors 1 +- 0..0.9, posterize 8..4 bits,
+ * solarize threshold 255..0), the signed ones with a random sign. The draws are keyed by (seed, epoch, sample), like every
  * other augmentation, so a sample's images do not depend on batching or threads.
  *
  * The operations work on 8-bit planes with PIL's arithmetic (the library the policy was searched
