@@ -165,9 +165,10 @@ static void body(const db_plot *p, FILE *f) {
             int colour = (p->group ? p->group[s] : s) + 1, titled = !p->group || !s || p->group[s - 1] != p->group[s];
             fputs(s ? ", \\\n     " : "", f);
             quoted(f, dat);
-            if (p->kind == DB_PLOT_XY || p->lo)
-                fprintf(f, " index %d using 1:3:4 with %s lc %d notitle, \\\n     ''", s,
-                        p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars", colour);
+            if (p->kind == DB_PLOT_XY || p->lo) /* a band between lo and hi; bars at (x, mean) from lo to hi */
+                fprintf(f, " index %d using %s with %s lc %d notitle, \\\n     ''", s,
+                        p->kind == DB_PLOT_CURVES ? "1:3:4" : "1:2:3:4", p->kind == DB_PLOT_CURVES ? "filledcurves" : "yerrorbars",
+                        colour);
             fprintf(f, " index %d using 1:2 with %s lc %d ", s,
                     p->kind == DB_PLOT_XY ? "linespoints" : gaps ? "linespoints pt 7" : "lines lw 2", colour);
             if (!titled) fputs("notitle", f);

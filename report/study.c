@@ -210,6 +210,7 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
     for (int i = 1; i < nx; i++) /* ascending */
         for (int j = i; j > 0 && xs[j] < xs[j - 1]; j--) { double t = xs[j]; xs[j] = xs[j - 1]; xs[j - 1] = t; }
     for (int i = 0; i < MAXSER * MAXX; i++) m[i] = lo[i] = hi[i] = NAN;
+    int mixed = 0;
     for (int k = 0; k < nc; k++) {
         const db_rep_cell *cell = &s->cells[c[k].cell0];
         if ((by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) || !c[k].n) continue;
@@ -229,6 +230,7 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
         while (xi < nx && xs[xi] != x) xi++;
         if (xi == nx) continue;
         size_t at = (size_t)j * nx + xi;
+        mixed |= !isnan(m[at]); /* two conditions at one point: the study varies more than the sweep's key */
         m[at] = db_mean(c[k].v, c[k].n);
         db_rep_spread(c[k].v, c[k].n, &lo[at], &hi[at]);
     }
@@ -239,10 +241,19 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
         swept |= pts >= 2;
     }
     if (!swept) return;
+    if (mixed) { /* a line through points of different settings would mislead */
+        db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
+        db_doc_para(doc, "No figure: some point of the sweep is held by two conditions that differ in another key as "
+                         "well (%s), so a line through the points would mix settings; the results table has each.",
+                    by_block ? "each series is one set of groups and placement" : "each series is one regularizer and schedule");
+        return;
+    }
     char name[200], title[300];
     snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
-    snprintf(title, sizeof title, by_block ? "%s: %s test %s against DropBlock's block size (Figure 4 analogue)"
-                                           : "%s: %s test %s against keep_prob (Figure 3 analogue)", s->name,
+    snprintf(title, sizeof title, by_block ? "%s: %s test %s against DropBlock's block size (Figure 4 analogue; bars: 95%% CI, "
+                                             "or the range below 3 seeds)"
+                                           : "%s: %s test %s against keep_prob (Figure 3 analogue; bars: 95%% CI, or the range "
+                                             "below 3 seeds)", s->name,
              db_rep_score_best ? "best" : "final", db_rep_score_label);
     db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
     char ylab[48];

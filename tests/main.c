@@ -32,9 +32,9 @@ void db_test_rmtree(const char *dir) {
 extern const db_test db_tests_ops[], db_tests_net[], db_tests_datasets[], db_tests_train[], db_tests_dropouts[],
     db_tests_dropblock[], db_tests_store[], db_tests_stats[], db_tests_report[], db_tests_cifar[],
     db_tests_pipeline[], db_tests_folder[], db_tests_coco[], db_tests_miou[], db_tests_harness[], db_tests_detect[], db_tests_fmnist_detect[],
-    db_tests_detset[], db_tests_segment[], db_tests_amoebanet[], db_tests_spatial[], db_tests_optim[], db_tests_autoaugment[];
+    db_tests_detset[], db_tests_segment[], db_tests_amoebanet[], db_tests_spatial[], db_tests_optim[], db_tests_autoaugment[], db_tests_report_choice[];
 static const db_test *suites[] = {db_tests_ops, db_tests_spatial, db_tests_net, db_tests_optim, db_tests_datasets, db_tests_train,
-                                  db_tests_dropouts, db_tests_dropblock, db_tests_store, db_tests_stats, db_tests_report,
+                                  db_tests_dropouts, db_tests_dropblock, db_tests_store, db_tests_stats, db_tests_report, db_tests_report_choice,
                                   db_tests_cifar, db_tests_pipeline, db_tests_autoaugment, db_tests_folder,
                                   db_tests_coco, db_tests_miou, db_tests_harness, db_tests_detect, db_tests_fmnist_detect,
                                   db_tests_detset, db_tests_segment, db_tests_amoebanet};

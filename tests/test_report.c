@@ -13,16 +13,7 @@
 #include "report/plots.h"
 #include "report/report.h"
 #include "tests/check.h"
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
+#include "tests/report_fixture.h"
 
 static void test_report_doc_writers(void) {
     char dir[] = "/tmp/dropbench-doc-XXXXXX";
@@ -43,7 +34,7 @@ static void test_report_doc_writers(void) {
     CHECK_OK(db_doc_write_markdown(d, md));
     CHECK_OK(db_doc_write_html(d, html));
     db_doc_free(d);
-    char *m = slurp(md), *h = slurp(html);
+    char *m = db_test_slurp(md), *h = db_test_slurp(html);
     CHECK(m && strstr(m, "# A <title> & more\n") && strstr(m, "\n## Section 1\n") && strstr(m, "\n- first\n- second\n") &&
           strstr(m, "- from a name: &lt;!-- open and a line\n") && strstr(m, "x < y and a|b") &&
           strstr(m, "| name | value |\n| --- | --- |\n| a\\|b | 3 |\n| &lt;c> | 4 |\n") && strstr(m, "```\n./dropbench study x.txt\n```"),
@@ -74,12 +65,12 @@ static void golden(const db_plot *p, const char *golden_path) {
     db_plot_script(p, f, "set terminal dumb noenhanced size 79,24\nset output 't.txt'\n");
     fclose(f);
     CHECK(db_plot_run("gnuplot", dir, "t.gp"), "gnuplot did not run (scripts/deps installs gnuplot-nox)");
-    char *got = slurp(out);
+    char *got = db_test_slurp(out);
     if (getenv("DB_GOLDEN_UPDATE") && got) {
         FILE *g = fopen(golden_path, "w");
         if (g) { fputs(got, g); fclose(g); }
     }
-    char *want = slurp(golden_path);
+    char *want = db_test_slurp(golden_path);
     CHECK(got && want && !strcmp(got, want), "%s differs from the rendering:\n%s", golden_path, got ? got : "(none)");
     free(got);
     free(want);
@@ -141,45 +132,6 @@ static void test_report_plot_golden(void) {
 
 /* The REPORT.md the report writes for these studies and the paper's values (malloc'd; NULL on
  * failure), its folder removed */
-static char *report_md_paper(const db_rep_study *st, int n, const db_paper_value *paper, int npaper) {
-    db_rep_input in = {.db_path = "memory", .nstudies = n, .studies = (db_rep_study *)st, .dropbench_version = "test",
-                       .paper = paper, .npaper = npaper, .program = "/opt/test/dropbench"};
-    db_rep_options opt = {0};
-    char dir[] = "/tmp/dropbench-report-XXXXXX", md[128], cmd[200];
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    FILE *log = fopen("/dev/null", "w");
-    CHECK_OK(db_report_write(&in, dir, &opt, log));
-    fclose(log);
-    snprintf(md, sizeof md, "%s/REPORT.md", dir);
-    char *m = slurp(md);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "rm");
-    return m;
-}
-static char *report_md(const db_rep_study *st, int n) { return report_md_paper(st, n, NULL, 0); }
-
-/* A done run of cell c (id, its epochs, its score as final and best), as the store gives it */
-static void done_run(db_run_row *r, const db_rep_cell *c, int id, int epochs, double score) {
-    r->id = id;
-    snprintf(r->fingerprint, sizeof r->fingerprint, "%s", c->fingerprint);
-    snprintf(r->status, sizeof r->status, "done");
-    snprintf(r->regularizer, sizeof r->regularizer, "%s", c->regularizer);
-    snprintf(r->device, sizeof r->device, "cpu");
-    r->seed = c->seed, r->epochs = r->epochs_done = epochs;
-    r->wall_s = r->images_per_s = r->drop_fraction = r->expected_fraction = r->final_top5 = NAN;
-    r->final_score = r->best_score = score;
-}
-
-/* A one-seed cell "seed=1,row=COND" of fingerprint FP, regularizer REG, on Fashion-MNIST */
-static void fixture_cell(db_rep_cell *c, const char *cond, const char *fp, const char *reg) {
-    snprintf(c->label, sizeof c->label, "seed=1,row=%s", cond);
-    snprintf(c->condition, sizeof c->condition, "row=%s", cond);
-    snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
-    snprintf(c->regularizer, sizeof c->regularizer, "%s", reg);
-    snprintf(c->dataset, sizeof c->dataset, "fashion-mnist");
-    c->seed = 1, c->epochs = 30, c->train_limit = 1000;
-}
-
 /* The verdict box at 1, 2, 3 and 9 paired seeds of a DropBlock that beats the baseline by about a
  * point every time: ranges below 3 seeds, a t-interval from 3; undecided (the exact test cannot
  * reach p < 0.05) until enough seeds, then decided with its p */
@@ -358,7 +310,7 @@ static void test_report_hostile_names(void) {
     snprintf(cmd, sizeof cmd, "ls %s/rep/plots | grep -q '^x_system_.touch_.*-top1-[0-9a-f]\\{8\\}[.]png$'", dir);
     CHECK(system(cmd) == 0, "the figure's plain file stem not found");
     snprintf(cmd, sizeof cmd, "%s/rep/REPORT.md", dir);
-    char *m = slurp(cmd);
+    char *m = db_test_slurp(cmd);
     int printed = 0; /* inf or nan as a word (not "provenance") */
     static const char *const bad[] = {" inf", "-inf", "|inf", " nan", "-nan", "|nan"};
     for (int i = 0; m && i < 6; i++) printed |= strstr(m, bad[i]) != NULL;
