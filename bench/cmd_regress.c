@@ -33,9 +33,9 @@ int db_cmd_regress(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = db_cli_has_value(argc, argv, i) ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return DB_EXIT_OK; }
-        if (!v) {
-            fprintf(stderr, "dropbench regress: %s\n", a[0] == '-' ? "an option without its value" : "unexpected argument");
-            fprintf(stderr, "  (%s)\n", a);
+        if (!v) { /* an option's value missing, or an argument of none */
+            static const char *const valued[] = {"--baseline", "--db", "--junit", "--max-slowdown", "--alpha", NULL};
+            db_cli_refuse("regress", a, valued);
             usage(stderr);
             return DB_EXIT_USAGE;
         }

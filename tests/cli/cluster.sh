@@ -49,8 +49,8 @@ t_regress() {
     db tag nightly-1 --db "$T/base.db" && expect_rc 2 && expect_err "exists already" || return
     db tag ../x --db "$T/base.db" && expect_rc 2 && expect_err "letters, digits" || return
     db tag accepted.db --db "$T/base.db" && expect_rc 2 && expect_err "drop the .db" || return
-    db regress --db "$T/new.db" --baseline && expect_rc 2 && expect_err "an option without its value" &&
-        expect_err "(--baseline)" || return
+    db regress --db "$T/new.db" --baseline && expect_rc 2 && expect_err "regress: --baseline needs a value" || return
+    db regress stray --db "$T/new.db" && expect_rc 2 && expect_err "unexpected argument 'stray'" || return
     db regress --baseline nightly-2 --db "$T/new.db" && expect_rc 1 && expect_err "no baseline tagged 'nightly-2'"
 }
 
