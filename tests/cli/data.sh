@@ -182,6 +182,11 @@ t_data_imagenet_folder() {
         --epochs 2 --batch 32 --metrics "$T/m.csv" --db "$T/i.db" && expect_rc 0 || return
     awk -F, 'NR == 3 { exit !($6 > 0.5) }' "$T/m.csv" || { echo "four colours not learnt: $(snippet "$T/m.csv")"; return 1; }
     db train --dataset imagenet --data-dir "$T/inet" --epochs 1 && expect_rc 2 && expect_err "takes inception" || return
+    # Table 1's AutoAugment row on JPEG folders: the inception crop and flip, then the policy
+    db train --dataset imagenet --data-dir "$T/inet" --augment autoaugment --image-size 32 --model resnet20 \
+        --epochs 1 --batch 32 --db "$T/i.db" && expect_rc 0 || return
+    [ "$(sqlite3 "$T/i.db" "SELECT count(*) FROM runs WHERE status = 'done' AND config LIKE '%augment=autoaugment%'")" = 1 ] ||
+        { echo "the AutoAugment run on a folder was not recorded done"; return 1; }
     db data bench --dataset imagenet --data-dir "$T/inet" --augment inception --image-size 64 --batch 16 --workers 0,2 \
         --seconds 0.5 --json && expect_rc 0 || return
     [ "$(grep -c '"images_per_s"' "$out")" = 2 ] || { echo "bench output: $(snippet "$out")"; return 1; }
