@@ -227,11 +227,20 @@ static try_result try_once(CURL *c, const char *url, const char *part, const db_
 }
 
 /* The partial file held for this process alone (its lock goes with the returned descriptor):
- * two fetches of one file would append to one partial file */
+ * two fetches of one file would append to one partial file. The lock counts only on the file
+ * the name holds once it is taken: one its holder removed (or renamed into place) meanwhile is
+ * opened again. */
 static db_status lock_part(const char *part, int *fd) {
-    *fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0) return db_fail(DB_ERR_IO, "%s: cannot write: %s", part, strerror(errno));
-    if (flock(*fd, LOCK_EX | LOCK_NB) == 0) return DB_OK;
+    for (int tries = 0;; tries++) {
+        *fd = open(part, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (*fd < 0) return db_fail(DB_ERR_IO, "%s: cannot write: %s", part, strerror(errno));
+        if (flock(*fd, LOCK_EX | LOCK_NB) != 0) break;
+        struct stat held, named;
+        if (fstat(*fd, &held) == 0 && stat(part, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+            return DB_OK;
+        close(*fd);
+        if (tries == 3) { *fd = -1; return db_fail(DB_ERR_IO, "%s: it keeps being replaced as it is locked", part); }
+    }
     const int e = errno;
     if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS) { /* a file system without locks: on without one */
         db_log(DB_LOG_NOTE, "%s: this file system cannot lock it (%s); two fetches of it at once would collide",
@@ -298,15 +307,27 @@ again:;
     return DB_OK;
 }
 
+/* The same file, unchanged (device, inode, size, modification time) */
+static int same_file(const struct stat *a, const struct stat *b) {
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 /* The cached copy at path, under the partial file's lock: DB_OK when it verifies (*ok 1); one
- * that fails verification set aside as bad (a copy another process finished meanwhile counts) */
-static db_status check_cached(const db_catalog_file *f, const char *path, const char *bad, db_digest *d, int *ok) {
+ * that fails verification set aside as bad. `seen` is the copy found bad before the lock (its
+ * stat; NULL when none): unchanged, it is not read again; another one (a copy another process
+ * finished meanwhile) is verified. */
+static db_status check_cached(const db_catalog_file *f, const char *path, const char *bad, const struct stat *seen,
+                              db_digest *d, int *ok) {
     *ok = 0;
-    if (access(path, F_OK) != 0) return DB_OK;
-    db_status v = db_verify_file(f, path, d);
-    if (v == DB_OK) { *ok = 1; unlink(bad); return DB_OK; } /* (a stale rejected copy goes with it) */
-    if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to move it */
-    db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
+    struct stat now;
+    if (stat(path, &now) != 0) return DB_OK;
+    if (!seen || !same_file(seen, &now)) {
+        db_status v = db_verify_file(f, path, d);
+        if (v == DB_OK) { *ok = 1; unlink(bad); return DB_OK; } /* (a stale rejected copy goes with it) */
+        if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to move it */
+        db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
+    }
     if (rename(path, bad) != 0) return db_fail(DB_ERR_IO, "%s: cannot move it aside: %s", path, strerror(errno));
     return DB_OK;
 }
@@ -317,19 +338,23 @@ db_status db_fetch_file(const db_catalog_file *f, const db_fetch_opts *o, int *c
     snprintf(part, sizeof part, "%s.part", path);
     snprintf(bad, sizeof bad, "%s.bad", path);
     *cached = 0;
-    if (access(path, F_OK) == 0) { /* verified outside the lock first: a cached set costs no lock file */
+    struct stat seen;
+    int bad_seen = 0;
+    if (stat(path, &seen) == 0) { /* verified outside the lock first: a cached set costs no lock file */
         db_status v = db_verify_file(f, path, d);
         if (v == DB_OK) { *cached = 1; unlink(bad); return DB_OK; }
         if (v != DB_ERR_FORMAT) return v; /* unreadable: not a reason to delete it */
         if (o->offline)
             return db_fail(DB_ERR_FORMAT, "%s (offline: not fetched again; delete it or go online)", db_last_error());
+        db_log(DB_LOG_NOTE, "%s; fetching it again", db_last_error());
+        bad_seen = 1;
     } else if (o->offline)
         return db_fail(DB_ERR_IO, "offline: %s is not in the cache (%s); fetch it where there is a network, or copy it there",
                        f->file, path);
     DB_TRY(db_make_dirs_for(path));
     int fd, ok;
     DB_TRY(lock_part(part, &fd));
-    db_status s = check_cached(f, path, bad, d, &ok);
+    db_status s = check_cached(f, path, bad, bad_seen ? &seen : NULL, d, &ok);
     if (s == DB_OK && ok) { /* another process fetched it meanwhile */
         *cached = 1;
     } else if (s == DB_OK) {

@@ -210,7 +210,7 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
     for (int i = 1; i < nx; i++) /* ascending */
         for (int j = i; j > 0 && xs[j] < xs[j - 1]; j--) { double t = xs[j]; xs[j] = xs[j - 1]; xs[j - 1] = t; }
     for (int i = 0; i < MAXSER * MAXX; i++) m[i] = lo[i] = hi[i] = NAN;
-    int mixed = 0;
+    int mixed[MAXSER] = {0};
     for (int k = 0; k < nc; k++) {
         const db_rep_cell *cell = &s->cells[c[k].cell0];
         if ((by_block ? strcmp(cell->regularizer, "dropblock") : !strcmp(cell->regularizer, "none")) || !c[k].n) continue;
@@ -230,24 +230,41 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
         while (xi < nx && xs[xi] != x) xi++;
         if (xi == nx) continue;
         size_t at = (size_t)j * nx + xi;
-        mixed |= !isnan(m[at]); /* two conditions at one point: the study varies more than the sweep's key */
+        mixed[j] |= !isnan(m[at]); /* two conditions at one point: the study varies more than the sweep's key */
         m[at] = db_mean(c[k].v, c[k].n);
         db_rep_spread(c[k].v, c[k].n, &lo[at], &hi[at]);
     }
+    char dropped[512] = ""; /* a line through points of different settings would mislead: such a series goes */
+    int kept = 0;
+    for (int j = 0; j < ns; j++) {
+        if (mixed[j]) {
+            size_t at = strlen(dropped);
+            snprintf(dropped + at, sizeof dropped - at, "%s%.79s", at ? "; " : "", series[j]);
+            continue;
+        }
+        if (kept != j) {
+            memcpy(series[kept], series[j], sizeof series[kept]);
+            memcpy(m + (size_t)kept * nx, m + (size_t)j * nx, sizeof *m * (size_t)nx);
+            memcpy(lo + (size_t)kept * nx, lo + (size_t)j * nx, sizeof *lo * (size_t)nx);
+            memcpy(hi + (size_t)kept * nx, hi + (size_t)j * nx, sizeof *hi * (size_t)nx);
+        }
+        labels[kept] = series[kept];
+        kept++;
+    }
+    ns = kept;
     int swept = 0; /* a sweep needs a series with two points at least (Table 1's rows are not one) */
     for (int j = 0; j < ns; j++) {
         int pts = 0;
         for (int xi = 0; xi < nx; xi++) pts += !isnan(m[(size_t)j * nx + xi]);
         swept |= pts >= 2;
     }
+    if (!swept && !dropped[0]) return;
+    db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
+    if (dropped[0])
+        db_doc_para(doc, "Left out of the figure: %s; some point of each is held by two conditions that differ in "
+                         "another key as well, so a line through its points would mix settings (the results table has "
+                         "each).", dropped);
     if (!swept) return;
-    if (mixed) { /* a line through points of different settings would mislead */
-        db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
-        db_doc_para(doc, "No figure: some point of the sweep is held by two conditions that differ in another key as "
-                         "well (%s), so a line through the points would mix settings; the results table has each.",
-                    by_block ? "each series is one set of groups and placement" : "each series is one regularizer and schedule");
-        return;
-    }
     char name[200], title[300];
     snprintf(name, sizeof name, "%s-%s", s->name, by_block ? "block-size" : "keep-prob");
     snprintf(title, sizeof title, by_block ? "%s: %s test %s against DropBlock's block size (Figure 4 analogue; bars: 95%% CI, "
@@ -255,7 +272,6 @@ static void sweep(db_doc *doc, const db_rep_study *s, const db_rep_cond *c, int 
                                            : "%s: %s test %s against keep_prob (Figure 3 analogue; bars: 95%% CI, or the range "
                                              "below 3 seeds)", s->name,
              db_rep_score_best ? "best" : "final", db_rep_score_label);
-    db_doc_heading(doc, 2, by_block ? "Block-size sweep" : "keep_prob sweep");
     char ylab[48];
     snprintf(ylab, sizeof ylab, "test %s (%%)", db_rep_score_label);
     db_plot p = {DB_PLOT_XY, name, title, by_block ? "block size" : "keep_prob", ylab, NULL, ns, labels, nx,
