@@ -280,7 +280,8 @@ FUZZ_TARGETS := fuzz_idx fuzz_cifar fuzz_catalog fuzz_jpeg fuzz_coco fuzz_png fu
 FUZZ_LIB_SRC := datasets/idx.c datasets/detset.c datasets/cifar.c datasets/catalog.c datasets/image.c datasets/coco.c \
                 eval/coco_eval.c core/log.c \
                 datasets/voc.c core/status.c datasets/segset.c datasets/detbatch.c datasets/batch.c datasets/augment.c \
-                datasets/folder.c core/parallel.c tests/jpeg_fixture.c datasets/place.c datasets/segbatch.c
+                datasets/folder.c core/parallel.c tests/jpeg_fixture.c datasets/place.c datasets/segbatch.c \
+                datasets/autoaugment.c
 build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_SRC) $(wildcard datasets/*.h eval/*.h) core/status.h
 	@mkdir -p build/fuzz
 	@$(if $(Q),echo "  FUZZ  $@")
