@@ -22,6 +22,12 @@ void db_norm_affine(const db_norm *norm, int channels, float *scale, float *bias
     }
 }
 
+void db_norm_bytes(const uint8_t *px, int C, size_t plane, const float *scale, const float *bias, float *out,
+                   size_t stride) {
+    for (int c = 0; c < C; c++)
+        for (size_t k = 0; k < plane; k++) out[(size_t)c * stride + k] = (float)px[(size_t)c * plane + k] * scale[c] + bias[c];
+}
+
 db_fill_job db_fill_job_of(const db_dataset *d, const int *order, int count, const db_augment *aug, const db_norm *norm,
                            uint64_t seed, uint32_t epoch, float *out, int *labels) {
     db_fill_job f = {d, order, count, aug, seed, epoch, out, labels, {0}, {0}};

@@ -4,6 +4,7 @@
 #ifndef DB_DATASETS_AUGMENT_H
 #define DB_DATASETS_AUGMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "datasets/dataset.h"
@@ -33,6 +34,9 @@ void db_batch_draws(uint64_t seed, uint32_t epoch, int sample, int pad, int flip
 /* (pixel - 255 mean[c]) / (255 std[c]) as pixel * scale[c] + bias[c] for the first `channels`
  * (at most 4) channels; norm NULL: mean 0, std 1 */
 void db_norm_affine(const db_norm *norm, int channels, float *scale, float *bias);
+/* C planes of `plane` bytes normalised into floats: channel c's at out + c * stride */
+void db_norm_bytes(const uint8_t *px, int C, size_t plane, const float *scale, const float *bias, float *out,
+                   size_t stride);
 
 /* One batch to fill, as db_batch_fill is asked for it, with the normalisation as scale and bias:
  * what the fillers that decode per image (folder.c, detbatch.c) hand each of their workers */

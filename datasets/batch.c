@@ -106,11 +106,7 @@ db_status db_batch_fill(const db_dataset *d, const int *order, int count, const 
             }
         }
         if (autoaug) db_autoaugment(px, bytes + image * ((size_t)count + (size_t)i), C, H, W, seed, epoch, s);
-        for (int c = 0; c < C; c++) {
-            const uint8_t *p = px + (size_t)c * plane;
-            float *dst = out + ((size_t)c * (size_t)count + (size_t)i) * plane;
-            for (size_t k = 0; k < plane; k++) dst[k] = (float)p[k] * scale[c] + bias[c];
-        }
+        db_norm_bytes(px, C, plane, scale, bias, out + (size_t)i * plane, (size_t)count * plane);
     }
     free(bytes);
     return DB_OK;

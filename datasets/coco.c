@@ -207,7 +207,7 @@ db_status db_coco_write_results(const db_coco *c, const char *path) {
     db_status s = all ? DB_OK : db_fail(DB_ERR_NOMEM, "out of memory writing %s", path);
     for (int i = 0; i < c->n_dt && s == DB_OK; i++) {
         const db_coco_box *b = &c->dt[i];
-        if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->w) || !isfinite(b->h) || !isfinite(b->score)) {
+        if (!db_coco_box_finite(b)) {
             s = db_fail(DB_ERR_ARG, "%s: detection %d (image id %lld) has a box or score that is not finite; JSON "
                         "holds no such number", path, i, (long long)c->image_ids[b->image]);
             break;

@@ -7,6 +7,7 @@
 #ifndef DB_DATASETS_COCO_H
 #define DB_DATASETS_COCO_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "core/status.h"
@@ -20,6 +21,11 @@ typedef struct {
     int category;      /* index into the sorted category ids (-1: a result of an unknown category) */
     int iscrowd;
 } db_coco_box;
+
+/* 1 when the box and score are finite numbers (a detector's overflow makes them not) */
+static inline int db_coco_box_finite(const db_coco_box *b) {
+    return isfinite(b->x) && isfinite(b->y) && isfinite(b->w) && isfinite(b->h) && isfinite(b->score);
+}
 
 typedef struct {
     int64_t *image_ids;    /* sorted */

@@ -253,8 +253,7 @@ static db_status fill_one(void *arg, int i) {
             px[(size_t)c * plane + k] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
         }
     db_autoaugment(px, px + 3 * plane, 3, S, S, f->seed, f->epoch, s);
-    for (int c = 0; c < 3; c++)
-        for (size_t k = 0; k < plane; k++) planes[c][k] = (float)px[(size_t)c * plane + k] * f->scale[c] + f->bias[c];
+    db_norm_bytes(px, 3, plane, f->scale, f->bias, planes[0], (size_t)f->count * plane);
     free(px);
     return DB_OK;
 }

@@ -145,7 +145,7 @@ db_status db_coco_evaluate(const db_coco *c, db_coco_result *out) {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < c->n_dt; i++) { /* (read results are checked; these guard every other caller) */
         const db_coco_box *b = &c->dt[i];
-        if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->w) || !isfinite(b->h) || !isfinite(b->score))
+        if (!db_coco_box_finite(b))
             return db_fail(DB_ERR_ARG, "detection %d (image id %lld) has a box or score that is not finite", i,
                            b->image >= 0 && b->image < c->n_images ? (long long)c->image_ids[b->image] : -1LL);
     }
